@@ -1,0 +1,145 @@
+// Shared machinery for the vendor simulators: fault injection, published rate limits and the
+// `/_sim/*` control surface that tests, benchmarks and the demo use to steer a simulator.
+// The vendor-facing routes of each simulator follow the vendor's published description; nothing
+// under /_sim exists at the real vendor.
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+
+export type Fault =
+  | { readonly kind: 'status'; readonly status: number; readonly body?: unknown; readonly headers?: Record<string, string> }
+  | { readonly kind: 'timeout' } // never answer (the client's timeout fires)
+  | { readonly kind: 'drop' } // destroy the socket without an answer
+  | { readonly kind: 'latency'; readonly ms: number }; // answer normally, late
+
+export interface FaultRule {
+  readonly method?: string; // default: any
+  readonly pathPattern?: string; // RegExp source matched against the path; default: any
+  readonly fault: Fault;
+  times: number; // how many matching requests it applies to
+}
+
+/** Queue of injected faults; each matching request consumes one application of the first rule that matches. */
+export class Faults {
+  private rules: FaultRule[] = [];
+  add(rule: FaultRule): void {
+    this.rules.push({ ...rule });
+  }
+  clear(): void {
+    this.rules = [];
+  }
+  take(method: string, path: string): Fault | null {
+    const i = this.rules.findIndex(
+      (r) => (!r.method || r.method.toUpperCase() === method.toUpperCase()) && (!r.pathPattern || new RegExp(r.pathPattern).test(path)),
+    );
+    if (i < 0) return null;
+    const rule = this.rules[i]!;
+    rule.times -= 1;
+    if (rule.times <= 0) this.rules.splice(i, 1);
+    return rule.fault;
+  }
+}
+
+/** Sliding-window limiter: at most `limit` requests per `windowMs` per key. */
+export class RateLimiter {
+  private readonly hits = new Map<string, number[]>();
+  constructor(
+    readonly limit: number,
+    readonly windowMs: number,
+  ) {}
+  take(key: string, now = Date.now()): { ok: true } | { ok: false; retryAfterMs: number } {
+    const from = now - this.windowMs;
+    const list = (this.hits.get(key) ?? []).filter((t) => t > from);
+    if (list.length >= this.limit) {
+      this.hits.set(key, list);
+      return { ok: false, retryAfterMs: Math.max(1, list[0]! + this.windowMs - now) };
+    }
+    list.push(now);
+    this.hits.set(key, list);
+    return { ok: true };
+  }
+  reset(): void {
+    this.hits.clear();
+  }
+}
+
+/** Counts requests per "METHOD /path-template" so tests and benchmarks can assert call volumes. */
+export class CallLog {
+  readonly counts = new Map<string, number>();
+  record(method: string, route: string): void {
+    const k = `${method} ${route}`;
+    this.counts.set(k, (this.counts.get(k) ?? 0) + 1);
+  }
+  total(prefix = ''): number {
+    let n = 0;
+    for (const [k, v] of this.counts) if (k.startsWith(prefix)) n += v;
+    return n;
+  }
+  reset(): void {
+    this.counts.clear();
+  }
+}
+
+export interface SimulatorBase {
+  readonly app: FastifyInstance;
+  readonly faults: Faults;
+  readonly calls: CallLog;
+}
+
+/**
+ * A Fastify app with the fault hook and the /_sim/faults control routes installed. Vendor routes
+ * are added by each simulator. Faults apply to vendor routes only, never to /_sim.
+ */
+export function createSimulatorApp(): SimulatorBase {
+  const app = Fastify({ logger: false, bodyLimit: 20 * 1024 * 1024 });
+  const faults = new Faults();
+  const calls = new CallLog();
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    const path = req.url.split('?')[0] ?? req.url;
+    if (path.startsWith('/_sim')) return;
+    calls.record(req.method, req.routeOptions.url ?? path);
+    const fault = faults.take(req.method, path);
+    if (!fault) return;
+    switch (fault.kind) {
+      case 'latency':
+        await new Promise((r) => setTimeout(r, fault.ms));
+        return;
+      case 'timeout':
+        await new Promise((r) => setTimeout(r, 600_000).unref());
+        return reply.hijack();
+      case 'drop':
+        req.raw.socket.destroy();
+        return reply.hijack();
+      case 'status':
+        return reply
+          .code(fault.status)
+          .headers(fault.headers ?? {})
+          .send(fault.body ?? { error: `injected ${fault.status}` });
+    }
+  });
+  app.post('/_sim/faults', async (req) => {
+    const rule = req.body as FaultRule;
+    faults.add({ ...rule, times: rule.times ?? 1 });
+    return { ok: true };
+  });
+  app.delete('/_sim/faults', async () => {
+    faults.clear();
+    return { ok: true };
+  });
+  app.get('/_sim/calls', async () => Object.fromEntries(calls.counts));
+  app.delete('/_sim/calls', async () => {
+    calls.reset();
+    return { ok: true };
+  });
+  return { app, faults, calls };
+}
+
+export interface RunningSimulator {
+  readonly baseUrl: string;
+  close(): Promise<void>;
+}
+
+export async function listen(app: FastifyInstance, port = 0, host = '127.0.0.1'): Promise<string> {
+  await app.listen({ port, host });
+  const addr = app.server.address();
+  if (!addr || typeof addr === 'string') throw new Error('simulator did not bind a TCP port');
+  return `http://${host}:${addr.port}`;
+}

@@ -1,0 +1,56 @@
+// The accounting role: the MSP's books. Payments land against the same invoice the PSA issued
+// (matched by invoice number), fees are separated, and each payout becomes one deposit equal to
+// the bank line (payments-rules.md §5.3).
+import type { Money } from '../../domain/money.ts';
+
+export type AccountingVendor = 'quickbooks-online' | 'quickbooks-desktop' | 'xero';
+
+export interface BooksInvoice {
+  readonly remoteId: string;
+  readonly number: string;
+  readonly customerRemoteId: string;
+  readonly total: Money;
+  readonly balance: Money;
+}
+
+export interface PostPaymentInput {
+  readonly idempotencyKey: string;
+  readonly invoiceNumber: string;
+  readonly amount: Money;
+  readonly paidOn: string; // YYYY-MM-DD
+  /** Our payment reference shown in the books (PaymentRefNum) and used for check-before-write. */
+  readonly reference: string;
+  readonly memo: string;
+}
+
+export type PostResult =
+  | { readonly ok: true; readonly remoteId: string }
+  | { readonly ok: false; readonly retryable: boolean; readonly error: string };
+
+export interface DepositPaymentLine {
+  readonly paymentRemoteId: string;
+  readonly amount: Money;
+}
+
+export interface PostDepositInput {
+  readonly idempotencyKey: string;
+  readonly payoutId: string;
+  readonly depositedOn: string; // YYYY-MM-DD
+  readonly payments: readonly DepositPaymentLine[];
+  /** Processing fees of the payout as a positive amount; booked as a negative line to the fee account. */
+  readonly fees: Money;
+  /** Other non-payment movements inside the payout (refunds, adjustments), signed. */
+  readonly adjustments: Money;
+  readonly memo: string;
+}
+
+export interface AccountingConnector {
+  readonly vendor: AccountingVendor;
+  findInvoiceByNumber(invoiceNumber: string): Promise<BooksInvoice | null>;
+  /**
+   * Post several payments at once; the connector uses the vendor's batch facility where there is one.
+   * Results come back in input order; one failure does not fail the others.
+   */
+  postPayments(inputs: readonly PostPaymentInput[]): Promise<readonly PostResult[]>;
+  postDeposit(input: PostDepositInput): Promise<PostResult>;
+}

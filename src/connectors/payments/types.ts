@@ -1,0 +1,117 @@
+// The payments role: a processor (Stripe) or the MSP's bank (NACHA). Card and bank details never
+// pass through Settle: methods are processor tokens.
+import type { Currency, Money } from '../../domain/money.ts';
+
+export type PaymentsVendor = 'stripe' | 'bank-ach' | 'fake';
+
+export type MethodKind = 'card' | 'us_bank_account';
+export type CardFunding = 'credit' | 'debit' | 'prepaid' | 'unknown';
+
+export interface SavedMethod {
+  readonly processorMethodId: string;
+  readonly kind: MethodKind;
+  readonly brand: string | null;
+  readonly last4: string;
+  readonly funding: CardFunding | null; // cards only
+  readonly expMonth: number | null;
+  readonly expYear: number | null;
+}
+
+/** What a charge attempt came to (ARCHITECTURE.md: four outcomes; unknown is resolved by asking). */
+export type ChargeOutcome =
+  | { readonly kind: 'succeeded'; readonly processorPaymentId: string; readonly chargeId: string | null }
+  | { readonly kind: 'processing'; readonly processorPaymentId: string } // ACH until it settles
+  | { readonly kind: 'requires_action'; readonly processorPaymentId: string; readonly clientSecret: string }
+  | {
+      readonly kind: 'declined';
+      readonly processorPaymentId: string | null;
+      readonly declineCode: string | null;
+      readonly message: string;
+    }
+  | { readonly kind: 'not_sent'; readonly reason: string }
+  | { readonly kind: 'unknown'; readonly reason: string };
+
+export interface PortalPaymentInput {
+  readonly amount: Money;
+  readonly customerId: string;
+  readonly methodKinds: readonly MethodKind[];
+  readonly description: string;
+  readonly metadata: Record<string, string>;
+  readonly idempotencyKey: string;
+}
+
+export interface OffSessionChargeInput {
+  readonly amount: Money;
+  readonly customerId: string;
+  readonly processorMethodId: string;
+  readonly description: string;
+  readonly metadata: Record<string, string>;
+  readonly idempotencyKey: string;
+}
+
+/** A processor event after signature verification, mapped onto our vocabulary. */
+export type ProcessorEvent =
+  | { readonly eventId: string; readonly type: 'payment.processing'; readonly processorPaymentId: string; readonly metadata: Record<string, string> }
+  | {
+      readonly eventId: string;
+      readonly type: 'payment.succeeded';
+      readonly processorPaymentId: string;
+      readonly chargeId: string | null;
+      readonly amount: Money;
+      readonly method: SavedMethod | null;
+      readonly metadata: Record<string, string>;
+    }
+  | {
+      readonly eventId: string;
+      readonly type: 'payment.failed';
+      readonly processorPaymentId: string;
+      readonly declineCode: string | null;
+      readonly message: string;
+      readonly metadata: Record<string, string>;
+    }
+  | { readonly eventId: string; readonly type: 'refund.updated'; readonly processorPaymentId: string; readonly refundId: string; readonly amount: Money; readonly status: string }
+  | { readonly eventId: string; readonly type: 'dispute.created'; readonly processorPaymentId: string; readonly disputeId: string; readonly amount: Money; readonly reason: string }
+  | { readonly eventId: string; readonly type: 'payout.paid'; readonly payoutId: string; readonly amount: Money; readonly arrivalDate: string }
+  | { readonly eventId: string; readonly type: 'payout.failed'; readonly payoutId: string; readonly amount: Money }
+  | { readonly eventId: string; readonly type: 'ignored'; readonly vendorType: string };
+
+/** One line of a payout: a charge, refund, fee or adjustment that the payout's amount is made of. */
+export interface PayoutItem {
+  readonly balanceTransactionId: string;
+  readonly type: 'charge' | 'payment' | 'refund' | 'adjustment' | 'fee' | 'other';
+  readonly processorPaymentId: string | null; // the PaymentIntent behind a charge/refund
+  readonly gross: Money;
+  readonly fee: Money;
+  readonly net: Money;
+}
+
+export interface Payout {
+  readonly payoutId: string;
+  readonly amount: Money;
+  readonly arrivalDate: string; // YYYY-MM-DD
+  readonly status: string;
+}
+
+export interface PaymentStatus {
+  readonly processorPaymentId: string;
+  readonly outcome: ChargeOutcome;
+  readonly amount: Money;
+  readonly metadata: Record<string, string>;
+}
+
+export interface PaymentsConnector {
+  readonly vendor: PaymentsVendor;
+  ensureCustomer(input: { name: string; email: string | null; clientId: string; idempotencyKey: string }): Promise<{ customerId: string }>;
+  /** Start an on-session payment shown in the processor's hosted fields; returns the client secret. */
+  createPortalPayment(input: PortalPaymentInput): Promise<{ processorPaymentId: string; clientSecret: string }>;
+  chargeOffSession(input: OffSessionChargeInput): Promise<ChargeOutcome>;
+  /** Ask the processor what happened to a payment (resolves `unknown`). */
+  getPayment(processorPaymentId: string): Promise<PaymentStatus>;
+  /** Find payments we created by our own attempt id (when a crash lost the processor's id). */
+  findPaymentsByMetadata(key: string, value: string): Promise<readonly PaymentStatus[]>;
+  listSavedMethods(customerId: string): Promise<readonly SavedMethod[]>;
+  getPayout(payoutId: string): Promise<Payout>;
+  listPayoutItems(payoutId: string, currency: Currency): AsyncIterable<readonly PayoutItem[]>;
+  /** Verify the signature and parse; throws WebhookRejected when it is not genuine. */
+  parseWebhook(headers: Record<string, string | string[] | undefined>, rawBody: Buffer): ProcessorEvent;
+}

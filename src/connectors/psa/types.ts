@@ -1,0 +1,77 @@
+// The PSA role: where invoices come from (source of truth) and where payment status goes back.
+import type { Currency, Money } from '../../domain/money.ts';
+
+export type PsaVendor = 'connectwise' | 'autotask' | 'halopsa';
+
+export interface PsaClient {
+  readonly externalId: string;
+  readonly identifier: string; // the PSA's short code, e.g. ConnectWise company.identifier
+  readonly name: string;
+  readonly billingEmail: string | null;
+  readonly billingContactName: string | null;
+  readonly updatedAt: string; // ISO 8601
+}
+
+export interface PsaInvoiceLine {
+  readonly externalId: string; // e.g. "product:123", "time:456"
+  readonly kind: 'product' | 'time' | 'expense' | 'other';
+  readonly description: string;
+  readonly quantity: string; // decimal text, never a float
+  readonly amount: Money; // extended amount of the line
+}
+
+export type PsaInvoiceType = 'standard' | 'agreement' | 'credit_memo' | 'down_payment' | 'miscellaneous' | 'progress';
+
+export interface PsaInvoice {
+  readonly externalId: string;
+  readonly number: string; // what the client and the books see (QuickBooks DocNumber)
+  readonly type: PsaInvoiceType;
+  readonly status: string; // the PSA's own status text, kept for display
+  readonly clientExternalId: string;
+  readonly issuedOn: string; // YYYY-MM-DD
+  readonly dueOn: string | null;
+  readonly currency: Currency;
+  readonly subtotal: Money;
+  readonly tax: Money;
+  readonly total: Money;
+  readonly balance: Money; // what the PSA says is still owed
+  readonly lines: readonly PsaInvoiceLine[];
+  readonly updatedAt: string; // ISO 8601 last-updated in the PSA
+}
+
+/** A change announced by the PSA (callback/webhook), before we fetch the record itself. */
+export interface PsaChangeNotice {
+  readonly eventId: string; // the vendor's identity for this delivery, for inbox dedup
+  readonly entity: 'invoice' | 'company' | 'other';
+  readonly externalId: string;
+  readonly action: 'added' | 'updated' | 'deleted';
+}
+
+export interface RecordPaymentInput {
+  readonly invoiceExternalId: string;
+  readonly amount: Money;
+  readonly paidOn: string; // YYYY-MM-DD
+  /** Our identity written into the PSA record so that a retry can find it (no vendor idempotency). */
+  readonly reference: string;
+  readonly idempotencyKey: string;
+}
+
+export interface RecordPaymentResult {
+  readonly remoteId: string;
+  /** True when check-before-write found the payment already there (a retry after a crash). */
+  readonly alreadyRecorded: boolean;
+}
+
+export interface PsaConnector {
+  readonly vendor: PsaVendor;
+  /** Companies changed since `since` (all when null), one page per yield. */
+  listClients(since: string | null): AsyncIterable<readonly PsaClient[]>;
+  /** Invoices with their lines changed since `since` (all when null), oldest first, one page per yield. */
+  listInvoices(since: string | null): AsyncIterable<readonly PsaInvoice[]>;
+  getInvoice(externalId: string): Promise<PsaInvoice | null>;
+  recordPayment(input: RecordPaymentInput): Promise<RecordPaymentResult>;
+  /** Register (or confirm) push notifications to `url`; returns false where the PSA cannot push. */
+  subscribe(url: string): Promise<boolean>;
+  /** Parse and authenticate a pushed notification; throws WebhookRejected when it is not genuine. */
+  parseNotification(headers: Record<string, string | string[] | undefined>, rawBody: Buffer): PsaChangeNotice;
+}
