@@ -207,3 +207,15 @@ export function format(a: Money): string {
   const grouped = (whole ?? '0').replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   return `${a.amountMinor < 0n ? '-' : ''}${symbol[a.currency]}${grouped}.${frac}`;
 }
+
+export function abs(a: Money): Money {
+  return a.amountMinor < 0n ? negate(a) : a;
+}
+
+export function min(a: Money, b: Money): Money {
+  return compare(a, b) <= 0 ? a : b;
+}
+
+export function max(a: Money, b: Money): Money {
+  return compare(a, b) >= 0 ? a : b;
+}
