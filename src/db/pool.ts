@@ -1,0 +1,28 @@
+// One Kysely instance over one pg pool. int8 columns are read as bigint (money is bigint minor units and
+// must never pass through a JS number); date columns stay YYYY-MM-DD text so no time zone can shift them.
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.ts';
+
+const INT8_OID = 20;
+const DATE_OID = 1082;
+
+export type Db = Kysely<Database>;
+
+export function createPool(connectionString: string, max = 10): pg.Pool {
+  return new pg.Pool({
+    connectionString,
+    max,
+    types: {
+      getTypeParser: ((oid: number, format?: string) => {
+        if (oid === INT8_OID) return (v: string) => BigInt(v);
+        if (oid === DATE_OID) return (v: string) => v;
+        return pg.types.getTypeParser(oid, format as 'text');
+      }) as typeof pg.types.getTypeParser,
+    },
+  });
+}
+
+export function createDb(pool: pg.Pool): Db {
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}

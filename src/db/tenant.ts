@@ -1,0 +1,32 @@
+// Tenant scoping. Every query on tenant data runs inside withTenant, which sets `settle.tenant_id` for
+// the transaction only (set_config(..., true)); row-level security does the rest. A connection returned
+// to the pool carries no tenant, so a query outside withTenant sees no tenant rows at all.
+import { sql, type Transaction } from 'kysely';
+import type { Db } from './pool.ts';
+import type { Database } from './schema.ts';
+
+export type Tx = Transaction<Database>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export async function withTenant<T>(db: Db, tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  if (!UUID.test(tenantId)) throw new Error(`not a tenant id: ${tenantId}`);
+  return db.transaction().execute(async (tx) => {
+    await sql`SELECT set_config('settle.tenant_id', ${tenantId}, true)`.execute(tx);
+    return fn(tx);
+  });
+}
+
+/** Look up an API key by the hash of its secret (the only cross-tenant read the policies allow). */
+export async function findApiKeyByHash(db: Db, keyHash: string): Promise<{ id: string; tenant_id: string } | null> {
+  return db.transaction().execute(async (tx) => {
+    await sql`SELECT set_config('settle.api_key_hash', ${keyHash}, true)`.execute(tx);
+    const row = await tx
+      .selectFrom('api_keys')
+      .select(['id', 'tenant_id'])
+      .where('key_hash', '=', keyHash)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return row ?? null;
+  });
+}
