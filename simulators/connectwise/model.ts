@@ -1,0 +1,190 @@
+// Record shapes as ConnectWise Manage serves them (REST 3.0, API version 2022.1). Field names follow
+// the generated 2022.1 types (see ../../../shared/specs/README.md §1); amounts are JSON decimal
+// numbers, dates are ISO 8601 UTC with second precision ("2024-05-01T12:34:56Z").
+
+export interface Info {
+  lastUpdated: string;
+  updatedBy: string;
+  dateEntered?: string;
+  enteredBy?: string;
+}
+
+export interface CompanyRef {
+  id: number;
+  identifier: string;
+  name: string;
+}
+
+export interface CwCompany {
+  id: number;
+  identifier: string;
+  name: string;
+  status: { id: number; name: string };
+  accountNumber: string | null;
+  billingTerms: { id: number; name: string } | null;
+  defaultContact: { id: number; name: string } | null;
+  deletedFlag: boolean;
+  _info: Info;
+}
+
+export interface CommunicationItem {
+  id: number;
+  type: { id: number; name: string };
+  value: string;
+  defaultFlag: boolean;
+  communicationType: 'Email' | 'Phone' | 'Fax';
+}
+
+export interface CwContact {
+  id: number;
+  firstName: string;
+  lastName: string;
+  company: CompanyRef;
+  defaultFlag: boolean;
+  defaultBillingFlag: boolean;
+  inactiveFlag: boolean;
+  communicationItems: CommunicationItem[];
+  _info: Info;
+}
+
+export const INVOICE_TYPES = ['Agreement', 'CreditMemo', 'DownPayment', 'Miscellaneous', 'Progress', 'Standard'] as const;
+export type CwInvoiceType = (typeof INVOICE_TYPES)[number];
+
+export interface CurrencyRef {
+  id: number;
+  symbol: string;
+  currencyCode: string;
+  decimalSeparator: string;
+  numberOfDecimals: number;
+  thousandsSeparator: string;
+  negativeParenthesesFlag: boolean;
+  displaySymbolFlag: boolean;
+  currencyIdentifier: string;
+  displayIdFlag: boolean;
+  rightAlign: boolean;
+  name: string;
+}
+
+export interface CwInvoice {
+  id: number;
+  invoiceNumber: string;
+  type: CwInvoiceType;
+  status: { id: number; name: string };
+  company: CompanyRef;
+  billToCompany: CompanyRef;
+  applyToType: 'All' | 'Agreement' | 'Company' | 'Project' | 'SalesOrder' | 'Ticket';
+  applyToId: number | null;
+  billingTerms: { id: number; name: string };
+  reference: string | null;
+  customerPO: string | null;
+  date: string;
+  dueDate: string;
+  currency: CurrencyRef;
+  taxableFlag: boolean;
+  serviceTotal: number;
+  expenseTotal: number;
+  productTotal: number;
+  subtotal: number;
+  total: number;
+  salesTax: number;
+  payments: number;
+  credits: number;
+  balance: number;
+  _info: Info;
+}
+
+export type BillableOption = 'Billable' | 'DoNotBill' | 'NoCharge' | 'NoDefault';
+
+export interface InvoiceRef {
+  id: number;
+  identifier: string;
+}
+
+export interface CwProductItem {
+  id: number;
+  catalogItem: { id: number; identifier: string };
+  chargeToId: number | null;
+  chargeToType: 'Ticket' | 'ProjectTicket' | 'ChargeCode' | 'Activity' | 'SalesOrder' | 'Agreement' | null;
+  description: string;
+  quantity: number;
+  price: number;
+  cost: number;
+  discount: number;
+  billableOption: BillableOption;
+  taxableFlag: boolean;
+  company: CompanyRef;
+  invoice: InvoiceRef | null;
+  _info: Info;
+}
+
+export interface CwTimeEntry {
+  id: number;
+  company: CompanyRef;
+  chargeToId: number | null;
+  chargeToType: 'ServiceTicket' | 'ProjectTicket' | 'ChargeCode' | 'Activity';
+  member: { id: number; identifier: string; name: string };
+  timeStart: string;
+  timeEnd: string;
+  actualHours: number;
+  hoursBilled: number;
+  billableOption: BillableOption;
+  notes: string;
+  hourlyRate: number;
+  invoice: InvoiceRef | null;
+  _info: Info;
+}
+
+export interface CwExpenseEntry {
+  id: number;
+  company: CompanyRef;
+  chargeToId: number | null;
+  chargeToType: 'ServiceTicket' | 'ProjectTicket' | 'ChargeCode' | 'Activity';
+  type: { id: number; name: string };
+  member: { id: number; identifier: string; name: string };
+  amount: number;
+  billableOption: BillableOption;
+  date: string;
+  notes: string;
+  invoiceAmount: number;
+  invoice: InvoiceRef | null;
+  _info: Info;
+}
+
+/** 2022.1 `Payment` (the 2026 path list calls it InvoicePayment). There is no free-text field. */
+export interface CwPayment {
+  id: number;
+  type: string | null;
+  invoice: InvoiceRef;
+  credit: { id: number } | null;
+  amount: number;
+  paymentDate: string;
+  appliedBy: string;
+  _info: Info;
+}
+
+export interface CwCallbackEntry {
+  id: number;
+  description: string;
+  url: string;
+  objectId: number;
+  type: string;
+  level: string;
+  memberId: number;
+  payloadVersion: string | null;
+  inactiveFlag: boolean;
+  isSoapCallbackFlag: boolean;
+  isSelfSuppressedFlag: boolean;
+  _info: Info;
+}
+
+/** ConnectWise error body: `code`, `message`, and `errors[]` of ValidationError. */
+export interface CwError {
+  code: string;
+  message: string;
+  errors?: { code: string; message: string; resource: string; field: string }[];
+}
+
+/** ISO 8601 UTC with second precision, as ConnectWise prints timestamps. */
+export function cwTimestamp(d: Date): string {
+  return `${d.toISOString().slice(0, 19)}Z`;
+}

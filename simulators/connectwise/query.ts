@@ -1,0 +1,178 @@
+// List-endpoint semantics shared by every ConnectWise collection: `conditions`, `orderBy`, `fields`,
+// navigable paging (`page`/`pageSize`, default 25, max 1000, `Link` header with first/prev/next/last)
+// and forward-only paging (`pageId`, or the `pagination-type: forward-only` request header), which
+// returns records with id > pageId in id order and a `Link: <…pageId=N>; rel="next"` header.
+import { ConditionSyntaxError, evaluate, parseConditions, pinnedIds, valueAt, type Condition } from './conditions.ts';
+import type { Table } from './table.ts';
+
+export const DEFAULT_PAGE_SIZE = 25;
+export const MAX_PAGE_SIZE = 1000;
+
+export class BadRequest extends Error {
+  constructor(
+    message: string,
+    readonly field: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
+export type Query = Readonly<Record<string, string | undefined>>;
+
+/** ConnectWise treats query parameter names case-insensitively (pagesize = pageSize). */
+export function normalizeQuery(raw: Record<string, unknown>): Query {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    const value = Array.isArray(v) ? v[v.length - 1] : v;
+    if (typeof value === 'string') out[k.toLowerCase()] = value;
+  }
+  return out;
+}
+
+function parseWhere(q: Query): Condition | null {
+  const text = q.conditions?.trim();
+  if (!text) return null;
+  try {
+    return parseConditions(text);
+  } catch (e) {
+    if (e instanceof ConditionSyntaxError) throw new BadRequest(`conditions: ${e.message}`, 'conditions');
+    throw e;
+  }
+}
+
+function positiveInt(q: Query, name: string, fallback: number): number {
+  const v = q[name.toLowerCase()];
+  if (v === undefined || v === '') return fallback;
+  if (!/^\d+$/.test(v)) throw new BadRequest(`${name} must be a whole number`, name);
+  return Number(v);
+}
+
+/** Rows matching the conditions, ascending id; uses a reference index when the condition pins one. */
+function matching<T extends { id: number }>(table: Table<T>, where: Condition | null, indexPaths: readonly string[]): readonly T[] {
+  if (!where) return table.all();
+  let candidates: readonly T[] | null = null;
+  const ids = pinnedIds(where, 'id');
+  if (ids) {
+    candidates = [...new Set(ids)].sort((a, b) => a - b).flatMap((id) => table.get(id) ?? []);
+  } else {
+    for (const path of indexPaths) {
+      const refIds = pinnedIds(where, path);
+      if (!refIds) continue;
+      candidates = [...new Set(refIds)].flatMap((id) => table.referencing(path, id)).sort((a, b) => a.id - b.id);
+      break;
+    }
+  }
+  return (candidates ?? table.all()).filter((row) => evaluate(where, row));
+}
+
+type Order = { path: string[]; desc: boolean }[];
+
+function parseOrderBy(text: string | undefined): Order | null {
+  if (!text?.trim()) return null;
+  return text.split(',').map((part) => {
+    const m = /^\s*([A-Za-z_][\w]*(?:\/[A-Za-z_][\w]*)*)(?:\s+(asc|desc))?\s*$/i.exec(part);
+    if (!m) throw new BadRequest(`orderBy: cannot read "${part.trim()}" (expected "field asc" or "field desc")`, 'orderBy');
+    return { path: m[1]!.split('/'), desc: (m[2] ?? 'asc').toLowerCase() === 'desc' };
+  });
+}
+
+function compareValues(a: unknown, b: unknown): number {
+  if (a == null || b == null) return a == null ? (b == null ? 0 : -1) : 1;
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  const x = String(a).toLowerCase();
+  const y = String(b).toLowerCase();
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+function sortRows<T extends { id: number }>(rows: readonly T[], order: Order): T[] {
+  return [...rows].sort((a, b) => {
+    for (const { path, desc } of order) {
+      const d = compareValues(valueAt(a, path), valueAt(b, path));
+      if (d !== 0) return desc ? -d : d;
+    }
+    return a.id - b.id; // SQL leaves ties unordered; the simulator settles them by id to stay deterministic
+  });
+}
+
+function project(row: unknown, fields: string | undefined): unknown {
+  if (!fields?.trim()) return row;
+  const out: Record<string, unknown> = {};
+  for (const f of fields.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const path = f.split('/');
+    const v = valueAt(row, path);
+    if (v === undefined) continue;
+    let cur = out;
+    for (const step of path.slice(0, -1)) cur = (cur[step] ??= {}) as Record<string, unknown>;
+    cur[path[path.length - 1]!] = v;
+  }
+  return out;
+}
+
+function firstAfter<T extends { id: number }>(rows: readonly T[], id: number): number {
+  let lo = 0;
+  let hi = rows.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (rows[mid]!.id <= id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export interface ListResult {
+  readonly body: unknown[];
+  readonly link: string | null;
+}
+
+export function listRecords<T extends { id: number }>(
+  table: Table<T>,
+  q: Query,
+  opts: { readonly url: URL; readonly forwardOnly: boolean; readonly indexPaths?: readonly string[] },
+): ListResult {
+  const pageSize = positiveInt(q, 'pageSize', DEFAULT_PAGE_SIZE);
+  if (pageSize < 1 || pageSize > MAX_PAGE_SIZE) throw new BadRequest(`pageSize must be between 1 and ${MAX_PAGE_SIZE}`, 'pageSize');
+  const where = parseWhere(q);
+  const order = parseOrderBy(q.orderby);
+  const rows = matching(table, where, opts.indexPaths ?? []);
+  const linkTo = (params: Record<string, string>): string => {
+    const u = new URL(opts.url.toString());
+    for (const k of [...u.searchParams.keys()]) if (['page', 'pageid'].includes(k.toLowerCase())) u.searchParams.delete(k);
+    for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
+    return `<${u.toString()}>`;
+  };
+
+  if (opts.forwardOnly || q.pageid !== undefined) {
+    if (order && !(order.length === 1 && order[0]!.path.join('/') === 'id' && !order[0]!.desc)) {
+      throw new BadRequest('Forward-only pagination only supports ordering by id ascending', 'orderBy');
+    }
+    const pageId = positiveInt(q, 'pageId', 0);
+    const start = firstAfter(rows, pageId);
+    const page = rows.slice(start, start + pageSize);
+    const more = start + pageSize < rows.length;
+    const last = page[page.length - 1];
+    return {
+      body: page.map((r) => project(r, q.fields)),
+      link: more && last ? `${linkTo({ pageId: String(last.id) })}; rel="next"` : null,
+    };
+  }
+
+  const pageNo = positiveInt(q, 'page', 1);
+  if (pageNo < 1) throw new BadRequest('page must be 1 or more', 'page');
+  const sorted = order ? sortRows(rows, order) : rows;
+  const lastPage = Math.max(1, Math.ceil(sorted.length / pageSize));
+  const page = sorted.slice((pageNo - 1) * pageSize, pageNo * pageSize);
+  const links: string[] = [];
+  if (pageNo > 1) {
+    links.push(`${linkTo({ page: '1' })}; rel="first"`);
+    links.push(`${linkTo({ page: String(Math.min(pageNo - 1, lastPage)) })}; rel="prev"`);
+  }
+  if (pageNo < lastPage) {
+    links.push(`${linkTo({ page: String(pageNo + 1) })}; rel="next"`);
+    links.push(`${linkTo({ page: String(lastPage) })}; rel="last"`);
+  }
+  return { body: page.map((r) => project(r, q.fields)), link: links.length > 0 ? links.join(', ') : null };
+}
+
+export function countRecords<T extends { id: number }>(table: Table<T>, q: Query, indexPaths: readonly string[] = []): number {
+  return matching(table, parseWhere(q), indexPaths).length;
+}

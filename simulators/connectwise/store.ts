@@ -1,0 +1,348 @@
+// The simulator's records and the bookkeeping ConnectWise does on them: invoice totals follow from
+// the billable lines that reference the invoice, payments reduce the balance, and every change moves
+// `_info.lastUpdated` and is announced to callback subscribers.
+import { amount, cents, productCents } from './decimal.ts';
+import {
+  cwTimestamp,
+  type BillableOption,
+  type CompanyRef,
+  type CwCallbackEntry,
+  type CwCompany,
+  type CwContact,
+  type CwExpenseEntry,
+  type CwInvoice,
+  type CwInvoiceType,
+  type CwPayment,
+  type CwProductItem,
+  type CwTimeEntry,
+  type CurrencyRef,
+} from './model.ts';
+import { Table } from './table.ts';
+import { divideRounded } from '../../src/domain/money.ts';
+
+export type LineInput =
+  | { readonly kind: 'product'; readonly description: string; readonly quantity: string | number; readonly price: string | number; readonly billableOption?: BillableOption }
+  | { readonly kind: 'time'; readonly notes: string; readonly hours: string | number; readonly rate: string | number; readonly billableOption?: BillableOption }
+  | { readonly kind: 'expense'; readonly notes: string; readonly amount: string | number; readonly billableOption?: BillableOption };
+
+export interface InvoiceInput {
+  readonly companyId: number;
+  readonly type?: CwInvoiceType;
+  readonly date?: string; // YYYY-MM-DD; default today
+  readonly dueDate?: string;
+  readonly lines: readonly LineInput[];
+  readonly taxRateBasisPoints?: number; // e.g. 825 = 8.25 %
+  readonly status?: string;
+  readonly lastUpdated?: Date; // seeding back-dates records
+}
+
+export interface InvoiceChange {
+  readonly addLines?: readonly LineInput[];
+  readonly removeLineIds?: readonly { readonly kind: LineInput['kind']; readonly id: number }[];
+  readonly status?: string;
+  readonly dueDate?: string;
+}
+
+export type InvoiceEvent = { readonly action: 'added' | 'updated' | 'deleted'; readonly invoice: CwInvoice };
+
+export class PaymentRejected extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const USD: CurrencyRef = {
+  id: 1,
+  symbol: '$',
+  currencyCode: 'USD',
+  decimalSeparator: '.',
+  numberOfDecimals: 2,
+  thousandsSeparator: ',',
+  negativeParenthesesFlag: false,
+  displaySymbolFlag: true,
+  currencyIdentifier: 'Default Currency',
+  displayIdFlag: false,
+  rightAlign: false,
+  name: 'US Dollars',
+};
+
+const STATUSES: Record<string, number> = { New: 1, Sent: 2, Paid: 3, Closed: 4, 'Partially Paid': 5 };
+const MEMBER = { id: 176, identifier: 'jtech', name: 'Jordan Tech' };
+
+export class ConnectWiseState {
+  readonly companies = new Table<CwCompany>(250);
+  readonly contacts = new Table<CwContact>(1000, { 'company/id': (c) => c.company.id });
+  readonly invoices = new Table<CwInvoice>(5000);
+  readonly products = new Table<CwProductItem>(10_000, { 'invoice/id': (p) => p.invoice?.id ?? null });
+  readonly timeEntries = new Table<CwTimeEntry>(20_000, { 'invoice/id': (t) => t.invoice?.id ?? null });
+  readonly expenses = new Table<CwExpenseEntry>(3000, { 'invoice/id': (e) => e.invoice?.id ?? null });
+  readonly payments = new Table<CwPayment>(700, { 'invoice/id': (p) => p.invoice.id });
+  readonly callbacks = new Table<CwCallbackEntry>(1);
+  private readonly taxRates = new Map<number, bigint>();
+  private readonly listeners: ((e: InvoiceEvent) => void)[] = [];
+
+  constructor(
+    readonly apiMember: string,
+    readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  onInvoiceChange(fn: (e: InvoiceEvent) => void): void {
+    this.listeners.push(fn);
+  }
+
+  now(): string {
+    return cwTimestamp(this.clock());
+  }
+
+  companyRef(id: number): CompanyRef {
+    const c = this.companies.get(id);
+    if (!c) throw new Error(`company ${id} does not exist`);
+    return { id: c.id, identifier: c.identifier, name: c.name };
+  }
+
+  addCompany(identifier: string, name: string, at = this.clock()): CwCompany {
+    const stamp = cwTimestamp(at);
+    return this.companies.insert({
+      id: this.companies.nextId(),
+      identifier,
+      name,
+      status: { id: 1, name: 'Active' },
+      accountNumber: null,
+      billingTerms: { id: 1, name: 'Net 30 days' },
+      defaultContact: null,
+      deletedFlag: false,
+      _info: { lastUpdated: stamp, updatedBy: MEMBER.identifier, dateEntered: stamp, enteredBy: MEMBER.identifier },
+    });
+  }
+
+  addContact(companyId: number, firstName: string, lastName: string, email: string, flags: { default?: boolean; billing?: boolean }, at = this.clock()): CwContact {
+    const stamp = cwTimestamp(at);
+    const id = this.contacts.nextId();
+    const contact = this.contacts.insert({
+      id,
+      firstName,
+      lastName,
+      company: this.companyRef(companyId),
+      defaultFlag: flags.default ?? false,
+      defaultBillingFlag: flags.billing ?? false,
+      inactiveFlag: false,
+      communicationItems: [
+        { id: id * 10 + 1, type: { id: 1, name: 'Email' }, value: email, defaultFlag: true, communicationType: 'Email' },
+        { id: id * 10 + 2, type: { id: 2, name: 'Direct' }, value: `555-01${String(id % 100).padStart(2, '0')}`, defaultFlag: true, communicationType: 'Phone' },
+      ],
+      _info: { lastUpdated: stamp, updatedBy: MEMBER.identifier },
+    });
+    if (flags.default) {
+      const company = this.companies.get(companyId)!;
+      company.defaultContact = { id: contact.id, name: `${firstName} ${lastName}` };
+    }
+    return contact;
+  }
+
+  createInvoice(input: InvoiceInput, announce = true): CwInvoice {
+    const at = input.lastUpdated ?? this.clock();
+    const stamp = cwTimestamp(at);
+    const date = input.date ?? stamp.slice(0, 10);
+    const company = this.companyRef(input.companyId);
+    const id = this.invoices.nextId();
+    const type = input.type ?? 'Standard';
+    const status = input.status ?? 'New';
+    const invoice: CwInvoice = {
+      id,
+      invoiceNumber: `${type === 'CreditMemo' ? 'CM' : 'INV'}-${id + 10_000}`,
+      type,
+      status: { id: STATUSES[status] ?? 9, name: status },
+      company,
+      billToCompany: company,
+      applyToType: type === 'Agreement' ? 'Agreement' : 'All',
+      applyToId: null,
+      billingTerms: { id: 1, name: 'Net 30 days' },
+      reference: null,
+      customerPO: null,
+      date: `${date}T00:00:00Z`,
+      dueDate: `${input.dueDate ?? addDays(date, 30)}T00:00:00Z`,
+      currency: USD,
+      taxableFlag: (input.taxRateBasisPoints ?? 0) > 0,
+      serviceTotal: 0,
+      expenseTotal: 0,
+      productTotal: 0,
+      subtotal: 0,
+      total: 0,
+      salesTax: 0,
+      payments: 0,
+      credits: 0,
+      balance: 0,
+      _info: { lastUpdated: stamp, updatedBy: MEMBER.identifier, dateEntered: stamp, enteredBy: MEMBER.identifier },
+    };
+    this.invoices.insert(invoice);
+    this.taxRates.set(id, BigInt(input.taxRateBasisPoints ?? 0));
+    for (const line of input.lines) this.insertLine(invoice, line, stamp);
+    this.recalculate(invoice);
+    if (announce) this.emit({ action: 'added', invoice });
+    return invoice;
+  }
+
+  updateInvoice(id: number, change: InvoiceChange): CwInvoice {
+    const invoice = this.invoices.get(id);
+    if (!invoice) throw new Error(`invoice ${id} does not exist`);
+    const stamp = this.now();
+    for (const line of change.addLines ?? []) this.insertLine(invoice, line, stamp);
+    for (const { kind, id: lineId } of change.removeLineIds ?? []) {
+      const table = kind === 'product' ? this.products : kind === 'time' ? this.timeEntries : this.expenses;
+      const row = table.get(lineId);
+      if (!row || row.invoice?.id !== id) throw new Error(`${kind} line ${lineId} is not on invoice ${id}`);
+      table.remove(lineId);
+    }
+    if (change.status) invoice.status = { id: STATUSES[change.status] ?? 9, name: change.status };
+    if (change.dueDate) invoice.dueDate = `${change.dueDate}T00:00:00Z`;
+    this.recalculate(invoice);
+    this.touch(invoice, stamp);
+    this.emit({ action: 'updated', invoice });
+    return invoice;
+  }
+
+  deleteInvoice(id: number): void {
+    const invoice = this.invoices.get(id);
+    if (!invoice) throw new Error(`invoice ${id} does not exist`);
+    for (const p of [...this.products.referencing('invoice/id', id)]) this.products.remove(p.id);
+    for (const t of [...this.timeEntries.referencing('invoice/id', id)]) this.timeEntries.remove(t.id);
+    for (const e of [...this.expenses.referencing('invoice/id', id)]) this.expenses.remove(e.id);
+    this.invoices.remove(id);
+    this.emit({ action: 'deleted', invoice });
+  }
+
+  /** POST /finance/invoices/{id}/payments: amount must be positive and at most the balance. */
+  recordPayment(
+    invoiceId: number,
+    amountMinor: bigint,
+    paymentDate: string,
+    opts: { type?: string | null; at?: Date; appliedBy?: string; announce?: boolean } = {},
+  ): CwPayment {
+    const at = opts.at ?? this.clock();
+    const appliedBy = opts.appliedBy ?? this.apiMember;
+    const invoice = this.invoices.get(invoiceId);
+    if (!invoice) throw new Error(`invoice ${invoiceId} does not exist`);
+    if (amountMinor <= 0n) throw new PaymentRejected('amount', 'Amount must be greater than zero.');
+    const balance = cents(invoice.balance);
+    if (amountMinor > balance) throw new PaymentRejected('amount', `Amount ${amount(amountMinor)} exceeds the invoice balance ${invoice.balance}.`);
+    const stamp = cwTimestamp(at);
+    const payment = this.payments.insert({
+      id: this.payments.nextId(),
+      type: opts.type ?? null,
+      invoice: { id: invoice.id, identifier: invoice.invoiceNumber },
+      credit: null,
+      amount: amount(amountMinor),
+      paymentDate,
+      appliedBy,
+      _info: { lastUpdated: stamp, updatedBy: appliedBy, dateEntered: stamp, enteredBy: appliedBy },
+    });
+    invoice.payments = amount(cents(invoice.payments) + amountMinor);
+    this.recalculate(invoice);
+    if (cents(invoice.balance) === 0n) invoice.status = { id: STATUSES.Paid!, name: 'Paid' };
+    this.touch(invoice, stamp);
+    if (opts.announce ?? true) this.emit({ action: 'updated', invoice });
+    return payment;
+  }
+
+  paymentsFor(invoiceId: number): readonly CwPayment[] {
+    return this.payments.referencing('invoice/id', invoiceId);
+  }
+
+  private touch(invoice: CwInvoice, stamp: string): void {
+    invoice._info = { ...invoice._info, lastUpdated: stamp, updatedBy: MEMBER.identifier };
+  }
+
+  private emit(e: InvoiceEvent): void {
+    for (const fn of this.listeners) fn(e);
+  }
+
+  private insertLine(invoice: CwInvoice, line: LineInput, stamp: string): void {
+    const ref = { id: invoice.id, identifier: invoice.invoiceNumber };
+    const info = { lastUpdated: stamp, updatedBy: MEMBER.identifier };
+    const billableOption = line.billableOption ?? 'Billable';
+    switch (line.kind) {
+      case 'product':
+        this.products.insert({
+          id: this.products.nextId(),
+          catalogItem: { id: 40, identifier: line.description.slice(0, 20).toUpperCase().replace(/\W+/g, '-') },
+          chargeToId: null,
+          chargeToType: null,
+          description: line.description,
+          quantity: Number(line.quantity),
+          price: Number(line.price),
+          cost: 0,
+          discount: 0,
+          billableOption,
+          taxableFlag: true,
+          company: invoice.company,
+          invoice: ref,
+          _info: info,
+        });
+        return;
+      case 'time': {
+        const start = `${invoice.date.slice(0, 10)}T14:00:00Z`;
+        this.timeEntries.insert({
+          id: this.timeEntries.nextId(),
+          company: invoice.company,
+          chargeToId: null,
+          chargeToType: 'ServiceTicket',
+          member: MEMBER,
+          timeStart: start,
+          timeEnd: cwTimestamp(new Date(Date.parse(start) + Math.round(Number(line.hours) * 3_600_000))),
+          actualHours: Number(line.hours),
+          hoursBilled: Number(line.hours),
+          billableOption,
+          notes: line.notes,
+          hourlyRate: Number(line.rate),
+          invoice: ref,
+          _info: info,
+        });
+        return;
+      }
+      case 'expense':
+        this.expenses.insert({
+          id: this.expenses.nextId(),
+          company: invoice.company,
+          chargeToId: null,
+          chargeToType: 'ServiceTicket',
+          type: { id: 3, name: 'Mileage' },
+          member: MEMBER,
+          amount: Number(line.amount),
+          billableOption,
+          date: invoice.date,
+          notes: line.notes,
+          invoiceAmount: billableOption === 'Billable' ? Number(line.amount) : 0,
+          invoice: ref,
+          _info: info,
+        });
+        return;
+    }
+  }
+
+  private recalculate(invoice: CwInvoice): void {
+    const billed = (opt: BillableOption, v: bigint): bigint => (opt === 'Billable' || opt === 'NoDefault' ? v : 0n);
+    let products = 0n;
+    let services = 0n;
+    let expenses = 0n;
+    for (const p of this.products.referencing('invoice/id', invoice.id)) products += billed(p.billableOption, productCents(p.quantity, p.price));
+    for (const t of this.timeEntries.referencing('invoice/id', invoice.id)) services += billed(t.billableOption, productCents(t.hoursBilled, t.hourlyRate));
+    for (const e of this.expenses.referencing('invoice/id', invoice.id)) expenses += billed(e.billableOption, cents(e.invoiceAmount));
+    const subtotal = products + services + expenses;
+    const tax = divideRounded(subtotal * (this.taxRates.get(invoice.id) ?? 0n), 10_000n, 'half-up');
+    const total = subtotal + tax;
+    invoice.productTotal = amount(products);
+    invoice.serviceTotal = amount(services);
+    invoice.expenseTotal = amount(expenses);
+    invoice.subtotal = amount(subtotal);
+    invoice.salesTax = amount(tax);
+    invoice.total = amount(total);
+    invoice.balance = amount(total - cents(invoice.payments) - cents(invoice.credits));
+  }
+}
+
+export function addDays(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+}
