@@ -1,0 +1,135 @@
+// Simulator-only controls (nothing here exists at Intuit): seed the books the way an MSP's PSA
+// accounting export would, look at what was posted, expire tokens, tune limits, lose answers.
+import type { FastifyInstance } from 'fastify';
+import type { CallLog, Faults } from '../kit.ts';
+import { money, parseDecimal, toVendorNumber, type Money } from '../../src/domain/money.ts';
+import { QboFault, faultBody } from './faults.ts';
+import type { LimitOptions, QboLimits } from './limits.ts';
+import type { TokenAuthority } from './oauth.ts';
+import type { ApiContext } from './routes.ts';
+import type { Entity, QboStore } from './store.ts';
+import { createCustomer } from './names.ts';
+import { createInvoice } from './transactions.ts';
+
+export interface SeedInvoice {
+  readonly docNumber: string;
+  /** An existing customer's DisplayName, created if missing. */
+  readonly customerName: string;
+  /** Decimal text ("1250.00") or Money; one "Services" line of this amount. */
+  readonly amount: string | Money;
+  readonly txnDate?: string;
+  readonly dueDate?: string;
+  readonly email?: string;
+}
+
+export class QboControl {
+  constructor(
+    readonly store: QboStore,
+    readonly auth: TokenAuthority,
+    readonly limits: QboLimits,
+    private readonly api: ApiContext,
+    /** The kit's fault injection (5xx, 429, timeouts, drops before the request is processed). */
+    readonly faults: Faults,
+    /** Requests per "METHOD /route" since start or the last reset. */
+    readonly calls: CallLog,
+  ) {}
+
+  get accounts(): QboStore['defaults'] {
+    return this.store.defaults;
+  }
+
+  seedCustomer(displayName: string, email?: string): Entity {
+    const existing = this.store.list('Customer').find((c) => c['DisplayName'] === displayName);
+    if (existing) return existing;
+    return createCustomer(this.store, { DisplayName: displayName, ...(email ? { PrimaryEmailAddr: { Address: email } } : {}) });
+  }
+
+  seedInvoice(s: SeedInvoice): Entity {
+    const customer = this.seedCustomer(s.customerName, s.email);
+    const amount = typeof s.amount === 'string' ? parseDecimal(s.amount, this.store.homeCurrency) : s.amount;
+    return createInvoice(this.store, {
+      DocNumber: s.docNumber,
+      CustomerRef: { value: customer.Id },
+      ...(s.txnDate ? { TxnDate: s.txnDate } : {}),
+      ...(s.dueDate ? { DueDate: s.dueDate } : {}),
+      Line: [
+        {
+          Amount: toVendorNumber(money(amount.amountMinor, this.store.homeCurrency)),
+          DetailType: 'SalesItemLineDetail',
+          SalesItemLineDetail: { ItemRef: { value: this.store.defaults.servicesItem } },
+        },
+      ],
+    });
+  }
+
+  invoices(): Entity[] {
+    return this.store.list('Invoice');
+  }
+  payments(): Entity[] {
+    return this.store.list('Payment');
+  }
+  deposits(): Entity[] {
+    return this.store.list('Deposit');
+  }
+  customers(): Entity[] {
+    return this.store.list('Customer');
+  }
+
+  expireAccessTokens(): void {
+    this.auth.expireAccessTokens();
+  }
+
+  accessTokenUses(token: string): number {
+    return this.auth.accessTokenUses(token);
+  }
+
+  /** The next `times` writes matching `pathPattern` are executed, then the connection is dropped unanswered. */
+  loseAnswers(pathPattern: string, times = 1): void {
+    this.api.lostAnswers.push({ pathPattern, times });
+  }
+
+  configureLimits(patch: Partial<LimitOptions>): void {
+    this.limits.configure(patch);
+  }
+
+  get stats(): ApiContext['stats'] & { throttled: QboLimits['throttled'] } {
+    return { ...this.api.stats, throttled: this.limits.throttled };
+  }
+}
+
+export function registerControlRoutes(app: FastifyInstance, control: QboControl): void {
+  const guard = async <T>(fn: () => T): Promise<T | ReturnType<typeof faultBody>> => {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof QboFault) return faultBody(e);
+      throw e;
+    }
+  };
+  app.post('/_sim/seed', async (req) => {
+    const body = (req.body ?? {}) as { customers?: { displayName: string; email?: string }[]; invoices?: SeedInvoice[] };
+    return guard(() => ({
+      customers: (body.customers ?? []).map((c) => control.seedCustomer(c.displayName, c.email)),
+      invoices: (body.invoices ?? []).map((i) => control.seedInvoice(i)),
+    }));
+  });
+  app.get('/_sim/accounts', async () => control.accounts);
+  app.get('/_sim/invoices', async () => control.invoices());
+  app.get('/_sim/payments', async () => control.payments());
+  app.get('/_sim/deposits', async () => control.deposits());
+  app.get('/_sim/customers', async () => control.customers());
+  app.get('/_sim/stats', async () => control.stats);
+  app.post('/_sim/tokens/expire', async () => {
+    control.expireAccessTokens();
+    return { ok: true };
+  });
+  app.post('/_sim/limits', async (req) => {
+    control.configureLimits((req.body ?? {}) as Partial<LimitOptions>);
+    return control.limits.options;
+  });
+  app.post('/_sim/lose-answers', async (req) => {
+    const b = (req.body ?? {}) as { pathPattern?: string; times?: number };
+    control.loseAnswers(b.pathPattern ?? '.', b.times ?? 1);
+    return { ok: true };
+  });
+}
