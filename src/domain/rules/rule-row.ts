@@ -3,6 +3,12 @@
 // force on the day being decided and report the ids they used, so a decision can be traced to a source.
 import type { IsoDate } from './calendar-date.ts';
 
+/**
+ * Start date for rows whose start the reference does not give: the rule was already in force before
+ * any payment Settle will handle. Re-verify before relying on a back-dated decision.
+ */
+export const LONG_STANDING: IsoDate = '1970-01-01';
+
 export interface RuleRow {
   /** Stable id reported in `rulesApplied`, e.g. 'us-state:CO'. */
   readonly id: string;

@@ -2,16 +2,10 @@
 // A cap of null means "no fixed percentage": the merchant's cost of acceptance is the only ceiling,
 // which quoteSurcharge always applies anyway (§1.7: rate = min(brand cap, cost, jurisdiction cap)).
 import type { IsoDate } from './calendar-date.ts';
-import type { RuleRow } from './rule-row.ts';
+import { LONG_STANDING, type RuleRow } from './rule-row.ts';
 
 /** Brands as Stripe names them in `card.brand`. */
 export type CardBrand = 'visa' | 'mastercard' | 'amex' | 'discover' | 'diners' | 'jcb' | 'unionpay' | 'unknown';
-
-/**
- * Start date for rows whose start the reference does not give: the rule was already in force before
- * any payment Settle will handle. Re-verify before relying on a back-dated decision.
- */
-export const LONG_STANDING: IsoDate = '1970-01-01';
 
 export interface BrandSurchargeRule extends RuleRow {
   readonly brand: CardBrand | '*';
