@@ -72,6 +72,13 @@ export interface PsaConnector {
   recordPayment(input: RecordPaymentInput): Promise<RecordPaymentResult>;
   /** Register (or confirm) push notifications to `url`; returns false where the PSA cannot push. */
   subscribe(url: string): Promise<boolean>;
-  /** Parse and authenticate a pushed notification; throws WebhookRejected when it is not genuine. */
-  parseNotification(headers: Record<string, string | string[] | undefined>, rawBody: Buffer): PsaChangeNotice;
+  /**
+   * Parse and authenticate a pushed notification; throws (or rejects with) WebhookRejected when it is
+   * not genuine. May be async: ConnectWise signs with a key the receiver fetches from a URL named in
+   * the callback (cached), so callers always `await` the result.
+   */
+  parseNotification(
+    headers: Record<string, string | string[] | undefined>,
+    rawBody: Buffer,
+  ): PsaChangeNotice | Promise<PsaChangeNotice>;
 }

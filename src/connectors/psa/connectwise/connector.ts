@@ -1,0 +1,216 @@
+// ConnectWise PSA as Settle's PsaConnector: incremental invoice and client sync with lines fetched in
+// bulk, check-before-write payments (ConnectWise has no idempotency key), callback registration
+// and verification.
+import { z } from 'zod';
+import { retryDecision, sleep as defaultSleep, VendorError } from '../../http.ts';
+import { parseDecimal, toVendorNumber, type Currency } from '../../../domain/money.ts';
+import type { PsaChangeNotice, PsaClient, PsaConnector, PsaInvoice, PsaInvoiceLine, RecordPaymentInput, RecordPaymentResult } from '../types.ts';
+import { ConnectWiseApi, cwString, type ConnectWiseApiOptions, type ConnectWiseConnection } from './api.ts';
+import { connectWiseCatalogue } from './catalogue.ts';
+import { invoiceCurrency, mapClient, mapExpenseLine, mapInvoice, mapProductLine, mapTimeLine } from './mapping.ts';
+import { cwCallbackEntry, cwCompany, cwContact, cwExpenseEntry, cwInvoice, cwPayment, cwProductItem, cwTimeEntry, type CwContact, type CwPayment } from './schema.ts';
+import { SigningKeyCache, verifyCallback, type Headers } from './webhook.ts';
+
+export interface ConnectWiseConnectorOptions extends ConnectWiseConnection {
+  /** Currency for invoices that carry none (single-currency ConnectWise sites). Default USD. */
+  readonly currency?: Currency;
+  /**
+   * Identifier of the API member the keys belong to. ConnectWise stamps it as a payment's
+   * `appliedBy`, which tells Settle's payments from those staff enter by hand.
+   */
+  readonly apiMemberIdentifier?: string;
+  readonly pageSize?: number;
+  readonly api?: ConnectWiseApiOptions;
+  readonly signingKeys?: SigningKeyCache;
+}
+
+/**
+ * `conditions` travel in the query string; long `in (…)` lists are split so that a URL stays well
+ * under the 2 KB query-string limit common to IIS-hosted sites (an assumption, not a published limit).
+ */
+const MAX_ID_LIST_CHARS = 1500;
+
+export function chunkIds(ids: readonly number[], maxChars = MAX_ID_LIST_CHARS): number[][] {
+  const chunks: number[][] = [];
+  let current: number[] = [];
+  let length = 0;
+  for (const id of ids) {
+    const add = String(id).length + 1;
+    if (current.length > 0 && length + add > maxChars) {
+      chunks.push(current);
+      current = [];
+      length = 0;
+    }
+    current.push(id);
+    length += add;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+function paymentDay(p: CwPayment): string | null {
+  return p.paymentDate ? p.paymentDate.slice(0, 10) : null;
+}
+
+export class ConnectWiseConnector implements PsaConnector {
+  readonly vendor = 'connectwise' as const;
+  readonly api: ConnectWiseApi;
+  private readonly currency: Currency;
+  private readonly pageSize: number;
+  private readonly keys: SigningKeyCache;
+
+  constructor(private readonly opts: ConnectWiseConnectorOptions) {
+    this.api = new ConnectWiseApi(opts, opts.api ?? {});
+    this.currency = opts.currency ?? 'USD';
+    this.pageSize = opts.pageSize ?? connectWiseCatalogue.paging.maxPageSize;
+    this.keys = opts.signingKeys ?? new SigningKeyCache();
+  }
+
+  async *listClients(since: string | null): AsyncIterable<readonly PsaClient[]> {
+    for await (const rows of this.api.changedSince('/company/companies', since, this.pageSize)) {
+      const companies = z.array(cwCompany).parse(rows);
+      const contacts: CwContact[] = [];
+      for (const ids of chunkIds(companies.map((c) => c.id))) {
+        const where = `company/id in (${ids.join(',')}) and inactiveFlag = false and (defaultBillingFlag = true or defaultFlag = true)`;
+        for await (const page of this.api.forwardOnly('/company/contacts', where, this.pageSize)) contacts.push(...z.array(cwContact).parse(page));
+      }
+      const byCompany = new Map<number, CwContact[]>();
+      for (const c of contacts) byCompany.set(c.company?.id ?? 0, [...(byCompany.get(c.company?.id ?? 0) ?? []), c]);
+      yield companies.map((c) => mapClient(c, byCompany.get(c.id) ?? []));
+    }
+  }
+
+  async *listInvoices(since: string | null): AsyncIterable<readonly PsaInvoice[]> {
+    for await (const rows of this.api.changedSince('/finance/invoices', since, this.pageSize)) {
+      const invoices = z.array(cwInvoice).parse(rows);
+      const currencies = new Map(invoices.map((inv) => [inv.id, invoiceCurrency(inv, this.currency)]));
+      const lines = await this.linesFor(currencies);
+      yield invoices.map((inv) => mapInvoice(inv, lines.get(inv.id) ?? [], this.currency));
+    }
+  }
+
+  async getInvoice(externalId: string): Promise<PsaInvoice | null> {
+    const id = this.invoiceId(externalId);
+    let body: unknown;
+    try {
+      body = (await this.api.get(`/finance/invoices/${id}`)).body;
+    } catch (e) {
+      if (e instanceof VendorError && e.kind === 'not_found') return null;
+      throw e;
+    }
+    const inv = cwInvoice.parse(body);
+    const lines = await this.linesFor(new Map([[inv.id, invoiceCurrency(inv, this.currency)]]));
+    return mapInvoice(inv, lines.get(inv.id) ?? [], this.currency);
+  }
+
+  /**
+   * Lines are the billable records that reference an invoice (there is no /invoices/{id}/lines):
+   * product items, time entries and expense entries, fetched for many invoices at once with
+   * `invoice/id in (…)` and forward-only paging.
+   */
+  private async linesFor(currencies: ReadonlyMap<number, Currency>): Promise<Map<number, PsaInvoiceLine[]>> {
+    const out = new Map<number, PsaInvoiceLine[]>();
+    const add = (invoiceId: number | undefined, line: PsaInvoiceLine | null): void => {
+      if (invoiceId === undefined || !line) return;
+      const list = out.get(invoiceId);
+      if (list) list.push(line);
+      else out.set(invoiceId, [line]);
+    };
+    const currencyOf = (id: number | undefined): Currency => (id === undefined ? undefined : currencies.get(id)) ?? this.currency;
+    for (const ids of chunkIds([...currencies.keys()])) {
+      const where = `invoice/id in (${ids.join(',')})`;
+      const [products, times, expenses] = await Promise.all([
+        this.collect('/procurement/products', where, cwProductItem),
+        this.collect('/time/entries', where, cwTimeEntry),
+        this.collect('/expense/entries', where, cwExpenseEntry),
+      ]);
+      for (const p of products) add(p.invoice?.id, mapProductLine(p, currencyOf(p.invoice?.id)));
+      for (const t of times) add(t.invoice?.id, mapTimeLine(t, currencyOf(t.invoice?.id)));
+      for (const e of expenses) add(e.invoice?.id, mapExpenseLine(e, currencyOf(e.invoice?.id)));
+    }
+    return out;
+  }
+
+  private async collect<T>(path: string, where: string, schema: z.ZodType<T>): Promise<T[]> {
+    const out: T[] = [];
+    for await (const page of this.api.forwardOnly(path, where, this.pageSize)) out.push(...z.array(schema).parse(page));
+    return out;
+  }
+
+  private invoiceId(externalId: string): number {
+    if (!/^\d+$/.test(externalId)) throw new Error(`"${externalId}" is not a ConnectWise invoice id`);
+    return Number(externalId);
+  }
+
+  /**
+   * ConnectWise's Payment (id, type, invoice, credit, amount, paymentDate, appliedBy) has no field
+   * that could carry our reference, and POST takes no idempotency key. So a payment is "ours" when
+   * it is on the same invoice, for the same amount, on the same payment date — and, when the API
+   * member is configured, applied by that member (staff-entered payments are applied by people).
+   * Limit: two Settle payments of the same amount on the same invoice and day look alike; Settle's
+   * postings table keeps the remote id, so only a crash between POST and saving it relies on this.
+   */
+  private async findOurPayment(invoiceId: number, input: RecordPaymentInput): Promise<CwPayment | null> {
+    const member = this.opts.apiMemberIdentifier?.toLowerCase();
+    for (let page = 1; ; page++) {
+      const { rows } = await this.api.getList(`/finance/invoices/${invoiceId}/payments`, { page, pageSize: this.pageSize });
+      for (const p of z.array(cwPayment).parse(rows)) {
+        if (paymentDay(p) !== input.paidOn) continue;
+        if (member && (p.appliedBy ?? '').toLowerCase() !== member) continue;
+        if (parseDecimal(p.amount, input.amount.currency).amountMinor === input.amount.amountMinor) return p;
+      }
+      if (rows.length < this.pageSize) return null;
+    }
+  }
+
+  async recordPayment(input: RecordPaymentInput): Promise<RecordPaymentResult> {
+    if (!input.idempotencyKey) throw new Error('recordPayment needs an idempotencyKey');
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(input.paidOn)) throw new Error(`paidOn "${input.paidOn}" is not YYYY-MM-DD`);
+    const invoiceId = this.invoiceId(input.invoiceExternalId);
+    const maxAttempts = this.opts.api?.maxAttempts ?? 5;
+    const sleep = this.opts.api?.sleep ?? defaultSleep;
+    for (let attempt = 1; ; attempt++) {
+      // Check before every write, including a retry after a failure whose outcome is unknown.
+      const existing = await this.findOurPayment(invoiceId, input);
+      if (existing) return { remoteId: String(existing.id), alreadyRecorded: true };
+      try {
+        const created = cwPayment.parse(
+          await this.api.post(`/finance/invoices/${invoiceId}/payments`, { amount: toVendorNumber(input.amount), paymentDate: `${input.paidOn}T00:00:00Z` }),
+        );
+        return { remoteId: String(created.id), alreadyRecorded: false };
+      } catch (e) {
+        const decision = retryDecision(e, attempt, maxAttempts);
+        if (!decision.retry) throw e;
+        await sleep(decision.delayMs);
+      }
+    }
+  }
+
+  /** One `invoice`/`owner` callback to `url`; reuses an active one already registered. */
+  async subscribe(url: string): Promise<boolean> {
+    const { invoiceType: type, ownerLevel } = connectWiseCatalogue.callbacks;
+    const { rows } = await this.api.getList('/system/callbacks', { conditions: `url = ${cwString(url)} and type = ${cwString(type)}`, pageSize: this.pageSize });
+    const existing = z.array(cwCallbackEntry).parse(rows);
+    if (existing.some((cb) => !cb.inactiveFlag && cb.level.toLowerCase() === ownerLevel)) return true;
+    await this.api.post('/system/callbacks', {
+      description: 'Settle: invoice changes',
+      url,
+      objectId: 1, // required by the schema; an owner-level callback covers every invoice
+      type,
+      level: ownerLevel,
+      inactiveFlag: false,
+      isSoapCallbackFlag: false,
+      isSelfSuppressedFlag: false,
+    });
+    return true;
+  }
+
+  /** Async because the signing key is fetched from the callback's key URL (cached). */
+  parseNotification(headers: Headers, rawBody: Buffer): Promise<PsaChangeNotice> {
+    return verifyCallback(headers, rawBody, { siteOrigin: this.api.siteOrigin, companyId: this.opts.companyId, keys: this.keys });
+  }
+}
+
+export function createConnectWiseConnector(opts: ConnectWiseConnectorOptions): ConnectWiseConnector {
+  return new ConnectWiseConnector(opts);
+}
