@@ -139,7 +139,12 @@ export type PaymentState =
   | 'refunded'
   | 'partially_refunded'
   | 'returned'
-  | 'disputed';
+  | 'disputed'
+  | 'charged_back';
+export interface PlannedAllocation {
+  readonly invoiceId: string;
+  readonly amountMinor: string; // bigint as text inside JSON
+}
 export interface PaymentsTable {
   id: Generated<string>;
   tenant_id: string;
@@ -147,6 +152,7 @@ export interface PaymentsTable {
   currency: string;
   amount_minor: bigint;
   surcharge_minor: Generated<bigint>;
+  planned_allocations: ColumnType<PlannedAllocation[], string | undefined, string>;
   fee_minor: bigint | null;
   state: PaymentState;
   source: 'portal' | 'autopay' | 'manual' | 'installment';

@@ -166,7 +166,9 @@ CREATE TABLE payments (
   surcharge_minor bigint NOT NULL DEFAULT 0 CHECK (surcharge_minor >= 0),
   fee_minor bigint, -- processor fee, known once the balance transaction exists
   state text NOT NULL CHECK (state IN ('pending', 'processing', 'succeeded', 'failed', 'unknown',
-                                        'refunded', 'partially_refunded', 'returned', 'disputed')),
+                                        'refunded', 'partially_refunded', 'returned', 'disputed', 'charged_back')),
+  -- which invoices the client chose to pay and how much of each; turned into allocations on success
+  planned_allocations jsonb NOT NULL DEFAULT '[]',
   source text NOT NULL CHECK (source IN ('portal', 'autopay', 'manual', 'installment')),
   processor text NOT NULL,
   processor_payment_id text,

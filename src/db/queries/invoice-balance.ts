@@ -1,0 +1,36 @@
+// What a client still owes on an invoice. The PSA's balance is the truth, but it only reflects the
+// payments the PSA has been told about: a payment Settle allocated and has not yet written back to the PSA
+// must still be taken off, or a second payment could be collected for the same amount.
+import { sql } from 'kysely';
+import type { Tx } from '../tenant.ts';
+import type { InvoiceStatus } from '../schema.ts';
+
+export async function unreflectedAllocationsMinor(tx: Tx, invoiceId: string): Promise<bigint> {
+  const r = await sql<{ n: bigint | null }>`
+    SELECT sum(a.amount_minor) AS n
+      FROM allocations a
+     WHERE a.invoice_id = ${invoiceId}
+       AND NOT EXISTS (SELECT 1 FROM postings p
+                        WHERE p.payment_id = a.payment_id AND p.invoice_id = a.invoice_id
+                          AND p.target = 'psa' AND p.kind = 'payment' AND p.status = 'posted')`.execute(tx);
+  return r.rows[0]?.n ?? 0n;
+}
+
+export async function openBalanceMinor(tx: Tx, invoiceId: string): Promise<bigint> {
+  const inv = await tx.selectFrom('invoices').select('psa_balance_minor').where('id', '=', invoiceId).executeTakeFirstOrThrow();
+  return inv.psa_balance_minor - (await unreflectedAllocationsMinor(tx, invoiceId));
+}
+
+/** Re-derive the invoice status from the PSA's view and our allocations. */
+export async function refreshInvoiceStatus(tx: Tx, invoiceId: string): Promise<InvoiceStatus> {
+  const inv = await tx.selectFrom('invoices').select(['status', 'total_minor', 'psa_status', 'type', 'psa_balance_minor']).where('id', '=', invoiceId).executeTakeFirstOrThrow();
+  let status: InvoiceStatus;
+  if (inv.type === 'credit_memo' || inv.total_minor < 0n) status = 'credit';
+  else if (/void/i.test(inv.psa_status)) status = 'void';
+  else {
+    const open = inv.psa_balance_minor - (await unreflectedAllocationsMinor(tx, invoiceId));
+    status = open <= 0n ? 'paid' : open < inv.total_minor ? 'partially_paid' : 'open';
+  }
+  if (status !== inv.status) await tx.updateTable('invoices').set({ status, updated_at: new Date() }).where('id', '=', invoiceId).execute();
+  return status;
+}

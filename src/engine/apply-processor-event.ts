@@ -1,0 +1,80 @@
+// A verified processor event, taken from the inbox: move the payment along its state machine, or start
+// reconciling a payout. Every branch is idempotent on its own (row lock + state guard), on top of the
+// inbox's deduplication by event id.
+import { withTenant } from '../db/tenant.ts';
+import type { ProcessorEvent } from '../connectors/payments/types.ts';
+import type { EngineContext } from './context.ts';
+import { recordPaymentFailed, recordPaymentProcessing, recordPaymentSucceeded } from './record-payment-outcome.ts';
+import { enqueue } from './enqueue.ts';
+import { crashPoint } from './crash-points.ts';
+
+async function findPayment(ctx: EngineContext, tenantId: string, processorPaymentId: string, metadata: Record<string, string>): Promise<string | null> {
+  return withTenant(ctx.db, tenantId, async (tx) => {
+    const byId = await tx.selectFrom('payments').select('id').where('processor_payment_id', '=', processorPaymentId).executeTakeFirst();
+    if (byId) return byId.id;
+    const ours = metadata.settle_payment;
+    if (!ours || !/^[0-9a-f-]{36}$/i.test(ours)) return null;
+    const byMeta = await tx.selectFrom('payments').select('id').where('id', '=', ours).executeTakeFirst();
+    return byMeta?.id ?? null;
+  });
+}
+
+export async function applyProcessorEvent(ctx: EngineContext, tenantId: string, event: ProcessorEvent): Promise<string> {
+  switch (event.type) {
+    case 'payment.succeeded': {
+      const id = await findPayment(ctx, tenantId, event.processorPaymentId, event.metadata);
+      if (!id) return 'ignored: not a payment Settle started';
+      const changed = await withTenant(ctx.db, tenantId, async (tx) => {
+        await tx
+          .updateTable('payment_attempts')
+          .set({ outcome: 'succeeded', processor_payment_id: event.processorPaymentId, resolved_at: new Date() })
+          .where('payment_id', '=', id)
+          .where('outcome', 'in', ['sending', 'requires_action', 'processing', 'unknown'])
+          .execute();
+        return recordPaymentSucceeded(tx, id, { processorPaymentId: event.processorPaymentId, method: event.method });
+      });
+      if (changed) crashPoint('after-payment-succeeded-committed');
+      return changed ? 'payment succeeded' : 'already recorded';
+    }
+    case 'payment.processing': {
+      const id = await findPayment(ctx, tenantId, event.processorPaymentId, event.metadata);
+      if (!id) return 'ignored: not a payment Settle started';
+      const changed = await withTenant(ctx.db, tenantId, (tx) => recordPaymentProcessing(tx, id, event.processorPaymentId));
+      return changed ? 'payment processing' : 'already recorded';
+    }
+    case 'payment.failed': {
+      const id = await findPayment(ctx, tenantId, event.processorPaymentId, event.metadata);
+      if (!id) return 'ignored: not a payment Settle started';
+      const changed = await withTenant(ctx.db, tenantId, async (tx) => {
+        await tx
+          .updateTable('payment_attempts')
+          .set({ outcome: 'declined', decline_code: event.declineCode, message: event.message, resolved_at: new Date() })
+          .where('payment_id', '=', id)
+          .where('outcome', 'in', ['sending', 'requires_action', 'processing', 'unknown'])
+          .execute();
+        return recordPaymentFailed(tx, id, event.declineCode, event.message);
+      });
+      return changed ? 'payment failed' : 'already recorded';
+    }
+    case 'payout.paid':
+      await withTenant(ctx.db, tenantId, (tx) =>
+        enqueue(tx, 'reconcile-payout', { tenantId, processorPayoutId: event.payoutId }, { jobKey: `reconcile-payout:${event.payoutId}`, queueName: `accounting:${tenantId}` }),
+      );
+      return 'payout reconciliation queued';
+    case 'payout.failed':
+      ctx.log.warn({ tenantId, payout: event.payoutId }, 'processor reports a failed payout');
+      return 'payout failed noted';
+    case 'refund.updated':
+    case 'dispute.created':
+      // Refunds and disputes are booked by issue #3's lifecycle work; until then they are kept in the
+      // inbox (nothing is lost) and surfaced in the log.
+      ctx.log.info({ tenantId, type: event.type }, 'refund/dispute event stored for later processing');
+      return `stored: ${event.type}`;
+    case 'ignored':
+      return `ignored: ${event.vendorType}`;
+    default: {
+      const _exhaustive: never = event;
+      throw new Error(`unhandled processor event ${JSON.stringify(_exhaustive)}`);
+    }
+  }
+}

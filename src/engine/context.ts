@@ -1,0 +1,35 @@
+// What every use case is given: the database, the tenant's connectors, a logger and the clock.
+// Use cases never construct connectors or read configuration themselves.
+import type { Logger } from 'pino';
+import type { Db } from '../db/pool.ts';
+import type { AccountingConnector } from '../connectors/accounting/types.ts';
+import type { PaymentsConnector } from '../connectors/payments/types.ts';
+import type { PsaConnector } from '../connectors/psa/types.ts';
+
+export interface TenantConnectors {
+  psa(tenantId: string): Promise<PsaConnector | null>;
+  payments(tenantId: string): Promise<PaymentsConnector | null>;
+  accounting(tenantId: string): Promise<AccountingConnector | null>;
+  /** Drop cached connectors after a connection changes. */
+  forget(tenantId: string): void;
+}
+
+export interface EngineContext {
+  readonly db: Db;
+  readonly connectors: TenantConnectors;
+  readonly log: Logger;
+  readonly publicUrl: string;
+  readonly now: () => Date;
+}
+
+export class UseCaseError extends Error {
+  override readonly name = 'UseCaseError';
+  constructor(
+    readonly code: 'not_found' | 'invalid' | 'conflict' | 'not_configured' | 'expired',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const today = (d: Date): string => d.toISOString().slice(0, 10);

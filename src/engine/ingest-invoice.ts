@@ -1,0 +1,177 @@
+// The PSA is the source of truth for invoices. Ingesting an invoice upserts its client, and stores a new
+// version only when the content changed (a redelivered or out-of-order callback carrying the same or an
+// older state changes nothing). The open balance Settle collects follows the newest PSA version.
+import crypto from 'node:crypto';
+import type { PsaClient, PsaInvoice } from '../connectors/psa/types.ts';
+import type { Tx } from '../db/tenant.ts';
+import { contentHash } from '../domain/invoice.ts';
+import { refreshInvoiceStatus } from '../db/queries/invoice-balance.ts';
+import { audit } from './audit.ts';
+
+export interface IngestResult {
+  readonly invoiceId: string;
+  readonly change: 'created' | 'new_version' | 'unchanged' | 'stale';
+}
+
+export async function upsertClient(tx: Tx, tenantId: string, vendor: string, c: PsaClient): Promise<string> {
+  const ref = await tx
+    .selectFrom('external_refs')
+    .select('entity_id')
+    .where('system', '=', vendor)
+    .where('entity', '=', 'client')
+    .where('remote_id', '=', c.externalId)
+    .executeTakeFirst();
+  if (ref) {
+    await tx
+      .updateTable('clients')
+      .set({ name: c.name, identifier: c.identifier, billing_email: c.billingEmail, billing_contact: c.billingContactName, updated_at: new Date() })
+      .where('id', '=', ref.entity_id)
+      .execute();
+    return ref.entity_id;
+  }
+  const row = await tx
+    .insertInto('clients')
+    .values({ tenant_id: tenantId, name: c.name, identifier: c.identifier, billing_email: c.billingEmail, billing_contact: c.billingContactName })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await tx
+    .insertInto('external_refs')
+    .values({ tenant_id: tenantId, entity: 'client', entity_id: row.id, system: vendor, remote_id: c.externalId })
+    .execute();
+  return row.id;
+}
+
+/**
+ * What makes a new invoice version: amounts, lines, due date, void. The PSA's balance is deliberately not
+ * part of it: our own payment written back to the PSA changes the balance, not the invoice.
+ */
+export function invoiceFingerprint(inv: PsaInvoice): string {
+  const canonical = contentHash({
+    number: inv.number,
+    currency: inv.currency,
+    total: inv.total,
+    dueOn: inv.dueOn,
+    voided: /void/i.test(inv.status),
+    lines: inv.lines.map((l) => ({ externalId: l.externalId, description: l.description, quantity: l.quantity, amount: l.amount })),
+  });
+  return crypto.createHash('sha256').update(canonical).digest('hex');
+}
+
+export async function ingestInvoice(
+  tx: Tx,
+  tenantId: string,
+  vendor: string,
+  inv: PsaInvoice,
+  clientId: string,
+): Promise<IngestResult> {
+  const fingerprint = invoiceFingerprint(inv);
+  const existing = await tx
+    .selectFrom('invoices')
+    .select(['id', 'current_version', 'psa_updated_at', 'paid_minor'])
+    .where('number', '=', inv.number)
+    .forUpdate()
+    .executeTakeFirst();
+
+  if (!existing) {
+    const row = await tx
+      .insertInto('invoices')
+      .values({
+        tenant_id: tenantId,
+        client_id: clientId,
+        number: inv.number,
+        type: inv.type,
+        currency: inv.currency,
+        total_minor: inv.total.amountMinor,
+        psa_balance_minor: inv.balance.amountMinor,
+        status: 'open', // re-derived below
+        psa_status: inv.status,
+        issued_on: inv.issuedOn,
+        due_on: inv.dueOn,
+        psa_updated_at: inv.updatedAt,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await tx.insertInto('external_refs').values({ tenant_id: tenantId, entity: 'invoice', entity_id: row.id, system: vendor, remote_id: inv.externalId }).execute();
+    await writeVersion(tx, tenantId, row.id, 1, fingerprint, inv);
+    await refreshInvoiceStatus(tx, row.id);
+    return { invoiceId: row.id, change: 'created' };
+  }
+
+  // An older state arriving after a newer one (out-of-order callback or slow poll) must not roll back.
+  if (new Date(inv.updatedAt).getTime() < new Date(existing.psa_updated_at).getTime()) {
+    return { invoiceId: existing.id, change: 'stale' };
+  }
+  const last = await tx
+    .selectFrom('invoice_versions')
+    .select('content_hash')
+    .where('invoice_id', '=', existing.id)
+    .where('version', '=', existing.current_version)
+    .executeTakeFirst();
+  if (last?.content_hash === fingerprint) {
+    // Same invoice; the PSA's balance or status text may still have moved (e.g. our own payment posted).
+    await tx
+      .updateTable('invoices')
+      .set({ psa_updated_at: inv.updatedAt, psa_balance_minor: inv.balance.amountMinor, psa_status: inv.status })
+      .where('id', '=', existing.id)
+      .execute();
+    await refreshInvoiceStatus(tx, existing.id);
+    return { invoiceId: existing.id, change: 'unchanged' };
+  }
+  const version = existing.current_version + 1;
+  await tx
+    .updateTable('invoices')
+    .set({
+      client_id: clientId,
+      type: inv.type,
+      total_minor: inv.total.amountMinor,
+      psa_balance_minor: inv.balance.amountMinor,
+      psa_status: inv.status,
+      issued_on: inv.issuedOn,
+      due_on: inv.dueOn,
+      psa_updated_at: inv.updatedAt,
+      current_version: version,
+      updated_at: new Date(),
+    })
+    .where('id', '=', existing.id)
+    .execute();
+  await writeVersion(tx, tenantId, existing.id, version, fingerprint, inv);
+  await refreshInvoiceStatus(tx, existing.id);
+  await audit(tx, tenantId, `vendor:${vendor}`, 'invoice.changed_in_psa', { type: 'invoice', id: existing.id }, {
+    version,
+    total_minor: inv.total.amountMinor,
+    balance_minor: inv.balance.amountMinor,
+  });
+  return { invoiceId: existing.id, change: 'new_version' };
+}
+
+async function writeVersion(tx: Tx, tenantId: string, invoiceId: string, version: number, hash: string, inv: PsaInvoice): Promise<void> {
+  await tx
+    .insertInto('invoice_versions')
+    .values({
+      tenant_id: tenantId,
+      invoice_id: invoiceId,
+      version,
+      content_hash: hash,
+      total_minor: inv.total.amountMinor,
+      snapshot: JSON.stringify(inv, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
+    })
+    .execute();
+  if (inv.lines.length > 0) {
+    await tx
+      .insertInto('invoice_lines')
+      .values(
+        inv.lines.map((l, i) => ({
+          tenant_id: tenantId,
+          invoice_id: invoiceId,
+          version,
+          line_no: i + 1,
+          external_id: l.externalId,
+          kind: l.kind,
+          description: l.description,
+          quantity: l.quantity,
+          amount_minor: l.amount.amountMinor,
+        })),
+      )
+      .execute();
+  }
+}

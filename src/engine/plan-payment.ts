@@ -1,0 +1,92 @@
+// Shared first step of every collection: check the invoices the client chose, work out what each still
+// owes, and create the payment (state pending) with its first attempt and idempotency key, before any
+// call to the processor. If the process dies after this commit, the janitor finds the attempt and asks
+// the processor what became of it.
+import { MAX_MINOR, parseCurrency } from '../domain/money.ts';
+import type { Tx } from '../db/tenant.ts';
+import { openBalanceMinor } from '../db/queries/invoice-balance.ts';
+import { UseCaseError } from './context.ts';
+
+export interface InvoiceChoice {
+  readonly invoiceId: string;
+  /** Part of the invoice to pay now; the whole open balance when absent. */
+  readonly amountMinor?: bigint;
+}
+
+export interface PlannedPayment {
+  readonly paymentId: string;
+  readonly attemptId: string;
+  readonly idempotencyKey: string;
+  readonly amountMinor: bigint;
+  readonly currency: string;
+  readonly clientId: string;
+}
+
+export async function planPayment(
+  tx: Tx,
+  tenantId: string,
+  input: { clientId?: string; choices: readonly InvoiceChoice[]; source: 'portal' | 'autopay' | 'manual'; processor: string; keyPrefix: string },
+): Promise<PlannedPayment> {
+  if (input.choices.length === 0) throw new UseCaseError('invalid', 'choose at least one invoice to pay');
+  const ids = input.choices.map((c) => c.invoiceId);
+  if (new Set(ids).size !== ids.length) throw new UseCaseError('invalid', 'an invoice is listed twice');
+  const invoices = await tx.selectFrom('invoices').selectAll().where('id', 'in', ids).forUpdate().execute();
+  if (invoices.length !== ids.length) throw new UseCaseError('not_found', 'one or more invoices do not exist in this workspace');
+  const clientIds = new Set(invoices.map((i) => i.client_id));
+  if (clientIds.size !== 1) throw new UseCaseError('invalid', 'one payment can only cover invoices of one client');
+  const clientId = invoices[0]!.client_id;
+  if (input.clientId && input.clientId !== clientId) throw new UseCaseError('not_found', 'these invoices belong to another client');
+  const currencies = new Set(invoices.map((i) => i.currency));
+  if (currencies.size !== 1) throw new UseCaseError('invalid', 'invoices in different currencies must be paid separately');
+  const currency = parseCurrency(invoices[0]!.currency);
+
+  const planned: { invoiceId: string; amountMinor: string }[] = [];
+  let total = 0n;
+  for (const choice of input.choices) {
+    const inv = invoices.find((i) => i.id === choice.invoiceId)!;
+    if (inv.status === 'void' || inv.status === 'credit') throw new UseCaseError('invalid', `invoice ${inv.number} is ${inv.status} and cannot be paid`);
+    const open = await openBalanceMinor(tx, inv.id);
+    if (open <= 0n) throw new UseCaseError('conflict', `invoice ${inv.number} is already paid`);
+    const amount = choice.amountMinor ?? open;
+    if (amount <= 0n) throw new UseCaseError('invalid', `the amount for invoice ${inv.number} must be more than zero`);
+    if (amount > open) throw new UseCaseError('invalid', `invoice ${inv.number} has ${open} ${currency} minor units open; ${amount} is more than that`);
+    planned.push({ invoiceId: inv.id, amountMinor: amount.toString() });
+    total += amount;
+  }
+  if (total > MAX_MINOR) throw new UseCaseError('invalid', 'the amount is larger than Settle accepts in one payment');
+
+  const payment = await tx
+    .insertInto('payments')
+    .values({
+      tenant_id: tenantId,
+      client_id: clientId,
+      currency,
+      amount_minor: total,
+      state: 'pending',
+      source: input.source,
+      processor: input.processor,
+      planned_allocations: JSON.stringify(planned),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const key = `${input.keyPrefix}:payment:${payment.id}:attempt:1`;
+  const attempt = await tx
+    .insertInto('payment_attempts')
+    .values({ tenant_id: tenantId, payment_id: payment.id, attempt_no: 1, idempotency_key: key, outcome: 'sending' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await tx
+    .insertInto('payment_events')
+    .values({ tenant_id: tenantId, payment_id: payment.id, from_state: null, to_state: 'pending', event: 'created', detail: JSON.stringify({ source: input.source, planned }) })
+    .execute();
+  return { paymentId: payment.id, attemptId: attempt.id, idempotencyKey: key, amountMinor: total, currency, clientId };
+}
+
+/** The processor customer for a client, created once (idempotency key per client) and remembered. */
+export async function processorCustomerFor(
+  tx: Tx,
+  clientId: string,
+): Promise<{ name: string; email: string | null; customerId: string | null }> {
+  const c = await tx.selectFrom('clients').select(['name', 'billing_email', 'processor_customer_id']).where('id', '=', clientId).executeTakeFirstOrThrow();
+  return { name: c.name, email: c.billing_email, customerId: c.processor_customer_id };
+}

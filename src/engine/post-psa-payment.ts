@@ -1,0 +1,76 @@
+// Writes one allocated payment back to the PSA as a payment against the invoice. The PSA has no
+// idempotency key, so the connector checks for our reference before writing; the posting row records the
+// remote id once the PSA has it. A crash between the two is healed by running this again.
+import { money, parseCurrency } from '../domain/money.ts';
+import { withTenant } from '../db/tenant.ts';
+import { refreshInvoiceStatus } from '../db/queries/invoice-balance.ts';
+import { retryDecision, VendorError } from '../connectors/http.ts';
+import type { EngineContext } from './context.ts';
+import { today } from './context.ts';
+import { audit } from './audit.ts';
+import { crashPoint } from './crash-points.ts';
+
+export class RetryLater extends Error {
+  override readonly name = 'RetryLater';
+}
+
+export async function postPsaPayment(ctx: EngineContext, tenantId: string, postingId: string): Promise<string> {
+  const psa = await ctx.connectors.psa(tenantId);
+  if (!psa) return 'no PSA connected';
+  const job = await withTenant(ctx.db, tenantId, async (tx) => {
+    const posting = await tx.selectFrom('postings').selectAll().where('id', '=', postingId).executeTakeFirst();
+    if (!posting || posting.status !== 'pending' || !posting.invoice_id || !posting.payment_id) return null;
+    const ref = await tx
+      .selectFrom('external_refs')
+      .select('remote_id')
+      .where('entity', '=', 'invoice')
+      .where('entity_id', '=', posting.invoice_id)
+      .where('system', '=', psa.vendor)
+      .executeTakeFirstOrThrow();
+    const payment = await tx.selectFrom('payments').select(['succeeded_at', 'processor_payment_id']).where('id', '=', posting.payment_id).executeTakeFirstOrThrow();
+    return { posting, invoiceRemoteId: ref.remote_id, payment };
+  });
+  if (!job) return 'nothing to do';
+  const { posting } = job;
+  try {
+    const r = await psa.recordPayment({
+      invoiceExternalId: job.invoiceRemoteId,
+      amount: money(posting.amount_minor, parseCurrency(posting.currency)),
+      paidOn: today(job.payment.succeeded_at ?? ctx.now()),
+      reference: job.payment.processor_payment_id ?? posting.payment_id!,
+      idempotencyKey: posting.idempotency_key,
+    });
+    crashPoint('after-psa-payment-sent');
+    await withTenant(ctx.db, tenantId, async (tx) => {
+      await tx
+        .updateTable('postings')
+        .set((eb) => ({ status: 'posted', remote_id: r.remoteId, posted_at: new Date(), attempts: eb('attempts', '+', 1), last_error: null }))
+        .where('id', '=', posting.id)
+        .where('status', '=', 'pending')
+        .execute();
+      await refreshInvoiceStatus(tx, posting.invoice_id!);
+      await audit(tx, tenantId, 'system:post-psa-payment', 'posting.posted', { type: 'posting', id: posting.id }, { vendor: psa.vendor, remote_id: r.remoteId, already_recorded: r.alreadyRecorded, amount_minor: posting.amount_minor });
+    });
+    return r.alreadyRecorded ? `found already in ${psa.vendor} (${r.remoteId})` : `posted to ${psa.vendor} (${r.remoteId})`;
+  } catch (e) {
+    const decision = retryDecision(e, posting.attempts + 1, 12);
+    await withTenant(ctx.db, tenantId, async (tx) => {
+      await tx
+        .updateTable('postings')
+        .set((eb) => ({
+          attempts: eb('attempts', '+', 1),
+          last_error: (e as Error).message.slice(0, 2000),
+          status: decision.retry ? 'pending' : 'failed',
+          next_attempt_at: new Date(ctx.now().getTime() + decision.delayMs),
+        }))
+        .where('id', '=', posting.id)
+        .execute();
+      if (!decision.retry) {
+        await audit(tx, tenantId, 'system:post-psa-payment', 'posting.failed', { type: 'posting', id: posting.id }, { vendor: psa.vendor, reason: decision.reason, error: (e as Error).message });
+      }
+    });
+    if (decision.retry) throw new RetryLater(`${psa.vendor}: ${decision.reason}; retrying`);
+    if (!(e instanceof VendorError)) throw e;
+    return `failed: ${decision.reason}`;
+  }
+}

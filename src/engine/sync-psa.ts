@@ -1,0 +1,97 @@
+// Incremental pull from the PSA: clients, then invoices changed since the last cursor. This is the
+// polling fallback behind push notifications and the initial import; it is safe to run at any time and
+// any number of times, because ingestion is idempotent per invoice version.
+import { withTenant } from '../db/tenant.ts';
+import type { PsaConnector, PsaInvoice } from '../connectors/psa/types.ts';
+import type { EngineContext } from './context.ts';
+import { ingestInvoice, upsertClient } from './ingest-invoice.ts';
+
+export interface SyncSummary {
+  clients: number;
+  invoices: number;
+  created: number;
+  changed: number;
+}
+
+async function readCursor(ctx: EngineContext, tenantId: string, name: string): Promise<string | null> {
+  const row = await withTenant(ctx.db, tenantId, (tx) => tx.selectFrom('sync_cursors').select('cursor_value').where('name', '=', name).executeTakeFirst());
+  return row?.cursor_value ?? null;
+}
+
+export async function syncClients(ctx: EngineContext, tenantId: string, psa: PsaConnector): Promise<number> {
+  const name = `${psa.vendor}:clients`;
+  let cursor = await readCursor(ctx, tenantId, name);
+  let n = 0;
+  for await (const page of psa.listClients(cursor)) {
+    await withTenant(ctx.db, tenantId, async (tx) => {
+      for (const c of page) {
+        await upsertClient(tx, tenantId, psa.vendor, c);
+        if (!cursor || c.updatedAt > cursor) cursor = c.updatedAt;
+      }
+      await saveCursor(tx, tenantId, name, cursor);
+    });
+    n += page.length;
+  }
+  return n;
+}
+
+async function saveCursor(tx: Parameters<Parameters<typeof withTenant>[2]>[0], tenantId: string, name: string, value: string | null): Promise<void> {
+  await tx
+    .insertInto('sync_cursors')
+    .values({ tenant_id: tenantId, name, cursor_value: value })
+    .onConflict((oc) => oc.columns(['tenant_id', 'name']).doUpdateSet({ cursor_value: value, updated_at: new Date() }))
+    .execute();
+}
+
+/** Store a batch of invoices fetched from the PSA; fetches clients first when an invoice names an unknown one. */
+export async function storeInvoices(ctx: EngineContext, tenantId: string, psa: PsaConnector, invoices: readonly PsaInvoice[], cursorName?: string): Promise<{ created: number; changed: number }> {
+  const clientIds = await clientMap(ctx, tenantId, psa.vendor, invoices);
+  if (invoices.some((i) => !clientIds.has(i.clientExternalId))) {
+    await syncClients(ctx, tenantId, psa);
+    const again = await clientMap(ctx, tenantId, psa.vendor, invoices);
+    for (const [k, v] of again) clientIds.set(k, v);
+  }
+  let created = 0;
+  let changed = 0;
+  await withTenant(ctx.db, tenantId, async (tx) => {
+    let cursor: string | null = cursorName ? ((await tx.selectFrom('sync_cursors').select('cursor_value').where('name', '=', cursorName).executeTakeFirst())?.cursor_value ?? null) : null;
+    for (const inv of invoices) {
+      const clientId = clientIds.get(inv.clientExternalId);
+      if (!clientId) {
+        ctx.log.warn({ invoice: inv.number, client: inv.clientExternalId }, 'invoice names a client the PSA did not list; skipped until the next sync');
+        continue;
+      }
+      const r = await ingestInvoice(tx, tenantId, psa.vendor, inv, clientId);
+      if (r.change === 'created') created++;
+      if (r.change === 'new_version') changed++;
+      if (!cursor || inv.updatedAt > cursor) cursor = inv.updatedAt;
+    }
+    if (cursorName) await saveCursor(tx, tenantId, cursorName, cursor);
+  });
+  return { created, changed };
+}
+
+async function clientMap(ctx: EngineContext, tenantId: string, vendor: string, invoices: readonly PsaInvoice[]): Promise<Map<string, string>> {
+  const ids = [...new Set(invoices.map((i) => i.clientExternalId))];
+  if (ids.length === 0) return new Map();
+  const rows = await withTenant(ctx.db, tenantId, (tx) =>
+    tx.selectFrom('external_refs').select(['remote_id', 'entity_id']).where('system', '=', vendor).where('entity', '=', 'client').where('remote_id', 'in', ids).execute(),
+  );
+  return new Map(rows.map((r) => [r.remote_id, r.entity_id]));
+}
+
+export async function syncPsa(ctx: EngineContext, tenantId: string): Promise<SyncSummary> {
+  const psa = await ctx.connectors.psa(tenantId);
+  if (!psa) return { clients: 0, invoices: 0, created: 0, changed: 0 };
+  const clients = await syncClients(ctx, tenantId, psa);
+  const name = `${psa.vendor}:invoices`;
+  const since = await readCursor(ctx, tenantId, name);
+  const summary: SyncSummary = { clients, invoices: 0, created: 0, changed: 0 };
+  for await (const page of psa.listInvoices(since)) {
+    const r = await storeInvoices(ctx, tenantId, psa, page, name);
+    summary.invoices += page.length;
+    summary.created += r.created;
+    summary.changed += r.changed;
+  }
+  return summary;
+}

@@ -1,0 +1,42 @@
+// Response shapes shared by the API routes. Amounts are strings of minor units ("12345" = 123.45):
+// JSON numbers cannot carry every bigint exactly, and clients must not do float math on them.
+import { z } from 'zod';
+
+export const minor = z.string().regex(/^-?\d+$/).describe('amount in minor units (cents), as a string');
+
+export const errorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
+export const invoiceSummary = z.object({
+  id: z.string().uuid(),
+  number: z.string(),
+  client_id: z.string().uuid(),
+  client_name: z.string(),
+  currency: z.string(),
+  total_minor: minor,
+  open_minor: minor,
+  status: z.string(),
+  psa_status: z.string(),
+  issued_on: z.string(),
+  due_on: z.string().nullable(),
+  version: z.number().int(),
+});
+
+export const paymentSummary = z.object({
+  id: z.string().uuid(),
+  client_id: z.string().uuid(),
+  state: z.string(),
+  source: z.string(),
+  currency: z.string(),
+  amount_minor: minor,
+  fee_minor: minor.nullable(),
+  processor_payment_id: z.string().nullable(),
+  method: z.string().nullable(),
+  created_at: z.string(),
+  allocations: z.array(z.object({ invoice_id: z.string().uuid(), amount_minor: minor })),
+  postings: z.array(z.object({ target: z.string(), vendor: z.string(), status: z.string(), remote_id: z.string().nullable(), last_error: z.string().nullable() })),
+});
+
+export const pageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  offset: z.coerce.number().int().min(0).default(0),
+});

@@ -1,0 +1,62 @@
+// The HTTP side of Settle: REST API under /api/v1 (OpenAPI at /api/docs), vendor webhooks, the client
+// portal and the staff dashboard, plus health and metrics.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import formbody from '@fastify/formbody';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import type { HttpDeps } from './deps.ts';
+import { errorHandler } from './errors.ts';
+import { identify, unauthorized } from './auth.ts';
+import { registerHealthRoutes } from './health.ts';
+import { registerInvoiceRoutes } from './api/invoices.ts';
+import { registerPaymentRoutes } from './api/payments.ts';
+import { registerClientRoutes } from './api/clients.ts';
+import { registerActivityRoutes } from './api/activity.ts';
+import { registerWebhookRoutes } from './webhooks/routes.ts';
+import { registerPortalRoutes } from './portal/pages.ts';
+import { registerDashboardRoutes } from './dashboard/pages.ts';
+import './api/caller.ts';
+
+export async function buildServer(deps: HttpDeps, logger: Logger): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger as unknown as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: 1024 * 1024,
+    trustProxy: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  app.decorateRequest('caller', null);
+  await app.register(formbody);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Settle API', version: '1', description: 'Payments and reconciliation for MSPs. Amounts are strings of minor units.' },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'stl_… API key' } } },
+      security: [{ apiKey: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+
+  registerHealthRoutes(app, deps);
+  registerWebhookRoutes(app, deps);
+  registerPortalRoutes(app, deps);
+  registerDashboardRoutes(app, deps);
+  await app.register(
+    async (api) => {
+      api.addHook('onRequest', async (req, reply) => {
+        req.caller = await identify(req, deps.ctx.db, deps.sessionSecret);
+        if (!req.caller) return unauthorized(reply);
+      });
+      registerInvoiceRoutes(api, deps);
+      registerPaymentRoutes(api, deps);
+      registerClientRoutes(api, deps);
+      registerActivityRoutes(api, deps);
+    },
+    { prefix: '/api/v1' },
+  );
+  return app;
+}

@@ -1,0 +1,47 @@
+// Inbound vendor pushes: POST /webhooks/<workspace>/<vendor>. The raw body is kept as bytes, because
+// signatures are computed over the exact bytes sent. A push is verified by the tenant's connector before
+// anything is stored; a bad signature, an unknown workspace or a malformed body changes nothing and gets a
+// 4xx that says why.
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { receiveVendorEvent } from '../../engine/receive-vendor-event.ts';
+import { encodeEvent } from '../../engine/event-codec.ts';
+import { WebhookRejected } from '../../connectors/webhook-rejected.ts';
+import type { HttpDeps } from '../deps.ts';
+
+export function registerWebhookRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 1024 * 1024 }, (_req, body, done) => done(null, body));
+    scope.post<{ Params: { workspace: string; vendor: string } }>('/webhooks/:workspace/:vendor', { schema: { hide: true } }, async (req, reply) => {
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const tenant = await deps.ctx.db.selectFrom('tenants').select('id').where('slug', '=', req.params.workspace).executeTakeFirst();
+      if (!tenant) return reject(reply, 404, 'unknown_tenant', `no workspace "${req.params.workspace}"; check the webhook URL configured at the vendor`);
+      const { vendor } = req.params;
+      try {
+        const psa = await deps.ctx.connectors.psa(tenant.id);
+        if (psa?.vendor === vendor) {
+          const notice = await psa.parseNotification(req.headers, raw);
+          const r = await receiveVendorEvent(deps.ctx.db, tenant.id, { source: vendor, vendorEventId: notice.eventId, eventType: `${notice.entity}.${notice.action}`, payload: encodeEvent(notice) });
+          return reply.code(200).send({ received: true, duplicate: r.duplicate });
+        }
+        const processor = await deps.ctx.connectors.payments(tenant.id);
+        if (processor?.vendor === vendor) {
+          const event = processor.parseWebhook(req.headers, raw);
+          const r = await receiveVendorEvent(deps.ctx.db, tenant.id, { source: vendor, vendorEventId: event.eventId, eventType: event.type, payload: encodeEvent(event) });
+          return reply.code(200).send({ received: true, duplicate: r.duplicate });
+        }
+      } catch (e) {
+        if (e instanceof WebhookRejected) {
+          req.log.warn({ vendor, reason: e.reason }, 'webhook rejected');
+          return reject(reply, e.reason === 'malformed' ? 400 : 401, e.reason, e.message);
+        }
+        throw e;
+      }
+      return reject(reply, 404, 'not_connected', `workspace "${req.params.workspace}" has no ${vendor} connection; connect it before sending webhooks`);
+    });
+  });
+}
+
+function reject(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
+  return reply.code(status).send({ error: { code, message } });
+}

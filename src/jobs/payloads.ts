@@ -1,0 +1,18 @@
+// Typed payloads of every background task. Each payload names its tenant; the task runs the use case
+// inside that tenant's row-level-security context.
+import { z } from 'zod';
+
+const tenant = { tenantId: z.string().uuid() };
+
+export const payloadSchemas = {
+  'process-inbox-event': z.object({ ...tenant, inboxEventId: z.string() }),
+  'sync-psa': z.object({ ...tenant }),
+  'post-psa-payment': z.object({ ...tenant, postingId: z.string().uuid() }),
+  'flush-accounting': z.object({ ...tenant }),
+  'reconcile-payout': z.object({ ...tenant, processorPayoutId: z.string() }),
+  'resolve-unknown-payments': z.object({ ...tenant }),
+  'sweep': z.object({}).passthrough(),
+} as const;
+
+export type TaskName = keyof typeof payloadSchemas;
+export type TaskPayloads = { [K in TaskName]: z.infer<(typeof payloadSchemas)[K]> };

@@ -1,0 +1,52 @@
+// One entry per graphile-worker task: validate the payload, then call the use case. The tasks hold no
+// logic of their own. A thrown error makes graphile-worker retry the job with exponential back-off.
+import type { JobHelpers, Task, TaskList } from 'graphile-worker';
+import type { EngineContext } from '../engine/context.ts';
+import { processInboxEvent } from '../engine/process-inbox-event.ts';
+import { syncPsa } from '../engine/sync-psa.ts';
+import { postPsaPayment } from '../engine/post-psa-payment.ts';
+import { flushAccounting } from '../engine/post-to-accounting.ts';
+import { reconcilePayout } from '../engine/reconcile-payout.ts';
+import { resolveUnknownPayments } from '../engine/resolve-unknown-payments.ts';
+import { sweep } from '../engine/sweep.ts';
+import { payloadSchemas, type TaskName, type TaskPayloads } from './payloads.ts';
+
+type Handler<T extends TaskName> = (ctx: EngineContext, payload: TaskPayloads[T], helpers: JobHelpers) => Promise<unknown>;
+
+const handlers: { [K in TaskName]: Handler<K> } = {
+  'process-inbox-event': (ctx, p) => processInboxEvent(ctx, p.tenantId, p.inboxEventId),
+  'sync-psa': (ctx, p) => syncPsa(ctx, p.tenantId),
+  'post-psa-payment': (ctx, p) => postPsaPayment(ctx, p.tenantId, p.postingId),
+  'flush-accounting': (ctx, p) => flushAccounting(ctx, p.tenantId),
+  'reconcile-payout': (ctx, p) => reconcilePayout(ctx, p.tenantId, p.processorPayoutId),
+  'resolve-unknown-payments': (ctx, p) => resolveUnknownPayments(ctx, p.tenantId),
+  sweep: async (ctx, _p, helpers) => {
+    // cron: the sweep also fans out a PSA poll per tenant (the fallback when push notifications are lost)
+    const r = await sweep(ctx);
+    const tenants = await ctx.db.selectFrom('tenants').select('id').execute();
+    for (const t of tenants) await helpers.addJob('sync-psa', { tenantId: t.id }, { jobKey: `sync-psa:${t.id}`, queueName: `psa-sync:${t.id}` });
+    return r;
+  },
+};
+
+export function taskList(ctx: EngineContext): TaskList {
+  const list: TaskList = {};
+  for (const name of Object.keys(handlers) as TaskName[]) {
+    const task: Task = async (raw, helpers) => {
+      const parsed = payloadSchemas[name].safeParse(raw);
+      if (!parsed.success) {
+        // A malformed payload will never become valid: log and drop rather than retry 25 times.
+        helpers.logger.error(`task ${name}: invalid payload: ${parsed.error.message}`);
+        return;
+      }
+      const started = performance.now();
+      const result = await (handlers[name] as Handler<TaskName>)(ctx, parsed.data as never, helpers);
+      ctx.log.debug({ task: name, ms: Math.round(performance.now() - started), result }, 'job done');
+    };
+    list[name] = task;
+  }
+  return list;
+}
+
+/** Every minute: the safety-net sweep (and PSA poll fan-out). */
+export const crontab = '* * * * * sweep ?max=1&id=sweep\n';
