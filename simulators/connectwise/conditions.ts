@@ -233,12 +233,18 @@ export function parseConditions(src: string): Condition {
   return new Parser(tokenize(src)).parse();
 }
 
-/** Value at a `/` path inside a record (`company/id`). Missing steps give undefined. */
+/** Value at a `/` path inside a record (`company/id`); field names match case-insensitively. */
 export function valueAt(record: unknown, path: readonly string[]): unknown {
   let cur: unknown = record;
   for (const step of path) {
     if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[step];
+    const obj = cur as Record<string, unknown>;
+    if (Object.hasOwn(obj, step)) cur = obj[step];
+    else {
+      const lower = step.toLowerCase();
+      const key = Object.keys(obj).find((k) => k.toLowerCase() === lower);
+      cur = key === undefined ? undefined : obj[key];
+    }
   }
   return cur;
 }
