@@ -3,7 +3,8 @@
 // with HTTP Basic client authentication and a form body, access tokens valid for 3600 s, and
 // refresh tokens that ROTATE — each refresh returns a new refresh token and the client must keep
 // only the newest. The superseded token keeps working for a short grace (so a client that lost the
-// response can try again) until its successor is used; after that it is `invalid_grant`.
+// response can try again) until the client shows it holds the successor — by refreshing with it or
+// by using an access token issued with it; after that, or after the grace, it is `invalid_grant`.
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 
@@ -23,12 +24,15 @@ interface RefreshRecord {
   readonly expiresAt: number;
   successor?: string;
   supersededAt?: number;
+  /** Refreshed with, or an access token issued with it was used: the client surely holds it. */
   used: boolean;
 }
 
 interface AccessRecord {
   readonly clientId: string;
   readonly realmId: string;
+  /** The refresh token handed out in the same answer. */
+  readonly refreshToken: string;
   expiresAt: number;
   uses: number;
 }
@@ -63,7 +67,7 @@ export class TokenAuthority {
 
   private issue(clientId: string, refreshToken: string): TokenResponse {
     const access = `eyJ.sim.${randomBytes(24).toString('base64url')}`;
-    this.access.set(access, { clientId, realmId: this.opts.realmId, expiresAt: this.opts.now() + this.opts.accessTokenTtlSec * 1000, uses: 0 });
+    this.access.set(access, { clientId, realmId: this.opts.realmId, refreshToken, expiresAt: this.opts.now() + this.opts.accessTokenTtlSec * 1000, uses: 0 });
     const rec = this.refresh.get(refreshToken)!;
     return {
       token_type: 'bearer',
@@ -93,7 +97,7 @@ export class TokenAuthority {
     if (rec.expiresAt <= now) return fail('refresh token expired');
     if (rec.successor !== undefined) {
       const succ = this.refresh.get(rec.successor)!;
-      if (succ.used) return fail('refresh token was rotated and its successor has been used');
+      if (succ.used) return fail('refresh token was rotated and the client has used its successor');
       if (now > (rec.supersededAt ?? now) + this.opts.refreshGraceSec * 1000) return fail('refresh token was rotated');
       // Within the grace: hand out the same successor again rather than forking the chain.
       this.log.push({ grant: 'refresh_token', refreshToken: token, issuedRefreshToken: rec.successor });
@@ -133,6 +137,8 @@ export class TokenAuthority {
     if (!rec) return { ok: false, reason: 'Token invalid' };
     if (rec.expiresAt <= this.opts.now()) return { ok: false, reason: `Token expired: ${m[1]!.slice(0, 12)}…` };
     rec.uses += 1;
+    const issuedWith = this.refresh.get(rec.refreshToken);
+    if (issuedWith) issuedWith.used = true; // the client got that answer, so the older refresh token can retire
     return { ok: true, clientId: rec.clientId, realmId: rec.realmId };
   }
 

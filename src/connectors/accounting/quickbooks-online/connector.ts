@@ -1,0 +1,215 @@
+// QuickBooks Online as Settle's books (AccountingConnector): find the PSA's invoice by number, post
+// payments against it (batched), and post each payout as one Deposit that equals the bank line
+// (payments − fees ± adjustments; payments-rules.md §5.3 via types.ts).
+//
+// Idempotency has two layers: `requestid` on every write (QBO replays the original answer to a
+// repeat), and check-before-write — every record carries `[settle:<idempotencyKey>]` in PrivateNote
+// and is looked up before posting, so even a retry days later (past any replay window, or with a
+// different batch composition) finds the earlier record instead of writing a second one.
+import { VendorError } from '../../http.ts';
+import { MoneyError, parseCurrency, parseDecimal, type Currency } from '../../../domain/money.ts';
+import type { AccountingConnector, BooksInvoice, PostDepositInput, PostPaymentInput, PostResult } from '../types.ts';
+import { QboApi, type QboApiOptions } from './api.ts';
+import { QBO_CATALOGUE } from './catalogue.ts';
+import {
+  batchRequestIdFor,
+  carriesMarker,
+  depositBody,
+  faultKind,
+  isRetryableKind,
+  paymentBody,
+  paymentRefNum,
+  queryLiteral,
+  readFault,
+  requestIdFor,
+  toBooksInvoice,
+} from './mapping.ts';
+import type { TokenStore } from './tokens.ts';
+
+export interface QboConfig {
+  readonly baseUrl: string;
+  readonly tokenUrl: string;
+  readonly realmId: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** Name Undeposited Funds explicitly on payments; absent ⇒ QBO's default, which is Undeposited Funds. */
+  readonly undepositedFundsAccountId?: string;
+  /** The bank account payouts land in. */
+  readonly bankAccountId: string;
+  /** Expense account for processing fees (the negative deposit line). */
+  readonly feeExpenseAccountId: string;
+  /** Account for other payout movements (refunds, adjustments); defaults to the fee account. */
+  readonly adjustmentAccountId?: string;
+  readonly minorVersion: number;
+  /** The company's home currency, used for records without CurrencyRef. Default USD. */
+  readonly homeCurrency?: Currency;
+}
+
+export interface QboConnectorOptions extends QboApiOptions {
+  /** Payments per batch call; at most 30 (catalogue). */
+  readonly batchSize?: number;
+  /** Look for an earlier posting by our marker before writing. Default true. */
+  readonly checkBeforeWrite?: boolean;
+}
+
+type Json = Record<string, unknown>;
+
+function failure(e: unknown): PostResult {
+  if (e instanceof VendorError) return { ok: false, retryable: isRetryableKind(e.kind), error: e.message };
+  if (e instanceof MoneyError) return { ok: false, retryable: false, error: e.message };
+  return { ok: false, retryable: false, error: e instanceof Error ? e.message : String(e) };
+}
+
+export class QuickBooksOnlineConnector implements AccountingConnector {
+  readonly vendor = 'quickbooks-online' as const;
+  readonly api: QboApi;
+  private readonly home: Currency;
+  private readonly batchSize: number;
+  private readonly checkBeforeWrite: boolean;
+
+  constructor(
+    readonly config: QboConfig,
+    store: TokenStore,
+    options: QboConnectorOptions = {},
+  ) {
+    this.api = new QboApi(config, store, options);
+    this.home = config.homeCurrency ? parseCurrency(config.homeCurrency) : 'USD';
+    this.batchSize = Math.min(options.batchSize ?? QBO_CATALOGUE.limits.batchItemsMax, QBO_CATALOGUE.limits.batchItemsMax);
+    this.checkBeforeWrite = options.checkBeforeWrite ?? true;
+  }
+
+  async findInvoiceByNumber(invoiceNumber: string): Promise<BooksInvoice | null> {
+    const page = await this.api.query(`SELECT * FROM Invoice WHERE DocNumber = ${queryLiteral(invoiceNumber)}`);
+    if (page.rows.length > 1) {
+      throw new VendorError(QBO_CATALOGUE.vendor, 'conflict', `${page.rows.length} invoices are numbered ${invoiceNumber} in QuickBooks`);
+    }
+    return page.rows[0] ? toBooksInvoice(page.rows[0], this.home) : null;
+  }
+
+  async postPayments(inputs: readonly PostPaymentInput[]): Promise<readonly PostResult[]> {
+    const results: (PostResult | undefined)[] = new Array(inputs.length);
+    // The same key twice in one call is one payment: post the first, copy its result.
+    const firstByKey = new Map<string, number>();
+    const unique: number[] = [];
+    inputs.forEach((p, i) => {
+      if (!firstByKey.has(p.idempotencyKey)) {
+        firstByKey.set(p.idempotencyKey, i);
+        unique.push(i);
+      }
+    });
+    for (let s = 0; s < unique.length; s += this.batchSize) {
+      const chunk = unique.slice(s, s + this.batchSize);
+      try {
+        await this.postPaymentChunk(inputs, chunk, results);
+      } catch (e) {
+        const f = failure(e);
+        for (const i of chunk) results[i] ??= f;
+      }
+    }
+    return inputs.map((p, i) => results[i] ?? results[firstByKey.get(p.idempotencyKey)!]!);
+  }
+
+  private async postPaymentChunk(inputs: readonly PostPaymentInput[], chunk: readonly number[], results: (PostResult | undefined)[]): Promise<void> {
+    // 1. Which of these were posted before (by an earlier run, batch or single)?
+    if (this.checkBeforeWrite) {
+      const refs = [...new Set(chunk.map((i) => paymentRefNum(inputs[i]!.reference)))];
+      // PaymentRefNum as a query filter: verify against a sandbox; the marker check below is what decides.
+      const existing = await this.api.queryAll('Payment', `PaymentRefNum IN (${refs.map(queryLiteral).join(', ')})`);
+      for (const i of chunk) {
+        const found = existing.find((p) => carriesMarker(p, inputs[i]!.idempotencyKey));
+        if (found) results[i] = { ok: true, remoteId: String(found['Id']) };
+      }
+    }
+    // 2. The invoices they apply to, in one query.
+    const todo = chunk.filter((i) => results[i] === undefined);
+    if (todo.length === 0) return;
+    const numbers = [...new Set(todo.map((i) => inputs[i]!.invoiceNumber))];
+    const invoices = await this.api.queryAll('Invoice', `DocNumber IN (${numbers.map(queryLiteral).join(', ')})`);
+    const bodies = new Map<number, Json>();
+    for (const i of todo) {
+      const input = inputs[i]!;
+      const matches = invoices.filter((inv) => inv['DocNumber'] === input.invoiceNumber);
+      if (matches.length === 0) {
+        // Not mirrored into the books yet (the PSA's accounting export runs on its own schedule).
+        results[i] = { ok: false, retryable: true, error: `invoice ${input.invoiceNumber} is not in QuickBooks (yet)` };
+        continue;
+      }
+      if (matches.length > 1) {
+        results[i] = { ok: false, retryable: false, error: `${matches.length} invoices are numbered ${input.invoiceNumber} in QuickBooks` };
+        continue;
+      }
+      try {
+        bodies.set(i, paymentBody(input, toBooksInvoice(matches[0]!, this.home), { undepositedFundsAccountId: this.config.undepositedFundsAccountId }));
+      } catch (e) {
+        results[i] = failure(e);
+      }
+    }
+    // 3. Write: one → POST /payment; several → POST /batch (≤ 30 items, bIds ≤ 10 chars with a requestid).
+    const ready = [...bodies.keys()];
+    if (ready.length === 1) {
+      const i = ready[0]!;
+      try {
+        const payment = await this.api.create('Payment', bodies.get(i)!, requestIdFor(inputs[i]!.idempotencyKey));
+        results[i] = { ok: true, remoteId: String(payment['Id']) };
+      } catch (e) {
+        results[i] = failure(e);
+      }
+      return;
+    }
+    if (ready.length === 0) return;
+    const items = ready.map((i, n) => ({ bId: `p${n}`, operation: 'create' as const, entity: 'Payment', body: bodies.get(i)! }));
+    const answers = await this.api.batch(items, batchRequestIdFor(ready.map((i) => inputs[i]!.idempotencyKey)));
+    ready.forEach((i, n) => {
+      const a = answers.get(`p${n}`);
+      const payment = a?.['Payment'] as Json | undefined;
+      if (payment) {
+        results[i] = { ok: true, remoteId: String(payment['Id']) };
+        return;
+      }
+      const fault = readFault(a);
+      if (!fault) {
+        results[i] = { ok: false, retryable: true, error: 'QuickBooks returned no answer for this batch item; outcome unknown' };
+        return;
+      }
+      const kind = faultKind(fault, null);
+      results[i] = { ok: false, retryable: isRetryableKind(kind), error: `QuickBooks ${fault.code ?? ''} ${fault.message ?? ''}`.trim() };
+    });
+  }
+
+  async postDeposit(input: PostDepositInput): Promise<PostResult> {
+    let built: ReturnType<typeof depositBody>;
+    try {
+      built = depositBody(input, {
+        bankAccountId: this.config.bankAccountId,
+        feeExpenseAccountId: this.config.feeExpenseAccountId,
+        adjustmentAccountId: this.config.adjustmentAccountId ?? this.config.feeExpenseAccountId,
+      });
+    } catch (e) {
+      return failure(e);
+    }
+    try {
+      if (this.checkBeforeWrite) {
+        const sameDay = await this.api.queryAll('Deposit', `TxnDate = ${queryLiteral(input.depositedOn)}`);
+        const earlier = sameDay.find((d) => carriesMarker(d, input.idempotencyKey));
+        if (earlier) return this.checkedDeposit(earlier, built.expectedTotal);
+      }
+      const deposit = await this.api.create('Deposit', built.body, requestIdFor(input.idempotencyKey));
+      return this.checkedDeposit(deposit, built.expectedTotal);
+    } catch (e) {
+      return failure(e);
+    }
+  }
+
+  /** QBO computes TotalAmt; a deposit that does not equal the payout would not match the bank line. */
+  private checkedDeposit(deposit: Json, expected: ReturnType<typeof depositBody>['expectedTotal']): PostResult {
+    const total = parseDecimal(deposit['TotalAmt'] as number, expected.currency);
+    if (total.amountMinor !== expected.amountMinor) {
+      return {
+        ok: false,
+        retryable: false,
+        error: `QuickBooks Deposit ${String(deposit['Id'])} totals ${String(deposit['TotalAmt'])}, but the payout is ${expected.amountMinor} minor units`,
+      };
+    }
+    return { ok: true, remoteId: String(deposit['Id']) };
+  }
+}
