@@ -1,0 +1,15 @@
+// Where the shared NACHA fixtures live: ../shared next to the repository (CI clones it the same way).
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const fixturesDir = path.resolve(repoRoot, '../shared/fixtures/ach');
+
+export function fixture(rel: string): Buffer {
+  return fs.readFileSync(path.join(fixturesDir, rel));
+}
+
+export function fixtureNames(dir: string): string[] {
+  return fs.readdirSync(path.join(fixturesDir, dir)).sort();
+}
