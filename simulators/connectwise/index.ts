@@ -1,7 +1,7 @@
 // ConnectWise PSA (Manage) simulator: the vendor routes in routes.ts, callbacks in callbacks.ts,
 // and the in-process / `/_sim/*` control surface that tests, benchmarks and the demo use.
 import { pathToFileURL } from 'node:url';
-import { createSimulatorApp, listen, RateLimiter, type CallLog, type Faults } from '../kit.ts';
+import { createSimulatorApp, Faults, listen, RateLimiter, type CallLog } from '../kit.ts';
 import { CallbackDispatcher, type CallbackOptions, type DeliveryRecord } from './callbacks.ts';
 import type { CwInvoice, CwPayment } from './model.ts';
 import { API_PATH, registerRoutes, type Credentials } from './routes.ts';
@@ -43,7 +43,13 @@ export interface ConnectWiseSimControl {
   flushCallbacks(): Promise<void>;
   rotateSigningKey(): void;
   setRateLimit(limit: { limit: number; windowMs: number } | null): void;
+  /** Faults applied before a request is handled (kit): nothing reaches the store. */
   readonly faults: Faults;
+  /**
+   * Requests matching these rules are handled (the store changes) but the connection is dropped
+   * instead of answering: the caller cannot know whether its write happened. Only `drop` applies.
+   */
+  readonly lostAnswers: Faults;
   readonly calls: CallLog;
 }
 
@@ -76,6 +82,12 @@ export async function startConnectWiseSimulator(opts: ConnectWiseSimulatorOption
   const state = new ConnectWiseState(opts.apiMember ?? 'settle-api', opts.clock);
   let origin = '';
   const callbacks = new CallbackDispatcher(state, { origin: () => origin, companyId: credentials.companyId });
+  const lostAnswers = new Faults();
+  app.addHook('onSend', async (req, _reply, payload) => {
+    const path = req.url.split('?')[0] ?? req.url;
+    if (!path.startsWith('/_sim') && lostAnswers.take(req.method, path)) req.raw.socket.destroy();
+    return payload;
+  });
   let limiter: RateLimiter | null = opts.rateLimit ? new RateLimiter(opts.rateLimit.limit, opts.rateLimit.windowMs) : null;
 
   const sim: ConnectWiseSimControl = {
@@ -97,6 +109,7 @@ export async function startConnectWiseSimulator(opts: ConnectWiseSimulatorOption
       limiter = l ? new RateLimiter(l.limit, l.windowMs) : null;
     },
     faults,
+    lostAnswers,
     calls,
   };
 
