@@ -149,6 +149,25 @@ describe('ConnectWise simulator: callbacks', () => {
   });
 });
 
+describe('ConnectWise simulator: /_sim control routes', () => {
+  it('creates and updates invoices and reads payments over HTTP', async () => {
+    const ctl = (path: string, method: string, body?: unknown) =>
+      fetch(`${cw.origin}/_sim${path}`, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) });
+    const created = await ctl('/invoices', 'POST', { lines: [{ kind: 'time', notes: 'Onsite', hours: 1.5, rate: '150' }] });
+    expect(created.status).toBe(201);
+    const inv = (await created.json()) as { id: number; subtotal: number };
+    expect(inv.subtotal).toBe(225);
+    const updated = (await (await ctl(`/invoices/${inv.id}`, 'PATCH', { addLines: [{ kind: 'expense', notes: 'Parts', amount: '10.10' }] })).json()) as { subtotal: number };
+    expect(updated.subtotal).toBe(235.1);
+    expect((await ctl('/invoices/999999', 'PATCH', { status: 'Sent' })).status).toBe(400);
+    expect(await (await ctl(`/invoices/${inv.id}/payments`, 'GET')).json()).toEqual([]);
+    const options = (await (await ctl('/callback-options', 'PUT', { duplicate: true })).json()) as { duplicate: boolean };
+    expect(options.duplicate).toBe(true);
+    expect(cw.sim.callbackOptions.duplicate).toBe(true);
+    cw.sim.callbackOptions.duplicate = false;
+  });
+});
+
 describe('ConnectWise simulator: rate limit and scale', () => {
   it('answers 429 with Retry-After once a configured limit is reached', async () => {
     cw.sim.setRateLimit({ limit: 2, windowMs: 60_000 });
