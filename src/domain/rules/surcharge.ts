@@ -2,7 +2,7 @@
 // facts, both parties' locations, the MSP's cost of acceptance and notice date; the rows come from
 // surcharge-table.ts and every decision lists the row ids it used.
 import { add, format, isPositive, money, multiplyRatio, MoneyError, subtract, type Money } from '../money.ts';
-import { addDays, type IsoDate } from './calendar-date.ts';
+import { addDays, isoDate, type IsoDate } from './calendar-date.ts';
 import { isInForce, oneInForce } from './rule-row.ts';
 import {
   BRAND_SURCHARGE_RULES,
@@ -136,6 +136,8 @@ export function quoteSurcharge(input: SurchargeQuoteInput): SurchargeQuote {
   if (!Number.isSafeInteger(cost) || cost < 0) {
     throw new RangeError(`mspCostOfAcceptanceBps must be a whole number of basis points ≥ 0, got ${cost}`);
   }
+  isoDate(input.on); // rule rows compare dates as text: reject anything that is not YYYY-MM-DD
+  if (input.noticeFiledOn !== null) isoDate(input.noticeFiledOn);
   const policy = SURCHARGE_POLICY;
   if (!isPositive(input.amount)) return refuse('non_positive_amount', 'only a positive charge can carry a surcharge', []);
   if (input.clientExempt) return refuse('exempt', 'the MSP exempted this client from surcharges', []);
