@@ -1,0 +1,160 @@
+// Inbound Stripe webhooks: verify `Stripe-Signature` (t=<unix>,v1=<hex HMAC-SHA256(secret, "t.body")>,
+// docs.stripe.com/webhooks/signatures) in constant time with a 300 s tolerance, then map the event onto
+// Settle's ProcessorEvent. Types Settle does not act on are acknowledged as `ignored`.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { MoneyError } from '../../../domain/money.ts';
+import { WebhookRejected } from '../../webhook-rejected.ts';
+import type { ProcessorEvent } from '../types.ts';
+import { STRIPE } from './catalogue.ts';
+import { fromStripeAmount, isoDate } from './mapping.ts';
+
+export interface VerifyOptions {
+  /** Endpoint signing secrets (whsec_…); two while a rolled secret is still valid. */
+  readonly secrets: readonly string[];
+  readonly toleranceSeconds?: number;
+  readonly nowSeconds?: number;
+}
+
+function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const direct = headers[name] ?? Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1];
+  return Array.isArray(direct) ? direct[0] : direct;
+}
+
+/** Throws WebhookRejected unless one v1 signature matches one secret and the timestamp is fresh. */
+export function verifyStripeSignature(headers: Record<string, string | string[] | undefined>, rawBody: Buffer, opts: VerifyOptions): void {
+  const value = header(headers, 'stripe-signature');
+  if (!value) throw new WebhookRejected('bad_signature', 'no Stripe-Signature header');
+  let timestamp: number | null = null;
+  const signatures: Buffer[] = [];
+  for (const part of value.split(',')) {
+    const eq = part.indexOf('=');
+    const k = part.slice(0, eq).trim();
+    const v = part.slice(eq + 1).trim();
+    if (k === 't' && /^\d+$/.test(v)) timestamp = Number(v);
+    // v0 (legacy test-mode scheme) and unknown schemes are ignored, as the official libraries do.
+    if (k === 'v1' && /^[0-9a-f]{64}$/i.test(v)) signatures.push(Buffer.from(v, 'hex'));
+  }
+  if (timestamp === null || signatures.length === 0) throw new WebhookRejected('bad_signature', 'Stripe-Signature has no timestamp or no v1 signature');
+  const signedPayload = Buffer.concat([Buffer.from(`${timestamp}.`, 'utf8'), rawBody]);
+  const genuine = opts.secrets.some((secret) => {
+    const expected = createHmac('sha256', secret).update(signedPayload).digest();
+    return signatures.some((sig) => sig.length === expected.length && timingSafeEqual(sig, expected));
+  });
+  if (!genuine) throw new WebhookRejected('bad_signature', 'no Stripe-Signature v1 matches the endpoint secret');
+  const now = opts.nowSeconds ?? Math.floor(Date.now() / 1000);
+  const tolerance = opts.toleranceSeconds ?? STRIPE.webhookToleranceSeconds;
+  // Checked after the signature (a forged push is bad_signature, a genuine old one is stale, i.e. a replay).
+  // Stripe's libraries only reject old timestamps; a far-future one is as suspect, so both are refused.
+  if (Math.abs(now - timestamp) > tolerance) {
+    throw new WebhookRejected('stale_timestamp', `Stripe-Signature timestamp is ${now - timestamp} s from now (tolerance ${tolerance} s)`);
+  }
+}
+
+// ---- payload schemas (only what the mapping reads; Stripe adds fields freely)
+const metadata = z.record(z.string()).default({});
+const idOrObject = z.union([z.string(), z.object({ id: z.string() }).passthrough()]).nullable().optional();
+const paymentIntent = z.object({
+  id: z.string(),
+  amount: z.number().int(),
+  amount_received: z.number().int().optional(),
+  currency: z.string(),
+  latest_charge: idOrObject,
+  metadata,
+  last_payment_error: z.object({ code: z.string().nullish(), decline_code: z.string().nullish(), message: z.string().nullish() }).passthrough().nullish(),
+});
+const refund = z.object({ id: z.string(), amount: z.number().int(), currency: z.string(), payment_intent: idOrObject, status: z.string().nullable() });
+const dispute = z.object({ id: z.string(), amount: z.number().int(), currency: z.string(), payment_intent: idOrObject, reason: z.string() });
+const payout = z.object({ id: z.string(), amount: z.number().int(), currency: z.string(), arrival_date: z.number().int() });
+const envelope = z.object({ id: z.string(), object: z.literal('event'), type: z.string(), data: z.object({ object: z.record(z.unknown()) }) });
+
+const idOf = (v: z.infer<typeof idOrObject>): string | null => (v == null ? null : typeof v === 'string' ? v : v.id);
+
+function parse<T extends z.ZodTypeAny>(schema: T, value: unknown, type: string): z.infer<T> {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new WebhookRejected('malformed', `${type} payload: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return r.data;
+}
+
+/** Map a verified Stripe event (parsed JSON) onto ProcessorEvent. */
+export function mapStripeEvent(body: unknown): ProcessorEvent {
+  const e = parse(envelope, body, 'event');
+  try {
+    return mapKnown(e);
+  } catch (err) {
+    // A currency Settle does not support cannot belong to one of our payments or payouts.
+    if (err instanceof MoneyError) return { eventId: e.id, type: 'ignored', vendorType: e.type };
+    throw err;
+  }
+}
+
+function mapKnown(e: z.infer<typeof envelope>): ProcessorEvent {
+  const obj = e.data.object;
+  const eventId = e.id;
+  switch (e.type) {
+    case 'payment_intent.processing': {
+      const pi = parse(paymentIntent, obj, e.type);
+      return { eventId, type: 'payment.processing', processorPaymentId: pi.id, metadata: pi.metadata };
+    }
+    case 'payment_intent.succeeded': {
+      const pi = parse(paymentIntent, obj, e.type);
+      return {
+        eventId,
+        type: 'payment.succeeded',
+        processorPaymentId: pi.id,
+        chargeId: idOf(pi.latest_charge),
+        amount: fromStripeAmount(pi.amount_received ?? pi.amount, pi.currency),
+        // Event payloads carry the method's id only; callers that need brand/last4 ask for it.
+        method: null,
+        metadata: pi.metadata,
+      };
+    }
+    case 'payment_intent.payment_failed': {
+      const pi = parse(paymentIntent, obj, e.type);
+      const err = pi.last_payment_error;
+      return {
+        eventId,
+        type: 'payment.failed',
+        processorPaymentId: pi.id,
+        declineCode: err?.decline_code ?? err?.code ?? null,
+        message: err?.message ?? 'The payment failed.',
+        metadata: pi.metadata,
+      };
+    }
+    case 'refund.created':
+    case 'refund.updated':
+    case 'charge.refund.updated': {
+      const re = parse(refund, obj, e.type);
+      const pi = idOf(re.payment_intent);
+      if (!pi) return { eventId, type: 'ignored', vendorType: e.type }; // a refund of a charge made without an intent
+      return { eventId, type: 'refund.updated', processorPaymentId: pi, refundId: re.id, amount: fromStripeAmount(re.amount, re.currency), status: re.status ?? 'pending' };
+    }
+    case 'charge.dispute.created': {
+      const dp = parse(dispute, obj, e.type);
+      const pi = idOf(dp.payment_intent);
+      if (!pi) return { eventId, type: 'ignored', vendorType: e.type };
+      return { eventId, type: 'dispute.created', processorPaymentId: pi, disputeId: dp.id, amount: fromStripeAmount(dp.amount, dp.currency), reason: dp.reason };
+    }
+    case 'payout.paid': {
+      const po = parse(payout, obj, e.type);
+      return { eventId, type: 'payout.paid', payoutId: po.id, amount: fromStripeAmount(po.amount, po.currency), arrivalDate: isoDate(po.arrival_date) };
+    }
+    case 'payout.failed': {
+      const po = parse(payout, obj, e.type);
+      return { eventId, type: 'payout.failed', payoutId: po.id, amount: fromStripeAmount(po.amount, po.currency) };
+    }
+    default:
+      return { eventId, type: 'ignored', vendorType: e.type };
+  }
+}
+
+export function parseStripeWebhook(headers: Record<string, string | string[] | undefined>, rawBody: Buffer, opts: VerifyOptions): ProcessorEvent {
+  verifyStripeSignature(headers, rawBody, opts);
+  let body: unknown;
+  try {
+    body = JSON.parse(rawBody.toString('utf8'));
+  } catch {
+    throw new WebhookRejected('malformed', 'body is not JSON');
+  }
+  return mapStripeEvent(body);
+}
