@@ -47,6 +47,7 @@ export class QboControl {
   seedInvoice(s: SeedInvoice): Entity {
     const customer = this.seedCustomer(s.customerName, s.email);
     const amount = typeof s.amount === 'string' ? parseDecimal(s.amount, this.store.homeCurrency) : s.amount;
+    if (amount.currency !== this.store.homeCurrency) throw new Error(`the simulated company keeps its books in ${this.store.homeCurrency}, not ${amount.currency}`);
     return createInvoice(this.store, {
       DocNumber: s.docNumber,
       CustomerRef: { value: customer.Id },
@@ -98,16 +99,17 @@ export class QboControl {
 }
 
 export function registerControlRoutes(app: FastifyInstance, control: QboControl): void {
-  const guard = async <T>(fn: () => T): Promise<T | ReturnType<typeof faultBody>> => {
-    try {
-      return fn();
-    } catch (e) {
-      if (e instanceof QboFault) return faultBody(e);
-      throw e;
-    }
-  };
-  app.post('/_sim/seed', async (req) => {
+  app.post('/_sim/seed', async (req, reply) => {
     const body = (req.body ?? {}) as { customers?: { displayName: string; email?: string }[]; invoices?: SeedInvoice[] };
+    const guard = <T>(fn: () => T): T | ReturnType<typeof faultBody> => {
+      try {
+        return fn();
+      } catch (e) {
+        if (!(e instanceof QboFault)) throw e;
+        void reply.code(e.status);
+        return faultBody(e);
+      }
+    };
     return guard(() => ({
       customers: (body.customers ?? []).map((c) => control.seedCustomer(c.displayName, c.email)),
       invoices: (body.invoices ?? []).map((i) => control.seedInvoice(i)),
