@@ -1,8 +1,8 @@
 // Contract test: the simulator's real responses, for every /v1 endpoint Settle uses, validate against
 // Stripe's own OpenAPI description (spec3.yaml, API 2023-08-16) — objects, list and search envelopes,
 // and error bodies — with unknown fields rejected. If this fails, the simulator drifted from Stripe.
-import Ajv2019 from 'ajv';
-import addFormats from 'ajv-formats';
+import { Ajv } from 'ajv';
+import formatsPlugin from 'ajv-formats';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStripeSimulator, type RunningStripeSimulator } from './index.ts';
@@ -11,8 +11,10 @@ import { loadStripeSpec, responseSchema, retarget, type OpenApi } from './spec-s
 let running: RunningStripeSimulator;
 
 /** The spec's own formats: unix timestamps and decimal strings. */
-function newAjv(opts: { allErrors?: boolean } = {}): Ajv2019 {
-  const ajv = new Ajv2019({ strict: false, allErrors: opts.allErrors ?? false, validateFormats: true });
+function newAjv(opts: { allErrors?: boolean } = {}): Ajv {
+  const ajv = new Ajv({ strict: false, allErrors: opts.allErrors ?? false, validateFormats: true });
+  // ajv-formats is CommonJS: under NodeNext its default export arrives wrapped.
+  const addFormats = ((formatsPlugin as unknown as { default?: typeof formatsPlugin }).default ?? formatsPlugin) as unknown as (a: Ajv) => Ajv;
   addFormats(ajv);
   ajv.addFormat('unix-time', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= 0 });
   ajv.addFormat('decimal', { type: 'string', validate: (s: string) => /^-?\d+(\.\d+)?$/.test(s) });
