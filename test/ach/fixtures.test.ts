@@ -268,3 +268,16 @@ describe('fixture details the README calls out', () => {
     else expect.unreachable();
   });
 });
+
+describe('record-length policy, both ways (fixtures README, format/)', () => {
+  it.each(fixtureNames('format'))('format/%s is repaired by default and rejected with strictRecordLength', (name) => {
+    expect(parseAch(fixture(`format/${name}`)).ok).toBe(true);
+    const strict = parseAch(fixture(`format/${name}`), { strictRecordLength: true });
+    expect(strict.ok).toBe(false);
+    if (!strict.ok) expect(strict.errors[0]?.code).toBe('record_length');
+  });
+
+  it.each(fixtureNames('valid'))('valid/%s passes the strict reading too', (name) => {
+    expect(parseAch(fixture(`valid/${name}`), { strictRecordLength: true }).ok).toBe(true);
+  });
+});

@@ -127,16 +127,18 @@ export interface TextSink {
   write(chunk: string): unknown;
 }
 
-const USAGE = `usage: settle ach inspect FILE [--return-codes R97,R98] [--show-accounts]
+const USAGE = `usage: settle ach inspect FILE [--return-codes R97,R98] [--show-accounts] [--strict-length]
   Parses a NACHA ACH file and prints it as JSON. Exit code 0: valid; 1: invalid file; 2: usage or read error.
   --return-codes   bank-specific return reason codes to accept beside the Nacha list
   --show-accounts  print full account numbers (masked to the last 4 by default)
+  --strict-length  reject records that are not exactly 94 characters instead of repairing them
 `;
 
 /** CLI entry point: `process.exitCode = runInspect(argv, process.stdout, process.stderr)`. */
 export function runInspect(argv: readonly string[], stdout: TextSink, stderr: TextSink): number {
   let path: string | null = null;
   let showAccountNumbers = false;
+  let strictRecordLength = false;
   let customReturnCodes: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -145,6 +147,8 @@ export function runInspect(argv: readonly string[], stdout: TextSink, stderr: Te
       return 0;
     } else if (arg === '--show-accounts') {
       showAccountNumbers = true;
+    } else if (arg === '--strict-length') {
+      strictRecordLength = true;
     } else if (arg === '--return-codes' || arg.startsWith('--return-codes=')) {
       const value = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[++i];
       if (!value) {
@@ -173,7 +177,7 @@ export function runInspect(argv: readonly string[], stdout: TextSink, stderr: Te
     stderr.write(`cannot read ${path}: ${(err as Error).message}\n`);
     return 2;
   }
-  const result = inspectAchFile(bytes, { showAccountNumbers, customReturnCodes });
+  const result = inspectAchFile(bytes, { showAccountNumbers, customReturnCodes, strictRecordLength });
   if (result.ok) {
     stdout.write(JSON.stringify(result.json, null, 2) + '\n');
     return 0;

@@ -42,7 +42,7 @@ export function parseAch(input: string | Uint8Array, options: AchParseOptions = 
   // is caught by the character check instead of silently becoming a multi-byte shift.
   const text = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('latin1');
   const issues = new IssueSink();
-  const records = splitRecords(text, issues);
+  const records = splitRecords(text, issues, options.strictRecordLength === true);
   if (!records) return { ok: false, errors: issues.errors, warnings: issues.warnings };
   const file = new Parser(issues, options).run(records);
   if (issues.errors.length > 0 || !file) return { ok: false, errors: issues.errors, warnings: issues.warnings };

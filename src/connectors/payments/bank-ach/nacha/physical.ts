@@ -15,7 +15,11 @@ export interface PhysicalRecord {
 // Printable ASCII plus line terminators; NACHA data is ASCII (Nacha Operating Rules, Appendix One).
 const BAD_CHARACTER = /[^\x20-\x7E\r\n]/;
 
-export function splitRecords(input: string, issues: IssueSink): PhysicalRecord[] | null {
+/**
+ * `strictLength`: reject any record that is not exactly 94 characters (the strict reading that
+ * rejects fixtures format/); by default such records are repaired and reported as warnings.
+ */
+export function splitRecords(input: string, issues: IssueSink, strictLength = false): PhysicalRecord[] | null {
   if (input.trim() === '') {
     issues.error('empty_file', null, null, null, 'the file is empty');
     return null;
@@ -54,6 +58,9 @@ export function splitRecords(input: string, issues: IssueSink): PhysicalRecord[]
     const len = text.length;
     if (len === RECORD_LENGTH) {
       out.push({ line, text });
+    } else if (strictLength && len > 0) {
+      issues.error('record_length', line, recordTypeOf(text), null, `line ${i + 1} has ${len} characters; a record must be exactly 94`);
+      return null;
     } else if (len === 0) {
       issues.error('record_length', i + 1, null, null, `line ${i + 1} is empty; records must be 94 characters`);
       return null;

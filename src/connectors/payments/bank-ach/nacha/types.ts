@@ -256,4 +256,10 @@ export interface AchParseOptions {
    * an unknown code is an error, because a return we cannot classify must not be guessed at.
    */
   readonly customReturnCodes?: readonly string[];
+  /**
+   * Reject records that are not exactly 94 characters instead of repairing them (trimmed trailing
+   * blanks, blanks beyond 94, no line breaks). Default false: the repairs are reported as warnings,
+   * because banks and libraries really produce such files (fixtures format/) and moov reads them.
+   */
+  readonly strictRecordLength?: boolean;
 }
