@@ -28,6 +28,11 @@ export class SecretBox {
     return SecretBox.fromHex(fs.readFileSync(file, 'utf8').trim());
   }
 
+  /** A purpose-bound key derived from the instance key (HMAC), for signing things that are not secrets at rest. */
+  derive(purpose: string): string {
+    return crypto.createHmac('sha256', this.key).update(`settle:${purpose}`).digest('hex');
+  }
+
   seal(plaintext: unknown, context: string): string {
     const iv = crypto.randomBytes(12);
     const cipher = crypto.createCipheriv('aes-256-gcm', this.key, iv);

@@ -21,8 +21,11 @@ import './api/caller.ts';
 
 export async function buildServer(deps: HttpDeps, logger: Logger): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: logger as unknown as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Per-request "incoming/completed" lines at info would drown the domain logs; HTTP keeps warn and up
+    // (metrics carry request counts and durations).
+    loggerInstance: logger.child({ component: 'http' }, { level: 'warn' }) as unknown as FastifyBaseLogger,
+    // Portal links carry a signed token in the path.
+    routerOptions: { maxParamLength: 1000 },
     bodyLimit: 1024 * 1024,
     trustProxy: true,
   });

@@ -7,7 +7,7 @@ import type { InvoiceStatus } from '../schema.ts';
 
 export async function unreflectedAllocationsMinor(tx: Tx, invoiceId: string): Promise<bigint> {
   const r = await sql<{ n: bigint | null }>`
-    SELECT sum(a.amount_minor) AS n
+    SELECT sum(a.amount_minor)::bigint AS n
       FROM allocations a
      WHERE a.invoice_id = ${invoiceId}
        AND NOT EXISTS (SELECT 1 FROM postings p

@@ -38,7 +38,7 @@ export async function listInvoiceRows(
       'i.due_on',
       'i.current_version as version',
       sql<bigint>`i.psa_balance_minor - coalesce((
-        SELECT sum(a.amount_minor) FROM allocations a
+        SELECT sum(a.amount_minor)::bigint FROM allocations a
          WHERE a.invoice_id = i.id
            AND NOT EXISTS (SELECT 1 FROM postings p WHERE p.payment_id = a.payment_id AND p.invoice_id = a.invoice_id
                             AND p.target = 'psa' AND p.kind = 'payment' AND p.status = 'posted')), 0)`.as('open_minor'),

@@ -1,0 +1,92 @@
+// The demo workspace `npm start` opens when nothing is configured: three vendor simulators in this process
+// (ConnectWise, Stripe, QuickBooks Online), a workspace wired to them like real accounts, 25 clients with
+// three months of invoices, a new invoice every few seconds, and a Stripe payout now and then — so a
+// newcomer can pay an invoice in the portal and watch it land in the PSA and the books.
+import type { Logger } from 'pino';
+import type { Config } from '../../config.ts';
+import type { Running } from '../runtime.ts';
+import { startConnectWiseSimulator } from '../../../simulators/connectwise/index.ts';
+import { startStripeSimulator } from '../../../simulators/stripe/index.ts';
+import { startQuickBooksSimulator } from '../../../simulators/quickbooks-online/index.ts';
+import { createWorkspace } from '../workspace.ts';
+import { wireWorkspaceToSimulators, type Simulators } from './wire-workspace.ts';
+import { mirrorInvoicesIntoBooks, newDemoInvoice } from './demo-activity.ts';
+import { syncPsa } from '../../engine/sync-psa.ts';
+import { withTenant } from '../../db/tenant.ts';
+import { portalLinkFor } from '../../http/portal/links.ts';
+import { listInvoiceRows } from '../../db/queries/invoice-list.ts';
+
+export const DEMO = { slug: 'demo', name: 'Northwind IT (demo)', email: 'admin@demo.test', password: 'settle-demo' } as const;
+
+export async function maybeStartDemo(running: Running, config: Config, log: Logger): Promise<{ stop(): Promise<void> } | null> {
+  if (config.SETTLE_DEMO === 'off' || !running.url) return null;
+  const db = running.database.db;
+  if (config.SETTLE_DEMO === 'auto') {
+    const others = await db.selectFrom('tenants').select('slug').where('slug', 'not like', 'demo%').execute();
+    if (others.length > 0) return null; // a real workspace exists: no demo
+  }
+  const base = config.PORT === 0 ? 0 : config.PORT;
+  const sims: Simulators = {
+    connectwise: await startConnectWiseSimulator({ port: base && base + 1, seed: { companies: 25, invoices: 240, seed: 20261127 } }),
+    stripe: await startStripeSimulator({ port: base && base + 2, achSettleDelayMs: 8000 }),
+    quickbooks: await startQuickBooksSimulator({ port: base && base + 3 }),
+  };
+  // The simulators keep their data in memory, so each start gets a fresh demo workspace; an older one is
+  // renamed (kept, since the audit log is append-only) rather than mixed with new simulator data.
+  await db.updateTable('tenants').set({ slug: `demo-${Date.now().toString(36)}` }).where('slug', '=', DEMO.slug).execute();
+  const tenantId = await createWorkspace(db, { slug: DEMO.slug, name: DEMO.name, adminEmail: DEMO.email, adminPassword: DEMO.password, actor: 'system:demo' });
+  await wireWorkspaceToSimulators(db, running.box, running.ctx.connectors, { tenantId, slug: DEMO.slug, settleUrl: running.url, sims });
+  const psa = await running.ctx.connectors.psa(tenantId);
+  if (psa) await mirrorInvoicesIntoBooks(psa, sims.quickbooks);
+  const imported = await syncPsa(running.ctx, tenantId);
+  log.info({ imported }, 'demo workspace imported from the ConnectWise simulator');
+
+  const timers: NodeJS.Timeout[] = [];
+  if (config.SETTLE_DEMO_INVOICE_EVERY_MS > 0) {
+    timers.push(
+      setInterval(() => {
+        newDemoInvoice(sims).catch((e: unknown) => log.warn({ err: e }, 'demo invoice generator failed'));
+      }, config.SETTLE_DEMO_INVOICE_EVERY_MS),
+    );
+  }
+  // Stripe pays out the balance on a schedule; the demo does it every 30 s so the deposit shows soon.
+  timers.push(
+    setInterval(() => {
+      try {
+        sims.stripe.sim.runPayouts();
+      } catch (e) {
+        log.warn({ err: e }, 'demo payout failed');
+      }
+    }, 30_000),
+  );
+
+  const link = await withTenant(db, tenantId, async (tx) => {
+    const open = await listInvoiceRows(tx, { status: 'open', limit: 1, offset: 0 });
+    const clientId = open[0]?.client_id ?? (await tx.selectFrom('clients').select('id').executeTakeFirstOrThrow()).id;
+    return portalLinkFor(tx, running.ctx.publicUrl, tenantId, clientId, 14 * 24 * 3600);
+  });
+  const banner = [
+    '',
+    '  Settle is running with a demo workspace on simulators.',
+    '',
+    `  Dashboard      ${running.ctx.publicUrl}/dashboard`,
+    `  Sign in        workspace "${DEMO.slug}", ${DEMO.email} / ${DEMO.password}`,
+    `  Client portal  ${link.url}`,
+    `                 (test card 4242 4242 4242 4242, any future date and CVC; bank: routing 110000000, account 000123456789)`,
+    `  API docs       ${running.ctx.publicUrl}/api/docs`,
+    '',
+    `  Simulators     ConnectWise ${sims.connectwise.baseUrl}`,
+    `                 Stripe      ${sims.stripe.baseUrl}`,
+    `                 QuickBooks  ${sims.quickbooks.baseUrl}`,
+    '  After paying, see the payment in ConnectWise (GET <ConnectWise>/_sim/payments) and QuickBooks',
+    '  (GET <QuickBooks>/_sim/payments); the Stripe payout every 30 s becomes one QuickBooks Deposit.',
+    '',
+  ].join('\n');
+  process.stdout.write(banner + '\n');
+  return {
+    stop: async () => {
+      for (const t of timers) clearInterval(t);
+      await Promise.allSettled([sims.connectwise.close(), sims.stripe.close(), sims.quickbooks.close()]);
+    },
+  };
+}

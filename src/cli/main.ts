@@ -1,0 +1,187 @@
+// The `settle` command.
+import fs from 'node:fs';
+import { loadConfig } from '../config.ts';
+import { createLogger } from './logger.ts';
+import { flag, parseArgs, requireFlag, UsageError, type Args } from './args.ts';
+import { openDatabase, startSettle, type Running } from './runtime.ts';
+import { createApiKey, createWorkspace, tenantIdBySlug } from './workspace.ts';
+import { saveConnection } from '../engine/connections.ts';
+import { ConnectorCache } from '../engine/connections.ts';
+import { SecretBox } from '../db/crypto.ts';
+import { doctor } from './doctor.ts';
+
+const HELP = `settle — payments and reconciliation for MSPs
+
+  settle start                 API, worker and pages in one process (demo workspace when nothing is configured)
+  settle worker                background worker only (run any number)
+  settle migrate               apply database migrations and exit
+  settle demo                  start with the demo workspace even if other workspaces exist
+  settle doctor                check the database and every connection, and say how to fix what is wrong
+  settle simulator <vendor> [--port N]   run a vendor simulator on its own (connectwise | stripe | quickbooks-online)
+  settle workspace create <slug> --name NAME --admin-email EMAIL --admin-password PASSWORD
+  settle api-key create --workspace SLUG [--name NAME]
+  settle connect <psa|payments|accounting> <vendor> --workspace SLUG --config JSON --secrets JSON
+  settle ach inspect FILE      print a NACHA file as JSON; non-zero exit naming the record and field if invalid
+
+Environment: DATABASE_URL (else embedded PostgreSQL in .settle/), SETTLE_SECRET_KEY (64 hex; else generated
+into .settle/secret.key), PORT (4400), HOST, PUBLIC_URL, SETTLE_DEMO (auto|on|off), LOG_LEVEL.`;
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  const [command, ...rest] = args.positional;
+  switch (command) {
+    case 'start':
+      return serve(args, { http: true, worker: true });
+    case 'worker':
+      return serve(args, { http: false, worker: true });
+    case 'demo':
+      process.env.SETTLE_DEMO = 'on';
+      return serve(args, { http: true, worker: true });
+    case 'migrate': {
+      const config = loadConfig();
+      const log = createLogger(config.LOG_LEVEL);
+      const db = await openDatabase(config, log);
+      await db.close();
+      console.log('database is up to date');
+      return 0;
+    }
+    case 'doctor':
+      return runDoctor();
+    case 'simulator':
+      return runSimulator(rest[0], Number(flag(args, 'port') ?? 0));
+    case 'workspace':
+      if (rest[0] !== 'create' || !rest[1]) throw new UsageError('usage: settle workspace create <slug> --name NAME --admin-email EMAIL --admin-password PASSWORD');
+      return withDb(async ({ db }) => {
+        const id = await createWorkspace(db, {
+          slug: rest[1]!,
+          name: requireFlag(args, 'name', 'the MSP\'s name'),
+          adminEmail: requireFlag(args, 'admin-email', 'first staff user'),
+          adminPassword: requireFlag(args, 'admin-password', 'at least 12 characters'),
+          actor: 'system:cli',
+        });
+        console.log(`workspace ${rest[1]} created (${id})`);
+      });
+    case 'api-key':
+      if (rest[0] !== 'create') throw new UsageError('usage: settle api-key create --workspace SLUG [--name NAME]');
+      return withDb(async ({ db }) => {
+        const tenantId = await tenantIdBySlug(db, requireFlag(args, 'workspace', 'workspace slug'));
+        const key = await createApiKey(db, tenantId, flag(args, 'name') ?? 'cli', 'system:cli');
+        console.log(key);
+        console.error('Store this key now: Settle keeps only its hash.');
+      });
+    case 'connect':
+      return withDb(async ({ db }) => {
+        const [role, vendor] = rest;
+        if (role !== 'psa' && role !== 'payments' && role !== 'accounting') throw new UsageError('the role is psa, payments or accounting');
+        if (!vendor) throw new UsageError('name the vendor, e.g. settle connect psa connectwise …');
+        const config = loadConfig();
+        const tenantId = await tenantIdBySlug(db, requireFlag(args, 'workspace', 'workspace slug'));
+        await saveConnection(db, SecretBox.load(config.SETTLE_SECRET_KEY, config.SETTLE_DATA_DIR), tenantId, {
+          role,
+          vendor,
+          config: jsonFlag(args, 'config'),
+          secrets: jsonFlag(args, 'secrets'),
+          actor: 'system:cli',
+        });
+        console.log(`${role} connection to ${vendor} saved; run \`settle doctor\` to check it`);
+      });
+    case 'ach': {
+      if (rest[0] !== 'inspect' || !rest[1]) throw new UsageError('usage: settle ach inspect FILE');
+      const { runInspect } = await import('../connectors/payments/bank-ach/nacha/inspect.ts');
+      return runInspect([rest[1]], process.stdout, process.stderr);
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+      console.log(HELP);
+      return 0;
+    default:
+      throw new UsageError(`unknown command "${command}"\n\n${HELP}`);
+  }
+}
+
+function jsonFlag(args: Args, name: string): Record<string, unknown> {
+  const text = requireFlag(args, name, 'a JSON object');
+  try {
+    const v = JSON.parse(text.startsWith('@') ? fs.readFileSync(text.slice(1), 'utf8') : text) as unknown;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
+    return v as Record<string, unknown>;
+  } catch (e) {
+    throw new UsageError(`--${name} must be a JSON object (or @file.json): ${(e as Error).message}`);
+  }
+}
+
+async function withDb(fn: (d: Awaited<ReturnType<typeof openDatabase>>) => Promise<void>): Promise<number> {
+  const config = loadConfig();
+  const d = await openDatabase(config, createLogger('warn'));
+  try {
+    await fn(d);
+  } finally {
+    await d.close();
+  }
+  return 0;
+}
+
+async function runDoctor(): Promise<number> {
+  const config = loadConfig();
+  let findings;
+  const d = await openDatabase(config, createLogger('warn')).catch((e: unknown) => {
+    console.log(`✗ database: ${(e as Error).message}`);
+    return null;
+  });
+  if (!d) return 1;
+  try {
+    findings = await doctor(d.db, new ConnectorCache(d.db, SecretBox.load(config.SETTLE_SECRET_KEY, config.SETTLE_DATA_DIR)));
+  } finally {
+    await d.close();
+  }
+  for (const f of findings) console.log(`${f.ok ? '✓' : '✗'} ${f.what}: ${f.detail}`);
+  return findings.every((f) => f.ok) ? 0 : 1;
+}
+
+async function runSimulator(vendor: string | undefined, port: number): Promise<number> {
+  const sims: Record<string, () => Promise<unknown>> = {
+    connectwise: async () => (await import('../../simulators/connectwise/index.ts')).runStandalone(port),
+    stripe: async () => (await import('../../simulators/stripe/index.ts')).runStandalone(port),
+    'quickbooks-online': async () => (await import('../../simulators/quickbooks-online/index.ts')).runStandalone(port),
+  };
+  const start = vendor ? sims[vendor] : undefined;
+  if (!start) throw new UsageError(`name a simulator: ${Object.keys(sims).join(', ')}`);
+  await start();
+  await new Promise(() => {}); // runs until interrupted
+  return 0;
+}
+
+async function serve(_args: Args, roles: { http: boolean; worker: boolean }): Promise<number> {
+  const config = loadConfig();
+  const log = createLogger(config.LOG_LEVEL);
+  const running: Running = await startSettle(config, log, roles);
+  let demo: { stop(): Promise<void> } | null = null;
+  if (roles.http) {
+    const { maybeStartDemo } = await import('./demo/start-demo.ts');
+    demo = await maybeStartDemo(running, config, log);
+  }
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    await demo?.stop().catch(() => {});
+    await running.stop().catch((e: unknown) => log.error({ err: e }, 'error while stopping'));
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  if (!demo && running.url) log.info({ url: running.url }, 'Settle is running');
+  await new Promise(() => {});
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof UsageError) console.error(e.message);
+    else console.error(`settle: ${(e as Error).message}`);
+    process.exit(e instanceof UsageError ? 2 : 1);
+  },
+);

@@ -1,0 +1,88 @@
+// The composition root: database (embedded or DATABASE_URL), migrations, connectors, worker and HTTP in
+// one process, as `settle start` runs it; `settle worker` runs the same without HTTP.
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config.ts';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded.ts';
+import { assertRlsEnforced, migrate } from '../db/migrate.ts';
+import { createDb, createPool, type Db } from '../db/pool.ts';
+import { SecretBox } from '../db/crypto.ts';
+import { ConnectorCache } from '../engine/connections.ts';
+import type { EngineContext } from '../engine/context.ts';
+import { startWorker, type WorkerHandle } from '../jobs/runner.ts';
+import { buildServer } from '../http/server.ts';
+
+export interface Database {
+  readonly url: string;
+  readonly pool: pg.Pool;
+  readonly db: Db;
+  readonly embedded: EmbeddedDatabase | null;
+  close(): Promise<void>;
+}
+
+export async function openDatabase(config: Config, log: Logger): Promise<Database> {
+  let embedded: EmbeddedDatabase | null = null;
+  let url = config.DATABASE_URL;
+  if (!url) {
+    log.info({ dataDir: config.SETTLE_DATA_DIR }, 'DATABASE_URL not set: starting the embedded PostgreSQL');
+    embedded = await startEmbeddedPostgres({ dataDir: config.SETTLE_DATA_DIR, port: config.SETTLE_PG_PORT, log: (l) => log.debug({ pg: l }) });
+    url = embedded.appUrl;
+  }
+  const pool = createPool(url, 20);
+  pool.on('error', (e) => log.error({ err: e }, 'idle database connection failed'));
+  await assertRlsEnforced(pool);
+  const applied = await migrate(pool, (m) => log.info(m));
+  if (applied.length) log.info({ applied }, 'database migrated');
+  const db = createDb(pool);
+  return {
+    url,
+    pool,
+    db,
+    embedded,
+    close: async () => {
+      await db.destroy().catch(() => {});
+      await embedded?.stop();
+    },
+  };
+}
+
+export interface Running {
+  readonly ctx: EngineContext;
+  readonly database: Database;
+  readonly box: SecretBox;
+  readonly url: string | null;
+  readonly http: FastifyInstance | null;
+  stop(): Promise<void>;
+}
+
+export async function startSettle(config: Config, log: Logger, opts: { http: boolean; worker: boolean; database?: Database }): Promise<Running> {
+  const database = opts.database ?? (await openDatabase(config, log));
+  const box = SecretBox.load(config.SETTLE_SECRET_KEY, config.SETTLE_DATA_DIR);
+  const connectors = new ConnectorCache(database.db, box);
+  const ctx: EngineContext = { db: database.db, connectors, log, publicUrl: config.publicUrl, now: () => new Date() };
+  let ready = false;
+  let worker: WorkerHandle | null = null;
+  let http: FastifyInstance | null = null;
+  let url: string | null = null;
+  if (opts.http) {
+    // Session cookies are signed with a key derived from the instance key, never the key itself.
+    http = await buildServer({ ctx, sessionSecret: box.derive('staff-session'), portalLinkTtlSec: 14 * 24 * 3600, isReady: () => ready }, log);
+    url = await http.listen({ port: config.PORT, host: config.HOST });
+  }
+  if (opts.worker) worker = await startWorker(ctx, database.pool, { concurrency: config.SETTLE_WORKER_CONCURRENCY });
+  ready = true;
+  return {
+    ctx,
+    database,
+    box,
+    url,
+    http,
+    stop: async () => {
+      ready = false;
+      await http?.close();
+      await worker?.stop();
+      if (!opts.database) await database.close();
+    },
+  };
+}

@@ -1,0 +1,135 @@
+// Vendor catalogue of connectors: for each vendor, the shape of its connection settings (non-secret
+// config and secrets, validated with zod) and how to build the connector from them. Adding a vendor means
+// adding one entry here; nothing else in Settle names vendors.
+import { z } from 'zod';
+import type { PsaConnector } from './psa/types.ts';
+import type { PaymentsConnector } from './payments/types.ts';
+import type { AccountingConnector } from './accounting/types.ts';
+import { createConnectWiseConnector } from './psa/connectwise/connector.ts';
+import { parseCurrency } from '../domain/money.ts';
+import { createStripeConnector } from './payments/stripe/connector.ts';
+import { QuickBooksOnlineConnector } from './accounting/quickbooks-online/connector.ts';
+import { tokensFromRefreshToken, type QboTokens } from './accounting/quickbooks-online/tokens.ts';
+
+export type ConnectionRole = 'psa' | 'payments' | 'accounting';
+
+export interface BuildHooks {
+  /** Persist changed secrets (a rotated OAuth refresh token) before the connector relies on them. */
+  saveSecrets(secrets: Record<string, unknown>): Promise<void>;
+}
+
+interface Entry<R extends ConnectionRole, C extends z.ZodTypeAny, S extends z.ZodTypeAny, T> {
+  readonly role: R;
+  readonly vendor: string;
+  readonly config: C;
+  readonly secrets: S;
+  build(config: z.infer<C>, secrets: z.infer<S>, hooks: BuildHooks): T;
+}
+
+const connectwise: Entry<'psa', z.ZodTypeAny, z.ZodTypeAny, PsaConnector> = {
+  role: 'psa',
+  vendor: 'connectwise',
+  config: z.object({
+    baseUrl: z.string().url().describe('https://{site}/v4_6_release/apis/3.0'),
+    companyId: z.string().min(1),
+    clientId: z.string().min(1).describe('your ConnectWise developer clientId'),
+    currency: z.string().default('USD'),
+    apiMemberIdentifier: z.string().optional(),
+  }),
+  secrets: z.object({ publicKey: z.string().min(1), privateKey: z.string().min(1) }),
+  build: (c, s) =>
+    createConnectWiseConnector({
+      baseUrl: c.baseUrl,
+      companyId: c.companyId,
+      clientId: c.clientId,
+      publicKey: s.publicKey,
+      privateKey: s.privateKey,
+      currency: parseCurrency(c.currency),
+      ...(c.apiMemberIdentifier ? { apiMemberIdentifier: c.apiMemberIdentifier } : {}),
+    }),
+};
+
+const stripe: Entry<'payments', z.ZodTypeAny, z.ZodTypeAny, PaymentsConnector> = {
+  role: 'payments',
+  vendor: 'stripe',
+  config: z.object({
+    baseUrl: z.string().url().default('https://api.stripe.com'),
+    publishableKey: z.string().regex(/^pk_/, 'a publishable key starts with pk_'),
+    /** Where the portal loads Stripe.js (the hosted fields) from. */
+    jsUrl: z.string().url().default('https://js.stripe.com/v3/'),
+    webhookEndpointId: z.string().optional(),
+  }),
+  secrets: z.object({
+    secretKey: z.string().regex(/^(sk|rk)_/, 'a secret or restricted key starts with sk_ or rk_'),
+    webhookSecret: z.string().regex(/^whsec_/, 'the webhook signing secret starts with whsec_'),
+  }),
+  build: (c, s) => createStripeConnector({ secretKey: s.secretKey, baseUrl: c.baseUrl, webhookSecret: s.webhookSecret }),
+};
+
+const qboSecrets = z.object({
+  clientSecret: z.string().min(1),
+  refreshToken: z.string().min(1),
+  accessToken: z.string().default(''),
+  accessTokenExpiresAt: z.number().default(0),
+  refreshTokenExpiresAt: z.number().optional(),
+});
+
+const quickbooksOnline: Entry<'accounting', z.ZodTypeAny, typeof qboSecrets, AccountingConnector> = {
+  role: 'accounting',
+  vendor: 'quickbooks-online',
+  config: z.object({
+    baseUrl: z.string().url().default('https://quickbooks.api.intuit.com'),
+    tokenUrl: z.string().url().default('https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer'),
+    realmId: z.string().min(1),
+    clientId: z.string().min(1),
+    bankAccountId: z.string().min(1).describe('QuickBooks Account Id of the bank account payouts land in'),
+    feeExpenseAccountId: z.string().min(1).describe('QuickBooks Account Id for processing fees'),
+    undepositedFundsAccountId: z.string().optional(),
+    adjustmentAccountId: z.string().optional(),
+    minorVersion: z.number().int().default(75),
+    homeCurrency: z.string().default('USD'),
+  }),
+  secrets: qboSecrets,
+  build: (c, s, hooks) => {
+    // Tokens live with the other secrets of the connection, sealed; a rotated refresh token is saved
+    // through hooks.saveSecrets before the connector uses the new access token (tokens.ts).
+    let current = s;
+    const store = {
+      load: async (): Promise<QboTokens> =>
+        current.accessToken
+          ? { accessToken: current.accessToken, refreshToken: current.refreshToken, accessTokenExpiresAt: current.accessTokenExpiresAt, refreshTokenExpiresAt: current.refreshTokenExpiresAt ?? Date.now() + 100 * 86_400_000 }
+          : tokensFromRefreshToken(current.refreshToken),
+      save: async (t: QboTokens): Promise<void> => {
+        const next = { ...current, ...t };
+        await hooks.saveSecrets(next);
+        current = next;
+      },
+    };
+    return new QuickBooksOnlineConnector(
+      {
+        baseUrl: c.baseUrl,
+        tokenUrl: c.tokenUrl,
+        realmId: c.realmId,
+        clientId: c.clientId,
+        clientSecret: s.clientSecret,
+        bankAccountId: c.bankAccountId,
+        feeExpenseAccountId: c.feeExpenseAccountId,
+        minorVersion: c.minorVersion,
+        homeCurrency: parseCurrency(c.homeCurrency),
+        ...(c.undepositedFundsAccountId ? { undepositedFundsAccountId: c.undepositedFundsAccountId } : {}),
+        ...(c.adjustmentAccountId ? { adjustmentAccountId: c.adjustmentAccountId } : {}),
+      },
+      store,
+    );
+  },
+};
+
+export const psaVendors = { connectwise } as const;
+export const paymentsVendors: Record<string, Entry<'payments', z.ZodTypeAny, z.ZodTypeAny, PaymentsConnector>> = { stripe };
+export const accountingVendors: Record<string, Entry<'accounting', z.ZodTypeAny, z.ZodTypeAny, AccountingConnector>> = { 'quickbooks-online': quickbooksOnline };
+
+export function vendorEntry(role: ConnectionRole, vendor: string): Entry<ConnectionRole, z.ZodTypeAny, z.ZodTypeAny, unknown> | null {
+  const table: Record<string, Entry<ConnectionRole, z.ZodTypeAny, z.ZodTypeAny, unknown>> =
+    role === 'psa' ? psaVendors : role === 'payments' ? paymentsVendors : accountingVendors;
+  return table[vendor] ?? null;
+}

@@ -1,0 +1,84 @@
+// Connections: a tenant's credentials for each outside system, sealed at rest (db/crypto.ts), and the
+// connectors built from them (cached per tenant until the connection changes).
+import { withTenant } from '../db/tenant.ts';
+import type { Db } from '../db/pool.ts';
+import type { SecretBox } from '../db/crypto.ts';
+import { vendorEntry, type ConnectionRole } from '../connectors/registry.ts';
+import type { AccountingConnector } from '../connectors/accounting/types.ts';
+import type { PaymentsConnector } from '../connectors/payments/types.ts';
+import type { PsaConnector } from '../connectors/psa/types.ts';
+import type { TenantConnectors } from './context.ts';
+import { UseCaseError } from './context.ts';
+import { audit, type Actor } from './audit.ts';
+
+const sealContext = (tenantId: string, role: ConnectionRole): string => `connection:${tenantId}:${role}`;
+
+export async function saveConnection(
+  db: Db,
+  box: SecretBox,
+  tenantId: string,
+  input: { role: ConnectionRole; vendor: string; config: Record<string, unknown>; secrets: Record<string, unknown>; actor: Actor },
+): Promise<void> {
+  const entry = vendorEntry(input.role, input.vendor);
+  if (!entry) throw new UseCaseError('invalid', `Settle has no ${input.role} connector for "${input.vendor}"`);
+  const config = entry.config.safeParse(input.config);
+  if (!config.success) throw new UseCaseError('invalid', `${input.vendor} settings: ${config.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const secrets = entry.secrets.safeParse(input.secrets);
+  if (!secrets.success) throw new UseCaseError('invalid', `${input.vendor} credentials: ${secrets.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const sealed = box.seal(secrets.data, sealContext(tenantId, input.role));
+  await withTenant(db, tenantId, async (tx) => {
+    await tx
+      .insertInto('connections')
+      .values({ tenant_id: tenantId, role: input.role, vendor: input.vendor, config: JSON.stringify(config.data) as never, secrets_ciphertext: sealed })
+      .onConflict((oc) => oc.columns(['tenant_id', 'role']).doUpdateSet({ vendor: input.vendor, config: JSON.stringify(config.data) as never, secrets_ciphertext: sealed, status: 'active', status_detail: null, updated_at: new Date() }))
+      .execute();
+    // Secrets never enter the audit log; which keys were set does.
+    await audit(tx, tenantId, input.actor, 'connection.saved', { type: 'connection', id: input.role }, { vendor: input.vendor, config: config.data, secret_fields: Object.keys(secrets.data as object) });
+  });
+}
+
+export class ConnectorCache implements TenantConnectors {
+  private readonly cache = new Map<string, Promise<unknown>>();
+  constructor(
+    private readonly db: Db,
+    private readonly box: SecretBox,
+  ) {}
+
+  psa(tenantId: string): Promise<PsaConnector | null> {
+    return this.get(tenantId, 'psa') as Promise<PsaConnector | null>;
+  }
+  payments(tenantId: string): Promise<PaymentsConnector | null> {
+    return this.get(tenantId, 'payments') as Promise<PaymentsConnector | null>;
+  }
+  accounting(tenantId: string): Promise<AccountingConnector | null> {
+    return this.get(tenantId, 'accounting') as Promise<AccountingConnector | null>;
+  }
+  forget(tenantId: string): void {
+    for (const role of ['psa', 'payments', 'accounting']) this.cache.delete(`${tenantId}:${role}`);
+  }
+
+  private get(tenantId: string, role: ConnectionRole): Promise<unknown> {
+    const key = `${tenantId}:${role}`;
+    let p = this.cache.get(key);
+    if (!p) {
+      p = this.build(tenantId, role);
+      this.cache.set(key, p);
+      p.catch(() => this.cache.delete(key));
+    }
+    return p;
+  }
+
+  private async build(tenantId: string, role: ConnectionRole): Promise<unknown> {
+    const row = await withTenant(this.db, tenantId, (tx) => tx.selectFrom('connections').selectAll().where('role', '=', role).where('status', '!=', 'disabled').executeTakeFirst());
+    if (!row) return null;
+    const entry = vendorEntry(role, row.vendor);
+    if (!entry) throw new Error(`connection ${role} names unknown vendor ${row.vendor}`);
+    const secrets = this.box.open<Record<string, unknown>>(row.secrets_ciphertext, sealContext(tenantId, role));
+    return entry.build(entry.config.parse(row.config), entry.secrets.parse(secrets), {
+      saveSecrets: async (next) => {
+        const sealed = this.box.seal(next, sealContext(tenantId, role));
+        await withTenant(this.db, tenantId, (tx) => tx.updateTable('connections').set({ secrets_ciphertext: sealed, updated_at: new Date() }).where('role', '=', role).execute());
+      },
+    });
+  }
+}
