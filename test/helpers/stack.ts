@@ -1,0 +1,155 @@
+// A whole Settle for integration tests: a fresh PostgreSQL database, the three vendor simulators on
+// loopback ports, and Settle (HTTP + worker) in this process, with a workspace wired to the simulators
+// exactly as the demo and a real MSP would wire it. Everything crosses real HTTP.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { createLogger } from '../../src/cli/logger.ts';
+import { startSettle, type Running } from '../../src/cli/runtime.ts';
+import { createDb, createPool } from '../../src/db/pool.ts';
+import { createApiKey, createWorkspace } from '../../src/cli/workspace.ts';
+import { wireWorkspaceToSimulators, type Simulators } from '../../src/cli/demo/wire-workspace.ts';
+import { mirrorInvoicesIntoBooks } from '../../src/cli/demo/demo-activity.ts';
+import { syncPsa } from '../../src/engine/sync-psa.ts';
+import { withTenant } from '../../src/db/tenant.ts';
+import { portalLinkFor } from '../../src/http/portal/links.ts';
+import { SecretBox } from '../../src/db/crypto.ts';
+import { startConnectWiseSimulator } from '../../simulators/connectwise/index.ts';
+import { startStripeSimulator } from '../../simulators/stripe/index.ts';
+import { startQuickBooksSimulator } from '../../simulators/quickbooks-online/index.ts';
+import { createTestDatabase, type TestDatabase } from './db.ts';
+
+export interface StackOptions {
+  readonly companies?: number;
+  readonly invoices?: number;
+  /** Run Settle in this process (default). False: only database + simulators + wired workspace. */
+  readonly settle?: boolean;
+  /** Fixed Settle port (for a Settle started as a child process). */
+  readonly settlePort?: number;
+  readonly achSettleDelayMs?: number | null;
+}
+
+export interface Stack {
+  readonly database: TestDatabase;
+  readonly sims: Simulators;
+  readonly settle: Running | null;
+  readonly settleUrl: string;
+  readonly tenantId: string;
+  readonly slug: string;
+  readonly secretKeyHex: string;
+  readonly config: Config;
+  apiKey(): Promise<string>;
+  portalToken(clientId?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const database = await createTestDatabase();
+  const sims: Simulators = {
+    connectwise: await startConnectWiseSimulator({ seed: { companies: opts.companies ?? 3, invoices: opts.invoices ?? 6, seed: 42, paidShare: 0 } }),
+    stripe: await startStripeSimulator({ achSettleDelayMs: opts.achSettleDelayMs ?? null, searchLagMs: 0 }),
+    quickbooks: await startQuickBooksSimulator({}),
+  };
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'settle-test-'));
+  const secretKeyHex = crypto.randomBytes(32).toString('hex');
+  const config = loadConfig({
+    DATABASE_URL: database.url,
+    SETTLE_DATA_DIR: dataDir,
+    SETTLE_SECRET_KEY: secretKeyHex,
+    PORT: String(opts.settlePort ?? 0),
+    SETTLE_DEMO: 'off',
+    LOG_LEVEL: process.env.SETTLE_TEST_LOG ?? 'silent',
+    SETTLE_WORKER_CONCURRENCY: '4',
+  });
+  const log = createLogger(config.LOG_LEVEL);
+  let settle: Running | null = null;
+  let settleUrl: string;
+  const box = SecretBox.fromHex(secretKeyHex);
+  const pool = createPool(database.url, 20);
+  const settleDb = createDb(pool);
+  if (opts.settle !== false) {
+    settle = await startSettle(config, log, {
+      http: true,
+      worker: true,
+      database: { url: database.url, pool, db: settleDb, embedded: null, close: async () => {} },
+    });
+    settleUrl = settle.url!;
+  } else {
+    settleUrl = `http://127.0.0.1:${opts.settlePort ?? 0}`;
+  }
+  const slug = 'acme-it';
+  const tenantId = await createWorkspace(database.db, { slug, name: 'Acme IT', adminEmail: 'owner@acme.test', adminPassword: 'correct horse battery', actor: 'system:test' });
+  const connectors = settle?.ctx.connectors ?? new (await import('../../src/engine/connections.ts')).ConnectorCache(database.db, box);
+  await wireWorkspaceToSimulators(database.db, box, connectors, { tenantId, slug, settleUrl, sims });
+  const psa = await connectors.psa(tenantId);
+  await mirrorInvoicesIntoBooks(psa!, sims.quickbooks);
+  if (settle) await syncPsa(settle.ctx, tenantId);
+  return {
+    database,
+    sims,
+    settle,
+    settleUrl,
+    tenantId,
+    slug,
+    secretKeyHex,
+    config,
+    apiKey: () => createApiKey(database.db, tenantId, 'test', 'system:test'),
+    portalToken: async (clientId?: string) => {
+      return withTenant(database.db, tenantId, async (tx) => {
+        const id = clientId ?? (await tx.selectFrom('invoices').select('client_id').where('status', '=', 'open').orderBy('number').executeTakeFirstOrThrow()).client_id;
+        const link = await portalLinkFor(tx, settleUrl, tenantId, id, 3600);
+        return link.url.split('/portal/')[1]!;
+      });
+    },
+    close: async () => {
+      await settle?.stop();
+      await settleDb.destroy().catch(() => {});
+      await Promise.allSettled([sims.connectwise.close(), sims.stripe.close(), sims.quickbooks.close()]);
+      await database.drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Poll until `check` returns a truthy value (or throw after `timeoutMs`, with the last value in the message). */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 15_000, what = 'condition'): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await check();
+    if (last) return last as NonNullable<T>;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`);
+}
+
+/** Pay through the portal as a client would: choose invoices, then confirm in the processor's hosted fields. */
+export async function payInPortal(stack: Stack, token: string, invoiceIds: string[], paymentMethod = 'pm_card_visa', method: 'card' | 'us_bank_account' = 'card'): Promise<{ paymentId: string; intentId: string }> {
+  const res = await fetch(`${stack.settleUrl}/portal/${token}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ invoice_ids: invoiceIds, method }) });
+  const body = (await res.json()) as { payment_id: string; client_secret: string };
+  if (!res.ok) throw new Error(`portal pay failed: ${JSON.stringify(body)}`);
+  const intentId = body.client_secret.split('_secret_')[0]!;
+  // What the hosted fields do when the client presses Pay: confirm the PaymentIntent at the processor.
+  const confirm = await fetch(`${stack.sims.stripe.baseUrl}/v1/payment_intents/${intentId}/confirm`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${stack.sims.stripe.secretKey}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ payment_method: paymentMethod }).toString(),
+  });
+  if (!confirm.ok) throw new Error(`confirm failed: ${await confirm.text()}`);
+  return { paymentId: body.payment_id, intentId };
+}
+
+export async function openInvoices(stack: Stack): Promise<{ id: string; number: string; client_id: string; total_minor: bigint; remote: string }[]> {
+  return withTenant(stack.database.db, stack.tenantId, (tx) =>
+    tx
+      .selectFrom('invoices as i')
+      .innerJoin('external_refs as r', (j) => j.onRef('r.entity_id', '=', 'i.id').on('r.entity', '=', 'invoice'))
+      .select(['i.id', 'i.number', 'i.client_id', 'i.total_minor', 'r.remote_id as remote'])
+      .where('i.status', '=', 'open')
+      .where('i.total_minor', '>', 0n)
+      .orderBy('i.number')
+      .execute(),
+  );
+}
