@@ -23,6 +23,8 @@ export function createStripeClient(opts: StripeApiOptions): Stripe {
     host: url.hostname,
     port: url.port || (protocol === 'http' ? 80 : 443),
     protocol,
+    // Our retries, with reasons. The SDK still resends once, with the same Idempotency-Key, when a
+    // kept-alive socket turns out closed (ECONNRESET/EPIPE); Stripe replays the first result, so it is safe.
     maxNetworkRetries: 0,
     timeout: opts.timeoutMs ?? 30_000,
     telemetry: false,
