@@ -9,7 +9,9 @@ import { createDispute, runPayout, type PayoutRunOptions } from './money.ts';
 import type { Dispute, Payout } from './objects.ts';
 import { settleAch, type AchScheduler, type SettleOutcome } from './payments.ts';
 import { StripeRouter, type LostResponseRule, type RecordedExchange, type RouterContext } from './router.ts';
-import { registerIntentRoutes, type RouteContext } from './routes-intents.ts';
+import type { RouteContext } from './routes-common.ts';
+import { registerCustomerRoutes } from './routes-customers.ts';
+import { registerIntentRoutes } from './routes-intents.ts';
 import { registerLedgerRoutes } from './routes-ledger.ts';
 import { StripeStore } from './store.ts';
 import { WebhookDispatcher, type DeliveryOptions } from './webhooks.ts';
@@ -152,6 +154,7 @@ export async function startStripeSimulator(opts: StripeSimulatorOptions = {}): P
     recorder: opts.record ? (x) => sim.recorded.push(x) : null,
   };
   const router = new StripeRouter(app, routerCtx);
+  registerCustomerRoutes(router, routeCtx);
   registerIntentRoutes(router, routeCtx);
   registerLedgerRoutes(router, sim.store, sim.webhooks);
   registerElements(app, sim.store, publishableKey, sim);

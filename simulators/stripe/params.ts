@@ -172,4 +172,16 @@ function expandAt(node: unknown, segs: string[], path: string, store: StripeStor
   if (rest.length > 0) expandAt(rec[head], rest, path, store);
 }
 
+/** `expand[]=data.x` on a list → `expand[]=x` per item. */
+export function nestedExpand(params: FormObject): FormObject {
+  const paths = optStringArray(params, 'expand') ?? [];
+  return { expand: paths.filter((p) => p.startsWith('data.')).map((p) => p.slice(5)) };
+}
+
+export function listOf<T extends { id: string; created: number }>(items: T[], params: FormObject, url: string, store: StripeStore): object {
+  const page = paginate(items, params, url);
+  return { ...page, data: page.data.map((x) => expand(x, nestedExpand(params), store)) };
+}
+
+
 export type { FormObject, FormValue };

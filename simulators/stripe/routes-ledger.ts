@@ -4,18 +4,11 @@ import { missingParam, noSuch, paramError } from './errors.ts';
 import type { FormObject } from './form.ts';
 import { createRefund } from './money.ts';
 import type { Charge, WebhookEndpoint } from './objects.ts';
-import { applyMetadata, expand, newestFirst, optInteger, optNullableString, optString, optStringArray, paginate, rejectUnknown, reqString } from './params.ts';
-import type { StripeRequest, StripeRouter } from './router.ts';
+import { applyMetadata, expand, listOf, newestFirst, optInteger, optNullableString, optString, optStringArray, rejectUnknown, reqString } from './params.ts';
+import type { StripeRouter } from './router.ts';
 import { matches, parseQuery, SEARCHABLE } from './search.ts';
 import { API_VERSION, randomToken, type StripeStore } from './store.ts';
 import type { WebhookDispatcher } from './webhooks.ts';
-
-function listOf<T extends { id: string; created: number }>(items: T[], req: StripeRequest, url: string, store: StripeStore): object {
-  const page = paginate(items, req.params, url);
-  const paths = (optStringArray(req.params, 'expand') ?? []).filter((p) => p.startsWith('data.')).map((p) => p.slice(5));
-  const nested: FormObject = { expand: paths };
-  return { ...page, data: page.data.map((x) => expand(x, nested, store)) };
-}
 
 /** The 223 event types of this API version are not all simulated; these are the ones that can occur. */
 const KNOWN_EVENT_PREFIXES = ['charge.', 'customer.', 'mandate.', 'payment_intent.', 'payment_method.', 'payout.', 'refund.', 'setup_intent.'];
@@ -33,7 +26,7 @@ export function registerLedgerRoutes(r: StripeRouter, store: StripeStore, webhoo
     const customer = optString(req.params, 'customer');
     const pi = optString(req.params, 'payment_intent');
     const items = newestFirst(store.charges).filter((c) => (customer === undefined || c.customer === customer) && (pi === undefined || c.payment_intent === pi));
-    return listOf(items, req, '/v1/charges', store);
+    return listOf(items, req.params, '/v1/charges', store);
   });
   r.get('/v1/charges/search', (req) => {
     const q = parseQuery(reqString(req.params, 'query'), SEARCHABLE.charges);
@@ -73,7 +66,7 @@ export function registerLedgerRoutes(r: StripeRouter, store: StripeStore, webhoo
     const charge = optString(req.params, 'charge');
     const pi = optString(req.params, 'payment_intent');
     const items = newestFirst(store.refunds).filter((x) => (charge === undefined || x.charge === charge) && (pi === undefined || x.payment_intent === pi));
-    return listOf(items, req, '/v1/refunds', store);
+    return listOf(items, req.params, '/v1/refunds', store);
   });
 
   // ---- balance transactions
@@ -97,7 +90,7 @@ export function registerLedgerRoutes(r: StripeRouter, store: StripeStore, webhoo
           (currency === undefined || bt.currency === currency),
       )
       .map((bt) => store.renderBalanceTransaction(bt));
-    return listOf(items, req, '/v1/balance_transactions', store);
+    return listOf(items, req.params, '/v1/balance_transactions', store);
   });
 
   // ---- payouts, disputes, mandates
@@ -108,14 +101,14 @@ export function registerLedgerRoutes(r: StripeRouter, store: StripeStore, webhoo
   });
   r.get('/v1/payouts', (req) => {
     const status = optString(req.params, 'status');
-    return listOf(newestFirst(store.payouts).filter((p) => status === undefined || p.status === status), req, '/v1/payouts', store);
+    return listOf(newestFirst(store.payouts).filter((p) => status === undefined || p.status === status), req.params, '/v1/payouts', store);
   });
   r.get('/v1/disputes/:dispute', (req) => {
     const dp = store.disputes.get(req.path['dispute'] ?? '');
     if (!dp) throw noSuch('dispute', req.path['dispute'] ?? '', 'dispute');
     return expand(dp, req.params, store);
   });
-  r.get('/v1/disputes', (req) => listOf(newestFirst(store.disputes), req, '/v1/disputes', store));
+  r.get('/v1/disputes', (req) => listOf(newestFirst(store.disputes), req.params, '/v1/disputes', store));
   r.get('/v1/mandates/:mandate', (req) => {
     const m = store.mandates.get(req.path['mandate'] ?? '');
     if (!m) throw noSuch('mandate', req.path['mandate'] ?? '', 'mandate');
@@ -139,7 +132,7 @@ export function registerLedgerRoutes(r: StripeRouter, store: StripeStore, webhoo
       return type.endsWith('*') ? t.startsWith(type.slice(0, -1)) : t === type;
     };
     const items = newestFirst(store.events).filter((e) => typeMatch(e.type));
-    return listOf(items, req, '/v1/events', store);
+    return listOf(items, req.params, '/v1/events', store);
   });
 
   // ---- webhook endpoints
@@ -183,7 +176,7 @@ export function registerLedgerRoutes(r: StripeRouter, store: StripeStore, webhoo
     // The signing secret is only ever returned by this call.
     return { ...structuredClone(we), secret };
   });
-  r.get('/v1/webhook_endpoints', (req) => listOf(newestFirst(store.webhookEndpoints), req, '/v1/webhook_endpoints', store));
+  r.get('/v1/webhook_endpoints', (req) => listOf(newestFirst(store.webhookEndpoints), req.params, '/v1/webhook_endpoints', store));
   r.get('/v1/webhook_endpoints/:webhook_endpoint', (req) => expand(weOr404(req.path['webhook_endpoint'] ?? ''), req.params, store));
   r.post('/v1/webhook_endpoints/:webhook_endpoint', (req) => {
     rejectUnknown(req.params, ['url', 'enabled_events', 'description', 'metadata', 'disabled', 'expand']);
