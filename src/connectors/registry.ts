@@ -88,6 +88,8 @@ const quickbooksOnline: Entry<'accounting', z.ZodTypeAny, typeof qboSecrets, Acc
     adjustmentAccountId: z.string().optional(),
     minorVersion: z.number().int().default(75),
     homeCurrency: z.string().default('USD'),
+    /** Wait after a 429 that carries no Retry-After (Intuit sends none and says 60 s); a Retry-After always wins. */
+    throttleWaitMs: z.number().int().min(0).max(600_000).optional(),
   }),
   secrets: qboSecrets,
   build: (c, s, hooks) => {
@@ -120,6 +122,7 @@ const quickbooksOnline: Entry<'accounting', z.ZodTypeAny, typeof qboSecrets, Acc
         ...(c.adjustmentAccountId ? { adjustmentAccountId: c.adjustmentAccountId } : {}),
       },
       store,
+      c.throttleWaitMs === undefined ? {} : { throttleWaitMs: c.throttleWaitMs },
     );
   },
 };
