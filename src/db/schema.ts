@@ -284,6 +284,8 @@ export interface AuditLogTable {
 }
 export interface WorkerHeartbeatsTable {
   worker_id: string;
+  host: string;
+  pid: number;
   started_at: Created;
   seen_at: Updated;
 }

@@ -1,6 +1,7 @@
 // Periodic safety net, run by cron and once at start-up: re-queues work whose job may have been lost
 // (a job that used up its attempts, or one held by a worker that died) so that every pending posting and
 // every unprocessed inbox event is eventually acted on. Job keys make a re-queue of live work harmless.
+import os from 'node:os';
 import { sql } from 'kysely';
 import type { Db } from '../db/pool.ts';
 import { withTenant } from '../db/tenant.ts';
@@ -37,19 +38,36 @@ export async function sweep(ctx: EngineContext, opts: { olderThanMs?: number } =
 }
 
 /**
- * Unlock jobs held by worker processes that stopped sending heartbeats (killed, or the machine died), so
- * their jobs run again now instead of after graphile-worker's four-hour lock timeout.
+ * Unlock jobs held by worker processes that are gone, so their jobs run again now instead of after
+ * graphile-worker's four-hour lock timeout. A worker is gone when its heartbeat is stale, or at once when
+ * it ran on this host under a process id that no longer exists (a killed process on the same machine).
  */
 export async function unlockJobsOfDeadWorkers(db: Db, staleAfterMs = 15_000): Promise<string[]> {
-  const r = await sql<{ locked_by: string }>`
-    SELECT DISTINCT j.locked_by
+  const interval = `${staleAfterMs} milliseconds`;
+  // A worker with no heartbeat row yet may have just started: only a lock older than the staleness window
+  // counts as abandoned then.
+  const r = await sql<{ locked_by: string; host: string | null; pid: number | null; stale: boolean }>`
+    SELECT j.locked_by, h.host, h.pid,
+           bool_and(coalesce(h.seen_at, j.locked_at) < now() - ${interval}::interval) AS stale
       FROM graphile_worker.jobs j
+      LEFT JOIN worker_heartbeats h ON h.worker_id = j.locked_by
      WHERE j.locked_by IS NOT NULL
-       AND NOT EXISTS (SELECT 1 FROM worker_heartbeats h
-                        WHERE h.worker_id = j.locked_by AND h.seen_at > now() - ${`${staleAfterMs} milliseconds`}::interval)`.execute(db);
-  const dead = r.rows.map((x) => x.locked_by);
+     GROUP BY j.locked_by, h.host, h.pid`.execute(db);
+  const host = os.hostname();
+  const dead = r.rows
+    .filter((w) => w.stale || (w.host === host && w.pid !== null && !processAlive(w.pid)))
+    .map((w) => w.locked_by);
   if (dead.length) {
     await sql`SELECT graphile_worker.force_unlock_workers(${dead}::text[])`.execute(db);
   }
   return dead;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -1,6 +1,7 @@
 // Starts graphile-worker with Settle's tasks, registers its worker ids in worker_heartbeats every few
 // seconds, and unlocks jobs held by workers that stopped beating (see engine/sweep.ts).
 import { EventEmitter } from 'node:events';
+import os from 'node:os';
 import { Logger, run, runMigrations, type Runner, type WorkerEvents } from 'graphile-worker';
 import type pg from 'pg';
 import type { EngineContext } from '../engine/context.ts';
@@ -39,7 +40,7 @@ export async function startWorker(ctx: EngineContext, pool: pg.Pool, opts: { con
     if (workerIds.size === 0) return;
     await ctx.db
       .insertInto('worker_heartbeats')
-      .values([...workerIds].map((id) => ({ worker_id: id })))
+      .values([...workerIds].map((id) => ({ worker_id: id, host: os.hostname(), pid: process.pid })))
       .onConflict((oc) => oc.column('worker_id').doUpdateSet({ seen_at: new Date() }))
       .execute();
     await ctx.db.deleteFrom('worker_heartbeats').where('seen_at', '<', new Date(Date.now() - 3_600_000)).execute();

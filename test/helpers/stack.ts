@@ -85,7 +85,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   await wireWorkspaceToSimulators(database.db, box, connectors, { tenantId, slug, settleUrl, sims });
   const psa = await connectors.psa(tenantId);
   await mirrorInvoicesIntoBooks(psa!, sims.quickbooks);
-  if (settle) await syncPsa(settle.ctx, tenantId);
+  // The initial import, as `settle start` would run it (for a Settle in a child process, from here).
+  await syncPsa(settle?.ctx ?? { db: database.db, connectors, log, publicUrl: settleUrl, now: () => new Date() }, tenantId);
   return {
     database,
     sims,

@@ -361,6 +361,8 @@ CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
 -- instead of after graphile-worker's 4-hour lock timeout (see jobs/worker-registry.ts).
 CREATE TABLE worker_heartbeats (
   worker_id text PRIMARY KEY,
+  host text NOT NULL,
+  pid int NOT NULL,
   started_at timestamptz NOT NULL DEFAULT now(),
   seen_at timestamptz NOT NULL DEFAULT now()
 );
