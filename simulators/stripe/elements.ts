@@ -6,9 +6,10 @@
 // stripe.confirmSetup(...) resolve to {paymentIntent} / {setupIntent} or {error}.
 import type { FastifyInstance } from 'fastify';
 import { StripeApiError } from './errors.ts';
-import { parseForm } from './form.ts';
+import { z } from 'zod';
+import { parseForm, type FormObject } from './form.ts';
 import { createBankMethod, createCardMethod } from './methods.ts';
-import type { PaymentIntent, SetupIntent } from './objects.ts';
+import type { PaymentIntent, PaymentMethod, SetupIntent } from './objects.ts';
 import { confirmPaymentIntent, confirmSetupIntent, type AchScheduler } from './payments.ts';
 import { randomToken, type StripeStore } from './store.ts';
 import { bankForNumber, cardForNumber, TEST_ROUTING_NUMBER } from './test-methods.ts';
@@ -135,6 +136,19 @@ document.getElementById('f').addEventListener('submit',function(e){e.preventDefa
 </script></body></html>`;
 }
 
+/** What the hosted-fields page posts (its own JSON, not a Stripe API shape). */
+const text = z.union([z.string(), z.number().transform(String)]);
+const ConfirmBody = z.object({
+  client_secret: z.string(),
+  pk: z.string(),
+  method: z.enum(['card', 'us_bank_account']).default('card'),
+  card: z.object({ number: text.optional(), exp_month: text.optional(), exp_year: text.optional(), cvc: text.optional() }).optional(),
+  bank: z.object({ holder: z.string().optional(), routing: text.optional(), account: text.optional(), account_type: z.string().optional() }).optional(),
+  billing: z.object({ name: z.string().nullish(), email: z.string().nullish() }).nullish(),
+  mandate_accepted: z.union([z.boolean(), z.literal('true').transform(() => true), z.literal('false').transform(() => false)]).optional(),
+  user_agent: z.string().optional(),
+});
+
 function findIntent(store: StripeStore, clientSecret: string): PaymentIntent | SetupIntent | null {
   const id = clientSecret.split('_secret_')[0] ?? '';
   const intent = id.startsWith('seti_') ? store.setupIntents.get(id) : store.paymentIntents.get(id);
@@ -153,30 +167,32 @@ export function registerElements(app: FastifyInstance, store: StripeStore, publi
   });
 
   app.post('/_sim/elements/confirm', async (req, reply) => {
-    const b = (typeof req.body === 'string' ? parseForm(req.body) : (req.body ?? {})) as Record<string, any>;
-    if (b['pk'] !== publishableKey) return reply.code(401).send({ error: { type: 'invalid_request_error', message: 'Invalid publishable key' } });
-    const intent = findIntent(store, String(b['client_secret'] ?? ''));
+    const parsed = ConfirmBody.safeParse(typeof req.body === 'string' ? parseForm(req.body) : req.body);
+    if (!parsed.success) return reply.code(400).send({ error: { type: 'invalid_request_error', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } });
+    const b = parsed.data;
+    if (b.pk !== publishableKey) return reply.code(401).send({ error: { type: 'invalid_request_error', message: 'Invalid publishable key' } });
+    const intent = findIntent(store, b.client_secret);
     if (!intent) return reply.code(404).send({ error: { type: 'invalid_request_error', message: 'No such intent for this client_secret' } });
-    const billing = { name: (b['billing']?.name as string | undefined) ?? null, email: (b['billing']?.email as string | undefined) ?? null };
+    const billing = { name: b.billing?.name ?? null, email: b.billing?.email ?? null };
     const validation = (message: string) => ({ error: { type: 'validation_error', message } });
-    let pm;
-    let mandateData: Record<string, any> | undefined;
-    if (b['method'] === 'us_bank_account') {
-      const account = bankForNumber(String(b['bank']?.account ?? ''));
-      if (String(b['bank']?.routing ?? '') !== TEST_ROUTING_NUMBER || !account) return validation('Use a Stripe test bank account (routing 110000000, e.g. account 000123456789).');
-      const holder = String(b['bank']?.holder ?? '');
+    let pm: PaymentMethod;
+    let mandateData: FormObject | undefined;
+    if (b.method === 'us_bank_account') {
+      const account = bankForNumber(b.bank?.account ?? '');
+      if (b.bank?.routing !== TEST_ROUTING_NUMBER || !account) return validation('Use a Stripe test bank account (routing 110000000, e.g. account 000123456789).');
+      const holder = b.bank.holder ?? '';
       if (!holder) return validation("Enter the account holder's name.");
-      if (!b['mandate_accepted']) return validation('Accept the debit authorisation to continue.');
-      pm = createBankMethod(store, account, { accountType: b['bank']?.account_type === 'savings' ? 'savings' : 'checking', billing: { name: holder, email: billing.email } });
-      mandateData = { customer_acceptance: { type: 'online', online: { ip_address: req.ip, user_agent: String(b['user_agent'] ?? 'unknown') } } };
+      if (!b.mandate_accepted) return validation('Accept the debit authorisation to continue.');
+      pm = createBankMethod(store, account, { accountType: b.bank.account_type === 'savings' ? 'savings' : 'checking', billing: { name: holder, email: billing.email } });
+      mandateData = { customer_acceptance: { type: 'online', online: { ip_address: req.ip, user_agent: b.user_agent ?? 'unknown' } } };
     } else {
-      const card = cardForNumber(String(b['card']?.number ?? ''));
+      const card = cardForNumber(b.card?.number ?? '');
       if (!card) return validation('Your card number is invalid. Use a Stripe test card, e.g. 4242 4242 4242 4242.');
-      const month = Number(b['card']?.exp_month);
-      const yy = Number(b['card']?.exp_year);
+      const month = Number(b.card?.exp_month);
+      const yy = Number(b.card?.exp_year);
       const year = yy < 100 ? 2000 + yy : yy;
       if (!Number.isInteger(month) || month < 1 || month > 12 || !Number.isInteger(year) || year < new Date().getUTCFullYear()) return validation("Your card's expiration date is incomplete or in the past.");
-      if (!/^\d{3,4}$/.test(String(b['card']?.cvc ?? ''))) return validation("Your card's security code is incomplete.");
+      if (!/^\d{3,4}$/.test(b.card?.cvc ?? '')) return validation("Your card's security code is incomplete.");
       pm = createCardMethod(store, card, { expMonth: month, expYear: year, billing });
     }
     const cause = { requestId: `req_${randomToken(14)}`, idempotencyKey: null };

@@ -308,12 +308,16 @@ describe('faults and hosted fields', () => {
   it('serves the stripe.js stand-in and confirms an intent from typed test card and bank details', async () => {
     const js = await fetch(`${s.baseUrl}/_sim/js/v3`);
     expect(js.headers.get('content-type')).toContain('javascript');
-    expect(await js.text()).toContain('confirmPayment');
+    const jsText = await js.text();
+    expect(jsText).toContain('confirmPayment');
+    expect(() => new Function(jsText)).not.toThrow(); // parses as a script
     const pi = await api('POST', '/v1/payment_intents', { amount: 9_900, currency: 'usd', 'payment_method_types[0]': 'card', 'payment_method_types[1]': 'us_bank_account' });
     const pageUrl = `${s.baseUrl}/_sim/elements?client_secret=${encodeURIComponent(pi.json.client_secret)}&pk=${s.publishableKey}`;
     const html = await (await fetch(pageUrl)).text();
     expect(html).toContain('data-testid="card-number"');
     expect(html).toContain('data-testid="bank-account"');
+    const inline = /<script>([\s\S]*)<\/script>/.exec(html)?.[1] ?? '';
+    expect(() => new Function(inline)).not.toThrow();
     expect((await fetch(pageUrl.replace(s.publishableKey, 'pk_test_wrong'))).status).toBe(401);
     const confirm = (body: object) => control(s.baseUrl, '/_sim/elements/confirm', { client_secret: pi.json.client_secret, pk: s.publishableKey, ...body });
     const declined = await confirm({ method: 'card', card: { number: '4000 0000 0000 0002', exp_month: '12', exp_year: '40', cvc: '123' } });
