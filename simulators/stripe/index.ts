@@ -42,14 +42,17 @@ export class StripeSimulator implements AchScheduler {
   readonly lostResponses: LostResponseRule[] = [];
   private readonly achTimers = new Map<string, NodeJS.Timeout>();
 
+  readonly routeCtx: RouteContext;
+
   constructor(
     readonly faults: Faults,
     readonly calls: CallLog,
     private readonly routerCtx: { limiter: RateLimiter },
-    readonly routeCtx: RouteContext,
     public achSettleDelayMs: number | null,
+    searchLagMs: number,
   ) {
     this.webhooks = new WebhookDispatcher(this.store);
+    this.routeCtx = { store: this.store, ach: this, searchLagMs };
   }
 
   scheduleSettlement(paymentIntentId: string): void {
@@ -110,6 +113,11 @@ export class StripeSimulator implements AchScheduler {
     this.webhooks.setOptions(options);
   }
 
+  /** Objects younger than this stay out of search results (Stripe search is eventually consistent). */
+  setSearchLag(ms: number): void {
+    this.routeCtx.searchLagMs = ms;
+  }
+
   advanceClock(seconds: number): void {
     this.store.clockOffsetSeconds += seconds;
   }
@@ -139,9 +147,8 @@ export async function startStripeSimulator(opts: StripeSimulatorOptions = {}): P
   const publishableKey = opts.publishableKey ?? DEFAULT_PUBLISHABLE_KEY;
   const { app, faults, calls } = createSimulatorApp();
   const limiterHolder = { limiter: new RateLimiter(opts.rateLimitPerSecond ?? 100, 1000) };
-  const routeCtx: RouteContext = { store: null as unknown as StripeStore, ach: null as unknown as AchScheduler, searchLagMs: opts.searchLagMs ?? 0 };
-  const sim = new StripeSimulator(faults, calls, limiterHolder, routeCtx, opts.achSettleDelayMs === undefined ? 3000 : opts.achSettleDelayMs);
-  Object.assign(routeCtx, { store: sim.store, ach: sim });
+  const sim = new StripeSimulator(faults, calls, limiterHolder, opts.achSettleDelayMs === undefined ? 3000 : opts.achSettleDelayMs, opts.searchLagMs ?? 0);
+  const routeCtx = sim.routeCtx;
 
   const routerCtx: RouterContext = {
     store: sim.store,
@@ -213,7 +220,7 @@ export async function startStripeSimulator(opts: StripeSimulatorOptions = {}): P
     return { now: sim.store.now() };
   }));
   app.post('/_sim/search-lag', control((b) => {
-    routeCtx.searchLagMs = num(b['ms']) ?? 0;
+    sim.setSearchLag(num(b['ms']) ?? 0);
     return { ms: routeCtx.searchLagMs };
   }));
 

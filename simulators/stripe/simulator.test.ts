@@ -305,6 +305,19 @@ describe('faults and hosted fields', () => {
     expect(found.json.data.map((p: { status: string }) => p.status)).toEqual(['succeeded']);
   });
 
+  it('can make search eventually consistent, as Stripe\'s is', async () => {
+    s.sim.setSearchLag(60_000);
+    try {
+      await api('POST', '/v1/payment_intents', { amount: 1_000, currency: 'usd', 'metadata[settle_attempt]': 'lagging' });
+      const q = { query: "metadata['settle_attempt']:'lagging'" };
+      expect((await api('GET', '/v1/payment_intents/search', q)).json.data).toHaveLength(0);
+      s.sim.advanceClock(120);
+      expect((await api('GET', '/v1/payment_intents/search', q)).json.data).toHaveLength(1);
+    } finally {
+      s.sim.setSearchLag(0);
+    }
+  });
+
   it('serves the stripe.js stand-in and confirms an intent from typed test card and bank details', async () => {
     const js = await fetch(`${s.baseUrl}/_sim/js/v3`);
     expect(js.headers.get('content-type')).toContain('javascript');
