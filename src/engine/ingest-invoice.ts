@@ -89,8 +89,13 @@ export async function ingestInvoice(
         due_on: inv.dueOn,
         psa_updated_at: inv.updatedAt,
       })
+      // Two notices for the same new invoice (a callback and its duplicate, or a callback and a poll) can be
+      // ingested at once: the second insert waits for the first transaction, then finds the row and takes
+      // the update path instead of failing on the unique number.
+      .onConflict((oc) => oc.columns(['tenant_id', 'number']).doNothing())
       .returning('id')
-      .executeTakeFirstOrThrow();
+      .executeTakeFirst();
+    if (!row) return ingestInvoice(tx, tenantId, vendor, inv, clientId);
     await tx.insertInto('external_refs').values({ tenant_id: tenantId, entity: 'invoice', entity_id: row.id, system: vendor, remote_id: inv.externalId }).execute();
     await writeVersion(tx, tenantId, row.id, 1, fingerprint, inv);
     await refreshInvoiceStatus(tx, row.id);

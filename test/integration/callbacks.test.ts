@@ -4,7 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { withTenant } from '../../src/db/tenant.ts';
-import { syncPsa } from '../../src/engine/sync-psa.ts';
+import { storeInvoices, syncPsa } from '../../src/engine/sync-psa.ts';
 import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 
 let stack: Stack;
@@ -41,9 +41,9 @@ async function settleInvoice(remoteId: number): Promise<SettleInvoice | undefine
   );
 }
 
-async function inboxRows(): Promise<{ vendor_event_id: string; event_type: string; processed_at: Date | null; last_error: string | null }[]> {
+async function inboxRows(): Promise<{ vendor_event_id: string; event_type: string; processed_at: Date | null; attempts: number; last_error: string | null }[]> {
   return withTenant(stack.database.db, stack.tenantId, (tx) =>
-    tx.selectFrom('inbox_events').select(['vendor_event_id', 'event_type', 'processed_at', 'last_error']).where('source', '=', 'connectwise').execute(),
+    tx.selectFrom('inbox_events').select(['vendor_event_id', 'event_type', 'processed_at', 'attempts', 'last_error']).where('source', '=', 'connectwise').execute(),
   );
 }
 
@@ -115,11 +115,16 @@ describe('ConnectWise callbacks into Settle', () => {
     expect(sent.map((d) => d.action)).toEqual(['updated', 'added']); // really out of order
     expect(sent.every((d) => d.status === 200)).toBe(true);
 
-    // Both notices processed (the older one last), and the invoice is at the newest state.
-    await eventually(async () => {
+    // Both notices processed (the older one last), and the invoice is at the newest state. Both name the same
+    // new invoice and may be ingested at the same moment: neither may fail on the other's insert.
+    const processed = await eventually(async () => {
       const rows = (await inboxRows()).filter((r) => sent.some((d) => d.messageId === r.vendor_event_id));
       return rows.length === 2 && rows.every((r) => r.processed_at) ? rows : null;
     }, 15_000, 'both notices processed');
+    expect(processed.map((r) => ({ attempts: r.attempts, last_error: r.last_error }))).toEqual([
+      { attempts: 1, last_error: null },
+      { attempts: 1, last_error: null },
+    ]);
     const inv = (await settleInvoice(created.id))!;
     expect(inv.total_minor).toBe(minorOf(updated.total));
     expect(inv.psa_balance_minor).toBe(minorOf(updated.balance));
@@ -174,6 +179,20 @@ describe('ConnectWise callbacks into Settle', () => {
     expect(body.total_minor).toBe(minorOf(updated.total).toString());
     expect(body.open_minor).toBe(minorOf(updated.balance).toString());
     expect(body.lines).toHaveLength(2);
+  });
+
+  it('two notices for the same new invoice ingested at the same moment both succeed and make one invoice', async () => {
+    // What a callback racing another callback (or the poll) does: fetch the current record, store it.
+    cw().callbackOptions.drop = true;
+    const created = cw().createInvoice({ lines: [{ kind: 'product', description: 'Wi-Fi access points', quantity: 5, price: '210.00' }] });
+    const ctx = stack.settle!.ctx;
+    const psa = (await ctx.connectors.psa(stack.tenantId))!;
+    const inv = (await psa.getInvoice(String(created.id)))!;
+    const results = await Promise.allSettled(Array.from({ length: 4 }, () => storeInvoices(ctx, stack.tenantId, psa, [inv])));
+    expect(results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok'))).toEqual(['ok', 'ok', 'ok', 'ok']);
+    expect(results.reduce((n, r) => n + (r.status === 'fulfilled' ? r.value.created : 0), 0)).toBe(1);
+    expect(await invoiceCountByNumber(created.invoiceNumber)).toBe(1);
+    expect((await settleInvoice(created.id))?.current_version).toBe(1);
   });
 
   it('when callbacks are lost, the PSA poll still finds the invoice', async () => {
