@@ -41,7 +41,8 @@ export async function doctor(db: Db, connectors: TenantConnectors): Promise<Find
     out.push({ ok: false, what: 'database', detail: `cannot query PostgreSQL: ${(e as Error).message}. Check DATABASE_URL.` });
     return out;
   }
-  const tenants = await db.selectFrom('tenants').select(['id', 'slug']).execute();
+  // Archived demo workspaces (renamed demo-…) have their connections switched off; they are not checked.
+  const tenants = await db.selectFrom('tenants').select(['id', 'slug']).where('slug', 'not like', 'demo-%').execute();
   if (tenants.length === 0) out.push({ ok: false, what: 'workspaces', detail: 'none yet: run `settle start` for the demo, or `settle workspace create`.' });
   for (const t of tenants) {
     const checks: [string, () => Promise<string | null>][] = [

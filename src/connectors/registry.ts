@@ -16,6 +16,8 @@ export type ConnectionRole = 'psa' | 'payments' | 'accounting';
 export interface BuildHooks {
   /** Persist changed secrets (a rotated OAuth refresh token) before the connector relies on them. */
   saveSecrets(secrets: Record<string, unknown>): Promise<void>;
+  /** The secrets as stored now (another process may have rotated a token since this connector was built). */
+  loadSecrets(): Promise<Record<string, unknown>>;
 }
 
 interface Entry<R extends ConnectionRole, C extends z.ZodTypeAny, S extends z.ZodTypeAny, T> {
@@ -97,10 +99,12 @@ const quickbooksOnline: Entry<'accounting', z.ZodTypeAny, typeof qboSecrets, Acc
     // through hooks.saveSecrets before the connector uses the new access token (tokens.ts).
     let current = s;
     const store = {
-      load: async (): Promise<QboTokens> =>
-        current.accessToken
+      load: async (): Promise<QboTokens> => {
+        current = qboSecrets.parse(await hooks.loadSecrets());
+        return current.accessToken
           ? { accessToken: current.accessToken, refreshToken: current.refreshToken, accessTokenExpiresAt: current.accessTokenExpiresAt, refreshTokenExpiresAt: current.refreshTokenExpiresAt ?? Date.now() + 100 * 86_400_000 }
-          : tokensFromRefreshToken(current.refreshToken),
+          : tokensFromRefreshToken(current.refreshToken);
+      },
       save: async (t: QboTokens): Promise<void> => {
         const next = { ...current, ...t };
         await hooks.saveSecrets(next);

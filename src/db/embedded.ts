@@ -58,12 +58,28 @@ export async function startEmbeddedPostgres(opts: {
     onError: (m: unknown) => log(String(m).trim()),
   });
 
+  // Another settle command (e.g. `settle start`) already runs this cluster: share it instead of starting or
+  // stopping it. The owner is recorded in owner.pid; a dead owner means a killed run (recovered below).
+  const ownerFile = path.join(opts.dataDir, 'pg-owner.pid');
+  const owner = fs.existsSync(ownerFile) ? Number(fs.readFileSync(ownerFile, 'utf8').trim()) : NaN;
+  if (Number.isInteger(owner) && owner !== process.pid && isAlive(owner) && fs.existsSync(path.join(pgDir, 'postmaster.pid'))) {
+    log(`PostgreSQL in ${pgDir} is run by settle process ${owner}; sharing it`);
+    const host = `127.0.0.1:${opts.port}`;
+    const database = opts.database ?? 'settle';
+    return {
+      adminUrl: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@${host}/postgres`,
+      appUrl: `postgres://${APP_ROLE}:${encodeURIComponent(password)}@${host}/${database}`,
+      stop: async () => {},
+    };
+  }
+
   if (!fs.existsSync(path.join(pgDir, 'PG_VERSION'))) {
     if (fs.existsSync(pgDir)) fs.rmSync(pgDir, { recursive: true, force: true }); // half-initialised earlier
     await pg.initialise();
   }
   await recoverFromKilledRun(pgDir, opts.port, log);
   await pg.start();
+  fs.writeFileSync(ownerFile, String(process.pid));
 
   const database = opts.database ?? 'settle';
   const admin = pg.getPgClient('postgres', '127.0.0.1');
@@ -86,6 +102,7 @@ export async function startEmbeddedPostgres(opts: {
     appUrl: `postgres://${APP_ROLE}:${encodeURIComponent(password)}@${host}/${database}`,
     stop: async () => {
       await pg.stop();
+      fs.rmSync(ownerFile, { force: true });
     },
   };
 }

@@ -75,6 +75,10 @@ export class ConnectorCache implements TenantConnectors {
     if (!entry) throw new Error(`connection ${role} names unknown vendor ${row.vendor}`);
     const secrets = this.box.open<Record<string, unknown>>(row.secrets_ciphertext, sealContext(tenantId, role));
     return entry.build(entry.config.parse(row.config), entry.secrets.parse(secrets), {
+      loadSecrets: async () => {
+        const fresh = await withTenant(this.db, tenantId, (tx) => tx.selectFrom('connections').select('secrets_ciphertext').where('role', '=', role).executeTakeFirstOrThrow());
+        return this.box.open<Record<string, unknown>>(fresh.secrets_ciphertext, sealContext(tenantId, role));
+      },
       saveSecrets: async (next) => {
         const sealed = this.box.seal(next, sealContext(tenantId, role));
         await withTenant(this.db, tenantId, (tx) => tx.updateTable('connections').set({ secrets_ciphertext: sealed, updated_at: new Date() }).where('role', '=', role).execute());

@@ -27,13 +27,15 @@ export async function flushAccounting(ctx: EngineContext, tenantId: string): Pro
   if (!books) return summary;
   await postPendingPayments(ctx, tenantId, books, summary);
   await postReadyDeposits(ctx, tenantId, books, summary);
-  // Anything still pending gets one flush at its next attempt time.
+  // Anything still pending gets one flush at its next attempt time. preserve_run_at: a payment that
+  // succeeded while this flush ran has already queued its own flush ~150 ms out (our running job is
+  // locked, so graphile-worker made a new one); replacing its run_at with now+1 s delayed it by a second.
   const next = await withTenant(ctx.db, tenantId, (tx) =>
     tx.selectFrom('postings').select((eb) => eb.fn.min('next_attempt_at').as('at')).where('target', '=', 'accounting').where('status', '=', 'pending').executeTakeFirst(),
   );
   if (next?.at) {
     await withTenant(ctx.db, tenantId, (tx) =>
-      enqueue(tx, 'flush-accounting', { tenantId }, { queueName: `accounting:${tenantId}`, jobKey: `flush-accounting:${tenantId}`, runAt: new Date(Math.max(new Date(next.at as Date).getTime(), ctx.now().getTime() + 1000)) }),
+      enqueue(tx, 'flush-accounting', { tenantId }, { queueName: `accounting:${tenantId}`, jobKey: `flush-accounting:${tenantId}`, jobKeyMode: 'preserve_run_at', runAt: new Date(Math.max(new Date(next.at as Date).getTime(), ctx.now().getTime() + 1000)) }),
     );
   }
   return summary;

@@ -26,7 +26,7 @@ export async function reconcilePayout(ctx: EngineContext, tenantId: string, proc
   if (net !== payout.amount.amountMinor) {
     ctx.log.warn({ tenantId, payout: processorPayoutId, net, amount: payout.amount.amountMinor }, 'payout items do not add up to the payout; booking the difference as an adjustment');
   }
-  const books = await withTenant(ctx.db, tenantId, (tx) => tx.selectFrom('connections').select('vendor').where('role', '=', 'accounting').where('status', '=', 'active').executeTakeFirst());
+  const books = await withTenant(ctx.db, tenantId, (tx) => tx.selectFrom('connections').select('vendor').where('role', '=', 'accounting').where('status', '!=', 'disabled').executeTakeFirst());
 
   return withTenant(ctx.db, tenantId, async (tx) => {
     const inserted = await tx

@@ -62,8 +62,8 @@ export async function recordPaymentSucceeded(tx: Tx, paymentId: string, d: Succe
 
   const planned = p.planned_allocations;
   let remaining = p.amount_minor - p.surcharge_minor;
-  const psa = await tx.selectFrom('connections').select('vendor').where('role', '=', 'psa').where('status', '=', 'active').executeTakeFirst();
-  const books = await tx.selectFrom('connections').select('vendor').where('role', '=', 'accounting').where('status', '=', 'active').executeTakeFirst();
+  const psa = await tx.selectFrom('connections').select('vendor').where('role', '=', 'psa').where('status', '!=', 'disabled').executeTakeFirst();
+  const books = await tx.selectFrom('connections').select('vendor').where('role', '=', 'accounting').where('status', '!=', 'disabled').executeTakeFirst();
   let allocated = 0n;
   for (const plan of planned) {
     const inv = await tx.selectFrom('invoices').selectAll().where('id', '=', plan.invoiceId).forUpdate().executeTakeFirstOrThrow();

@@ -33,7 +33,12 @@ export async function maybeStartDemo(running: Running, config: Config, log: Logg
   };
   // The simulators keep their data in memory, so each start gets a fresh demo workspace; an older one is
   // renamed (kept, since the audit log is append-only) rather than mixed with new simulator data.
-  await db.updateTable('tenants').set({ slug: `demo-${Date.now().toString(36)}` }).where('slug', '=', DEMO.slug).execute();
+  const old = await db.selectFrom('tenants').select('id').where('slug', '=', DEMO.slug).executeTakeFirst();
+  if (old) {
+    await db.updateTable('tenants').set({ slug: `demo-${Date.now().toString(36)}` }).where('id', '=', old.id).execute();
+    // Its simulators are gone with the previous process: switch its connections off so nothing polls them.
+    await withTenant(db, old.id, (tx) => tx.updateTable('connections').set({ status: 'disabled', status_detail: 'demo simulators of an earlier run' }).execute());
+  }
   const tenantId = await createWorkspace(db, { slug: DEMO.slug, name: DEMO.name, adminEmail: DEMO.email, adminPassword: DEMO.password, actor: 'system:demo' });
   await wireWorkspaceToSimulators(db, running.box, running.ctx.connectors, { tenantId, slug: DEMO.slug, settleUrl: running.url, sims });
   const psa = await running.ctx.connectors.psa(tenantId);
