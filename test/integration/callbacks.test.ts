@@ -27,7 +27,7 @@ interface SettleInvoice {
   total_minor: bigint;
   psa_balance_minor: bigint;
   current_version: number;
-  psa_updated_at: Date;
+  psa_updated_at: string | Date;
 }
 
 async function settleInvoice(remoteId: number): Promise<SettleInvoice | undefined> {
