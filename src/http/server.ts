@@ -22,8 +22,8 @@ import './api/caller.ts';
 export async function buildServer(deps: HttpDeps, logger: Logger): Promise<FastifyInstance> {
   const app = Fastify({
     // Per-request "incoming/completed" lines at info would drown the domain logs; HTTP keeps warn and up
-    // (metrics carry request counts and durations).
-    loggerInstance: logger.child({ component: 'http' }, { level: 'warn' }) as unknown as FastifyBaseLogger,
+    // (metrics carry request counts and durations), never more than LOG_LEVEL allows (e.g. silent).
+    loggerInstance: logger.child({ component: 'http' }, { level: logger.levelVal < 40 ? 'warn' : logger.level }) as unknown as FastifyBaseLogger,
     // Portal links carry a signed token in the path.
     routerOptions: { maxParamLength: 1000 },
     bodyLimit: 1024 * 1024,

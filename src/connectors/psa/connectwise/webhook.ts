@@ -6,7 +6,7 @@
 // The key URL comes from an unauthenticated body, so it is only fetched from the connection's own
 // site (same origin, /v4_6_release/ path); anything else is treated as a forgery.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { send } from '../../http.ts';
+import { send, VendorError } from '../../http.ts';
 import { WebhookRejected } from '../../webhook-rejected.ts';
 import type { PsaChangeNotice } from '../types.ts';
 import { connectWiseCatalogue } from './catalogue.ts';
@@ -86,9 +86,18 @@ export class SigningKeyCache {
   }
 }
 
-/** GET the key URL. A failure here is a VendorError (retry later), not a verdict on the callback. */
+/**
+ * GET the key URL. A transient failure here is a VendorError (retry later), not a verdict on the callback;
+ * but a key the site says it does not have (404) can only be named by a callback it did not send.
+ */
 export async function fetchSigningKey(url: string): Promise<string> {
-  const res = await send({ vendor: connectWiseCatalogue.vendor, method: 'GET', url, headers: { accept: 'application/json' }, timeoutMs: 10_000 });
+  let res: Awaited<ReturnType<typeof send>>;
+  try {
+    res = await send({ vendor: connectWiseCatalogue.vendor, method: 'GET', url, headers: { accept: 'application/json' }, timeoutMs: 10_000 });
+  } catch (e) {
+    if (e instanceof VendorError && e.kind === 'not_found') throw new WebhookRejected('bad_signature', 'callback key_url names a signing key this ConnectWise site does not have');
+    throw e;
+  }
   let body: unknown;
   try {
     body = JSON.parse(res.text);
