@@ -5,7 +5,7 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { UseCaseError } from '../engine/context.ts';
 import { MoneyError } from '../domain/money.ts';
 
-const STATUS: Record<UseCaseError['code'], number> = { not_found: 404, invalid: 422, conflict: 409, not_configured: 409, expired: 410 };
+export const STATUS: Record<UseCaseError['code'], number> = { not_found: 404, invalid: 422, conflict: 409, not_configured: 409, expired: 410 };
 
 export function errorHandler(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): void {
   if (hasZodFastifySchemaValidationErrors(err)) {
@@ -19,6 +19,15 @@ export function errorHandler(err: FastifyError | Error, req: FastifyRequest, rep
   }
   if (err instanceof MoneyError) {
     void reply.code(422).send({ error: { code: 'invalid_amount', message: err.message } });
+    return;
+  }
+  const code = (err as FastifyError).code;
+  if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+    void reply.code(400).send({ error: { code: 'invalid_json', message: `the request body is not valid JSON (${err.message}); send a JSON object with content-type application/json` } });
+    return;
+  }
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    void reply.code(415).send({ error: { code: 'unsupported_media_type', message: 'send the request body as application/json' } });
     return;
   }
   const status = (err as FastifyError).statusCode;

@@ -129,9 +129,9 @@ describe('POST /api/v1/payments refuses bad input and changes nothing', () => {
   });
 
   it('malformed JSON', async () => {
-    // Fastify's own code (FST_ERR_CTP_INVALID_JSON_BODY) passes through errors.ts; the message names the problem.
-    await expectRefused(null, 400, /INVALID_JSON/, /not valid JSON/, { raw: '{"payment_method_id": "' });
-    await expectRefused(null, 400, /EMPTY_JSON/, /empty/i, { raw: '' });
+    // Fastify's parser errors are mapped to Settle's own code in errors.ts; the message names the problem.
+    await expectRefused(null, 400, 'invalid_json', /not valid JSON/, { raw: '{"payment_method_id": "' });
+    await expectRefused(null, 400, 'invalid_json', /empty/i, { raw: '' });
   });
 
   it('ids that are not UUIDs', async () => {

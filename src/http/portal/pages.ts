@@ -10,6 +10,7 @@ import { listInvoiceRows } from '../../db/queries/invoice-list.ts';
 import { startPortalPayment } from '../../engine/start-portal-payment.ts';
 import { UseCaseError } from '../../engine/context.ts';
 import { html, page, raw } from '../html.ts';
+import { STATUS } from '../errors.ts';
 import { peekToken, verifyToken } from '../signed-token.ts';
 import type { HttpDeps } from '../deps.ts';
 import type { PortalClaims } from './links.ts';
@@ -96,7 +97,7 @@ export function registerPortalRoutes(app: FastifyInstance, deps: HttpDeps): void
       });
       return { payment_id: r.paymentId, client_secret: r.clientSecret, amount: format(money(r.amountMinor, parseCurrency(r.currency))) };
     } catch (e) {
-      if (e instanceof UseCaseError) return reply.code(409).send({ error: { code: e.code, message: e.message } });
+      if (e instanceof UseCaseError) return reply.code(STATUS[e.code]).send({ error: { code: e.code, message: e.message } });
       throw e;
     }
   });
