@@ -19,6 +19,7 @@ const schema = z.object({
   SETTLE_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SETTLE_SMTP_URL: z.string().optional(),
+  SETTLE_MAIL_FROM: z.string().default('billing@settle.localhost'),
   /** Test hook: name of a crash point at which the process kills itself with SIGKILL (see engine/crash-points.ts). */
   SETTLE_CRASH_AT: z.string().optional(),
 });

@@ -12,6 +12,7 @@ import { ConnectorCache } from '../engine/connections.ts';
 import type { EngineContext } from '../engine/context.ts';
 import { startWorker, type WorkerHandle } from '../jobs/runner.ts';
 import { buildServer } from '../http/server.ts';
+import { createMailer } from '../notify/mailer.ts';
 
 export interface Database {
   readonly url: string;
@@ -60,7 +61,15 @@ export async function startSettle(config: Config, log: Logger, opts: { http: boo
   const database = opts.database ?? (await openDatabase(config, log));
   const box = SecretBox.load(config.SETTLE_SECRET_KEY, config.SETTLE_DATA_DIR);
   const connectors = new ConnectorCache(database.db, box);
-  const ctx: EngineContext = { db: database.db, connectors, log, publicUrl: config.publicUrl, now: () => new Date() };
+  const ctx: EngineContext = {
+    db: database.db,
+    connectors,
+    log,
+    publicUrl: config.publicUrl,
+    now: () => new Date(),
+    mailer: createMailer(config.SETTLE_SMTP_URL),
+    mailFrom: config.SETTLE_MAIL_FROM,
+  };
   let ready = false;
   let worker: WorkerHandle | null = null;
   let http: FastifyInstance | null = null;

@@ -290,7 +290,25 @@ export interface WorkerHeartbeatsTable {
   seen_at: Updated;
 }
 
+export interface NotificationsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  kind: string;
+  client_id: string | null;
+  to_email: string;
+  subject: string;
+  body_text: string;
+  body_html: string | null;
+  idempotency_key: string;
+  status: Generated<'pending' | 'sent' | 'failed' | 'skipped'>;
+  attempts: Generated<number>;
+  last_error: string | null;
+  created_at: Created;
+  sent_at: Date | null;
+}
+
 export interface Database {
+  notifications: NotificationsTable;
   tenants: TenantsTable;
   users: UsersTable;
   api_keys: ApiKeysTable;

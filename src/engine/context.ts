@@ -5,6 +5,7 @@ import type { Db } from '../db/pool.ts';
 import type { AccountingConnector } from '../connectors/accounting/types.ts';
 import type { PaymentsConnector } from '../connectors/payments/types.ts';
 import type { PsaConnector } from '../connectors/psa/types.ts';
+import type { Mailer } from '../notify/mailer.ts';
 
 export interface TenantConnectors {
   psa(tenantId: string): Promise<PsaConnector | null>;
@@ -20,6 +21,9 @@ export interface EngineContext {
   readonly log: Logger;
   readonly publicUrl: string;
   readonly now: () => Date;
+  readonly mailer: Mailer;
+  /** Envelope sender for client emails (SETTLE_MAIL_FROM). */
+  readonly mailFrom: string;
 }
 
 export class UseCaseError extends Error {

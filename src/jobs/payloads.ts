@@ -11,6 +11,7 @@ export const payloadSchemas = {
   'flush-accounting': z.object({ ...tenant }),
   'reconcile-payout': z.object({ ...tenant, processorPayoutId: z.string() }),
   'resolve-unknown-payments': z.object({ ...tenant }),
+  'send-email': z.object({ ...tenant, notificationId: z.string().uuid() }),
   'sweep': z.object({}).passthrough(),
 } as const;
 

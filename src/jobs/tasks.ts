@@ -9,6 +9,7 @@ import { flushAccounting } from '../engine/post-to-accounting.ts';
 import { reconcilePayout } from '../engine/reconcile-payout.ts';
 import { resolveUnknownPayments } from '../engine/resolve-unknown-payments.ts';
 import { sweep } from '../engine/sweep.ts';
+import { sendEmail } from '../engine/send-email.ts';
 import { payloadSchemas, type TaskName, type TaskPayloads } from './payloads.ts';
 
 type Handler<T extends TaskName> = (ctx: EngineContext, payload: TaskPayloads[T], helpers: JobHelpers) => Promise<unknown>;
@@ -20,6 +21,7 @@ const handlers: { [K in TaskName]: Handler<K> } = {
   'flush-accounting': (ctx, p) => flushAccounting(ctx, p.tenantId),
   'reconcile-payout': (ctx, p) => reconcilePayout(ctx, p.tenantId, p.processorPayoutId),
   'resolve-unknown-payments': (ctx, p) => resolveUnknownPayments(ctx, p.tenantId),
+  'send-email': (ctx, p) => sendEmail(ctx, p.tenantId, p.notificationId),
   sweep: async (ctx, _p, helpers) => {
     // cron: the sweep also fans out a PSA poll per tenant (the fallback when push notifications are lost)
     const r = await sweep(ctx);

@@ -16,6 +16,7 @@ import { syncPsa } from '../../src/engine/sync-psa.ts';
 import { withTenant } from '../../src/db/tenant.ts';
 import { portalLinkFor } from '../../src/http/portal/links.ts';
 import { SecretBox } from '../../src/db/crypto.ts';
+import { createMailer } from '../../src/notify/mailer.ts';
 import { startConnectWiseSimulator } from '../../simulators/connectwise/index.ts';
 import { startStripeSimulator } from '../../simulators/stripe/index.ts';
 import { startQuickBooksSimulator } from '../../simulators/quickbooks-online/index.ts';
@@ -29,6 +30,8 @@ export interface StackOptions {
   /** Fixed Settle port (for a Settle started as a child process). */
   readonly settlePort?: number;
   readonly achSettleDelayMs?: number | null;
+  /** Send email to this SMTP URL (see test/helpers/smtp.ts); without it emails are kept as `skipped`. */
+  readonly smtpUrl?: string;
 }
 
 export interface Stack {
@@ -62,6 +65,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     SETTLE_DEMO: 'off',
     LOG_LEVEL: process.env.SETTLE_TEST_LOG ?? 'silent',
     SETTLE_WORKER_CONCURRENCY: '4',
+    ...(opts.smtpUrl ? { SETTLE_SMTP_URL: opts.smtpUrl } : {}),
   });
   const log = createLogger(config.LOG_LEVEL);
   let settle: Running | null = null;
@@ -86,7 +90,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const psa = await connectors.psa(tenantId);
   await mirrorInvoicesIntoBooks(psa!, sims.quickbooks);
   // The initial import, as `settle start` would run it (for a Settle in a child process, from here).
-  await syncPsa(settle?.ctx ?? { db: database.db, connectors, log, publicUrl: settleUrl, now: () => new Date() }, tenantId);
+  await syncPsa(settle?.ctx ?? { db: database.db, connectors, log, publicUrl: settleUrl, now: () => new Date(), mailer: createMailer(undefined), mailFrom: config.SETTLE_MAIL_FROM }, tenantId);
   return {
     database,
     sims,
