@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Logger, runMigrations } from 'graphile-worker';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/cli/logger.ts';
 import { openDatabase, startSettle, type Running } from '../../src/cli/runtime.ts';
@@ -78,6 +79,9 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
   });
   const log = createLogger('silent');
   const db = await openDatabase(config, log);
+  // Settle's HTTP side enqueues jobs (graphile_worker.add_job) whose schema the worker migrates at its
+  // start; without a worker in this process, migrate it here so webhooks can still be stored.
+  if (opts.worker === false) await runMigrations({ pgPool: db.pool, logger: new Logger(() => () => {}) });
   const settle = await startSettle(config, log, { http: true, worker: opts.worker ?? true, database: db });
   const settleUrl = settle.url!;
   const slug = 'bench-msp';

@@ -1,0 +1,157 @@
+// Benchmark 4 — QuickBooks API calls per posted payment when a backlog is flushed.
+// Backlog: 1,000 portal card payments (one invoice each) are started at Settle and confirmed at the
+// Stripe simulator while Settle's worker is NOT running; the processor's webhooks are stored in Settle's
+// inbox and then acted on by calling the engine's own use case (processInboxEvent) for each, which marks
+// the payments succeeded and creates their pending accounting postings exactly as the worker would. With
+// the QuickBooks simulator's call log reset, `flushAccounting` is then run until no payment posting is
+// pending, and every QuickBooks request is counted (the simulator's CallLog, cross-checked against the
+// requests Settle's process sent, which are classified by what they asked for).
+// Target (issue #2): ≤ 1/25 = 0.04 QuickBooks calls per posted payment.
+import { withTenant } from '../src/db/tenant.ts';
+import { flushAccounting } from '../src/engine/post-to-accounting.ts';
+import { processInboxEvent } from '../src/engine/process-inbox-event.ts';
+import { benchMain, isMain } from './lib/main.ts';
+import type { BenchResult } from './lib/result.ts';
+import { confirmAtProcessor, sleep, startBenchStack, startPortalPay, type BenchStack } from './lib/stack.ts';
+import { mapLimit } from './lib/stats.ts';
+
+const N = 1000;
+const CONCURRENCY = 6;
+const TARGET_PER_PAYMENT = 1 / 25;
+const MAX_FLUSHES = 20;
+
+export async function run(pgServerUrl: string): Promise<BenchResult> {
+  const started = performance.now();
+  // The Stripe simulator's limit is raised for building the backlog only; Stripe is not what is measured.
+  const stack = await startBenchStack({ pgServerUrl, label: 'qbo_calls', companies: 60, invoices: N + 60, linesPerInvoice: 3, worker: false, stripeRequestsPerSecond: 10_000 });
+  try {
+    const invoices = (await stack.openInvoices()).slice(0, N);
+    if (invoices.length < N) throw new Error(`only ${invoices.length} open invoices to pay`);
+
+    // 1. The backlog.
+    const tBacklog = performance.now();
+    await mapLimit(invoices, CONCURRENCY, async (inv) => {
+      const { intentId } = await startPortalPay(stack, await stack.portalToken(inv.clientId), [inv.id]);
+      await confirmAtProcessor(stack, intentId);
+    });
+    await waitForQuietInbox(stack);
+    const events = await withTenant(stack.db, stack.tenantId, (tx) =>
+      tx.selectFrom('inbox_events').select('id').where('source', '=', 'stripe').where('processed_at', 'is', null).orderBy('id').execute(),
+    );
+    await mapLimit(events, 4, (e) => processInboxEvent(stack.settle.ctx, stack.tenantId, e.id.toString()));
+    const pending = await pendingAccountingPayments(stack);
+    const succeeded = await withTenant(stack.db, stack.tenantId, async (tx) => Number((await tx.selectFrom('payments').select((eb) => eb.fn.countAll<string>().as('n')).where('state', '=', 'succeeded').executeTakeFirstOrThrow()).n));
+    const backlogMs = Math.round(performance.now() - tBacklog);
+    if (pending !== N) throw new Error(`backlog has ${pending} pending accounting postings (${succeeded} payments succeeded), expected ${N}`);
+
+    // 2. The flush.
+    const qbo = stack.sims.quickbooks;
+    qbo.sim.calls.reset();
+    const sent = classifyOutgoing(qbo.baseUrl);
+    const tFlush = performance.now();
+    let flushes = 0;
+    let posted = 0;
+    let failed = 0;
+    let deferred = 0;
+    while (flushes < MAX_FLUSHES && (await pendingAccountingPayments(stack)) > 0) {
+      const r = await flushAccounting(stack.settle.ctx, stack.tenantId);
+      flushes++;
+      posted += r.payments;
+      failed += r.failed;
+      deferred += r.deferred;
+      if (r.payments === 0) await sleep(1000); // only deferred ones left: wait for their next attempt time
+    }
+    const flushMs = Math.round(performance.now() - tFlush);
+    sent.stop();
+    const stillPending = await pendingAccountingPayments(stack);
+    const byRoute = Object.fromEntries(qbo.sim.calls.counts);
+    const total = qbo.sim.calls.total();
+    const oauth = qbo.sim.calls.total('POST /oauth2');
+    const api = total - oauth;
+    const booksPayments = qbo.sim.payments().length;
+    const perPayment = posted > 0 ? total / posted : Number.POSITIVE_INFINITY;
+    const perPaymentApi = posted > 0 ? api / posted : Number.POSITIVE_INFINITY;
+    const r4 = (x: number): number => Math.round(x * 10_000) / 10_000;
+    const pass = stillPending === 0 && posted === N && perPayment <= TARGET_PER_PAYMENT;
+    return {
+      name: 'qbo-calls-per-payment',
+      figures: {
+        postedPayments: posted,
+        quickbooksPayments: booksPayments,
+        failed,
+        deferred,
+        stillPending,
+        flushes,
+        flushMs,
+        backlogBuildMs: backlogMs,
+        callsTotal: total,
+        callsOAuth: oauth,
+        callsApi: api,
+        callsPerPayment: r4(perPayment),
+        callsPerPaymentWithoutOAuth: r4(perPaymentApi),
+        paymentsPerCall: r4(posted / Math.max(1, total)),
+        byRoute,
+        byPurpose: Object.fromEntries(sent.counts),
+        throttled: qbo.sim.stats.throttled,
+      },
+      target: `≤ 1/25 = ${TARGET_PER_PAYMENT} QuickBooks calls per posted payment (incl. OAuth token calls)`,
+      pass,
+      headline: [
+        { label: 'calls/payment (incl. OAuth)', value: `${r4(perPayment)} (${total}/${posted})`, target: `≤ ${TARGET_PER_PAYMENT}`, pass },
+        { label: 'calls/payment (API only)', value: `${r4(perPaymentApi)} (${api}/${posted})`, target: `≤ ${TARGET_PER_PAYMENT}`, pass: stillPending === 0 && posted === N && perPaymentApi <= TARGET_PER_PAYMENT },
+      ],
+      notes: [
+        `${posted} payments posted in ${flushes} flush(es), ${flushMs} ms; QuickBooks calls: ${Object.entries(Object.fromEntries(sent.counts)).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+        'per chunk of 30 (Intuit\'s batch item limit) the connector sends: a Payment query (check-before-write by PaymentRefNum, so a re-run after a crash never double-posts), an Invoice query (DocNumber → Id), and one /batch of creates',
+      ],
+      wallMs: Math.round(performance.now() - started),
+    };
+  } finally {
+    await stack.close();
+  }
+}
+
+async function pendingAccountingPayments(stack: BenchStack): Promise<number> {
+  return withTenant(stack.db, stack.tenantId, async (tx) =>
+    Number(
+      (await tx.selectFrom('postings').select((eb) => eb.fn.countAll<string>().as('n')).where('target', '=', 'accounting').where('kind', '=', 'payment').where('status', '=', 'pending').executeTakeFirstOrThrow()).n,
+    ),
+  );
+}
+
+/** The processor's webhooks arrive asynchronously: wait until the inbox stops growing. */
+async function waitForQuietInbox(stack: BenchStack): Promise<void> {
+  let last = -1;
+  let quietSince = performance.now();
+  const deadline = performance.now() + 60_000;
+  while (performance.now() < deadline) {
+    const n = await withTenant(stack.db, stack.tenantId, async (tx) => Number((await tx.selectFrom('inbox_events').select((eb) => eb.fn.countAll<string>().as('n')).where('source', '=', 'stripe').executeTakeFirstOrThrow()).n));
+    if (n !== last) {
+      last = n;
+      quietSince = performance.now();
+    } else if (n >= N && performance.now() - quietSince > 750) return;
+    await sleep(100);
+  }
+  throw new Error(`the processor's webhooks did not settle (${last} inbox events)`);
+}
+
+/** Counts the requests this process sends to QuickBooks by what they are for (query entity, batch, token). */
+function classifyOutgoing(baseUrl: string): { counts: Map<string, number>; stop(): void } {
+  const original = globalThis.fetch;
+  const counts = new Map<string, number>();
+  const bump = (k: string): void => void counts.set(k, (counts.get(k) ?? 0) + 1);
+  globalThis.fetch = (async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
+    const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+    if (url.origin === new URL(baseUrl).origin) {
+      const method = (init?.method ?? 'GET').toUpperCase();
+      if (url.pathname.startsWith('/oauth2')) bump('OAuth token refresh');
+      else if (url.pathname.endsWith('/query')) bump(`query ${/FROM\s+(\w+)/i.exec(url.searchParams.get('query') ?? '')?.[1] ?? '?'}`);
+      else if (url.pathname.endsWith('/batch')) bump('batch');
+      else bump(`${method} ${url.pathname.split('/').pop()}`);
+    }
+    return original(input, init);
+  }) as typeof fetch;
+  return { counts, stop: () => void (globalThis.fetch = original) };
+}
+
+if (isMain(import.meta.url)) await benchMain(run);
