@@ -2,6 +2,7 @@
 // owes, and create the payment (state pending) with its first attempt and idempotency key, before any
 // call to the processor. If the process dies after this commit, the janitor finds the attempt and asks
 // the processor what became of it.
+import { sql } from 'kysely';
 import { MAX_MINOR, parseCurrency } from '../domain/money.ts';
 import type { Tx } from '../db/tenant.ts';
 import { openBalanceMinor } from '../db/queries/invoice-balance.ts';
@@ -25,7 +26,15 @@ export interface PlannedPayment {
 export async function planPayment(
   tx: Tx,
   tenantId: string,
-  input: { clientId?: string; choices: readonly InvoiceChoice[]; source: 'portal' | 'autopay' | 'manual'; processor: string; keyPrefix: string },
+  input: {
+    clientId?: string;
+    choices: readonly InvoiceChoice[];
+    source: 'portal' | 'autopay' | 'manual';
+    processor: string;
+    keyPrefix: string;
+    /** A key derived from what is charged (autopay: keys.charge(invoice, version, attempt)) instead of the payment id. */
+    idempotencyKey?: string;
+  },
 ): Promise<PlannedPayment> {
   if (input.choices.length === 0) throw new UseCaseError('invalid', 'choose at least one invoice to pay');
   const ids = input.choices.map((c) => c.invoiceId);
@@ -45,8 +54,13 @@ export async function planPayment(
   for (const choice of input.choices) {
     const inv = invoices.find((i) => i.id === choice.invoiceId)!;
     if (inv.status === 'void' || inv.status === 'credit') throw new UseCaseError('invalid', `invoice ${inv.number} is ${inv.status} and cannot be paid`);
-    const open = await openBalanceMinor(tx, inv.id);
-    if (open <= 0n) throw new UseCaseError('conflict', `invoice ${inv.number} is already paid`);
+    const owed = await openBalanceMinor(tx, inv.id);
+    if (owed <= 0n) throw new UseCaseError('conflict', `invoice ${inv.number} is already paid`);
+    // A bank debit at the processor is not money yet (no allocation until it settles), but it will be if it
+    // settles: collecting that part again now would take the client's money twice (payments-rules §2.8).
+    const inFlight = await inFlightMinor(tx, inv.id);
+    const open = owed - inFlight;
+    if (open <= 0n) throw new UseCaseError('conflict', `invoice ${inv.number} already has a payment in progress (a bank debit can take up to 4 business days); it can be paid again if that payment fails`);
     const amount = choice.amountMinor ?? open;
     if (amount <= 0n) throw new UseCaseError('invalid', `the amount for invoice ${inv.number} must be more than zero`);
     if (amount > open) throw new UseCaseError('invalid', `invoice ${inv.number} has ${open} ${currency} minor units open; ${amount} is more than that`);
@@ -69,7 +83,7 @@ export async function planPayment(
     })
     .returning('id')
     .executeTakeFirstOrThrow();
-  const key = `${input.keyPrefix}:payment:${payment.id}:attempt:1`;
+  const key = input.idempotencyKey ?? `${input.keyPrefix}:payment:${payment.id}:attempt:1`;
   const attempt = await tx
     .insertInto('payment_attempts')
     .values({ tenant_id: tenantId, payment_id: payment.id, attempt_no: 1, idempotency_key: key, outcome: 'sending' })
@@ -80,6 +94,15 @@ export async function planPayment(
     .values({ tenant_id: tenantId, payment_id: payment.id, from_state: null, to_state: 'pending', event: 'created', detail: JSON.stringify({ source: input.source, planned }) })
     .execute();
   return { paymentId: payment.id, attemptId: attempt.id, idempotencyKey: key, amountMinor: total, currency, clientId };
+}
+
+/** What payments still `processing` at the processor planned to put on this invoice. */
+async function inFlightMinor(tx: Tx, invoiceId: string): Promise<bigint> {
+  const r = await sql<{ n: string | null }>`
+    SELECT sum((a->>'amountMinor')::bigint)::text AS n
+      FROM payments p, jsonb_array_elements(p.planned_allocations) a
+     WHERE p.state = 'processing' AND a->>'invoiceId' = ${invoiceId}`.execute(tx);
+  return BigInt(r.rows[0]?.n ?? 0);
 }
 
 /** The processor customer for a client, created once (idempotency key per client) and remembered. */
