@@ -94,8 +94,8 @@ function stepTime(base: Date, step: RetryStep): Date {
   return atTimeOfDay(addBankingDays(utcDateOf(base), step.businessDays), base);
 }
 
-/** Earliest instant ≥ t at which one more try keeps every limit in force; returns the ids that deferred it. */
-function applyLimits(t: Date, input: NextRetryInput, amount: Money): { at: Date; deferredBy: string[]; checked: string[] } {
+/** Earliest instant ≥ t at which one more try keeps every limit in force; returns the ids that deferred it. Reads only `brand` and `history` of the input (the retry job re-checks the limits at run time with it). */
+export function applyLimits(t: Date, input: NextRetryInput, amount: Money): { at: Date; deferredBy: string[]; checked: string[] } {
   const brand = input.brand;
   let at = t;
   const deferredBy = new Set<string>();
