@@ -40,6 +40,16 @@ export interface PortalPaymentInput {
   readonly idempotencyKey: string;
 }
 
+/** A card the client just entered in the hosted fields, charged while the client is on the page. */
+export interface OnSessionChargeInput {
+  readonly amount: Money;
+  readonly customerId: string;
+  readonly processorMethodId: string;
+  readonly description: string;
+  readonly metadata: Record<string, string>;
+  readonly idempotencyKey: string;
+}
+
 export interface OffSessionChargeInput {
   readonly amount: Money;
   readonly customerId: string;
@@ -105,6 +115,14 @@ export interface PaymentsConnector {
   /** Start an on-session payment shown in the processor's hosted fields; returns the client secret. */
   createPortalPayment(input: PortalPaymentInput): Promise<{ processorPaymentId: string; clientSecret: string }>;
   chargeOffSession(input: OffSessionChargeInput): Promise<ChargeOutcome>;
+  /**
+   * Server-side confirmation of a payment method created in the hosted fields (Stripe's "finalize
+   * payments on the server"): Settle learns the card's funding first, quotes any surcharge, shows it, and
+   * only then charges the final amount. 3-D Secure comes back as `requires_action` with a client secret.
+   */
+  chargeOnSession(input: OnSessionChargeInput): Promise<ChargeOutcome>;
+  /** Read a payment method the processor holds (kind, brand, funding), e.g. one just made in the hosted fields. */
+  describeMethod(processorMethodId: string): Promise<SavedMethod>;
   /** Ask the processor what happened to a payment (resolves `unknown`). */
   getPayment(processorPaymentId: string): Promise<PaymentStatus>;
   /** Find payments we created by our own attempt id (when a crash lost the processor's id). */

@@ -3,8 +3,9 @@
 // `unknown` and is resolved by asking Stripe (getPayment, or search by our metadata), never guessed.
 import type Stripe from 'stripe';
 import type { Currency } from '../../../domain/money.ts';
-import type { ChargeOutcome, OffSessionChargeInput, PaymentsConnector, PaymentStatus, Payout, PayoutItem, PortalPaymentInput, ProcessorEvent, SavedMethod } from '../types.ts';
+import type { ChargeOutcome, OffSessionChargeInput, OnSessionChargeInput, PaymentsConnector, PaymentStatus, Payout, PayoutItem, PortalPaymentInput, ProcessorEvent, SavedMethod } from '../types.ts';
 import { call, createStripeClient, repeatable, toVendorError, type StripeApiOptions } from './api.ts';
+import { VendorError } from '../../http.ts';
 import { STRIPE } from './catalogue.ts';
 import { failureOutcome, intentOutcome, paymentStatus, payoutItem, payoutOf, savedMethod, toStripeAmount } from './mapping.ts';
 import { parseStripeWebhook } from './webhook.ts';
@@ -94,6 +95,45 @@ export class StripeConnector implements PaymentsConnector {
     } catch (e) {
       return failureOutcome(toVendorError(e));
     }
+  }
+
+  async chargeOnSession(input: OnSessionChargeInput): Promise<ChargeOutcome> {
+    let amount: { amount: number; currency: string };
+    try {
+      amount = toStripeAmount(input.amount);
+    } catch (e) {
+      return { kind: 'not_sent', reason: (e as Error).message };
+    }
+    try {
+      // Create and confirm in one call with the method the hosted fields made (no off_session: the client
+      // is present, so 3-D Secure comes back as requires_action for the page to complete).
+      const pi = await call(
+        () =>
+          this.stripe.paymentIntents.create(
+            {
+              ...amount,
+              customer: input.customerId,
+              payment_method: input.processorMethodId,
+              payment_method_types: ['card'],
+              confirm: true,
+              description: input.description,
+              metadata: { ...input.metadata },
+            },
+            { idempotencyKey: input.idempotencyKey },
+          ),
+        { maxAttempts: this.maxAttempts, retryable: (e) => e.kind === 'rate_limited', ...(this.opts.wait ? { wait: this.opts.wait } : {}) },
+      );
+      return intentOutcome(pi);
+    } catch (e) {
+      return failureOutcome(toVendorError(e));
+    }
+  }
+
+  async describeMethod(processorMethodId: string): Promise<SavedMethod> {
+    const pm = await this.safe(() => this.stripe.paymentMethods.retrieve(processorMethodId));
+    const m = savedMethod(pm);
+    if (!m) throw new VendorError(STRIPE.vendor, 'invalid', `payment method ${processorMethodId} is a ${pm.type}, which Settle does not take`);
+    return m;
   }
 
   async getPayment(processorPaymentId: string): Promise<PaymentStatus> {
