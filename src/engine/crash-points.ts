@@ -3,7 +3,9 @@
 export type CrashPoint =
   | 'after-payment-succeeded-committed' // processor said yes, our state committed, no posting done yet
   | 'after-psa-payment-sent' // ConnectWise has the payment, our posting row not yet marked
-  | 'after-accounting-payments-sent'; // QuickBooks has the payments, our posting rows not yet marked
+  | 'after-accounting-payments-sent' // QuickBooks has the payments, our posting rows not yet marked
+  | 'autopay-after-charge-planned' // autopay run: payment and attempt committed, processor not yet called
+  | 'autopay-after-charge-sent'; // autopay run: the processor answered, the answer not yet recorded
 
 const armed = process.env.SETTLE_CRASH_AT;
 
