@@ -684,6 +684,7 @@ export interface AchInboundFilesTable {
   tenant_id: string;
   remote_name: string;
   sha256: string;
+  byte_size: number;
   content_sealed: string;
   kind: 'ack' | 'returns';
   received_at: Created;

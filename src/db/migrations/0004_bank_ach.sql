@@ -141,6 +141,7 @@ CREATE TABLE ach_inbound_files (
   tenant_id uuid NOT NULL REFERENCES tenants(id),
   remote_name text NOT NULL,
   sha256 text NOT NULL,
+  byte_size int NOT NULL,
   content_sealed text NOT NULL,
   kind text NOT NULL CHECK (kind IN ('ack', 'returns')),
   received_at timestamptz NOT NULL DEFAULT now(),
