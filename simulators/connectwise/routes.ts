@@ -10,6 +10,7 @@ import { cwTimestamp, type CwCallbackEntry, type CwError } from './model.ts';
 import { BadRequest, countRecords, listRecords, normalizeQuery } from './query.ts';
 import { PaymentRejected, type ConnectWiseState } from './store.ts';
 import type { Table } from './table.ts';
+import { registerCompanyNoteRoutes } from './notes.ts';
 
 export const API_PATH = '/v4_6_release/apis/3.0';
 
@@ -165,6 +166,8 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
           throw e;
         }
       });
+
+      registerCompanyNoteRoutes(api, state, ctx.origin);
 
       collection('/system/callbacks', state.callbacks, 'CallbackEntry');
 

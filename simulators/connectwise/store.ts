@@ -18,6 +18,7 @@ import {
   type CurrencyRef,
 } from './model.ts';
 import { Table } from './table.ts';
+import type { CwCompanyNote } from './notes.ts';
 import { divideRounded } from '../../src/domain/money.ts';
 
 export type LineInput =
@@ -81,6 +82,7 @@ export class ConnectWiseState {
   readonly expenses = new Table<CwExpenseEntry>(3000, { 'invoice/id': (e) => e.invoice?.id ?? null });
   readonly payments = new Table<CwPayment>(700, { 'invoice/id': (p) => p.invoice.id });
   readonly callbacks = new Table<CwCallbackEntry>(1);
+  readonly companyNotes = new Table<CwCompanyNote>(1, { 'company/id': (n) => n.company.id });
   private readonly taxRates = new Map<number, bigint>();
   private readonly listeners: ((e: InvoiceEvent) => void)[] = [];
 

@@ -62,6 +62,16 @@ export interface RecordPaymentResult {
   readonly alreadyRecorded: boolean;
 }
 
+/** A failed client payment, shown to the MSP's staff in the PSA (a note, or what each PSA allows). */
+export interface RecordFailureInput {
+  readonly clientExternalId: string;
+  /** What staff read: amount, invoice numbers, the reason and what happens next. */
+  readonly text: string;
+  /** Our identity written into the PSA record so that a retry can find it (no vendor idempotency). */
+  readonly reference: string;
+  readonly idempotencyKey: string;
+}
+
 export interface PsaConnector {
   readonly vendor: PsaVendor;
   /** Companies changed since `since` (all when null), one page per yield. */
@@ -70,6 +80,8 @@ export interface PsaConnector {
   listInvoices(since: string | null): AsyncIterable<readonly PsaInvoice[]>;
   getInvoice(externalId: string): Promise<PsaInvoice | null>;
   recordPayment(input: RecordPaymentInput): Promise<RecordPaymentResult>;
+  /** Show a failed payment on the client's record in the PSA, check-before-write by `reference`. */
+  recordFailure(input: RecordFailureInput): Promise<RecordPaymentResult>;
   /** Register (or confirm) push notifications to `url`; returns false where the PSA cannot push. */
   subscribe(url: string): Promise<boolean>;
   /**

@@ -4,12 +4,13 @@
 import { z } from 'zod';
 import { retryDecision, sleep as defaultSleep, VendorError } from '../../http.ts';
 import { parseDecimal, toVendorNumber, type Currency } from '../../../domain/money.ts';
-import type { PsaChangeNotice, PsaClient, PsaConnector, PsaInvoice, PsaInvoiceLine, RecordPaymentInput, RecordPaymentResult } from '../types.ts';
+import type { PsaChangeNotice, PsaClient, PsaConnector, PsaInvoice, PsaInvoiceLine, RecordFailureInput, RecordPaymentInput, RecordPaymentResult } from '../types.ts';
 import { ConnectWiseApi, cwString, type ConnectWiseApiOptions, type ConnectWiseConnection } from './api.ts';
 import { connectWiseCatalogue } from './catalogue.ts';
 import { invoiceCurrency, mapClient, mapExpenseLine, mapInvoice, mapProductLine, mapTimeLine } from './mapping.ts';
 import { cwCallbackEntry, cwCompany, cwContact, cwExpenseEntry, cwInvoice, cwPayment, cwProductItem, cwTimeEntry, type CwContact, type CwPayment } from './schema.ts';
 import { SigningKeyCache, verifyCallback, type Headers } from './webhook.ts';
+import { recordFailureNote } from './notes.ts';
 
 export interface ConnectWiseConnectorOptions extends ConnectWiseConnection {
   /** Currency for invoices that carry none (single-currency ConnectWise sites). Default USD. */
@@ -184,6 +185,11 @@ export class ConnectWiseConnector implements PsaConnector {
         await sleep(decision.delayMs);
       }
     }
+  }
+
+  /** A flagged company note (notes.ts explains why a note); check-before-write by our reference. */
+  recordFailure(input: RecordFailureInput): Promise<RecordPaymentResult> {
+    return recordFailureNote(this.api, input, { ...(this.opts.api?.maxAttempts ? { maxAttempts: this.opts.api.maxAttempts } : {}), ...(this.opts.api?.sleep ? { sleep: this.opts.api.sleep } : {}) });
   }
 
   /** One `invoice`/`owner` callback to `url`; reuses an active one already registered. */
