@@ -3,7 +3,11 @@
 // confirms the intent itself, so card data never reaches the page that embeds it (or Settle).
 // The API is a small subset of Stripe.js v3: Stripe(pk).elements({clientSecret}).create('payment')
 // .mount(el); stripe.confirmPayment({elements, confirmParams:{return_url}, redirect}) and
-// stripe.confirmSetup(...) resolve to {paymentIntent} / {setupIntent} or {error}.
+// stripe.confirmSetup(...) resolve to {paymentIntent} / {setupIntent} or {error}. Deferred mode, as in
+// Stripe's "finalize payments on the server": Stripe(pk).elements({mode:'payment', amount, currency,
+// paymentMethodTypes, paymentMethodCreation:'manual'}), then elements.submit() and
+// stripe.createPaymentMethod({elements, params}) resolve to {paymentMethod} or {error}; the server reads
+// the method (card.funding, card.brand) and creates and confirms the PaymentIntent itself.
 import type { FastifyInstance } from 'fastify';
 import { StripeApiError } from './errors.ts';
 import { z } from 'zod';
@@ -54,16 +58,27 @@ const STRIPE_JS = String.raw`(function () {
     }
     return {
       elements: function (options) {
-        var clientSecret = options && options.clientSecret;
-        var frame = null;
+        options = options || {};
+        var clientSecret = options.clientSecret;
+        if (!clientSecret && options.mode !== 'payment' && options.mode !== 'setup') throw new Error('elements(): pass a clientSecret, or a mode (payment or setup) for a deferred intent');
+        var frame = null, submitted = false;
+        var query = clientSecret
+          ? 'client_secret=' + encodeURIComponent(clientSecret)
+          : 'mode=' + encodeURIComponent(options.mode) + '&amount=' + encodeURIComponent(options.amount || 0) + '&currency=' + encodeURIComponent(options.currency || 'usd') +
+            '&payment_method_types=' + encodeURIComponent((options.paymentMethodTypes || ['card']).join(','));
         return {
           _frame: function () { return frame; },
+          _submitted: function () { return submitted; },
+          submit: function () {
+            if (!frame) return Promise.resolve({ error: { type: 'validation_error', message: 'Mount the payment element before submitting.' } });
+            return frameRequest(frame, { settleStripe: 'submit' }).then(function (r) { submitted = !r.error; return r; });
+          },
           create: function (type) {
             return {
               mount: function (target) {
                 var host = typeof target === 'string' ? document.querySelector(target) : target;
                 frame = document.createElement('iframe');
-                frame.src = origin + '/_sim/elements?client_secret=' + encodeURIComponent(clientSecret) + '&pk=' + encodeURIComponent(publishableKey) + '&element=' + encodeURIComponent(type || 'payment');
+                frame.src = origin + '/_sim/elements?' + query + '&pk=' + encodeURIComponent(publishableKey) + '&element=' + encodeURIComponent(type || 'payment');
                 frame.title = 'Secure payment input frame';
                 frame.name = 'stripe-sim-elements';
                 frame.style.cssText = 'border:0;width:100%;height:330px';
@@ -74,6 +89,14 @@ const STRIPE_JS = String.raw`(function () {
             };
           },
         };
+      },
+      createPaymentMethod: function (args) {
+        var frame = args && args.elements && args.elements._frame();
+        if (!frame) return Promise.resolve({ error: { type: 'validation_error', message: 'Mount the payment element before creating a payment method.' } });
+        // Stripe.js requires elements.submit() first (it validates the fields and collects wallet data).
+        if (!args.elements._submitted()) return Promise.resolve({ error: { type: 'integration_error', message: 'elements.submit() must be called before stripe.createPaymentMethod().' } });
+        var billing = args.params && args.params.billing_details;
+        return frameRequest(frame, { settleStripe: 'create_payment_method', billing: billing || null });
       },
       confirmPayment: function (args) { return confirm(args, 'paymentIntent'); },
       confirmSetup: function (args) { return confirm(args, 'setupIntent'); },
@@ -91,9 +114,15 @@ const STRIPE_JS = String.raw`(function () {
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-function page(intent: PaymentIntent | SetupIntent, pk: string): string {
+/** What the frame shows: an existing intent, or the amount and types of a deferred one (no intent yet). */
+type FrameSubject = PaymentIntent | SetupIntent | { readonly object: 'deferred'; readonly id: string; readonly client_secret: null; readonly payment_method_types: string[]; readonly mode: string; readonly amount: number; readonly currency: string };
+
+function page(intent: FrameSubject, pk: string): string {
   const types = intent.payment_method_types;
-  const amount = intent.object === 'payment_intent' ? `${(intent.amount / 100).toFixed(2)} ${intent.currency.toUpperCase()}` : 'Save payment details';
+  const amount =
+    intent.object === 'payment_intent' ? `${(intent.amount / 100).toFixed(2)} ${intent.currency.toUpperCase()}`
+    : intent.object === 'deferred' && intent.mode === 'payment' ? `${(intent.amount / 100).toFixed(2)} ${intent.currency.toUpperCase()}`
+    : 'Save payment details';
   const card = types.includes('card')
     ? `<fieldset data-method="card"><legend><label><input type="radio" name="method" value="card" checked> Card</label></legend>
   <label>Card number <input name="cardnumber" autocomplete="off" inputmode="numeric" placeholder="4242 4242 4242 4242" data-testid="card-number"></label>
@@ -127,9 +156,16 @@ function submit(billing){
   return fetch('/_sim/elements/confirm',{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify(collect(billing))})
     .then(function(r){return r.json();}).then(function(res){document.getElementById('msg').textContent=res.error?res.error.message:'';return res;});
 }
+function createMethod(billing){
+  return fetch('/_sim/elements/payment-method',{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify(collect(billing))})
+    .then(function(r){return r.json();}).then(function(res){document.getElementById('msg').textContent=res.error?res.error.message:'';return res;});
+}
 window.addEventListener('message',function(ev){
-  if(!ev.data||ev.data.settleStripe!=='confirm')return;
-  submit(ev.data.billing).then(function(res){ev.source.postMessage({settleStripe:'result',id:ev.data.id,result:res},ev.origin);});
+  if(!ev.data)return;
+  var reply=function(res){ev.source.postMessage({settleStripe:'result',id:ev.data.id,result:res},ev.origin);};
+  if(ev.data.settleStripe==='confirm')submit(ev.data.billing).then(reply);
+  else if(ev.data.settleStripe==='submit')reply({});
+  else if(ev.data.settleStripe==='create_payment_method')createMethod(ev.data.billing).then(reply);
 });
 document.getElementById('f').addEventListener('submit',function(e){e.preventDefault();submit(null).then(function(res){
   if(!res.error)document.getElementById('msg').textContent='Status: '+(res.paymentIntent||res.setupIntent).status;});});
@@ -155,15 +191,61 @@ function findIntent(store: StripeStore, clientSecret: string): PaymentIntent | S
   return intent && intent.client_secret === clientSecret ? intent : null;
 }
 
+/** createPaymentMethod posts the same fields; a deferred frame has no intent, so no client secret. */
+const MethodBody = ConfirmBody.extend({ client_secret: z.string().nullish() });
+type ConfirmFields = z.infer<typeof MethodBody>;
+type Validation = { error: { type: 'validation_error'; message: string } };
+const validation = (message: string): Validation => ({ error: { type: 'validation_error', message } });
+
+/** The payment method the fields describe, created as Stripe.js would (test numbers only), or why not. */
+function methodFromFields(store: StripeStore, b: ConfirmFields, opts: { requireMandate: boolean }): { pm: PaymentMethod } | Validation {
+  const billing = { name: b.billing?.name ?? null, email: b.billing?.email ?? null };
+  if (b.method === 'us_bank_account') {
+    const account = bankForNumber(b.bank?.account ?? '');
+    if (b.bank?.routing !== TEST_ROUTING_NUMBER || !account) return validation('Use a Stripe test bank account (routing 110000000, e.g. account 000123456789).');
+    const holder = b.bank.holder ?? '';
+    if (!holder) return validation("Enter the account holder's name.");
+    if (opts.requireMandate && !b.mandate_accepted) return validation('Accept the debit authorisation to continue.');
+    return { pm: createBankMethod(store, account, { accountType: b.bank.account_type === 'savings' ? 'savings' : 'checking', billing: { name: holder, email: billing.email } }) };
+  }
+  const card = cardForNumber(b.card?.number ?? '');
+  if (!card) return validation('Your card number is invalid. Use a Stripe test card, e.g. 4242 4242 4242 4242.');
+  const month = Number(b.card?.exp_month);
+  const yy = Number(b.card?.exp_year);
+  const year = yy < 100 ? 2000 + yy : yy;
+  if (!Number.isInteger(month) || month < 1 || month > 12 || !Number.isInteger(year) || year < new Date().getUTCFullYear()) return validation("Your card's expiration date is incomplete or in the past.");
+  if (!/^\d{3,4}$/.test(b.card?.cvc ?? '')) return validation("Your card's security code is incomplete.");
+  return { pm: createCardMethod(store, card, { expMonth: month, expYear: year, billing }) };
+}
+
 export function registerElements(app: FastifyInstance, store: StripeStore, publishableKey: string, ach: AchScheduler): void {
   app.get('/_sim/js/v3', async (_req, reply) => reply.type('application/javascript; charset=utf-8').send(STRIPE_JS));
 
   app.get('/_sim/elements', async (req, reply) => {
     const q = req.query as Record<string, string | undefined>;
     if (q['pk'] !== publishableKey) return reply.code(401).type('text/plain').send('Invalid publishable key');
+    if (q['mode'] !== undefined && q['client_secret'] === undefined) {
+      const amount = Number(q['amount'] ?? 0);
+      const types = (q['payment_method_types'] ?? 'card').split(',').filter((t) => t === 'card' || t === 'us_bank_account');
+      if (!['payment', 'setup'].includes(q['mode']) || !Number.isSafeInteger(amount) || amount < 0 || types.length === 0) {
+        return reply.code(400).type('text/plain').send('Deferred elements need mode (payment|setup), a whole amount and card and/or us_bank_account');
+      }
+      const currency = (q['currency'] ?? 'usd').toLowerCase();
+      return reply.type('text/html; charset=utf-8').send(page({ object: 'deferred', id: 'deferred', client_secret: null, payment_method_types: types, mode: q['mode'], amount, currency }, publishableKey));
+    }
     const intent = findIntent(store, q['client_secret'] ?? '');
     if (!intent) return reply.code(404).type('text/plain').send('No such intent for this client_secret');
     return reply.type('text/html; charset=utf-8').send(page(intent, publishableKey));
+  });
+
+  // stripe.createPaymentMethod({elements}): the method is created from the fields; no intent is touched.
+  app.post('/_sim/elements/payment-method', async (req, reply) => {
+    const parsed = MethodBody.safeParse(typeof req.body === 'string' ? parseForm(req.body) : req.body);
+    if (!parsed.success) return reply.code(400).send({ error: { type: 'invalid_request_error', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } });
+    if (parsed.data.pk !== publishableKey) return reply.code(401).send({ error: { type: 'invalid_request_error', message: 'Invalid publishable key' } });
+    const made = methodFromFields(store, parsed.data, { requireMandate: false });
+    if ('error' in made) return made;
+    return { paymentMethod: made.pm };
   });
 
   app.post('/_sim/elements/confirm', async (req, reply) => {
@@ -173,28 +255,11 @@ export function registerElements(app: FastifyInstance, store: StripeStore, publi
     if (b.pk !== publishableKey) return reply.code(401).send({ error: { type: 'invalid_request_error', message: 'Invalid publishable key' } });
     const intent = findIntent(store, b.client_secret);
     if (!intent) return reply.code(404).send({ error: { type: 'invalid_request_error', message: 'No such intent for this client_secret' } });
-    const billing = { name: b.billing?.name ?? null, email: b.billing?.email ?? null };
-    const validation = (message: string) => ({ error: { type: 'validation_error', message } });
-    let pm: PaymentMethod;
-    let mandateData: FormObject | undefined;
-    if (b.method === 'us_bank_account') {
-      const account = bankForNumber(b.bank?.account ?? '');
-      if (b.bank?.routing !== TEST_ROUTING_NUMBER || !account) return validation('Use a Stripe test bank account (routing 110000000, e.g. account 000123456789).');
-      const holder = b.bank.holder ?? '';
-      if (!holder) return validation("Enter the account holder's name.");
-      if (!b.mandate_accepted) return validation('Accept the debit authorisation to continue.');
-      pm = createBankMethod(store, account, { accountType: b.bank.account_type === 'savings' ? 'savings' : 'checking', billing: { name: holder, email: billing.email } });
-      mandateData = { customer_acceptance: { type: 'online', online: { ip_address: req.ip, user_agent: b.user_agent ?? 'unknown' } } };
-    } else {
-      const card = cardForNumber(b.card?.number ?? '');
-      if (!card) return validation('Your card number is invalid. Use a Stripe test card, e.g. 4242 4242 4242 4242.');
-      const month = Number(b.card?.exp_month);
-      const yy = Number(b.card?.exp_year);
-      const year = yy < 100 ? 2000 + yy : yy;
-      if (!Number.isInteger(month) || month < 1 || month > 12 || !Number.isInteger(year) || year < new Date().getUTCFullYear()) return validation("Your card's expiration date is incomplete or in the past.");
-      if (!/^\d{3,4}$/.test(b.card?.cvc ?? '')) return validation("Your card's security code is incomplete.");
-      pm = createCardMethod(store, card, { expMonth: month, expYear: year, billing });
-    }
+    const made = methodFromFields(store, b, { requireMandate: true });
+    if ('error' in made) return made;
+    const pm = made.pm;
+    const mandateData: FormObject | undefined =
+      b.method === 'us_bank_account' ? { customer_acceptance: { type: 'online', online: { ip_address: req.ip, user_agent: b.user_agent ?? 'unknown' } } } : undefined;
     const cause = { requestId: `req_${randomToken(14)}`, idempotencyKey: null };
     try {
       if (intent.object === 'payment_intent') {
