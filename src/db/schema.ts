@@ -164,6 +164,10 @@ export interface PaymentsTable {
   failure_code: string | null;
   failure_message: string | null;
   succeeded_at: Date | null;
+  // 0005_lifecycle
+  sec_code: Generated<'CCD' | 'CTX' | 'PPD' | 'WEB' | 'TEL' | null>;
+  final_after: ColumnType<string | null, string | null | undefined, string | null>;
+  refunded_minor: Generated<bigint>;
   created_at: Created;
   updated_at: Updated;
 }
@@ -197,6 +201,7 @@ export interface AllocationsTable {
   payment_id: string;
   invoice_id: string;
   amount_minor: bigint;
+  reversed_minor: Generated<bigint>; // 0005_lifecycle
   created_at: Created;
 }
 export interface PayoutsTable {
@@ -259,6 +264,9 @@ export interface PostingsTable {
   next_attempt_at: Generated<Date>;
   created_at: Created;
   posted_at: Date | null;
+  // 0005_lifecycle: a reversal names the payment posting it undoes and what of it is to remain
+  reverses_posting_id: Generated<string | null>;
+  remaining_minor: Generated<bigint | null>;
 }
 export interface InboxEventsTable {
   id: Generated<bigint>;
@@ -345,6 +353,9 @@ export interface Database {
   credit_refunds: CreditRefundsTable;
   installment_plans: InstallmentPlansTable;
   installment_parts: InstallmentPartsTable;
+  // 0005_lifecycle
+  refunds: RefundsTable;
+  disputes: DisputesTable;
   // 0006_retries
   retry_policies: RetryPoliciesTable;
   payment_failures: PaymentFailuresTable;
@@ -704,3 +715,42 @@ export interface AchEntryNoticesTable {
   detail: ColumnType<Record<string, unknown>, string | undefined, string>;
   created_at: Created;
 }
+
+// ---- 0005_lifecycle: refunds and disputes ----
+export interface RefundsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  payment_id: string;
+  currency: string;
+  amount_minor: bigint;
+  surcharge_minor: Generated<bigint>;
+  credit_minor: Generated<bigint>;
+  reason: string;
+  status: Generated<'pending' | 'succeeded' | 'failed'>;
+  source: 'settle' | 'processor';
+  processor_refund_id: string | null;
+  idempotency_key: string;
+  request_hash: string;
+  requested_by: string;
+  attempts: Generated<number>;
+  failure_message: string | null;
+  created_at: Created;
+  updated_at: Updated;
+  succeeded_at: Date | null;
+}
+export interface DisputesTable {
+  id: Generated<string>;
+  tenant_id: string;
+  payment_id: string;
+  processor_dispute_id: string;
+  kind: 'card' | 'ach';
+  currency: string;
+  amount_minor: bigint;
+  fee_minor: Generated<bigint>;
+  reason: string;
+  status: 'open' | 'won' | 'lost';
+  opened_at: Created;
+  closed_at: Date | null;
+}
+export type Refund = Selectable<RefundsTable>;
+export type Dispute = Selectable<DisputesTable>;
