@@ -191,19 +191,20 @@ describe('postPayments', () => {
     expect(qbo.sim.invoices()[0]!['Balance']).toBe(74.5);
   });
 
-  it('sends 45 payments as 2 batch calls, and a second run finds them all instead of posting again', async () => {
+  it('sends 45 payments as 2 write batches (plus one look-up batch), and a second run finds them all instead of posting again', async () => {
     for (let n = 0; n < 45; n++) qbo.sim.seedInvoice({ docNumber: `INV-${n}`, customerName: `Client ${n % 7}`, amount: '20.00' });
     const c = connect();
     const inputs = Array.from({ length: 45 }, (_, n) => payment(n, `INV-${n}`, 2000));
     const results = await c.postPayments(inputs);
     expect(results.every((r) => r.ok)).toBe(true);
-    expect(batchCalls()).toBe(2);
+    // 45 references need two IN (…) look-ups, packed into one batch request; then 30 + 15 writes.
+    expect(batchCalls()).toBe(3);
     expect(qbo.sim.payments()).toHaveLength(45);
     expect(qbo.sim.invoices().every((i) => i['Balance'] === 0)).toBe(true);
 
     const again = await c.postPayments(inputs);
     expect(again).toEqual(results);
-    expect(batchCalls()).toBe(2);
+    expect(batchCalls()).toBe(4); // only the look-up batch: nothing written again
     expect(paymentCalls()).toBe(0);
     expect(qbo.sim.payments()).toHaveLength(45);
   });

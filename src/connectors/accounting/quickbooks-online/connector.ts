@@ -26,6 +26,10 @@ import {
 } from './mapping.ts';
 import type { TokenStore } from './tokens.ts';
 
+/** Values per `IN (…)` look-up: keeps each query well inside QuickBooks' query-length limit. */
+const LOOKUP_REFS_PER_QUERY = 40;
+const LOOKUP_NUMBERS_PER_QUERY = 100;
+
 export interface QboConfig {
   readonly baseUrl: string;
   readonly tokenUrl: string;
@@ -97,10 +101,32 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
         unique.push(i);
       }
     });
-    for (let s = 0; s < unique.length; s += this.batchSize) {
-      const chunk = unique.slice(s, s + this.batchSize);
+    // Look-ups for the whole call first, packed into as few requests as possible (a backlog of 1,000
+    // payments costs ~2 look-up calls, then one batch call per 30 payments): the published limits are per
+    // request, and QuickBooks' quota is the scarce resource, not our CPU.
+    let invoices: Json[];
+    try {
+      if (this.checkBeforeWrite) {
+        // PaymentRefNum as a query filter: verify against a sandbox; the marker check is what decides.
+        const refs = [...new Set(unique.map((i) => paymentRefNum(inputs[i]!.reference)))];
+        const existing = await this.lookup('Payment', 'PaymentRefNum', refs, LOOKUP_REFS_PER_QUERY);
+        for (const i of unique) {
+          const found = existing.find((p) => carriesMarker(p, inputs[i]!.idempotencyKey));
+          if (found) results[i] = { ok: true, remoteId: String(found['Id']) };
+        }
+      }
+      const numbers = [...new Set(unique.filter((i) => results[i] === undefined).map((i) => inputs[i]!.invoiceNumber))];
+      invoices = numbers.length ? await this.lookup('Invoice', 'DocNumber', numbers, LOOKUP_NUMBERS_PER_QUERY) : [];
+    } catch (e) {
+      const f = failure(e);
+      for (const i of unique) results[i] ??= f;
+      return inputs.map((p, i) => results[i] ?? results[firstByKey.get(p.idempotencyKey)!]!);
+    }
+    const todo = unique.filter((i) => results[i] === undefined);
+    for (let s = 0; s < todo.length; s += this.batchSize) {
+      const chunk = todo.slice(s, s + this.batchSize);
       try {
-        await this.postPaymentChunk(inputs, chunk, results);
+        await this.postPaymentChunk(inputs, chunk, results, invoices);
       } catch (e) {
         const f = failure(e);
         for (const i of chunk) results[i] ??= f;
@@ -109,24 +135,34 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
     return inputs.map((p, i) => results[i] ?? results[firstByKey.get(p.idempotencyKey)!]!);
   }
 
-  private async postPaymentChunk(inputs: readonly PostPaymentInput[], chunk: readonly number[], results: (PostResult | undefined)[]): Promise<void> {
-    // 1. Which of these were posted before (by an earlier run, batch or single)?
-    if (this.checkBeforeWrite) {
-      const refs = [...new Set(chunk.map((i) => paymentRefNum(inputs[i]!.reference)))];
-      // PaymentRefNum as a query filter: verify against a sandbox; the marker check below is what decides.
-      const existing = await this.api.queryAll('Payment', `PaymentRefNum IN (${refs.map(queryLiteral).join(', ')})`);
-      for (const i of chunk) {
-        const found = existing.find((p) => carriesMarker(p, inputs[i]!.idempotencyKey));
-        if (found) results[i] = { ok: true, remoteId: String(found['Id']) };
+  /**
+   * `SELECT * FROM entity WHERE field IN (…)` for many values: one plain query when it fits, otherwise
+   * up to 30 queries per batch request (a batch item may be a Query).
+   */
+  private async lookup(entity: string, field: string, values: readonly string[], perQuery: number): Promise<Json[]> {
+    const wheres: string[] = [];
+    for (let s = 0; s < values.length; s += perQuery) wheres.push(`${field} IN (${values.slice(s, s + perQuery).map(queryLiteral).join(', ')})`);
+    if (wheres.length === 1) return this.api.queryAll(entity, wheres[0]!);
+    const max = QBO_CATALOGUE.limits.queryMaxResults;
+    const out: Json[] = [];
+    for (let s = 0; s < wheres.length; s += this.batchSize) {
+      const items = wheres.slice(s, s + this.batchSize).map((w, n) => ({ bId: `q${n}`, query: `SELECT * FROM ${entity} WHERE ${w} MAXRESULTS ${max}` }));
+      // A read must never be answered from QuickBooks' requestid replay store: the id is unique per call.
+      const answers = await this.api.batch(items, batchRequestIdFor([...items.map((i) => i.query), `read:${Date.now()}:${Math.random()}`]));
+      for (const item of items) {
+        const a = answers.get(item.bId);
+        const fault = readFault(a);
+        if (fault || !a) throw new VendorError(QBO_CATALOGUE.vendor, 'server', `look-up in a batch failed: ${fault?.message ?? 'no answer'}`);
+        const rows = ((a['QueryResponse'] as Json | undefined)?.[entity] as Json[] | undefined) ?? [];
+        out.push(...rows);
       }
     }
-    // 2. The invoices they apply to, in one query.
-    const todo = chunk.filter((i) => results[i] === undefined);
-    if (todo.length === 0) return;
-    const numbers = [...new Set(todo.map((i) => inputs[i]!.invoiceNumber))];
-    const invoices = await this.api.queryAll('Invoice', `DocNumber IN (${numbers.map(queryLiteral).join(', ')})`);
+    return out;
+  }
+
+  private async postPaymentChunk(inputs: readonly PostPaymentInput[], chunk: readonly number[], results: (PostResult | undefined)[], invoices: readonly Json[]): Promise<void> {
     const bodies = new Map<number, Json>();
-    for (const i of todo) {
+    for (const i of chunk) {
       const input = inputs[i]!;
       const matches = invoices.filter((inv) => inv['DocNumber'] === input.invoiceNumber);
       if (matches.length === 0) {
