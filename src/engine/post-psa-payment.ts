@@ -9,6 +9,7 @@ import type { EngineContext } from './context.ts';
 import { today } from './context.ts';
 import { audit } from './audit.ts';
 import { crashPoint } from './crash-points.ts';
+import { ingestInvoice } from './ingest-invoice.ts';
 
 export class RetryLater extends Error {
   override readonly name = 'RetryLater';
@@ -41,6 +42,10 @@ export async function postPsaPayment(ctx: EngineContext, tenantId: string, posti
       idempotencyKey: posting.idempotency_key,
     });
     crashPoint('after-psa-payment-sent');
+    // Once posted, the allocation no longer counts against the balance Settle holds for the PSA, so that
+    // balance must already include this payment: read the invoice back now rather than waiting for the
+    // PSA's change notice (which may be late or lost), or the invoice would look fully open again meanwhile.
+    const current = await psa.getInvoice(job.invoiceRemoteId);
     await withTenant(ctx.db, tenantId, async (tx) => {
       await tx
         .updateTable('postings')
@@ -48,6 +53,10 @@ export async function postPsaPayment(ctx: EngineContext, tenantId: string, posti
         .where('id', '=', posting.id)
         .where('status', '=', 'pending')
         .execute();
+      if (current) {
+        const inv = await tx.selectFrom('invoices').select('client_id').where('id', '=', posting.invoice_id!).executeTakeFirstOrThrow();
+        await ingestInvoice(tx, tenantId, psa.vendor, current, inv.client_id);
+      }
       await refreshInvoiceStatus(tx, posting.invoice_id!);
       await audit(tx, tenantId, 'system:post-psa-payment', 'posting.posted', { type: 'posting', id: posting.id }, { vendor: psa.vendor, remote_id: r.remoteId, already_recorded: r.alreadyRecorded, amount_minor: posting.amount_minor });
     });
