@@ -20,7 +20,7 @@ const HELP = `settle — payments and reconciliation for MSPs
   settle simulator <vendor> [--port N]   run a vendor simulator on its own (connectwise | stripe | quickbooks-online)
   settle workspace create <slug> --name NAME --admin-email EMAIL --admin-password PASSWORD
   settle api-key create --workspace SLUG [--name NAME]
-  settle connect <psa|payments|accounting> <vendor> --workspace SLUG --config JSON --secrets JSON
+  settle connect <psa|payments|accounting|bank_ach> <vendor> --workspace SLUG --config JSON --secrets JSON
   settle ach inspect FILE      print a NACHA file as JSON; non-zero exit naming the record and field if invalid
 
 Environment: DATABASE_URL (else embedded PostgreSQL in .settle/), SETTLE_SECRET_KEY (64 hex; else generated
@@ -72,7 +72,7 @@ async function main(argv: string[]): Promise<number> {
     case 'connect':
       return withDb(async ({ db }) => {
         const [role, vendor] = rest;
-        if (role !== 'psa' && role !== 'payments' && role !== 'accounting') throw new UsageError('the role is psa, payments or accounting');
+        if (role !== 'psa' && role !== 'payments' && role !== 'accounting' && role !== 'bank_ach') throw new UsageError('the role is psa, payments, accounting or bank_ach');
         if (!vendor) throw new UsageError('name the vendor, e.g. settle connect psa connectwise …');
         const config = loadConfig();
         const tenantId = await tenantIdBySlug(db, requireFlag(args, 'workspace', 'workspace slug'));

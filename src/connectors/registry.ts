@@ -10,14 +10,20 @@ import { parseCurrency } from '../domain/money.ts';
 import { createStripeConnector } from './payments/stripe/connector.ts';
 import { QuickBooksOnlineConnector } from './accounting/quickbooks-online/connector.ts';
 import { tokensFromRefreshToken, type QboTokens } from './accounting/quickbooks-online/tokens.ts';
+import { createBankAchConnector, type BankAchConnector } from './payments/bank-ach/connector.ts';
+import { bankAchConfigSchema, bankAchSecretsSchema } from './payments/bank-ach/settings.ts';
 
-export type ConnectionRole = 'psa' | 'payments' | 'accounting';
+/** 'bank_ach': the MSP's bank as a second payments rail beside the card processor (NACHA files, §2). */
+export type ConnectionRole = 'psa' | 'payments' | 'accounting' | 'bank_ach';
 
 export interface BuildHooks {
   /** Persist changed secrets (a rotated OAuth refresh token) before the connector relies on them. */
   saveSecrets(secrets: Record<string, unknown>): Promise<void>;
   /** The secrets as stored now (another process may have rotated a token since this connector was built). */
   loadSecrets(): Promise<Record<string, unknown>>;
+  /** Seal data the connector must keep unreadable at rest (bank account numbers), bound to the tenant and `purpose`. */
+  seal(value: unknown, purpose: string): string;
+  open<T>(sealed: string, purpose: string): T;
 }
 
 interface Entry<R extends ConnectionRole, C extends z.ZodTypeAny, S extends z.ZodTypeAny, T> {
@@ -131,12 +137,21 @@ const quickbooksOnline: Entry<'accounting', z.ZodTypeAny, typeof qboSecrets, Acc
   },
 };
 
+const bankAch: Entry<'bank_ach', typeof bankAchConfigSchema, typeof bankAchSecretsSchema, BankAchConnector> = {
+  role: 'bank_ach',
+  vendor: 'bank-ach',
+  config: bankAchConfigSchema,
+  secrets: bankAchSecretsSchema,
+  build: (c, s, hooks) => createBankAchConnector(c, s, hooks),
+};
+
 export const psaVendors = { connectwise } as const;
 export const paymentsVendors: Record<string, Entry<'payments', z.ZodTypeAny, z.ZodTypeAny, PaymentsConnector>> = { stripe };
 export const accountingVendors: Record<string, Entry<'accounting', z.ZodTypeAny, z.ZodTypeAny, AccountingConnector>> = { 'quickbooks-online': quickbooksOnline };
+export const bankAchVendors: Record<string, Entry<'bank_ach', z.ZodTypeAny, z.ZodTypeAny, BankAchConnector>> = { 'bank-ach': bankAch };
 
 export function vendorEntry(role: ConnectionRole, vendor: string): Entry<ConnectionRole, z.ZodTypeAny, z.ZodTypeAny, unknown> | null {
   const table: Record<string, Entry<ConnectionRole, z.ZodTypeAny, z.ZodTypeAny, unknown>> =
-    role === 'psa' ? psaVendors : role === 'payments' ? paymentsVendors : accountingVendors;
+    role === 'psa' ? psaVendors : role === 'payments' ? paymentsVendors : role === 'bank_ach' ? bankAchVendors : accountingVendors;
   return table[vendor] ?? null;
 }

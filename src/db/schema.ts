@@ -37,7 +37,7 @@ export interface ApiKeysTable {
 export interface ConnectionsTable {
   id: Generated<string>;
   tenant_id: string;
-  role: 'psa' | 'payments' | 'accounting';
+  role: 'psa' | 'payments' | 'accounting' | 'bank_ach';
   vendor: string;
   config: Record<string, unknown>;
   secrets_ciphertext: string;

@@ -7,6 +7,7 @@ import { vendorEntry, type ConnectionRole } from '../connectors/registry.ts';
 import type { AccountingConnector } from '../connectors/accounting/types.ts';
 import type { PaymentsConnector } from '../connectors/payments/types.ts';
 import type { PsaConnector } from '../connectors/psa/types.ts';
+import type { BankAchConnector } from '../connectors/payments/bank-ach/connector.ts';
 import type { TenantConnectors } from './context.ts';
 import { UseCaseError } from './context.ts';
 import { audit, type Actor } from './audit.ts';
@@ -53,8 +54,11 @@ export class ConnectorCache implements TenantConnectors {
   accounting(tenantId: string): Promise<AccountingConnector | null> {
     return this.get(tenantId, 'accounting') as Promise<AccountingConnector | null>;
   }
+  bankAch(tenantId: string): Promise<BankAchConnector | null> {
+    return this.get(tenantId, 'bank_ach') as Promise<BankAchConnector | null>;
+  }
   forget(tenantId: string): void {
-    for (const role of ['psa', 'payments', 'accounting']) this.cache.delete(`${tenantId}:${role}`);
+    for (const role of ['psa', 'payments', 'accounting', 'bank_ach']) this.cache.delete(`${tenantId}:${role}`);
   }
 
   private get(tenantId: string, role: ConnectionRole): Promise<unknown> {
@@ -83,6 +87,10 @@ export class ConnectorCache implements TenantConnectors {
         const sealed = this.box.seal(next, sealContext(tenantId, role));
         await withTenant(this.db, tenantId, (tx) => tx.updateTable('connections').set({ secrets_ciphertext: sealed, updated_at: new Date() }).where('role', '=', role).execute());
       },
+      // Data sealed by a connector (bank account numbers) is bound to the tenant, not to the connection, so
+      // it stays readable when the connection's credentials are replaced.
+      seal: (value, purpose) => this.box.seal(value, `data:${tenantId}:${purpose}`),
+      open: <T>(sealed: string, purpose: string) => this.box.open<T>(sealed, `data:${tenantId}:${purpose}`),
     });
   }
 }

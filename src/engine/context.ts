@@ -5,12 +5,15 @@ import type { Db } from '../db/pool.ts';
 import type { AccountingConnector } from '../connectors/accounting/types.ts';
 import type { PaymentsConnector } from '../connectors/payments/types.ts';
 import type { PsaConnector } from '../connectors/psa/types.ts';
+import type { BankAchConnector } from '../connectors/payments/bank-ach/connector.ts';
 import type { Mailer } from '../notify/mailer.ts';
 
 export interface TenantConnectors {
   psa(tenantId: string): Promise<PsaConnector | null>;
   payments(tenantId: string): Promise<PaymentsConnector | null>;
   accounting(tenantId: string): Promise<AccountingConnector | null>;
+  /** The MSP's bank for NACHA debits (connection role 'bank_ach'), beside the card processor. */
+  bankAch(tenantId: string): Promise<BankAchConnector | null>;
   /** Drop cached connectors after a connection changes. */
   forget(tenantId: string): void;
 }
