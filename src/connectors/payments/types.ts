@@ -109,8 +109,31 @@ export interface PaymentStatus {
   readonly metadata: Record<string, string>;
 }
 
+/** A processor session in which the client saves a method without paying (Stripe SetupIntent). */
+export interface SetupSession {
+  readonly setupId: string;
+  readonly clientSecret: string;
+}
+
+export interface SetupResult {
+  readonly setupId: string;
+  readonly status: 'succeeded' | 'pending' | 'failed' | 'canceled';
+  readonly customerId: string | null;
+  readonly processorMethodId: string | null;
+  readonly metadata: Record<string, string>;
+  readonly failureMessage: string | null;
+}
+
+/** Capability: save a method for later off-session charges, in the processor's hosted fields. */
+export interface MethodSetupCapability {
+  createSetupSession(input: { customerId: string; methodKinds: readonly MethodKind[]; metadata: Record<string, string>; idempotencyKey: string }): Promise<SetupSession>;
+  getSetupSession(setupId: string): Promise<SetupResult>;
+}
+
 export interface PaymentsConnector {
   readonly vendor: PaymentsVendor;
+  /** Present when the processor can save a method without a payment (re-enrollment after a failure). */
+  readonly methodSetup?: MethodSetupCapability;
   ensureCustomer(input: { name: string; email: string | null; clientId: string; idempotencyKey: string }): Promise<{ customerId: string }>;
   /** Start an on-session payment shown in the processor's hosted fields; returns the client secret. */
   createPortalPayment(input: PortalPaymentInput): Promise<{ processorPaymentId: string; clientSecret: string }>;

@@ -3,12 +3,13 @@
 // `unknown` and is resolved by asking Stripe (getPayment, or search by our metadata), never guessed.
 import type Stripe from 'stripe';
 import type { Currency } from '../../../domain/money.ts';
-import type { ChargeOutcome, OffSessionChargeInput, OnSessionChargeInput, PaymentsConnector, PaymentStatus, Payout, PayoutItem, PortalPaymentInput, ProcessorEvent, SavedMethod } from '../types.ts';
+import type { ChargeOutcome, MethodSetupCapability, OffSessionChargeInput, OnSessionChargeInput, PaymentsConnector, PaymentStatus, Payout, PayoutItem, PortalPaymentInput, ProcessorEvent, SavedMethod } from '../types.ts';
 import { call, createStripeClient, repeatable, toVendorError, type StripeApiOptions } from './api.ts';
 import { VendorError } from '../../http.ts';
 import { STRIPE } from './catalogue.ts';
 import { failureOutcome, intentOutcome, paymentStatus, payoutItem, payoutOf, savedMethod, toStripeAmount } from './mapping.ts';
 import { parseStripeWebhook } from './webhook.ts';
+import { stripeMethodSetup } from './setup.ts';
 
 export interface StripeConnectorOptions extends StripeApiOptions {
   /** Signing secret(s) of Settle's webhook endpoint (whsec_…); two while a rolled secret overlaps. */
@@ -30,6 +31,11 @@ export class StripeConnector implements PaymentsConnector {
     this.stripe = createStripeClient(opts);
     this.maxAttempts = opts.maxAttempts ?? 4;
     this.secrets = typeof opts.webhookSecret === 'string' ? [opts.webhookSecret] : opts.webhookSecret;
+  }
+
+  /** SetupIntents: the client saves a new method in the hosted fields (re-enrollment after a failure). */
+  get methodSetup(): MethodSetupCapability {
+    return stripeMethodSetup(this.stripe, (fn) => this.safe(fn));
   }
 
   /** Reads, and writes with an idempotency key: repeating them cannot do anything twice. */
