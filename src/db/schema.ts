@@ -408,6 +408,7 @@ export interface SurchargeQuotesTable {
   processor_method_id: string;
   card_brand: string | null;
   card_funding: string | null;
+  card_last4: string | null;
   rules_applied: ColumnType<string[], string | undefined, string>;
   choices: ColumnType<{ invoiceId: string; amountMinor: string | null }[], string | undefined, string>;
   payment_id: string | null;

@@ -44,6 +44,7 @@ CREATE TABLE surcharge_quotes (
   processor_method_id text NOT NULL,
   card_brand text,
   card_funding text,
+  card_last4 text,
   rules_applied jsonb NOT NULL DEFAULT '[]',
   choices jsonb NOT NULL DEFAULT '[]', -- the invoices and amounts quoted
   payment_id uuid UNIQUE REFERENCES payments(id),
