@@ -5,7 +5,7 @@ import crypto from 'node:crypto';
 import type { PsaClient, PsaInvoice } from '../connectors/psa/types.ts';
 import type { Tx } from '../db/tenant.ts';
 import { contentHash } from '../domain/invoice.ts';
-import { refreshInvoiceStatus } from '../db/queries/invoice-balance.ts';
+import { invoiceStatusFrom, refreshInvoiceStatus } from '../db/queries/invoice-balance.ts';
 import { audit } from './audit.ts';
 
 export interface IngestResult {
@@ -179,4 +179,82 @@ async function writeVersion(tx: Tx, tenantId: string, invoiceId: string, version
       )
       .execute();
   }
+}
+
+const LINE_ROWS_PER_INSERT = 5000; // 9 parameters a row, well under PostgreSQL's 65,535
+
+/**
+ * Invoices Settle has never seen (the initial import, and most of any sync), stored with four bulk
+ * statements per page instead of several statements per invoice. A new invoice has no allocations yet, so
+ * its status follows from the PSA alone. Callers pass only numbers that do not exist (checked under lock).
+ */
+export async function ingestNewInvoices(
+  tx: Tx,
+  tenantId: string,
+  vendor: string,
+  all: readonly { inv: PsaInvoice; clientId: string }[],
+): Promise<{ inserted: number; raced: { inv: PsaInvoice; clientId: string }[] }> {
+  if (all.length === 0) return { inserted: 0, raced: [] };
+  const rows = await tx
+    .insertInto('invoices')
+    .values(
+      all.map(({ inv, clientId }) => ({
+        tenant_id: tenantId,
+        client_id: clientId,
+        number: inv.number,
+        type: inv.type,
+        currency: inv.currency,
+        total_minor: inv.total.amountMinor,
+        psa_balance_minor: inv.balance.amountMinor,
+        status: invoiceStatusFrom({ type: inv.type, total_minor: inv.total.amountMinor, psa_status: inv.status }, inv.balance.amountMinor),
+        psa_status: inv.status,
+        issued_on: inv.issuedOn,
+        due_on: inv.dueOn,
+        psa_updated_at: inv.updatedAt,
+      })),
+    )
+    // Another ingestion (a callback racing the poll) may have inserted some of them since the caller looked;
+    // those go back to the caller for the one-by-one path, which compares versions.
+    .onConflict((oc) => oc.columns(['tenant_id', 'number']).doNothing())
+    .returning(['id', 'number'])
+    .execute();
+  const idByNumber = new Map(rows.map((r) => [r.number, r.id]));
+  const items = all.filter(({ inv }) => idByNumber.has(inv.number));
+  const raced = all.filter(({ inv }) => !idByNumber.has(inv.number));
+  if (items.length === 0) return { inserted: 0, raced };
+  const idOf = (inv: PsaInvoice): string => idByNumber.get(inv.number)!;
+  await tx
+    .insertInto('external_refs')
+    .values(items.map(({ inv }) => ({ tenant_id: tenantId, entity: 'invoice' as const, entity_id: idOf(inv), system: vendor, remote_id: inv.externalId })))
+    .execute();
+  await tx
+    .insertInto('invoice_versions')
+    .values(
+      items.map(({ inv }) => ({
+        tenant_id: tenantId,
+        invoice_id: idOf(inv),
+        version: 1,
+        content_hash: invoiceFingerprint(inv),
+        total_minor: inv.total.amountMinor,
+        snapshot: JSON.stringify(inv, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
+      })),
+    )
+    .execute();
+  const lines = items.flatMap(({ inv }) =>
+    inv.lines.map((l, i) => ({
+      tenant_id: tenantId,
+      invoice_id: idOf(inv),
+      version: 1,
+      line_no: i + 1,
+      external_id: l.externalId,
+      kind: l.kind,
+      description: l.description,
+      quantity: l.quantity,
+      amount_minor: l.amount.amountMinor,
+    })),
+  );
+  for (let s = 0; s < lines.length; s += LINE_ROWS_PER_INSERT) {
+    await tx.insertInto('invoice_lines').values(lines.slice(s, s + LINE_ROWS_PER_INSERT)).execute();
+  }
+  return { inserted: items.length, raced };
 }

@@ -4,7 +4,9 @@
 import { withTenant } from '../db/tenant.ts';
 import type { PsaConnector, PsaInvoice } from '../connectors/psa/types.ts';
 import type { EngineContext } from './context.ts';
-import { ingestInvoice, upsertClient } from './ingest-invoice.ts';
+import { ingestInvoice, ingestNewInvoices, upsertClient } from './ingest-invoice.ts';
+
+const NEW_INVOICES_PER_INSERT = 250;
 
 export interface SyncSummary {
   clients: number;
@@ -55,16 +57,38 @@ export async function storeInvoices(ctx: EngineContext, tenantId: string, psa: P
   let changed = 0;
   await withTenant(ctx.db, tenantId, async (tx) => {
     let cursor: string | null = cursorName ? ((await tx.selectFrom('sync_cursors').select('cursor_value').where('name', '=', cursorName).executeTakeFirst())?.cursor_value ?? null) : null;
+    // Lock the invoices of this page that already exist; everything else is new and goes in bulk.
+    const numbers = [...new Set(invoices.map((i) => i.number))];
+    const known = new Set(
+      (await tx.selectFrom('invoices').select('number').where('number', 'in', numbers).forUpdate().execute()).map((r) => r.number),
+    );
+    const fresh = new Map<string, { inv: PsaInvoice; clientId: string }>();
     for (const inv of invoices) {
       const clientId = clientIds.get(inv.clientExternalId);
       if (!clientId) {
         ctx.log.warn({ invoice: inv.number, client: inv.clientExternalId }, 'invoice names a client the PSA did not list; skipped until the next sync');
         continue;
       }
+      if (!cursor || inv.updatedAt > cursor) cursor = inv.updatedAt;
+      if (!known.has(inv.number)) {
+        // The same invoice twice in one page (inclusive cursors): keep the newest state.
+        const prev = fresh.get(inv.number);
+        if (!prev || prev.inv.updatedAt <= inv.updatedAt) fresh.set(inv.number, { inv, clientId });
+        continue;
+      }
       const r = await ingestInvoice(tx, tenantId, psa.vendor, inv, clientId);
       if (r.change === 'created') created++;
       if (r.change === 'new_version') changed++;
-      if (!cursor || inv.updatedAt > cursor) cursor = inv.updatedAt;
+    }
+    // In slices, so a 1,000-invoice page never builds one huge statement (memory stays flat on big imports).
+    const news = [...fresh.values()];
+    for (let s = 0; s < news.length; s += NEW_INVOICES_PER_INSERT) {
+      const r = await ingestNewInvoices(tx, tenantId, psa.vendor, news.slice(s, s + NEW_INVOICES_PER_INSERT));
+      created += r.inserted;
+      for (const { inv, clientId } of r.raced) {
+        const one = await ingestInvoice(tx, tenantId, psa.vendor, inv, clientId);
+        if (one.change === 'new_version') changed++;
+      }
     }
     if (cursorName) await saveCursor(tx, tenantId, cursorName, cursor);
   });

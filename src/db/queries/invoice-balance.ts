@@ -21,16 +21,17 @@ export async function openBalanceMinor(tx: Tx, invoiceId: string): Promise<bigin
   return inv.psa_balance_minor - (await unreflectedAllocationsMinor(tx, invoiceId));
 }
 
+/** The status that follows from the PSA's view of an invoice and what is still open after our allocations. */
+export function invoiceStatusFrom(inv: { type: string; total_minor: bigint; psa_status: string }, openMinor: bigint): InvoiceStatus {
+  if (inv.type === 'credit_memo' || inv.total_minor < 0n) return 'credit';
+  if (/void/i.test(inv.psa_status)) return 'void';
+  return openMinor <= 0n ? 'paid' : openMinor < inv.total_minor ? 'partially_paid' : 'open';
+}
+
 /** Re-derive the invoice status from the PSA's view and our allocations. */
 export async function refreshInvoiceStatus(tx: Tx, invoiceId: string): Promise<InvoiceStatus> {
   const inv = await tx.selectFrom('invoices').select(['status', 'total_minor', 'psa_status', 'type', 'psa_balance_minor']).where('id', '=', invoiceId).executeTakeFirstOrThrow();
-  let status: InvoiceStatus;
-  if (inv.type === 'credit_memo' || inv.total_minor < 0n) status = 'credit';
-  else if (/void/i.test(inv.psa_status)) status = 'void';
-  else {
-    const open = inv.psa_balance_minor - (await unreflectedAllocationsMinor(tx, invoiceId));
-    status = open <= 0n ? 'paid' : open < inv.total_minor ? 'partially_paid' : 'open';
-  }
+  const status = invoiceStatusFrom(inv, inv.psa_balance_minor - (await unreflectedAllocationsMinor(tx, invoiceId)));
   if (status !== inv.status) await tx.updateTable('invoices').set({ status, updated_at: new Date() }).where('id', '=', invoiceId).execute();
   return status;
 }
