@@ -11,6 +11,8 @@ import { openBalanceMinor, refreshInvoiceStatus } from '../db/queries/invoice-ba
 import { audit } from './audit.ts';
 import { enqueue } from './enqueue.ts';
 import { writeJournal } from './ledger-writer.ts';
+import { recordOverpaymentCredit } from './client-credit.ts';
+import { queuePaymentReceipt } from '../notify/payment-receipt.ts';
 
 export interface SuccessDetail {
   readonly processorPaymentId: string;
@@ -119,6 +121,9 @@ export async function recordPaymentSucceeded(tx: Tx, paymentId: string, d: Succe
     credit_minor: remaining,
     processor_payment_id: d.processorPaymentId,
   });
+  // What no invoice needed is the client's credit (applied to the next invoice, or refunded by decision).
+  await recordOverpaymentCredit(tx, p, remaining);
+  await queuePaymentReceipt(tx, tenantId, p.id);
   return true;
 }
 

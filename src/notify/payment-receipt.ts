@@ -1,0 +1,70 @@
+// The receipt a client gets when a payment succeeds: each invoice paid, the card surcharge as its own line
+// with its amount (payments-rules.md §0.2: "a separate line item with the dollar amount on the receipt"),
+// any part kept as credit, and the total charged. Queued in the same transaction as the success.
+import { format, money, parseCurrency } from '../domain/money.ts';
+import { formatBps } from '../domain/rules/surcharge.ts';
+import type { Tx } from '../db/tenant.ts';
+import { queueEmail } from './queue-email.ts';
+
+const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+export interface ReceiptLine {
+  readonly label: string;
+  readonly amount: string;
+}
+
+/** The lines of a receipt, in order; also used by tests and the portal to show the same breakdown. */
+export async function receiptLines(tx: Tx, paymentId: string): Promise<{ lines: ReceiptLine[]; total: string; clientId: string; email: string | null; method: string }> {
+  const p = await tx.selectFrom('payments').selectAll().where('id', '=', paymentId).executeTakeFirstOrThrow();
+  const currency = parseCurrency(p.currency);
+  const m = (n: bigint): string => format(money(n, currency));
+  const allocations = await tx
+    .selectFrom('allocations as a')
+    .innerJoin('invoices as i', 'i.id', 'a.invoice_id')
+    .select(['i.number', 'a.amount_minor'])
+    .where('a.payment_id', '=', paymentId)
+    .orderBy('i.number')
+    .execute();
+  const lines: ReceiptLine[] = allocations.map((a) => ({ label: `Invoice ${a.number}`, amount: m(a.amount_minor) }));
+  const allocated = allocations.reduce((s, a) => s + a.amount_minor, 0n);
+  const credit = p.amount_minor - p.surcharge_minor - allocated;
+  if (credit > 0n) lines.push({ label: 'Kept as credit on your account (applied to your next invoice)', amount: m(credit) });
+  if (p.surcharge_minor > 0n) {
+    const quote = await tx.selectFrom('surcharge_quotes').select(['rate_bps']).where('payment_id', '=', paymentId).executeTakeFirst();
+    lines.push({ label: `Credit card surcharge${quote ? ` (${formatBps(quote.rate_bps)})` : ''}`, amount: m(p.surcharge_minor) });
+  }
+  const client = await tx.selectFrom('clients').select(['billing_email']).where('id', '=', p.client_id).executeTakeFirstOrThrow();
+  const method = p.method_kind === 'us_bank_account' ? `bank account ${p.method_last4 ?? ''}`.trim() : p.method_kind === 'card' ? `${p.method_brand ?? 'card'} ${p.method_last4 ?? ''}`.trim() : (p.method_kind ?? 'payment');
+  return { lines, total: m(p.amount_minor), clientId: p.client_id, email: client.billing_email, method };
+}
+
+export async function queuePaymentReceipt(tx: Tx, tenantId: string, paymentId: string): Promise<void> {
+  const r = await receiptLines(tx, paymentId);
+  if (!r.email) return; // no billing address in the PSA: nothing to send to
+  const tenant = await tx.selectFrom('tenants').select('name').where('id', '=', tenantId).executeTakeFirstOrThrow();
+  const width = Math.max(...r.lines.map((l) => l.label.length), 'Total charged'.length) + 2;
+  const row = (label: string, amount: string): string => `${label.padEnd(width)}${amount}`;
+  const text = [
+    `Thank you for your payment to ${tenant.name}.`,
+    '',
+    ...r.lines.map((l) => row(l.label, l.amount)),
+    row('Total charged', r.total),
+    '',
+    `Paid with: ${r.method}`,
+    `Reference: ${paymentId}`,
+  ].join('\n');
+  const html =
+    `<p>Thank you for your payment to ${esc(tenant.name)}.</p><table>` +
+    r.lines.map((l) => `<tr><td>${esc(l.label)}</td><td style="text-align:right">${esc(l.amount)}</td></tr>`).join('') +
+    `<tr><td><strong>Total charged</strong></td><td style="text-align:right"><strong>${esc(r.total)}</strong></td></tr></table>` +
+    `<p>Paid with: ${esc(r.method)}<br>Reference: ${esc(paymentId)}</p>`;
+  await queueEmail(tx, tenantId, {
+    kind: 'payment_receipt',
+    clientId: r.clientId,
+    to: r.email,
+    subject: `Receipt: ${r.total} paid to ${tenant.name}`,
+    text,
+    html,
+    idempotencyKey: `receipt:payment:${paymentId}`,
+  });
+}
