@@ -169,6 +169,44 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
       registerCompanyNoteRoutes(api, state, ctx.origin);
 
+      // DELETE and PATCH of an invoice payment (specs README §1: GET|PUT|PATCH|DELETE
+      // /finance/invoices/{parentId}/payments/{id}). PATCH takes ConnectWise's JSON Patch list
+      // ([{op: "replace", path: "amount", value}]); only `amount` is changeable here.
+      api.delete('/finance/invoices/:parentId/payments/:id', async (req, reply) => {
+        const p = req.params as { parentId?: string; id?: string };
+        if (!state.deletePayment(idParam(p.parentId), idParam(p.id))) return reply.code(404).send(err('NotFound', `Payment with id ${p.id} not found`));
+        return reply.code(204).send();
+      });
+
+      api.patch('/finance/invoices/:parentId/payments/:id', async (req, reply) => {
+        const p = req.params as { parentId?: string; id?: string };
+        const invoiceId = idParam(p.parentId);
+        const paymentId = idParam(p.id);
+        const invalid = (field: string, message: string): FastifyReply =>
+          reply.code(400).send(err('InvalidObject', 'payment object is invalid', [{ code: 'InvalidField', message, resource: 'payment', field }]));
+        const ops = req.body;
+        if (!Array.isArray(ops) || ops.length === 0) return invalid('body', 'A PATCH body is a list of operations, e.g. [{"op":"replace","path":"amount","value":10}].');
+        let minor: bigint | null = null;
+        for (const op of ops as Record<string, unknown>[]) {
+          const path = String(op?.path ?? '').replace(/^\//, '');
+          if (op?.op !== 'replace' || path !== 'amount') return invalid(path || 'path', `Only "replace" of "amount" is supported, not ${String(op?.op)} of "${path}".`);
+          try {
+            minor = parseDecimal(op.value as number | string, 'USD').amountMinor;
+          } catch (e) {
+            if (e instanceof MoneyError) return invalid('amount', e.message);
+            throw e;
+          }
+        }
+        try {
+          const payment = state.changePaymentAmount(invoiceId, paymentId, minor!);
+          if (!payment) return reply.code(404).send(err('NotFound', `Payment with id ${p.id} not found`));
+          return payment;
+        } catch (e) {
+          if (e instanceof PaymentRejected) return invalid(e.field, e.message);
+          throw e;
+        }
+      });
+
       collection('/system/callbacks', state.callbacks, 'CallbackEntry');
 
       api.post('/system/callbacks', async (req, reply) => {

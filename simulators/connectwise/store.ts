@@ -249,6 +249,49 @@ export class ConnectWiseState {
     return payment;
   }
 
+  /**
+   * DELETE /finance/invoices/{id}/payments/{paymentId}: the payment is gone and the invoice owes its
+   * amount again (a Paid invoice goes back to Partially Paid or Sent). Returns false when there is none.
+   */
+  deletePayment(invoiceId: number, paymentId: number, opts: { at?: Date } = {}): boolean {
+    const payment = this.payments.get(paymentId);
+    const invoice = this.invoices.get(invoiceId);
+    if (!payment || !invoice || payment.invoice.id !== invoiceId) return false;
+    this.payments.remove(paymentId);
+    invoice.payments = amount(cents(invoice.payments) - cents(payment.amount));
+    this.afterPaymentChange(invoice, opts.at ?? this.clock());
+    return true;
+  }
+
+  /** PATCH …/payments/{paymentId} `amount`: same rules as POST (more than zero, within what the invoice allows). */
+  changePaymentAmount(invoiceId: number, paymentId: number, amountMinor: bigint, opts: { at?: Date } = {}): CwPayment | null {
+    const payment = this.payments.get(paymentId);
+    const invoice = this.invoices.get(invoiceId);
+    if (!payment || !invoice || payment.invoice.id !== invoiceId) return null;
+    if (amountMinor <= 0n) throw new PaymentRejected('amount', 'Amount must be greater than zero.');
+    const before = cents(payment.amount);
+    const room = cents(invoice.balance) + before;
+    if (amountMinor > room) throw new PaymentRejected('amount', `Amount ${amount(amountMinor)} exceeds the invoice balance ${amount(room)}.`);
+    const stamp = cwTimestamp(opts.at ?? this.clock());
+    payment.amount = amount(amountMinor);
+    payment._info = { ...payment._info, lastUpdated: stamp, updatedBy: this.apiMember };
+    invoice.payments = amount(cents(invoice.payments) - before + amountMinor);
+    this.afterPaymentChange(invoice, opts.at ?? this.clock());
+    return payment;
+  }
+
+  private afterPaymentChange(invoice: CwInvoice, at: Date): void {
+    this.recalculate(invoice);
+    const balance = cents(invoice.balance);
+    if (balance === 0n) invoice.status = { id: STATUSES.Paid!, name: 'Paid' };
+    else if (invoice.status.name === 'Paid' || invoice.status.name === 'Partially Paid') {
+      const name = cents(invoice.payments) > 0n ? 'Partially Paid' : 'Sent';
+      invoice.status = { id: STATUSES[name]!, name };
+    }
+    this.touch(invoice, cwTimestamp(at));
+    this.emit({ action: 'updated', invoice });
+  }
+
   paymentsFor(invoiceId: number): readonly CwPayment[] {
     return this.payments.referencing('invoice/id', invoiceId);
   }

@@ -72,6 +72,24 @@ export interface RecordFailureInput {
   readonly idempotencyKey: string;
 }
 
+/**
+ * Undo (part of) a payment Settle recorded in the PSA: a refund, an ACH return, a lost dispute. The
+ * payment is kept at `remaining` (reduced), or removed when `remaining` is zero. An absolute target,
+ * so repeating the call is harmless; a payment already at or below it is left alone.
+ */
+export interface ReversePaymentInput {
+  readonly invoiceExternalId: string;
+  /** The PSA's id of the payment Settle recorded (the payment posting's remote id). */
+  readonly paymentRemoteId: string;
+  readonly remaining: Money;
+  readonly idempotencyKey: string;
+}
+
+export interface ReversePaymentResult {
+  /** 'removed' (deleted), 'reduced' (amount lowered), or 'already' (found as wanted: a retry). */
+  readonly outcome: 'removed' | 'reduced' | 'already';
+}
+
 export interface PsaConnector {
   readonly vendor: PsaVendor;
   /** Companies changed since `since` (all when null), one page per yield. */
@@ -80,6 +98,8 @@ export interface PsaConnector {
   listInvoices(since: string | null): AsyncIterable<readonly PsaInvoice[]>;
   getInvoice(externalId: string): Promise<PsaInvoice | null>;
   recordPayment(input: RecordPaymentInput): Promise<RecordPaymentResult>;
+  /** Reduce or remove a payment Settle recorded earlier (refund, ACH return, lost dispute). */
+  reversePayment(input: ReversePaymentInput): Promise<ReversePaymentResult>;
   /** Show a failed payment on the client's record in the PSA, check-before-write by `reference`. */
   recordFailure(input: RecordFailureInput): Promise<RecordPaymentResult>;
   /** Register (or confirm) push notifications to `url`; returns false where the PSA cannot push. */

@@ -96,7 +96,7 @@ export class ConnectWiseApi {
     }
   }
 
-  private request(method: 'GET' | 'POST' | 'DELETE', path: string, query: QueryParams, extra: Record<string, string> = {}, body?: unknown): Promise<VendorResponse> {
+  private request(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, query: QueryParams, extra: Record<string, string> = {}, body?: unknown): Promise<VendorResponse> {
     return send(
       {
         vendor: VENDOR,
@@ -157,6 +157,12 @@ export class ConnectWiseApi {
   /** POST once (no retry: a write's outcome after a failure is unknown and must be checked first). */
   async post(path: string, body: unknown): Promise<unknown> {
     const res = await this.request('POST', path, {}, {}, body);
+    return res.text ? JSON.parse(res.text) : null;
+  }
+
+  /** PATCH once with ConnectWise's JSON Patch list ([{op, path, value}]); no retry, as for POST. */
+  async patch(path: string, ops: readonly { op: 'replace'; path: string; value: unknown }[]): Promise<unknown> {
+    const res = await this.request('PATCH', path, {}, {}, ops);
     return res.text ? JSON.parse(res.text) : null;
   }
 

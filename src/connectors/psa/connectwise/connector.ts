@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { retryDecision, sleep as defaultSleep, VendorError } from '../../http.ts';
 import { parseDecimal, toVendorNumber, type Currency } from '../../../domain/money.ts';
-import type { PsaChangeNotice, PsaClient, PsaConnector, PsaInvoice, PsaInvoiceLine, RecordFailureInput, RecordPaymentInput, RecordPaymentResult } from '../types.ts';
+import type { PsaChangeNotice, PsaClient, PsaConnector, PsaInvoice, PsaInvoiceLine, RecordFailureInput, RecordPaymentInput, RecordPaymentResult, ReversePaymentInput, ReversePaymentResult } from '../types.ts';
 import { ConnectWiseApi, cwString, type ConnectWiseApiOptions, type ConnectWiseConnection } from './api.ts';
 import { connectWiseCatalogue } from './catalogue.ts';
 import { invoiceCurrency, mapClient, mapExpenseLine, mapInvoice, mapProductLine, mapTimeLine } from './mapping.ts';
@@ -190,6 +190,46 @@ export class ConnectWiseConnector implements PsaConnector {
   /** A flagged company note (notes.ts explains why a note); check-before-write by our reference. */
   recordFailure(input: RecordFailureInput): Promise<RecordPaymentResult> {
     return recordFailureNote(this.api, input, { ...(this.opts.api?.maxAttempts ? { maxAttempts: this.opts.api.maxAttempts } : {}), ...(this.opts.api?.sleep ? { sleep: this.opts.api.sleep } : {}) });
+  }
+
+  /**
+   * A refund reduces the payment Settle recorded (PATCH amount) and a full reversal deletes it
+   * (DELETE), so the invoice's balance in ConnectWise owes exactly what the client owes again. A
+   * negative payment is not a ConnectWise concept (amounts must be more than zero), and a reduced
+   * payment keeps one record per client payment, as staff would keep it by hand. Check before write:
+   * the payment is read first; gone or already at (or below) the target means a retry found its work
+   * done. Never raised: an out-of-order retry cannot undo a later, smaller target.
+   */
+  async reversePayment(input: ReversePaymentInput): Promise<ReversePaymentResult> {
+    if (!input.idempotencyKey) throw new Error('reversePayment needs an idempotencyKey');
+    const invoiceId = this.invoiceId(input.invoiceExternalId);
+    if (!/^\d+$/.test(input.paymentRemoteId)) throw new Error(`"${input.paymentRemoteId}" is not a ConnectWise payment id`);
+    const path = `/finance/invoices/${invoiceId}/payments/${input.paymentRemoteId}`;
+    const maxAttempts = this.opts.api?.maxAttempts ?? 5;
+    const sleep = this.opts.api?.sleep ?? defaultSleep;
+    for (let attempt = 1; ; attempt++) {
+      let current: CwPayment;
+      try {
+        current = cwPayment.parse((await this.api.get(path)).body);
+      } catch (e) {
+        if (e instanceof VendorError && e.kind === 'not_found') return { outcome: 'already' };
+        throw e;
+      }
+      const amount = parseDecimal(current.amount, input.remaining.currency).amountMinor;
+      if (amount <= input.remaining.amountMinor) return { outcome: 'already' };
+      try {
+        if (input.remaining.amountMinor === 0n) {
+          await this.api.delete(path);
+          return { outcome: 'removed' };
+        }
+        await this.api.patch(path, [{ op: 'replace', path: 'amount', value: toVendorNumber(input.remaining) }]);
+        return { outcome: 'reduced' };
+      } catch (e) {
+        const decision = retryDecision(e, attempt, maxAttempts);
+        if (!decision.retry) throw e;
+        await sleep(decision.delayMs);
+      }
+    }
   }
 
   /** One `invoice`/`owner` callback to `url`; reuses an active one already registered. */
