@@ -75,6 +75,9 @@ export class QboControl {
   customers(): Entity[] {
     return this.store.list('Customer');
   }
+  journalEntries(): Entity[] {
+    return this.store.list('JournalEntry');
+  }
 
   expireAccessTokens(): void {
     this.auth.expireAccessTokens();
@@ -119,6 +122,7 @@ export function registerControlRoutes(app: FastifyInstance, control: QboControl)
   app.get('/_sim/invoices', async () => control.invoices());
   app.get('/_sim/payments', async () => control.payments());
   app.get('/_sim/deposits', async () => control.deposits());
+  app.get('/_sim/journal-entries', async () => control.journalEntries());
   app.get('/_sim/customers', async () => control.customers());
   app.get('/_sim/stats', async () => control.stats);
   app.post('/_sim/tokens/expire', async () => {

@@ -148,6 +148,8 @@ const NESTED: Partial<Record<string, CheckedType>> = {
   LinkedTxn: 'LinkedTxn',
   DepositLineDetail: 'DepositLineDetail',
   SalesItemLineDetail: 'SalesItemLineDetail',
+  JournalEntryLineDetail: 'JournalEntryLineDetail',
+  EntityTypeRef: 'EntityTypeRef',
   ModificationMetaData: 'ModificationMetaData',
   EmailAddress: 'EmailAddress',
 };

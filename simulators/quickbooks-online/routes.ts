@@ -10,6 +10,7 @@ import type { TokenAuthority } from './oauth.ts';
 import { executeQuery, parseQuery, type ParsedQuery } from './query.ts';
 import { ENTITY_NAMES, entityFromPath, type Entity, type EntityName, type QboStore } from './store.ts';
 import { createDeposit, createInvoice, createPayment, voidPayment } from './transactions.ts';
+import { createJournalEntry, updatePayment } from './journal.ts';
 
 type Body = Record<string, unknown>;
 
@@ -139,8 +140,11 @@ export function writeEntity(store: QboStore, entity: EntityName, operation: stri
   const b = body as Body;
   if (operation === 'void' && entity === 'Payment') return voidPayment(store, b);
   if (operation !== 'create') throw faults.unsupportedOperation(operation, entity);
-  // A body with Id is an update in QBO; the simulator models creates only.
-  if (b['Id'] !== undefined) throw faults.unsupportedOperation('update', entity);
+  // A body with Id is an update in QBO; the simulator models the sparse update of a Payment only.
+  if (b['Id'] !== undefined) {
+    if (entity === 'Payment') return updatePayment(store, b);
+    throw faults.unsupportedOperation('update', entity);
+  }
   switch (entity) {
     case 'Invoice':
       return createInvoice(store, b);
@@ -154,6 +158,8 @@ export function writeEntity(store: QboStore, entity: EntityName, operation: stri
       return createAccount(store, b);
     case 'Item':
       return createItem(store, b);
+    case 'JournalEntry':
+      return createJournalEntry(store, b);
     default: {
       const _: never = entity;
       throw faults.unsupportedOperation(operation, String(_));

@@ -3,8 +3,8 @@
 import { money, parseDecimal, toVendorNumber, MoneyError, type Currency } from '../../src/domain/money.ts';
 import { faults, qboDateTime } from './faults.ts';
 
-export type EntityName = 'Invoice' | 'Payment' | 'Deposit' | 'Customer' | 'Account' | 'Item';
-export const ENTITY_NAMES: readonly EntityName[] = ['Invoice', 'Payment', 'Deposit', 'Customer', 'Account', 'Item'];
+export type EntityName = 'Invoice' | 'Payment' | 'Deposit' | 'Customer' | 'Account' | 'Item' | 'JournalEntry';
+export const ENTITY_NAMES: readonly EntityName[] = ['Invoice', 'Payment', 'Deposit', 'Customer', 'Account', 'Item', 'JournalEntry'];
 
 /** URL path segment → entity (QBO paths are the lower-cased entity name). */
 export function entityFromPath(segment: string): EntityName | null {
@@ -32,6 +32,11 @@ export class QboStore {
   private nextId = 1;
   private nextDocNumber = 1001;
   readonly defaults: DefaultAccounts;
+  /**
+   * What of each journal entry's A/R lines is still open for its customer (debits owed, credits to use).
+   * QBO tracks this but does not show it on the JournalEntry object, so it is kept beside the JSON.
+   */
+  readonly journalOpen = new Map<string, bigint>();
 
   constructor(
     readonly realmId: string,
