@@ -1,0 +1,119 @@
+// Reads the autopay run needs, in the tenant's transaction: settings with their defaults, rules as domain
+// values, what an invoice still owes for autopay, the client's previous invoice, and the method to charge.
+import { sql } from 'kysely';
+import type { Tx } from '../db/tenant.ts';
+import type { AutopayRule, AutopayMethodKind } from '../domain/autopay.ts';
+import { openBalanceMinor } from '../db/queries/invoice-balance.ts';
+
+export interface AutopaySettings {
+  readonly noticeDays: number;
+  readonly jumpPercent: number | null;
+  readonly requestsPerSecond: number;
+  readonly concurrency: number;
+}
+
+/** Also the column defaults of 0003_autopay.sql: a workspace that never saved settings gets these. */
+export const AUTOPAY_DEFAULTS: AutopaySettings = { noticeDays: 3, jumpPercent: 50, requestsPerSecond: 95, concurrency: 8 };
+
+export async function loadAutopaySettings(tx: Tx): Promise<AutopaySettings> {
+  const row = await tx.selectFrom('autopay_settings').selectAll().executeTakeFirst();
+  if (!row) return AUTOPAY_DEFAULTS;
+  return { noticeDays: row.notice_days, jumpPercent: row.jump_percent, requestsPerSecond: row.requests_per_second, concurrency: row.concurrency };
+}
+
+type RuleRow = Awaited<ReturnType<typeof ruleRows>>[number];
+const ruleRows = (tx: Tx) => tx.selectFrom('autopay_rules').selectAll().where('deleted_at', 'is', null).execute();
+
+export function toRule(r: RuleRow): AutopayRule {
+  return {
+    id: r.id,
+    clientId: r.client_id,
+    position: r.position,
+    enabled: r.enabled,
+    invoiceTypes: r.invoice_types,
+    lineKinds: r.line_kinds,
+    currency: r.currency,
+    approvalCapMinor: r.approval_cap_minor,
+    anchor: r.anchor,
+    offsetDays: r.offset_days,
+    methodKinds: r.method_kinds as AutopayMethodKind[],
+    noticeDays: r.notice_days,
+  };
+}
+
+export async function loadRules(tx: Tx): Promise<AutopayRule[]> {
+  return (await ruleRows(tx)).map(toRule);
+}
+
+export async function lockedRuleOf(tx: Tx, clientId: string): Promise<{ lockedRuleId: string | null; fallbackMethodId: string | null }> {
+  const s = await tx.selectFrom('autopay_client_settings').select(['locked_rule_id', 'fallback_method_id']).where('client_id', '=', clientId).executeTakeFirst();
+  return { lockedRuleId: s?.locked_rule_id ?? null, fallbackMethodId: s?.fallback_method_id ?? null };
+}
+
+/** Kinds of the lines of the invoice's current version. */
+export async function lineKindsOf(tx: Tx, invoiceId: string, version: number): Promise<string[]> {
+  const rows = await tx.selectFrom('invoice_lines').select('kind').distinct().where('invoice_id', '=', invoiceId).where('version', '=', version).execute();
+  return rows.map((r) => r.kind);
+}
+
+/**
+ * Another payment on this invoice that may still take money: an unknown outcome, a bank debit in flight, a
+ * staff or retry charge being made, or a client in the portal right now (a portal payment stays pending when
+ * the client walks away, so only a recent one counts). Autopay waits rather than risk taking the money twice.
+ */
+export async function paymentInProgress(tx: Tx, invoiceId: string, exceptPaymentId: string | null = null): Promise<boolean> {
+  const r = await sql<{ id: string }>`
+    SELECT p.id FROM payments p, jsonb_array_elements(p.planned_allocations) a
+     WHERE a->>'invoiceId' = ${invoiceId}
+       AND (p.state IN ('unknown', 'processing')
+            OR (p.state = 'pending' AND (p.source <> 'portal' OR p.created_at > now() - interval '1 hour')))
+       AND p.id IS DISTINCT FROM ${exceptPaymentId}::uuid
+     LIMIT 1`.execute(tx);
+  return r.rows.length > 0;
+}
+
+/** What autopay would collect on the invoice now: the PSA's balance less what Settle has not yet written back. */
+export async function collectibleMinor(tx: Tx, invoiceId: string): Promise<bigint> {
+  return openBalanceMinor(tx, invoiceId);
+}
+
+/** The total of the client's invoice before this one (by invoice date, then number), for the jump check. */
+export async function previousInvoiceTotal(tx: Tx, inv: { id: string; client_id: string; issued_on: string; number: string }): Promise<bigint | null> {
+  const prev = await tx
+    .selectFrom('invoices')
+    .select('total_minor')
+    .where('client_id', '=', inv.client_id)
+    .where('id', '!=', inv.id)
+    .where('status', 'not in', ['void', 'credit'])
+    .where('type', '!=', 'credit_memo')
+    .where((eb) => eb.or([eb('issued_on', '<', inv.issued_on), eb.and([eb('issued_on', '=', inv.issued_on), eb('number', '<', inv.number)])]))
+    .orderBy('issued_on', 'desc')
+    .orderBy('number', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return prev?.total_minor ?? null;
+}
+
+export interface ChosenMethod {
+  readonly id: string;
+  readonly label: string;
+  readonly isFallback: boolean;
+}
+
+export function methodLabel(m: { kind: string; brand: string | null; last4: string }): string {
+  if (m.kind === 'us_bank_account') return `bank account ending ${m.last4}`;
+  const brand = m.brand ? m.brand.charAt(0).toUpperCase() + m.brand.slice(1) : 'Card';
+  return `${brand} ending ${m.last4}`;
+}
+
+/**
+ * The method to charge: the client's default, if the rule allows its kind; else the client's fallback.
+ * `skipDefault` after the default was declined in this cycle.
+ */
+export async function chooseMethod(tx: Tx, clientId: string, kinds: readonly string[], fallbackMethodId: string | null, skipDefault = false): Promise<ChosenMethod | null> {
+  const methods = await tx.selectFrom('payment_methods').select(['id', 'kind', 'brand', 'last4', 'is_default']).where('client_id', '=', clientId).execute();
+  const def = methods.find((m) => m.is_default && kinds.includes(m.kind));
+  if (def && !skipDefault) return { id: def.id, label: methodLabel(def), isFallback: false };
+  const fb = methods.find((m) => m.id === fallbackMethodId && kinds.includes(m.kind) && m.id !== def?.id);
+  return fb ? { id: fb.id, label: methodLabel(fb), isFallback: true } : null;
+}
