@@ -13,6 +13,10 @@ export const payloadSchemas = {
   'resolve-unknown-payments': z.object({ ...tenant }),
   'send-email': z.object({ ...tenant, notificationId: z.string().uuid() }),
   'sweep': z.object({}).passthrough(),
+  'collect-installments': z.object({ ...tenant }),
+  'installments-tick': z.object({}).passthrough(),
+  'autopay-run': z.object({ ...tenant }),
+  'autopay-tick': z.object({}).passthrough(),
 } as const;
 
 export type TaskName = keyof typeof payloadSchemas;

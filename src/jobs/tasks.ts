@@ -10,6 +10,8 @@ import { reconcilePayout } from '../engine/reconcile-payout.ts';
 import { resolveUnknownPayments } from '../engine/resolve-unknown-payments.ts';
 import { sweep } from '../engine/sweep.ts';
 import { sendEmail } from '../engine/send-email.ts';
+import { collectInstallments } from '../engine/collect-installments.ts';
+import { runAutopay } from '../engine/run-autopay.ts';
 import { payloadSchemas, type TaskName, type TaskPayloads } from './payloads.ts';
 
 type Handler<T extends TaskName> = (ctx: EngineContext, payload: TaskPayloads[T], helpers: JobHelpers) => Promise<unknown>;
@@ -22,6 +24,20 @@ const handlers: { [K in TaskName]: Handler<K> } = {
   'reconcile-payout': (ctx, p) => reconcilePayout(ctx, p.tenantId, p.processorPayoutId),
   'resolve-unknown-payments': (ctx, p) => resolveUnknownPayments(ctx, p.tenantId),
   'send-email': (ctx, p) => sendEmail(ctx, p.tenantId, p.notificationId),
+  'autopay-run': (ctx, p) => runAutopay(ctx, p.tenantId),
+  // cron: one autopay run per workspace, in a queue of its own so a workspace never has two runs at once
+  'autopay-tick': async (ctx, _p, helpers) => {
+    const tenants = await ctx.db.selectFrom('tenants').select('id').execute();
+    for (const t of tenants) await helpers.addJob('autopay-run', { tenantId: t.id }, { jobKey: `autopay-run:${t.id}`, queueName: `autopay:${t.id}`, maxAttempts: 5 });
+    return tenants.length;
+  },
+  'collect-installments': (ctx, p) => collectInstallments(ctx, p.tenantId),
+  // cron: installment parts falling due, per workspace in its own queue (one collector at a time)
+  'installments-tick': async (ctx, _p, helpers) => {
+    const tenants = await ctx.db.selectFrom('tenants').select('id').execute();
+    for (const t of tenants) await helpers.addJob('collect-installments', { tenantId: t.id }, { jobKey: `collect-installments:${t.id}`, queueName: `installments:${t.id}`, maxAttempts: 5 });
+    return tenants.length;
+  },
   sweep: async (ctx, _p, helpers) => {
     // cron: the sweep also fans out a PSA poll per tenant (the fallback when push notifications are lost)
     const r = await sweep(ctx);
@@ -50,5 +66,5 @@ export function taskList(ctx: EngineContext): TaskList {
   return list;
 }
 
-/** Every minute: the safety-net sweep (and PSA poll fan-out). */
-export const crontab = '* * * * * sweep ?max=1&id=sweep\n';
+/** Every minute: the safety-net sweep (and PSA poll fan-out); every five minutes: the autopay runs and due installment parts. */
+export const crontab = '* * * * * sweep ?max=1&id=sweep\n' + '*/5 * * * * autopay-tick ?max=1&id=autopay-tick\n' + '*/5 * * * * installments-tick ?max=1&id=installments-tick\n';
