@@ -44,6 +44,22 @@ export interface PostDepositInput {
   readonly memo: string;
 }
 
+/**
+ * Take back (part of) a payment Settle posted: a refund, an ACH return, a lost dispute. The books must
+ * show the invoice owing that part again, and the money leaving through a later payout.
+ */
+export interface ReversePaymentInput {
+  readonly idempotencyKey: string;
+  /** The books' id of the payment Settle posted (the payment posting's remote id). */
+  readonly paymentRemoteId: string;
+  readonly invoiceNumber: string;
+  /** What is taken back now (positive). */
+  readonly amount: Money;
+  /** The day of the refund / return: the entry's date (stable across retries). */
+  readonly reversedOn: string; // YYYY-MM-DD
+  readonly memo: string;
+}
+
 export interface AccountingConnector {
   readonly vendor: AccountingVendor;
   findInvoiceByNumber(invoiceNumber: string): Promise<BooksInvoice | null>;
@@ -53,4 +69,6 @@ export interface AccountingConnector {
    */
   postPayments(inputs: readonly PostPaymentInput[]): Promise<readonly PostResult[]>;
   postDeposit(input: PostDepositInput): Promise<PostResult>;
+  /** Book a reversal of a payment posted earlier (see ReversePaymentInput); remoteId names the reversing entry. */
+  reversePayment(input: ReversePaymentInput): Promise<PostResult>;
 }

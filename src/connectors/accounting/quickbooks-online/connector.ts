@@ -8,7 +8,8 @@
 // different batch composition) finds the earlier record instead of writing a second one.
 import { VendorError } from '../../http.ts';
 import { MoneyError, parseCurrency, parseDecimal, type Currency } from '../../../domain/money.ts';
-import type { AccountingConnector, BooksInvoice, PostDepositInput, PostPaymentInput, PostResult } from '../types.ts';
+import type { AccountingConnector, BooksInvoice, PostDepositInput, PostPaymentInput, PostResult, ReversePaymentInput } from '../types.ts';
+import { reverseQboPayment } from './reversal.ts';
 import { QboApi, type QboApiOptions } from './api.ts';
 import { QBO_CATALOGUE } from './catalogue.ts';
 import {
@@ -44,6 +45,8 @@ export interface QboConfig {
   readonly feeExpenseAccountId: string;
   /** Account for other payout movements (refunds, adjustments); defaults to the fee account. */
   readonly adjustmentAccountId?: string;
+  /** Accounts Receivable, debited by a reversal's journal entry; looked up by AccountType when absent. */
+  readonly accountsReceivableAccountId?: string;
   readonly minorVersion: number;
   /** The company's home currency, used for records without CurrencyRef. Default USD. */
   readonly homeCurrency?: Currency;
@@ -231,6 +234,23 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
       }
       const deposit = await this.api.create('Deposit', built.body, requestIdFor(input.idempotencyKey));
       return this.checkedDeposit(deposit, built.expectedTotal);
+    } catch (e) {
+      return failure(e);
+    }
+  }
+
+  /**
+   * A journal entry re-opening the customer's A/R against the payout-adjustment account, and the original
+   * payment re-applied from the invoice to it (reversal.ts explains why not a void or a RefundReceipt).
+   */
+  async reversePayment(input: ReversePaymentInput): Promise<PostResult> {
+    try {
+      return await reverseQboPayment(
+        this.api,
+        { clearingAccountId: this.config.adjustmentAccountId ?? this.config.feeExpenseAccountId, accountsReceivableAccountId: this.config.accountsReceivableAccountId },
+        input,
+        this.checkBeforeWrite,
+      );
     } catch (e) {
       return failure(e);
     }

@@ -1,0 +1,121 @@
+// Reversing a payment in QuickBooks Online (refund, ACH return, lost dispute): what an accountant
+// expects with the Undeposited-Funds / deposit pattern of payments-rules.md §5.3.
+//
+// Why not void the Payment: the original payment did pass through the clearing account and its charge
+// is (or will be) part of a processor payout, whose Deposit must link the payment at its full amount so
+// the deposit equals the bank line. Voiding is refused once the payment is deposited (QBO: "remove it
+// from the deposit first"), and voiding an undeposited one would break the deposit still to come. Why not
+// a RefundReceipt: it books the money back against income and leaves the invoice paid, while the PSA
+// (the source of truth) shows the invoice owing the reversed part again.
+//
+// So, in two steps, each check-before-write:
+//   1. a JournalEntry dated the day of the reversal: Dr Accounts Receivable (the customer) / Cr the
+//      payout-adjustment account — the account the payout's Deposit debits for refunds, returns and
+//      dispute withdrawals (its "Adjustments" line), so the pair nets to zero there when the money
+//      leaves through the payout;
+//   2. the original Payment is re-applied (sparse update, amount unchanged): the reversed part moves from
+//      the invoice to that journal entry. The invoice owes that part again, exactly as in the PSA; the
+//      customer's A/R is right; the deposit is untouched.
+import { VendorError } from '../../http.ts';
+import { money, parseDecimal, toVendorNumber, type Money } from '../../../domain/money.ts';
+import type { PostResult, ReversePaymentInput } from '../types.ts';
+import type { QboApi } from './api.ts';
+import { QBO_CATALOGUE } from './catalogue.ts';
+import { carriesMarker, privateNote, queryLiteral, refValue, requestIdFor } from './mapping.ts';
+
+type Json = Record<string, unknown>;
+
+export interface ReversalAccounts {
+  readonly accountsReceivableAccountId: string;
+  /** Credited by the journal entry; the payout deposit's adjustment line debits the same account. */
+  readonly clearingAccountId: string;
+}
+
+/** The reversing journal entry (Finance.xsd › JournalEntry / JournalEntryLineDetail / EntityTypeRef). */
+export function reversalJournalBody(input: ReversePaymentInput, customerId: string, accounts: ReversalAccounts): Json {
+  if (input.amount.amountMinor <= 0n) throw new RangeError('a reversal amount must be more than zero');
+  const amount = toVendorNumber(input.amount);
+  return {
+    TxnDate: input.reversedOn,
+    PrivateNote: privateNote(input.memo, input.idempotencyKey),
+    Line: [
+      {
+        Description: input.memo.slice(0, 4000),
+        Amount: amount,
+        DetailType: 'JournalEntryLineDetail',
+        JournalEntryLineDetail: { PostingType: 'Debit', AccountRef: { value: accounts.accountsReceivableAccountId }, Entity: { Type: 'Customer', EntityRef: { value: customerId } } },
+      },
+      {
+        Description: input.memo.slice(0, 4000),
+        Amount: amount,
+        DetailType: 'JournalEntryLineDetail',
+        JournalEntryLineDetail: { PostingType: 'Credit', AccountRef: { value: accounts.clearingAccountId } },
+      },
+    ],
+  };
+}
+
+/**
+ * The payment's lines after moving `amount` from the invoice it paid to the journal entry. Null when the
+ * payment already applies to that entry (a retry after step 2 succeeded).
+ */
+export function relinkedLines(payment: Json, invoiceId: string, journalId: string, amount: Money): Json[] | null {
+  const lines = ((payment['Line'] as Json[] | undefined) ?? []).map((l) => {
+    const link = ((l['LinkedTxn'] as Json[] | undefined) ?? [])[0];
+    return { amount: parseDecimal(l['Amount'] as number, amount.currency), type: String(link?.['TxnType'] ?? ''), id: String(link?.['TxnId'] ?? '') };
+  });
+  if (lines.some((l) => l.type === 'JournalEntry' && l.id === journalId)) return null;
+  const onInvoice = lines.find((l) => l.type === 'Invoice' && l.id === invoiceId);
+  if (!onInvoice || onInvoice.amount.amountMinor < amount.amountMinor) {
+    throw new VendorError(QBO_CATALOGUE.vendor, 'conflict', `payment ${String(payment['Id'])} does not apply ${amount.amountMinor} minor units to invoice ${invoiceId} any more; re-apply it by hand`);
+  }
+  const out: Json[] = [];
+  for (const l of lines) {
+    const keep = l === onInvoice ? l.amount.amountMinor - amount.amountMinor : l.amount.amountMinor;
+    if (keep > 0n) out.push({ Amount: toVendorNumber(money(keep, amount.currency)), LinkedTxn: [{ TxnId: l.id, TxnType: l.type }] });
+  }
+  out.push({ Amount: toVendorNumber(amount), LinkedTxn: [{ TxnId: journalId, TxnType: 'JournalEntry' }] });
+  return out;
+}
+
+export async function reverseQboPayment(api: QboApi, accounts: { clearingAccountId: string; accountsReceivableAccountId?: string | undefined }, input: ReversePaymentInput, checkBeforeWrite: boolean): Promise<PostResult> {
+  const payment = await api.read('Payment', input.paymentRemoteId);
+  const customerId = refValue(payment['CustomerRef']);
+  if (!customerId) throw new VendorError(QBO_CATALOGUE.vendor, 'invalid', `payment ${input.paymentRemoteId} has no customer`);
+  // 1. The journal entry, found by our marker or created once.
+  let journal: Json | undefined;
+  if (checkBeforeWrite) {
+    const sameDay = await api.queryAll('JournalEntry', `TxnDate = ${queryLiteral(input.reversedOn)}`);
+    journal = sameDay.find((j) => carriesMarker(j, input.idempotencyKey));
+  }
+  if (!journal) {
+    const ar = accounts.accountsReceivableAccountId ?? (await receivablesAccount(api));
+    journal = await api.create('JournalEntry', reversalJournalBody(input, customerId, { accountsReceivableAccountId: ar, clearingAccountId: accounts.clearingAccountId }), requestIdFor(input.idempotencyKey));
+  }
+  const journalId = String(journal['Id']);
+  // 2. Re-apply the payment; a stale SyncToken (someone edited it meanwhile) reads it again.
+  const invoice = (await api.queryAll('Invoice', `DocNumber = ${queryLiteral(input.invoiceNumber)}`))[0];
+  if (!invoice) throw new VendorError(QBO_CATALOGUE.vendor, 'not_found', `invoice ${input.invoiceNumber} is not in QuickBooks`);
+  let current = payment;
+  for (let attempt = 1; ; attempt++) {
+    const lines = relinkedLines(current, String(invoice['Id']), journalId, input.amount);
+    if (!lines) break;
+    try {
+      const token = String(current['SyncToken']);
+      // requestid per SyncToken: a replayed stale-object fault must not answer the next attempt.
+      await api.create('Payment', { Id: current['Id'], SyncToken: token, sparse: true, Line: lines }, requestIdFor(`${input.idempotencyKey}:relink:${token}`));
+      break;
+    } catch (e) {
+      if (!(e instanceof VendorError && e.kind === 'conflict' && attempt < 3)) throw e;
+      current = await api.read('Payment', input.paymentRemoteId);
+    }
+  }
+  return { ok: true, remoteId: journalId };
+}
+
+async function receivablesAccount(api: QboApi): Promise<string> {
+  const rows = await api.queryAll('Account', `AccountType = 'Accounts Receivable'`);
+  const first = rows[0];
+  if (!first) throw new VendorError(QBO_CATALOGUE.vendor, 'invalid', 'the company has no Accounts Receivable account');
+  return String(first['Id']);
+}
