@@ -141,6 +141,8 @@ export async function recordPaymentFailed(tx: Tx, paymentId: string, code: strin
   if (to === null) return false;
   await tx.updateTable('payments').set({ failure_code: code, failure_message: message }).where('id', '=', p.id).execute();
   await audit(tx, p.tenant_id, 'vendor:processor', 'payment.failed', { type: 'payment', id: p.id }, { code, message, amount_minor: p.amount_minor });
+  // Retry decision, client email, staff exception and PSA note: engine/handle-payment-failure.ts, once per payment.
+  await enqueue(tx, 'handle-payment-failure', { tenantId: p.tenant_id, paymentId: p.id }, { jobKey: `payment-failure:${p.id}` });
   return true;
 }
 

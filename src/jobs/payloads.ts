@@ -17,6 +17,9 @@ export const payloadSchemas = {
   'installments-tick': z.object({}).passthrough(),
   'autopay-run': z.object({ ...tenant }),
   'autopay-tick': z.object({}).passthrough(),
+  'handle-payment-failure': z.object({ ...tenant, paymentId: z.string().uuid() }),
+  'retry-payment': z.object({ ...tenant, failureId: z.string().uuid() }),
+  'record-psa-failure': z.object({ ...tenant, failureId: z.string().uuid() }),
 } as const;
 
 export type TaskName = keyof typeof payloadSchemas;

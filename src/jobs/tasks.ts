@@ -12,6 +12,9 @@ import { sweep } from '../engine/sweep.ts';
 import { sendEmail } from '../engine/send-email.ts';
 import { collectInstallments } from '../engine/collect-installments.ts';
 import { runAutopay } from '../engine/run-autopay.ts';
+import { handlePaymentFailure } from '../engine/handle-payment-failure.ts';
+import { retryFailedPayment } from '../engine/retry-failed-payment.ts';
+import { recordPsaFailure } from '../engine/record-psa-failure.ts';
 import { payloadSchemas, type TaskName, type TaskPayloads } from './payloads.ts';
 
 type Handler<T extends TaskName> = (ctx: EngineContext, payload: TaskPayloads[T], helpers: JobHelpers) => Promise<unknown>;
@@ -38,6 +41,9 @@ const handlers: { [K in TaskName]: Handler<K> } = {
     for (const t of tenants) await helpers.addJob('collect-installments', { tenantId: t.id }, { jobKey: `collect-installments:${t.id}`, queueName: `installments:${t.id}`, maxAttempts: 5 });
     return tenants.length;
   },
+  'handle-payment-failure': (ctx, p) => handlePaymentFailure(ctx, p.tenantId, p.paymentId),
+  'retry-payment': (ctx, p) => retryFailedPayment(ctx, p.tenantId, p.failureId),
+  'record-psa-failure': (ctx, p, helpers) => recordPsaFailure(ctx, p.tenantId, p.failureId, helpers.job.attempts),
   sweep: async (ctx, _p, helpers) => {
     // cron: the sweep also fans out a PSA poll per tenant (the fallback when push notifications are lost)
     const r = await sweep(ctx);
