@@ -29,7 +29,7 @@ export async function planPayment(
   input: {
     clientId?: string;
     choices: readonly InvoiceChoice[];
-    source: 'portal' | 'autopay' | 'manual';
+    source: 'portal' | 'autopay' | 'manual' | 'installment';
     processor: string;
     keyPrefix: string;
     /** A key derived from what is charged (autopay: keys.charge(invoice, version, attempt)) instead of the payment id. */

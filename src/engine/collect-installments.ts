@@ -1,0 +1,132 @@
+// Collects installment parts when they fall due, each like an autopay charge: off-session with the plan's
+// saved method, one payment per part created (with its idempotency key) in the same transaction that
+// marks the part as collecting. Running twice, or dying between the commit and the processor call, can
+// never charge a part twice: a part with a payment is never given a second one unless that payment failed,
+// and an attempt whose answer was lost is resolved by asking the processor (resolve-unknown-payments.ts).
+import { money, parseCurrency } from '../domain/money.ts';
+import { withTenant, type Tx } from '../db/tenant.ts';
+import { openBalanceMinor } from '../db/queries/invoice-balance.ts';
+import { UseCaseError, today, type EngineContext } from './context.ts';
+import { audit, type Actor } from './audit.ts';
+import { applyClientCredit } from './client-credit.ts';
+import { planPayment } from './plan-payment.ts';
+import { ensureProcessorCustomer } from './start-portal-payment.ts';
+import { applyChargeOutcome } from './apply-charge-outcome.ts';
+
+export interface CollectSummary {
+  charged: number;
+  paid: number;
+  failed: number;
+  cancelled: number;
+}
+
+/** Parts whose payment has an answer take that answer; a plan whose parts are all settled completes. */
+export async function refreshInstallmentParts(tx: Tx): Promise<{ paid: number; failed: number }> {
+  const parts = await tx
+    .selectFrom('installment_parts as x')
+    .innerJoin('payments as p', 'p.id', 'x.payment_id')
+    .select(['x.id', 'x.plan_id', 'x.part_no', 'p.state'])
+    .where('x.status', '=', 'collecting')
+    .execute();
+  let paid = 0;
+  let failed = 0;
+  for (const part of parts) {
+    const status = part.state === 'succeeded' || part.state === 'partially_refunded' || part.state === 'refunded' ? 'paid' : part.state === 'failed' ? 'failed' : null;
+    if (!status) continue;
+    await tx.updateTable('installment_parts').set({ status, updated_at: new Date() }).where('id', '=', part.id).where('status', '=', 'collecting').execute();
+    if (status === 'paid') paid++;
+    else failed++;
+  }
+  await completePlans(tx);
+  return { paid, failed };
+}
+
+async function completePlans(tx: Tx): Promise<void> {
+  const done = await tx
+    .selectFrom('installment_plans as p')
+    .select('p.id')
+    .where('p.status', '=', 'active')
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('installment_parts as x').select('x.id').whereRef('x.plan_id', '=', 'p.id').where('x.status', 'in', ['scheduled', 'collecting', 'failed']))))
+    .execute();
+  for (const p of done) {
+    await tx.updateTable('installment_plans').set({ status: 'completed', updated_at: new Date() }).where('id', '=', p.id).execute();
+    const plan = await tx.selectFrom('installment_plans').select('tenant_id').where('id', '=', p.id).executeTakeFirstOrThrow();
+    await audit(tx, plan.tenant_id, 'system:collect-installments', 'installment_plan.completed', { type: 'installment_plan', id: p.id });
+  }
+}
+
+/** Every part due today or earlier (or one named part, collected early by staff). */
+export async function collectInstallments(ctx: EngineContext, tenantId: string, opts: { partId?: string; actor?: Actor } = {}): Promise<CollectSummary> {
+  const summary: CollectSummary = { charged: 0, paid: 0, failed: 0, cancelled: 0 };
+  const due = await withTenant(ctx.db, tenantId, async (tx) => {
+    const r = await refreshInstallmentParts(tx);
+    summary.paid += r.paid;
+    summary.failed += r.failed;
+    let q = tx
+      .selectFrom('installment_parts as x')
+      .innerJoin('installment_plans as p', 'p.id', 'x.plan_id')
+      .select('x.id')
+      .where('p.status', '=', 'active')
+      .orderBy('x.due_on')
+      .orderBy('x.part_no');
+    q = opts.partId ? q.where('x.id', '=', opts.partId).where('x.status', 'in', ['scheduled', 'failed']) : q.where('x.status', '=', 'scheduled').where('x.due_on', '<=', today(ctx.now()));
+    return q.limit(500).execute();
+  });
+  for (const part of due) {
+    const r = await collectPart(ctx, tenantId, part.id, opts.actor ?? 'system:collect-installments');
+    summary[r]++;
+  }
+  return summary;
+}
+
+type PartResult = 'charged' | 'paid' | 'failed' | 'cancelled';
+
+async function collectPart(ctx: EngineContext, tenantId: string, partId: string, actor: Actor): Promise<PartResult> {
+  const processor = await ctx.connectors.payments(tenantId);
+  if (!processor) throw new UseCaseError('not_configured', 'this workspace has no payment processor connected yet');
+  const started = await withTenant(ctx.db, tenantId, async (tx) => {
+    const part = await tx.selectFrom('installment_parts').selectAll().where('id', '=', partId).forUpdate().executeTakeFirstOrThrow();
+    if (part.status !== 'scheduled' && part.status !== 'failed') return { done: 'charged' as const };
+    const plan = await tx.selectFrom('installment_plans').selectAll().where('id', '=', part.plan_id).executeTakeFirstOrThrow();
+    if (plan.status !== 'active') return { done: 'cancelled' as const };
+    // The client's credit is spent before the card (client-credit.ts: applied at the next payment).
+    await applyClientCredit(tx, tenantId, { clientId: plan.client_id, invoiceIds: [plan.invoice_id], actor, source: 'installment' });
+    const inv = await tx.selectFrom('invoices').select(['id', 'number', 'status']).where('id', '=', plan.invoice_id).executeTakeFirstOrThrow();
+    const owed = inv.status === 'void' || inv.status === 'credit' ? 0n : await openBalanceMinor(tx, inv.id);
+    // The PSA is the truth: a part never collects more than the invoice still owes (a credit memo or a
+    // payment made elsewhere lowers it); nothing owed means there is nothing left to collect.
+    const amount = part.amount_minor < owed ? part.amount_minor : owed;
+    if (amount <= 0n) {
+      await tx.updateTable('installment_parts').set({ status: 'cancelled', updated_at: new Date() }).where('id', '=', part.id).execute();
+      await audit(tx, tenantId, actor, 'installment.part_skipped', { type: 'installment_plan', id: plan.id }, { part_no: part.part_no, reason: `invoice ${inv.number} owes nothing` });
+      await completePlans(tx);
+      return { done: 'cancelled' as const };
+    }
+    const method = await tx.selectFrom('payment_methods').selectAll().where('id', '=', plan.payment_method_id).executeTakeFirstOrThrow();
+    const planned = await planPayment(tx, tenantId, { clientId: plan.client_id, choices: [{ invoiceId: inv.id, amountMinor: amount }], source: 'installment', processor: processor.vendor, keyPrefix: `installment:${part.id}` });
+    await tx.updateTable('payments').set({ method_kind: method.kind, method_brand: method.brand, method_last4: method.last4 }).where('id', '=', planned.paymentId).execute();
+    await tx.updateTable('installment_parts').set({ status: 'collecting', payment_id: planned.paymentId, updated_at: new Date() }).where('id', '=', part.id).execute();
+    await audit(tx, tenantId, actor, 'installment.charge_requested', { type: 'payment', id: planned.paymentId }, {
+      plan_id: plan.id,
+      part_no: part.part_no,
+      amount_minor: amount,
+      method: `${method.kind} ${method.last4}`,
+      retry_of: part.payment_id,
+    });
+    return { done: null, planned, method, clientId: plan.client_id };
+  });
+  if (started.done) return started.done;
+  const { planned, method, clientId } = started;
+  const customerId = await ensureProcessorCustomer(ctx, tenantId, clientId);
+  const outcome = await processor.chargeOffSession({
+    amount: money(planned.amountMinor, parseCurrency(planned.currency)),
+    customerId,
+    processorMethodId: method.processor_method_id,
+    description: `Installment payment ${planned.paymentId}`,
+    metadata: { settle_tenant: tenantId, settle_payment: planned.paymentId, settle_attempt: planned.attemptId, settle_installment_part: partId },
+    idempotencyKey: planned.idempotencyKey,
+  });
+  await applyChargeOutcome(ctx, tenantId, planned.paymentId, planned.attemptId, outcome);
+  const r = await withTenant(ctx.db, tenantId, (tx) => refreshInstallmentParts(tx));
+  return r.paid > 0 ? 'paid' : r.failed > 0 ? 'failed' : 'charged';
+}
