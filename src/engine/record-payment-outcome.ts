@@ -146,6 +146,21 @@ export async function recordPaymentFailed(tx: Tx, paymentId: string, code: strin
   return true;
 }
 
+/**
+ * A NACHA return of a bank debit that had not yet been confirmed as settled (payments-rules.md §2.4): the
+ * money never arrived, so the payment failed — through the `ach_returned` edge, so the history says why.
+ * Only for `processing` payments; a return after success is a reversal (reverse-succeeded-payment).
+ */
+export async function recordAchReturnedBeforeSuccess(tx: Tx, paymentId: string, code: string, message: string): Promise<boolean> {
+  const p = await lockPayment(tx, paymentId);
+  if (p.state !== 'processing') return false;
+  const to = await transition(tx, p, 'ach_returned', { code, message });
+  if (to === null) return false;
+  await tx.updateTable('payments').set({ failure_code: code, failure_message: message }).where('id', '=', p.id).execute();
+  await audit(tx, p.tenant_id, 'vendor:bank-ach', 'payment.ach_returned', { type: 'payment', id: p.id }, { code, message, amount_minor: p.amount_minor });
+  return true;
+}
+
 export async function recordPaymentUnknown(tx: Tx, paymentId: string, reason: string): Promise<boolean> {
   const p = await lockPayment(tx, paymentId);
   return (await transition(tx, p, 'outcome_unknown', { reason })) !== null;
