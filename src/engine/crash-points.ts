@@ -5,7 +5,8 @@ export type CrashPoint =
   | 'after-psa-payment-sent' // ConnectWise has the payment, our posting row not yet marked
   | 'after-accounting-payments-sent' // QuickBooks has the payments, our posting rows not yet marked
   | 'autopay-after-charge-planned' // autopay run: payment and attempt committed, processor not yet called
-  | 'autopay-after-charge-sent'; // autopay run: the processor answered, the answer not yet recorded
+  | 'autopay-after-charge-sent' // autopay run: the processor answered, the answer not yet recorded
+  | 'after-ach-file-delivered'; // bank ACH: the file is at the bank, not yet recorded as sent
 
 const armed = process.env.SETTLE_CRASH_AT;
 
