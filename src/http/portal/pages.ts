@@ -21,7 +21,7 @@ const REASONS = {
   expired: 'This payment link has expired. Please ask your IT provider for a new one.',
 } as const;
 
-async function openPortal(deps: HttpDeps, token: string): Promise<{ ok: true; claims: PortalClaims } | { ok: false; message: string }> {
+export async function openPortal(deps: HttpDeps, token: string): Promise<{ ok: true; claims: PortalClaims } | { ok: false; message: string }> {
   const peek = peekToken<PortalClaims>(token);
   if (!peek || typeof peek.t !== 'string' || !/^[0-9a-f-]{36}$/.test(peek.t)) return { ok: false, message: REASONS.malformed };
   const tenant = await deps.ctx.db.selectFrom('tenants').select('portal_secret').where('id', '=', peek.t).executeTakeFirst();
