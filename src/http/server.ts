@@ -14,8 +14,12 @@ import { registerInvoiceRoutes } from './api/invoices.ts';
 import { registerPaymentRoutes } from './api/payments.ts';
 import { registerClientRoutes } from './api/clients.ts';
 import { registerActivityRoutes } from './api/activity.ts';
+import { registerAutopayRoutes } from './api/autopay.ts';
 import { registerWebhookRoutes } from './webhooks/routes.ts';
 import { registerPortalRoutes } from './portal/pages.ts';
+import { registerUpdateMethodRoutes } from './portal/update-method.ts';
+import { registerExceptionRoutes } from './api/exceptions.ts';
+import { registerRetryPolicyRoutes } from './api/retry-policy.ts';
 import { registerDashboardRoutes } from './dashboard/pages.ts';
 import './api/caller.ts';
 
@@ -47,6 +51,7 @@ export async function buildServer(deps: HttpDeps, logger: Logger): Promise<Fasti
   registerHealthRoutes(app, deps);
   registerWebhookRoutes(app, deps);
   registerPortalRoutes(app, deps);
+  registerUpdateMethodRoutes(app, deps);
   registerDashboardRoutes(app, deps);
   await app.register(
     async (api) => {
@@ -58,6 +63,9 @@ export async function buildServer(deps: HttpDeps, logger: Logger): Promise<Fasti
       registerPaymentRoutes(api, deps);
       registerClientRoutes(api, deps);
       registerActivityRoutes(api, deps);
+      registerExceptionRoutes(api, deps);
+      registerRetryPolicyRoutes(api, deps);
+      registerAutopayRoutes(api, deps);
     },
     { prefix: '/api/v1' },
   );
