@@ -1,0 +1,129 @@
+// The "update your payment method" page a failed-payment email links to. The client saves a new card or
+// bank account in the processor's hosted fields (a SetupIntent confirmed with stripe.confirmSetup, or the
+// Stripe simulator's stand-in); Settle never sees the numbers, only the processor's saved-method token.
+//   GET  /portal/update-method/:token           the page (what failed, the secure form)
+//   POST /portal/update-method/:token/start     opens a setup session → { client_secret, setup_id }
+//   POST /portal/update-method/:token/complete  { setup_id } → saved, made default, failed payments retried
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { withTenant } from '../../db/tenant.ts';
+import { format, money, parseCurrency } from '../../domain/money.ts';
+import { UseCaseError } from '../../engine/context.ts';
+import { completeMethodUpdate, startMethodUpdate } from '../../engine/update-payment-method.ts';
+import { tenantOfUpdateToken, verifyUpdateToken, type UpdateMethodClaims } from '../../notify/update-method-link.ts';
+import { STATUS } from '../errors.ts';
+import { html, page, raw } from '../html.ts';
+import type { HttpDeps } from '../deps.ts';
+
+const REASONS = {
+  malformed: 'This link is not complete. Please use the full link from your email.',
+  bad_signature: 'This link is not valid. Please use the link from your most recent email.',
+  expired: 'This link has expired. Please ask your IT provider for a new one, or wait for our next email.',
+} as const;
+
+async function open(deps: HttpDeps, token: string): Promise<{ ok: true; claims: UpdateMethodClaims } | { ok: false; message: string }> {
+  const tenantId = tenantOfUpdateToken(token);
+  if (!tenantId) return { ok: false, message: REASONS.malformed };
+  const tenant = await deps.ctx.db.selectFrom('tenants').select('portal_secret').where('id', '=', tenantId).executeTakeFirst();
+  if (!tenant) return { ok: false, message: REASONS.bad_signature };
+  const check = verifyUpdateToken(token, tenant.portal_secret, deps.ctx.now().getTime());
+  return check.ok ? { ok: true, claims: check.claims } : { ok: false, message: REASONS[check.reason] };
+}
+
+const refusePage = (reply: FastifyReply, message: string): FastifyReply =>
+  reply.code(403).type('text/html').send(page('Update payment method', html`<div class="card"><p class="error">${message}</p></div>`));
+const refuseJson = (reply: FastifyReply, message: string): FastifyReply => reply.code(403).send({ error: { code: 'link_invalid', message } });
+
+export function registerUpdateMethodRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  app.get<{ Params: { token: string } }>('/portal/update-method/:token', { schema: { hide: true } }, async (req, reply) => {
+    const link = await open(deps, req.params.token);
+    if (!link.ok) return refusePage(reply, link.message);
+    const { t: tenantId, c: clientId, f: failureId } = link.claims;
+    const view = await withTenant(deps.ctx.db, tenantId, async (tx) => {
+      const tenant = await tx.selectFrom('tenants').select('name').where('id', '=', tenantId).executeTakeFirstOrThrow();
+      const client = await tx.selectFrom('clients').select('name').where('id', '=', clientId).executeTakeFirst();
+      const f = await tx.selectFrom('payment_failures').select(['payment_id', 'invoice_ids', 'method_label', 'client_id']).where('id', '=', failureId).executeTakeFirst();
+      const p = f ? await tx.selectFrom('payments').select(['amount_minor', 'currency']).where('id', '=', f.payment_id).executeTakeFirst() : undefined;
+      const invoices = f?.invoice_ids.length ? await tx.selectFrom('invoices').select(['number', 'status']).where('id', 'in', f.invoice_ids).orderBy('number').execute() : [];
+      const conn = await tx.selectFrom('connections').select('config').where('role', '=', 'payments').executeTakeFirst();
+      return { tenant, client, f: f && f.client_id === clientId ? f : undefined, p, invoices, processor: (conn?.config ?? {}) as { publishableKey?: string; jsUrl?: string } };
+    });
+    if (!view.client || !view.f || !view.p) return refusePage(reply, REASONS.bad_signature);
+    const amount = format(money(view.p.amount_minor, parseCurrency(view.p.currency)));
+    const allPaid = view.invoices.length > 0 && view.invoices.every((i) => i.status === 'paid');
+    const body = html`
+      <div class="card">
+        <h2 style="margin-top:0">Update your payment method</h2>
+        <p>${view.tenant.name} could not collect <strong>${amount}</strong> for ${view.invoices.map((i) => i.number).join(', ')} from your ${view.f.method_label ?? 'payment method'}.</p>
+        ${allPaid ? html`<p class="muted">These invoices are paid now. You can still save a new method for future payments.</p>` : html`<p>Save a new card or bank account below; we will use it for this payment and future ones.</p>`}
+        <button type="button" id="continue">Enter a new card or bank account</button>
+        <div id="setup" hidden>
+          <div id="payment-element"></div>
+          <p><button id="save" type="button">Save payment method</button> <span id="message" class="error"></span></p>
+        </div>
+        <p id="done" hidden><strong>Thank you.</strong> <span id="done-text"></span></p>
+      </div>
+      <p class="muted">Card and bank details are entered in ${view.processor.jsUrl?.includes('stripe.com') ? 'Stripe' : 'the payment processor'}'s secure form and never reach ${view.tenant.name}'s systems.</p>
+      <script src="${view.processor.jsUrl ?? 'https://js.stripe.com/v3/'}"></script>
+      <script>${raw(setupScript(view.processor.publishableKey ?? ''))}</script>`;
+    return reply.type('text/html').send(page(`Update payment method — ${view.tenant.name}`, body, { brand: view.tenant.name }));
+  });
+
+  app.post<{ Params: { token: string } }>('/portal/update-method/:token/start', { schema: { hide: true } }, async (req, reply) => {
+    const link = await open(deps, req.params.token);
+    if (!link.ok) return refuseJson(reply, link.message);
+    try {
+      const s = await startMethodUpdate(deps.ctx, link.claims.t, link.claims.c, link.claims.f);
+      return { setup_id: s.setupId, client_secret: s.clientSecret };
+    } catch (e) {
+      if (e instanceof UseCaseError) return reply.code(STATUS[e.code]).send({ error: { code: e.code, message: e.message } });
+      throw e;
+    }
+  });
+
+  const completeBody = z.object({ setup_id: z.string().regex(/^seti_[A-Za-z0-9]+$/, 'setup_id must be the seti_… id of the setup you confirmed') }).strict();
+  app.post<{ Params: { token: string } }>('/portal/update-method/:token/complete', { schema: { hide: true } }, async (req, reply) => {
+    const link = await open(deps, req.params.token);
+    if (!link.ok) return refuseJson(reply, link.message);
+    const parsed = completeBody.safeParse(req.body);
+    if (!parsed.success) return reply.code(400).send({ error: { code: 'invalid_request', message: parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') } });
+    try {
+      const r = await completeMethodUpdate(deps.ctx, link.claims.t, link.claims.c, parsed.data.setup_id);
+      return { payment_method: { id: r.methodId, label: r.label, is_default: true }, retries_scheduled: r.retriesScheduled };
+    } catch (e) {
+      if (e instanceof UseCaseError) return reply.code(STATUS[e.code]).send({ error: { code: e.code, message: e.message } });
+      throw e;
+    }
+  });
+}
+
+/** Progressive enhancement: open a setup session, mount the hosted fields, confirm, then tell Settle. */
+function setupScript(publishableKey: string): string {
+  return `
+(function () {
+  var stripe = window.Stripe ? window.Stripe(${JSON.stringify(publishableKey)}) : null;
+  var elements = null, setupId = null, base = location.pathname;
+  var msg = function (t) { document.getElementById('message').textContent = t; };
+  document.getElementById('continue').addEventListener('click', async function () {
+    this.disabled = true;
+    var res = await fetch(base + '/start', { method: 'POST' });
+    var body = await res.json();
+    document.getElementById('setup').hidden = false;
+    if (!res.ok) { msg(body.error.message); return; }
+    setupId = body.setup_id;
+    elements = stripe.elements({ clientSecret: body.client_secret });
+    elements.create('payment').mount('#payment-element');
+  });
+  document.getElementById('save').addEventListener('click', async function () {
+    var btn = this; btn.disabled = true;
+    var r = await stripe.confirmSetup({ elements: elements, redirect: 'if_required', confirmParams: { return_url: location.href } });
+    if (r.error) { msg(r.error.message); btn.disabled = false; return; }
+    var res = await fetch(base + '/complete', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ setup_id: setupId }) });
+    var body = await res.json();
+    if (!res.ok) { msg(body.error.message); btn.disabled = false; return; }
+    document.getElementById('setup').hidden = true;
+    document.getElementById('done').hidden = false;
+    document.getElementById('done-text').textContent = 'Your ' + body.payment_method.label + ' is saved' + (body.retries_scheduled ? ' and we are collecting the open payment with it now.' : '.');
+  });
+})();`;
+}
