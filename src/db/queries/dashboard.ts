@@ -62,8 +62,13 @@ export async function exceptions(tx: Tx): Promise<ExceptionRow[]> {
     SELECT 'posting failed' AS kind, po.vendor || ': ' || coalesce(po.last_error, '') AS detail, po.created_at AS at
       FROM postings po WHERE po.status = 'failed'
     UNION ALL
+    SELECT e.kind, e.title || ' — ' || e.detail, e.updated_at
+      FROM exceptions e WHERE e.status = 'open'
+    UNION ALL
     SELECT 'payment ' || p.state, coalesce(p.failure_code || ': ', '') || coalesce(p.failure_message, p.id::text), p.updated_at
       FROM payments p WHERE p.state IN ('failed', 'unknown', 'returned', 'disputed')
+       -- failed payments Settle handled are shown through their exception (open until paid or dismissed)
+       AND NOT EXISTS (SELECT 1 FROM payment_failures f WHERE f.payment_id = p.id)
     UNION ALL
     SELECT 'vendor event not processed', ie.source || ' ' || ie.event_type || ': ' || coalesce(ie.last_error, ''), ie.received_at
       FROM inbox_events ie WHERE ie.processed_at IS NULL AND ie.attempts > 0
