@@ -23,7 +23,7 @@ export async function decideCreditRefund(
   const client = await tx.selectFrom('clients').select('id').where('id', '=', input.clientId).forUpdate().executeTakeFirst();
   if (!client) throw new UseCaseError('not_found', `no client ${input.clientId} in this workspace`);
   // The same decision sent twice (a retried request) is one decision.
-  const earlier = await tx.selectFrom('credit_refunds').selectAll().where('idempotency_key', 'like', `${input.idempotencyKey}:%`).execute();
+  const earlier = await tx.selectFrom('credit_refunds').selectAll().where('idempotency_key', 'like', `${input.idempotencyKey.replace(/[\\%_]/g, (c) => `\\${c}`)}:%`).execute();
   if (earlier.length > 0) return earlier.map((r) => ({ refundId: r.id, sourcePaymentId: r.source_payment_id, amountMinor: r.amount_minor, status: r.status }));
   const sources = await creditSources(tx, input.clientId, input.currency);
   const available = sources.reduce((s, x) => s + x.availableMinor, 0n);

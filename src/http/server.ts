@@ -21,6 +21,8 @@ import { registerUpdateMethodRoutes } from './portal/update-method.ts';
 import { registerExceptionRoutes } from './api/exceptions.ts';
 import { registerRetryPolicyRoutes } from './api/retry-policy.ts';
 import { registerDashboardRoutes } from './dashboard/pages.ts';
+import { registerCollectionRoutes } from './api/collections.ts';
+import { registerSurchargeRoutes } from './api/surcharge.ts';
 import './api/caller.ts';
 
 export async function buildServer(deps: HttpDeps, logger: Logger): Promise<FastifyInstance> {
@@ -63,6 +65,8 @@ export async function buildServer(deps: HttpDeps, logger: Logger): Promise<Fasti
       registerPaymentRoutes(api, deps);
       registerClientRoutes(api, deps);
       registerActivityRoutes(api, deps);
+      registerCollectionRoutes(api, deps);
+      registerSurchargeRoutes(api, deps);
       registerExceptionRoutes(api, deps);
       registerRetryPolicyRoutes(api, deps);
       registerAutopayRoutes(api, deps);
