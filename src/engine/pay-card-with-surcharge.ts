@@ -54,7 +54,7 @@ async function readCard(ctx: EngineContext, tenantId: string, processorMethodId:
 }
 
 /** The amounts the client chose, after credit, checked against what each invoice still owes. */
-async function choicesAfterCredit(tx: Tx, clientId: string, choices: readonly InvoiceChoice[], credit: readonly CreditApplication[]): Promise<{ choices: InvoiceChoice[]; currency: string | null }> {
+export async function choicesAfterCredit(tx: Tx, clientId: string, choices: readonly InvoiceChoice[], credit: readonly CreditApplication[]): Promise<{ choices: InvoiceChoice[]; currency: string | null }> {
   const out: InvoiceChoice[] = [];
   let currency: string | null = null;
   for (const c of choices) {
@@ -174,6 +174,7 @@ export async function payQuotedCard(
     if (quote.payment_id) {
       // A second click on "Pay": the first one already started this payment.
       const p = await tx.selectFrom('payments').select(['id', 'state', 'amount_minor', 'currency']).where('id', '=', quote.payment_id).executeTakeFirstOrThrow();
+      if (p.state === 'failed') throw new UseCaseError('conflict', 'this card was declined; enter a card and review the payment again');
       return { again: true as const, paymentId: p.id, state: p.state, total: p.amount_minor, currency: p.currency };
     }
     if (new Date(quote.expires_at).getTime() < ctx.now().getTime()) throw new UseCaseError('expired', 'this payment review has expired; review the amount again');

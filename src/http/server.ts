@@ -23,6 +23,7 @@ import { registerRetryPolicyRoutes } from './api/retry-policy.ts';
 import { registerDashboardRoutes } from './dashboard/pages.ts';
 import { registerCollectionRoutes } from './api/collections.ts';
 import { registerSurchargeRoutes } from './api/surcharge.ts';
+import { registerPortalCollectionRoutes } from './portal/collections.ts';
 import './api/caller.ts';
 
 export async function buildServer(deps: HttpDeps, logger: Logger): Promise<FastifyInstance> {
@@ -53,6 +54,7 @@ export async function buildServer(deps: HttpDeps, logger: Logger): Promise<Fasti
   registerHealthRoutes(app, deps);
   registerWebhookRoutes(app, deps);
   registerPortalRoutes(app, deps);
+  registerPortalCollectionRoutes(app, deps);
   registerUpdateMethodRoutes(app, deps);
   registerDashboardRoutes(app, deps);
   await app.register(
