@@ -20,6 +20,9 @@ export const payloadSchemas = {
   'handle-payment-failure': z.object({ ...tenant, paymentId: z.string().uuid() }),
   'retry-payment': z.object({ ...tenant, failureId: z.string().uuid() }),
   'record-psa-failure': z.object({ ...tenant, failureId: z.string().uuid() }),
+  'ach-run-cutoff': z.object({ ...tenant, force: z.boolean().optional() }),
+  'ach-poll-bank': z.object({ ...tenant }),
+  'ach-tick': z.object({}).passthrough(),
 } as const;
 
 export type TaskName = keyof typeof payloadSchemas;

@@ -15,6 +15,9 @@ import { runAutopay } from '../engine/run-autopay.ts';
 import { handlePaymentFailure } from '../engine/handle-payment-failure.ts';
 import { retryFailedPayment } from '../engine/retry-failed-payment.ts';
 import { recordPsaFailure } from '../engine/record-psa-failure.ts';
+import { runAchCutoff } from '../engine/ach-run-cutoff.ts';
+import { pollAchBank } from '../engine/ach-poll-bank.ts';
+import { tenantsOnAchSchedule } from '../engine/ach-schedule.ts';
 import { payloadSchemas, type TaskName, type TaskPayloads } from './payloads.ts';
 
 type Handler<T extends TaskName> = (ctx: EngineContext, payload: TaskPayloads[T], helpers: JobHelpers) => Promise<unknown>;
@@ -44,6 +47,17 @@ const handlers: { [K in TaskName]: Handler<K> } = {
   'handle-payment-failure': (ctx, p) => handlePaymentFailure(ctx, p.tenantId, p.paymentId),
   'retry-payment': (ctx, p) => retryFailedPayment(ctx, p.tenantId, p.failureId),
   'record-psa-failure': (ctx, p, helpers) => recordPsaFailure(ctx, p.tenantId, p.failureId, helpers.job.attempts),
+  'ach-run-cutoff': (ctx, p) => runAchCutoff(ctx, p.tenantId, { force: p.force === true }),
+  'ach-poll-bank': (ctx, p) => pollAchBank(ctx, p.tenantId),
+  // cron: bank ACH cut-offs and the bank's outbox, per workspace in one queue (one file at a time)
+  'ach-tick': async (ctx, _p, helpers) => {
+    const tenants = await tenantsOnAchSchedule(ctx);
+    for (const t of tenants) {
+      await helpers.addJob('ach-run-cutoff', { tenantId: t }, { jobKey: `ach-run-cutoff:${t}`, queueName: `bank-ach:${t}`, maxAttempts: 10 });
+      await helpers.addJob('ach-poll-bank', { tenantId: t }, { jobKey: `ach-poll-bank:${t}`, queueName: `bank-ach:${t}`, maxAttempts: 10 });
+    }
+    return tenants.length;
+  },
   sweep: async (ctx, _p, helpers) => {
     // cron: the sweep also fans out a PSA poll per tenant (the fallback when push notifications are lost)
     const r = await sweep(ctx);
@@ -73,4 +87,4 @@ export function taskList(ctx: EngineContext): TaskList {
 }
 
 /** Every minute: the safety-net sweep (and PSA poll fan-out); every five minutes: the autopay runs and due installment parts. */
-export const crontab = '* * * * * sweep ?max=1&id=sweep\n' + '*/5 * * * * autopay-tick ?max=1&id=autopay-tick\n' + '*/5 * * * * installments-tick ?max=1&id=installments-tick\n';
+export const crontab = '* * * * * sweep ?max=1&id=sweep\n' + '*/5 * * * * autopay-tick ?max=1&id=autopay-tick\n' + '*/5 * * * * installments-tick ?max=1&id=installments-tick\n' + '*/5 * * * * ach-tick ?max=1&id=ach-tick\n';
