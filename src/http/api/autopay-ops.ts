@@ -175,7 +175,7 @@ export function registerAutopayOpsRoutes(app: FastifyInstance, deps: HttpDeps): 
         tags: ['autopay'],
         summary: decision === 'approve' ? 'Approve a waiting autopay charge (the notice and charge follow)' : 'Reject a waiting autopay charge (the schedule is cancelled; a client already told is told it is off)',
         params: id,
-        body: z.object({ note: z.string().trim().max(1000).optional() }).strict().optional(),
+        body: z.object({ note: z.string().trim().max(1000).optional() }).strict().nullish(),
         response: { 200: z.object({ id: z.string().uuid(), status: z.string() }), 404: errorBody, 409: errorBody },
       },
     }, async (req) => {
