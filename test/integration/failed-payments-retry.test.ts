@@ -8,7 +8,7 @@ import { addBankingDays, atTimeOfDay, utcDateOf } from '../../src/domain/rules/i
 import { syncPsa } from '../../src/engine/sync-psa.ts';
 import { eventually, openInvoices, startStack, type Stack } from '../helpers/stack.ts';
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts';
-import { api, charge, decodeQp, failureOf, intentsFor, makeRetryDue, q, retryJobRunAt, savedBankAccount, savedCard } from '../helpers/failed-payments.ts';
+import { api, charge, decodeQp, failureOf, intentsFor, makeRetryDue, q, retryJobRunAt, savedBankAccount, savedCard, type Failure } from '../helpers/failed-payments.ts';
 
 let smtp: TestSmtp;
 let stack: Stack;
@@ -93,7 +93,7 @@ describe('at most 10 tries per card in 30 days', () => {
     expect(invoices).toHaveLength(10);
     const card = await savedCard(stack, clientId, 'pm_card_chargeDeclinedInsufficientFunds');
 
-    const failures = [];
+    const failures: Failure[] = [];
     for (const inv of invoices) {
       const r = await charge(stack, apiKey, card, [inv.id]);
       expect(r.outcome).toBe('declined');
