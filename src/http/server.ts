@@ -24,6 +24,8 @@ import { registerDashboardRoutes } from './dashboard/pages.ts';
 import { registerCollectionRoutes } from './api/collections.ts';
 import { registerSurchargeRoutes } from './api/surcharge.ts';
 import { registerPortalCollectionRoutes } from './portal/collections.ts';
+import { registerBankAchPortalRoutes } from './portal/bank-ach.ts';
+import { registerBankAchRoutes } from './api/bank-ach.ts';
 import './api/caller.ts';
 
 export async function buildServer(deps: HttpDeps, logger: Logger): Promise<FastifyInstance> {
@@ -55,6 +57,7 @@ export async function buildServer(deps: HttpDeps, logger: Logger): Promise<Fasti
   registerWebhookRoutes(app, deps);
   registerPortalRoutes(app, deps);
   registerPortalCollectionRoutes(app, deps);
+  registerBankAchPortalRoutes(app, deps);
   registerUpdateMethodRoutes(app, deps);
   registerDashboardRoutes(app, deps);
   await app.register(
@@ -72,6 +75,7 @@ export async function buildServer(deps: HttpDeps, logger: Logger): Promise<Fasti
       registerExceptionRoutes(api, deps);
       registerRetryPolicyRoutes(api, deps);
       registerAutopayRoutes(api, deps);
+      registerBankAchRoutes(api, deps);
     },
     { prefix: '/api/v1' },
   );
