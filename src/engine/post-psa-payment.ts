@@ -29,7 +29,18 @@ export async function postPsaPayment(ctx: EngineContext, tenantId: string, posti
       .where('system', '=', psa.vendor)
       .executeTakeFirstOrThrow();
     const payment = await tx.selectFrom('payments').select(['succeeded_at', 'processor_payment_id']).where('id', '=', posting.payment_id).executeTakeFirstOrThrow();
-    return { posting, invoiceRemoteId: ref.remote_id, payment };
+    // The PSA records our other payments on this invoice already stand for: never "find" one of them as this one.
+    const claimed = await tx
+      .selectFrom('postings')
+      .select('remote_id')
+      .where('invoice_id', '=', posting.invoice_id)
+      .where('target', '=', 'psa')
+      .where('vendor', '=', psa.vendor)
+      .where('kind', '=', 'payment')
+      .where('id', '!=', posting.id)
+      .where('remote_id', 'is not', null)
+      .execute();
+    return { posting, invoiceRemoteId: ref.remote_id, payment, claimedRemoteIds: claimed.map((c) => c.remote_id!) };
   });
   if (!job) return 'nothing to do';
   const { posting } = job;
@@ -40,6 +51,7 @@ export async function postPsaPayment(ctx: EngineContext, tenantId: string, posti
       paidOn: today(job.payment.succeeded_at ?? ctx.now()),
       reference: job.payment.processor_payment_id ?? posting.payment_id!,
       idempotencyKey: posting.idempotency_key,
+      claimedRemoteIds: job.claimedRemoteIds,
     });
     crashPoint('after-psa-payment-sent');
     // Once posted, the allocation no longer counts against the balance Settle holds for the PSA, so that

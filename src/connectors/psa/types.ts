@@ -54,6 +54,12 @@ export interface RecordPaymentInput {
   /** Our identity written into the PSA record so that a retry can find it (no vendor idempotency). */
   readonly reference: string;
   readonly idempotencyKey: string;
+  /**
+   * Ids of payments in the PSA that other Settle postings already stand for. A PSA without our reference
+   * on its records (ConnectWise) matches by day and amount; two payments of the same amount on the same
+   * day (two installments, two halves) must never be taken for one another.
+   */
+  readonly claimedRemoteIds?: readonly string[];
 }
 
 export interface RecordPaymentResult {

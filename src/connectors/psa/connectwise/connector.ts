@@ -148,8 +148,8 @@ export class ConnectWiseConnector implements PsaConnector {
    * that could carry our reference, and POST takes no idempotency key. So a payment is "ours" when
    * it is on the same invoice, for the same amount, on the same payment date — and, when the API
    * member is configured, applied by that member (staff-entered payments are applied by people).
-   * Limit: two Settle payments of the same amount on the same invoice and day look alike; Settle's
-   * postings table keeps the remote id, so only a crash between POST and saving it relies on this.
+   * Two Settle payments of the same amount on the same invoice and day look alike: the caller passes the
+   * remote ids its other postings already hold (claimedRemoteIds), and those are never matched.
    */
   private async findOurPayment(invoiceId: number, input: RecordPaymentInput): Promise<CwPayment | null> {
     const member = this.opts.apiMemberIdentifier?.toLowerCase();
@@ -158,6 +158,7 @@ export class ConnectWiseConnector implements PsaConnector {
       for (const p of z.array(cwPayment).parse(rows)) {
         if (paymentDay(p) !== input.paidOn) continue;
         if (member && (p.appliedBy ?? '').toLowerCase() !== member) continue;
+        if (input.claimedRemoteIds?.includes(String(p.id))) continue; // another Settle payment of the same day and amount
         if (parseDecimal(p.amount, input.amount.currency).amountMinor === input.amount.amountMinor) return p;
       }
       if (rows.length < this.pageSize) return null;
