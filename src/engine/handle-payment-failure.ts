@@ -64,7 +64,7 @@ async function decide(tx: Tx, p: Payment, root: Payment, policy: RetryPolicy, no
   }
   if (p.source === 'installment') {
     // A part of an installment plan is its own payment, collected again from the plan (collect-installments).
-    return { retry: false, failureClass: 'soft', returnCode: null, reason: 'installment_part', detail: 'an installment part is collected again from its plan, not retried here', rulesApplied: [] };
+    return { retry: false, failureClass: classifyDecline({ declineCode: p.failure_code }).class, returnCode: null, reason: 'installment_part', detail: 'an installment part is collected again from its plan, not retried here', rulesApplied: [] };
   }
   const card = cardOf(p);
   if (!card) return { retry: false, failureClass: 'hard', returnCode: null, reason: 'no_method', detail: 'the failed payment names no saved method', rulesApplied: [] };
