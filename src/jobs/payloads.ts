@@ -23,6 +23,8 @@ export const payloadSchemas = {
   'ach-run-cutoff': z.object({ ...tenant, force: z.boolean().optional() }),
   'ach-poll-bank': z.object({ ...tenant }),
   'ach-tick': z.object({}).passthrough(),
+  'post-psa-reversal': z.object({ ...tenant, postingId: z.string().uuid() }),
+  'submit-refund': z.object({ ...tenant, refundId: z.string().uuid() }),
 } as const;
 
 export type TaskName = keyof typeof payloadSchemas;
