@@ -1,6 +1,7 @@
 // Helpers for the autopay integration tests: a client of the MSP with invoices made in the ConnectWise
 // simulator, saved cards at the Stripe simulator made the client's default through Settle's API, and an
 // autopay run at a chosen date (the run reads the date from the engine's clock).
+import { sql } from 'kysely';
 import { withTenant, type Tx } from '../../src/db/tenant.ts';
 import type { EngineContext } from '../../src/engine/context.ts';
 import { runAutopay, type AutopayRunSummary } from '../../src/engine/run-autopay.ts';
@@ -107,8 +108,17 @@ export async function enableAutopay(api: Api, clientId: string, extra: Record<st
   if (r.status !== 200) throw new Error(`enable autopay failed: ${JSON.stringify(r.body)}`);
 }
 
-/** An autopay run as if today were `date` (YYYY-MM-DD, at noon UTC). */
+/** Wait until no autopay-run job is queued or running (one is queued when staff approve a charge). */
+export async function autopayJobsIdle(stack: Stack): Promise<void> {
+  await eventually(async () => {
+    const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE task_identifier = 'autopay-run' AND attempts < max_attempts`.execute(stack.database.db);
+    return r.rows[0]!.n === 0;
+  }, 15_000, 'autopay-run jobs done');
+}
+
+/** An autopay run as if today were `date` (YYYY-MM-DD, at noon UTC), after any run the worker has queued. */
 export async function runOn(stack: Stack, date: string, opts: { concurrency?: number } = {}): Promise<AutopayRunSummary> {
+  if (stack.settle) await autopayJobsIdle(stack);
   const base = engineCtx(stack);
   const at = new Date(`${date}T12:00:00Z`);
   return runAutopay({ ...base, now: () => at }, stack.tenantId, opts);
