@@ -44,7 +44,7 @@ export async function startBankAchStack(opts: StackOptions & { config?: Record<s
     secrets: { password: bank.password },
     actor: 'system:test',
   });
-  stack.settle!.ctx.connectors.forget(stack.tenantId);
+  stack.settle?.ctx.connectors.forget(stack.tenantId);
   const today = localClock(new Date(), 'America/New_York').date;
   const day1 = addBankingDays(addDays(today, 1), 0);
   const at = (date: string, hhmm: string): EngineContext => {
@@ -53,7 +53,8 @@ export async function startBankAchStack(opts: StackOptions & { config?: Record<s
       const t = new Date(`${date}T${hhmm}:00Z`);
       t.setUTCHours(t.getUTCHours() + offset);
       const c = localClock(t, 'America/New_York');
-      if (c.date === date && c.time === hhmm) return { ...stack.settle!.ctx, now: () => t };
+      if (!stack.settle) throw new Error('no in-process Settle: the test clock needs it');
+      if (c.date === date && c.time === hhmm) return { ...stack.settle.ctx, now: () => t };
     }
     throw new Error(`no New York instant for ${date} ${hhmm}`);
   };
