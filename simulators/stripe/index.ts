@@ -5,7 +5,7 @@ import { createSimulatorApp, listen, RateLimiter, type CallLog, type Faults } fr
 import { noSuch, paramError } from './errors.ts';
 import { parseForm } from './form.ts';
 import { registerElements } from './elements.ts';
-import { createDispute, runPayout, type PayoutRunOptions } from './money.ts';
+import { closeDispute, createDispute, runPayout, type PayoutRunOptions } from './money.ts';
 import type { Dispute, Payout } from './objects.ts';
 import { settleAch, type AchScheduler, type SettleOutcome } from './payments.ts';
 import { StripeRouter, type LostResponseRule, type RecordedExchange, type RouterContext } from './router.ts';
@@ -93,6 +93,15 @@ export class StripeSimulator implements AchScheduler {
     const charge = chargeId ? this.store.charges.get(chargeId) : undefined;
     if (!charge) throw noSuch('charge', chargeId ?? opts.paymentIntent ?? '', 'charge');
     return createDispute(this.store, charge, { ...(opts.reason ? { reason: opts.reason } : {}), ...(opts.amount !== undefined ? { amount: opts.amount } : {}) });
+  }
+
+  /** The issuer's decision on an open dispute (by id, or the latest dispute of a PaymentIntent). */
+  resolveDispute(opts: { dispute?: string | undefined; paymentIntent?: string | undefined; outcome: 'won' | 'lost' }): Dispute {
+    const dispute = opts.dispute
+      ? this.store.disputes.get(opts.dispute)
+      : [...this.store.disputes.values()].filter((d) => d.payment_intent === opts.paymentIntent).at(-1);
+    if (!dispute) throw noSuch('dispute', opts.dispute ?? opts.paymentIntent ?? '', 'dispute');
+    return closeDispute(this.store, dispute, opts.outcome);
   }
 
   /** The next matching request(s) are processed, but the answer is lost (socket dropped, or never sent). */
@@ -191,6 +200,11 @@ export async function startStripeSimulator(opts: StripeSimulatorOptions = {}): P
   app.post('/_sim/disputes/create', control((b) =>
     sim.createDispute({ paymentIntent: str(b['payment_intent']), charge: str(b['charge']), reason: str(b['reason']), amount: num(b['amount']) }),
   ));
+  app.post('/_sim/disputes/resolve', control((b) => {
+    const outcome = str(b['outcome']);
+    if (outcome !== 'won' && outcome !== 'lost') throw paramError('outcome must be won or lost', 'outcome');
+    return sim.resolveDispute({ dispute: str(b['dispute']), paymentIntent: str(b['payment_intent']), outcome });
+  }));
   app.post('/_sim/webhooks/options', control((b) => {
     const delays = b['retry_delays_ms'];
     sim.setDelivery({

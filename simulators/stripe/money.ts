@@ -157,6 +157,44 @@ export function createDispute(store: StripeStore, charge: Charge, input: { reaso
   return dispute;
 }
 
+/**
+ * The issuer decides a dispute (or the merchant accepts it: POST /v1/disputes/{id}/close → lost).
+ * Won: the disputed amount comes back as a second balance transaction (`adjustment`, reporting
+ * category dispute_reversal) and `charge.dispute.funds_reinstated` is sent; the dispute fee stays
+ * withdrawn (Stripe's current US pricing keeps it; verify for other markets). Lost: nothing moves
+ * again. Either way `charge.dispute.closed` follows. A closed dispute cannot be closed again.
+ */
+export function closeDispute(store: StripeStore, dispute: Dispute, outcome: 'won' | 'lost', cause: Cause = AUTOMATIC): Dispute {
+  if (dispute.status === 'won' || dispute.status === 'lost') {
+    throw stateError(`This dispute is already closed (${dispute.status}).`, 'dispute_already_closed');
+  }
+  const previous = { status: dispute.status };
+  if (outcome === 'won') {
+    const now = store.now();
+    const bt = addBalanceTransaction(store, {
+      amount: dispute.amount,
+      available_on: now,
+      created: now,
+      currency: dispute.currency,
+      description: `Chargeback reversal for ${dispute.charge}`,
+      fee: 0,
+      fee_details: [],
+      net: dispute.amount,
+      reporting_category: 'dispute_reversal',
+      source: dispute.id,
+      type: 'adjustment',
+    });
+    dispute.balance_transactions.push(structuredClone(bt));
+    dispute.status = 'won';
+    store.emit('charge.dispute.funds_reinstated', dispute, cause);
+  } else {
+    dispute.status = 'lost';
+  }
+  dispute.is_charge_refundable = false;
+  store.emit('charge.dispute.closed', dispute, cause, previous);
+  return dispute;
+}
+
 export interface PayoutRunOptions {
   readonly currency?: string | undefined;
   /** Only sweep transactions whose available_on has passed (Stripe's rule); default sweeps all unpaid ones. */

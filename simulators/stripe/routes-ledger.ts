@@ -2,7 +2,7 @@
 // webhook endpoints.
 import { missingParam, noSuch, paramError } from './errors.ts';
 import type { FormObject } from './form.ts';
-import { createRefund } from './money.ts';
+import { closeDispute, createRefund } from './money.ts';
 import type { Charge, WebhookEndpoint } from './objects.ts';
 import { applyMetadata, expand, listOf, newestFirst, optInteger, optNullableString, optString, optStringArray, rejectUnknown, reqString } from './params.ts';
 import type { StripeRouter } from './router.ts';
@@ -109,6 +109,13 @@ export function registerLedgerRoutes(r: StripeRouter, store: StripeStore, webhoo
     return expand(dp, req.params, store);
   });
   r.get('/v1/disputes', (req) => listOf(newestFirst(store.disputes), req.params, '/v1/disputes', store));
+  // Closing = the merchant accepts the dispute (it is lost); spec3.yaml › paths › /v1/disputes/{dispute}/close.
+  r.post('/v1/disputes/:dispute/close', (req) => {
+    rejectUnknown(req.params, ['expand']);
+    const dp = store.disputes.get(req.path['dispute'] ?? '');
+    if (!dp) throw noSuch('dispute', req.path['dispute'] ?? '', 'dispute');
+    return expand(closeDispute(store, dp, 'lost', req.cause), req.params, store);
+  });
   r.get('/v1/mandates/:mandate', (req) => {
     const m = store.mandates.get(req.path['mandate'] ?? '');
     if (!m) throw noSuch('mandate', req.path['mandate'] ?? '', 'mandate');

@@ -79,8 +79,35 @@ export type ProcessorEvent =
       readonly message: string;
       readonly metadata: Record<string, string>;
     }
-  | { readonly eventId: string; readonly type: 'refund.updated'; readonly processorPaymentId: string; readonly refundId: string; readonly amount: Money; readonly status: string }
-  | { readonly eventId: string; readonly type: 'dispute.created'; readonly processorPaymentId: string; readonly disputeId: string; readonly amount: Money; readonly reason: string }
+  | {
+      readonly eventId: string;
+      readonly type: 'refund.updated';
+      readonly processorPaymentId: string;
+      readonly refundId: string;
+      readonly amount: Money;
+      readonly status: string;
+      /** Our refund id travels in metadata (settle_refund) when Settle asked for the refund. */
+      readonly metadata: Record<string, string>;
+    }
+  | {
+      readonly eventId: string;
+      readonly type: 'dispute.created';
+      readonly processorPaymentId: string;
+      readonly disputeId: string;
+      readonly amount: Money;
+      /** The processor's dispute fee, when the event shows it (Stripe: the withdrawal's balance transaction). */
+      readonly fee: Money | null;
+      readonly reason: string;
+    }
+  | {
+      readonly eventId: string;
+      readonly type: 'dispute.closed';
+      readonly processorPaymentId: string;
+      readonly disputeId: string;
+      readonly amount: Money;
+      /** won: the funds come back; lost: they are gone. (Inquiries, which withdraw nothing, are not mapped.) */
+      readonly outcome: 'won' | 'lost';
+    }
   | { readonly eventId: string; readonly type: 'payout.paid'; readonly payoutId: string; readonly amount: Money; readonly arrivalDate: string }
   | { readonly eventId: string; readonly type: 'payout.failed'; readonly payoutId: string; readonly amount: Money }
   | { readonly eventId: string; readonly type: 'ignored'; readonly vendorType: string };
@@ -130,10 +157,33 @@ export interface MethodSetupCapability {
   getSetupSession(setupId: string): Promise<SetupResult>;
 }
 
+/** A refund of (part of) a payment, to the method it was paid with. */
+export interface RefundInput {
+  readonly processorPaymentId: string;
+  readonly amount: Money;
+  /** Staff's reason, kept in our records and the processor's metadata. */
+  readonly reason: string;
+  readonly metadata: Record<string, string>;
+  readonly idempotencyKey: string;
+}
+
+/** succeeded / pending: the processor took it; failed: refused (nothing moved); unknown: ask again with the same key. */
+export type RefundOutcome =
+  | { readonly kind: 'succeeded' | 'pending'; readonly refundId: string }
+  | { readonly kind: 'failed'; readonly refundId: string | null; readonly message: string }
+  | { readonly kind: 'unknown'; readonly reason: string };
+
+/** Capability: give money back to the payer (Stripe refunds; a bank ACH file would need a credit entry). */
+export interface RefundCapability {
+  refund(input: RefundInput): Promise<RefundOutcome>;
+}
+
 export interface PaymentsConnector {
   readonly vendor: PaymentsVendor;
   /** Present when the processor can save a method without a payment (re-enrollment after a failure). */
   readonly methodSetup?: MethodSetupCapability;
+  /** Present when the processor can refund a payment. */
+  readonly refunds?: RefundCapability;
   ensureCustomer(input: { name: string; email: string | null; clientId: string; idempotencyKey: string }): Promise<{ customerId: string }>;
   /** Start an on-session payment shown in the processor's hosted fields; returns the client secret. */
   createPortalPayment(input: PortalPaymentInput): Promise<{ processorPaymentId: string; clientSecret: string }>;

@@ -31,6 +31,7 @@ export const STRIPE_WEBHOOK_EVENTS = [
   'refund.updated',
   'charge.refund.updated',
   'charge.dispute.created',
+  'charge.dispute.closed',
   'payout.paid',
   'payout.failed',
 ] as const;

@@ -3,13 +3,14 @@
 // `unknown` and is resolved by asking Stripe (getPayment, or search by our metadata), never guessed.
 import type Stripe from 'stripe';
 import type { Currency } from '../../../domain/money.ts';
-import type { ChargeOutcome, MethodSetupCapability, OffSessionChargeInput, OnSessionChargeInput, PaymentsConnector, PaymentStatus, Payout, PayoutItem, PortalPaymentInput, ProcessorEvent, SavedMethod } from '../types.ts';
+import type { ChargeOutcome, MethodSetupCapability, OffSessionChargeInput, OnSessionChargeInput, PaymentsConnector, PaymentStatus, Payout, PayoutItem, PortalPaymentInput, ProcessorEvent, SavedMethod, RefundCapability } from '../types.ts';
 import { call, createStripeClient, repeatable, toVendorError, type StripeApiOptions } from './api.ts';
 import { VendorError } from '../../http.ts';
 import { STRIPE } from './catalogue.ts';
 import { failureOutcome, intentOutcome, paymentStatus, payoutItem, payoutOf, savedMethod, toStripeAmount } from './mapping.ts';
 import { parseStripeWebhook } from './webhook.ts';
 import { stripeMethodSetup } from './setup.ts';
+import { stripeRefunds } from './refunds.ts';
 
 export interface StripeConnectorOptions extends StripeApiOptions {
   /** Signing secret(s) of Settle's webhook endpoint (whsec_…); two while a rolled secret overlaps. */
@@ -36,6 +37,11 @@ export class StripeConnector implements PaymentsConnector {
   /** SetupIntents: the client saves a new method in the hosted fields (re-enrollment after a failure). */
   get methodSetup(): MethodSetupCapability {
     return stripeMethodSetup(this.stripe, (fn) => this.safe(fn));
+  }
+
+  /** Refunds (full or partial) of a PaymentIntent, with our idempotency key. */
+  get refunds(): RefundCapability {
+    return stripeRefunds(this.stripe, this.maxAttempts, this.opts.wait);
   }
 
   /** Reads, and writes with an idempotency key: repeating them cannot do anything twice. */

@@ -71,9 +71,18 @@ describe('Stripe event mapping', () => {
     });
     expect(map('payment_intent.processing', pi)).toMatchObject({ type: 'payment.processing', processorPaymentId: 'pi_1' });
     expect(map('refund.created', { id: 're_1', amount: 1000, currency: 'usd', payment_intent: 'pi_1', status: 'succeeded' })).toEqual({
-      eventId: 'evt_1', type: 'refund.updated', processorPaymentId: 'pi_1', refundId: 're_1', amount: money(1000n, 'USD'), status: 'succeeded',
+      eventId: 'evt_1', type: 'refund.updated', processorPaymentId: 'pi_1', refundId: 're_1', amount: money(1000n, 'USD'), status: 'succeeded', metadata: {},
     });
-    expect(map('charge.dispute.created', { id: 'dp_1', amount: 5000, currency: 'usd', payment_intent: 'pi_1', reason: 'fraudulent' })).toMatchObject({ type: 'dispute.created', disputeId: 'dp_1', reason: 'fraudulent' });
+    expect(map('refund.created', { id: 're_2', amount: 1, currency: 'usd', payment_intent: 'pi_1', status: 'pending', metadata: { settle_refund: 'r-1' } })).toMatchObject({ metadata: { settle_refund: 'r-1' } });
+    const withdrawal = { id: 'txn_1', amount: -5000, fee: 1500, currency: 'usd' };
+    expect(map('charge.dispute.created', { id: 'dp_1', amount: 5000, currency: 'usd', payment_intent: 'pi_1', reason: 'fraudulent', status: 'needs_response', balance_transactions: [withdrawal] })).toMatchObject({
+      type: 'dispute.created',
+      disputeId: 'dp_1',
+      reason: 'fraudulent',
+      fee: money(1500n, 'USD'),
+    });
+    expect(map('charge.dispute.closed', { id: 'dp_1', amount: 5000, currency: 'usd', payment_intent: 'pi_1', reason: 'fraudulent', status: 'won' })).toMatchObject({ type: 'dispute.closed', outcome: 'won', amount: money(5000n, 'USD') });
+    expect(() => map('charge.dispute.closed', { id: 'dp_1', amount: 5000, currency: 'usd', payment_intent: 'pi_1', reason: 'fraudulent', status: 'under_review' })).toThrow(/status under_review/);
     expect(map('payout.paid', { id: 'po_1', amount: 9680, currency: 'usd', arrival_date: 1_700_006_400 })).toEqual({ eventId: 'evt_1', type: 'payout.paid', payoutId: 'po_1', amount: money(9680n, 'USD'), arrivalDate: '2023-11-15' });
     expect(map('payout.failed', { id: 'po_2', amount: 1, currency: 'usd', arrival_date: 0 })).toMatchObject({ type: 'payout.failed', payoutId: 'po_2' });
   });

@@ -63,8 +63,17 @@ const paymentIntent = z.object({
   metadata,
   last_payment_error: z.object({ code: z.string().nullish(), decline_code: z.string().nullish(), message: z.string().nullish() }).passthrough().nullish(),
 });
-const refund = z.object({ id: z.string(), amount: z.number().int(), currency: z.string(), payment_intent: idOrObject, status: z.string().nullable() });
-const dispute = z.object({ id: z.string(), amount: z.number().int(), currency: z.string(), payment_intent: idOrObject, reason: z.string() });
+const refund = z.object({ id: z.string(), amount: z.number().int(), currency: z.string(), payment_intent: idOrObject, status: z.string().nullable(), metadata });
+const dispute = z.object({
+  id: z.string(),
+  amount: z.number().int(),
+  currency: z.string(),
+  payment_intent: idOrObject,
+  reason: z.string(),
+  status: z.string(),
+  // The withdrawal (and, when won, the reinstatement) as balance transactions; the first carries the fee.
+  balance_transactions: z.array(z.object({ fee: z.number().int(), currency: z.string() }).passthrough()).default([]),
+});
 const payout = z.object({ id: z.string(), amount: z.number().int(), currency: z.string(), arrival_date: z.number().int() });
 const envelope = z.object({ id: z.string(), object: z.literal('event'), type: z.string(), data: z.object({ object: z.record(z.unknown()) }) });
 
@@ -127,13 +136,32 @@ function mapKnown(e: z.infer<typeof envelope>): ProcessorEvent {
       const re = parse(refund, obj, e.type);
       const pi = idOf(re.payment_intent);
       if (!pi) return { eventId, type: 'ignored', vendorType: e.type }; // a refund of a charge made without an intent
-      return { eventId, type: 'refund.updated', processorPaymentId: pi, refundId: re.id, amount: fromStripeAmount(re.amount, re.currency), status: re.status ?? 'pending' };
+      return { eventId, type: 'refund.updated', processorPaymentId: pi, refundId: re.id, amount: fromStripeAmount(re.amount, re.currency), status: re.status ?? 'pending', metadata: re.metadata };
     }
     case 'charge.dispute.created': {
       const dp = parse(dispute, obj, e.type);
       const pi = idOf(dp.payment_intent);
-      if (!pi) return { eventId, type: 'ignored', vendorType: e.type };
-      return { eventId, type: 'dispute.created', processorPaymentId: pi, disputeId: dp.id, amount: fromStripeAmount(dp.amount, dp.currency), reason: dp.reason };
+      // An inquiry (warning_*) withdraws no funds and may never become a dispute: nothing to book.
+      if (!pi || dp.status.startsWith('warning_')) return { eventId, type: 'ignored', vendorType: e.type };
+      const withdrawal = dp.balance_transactions[0];
+      return {
+        eventId,
+        type: 'dispute.created',
+        processorPaymentId: pi,
+        disputeId: dp.id,
+        amount: fromStripeAmount(dp.amount, dp.currency),
+        fee: withdrawal ? fromStripeAmount(withdrawal.fee, withdrawal.currency) : null,
+        reason: dp.reason,
+      };
+    }
+    case 'charge.dispute.closed': {
+      const dp = parse(dispute, obj, e.type);
+      const pi = idOf(dp.payment_intent);
+      if (!pi || dp.status === 'warning_closed') return { eventId, type: 'ignored', vendorType: e.type };
+      const outcome = dp.status === 'won' || dp.status === 'lost' ? dp.status : null;
+      // A closed dispute is won, lost or warning_closed (spec3.yaml › dispute › status); anything else is not a closing.
+      if (!outcome) throw new WebhookRejected('malformed', `charge.dispute.closed with status ${dp.status}`);
+      return { eventId, type: 'dispute.closed', processorPaymentId: pi, disputeId: dp.id, amount: fromStripeAmount(dp.amount, dp.currency), outcome };
     }
     case 'payout.paid': {
       const po = parse(payout, obj, e.type);
