@@ -1,0 +1,105 @@
+// When a payment counts as paid, and when as final (payments-rules.md §2.8):
+//
+// - "Mark invoice paid on" (tenant setting, lifecycle.mark_paid_on): `submit` allocates a bank debit to
+//   its invoices and writes it back to the PSA and the books as soon as the bank has it (processing);
+//   `settlement` (default) waits until the processor says it settled; `payout` allocates at settlement
+//   (so nobody collects the invoice twice) but writes back to the PSA and the books only when the payout
+//   containing it is reconciled (the money is in the bank). Cards settle at once, so `submit` is
+//   `settlement` for them.
+// - Final: a settled ACH debit can still be returned until the return window of its SEC code has passed
+//   (§2.4; rules/ach-return-window.ts). `payments.final_after` is the last day a return may reach us.
+//   An invoice is shown `paid` as soon as it is paid; it is *final* once every payment on it is final
+//   (API: `final_after`, `final`).
+import { finalAfter, type SecCode } from '../domain/rules/ach-return-window.ts';
+import { utcDateOf } from '../domain/rules/calendar-date.ts';
+import type { Tx } from '../db/tenant.ts';
+import type { Payment } from '../db/schema.ts';
+import { audit, type Actor } from './audit.ts';
+import { UseCaseError } from './context.ts';
+import { enqueue } from './enqueue.ts';
+
+export const MARK_PAID_ON = ['submit', 'settlement', 'payout'] as const;
+export type MarkPaidOn = (typeof MARK_PAID_ON)[number];
+const SETTING = 'lifecycle.mark_paid_on';
+
+export async function markPaidOn(tx: Tx, tenantId: string): Promise<MarkPaidOn> {
+  const t = await tx.selectFrom('tenants').select('settings').where('id', '=', tenantId).executeTakeFirst();
+  const v = (t?.settings as Record<string, unknown> | undefined)?.[SETTING];
+  return MARK_PAID_ON.find((m) => m === v) ?? 'settlement';
+}
+
+export async function setMarkPaidOn(tx: Tx, tenantId: string, value: string, actor: Actor): Promise<MarkPaidOn> {
+  const chosen = MARK_PAID_ON.find((m) => m === value);
+  if (!chosen) throw new UseCaseError('invalid', `mark_paid_on must be one of ${MARK_PAID_ON.join(', ')}; got "${value}"`);
+  const before = await markPaidOn(tx, tenantId);
+  const t = await tx.selectFrom('tenants').select('settings').where('id', '=', tenantId).forUpdate().executeTakeFirstOrThrow();
+  await tx.updateTable('tenants').set({ settings: JSON.stringify({ ...(t.settings as Record<string, unknown>), [SETTING]: chosen }) as never }).where('id', '=', tenantId).execute();
+  await audit(tx, tenantId, actor, 'settings.lifecycle_changed', { type: 'tenant', id: tenantId }, { mark_paid_on: { from: before, to: chosen } });
+  return chosen;
+}
+
+/**
+ * The SEC code a settled debit is judged by. A bank-ACH debit knows it (the entry's SEC code); Stripe
+ * does not say: an individual's account is debited as WEB, a company's as CCD, and without knowing
+ * which, the longer consumer window (60 days for unauthorized returns, §2.4) is the safe assumption.
+ */
+export function secCodeOf(p: Pick<Payment, 'sec_code'>, given: SecCode | undefined): SecCode {
+  return given ?? p.sec_code ?? 'WEB';
+}
+
+/** A bank debit: it was saved as one, or it went through `processing` (only delayed-notification methods do). */
+export function isBankDebit(p: Pick<Payment, 'method_kind' | 'state' | 'sec_code'>): boolean {
+  return p.method_kind === 'us_bank_account' || p.sec_code !== null || p.state === 'processing';
+}
+
+export function achFinality(p: Pick<Payment, 'sec_code'>, given: SecCode | undefined, settledAt: Date): { secCode: SecCode; finalAfter: string } {
+  const secCode = secCodeOf(p, given);
+  return { secCode, finalAfter: finalAfter(secCode, utcDateOf(settledAt)) };
+}
+
+/**
+ * The PSA and books postings of a payment's allocations (what is still allocated after any reversal),
+ * with their jobs. Safe to call again: the idempotency keys make a second call add nothing.
+ */
+export async function createPaymentPostings(tx: Tx, paymentId: string): Promise<number> {
+  const p = await tx.selectFrom('payments').select(['id', 'tenant_id', 'currency']).where('id', '=', paymentId).executeTakeFirstOrThrow();
+  const tenantId = p.tenant_id;
+  const psa = await tx.selectFrom('connections').select('vendor').where('role', '=', 'psa').where('status', '!=', 'disabled').executeTakeFirst();
+  const books = await tx.selectFrom('connections').select('vendor').where('role', '=', 'accounting').where('status', '!=', 'disabled').executeTakeFirst();
+  const targets = [...(psa ? [{ target: 'psa' as const, vendor: psa.vendor }] : []), ...(books ? [{ target: 'accounting' as const, vendor: books.vendor }] : [])];
+  const allocations = await tx.selectFrom('allocations').select(['invoice_id', 'amount_minor', 'reversed_minor']).where('payment_id', '=', paymentId).orderBy('created_at').execute();
+  let created = 0;
+  for (const a of allocations) {
+    const amount = a.amount_minor - a.reversed_minor;
+    if (amount <= 0n) continue;
+    for (const t of targets) {
+      const posting = await tx
+        .insertInto('postings')
+        .values({
+          tenant_id: tenantId,
+          target: t.target,
+          vendor: t.vendor,
+          kind: 'payment',
+          payment_id: p.id,
+          invoice_id: a.invoice_id,
+          amount_minor: amount,
+          currency: p.currency,
+          idempotency_key: `payment:${p.id}:invoice:${a.invoice_id}:${t.vendor}:payment`,
+        })
+        .onConflict((oc) => oc.columns(['tenant_id', 'idempotency_key']).doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (!posting) continue;
+      created++;
+      if (t.target === 'psa') {
+        await enqueue(tx, 'post-psa-payment', { tenantId, postingId: posting.id }, { queueName: `psa:${tenantId}`, jobKey: `psa-posting:${posting.id}` });
+      }
+    }
+  }
+  if (books && created > 0) {
+    // Coalesce: one flush a short moment later picks up every payment that succeeded meanwhile, so a
+    // backlog goes to QuickBooks in batches of 30 instead of one call per payment.
+    await enqueue(tx, 'flush-accounting', { tenantId }, { queueName: `accounting:${tenantId}`, jobKey: `flush-accounting:${tenantId}`, jobKeyMode: 'preserve_run_at', runAt: new Date(Date.now() + 150) });
+  }
+  return created;
+}

@@ -1,0 +1,66 @@
+// Writes one reversal (refund, return, lost dispute) back to the PSA: the payment Settle recorded is
+// reduced to what remains of it, or removed. Runs in the tenant's PSA queue after the payment posting it
+// undoes; if that posting has not reached the PSA yet, this waits for it; if it never will (failed),
+// there is nothing to undo and this posting fails too, so the invoice balance keeps counting the reversal
+// as not reflected (db/queries/invoice-balance.ts) and staff see it.
+import { money, parseCurrency } from '../domain/money.ts';
+import { withTenant } from '../db/tenant.ts';
+import { refreshInvoiceStatus } from '../db/queries/invoice-balance.ts';
+import { retryDecision, VendorError } from '../connectors/http.ts';
+import type { EngineContext } from './context.ts';
+import { audit } from './audit.ts';
+import { RetryLater } from './post-psa-payment.ts';
+
+export async function postPsaReversal(ctx: EngineContext, tenantId: string, postingId: string): Promise<string> {
+  const psa = await ctx.connectors.psa(tenantId);
+  if (!psa) return 'no PSA connected';
+  const job = await withTenant(ctx.db, tenantId, async (tx) => {
+    const posting = await tx.selectFrom('postings').selectAll().where('id', '=', postingId).executeTakeFirst();
+    if (!posting || posting.status !== 'pending' || !posting.reverses_posting_id || !posting.invoice_id) return null;
+    const original = await tx.selectFrom('postings').selectAll().where('id', '=', posting.reverses_posting_id).executeTakeFirstOrThrow();
+    const ref = await tx.selectFrom('external_refs').select('remote_id').where('entity', '=', 'invoice').where('entity_id', '=', posting.invoice_id).where('system', '=', psa.vendor).executeTakeFirstOrThrow();
+    return { posting, original, invoiceRemoteId: ref.remote_id };
+  });
+  if (!job) return 'nothing to do';
+  const { posting, original } = job;
+  if (original.status === 'pending') throw new RetryLater(`${psa.vendor}: the payment this reverses is not in the PSA yet; waiting for it`);
+  if (original.status === 'failed' || !original.remote_id) {
+    await withTenant(ctx.db, tenantId, async (tx) => {
+      await tx.updateTable('postings').set({ status: 'failed', last_error: 'the payment this reverses never reached the PSA; nothing to undo there' }).where('id', '=', posting.id).where('status', '=', 'pending').execute();
+      await audit(tx, tenantId, 'system:post-psa-reversal', 'posting.failed', { type: 'posting', id: posting.id }, { vendor: psa.vendor, reason: 'original payment posting failed' });
+    });
+    return 'failed: original never posted';
+  }
+  try {
+    const r = await psa.reversePayment({
+      invoiceExternalId: job.invoiceRemoteId,
+      paymentRemoteId: original.remote_id,
+      remaining: money(posting.remaining_minor ?? 0n, parseCurrency(posting.currency)),
+      idempotencyKey: posting.idempotency_key,
+    });
+    await withTenant(ctx.db, tenantId, async (tx) => {
+      await tx
+        .updateTable('postings')
+        .set((eb) => ({ status: 'posted', remote_id: original.remote_id, posted_at: new Date(), attempts: eb('attempts', '+', 1), last_error: null }))
+        .where('id', '=', posting.id)
+        .where('status', '=', 'pending')
+        .execute();
+      await refreshInvoiceStatus(tx, posting.invoice_id!);
+      await audit(tx, tenantId, 'system:post-psa-reversal', 'posting.posted', { type: 'posting', id: posting.id }, { vendor: psa.vendor, kind: posting.kind, outcome: r.outcome, remote_id: original.remote_id, remaining_minor: posting.remaining_minor });
+    });
+    return `${r.outcome} in ${psa.vendor} (payment ${original.remote_id})`;
+  } catch (e) {
+    const decision = retryDecision(e, posting.attempts + 1, 12);
+    await withTenant(ctx.db, tenantId, async (tx) => {
+      await tx
+        .updateTable('postings')
+        .set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: (e as Error).message.slice(0, 2000), status: decision.retry ? 'pending' : 'failed', next_attempt_at: new Date(ctx.now().getTime() + decision.delayMs) }))
+        .where('id', '=', posting.id)
+        .execute();
+      if (!decision.retry) await audit(tx, tenantId, 'system:post-psa-reversal', 'posting.failed', { type: 'posting', id: posting.id }, { vendor: psa.vendor, reason: decision.reason, error: (e as Error).message });
+    });
+    if (decision.retry) throw new RetryLater(`${psa.vendor}: ${decision.reason}; retrying`);
+    if (!(e instanceof VendorError)) throw e;
+    return `failed: ${decision.reason}`;
+  }
+}
