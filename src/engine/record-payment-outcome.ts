@@ -13,17 +13,22 @@ import { enqueue } from './enqueue.ts';
 import { writeJournal } from './ledger-writer.ts';
 import { recordOverpaymentCredit } from './client-credit.ts';
 import { queuePaymentReceipt } from '../notify/payment-receipt.ts';
+import type { SecCode } from '../domain/rules/ach-return-window.ts';
+import { achFinality, createPaymentPostings, isBankDebit, markPaidOn } from './payment-lifecycle.ts';
+import { reverseSubmittedPayment } from './reverse-succeeded-payment.ts';
 
 export interface SuccessDetail {
   readonly processorPaymentId: string;
   readonly method: SavedMethod | null;
+  /** A bank debit's SEC code (bank ACH knows it); decides when the payment is final (payment-lifecycle.ts). */
+  readonly secCode?: SecCode;
 }
 
-async function lockPayment(tx: Tx, paymentId: string): Promise<Payment> {
+export async function lockPayment(tx: Tx, paymentId: string): Promise<Payment> {
   return tx.selectFrom('payments').selectAll().where('id', '=', paymentId).forUpdate().executeTakeFirstOrThrow();
 }
 
-async function transition(tx: Tx, p: Payment, event: PaymentEvent, detail: Record<string, unknown>): Promise<PaymentState | null> {
+export async function transition(tx: Tx, p: Payment, event: PaymentEvent, detail: Record<string, unknown>): Promise<PaymentState | null> {
   const r = applyPaymentEvent(p.state, event);
   if (!r.ok) return null;
   await tx
@@ -49,23 +54,44 @@ export async function recordPaymentSucceeded(tx: Tx, paymentId: string, d: Succe
   const to = await transition(tx, p, 'charge_succeeded', { processorPaymentId: d.processorPaymentId });
   if (to === null) return false; // already succeeded (or later): nothing to do twice
   const tenantId = p.tenant_id;
-  const currency = parseCurrency(p.currency);
+  // A bank debit is final only once its return window has passed (payment-lifecycle.ts, §2.8).
+  const bank = d.method?.kind === 'us_bank_account' || (d.method === null && isBankDebit(p));
+  const finality = bank ? achFinality(p, d.secCode, new Date()) : null;
   await tx
     .updateTable('payments')
     .set({
       processor_payment_id: d.processorPaymentId,
       succeeded_at: new Date(),
-      method_kind: d.method?.kind ?? p.method_kind,
+      method_kind: d.method?.kind ?? p.method_kind ?? (bank ? 'us_bank_account' : null),
       method_brand: d.method?.brand ?? p.method_brand,
       method_last4: d.method?.last4 ?? p.method_last4,
+      ...(finality ? { sec_code: finality.secCode, final_after: finality.finalAfter } : {}),
     })
     .where('id', '=', p.id)
     .execute();
+  if (await hasAllocations(tx, p.id)) {
+    // "Mark paid on submit": allocations, journal and postings were made when the debit was submitted.
+    await audit(tx, tenantId, 'vendor:processor', 'payment.settled', { type: 'payment', id: p.id }, { processor_payment_id: d.processorPaymentId, final_after: finality?.finalAfter ?? null });
+    return true;
+  }
+  await allocateAndBook(tx, p, d.processorPaymentId, (await markPaidOn(tx, tenantId)) !== 'payout', 'payment.succeeded');
+  return true;
+}
 
+async function hasAllocations(tx: Tx, paymentId: string): Promise<boolean> {
+  return (await tx.selectFrom('allocations').select('id').where('payment_id', '=', paymentId).limit(1).executeTakeFirst()) !== undefined;
+}
+
+/**
+ * Allocates to the invoices the client chose (never more than each still owes after any PSA change; the
+ * rest becomes the client's credit), books the journal and, unless the tenant marks invoices paid only on
+ * payout, creates the postings to the PSA and the books with their jobs.
+ */
+async function allocateAndBook(tx: Tx, p: Payment, processorPaymentId: string, withPostings: boolean, action: 'payment.succeeded' | 'payment.submitted'): Promise<void> {
+  const tenantId = p.tenant_id;
+  const currency = parseCurrency(p.currency);
   const planned = p.planned_allocations;
   let remaining = p.amount_minor - p.surcharge_minor;
-  const psa = await tx.selectFrom('connections').select('vendor').where('role', '=', 'psa').where('status', '!=', 'disabled').executeTakeFirst();
-  const books = await tx.selectFrom('connections').select('vendor').where('role', '=', 'accounting').where('status', '!=', 'disabled').executeTakeFirst();
   let allocated = 0n;
   for (const plan of planned) {
     const inv = await tx.selectFrom('invoices').selectAll().where('id', '=', plan.invoiceId).forUpdate().executeTakeFirstOrThrow();
@@ -77,36 +103,9 @@ export async function recordPaymentSucceeded(tx: Tx, paymentId: string, d: Succe
     await tx.insertInto('allocations').values({ tenant_id: tenantId, payment_id: p.id, invoice_id: inv.id, amount_minor: amount }).execute();
     await tx.updateTable('invoices').set({ paid_minor: inv.paid_minor + amount }).where('id', '=', inv.id).execute();
     await refreshInvoiceStatus(tx, inv.id);
-    const postings = [
-      ...(psa ? [{ target: 'psa' as const, vendor: psa.vendor }] : []),
-      ...(books ? [{ target: 'accounting' as const, vendor: books.vendor }] : []),
-    ];
-    for (const t of postings) {
-      const posting = await tx
-        .insertInto('postings')
-        .values({
-          tenant_id: tenantId,
-          target: t.target,
-          vendor: t.vendor,
-          kind: 'payment',
-          payment_id: p.id,
-          invoice_id: inv.id,
-          amount_minor: amount,
-          currency: p.currency,
-          idempotency_key: `payment:${p.id}:invoice:${inv.id}:${t.vendor}:payment`,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      if (t.target === 'psa') {
-        await enqueue(tx, 'post-psa-payment', { tenantId, postingId: posting.id }, { queueName: `psa:${tenantId}`, jobKey: `psa-posting:${posting.id}` });
-      }
-    }
   }
-  if (books) {
-    // Coalesce: one flush a short moment later picks up every payment that succeeded meanwhile, so a
-    // backlog goes to QuickBooks in batches of 30 instead of one call per payment.
-    await enqueue(tx, 'flush-accounting', { tenantId }, { queueName: `accounting:${tenantId}`, jobKey: `flush-accounting:${tenantId}`, jobKeyMode: 'preserve_run_at', runAt: new Date(Date.now() + 150) });
-  }
+  // PSA and books postings with their jobs (payment-lifecycle.ts; on payout, reconcile-payout makes them).
+  if (withPostings) await createPaymentPostings(tx, p.id);
   const gross = money(p.amount_minor, currency);
   await writeJournal(
     tx,
@@ -115,23 +114,26 @@ export async function recordPaymentSucceeded(tx: Tx, paymentId: string, d: Succe
     journal.paymentReceived({ gross, surcharge: money(p.surcharge_minor, currency), unapplied: money(remaining, currency), memo: `payment ${p.id}` }),
     { paymentId: p.id },
   );
-  await audit(tx, tenantId, 'vendor:processor', 'payment.succeeded', { type: 'payment', id: p.id }, {
+  await audit(tx, tenantId, 'vendor:processor', action, { type: 'payment', id: p.id }, {
     amount_minor: p.amount_minor,
     allocated_minor: allocated,
     credit_minor: remaining,
-    processor_payment_id: d.processorPaymentId,
+    processor_payment_id: processorPaymentId,
   });
   // What no invoice needed is the client's credit (applied to the next invoice, or refunded by decision).
   await recordOverpaymentCredit(tx, p, remaining);
   await queuePaymentReceipt(tx, tenantId, p.id);
-  return true;
 }
 
 export async function recordPaymentProcessing(tx: Tx, paymentId: string, processorPaymentId: string): Promise<boolean> {
   const p = await lockPayment(tx, paymentId);
   const to = await transition(tx, p, 'charge_submitted', { processorPaymentId });
   if (to === null) return false;
-  await tx.updateTable('payments').set({ processor_payment_id: processorPaymentId }).where('id', '=', p.id).execute();
+  // Only delayed-notification methods (bank debits) are ever `processing` (payment-lifecycle.ts).
+  await tx.updateTable('payments').set({ processor_payment_id: processorPaymentId, method_kind: p.method_kind ?? 'us_bank_account' }).where('id', '=', p.id).execute();
+  if ((await markPaidOn(tx, p.tenant_id)) === 'submit' && !(await hasAllocations(tx, p.id))) {
+    await allocateAndBook(tx, p, processorPaymentId, true, 'payment.submitted');
+  }
   return true;
 }
 
@@ -141,6 +143,8 @@ export async function recordPaymentFailed(tx: Tx, paymentId: string, code: strin
   if (to === null) return false;
   await tx.updateTable('payments').set({ failure_code: code, failure_message: message }).where('id', '=', p.id).execute();
   await audit(tx, p.tenant_id, 'vendor:processor', 'payment.failed', { type: 'payment', id: p.id }, { code, message, amount_minor: p.amount_minor });
+  // Marked paid on submit and then failed: take the allocations, journal and postings back.
+  if (await hasAllocations(tx, p.id)) await reverseSubmittedPayment(tx, p, code, message);
   // Retry decision, client email, staff exception and PSA note: engine/handle-payment-failure.ts, once per payment.
   await enqueue(tx, 'handle-payment-failure', { tenantId: p.tenant_id, paymentId: p.id }, { jobKey: `payment-failure:${p.id}` });
   return true;
@@ -158,6 +162,7 @@ export async function recordAchReturnedBeforeSuccess(tx: Tx, paymentId: string, 
   if (to === null) return false;
   await tx.updateTable('payments').set({ failure_code: code, failure_message: message }).where('id', '=', p.id).execute();
   await audit(tx, p.tenant_id, 'vendor:bank-ach', 'payment.ach_returned', { type: 'payment', id: p.id }, { code, message, amount_minor: p.amount_minor });
+  if (await hasAllocations(tx, p.id)) await reverseSubmittedPayment(tx, p, code, message);
   return true;
 }
 
