@@ -7,6 +7,8 @@ import type { EngineContext } from './context.ts';
 import { recordPaymentFailed, recordPaymentProcessing, recordPaymentSucceeded } from './record-payment-outcome.ts';
 import { enqueue } from './enqueue.ts';
 import { crashPoint } from './crash-points.ts';
+import { applyRefundEvent } from './refund-payment.ts';
+import { applyDisputeClosed, applyDisputeOpened } from './apply-dispute.ts';
 
 async function findPayment(ctx: EngineContext, tenantId: string, processorPaymentId: string, metadata: Record<string, string>): Promise<string | null> {
   return withTenant(ctx.db, tenantId, async (tx) => {
@@ -64,12 +66,18 @@ export async function applyProcessorEvent(ctx: EngineContext, tenantId: string, 
     case 'payout.failed':
       ctx.log.warn({ tenantId, payout: event.payoutId }, 'processor reports a failed payout');
       return 'payout failed noted';
-    case 'refund.updated':
-    case 'dispute.created':
-      // Refunds and disputes are booked by issue #3's lifecycle work; until then they are kept in the
-      // inbox (nothing is lost) and surfaced in the log.
-      ctx.log.info({ tenantId, type: event.type }, 'refund/dispute event stored for later processing');
-      return `stored: ${event.type}`;
+    case 'refund.updated': {
+      const id = await findPayment(ctx, tenantId, event.processorPaymentId, event.metadata);
+      if (!id) return 'ignored: a refund of a payment Settle did not start';
+      return applyRefundEvent(ctx, tenantId, event, id);
+    }
+    case 'dispute.created': {
+      const id = await findPayment(ctx, tenantId, event.processorPaymentId, {});
+      if (!id) return 'ignored: a dispute of a payment Settle did not start';
+      return applyDisputeOpened(ctx, tenantId, event, id);
+    }
+    case 'dispute.closed':
+      return applyDisputeClosed(ctx, tenantId, event);
     case 'ignored':
       return `ignored: ${event.vendorType}`;
     default: {
