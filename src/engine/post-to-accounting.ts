@@ -11,6 +11,7 @@ import { today } from './context.ts';
 import { audit } from './audit.ts';
 import { crashPoint } from './crash-points.ts';
 import { enqueue } from './enqueue.ts';
+import { postPendingReversals } from './post-accounting-reversals.ts';
 
 const BACKLOG_LIMIT = 1000;
 
@@ -26,6 +27,10 @@ export async function flushAccounting(ctx: EngineContext, tenantId: string): Pro
   const summary: FlushSummary = { payments: 0, deposits: 0, failed: 0, deferred: 0 };
   if (!books) return summary;
   await postPendingPayments(ctx, tenantId, books, summary);
+  // Refunds, returns and lost disputes: after the payments they undo, before the deposits (lifecycle).
+  const reversals = await postPendingReversals(ctx, tenantId, books);
+  summary.failed += reversals.failed;
+  summary.deferred += reversals.waiting;
   await postReadyDeposits(ctx, tenantId, books, summary);
   // Anything still pending gets one flush at its next attempt time. preserve_run_at: a payment that
   // succeeded while this flush ran has already queued its own flush ~150 ms out (our running job is
@@ -119,6 +124,9 @@ async function postReadyDeposits(ctx: EngineContext, tenantId: string, books: Ac
       const lines = await tx
         .selectFrom('payout_items as it')
         .innerJoin('postings as po', (j) => j.onRef('po.payment_id', '=', 'it.payment_id').on('po.target', '=', 'accounting').on('po.kind', '=', 'payment'))
+        // Only the charge itself links its payment; a refund or dispute item of the same payment is an
+        // adjustment (it would otherwise link the payment a second time).
+        .where('it.type', 'in', ['charge', 'payment'])
         .select(['po.status', 'po.remote_id', 'po.amount_minor'])
         .where('it.payout_id', '=', payout.id)
         .execute();
