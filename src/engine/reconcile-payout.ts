@@ -10,6 +10,7 @@ import type { EngineContext } from './context.ts';
 import { audit } from './audit.ts';
 import { enqueue } from './enqueue.ts';
 import { writeJournal } from './ledger-writer.ts';
+import { createPaymentPostings } from './payment-lifecycle.ts';
 
 export async function reconcilePayout(ctx: EngineContext, tenantId: string, processorPayoutId: string): Promise<string> {
   const processor = await ctx.connectors.payments(tenantId);
@@ -71,6 +72,9 @@ export async function reconcilePayout(ctx: EngineContext, tenantId: string, proc
         .execute();
       if (paymentId && (it.type === 'charge' || it.type === 'payment')) {
         await tx.updateTable('payments').set({ fee_minor: it.fee.amountMinor }).where('id', '=', paymentId).execute();
+        // "Mark invoice paid on payout" (payment-lifecycle.ts): the PSA and the books hear of the payment
+        // now that its money is in the bank. Otherwise they already have; this adds nothing.
+        await createPaymentPostings(tx, paymentId);
       }
     }
     await writeJournal(tx, tenantId, 'processor_fees', journal.processorFee({ fee: money(fees, currency), memo: `fees in payout ${processorPayoutId}` }), { payoutId });
