@@ -5,14 +5,22 @@ import { sql } from 'kysely';
 import type { Tx } from '../tenant.ts';
 import type { InvoiceStatus } from '../schema.ts';
 
+// The same holds the other way for reversals (refunds, returns, lost disputes: allocations.reversed_minor):
+// money taken back is owed again at once, but the PSA's balance only rises once the PSA payment has been
+// reduced or removed (a posted reversal posting). So the result is: allocations not yet in the PSA, minus
+// reversals not yet in the PSA (it can be negative).
 export async function unreflectedAllocationsMinor(tx: Tx, invoiceId: string): Promise<bigint> {
   const r = await sql<{ n: bigint | null }>`
-    SELECT sum(a.amount_minor)::bigint AS n
+    SELECT (coalesce(sum(a.amount_minor) FILTER (
+              WHERE NOT EXISTS (SELECT 1 FROM postings p
+                                 WHERE p.payment_id = a.payment_id AND p.invoice_id = a.invoice_id
+                                   AND p.target = 'psa' AND p.kind = 'payment' AND p.status = 'posted')), 0)
+          - coalesce(sum(a.reversed_minor), 0)
+          + coalesce((SELECT sum(r.amount_minor) FROM postings r
+                       WHERE r.invoice_id = ${invoiceId} AND r.target = 'psa'
+                         AND r.kind IN ('refund', 'payment_reversal') AND r.status = 'posted'), 0))::bigint AS n
       FROM allocations a
-     WHERE a.invoice_id = ${invoiceId}
-       AND NOT EXISTS (SELECT 1 FROM postings p
-                        WHERE p.payment_id = a.payment_id AND p.invoice_id = a.invoice_id
-                          AND p.target = 'psa' AND p.kind = 'payment' AND p.status = 'posted')`.execute(tx);
+     WHERE a.invoice_id = ${invoiceId}`.execute(tx);
   return r.rows[0]?.n ?? 0n;
 }
 
