@@ -16,6 +16,8 @@ export interface InvoiceRow {
   issued_on: string;
   due_on: string | null;
   version: number;
+  final_after: string | null;
+  final: boolean;
 }
 
 export async function listInvoiceRows(
@@ -37,11 +39,23 @@ export async function listInvoiceRows(
       'i.issued_on',
       'i.due_on',
       'i.current_version as version',
+      // Same rule as invoice-balance.ts: allocations not yet in the PSA, minus reversals not yet in the PSA.
       sql<bigint>`i.psa_balance_minor - coalesce((
-        SELECT sum(a.amount_minor)::bigint FROM allocations a
-         WHERE a.invoice_id = i.id
-           AND NOT EXISTS (SELECT 1 FROM postings p WHERE p.payment_id = a.payment_id AND p.invoice_id = a.invoice_id
-                            AND p.target = 'psa' AND p.kind = 'payment' AND p.status = 'posted')), 0)`.as('open_minor'),
+        SELECT (coalesce(sum(a.amount_minor) FILTER (
+                  WHERE NOT EXISTS (SELECT 1 FROM postings p WHERE p.payment_id = a.payment_id AND p.invoice_id = a.invoice_id
+                                     AND p.target = 'psa' AND p.kind = 'payment' AND p.status = 'posted')), 0)
+              - coalesce(sum(a.reversed_minor), 0))::bigint
+          FROM allocations a WHERE a.invoice_id = i.id), 0)
+        - coalesce((SELECT sum(r.amount_minor)::bigint FROM postings r
+                      WHERE r.invoice_id = i.id AND r.target = 'psa' AND r.kind IN ('refund', 'payment_reversal') AND r.status = 'posted'), 0)`.as('open_minor'),
+      // Paid vs final (engine/payment-lifecycle.ts): the last day a bank debit on it may still come back,
+      // and whether the invoice is paid with nothing left that could be returned.
+      sql<string | null>`(SELECT to_char(max(p.final_after), 'YYYY-MM-DD') FROM allocations a JOIN payments p ON p.id = a.payment_id
+                           WHERE a.invoice_id = i.id AND a.amount_minor > a.reversed_minor)`.as('final_after'),
+      sql<boolean>`(i.status = 'paid' AND NOT EXISTS (
+          SELECT 1 FROM allocations a JOIN payments p ON p.id = a.payment_id
+           WHERE a.invoice_id = i.id AND a.amount_minor > a.reversed_minor
+             AND (p.state = 'processing' OR p.final_after >= current_date)))`.as('final'),
     ])
     .orderBy('i.issued_on', 'desc')
     .orderBy('i.number', 'desc')
