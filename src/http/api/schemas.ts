@@ -19,6 +19,8 @@ export const invoiceSummary = z.object({
   issued_on: z.string(),
   due_on: z.string().nullable(),
   version: z.number().int(),
+  final_after: z.string().nullable().describe('last day a bank debit that paid it may still be returned (ACH return window, by SEC code)'),
+  final: z.boolean().describe('paid, and no payment on it can still come back'),
 });
 
 export const paymentSummary = z.object({
