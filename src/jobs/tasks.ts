@@ -10,6 +10,8 @@ import { reconcilePayout } from '../engine/reconcile-payout.ts';
 import { resolveUnknownPayments } from '../engine/resolve-unknown-payments.ts';
 import { sweep } from '../engine/sweep.ts';
 import { sendEmail } from '../engine/send-email.ts';
+import { postPsaReversal } from '../engine/post-psa-reversal.ts';
+import { submitRefund } from '../engine/refund-payment.ts';
 import { collectInstallments } from '../engine/collect-installments.ts';
 import { runAutopay } from '../engine/run-autopay.ts';
 import { handlePaymentFailure } from '../engine/handle-payment-failure.ts';
@@ -30,6 +32,8 @@ const handlers: { [K in TaskName]: Handler<K> } = {
   'reconcile-payout': (ctx, p) => reconcilePayout(ctx, p.tenantId, p.processorPayoutId),
   'resolve-unknown-payments': (ctx, p) => resolveUnknownPayments(ctx, p.tenantId),
   'send-email': (ctx, p) => sendEmail(ctx, p.tenantId, p.notificationId),
+  'post-psa-reversal': (ctx, p) => postPsaReversal(ctx, p.tenantId, p.postingId),
+  'submit-refund': (ctx, p) => submitRefund(ctx, p.tenantId, p.refundId, true),
   'autopay-run': (ctx, p) => runAutopay(ctx, p.tenantId),
   // cron: one autopay run per workspace, in a queue of its own so a workspace never has two runs at once
   'autopay-tick': async (ctx, _p, helpers) => {
