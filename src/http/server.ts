@@ -14,6 +14,7 @@ import { registerInvoiceRoutes } from './api/invoices.ts';
 import { registerPaymentRoutes } from './api/payments.ts';
 import { registerClientRoutes } from './api/clients.ts';
 import { registerActivityRoutes } from './api/activity.ts';
+import { registerLifecycleRoutes } from './api/lifecycle.ts';
 import { registerAutopayRoutes } from './api/autopay.ts';
 import { registerWebhookRoutes } from './webhooks/routes.ts';
 import { registerPortalRoutes } from './portal/pages.ts';
@@ -70,6 +71,7 @@ export async function buildServer(deps: HttpDeps, logger: Logger): Promise<Fasti
       registerPaymentRoutes(api, deps);
       registerClientRoutes(api, deps);
       registerActivityRoutes(api, deps);
+      registerLifecycleRoutes(api, deps);
       registerCollectionRoutes(api, deps);
       registerSurchargeRoutes(api, deps);
       registerExceptionRoutes(api, deps);
