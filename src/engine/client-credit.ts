@@ -38,18 +38,24 @@ export interface CreditSource {
   readonly availableMinor: bigint;
 }
 
-/** Credit still available, per paying payment, oldest first (first in, first applied). */
+/**
+ * Credit still available, per paying payment, oldest first (first in, first applied). A refund staff
+ * decided is reserved until the processor confirms it (then the refund path writes the 'refund' movement)
+ * or refuses it (then the credit is available again).
+ */
 export async function creditSources(tx: Tx, clientId: string, currency?: string): Promise<CreditSource[]> {
-  let q = tx
-    .selectFrom('client_credit_entries')
-    .select(['source_payment_id', 'currency', (eb) => eb.fn.sum<bigint>('amount_minor').as('available'), (eb) => eb.fn.min('created_at').as('first')])
-    .where('client_id', '=', clientId)
-    .groupBy(['source_payment_id', 'currency'])
-    .having((eb) => eb.fn.sum('amount_minor'), '>', 0)
-    .orderBy('first');
-  if (currency) q = q.where('currency', '=', currency);
-  const rows = await q.execute();
-  return rows.map((r) => ({ sourcePaymentId: r.source_payment_id, currency: r.currency, availableMinor: BigInt(r.available) }));
+  const r = await sql<{ source_payment_id: string; currency: string; available: string }>`
+    SELECT e.source_payment_id, e.currency,
+           (sum(e.amount_minor) - coalesce((
+              SELECT sum(cr.amount_minor) FROM credit_refunds cr
+               WHERE cr.source_payment_id = e.source_payment_id AND cr.status IN ('decided', 'sent')
+                 AND NOT EXISTS (SELECT 1 FROM refunds rf WHERE rf.idempotency_key = 'credit-refund:' || cr.id AND rf.status IN ('succeeded', 'failed'))
+            ), 0))::text AS available
+      FROM client_credit_entries e
+     WHERE e.client_id = ${clientId} AND (${currency ?? null}::text IS NULL OR e.currency = ${currency ?? null})
+     GROUP BY e.source_payment_id, e.currency
+     ORDER BY min(e.created_at)`.execute(tx);
+  return r.rows.map((x) => ({ sourcePaymentId: x.source_payment_id, currency: x.currency, availableMinor: BigInt(x.available) })).filter((x) => x.availableMinor > 0n);
 }
 
 export async function creditBalance(tx: Tx, clientId: string): Promise<Map<string, bigint>> {

@@ -142,4 +142,35 @@ describe('overpayment becomes credit, applied to the next invoice', () => {
     expect(tooMuch.status).toBe(422);
     expect(((await tooMuch.json()) as { error: { message: string } }).error.message).toMatch(/has 0 USD minor units of credit/);
   });
+
+  it('staff decide to refund part of a credit: refunded to the card that paid it, once per Idempotency-Key', async () => {
+    const groups = await clientsWithInvoices();
+    const clientId = groups[groups.length - 1]![0]!.client_id;
+    const inv = await newInvoice(stack, clientId, '100.00');
+    const token = await stack.portalToken(clientId);
+    const res = await fetch(`${stack.settleUrl}/portal/${token}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ invoices: [{ invoice_id: inv.id }], method: 'card' }) });
+    const started = (await res.json()) as { payment_id: string; client_secret: string };
+    stack.sims.connectwise.sim.updateInvoice(Number(inv.remote), { addLines: [{ kind: 'expense', notes: 'Credit', amount: '-40.00' }] });
+    await stack.sims.connectwise.sim.flushCallbacks();
+    await eventually(async () => (await invoiceRow(stack, inv.id)).total_minor === 6_000n, 15_000, 'lowered invoice');
+    const intentId = started.client_secret.split('_secret_')[0]!;
+    await fetch(`${stack.sims.stripe.baseUrl}/v1/payment_intents/${intentId}/confirm`, { method: 'POST', headers: { authorization: `Bearer ${stack.sims.stripe.secretKey}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'payment_method=pm_card_visa' });
+    await eventually(async () => (await paymentState(stack, started.payment_id)) === 'succeeded', 15_000, 'payment succeeded');
+
+    const api = await stack.apiKey();
+    const h = { authorization: `Bearer ${api}`, 'content-type': 'application/json', 'idempotency-key': `credit-refund-test-${started.payment_id}` };
+    const send = () => fetch(`${stack.settleUrl}/api/v1/clients/${clientId}/credit/refunds`, { method: 'POST', headers: h, body: JSON.stringify({ amount_minor: '2500', reason: 'client asked for the money back' }) });
+    const first = await send();
+    expect(first.status).toBe(201);
+    const body = (await first.json()) as { refunds: { source_payment_id: string; amount_minor: string; status: string }[] };
+    expect(body.refunds).toEqual([expect.objectContaining({ source_payment_id: started.payment_id, amount_minor: '2500', status: 'refunded' })]);
+    const again = (await (await send()).json()) as typeof body;
+    expect(again.refunds.map((r) => r.status)).toEqual(['refunded']);
+    const refunds = [...stack.sims.stripe.sim.store.refunds.values()].filter((r) => r.payment_intent === intentId);
+    expect(refunds.map((r) => r.amount)).toEqual([2_500]);
+    const credit = (await (await fetch(`${stack.settleUrl}/api/v1/clients/${clientId}/credit`, { headers: h })).json()) as { available: { amount_minor: string }[] };
+    expect(credit.available.map((a) => a.amount_minor)).toEqual(['1500']);
+    // The invoice the payment paid stays paid: the refund came out of the credit, not the invoice.
+    expect(await invoiceRow(stack, inv.id)).toMatchObject({ status: 'paid' });
+  });
 });

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { withTenant } from '../../db/tenant.ts';
 import { UseCaseError } from '../../engine/context.ts';
 import { applyClientCredit, creditBalance } from '../../engine/client-credit.ts';
-import { decideCreditRefund } from '../../engine/refund-client-credit.ts';
+import { decideCreditRefund, sendCreditRefunds } from '../../engine/refund-client-credit.ts';
 import { cancelInstallmentPlan, createInstallmentPlan, describePlans, type InstallmentPlanView } from '../../engine/installment-plans.ts';
 import { collectInstallments } from '../../engine/collect-installments.ts';
 import type { HttpDeps } from '../deps.ts';
@@ -108,21 +108,22 @@ export function registerCollectionRoutes(app: FastifyInstance, deps: HttpDeps): 
     schema: {
       tags: ['credit'],
       summary: "Decide to refund part or all of a client's credit",
-      description: 'Recorded at once (the credit can no longer be applied). Send an Idempotency-Key header to make a retried request one decision.',
+      description: 'Recorded at once (the credit can no longer be applied), then refunded to the method that paid it, oldest credit first. Send an Idempotency-Key header to make a retried request one decision.',
       params: uuidParam,
       headers: idempotencyHeader,
       body: z.object({ amount_minor: minor, currency: z.string().length(3).optional(), reason: z.string().min(3).max(500) }),
-      response: { 201: z.object({ refunds: z.array(z.object({ id: z.string().uuid(), source_payment_id: z.string().uuid(), amount_minor: minor, status: z.string() })) }), 404: errorBody, 422: errorBody },
+      response: { 201: z.object({ refunds: z.array(z.object({ id: z.string().uuid(), source_payment_id: z.string().uuid(), amount_minor: minor, status: z.string(), message: z.string().nullable() })) }), 404: errorBody, 422: errorBody },
     },
   }, async (req, reply) => {
     const caller = callerOf(req);
     const amount = BigInt(req.body.amount_minor);
     const key = req.headers['idempotency-key'] ?? `credit-refund:${req.id}:${Date.now()}`;
-    const out = await withTenant(deps.ctx.db, caller.tenantId, async (tx) => {
+    const decided = await withTenant(deps.ctx.db, caller.tenantId, async (tx) => {
       const t = await tx.selectFrom('tenants').select('currency').where('id', '=', caller.tenantId).executeTakeFirstOrThrow();
       return decideCreditRefund(tx, caller.tenantId, { clientId: req.params.id, currency: (req.body.currency ?? t.currency).toUpperCase(), amountMinor: amount, reason: req.body.reason, actor: caller.actor, idempotencyKey: key });
     });
-    return reply.code(201).send({ refunds: out.map((x) => ({ id: x.refundId, source_payment_id: x.sourcePaymentId, amount_minor: x.amountMinor.toString(), status: x.status })) });
+    const out = await sendCreditRefunds(deps.ctx, caller.tenantId, decided, caller.actor);
+    return reply.code(201).send({ refunds: out.map((x) => ({ id: x.refundId, source_payment_id: x.sourcePaymentId, amount_minor: x.amountMinor.toString(), status: x.status, message: x.message })) });
   });
 
   // ---- installment plans
