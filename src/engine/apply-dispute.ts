@@ -32,6 +32,11 @@ type Closed = Extract<ProcessorEvent, { type: 'dispute.closed' }>;
 export async function applyDisputeOpened(ctx: EngineContext, tenantId: string, e: Opened, paymentId: string): Promise<string> {
   return withTenant(ctx.db, tenantId, async (tx) => {
     const p = await lockPayment(tx, paymentId);
+    if (p.state === 'pending' || p.state === 'processing' || p.state === 'unknown') {
+      // The dispute's event overtook the payment's success (events are processed in parallel): the inbox
+      // retries this one after a back-off, by when the success is booked.
+      throw new Error(`dispute ${e.disputeId} arrived before payment ${p.id} was recorded as succeeded (${p.state}); retrying`);
+    }
     const ach = isBankDebit(p);
     const inserted = await tx
       .insertInto('disputes')

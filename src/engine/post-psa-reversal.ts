@@ -10,6 +10,7 @@ import { retryDecision, VendorError } from '../connectors/http.ts';
 import type { EngineContext } from './context.ts';
 import { audit } from './audit.ts';
 import { RetryLater } from './post-psa-payment.ts';
+import { ingestInvoice } from './ingest-invoice.ts';
 
 export async function postPsaReversal(ctx: EngineContext, tenantId: string, postingId: string): Promise<string> {
   const psa = await ctx.connectors.psa(tenantId);
@@ -38,7 +39,15 @@ export async function postPsaReversal(ctx: EngineContext, tenantId: string, post
       remaining: money(posting.remaining_minor ?? 0n, parseCurrency(posting.currency)),
       idempotencyKey: posting.idempotency_key,
     });
+    // Once posted, the reversal no longer counts as "not yet in the PSA", so the balance Settle holds for
+    // the PSA must already include it: read the invoice back now (as post-psa-payment does) rather than
+    // wait for the change notice, or the invoice would look paid again meanwhile.
+    const current = await psa.getInvoice(job.invoiceRemoteId);
     await withTenant(ctx.db, tenantId, async (tx) => {
+      if (current) {
+        const inv = await tx.selectFrom('invoices').select('client_id').where('id', '=', posting.invoice_id!).executeTakeFirstOrThrow();
+        await ingestInvoice(tx, tenantId, psa.vendor, current, inv.client_id);
+      }
       await tx
         .updateTable('postings')
         .set((eb) => ({ status: 'posted', remote_id: original.remote_id, posted_at: new Date(), attempts: eb('attempts', '+', 1), last_error: null }))
