@@ -94,6 +94,10 @@ const quickbooksOnline: Entry<'accounting', z.ZodTypeAny, typeof qboSecrets, Acc
     feeExpenseAccountId: z.string().min(1).describe('QuickBooks Account Id for processing fees'),
     undepositedFundsAccountId: z.string().optional(),
     adjustmentAccountId: z.string().optional(),
+    /** Income account for card surcharges; without it they go to the deposit's adjustments line. */
+    surchargeIncomeAccountId: z.string().optional(),
+    /** Other Current Asset clearing account for clients' credit (overpayments and payments made from credit). */
+    clientCreditAccountId: z.string().optional(),
     minorVersion: z.number().int().default(75),
     homeCurrency: z.string().default('USD'),
     /** Wait after a 429 that carries no Retry-After (Intuit sends none and says 60 s); a Retry-After always wins. */
@@ -130,6 +134,8 @@ const quickbooksOnline: Entry<'accounting', z.ZodTypeAny, typeof qboSecrets, Acc
         homeCurrency: parseCurrency(c.homeCurrency),
         ...(c.undepositedFundsAccountId ? { undepositedFundsAccountId: c.undepositedFundsAccountId } : {}),
         ...(c.adjustmentAccountId ? { adjustmentAccountId: c.adjustmentAccountId } : {}),
+        ...(c.surchargeIncomeAccountId ? { surchargeIncomeAccountId: c.surchargeIncomeAccountId } : {}),
+        ...(c.clientCreditAccountId ? { clientCreditAccountId: c.clientCreditAccountId } : {}),
       },
       store,
       c.throttleWaitMs === undefined ? {} : { throttleWaitMs: c.throttleWaitMs },

@@ -2,6 +2,7 @@
 // up to 30 per QuickBooks batch call), then any payout deposit whose payments are all in the books. Runs
 // in the tenant's accounting queue, so two flushes never overlap; the idempotency keys make a re-run after
 // a crash safe.
+import { sql } from 'kysely';
 import { money, parseCurrency } from '../domain/money.ts';
 import { withTenant } from '../db/tenant.ts';
 import type { AccountingConnector, PostResult } from '../connectors/accounting/types.ts';
@@ -11,6 +12,7 @@ import { today } from './context.ts';
 import { audit } from './audit.ts';
 import { crashPoint } from './crash-points.ts';
 import { enqueue } from './enqueue.ts';
+import { CREDIT_PROCESSOR } from './client-credit.ts';
 import { postPendingReversals } from './post-accounting-reversals.ts';
 
 const BACKLOG_LIMIT = 1000;
@@ -53,7 +55,7 @@ async function postPendingPayments(ctx: EngineContext, tenantId: string, books: 
       .innerJoin('invoices as i', 'i.id', 'po.invoice_id')
       .innerJoin('payments as p', 'p.id', 'po.payment_id')
       .selectAll('po')
-      .select(['i.number as invoice_number', 'p.succeeded_at', 'p.processor_payment_id'])
+      .select(['i.number as invoice_number', 'p.succeeded_at', 'p.processor_payment_id', 'p.processor'])
       .where('po.target', '=', 'accounting')
       .where('po.kind', '=', 'payment')
       .where('po.status', '=', 'pending')
@@ -71,6 +73,8 @@ async function postPendingPayments(ctx: EngineContext, tenantId: string, books: 
       paidOn: today(r.succeeded_at ?? ctx.now()),
       reference: r.processor_payment_id ?? r.payment_id!,
       memo: `Settle payment ${r.payment_id}`,
+      // An application of the client's credit (engine/client-credit.ts) moved no new money.
+      ...(r.processor === CREDIT_PROCESSOR ? { fromClientCredit: true } : {}),
     })),
   );
   crashPoint('after-accounting-payments-sent');
@@ -130,14 +134,21 @@ async function postReadyDeposits(ctx: EngineContext, tenantId: string, books: Ac
         .select(['po.status', 'po.remote_id', 'po.amount_minor'])
         .where('it.payout_id', '=', payout.id)
         .execute();
-      return { payout, lines };
+      // Of the payout's charges: the surcharges (income of their own) and what no invoice needed (clients' credit).
+      const extra = await sql<{ surcharges: string; credit: string }>`
+        SELECT coalesce(sum(p.surcharge_minor), 0)::text AS surcharges,
+               coalesce(sum(p.amount_minor - p.surcharge_minor - coalesce((SELECT sum(a.amount_minor) FROM allocations a WHERE a.payment_id = p.id), 0)), 0)::text AS credit
+          FROM payments p
+         WHERE p.id IN (SELECT it.payment_id FROM payout_items it WHERE it.payout_id = ${payout.id} AND it.type IN ('charge', 'payment') AND it.payment_id IS NOT NULL)`.execute(tx);
+      return { payout, lines, surcharges: BigInt(extra.rows[0]?.surcharges ?? 0), credit: BigInt(extra.rows[0]?.credit ?? 0) };
     });
     if (plan.lines.some((l) => l.status !== 'posted' || !l.remote_id)) continue; // next flush
     const currency = parseCurrency(plan.payout.currency);
     const paymentsTotal = plan.lines.reduce((s, l) => s + l.amount_minor, 0n);
-    // Whatever in the payout is not a booked payment or a fee (refunds, adjustments, unapplied credit)
-    // goes on its own line, so the deposit always equals the bank line.
-    const adjustments = plan.payout.amount_minor - (paymentsTotal - plan.payout.fees_minor);
+    // Whatever in the payout is not a booked payment, a fee, a surcharge or clients' credit (refunds,
+    // adjustments) goes on its own line, so the deposit always equals the bank line. The connector books
+    // surcharges and credit on their own lines where the MSP named accounts for them.
+    const adjustments = plan.payout.amount_minor - (paymentsTotal - plan.payout.fees_minor) - plan.surcharges - plan.credit;
     const [r] = await books.postDeposit({
       idempotencyKey: d.idempotency_key,
       payoutId: plan.payout.processor_payout_id,
@@ -145,6 +156,8 @@ async function postReadyDeposits(ctx: EngineContext, tenantId: string, books: Ac
       payments: plan.lines.map((l) => ({ paymentRemoteId: l.remote_id!, amount: money(l.amount_minor, currency) })),
       fees: money(plan.payout.fees_minor, currency),
       adjustments: money(adjustments, currency),
+      surcharges: money(plan.surcharges, currency),
+      clientCredit: money(plan.credit, currency),
       memo: `${plan.payout.processor} payout ${plan.payout.processor_payout_id}`,
     }).then((x) => [x]);
     await recordResults(ctx, tenantId, books.vendor, [d], [r!], summary, 'deposits');

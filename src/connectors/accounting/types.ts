@@ -21,6 +21,11 @@ export interface PostPaymentInput {
   /** Our payment reference shown in the books (PaymentRefNum) and used for check-before-write. */
   readonly reference: string;
   readonly memo: string;
+  /**
+   * Paid out of the client's credit (an earlier overpayment), not new money: the books draw it from the
+   * client-credit clearing account the overpayment was deposited to, never from Undeposited Funds.
+   */
+  readonly fromClientCredit?: boolean;
 }
 
 export type PostResult =
@@ -41,6 +46,10 @@ export interface PostDepositInput {
   readonly fees: Money;
   /** Other non-payment movements inside the payout (refunds, adjustments), signed. */
   readonly adjustments: Money;
+  /** Card surcharges collected with the payout's payments: income of their own (payments-rules.md §5.3). */
+  readonly surcharges?: Money;
+  /** Money paid beyond the invoices (overpayments): the clients' credit, a liability until applied. */
+  readonly clientCredit?: Money;
   readonly memo: string;
 }
 

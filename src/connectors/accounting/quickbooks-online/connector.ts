@@ -45,6 +45,13 @@ export interface QboConfig {
   readonly feeExpenseAccountId: string;
   /** Account for other payout movements (refunds, adjustments); defaults to the fee account. */
   readonly adjustmentAccountId?: string;
+  /** Income account for card surcharges (kept apart from fees, payments-rules.md §5.3); absent ⇒ the adjustments line. */
+  readonly surchargeIncomeAccountId?: string;
+  /**
+   * Other Current Asset clearing account for clients' credit: overpayments land in it with the payout's
+   * deposit, and a payment made from credit is drawn from it. Absent ⇒ the adjustments line / Undeposited Funds.
+   */
+  readonly clientCreditAccountId?: string;
   /** Accounts Receivable, debited by a reversal's journal entry; looked up by AccountType when absent. */
   readonly accountsReceivableAccountId?: string;
   readonly minorVersion: number;
@@ -178,7 +185,7 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
         continue;
       }
       try {
-        bodies.set(i, paymentBody(input, toBooksInvoice(matches[0]!, this.home), { undepositedFundsAccountId: this.config.undepositedFundsAccountId }));
+        bodies.set(i, paymentBody(input, toBooksInvoice(matches[0]!, this.home), { undepositedFundsAccountId: this.config.undepositedFundsAccountId, clientCreditAccountId: this.config.clientCreditAccountId }));
       } catch (e) {
         results[i] = failure(e);
       }
@@ -222,6 +229,8 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
         bankAccountId: this.config.bankAccountId,
         feeExpenseAccountId: this.config.feeExpenseAccountId,
         adjustmentAccountId: this.config.adjustmentAccountId ?? this.config.feeExpenseAccountId,
+        surchargeIncomeAccountId: this.config.surchargeIncomeAccountId,
+        clientCreditAccountId: this.config.clientCreditAccountId,
       });
     } catch (e) {
       return failure(e);

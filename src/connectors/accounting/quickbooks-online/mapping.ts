@@ -9,6 +9,7 @@ import {
   isNegative,
   isZero,
   MoneyError,
+  money,
   negate,
   parseCurrency,
   parseDecimal,
@@ -195,6 +196,8 @@ export function toBooksInvoice(invoice: Json, homeCurrency: Currency): BooksInvo
 export interface PaymentAccounts {
   /** Set only when the MSP's Undeposited Funds is to be named explicitly; absent ⇒ QBO's default (UF). */
   readonly undepositedFundsAccountId?: string | undefined;
+  /** Clearing account (Other Current Asset) for clients' credit; a payment made from credit is drawn from it. */
+  readonly clientCreditAccountId?: string | undefined;
 }
 
 /** A Payment applying `input.amount` to one invoice; left in Undeposited Funds for the payout's Deposit. */
@@ -210,7 +213,13 @@ export function paymentBody(input: PostPaymentInput, invoice: BooksInvoice, acco
     TxnDate: input.paidOn,
     PaymentRefNum: paymentRefNum(input.reference),
     PrivateNote: privateNote(input.memo, input.idempotencyKey),
-    ...(accounts.undepositedFundsAccountId ? { DepositToAccountRef: { value: accounts.undepositedFundsAccountId } } : {}),
+    // A payment out of the client's credit moved no new money: it comes out of the clearing account the
+    // overpayment was deposited to (the deposit's client-credit line), which then nets to zero.
+    ...(input.fromClientCredit && accounts.clientCreditAccountId
+      ? { DepositToAccountRef: { value: accounts.clientCreditAccountId } }
+      : accounts.undepositedFundsAccountId
+        ? { DepositToAccountRef: { value: accounts.undepositedFundsAccountId } }
+        : {}),
     Line: [{ Amount: amount, LinkedTxn: [{ TxnId: invoice.remoteId, TxnType: 'Invoice' }] }],
   };
 }
@@ -219,6 +228,10 @@ export interface DepositAccounts {
   readonly bankAccountId: string;
   readonly feeExpenseAccountId: string;
   readonly adjustmentAccountId: string;
+  /** Income account for card surcharges; absent ⇒ surcharges stay in the adjustments line. */
+  readonly surchargeIncomeAccountId?: string | undefined;
+  /** Clearing account for clients' credit; absent ⇒ overpayments stay in the adjustments line. */
+  readonly clientCreditAccountId?: string | undefined;
 }
 
 /** The payout as one Deposit: payments linked, fees as a negative line, adjustments signed. */
@@ -228,7 +241,12 @@ export function depositBody(input: PostDepositInput, accounts: DepositAccounts):
   if (isNegative(input.fees)) throw new MoneyError('fees are given as a positive amount');
   if (!/^\d{4}-\d{2}-\d{2}$/.test(input.depositedOn)) throw new MoneyError(`depositedOn must be YYYY-MM-DD, got ${input.depositedOn}`);
   const paid = sum(input.payments.map((p) => p.amount), currency);
-  const expectedTotal = add(subtract(paid, input.fees), input.adjustments);
+  // Surcharges and client credit get lines of their own only where the MSP named an account for them.
+  const zero = money(0n, currency);
+  const surcharges = accounts.surchargeIncomeAccountId && input.surcharges ? input.surcharges : zero;
+  const credit = accounts.clientCreditAccountId && input.clientCredit ? input.clientCredit : zero;
+  const adjustments = add(input.adjustments, add(subtract(input.surcharges ?? zero, surcharges), subtract(input.clientCredit ?? zero, credit)));
+  const expectedTotal = add(add(subtract(paid, input.fees), adjustments), add(surcharges, credit));
   const lines: Json[] = input.payments.map((p) => ({
     Amount: toVendorNumber(p.amount),
     LinkedTxn: [{ TxnId: p.paymentRemoteId, TxnType: 'Payment' }],
@@ -241,10 +259,26 @@ export function depositBody(input: PostDepositInput, accounts: DepositAccounts):
       DepositLineDetail: { AccountRef: { value: accounts.feeExpenseAccountId } },
     });
   }
-  if (!isZero(input.adjustments)) {
+  if (!isZero(surcharges)) {
+    lines.push({
+      Description: `Card surcharges, payout ${input.payoutId}`,
+      Amount: toVendorNumber(surcharges),
+      DetailType: 'DepositLineDetail',
+      DepositLineDetail: { AccountRef: { value: accounts.surchargeIncomeAccountId } },
+    });
+  }
+  if (!isZero(credit)) {
+    lines.push({
+      Description: `Client credit (overpayments), payout ${input.payoutId}`,
+      Amount: toVendorNumber(credit),
+      DetailType: 'DepositLineDetail',
+      DepositLineDetail: { AccountRef: { value: accounts.clientCreditAccountId } },
+    });
+  }
+  if (!isZero(adjustments)) {
     lines.push({
       Description: `Adjustments, payout ${input.payoutId}`,
-      Amount: toVendorNumber(input.adjustments),
+      Amount: toVendorNumber(adjustments),
       DetailType: 'DepositLineDetail',
       DepositLineDetail: { AccountRef: { value: accounts.adjustmentAccountId } },
     });
