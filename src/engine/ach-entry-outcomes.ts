@@ -7,6 +7,7 @@ import { queueEmail } from '../notify/queue-email.ts';
 import { audit } from './audit.ts';
 import { recordPaymentFailed } from './record-payment-outcome.ts';
 import { ACH_ACTOR } from './ach-store.ts';
+import { raiseException } from './exceptions.ts';
 
 /** Take a pending entry out of the queue; a debit's payment fails with `code` (nothing was sent). */
 export async function cancelEntry(tx: Tx, tenantId: string, entryId: string, code: string, message: string): Promise<void> {
@@ -42,6 +43,16 @@ export async function stopAccount(tx: Tx, tenantId: string, bankAccountId: strin
   if (status === 'revoked') {
     await tx.updateTable('ach_mandates').set({ revoked_at: new Date(), revoked_reason: `${code}: ${reason}` }).where('bank_account_id', '=', bankAccountId).where('revoked_at', 'is', null).execute();
   }
+  await raiseException(tx, tenantId, ACH_ACTOR, {
+    kind: status === 'revoked' ? 'ach_mandate_revoked' : 'ach_account_disabled',
+    dedupeKey: `ach-account:${bankAccountId}:${status}`,
+    clientId: acct.client_id,
+    invoiceIds: [],
+    paymentId: null,
+    title: status === 'revoked' ? `Debit authorization revoked (${code})` : `Bank account can no longer be debited (${code})`,
+    detail: `Account ending ${acct.account_last4}: ${reason}. ${status === 'revoked' ? 'Nothing is debited from it again until the client authorizes debits anew (§2.4: never retried).' : 'Ask the client for another account.'}`,
+    data: { code, bank_account_id: bankAccountId },
+  });
   await audit(tx, tenantId, ACH_ACTOR, status === 'revoked' ? 'ach_mandate.revoked' : 'ach_bank_account.disabled', { type: 'ach_bank_account', id: bankAccountId }, { code, reason, last4: acct.account_last4 });
   const waiting = await tx.selectFrom('ach_entries').select('id').where('bank_account_id', '=', bankAccountId).where('status', '=', 'pending').execute();
   for (const w of waiting) await cancelEntry(tx, tenantId, w.id, code, `the account ending ${acct.account_last4} can no longer be debited: ${reason}`);

@@ -13,6 +13,7 @@ import { applyAchReturn } from './apply-ach-return.ts';
 import { applyAchNoc } from './apply-ach-noc.ts';
 import { recordPaymentSucceeded } from './record-payment-outcome.ts';
 import { ACH_ACTOR, bankToday, settlesAfter, sha256Hex } from './ach-store.ts';
+import { raiseException } from './exceptions.ts';
 
 export interface PollResult {
   readonly fetched: number;
@@ -98,8 +99,18 @@ async function applyAck(ctx: EngineContext, tenantId: string, c: BankAchConnecto
     await audit(tx, tenantId, 'vendor:bank-ach', `ach_file.${ack.status}`, { type: 'ach_file', id: f.id }, { file_name: f.file_name, reason: ack.reason });
     if (ack.status === 'rejected') {
       // Not re-sent automatically: a file refused as a duplicate is already at the bank, and sending its
-      // entries again would debit the clients twice. A person decides (the reason is in the audit log).
+      // entries again would debit the clients twice. A person decides.
       ctx.log.error({ tenantId, file: f.file_name, reason: ack.reason }, 'the bank rejected an ACH file');
+      await raiseException(tx, tenantId, ACH_ACTOR, {
+        kind: 'ach_file_rejected',
+        dedupeKey: `ach-file-rejected:${f.id}`,
+        clientId: null,
+        invoiceIds: [],
+        paymentId: null,
+        title: `The bank rejected ACH file ${f.file_name}`,
+        detail: `${ack.reason ?? 'no reason given'}. Its debits stay in progress and are not sent again automatically; check with the bank whether it holds the file.`,
+        data: { file_id: f.id },
+      });
     }
     return ack.status;
   });
@@ -109,8 +120,21 @@ async function applyReturnsFile(ctx: EngineContext, tenantId: string, c: BankAch
   const parsed = parseAch(text);
   if (!parsed.ok) {
     const e = parsed.errors[0]!;
-    await withTenant(ctx.db, tenantId, (tx) => audit(tx, tenantId, ACH_ACTOR, 'ach_inbound_file.unreadable', { type: 'ach_inbound_file', id: inboundId }, { line: e.line, field: e.field, message: e.message }));
-    return `unreadable: line ${e.line ?? '?'} ${e.field ?? ''} ${e.message}`;
+    const what = `line ${e.line ?? '?'} ${e.field ?? ''} ${e.message}`;
+    await withTenant(ctx.db, tenantId, async (tx) => {
+      await audit(tx, tenantId, ACH_ACTOR, 'ach_inbound_file.unreadable', { type: 'ach_inbound_file', id: inboundId }, { line: e.line, field: e.field, message: e.message });
+      await raiseException(tx, tenantId, ACH_ACTOR, {
+        kind: 'ach_bank_file_unreadable',
+        dedupeKey: `ach-inbound:${inboundId}`,
+        clientId: null,
+        invoiceIds: [],
+        paymentId: null,
+        title: 'A file from the bank could not be read',
+        detail: `${what}. Returns or notifications of change in it are not applied; get a corrected file from the bank.`,
+        data: { inbound_file_id: inboundId },
+      });
+    });
+    return `unreadable: ${what}`;
   }
   const today = bankToday(ctx, c);
   const entryFor = (trace: string) =>
@@ -170,7 +194,7 @@ export async function confirmAchSettlements(ctx: EngineContext, tenantId: string
       }
       const p = await tx.selectFrom('payments').select(['id', 'processor_payment_id']).where('id', '=', e.payment_id!).executeTakeFirstOrThrow();
       await tx.updateTable('payment_attempts').set({ outcome: 'succeeded', resolved_at: new Date() }).where('processor_payment_id', '=', e.id).execute();
-      await recordPaymentSucceeded(tx, p.id, { processorPaymentId: p.processor_payment_id ?? e.id, method: null });
+      await recordPaymentSucceeded(tx, p.id, { processorPaymentId: p.processor_payment_id ?? e.id, method: null, secCode: e.sec_code });
       return true;
     });
     if (done) settled++;

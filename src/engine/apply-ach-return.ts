@@ -7,7 +7,7 @@
 // - account codes (R02, R03, R04, R20…): the account is disabled; other codes: the payment fails.
 // - a return of a prenote: the account fails validation (§2.7) and is disabled (or revoked).
 // - a return after the payment succeeded (late unauthorized returns on consumer accounts, 60 days):
-//   `returnAfterSuccess` — the reversal of postings and ledger belongs to the payment lifecycle.
+//   `returnAfterSuccess` — the payment lifecycle's reversal, in the same transaction.
 // Each return is stored once (ach_entry_notices is unique per file line and per returned entry), so
 // reading the same return file again changes nothing.
 import { achReinitiation, achReturnCode, type IsoDate } from '../domain/rules/index.ts';
@@ -18,6 +18,9 @@ import { audit } from './audit.ts';
 import { recordAchReturnedBeforeSuccess } from './record-payment-outcome.ts';
 import { queueReturnEmail, stopAccount } from './ach-entry-outcomes.ts';
 import { ACH_ACTOR } from './ach-store.ts';
+import { raiseException } from './exceptions.ts';
+import { reverseSucceededPaymentInTx } from './reverse-succeeded-payment.ts';
+import type { Payment } from '../db/schema.ts';
 
 export interface AchReturnNotice {
   readonly inboundFileId: string;
@@ -38,17 +41,21 @@ export async function applyAchReturn(ctx: EngineContext, tenantId: string, n: Ac
   if (n.entryId === null) {
     return withTenant(ctx.db, tenantId, async (tx) => {
       const stored = await storeNotice(tx, tenantId, n, code, 'unmatched');
-      if (stored) ctx.log.error({ tenantId, code, detail: n.detail }, 'bank ACH return matches no entry Settle sent');
+      if (stored) {
+        ctx.log.error({ tenantId, code, detail: n.detail }, 'bank ACH return matches no entry Settle sent');
+        await raiseException(tx, tenantId, ACH_ACTOR, {
+          kind: 'ach_return_unmatched',
+          dedupeKey: `ach-unmatched:${n.inboundFileId}:${n.addendaLine}`,
+          clientId: null,
+          invoiceIds: [],
+          paymentId: null,
+          title: `A bank return (${code}) matches no debit Settle sent`,
+          detail: `Original trace ${String(n.detail['original_trace'] ?? '?')}. Check with the bank.`,
+          data: n.detail,
+        });
+      }
       return stored ? 'unmatched' : 'already applied';
     });
-  }
-  const before = await withTenant(ctx.db, tenantId, (tx) =>
-    tx.selectFrom('ach_entries as e').leftJoin('payments as p', 'p.id', 'e.payment_id').select(['e.status', 'p.id as payment_id', 'p.state']).where('e.id', '=', n.entryId!).executeTakeFirstOrThrow(),
-  );
-  if (before.status !== 'returned' && before.payment_id && before.state && AFTER_SUCCESS.has(before.state)) {
-    // Before our own transaction: the reversal is idempotent on the payment's state, so a crash after it and
-    // before the notice is stored only repeats a no-op.
-    await returnAfterSuccess(ctx, tenantId, before.payment_id, code, rule.description);
   }
   return withTenant(ctx.db, tenantId, async (tx) => {
     const e = await tx.selectFrom('ach_entries').selectAll().where('id', '=', n.entryId!).forUpdate().executeTakeFirstOrThrow();
@@ -74,9 +81,8 @@ export async function applyAchReturn(ctx: EngineContext, tenantId: string, n: Ac
 
     const p = await tx.selectFrom('payments').selectAll().where('id', '=', e.payment_id).forUpdate().executeTakeFirstOrThrow();
     if (p.state !== 'processing') {
-      const outcome = p.state === 'returned' ? 'returned_after_success' : AFTER_SUCCESS.has(p.state) ? 'after_success_left_for_staff' : `recorded_on_${p.state}_payment`;
+      const outcome = AFTER_SUCCESS.has(p.state) ? await returnAfterSuccess(tx, tenantId, p, code, rule.description) : `recorded_on_${p.state}_payment`;
       await storeNotice(tx, tenantId, n, code, outcome, { account: stopped });
-      if (p.state === 'returned') await queueReturnEmail(tx, tenantId, { paymentId: p.id, entryId: e.id, code, description: rule.description, retryOn: null, accountStopped: stopped });
       return outcome;
     }
 
@@ -123,6 +129,17 @@ export async function applyAchReturn(ctx: EngineContext, tenantId: string, n: Ac
     const why = decision && !decision.allowed ? { reason: decision.reason, detail: decision.detail } : { reason: stopped ? `account_${stopped}` : 'not_reinitiable' };
     await storeNotice(tx, tenantId, n, code, 'payment_failed', { ...why, account: stopped });
     await queueReturnEmail(tx, tenantId, { paymentId: p.id, entryId: e.id, code, description: rule.description, retryOn: null, accountStopped: stopped });
+    // The failure handler of other payments leaves bank-ACH ones to us (handle-payment-failure.ts): staff see it here.
+    await raiseException(tx, tenantId, ACH_ACTOR, {
+      kind: 'ach_return',
+      dedupeKey: `ach-return:${p.id}`,
+      clientId: p.client_id,
+      invoiceIds: p.planned_allocations.map((a) => a.invoiceId),
+      paymentId: p.id,
+      title: `Bank debit returned (${code})`,
+      detail: `${rule.description}. ${decision && !decision.allowed ? decision.detail : stopped === 'revoked' ? 'The debit authorization was revoked; the client must authorize debits again.' : stopped === 'disabled' ? 'The account can no longer be debited; ask the client for another account.' : 'Not presented again.'}`,
+      data: { code, account: stopped },
+    });
     return 'payment_failed';
   });
 }
@@ -159,11 +176,26 @@ async function storeNotice(tx: Tx, tenantId: string, n: AchReturnNotice, code: s
 }
 
 /**
- * A return after the payment succeeded: the money the books and the PSA were told about is gone. The
- * reversal (reopen the invoice, reverse the PSA payment and the accounting postings, ledger journal,
- * client email) is the payment lifecycle's `reverseSucceededPayment` (src/engine/reverse-succeeded-payment.ts,
- * issue #3 "Payment lifecycle"); until it exists the return is recorded and left to staff.
+ * A return after the payment succeeded (late unauthorized returns on consumer accounts may come up to 60
+ * days after settlement, §2.4): the money the books and the PSA were told about is gone. The payment
+ * lifecycle's reversal does the rest in this same transaction — invoices reopened, PSA payment and
+ * accounting postings reversed, ledger journal, staff exception, client email (reverse-succeeded-payment.ts).
+ * A payment under an open dispute is left to staff: the dispute decides where that money is.
  */
-async function returnAfterSuccess(ctx: EngineContext, tenantId: string, paymentId: string, code: string, description: string): Promise<void> {
-  ctx.log.error({ tenantId, paymentId, code }, `bank ACH return ${code} (${description}) after the payment succeeded: reverse it by hand (issue #3 lifecycle: reverseSucceededPayment)`);
+async function returnAfterSuccess(tx: Tx, tenantId: string, p: Payment, code: string, description: string): Promise<string> {
+  if (p.state === 'succeeded' || p.state === 'partially_refunded') {
+    const r = await reverseSucceededPaymentInTx(tx, { paymentId: p.id, reason: description, code, actor: 'vendor:bank-ach' });
+    return r.reversed ? 'returned_after_success' : `recorded_on_${r.state}_payment`;
+  }
+  await raiseException(tx, tenantId, ACH_ACTOR, {
+    kind: 'ach_return',
+    dedupeKey: `ach-return:${p.id}`,
+    clientId: p.client_id,
+    invoiceIds: p.planned_allocations.map((a) => a.invoiceId),
+    paymentId: p.id,
+    title: `Bank debit returned (${code}) while ${p.state}`,
+    detail: `${description}. The payment is ${p.state}; decide by hand what the return means for it.`,
+    data: { code },
+  });
+  return 'after_success_left_for_staff';
 }

@@ -12,6 +12,7 @@ let s: BankAchStack;
 let clients: Awaited<ReturnType<typeof invoicesByClient>>;
 /** The test's bank day; only moves forward. */
 let cursor: string;
+let later: { paymentId: string; invoiceId: string; trace: string; accountId: string };
 beforeAll(async () => {
   s = await startBankAchStack({ companies: 3, invoices: 9 });
   clients = await invoicesByClient(s);
@@ -150,9 +151,45 @@ describe('bank ACH returns and notifications of change', () => {
     // The NOC is not a return: the debit itself still settles.
     expect((await paymentState((await q(s)((tx) => tx.selectFrom('payments').select('id').where('client_id', '=', c.clientId).executeTakeFirstOrThrow())).id)).state).toBe('processing');
 
-    await portalPost(s, c.clientId, 'pay-by-bank', { bank_account_id: acct.bank_account_id, invoices: [{ invoice_id: c.invoices[1]!.id }] });
-    const next = await sendFile(addBankingDays(noticeDay, 1));
+    const second = await portalPost(s, c.clientId, 'pay-by-bank', { bank_account_id: acct.bank_account_id, invoices: [{ invoice_id: c.invoices[1]!.id }] });
+    cursor = addBankingDays(noticeDay, 1);
+    const next = await sendFile(cursor);
     expect(next.received).toHaveLength(1);
     expect(next.received[0]).toMatchObject({ accountNumber: '99998888', companyName: COMPANY.companyName });
+    later = { paymentId: second.body['payment_id'] as string, invoiceId: c.invoices[1]!.id, trace: next.received[0]!.traceNumber, accountId: acct.bank_account_id };
+  });
+
+  it('a return after the payment succeeded reverses it through the payment lifecycle: invoice owed again, mandate revoked, staff exception', async () => {
+    const settledDay = addBankingDays(cursor, 5);
+    await pollAchBank(s.at(settledDay, '07:00'), s.stack.tenantId);
+    expect((await paymentState(later.paymentId)).state).toBe('succeeded');
+    expect((await q(s)((tx) => tx.selectFrom('invoices').select('status').where('id', '=', later.invoiceId).executeTakeFirstOrThrow())).status).toBe('paid');
+
+    // A business account's "not authorized" (R29) after the debit settled: late, but the bank has returned
+    // it, and the money is gone (consumer accounts: R07/R10 up to 60 days, §2.4).
+    s.bank.sim.returnEntries([{ traceNumber: later.trace, code: 'R29' }]);
+    const r = await pollAchBank(s.at(addBankingDays(settledDay, 10), '07:00'), s.stack.tenantId);
+    expect(r.processed.some((p) => p.outcome === 'returned_after_success:1')).toBe(true);
+    expect((await paymentState(later.paymentId)).state).toBe('returned');
+    const account = await q(s)((tx) => tx.selectFrom('ach_bank_accounts').select('status').where('id', '=', later.accountId).executeTakeFirstOrThrow());
+    expect(account.status).toBe('revoked');
+    const audit = await q(s)((tx) => tx.selectFrom('audit_log').select('action').where('subject_id', '=', later.paymentId).where('action', '=', 'payment.returned').execute());
+    expect(audit).toHaveLength(1);
+    const open = await q(s)((tx) => tx.selectFrom('exceptions').select(['kind', 'status']).where('status', '=', 'open').execute());
+    expect(open.map((e) => e.kind)).toEqual(expect.arrayContaining(['payment_returned', 'ach_mandate_revoked']));
+    // Read again: nothing more happens.
+    s.bank.sim.dropRaw('RET_after_again.ach', s.bank.sim.fs.get(`${s.bank.outboundDir}/${s.bank.sim.outbox().filter((n) => n.startsWith('RET_') && n !== 'RET_again.ach').at(-1)}`)!.data);
+    const again = await pollAchBank(s.at(addBankingDays(settledDay, 11), '07:00'), s.stack.tenantId);
+    expect(again.processed).toEqual([{ name: 'RET_after_again.ach', outcome: 'already applied:1' }]);
+  });
+
+  it('a file from the bank that does not parse is kept, not acted on, and shown to staff', async () => {
+    s.bank.sim.dropRaw('RET_broken.ach', '101 garbage\n');
+    const r = await pollAchBank(s.at(addBankingDays(cursor, 20), '07:00'), s.stack.tenantId);
+    expect(r.processed[0]!.outcome).toMatch(/^unreadable/);
+    const stored = await q(s)((tx) => tx.selectFrom('ach_inbound_files').select(['processed_at', 'last_error']).where('remote_name', '=', 'RET_broken.ach').executeTakeFirstOrThrow());
+    expect(stored.last_error).toMatch(/unreadable/);
+    const ex = await q(s)((tx) => tx.selectFrom('exceptions').select('title').where('kind', '=', 'ach_bank_file_unreadable').execute());
+    expect(ex).toHaveLength(1);
   });
 });
