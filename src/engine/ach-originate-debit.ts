@@ -8,7 +8,8 @@ import { entryDescriptionFor } from '../connectors/payments/bank-ach/catalogue.t
 import { remittanceFor } from '../connectors/payments/bank-ach/build-file.ts';
 import { withTenant } from '../db/tenant.ts';
 import { UseCaseError, type EngineContext } from './context.ts';
-import { planPayment, type InvoiceChoice } from './plan-payment.ts';
+import { planPayment, type InvoiceChoice, type PlannedPayment } from './plan-payment.ts';
+import type { Tx } from '../db/tenant.ts';
 import { audit, type Actor } from './audit.ts';
 import { recordPaymentProcessing } from './record-payment-outcome.ts';
 import { bankAchOf, bankToday } from './ach-store.ts';
@@ -22,6 +23,14 @@ export interface OriginateDebitInput {
   readonly sameDay?: boolean;
 }
 
+/** What a caller such as the autopay run adds (the same hooks as charge-saved-method's ChargeOptions). */
+export interface OriginateOptions {
+  /** The payment attempt's idempotency key (autopay: per invoice version and attempt). */
+  readonly idempotencyKey?: string;
+  /** Runs inside the planning transaction: link the payment to what asked for it, or throw to refuse. */
+  readonly onPlanned?: (tx: Tx, plan: PlannedPayment) => Promise<void>;
+}
+
 export interface OriginatedDebit {
   readonly paymentId: string;
   readonly entryId: string;
@@ -29,7 +38,7 @@ export interface OriginatedDebit {
   readonly state: 'processing';
 }
 
-export async function originateAchDebit(ctx: EngineContext, tenantId: string, input: OriginateDebitInput): Promise<OriginatedDebit> {
+export async function originateAchDebit(ctx: EngineContext, tenantId: string, input: OriginateDebitInput, opts: OriginateOptions = {}): Promise<OriginatedDebit> {
   const c = await bankAchOf(ctx, tenantId);
   const today = bankToday(ctx, c);
   return withTenant(ctx.db, tenantId, async (tx) => {
@@ -38,8 +47,16 @@ export async function originateAchDebit(ctx: EngineContext, tenantId: string, in
     if (account.status === 'revoked') throw new UseCaseError('conflict', `the debit authorization for the account ending ${account.account_last4} was revoked (${account.status_reason ?? 'by the client'}); the client must authorize debits again`);
     if (account.status === 'disabled') throw new UseCaseError('conflict', `the account ending ${account.account_last4} cannot be debited (${account.status_reason ?? 'returned by the bank'}); ask the client for another account`);
     if (account.validation === 'failed') throw new UseCaseError('conflict', `the account ending ${account.account_last4} failed validation; ask the client for another account`);
-    const plan = await planPayment(tx, tenantId, { clientId: account.client_id, choices: input.choices, source: input.source, processor: 'bank-ach', keyPrefix: 'bank-ach' });
+    const plan = await planPayment(tx, tenantId, {
+      clientId: account.client_id,
+      choices: input.choices,
+      source: input.source,
+      processor: 'bank-ach',
+      keyPrefix: 'bank-ach',
+      ...(opts.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}),
+    });
     if (plan.currency !== 'USD') throw new UseCaseError('invalid', `bank ACH debits are in US dollars; these invoices are in ${plan.currency}`);
+    await opts.onPlanned?.(tx, plan);
     const planned = await tx
       .selectFrom('invoices')
       .select(['id', 'number'])

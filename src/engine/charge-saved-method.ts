@@ -10,6 +10,7 @@ import { planPayment, type InvoiceChoice, type PlannedPayment } from './plan-pay
 import { ensureProcessorCustomer } from './start-portal-payment.ts';
 import { audit, type Actor } from './audit.ts';
 import { applyChargeOutcome } from './apply-charge-outcome.ts';
+import { originateAchDebit } from './ach-originate-debit.ts';
 
 /** What callers such as the autopay run add around a charge; all optional. */
 export interface ChargeOptions {
@@ -49,6 +50,15 @@ export async function chargeSavedMethod(
   input: { choices: readonly InvoiceChoice[]; paymentMethodId: string; actor: Actor; source: 'manual' | 'autopay' },
   opts: ChargeOptions = {},
 ): Promise<{ paymentId: string; outcome: ChargeOutcome['kind'] }> {
+  // A bank account authorized for NACHA debits is charged through the MSP's bank, not the card processor.
+  const saved = await withTenant(ctx.db, tenantId, (tx) => tx.selectFrom('payment_methods').select(['processor', 'processor_method_id']).where('id', '=', input.paymentMethodId).executeTakeFirst());
+  if (saved?.processor === 'bank-ach') {
+    const d = await originateAchDebit(ctx, tenantId, { bankAccountId: saved.processor_method_id, choices: input.choices, actor: input.actor, source: input.source }, {
+      ...(opts.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}),
+      ...(opts.onPlanned ? { onPlanned: opts.onPlanned } : {}),
+    });
+    return { paymentId: d.paymentId, outcome: 'processing' };
+  }
   const processor = await ctx.connectors.payments(tenantId);
   if (!processor) throw new UseCaseError('not_configured', 'this workspace has no payment processor connected yet');
   const { plan, method } = await withTenant(ctx.db, tenantId, async (tx) => {

@@ -142,7 +142,7 @@ describe('bank ACH: mandates, the cut-off file, SFTP delivery and the archive', 
   });
 
   it('a debit asked for Same Day goes out in a Same Day window with SDHHMM and today as its effective date', async () => {
-    const [, , c] = await invoicesByClient(s);
+    const c = (await invoicesByClient(s)).find((x) => x.clientId !== business.clientId && x.clientId !== personal.clientId);
     const acct = await authorizeAccount(s, c!.clientId, { holderKind: 'business', accountNumber: '77788899' });
     const pay = await portalPost(s, c!.clientId, 'pay-by-bank', { bank_account_id: acct.bank_account_id, invoices: [{ invoice_id: c!.invoices[0]!.id }], same_day: true });
     expect(pay.status).toBe(201);
@@ -153,5 +153,25 @@ describe('bank ACH: mandates, the cut-off file, SFTP delivery and the archive', 
     const e = s.bank.sim.received.at(-1)!;
     expect(e.companyDescriptiveDate).toBe('SD1700');
     expect(e.effectiveEntryDate).toBe(day.slice(2).replaceAll('-', ''));
+  });
+
+  it('a bank account saved for debits, charged as a saved method (staff API, autopay), is debited by file and never sent to the card processor', async () => {
+    const method = await q(s)((tx) => tx.selectFrom('payment_methods').select(['id', 'last4']).where('processor', '=', 'bank-ach').where('processor_method_id', '=', business.accountId).executeTakeFirstOrThrow());
+    const a = (await invoicesByClient(s)).find((c) => c.clientId === business.clientId)!;
+    const open = a.invoices.find((i) => !business.invoiceIds.includes(i.id))!;
+    const stripeBefore = s.stack.sims.stripe.sim.calls.total('POST');
+    const res = await fetch(`${s.stack.settleUrl}/api/v1/payments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await s.stack.apiKey()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ payment_method_id: method.id, invoices: [{ invoice_id: open.id }] }),
+    });
+    const body = (await res.json()) as { payment_id: string; outcome: string };
+    expect(res.status, JSON.stringify(body)).toBe(201);
+    expect(body.outcome).toBe('processing');
+    const p = await q(s)((tx) => tx.selectFrom('payments').select(['processor', 'state', 'method_last4']).where('id', '=', body.payment_id).executeTakeFirstOrThrow());
+    expect(p).toEqual({ processor: 'bank-ach', state: 'processing', method_last4: '6789' });
+    const entry = await q(s)((tx) => tx.selectFrom('ach_entries').select(['status', 'amount_minor', 'sec_code']).where('payment_id', '=', body.payment_id).executeTakeFirstOrThrow());
+    expect(entry).toEqual({ status: 'pending', amount_minor: open.total_minor, sec_code: 'CCD' });
+    expect(s.stack.sims.stripe.sim.calls.total('POST')).toBe(stripeBefore);
   });
 });
