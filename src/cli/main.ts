@@ -17,7 +17,7 @@ const HELP = `settle — payments and reconciliation for MSPs
   settle migrate               apply database migrations and exit
   settle demo                  start with the demo workspace even if other workspaces exist
   settle doctor                check the database and every connection, and say how to fix what is wrong
-  settle simulator <vendor> [--port N]   run a vendor simulator on its own (connectwise | stripe | quickbooks-online)
+  settle simulator <vendor> [--port N]   run a vendor simulator on its own (connectwise | stripe | quickbooks-online | bank-sftp)
   settle workspace create <slug> --name NAME --admin-email EMAIL --admin-password PASSWORD
   settle api-key create --workspace SLUG [--name NAME]
   settle connect <psa|payments|accounting|bank_ach> <vendor> --workspace SLUG --config JSON --secrets JSON
@@ -144,6 +144,7 @@ async function runSimulator(vendor: string | undefined, port: number): Promise<n
     connectwise: async () => (await import('../../simulators/connectwise/index.ts')).runStandalone(port),
     stripe: async () => (await import('../../simulators/stripe/index.ts')).runStandalone(port),
     'quickbooks-online': async () => (await import('../../simulators/quickbooks-online/index.ts')).runStandalone(port),
+    'bank-sftp': async () => (await import('../../simulators/bank-sftp/index.ts')).runStandalone(port),
   };
   const start = vendor ? sims[vendor] : undefined;
   if (!start) throw new UsageError(`name a simulator: ${Object.keys(sims).join(', ')}`);
