@@ -62,12 +62,15 @@ export async function choicesAfterCredit(tx: Tx, clientId: string, choices: read
     if (!inv || inv.client_id !== clientId) throw new UseCaseError('not_found', 'one or more invoices do not exist for this client');
     currency ??= inv.currency;
     const fromCredit = credit.filter((a) => a.invoiceId === c.invoiceId).reduce((s, a) => s + a.amountMinor, 0n);
+    // Only what the credit just paid drops out; anything else (an invoice paid already) stays, so that
+    // planPayment refuses it with its own clear error.
     if (c.amountMinor === undefined) {
-      if ((await openBalanceMinor(tx, inv.id)) > 0n) out.push({ invoiceId: c.invoiceId });
+      if (fromCredit === 0n || (await openBalanceMinor(tx, inv.id)) > 0n) out.push({ invoiceId: c.invoiceId });
       continue;
     }
     const rest = c.amountMinor - fromCredit;
-    if (rest > 0n) out.push({ invoiceId: c.invoiceId, amountMinor: rest });
+    if (fromCredit === 0n) out.push(c);
+    else if (rest > 0n) out.push({ invoiceId: c.invoiceId, amountMinor: rest });
   }
   return { choices: out, currency };
 }
