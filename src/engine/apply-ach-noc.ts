@@ -3,7 +3,9 @@
 // `applyNoc`, so the next entry for the account is built from the corrected details (payments-rules.md
 // §2.6: "before the next entry"). The account number stays sealed; the audit log names the fields that
 // changed and the last four digits before and after, never the number. A NOC whose corrected data is
-// malformed, or that refuses one of ours, changes nothing and is recorded for staff.
+// malformed, or that refuses one of ours, changes nothing and is recorded for staff. A WEB account whose
+// number changes by NOC keeps its validation (§2.7 asks for validation on an account-number change): the
+// new number comes from the receiving bank itself, which is the strongest validation there is.
 import { applyNoc, NocError, nocCode, type NocChange } from '../domain/rules/index.ts';
 import type { NocCorrection } from '../connectors/payments/bank-ach/nacha/index.ts';
 import { withTenant, type Tx } from '../db/tenant.ts';
