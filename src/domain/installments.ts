@@ -2,7 +2,10 @@
 // last part (payments-rules.md §5.2 "splits give the remainder to the last part", money.splitEvenly).
 // Pure: the caller passes the amount still owed and the dates; the engine stores and collects the parts.
 import { isPositive, splitEvenly, type Money } from './money.ts';
-import { addDays, isoDate, type IsoDate } from './rules/calendar-date.ts';
+import { addDays, isoDate, utcDateOf, type IsoDate } from './rules/calendar-date.ts';
+import { classifyDecline } from './rules/decline-codes.ts';
+import type { RetrySchedule } from './rules/retry-policy.ts';
+import { addBankingDays } from './rules/us-banking-calendar.ts';
 
 export interface InstallmentPart {
   readonly partNo: number;
@@ -47,4 +50,27 @@ export function installmentSchedule(owed: Money, req: ScheduleRequest, today: Is
   if (owed.amountMinor < BigInt(dates.length)) throw new InstallmentError(`${owed.amountMinor} minor units cannot be split into ${dates.length} parts`);
   const amounts = splitEvenly(owed, dates.length);
   return dates.map((dueOn, i) => ({ partNo: i + 1, dueOn, amount: amounts[i]! }));
+}
+
+/**
+ * When a failed part is charged again: on the tenant's retry schedule (payments-rules.md §3.3), by the
+ * decline's class (§3.1: hard and fix-data declines are never retried automatically — the client must
+ * give another method, or staff collect the part by hand). Null: no automatic retry.
+ */
+export function partRetryAt(input: {
+  readonly declineCode: string | null;
+  /** Charges of this part so far (the first one included). */
+  readonly charges: number;
+  readonly firstChargedAt: Date;
+  readonly lastChargedAt: Date;
+  readonly schedule: RetrySchedule;
+}): Date | null {
+  const cls = classifyDecline({ declineCode: input.declineCode }).class;
+  const plan = cls === 'soft' ? input.schedule.soft : cls === 'technical' ? input.schedule.technical : null;
+  if (!plan) return null;
+  const step = plan.steps[input.charges - 1];
+  if (!step) return null;
+  const anchor = plan.anchor === 'first_attempt' ? input.firstChargedAt : input.lastChargedAt;
+  if ('minutes' in step) return new Date(anchor.getTime() + step.minutes * 60_000);
+  return new Date(`${addBankingDays(utcDateOf(anchor), step.businessDays)}T00:00:00Z`);
 }

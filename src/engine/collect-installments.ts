@@ -3,7 +3,9 @@
 // marks the part as collecting. Running twice, or dying between the commit and the processor call, can
 // never charge a part twice: a part with a payment is never given a second one unless that payment failed,
 // and an attempt whose answer was lost is resolved by asking the processor (resolve-unknown-payments.ts).
+import { sql } from 'kysely';
 import { money, parseCurrency } from '../domain/money.ts';
+import { partRetryAt } from '../domain/installments.ts';
 import { withTenant, type Tx } from '../db/tenant.ts';
 import { openBalanceMinor } from '../db/queries/invoice-balance.ts';
 import { UseCaseError, today, type EngineContext } from './context.ts';
@@ -12,6 +14,7 @@ import { applyClientCredit } from './client-credit.ts';
 import { planPayment } from './plan-payment.ts';
 import { ensureProcessorCustomer } from './start-portal-payment.ts';
 import { applyChargeOutcome } from './apply-charge-outcome.ts';
+import { loadRetryPolicy } from './retry-settings.ts';
 
 export interface CollectSummary {
   charged: number;
@@ -55,7 +58,25 @@ async function completePlans(tx: Tx): Promise<void> {
   }
 }
 
-/** Every part due today or earlier (or one named part, collected early by staff). */
+/** Failed parts whose retry time on the tenant's schedule has come (collected again from the plan). */
+async function partsToRetry(tx: Tx, now: Date): Promise<{ id: string }[]> {
+  const failed = await sql<{ id: string; failure_code: string | null; charges: string; first: Date; last: Date }>`
+    SELECT x.id, p.failure_code, count(a.id)::text AS charges, min(a.created_at) AS first, max(a.created_at) AS last
+      FROM installment_parts x
+      JOIN installment_plans pl ON pl.id = x.plan_id AND pl.status = 'active'
+      JOIN payments p ON p.id = x.payment_id
+      JOIN payment_attempts a ON a.idempotency_key LIKE 'installment:' || x.id || ':%'
+     WHERE x.status = 'failed'
+     GROUP BY x.id, p.failure_code`.execute(tx);
+  if (failed.rows.length === 0) return [];
+  const { schedule } = await loadRetryPolicy(tx);
+  return failed.rows.filter((f) => {
+    const at = partRetryAt({ declineCode: f.failure_code, charges: Number(f.charges), firstChargedAt: new Date(f.first), lastChargedAt: new Date(f.last), schedule });
+    return at !== null && at.getTime() <= now.getTime();
+  });
+}
+
+/** Every part due today or earlier, and failed parts due a retry (or one named part, collected early by staff). */
 export async function collectInstallments(ctx: EngineContext, tenantId: string, opts: { partId?: string; actor?: Actor } = {}): Promise<CollectSummary> {
   const summary: CollectSummary = { charged: 0, paid: 0, failed: 0, cancelled: 0 };
   const due = await withTenant(ctx.db, tenantId, async (tx) => {
@@ -70,7 +91,8 @@ export async function collectInstallments(ctx: EngineContext, tenantId: string, 
       .orderBy('x.due_on')
       .orderBy('x.part_no');
     q = opts.partId ? q.where('x.id', '=', opts.partId).where('x.status', 'in', ['scheduled', 'failed']) : q.where('x.status', '=', 'scheduled').where('x.due_on', '<=', today(ctx.now()));
-    return q.limit(500).execute();
+    const due = await q.limit(500).execute();
+    return opts.partId ? due : [...due, ...(await partsToRetry(tx, ctx.now()))];
   });
   for (const part of due) {
     const r = await collectPart(ctx, tenantId, part.id, opts.actor ?? 'system:collect-installments');
@@ -102,7 +124,10 @@ async function collectPart(ctx: EngineContext, tenantId: string, partId: string,
       await completePlans(tx);
       return { done: 'cancelled' as const };
     }
-    const method = await tx.selectFrom('payment_methods').selectAll().where('id', '=', plan.payment_method_id).executeTakeFirstOrThrow();
+    // A retry charges the client's default method when it has one (a client who saved a new card after the
+    // failure is charged on it), else the plan's.
+    const fallback = part.status === 'failed' ? await tx.selectFrom('payment_methods').selectAll().where('client_id', '=', plan.client_id).where('is_default', '=', true).executeTakeFirst() : undefined;
+    const method = fallback ?? (await tx.selectFrom('payment_methods').selectAll().where('id', '=', plan.payment_method_id).executeTakeFirstOrThrow());
     const planned = await planPayment(tx, tenantId, { clientId: plan.client_id, choices: [{ invoiceId: inv.id, amountMinor: amount }], source: 'installment', processor: processor.vendor, keyPrefix: `installment:${part.id}` });
     await tx.updateTable('payments').set({ method_kind: method.kind, method_brand: method.brand, method_last4: method.last4 }).where('id', '=', planned.paymentId).execute();
     await tx.updateTable('installment_parts').set({ status: 'collecting', payment_id: planned.paymentId, updated_at: new Date() }).where('id', '=', part.id).execute();

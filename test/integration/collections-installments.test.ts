@@ -122,4 +122,36 @@ describe('installment plans', () => {
     expect(cancelled.json.parts.map((p) => p.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
     expect((await post(`/installment-plans/${created.json.id}/parts/1/collect`, {})).status).toBe(409);
   });
+
+  it('a declined part is charged again from the plan on the retry schedule, with the card the client saved since', async () => {
+    const ctx = stack.settle!.ctx;
+    const customer = await ensureProcessorCustomer(ctx, stack.tenantId, clientId);
+    const attach = async (token: string) => {
+      const s = stack.sims.stripe;
+      const pm = (await (await fetch(`${s.baseUrl}/v1/payment_methods/${token}/attach`, { method: 'POST', headers: { authorization: `Bearer ${s.secretKey}`, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ customer }).toString() })).json()) as { id: string };
+      return (await syncSavedMethods(ctx, stack.tenantId, clientId, 'system:test')).find((m) => m.processorMethodId === pm.id)!.id;
+    };
+    const poor = await attach('pm_card_chargeDeclinedInsufficientFunds');
+    const inv = await newInvoice(stack, clientId, '40.00');
+    const created = await post(`/invoices/${inv.id}/installment-plans`, { payment_method_id: poor, parts: 2, first_due_on: today(), every_days: 30 });
+    const failed = await eventually(async () => { const p = await getPlan(created.json.id); return p.parts[0]!.status === 'failed' ? p : null; }, 15_000, 'part 1 failed');
+    // Not yet: a soft decline waits for the next step of the schedule (+1 banking day by default).
+    expect(await collectInstallments(ctx, stack.tenantId)).toMatchObject({ charged: 0, paid: 0 });
+    expect((await getPlan(created.json.id)).parts[0]!.payment_id).toBe(failed.parts[0]!.payment_id);
+    // The client saves a good card as the default; a week later the collector charges the part again with it.
+    const good = await attach('pm_card_visa');
+    await withTenant(stack.database.db, stack.tenantId, async (tx) => {
+      await tx.updateTable('payment_methods').set({ is_default: false }).where('client_id', '=', clientId).execute();
+      await tx.updateTable('payment_methods').set({ is_default: true }).where('id', '=', good).execute();
+    });
+    const later = { ...ctx, now: () => new Date(Date.now() + 7 * 86_400_000) };
+    const r = await collectInstallments(later, stack.tenantId);
+    expect(r.paid).toBe(1);
+    const plan = await getPlan(created.json.id);
+    expect(plan.parts[0]).toMatchObject({ status: 'paid', amount_minor: '2000' });
+    expect(plan.parts[0]!.payment_id).not.toBe(failed.parts[0]!.payment_id);
+    const retry = await withTenant(stack.database.db, stack.tenantId, (tx) => tx.selectFrom('payments').select(['method_last4', 'state']).where('id', '=', plan.parts[0]!.payment_id!).executeTakeFirstOrThrow());
+    expect(retry).toEqual({ method_last4: '4242', state: 'succeeded' });
+    expect(plan.parts[1]!.status).toBe('scheduled');
+  });
 });
