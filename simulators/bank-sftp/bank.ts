@@ -68,7 +68,12 @@ export class BankControl {
         const h = parsed.file.header;
         const fileId = `${h.immediateOrigin}|${h.fileCreationDate}|${h.fileIdModifier}`;
         if (this.seenFileIds.has(fileId)) {
-          result = { fileName: name, status: 'REJECTED', reason: `duplicate file: ${h.fileCreationDate} modifier ${h.fileIdModifier} from ${h.immediateOrigin} was already processed`, sha256 };
+          result = {
+            fileName: name,
+            status: 'REJECTED',
+            reason: `duplicate file: ${h.fileCreationDate} modifier ${h.fileIdModifier} from ${h.immediateOrigin} was already processed`,
+            sha256,
+          };
         } else {
           this.seenFileIds.add(fileId);
           this.record(name, parsed.file);
@@ -82,7 +87,14 @@ export class BankControl {
         `STATUS: ${result.status}`,
         ...(result.reason ? [`REASON: ${result.reason}`] : []),
         `SHA256: ${sha256}`,
-        ...(f ? [`BATCHES: ${f.control.batchCount}`, `ENTRIES: ${f.control.entryAddendaCount}`, `TOTAL DEBIT: ${f.control.totalDebitCents}`, `TOTAL CREDIT: ${f.control.totalCreditCents}`] : []),
+        ...(f
+          ? [
+              `BATCHES: ${f.control.batchCount}`,
+              `ENTRIES: ${f.control.entryAddendaCount}`,
+              `TOTAL DEBIT: ${f.control.totalDebitCents}`,
+              `TOTAL CREDIT: ${f.control.totalCreditCents}`,
+            ]
+          : []),
         '',
       ].join('\n');
       this.fs.put(`${this.outboundDir}/${name}${this.ackSuffix}`, Buffer.from(ack));
@@ -127,7 +139,15 @@ export class BankControl {
 
   /** Return entries (addenda 99): drops one return file in the outbox and returns its name. */
   returnEntries(items: readonly { traceNumber: string; code: string; addendaInformation?: string }[]): string {
-    return this.drop('RET', items.map((i) => ({ kind: 'return', original: this.entry(i.traceNumber), code: i.code, ...(i.addendaInformation ? { addendaInformation: i.addendaInformation } : {}) })));
+    return this.drop(
+      'RET',
+      items.map((i) => ({
+        kind: 'return',
+        original: this.entry(i.traceNumber),
+        code: i.code,
+        ...(i.addendaInformation ? { addendaInformation: i.addendaInformation } : {}),
+      })),
+    );
   }
 
   /**
@@ -135,7 +155,10 @@ export class BankControl {
    * change code (C01: account in 1-17; C02: routing in 1-9; C05: transaction code in 1-2; …).
    */
   notifyChange(items: readonly { traceNumber: string; code: string; correctedData: string }[]): string {
-    return this.drop('COR', items.map((i) => ({ kind: 'noc', original: this.entry(i.traceNumber), code: i.code, correctedData: i.correctedData })));
+    return this.drop(
+      'COR',
+      items.map((i) => ({ kind: 'noc', original: this.entry(i.traceNumber), code: i.code, correctedData: i.correctedData })),
+    );
   }
 
   private drop(prefix: string, notices: readonly BankNotice[]): string {

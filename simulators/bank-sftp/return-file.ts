@@ -53,16 +53,20 @@ export function returnTransactionCode(original: number): number {
 
 export function writeReturnFile(h: ReturnFileHeader, notices: readonly BankNotice[]): string {
   const lines: string[] = [
-    writeRecord(FILE_HEADER, {
-      priorityCode: '01',
-      immediateDestination: h.immediateDestination,
-      immediateOrigin: h.immediateOrigin,
-      fileCreationDate: h.creationDate,
-      fileCreationTime: h.creationTime,
-      fileIdModifier: h.fileIdModifier,
-      immediateDestinationName: 'ORIGINATOR',
-      immediateOriginName: 'SIMULATED BANK',
-    }, 'fileHeader'),
+    writeRecord(
+      FILE_HEADER,
+      {
+        priorityCode: '01',
+        immediateDestination: h.immediateDestination,
+        immediateOrigin: h.immediateOrigin,
+        fileCreationDate: h.creationDate,
+        fileCreationTime: h.creationTime,
+        fileIdModifier: h.fileIdModifier,
+        immediateDestinationName: 'ORIGINATOR',
+        immediateOriginName: 'SIMULATED BANK',
+      },
+      'fileHeader',
+    ),
   ];
   // One batch per original batch, returning bank and kind (a COR batch is separate from returns).
   const groups = new Map<string, BankNotice[]>();
@@ -82,17 +86,23 @@ export function writeReturnFile(h: ReturnFileHeader, notices: readonly BankNotic
     const first = batch[0]!;
     const o = first.original;
     const returningBank = o.rdfiRouting.slice(0, 8);
-    lines.push(writeRecord(BATCH_HEADER, {
-      serviceClassCode: 200,
-      companyName: o.companyName,
-      companyIdentification: o.companyId,
-      standardEntryClassCode: first.kind === 'noc' ? 'COR' : o.secCode,
-      companyEntryDescription: o.companyEntryDescription,
-      effectiveEntryDate: o.effectiveEntryDate,
-      originatorStatusCode: '1',
-      odfiIdentification: returningBank,
-      batchNumber,
-    }, 'batchHeader'));
+    lines.push(
+      writeRecord(
+        BATCH_HEADER,
+        {
+          serviceClassCode: 200,
+          companyName: o.companyName,
+          companyIdentification: o.companyId,
+          standardEntryClassCode: first.kind === 'noc' ? 'COR' : o.secCode,
+          companyEntryDescription: o.companyEntryDescription,
+          effectiveEntryDate: o.effectiveEntryDate,
+          originatorStatusCode: '1',
+          odfiIdentification: returningBank,
+          batchNumber,
+        },
+        'batchHeader',
+      ),
+    );
     let count = 0;
     let hash = 0;
     let debit = 0n;
@@ -101,63 +111,89 @@ export function writeReturnFile(h: ReturnFileHeader, notices: readonly BankNotic
       const trace = returningBank + String(sequence++).padStart(7, '0');
       const tc = returnTransactionCode(n.original.transactionCode);
       const amount = n.kind === 'noc' ? 0n : n.original.amountCents;
-      lines.push(writeRecord(ENTRY_DETAIL, {
-        transactionCode: tc,
-        rdfiIdentification: n.original.odfiRouting.slice(0, 8),
-        checkDigit: n.original.odfiRouting.slice(8),
-        dfiAccountNumber: n.original.accountNumber,
-        amount,
-        identificationNumber: n.original.identificationNumber,
-        receiverName: n.original.receiverName,
-        addendaRecordIndicator: 1,
-        traceNumber: trace,
-      }, 'entry'));
+      lines.push(
+        writeRecord(
+          ENTRY_DETAIL,
+          {
+            transactionCode: tc,
+            rdfiIdentification: n.original.odfiRouting.slice(0, 8),
+            checkDigit: n.original.odfiRouting.slice(8),
+            dfiAccountNumber: n.original.accountNumber,
+            amount,
+            identificationNumber: n.original.identificationNumber,
+            receiverName: n.original.receiverName,
+            addendaRecordIndicator: 1,
+            traceNumber: trace,
+          },
+          'entry',
+        ),
+      );
       lines.push(
         n.kind === 'return'
-          ? writeRecord(ADDENDA_99_RETURN, {
-              returnReasonCode: n.code,
-              originalEntryTraceNumber: n.original.traceNumber,
-              originalReceivingDfi: returningBank,
-              addendaInformation: n.addendaInformation ?? '',
-              traceNumber: trace,
-            }, 'addenda99')
-          : writeRecord(ADDENDA_98, {
-              changeCode: n.code,
-              originalEntryTraceNumber: n.original.traceNumber,
-              originalReceivingDfi: returningBank,
-              correctedData: n.correctedData,
-              traceNumber: trace,
-            }, 'addenda98'),
+          ? writeRecord(
+              ADDENDA_99_RETURN,
+              {
+                returnReasonCode: n.code,
+                originalEntryTraceNumber: n.original.traceNumber,
+                originalReceivingDfi: returningBank,
+                addendaInformation: n.addendaInformation ?? '',
+                traceNumber: trace,
+              },
+              'addenda99',
+            )
+          : writeRecord(
+              ADDENDA_98,
+              {
+                changeCode: n.code,
+                originalEntryTraceNumber: n.original.traceNumber,
+                originalReceivingDfi: returningBank,
+                correctedData: n.correctedData,
+                traceNumber: trace,
+              },
+              'addenda98',
+            ),
       );
       count += 2;
       hash += Number(n.original.odfiRouting.slice(0, 8));
       if (tc % 10 >= 6) debit += amount;
       else credit += amount;
     }
-    lines.push(writeRecord(BATCH_CONTROL, {
-      serviceClassCode: 200,
-      entryAddendaCount: count,
-      entryHash: BigInt(hash % HASH_MODULUS),
-      totalDebit: debit,
-      totalCredit: credit,
-      companyIdentification: o.companyId,
-      odfiIdentification: returningBank,
-      batchNumber,
-    }, 'batchControl'));
+    lines.push(
+      writeRecord(
+        BATCH_CONTROL,
+        {
+          serviceClassCode: 200,
+          entryAddendaCount: count,
+          entryHash: BigInt(hash % HASH_MODULUS),
+          totalDebit: debit,
+          totalCredit: credit,
+          companyIdentification: o.companyId,
+          odfiIdentification: returningBank,
+          batchNumber,
+        },
+        'batchControl',
+      ),
+    );
     fileCount += count;
     fileHash += hash;
     fileDebit += debit;
     fileCredit += credit;
   }
   const recordCount = lines.length + 1;
-  lines.push(writeRecord(FILE_CONTROL, {
-    batchCount: batchNumber,
-    blockCount: Math.ceil(recordCount / BLOCKING_FACTOR),
-    entryAddendaCount: fileCount,
-    entryHash: BigInt(fileHash % HASH_MODULUS),
-    totalDebit: fileDebit,
-    totalCredit: fileCredit,
-  }, 'fileControl'));
+  lines.push(
+    writeRecord(
+      FILE_CONTROL,
+      {
+        batchCount: batchNumber,
+        blockCount: Math.ceil(recordCount / BLOCKING_FACTOR),
+        entryAddendaCount: fileCount,
+        entryHash: BigInt(fileHash % HASH_MODULUS),
+        totalDebit: fileDebit,
+        totalCredit: fileCredit,
+      },
+      'fileControl',
+    ),
+  );
   while (lines.length % BLOCKING_FACTOR !== 0) lines.push('9'.repeat(RECORD_LENGTH));
   return lines.join('\n') + '\n';
 }

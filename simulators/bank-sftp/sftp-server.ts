@@ -77,7 +77,14 @@ function serve(sftp: ssh2.SFTPWrapper, fs: MemFs, faults: SftpFaults): void {
     return b;
   };
   const id = (h: Buffer): number => (h.length === 4 ? h.readUInt32BE(0) : -1);
-  const fileAttrs = (size: number, mtime: number) => ({ mode: S_IFREG | 0o644, uid: 0, gid: 0, size, atime: Math.floor(mtime / 1000), mtime: Math.floor(mtime / 1000) });
+  const fileAttrs = (size: number, mtime: number) => ({
+    mode: S_IFREG | 0o644,
+    uid: 0,
+    gid: 0,
+    size,
+    atime: Math.floor(mtime / 1000),
+    mtime: Math.floor(mtime / 1000),
+  });
   const dirAttrs = () => ({ mode: S_IFDIR | 0o755, uid: 0, gid: 0, size: 0, atime: 0, mtime: 0 });
 
   sftp.on('REALPATH', (req, p) => sftp.name(req, [{ filename: MemFs.normalize(p === '.' ? '/' : p), longname: '', attrs: dirAttrs() }]));
@@ -102,7 +109,11 @@ function serve(sftp: ssh2.SFTPWrapper, fs: MemFs, faults: SftpFaults): void {
     d.done = true;
     const entries = [
       ...fs.subdirs(d.path).map((name) => ({ filename: name, longname: `drwxr-xr-x 1 bank bank 0 Jan 1 00:00 ${name}`, attrs: dirAttrs() })),
-      ...(fs.list(d.path) ?? []).map(({ name, file }) => ({ filename: name, longname: `-rw-r--r-- 1 bank bank ${file.data.length} Jan 1 00:00 ${name}`, attrs: fileAttrs(file.data.length, file.mtime) })),
+      ...(fs.list(d.path) ?? []).map(({ name, file }) => ({
+        filename: name,
+        longname: `-rw-r--r-- 1 bank bank ${file.data.length} Jan 1 00:00 ${name}`,
+        attrs: fileAttrs(file.data.length, file.mtime),
+      })),
     ];
     if (entries.length === 0) return sftp.status(req, STATUS_CODE.EOF);
     sftp.name(req, entries);

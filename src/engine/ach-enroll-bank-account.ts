@@ -47,7 +47,11 @@ export async function enrollAchBankAccount(ctx: EngineContext, tenantId: string,
   const routing = input.routingNumber.trim();
   const account = input.accountNumber.replace(/[\s-]/g, '');
   const holder = input.holderName.trim();
-  if (!isValidRoutingNumber(routing)) throw new UseCaseError('invalid', `routing number "${routing}" is not a valid 9-digit ABA routing number (check digit); copy it from the bottom of a cheque or the bank's website`);
+  if (!isValidRoutingNumber(routing))
+    throw new UseCaseError(
+      'invalid',
+      `routing number "${routing}" is not a valid 9-digit ABA routing number (check digit); copy it from the bottom of a cheque or the bank's website`,
+    );
   if (!/^\d{4,17}$/.test(account)) throw new UseCaseError('invalid', 'the account number must be 4 to 17 digits');
   if (holder.length < 2 || holder.length > 100) throw new UseCaseError('invalid', 'give the account holder name as the bank knows it (2 to 100 characters)');
   if (input.mandate.templateSha256 !== mandateTemplateSha256()) {
@@ -107,7 +111,16 @@ export async function enrollAchBankAccount(ctx: EngineContext, tenantId: string,
     // Listed with the client's other saved methods (last4 only); the bank account id is the "processor" id.
     await tx
       .insertInto('payment_methods')
-      .values({ tenant_id: tenantId, client_id: client.id, processor: 'bank-ach', processor_method_id: row.id, kind: 'us_bank_account', brand: null, last4, funding: null })
+      .values({
+        tenant_id: tenantId,
+        client_id: client.id,
+        processor: 'bank-ach',
+        processor_method_id: row.id,
+        kind: 'us_bank_account',
+        brand: null,
+        last4,
+        funding: null,
+      })
       .execute();
     if (validation === 'pending') {
       await tx
@@ -125,15 +138,22 @@ export async function enrollAchBankAccount(ctx: EngineContext, tenantId: string,
         })
         .execute();
     }
-    await audit(tx, tenantId, input.mandate.acceptedBy, 'ach_mandate.accepted', { type: 'ach_bank_account', id: row.id }, {
-      client_id: client.id,
-      sec_code: secCode,
-      last4,
-      routing_number: routing,
-      channel: input.mandate.channel,
-      ip: input.mandate.ip,
-      validation,
-    });
+    await audit(
+      tx,
+      tenantId,
+      input.mandate.acceptedBy,
+      'ach_mandate.accepted',
+      { type: 'ach_bank_account', id: row.id },
+      {
+        client_id: client.id,
+        sec_code: secCode,
+        last4,
+        routing_number: routing,
+        channel: input.mandate.channel,
+        ip: input.mandate.ip,
+        validation,
+      },
+    );
     return { bankAccountId: row.id, secCode, validation, last4, mandateText: text };
   });
 }

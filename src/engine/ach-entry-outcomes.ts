@@ -21,7 +21,11 @@ export async function cancelEntry(tx: Tx, tenantId: string, entryId: string, cod
   if (!e) return;
   await audit(tx, tenantId, ACH_ACTOR, 'ach_entry.cancelled', { type: 'ach_entry', id: e.id }, { code, message, payment_id: e.payment_id });
   if (e.kind === 'debit' && e.payment_id) {
-    await tx.updateTable('payment_attempts').set({ outcome: 'declined', decline_code: code, message, resolved_at: new Date() }).where('processor_payment_id', '=', e.id).execute();
+    await tx
+      .updateTable('payment_attempts')
+      .set({ outcome: 'declined', decline_code: code, message, resolved_at: new Date() })
+      .where('processor_payment_id', '=', e.id)
+      .execute();
     await recordPaymentFailed(tx, e.payment_id, code, message);
   }
 }
@@ -31,7 +35,14 @@ export async function cancelEntry(tx: Tx, tenantId: string, entryId: string, cod
  * authorization is needed), `disabled` for account returns (R02/R03/R04/R20…) and failed validation.
  * Every entry still waiting for it is cancelled.
  */
-export async function stopAccount(tx: Tx, tenantId: string, bankAccountId: string, status: 'revoked' | 'disabled', code: string, reason: string): Promise<number> {
+export async function stopAccount(
+  tx: Tx,
+  tenantId: string,
+  bankAccountId: string,
+  status: 'revoked' | 'disabled',
+  code: string,
+  reason: string,
+): Promise<number> {
   const acct = await tx
     .updateTable('ach_bank_accounts')
     .set({ status, status_reason: `${code}: ${reason}`, updated_at: new Date() })
@@ -41,7 +52,12 @@ export async function stopAccount(tx: Tx, tenantId: string, bankAccountId: strin
     .executeTakeFirst();
   if (!acct) return 0;
   if (status === 'revoked') {
-    await tx.updateTable('ach_mandates').set({ revoked_at: new Date(), revoked_reason: `${code}: ${reason}` }).where('bank_account_id', '=', bankAccountId).where('revoked_at', 'is', null).execute();
+    await tx
+      .updateTable('ach_mandates')
+      .set({ revoked_at: new Date(), revoked_reason: `${code}: ${reason}` })
+      .where('bank_account_id', '=', bankAccountId)
+      .where('revoked_at', 'is', null)
+      .execute();
   }
   await raiseException(tx, tenantId, ACH_ACTOR, {
     kind: status === 'revoked' ? 'ach_mandate_revoked' : 'ach_account_disabled',
@@ -53,7 +69,14 @@ export async function stopAccount(tx: Tx, tenantId: string, bankAccountId: strin
     detail: `Account ending ${acct.account_last4}: ${reason}. ${status === 'revoked' ? 'Nothing is debited from it again until the client authorizes debits anew (§2.4: never retried).' : 'Ask the client for another account.'}`,
     data: { code, bank_account_id: bankAccountId },
   });
-  await audit(tx, tenantId, ACH_ACTOR, status === 'revoked' ? 'ach_mandate.revoked' : 'ach_bank_account.disabled', { type: 'ach_bank_account', id: bankAccountId }, { code, reason, last4: acct.account_last4 });
+  await audit(
+    tx,
+    tenantId,
+    ACH_ACTOR,
+    status === 'revoked' ? 'ach_mandate.revoked' : 'ach_bank_account.disabled',
+    { type: 'ach_bank_account', id: bankAccountId },
+    { code, reason, last4: acct.account_last4 },
+  );
   const waiting = await tx.selectFrom('ach_entries').select('id').where('bank_account_id', '=', bankAccountId).where('status', '=', 'pending').execute();
   for (const w of waiting) await cancelEntry(tx, tenantId, w.id, code, `the account ending ${acct.account_last4} can no longer be debited: ${reason}`);
   return waiting.length;

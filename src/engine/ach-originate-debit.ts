@@ -38,15 +38,29 @@ export interface OriginatedDebit {
   readonly state: 'processing';
 }
 
-export async function originateAchDebit(ctx: EngineContext, tenantId: string, input: OriginateDebitInput, opts: OriginateOptions = {}): Promise<OriginatedDebit> {
+export async function originateAchDebit(
+  ctx: EngineContext,
+  tenantId: string,
+  input: OriginateDebitInput,
+  opts: OriginateOptions = {},
+): Promise<OriginatedDebit> {
   const c = await bankAchOf(ctx, tenantId);
   const today = bankToday(ctx, c);
   return withTenant(ctx.db, tenantId, async (tx) => {
     const account = await tx.selectFrom('ach_bank_accounts').selectAll().where('id', '=', input.bankAccountId).forUpdate().executeTakeFirst();
     if (!account) throw new UseCaseError('not_found', `bank account ${input.bankAccountId} is not authorized for debits in this workspace`);
-    if (account.status === 'revoked') throw new UseCaseError('conflict', `the debit authorization for the account ending ${account.account_last4} was revoked (${account.status_reason ?? 'by the client'}); the client must authorize debits again`);
-    if (account.status === 'disabled') throw new UseCaseError('conflict', `the account ending ${account.account_last4} cannot be debited (${account.status_reason ?? 'returned by the bank'}); ask the client for another account`);
-    if (account.validation === 'failed') throw new UseCaseError('conflict', `the account ending ${account.account_last4} failed validation; ask the client for another account`);
+    if (account.status === 'revoked')
+      throw new UseCaseError(
+        'conflict',
+        `the debit authorization for the account ending ${account.account_last4} was revoked (${account.status_reason ?? 'by the client'}); the client must authorize debits again`,
+      );
+    if (account.status === 'disabled')
+      throw new UseCaseError(
+        'conflict',
+        `the account ending ${account.account_last4} cannot be debited (${account.status_reason ?? 'returned by the bank'}); ask the client for another account`,
+      );
+    if (account.validation === 'failed')
+      throw new UseCaseError('conflict', `the account ending ${account.account_last4} failed validation; ask the client for another account`);
     const plan = await planPayment(tx, tenantId, {
       clientId: account.client_id,
       choices: input.choices,
@@ -60,12 +74,21 @@ export async function originateAchDebit(ctx: EngineContext, tenantId: string, in
     const planned = await tx
       .selectFrom('invoices')
       .select(['id', 'number'])
-      .where('id', 'in', input.choices.map((x) => x.invoiceId))
+      .where(
+        'id',
+        'in',
+        input.choices.map((x) => x.invoiceId),
+      )
       .execute();
     const payment = await tx.selectFrom('payments').select('planned_allocations').where('id', '=', plan.paymentId).executeTakeFirstOrThrow();
     const remittance =
       account.sec_code === 'CCD'
-        ? remittanceFor(payment.planned_allocations.map((a) => ({ invoiceNumber: planned.find((i) => i.id === a.invoiceId)?.number ?? '', amountCents: BigInt(a.amountMinor) })))
+        ? remittanceFor(
+            payment.planned_allocations.map((a) => ({
+              invoiceNumber: planned.find((i) => i.id === a.invoiceId)?.number ?? '',
+              amountCents: BigInt(a.amountMinor),
+            })),
+          )
         : null;
     const entry = await tx
       .insertInto('ach_entries')
@@ -85,16 +108,27 @@ export async function originateAchDebit(ctx: EngineContext, tenantId: string, in
       })
       .returning('id')
       .executeTakeFirstOrThrow();
-    await tx.updateTable('payments').set({ method_kind: 'us_bank_account', method_brand: null, method_last4: account.account_last4 }).where('id', '=', plan.paymentId).execute();
+    await tx
+      .updateTable('payments')
+      .set({ method_kind: 'us_bank_account', method_brand: null, method_last4: account.account_last4 })
+      .where('id', '=', plan.paymentId)
+      .execute();
     await tx.updateTable('payment_attempts').set({ outcome: 'processing', processor_payment_id: entry.id }).where('id', '=', plan.attemptId).execute();
     await recordPaymentProcessing(tx, plan.paymentId, entry.id);
-    await audit(tx, tenantId, input.actor, 'payment.ach_debit_originated', { type: 'payment', id: plan.paymentId }, {
-      amount_minor: plan.amountMinor,
-      entry_id: entry.id,
-      sec_code: account.sec_code,
-      account_last4: account.account_last4,
-      same_day_requested: input.sameDay === true,
-    });
+    await audit(
+      tx,
+      tenantId,
+      input.actor,
+      'payment.ach_debit_originated',
+      { type: 'payment', id: plan.paymentId },
+      {
+        amount_minor: plan.amountMinor,
+        entry_id: entry.id,
+        sec_code: account.sec_code,
+        account_last4: account.account_last4,
+        same_day_requested: input.sameDay === true,
+      },
+    );
     return { paymentId: plan.paymentId, entryId: entry.id, amountMinor: plan.amountMinor, state: 'processing' };
   });
 }

@@ -42,7 +42,14 @@ async function fetchNewFiles(ctx: EngineContext, tenantId: string, c: BankAchCon
     const stored = await withTenant(ctx.db, tenantId, (tx) =>
       tx
         .insertInto('ach_inbound_files')
-        .values({ tenant_id: tenantId, remote_name: f.name, sha256: sha256Hex(content), byte_size: content.length, content_sealed: c.sealFile(text), kind: f.kind })
+        .values({
+          tenant_id: tenantId,
+          remote_name: f.name,
+          sha256: sha256Hex(content),
+          byte_size: content.length,
+          content_sealed: c.sealFile(text),
+          kind: f.kind,
+        })
         .onConflict((oc) => oc.columns(['tenant_id', 'remote_name', 'sha256']).doNothing())
         .returning('id')
         .executeTakeFirst(),
@@ -54,7 +61,12 @@ async function fetchNewFiles(ctx: EngineContext, tenantId: string, c: BankAchCon
 
 async function processInbox(ctx: EngineContext, tenantId: string, c: BankAchConnector): Promise<{ name: string; outcome: string }[]> {
   const waiting = await withTenant(ctx.db, tenantId, (tx) =>
-    tx.selectFrom('ach_inbound_files').select(['id', 'remote_name', 'kind', 'content_sealed']).where('processed_at', 'is', null).orderBy('received_at').execute(),
+    tx
+      .selectFrom('ach_inbound_files')
+      .select(['id', 'remote_name', 'kind', 'content_sealed'])
+      .where('processed_at', 'is', null)
+      .orderBy('received_at')
+      .execute(),
   );
   const out: { name: string; outcome: string }[] = [];
   for (const f of waiting) {
@@ -67,14 +79,22 @@ async function processInbox(ctx: EngineContext, tenantId: string, c: BankAchConn
     } catch (e) {
       // Left unprocessed: the next poll tries again (every action above is idempotent).
       await withTenant(ctx.db, tenantId, (tx) =>
-        tx.updateTable('ach_inbound_files').set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: (e as Error).message.slice(0, 1000) })).where('id', '=', f.id).execute(),
+        tx
+          .updateTable('ach_inbound_files')
+          .set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: (e as Error).message.slice(0, 1000) }))
+          .where('id', '=', f.id)
+          .execute(),
       );
       ctx.log.error({ err: e, tenantId, file: f.remote_name }, 'bank ACH file could not be processed; will retry');
       out.push({ name: f.remote_name, outcome: 'error' });
       continue;
     }
     await withTenant(ctx.db, tenantId, (tx) =>
-      tx.updateTable('ach_inbound_files').set((eb) => ({ processed_at: ctx.now(), attempts: eb('attempts', '+', 1), last_error: error })).where('id', '=', f.id).execute(),
+      tx
+        .updateTable('ach_inbound_files')
+        .set((eb) => ({ processed_at: ctx.now(), attempts: eb('attempts', '+', 1), last_error: error }))
+        .where('id', '=', f.id)
+        .execute(),
     );
     out.push({ name: f.remote_name, outcome });
   }
@@ -91,11 +111,18 @@ async function applyAck(ctx: EngineContext, tenantId: string, c: BankAchConnecto
     const now = ctx.now();
     await tx
       .updateTable('ach_files')
-      .set({ status: ack.status, ack_file_name: name, ack_text: text.slice(0, 4000), ack_at: now, ...(f.status === 'built' ? { sent_at: now, delivery: 'already_at_bank' as const } : {}) })
+      .set({
+        status: ack.status,
+        ack_file_name: name,
+        ack_text: text.slice(0, 4000),
+        ack_at: now,
+        ...(f.status === 'built' ? { sent_at: now, delivery: 'already_at_bank' as const } : {}),
+      })
       .where('id', '=', f.id)
       .execute();
     // The bank has the file even if the crash after the upload kept us from recording it as sent.
-    if (f.status === 'built') await tx.updateTable('ach_entries').set({ status: 'sent', updated_at: now }).where('file_id', '=', f.id).where('status', '=', 'batched').execute();
+    if (f.status === 'built')
+      await tx.updateTable('ach_entries').set({ status: 'sent', updated_at: now }).where('file_id', '=', f.id).where('status', '=', 'batched').execute();
     await audit(tx, tenantId, 'vendor:bank-ach', `ach_file.${ack.status}`, { type: 'ach_file', id: f.id }, { file_name: f.file_name, reason: ack.reason });
     if (ack.status === 'rejected') {
       // Not re-sent automatically: a file refused as a duplicate is already at the bank, and sending its
@@ -122,7 +149,14 @@ async function applyReturnsFile(ctx: EngineContext, tenantId: string, c: BankAch
     const e = parsed.errors[0]!;
     const what = `line ${e.line ?? '?'} ${e.field ?? ''} ${e.message}`;
     await withTenant(ctx.db, tenantId, async (tx) => {
-      await audit(tx, tenantId, ACH_ACTOR, 'ach_inbound_file.unreadable', { type: 'ach_inbound_file', id: inboundId }, { line: e.line, field: e.field, message: e.message });
+      await audit(
+        tx,
+        tenantId,
+        ACH_ACTOR,
+        'ach_inbound_file.unreadable',
+        { type: 'ach_inbound_file', id: inboundId },
+        { line: e.line, field: e.field, message: e.message },
+      );
       await raiseException(tx, tenantId, ACH_ACTOR, {
         kind: 'ach_bank_file_unreadable',
         dedupeKey: `ach-inbound:${inboundId}`,
@@ -139,7 +173,14 @@ async function applyReturnsFile(ctx: EngineContext, tenantId: string, c: BankAch
   const today = bankToday(ctx, c);
   const entryFor = (trace: string) =>
     withTenant(ctx.db, tenantId, (tx) =>
-      tx.selectFrom('ach_entries').select('id').where('trace_number', '=', trace).where('file_id', 'is not', null).orderBy('created_at', 'desc').limit(1).executeTakeFirst(),
+      tx
+        .selectFrom('ach_entries')
+        .select('id')
+        .where('trace_number', '=', trace)
+        .where('file_id', 'is not', null)
+        .orderBy('created_at', 'desc')
+        .limit(1)
+        .executeTakeFirst(),
     );
   const counts = new Map<string, number>();
   for (const r of listReturns(parsed.file)) {
@@ -150,13 +191,26 @@ async function applyReturnsFile(ctx: EngineContext, tenantId: string, c: BankAch
       entryId: entry?.id ?? null,
       code: r.returnReasonCode,
       returnedOn: today,
-      detail: { original_trace: r.originalEntryTraceNumber, return_trace: r.traceNumber, amount_minor: r.amountCents.toString(), addenda_information: r.addendaInformation },
+      detail: {
+        original_trace: r.originalEntryTraceNumber,
+        return_trace: r.traceNumber,
+        amount_minor: r.amountCents.toString(),
+        addenda_information: r.addendaInformation,
+      },
     });
     counts.set(o, (counts.get(o) ?? 0) + 1);
   }
   for (const n of listNocs(parsed.file)) {
     const entry = await entryFor(n.originalEntryTraceNumber);
-    const o = await applyAchNoc(ctx, tenantId, { inboundFileId: inboundId, addendaLine: n.addendaLine, entryId: entry?.id ?? null, code: n.changeCode, refused: n.refused, correction: n.correction, receivedOn: today });
+    const o = await applyAchNoc(ctx, tenantId, {
+      inboundFileId: inboundId,
+      addendaLine: n.addendaLine,
+      entryId: entry?.id ?? null,
+      code: n.changeCode,
+      refused: n.refused,
+      correction: n.correction,
+      receivedOn: today,
+    });
     counts.set(`noc_${o}`, (counts.get(`noc_${o}`) ?? 0) + 1);
   }
   return [...counts].map(([k, v]) => `${k}:${v}`).join(' ') || 'empty';
@@ -188,8 +242,20 @@ export async function confirmAchSettlements(ctx: EngineContext, tenantId: string
       if (e.status !== 'sent') return false;
       await tx.updateTable('ach_entries').set({ status: 'settled', settled_at: ctx.now(), updated_at: new Date() }).where('id', '=', e.id).execute();
       if (e.kind === 'prenote') {
-        await tx.updateTable('ach_bank_accounts').set({ validation: 'validated', validated_at: ctx.now(), updated_at: new Date() }).where('id', '=', e.bank_account_id).where('validation', '=', 'pending').execute();
-        await audit(tx, tenantId, ACH_ACTOR, 'ach_bank_account.validated', { type: 'ach_bank_account', id: e.bank_account_id }, { prenote_entry_id: e.id, effective_date: e.effective_date });
+        await tx
+          .updateTable('ach_bank_accounts')
+          .set({ validation: 'validated', validated_at: ctx.now(), updated_at: new Date() })
+          .where('id', '=', e.bank_account_id)
+          .where('validation', '=', 'pending')
+          .execute();
+        await audit(
+          tx,
+          tenantId,
+          ACH_ACTOR,
+          'ach_bank_account.validated',
+          { type: 'ach_bank_account', id: e.bank_account_id },
+          { prenote_entry_id: e.id, effective_date: e.effective_date },
+        );
         return true;
       }
       const p = await tx.selectFrom('payments').select(['id', 'processor_payment_id']).where('id', '=', e.payment_id!).executeTakeFirstOrThrow();

@@ -54,7 +54,12 @@ async function buildFile(ctx: EngineContext, tenantId: string, c: BankAchConnect
   return withTenant(ctx.db, tenantId, async (tx) => {
     await lockTenantAch(tx, tenantId);
     if (!force) {
-      const done = await tx.selectFrom('ach_files').select('id').where('file_date', '=', clock.date).where('window_id', '=', window.cutoffId).executeTakeFirst();
+      const done = await tx
+        .selectFrom('ach_files')
+        .select('id')
+        .where('file_date', '=', clock.date)
+        .where('window_id', '=', window.cutoffId)
+        .executeTakeFirst();
       if (done) return null;
     }
     await cancelStale(tx, tenantId, clock.date);
@@ -63,8 +68,21 @@ async function buildFile(ctx: EngineContext, tenantId: string, c: BankAchConnect
       .innerJoin('ach_bank_accounts as a', 'a.id', 'e.bank_account_id')
       .leftJoin('payments as p', 'p.id', 'e.payment_id')
       .select([
-        'e.id', 'e.kind', 'e.sec_code', 'e.amount_minor', 'e.company_name', 'e.company_id', 'e.entry_description', 'e.same_day', 'e.remittance',
-        'a.routing_number', 'a.account_sealed', 'a.account_type', 'a.holder_name', 'a.receiver_id', 'p.source',
+        'e.id',
+        'e.kind',
+        'e.sec_code',
+        'e.amount_minor',
+        'e.company_name',
+        'e.company_id',
+        'e.entry_description',
+        'e.same_day',
+        'e.remittance',
+        'a.routing_number',
+        'a.account_sealed',
+        'a.account_type',
+        'a.holder_name',
+        'a.receiver_id',
+        'p.source',
       ])
       .where('e.status', '=', 'pending')
       .where('e.file_id', 'is', null)
@@ -78,7 +96,11 @@ async function buildFile(ctx: EngineContext, tenantId: string, c: BankAchConnect
     if (rows.length === 0) return null;
     const today = await tx.selectFrom('ach_files').select('id').where('file_date', '=', clock.date).execute();
     const modifier = FILE_ID_MODIFIERS[today.length];
-    if (!modifier) throw new UseCaseError('conflict', `36 files were already built for ${clock.date} (File ID Modifiers A-Z, 0-9 are used up); the rest waits for the next day`);
+    if (!modifier)
+      throw new UseCaseError(
+        'conflict',
+        `36 files were already built for ${clock.date} (File ID Modifiers A-Z, 0-9 are used up); the rest waits for the next day`,
+      );
     const last = await tx.selectFrom('ach_files').select('last_trace_seq').orderBy('created_at', 'desc').limit(1).executeTakeFirst();
     let firstSeq = (last?.last_trace_seq ?? 0) + 1;
     if (firstSeq + rows.length - 1 > MAX_TRACE_SEQUENCE) firstSeq = 1; // 7-digit trace sequence wraps (returns match the newest)
@@ -140,13 +162,20 @@ async function buildFile(ctx: EngineContext, tenantId: string, c: BankAchConnect
         .executeTakeFirst();
       if (r.numUpdatedRows !== 1n) throw new Error(`entry ${entryId} was taken by another file; building again`);
     }
-    await audit(tx, tenantId, ACH_ACTOR, 'ach_file.built', { type: 'ach_file', id: row.id }, {
-      file_name: fileName,
-      window: window.cutoffId,
-      entries: file.entryCount,
-      total_debit_minor: file.totalDebitCents,
-      sha256: sha256Hex(file.text),
-    });
+    await audit(
+      tx,
+      tenantId,
+      ACH_ACTOR,
+      'ach_file.built',
+      { type: 'ach_file', id: row.id },
+      {
+        file_name: fileName,
+        window: window.cutoffId,
+        entries: file.entryCount,
+        total_debit_minor: file.totalDebitCents,
+        sha256: sha256Hex(file.text),
+      },
+    );
     return { fileId: row.id, fileName, entries: file.entryCount };
   });
 }
@@ -158,7 +187,9 @@ async function cancelStale(tx: Tx, tenantId: string, today: string): Promise<voi
 }
 
 async function deliverBuiltFiles(ctx: EngineContext, tenantId: string, c: BankAchConnector): Promise<CutoffResult['delivered']> {
-  const pending = await withTenant(ctx.db, tenantId, (tx) => tx.selectFrom('ach_files').select('id').where('status', '=', 'built').orderBy('created_at').execute());
+  const pending = await withTenant(ctx.db, tenantId, (tx) =>
+    tx.selectFrom('ach_files').select('id').where('status', '=', 'built').orderBy('created_at').execute(),
+  );
   const out: { fileName: string; delivery: 'uploaded' | 'already_at_bank' }[] = [];
   for (const f of pending) {
     const r = await deliverFile(ctx, tenantId, c, f.id);
@@ -167,7 +198,12 @@ async function deliverBuiltFiles(ctx: EngineContext, tenantId: string, c: BankAc
   return out;
 }
 
-export async function deliverFile(ctx: EngineContext, tenantId: string, c: BankAchConnector, fileId: string): Promise<{ fileName: string; delivery: 'uploaded' | 'already_at_bank' } | null> {
+export async function deliverFile(
+  ctx: EngineContext,
+  tenantId: string,
+  c: BankAchConnector,
+  fileId: string,
+): Promise<{ fileName: string; delivery: 'uploaded' | 'already_at_bank' } | null> {
   try {
     return await withTenant(ctx.db, tenantId, async (tx) => {
       // Locked for the whole delivery: a second runner waits, then sees `sent` and does nothing.
@@ -178,17 +214,31 @@ export async function deliverFile(ctx: EngineContext, tenantId: string, c: BankA
       const now = new Date();
       await tx
         .updateTable('ach_files')
-        .set((eb) => ({ status: 'sent', sent_at: now, delivery: d.delivery, remote_path: d.remotePath, upload_attempts: eb('upload_attempts', '+', 1), last_error: null }))
+        .set((eb) => ({
+          status: 'sent',
+          sent_at: now,
+          delivery: d.delivery,
+          remote_path: d.remotePath,
+          upload_attempts: eb('upload_attempts', '+', 1),
+          last_error: null,
+        }))
         .where('id', '=', f.id)
         .execute();
       await tx.updateTable('ach_entries').set({ status: 'sent', updated_at: now }).where('file_id', '=', f.id).where('status', '=', 'batched').execute();
-      await audit(tx, tenantId, ACH_ACTOR, 'ach_file.sent', { type: 'ach_file', id: f.id }, {
-        file_name: f.file_name,
-        delivery: d.delivery,
-        entries: f.entry_count,
-        total_debit_minor: f.total_debit_minor,
-        sha256: f.sha256,
-      });
+      await audit(
+        tx,
+        tenantId,
+        ACH_ACTOR,
+        'ach_file.sent',
+        { type: 'ach_file', id: f.id },
+        {
+          file_name: f.file_name,
+          delivery: d.delivery,
+          entries: f.entry_count,
+          total_debit_minor: f.total_debit_minor,
+          sha256: f.sha256,
+        },
+      );
       return { fileName: f.file_name, delivery: d.delivery };
     });
   } catch (e) {

@@ -67,7 +67,16 @@ export async function applyAchNoc(ctx: EngineContext, tenantId: string, n: AchNo
     const store = async (outcome: string, detail: Record<string, unknown> = {}): Promise<boolean> => {
       const r = await tx
         .insertInto('ach_entry_notices')
-        .values({ tenant_id: tenantId, inbound_file_id: n.inboundFileId, addenda_line: n.addendaLine, entry_id: n.entryId, kind: 'noc', code, outcome, detail: JSON.stringify({ received_on: n.receivedOn, ...detail }) })
+        .values({
+          tenant_id: tenantId,
+          inbound_file_id: n.inboundFileId,
+          addenda_line: n.addendaLine,
+          entry_id: n.entryId,
+          kind: 'noc',
+          code,
+          outcome,
+          detail: JSON.stringify({ received_on: n.receivedOn, ...detail }),
+        })
         .onConflict((oc) => oc.doNothing())
         .returning('id')
         .executeTakeFirst();
@@ -84,7 +93,13 @@ export async function applyAchNoc(ctx: EngineContext, tenantId: string, n: AchNo
     }
     // Locked so a file being built now either sees the old details (and is already built) or the new ones.
     const a = await tx.selectFrom('ach_bank_accounts').selectAll().where('id', '=', e.bank_account_id).forUpdate().executeTakeFirstOrThrow();
-    const current = { routingNumber: a.routing_number, accountNumber: c.openAccount(a.account_sealed), accountType: a.account_type, holderName: a.holder_name, receiverId: a.receiver_id };
+    const current = {
+      routingNumber: a.routing_number,
+      accountNumber: c.openAccount(a.account_sealed),
+      accountType: a.account_type,
+      holderName: a.holder_name,
+      receiverId: a.receiver_id,
+    };
     let next;
     try {
       next = applyNoc(current, change);
@@ -99,14 +114,21 @@ export async function applyAchNoc(ctx: EngineContext, tenantId: string, n: AchNo
       // The receiving bank answered the test entry with the right details: the account exists and takes debits.
       await tx.updateTable('ach_bank_accounts').set({ validation: 'validated', validated_at: ctx.now() }).where('id', '=', a.id).execute();
     }
-    await audit(tx, tenantId, 'vendor:bank-ach', 'ach_bank_account.corrected', { type: 'ach_bank_account', id: a.id }, {
-      code,
-      fields: changedFields(current, next),
-      last4_before: a.account_last4,
-      last4_after: next.accountNumber.slice(-4),
-      routing_before: a.routing_number,
-      routing_after: next.routingNumber,
-    });
+    await audit(
+      tx,
+      tenantId,
+      'vendor:bank-ach',
+      'ach_bank_account.corrected',
+      { type: 'ach_bank_account', id: a.id },
+      {
+        code,
+        fields: changedFields(current, next),
+        last4_before: a.account_last4,
+        last4_after: next.accountNumber.slice(-4),
+        routing_before: a.routing_number,
+        routing_after: next.routingNumber,
+      },
+    );
     return 'applied';
   });
 }
@@ -121,10 +143,24 @@ async function updateAccount(tx: Tx, id: string, clientId: string, d: Details, s
   const last4 = d.accountNumber.slice(-4);
   await tx
     .updateTable('ach_bank_accounts')
-    .set({ routing_number: d.routingNumber, account_sealed: sealed, account_last4: last4, account_type: d.accountType, holder_name: d.holderName, receiver_id: d.receiverId, updated_at: new Date() })
+    .set({
+      routing_number: d.routingNumber,
+      account_sealed: sealed,
+      account_last4: last4,
+      account_type: d.accountType,
+      holder_name: d.holderName,
+      receiver_id: d.receiverId,
+      updated_at: new Date(),
+    })
     .where('id', '=', id)
     .execute();
   if (/^\d{4}$/.test(last4)) {
-    await tx.updateTable('payment_methods').set({ last4 }).where('processor', '=', 'bank-ach').where('processor_method_id', '=', id).where('client_id', '=', clientId).execute();
+    await tx
+      .updateTable('payment_methods')
+      .set({ last4 })
+      .where('processor', '=', 'bank-ach')
+      .where('processor_method_id', '=', id)
+      .where('client_id', '=', clientId)
+      .execute();
   }
 }

@@ -64,8 +64,19 @@ export async function applyAchReturn(ctx: EngineContext, tenantId: string, n: Ac
       return 'already applied';
     }
     await tx.updateTable('ach_entries').set({ status: 'returned', status_reason: code, updated_at: new Date() }).where('id', '=', e.id).execute();
-    await tx.updateTable('payment_attempts').set({ outcome: 'declined', decline_code: code, message: rule.description, resolved_at: new Date() }).where('processor_payment_id', '=', e.id).execute();
-    await audit(tx, tenantId, 'vendor:bank-ach', 'ach_entry.returned', { type: 'ach_entry', id: e.id }, { code, kind: e.kind, amount_minor: e.amount_minor, payment_id: e.payment_id, presentment: e.presentment });
+    await tx
+      .updateTable('payment_attempts')
+      .set({ outcome: 'declined', decline_code: code, message: rule.description, resolved_at: new Date() })
+      .where('processor_payment_id', '=', e.id)
+      .execute();
+    await audit(
+      tx,
+      tenantId,
+      'vendor:bank-ach',
+      'ach_entry.returned',
+      { type: 'ach_entry', id: e.id },
+      { code, kind: e.kind, amount_minor: e.amount_minor, payment_id: e.payment_id, presentment: e.presentment },
+    );
 
     let stopped: 'revoked' | 'disabled' | null = null;
     if (rule.action === 'revoke_mandate') stopped = 'revoked';
@@ -111,22 +122,55 @@ export async function applyAchReturn(ctx: EngineContext, tenantId: string, n: Ac
         })
         .returning('id')
         .executeTakeFirstOrThrow();
-      const attempts = await tx.selectFrom('payment_attempts').select((eb) => eb.fn.max('attempt_no').as('n')).where('payment_id', '=', p.id).executeTakeFirstOrThrow();
+      const attempts = await tx
+        .selectFrom('payment_attempts')
+        .select((eb) => eb.fn.max('attempt_no').as('n'))
+        .where('payment_id', '=', p.id)
+        .executeTakeFirstOrThrow();
       await tx
         .insertInto('payment_attempts')
-        .values({ tenant_id: tenantId, payment_id: p.id, attempt_no: (attempts.n ?? 0) + 1, idempotency_key: `bank-ach:payment:${p.id}:presentment:${next}`, outcome: 'processing', processor_payment_id: retry.id })
+        .values({
+          tenant_id: tenantId,
+          payment_id: p.id,
+          attempt_no: (attempts.n ?? 0) + 1,
+          idempotency_key: `bank-ach:payment:${p.id}:presentment:${next}`,
+          outcome: 'processing',
+          processor_payment_id: retry.id,
+        })
         .execute();
       await tx
         .insertInto('payment_events')
-        .values({ tenant_id: tenantId, payment_id: p.id, from_state: 'processing', to_state: 'processing', event: 'ach_reinitiated', detail: JSON.stringify({ code, presentment: next, on: decision.earliestOn, rules: decision.rulesApplied }) })
+        .values({
+          tenant_id: tenantId,
+          payment_id: p.id,
+          from_state: 'processing',
+          to_state: 'processing',
+          event: 'ach_reinitiated',
+          detail: JSON.stringify({ code, presentment: next, on: decision.earliestOn, rules: decision.rulesApplied }),
+        })
         .execute();
-      await audit(tx, tenantId, ACH_ACTOR, 'payment.ach_reinitiated', { type: 'payment', id: p.id }, { code, presentment: next, entry_id: retry.id, on: decision.earliestOn, latest_on: decision.latestOn, amount_minor: p.amount_minor });
+      await audit(
+        tx,
+        tenantId,
+        ACH_ACTOR,
+        'payment.ach_reinitiated',
+        { type: 'payment', id: p.id },
+        { code, presentment: next, entry_id: retry.id, on: decision.earliestOn, latest_on: decision.latestOn, amount_minor: p.amount_minor },
+      );
       await storeNotice(tx, tenantId, n, code, 'reinitiated', { retry_entry_id: retry.id, on: decision.earliestOn, rules: decision.rulesApplied });
-      await queueReturnEmail(tx, tenantId, { paymentId: p.id, entryId: e.id, code, description: rule.description, retryOn: decision.earliestOn, accountStopped: null });
+      await queueReturnEmail(tx, tenantId, {
+        paymentId: p.id,
+        entryId: e.id,
+        code,
+        description: rule.description,
+        retryOn: decision.earliestOn,
+        accountStopped: null,
+      });
       return 'reinitiated';
     }
     await recordAchReturnedBeforeSuccess(tx, p.id, code, rule.description);
-    const why = decision && !decision.allowed ? { reason: decision.reason, detail: decision.detail } : { reason: stopped ? `account_${stopped}` : 'not_reinitiable' };
+    const why =
+      decision && !decision.allowed ? { reason: decision.reason, detail: decision.detail } : { reason: stopped ? `account_${stopped}` : 'not_reinitiable' };
     await storeNotice(tx, tenantId, n, code, 'payment_failed', { ...why, account: stopped });
     await queueReturnEmail(tx, tenantId, { paymentId: p.id, entryId: e.id, code, description: rule.description, retryOn: null, accountStopped: stopped });
     // The failure handler of other payments leaves bank-ACH ones to us (handle-payment-failure.ts): staff see it here.
@@ -144,7 +188,21 @@ export async function applyAchReturn(ctx: EngineContext, tenantId: string, n: Ac
   });
 }
 
-async function reinitiationDecision(tx: Tx, e: { id: string; payment_id: string | null; presentment: number; original_entry_id: string | null; effective_date: string | null; company_name: string; company_id: string; amount_minor: bigint }, code: string, returnedOn: IsoDate) {
+async function reinitiationDecision(
+  tx: Tx,
+  e: {
+    id: string;
+    payment_id: string | null;
+    presentment: number;
+    original_entry_id: string | null;
+    effective_date: string | null;
+    company_name: string;
+    company_id: string;
+    amount_minor: bigint;
+  },
+  code: string,
+  returnedOn: IsoDate,
+) {
   const earlier = await tx
     .selectFrom('ach_entry_notices as n')
     .innerJoin('ach_entries as x', 'x.id', 'n.entry_id')
@@ -154,13 +212,25 @@ async function reinitiationDecision(tx: Tx, e: { id: string; payment_id: string 
     .where('x.id', '!=', e.id)
     .execute();
   const original = e.original_entry_id
-    ? await tx.selectFrom('ach_entries').select(['effective_date', 'company_name', 'company_id', 'amount_minor']).where('id', '=', e.original_entry_id).executeTakeFirstOrThrow()
+    ? await tx
+        .selectFrom('ach_entries')
+        .select(['effective_date', 'company_name', 'company_id', 'amount_minor'])
+        .where('id', '=', e.original_entry_id)
+        .executeTakeFirstOrThrow()
     : e;
   return achReinitiation({
     code,
     returnedOn,
-    previousReturns: earlier.map((x) => ({ code: x.code, returnedOn: typeof x.detail['returned_on'] === 'string' ? x.detail['returned_on'] : new Date(x.created_at).toISOString().slice(0, 10) })),
-    original: { settledOn: original.effective_date ?? returnedOn, companyName: original.company_name, companyId: original.company_id, amount: money(original.amount_minor, 'USD') },
+    previousReturns: earlier.map((x) => ({
+      code: x.code,
+      returnedOn: typeof x.detail['returned_on'] === 'string' ? x.detail['returned_on'] : new Date(x.created_at).toISOString().slice(0, 10),
+    })),
+    original: {
+      settledOn: original.effective_date ?? returnedOn,
+      companyName: original.company_name,
+      companyId: original.company_id,
+      amount: money(original.amount_minor, 'USD'),
+    },
     now: returnedOn,
   });
 }
@@ -168,7 +238,16 @@ async function reinitiationDecision(tx: Tx, e: { id: string; payment_id: string 
 async function storeNotice(tx: Tx, tenantId: string, n: AchReturnNotice, code: string, outcome: string, extra: Record<string, unknown> = {}): Promise<boolean> {
   const r = await tx
     .insertInto('ach_entry_notices')
-    .values({ tenant_id: tenantId, inbound_file_id: n.inboundFileId, addenda_line: n.addendaLine, entry_id: n.entryId, kind: 'return', code, outcome, detail: JSON.stringify({ ...n.detail, returned_on: n.returnedOn, ...extra }) })
+    .values({
+      tenant_id: tenantId,
+      inbound_file_id: n.inboundFileId,
+      addenda_line: n.addendaLine,
+      entry_id: n.entryId,
+      kind: 'return',
+      code,
+      outcome,
+      detail: JSON.stringify({ ...n.detail, returned_on: n.returnedOn, ...extra }),
+    })
     .onConflict((oc) => oc.doNothing())
     .returning('id')
     .executeTakeFirst();

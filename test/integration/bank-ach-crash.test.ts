@@ -55,7 +55,10 @@ describe('SIGKILL between "file at the bank" and "file recorded as sent"', () =>
     running = await startSettleProcess(s.stack, port);
     await sendNow(s.stack);
     const sent = await eventually(
-      () => q(s!)((tx) => tx.selectFrom('ach_files').select(['status', 'delivery']).where('file_name', '=', file!.file_name).where('status', '=', 'sent').executeTakeFirst()),
+      () =>
+        q(s!)((tx) =>
+          tx.selectFrom('ach_files').select(['status', 'delivery']).where('file_name', '=', file!.file_name).where('status', '=', 'sent').executeTakeFirst(),
+        ),
       20_000,
       'the file recorded as sent',
     );

@@ -44,10 +44,20 @@ describe('bank ACH: mandates, the cut-off file, SFTP delivery and the archive', 
     await expect(q(s)((tx) => tx.updateTable('ach_mandates').set({ text: 'something else' }).execute())).rejects.toThrow(/cannot be changed/);
 
     const invoices = a!.invoices.slice(0, 2);
-    const pay = await portalPost(s, a!.clientId, 'pay-by-bank', { bank_account_id: biz.bank_account_id, invoices: invoices.map((i) => ({ invoice_id: i.id })) });
+    const pay = await portalPost(s, a!.clientId, 'pay-by-bank', {
+      bank_account_id: biz.bank_account_id,
+      invoices: invoices.map((i) => ({ invoice_id: i.id })),
+    });
     expect(pay.status).toBe(201);
     expect(pay.body['state']).toBe('processing');
-    business = { clientId: a!.clientId, invoiceIds: invoices.map((i) => i.id), numbers: invoices.map((i) => i.number), total: invoices.reduce((t, i) => t + i.total_minor, 0n), paymentId: pay.body['payment_id'] as string, accountId: biz.bank_account_id };
+    business = {
+      clientId: a!.clientId,
+      invoiceIds: invoices.map((i) => i.id),
+      numbers: invoices.map((i) => i.number),
+      total: invoices.reduce((t, i) => t + i.total_minor, 0n),
+      paymentId: pay.body['payment_id'] as string,
+      accountId: biz.bank_account_id,
+    };
 
     const payWeb = await portalPost(s, b!.clientId, 'pay-by-bank', { bank_account_id: web.bank_account_id, invoices: [{ invoice_id: b!.invoices[0]!.id }] });
     expect(payWeb.status).toBe(201);
@@ -56,19 +66,49 @@ describe('bank ACH: mandates, the cut-off file, SFTP delivery and the archive', 
 
   it('refuses bad input with a clear 4xx and changes nothing', async () => {
     const before = await q(s)((tx) => tx.selectFrom('ach_bank_accounts').select('id').execute());
-    const bad = await portalPost(s, business.clientId, 'bank-account', { holder_name: 'X Y', holder_kind: 'business', routing_number: '021000022', account_number: '1234567', account_type: 'checking', agree: true, mandate_sha256: '0'.repeat(64) });
+    const bad = await portalPost(s, business.clientId, 'bank-account', {
+      holder_name: 'X Y',
+      holder_kind: 'business',
+      routing_number: '021000022',
+      account_number: '1234567',
+      account_type: 'checking',
+      agree: true,
+      mandate_sha256: '0'.repeat(64),
+    });
     expect(bad.status).toBe(422);
     expect((bad.body['error'] as { message: string }).message).toMatch(/routing number/);
-    const stale = await portalPost(s, business.clientId, 'bank-account', { holder_name: 'X Y', holder_kind: 'business', routing_number: '021000021', account_number: '1234567', account_type: 'checking', agree: true, mandate_sha256: '0'.repeat(64) });
+    const stale = await portalPost(s, business.clientId, 'bank-account', {
+      holder_name: 'X Y',
+      holder_kind: 'business',
+      routing_number: '021000021',
+      account_number: '1234567',
+      account_type: 'checking',
+      agree: true,
+      mandate_sha256: '0'.repeat(64),
+    });
     expect(stale.status).toBe(409);
-    const noAgree = await portalPost(s, business.clientId, 'bank-account', { holder_name: 'X Y', holder_kind: 'business', routing_number: '021000021', account_number: '1234567', account_type: 'checking', agree: false, mandate_sha256: '0'.repeat(64) });
+    const noAgree = await portalPost(s, business.clientId, 'bank-account', {
+      holder_name: 'X Y',
+      holder_kind: 'business',
+      routing_number: '021000021',
+      account_number: '1234567',
+      account_type: 'checking',
+      agree: false,
+      mandate_sha256: '0'.repeat(64),
+    });
     expect(noAgree.status).toBe(400);
     expect((noAgree.body['error'] as { message: string }).message).toMatch(/agree/);
     // Another client's account is not usable from this client's portal.
-    const foreign = await portalPost(s, business.clientId, 'pay-by-bank', { bank_account_id: personal.accountId, invoices: [{ invoice_id: business.invoiceIds[0] }] });
+    const foreign = await portalPost(s, business.clientId, 'pay-by-bank', {
+      bank_account_id: personal.accountId,
+      invoices: [{ invoice_id: business.invoiceIds[0] }],
+    });
     expect(foreign.status).toBe(404);
     // An invoice with a bank debit in flight is not collected twice.
-    const twice = await portalPost(s, business.clientId, 'pay-by-bank', { bank_account_id: business.accountId, invoices: [{ invoice_id: business.invoiceIds[0] }] });
+    const twice = await portalPost(s, business.clientId, 'pay-by-bank', {
+      bank_account_id: business.accountId,
+      invoices: [{ invoice_id: business.invoiceIds[0] }],
+    });
     expect(twice.status).toBe(409);
     expect(await q(s)((tx) => tx.selectFrom('ach_bank_accounts').select('id').execute())).toHaveLength(before.length);
   });
@@ -89,7 +129,15 @@ describe('bank ACH: mandates, the cut-off file, SFTP delivery and the archive', 
     const received = s.bank.sim.received;
     expect(received).toHaveLength(2);
     const debit = received.find((e) => !e.prenote)!;
-    expect(debit).toMatchObject({ secCode: 'CCD', companyName: COMPANY.companyName, companyId: COMPANY.companyId, companyEntryDescription: 'INVOICES', transactionCode: 27, accountNumber: '000123456789', amountCents: business.total });
+    expect(debit).toMatchObject({
+      secCode: 'CCD',
+      companyName: COMPANY.companyName,
+      companyId: COMPANY.companyId,
+      companyEntryDescription: 'INVOICES',
+      transactionCode: 27,
+      accountNumber: '000123456789',
+      amountCents: business.total,
+    });
     expect(debit.addenda[0]).toContain(`RMR*IV*${business.numbers[0]}*`);
     const prenote = received.find((e) => e.prenote)!;
     expect(prenote).toMatchObject({ secCode: 'WEB', transactionCode: 38, amountCents: 0n, accountNumber: '55501234' });
@@ -127,10 +175,14 @@ describe('bank ACH: mandates, the cut-off file, SFTP delivery and the archive', 
     const invoices = await q(s)((tx) => tx.selectFrom('invoices').select('status').where('id', 'in', business.invoiceIds).execute());
     expect(invoices.every((i) => i.status === 'paid')).toBe(true);
     // Recorded through record-payment-outcome like any payment: posted to the PSA and the books.
-    await eventually(async () => {
-      const rows = await q(s)((tx) => tx.selectFrom('postings').select('status').where('payment_id', '=', business.paymentId).execute());
-      return rows.length === 4 && rows.every((p) => p.status === 'posted');
-    }, 15_000, 'PSA and books postings of the settled debit');
+    await eventually(
+      async () => {
+        const rows = await q(s)((tx) => tx.selectFrom('postings').select('status').where('payment_id', '=', business.paymentId).execute());
+        return rows.length === 4 && rows.every((p) => p.status === 'posted');
+      },
+      15_000,
+      'PSA and books postings of the settled debit',
+    );
     const account = await q(s)((tx) => tx.selectFrom('ach_bank_accounts').select('validation').where('id', '=', personal.accountId).executeTakeFirstOrThrow());
     expect(account.validation).toBe('validated');
 
@@ -144,7 +196,11 @@ describe('bank ACH: mandates, the cut-off file, SFTP delivery and the archive', 
   it('a debit asked for Same Day goes out in a Same Day window with SDHHMM and today as its effective date', async () => {
     const c = (await invoicesByClient(s)).find((x) => x.clientId !== business.clientId && x.clientId !== personal.clientId);
     const acct = await authorizeAccount(s, c!.clientId, { holderKind: 'business', accountNumber: '77788899' });
-    const pay = await portalPost(s, c!.clientId, 'pay-by-bank', { bank_account_id: acct.bank_account_id, invoices: [{ invoice_id: c!.invoices[0]!.id }], same_day: true });
+    const pay = await portalPost(s, c!.clientId, 'pay-by-bank', {
+      bank_account_id: acct.bank_account_id,
+      invoices: [{ invoice_id: c!.invoices[0]!.id }],
+      same_day: true,
+    });
     expect(pay.status).toBe(201);
     const day = addBankingDays(fileDate, 6);
     const r = await runAchCutoff(s.at(day, '13:30'), s.stack.tenantId);
@@ -156,7 +212,14 @@ describe('bank ACH: mandates, the cut-off file, SFTP delivery and the archive', 
   });
 
   it('a bank account saved for debits, charged as a saved method (staff API, autopay), is debited by file and never sent to the card processor', async () => {
-    const method = await q(s)((tx) => tx.selectFrom('payment_methods').select(['id', 'last4']).where('processor', '=', 'bank-ach').where('processor_method_id', '=', business.accountId).executeTakeFirstOrThrow());
+    const method = await q(s)((tx) =>
+      tx
+        .selectFrom('payment_methods')
+        .select(['id', 'last4'])
+        .where('processor', '=', 'bank-ach')
+        .where('processor_method_id', '=', business.accountId)
+        .executeTakeFirstOrThrow(),
+    );
     const a = (await invoicesByClient(s)).find((c) => c.clientId === business.clientId)!;
     const open = a.invoices.find((i) => !business.invoiceIds.includes(i.id))!;
     const stripeBefore = s.stack.sims.stripe.sim.calls.total('POST');
@@ -168,9 +231,13 @@ describe('bank ACH: mandates, the cut-off file, SFTP delivery and the archive', 
     const body = (await res.json()) as { payment_id: string; outcome: string };
     expect(res.status, JSON.stringify(body)).toBe(201);
     expect(body.outcome).toBe('processing');
-    const p = await q(s)((tx) => tx.selectFrom('payments').select(['processor', 'state', 'method_last4']).where('id', '=', body.payment_id).executeTakeFirstOrThrow());
+    const p = await q(s)((tx) =>
+      tx.selectFrom('payments').select(['processor', 'state', 'method_last4']).where('id', '=', body.payment_id).executeTakeFirstOrThrow(),
+    );
     expect(p).toEqual({ processor: 'bank-ach', state: 'processing', method_last4: '6789' });
-    const entry = await q(s)((tx) => tx.selectFrom('ach_entries').select(['status', 'amount_minor', 'sec_code']).where('payment_id', '=', body.payment_id).executeTakeFirstOrThrow());
+    const entry = await q(s)((tx) =>
+      tx.selectFrom('ach_entries').select(['status', 'amount_minor', 'sec_code']).where('payment_id', '=', body.payment_id).executeTakeFirstOrThrow(),
+    );
     expect(entry).toEqual({ status: 'pending', amount_minor: open.total_minor, sec_code: 'CCD' });
     expect(s.stack.sims.stripe.sim.calls.total('POST')).toBe(stripeBefore);
   });

@@ -51,7 +51,9 @@ describe('bank ACH returns and notifications of change', () => {
       const polled = await pollAchBank(s.at(returnedOn, '07:00'), s.stack.tenantId);
       expect(polled.processed.some((p) => p.outcome === 'reinitiated:1')).toBe(true);
       expect((await paymentState(paymentId)).state).toBe('processing');
-      const retry = await q(s)((tx) => tx.selectFrom('ach_entries').selectAll().where('payment_id', '=', paymentId).where('status', '=', 'pending').executeTakeFirstOrThrow());
+      const retry = await q(s)((tx) =>
+        tx.selectFrom('ach_entries').selectAll().where('payment_id', '=', paymentId).where('status', '=', 'pending').executeTakeFirstOrThrow(),
+      );
       // §3.3 suggestion as data: +3 banking days after the first return, +7 after the second.
       expect(retry.not_before).toBe(addBankingDays(returnedOn, i === 0 ? 3 : 7));
       // Not before its day …
@@ -76,14 +78,18 @@ describe('bank ACH returns and notifications of change', () => {
     const last = await pollAchBank(s.at(addBankingDays(day, 2), '07:00'), s.stack.tenantId);
     expect(last.processed.some((p) => p.outcome === 'payment_failed:1')).toBe(true);
     expect(await paymentState(paymentId)).toEqual({ state: 'failed', failure_code: 'R01' });
-    const notice = await q(s)((tx) => tx.selectFrom('ach_entry_notices').select(['outcome', 'detail']).where('outcome', '=', 'payment_failed').executeTakeFirstOrThrow());
+    const notice = await q(s)((tx) =>
+      tx.selectFrom('ach_entry_notices').select(['outcome', 'detail']).where('outcome', '=', 'payment_failed').executeTakeFirstOrThrow(),
+    );
     expect(notice.detail['reason']).toBe('limit_reached');
     expect(await q(s)((tx) => tx.selectFrom('ach_entries').select('id').where('payment_id', '=', paymentId).execute())).toHaveLength(3);
     expect((await sendFile(addBankingDays(day, 10))).built).toBeNull();
     const inv = await q(s)((tx) => tx.selectFrom('invoices').select('status').where('id', '=', invoice.id).executeTakeFirstOrThrow());
     expect(inv.status).toBe('open');
     // The client heard about each return, once each.
-    const emails = await q(s)((tx) => tx.selectFrom('notifications').select(['subject', 'body_text']).where('kind', '=', 'ach_returned').where('client_id', '=', a.clientId).execute());
+    const emails = await q(s)((tx) =>
+      tx.selectFrom('notifications').select(['subject', 'body_text']).where('kind', '=', 'ach_returned').where('client_id', '=', a.clientId).execute(),
+    );
     expect(emails).toHaveLength(3);
     expect(emails.filter((e) => /present the debit to your bank again/.test(e.body_text))).toHaveLength(2);
     cursor = addBankingDays(day, 12); // the next cases happen later
@@ -117,12 +123,23 @@ describe('bank ACH returns and notifications of change', () => {
     expect(r.processed.some((p) => p.outcome === 'payment_failed:1')).toBe(true);
     expect(await paymentState(first.body['payment_id'] as string)).toEqual({ state: 'failed', failure_code: 'R10' });
     expect(await paymentState(second.body['payment_id'] as string)).toMatchObject({ state: 'failed', failure_code: 'R10' });
-    const account = await q(s)((tx) => tx.selectFrom('ach_bank_accounts as a').innerJoin('ach_mandates as m', 'm.bank_account_id', 'a.id').select(['a.status', 'm.revoked_at', 'm.revoked_reason']).where('a.id', '=', acct.bank_account_id).executeTakeFirstOrThrow());
+    const account = await q(s)((tx) =>
+      tx
+        .selectFrom('ach_bank_accounts as a')
+        .innerJoin('ach_mandates as m', 'm.bank_account_id', 'a.id')
+        .select(['a.status', 'm.revoked_at', 'm.revoked_reason'])
+        .where('a.id', '=', acct.bank_account_id)
+        .executeTakeFirstOrThrow(),
+    );
     expect(account.status).toBe('revoked');
     expect(account.revoked_at).not.toBeNull();
     expect(account.revoked_reason).toMatch(/^R10/);
     // Never retried: nothing for this account in any later file.
-    expect(await q(s)((tx) => tx.selectFrom('ach_entries').select('id').where('bank_account_id', '=', acct.bank_account_id).where('status', '=', 'pending').execute())).toHaveLength(0);
+    expect(
+      await q(s)((tx) =>
+        tx.selectFrom('ach_entries').select('id').where('bank_account_id', '=', acct.bank_account_id).where('status', '=', 'pending').execute(),
+      ),
+    ).toHaveLength(0);
     const again = await portalPost(s, b.clientId, 'pay-by-bank', { bank_account_id: acct.bank_account_id, invoices: [{ invoice_id: b.invoices[1]!.id }] });
     expect(again.status).toBe(409);
     expect((again.body['error'] as { message: string }).message).toMatch(/revoked/);
@@ -149,14 +166,21 @@ describe('bank ACH returns and notifications of change', () => {
     expect(audit.detail).toMatchObject({ code: 'C01', fields: ['accountNumber'], last4_before: '2222', last4_after: '8888' });
     expect(JSON.stringify(audit.detail)).not.toContain('99998888');
     // The NOC is not a return: the debit itself still settles.
-    expect((await paymentState((await q(s)((tx) => tx.selectFrom('payments').select('id').where('client_id', '=', c.clientId).executeTakeFirstOrThrow())).id)).state).toBe('processing');
+    expect(
+      (await paymentState((await q(s)((tx) => tx.selectFrom('payments').select('id').where('client_id', '=', c.clientId).executeTakeFirstOrThrow())).id)).state,
+    ).toBe('processing');
 
     const second = await portalPost(s, c.clientId, 'pay-by-bank', { bank_account_id: acct.bank_account_id, invoices: [{ invoice_id: c.invoices[1]!.id }] });
     cursor = addBankingDays(noticeDay, 1);
     const next = await sendFile(cursor);
     expect(next.received).toHaveLength(1);
     expect(next.received[0]).toMatchObject({ accountNumber: '99998888', companyName: COMPANY.companyName });
-    later = { paymentId: second.body['payment_id'] as string, invoiceId: c.invoices[1]!.id, trace: next.received[0]!.traceNumber, accountId: acct.bank_account_id };
+    later = {
+      paymentId: second.body['payment_id'] as string,
+      invoiceId: c.invoices[1]!.id,
+      trace: next.received[0]!.traceNumber,
+      accountId: acct.bank_account_id,
+    };
   });
 
   it('a return after the payment succeeded reverses it through the payment lifecycle: invoice owed again, mandate revoked, staff exception', async () => {
@@ -173,12 +197,22 @@ describe('bank ACH returns and notifications of change', () => {
     expect((await paymentState(later.paymentId)).state).toBe('returned');
     const account = await q(s)((tx) => tx.selectFrom('ach_bank_accounts').select('status').where('id', '=', later.accountId).executeTakeFirstOrThrow());
     expect(account.status).toBe('revoked');
-    const audit = await q(s)((tx) => tx.selectFrom('audit_log').select('action').where('subject_id', '=', later.paymentId).where('action', '=', 'payment.returned').execute());
+    const audit = await q(s)((tx) =>
+      tx.selectFrom('audit_log').select('action').where('subject_id', '=', later.paymentId).where('action', '=', 'payment.returned').execute(),
+    );
     expect(audit).toHaveLength(1);
     const open = await q(s)((tx) => tx.selectFrom('exceptions').select(['kind', 'status']).where('status', '=', 'open').execute());
     expect(open.map((e) => e.kind)).toEqual(expect.arrayContaining(['payment_returned', 'ach_mandate_revoked']));
     // Read again: nothing more happens.
-    s.bank.sim.dropRaw('RET_after_again.ach', s.bank.sim.fs.get(`${s.bank.outboundDir}/${s.bank.sim.outbox().filter((n) => n.startsWith('RET_') && n !== 'RET_again.ach').at(-1)}`)!.data);
+    s.bank.sim.dropRaw(
+      'RET_after_again.ach',
+      s.bank.sim.fs.get(
+        `${s.bank.outboundDir}/${s.bank.sim
+          .outbox()
+          .filter((n) => n.startsWith('RET_') && n !== 'RET_again.ach')
+          .at(-1)}`,
+      )!.data,
+    );
     const again = await pollAchBank(s.at(addBankingDays(settledDay, 11), '07:00'), s.stack.tenantId);
     expect(again.processed).toEqual([{ name: 'RET_after_again.ach', outcome: 'already applied:1' }]);
   });
@@ -187,7 +221,9 @@ describe('bank ACH returns and notifications of change', () => {
     s.bank.sim.dropRaw('RET_broken.ach', '101 garbage\n');
     const r = await pollAchBank(s.at(addBankingDays(cursor, 20), '07:00'), s.stack.tenantId);
     expect(r.processed[0]!.outcome).toMatch(/^unreadable/);
-    const stored = await q(s)((tx) => tx.selectFrom('ach_inbound_files').select(['processed_at', 'last_error']).where('remote_name', '=', 'RET_broken.ach').executeTakeFirstOrThrow());
+    const stored = await q(s)((tx) =>
+      tx.selectFrom('ach_inbound_files').select(['processed_at', 'last_error']).where('remote_name', '=', 'RET_broken.ach').executeTakeFirstOrThrow(),
+    );
     expect(stored.last_error).toMatch(/unreadable/);
     const ex = await q(s)((tx) => tx.selectFrom('exceptions').select('title').where('kind', '=', 'ach_bank_file_unreadable').execute());
     expect(ex).toHaveLength(1);

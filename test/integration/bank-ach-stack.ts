@@ -71,9 +71,18 @@ export async function startBankAchStack(opts: StackOptions & { config?: Record<s
   };
 }
 
-export async function portalPost(s: BankAchStack, clientId: string, path: 'bank-account' | 'pay-by-bank', body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+export async function portalPost(
+  s: BankAchStack,
+  clientId: string,
+  path: 'bank-account' | 'pay-by-bank',
+  body: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const token = await s.stack.portalToken(clientId);
-  const res = await fetch(`${s.stack.settleUrl}/portal/${token}/${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'bank-ach-test' }, body: JSON.stringify(body) });
+  const res = await fetch(`${s.stack.settleUrl}/portal/${token}/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'user-agent': 'bank-ach-test' },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -105,5 +114,5 @@ export async function invoicesByClient(s: BankAchStack): Promise<{ clientId: str
 }
 
 export function q(s: BankAchStack) {
-  return <T,>(fn: Parameters<typeof withTenant<T>>[2]) => withTenant<T>(s.stack.database.db, s.stack.tenantId, fn);
+  return <T>(fn: Parameters<typeof withTenant<T>>[2]) => withTenant<T>(s.stack.database.db, s.stack.tenantId, fn);
 }

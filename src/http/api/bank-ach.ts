@@ -17,101 +17,192 @@ const iso = (d: Date | string | null): string | null => (d === null ? null : new
 export function registerBankAchRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
-  r.post('/ach/debits', {
-    schema: {
-      tags: ['bank-ach'],
-      summary: 'Debit an authorized bank account for invoices (NACHA file to the MSP\'s bank)',
-      description: 'The payment is `processing` at once and goes out in the next cut-off\'s file; it succeeds when the return window for funds and account problems has passed.',
-      body: z.object({
-        bank_account_id: z.string().uuid(),
-        invoices: z.array(z.object({ invoice_id: z.string().uuid(), amount_minor: minor.optional() })).min(1).max(100),
-        same_day: z.boolean().optional(),
-      }),
-      response: { 201: z.object({ payment_id: z.string().uuid(), state: z.literal('processing'), amount_minor: minor }), 404: errorBody, 409: errorBody, 422: errorBody },
-    },
-  }, async (req, reply) => {
-    const caller = callerOf(req);
-    const choices = req.body.invoices.map((i) => {
-      const amountMinor = i.amount_minor === undefined ? undefined : BigInt(i.amount_minor);
-      if (amountMinor !== undefined && amountMinor <= 0n) throw new UseCaseError('invalid', `amount_minor for invoice ${i.invoice_id} must be more than zero`);
-      return amountMinor === undefined ? { invoiceId: i.invoice_id } : { invoiceId: i.invoice_id, amountMinor };
-    });
-    const d = await originateAchDebit(deps.ctx, caller.tenantId, { bankAccountId: req.body.bank_account_id, choices, actor: caller.actor, source: 'manual', ...(req.body.same_day ? { sameDay: true } : {}) });
-    return reply.code(201).send({ payment_id: d.paymentId, state: d.state, amount_minor: d.amountMinor.toString() });
-  });
-
-  r.post('/ach/run', {
-    schema: {
-      tags: ['bank-ach'],
-      summary: 'Build and send a file of the entries ready now, and read the bank\'s outbox',
-      response: { 202: z.object({ queued: z.boolean() }), 409: errorBody },
-    },
-  }, async (req, reply) => {
-    const caller = callerOf(req);
-    const conn = await deps.ctx.connectors.bankAch(caller.tenantId);
-    if (!conn) throw new UseCaseError('not_configured', 'this workspace has no bank ACH connection; connect the bank first');
-    await withTenant(deps.ctx.db, caller.tenantId, (tx) => audit(tx, caller.tenantId, caller.actor, 'ach.run_requested', { type: 'bank_ach', id: null }));
-    await requestAchRun(deps.ctx, caller.tenantId);
-    return reply.code(202).send({ queued: true });
-  });
-
-  r.get('/ach/files', {
-    schema: {
-      tags: ['bank-ach'],
-      summary: 'The archive of NACHA files built for the bank, newest first',
-      querystring: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }),
-      response: {
-        200: z.object({
-          data: z.array(z.object({
-            id: z.string(), file_name: z.string(), file_date: z.string(), file_id_modifier: z.string(), status: z.string(), sha256: z.string(),
-            entries: z.number(), batches: z.number(), total_debit_minor: minor, sent_at: z.string().nullable(), delivery: z.string().nullable(),
-            ack_at: z.string().nullable(), last_error: z.string().nullable(),
-          })),
+  r.post(
+    '/ach/debits',
+    {
+      schema: {
+        tags: ['bank-ach'],
+        summary: "Debit an authorized bank account for invoices (NACHA file to the MSP's bank)",
+        description:
+          "The payment is `processing` at once and goes out in the next cut-off's file; it succeeds when the return window for funds and account problems has passed.",
+        body: z.object({
+          bank_account_id: z.string().uuid(),
+          invoices: z
+            .array(z.object({ invoice_id: z.string().uuid(), amount_minor: minor.optional() }))
+            .min(1)
+            .max(100),
+          same_day: z.boolean().optional(),
         }),
+        response: {
+          201: z.object({ payment_id: z.string().uuid(), state: z.literal('processing'), amount_minor: minor }),
+          404: errorBody,
+          409: errorBody,
+          422: errorBody,
+        },
       },
     },
-  }, async (req) => {
-    const caller = callerOf(req);
-    const rows = await withTenant(deps.ctx.db, caller.tenantId, (tx) => tx.selectFrom('ach_files').selectAll().orderBy('created_at', 'desc').limit(req.query.limit).execute());
-    return {
-      data: rows.map((f) => ({
-        id: f.id, file_name: f.file_name, file_date: String(f.file_date).slice(0, 10), file_id_modifier: f.file_id_modifier, status: f.status, sha256: f.sha256,
-        entries: f.entry_count, batches: f.batch_count, total_debit_minor: f.total_debit_minor.toString(), sent_at: iso(f.sent_at), delivery: f.delivery,
-        ack_at: iso(f.ack_at), last_error: f.last_error,
-      })),
-    };
-  });
+    async (req, reply) => {
+      const caller = callerOf(req);
+      const choices = req.body.invoices.map((i) => {
+        const amountMinor = i.amount_minor === undefined ? undefined : BigInt(i.amount_minor);
+        if (amountMinor !== undefined && amountMinor <= 0n)
+          throw new UseCaseError('invalid', `amount_minor for invoice ${i.invoice_id} must be more than zero`);
+        return amountMinor === undefined ? { invoiceId: i.invoice_id } : { invoiceId: i.invoice_id, amountMinor };
+      });
+      const d = await originateAchDebit(deps.ctx, caller.tenantId, {
+        bankAccountId: req.body.bank_account_id,
+        choices,
+        actor: caller.actor,
+        source: 'manual',
+        ...(req.body.same_day ? { sameDay: true } : {}),
+      });
+      return reply.code(201).send({ payment_id: d.paymentId, state: d.state, amount_minor: d.amountMinor.toString() });
+    },
+  );
 
-  r.get('/ach/bank-accounts', {
-    schema: {
-      tags: ['bank-ach'],
-      summary: 'Bank accounts clients authorized for debits (last four digits only)',
-      querystring: z.object({ client_id: z.string().uuid().optional() }),
-      response: {
-        200: z.object({
-          data: z.array(z.object({
-            id: z.string(), client_id: z.string(), holder_name: z.string(), sec_code: z.string(), routing_number: z.string(), last4: z.string(), account_type: z.string(),
-            status: z.string(), status_reason: z.string().nullable(), validation: z.string(), mandate_accepted_at: z.string().nullable(), mandate_ip: z.string().nullable(),
-          })),
-        }),
+  r.post(
+    '/ach/run',
+    {
+      schema: {
+        tags: ['bank-ach'],
+        summary: "Build and send a file of the entries ready now, and read the bank's outbox",
+        response: { 202: z.object({ queued: z.boolean() }), 409: errorBody },
       },
     },
-  }, async (req) => {
-    const caller = callerOf(req);
-    const rows = await withTenant(deps.ctx.db, caller.tenantId, (tx) => {
-      let q = tx
-        .selectFrom('ach_bank_accounts as a')
-        .leftJoin('ach_mandates as m', 'm.bank_account_id', 'a.id')
-        .select(['a.id', 'a.client_id', 'a.holder_name', 'a.sec_code', 'a.routing_number', 'a.account_last4', 'a.account_type', 'a.status', 'a.status_reason', 'a.validation', 'm.accepted_at', 'm.accepted_ip'])
-        .orderBy('a.created_at', 'desc');
-      if (req.query.client_id) q = q.where('a.client_id', '=', req.query.client_id);
-      return q.execute();
-    });
-    return {
-      data: rows.map((a) => ({
-        id: a.id, client_id: a.client_id, holder_name: a.holder_name, sec_code: a.sec_code, routing_number: a.routing_number, last4: a.account_last4, account_type: a.account_type,
-        status: a.status, status_reason: a.status_reason, validation: a.validation, mandate_accepted_at: iso(a.accepted_at), mandate_ip: a.accepted_ip,
-      })),
-    };
-  });
+    async (req, reply) => {
+      const caller = callerOf(req);
+      const conn = await deps.ctx.connectors.bankAch(caller.tenantId);
+      if (!conn) throw new UseCaseError('not_configured', 'this workspace has no bank ACH connection; connect the bank first');
+      await withTenant(deps.ctx.db, caller.tenantId, (tx) => audit(tx, caller.tenantId, caller.actor, 'ach.run_requested', { type: 'bank_ach', id: null }));
+      await requestAchRun(deps.ctx, caller.tenantId);
+      return reply.code(202).send({ queued: true });
+    },
+  );
+
+  r.get(
+    '/ach/files',
+    {
+      schema: {
+        tags: ['bank-ach'],
+        summary: 'The archive of NACHA files built for the bank, newest first',
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }),
+        response: {
+          200: z.object({
+            data: z.array(
+              z.object({
+                id: z.string(),
+                file_name: z.string(),
+                file_date: z.string(),
+                file_id_modifier: z.string(),
+                status: z.string(),
+                sha256: z.string(),
+                entries: z.number(),
+                batches: z.number(),
+                total_debit_minor: minor,
+                sent_at: z.string().nullable(),
+                delivery: z.string().nullable(),
+                ack_at: z.string().nullable(),
+                last_error: z.string().nullable(),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async (req) => {
+      const caller = callerOf(req);
+      const rows = await withTenant(deps.ctx.db, caller.tenantId, (tx) =>
+        tx.selectFrom('ach_files').selectAll().orderBy('created_at', 'desc').limit(req.query.limit).execute(),
+      );
+      return {
+        data: rows.map((f) => ({
+          id: f.id,
+          file_name: f.file_name,
+          file_date: String(f.file_date).slice(0, 10),
+          file_id_modifier: f.file_id_modifier,
+          status: f.status,
+          sha256: f.sha256,
+          entries: f.entry_count,
+          batches: f.batch_count,
+          total_debit_minor: f.total_debit_minor.toString(),
+          sent_at: iso(f.sent_at),
+          delivery: f.delivery,
+          ack_at: iso(f.ack_at),
+          last_error: f.last_error,
+        })),
+      };
+    },
+  );
+
+  r.get(
+    '/ach/bank-accounts',
+    {
+      schema: {
+        tags: ['bank-ach'],
+        summary: 'Bank accounts clients authorized for debits (last four digits only)',
+        querystring: z.object({ client_id: z.string().uuid().optional() }),
+        response: {
+          200: z.object({
+            data: z.array(
+              z.object({
+                id: z.string(),
+                client_id: z.string(),
+                holder_name: z.string(),
+                sec_code: z.string(),
+                routing_number: z.string(),
+                last4: z.string(),
+                account_type: z.string(),
+                status: z.string(),
+                status_reason: z.string().nullable(),
+                validation: z.string(),
+                mandate_accepted_at: z.string().nullable(),
+                mandate_ip: z.string().nullable(),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async (req) => {
+      const caller = callerOf(req);
+      const rows = await withTenant(deps.ctx.db, caller.tenantId, (tx) => {
+        let q = tx
+          .selectFrom('ach_bank_accounts as a')
+          .leftJoin('ach_mandates as m', 'm.bank_account_id', 'a.id')
+          .select([
+            'a.id',
+            'a.client_id',
+            'a.holder_name',
+            'a.sec_code',
+            'a.routing_number',
+            'a.account_last4',
+            'a.account_type',
+            'a.status',
+            'a.status_reason',
+            'a.validation',
+            'm.accepted_at',
+            'm.accepted_ip',
+          ])
+          .orderBy('a.created_at', 'desc');
+        if (req.query.client_id) q = q.where('a.client_id', '=', req.query.client_id);
+        return q.execute();
+      });
+      return {
+        data: rows.map((a) => ({
+          id: a.id,
+          client_id: a.client_id,
+          holder_name: a.holder_name,
+          sec_code: a.sec_code,
+          routing_number: a.routing_number,
+          last4: a.account_last4,
+          account_type: a.account_type,
+          status: a.status,
+          status_reason: a.status_reason,
+          validation: a.validation,
+          mandate_accepted_at: iso(a.accepted_at),
+          mandate_ip: a.accepted_ip,
+        })),
+      };
+    },
+  );
 }

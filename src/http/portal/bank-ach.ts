@@ -27,7 +27,10 @@ const enrollBody = z.object({
 
 const payBody = z.object({
   bank_account_id: z.string().uuid(),
-  invoices: z.array(z.object({ invoice_id: z.string().uuid(), amount_minor: z.string().regex(/^\d+$/).optional() })).min(1).max(50),
+  invoices: z
+    .array(z.object({ invoice_id: z.string().uuid(), amount_minor: z.string().regex(/^\d+$/).optional() }))
+    .min(1)
+    .max(50),
   same_day: z.boolean().optional(),
 });
 
@@ -43,33 +46,76 @@ function issues(err: z.ZodError): string {
 export function registerBankAchPortalRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get<{ Params: { token: string } }>('/portal/:token/bank-account', { schema: { hide: true } }, async (req, reply) => {
     const portal = await openPortal(deps, req.params.token);
-    if (!portal.ok) return reply.code(403).type('text/html').send(page('Bank account', html`<div class="card"><p class="error">${portal.message}</p></div>`));
+    if (!portal.ok)
+      return reply
+        .code(403)
+        .type('text/html')
+        .send(page('Bank account', html`<div class="card"><p class="error">${portal.message}</p></div>`));
     const { t: tenantId, c: clientId } = portal.claims;
     const view = await withTenant(deps.ctx.db, tenantId, async (tx) => ({
       tenant: await tx.selectFrom('tenants').select('name').where('id', '=', tenantId).executeTakeFirstOrThrow(),
       client: await tx.selectFrom('clients').select('name').where('id', '=', clientId).executeTakeFirst(),
-      accounts: await tx.selectFrom('ach_bank_accounts').select(['id', 'account_last4', 'sec_code', 'status', 'validation']).where('client_id', '=', clientId).orderBy('created_at', 'desc').execute(),
+      accounts: await tx
+        .selectFrom('ach_bank_accounts')
+        .select(['id', 'account_last4', 'sec_code', 'status', 'validation'])
+        .where('client_id', '=', clientId)
+        .orderBy('created_at', 'desc')
+        .execute(),
     }));
-    if (!view.client) return reply.code(403).type('text/html').send(page('Bank account', html`<div class="card"><p class="error">This link is not valid.</p></div>`));
-    const body = html`
-      ${view.accounts.length ? html`<div class="card"><h3 style="margin-top:0">Authorized accounts</h3><table><tbody>
-        ${view.accounts.map((a) => html`<tr><td>Account ending ${a.account_last4}</td><td>${a.sec_code}</td><td><span class="pill ${a.status === 'active' ? 'ok' : 'bad'}">${a.status}</span></td><td class="muted">${a.validation === 'pending' ? 'being verified' : ''}</td></tr>`)}
-      </tbody></table></div>` : ''}
-      <div class="card"><h2 style="margin-top:0">Pay ${view.tenant.name} from a bank account</h2>
-      <form id="bank-form">
-        <label>Account holder name <input type="text" name="holder_name" required></label>
-        <label>Whose account is it?
-          <select name="holder_kind"><option value="business">A business account of ${view.client.name}</option><option value="personal">A personal account</option></select></label>
-        <label>Routing number <input type="text" name="routing_number" inputmode="numeric" required></label>
-        <label>Account number <input type="text" name="account_number" inputmode="numeric" autocomplete="off" required></label>
-        <label>Account type <select name="account_type"><option value="checking">Checking</option><option value="savings">Savings</option></select></label>
-        <h3>Debit authorization</h3>
-        <p id="mandate" class="muted">${mandateTemplate()}</p>
-        <label><input type="checkbox" name="agree" required> I agree to this authorization</label>
-        <input type="hidden" name="mandate_sha256" value="${mandateTemplateSha256()}">
-        <p><button type="submit">Authorize debits</button> <span id="message" class="error"></span></p>
-      </form></div>
-      <script>${raw(`document.getElementById('bank-form').addEventListener('submit', async (ev) => {
+    if (!view.client)
+      return reply
+        .code(403)
+        .type('text/html')
+        .send(page('Bank account', html`<div class="card"><p class="error">This link is not valid.</p></div>`));
+    const body = html` ${
+        view.accounts.length
+          ? html`<div class="card">
+              <h3 style="margin-top:0">Authorized accounts</h3>
+              <table>
+                <tbody>
+                  ${view.accounts.map(
+                    (a) =>
+                      html`<tr>
+                        <td>Account ending ${a.account_last4}</td>
+                        <td>${a.sec_code}</td>
+                        <td><span class="pill ${a.status === 'active' ? 'ok' : 'bad'}">${a.status}</span></td>
+                        <td class="muted">${a.validation === 'pending' ? 'being verified' : ''}</td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>
+            </div>`
+          : ''
+      }
+      <div class="card">
+        <h2 style="margin-top:0">Pay ${view.tenant.name} from a bank account</h2>
+        <form id="bank-form">
+          <label>Account holder name <input type="text" name="holder_name" required /></label>
+          <label
+            >Whose account is it?
+            <select name="holder_kind">
+              <option value="business">A business account of ${view.client.name}</option>
+              <option value="personal">A personal account</option>
+            </select></label
+          >
+          <label>Routing number <input type="text" name="routing_number" inputmode="numeric" required /></label>
+          <label>Account number <input type="text" name="account_number" inputmode="numeric" autocomplete="off" required /></label>
+          <label
+            >Account type
+            <select name="account_type">
+              <option value="checking">Checking</option>
+              <option value="savings">Savings</option>
+            </select></label
+          >
+          <h3>Debit authorization</h3>
+          <p id="mandate" class="muted">${mandateTemplate()}</p>
+          <label><input type="checkbox" name="agree" required /> I agree to this authorization</label>
+          <input type="hidden" name="mandate_sha256" value="${mandateTemplateSha256()}" />
+          <p><button type="submit">Authorize debits</button> <span id="message" class="error"></span></p>
+        </form>
+      </div>
+      <script>
+        ${raw(`document.getElementById('bank-form').addEventListener('submit', async (ev) => {
         ev.preventDefault();
         const f = new FormData(ev.target);
         const body = Object.fromEntries(f.entries());
@@ -77,7 +123,8 @@ export function registerBankAchPortalRoutes(app: FastifyInstance, deps: HttpDeps
         const r = await fetch(location.pathname, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
         const out = await r.json();
         document.getElementById('message').textContent = r.ok ? 'Authorized: account ending ' + out.last4 : out.error.message;
-      });`)}</script>`;
+      });`)};
+      </script>`;
     return reply.type('text/html').send(page('Bank account', body, { brand: view.tenant.name }));
   });
 
@@ -96,9 +143,17 @@ export function registerBankAchPortalRoutes(app: FastifyInstance, deps: HttpDeps
         routingNumber: b.routing_number,
         accountNumber: b.account_number,
         accountType: b.account_type,
-        mandate: { channel: 'portal', acceptedBy: `client:${clientId}`, ip: req.ip, userAgent: req.headers['user-agent'] ?? null, templateSha256: b.mandate_sha256 },
+        mandate: {
+          channel: 'portal',
+          acceptedBy: `client:${clientId}`,
+          ip: req.ip,
+          userAgent: req.headers['user-agent'] ?? null,
+          templateSha256: b.mandate_sha256,
+        },
       });
-      return reply.code(201).send({ bank_account_id: r.bankAccountId, sec_code: r.secCode, validation: r.validation, last4: r.last4, mandate_text: r.mandateText });
+      return reply
+        .code(201)
+        .send({ bank_account_id: r.bankAccountId, sec_code: r.secCode, validation: r.validation, last4: r.last4, mandate_text: r.mandateText });
     } catch (e) {
       return fail(reply, e);
     }
@@ -111,12 +166,17 @@ export function registerBankAchPortalRoutes(app: FastifyInstance, deps: HttpDeps
     if (!parsed.success) return reply.code(400).send({ error: { code: 'invalid_request', message: issues(parsed.error) } });
     const { t: tenantId, c: clientId } = portal.claims;
     try {
-      const owner = await withTenant(deps.ctx.db, tenantId, (tx) => tx.selectFrom('ach_bank_accounts').select('client_id').where('id', '=', parsed.data.bank_account_id).executeTakeFirst());
+      const owner = await withTenant(deps.ctx.db, tenantId, (tx) =>
+        tx.selectFrom('ach_bank_accounts').select('client_id').where('id', '=', parsed.data.bank_account_id).executeTakeFirst(),
+      );
       // Another client's account is reported exactly like a missing one.
-      if (!owner || owner.client_id !== clientId) throw new UseCaseError('not_found', `bank account ${parsed.data.bank_account_id} is not authorized for debits; authorize it first`);
+      if (!owner || owner.client_id !== clientId)
+        throw new UseCaseError('not_found', `bank account ${parsed.data.bank_account_id} is not authorized for debits; authorize it first`);
       const r = await originateAchDebit(deps.ctx, tenantId, {
         bankAccountId: parsed.data.bank_account_id,
-        choices: parsed.data.invoices.map((i) => (i.amount_minor === undefined ? { invoiceId: i.invoice_id } : { invoiceId: i.invoice_id, amountMinor: BigInt(i.amount_minor) })),
+        choices: parsed.data.invoices.map((i) =>
+          i.amount_minor === undefined ? { invoiceId: i.invoice_id } : { invoiceId: i.invoice_id, amountMinor: BigInt(i.amount_minor) },
+        ),
         actor: `client:${clientId}`,
         source: 'portal',
         ...(parsed.data.same_day ? { sameDay: true } : {}),

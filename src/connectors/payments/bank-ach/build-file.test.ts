@@ -60,7 +60,13 @@ describe('building a cut-off file', () => {
     expect(built.placed.get('a')!.traceNumber).toBe('121042880000041');
     const parsed = parseAch(built.text);
     if (!parsed.ok) throw new Error(parsed.errors[0]!.message);
-    const byDesc = parsed.file.batches.map((b) => [b.header.secCode, b.header.companyEntryDescription, b.header.effectiveEntryDate, b.header.companyDescriptiveDate.trim(), b.entries.length]);
+    const byDesc = parsed.file.batches.map((b) => [
+      b.header.secCode,
+      b.header.companyEntryDescription,
+      b.header.effectiveEntryDate,
+      b.header.companyDescriptiveDate.trim(),
+      b.entries.length,
+    ]);
     expect(byDesc).toEqual([
       ['CCD', 'INVOICES', '260324', '', 3],
       ['CCD', 'RETRY PYMT', '260324', '', 1],

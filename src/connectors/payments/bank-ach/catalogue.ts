@@ -71,9 +71,24 @@ const STANDARD_DESCRIPTIONS = 'https://www.amegybank.com/business/treasury/nacha
 export const ENTRY_DESCRIPTIONS: readonly EntryDescriptionRule[] = [
   // §2.7: consumer WEB e-commerce debits carry "PURCHASE" no later than 2026-03-20.
   { id: 'entry-description:web-purchase', secCodes: ['WEB'], description: 'PURCHASE', source: STANDARD_DESCRIPTIONS, ref: '§2.7', effectiveFrom: '2026-03-20' },
-  { id: 'entry-description:web-before-2026', secCodes: ['WEB'], description: 'INVOICES', source: STANDARD_DESCRIPTIONS, ref: '§2.7', effectiveFrom: LONG_STANDING, effectiveTo: '2026-03-19' },
+  {
+    id: 'entry-description:web-before-2026',
+    secCodes: ['WEB'],
+    description: 'INVOICES',
+    source: STANDARD_DESCRIPTIONS,
+    ref: '§2.7',
+    effectiveFrom: LONG_STANDING,
+    effectiveTo: '2026-03-19',
+  },
   // (derived) business and signed-authorization debits: what the receiver sees on the statement.
-  { id: 'entry-description:invoices', secCodes: ['CCD', 'PPD'], description: 'INVOICES', source: 'payments-rules.md §2.2 (derived)', ref: '§2.2', effectiveFrom: LONG_STANDING },
+  {
+    id: 'entry-description:invoices',
+    secCodes: ['CCD', 'PPD'],
+    description: 'INVOICES',
+    source: 'payments-rules.md §2.2 (derived)',
+    ref: '§2.2',
+    effectiveFrom: LONG_STANDING,
+  },
 ];
 
 export function entryDescriptionFor(secCode: string, on: IsoDate): string {

@@ -11,7 +11,7 @@ import { benchmarkAchInput, generateAchFile } from './nacha/index.ts';
 
 let bank: RunningBankSftpSimulator;
 const box = SecretBox.fromHex(crypto.randomBytes(32).toString('hex'));
-const hooks = { seal: (v: unknown, p: string) => box.seal(v, `data:t1:${p}`), open: <T,>(s: string, p: string) => box.open<T>(s, `data:t1:${p}`) };
+const hooks = { seal: (v: unknown, p: string) => box.seal(v, `data:t1:${p}`), open: <T>(s: string, p: string) => box.open<T>(s, `data:t1:${p}`) };
 
 function connector(over: { password?: string; hostKeySha256?: string } = {}): BankAchConnector {
   const config = bankAchConfigSchema.parse({
@@ -55,7 +55,9 @@ describe('bank ACH connector over SFTP', () => {
   it('refuses to put a different file under a name the bank already holds', async () => {
     const c = connector();
     await c.deliverFile({ fileName: 'SETTLE_20260320_B.ach', content: Buffer.from(fileText) });
-    await expect(c.deliverFile({ fileName: 'SETTLE_20260320_B.ach', content: Buffer.from(fileText.replace('BENCH MSP', 'OTHER MSP')) })).rejects.toBeInstanceOf(BankDeliveryConflict);
+    await expect(c.deliverFile({ fileName: 'SETTLE_20260320_B.ach', content: Buffer.from(fileText.replace('BENCH MSP', 'OTHER MSP')) })).rejects.toBeInstanceOf(
+      BankDeliveryConflict,
+    );
   });
 
   it('the bank refuses a duplicate file (same origin, date and modifier) even under another name', async () => {
@@ -69,14 +71,18 @@ describe('bank ACH connector over SFTP', () => {
 
   it('a host key that does not match the pinned fingerprint is refused before any file moves', async () => {
     const wrong = 'SHA256:' + 'A'.repeat(43);
-    const err = await connector({ hostKeySha256: wrong }).listBankFiles().catch((e: unknown) => e);
+    const err = await connector({ hostKeySha256: wrong })
+      .listBankFiles()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SftpError);
     expect((err as SftpError).kind).toBe('host_key');
     expect((err as SftpError).transient).toBe(false);
   });
 
   it('a wrong password is an auth error', async () => {
-    const err = await connector({ password: 'nope' }).listBankFiles().catch((e: unknown) => e);
+    const err = await connector({ password: 'nope' })
+      .listBankFiles()
+      .catch((e: unknown) => e);
     expect((err as SftpError).kind).toBe('auth');
   });
 

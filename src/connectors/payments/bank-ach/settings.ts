@@ -7,7 +7,12 @@ import { BANK_ACH, DEFAULT_CUTOFFS } from './catalogue.ts';
 import { checkCutoffs, CutoffConfigError } from './windows.ts';
 
 const routing = z.string().refine(isValidRoutingNumber, 'must be a 9-digit ABA routing number with a valid check digit');
-const nachaText = (max: number) => z.string().min(1).max(max).regex(/^[\x20-\x7E]+$/, 'printable ASCII only (NACHA files are ASCII)');
+const nachaText = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[\x20-\x7E]+$/, 'printable ASCII only (NACHA files are ASCII)');
 
 const cutoff = z.object({ id: z.string().regex(/^[a-z0-9-]{1,20}$/), at: z.string(), sameDay: z.boolean() });
 
@@ -34,8 +39,14 @@ export const bankAchConfigSchema = z
       downloadDir: z.string().startsWith('/').default(BANK_ACH.downloadDir),
       timeoutMs: z.number().int().min(1000).max(300_000).default(30_000),
     }),
-    fileNamePrefix: z.string().regex(/^[A-Za-z0-9-]{1,20}$/).default('SETTLE'),
-    ackSuffix: z.string().regex(/^\.[A-Za-z0-9.]{1,10}$/).default(BANK_ACH.ackSuffix),
+    fileNamePrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9-]{1,20}$/)
+      .default('SETTLE'),
+    ackSuffix: z
+      .string()
+      .regex(/^\.[A-Za-z0-9.]{1,10}$/)
+      .default(BANK_ACH.ackSuffix),
     timeZone: z.string().default(BANK_ACH.timeZone),
     /** The bank's cut-offs (bank-local time). Defaults: catalogue.ts DEFAULT_CUTOFFS, replace with the bank's. */
     cutoffs: z.array(cutoff).default([...DEFAULT_CUTOFFS]),

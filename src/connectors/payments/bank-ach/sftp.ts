@@ -79,8 +79,15 @@ export async function withSftp<T>(c: SftpCredentials, fn: (s: SftpSession) => Pr
     });
     client.on('error', (err: Error & { level?: string }) => {
       clearTimeout(timer);
-      if (hostKeyRejected) reject(new SftpError('host_key', `${c.host} presented a host key that does not match the pinned fingerprint ${c.hostKeySha256}; check with the bank before changing it`));
-      else if (err.level === 'client-authentication') reject(new SftpError('auth', `the bank's SFTP server refused user ${c.username}; check the password or key`));
+      if (hostKeyRejected)
+        reject(
+          new SftpError(
+            'host_key',
+            `${c.host} presented a host key that does not match the pinned fingerprint ${c.hostKeySha256}; check with the bank before changing it`,
+          ),
+        );
+      else if (err.level === 'client-authentication')
+        reject(new SftpError('auth', `the bank's SFTP server refused user ${c.username}; check the password or key`));
       else if (err.level === 'client-timeout') reject(new SftpError('timeout', `SSH handshake with ${c.host}:${c.port} timed out`));
       else reject(new SftpError('network', `cannot reach ${c.host}:${c.port} (${err.level ?? 'connection'} error)`));
     });

@@ -13,7 +13,14 @@ describe('bank cut-off windows (payments-rules.md §2.3)', () => {
 
   it('picks the next cut-off today, with the Same Day window it feeds and the next banking day for standard entries', () => {
     const w = currentWindow(new Date('2026-03-23T13:15:00Z'), DEFAULT_CUTOFFS, NY); // Monday 09:15 EDT
-    expect(w).toMatchObject({ cutoffId: 'same-day-1', windowDate: '2026-03-23', sameDay: true, settlesAt: '1300', nextDayEffective: '2026-03-24', minutesToCutoff: 15 });
+    expect(w).toMatchObject({
+      cutoffId: 'same-day-1',
+      windowDate: '2026-03-23',
+      sameDay: true,
+      settlesAt: '1300',
+      nextDayEffective: '2026-03-24',
+      minutesToCutoff: 15,
+    });
     expect(isDue(w, 20)).toBe(true);
     expect(isDue(w, 10)).toBe(false);
     const evening = currentWindow(new Date('2026-03-23T20:30:00Z'), DEFAULT_CUTOFFS, NY); // 16:30: next-day cut-off at 17:00
@@ -31,7 +38,15 @@ describe('bank cut-off windows (payments-rules.md §2.3)', () => {
   it('checks configured cut-offs', () => {
     expect(() => checkCutoffs([{ id: 'late', at: '17:30', sameDay: true }], '2026-03-23')).toThrow(CutoffConfigError);
     expect(() => checkCutoffs([{ id: 'a', at: '9:30', sameDay: false }], '2026-03-23')).toThrow(/HH:MM/);
-    expect(() => checkCutoffs([{ id: 'a', at: '09:30', sameDay: false }, { id: 'a', at: '10:30', sameDay: false }], '2026-03-23')).toThrow(/twice/);
+    expect(() =>
+      checkCutoffs(
+        [
+          { id: 'a', at: '09:30', sameDay: false },
+          { id: 'a', at: '10:30', sameDay: false },
+        ],
+        '2026-03-23',
+      ),
+    ).toThrow(/twice/);
     expect(() => checkCutoffs(DEFAULT_CUTOFFS, '2026-03-23')).not.toThrow();
     expect(fedWindowFor('14:45', '2026-03-23')?.settlesAt).toBe('1700');
     expect(fedWindowFor('16:46', '2026-03-23')).toBeNull();
