@@ -16,6 +16,8 @@ import { originateAchDebit } from './ach-originate-debit.ts';
 export interface ChargeOptions {
   /** The charge's idempotency key; default: derived from the new payment's id. */
   readonly idempotencyKey?: string;
+  /** The client's processor customer, when the caller already read it (saves a round trip per charge). */
+  readonly customerId?: string;
   /** Runs inside the planning transaction: link the payment to what asked for it, or throw to refuse. */
   readonly onPlanned?: (tx: Tx, plan: PlannedPayment) => Promise<void>;
   /** Awaited just before the processor call (pacing under the processor's rate limit). */
@@ -81,7 +83,7 @@ export async function chargeSavedMethod(
     await opts.onPlanned?.(tx, plan);
     return { plan, method };
   });
-  const customerId = await ensureProcessorCustomer(ctx, tenantId, plan.clientId);
+  const customerId = opts.customerId ?? (await ensureProcessorCustomer(ctx, tenantId, plan.clientId));
   await opts.beforeCall?.();
   const outcome = await processor.chargeOffSession(offSessionRequest(tenantId, plan, customerId, method.processor_method_id));
   opts.afterCall?.(outcome);
