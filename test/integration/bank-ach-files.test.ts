@@ -10,6 +10,7 @@ import { parseAch } from '../../src/connectors/payments/bank-ach/nacha/index.ts'
 import { runAchCutoff } from '../../src/engine/ach-run-cutoff.ts';
 import { pollAchBank } from '../../src/engine/ach-poll-bank.ts';
 import { settlesAfter } from '../../src/engine/ach-store.ts';
+import { mandateTemplateSha256 } from '../../src/engine/ach-mandate.ts';
 import { eventually } from '../helpers/stack.ts';
 import { authorizeAccount, COMPANY, invoicesByClient, portalPost, q, startBankAchStack, type BankAchStack } from './bank-ach-stack.ts';
 
@@ -240,5 +241,29 @@ describe('bank ACH: mandates, the cut-off file, SFTP delivery and the archive', 
     );
     expect(entry).toEqual({ status: 'pending', amount_minor: open.total_minor, sec_code: 'CCD' });
     expect(s.stack.sims.stripe.sim.calls.total('POST')).toBe(stripeBefore);
+  });
+
+  it('staff record a signed paper authorization of a personal account as PPD (no prenote needed)', async () => {
+    const res = await fetch(`${s.stack.settleUrl}/api/v1/ach/bank-accounts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await s.stack.apiKey()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        client_id: personal.clientId,
+        holder_name: 'Robin Owner',
+        holder_kind: 'personal',
+        routing_number: '021000021',
+        account_number: '31415926',
+        account_type: 'checking',
+        mandate_sha256: mandateTemplateSha256(),
+      }),
+    });
+    const body = (await res.json()) as { sec_code: string; validation: string; bank_account_id: string };
+    expect(res.status, JSON.stringify(body)).toBe(201);
+    expect(body).toMatchObject({ sec_code: 'PPD', validation: 'not_required' });
+    const m = await q(s)((tx) =>
+      tx.selectFrom('ach_mandates').select(['channel', 'accepted_by']).where('bank_account_id', '=', body.bank_account_id).executeTakeFirstOrThrow(),
+    );
+    expect(m.channel).toBe('staff');
+    expect(m.accepted_by).toMatch(/^api_key:/);
   });
 });

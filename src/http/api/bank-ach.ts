@@ -8,6 +8,7 @@ import { UseCaseError } from '../../engine/context.ts';
 import { audit } from '../../engine/audit.ts';
 import { originateAchDebit } from '../../engine/ach-originate-debit.ts';
 import { requestAchRun } from '../../engine/ach-schedule.ts';
+import { enrollAchBankAccount } from '../../engine/ach-enroll-bank-account.ts';
 import type { HttpDeps } from '../deps.ts';
 import { callerOf } from './caller.ts';
 import { errorBody, minor } from './schemas.ts';
@@ -57,6 +58,49 @@ export function registerBankAchRoutes(app: FastifyInstance, deps: HttpDeps): voi
         ...(req.body.same_day ? { sameDay: true } : {}),
       });
       return reply.code(201).send({ payment_id: d.paymentId, state: d.state, amount_minor: d.amountMinor.toString() });
+    },
+  );
+
+  r.post(
+    '/ach/bank-accounts',
+    {
+      schema: {
+        tags: ['bank-ach'],
+        summary: 'Record a debit authorization the client signed on paper (PPD for a personal account, CCD for a business one)',
+        description:
+          'The stored mandate is the authorization text (GET /portal/:token/bank-account shows it; its hash is mandate_sha256) filled with these details, with who entered it, when and from where. Clients who authorize online use the portal (WEB).',
+        body: z.object({
+          client_id: z.string().uuid(),
+          holder_name: z.string().min(1).max(100),
+          holder_kind: z.enum(['business', 'personal']),
+          routing_number: z.string().min(1).max(20),
+          account_number: z.string().min(1).max(30),
+          account_type: z.enum(['checking', 'savings']),
+          mandate_sha256: z.string().regex(/^[0-9a-f]{64}$/),
+        }),
+        response: {
+          201: z.object({ bank_account_id: z.string().uuid(), sec_code: z.string(), validation: z.string(), last4: z.string(), mandate_text: z.string() }),
+          404: errorBody,
+          409: errorBody,
+          422: errorBody,
+        },
+      },
+    },
+    async (req, reply) => {
+      const caller = callerOf(req);
+      const b = req.body;
+      const r = await enrollAchBankAccount(deps.ctx, caller.tenantId, {
+        clientId: b.client_id,
+        holderName: b.holder_name,
+        holderKind: b.holder_kind,
+        routingNumber: b.routing_number,
+        accountNumber: b.account_number,
+        accountType: b.account_type,
+        mandate: { channel: 'staff', acceptedBy: caller.actor, ip: req.ip, userAgent: req.headers['user-agent'] ?? null, templateSha256: b.mandate_sha256 },
+      });
+      return reply
+        .code(201)
+        .send({ bank_account_id: r.bankAccountId, sec_code: r.secCode, validation: r.validation, last4: r.last4, mandate_text: r.mandateText });
     },
   );
 
