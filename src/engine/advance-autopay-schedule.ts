@@ -11,7 +11,7 @@ import type { AutopayScheduleState } from '../db/schema.ts';
 import { autopayCancelled, preDebitNotice, type CancelReason } from '../notify/autopay-emails.ts';
 import { queueEmail } from '../notify/queue-email.ts';
 import { audit, type Actor } from './audit.ts';
-import { chooseMethod, collectibleMinor, lineKindsOf, lockedRuleOf, paymentInProgress, previousInvoiceTotal, type AutopaySettings } from './autopay-store.ts';
+import { chooseMethod, lineKindsOf, loadScheduleFacts, previousInvoiceTotal, type AutopaySettings } from './autopay-store.ts';
 import type { EngineContext } from './context.ts';
 
 export const ACTIVE_STATES: readonly AutopayScheduleState[] = ['pending_notice', 'awaiting_approval', 'blocked', 'noticed'];
@@ -24,13 +24,25 @@ export interface RunEnv {
   readonly mspName: string;
 }
 
-export type StepResult = 'ready' | 'waiting' | 'cancelled' | 'busy';
+export type StepResult = 'waiting' | 'cancelled' | 'busy';
+
+/** A schedule that may be charged now: what its notice said, and with which method. */
+export interface ReadyCharge {
+  readonly scheduleId: string;
+  readonly invoiceId: string;
+  readonly version: number;
+  readonly amountMinor: bigint;
+  /** Attempts made so far in this cycle (the charge is attempt + 1). */
+  readonly attempt: number;
+  readonly methodId: string;
+  readonly customerId: string | null;
+}
 
 type Schedule = NonNullable<Awaited<ReturnType<typeof lockSchedule>>>;
 const lockSchedule = (tx: Tx, id: string) =>
   tx.selectFrom('autopay_schedules').selectAll().where('id', '=', id).where('state', 'in', [...ACTIVE_STATES]).forUpdate().skipLocked().executeTakeFirst();
 
-export async function advanceAutopaySchedule(ctx: EngineContext, tenantId: string, scheduleId: string, env: RunEnv): Promise<StepResult> {
+export async function advanceAutopaySchedule(ctx: EngineContext, tenantId: string, scheduleId: string, env: RunEnv): Promise<StepResult | ReadyCharge> {
   return withTenant(ctx.db, tenantId, async (tx) => {
     const s = await lockSchedule(tx, scheduleId);
     if (!s) return 'busy'; // another run holds it, or it left the active states
@@ -38,24 +50,25 @@ export async function advanceAutopaySchedule(ctx: EngineContext, tenantId: strin
   });
 }
 
-async function advanceLocked(tx: Tx, tenantId: string, s: Schedule, env: RunEnv): Promise<StepResult> {
-  const inv = await tx.selectFrom('invoices').selectAll().where('id', '=', s.invoice_id).executeTakeFirstOrThrow();
-  const client = await tx.selectFrom('clients').selectAll().where('id', '=', s.client_id).executeTakeFirstOrThrow();
+async function advanceLocked(tx: Tx, tenantId: string, s: Schedule, env: RunEnv): Promise<StepResult | ReadyCharge> {
+  const f = await loadScheduleFacts(tx, s.invoice_id, s.client_id);
+  const inv = f;
   if (inv.status === 'void' || inv.status === 'credit') return cancelLocked(tx, tenantId, s, inv.status === 'void' ? 'invoice_voided' : 'invoice_credit', env.mspName);
-  if (!client.collection_enabled || !client.autopay_enabled) return cancelLocked(tx, tenantId, s, 'client_autopay_off', env.mspName);
-  if (await paymentInProgress(tx, inv.id)) return 'waiting';
-  const amount = await collectibleMinor(tx, inv.id);
+  if (!f.collection_enabled || !f.autopay_enabled) return cancelLocked(tx, tenantId, s, 'client_autopay_off', env.mspName);
+  if (f.in_progress) return 'waiting';
+  const amount = f.collectible;
   if (amount <= 0n) return cancelLocked(tx, tenantId, s, 'nothing_owed', env.mspName);
 
   // The rule is re-read until the first notice, and again whenever the PSA changed the invoice after one
   // (its type, lines or due date may have changed); a notice already sent is not undone by a rule edit alone.
-  const { lockedRuleId, fallbackMethodId } = await lockedRuleOf(tx, client.id);
+  const lockedRuleId = f.locked_rule_id;
+  const fallbackMethodId = f.fallback_method_id;
   let rule = env.rules.find((r) => r.id === s.rule_id);
   let chargeOn = s.charge_on;
   let noticeDays = s.notice_days;
   if (s.noticed_at === null || inv.current_version !== s.noticed_version || !rule) {
     const lineKinds = await lineKindsOf(tx, inv.id, inv.current_version);
-    const m = matchRule(env.rules, client.id, lockedRuleId, { type: inv.type, currency: inv.currency, lineKinds, issuedOn: inv.issued_on, dueOn: inv.due_on });
+    const m = matchRule(env.rules, s.client_id, lockedRuleId, { type: inv.type, currency: inv.currency, lineKinds, issuedOn: inv.issued_on, dueOn: inv.due_on });
     if (!m) {
       const asked = await tx.selectFrom('autopay_approvals').select('id').where('schedule_id', '=', s.id).limit(1).execute();
       if (s.noticed_at === null && asked.length === 0) {
@@ -108,9 +121,9 @@ async function advanceLocked(tx: Tx, tenantId: string, s: Schedule, env: RunEnv)
   }
 
   // After the default method was declined in this cycle (attempt > 0), only the fallback is left.
-  const method = await chooseMethod(tx, client.id, rule.methodKinds, fallbackMethodId, s.attempt > 0);
+  const method = await chooseMethod(tx, s.client_id, rule.methodKinds, fallbackMethodId, s.attempt > 0);
   if (!method) return setState(tx, s, 'blocked', 'no_payment_method', 'waiting');
-  if (!client.billing_email) return setState(tx, s, 'blocked', 'no_billing_email', 'waiting');
+  if (!f.billing_email) return setState(tx, s, 'blocked', 'no_billing_email', 'waiting');
 
   const noticed = s.noticed_at && s.noticed_version !== null && s.noticed_amount_minor !== null && s.not_before !== null ? { version: s.noticed_version, amountMinor: s.noticed_amount_minor, notBefore: s.not_before } : null;
   let change = noticeChange(noticed, { version: inv.current_version, amountMinor: amount });
@@ -122,7 +135,7 @@ async function advanceLocked(tx: Tx, tenantId: string, s: Schedule, env: RunEnv)
     const lines = await tx.selectFrom('invoice_lines').select(['description', 'quantity', 'amount_minor']).where('invoice_id', '=', inv.id).where('version', '=', inv.current_version).orderBy('line_no').execute();
     const email = preDebitNotice({
       mspName: env.mspName,
-      clientName: client.name,
+      clientName: f.client_name,
       invoiceNumber: inv.number,
       currency: parseCurrency(inv.currency),
       amountMinor: amount,
@@ -134,7 +147,7 @@ async function advanceLocked(tx: Tx, tenantId: string, s: Schedule, env: RunEnv)
       previousAmountMinor: noticed?.amountMinor ?? null,
     });
     // Keyed by the notice's number under the row lock: a crash before commit sends nothing, a rerun the same.
-    await queueEmail(tx, tenantId, { kind: 'autopay_notice', clientId: client.id, to: client.billing_email, ...email, idempotencyKey: `autopay:${s.id}:notice:${s.notices_sent + 1}` });
+    await queueEmail(tx, tenantId, { kind: 'autopay_notice', clientId: s.client_id, to: f.billing_email, ...email, idempotencyKey: `autopay:${s.id}:notice:${s.notices_sent + 1}` });
     await tx
       .updateTable('autopay_schedules')
       .set({ state: 'noticed', reason: null, noticed_version: inv.current_version, noticed_amount_minor: amount, noticed_at: new Date(), notices_sent: s.notices_sent + 1, not_before: notBefore, method_id: method.id, updated_at: new Date() })
@@ -144,7 +157,8 @@ async function advanceLocked(tx: Tx, tenantId: string, s: Schedule, env: RunEnv)
   } else if (s.state !== 'noticed' || s.method_id !== method.id) {
     await tx.updateTable('autopay_schedules').set({ state: 'noticed', reason: null, method_id: method.id, updated_at: new Date() }).where('id', '=', s.id).execute();
   }
-  return env.today >= notBefore ? 'ready' : 'waiting';
+  if (env.today < notBefore) return 'waiting';
+  return { scheduleId: s.id, invoiceId: inv.id, version: inv.current_version, amountMinor: amount, attempt: s.attempt, methodId: method.id, customerId: f.processor_customer_id };
 }
 
 async function setState(tx: Tx, s: Schedule, state: AutopayScheduleState, reason: string | null, result: StepResult): Promise<StepResult> {

@@ -3,7 +3,7 @@
 import { sql } from 'kysely';
 import type { Tx } from '../db/tenant.ts';
 import type { AutopayRule, AutopayMethodKind } from '../domain/autopay.ts';
-import { openBalanceMinor } from '../db/queries/invoice-balance.ts';
+import { openBalanceMinor, unreflectedAllocationsMinor } from '../db/queries/invoice-balance.ts';
 
 export interface AutopaySettings {
   readonly noticeDays: number;
@@ -62,14 +62,36 @@ export async function lineKindsOf(tx: Tx, invoiceId: string, version: number): P
  * the client walks away, so only a recent one counts). Autopay waits rather than risk taking the money twice.
  */
 export async function paymentInProgress(tx: Tx, invoiceId: string, exceptPaymentId: string | null = null): Promise<boolean> {
-  const r = await sql<{ id: string }>`
-    SELECT p.id FROM payments p, jsonb_array_elements(p.planned_allocations) a
-     WHERE a->>'invoiceId' = ${invoiceId}
+  const r = await sql<{ busy: boolean }>`SELECT ${IN_PROGRESS(invoiceId, exceptPaymentId)} AS busy`.execute(tx);
+  return r.rows[0]?.busy === true;
+}
+
+const IN_PROGRESS = (invoiceId: unknown, except: unknown) => sql<boolean>`EXISTS (
+    SELECT 1 FROM payments p, jsonb_array_elements(p.planned_allocations) a
+     WHERE a->>'invoiceId' = ${invoiceId}::text
        AND (p.state IN ('unknown', 'processing')
             OR (p.state = 'pending' AND (p.source <> 'portal' OR p.created_at > now() - interval '1 hour')))
-       AND p.id IS DISTINCT FROM ${exceptPaymentId}::uuid
-     LIMIT 1`.execute(tx);
-  return r.rows.length > 0;
+       AND p.id IS DISTINCT FROM ${except}::uuid)`;
+
+/** Everything one step of a schedule reads, in one round trip (a run makes thousands of these). */
+export async function loadScheduleFacts(tx: Tx, invoiceId: string, clientId: string) {
+  const r = await sql<{
+    id: string; client_id: string; number: string; type: string; currency: string; status: string; total_minor: bigint; psa_balance_minor: bigint;
+    issued_on: string; due_on: string | null; current_version: number;
+    client_name: string; billing_email: string | null; collection_enabled: boolean; autopay_enabled: boolean; processor_customer_id: string | null;
+    locked_rule_id: string | null; fallback_method_id: string | null; in_progress: boolean;
+  }>`
+    SELECT i.id, i.client_id, i.number, i.type, i.currency, i.status, i.total_minor, i.psa_balance_minor, i.issued_on, i.due_on, i.current_version,
+           c.name AS client_name, c.billing_email, c.collection_enabled, c.autopay_enabled, c.processor_customer_id,
+           s.locked_rule_id, s.fallback_method_id, ${IN_PROGRESS(invoiceId, null)} AS in_progress
+      FROM invoices i
+      JOIN clients c ON c.id = ${clientId}::uuid
+      LEFT JOIN autopay_client_settings s ON s.client_id = c.id
+     WHERE i.id = ${invoiceId}::uuid`.execute(tx);
+  const f = r.rows[0];
+  if (!f) throw new Error(`invoice ${invoiceId} not found`);
+  // The same definition as openBalanceMinor, without reading the invoice a second time.
+  return { ...f, collectible: f.psa_balance_minor - (await unreflectedAllocationsMinor(tx, invoiceId)) };
 }
 
 /** What autopay would collect on the invoice now: the PSA's balance less what Settle has not yet written back. */

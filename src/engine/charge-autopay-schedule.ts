@@ -10,7 +10,8 @@ import type { ChargeOutcome } from '../connectors/payments/types.ts';
 import { applyChargeOutcome } from './apply-charge-outcome.ts';
 import { audit } from './audit.ts';
 import { chargeSavedMethod, offSessionRequest } from './charge-saved-method.ts';
-import { chooseMethod, collectibleMinor, lockedRuleOf, paymentInProgress } from './autopay-store.ts';
+import { chooseMethod, lockedRuleOf, paymentInProgress } from './autopay-store.ts';
+import type { ReadyCharge } from './advance-autopay-schedule.ts';
 import { UseCaseError, type EngineContext } from './context.ts';
 import { crashPoint } from './crash-points.ts';
 import type { TokenBucket } from './token-bucket.ts';
@@ -21,34 +22,32 @@ const RESEND_WITHIN_MS = 10 * 60_000;
 
 export type ChargeResult = 'charged' | 'failed' | 'retry_with_fallback' | 'pending' | 'skipped';
 
-export async function chargeAutopaySchedule(ctx: EngineContext, tenantId: string, scheduleId: string, bucket: TokenBucket): Promise<ChargeResult> {
-  const s = await withTenant(ctx.db, tenantId, (tx) => tx.selectFrom('autopay_schedules').selectAll().where('id', '=', scheduleId).executeTakeFirst());
-  if (!s || s.state !== 'noticed' || s.method_id === null || s.noticed_version === null || s.noticed_amount_minor === null) return 'skipped';
-  const version = s.noticed_version;
-  const amount = s.noticed_amount_minor;
-  const attempt = s.attempt + 1;
+export async function chargeAutopaySchedule(ctx: EngineContext, tenantId: string, c: ReadyCharge, bucket: TokenBucket): Promise<ChargeResult> {
+  const attempt = c.attempt + 1;
   try {
     await chargeSavedMethod(
       ctx,
       tenantId,
-      { choices: [{ invoiceId: s.invoice_id, amountMinor: amount }], paymentMethodId: s.method_id, actor: ACTOR, source: 'autopay' },
+      { choices: [{ invoiceId: c.invoiceId, amountMinor: c.amountMinor }], paymentMethodId: c.methodId, actor: ACTOR, source: 'autopay' },
       {
-        idempotencyKey: keys.charge(s.invoice_id, version, attempt),
+        idempotencyKey: keys.charge(c.invoiceId, c.version, attempt),
+        ...(c.customerId ? { customerId: c.customerId } : {}),
         onPlanned: async (tx, plan) => {
-          // planPayment holds the invoice row: the PSA's version and balance cannot move under us now.
-          const inv = await tx.selectFrom('invoices').select(['current_version']).where('id', '=', s.invoice_id).executeTakeFirstOrThrow();
-          if (inv.current_version !== version) throw new UseCaseError('conflict', 'the invoice changed in the PSA since the notice');
-          if ((await collectibleMinor(tx, s.invoice_id)) !== amount) throw new UseCaseError('conflict', 'the amount owed changed since the notice');
-          if (await paymentInProgress(tx, s.invoice_id, plan.paymentId)) throw new UseCaseError('conflict', 'another payment on this invoice is in progress');
+          // planPayment holds the invoice row, so the version cannot move under us now; it also refused an
+          // amount above what is owed. A version change since the step before means a new notice first.
+          const inv = await tx.selectFrom('invoices').select(['current_version']).where('id', '=', c.invoiceId).executeTakeFirstOrThrow();
+          if (inv.current_version !== c.version) throw new UseCaseError('conflict', 'the invoice changed in the PSA since the notice');
+          if (await paymentInProgress(tx, c.invoiceId, plan.paymentId)) throw new UseCaseError('conflict', 'another payment on this invoice is in progress');
+          // The claim: only one run can move this schedule from this attempt to the next.
           const claimed = await tx
             .updateTable('autopay_schedules')
             .set({ state: 'charging', payment_id: plan.paymentId, attempt, updated_at: new Date() })
-            .where('id', '=', s.id)
+            .where('id', '=', c.scheduleId)
             .where('state', '=', 'noticed')
-            .where('attempt', '=', s.attempt)
+            .where('attempt', '=', c.attempt)
+            .where('noticed_version', '=', c.version)
             .executeTakeFirst();
           if (claimed.numUpdatedRows !== 1n) throw new UseCaseError('conflict', 'another run took this schedule');
-          await audit(tx, tenantId, ACTOR, 'autopay.charge_started', { type: 'payment', id: plan.paymentId }, { schedule: s.id, invoice_id: s.invoice_id, version, attempt, amount_minor: amount, key: plan.idempotencyKey });
         },
         beforeCall: async () => {
           crashPoint('autopay-after-charge-planned');
@@ -60,12 +59,12 @@ export async function chargeAutopaySchedule(ctx: EngineContext, tenantId: string
   } catch (e) {
     // Refused before anything was sent (changed meanwhile, paid, another run): the next run looks again.
     if (e instanceof UseCaseError) {
-      ctx.log.info({ schedule: s.id, reason: e.message }, 'autopay charge not started');
+      ctx.log.info({ schedule: c.scheduleId, reason: e.message }, 'autopay charge not started');
       return 'skipped';
     }
     throw e;
   }
-  return settleAutopaySchedule(ctx, tenantId, s.id);
+  return settleAutopaySchedule(ctx, tenantId, c.scheduleId);
 }
 
 /** Bring a charging schedule in line with its payment: charged, failed, or back to noticed with the fallback. */
@@ -121,7 +120,7 @@ export async function resumeAutopayCharges(ctx: EngineContext, tenantId: string,
       .innerJoin('payment_attempts as a', (j) => j.onRef('a.payment_id', '=', 'p.id'))
       .innerJoin('clients as c', 'c.id', 's.client_id')
       .leftJoin('payment_methods as m', 'm.id', 's.method_id')
-      .select(['s.id', 's.payment_id', 'p.state', 'p.amount_minor', 'p.currency', 'p.client_id', 'a.id as attempt_id', 'a.outcome', 'a.idempotency_key', 'a.created_at', 'c.processor_customer_id', 'm.processor_method_id'])
+      .select(['s.id', 's.payment_id', 'p.processor', 'p.state', 'p.amount_minor', 'p.currency', 'p.client_id', 'a.id as attempt_id', 'a.outcome', 'a.idempotency_key', 'a.created_at', 'c.processor_customer_id', 'm.processor_method_id'])
       .where('s.state', '=', 'charging')
       .where('a.attempt_no', '=', 1)
       .execute(),
@@ -131,7 +130,8 @@ export async function resumeAutopayCharges(ctx: EngineContext, tenantId: string,
   let resumed = 0;
   for (const c of charging) {
     const young = ctx.now().getTime() - new Date(c.created_at).getTime() < RESEND_WITHIN_MS;
-    if (c.state === 'pending' && c.outcome === 'sending' && young && processor && c.processor_customer_id && c.processor_method_id) {
+    // Only charges that went to this processor (a NACHA debit is the bank connector's: it has its own file trail).
+    if (c.state === 'pending' && c.outcome === 'sending' && young && processor && c.processor === processor.vendor && c.processor_customer_id && c.processor_method_id) {
       await bucket.take();
       const req = offSessionRequest(tenantId, { paymentId: c.payment_id!, attemptId: c.attempt_id, idempotencyKey: c.idempotency_key, amountMinor: c.amount_minor, currency: c.currency }, c.processor_customer_id, c.processor_method_id);
       const outcome: ChargeOutcome = await processor.chargeOffSession(req);

@@ -89,12 +89,12 @@ export async function runAutopay(ctx: EngineContext, tenantId: string, opts: Aut
       const step = await advanceAutopaySchedule(ctx, tenantId, id, env);
       if (step === 'cancelled') sum.cancelled++;
       if (step === 'waiting' || step === 'busy') sum.waiting++;
-      if (step !== 'ready') return;
+      if (typeof step === 'string') return;
       if (!canCharge) {
         sum.waiting++;
         return;
       }
-      const r: ChargeResult = await chargeAutopaySchedule(ctx, tenantId, id, bucket);
+      const r: ChargeResult = await chargeAutopaySchedule(ctx, tenantId, step, bucket);
       if (r === 'retry_with_fallback') continue;
       count(sum, r);
       return;
