@@ -89,7 +89,12 @@ export async function startSettle(config: Config, log: Logger, opts: { http: boo
     http,
     stop: async () => {
       ready = false;
-      await http?.close();
+      // Fastify closes idle keep-alive connections once, when close starts; a connection whose response
+      // finishes just after (a vendor callback in flight) would otherwise linger for keepAliveTimeout (72 s).
+      if (http) {
+        const idle = setInterval(() => http.server.closeIdleConnections(), 200);
+        await http.close().finally(() => clearInterval(idle));
+      }
       await worker?.stop();
       if (!opts.database) await database.close();
     },
