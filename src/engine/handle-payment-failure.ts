@@ -20,10 +20,11 @@ import type { EngineContext } from './context.ts';
 import { audit } from './audit.ts';
 import { enqueue } from './enqueue.ts';
 import { raiseException } from './exceptions.ts';
-import { cardHistory, cardOf, chainRootOf, methodLabel, plannedInvoices } from './failure-store.ts';
+import { cardHistory, cardOf, chainRootOf, laterPaymentOn, methodLabel, plannedInvoices, stillOwed } from './failure-store.ts';
 import { loadRetryPolicy, type RetryPolicy } from './retry-settings.ts';
 
 const ACTOR = 'system:payment-failures' as const;
+const AUTOPAY_FALLBACK_GRACE_MS = 60_000;
 
 async function inScope(tx: Tx, p: Payment): Promise<string | null> {
   if (p.state !== 'failed') return `payment is ${p.state}, not failed`;
@@ -86,6 +87,28 @@ export async function handlePaymentFailure(ctx: EngineContext, tenantId: string,
     if (skip) return `not handled: ${skip}`;
     const seen = await tx.selectFrom('payment_failures').select('id').where('payment_id', '=', p.id).executeTakeFirst();
     if (seen) return 'already handled';
+
+    // Autopay tries the client's fallback method right after a declined default; give it a minute so the
+    // client is not told of a failure the fallback has already made good.
+    const failedAt = new Date(p.updated_at).getTime();
+    if (p.source === 'autopay' && now.getTime() - failedAt < AUTOPAY_FALLBACK_GRACE_MS) {
+      const runAt = new Date(failedAt + AUTOPAY_FALLBACK_GRACE_MS);
+      await enqueue(tx, 'handle-payment-failure', { tenantId, paymentId: p.id }, { jobKey: `payment-failure:${p.id}`, runAt });
+      return `waiting until ${runAt.toISOString()} for autopay's fallback method`;
+    }
+    const later = await laterPaymentOn(tx, plannedInvoices(p).map((x) => x.invoiceId), p);
+    const owed = await stillOwed(tx, plannedInvoices(p));
+    if (later || owed.length === 0) {
+      const reason = later ? 'superseded' : 'paid_meanwhile';
+      const detail = later ? `payment ${later} on the same invoices came after this one and carries the collection on` : 'the invoices were paid or closed meanwhile';
+      const f = await tx
+        .insertInto('payment_failures')
+        .values({ tenant_id: tenantId, payment_id: p.id, root_payment_id: await chainRootOf(tx, p.id), client_id: p.client_id, invoice_ids: plannedInvoices(p).map((x) => x.invoiceId), method_kind: p.method_kind, method_label: p.method_kind ? methodLabel(p.method_kind, p.method_brand, p.method_last4) : null, failure_code: p.failure_code, failure_class: classifyDecline({ declineCode: p.failure_code }).class, return_code: null, decision: 'no_retry', reason, detail, status: 'resolved' })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await audit(tx, tenantId, ACTOR, 'payment.retry_not_scheduled', { type: 'payment', id: p.id }, { failure_id: f.id, reason, detail });
+      return `no action: ${detail}`;
+    }
 
     const tenant = await tx.selectFrom('tenants').select(['name']).where('id', '=', tenantId).executeTakeFirstOrThrow();
     const client = await tx.selectFrom('clients').select(['name', 'billing_email']).where('id', '=', p.client_id).executeTakeFirstOrThrow();
