@@ -103,13 +103,16 @@ export function methodLabel(kind: string | null, brand: string | null, last4: st
 
 /**
  * A payment on any of these invoices started after `p` (autopay's fallback method, staff trying another
- * card): the newer one carries the collection on, so the older failure needs no retry and no email.
+ * card, the client paying in the portal): the newer one carries the collection on — and, if it fails, its
+ * own failure is handled — so the older failure needs no retry and no email.
  */
 export async function laterPaymentOn(tx: Tx, invoiceIds: readonly string[], p: Pick<Payment, 'id' | 'created_at'>): Promise<string | null> {
   if (invoiceIds.length === 0) return null;
   const r = await sql<{ id: string }>`
     SELECT p.id FROM payments p, jsonb_array_elements(p.planned_allocations) a
      WHERE p.created_at > ${p.created_at} AND p.id <> ${p.id}
+       -- a portal checkout only counts once money is on its way: an abandoned or declined one is handled by nobody
+       AND (p.source <> 'portal' OR p.state IN ('processing', 'succeeded'))
        AND a->>'invoiceId' = ANY (${[...invoiceIds]}::text[])
      LIMIT 1`.execute(tx);
   return r.rows[0]?.id ?? null;
