@@ -42,19 +42,16 @@ async function prepare(ctx: EngineContext, tenantId: string, failureId: string):
     const planned = plannedInvoices(failed);
     const choices = await stillOwed(tx, planned);
     if (choices.length === 0) return stop(tx, tenantId, f.id, f.payment_id, 'resolved', 'the invoices are paid or closed');
-    const exact = f.failure_class === 'ach_return';
-    const same = choices.length === planned.length && choices.every((c, i) => c.amountMinor === planned[i]!.amountMinor);
-    // §2.5: a reinitiated debit carries the identical amount; if the invoice changed meanwhile, it is a new debit the client must authorise.
-    if (exact && !same) return stop(tx, tenantId, f.id, f.payment_id, 'stopped', 'the amount owed changed since the return; a reinitiation must carry the identical amount');
-
     const methods = await tx.selectFrom('payment_methods').selectAll().where('client_id', '=', failed.client_id).where('processor', '=', failed.processor).execute();
     const chosen =
       methods.find((m) => m.is_default) ??
       methods.filter((m) => m.kind === failed.method_kind && m.last4 === failed.method_last4 && m.brand === failed.method_brand).sort((a, b) => +new Date(b.created_at) - +new Date(a.created_at))[0];
     if (!chosen) return stop(tx, tenantId, f.id, f.payment_id, 'stopped', 'the client has no saved method to charge');
-    if (exact && (chosen.kind !== failed.method_kind || chosen.last4 !== failed.method_last4)) {
-      return stop(tx, tenantId, f.id, f.payment_id, 'stopped', 'a reinitiation goes to the same bank account; the client chose another method, so the next payment starts afresh');
-    }
+    // Presenting a returned debit again to the same account is a reinitiation (§2.5): identical amount or
+    // nothing. Charging a method the client chose since is a new payment for what is owed now.
+    const reinitiation = f.failure_class === 'ach_return' && chosen.kind === failed.method_kind && chosen.last4 === failed.method_last4;
+    const same = choices.length === planned.length && choices.every((c, i) => c.amountMinor === planned[i]!.amountMinor);
+    if (reinitiation && !same) return stop(tx, tenantId, f.id, f.payment_id, 'stopped', 'the amount owed changed since the return; a reinitiation must carry the identical amount');
 
     if (chosen.kind === 'card') {
       const total = choices.reduce((s, c) => s + c.amountMinor, 0n);
