@@ -64,8 +64,9 @@ async function decide(tx: Tx, p: Payment, root: Payment, policy: RetryPolicy, no
     return decision;
   }
   if (p.source === 'installment') {
-    // A part of an installment plan is its own payment, collected again from the plan (collect-installments).
-    return { retry: false, failureClass: classifyDecline({ declineCode: p.failure_code }).class, returnCode: null, reason: 'installment_part', detail: 'an installment part is collected again from its plan, not retried here', rulesApplied: [] };
+    // A part of an installment plan is charged again by the plan itself, on this same retry policy
+    // (collect-installments); a second retry from here could collect the part twice.
+    return { retry: false, failureClass: classifyDecline({ declineCode: p.failure_code }).class, returnCode: null, reason: 'installment_plan_retries', detail: 'the installment plan charges this part again on the retry schedule (collect-installments)', rulesApplied: [] };
   }
   const card = cardOf(p);
   if (!card) return { retry: false, failureClass: 'hard', returnCode: null, reason: 'no_method', detail: 'the failed payment names no saved method', rulesApplied: [] };
@@ -189,6 +190,7 @@ export async function handlePaymentFailure(ctx: EngineContext, tenantId: string,
         method: label,
         reason: reasonForClient(p),
         retryAt: decision.retry ? decision.at : null,
+        planRetries: decision.reason === 'installment_plan_retries',
         link: link.url,
         linkExpiresAt: link.expiresAt,
       });

@@ -15,6 +15,8 @@ export interface PaymentFailedEmail {
   /** What the client may be told about the reason; null = a generic "declined". */
   readonly reason: string | null;
   readonly retryAt: Date | null;
+  /** An installment part is charged again by its plan, on the workspace's retry schedule. */
+  readonly planRetries?: boolean;
   readonly link: string;
   readonly linkExpiresAt: Date;
 }
@@ -35,7 +37,9 @@ export function paymentFailedEmail(e: PaymentFailedEmail): ComposedEmail {
   const why = e.reason ? `The payment from your ${e.method} did not go through: ${e.reason}` : `The payment from your ${e.method} was declined.`;
   const next = e.retryAt
     ? `We will try again on ${day(e.retryAt)}. If you would rather use another card or bank account, update your payment method before then:`
-    : 'We will not try this payment method again. Please save a new card or bank account so that we can collect this payment:';
+    : e.planRetries
+      ? 'We will try this installment again on our usual retry schedule. If you would rather use another card or bank account, update your payment method:'
+      : 'We will not try this payment method again. Please save a new card or bank account so that we can collect this payment:';
   const text = [
     `Hello ${e.clientName},`,
     '',
