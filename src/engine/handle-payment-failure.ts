@@ -97,7 +97,8 @@ export async function handlePaymentFailure(ctx: EngineContext, tenantId: string,
       await enqueue(tx, 'handle-payment-failure', { tenantId, paymentId: p.id }, { jobKey: `payment-failure:${p.id}`, runAt });
       return `waiting until ${runAt.toISOString()} for autopay's fallback method`;
     }
-    const later = await laterPaymentOn(tx, plannedInvoices(p).map((x) => x.invoiceId), p);
+    // Parts of one installment plan are several payments on one invoice by design: none supersedes another.
+    const later = p.source === 'installment' ? null : await laterPaymentOn(tx, plannedInvoices(p).map((x) => x.invoiceId), p);
     const owed = await stillOwed(tx, plannedInvoices(p));
     if (later || owed.length === 0) {
       const reason = later ? 'superseded' : 'paid_meanwhile';
