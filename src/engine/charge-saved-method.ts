@@ -1,4 +1,5 @@
-// Charging a saved payment method without the client present (staff "charge card on file", autopay).
+// Charging a saved payment method without the client present (staff "charge card on file", autopay,
+// installment parts).
 // The attempt and its idempotency key are committed before the call; whatever the call's fate — answer,
 // timeout, crash — the outcome is either recorded now or resolved later by asking the processor, and a
 // repeat of the call with the same key can never charge twice.
@@ -49,7 +50,7 @@ export function offSessionRequest(
 export async function chargeSavedMethod(
   ctx: EngineContext,
   tenantId: string,
-  input: { choices: readonly InvoiceChoice[]; paymentMethodId: string; actor: Actor; source: 'manual' | 'autopay' },
+  input: { choices: readonly InvoiceChoice[]; paymentMethodId: string; actor: Actor; source: 'manual' | 'autopay' | 'installment' },
   opts: ChargeOptions = {},
 ): Promise<{ paymentId: string; outcome: ChargeOutcome['kind'] }> {
   // A bank account authorized for NACHA debits is charged through the MSP's bank, not the card processor.

@@ -89,7 +89,9 @@ export async function applyClientCredit(
   tenantId: string,
   input: { clientId: string; invoiceIds?: readonly string[]; actor: Actor; source: 'portal' | 'manual' | 'installment' | 'autopay' },
 ): Promise<CreditApplication[]> {
-  await tx.selectFrom('clients').select('id').where('id', '=', input.clientId).forUpdate().executeTakeFirstOrThrow();
+  // NO KEY UPDATE: serialises credit spending per client, without blocking the key-share lock that inserting
+  // a payment for the client takes (FOR UPDATE here deadlocked against a charge being planned).
+  await tx.selectFrom('clients').select('id').where('id', '=', input.clientId).forNoKeyUpdate().executeTakeFirstOrThrow();
   const sources = await creditSources(tx, input.clientId);
   if (sources.length === 0) return [];
   let invQ = tx.selectFrom('invoices').selectAll().where('client_id', '=', input.clientId).where('status', 'in', ['open', 'partially_paid']);

@@ -4,16 +4,13 @@
 // never charge a part twice: a part with a payment is never given a second one unless that payment failed,
 // and an attempt whose answer was lost is resolved by asking the processor (resolve-unknown-payments.ts).
 import { sql } from 'kysely';
-import { money, parseCurrency } from '../domain/money.ts';
 import { partRetryAt } from '../domain/installments.ts';
 import { withTenant, type Tx } from '../db/tenant.ts';
 import { openBalanceMinor } from '../db/queries/invoice-balance.ts';
 import { UseCaseError, today, type EngineContext } from './context.ts';
 import { audit, type Actor } from './audit.ts';
 import { applyClientCredit } from './client-credit.ts';
-import { planPayment } from './plan-payment.ts';
-import { ensureProcessorCustomer } from './start-portal-payment.ts';
-import { applyChargeOutcome } from './apply-charge-outcome.ts';
+import { chargeSavedMethod } from './charge-saved-method.ts';
 import { loadRetryPolicy } from './retry-settings.ts';
 
 export interface CollectSummary {
@@ -90,7 +87,14 @@ export async function collectInstallments(ctx: EngineContext, tenantId: string, 
       .where('p.status', '=', 'active')
       .orderBy('x.due_on')
       .orderBy('x.part_no');
-    q = opts.partId ? q.where('x.id', '=', opts.partId).where('x.status', 'in', ['scheduled', 'failed']) : q.where('x.status', '=', 'scheduled').where('x.due_on', '<=', today(ctx.now()));
+    // A part claimed by a collector that died before creating its payment is claimable again after a while.
+    const abandoned = new Date(ctx.now().getTime() - CLAIM_STALE_MS);
+    q = opts.partId
+      ? q.where('x.id', '=', opts.partId).where('x.status', 'in', ['scheduled', 'failed'])
+      : q.where((eb) => eb.or([
+          eb.and([eb('x.status', '=', 'scheduled'), eb('x.due_on', '<=', today(ctx.now()))]),
+          eb.and([eb('x.status', '=', 'collecting'), eb('x.payment_id', 'is', null), eb('x.updated_at', '<', abandoned)]),
+        ]));
     const due = await q.limit(500).execute();
     return opts.partId ? due : [...due, ...(await partsToRetry(tx, ctx.now()))];
   });
@@ -103,14 +107,24 @@ export async function collectInstallments(ctx: EngineContext, tenantId: string, 
 
 type PartResult = 'charged' | 'paid' | 'failed' | 'cancelled';
 
+/** How long a claimed part may wait for its payment before another collector may claim it. */
+const CLAIM_STALE_MS = 5 * 60_000;
+
 async function collectPart(ctx: EngineContext, tenantId: string, partId: string, actor: Actor): Promise<PartResult> {
-  const processor = await ctx.connectors.payments(tenantId);
-  if (!processor) throw new UseCaseError('not_configured', 'this workspace has no payment processor connected yet');
-  const started = await withTenant(ctx.db, tenantId, async (tx) => {
-    const part = await tx.selectFrom('installment_parts').selectAll().where('id', '=', partId).forUpdate().executeTakeFirstOrThrow();
-    if (part.status !== 'scheduled' && part.status !== 'failed') return { done: 'charged' as const };
+  const prep = await withTenant(ctx.db, tenantId, async (tx) => {
+    const part = await tx.selectFrom('installment_parts').selectAll().where('id', '=', partId).executeTakeFirstOrThrow();
     const plan = await tx.selectFrom('installment_plans').selectAll().where('id', '=', part.plan_id).executeTakeFirstOrThrow();
     if (plan.status !== 'active') return { done: 'cancelled' as const };
+    // Claim the part first (one conditional update): of several collectors, exactly one goes on to charge it.
+    const stale = new Date(ctx.now().getTime() - CLAIM_STALE_MS);
+    const claimed = await tx
+      .updateTable('installment_parts')
+      .set({ status: 'collecting', payment_id: null, updated_at: new Date() })
+      .where('id', '=', partId)
+      .where((eb) => eb.or([eb('status', 'in', ['scheduled', 'failed']), eb.and([eb('status', '=', 'collecting'), eb('payment_id', 'is', null), eb('updated_at', '<', stale)])]))
+      .returningAll()
+      .executeTakeFirst();
+    if (!claimed) return { done: 'charged' as const };
     // The client's credit is spent before the card (client-credit.ts: applied at the next payment).
     await applyClientCredit(tx, tenantId, { clientId: plan.client_id, invoiceIds: [plan.invoice_id], actor, source: 'installment' });
     const inv = await tx.selectFrom('invoices').select(['id', 'number', 'status']).where('id', '=', plan.invoice_id).executeTakeFirstOrThrow();
@@ -126,32 +140,43 @@ async function collectPart(ctx: EngineContext, tenantId: string, partId: string,
     }
     // A retry charges the client's default method when it has one (a client who saved a new card after the
     // failure is charged on it), else the plan's.
-    const fallback = part.status === 'failed' ? await tx.selectFrom('payment_methods').selectAll().where('client_id', '=', plan.client_id).where('is_default', '=', true).executeTakeFirst() : undefined;
-    const method = fallback ?? (await tx.selectFrom('payment_methods').selectAll().where('id', '=', plan.payment_method_id).executeTakeFirstOrThrow());
-    const planned = await planPayment(tx, tenantId, { clientId: plan.client_id, choices: [{ invoiceId: inv.id, amountMinor: amount }], source: 'installment', processor: processor.vendor, keyPrefix: `installment:${part.id}` });
-    await tx.updateTable('payments').set({ method_kind: method.kind, method_brand: method.brand, method_last4: method.last4 }).where('id', '=', planned.paymentId).execute();
-    await tx.updateTable('installment_parts').set({ status: 'collecting', payment_id: planned.paymentId, updated_at: new Date() }).where('id', '=', part.id).execute();
-    await audit(tx, tenantId, actor, 'installment.charge_requested', { type: 'payment', id: planned.paymentId }, {
-      plan_id: plan.id,
-      part_no: part.part_no,
-      amount_minor: amount,
-      method: `${method.kind} ${method.last4}`,
-      retry_of: part.payment_id,
+    const retry = part.status !== 'scheduled';
+    const fallback = retry ? await tx.selectFrom('payment_methods').select('id').where('client_id', '=', plan.client_id).where('is_default', '=', true).executeTakeFirst() : undefined;
+    const charges = await tx.selectFrom('payment_attempts').select((eb) => eb.fn.countAll<string>().as('n')).where('idempotency_key', 'like', `installment:${part.id}:%`).executeTakeFirstOrThrow();
+    return {
+      done: null,
+      part,
+      planId: plan.id,
+      invoiceId: inv.id,
+      amount,
+      methodId: fallback?.id ?? plan.payment_method_id,
+      key: `installment:${part.id}:charge:${Number(charges.n) + 1}`,
+    };
+  });
+  if (prep.done) return prep.done;
+  const { part } = prep;
+  try {
+    // Like an autopay charge (chargeSavedMethod): a card off-session at the processor, a bank account
+    // authorized for NACHA debits through the MSP's bank.
+    await chargeSavedMethod(ctx, tenantId, { choices: [{ invoiceId: prep.invoiceId, amountMinor: prep.amount }], paymentMethodId: prep.methodId, actor, source: 'installment' }, {
+      idempotencyKey: prep.key,
+      onPlanned: async (tx, planned) => {
+        // The claimed part takes its payment in the transaction that creates the payment and its key.
+        const linked = await tx.updateTable('installment_parts').set({ payment_id: planned.paymentId, updated_at: new Date() }).where('id', '=', part.id).where('status', '=', 'collecting').where('payment_id', 'is', null).executeTakeFirst();
+        if (linked.numUpdatedRows !== 1n) throw new UseCaseError('conflict', 'this installment part is no longer waiting for a payment');
+        await audit(tx, tenantId, actor, 'installment.charge_requested', { type: 'payment', id: planned.paymentId }, { plan_id: prep.planId, part_no: part.part_no, amount_minor: prep.amount, retry_of: part.payment_id });
+      },
     });
-    return { done: null, planned, method, clientId: plan.client_id };
-  });
-  if (started.done) return started.done;
-  const { planned, method, clientId } = started;
-  const customerId = await ensureProcessorCustomer(ctx, tenantId, clientId);
-  const outcome = await processor.chargeOffSession({
-    amount: money(planned.amountMinor, parseCurrency(planned.currency)),
-    customerId,
-    processorMethodId: method.processor_method_id,
-    description: `Installment payment ${planned.paymentId}`,
-    metadata: { settle_tenant: tenantId, settle_payment: planned.paymentId, settle_attempt: planned.attemptId, settle_installment_part: partId },
-    idempotencyKey: planned.idempotencyKey,
-  });
-  await applyChargeOutcome(ctx, tenantId, planned.paymentId, planned.attemptId, outcome);
+  } catch (e) {
+    if (!(e instanceof UseCaseError)) throw e;
+    // Refused before anything was sent (e.g. a bank debit on the invoice is still in flight): the part goes
+    // back to how it was and is looked at again on the next run.
+    await withTenant(ctx.db, tenantId, (tx) =>
+      tx.updateTable('installment_parts').set({ status: part.status, payment_id: part.payment_id, updated_at: new Date() }).where('id', '=', part.id).where('status', '=', 'collecting').where('payment_id', 'is', null).execute(),
+    );
+    ctx.log.info({ part: part.id, reason: e.message }, 'installment part not charged');
+    return 'charged';
+  }
   const r = await withTenant(ctx.db, tenantId, (tx) => refreshInstallmentParts(tx));
   return r.paid > 0 ? 'paid' : r.failed > 0 ? 'failed' : 'charged';
 }

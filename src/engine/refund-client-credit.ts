@@ -29,7 +29,7 @@ export async function decideCreditRefund(
 ): Promise<CreditRefundDecision[]> {
   if (input.amountMinor <= 0n) throw new UseCaseError('invalid', 'amount_minor must be more than zero');
   if (!input.reason.trim()) throw new UseCaseError('invalid', 'give a reason for the refund; it is kept in the audit log');
-  const client = await tx.selectFrom('clients').select('id').where('id', '=', input.clientId).forUpdate().executeTakeFirst();
+  const client = await tx.selectFrom('clients').select('id').where('id', '=', input.clientId).forNoKeyUpdate().executeTakeFirst();
   if (!client) throw new UseCaseError('not_found', `no client ${input.clientId} in this workspace`);
   // The same decision sent twice (a retried request) is one decision.
   const earlier = await tx.selectFrom('credit_refunds').selectAll().where('idempotency_key', 'like', likePrefix(input.idempotencyKey)).execute();
