@@ -26,7 +26,7 @@ const DUE = Number(process.env.BENCH_AUTOPAY_DUE ?? 10_000);
 const COMPANIES = 200;
 const LIMIT_PER_SECOND = 100; // what the simulator enforces (Stripe live mode)
 const PACE_PER_SECOND = 95; // the run's own bucket, just under the limit
-const CONCURRENCY = 12;
+const CONCURRENCY = Number(process.env.BENCH_AUTOPAY_CONCURRENCY ?? 16);
 const TARGET_SHARE = 0.9;
 
 export async function run(pgServerUrl: string): Promise<BenchResult> {

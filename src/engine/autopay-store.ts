@@ -66,6 +66,9 @@ export async function paymentInProgress(tx: Tx, invoiceId: string, exceptPayment
   return r.rows[0]?.busy === true;
 }
 
+/** The condition of paymentInProgress as an SQL expression, for use inside a conditional update. */
+export const inProgressExpr = (invoiceId: string, exceptPaymentId: string | null) => IN_PROGRESS(invoiceId, exceptPaymentId);
+
 const IN_PROGRESS = (invoiceId: unknown, except: unknown) => sql<boolean>`EXISTS (
     SELECT 1 FROM payments p, jsonb_array_elements(p.planned_allocations) a
      WHERE a->>'invoiceId' = ${invoiceId}::text

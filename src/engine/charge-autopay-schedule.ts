@@ -10,7 +10,7 @@ import type { ChargeOutcome } from '../connectors/payments/types.ts';
 import { applyChargeOutcome } from './apply-charge-outcome.ts';
 import { audit } from './audit.ts';
 import { chargeSavedMethod, offSessionRequest } from './charge-saved-method.ts';
-import { chooseMethod, lockedRuleOf, paymentInProgress } from './autopay-store.ts';
+import { chooseMethod, inProgressExpr, lockedRuleOf } from './autopay-store.ts';
 import type { ReadyCharge } from './advance-autopay-schedule.ts';
 import { UseCaseError, type EngineContext } from './context.ts';
 import { crashPoint } from './crash-points.ts';
@@ -33,12 +33,10 @@ export async function chargeAutopaySchedule(ctx: EngineContext, tenantId: string
         idempotencyKey: keys.charge(c.invoiceId, c.version, attempt),
         ...(c.customerId ? { customerId: c.customerId } : {}),
         onPlanned: async (tx, plan) => {
-          // planPayment holds the invoice row, so the version cannot move under us now; it also refused an
-          // amount above what is owed. A version change since the step before means a new notice first.
-          const inv = await tx.selectFrom('invoices').select(['current_version']).where('id', '=', c.invoiceId).executeTakeFirstOrThrow();
-          if (inv.current_version !== c.version) throw new UseCaseError('conflict', 'the invoice changed in the PSA since the notice');
-          if (await paymentInProgress(tx, c.invoiceId, plan.paymentId)) throw new UseCaseError('conflict', 'another payment on this invoice is in progress');
-          // The claim: only one run can move this schedule from this attempt to the next.
+          // The claim, in one statement: only one run moves this schedule from this attempt to the next, and
+          // only while the invoice is still the version the client was told about (planPayment holds the
+          // invoice row, so it cannot change under us; it also refused an amount above what is owed) and no
+          // other payment on it may still take money.
           const claimed = await tx
             .updateTable('autopay_schedules')
             .set({ state: 'charging', payment_id: plan.paymentId, attempt, updated_at: new Date() })
@@ -46,8 +44,10 @@ export async function chargeAutopaySchedule(ctx: EngineContext, tenantId: string
             .where('state', '=', 'noticed')
             .where('attempt', '=', c.attempt)
             .where('noticed_version', '=', c.version)
+            .where((eb) => eb(eb.selectFrom('invoices').select('current_version').where('id', '=', c.invoiceId), '=', c.version))
+            .where((eb) => eb.not(inProgressExpr(c.invoiceId, plan.paymentId)))
             .executeTakeFirst();
-          if (claimed.numUpdatedRows !== 1n) throw new UseCaseError('conflict', 'another run took this schedule');
+          if (claimed.numUpdatedRows !== 1n) throw new UseCaseError('conflict', 'the invoice changed since the notice, another payment on it is in progress, or another run took this schedule');
         },
         beforeCall: async () => {
           crashPoint('autopay-after-charge-planned');
@@ -70,6 +70,21 @@ export async function chargeAutopaySchedule(ctx: EngineContext, tenantId: string
 /** Bring a charging schedule in line with its payment: charged, failed, or back to noticed with the fallback. */
 export async function settleAutopaySchedule(ctx: EngineContext, tenantId: string, scheduleId: string): Promise<ChargeResult> {
   return withTenant(ctx.db, tenantId, async (tx) => {
+    // The common case in one statement: the processor took the money (or the bank debit is on its way).
+    const ok = await tx
+      .updateTable('autopay_schedules as s')
+      .from('payments as p')
+      .set({ state: 'charged', reason: null, updated_at: new Date() })
+      .whereRef('p.id', '=', 's.payment_id')
+      .where('s.id', '=', scheduleId)
+      .where('s.state', '=', 'charging')
+      .where('p.state', 'in', ['succeeded', 'processing'])
+      .returning(['s.invoice_id', 's.payment_id', 'p.amount_minor', 'p.state'])
+      .executeTakeFirst();
+    if (ok) {
+      await audit(tx, tenantId, ACTOR, 'autopay.charged', { type: 'invoice', id: ok.invoice_id }, { schedule: scheduleId, payment_id: ok.payment_id, amount_minor: ok.amount_minor, state: ok.state });
+      return 'charged';
+    }
     const s = await tx.selectFrom('autopay_schedules').selectAll().where('id', '=', scheduleId).where('state', '=', 'charging').forUpdate().executeTakeFirst();
     if (!s || !s.payment_id) return 'skipped';
     const p = await tx.selectFrom('payments').select(['state', 'failure_code', 'failure_message', 'amount_minor']).where('id', '=', s.payment_id).executeTakeFirstOrThrow();
