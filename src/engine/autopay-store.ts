@@ -67,7 +67,7 @@ export async function paymentInProgress(tx: Tx, invoiceId: string, exceptPayment
 }
 
 /** The condition of paymentInProgress as an SQL expression, for use inside a conditional update. */
-export const inProgressExpr = (invoiceId: string, exceptPaymentId: string | null) => IN_PROGRESS(invoiceId, exceptPaymentId);
+export const inProgressExpr = (invoiceId: unknown, exceptPaymentId: string | null) => IN_PROGRESS(invoiceId, exceptPaymentId);
 
 const IN_PROGRESS = (invoiceId: unknown, except: unknown) => sql<boolean>`EXISTS (
     SELECT 1 FROM payments p, jsonb_array_elements(p.planned_allocations) a
@@ -102,21 +102,22 @@ export async function collectibleMinor(tx: Tx, invoiceId: string): Promise<bigin
   return openBalanceMinor(tx, invoiceId);
 }
 
-/** The total of the client's invoice before this one (by invoice date, then number), for the jump check. */
-export async function previousInvoiceTotal(tx: Tx, inv: { id: string; client_id: string; issued_on: string; number: string }): Promise<bigint | null> {
-  const prev = await tx
-    .selectFrom('invoices')
-    .select('total_minor')
-    .where('client_id', '=', inv.client_id)
-    .where('id', '!=', inv.id)
-    .where('status', 'not in', ['void', 'credit'])
-    .where('type', '!=', 'credit_memo')
-    .where((eb) => eb.or([eb('issued_on', '<', inv.issued_on), eb.and([eb('issued_on', '=', inv.issued_on), eb('number', '<', inv.number)])]))
-    .orderBy('issued_on', 'desc')
-    .orderBy('number', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  return prev?.total_minor ?? null;
+/**
+ * The total of the client's invoice before this one (by invoice date, then number), for the jump check; as an
+ * SQL expression over an `invoices` row aliased `alias`, so a run can read it for many schedules at once.
+ */
+export function previousTotalOf(alias: string) {
+  const col = (c: string) => sql.ref(`${alias}.${c}`);
+  return sql<bigint | null>`(SELECT p.total_minor FROM invoices p
+     WHERE p.client_id = ${col('client_id')} AND p.id <> ${col('id')}
+       AND p.status NOT IN ('void', 'credit') AND p.type <> 'credit_memo'
+       AND (p.issued_on < ${col('issued_on')} OR (p.issued_on = ${col('issued_on')} AND p.number < ${col('number')}))
+     ORDER BY p.issued_on DESC, p.number DESC LIMIT 1)`;
+}
+
+export async function previousInvoiceTotal(tx: Tx, inv: { id: string }): Promise<bigint | null> {
+  const r = await sql<{ t: bigint | null }>`SELECT ${previousTotalOf('i')} AS t FROM invoices i WHERE i.id = ${inv.id}::uuid`.execute(tx);
+  return r.rows[0]?.t ?? null;
 }
 
 export interface ChosenMethod {

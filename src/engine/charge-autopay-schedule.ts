@@ -4,6 +4,7 @@
 // run after a restart) either finds the schedule already charging or fails on the unique key — never a second
 // charge. A charge whose answer a crash lost is sent again with the same key and the same parameters; the
 // processor answers with the first charge instead of making another.
+import { sql } from 'kysely';
 import { withTenant, type Tx } from '../db/tenant.ts';
 import { keys } from '../domain/idempotency.ts';
 import type { ChargeOutcome } from '../connectors/payments/types.ts';
@@ -46,8 +47,11 @@ export async function chargeAutopaySchedule(ctx: EngineContext, tenantId: string
             .where('noticed_version', '=', c.version)
             .where((eb) => eb(eb.selectFrom('invoices').select('current_version').where('id', '=', c.invoiceId), '=', c.version))
             .where((eb) => eb.not(inProgressExpr(c.invoiceId, plan.paymentId)))
+            // still in autopay (pilot switches), under a rule that is still on
+            .where(sql<boolean>`EXISTS (SELECT 1 FROM clients k WHERE k.id = autopay_schedules.client_id AND k.collection_enabled AND k.autopay_enabled)`)
+            .where(sql<boolean>`EXISTS (SELECT 1 FROM autopay_rules r WHERE r.id = autopay_schedules.rule_id AND r.enabled AND r.deleted_at IS NULL)`)
             .executeTakeFirst();
-          if (claimed.numUpdatedRows !== 1n) throw new UseCaseError('conflict', 'the invoice changed since the notice, another payment on it is in progress, or another run took this schedule');
+          if (claimed.numUpdatedRows !== 1n) throw new UseCaseError('conflict', 'the schedule, the invoice, the client or the rule changed since the notice, or another payment on the invoice is in progress');
         },
         beforeCall: async () => {
           crashPoint('autopay-after-charge-planned');
@@ -58,13 +62,22 @@ export async function chargeAutopaySchedule(ctx: EngineContext, tenantId: string
     );
   } catch (e) {
     // Refused before anything was sent (changed meanwhile, paid, another run): the next run looks again.
-    if (e instanceof UseCaseError) {
-      ctx.log.info({ schedule: c.scheduleId, reason: e.message }, 'autopay charge not started');
+    if (e instanceof UseCaseError || isSameChargeKey(e)) {
+      ctx.log.info({ schedule: c.scheduleId, reason: (e as Error).message }, 'autopay charge not started');
       return 'skipped';
     }
     throw e;
   }
   return settleAutopaySchedule(ctx, tenantId, c.scheduleId);
+}
+
+/**
+ * Another run planned this very charge first: its attempt holds the key (unique per tenant), so ours could not
+ * be stored. Told by PostgreSQL's error code and constraint name, not by the message.
+ */
+function isSameChargeKey(e: unknown): boolean {
+  const pg = e as { code?: unknown; constraint?: unknown };
+  return pg.code === '23505' && pg.constraint === 'payment_attempts_tenant_id_idempotency_key_key';
 }
 
 /** Bring a charging schedule in line with its payment: charged, failed, or back to noticed with the fallback. */

@@ -12,7 +12,8 @@ import { withTenant } from '../db/tenant.ts';
 import { today, type EngineContext } from './context.ts';
 import { loadAutopaySettings, loadRules } from './autopay-store.ts';
 import { planAutopaySchedules } from './plan-autopay-schedules.ts';
-import { ACTIVE_STATES, advanceAutopaySchedule, type RunEnv } from './advance-autopay-schedule.ts';
+import { ACTIVE_STATES, advanceAutopaySchedule, type ReadyCharge, type RunEnv } from './advance-autopay-schedule.ts';
+import { screenDueSchedules } from './screen-due-autopay.ts';
 import { chargeAutopaySchedule, resumeAutopayCharges, type ChargeResult } from './charge-autopay-schedule.ts';
 import { syncPsa } from './sync-psa.ts';
 import { TokenBucket } from './token-bucket.ts';
@@ -70,32 +71,42 @@ export async function runAutopay(ctx: EngineContext, tenantId: string, opts: Aut
   const canCharge = sum.psaSynced && (await ctx.connectors.payments(tenantId)) !== null;
   if (canCharge) sum.resumed = await resumeAutopayCharges(ctx, tenantId, bucket);
 
-  // Due first, so a long run spends its early minutes on money rather than on far-off notices.
+  // Due today and unchanged since the notice: straight to the charge (screen-due-autopay.ts). The rest —
+  // and any of those the screen doubts — take the full step first.
+  const ready = canCharge ? await withTenant(ctx.db, tenantId, (tx) => screenDueSchedules(tx, env)) : [];
+  const fast = new Set(ready.map((r) => r.scheduleId));
   const ids = await withTenant(ctx.db, tenantId, (tx) =>
     tx.selectFrom('autopay_schedules').select('id').where('state', 'in', [...ACTIVE_STATES]).orderBy('not_before', 'asc').orderBy('charge_on', 'asc').orderBy('id').execute(),
   );
-  sum.looked = ids.length;
-  await forEachConcurrent(ids, opts.concurrency ?? settings.concurrency, async ({ id }) => {
+  const work: { id: string; ready: ReadyCharge | null }[] = [...ready.map((r) => ({ id: r.scheduleId, ready: r })), ...ids.filter((x) => !fast.has(x.id)).map((x) => ({ id: x.id, ready: null }))];
+  sum.looked = work.length;
+  await forEachConcurrent(work, opts.concurrency ?? settings.concurrency, async (item) => {
     try {
-      await step(id);
+      await step(item.id, item.ready);
     } catch (e) {
       // One schedule's failure must not hold up the others; it is looked at again next run.
       sum.errors++;
-      ctx.log.error({ err: e, schedule: id }, 'autopay: a schedule could not be moved forward');
+      ctx.log.error({ err: e, schedule: item.id }, 'autopay: a schedule could not be moved forward');
     }
   });
-  async function step(id: string): Promise<void> {
+  async function step(id: string, first: ReadyCharge | null): Promise<void> {
+    let readyCharge = first;
     for (let n = 0; n < MAX_CHARGES_PER_SCHEDULE_PER_RUN; n++) {
-      const step = await advanceAutopaySchedule(ctx, tenantId, id, env);
-      if (step === 'cancelled') sum.cancelled++;
-      if (step === 'waiting' || step === 'busy') sum.waiting++;
-      if (typeof step === 'string') return;
+      if (!readyCharge) {
+        const step = await advanceAutopaySchedule(ctx, tenantId, id, env);
+        if (step === 'cancelled') sum.cancelled++;
+        if (step === 'waiting' || step === 'busy') sum.waiting++;
+        if (typeof step === 'string') return;
+        readyCharge = step;
+      }
       if (!canCharge) {
         sum.waiting++;
         return;
       }
-      const r: ChargeResult = await chargeAutopaySchedule(ctx, tenantId, step, bucket);
-      if (r === 'retry_with_fallback') continue;
+      const r: ChargeResult = await chargeAutopaySchedule(ctx, tenantId, readyCharge, bucket);
+      readyCharge = null;
+      // The fallback method; or the fast path's claim refused (something moved since the screen): full step.
+      if (r === 'retry_with_fallback' || (r === 'skipped' && first !== null && n === 0)) continue;
       count(sum, r);
       return;
     }
