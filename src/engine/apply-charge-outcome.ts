@@ -1,14 +1,16 @@
 // Records what a charge attempt came to (ARCHITECTURE.md: succeeded, declined, not-sent, unknown — plus
 // ACH's processing and 3-D Secure's requires_action). No branch here guesses: unknown stays unknown until
 // the processor is asked (resolve-unknown-payments.ts).
-import { withTenant } from '../db/tenant.ts';
+import { withTenant, type Tx } from '../db/tenant.ts';
 import type { ChargeOutcome } from '../connectors/payments/types.ts';
 import type { EngineContext } from './context.ts';
 import { recordPaymentFailed, recordPaymentProcessing, recordPaymentSucceeded, recordPaymentUnknown } from './record-payment-outcome.ts';
 import { crashPoint } from './crash-points.ts';
 
-export async function applyChargeOutcome(ctx: EngineContext, tenantId: string, paymentId: string, attemptId: string, outcome: ChargeOutcome): Promise<void> {
+/** `withinTx`: the caller's own bookkeeping, in the same transaction (e.g. an autopay schedule marked charged). */
+export async function applyChargeOutcome(ctx: EngineContext, tenantId: string, paymentId: string, attemptId: string, outcome: ChargeOutcome, withinTx?: (tx: Tx) => Promise<void>): Promise<void> {
   await withTenant(ctx.db, tenantId, async (tx) => {
+    await withinTx?.(tx);
     const attempt = (o: string, extra: { processor_payment_id?: string | null; decline_code?: string | null; message?: string | null } = {}) =>
       tx
         .updateTable('payment_attempts')

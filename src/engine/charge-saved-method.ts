@@ -25,6 +25,8 @@ export interface ChargeOptions {
   readonly beforeCall?: () => Promise<void>;
   /** Called with the processor's answer before it is recorded. */
   readonly afterCall?: (outcome: ChargeOutcome) => void;
+  /** Runs inside the transaction that records the processor's answer, before it is recorded (atomic with it). */
+  readonly onOutcome?: (tx: Tx, outcome: ChargeOutcome) => Promise<void>;
 }
 
 /**
@@ -53,20 +55,14 @@ export async function chargeSavedMethod(
   input: { choices: readonly InvoiceChoice[]; paymentMethodId: string; actor: Actor; source: 'manual' | 'autopay' | 'installment' },
   opts: ChargeOptions = {},
 ): Promise<{ paymentId: string; outcome: ChargeOutcome['kind'] }> {
-  // A bank account authorized for NACHA debits is charged through the MSP's bank, not the card processor.
-  const saved = await withTenant(ctx.db, tenantId, (tx) => tx.selectFrom('payment_methods').select(['processor', 'processor_method_id']).where('id', '=', input.paymentMethodId).executeTakeFirst());
-  if (saved?.processor === 'bank-ach') {
-    const d = await originateAchDebit(ctx, tenantId, { bankAccountId: saved.processor_method_id, choices: input.choices, actor: input.actor, source: input.source }, {
-      ...(opts.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}),
-      ...(opts.onPlanned ? { onPlanned: opts.onPlanned } : {}),
-    });
-    return { paymentId: d.paymentId, outcome: 'processing' };
-  }
   const processor = await ctx.connectors.payments(tenantId);
-  if (!processor) throw new UseCaseError('not_configured', 'this workspace has no payment processor connected yet');
-  const { plan, method } = await withTenant(ctx.db, tenantId, async (tx) => {
+  const planned = await withTenant(ctx.db, tenantId, async (tx) => {
     const method = await tx.selectFrom('payment_methods').selectAll().where('id', '=', input.paymentMethodId).executeTakeFirst();
     if (!method) throw new UseCaseError('not_found', `payment method ${input.paymentMethodId} does not exist in this workspace`);
+    // A bank account authorized for NACHA debits is charged through the MSP's bank, not the card processor
+    // (nothing written yet: the bank path plans in its own transaction).
+    if (method.processor === 'bank-ach') return { bankAccountId: method.processor_method_id };
+    if (!processor) throw new UseCaseError('not_configured', 'this workspace has no payment processor connected yet');
     const plan = await planPayment(tx, tenantId, {
       clientId: method.client_id,
       choices: input.choices,
@@ -84,10 +80,18 @@ export async function chargeSavedMethod(
     await opts.onPlanned?.(tx, plan);
     return { plan, method };
   });
+  if ('bankAccountId' in planned) {
+    const d = await originateAchDebit(ctx, tenantId, { bankAccountId: planned.bankAccountId, choices: input.choices, actor: input.actor, source: input.source }, {
+      ...(opts.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}),
+      ...(opts.onPlanned ? { onPlanned: opts.onPlanned } : {}),
+    });
+    return { paymentId: d.paymentId, outcome: 'processing' };
+  }
+  const { plan, method } = planned;
   const customerId = opts.customerId ?? (await ensureProcessorCustomer(ctx, tenantId, plan.clientId));
   await opts.beforeCall?.();
-  const outcome = await processor.chargeOffSession(offSessionRequest(tenantId, plan, customerId, method.processor_method_id));
+  const outcome = await processor!.chargeOffSession(offSessionRequest(tenantId, plan, customerId, method.processor_method_id));
   opts.afterCall?.(outcome);
-  await applyChargeOutcome(ctx, tenantId, plan.paymentId, plan.attemptId, outcome);
+  await applyChargeOutcome(ctx, tenantId, plan.paymentId, plan.attemptId, outcome, opts.onOutcome ? (tx) => opts.onOutcome!(tx, outcome) : undefined);
   return { paymentId: plan.paymentId, outcome: outcome.kind };
 }
