@@ -25,6 +25,8 @@ export type ChargeResult = 'charged' | 'failed' | 'retry_with_fallback' | 'pendi
 
 export async function chargeAutopaySchedule(ctx: EngineContext, tenantId: string, c: ReadyCharge, bucket: TokenBucket): Promise<ChargeResult> {
   const attempt = c.attempt + 1;
+  let paymentId: string | null = null;
+  let charged = false;
   try {
     await chargeSavedMethod(
       ctx,
@@ -34,6 +36,7 @@ export async function chargeAutopaySchedule(ctx: EngineContext, tenantId: string
         idempotencyKey: keys.charge(c.invoiceId, c.version, attempt),
         ...(c.customerId ? { customerId: c.customerId } : {}),
         onPlanned: async (tx, plan) => {
+          paymentId = plan.paymentId;
           // The claim, in one statement: only one run moves this schedule from this attempt to the next, and
           // only while the invoice is still the version the client was told about (planPayment holds the
           // invoice row, so it cannot change under us; it also refused an amount above what is owed) and no
@@ -58,6 +61,14 @@ export async function chargeAutopaySchedule(ctx: EngineContext, tenantId: string
           await bucket.take();
         },
         afterCall: () => crashPoint('autopay-after-charge-sent'),
+        // The processor took the money (or the bank debit is on its way): the schedule is charged in the same
+        // transaction that records it, so no crash can leave one without the other.
+        onOutcome: async (tx, outcome) => {
+          if (outcome.kind !== 'succeeded' && outcome.kind !== 'processing') return;
+          await tx.updateTable('autopay_schedules').set({ state: 'charged', reason: null, updated_at: new Date() }).where('id', '=', c.scheduleId).where('state', '=', 'charging').execute();
+          await audit(tx, tenantId, ACTOR, 'autopay.charged', { type: 'invoice', id: c.invoiceId }, { schedule: c.scheduleId, payment_id: paymentId, amount_minor: c.amountMinor, state: outcome.kind });
+          charged = true;
+        },
       },
     );
   } catch (e) {
@@ -68,7 +79,7 @@ export async function chargeAutopaySchedule(ctx: EngineContext, tenantId: string
     }
     throw e;
   }
-  return settleAutopaySchedule(ctx, tenantId, c.scheduleId);
+  return charged ? 'charged' : settleAutopaySchedule(ctx, tenantId, c.scheduleId);
 }
 
 /**
