@@ -105,6 +105,13 @@ CREATE INDEX autopay_approvals_status ON autopay_approvals (tenant_id, status, c
 -- at most one open question per schedule
 CREATE UNIQUE INDEX autopay_approvals_one_pending ON autopay_approvals (schedule_id) WHERE status = 'pending';
 
+-- What is owed on an invoice (db/queries/invoice-balance.ts) reads its allocations and PSA postings, and a
+-- charge's success reads its payment's postings: several times per charge, so without these a run of
+-- thousands of charges slows down as the tables grow (bench/autopay-run.ts).
+CREATE INDEX IF NOT EXISTS allocations_by_invoice ON allocations (invoice_id);
+CREATE INDEX IF NOT EXISTS postings_by_invoice ON postings (invoice_id) WHERE invoice_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS postings_by_payment ON postings (payment_id) WHERE payment_id IS NOT NULL;
+
 DO $$
 DECLARE
   t text;
