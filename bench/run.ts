@@ -13,7 +13,7 @@ import { machine, type BenchResult } from './lib/result.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
-const BENCHMARKS = ['callback-latency', 'payment-to-postings', 'initial-import', 'qbo-calls-per-payment', 'nacha'] as const;
+const BENCHMARKS = ['callback-latency', 'payment-to-postings', 'initial-import', 'qbo-calls-per-payment', 'nacha', 'autopay-run'] as const;
 const PER_BENCH_TIMEOUT_MS = 180_000;
 
 type Outcome = { ok: true; result: BenchResult } | { ok: false; name: string; error: string; wallMs: number };
