@@ -120,7 +120,9 @@ export function seedState(state: ConnectWiseState, opts: SeedOptions): SeedSumma
       }
     }
     const quarterHours = Math.floor(rnd() * 96 * 3);
-    const updated = new Date(Date.parse(`${date}T00:00:00Z`) + quarterHours * 900_000);
+    // A record is never last updated in the future: clients order changes by this stamp.
+    const nowMs = Date.parse(state.now());
+    const updated = new Date(Math.min(Date.parse(`${date}T00:00:00Z`) + quarterHours * 900_000, nowMs - 1000));
     const invoice = state.createInvoice(
       { companyId, type, date, lines: invoiceLines, taxRateBasisPoints: rnd() < 0.5 ? 825 : 0, status: 'Sent', lastUpdated: updated },
       false,
@@ -129,7 +131,7 @@ export function seedState(state: ConnectWiseState, opts: SeedOptions): SeedSumma
     invoiceIds.push(invoice.id);
     const ageDays = (Date.parse(today) - Date.parse(date)) / 86_400_000;
     if (ageDays > 30 && invoice.balance > 0 && rnd() < paidShare) {
-      const paidAt = new Date(updated.getTime() + 20 * 86_400_000);
+      const paidAt = new Date(Math.min(updated.getTime() + 20 * 86_400_000, nowMs - 1000));
       state.recordPayment(invoice.id, cents(invoice.balance), `${addDays(date, 20)}T00:00:00Z`, { at: paidAt, appliedBy: 'asmith', announce: false });
     }
   }

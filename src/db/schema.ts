@@ -92,6 +92,7 @@ export interface InvoicesTable {
   due_on: DateText | null;
   current_version: Generated<number>;
   psa_updated_at: Date | string;
+  psa_fetched_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   first_seen_at: Created;
   updated_at: Updated;
 }

@@ -63,11 +63,13 @@ export async function ingestInvoice(
   vendor: string,
   inv: PsaInvoice,
   clientId: string,
+  /** When the request that returned `inv` was sent; orders two reads the PSA's timestamp cannot tell apart. */
+  fetchedAt: Date = new Date(),
 ): Promise<IngestResult> {
   const fingerprint = invoiceFingerprint(inv);
   const existing = await tx
     .selectFrom('invoices')
-    .select(['id', 'current_version', 'psa_updated_at', 'paid_minor'])
+    .select(['id', 'current_version', 'psa_updated_at', 'psa_fetched_at', 'paid_minor'])
     .where('number', '=', inv.number)
     .forUpdate()
     .executeTakeFirst();
@@ -88,6 +90,7 @@ export async function ingestInvoice(
         issued_on: inv.issuedOn,
         due_on: inv.dueOn,
         psa_updated_at: inv.updatedAt,
+        psa_fetched_at: fetchedAt,
       })
       // Two notices for the same new invoice (a callback and its duplicate, or a callback and a poll) can be
       // ingested at once: the second insert waits for the first transaction, then finds the row and takes
@@ -95,7 +98,7 @@ export async function ingestInvoice(
       .onConflict((oc) => oc.columns(['tenant_id', 'number']).doNothing())
       .returning('id')
       .executeTakeFirst();
-    if (!row) return ingestInvoice(tx, tenantId, vendor, inv, clientId);
+    if (!row) return ingestInvoice(tx, tenantId, vendor, inv, clientId, fetchedAt);
     await tx.insertInto('external_refs').values({ tenant_id: tenantId, entity: 'invoice', entity_id: row.id, system: vendor, remote_id: inv.externalId }).execute();
     await writeVersion(tx, tenantId, row.id, 1, fingerprint, inv);
     await refreshInvoiceStatus(tx, row.id);
@@ -103,7 +106,16 @@ export async function ingestInvoice(
   }
 
   // An older state arriving after a newer one (out-of-order callback or slow poll) must not roll back.
-  if (new Date(inv.updatedAt).getTime() < new Date(existing.psa_updated_at).getTime()) {
+  // The PSA's own timestamp decides when it can; within the same second (ConnectWise keeps whole seconds)
+  // the read that was sent later wins — e.g. our read-back after posting a payment over a callback's fetch
+  // that started just before the payment.
+  // A stored stamp in the future (a PSA clock ahead of ours) would freeze the invoice: then only the order of
+  // our own reads counts.
+  const psaTime = new Date(inv.updatedAt).getTime();
+  const storedTime = new Date(existing.psa_updated_at).getTime();
+  const readEarlier = existing.psa_fetched_at !== null && fetchedAt < existing.psa_fetched_at;
+  const storedInFuture = storedTime > Date.now() + 60_000;
+  if (storedInFuture ? readEarlier : psaTime < storedTime || (psaTime === storedTime && readEarlier)) {
     return { invoiceId: existing.id, change: 'stale' };
   }
   const last = await tx
@@ -116,7 +128,7 @@ export async function ingestInvoice(
     // Same invoice; the PSA's balance or status text may still have moved (e.g. our own payment posted).
     await tx
       .updateTable('invoices')
-      .set({ psa_updated_at: inv.updatedAt, psa_balance_minor: inv.balance.amountMinor, psa_status: inv.status })
+      .set({ psa_updated_at: inv.updatedAt, psa_fetched_at: fetchedAt, psa_balance_minor: inv.balance.amountMinor, psa_status: inv.status })
       .where('id', '=', existing.id)
       .execute();
     await refreshInvoiceStatus(tx, existing.id);
@@ -134,6 +146,7 @@ export async function ingestInvoice(
       issued_on: inv.issuedOn,
       due_on: inv.dueOn,
       psa_updated_at: inv.updatedAt,
+      psa_fetched_at: fetchedAt,
       current_version: version,
       updated_at: new Date(),
     })
@@ -193,6 +206,7 @@ export async function ingestNewInvoices(
   tenantId: string,
   vendor: string,
   all: readonly { inv: PsaInvoice; clientId: string }[],
+  fetchedAt: Date = new Date(),
 ): Promise<{ inserted: number; raced: { inv: PsaInvoice; clientId: string }[] }> {
   if (all.length === 0) return { inserted: 0, raced: [] };
   const rows = await tx
@@ -211,6 +225,7 @@ export async function ingestNewInvoices(
         issued_on: inv.issuedOn,
         due_on: inv.dueOn,
         psa_updated_at: inv.updatedAt,
+        psa_fetched_at: fetchedAt,
       })),
     )
     // Another ingestion (a callback racing the poll) may have inserted some of them since the caller looked;

@@ -57,6 +57,7 @@ export async function postPsaPayment(ctx: EngineContext, tenantId: string, posti
     // Once posted, the allocation no longer counts against the balance Settle holds for the PSA, so that
     // balance must already include this payment: read the invoice back now rather than waiting for the
     // PSA's change notice (which may be late or lost), or the invoice would look fully open again meanwhile.
+    const fetchedAt = new Date();
     const current = await psa.getInvoice(job.invoiceRemoteId);
     await withTenant(ctx.db, tenantId, async (tx) => {
       await tx
@@ -67,7 +68,7 @@ export async function postPsaPayment(ctx: EngineContext, tenantId: string, posti
         .execute();
       if (current) {
         const inv = await tx.selectFrom('invoices').select('client_id').where('id', '=', posting.invoice_id!).executeTakeFirstOrThrow();
-        await ingestInvoice(tx, tenantId, psa.vendor, current, inv.client_id);
+        await ingestInvoice(tx, tenantId, psa.vendor, current, inv.client_id, fetchedAt);
       }
       await refreshInvoiceStatus(tx, posting.invoice_id!);
       await audit(tx, tenantId, 'system:post-psa-payment', 'posting.posted', { type: 'posting', id: posting.id }, { vendor: psa.vendor, remote_id: r.remoteId, already_recorded: r.alreadyRecorded, amount_minor: posting.amount_minor });

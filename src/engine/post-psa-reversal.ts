@@ -42,11 +42,12 @@ export async function postPsaReversal(ctx: EngineContext, tenantId: string, post
     // Once posted, the reversal no longer counts as "not yet in the PSA", so the balance Settle holds for
     // the PSA must already include it: read the invoice back now (as post-psa-payment does) rather than
     // wait for the change notice, or the invoice would look paid again meanwhile.
+    const fetchedAt = new Date();
     const current = await psa.getInvoice(job.invoiceRemoteId);
     await withTenant(ctx.db, tenantId, async (tx) => {
       if (current) {
         const inv = await tx.selectFrom('invoices').select('client_id').where('id', '=', posting.invoice_id!).executeTakeFirstOrThrow();
-        await ingestInvoice(tx, tenantId, psa.vendor, current, inv.client_id);
+        await ingestInvoice(tx, tenantId, psa.vendor, current, inv.client_id, fetchedAt);
       }
       await tx
         .updateTable('postings')

@@ -34,9 +34,10 @@ async function act(ctx: EngineContext, tenantId: string, source: string, payload
     if (notice.entity !== 'invoice') return `ignored ${notice.entity} notice`;
     // The notice says only that something changed; the PSA's current record is the truth, so fetch it
     // (this also makes duplicate and out-of-order notices harmless).
+    const fetchedAt = new Date();
     const inv = await psa.getInvoice(notice.externalId);
     if (!inv) return 'invoice no longer exists in the PSA';
-    const r = await storeInvoices(ctx, tenantId, psa, [inv]);
+    const r = await storeInvoices(ctx, tenantId, psa, [inv], undefined, fetchedAt);
     return r.created ? 'invoice created' : r.changed ? 'invoice changed' : 'invoice unchanged';
   }
   const processor = await ctx.connectors.payments(tenantId);

@@ -46,7 +46,15 @@ async function saveCursor(tx: Parameters<Parameters<typeof withTenant>[2]>[0], t
 }
 
 /** Store a batch of invoices fetched from the PSA; fetches clients first when an invoice names an unknown one. */
-export async function storeInvoices(ctx: EngineContext, tenantId: string, psa: PsaConnector, invoices: readonly PsaInvoice[], cursorName?: string): Promise<{ created: number; changed: number }> {
+export async function storeInvoices(
+  ctx: EngineContext,
+  tenantId: string,
+  psa: PsaConnector,
+  invoices: readonly PsaInvoice[],
+  cursorName?: string,
+  /** When the request that returned these invoices was sent (see ingestInvoice). */
+  fetchedAt: Date = new Date(),
+): Promise<{ created: number; changed: number }> {
   const clientIds = await clientMap(ctx, tenantId, psa.vendor, invoices);
   if (invoices.some((i) => !clientIds.has(i.clientExternalId))) {
     await syncClients(ctx, tenantId, psa);
@@ -76,17 +84,17 @@ export async function storeInvoices(ctx: EngineContext, tenantId: string, psa: P
         if (!prev || prev.inv.updatedAt <= inv.updatedAt) fresh.set(inv.number, { inv, clientId });
         continue;
       }
-      const r = await ingestInvoice(tx, tenantId, psa.vendor, inv, clientId);
+      const r = await ingestInvoice(tx, tenantId, psa.vendor, inv, clientId, fetchedAt);
       if (r.change === 'created') created++;
       if (r.change === 'new_version') changed++;
     }
     // In slices, so a 1,000-invoice page never builds one huge statement (memory stays flat on big imports).
     const news = [...fresh.values()];
     for (let s = 0; s < news.length; s += NEW_INVOICES_PER_INSERT) {
-      const r = await ingestNewInvoices(tx, tenantId, psa.vendor, news.slice(s, s + NEW_INVOICES_PER_INSERT));
+      const r = await ingestNewInvoices(tx, tenantId, psa.vendor, news.slice(s, s + NEW_INVOICES_PER_INSERT), fetchedAt);
       created += r.inserted;
       for (const { inv, clientId } of r.raced) {
-        const one = await ingestInvoice(tx, tenantId, psa.vendor, inv, clientId);
+        const one = await ingestInvoice(tx, tenantId, psa.vendor, inv, clientId, fetchedAt);
         if (one.change === 'new_version') changed++;
       }
     }
@@ -111,8 +119,13 @@ export async function syncPsa(ctx: EngineContext, tenantId: string): Promise<Syn
   const name = `${psa.vendor}:invoices`;
   const since = await readCursor(ctx, tenantId, name);
   const summary: SyncSummary = { clients, invoices: 0, created: 0, changed: 0 };
-  for await (const page of psa.listInvoices(since)) {
-    const r = await storeInvoices(ctx, tenantId, psa, page, name);
+  const pages = psa.listInvoices(since)[Symbol.asyncIterator]();
+  for (;;) {
+    const fetchedAt = new Date();
+    const next = await pages.next();
+    if (next.done) break;
+    const page = next.value;
+    const r = await storeInvoices(ctx, tenantId, psa, page, name, fetchedAt);
     summary.invoices += page.length;
     summary.created += r.created;
     summary.changed += r.changed;
