@@ -142,6 +142,9 @@ function page(intent: FrameSubject, pk: string): string {
 <body><form id="f" data-intent="${esc(intent.id)}"><div>${esc(amount)}</div>${card}${bank}
 <div id="msg" role="alert"></div><button type="submit" data-testid="sim-pay">Pay (without Stripe.js)</button></form>
 <script>
+// Embedded by Stripe.js (the page's own Pay button confirms through postMessage): hide the stand-alone button,
+// as Stripe's Payment Element has none.
+if (window.parent !== window) document.querySelector('[data-testid=sim-pay]').hidden = true;
 var clientSecret = ${JSON.stringify(intent.client_secret)}, pk = ${JSON.stringify(pk)};
 function val(n){var e=document.querySelector('[name="'+n+'"]');return e?e.value:'';}
 function collect(billing){

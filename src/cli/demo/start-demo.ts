@@ -83,8 +83,9 @@ export async function maybeStartDemo(running: Running, config: Config, log: Logg
     `  Simulators     ConnectWise ${sims.connectwise.baseUrl}`,
     `                 Stripe      ${sims.stripe.baseUrl}`,
     `                 QuickBooks  ${sims.quickbooks.baseUrl}`,
-    '  After paying, see the payment in ConnectWise (GET <ConnectWise>/_sim/payments) and QuickBooks',
-    '  (GET <QuickBooks>/_sim/payments); the Stripe payout every 30 s becomes one QuickBooks Deposit.',
+    `  After paying: ConnectWise has the payment (GET ${sims.connectwise.origin}/_sim/invoices/<invoice id>/payments),`,
+    `  QuickBooks the Payment (GET ${sims.quickbooks.baseUrl}/_sim/payments); the Stripe payout every 30 s becomes`,
+    `  one QuickBooks Deposit (GET ${sims.quickbooks.baseUrl}/_sim/deposits).`,
     '',
   ].join('\n');
   process.stdout.write(banner + '\n');
