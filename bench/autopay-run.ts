@@ -34,7 +34,16 @@ const TARGET_SHARE = 0.9;
 export async function run(pgServerUrl: string): Promise<BenchResult> {
   const started = performance.now();
   // A few more than DUE: ~1 % of seeded invoices are credit memos and some total zero; autopay charges neither.
-  const stack = await startBenchStack({ pgServerUrl, label: 'autopay', companies: COMPANIES, invoices: Math.ceil(DUE * 1.05), linesPerInvoice: 1, worker: false, mirrorBooks: false, stripeRequestsPerSecond: 100_000 });
+  const stack = await startBenchStack({
+    pgServerUrl,
+    label: 'autopay',
+    companies: COMPANIES,
+    invoices: Math.ceil(DUE * 1.05),
+    linesPerInvoice: 1,
+    worker: false,
+    mirrorBooks: false,
+    stripeRequestsPerSecond: 100_000,
+  });
   try {
     const { settle, tenantId, db } = stack;
     const ctx = settle.ctx;
@@ -62,8 +71,14 @@ export async function run(pgServerUrl: string): Promise<BenchResult> {
     const yesterday = new Date(Date.now() - 86_400_000);
     await withTenant(db, tenantId, async (tx) => {
       await tx.updateTable('clients').set({ collection_enabled: true, autopay_enabled: true }).execute();
-      await tx.insertInto('autopay_settings').values({ tenant_id: tenantId, notice_days: 1, jump_percent: null, requests_per_second: PACE_PER_SECOND, concurrency: CONCURRENCY }).execute();
-      await tx.insertInto('autopay_rules').values({ tenant_id: tenantId, name: 'Every invoice on its invoice date', anchor: 'invoice_date', offset_days: 0 }).execute();
+      await tx
+        .insertInto('autopay_settings')
+        .values({ tenant_id: tenantId, notice_days: 1, jump_percent: null, requests_per_second: PACE_PER_SECOND, concurrency: CONCURRENCY })
+        .execute();
+      await tx
+        .insertInto('autopay_rules')
+        .values({ tenant_id: tenantId, name: 'Every invoice on its invoice date', anchor: 'invoice_date', offset_days: 0 })
+        .execute();
       await planAutopaySchedules(tx, tenantId, await loadRules(tx), await loadAutopaySettings(tx));
       // Exactly DUE schedules; then each as its notice (sent yesterday, for today) left it.
       await sql`DELETE FROM autopay_schedules WHERE id NOT IN (SELECT id FROM autopay_schedules ORDER BY id LIMIT ${DUE})`.execute(tx);
@@ -74,7 +89,13 @@ export async function run(pgServerUrl: string): Promise<BenchResult> {
                method_id = (SELECT m.id FROM payment_methods m WHERE m.client_id = s.client_id AND m.is_default)
           FROM invoices i WHERE i.id = s.invoice_id`.execute(tx);
     });
-    const due = await withTenant(db, tenantId, (tx) => tx.selectFrom('autopay_schedules').select((eb) => eb.fn.countAll<string>().as('n')).where('state', '=', 'noticed').executeTakeFirstOrThrow());
+    const due = await withTenant(db, tenantId, (tx) =>
+      tx
+        .selectFrom('autopay_schedules')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('state', '=', 'noticed')
+        .executeTakeFirstOrThrow(),
+    );
     const setupMs = Math.round(performance.now() - t0);
 
     // The limit Stripe enforces, from a clean window.
@@ -102,8 +123,17 @@ export async function run(pgServerUrl: string): Promise<BenchResult> {
         SELECT count(*)::text AS n FROM (
           SELECT a->>'invoiceId' FROM payments p, jsonb_array_elements(p.planned_allocations) a
            WHERE p.state = 'succeeded' GROUP BY a->>'invoiceId' HAVING count(*) > 1) d`.execute(tx);
-      const succeeded = await tx.selectFrom('payments').select((eb) => eb.fn.countAll<string>().as('n')).where('source', '=', 'autopay').where('state', '=', 'succeeded').executeTakeFirstOrThrow();
-      const charged = await tx.selectFrom('autopay_schedules').select((eb) => eb.fn.countAll<string>().as('n')).where('state', '=', 'charged').executeTakeFirstOrThrow();
+      const succeeded = await tx
+        .selectFrom('payments')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('source', '=', 'autopay')
+        .where('state', '=', 'succeeded')
+        .executeTakeFirstOrThrow();
+      const charged = await tx
+        .selectFrom('autopay_schedules')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('state', '=', 'charged')
+        .executeTakeFirstOrThrow();
       return { invoicesPaidTwice: Number(byInvoice.rows[0]!.n), succeededPayments: Number(succeeded.n), chargedSchedules: Number(charged.n) };
     });
     const intents = [...stripe.sim.store.paymentIntents.values()];

@@ -82,14 +82,24 @@ export async function run(pgServerUrl: string): Promise<BenchResult> {
     const pass = timeouts === 0 && latencies.length === N && s.p99Ms < TARGET_P99_MS;
     return {
       name: 'callback-latency',
-      figures: { ...s, invoices: N, burst: BURST, pollMs: POLL_MS, timeouts, callbacksDelivered: deliveries.filter((d) => d.status !== null && d.status < 300).length, callbacksFailed: deliveries.filter((d) => d.status === null || d.status >= 300).length },
+      figures: {
+        ...s,
+        invoices: N,
+        burst: BURST,
+        pollMs: POLL_MS,
+        timeouts,
+        callbacksDelivered: deliveries.filter((d) => d.status !== null && d.status < 300).length,
+        callbacksFailed: deliveries.filter((d) => d.status === null || d.status >= 300).length,
+      },
       target: `p99 < ${TARGET_P99_MS} ms (ConnectWise callback → invoice open in Settle), all ${N} arrive`,
       pass,
       headline: [
         { label: 'p50', value: `${s.p50Ms} ms`, target: '', pass },
         { label: 'p99', value: `${s.p99Ms} ms`, target: `< ${TARGET_P99_MS} ms`, pass },
       ],
-      notes: [`${N} invoices in bursts of ${BURST}, ${GAP_MS} ms apart; DB polled every ${POLL_MS} ms; ${timeouts} never arrived within ${TIMEOUT_MS / 1000} s`],
+      notes: [
+        `${N} invoices in bursts of ${BURST}, ${GAP_MS} ms apart; DB polled every ${POLL_MS} ms; ${timeouts} never arrived within ${TIMEOUT_MS / 1000} s`,
+      ],
       wallMs: Math.round(performance.now() - started),
     };
   } finally {

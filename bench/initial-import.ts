@@ -22,7 +22,16 @@ export async function run(pgServerUrl: string): Promise<BenchResult> {
   const started = performance.now();
   const baselineRssMb = mb(process.memoryUsage().rss);
   const whole = sampleRss(50);
-  const stack = await startBenchStack({ pgServerUrl, label: 'import', companies: COMPANIES, invoices: INVOICES, linesPerInvoice: 3, worker: false, mirrorBooks: false, initialSync: false });
+  const stack = await startBenchStack({
+    pgServerUrl,
+    label: 'import',
+    companies: COMPANIES,
+    invoices: INVOICES,
+    linesPerInvoice: 3,
+    worker: false,
+    mirrorBooks: false,
+    initialSync: false,
+  });
   try {
     const cw = stack.sims.connectwise;
     const seededLines = cw.state.products.size + cw.state.timeEntries.size + cw.state.expenses.size;
@@ -52,8 +61,14 @@ export async function run(pgServerUrl: string): Promise<BenchResult> {
       meanSqlRoundTripMs: Math.round((sqlTally.tally.awaitingMs / Math.max(1, sqlTally.tally.statements)) * 1000) / 1000,
     };
     const counts = await withTenant(stack.db, stack.tenantId, async (tx) => {
-      const q = async (table: string): Promise<number> => Number((await sql<{ n: string }>`SELECT count(*)::text AS n FROM ${sql.table(table)}`.execute(tx)).rows[0]!.n);
-      return { invoices: await q('invoices'), invoiceLines: await q('invoice_lines'), invoiceVersions: await q('invoice_versions'), clients: await q('clients') };
+      const q = async (table: string): Promise<number> =>
+        Number((await sql<{ n: string }>`SELECT count(*)::text AS n FROM ${sql.table(table)}`.execute(tx)).rows[0]!.n);
+      return {
+        invoices: await q('invoices'),
+        invoiceLines: await q('invoice_lines'),
+        invoiceVersions: await q('invoice_versions'),
+        clients: await q('clients'),
+      };
     });
     const overall = whole.stop();
     const calls = Object.fromEntries(cw.sim.calls.counts);

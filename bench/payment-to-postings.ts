@@ -43,7 +43,8 @@ export async function run(pgServerUrl: string): Promise<BenchResult> {
           const now = performance.now();
           const linked = new Set<string>();
           for (const p of stack.sims.quickbooks.sim.payments()) {
-            for (const line of (p['Line'] as { LinkedTxn?: { TxnId: string }[] }[] | undefined) ?? []) for (const l of line.LinkedTxn ?? []) linked.add(l.TxnId);
+            for (const line of (p['Line'] as { LinkedTxn?: { TxnId: string }[] }[] | undefined) ?? [])
+              for (const l of line.LinkedTxn ?? []) linked.add(l.TxnId);
           }
           for (const p of pending) {
             if (p.cwAt === null && stack.sims.connectwise.sim.paymentsFor(p.cwInvoiceId).length > 0) p.cwAt = now;
@@ -92,7 +93,15 @@ export async function run(pgServerUrl: string): Promise<BenchResult> {
     const qboCalls = Object.fromEntries(stack.sims.quickbooks.sim.calls.counts);
     return {
       name: 'payment-to-postings',
-      figures: { ...both, payments: N, intervalMs: INTERVAL_MS, timeouts, connectwiseOnly: { p50Ms: cw.p50Ms, p99Ms: cw.p99Ms }, quickbooksOnly: { p50Ms: qbo.p50Ms, p99Ms: qbo.p99Ms }, quickbooksCalls: qboCalls },
+      figures: {
+        ...both,
+        payments: N,
+        intervalMs: INTERVAL_MS,
+        timeouts,
+        connectwiseOnly: { p50Ms: cw.p50Ms, p99Ms: cw.p99Ms },
+        quickbooksOnly: { p50Ms: qbo.p50Ms, p99Ms: qbo.p99Ms },
+        quickbooksCalls: qboCalls,
+      },
       target: `p99 < ${TARGET_P99_MS} ms (PaymentIntent succeeded → ConnectWise payment and QuickBooks Payment both written)`,
       pass,
       headline: [

@@ -23,7 +23,15 @@ const MAX_FLUSHES = 20;
 export async function run(pgServerUrl: string): Promise<BenchResult> {
   const started = performance.now();
   // The Stripe simulator's limit is raised for building the backlog only; Stripe is not what is measured.
-  const stack = await startBenchStack({ pgServerUrl, label: 'qbo_calls', companies: 60, invoices: N + 60, linesPerInvoice: 3, worker: false, stripeRequestsPerSecond: 10_000 });
+  const stack = await startBenchStack({
+    pgServerUrl,
+    label: 'qbo_calls',
+    companies: 60,
+    invoices: N + 60,
+    linesPerInvoice: 3,
+    worker: false,
+    stripeRequestsPerSecond: 10_000,
+  });
   try {
     const invoices = (await stack.openInvoices()).slice(0, N);
     if (invoices.length < N) throw new Error(`only ${invoices.length} open invoices to pay`);
@@ -40,7 +48,17 @@ export async function run(pgServerUrl: string): Promise<BenchResult> {
     );
     await mapLimit(events, 4, (e) => processInboxEvent(stack.settle.ctx, stack.tenantId, e.id.toString()));
     const pending = await pendingAccountingPayments(stack);
-    const succeeded = await withTenant(stack.db, stack.tenantId, async (tx) => Number((await tx.selectFrom('payments').select((eb) => eb.fn.countAll<string>().as('n')).where('state', '=', 'succeeded').executeTakeFirstOrThrow()).n));
+    const succeeded = await withTenant(stack.db, stack.tenantId, async (tx) =>
+      Number(
+        (
+          await tx
+            .selectFrom('payments')
+            .select((eb) => eb.fn.countAll<string>().as('n'))
+            .where('state', '=', 'succeeded')
+            .executeTakeFirstOrThrow()
+        ).n,
+      ),
+    );
     const backlogMs = Math.round(performance.now() - tBacklog);
     if (pending !== N) throw new Error(`backlog has ${pending} pending accounting postings (${succeeded} payments succeeded), expected ${N}`);
 
@@ -98,10 +116,17 @@ export async function run(pgServerUrl: string): Promise<BenchResult> {
       pass,
       headline: [
         { label: 'calls/payment (incl. OAuth)', value: `${r4(perPayment)} (${total}/${posted})`, target: `≤ ${TARGET_PER_PAYMENT}`, pass },
-        { label: 'calls/payment (API only)', value: `${r4(perPaymentApi)} (${api}/${posted})`, target: `≤ ${TARGET_PER_PAYMENT}`, pass: stillPending === 0 && posted === N && perPaymentApi <= TARGET_PER_PAYMENT },
+        {
+          label: 'calls/payment (API only)',
+          value: `${r4(perPaymentApi)} (${api}/${posted})`,
+          target: `≤ ${TARGET_PER_PAYMENT}`,
+          pass: stillPending === 0 && posted === N && perPaymentApi <= TARGET_PER_PAYMENT,
+        },
       ],
       notes: [
-        `${posted} payments posted in ${flushes} flush(es), ${flushMs} ms; QuickBooks calls: ${Object.entries(Object.fromEntries(sent.counts)).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+        `${posted} payments posted in ${flushes} flush(es), ${flushMs} ms; QuickBooks calls: ${Object.entries(Object.fromEntries(sent.counts))
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
         'for the whole backlog the connector first sends its look-ups (Payments by PaymentRefNum for check-before-write, Invoices by DocNumber) as IN (…) queries packed 30 to a /batch request, then one /batch of up to 30 Payment creates per 30 payments',
       ],
       wallMs: Math.round(performance.now() - started),
@@ -114,7 +139,15 @@ export async function run(pgServerUrl: string): Promise<BenchResult> {
 async function pendingAccountingPayments(stack: BenchStack): Promise<number> {
   return withTenant(stack.db, stack.tenantId, async (tx) =>
     Number(
-      (await tx.selectFrom('postings').select((eb) => eb.fn.countAll<string>().as('n')).where('target', '=', 'accounting').where('kind', '=', 'payment').where('status', '=', 'pending').executeTakeFirstOrThrow()).n,
+      (
+        await tx
+          .selectFrom('postings')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .where('target', '=', 'accounting')
+          .where('kind', '=', 'payment')
+          .where('status', '=', 'pending')
+          .executeTakeFirstOrThrow()
+      ).n,
     ),
   );
 }
@@ -125,7 +158,17 @@ async function waitForQuietInbox(stack: BenchStack): Promise<void> {
   let quietSince = performance.now();
   const deadline = performance.now() + 60_000;
   while (performance.now() < deadline) {
-    const n = await withTenant(stack.db, stack.tenantId, async (tx) => Number((await tx.selectFrom('inbox_events').select((eb) => eb.fn.countAll<string>().as('n')).where('source', '=', 'stripe').executeTakeFirstOrThrow()).n));
+    const n = await withTenant(stack.db, stack.tenantId, async (tx) =>
+      Number(
+        (
+          await tx
+            .selectFrom('inbox_events')
+            .select((eb) => eb.fn.countAll<string>().as('n'))
+            .where('source', '=', 'stripe')
+            .executeTakeFirstOrThrow()
+        ).n,
+      ),
+    );
     if (n !== last) {
       last = n;
       quietSince = performance.now();

@@ -52,7 +52,17 @@ async function main(): Promise<number> {
     results: Object.fromEntries(
       outcomes.map((o) =>
         o.ok
-          ? [o.result.name, { ...o.result.figures, target: o.result.target, pass: o.result.pass, headline: o.result.headline, notes: o.result.notes, wallMs: o.result.wallMs }]
+          ? [
+              o.result.name,
+              {
+                ...o.result.figures,
+                target: o.result.target,
+                pass: o.result.pass,
+                headline: o.result.headline,
+                notes: o.result.notes,
+                wallMs: o.result.wallMs,
+              },
+            ]
           : [o.name, { error: o.error, target: null, pass: false, wallMs: o.wallMs }],
       ),
     ),
@@ -91,7 +101,12 @@ function runChild(name: string, pgUrl: string): Promise<Outcome> {
         fs.rmSync(resultFile, { force: true });
         resolve({ ok: true, result });
       } else {
-        resolve({ ok: false, name, wallMs, error: signal ? `killed by ${signal} after ${wallMs} ms${stderr ? `: ${stderr.trim()}` : ''}` : stderr.trim() || `exited with ${code}` });
+        resolve({
+          ok: false,
+          name,
+          wallMs,
+          error: signal ? `killed by ${signal} after ${wallMs} ms${stderr ? `: ${stderr.trim()}` : ''}` : stderr.trim() || `exited with ${code}`,
+        });
       }
     });
   });
@@ -107,7 +122,11 @@ function printTable(outcomes: readonly Outcome[]): void {
     o.result.headline.forEach((h, i) => rows.push([i === 0 ? o.result.name : '', h.label, h.value, h.target, h.target ? (h.pass ? 'pass' : 'MISS') : '']));
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const line = (r: string[]): string => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd();
+  const line = (r: string[]): string =>
+    r
+      .map((cell, c) => cell.padEnd(widths[c]!))
+      .join('  ')
+      .trimEnd();
   process.stdout.write(`\n${line(rows[0]!)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);
   for (const r of rows.slice(1)) process.stdout.write(`${line(r)}\n`);
   for (const o of outcomes) if (o.ok) for (const n of o.result.notes) process.stdout.write(`  · ${o.result.name}: ${n}\n`);

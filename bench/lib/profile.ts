@@ -42,7 +42,10 @@ export function tallySql(): { tally: SqlTally; stop(): void } {
 }
 
 /** Wraps an object's async-generator method so the time spent awaiting each page is summed. */
-export function timeAsyncGenerator<K extends string>(target: Record<K, (...a: never[]) => AsyncGenerator<unknown>>, method: K): { ms: () => number; restore(): void } {
+export function timeAsyncGenerator<K extends string>(
+  target: Record<K, (...a: never[]) => AsyncGenerator<unknown>>,
+  method: K,
+): { ms: () => number; restore(): void } {
   const original = target[method];
   let total = 0;
   const wrapped = function (this: unknown, ...args: never[]): AsyncGenerator<unknown> {

@@ -61,9 +61,19 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
   const database = await createBenchDatabase(opts.pgServerUrl, opts.label);
   const sims: Simulators = {
     connectwise: await startConnectWiseSimulator({
-      seed: { companies: opts.companies, invoices: opts.invoices, seed: 42, paidShare: 0, ...(opts.linesPerInvoice ? { linesPerInvoice: opts.linesPerInvoice } : {}) },
+      seed: {
+        companies: opts.companies,
+        invoices: opts.invoices,
+        seed: 42,
+        paidShare: 0,
+        ...(opts.linesPerInvoice ? { linesPerInvoice: opts.linesPerInvoice } : {}),
+      },
     }),
-    stripe: await startStripeSimulator({ achSettleDelayMs: null, searchLagMs: 0, ...(opts.stripeRequestsPerSecond ? { rateLimitPerSecond: opts.stripeRequestsPerSecond } : {}) }),
+    stripe: await startStripeSimulator({
+      achSettleDelayMs: null,
+      searchLagMs: 0,
+      ...(opts.stripeRequestsPerSecond ? { rateLimitPerSecond: opts.stripeRequestsPerSecond } : {}),
+    }),
     quickbooks: await startQuickBooksSimulator({}),
   };
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'settle-bench-'));
@@ -85,7 +95,13 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
   const settle = await startSettle(config, log, { http: true, worker: opts.worker ?? true, database: db });
   const settleUrl = settle.url!;
   const slug = 'bench-msp';
-  const tenantId = await createWorkspace(db.db, { slug, name: 'Bench MSP', adminEmail: 'owner@bench.test', adminPassword: 'correct horse battery', actor: 'system:bench' });
+  const tenantId = await createWorkspace(db.db, {
+    slug,
+    name: 'Bench MSP',
+    adminEmail: 'owner@bench.test',
+    adminPassword: 'correct horse battery',
+    actor: 'system:bench',
+  });
   await wireWorkspaceToSimulators(db.db, settle.box, settle.ctx.connectors, { tenantId, slug, settleUrl, sims });
   if (opts.mirrorBooks ?? true) {
     const psa = await settle.ctx.connectors.psa(tenantId);
@@ -133,7 +149,11 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
 
 /** What the portal page does: choose invoices at Settle, then confirm the PaymentIntent at the processor. */
 export async function startPortalPay(stack: BenchStack, token: string, invoiceIds: readonly string[]): Promise<{ paymentId: string; intentId: string }> {
-  const res = await fetch(`${stack.settleUrl}/portal/${token}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ invoice_ids: invoiceIds, method: 'card' }) });
+  const res = await fetch(`${stack.settleUrl}/portal/${token}/pay`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ invoice_ids: invoiceIds, method: 'card' }),
+  });
   const body = (await res.json()) as { payment_id: string; client_secret: string };
   if (!res.ok) throw new Error(`portal pay failed (${res.status}): ${JSON.stringify(body)}`);
   return { paymentId: body.payment_id, intentId: body.client_secret.split('_secret_')[0]! };

@@ -96,7 +96,11 @@ export async function startConnectWiseSimulator(opts: ConnectWiseSimulatorOption
     createInvoice: (input = {}) => {
       const companyId = input.companyId ?? state.companies.all()[0]?.id;
       if (companyId === undefined) throw new Error('seed at least one company before creating invoices');
-      return state.createInvoice({ ...input, companyId, lines: input.lines ?? [{ kind: 'product', description: 'Managed Workstation', quantity: 10, price: '45.00' }] });
+      return state.createInvoice({
+        ...input,
+        companyId,
+        lines: input.lines ?? [{ kind: 'product', description: 'Managed Workstation', quantity: 10, price: '45.00' }],
+      });
     },
     updateInvoice: (id, change) => state.updateInvoice(id, change),
     deleteInvoice: (id) => state.deleteInvoice(id),

@@ -41,13 +41,18 @@ export function registerCompanyNoteRoutes(api: FastifyInstance, state: ConnectWi
     }
     return id;
   };
-  const scoped = (companyId: number, conditions: string | undefined): string => (conditions ? `company/id = ${companyId} and (${conditions})` : `company/id = ${companyId}`);
+  const scoped = (companyId: number, conditions: string | undefined): string =>
+    conditions ? `company/id = ${companyId} and (${conditions})` : `company/id = ${companyId}`;
 
   api.get('/company/companies/:parentId/notes', async (req, reply) => {
     const companyId = company(reply, (req.params as { parentId?: string }).parentId);
     if (companyId === null) return reply;
     const q = normalizeQuery(req.query as Record<string, unknown>);
-    const res = listRecords(state.companyNotes, { ...q, conditions: scoped(companyId, q.conditions) }, { url: new URL(req.url, origin()), forwardOnly: false, indexPaths: ['company/id'] });
+    const res = listRecords(
+      state.companyNotes,
+      { ...q, conditions: scoped(companyId, q.conditions) },
+      { url: new URL(req.url, origin()), forwardOnly: false, indexPaths: ['company/id'] },
+    );
     if (res.link) void reply.header('link', res.link);
     return res.body;
   });

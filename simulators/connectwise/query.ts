@@ -97,7 +97,10 @@ function sortRows<T extends { id: number }>(rows: readonly T[], order: Order): T
 function project(row: unknown, fields: string | undefined): unknown {
   if (!fields?.trim()) return row;
   const out: Record<string, unknown> = {};
-  for (const f of fields.split(',').map((x) => x.trim()).filter(Boolean)) {
+  for (const f of fields
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     const path = f.split('/');
     const v = valueAt(row, path);
     if (v === undefined) continue;

@@ -70,7 +70,10 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { state } = ctx;
 
   app.setErrorHandler((e, _req, reply) => {
-    if (e instanceof BadRequest) return reply.code(400).send(err('InvalidObject', e.message, e.field ? [{ code: 'InvalidField', message: e.message, resource: 'query', field: e.field }] : []));
+    if (e instanceof BadRequest)
+      return reply
+        .code(400)
+        .send(err('InvalidObject', e.message, e.field ? [{ code: 'InvalidField', message: e.message, resource: 'query', field: e.field }] : []));
     if ((e as { statusCode?: number }).statusCode === 400) return reply.code(400).send(err('InvalidObject', (e as Error).message, []));
     return reply.code(500).send(err('UnexpectedServerError', (e as Error).message));
   });
@@ -129,7 +132,11 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
         if (!state.invoices.get(invoiceId)) return reply.code(404).send(err('NotFound', `Invoice with id ${invoiceId} not found`));
         const q = normalizeQuery(req.query as Record<string, unknown>);
         const scoped = q.conditions ? `invoice/id = ${invoiceId} and (${q.conditions})` : `invoice/id = ${invoiceId}`;
-        const res = listRecords(state.payments, { ...q, conditions: scoped }, { url: requestUrl(req, ctx.origin()), forwardOnly: false, indexPaths: ['invoice/id'] });
+        const res = listRecords(
+          state.payments,
+          { ...q, conditions: scoped },
+          { url: requestUrl(req, ctx.origin()), forwardOnly: false, indexPaths: ['invoice/id'] },
+        );
         if (res.link) void reply.header('link', res.link);
         return res.body;
       });
@@ -159,7 +166,9 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
         const dateText = body.paymentDate === undefined ? cwTimestamp(state.clock()) : String(body.paymentDate);
         if (Number.isNaN(Date.parse(dateText))) return invalid('paymentDate', 'paymentDate is not a date.');
         try {
-          const payment = state.recordPayment(invoiceId, minor, cwTimestamp(new Date(Date.parse(dateText))), { type: typeof body.type === 'string' ? body.type : null });
+          const payment = state.recordPayment(invoiceId, minor, cwTimestamp(new Date(Date.parse(dateText))), {
+            type: typeof body.type === 'string' ? body.type : null,
+          });
           return reply.code(201).send(payment);
         } catch (e) {
           if (e instanceof PaymentRejected) return invalid(e.field, e.message);
@@ -185,11 +194,13 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
         const invalid = (field: string, message: string): FastifyReply =>
           reply.code(400).send(err('InvalidObject', 'payment object is invalid', [{ code: 'InvalidField', message, resource: 'payment', field }]));
         const ops = req.body;
-        if (!Array.isArray(ops) || ops.length === 0) return invalid('body', 'A PATCH body is a list of operations, e.g. [{"op":"replace","path":"amount","value":10}].');
+        if (!Array.isArray(ops) || ops.length === 0)
+          return invalid('body', 'A PATCH body is a list of operations, e.g. [{"op":"replace","path":"amount","value":10}].');
         let minor: bigint | null = null;
         for (const op of ops as Record<string, unknown>[]) {
           const path = String(op?.path ?? '').replace(/^\//, '');
-          if (op?.op !== 'replace' || path !== 'amount') return invalid(path || 'path', `Only "replace" of "amount" is supported, not ${String(op?.op)} of "${path}".`);
+          if (op?.op !== 'replace' || path !== 'amount')
+            return invalid(path || 'path', `Only "replace" of "amount" is supported, not ${String(op?.op)} of "${path}".`);
           try {
             minor = parseDecimal(op.value as number | string, 'USD').amountMinor;
           } catch (e) {

@@ -114,7 +114,13 @@ export function seedState(state: ConnectWiseState, opts: SeedOptions): SeedSumma
       } else if (kind < 0.85) {
         // Quarter hours at whole-dollar rates keep the extended amount in whole cents.
         const hours = (1 + Math.floor(rnd() * 16)) / 4;
-        invoiceLines.push({ kind: 'time', notes: `Remote support ticket #${40_000 + i}`, hours, rate: pick(['125', '150', '175']), billableOption: rnd() < 0.05 ? 'NoCharge' : 'Billable' });
+        invoiceLines.push({
+          kind: 'time',
+          notes: `Remote support ticket #${40_000 + i}`,
+          hours,
+          rate: pick(['125', '150', '175']),
+          billableOption: rnd() < 0.05 ? 'NoCharge' : 'Billable',
+        });
       } else {
         invoiceLines.push({ kind: 'expense', notes: 'Onsite visit mileage', amount: (Math.floor(rnd() * 9000) + 500) / 100 });
       }

@@ -66,11 +66,16 @@ describe('ConnectWise simulator: lists', () => {
   });
 
   it('filters lines by invoice/id and orders by nested fields', async () => {
-    const ids = cw.state.invoices.all().slice(0, 3).map((i) => i.id);
+    const ids = cw.state.invoices
+      .all()
+      .slice(0, 3)
+      .map((i) => i.id);
     const res = await get(`/time/entries?pageSize=1000&conditions=${encodeURIComponent(`invoice/id in (${ids.join(',')})`)}`);
     const rows = (await res.json()) as { invoice: { id: number } }[];
     expect(rows.every((r) => ids.includes(r.invoice.id))).toBe(true);
-    const ordered = (await (await get(`/finance/invoices?pageSize=1000&orderBy=${encodeURIComponent('_info/lastUpdated desc')}`)).json()) as { _info: { lastUpdated: string } }[];
+    const ordered = (await (await get(`/finance/invoices?pageSize=1000&orderBy=${encodeURIComponent('_info/lastUpdated desc')}`)).json()) as {
+      _info: { lastUpdated: string };
+    }[];
     const stamps = ordered.map((r) => r._info.lastUpdated);
     expect(stamps).toEqual([...stamps].sort().reverse());
     const count = (await (await get(`/finance/invoices/count?conditions=${encodeURIComponent('type = "Standard"')}`)).json()) as { count: number };
@@ -140,7 +145,15 @@ describe('ConnectWise simulator: callbacks', () => {
     await cw.sim.flushCallbacks();
     expect(received).toHaveLength(1);
     const { headers, body } = received[0]!;
-    const payload = JSON.parse(body) as { MessageId: string; Action: string; Type: string; ID: number; CompanyId: string; Entity: string; Metadata: { key_url: string } };
+    const payload = JSON.parse(body) as {
+      MessageId: string;
+      Action: string;
+      Type: string;
+      ID: number;
+      CompanyId: string;
+      Entity: string;
+      Metadata: { key_url: string };
+    };
     expect(payload).toMatchObject({ Action: 'added', Type: 'invoice', ID: inv.id, CompanyId: cw.credentials.companyId });
     expect((JSON.parse(payload.Entity) as { id: number }).id).toBe(inv.id);
     const key = ((await (await fetch(payload.Metadata.key_url)).json()) as { signing_key: string }).signing_key;
@@ -152,12 +165,17 @@ describe('ConnectWise simulator: callbacks', () => {
 describe('ConnectWise simulator: /_sim control routes', () => {
   it('creates and updates invoices and reads payments over HTTP', async () => {
     const ctl = (path: string, method: string, body?: unknown) =>
-      fetch(`${cw.origin}/_sim${path}`, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) });
+      fetch(`${cw.origin}/_sim${path}`, {
+        method,
+        ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      });
     const created = await ctl('/invoices', 'POST', { lines: [{ kind: 'time', notes: 'Onsite', hours: 1.5, rate: '150' }] });
     expect(created.status).toBe(201);
     const inv = (await created.json()) as { id: number; subtotal: number };
     expect(inv.subtotal).toBe(225);
-    const updated = (await (await ctl(`/invoices/${inv.id}`, 'PATCH', { addLines: [{ kind: 'expense', notes: 'Parts', amount: '10.10' }] })).json()) as { subtotal: number };
+    const updated = (await (await ctl(`/invoices/${inv.id}`, 'PATCH', { addLines: [{ kind: 'expense', notes: 'Parts', amount: '10.10' }] })).json()) as {
+      subtotal: number;
+    };
     expect(updated.subtotal).toBe(235.1);
     expect((await ctl('/invoices/999999', 'PATCH', { status: 'Sent' })).status).toBe(400);
     expect(await (await ctl(`/invoices/${inv.id}/payments`, 'GET')).json()).toEqual([]);
@@ -197,10 +215,14 @@ describe('ConnectWise simulator: rate limit and scale', () => {
       const h = { authorization: `Basic ${Buffer.from(`${c.companyId}+${c.publicKey}:${c.privateKey}`).toString('base64')}`, clientId: c.clientId };
       const ids = summary.invoiceIds.slice(-300);
       const t1 = Date.now();
-      const res = await fetch(`${big.baseUrl}/procurement/products?pageSize=1000&conditions=${encodeURIComponent(`invoice/id in (${ids.join(',')})`)}`, { headers: h });
+      const res = await fetch(`${big.baseUrl}/procurement/products?pageSize=1000&conditions=${encodeURIComponent(`invoice/id in (${ids.join(',')})`)}`, {
+        headers: h,
+      });
       expect(res.status).toBe(200);
       const q = encodeURIComponent('_info/lastUpdated >= [2023-06-01T00:00:00Z]');
-      const page = await fetch(`${big.baseUrl}/finance/invoices?pageSize=1000&orderBy=${encodeURIComponent('_info/lastUpdated asc, id asc')}&conditions=${q}`, { headers: h });
+      const page = await fetch(`${big.baseUrl}/finance/invoices?pageSize=1000&orderBy=${encodeURIComponent('_info/lastUpdated asc, id asc')}&conditions=${q}`, {
+        headers: h,
+      });
       expect(((await page.json()) as unknown[]).length).toBe(1000);
       expect(Date.now() - t1).toBeLessThan(1500);
     } finally {

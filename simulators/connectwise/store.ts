@@ -22,7 +22,13 @@ import type { CwCompanyNote } from './notes.ts';
 import { divideRounded } from '../../src/domain/money.ts';
 
 export type LineInput =
-  | { readonly kind: 'product'; readonly description: string; readonly quantity: string | number; readonly price: string | number; readonly billableOption?: BillableOption }
+  | {
+      readonly kind: 'product';
+      readonly description: string;
+      readonly quantity: string | number;
+      readonly price: string | number;
+      readonly billableOption?: BillableOption;
+    }
   | { readonly kind: 'time'; readonly notes: string; readonly hours: string | number; readonly rate: string | number; readonly billableOption?: BillableOption }
   | { readonly kind: 'expense'; readonly notes: string; readonly amount: string | number; readonly billableOption?: BillableOption };
 
@@ -120,7 +126,14 @@ export class ConnectWiseState {
     });
   }
 
-  addContact(companyId: number, firstName: string, lastName: string, email: string, flags: { default?: boolean; billing?: boolean }, at = this.clock()): CwContact {
+  addContact(
+    companyId: number,
+    firstName: string,
+    lastName: string,
+    email: string,
+    flags: { default?: boolean; billing?: boolean },
+    at = this.clock(),
+  ): CwContact {
     const stamp = cwTimestamp(at);
     const id = this.contacts.nextId();
     const contact = this.contacts.insert({
@@ -133,7 +146,13 @@ export class ConnectWiseState {
       inactiveFlag: false,
       communicationItems: [
         { id: id * 10 + 1, type: { id: 1, name: 'Email' }, value: email, defaultFlag: true, communicationType: 'Email' },
-        { id: id * 10 + 2, type: { id: 2, name: 'Direct' }, value: `555-01${String(id % 100).padStart(2, '0')}`, defaultFlag: true, communicationType: 'Phone' },
+        {
+          id: id * 10 + 2,
+          type: { id: 2, name: 'Direct' },
+          value: `555-01${String(id % 100).padStart(2, '0')}`,
+          defaultFlag: true,
+          communicationType: 'Phone',
+        },
       ],
       _info: { lastUpdated: stamp, updatedBy: MEMBER.identifier },
     });

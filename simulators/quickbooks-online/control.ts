@@ -47,7 +47,8 @@ export class QboControl {
   seedInvoice(s: SeedInvoice): Entity {
     const customer = this.seedCustomer(s.customerName, s.email);
     const amount = typeof s.amount === 'string' ? parseDecimal(s.amount, this.store.homeCurrency) : s.amount;
-    if (amount.currency !== this.store.homeCurrency) throw new Error(`the simulated company keeps its books in ${this.store.homeCurrency}, not ${amount.currency}`);
+    if (amount.currency !== this.store.homeCurrency)
+      throw new Error(`the simulated company keeps its books in ${this.store.homeCurrency}, not ${amount.currency}`);
     return createInvoice(this.store, {
       DocNumber: s.docNumber,
       CustomerRef: { value: customer.Id },

@@ -12,7 +12,9 @@ const types = loadXsdTypes();
 /** Keys of `obj` not defined by `typeName`; recurses into complex-typed children. ReferenceType is {value,name,type}. */
 function strayKeys(typeName: string, obj: unknown, path: string): string[] {
   if (typeName === 'ReferenceType') {
-    return Object.keys(obj as object).filter((k) => !['value', 'name', 'type'].includes(k)).map((k) => `${path}.${k}`);
+    return Object.keys(obj as object)
+      .filter((k) => !['value', 'name', 'type'].includes(k))
+      .map((k) => `${path}.${k}`);
   }
   const fields = fieldsOf(types, typeName);
   const out: string[] = [];
@@ -36,15 +38,27 @@ describe('simulator JSON against the QBO XSD', () => {
       const tokens = (await (
         await fetch(qbo.oauthTokenUrl, {
           method: 'POST',
-          headers: { authorization: `Basic ${Buffer.from(`${qbo.clientId}:${qbo.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+          headers: {
+            authorization: `Basic ${Buffer.from(`${qbo.clientId}:${qbo.clientSecret}`).toString('base64')}`,
+            'content-type': 'application/x-www-form-urlencoded',
+          },
           body: `grant_type=refresh_token&refresh_token=${qbo.initialRefreshToken}`,
         })
       ).json()) as { access_token: string };
       const h = { authorization: `Bearer ${tokens.access_token}`, accept: 'application/json', 'content-type': 'application/json' };
       const base = `${qbo.baseUrl}/v3/company/${qbo.realmId}`;
-      const post = async (entity: string, body: unknown) => (await (await fetch(`${base}/${entity}`, { method: 'POST', headers: h, body: JSON.stringify(body) })).json()) as Record<string, Record<string, unknown>>;
+      const post = async (entity: string, body: unknown) =>
+        (await (await fetch(`${base}/${entity}`, { method: 'POST', headers: h, body: JSON.stringify(body) })).json()) as Record<
+          string,
+          Record<string, unknown>
+        >;
       const customerId = (inv['CustomerRef'] as { value: string }).value;
-      const pay = await post('payment', { CustomerRef: { value: customerId }, TotalAmt: 100, PaymentRefNum: 'ch_1', Line: [{ Amount: 100, LinkedTxn: [{ TxnId: inv.Id, TxnType: 'Invoice' }] }] });
+      const pay = await post('payment', {
+        CustomerRef: { value: customerId },
+        TotalAmt: 100,
+        PaymentRefNum: 'ch_1',
+        Line: [{ Amount: 100, LinkedTxn: [{ TxnId: inv.Id, TxnType: 'Invoice' }] }],
+      });
       const dep = await post('deposit', {
         DepositToAccountRef: { value: qbo.sim.accounts.checking },
         Line: [
@@ -52,7 +66,8 @@ describe('simulator JSON against the QBO XSD', () => {
           { Amount: -3.2, DetailType: 'DepositLineDetail', DepositLineDetail: { AccountRef: { value: qbo.sim.accounts.merchantFees } } },
         ],
       });
-      const read = async (entity: string, id: string) => ((await (await fetch(`${base}/${entity.toLowerCase()}/${id}`, { headers: h })).json()) as Record<string, unknown>)[entity];
+      const read = async (entity: string, id: string) =>
+        ((await (await fetch(`${base}/${entity.toLowerCase()}/${id}`, { headers: h })).json()) as Record<string, unknown>)[entity];
       const samples: [string, unknown][] = [
         ['Payment', pay['Payment']],
         ['Deposit', dep['Deposit']],

@@ -32,26 +32,54 @@ const validation = (code: string, Message: string, Detail: string, element = '')
 
 export const faults = {
   objectNotFound: (entity: string, id: string): QboFault =>
-    validation('610', 'Object Not Found', `Object Not Found : Something you're trying to use has been made inactive. Check the fields with accounts, customers, items, vendors or employees. (${entity} Id=${id})`),
+    validation(
+      '610',
+      'Object Not Found',
+      `Object Not Found : Something you're trying to use has been made inactive. Check the fields with accounts, customers, items, vendors or employees. (${entity} Id=${id})`,
+    ),
   requiredParam: (field: string): QboFault =>
     validation('2020', 'Required param missing, need to supply the required value for the API', `Required parameter ${field} is missing in the request`, field),
   invalidReference: (field: string, id: string): QboFault =>
     validation('2500', 'Invalid Reference Id', `Invalid Reference Id : ${field} assigned is invalid: ${id}`, field),
   stringLength: (field: string, max: number, supplied: number): QboFault =>
-    validation('2050', 'String length is either shorter or longer than supported by specification', `String length specified does not match the supported length. Min:0 Max:${max} supported. Supplied length:${supplied}`, field),
+    validation(
+      '2050',
+      'String length is either shorter or longer than supported by specification',
+      `String length specified does not match the supported length. Min:0 Max:${max} supported. Supplied length:${supplied}`,
+      field,
+    ),
   unsupportedProperty: (entity: string, field: string): QboFault =>
-    validation('2010', 'Request has invalid or unsupported property', `Property Name:Unrecognized field "${field}" (class com.intuit.schema.finance.v3.${entity}), not marked as ignorable specified is unsupported or invalid`, field),
+    validation(
+      '2010',
+      'Request has invalid or unsupported property',
+      `Property Name:Unrecognized field "${field}" (class com.intuit.schema.finance.v3.${entity}), not marked as ignorable specified is unsupported or invalid`,
+      field,
+    ),
   invalidValue: (field: string, detail: string): QboFault => validation('2170', 'Invalid Enumeration', detail, field),
   badNumber: (field: string, value: unknown): QboFault =>
     validation('2090', 'Invalid Number', `Invalid Number : ${field} has an invalid value ${JSON.stringify(value)}`, field),
   business: (detail: string, element = ''): QboFault =>
     validation('6000', 'A business validation error has occurred while processing your request', `Business Validation Error: ${detail}`, element),
   duplicateDocNumber: (docNumber: string, txnType: string, txnId: string): QboFault =>
-    validation('6140', 'Duplicate Document Number Error', `Duplicate Document Number Error : You must specify a different number. This number has already been used. DocNumber=${docNumber} is assigned to TxnType=${txnType} with TxnId=${txnId}`, 'DocNumber'),
+    validation(
+      '6140',
+      'Duplicate Document Number Error',
+      `Duplicate Document Number Error : You must specify a different number. This number has already been used. DocNumber=${docNumber} is assigned to TxnType=${txnType} with TxnId=${txnId}`,
+      'DocNumber',
+    ),
   duplicateName: (name: string, id: string): QboFault =>
-    validation('6240', 'Duplicate Name Exists Error', `The name supplied already exists. : Another customer, vendor or employee is already using this name. Please use a different name. Id=${id} Name=${name}`, 'DisplayName'),
+    validation(
+      '6240',
+      'Duplicate Name Exists Error',
+      `The name supplied already exists. : Another customer, vendor or employee is already using this name. Please use a different name. Id=${id} Name=${name}`,
+      'DisplayName',
+    ),
   staleObject: (entity: string, id: string, token: string): QboFault =>
-    validation('5010', 'Stale Object Error', `Stale Object Error : You and ${entity} ${id} were working on this at the same time. ${entity} finished before you did, so your work was not saved. (SyncToken ${token})`),
+    validation(
+      '5010',
+      'Stale Object Error',
+      `Stale Object Error : You and ${entity} ${id} were working on this at the same time. ${entity} finished before you did, so your work was not saved. (SyncToken ${token})`,
+    ),
   queryParse: (detail: string): QboFault => validation('4000', 'Error parsing query', `QueryParserError: ${detail}`),
   queryValidation: (detail: string): QboFault => validation('4001', 'Invalid query', `QueryValidationError: ${detail}`),
   // The request-level limits below are Intuit's published ones; the codes are not documented for
@@ -63,7 +91,9 @@ export const faults = {
   unsupportedOperation: (operation: string, entity: string): QboFault =>
     validation('4004', 'Unsupported Operation', `Operation ${operation} is not supported for ${entity}`),
   system: (detail: string): QboFault =>
-    new QboFault(500, 'SystemFault', [{ Message: 'An application error has occurred while processing your request', Detail: `System Failure Error: ${detail}`, code: '10000' }]),
+    new QboFault(500, 'SystemFault', [
+      { Message: 'An application error has occurred while processing your request', Detail: `System Failure Error: ${detail}`, code: '10000' },
+    ]),
 };
 
 /** QBO formats times in the company's zone with an offset; the simulator uses a fixed US Pacific offset. */
@@ -83,8 +113,7 @@ export function faultBody(f: QboFault, now = Date.now()): { Fault: ReturnType<Qb
  * clients must read both spellings.
  */
 export function gatewayAuthBody(status: 401 | 403, detail: string, now = Date.now()): Record<string, unknown> {
-  const [name, code, type] =
-    status === 401 ? ['AuthenticationFailed', '3200', 'AUTHENTICATION'] : ['ApplicationAuthorizationFailed', '3100', 'AUTHORIZATION'];
+  const [name, code, type] = status === 401 ? ['AuthenticationFailed', '3200', 'AUTHENTICATION'] : ['ApplicationAuthorizationFailed', '3100', 'AUTHORIZATION'];
   return {
     warnings: null,
     intuitObject: null,

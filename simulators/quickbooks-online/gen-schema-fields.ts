@@ -7,8 +7,21 @@ import { fieldsOf, loadXsdTypes } from './xsd-schema.ts';
 
 /** The complexTypes the simulator accepts in request bodies, and checks field by field. */
 export const CHECKED_TYPES = [
-  'Invoice', 'Payment', 'Deposit', 'Customer', 'Account', 'Item', 'JournalEntry',
-  'Line', 'LinkedTxn', 'DepositLineDetail', 'SalesItemLineDetail', 'JournalEntryLineDetail', 'EntityTypeRef', 'ModificationMetaData', 'EmailAddress',
+  'Invoice',
+  'Payment',
+  'Deposit',
+  'Customer',
+  'Account',
+  'Item',
+  'JournalEntry',
+  'Line',
+  'LinkedTxn',
+  'DepositLineDetail',
+  'SalesItemLineDetail',
+  'JournalEntryLineDetail',
+  'EntityTypeRef',
+  'ModificationMetaData',
+  'EmailAddress',
 ] as const;
 
 export function renderSchemaFields(): string {

@@ -15,19 +15,35 @@ async function setup() {
   const s = qbo;
   const res = await fetch(s.oauthTokenUrl, {
     method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${s.clientId}:${s.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    headers: {
+      authorization: `Basic ${Buffer.from(`${s.clientId}:${s.clientSecret}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
     body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: s.initialRefreshToken }).toString(),
   });
   const tok = ((await res.json()) as Json)['access_token'];
   const base = `${s.baseUrl}/v3/company/${s.realmId}`;
   const call = async (method: string, path: string, body?: unknown) => {
-    const r = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${tok}`, accept: 'application/json', 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const r = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${tok}`, accept: 'application/json', 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
     return { status: r.status, body: (await r.json()) as Json };
   };
   const inv = s.sim.seedInvoice({ docNumber: 'INV-1', customerName: 'Acme', amount: '100.00' });
-  const pay = (await call('POST', '/payment', { CustomerRef: { value: (inv['CustomerRef'] as Json).value }, TotalAmt: 100, Line: [{ Amount: 100, LinkedTxn: [{ TxnId: inv.Id, TxnType: 'Invoice' }] }] })).body['Payment'];
+  const pay = (
+    await call('POST', '/payment', {
+      CustomerRef: { value: (inv['CustomerRef'] as Json).value },
+      TotalAmt: 100,
+      Line: [{ Amount: 100, LinkedTxn: [{ TxnId: inv.Id, TxnType: 'Invoice' }] }],
+    })
+  ).body['Payment'];
   const a = s.sim.accounts;
-  const dep = await call('POST', '/deposit', { DepositToAccountRef: { value: a.checking }, Line: [{ Amount: 100, LinkedTxn: [{ TxnId: pay.Id, TxnType: 'Payment' }] }] });
+  const dep = await call('POST', '/deposit', {
+    DepositToAccountRef: { value: a.checking },
+    Line: [{ Amount: 100, LinkedTxn: [{ TxnId: pay.Id, TxnType: 'Payment' }] }],
+  });
   expect(dep.status).toBe(200);
   return { s, call, inv, pay, a, customer: (inv['CustomerRef'] as Json).value as string };
 }
@@ -36,7 +52,11 @@ const je = (customer: string, ar: string, other: string, amount: number) => ({
   TxnDate: '2026-03-02',
   PrivateNote: 'ACH return R01 [settle:x]',
   Line: [
-    { Amount: amount, DetailType: 'JournalEntryLineDetail', JournalEntryLineDetail: { PostingType: 'Debit', AccountRef: { value: ar }, Entity: { Type: 'Customer', EntityRef: { value: customer } } } },
+    {
+      Amount: amount,
+      DetailType: 'JournalEntryLineDetail',
+      JournalEntryLineDetail: { PostingType: 'Debit', AccountRef: { value: ar }, Entity: { Type: 'Customer', EntityRef: { value: customer } } },
+    },
     { Amount: amount, DetailType: 'JournalEntryLineDetail', JournalEntryLineDetail: { PostingType: 'Credit', AccountRef: { value: other } } },
   ],
 });
@@ -44,7 +64,9 @@ const je = (customer: string, ar: string, other: string, amount: number) => ({
 describe('JournalEntry and re-applying a deposited payment', () => {
   it('a deposited payment cannot be voided, but can be re-applied from its invoice to an A/R journal entry', async () => {
     const { s, call, inv, pay, a, customer } = await setup();
-    expect((await call('POST', '/payment?operation=void', { Id: pay.Id, SyncToken: s.sim.payments()[0]!.SyncToken })).body['Fault']['Error'][0]['Detail']).toMatch(/part of a deposit/);
+    expect(
+      (await call('POST', '/payment?operation=void', { Id: pay.Id, SyncToken: s.sim.payments()[0]!.SyncToken })).body['Fault']['Error'][0]['Detail'],
+    ).toMatch(/part of a deposit/);
 
     const entry = (await call('POST', '/journalentry', je(customer, a.accountsReceivable, a.merchantFees, 40))).body['JournalEntry'];
     expect(entry.TotalAmt).toBe(40);
@@ -68,7 +90,15 @@ describe('JournalEntry and re-applying a deposited payment', () => {
 
     // Applying more to the journal entry than it has open is refused, and nothing changes.
     const again = (await call('GET', `/payment/${pay.Id}`)).body['Payment'];
-    const over = await call('POST', '/payment', { Id: pay.Id, SyncToken: again.SyncToken, sparse: true, Line: [{ Amount: 50, LinkedTxn: [{ TxnId: entry.Id, TxnType: 'JournalEntry' }] }, { Amount: 50, LinkedTxn: [{ TxnId: inv.Id, TxnType: 'Invoice' }] }] });
+    const over = await call('POST', '/payment', {
+      Id: pay.Id,
+      SyncToken: again.SyncToken,
+      sparse: true,
+      Line: [
+        { Amount: 50, LinkedTxn: [{ TxnId: entry.Id, TxnType: 'JournalEntry' }] },
+        { Amount: 50, LinkedTxn: [{ TxnId: inv.Id, TxnType: 'Invoice' }] },
+      ],
+    });
     expect(over.status).toBe(400);
     expect(s.sim.invoices().find((i) => i.Id === inv.Id)!['Balance']).toBe(40);
   });

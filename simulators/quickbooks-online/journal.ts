@@ -40,7 +40,8 @@ export function createJournalEntry(store: QboStore, body: Body): Entity {
   let credits = 0n;
   const receivable = new Map<string, bigint>(); // customer id → debit − credit on A/R
   const outLines = input.map((l, i) => {
-    if (l['DetailType'] !== 'JournalEntryLineDetail') throw faults.invalidValue('Line.DetailType', 'journal entry lines have DetailType JournalEntryLineDetail');
+    if (l['DetailType'] !== 'JournalEntryLineDetail')
+      throw faults.invalidValue('Line.DetailType', 'journal entry lines have DetailType JournalEntryLineDetail');
     if (l['Amount'] === undefined) throw faults.requiredParam('Line.Amount');
     const amt = store.minor(l['Amount'], 'Line.Amount');
     if (amt < 0n) throw faults.business('a journal entry line amount cannot be negative; use the other PostingType', 'Line.Amount');
@@ -51,11 +52,13 @@ export function createJournalEntry(store: QboStore, body: Body): Entity {
     const entity = detail['Entity'] as { Type?: unknown; EntityRef?: unknown } | undefined;
     let customer: Entity | undefined;
     if (entity !== undefined) {
-      if (entity.Type !== 'Customer') throw faults.invalidValue('Line.JournalEntryLineDetail.Entity.Type', 'the simulator supports Customer entities on journal lines');
+      if (entity.Type !== 'Customer')
+        throw faults.invalidValue('Line.JournalEntryLineDetail.Entity.Type', 'the simulator supports Customer entities on journal lines');
       customer = store.ref('Customer', 'Line.JournalEntryLineDetail.Entity.EntityRef', entity.EntityRef)!;
     }
     if (account['AccountType'] === 'Accounts Receivable') {
-      if (!customer) throw faults.business('When you use Accounts Receivable, you must choose a customer in the Name field.', 'Line.JournalEntryLineDetail.Entity');
+      if (!customer)
+        throw faults.business('When you use Accounts Receivable, you must choose a customer in the Name field.', 'Line.JournalEntryLineDetail.Entity');
       receivable.set(customer.Id, (receivable.get(customer.Id) ?? 0n) + (posting === 'Debit' ? amt : -amt));
     }
     if (posting === 'Debit') debits += amt;
@@ -72,9 +75,17 @@ export function createJournalEntry(store: QboStore, body: Body): Entity {
       },
     };
   });
-  if (debits !== credits) throw faults.business(`You can't save an unbalanced transaction: debits ${store.amount(debits)}, credits ${store.amount(credits)}`, 'Line');
+  if (debits !== credits)
+    throw faults.business(`You can't save an unbalanced transaction: debits ${store.amount(debits)}, credits ${store.amount(credits)}`, 'Line');
   if (receivable.size > 1) throw faults.business('the simulator supports one customer per journal entry on A/R', 'Line');
-  const je = store.insert('JournalEntry', { ...body, TxnDate: txnDate, Adjustment: false, TotalAmt: store.amount(debits), CurrencyRef: store.currencyRef(), Line: outLines });
+  const je = store.insert('JournalEntry', {
+    ...body,
+    TxnDate: txnDate,
+    Adjustment: false,
+    TotalAmt: store.amount(debits),
+    CurrencyRef: store.currencyRef(),
+    Line: outLines,
+  });
   for (const [customerId, delta] of receivable) {
     adjustCustomerBalance(store, store.get('Customer', customerId), delta);
     store.journalOpen.set(je.Id, delta);
@@ -142,7 +153,8 @@ export function updatePayment(store: QboStore, body: Body): Entity {
       if (amt <= 0n) throw faults.business('an applied amount must be more than zero', 'Line.Amount');
       const linked = (l['LinkedTxn'] as Body[] | undefined) ?? [];
       const type = linked[0]?.['TxnType'];
-      if (linked.length !== 1 || (type !== 'Invoice' && type !== 'JournalEntry')) throw faults.invalidValue('Line.LinkedTxn', 'each line applies to one Invoice or JournalEntry');
+      if (linked.length !== 1 || (type !== 'Invoice' && type !== 'JournalEntry'))
+        throw faults.invalidValue('Line.LinkedTxn', 'each line applies to one Invoice or JournalEntry');
       const t: Target = { kind: type, id: String(linked[0]!['TxnId']) };
       const target = store.find(t.kind, t.id);
       if (!target) throw faults.invalidReference('Line.LinkedTxn.TxnId', t.id);
@@ -151,10 +163,15 @@ export function updatePayment(store: QboStore, body: Body): Entity {
       after.set(key(t), { t, amt: (after.get(key(t))?.amt ?? 0n) + amt });
       applied += amt;
     }
-    if (applied > total) throw faults.business(`The amounts applied (${store.amount(applied)}) are more than the payment total (${store.amount(total)})`, 'Line');
+    if (applied > total)
+      throw faults.business(`The amounts applied (${store.amount(applied)}) are more than the payment total (${store.amount(total)})`, 'Line');
     for (const [k, { t, amt }] of after) {
       const open = openOf(store, t) + (before.get(k)?.amt ?? 0n);
-      if (amt > open) throw faults.business(`The amount applied to ${t.kind} ${t.id} (${store.amount(amt)}) is more than its open balance (${store.amount(open)})`, 'Line.Amount');
+      if (amt > open)
+        throw faults.business(
+          `The amount applied to ${t.kind} ${t.id} (${store.amount(amt)}) is more than its open balance (${store.amount(open)})`,
+          'Line.Amount',
+        );
     }
     for (const [k, { t, amt }] of before) if (!after.has(k)) moveOpen(store, t, amt, payment.Id, false);
     for (const [k, { t, amt }] of after) moveOpen(store, t, (before.get(k)?.amt ?? 0n) - amt, payment.Id, true);

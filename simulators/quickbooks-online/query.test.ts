@@ -3,9 +3,33 @@ import { QboFault } from './faults.ts';
 import { compareDecimal, executeQuery, parseQuery } from './query.ts';
 
 const rows = [
-  { Id: '10', DocNumber: '1001', TotalAmt: 100.5, TxnDate: '2025-01-02', CustomerRef: { value: '3' }, Active: true, MetaData: { LastUpdatedTime: '2025-01-02T10:00:00-08:00' } },
-  { Id: '9', DocNumber: "O'B-1", TotalAmt: 20, TxnDate: '2025-01-05', CustomerRef: { value: '4' }, Active: false, MetaData: { LastUpdatedTime: '2025-01-05T09:00:00-08:00' } },
-  { Id: '11', DocNumber: '1003', TotalAmt: 100.49, TxnDate: '2025-01-03', CustomerRef: { value: '3' }, Active: true, MetaData: { LastUpdatedTime: '2025-01-02T19:30:00Z' } },
+  {
+    Id: '10',
+    DocNumber: '1001',
+    TotalAmt: 100.5,
+    TxnDate: '2025-01-02',
+    CustomerRef: { value: '3' },
+    Active: true,
+    MetaData: { LastUpdatedTime: '2025-01-02T10:00:00-08:00' },
+  },
+  {
+    Id: '9',
+    DocNumber: "O'B-1",
+    TotalAmt: 20,
+    TxnDate: '2025-01-05',
+    CustomerRef: { value: '4' },
+    Active: false,
+    MetaData: { LastUpdatedTime: '2025-01-05T09:00:00-08:00' },
+  },
+  {
+    Id: '11',
+    DocNumber: '1003',
+    TotalAmt: 100.49,
+    TxnDate: '2025-01-03',
+    CustomerRef: { value: '3' },
+    Active: true,
+    MetaData: { LastUpdatedTime: '2025-01-02T19:30:00Z' },
+  },
 ];
 const ids = (sql: string) => executeQuery(parseQuery(sql), rows).rows.map((r) => r['Id']);
 const faultCode = (sql: string): string | undefined => {
@@ -38,7 +62,7 @@ describe('QBO query parser', () => {
     expect(parseQuery('SELECT Id, DocNumber FROM Invoice ORDER BY Id').select).toEqual({ kind: 'fields', fields: ['Id', 'DocNumber'] });
   });
 
-  it('unescapes \\\' inside strings and reads IN lists', () => {
+  it("unescapes \\' inside strings and reads IN lists", () => {
     expect(ids("SELECT * FROM Invoice WHERE DocNumber = 'O\\'B-1'")).toEqual(['9']);
     expect(ids("SELECT * FROM Invoice WHERE DocNumber IN ('1001', 'O\\'B-1', 'zzz')")).toEqual(['9', '10']);
   });

@@ -276,7 +276,13 @@ function matches(row: Row, c: Condition): boolean {
     case 'IN':
       return c.values.some((x) => compareValues(c.field, v, x) === 0);
     case 'LIKE': {
-      const re = new RegExp(`^${c.value.split('%').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+      const re = new RegExp(
+        `^${c.value
+          .split('%')
+          .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*')}$`,
+        'i',
+      );
       return re.test(String(v));
     }
     case '=':

@@ -171,7 +171,10 @@ function checkQueryFields(entity: EntityName, q: ParsedQuery): void {
   const fields = [...q.where.map((c) => c.field), ...q.orderBy.map((o) => o.field), ...(q.select.kind === 'fields' ? q.select.fields : [])];
   for (const f of fields) {
     const [head, sub, ...more] = f.split('.');
-    const ok = head === 'MetaData' ? sub !== undefined && more.length === 0 && schemaFields('ModificationMetaData').has(sub) : sub === undefined && schemaFields(entity).has(head!);
+    const ok =
+      head === 'MetaData'
+        ? sub !== undefined && more.length === 0 && schemaFields('ModificationMetaData').has(sub)
+        : sub === undefined && schemaFields(entity).has(head!);
     if (!ok) throw faults.queryValidation(`property '${f}' is not queryable on ${entity}`);
   }
 }
@@ -186,9 +189,7 @@ export function runQuery(store: QboStore, text: string | undefined): Body {
   if (q.select.kind === 'count') return { totalCount };
   if (rows.length === 0) return {}; // QBO answers an empty QueryResponse when nothing matches
   const selected = q.select.kind === 'fields' ? q.select.fields : null;
-  const out = selected
-    ? rows.map((r) => ({ ...Object.fromEntries(selected.filter((f) => f in r).map((f) => [f, r[f]])), domain: 'QBO', sparse: true }))
-    : rows;
+  const out = selected ? rows.map((r) => ({ ...Object.fromEntries(selected.filter((f) => f in r).map((f) => [f, r[f]])), domain: 'QBO', sparse: true })) : rows;
   return { [entity]: out, startPosition: q.startPosition, maxResults: rows.length };
 }
 

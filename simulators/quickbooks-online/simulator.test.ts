@@ -34,7 +34,11 @@ async function client(s: RunningQuickBooksSimulator) {
   const h = { authorization: `Bearer ${t.body['access_token']}`, accept: 'application/json', 'content-type': 'application/json' };
   const base = `${s.baseUrl}/v3/company/${s.realmId}`;
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = h) => {
-    const res = await fetch(`${base}${path}`, { method, headers, ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }) });
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
     return { status: res.status, headers: res.headers, body: (await res.json()) as Json };
   };
   return { call, h, accessToken: String(t.body['access_token']), refreshToken: String(t.body['refresh_token']) };
@@ -49,7 +53,10 @@ const paymentFor = (inv: Json, amount: number) => ({
 describe('OAuth 2.0', () => {
   it('rejects bad client credentials and unknown grants', async () => {
     const s = await start();
-    expect(await token(s, { grant_type: 'refresh_token', refresh_token: s.initialRefreshToken }, 'wrong')).toEqual({ status: 401, body: { error: 'invalid_client' } });
+    expect(await token(s, { grant_type: 'refresh_token', refresh_token: s.initialRefreshToken }, 'wrong')).toEqual({
+      status: 401,
+      body: { error: 'invalid_client' },
+    });
     expect((await token(s, { grant_type: 'password' })).body).toEqual({ error: 'unsupported_grant_type' });
     expect((await token(s, { grant_type: 'refresh_token', refresh_token: 'nope' })).body).toEqual({ error: 'invalid_grant' });
   });
@@ -76,14 +83,20 @@ describe('OAuth 2.0', () => {
 
   it('exchanges an authorization code once, for the redirect it was issued to', async () => {
     const s = await start();
-    const res = await fetch(`${s.baseUrl}/connect/oauth2?client_id=${s.clientId}&response_type=code&scope=com.intuit.quickbooks.accounting&redirect_uri=${encodeURIComponent('http://localhost/cb')}&state=xyz`, { redirect: 'manual' });
+    const res = await fetch(
+      `${s.baseUrl}/connect/oauth2?client_id=${s.clientId}&response_type=code&scope=com.intuit.quickbooks.accounting&redirect_uri=${encodeURIComponent('http://localhost/cb')}&state=xyz`,
+      { redirect: 'manual' },
+    );
     expect(res.status).toBe(302);
     const to = new URL(res.headers.get('location')!);
     expect(to.searchParams.get('state')).toBe('xyz');
     expect(to.searchParams.get('realmId')).toBe(s.realmId);
     const code = to.searchParams.get('code')!;
     expect((await token(s, { grant_type: 'authorization_code', code, redirect_uri: 'http://other/cb' })).status).toBe(400);
-    const res2 = await fetch(`${s.baseUrl}/connect/oauth2?client_id=${s.clientId}&response_type=code&redirect_uri=${encodeURIComponent('http://localhost/cb')}`, { redirect: 'manual' });
+    const res2 = await fetch(
+      `${s.baseUrl}/connect/oauth2?client_id=${s.clientId}&response_type=code&redirect_uri=${encodeURIComponent('http://localhost/cb')}`,
+      { redirect: 'manual' },
+    );
     const code2 = new URL(res2.headers.get('location')!).searchParams.get('code')!;
     expect((await token(s, { grant_type: 'authorization_code', code: code2, redirect_uri: 'http://localhost/cb' })).body['access_token']).toBeTruthy();
     expect((await token(s, { grant_type: 'authorization_code', code: code2, redirect_uri: 'http://localhost/cb' })).body).toEqual({ error: 'invalid_grant' });
@@ -166,7 +179,9 @@ describe('data API', () => {
     expect(q).toMatchObject({ bId: 'c', QueryResponse: { Invoice: [{ Balance: 4 }] } });
     const again = await c.call('POST', '/batch?requestid=b-1', { BatchItemRequest: [{ bId: 'a', operation: 'create', Payment: paymentFor(inv, 1) }] });
     expect(again.body).toEqual(r.body);
-    const tooMany = await c.call('POST', '/batch', { BatchItemRequest: Array.from({ length: 31 }, (_, i) => ({ bId: `q${i}`, Query: 'select * from Account' })) });
+    const tooMany = await c.call('POST', '/batch', {
+      BatchItemRequest: Array.from({ length: 31 }, (_, i) => ({ bId: `q${i}`, Query: 'select * from Account' })),
+    });
     expect(tooMany.status).toBe(400);
     const longBid = await c.call('POST', '/batch?requestid=b-2', { BatchItemRequest: [{ bId: 'abcdefghijk', Query: 'select * from Account' }] });
     expect(longBid.status).toBe(400);
@@ -183,7 +198,11 @@ describe('data API', () => {
     expect(inUf['DepositToAccountRef']).toEqual({ value: s.sim.accounts.undepositedFunds });
     const dep = (lines: unknown[], to = s.sim.accounts.checking) => c.call('POST', '/deposit', { DepositToAccountRef: { value: to }, Line: lines });
     const link = (p: Json, amount = Number(p['TotalAmt'])) => ({ Amount: amount, LinkedTxn: [{ TxnId: p['Id'], TxnType: 'Payment' }] });
-    const fee = (amount: number) => ({ Amount: amount, DetailType: 'DepositLineDetail', DepositLineDetail: { AccountRef: { value: s.sim.accounts.merchantFees } } });
+    const fee = (amount: number) => ({
+      Amount: amount,
+      DetailType: 'DepositLineDetail',
+      DepositLineDetail: { AccountRef: { value: s.sim.accounts.merchantFees } },
+    });
     expect((await dep([link(direct)])).body['Fault']['Error'][0]['Detail']).toMatch(/not in Undeposited Funds/);
     expect((await dep([link(inUf)], s.sim.accounts.undepositedFunds)).status).toBe(400);
     expect((await dep([link(inUf, 40)])).body['Fault']['Error'][0]['Detail']).toMatch(/must equal its amount/);

@@ -38,7 +38,10 @@ function lines(body: Body): Body[] {
 function checkCurrency(store: QboStore, body: Body): void {
   const c = body['CurrencyRef'] as { value?: unknown } | undefined;
   if (c !== undefined && c.value !== store.homeCurrency) {
-    throw faults.business(`currency ${String(c.value)} is not enabled for this company (home currency ${store.homeCurrency}; multicurrency is off)`, 'CurrencyRef');
+    throw faults.business(
+      `currency ${String(c.value)} is not enabled for this company (home currency ${store.homeCurrency}; multicurrency is off)`,
+      'CurrencyRef',
+    );
   }
 }
 
@@ -121,10 +124,12 @@ export function createPayment(store: QboStore, body: Body): Entity {
   checkLength(body, 'PrivateNote', PRIVATE_NOTE_MAX);
   const txnDate = checkDate(body, 'TxnDate') ?? store.today();
   // DepositToAccountRef absent ⇒ Undeposited Funds (Finance.xsd › Payment.DepositToAccountRef notes).
-  const depositTo =
-    store.ref('Account', 'DepositToAccountRef', body['DepositToAccountRef'], false) ?? store.get('Account', store.defaults.undepositedFunds);
+  const depositTo = store.ref('Account', 'DepositToAccountRef', body['DepositToAccountRef'], false) ?? store.get('Account', store.defaults.undepositedFunds);
   if (!['Bank', 'Other Current Asset'].includes(String(depositTo['AccountType']))) {
-    throw faults.business(`a payment can only be deposited to a bank or other current asset account, not ${String(depositTo['AccountType'])}`, 'DepositToAccountRef');
+    throw faults.business(
+      `a payment can only be deposited to a bank or other current asset account, not ${String(depositTo['AccountType'])}`,
+      'DepositToAccountRef',
+    );
   }
   // Validate every application before touching any invoice.
   const applied = new Map<string, bigint>();

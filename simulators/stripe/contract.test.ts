@@ -25,16 +25,46 @@ let stripe: Stripe;
 let spec: OpenApi;
 
 const ROUTES_SETTLE_USES = [
-  'POST /v1/customers', 'GET /v1/customers/:customer', 'POST /v1/customers/:customer', 'GET /v1/customers', 'GET /v1/customers/search',
-  'GET /v1/customers/:customer/payment_methods', 'POST /v1/payment_methods', 'GET /v1/payment_methods/:payment_method',
-  'POST /v1/payment_methods/:payment_method/attach', 'POST /v1/payment_methods/:payment_method/detach', 'GET /v1/payment_methods',
-  'POST /v1/setup_intents', 'GET /v1/setup_intents/:intent', 'POST /v1/setup_intents/:intent/confirm',
-  'POST /v1/payment_intents', 'POST /v1/payment_intents/:intent/confirm', 'GET /v1/payment_intents/:intent', 'POST /v1/payment_intents/:intent/cancel',
-  'GET /v1/payment_intents', 'GET /v1/payment_intents/search', 'GET /v1/charges/:charge', 'GET /v1/charges', 'GET /v1/charges/search',
-  'POST /v1/refunds', 'GET /v1/refunds/:refund', 'GET /v1/refunds', 'GET /v1/balance_transactions', 'GET /v1/balance_transactions/:id',
-  'GET /v1/payouts', 'GET /v1/payouts/:payout', 'GET /v1/disputes/:dispute', 'GET /v1/disputes', 'GET /v1/mandates/:mandate',
-  'GET /v1/events', 'GET /v1/events/:id', 'POST /v1/webhook_endpoints', 'GET /v1/webhook_endpoints', 'GET /v1/webhook_endpoints/:webhook_endpoint',
-  'POST /v1/webhook_endpoints/:webhook_endpoint', 'DELETE /v1/webhook_endpoints/:webhook_endpoint',
+  'POST /v1/customers',
+  'GET /v1/customers/:customer',
+  'POST /v1/customers/:customer',
+  'GET /v1/customers',
+  'GET /v1/customers/search',
+  'GET /v1/customers/:customer/payment_methods',
+  'POST /v1/payment_methods',
+  'GET /v1/payment_methods/:payment_method',
+  'POST /v1/payment_methods/:payment_method/attach',
+  'POST /v1/payment_methods/:payment_method/detach',
+  'GET /v1/payment_methods',
+  'POST /v1/setup_intents',
+  'GET /v1/setup_intents/:intent',
+  'POST /v1/setup_intents/:intent/confirm',
+  'POST /v1/payment_intents',
+  'POST /v1/payment_intents/:intent/confirm',
+  'GET /v1/payment_intents/:intent',
+  'POST /v1/payment_intents/:intent/cancel',
+  'GET /v1/payment_intents',
+  'GET /v1/payment_intents/search',
+  'GET /v1/charges/:charge',
+  'GET /v1/charges',
+  'GET /v1/charges/search',
+  'POST /v1/refunds',
+  'GET /v1/refunds/:refund',
+  'GET /v1/refunds',
+  'GET /v1/balance_transactions',
+  'GET /v1/balance_transactions/:id',
+  'GET /v1/payouts',
+  'GET /v1/payouts/:payout',
+  'GET /v1/disputes/:dispute',
+  'GET /v1/disputes',
+  'GET /v1/mandates/:mandate',
+  'GET /v1/events',
+  'GET /v1/events/:id',
+  'POST /v1/webhook_endpoints',
+  'GET /v1/webhook_endpoints',
+  'GET /v1/webhook_endpoints/:webhook_endpoint',
+  'POST /v1/webhook_endpoints/:webhook_endpoint',
+  'DELETE /v1/webhook_endpoints/:webhook_endpoint',
 ];
 
 async function raw(method: string, path: string, body?: string, key = running.secretKey, headers: Record<string, string> = {}): Promise<Response> {
@@ -49,7 +79,13 @@ beforeAll(async () => {
   spec = loadStripeSpec();
   running = await startStripeSimulator({ record: true, achSettleDelayMs: null, rateLimitPerSecond: 1000 });
   const u = new URL(running.baseUrl);
-  stripe = new Stripe(running.secretKey, { host: u.hostname, port: u.port, protocol: 'http', maxNetworkRetries: 0, apiVersion: '2023-08-16' as Stripe.LatestApiVersion });
+  stripe = new Stripe(running.secretKey, {
+    host: u.hostname,
+    port: u.port,
+    protocol: 'http',
+    maxNetworkRetries: 0,
+    apiVersion: '2023-08-16' as Stripe.LatestApiVersion,
+  });
 
   // ---- a day at Settle's processor, every endpoint exercised through the official SDK
   const cus = await stripe.customers.create({ name: 'Acme IT', email: 'ap@acme.test', metadata: { settle_client_id: 'cl_1' } });
@@ -72,7 +108,15 @@ beforeAll(async () => {
   await stripe.paymentMethods.list({ customer: cus.id, type: 'card' });
   await stripe.customers.listPaymentMethods(cus.id, { type: 'us_bank_account' });
 
-  const paid = await stripe.paymentIntents.create({ amount: 12_345, currency: 'usd', customer: cus.id, payment_method: card.id, confirm: true, off_session: true, metadata: { settle_attempt: 'att_1' } });
+  const paid = await stripe.paymentIntents.create({
+    amount: 12_345,
+    currency: 'usd',
+    customer: cus.id,
+    payment_method: card.id,
+    confirm: true,
+    off_session: true,
+    metadata: { settle_attempt: 'att_1' },
+  });
   await stripe.paymentIntents.retrieve(paid.id, { expand: ['latest_charge', 'payment_method'] });
   const ach = await stripe.paymentIntents.create({
     amount: 250_000,

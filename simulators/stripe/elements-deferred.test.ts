@@ -27,7 +27,12 @@ describe('hosted fields in deferred mode', () => {
     expect((await fetch(frame.replace('mode=payment', 'mode=bogus'))).status).toBe(400);
     expect((await fetch(frame.replace(s.publishableKey, 'pk_test_wrong'))).status).toBe(401);
 
-    const card = (number: string) => ({ pk: s.publishableKey, client_secret: null, method: 'card', card: { number, exp_month: '12', exp_year: '40', cvc: '123' } });
+    const card = (number: string) => ({
+      pk: s.publishableKey,
+      client_secret: null,
+      method: 'card',
+      card: { number, exp_month: '12', exp_year: '40', cvc: '123' },
+    });
     const bad = await control(s.baseUrl, '/_sim/elements/payment-method', card('4242424242424241'));
     expect(bad.error.type).toBe('validation_error');
     const wrongKey = await control(s.baseUrl, '/_sim/elements/payment-method', { ...card('4242424242424242'), pk: 'pk_test_wrong' });
@@ -39,7 +44,13 @@ describe('hosted fields in deferred mode', () => {
     const api = client(s.baseUrl, s.secretKey);
     const read = await api('GET', `/v1/payment_methods/${debit.paymentMethod.id}`);
     expect(read.json.card.funding).toBe('debit');
-    const pi = await api('POST', '/v1/payment_intents', { amount: 12_345, currency: 'usd', payment_method: debit.paymentMethod.id, 'payment_method_types[]': 'card', confirm: true });
+    const pi = await api('POST', '/v1/payment_intents', {
+      amount: 12_345,
+      currency: 'usd',
+      payment_method: debit.paymentMethod.id,
+      'payment_method_types[]': 'card',
+      confirm: true,
+    });
     expect(pi.json.status).toBe('succeeded');
     // No intent was created by the frame itself.
     expect([...s.sim.store.paymentIntents.values()]).toHaveLength(1);

@@ -115,14 +115,27 @@ const STRIPE_JS = String.raw`(function () {
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** What the frame shows: an existing intent, or the amount and types of a deferred one (no intent yet). */
-type FrameSubject = PaymentIntent | SetupIntent | { readonly object: 'deferred'; readonly id: string; readonly client_secret: null; readonly payment_method_types: string[]; readonly mode: string; readonly amount: number; readonly currency: string };
+type FrameSubject =
+  | PaymentIntent
+  | SetupIntent
+  | {
+      readonly object: 'deferred';
+      readonly id: string;
+      readonly client_secret: null;
+      readonly payment_method_types: string[];
+      readonly mode: string;
+      readonly amount: number;
+      readonly currency: string;
+    };
 
 function page(intent: FrameSubject, pk: string): string {
   const types = intent.payment_method_types;
   const amount =
-    intent.object === 'payment_intent' ? `${(intent.amount / 100).toFixed(2)} ${intent.currency.toUpperCase()}`
-    : intent.object === 'deferred' && intent.mode === 'payment' ? `${(intent.amount / 100).toFixed(2)} ${intent.currency.toUpperCase()}`
-    : 'Save payment details';
+    intent.object === 'payment_intent'
+      ? `${(intent.amount / 100).toFixed(2)} ${intent.currency.toUpperCase()}`
+      : intent.object === 'deferred' && intent.mode === 'payment'
+        ? `${(intent.amount / 100).toFixed(2)} ${intent.currency.toUpperCase()}`
+        : 'Save payment details';
   const card = types.includes('card')
     ? `<fieldset data-method="card"><legend><label><input type="radio" name="method" value="card" checked> Card</label></legend>
   <label>Card number <input name="cardnumber" autocomplete="off" inputmode="numeric" placeholder="4242 4242 4242 4242" data-testid="card-number"></label>
@@ -205,18 +218,25 @@ function methodFromFields(store: StripeStore, b: ConfirmFields, opts: { requireM
   const billing = { name: b.billing?.name ?? null, email: b.billing?.email ?? null };
   if (b.method === 'us_bank_account') {
     const account = bankForNumber(b.bank?.account ?? '');
-    if (b.bank?.routing !== TEST_ROUTING_NUMBER || !account) return validation('Use a Stripe test bank account (routing 110000000, e.g. account 000123456789).');
+    if (b.bank?.routing !== TEST_ROUTING_NUMBER || !account)
+      return validation('Use a Stripe test bank account (routing 110000000, e.g. account 000123456789).');
     const holder = b.bank.holder ?? '';
     if (!holder) return validation("Enter the account holder's name.");
     if (opts.requireMandate && !b.mandate_accepted) return validation('Accept the debit authorisation to continue.');
-    return { pm: createBankMethod(store, account, { accountType: b.bank.account_type === 'savings' ? 'savings' : 'checking', billing: { name: holder, email: billing.email } }) };
+    return {
+      pm: createBankMethod(store, account, {
+        accountType: b.bank.account_type === 'savings' ? 'savings' : 'checking',
+        billing: { name: holder, email: billing.email },
+      }),
+    };
   }
   const card = cardForNumber(b.card?.number ?? '');
   if (!card) return validation('Your card number is invalid. Use a Stripe test card, e.g. 4242 4242 4242 4242.');
   const month = Number(b.card?.exp_month);
   const yy = Number(b.card?.exp_year);
   const year = yy < 100 ? 2000 + yy : yy;
-  if (!Number.isInteger(month) || month < 1 || month > 12 || !Number.isInteger(year) || year < new Date().getUTCFullYear()) return validation("Your card's expiration date is incomplete or in the past.");
+  if (!Number.isInteger(month) || month < 1 || month > 12 || !Number.isInteger(year) || year < new Date().getUTCFullYear())
+    return validation("Your card's expiration date is incomplete or in the past.");
   if (!/^\d{3,4}$/.test(b.card?.cvc ?? '')) return validation("Your card's security code is incomplete.");
   return { pm: createCardMethod(store, card, { expMonth: month, expYear: year, billing }) };
 }
@@ -234,7 +254,11 @@ export function registerElements(app: FastifyInstance, store: StripeStore, publi
         return reply.code(400).type('text/plain').send('Deferred elements need mode (payment|setup), a whole amount and card and/or us_bank_account');
       }
       const currency = (q['currency'] ?? 'usd').toLowerCase();
-      return reply.type('text/html; charset=utf-8').send(page({ object: 'deferred', id: 'deferred', client_secret: null, payment_method_types: types, mode: q['mode'], amount, currency }, publishableKey));
+      return reply
+        .type('text/html; charset=utf-8')
+        .send(
+          page({ object: 'deferred', id: 'deferred', client_secret: null, payment_method_types: types, mode: q['mode'], amount, currency }, publishableKey),
+        );
     }
     const intent = findIntent(store, q['client_secret'] ?? '');
     if (!intent) return reply.code(404).type('text/plain').send('No such intent for this client_secret');
@@ -244,7 +268,10 @@ export function registerElements(app: FastifyInstance, store: StripeStore, publi
   // stripe.createPaymentMethod({elements}): the method is created from the fields; no intent is touched.
   app.post('/_sim/elements/payment-method', async (req, reply) => {
     const parsed = MethodBody.safeParse(typeof req.body === 'string' ? parseForm(req.body) : req.body);
-    if (!parsed.success) return reply.code(400).send({ error: { type: 'invalid_request_error', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } });
+    if (!parsed.success)
+      return reply
+        .code(400)
+        .send({ error: { type: 'invalid_request_error', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } });
     if (parsed.data.pk !== publishableKey) return reply.code(401).send({ error: { type: 'invalid_request_error', message: 'Invalid publishable key' } });
     const made = methodFromFields(store, parsed.data, { requireMandate: false });
     if ('error' in made) return made;
@@ -253,7 +280,10 @@ export function registerElements(app: FastifyInstance, store: StripeStore, publi
 
   app.post('/_sim/elements/confirm', async (req, reply) => {
     const parsed = ConfirmBody.safeParse(typeof req.body === 'string' ? parseForm(req.body) : req.body);
-    if (!parsed.success) return reply.code(400).send({ error: { type: 'invalid_request_error', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } });
+    if (!parsed.success)
+      return reply
+        .code(400)
+        .send({ error: { type: 'invalid_request_error', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } });
     const b = parsed.data;
     if (b.pk !== publishableKey) return reply.code(401).send({ error: { type: 'invalid_request_error', message: 'Invalid publishable key' } });
     const intent = findIntent(store, b.client_secret);
@@ -262,7 +292,9 @@ export function registerElements(app: FastifyInstance, store: StripeStore, publi
     if ('error' in made) return made;
     const pm = made.pm;
     const mandateData: FormObject | undefined =
-      b.method === 'us_bank_account' ? { customer_acceptance: { type: 'online', online: { ip_address: req.ip, user_agent: b.user_agent ?? 'unknown' } } } : undefined;
+      b.method === 'us_bank_account'
+        ? { customer_acceptance: { type: 'online', online: { ip_address: req.ip, user_agent: b.user_agent ?? 'unknown' } } }
+        : undefined;
     const cause = { requestId: `req_${randomToken(14)}`, idempotencyKey: null };
     try {
       if (intent.object === 'payment_intent') {

@@ -36,11 +36,7 @@ const docUrl = (code: string): string => `https://stripe.com/docs/error-codes/${
 
 /** 400 for a parameter problem found before anything ran (not saved for idempotent replay). */
 export function paramError(message: string, param?: string, code = 'parameter_invalid_string'): StripeApiError {
-  return new StripeApiError(
-    400,
-    { type: 'invalid_request_error', message, code, doc_url: docUrl(code), ...(param ? { param } : {}) },
-    false,
-  );
+  return new StripeApiError(400, { type: 'invalid_request_error', message, code, doc_url: docUrl(code), ...(param ? { param } : {}) }, false);
 }
 
 export function missingParam(param: string): StripeApiError {
@@ -61,11 +57,7 @@ export function noSuch(kind: string, id: string, param = 'id'): StripeApiError {
 
 /** 400 raised after the request started executing (state conflicts); replayed for the same key. */
 export function stateError(message: string, code: string, param?: string): StripeApiError {
-  return new StripeApiError(
-    400,
-    { type: 'invalid_request_error', message, code, doc_url: docUrl(code), ...(param ? { param } : {}) },
-    true,
-  );
+  return new StripeApiError(400, { type: 'invalid_request_error', message, code, doc_url: docUrl(code), ...(param ? { param } : {}) }, true);
 }
 
 export function authError(message: string): StripeApiError {
@@ -79,8 +71,7 @@ export function rateLimitError(): StripeApiError {
       type: 'invalid_request_error',
       code: 'rate_limit',
       doc_url: docUrl('rate_limit'),
-      message:
-        'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.',
+      message: 'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.',
     },
     false,
   );

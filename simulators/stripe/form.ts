@@ -85,14 +85,9 @@ function normaliseArrays(v: FormValue, parentKey: string | null): FormValue {
   const keys = Object.keys(v);
   const out: FormObject = {};
   for (const k of keys) out[k] = normaliseArrays(v[k] as FormValue, k);
-  const isList =
-    keys.length > 0 &&
-    !(parentKey !== null && HASH_KEYS.has(parentKey)) &&
-    keys.every((k) => k.startsWith(APPEND) || /^\d+$/.test(k));
+  const isList = keys.length > 0 && !(parentKey !== null && HASH_KEYS.has(parentKey)) && keys.every((k) => k.startsWith(APPEND) || /^\d+$/.test(k));
   if (!isList) return out;
-  const ordered = keys
-    .map((k) => ({ k, n: k.startsWith(APPEND) ? Number(k.slice(APPEND.length)) : Number(k) }))
-    .sort((a, b) => a.n - b.n);
+  const ordered = keys.map((k) => ({ k, n: k.startsWith(APPEND) ? Number(k.slice(APPEND.length)) : Number(k) })).sort((a, b) => a.n - b.n);
   return ordered.map(({ k }) => out[k] as FormValue);
 }
 

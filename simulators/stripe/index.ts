@@ -69,7 +69,12 @@ export class StripeSimulator implements AchScheduler {
   /** Settle processing ACH debits now (all, or one), by their test account's behaviour or as forced. */
   settleAch(opts: { paymentIntent?: string | undefined; outcome?: SettleOutcome | undefined } = {}): string[] {
     const targets = opts.paymentIntent
-      ? [this.store.paymentIntents.get(opts.paymentIntent) ?? (() => { throw noSuch('payment_intent', opts.paymentIntent ?? '', 'payment_intent'); })()]
+      ? [
+          this.store.paymentIntents.get(opts.paymentIntent) ??
+            (() => {
+              throw noSuch('payment_intent', opts.paymentIntent ?? '', 'payment_intent');
+            })(),
+        ]
       : [...this.store.paymentIntents.values()].filter((pi) => pi.status === 'processing');
     const settled: string[] = [];
     for (const pi of targets) {
@@ -92,7 +97,10 @@ export class StripeSimulator implements AchScheduler {
     if (!chargeId && opts.paymentIntent) chargeId = this.store.paymentIntents.get(opts.paymentIntent)?.latest_charge ?? undefined;
     const charge = chargeId ? this.store.charges.get(chargeId) : undefined;
     if (!charge) throw noSuch('charge', chargeId ?? opts.paymentIntent ?? '', 'charge');
-    return createDispute(this.store, charge, { ...(opts.reason ? { reason: opts.reason } : {}), ...(opts.amount !== undefined ? { amount: opts.amount } : {}) });
+    return createDispute(this.store, charge, {
+      ...(opts.reason ? { reason: opts.reason } : {}),
+      ...(opts.amount !== undefined ? { amount: opts.amount } : {}),
+    });
   }
 
   /** The issuer's decision on an open dispute (by id, or the latest dispute of a PaymentIntent). */
@@ -184,59 +192,86 @@ export async function startStripeSimulator(opts: StripeSimulatorOptions = {}): P
       return reply.code(err.status ?? 400).send({ error: err.body ?? { message: err.message } });
     }
   };
-  app.post('/_sim/ach/settle', control((b) => {
-    const outcome = str(b['outcome']);
-    if (outcome !== undefined && outcome !== 'succeeded' && outcome !== 'failed') throw paramError('outcome must be succeeded or failed', 'outcome');
-    return { settled: sim.settleAch({ paymentIntent: str(b['payment_intent']), outcome }) };
-  }));
-  app.post('/_sim/payouts/run', control((b) => ({
-    payout: sim.runPayouts({
-      currency: str(b['currency']),
-      onlyAvailable: b['only_available'] === true || b['only_available'] === 'true',
-      fail: b['fail'] === true || b['fail'] === 'true',
-      failureCode: str(b['failure_code']) as PayoutRunOptions['failureCode'],
+  app.post(
+    '/_sim/ach/settle',
+    control((b) => {
+      const outcome = str(b['outcome']);
+      if (outcome !== undefined && outcome !== 'succeeded' && outcome !== 'failed') throw paramError('outcome must be succeeded or failed', 'outcome');
+      return { settled: sim.settleAch({ paymentIntent: str(b['payment_intent']), outcome }) };
     }),
-  })));
-  app.post('/_sim/disputes/create', control((b) =>
-    sim.createDispute({ paymentIntent: str(b['payment_intent']), charge: str(b['charge']), reason: str(b['reason']), amount: num(b['amount']) }),
-  ));
-  app.post('/_sim/disputes/resolve', control((b) => {
-    const outcome = str(b['outcome']);
-    if (outcome !== 'won' && outcome !== 'lost') throw paramError('outcome must be won or lost', 'outcome');
-    return sim.resolveDispute({ dispute: str(b['dispute']), paymentIntent: str(b['payment_intent']), outcome });
-  }));
-  app.post('/_sim/webhooks/options', control((b) => {
-    const delays = b['retry_delays_ms'];
-    sim.setDelivery({
-      ...(num(b['duplicate']) !== undefined ? { duplicate: num(b['duplicate']) } : {}),
-      ...(num(b['drop']) !== undefined ? { drop: num(b['drop']) } : {}),
-      ...(b['out_of_order'] !== undefined ? { outOfOrder: b['out_of_order'] === true || b['out_of_order'] === 'true' } : {}),
-      ...(num(b['out_of_order_window_ms']) !== undefined ? { outOfOrderWindowMs: num(b['out_of_order_window_ms']) } : {}),
-      ...(Array.isArray(delays) ? { retryDelaysMs: delays.map(Number) } : {}),
-    } as Partial<DeliveryOptions>);
-    return { options: sim.webhooks.options };
-  }));
+  );
+  app.post(
+    '/_sim/payouts/run',
+    control((b) => ({
+      payout: sim.runPayouts({
+        currency: str(b['currency']),
+        onlyAvailable: b['only_available'] === true || b['only_available'] === 'true',
+        fail: b['fail'] === true || b['fail'] === 'true',
+        failureCode: str(b['failure_code']) as PayoutRunOptions['failureCode'],
+      }),
+    })),
+  );
+  app.post(
+    '/_sim/disputes/create',
+    control((b) =>
+      sim.createDispute({ paymentIntent: str(b['payment_intent']), charge: str(b['charge']), reason: str(b['reason']), amount: num(b['amount']) }),
+    ),
+  );
+  app.post(
+    '/_sim/disputes/resolve',
+    control((b) => {
+      const outcome = str(b['outcome']);
+      if (outcome !== 'won' && outcome !== 'lost') throw paramError('outcome must be won or lost', 'outcome');
+      return sim.resolveDispute({ dispute: str(b['dispute']), paymentIntent: str(b['payment_intent']), outcome });
+    }),
+  );
+  app.post(
+    '/_sim/webhooks/options',
+    control((b) => {
+      const delays = b['retry_delays_ms'];
+      sim.setDelivery({
+        ...(num(b['duplicate']) !== undefined ? { duplicate: num(b['duplicate']) } : {}),
+        ...(num(b['drop']) !== undefined ? { drop: num(b['drop']) } : {}),
+        ...(b['out_of_order'] !== undefined ? { outOfOrder: b['out_of_order'] === true || b['out_of_order'] === 'true' } : {}),
+        ...(num(b['out_of_order_window_ms']) !== undefined ? { outOfOrderWindowMs: num(b['out_of_order_window_ms']) } : {}),
+        ...(Array.isArray(delays) ? { retryDelaysMs: delays.map(Number) } : {}),
+      } as Partial<DeliveryOptions>);
+      return { options: sim.webhooks.options };
+    }),
+  );
   app.get('/_sim/webhooks/deliveries', async () => ({ deliveries: sim.webhooks.deliveries }));
-  app.post('/_sim/lost-responses', control((b) => {
-    const mode = str(b['mode']) ?? 'drop';
-    if (mode !== 'drop' && mode !== 'hang') throw paramError('mode must be drop or hang', 'mode');
-    sim.loseResponses({ method: str(b['method']), pathPattern: str(b['path_pattern']), mode, times: num(b['times']) });
-    return { ok: true };
-  }));
-  app.post('/_sim/rate-limit', control((b) => {
-    const n = num(b['per_second']);
-    if (n === undefined || !(n > 0)) throw paramError('per_second must be a positive number', 'per_second');
-    sim.setRateLimit(n);
-    return { per_second: n };
-  }));
-  app.post('/_sim/clock/advance', control((b) => {
-    sim.advanceClock(num(b['seconds']) ?? 0);
-    return { now: sim.store.now() };
-  }));
-  app.post('/_sim/search-lag', control((b) => {
-    sim.setSearchLag(num(b['ms']) ?? 0);
-    return { ms: routeCtx.searchLagMs };
-  }));
+  app.post(
+    '/_sim/lost-responses',
+    control((b) => {
+      const mode = str(b['mode']) ?? 'drop';
+      if (mode !== 'drop' && mode !== 'hang') throw paramError('mode must be drop or hang', 'mode');
+      sim.loseResponses({ method: str(b['method']), pathPattern: str(b['path_pattern']), mode, times: num(b['times']) });
+      return { ok: true };
+    }),
+  );
+  app.post(
+    '/_sim/rate-limit',
+    control((b) => {
+      const n = num(b['per_second']);
+      if (n === undefined || !(n > 0)) throw paramError('per_second must be a positive number', 'per_second');
+      sim.setRateLimit(n);
+      return { per_second: n };
+    }),
+  );
+  app.post(
+    '/_sim/clock/advance',
+    control((b) => {
+      sim.advanceClock(num(b['seconds']) ?? 0);
+      return { now: sim.store.now() };
+    }),
+  );
+  app.post(
+    '/_sim/search-lag',
+    control((b) => {
+      sim.setSearchLag(num(b['ms']) ?? 0);
+      return { ms: routeCtx.searchLagMs };
+    }),
+  );
 
   const baseUrl = await listen(app, opts.port ?? 0, opts.host ?? '127.0.0.1');
   return {

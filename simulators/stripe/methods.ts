@@ -146,11 +146,7 @@ export function attach(store: StripeStore, pm: PaymentMethod, customerId: string
   if (!store.customers.has(customerId)) throw noSuch('customer', customerId, 'customer');
   if (pm.customer === customerId) return pm;
   if (pm.customer !== null) {
-    throw stateError(
-      'The payment method you provided has already been attached to a customer.',
-      'payment_method_unexpected_state',
-      'payment_method',
-    );
+    throw stateError('The payment method you provided has already been attached to a customer.', 'payment_method_unexpected_state', 'payment_method');
   }
   pm.customer = customerId;
   store.emit('payment_method.attached', pm, cause);

@@ -221,11 +221,7 @@ export function runPayout(store: StripeStore, opts: PayoutRunOptions = {}): Payo
   const currency = (opts.currency ?? 'usd').toLowerCase();
   const now = store.now();
   const swept = [...store.balanceTransactions.values()].filter(
-    (bt) =>
-      bt.currency === currency &&
-      bt.type !== 'payout' &&
-      !store.paidOutBy.has(bt.id) &&
-      (!opts.onlyAvailable || bt.available_on <= now),
+    (bt) => bt.currency === currency && bt.type !== 'payout' && !store.paidOutBy.has(bt.id) && (!opts.onlyAvailable || bt.available_on <= now),
   );
   const amount = swept.reduce((s, bt) => s + bt.net, 0);
   if (swept.length === 0 || amount <= 0) return null;

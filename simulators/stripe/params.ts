@@ -183,5 +183,4 @@ export function listOf<T extends { id: string; created: number }>(items: T[], pa
   return { ...page, data: page.data.map((x) => expand(x, nestedExpand(params), store)) };
 }
 
-
 export type { FormObject, FormValue };

@@ -95,7 +95,14 @@ function newCharge(store: StripeStore, pi: PaymentIntent, pm: PaymentMethod, sta
     outcome:
       status === 'failed'
         ? null
-        : { network_status: 'approved_by_network', reason: null, risk_level: 'normal', risk_score: 32, seller_message: 'Payment complete.', type: 'authorized' },
+        : {
+            network_status: 'approved_by_network',
+            reason: null,
+            risk_level: 'normal',
+            risk_score: 32,
+            seller_message: 'Payment complete.',
+            type: 'authorized',
+          },
     paid: status === 'succeeded',
     payment_intent: pi.id,
     payment_method: pm.id,
@@ -123,7 +130,14 @@ function succeed(store: StripeStore, pi: PaymentIntent, charge: Charge, pm: Paym
   recordChargeFunds(store, charge, pm.type === 'card' ? 'card' : 'us_bank_account');
   charge.status = 'succeeded';
   charge.paid = true;
-  charge.outcome = { network_status: 'approved_by_network', reason: null, risk_level: 'normal', risk_score: 32, seller_message: 'Payment complete.', type: 'authorized' };
+  charge.outcome = {
+    network_status: 'approved_by_network',
+    reason: null,
+    risk_level: 'normal',
+    risk_score: 32,
+    seller_message: 'Payment complete.',
+    type: 'authorized',
+  };
   pi.status = 'succeeded';
   pi.amount_received = pi.amount;
   pi.next_action = null;
@@ -192,10 +206,7 @@ export function confirmPaymentIntent(
   ach: AchScheduler,
 ): PaymentIntent {
   if (!['requires_payment_method', 'requires_confirmation', 'requires_action'].includes(pi.status)) {
-    throw stateError(
-      `You cannot confirm this PaymentIntent because it has a status of ${pi.status}.`,
-      'payment_intent_unexpected_state',
-    );
+    throw stateError(`You cannot confirm this PaymentIntent because it has a status of ${pi.status}.`, 'payment_intent_unexpected_state');
   }
   if (!pi.payment_method_types.includes(pm.type)) {
     throw paramError(
@@ -212,7 +223,10 @@ export function confirmPaymentIntent(
   }
   const behaviour = behaviourOf(store, pm);
   if (behaviour.rail === 'bank') {
-    const mandate = opts.mandateId ?? createBankMethodMandate(store, pm, opts.mandateData, pi.setup_future_usage === 'off_session' ? 'multi_use' : 'single_use', pi) ?? store.mandateOf.get(pm.id);
+    const mandate =
+      opts.mandateId ??
+      createBankMethodMandate(store, pm, opts.mandateData, pi.setup_future_usage === 'off_session' ? 'multi_use' : 'single_use', pi) ??
+      store.mandateOf.get(pm.id);
     requireMandate(store, mandate, pm);
   }
   pi.payment_method = pm.id;
@@ -223,7 +237,10 @@ export function confirmPaymentIntent(
     const b = behaviour.card;
     if (b.kind === 'authenticate' && !opts.offSession) {
       pi.status = 'requires_action';
-      pi.next_action = { type: 'use_stripe_sdk', use_stripe_sdk: { type: 'three_d_secure_redirect', stripe_js: `https://hooks.stripe.com/3d_secure_2/hosted?payment_intent=${pi.id}` } };
+      pi.next_action = {
+        type: 'use_stripe_sdk',
+        use_stripe_sdk: { type: 'three_d_secure_redirect', stripe_js: `https://hooks.stripe.com/3d_secure_2/hosted?payment_intent=${pi.id}` },
+      };
       store.emit('payment_intent.requires_action', pi, cause, previous);
       return pi;
     }
@@ -231,7 +248,12 @@ export function confirmPaymentIntent(
       b.kind === 'decline'
         ? b
         : b.kind === 'authenticate'
-          ? { kind: 'decline', code: 'authentication_required', declineCode: 'authentication_required', message: 'Your card was declined. This transaction requires authentication.' }
+          ? {
+              kind: 'decline',
+              code: 'authentication_required',
+              declineCode: 'authentication_required',
+              message: 'Your card was declined. This transaction requires authentication.',
+            }
           : null;
     if (decline) {
       const charge = newCharge(store, pi, pm, 'failed');
@@ -274,7 +296,14 @@ export function settleAch(store: StripeStore, pi: PaymentIntent, forced?: Settle
           ? { kind: 'fail', code: 'insufficient_funds', returnCode: 'R01', message: "The customer's account has insufficient funds to cover this payment." }
           : null;
   if (failure) {
-    fail(store, pi, charge, pm, { type: 'invalid_request_error', code: failure.code, message: failure.message, doc_url: docUrl(failure.code), payment_method_type: 'us_bank_account' }, AUTOMATIC);
+    fail(
+      store,
+      pi,
+      charge,
+      pm,
+      { type: 'invalid_request_error', code: failure.code, message: failure.message, doc_url: docUrl(failure.code), payment_method_type: 'us_bank_account' },
+      AUTOMATIC,
+    );
     // A closed, missing or unauthorised account cannot be debited again under this mandate.
     const mandateId = store.mandateOf.get(pm.id);
     const mandate = mandateId ? store.mandates.get(mandateId) : undefined;

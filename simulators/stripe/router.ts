@@ -79,7 +79,10 @@ export class StripeRouter {
     const send = (status: number, body: object): void => {
       this.ctx.recorder?.({ method: req.method, route, status, body: JSON.parse(JSON.stringify(body)) });
       if (this.loseResponse(req, reply)) return;
-      void reply.code(status).type('application/json').send(JSON.stringify(body, null, 2));
+      void reply
+        .code(status)
+        .type('application/json')
+        .send(JSON.stringify(body, null, 2));
     };
     const sendError = (e: StripeApiError): void =>
       send(e.status, { error: { ...e.body, request_log_url: `https://dashboard.stripe.com/test/logs/${requestId}` } });
@@ -153,7 +156,9 @@ export class StripeRouter {
     if (key === this.ctx.secretKey) return key;
     if (key === this.ctx.publishableKey) {
       if (allowPublishable) return key;
-      throw authError('This API call cannot be made with a publishable API key. Please use a secret API key. You can find a list of your API keys at https://dashboard.stripe.com/account/apikeys.');
+      throw authError(
+        'This API call cannot be made with a publishable API key. Please use a secret API key. You can find a list of your API keys at https://dashboard.stripe.com/account/apikeys.',
+      );
     }
     throw authError(`Invalid API Key provided: ${mask(key)}`);
   }
@@ -161,9 +166,7 @@ export class StripeRouter {
   private loseResponse(req: FastifyRequest, reply: FastifyReply): boolean {
     const path = req.url.split('?')[0] ?? req.url;
     const rules = this.ctx.lostResponses;
-    const i = rules.findIndex(
-      (r) => (!r.method || r.method.toUpperCase() === req.method) && (!r.pathPattern || new RegExp(r.pathPattern).test(path)),
-    );
+    const i = rules.findIndex((r) => (!r.method || r.method.toUpperCase() === req.method) && (!r.pathPattern || new RegExp(r.pathPattern).test(path)));
     if (i < 0) return false;
     const rule = rules[i]!;
     rule.times -= 1;

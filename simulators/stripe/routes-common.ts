@@ -27,7 +27,11 @@ export function methodTypes(params: FormObject): string[] {
   const types = optStringArray(params, 'payment_method_types') ?? ['card'];
   for (const t of types) {
     if (!(METHOD_TYPES as readonly string[]).includes(t)) {
-      throw paramError(`The payment method type "${t}" is invalid or not supported by this simulator (card, us_bank_account).`, 'payment_method_types', 'payment_method_invalid_parameter');
+      throw paramError(
+        `The payment method type "${t}" is invalid or not supported by this simulator (card, us_bank_account).`,
+        'payment_method_types',
+        'payment_method_invalid_parameter',
+      );
     }
   }
   return types;
@@ -36,7 +40,8 @@ export function methodTypes(params: FormObject): string[] {
 /** Publishable-key callers must prove they hold the intent's client secret. */
 export function checkClientSecret(req: StripeRequest, secret: string): void {
   if (!req.publishable) return;
-  if (optString(req.params, 'client_secret') !== secret) throw paramError('The client_secret provided does not match the client_secret associated with the PaymentIntent.', 'client_secret');
+  if (optString(req.params, 'client_secret') !== secret)
+    throw paramError('The client_secret provided does not match the client_secret associated with the PaymentIntent.', 'client_secret');
 }
 
 export function offSessionParam(params: FormObject): boolean {
@@ -47,7 +52,14 @@ export function offSessionParam(params: FormObject): boolean {
 }
 
 /** Search results (`object: "search_result"`), paged with an opaque `page` token. */
-export function searchResult<T extends { created: number }>(items: T[], req: StripeRequest, url: string, fields: readonly string[], lagMs: number, store: StripeStore): object {
+export function searchResult<T extends { created: number }>(
+  items: T[],
+  req: StripeRequest,
+  url: string,
+  fields: readonly string[],
+  lagMs: number,
+  store: StripeStore,
+): object {
   const query = reqString(req.params, 'query');
   const q = parseQuery(query, fields);
   const limit = optInteger(req.params, 'limit') ?? 10;

@@ -24,7 +24,8 @@ export function registerCustomerRoutes(r: StripeRouter, ctx: RouteContext): void
     const dpm = settings ? settings['default_payment_method'] : undefined;
     if (typeof dpm === 'string') {
       const pm = store.paymentMethods.get(dpm);
-      if (!pm || pm.customer !== c.id) throw paramError(`No such PaymentMethod: '${dpm}' attached to this customer`, 'invoice_settings[default_payment_method]', 'resource_missing');
+      if (!pm || pm.customer !== c.id)
+        throw paramError(`No such PaymentMethod: '${dpm}' attached to this customer`, 'invoice_settings[default_payment_method]', 'resource_missing');
       c.invoice_settings.default_payment_method = dpm;
     }
   };
@@ -63,11 +64,16 @@ export function registerCustomerRoutes(r: StripeRouter, ctx: RouteContext): void
   });
   r.get('/v1/customers/:customer', (req) => expand(customerOr404(store, req.path['customer'] ?? '', 'id'), req.params, store));
   r.post('/v1/customers/:customer', (req) => {
-    rejectUnknown(req.params, CUSTOMER_PARAMS.filter((p) => p !== 'payment_method'));
+    rejectUnknown(
+      req.params,
+      CUSTOMER_PARAMS.filter((p) => p !== 'payment_method'),
+    );
     const c = customerOr404(store, req.path['customer'] ?? '', 'id');
     const before = structuredClone(c);
     applyCustomer(c, req);
-    const previous = Object.fromEntries(Object.entries(before).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify((c as unknown as Record<string, unknown>)[k])));
+    const previous = Object.fromEntries(
+      Object.entries(before).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify((c as unknown as Record<string, unknown>)[k])),
+    );
     if (Object.keys(previous).length > 0) store.emit('customer.updated', c, req.cause, previous);
     return expand(c, req.params, store);
   });
@@ -102,7 +108,11 @@ export function registerCustomerRoutes(r: StripeRouter, ctx: RouteContext): void
         if (!card) throw missingParam('card');
         const token = card['token'];
         if (typeof token === 'string') {
-          pm = methodFromToken(store, token) ?? (() => { throw noSuch('token', token, 'card[token]'); })();
+          pm =
+            methodFromToken(store, token) ??
+            (() => {
+              throw noSuch('token', token, 'card[token]');
+            })();
           pm.billing_details.name = billing.name;
           pm.billing_details.email = billing.email;
           pm.metadata = metadata;
@@ -111,9 +121,16 @@ export function registerCustomerRoutes(r: StripeRouter, ctx: RouteContext): void
           if (typeof number !== 'string') throw missingParam('card[number]');
           const month = Number(card['exp_month']);
           const year = Number(card['exp_year']);
-          if (!Number.isInteger(month) || month < 1 || month > 12) throw paramError("Your card's expiration month is invalid.", 'card[exp_month]', 'invalid_expiry_month');
-          if (!Number.isInteger(year) || (year < 100 ? 2000 + year : year) < new Date().getUTCFullYear()) throw paramError("Your card's expiration year is invalid.", 'card[exp_year]', 'invalid_expiry_year');
-          pm = createCardMethod(store, testCardOrError(number, 'card[number]'), { expMonth: month, expYear: year < 100 ? 2000 + year : year, billing, metadata });
+          if (!Number.isInteger(month) || month < 1 || month > 12)
+            throw paramError("Your card's expiration month is invalid.", 'card[exp_month]', 'invalid_expiry_month');
+          if (!Number.isInteger(year) || (year < 100 ? 2000 + year : year) < new Date().getUTCFullYear())
+            throw paramError("Your card's expiration year is invalid.", 'card[exp_year]', 'invalid_expiry_year');
+          pm = createCardMethod(store, testCardOrError(number, 'card[number]'), {
+            expMonth: month,
+            expYear: year < 100 ? 2000 + year : year,
+            billing,
+            metadata,
+          });
         }
       } else if (type === 'us_bank_account') {
         const bank = optHash(req.params, 'us_bank_account');
@@ -124,7 +141,12 @@ export function registerCustomerRoutes(r: StripeRouter, ctx: RouteContext): void
         const account = typeof bank['account_number'] === 'string' ? bank['account_number'] : '';
         const holder = bank['account_holder_type'] === 'company' ? 'company' : 'individual';
         const accountType = bank['account_type'] === 'savings' ? 'savings' : 'checking';
-        pm = createBankMethod(store, testBankOrError(routing, account, 'us_bank_account[account_number]'), { holderType: holder, accountType, billing, metadata });
+        pm = createBankMethod(store, testBankOrError(routing, account, 'us_bank_account[account_number]'), {
+          holderType: holder,
+          accountType,
+          billing,
+          metadata,
+        });
       } else {
         throw paramError(`Invalid type: must be one of card, us_bank_account (simulator)`, 'type');
       }
@@ -149,7 +171,12 @@ export function registerCustomerRoutes(r: StripeRouter, ctx: RouteContext): void
   r.post('/v1/payment_methods/:payment_method/detach', (req) => {
     rejectUnknown(req.params, ['expand']);
     const pm = pmOr404(req.path['payment_method'] ?? '');
-    if (pm.customer === null) throw paramError('The payment method you provided is not attached to a customer so detachment is impossible.', 'payment_method', 'payment_method_unexpected_state');
+    if (pm.customer === null)
+      throw paramError(
+        'The payment method you provided is not attached to a customer so detachment is impossible.',
+        'payment_method',
+        'payment_method_unexpected_state',
+      );
     pm.customer = null;
     store.emit('payment_method.detached', pm, req.cause);
     return expand(pm, req.params, store);
@@ -158,7 +185,9 @@ export function registerCustomerRoutes(r: StripeRouter, ctx: RouteContext): void
     const customer = optString(req.params, 'customer');
     const type = optString(req.params, 'type');
     if (customer !== undefined) customerOr404(store, customer);
-    const items = newestFirst(store.paymentMethods).filter((pm) => (customer === undefined || pm.customer === customer) && (type === undefined || pm.type === type));
+    const items = newestFirst(store.paymentMethods).filter(
+      (pm) => (customer === undefined || pm.customer === customer) && (type === undefined || pm.type === type),
+    );
     return listOf(items, req.params, '/v1/payment_methods', store);
   });
 }

@@ -2,7 +2,19 @@
 import { missingParam, noSuch, paramError } from './errors.ts';
 import { resolveMethod } from './methods.ts';
 import type { PaymentIntent, SetupIntent } from './objects.ts';
-import { applyMetadata, expand, listOf, newestFirst, optBoolean, optHash, optInteger, optNullableString, optString, rejectUnknown, reqString } from './params.ts';
+import {
+  applyMetadata,
+  expand,
+  listOf,
+  newestFirst,
+  optBoolean,
+  optHash,
+  optInteger,
+  optNullableString,
+  optString,
+  rejectUnknown,
+  reqString,
+} from './params.ts';
 import { cancelPaymentIntent, confirmPaymentIntent, confirmSetupIntent } from './payments.ts';
 import { checkClientSecret, customerOr404, methodTypes, offSessionParam, searchResult, type RouteContext } from './routes-common.ts';
 import type { StripeRequest, StripeRouter } from './router.ts';
@@ -19,7 +31,19 @@ export function registerIntentRoutes(r: StripeRouter, ctx: RouteContext): void {
     return si;
   };
   r.post('/v1/setup_intents', (req) => {
-    rejectUnknown(req.params, ['customer', 'payment_method_types', 'payment_method', 'confirm', 'usage', 'mandate_data', 'metadata', 'description', 'payment_method_options', 'return_url', 'expand']);
+    rejectUnknown(req.params, [
+      'customer',
+      'payment_method_types',
+      'payment_method',
+      'confirm',
+      'usage',
+      'mandate_data',
+      'metadata',
+      'description',
+      'payment_method_options',
+      'return_url',
+      'expand',
+    ]);
     const customer = optString(req.params, 'customer');
     if (customer !== undefined) customerOr404(store, customer);
     const usage = optString(req.params, 'usage') ?? 'off_session';
@@ -98,7 +122,7 @@ export function registerIntentRoutes(r: StripeRouter, ctx: RouteContext): void {
     const ref = optString(req.params, 'payment_method') ?? pi.payment_method;
     if (!ref) {
       throw paramError(
-        'You cannot confirm this PaymentIntent because it\'s missing a payment method. To confirm the PaymentIntent with a PaymentMethod, pass the payment_method parameter.',
+        "You cannot confirm this PaymentIntent because it's missing a payment method. To confirm the PaymentIntent with a PaymentMethod, pass the payment_method parameter.",
         'payment_method',
         'payment_intent_unexpected_state',
       );
@@ -109,13 +133,39 @@ export function registerIntentRoutes(r: StripeRouter, ctx: RouteContext): void {
     const receipt = optNullableString(req.params, 'receipt_email');
     if (receipt !== undefined) pi.receipt_email = receipt;
     const mandateId = optString(req.params, 'mandate');
-    confirmPaymentIntent(store, pi, pm, { offSession: offSessionParam(req.params), mandateData: optHash(req.params, 'mandate_data'), mandateId }, req.cause, ctx.ach);
+    confirmPaymentIntent(
+      store,
+      pi,
+      pm,
+      { offSession: offSessionParam(req.params), mandateData: optHash(req.params, 'mandate_data'), mandateId },
+      req.cause,
+      ctx.ach,
+    );
   };
   r.post('/v1/payment_intents', (req) => {
     rejectUnknown(req.params, [
-      'amount', 'currency', 'customer', 'payment_method', 'payment_method_types', 'confirm', 'off_session', 'mandate_data', 'mandate',
-      'metadata', 'description', 'receipt_email', 'setup_future_usage', 'statement_descriptor', 'statement_descriptor_suffix',
-      'payment_method_options', 'capture_method', 'confirmation_method', 'return_url', 'error_on_requires_action', 'use_stripe_sdk', 'expand',
+      'amount',
+      'currency',
+      'customer',
+      'payment_method',
+      'payment_method_types',
+      'confirm',
+      'off_session',
+      'mandate_data',
+      'mandate',
+      'metadata',
+      'description',
+      'receipt_email',
+      'setup_future_usage',
+      'statement_descriptor',
+      'statement_descriptor_suffix',
+      'payment_method_options',
+      'capture_method',
+      'confirmation_method',
+      'return_url',
+      'error_on_requires_action',
+      'use_stripe_sdk',
+      'expand',
     ]);
     const amount = optInteger(req.params, 'amount');
     if (amount === undefined) throw missingParam('amount');
@@ -126,7 +176,11 @@ export function registerIntentRoutes(r: StripeRouter, ctx: RouteContext): void {
     if (amount > 99_999_999) throw paramError('Amount must be no more than $999,999.99', 'amount', 'amount_too_large');
     const types = methodTypes(req.params);
     if (types.includes('us_bank_account') && currency !== 'usd') {
-      throw paramError('The currency provided (' + currency + ') is invalid for us_bank_account. Payments with us_bank_account support the following currencies: usd.', 'currency', 'payment_intent_invalid_parameter');
+      throw paramError(
+        'The currency provided (' + currency + ') is invalid for us_bank_account. Payments with us_bank_account support the following currencies: usd.',
+        'currency',
+        'payment_intent_invalid_parameter',
+      );
     }
     const capture = optString(req.params, 'capture_method') ?? 'automatic';
     if (capture !== 'automatic') throw paramError('This simulator supports capture_method=automatic only.', 'capture_method');
@@ -192,7 +246,20 @@ export function registerIntentRoutes(r: StripeRouter, ctx: RouteContext): void {
   r.post(
     '/v1/payment_intents/:intent/confirm',
     (req) => {
-      rejectUnknown(req.params, ['payment_method', 'off_session', 'mandate_data', 'mandate', 'receipt_email', 'setup_future_usage', 'client_secret', 'return_url', 'payment_method_options', 'error_on_requires_action', 'use_stripe_sdk', 'expand']);
+      rejectUnknown(req.params, [
+        'payment_method',
+        'off_session',
+        'mandate_data',
+        'mandate',
+        'receipt_email',
+        'setup_future_usage',
+        'client_secret',
+        'return_url',
+        'payment_method_options',
+        'error_on_requires_action',
+        'use_stripe_sdk',
+        'expand',
+      ]);
       const pi = piOr404(req.path['intent'] ?? '');
       checkClientSecret(req, pi.client_secret);
       confirm(pi, req);
@@ -232,9 +299,10 @@ function methodOptions(types: readonly string[], kind: 'payment' | 'setup'): Rec
   const out: Record<string, Record<string, unknown>> = {};
   for (const t of types) {
     if (t === 'card') {
-      out['card'] = kind === 'payment'
-        ? { installments: null, mandate_options: null, network: null, request_three_d_secure: 'automatic' }
-        : { mandate_options: null, network: null, request_three_d_secure: 'automatic' };
+      out['card'] =
+        kind === 'payment'
+          ? { installments: null, mandate_options: null, network: null, request_three_d_secure: 'automatic' }
+          : { mandate_options: null, network: null, request_three_d_secure: 'automatic' };
     }
     if (t === 'us_bank_account') out['us_bank_account'] = { verification_method: 'automatic' };
   }

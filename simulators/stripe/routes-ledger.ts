@@ -25,7 +25,9 @@ export function registerLedgerRoutes(r: StripeRouter, store: StripeStore, webhoo
   r.get('/v1/charges', (req) => {
     const customer = optString(req.params, 'customer');
     const pi = optString(req.params, 'payment_intent');
-    const items = newestFirst(store.charges).filter((c) => (customer === undefined || c.customer === customer) && (pi === undefined || c.payment_intent === pi));
+    const items = newestFirst(store.charges).filter(
+      (c) => (customer === undefined || c.customer === customer) && (pi === undefined || c.payment_intent === pi),
+    );
     return listOf(items, req.params, '/v1/charges', store);
   });
   r.get('/v1/charges/search', (req) => {
@@ -46,7 +48,8 @@ export function registerLedgerRoutes(r: StripeRouter, store: StripeStore, webhoo
     else {
       const pi = store.paymentIntents.get(piId ?? '');
       if (!pi) throw noSuch('payment_intent', piId ?? '', 'payment_intent');
-      if (!pi.latest_charge) throw paramError(`This PaymentIntent (${pi.id}) does not have a successful charge to refund.`, 'payment_intent', 'charge_not_refundable');
+      if (!pi.latest_charge)
+        throw paramError(`This PaymentIntent (${pi.id}) does not have a successful charge to refund.`, 'payment_intent', 'charge_not_refundable');
       charge = chargeOr404(pi.latest_charge, 'payment_intent');
     }
     const reason = optString(req.params, 'reason');
@@ -54,7 +57,12 @@ export function registerLedgerRoutes(r: StripeRouter, store: StripeStore, webhoo
       throw paramError('Invalid reason: must be one of duplicate, fraudulent, or requested_by_customer', 'reason');
     }
     const amount = optInteger(req.params, 'amount');
-    const refund = createRefund(store, charge, { ...(amount !== undefined ? { amount } : {}), reason: reason ?? null, metadata: applyMetadata({}, req.params) }, req.cause);
+    const refund = createRefund(
+      store,
+      charge,
+      { ...(amount !== undefined ? { amount } : {}), reason: reason ?? null, metadata: applyMetadata({}, req.params) },
+      req.cause,
+    );
     return expand(refund, req.params, store);
   });
   r.get('/v1/refunds/:refund', (req) => {
@@ -101,7 +109,12 @@ export function registerLedgerRoutes(r: StripeRouter, store: StripeStore, webhoo
   });
   r.get('/v1/payouts', (req) => {
     const status = optString(req.params, 'status');
-    return listOf(newestFirst(store.payouts).filter((p) => status === undefined || p.status === status), req.params, '/v1/payouts', store);
+    return listOf(
+      newestFirst(store.payouts).filter((p) => status === undefined || p.status === status),
+      req.params,
+      '/v1/payouts',
+      store,
+    );
   });
   r.get('/v1/disputes/:dispute', (req) => {
     const dp = store.disputes.get(req.path['dispute'] ?? '');
@@ -152,7 +165,8 @@ export function registerLedgerRoutes(r: StripeRouter, store: StripeStore, webhoo
     const events = optStringArray(params, 'enabled_events');
     if (!events || events.length === 0) throw missingParam('enabled_events');
     for (const e of events) {
-      if (e !== '*' && !KNOWN_EVENT_PREFIXES.some((p) => e.startsWith(p))) throw paramError(`Invalid enabled_events: ${e} is not a known event type (in this simulator).`, 'enabled_events');
+      if (e !== '*' && !KNOWN_EVENT_PREFIXES.some((p) => e.startsWith(p)))
+        throw paramError(`Invalid enabled_events: ${e} is not a known event type (in this simulator).`, 'enabled_events');
     }
     return events;
   };

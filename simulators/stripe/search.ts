@@ -27,11 +27,18 @@ export function parseQuery(query: string, searchable: readonly string[]): Parsed
   let join: 'AND' | 'OR' | null = null;
   for (;;) {
     const m = CLAUSE.exec(rest);
-    if (!m) throw paramError(`We were unable to parse your search query. Try using the format \`metadata["key"]:"value"\` to query for metadata or \`key:"value"\` to query for other fields. Query: ${query}`, 'query');
+    if (!m)
+      throw paramError(
+        `We were unable to parse your search query. Try using the format \`metadata["key"]:"value"\` to query for metadata or \`key:"value"\` to query for other fields. Query: ${query}`,
+        'query',
+      );
     const metaKey = m[2] ?? m[3];
     const field = metaKey !== undefined ? `metadata.${metaKey}` : (m[4] ?? '');
     if (metaKey === undefined && !searchable.includes(field)) {
-      throw paramError(`Field \`${field}\` is an unsupported search field for resource. See http://stripe.com/docs/search#query-fields for a list of supported fields.`, 'query');
+      throw paramError(
+        `Field \`${field}\` is an unsupported search field for resource. See http://stripe.com/docs/search#query-fields for a list of supported fields.`,
+        'query',
+      );
     }
     const raw = m[6] ?? m[7];
     const value = raw !== undefined ? raw.replace(/\\(.)/g, '$1') : m[8] !== undefined ? Number(m[8]) : null;

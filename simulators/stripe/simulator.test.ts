@@ -32,7 +32,7 @@ async function customer(): Promise<string> {
 }
 
 describe('auth', () => {
-  it('accepts the secret key as Bearer or Basic username, and answers 401 in Stripe\'s shape otherwise', async () => {
+  it("accepts the secret key as Bearer or Basic username, and answers 401 in Stripe's shape otherwise", async () => {
     expect((await api('GET', '/v1/customers')).status).toBe(200);
     const basic = await fetch(`${s.baseUrl}/v1/customers`, { headers: { authorization: `Basic ${Buffer.from(`${s.secretKey}:`).toString('base64')}` } });
     expect(basic.status).toBe(200);
@@ -114,7 +114,13 @@ describe('rate limit and paging', () => {
 
 describe('cards', () => {
   it('succeeds with a charge and a balance transaction carrying 2.9% + 30¢', async () => {
-    const pi = await api('POST', '/v1/payment_intents', { amount: 10_000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, 'expand[]': 'latest_charge.balance_transaction' });
+    const pi = await api('POST', '/v1/payment_intents', {
+      amount: 10_000,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      'expand[]': 'latest_charge.balance_transaction',
+    });
     expect(pi.json.status).toBe('succeeded');
     expect(pi.json.amount_received).toBe(10_000);
     const bt = pi.json.latest_charge.balance_transaction;
@@ -140,7 +146,11 @@ describe('cards', () => {
 
   it('reports funding from the test card (credit, debit, prepaid)', async () => {
     const cus = await customer();
-    for (const [token, funding] of [['pm_card_visa', 'credit'], ['pm_card_visa_debit', 'debit'], ['pm_card_mastercard_prepaid', 'prepaid']] as const) {
+    for (const [token, funding] of [
+      ['pm_card_visa', 'credit'],
+      ['pm_card_visa_debit', 'debit'],
+      ['pm_card_mastercard_prepaid', 'prepaid'],
+    ] as const) {
       const pm = await api('POST', `/v1/payment_methods/${token}/attach`, { customer: cus });
       expect(pm.json.card.funding).toBe(funding);
     }
@@ -152,7 +162,15 @@ describe('cards', () => {
 describe('ACH Direct Debit', () => {
   it('stays processing until settled, then succeeds with a 0.8% fee capped at $5', async () => {
     const cus = await customer();
-    const pi = await api('POST', '/v1/payment_intents', { amount: 100_000, currency: 'usd', customer: cus, payment_method: 'pm_usBankAccount', 'payment_method_types[]': 'us_bank_account', confirm: true, ...mandate });
+    const pi = await api('POST', '/v1/payment_intents', {
+      amount: 100_000,
+      currency: 'usd',
+      customer: cus,
+      payment_method: 'pm_usBankAccount',
+      'payment_method_types[]': 'us_bank_account',
+      confirm: true,
+      ...mandate,
+    });
     expect(pi.json.status).toBe('processing');
     expect((await control(s.baseUrl, '/_sim/ach/settle', { payment_intent: pi.json.id })).settled).toEqual([pi.json.id]);
     const after = await api('GET', `/v1/payment_intents/${pi.json.id}`, { 'expand[]': 'latest_charge.balance_transaction' });
@@ -163,7 +181,16 @@ describe('ACH Direct Debit', () => {
 
   it('fails a returned debit (account closed) and deactivates its mandate', async () => {
     const cus = await customer();
-    const pi = await api('POST', '/v1/payment_intents', { amount: 30_000, currency: 'usd', customer: cus, payment_method: 'pm_usBankAccount_accountClosed', 'payment_method_types[]': 'us_bank_account', confirm: true, setup_future_usage: 'off_session', ...mandate });
+    const pi = await api('POST', '/v1/payment_intents', {
+      amount: 30_000,
+      currency: 'usd',
+      customer: cus,
+      payment_method: 'pm_usBankAccount_accountClosed',
+      'payment_method_types[]': 'us_bank_account',
+      confirm: true,
+      setup_future_usage: 'off_session',
+      ...mandate,
+    });
     s.sim.settleAch({ paymentIntent: pi.json.id });
     const after = await api('GET', `/v1/payment_intents/${pi.json.id}`, { 'expand[]': 'latest_charge' });
     expect(after.json.status).toBe('requires_payment_method');
@@ -177,7 +204,14 @@ describe('ACH Direct Debit', () => {
     const quick = await startStripeSimulator({ achSettleDelayMs: 30 });
     try {
       const q = client(quick.baseUrl, quick.secretKey);
-      const pi = await q('POST', '/v1/payment_intents', { amount: 5_000, currency: 'usd', payment_method: 'pm_usBankAccount_insufficientFunds', 'payment_method_types[]': 'us_bank_account', confirm: true, ...mandate });
+      const pi = await q('POST', '/v1/payment_intents', {
+        amount: 5_000,
+        currency: 'usd',
+        payment_method: 'pm_usBankAccount_insufficientFunds',
+        'payment_method_types[]': 'us_bank_account',
+        confirm: true,
+        ...mandate,
+      });
       expect(pi.json.status).toBe('processing');
       await waitFor(() => quick.sim.store.paymentIntents.get(pi.json.id)?.status !== 'processing', 2_000);
       expect(quick.sim.store.paymentIntents.get(pi.json.id)?.last_payment_error?.code).toBe('insufficient_funds');
@@ -187,7 +221,13 @@ describe('ACH Direct Debit', () => {
   });
 
   it('refuses a debit without a mandate', async () => {
-    const res = await api('POST', '/v1/payment_intents', { amount: 5_000, currency: 'usd', payment_method: 'pm_usBankAccount', 'payment_method_types[]': 'us_bank_account', confirm: true });
+    const res = await api('POST', '/v1/payment_intents', {
+      amount: 5_000,
+      currency: 'usd',
+      payment_method: 'pm_usBankAccount',
+      'payment_method_types[]': 'us_bank_account',
+      confirm: true,
+    });
     expect(res.status).toBe(400);
     expect(res.json.error.param).toBe('mandate_data');
   });
@@ -217,7 +257,7 @@ describe('refunds, disputes and payouts', () => {
     expect(events.json.data[0].data.object.id).toBe(po.id);
   });
 
-  it('returns a failed payout\'s funds as payout_failure, paid out again next time', async () => {
+  it("returns a failed payout's funds as payout_failure, paid out again next time", async () => {
     s.sim.runPayouts();
     await api('POST', '/v1/payment_intents', { amount: 10_000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
     const failed = s.sim.runPayouts({ fail: true, failureCode: 'account_closed' });
@@ -236,7 +276,12 @@ describe('events and webhooks', () => {
       const we = await api('POST', '/v1/webhook_endpoints', { url: rx.url, 'enabled_events[]': 'payment_intent.succeeded' });
       expect(we.json.secret).toMatch(/^whsec_/);
       expect((await api('GET', `/v1/webhook_endpoints/${we.json.id}`)).json.secret).toBeUndefined();
-      const pi = await api('POST', '/v1/payment_intents', { amount: 4_200, currency: 'usd', payment_method: 'pm_card_visa', confirm: true }, { 'idempotency-key': 'attempt:77' });
+      const pi = await api(
+        'POST',
+        '/v1/payment_intents',
+        { amount: 4_200, currency: 'usd', payment_method: 'pm_card_visa', confirm: true },
+        { 'idempotency-key': 'attempt:77' },
+      );
       await s.sim.webhooks.idle();
       expect(rx.received).toHaveLength(1);
       const got = rx.received[0]!;
@@ -260,7 +305,10 @@ describe('events and webhooks', () => {
       await s.sim.webhooks.idle();
       expect(rx.received.map((r) => r.body.data.object['id'])).toEqual([cus, cus]);
       const log = s.sim.webhooks.deliveries.filter((d) => d.endpointId === we.json.id);
-      expect(log.map((d) => [d.attempt, d.outcome])).toEqual([[1, 'failed'], [2, 'delivered']]);
+      expect(log.map((d) => [d.attempt, d.outcome])).toEqual([
+        [1, 'failed'],
+        [2, 'delivered'],
+      ]);
       await api('DELETE', `/v1/webhook_endpoints/${we.json.id}`);
     } finally {
       await rx.close();
@@ -300,12 +348,20 @@ describe('events and webhooks', () => {
 describe('faults and hosted fields', () => {
   it('can lose the response after doing the work (the charge exists; the caller never heard)', async () => {
     s.sim.loseResponses({ method: 'POST', pathPattern: '^/v1/payment_intents$', mode: 'drop' });
-    await expect(api('POST', '/v1/payment_intents', { amount: 3_300, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, 'metadata[settle_attempt]': 'lost-1' })).rejects.toThrow();
+    await expect(
+      api('POST', '/v1/payment_intents', {
+        amount: 3_300,
+        currency: 'usd',
+        payment_method: 'pm_card_visa',
+        confirm: true,
+        'metadata[settle_attempt]': 'lost-1',
+      }),
+    ).rejects.toThrow();
     const found = await api('GET', '/v1/payment_intents/search', { query: "metadata['settle_attempt']:'lost-1'" });
     expect(found.json.data.map((p: { status: string }) => p.status)).toEqual(['succeeded']);
   });
 
-  it('can make search eventually consistent, as Stripe\'s is', async () => {
+  it("can make search eventually consistent, as Stripe's is", async () => {
     s.sim.setSearchLag(60_000);
     try {
       await api('POST', '/v1/payment_intents', { amount: 1_000, currency: 'usd', 'metadata[settle_attempt]': 'lagging' });
@@ -324,7 +380,12 @@ describe('faults and hosted fields', () => {
     const jsText = await js.text();
     expect(jsText).toContain('confirmPayment');
     expect(() => new Function(jsText)).not.toThrow(); // parses as a script
-    const pi = await api('POST', '/v1/payment_intents', { amount: 9_900, currency: 'usd', 'payment_method_types[0]': 'card', 'payment_method_types[1]': 'us_bank_account' });
+    const pi = await api('POST', '/v1/payment_intents', {
+      amount: 9_900,
+      currency: 'usd',
+      'payment_method_types[0]': 'card',
+      'payment_method_types[1]': 'us_bank_account',
+    });
     const pageUrl = `${s.baseUrl}/_sim/elements?client_secret=${encodeURIComponent(pi.json.client_secret)}&pk=${s.publishableKey}`;
     const html = await (await fetch(pageUrl)).text();
     expect(html).toContain('data-testid="card-number"');
@@ -344,7 +405,12 @@ describe('faults and hosted fields', () => {
     const bank = { method: 'us_bank_account', bank: { holder: 'Jenny Rosen', routing: '110000000', account: '000123456789', account_type: 'checking' } };
     const noMandate = await control(s.baseUrl, '/_sim/elements/confirm', { client_secret: ach.json.client_secret, pk: s.publishableKey, ...bank });
     expect(noMandate.error.type).toBe('validation_error');
-    const ok = await control(s.baseUrl, '/_sim/elements/confirm', { client_secret: ach.json.client_secret, pk: s.publishableKey, ...bank, mandate_accepted: true });
+    const ok = await control(s.baseUrl, '/_sim/elements/confirm', {
+      client_secret: ach.json.client_secret,
+      pk: s.publishableKey,
+      ...bank,
+      mandate_accepted: true,
+    });
     expect(ok.paymentIntent.status).toBe('processing');
   });
 });

@@ -12,7 +12,18 @@ export const SPEC_PATH = resolve(process.env['SETTLE_SPECS_DIR'] ?? join(here, '
 const CACHE_DIR = resolve(here, '../../node_modules/.cache/settle');
 
 /** Objects Settle expands (expand[]=…); other expandable fields are checked as ids only. */
-const EXPANDABLE = new Set(['charge', 'payment_intent', 'payment_method', 'customer', 'balance_transaction', 'refund', 'dispute', 'payout', 'mandate', 'setup_intent']);
+const EXPANDABLE = new Set([
+  'charge',
+  'payment_intent',
+  'payment_method',
+  'customer',
+  'balance_transaction',
+  'refund',
+  'dispute',
+  'payout',
+  'mandate',
+  'setup_intent',
+]);
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export interface OpenApi {

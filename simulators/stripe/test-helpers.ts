@@ -9,7 +9,9 @@ export interface Received {
 }
 
 /** A local webhook receiver; `respond` decides each answer's status (default 200). */
-export async function webhookReceiver(respond: (n: number, r: Received) => number = () => 200): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
+export async function webhookReceiver(
+  respond: (n: number, r: Received) => number = () => 200,
+): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
   const received: Received[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -48,9 +50,13 @@ export function client(baseUrl: string, key: string) {
       ...(!isGet && body !== undefined ? { body } : {}),
     });
     const text = await res.text();
-    return { status: res.status, headers: res.headers, text, // Tests read Stripe's JSON freely; the contract test is where shapes are checked.
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    json: JSON.parse(text) as any };
+    return {
+      status: res.status,
+      headers: res.headers,
+      text, // Tests read Stripe's JSON freely; the contract test is where shapes are checked.
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      json: JSON.parse(text) as any,
+    };
   };
 }
 

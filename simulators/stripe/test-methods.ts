@@ -30,17 +30,42 @@ const CARDS: Record<string, TestCard> = {
   mastercard_prepaid: { number: '5105105105105100', brand: 'mastercard', funding: 'prepaid', behaviour: ok },
   amex: { number: '378282246310005', brand: 'amex', funding: 'credit', behaviour: ok },
   discover: { number: '6011111111111117', brand: 'discover', funding: 'credit', behaviour: ok },
-  chargeDeclined: { number: '4000000000000002', brand: 'visa', funding: 'credit', behaviour: decline('card_declined', 'generic_decline', 'Your card was declined.') },
+  chargeDeclined: {
+    number: '4000000000000002',
+    brand: 'visa',
+    funding: 'credit',
+    behaviour: decline('card_declined', 'generic_decline', 'Your card was declined.'),
+  },
   chargeDeclinedInsufficientFunds: {
     number: '4000000000009995',
     brand: 'visa',
     funding: 'credit',
     behaviour: decline('card_declined', 'insufficient_funds', 'Your card has insufficient funds.'),
   },
-  chargeDeclinedLostCard: { number: '4000000000009987', brand: 'visa', funding: 'credit', behaviour: decline('card_declined', 'lost_card', 'Your card was declined.') },
-  chargeDeclinedStolenCard: { number: '4000000000009979', brand: 'visa', funding: 'credit', behaviour: decline('card_declined', 'stolen_card', 'Your card was declined.') },
-  chargeDeclinedExpiredCard: { number: '4000000000000069', brand: 'visa', funding: 'credit', behaviour: decline('expired_card', 'expired_card', 'Your card has expired.') },
-  chargeDeclinedIncorrectCvc: { number: '4000000000000127', brand: 'visa', funding: 'credit', behaviour: decline('incorrect_cvc', 'incorrect_cvc', "Your card's security code is incorrect.") },
+  chargeDeclinedLostCard: {
+    number: '4000000000009987',
+    brand: 'visa',
+    funding: 'credit',
+    behaviour: decline('card_declined', 'lost_card', 'Your card was declined.'),
+  },
+  chargeDeclinedStolenCard: {
+    number: '4000000000009979',
+    brand: 'visa',
+    funding: 'credit',
+    behaviour: decline('card_declined', 'stolen_card', 'Your card was declined.'),
+  },
+  chargeDeclinedExpiredCard: {
+    number: '4000000000000069',
+    brand: 'visa',
+    funding: 'credit',
+    behaviour: decline('expired_card', 'expired_card', 'Your card has expired.'),
+  },
+  chargeDeclinedIncorrectCvc: {
+    number: '4000000000000127',
+    brand: 'visa',
+    funding: 'credit',
+    behaviour: decline('incorrect_cvc', 'incorrect_cvc', "Your card's security code is incorrect."),
+  },
   chargeDeclinedProcessingError: {
     number: '4000000000000119',
     brand: 'visa',
@@ -88,11 +113,31 @@ const fail = (code: AchFailureCode, returnCode: string, message: string): BankBe
 
 export const TEST_BANK_ACCOUNTS: readonly TestBankAccount[] = [
   { accountNumber: '000123456789', token: 'pm_usBankAccount_success', behaviour: { kind: 'succeed' } },
-  { accountNumber: '000111111116', token: 'pm_usBankAccount_noAccount', behaviour: fail('no_account', 'R03', 'The customer\'s bank account could not be located.') },
-  { accountNumber: '000111111113', token: 'pm_usBankAccount_accountClosed', behaviour: fail('account_closed', 'R02', "The customer's bank account has been closed.") },
-  { accountNumber: '000222222227', token: 'pm_usBankAccount_insufficientFunds', behaviour: fail('insufficient_funds', 'R01', "The customer's account has insufficient funds to cover this payment.") },
-  { accountNumber: '000333333335', token: 'pm_usBankAccount_debitNotAuthorized', behaviour: fail('debit_not_authorized', 'R10', 'The customer has notified their bank that this payment was unauthorized.') },
-  { accountNumber: '000444444440', token: 'pm_usBankAccount_invalidCurrency', behaviour: fail('invalid_currency', 'R17', 'The bank was unable to process this payment because of its currency.') },
+  {
+    accountNumber: '000111111116',
+    token: 'pm_usBankAccount_noAccount',
+    behaviour: fail('no_account', 'R03', "The customer's bank account could not be located."),
+  },
+  {
+    accountNumber: '000111111113',
+    token: 'pm_usBankAccount_accountClosed',
+    behaviour: fail('account_closed', 'R02', "The customer's bank account has been closed."),
+  },
+  {
+    accountNumber: '000222222227',
+    token: 'pm_usBankAccount_insufficientFunds',
+    behaviour: fail('insufficient_funds', 'R01', "The customer's account has insufficient funds to cover this payment."),
+  },
+  {
+    accountNumber: '000333333335',
+    token: 'pm_usBankAccount_debitNotAuthorized',
+    behaviour: fail('debit_not_authorized', 'R10', 'The customer has notified their bank that this payment was unauthorized.'),
+  },
+  {
+    accountNumber: '000444444440',
+    token: 'pm_usBankAccount_invalidCurrency',
+    behaviour: fail('invalid_currency', 'R17', 'The bank was unable to process this payment because of its currency.'),
+  },
   { accountNumber: '000555555559', token: 'pm_usBankAccount_dispute', behaviour: { kind: 'dispute' } },
   { accountNumber: '000000000009', token: 'pm_usBankAccount_processing', behaviour: { kind: 'stay_processing' } },
 ];

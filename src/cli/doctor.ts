@@ -46,30 +46,43 @@ export async function doctor(db: Db, connectors: TenantConnectors): Promise<Find
   if (tenants.length === 0) out.push({ ok: false, what: 'workspaces', detail: 'none yet: run `settle start` for the demo, or `settle workspace create`.' });
   for (const t of tenants) {
     const checks: [string, () => Promise<string | null>][] = [
-      ['psa', async () => {
-        const psa = await connectors.psa(t.id);
-        if (!psa) return null;
-        for await (const _page of psa.listClients(new Date().toISOString())) break;
-        return `${psa.vendor}: credentials accepted, companies readable`;
-      }],
-      ['payments', async () => {
-        const p = await connectors.payments(t.id);
-        if (!p) return null;
-        await p.findPaymentsByMetadata('settle_doctor', 'ping');
-        return `${p.vendor}: key accepted, payments searchable`;
-      }],
-      ['accounting', async () => {
-        const a = await connectors.accounting(t.id);
-        if (!a) return null;
-        await a.findInvoiceByNumber('__settle_doctor__');
-        return `${a.vendor}: token valid, invoices queryable`;
-      }],
+      [
+        'psa',
+        async () => {
+          const psa = await connectors.psa(t.id);
+          if (!psa) return null;
+          for await (const _page of psa.listClients(new Date().toISOString())) break;
+          return `${psa.vendor}: credentials accepted, companies readable`;
+        },
+      ],
+      [
+        'payments',
+        async () => {
+          const p = await connectors.payments(t.id);
+          if (!p) return null;
+          await p.findPaymentsByMetadata('settle_doctor', 'ping');
+          return `${p.vendor}: key accepted, payments searchable`;
+        },
+      ],
+      [
+        'accounting',
+        async () => {
+          const a = await connectors.accounting(t.id);
+          if (!a) return null;
+          await a.findInvoiceByNumber('__settle_doctor__');
+          return `${a.vendor}: token valid, invoices queryable`;
+        },
+      ],
     ];
     for (const [role, check] of checks) {
       const what = `${t.slug} ${role}`;
       try {
         const r = await check();
-        out.push(r === null ? { ok: false, what, detail: `not connected: \`settle connect ${role} <vendor> --workspace ${t.slug} …\`` } : { ok: true, what, detail: r });
+        out.push(
+          r === null
+            ? { ok: false, what, detail: `not connected: \`settle connect ${role} <vendor> --workspace ${t.slug} …\`` }
+            : { ok: true, what, detail: r },
+        );
       } catch (e) {
         const vendor = (await connectors[role as 'psa'](t.id).catch(() => null))?.vendor ?? role;
         out.push({ ok: false, what, detail: advice(e, vendor) });

@@ -50,11 +50,12 @@ async function main(argv: string[]): Promise<number> {
     case 'simulator':
       return runSimulator(rest[0], Number(flag(args, 'port') ?? 0));
     case 'workspace':
-      if (rest[0] !== 'create' || !rest[1]) throw new UsageError('usage: settle workspace create <slug> --name NAME --admin-email EMAIL --admin-password PASSWORD');
+      if (rest[0] !== 'create' || !rest[1])
+        throw new UsageError('usage: settle workspace create <slug> --name NAME --admin-email EMAIL --admin-password PASSWORD');
       return withDb(async ({ db }) => {
         const id = await createWorkspace(db, {
           slug: rest[1]!,
-          name: requireFlag(args, 'name', 'the MSP\'s name'),
+          name: requireFlag(args, 'name', "the MSP's name"),
           adminEmail: requireFlag(args, 'admin-email', 'first staff user'),
           adminPassword: requireFlag(args, 'admin-password', 'at least 12 characters'),
           actor: 'system:cli',
@@ -72,7 +73,8 @@ async function main(argv: string[]): Promise<number> {
     case 'connect':
       return withDb(async ({ db }) => {
         const [role, vendor] = rest;
-        if (role !== 'psa' && role !== 'payments' && role !== 'accounting' && role !== 'bank_ach') throw new UsageError('the role is psa, payments, accounting or bank_ach');
+        if (role !== 'psa' && role !== 'payments' && role !== 'accounting' && role !== 'bank_ach')
+          throw new UsageError('the role is psa, payments, accounting or bank_ach');
         if (!vendor) throw new UsageError('name the vendor, e.g. settle connect psa connectwise …');
         const config = loadConfig();
         const tenantId = await tenantIdBySlug(db, requireFlag(args, 'workspace', 'workspace slug'));

@@ -11,7 +11,13 @@ export async function createWorkspace(db: Db, input: { slug: string; name: strin
   await withTenant(db, tenant.id, async (tx) => {
     const user = await tx
       .insertInto('users')
-      .values({ tenant_id: tenant.id, email: input.adminEmail.toLowerCase(), name: input.adminEmail.split('@')[0] ?? 'admin', role: 'owner', password_hash: hashPassword(input.adminPassword) })
+      .values({
+        tenant_id: tenant.id,
+        email: input.adminEmail.toLowerCase(),
+        name: input.adminEmail.split('@')[0] ?? 'admin',
+        role: 'owner',
+        password_hash: hashPassword(input.adminPassword),
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     await audit(tx, tenant.id, input.actor, 'workspace.created', { type: 'tenant', id: tenant.id }, { slug: input.slug, owner: user.id });
@@ -23,7 +29,11 @@ export async function createWorkspace(db: Db, input: { slug: string; name: strin
 export async function createApiKey(db: Db, tenantId: string, name: string, actor: Actor): Promise<string> {
   const secret = `stl_${crypto.randomBytes(24).toString('base64url')}`;
   await withTenant(db, tenantId, async (tx) => {
-    const row = await tx.insertInto('api_keys').values({ tenant_id: tenantId, name, key_hash: hashApiKey(secret), prefix: secret.slice(0, 8) }).returning('id').executeTakeFirstOrThrow();
+    const row = await tx
+      .insertInto('api_keys')
+      .values({ tenant_id: tenantId, name, key_hash: hashApiKey(secret), prefix: secret.slice(0, 8) })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     await audit(tx, tenantId, actor, 'api_key.created', { type: 'api_key', id: row.id }, { name, prefix: secret.slice(0, 8) });
   });
   return secret;

@@ -92,10 +92,7 @@ export interface VendorResponse {
  * Send one request. Returns the response for 2xx/3xx; throws a VendorError for everything else,
  * with the vendor's error code extracted by `errorCode` when the connector supplies one.
  */
-export async function send(
-  req: VendorRequest,
-  errorCode?: (body: unknown) => { code: string | null; message: string | null },
-): Promise<VendorResponse> {
+export async function send(req: VendorRequest, errorCode?: (body: unknown) => { code: string | null; message: string | null }): Promise<VendorResponse> {
   const controller = new AbortController();
   const timeoutMs = req.timeoutMs ?? 30_000;
   const timer = setTimeout(() => controller.abort(), timeoutMs);

@@ -112,7 +112,12 @@ const quickbooksOnline: Entry<'accounting', z.ZodTypeAny, typeof qboSecrets, Acc
       load: async (): Promise<QboTokens> => {
         current = qboSecrets.parse(await hooks.loadSecrets());
         return current.accessToken
-          ? { accessToken: current.accessToken, refreshToken: current.refreshToken, accessTokenExpiresAt: current.accessTokenExpiresAt, refreshTokenExpiresAt: current.refreshTokenExpiresAt ?? Date.now() + 100 * 86_400_000 }
+          ? {
+              accessToken: current.accessToken,
+              refreshToken: current.refreshToken,
+              accessTokenExpiresAt: current.accessTokenExpiresAt,
+              refreshTokenExpiresAt: current.refreshTokenExpiresAt ?? Date.now() + 100 * 86_400_000,
+            }
           : tokensFromRefreshToken(current.refreshToken);
       },
       save: async (t: QboTokens): Promise<void> => {
@@ -153,11 +158,18 @@ const bankAch: Entry<'bank_ach', typeof bankAchConfigSchema, typeof bankAchSecre
 
 export const psaVendors = { connectwise } as const;
 export const paymentsVendors: Record<string, Entry<'payments', z.ZodTypeAny, z.ZodTypeAny, PaymentsConnector>> = { stripe };
-export const accountingVendors: Record<string, Entry<'accounting', z.ZodTypeAny, z.ZodTypeAny, AccountingConnector>> = { 'quickbooks-online': quickbooksOnline };
+export const accountingVendors: Record<string, Entry<'accounting', z.ZodTypeAny, z.ZodTypeAny, AccountingConnector>> = {
+  'quickbooks-online': quickbooksOnline,
+};
 export const bankAchVendors: Record<string, Entry<'bank_ach', z.ZodTypeAny, z.ZodTypeAny, BankAchConnector>> = { 'bank-ach': bankAch };
 
 export function vendorEntry(role: ConnectionRole, vendor: string): Entry<ConnectionRole, z.ZodTypeAny, z.ZodTypeAny, unknown> | null {
-  const table: Record<string, Entry<ConnectionRole, z.ZodTypeAny, z.ZodTypeAny, unknown>> =
-    role === 'psa' ? psaVendors : role === 'payments' ? paymentsVendors : role === 'bank_ach' ? bankAchVendors : accountingVendors;
+  const table: Record<string, Entry<ConnectionRole, z.ZodTypeAny, z.ZodTypeAny, unknown>> = role === 'psa'
+    ? psaVendors
+    : role === 'payments'
+      ? paymentsVendors
+      : role === 'bank_ach'
+        ? bankAchVendors
+        : accountingVendors;
   return table[vendor] ?? null;
 }

@@ -14,11 +14,12 @@ export async function migrate(pool: pg.Pool, log: (m: string) => void = () => {}
   const applied: string[] = [];
   try {
     await client.query('SELECT pg_advisory_lock($1)', [LOCK_ID]);
-    await client.query(
-      'CREATE TABLE IF NOT EXISTS settle_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
-    );
+    await client.query('CREATE TABLE IF NOT EXISTS settle_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
     const done = new Set((await client.query<{ name: string }>('SELECT name FROM settle_migrations')).rows.map((r) => r.name));
-    const files = fs.readdirSync(DIR).filter((f) => f.endsWith('.sql')).sort();
+    const files = fs
+      .readdirSync(DIR)
+      .filter((f) => f.endsWith('.sql'))
+      .sort();
     for (const file of files) {
       if (done.has(file)) continue;
       const text = fs.readFileSync(path.join(DIR, file), 'utf8');

@@ -132,16 +132,7 @@ export interface PaymentMethodsTable {
   created_at: Created;
 }
 export type PaymentState =
-  | 'pending'
-  | 'processing'
-  | 'succeeded'
-  | 'failed'
-  | 'unknown'
-  | 'refunded'
-  | 'partially_refunded'
-  | 'returned'
-  | 'disputed'
-  | 'charged_back';
+  'pending' | 'processing' | 'succeeded' | 'failed' | 'unknown' | 'refunded' | 'partially_refunded' | 'returned' | 'disputed' | 'charged_back';
 export interface PlannedAllocation {
   readonly invoiceId: string;
   readonly amountMinor: string; // bigint as text inside JSON

@@ -21,12 +21,7 @@ export async function withTenant<T>(db: Db, tenantId: string, fn: (tx: Tx) => Pr
 export async function findApiKeyByHash(db: Db, keyHash: string): Promise<{ id: string; tenant_id: string } | null> {
   return db.transaction().execute(async (tx) => {
     await sql`SELECT set_config('settle.api_key_hash', ${keyHash}, true)`.execute(tx);
-    const row = await tx
-      .selectFrom('api_keys')
-      .select(['id', 'tenant_id'])
-      .where('key_hash', '=', keyHash)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
+    const row = await tx.selectFrom('api_keys').select(['id', 'tenant_id']).where('key_hash', '=', keyHash).where('revoked_at', 'is', null).executeTakeFirst();
     return row ?? null;
   });
 }

@@ -150,21 +150,26 @@ describe('explicit allocations', () => {
 
   it('accepts every request within open balances and the payment, with the rest as credit', () => {
     fc.assert(
-      fc.property(invoicesArb, fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 12, maxLength: 12 }), fc.bigInt({ min: 0n, max: 50_000n }), (invoices, permilles, spare) => {
-        const allocations = invoices
-          .filter((i) => i.openBalance.amountMinor > 0n)
-          .map((i, k) => ({ invoiceId: i.invoiceId, amount: usd((i.openBalance.amountMinor * BigInt(permilles[k]!)) / 1000n) }))
-          .filter((a) => a.amount.amountMinor > 0n);
-        const total = allocations.reduce((s, a) => s + a.amount.amountMinor, 0n);
-        fc.pre(total + spare > 0n);
-        const payment = usd(total + spare);
-        const r = allocatePayment(payment, invoices, { kind: 'explicit', allocations });
-        expect(r.ok).toBe(true);
-        if (r.ok) {
-          checkInvariants(payment, invoices, r.allocations, r.credit);
-          expect(r.credit.amountMinor).toBe(spare);
-        }
-      }),
+      fc.property(
+        invoicesArb,
+        fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 12, maxLength: 12 }),
+        fc.bigInt({ min: 0n, max: 50_000n }),
+        (invoices, permilles, spare) => {
+          const allocations = invoices
+            .filter((i) => i.openBalance.amountMinor > 0n)
+            .map((i, k) => ({ invoiceId: i.invoiceId, amount: usd((i.openBalance.amountMinor * BigInt(permilles[k]!)) / 1000n) }))
+            .filter((a) => a.amount.amountMinor > 0n);
+          const total = allocations.reduce((s, a) => s + a.amount.amountMinor, 0n);
+          fc.pre(total + spare > 0n);
+          const payment = usd(total + spare);
+          const r = allocatePayment(payment, invoices, { kind: 'explicit', allocations });
+          expect(r.ok).toBe(true);
+          if (r.ok) {
+            checkInvariants(payment, invoices, r.allocations, r.credit);
+            expect(r.credit.amountMinor).toBe(spare);
+          }
+        },
+      ),
     );
   });
 

@@ -38,17 +38,11 @@ export type AllocationOutcome =
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-export function allocatePayment(
-  payment: Money,
-  invoices: readonly OpenInvoice[],
-  request: AllocationRequest,
-): AllocationOutcome {
+export function allocatePayment(payment: Money, invoices: readonly OpenInvoice[], request: AllocationRequest): AllocationOutcome {
   const problems = checkInvoices(payment, invoices);
   if (payment.amountMinor <= 0n) problems.unshift({ code: 'payment_not_positive', payment });
   if (problems.length > 0) return { ok: false, problems };
-  return request.kind === 'explicit'
-    ? allocateExplicit(payment, invoices, request.allocations)
-    : { ok: true, ...allocateOldestDueFirst(payment, invoices) };
+  return request.kind === 'explicit' ? allocateExplicit(payment, invoices, request.allocations) : { ok: true, ...allocateOldestDueFirst(payment, invoices) };
 }
 
 function checkInvoices(payment: Money, invoices: readonly OpenInvoice[]): AllocationProblem[] {
@@ -68,11 +62,7 @@ function checkInvoices(payment: Money, invoices: readonly OpenInvoice[]): Alloca
   return problems;
 }
 
-function allocateExplicit(
-  payment: Money,
-  invoices: readonly OpenInvoice[],
-  requested: readonly InvoiceAllocation[],
-): AllocationOutcome {
+function allocateExplicit(payment: Money, invoices: readonly OpenInvoice[], requested: readonly InvoiceAllocation[]): AllocationOutcome {
   const byId = new Map(invoices.map((i) => [i.invoiceId, i]));
   const problems: AllocationProblem[] = [];
   const seen = new Set<string>();
@@ -125,10 +115,7 @@ export function byOldestDue(a: OpenInvoice, b: OpenInvoice): number {
   return 0;
 }
 
-function allocateOldestDueFirst(
-  payment: Money,
-  invoices: readonly OpenInvoice[],
-): { allocations: InvoiceAllocation[]; credit: Money } {
+function allocateOldestDueFirst(payment: Money, invoices: readonly OpenInvoice[]): { allocations: InvoiceAllocation[]; credit: Money } {
   let left = payment.amountMinor;
   const allocations: InvoiceAllocation[] = [];
   for (const inv of [...invoices].sort(byOldestDue)) {

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { approvalCovers, approvalReasons, candidateRules, chargeDate, holdAfterNotice, matchRule, noticeChange, noticeDueOn, type AutopayRule, type InvoiceFacts } from './autopay.ts';
+import {
+  approvalCovers,
+  approvalReasons,
+  candidateRules,
+  chargeDate,
+  holdAfterNotice,
+  matchRule,
+  noticeChange,
+  noticeDueOn,
+  type AutopayRule,
+  type InvoiceFacts,
+} from './autopay.ts';
 
 const rule = (id: string, over: Partial<AutopayRule> = {}): AutopayRule => ({
   id,
@@ -20,7 +31,13 @@ const invoice: InvoiceFacts = { type: 'agreement', currency: 'USD', lineKinds: [
 
 describe('rule order and matching', () => {
   it("tries the client's own rules before the workspace's, each by position", () => {
-    const rules = [rule('w2', { position: 2 }), rule('c9', { clientId: 'c', position: 9 }), rule('w1', { position: 1 }), rule('other', { clientId: 'x', position: 0 }), rule('c1', { clientId: 'c', position: 1 })];
+    const rules = [
+      rule('w2', { position: 2 }),
+      rule('c9', { clientId: 'c', position: 9 }),
+      rule('w1', { position: 1 }),
+      rule('other', { clientId: 'x', position: 0 }),
+      rule('c1', { clientId: 'c', position: 1 }),
+    ];
     expect(candidateRules(rules, 'c', null).map((r) => r.id)).toEqual(['c1', 'c9', 'w1', 'w2']);
   });
 
@@ -49,7 +66,10 @@ describe('rule order and matching', () => {
     expect(chargeDate(rule('a', { offsetDays: -3 }), invoice)).toBe('2025-06-28');
     expect(chargeDate(rule('a', { anchor: 'invoice_date', offsetDays: 5 }), invoice)).toBe('2025-06-06');
     const noDue = { ...invoice, dueOn: null };
-    expect(matchRule([rule('due'), rule('inv', { anchor: 'invoice_date', position: 200 })], 'c', null, noDue)).toEqual({ rule: expect.objectContaining({ id: 'inv' }), chargeOn: '2025-06-01' });
+    expect(matchRule([rule('due'), rule('inv', { anchor: 'invoice_date', position: 200 })], 'c', null, noDue)).toEqual({
+      rule: expect.objectContaining({ id: 'inv' }),
+      chargeOn: '2025-06-01',
+    });
   });
 });
 
@@ -65,7 +85,10 @@ describe('approval gates', () => {
     expect(approvalReasons({ ...base, totalMinor: 99_999n, previousTotalMinor: null, jumpPercent: 50 })).toEqual([]);
     expect(approvalReasons({ ...base, totalMinor: 99_999n, previousTotalMinor: 0n, jumpPercent: 50 })).toEqual([]);
     expect(approvalReasons({ ...base, totalMinor: 99_999n, previousTotalMinor: 10n, jumpPercent: null })).toEqual([]);
-    expect(approvalReasons({ ...base, amountMinor: 20_000n, capMinor: 1n, totalMinor: 20_000n, previousTotalMinor: 1_000n, jumpPercent: 0 })).toEqual(['over_cap', 'amount_jump']);
+    expect(approvalReasons({ ...base, amountMinor: 20_000n, capMinor: 1n, totalMinor: 20_000n, previousTotalMinor: 1_000n, jumpPercent: 0 })).toEqual([
+      'over_cap',
+      'amount_jump',
+    ]);
   });
   it('an approval covers its amount or less', () => {
     expect(approvalCovers(100n, 100n)).toBe(true);

@@ -145,7 +145,13 @@ export function noticeChange(noticed: Noticed | null, current: { version: number
  * at the same amount gets a corrected notice but keeps the date (the client is never debited more, or
  * earlier, than a notice said). Never before the rule's charge date.
  */
-export function holdAfterNotice(change: Exclude<NoticeChange, 'none'>, chargeOn: IsoDate, today: IsoDate, noticeDays: number, previous: Noticed | null): IsoDate {
+export function holdAfterNotice(
+  change: Exclude<NoticeChange, 'none'>,
+  chargeOn: IsoDate,
+  today: IsoDate,
+  noticeDays: number,
+  previous: Noticed | null,
+): IsoDate {
   const fullHold = maxDate(chargeOn, addDays(today, noticeDays));
   if (change === 'first' || change === 'increased' || previous === null) return fullHold;
   return maxDate(chargeOn, previous.notBefore);

@@ -88,9 +88,12 @@ export interface CardFailureInput {
 
 export function decideCardFailure(input: CardFailureInput): FailureDecision {
   const d = nextRetry({ brand: input.brand, paymentRef: input.chainRef, history: input.history, schedule: input.schedule, now: input.now });
-  const latest = [...input.history].filter((a) => a.paymentRef === input.chainRef && a.outcome === 'declined').sort((a, b) => b.at.getTime() - a.at.getTime())[0];
+  const latest = [...input.history]
+    .filter((a) => a.paymentRef === input.chainRef && a.outcome === 'declined')
+    .sort((a, b) => b.at.getTime() - a.at.getTime())[0];
   const cls = latest
-    ? classifyDecline({ declineCode: latest.declineCode ?? null, adviceCode: latest.adviceCode ?? null, merchantAdviceCode: latest.merchantAdviceCode ?? null }).class
+    ? classifyDecline({ declineCode: latest.declineCode ?? null, adviceCode: latest.adviceCode ?? null, merchantAdviceCode: latest.merchantAdviceCode ?? null })
+        .class
     : 'hard';
   if (d.retry) {
     const deferred = d.deferredBy.length ? `; moved later by ${d.deferredBy.join(', ')}` : '';
@@ -171,10 +174,29 @@ export type RunTimeCheck =
  */
 export function checkCardRetryNow(input: { brand: string; history: readonly CardAttempt[]; amount: Money; now: Date }): RunTimeCheck {
   const hard = input.history.find(
-    (a) => a.outcome === 'declined' && classifyDecline({ declineCode: a.declineCode ?? null, adviceCode: a.adviceCode ?? null, merchantAdviceCode: a.merchantAdviceCode ?? null }).class === 'hard',
+    (a) =>
+      a.outcome === 'declined' &&
+      classifyDecline({ declineCode: a.declineCode ?? null, adviceCode: a.adviceCode ?? null, merchantAdviceCode: a.merchantAdviceCode ?? null }).class ===
+        'hard',
   );
-  if (hard) return { ok: false, stop: true, reason: 'card_hard_declined', detail: `the card had a hard decline (${hard.declineCode ?? 'advice code'}) on ${hard.at.toISOString()}` };
-  const limits = applyLimits(input.now, { brand: input.brand, paymentRef: '', history: input.history, schedule: { soft: { anchor: 'first_attempt', steps: [] }, technical: { anchor: 'first_attempt', steps: [] } }, now: input.now }, input.amount);
+  if (hard)
+    return {
+      ok: false,
+      stop: true,
+      reason: 'card_hard_declined',
+      detail: `the card had a hard decline (${hard.declineCode ?? 'advice code'}) on ${hard.at.toISOString()}`,
+    };
+  const limits = applyLimits(
+    input.now,
+    {
+      brand: input.brand,
+      paymentRef: '',
+      history: input.history,
+      schedule: { soft: { anchor: 'first_attempt', steps: [] }, technical: { anchor: 'first_attempt', steps: [] } },
+      now: input.now,
+    },
+    input.amount,
+  );
   if (limits.at.getTime() > input.now.getTime()) return { ok: false, stop: false, until: limits.at, deferredBy: limits.deferredBy };
   return { ok: true, rulesApplied: limits.checked };
 }

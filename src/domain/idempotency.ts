@@ -56,20 +56,16 @@ function finish(key: string): string {
 
 export const keys = {
   /** Record our payment on the PSA invoice (ConnectWise, Autotask, HaloPSA). */
-  psaPayment: (paymentId: string, vendor: string): string =>
-    finish(`payment:${id('paymentId', paymentId)}:${vendorPart(vendor)}:payment`),
+  psaPayment: (paymentId: string, vendor: string): string => finish(`payment:${id('paymentId', paymentId)}:${vendorPart(vendor)}:payment`),
 
   /** Post our payment to the books against the same invoice. */
-  booksPayment: (paymentId: string, vendor: string): string =>
-    finish(`payment:${id('paymentId', paymentId)}:${vendorPart(vendor)}:payment`),
+  booksPayment: (paymentId: string, vendor: string): string => finish(`payment:${id('paymentId', paymentId)}:${vendorPart(vendor)}:payment`),
 
   /** Post a processor payout to the books as one deposit (§5.3). */
-  booksDeposit: (payoutId: string, vendor: string): string =>
-    finish(`payout:${id('payoutId', payoutId)}:${vendorPart(vendor)}:deposit`),
+  booksDeposit: (payoutId: string, vendor: string): string => finish(`payout:${id('payoutId', payoutId)}:${vendorPart(vendor)}:deposit`),
 
   /** Post a refund to the books. */
-  booksRefund: (refundId: string, vendor: string): string =>
-    finish(`refund:${id('refundId', refundId)}:${vendorPart(vendor)}:refund`),
+  booksRefund: (refundId: string, vendor: string): string => finish(`refund:${id('refundId', refundId)}:${vendorPart(vendor)}:refund`),
 
   /**
    * An off-session charge of one invoice version. A new PSA version (amount follows the PSA) or a new
@@ -87,8 +83,7 @@ export const keys = {
   portalPayment: (sessionId: string): string => finish(`portal:${id('sessionId', sessionId)}:payment`),
 
   /** The processor customer for one of the MSP's clients. */
-  customer: (clientId: string, vendor: string): string =>
-    finish(`client:${id('clientId', clientId)}:${vendorPart(vendor)}:customer`),
+  customer: (clientId: string, vendor: string): string => finish(`client:${id('clientId', clientId)}:${vendorPart(vendor)}:customer`),
 
   /** A refund we ask the processor for. */
   refund: (paymentId: string, refundId: string): string =>

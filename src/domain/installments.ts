@@ -28,7 +28,8 @@ export class InstallmentError extends Error {
 export function installmentDates(req: ScheduleRequest): IsoDate[] {
   if (req.kind === 'dates') return req.dates.map((d) => isoDate(d));
   if (!Number.isSafeInteger(req.parts) || req.parts < 2) throw new InstallmentError('an installment plan needs at least 2 parts');
-  if (!Number.isSafeInteger(req.everyDays) || req.everyDays < 1 || req.everyDays > 366) throw new InstallmentError('everyDays must be a whole number of days from 1 to 366');
+  if (!Number.isSafeInteger(req.everyDays) || req.everyDays < 1 || req.everyDays > 366)
+    throw new InstallmentError('everyDays must be a whole number of days from 1 to 366');
   const first = isoDate(req.firstDueOn);
   return Array.from({ length: req.parts }, (_, i) => addDays(first, i * req.everyDays));
 }

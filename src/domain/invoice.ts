@@ -18,9 +18,7 @@ export interface AppliedAmount {
 }
 
 function appliedTo(invoice: InvoiceTotals, allocations: readonly AppliedAmount[]): Money {
-  return allocations
-    .filter((a) => a.invoiceId === invoice.invoiceId)
-    .reduce((s, a) => add(s, a.amount), money(0n, invoice.total.currency));
+  return allocations.filter((a) => a.invoiceId === invoice.invoiceId).reduce((s, a) => add(s, a.amount), money(0n, invoice.total.currency));
 }
 
 /**

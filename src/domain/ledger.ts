@@ -131,11 +131,7 @@ export function surchargeShare(amount: Money, original: OriginalCharge): Money {
   return money(share(after) - share(before.amountMinor), amount.currency);
 }
 
-function reversal(
-  amount: Money,
-  original: OriginalCharge | undefined,
-  principalAccount: LedgerAccount,
-): Line[] {
+function reversal(amount: Money, original: OriginalCharge | undefined, principalAccount: LedgerAccount): Line[] {
   nonNegative('reversal amount', amount);
   const surcharge = original ? surchargeShare(amount, original) : money(0n, amount.currency);
   const principal = money(amount.amountMinor - surcharge.amountMinor, amount.currency);
@@ -183,12 +179,7 @@ export const journal = {
    * A refund out of clearing, split back proportionally between the invoice side and the surcharge.
    * `against: 'client_credit'` when the money refunded was an unapplied overpayment.
    */
-  refund(input: {
-    amount: Money;
-    original?: OriginalCharge;
-    against?: 'accounts_receivable' | 'client_credit';
-    memo: string;
-  }): Journal {
+  refund(input: { amount: Money; original?: OriginalCharge; against?: 'accounts_receivable' | 'client_credit'; memo: string }): Journal {
     return build(input.memo, reversal(input.amount, input.original, input.against ?? 'accounts_receivable'));
   },
 
@@ -197,10 +188,7 @@ export const journal = {
     const fee = input.returnFee ?? money(0n, input.amount.currency);
     sameCurrency(input.amount, fee);
     nonNegative('return fee', fee);
-    return build(input.memo, [
-      ...reversal(input.amount, input.original, 'accounts_receivable'),
-      ...transfer('processing_fees', 'processor_clearing', fee),
-    ]);
+    return build(input.memo, [...reversal(input.amount, input.original, 'accounts_receivable'), ...transfer('processing_fees', 'processor_clearing', fee)]);
   },
 
   /** A dispute opened: the processor withdraws the disputed amount and charges its dispute fee. */
@@ -234,12 +222,7 @@ export const journal = {
    * Dispute lost: either the invoice is owed again (`reopen_invoice`, the usual B2B outcome: the client
    * still owes for the work) or the MSP writes the money off as a loss.
    */
-  disputeLost(input: {
-    amount: Money;
-    treatment: 'reopen_invoice' | 'write_off';
-    original?: OriginalCharge;
-    memo: string;
-  }): Journal {
+  disputeLost(input: { amount: Money; treatment: 'reopen_invoice' | 'write_off'; original?: OriginalCharge; memo: string }): Journal {
     const { amount } = input;
     nonNegative('disputed amount', amount);
     if (input.treatment === 'write_off') {

@@ -159,7 +159,10 @@ describe('allocateByWeights', () => {
   it('equal weights get amounts that differ by at most one cent', () => {
     fc.assert(
       fc.property(amountArb, fc.integer({ min: 1, max: 30 }), fc.bigInt({ min: 1n, max: 1000n }), (a, n, w) => {
-        const parts = allocateByWeights(usd(a), Array.from({ length: n }, () => w));
+        const parts = allocateByWeights(
+          usd(a),
+          Array.from({ length: n }, () => w),
+        );
         const amounts = parts.map((p) => p.amountMinor);
         const hi = amounts.reduce((m, x) => (x > m ? x : m));
         const lo = amounts.reduce((m, x) => (x < m ? x : m));

@@ -103,9 +103,7 @@ export const PAYMENT_TRANSITIONS: { readonly [S in PaymentState]: Readonly<Row> 
 /** Events that carry the processor's own confirmation that the money is ours. */
 export const PROCESSOR_CONFIRMATIONS: ReadonlySet<PaymentEvent> = new Set(['charge_succeeded', 'dispute_won']);
 
-export const TERMINAL_STATES: ReadonlySet<PaymentState> = new Set(
-  PAYMENT_STATES.filter((s) => Object.keys(PAYMENT_TRANSITIONS[s]).length === 0),
-);
+export const TERMINAL_STATES: ReadonlySet<PaymentState> = new Set(PAYMENT_STATES.filter((s) => Object.keys(PAYMENT_TRANSITIONS[s]).length === 0));
 
 export function isTerminal(state: PaymentState): boolean {
   return TERMINAL_STATES.has(state);

@@ -4,13 +4,14 @@ import { money, type Money } from './money.ts';
 import { composeDeposit, depositTotal, reconcilePayout, type PayoutItemType, type PayoutLine } from './payout.ts';
 
 const usd = (n: bigint | number): Money => money(n, 'USD');
-const item = (
-  balanceTransactionId: string,
-  type: PayoutItemType,
-  gross: number,
-  fee: number,
-  processorPaymentId: string | null = null,
-): PayoutLine => ({ balanceTransactionId, type, processorPaymentId, gross: usd(gross), fee: usd(fee), net: usd(gross - fee) });
+const item = (balanceTransactionId: string, type: PayoutItemType, gross: number, fee: number, processorPaymentId: string | null = null): PayoutLine => ({
+  balanceTransactionId,
+  type,
+  processorPaymentId,
+  gross: usd(gross),
+  fee: usd(fee),
+  net: usd(gross - fee),
+});
 
 describe('reconcilePayout', () => {
   it('splits a typical payout into payments, fees and adjustments', () => {
@@ -83,16 +84,14 @@ describe('payout properties', () => {
       { maxLength: 25 },
     )
     .map((rows) =>
-      rows.map(
-        (r, i): PayoutLine => ({
-          balanceTransactionId: `txn_${i}`,
-          type: r.type,
-          processorPaymentId: `pi_${r.pi}`,
-          gross: usd(r.gross),
-          fee: usd(r.fee),
-          net: usd(r.gross - r.fee),
-        }),
-      ),
+      rows.map((r, i): PayoutLine => ({
+        balanceTransactionId: `txn_${i}`,
+        type: r.type,
+        processorPaymentId: `pi_${r.pi}`,
+        gross: usd(r.gross),
+        fee: usd(r.fee),
+        net: usd(r.gross - r.fee),
+      })),
     );
 
   it('consistent items: gross − fees + adjustments == Σ net == payout, and payments sum to their gross', () => {

@@ -48,8 +48,7 @@ export type PayoutProblem =
     };
 
 export type PayoutReconciliation =
-  | { readonly ok: true; readonly composition: DepositComposition }
-  | { readonly ok: false; readonly problems: readonly PayoutProblem[] };
+  { readonly ok: true; readonly composition: DepositComposition } | { readonly ok: false; readonly problems: readonly PayoutProblem[] };
 
 function checkItems(payoutAmount: Money, items: readonly PayoutLine[]): PayoutProblem[] {
   const problems: PayoutProblem[] = [];

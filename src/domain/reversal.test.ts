@@ -37,7 +37,15 @@ describe('planReversal', () => {
   });
 
   it('reopens the invoice paid last first, across several invoices', () => {
-    const two = { ...base, grossMinor: 3_000n, surchargeMinor: 0n, allocations: [{ invoiceId: 'a', amountMinor: 1_000n, reversedMinor: 0n }, { invoiceId: 'b', amountMinor: 2_000n, reversedMinor: 0n }] };
+    const two = {
+      ...base,
+      grossMinor: 3_000n,
+      surchargeMinor: 0n,
+      allocations: [
+        { invoiceId: 'a', amountMinor: 1_000n, reversedMinor: 0n },
+        { invoiceId: 'b', amountMinor: 2_000n, reversedMinor: 0n },
+      ],
+    };
     expect(planReversal({ ...two, amountMinor: 2_500n }).invoices).toEqual([
       { invoiceId: 'b', amountMinor: 2_000n },
       { invoiceId: 'a', amountMinor: 500n },
@@ -64,7 +72,12 @@ describe('planReversal', () => {
           const left = gross - before;
           const amount = i === amounts.length - 1 ? left : raw < left ? raw : left;
           if (amount <= 0n) break;
-          const p = planReversal({ ...input, amountMinor: amount, reversedBeforeMinor: before, allocations: [{ invoiceId: 'a', amountMinor: 10_000n, reversedMinor: reversed }] });
+          const p = planReversal({
+            ...input,
+            amountMinor: amount,
+            reversedBeforeMinor: before,
+            allocations: [{ invoiceId: 'a', amountMinor: 10_000n, reversedMinor: reversed }],
+          });
           before += amount;
           surchargeBack += p.surchargeMinor;
           reversed += p.invoices.reduce((s, x) => s + x.amountMinor, 0n);

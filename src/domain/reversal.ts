@@ -68,8 +68,7 @@ export function planReversal(input: ReversalInput): ReversalPlan {
   // How much of `amount` is credit: everything the credit can take first, or only what the invoice side
   // (principal + surcharge still there) cannot hold.
   const invoiceSideLeft = invoiceSideGross - invoiceSideBefore;
-  const fromCredit =
-    input.order === 'credit_first' ? min(amount, creditLeft) : max(0n, amount - invoiceSideLeft);
+  const fromCredit = input.order === 'credit_first' ? min(amount, creditLeft) : max(0n, amount - invoiceSideLeft);
   if (fromCredit > creditLeft) throw new ReversalError('more than the unapplied credit would be taken back');
   const invoiceSide = amount - fromCredit;
   const surcharge =

@@ -40,7 +40,14 @@ export interface ReadyCharge {
 
 type Schedule = NonNullable<Awaited<ReturnType<typeof lockSchedule>>>;
 const lockSchedule = (tx: Tx, id: string) =>
-  tx.selectFrom('autopay_schedules').selectAll().where('id', '=', id).where('state', 'in', [...ACTIVE_STATES]).forUpdate().skipLocked().executeTakeFirst();
+  tx
+    .selectFrom('autopay_schedules')
+    .selectAll()
+    .where('id', '=', id)
+    .where('state', 'in', [...ACTIVE_STATES])
+    .forUpdate()
+    .skipLocked()
+    .executeTakeFirst();
 
 export async function advanceAutopaySchedule(ctx: EngineContext, tenantId: string, scheduleId: string, env: RunEnv): Promise<StepResult | ReadyCharge> {
   return withTenant(ctx.db, tenantId, async (tx) => {
@@ -53,7 +60,8 @@ export async function advanceAutopaySchedule(ctx: EngineContext, tenantId: strin
 async function advanceLocked(tx: Tx, tenantId: string, s: Schedule, env: RunEnv): Promise<StepResult | ReadyCharge> {
   const f = await loadScheduleFacts(tx, s.invoice_id, s.client_id);
   const inv = f;
-  if (inv.status === 'void' || inv.status === 'credit') return cancelLocked(tx, tenantId, s, inv.status === 'void' ? 'invoice_voided' : 'invoice_credit', env.mspName);
+  if (inv.status === 'void' || inv.status === 'credit')
+    return cancelLocked(tx, tenantId, s, inv.status === 'void' ? 'invoice_voided' : 'invoice_credit', env.mspName);
   if (!f.collection_enabled || !f.autopay_enabled) return cancelLocked(tx, tenantId, s, 'client_autopay_off', env.mspName);
   if (f.in_progress) return 'waiting';
   const amount = f.collectible;
@@ -68,7 +76,13 @@ async function advanceLocked(tx: Tx, tenantId: string, s: Schedule, env: RunEnv)
   let noticeDays = s.notice_days;
   if (s.noticed_at === null || inv.current_version !== s.noticed_version || !rule) {
     const lineKinds = await lineKindsOf(tx, inv.id, inv.current_version);
-    const m = matchRule(env.rules, s.client_id, lockedRuleId, { type: inv.type, currency: inv.currency, lineKinds, issuedOn: inv.issued_on, dueOn: inv.due_on });
+    const m = matchRule(env.rules, s.client_id, lockedRuleId, {
+      type: inv.type,
+      currency: inv.currency,
+      lineKinds,
+      issuedOn: inv.issued_on,
+      dueOn: inv.due_on,
+    });
     if (!m) {
       const asked = await tx.selectFrom('autopay_approvals').select('id').where('schedule_id', '=', s.id).limit(1).execute();
       if (s.noticed_at === null && asked.length === 0) {
@@ -82,7 +96,11 @@ async function advanceLocked(tx: Tx, tenantId: string, s: Schedule, env: RunEnv)
     chargeOn = m.chargeOn;
     noticeDays = rule.noticeDays ?? env.settings.noticeDays;
     if (rule.id !== s.rule_id || chargeOn !== s.charge_on || noticeDays !== s.notice_days) {
-      await tx.updateTable('autopay_schedules').set({ rule_id: rule.id, charge_on: chargeOn, notice_days: noticeDays, updated_at: new Date() }).where('id', '=', s.id).execute();
+      await tx
+        .updateTable('autopay_schedules')
+        .set({ rule_id: rule.id, charge_on: chargeOn, notice_days: noticeDays, updated_at: new Date() })
+        .where('id', '=', s.id)
+        .execute();
     }
   }
   if (s.noticed_at === null && env.today < noticeDueOn(chargeOn, noticeDays)) return setState(tx, s, 'pending_notice', null, 'waiting');
@@ -95,11 +113,24 @@ async function advanceLocked(tx: Tx, tenantId: string, s: Schedule, env: RunEnv)
     jumpPercent: env.settings.jumpPercent,
   });
   if (reasons.length > 0) {
-    const approved = await tx.selectFrom('autopay_approvals').select('amount_minor').where('schedule_id', '=', s.id).where('status', '=', 'approved').orderBy('decided_at', 'desc').limit(1).executeTakeFirst();
+    const approved = await tx
+      .selectFrom('autopay_approvals')
+      .select('amount_minor')
+      .where('schedule_id', '=', s.id)
+      .where('status', '=', 'approved')
+      .orderBy('decided_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
     if (!approved || !approvalCovers(approved.amount_minor, amount)) {
       const pending = await tx.selectFrom('autopay_approvals').selectAll().where('schedule_id', '=', s.id).where('status', '=', 'pending').executeTakeFirst();
-      if (pending && pending.invoice_version === inv.current_version && pending.amount_minor === amount) return setState(tx, s, 'awaiting_approval', reasons.join(','), 'waiting');
-      if (pending) await tx.updateTable('autopay_approvals').set({ status: 'superseded', decided_at: new Date(), decided_by: ACTOR }).where('id', '=', pending.id).execute();
+      if (pending && pending.invoice_version === inv.current_version && pending.amount_minor === amount)
+        return setState(tx, s, 'awaiting_approval', reasons.join(','), 'waiting');
+      if (pending)
+        await tx
+          .updateTable('autopay_approvals')
+          .set({ status: 'superseded', decided_at: new Date(), decided_by: ACTOR })
+          .where('id', '=', pending.id)
+          .execute();
       const previousTotal = await previousInvoiceTotal(tx, inv);
       const row = await tx
         .insertInto('autopay_approvals')
@@ -111,11 +142,23 @@ async function advanceLocked(tx: Tx, tenantId: string, s: Schedule, env: RunEnv)
           amount_minor: amount,
           currency: inv.currency,
           reasons,
-          detail: JSON.stringify({ cap_minor: rule.approvalCapMinor?.toString() ?? null, previous_total_minor: previousTotal?.toString() ?? null, jump_percent: env.settings.jumpPercent, total_minor: inv.total_minor.toString() }),
+          detail: JSON.stringify({
+            cap_minor: rule.approvalCapMinor?.toString() ?? null,
+            previous_total_minor: previousTotal?.toString() ?? null,
+            jump_percent: env.settings.jumpPercent,
+            total_minor: inv.total_minor.toString(),
+          }),
         })
         .returning('id')
         .executeTakeFirstOrThrow();
-      await audit(tx, tenantId, ACTOR, 'autopay.approval_requested', { type: 'autopay_approval', id: row.id }, { invoice: inv.number, amount_minor: amount, reasons, version: inv.current_version });
+      await audit(
+        tx,
+        tenantId,
+        ACTOR,
+        'autopay.approval_requested',
+        { type: 'autopay_approval', id: row.id },
+        { invoice: inv.number, amount_minor: amount, reasons, version: inv.current_version },
+      );
       return setState(tx, s, 'awaiting_approval', reasons.join(','), 'waiting');
     }
   }
@@ -125,14 +168,23 @@ async function advanceLocked(tx: Tx, tenantId: string, s: Schedule, env: RunEnv)
   if (!method) return setState(tx, s, 'blocked', 'no_payment_method', 'waiting');
   if (!f.billing_email) return setState(tx, s, 'blocked', 'no_billing_email', 'waiting');
 
-  const noticed = s.noticed_at && s.noticed_version !== null && s.noticed_amount_minor !== null && s.not_before !== null ? { version: s.noticed_version, amountMinor: s.noticed_amount_minor, notBefore: s.not_before } : null;
+  const noticed =
+    s.noticed_at && s.noticed_version !== null && s.noticed_amount_minor !== null && s.not_before !== null
+      ? { version: s.noticed_version, amountMinor: s.noticed_amount_minor, notBefore: s.not_before }
+      : null;
   let change = noticeChange(noticed, { version: inv.current_version, amountMinor: amount });
   // The PSA moved the due date later: the date the client was told changes, so they are told again.
   if (change === 'none' && noticed && maxDate(chargeOn, noticed.notBefore) !== noticed.notBefore) change = 'content_changed';
   let notBefore = noticed?.notBefore ?? chargeOn;
   if (change !== 'none') {
     notBefore = holdAfterNotice(change, chargeOn, env.today, noticeDays, noticed);
-    const lines = await tx.selectFrom('invoice_lines').select(['description', 'quantity', 'amount_minor']).where('invoice_id', '=', inv.id).where('version', '=', inv.current_version).orderBy('line_no').execute();
+    const lines = await tx
+      .selectFrom('invoice_lines')
+      .select(['description', 'quantity', 'amount_minor'])
+      .where('invoice_id', '=', inv.id)
+      .where('version', '=', inv.current_version)
+      .orderBy('line_no')
+      .execute();
     const email = preDebitNotice({
       mspName: env.mspName,
       clientName: f.client_name,
@@ -147,42 +199,109 @@ async function advanceLocked(tx: Tx, tenantId: string, s: Schedule, env: RunEnv)
       previousAmountMinor: noticed?.amountMinor ?? null,
     });
     // Keyed by the notice's number under the row lock: a crash before commit sends nothing, a rerun the same.
-    await queueEmail(tx, tenantId, { kind: 'autopay_notice', clientId: s.client_id, to: f.billing_email, ...email, idempotencyKey: `autopay:${s.id}:notice:${s.notices_sent + 1}` });
+    await queueEmail(tx, tenantId, {
+      kind: 'autopay_notice',
+      clientId: s.client_id,
+      to: f.billing_email,
+      ...email,
+      idempotencyKey: `autopay:${s.id}:notice:${s.notices_sent + 1}`,
+    });
     await tx
       .updateTable('autopay_schedules')
-      .set({ state: 'noticed', reason: null, noticed_version: inv.current_version, noticed_amount_minor: amount, noticed_at: new Date(), notices_sent: s.notices_sent + 1, not_before: notBefore, method_id: method.id, updated_at: new Date() })
+      .set({
+        state: 'noticed',
+        reason: null,
+        noticed_version: inv.current_version,
+        noticed_amount_minor: amount,
+        noticed_at: new Date(),
+        notices_sent: s.notices_sent + 1,
+        not_before: notBefore,
+        method_id: method.id,
+        updated_at: new Date(),
+      })
       .where('id', '=', s.id)
       .execute();
-    await audit(tx, tenantId, ACTOR, 'autopay.notice_sent', { type: 'invoice', id: inv.id }, { schedule: s.id, change, version: inv.current_version, amount_minor: amount, charge_on: notBefore, method: method.label, notice: s.notices_sent + 1 });
+    await audit(
+      tx,
+      tenantId,
+      ACTOR,
+      'autopay.notice_sent',
+      { type: 'invoice', id: inv.id },
+      { schedule: s.id, change, version: inv.current_version, amount_minor: amount, charge_on: notBefore, method: method.label, notice: s.notices_sent + 1 },
+    );
   } else if (s.state !== 'noticed' || s.method_id !== method.id) {
-    await tx.updateTable('autopay_schedules').set({ state: 'noticed', reason: null, method_id: method.id, updated_at: new Date() }).where('id', '=', s.id).execute();
+    await tx
+      .updateTable('autopay_schedules')
+      .set({ state: 'noticed', reason: null, method_id: method.id, updated_at: new Date() })
+      .where('id', '=', s.id)
+      .execute();
   }
   if (env.today < notBefore) return 'waiting';
-  return { scheduleId: s.id, invoiceId: inv.id, version: inv.current_version, amountMinor: amount, attempt: s.attempt, methodId: method.id, customerId: f.processor_customer_id };
+  return {
+    scheduleId: s.id,
+    invoiceId: inv.id,
+    version: inv.current_version,
+    amountMinor: amount,
+    attempt: s.attempt,
+    methodId: method.id,
+    customerId: f.processor_customer_id,
+  };
 }
 
 async function setState(tx: Tx, s: Schedule, state: AutopayScheduleState, reason: string | null, result: StepResult): Promise<StepResult> {
-  if (s.state !== state || s.reason !== reason) await tx.updateTable('autopay_schedules').set({ state, reason, updated_at: new Date() }).where('id', '=', s.id).execute();
+  if (s.state !== state || s.reason !== reason)
+    await tx.updateTable('autopay_schedules').set({ state, reason, updated_at: new Date() }).where('id', '=', s.id).execute();
   return result;
 }
 
 /** Stop a schedule before its charge; a client who was told of a debit is told it will not happen. */
 export async function cancelLocked(tx: Tx, tenantId: string, s: Schedule, reason: CancelReason, mspName: string, actor: Actor = ACTOR): Promise<StepResult> {
   await tx.updateTable('autopay_schedules').set({ state: 'cancelled', reason, updated_at: new Date() }).where('id', '=', s.id).execute();
-  await tx.updateTable('autopay_approvals').set({ status: 'superseded', decided_at: new Date(), decided_by: actor }).where('schedule_id', '=', s.id).where('status', '=', 'pending').execute();
+  await tx
+    .updateTable('autopay_approvals')
+    .set({ status: 'superseded', decided_at: new Date(), decided_by: actor })
+    .where('schedule_id', '=', s.id)
+    .where('status', '=', 'pending')
+    .execute();
   const inv = await tx.selectFrom('invoices').select(['number', 'currency']).where('id', '=', s.invoice_id).executeTakeFirstOrThrow();
   if (s.noticed_at !== null && s.noticed_amount_minor !== null) {
     const client = await tx.selectFrom('clients').select(['name', 'billing_email']).where('id', '=', s.client_id).executeTakeFirstOrThrow();
     if (client.billing_email) {
-      const email = autopayCancelled({ mspName, clientName: client.name, invoiceNumber: inv.number, currency: parseCurrency(inv.currency), amountMinor: s.noticed_amount_minor, reason });
-      await queueEmail(tx, tenantId, { kind: 'autopay_cancelled', clientId: s.client_id, to: client.billing_email, ...email, idempotencyKey: `autopay:${s.id}:cancelled` });
+      const email = autopayCancelled({
+        mspName,
+        clientName: client.name,
+        invoiceNumber: inv.number,
+        currency: parseCurrency(inv.currency),
+        amountMinor: s.noticed_amount_minor,
+        reason,
+      });
+      await queueEmail(tx, tenantId, {
+        kind: 'autopay_cancelled',
+        clientId: s.client_id,
+        to: client.billing_email,
+        ...email,
+        idempotencyKey: `autopay:${s.id}:cancelled`,
+      });
     }
   }
-  await audit(tx, tenantId, actor, 'autopay.cancelled', { type: 'invoice', id: s.invoice_id }, { schedule: s.id, reason, invoice: inv.number, client_told: s.noticed_at !== null });
+  await audit(
+    tx,
+    tenantId,
+    actor,
+    'autopay.cancelled',
+    { type: 'invoice', id: s.invoice_id },
+    { schedule: s.id, reason, invoice: inv.number, client_told: s.noticed_at !== null },
+  );
   return 'cancelled';
 }
 
 /** Lock a schedule in any pre-charge state (for staff decisions), waiting for a run that holds it. */
 export async function lockActiveSchedule(tx: Tx, id: string): Promise<Schedule | undefined> {
-  return tx.selectFrom('autopay_schedules').selectAll().where('id', '=', id).where('state', 'in', [...ACTIVE_STATES]).forUpdate().executeTakeFirst();
+  return tx
+    .selectFrom('autopay_schedules')
+    .selectAll()
+    .where('id', '=', id)
+    .where('state', 'in', [...ACTIVE_STATES])
+    .forUpdate()
+    .executeTakeFirst();
 }

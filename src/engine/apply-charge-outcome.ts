@@ -8,7 +8,14 @@ import { recordPaymentFailed, recordPaymentProcessing, recordPaymentSucceeded, r
 import { crashPoint } from './crash-points.ts';
 
 /** `withinTx`: the caller's own bookkeeping, in the same transaction (e.g. an autopay schedule marked charged). */
-export async function applyChargeOutcome(ctx: EngineContext, tenantId: string, paymentId: string, attemptId: string, outcome: ChargeOutcome, withinTx?: (tx: Tx) => Promise<void>): Promise<void> {
+export async function applyChargeOutcome(
+  ctx: EngineContext,
+  tenantId: string,
+  paymentId: string,
+  attemptId: string,
+  outcome: ChargeOutcome,
+  withinTx?: (tx: Tx) => Promise<void>,
+): Promise<void> {
   await withTenant(ctx.db, tenantId, async (tx) => {
     await withinTx?.(tx);
     const attempt = (o: string, extra: { processor_payment_id?: string | null; decline_code?: string | null; message?: string | null } = {}) =>

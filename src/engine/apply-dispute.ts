@@ -57,7 +57,11 @@ export async function applyDisputeOpened(ctx: EngineContext, tenantId: string, e
       .executeTakeFirst();
     if (!inserted) return 'dispute already recorded';
     if (ach) {
-      const r = await reverseSucceededPaymentInTx(tx, { paymentId: p.id, reason: `the account holder disputed the debit (${e.reason.replace(/_/g, ' ')})`, code: `dispute:${e.reason}` });
+      const r = await reverseSucceededPaymentInTx(tx, {
+        paymentId: p.id,
+        reason: `the account holder disputed the debit (${e.reason.replace(/_/g, ' ')})`,
+        code: `dispute:${e.reason}`,
+      });
       return r.reversed ? 'bank debit disputed: booked as a return' : `bank debit disputed; payment already ${r.state}`;
     }
     const to = await transition(tx, p, 'dispute_opened', { dispute: e.disputeId, reason: e.reason });
@@ -65,7 +69,9 @@ export async function applyDisputeOpened(ctx: EngineContext, tenantId: string, e
       await audit(tx, tenantId, 'vendor:processor', 'dispute.unexpected', { type: 'payment', id: p.id }, { dispute: e.disputeId, state: p.state });
       return `dispute on a ${p.state} payment: recorded for staff`;
     }
-    await writeJournal(tx, tenantId, 'dispute_opened', journal.disputeOpened({ amount: e.amount, memo: `dispute ${e.disputeId} on payment ${p.id}` }), { paymentId: p.id });
+    await writeJournal(tx, tenantId, 'dispute_opened', journal.disputeOpened({ amount: e.amount, memo: `dispute ${e.disputeId} on payment ${p.id}` }), {
+      paymentId: p.id,
+    });
     const invoiceIds = (await tx.selectFrom('allocations').select('invoice_id').where('payment_id', '=', p.id).execute()).map((a) => a.invoice_id);
     await openException(tx, p, {
       kind: 'dispute',
@@ -75,7 +81,14 @@ export async function applyDisputeOpened(ctx: EngineContext, tenantId: string, e
       detail: `${toDecimalString(e.amount)} ${e.amount.currency} withdrawn by the processor while the dispute is open; respond with evidence at the processor before the deadline.`,
       data: { dispute: e.disputeId, reason: e.reason, invoices: invoiceIds },
     });
-    await audit(tx, tenantId, 'vendor:processor', 'dispute.opened', { type: 'payment', id: p.id }, { dispute: e.disputeId, amount_minor: e.amount.amountMinor, fee_minor: e.fee?.amountMinor ?? null, reason: e.reason });
+    await audit(
+      tx,
+      tenantId,
+      'vendor:processor',
+      'dispute.opened',
+      { type: 'payment', id: p.id },
+      { dispute: e.disputeId, amount_minor: e.amount.amountMinor, fee_minor: e.fee?.amountMinor ?? null, reason: e.reason },
+    );
     return 'dispute opened';
   });
 }
@@ -96,7 +109,17 @@ export async function applyDisputeClosed(ctx: EngineContext, tenantId: string, e
       const label = afterDisputeWon(p.refunded_minor);
       if (to !== null && label !== to) {
         await tx.updateTable('payments').set({ state: label, updated_at: new Date() }).where('id', '=', p.id).execute();
-        await tx.insertInto('payment_events').values({ tenant_id: tenantId, payment_id: p.id, from_state: to, to_state: label, event: 'dispute_won', detail: JSON.stringify({ refunded_minor: p.refunded_minor.toString() }) }).execute();
+        await tx
+          .insertInto('payment_events')
+          .values({
+            tenant_id: tenantId,
+            payment_id: p.id,
+            from_state: to,
+            to_state: label,
+            event: 'dispute_won',
+            detail: JSON.stringify({ refunded_minor: p.refunded_minor.toString() }),
+          })
+          .execute();
       }
       await writeJournal(tx, tenantId, 'dispute_won', journal.disputeWon({ amount, memo: `dispute ${e.disputeId} won` }), { paymentId: p.id });
       await resolveException(tx, tenantId, `dispute:${e.disputeId}`, 'dispute_won');
@@ -105,11 +128,22 @@ export async function applyDisputeClosed(ctx: EngineContext, tenantId: string, e
     }
     const to = await transition(tx, p, 'dispute_lost', { dispute: e.disputeId });
     if (to === null) return `dispute lost on a ${p.state} payment: recorded`;
-    const r = await applyReversal(tx, p, { kind: 'payment_reversal', key: `dispute:${dispute.id}`, amountMinor: dispute.amount_minor, order: 'invoices_first' });
+    const r = await applyReversal(tx, p, {
+      kind: 'payment_reversal',
+      key: `dispute:${dispute.id}`,
+      amountMinor: dispute.amount_minor,
+      order: 'invoices_first',
+    });
     const memo = `dispute ${e.disputeId} lost`;
     const fromInvoices = money(dispute.amount_minor - r.plan.fromCreditMinor, currency);
     if (fromInvoices.amountMinor > 0n) {
-      await writeJournal(tx, tenantId, 'dispute_lost', journal.disputeLost({ amount: fromInvoices, treatment: 'reopen_invoice', original: r.invoiceSide, memo }), { paymentId: p.id });
+      await writeJournal(
+        tx,
+        tenantId,
+        'dispute_lost',
+        journal.disputeLost({ amount: fromInvoices, treatment: 'reopen_invoice', original: r.invoiceSide, memo }),
+        { paymentId: p.id },
+      );
     }
     if (r.plan.fromCreditMinor > 0n) {
       // The unapplied part was the client's credit, not an invoice: Dr client_credit / Cr disputed_funds,
@@ -127,11 +161,18 @@ export async function applyDisputeClosed(ctx: EngineContext, tenantId: string, e
       detail: `${toDecimalString(amount)} ${amount.currency} is gone for good (dispute ${e.disputeId}); the invoices it paid are open again in Settle, the PSA and the books.`,
       data: { dispute: e.disputeId },
     });
-    await audit(tx, tenantId, 'vendor:processor', 'dispute.lost', { type: 'payment', id: p.id }, {
-      dispute: e.disputeId,
-      amount_minor: dispute.amount_minor,
-      reopened: r.plan.invoices.map((x) => ({ invoice_id: x.invoiceId, amount_minor: x.amountMinor })),
-    });
+    await audit(
+      tx,
+      tenantId,
+      'vendor:processor',
+      'dispute.lost',
+      { type: 'payment', id: p.id },
+      {
+        dispute: e.disputeId,
+        amount_minor: dispute.amount_minor,
+        reopened: r.plan.invoices.map((x) => ({ invoice_id: x.invoiceId, amount_minor: x.amountMinor })),
+      },
+    );
     return 'dispute lost';
   });
 }

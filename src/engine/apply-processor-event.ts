@@ -60,7 +60,12 @@ export async function applyProcessorEvent(ctx: EngineContext, tenantId: string, 
     }
     case 'payout.paid':
       await withTenant(ctx.db, tenantId, (tx) =>
-        enqueue(tx, 'reconcile-payout', { tenantId, processorPayoutId: event.payoutId }, { jobKey: `reconcile-payout:${event.payoutId}`, queueName: `accounting:${tenantId}` }),
+        enqueue(
+          tx,
+          'reconcile-payout',
+          { tenantId, processorPayoutId: event.payoutId },
+          { jobKey: `reconcile-payout:${event.payoutId}`, queueName: `accounting:${tenantId}` },
+        ),
       );
       return 'payout reconciliation queued';
     case 'payout.failed':

@@ -30,13 +30,24 @@ export interface AppliedReversal {
 /** Money of this payment still held as the client's unapplied credit (collections' credit entries). */
 async function creditAvailable(tx: Tx, p: Payment, unapplied: bigint): Promise<bigint> {
   if (unapplied <= 0n) return 0n;
-  const r = await tx.selectFrom('client_credit_entries').select((eb) => eb.fn.sum<bigint>('amount_minor').as('n')).where('source_payment_id', '=', p.id).executeTakeFirst();
+  const r = await tx
+    .selectFrom('client_credit_entries')
+    .select((eb) => eb.fn.sum<bigint>('amount_minor').as('n'))
+    .where('source_payment_id', '=', p.id)
+    .executeTakeFirst();
   return r?.n == null ? unapplied : BigInt(r.n);
 }
 
 export async function applyReversal(tx: Tx, p: Payment, req: ReversalRequest): Promise<AppliedReversal> {
   const currency = parseCurrency(p.currency);
-  const allocations = await tx.selectFrom('allocations').select(['id', 'invoice_id', 'amount_minor', 'reversed_minor']).where('payment_id', '=', p.id).orderBy('created_at').orderBy('id').forUpdate().execute();
+  const allocations = await tx
+    .selectFrom('allocations')
+    .select(['id', 'invoice_id', 'amount_minor', 'reversed_minor'])
+    .where('payment_id', '=', p.id)
+    .orderBy('created_at')
+    .orderBy('id')
+    .forUpdate()
+    .execute();
   const applied = allocations.reduce((s, a) => s + a.amount_minor, 0n);
   const unapplied = p.amount_minor - p.surcharge_minor - applied;
   const credit = await creditAvailable(tx, p, unapplied);
@@ -61,7 +72,16 @@ export async function applyReversal(tx: Tx, p: Payment, req: ReversalRequest): P
     // The client's credit is smaller by what goes back (collections' ledger of credit, kind 'refund').
     await tx
       .insertInto('client_credit_entries')
-      .values({ tenant_id: p.tenant_id, client_id: p.client_id, currency: p.currency, amount_minor: -plan.fromCreditMinor, kind: 'refund', source_payment_id: p.id, actor: 'system:lifecycle', note: `${req.kind} ${req.key}` })
+      .values({
+        tenant_id: p.tenant_id,
+        client_id: p.client_id,
+        currency: p.currency,
+        amount_minor: -plan.fromCreditMinor,
+        kind: 'refund',
+        source_payment_id: p.id,
+        actor: 'system:lifecycle',
+        note: `${req.kind} ${req.key}`,
+      })
       .execute();
   }
 
@@ -70,13 +90,27 @@ export async function applyReversal(tx: Tx, p: Payment, req: ReversalRequest): P
   let books = false;
   for (const part of plan.invoices) {
     const a = allocations.find((x) => x.invoice_id === part.invoiceId)!;
-    await tx.updateTable('allocations').set({ reversed_minor: a.reversed_minor + part.amountMinor }).where('id', '=', a.id).execute();
+    await tx
+      .updateTable('allocations')
+      .set({ reversed_minor: a.reversed_minor + part.amountMinor })
+      .where('id', '=', a.id)
+      .execute();
     const inv = await tx.selectFrom('invoices').select(['paid_minor']).where('id', '=', part.invoiceId).forUpdate().executeTakeFirstOrThrow();
     const paid = inv.paid_minor - part.amountMinor;
-    await tx.updateTable('invoices').set({ paid_minor: paid < 0n ? 0n : paid, updated_at: new Date() }).where('id', '=', part.invoiceId).execute();
+    await tx
+      .updateTable('invoices')
+      .set({ paid_minor: paid < 0n ? 0n : paid, updated_at: new Date() })
+      .where('id', '=', part.invoiceId)
+      .execute();
 
     // One reversal per posting the payment made for this invoice (PSA and books).
-    const originals = await tx.selectFrom('postings').select(['id', 'target', 'vendor', 'amount_minor']).where('payment_id', '=', p.id).where('invoice_id', '=', part.invoiceId).where('kind', '=', 'payment').execute();
+    const originals = await tx
+      .selectFrom('postings')
+      .select(['id', 'target', 'vendor', 'amount_minor'])
+      .where('payment_id', '=', p.id)
+      .where('invoice_id', '=', part.invoiceId)
+      .where('kind', '=', 'payment')
+      .execute();
     for (const o of originals) {
       const earlier = await tx
         .selectFrom('postings')
@@ -113,14 +147,24 @@ export async function applyReversal(tx: Tx, p: Payment, req: ReversalRequest): P
     await enqueue(tx, 'post-psa-reversal', { tenantId: p.tenant_id, postingId: id }, { queueName: `psa:${p.tenant_id}`, jobKey: `psa-posting:${id}` });
   }
   if (books) {
-    await enqueue(tx, 'flush-accounting', { tenantId: p.tenant_id }, { queueName: `accounting:${p.tenant_id}`, jobKey: `flush-accounting:${p.tenant_id}`, jobKeyMode: 'preserve_run_at', runAt: new Date(Date.now() + 150) });
+    await enqueue(
+      tx,
+      'flush-accounting',
+      { tenantId: p.tenant_id },
+      { queueName: `accounting:${p.tenant_id}`, jobKey: `flush-accounting:${p.tenant_id}`, jobKeyMode: 'preserve_run_at', runAt: new Date(Date.now() + 150) },
+    );
   }
   return { plan, invoiceSide, postings };
 }
 
 /** What earlier succeeded refunds of this payment took out of its unapplied credit. */
 async function creditRefundedBefore(tx: Tx, p: Payment): Promise<bigint> {
-  const r = await tx.selectFrom('refunds').select((eb) => eb.fn.sum<bigint>('credit_minor').as('n')).where('payment_id', '=', p.id).where('status', '=', 'succeeded').executeTakeFirst();
+  const r = await tx
+    .selectFrom('refunds')
+    .select((eb) => eb.fn.sum<bigint>('credit_minor').as('n'))
+    .where('payment_id', '=', p.id)
+    .where('status', '=', 'succeeded')
+    .executeTakeFirst();
   return BigInt(r?.n ?? 0);
 }
 

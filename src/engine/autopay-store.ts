@@ -46,7 +46,11 @@ export async function loadRules(tx: Tx): Promise<AutopayRule[]> {
 }
 
 export async function lockedRuleOf(tx: Tx, clientId: string): Promise<{ lockedRuleId: string | null; fallbackMethodId: string | null }> {
-  const s = await tx.selectFrom('autopay_client_settings').select(['locked_rule_id', 'fallback_method_id']).where('client_id', '=', clientId).executeTakeFirst();
+  const s = await tx
+    .selectFrom('autopay_client_settings')
+    .select(['locked_rule_id', 'fallback_method_id'])
+    .where('client_id', '=', clientId)
+    .executeTakeFirst();
   return { lockedRuleId: s?.locked_rule_id ?? null, fallbackMethodId: s?.fallback_method_id ?? null };
 }
 
@@ -79,10 +83,25 @@ const IN_PROGRESS = (invoiceId: unknown, except: unknown) => sql<boolean>`EXISTS
 /** Everything one step of a schedule reads, in one round trip (a run makes thousands of these). */
 export async function loadScheduleFacts(tx: Tx, invoiceId: string, clientId: string) {
   const r = await sql<{
-    id: string; client_id: string; number: string; type: string; currency: string; status: string; total_minor: bigint; psa_balance_minor: bigint;
-    issued_on: string; due_on: string | null; current_version: number;
-    client_name: string; billing_email: string | null; collection_enabled: boolean; autopay_enabled: boolean; processor_customer_id: string | null;
-    locked_rule_id: string | null; fallback_method_id: string | null; in_progress: boolean;
+    id: string;
+    client_id: string;
+    number: string;
+    type: string;
+    currency: string;
+    status: string;
+    total_minor: bigint;
+    psa_balance_minor: bigint;
+    issued_on: string;
+    due_on: string | null;
+    current_version: number;
+    client_name: string;
+    billing_email: string | null;
+    collection_enabled: boolean;
+    autopay_enabled: boolean;
+    processor_customer_id: string | null;
+    locked_rule_id: string | null;
+    fallback_method_id: string | null;
+    in_progress: boolean;
   }>`
     SELECT i.id, i.client_id, i.number, i.type, i.currency, i.status, i.total_minor, i.psa_balance_minor, i.issued_on, i.due_on, i.current_version,
            c.name AS client_name, c.billing_email, c.collection_enabled, c.autopay_enabled, c.processor_customer_id,
@@ -136,7 +155,13 @@ export function methodLabel(m: { kind: string; brand: string | null; last4: stri
  * The method to charge: the client's default, if the rule allows its kind; else the client's fallback.
  * `skipDefault` after the default was declined in this cycle.
  */
-export async function chooseMethod(tx: Tx, clientId: string, kinds: readonly string[], fallbackMethodId: string | null, skipDefault = false): Promise<ChosenMethod | null> {
+export async function chooseMethod(
+  tx: Tx,
+  clientId: string,
+  kinds: readonly string[],
+  fallbackMethodId: string | null,
+  skipDefault = false,
+): Promise<ChosenMethod | null> {
   const methods = await tx.selectFrom('payment_methods').select(['id', 'kind', 'brand', 'last4', 'is_default']).where('client_id', '=', clientId).execute();
   const def = methods.find((m) => m.is_default && kinds.includes(m.kind));
   if (def && !skipDefault) return { id: def.id, label: methodLabel(def), isFallback: false };

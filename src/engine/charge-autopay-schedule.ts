@@ -54,7 +54,11 @@ export async function chargeAutopaySchedule(ctx: EngineContext, tenantId: string
             .where(sql<boolean>`EXISTS (SELECT 1 FROM clients k WHERE k.id = autopay_schedules.client_id AND k.collection_enabled AND k.autopay_enabled)`)
             .where(sql<boolean>`EXISTS (SELECT 1 FROM autopay_rules r WHERE r.id = autopay_schedules.rule_id AND r.enabled AND r.deleted_at IS NULL)`)
             .executeTakeFirst();
-          if (claimed.numUpdatedRows !== 1n) throw new UseCaseError('conflict', 'the schedule, the invoice, the client or the rule changed since the notice, or another payment on the invoice is in progress');
+          if (claimed.numUpdatedRows !== 1n)
+            throw new UseCaseError(
+              'conflict',
+              'the schedule, the invoice, the client or the rule changed since the notice, or another payment on the invoice is in progress',
+            );
         },
         beforeCall: async () => {
           crashPoint('autopay-after-charge-planned');
@@ -65,8 +69,20 @@ export async function chargeAutopaySchedule(ctx: EngineContext, tenantId: string
         // transaction that records it, so no crash can leave one without the other.
         onOutcome: async (tx, outcome) => {
           if (outcome.kind !== 'succeeded' && outcome.kind !== 'processing') return;
-          await tx.updateTable('autopay_schedules').set({ state: 'charged', reason: null, updated_at: new Date() }).where('id', '=', c.scheduleId).where('state', '=', 'charging').execute();
-          await audit(tx, tenantId, ACTOR, 'autopay.charged', { type: 'invoice', id: c.invoiceId }, { schedule: c.scheduleId, payment_id: paymentId, amount_minor: c.amountMinor, state: outcome.kind });
+          await tx
+            .updateTable('autopay_schedules')
+            .set({ state: 'charged', reason: null, updated_at: new Date() })
+            .where('id', '=', c.scheduleId)
+            .where('state', '=', 'charging')
+            .execute();
+          await audit(
+            tx,
+            tenantId,
+            ACTOR,
+            'autopay.charged',
+            { type: 'invoice', id: c.invoiceId },
+            { schedule: c.scheduleId, payment_id: paymentId, amount_minor: c.amountMinor, state: outcome.kind },
+          );
           charged = true;
         },
       },
@@ -106,13 +122,29 @@ export async function settleAutopaySchedule(ctx: EngineContext, tenantId: string
       .returning(['s.invoice_id', 's.payment_id', 'p.amount_minor', 'p.state'])
       .executeTakeFirst();
     if (ok) {
-      await audit(tx, tenantId, ACTOR, 'autopay.charged', { type: 'invoice', id: ok.invoice_id }, { schedule: scheduleId, payment_id: ok.payment_id, amount_minor: ok.amount_minor, state: ok.state });
+      await audit(
+        tx,
+        tenantId,
+        ACTOR,
+        'autopay.charged',
+        { type: 'invoice', id: ok.invoice_id },
+        { schedule: scheduleId, payment_id: ok.payment_id, amount_minor: ok.amount_minor, state: ok.state },
+      );
       return 'charged';
     }
     const s = await tx.selectFrom('autopay_schedules').selectAll().where('id', '=', scheduleId).where('state', '=', 'charging').forUpdate().executeTakeFirst();
     if (!s || !s.payment_id) return 'skipped';
-    const p = await tx.selectFrom('payments').select(['state', 'failure_code', 'failure_message', 'amount_minor']).where('id', '=', s.payment_id).executeTakeFirstOrThrow();
-    const attempt = await tx.selectFrom('payment_attempts').select(['outcome']).where('payment_id', '=', s.payment_id).orderBy('attempt_no', 'desc').executeTakeFirstOrThrow();
+    const p = await tx
+      .selectFrom('payments')
+      .select(['state', 'failure_code', 'failure_message', 'amount_minor'])
+      .where('id', '=', s.payment_id)
+      .executeTakeFirstOrThrow();
+    const attempt = await tx
+      .selectFrom('payment_attempts')
+      .select(['outcome'])
+      .where('payment_id', '=', s.payment_id)
+      .orderBy('attempt_no', 'desc')
+      .executeTakeFirstOrThrow();
     if (p.state === 'succeeded' || p.state === 'processing') {
       await done(tx, tenantId, s.id, 'charged', null, { payment_id: s.payment_id, amount_minor: p.amount_minor, state: p.state });
       return 'charged';
@@ -124,8 +156,19 @@ export async function settleAutopaySchedule(ctx: EngineContext, tenantId: string
         const rule = await tx.selectFrom('autopay_rules').select('method_kinds').where('id', '=', s.rule_id).executeTakeFirstOrThrow();
         const fb = await chooseMethod(tx, s.client_id, rule.method_kinds, fallbackMethodId, true);
         if (fb && fb.id !== s.method_id) {
-          await tx.updateTable('autopay_schedules').set({ state: 'noticed', method_id: fb.id, reason: 'default_declined', updated_at: new Date() }).where('id', '=', s.id).execute();
-          await audit(tx, tenantId, ACTOR, 'autopay.fallback_method', { type: 'invoice', id: s.invoice_id }, { schedule: s.id, declined_payment: s.payment_id, code: p.failure_code, method: fb.label });
+          await tx
+            .updateTable('autopay_schedules')
+            .set({ state: 'noticed', method_id: fb.id, reason: 'default_declined', updated_at: new Date() })
+            .where('id', '=', s.id)
+            .execute();
+          await audit(
+            tx,
+            tenantId,
+            ACTOR,
+            'autopay.fallback_method',
+            { type: 'invoice', id: s.invoice_id },
+            { schedule: s.id, declined_payment: s.payment_id, code: p.failure_code, method: fb.label },
+          );
           return 'retry_with_fallback';
         }
       }
@@ -142,8 +185,20 @@ export async function settleAutopaySchedule(ctx: EngineContext, tenantId: string
   });
 }
 
-async function done(tx: Tx, tenantId: string, scheduleId: string, state: 'charged' | 'failed', reason: string | null, detail: Record<string, unknown>): Promise<void> {
-  const s = await tx.updateTable('autopay_schedules').set({ state, reason, updated_at: new Date() }).where('id', '=', scheduleId).returning('invoice_id').executeTakeFirstOrThrow();
+async function done(
+  tx: Tx,
+  tenantId: string,
+  scheduleId: string,
+  state: 'charged' | 'failed',
+  reason: string | null,
+  detail: Record<string, unknown>,
+): Promise<void> {
+  const s = await tx
+    .updateTable('autopay_schedules')
+    .set({ state, reason, updated_at: new Date() })
+    .where('id', '=', scheduleId)
+    .returning('invoice_id')
+    .executeTakeFirstOrThrow();
   await audit(tx, tenantId, ACTOR, `autopay.${state}`, { type: 'invoice', id: s.invoice_id }, { schedule: scheduleId, ...detail });
 }
 
@@ -159,7 +214,21 @@ export async function resumeAutopayCharges(ctx: EngineContext, tenantId: string,
       .innerJoin('payment_attempts as a', (j) => j.onRef('a.payment_id', '=', 'p.id'))
       .innerJoin('clients as c', 'c.id', 's.client_id')
       .leftJoin('payment_methods as m', 'm.id', 's.method_id')
-      .select(['s.id', 's.payment_id', 'p.processor', 'p.state', 'p.amount_minor', 'p.currency', 'p.client_id', 'a.id as attempt_id', 'a.outcome', 'a.idempotency_key', 'a.created_at', 'c.processor_customer_id', 'm.processor_method_id'])
+      .select([
+        's.id',
+        's.payment_id',
+        'p.processor',
+        'p.state',
+        'p.amount_minor',
+        'p.currency',
+        'p.client_id',
+        'a.id as attempt_id',
+        'a.outcome',
+        'a.idempotency_key',
+        'a.created_at',
+        'c.processor_customer_id',
+        'm.processor_method_id',
+      ])
       .where('s.state', '=', 'charging')
       .where('a.attempt_no', '=', 1)
       .execute(),
@@ -170,9 +239,22 @@ export async function resumeAutopayCharges(ctx: EngineContext, tenantId: string,
   for (const c of charging) {
     const young = ctx.now().getTime() - new Date(c.created_at).getTime() < RESEND_WITHIN_MS;
     // Only charges that went to this processor (a NACHA debit is the bank connector's: it has its own file trail).
-    if (c.state === 'pending' && c.outcome === 'sending' && young && processor && c.processor === processor.vendor && c.processor_customer_id && c.processor_method_id) {
+    if (
+      c.state === 'pending' &&
+      c.outcome === 'sending' &&
+      young &&
+      processor &&
+      c.processor === processor.vendor &&
+      c.processor_customer_id &&
+      c.processor_method_id
+    ) {
       await bucket.take();
-      const req = offSessionRequest(tenantId, { paymentId: c.payment_id!, attemptId: c.attempt_id, idempotencyKey: c.idempotency_key, amountMinor: c.amount_minor, currency: c.currency }, c.processor_customer_id, c.processor_method_id);
+      const req = offSessionRequest(
+        tenantId,
+        { paymentId: c.payment_id!, attemptId: c.attempt_id, idempotencyKey: c.idempotency_key, amountMinor: c.amount_minor, currency: c.currency },
+        c.processor_customer_id,
+        c.processor_method_id,
+      );
       const outcome: ChargeOutcome = await processor.chargeOffSession(req);
       await applyChargeOutcome(ctx, tenantId, c.payment_id!, c.attempt_id, outcome);
       ctx.log.warn({ schedule: c.id, payment: c.payment_id, outcome: outcome.kind }, 'autopay: re-sent a charge whose answer was lost (same idempotency key)');

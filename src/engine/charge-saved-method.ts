@@ -76,15 +76,27 @@ export async function chargeSavedMethod(
       .set({ method_kind: method.kind, method_brand: method.brand, method_last4: method.last4 })
       .where('id', '=', plan.paymentId)
       .execute();
-    await audit(tx, tenantId, input.actor, 'payment.charge_requested', { type: 'payment', id: plan.paymentId }, { amount_minor: plan.amountMinor, method: `${method.kind} ${method.last4}` });
+    await audit(
+      tx,
+      tenantId,
+      input.actor,
+      'payment.charge_requested',
+      { type: 'payment', id: plan.paymentId },
+      { amount_minor: plan.amountMinor, method: `${method.kind} ${method.last4}` },
+    );
     await opts.onPlanned?.(tx, plan);
     return { plan, method };
   });
   if ('bankAccountId' in planned) {
-    const d = await originateAchDebit(ctx, tenantId, { bankAccountId: planned.bankAccountId, choices: input.choices, actor: input.actor, source: input.source }, {
-      ...(opts.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}),
-      ...(opts.onPlanned ? { onPlanned: opts.onPlanned } : {}),
-    });
+    const d = await originateAchDebit(
+      ctx,
+      tenantId,
+      { bankAccountId: planned.bankAccountId, choices: input.choices, actor: input.actor, source: input.source },
+      {
+        ...(opts.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}),
+        ...(opts.onPlanned ? { onPlanned: opts.onPlanned } : {}),
+      },
+    );
     return { paymentId: d.paymentId, outcome: 'processing' };
   }
   const { plan, method } = planned;

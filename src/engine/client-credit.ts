@@ -25,11 +25,28 @@ export async function recordOverpaymentCredit(tx: Tx, p: Payment, remainingMinor
   if (remainingMinor <= 0n) return;
   const row = await tx
     .insertInto('client_credit_entries')
-    .values({ tenant_id: p.tenant_id, client_id: p.client_id, currency: p.currency, amount_minor: remainingMinor, kind: 'overpayment', source_payment_id: p.id, actor: 'system:record-payment', note: 'payment exceeded what its invoices still owed' })
+    .values({
+      tenant_id: p.tenant_id,
+      client_id: p.client_id,
+      currency: p.currency,
+      amount_minor: remainingMinor,
+      kind: 'overpayment',
+      source_payment_id: p.id,
+      actor: 'system:record-payment',
+      note: 'payment exceeded what its invoices still owed',
+    })
     .onConflict((oc) => oc.column('source_payment_id').where('kind', '=', 'overpayment').doNothing())
     .returning('id')
     .executeTakeFirst();
-  if (row) await audit(tx, p.tenant_id, 'system:record-payment', 'credit.created', { type: 'client', id: p.client_id }, { payment_id: p.id, amount_minor: remainingMinor, currency: p.currency });
+  if (row)
+    await audit(
+      tx,
+      p.tenant_id,
+      'system:record-payment',
+      'credit.created',
+      { type: 'client', id: p.client_id },
+      { payment_id: p.id, amount_minor: remainingMinor, currency: p.currency },
+    );
 }
 
 export interface CreditSource {
@@ -55,7 +72,9 @@ export async function creditSources(tx: Tx, clientId: string, currency?: string)
      WHERE e.client_id = ${clientId} AND (${currency ?? null}::text IS NULL OR e.currency = ${currency ?? null})
      GROUP BY e.source_payment_id, e.currency
      ORDER BY min(e.created_at)`.execute(tx);
-  return r.rows.map((x) => ({ sourcePaymentId: x.source_payment_id, currency: x.currency, availableMinor: BigInt(x.available) })).filter((x) => x.availableMinor > 0n);
+  return r.rows
+    .map((x) => ({ sourcePaymentId: x.source_payment_id, currency: x.currency, availableMinor: BigInt(x.available) }))
+    .filter((x) => x.availableMinor > 0n);
 }
 
 export async function creditBalance(tx: Tx, clientId: string): Promise<Map<string, bigint>> {
@@ -102,7 +121,12 @@ export async function applyClientCredit(
   const rows = await invQ.forUpdate().execute();
   const ordered = input.invoiceIds
     ? input.invoiceIds.map((id) => rows.find((r) => r.id === id)).filter((r): r is (typeof rows)[number] => r !== undefined)
-    : [...rows].sort((a, b) => byOldestDue({ invoiceId: a.id, dueOn: a.due_on, issuedOn: a.issued_on, openBalance: money(0n, 'USD') }, { invoiceId: b.id, dueOn: b.due_on, issuedOn: b.issued_on, openBalance: money(0n, 'USD') }));
+    : [...rows].sort((a, b) =>
+        byOldestDue(
+          { invoiceId: a.id, dueOn: a.due_on, issuedOn: a.issued_on, openBalance: money(0n, 'USD') },
+          { invoiceId: b.id, dueOn: b.due_on, issuedOn: b.issued_on, openBalance: money(0n, 'USD') },
+        ),
+      );
   const left = new Map(sources.map((s) => [s.sourcePaymentId, s.availableMinor]));
   const applied: CreditApplication[] = [];
   for (const inv of ordered) {
@@ -113,7 +137,13 @@ export async function applyClientCredit(
       const available = left.get(s.sourcePaymentId) ?? 0n;
       if (available <= 0n) continue;
       const amount = available < open ? available : open;
-      const creditPaymentId = await applyOne(tx, tenantId, { sourcePaymentId: s.sourcePaymentId, invoice: inv, amount, actor: input.actor, source: input.source });
+      const creditPaymentId = await applyOne(tx, tenantId, {
+        sourcePaymentId: s.sourcePaymentId,
+        invoice: inv,
+        amount,
+        actor: input.actor,
+        source: input.source,
+      });
       left.set(s.sourcePaymentId, available - amount);
       open -= amount;
       applied.push({ invoiceId: inv.id, invoiceNumber: inv.number, amountMinor: amount, creditPaymentId });
@@ -125,47 +155,122 @@ export async function applyClientCredit(
 async function applyOne(
   tx: Tx,
   tenantId: string,
-  a: { sourcePaymentId: string; invoice: { id: string; client_id: string; currency: string; paid_minor: bigint; number: string }; amount: bigint; actor: Actor; source: 'portal' | 'manual' | 'installment' | 'autopay' },
+  a: {
+    sourcePaymentId: string;
+    invoice: { id: string; client_id: string; currency: string; paid_minor: bigint; number: string };
+    amount: bigint;
+    actor: Actor;
+    source: 'portal' | 'manual' | 'installment' | 'autopay';
+  },
 ): Promise<string> {
   const { invoice: inv, amount } = a;
   const now = new Date();
   const planned = JSON.stringify([{ invoiceId: inv.id, amountMinor: amount.toString() }]);
   const payment = await tx
     .insertInto('payments')
-    .values({ tenant_id: tenantId, client_id: inv.client_id, currency: inv.currency, amount_minor: amount, state: 'succeeded', source: a.source, processor: CREDIT_PROCESSOR, method_kind: 'credit', succeeded_at: now, planned_allocations: planned })
+    .values({
+      tenant_id: tenantId,
+      client_id: inv.client_id,
+      currency: inv.currency,
+      amount_minor: amount,
+      state: 'succeeded',
+      source: a.source,
+      processor: CREDIT_PROCESSOR,
+      method_kind: 'credit',
+      succeeded_at: now,
+      planned_allocations: planned,
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
   await tx
     .insertInto('payment_events')
-    .values({ tenant_id: tenantId, payment_id: payment.id, from_state: null, to_state: 'succeeded', event: 'credit_applied', detail: JSON.stringify({ source_payment_id: a.sourcePaymentId }) })
+    .values({
+      tenant_id: tenantId,
+      payment_id: payment.id,
+      from_state: null,
+      to_state: 'succeeded',
+      event: 'credit_applied',
+      detail: JSON.stringify({ source_payment_id: a.sourcePaymentId }),
+    })
     .execute();
   await tx.insertInto('allocations').values({ tenant_id: tenantId, payment_id: payment.id, invoice_id: inv.id, amount_minor: amount }).execute();
-  await tx.updateTable('invoices').set((eb) => ({ paid_minor: eb('paid_minor', '+', amount) })).where('id', '=', inv.id).execute();
+  await tx
+    .updateTable('invoices')
+    .set((eb) => ({ paid_minor: eb('paid_minor', '+', amount) }))
+    .where('id', '=', inv.id)
+    .execute();
   await refreshInvoiceStatus(tx, inv.id);
   await tx
     .insertInto('client_credit_entries')
-    .values({ tenant_id: tenantId, client_id: inv.client_id, currency: inv.currency, amount_minor: -amount, kind: 'applied', source_payment_id: a.sourcePaymentId, invoice_id: inv.id, credit_payment_id: payment.id, actor: a.actor, note: `applied to invoice ${inv.number}` })
+    .values({
+      tenant_id: tenantId,
+      client_id: inv.client_id,
+      currency: inv.currency,
+      amount_minor: -amount,
+      kind: 'applied',
+      source_payment_id: a.sourcePaymentId,
+      invoice_id: inv.id,
+      credit_payment_id: payment.id,
+      actor: a.actor,
+      note: `applied to invoice ${inv.number}`,
+    })
     .execute();
   await createPaymentPostings(tx, tenantId, { paymentId: payment.id, invoiceId: inv.id, amount, currency: inv.currency });
   const m = money(amount, parseCurrency(inv.currency));
-  await writeJournal(tx, tenantId, 'credit_applied', journal.creditApplied({ amount: m, memo: `credit from payment ${a.sourcePaymentId} applied to invoice ${inv.number}` }), { paymentId: payment.id, invoiceId: inv.id });
-  await audit(tx, tenantId, a.actor, 'credit.applied', { type: 'invoice', id: inv.id }, { amount_minor: amount, currency: inv.currency, source_payment_id: a.sourcePaymentId, credit_payment_id: payment.id });
+  await writeJournal(
+    tx,
+    tenantId,
+    'credit_applied',
+    journal.creditApplied({ amount: m, memo: `credit from payment ${a.sourcePaymentId} applied to invoice ${inv.number}` }),
+    { paymentId: payment.id, invoiceId: inv.id },
+  );
+  await audit(
+    tx,
+    tenantId,
+    a.actor,
+    'credit.applied',
+    { type: 'invoice', id: inv.id },
+    { amount_minor: amount, currency: inv.currency, source_payment_id: a.sourcePaymentId, credit_payment_id: payment.id },
+  );
   return payment.id;
 }
 
 /** The PSA and books postings for money allocated to an invoice (the same keys recordPaymentSucceeded uses). */
-export async function createPaymentPostings(tx: Tx, tenantId: string, a: { paymentId: string; invoiceId: string; amount: bigint; currency: string }): Promise<void> {
+export async function createPaymentPostings(
+  tx: Tx,
+  tenantId: string,
+  a: { paymentId: string; invoiceId: string; amount: bigint; currency: string },
+): Promise<void> {
   const psa = await tx.selectFrom('connections').select('vendor').where('role', '=', 'psa').where('status', '!=', 'disabled').executeTakeFirst();
   const books = await tx.selectFrom('connections').select('vendor').where('role', '=', 'accounting').where('status', '!=', 'disabled').executeTakeFirst();
-  for (const t of [...(psa ? [{ target: 'psa' as const, vendor: psa.vendor }] : []), ...(books ? [{ target: 'accounting' as const, vendor: books.vendor }] : [])]) {
+  for (const t of [
+    ...(psa ? [{ target: 'psa' as const, vendor: psa.vendor }] : []),
+    ...(books ? [{ target: 'accounting' as const, vendor: books.vendor }] : []),
+  ]) {
     const posting = await tx
       .insertInto('postings')
-      .values({ tenant_id: tenantId, target: t.target, vendor: t.vendor, kind: 'payment', payment_id: a.paymentId, invoice_id: a.invoiceId, amount_minor: a.amount, currency: a.currency, idempotency_key: `payment:${a.paymentId}:invoice:${a.invoiceId}:${t.vendor}:payment` })
+      .values({
+        tenant_id: tenantId,
+        target: t.target,
+        vendor: t.vendor,
+        kind: 'payment',
+        payment_id: a.paymentId,
+        invoice_id: a.invoiceId,
+        amount_minor: a.amount,
+        currency: a.currency,
+        idempotency_key: `payment:${a.paymentId}:invoice:${a.invoiceId}:${t.vendor}:payment`,
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
-    if (t.target === 'psa') await enqueue(tx, 'post-psa-payment', { tenantId, postingId: posting.id }, { queueName: `psa:${tenantId}`, jobKey: `psa-posting:${posting.id}` });
+    if (t.target === 'psa')
+      await enqueue(tx, 'post-psa-payment', { tenantId, postingId: posting.id }, { queueName: `psa:${tenantId}`, jobKey: `psa-posting:${posting.id}` });
   }
   if (books) {
-    await enqueue(tx, 'flush-accounting', { tenantId }, { queueName: `accounting:${tenantId}`, jobKey: `flush-accounting:${tenantId}`, jobKeyMode: 'preserve_run_at', runAt: new Date(Date.now() + 150) });
+    await enqueue(
+      tx,
+      'flush-accounting',
+      { tenantId },
+      { queueName: `accounting:${tenantId}`, jobKey: `flush-accounting:${tenantId}`, jobKeyMode: 'preserve_run_at', runAt: new Date(Date.now() + 150) },
+    );
   }
 }

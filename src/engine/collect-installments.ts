@@ -31,7 +31,8 @@ export async function refreshInstallmentParts(tx: Tx): Promise<{ paid: number; f
   let paid = 0;
   let failed = 0;
   for (const part of parts) {
-    const status = part.state === 'succeeded' || part.state === 'partially_refunded' || part.state === 'refunded' ? 'paid' : part.state === 'failed' ? 'failed' : null;
+    const status =
+      part.state === 'succeeded' || part.state === 'partially_refunded' || part.state === 'refunded' ? 'paid' : part.state === 'failed' ? 'failed' : null;
     if (!status) continue;
     await tx.updateTable('installment_parts').set({ status, updated_at: new Date() }).where('id', '=', part.id).where('status', '=', 'collecting').execute();
     if (status === 'paid') paid++;
@@ -46,7 +47,17 @@ async function completePlans(tx: Tx): Promise<void> {
     .selectFrom('installment_plans as p')
     .select('p.id')
     .where('p.status', '=', 'active')
-    .where((eb) => eb.not(eb.exists(eb.selectFrom('installment_parts as x').select('x.id').whereRef('x.plan_id', '=', 'p.id').where('x.status', 'in', ['scheduled', 'collecting', 'failed']))))
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('installment_parts as x')
+            .select('x.id')
+            .whereRef('x.plan_id', '=', 'p.id')
+            .where('x.status', 'in', ['scheduled', 'collecting', 'failed']),
+        ),
+      ),
+    )
     .execute();
   for (const p of done) {
     await tx.updateTable('installment_plans').set({ status: 'completed', updated_at: new Date() }).where('id', '=', p.id).execute();
@@ -68,7 +79,13 @@ async function partsToRetry(tx: Tx, now: Date): Promise<{ id: string }[]> {
   if (failed.rows.length === 0) return [];
   const { schedule } = await loadRetryPolicy(tx);
   return failed.rows.filter((f) => {
-    const at = partRetryAt({ declineCode: f.failure_code, charges: Number(f.charges), firstChargedAt: new Date(f.first), lastChargedAt: new Date(f.last), schedule });
+    const at = partRetryAt({
+      declineCode: f.failure_code,
+      charges: Number(f.charges),
+      firstChargedAt: new Date(f.first),
+      lastChargedAt: new Date(f.last),
+      schedule,
+    });
     return at !== null && at.getTime() <= now.getTime();
   });
 }
@@ -91,10 +108,12 @@ export async function collectInstallments(ctx: EngineContext, tenantId: string, 
     const abandoned = new Date(ctx.now().getTime() - CLAIM_STALE_MS);
     q = opts.partId
       ? q.where('x.id', '=', opts.partId).where('x.status', 'in', ['scheduled', 'failed'])
-      : q.where((eb) => eb.or([
-          eb.and([eb('x.status', '=', 'scheduled'), eb('x.due_on', '<=', today(ctx.now()))]),
-          eb.and([eb('x.status', '=', 'collecting'), eb('x.payment_id', 'is', null), eb('x.updated_at', '<', abandoned)]),
-        ]));
+      : q.where((eb) =>
+          eb.or([
+            eb.and([eb('x.status', '=', 'scheduled'), eb('x.due_on', '<=', today(ctx.now()))]),
+            eb.and([eb('x.status', '=', 'collecting'), eb('x.payment_id', 'is', null), eb('x.updated_at', '<', abandoned)]),
+          ]),
+        );
     const due = await q.limit(500).execute();
     return opts.partId ? due : [...due, ...(await partsToRetry(tx, ctx.now()))];
   });
@@ -121,7 +140,12 @@ async function collectPart(ctx: EngineContext, tenantId: string, partId: string,
       .updateTable('installment_parts')
       .set({ status: 'collecting', payment_id: null, updated_at: new Date() })
       .where('id', '=', partId)
-      .where((eb) => eb.or([eb('status', 'in', ['scheduled', 'failed']), eb.and([eb('status', '=', 'collecting'), eb('payment_id', 'is', null), eb('updated_at', '<', stale)])]))
+      .where((eb) =>
+        eb.or([
+          eb('status', 'in', ['scheduled', 'failed']),
+          eb.and([eb('status', '=', 'collecting'), eb('payment_id', 'is', null), eb('updated_at', '<', stale)]),
+        ]),
+      )
       .returningAll()
       .executeTakeFirst();
     if (!claimed) return { done: 'charged' as const };
@@ -134,15 +158,28 @@ async function collectPart(ctx: EngineContext, tenantId: string, partId: string,
     const amount = part.amount_minor < owed ? part.amount_minor : owed;
     if (amount <= 0n) {
       await tx.updateTable('installment_parts').set({ status: 'cancelled', updated_at: new Date() }).where('id', '=', part.id).execute();
-      await audit(tx, tenantId, actor, 'installment.part_skipped', { type: 'installment_plan', id: plan.id }, { part_no: part.part_no, reason: `invoice ${inv.number} owes nothing` });
+      await audit(
+        tx,
+        tenantId,
+        actor,
+        'installment.part_skipped',
+        { type: 'installment_plan', id: plan.id },
+        { part_no: part.part_no, reason: `invoice ${inv.number} owes nothing` },
+      );
       await completePlans(tx);
       return { done: 'cancelled' as const };
     }
     // A retry charges the client's default method when it has one (a client who saved a new card after the
     // failure is charged on it), else the plan's.
     const retry = part.status !== 'scheduled';
-    const fallback = retry ? await tx.selectFrom('payment_methods').select('id').where('client_id', '=', plan.client_id).where('is_default', '=', true).executeTakeFirst() : undefined;
-    const charges = await tx.selectFrom('payment_attempts').select((eb) => eb.fn.countAll<string>().as('n')).where('idempotency_key', 'like', `installment:${part.id}:%`).executeTakeFirstOrThrow();
+    const fallback = retry
+      ? await tx.selectFrom('payment_methods').select('id').where('client_id', '=', plan.client_id).where('is_default', '=', true).executeTakeFirst()
+      : undefined;
+    const charges = await tx
+      .selectFrom('payment_attempts')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('idempotency_key', 'like', `installment:${part.id}:%`)
+      .executeTakeFirstOrThrow();
     return {
       done: null,
       part,
@@ -158,21 +195,45 @@ async function collectPart(ctx: EngineContext, tenantId: string, partId: string,
   try {
     // Like an autopay charge (chargeSavedMethod): a card off-session at the processor, a bank account
     // authorized for NACHA debits through the MSP's bank.
-    await chargeSavedMethod(ctx, tenantId, { choices: [{ invoiceId: prep.invoiceId, amountMinor: prep.amount }], paymentMethodId: prep.methodId, actor, source: 'installment' }, {
-      idempotencyKey: prep.key,
-      onPlanned: async (tx, planned) => {
-        // The claimed part takes its payment in the transaction that creates the payment and its key.
-        const linked = await tx.updateTable('installment_parts').set({ payment_id: planned.paymentId, updated_at: new Date() }).where('id', '=', part.id).where('status', '=', 'collecting').where('payment_id', 'is', null).executeTakeFirst();
-        if (linked.numUpdatedRows !== 1n) throw new UseCaseError('conflict', 'this installment part is no longer waiting for a payment');
-        await audit(tx, tenantId, actor, 'installment.charge_requested', { type: 'payment', id: planned.paymentId }, { plan_id: prep.planId, part_no: part.part_no, amount_minor: prep.amount, retry_of: part.payment_id });
+    await chargeSavedMethod(
+      ctx,
+      tenantId,
+      { choices: [{ invoiceId: prep.invoiceId, amountMinor: prep.amount }], paymentMethodId: prep.methodId, actor, source: 'installment' },
+      {
+        idempotencyKey: prep.key,
+        onPlanned: async (tx, planned) => {
+          // The claimed part takes its payment in the transaction that creates the payment and its key.
+          const linked = await tx
+            .updateTable('installment_parts')
+            .set({ payment_id: planned.paymentId, updated_at: new Date() })
+            .where('id', '=', part.id)
+            .where('status', '=', 'collecting')
+            .where('payment_id', 'is', null)
+            .executeTakeFirst();
+          if (linked.numUpdatedRows !== 1n) throw new UseCaseError('conflict', 'this installment part is no longer waiting for a payment');
+          await audit(
+            tx,
+            tenantId,
+            actor,
+            'installment.charge_requested',
+            { type: 'payment', id: planned.paymentId },
+            { plan_id: prep.planId, part_no: part.part_no, amount_minor: prep.amount, retry_of: part.payment_id },
+          );
+        },
       },
-    });
+    );
   } catch (e) {
     if (!(e instanceof UseCaseError)) throw e;
     // Refused before anything was sent (e.g. a bank debit on the invoice is still in flight): the part goes
     // back to how it was and is looked at again on the next run.
     await withTenant(ctx.db, tenantId, (tx) =>
-      tx.updateTable('installment_parts').set({ status: part.status, payment_id: part.payment_id, updated_at: new Date() }).where('id', '=', part.id).where('status', '=', 'collecting').where('payment_id', 'is', null).execute(),
+      tx
+        .updateTable('installment_parts')
+        .set({ status: part.status, payment_id: part.payment_id, updated_at: new Date() })
+        .where('id', '=', part.id)
+        .where('status', '=', 'collecting')
+        .where('payment_id', 'is', null)
+        .execute(),
     );
     ctx.log.info({ part: part.id, reason: e.message }, 'installment part not charged');
     return 'charged';

@@ -23,18 +23,36 @@ export async function saveConnection(
   const entry = vendorEntry(input.role, input.vendor);
   if (!entry) throw new UseCaseError('invalid', `Settle has no ${input.role} connector for "${input.vendor}"`);
   const config = entry.config.safeParse(input.config);
-  if (!config.success) throw new UseCaseError('invalid', `${input.vendor} settings: ${config.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!config.success)
+    throw new UseCaseError('invalid', `${input.vendor} settings: ${config.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const secrets = entry.secrets.safeParse(input.secrets);
-  if (!secrets.success) throw new UseCaseError('invalid', `${input.vendor} credentials: ${secrets.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!secrets.success)
+    throw new UseCaseError('invalid', `${input.vendor} credentials: ${secrets.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const sealed = box.seal(secrets.data, sealContext(tenantId, input.role));
   await withTenant(db, tenantId, async (tx) => {
     await tx
       .insertInto('connections')
       .values({ tenant_id: tenantId, role: input.role, vendor: input.vendor, config: JSON.stringify(config.data) as never, secrets_ciphertext: sealed })
-      .onConflict((oc) => oc.columns(['tenant_id', 'role']).doUpdateSet({ vendor: input.vendor, config: JSON.stringify(config.data) as never, secrets_ciphertext: sealed, status: 'active', status_detail: null, updated_at: new Date() }))
+      .onConflict((oc) =>
+        oc.columns(['tenant_id', 'role']).doUpdateSet({
+          vendor: input.vendor,
+          config: JSON.stringify(config.data) as never,
+          secrets_ciphertext: sealed,
+          status: 'active',
+          status_detail: null,
+          updated_at: new Date(),
+        }),
+      )
       .execute();
     // Secrets never enter the audit log; which keys were set does.
-    await audit(tx, tenantId, input.actor, 'connection.saved', { type: 'connection', id: input.role }, { vendor: input.vendor, config: config.data, secret_fields: Object.keys(secrets.data as object) });
+    await audit(
+      tx,
+      tenantId,
+      input.actor,
+      'connection.saved',
+      { type: 'connection', id: input.role },
+      { vendor: input.vendor, config: config.data, secret_fields: Object.keys(secrets.data as object) },
+    );
   });
 }
 
@@ -73,19 +91,25 @@ export class ConnectorCache implements TenantConnectors {
   }
 
   private async build(tenantId: string, role: ConnectionRole): Promise<unknown> {
-    const row = await withTenant(this.db, tenantId, (tx) => tx.selectFrom('connections').selectAll().where('role', '=', role).where('status', '!=', 'disabled').executeTakeFirst());
+    const row = await withTenant(this.db, tenantId, (tx) =>
+      tx.selectFrom('connections').selectAll().where('role', '=', role).where('status', '!=', 'disabled').executeTakeFirst(),
+    );
     if (!row) return null;
     const entry = vendorEntry(role, row.vendor);
     if (!entry) throw new Error(`connection ${role} names unknown vendor ${row.vendor}`);
     const secrets = this.box.open<Record<string, unknown>>(row.secrets_ciphertext, sealContext(tenantId, role));
     return entry.build(entry.config.parse(row.config), entry.secrets.parse(secrets), {
       loadSecrets: async () => {
-        const fresh = await withTenant(this.db, tenantId, (tx) => tx.selectFrom('connections').select('secrets_ciphertext').where('role', '=', role).executeTakeFirstOrThrow());
+        const fresh = await withTenant(this.db, tenantId, (tx) =>
+          tx.selectFrom('connections').select('secrets_ciphertext').where('role', '=', role).executeTakeFirstOrThrow(),
+        );
         return this.box.open<Record<string, unknown>>(fresh.secrets_ciphertext, sealContext(tenantId, role));
       },
       saveSecrets: async (next) => {
         const sealed = this.box.seal(next, sealContext(tenantId, role));
-        await withTenant(this.db, tenantId, (tx) => tx.updateTable('connections').set({ secrets_ciphertext: sealed, updated_at: new Date() }).where('role', '=', role).execute());
+        await withTenant(this.db, tenantId, (tx) =>
+          tx.updateTable('connections').set({ secrets_ciphertext: sealed, updated_at: new Date() }).where('role', '=', role).execute(),
+        );
       },
       // Data sealed by a connector (bank account numbers) is bound to the tenant, not to the connection, so
       // it stays readable when the connection's credentials are replaced.

@@ -16,12 +16,7 @@ export interface EnqueueOptions {
   readonly priority?: number;
 }
 
-export async function enqueue<T extends TaskName>(
-  tx: Tx | Db,
-  task: T,
-  payload: TaskPayloads[T],
-  opts: EnqueueOptions = {},
-): Promise<void> {
+export async function enqueue<T extends TaskName>(tx: Tx | Db, task: T, payload: TaskPayloads[T], opts: EnqueueOptions = {}): Promise<void> {
   await sql`SELECT graphile_worker.add_job(
       identifier => ${task},
       payload => ${JSON.stringify(payload)}::json,

@@ -32,7 +32,11 @@ export async function raiseException(tx: Tx, tenantId: string, actor: Actor, e: 
     data: json(e.data ?? {}),
   };
   if (!before) {
-    const row = await tx.insertInto('exceptions').values({ tenant_id: tenantId, dedupe_key: e.dedupeKey, ...values }).returning('id').executeTakeFirstOrThrow();
+    const row = await tx
+      .insertInto('exceptions')
+      .values({ tenant_id: tenantId, dedupe_key: e.dedupeKey, ...values })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     await audit(tx, tenantId, actor, 'exception.opened', { type: 'exception', id: row.id }, { kind: e.kind, title: e.title });
     return row.id;
   }

@@ -117,4 +117,3 @@ export async function laterPaymentOn(tx: Tx, invoiceIds: readonly string[], p: P
      LIMIT 1`.execute(tx);
   return r.rows[0]?.id ?? null;
 }
-

@@ -30,7 +30,12 @@ async function inScope(tx: Tx, p: Payment): Promise<string | null> {
   if (p.state !== 'failed') return `payment is ${p.state}, not failed`;
   if (p.processor === 'bank-ach') return 'bank-ACH returns are handled by the bank-ACH connector';
   if (p.source === 'portal') {
-    const wentProcessing = await tx.selectFrom('payment_events').select('id').where('payment_id', '=', p.id).where('to_state', '=', 'processing').executeTakeFirst();
+    const wentProcessing = await tx
+      .selectFrom('payment_events')
+      .select('id')
+      .where('payment_id', '=', p.id)
+      .where('to_state', '=', 'processing')
+      .executeTakeFirst();
     if (!wentProcessing) return 'declined in the portal while the client was there';
   }
   return null;
@@ -38,7 +43,14 @@ async function inScope(tx: Tx, p: Payment): Promise<string | null> {
 
 async function decide(tx: Tx, p: Payment, root: Payment, policy: RetryPolicy, now: Date, mspName: string): Promise<FailureDecision> {
   if (p.failure_code === 'not_sent') {
-    return { retry: false, failureClass: 'technical', returnCode: null, reason: 'not_sent', detail: p.failure_message ?? 'the charge never reached the processor', rulesApplied: [] };
+    return {
+      retry: false,
+      failureClass: 'technical',
+      returnCode: null,
+      reason: 'not_sent',
+      detail: p.failure_message ?? 'the charge never reached the processor',
+      rulesApplied: [],
+    };
   }
   const bank = p.method_kind === 'us_bank_account' || (p.source === 'portal' && p.method_kind === null);
   if (bank) {
@@ -59,17 +71,32 @@ async function decide(tx: Tx, p: Payment, root: Payment, policy: RetryPolicy, no
     });
     // A bank debit can be presented again only off-session, with the saved account's mandate.
     if (decision.retry && p.source === 'portal') {
-      return { retry: false, failureClass: decision.failureClass, returnCode: decision.returnCode, reason: 'no_saved_mandate', detail: `${decision.detail}; but the account was not saved for later debits, so the client has to pay again`, rulesApplied: decision.rulesApplied };
+      return {
+        retry: false,
+        failureClass: decision.failureClass,
+        returnCode: decision.returnCode,
+        reason: 'no_saved_mandate',
+        detail: `${decision.detail}; but the account was not saved for later debits, so the client has to pay again`,
+        rulesApplied: decision.rulesApplied,
+      };
     }
     return decision;
   }
   if (p.source === 'installment') {
     // A part of an installment plan is charged again by the plan itself, on this same retry policy
     // (collect-installments); a second retry from here could collect the part twice.
-    return { retry: false, failureClass: classifyDecline({ declineCode: p.failure_code }).class, returnCode: null, reason: 'installment_plan_retries', detail: 'the installment plan charges this part again on the retry schedule (collect-installments)', rulesApplied: [] };
+    return {
+      retry: false,
+      failureClass: classifyDecline({ declineCode: p.failure_code }).class,
+      returnCode: null,
+      reason: 'installment_plan_retries',
+      detail: 'the installment plan charges this part again on the retry schedule (collect-installments)',
+      rulesApplied: [],
+    };
   }
   const card = cardOf(p);
-  if (!card) return { retry: false, failureClass: 'hard', returnCode: null, reason: 'no_method', detail: 'the failed payment names no saved method', rulesApplied: [] };
+  if (!card)
+    return { retry: false, failureClass: 'hard', returnCode: null, reason: 'no_method', detail: 'the failed payment names no saved method', rulesApplied: [] };
   return decideCardFailure({ brand: card.brand ?? 'unknown', chainRef: root.id, history: await cardHistory(tx, card, now), schedule: policy.schedule, now });
 }
 
@@ -98,14 +125,38 @@ export async function handlePaymentFailure(ctx: EngineContext, tenantId: string,
       return `waiting until ${runAt.toISOString()} for autopay's fallback method`;
     }
     // Parts of one installment plan are several payments on one invoice by design: none supersedes another.
-    const later = p.source === 'installment' ? null : await laterPaymentOn(tx, plannedInvoices(p).map((x) => x.invoiceId), p);
+    const later =
+      p.source === 'installment'
+        ? null
+        : await laterPaymentOn(
+            tx,
+            plannedInvoices(p).map((x) => x.invoiceId),
+            p,
+          );
     const owed = await stillOwed(tx, plannedInvoices(p));
     if (later || owed.length === 0) {
       const reason = later ? 'superseded' : 'paid_meanwhile';
-      const detail = later ? `payment ${later} on the same invoices came after this one and carries the collection on` : 'the invoices were paid or closed meanwhile';
+      const detail = later
+        ? `payment ${later} on the same invoices came after this one and carries the collection on`
+        : 'the invoices were paid or closed meanwhile';
       const f = await tx
         .insertInto('payment_failures')
-        .values({ tenant_id: tenantId, payment_id: p.id, root_payment_id: await chainRootOf(tx, p.id), client_id: p.client_id, invoice_ids: plannedInvoices(p).map((x) => x.invoiceId), method_kind: p.method_kind, method_label: p.method_kind ? methodLabel(p.method_kind, p.method_brand, p.method_last4) : null, failure_code: p.failure_code, failure_class: classifyDecline({ declineCode: p.failure_code }).class, return_code: null, decision: 'no_retry', reason, detail, status: 'resolved' })
+        .values({
+          tenant_id: tenantId,
+          payment_id: p.id,
+          root_payment_id: await chainRootOf(tx, p.id),
+          client_id: p.client_id,
+          invoice_ids: plannedInvoices(p).map((x) => x.invoiceId),
+          method_kind: p.method_kind,
+          method_label: p.method_kind ? methodLabel(p.method_kind, p.method_brand, p.method_last4) : null,
+          failure_code: p.failure_code,
+          failure_class: classifyDecline({ declineCode: p.failure_code }).class,
+          return_code: null,
+          decision: 'no_retry',
+          reason,
+          detail,
+          status: 'resolved',
+        })
         .returning('id')
         .executeTakeFirstOrThrow();
       await audit(tx, tenantId, ACTOR, 'payment.retry_not_scheduled', { type: 'payment', id: p.id }, { failure_id: f.id, reason, detail });
@@ -146,24 +197,46 @@ export async function handlePaymentFailure(ctx: EngineContext, tenantId: string,
       .returning('id')
       .executeTakeFirstOrThrow();
     if (decision.retry) {
-      await enqueue(tx, 'retry-payment', { tenantId, failureId: failure.id }, { jobKey: `payment-retry:${failure.id}`, runAt: decision.at, queueName: `retries:${tenantId}` });
+      await enqueue(
+        tx,
+        'retry-payment',
+        { tenantId, failureId: failure.id },
+        { jobKey: `payment-retry:${failure.id}`, runAt: decision.at, queueName: `retries:${tenantId}` },
+      );
     }
-    await audit(tx, tenantId, ACTOR, decision.retry ? 'payment.retry_scheduled' : 'payment.retry_not_scheduled', { type: 'payment', id: p.id }, {
-      failure_id: failure.id,
-      chain: root.id,
-      code: p.failure_code,
-      class: decision.failureClass,
-      return_code: decision.returnCode,
-      reason: decision.reason,
-      detail: decision.detail,
-      retry_at: decision.retry ? decision.at.toISOString() : null,
-      rules_applied: decision.rulesApplied,
-    });
+    await audit(
+      tx,
+      tenantId,
+      ACTOR,
+      decision.retry ? 'payment.retry_scheduled' : 'payment.retry_not_scheduled',
+      { type: 'payment', id: p.id },
+      {
+        failure_id: failure.id,
+        chain: root.id,
+        code: p.failure_code,
+        class: decision.failureClass,
+        return_code: decision.returnCode,
+        reason: decision.reason,
+        detail: decision.detail,
+        retry_at: decision.retry ? decision.at.toISOString() : null,
+        rules_applied: decision.rulesApplied,
+      },
+    );
 
-    const numbers = (await tx.selectFrom('invoices').select(['id', 'number']).where('id', 'in', invoiceIds.length ? invoiceIds : ['00000000-0000-0000-0000-000000000000']).execute()).map((i) => i.number).sort();
+    const numbers = (
+      await tx
+        .selectFrom('invoices')
+        .select(['id', 'number'])
+        .where('id', 'in', invoiceIds.length ? invoiceIds : ['00000000-0000-0000-0000-000000000000'])
+        .execute()
+    )
+      .map((i) => i.number)
+      .sort();
     const amount = format(money(p.amount_minor, parseCurrency(p.currency)));
     const ourFault = decision.reason === 'not_sent';
-    const next = decision.retry ? `retry ${decision.retryNumber} on ${decision.at.toISOString().slice(0, 16).replace('T', ' ')} UTC` : `not retried (${decision.reason})`;
+    const next = decision.retry
+      ? `retry ${decision.retryNumber} on ${decision.at.toISOString().slice(0, 16).replace('T', ' ')} UTC`
+      : `not retried (${decision.reason})`;
     await raiseException(tx, tenantId, ACTOR, {
       kind: ourFault ? 'payment_not_sent' : 'payment_failed',
       dedupeKey: `payment_failed:${root.id}`,
@@ -172,7 +245,14 @@ export async function handlePaymentFailure(ctx: EngineContext, tenantId: string,
       paymentId: p.id,
       title: `${ourFault ? 'Payment not sent' : 'Payment failed'}: ${client.name} — ${amount} (${numbers.join(', ')})`,
       detail: `${label}: ${p.failure_code ?? 'no code'} — ${decision.detail}; ${next}`,
-      data: { failure_id: failure.id, chain: root.id, code: p.failure_code, class: decision.failureClass, reason: decision.reason, retry_at: decision.retry ? decision.at.toISOString() : null },
+      data: {
+        failure_id: failure.id,
+        chain: root.id,
+        code: p.failure_code,
+        class: decision.failureClass,
+        reason: decision.reason,
+        retry_at: decision.retry ? decision.at.toISOString() : null,
+      },
     });
     if (ourFault) return `not sent: exception for staff (${decision.detail})`;
 
@@ -181,7 +261,13 @@ export async function handlePaymentFailure(ctx: EngineContext, tenantId: string,
     const tellClient = root.id === p.id || !decision.retry;
     let emailed = 'no email';
     if (tellClient && client.billing_email) {
-      const link = await updateMethodLinkFor(tx, ctx.publicUrl, { tenantId, clientId: p.client_id, failureId: failure.id }, policy.updateLinkTtlHours * 3600, now.getTime());
+      const link = await updateMethodLinkFor(
+        tx,
+        ctx.publicUrl,
+        { tenantId, clientId: p.client_id, failureId: failure.id },
+        policy.updateLinkTtlHours * 3600,
+        now.getTime(),
+      );
       const email = paymentFailedEmail({
         mspName: tenant.name,
         clientName: client.name,
@@ -195,11 +281,18 @@ export async function handlePaymentFailure(ctx: EngineContext, tenantId: string,
         link: link.url,
         linkExpiresAt: link.expiresAt,
       });
-      await queueEmail(tx, tenantId, { kind: 'payment_failed', clientId: p.client_id, to: client.billing_email, ...email, idempotencyKey: `payment-failed:${failure.id}` });
+      await queueEmail(tx, tenantId, {
+        kind: 'payment_failed',
+        clientId: p.client_id,
+        to: client.billing_email,
+        ...email,
+        idempotencyKey: `payment-failed:${failure.id}`,
+      });
       emailed = `emailed ${client.billing_email}`;
     }
     const psa = await tx.selectFrom('connections').select('vendor').where('role', '=', 'psa').where('status', '!=', 'disabled').executeTakeFirst();
-    if (psa) await enqueue(tx, 'record-psa-failure', { tenantId, failureId: failure.id }, { jobKey: `psa-failure:${failure.id}`, queueName: `psa:${tenantId}` });
+    if (psa)
+      await enqueue(tx, 'record-psa-failure', { tenantId, failureId: failure.id }, { jobKey: `psa-failure:${failure.id}`, queueName: `psa:${tenantId}` });
     return `${decision.retry ? `retry at ${decision.at.toISOString()}` : `no retry (${decision.reason})`}; ${emailed}`;
   });
 }

@@ -34,10 +34,7 @@ export async function upsertClient(tx: Tx, tenantId: string, vendor: string, c: 
     .values({ tenant_id: tenantId, name: c.name, identifier: c.identifier, billing_email: c.billingEmail, billing_contact: c.billingContactName })
     .returning('id')
     .executeTakeFirstOrThrow();
-  await tx
-    .insertInto('external_refs')
-    .values({ tenant_id: tenantId, entity: 'client', entity_id: row.id, system: vendor, remote_id: c.externalId })
-    .execute();
+  await tx.insertInto('external_refs').values({ tenant_id: tenantId, entity: 'client', entity_id: row.id, system: vendor, remote_id: c.externalId }).execute();
   return row.id;
 }
 
@@ -99,7 +96,10 @@ export async function ingestInvoice(
       .returning('id')
       .executeTakeFirst();
     if (!row) return ingestInvoice(tx, tenantId, vendor, inv, clientId, fetchedAt);
-    await tx.insertInto('external_refs').values({ tenant_id: tenantId, entity: 'invoice', entity_id: row.id, system: vendor, remote_id: inv.externalId }).execute();
+    await tx
+      .insertInto('external_refs')
+      .values({ tenant_id: tenantId, entity: 'invoice', entity_id: row.id, system: vendor, remote_id: inv.externalId })
+      .execute();
     await writeVersion(tx, tenantId, row.id, 1, fingerprint, inv);
     await refreshInvoiceStatus(tx, row.id);
     return { invoiceId: row.id, change: 'created' };
@@ -154,11 +154,18 @@ export async function ingestInvoice(
     .execute();
   await writeVersion(tx, tenantId, existing.id, version, fingerprint, inv);
   await refreshInvoiceStatus(tx, existing.id);
-  await audit(tx, tenantId, `vendor:${vendor}`, 'invoice.changed_in_psa', { type: 'invoice', id: existing.id }, {
-    version,
-    total_minor: inv.total.amountMinor,
-    balance_minor: inv.balance.amountMinor,
-  });
+  await audit(
+    tx,
+    tenantId,
+    `vendor:${vendor}`,
+    'invoice.changed_in_psa',
+    { type: 'invoice', id: existing.id },
+    {
+      version,
+      total_minor: inv.total.amountMinor,
+      balance_minor: inv.balance.amountMinor,
+    },
+  );
   return { invoiceId: existing.id, change: 'new_version' };
 }
 
@@ -269,7 +276,10 @@ export async function ingestNewInvoices(
     })),
   );
   for (let s = 0; s < lines.length; s += LINE_ROWS_PER_INSERT) {
-    await tx.insertInto('invoice_lines').values(lines.slice(s, s + LINE_ROWS_PER_INSERT)).execute();
+    await tx
+      .insertInto('invoice_lines')
+      .values(lines.slice(s, s + LINE_ROWS_PER_INSERT))
+      .execute();
   }
   return { inserted: items.length, raced };
 }

@@ -25,13 +25,27 @@ export interface InstallmentPlanView {
 }
 
 export async function describePlans(tx: Tx, where: { planId?: string; invoiceId?: string; clientId?: string }): Promise<InstallmentPlanView[]> {
-  let q = tx.selectFrom('installment_plans as p').innerJoin('invoices as i', 'i.id', 'p.invoice_id').selectAll('p').select('i.number').orderBy('p.created_at', 'desc');
+  let q = tx
+    .selectFrom('installment_plans as p')
+    .innerJoin('invoices as i', 'i.id', 'p.invoice_id')
+    .selectAll('p')
+    .select('i.number')
+    .orderBy('p.created_at', 'desc');
   if (where.planId) q = q.where('p.id', '=', where.planId);
   if (where.invoiceId) q = q.where('p.invoice_id', '=', where.invoiceId);
   if (where.clientId) q = q.where('p.client_id', '=', where.clientId);
   const plans = await q.execute();
   if (plans.length === 0) return [];
-  const parts = await tx.selectFrom('installment_parts').selectAll().where('plan_id', 'in', plans.map((p) => p.id)).orderBy('part_no').execute();
+  const parts = await tx
+    .selectFrom('installment_parts')
+    .selectAll()
+    .where(
+      'plan_id',
+      'in',
+      plans.map((p) => p.id),
+    )
+    .orderBy('part_no')
+    .execute();
   return plans.map((p) => ({
     id: p.id,
     invoiceId: p.invoice_id,
@@ -42,7 +56,9 @@ export async function describePlans(tx: Tx, where: { planId?: string; invoiceId?
     totalMinor: p.total_minor,
     paymentMethodId: p.payment_method_id,
     cancelReason: p.cancel_reason,
-    parts: parts.filter((x) => x.plan_id === p.id).map((x) => ({ partNo: x.part_no, dueOn: x.due_on, amountMinor: x.amount_minor, status: x.status, paymentId: x.payment_id })),
+    parts: parts
+      .filter((x) => x.plan_id === p.id)
+      .map((x) => ({ partNo: x.part_no, dueOn: x.due_on, amountMinor: x.amount_minor, status: x.status, paymentId: x.payment_id })),
   }));
 }
 
@@ -62,11 +78,13 @@ export async function createInstallmentPlan(
 ): Promise<InstallmentPlanView> {
   const inv = await tx.selectFrom('invoices').selectAll().where('id', '=', input.invoiceId).forUpdate().executeTakeFirst();
   if (!inv) throw new UseCaseError('not_found', `no invoice ${input.invoiceId} in this workspace`);
-  if (inv.status === 'void' || inv.status === 'credit') throw new UseCaseError('invalid', `invoice ${inv.number} is ${inv.status} and cannot be paid in installments`);
+  if (inv.status === 'void' || inv.status === 'credit')
+    throw new UseCaseError('invalid', `invoice ${inv.number} is ${inv.status} and cannot be paid in installments`);
   const active = await tx.selectFrom('installment_plans').select('id').where('invoice_id', '=', inv.id).where('status', '=', 'active').executeTakeFirst();
   if (active) throw new UseCaseError('conflict', `invoice ${inv.number} already has an active installment plan (${active.id}); cancel it first`);
   const method = await tx.selectFrom('payment_methods').selectAll().where('id', '=', input.paymentMethodId).executeTakeFirst();
-  if (!method || method.client_id !== inv.client_id) throw new UseCaseError('not_found', `payment method ${input.paymentMethodId} is not a saved method of this invoice's client`);
+  if (!method || method.client_id !== inv.client_id)
+    throw new UseCaseError('not_found', `payment method ${input.paymentMethodId} is not a saved method of this invoice's client`);
   const owed = (await openBalanceMinor(tx, inv.id)) - (await inFlightMinor(tx, inv.id));
   let parts;
   try {
@@ -77,21 +95,41 @@ export async function createInstallmentPlan(
   }
   const plan = await tx
     .insertInto('installment_plans')
-    .values({ tenant_id: tenantId, client_id: inv.client_id, invoice_id: inv.id, currency: inv.currency, total_minor: owed, payment_method_id: method.id, created_by: input.actor })
+    .values({
+      tenant_id: tenantId,
+      client_id: inv.client_id,
+      invoice_id: inv.id,
+      currency: inv.currency,
+      total_minor: owed,
+      payment_method_id: method.id,
+      created_by: input.actor,
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
   await tx
     .insertInto('installment_parts')
     .values(parts.map((p) => ({ tenant_id: tenantId, plan_id: plan.id, part_no: p.partNo, due_on: p.dueOn, amount_minor: p.amount.amountMinor })))
     .execute();
-  await audit(tx, tenantId, input.actor, 'installment_plan.created', { type: 'installment_plan', id: plan.id }, {
-    invoice_id: inv.id,
-    total_minor: owed,
-    parts: parts.map((p) => ({ part_no: p.partNo, due_on: p.dueOn, amount_minor: p.amount.amountMinor })),
-    payment_method: `${method.kind} ${method.last4}`,
-  });
+  await audit(
+    tx,
+    tenantId,
+    input.actor,
+    'installment_plan.created',
+    { type: 'installment_plan', id: plan.id },
+    {
+      invoice_id: inv.id,
+      total_minor: owed,
+      parts: parts.map((p) => ({ part_no: p.partNo, due_on: p.dueOn, amount_minor: p.amount.amountMinor })),
+      payment_method: `${method.kind} ${method.last4}`,
+    },
+  );
   // A part due today is collected now rather than at the next scheduled run.
-  await enqueue(tx, 'collect-installments', { tenantId }, { jobKey: `collect-installments:${tenantId}`, queueName: `installments:${tenantId}`, maxAttempts: 5 });
+  await enqueue(
+    tx,
+    'collect-installments',
+    { tenantId },
+    { jobKey: `collect-installments:${tenantId}`, queueName: `installments:${tenantId}`, maxAttempts: 5 },
+  );
   return (await describePlans(tx, { planId: plan.id }))[0]!;
 }
 
@@ -108,7 +146,18 @@ export async function cancelInstallmentPlan(tx: Tx, tenantId: string, input: { p
     .where('status', 'in', ['scheduled', 'failed'])
     .returning('part_no')
     .execute();
-  await tx.updateTable('installment_plans').set({ status: 'cancelled', cancel_reason: input.reason, updated_at: new Date() }).where('id', '=', plan.id).execute();
-  await audit(tx, tenantId, input.actor, 'installment_plan.cancelled', { type: 'installment_plan', id: plan.id }, { reason: input.reason, parts_cancelled: cancelled.map((c) => c.part_no) });
+  await tx
+    .updateTable('installment_plans')
+    .set({ status: 'cancelled', cancel_reason: input.reason, updated_at: new Date() })
+    .where('id', '=', plan.id)
+    .execute();
+  await audit(
+    tx,
+    tenantId,
+    input.actor,
+    'installment_plan.cancelled',
+    { type: 'installment_plan', id: plan.id },
+    { reason: input.reason, parts_cancelled: cancelled.map((c) => c.part_no) },
+  );
   return (await describePlans(tx, { planId: plan.id }))[0]!;
 }

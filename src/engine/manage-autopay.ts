@@ -64,8 +64,17 @@ export async function updateRule(tx: Tx, tenantId: string, id: string, input: Ru
   const before = await getRule(tx, id);
   if (input.client_id) await assertClient(tx, input.client_id);
   if (input.client_id && input.client_id !== before.client_id) {
-    const locked = await tx.selectFrom('autopay_client_settings').select('client_id').where('locked_rule_id', '=', id).where('client_id', '!=', input.client_id).execute();
-    if (locked.length > 0) throw new UseCaseError('conflict', `other clients are locked to this rule (${locked.map((l) => l.client_id).join(', ')}); unlock them before making it one client's rule`);
+    const locked = await tx
+      .selectFrom('autopay_client_settings')
+      .select('client_id')
+      .where('locked_rule_id', '=', id)
+      .where('client_id', '!=', input.client_id)
+      .execute();
+    if (locked.length > 0)
+      throw new UseCaseError(
+        'conflict',
+        `other clients are locked to this rule (${locked.map((l) => l.client_id).join(', ')}); unlock them before making it one client's rule`,
+      );
   }
   const { approval_cap_minor, ...rest } = input;
   const after = await tx
@@ -81,7 +90,11 @@ export async function updateRule(tx: Tx, tenantId: string, id: string, input: Ru
 export async function deleteRule(tx: Tx, tenantId: string, id: string, actor: Actor): Promise<void> {
   const before = await getRule(tx, id);
   const locked = await tx.selectFrom('autopay_client_settings').select('client_id').where('locked_rule_id', '=', id).execute();
-  if (locked.length > 0) throw new UseCaseError('conflict', `clients are locked to this rule (${locked.map((l) => l.client_id).join(', ')}); unlock them first with PUT /api/v1/autopay/clients/:id {"locked_rule_id": null}`);
+  if (locked.length > 0)
+    throw new UseCaseError(
+      'conflict',
+      `clients are locked to this rule (${locked.map((l) => l.client_id).join(', ')}); unlock them first with PUT /api/v1/autopay/clients/:id {"locked_rule_id": null}`,
+    );
   // Kept (soft delete): schedules and the audit log still name it. Open schedules are re-matched next run.
   await tx.updateTable('autopay_rules').set({ deleted_at: new Date(), enabled: false, updated_at: new Date() }).where('id', '=', id).execute();
   await audit(tx, tenantId, actor, 'autopay.rule_deleted', { type: 'autopay_rule', id }, { rule: json(before) });
@@ -90,7 +103,12 @@ export async function deleteRule(tx: Tx, tenantId: string, id: string, actor: Ac
 export async function saveSettings(tx: Tx, tenantId: string, input: Partial<AutopaySettings>, actor: Actor): Promise<AutopaySettings> {
   const before = await loadAutopaySettings(tx);
   const after = { ...before, ...input };
-  const values = { notice_days: after.noticeDays, jump_percent: after.jumpPercent, requests_per_second: after.requestsPerSecond, concurrency: after.concurrency };
+  const values = {
+    notice_days: after.noticeDays,
+    jump_percent: after.jumpPercent,
+    requests_per_second: after.requestsPerSecond,
+    concurrency: after.concurrency,
+  };
   await tx
     .insertInto('autopay_settings')
     .values({ tenant_id: tenantId, ...values })
@@ -112,9 +130,20 @@ export interface ClientAutopay {
 export async function getClientAutopay(tx: Tx, clientId: string): Promise<ClientAutopay> {
   const c = await tx.selectFrom('clients').select(['id', 'collection_enabled', 'autopay_enabled']).where('id', '=', clientId).executeTakeFirst();
   if (!c) throw new UseCaseError('not_found', `no client ${clientId} in this workspace; list clients with GET /api/v1/clients`);
-  const s = await tx.selectFrom('autopay_client_settings').select(['locked_rule_id', 'fallback_method_id']).where('client_id', '=', clientId).executeTakeFirst();
+  const s = await tx
+    .selectFrom('autopay_client_settings')
+    .select(['locked_rule_id', 'fallback_method_id'])
+    .where('client_id', '=', clientId)
+    .executeTakeFirst();
   const d = await tx.selectFrom('payment_methods').select('id').where('client_id', '=', clientId).where('is_default', '=', true).executeTakeFirst();
-  return { client_id: c.id, collection_enabled: c.collection_enabled, autopay_enabled: c.autopay_enabled, locked_rule_id: s?.locked_rule_id ?? null, fallback_method_id: s?.fallback_method_id ?? null, default_method_id: d?.id ?? null };
+  return {
+    client_id: c.id,
+    collection_enabled: c.collection_enabled,
+    autopay_enabled: c.autopay_enabled,
+    locked_rule_id: s?.locked_rule_id ?? null,
+    fallback_method_id: s?.fallback_method_id ?? null,
+    default_method_id: d?.id ?? null,
+  };
 }
 
 export async function saveClientAutopay(
@@ -125,19 +154,29 @@ export async function saveClientAutopay(
   actor: Actor,
 ): Promise<ClientAutopay> {
   const before = await getClientAutopay(tx, clientId);
-  if (input.autopay_enabled === true && input.collection_enabled === false) throw new UseCaseError('invalid', 'autopay needs collection: set collection_enabled true, or autopay_enabled false');
+  if (input.autopay_enabled === true && input.collection_enabled === false)
+    throw new UseCaseError('invalid', 'autopay needs collection: set collection_enabled true, or autopay_enabled false');
   if (input.locked_rule_id) {
     const rule = await getRule(tx, input.locked_rule_id);
-    if (rule.client_id !== null && rule.client_id !== clientId) throw new UseCaseError('invalid', `rule ${rule.id} belongs to another client; lock this client to a workspace rule or one of its own`);
+    if (rule.client_id !== null && rule.client_id !== clientId)
+      throw new UseCaseError('invalid', `rule ${rule.id} belongs to another client; lock this client to a workspace rule or one of its own`);
   }
   if (input.fallback_method_id) {
     const m = await tx.selectFrom('payment_methods').select(['client_id']).where('id', '=', input.fallback_method_id).executeTakeFirst();
-    if (!m || m.client_id !== clientId) throw new UseCaseError('invalid', `payment method ${input.fallback_method_id} is not one of this client's saved methods; list them with GET /api/v1/clients/${clientId}/payment-methods`);
+    if (!m || m.client_id !== clientId)
+      throw new UseCaseError(
+        'invalid',
+        `payment method ${input.fallback_method_id} is not one of this client's saved methods; list them with GET /api/v1/clients/${clientId}/payment-methods`,
+      );
   }
   const collection = input.collection_enabled ?? before.collection_enabled;
   const autopay = collection ? (input.autopay_enabled ?? before.autopay_enabled) : false; // no autopay without collection
   if (collection !== before.collection_enabled || autopay !== before.autopay_enabled) {
-    await tx.updateTable('clients').set({ collection_enabled: collection, autopay_enabled: autopay, updated_at: new Date() }).where('id', '=', clientId).execute();
+    await tx
+      .updateTable('clients')
+      .set({ collection_enabled: collection, autopay_enabled: autopay, updated_at: new Date() })
+      .where('id', '=', clientId)
+      .execute();
   }
   if (input.locked_rule_id !== undefined || input.fallback_method_id !== undefined) {
     const values = {
@@ -158,9 +197,20 @@ export async function saveClientAutopay(
 /** Make one saved method the client's default (the one autopay charges first). */
 export async function setDefaultMethod(tx: Tx, tenantId: string, clientId: string, methodId: string, actor: Actor): Promise<void> {
   const m = await tx.selectFrom('payment_methods').select(['id', 'client_id', 'kind', 'last4', 'is_default']).where('id', '=', methodId).executeTakeFirst();
-  if (!m || m.client_id !== clientId) throw new UseCaseError('not_found', `payment method ${methodId} is not one of client ${clientId}'s saved methods; sync them with POST /api/v1/clients/${clientId}/payment-methods/sync`);
+  if (!m || m.client_id !== clientId)
+    throw new UseCaseError(
+      'not_found',
+      `payment method ${methodId} is not one of client ${clientId}'s saved methods; sync them with POST /api/v1/clients/${clientId}/payment-methods/sync`,
+    );
   const previous = await tx.selectFrom('payment_methods').select('id').where('client_id', '=', clientId).where('is_default', '=', true).executeTakeFirst();
   await tx.updateTable('payment_methods').set({ is_default: false }).where('client_id', '=', clientId).where('id', '!=', methodId).execute();
   await tx.updateTable('payment_methods').set({ is_default: true }).where('id', '=', methodId).execute();
-  await audit(tx, tenantId, actor, 'payment_method.default_set', { type: 'client', id: clientId }, { method: `${m.kind} ${m.last4}`, method_id: methodId, previous_default: previous?.id ?? null });
+  await audit(
+    tx,
+    tenantId,
+    actor,
+    'payment_method.default_set',
+    { type: 'client', id: clientId },
+    { method: `${m.kind} ${m.last4}`, method_id: methodId, previous_default: previous?.id ?? null },
+  );
 }

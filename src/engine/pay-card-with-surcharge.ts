@@ -42,19 +42,26 @@ export interface CardQuote {
 async function readCard(ctx: EngineContext, tenantId: string, processorMethodId: string): Promise<{ vendor: string; method: SavedMethod }> {
   const processor = await ctx.connectors.payments(tenantId);
   if (!processor) throw new UseCaseError('not_configured', 'this workspace has no payment processor connected yet');
-  if (!/^[A-Za-z0-9_]{3,255}$/.test(processorMethodId)) throw new UseCaseError('invalid', 'payment_method must be the id the payment form returned (e.g. pm_…)');
+  if (!/^[A-Za-z0-9_]{3,255}$/.test(processorMethodId))
+    throw new UseCaseError('invalid', 'payment_method must be the id the payment form returned (e.g. pm_…)');
   try {
     const method = await processor.describeMethod(processorMethodId);
     if (method.kind !== 'card') throw new UseCaseError('invalid', 'this step is for cards; bank payments carry no surcharge and are paid directly');
     return { vendor: processor.vendor, method };
   } catch (e) {
-    if (e instanceof VendorError && (e.kind === 'not_found' || e.kind === 'invalid')) throw new UseCaseError('invalid', 'the card could not be found at the processor; enter it again');
+    if (e instanceof VendorError && (e.kind === 'not_found' || e.kind === 'invalid'))
+      throw new UseCaseError('invalid', 'the card could not be found at the processor; enter it again');
     throw e;
   }
 }
 
 /** The amounts the client chose, after credit, checked against what each invoice still owes. */
-export async function choicesAfterCredit(tx: Tx, clientId: string, choices: readonly InvoiceChoice[], credit: readonly CreditApplication[]): Promise<{ choices: InvoiceChoice[]; currency: string | null }> {
+export async function choicesAfterCredit(
+  tx: Tx,
+  clientId: string,
+  choices: readonly InvoiceChoice[],
+  credit: readonly CreditApplication[],
+): Promise<{ choices: InvoiceChoice[]; currency: string | null }> {
   const out: InvoiceChoice[] = [];
   let currency: string | null = null;
   for (const c of choices) {
@@ -85,10 +92,25 @@ export async function quoteCardPayment(
   const card = { brand: method.brand, last4: method.last4, funding: method.funding };
   return withTenant(ctx.db, tenantId, async (tx) => {
     // The client's credit goes first: it is the client's money already (client-credit.ts).
-    const credit = await applyClientCredit(tx, tenantId, { clientId: input.clientId, invoiceIds: input.choices.map((c) => c.invoiceId), actor: `client:${input.clientId}`, source: 'portal' });
+    const credit = await applyClientCredit(tx, tenantId, {
+      clientId: input.clientId,
+      invoiceIds: input.choices.map((c) => c.invoiceId),
+      actor: `client:${input.clientId}`,
+      source: 'portal',
+    });
     const after = await choicesAfterCredit(tx, input.clientId, input.choices, credit);
     if (after.choices.length === 0) {
-      return { quoteId: null, currency: after.currency ?? 'USD', baseMinor: 0n, surchargeMinor: 0n, totalMinor: 0n, surcharge: null, achDiscountMinor: 0n, card, creditApplied: credit };
+      return {
+        quoteId: null,
+        currency: after.currency ?? 'USD',
+        baseMinor: 0n,
+        surchargeMinor: 0n,
+        totalMinor: 0n,
+        surcharge: null,
+        achDiscountMinor: 0n,
+        card,
+        creditApplied: credit,
+      };
     }
     // The quote must say exactly what the payment will be, without creating the payment yet.
     const base = await dryRunTotal(tx, tenantId, input.clientId, after.choices, vendor);
@@ -120,15 +142,22 @@ export async function quoteCardPayment(
       })
       .returning('id')
       .executeTakeFirstOrThrow();
-    await audit(tx, tenantId, `client:${input.clientId}`, 'surcharge.quoted', { type: 'surcharge_quote', id: row.id }, {
-      base_minor: base.amountMinor,
-      surcharge_minor: surchargeMinor,
-      allowed: q.allowed,
-      reason: q.allowed ? null : q.reason,
-      funding: method.funding,
-      brand: method.brand,
-      rules: q.rulesApplied,
-    });
+    await audit(
+      tx,
+      tenantId,
+      `client:${input.clientId}`,
+      'surcharge.quoted',
+      { type: 'surcharge_quote', id: row.id },
+      {
+        base_minor: base.amountMinor,
+        surcharge_minor: surchargeMinor,
+        allowed: q.allowed,
+        reason: q.allowed ? null : q.reason,
+        funding: method.funding,
+        brand: method.brand,
+        rules: q.rulesApplied,
+      },
+    );
     return {
       quoteId: row.id,
       currency: base.currency,
@@ -176,17 +205,30 @@ export async function payQuotedCard(
     if (!quote || quote.client_id !== input.clientId) throw new UseCaseError('not_found', 'this payment review does not exist; start again');
     if (quote.payment_id) {
       // A second click on "Pay": the first one already started this payment.
-      const p = await tx.selectFrom('payments').select(['id', 'state', 'amount_minor', 'currency']).where('id', '=', quote.payment_id).executeTakeFirstOrThrow();
+      const p = await tx
+        .selectFrom('payments')
+        .select(['id', 'state', 'amount_minor', 'currency'])
+        .where('id', '=', quote.payment_id)
+        .executeTakeFirstOrThrow();
       if (p.state === 'failed') throw new UseCaseError('conflict', 'this card was declined; enter a card and review the payment again');
       return { again: true as const, paymentId: p.id, state: p.state, total: p.amount_minor, currency: p.currency };
     }
-    if (new Date(quote.expires_at).getTime() < ctx.now().getTime()) throw new UseCaseError('expired', 'this payment review has expired; review the amount again');
+    if (new Date(quote.expires_at).getTime() < ctx.now().getTime())
+      throw new UseCaseError('expired', 'this payment review has expired; review the amount again');
     const shown = quote.base_minor + quote.surcharge_minor;
     if (input.acceptedTotalMinor !== shown) {
       throw new UseCaseError('conflict', `the total confirmed (${input.acceptedTotalMinor}) is not the total shown (${shown}); review the amount again`);
     }
-    const choices: InvoiceChoice[] = quote.choices.map((c) => (c.amountMinor === null ? { invoiceId: c.invoiceId } : { invoiceId: c.invoiceId, amountMinor: BigInt(c.amountMinor) }));
-    const plan = await planPayment(tx, tenantId, { clientId: input.clientId, choices, source: 'portal', processor: processor.vendor, keyPrefix: 'portal-card' });
+    const choices: InvoiceChoice[] = quote.choices.map((c) =>
+      c.amountMinor === null ? { invoiceId: c.invoiceId } : { invoiceId: c.invoiceId, amountMinor: BigInt(c.amountMinor) },
+    );
+    const plan = await planPayment(tx, tenantId, {
+      clientId: input.clientId,
+      choices,
+      source: 'portal',
+      processor: processor.vendor,
+      keyPrefix: 'portal-card',
+    });
     if (plan.amountMinor !== quote.base_minor) {
       // An invoice changed (a PSA update, another payment) since the review: never charge a stale amount.
       throw new UseCaseError('conflict', 'what is owed changed since you reviewed this payment; review the amount again');
@@ -197,16 +239,30 @@ export async function payQuotedCard(
       .where('id', '=', plan.paymentId)
       .execute();
     await tx.updateTable('surcharge_quotes').set({ payment_id: plan.paymentId }).where('id', '=', quote.id).execute();
-    await audit(tx, tenantId, `client:${input.clientId}`, 'payment.started', { type: 'payment', id: plan.paymentId }, {
-      amount_minor: shown,
-      surcharge_minor: quote.surcharge_minor,
-      currency: plan.currency,
-      surcharge_quote_id: quote.id,
-    });
+    await audit(
+      tx,
+      tenantId,
+      `client:${input.clientId}`,
+      'payment.started',
+      { type: 'payment', id: plan.paymentId },
+      {
+        amount_minor: shown,
+        surcharge_minor: quote.surcharge_minor,
+        currency: plan.currency,
+        surcharge_quote_id: quote.id,
+      },
+    );
     return { again: false as const, plan, quote, shown };
   });
   if (started.again) {
-    return { paymentId: started.paymentId, outcome: started.state === 'succeeded' ? 'succeeded' : 'processing', clientSecret: null, message: 'this payment was already submitted', totalMinor: started.total, currency: started.currency };
+    return {
+      paymentId: started.paymentId,
+      outcome: started.state === 'succeeded' ? 'succeeded' : 'processing',
+      clientSecret: null,
+      message: 'this payment was already submitted',
+      totalMinor: started.total,
+      currency: started.currency,
+    };
   }
   const { plan, quote, shown } = started;
   const customerId = await ensureProcessorCustomer(ctx, tenantId, input.clientId);
@@ -214,8 +270,16 @@ export async function payQuotedCard(
     amount: money(shown, parseCurrency(plan.currency)),
     customerId,
     processorMethodId: quote.processor_method_id,
-    description: quote.surcharge_minor > 0n ? `Invoice payment ${plan.paymentId} incl. card surcharge ${format(money(quote.surcharge_minor, parseCurrency(plan.currency)))}` : `Invoice payment ${plan.paymentId}`,
-    metadata: { settle_tenant: tenantId, settle_payment: plan.paymentId, settle_attempt: plan.attemptId, settle_surcharge_minor: quote.surcharge_minor.toString() },
+    description:
+      quote.surcharge_minor > 0n
+        ? `Invoice payment ${plan.paymentId} incl. card surcharge ${format(money(quote.surcharge_minor, parseCurrency(plan.currency)))}`
+        : `Invoice payment ${plan.paymentId}`,
+    metadata: {
+      settle_tenant: tenantId,
+      settle_payment: plan.paymentId,
+      settle_attempt: plan.attemptId,
+      settle_surcharge_minor: quote.surcharge_minor.toString(),
+    },
     idempotencyKey: plan.idempotencyKey,
   });
   await applyChargeOutcome(ctx, tenantId, plan.paymentId, plan.attemptId, outcome);

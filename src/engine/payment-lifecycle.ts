@@ -33,7 +33,11 @@ export async function setMarkPaidOn(tx: Tx, tenantId: string, value: string, act
   if (!chosen) throw new UseCaseError('invalid', `mark_paid_on must be one of ${MARK_PAID_ON.join(', ')}; got "${value}"`);
   const before = await markPaidOn(tx, tenantId);
   const t = await tx.selectFrom('tenants').select('settings').where('id', '=', tenantId).forUpdate().executeTakeFirstOrThrow();
-  await tx.updateTable('tenants').set({ settings: JSON.stringify({ ...(t.settings as Record<string, unknown>), [SETTING]: chosen }) as never }).where('id', '=', tenantId).execute();
+  await tx
+    .updateTable('tenants')
+    .set({ settings: JSON.stringify({ ...(t.settings as Record<string, unknown>), [SETTING]: chosen }) as never })
+    .where('id', '=', tenantId)
+    .execute();
   await audit(tx, tenantId, actor, 'settings.lifecycle_changed', { type: 'tenant', id: tenantId }, { mark_paid_on: { from: before, to: chosen } });
   return chosen;
 }
@@ -66,8 +70,16 @@ export async function createPaymentPostings(tx: Tx, paymentId: string): Promise<
   const tenantId = p.tenant_id;
   const psa = await tx.selectFrom('connections').select('vendor').where('role', '=', 'psa').where('status', '!=', 'disabled').executeTakeFirst();
   const books = await tx.selectFrom('connections').select('vendor').where('role', '=', 'accounting').where('status', '!=', 'disabled').executeTakeFirst();
-  const targets = [...(psa ? [{ target: 'psa' as const, vendor: psa.vendor }] : []), ...(books ? [{ target: 'accounting' as const, vendor: books.vendor }] : [])];
-  const allocations = await tx.selectFrom('allocations').select(['invoice_id', 'amount_minor', 'reversed_minor']).where('payment_id', '=', paymentId).orderBy('created_at').execute();
+  const targets = [
+    ...(psa ? [{ target: 'psa' as const, vendor: psa.vendor }] : []),
+    ...(books ? [{ target: 'accounting' as const, vendor: books.vendor }] : []),
+  ];
+  const allocations = await tx
+    .selectFrom('allocations')
+    .select(['invoice_id', 'amount_minor', 'reversed_minor'])
+    .where('payment_id', '=', paymentId)
+    .orderBy('created_at')
+    .execute();
   let created = 0;
   for (const a of allocations) {
     const amount = a.amount_minor - a.reversed_minor;
@@ -99,7 +111,12 @@ export async function createPaymentPostings(tx: Tx, paymentId: string): Promise<
   if (books && created > 0) {
     // Coalesce: one flush a short moment later picks up every payment that succeeded meanwhile, so a
     // backlog goes to QuickBooks in batches of 30 instead of one call per payment.
-    await enqueue(tx, 'flush-accounting', { tenantId }, { queueName: `accounting:${tenantId}`, jobKey: `flush-accounting:${tenantId}`, jobKeyMode: 'preserve_run_at', runAt: new Date(Date.now() + 150) });
+    await enqueue(
+      tx,
+      'flush-accounting',
+      { tenantId },
+      { queueName: `accounting:${tenantId}`, jobKey: `flush-accounting:${tenantId}`, jobKeyMode: 'preserve_run_at', runAt: new Date(Date.now() + 150) },
+    );
   }
   return created;
 }

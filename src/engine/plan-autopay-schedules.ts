@@ -33,7 +33,13 @@ export async function planAutopaySchedules(tx: Tx, tenantId: string, rules: read
        AND NOT EXISTS (SELECT 1 FROM autopay_schedules x WHERE x.invoice_id = i.id)`.execute(tx);
   const rows = [];
   for (const c of candidates.rows) {
-    const m = matchRule(rules, c.client_id, c.locked_rule_id, { type: c.type, currency: c.currency, lineKinds: c.line_kinds, issuedOn: c.issued_on, dueOn: c.due_on });
+    const m = matchRule(rules, c.client_id, c.locked_rule_id, {
+      type: c.type,
+      currency: c.currency,
+      lineKinds: c.line_kinds,
+      issuedOn: c.issued_on,
+      dueOn: c.due_on,
+    });
     if (!m) continue;
     rows.push({
       tenant_id: tenantId,

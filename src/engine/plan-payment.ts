@@ -60,7 +60,11 @@ export async function planPayment(
     // settles: collecting that part again now would take the client's money twice (payments-rules §2.8).
     const inFlight = await inFlightMinor(tx, inv.id);
     const open = owed - inFlight;
-    if (open <= 0n) throw new UseCaseError('conflict', `invoice ${inv.number} already has a payment in progress (a bank debit can take up to 4 business days); it can be paid again if that payment fails`);
+    if (open <= 0n)
+      throw new UseCaseError(
+        'conflict',
+        `invoice ${inv.number} already has a payment in progress (a bank debit can take up to 4 business days); it can be paid again if that payment fails`,
+      );
     const amount = choice.amountMinor ?? open;
     if (amount <= 0n) throw new UseCaseError('invalid', `the amount for invoice ${inv.number} must be more than zero`);
     if (amount > open) throw new UseCaseError('invalid', `invoice ${inv.number} has ${open} ${currency} minor units open; ${amount} is more than that`);
@@ -91,7 +95,14 @@ export async function planPayment(
     .executeTakeFirstOrThrow();
   await tx
     .insertInto('payment_events')
-    .values({ tenant_id: tenantId, payment_id: payment.id, from_state: null, to_state: 'pending', event: 'created', detail: JSON.stringify({ source: input.source, planned }) })
+    .values({
+      tenant_id: tenantId,
+      payment_id: payment.id,
+      from_state: null,
+      to_state: 'pending',
+      event: 'created',
+      detail: JSON.stringify({ source: input.source, planned }),
+    })
     .execute();
   return { paymentId: payment.id, attemptId: attempt.id, idempotencyKey: key, amountMinor: total, currency, clientId };
 }
@@ -106,10 +117,7 @@ async function inFlightMinor(tx: Tx, invoiceId: string): Promise<bigint> {
 }
 
 /** The processor customer for a client, created once (idempotency key per client) and remembered. */
-export async function processorCustomerFor(
-  tx: Tx,
-  clientId: string,
-): Promise<{ name: string; email: string | null; customerId: string | null }> {
+export async function processorCustomerFor(tx: Tx, clientId: string): Promise<{ name: string; email: string | null; customerId: string | null }> {
   const c = await tx.selectFrom('clients').select(['name', 'billing_email', 'processor_customer_id']).where('id', '=', clientId).executeTakeFirstOrThrow();
   return { name: c.name, email: c.billing_email, customerId: c.processor_customer_id };
 }

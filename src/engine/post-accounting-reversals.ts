@@ -9,7 +9,11 @@ import type { EngineContext } from './context.ts';
 import { today } from './context.ts';
 import { audit } from './audit.ts';
 
-export async function postPendingReversals(ctx: EngineContext, tenantId: string, books: AccountingConnector): Promise<{ posted: number; failed: number; waiting: number }> {
+export async function postPendingReversals(
+  ctx: EngineContext,
+  tenantId: string,
+  books: AccountingConnector,
+): Promise<{ posted: number; failed: number; waiting: number }> {
   const out = { posted: 0, failed: 0, waiting: 0 };
   const rows = await withTenant(ctx.db, tenantId, (tx) =>
     tx
@@ -33,8 +37,20 @@ export async function postPendingReversals(ctx: EngineContext, tenantId: string,
     }
     if (r.original_status === 'failed' || !r.original_remote_id) {
       await withTenant(ctx.db, tenantId, async (tx) => {
-        await tx.updateTable('postings').set({ status: 'failed', last_error: 'the payment this reverses never reached the books; nothing to undo there' }).where('id', '=', r.id).where('status', '=', 'pending').execute();
-        await audit(tx, tenantId, 'system:post-to-accounting', 'posting.failed', { type: 'posting', id: r.id }, { vendor: books.vendor, reason: 'original payment posting failed' });
+        await tx
+          .updateTable('postings')
+          .set({ status: 'failed', last_error: 'the payment this reverses never reached the books; nothing to undo there' })
+          .where('id', '=', r.id)
+          .where('status', '=', 'pending')
+          .execute();
+        await audit(
+          tx,
+          tenantId,
+          'system:post-to-accounting',
+          'posting.failed',
+          { type: 'posting', id: r.id },
+          { vendor: books.vendor, reason: 'original payment posting failed' },
+        );
       });
       out.failed++;
       continue;
@@ -49,8 +65,20 @@ export async function postPendingReversals(ctx: EngineContext, tenantId: string,
     });
     await withTenant(ctx.db, tenantId, async (tx) => {
       if (result.ok) {
-        await tx.updateTable('postings').set((eb) => ({ status: 'posted', remote_id: result.remoteId, posted_at: new Date(), attempts: eb('attempts', '+', 1), last_error: null })).where('id', '=', r.id).where('status', '=', 'pending').execute();
-        await audit(tx, tenantId, 'system:post-to-accounting', 'posting.posted', { type: 'posting', id: r.id }, { vendor: books.vendor, kind: r.kind, remote_id: result.remoteId, amount_minor: r.amount_minor });
+        await tx
+          .updateTable('postings')
+          .set((eb) => ({ status: 'posted', remote_id: result.remoteId, posted_at: new Date(), attempts: eb('attempts', '+', 1), last_error: null }))
+          .where('id', '=', r.id)
+          .where('status', '=', 'pending')
+          .execute();
+        await audit(
+          tx,
+          tenantId,
+          'system:post-to-accounting',
+          'posting.posted',
+          { type: 'posting', id: r.id },
+          { vendor: books.vendor, kind: r.kind, remote_id: result.remoteId, amount_minor: r.amount_minor },
+        );
         out.posted++;
         return;
       }
@@ -58,7 +86,12 @@ export async function postPendingReversals(ctx: EngineContext, tenantId: string,
       const giveUp = !result.retryable || attempts >= 12;
       await tx
         .updateTable('postings')
-        .set({ attempts, last_error: result.error.slice(0, 2000), status: giveUp ? 'failed' : 'pending', next_attempt_at: new Date(ctx.now().getTime() + Math.min(3_600_000, 1000 * 2 ** attempts)) })
+        .set({
+          attempts,
+          last_error: result.error.slice(0, 2000),
+          status: giveUp ? 'failed' : 'pending',
+          next_attempt_at: new Date(ctx.now().getTime() + Math.min(3_600_000, 1000 * 2 ** attempts)),
+        })
         .where('id', '=', r.id)
         .execute();
       if (giveUp) {

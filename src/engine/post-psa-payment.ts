@@ -28,7 +28,11 @@ export async function postPsaPayment(ctx: EngineContext, tenantId: string, posti
       .where('entity_id', '=', posting.invoice_id)
       .where('system', '=', psa.vendor)
       .executeTakeFirstOrThrow();
-    const payment = await tx.selectFrom('payments').select(['succeeded_at', 'processor_payment_id']).where('id', '=', posting.payment_id).executeTakeFirstOrThrow();
+    const payment = await tx
+      .selectFrom('payments')
+      .select(['succeeded_at', 'processor_payment_id'])
+      .where('id', '=', posting.payment_id)
+      .executeTakeFirstOrThrow();
     // The PSA records our other payments on this invoice already stand for: never "find" one of them as this one.
     const claimed = await tx
       .selectFrom('postings')
@@ -71,7 +75,14 @@ export async function postPsaPayment(ctx: EngineContext, tenantId: string, posti
         await ingestInvoice(tx, tenantId, psa.vendor, current, inv.client_id, fetchedAt);
       }
       await refreshInvoiceStatus(tx, posting.invoice_id!);
-      await audit(tx, tenantId, 'system:post-psa-payment', 'posting.posted', { type: 'posting', id: posting.id }, { vendor: psa.vendor, remote_id: r.remoteId, already_recorded: r.alreadyRecorded, amount_minor: posting.amount_minor });
+      await audit(
+        tx,
+        tenantId,
+        'system:post-psa-payment',
+        'posting.posted',
+        { type: 'posting', id: posting.id },
+        { vendor: psa.vendor, remote_id: r.remoteId, already_recorded: r.alreadyRecorded, amount_minor: posting.amount_minor },
+      );
     });
     return r.alreadyRecorded ? `found already in ${psa.vendor} (${r.remoteId})` : `posted to ${psa.vendor} (${r.remoteId})`;
   } catch (e) {
@@ -88,7 +99,14 @@ export async function postPsaPayment(ctx: EngineContext, tenantId: string, posti
         .where('id', '=', posting.id)
         .execute();
       if (!decision.retry) {
-        await audit(tx, tenantId, 'system:post-psa-payment', 'posting.failed', { type: 'posting', id: posting.id }, { vendor: psa.vendor, reason: decision.reason, error: (e as Error).message });
+        await audit(
+          tx,
+          tenantId,
+          'system:post-psa-payment',
+          'posting.failed',
+          { type: 'posting', id: posting.id },
+          { vendor: psa.vendor, reason: decision.reason, error: (e as Error).message },
+        );
       }
     });
     if (decision.retry) throw new RetryLater(`${psa.vendor}: ${decision.reason}; retrying`);

@@ -19,7 +19,13 @@ export async function postPsaReversal(ctx: EngineContext, tenantId: string, post
     const posting = await tx.selectFrom('postings').selectAll().where('id', '=', postingId).executeTakeFirst();
     if (!posting || posting.status !== 'pending' || !posting.reverses_posting_id || !posting.invoice_id) return null;
     const original = await tx.selectFrom('postings').selectAll().where('id', '=', posting.reverses_posting_id).executeTakeFirstOrThrow();
-    const ref = await tx.selectFrom('external_refs').select('remote_id').where('entity', '=', 'invoice').where('entity_id', '=', posting.invoice_id).where('system', '=', psa.vendor).executeTakeFirstOrThrow();
+    const ref = await tx
+      .selectFrom('external_refs')
+      .select('remote_id')
+      .where('entity', '=', 'invoice')
+      .where('entity_id', '=', posting.invoice_id)
+      .where('system', '=', psa.vendor)
+      .executeTakeFirstOrThrow();
     return { posting, original, invoiceRemoteId: ref.remote_id };
   });
   if (!job) return 'nothing to do';
@@ -27,8 +33,20 @@ export async function postPsaReversal(ctx: EngineContext, tenantId: string, post
   if (original.status === 'pending') throw new RetryLater(`${psa.vendor}: the payment this reverses is not in the PSA yet; waiting for it`);
   if (original.status === 'failed' || !original.remote_id) {
     await withTenant(ctx.db, tenantId, async (tx) => {
-      await tx.updateTable('postings').set({ status: 'failed', last_error: 'the payment this reverses never reached the PSA; nothing to undo there' }).where('id', '=', posting.id).where('status', '=', 'pending').execute();
-      await audit(tx, tenantId, 'system:post-psa-reversal', 'posting.failed', { type: 'posting', id: posting.id }, { vendor: psa.vendor, reason: 'original payment posting failed' });
+      await tx
+        .updateTable('postings')
+        .set({ status: 'failed', last_error: 'the payment this reverses never reached the PSA; nothing to undo there' })
+        .where('id', '=', posting.id)
+        .where('status', '=', 'pending')
+        .execute();
+      await audit(
+        tx,
+        tenantId,
+        'system:post-psa-reversal',
+        'posting.failed',
+        { type: 'posting', id: posting.id },
+        { vendor: psa.vendor, reason: 'original payment posting failed' },
+      );
     });
     return 'failed: original never posted';
   }
@@ -56,7 +74,14 @@ export async function postPsaReversal(ctx: EngineContext, tenantId: string, post
         .where('status', '=', 'pending')
         .execute();
       await refreshInvoiceStatus(tx, posting.invoice_id!);
-      await audit(tx, tenantId, 'system:post-psa-reversal', 'posting.posted', { type: 'posting', id: posting.id }, { vendor: psa.vendor, kind: posting.kind, outcome: r.outcome, remote_id: original.remote_id, remaining_minor: posting.remaining_minor });
+      await audit(
+        tx,
+        tenantId,
+        'system:post-psa-reversal',
+        'posting.posted',
+        { type: 'posting', id: posting.id },
+        { vendor: psa.vendor, kind: posting.kind, outcome: r.outcome, remote_id: original.remote_id, remaining_minor: posting.remaining_minor },
+      );
     });
     return `${r.outcome} in ${psa.vendor} (payment ${original.remote_id})`;
   } catch (e) {
@@ -64,10 +89,23 @@ export async function postPsaReversal(ctx: EngineContext, tenantId: string, post
     await withTenant(ctx.db, tenantId, async (tx) => {
       await tx
         .updateTable('postings')
-        .set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: (e as Error).message.slice(0, 2000), status: decision.retry ? 'pending' : 'failed', next_attempt_at: new Date(ctx.now().getTime() + decision.delayMs) }))
+        .set((eb) => ({
+          attempts: eb('attempts', '+', 1),
+          last_error: (e as Error).message.slice(0, 2000),
+          status: decision.retry ? 'pending' : 'failed',
+          next_attempt_at: new Date(ctx.now().getTime() + decision.delayMs),
+        }))
         .where('id', '=', posting.id)
         .execute();
-      if (!decision.retry) await audit(tx, tenantId, 'system:post-psa-reversal', 'posting.failed', { type: 'posting', id: posting.id }, { vendor: psa.vendor, reason: decision.reason, error: (e as Error).message });
+      if (!decision.retry)
+        await audit(
+          tx,
+          tenantId,
+          'system:post-psa-reversal',
+          'posting.failed',
+          { type: 'posting', id: posting.id },
+          { vendor: psa.vendor, reason: decision.reason, error: (e as Error).message },
+        );
     });
     if (decision.retry) throw new RetryLater(`${psa.vendor}: ${decision.reason}; retrying`);
     if (!(e instanceof VendorError)) throw e;

@@ -38,11 +38,26 @@ export async function flushAccounting(ctx: EngineContext, tenantId: string): Pro
   // succeeded while this flush ran has already queued its own flush ~150 ms out (our running job is
   // locked, so graphile-worker made a new one); replacing its run_at with now+1 s delayed it by a second.
   const next = await withTenant(ctx.db, tenantId, (tx) =>
-    tx.selectFrom('postings').select((eb) => eb.fn.min('next_attempt_at').as('at')).where('target', '=', 'accounting').where('status', '=', 'pending').executeTakeFirst(),
+    tx
+      .selectFrom('postings')
+      .select((eb) => eb.fn.min('next_attempt_at').as('at'))
+      .where('target', '=', 'accounting')
+      .where('status', '=', 'pending')
+      .executeTakeFirst(),
   );
   if (next?.at) {
     await withTenant(ctx.db, tenantId, (tx) =>
-      enqueue(tx, 'flush-accounting', { tenantId }, { queueName: `accounting:${tenantId}`, jobKey: `flush-accounting:${tenantId}`, jobKeyMode: 'preserve_run_at', runAt: new Date(Math.max(new Date(next.at as Date).getTime(), ctx.now().getTime() + 1000)) }),
+      enqueue(
+        tx,
+        'flush-accounting',
+        { tenantId },
+        {
+          queueName: `accounting:${tenantId}`,
+          jobKey: `flush-accounting:${tenantId}`,
+          jobKeyMode: 'preserve_run_at',
+          runAt: new Date(Math.max(new Date(next.at as Date).getTime(), ctx.now().getTime() + 1000)),
+        },
+      ),
     );
   }
   return summary;
@@ -95,14 +110,24 @@ async function recordResults(
       const r = results[i];
       if (!r) continue;
       if (r.ok) {
-        await tx.updateTable('postings').set((eb) => ({ status: 'posted', remote_id: r.remoteId, posted_at: new Date(), attempts: eb('attempts', '+', 1), last_error: null })).where('id', '=', row.id).where('status', '=', 'pending').execute();
+        await tx
+          .updateTable('postings')
+          .set((eb) => ({ status: 'posted', remote_id: r.remoteId, posted_at: new Date(), attempts: eb('attempts', '+', 1), last_error: null }))
+          .where('id', '=', row.id)
+          .where('status', '=', 'pending')
+          .execute();
         summary[what]++;
       } else {
         const attempts = row.attempts + 1;
         const giveUp = !r.retryable || attempts >= 12;
         await tx
           .updateTable('postings')
-          .set({ attempts, last_error: r.error.slice(0, 2000), status: giveUp ? 'failed' : 'pending', next_attempt_at: new Date(ctx.now().getTime() + Math.min(3_600_000, 1000 * 2 ** attempts)) })
+          .set({
+            attempts,
+            last_error: r.error.slice(0, 2000),
+            status: giveUp ? 'failed' : 'pending',
+            next_attempt_at: new Date(ctx.now().getTime() + Math.min(3_600_000, 1000 * 2 ** attempts)),
+          })
           .where('id', '=', row.id)
           .execute();
         if (giveUp) {
@@ -120,7 +145,14 @@ async function recordResults(
 /** Deposits wait until every payment in the payout has its Payment in the books (they link to them). */
 async function postReadyDeposits(ctx: EngineContext, tenantId: string, books: AccountingConnector, summary: FlushSummary): Promise<void> {
   const deposits = await withTenant(ctx.db, tenantId, (tx) =>
-    tx.selectFrom('postings').selectAll().where('target', '=', 'accounting').where('kind', '=', 'deposit').where('status', '=', 'pending').where('next_attempt_at', '<=', ctx.now()).execute(),
+    tx
+      .selectFrom('postings')
+      .selectAll()
+      .where('target', '=', 'accounting')
+      .where('kind', '=', 'deposit')
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '<=', ctx.now())
+      .execute(),
   );
   for (const d of deposits) {
     const plan = await withTenant(ctx.db, tenantId, async (tx) => {
@@ -139,7 +171,9 @@ async function postReadyDeposits(ctx: EngineContext, tenantId: string, books: Ac
         SELECT coalesce(sum(p.surcharge_minor), 0)::text AS surcharges,
                coalesce(sum(p.amount_minor - p.surcharge_minor - coalesce((SELECT sum(a.amount_minor) FROM allocations a WHERE a.payment_id = p.id), 0)), 0)::text AS credit
           FROM payments p
-         WHERE p.id IN (SELECT it.payment_id FROM payout_items it WHERE it.payout_id = ${payout.id} AND it.type IN ('charge', 'payment') AND it.payment_id IS NOT NULL)`.execute(tx);
+         WHERE p.id IN (SELECT it.payment_id FROM payout_items it WHERE it.payout_id = ${payout.id} AND it.type IN ('charge', 'payment') AND it.payment_id IS NOT NULL)`.execute(
+        tx,
+      );
       return { payout, lines, surcharges: BigInt(extra.rows[0]?.surcharges ?? 0), credit: BigInt(extra.rows[0]?.credit ?? 0) };
     });
     if (plan.lines.some((l) => l.status !== 'posted' || !l.remote_id)) continue; // next flush
@@ -149,17 +183,19 @@ async function postReadyDeposits(ctx: EngineContext, tenantId: string, books: Ac
     // adjustments) goes on its own line, so the deposit always equals the bank line. The connector books
     // surcharges and credit on their own lines where the MSP named accounts for them.
     const adjustments = plan.payout.amount_minor - (paymentsTotal - plan.payout.fees_minor) - plan.surcharges - plan.credit;
-    const [r] = await books.postDeposit({
-      idempotencyKey: d.idempotency_key,
-      payoutId: plan.payout.processor_payout_id,
-      depositedOn: plan.payout.arrival_date,
-      payments: plan.lines.map((l) => ({ paymentRemoteId: l.remote_id!, amount: money(l.amount_minor, currency) })),
-      fees: money(plan.payout.fees_minor, currency),
-      adjustments: money(adjustments, currency),
-      surcharges: money(plan.surcharges, currency),
-      clientCredit: money(plan.credit, currency),
-      memo: `${plan.payout.processor} payout ${plan.payout.processor_payout_id}`,
-    }).then((x) => [x]);
+    const [r] = await books
+      .postDeposit({
+        idempotencyKey: d.idempotency_key,
+        payoutId: plan.payout.processor_payout_id,
+        depositedOn: plan.payout.arrival_date,
+        payments: plan.lines.map((l) => ({ paymentRemoteId: l.remote_id!, amount: money(l.amount_minor, currency) })),
+        fees: money(plan.payout.fees_minor, currency),
+        adjustments: money(adjustments, currency),
+        surcharges: money(plan.surcharges, currency),
+        clientCredit: money(plan.credit, currency),
+        memo: `${plan.payout.processor} payout ${plan.payout.processor_payout_id}`,
+      })
+      .then((x) => [x]);
     await recordResults(ctx, tenantId, books.vendor, [d], [r!], summary, 'deposits');
   }
 }

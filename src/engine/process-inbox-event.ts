@@ -17,12 +17,20 @@ export async function processInboxEvent(ctx: EngineContext, tenantId: string, in
     result = await act(ctx, tenantId, row.source, row.payload);
   } catch (e) {
     await withTenant(ctx.db, tenantId, (tx) =>
-      tx.updateTable('inbox_events').set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: (e as Error).message.slice(0, 2000) })).where('id', '=', row.id).execute(),
+      tx
+        .updateTable('inbox_events')
+        .set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: (e as Error).message.slice(0, 2000) }))
+        .where('id', '=', row.id)
+        .execute(),
     );
     throw e;
   }
   await withTenant(ctx.db, tenantId, (tx) =>
-    tx.updateTable('inbox_events').set((eb) => ({ processed_at: new Date(), attempts: eb('attempts', '+', 1), last_error: null })).where('id', '=', row.id).execute(),
+    tx
+      .updateTable('inbox_events')
+      .set((eb) => ({ processed_at: new Date(), attempts: eb('attempts', '+', 1), last_error: null }))
+      .where('id', '=', row.id)
+      .execute(),
   );
   return result;
 }

@@ -25,9 +25,14 @@ export async function reconcilePayout(ctx: EngineContext, tenantId: string, proc
   const fees = parts.reduce((s, i) => s + i.fee.amountMinor, 0n);
   const net = parts.reduce((s, i) => s + i.net.amountMinor, 0n);
   if (net !== payout.amount.amountMinor) {
-    ctx.log.warn({ tenantId, payout: processorPayoutId, net, amount: payout.amount.amountMinor }, 'payout items do not add up to the payout; booking the difference as an adjustment');
+    ctx.log.warn(
+      { tenantId, payout: processorPayoutId, net, amount: payout.amount.amountMinor },
+      'payout items do not add up to the payout; booking the difference as an adjustment',
+    );
   }
-  const books = await withTenant(ctx.db, tenantId, (tx) => tx.selectFrom('connections').select('vendor').where('role', '=', 'accounting').where('status', '!=', 'disabled').executeTakeFirst());
+  const books = await withTenant(ctx.db, tenantId, (tx) =>
+    tx.selectFrom('connections').select('vendor').where('role', '=', 'accounting').where('status', '!=', 'disabled').executeTakeFirst(),
+  );
 
   return withTenant(ctx.db, tenantId, async (tx) => {
     const inserted = await tx
@@ -77,7 +82,9 @@ export async function reconcilePayout(ctx: EngineContext, tenantId: string, proc
         await createPaymentPostings(tx, paymentId);
       }
     }
-    await writeJournal(tx, tenantId, 'processor_fees', journal.processorFee({ fee: money(fees, currency), memo: `fees in payout ${processorPayoutId}` }), { payoutId });
+    await writeJournal(tx, tenantId, 'processor_fees', journal.processorFee({ fee: money(fees, currency), memo: `fees in payout ${processorPayoutId}` }), {
+      payoutId,
+    });
     await writeJournal(tx, tenantId, 'payout', journal.payout({ amount: payout.amount, memo: `payout ${processorPayoutId}` }), { payoutId });
     if (books) {
       await tx
@@ -93,15 +100,27 @@ export async function reconcilePayout(ctx: EngineContext, tenantId: string, proc
           idempotency_key: `payout:${payoutId}:${books.vendor}:deposit`,
         })
         .execute();
-      await enqueue(tx, 'flush-accounting', { tenantId }, { queueName: `accounting:${tenantId}`, jobKey: `flush-accounting:${tenantId}`, jobKeyMode: 'preserve_run_at', runAt: new Date(Date.now() + 150) });
+      await enqueue(
+        tx,
+        'flush-accounting',
+        { tenantId },
+        { queueName: `accounting:${tenantId}`, jobKey: `flush-accounting:${tenantId}`, jobKeyMode: 'preserve_run_at', runAt: new Date(Date.now() + 150) },
+      );
     }
-    await audit(tx, tenantId, 'vendor:processor', 'payout.reconciled', { type: 'payout', id: payoutId }, {
-      processor_payout_id: processorPayoutId,
-      amount_minor: payout.amount.amountMinor,
-      fees_minor: fees,
-      items: parts.length,
-      matched: [...byProcessorId.keys()].length,
-    });
+    await audit(
+      tx,
+      tenantId,
+      'vendor:processor',
+      'payout.reconciled',
+      { type: 'payout', id: payoutId },
+      {
+        processor_payout_id: processorPayoutId,
+        amount_minor: payout.amount.amountMinor,
+        fees_minor: fees,
+        items: parts.length,
+        matched: [...byProcessorId.keys()].length,
+      },
+    );
     return `payout reconciled: ${parts.length} items`;
   });
 }

@@ -71,7 +71,14 @@ export async function recordPaymentSucceeded(tx: Tx, paymentId: string, d: Succe
     .execute();
   if (await hasAllocations(tx, p.id)) {
     // "Mark paid on submit": allocations, journal and postings were made when the debit was submitted.
-    await audit(tx, tenantId, 'vendor:processor', 'payment.settled', { type: 'payment', id: p.id }, { processor_payment_id: d.processorPaymentId, final_after: finality?.finalAfter ?? null });
+    await audit(
+      tx,
+      tenantId,
+      'vendor:processor',
+      'payment.settled',
+      { type: 'payment', id: p.id },
+      { processor_payment_id: d.processorPaymentId, final_after: finality?.finalAfter ?? null },
+    );
     return true;
   }
   await allocateAndBook(tx, p, d.processorPaymentId, (await markPaidOn(tx, tenantId)) !== 'payout', 'payment.succeeded');
@@ -87,7 +94,13 @@ async function hasAllocations(tx: Tx, paymentId: string): Promise<boolean> {
  * rest becomes the client's credit), books the journal and, unless the tenant marks invoices paid only on
  * payout, creates the postings to the PSA and the books with their jobs.
  */
-async function allocateAndBook(tx: Tx, p: Payment, processorPaymentId: string, withPostings: boolean, action: 'payment.succeeded' | 'payment.submitted'): Promise<void> {
+async function allocateAndBook(
+  tx: Tx,
+  p: Payment,
+  processorPaymentId: string,
+  withPostings: boolean,
+  action: 'payment.succeeded' | 'payment.submitted',
+): Promise<void> {
   const tenantId = p.tenant_id;
   const currency = parseCurrency(p.currency);
   const planned = p.planned_allocations;
@@ -101,7 +114,11 @@ async function allocateAndBook(tx: Tx, p: Payment, processorPaymentId: string, w
     remaining -= amount;
     allocated += amount;
     await tx.insertInto('allocations').values({ tenant_id: tenantId, payment_id: p.id, invoice_id: inv.id, amount_minor: amount }).execute();
-    await tx.updateTable('invoices').set({ paid_minor: inv.paid_minor + amount }).where('id', '=', inv.id).execute();
+    await tx
+      .updateTable('invoices')
+      .set({ paid_minor: inv.paid_minor + amount })
+      .where('id', '=', inv.id)
+      .execute();
     await refreshInvoiceStatus(tx, inv.id);
   }
   const gross = money(p.amount_minor, currency);
@@ -112,12 +129,19 @@ async function allocateAndBook(tx: Tx, p: Payment, processorPaymentId: string, w
     journal.paymentReceived({ gross, surcharge: money(p.surcharge_minor, currency), unapplied: money(remaining, currency), memo: `payment ${p.id}` }),
     { paymentId: p.id },
   );
-  await audit(tx, tenantId, 'vendor:processor', action, { type: 'payment', id: p.id }, {
-    amount_minor: p.amount_minor,
-    allocated_minor: allocated,
-    credit_minor: remaining,
-    processor_payment_id: processorPaymentId,
-  });
+  await audit(
+    tx,
+    tenantId,
+    'vendor:processor',
+    action,
+    { type: 'payment', id: p.id },
+    {
+      amount_minor: p.amount_minor,
+      allocated_minor: allocated,
+      credit_minor: remaining,
+      processor_payment_id: processorPaymentId,
+    },
+  );
   // What no invoice needed is the client's credit (applied to the next invoice, or refunded by decision).
   await recordOverpaymentCredit(tx, p, remaining);
   await queuePaymentReceipt(tx, tenantId, p.id);
@@ -133,7 +157,11 @@ export async function recordPaymentProcessing(tx: Tx, paymentId: string, process
   const to = await transition(tx, p, 'charge_submitted', { processorPaymentId });
   if (to === null) return false;
   // Only delayed-notification methods (bank debits) are ever `processing` (payment-lifecycle.ts).
-  await tx.updateTable('payments').set({ processor_payment_id: processorPaymentId, method_kind: p.method_kind ?? 'us_bank_account' }).where('id', '=', p.id).execute();
+  await tx
+    .updateTable('payments')
+    .set({ processor_payment_id: processorPaymentId, method_kind: p.method_kind ?? 'us_bank_account' })
+    .where('id', '=', p.id)
+    .execute();
   if ((await markPaidOn(tx, p.tenant_id)) === 'submit' && !(await hasAllocations(tx, p.id))) {
     await allocateAndBook(tx, p, processorPaymentId, true, 'payment.submitted');
   }

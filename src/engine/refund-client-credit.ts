@@ -33,7 +33,8 @@ export async function decideCreditRefund(
   if (!client) throw new UseCaseError('not_found', `no client ${input.clientId} in this workspace`);
   // The same decision sent twice (a retried request) is one decision.
   const earlier = await tx.selectFrom('credit_refunds').selectAll().where('idempotency_key', 'like', likePrefix(input.idempotencyKey)).execute();
-  if (earlier.length > 0) return earlier.map((r) => ({ refundId: r.id, sourcePaymentId: r.source_payment_id, amountMinor: r.amount_minor, status: r.status, message: null }));
+  if (earlier.length > 0)
+    return earlier.map((r) => ({ refundId: r.id, sourcePaymentId: r.source_payment_id, amountMinor: r.amount_minor, status: r.status, message: null }));
   const sources = await creditSources(tx, input.clientId, input.currency);
   const available = sources.reduce((s, x) => s + x.availableMinor, 0n);
   if (input.amountMinor > available) {
@@ -47,29 +48,58 @@ export async function decideCreditRefund(
     left -= amount;
     const refund = await tx
       .insertInto('credit_refunds')
-      .values({ tenant_id: tenantId, client_id: input.clientId, source_payment_id: s.sourcePaymentId, currency: input.currency, amount_minor: amount, reason: input.reason, idempotency_key: `${input.idempotencyKey}:${s.sourcePaymentId}`, decided_by: input.actor })
+      .values({
+        tenant_id: tenantId,
+        client_id: input.clientId,
+        source_payment_id: s.sourcePaymentId,
+        currency: input.currency,
+        amount_minor: amount,
+        reason: input.reason,
+        idempotency_key: `${input.idempotencyKey}:${s.sourcePaymentId}`,
+        decided_by: input.actor,
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
-    await audit(tx, tenantId, input.actor, 'credit.refund_decided', { type: 'client', id: input.clientId }, { credit_refund_id: refund.id, source_payment_id: s.sourcePaymentId, amount_minor: amount, currency: input.currency, reason: input.reason });
+    await audit(
+      tx,
+      tenantId,
+      input.actor,
+      'credit.refund_decided',
+      { type: 'client', id: input.clientId },
+      { credit_refund_id: refund.id, source_payment_id: s.sourcePaymentId, amount_minor: amount, currency: input.currency, reason: input.reason },
+    );
     out.push({ refundId: refund.id, sourcePaymentId: s.sourcePaymentId, amountMinor: amount, status: 'decided', message: null });
   }
   return out;
 }
 
 /** Send each decided refund to the processor through the refund path; a repeat is replayed by its key. */
-export async function sendCreditRefunds(ctx: EngineContext, tenantId: string, decisions: readonly CreditRefundDecision[], actor: Actor): Promise<CreditRefundDecision[]> {
+export async function sendCreditRefunds(
+  ctx: EngineContext,
+  tenantId: string,
+  decisions: readonly CreditRefundDecision[],
+  actor: Actor,
+): Promise<CreditRefundDecision[]> {
   const out: CreditRefundDecision[] = [];
   for (const d of decisions) {
     if (d.status === 'refunded' || d.status === 'failed') {
       out.push(d);
       continue;
     }
-    const row = await withTenant(ctx.db, tenantId, (tx) => tx.selectFrom('credit_refunds').select('reason').where('id', '=', d.refundId).executeTakeFirstOrThrow());
+    const row = await withTenant(ctx.db, tenantId, (tx) =>
+      tx.selectFrom('credit_refunds').select('reason').where('id', '=', d.refundId).executeTakeFirstOrThrow(),
+    );
     let status: CreditRefundDecision['status'];
     let message: string | null = null;
     let processorRefundId: string | null = null;
     try {
-      const r = await requestRefund(ctx, tenantId, { paymentId: d.sourcePaymentId, amountMinor: d.amountMinor, reason: `credit refund: ${row.reason}`, idempotencyKey: `credit-refund:${d.refundId}`, actor });
+      const r = await requestRefund(ctx, tenantId, {
+        paymentId: d.sourcePaymentId,
+        amountMinor: d.amountMinor,
+        reason: `credit refund: ${row.reason}`,
+        idempotencyKey: `credit-refund:${d.refundId}`,
+        actor,
+      });
       status = r.refund.status === 'succeeded' ? 'refunded' : r.refund.status === 'failed' ? 'failed' : 'sent';
       message = r.refund.failure_message;
       processorRefundId = r.refund.processor_refund_id;
@@ -81,7 +111,15 @@ export async function sendCreditRefunds(ctx: EngineContext, tenantId: string, de
     }
     await withTenant(ctx.db, tenantId, async (tx) => {
       await tx.updateTable('credit_refunds').set({ status, processor_refund_id: processorRefundId }).where('id', '=', d.refundId).execute();
-      if (status !== 'decided') await audit(tx, tenantId, actor, `credit.refund_${status}`, { type: 'payment', id: d.sourcePaymentId }, { credit_refund_id: d.refundId, amount_minor: d.amountMinor, message });
+      if (status !== 'decided')
+        await audit(
+          tx,
+          tenantId,
+          actor,
+          `credit.refund_${status}`,
+          { type: 'payment', id: d.sourcePaymentId },
+          { credit_refund_id: d.refundId, amount_minor: d.amountMinor, message },
+        );
     });
     out.push({ ...d, status, message });
   }

@@ -36,7 +36,9 @@ export interface RefundView {
 const REFUNDABLE = new Set(['succeeded', 'partially_refunded']);
 
 export function requestHash(r: Pick<RefundRequest, 'paymentId' | 'amountMinor' | 'reason'>): string {
-  return createHash('sha256').update(JSON.stringify([r.paymentId, r.amountMinor?.toString() ?? 'all', r.reason.trim()])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([r.paymentId, r.amountMinor?.toString() ?? 'all', r.reason.trim()]))
+    .digest('hex');
 }
 
 export async function requestRefund(ctx: EngineContext, tenantId: string, req: RefundRequest): Promise<RefundView> {
@@ -50,7 +52,10 @@ export async function requestRefund(ctx: EngineContext, tenantId: string, req: R
     const earlier = await tx.selectFrom('refunds').selectAll().where('idempotency_key', '=', req.idempotencyKey).executeTakeFirst();
     if (earlier) {
       if (earlier.request_hash !== hash) {
-        throw new UseCaseError('conflict', `Idempotency-Key ${req.idempotencyKey} was already used for a different refund request; use a new key for a new refund`);
+        throw new UseCaseError(
+          'conflict',
+          `Idempotency-Key ${req.idempotencyKey} was already used for a different refund request; use a new key for a new refund`,
+        );
       }
       return { refund: earlier, replayed: true };
     }
@@ -59,21 +64,53 @@ export async function requestRefund(ctx: EngineContext, tenantId: string, req: R
       throw new UseCaseError('conflict', `payment ${p.id} cannot be refunded: ${why}`);
     }
     if (!processor || processor.vendor !== p.processor || !processor.refunds || !p.processor_payment_id) {
-      throw new UseCaseError('not_configured', `payment ${p.id} was made through ${p.processor}, which Settle cannot refund; refund it there and the processor's notice will be booked`);
+      throw new UseCaseError(
+        'not_configured',
+        `payment ${p.id} was made through ${p.processor}, which Settle cannot refund; refund it there and the processor's notice will be booked`,
+      );
     }
-    const pending = await tx.selectFrom('refunds').select((eb) => eb.fn.sum<bigint>('amount_minor').as('n')).where('payment_id', '=', p.id).where('status', '=', 'pending').executeTakeFirst();
+    const pending = await tx
+      .selectFrom('refunds')
+      .select((eb) => eb.fn.sum<bigint>('amount_minor').as('n'))
+      .where('payment_id', '=', p.id)
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
     const refundable = p.amount_minor - p.refunded_minor - BigInt(pending?.n ?? 0);
     const amount = req.amountMinor ?? refundable;
-    if (amount <= 0n) throw new UseCaseError(refundable <= 0n ? 'conflict' : 'invalid', refundable <= 0n ? `payment ${p.id} has nothing left to refund` : 'amount_minor must be more than zero');
+    if (amount <= 0n)
+      throw new UseCaseError(
+        refundable <= 0n ? 'conflict' : 'invalid',
+        refundable <= 0n ? `payment ${p.id} has nothing left to refund` : 'amount_minor must be more than zero',
+      );
     if (amount > refundable) {
-      throw new UseCaseError('invalid', `amount_minor ${amount} is more than the ${refundable} ${p.currency} minor units still refundable on payment ${p.id}; ask for at most that`);
+      throw new UseCaseError(
+        'invalid',
+        `amount_minor ${amount} is more than the ${refundable} ${p.currency} minor units still refundable on payment ${p.id}; ask for at most that`,
+      );
     }
     const refund = await tx
       .insertInto('refunds')
-      .values({ tenant_id: tenantId, payment_id: p.id, currency: p.currency, amount_minor: amount, reason, source: 'settle', idempotency_key: req.idempotencyKey, request_hash: hash, requested_by: req.actor })
+      .values({
+        tenant_id: tenantId,
+        payment_id: p.id,
+        currency: p.currency,
+        amount_minor: amount,
+        reason,
+        source: 'settle',
+        idempotency_key: req.idempotencyKey,
+        request_hash: hash,
+        requested_by: req.actor,
+      })
       .returningAll()
       .executeTakeFirstOrThrow();
-    await audit(tx, tenantId, req.actor, 'refund.requested', { type: 'payment', id: p.id }, { refund_id: refund.id, amount_minor: amount, currency: p.currency, reason });
+    await audit(
+      tx,
+      tenantId,
+      req.actor,
+      'refund.requested',
+      { type: 'payment', id: p.id },
+      { refund_id: refund.id, amount_minor: amount, currency: p.currency, reason },
+    );
     return { refund, replayed: false };
   });
   if (stored.replayed && stored.refund.status !== 'pending') return stored;
@@ -110,19 +147,46 @@ export async function submitRefund(ctx: EngineContext, tenantId: string, refundI
       return 'refunded';
     case 'pending':
       await withTenant(ctx.db, tenantId, async (tx) => {
-        await tx.updateTable('refunds').set((eb) => ({ processor_refund_id: outcome.refundId, attempts: eb('attempts', '+', 1), updated_at: new Date() })).where('id', '=', refund.id).execute();
+        await tx
+          .updateTable('refunds')
+          .set((eb) => ({ processor_refund_id: outcome.refundId, attempts: eb('attempts', '+', 1), updated_at: new Date() }))
+          .where('id', '=', refund.id)
+          .execute();
       });
       return 'pending at the processor';
     case 'failed':
       await withTenant(ctx.db, tenantId, async (tx) => {
-        await tx.updateTable('refunds').set((eb) => ({ status: 'failed', failure_message: outcome.message, processor_refund_id: outcome.refundId, attempts: eb('attempts', '+', 1), updated_at: new Date() })).where('id', '=', refund.id).where('status', '=', 'pending').execute();
-        await audit(tx, tenantId, 'vendor:processor', 'refund.failed', { type: 'payment', id: refund.payment_id }, { refund_id: refund.id, message: outcome.message });
+        await tx
+          .updateTable('refunds')
+          .set((eb) => ({
+            status: 'failed',
+            failure_message: outcome.message,
+            processor_refund_id: outcome.refundId,
+            attempts: eb('attempts', '+', 1),
+            updated_at: new Date(),
+          }))
+          .where('id', '=', refund.id)
+          .where('status', '=', 'pending')
+          .execute();
+        await audit(
+          tx,
+          tenantId,
+          'vendor:processor',
+          'refund.failed',
+          { type: 'payment', id: refund.payment_id },
+          { refund_id: refund.id, message: outcome.message },
+        );
       });
       return `failed: ${outcome.message}`;
     case 'unknown':
       await withTenant(ctx.db, tenantId, async (tx) => {
-        await tx.updateTable('refunds').set((eb) => ({ attempts: eb('attempts', '+', 1), failure_message: outcome.reason, updated_at: new Date() })).where('id', '=', refund.id).execute();
-        if (!fromJob) await enqueue(tx, 'submit-refund', { tenantId, refundId: refund.id }, { jobKey: `refund:${refund.id}`, runAt: new Date(Date.now() + 2000) });
+        await tx
+          .updateTable('refunds')
+          .set((eb) => ({ attempts: eb('attempts', '+', 1), failure_message: outcome.reason, updated_at: new Date() }))
+          .where('id', '=', refund.id)
+          .execute();
+        if (!fromJob)
+          await enqueue(tx, 'submit-refund', { tenantId, refundId: refund.id }, { jobKey: `refund:${refund.id}`, runAt: new Date(Date.now() + 2000) });
       });
       if (fromJob) throw new Error(`refund ${refund.id}: outcome unknown (${outcome.reason}); asking again`);
       return 'unknown; retrying';
@@ -140,7 +204,10 @@ export async function recordRefundSucceeded(tx: Tx, refundId: string, processorR
   const refund = await tx.selectFrom('refunds').selectAll().where('id', '=', refundId).forUpdate().executeTakeFirstOrThrow();
   if (refund.status === 'succeeded') return false;
   const total = p.refunded_minor + refund.amount_minor;
-  const to = await transition(tx, p, total >= p.amount_minor ? 'refund_full' : 'refund_partial', { refund_id: refund.id, amount_minor: refund.amount_minor.toString() });
+  const to = await transition(tx, p, total >= p.amount_minor ? 'refund_full' : 'refund_partial', {
+    refund_id: refund.id,
+    amount_minor: refund.amount_minor.toString(),
+  });
   if (to === null) {
     // The processor refunded a payment our state machine says cannot be (e.g. under dispute): record
     // the money, leave the state, and let staff look.
@@ -150,32 +217,54 @@ export async function recordRefundSucceeded(tx: Tx, refundId: string, processorR
   await tx.updateTable('payments').set({ refunded_minor: total, updated_at: new Date() }).where('id', '=', p.id).execute();
   await tx
     .updateTable('refunds')
-    .set({ status: 'succeeded', processor_refund_id: processorRefundId, surcharge_minor: r.plan.surchargeMinor, credit_minor: r.plan.fromCreditMinor, succeeded_at: new Date(), updated_at: new Date(), failure_message: null })
+    .set({
+      status: 'succeeded',
+      processor_refund_id: processorRefundId,
+      surcharge_minor: r.plan.surchargeMinor,
+      credit_minor: r.plan.fromCreditMinor,
+      succeeded_at: new Date(),
+      updated_at: new Date(),
+      failure_message: null,
+    })
     .where('id', '=', refund.id)
     .execute();
   const currency = parseCurrency(p.currency);
   const memo = `refund ${refund.id} of payment ${p.id}`;
   if (r.plan.fromCreditMinor > 0n) {
-    await writeJournal(tx, p.tenant_id, 'refund', journal.refund({ amount: money(r.plan.fromCreditMinor, currency), against: 'client_credit', memo }), { paymentId: p.id });
+    await writeJournal(tx, p.tenant_id, 'refund', journal.refund({ amount: money(r.plan.fromCreditMinor, currency), against: 'client_credit', memo }), {
+      paymentId: p.id,
+    });
   }
   const invoiceSide = refund.amount_minor - r.plan.fromCreditMinor;
   if (invoiceSide > 0n) {
     await writeJournal(tx, p.tenant_id, 'refund', journal.refund({ amount: money(invoiceSide, currency), original: r.invoiceSide, memo }), { paymentId: p.id });
   }
-  await audit(tx, p.tenant_id, actor, 'refund.succeeded', { type: 'payment', id: p.id }, {
-    refund_id: refund.id,
-    processor_refund_id: processorRefundId,
-    amount_minor: refund.amount_minor,
-    surcharge_minor: r.plan.surchargeMinor,
-    credit_minor: r.plan.fromCreditMinor,
-    reopened: r.plan.invoices.map((x) => ({ invoice_id: x.invoiceId, amount_minor: x.amountMinor })),
-    state: to ?? p.state,
-  });
+  await audit(
+    tx,
+    p.tenant_id,
+    actor,
+    'refund.succeeded',
+    { type: 'payment', id: p.id },
+    {
+      refund_id: refund.id,
+      processor_refund_id: processorRefundId,
+      amount_minor: refund.amount_minor,
+      surcharge_minor: r.plan.surchargeMinor,
+      credit_minor: r.plan.fromCreditMinor,
+      reopened: r.plan.invoices.map((x) => ({ invoice_id: x.invoiceId, amount_minor: x.amountMinor })),
+      state: to ?? p.state,
+    },
+  );
   return true;
 }
 
 /** refund.created / refund.updated from the processor, after the inbox. */
-export async function applyRefundEvent(ctx: EngineContext, tenantId: string, e: Extract<ProcessorEvent, { type: 'refund.updated' }>, paymentId: string): Promise<string> {
+export async function applyRefundEvent(
+  ctx: EngineContext,
+  tenantId: string,
+  e: Extract<ProcessorEvent, { type: 'refund.updated' }>,
+  paymentId: string,
+): Promise<string> {
   return withTenant(ctx.db, tenantId, async (tx) => {
     const ours = e.metadata['settle_refund'];
     let refund = ours && /^[0-9a-f-]{36}$/i.test(ours) ? await tx.selectFrom('refunds').selectAll().where('id', '=', ours).executeTakeFirst() : undefined;
@@ -187,7 +276,18 @@ export async function applyRefundEvent(ctx: EngineContext, tenantId: string, e: 
       const p = await tx.selectFrom('payments').select(['id', 'currency']).where('id', '=', paymentId).executeTakeFirstOrThrow();
       refund = await tx
         .insertInto('refunds')
-        .values({ tenant_id: tenantId, payment_id: p.id, currency: p.currency, amount_minor: e.amount.amountMinor, reason: 'refunded at the processor', source: 'processor', processor_refund_id: e.refundId, idempotency_key: `processor:${e.refundId}`, request_hash: '-', requested_by: 'vendor:processor' })
+        .values({
+          tenant_id: tenantId,
+          payment_id: p.id,
+          currency: p.currency,
+          amount_minor: e.amount.amountMinor,
+          reason: 'refunded at the processor',
+          source: 'processor',
+          processor_refund_id: e.refundId,
+          idempotency_key: `processor:${e.refundId}`,
+          request_hash: '-',
+          requested_by: 'vendor:processor',
+        })
         .onConflict((oc) => oc.columns(['tenant_id', 'idempotency_key']).doNothing())
         .returningAll()
         .executeTakeFirst();
@@ -195,14 +295,25 @@ export async function applyRefundEvent(ctx: EngineContext, tenantId: string, e: 
     }
     if (status === 'succeeded') return (await recordRefundSucceeded(tx, refund.id, e.refundId, 'vendor:processor')) ? 'refund booked' : 'already booked';
     if ((status === 'failed' || status === 'canceled') && refund.status === 'pending') {
-      await tx.updateTable('refunds').set({ status: 'failed', failure_message: `refund ${status} at the processor`, processor_refund_id: e.refundId, updated_at: new Date() }).where('id', '=', refund.id).execute();
+      await tx
+        .updateTable('refunds')
+        .set({ status: 'failed', failure_message: `refund ${status} at the processor`, processor_refund_id: e.refundId, updated_at: new Date() })
+        .where('id', '=', refund.id)
+        .execute();
       await audit(tx, tenantId, 'vendor:processor', 'refund.failed', { type: 'payment', id: refund.payment_id }, { refund_id: refund.id, status });
       return 'refund failed';
     }
     if ((status === 'failed' || status === 'canceled') && refund.status === 'succeeded') {
       // The money came back from the payer's bank after the refund was booked: rare, and a decision for staff.
       ctx.log.warn({ tenantId, refund: refund.id, status }, 'a booked refund failed at the processor');
-      await audit(tx, tenantId, 'vendor:processor', 'refund.failed_after_success', { type: 'payment', id: refund.payment_id }, { refund_id: refund.id, status });
+      await audit(
+        tx,
+        tenantId,
+        'vendor:processor',
+        'refund.failed_after_success',
+        { type: 'payment', id: refund.payment_id },
+        { refund_id: refund.id, status },
+      );
       return 'refund failed after it was booked; left for staff';
     }
     return `refund ${status}`;

@@ -27,7 +27,14 @@ type Prepared =
 
 async function stop(tx: Tx, tenantId: string, failureId: string, paymentId: string, status: 'stopped' | 'resolved', reason: string): Promise<Prepared> {
   await tx.updateTable('payment_failures').set({ status, updated_at: new Date() }).where('id', '=', failureId).execute();
-  await audit(tx, tenantId, ACTOR, status === 'resolved' ? 'payment.retry_cancelled' : 'payment.retry_stopped', { type: 'payment', id: paymentId }, { failure_id: failureId, reason });
+  await audit(
+    tx,
+    tenantId,
+    ACTOR,
+    status === 'resolved' ? 'payment.retry_cancelled' : 'payment.retry_stopped',
+    { type: 'payment', id: paymentId },
+    { failure_id: failureId, reason },
+  );
   return { go: false, result: `${status}: ${reason}` };
 }
 
@@ -38,20 +45,29 @@ async function prepare(ctx: EngineContext, tenantId: string, failureId: string):
     const f = await tx.selectFrom('payment_failures').selectAll().where('id', '=', failureId).forUpdate().executeTakeFirst();
     if (!f || f.status !== 'scheduled') return { go: false, result: `nothing to do (${f?.status ?? 'no such failure'})` };
     const failed = await tx.selectFrom('payments').selectAll().where('id', '=', f.payment_id).executeTakeFirstOrThrow();
-    if (failed.source !== 'manual' && failed.source !== 'autopay') return stop(tx, tenantId, f.id, f.payment_id, 'stopped', `${failed.source} payments are not retried here`);
+    if (failed.source !== 'manual' && failed.source !== 'autopay')
+      return stop(tx, tenantId, f.id, f.payment_id, 'stopped', `${failed.source} payments are not retried here`);
     const planned = plannedInvoices(failed);
     const choices = await stillOwed(tx, planned);
     if (choices.length === 0) return stop(tx, tenantId, f.id, f.payment_id, 'resolved', 'the invoices are paid or closed');
-    const methods = await tx.selectFrom('payment_methods').selectAll().where('client_id', '=', failed.client_id).where('processor', '=', failed.processor).execute();
+    const methods = await tx
+      .selectFrom('payment_methods')
+      .selectAll()
+      .where('client_id', '=', failed.client_id)
+      .where('processor', '=', failed.processor)
+      .execute();
     const chosen =
       methods.find((m) => m.is_default) ??
-      methods.filter((m) => m.kind === failed.method_kind && m.last4 === failed.method_last4 && m.brand === failed.method_brand).sort((a, b) => +new Date(b.created_at) - +new Date(a.created_at))[0];
+      methods
+        .filter((m) => m.kind === failed.method_kind && m.last4 === failed.method_last4 && m.brand === failed.method_brand)
+        .sort((a, b) => +new Date(b.created_at) - +new Date(a.created_at))[0];
     if (!chosen) return stop(tx, tenantId, f.id, f.payment_id, 'stopped', 'the client has no saved method to charge');
     // Presenting a returned debit again to the same account is a reinitiation (§2.5): identical amount or
     // nothing. Charging a method the client chose since is a new payment for what is owed now.
     const reinitiation = f.failure_class === 'ach_return' && chosen.kind === failed.method_kind && chosen.last4 === failed.method_last4;
     const same = choices.length === planned.length && choices.every((c, i) => c.amountMinor === planned[i]!.amountMinor);
-    if (reinitiation && !same) return stop(tx, tenantId, f.id, f.payment_id, 'stopped', 'the amount owed changed since the return; a reinitiation must carry the identical amount');
+    if (reinitiation && !same)
+      return stop(tx, tenantId, f.id, f.payment_id, 'stopped', 'the amount owed changed since the return; a reinitiation must carry the identical amount');
 
     if (chosen.kind === 'card') {
       const total = choices.reduce((s, c) => s + c.amountMinor, 0n);
@@ -64,8 +80,20 @@ async function prepare(ctx: EngineContext, tenantId: string, failureId: string):
       if (!check.ok && check.stop) return stop(tx, tenantId, f.id, f.payment_id, 'stopped', check.detail);
       if (!check.ok) {
         await tx.updateTable('payment_failures').set({ retry_at: check.until, updated_at: new Date() }).where('id', '=', f.id).execute();
-        await enqueue(tx, 'retry-payment', { tenantId, failureId: f.id }, { jobKey: `payment-retry:${f.id}`, runAt: check.until, queueName: `retries:${tenantId}` });
-        await audit(tx, tenantId, ACTOR, 'payment.retry_deferred', { type: 'payment', id: f.payment_id }, { failure_id: f.id, until: check.until.toISOString(), deferred_by: check.deferredBy });
+        await enqueue(
+          tx,
+          'retry-payment',
+          { tenantId, failureId: f.id },
+          { jobKey: `payment-retry:${f.id}`, runAt: check.until, queueName: `retries:${tenantId}` },
+        );
+        await audit(
+          tx,
+          tenantId,
+          ACTOR,
+          'payment.retry_deferred',
+          { type: 'payment', id: f.payment_id },
+          { failure_id: f.id, until: check.until.toISOString(), deferred_by: check.deferredBy },
+        );
         return { go: false, result: `deferred to ${check.until.toISOString()} by ${check.deferredBy.join(', ')}` };
       }
     }
@@ -85,17 +113,42 @@ export async function retryFailedPayment(ctx: EngineContext, tenantId: string, f
         idempotencyKey: `failure:${failureId}:retry`,
         onPlanned: async (tx, plan) => {
           // The claim, under the failure's row lock and the invoices' (planPayment holds them).
-          const f = await tx.selectFrom('payment_failures').select(['status', 'payment_id', 'invoice_ids']).where('id', '=', failureId).forUpdate().executeTakeFirstOrThrow();
+          const f = await tx
+            .selectFrom('payment_failures')
+            .select(['status', 'payment_id', 'invoice_ids'])
+            .where('id', '=', failureId)
+            .forUpdate()
+            .executeTakeFirstOrThrow();
           if (f.status !== 'scheduled') throw new UseCaseError('conflict', `the retry is already ${f.status}`);
-          const busy = await otherPaymentInProgress(tx, prepared.choices.map((c) => c.invoiceId), [plan.paymentId]);
+          const busy = await otherPaymentInProgress(
+            tx,
+            prepared.choices.map((c) => c.invoiceId),
+            [plan.paymentId],
+          );
           if (busy) throw new UseCaseError('conflict', `payment ${busy} on these invoices is still in progress`);
-          await tx.updateTable('payment_failures').set({ status: 'retrying', retry_payment_id: plan.paymentId, updated_at: new Date() }).where('id', '=', failureId).execute();
-          await audit(tx, tenantId, ACTOR, 'payment.retry_started', { type: 'payment', id: plan.paymentId }, { failure_id: failureId, failed_payment: f.payment_id, amount_minor: plan.amountMinor, key: plan.idempotencyKey });
+          await tx
+            .updateTable('payment_failures')
+            .set({ status: 'retrying', retry_payment_id: plan.paymentId, updated_at: new Date() })
+            .where('id', '=', failureId)
+            .execute();
+          await audit(
+            tx,
+            tenantId,
+            ACTOR,
+            'payment.retry_started',
+            { type: 'payment', id: plan.paymentId },
+            { failure_id: failureId, failed_payment: f.payment_id, amount_minor: plan.amountMinor, key: plan.idempotencyKey },
+          );
         },
       },
     );
     await withTenant(ctx.db, tenantId, (tx) =>
-      tx.updateTable('payment_failures').set({ status: 'retried', updated_at: new Date() }).where('id', '=', failureId).where('status', '=', 'retrying').execute(),
+      tx
+        .updateTable('payment_failures')
+        .set({ status: 'retried', updated_at: new Date() })
+        .where('id', '=', failureId)
+        .where('status', '=', 'retrying')
+        .execute(),
     );
     return `retried as payment ${r.paymentId}: ${r.outcome}`;
   } catch (e) {

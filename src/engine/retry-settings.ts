@@ -32,8 +32,14 @@ const increasing = (steps: readonly RetryStep[]): boolean =>
 
 export const retryPolicyInput = z
   .object({
-    soft_steps: z.array(z.union([businessDays, minutes])).max(8).refine(increasing, 'soft_steps must be in increasing order'),
-    technical_steps: z.array(z.union([minutes, businessDays])).max(8).refine(increasing, 'technical_steps must be in increasing order'),
+    soft_steps: z
+      .array(z.union([businessDays, minutes]))
+      .max(8)
+      .refine(increasing, 'soft_steps must be in increasing order'),
+    technical_steps: z
+      .array(z.union([minutes, businessDays]))
+      .max(8)
+      .refine(increasing, 'technical_steps must be in increasing order'),
     update_link_ttl_hours: z.number().int().min(1).max(720).default(DEFAULT_UPDATE_LINK_TTL_HOURS),
     retry_on_method_update: z.boolean().default(true),
   })

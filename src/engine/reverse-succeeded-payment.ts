@@ -43,7 +43,10 @@ export async function reverseSucceededPaymentInTx(tx: Tx, input: ReverseInput): 
   if (!p) throw new UseCaseError('not_found', `no payment ${input.paymentId} in this workspace`);
   if (p.state === 'returned') return { reversed: false, state: p.state };
   if (p.state !== 'succeeded' && p.state !== 'partially_refunded') {
-    throw new UseCaseError('conflict', `payment ${p.id} is ${p.state}; only a succeeded payment can be returned (a return before settlement fails the payment instead)`);
+    throw new UseCaseError(
+      'conflict',
+      `payment ${p.id} is ${p.state}; only a succeeded payment can be returned (a return before settlement fails the payment instead)`,
+    );
   }
   const to = await transition(tx, p, 'ach_returned', { code: input.code, reason: input.reason });
   if (to === null) return { reversed: false, state: p.state };
@@ -53,14 +56,21 @@ export async function reverseSucceededPaymentInTx(tx: Tx, input: ReverseInput): 
   await tx.updateTable('payments').set({ failure_code: input.code, failure_message: input.reason, final_after: null }).where('id', '=', p.id).execute();
   await bookReturn(tx, p, r.plan.fromCreditMinor, r.invoiceSide, amount, input.feeMinor ?? 0n, input.code);
   const invoices = r.plan.invoices.map((x) => x.invoiceId);
-  await audit(tx, p.tenant_id, actor, 'payment.returned', { type: 'payment', id: p.id }, {
-    code: input.code,
-    reason: input.reason,
-    amount_minor: amount,
-    surcharge_minor: r.plan.surchargeMinor,
-    reopened: r.plan.invoices.map((x) => ({ invoice_id: x.invoiceId, amount_minor: x.amountMinor })),
-    postings: r.postings,
-  });
+  await audit(
+    tx,
+    p.tenant_id,
+    actor,
+    'payment.returned',
+    { type: 'payment', id: p.id },
+    {
+      code: input.code,
+      reason: input.reason,
+      amount_minor: amount,
+      surcharge_minor: r.plan.surchargeMinor,
+      reopened: r.plan.invoices.map((x) => ({ invoice_id: x.invoiceId, amount_minor: x.amountMinor })),
+      postings: r.postings,
+    },
+  );
   await openException(tx, p, {
     kind: 'payment_returned',
     dedupeKey: `returned:${p.id}`,
@@ -81,19 +91,36 @@ export async function reverseSucceededPaymentInTx(tx: Tx, input: ReverseInput): 
 export async function reverseSubmittedPayment(tx: Tx, p: Payment, code: string | null, message: string): Promise<void> {
   const r = await applyReversal(tx, p, { kind: 'payment_reversal', key: `reversal:${p.id}`, amountMinor: p.amount_minor, order: 'invoices_first' });
   await bookReturn(tx, p, r.plan.fromCreditMinor, r.invoiceSide, p.amount_minor, 0n, code);
-  await audit(tx, p.tenant_id, 'vendor:processor', 'payment.submission_reversed', { type: 'payment', id: p.id }, {
-    code,
-    message,
-    reopened: r.plan.invoices.map((x) => ({ invoice_id: x.invoiceId, amount_minor: x.amountMinor })),
-    postings: r.postings,
-  });
+  await audit(
+    tx,
+    p.tenant_id,
+    'vendor:processor',
+    'payment.submission_reversed',
+    { type: 'payment', id: p.id },
+    {
+      code,
+      message,
+      reopened: r.plan.invoices.map((x) => ({ invoice_id: x.invoiceId, amount_minor: x.amountMinor })),
+      postings: r.postings,
+    },
+  );
 }
 
-async function bookReturn(tx: Tx, p: Payment, fromCredit: bigint, invoiceSide: import('../domain/ledger.ts').OriginalCharge, amount: bigint, fee: bigint, code: string | null): Promise<void> {
+async function bookReturn(
+  tx: Tx,
+  p: Payment,
+  fromCredit: bigint,
+  invoiceSide: import('../domain/ledger.ts').OriginalCharge,
+  amount: bigint,
+  fee: bigint,
+  code: string | null,
+): Promise<void> {
   const currency = parseCurrency(p.currency);
   const memo = `return${code ? ` ${code}` : ''} of payment ${p.id}`;
   if (fromCredit > 0n) {
-    await writeJournal(tx, p.tenant_id, 'ach_return', journal.refund({ amount: money(fromCredit, currency), against: 'client_credit', memo }), { paymentId: p.id });
+    await writeJournal(tx, p.tenant_id, 'ach_return', journal.refund({ amount: money(fromCredit, currency), against: 'client_credit', memo }), {
+      paymentId: p.id,
+    });
   }
   await writeJournal(
     tx,
@@ -109,7 +136,14 @@ async function emailReturn(tx: Tx, p: Payment, amount: bigint, invoiceIds: reado
   if (!client.billing_email) return;
   const tenant = await tx.selectFrom('tenants').select('name').where('id', '=', p.tenant_id).executeTakeFirstOrThrow();
   const numbers = invoiceIds.length
-    ? (await tx.selectFrom('invoices').select('number').where('id', 'in', [...invoiceIds]).orderBy('number').execute()).map((i) => i.number)
+    ? (
+        await tx
+          .selectFrom('invoices')
+          .select('number')
+          .where('id', 'in', [...invoiceIds])
+          .orderBy('number')
+          .execute()
+      ).map((i) => i.number)
     : [];
   const shown = `${toDecimalString(money(amount, parseCurrency(p.currency)))} ${p.currency}`;
   const method = p.method_last4 ? ` from the account ending ${p.method_last4}` : '';
@@ -121,7 +155,9 @@ async function emailReturn(tx: Tx, p: Payment, amount: bigint, invoiceIds: reado
     'Please pay again from your payment portal, or contact us if you think this is a mistake.',
     '',
     tenant.name,
-  ].filter((l, i, all) => l !== '' || all[i - 1] !== '').join('\n');
+  ]
+    .filter((l, i, all) => l !== '' || all[i - 1] !== '')
+    .join('\n');
   await queueEmail(tx, p.tenant_id, {
     kind: 'payment_returned',
     clientId: p.client_id,

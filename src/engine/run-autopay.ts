@@ -46,12 +46,31 @@ const MAX_CHARGES_PER_SCHEDULE_PER_RUN = 2; // the default, then the fallback
 
 export async function runAutopay(ctx: EngineContext, tenantId: string, opts: AutopayRunOptions = {}): Promise<AutopayRunSummary> {
   const started = performance.now();
-  const sum: AutopayRunSummary = { scheduled: 0, resumed: 0, looked: 0, waiting: 0, cancelled: 0, charged: 0, failed: 0, pending: 0, skipped: 0, errors: 0, processorRequests: 0, psaSynced: false, ms: 0 };
+  const sum: AutopayRunSummary = {
+    scheduled: 0,
+    resumed: 0,
+    looked: 0,
+    waiting: 0,
+    cancelled: 0,
+    charged: 0,
+    failed: 0,
+    pending: 0,
+    skipped: 0,
+    errors: 0,
+    processorRequests: 0,
+    psaSynced: false,
+    ms: 0,
+  };
   const { rules, settings, mspName, open } = await withTenant(ctx.db, tenantId, async (tx) => ({
     rules: await loadRules(tx),
     settings: await loadAutopaySettings(tx),
     mspName: (await tx.selectFrom('tenants').select('name').where('id', '=', tenantId).executeTakeFirstOrThrow()).name,
-    open: await tx.selectFrom('autopay_schedules').select('id').where('state', 'in', [...ACTIVE_STATES, 'charging']).limit(1).execute(),
+    open: await tx
+      .selectFrom('autopay_schedules')
+      .select('id')
+      .where('state', 'in', [...ACTIVE_STATES, 'charging'])
+      .limit(1)
+      .execute(),
   }));
   if (rules.length === 0 && open.length === 0) return { ...sum, ms: Math.round(performance.now() - started) };
 
@@ -76,9 +95,19 @@ export async function runAutopay(ctx: EngineContext, tenantId: string, opts: Aut
   const ready = canCharge ? await withTenant(ctx.db, tenantId, (tx) => screenDueSchedules(tx, env)) : [];
   const fast = new Set(ready.map((r) => r.scheduleId));
   const ids = await withTenant(ctx.db, tenantId, (tx) =>
-    tx.selectFrom('autopay_schedules').select('id').where('state', 'in', [...ACTIVE_STATES]).orderBy('not_before', 'asc').orderBy('charge_on', 'asc').orderBy('id').execute(),
+    tx
+      .selectFrom('autopay_schedules')
+      .select('id')
+      .where('state', 'in', [...ACTIVE_STATES])
+      .orderBy('not_before', 'asc')
+      .orderBy('charge_on', 'asc')
+      .orderBy('id')
+      .execute(),
   );
-  const work: { id: string; ready: ReadyCharge | null }[] = [...ready.map((r) => ({ id: r.scheduleId, ready: r })), ...ids.filter((x) => !fast.has(x.id)).map((x) => ({ id: x.id, ready: null }))];
+  const work: { id: string; ready: ReadyCharge | null }[] = [
+    ...ready.map((r) => ({ id: r.scheduleId, ready: r })),
+    ...ids.filter((x) => !fast.has(x.id)).map((x) => ({ id: x.id, ready: null })),
+  ];
   sum.looked = work.length;
   await forEachConcurrent(work, opts.concurrency ?? settings.concurrency, async (item) => {
     try {

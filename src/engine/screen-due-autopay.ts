@@ -68,9 +68,23 @@ export async function screenDueSchedules(tx: Tx, env: RunEnv): Promise<ReadyChar
       r.method_id !== null &&
       !r.in_progress;
     if (!unchanged) continue;
-    const reasons = approvalReasons({ amountMinor: r.noticed_amount_minor, capMinor: rule.approvalCapMinor, totalMinor: r.total_minor, previousTotalMinor: r.previous_total, jumpPercent: env.settings.jumpPercent });
+    const reasons = approvalReasons({
+      amountMinor: r.noticed_amount_minor,
+      capMinor: rule.approvalCapMinor,
+      totalMinor: r.total_minor,
+      previousTotalMinor: r.previous_total,
+      jumpPercent: env.settings.jumpPercent,
+    });
     if (reasons.length > 0 && !(r.approved_max !== null && approvalCovers(r.approved_max, r.noticed_amount_minor))) continue;
-    ready.push({ scheduleId: r.id, invoiceId: r.invoice_id, version: r.noticed_version, amountMinor: r.noticed_amount_minor, attempt: r.attempt, methodId: r.method_id!, customerId: r.processor_customer_id });
+    ready.push({
+      scheduleId: r.id,
+      invoiceId: r.invoice_id,
+      version: r.noticed_version,
+      amountMinor: r.noticed_amount_minor,
+      attempt: r.attempt,
+      methodId: r.method_id!,
+      customerId: r.processor_customer_id,
+    });
   }
   return ready;
 }

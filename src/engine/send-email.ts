@@ -13,7 +13,11 @@ export async function sendEmail(ctx: EngineContext, tenantId: string, notificati
   if (!n || n.row.status !== 'pending') return 'nothing to send';
   if (!ctx.mailer.configured) {
     await withTenant(ctx.db, tenantId, (tx) =>
-      tx.updateTable('notifications').set({ status: 'skipped', last_error: 'no SMTP relay configured (SETTLE_SMTP_URL)' }).where('id', '=', notificationId).execute(),
+      tx
+        .updateTable('notifications')
+        .set({ status: 'skipped', last_error: 'no SMTP relay configured (SETTLE_SMTP_URL)' })
+        .where('id', '=', notificationId)
+        .execute(),
     );
     return 'skipped: no SMTP relay';
   }
@@ -29,12 +33,20 @@ export async function sendEmail(ctx: EngineContext, tenantId: string, notificati
     });
   } catch (e) {
     await withTenant(ctx.db, tenantId, (tx) =>
-      tx.updateTable('notifications').set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: (e as Error).message.slice(0, 1000) })).where('id', '=', notificationId).execute(),
+      tx
+        .updateTable('notifications')
+        .set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: (e as Error).message.slice(0, 1000) }))
+        .where('id', '=', notificationId)
+        .execute(),
     );
     throw e;
   }
   await withTenant(ctx.db, tenantId, (tx) =>
-    tx.updateTable('notifications').set((eb) => ({ status: 'sent', sent_at: new Date(), attempts: eb('attempts', '+', 1), last_error: null })).where('id', '=', notificationId).execute(),
+    tx
+      .updateTable('notifications')
+      .set((eb) => ({ status: 'sent', sent_at: new Date(), attempts: eb('attempts', '+', 1), last_error: null }))
+      .where('id', '=', notificationId)
+      .execute(),
   );
   return 'sent';
 }

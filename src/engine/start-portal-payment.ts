@@ -23,8 +23,21 @@ export async function startPortalPayment(
   const processor = await ctx.connectors.payments(tenantId);
   if (!processor) throw new UseCaseError('not_configured', 'this workspace has no payment processor connected yet');
   const plan = await withTenant(ctx.db, tenantId, async (tx) => {
-    const p = await planPayment(tx, tenantId, { clientId: input.clientId, choices: input.choices, source: 'portal', processor: processor.vendor, keyPrefix: 'portal' });
-    await audit(tx, tenantId, `client:${input.clientId}`, 'payment.started', { type: 'payment', id: p.paymentId }, { amount_minor: p.amountMinor, currency: p.currency });
+    const p = await planPayment(tx, tenantId, {
+      clientId: input.clientId,
+      choices: input.choices,
+      source: 'portal',
+      processor: processor.vendor,
+      keyPrefix: 'portal',
+    });
+    await audit(
+      tx,
+      tenantId,
+      `client:${input.clientId}`,
+      'payment.started',
+      { type: 'payment', id: p.paymentId },
+      { amount_minor: p.amountMinor, currency: p.currency },
+    );
     return p;
   });
   const customerId = await ensureProcessorCustomer(ctx, tenantId, plan.clientId);
@@ -53,7 +66,12 @@ export async function ensureProcessorCustomer(ctx: EngineContext, tenantId: stri
   if (!processor) throw new UseCaseError('not_configured', 'this workspace has no payment processor connected yet');
   const c = await withTenant(ctx.db, tenantId, (tx) => processorCustomerFor(tx, clientId));
   if (c.customerId) return c.customerId;
-  const { customerId } = await processor.ensureCustomer({ name: c.name, email: c.email, clientId, idempotencyKey: `client:${clientId}:${processor.vendor}:customer` });
+  const { customerId } = await processor.ensureCustomer({
+    name: c.name,
+    email: c.email,
+    clientId,
+    idempotencyKey: `client:${clientId}:${processor.vendor}:customer`,
+  });
   await withTenant(ctx.db, tenantId, (tx) => tx.updateTable('clients').set({ processor_customer_id: customerId }).where('id', '=', clientId).execute());
   return customerId;
 }

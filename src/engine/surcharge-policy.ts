@@ -16,7 +16,14 @@ export interface SurchargeProgram {
   readonly achDiscountBps: number;
 }
 
-const OFF: SurchargeProgram = { enabled: false, mspLocation: { country: 'US', region: null }, costOfAcceptanceBps: 0, noticeFiledOn: null, alternative: 'absorb', achDiscountBps: 0 };
+const OFF: SurchargeProgram = {
+  enabled: false,
+  mspLocation: { country: 'US', region: null },
+  costOfAcceptanceBps: 0,
+  noticeFiledOn: null,
+  alternative: 'absorb',
+  achDiscountBps: 0,
+};
 
 export async function surchargeProgram(tx: Tx): Promise<SurchargeProgram> {
   const s = await tx.selectFrom('surcharge_settings').selectAll().executeTakeFirst();

@@ -15,14 +15,33 @@ export async function sweep(ctx: EngineContext, opts: { olderThanMs?: number } =
   for (const { id: tenantId } of tenants) {
     requeued += await withTenant(ctx.db, tenantId, async (tx) => {
       let n = 0;
-      const psa = await tx.selectFrom('postings').select('id').where('target', '=', 'psa').where('status', '=', 'pending').where('next_attempt_at', '<', older).limit(500).execute();
+      const psa = await tx
+        .selectFrom('postings')
+        .select('id')
+        .where('target', '=', 'psa')
+        .where('status', '=', 'pending')
+        .where('next_attempt_at', '<', older)
+        .limit(500)
+        .execute();
       for (const p of psa) {
         await enqueue(tx, 'post-psa-payment', { tenantId, postingId: p.id }, { queueName: `psa:${tenantId}`, jobKey: `psa-posting:${p.id}` });
         n++;
       }
-      const books = await tx.selectFrom('postings').select('id').where('target', '=', 'accounting').where('status', '=', 'pending').where('next_attempt_at', '<', older).limit(1).execute();
+      const books = await tx
+        .selectFrom('postings')
+        .select('id')
+        .where('target', '=', 'accounting')
+        .where('status', '=', 'pending')
+        .where('next_attempt_at', '<', older)
+        .limit(1)
+        .execute();
       if (books.length) {
-        await enqueue(tx, 'flush-accounting', { tenantId }, { queueName: `accounting:${tenantId}`, jobKey: `flush-accounting:${tenantId}`, jobKeyMode: 'preserve_run_at' });
+        await enqueue(
+          tx,
+          'flush-accounting',
+          { tenantId },
+          { queueName: `accounting:${tenantId}`, jobKey: `flush-accounting:${tenantId}`, jobKeyMode: 'preserve_run_at' },
+        );
         n++;
       }
       const inbox = await tx.selectFrom('inbox_events').select('id').where('processed_at', 'is', null).where('received_at', '<', older).limit(500).execute();
@@ -54,9 +73,7 @@ export async function unlockJobsOfDeadWorkers(db: Db, staleAfterMs = 15_000): Pr
      WHERE j.locked_by IS NOT NULL
      GROUP BY j.locked_by, h.host, h.pid`.execute(db);
   const host = os.hostname();
-  const dead = r.rows
-    .filter((w) => w.stale || (w.host === host && w.pid !== null && !processAlive(w.pid)))
-    .map((w) => w.locked_by);
+  const dead = r.rows.filter((w) => w.stale || (w.host === host && w.pid !== null && !processAlive(w.pid))).map((w) => w.locked_by);
   if (dead.length) {
     await sql`SELECT graphile_worker.force_unlock_workers(${dead}::text[])`.execute(db);
   }

@@ -64,12 +64,12 @@ export async function storeInvoices(
   let created = 0;
   let changed = 0;
   await withTenant(ctx.db, tenantId, async (tx) => {
-    let cursor: string | null = cursorName ? ((await tx.selectFrom('sync_cursors').select('cursor_value').where('name', '=', cursorName).executeTakeFirst())?.cursor_value ?? null) : null;
+    let cursor: string | null = cursorName
+      ? ((await tx.selectFrom('sync_cursors').select('cursor_value').where('name', '=', cursorName).executeTakeFirst())?.cursor_value ?? null)
+      : null;
     // Lock the invoices of this page that already exist; everything else is new and goes in bulk.
     const numbers = [...new Set(invoices.map((i) => i.number))];
-    const known = new Set(
-      (await tx.selectFrom('invoices').select('number').where('number', 'in', numbers).forUpdate().execute()).map((r) => r.number),
-    );
+    const known = new Set((await tx.selectFrom('invoices').select('number').where('number', 'in', numbers).forUpdate().execute()).map((r) => r.number));
     const fresh = new Map<string, { inv: PsaInvoice; clientId: string }>();
     for (const inv of invoices) {
       const clientId = clientIds.get(inv.clientExternalId);
@@ -107,7 +107,13 @@ async function clientMap(ctx: EngineContext, tenantId: string, vendor: string, i
   const ids = [...new Set(invoices.map((i) => i.clientExternalId))];
   if (ids.length === 0) return new Map();
   const rows = await withTenant(ctx.db, tenantId, (tx) =>
-    tx.selectFrom('external_refs').select(['remote_id', 'entity_id']).where('system', '=', vendor).where('entity', '=', 'client').where('remote_id', 'in', ids).execute(),
+    tx
+      .selectFrom('external_refs')
+      .select(['remote_id', 'entity_id'])
+      .where('system', '=', vendor)
+      .where('entity', '=', 'client')
+      .where('remote_id', 'in', ids)
+      .execute(),
   );
   return new Map(rows.map((r) => [r.remote_id, r.entity_id]));
 }

@@ -44,7 +44,15 @@ export async function syncSavedMethods(ctx: EngineContext, tenantId: string, cli
         .onConflict((oc) => oc.columns(['tenant_id', 'processor', 'processor_method_id']).doNothing())
         .returning('id')
         .executeTakeFirst();
-      if (inserted) await audit(tx, tenantId, actor, 'payment_method.saved', { type: 'client', id: clientId }, { method: `${m.kind} ${m.brand ?? ''} ${m.last4}`.replace(/\s+/g, ' ') });
+      if (inserted)
+        await audit(
+          tx,
+          tenantId,
+          actor,
+          'payment_method.saved',
+          { type: 'client', id: clientId },
+          { method: `${m.kind} ${m.brand ?? ''} ${m.last4}`.replace(/\s+/g, ' ') },
+        );
       const row = await tx
         .selectFrom('payment_methods')
         .select(['id', 'processor_method_id', 'kind', 'brand', 'last4'])

@@ -24,12 +24,14 @@ describe('TokenBucket', () => {
     const sent: number[] = [];
     const b = new TokenBucket(95);
     const start = performance.now();
-    await Promise.all(Array.from({ length: 8 }, async () => {
-      while (performance.now() - start < 1200) {
-        await b.take();
-        sent.push(performance.now());
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (performance.now() - start < 1200) {
+          await b.take();
+          sent.push(performance.now());
+        }
+      }),
+    );
     for (const t of sent) expect(sent.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(96);
     expect(sent.length).toBeGreaterThan(100);
   });

@@ -10,10 +10,16 @@ import { ensureProcessorCustomer } from './start-portal-payment.ts';
 import { syncSavedMethods } from './sync-saved-methods.ts';
 import { loadRetryPolicy } from './retry-settings.ts';
 
-export async function startMethodUpdate(ctx: EngineContext, tenantId: string, clientId: string, failureId: string): Promise<{ setupId: string; clientSecret: string }> {
+export async function startMethodUpdate(
+  ctx: EngineContext,
+  tenantId: string,
+  clientId: string,
+  failureId: string,
+): Promise<{ setupId: string; clientSecret: string }> {
   const processor = await ctx.connectors.payments(tenantId);
   const setup = processor?.methodSetup;
-  if (!processor || !setup) throw new UseCaseError('not_configured', 'this workspace has no processor that can save a payment method; please contact your IT provider');
+  if (!processor || !setup)
+    throw new UseCaseError('not_configured', 'this workspace has no processor that can save a payment method; please contact your IT provider');
   const currency = await withTenant(ctx.db, tenantId, async (tx) => {
     const f = await tx.selectFrom('payment_failures').select(['client_id', 'payment_id']).where('id', '=', failureId).executeTakeFirst();
     if (!f || f.client_id !== clientId) throw new UseCaseError('not_found', 'this link does not belong to a payment of yours');
@@ -29,7 +35,16 @@ export async function startMethodUpdate(ctx: EngineContext, tenantId: string, cl
     metadata: { settle_tenant: tenantId, settle_client: clientId, settle_failure: failureId },
     idempotencyKey: `failure:${failureId}:setup:${crypto.randomUUID()}`,
   });
-  await withTenant(ctx.db, tenantId, (tx) => audit(tx, tenantId, `client:${clientId}`, 'payment_method.setup_started', { type: 'client', id: clientId }, { failure_id: failureId, setup_id: session.setupId }));
+  await withTenant(ctx.db, tenantId, (tx) =>
+    audit(
+      tx,
+      tenantId,
+      `client:${clientId}`,
+      'payment_method.setup_started',
+      { type: 'client', id: clientId },
+      { failure_id: failureId, setup_id: session.setupId },
+    ),
+  );
   return session;
 }
 
@@ -43,14 +58,20 @@ export async function completeMethodUpdate(ctx: EngineContext, tenantId: string,
   const processor = await ctx.connectors.payments(tenantId);
   const setup = processor?.methodSetup;
   if (!processor || !setup) throw new UseCaseError('not_configured', 'this workspace has no processor that can save a payment method');
-  const customerId = await withTenant(ctx.db, tenantId, async (tx) => (await tx.selectFrom('clients').select('processor_customer_id').where('id', '=', clientId).executeTakeFirst())?.processor_customer_id ?? null);
+  const customerId = await withTenant(
+    ctx.db,
+    tenantId,
+    async (tx) => (await tx.selectFrom('clients').select('processor_customer_id').where('id', '=', clientId).executeTakeFirst())?.processor_customer_id ?? null,
+  );
   const result = await setup.getSetupSession(setupId);
   // The session must be this client's: same processor customer and our own metadata on it.
   if (!customerId || result.customerId !== customerId || result.metadata['settle_client'] !== clientId) {
     throw new UseCaseError('not_found', `setup ${setupId} does not belong to this link`);
   }
-  if (result.status === 'failed') throw new UseCaseError('invalid', `the payment method was not saved: ${result.failureMessage ?? 'it was declined'}; please try another card or account`);
-  if (result.status !== 'succeeded' || !result.processorMethodId) throw new UseCaseError('conflict', `the payment method is not saved yet (the setup is ${result.status}); finish entering it in the secure form first`);
+  if (result.status === 'failed')
+    throw new UseCaseError('invalid', `the payment method was not saved: ${result.failureMessage ?? 'it was declined'}; please try another card or account`);
+  if (result.status !== 'succeeded' || !result.processorMethodId)
+    throw new UseCaseError('conflict', `the payment method is not saved yet (the setup is ${result.status}); finish entering it in the secure form first`);
 
   const actor = `client:${clientId}` as const;
   const methods = await syncSavedMethods(ctx, tenantId, clientId, actor);
@@ -63,7 +84,14 @@ export async function completeMethodUpdate(ctx: EngineContext, tenantId: string,
     await tx.updateTable('payment_methods').set({ is_default: false }).where('client_id', '=', clientId).where('id', '!=', saved.id).execute();
     await tx.updateTable('payment_methods').set({ is_default: true }).where('id', '=', saved.id).execute();
     const label = `${saved.kind === 'card' ? (saved.brand ?? 'card') : 'bank account'} ending ${saved.last4}`;
-    await audit(tx, tenantId, actor, 'payment_method.default_changed', { type: 'client', id: clientId }, { method_id: saved.id, method: label, previous_default: previous.map((p) => p.id), setup_id: setupId });
+    await audit(
+      tx,
+      tenantId,
+      actor,
+      'payment_method.default_changed',
+      { type: 'client', id: clientId },
+      { method_id: saved.id, method: label, previous_default: previous.map((p) => p.id), setup_id: setupId },
+    );
 
     const policy = await loadRetryPolicy(tx);
     let retries = 0;
@@ -81,7 +109,14 @@ export async function completeMethodUpdate(ctx: EngineContext, tenantId: string,
       for (const f of open) {
         await tx.updateTable('payment_failures').set({ status: 'scheduled', retry_at: now, updated_at: new Date() }).where('id', '=', f.id).execute();
         await enqueue(tx, 'retry-payment', { tenantId, failureId: f.id }, { jobKey: `payment-retry:${f.id}`, runAt: now, queueName: `retries:${tenantId}` });
-        await audit(tx, tenantId, actor, 'payment.retry_scheduled', { type: 'payment', id: f.payment_id }, { failure_id: f.id, reason: 'payment method updated', was: f.status, retry_at: now.toISOString() });
+        await audit(
+          tx,
+          tenantId,
+          actor,
+          'payment.retry_scheduled',
+          { type: 'payment', id: f.payment_id },
+          { failure_id: f.id, reason: 'payment method updated', was: f.status, retry_at: now.toISOString() },
+        );
         retries++;
       }
     }

@@ -42,6 +42,9 @@ export async function identify(req: FastifyRequest, db: Db, sessionSecret: strin
 
 export function unauthorized(reply: FastifyReply): FastifyReply {
   return reply.code(401).send({
-    error: { code: 'unauthorized', message: 'send an API key as "Authorization: Bearer stl_…" (create one with `settle api-key create`), or sign in at /login' },
+    error: {
+      code: 'unauthorized',
+      message: 'send an API key as "Authorization: Bearer stl_…" (create one with `settle api-key create`), or sign in at /login',
+    },
   });
 }

@@ -23,7 +23,9 @@ export function errorHandler(err: FastifyError | Error, req: FastifyRequest, rep
   }
   const code = (err as FastifyError).code;
   if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
-    void reply.code(400).send({ error: { code: 'invalid_json', message: `the request body is not valid JSON (${err.message}); send a JSON object with content-type application/json` } });
+    void reply.code(400).send({
+      error: { code: 'invalid_json', message: `the request body is not valid JSON (${err.message}); send a JSON object with content-type application/json` },
+    });
     return;
   }
   if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {

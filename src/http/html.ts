@@ -28,29 +28,147 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Raw {
 
 export function page(title: string, body: Raw, opts: { brand?: string; head?: Raw } = {}): string {
   return html`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title}</title>
-<style>
-  :root { --ink:#1d2433; --muted:#5b6578; --line:#e3e7ef; --brand:#2f5bea; --ok:#127a4a; --warn:#a15c00; --bad:#b42318; }
-  * { box-sizing: border-box; }
-  body { font: 15px/1.45 system-ui, -apple-system, Segoe UI, Roboto, sans-serif; color: var(--ink); margin: 0; background: #f6f7fb; }
-  header { background: #fff; border-bottom: 1px solid var(--line); padding: 14px 24px; display:flex; gap:16px; align-items:center; }
-  header strong { font-size: 17px; }
-  main { max-width: 1100px; margin: 24px auto; padding: 0 24px; }
-  .card { background:#fff; border:1px solid var(--line); border-radius:10px; padding:20px; margin-bottom:18px; }
-  table { width:100%; border-collapse: collapse; }
-  th, td { text-align:left; padding:8px 10px; border-bottom:1px solid var(--line); vertical-align: top; }
-  th { font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
-  td.num, th.num { text-align:right; font-variant-numeric: tabular-nums; }
-  .pill { display:inline-block; padding:1px 8px; border-radius:999px; font-size:12px; background:#eef1f7; }
-  .pill.ok { background:#e3f5ec; color:var(--ok); } .pill.warn { background:#fff3e0; color:var(--warn); } .pill.bad { background:#fde8e7; color:var(--bad); }
-  button, .button { background: var(--brand); color:#fff; border:0; border-radius:8px; padding:10px 16px; font-size:15px; cursor:pointer; text-decoration:none; display:inline-block; }
-  button[disabled] { opacity:.6; cursor: default; }
-  .muted { color: var(--muted); } .error { color: var(--bad); }
-  input[type=text], input[type=email], input[type=password] { padding:9px 10px; border:1px solid var(--line); border-radius:8px; width:100%; font-size:15px; }
-  label { display:block; margin: 10px 0 4px; }
-  iframe { border:1px solid var(--line); border-radius:8px; width:100%; height:260px; background:#fff; }
-</style>${opts.head ?? ''}</head>
-<body><header><strong>${opts.brand ?? 'Settle'}</strong><span class="muted">${title}</span></header>
-<main>${body}</main></body></html>`.value;
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>${title}</title>
+        <style>
+          :root {
+            --ink: #1d2433;
+            --muted: #5b6578;
+            --line: #e3e7ef;
+            --brand: #2f5bea;
+            --ok: #127a4a;
+            --warn: #a15c00;
+            --bad: #b42318;
+          }
+          * {
+            box-sizing: border-box;
+          }
+          body {
+            font:
+              15px/1.45 system-ui,
+              -apple-system,
+              Segoe UI,
+              Roboto,
+              sans-serif;
+            color: var(--ink);
+            margin: 0;
+            background: #f6f7fb;
+          }
+          header {
+            background: #fff;
+            border-bottom: 1px solid var(--line);
+            padding: 14px 24px;
+            display: flex;
+            gap: 16px;
+            align-items: center;
+          }
+          header strong {
+            font-size: 17px;
+          }
+          main {
+            max-width: 1100px;
+            margin: 24px auto;
+            padding: 0 24px;
+          }
+          .card {
+            background: #fff;
+            border: 1px solid var(--line);
+            border-radius: 10px;
+            padding: 20px;
+            margin-bottom: 18px;
+          }
+          table {
+            width: 100%;
+            border-collapse: collapse;
+          }
+          th,
+          td {
+            text-align: left;
+            padding: 8px 10px;
+            border-bottom: 1px solid var(--line);
+            vertical-align: top;
+          }
+          th {
+            font-size: 12px;
+            text-transform: uppercase;
+            letter-spacing: 0.04em;
+            color: var(--muted);
+          }
+          td.num,
+          th.num {
+            text-align: right;
+            font-variant-numeric: tabular-nums;
+          }
+          .pill {
+            display: inline-block;
+            padding: 1px 8px;
+            border-radius: 999px;
+            font-size: 12px;
+            background: #eef1f7;
+          }
+          .pill.ok {
+            background: #e3f5ec;
+            color: var(--ok);
+          }
+          .pill.warn {
+            background: #fff3e0;
+            color: var(--warn);
+          }
+          .pill.bad {
+            background: #fde8e7;
+            color: var(--bad);
+          }
+          button,
+          .button {
+            background: var(--brand);
+            color: #fff;
+            border: 0;
+            border-radius: 8px;
+            padding: 10px 16px;
+            font-size: 15px;
+            cursor: pointer;
+            text-decoration: none;
+            display: inline-block;
+          }
+          button[disabled] {
+            opacity: 0.6;
+            cursor: default;
+          }
+          .muted {
+            color: var(--muted);
+          }
+          .error {
+            color: var(--bad);
+          }
+          input[type='text'],
+          input[type='email'],
+          input[type='password'] {
+            padding: 9px 10px;
+            border: 1px solid var(--line);
+            border-radius: 8px;
+            width: 100%;
+            font-size: 15px;
+          }
+          label {
+            display: block;
+            margin: 10px 0 4px;
+          }
+          iframe {
+            border: 1px solid var(--line);
+            border-radius: 8px;
+            width: 100%;
+            height: 260px;
+            background: #fff;
+          }
+        </style>
+        ${opts.head ?? ''}
+      </head>
+      <body>
+        <header><strong>${opts.brand ?? 'Settle'}</strong><span class="muted">${title}</span></header>
+        <main>${body}</main>
+      </body>
+    </html>`.value;
 }

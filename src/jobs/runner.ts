@@ -43,7 +43,10 @@ export async function startWorker(ctx: EngineContext, pool: pg.Pool, opts: { con
       .values([...workerIds].map((id) => ({ worker_id: id, host: os.hostname(), pid: process.pid })))
       .onConflict((oc) => oc.column('worker_id').doUpdateSet({ seen_at: new Date() }))
       .execute();
-    await ctx.db.deleteFrom('worker_heartbeats').where('seen_at', '<', new Date(Date.now() - 3_600_000)).execute();
+    await ctx.db
+      .deleteFrom('worker_heartbeats')
+      .where('seen_at', '<', new Date(Date.now() - 3_600_000))
+      .execute();
     const dead = await unlockJobsOfDeadWorkers(ctx.db);
     if (dead.length) ctx.log.warn({ workers: dead }, 'unlocked jobs of workers that stopped');
   };
@@ -56,7 +59,12 @@ export async function startWorker(ctx: EngineContext, pool: pg.Pool, opts: { con
     stop: async () => {
       clearInterval(timer);
       await runner.stop();
-      if (workerIds.size) await ctx.db.deleteFrom('worker_heartbeats').where('worker_id', 'in', [...workerIds]).execute().catch(() => {});
+      if (workerIds.size)
+        await ctx.db
+          .deleteFrom('worker_heartbeats')
+          .where('worker_id', 'in', [...workerIds])
+          .execute()
+          .catch(() => {});
     },
   };
 }

@@ -38,14 +38,20 @@ const handlers: { [K in TaskName]: Handler<K> } = {
   // cron: one autopay run per workspace, in a queue of its own so a workspace never has two runs at once
   'autopay-tick': async (ctx, _p, helpers) => {
     const tenants = await ctx.db.selectFrom('tenants').select('id').execute();
-    for (const t of tenants) await helpers.addJob('autopay-run', { tenantId: t.id }, { jobKey: `autopay-run:${t.id}`, queueName: `autopay:${t.id}`, maxAttempts: 5 });
+    for (const t of tenants)
+      await helpers.addJob('autopay-run', { tenantId: t.id }, { jobKey: `autopay-run:${t.id}`, queueName: `autopay:${t.id}`, maxAttempts: 5 });
     return tenants.length;
   },
   'collect-installments': (ctx, p) => collectInstallments(ctx, p.tenantId),
   // cron: installment parts falling due, per workspace in its own queue (one collector at a time)
   'installments-tick': async (ctx, _p, helpers) => {
     const tenants = await ctx.db.selectFrom('tenants').select('id').execute();
-    for (const t of tenants) await helpers.addJob('collect-installments', { tenantId: t.id }, { jobKey: `collect-installments:${t.id}`, queueName: `installments:${t.id}`, maxAttempts: 5 });
+    for (const t of tenants)
+      await helpers.addJob(
+        'collect-installments',
+        { tenantId: t.id },
+        { jobKey: `collect-installments:${t.id}`, queueName: `installments:${t.id}`, maxAttempts: 5 },
+      );
     return tenants.length;
   },
   'handle-payment-failure': (ctx, p) => handlePaymentFailure(ctx, p.tenantId, p.paymentId),
@@ -91,4 +97,8 @@ export function taskList(ctx: EngineContext): TaskList {
 }
 
 /** Every minute: the safety-net sweep (and PSA poll fan-out); every five minutes: the autopay runs and due installment parts. */
-export const crontab = '* * * * * sweep ?max=1&id=sweep\n' + '*/5 * * * * autopay-tick ?max=1&id=autopay-tick\n' + '*/5 * * * * installments-tick ?max=1&id=installments-tick\n' + '*/5 * * * * ach-tick ?max=1&id=ach-tick\n';
+export const crontab =
+  '* * * * * sweep ?max=1&id=sweep\n' +
+  '*/5 * * * * autopay-tick ?max=1&id=autopay-tick\n' +
+  '*/5 * * * * installments-tick ?max=1&id=installments-tick\n' +
+  '*/5 * * * * ach-tick ?max=1&id=ach-tick\n';

@@ -62,7 +62,9 @@ export function preDebitNotice(n: PreDebitNotice): ComposedEmail {
     '',
     n.mspName,
   ].join('\n');
-  const rows = n.lines.map((l) => `<tr><td>${esc(l.description)}</td><td>${esc(l.quantity)}</td><td style="text-align:right">${esc(m(l.amountMinor))}</td></tr>`).join('');
+  const rows = n.lines
+    .map((l) => `<tr><td>${esc(l.description)}</td><td>${esc(l.quantity)}</td><td style="text-align:right">${esc(m(l.amountMinor))}</td></tr>`)
+    .join('');
   const html = [
     `<p>Hello ${esc(n.clientName)},</p>`,
     updated ? `<p>${esc(why[n.change])}</p>` : '',
@@ -86,7 +88,14 @@ const CANCEL_TEXT: Record<CancelReason, string> = {
   rejected_by_staff: 'we decided not to collect it automatically; we will be in touch about it',
 };
 
-export function autopayCancelled(n: { mspName: string; clientName: string; invoiceNumber: string; currency: Currency; amountMinor: bigint; reason: CancelReason }): ComposedEmail {
+export function autopayCancelled(n: {
+  mspName: string;
+  clientName: string;
+  invoiceNumber: string;
+  currency: Currency;
+  amountMinor: bigint;
+  reason: CancelReason;
+}): ComposedEmail {
   const amount = format(money(n.amountMinor, n.currency));
   const subject = `No automatic payment will be taken for invoice ${n.invoiceNumber}`;
   const text = [

@@ -14,7 +14,10 @@ export interface ReceiptLine {
 }
 
 /** The lines of a receipt, in order; also used by tests and the portal to show the same breakdown. */
-export async function receiptLines(tx: Tx, paymentId: string): Promise<{ lines: ReceiptLine[]; total: string; clientId: string; email: string | null; method: string }> {
+export async function receiptLines(
+  tx: Tx,
+  paymentId: string,
+): Promise<{ lines: ReceiptLine[]; total: string; clientId: string; email: string | null; method: string }> {
   const p = await tx.selectFrom('payments').selectAll().where('id', '=', paymentId).executeTakeFirstOrThrow();
   const currency = parseCurrency(p.currency);
   const m = (n: bigint): string => format(money(n, currency));
@@ -34,7 +37,12 @@ export async function receiptLines(tx: Tx, paymentId: string): Promise<{ lines: 
     lines.push({ label: `Credit card surcharge${quote ? ` (${formatBps(quote.rate_bps)})` : ''}`, amount: m(p.surcharge_minor) });
   }
   const client = await tx.selectFrom('clients').select(['billing_email']).where('id', '=', p.client_id).executeTakeFirstOrThrow();
-  const method = p.method_kind === 'us_bank_account' ? `bank account ${p.method_last4 ?? ''}`.trim() : p.method_kind === 'card' ? `${p.method_brand ?? 'card'} ${p.method_last4 ?? ''}`.trim() : (p.method_kind ?? 'payment');
+  const method =
+    p.method_kind === 'us_bank_account'
+      ? `bank account ${p.method_last4 ?? ''}`.trim()
+      : p.method_kind === 'card'
+        ? `${p.method_brand ?? 'card'} ${p.method_last4 ?? ''}`.trim()
+        : (p.method_kind ?? 'payment');
   return { lines, total: m(p.amount_minor), clientId: p.client_id, email: client.billing_email, method };
 }
 

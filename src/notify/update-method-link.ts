@@ -41,6 +41,7 @@ export function verifyUpdateToken(token: string, portalSecret: string, nowMs = D
   const check = verifyToken<UpdateMethodClaims>(token, purposeKey(portalSecret), nowMs);
   if (!check.ok) return check;
   const c = check.claims;
-  if (typeof c.c !== 'string' || typeof c.f !== 'string' || !/^[0-9a-f-]{36}$/.test(c.c) || !/^[0-9a-f-]{36}$/.test(c.f)) return { ok: false, reason: 'malformed' };
+  if (typeof c.c !== 'string' || typeof c.f !== 'string' || !/^[0-9a-f-]{36}$/.test(c.c) || !/^[0-9a-f-]{36}$/.test(c.f))
+    return { ok: false, reason: 'malformed' };
   return check;
 }

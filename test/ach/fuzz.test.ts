@@ -141,7 +141,7 @@ describe('parser fuzzing over fixture mutations', () => {
         (rel, type, nth, col0, bump) => {
           const src = source(rel);
           // 8: positions 2-44 (service class, count, hash, debit, credit); 9: positions 2-55.
-          const col = type === '8' ? 1 + (col0 * 4 + nth) % 43 : 1 + (col0 * 6 + nth) % 54;
+          const col = type === '8' ? 1 + ((col0 * 4 + nth) % 43) : 1 + ((col0 * 6 + nth) % 54);
           const bytes = changeDigit(src.bytes, type, nth, col, bump);
           if (bytes) expect(parseAch(bytes, src.options).ok).toBe(false);
         },

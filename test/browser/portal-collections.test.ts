@@ -19,7 +19,16 @@ beforeAll(async () => {
   stack = await startStack();
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 afterAll(async () => {
@@ -32,8 +41,23 @@ describe.skipIf(!haveBrowser)('portal collections in a browser', () => {
     const [first] = await openInvoices(stack);
     const invoice = await newInvoice(stack, first!.client_id, '300.00');
     const api = await stack.apiKey();
-    const put = (path: string, body: unknown) => fetch(`${stack.settleUrl}/api/v1${path}`, { method: 'PUT', headers: { authorization: `Bearer ${api}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    expect((await put('/settings/surcharge', { enabled: true, msp_country: 'US', msp_region: 'TX', cost_of_acceptance_bps: 300, notice_filed_on: addDays(new Date().toISOString().slice(0, 10), -31) })).status).toBe(200);
+    const put = (path: string, body: unknown) =>
+      fetch(`${stack.settleUrl}/api/v1${path}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${api}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect(
+      (
+        await put('/settings/surcharge', {
+          enabled: true,
+          msp_country: 'US',
+          msp_region: 'TX',
+          cost_of_acceptance_bps: 300,
+          notice_filed_on: addDays(new Date().toISOString().slice(0, 10), -31),
+        })
+      ).status,
+    ).toBe(200);
     expect((await put(`/clients/${first!.client_id}/surcharge`, { country: 'US', region: 'CO' })).status).toBe(200);
 
     const page = await browser.newPage();
@@ -69,7 +93,9 @@ describe.skipIf(!haveBrowser)('portal collections in a browser', () => {
     expect(intents.map((pi) => [pi.amount, pi.status])).toEqual([[10_200, 'succeeded']]);
     await eventually(async () => stack.sims.connectwise.sim.paymentsFor(Number(invoice.remote)).length === 1, 15_000, 'ConnectWise payment');
     expect(Math.round(Number(stack.sims.connectwise.sim.paymentsFor(Number(invoice.remote))[0]!.amount) * 100)).toBe(10_000);
-    const row = await withTenant(stack.database.db, stack.tenantId, (tx) => tx.selectFrom('invoices').select(['status', 'paid_minor']).where('id', '=', invoice.id).executeTakeFirstOrThrow());
+    const row = await withTenant(stack.database.db, stack.tenantId, (tx) =>
+      tx.selectFrom('invoices').select(['status', 'paid_minor']).where('id', '=', invoice.id).executeTakeFirstOrThrow(),
+    );
     expect(row).toEqual({ status: 'partially_paid', paid_minor: 10_000n });
   });
 });

@@ -18,7 +18,16 @@ beforeAll(async () => {
   stack = await startStack();
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 afterAll(async () => {
@@ -57,10 +66,14 @@ describe.skipIf(!haveBrowser)('client portal in a browser', () => {
     expect(requestsToSettle.join('\n')).not.toContain('4242');
     await eventually(async () => stack.sims.connectwise.sim.paymentsFor(Number(invoice!.remote)).length === 1, 15_000, 'ConnectWise payment');
     await eventually(async () => stack.sims.quickbooks.sim.payments().length === 1, 15_000, 'QuickBooks Payment');
-    const status = await withTenant(stack.database.db, stack.tenantId, (tx) => tx.selectFrom('invoices').select('status').where('id', '=', invoice!.id).executeTakeFirstOrThrow());
+    const status = await withTenant(stack.database.db, stack.tenantId, (tx) =>
+      tx.selectFrom('invoices').select('status').where('id', '=', invoice!.id).executeTakeFirstOrThrow(),
+    );
     expect(status.status).toBe('paid');
     if (other && other.client_id === invoice!.client_id) {
-      const untouched = await withTenant(stack.database.db, stack.tenantId, (tx) => tx.selectFrom('invoices').select('status').where('id', '=', other.id).executeTakeFirstOrThrow());
+      const untouched = await withTenant(stack.database.db, stack.tenantId, (tx) =>
+        tx.selectFrom('invoices').select('status').where('id', '=', other.id).executeTakeFirstOrThrow(),
+      );
       expect(untouched.status).toBe('open');
     }
   });
@@ -76,7 +89,10 @@ describe.skipIf(!haveBrowser)('client portal in a browser', () => {
     await frame.locator('[data-testid=card-expiry]').fill('12 / 34');
     await frame.locator('[data-testid=card-cvc]').fill('123');
     await page.click('#confirm');
-    await page.locator('#message').filter({ hasText: /declined/i }).waitFor({ timeout: 10_000 });
+    await page
+      .locator('#message')
+      .filter({ hasText: /declined/i })
+      .waitFor({ timeout: 10_000 });
     expect(await page.locator('#confirm').isEnabled()).toBe(true);
   });
 

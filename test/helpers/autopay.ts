@@ -64,10 +64,20 @@ export async function newInvoice(
   companyId: number,
   opts: { lines: LineInput[]; date?: string; dueDate?: string; type?: 'Standard' | 'Agreement' },
 ): Promise<{ id: string; cwId: number; number: string; clientId: string; totalMinor: bigint }> {
-  const inv = stack.sims.connectwise.sim.createInvoice({ companyId, lines: opts.lines, ...(opts.date ? { date: opts.date } : {}), ...(opts.dueDate ? { dueDate: opts.dueDate } : {}), ...(opts.type ? { type: opts.type } : {}) });
+  const inv = stack.sims.connectwise.sim.createInvoice({
+    companyId,
+    lines: opts.lines,
+    ...(opts.date ? { date: opts.date } : {}),
+    ...(opts.dueDate ? { dueDate: opts.dueDate } : {}),
+    ...(opts.type ? { type: opts.type } : {}),
+  });
   await pullInvoice(stack, inv.id);
   return q(stack, async (tx) => {
-    const row = await tx.selectFrom('invoices').select(['id', 'number', 'client_id', 'total_minor']).where('number', '=', inv.invoiceNumber).executeTakeFirstOrThrow();
+    const row = await tx
+      .selectFrom('invoices')
+      .select(['id', 'number', 'client_id', 'total_minor'])
+      .where('number', '=', inv.invoiceNumber)
+      .executeTakeFirstOrThrow();
     return { id: row.id, cwId: inv.id, number: row.number, clientId: row.client_id, totalMinor: row.total_minor };
   });
 }
@@ -110,10 +120,16 @@ export async function enableAutopay(api: Api, clientId: string, extra: Record<st
 
 /** Wait until no autopay-run job is queued or running (one is queued when staff approve a charge). */
 export async function autopayJobsIdle(stack: Stack): Promise<void> {
-  await eventually(async () => {
-    const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE task_identifier = 'autopay-run' AND attempts < max_attempts`.execute(stack.database.db);
-    return r.rows[0]!.n === 0;
-  }, 15_000, 'autopay-run jobs done');
+  await eventually(
+    async () => {
+      const r = await sql<{
+        n: number;
+      }>`SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE task_identifier = 'autopay-run' AND attempts < max_attempts`.execute(stack.database.db);
+      return r.rows[0]!.n === 0;
+    },
+    15_000,
+    'autopay-run jobs done',
+  );
 }
 
 /** An autopay run as if today were `date` (YYYY-MM-DD, at noon UTC), after any run the worker has queued. */
@@ -132,7 +148,9 @@ export async function scheduleOf(stack: Stack, invoiceId: string) {
 export async function intentsForInvoice(stack: Stack, invoiceId: string): Promise<{ id: string; amount: number; status: string }[]> {
   const payments = await q(stack, (tx) => tx.selectFrom('payments').select(['id', 'planned_allocations']).execute());
   const mine = new Set(payments.filter((p) => p.planned_allocations.some((a) => a.invoiceId === invoiceId)).map((p) => p.id));
-  return [...stack.sims.stripe.sim.store.paymentIntents.values()].filter((pi) => mine.has(pi.metadata['settle_payment'] ?? '')).map((pi) => ({ id: pi.id, amount: pi.amount, status: pi.status }));
+  return [...stack.sims.stripe.sim.store.paymentIntents.values()]
+    .filter((pi) => mine.has(pi.metadata['settle_payment'] ?? ''))
+    .map((pi) => ({ id: pi.id, amount: pi.amount, status: pi.status }));
 }
 
 export const addDays = (date: string, n: number): string => new Date(Date.parse(`${date}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);

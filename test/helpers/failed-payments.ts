@@ -75,7 +75,11 @@ export async function charge(stack: Stack, apiKey: string, paymentMethodId: stri
 export const q = <T>(stack: Stack, fn: Parameters<typeof withTenant<T>>[2]): Promise<T> => withTenant(stack.database.db, stack.tenantId, fn);
 
 export async function failureOf(stack: Stack, paymentId: string): Promise<Failure> {
-  return eventually(() => q(stack, (tx) => tx.selectFrom('payment_failures').selectAll().where('payment_id', '=', paymentId).executeTakeFirst()), 15_000, `failure handled for ${paymentId}`);
+  return eventually(
+    () => q(stack, (tx) => tx.selectFrom('payment_failures').selectAll().where('payment_id', '=', paymentId).executeTakeFirst()),
+    15_000,
+    `failure handled for ${paymentId}`,
+  );
 }
 
 /** The retry job's scheduled time, or null when there is none. */
@@ -86,7 +90,12 @@ export async function retryJobRunAt(stack: Stack, failureId: string): Promise<Da
 
 /** Time passes: the retry job, with its own key, becomes due now (graphile-worker's add_job replaces it). */
 export async function makeRetryDue(stack: Stack, failureId: string): Promise<void> {
-  await enqueue(stack.database.db, 'retry-payment', { tenantId: stack.tenantId, failureId }, { jobKey: `payment-retry:${failureId}`, runAt: new Date(), queueName: `retries:${stack.tenantId}` });
+  await enqueue(
+    stack.database.db,
+    'retry-payment',
+    { tenantId: stack.tenantId, failureId },
+    { jobKey: `payment-retry:${failureId}`, runAt: new Date(), queueName: `retries:${stack.tenantId}` },
+  );
 }
 
 /** Quoted-printable soft line breaks and `=3D` undone, so links can be read out of a raw email. */

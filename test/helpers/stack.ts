@@ -84,13 +84,30 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     settleUrl = `http://127.0.0.1:${opts.settlePort ?? 0}`;
   }
   const slug = 'acme-it';
-  const tenantId = await createWorkspace(database.db, { slug, name: 'Acme IT', adminEmail: 'owner@acme.test', adminPassword: 'correct horse battery', actor: 'system:test' });
+  const tenantId = await createWorkspace(database.db, {
+    slug,
+    name: 'Acme IT',
+    adminEmail: 'owner@acme.test',
+    adminPassword: 'correct horse battery',
+    actor: 'system:test',
+  });
   const connectors = settle?.ctx.connectors ?? new (await import('../../src/engine/connections.ts')).ConnectorCache(database.db, box);
   await wireWorkspaceToSimulators(database.db, box, connectors, { tenantId, slug, settleUrl, sims });
   const psa = await connectors.psa(tenantId);
   await mirrorInvoicesIntoBooks(psa!, sims.quickbooks);
   // The initial import, as `settle start` would run it (for a Settle in a child process, from here).
-  await syncPsa(settle?.ctx ?? { db: database.db, connectors, log, publicUrl: settleUrl, now: () => new Date(), mailer: createMailer(undefined), mailFrom: config.SETTLE_MAIL_FROM }, tenantId);
+  await syncPsa(
+    settle?.ctx ?? {
+      db: database.db,
+      connectors,
+      log,
+      publicUrl: settleUrl,
+      now: () => new Date(),
+      mailer: createMailer(undefined),
+      mailFrom: config.SETTLE_MAIL_FROM,
+    },
+    tenantId,
+  );
   return {
     database,
     sims,
@@ -103,7 +120,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     apiKey: () => createApiKey(database.db, tenantId, 'test', 'system:test'),
     portalToken: async (clientId?: string) => {
       return withTenant(database.db, tenantId, async (tx) => {
-        const id = clientId ?? (await tx.selectFrom('invoices').select('client_id').where('status', '=', 'open').orderBy('number').executeTakeFirstOrThrow()).client_id;
+        const id =
+          clientId ?? (await tx.selectFrom('invoices').select('client_id').where('status', '=', 'open').orderBy('number').executeTakeFirstOrThrow()).client_id;
         const link = await portalLinkFor(tx, settleUrl, tenantId, id, 3600);
         return link.url.split('/portal/')[1]!;
       });
@@ -131,8 +149,18 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 15_000,
 }
 
 /** Pay through the portal as a client would: choose invoices, then confirm in the processor's hosted fields. */
-export async function payInPortal(stack: Stack, token: string, invoiceIds: string[], paymentMethod = 'pm_card_visa', method: 'card' | 'us_bank_account' = 'card'): Promise<{ paymentId: string; intentId: string }> {
-  const res = await fetch(`${stack.settleUrl}/portal/${token}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ invoice_ids: invoiceIds, method }) });
+export async function payInPortal(
+  stack: Stack,
+  token: string,
+  invoiceIds: string[],
+  paymentMethod = 'pm_card_visa',
+  method: 'card' | 'us_bank_account' = 'card',
+): Promise<{ paymentId: string; intentId: string }> {
+  const res = await fetch(`${stack.settleUrl}/portal/${token}/pay`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ invoice_ids: invoiceIds, method }),
+  });
   const body = (await res.json()) as { payment_id: string; client_secret: string };
   if (!res.ok) throw new Error(`portal pay failed: ${JSON.stringify(body)}`);
   const intentId = body.client_secret.split('_secret_')[0]!;

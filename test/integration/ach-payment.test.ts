@@ -23,7 +23,11 @@ afterEach(() => {
 async function payByBank(token: string, invoiceIds: string[], bankToken: string): Promise<{ paymentId: string; intentId: string }> {
   const account = bankForToken(bankToken);
   if (!account) throw new Error(`${bankToken} is not a Stripe test bank account`);
-  const res = await fetch(`${stack.settleUrl}/portal/${token}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ invoice_ids: invoiceIds, method: 'us_bank_account' }) });
+  const res = await fetch(`${stack.settleUrl}/portal/${token}/pay`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ invoice_ids: invoiceIds, method: 'us_bank_account' }),
+  });
   const body = (await res.json()) as { payment_id: string; client_secret: string };
   if (!res.ok) throw new Error(`portal pay failed: ${JSON.stringify(body)}`);
   const s = stack.sims.stripe;
@@ -57,14 +61,20 @@ async function rowsFor(paymentId: string) {
 }
 
 async function invoiceStatus(id: string): Promise<string> {
-  return (await withTenant(stack.database.db, stack.tenantId, (tx) => tx.selectFrom('invoices').select('status').where('id', '=', id).executeTakeFirstOrThrow())).status;
+  return (
+    await withTenant(stack.database.db, stack.tenantId, (tx) => tx.selectFrom('invoices').select('status').where('id', '=', id).executeTakeFirstOrThrow())
+  ).status;
 }
 
 async function waitForState(paymentId: string, state: string) {
-  return eventually(async () => {
-    const p = await payment(paymentId);
-    return p.state === state ? p : null;
-  }, 15_000, `payment ${state}`);
+  return eventually(
+    async () => {
+      const p = await payment(paymentId);
+      return p.state === state ? p : null;
+    },
+    15_000,
+    `payment ${state}`,
+  );
 }
 
 describe('ACH Direct Debit through the portal', () => {
@@ -87,7 +97,10 @@ describe('ACH Direct Debit through the portal', () => {
     expect(stack.sims.quickbooks.sim.payments().length).toBe(qboBefore);
     expect(await invoiceStatus(invoice.id)).toBe('open');
     const key = await stack.apiKey();
-    const api = (await (await fetch(`${stack.settleUrl}/api/v1/payments/${paymentId}`, { headers: { authorization: `Bearer ${key}` } })).json()) as { state: string; postings: unknown[] };
+    const api = (await (await fetch(`${stack.settleUrl}/api/v1/payments/${paymentId}`, { headers: { authorization: `Bearer ${key}` } })).json()) as {
+      state: string;
+      postings: unknown[];
+    };
     expect(api.state).toBe('processing');
     expect(api.postings).toEqual([]);
 
@@ -100,10 +113,14 @@ describe('ACH Direct Debit through the portal', () => {
     stack.sims.connectwise.sim.callbackOptions.drop = true;
     expect(stack.sims.stripe.sim.settleAch({ paymentIntent: intentId })).toEqual([intentId]);
     await waitForState(paymentId, 'succeeded');
-    const postings = await eventually(async () => {
-      const r = await rowsFor(paymentId);
-      return r.postings.length === 2 && r.postings.every((p) => p.status === 'posted') ? r.postings : null;
-    }, 15_000, 'both postings posted');
+    const postings = await eventually(
+      async () => {
+        const r = await rowsFor(paymentId);
+        return r.postings.length === 2 && r.postings.every((p) => p.status === 'posted') ? r.postings : null;
+      },
+      15_000,
+      'both postings posted',
+    );
     expect(postings.map((p) => p.target).sort()).toEqual(['accounting', 'psa']);
 
     const cw = stack.sims.connectwise.sim.paymentsFor(Number(invoice.remote));
@@ -116,7 +133,10 @@ describe('ACH Direct Debit through the portal', () => {
     expect(BigInt(Math.round(Number(newest['TotalAmt']) * 100))).toBe(invoice.total_minor);
     expect((newest['Line'] as { LinkedTxn: { TxnId: string }[] }[])[0]!.LinkedTxn[0]!.TxnId).toBe(qboInvoice['Id']);
     expect(await invoiceStatus(invoice.id)).toBe('paid');
-    const shown = (await (await fetch(`${stack.settleUrl}/api/v1/invoices/${invoice.id}`, { headers: { authorization: `Bearer ${key}` } })).json()) as { open_minor: string; status: string };
+    const shown = (await (await fetch(`${stack.settleUrl}/api/v1/invoices/${invoice.id}`, { headers: { authorization: `Bearer ${key}` } })).json()) as {
+      open_minor: string;
+      status: string;
+    };
     expect(shown).toMatchObject({ status: 'paid', open_minor: '0' });
     await expect(payInPortal(stack, token, [invoice.id], 'pm_card_visa')).rejects.toThrow(/already paid/);
     stack.sims.connectwise.sim.callbackOptions.drop = false;

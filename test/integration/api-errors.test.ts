@@ -78,7 +78,13 @@ async function footprint(): Promise<{ payments: number; attempts: number; audit:
   }));
 }
 
-async function expectRefused(body: unknown, status: number, code: string | RegExp, message: RegExp, opts: { raw?: string; key?: string | null } = {}): Promise<void> {
+async function expectRefused(
+  body: unknown,
+  status: number,
+  code: string | RegExp,
+  message: RegExp,
+  opts: { raw?: string; key?: string | null } = {},
+): Promise<void> {
   const before = await footprint();
   const r = await postPayment(body, opts);
   expect(r.status, JSON.stringify(r.body)).toBe(status);
@@ -89,7 +95,10 @@ async function expectRefused(body: unknown, status: number, code: string | RegEx
   expect(await footprint()).toEqual(before);
 }
 
-const pay = (invoiceId: string, amount?: string): unknown => ({ payment_method_id: cardOfA, invoices: [{ invoice_id: invoiceId, ...(amount === undefined ? {} : { amount_minor: amount }) }] });
+const pay = (invoiceId: string, amount?: string): unknown => ({
+  payment_method_id: cardOfA,
+  invoices: [{ invoice_id: invoiceId, ...(amount === undefined ? {} : { amount_minor: amount }) }],
+});
 
 describe('POST /api/v1/payments refuses bad input and changes nothing', () => {
   it('a negative amount', async () => {
@@ -101,7 +110,12 @@ describe('POST /api/v1/payments refuses bad input and changes nothing', () => {
   });
 
   it('more than the invoice has open', async () => {
-    await expectRefused(pay(a1.id, String(a1.total_minor + 1n)), 422, 'invalid', new RegExp(`invoice ${a1.number} has ${a1.total_minor} .* open; ${a1.total_minor + 1n} is more than that`));
+    await expectRefused(
+      pay(a1.id, String(a1.total_minor + 1n)),
+      422,
+      'invalid',
+      new RegExp(`invoice ${a1.number} has ${a1.total_minor} .* open; ${a1.total_minor + 1n} is more than that`),
+    );
     await expectRefused(pay(a1.id, '99999999999999999999999999'), 422, 'invalid', /is more than that/);
   });
 
@@ -114,7 +128,7 @@ describe('POST /api/v1/payments refuses bad input and changes nothing', () => {
     await expectRefused(pay(crypto.randomUUID()), 404, 'not_found', /invoices? .*do(es)? not exist/);
   });
 
-  it("invoices of two clients in one payment", async () => {
+  it('invoices of two clients in one payment', async () => {
     // The saved card is the first client's; a payment of both clients' invoices is refused as such.
     const body = { payment_method_id: cardOfA, invoices: [{ invoice_id: a1.id }, { invoice_id: b1.id }] };
     await expectRefused(body, 422, 'invalid', /one client/);
@@ -180,7 +194,11 @@ describe('portal links', () => {
     expect(html).toMatch(/expired/i);
     expect(html).not.toContain(b1.number);
     const before = await footprint();
-    const pay = await fetch(`${stack.settleUrl}/portal/${token}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ invoice_ids: [b1.id], method: 'card' }) });
+    const pay = await fetch(`${stack.settleUrl}/portal/${token}/pay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ invoice_ids: [b1.id], method: 'card' }),
+    });
     expect(pay.status).toBe(403);
     expect(((await pay.json()) as { error: { message: string } }).error.message).toMatch(/expired/);
     expect(await footprint()).toEqual(before);
@@ -203,7 +221,11 @@ describe('portal links', () => {
       expect(html).not.toContain(a1.number);
     }
     const before = await footprint();
-    const pay = await fetch(`${stack.settleUrl}/portal/${otherClient}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ invoice_ids: [a1.id], method: 'card' }) });
+    const pay = await fetch(`${stack.settleUrl}/portal/${otherClient}/pay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ invoice_ids: [a1.id], method: 'card' }),
+    });
     expect(pay.status).toBe(403);
     expect(await footprint()).toEqual(before);
   });
@@ -214,13 +236,20 @@ describe('an invoice that is already paid', () => {
     const token = await stack.portalToken(b1.client_id);
     await payInPortal(stack, token, [b1.id]);
     await eventually(
-      () => withTenant(stack.database.db, stack.tenantId, (tx) => tx.selectFrom('invoices').select('status').where('id', '=', b1.id).where('status', '=', 'paid').executeTakeFirst()),
+      () =>
+        withTenant(stack.database.db, stack.tenantId, (tx) =>
+          tx.selectFrom('invoices').select('status').where('id', '=', b1.id).where('status', '=', 'paid').executeTakeFirst(),
+        ),
       10_000,
       `invoice ${b1.number} paid`,
     );
 
     const before = await footprint();
-    const again = await fetch(`${stack.settleUrl}/portal/${token}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ invoice_ids: [b1.id], method: 'card' }) });
+    const again = await fetch(`${stack.settleUrl}/portal/${token}/pay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ invoice_ids: [b1.id], method: 'card' }),
+    });
     expect(again.status).toBe(409);
     const body = (await again.json()) as { error: { code: string; message: string } };
     expect(body.error.message).toMatch(new RegExp(`invoice ${b1.number} is already paid`));

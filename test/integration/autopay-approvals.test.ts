@@ -4,7 +4,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts';
-import { addDays, apiFor, autopayJobsIdle, enableAutopay, intentsForInvoice, newCompany, newInvoice, product, pullInvoice, q, runOn, saveCard, scheduleOf, todayUtc, type Api } from '../helpers/autopay.ts';
+import {
+  addDays,
+  apiFor,
+  autopayJobsIdle,
+  enableAutopay,
+  intentsForInvoice,
+  newCompany,
+  newInvoice,
+  product,
+  pullInvoice,
+  q,
+  runOn,
+  saveCard,
+  scheduleOf,
+  todayUtc,
+  type Api,
+} from '../helpers/autopay.ts';
 
 let smtp: TestSmtp;
 let stack: Stack;
@@ -26,17 +42,34 @@ afterAll(async () => {
   await smtp?.close();
 });
 
-async function client(name: string, cap: string | null, firstPrice = '100.00'): Promise<{ company: number; clientId: string; first: Awaited<ReturnType<typeof newInvoice>> }> {
+async function client(
+  name: string,
+  cap: string | null,
+  firstPrice = '100.00',
+): Promise<{ company: number; clientId: string; first: Awaited<ReturnType<typeof newInvoice>> }> {
   const company = newCompany(stack, name);
   // The client's first invoice (a month ago) is what the next one's jump is measured against.
-  const first = await newInvoice(stack, company, { date: addDays(today, -30), dueDate: addDays(today, -1), lines: [product('Managed Workstation', firstPrice)] });
+  const first = await newInvoice(stack, company, {
+    date: addDays(today, -30),
+    dueDate: addDays(today, -1),
+    lines: [product('Managed Workstation', firstPrice)],
+  });
   await saveCard(stack, api, first.clientId);
   await api('POST', '/autopay/rules', { name: `${name} rule`, client_id: first.clientId, approval_cap_minor: cap });
   await enableAutopay(api, first.clientId);
   return { company, clientId: first.clientId, first };
 }
 
-const pending = async (invoiceId: string) => ((await api('GET', '/autopay/approvals?status=pending')).body.data as { id: string; invoice_id: string; amount_minor: string; reasons: string[]; detail: Record<string, unknown> }[]).filter((a) => a.invoice_id === invoiceId);
+const pending = async (invoiceId: string) =>
+  (
+    (await api('GET', '/autopay/approvals?status=pending')).body.data as {
+      id: string;
+      invoice_id: string;
+      amount_minor: string;
+      reasons: string[];
+      detail: Record<string, unknown>;
+    }[]
+  ).filter((a) => a.invoice_id === invoiceId);
 
 describe('autopay approvals', () => {
   it('over the cap: waits, no notice; approved → noticed and charged; a second decision is refused', async () => {
@@ -60,7 +93,11 @@ describe('autopay approvals', () => {
     // Approving queues a run at once (the worker's, today): it sends the notice, with a full day's hold.
     await autopayJobsIdle(stack);
     expect((await scheduleOf(stack, big.id))!).toMatchObject({ state: 'noticed', not_before: addDays(today, 1) });
-    await eventually(async () => smtp.received.some((m) => m.subject === `Upcoming automatic payment: $800.00 for invoice ${big.number} on ${addDays(today, 1)}`), 10_000, 'notice after approval');
+    await eventually(
+      async () => smtp.received.some((m) => m.subject === `Upcoming automatic payment: $800.00 for invoice ${big.number} on ${addDays(today, 1)}`),
+      10_000,
+      'notice after approval',
+    );
     expect(await intentsForInvoice(stack, big.id)).toEqual([]);
     await runOn(stack, addDays(today, 1));
     expect(await intentsForInvoice(stack, big.id)).toEqual([expect.objectContaining({ amount: 80000, status: 'succeeded' })]);
@@ -68,11 +105,19 @@ describe('autopay approvals', () => {
 
   it('a jump of more than 50 % against the previous invoice waits; rejected → cancelled, never charged', async () => {
     const c = await client('Granite Jump', null);
-    const jumped = await newInvoice(stack, c.company, { date: today, dueDate: today, lines: [product('Managed Workstation', '100.00', 2), product('Onboarding', '50.01')] });
+    const jumped = await newInvoice(stack, c.company, {
+      date: today,
+      dueDate: today,
+      lines: [product('Managed Workstation', '100.00', 2), product('Onboarding', '50.01')],
+    });
     await runOn(stack, today);
     expect((await scheduleOf(stack, jumped.id))!).toMatchObject({ state: 'awaiting_approval', reason: 'amount_jump' });
     const [ask] = await pending(jumped.id);
-    expect(ask).toMatchObject({ amount_minor: '25001', reasons: ['amount_jump'], detail: expect.objectContaining({ previous_total_minor: '10000', jump_percent: 50 }) });
+    expect(ask).toMatchObject({
+      amount_minor: '25001',
+      reasons: ['amount_jump'],
+      detail: expect.objectContaining({ previous_total_minor: '10000', jump_percent: 50 }),
+    });
     // The first invoice (no previous one) goes through without asking: noticed today, charged a day later.
     expect((await scheduleOf(stack, c.first.id))!).toMatchObject({ state: 'noticed', not_before: addDays(today, 1) });
 
@@ -105,6 +150,8 @@ describe('autopay approvals', () => {
     await runOn(stack, addDays(today, 1));
     expect(await intentsForInvoice(stack, inv.id)).toEqual([expect.objectContaining({ amount: 70000, status: 'succeeded' })]);
     await eventually(async () => smtp.received.some((m) => m.subject.includes(`$700.00 for invoice ${inv.number}`)), 10_000, 'notice of the approved amount');
-    expect(smtp.received.filter((m) => m.subject.includes(inv.number)).map((m) => m.subject)).toEqual([`Upcoming automatic payment: $700.00 for invoice ${inv.number} on ${addDays(today, 1)}`]);
+    expect(smtp.received.filter((m) => m.subject.includes(inv.number)).map((m) => m.subject)).toEqual([
+      `Upcoming automatic payment: $700.00 for invoice ${inv.number} on ${addDays(today, 1)}`,
+    ]);
   });
 });

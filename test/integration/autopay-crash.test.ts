@@ -44,7 +44,8 @@ describe('SIGKILL during an autopay run, then restart', () => {
     await api('POST', '/autopay/rules', { name: 'On the due date' });
     const company = newCompany(s, `Crash ${point}`);
     const invoices = [];
-    for (let i = 0; i < INVOICES; i++) invoices.push(await newInvoice(s, company, { date: today, dueDate: today, lines: [product(`Managed seat ${i}`, `${50 + i}.00`)] }));
+    for (let i = 0; i < INVOICES; i++)
+      invoices.push(await newInvoice(s, company, { date: today, dueDate: today, lines: [product(`Managed seat ${i}`, `${50 + i}.00`)] }));
     await saveCard(s, api, invoices[0]!.clientId);
     await enableAutopay(api, invoices[0]!.clientId);
 
@@ -59,10 +60,14 @@ describe('SIGKILL during an autopay run, then restart', () => {
     expect(charging.length).toBeGreaterThanOrEqual(1);
 
     running = await startSettleProcess(s, port);
-    await eventually(async () => {
-      const rows = await q(s, (tx) => tx.selectFrom('autopay_schedules').select('state').execute());
-      return rows.length === INVOICES && rows.every((r) => r.state === 'charged');
-    }, 40_000, 'every schedule charged after the restart');
+    await eventually(
+      async () => {
+        const rows = await q(s, (tx) => tx.selectFrom('autopay_schedules').select('state').execute());
+        return rows.length === INVOICES && rows.every((r) => r.state === 'charged');
+      },
+      40_000,
+      'every schedule charged after the restart',
+    );
 
     // The interrupted charge was sent again with its own key (Stripe made it, or replayed its first answer).
     expect(running.output()).toContain('re-sent a charge whose answer was lost');

@@ -7,7 +7,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../src/domain/idempotency.ts';
 import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts';
-import { addDays, apiFor, enableAutopay, intentsForInvoice, newCompany, newInvoice, product, q, runOn, saveCard, scheduleOf, todayUtc, type Api } from '../helpers/autopay.ts';
+import {
+  addDays,
+  apiFor,
+  enableAutopay,
+  intentsForInvoice,
+  newCompany,
+  newInvoice,
+  product,
+  q,
+  runOn,
+  saveCard,
+  scheduleOf,
+  todayUtc,
+  type Api,
+} from '../helpers/autopay.ts';
 
 let smtp: TestSmtp;
 let stack: Stack;
@@ -49,7 +63,13 @@ describe('the invoice changes in the PSA after the notice', () => {
     const run = await runOn(stack, day(2));
     expect(run.charged).toBe(0);
     expect(await intentsForInvoice(stack, inv.id)).toEqual([]); // never the old $215.50
-    expect((await scheduleOf(stack, inv.id))!).toMatchObject({ state: 'noticed', noticed_version: 2, noticed_amount_minor: 30550n, not_before: day(4), notices_sent: 2 });
+    expect((await scheduleOf(stack, inv.id))!).toMatchObject({
+      state: 'noticed',
+      noticed_version: 2,
+      noticed_amount_minor: 30550n,
+      not_before: day(4),
+      notices_sent: 2,
+    });
     await eventually(async () => subjectsFor(inv.number).length === 2, 10_000, 'second notice');
     expect(subjectsFor(inv.number)).toEqual([
       `Upcoming automatic payment: $215.50 for invoice ${inv.number} on ${day(2)}`,
@@ -64,7 +84,9 @@ describe('the invoice changes in the PSA after the notice', () => {
     await runOn(stack, day(4));
     expect(await intentsForInvoice(stack, inv.id)).toEqual([expect.objectContaining({ amount: 30550, status: 'succeeded' })]);
     const s = (await scheduleOf(stack, inv.id))!;
-    const attempt = await q(stack, (tx) => tx.selectFrom('payment_attempts').select('idempotency_key').where('payment_id', '=', s.payment_id!).executeTakeFirstOrThrow());
+    const attempt = await q(stack, (tx) =>
+      tx.selectFrom('payment_attempts').select('idempotency_key').where('payment_id', '=', s.payment_id!).executeTakeFirstOrThrow(),
+    );
     expect(attempt.idempotency_key).toBe(keys.charge(inv.id, 2, 1));
     await eventually(async () => stack.sims.connectwise.sim.paymentsFor(inv.cwId).length === 1, 15_000, 'ConnectWise payment');
     expect(stack.sims.connectwise.sim.paymentsFor(inv.cwId)[0]).toMatchObject({ amount: 305.5 });
@@ -101,7 +123,11 @@ describe('the invoice changes in the PSA after the notice', () => {
     const token = await stack.portalToken(inv.clientId);
     const { payInPortal } = await import('../helpers/stack.ts');
     await payInPortal(stack, token, [inv.id]);
-    await eventually(async () => (await q(stack, (tx) => tx.selectFrom('invoices').select('status').where('id', '=', inv.id).executeTakeFirstOrThrow())).status === 'paid', 15_000, 'paid in the portal');
+    await eventually(
+      async () => (await q(stack, (tx) => tx.selectFrom('invoices').select('status').where('id', '=', inv.id).executeTakeFirstOrThrow())).status === 'paid',
+      15_000,
+      'paid in the portal',
+    );
     await runOn(stack, day(2));
     expect((await scheduleOf(stack, inv.id))!).toMatchObject({ state: 'cancelled', reason: 'nothing_owed' });
     expect((await intentsForInvoice(stack, inv.id)).map((i) => i.status)).toEqual(['succeeded']); // only the portal's

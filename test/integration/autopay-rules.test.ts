@@ -6,7 +6,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../src/domain/idempotency.ts';
 import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts';
-import { addDays, apiFor, enableAutopay, intentsForInvoice, newCompany, newInvoice, product, q, runOn, saveCard, scheduleOf, todayUtc, type Api } from '../helpers/autopay.ts';
+import {
+  addDays,
+  apiFor,
+  enableAutopay,
+  intentsForInvoice,
+  newCompany,
+  newInvoice,
+  product,
+  q,
+  runOn,
+  saveCard,
+  scheduleOf,
+  todayUtc,
+  type Api,
+} from '../helpers/autopay.ts';
 
 let smtp: TestSmtp;
 let stack: Stack;
@@ -45,14 +59,38 @@ describe('autopay rules', () => {
 
   it('schedules by the first matching rule (client rules first), notices with the lines, charges on the date with the per-version key', async () => {
     const company = newCompany(stack, 'Harbor Dental Autopay');
-    const agreement = await newInvoice(stack, company, { type: 'Agreement', date: today, dueDate: addDays(today, 10), lines: [product('Managed Workstation', '45.00', 10), product('Backup Storage (TB)', '35.50', 2)] });
+    const agreement = await newInvoice(stack, company, {
+      type: 'Agreement',
+      date: today,
+      dueDate: addDays(today, 10),
+      lines: [product('Managed Workstation', '45.00', 10), product('Backup Storage (TB)', '35.50', 2)],
+    });
     const clientId = agreement.clientId;
     const standard = await newInvoice(stack, company, { date: today, dueDate: addDays(today, 30), lines: [product('Firewall Subscription', '89.99')] });
-    const timeOnly = await newInvoice(stack, company, { date: today, dueDate: addDays(today, 30), lines: [{ kind: 'time', notes: 'Onsite work', hours: 2, rate: '150' }] });
+    const timeOnly = await newInvoice(stack, company, {
+      date: today,
+      dueDate: addDays(today, 30),
+      lines: [{ kind: 'time', notes: 'Onsite work', hours: 2, rate: '150' }],
+    });
 
-    const workspaceRule = await api('POST', '/autopay/rules', { name: 'Agreements 2 days before due', invoice_types: ['agreement'], line_kinds: ['product'], anchor: 'due_date', offset_days: -2, position: 1 });
+    const workspaceRule = await api('POST', '/autopay/rules', {
+      name: 'Agreements 2 days before due',
+      invoice_types: ['agreement'],
+      line_kinds: ['product'],
+      anchor: 'due_date',
+      offset_days: -2,
+      position: 1,
+    });
     expect(workspaceRule.status).toBe(201);
-    const clientRule = await api('POST', '/autopay/rules', { name: 'Harbor: products 5 days after invoice', client_id: clientId, invoice_types: ['standard'], line_kinds: ['product'], anchor: 'invoice_date', offset_days: 5, position: 50 });
+    const clientRule = await api('POST', '/autopay/rules', {
+      name: 'Harbor: products 5 days after invoice',
+      client_id: clientId,
+      invoice_types: ['standard'],
+      line_kinds: ['product'],
+      anchor: 'invoice_date',
+      offset_days: 5,
+      position: 50,
+    });
     expect(clientRule.status).toBe(201);
     const listed = await api('GET', `/autopay/rules?client_id=${clientId}`);
     expect(listed.body.data.map((r: { name: string }) => r.name)).toEqual(['Harbor: products 5 days after invoice', 'Agreements 2 days before due']);
@@ -68,8 +106,16 @@ describe('autopay rules', () => {
     await runOn(stack, today);
     const sA = (await scheduleOf(stack, agreement.id))!;
     const sB = (await scheduleOf(stack, standard.id))!;
-    expect({ state: sA.state, charge_on: sA.charge_on, rule: sA.rule_id }).toEqual({ state: 'pending_notice', charge_on: addDays(today, 8), rule: workspaceRule.body.id });
-    expect({ state: sB.state, charge_on: sB.charge_on, rule: sB.rule_id }).toEqual({ state: 'pending_notice', charge_on: addDays(today, 5), rule: clientRule.body.id });
+    expect({ state: sA.state, charge_on: sA.charge_on, rule: sA.rule_id }).toEqual({
+      state: 'pending_notice',
+      charge_on: addDays(today, 8),
+      rule: workspaceRule.body.id,
+    });
+    expect({ state: sB.state, charge_on: sB.charge_on, rule: sB.rule_id }).toEqual({
+      state: 'pending_notice',
+      charge_on: addDays(today, 5),
+      rule: clientRule.body.id,
+    });
     expect(await scheduleOf(stack, timeOnly.id)).toBeUndefined(); // neither rule takes time-only invoices
 
     // Three days of notice (the workspace default): the standard invoice's notice goes out on day 2.
@@ -91,13 +137,19 @@ describe('autopay rules', () => {
     expect(await intentsForInvoice(stack, standard.id)).toEqual([expect.objectContaining({ amount: 8999, status: 'succeeded' })]);
     const charged = (await scheduleOf(stack, standard.id))!;
     expect(charged.state).toBe('charged');
-    const key = await q(stack, (tx) => tx.selectFrom('payment_attempts').select('idempotency_key').where('payment_id', '=', charged.payment_id!).executeTakeFirstOrThrow());
+    const key = await q(stack, (tx) =>
+      tx.selectFrom('payment_attempts').select('idempotency_key').where('payment_id', '=', charged.payment_id!).executeTakeFirstOrThrow(),
+    );
     expect(key.idempotency_key).toBe(keys.charge(standard.id, 1, 1));
     // The agreement's notice went out on day 5 (8 − 3), its charge on day 8; then ConnectWise has both payments.
     expect((await scheduleOf(stack, agreement.id))!.state).toBe('noticed');
     await runOn(stack, addDays(today, 8));
     expect(await intentsForInvoice(stack, agreement.id)).toEqual([expect.objectContaining({ amount: 52100, status: 'succeeded' })]);
-    await eventually(async () => stack.sims.connectwise.sim.paymentsFor(agreement.cwId).length === 1 && stack.sims.connectwise.sim.paymentsFor(standard.cwId).length === 1, 15_000, 'payments in ConnectWise');
+    await eventually(
+      async () => stack.sims.connectwise.sim.paymentsFor(agreement.cwId).length === 1 && stack.sims.connectwise.sim.paymentsFor(standard.cwId).length === 1,
+      15_000,
+      'payments in ConnectWise',
+    );
   });
 
   it('a client locked to a rule is matched against that rule only; deleting a rule someone is locked to is refused', async () => {
@@ -137,7 +189,9 @@ describe('autopay rules', () => {
     expect(intents.map((i) => i.status).sort()).toEqual(['requires_payment_method', 'succeeded']);
     const s = (await scheduleOf(stack, inv.id))!;
     expect(s).toMatchObject({ state: 'charged', attempt: 2, method_id: fallback });
-    const key = await q(stack, (tx) => tx.selectFrom('payment_attempts').select('idempotency_key').where('payment_id', '=', s.payment_id!).executeTakeFirstOrThrow());
+    const key = await q(stack, (tx) =>
+      tx.selectFrom('payment_attempts').select('idempotency_key').where('payment_id', '=', s.payment_id!).executeTakeFirstOrThrow(),
+    );
     expect(key.idempotency_key).toBe(keys.charge(inv.id, 1, 2));
     const fell = await q(stack, (tx) => tx.selectFrom('audit_log').select('detail').where('action', '=', 'autopay.fallback_method').execute());
     expect(fell).toHaveLength(1);

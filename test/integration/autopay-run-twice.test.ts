@@ -4,7 +4,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveUnknownPayments } from '../../src/engine/resolve-unknown-payments.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
-import { apiFor, autopayJobsIdle, enableAutopay, engineCtx, intentsForInvoice, newCompany, newInvoice, product, q, runOn, saveCard, scheduleOf, todayUtc, type Api } from '../helpers/autopay.ts';
+import {
+  apiFor,
+  autopayJobsIdle,
+  enableAutopay,
+  engineCtx,
+  intentsForInvoice,
+  newCompany,
+  newInvoice,
+  product,
+  q,
+  runOn,
+  saveCard,
+  scheduleOf,
+  todayUtc,
+  type Api,
+} from '../helpers/autopay.ts';
 
 let stack: Stack;
 let api: Api;
@@ -21,7 +36,8 @@ afterAll(async () => stack?.close());
 async function dueClient(name: string, n: number) {
   const company = newCompany(stack, name);
   const invoices = [];
-  for (let i = 0; i < n; i++) invoices.push(await newInvoice(stack, company, { date: today, dueDate: today, lines: [product(`Service ${i}`, `${100 + i}.00`)] }));
+  for (let i = 0; i < n; i++)
+    invoices.push(await newInvoice(stack, company, { date: today, dueDate: today, lines: [product(`Service ${i}`, `${100 + i}.00`)] }));
   await saveCard(stack, api, invoices[0]!.clientId);
   await enableAutopay(api, invoices[0]!.clientId);
   return invoices;

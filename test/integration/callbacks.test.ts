@@ -43,7 +43,11 @@ async function settleInvoice(remoteId: number): Promise<SettleInvoice | undefine
 
 async function inboxRows(): Promise<{ vendor_event_id: string; event_type: string; processed_at: Date | null; attempts: number; last_error: string | null }[]> {
   return withTenant(stack.database.db, stack.tenantId, (tx) =>
-    tx.selectFrom('inbox_events').select(['vendor_event_id', 'event_type', 'processed_at', 'attempts', 'last_error']).where('source', '=', 'connectwise').execute(),
+    tx
+      .selectFrom('inbox_events')
+      .select(['vendor_event_id', 'event_type', 'processed_at', 'attempts', 'last_error'])
+      .where('source', '=', 'connectwise')
+      .execute(),
   );
 }
 
@@ -54,7 +58,9 @@ async function invoiceCountByNumber(number: string): Promise<number> {
 
 /** When the cron sweep (which also fans out a PSA poll) last ran, so a "no poll happened" check can know. */
 async function lastSweep(): Promise<Date | null> {
-  const r = await sql<{ last_execution: Date | null }>`SELECT last_execution FROM graphile_worker._private_known_crontabs WHERE identifier = 'sweep'`.execute(stack.database.db);
+  const r = await sql<{ last_execution: Date | null }>`SELECT last_execution FROM graphile_worker._private_known_crontabs WHERE identifier = 'sweep'`.execute(
+    stack.database.db,
+  );
   return r.rows[0]?.last_execution ?? null;
 }
 
@@ -74,7 +80,11 @@ describe('ConnectWise callbacks into Settle', () => {
     // It came in through the inbox: one stored notice for the callback's MessageId, processed.
     const delivery = cw().deliveries.find((d) => d.entityId === created.id && d.action === 'added');
     expect(delivery?.status).toBe(200);
-    const row = await eventually(async () => (await inboxRows()).find((r) => r.vendor_event_id === delivery!.messageId && r.processed_at), 5_000, 'processed inbox row');
+    const row = await eventually(
+      async () => (await inboxRows()).find((r) => r.vendor_event_id === delivery!.messageId && r.processed_at),
+      5_000,
+      'processed inbox row',
+    );
     expect(row.event_type).toBe('invoice.added');
     // Settle asked for that one invoice; it did not list invoices (unless the every-minute sweep happened
     // to fire meanwhile, which polls by design).
@@ -98,7 +108,12 @@ describe('ConnectWise callbacks into Settle', () => {
     expect(rows).toHaveLength(1);
     expect(await invoiceCountByNumber(created.invoiceNumber)).toBe(1);
     const versions = await withTenant(stack.database.db, stack.tenantId, (tx) =>
-      tx.selectFrom('invoice_versions as v').innerJoin('invoices as i', 'i.id', 'v.invoice_id').select('v.version').where('i.number', '=', created.invoiceNumber).execute(),
+      tx
+        .selectFrom('invoice_versions as v')
+        .innerJoin('invoices as i', 'i.id', 'v.invoice_id')
+        .select('v.version')
+        .where('i.number', '=', created.invoiceNumber)
+        .execute(),
     );
     expect(versions).toHaveLength(1);
   });
@@ -117,10 +132,14 @@ describe('ConnectWise callbacks into Settle', () => {
 
     // Both notices processed (the older one last), and the invoice is at the newest state. Both name the same
     // new invoice and may be ingested at the same moment: neither may fail on the other's insert.
-    const processed = await eventually(async () => {
-      const rows = (await inboxRows()).filter((r) => sent.some((d) => d.messageId === r.vendor_event_id));
-      return rows.length === 2 && rows.every((r) => r.processed_at) ? rows : null;
-    }, 15_000, 'both notices processed');
+    const processed = await eventually(
+      async () => {
+        const rows = (await inboxRows()).filter((r) => sent.some((d) => d.messageId === r.vendor_event_id));
+        return rows.length === 2 && rows.every((r) => r.processed_at) ? rows : null;
+      },
+      15_000,
+      'both notices processed',
+    );
     expect(processed.map((r) => ({ attempts: r.attempts, last_error: r.last_error }))).toEqual([
       { attempts: 1, last_error: null },
       { attempts: 1, last_error: null },
@@ -150,11 +169,17 @@ describe('ConnectWise callbacks into Settle', () => {
     const v1 = await eventually(() => settleInvoice(created.id), 10_000, 'invoice ingested');
     expect(v1.current_version).toBe(1);
 
-    const updated = structuredClone(cw().updateInvoice(created.id, { addLines: [{ kind: 'time', notes: 'Switch configuration', hours: '1.5', rate: '150.00' }] }));
-    const v2 = await eventually(async () => {
-      const i = await settleInvoice(created.id);
-      return i && i.current_version === 2 ? i : null;
-    }, 10_000, 'version 2');
+    const updated = structuredClone(
+      cw().updateInvoice(created.id, { addLines: [{ kind: 'time', notes: 'Switch configuration', hours: '1.5', rate: '150.00' }] }),
+    );
+    const v2 = await eventually(
+      async () => {
+        const i = await settleInvoice(created.id);
+        return i && i.current_version === 2 ? i : null;
+      },
+      10_000,
+      'version 2',
+    );
     expect(v2.total_minor).toBe(minorOf(updated.total));
     expect(v2.total_minor).toBeGreaterThan(v1.total_minor);
 
@@ -199,7 +224,11 @@ describe('ConnectWise callbacks into Settle', () => {
     cw().callbackOptions.drop = true;
     const created = cw().createInvoice({ lines: [{ kind: 'product', description: 'Email security', quantity: 12, price: '4.00' }] });
     await cw().flushCallbacks();
-    expect(cw().deliveries.filter((d) => d.entityId === created.id).map((d) => d.error)).toEqual(['dropped']);
+    expect(
+      cw()
+        .deliveries.filter((d) => d.entityId === created.id)
+        .map((d) => d.error),
+    ).toEqual(['dropped']);
     await new Promise((r) => setTimeout(r, 300));
     expect(await settleInvoice(created.id)).toBeUndefined();
 

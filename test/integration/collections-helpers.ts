@@ -10,8 +10,17 @@ export interface PortalItem {
 }
 
 /** What the portal page does for a bank account or a card when the MSP does not surcharge. */
-export async function portalPay(stack: Stack, token: string, invoices: readonly PortalItem[], pm = 'pm_card_visa'): Promise<{ paymentId: string | null; intentId: string | null; body: Record<string, unknown> }> {
-  const res = await fetch(`${stack.settleUrl}/portal/${token}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ invoices, method: 'card' }) });
+export async function portalPay(
+  stack: Stack,
+  token: string,
+  invoices: readonly PortalItem[],
+  pm = 'pm_card_visa',
+): Promise<{ paymentId: string | null; intentId: string | null; body: Record<string, unknown> }> {
+  const res = await fetch(`${stack.settleUrl}/portal/${token}/pay`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ invoices, method: 'card' }),
+  });
   const body = (await res.json()) as { payment_id: string | null; client_secret?: string; covered_by_credit?: boolean };
   if (!res.ok) throw new Error(`portal pay failed (${res.status}): ${JSON.stringify(body)}`);
   if (body.covered_by_credit) return { paymentId: null, intentId: null, body };
@@ -25,20 +34,37 @@ export async function portalPay(stack: Stack, token: string, invoices: readonly 
   return { paymentId: body.payment_id, intentId, body };
 }
 
-export async function invoiceRow(stack: Stack, id: string): Promise<{ status: string; paid_minor: bigint; total_minor: bigint; psa_balance_minor: bigint; number: string }> {
-  return withTenant(stack.database.db, stack.tenantId, (tx) => tx.selectFrom('invoices').select(['status', 'paid_minor', 'total_minor', 'psa_balance_minor', 'number']).where('id', '=', id).executeTakeFirstOrThrow());
+export async function invoiceRow(
+  stack: Stack,
+  id: string,
+): Promise<{ status: string; paid_minor: bigint; total_minor: bigint; psa_balance_minor: bigint; number: string }> {
+  return withTenant(stack.database.db, stack.tenantId, (tx) =>
+    tx.selectFrom('invoices').select(['status', 'paid_minor', 'total_minor', 'psa_balance_minor', 'number']).where('id', '=', id).executeTakeFirstOrThrow(),
+  );
 }
 
 /** Wait until every posting of the payment is posted; returns them. */
-export async function postingsPosted(stack: Stack, paymentId: string, expected = 2): Promise<{ target: string; invoice_id: string | null; amount_minor: bigint; remote_id: string | null }[]> {
-  return eventually(async () => {
-    const rows = await withTenant(stack.database.db, stack.tenantId, (tx) => tx.selectFrom('postings').select(['target', 'invoice_id', 'amount_minor', 'remote_id', 'status']).where('payment_id', '=', paymentId).execute());
-    return rows.length === expected && rows.every((r) => r.status === 'posted') ? rows : null;
-  }, 15_000, `postings of payment ${paymentId} posted`);
+export async function postingsPosted(
+  stack: Stack,
+  paymentId: string,
+  expected = 2,
+): Promise<{ target: string; invoice_id: string | null; amount_minor: bigint; remote_id: string | null }[]> {
+  return eventually(
+    async () => {
+      const rows = await withTenant(stack.database.db, stack.tenantId, (tx) =>
+        tx.selectFrom('postings').select(['target', 'invoice_id', 'amount_minor', 'remote_id', 'status']).where('payment_id', '=', paymentId).execute(),
+      );
+      return rows.length === expected && rows.every((r) => r.status === 'posted') ? rows : null;
+    },
+    15_000,
+    `postings of payment ${paymentId} posted`,
+  );
 }
 
 export async function paymentState(stack: Stack, paymentId: string): Promise<string> {
-  const p = await withTenant(stack.database.db, stack.tenantId, (tx) => tx.selectFrom('payments').select('state').where('id', '=', paymentId).executeTakeFirstOrThrow());
+  const p = await withTenant(stack.database.db, stack.tenantId, (tx) =>
+    tx.selectFrom('payments').select('state').where('id', '=', paymentId).executeTakeFirstOrThrow(),
+  );
   return p.state;
 }
 
@@ -53,16 +79,28 @@ export function qboPaymentsCents(stack: Stack, docNumber: string): number[] {
   if (!inv) return [];
   return stack.sims.quickbooks.sim
     .payments()
-    .flatMap((p) => (p['Line'] as { Amount: number; LinkedTxn: { TxnId: string; TxnType: string }[] }[]).filter((l) => l.LinkedTxn.some((t) => t.TxnType === 'Invoice' && t.TxnId === inv['Id'])))
+    .flatMap((p) =>
+      (p['Line'] as { Amount: number; LinkedTxn: { TxnId: string; TxnType: string }[] }[]).filter((l) =>
+        l.LinkedTxn.some((t) => t.TxnType === 'Invoice' && t.TxnId === inv['Id']),
+      ),
+    )
     .map((l) => Math.round(l.Amount * 100));
 }
 
 /** A new invoice for the client in ConnectWise, pushed to Settle by callback, and mirrored into the books. */
-export async function newInvoice(stack: Stack, clientId: string, price: string, quantity = 1): Promise<{ id: string; remote: string; number: string; total: bigint }> {
+export async function newInvoice(
+  stack: Stack,
+  clientId: string,
+  price: string,
+  quantity = 1,
+): Promise<{ id: string; remote: string; number: string; total: bigint }> {
   const clientRemote = await withTenant(stack.database.db, stack.tenantId, (tx) =>
     tx.selectFrom('external_refs').select('remote_id').where('entity', '=', 'client').where('entity_id', '=', clientId).executeTakeFirstOrThrow(),
   );
-  const cw = stack.sims.connectwise.sim.createInvoice({ companyId: Number(clientRemote.remote_id), lines: [{ kind: 'product', description: 'Managed services', quantity, price }] });
+  const cw = stack.sims.connectwise.sim.createInvoice({
+    companyId: Number(clientRemote.remote_id),
+    lines: [{ kind: 'product', description: 'Managed services', quantity, price }],
+  });
   await stack.sims.connectwise.sim.flushCallbacks();
   const row = await eventually(
     () =>
@@ -77,7 +115,9 @@ export async function newInvoice(stack: Stack, clientId: string, price: string, 
     15_000,
     'new invoice in Settle',
   );
-  const clientName = await withTenant(stack.database.db, stack.tenantId, (tx) => tx.selectFrom('clients').select('name').where('id', '=', clientId).executeTakeFirstOrThrow());
+  const clientName = await withTenant(stack.database.db, stack.tenantId, (tx) =>
+    tx.selectFrom('clients').select('name').where('id', '=', clientId).executeTakeFirstOrThrow(),
+  );
   stack.sims.quickbooks.sim.seedInvoice({ docNumber: row.number, customerName: clientName.name, amount: toDecimalString(money(row.total_minor, 'USD')) });
   return { id: row.id, remote: String(cw.id), number: row.number, total: row.total_minor };
 }

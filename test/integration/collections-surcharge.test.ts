@@ -23,7 +23,9 @@ beforeAll(async () => {
   api = await stack.apiKey();
   clientId = (await openInvoices(stack))[0]!.client_id;
   token = await stack.portalToken(clientId);
-  await withTenant(stack.database.db, stack.tenantId, (tx) => tx.updateTable('clients').set({ billing_email: 'ap@client.test' }).where('id', '=', clientId).execute());
+  await withTenant(stack.database.db, stack.tenantId, (tx) =>
+    tx.updateTable('clients').set({ billing_email: 'ap@client.test' }).where('id', '=', clientId).execute(),
+  );
 });
 afterAll(async () => {
   await stack?.close();
@@ -64,14 +66,25 @@ interface Quote {
 }
 
 async function quote(invoiceId: string, pm: string): Promise<Quote> {
-  const res = await fetch(`${stack.settleUrl}/portal/${token}/quote`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ invoices: [{ invoice_id: invoiceId }], payment_method: pm }) });
+  const res = await fetch(`${stack.settleUrl}/portal/${token}/quote`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ invoices: [{ invoice_id: invoiceId }], payment_method: pm }),
+  });
   const body = (await res.json()) as Quote;
   if (!res.ok) throw new Error(`quote failed: ${JSON.stringify(body)}`);
   return body;
 }
 
-async function payCard(q: Quote, accepted = q.total_minor): Promise<{ status: number; body: { payment_id: string; status: string; error?: { message: string } } }> {
-  const res = await fetch(`${stack.settleUrl}/portal/${token}/pay-card`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ quote_id: q.quote_id, accepted_total_minor: accepted }) });
+async function payCard(
+  q: Quote,
+  accepted = q.total_minor,
+): Promise<{ status: number; body: { payment_id: string; status: string; error?: { message: string } } }> {
+  const res = await fetch(`${stack.settleUrl}/portal/${token}/pay-card`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ quote_id: q.quote_id, accepted_total_minor: accepted }),
+  });
   return { status: res.status, body: (await res.json()) as { payment_id: string; status: string; error?: { message: string } } };
 }
 
@@ -82,7 +95,9 @@ async function setClient(country: string, region: string | null): Promise<void> 
 
 /** The PaymentIntent the processor charged for a payment. */
 async function charged(paymentId: string): Promise<number> {
-  const p = await withTenant(stack.database.db, stack.tenantId, (tx) => tx.selectFrom('payments').select('processor_payment_id').where('id', '=', paymentId).executeTakeFirstOrThrow());
+  const p = await withTenant(stack.database.db, stack.tenantId, (tx) =>
+    tx.selectFrom('payments').select('processor_payment_id').where('id', '=', paymentId).executeTakeFirstOrThrow(),
+  );
   return stack.sims.stripe.sim.store.paymentIntents.get(p.processor_payment_id!)!.amount;
 }
 
@@ -94,10 +109,18 @@ describe('surcharge program settings', () => {
     const badDate = await apiPut('/settings/surcharge', { notice_filed_on: '2024-02-30' });
     expect(badDate.status).toBe(422);
     // The MSP is in Texas (no state rule), pays 3.5 % to accept cards, filed its notice 40 days ago.
-    const ok = await apiPut('/settings/surcharge', { enabled: true, msp_country: 'us', msp_region: 'tx', cost_of_acceptance_bps: 350, notice_filed_on: addDays(today(), -40) });
+    const ok = await apiPut('/settings/surcharge', {
+      enabled: true,
+      msp_country: 'us',
+      msp_region: 'tx',
+      cost_of_acceptance_bps: 350,
+      notice_filed_on: addDays(today(), -40),
+    });
     expect(ok.status).toBe(200);
     expect(ok.json).toMatchObject({ enabled: true, msp_country: 'US', msp_region: 'TX', cost_of_acceptance_bps: 350 });
-    const audit = await withTenant(stack.database.db, stack.tenantId, (tx) => tx.selectFrom('audit_log').select('action').where('action', '=', 'settings.surcharge_updated').execute());
+    const audit = await withTenant(stack.database.db, stack.tenantId, (tx) =>
+      tx.selectFrom('audit_log').select('action').where('action', '=', 'settings.surcharge_updated').execute(),
+    );
     expect(audit).toHaveLength(1);
   });
 });
@@ -107,7 +130,13 @@ describe('surcharge cases through the portal', () => {
     await setClient('US', 'CT');
     const inv = await newInvoice(stack, clientId, '100.00');
     const q = await quote(inv.id, await cardMethod('4242424242424242'));
-    expect(q).toMatchObject({ surcharge_applies: false, surcharge_minor: '0', no_surcharge_reason: 'prohibited_jurisdiction', total_minor: '10000', disclosure: null });
+    expect(q).toMatchObject({
+      surcharge_applies: false,
+      surcharge_minor: '0',
+      no_surcharge_reason: 'prohibited_jurisdiction',
+      total_minor: '10000',
+      disclosure: null,
+    });
     const paid = await payCard(q);
     expect(paid.body.status).toBe('succeeded');
     expect(await charged(paid.body.payment_id)).toBe(10_000);
@@ -128,19 +157,30 @@ describe('surcharge cases through the portal', () => {
     expect(await charged(paid.body.payment_id)).toBe(12_591);
     const again = await payCard(q); // a double click on "Pay" starts nothing new
     expect(again.body.payment_id).toBe(paid.body.payment_id);
-    const p = await withTenant(stack.database.db, stack.tenantId, (tx) => tx.selectFrom('payments').select(['amount_minor', 'surcharge_minor', 'state']).where('id', '=', paid.body.payment_id).executeTakeFirstOrThrow());
+    const p = await withTenant(stack.database.db, stack.tenantId, (tx) =>
+      tx.selectFrom('payments').select(['amount_minor', 'surcharge_minor', 'state']).where('id', '=', paid.body.payment_id).executeTakeFirstOrThrow(),
+    );
     expect(p).toEqual({ amount_minor: 12_591n, surcharge_minor: 246n, state: 'succeeded' });
 
     // The invoice gets the invoice amount (never the surcharge) in ConnectWise.
     const postings = await postingsPosted(stack, paid.body.payment_id);
     expect(postings.map((x) => x.amount_minor)).toEqual([12_345n, 12_345n]);
     // Ledger: surcharge income of its own, apart from the invoice (accounts receivable) and from fees.
-    const ledger = await withTenant(stack.database.db, stack.tenantId, (tx) => tx.selectFrom('ledger_entries').select(['account', 'direction', 'amount_minor']).where('payment_id', '=', paid.body.payment_id).where('journal_kind', '=', 'payment_received').execute());
-    expect(ledger).toEqual(expect.arrayContaining([
-      { account: 'processor_clearing', direction: 'debit', amount_minor: 12_591n },
-      { account: 'accounts_receivable', direction: 'credit', amount_minor: 12_345n },
-      { account: 'surcharge_income', direction: 'credit', amount_minor: 246n },
-    ]));
+    const ledger = await withTenant(stack.database.db, stack.tenantId, (tx) =>
+      tx
+        .selectFrom('ledger_entries')
+        .select(['account', 'direction', 'amount_minor'])
+        .where('payment_id', '=', paid.body.payment_id)
+        .where('journal_kind', '=', 'payment_received')
+        .execute(),
+    );
+    expect(ledger).toEqual(
+      expect.arrayContaining([
+        { account: 'processor_clearing', direction: 'debit', amount_minor: 12_591n },
+        { account: 'accounts_receivable', direction: 'credit', amount_minor: 12_345n },
+        { account: 'surcharge_income', direction: 'credit', amount_minor: 246n },
+      ]),
+    );
     // The receipt lists the surcharge as its own line with its amount.
     const receipt = await eventually(async () => smtp.received.find((m) => m.subject.includes('$125.91')), 15_000, 'receipt email');
     expect(receipt.to).toEqual(['ap@client.test']);

@@ -47,10 +47,16 @@ describe('SIGKILL between the charge and the postings, then restart', () => {
     running = await startSettleProcess(stack, port);
     const db = stack.database.db;
     const tenantId = stack.tenantId;
-    await eventually(async () => {
-      const rows = await withTenant(db, tenantId, (tx) => tx.selectFrom('postings').select(['status', 'target']).where('payment_id', '=', paymentId).execute());
-      return rows.length === 2 && rows.every((r) => r.status === 'posted');
-    }, 40_000, `postings of payment ${paymentId} posted after restart`);
+    await eventually(
+      async () => {
+        const rows = await withTenant(db, tenantId, (tx) =>
+          tx.selectFrom('postings').select(['status', 'target']).where('payment_id', '=', paymentId).execute(),
+        );
+        return rows.length === 2 && rows.every((r) => r.status === 'posted');
+      },
+      40_000,
+      `postings of payment ${paymentId} posted after restart`,
+    );
 
     expect(stack.sims.connectwise.sim.paymentsFor(Number(invoice!.remote))).toHaveLength(1);
     const qbo = stack.sims.quickbooks.sim.payments().filter((p) => String(p['PrivateNote'] ?? '').includes(paymentId));
@@ -58,7 +64,13 @@ describe('SIGKILL between the charge and the postings, then restart', () => {
     const payments = await withTenant(db, tenantId, (tx) => tx.selectFrom('payments').select(['id', 'state']).execute());
     expect(payments).toEqual([{ id: paymentId, state: 'succeeded' }]);
     const journals = await withTenant(db, tenantId, (tx) =>
-      tx.selectFrom('ledger_entries').select('journal_id').where('payment_id', '=', paymentId).where('journal_kind', '=', 'payment_received').distinct().execute(),
+      tx
+        .selectFrom('ledger_entries')
+        .select('journal_id')
+        .where('payment_id', '=', paymentId)
+        .where('journal_kind', '=', 'payment_received')
+        .distinct()
+        .execute(),
     );
     expect(journals).toHaveLength(1);
     if (point === 'after-psa-payment-sent') {

@@ -19,7 +19,14 @@ describe('email outbox', () => {
   it('sends a queued email once through SMTP, even when queued twice with the same key', async () => {
     for (let i = 0; i < 2; i++) {
       await withTenant(stack.database.db, stack.tenantId, (tx) =>
-        queueEmail(tx, stack.tenantId, { kind: 'test', clientId: null, to: 'ap@client.test', subject: 'Your receipt', text: 'Thank you', idempotencyKey: 'receipt:1' }),
+        queueEmail(tx, stack.tenantId, {
+          kind: 'test',
+          clientId: null,
+          to: 'ap@client.test',
+          subject: 'Your receipt',
+          text: 'Thank you',
+          idempotencyKey: 'receipt:1',
+        }),
       );
     }
     await eventually(async () => smtp.received.length >= 1, 10_000, 'email received');
@@ -36,7 +43,14 @@ describe('email outbox', () => {
   it('an email queued in a transaction that rolls back is never sent', async () => {
     await expect(
       withTenant(stack.database.db, stack.tenantId, async (tx) => {
-        await queueEmail(tx, stack.tenantId, { kind: 'test', clientId: null, to: 'ap@client.test', subject: 'Rolled back', text: 'x', idempotencyKey: 'rollback:1' });
+        await queueEmail(tx, stack.tenantId, {
+          kind: 'test',
+          clientId: null,
+          to: 'ap@client.test',
+          subject: 'Rolled back',
+          text: 'x',
+          idempotencyKey: 'rollback:1',
+        });
         throw new Error('the event that caused it failed');
       }),
     ).rejects.toThrow(/failed/);

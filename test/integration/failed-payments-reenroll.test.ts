@@ -33,7 +33,14 @@ describe('hard decline', () => {
     const r = await charge(stack, apiKey, card, [invoice!.id]);
     expect(r.outcome).toBe('declined');
     const failure = await failureOf(stack, r.paymentId);
-    expect(failure).toMatchObject({ decision: 'no_retry', status: 'stopped', failure_class: 'hard', reason: 'hard_decline', retry_at: null, failure_code: 'stolen_card' });
+    expect(failure).toMatchObject({
+      decision: 'no_retry',
+      status: 'stopped',
+      failure_class: 'hard',
+      reason: 'hard_decline',
+      retry_at: null,
+      failure_code: 'stolen_card',
+    });
     expect(await retryJobRunAt(stack, failure.id)).toBeNull();
 
     const mail = await eventually(async () => smtp.received.find((m) => m.subject.includes(invoice!.number)), 10_000, 'failure email');
@@ -48,16 +55,39 @@ describe('hard decline', () => {
     // The email's link names SETTLE_PUBLIC_URL; the test's Settle listens on a random port.
     const link = `${stack.settleUrl}/portal/update-method/${token}`;
 
-    const companyId = Number((await q(stack, (tx) => tx.selectFrom('external_refs').select('remote_id').where('entity', '=', 'client').where('entity_id', '=', invoice!.client_id).executeTakeFirstOrThrow())).remote_id);
-    const note = await eventually(async () => stack.sims.connectwise.state.companyNotes.all().find((n) => n.company.id === companyId), 10_000, 'ConnectWise note');
+    const companyId = Number(
+      (
+        await q(stack, (tx) =>
+          tx
+            .selectFrom('external_refs')
+            .select('remote_id')
+            .where('entity', '=', 'client')
+            .where('entity_id', '=', invoice!.client_id)
+            .executeTakeFirstOrThrow(),
+        )
+      ).remote_id,
+    );
+    const note = await eventually(
+      async () => stack.sims.connectwise.state.companyNotes.all().find((n) => n.company.id === companyId),
+      10_000,
+      'ConnectWise note',
+    );
     expect(note.flagged).toBe(true);
     expect(note.text).toContain(invoice!.number);
     expect(note.text).toContain('stolen_card');
     expect(note.text).toContain(`[settle-failure:${failure.id}]`);
-    await eventually(async () => (await q(stack, (tx) => tx.selectFrom('payment_failures').select('psa_note_id').where('id', '=', failure.id).executeTakeFirstOrThrow())).psa_note_id === String(note.id), 10_000, 'note id kept');
+    await eventually(
+      async () =>
+        (await q(stack, (tx) => tx.selectFrom('payment_failures').select('psa_note_id').where('id', '=', failure.id).executeTakeFirstOrThrow())).psa_note_id ===
+        String(note.id),
+      10_000,
+      'note id kept',
+    );
 
     const list = await api(stack, apiKey, 'GET', '/exceptions');
-    expect(list.body.data).toContainEqual(expect.objectContaining({ kind: 'payment_failed', status: 'open', invoice_ids: [invoice!.id], client_id: invoice!.client_id }));
+    expect(list.body.data).toContainEqual(
+      expect.objectContaining({ kind: 'payment_failed', status: 'open', invoice_ids: [invoice!.id], client_id: invoice!.client_id }),
+    );
     hard = { failure, invoice: invoice!, link };
   });
 });
@@ -106,39 +136,72 @@ describe('re-enrollment through the link', () => {
     });
     expect(confirmed.status).toBe(200);
 
-    const bad = await fetch(`${hard.link}/complete`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ setup_id: 'pm_123' }) });
+    const bad = await fetch(`${hard.link}/complete`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ setup_id: 'pm_123' }),
+    });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { message: string } }).error.message).toContain('setup_id');
 
-    const done = await fetch(`${hard.link}/complete`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ setup_id: session.setup_id }) });
+    const done = await fetch(`${hard.link}/complete`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ setup_id: session.setup_id }),
+    });
     expect(done.status).toBe(200);
     const result = (await done.json()) as { payment_method: { id: string; label: string; is_default: boolean }; retries_scheduled: number };
     expect(result).toMatchObject({ payment_method: { label: 'mastercard ending 4444', is_default: true }, retries_scheduled: 1 });
 
-    const methods = await q(stack, (tx) => tx.selectFrom('payment_methods').select(['id', 'is_default', 'last4']).where('client_id', '=', hard.invoice.client_id).execute());
+    const methods = await q(stack, (tx) =>
+      tx.selectFrom('payment_methods').select(['id', 'is_default', 'last4']).where('client_id', '=', hard.invoice.client_id).execute(),
+    );
     expect(methods.filter((m) => m.is_default).map((m) => m.id)).toEqual([result.payment_method.id]);
 
-    const f = await eventually(async () => {
-      const row = await q(stack, (tx) => tx.selectFrom('payment_failures').selectAll().where('id', '=', hard.failure.id).executeTakeFirstOrThrow());
-      return row.retry_payment_id ? row : null;
-    }, 15_000, 'retry on the new card');
-    await eventually(async () => (await q(stack, (tx) => tx.selectFrom('invoices').select('status').where('id', '=', hard.invoice.id).executeTakeFirstOrThrow())).status === 'paid', 15_000, 'invoice paid');
+    const f = await eventually(
+      async () => {
+        const row = await q(stack, (tx) => tx.selectFrom('payment_failures').selectAll().where('id', '=', hard.failure.id).executeTakeFirstOrThrow());
+        return row.retry_payment_id ? row : null;
+      },
+      15_000,
+      'retry on the new card',
+    );
+    await eventually(
+      async () =>
+        (await q(stack, (tx) => tx.selectFrom('invoices').select('status').where('id', '=', hard.invoice.id).executeTakeFirstOrThrow())).status === 'paid',
+      15_000,
+      'invoice paid',
+    );
     const retry = await q(stack, (tx) => tx.selectFrom('payments').selectAll().where('id', '=', f.retry_payment_id!).executeTakeFirstOrThrow());
     expect(retry).toMatchObject({ state: 'succeeded', method_last4: '4444' });
     expect(intentsFor(stack, retry.id)).toHaveLength(1);
     await eventually(async () => stack.sims.connectwise.sim.paymentsFor(Number(hard.invoice.remote)).length === 1, 15_000, 'ConnectWise payment');
 
     const resolved = await api(stack, apiKey, 'GET', '/exceptions?status=resolved');
-    expect(resolved.body.data).toContainEqual(expect.objectContaining({ invoice_ids: [hard.invoice.id], resolution: 'invoice_paid', resolved_by: 'system:invoice-paid' }));
-    const audits = await q(stack, (tx) => tx.selectFrom('audit_log').select(['action', 'actor']).where('action', 'in', ['payment_method.default_changed', 'exception.resolved']).execute());
+    expect(resolved.body.data).toContainEqual(
+      expect.objectContaining({ invoice_ids: [hard.invoice.id], resolution: 'invoice_paid', resolved_by: 'system:invoice-paid' }),
+    );
+    const audits = await q(stack, (tx) =>
+      tx.selectFrom('audit_log').select(['action', 'actor']).where('action', 'in', ['payment_method.default_changed', 'exception.resolved']).execute(),
+    );
     expect(audits).toContainEqual({ action: 'payment_method.default_changed', actor: `client:${hard.invoice.client_id}` });
     expect(audits).toContainEqual({ action: 'exception.resolved', actor: 'system:invoice-paid' });
 
     // A setup of another customer at the processor cannot be completed through this link.
     const auth = { authorization: `Bearer ${s.secretKey}`, 'content-type': 'application/x-www-form-urlencoded' };
     const cus = (await (await fetch(`${s.baseUrl}/v1/customers`, { method: 'POST', headers: auth, body: 'name=Someone+else' })).json()) as { id: string };
-    const seti = (await (await fetch(`${s.baseUrl}/v1/setup_intents`, { method: 'POST', headers: auth, body: new URLSearchParams({ customer: cus.id, payment_method: 'pm_card_visa', confirm: 'true' }).toString() })).json()) as { id: string };
-    const foreign = await fetch(`${hard.link}/complete`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ setup_id: seti.id }) });
+    const seti = (await (
+      await fetch(`${s.baseUrl}/v1/setup_intents`, {
+        method: 'POST',
+        headers: auth,
+        body: new URLSearchParams({ customer: cus.id, payment_method: 'pm_card_visa', confirm: 'true' }).toString(),
+      })
+    ).json()) as { id: string };
+    const foreign = await fetch(`${hard.link}/complete`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ setup_id: seti.id }),
+    });
     expect(foreign.status).toBe(404);
   });
 });
@@ -149,7 +212,11 @@ describe('staff dismiss an exception', () => {
     const card = await savedCard(stack, invoice.client_id, 'pm_card_chargeDeclined');
     const r = await charge(stack, apiKey, card, [invoice.id]);
     await failureOf(stack, r.paymentId);
-    const open = await eventually(async () => (await api(stack, apiKey, 'GET', '/exceptions')).body.data.find((e: { payment_id: string }) => e.payment_id === r.paymentId), 10_000, 'exception');
+    const open = await eventually(
+      async () => (await api(stack, apiKey, 'GET', '/exceptions')).body.data.find((e: { payment_id: string }) => e.payment_id === r.paymentId),
+      10_000,
+      'exception',
+    );
     const dismissed = await api(stack, apiKey, 'POST', `/exceptions/${open.id}/dismiss`, { note: 'client will pay by wire' });
     expect(dismissed).toMatchObject({ status: 200, body: { id: open.id, status: 'resolved', resolution: 'dismissed' } });
     expect((await api(stack, apiKey, 'GET', '/exceptions')).body.data.map((e: { id: string }) => e.id)).not.toContain(open.id);

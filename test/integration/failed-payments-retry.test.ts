@@ -8,7 +8,19 @@ import { addBankingDays, atTimeOfDay, utcDateOf } from '../../src/domain/rules/i
 import { syncPsa } from '../../src/engine/sync-psa.ts';
 import { eventually, openInvoices, startStack, type Stack } from '../helpers/stack.ts';
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts';
-import { api, charge, decodeQp, failureOf, intentsFor, makeRetryDue, q, retryJobRunAt, savedBankAccount, savedCard, type Failure } from '../helpers/failed-payments.ts';
+import {
+  api,
+  charge,
+  decodeQp,
+  failureOf,
+  intentsFor,
+  makeRetryDue,
+  q,
+  retryJobRunAt,
+  savedBankAccount,
+  savedCard,
+  type Failure,
+} from '../helpers/failed-payments.ts';
 
 let smtp: TestSmtp;
 let stack: Stack;
@@ -24,7 +36,9 @@ afterAll(async () => {
 });
 
 const firstAttemptAt = async (paymentId: string): Promise<Date> =>
-  new Date((await q(stack, (tx) => tx.selectFrom('payment_attempts').select('created_at').where('payment_id', '=', paymentId).executeTakeFirstOrThrow())).created_at);
+  new Date(
+    (await q(stack, (tx) => tx.selectFrom('payment_attempts').select('created_at').where('payment_id', '=', paymentId).executeTakeFirstOrThrow())).created_at,
+  );
 
 describe('soft decline → retried per schedule', () => {
   it('insufficient funds: retry on the next banking day, client emailed, exception open, then the retry charges the new default card once and everything closes', async () => {
@@ -37,7 +51,14 @@ describe('soft decline → retried per schedule', () => {
     const failure = await failureOf(stack, declined.paymentId);
     const at = await firstAttemptAt(declined.paymentId);
     const expected = atTimeOfDay(addBankingDays(utcDateOf(at), 1), at);
-    expect(failure).toMatchObject({ decision: 'retry', status: 'scheduled', failure_class: 'soft', failure_code: 'insufficient_funds', retry_number: 1, reason: 'retry_scheduled' });
+    expect(failure).toMatchObject({
+      decision: 'retry',
+      status: 'scheduled',
+      failure_class: 'soft',
+      failure_code: 'insufficient_funds',
+      retry_number: 1,
+      reason: 'retry_scheduled',
+    });
     expect(new Date(failure.retry_at!).toISOString()).toBe(expected.toISOString());
     expect(failure.rules_applied).toContain('retry:business-days');
     expect((await retryJobRunAt(stack, failure.id))?.toISOString()).toBe(expected.toISOString());
@@ -56,20 +77,35 @@ describe('soft decline → retried per schedule', () => {
     expect((await api(stack, apiKey, 'PUT', `/clients/${clientId}/payment-methods/${visa}/default`, {})).status).toBe(204);
     await makeRetryDue(stack, failure.id);
 
-    const retried = await eventually(async () => {
-      const f = await q(stack, (tx) => tx.selectFrom('payment_failures').selectAll().where('id', '=', failure.id).executeTakeFirstOrThrow());
-      return f.status === 'retried' && f.retry_payment_id ? f : null;
-    }, 15_000, 'retry made');
-    const retry = await eventually(async () => {
-      const p = await q(stack, (tx) => tx.selectFrom('payments').selectAll().where('id', '=', retried.retry_payment_id!).executeTakeFirstOrThrow());
-      return p.state === 'succeeded' ? p : null;
-    }, 15_000, 'retry succeeded');
+    const retried = await eventually(
+      async () => {
+        const f = await q(stack, (tx) => tx.selectFrom('payment_failures').selectAll().where('id', '=', failure.id).executeTakeFirstOrThrow());
+        return f.status === 'retried' && f.retry_payment_id ? f : null;
+      },
+      15_000,
+      'retry made',
+    );
+    const retry = await eventually(
+      async () => {
+        const p = await q(stack, (tx) => tx.selectFrom('payments').selectAll().where('id', '=', retried.retry_payment_id!).executeTakeFirstOrThrow());
+        return p.state === 'succeeded' ? p : null;
+      },
+      15_000,
+      'retry succeeded',
+    );
     expect(retry).toMatchObject({ method_last4: '4242', amount_minor: invoice!.total_minor, source: 'manual' });
     expect(intentsFor(stack, retry.id)).toEqual([expect.objectContaining({ status: 'succeeded' })]);
-    const attempt = await q(stack, (tx) => tx.selectFrom('payment_attempts').select('idempotency_key').where('payment_id', '=', retry.id).executeTakeFirstOrThrow());
+    const attempt = await q(stack, (tx) =>
+      tx.selectFrom('payment_attempts').select('idempotency_key').where('payment_id', '=', retry.id).executeTakeFirstOrThrow(),
+    );
     expect(attempt.idempotency_key).toBe(`failure:${failure.id}:retry`);
 
-    await eventually(async () => (await q(stack, (tx) => tx.selectFrom('invoices').select('status').where('id', '=', invoice!.id).executeTakeFirstOrThrow())).status === 'paid', 15_000, 'invoice paid');
+    await eventually(
+      async () =>
+        (await q(stack, (tx) => tx.selectFrom('invoices').select('status').where('id', '=', invoice!.id).executeTakeFirstOrThrow())).status === 'paid',
+      15_000,
+      'invoice paid',
+    );
     await eventually(async () => stack.sims.connectwise.sim.paymentsFor(Number(invoice!.remote)).length === 1, 15_000, 'ConnectWise payment');
     const closed = await api(stack, apiKey, 'GET', '/exceptions?status=resolved');
     expect(closed.body.data.find((e: { id: string }) => e.id === exception.id)).toMatchObject({ status: 'resolved', resolution: 'invoice_paid' });
@@ -86,9 +122,14 @@ describe('soft decline → retried per schedule', () => {
 describe('at most 10 tries per card in 30 days', () => {
   it('the tenth declined try moves the next retry a month out, and a retry that comes due is checked again and deferred without charging', async () => {
     const company = stack.sims.connectwise.state.companies.all()[1]!;
-    for (let i = 0; i < 10; i++) stack.sims.connectwise.sim.createInvoice({ companyId: company.id, lines: [{ kind: 'product', description: `Seat ${i}`, quantity: 1, price: '20.00' }] });
+    for (let i = 0; i < 10; i++)
+      stack.sims.connectwise.sim.createInvoice({ companyId: company.id, lines: [{ kind: 'product', description: `Seat ${i}`, quantity: 1, price: '20.00' }] });
     await syncPsa(stack.settle!.ctx, stack.tenantId);
-    const clientId = (await q(stack, (tx) => tx.selectFrom('external_refs').select('entity_id').where('entity', '=', 'client').where('remote_id', '=', String(company.id)).executeTakeFirstOrThrow())).entity_id;
+    const clientId = (
+      await q(stack, (tx) =>
+        tx.selectFrom('external_refs').select('entity_id').where('entity', '=', 'client').where('remote_id', '=', String(company.id)).executeTakeFirstOrThrow(),
+      )
+    ).entity_id;
     const invoices = (await openInvoices(stack)).filter((i) => i.client_id === clientId).slice(0, 10);
     expect(invoices).toHaveLength(10);
     const card = await savedCard(stack, clientId, 'pm_card_chargeDeclinedInsufficientFunds');
@@ -109,10 +150,14 @@ describe('at most 10 tries per card in 30 days', () => {
     // The first failure's retry comes due: the card has had 10 tries in 30 days, so it waits, uncharged.
     const intentsBefore = stack.sims.stripe.sim.store.paymentIntents.size;
     await makeRetryDue(stack, failures[0]!.id);
-    const deferred = await eventually(async () => {
-      const f = await q(stack, (tx) => tx.selectFrom('payment_failures').selectAll().where('id', '=', failures[0]!.id).executeTakeFirstOrThrow());
-      return new Date(f.retry_at!).getTime() > Date.now() + 29 * 86_400_000 ? f : null;
-    }, 10_000, 'retry deferred by the cap');
+    const deferred = await eventually(
+      async () => {
+        const f = await q(stack, (tx) => tx.selectFrom('payment_failures').selectAll().where('id', '=', failures[0]!.id).executeTakeFirstOrThrow());
+        return new Date(f.retry_at!).getTime() > Date.now() + 29 * 86_400_000 ? f : null;
+      },
+      10_000,
+      'retry deferred by the cap',
+    );
     expect(deferred).toMatchObject({ status: 'scheduled', retry_payment_id: null });
     expect(stack.sims.stripe.sim.store.paymentIntents.size).toBe(intentsBefore);
     expect((await retryJobRunAt(stack, failures[0]!.id))?.toISOString()).toBe(new Date(deferred.retry_at!).toISOString());
@@ -124,7 +169,10 @@ describe('at most 10 tries per card in 30 days', () => {
 describe('Stripe ACH debit returned for insufficient funds (R01)', () => {
   it('is reinitiated three banking days later with the identical amount', async () => {
     const company = stack.sims.connectwise.state.companies.all()[2]!;
-    const cw = stack.sims.connectwise.sim.createInvoice({ companyId: company.id, lines: [{ kind: 'product', description: 'Backup plan', quantity: 1, price: '120.00' }] });
+    const cw = stack.sims.connectwise.sim.createInvoice({
+      companyId: company.id,
+      lines: [{ kind: 'product', description: 'Backup plan', quantity: 1, price: '120.00' }],
+    });
     await syncPsa(stack.settle!.ctx, stack.tenantId);
     const invoice = (await openInvoices(stack)).find((i) => i.remote === String(cw.id))!;
     const bank = await savedBankAccount(stack, invoice.client_id, 'pm_usBankAccount_insufficientFunds');
@@ -150,9 +198,18 @@ describe('retry policy as data', () => {
     expect(bad.body.error.message).toMatch(/technical_steps/);
     expect((await api(stack, apiKey, 'GET', '/retry-policy')).body).toEqual(before.body);
 
-    const good = await api(stack, apiKey, 'PUT', '/retry-policy', { soft_steps: [{ businessDays: 1 }, { businessDays: 3 }, { businessDays: 7 }], technical_steps: [{ minutes: 30 }], update_link_ttl_hours: 72 });
+    const good = await api(stack, apiKey, 'PUT', '/retry-policy', {
+      soft_steps: [{ businessDays: 1 }, { businessDays: 3 }, { businessDays: 7 }],
+      technical_steps: [{ minutes: 30 }],
+      update_link_ttl_hours: 72,
+    });
     expect(good.status).toBe(200);
-    expect(good.body).toMatchObject({ is_default: false, soft_steps: [{ businessDays: 1 }, { businessDays: 3 }, { businessDays: 7 }], update_link_ttl_hours: 72, retry_on_method_update: true });
+    expect(good.body).toMatchObject({
+      is_default: false,
+      soft_steps: [{ businessDays: 1 }, { businessDays: 3 }, { businessDays: 7 }],
+      update_link_ttl_hours: 72,
+      retry_on_method_update: true,
+    });
     const audit = await q(stack, (tx) => tx.selectFrom('audit_log').selectAll().where('action', '=', 'settings.retry_policy_changed').execute());
     expect(audit).toHaveLength(1);
     expect(audit[0]!.actor).toMatch(/^api_key:/);

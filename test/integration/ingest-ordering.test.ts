@@ -14,7 +14,12 @@ let clientId: string;
 beforeAll(async () => {
   t = await createTestDatabase();
   tenantId = (await t.db.insertInto('tenants').values({ slug: 'order-test', name: 'Order test' }).returning('id').executeTakeFirstOrThrow()).id;
-  clientId = await withTenant(t.db, tenantId, async (tx) => (await tx.insertInto('clients').values({ tenant_id: tenantId, name: 'Client', identifier: 'C1' }).returning('id').executeTakeFirstOrThrow()).id);
+  clientId = await withTenant(
+    t.db,
+    tenantId,
+    async (tx) =>
+      (await tx.insertInto('clients').values({ tenant_id: tenantId, name: 'Client', identifier: 'C1' }).returning('id').executeTakeFirstOrThrow()).id,
+  );
 });
 afterAll(async () => t.drop());
 
@@ -37,7 +42,10 @@ function invoice(updatedAt: string, balanceMinor: bigint, status = 'Sent'): PsaI
   };
 }
 
-const stored = () => withTenant(t.db, tenantId, (tx) => tx.selectFrom('invoices').select(['psa_balance_minor', 'status']).where('number', '=', 'INV-77').executeTakeFirstOrThrow());
+const stored = () =>
+  withTenant(t.db, tenantId, (tx) =>
+    tx.selectFrom('invoices').select(['psa_balance_minor', 'status']).where('number', '=', 'INV-77').executeTakeFirstOrThrow(),
+  );
 const ingest = (inv: PsaInvoice, fetchedAt: Date) => withTenant(t.db, tenantId, (tx) => ingestInvoice(tx, tenantId, 'connectwise', inv, clientId, fetchedAt));
 
 describe('ordering reads of the same invoice', () => {

@@ -31,7 +31,11 @@ const cents = (n: unknown): bigint => BigInt(Math.round(Number(n) * 100));
 
 async function payByBank(token: string, invoiceIds: string[], bankToken: string): Promise<{ paymentId: string; intentId: string }> {
   const account = bankForToken(bankToken)!;
-  const res = await fetch(`${stack.settleUrl}/portal/${token}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ invoice_ids: invoiceIds, method: 'us_bank_account' }) });
+  const res = await fetch(`${stack.settleUrl}/portal/${token}/pay`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ invoice_ids: invoiceIds, method: 'us_bank_account' }),
+  });
   const body = (await res.json()) as { payment_id: string; client_secret: string };
   if (!res.ok) throw new Error(`portal pay failed: ${JSON.stringify(body)}`);
   const s = stack.sims.stripe;
@@ -55,10 +59,14 @@ const payment = (id: string) => q((tx) => tx.selectFrom('payments').selectAll().
 const waitState = (id: string, state: string) => eventually(async () => ((await payment(id)).state === state ? payment(id) : null), 15_000, `payment ${state}`);
 const postings = (id: string) => q((tx) => tx.selectFrom('postings').selectAll().where('payment_id', '=', id).orderBy('created_at').execute());
 const waitPosted = (id: string, n: number) =>
-  eventually(async () => {
-    const rows = await postings(id);
-    return rows.length === n && rows.every((r) => r.status === 'posted') ? rows : null;
-  }, 15_000, `${n} postings posted`);
+  eventually(
+    async () => {
+      const rows = await postings(id);
+      return rows.length === n && rows.every((r) => r.status === 'posted') ? rows : null;
+    },
+    15_000,
+    `${n} postings posted`,
+  );
 async function apiInvoice(id: string) {
   const res = await fetch(`${stack.settleUrl}/api/v1/invoices/${id}`, { headers: { authorization: `Bearer ${key}` } });
   return (await res.json()) as { status: string; open_minor: string; final: boolean; final_after: string | null };
@@ -112,10 +120,14 @@ describe('ACH payment lifecycle', () => {
     // The bank takes the money back after success; Stripe reports it as a dispute on the debit (§2.8).
     stack.sims.stripe.sim.createDispute({ paymentIntent: intentId, reason: 'debit_not_authorized' });
     await waitState(paymentId, 'returned');
-    const reversals = await eventually(async () => {
-      const rows = (await postings(paymentId)).filter((r) => r.kind === 'payment_reversal');
-      return rows.length === 2 && rows.every((r) => r.status === 'posted') ? rows : null;
-    }, 15_000, 'reversal postings posted');
+    const reversals = await eventually(
+      async () => {
+        const rows = (await postings(paymentId)).filter((r) => r.kind === 'payment_reversal');
+        return rows.length === 2 && rows.every((r) => r.status === 'posted') ? rows : null;
+      },
+      15_000,
+      'reversal postings posted',
+    );
     expect(reversals.map((r) => r.target).sort()).toEqual(['accounting', 'psa']);
 
     // Settle: the invoice is owed again.
@@ -137,7 +149,9 @@ describe('ACH payment lifecycle', () => {
     await journalsBalance();
     const entries = await q((tx) => tx.selectFrom('ledger_entries').selectAll().where('payment_id', '=', paymentId).execute());
     expect(entries.filter((e) => e.journal_kind === 'ach_return').length).toBeGreaterThan(0);
-    const ar = entries.filter((e) => e.account === 'accounts_receivable').reduce((s, e) => s + (e.direction === 'debit' ? e.amount_minor : -e.amount_minor), 0n);
+    const ar = entries
+      .filter((e) => e.account === 'accounts_receivable')
+      .reduce((s, e) => s + (e.direction === 'debit' ? e.amount_minor : -e.amount_minor), 0n);
     expect(ar).toBe(0n);
 
     // The client is told, staff see it, and it is audited.
@@ -166,13 +180,21 @@ describe('ACH payment lifecycle', () => {
     const second = await reverseSucceededPayment(ctx, stack.tenantId, { paymentId, reason: 'Insufficient funds', code: 'R01' });
     expect(first).toEqual({ reversed: true, state: 'returned' });
     expect(second).toEqual({ reversed: false, state: 'returned' });
-    await eventually(async () => (await postings(paymentId)).filter((r) => r.kind === 'payment_reversal' && r.status === 'posted').length === 2, 15_000, 'reversals posted');
+    await eventually(
+      async () => (await postings(paymentId)).filter((r) => r.kind === 'payment_reversal' && r.status === 'posted').length === 2,
+      15_000,
+      'reversals posted',
+    );
     expect(stack.sims.connectwise.sim.paymentsFor(Number(invoice.remote))).toHaveLength(0);
     expect(await apiInvoice(invoice.id)).toMatchObject({ status: 'open', open_minor: invoice.total_minor.toString() });
     expect((await payment(paymentId)).failure_code).toBe('R01');
     await journalsBalance();
     // Returned payments cannot be refunded.
-    const res = await fetch(`${stack.settleUrl}/api/v1/payments/${paymentId}/refunds`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'goodwill' }) });
+    const res = await fetch(`${stack.settleUrl}/api/v1/payments/${paymentId}/refunds`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'goodwill' }),
+    });
     expect(res.status).toBe(409);
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/returned/);
   });

@@ -19,11 +19,16 @@ const payment = (id: string) => q((tx) => tx.selectFrom('payments').selectAll().
 const waitState = (id: string, state: string) => eventually(async () => ((await payment(id)).state === state ? payment(id) : null), 15_000, `payment ${state}`);
 const postings = (id: string) => q((tx) => tx.selectFrom('postings').selectAll().where('payment_id', '=', id).execute());
 const posted = (id: string, kind: string, n: number) =>
-  eventually(async () => {
-    const rows = (await postings(id)).filter((r) => r.kind === kind);
-    return rows.length === n && rows.every((r) => r.status === 'posted') ? rows : null;
-  }, 15_000, `${n} ${kind} postings posted`);
-const exceptions = (paymentId: string) => q((tx) => tx.selectFrom('exceptions').select(['kind', 'status', 'resolution']).where('payment_id', '=', paymentId).orderBy('opened_at').execute());
+  eventually(
+    async () => {
+      const rows = (await postings(id)).filter((r) => r.kind === kind);
+      return rows.length === n && rows.every((r) => r.status === 'posted') ? rows : null;
+    },
+    15_000,
+    `${n} ${kind} postings posted`,
+  );
+const exceptions = (paymentId: string) =>
+  q((tx) => tx.selectFrom('exceptions').select(['kind', 'status', 'resolution']).where('payment_id', '=', paymentId).orderBy('opened_at').execute());
 async function ledger(paymentId: string) {
   const rows = await q((tx) => tx.selectFrom('ledger_entries').selectAll().where('payment_id', '=', paymentId).execute());
   return {
@@ -59,7 +64,11 @@ describe('card disputes', () => {
     expect(await exceptions(paymentId)).toEqual([{ kind: 'dispute', status: 'resolved', resolution: 'dispute_won' }]);
     // The charge, the withdrawal (with its fee) and the reinstatement are all in the payout; the deposit equals it.
     const payout = stack.sims.stripe.sim.runPayouts()!;
-    const deposit = await eventually(async () => stack.sims.quickbooks.sim.deposits().find((d) => String(d['PrivateNote']).includes(payout.id)), 15_000, 'deposit');
+    const deposit = await eventually(
+      async () => stack.sims.quickbooks.sim.deposits().find((d) => String(d['PrivateNote']).includes(payout.id)),
+      15_000,
+      'deposit',
+    );
     expect(cents(deposit['TotalAmt'])).toBe(BigInt(payout.amount));
   });
 
@@ -72,7 +81,11 @@ describe('card disputes', () => {
     const opened = await ledger(paymentId);
     expect(opened.net('disputed_funds')).toBe(invoice.total_minor);
     // A disputed payment cannot be refunded: the dispute decides.
-    const res = await fetch(`${stack.settleUrl}/api/v1/payments/${paymentId}/refunds`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'settle it' }) });
+    const res = await fetch(`${stack.settleUrl}/api/v1/payments/${paymentId}/refunds`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'settle it' }),
+    });
     expect(res.status).toBe(409);
 
     stack.sims.stripe.sim.resolveDispute({ dispute: dispute.id, outcome: 'lost' });

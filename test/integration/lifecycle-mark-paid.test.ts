@@ -19,23 +19,41 @@ const payment = (id: string) => q((tx) => tx.selectFrom('payments').selectAll().
 const waitState = (id: string, state: string) => eventually(async () => ((await payment(id)).state === state ? payment(id) : null), 15_000, `payment ${state}`);
 const postings = (id: string) => q((tx) => tx.selectFrom('postings').selectAll().where('payment_id', '=', id).execute());
 const posted = (id: string, kind: string, n: number) =>
-  eventually(async () => {
-    const rows = (await postings(id)).filter((r) => r.kind === kind);
-    return rows.length === n && rows.every((r) => r.status === 'posted') ? rows : null;
-  }, 15_000, `${n} ${kind} postings posted`);
+  eventually(
+    async () => {
+      const rows = (await postings(id)).filter((r) => r.kind === kind);
+      return rows.length === n && rows.every((r) => r.status === 'posted') ? rows : null;
+    },
+    15_000,
+    `${n} ${kind} postings posted`,
+  );
 const api = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${stack.settleUrl}/api/v1${path}`, { method, headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  const res = await fetch(`${stack.settleUrl}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 };
 
 async function payByBank(token: string, invoiceIds: string[], bankToken: string): Promise<{ paymentId: string; intentId: string }> {
-  const res = await fetch(`${stack.settleUrl}/portal/${token}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ invoice_ids: invoiceIds, method: 'us_bank_account' }) });
+  const res = await fetch(`${stack.settleUrl}/portal/${token}/pay`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ invoice_ids: invoiceIds, method: 'us_bank_account' }),
+  });
   const body = (await res.json()) as { payment_id: string; client_secret: string };
   const s = stack.sims.stripe;
   const confirm = await fetch(`${s.baseUrl}/_sim/elements/confirm`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ client_secret: body.client_secret, pk: s.publishableKey, method: 'us_bank_account', bank: { holder: 'Pat Client', routing: TEST_ROUTING_NUMBER, account: bankForToken(bankToken)!.accountNumber, account_type: 'checking' }, mandate_accepted: true }),
+    body: JSON.stringify({
+      client_secret: body.client_secret,
+      pk: s.publishableKey,
+      method: 'us_bank_account',
+      bank: { holder: 'Pat Client', routing: TEST_ROUTING_NUMBER, account: bankForToken(bankToken)!.accountNumber, account_type: 'checking' },
+      mandate_accepted: true,
+    }),
   });
   if (!confirm.ok) throw new Error(await confirm.text());
   return { paymentId: body.payment_id, intentId: body.client_secret.split('_secret_')[0]! };
@@ -84,7 +102,11 @@ describe('mark invoice paid on', () => {
     const payout = stack.sims.stripe.sim.runPayouts()!;
     await posted(paymentId, 'payment', 2);
     expect(stack.sims.connectwise.sim.paymentsFor(Number(invoice.remote))).toHaveLength(1);
-    const deposit = await eventually(async () => stack.sims.quickbooks.sim.deposits().find((d) => String(d['PrivateNote']).includes(payout.id)), 15_000, 'deposit');
+    const deposit = await eventually(
+      async () => stack.sims.quickbooks.sim.deposits().find((d) => String(d['PrivateNote']).includes(payout.id)),
+      15_000,
+      'deposit',
+    );
     expect(Math.round(Number(deposit['TotalAmt']) * 100)).toBe(payout.amount);
     await api('PUT', '/settings/lifecycle', { mark_paid_on: 'settlement' });
   });

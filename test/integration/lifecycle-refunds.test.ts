@@ -19,10 +19,14 @@ const cents = (n: unknown): bigint => BigInt(Math.round(Number(n) * 100));
 const payment = (id: string) => q((tx) => tx.selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirstOrThrow());
 const postings = (id: string) => q((tx) => tx.selectFrom('postings').selectAll().where('payment_id', '=', id).orderBy('created_at').execute());
 const posted = (id: string, kind: string, n: number) =>
-  eventually(async () => {
-    const rows = (await postings(id)).filter((r) => r.kind === kind);
-    return rows.length === n && rows.every((r) => r.status === 'posted') ? rows : null;
-  }, 15_000, `${n} ${kind} postings posted`);
+  eventually(
+    async () => {
+      const rows = (await postings(id)).filter((r) => r.kind === kind);
+      return rows.length === n && rows.every((r) => r.status === 'posted') ? rows : null;
+    },
+    15_000,
+    `${n} ${kind} postings posted`,
+  );
 
 async function refund(paymentId: string, body: Record<string, unknown>, idempotencyKey?: string) {
   const res = await fetch(`${stack.settleUrl}/api/v1/payments/${paymentId}/refunds`, {
@@ -37,7 +41,8 @@ async function apiInvoice(id: string) {
 }
 async function ledgerOf(paymentId: string) {
   const rows = await q((tx) => tx.selectFrom('ledger_entries').selectAll().where('payment_id', '=', paymentId).execute());
-  const net = (account: string) => rows.filter((e) => e.account === account).reduce((s, e) => s + (e.direction === 'debit' ? e.amount_minor : -e.amount_minor), 0n);
+  const net = (account: string) =>
+    rows.filter((e) => e.account === account).reduce((s, e) => s + (e.direction === 'debit' ? e.amount_minor : -e.amount_minor), 0n);
   return { rows, net };
 }
 
@@ -75,7 +80,11 @@ describe('card refunds', () => {
 
     // The payout: the charge is linked, the fee and the refund are lines of their own; deposit = bank line.
     const payout = stack.sims.stripe.sim.runPayouts()!;
-    const deposit = await eventually(async () => stack.sims.quickbooks.sim.deposits().find((d) => String(d['PrivateNote']).includes(payout.id)), 15_000, 'deposit');
+    const deposit = await eventually(
+      async () => stack.sims.quickbooks.sim.deposits().find((d) => String(d['PrivateNote']).includes(payout.id)),
+      15_000,
+      'deposit',
+    );
     expect(cents(deposit['TotalAmt'])).toBe(BigInt(payout.amount));
     const lines = deposit['Line'] as { Amount: number; LinkedTxn?: unknown[]; Description?: string }[];
     expect(lines.filter((l) => l.LinkedTxn?.length)).toHaveLength(1);
@@ -127,11 +136,17 @@ describe('card refunds', () => {
       body: new URLSearchParams({ payment_intent: intentId, amount: '500' }).toString(),
     });
     expect(res.ok).toBe(true);
-    const booked = await eventually(() => q((tx) => tx.selectFrom('refunds').selectAll().where('payment_id', '=', paymentId).where('status', '=', 'succeeded').executeTakeFirst()), 15_000, 'processor refund booked');
+    const booked = await eventually(
+      () => q((tx) => tx.selectFrom('refunds').selectAll().where('payment_id', '=', paymentId).where('status', '=', 'succeeded').executeTakeFirst()),
+      15_000,
+      'processor refund booked',
+    );
     expect(booked).toMatchObject({ source: 'processor', amount_minor: 500n });
     expect(await payment(paymentId)).toMatchObject({ state: 'partially_refunded', refunded_minor: 500n });
     await posted(paymentId, 'refund', 2);
-    const list = (await (await fetch(`${stack.settleUrl}/api/v1/payments/${paymentId}/refunds`, { headers: { authorization: `Bearer ${key}` } })).json()) as { data: unknown[] };
+    const list = (await (await fetch(`${stack.settleUrl}/api/v1/payments/${paymentId}/refunds`, { headers: { authorization: `Bearer ${key}` } })).json()) as {
+      data: unknown[];
+    };
     expect(list.data).toHaveLength(1);
   });
 });

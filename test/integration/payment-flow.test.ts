@@ -15,10 +15,16 @@ describe('one invoice through ConnectWise → Stripe → QuickBooks Online', () 
     const token = await stack.portalToken(invoice!.client_id);
     const { paymentId } = await payInPortal(stack, token, [invoice!.id]);
 
-    const postings = await eventually(async () => {
-      const rows = await withTenant(stack.database.db, stack.tenantId, (tx) => tx.selectFrom('postings').selectAll().where('payment_id', '=', paymentId).execute());
-      return rows.length === 2 && rows.every((r) => r.status === 'posted') ? rows : null;
-    }, 15_000, 'both postings posted');
+    const postings = await eventually(
+      async () => {
+        const rows = await withTenant(stack.database.db, stack.tenantId, (tx) =>
+          tx.selectFrom('postings').selectAll().where('payment_id', '=', paymentId).execute(),
+        );
+        return rows.length === 2 && rows.every((r) => r.status === 'posted') ? rows : null;
+      },
+      15_000,
+      'both postings posted',
+    );
     expect(postings.map((p) => p.target).sort()).toEqual(['accounting', 'psa']);
 
     const cwPayments = stack.sims.connectwise.sim.paymentsFor(Number(invoice!.remote));
@@ -30,7 +36,9 @@ describe('one invoice through ConnectWise → Stripe → QuickBooks Online', () 
     const qboInvoice = stack.sims.quickbooks.sim.invoices().find((i) => i['DocNumber'] === invoice!.number)!;
     expect((qboPayments[0]!['Line'] as { LinkedTxn: { TxnId: string }[] }[])[0]!.LinkedTxn[0]!.TxnId).toBe(qboInvoice['Id']);
 
-    const status = await withTenant(stack.database.db, stack.tenantId, (tx) => tx.selectFrom('invoices').select('status').where('id', '=', invoice!.id).executeTakeFirstOrThrow());
+    const status = await withTenant(stack.database.db, stack.tenantId, (tx) =>
+      tx.selectFrom('invoices').select('status').where('id', '=', invoice!.id).executeTakeFirstOrThrow(),
+    );
     expect(status.status).toBe('paid');
 
     // The processor pays out; the books get one deposit equal to the payout, with the fee as its own line.
@@ -44,7 +52,8 @@ describe('one invoice through ConnectWise → Stripe → QuickBooks Online', () 
 
     // Every journal balances and the processor clearing account nets to zero after the payout.
     const ledger = await withTenant(stack.database.db, stack.tenantId, (tx) => tx.selectFrom('ledger_entries').selectAll().execute());
-    const net = (account: string): bigint => ledger.filter((e) => e.account === account).reduce((s, e) => s + (e.direction === 'debit' ? e.amount_minor : -e.amount_minor), 0n);
+    const net = (account: string): bigint =>
+      ledger.filter((e) => e.account === account).reduce((s, e) => s + (e.direction === 'debit' ? e.amount_minor : -e.amount_minor), 0n);
     expect(net('processor_clearing')).toBe(0n);
     expect(net('bank')).toBe(BigInt(payout!.amount));
     expect(net('accounts_receivable')).toBe(-invoice!.total_minor);
@@ -57,7 +66,10 @@ describe('one invoice through ConnectWise → Stripe → QuickBooks Online', () 
     const before = stack.sims.quickbooks.sim.payments().length;
     await expect(payInPortal(stack, token, [invoice.id], 'pm_card_chargeDeclined')).rejects.toThrow(/confirm failed/);
     const payment = await eventually(
-      () => withTenant(stack.database.db, stack.tenantId, (tx) => tx.selectFrom('payments').select(['state', 'failure_code']).where('state', '=', 'failed').executeTakeFirst()),
+      () =>
+        withTenant(stack.database.db, stack.tenantId, (tx) =>
+          tx.selectFrom('payments').select(['state', 'failure_code']).where('state', '=', 'failed').executeTakeFirst(),
+        ),
       10_000,
       'failed payment',
     );

@@ -38,7 +38,10 @@ async function refreshWith(refreshToken: string): Promise<{ status: number; erro
   const q = stack.sims.quickbooks;
   const res = await fetch(q.oauthTokenUrl, {
     method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${q.clientId}:${q.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    headers: {
+      authorization: `Basic ${Buffer.from(`${q.clientId}:${q.clientSecret}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
     body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }).toString(),
   });
   const body = (await res.json()) as { error?: unknown };
@@ -50,12 +53,23 @@ function booksPaymentsFor(invoiceNumber: string): Record<string, unknown>[] {
   const q = stack.sims.quickbooks.sim;
   const inv = q.invoices().find((i) => i['DocNumber'] === invoiceNumber);
   if (!inv) throw new Error(`invoice ${invoiceNumber} is not in the simulated books`);
-  return q.payments().filter((p) => (p['Line'] as { LinkedTxn?: { TxnId: string; TxnType: string }[] }[]).some((l) => l.LinkedTxn?.some((t) => t.TxnType === 'Invoice' && t.TxnId === inv['Id'])));
+  return q
+    .payments()
+    .filter((p) =>
+      (p['Line'] as { LinkedTxn?: { TxnId: string; TxnType: string }[] }[]).some((l) =>
+        l.LinkedTxn?.some((t) => t.TxnType === 'Invoice' && t.TxnId === inv['Id']),
+      ),
+    );
 }
 
 async function accountingPostings(paymentId: string): Promise<{ status: string; remote_id: string | null; attempts: number; invoice_id: string | null }[]> {
   return withTenant(stack.database.db, stack.tenantId, (tx) =>
-    tx.selectFrom('postings').select(['status', 'remote_id', 'attempts', 'invoice_id']).where('payment_id', '=', paymentId).where('target', '=', 'accounting').execute(),
+    tx
+      .selectFrom('postings')
+      .select(['status', 'remote_id', 'attempts', 'invoice_id'])
+      .where('payment_id', '=', paymentId)
+      .where('target', '=', 'accounting')
+      .execute(),
   );
 }
 
@@ -63,11 +77,19 @@ async function accountingPostings(paymentId: string): Promise<{ status: string; 
 async function payAndWaitForBooks(invoices: { id: string; client_id: string }[], timeoutMs = 15_000): Promise<{ paymentId: string; ms: number }> {
   const started = Date.now();
   const token = await stack.portalToken(invoices[0]!.client_id);
-  const { paymentId } = await payInPortal(stack, token, invoices.map((i) => i.id));
-  await eventually(async () => {
-    const rows = await accountingPostings(paymentId);
-    return rows.length === invoices.length && rows.every((r) => r.status === 'posted') ? rows : null;
-  }, timeoutMs, `accounting postings of ${paymentId} posted`);
+  const { paymentId } = await payInPortal(
+    stack,
+    token,
+    invoices.map((i) => i.id),
+  );
+  await eventually(
+    async () => {
+      const rows = await accountingPostings(paymentId);
+      return rows.length === invoices.length && rows.every((r) => r.status === 'posted') ? rows : null;
+    },
+    timeoutMs,
+    `accounting postings of ${paymentId} posted`,
+  );
   return { paymentId, ms: Date.now() - started };
 }
 
@@ -83,7 +105,12 @@ describe('QuickBooks Online faults while a payment is posted', () => {
 
     const [invoice] = await openInvoices(stack);
     const posts = callCount(POST_ENTITY);
-    q.sim.faults.add({ method: 'POST', pathPattern: '/payment$', fault: { kind: 'status', status: 429, headers: { 'Retry-After': '1' }, body: throttleBody() }, times: 2 });
+    q.sim.faults.add({
+      method: 'POST',
+      pathPattern: '/payment$',
+      fault: { kind: 'status', status: 429, headers: { 'Retry-After': '1' }, body: throttleBody() },
+      times: 2,
+    });
     const { paymentId, ms } = await payAndWaitForBooks([invoice!]);
 
     // Two throttled attempts and one that went through; at least the two 1 s waits passed (not 60 s).
@@ -108,7 +135,11 @@ describe('QuickBooks Online faults while a payment is posted', () => {
   it('429 without Retry-After (as Intuit really answers) → waits the configured throttleWaitMs, not 60 s', async () => {
     // Intuit sends no Retry-After and says wait 60 s; the connection setting shortens that wait.
     await withTenant(stack.database.db, stack.tenantId, (tx) =>
-      tx.updateTable('connections').set({ config: sql`config || '{"throttleWaitMs": 700}'::jsonb` }).where('role', '=', 'accounting').execute(),
+      tx
+        .updateTable('connections')
+        .set({ config: sql`config || '{"throttleWaitMs": 700}'::jsonb` })
+        .where('role', '=', 'accounting')
+        .execute(),
     );
     stack.settle!.ctx.connectors.forget(stack.tenantId);
     const q = stack.sims.quickbooks;
@@ -132,7 +163,16 @@ describe('QuickBooks Online faults while a payment is posted', () => {
     q.sim.faults.add({
       method: 'POST',
       pathPattern: '/batch$',
-      fault: { kind: 'status', status: 500, body: { Fault: { Error: [{ Message: 'An application error has occurred while processing your request', Detail: 'System Failure Error: simulated', code: '10000' }], type: 'SystemFault' } } },
+      fault: {
+        kind: 'status',
+        status: 500,
+        body: {
+          Fault: {
+            Error: [{ Message: 'An application error has occurred while processing your request', Detail: 'System Failure Error: simulated', code: '10000' }],
+            type: 'SystemFault',
+          },
+        },
+      },
       times: 2,
     });
     const { paymentId } = await payAndWaitForBooks(pair);

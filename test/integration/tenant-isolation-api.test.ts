@@ -32,14 +32,27 @@ async function portalTokenB(clientId: string): Promise<string> {
 async function savedCardFor(tenantId: string, clientId: string): Promise<string> {
   // Settle has no "save a card" flow yet; a saved method is a processor token on file. pm_card_visa is the
   // processor's reusable test token, so charging it really reaches the simulator.
-  return withTenant(stack.database.db, tenantId, async (tx) =>
-    (
-      await tx
-        .insertInto('payment_methods')
-        .values({ tenant_id: tenantId, client_id: clientId, processor: 'stripe', processor_method_id: 'pm_card_visa', kind: 'card', brand: 'visa', last4: '4242', funding: 'credit', is_default: true })
-        .returning('id')
-        .executeTakeFirstOrThrow()
-    ).id,
+  return withTenant(
+    stack.database.db,
+    tenantId,
+    async (tx) =>
+      (
+        await tx
+          .insertInto('payment_methods')
+          .values({
+            tenant_id: tenantId,
+            client_id: clientId,
+            processor: 'stripe',
+            processor_method_id: 'pm_card_visa',
+            kind: 'card',
+            brand: 'visa',
+            last4: '4242',
+            funding: 'credit',
+            is_default: true,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow()
+      ).id,
   );
 }
 
@@ -51,14 +64,27 @@ beforeAll(async () => {
     stripe: await startStripeSimulator({ achSettleDelayMs: null, searchLagMs: 0 }),
     quickbooks: await startQuickBooksSimulator({}),
   };
-  tenantB = await createWorkspace(stack.database.db, { slug: 'bolt-it', name: 'Bolt IT', adminEmail: 'owner@bolt.test', adminPassword: 'another horse battery', actor: 'system:test' });
-  await wireWorkspaceToSimulators(stack.database.db, SecretBox.fromHex(stack.secretKeyHex), ctx.connectors, { tenantId: tenantB, slug: 'bolt-it', settleUrl: stack.settleUrl, sims: simsB });
+  tenantB = await createWorkspace(stack.database.db, {
+    slug: 'bolt-it',
+    name: 'Bolt IT',
+    adminEmail: 'owner@bolt.test',
+    adminPassword: 'another horse battery',
+    actor: 'system:test',
+  });
+  await wireWorkspaceToSimulators(stack.database.db, SecretBox.fromHex(stack.secretKeyHex), ctx.connectors, {
+    tenantId: tenantB,
+    slug: 'bolt-it',
+    settleUrl: stack.settleUrl,
+    sims: simsB,
+  });
   await mirrorInvoicesIntoBooks((await ctx.connectors.psa(tenantB))!, simsB.quickbooks);
   await syncPsa(ctx, tenantB);
   keyA = await stack.apiKey();
   keyB = await createApiKey(stack.database.db, tenantB, 'bolt', 'system:test');
 
-  const invB = await withTenant(stack.database.db, tenantB, (tx) => tx.selectFrom('invoices').select(['id', 'client_id', 'status']).orderBy('number').execute());
+  const invB = await withTenant(stack.database.db, tenantB, (tx) =>
+    tx.selectFrom('invoices').select(['id', 'client_id', 'status']).orderBy('number').execute(),
+  );
   b.invoiceIds = invB.map((i) => i.id);
   b.clientIds = (await withTenant(stack.database.db, tenantB, (tx) => tx.selectFrom('clients').select('id').execute())).map((c) => c.id);
   const openB = invB.filter((i) => i.status === 'open');
@@ -76,7 +102,11 @@ beforeAll(async () => {
   // One real payment in each workspace, through each one's portal and processor.
   const payA = await payInPortal(stack, await stack.portalToken(invA[0]!.client_id), [invA[0]!.id]);
   a.paymentId = payA.paymentId;
-  const res = await fetch(`${stack.settleUrl}/portal/${await portalTokenB(b.clientId)}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ invoice_ids: [b.payInvoiceId], method: 'card' }) });
+  const res = await fetch(`${stack.settleUrl}/portal/${await portalTokenB(b.clientId)}/pay`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ invoice_ids: [b.payInvoiceId], method: 'card' }),
+  });
   const started = (await res.json()) as { payment_id: string; client_secret: string };
   expect(res.status).toBe(200);
   const confirm = await fetch(`${simsB.stripe.baseUrl}/v1/payment_intents/${started.client_secret.split('_secret_')[0]}/confirm`, {
@@ -86,8 +116,18 @@ beforeAll(async () => {
   });
   expect(confirm.status).toBe(200);
   b.paymentId = started.payment_id;
-  for (const [tenant, id] of [[stack.tenantId, a.paymentId], [tenantB, b.paymentId]] as const) {
-    await eventually(() => withTenant(stack.database.db, tenant, (tx) => tx.selectFrom('payments').select('id').where('id', '=', id).where('state', '=', 'succeeded').executeTakeFirst()), 15_000, 'payment succeeded');
+  for (const [tenant, id] of [
+    [stack.tenantId, a.paymentId],
+    [tenantB, b.paymentId],
+  ] as const) {
+    await eventually(
+      () =>
+        withTenant(stack.database.db, tenant, (tx) =>
+          tx.selectFrom('payments').select('id').where('id', '=', id).where('state', '=', 'succeeded').executeTakeFirst(),
+        ),
+      15_000,
+      'payment succeeded',
+    );
   }
   a.methodId = await savedCardFor(stack.tenantId, a.clientId);
   b.methodId = await savedCardFor(tenantB, b.clientId);
@@ -98,7 +138,12 @@ afterAll(async () => {
   if (simsB) await Promise.allSettled([simsB.connectwise.close(), simsB.stripe.close(), simsB.quickbooks.close()]);
 });
 
-async function api(key: string | null, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> & { data?: Record<string, unknown>[]; error?: { code: string; message: string } } }> {
+async function api(
+  key: string | null,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> & { data?: Record<string, unknown>[]; error?: { code: string; message: string } } }> {
   const headers: Record<string, string> = {};
   if (key !== null) headers['authorization'] = key.includes(' ') ? key : `Bearer ${key}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -114,7 +159,8 @@ async function paymentCount(tenantId: string): Promise<number> {
 
 describe("one workspace's API key and another workspace's data", () => {
   it('the two workspaces hold invoices with the same numbers, each its own', async () => {
-    const numbers = async (t: string) => (await withTenant(stack.database.db, t, (tx) => tx.selectFrom('invoices').select('number').orderBy('number').execute())).map((r) => r.number);
+    const numbers = async (t: string) =>
+      (await withTenant(stack.database.db, t, (tx) => tx.selectFrom('invoices').select('number').orderBy('number').execute())).map((r) => r.number);
     expect(await numbers(tenantB)).toEqual(await numbers(stack.tenantId));
     expect(b.invoiceIds.some((id) => a.invoiceIds.includes(id))).toBe(false);
   });
@@ -212,7 +258,11 @@ describe("one workspace's API key and another workspace's data", () => {
     const [secretB] = [...simsB.stripe.sim.webhooks.secrets.values()];
     const event = [...simsB.stripe.sim.store.events.values()].find((e) => e.type === 'payment_intent.succeeded')!;
     const body = JSON.stringify(event);
-    const res = await fetch(`${stack.settleUrl}/webhooks/${stack.slug}/stripe`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': stripeSignatureHeader(secretB!, body) }, body });
+    const res = await fetch(`${stack.settleUrl}/webhooks/${stack.slug}/stripe`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'stripe-signature': stripeSignatureHeader(secretB!, body) },
+      body,
+    });
     expect(res.status).toBe(401);
   });
 });

@@ -9,11 +9,26 @@ let tenantB: string;
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  const rows = await t.db.insertInto('tenants').values([{ slug: 'msp-a', name: 'MSP A' }, { slug: 'msp-b', name: 'MSP B' }]).returning('id').execute();
+  const rows = await t.db
+    .insertInto('tenants')
+    .values([
+      { slug: 'msp-a', name: 'MSP A' },
+      { slug: 'msp-b', name: 'MSP B' },
+    ])
+    .returning('id')
+    .execute();
   tenantA = rows[0]!.id;
   tenantB = rows[1]!.id;
-  for (const [tenant, name] of [[tenantA, 'Acme (A)'], [tenantB, 'Bolt (B)']] as const) {
-    await withTenant(t.db, tenant, (tx) => tx.insertInto('clients').values({ tenant_id: tenant, name, identifier: name.slice(0, 4) }).execute());
+  for (const [tenant, name] of [
+    [tenantA, 'Acme (A)'],
+    [tenantB, 'Bolt (B)'],
+  ] as const) {
+    await withTenant(t.db, tenant, (tx) =>
+      tx
+        .insertInto('clients')
+        .values({ tenant_id: tenant, name, identifier: name.slice(0, 4) })
+        .execute(),
+    );
   }
 });
 afterAll(async () => t.drop());
@@ -40,7 +55,7 @@ describe('row-level security by tenant, in SQL', () => {
     expect(b.map((x) => x.name)).toEqual(['Bolt (B)']);
   });
 
-  it("tenant A cannot insert rows into tenant B", async () => {
+  it('tenant A cannot insert rows into tenant B', async () => {
     await expect(
       withTenant(t.db, tenantA, (tx) => tx.insertInto('clients').values({ tenant_id: tenantB, name: 'planted', identifier: 'x' }).execute()),
     ).rejects.toThrow(/row-level security/);
@@ -56,7 +71,15 @@ describe('row-level security by tenant, in SQL', () => {
       withTenant(t.db, tenantA, (tx) =>
         tx
           .insertInto('ledger_entries')
-          .values({ tenant_id: tenantA, journal_id: crypto.randomUUID(), journal_kind: 'test', account: 'bank', direction: 'debit', amount_minor: 100n, currency: 'USD' })
+          .values({
+            tenant_id: tenantA,
+            journal_id: crypto.randomUUID(),
+            journal_kind: 'test',
+            account: 'bank',
+            direction: 'debit',
+            amount_minor: 100n,
+            currency: 'USD',
+          })
           .execute(),
       ),
     ).rejects.toThrow(/does not balance/);

@@ -34,7 +34,10 @@ async function savedCard(clientId: string, testToken: string): Promise<string> {
   return mine.id;
 }
 
-async function charge(paymentMethodId: string, invoiceId: string): Promise<{ status: number; body: { payment_id?: string; outcome?: string; error?: unknown } }> {
+async function charge(
+  paymentMethodId: string,
+  invoiceId: string,
+): Promise<{ status: number; body: { payment_id?: string; outcome?: string; error?: unknown } }> {
   const res = await fetch(`${stack.settleUrl}/api/v1/payments`, {
     method: 'POST',
     headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
@@ -54,7 +57,13 @@ function booksPaymentsFor(invoiceNumber: string): unknown[] {
   const books = stack.sims.quickbooks.sim;
   const inv = books.invoices().find((i) => i['DocNumber'] === invoiceNumber);
   if (!inv) throw new Error(`invoice ${invoiceNumber} is not in the simulated books`);
-  return books.payments().filter((p) => (p['Line'] as { LinkedTxn?: { TxnId: string; TxnType: string }[] }[]).some((l) => l.LinkedTxn?.some((t) => t.TxnType === 'Invoice' && t.TxnId === inv['Id'])));
+  return books
+    .payments()
+    .filter((p) =>
+      (p['Line'] as { LinkedTxn?: { TxnId: string; TxnType: string }[] }[]).some((l) =>
+        l.LinkedTxn?.some((t) => t.TxnType === 'Invoice' && t.TxnId === inv['Id']),
+      ),
+    );
 }
 
 function chargesFor(intentId: string): unknown[] {
@@ -66,7 +75,9 @@ describe('saved-card charge with an unknown outcome', () => {
     const [invoice] = await openInvoices(stack);
     const methodId = await savedCard(invoice!.client_id, 'pm_card_visa');
     const listed = await fetch(`${stack.settleUrl}/api/v1/clients/${invoice!.client_id}/payment-methods`, { headers: { authorization: `Bearer ${apiKey}` } });
-    expect(((await listed.json()) as { data: unknown[] }).data).toContainEqual(expect.objectContaining({ id: methodId, kind: 'card', brand: 'visa', last4: '4242' }));
+    expect(((await listed.json()) as { data: unknown[] }).data).toContainEqual(
+      expect.objectContaining({ id: methodId, kind: 'card', brand: 'visa', last4: '4242' }),
+    );
     // Stripe's webhooks for this charge get lost too, so only asking can tell Settle what happened.
     stack.sims.stripe.sim.setDelivery({ drop: 1000 });
     // Two: stripe-node resends once (same Idempotency-Key) when a kept-alive socket is reset, and Stripe
@@ -80,7 +91,9 @@ describe('saved-card charge with an unknown outcome', () => {
 
     const payment = await q((tx) => tx.selectFrom('payments').select(['state', 'processor_payment_id']).where('id', '=', paymentId).executeTakeFirstOrThrow());
     expect(payment.state).toBe('unknown');
-    const attempts = await q((tx) => tx.selectFrom('payment_attempts').select(['id', 'outcome', 'processor_payment_id']).where('payment_id', '=', paymentId).execute());
+    const attempts = await q((tx) =>
+      tx.selectFrom('payment_attempts').select(['id', 'outcome', 'processor_payment_id']).where('payment_id', '=', paymentId).execute(),
+    );
     expect(attempts).toHaveLength(1);
     expect(attempts[0]!.outcome).toBe('unknown');
     expect(await q((tx) => tx.selectFrom('postings').select('id').where('payment_id', '=', paymentId).execute())).toHaveLength(0);
@@ -97,7 +110,9 @@ describe('saved-card charge with an unknown outcome', () => {
     const after = await q((tx) => tx.selectFrom('payments').select(['state', 'processor_payment_id']).where('id', '=', paymentId).executeTakeFirstOrThrow());
     expect(after.state).toBe('succeeded');
     expect(after.processor_payment_id).toBe(intents[0]!.id);
-    const attempt = await q((tx) => tx.selectFrom('payment_attempts').select(['outcome', 'processor_payment_id']).where('id', '=', attempts[0]!.id).executeTakeFirstOrThrow());
+    const attempt = await q((tx) =>
+      tx.selectFrom('payment_attempts').select(['outcome', 'processor_payment_id']).where('id', '=', attempts[0]!.id).executeTakeFirstOrThrow(),
+    );
     expect(attempt).toEqual({ outcome: 'succeeded', processor_payment_id: intents[0]!.id });
 
     // Asking again changes nothing and charges nothing.
@@ -105,10 +120,14 @@ describe('saved-card charge with an unknown outcome', () => {
     expect(intentsFor(paymentId)).toHaveLength(1);
     expect(chargesFor(intents[0]!.id)).toHaveLength(1);
 
-    const postings = await eventually(async () => {
-      const rows = await q((tx) => tx.selectFrom('postings').select(['target', 'status']).where('payment_id', '=', paymentId).execute());
-      return rows.length === 2 && rows.every((p) => p.status === 'posted') ? rows : null;
-    }, 15_000, 'both postings posted');
+    const postings = await eventually(
+      async () => {
+        const rows = await q((tx) => tx.selectFrom('postings').select(['target', 'status']).where('payment_id', '=', paymentId).execute());
+        return rows.length === 2 && rows.every((p) => p.status === 'posted') ? rows : null;
+      },
+      15_000,
+      'both postings posted',
+    );
     expect(postings.map((p) => p.target).sort()).toEqual(['accounting', 'psa']);
     const cw = stack.sims.connectwise.sim.paymentsFor(Number(invoice!.remote));
     expect(cw).toHaveLength(1);

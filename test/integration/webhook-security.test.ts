@@ -57,8 +57,17 @@ function stripeSecret(): string {
   return secret;
 }
 
-async function post(vendor: string, body: string, headers: Record<string, string>, workspace = stack.slug): Promise<{ status: number; body: { received?: boolean; duplicate?: boolean; error?: { code: string; message: string } } }> {
-  const res = await fetch(`${stack.settleUrl}/webhooks/${workspace}/${vendor}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+async function post(
+  vendor: string,
+  body: string,
+  headers: Record<string, string>,
+  workspace = stack.slug,
+): Promise<{ status: number; body: { received?: boolean; duplicate?: boolean; error?: { code: string; message: string } } }> {
+  const res = await fetch(`${stack.settleUrl}/webhooks/${workspace}/${vendor}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
   return { status: res.status, body: (await res.json()) as never };
 }
 
@@ -97,7 +106,9 @@ describe('Stripe webhooks', () => {
     const missing = await post('stripe', body, {});
     expect(missing.status).toBe(401);
     // Signed correctly, then the body changed in transit.
-    const tampered = await post('stripe', body.replace('Webhook Test Co', 'Webhook Test Co.'), { 'stripe-signature': stripeSignatureHeader(stripeSecret(), body) });
+    const tampered = await post('stripe', body.replace('Webhook Test Co', 'Webhook Test Co.'), {
+      'stripe-signature': stripeSignatureHeader(stripeSecret(), body),
+    });
     expect(tampered.status).toBe(401);
     expect(await inboxCount()).toBe(before);
   });
@@ -147,7 +158,9 @@ describe('Stripe webhooks', () => {
     expect(first).toEqual({ status: 200, body: { received: true, duplicate: false } });
     const second = await post('stripe', body, { 'stripe-signature': stripeSignatureHeader(stripeSecret(), body) });
     expect(second).toEqual({ status: 200, body: { received: true, duplicate: true } });
-    const rows = await withTenant(stack.database.db, stack.tenantId, (tx) => tx.selectFrom('inbox_events').select('id').where('source', '=', 'stripe').where('vendor_event_id', '=', id).execute());
+    const rows = await withTenant(stack.database.db, stack.tenantId, (tx) =>
+      tx.selectFrom('inbox_events').select('id').where('source', '=', 'stripe').where('vendor_event_id', '=', id).execute(),
+    );
     expect(rows).toHaveLength(1);
   });
 });

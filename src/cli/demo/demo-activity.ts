@@ -39,7 +39,21 @@ export async function newDemoInvoice(sims: Simulators): Promise<void> {
   const companies = sims.connectwise.state.companies.all();
   const company = companies[Math.floor(Math.random() * companies.length)];
   if (!company) return;
-  const lines = SERVICES.filter(() => Math.random() < 0.6).map((s) => ({ kind: 'product' as const, description: s.description, quantity: String(1 + Math.floor(Math.random() * 20)), price: s.price }));
-  const invoice = sims.connectwise.sim.createInvoice({ companyId: company.id, lines: lines.length ? lines : [{ kind: 'product', description: SERVICES[0].description, quantity: '10', price: SERVICES[0].price }] });
-  sims.quickbooks.sim.seedInvoice({ docNumber: invoice.invoiceNumber, customerName: company.name, amount: String(invoice.total), txnDate: invoice.date.slice(0, 10), dueDate: invoice.dueDate.slice(0, 10) });
+  const lines = SERVICES.filter(() => Math.random() < 0.6).map((s) => ({
+    kind: 'product' as const,
+    description: s.description,
+    quantity: String(1 + Math.floor(Math.random() * 20)),
+    price: s.price,
+  }));
+  const invoice = sims.connectwise.sim.createInvoice({
+    companyId: company.id,
+    lines: lines.length ? lines : [{ kind: 'product', description: SERVICES[0].description, quantity: '10', price: SERVICES[0].price }],
+  });
+  sims.quickbooks.sim.seedInvoice({
+    docNumber: invoice.invoiceNumber,
+    customerName: company.name,
+    amount: String(invoice.total),
+    txnDate: invoice.date.slice(0, 10),
+    dueDate: invoice.dueDate.slice(0, 10),
+  });
 }

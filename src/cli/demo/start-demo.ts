@@ -35,9 +35,15 @@ export async function maybeStartDemo(running: Running, config: Config, log: Logg
   // renamed (kept, since the audit log is append-only) rather than mixed with new simulator data.
   const old = await db.selectFrom('tenants').select('id').where('slug', '=', DEMO.slug).executeTakeFirst();
   if (old) {
-    await db.updateTable('tenants').set({ slug: `demo-${Date.now().toString(36)}` }).where('id', '=', old.id).execute();
+    await db
+      .updateTable('tenants')
+      .set({ slug: `demo-${Date.now().toString(36)}` })
+      .where('id', '=', old.id)
+      .execute();
     // Its simulators are gone with the previous process: switch its connections off so nothing polls them.
-    await withTenant(db, old.id, (tx) => tx.updateTable('connections').set({ status: 'disabled', status_detail: 'demo simulators of an earlier run' }).execute());
+    await withTenant(db, old.id, (tx) =>
+      tx.updateTable('connections').set({ status: 'disabled', status_detail: 'demo simulators of an earlier run' }).execute(),
+    );
   }
   const tenantId = await createWorkspace(db, { slug: DEMO.slug, name: DEMO.name, adminEmail: DEMO.email, adminPassword: DEMO.password, actor: 'system:demo' });
   await wireWorkspaceToSimulators(db, running.box, running.ctx.connectors, { tenantId, slug: DEMO.slug, settleUrl: running.url, sims });

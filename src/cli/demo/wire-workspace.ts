@@ -38,7 +38,12 @@ export async function wireWorkspaceToSimulators(
   await saveConnection(db, box, tenantId, {
     role: 'payments',
     vendor: 'stripe',
-    config: { baseUrl: sims.stripe.baseUrl, publishableKey: sims.stripe.publishableKey, jsUrl: `${sims.stripe.baseUrl}/_sim/js/v3`, webhookEndpointId: endpoint.endpointId },
+    config: {
+      baseUrl: sims.stripe.baseUrl,
+      publishableKey: sims.stripe.publishableKey,
+      jsUrl: `${sims.stripe.baseUrl}/_sim/js/v3`,
+      webhookEndpointId: endpoint.endpointId,
+    },
     secrets: { secretKey: sims.stripe.secretKey, webhookSecret: endpoint.secret },
     actor: 'system:setup',
   });

@@ -28,9 +28,7 @@ export interface PostPaymentInput {
   readonly fromClientCredit?: boolean;
 }
 
-export type PostResult =
-  | { readonly ok: true; readonly remoteId: string }
-  | { readonly ok: false; readonly retryable: boolean; readonly error: string };
+export type PostResult = { readonly ok: true; readonly remoteId: string } | { readonly ok: false; readonly retryable: boolean; readonly error: string };
 
 export interface DepositPaymentLine {
   readonly paymentRemoteId: string;

@@ -153,7 +153,12 @@ export interface SetupResult {
 
 /** Capability: save a method for later off-session charges, in the processor's hosted fields. */
 export interface MethodSetupCapability {
-  createSetupSession(input: { customerId: string; methodKinds: readonly MethodKind[]; metadata: Record<string, string>; idempotencyKey: string }): Promise<SetupSession>;
+  createSetupSession(input: {
+    customerId: string;
+    methodKinds: readonly MethodKind[];
+    metadata: Record<string, string>;
+    idempotencyKey: string;
+  }): Promise<SetupSession>;
   getSetupSession(setupId: string): Promise<SetupResult>;
 }
 

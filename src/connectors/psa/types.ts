@@ -115,8 +115,5 @@ export interface PsaConnector {
    * not genuine. May be async: ConnectWise signs with a key the receiver fetches from a URL named in
    * the callback (cached), so callers always `await` the result.
    */
-  parseNotification(
-    headers: Record<string, string | string[] | undefined>,
-    rawBody: Buffer,
-  ): PsaChangeNotice | Promise<PsaChangeNotice>;
+  parseNotification(headers: Record<string, string | string[] | undefined>, rawBody: Buffer): PsaChangeNotice | Promise<PsaChangeNotice>;
 }

@@ -45,7 +45,15 @@ export async function recentPayouts(tx: Tx): Promise<PayoutRow[]> {
   return tx
     .selectFrom('payouts as p')
     .leftJoin('postings as po', (j) => j.onRef('po.payout_id', '=', 'p.id').on('po.kind', '=', 'deposit'))
-    .select(['p.processor_payout_id', 'p.amount_minor', 'p.fees_minor', 'p.currency', 'p.arrival_date', 'po.status as deposit_status', 'po.remote_id as deposit_remote_id'])
+    .select([
+      'p.processor_payout_id',
+      'p.amount_minor',
+      'p.fees_minor',
+      'p.currency',
+      'p.arrival_date',
+      'po.status as deposit_status',
+      'po.remote_id as deposit_remote_id',
+    ])
     .orderBy('p.created_at', 'desc')
     .limit(20)
     .execute();

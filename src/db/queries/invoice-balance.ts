@@ -38,7 +38,11 @@ export function invoiceStatusFrom(inv: { type: string; total_minor: bigint; psa_
 
 /** Re-derive the invoice status from the PSA's view and our allocations. */
 export async function refreshInvoiceStatus(tx: Tx, invoiceId: string): Promise<InvoiceStatus> {
-  const inv = await tx.selectFrom('invoices').select(['status', 'total_minor', 'psa_status', 'type', 'psa_balance_minor']).where('id', '=', invoiceId).executeTakeFirstOrThrow();
+  const inv = await tx
+    .selectFrom('invoices')
+    .select(['status', 'total_minor', 'psa_status', 'type', 'psa_balance_minor'])
+    .where('id', '=', invoiceId)
+    .executeTakeFirstOrThrow();
   const status = invoiceStatusFrom(inv, inv.psa_balance_minor - (await unreflectedAllocationsMinor(tx, invoiceId)));
   if (status !== inv.status) await tx.updateTable('invoices').set({ status, updated_at: new Date() }).where('id', '=', invoiceId).execute();
   return status;

@@ -47,7 +47,9 @@ export async function listInvoiceRows(
               - coalesce(sum(a.reversed_minor), 0))::bigint
           FROM allocations a WHERE a.invoice_id = i.id), 0)
         - coalesce((SELECT sum(r.amount_minor)::bigint FROM postings r
-                      WHERE r.invoice_id = i.id AND r.target = 'psa' AND r.kind IN ('refund', 'payment_reversal') AND r.status = 'posted'), 0)`.as('open_minor'),
+                      WHERE r.invoice_id = i.id AND r.target = 'psa' AND r.kind IN ('refund', 'payment_reversal') AND r.status = 'posted'), 0)`.as(
+        'open_minor',
+      ),
       // Paid vs final (engine/payment-lifecycle.ts): the last day a bank debit on it may still come back,
       // and whether the invoice is paid with nothing left that could be returned.
       sql<string | null>`(SELECT to_char(max(p.final_after), 'YYYY-MM-DD') FROM allocations a JOIN payments p ON p.id = a.payment_id

@@ -81,12 +81,19 @@ export function achReinitiation(input: AchReinitiationInput): AchReinitiationDec
   const applied = [row.id];
   const returnedOn = input.returnedOn ?? input.now;
   const refuse = (reason: AchReinitiationRefusal, detail: string, extra: { resendBy?: IsoDate } = {}): AchReinitiationDecision => ({
-    allowed: false, reason, detail, rulesApplied: applied, ...extra,
+    allowed: false,
+    reason,
+    detail,
+    rulesApplied: applied,
+    ...extra,
   });
 
   const unauthorizedBefore = input.previousReturns.find((p) => achReturnCode(p.code).category === 'unauthorized');
   if (unauthorizedBefore) {
-    return refuse('prior_unauthorized_return', `this entry was returned ${unauthorizedBefore.code} on ${unauthorizedBefore.returnedOn}; the authorization is in question`);
+    return refuse(
+      'prior_unauthorized_return',
+      `this entry was returned ${unauthorizedBefore.code} on ${unauthorizedBefore.returnedOn}; the authorization is in question`,
+    );
   }
 
   switch (row.reinitiation) {
@@ -94,7 +101,10 @@ export function achReinitiation(input: AchReinitiationInput): AchReinitiationDec
       break;
     case 'separate_authorization':
       if (!input.receiverAuthorizedReinitiation) {
-        return refuse('needs_separate_authorization', `${row.code} (${row.description}) may be presented again only with the receiver's separate authorization`);
+        return refuse(
+          'needs_separate_authorization',
+          `${row.code} (${row.description}) may be presented again only with the receiver's separate authorization`,
+        );
       }
       break;
     case 'corrected_entry_60_days': {

@@ -54,7 +54,11 @@ describe('achReinitiation', () => {
 
   it('allows R09 a second time, then refuses a third', () => {
     const one = [{ code: 'R09', returnedOn: '2026-03-04' }];
-    expect(achReinitiation({ ...base, code: 'R09', previousReturns: one, returnedOn: '2026-03-12', now: '2026-03-12' })).toMatchObject({ allowed: true, reinitiationNumber: 2, earliestOn: '2026-03-23' });
+    expect(achReinitiation({ ...base, code: 'R09', previousReturns: one, returnedOn: '2026-03-12', now: '2026-03-12' })).toMatchObject({
+      allowed: true,
+      reinitiationNumber: 2,
+      earliestOn: '2026-03-23',
+    });
     const two = [...one, { code: 'R01', returnedOn: '2026-03-12' }];
     expect(achReinitiation({ ...base, previousReturns: two, now: '2026-03-25' })).toMatchObject({ allowed: false, reason: 'limit_reached' });
   });
@@ -68,10 +72,13 @@ describe('achReinitiation', () => {
     for (const code of ['R05', 'R07', 'R10', 'R29', 'R02', 'R03', 'R04', 'R16']) {
       expect(achReinitiation({ ...base, code })).toMatchObject({ allowed: false, reason: 'not_reinitiable' });
     }
-    expect(achReinitiation({ ...base, previousReturns: [{ code: 'R07', returnedOn: '2026-02-01' }] })).toMatchObject({ allowed: false, reason: 'prior_unauthorized_return' });
+    expect(achReinitiation({ ...base, previousReturns: [{ code: 'R07', returnedOn: '2026-02-01' }] })).toMatchObject({
+      allowed: false,
+      reason: 'prior_unauthorized_return',
+    });
   });
 
-  it('R08 needs the receiver\'s separate authorization; R11 is corrected and resent within 60 days; R12 needs a new entry', () => {
+  it("R08 needs the receiver's separate authorization; R11 is corrected and resent within 60 days; R12 needs a new entry", () => {
     expect(achReinitiation({ ...base, code: 'R08' })).toMatchObject({ allowed: false, reason: 'needs_separate_authorization' });
     expect(achReinitiation({ ...base, code: 'R08', receiverAuthorizedReinitiation: true })).toMatchObject({ allowed: true });
     expect(achReinitiation({ ...base, code: 'R11' })).toMatchObject({ allowed: false, reason: 'correct_and_resend', resendBy: '2026-05-03' });

@@ -3,7 +3,11 @@ import { finalAfter, isFinal, returnWindow } from './ach-return-window.ts';
 
 describe('ACH return window', () => {
   it('CCD: 2 banking days for the RDFI plus one for delivery', () => {
-    expect(returnWindow('CCD', '2026-05-04')).toMatchObject({ rdfiDeadline: '2026-05-06', finalAfter: '2026-05-07', rulesApplied: ['ach-window:corporate-2bd'] });
+    expect(returnWindow('CCD', '2026-05-04')).toMatchObject({
+      rdfiDeadline: '2026-05-06',
+      finalAfter: '2026-05-07',
+      rulesApplied: ['ach-window:corporate-2bd'],
+    });
     // Settled Friday before Memorial Day: Tue 26th, Wed 27th.
     expect(returnWindow('CTX', '2026-05-22')).toMatchObject({ rdfiDeadline: '2026-05-27', finalAfter: '2026-05-28' });
     expect(finalAfter('CCD', '2026-05-04', { deliveryBankingDays: 0 })).toBe('2026-05-06');

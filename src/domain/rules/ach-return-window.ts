@@ -65,9 +65,7 @@ export function returnWindow(secCode: SecCode, settledOn: IsoDate, options: Retu
   if (!rule) throw new Error(`no return-window rule for SEC code ${secCode}`);
   const delivery = options.deliveryBankingDays ?? 1;
   const rdfiDeadline =
-    rule.window.kind === 'banking_days'
-      ? addBankingDays(settledOn, rule.window.days)
-      : addBankingDays(addDays(settledOn, rule.window.days), 1);
+    rule.window.kind === 'banking_days' ? addBankingDays(settledOn, rule.window.days) : addBankingDays(addDays(settledOn, rule.window.days), 1);
   return {
     rdfiDeadline,
     finalAfter: addBankingDays(rdfiDeadline, delivery),

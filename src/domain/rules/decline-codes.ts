@@ -51,10 +51,28 @@ const LIMITED = 3;
 
 export const STRIPE_DECLINE_CODES: readonly DeclineCodeRule[] = [
   ...rows(['insufficient_funds'], { class: 'soft', networkCode: '51', visaCategory: 2, action: 'retry per schedule (days, not minutes); notify; offer ACH' }),
-  ...rows(['card_velocity_exceeded', 'withdrawal_count_limit_exceeded'], { class: 'soft', networkCode: '61/65', visaCategory: 2, minWaitMinutes: 24 * 60, action: 'retry after at least 24 h' }),
+  ...rows(['card_velocity_exceeded', 'withdrawal_count_limit_exceeded'], {
+    class: 'soft',
+    networkCode: '61/65',
+    visaCategory: 2,
+    minWaitMinutes: 24 * 60,
+    action: 'retry after at least 24 h',
+  }),
   ...rows(['do_not_honor'], { class: 'soft', networkCode: '05', visaCategory: 4, maxRetries: LIMITED, action: 'limited retries, then ask for another method' }),
-  ...rows(['generic_decline', 'no_action_taken', 'try_again_later'], { class: 'soft', networkCode: null, visaCategory: 4, maxRetries: LIMITED, action: 'limited retries' }),
-  ...rows(['call_issuer'], { class: 'soft', networkCode: '01', visaCategory: 4, maxRetries: LIMITED, action: 'ask the client to call the issuer; limited retries' }),
+  ...rows(['generic_decline', 'no_action_taken', 'try_again_later'], {
+    class: 'soft',
+    networkCode: null,
+    visaCategory: 4,
+    maxRetries: LIMITED,
+    action: 'limited retries',
+  }),
+  ...rows(['call_issuer'], {
+    class: 'soft',
+    networkCode: '01',
+    visaCategory: 4,
+    maxRetries: LIMITED,
+    action: 'ask the client to call the issuer; limited retries',
+  }),
   ...rows(['processing_error'], { class: 'technical', networkCode: '96', visaCategory: 2, action: 'retry soon (minutes–hours)' }),
   ...rows(['issuer_not_available'], { class: 'technical', networkCode: '91', visaCategory: 2, minWaitMinutes: 60, action: 'retry after at least 1 h' }),
   ...rows(['reenter_transaction', 'approve_with_id'], { class: 'technical', networkCode: '19', visaCategory: 2, maxRetries: 1, action: 'retry once' }),
@@ -62,23 +80,77 @@ export const STRIPE_DECLINE_CODES: readonly DeclineCodeRule[] = [
   // Suspected fraud: Visa category 4, but the reference says never auto-retry.
   ...rows(['security_violation'], { class: 'hard', networkCode: '63', visaCategory: 4, action: 'do not auto-retry; ask for another method' }),
   ...rows(['expired_card'], { class: 'fix_data', networkCode: '54', visaCategory: 3, action: 'account updater or a new card; never retry the same data' }),
-  ...rows(['incorrect_cvc', 'invalid_cvc', 'incorrect_zip', 'incorrect_address', 'invalid_expiry_month', 'invalid_expiry_year'], { class: 'fix_data', networkCode: 'N7/82', visaCategory: 3, action: 'ask the customer to re-enter the card' }),
+  ...rows(['incorrect_cvc', 'invalid_cvc', 'incorrect_zip', 'incorrect_address', 'invalid_expiry_month', 'invalid_expiry_year'], {
+    class: 'fix_data',
+    networkCode: 'N7/82',
+    visaCategory: 3,
+    action: 'ask the customer to re-enter the card',
+  }),
   ...rows(['authentication_required'], { class: 'fix_data', networkCode: '1A', visaCategory: 4, action: 'bring the customer on-session for 3DS' }),
-  ...rows(['new_account_information_available'], { class: 'fix_data', networkCode: 'MAC 01', visaCategory: null, action: 'account updater or ask for a new card' }),
+  ...rows(['new_account_information_available'], {
+    class: 'fix_data',
+    networkCode: 'MAC 01',
+    visaCategory: null,
+    action: 'account updater or ask for a new card',
+  }),
   ...rows(['incorrect_number', 'invalid_number'], { class: 'hard', networkCode: '14', visaCategory: 1, action: 'never retry' }),
   ...rows(['invalid_account'], { class: 'hard', networkCode: '14/15/46', visaCategory: 1, action: 'never retry' }),
-  ...rows(['lost_card'], { class: 'hard', networkCode: '41', visaCategory: 1, customerMessage: 'generic', source: STRIPE_CODES, action: 'never retry; generic message' }),
-  ...rows(['stolen_card'], { class: 'hard', networkCode: '43', visaCategory: 1, customerMessage: 'generic', source: STRIPE_CODES, action: 'never retry; generic message' }),
-  ...rows(['pickup_card'], { class: 'hard', networkCode: '04', visaCategory: 1, customerMessage: 'generic', source: STRIPE_CODES, action: 'never retry; generic message' }),
-  ...rows(['fraudulent'], { class: 'hard', networkCode: '07', visaCategory: 1, customerMessage: 'generic', source: STRIPE_CODES, action: 'never retry; generic message' }),
-  ...rows(['transaction_not_allowed', 'not_permitted', 'service_not_allowed', 'card_not_supported'], { class: 'hard', networkCode: '57/12', visaCategory: 1, action: 'hard for this card; ask for another method' }),
+  ...rows(['lost_card'], {
+    class: 'hard',
+    networkCode: '41',
+    visaCategory: 1,
+    customerMessage: 'generic',
+    source: STRIPE_CODES,
+    action: 'never retry; generic message',
+  }),
+  ...rows(['stolen_card'], {
+    class: 'hard',
+    networkCode: '43',
+    visaCategory: 1,
+    customerMessage: 'generic',
+    source: STRIPE_CODES,
+    action: 'never retry; generic message',
+  }),
+  ...rows(['pickup_card'], {
+    class: 'hard',
+    networkCode: '04',
+    visaCategory: 1,
+    customerMessage: 'generic',
+    source: STRIPE_CODES,
+    action: 'never retry; generic message',
+  }),
+  ...rows(['fraudulent'], {
+    class: 'hard',
+    networkCode: '07',
+    visaCategory: 1,
+    customerMessage: 'generic',
+    source: STRIPE_CODES,
+    action: 'never retry; generic message',
+  }),
+  ...rows(['transaction_not_allowed', 'not_permitted', 'service_not_allowed', 'card_not_supported'], {
+    class: 'hard',
+    networkCode: '57/12',
+    visaCategory: 1,
+    action: 'hard for this card; ask for another method',
+  }),
   ...rows(['currency_not_supported'], { class: 'hard', networkCode: null, visaCategory: null, action: 'another card or currency' }),
-  ...rows(['stop_payment_order', 'revocation_of_authorization', 'revocation_of_all_authorizations'], { class: 'hard', networkCode: 'R0/R1/R3', visaCategory: 1, action: 'stop recurring charges; new consent required' }),
+  ...rows(['stop_payment_order', 'revocation_of_authorization', 'revocation_of_all_authorizations'], {
+    class: 'hard',
+    networkCode: 'R0/R1/R3',
+    visaCategory: 1,
+    action: 'stop recurring charges; new consent required',
+  }),
   ...rows(['do_not_try_again'], { class: 'hard', networkCode: 'MAC 03', visaCategory: null, action: 'never retry' }),
   ...rows(['duplicate_transaction'], { class: 'hard', networkCode: '94', visaCategory: null, action: 'look for the existing charge; do not retry' }),
   ...rows(['merchant_blacklist'], { class: 'hard', networkCode: null, visaCategory: null, action: 'manual review' }),
   // §3.2: Stripe blocks further retries after excessive reattempts.
-  ...rows(['previously_declined_do_not_retry'], { class: 'hard', networkCode: null, visaCategory: null, source: 'https://support.stripe.com/questions/payment-blocked-due-to-excessive-retries', action: 'never retry' }),
+  ...rows(['previously_declined_do_not_retry'], {
+    class: 'hard',
+    networkCode: null,
+    visaCategory: null,
+    source: 'https://support.stripe.com/questions/payment-blocked-due-to-excessive-retries',
+    action: 'never retry',
+  }),
 ];
 
 export interface AdviceCodeRule extends RuleRow {
@@ -161,8 +233,7 @@ export interface DeclineClassification {
   readonly rulesApplied: readonly string[];
 }
 
-export const stricter = (a: DeclineClass, b: DeclineClass): DeclineClass =>
-  DECLINE_CLASS_SEVERITY.indexOf(a) <= DECLINE_CLASS_SEVERITY.indexOf(b) ? a : b;
+export const stricter = (a: DeclineClass, b: DeclineClass): DeclineClass => (DECLINE_CLASS_SEVERITY.indexOf(a) <= DECLINE_CLASS_SEVERITY.indexOf(b) ? a : b);
 
 const byCode = new Map(STRIPE_DECLINE_CODES.map((r) => [r.code, r]));
 const macByCode = new Map(MASTERCARD_ADVICE_CODES.map((r) => [r.code, r]));

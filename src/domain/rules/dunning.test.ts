@@ -14,8 +14,14 @@ describe('dueReminders', () => {
       if (d.kind === 'send') sent.push({ key: d.step.key, sentOn: at(day) });
     }
     expect(sent.map((s) => [s.key, s.sentOn])).toEqual([
-      ['pre_due_7', at(-7)], ['pre_due_3', at(-3)], ['due', at(0)], ['overdue_3', at(3)],
-      ['overdue_7', at(7)], ['escalated_14', at(14)], ['final_30', at(30)], ['review_60', at(60)],
+      ['pre_due_7', at(-7)],
+      ['pre_due_3', at(-3)],
+      ['due', at(0)],
+      ['overdue_3', at(3)],
+      ['overdue_7', at(7)],
+      ['escalated_14', at(14)],
+      ['final_30', at(30)],
+      ['review_60', at(60)],
     ]);
     expect(dueReminders({ dueOn, sent, now: at(90) })).toEqual({ kind: 'done' });
   });

@@ -20,7 +20,14 @@ const SMB = 'https://smbhelper.com/guides/when-to-chase-an-unpaid-invoice';
 const FROM: IsoDate = '2026-01-01'; // the cadence as published in the reference's sources (mid-2026)
 
 const step = (key: string, offsetDays: number, tone: ReminderTone, actions: readonly DunningAction[], source: string): DunningStep => ({
-  id: `dunning:${key}`, source, ref: '§4.1', effectiveFrom: FROM, key, offsetDays, tone, actions,
+  id: `dunning:${key}`,
+  source,
+  ref: '§4.1',
+  effectiveFrom: FROM,
+  key,
+  offsetDays,
+  tone,
+  actions,
 });
 
 /** §4.1 default: T−7, T−3, T0, +3, +7, +14 (late fee if the contract allows, work pause +14…+21), +30 final, +60 review. */

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { applyNoc, isValidRoutingNumber, NOC_CODES, nocApplyBy, nocCode, type AchAccountDetails } from './noc-codes.ts';
 
-const account: AchAccountDetails = { routingNumber: '021000021', accountNumber: '123456789', accountType: 'checking', holderName: 'Client Co', receiverId: 'CL-1' };
+const account: AchAccountDetails = {
+  routingNumber: '021000021',
+  accountNumber: '123456789',
+  accountType: 'checking',
+  holderName: 'Client Co',
+  receiverId: 'CL-1',
+};
 
 describe('NOC codes', () => {
   it('lists C01–C14 and marks the ones our source lacks as unverified', () => {
@@ -12,10 +18,22 @@ describe('NOC codes', () => {
 
   it('applies the corrected fields and leaves the rest', () => {
     expect(applyNoc(account, { code: 'C01', accountNumber: '987654321' })).toEqual({ ...account, accountNumber: '987654321' });
-    expect(applyNoc(account, { code: 'C03', routingNumber: '121042882', accountNumber: '55' })).toEqual({ ...account, routingNumber: '121042882', accountNumber: '55' });
+    expect(applyNoc(account, { code: 'C03', routingNumber: '121042882', accountNumber: '55' })).toEqual({
+      ...account,
+      routingNumber: '121042882',
+      accountNumber: '55',
+    });
     expect(applyNoc(account, { code: 'C05', transactionCode: 37 })).toEqual({ ...account, accountType: 'savings' });
-    expect(applyNoc(account, { code: 'C07', routingNumber: '121042882', accountNumber: '77', transactionCode: 27 })).toEqual({ ...account, routingNumber: '121042882', accountNumber: '77' });
-    expect(applyNoc(account, { code: 'C12', holderName: 'Client Company LLC', receiverId: 'CL-9' })).toEqual({ ...account, holderName: 'Client Company LLC', receiverId: 'CL-9' });
+    expect(applyNoc(account, { code: 'C07', routingNumber: '121042882', accountNumber: '77', transactionCode: 27 })).toEqual({
+      ...account,
+      routingNumber: '121042882',
+      accountNumber: '77',
+    });
+    expect(applyNoc(account, { code: 'C12', holderName: 'Client Company LLC', receiverId: 'CL-9' })).toEqual({
+      ...account,
+      holderName: 'Client Company LLC',
+      receiverId: 'CL-9',
+    });
     expect(applyNoc(account, { code: 'C13' })).toEqual(account);
   });
 

@@ -26,7 +26,14 @@ export interface NocCodeRule extends RuleRow {
 
 const MOOV_CHANGES = 'https://github.com/moov-io/ach/blob/master/docs/changes.md';
 const noc = (code: string, description: string, fields: readonly NocField[], verified = true): NocCodeRule => ({
-  id: `noc:${code}`, source: MOOV_CHANGES, ref: '§2.6', effectiveFrom: LONG_STANDING, code, description, fields, verified,
+  id: `noc:${code}`,
+  source: MOOV_CHANGES,
+  ref: '§2.6',
+  effectiveFrom: LONG_STANDING,
+  code,
+  description,
+  fields,
+  verified,
 });
 
 export const NOC_CODES: readonly NocCodeRule[] = [
@@ -47,7 +54,13 @@ export const NOC_CODES: readonly NocCodeRule[] = [
 ];
 
 /** §2.6: the originator applies the change within 6 banking days of receipt or before the next entry, whichever is later. */
-export const NOC_APPLY_RULE = { id: 'noc:apply-within-6-banking-days', source: MOOV_CHANGES, ref: '§2.6', effectiveFrom: LONG_STANDING, bankingDays: 6 } as const;
+export const NOC_APPLY_RULE = {
+  id: 'noc:apply-within-6-banking-days',
+  source: MOOV_CHANGES,
+  ref: '§2.6',
+  effectiveFrom: LONG_STANDING,
+  bankingDays: 6,
+} as const;
 
 export type AccountType = 'checking' | 'savings';
 

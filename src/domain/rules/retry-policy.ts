@@ -43,8 +43,18 @@ export const DEFAULT_RETRY_SCHEDULE: RetrySchedule = {
 };
 
 const POLICY = {
-  unknownNeverRetried: { id: 'retry:unknown-outcome-never-retried', source: 'ARCHITECTURE.md#connectors (no retry acts on an unknown)', ref: '§0.4', effectiveFrom: LONG_STANDING },
-  hardNeverRetried: { id: 'retry:hard-decline-never-retried', source: 'https://developers.getevolved.com/enterprise/docs/visas-processing-integrity-fee-program', ref: '§0.4, §3.2', effectiveFrom: LONG_STANDING },
+  unknownNeverRetried: {
+    id: 'retry:unknown-outcome-never-retried',
+    source: 'ARCHITECTURE.md#connectors (no retry acts on an unknown)',
+    ref: '§0.4',
+    effectiveFrom: LONG_STANDING,
+  },
+  hardNeverRetried: {
+    id: 'retry:hard-decline-never-retried',
+    source: 'https://developers.getevolved.com/enterprise/docs/visas-processing-integrity-fee-program',
+    ref: '§0.4, §3.2',
+    effectiveFrom: LONG_STANDING,
+  },
   businessDays: { id: 'retry:business-days', source: 'https://www.frbservices.org/about/holiday-schedules', ref: '§3.3', effectiveFrom: LONG_STANDING },
 } as const satisfies Record<string, RuleRow>;
 
@@ -136,9 +146,7 @@ export function applyLimits(t: Date, input: NextRetryInput, amount: Money): { at
  * the try until it fits. Business-day steps land on US banking days (UTC calendar dates).
  */
 export function nextRetry(input: NextRetryInput): RetryDecision {
-  const attempts = input.history
-    .filter((a) => a.paymentRef === input.paymentRef)
-    .sort((a, b) => a.at.getTime() - b.at.getTime());
+  const attempts = input.history.filter((a) => a.paymentRef === input.paymentRef).sort((a, b) => a.at.getTime() - b.at.getTime());
   if (attempts.length === 0) return no('no_attempts', `no attempts recorded for payment ${input.paymentRef}`);
   if (attempts.some((a) => a.outcome === 'unknown')) {
     return no('unknown_outcome', 'an attempt has an unknown outcome; resolve it with the processor before any retry', [POLICY.unknownNeverRetried.id]);
@@ -150,22 +158,38 @@ export function nextRetry(input: NextRetryInput): RetryDecision {
   if (latest.outcome === 'processing' || latest.outcome === 'requires_action') return no('in_flight', `the latest attempt is ${latest.outcome}`);
   if (latest.outcome !== 'declined') return no('not_declined', `the latest attempt is ${latest.outcome}`);
 
-  const decline = classifyDecline({ declineCode: latest.declineCode ?? null, adviceCode: latest.adviceCode ?? null, merchantAdviceCode: latest.merchantAdviceCode ?? null });
+  const decline = classifyDecline({
+    declineCode: latest.declineCode ?? null,
+    adviceCode: latest.adviceCode ?? null,
+    merchantAdviceCode: latest.merchantAdviceCode ?? null,
+  });
   const cls = input.class ? stricter(input.class, decline.class) : decline.class;
   const applied = [...decline.rulesApplied];
 
-  if (cls === 'hard') return no('hard_decline', `decline ${latest.declineCode ?? '(no code)'} is hard: never retried`, [...applied, POLICY.hardNeverRetried.id]);
+  if (cls === 'hard')
+    return no('hard_decline', `decline ${latest.declineCode ?? '(no code)'} is hard: never retried`, [...applied, POLICY.hardNeverRetried.id]);
   const earlierHard = input.history.find(
-    (a) => a.outcome === 'declined' && classifyDecline({ declineCode: a.declineCode ?? null, adviceCode: a.adviceCode ?? null, merchantAdviceCode: a.merchantAdviceCode ?? null }).class === 'hard',
+    (a) =>
+      a.outcome === 'declined' &&
+      classifyDecline({ declineCode: a.declineCode ?? null, adviceCode: a.adviceCode ?? null, merchantAdviceCode: a.merchantAdviceCode ?? null }).class ===
+        'hard',
   );
   if (earlierHard) {
-    return no('card_hard_declined', `the card had a hard decline (${earlierHard.declineCode ?? 'advice code'}) on ${earlierHard.at.toISOString()}`, [...applied, POLICY.hardNeverRetried.id]);
+    return no('card_hard_declined', `the card had a hard decline (${earlierHard.declineCode ?? 'advice code'}) on ${earlierHard.at.toISOString()}`, [
+      ...applied,
+      POLICY.hardNeverRetried.id,
+    ]);
   }
-  if (cls === 'fix_data') return no('needs_new_card_data', `decline ${latest.declineCode ?? ''} needs new card data or the customer; not retried automatically`, applied);
+  if (cls === 'fix_data')
+    return no('needs_new_card_data', `decline ${latest.declineCode ?? ''} needs new card data or the customer; not retried automatically`, applied);
 
   const retriesSoFar = sent.length - 1;
   if (decline.maxRetries !== null && retriesSoFar >= decline.maxRetries) {
-    return no('code_retry_limit', `${latest.declineCode} allows ${decline.maxRetries} retr${decline.maxRetries === 1 ? 'y' : 'ies'}; ${retriesSoFar} done`, applied);
+    return no(
+      'code_retry_limit',
+      `${latest.declineCode} allows ${decline.maxRetries} retr${decline.maxRetries === 1 ? 'y' : 'ies'}; ${retriesSoFar} done`,
+      applied,
+    );
   }
   const plan = cls === 'soft' ? input.schedule.soft : input.schedule.technical;
   const step = plan.steps[retriesSoFar];

@@ -75,15 +75,26 @@ describe('quoteSurcharge', () => {
   });
 
   it('caps a Canadian MSP at 2.4% through the Canadian brand rules', () => {
-    const q = quoteSurcharge({ ...base, amount: money(50_000, 'CAD'), mspLocation: { country: 'CA', region: 'BC' }, clientLocation: { country: 'CA', region: 'AB' } });
+    const q = quoteSurcharge({
+      ...base,
+      amount: money(50_000, 'CAD'),
+      mspLocation: { country: 'CA', region: 'BC' },
+      clientLocation: { country: 'CA', region: 'AB' },
+    });
     expect(q).toMatchObject({ allowed: true, rateBps: 240, surcharge: money(1_200, 'CAD') });
     expect(q.rulesApplied).toContain('brand:visa:CA');
   });
 
   it('refuses for Quebec (MSP or client) and for Canada before 2022-10-06', () => {
     expect(quote({ clientLocation: { country: 'CA', region: 'QC' } })).toMatchObject({ allowed: false, reason: 'prohibited_jurisdiction' });
-    expect(quote({ mspLocation: { country: 'CA', region: 'qc' }, clientLocation: { country: 'CA', region: 'ON' } })).toMatchObject({ allowed: false, reason: 'prohibited_jurisdiction' });
-    expect(quote({ clientLocation: { country: 'CA', region: 'ON' }, on: '2022-10-05', noticeFiledOn: '2022-01-01' })).toMatchObject({ allowed: false, reason: 'prohibited_jurisdiction' });
+    expect(quote({ mspLocation: { country: 'CA', region: 'qc' }, clientLocation: { country: 'CA', region: 'ON' } })).toMatchObject({
+      allowed: false,
+      reason: 'prohibited_jurisdiction',
+    });
+    expect(quote({ clientLocation: { country: 'CA', region: 'ON' }, on: '2022-10-05', noticeFiledOn: '2022-01-01' })).toMatchObject({
+      allowed: false,
+      reason: 'prohibited_jurisdiction',
+    });
   });
 
   it('starts exactly 30 days after the notice was filed (29 days: refused, 30 days: allowed)', () => {
@@ -119,8 +130,14 @@ describe('quoteSurcharge', () => {
   it('UK: refuses consumer cards, allows commercial cards at cost', () => {
     const uk = { amount: money(10_000, 'GBP'), mspLocation: { country: 'GB', region: null }, clientLocation: { country: 'GB', region: null } };
     expect(quote(uk)).toMatchObject({ allowed: false, reason: 'consumer_card', alternative: 'ach_discount' });
-    expect(quote({ ...uk, cardProduct: 'commercial', mspCostOfAcceptanceBps: 180 })).toMatchObject({ allowed: true, rateBps: 180, surcharge: money(180, 'GBP') });
-    expect(quote({ ...uk, mspLocation: { country: 'DE', region: null }, clientLocation: { country: 'FR', region: null }, cardProduct: 'commercial' })).toMatchObject({ allowed: true });
+    expect(quote({ ...uk, cardProduct: 'commercial', mspCostOfAcceptanceBps: 180 })).toMatchObject({
+      allowed: true,
+      rateBps: 180,
+      surcharge: money(180, 'GBP'),
+    });
+    expect(
+      quote({ ...uk, mspLocation: { country: 'DE', region: null }, clientLocation: { country: 'FR', region: null }, cardProduct: 'commercial' }),
+    ).toMatchObject({ allowed: true });
   });
 
   it('refuses when the surcharge would round to zero or there is no cost', () => {
@@ -149,7 +166,17 @@ describe('quoteSurcharge', () => {
         (amountMinor, funding, brand, msp, client, cost, on, noticeAge) => {
           const currency: Currency = 'USD';
           const amount = money(amountMinor, currency);
-          const q = quoteSurcharge({ amount, funding, brand, mspLocation: msp, clientLocation: client, mspCostOfAcceptanceBps: cost, noticeFiledOn: addDays(on, -noticeAge), clientExempt: false, on });
+          const q = quoteSurcharge({
+            amount,
+            funding,
+            brand,
+            mspLocation: msp,
+            clientLocation: client,
+            mspCostOfAcceptanceBps: cost,
+            noticeFiledOn: addDays(on, -noticeAge),
+            clientExempt: false,
+            on,
+          });
           if (funding !== 'credit' || noticeAge < 30) expect(q.allowed).toBe(false);
           if (!q.allowed) return;
           const s = q.surcharge.amountMinor;

@@ -82,14 +82,8 @@ export type SurchargeQuote =
 
 const BPS = 10_000n;
 
-function refuse(
-  reason: SurchargeRefusal,
-  detail: string,
-  rulesApplied: readonly string[],
-  extra: { allowedFrom?: IsoDate } = {},
-): SurchargeQuote {
-  const alternative: SurchargeAlternative =
-    reason === 'prohibited_jurisdiction' || reason === 'consumer_card' ? 'ach_discount' : 'absorb';
+function refuse(reason: SurchargeRefusal, detail: string, rulesApplied: readonly string[], extra: { allowedFrom?: IsoDate } = {}): SurchargeQuote {
+  const alternative: SurchargeAlternative = reason === 'prohibited_jurisdiction' || reason === 'consumer_card' ? 'ach_discount' : 'absorb';
   return { allowed: false, reason, detail, alternative, rulesApplied, ...extra };
 }
 
@@ -113,8 +107,7 @@ export function brandRule(brand: string, mspCountry: string, on: IsoDate): Resol
   const country = mspCountry.trim().toUpperCase();
   const group = EU_COUNTRIES.includes(country) ? 'EU' : country;
   const forCountry = BRAND_SURCHARGE_RULES.filter((r) => r.countries.includes(group) && isInForce(r, on));
-  const row: BrandSurchargeRule | undefined =
-    forCountry.find((r) => r.brand === brand) ?? forCountry.find((r) => r.brand === '*');
+  const row: BrandSurchargeRule | undefined = forCountry.find((r) => r.brand === brand) ?? forCountry.find((r) => r.brand === '*');
   if (!row) return undefined;
   if (row.capKind !== 'equal_treatment') return { capBps: row.capBps, noticeDays: row.noticeDays, ids: [row.id] };
   const others = forCountry.filter((r) => r.brand === 'visa' || r.brand === 'mastercard');
@@ -152,7 +145,10 @@ export function quoteSurcharge(input: SurchargeQuoteInput): SurchargeQuote {
   // §1.2 (derived): evaluate the MSP's and the client's jurisdictions; the strictest wins.
   const caps: number[] = [];
   const requirements = new Set<SurchargeRequirement>();
-  for (const [who, loc] of [['MSP', input.mspLocation], ['client', input.clientLocation]] as const) {
+  for (const [who, loc] of [
+    ['MSP', input.mspLocation],
+    ['client', input.clientLocation],
+  ] as const) {
     const rule = jurisdictionRule(loc, input.on);
     const where = loc.region ? `${loc.country}-${loc.region}` : loc.country;
     if (!rule) return refuse('unknown_jurisdiction', `no surcharge rule on file for the ${who}'s location ${where}`, applied);

@@ -37,8 +37,17 @@ describe('US banking calendar', () => {
   it('matches the Fed holiday rules for every year in the table', () => {
     for (const y of US_BANKING_HOLIDAYS) {
       const expected = [
-        fixed(y.year, '01-01'), nth(y.year, 1, 1, 3), nth(y.year, 2, 1, 3), lastMonday(y.year, 5), fixed(y.year, '06-19'),
-        fixed(y.year, '07-04'), nth(y.year, 9, 1, 1), nth(y.year, 10, 1, 2), fixed(y.year, '11-11'), nth(y.year, 11, 4, 4), fixed(y.year, '12-25'),
+        fixed(y.year, '01-01'),
+        nth(y.year, 1, 1, 3),
+        nth(y.year, 2, 1, 3),
+        lastMonday(y.year, 5),
+        fixed(y.year, '06-19'),
+        fixed(y.year, '07-04'),
+        nth(y.year, 9, 1, 1),
+        nth(y.year, 10, 1, 2),
+        fixed(y.year, '11-11'),
+        nth(y.year, 11, 4, 4),
+        fixed(y.year, '12-25'),
       ].filter((d): d is string => d !== null);
       expect(y.closed.map((c) => c.date)).toEqual(expected);
       expect(y.source).toMatch(/^https:\/\//);

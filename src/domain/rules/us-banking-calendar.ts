@@ -84,9 +84,7 @@ export class BankingCalendarError extends Error {
   override readonly name = 'BankingCalendarError';
 }
 
-const CLOSED = new Map<number, ReadonlySet<IsoDate>>(
-  US_BANKING_HOLIDAYS.map((y) => [y.year, new Set(y.closed.map((c) => c.date))]),
-);
+const CLOSED = new Map<number, ReadonlySet<IsoDate>>(US_BANKING_HOLIDAYS.map((y) => [y.year, new Set(y.closed.map((c) => c.date))]));
 
 /**
  * Whether ACH settles on `date`. Outside the years in the table this throws instead of guessing: a
@@ -97,9 +95,7 @@ export function isBankingDay(date: IsoDate): boolean {
   const y = Number(date.slice(0, 4));
   const closed = CLOSED.get(y);
   if (!closed) {
-    throw new BankingCalendarError(
-      `no US banking holiday data for ${y}; add it to US_BANKING_HOLIDAYS from ${FED_SCHEDULE}`,
-    );
+    throw new BankingCalendarError(`no US banking holiday data for ${y}; add it to US_BANKING_HOLIDAYS from ${FED_SCHEDULE}`);
   }
   return !closed.has(date);
 }

@@ -23,8 +23,16 @@ const ruleFields = {
   position: z.number().int().min(0).max(1_000_000).describe('order within its group (client rules first, then workspace rules); lower first'),
   enabled: z.boolean(),
   // Credit memos are never charged, so they are not a type a rule can select.
-  invoice_types: z.array(z.enum(['standard', 'agreement', 'down_payment', 'miscellaneous', 'progress'])).min(1).nullable().describe('PSA invoice types; null = any'),
-  line_kinds: z.array(z.enum(['product', 'time', 'expense', 'other'])).min(1).nullable().describe('every line must be one of these kinds; null = any'),
+  invoice_types: z
+    .array(z.enum(['standard', 'agreement', 'down_payment', 'miscellaneous', 'progress']))
+    .min(1)
+    .nullable()
+    .describe('PSA invoice types; null = any'),
+  line_kinds: z
+    .array(z.enum(['product', 'time', 'expense', 'other']))
+    .min(1)
+    .nullable()
+    .describe('every line must be one of these kinds; null = any'),
   currency: z.enum(SUPPORTED_CURRENCIES as [string, ...string[]]).nullable(),
   approval_cap_minor: nonNegativeMinor.nullable().describe('above this the charge waits for staff approval; null = no cap'),
   anchor: z.enum(['due_date', 'invoice_date']),
@@ -83,69 +91,118 @@ function toInput(body: z.infer<typeof patchBody>): RuleInput {
 const settingsShape = z.object({
   notice_days: z.number().int().min(0).max(30).describe('days of pre-debit notice before a charge'),
   jump_percent: z.number().int().min(0).max(10_000).nullable().describe('a charge more than this % above the previous invoice waits for approval; null = off'),
-  requests_per_second: z.number().int().min(1).max(1000).describe("pacing of processor calls in a run (Stripe: 100/s live, 25/s test mode)"),
+  requests_per_second: z.number().int().min(1).max(1000).describe('pacing of processor calls in a run (Stripe: 100/s live, 25/s test mode)'),
   concurrency: z.number().int().min(1).max(64),
 });
 
 export function registerAutopayRuleRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const db = deps.ctx.db;
-  r.get('/autopay/rules', {
-    schema: { tags: ['autopay'], summary: 'Autopay rules in the order they are tried (client rules first, then workspace rules)', querystring: z.object({ client_id: z.string().uuid().optional() }), response: { 200: z.object({ data: z.array(ruleOut) }) } },
-  }, async (req) => {
-    const caller = callerOf(req);
-    const rows = await withTenant(db, caller.tenantId, (tx) => {
-      let q = tx.selectFrom('autopay_rules').selectAll().where('deleted_at', 'is', null);
-      if (req.query.client_id) q = q.where((eb) => eb.or([eb('client_id', '=', req.query.client_id!), eb('client_id', 'is', null)]));
-      return q.orderBy(sqlNullsFirstClient).orderBy('position').orderBy('id').execute();
-    });
-    return { data: rows.map(present) };
-  });
-  r.post('/autopay/rules', {
-    schema: { tags: ['autopay'], summary: 'Create an autopay rule', body: createBody, response: { 201: ruleOut, 400: errorBody, 404: errorBody } },
-  }, async (req, reply) => {
-    const caller = callerOf(req);
-    const row = await withTenant(db, caller.tenantId, (tx) => createRule(tx, caller.tenantId, { ...toInput(req.body), name: req.body.name }, caller.actor));
-    return reply.code(201).send(present(row));
-  });
-  r.get('/autopay/rules/:id', {
-    schema: { tags: ['autopay'], summary: 'One autopay rule', params: z.object({ id: z.string().uuid() }), response: { 200: ruleOut, 404: errorBody } },
-  }, async (req) => {
-    const caller = callerOf(req);
-    return present(await withTenant(db, caller.tenantId, (tx) => getRule(tx, req.params.id)));
-  });
-  r.patch('/autopay/rules/:id', {
-    schema: { tags: ['autopay'], summary: 'Change an autopay rule (open schedules follow it until their first notice)', params: z.object({ id: z.string().uuid() }), body: patchBody, response: { 200: ruleOut, 400: errorBody, 404: errorBody, 409: errorBody } },
-  }, async (req) => {
-    const caller = callerOf(req);
-    return present(await withTenant(db, caller.tenantId, (tx) => updateRule(tx, caller.tenantId, req.params.id, toInput(req.body), caller.actor)));
-  });
-  r.delete('/autopay/rules/:id', {
-    schema: { tags: ['autopay'], summary: 'Delete an autopay rule (refused while a client is locked to it)', params: z.object({ id: z.string().uuid() }), response: { 204: z.null(), 404: errorBody, 409: errorBody } },
-  }, async (req, reply) => {
-    const caller = callerOf(req);
-    await withTenant(db, caller.tenantId, (tx) => deleteRule(tx, caller.tenantId, req.params.id, caller.actor));
-    return reply.code(204).send(null);
-  });
-  r.get('/autopay/settings', {
-    schema: { tags: ['autopay'], summary: "The workspace's autopay settings", response: { 200: settingsShape } },
-  }, async (req) => {
-    const caller = callerOf(req);
-    return toSettingsOut(await withTenant(db, caller.tenantId, (tx) => loadAutopaySettings(tx)));
-  });
-  r.put('/autopay/settings', {
-    schema: { tags: ['autopay'], summary: "Change the workspace's autopay settings (fields left out keep their value)", body: settingsShape.partial().strict(), response: { 200: settingsShape, 400: errorBody } },
-  }, async (req) => {
-    const caller = callerOf(req);
-    const b = req.body;
-    const input = {
-      ...(b.notice_days !== undefined ? { noticeDays: b.notice_days } : {}),
-      ...(b.jump_percent !== undefined ? { jumpPercent: b.jump_percent } : {}),
-      ...(b.requests_per_second !== undefined ? { requestsPerSecond: b.requests_per_second } : {}),
-      ...(b.concurrency !== undefined ? { concurrency: b.concurrency } : {}),
-    };
-    return toSettingsOut(await withTenant(db, caller.tenantId, (tx) => saveSettings(tx, caller.tenantId, input, caller.actor)));
-  });
+  r.get(
+    '/autopay/rules',
+    {
+      schema: {
+        tags: ['autopay'],
+        summary: 'Autopay rules in the order they are tried (client rules first, then workspace rules)',
+        querystring: z.object({ client_id: z.string().uuid().optional() }),
+        response: { 200: z.object({ data: z.array(ruleOut) }) },
+      },
+    },
+    async (req) => {
+      const caller = callerOf(req);
+      const rows = await withTenant(db, caller.tenantId, (tx) => {
+        let q = tx.selectFrom('autopay_rules').selectAll().where('deleted_at', 'is', null);
+        if (req.query.client_id) q = q.where((eb) => eb.or([eb('client_id', '=', req.query.client_id!), eb('client_id', 'is', null)]));
+        return q.orderBy(sqlNullsFirstClient).orderBy('position').orderBy('id').execute();
+      });
+      return { data: rows.map(present) };
+    },
+  );
+  r.post(
+    '/autopay/rules',
+    {
+      schema: { tags: ['autopay'], summary: 'Create an autopay rule', body: createBody, response: { 201: ruleOut, 400: errorBody, 404: errorBody } },
+    },
+    async (req, reply) => {
+      const caller = callerOf(req);
+      const row = await withTenant(db, caller.tenantId, (tx) => createRule(tx, caller.tenantId, { ...toInput(req.body), name: req.body.name }, caller.actor));
+      return reply.code(201).send(present(row));
+    },
+  );
+  r.get(
+    '/autopay/rules/:id',
+    {
+      schema: { tags: ['autopay'], summary: 'One autopay rule', params: z.object({ id: z.string().uuid() }), response: { 200: ruleOut, 404: errorBody } },
+    },
+    async (req) => {
+      const caller = callerOf(req);
+      return present(await withTenant(db, caller.tenantId, (tx) => getRule(tx, req.params.id)));
+    },
+  );
+  r.patch(
+    '/autopay/rules/:id',
+    {
+      schema: {
+        tags: ['autopay'],
+        summary: 'Change an autopay rule (open schedules follow it until their first notice)',
+        params: z.object({ id: z.string().uuid() }),
+        body: patchBody,
+        response: { 200: ruleOut, 400: errorBody, 404: errorBody, 409: errorBody },
+      },
+    },
+    async (req) => {
+      const caller = callerOf(req);
+      return present(await withTenant(db, caller.tenantId, (tx) => updateRule(tx, caller.tenantId, req.params.id, toInput(req.body), caller.actor)));
+    },
+  );
+  r.delete(
+    '/autopay/rules/:id',
+    {
+      schema: {
+        tags: ['autopay'],
+        summary: 'Delete an autopay rule (refused while a client is locked to it)',
+        params: z.object({ id: z.string().uuid() }),
+        response: { 204: z.null(), 404: errorBody, 409: errorBody },
+      },
+    },
+    async (req, reply) => {
+      const caller = callerOf(req);
+      await withTenant(db, caller.tenantId, (tx) => deleteRule(tx, caller.tenantId, req.params.id, caller.actor));
+      return reply.code(204).send(null);
+    },
+  );
+  r.get(
+    '/autopay/settings',
+    {
+      schema: { tags: ['autopay'], summary: "The workspace's autopay settings", response: { 200: settingsShape } },
+    },
+    async (req) => {
+      const caller = callerOf(req);
+      return toSettingsOut(await withTenant(db, caller.tenantId, (tx) => loadAutopaySettings(tx)));
+    },
+  );
+  r.put(
+    '/autopay/settings',
+    {
+      schema: {
+        tags: ['autopay'],
+        summary: "Change the workspace's autopay settings (fields left out keep their value)",
+        body: settingsShape.partial().strict(),
+        response: { 200: settingsShape, 400: errorBody },
+      },
+    },
+    async (req) => {
+      const caller = callerOf(req);
+      const b = req.body;
+      const input = {
+        ...(b.notice_days !== undefined ? { noticeDays: b.notice_days } : {}),
+        ...(b.jump_percent !== undefined ? { jumpPercent: b.jump_percent } : {}),
+        ...(b.requests_per_second !== undefined ? { requestsPerSecond: b.requests_per_second } : {}),
+        ...(b.concurrency !== undefined ? { concurrency: b.concurrency } : {}),
+      };
+      return toSettingsOut(await withTenant(db, caller.tenantId, (tx) => saveSettings(tx, caller.tenantId, input, caller.actor)));
+    },
+  );
 }
 
 const toSettingsOut = (s: Awaited<ReturnType<typeof loadAutopaySettings>>): z.infer<typeof settingsShape> => ({

@@ -13,7 +13,11 @@ async function describePayments(tx: Tx, ids: readonly string[]): Promise<z.infer
   if (ids.length === 0) return [];
   const payments = await tx.selectFrom('payments').selectAll().where('id', 'in', ids).orderBy('created_at', 'desc').execute();
   const allocations = await tx.selectFrom('allocations').select(['payment_id', 'invoice_id', 'amount_minor']).where('payment_id', 'in', ids).execute();
-  const postings = await tx.selectFrom('postings').select(['payment_id', 'target', 'vendor', 'status', 'remote_id', 'last_error']).where('payment_id', 'in', ids).execute();
+  const postings = await tx
+    .selectFrom('postings')
+    .select(['payment_id', 'target', 'vendor', 'status', 'remote_id', 'last_error'])
+    .where('payment_id', 'in', ids)
+    .execute();
   return payments.map((p) => ({
     id: p.id,
     client_id: p.client_id,
@@ -32,51 +36,73 @@ async function describePayments(tx: Tx, ids: readonly string[]): Promise<z.infer
 
 export function registerPaymentRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  r.get('/payments', {
-    schema: {
-      tags: ['payments'],
-      summary: 'Payments, newest first, with allocations and where each was posted',
-      querystring: pageQuery.extend({ state: z.string().optional() }),
-      response: { 200: z.object({ data: z.array(paymentSummary) }) },
+  r.get(
+    '/payments',
+    {
+      schema: {
+        tags: ['payments'],
+        summary: 'Payments, newest first, with allocations and where each was posted',
+        querystring: pageQuery.extend({ state: z.string().optional() }),
+        response: { 200: z.object({ data: z.array(paymentSummary) }) },
+      },
     },
-  }, async (req) => {
-    const caller = callerOf(req);
-    return withTenant(deps.ctx.db, caller.tenantId, async (tx) => {
-      let q = tx.selectFrom('payments').select('id').orderBy('created_at', 'desc').limit(req.query.limit).offset(req.query.offset);
-      if (req.query.state) q = q.where('state', '=', req.query.state as never);
-      const ids = (await q.execute()).map((x) => x.id);
-      return { data: await describePayments(tx, ids) };
-    });
-  });
-  r.get('/payments/:id', {
-    schema: { tags: ['payments'], summary: 'One payment', params: z.object({ id: z.string().uuid() }), response: { 200: paymentSummary, 404: errorBody } },
-  }, async (req) => {
-    const caller = callerOf(req);
-    return withTenant(deps.ctx.db, caller.tenantId, async (tx) => {
-      const [p] = await describePayments(tx, [req.params.id]);
-      if (!p) throw new UseCaseError('not_found', `no payment ${req.params.id} in this workspace`);
-      return p;
-    });
-  });
-  r.post('/payments', {
-    schema: {
-      tags: ['payments'],
-      summary: "Charge a client's saved payment method for one or more invoices",
-      description: 'Amounts are optional per invoice (default: the open balance). Returns 201 with the outcome; an unknown outcome is resolved by asking the processor and never re-charged.',
-      body: z.object({
-        payment_method_id: z.string().uuid(),
-        invoices: z.array(z.object({ invoice_id: z.string().uuid(), amount_minor: minor.optional() })).min(1).max(100),
-      }),
-      response: { 201: z.object({ payment_id: z.string().uuid(), outcome: z.string() }), 404: errorBody, 409: errorBody, 422: errorBody },
+    async (req) => {
+      const caller = callerOf(req);
+      return withTenant(deps.ctx.db, caller.tenantId, async (tx) => {
+        let q = tx.selectFrom('payments').select('id').orderBy('created_at', 'desc').limit(req.query.limit).offset(req.query.offset);
+        if (req.query.state) q = q.where('state', '=', req.query.state as never);
+        const ids = (await q.execute()).map((x) => x.id);
+        return { data: await describePayments(tx, ids) };
+      });
     },
-  }, async (req, reply) => {
-    const caller = callerOf(req);
-    const choices = req.body.invoices.map((i) => {
-      const amountMinor = i.amount_minor === undefined ? undefined : BigInt(i.amount_minor);
-      if (amountMinor !== undefined && amountMinor <= 0n) throw new UseCaseError('invalid', `amount_minor for invoice ${i.invoice_id} must be more than zero`);
-      return amountMinor === undefined ? { invoiceId: i.invoice_id } : { invoiceId: i.invoice_id, amountMinor };
-    });
-    const r = await chargeSavedMethod(deps.ctx, caller.tenantId, { choices, paymentMethodId: req.body.payment_method_id, actor: caller.actor, source: 'manual' });
-    return reply.code(201).send({ payment_id: r.paymentId, outcome: r.outcome });
-  });
+  );
+  r.get(
+    '/payments/:id',
+    {
+      schema: { tags: ['payments'], summary: 'One payment', params: z.object({ id: z.string().uuid() }), response: { 200: paymentSummary, 404: errorBody } },
+    },
+    async (req) => {
+      const caller = callerOf(req);
+      return withTenant(deps.ctx.db, caller.tenantId, async (tx) => {
+        const [p] = await describePayments(tx, [req.params.id]);
+        if (!p) throw new UseCaseError('not_found', `no payment ${req.params.id} in this workspace`);
+        return p;
+      });
+    },
+  );
+  r.post(
+    '/payments',
+    {
+      schema: {
+        tags: ['payments'],
+        summary: "Charge a client's saved payment method for one or more invoices",
+        description:
+          'Amounts are optional per invoice (default: the open balance). Returns 201 with the outcome; an unknown outcome is resolved by asking the processor and never re-charged.',
+        body: z.object({
+          payment_method_id: z.string().uuid(),
+          invoices: z
+            .array(z.object({ invoice_id: z.string().uuid(), amount_minor: minor.optional() }))
+            .min(1)
+            .max(100),
+        }),
+        response: { 201: z.object({ payment_id: z.string().uuid(), outcome: z.string() }), 404: errorBody, 409: errorBody, 422: errorBody },
+      },
+    },
+    async (req, reply) => {
+      const caller = callerOf(req);
+      const choices = req.body.invoices.map((i) => {
+        const amountMinor = i.amount_minor === undefined ? undefined : BigInt(i.amount_minor);
+        if (amountMinor !== undefined && amountMinor <= 0n)
+          throw new UseCaseError('invalid', `amount_minor for invoice ${i.invoice_id} must be more than zero`);
+        return amountMinor === undefined ? { invoiceId: i.invoice_id } : { invoiceId: i.invoice_id, amountMinor };
+      });
+      const r = await chargeSavedMethod(deps.ctx, caller.tenantId, {
+        choices,
+        paymentMethodId: req.body.payment_method_id,
+        actor: caller.actor,
+        source: 'manual',
+      });
+      return reply.code(201).send({ payment_id: r.paymentId, outcome: r.outcome });
+    },
+  );
 }

@@ -20,25 +20,33 @@ const policy = z.object({
 
 export function registerRetryPolicyRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  r.get('/retry-policy', {
-    schema: { tags: ['settings'], summary: 'How failed payments are retried in this workspace (defaults until changed)', response: { 200: policy } },
-  }, async (req) => {
-    const caller = callerOf(req);
-    return policyJson(await withTenant(deps.ctx.db, caller.tenantId, (tx) => loadRetryPolicy(tx)));
-  });
-  r.put('/retry-policy', {
-    schema: {
-      tags: ['settings'],
-      summary: 'Replace the retry policy',
-      description:
-        'soft_steps / technical_steps: up to 8 steps each, in increasing order, each {"businessDays": 1–30} (US banking days) or {"minutes": 5–1440}, counted from the first attempt. ' +
-        'Soft declines follow soft_steps, technical errors technical_steps; hard and fix-data declines are never retried, and no card is tried more than 10 times in 30 days. ' +
-        'update_link_ttl_hours: validity of the update-payment-method link in failure emails (1–720, default 168). retry_on_method_update: retry at once when the client saves a new method (default true).',
-      body: retryPolicyInput,
-      response: { 200: policy, 400: errorBody },
+  r.get(
+    '/retry-policy',
+    {
+      schema: { tags: ['settings'], summary: 'How failed payments are retried in this workspace (defaults until changed)', response: { 200: policy } },
     },
-  }, async (req) => {
-    const caller = callerOf(req);
-    return policyJson(await withTenant(deps.ctx.db, caller.tenantId, (tx) => saveRetryPolicy(tx, caller.tenantId, req.body, caller.actor)));
-  });
+    async (req) => {
+      const caller = callerOf(req);
+      return policyJson(await withTenant(deps.ctx.db, caller.tenantId, (tx) => loadRetryPolicy(tx)));
+    },
+  );
+  r.put(
+    '/retry-policy',
+    {
+      schema: {
+        tags: ['settings'],
+        summary: 'Replace the retry policy',
+        description:
+          'soft_steps / technical_steps: up to 8 steps each, in increasing order, each {"businessDays": 1–30} (US banking days) or {"minutes": 5–1440}, counted from the first attempt. ' +
+          'Soft declines follow soft_steps, technical errors technical_steps; hard and fix-data declines are never retried, and no card is tried more than 10 times in 30 days. ' +
+          'update_link_ttl_hours: validity of the update-payment-method link in failure emails (1–720, default 168). retry_on_method_update: retry at once when the client saves a new method (default true).',
+        body: retryPolicyInput,
+        response: { 200: policy, 400: errorBody },
+      },
+    },
+    async (req) => {
+      const caller = callerOf(req);
+      return policyJson(await withTenant(deps.ctx.db, caller.tenantId, (tx) => saveRetryPolicy(tx, caller.tenantId, req.body, caller.actor)));
+    },
+  );
 }

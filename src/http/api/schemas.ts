@@ -2,7 +2,10 @@
 // JSON numbers cannot carry every bigint exactly, and clients must not do float math on them.
 import { z } from 'zod';
 
-export const minor = z.string().regex(/^-?\d+$/).describe('amount in minor units (cents), as a string');
+export const minor = z
+  .string()
+  .regex(/^-?\d+$/)
+  .describe('amount in minor units (cents), as a string');
 
 export const errorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
@@ -35,7 +38,9 @@ export const paymentSummary = z.object({
   method: z.string().nullable(),
   created_at: z.string(),
   allocations: z.array(z.object({ invoice_id: z.string().uuid(), amount_minor: minor })),
-  postings: z.array(z.object({ target: z.string(), vendor: z.string(), status: z.string(), remote_id: z.string().nullable(), last_error: z.string().nullable() })),
+  postings: z.array(
+    z.object({ target: z.string(), vendor: z.string(), status: z.string(), remote_id: z.string().nullable(), last_error: z.string().nullable() }),
+  ),
 });
 
 export const pageQuery = z.object({

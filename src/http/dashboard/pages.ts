@@ -20,14 +20,18 @@ function pill(state: string | null, goodWhen: readonly string[]): Raw {
 }
 
 function loginPage(error?: string): string {
-  return page('Sign in', html`<div class="card" style="max-width:420px;margin:auto">
-    <form method="post" action="/login">
-      <label>Workspace</label><input type="text" name="workspace" autocomplete="organization" required>
-      <label>Email</label><input type="email" name="email" autocomplete="username" required>
-      <label>Password</label><input type="password" name="password" autocomplete="current-password" required>
-      <p><button type="submit">Sign in</button></p>
-      ${error ? html`<p class="error">${error}</p>` : ''}
-    </form></div>`);
+  return page(
+    'Sign in',
+    html`<div class="card" style="max-width:420px;margin:auto">
+      <form method="post" action="/login">
+        <label>Workspace</label><input type="text" name="workspace" autocomplete="organization" required /> <label>Email</label
+        ><input type="email" name="email" autocomplete="username" required /> <label>Password</label
+        ><input type="password" name="password" autocomplete="current-password" required />
+        <p><button type="submit">Sign in</button></p>
+        ${error ? html`<p class="error">${error}</p>` : ''}
+      </form>
+    </div>`,
+  );
 }
 
 export function registerDashboardRoutes(app: FastifyInstance, deps: HttpDeps): void {
@@ -37,10 +41,15 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: HttpDeps): v
     const { workspace = '', email = '', password = '' } = req.body ?? {};
     const tenant = await deps.ctx.db.selectFrom('tenants').select('id').where('slug', '=', workspace.trim().toLowerCase()).executeTakeFirst();
     const user = tenant
-      ? await withTenant(deps.ctx.db, tenant.id, (tx) => tx.selectFrom('users').select(['id', 'password_hash']).where('email', '=', email.trim().toLowerCase()).executeTakeFirst())
+      ? await withTenant(deps.ctx.db, tenant.id, (tx) =>
+          tx.selectFrom('users').select(['id', 'password_hash']).where('email', '=', email.trim().toLowerCase()).executeTakeFirst(),
+        )
       : undefined;
     if (!tenant || !user || !checkPassword(password, user.password_hash)) {
-      return reply.code(401).type('text/html').send(loginPage('That workspace, email and password do not match. Check the workspace name printed by `settle start`.'));
+      return reply
+        .code(401)
+        .type('text/html')
+        .send(loginPage('That workspace, email and password do not match. Check the workspace name printed by `settle start`.'));
     }
     await withTenant(deps.ctx.db, tenant.id, (tx) => audit(tx, tenant.id, `user:${user.id}`, 'user.signed_in', { type: 'user', id: user.id }));
     const token = signToken({ t: tenant.id, u: user.id, exp: Math.floor(Date.now() / 1000) + SESSION_TTL_SEC }, deps.sessionSecret);
@@ -56,23 +65,91 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: HttpDeps): v
     });
     const vendor = (role: string): string => view.conns.find((c) => c.role === role)?.vendor ?? 'not connected';
     const m = (minor: bigint, cur: string): string => format(money(minor, parseCurrency(cur)));
-    const body = html`
-      <div class="card"><strong>${view.tenant.name}</strong> <span class="muted">workspace ${view.tenant.slug}</span> ·
-        PSA: ${vendor('psa')} · Payments: ${vendor('payments')} · Books: ${vendor('accounting')} ·
-        <a href="/api/docs">API</a></div>
-      ${view.exceptions.length ? html`<div class="card"><h3 style="margin-top:0">Needs attention</h3><table><tbody>
-        ${view.exceptions.map((e) => html`<tr><td><span class="pill bad">${e.kind}</span></td><td>${e.detail}</td><td class="muted">${new Date(e.at).toISOString().slice(0, 16).replace('T', ' ')}</td></tr>`)}
-      </tbody></table></div>` : ''}
-      <div class="card"><h3 style="margin-top:0">Invoices</h3>
-        <table id="invoices"><thead><tr><th>Invoice</th><th>Client</th><th>Due</th><th class="num">Total</th><th>Settle</th><th>Processor</th><th>PSA (${vendor('psa')})</th><th>Books (${vendor('accounting')})</th></tr></thead><tbody>
-        ${view.invoices.map((i) => html`<tr data-invoice="${i.number}"><td>${i.number}</td><td>${i.client_name}</td><td>${i.due_on ?? ''}</td>
-          <td class="num">${m(i.total_minor, i.currency)}</td><td>${pill(i.status, ['paid'])}</td><td>${pill(i.payment_state, ['succeeded'])}</td>
-          <td>${pill(i.psa_posting, ['posted'])}</td><td>${pill(i.books_posting, ['posted'])}</td></tr>`)}
-        </tbody></table></div>
-      <div class="card"><h3 style="margin-top:0">Payouts</h3>
-        ${view.payouts.length === 0 ? html`<p class="muted">No payouts yet.</p>` : html`<table id="payouts"><thead><tr><th>Payout</th><th>Arrives</th><th class="num">Amount</th><th class="num">Fees</th><th>Deposit in books</th></tr></thead><tbody>
-        ${view.payouts.map((p) => html`<tr><td>${p.processor_payout_id}</td><td>${p.arrival_date}</td><td class="num">${m(p.amount_minor, p.currency)}</td><td class="num">${m(p.fees_minor, p.currency)}</td><td>${pill(p.deposit_status, ['posted'])} ${p.deposit_remote_id ?? ''}</td></tr>`)}
-        </tbody></table>`}</div>`;
-    return reply.type('text/html').send(page('Dashboard', body, { brand: view.tenant.name, head: html`<meta http-equiv="refresh" content="10">` }));
+    const body = html` <div class="card">
+        <strong>${view.tenant.name}</strong> <span class="muted">workspace ${view.tenant.slug}</span> · PSA: ${vendor('psa')} · Payments: ${vendor('payments')}
+        · Books: ${vendor('accounting')} · <a href="/api/docs">API</a>
+      </div>
+      ${
+        view.exceptions.length
+          ? html`<div class="card">
+              <h3 style="margin-top:0">Needs attention</h3>
+              <table>
+                <tbody>
+                  ${view.exceptions.map(
+                    (e) =>
+                      html`<tr>
+                        <td><span class="pill bad">${e.kind}</span></td>
+                        <td>${e.detail}</td>
+                        <td class="muted">${new Date(e.at).toISOString().slice(0, 16).replace('T', ' ')}</td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>
+            </div>`
+          : ''
+      }
+      <div class="card">
+        <h3 style="margin-top:0">Invoices</h3>
+        <table id="invoices">
+          <thead>
+            <tr>
+              <th>Invoice</th>
+              <th>Client</th>
+              <th>Due</th>
+              <th class="num">Total</th>
+              <th>Settle</th>
+              <th>Processor</th>
+              <th>PSA (${vendor('psa')})</th>
+              <th>Books (${vendor('accounting')})</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${view.invoices.map(
+              (i) =>
+                html`<tr data-invoice="${i.number}">
+                  <td>${i.number}</td>
+                  <td>${i.client_name}</td>
+                  <td>${i.due_on ?? ''}</td>
+                  <td class="num">${m(i.total_minor, i.currency)}</td>
+                  <td>${pill(i.status, ['paid'])}</td>
+                  <td>${pill(i.payment_state, ['succeeded'])}</td>
+                  <td>${pill(i.psa_posting, ['posted'])}</td>
+                  <td>${pill(i.books_posting, ['posted'])}</td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>
+      </div>
+      <div class="card">
+        <h3 style="margin-top:0">Payouts</h3>
+        ${
+          view.payouts.length === 0
+            ? html`<p class="muted">No payouts yet.</p>`
+            : html`<table id="payouts">
+                <thead>
+                  <tr>
+                    <th>Payout</th>
+                    <th>Arrives</th>
+                    <th class="num">Amount</th>
+                    <th class="num">Fees</th>
+                    <th>Deposit in books</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${view.payouts.map(
+                    (p) =>
+                      html`<tr>
+                        <td>${p.processor_payout_id}</td>
+                        <td>${p.arrival_date}</td>
+                        <td class="num">${m(p.amount_minor, p.currency)}</td>
+                        <td class="num">${m(p.fees_minor, p.currency)}</td>
+                        <td>${pill(p.deposit_status, ['posted'])} ${p.deposit_remote_id ?? ''}</td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>`
+        }
+      </div>`;
+    return reply.type('text/html').send(page('Dashboard', body, { brand: view.tenant.name, head: html`<meta http-equiv="refresh" content="10" />` }));
   });
 }

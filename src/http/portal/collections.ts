@@ -26,7 +26,15 @@ export const portalInvoices = z
 
 /** Decimal amounts typed by the client, read in each invoice's currency (never through a float). */
 export async function portalChoices(tx: Tx, clientId: string, items: z.infer<typeof portalInvoices>): Promise<InvoiceChoice[]> {
-  const rows = await tx.selectFrom('invoices').select(['id', 'client_id', 'currency', 'number']).where('id', 'in', items.map((i) => i.invoice_id)).execute();
+  const rows = await tx
+    .selectFrom('invoices')
+    .select(['id', 'client_id', 'currency', 'number'])
+    .where(
+      'id',
+      'in',
+      items.map((i) => i.invoice_id),
+    )
+    .execute();
   return items.map((i) => {
     const inv = rows.find((r) => r.id === i.invoice_id);
     if (!inv || inv.client_id !== clientId) throw new UseCaseError('not_found', 'one or more invoices do not exist for this client');
@@ -35,7 +43,8 @@ export async function portalChoices(tx: Tx, clientId: string, items: z.infer<typ
     try {
       amountMinor = parseDecimal(i.amount.trim().replace(/^\$/, '').replace(/,/g, ''), parseCurrency(inv.currency)).amountMinor;
     } catch (e) {
-      if (e instanceof MoneyError) throw new UseCaseError('invalid', `the amount for invoice ${inv.number} ("${i.amount}") is not an amount; type it like 120.50`);
+      if (e instanceof MoneyError)
+        throw new UseCaseError('invalid', `the amount for invoice ${inv.number} ("${i.amount}") is not an amount; type it like 120.50`);
       throw e;
     }
     if (amountMinor <= 0n) throw new UseCaseError('invalid', `the amount for invoice ${inv.number} must be more than zero`);
@@ -53,13 +62,40 @@ export async function collectionsPanel(tx: Tx, clientId: string): Promise<Raw> {
   const credit = [...(await creditBalance(tx, clientId))].filter(([, n]) => n > 0n);
   const plans = (await describePlans(tx, { clientId })).filter((p) => p.status === 'active');
   const m = (n: bigint, c: string) => format(money(n, parseCurrency(c)));
-  return html`${credit.length
-    ? html`<div class="card" id="credit"><strong>Credit on your account: ${credit.map(([c, n]) => m(n, c)).join(', ')}.</strong> It is applied to the invoices you pay before anything is charged.</div>`
-    : ''}${plans.map(
-    (p) => html`<div class="card installment-plan" data-plan="${p.id}"><h3 style="margin-top:0">Installment plan for invoice ${p.invoiceNumber}</h3>
-      <table><thead><tr><th>Part</th><th>Due</th><th class="num">Amount</th><th>Status</th></tr></thead><tbody>
-      ${p.parts.map((x) => html`<tr><td>${x.partNo} of ${p.parts.length}</td><td>${x.dueOn}</td><td class="num">${m(x.amountMinor, p.currency)}</td><td><span class="pill ${x.status === 'paid' ? 'ok' : x.status === 'failed' ? 'bad' : 'warn'}">${x.status}</span></td></tr>`)}
-      </tbody></table><p class="muted">Each part is charged automatically on its due date to your saved payment method.</p></div>`,
+  return html`${
+    credit.length
+      ? html`<div class="card" id="credit">
+          <strong>Credit on your account: ${credit.map(([c, n]) => m(n, c)).join(', ')}.</strong> It is applied to the invoices you pay before anything is
+          charged.
+        </div>`
+      : ''
+  }${plans.map(
+    (p) =>
+      html`<div class="card installment-plan" data-plan="${p.id}">
+        <h3 style="margin-top:0">Installment plan for invoice ${p.invoiceNumber}</h3>
+        <table>
+          <thead>
+            <tr>
+              <th>Part</th>
+              <th>Due</th>
+              <th class="num">Amount</th>
+              <th>Status</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${p.parts.map(
+              (x) =>
+                html`<tr>
+                  <td>${x.partNo} of ${p.parts.length}</td>
+                  <td>${x.dueOn}</td>
+                  <td class="num">${m(x.amountMinor, p.currency)}</td>
+                  <td><span class="pill ${x.status === 'paid' ? 'ok' : x.status === 'failed' ? 'bad' : 'warn'}">${x.status}</span></td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>
+        <p class="muted">Each part is charged automatically on its due date to your saved payment method.</p>
+      </div>`,
   )}`;
 }
 
@@ -114,7 +150,11 @@ export function registerPortalCollectionRoutes(app: FastifyInstance, deps: HttpD
     const parsed = payBody.safeParse(req.body);
     if (!parsed.success) return reply.code(400).send({ error: { code: 'invalid_request', message: 'review the payment first, then confirm the total shown' } });
     try {
-      const r = await payQuotedCard(deps.ctx, portal.claims.t, { clientId: portal.claims.c, quoteId: parsed.data.quote_id, acceptedTotalMinor: BigInt(parsed.data.accepted_total_minor) });
+      const r = await payQuotedCard(deps.ctx, portal.claims.t, {
+        clientId: portal.claims.c,
+        quoteId: parsed.data.quote_id,
+        acceptedTotalMinor: BigInt(parsed.data.accepted_total_minor),
+      });
       const status = r.outcome === 'declined' || r.outcome === 'not_sent' ? 402 : 200;
       return reply.code(status).send({
         payment_id: r.paymentId,

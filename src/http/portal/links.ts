@@ -9,7 +9,13 @@ export interface PortalClaims {
   readonly exp: number; // unix seconds
 }
 
-export async function portalLinkFor(tx: Tx, publicUrl: string, tenantId: string, clientId: string, ttlSec: number): Promise<{ url: string; expiresAt: string }> {
+export async function portalLinkFor(
+  tx: Tx,
+  publicUrl: string,
+  tenantId: string,
+  clientId: string,
+  ttlSec: number,
+): Promise<{ url: string; expiresAt: string }> {
   const tenant = await tx.selectFrom('tenants').select('portal_secret').where('id', '=', tenantId).executeTakeFirstOrThrow();
   const exp = Math.floor(Date.now() / 1000) + ttlSec;
   const token = signToken({ t: tenantId, c: clientId, exp } satisfies PortalClaims, tenant.portal_secret);

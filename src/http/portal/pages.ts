@@ -35,7 +35,10 @@ export async function openPortal(deps: HttpDeps, token: string): Promise<{ ok: t
 }
 
 function refuse(reply: FastifyReply, message: string): FastifyReply {
-  return reply.code(403).type('text/html').send(page('Payment link', html`<div class="card"><p class="error">${message}</p></div>`));
+  return reply
+    .code(403)
+    .type('text/html')
+    .send(page('Payment link', html`<div class="card"><p class="error">${message}</p></div>`));
 }
 
 export function registerPortalRoutes(app: FastifyInstance, deps: HttpDeps): void {
@@ -46,49 +49,111 @@ export function registerPortalRoutes(app: FastifyInstance, deps: HttpDeps): void
     const view = await withTenant(deps.ctx.db, tenantId, async (tx) => {
       const tenant = await tx.selectFrom('tenants').select(['name']).where('id', '=', tenantId).executeTakeFirstOrThrow();
       const client = await tx.selectFrom('clients').select(['name']).where('id', '=', clientId).executeTakeFirst();
-      const invoices = (await listInvoiceRows(tx, { client_id: clientId, limit: 200, offset: 0 })).filter((i) => BigInt(i.open_minor) > 0n && (i.status === 'open' || i.status === 'partially_paid'));
-      const recent = await tx.selectFrom('payments').select(['id', 'state', 'amount_minor', 'currency', 'created_at']).where('client_id', '=', clientId).where('state', '!=', 'pending').orderBy('created_at', 'desc').limit(5).execute();
+      const invoices = (await listInvoiceRows(tx, { client_id: clientId, limit: 200, offset: 0 })).filter(
+        (i) => BigInt(i.open_minor) > 0n && (i.status === 'open' || i.status === 'partially_paid'),
+      );
+      const recent = await tx
+        .selectFrom('payments')
+        .select(['id', 'state', 'amount_minor', 'currency', 'created_at'])
+        .where('client_id', '=', clientId)
+        .where('state', '!=', 'pending')
+        .orderBy('created_at', 'desc')
+        .limit(5)
+        .execute();
       const conn = await tx.selectFrom('connections').select('config').where('role', '=', 'payments').executeTakeFirst();
       const collections = { panel: await collectionsPanel(tx, clientId), surcharging: await surchargeEnabled(tx) };
       return { tenant, client, invoices, recent, collections, processor: (conn?.config ?? {}) as { publishableKey?: string; jsUrl?: string } };
     });
     if (!view.client) return refuse(reply, REASONS.bad_signature);
     const paid = req.query.paid;
-    const body = html`
-      ${paid ? html`<div class="card"><strong>Thank you.</strong> Your payment was received and is being applied to your invoices. <span class="muted">Reference ${paid}</span></div>` : ''}
+    const body = html` ${paid ? html`<div class="card"><strong>Thank you.</strong> Your payment was received and is being applied to your invoices. <span class="muted">Reference ${paid}</span></div>` : ''}
       ${view.collections.panel}
       <div class="card">
         <h2 style="margin-top:0">Invoices for ${view.client.name}</h2>
-        ${view.invoices.length === 0
-          ? html`<p class="muted">Nothing is due. Thank you!</p>`
-          : html`<form id="pay-form">
-          <table><thead><tr><th></th><th>Invoice</th><th>Issued</th><th>Due</th><th class="num">Total</th><th class="num">Open</th><th class="num">Pay now</th></tr></thead><tbody>
-          ${view.invoices.map((i) => html`<tr>
-            <td><input type="checkbox" name="invoice" value="${i.id}" data-open="${i.open_minor}" checked></td>
-            <td>${i.number}</td><td>${i.issued_on}</td><td>${i.due_on ?? ''}</td>
-            <td class="num">${format(money(BigInt(i.total_minor), parseCurrency(i.currency)))}</td>
-            <td class="num">${format(money(BigInt(i.open_minor), parseCurrency(i.currency)))}</td>
-            <td class="num"><input type="text" name="amount" data-invoice="${i.id}" inputmode="decimal" size="10" value="${toDecimalString(money(BigInt(i.open_minor), parseCurrency(i.currency)))}" aria-label="Amount to pay on ${i.number}"></td></tr>`)}
-          </tbody></table>
-          <p>Pay with:
-            <label style="display:inline"><input type="radio" name="method" value="card" checked> Card</label>
-            <label style="display:inline; margin-left:12px"><input type="radio" name="method" value="us_bank_account"> Bank account (ACH)</label></p>
-          ${view.collections.surcharging ? html`<p class="muted">Credit card payments may carry a surcharge; it is shown, with the total, before you pay. No surcharge applies to bank account (ACH) or debit card payments.</p>` : ''}
-          <button type="submit" id="continue">Continue to payment</button>
-        </form>
-        <div id="payment" hidden>
-          <p id="summary"></p>
-          <div id="payment-element"></div>
-          <p id="disclosure" hidden></p>
-          <p><button id="confirm" type="button">Pay now</button> <span id="message" class="error"></span></p>
-        </div>`}
+        ${
+          view.invoices.length === 0
+            ? html`<p class="muted">Nothing is due. Thank you!</p>`
+            : html`<form id="pay-form">
+                  <table>
+                    <thead>
+                      <tr>
+                        <th></th>
+                        <th>Invoice</th>
+                        <th>Issued</th>
+                        <th>Due</th>
+                        <th class="num">Total</th>
+                        <th class="num">Open</th>
+                        <th class="num">Pay now</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      ${view.invoices.map(
+                        (i) =>
+                          html`<tr>
+                            <td><input type="checkbox" name="invoice" value="${i.id}" data-open="${i.open_minor}" checked /></td>
+                            <td>${i.number}</td>
+                            <td>${i.issued_on}</td>
+                            <td>${i.due_on ?? ''}</td>
+                            <td class="num">${format(money(BigInt(i.total_minor), parseCurrency(i.currency)))}</td>
+                            <td class="num">${format(money(BigInt(i.open_minor), parseCurrency(i.currency)))}</td>
+                            <td class="num">
+                              <input
+                                type="text"
+                                name="amount"
+                                data-invoice="${i.id}"
+                                inputmode="decimal"
+                                size="10"
+                                value="${toDecimalString(money(BigInt(i.open_minor), parseCurrency(i.currency)))}"
+                                aria-label="Amount to pay on ${i.number}"
+                              />
+                            </td>
+                          </tr>`,
+                      )}
+                    </tbody>
+                  </table>
+                  <p>
+                    Pay with:
+                    <label style="display:inline"><input type="radio" name="method" value="card" checked /> Card</label>
+                    <label style="display:inline; margin-left:12px"><input type="radio" name="method" value="us_bank_account" /> Bank account (ACH)</label>
+                  </p>
+                  ${view.collections.surcharging ? html`<p class="muted">Credit card payments may carry a surcharge; it is shown, with the total, before you pay. No surcharge applies to bank account (ACH) or debit card payments.</p>` : ''}
+                  <button type="submit" id="continue">Continue to payment</button>
+                </form>
+                <div id="payment" hidden>
+                  <p id="summary"></p>
+                  <div id="payment-element"></div>
+                  <p id="disclosure" hidden></p>
+                  <p><button id="confirm" type="button">Pay now</button> <span id="message" class="error"></span></p>
+                </div>`
+        }
       </div>
-      ${view.recent.length ? html`<div class="card"><h3 style="margin-top:0">Recent payments</h3><table><tbody>
-        ${view.recent.map((p) => html`<tr><td>${new Date(p.created_at).toISOString().slice(0, 10)}</td><td class="num">${format(money(p.amount_minor, parseCurrency(p.currency)))}</td><td><span class="pill ${p.state === 'succeeded' ? 'ok' : p.state === 'failed' ? 'bad' : 'warn'}">${p.state}</span></td></tr>`)}
-      </tbody></table></div>` : ''}
-      <p class="muted">Card and bank details are entered in ${view.processor.jsUrl?.includes('stripe.com') ? 'Stripe' : 'the payment processor'}'s secure form and never reach ${view.tenant.name}'s systems.</p>
+      ${
+        view.recent.length
+          ? html`<div class="card">
+              <h3 style="margin-top:0">Recent payments</h3>
+              <table>
+                <tbody>
+                  ${view.recent.map(
+                    (p) =>
+                      html`<tr>
+                        <td>${new Date(p.created_at).toISOString().slice(0, 10)}</td>
+                        <td class="num">${format(money(p.amount_minor, parseCurrency(p.currency)))}</td>
+                        <td><span class="pill ${p.state === 'succeeded' ? 'ok' : p.state === 'failed' ? 'bad' : 'warn'}">${p.state}</span></td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>
+            </div>`
+          : ''
+      }
+      <p class="muted">
+        Card and bank details are entered in ${view.processor.jsUrl?.includes('stripe.com') ? 'Stripe' : 'the payment processor'}'s secure form and never reach
+        ${view.tenant.name}'s systems.
+      </p>
       <script src="${view.processor.jsUrl ?? 'https://js.stripe.com/v3/'}"></script>
-      <script>${raw(portalScript(view.processor.publishableKey ?? '', { surcharging: view.collections.surcharging, currency: view.invoices[0]?.currency ?? 'USD' }))}</script>`;
+      <script>
+        ${raw(portalScript(view.processor.publishableKey ?? '', { surcharging: view.collections.surcharging, currency: view.invoices[0]?.currency ?? 'USD' }))};
+      </script>`;
     return reply.type('text/html').send(page(`Pay ${view.tenant.name}`, body, { brand: view.tenant.name }));
   });
 
@@ -97,26 +162,35 @@ export function registerPortalRoutes(app: FastifyInstance, deps: HttpDeps): void
     z.object({ invoices: portalInvoices, method: z.enum(['card', 'us_bank_account']) }),
     z.object({ invoice_ids: z.array(z.string().uuid()).min(1).max(100), method: z.enum(['card', 'us_bank_account']) }),
   ]);
-  app.post<{ Params: { token: string } }>('/portal/:token/pay', { schema: { hide: true } }, async (req: FastifyRequest<{ Params: { token: string } }>, reply) => {
-    const portal = await openPortal(deps, req.params.token);
-    if (!portal.ok) return reply.code(403).send({ error: { code: 'link_invalid', message: portal.message } });
-    const parsed = payBody.safeParse(req.body);
-    if (!parsed.success) return reply.code(400).send({ error: { code: 'invalid_request', message: 'choose at least one invoice and a payment method' } });
-    try {
-      const { t: tenantId, c: clientId } = portal.claims;
-      const items = 'invoices' in parsed.data ? parsed.data.invoices : parsed.data.invoice_ids.map((invoice_id) => ({ invoice_id }));
-      // The client's credit is spent first (engine/client-credit.ts); only the rest is charged.
-      const choices = await withTenant(deps.ctx.db, tenantId, async (tx) => {
-        const wanted = await portalChoices(tx, clientId, items);
-        const credit = await applyClientCredit(tx, tenantId, { clientId, invoiceIds: wanted.map((c) => c.invoiceId), actor: `client:${clientId}`, source: 'portal' });
-        return (await choicesAfterCredit(tx, clientId, wanted, credit)).choices;
-      });
-      if (choices.length === 0) return { payment_id: null, covered_by_credit: true };
-      const r = await startPortalPayment(deps.ctx, tenantId, { clientId, choices, methodKinds: [parsed.data.method] });
-      return { payment_id: r.paymentId, client_secret: r.clientSecret, amount: format(money(r.amountMinor, parseCurrency(r.currency))) };
-    } catch (e) {
-      if (e instanceof UseCaseError) return reply.code(STATUS[e.code]).send({ error: { code: e.code, message: e.message } });
-      throw e;
-    }
-  });
+  app.post<{ Params: { token: string } }>(
+    '/portal/:token/pay',
+    { schema: { hide: true } },
+    async (req: FastifyRequest<{ Params: { token: string } }>, reply) => {
+      const portal = await openPortal(deps, req.params.token);
+      if (!portal.ok) return reply.code(403).send({ error: { code: 'link_invalid', message: portal.message } });
+      const parsed = payBody.safeParse(req.body);
+      if (!parsed.success) return reply.code(400).send({ error: { code: 'invalid_request', message: 'choose at least one invoice and a payment method' } });
+      try {
+        const { t: tenantId, c: clientId } = portal.claims;
+        const items = 'invoices' in parsed.data ? parsed.data.invoices : parsed.data.invoice_ids.map((invoice_id) => ({ invoice_id }));
+        // The client's credit is spent first (engine/client-credit.ts); only the rest is charged.
+        const choices = await withTenant(deps.ctx.db, tenantId, async (tx) => {
+          const wanted = await portalChoices(tx, clientId, items);
+          const credit = await applyClientCredit(tx, tenantId, {
+            clientId,
+            invoiceIds: wanted.map((c) => c.invoiceId),
+            actor: `client:${clientId}`,
+            source: 'portal',
+          });
+          return (await choicesAfterCredit(tx, clientId, wanted, credit)).choices;
+        });
+        if (choices.length === 0) return { payment_id: null, covered_by_credit: true };
+        const r = await startPortalPayment(deps.ctx, tenantId, { clientId, choices, methodKinds: [parsed.data.method] });
+        return { payment_id: r.paymentId, client_secret: r.clientSecret, amount: format(money(r.amountMinor, parseCurrency(r.currency))) };
+      } catch (e) {
+        if (e instanceof UseCaseError) return reply.code(STATUS[e.code]).send({ error: { code: e.code, message: e.message } });
+        throw e;
+      }
+    },
+  );
 }

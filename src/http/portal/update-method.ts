@@ -31,7 +31,10 @@ async function open(deps: HttpDeps, token: string): Promise<{ ok: true; claims: 
 }
 
 const refusePage = (reply: FastifyReply, message: string): FastifyReply =>
-  reply.code(403).type('text/html').send(page('Update payment method', html`<div class="card"><p class="error">${message}</p></div>`));
+  reply
+    .code(403)
+    .type('text/html')
+    .send(page('Update payment method', html`<div class="card"><p class="error">${message}</p></div>`));
 const refuseJson = (reply: FastifyReply, message: string): FastifyReply => reply.code(403).send({ error: { code: 'link_invalid', message } });
 
 export function registerUpdateMethodRoutes(app: FastifyInstance, deps: HttpDeps): void {
@@ -42,19 +45,34 @@ export function registerUpdateMethodRoutes(app: FastifyInstance, deps: HttpDeps)
     const view = await withTenant(deps.ctx.db, tenantId, async (tx) => {
       const tenant = await tx.selectFrom('tenants').select('name').where('id', '=', tenantId).executeTakeFirstOrThrow();
       const client = await tx.selectFrom('clients').select('name').where('id', '=', clientId).executeTakeFirst();
-      const f = await tx.selectFrom('payment_failures').select(['payment_id', 'invoice_ids', 'method_label', 'client_id']).where('id', '=', failureId).executeTakeFirst();
+      const f = await tx
+        .selectFrom('payment_failures')
+        .select(['payment_id', 'invoice_ids', 'method_label', 'client_id'])
+        .where('id', '=', failureId)
+        .executeTakeFirst();
       const p = f ? await tx.selectFrom('payments').select(['amount_minor', 'currency']).where('id', '=', f.payment_id).executeTakeFirst() : undefined;
-      const invoices = f?.invoice_ids.length ? await tx.selectFrom('invoices').select(['number', 'status']).where('id', 'in', f.invoice_ids).orderBy('number').execute() : [];
+      const invoices = f?.invoice_ids.length
+        ? await tx.selectFrom('invoices').select(['number', 'status']).where('id', 'in', f.invoice_ids).orderBy('number').execute()
+        : [];
       const conn = await tx.selectFrom('connections').select('config').where('role', '=', 'payments').executeTakeFirst();
-      return { tenant, client, f: f && f.client_id === clientId ? f : undefined, p, invoices, processor: (conn?.config ?? {}) as { publishableKey?: string; jsUrl?: string } };
+      return {
+        tenant,
+        client,
+        f: f && f.client_id === clientId ? f : undefined,
+        p,
+        invoices,
+        processor: (conn?.config ?? {}) as { publishableKey?: string; jsUrl?: string },
+      };
     });
     if (!view.client || !view.f || !view.p) return refusePage(reply, REASONS.bad_signature);
     const amount = format(money(view.p.amount_minor, parseCurrency(view.p.currency)));
     const allPaid = view.invoices.length > 0 && view.invoices.every((i) => i.status === 'paid');
-    const body = html`
-      <div class="card">
+    const body = html` <div class="card">
         <h2 style="margin-top:0">Update your payment method</h2>
-        <p>${view.tenant.name} could not collect <strong>${amount}</strong> for ${view.invoices.map((i) => i.number).join(', ')} from your ${view.f.method_label ?? 'payment method'}.</p>
+        <p>
+          ${view.tenant.name} could not collect <strong>${amount}</strong> for ${view.invoices.map((i) => i.number).join(', ')} from your
+          ${view.f.method_label ?? 'payment method'}.
+        </p>
         ${allPaid ? html`<p class="muted">These invoices are paid now. You can still save a new method for future payments.</p>` : html`<p>Save a new card or bank account below; we will use it for this payment and future ones.</p>`}
         <button type="button" id="continue">Enter a new card or bank account</button>
         <div id="setup" hidden>
@@ -63,9 +81,14 @@ export function registerUpdateMethodRoutes(app: FastifyInstance, deps: HttpDeps)
         </div>
         <p id="done" hidden><strong>Thank you.</strong> <span id="done-text"></span></p>
       </div>
-      <p class="muted">Card and bank details are entered in ${view.processor.jsUrl?.includes('stripe.com') ? 'Stripe' : 'the payment processor'}'s secure form and never reach ${view.tenant.name}'s systems.</p>
+      <p class="muted">
+        Card and bank details are entered in ${view.processor.jsUrl?.includes('stripe.com') ? 'Stripe' : 'the payment processor'}'s secure form and never reach
+        ${view.tenant.name}'s systems.
+      </p>
       <script src="${view.processor.jsUrl ?? 'https://js.stripe.com/v3/'}"></script>
-      <script>${raw(setupScript(view.processor.publishableKey ?? ''))}</script>`;
+      <script>
+        ${raw(setupScript(view.processor.publishableKey ?? ''))};
+      </script>`;
     return reply.type('text/html').send(page(`Update payment method — ${view.tenant.name}`, body, { brand: view.tenant.name }));
   });
 
@@ -86,7 +109,10 @@ export function registerUpdateMethodRoutes(app: FastifyInstance, deps: HttpDeps)
     const link = await open(deps, req.params.token);
     if (!link.ok) return refuseJson(reply, link.message);
     const parsed = completeBody.safeParse(req.body);
-    if (!parsed.success) return reply.code(400).send({ error: { code: 'invalid_request', message: parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') } });
+    if (!parsed.success)
+      return reply
+        .code(400)
+        .send({ error: { code: 'invalid_request', message: parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') } });
     try {
       const r = await completeMethodUpdate(deps.ctx, link.claims.t, link.claims.c, parsed.data.setup_id);
       return { payment_method: { id: r.methodId, label: r.label, is_default: true }, retries_scheduled: r.retriesScheduled };

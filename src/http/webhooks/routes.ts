@@ -21,13 +21,23 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: HttpDeps): voi
         const psa = await deps.ctx.connectors.psa(tenant.id);
         if (psa?.vendor === vendor) {
           const notice = await psa.parseNotification(req.headers, raw);
-          const r = await receiveVendorEvent(deps.ctx.db, tenant.id, { source: vendor, vendorEventId: notice.eventId, eventType: `${notice.entity}.${notice.action}`, payload: encodeEvent(notice) });
+          const r = await receiveVendorEvent(deps.ctx.db, tenant.id, {
+            source: vendor,
+            vendorEventId: notice.eventId,
+            eventType: `${notice.entity}.${notice.action}`,
+            payload: encodeEvent(notice),
+          });
           return reply.code(200).send({ received: true, duplicate: r.duplicate });
         }
         const processor = await deps.ctx.connectors.payments(tenant.id);
         if (processor?.vendor === vendor) {
           const event = processor.parseWebhook(req.headers, raw);
-          const r = await receiveVendorEvent(deps.ctx.db, tenant.id, { source: vendor, vendorEventId: event.eventId, eventType: event.type, payload: encodeEvent(event) });
+          const r = await receiveVendorEvent(deps.ctx.db, tenant.id, {
+            source: vendor,
+            vendorEventId: event.eventId,
+            eventType: event.type,
+            payload: encodeEvent(event),
+          });
           return reply.code(200).send({ received: true, duplicate: r.duplicate });
         }
       } catch (e) {

@@ -134,7 +134,10 @@ export class QboApi {
         }
         const d = retryDecision(err, attempt, maxAttempts);
         if (!d.retry) throw err;
-        const delayMs = err instanceof VendorError && err.kind === 'rate_limited' ? (err.retryAfterMs ?? this.options.throttleWaitMs ?? QBO_CATALOGUE.limits.throttleWaitMs) : d.delayMs;
+        const delayMs =
+          err instanceof VendorError && err.kind === 'rate_limited'
+            ? (err.retryAfterMs ?? this.options.throttleWaitMs ?? QBO_CATALOGUE.limits.throttleWaitMs)
+            : d.delayMs;
         this.options.onRetry?.({ path: c.path, attempt, reason: d.reason, delayMs });
         await this.pause(delayMs);
       }

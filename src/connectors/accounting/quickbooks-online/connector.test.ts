@@ -147,7 +147,11 @@ describe('retries', () => {
       method: 'POST',
       pathPattern: '/payment$',
       times: 1,
-      fault: { kind: 'status', status: 429, body: { Fault: { Error: [{ Message: 'message=ThrottleExceeded; errorCode=003001; statusCode=429', Detail: '', code: '003001' }], type: 'SERVICE' } } },
+      fault: {
+        kind: 'status',
+        status: 429,
+        body: { Fault: { Error: [{ Message: 'message=ThrottleExceeded; errorCode=003001; statusCode=429', Detail: '', code: '003001' }], type: 'SERVICE' } },
+      },
     });
     const [r] = await c.postPayments([payment(1, '1001', 10000)]);
     expect(r).toMatchObject({ ok: true });
@@ -233,7 +237,12 @@ describe('postPayments', () => {
 
 describe('postDeposit', () => {
   it('posts one Deposit equal to payments − fees + adjustments, linking the payments; a retry finds it', async () => {
-    for (const [n, amt] of [['A', '120.00'], ['B', '80.50'], ['C', '99.99']] as const) qbo.sim.seedInvoice({ docNumber: n, customerName: 'Acme', amount: amt });
+    for (const [n, amt] of [
+      ['A', '120.00'],
+      ['B', '80.50'],
+      ['C', '99.99'],
+    ] as const)
+      qbo.sim.seedInvoice({ docNumber: n, customerName: 'Acme', amount: amt });
     const c = connect();
     const posted = await c.postPayments([payment(1, 'A', 12000), payment(2, 'B', 8050), payment(3, 'C', 9999)]);
     const ids = posted.map((r) => (r.ok ? r.remoteId : ''));

@@ -151,7 +151,13 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
    */
   private async lookup(entity: string, field: string, values: readonly string[], perQuery: number): Promise<Json[]> {
     const wheres: string[] = [];
-    for (let s = 0; s < values.length; s += perQuery) wheres.push(`${field} IN (${values.slice(s, s + perQuery).map(queryLiteral).join(', ')})`);
+    for (let s = 0; s < values.length; s += perQuery)
+      wheres.push(
+        `${field} IN (${values
+          .slice(s, s + perQuery)
+          .map(queryLiteral)
+          .join(', ')})`,
+      );
     if (wheres.length === 1) return this.api.queryAll(entity, wheres[0]!);
     const max = QBO_CATALOGUE.limits.queryMaxResults;
     const out: Json[] = [];
@@ -170,7 +176,12 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
     return out;
   }
 
-  private async postPaymentChunk(inputs: readonly PostPaymentInput[], chunk: readonly number[], results: (PostResult | undefined)[], invoices: readonly Json[]): Promise<void> {
+  private async postPaymentChunk(
+    inputs: readonly PostPaymentInput[],
+    chunk: readonly number[],
+    results: (PostResult | undefined)[],
+    invoices: readonly Json[],
+  ): Promise<void> {
     const bodies = new Map<number, Json>();
     for (const i of chunk) {
       const input = inputs[i]!;
@@ -185,7 +196,13 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
         continue;
       }
       try {
-        bodies.set(i, paymentBody(input, toBooksInvoice(matches[0]!, this.home), { undepositedFundsAccountId: this.config.undepositedFundsAccountId, clientCreditAccountId: this.config.clientCreditAccountId }));
+        bodies.set(
+          i,
+          paymentBody(input, toBooksInvoice(matches[0]!, this.home), {
+            undepositedFundsAccountId: this.config.undepositedFundsAccountId,
+            clientCreditAccountId: this.config.clientCreditAccountId,
+          }),
+        );
       } catch (e) {
         results[i] = failure(e);
       }
@@ -256,7 +273,10 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
     try {
       return await reverseQboPayment(
         this.api,
-        { clearingAccountId: this.config.adjustmentAccountId ?? this.config.feeExpenseAccountId, accountsReceivableAccountId: this.config.accountsReceivableAccountId },
+        {
+          clearingAccountId: this.config.adjustmentAccountId ?? this.config.feeExpenseAccountId,
+          accountsReceivableAccountId: this.config.accountsReceivableAccountId,
+        },
         input,
         this.checkBeforeWrite,
       );

@@ -58,7 +58,9 @@ describe('faults', () => {
       code: '5010',
       message: 'Stale Object Error: x',
     });
-    expect(readFault({ fault: { error: [{ message: 'message=AuthenticationFailed', detail: 'Token expired', code: '3200' }], type: 'AUTHENTICATION' } })).toMatchObject({
+    expect(
+      readFault({ fault: { error: [{ message: 'message=AuthenticationFailed', detail: 'Token expired', code: '3200' }], type: 'AUTHENTICATION' } }),
+    ).toMatchObject({
       code: '3200',
       type: 'AUTHENTICATION',
     });
@@ -77,7 +79,10 @@ describe('faults', () => {
 });
 
 describe('entities', () => {
-  const invoice = toBooksInvoice({ Id: '130', DocNumber: '1001', CustomerRef: { value: '7' }, TotalAmt: 1250.5, Balance: 250.5, CurrencyRef: { value: 'USD' } }, 'USD');
+  const invoice = toBooksInvoice(
+    { Id: '130', DocNumber: '1001', CustomerRef: { value: '7' }, TotalAmt: 1250.5, Balance: 250.5, CurrencyRef: { value: 'USD' } },
+    'USD',
+  );
 
   it('maps an invoice with exact minor units', () => {
     expect(invoice).toEqual({ remoteId: '130', number: '1001', customerRemoteId: '7', total: usd(125050), balance: usd(25050) });
@@ -97,7 +102,9 @@ describe('entities', () => {
       PrivateNote: 'Card [settle:payment:9]',
       Line: [{ Amount: 250.5, LinkedTxn: [{ TxnId: '130', TxnType: 'Invoice' }] }],
     });
-    expect(() => paymentBody({ idempotencyKey: 'k', invoiceNumber: '1001', amount: money(1, 'CAD'), paidOn: '2025-01-31', reference: 'r', memo: '' }, invoice, {})).toThrow(/CAD/);
+    expect(() =>
+      paymentBody({ idempotencyKey: 'k', invoiceNumber: '1001', amount: money(1, 'CAD'), paidOn: '2025-01-31', reference: 'r', memo: '' }, invoice, {}),
+    ).toThrow(/CAD/);
   });
 
   it('builds a Deposit whose lines add up to the payout', () => {
@@ -122,7 +129,18 @@ describe('entities', () => {
     expect(lines[2]).toMatchObject({ Amount: -4.67, DetailType: 'DepositLineDetail', DepositLineDetail: { AccountRef: { value: '60' } } });
     expect(body['DepositToAccountRef']).toEqual({ value: '35' });
     expect(() =>
-      depositBody({ idempotencyKey: 'k', payoutId: 'p', depositedOn: '2025-02-01', payments: [{ paymentRemoteId: '1', amount: usd(1) }], fees: usd(-1), adjustments: usd(0), memo: '' }, { bankAccountId: '35', feeExpenseAccountId: '60', adjustmentAccountId: '60' }),
+      depositBody(
+        {
+          idempotencyKey: 'k',
+          payoutId: 'p',
+          depositedOn: '2025-02-01',
+          payments: [{ paymentRemoteId: '1', amount: usd(1) }],
+          fees: usd(-1),
+          adjustments: usd(0),
+          memo: '',
+        },
+        { bankAccountId: '35', feeExpenseAccountId: '60', adjustmentAccountId: '60' },
+      ),
     ).toThrow(/positive/);
   });
 });

@@ -28,16 +28,17 @@ const IDEMPOTENCY = QBO_CATALOGUE.idempotency;
 // ---- faults -------------------------------------------------------------------------------------------
 
 /** Fault.type values QBO sends (service faults and the gateway's upper-case variants). */
-export type QboFaultType =
-  | 'ValidationFault'
-  | 'SystemFault'
-  | 'AuthenticationFault'
-  | 'AuthorizationFault'
-  | 'AUTHENTICATION'
-  | 'AUTHORIZATION'
-  | 'SERVICE';
+export type QboFaultType = 'ValidationFault' | 'SystemFault' | 'AuthenticationFault' | 'AuthorizationFault' | 'AUTHENTICATION' | 'AUTHORIZATION' | 'SERVICE';
 
-const FAULT_TYPES: readonly QboFaultType[] = ['ValidationFault', 'SystemFault', 'AuthenticationFault', 'AuthorizationFault', 'AUTHENTICATION', 'AUTHORIZATION', 'SERVICE'];
+const FAULT_TYPES: readonly QboFaultType[] = [
+  'ValidationFault',
+  'SystemFault',
+  'AuthenticationFault',
+  'AuthorizationFault',
+  'AUTHENTICATION',
+  'AUTHORIZATION',
+  'SERVICE',
+];
 
 export interface QboFaultInfo {
   readonly type: string | null;
@@ -129,7 +130,10 @@ const SAFE_ID = /^[A-Za-z0-9._:-]+$/;
 /** requestid from our idempotency key: the key itself when it fits QBO's limit, else a hash of it. */
 export function requestIdFor(idempotencyKey: string, maxLength: number = IDEMPOTENCY.maxLength): string {
   if (idempotencyKey.length <= maxLength && SAFE_ID.test(idempotencyKey)) return idempotencyKey;
-  return `h-${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, maxLength - 2)}`;
+  return `h-${createHash('sha256')
+    .update(idempotencyKey)
+    .digest('hex')
+    .slice(0, maxLength - 2)}`;
 }
 
 /** One requestid for a batch, from all its items' keys in order (≤ 36 characters). */
@@ -240,7 +244,10 @@ export function depositBody(input: PostDepositInput, accounts: DepositAccounts):
   const currency = input.payments[0]!.amount.currency;
   if (isNegative(input.fees)) throw new MoneyError('fees are given as a positive amount');
   if (!/^\d{4}-\d{2}-\d{2}$/.test(input.depositedOn)) throw new MoneyError(`depositedOn must be YYYY-MM-DD, got ${input.depositedOn}`);
-  const paid = sum(input.payments.map((p) => p.amount), currency);
+  const paid = sum(
+    input.payments.map((p) => p.amount),
+    currency,
+  );
   // Surcharges and client credit get lines of their own only where the MSP named an account for them.
   const zero = money(0n, currency);
   const surcharges = accounts.surchargeIncomeAccountId && input.surcharges ? input.surcharges : zero;

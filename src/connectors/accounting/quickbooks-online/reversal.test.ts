@@ -3,7 +3,14 @@ import { money } from '../../../domain/money.ts';
 import { VendorError } from '../../http.ts';
 import { relinkedLines, reversalJournalBody } from './reversal.ts';
 
-const input = { idempotencyKey: 'refund:r1:invoice:i1:quickbooks-online:refund', paymentRemoteId: '16', invoiceNumber: 'INV-1', amount: money(2500n, 'USD'), reversedOn: '2026-03-02', memo: 'Settle refund' };
+const input = {
+  idempotencyKey: 'refund:r1:invoice:i1:quickbooks-online:refund',
+  paymentRemoteId: '16',
+  invoiceNumber: 'INV-1',
+  amount: money(2500n, 'USD'),
+  reversedOn: '2026-03-02',
+  memo: 'Settle refund',
+};
 const payment = { Id: '16', Line: [{ Amount: 100, LinkedTxn: [{ TxnId: '9', TxnType: 'Invoice' }] }] };
 
 describe('QuickBooks reversal bodies', () => {
@@ -12,7 +19,10 @@ describe('QuickBooks reversal bodies', () => {
     expect(body['TxnDate']).toBe('2026-03-02');
     expect(String(body['PrivateNote'])).toContain('[settle:refund:r1:invoice:i1:quickbooks-online:refund]');
     expect(body['Line']).toEqual([
-      expect.objectContaining({ Amount: 25, JournalEntryLineDetail: { PostingType: 'Debit', AccountRef: { value: '1' }, Entity: { Type: 'Customer', EntityRef: { value: '58' } } } }),
+      expect.objectContaining({
+        Amount: 25,
+        JournalEntryLineDetail: { PostingType: 'Debit', AccountRef: { value: '1' }, Entity: { Type: 'Customer', EntityRef: { value: '58' } } },
+      }),
       expect.objectContaining({ Amount: 25, JournalEntryLineDetail: { PostingType: 'Credit', AccountRef: { value: '4' } } }),
     ]);
   });
@@ -22,7 +32,13 @@ describe('QuickBooks reversal bodies', () => {
       { Amount: 75, LinkedTxn: [{ TxnId: '9', TxnType: 'Invoice' }] },
       { Amount: 25, LinkedTxn: [{ TxnId: '30', TxnType: 'JournalEntry' }] },
     ]);
-    const done = { ...payment, Line: [{ Amount: 75, LinkedTxn: [{ TxnId: '9', TxnType: 'Invoice' }] }, { Amount: 25, LinkedTxn: [{ TxnId: '30', TxnType: 'JournalEntry' }] }] };
+    const done = {
+      ...payment,
+      Line: [
+        { Amount: 75, LinkedTxn: [{ TxnId: '9', TxnType: 'Invoice' }] },
+        { Amount: 25, LinkedTxn: [{ TxnId: '30', TxnType: 'JournalEntry' }] },
+      ],
+    };
     expect(relinkedLines(done, '9', '30', input.amount)).toBeNull();
     expect(relinkedLines(payment, '9', '31', money(10000n, 'USD'))).toEqual([{ Amount: 100, LinkedTxn: [{ TxnId: '31', TxnType: 'JournalEntry' }] }]);
   });

@@ -43,7 +43,11 @@ export function reversalJournalBody(input: ReversePaymentInput, customerId: stri
         Description: input.memo.slice(0, 4000),
         Amount: amount,
         DetailType: 'JournalEntryLineDetail',
-        JournalEntryLineDetail: { PostingType: 'Debit', AccountRef: { value: accounts.accountsReceivableAccountId }, Entity: { Type: 'Customer', EntityRef: { value: customerId } } },
+        JournalEntryLineDetail: {
+          PostingType: 'Debit',
+          AccountRef: { value: accounts.accountsReceivableAccountId },
+          Entity: { Type: 'Customer', EntityRef: { value: customerId } },
+        },
       },
       {
         Description: input.memo.slice(0, 4000),
@@ -67,7 +71,11 @@ export function relinkedLines(payment: Json, invoiceId: string, journalId: strin
   if (lines.some((l) => l.type === 'JournalEntry' && l.id === journalId)) return null;
   const onInvoice = lines.find((l) => l.type === 'Invoice' && l.id === invoiceId);
   if (!onInvoice || onInvoice.amount.amountMinor < amount.amountMinor) {
-    throw new VendorError(QBO_CATALOGUE.vendor, 'conflict', `payment ${String(payment['Id'])} does not apply ${amount.amountMinor} minor units to invoice ${invoiceId} any more; re-apply it by hand`);
+    throw new VendorError(
+      QBO_CATALOGUE.vendor,
+      'conflict',
+      `payment ${String(payment['Id'])} does not apply ${amount.amountMinor} minor units to invoice ${invoiceId} any more; re-apply it by hand`,
+    );
   }
   const out: Json[] = [];
   for (const l of lines) {
@@ -78,7 +86,12 @@ export function relinkedLines(payment: Json, invoiceId: string, journalId: strin
   return out;
 }
 
-export async function reverseQboPayment(api: QboApi, accounts: { clearingAccountId: string; accountsReceivableAccountId?: string | undefined }, input: ReversePaymentInput, checkBeforeWrite: boolean): Promise<PostResult> {
+export async function reverseQboPayment(
+  api: QboApi,
+  accounts: { clearingAccountId: string; accountsReceivableAccountId?: string | undefined },
+  input: ReversePaymentInput,
+  checkBeforeWrite: boolean,
+): Promise<PostResult> {
   const payment = await api.read('Payment', input.paymentRemoteId);
   const customerId = refValue(payment['CustomerRef']);
   if (!customerId) throw new VendorError(QBO_CATALOGUE.vendor, 'invalid', `payment ${input.paymentRemoteId} has no customer`);
@@ -90,7 +103,11 @@ export async function reverseQboPayment(api: QboApi, accounts: { clearingAccount
   }
   if (!journal) {
     const ar = accounts.accountsReceivableAccountId ?? (await receivablesAccount(api));
-    journal = await api.create('JournalEntry', reversalJournalBody(input, customerId, { accountsReceivableAccountId: ar, clearingAccountId: accounts.clearingAccountId }), requestIdFor(input.idempotencyKey));
+    journal = await api.create(
+      'JournalEntry',
+      reversalJournalBody(input, customerId, { accountsReceivableAccountId: ar, clearingAccountId: accounts.clearingAccountId }),
+      requestIdFor(input.idempotencyKey),
+    );
   }
   const journalId = String(journal['Id']);
   // 2. Re-apply the payment; a stale SyncToken (someone edited it meanwhile) reads it again.

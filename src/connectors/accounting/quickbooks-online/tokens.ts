@@ -152,7 +152,10 @@ export class QboTokenManager {
         };
       } catch (e) {
         // invalid_grant comes as 400: the refresh token is dead; only a reconnect helps.
-        const err = e instanceof VendorError && e.vendorCode === 'invalid_grant' ? new VendorError(VENDOR, 'auth', `refresh token rejected (invalid_grant); reconnect QuickBooks`, e.status, null, 'invalid_grant', e.body) : e;
+        const err =
+          e instanceof VendorError && e.vendorCode === 'invalid_grant'
+            ? new VendorError(VENDOR, 'auth', `refresh token rejected (invalid_grant); reconnect QuickBooks`, e.status, null, 'invalid_grant', e.body)
+            : e;
         const d = retryDecision(err, attempt, this.cfg.maxAttempts ?? 4);
         if (!d.retry) throw err;
         await (this.cfg.sleep ?? sleep)(d.delayMs);

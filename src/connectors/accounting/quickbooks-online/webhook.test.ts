@@ -8,10 +8,15 @@ describe('QuickBooks Online webhooks', () => {
   it('reads the legacy eventNotifications format', () => {
     const body = JSON.stringify({
       eventNotifications: [
-        { realmId: '9341', dataChangeEvent: { entities: [
-          { name: 'Payment', id: '131', operation: 'Create', lastUpdated: '2025-03-14T10:00:00.000Z' },
-          { name: 'Invoice', id: '130', operation: 'Update', lastUpdated: '2025-03-14T10:00:00.000Z' },
-        ] } },
+        {
+          realmId: '9341',
+          dataChangeEvent: {
+            entities: [
+              { name: 'Payment', id: '131', operation: 'Create', lastUpdated: '2025-03-14T10:00:00.000Z' },
+              { name: 'Invoice', id: '130', operation: 'Update', lastUpdated: '2025-03-14T10:00:00.000Z' },
+            ],
+          },
+        },
       ],
     });
     const changes = parseQboWebhook(body, signQboWebhook(body, TOKEN), TOKEN);
@@ -23,7 +28,16 @@ describe('QuickBooks Online webhooks', () => {
 
   it('reads the CloudEvents format', () => {
     const body = JSON.stringify([
-      { specversion: '1.0', id: 'evt-1', source: 'intuit.x', type: 'qbo.invoice.voided.v1', time: '2025-03-14T10:00:00Z', intuitentityid: '95', intuitaccountid: '310687', data: {} },
+      {
+        specversion: '1.0',
+        id: 'evt-1',
+        source: 'intuit.x',
+        type: 'qbo.invoice.voided.v1',
+        time: '2025-03-14T10:00:00Z',
+        intuitentityid: '95',
+        intuitaccountid: '310687',
+        data: {},
+      },
       { specversion: '1.0', id: 'evt-2', source: 'intuit.x', type: 'qbo.journalentry.restored.v1', intuitentityid: '7', intuitaccountid: '310687' },
     ]);
     const [a, b] = parseQboWebhook(Buffer.from(body), signQboWebhook(body, TOKEN), TOKEN);

@@ -51,8 +51,16 @@ const OPERATIONS: Readonly<Record<string, QboOperation>> = {
 
 const operationOf = (word: string): QboOperation => OPERATIONS[word.toLowerCase()] ?? 'other';
 const ENTITY_NAMES: Readonly<Record<string, string>> = {
-  invoice: 'Invoice', payment: 'Payment', deposit: 'Deposit', customer: 'Customer', account: 'Account',
-  purchase: 'Purchase', journalentry: 'JournalEntry', item: 'Item', creditmemo: 'CreditMemo', salesreceipt: 'SalesReceipt',
+  invoice: 'Invoice',
+  payment: 'Payment',
+  deposit: 'Deposit',
+  customer: 'Customer',
+  account: 'Account',
+  purchase: 'Purchase',
+  journalentry: 'JournalEntry',
+  item: 'Item',
+  creditmemo: 'CreditMemo',
+  salesreceipt: 'SalesReceipt',
 };
 const entityName = (word: string): string => ENTITY_NAMES[word.toLowerCase()] ?? word.charAt(0).toUpperCase() + word.slice(1);
 
@@ -83,7 +91,15 @@ export function parseQboWebhook(rawBody: string | Buffer, signature: string | un
       const entity = entityName(str(e['name'], 'entity name'));
       const id = str(e['id'], 'entity id');
       const occurredAt = typeof e['lastUpdated'] === 'string' ? e['lastUpdated'] : null;
-      return { realmId, entity, id, operation: operationOf(rawOperation), rawOperation, occurredAt, dedupeKey: `${realmId}:${entity}:${id}:${rawOperation}:${occurredAt ?? ''}` };
+      return {
+        realmId,
+        entity,
+        id,
+        operation: operationOf(rawOperation),
+        rawOperation,
+        occurredAt,
+        dedupeKey: `${realmId}:${entity}:${id}:${rawOperation}:${occurredAt ?? ''}`,
+      };
     });
   });
 }

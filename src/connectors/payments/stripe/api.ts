@@ -74,7 +74,12 @@ export interface RetryPolicy {
 }
 
 /** Retries safe to take for a read, or a write with an idempotency key (Stripe replays the first result). */
-export const repeatable = (e: VendorError): boolean => e.kind === 'rate_limited' || e.kind === 'server' || e.kind === 'timeout' || e.kind === 'network' || e.kind === 'conflict' && e.vendorCode === 'idempotency_key_in_use';
+export const repeatable = (e: VendorError): boolean =>
+  e.kind === 'rate_limited' ||
+  e.kind === 'server' ||
+  e.kind === 'timeout' ||
+  e.kind === 'network' ||
+  (e.kind === 'conflict' && e.vendorCode === 'idempotency_key_in_use');
 
 /** Call, classify failures, and retry by retryDecision while the policy allows. Throws VendorError. */
 export async function call<T>(fn: () => Promise<T>, policy: RetryPolicy): Promise<T> {

@@ -81,7 +81,7 @@ describe('chargeOffSession', () => {
     expect([...sim.sim.store.paymentIntents.values()].filter((p) => p.customer === c.customerId)).toHaveLength(1);
   });
 
-  it('reports a decline with Stripe\'s decline code', async () => {
+  it("reports a decline with Stripe's decline code", async () => {
     const c = await customerWithCard('pm_card_chargeDeclinedInsufficientFunds');
     const o = await charge(c, 5_000n, 'att_nsf');
     expect(o).toMatchObject({ kind: 'declined', declineCode: 'insufficient_funds', processorPaymentId: expect.stringMatching(/^pi_/) });
@@ -90,7 +90,18 @@ describe('chargeOffSession', () => {
   it('says not_sent when Stripe refused the request (bad key, unknown method)', async () => {
     const c = await customerWithCard('pm_card_visa');
     const wrongKey = createStripeConnector({ secretKey: 'sk_test_wrong', baseUrl: sim.baseUrl, webhookSecret: 'x', wait: noWait });
-    expect((await wrongKey.chargeOffSession({ amount: money(100n, 'USD'), customerId: c.customerId, processorMethodId: c.methodId, description: 'x', metadata: {}, idempotencyKey: key('k') })).kind).toBe('not_sent');
+    expect(
+      (
+        await wrongKey.chargeOffSession({
+          amount: money(100n, 'USD'),
+          customerId: c.customerId,
+          processorMethodId: c.methodId,
+          description: 'x',
+          metadata: {},
+          idempotencyKey: key('k'),
+        })
+      ).kind,
+    ).toBe('not_sent');
     expect((await charge({ ...c, methodId: 'pm_doesnotexist' }, 100n, 'att_x')).kind).toBe('not_sent');
   });
 
@@ -98,7 +109,14 @@ describe('chargeOffSession', () => {
     const c = await customerWithCard('pm_card_visa');
     const impatient = createStripeConnector({ secretKey: sim.secretKey, baseUrl: sim.baseUrl, webhookSecret: 'x', timeoutMs: 300, wait: noWait });
     sim.sim.loseResponses({ method: 'POST', pathPattern: '^/v1/payment_intents$', mode: 'hang' });
-    const o = await impatient.chargeOffSession({ amount: money(7_700n, 'USD'), customerId: c.customerId, processorMethodId: c.methodId, description: 'x', metadata: { settle_attempt: 'att_timeout' }, idempotencyKey: key('t') });
+    const o = await impatient.chargeOffSession({
+      amount: money(7_700n, 'USD'),
+      customerId: c.customerId,
+      processorMethodId: c.methodId,
+      description: 'x',
+      metadata: { settle_attempt: 'att_timeout' },
+      idempotencyKey: key('t'),
+    });
     expect(o.kind).toBe('unknown');
     const found = await stripe.findPaymentsByMetadata('settle_attempt', 'att_timeout');
     expect(found).toHaveLength(1);
@@ -118,7 +136,12 @@ describe('chargeOffSession', () => {
     expect((await charge(c, 1_000n, 'att_dropped')).kind).toBe('unknown');
     expect((await stripe.findPaymentsByMetadata('settle_attempt', 'att_dropped')).map((p) => p.outcome.kind)).toEqual(['succeeded']);
     // A 500 before Stripe did anything: still unknown to us, and the search finds nothing.
-    sim.sim.faults.add({ method: 'POST', pathPattern: '^/v1/payment_intents$', fault: { kind: 'status', status: 500, body: { error: { type: 'api_error', message: 'boom' } } }, times: 1 });
+    sim.sim.faults.add({
+      method: 'POST',
+      pathPattern: '^/v1/payment_intents$',
+      fault: { kind: 'status', status: 500, body: { error: { type: 'api_error', message: 'boom' } } },
+      times: 1,
+    });
     expect((await charge(c, 1_000n, 'att_500')).kind).toBe('unknown');
     expect(await stripe.findPaymentsByMetadata('settle_attempt', 'att_500')).toEqual([]);
   });
@@ -131,7 +154,14 @@ describe('chargeOffSession', () => {
       const o = await charge(c, 1_000n, 'att_429');
       expect(o).toMatchObject({ kind: 'not_sent', reason: expect.stringContaining('rate_limited') });
       const patient = createStripeConnector({ secretKey: sim.secretKey, baseUrl: sim.baseUrl, webhookSecret: 'x', maxAttempts: 6 });
-      const later = await patient.chargeOffSession({ amount: money(1_000n, 'USD'), customerId: c.customerId, processorMethodId: c.methodId, description: 'x', metadata: {}, idempotencyKey: key('r') });
+      const later = await patient.chargeOffSession({
+        amount: money(1_000n, 'USD'),
+        customerId: c.customerId,
+        processorMethodId: c.methodId,
+        description: 'x',
+        metadata: {},
+        idempotencyKey: key('r'),
+      });
       expect(later.kind).toBe('succeeded');
     } finally {
       sim.sim.setRateLimit(1000);
@@ -161,8 +191,14 @@ describe('ACH, webhooks and payouts', () => {
       await sim.sim.webhooks.idle();
       const okId = ok.kind === 'processing' ? ok.processorPaymentId : '';
       const nsfId = nsf.kind === 'processing' ? nsf.processorPaymentId : '';
-      expect(received.filter((e) => 'processorPaymentId' in e && e.processorPaymentId === okId).map((e) => e.type)).toEqual(['payment.processing', 'payment.succeeded']);
-      expect(received.find((e) => e.type === 'payment.succeeded' && e.processorPaymentId === okId)).toMatchObject({ amount: money(150_000n, 'USD'), metadata: { settle_attempt: 'att_ach_ok' } });
+      expect(received.filter((e) => 'processorPaymentId' in e && e.processorPaymentId === okId).map((e) => e.type)).toEqual([
+        'payment.processing',
+        'payment.succeeded',
+      ]);
+      expect(received.find((e) => e.type === 'payment.succeeded' && e.processorPaymentId === okId)).toMatchObject({
+        amount: money(150_000n, 'USD'),
+        metadata: { settle_attempt: 'att_ach_ok' },
+      });
       expect(received.find((e) => e.type === 'payment.failed')).toMatchObject({ processorPaymentId: nsfId, declineCode: 'insufficient_funds' });
       expect((await stripe.getPayment(nsfId)).outcome).toMatchObject({ kind: 'declined', declineCode: 'insufficient_funds' });
       await stripe.stripe.webhookEndpoints.del(endpoint.endpointId);

@@ -3,7 +3,20 @@
 // `unknown` and is resolved by asking Stripe (getPayment, or search by our metadata), never guessed.
 import type Stripe from 'stripe';
 import type { Currency } from '../../../domain/money.ts';
-import type { ChargeOutcome, MethodSetupCapability, OffSessionChargeInput, OnSessionChargeInput, PaymentsConnector, PaymentStatus, Payout, PayoutItem, PortalPaymentInput, ProcessorEvent, SavedMethod, RefundCapability } from '../types.ts';
+import type {
+  ChargeOutcome,
+  MethodSetupCapability,
+  OffSessionChargeInput,
+  OnSessionChargeInput,
+  PaymentsConnector,
+  PaymentStatus,
+  Payout,
+  PayoutItem,
+  PortalPaymentInput,
+  ProcessorEvent,
+  SavedMethod,
+  RefundCapability,
+} from '../types.ts';
 import { call, createStripeClient, repeatable, toVendorError, type StripeApiOptions } from './api.ts';
 import { VendorError } from '../../http.ts';
 import { STRIPE } from './catalogue.ts';
@@ -51,7 +64,9 @@ export class StripeConnector implements PaymentsConnector {
 
   async ensureCustomer(input: { name: string; email: string | null; clientId: string; idempotencyKey: string }): Promise<{ customerId: string }> {
     // Search finds customers created more than about a minute ago; the idempotency key covers the rest.
-    const found = await this.safe(() => this.stripe.customers.search({ query: `metadata[${quote(STRIPE.clientIdMetadataKey)}]:${quote(input.clientId)}`, limit: 1 }));
+    const found = await this.safe(() =>
+      this.stripe.customers.search({ query: `metadata[${quote(STRIPE.clientIdMetadataKey)}]:${quote(input.clientId)}`, limit: 1 }),
+    );
     const existing = found.data[0];
     if (existing) return { customerId: existing.id };
     const created = await this.safe(() =>
@@ -67,7 +82,14 @@ export class StripeConnector implements PaymentsConnector {
     const { amount, currency } = toStripeAmount(input.amount);
     const pi = await this.safe(() =>
       this.stripe.paymentIntents.create(
-        { amount, currency, customer: input.customerId, payment_method_types: [...input.methodKinds], description: input.description, metadata: { ...input.metadata } },
+        {
+          amount,
+          currency,
+          customer: input.customerId,
+          payment_method_types: [...input.methodKinds],
+          description: input.description,
+          metadata: { ...input.metadata },
+        },
         { idempotencyKey: input.idempotencyKey },
       ),
     );
@@ -170,7 +192,9 @@ export class StripeConnector implements PaymentsConnector {
     for (const type of ['card', 'us_bank_account'] as const) {
       let after: string | undefined;
       for (;;) {
-        const res = await this.safe(() => this.stripe.customers.listPaymentMethods(customerId, { type, limit: STRIPE.maxPageSize, ...(after ? { starting_after: after } : {}) }));
+        const res = await this.safe(() =>
+          this.stripe.customers.listPaymentMethods(customerId, { type, limit: STRIPE.maxPageSize, ...(after ? { starting_after: after } : {}) }),
+        );
         for (const pm of res.data) {
           const m = savedMethod(pm);
           if (m) out.push(m);
@@ -192,7 +216,12 @@ export class StripeConnector implements PaymentsConnector {
     let after: string | undefined;
     for (;;) {
       const res = await this.safe(() =>
-        this.stripe.balanceTransactions.list({ payout: payoutId, limit: STRIPE.maxPageSize, expand: ['data.source'], ...(after ? { starting_after: after } : {}) }),
+        this.stripe.balanceTransactions.list({
+          payout: payoutId,
+          limit: STRIPE.maxPageSize,
+          expand: ['data.source'],
+          ...(after ? { starting_after: after } : {}),
+        }),
       );
       const items = res.data.map((bt) => payoutItem(bt, currency)).filter((x): x is PayoutItem => x !== null);
       if (items.length > 0) yield items;
@@ -203,7 +232,10 @@ export class StripeConnector implements PaymentsConnector {
   }
 
   parseWebhook(headers: Record<string, string | string[] | undefined>, rawBody: Buffer): ProcessorEvent {
-    return parseStripeWebhook(headers, rawBody, { secrets: this.secrets, ...(this.opts.webhookToleranceSeconds !== undefined ? { toleranceSeconds: this.opts.webhookToleranceSeconds } : {}) });
+    return parseStripeWebhook(headers, rawBody, {
+      secrets: this.secrets,
+      ...(this.opts.webhookToleranceSeconds !== undefined ? { toleranceSeconds: this.opts.webhookToleranceSeconds } : {}),
+    });
   }
 }
 

@@ -25,7 +25,11 @@ describe('PaymentIntent status → ChargeOutcome', () => {
     expect(intentOutcome({ ...pi, status }).kind).toBe(kind);
   });
   it('reads a decline from last_payment_error and the charge from latest_charge', () => {
-    const declined = intentOutcome({ ...pi, status: 'requires_payment_method', last_payment_error: { type: 'card_error', code: 'card_declined', decline_code: 'insufficient_funds', message: 'Your card has insufficient funds.' } });
+    const declined = intentOutcome({
+      ...pi,
+      status: 'requires_payment_method',
+      last_payment_error: { type: 'card_error', code: 'card_declined', decline_code: 'insufficient_funds', message: 'Your card has insufficient funds.' },
+    });
     expect(declined).toEqual({ kind: 'declined', processorPaymentId: pi.id, declineCode: 'insufficient_funds', message: 'Your card has insufficient funds.' });
     expect(intentOutcome({ ...pi, status: 'succeeded', latest_charge: 'ch_1' })).toEqual({ kind: 'succeeded', processorPaymentId: pi.id, chargeId: 'ch_1' });
   });
@@ -35,9 +39,18 @@ describe('PaymentIntent status → ChargeOutcome', () => {
 });
 
 describe('failed call → ChargeOutcome', () => {
-  const err = (kind: VendorError['kind'], status: number | null, code: string | null = null, body: unknown = null) => new VendorError('stripe', kind, 'x', status, null, code, body);
+  const err = (kind: VendorError['kind'], status: number | null, code: string | null = null, body: unknown = null) =>
+    new VendorError('stripe', kind, 'x', status, null, code, body);
   it('a 402 card_error is a decline with its decline code and intent', () => {
-    const o = failureOutcome(err('invalid', 402, 'card_declined', { type: 'card_error', code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.', payment_intent: { id: 'pi_9' } }));
+    const o = failureOutcome(
+      err('invalid', 402, 'card_declined', {
+        type: 'card_error',
+        code: 'card_declined',
+        decline_code: 'generic_decline',
+        message: 'Your card was declined.',
+        payment_intent: { id: 'pi_9' },
+      }),
+    );
     expect(o).toEqual({ kind: 'declined', processorPaymentId: 'pi_9', declineCode: 'generic_decline', message: 'Your card was declined.' });
   });
   it.each([
@@ -60,16 +73,38 @@ describe('payment methods, payouts, balance transactions', () => {
     const pm = fixture<Stripe.PaymentMethod>('payment_method');
     expect(savedMethod(pm)).toEqual({ processorMethodId: pm.id, kind: 'card', brand: 'visa', last4: '4242', funding: 'credit', expMonth: 8, expYear: 2024 });
     expect(savedMethod({ ...pm, card: { ...pm.card!, funding: 'charge_card' } })?.funding).toBe('unknown');
-    const bank = { ...pm, type: 'us_bank_account', card: undefined, us_bank_account: { bank_name: 'STRIPE TEST BANK', last4: '6789', account_holder_type: 'individual', account_type: 'checking' } } as unknown as Stripe.PaymentMethod;
+    const bank = {
+      ...pm,
+      type: 'us_bank_account',
+      card: undefined,
+      us_bank_account: { bank_name: 'STRIPE TEST BANK', last4: '6789', account_holder_type: 'individual', account_type: 'checking' },
+    } as unknown as Stripe.PaymentMethod;
     expect(savedMethod(bank)).toMatchObject({ kind: 'us_bank_account', brand: 'STRIPE TEST BANK', last4: '6789', funding: null });
   });
   it('maps a payout with its arrival date as a calendar day (UTC)', () => {
-    expect(payoutOf({ ...fixture<Stripe.Payout>('payout'), arrival_date: 1_700_006_400 })).toMatchObject({ amount: money(1100n, 'USD'), arrivalDate: '2023-11-15', status: 'in_transit' });
+    expect(payoutOf({ ...fixture<Stripe.Payout>('payout'), arrival_date: 1_700_006_400 })).toMatchObject({
+      amount: money(1100n, 'USD'),
+      arrivalDate: '2023-11-15',
+      status: 'in_transit',
+    });
   });
   it('maps balance transactions to payout items, skipping the payout itself, and finds the intent behind a charge', () => {
     const bt = fixture<Stripe.BalanceTransaction>('balance_transaction');
-    const withFee = { ...bt, amount: 10_000, fee: 320, net: 9_680, source: { ...fixture<Stripe.Charge>('charge'), payment_intent: 'pi_7' } } as Stripe.BalanceTransaction;
-    expect(payoutItem(withFee, 'USD')).toEqual({ balanceTransactionId: bt.id, type: 'charge', processorPaymentId: 'pi_7', gross: money(10_000n, 'USD'), fee: money(320n, 'USD'), net: money(9_680n, 'USD') });
+    const withFee = {
+      ...bt,
+      amount: 10_000,
+      fee: 320,
+      net: 9_680,
+      source: { ...fixture<Stripe.Charge>('charge'), payment_intent: 'pi_7' },
+    } as Stripe.BalanceTransaction;
+    expect(payoutItem(withFee, 'USD')).toEqual({
+      balanceTransactionId: bt.id,
+      type: 'charge',
+      processorPaymentId: 'pi_7',
+      gross: money(10_000n, 'USD'),
+      fee: money(320n, 'USD'),
+      net: money(9_680n, 'USD'),
+    });
     expect(payoutItem({ ...bt, type: 'payout', amount: -100, net: -100 }, 'USD')).toBeNull();
     expect(payoutItem({ ...bt, type: 'payment_failure_refund' as Stripe.BalanceTransaction.Type }, 'USD')?.type).toBe('adjustment');
     expect(payoutItem({ ...bt, type: 'some_future_type' as Stripe.BalanceTransaction.Type }, 'USD')?.type).toBe('other');

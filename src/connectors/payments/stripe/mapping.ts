@@ -19,16 +19,12 @@ export function fromStripeAmount(amount: number, currency: string): Money {
 const idOf = (v: string | { id: string } | null | undefined): string | null => (v == null ? null : typeof v === 'string' ? v : v.id);
 
 export type StripeIntentStatus =
-  | 'requires_payment_method'
-  | 'requires_confirmation'
-  | 'requires_action'
-  | 'processing'
-  | 'requires_capture'
-  | 'canceled'
-  | 'succeeded';
+  'requires_payment_method' | 'requires_confirmation' | 'requires_action' | 'processing' | 'requires_capture' | 'canceled' | 'succeeded';
 
 /** What a PaymentIntent's state means for the attempt behind it. */
-export function intentOutcome(pi: Pick<Stripe.PaymentIntent, 'id' | 'status' | 'last_payment_error' | 'latest_charge' | 'client_secret' | 'cancellation_reason'>): ChargeOutcome {
+export function intentOutcome(
+  pi: Pick<Stripe.PaymentIntent, 'id' | 'status' | 'last_payment_error' | 'latest_charge' | 'client_secret' | 'cancellation_reason'>,
+): ChargeOutcome {
   const status = pi.status as StripeIntentStatus;
   switch (status) {
     case 'succeeded':
@@ -41,7 +37,13 @@ export function intentOutcome(pi: Pick<Stripe.PaymentIntent, 'id' | 'status' | '
       return { kind: 'processing', processorPaymentId: pi.id };
     case 'requires_payment_method': {
       const e = pi.last_payment_error;
-      if (e) return { kind: 'declined', processorPaymentId: pi.id, declineCode: e.decline_code ?? e.code ?? null, message: e.message ?? 'The payment was declined.' };
+      if (e)
+        return {
+          kind: 'declined',
+          processorPaymentId: pi.id,
+          declineCode: e.decline_code ?? e.code ?? null,
+          message: e.message ?? 'The payment was declined.',
+        };
       // Never attempted: the client has not entered a method yet (portal payment awaiting the client).
       return { kind: 'requires_action', processorPaymentId: pi.id, clientSecret: pi.client_secret ?? '' };
     }
@@ -140,13 +142,45 @@ export function payoutOf(po: Stripe.Payout): Payout {
 
 /** Balance transaction types of API 2023-08-16 (spec3.yaml › components › schemas › balance_transaction › type). */
 export const BALANCE_TRANSACTION_TYPES = [
-  'adjustment', 'advance', 'advance_funding', 'anticipation_repayment', 'application_fee', 'application_fee_refund', 'charge',
-  'connect_collection_transfer', 'contribution', 'issuing_authorization_hold', 'issuing_authorization_release', 'issuing_dispute',
-  'issuing_transaction', 'obligation_inbound', 'obligation_outbound', 'obligation_payout', 'obligation_payout_failure',
-  'obligation_reversal_inbound', 'obligation_reversal_outbound', 'payment', 'payment_failure_refund', 'payment_refund',
-  'payment_reversal', 'payout', 'payout_cancel', 'payout_failure', 'refund', 'refund_failure', 'reserve_transaction',
-  'reserved_funds', 'stripe_fee', 'stripe_fx_fee', 'tax_fee', 'topup', 'topup_reversal', 'transfer', 'transfer_cancel',
-  'transfer_failure', 'transfer_refund',
+  'adjustment',
+  'advance',
+  'advance_funding',
+  'anticipation_repayment',
+  'application_fee',
+  'application_fee_refund',
+  'charge',
+  'connect_collection_transfer',
+  'contribution',
+  'issuing_authorization_hold',
+  'issuing_authorization_release',
+  'issuing_dispute',
+  'issuing_transaction',
+  'obligation_inbound',
+  'obligation_outbound',
+  'obligation_payout',
+  'obligation_payout_failure',
+  'obligation_reversal_inbound',
+  'obligation_reversal_outbound',
+  'payment',
+  'payment_failure_refund',
+  'payment_refund',
+  'payment_reversal',
+  'payout',
+  'payout_cancel',
+  'payout_failure',
+  'refund',
+  'refund_failure',
+  'reserve_transaction',
+  'reserved_funds',
+  'stripe_fee',
+  'stripe_fx_fee',
+  'tax_fee',
+  'topup',
+  'topup_reversal',
+  'transfer',
+  'transfer_cancel',
+  'transfer_failure',
+  'transfer_refund',
 ] as const;
 export type BalanceTransactionType = (typeof BALANCE_TRANSACTION_TYPES)[number];
 
@@ -166,11 +200,30 @@ const ITEM_TYPE: Record<BalanceTransactionType, PayoutItem['type'] | 'payout'> =
   payout: 'payout',
   payout_cancel: 'other',
   payout_failure: 'other', // an earlier payout that bounced: its funds are paid out again here
-  advance: 'other', advance_funding: 'other', anticipation_repayment: 'other', application_fee: 'other', application_fee_refund: 'other',
-  connect_collection_transfer: 'other', contribution: 'other', issuing_authorization_hold: 'other', issuing_authorization_release: 'other',
-  issuing_dispute: 'other', issuing_transaction: 'other', obligation_inbound: 'other', obligation_outbound: 'other', obligation_payout: 'other',
-  obligation_payout_failure: 'other', obligation_reversal_inbound: 'other', obligation_reversal_outbound: 'other', reserve_transaction: 'other',
-  reserved_funds: 'other', topup: 'other', topup_reversal: 'other', transfer: 'other', transfer_cancel: 'other', transfer_failure: 'other',
+  advance: 'other',
+  advance_funding: 'other',
+  anticipation_repayment: 'other',
+  application_fee: 'other',
+  application_fee_refund: 'other',
+  connect_collection_transfer: 'other',
+  contribution: 'other',
+  issuing_authorization_hold: 'other',
+  issuing_authorization_release: 'other',
+  issuing_dispute: 'other',
+  issuing_transaction: 'other',
+  obligation_inbound: 'other',
+  obligation_outbound: 'other',
+  obligation_payout: 'other',
+  obligation_payout_failure: 'other',
+  obligation_reversal_inbound: 'other',
+  obligation_reversal_outbound: 'other',
+  reserve_transaction: 'other',
+  reserved_funds: 'other',
+  topup: 'other',
+  topup_reversal: 'other',
+  transfer: 'other',
+  transfer_cancel: 'other',
+  transfer_failure: 'other',
   transfer_refund: 'other',
 };
 

@@ -57,7 +57,12 @@ export function stripeRefunds(stripe: Stripe, maxAttempts: number, wait?: (ms: n
         const re = await call(
           () =>
             stripe.refunds.create(
-              { payment_intent: input.processorPaymentId, amount, reason: 'requested_by_customer', metadata: { ...input.metadata, settle_reason: input.reason.slice(0, 500) } },
+              {
+                payment_intent: input.processorPaymentId,
+                amount,
+                reason: 'requested_by_customer',
+                metadata: { ...input.metadata, settle_reason: input.reason.slice(0, 500) },
+              },
               { idempotencyKey: input.idempotencyKey },
             ),
           // Safe to repeat: the idempotency key makes Stripe replay the first result.

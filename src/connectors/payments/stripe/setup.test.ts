@@ -27,7 +27,12 @@ describe('Stripe methodSetup (SetupIntent)', () => {
   it('a confirmed setup names the saved method and the customer; the method is attached for off-session use', async () => {
     const { customerId } = await stripe.ensureCustomer({ name: 'Client S', email: null, clientId: 'cl_setup_1', idempotencyKey: 'test:setup:cus:1' });
     const setup = stripe.methodSetup;
-    const session = await setup.createSetupSession({ customerId, methodKinds: ['card'], metadata: { settle_client: 'cl_setup_1' }, idempotencyKey: 'test:setup:1' });
+    const session = await setup.createSetupSession({
+      customerId,
+      methodKinds: ['card'],
+      metadata: { settle_client: 'cl_setup_1' },
+      idempotencyKey: 'test:setup:1',
+    });
     expect(session.clientSecret).toMatch(/^seti_.+_secret_/);
     expect(await setup.getSetupSession(session.setupId)).toMatchObject({ status: 'pending', processorMethodId: null });
     expect(await confirmInBrowser(session.clientSecret, 'pm_card_visa')).toBe(200);
@@ -41,7 +46,11 @@ describe('Stripe methodSetup (SetupIntent)', () => {
     const { customerId } = await stripe.ensureCustomer({ name: 'Client T', email: null, clientId: 'cl_setup_2', idempotencyKey: 'test:setup:cus:2' });
     const session = await stripe.methodSetup.createSetupSession({ customerId, methodKinds: ['card'], metadata: {}, idempotencyKey: 'test:setup:2' });
     expect(await confirmInBrowser(session.clientSecret, 'pm_card_chargeDeclined')).toBe(402);
-    expect(await stripe.methodSetup.getSetupSession(session.setupId)).toMatchObject({ status: 'failed', processorMethodId: null, failureMessage: expect.stringMatching(/declined/) });
+    expect(await stripe.methodSetup.getSetupSession(session.setupId)).toMatchObject({
+      status: 'failed',
+      processorMethodId: null,
+      failureMessage: expect.stringMatching(/declined/),
+    });
     expect(await stripe.listSavedMethods(customerId)).toHaveLength(0);
   });
 });

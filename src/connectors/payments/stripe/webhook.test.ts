@@ -9,7 +9,21 @@ const sdk = new Stripe('sk_test_unused');
 const now = Math.floor(Date.now() / 1000);
 
 function event(type: string, object: Record<string, unknown>): string {
-  return JSON.stringify({ id: 'evt_1', object: 'event', api_version: '2023-08-16', created: now, type, data: { object }, livemode: false, pending_webhooks: 1, request: { id: null, idempotency_key: null } }, null, 2);
+  return JSON.stringify(
+    {
+      id: 'evt_1',
+      object: 'event',
+      api_version: '2023-08-16',
+      created: now,
+      type,
+      data: { object },
+      livemode: false,
+      pending_webhooks: 1,
+      request: { id: null, idempotency_key: null },
+    },
+    null,
+    2,
+  );
 }
 /** Signed by the official library, so our verifier is checked against Stripe's own scheme. */
 function signed(payload: string, opts: { secret?: string; timestamp?: number } = {}): Record<string, string> {
@@ -24,8 +38,18 @@ function rejection(fn: () => unknown): string {
   }
   return 'accepted';
 }
-const pi = { id: 'pi_1', object: 'payment_intent', amount: 5000, amount_received: 5000, currency: 'usd', latest_charge: 'ch_1', metadata: { settle_attempt: 'att_1' }, status: 'succeeded' };
-const parse = (headers: Record<string, string>, body: string, secrets = [secret]) => parseStripeWebhook(headers, Buffer.from(body), { secrets, nowSeconds: now });
+const pi = {
+  id: 'pi_1',
+  object: 'payment_intent',
+  amount: 5000,
+  amount_received: 5000,
+  currency: 'usd',
+  latest_charge: 'ch_1',
+  metadata: { settle_attempt: 'att_1' },
+  status: 'succeeded',
+};
+const parse = (headers: Record<string, string>, body: string, secrets = [secret]) =>
+  parseStripeWebhook(headers, Buffer.from(body), { secrets, nowSeconds: now });
 
 describe('Stripe webhook verification', () => {
   it('accepts a genuine delivery and maps payment_intent.succeeded', () => {
@@ -64,26 +88,60 @@ describe('Stripe event mapping', () => {
     return parse(signed(body), body);
   };
   it('maps failures, ACH processing, refunds, disputes and payouts', () => {
-    expect(map('payment_intent.payment_failed', { ...pi, status: 'requires_payment_method', last_payment_error: { type: 'invalid_request_error', code: 'insufficient_funds', message: 'NSF' } })).toMatchObject({
+    expect(
+      map('payment_intent.payment_failed', {
+        ...pi,
+        status: 'requires_payment_method',
+        last_payment_error: { type: 'invalid_request_error', code: 'insufficient_funds', message: 'NSF' },
+      }),
+    ).toMatchObject({
       type: 'payment.failed',
       declineCode: 'insufficient_funds',
       message: 'NSF',
     });
     expect(map('payment_intent.processing', pi)).toMatchObject({ type: 'payment.processing', processorPaymentId: 'pi_1' });
     expect(map('refund.created', { id: 're_1', amount: 1000, currency: 'usd', payment_intent: 'pi_1', status: 'succeeded' })).toEqual({
-      eventId: 'evt_1', type: 'refund.updated', processorPaymentId: 'pi_1', refundId: 're_1', amount: money(1000n, 'USD'), status: 'succeeded', metadata: {},
+      eventId: 'evt_1',
+      type: 'refund.updated',
+      processorPaymentId: 'pi_1',
+      refundId: 're_1',
+      amount: money(1000n, 'USD'),
+      status: 'succeeded',
+      metadata: {},
     });
-    expect(map('refund.created', { id: 're_2', amount: 1, currency: 'usd', payment_intent: 'pi_1', status: 'pending', metadata: { settle_refund: 'r-1' } })).toMatchObject({ metadata: { settle_refund: 'r-1' } });
+    expect(
+      map('refund.created', { id: 're_2', amount: 1, currency: 'usd', payment_intent: 'pi_1', status: 'pending', metadata: { settle_refund: 'r-1' } }),
+    ).toMatchObject({ metadata: { settle_refund: 'r-1' } });
     const withdrawal = { id: 'txn_1', amount: -5000, fee: 1500, currency: 'usd' };
-    expect(map('charge.dispute.created', { id: 'dp_1', amount: 5000, currency: 'usd', payment_intent: 'pi_1', reason: 'fraudulent', status: 'needs_response', balance_transactions: [withdrawal] })).toMatchObject({
+    expect(
+      map('charge.dispute.created', {
+        id: 'dp_1',
+        amount: 5000,
+        currency: 'usd',
+        payment_intent: 'pi_1',
+        reason: 'fraudulent',
+        status: 'needs_response',
+        balance_transactions: [withdrawal],
+      }),
+    ).toMatchObject({
       type: 'dispute.created',
       disputeId: 'dp_1',
       reason: 'fraudulent',
       fee: money(1500n, 'USD'),
     });
-    expect(map('charge.dispute.closed', { id: 'dp_1', amount: 5000, currency: 'usd', payment_intent: 'pi_1', reason: 'fraudulent', status: 'won' })).toMatchObject({ type: 'dispute.closed', outcome: 'won', amount: money(5000n, 'USD') });
-    expect(() => map('charge.dispute.closed', { id: 'dp_1', amount: 5000, currency: 'usd', payment_intent: 'pi_1', reason: 'fraudulent', status: 'under_review' })).toThrow(/status under_review/);
-    expect(map('payout.paid', { id: 'po_1', amount: 9680, currency: 'usd', arrival_date: 1_700_006_400 })).toEqual({ eventId: 'evt_1', type: 'payout.paid', payoutId: 'po_1', amount: money(9680n, 'USD'), arrivalDate: '2023-11-15' });
+    expect(
+      map('charge.dispute.closed', { id: 'dp_1', amount: 5000, currency: 'usd', payment_intent: 'pi_1', reason: 'fraudulent', status: 'won' }),
+    ).toMatchObject({ type: 'dispute.closed', outcome: 'won', amount: money(5000n, 'USD') });
+    expect(() =>
+      map('charge.dispute.closed', { id: 'dp_1', amount: 5000, currency: 'usd', payment_intent: 'pi_1', reason: 'fraudulent', status: 'under_review' }),
+    ).toThrow(/status under_review/);
+    expect(map('payout.paid', { id: 'po_1', amount: 9680, currency: 'usd', arrival_date: 1_700_006_400 })).toEqual({
+      eventId: 'evt_1',
+      type: 'payout.paid',
+      payoutId: 'po_1',
+      amount: money(9680n, 'USD'),
+      arrivalDate: '2023-11-15',
+    });
     expect(map('payout.failed', { id: 'po_2', amount: 1, currency: 'usd', arrival_date: 0 })).toMatchObject({ type: 'payout.failed', payoutId: 'po_2' });
   });
   it('ignores types Settle does not act on and currencies it does not support; rejects malformed payloads', () => {

@@ -53,7 +53,10 @@ export function verifyStripeSignature(headers: Record<string, string | string[] 
 
 // ---- payload schemas (only what the mapping reads; Stripe adds fields freely)
 const metadata = z.record(z.string()).default({});
-const idOrObject = z.union([z.string(), z.object({ id: z.string() }).passthrough()]).nullable().optional();
+const idOrObject = z
+  .union([z.string(), z.object({ id: z.string() }).passthrough()])
+  .nullable()
+  .optional();
 const paymentIntent = z.object({
   id: z.string(),
   amount: z.number().int(),
@@ -63,7 +66,14 @@ const paymentIntent = z.object({
   metadata,
   last_payment_error: z.object({ code: z.string().nullish(), decline_code: z.string().nullish(), message: z.string().nullish() }).passthrough().nullish(),
 });
-const refund = z.object({ id: z.string(), amount: z.number().int(), currency: z.string(), payment_intent: idOrObject, status: z.string().nullable(), metadata });
+const refund = z.object({
+  id: z.string(),
+  amount: z.number().int(),
+  currency: z.string(),
+  payment_intent: idOrObject,
+  status: z.string().nullable(),
+  metadata,
+});
 const dispute = z.object({
   id: z.string(),
   amount: z.number().int(),
@@ -136,7 +146,15 @@ function mapKnown(e: z.infer<typeof envelope>): ProcessorEvent {
       const re = parse(refund, obj, e.type);
       const pi = idOf(re.payment_intent);
       if (!pi) return { eventId, type: 'ignored', vendorType: e.type }; // a refund of a charge made without an intent
-      return { eventId, type: 'refund.updated', processorPaymentId: pi, refundId: re.id, amount: fromStripeAmount(re.amount, re.currency), status: re.status ?? 'pending', metadata: re.metadata };
+      return {
+        eventId,
+        type: 'refund.updated',
+        processorPaymentId: pi,
+        refundId: re.id,
+        amount: fromStripeAmount(re.amount, re.currency),
+        status: re.status ?? 'pending',
+        metadata: re.metadata,
+      };
     }
     case 'charge.dispute.created': {
       const dp = parse(dispute, obj, e.type);

@@ -96,7 +96,13 @@ export class ConnectWiseApi {
     }
   }
 
-  private request(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, query: QueryParams, extra: Record<string, string> = {}, body?: unknown): Promise<VendorResponse> {
+  private request(
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    path: string,
+    query: QueryParams,
+    extra: Record<string, string> = {},
+    body?: unknown,
+  ): Promise<VendorResponse> {
     return send(
       {
         vendor: VENDOR,

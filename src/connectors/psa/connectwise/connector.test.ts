@@ -16,7 +16,8 @@ function connectorFor(cw: RunningConnectWiseSimulator, over: Partial<ConnectWise
   return createConnectWiseConnector({ baseUrl: cw.baseUrl, ...cw.credentials, apiMemberIdentifier: 'settle-api', ...over });
 }
 
-const byKey = (a: PsaInvoice, b: PsaInvoice): number => (a.updatedAt === b.updatedAt ? Number(a.externalId) - Number(b.externalId) : a.updatedAt < b.updatedAt ? -1 : 1);
+const byKey = (a: PsaInvoice, b: PsaInvoice): number =>
+  a.updatedAt === b.updatedAt ? Number(a.externalId) - Number(b.externalId) : a.updatedAt < b.updatedAt ? -1 : 1;
 
 describe('ConnectWise connector: auth', () => {
   let cw: RunningConnectWiseSimulator;
@@ -34,7 +35,9 @@ describe('ConnectWise connector: auth', () => {
   });
 
   it('fails the same way for a wrong private key', async () => {
-    const err = await connectorFor(cw, { privateKey: 'wrong' }).getInvoice('1').catch((e: unknown) => e);
+    const err = await connectorFor(cw, { privateKey: 'wrong' })
+      .getInvoice('1')
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ kind: 'auth', status: 401 });
   });
 });
@@ -80,9 +83,17 @@ describe('ConnectWise connector: invoices, clients, payments, subscribe', () => 
     expect(invoices).toHaveLength(200);
     for (const inv of invoices) {
       const state = cw.state.invoices.get(Number(inv.externalId))!;
-      const expectedLines = ['products', 'timeEntries', 'expenses'].reduce((n, t) => n + (cw.state[t as 'products'].referencing('invoice/id', state.id).length), 0);
+      const expectedLines = ['products', 'timeEntries', 'expenses'].reduce(
+        (n, t) => n + cw.state[t as 'products'].referencing('invoice/id', state.id).length,
+        0,
+      );
       expect(inv.lines).toHaveLength(expectedLines);
-      expect(sum(inv.lines.map((l) => l.amount as Money), inv.currency)).toEqual(inv.subtotal);
+      expect(
+        sum(
+          inv.lines.map((l) => l.amount as Money),
+          inv.currency,
+        ),
+      ).toEqual(inv.subtotal);
     }
     expect(new Set(invoices.flatMap((i) => i.lines.map((l) => l.kind)))).toEqual(new Set(['product', 'time', 'expense']));
   });
@@ -114,7 +125,13 @@ describe('ConnectWise connector: invoices, clients, payments, subscribe', () => 
   it('records a payment once even when asked twice', async () => {
     const inv = cw.sim.createInvoice({ lines: [{ kind: 'product', description: 'Server', quantity: 1, price: '300.00' }] });
     const connector = connectorFor(cw);
-    const input = { invoiceExternalId: String(inv.id), amount: money(12_345n, 'USD'), paidOn: '2024-05-02', reference: 'pi_123', idempotencyKey: 'payment:1:cw:payment' };
+    const input = {
+      invoiceExternalId: String(inv.id),
+      amount: money(12_345n, 'USD'),
+      paidOn: '2024-05-02',
+      reference: 'pi_123',
+      idempotencyKey: 'payment:1:cw:payment',
+    };
     const first = await connector.recordPayment(input);
     const second = await connector.recordPayment(input);
     expect(first.alreadyRecorded).toBe(false);
@@ -126,7 +143,13 @@ describe('ConnectWise connector: invoices, clients, payments, subscribe', () => 
   it('does not mistake a staff-entered payment of the same amount for its own', async () => {
     const inv = cw.sim.createInvoice({ lines: [{ kind: 'product', description: 'Server', quantity: 1, price: '300.00' }] });
     cw.state.recordPayment(inv.id, 10_000n, '2024-05-03T00:00:00Z', { appliedBy: 'asmith' });
-    const r = await connectorFor(cw).recordPayment({ invoiceExternalId: String(inv.id), amount: money(10_000n, 'USD'), paidOn: '2024-05-03', reference: 'pi_9', idempotencyKey: 'payment:9:cw:payment' });
+    const r = await connectorFor(cw).recordPayment({
+      invoiceExternalId: String(inv.id),
+      amount: money(10_000n, 'USD'),
+      paidOn: '2024-05-03',
+      reference: 'pi_9',
+      idempotencyKey: 'payment:9:cw:payment',
+    });
     expect(r.alreadyRecorded).toBe(false);
     expect(cw.sim.paymentsFor(inv.id)).toHaveLength(2);
   });
@@ -137,7 +160,13 @@ describe('ConnectWise connector: invoices, clients, payments, subscribe', () => 
     cw.sim.lostAnswers.add({ method: 'POST', pathPattern: '/payments$', fault: { kind: 'drop' }, times: 1 });
     const retries: string[] = [];
     const connector = connectorFor(cw, { api: { sleep: async () => void retries.push('slept') } });
-    const input = { invoiceExternalId: String(inv.id), amount: money(5000n, 'USD'), paidOn: '2024-05-04', reference: 'pi_7', idempotencyKey: 'payment:7:cw:payment' };
+    const input = {
+      invoiceExternalId: String(inv.id),
+      amount: money(5000n, 'USD'),
+      paidOn: '2024-05-04',
+      reference: 'pi_7',
+      idempotencyKey: 'payment:7:cw:payment',
+    };
     const r = await connector.recordPayment(input);
     expect(retries).toEqual(['slept']);
     expect(cw.sim.paymentsFor(inv.id)).toHaveLength(1);
@@ -148,7 +177,13 @@ describe('ConnectWise connector: invoices, clients, payments, subscribe', () => 
     const inv = cw.sim.createInvoice({ lines: [{ kind: 'product', description: 'Server', quantity: 1, price: '300.00' }] });
     cw.sim.faults.add({ method: 'POST', pathPattern: '/payments$', fault: { kind: 'status', status: 503 }, times: 1 });
     const connector = connectorFor(cw, { api: { sleep: async () => undefined } });
-    const r = await connector.recordPayment({ invoiceExternalId: String(inv.id), amount: money(2500n, 'USD'), paidOn: '2024-05-06', reference: 'pi_8', idempotencyKey: 'payment:8:cw:payment' });
+    const r = await connector.recordPayment({
+      invoiceExternalId: String(inv.id),
+      amount: money(2500n, 'USD'),
+      paidOn: '2024-05-06',
+      reference: 'pi_8',
+      idempotencyKey: 'payment:8:cw:payment',
+    });
     expect(r.alreadyRecorded).toBe(false);
     expect(cw.sim.paymentsFor(inv.id)).toHaveLength(1);
   });
@@ -179,7 +214,12 @@ describe('ConnectWise connector: retries', () => {
   afterAll(async () => cw.close());
 
   it('waits Retry-After on 429, then succeeds', async () => {
-    cw.sim.faults.add({ method: 'GET', pathPattern: '/finance/invoices$', fault: { kind: 'status', status: 429, headers: { 'retry-after': '2' }, body: { code: 'TooManyRequests', message: 'slow down' } }, times: 1 });
+    cw.sim.faults.add({
+      method: 'GET',
+      pathPattern: '/finance/invoices$',
+      fault: { kind: 'status', status: 429, headers: { 'retry-after': '2' }, body: { code: 'TooManyRequests', message: 'slow down' } },
+      times: 1,
+    });
     const seen: { delayMs: number; reason: string }[] = [];
     const slept: number[] = [];
     const connector = connectorFor(cw, { api: { sleep: async (ms) => void slept.push(ms), onRetry: (e) => seen.push(e.decision) } });
@@ -190,7 +230,12 @@ describe('ConnectWise connector: retries', () => {
   });
 
   it('backs off on 500, then succeeds', async () => {
-    cw.sim.faults.add({ method: 'GET', pathPattern: '/procurement/products$', fault: { kind: 'status', status: 500, body: { code: 'UnexpectedServerError', message: 'boom' } }, times: 2 });
+    cw.sim.faults.add({
+      method: 'GET',
+      pathPattern: '/procurement/products$',
+      fault: { kind: 'status', status: 500, body: { code: 'UnexpectedServerError', message: 'boom' } },
+      times: 2,
+    });
     const seen: string[] = [];
     const connector = connectorFor(cw, { api: { sleep: async () => undefined, onRetry: (e) => seen.push(e.decision.reason) } });
     const invoices = (await collect(connector.listInvoices(null))).flat();

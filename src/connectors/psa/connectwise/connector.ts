@@ -4,11 +4,33 @@
 import { z } from 'zod';
 import { retryDecision, sleep as defaultSleep, VendorError } from '../../http.ts';
 import { parseDecimal, toVendorNumber, type Currency } from '../../../domain/money.ts';
-import type { PsaChangeNotice, PsaClient, PsaConnector, PsaInvoice, PsaInvoiceLine, RecordFailureInput, RecordPaymentInput, RecordPaymentResult, ReversePaymentInput, ReversePaymentResult } from '../types.ts';
+import type {
+  PsaChangeNotice,
+  PsaClient,
+  PsaConnector,
+  PsaInvoice,
+  PsaInvoiceLine,
+  RecordFailureInput,
+  RecordPaymentInput,
+  RecordPaymentResult,
+  ReversePaymentInput,
+  ReversePaymentResult,
+} from '../types.ts';
 import { ConnectWiseApi, cwString, type ConnectWiseApiOptions, type ConnectWiseConnection } from './api.ts';
 import { connectWiseCatalogue } from './catalogue.ts';
 import { invoiceCurrency, mapClient, mapExpenseLine, mapInvoice, mapProductLine, mapTimeLine } from './mapping.ts';
-import { cwCallbackEntry, cwCompany, cwContact, cwExpenseEntry, cwInvoice, cwPayment, cwProductItem, cwTimeEntry, type CwContact, type CwPayment } from './schema.ts';
+import {
+  cwCallbackEntry,
+  cwCompany,
+  cwContact,
+  cwExpenseEntry,
+  cwInvoice,
+  cwPayment,
+  cwProductItem,
+  cwTimeEntry,
+  type CwContact,
+  type CwPayment,
+} from './schema.ts';
 import { SigningKeyCache, verifyCallback, type Headers } from './webhook.ts';
 import { recordFailureNote } from './notes.ts';
 
@@ -190,7 +212,10 @@ export class ConnectWiseConnector implements PsaConnector {
 
   /** A flagged company note (notes.ts explains why a note); check-before-write by our reference. */
   recordFailure(input: RecordFailureInput): Promise<RecordPaymentResult> {
-    return recordFailureNote(this.api, input, { ...(this.opts.api?.maxAttempts ? { maxAttempts: this.opts.api.maxAttempts } : {}), ...(this.opts.api?.sleep ? { sleep: this.opts.api.sleep } : {}) });
+    return recordFailureNote(this.api, input, {
+      ...(this.opts.api?.maxAttempts ? { maxAttempts: this.opts.api.maxAttempts } : {}),
+      ...(this.opts.api?.sleep ? { sleep: this.opts.api.sleep } : {}),
+    });
   }
 
   /**
@@ -236,7 +261,10 @@ export class ConnectWiseConnector implements PsaConnector {
   /** One `invoice`/`owner` callback to `url`; reuses an active one already registered. */
   async subscribe(url: string): Promise<boolean> {
     const { invoiceType: type, ownerLevel } = connectWiseCatalogue.callbacks;
-    const { rows } = await this.api.getList('/system/callbacks', { conditions: `url = ${cwString(url)} and type = ${cwString(type)}`, pageSize: this.pageSize });
+    const { rows } = await this.api.getList('/system/callbacks', {
+      conditions: `url = ${cwString(url)} and type = ${cwString(type)}`,
+      pageSize: this.pageSize,
+    });
     const existing = z.array(cwCallbackEntry).parse(rows);
     if (existing.some((cb) => !cb.inactiveFlag && cb.level.toLowerCase() === ownerLevel)) return true;
     await this.api.post('/system/callbacks', {

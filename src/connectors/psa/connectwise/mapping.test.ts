@@ -97,12 +97,54 @@ describe('ConnectWise mapping: lines', () => {
   });
 
   it('maps product, time and expense records that reference the invoice', () => {
-    const product = cwProductItem.parse({ id: 10_004, description: 'Managed Server', quantity: 2, price: 150, cost: 80, billableOption: 'Billable', invoice: { id: 5123, identifier: 'INV-15123' } });
-    const time = cwTimeEntry.parse({ id: 20_001, notes: 'Replaced switch\nticket #4411', actualHours: 3, hoursBilled: 2.75, hourlyRate: 150, billableOption: 'Billable', invoice: { id: 5123 } });
-    const expense = cwExpenseEntry.parse({ id: 3001, notes: '', type: { id: 3, name: 'Mileage' }, amount: 42.4, invoiceAmount: 46.64, billableOption: 'Billable', invoice: { id: 5123 } });
-    expect(mapProductLine(product, 'USD')).toEqual({ externalId: 'product:10004', kind: 'product', description: 'Managed Server', quantity: '2', amount: money(30_000n, 'USD') });
-    expect(mapTimeLine(time, 'USD')).toEqual({ externalId: 'time:20001', kind: 'time', description: 'Replaced switch', quantity: '2.75', amount: money(41_250n, 'USD') });
-    expect(mapExpenseLine(expense, 'USD')).toEqual({ externalId: 'expense:3001', kind: 'expense', description: 'Mileage', quantity: '1', amount: money(4664n, 'USD') });
+    const product = cwProductItem.parse({
+      id: 10_004,
+      description: 'Managed Server',
+      quantity: 2,
+      price: 150,
+      cost: 80,
+      billableOption: 'Billable',
+      invoice: { id: 5123, identifier: 'INV-15123' },
+    });
+    const time = cwTimeEntry.parse({
+      id: 20_001,
+      notes: 'Replaced switch\nticket #4411',
+      actualHours: 3,
+      hoursBilled: 2.75,
+      hourlyRate: 150,
+      billableOption: 'Billable',
+      invoice: { id: 5123 },
+    });
+    const expense = cwExpenseEntry.parse({
+      id: 3001,
+      notes: '',
+      type: { id: 3, name: 'Mileage' },
+      amount: 42.4,
+      invoiceAmount: 46.64,
+      billableOption: 'Billable',
+      invoice: { id: 5123 },
+    });
+    expect(mapProductLine(product, 'USD')).toEqual({
+      externalId: 'product:10004',
+      kind: 'product',
+      description: 'Managed Server',
+      quantity: '2',
+      amount: money(30_000n, 'USD'),
+    });
+    expect(mapTimeLine(time, 'USD')).toEqual({
+      externalId: 'time:20001',
+      kind: 'time',
+      description: 'Replaced switch',
+      quantity: '2.75',
+      amount: money(41_250n, 'USD'),
+    });
+    expect(mapExpenseLine(expense, 'USD')).toEqual({
+      externalId: 'expense:3001',
+      kind: 'expense',
+      description: 'Mileage',
+      quantity: '1',
+      amount: money(4664n, 'USD'),
+    });
   });
 
   it('shows no-charge lines at zero and leaves do-not-bill lines off the invoice', () => {
@@ -114,7 +156,14 @@ describe('ConnectWise mapping: lines', () => {
 });
 
 describe('ConnectWise mapping: clients and callbacks', () => {
-  const company = cwCompany.parse({ id: 311, identifier: 'HarborDental', name: 'Harbor Dental', status: { id: 1, name: 'Active' }, defaultContact: { id: 9, name: 'Sam Patel' }, _info: { lastUpdated: '2024-01-03T08:00:00Z' } });
+  const company = cwCompany.parse({
+    id: 311,
+    identifier: 'HarborDental',
+    name: 'Harbor Dental',
+    status: { id: 1, name: 'Active' },
+    defaultContact: { id: 9, name: 'Sam Patel' },
+    _info: { lastUpdated: '2024-01-03T08:00:00Z' },
+  });
   const contact = (id: number, flags: object, email: string) =>
     cwContact.parse({
       id,
@@ -129,7 +178,10 @@ describe('ConnectWise mapping: clients and callbacks', () => {
     });
 
   it('takes the billing email from the default billing contact', () => {
-    const client = mapClient(company, [contact(9, { defaultFlag: true }, 'sam@harbor.example'), contact(10, { defaultBillingFlag: true }, 'ap@harbor.example')]);
+    const client = mapClient(company, [
+      contact(9, { defaultFlag: true }, 'sam@harbor.example'),
+      contact(10, { defaultBillingFlag: true }, 'ap@harbor.example'),
+    ]);
     expect(client).toEqual({
       externalId: '311',
       identifier: 'HarborDental',
@@ -141,7 +193,10 @@ describe('ConnectWise mapping: clients and callbacks', () => {
   });
 
   it('falls back to the default contact, skipping inactive billing contacts', () => {
-    const client = mapClient(company, [contact(10, { defaultBillingFlag: true, inactiveFlag: true }, 'old@harbor.example'), contact(9, {}, 'sam@harbor.example')]);
+    const client = mapClient(company, [
+      contact(10, { defaultBillingFlag: true, inactiveFlag: true }, 'old@harbor.example'),
+      contact(9, {}, 'sam@harbor.example'),
+    ]);
     expect(client.billingEmail).toBe('sam@harbor.example');
     expect(mapClient(company, []).billingEmail).toBeNull();
   });

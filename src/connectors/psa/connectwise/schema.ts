@@ -80,7 +80,14 @@ export const cwContact = z.object({
   defaultBillingFlag: z.boolean().optional(),
   inactiveFlag: z.boolean().optional(),
   communicationItems: z
-    .array(z.object({ value: z.string(), defaultFlag: z.boolean().optional(), communicationType: z.string().optional(), type: z.object({ name: z.string() }).optional() }))
+    .array(
+      z.object({
+        value: z.string(),
+        defaultFlag: z.boolean().optional(),
+        communicationType: z.string().optional(),
+        type: z.object({ name: z.string() }).optional(),
+      }),
+    )
     .optional(),
 });
 export type CwContact = z.infer<typeof cwContact>;
@@ -113,7 +120,10 @@ export const cwCallbackPayload = z.object({
   Action: z.string(),
   Type: z.string(),
   ID: z.number(),
-  Entity: z.union([z.string(), z.record(z.unknown())]).nullable().optional(),
+  Entity: z
+    .union([z.string(), z.record(z.unknown())])
+    .nullable()
+    .optional(),
   Metadata: z.object({ key_url: z.string() }),
 });
 export type CwCallbackPayload = z.infer<typeof cwCallbackPayload>;

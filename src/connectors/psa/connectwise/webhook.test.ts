@@ -25,8 +25,7 @@ function callback(over: Record<string, unknown> = {}): Buffer {
 }
 
 // Written out independently of webhook.ts: base64(HMAC-SHA256(SHA-256(key), body)).
-const sign = (body: Buffer, key = signingKey): string =>
-  createHmac('sha256', createHash('sha256').update(key).digest()).update(body).digest('base64');
+const sign = (body: Buffer, key = signingKey): string => createHmac('sha256', createHash('sha256').update(key).digest()).update(body).digest('base64');
 
 function keys(): { cache: SigningKeyCache; fetched: string[] } {
   const fetched: string[] = [];
@@ -73,7 +72,13 @@ describe('ConnectWise callback verification', () => {
 
   it('never fetches a key from a URL off the connection site', async () => {
     const { cache, fetched } = keys();
-    for (const url of ['https://evil.example/v4_6_release/key', 'http://api-na.myconnectwise.net/v4_6_release/key', `${site}/other/key`, 'https://u:p@api-na.myconnectwise.net/v4_6_release/k', 'nope']) {
+    for (const url of [
+      'https://evil.example/v4_6_release/key',
+      'http://api-na.myconnectwise.net/v4_6_release/key',
+      `${site}/other/key`,
+      'https://u:p@api-na.myconnectwise.net/v4_6_release/k',
+      'nope',
+    ]) {
       const body = callback({ Metadata: { key_url: url } });
       const e = await rejection(verifyCallback({ 'x-content-signature': sign(body) }, body, { siteOrigin: site, companyId: 'acme', keys: cache }));
       expect(e.reason).toBe('bad_signature');

@@ -95,7 +95,8 @@ export async function fetchSigningKey(url: string): Promise<string> {
   try {
     res = await send({ vendor: connectWiseCatalogue.vendor, method: 'GET', url, headers: { accept: 'application/json' }, timeoutMs: 10_000 });
   } catch (e) {
-    if (e instanceof VendorError && e.kind === 'not_found') throw new WebhookRejected('bad_signature', 'callback key_url names a signing key this ConnectWise site does not have');
+    if (e instanceof VendorError && e.kind === 'not_found')
+      throw new WebhookRejected('bad_signature', 'callback key_url names a signing key this ConnectWise site does not have');
     throw e;
   }
   let body: unknown;

@@ -16,12 +16,24 @@ describe('NOC corrected data per change code', () => {
     ['C06', '12345'.padEnd(20) + '37', { kind: 'account_and_transaction_code', accountNumber: '12345', transactionCode: 37 }],
     ['C06', '12345' + '27'.padStart(24), { kind: 'account_and_transaction_code', accountNumber: '12345', transactionCode: 27 }],
     // Nacha: routing 1-9, account 10-26, transaction code 27-28
-    ['C07', '231380104' + '555'.padEnd(17) + '32', { kind: 'routing_account_and_transaction_code', routingNumber: '231380104', accountNumber: '555', transactionCode: 32 }],
-    ['C07', '231380104' + '12345678901234567' + '22', { kind: 'routing_account_and_transaction_code', routingNumber: '231380104', accountNumber: '12345678901234567', transactionCode: 22 }],
+    [
+      'C07',
+      '231380104' + '555'.padEnd(17) + '32',
+      { kind: 'routing_account_and_transaction_code', routingNumber: '231380104', accountNumber: '555', transactionCode: 32 },
+    ],
+    [
+      'C07',
+      '231380104' + '12345678901234567' + '22',
+      { kind: 'routing_account_and_transaction_code', routingNumber: '231380104', accountNumber: '12345678901234567', transactionCode: 22 },
+    ],
     ['C09', 'EMP-0042', { kind: 'individual_id', identificationNumber: 'EMP-0042' }],
     ['C10', 'ACME MSP LLC', { kind: 'company_name', companyName: 'ACME MSP LLC' }],
     ['C11', '1234567890', { kind: 'company_identification', companyIdentification: '1234567890' }],
-    ['C12', 'ACME MSP LLC'.padEnd(16) + '1234567890', { kind: 'company_name_and_identification', companyName: 'ACME MSP LLC', companyIdentification: '1234567890' }],
+    [
+      'C12',
+      'ACME MSP LLC'.padEnd(16) + '1234567890',
+      { kind: 'company_name_and_identification', companyName: 'ACME MSP LLC', companyIdentification: '1234567890' },
+    ],
     ['C13', 'SOMETHING', { kind: 'other', text: 'SOMETHING' }],
     ['C14', 'IAT', { kind: 'sec_code', secCode: 'IAT' }],
   ])('%s %j', (code, data, expected) => {
@@ -51,8 +63,14 @@ describe('addenda 98/99 layouts', () => {
     const { addenda, issues } = parse('799R15121042880000001240105' + '23138010' + 'DECEASED'.padEnd(44) + '121042880000001');
     expect(issues.errors).toEqual([]);
     expect(addenda).toMatchObject({
-      type: '99', layout: 'return', returnReasonCode: 'R15', originalEntryTraceNumber: '121042880000001',
-      dateOfDeath: '240105', originalReceivingDfi: '23138010', addendaInformation: 'DECEASED', dishonor: null,
+      type: '99',
+      layout: 'return',
+      returnReasonCode: 'R15',
+      originalEntryTraceNumber: '121042880000001',
+      dateOfDeath: '240105',
+      originalReceivingDfi: '23138010',
+      addendaInformation: 'DECEASED',
+      dishonor: null,
     });
   });
 

@@ -3,23 +3,11 @@
 import { changeCodeInfo, returnCodeInfo, transactionCodeInfo } from './codes.ts';
 import { get, isDigits, readFields, trimmed, type Fields } from './fields.ts';
 import type { IssueSink } from './issues.ts';
-import {
-  ADDENDA_05,
-  ADDENDA_98,
-  ADDENDA_98_REFUSED,
-  ADDENDA_99_CONTESTED,
-  ADDENDA_99_DISHONORED,
-  ADDENDA_99_RETURN,
-} from './records.ts';
+import { ADDENDA_05, ADDENDA_98, ADDENDA_98_REFUSED, ADDENDA_99_CONTESTED, ADDENDA_99_DISHONORED, ADDENDA_99_RETURN } from './records.ts';
 import { isValidRoutingNumber } from './routing.ts';
 import type { AchAddenda, Addenda05, NocAddenda, NocCorrection, ReturnAddenda } from './types.ts';
 
-export function parseAddenda(
-  text: string,
-  line: number,
-  issues: IssueSink,
-  customReturnCodes: readonly string[],
-): AchAddenda | null {
+export function parseAddenda(text: string, line: number, issues: IssueSink, customReturnCodes: readonly string[]): AchAddenda | null {
   const typeCode = text.slice(1, 3);
   switch (typeCode) {
     case '05':
@@ -51,15 +39,16 @@ function parseAddenda99(text: string, line: number, issues: IssueSink, customRet
   const code = text.slice(3, 6);
   const info = returnCodeInfo(code, customReturnCodes);
   if (!info) {
-    issues.error('return_code', line, '7', 'returnReasonCode', `return reason code "${code}" is not a Nacha return code${customReturnCodes.length ? ` nor one of this bank's (${customReturnCodes.join(', ')})` : ''}`);
+    issues.error(
+      'return_code',
+      line,
+      '7',
+      'returnReasonCode',
+      `return reason code "${code}" is not a Nacha return code${customReturnCodes.length ? ` nor one of this bank's (${customReturnCodes.join(', ')})` : ''}`,
+    );
   }
   const layout = info?.layout ?? 'return';
-  const f = readFields(
-    text,
-    layout === 'dishonored' ? ADDENDA_99_DISHONORED : layout === 'contested' ? ADDENDA_99_CONTESTED : ADDENDA_99_RETURN,
-    line,
-    issues,
-  );
+  const f = readFields(text, layout === 'dishonored' ? ADDENDA_99_DISHONORED : layout === 'contested' ? ADDENDA_99_CONTESTED : ADDENDA_99_RETURN, line, issues);
   const dateOfDeath = layout === 'return' ? trimmed(f, 'dateOfDeath') : '';
   return {
     type: '99',

@@ -50,11 +50,7 @@ export function transactionCodeInfo(code: number): TransactionCodeInfo | undefin
 /** Codes the generator writes: live and prenote entries on checking and savings accounts. */
 export type OriginationTransactionCode = 22 | 23 | 27 | 28 | 32 | 33 | 37 | 38;
 
-export function transactionCodeFor(
-  account: 'checking' | 'savings',
-  direction: EntryDirection,
-  prenote = false,
-): OriginationTransactionCode {
+export function transactionCodeFor(account: 'checking' | 'savings', direction: EntryDirection, prenote = false): OriginationTransactionCode {
   const base = account === 'checking' ? 20 : 30;
   const offset = direction === 'credit' ? 2 : 7;
   return (base + offset + (prenote ? 1 : 0)) as OriginationTransactionCode;
@@ -68,8 +64,27 @@ export function isServiceClassCode(n: number): n is ServiceClassCode {
 
 /** Every Nacha SEC code; IAT and ADV use other record layouts and are rejected as unsupported. */
 export const SEC_CODES = [
-  'ACK', 'ARC', 'ATX', 'BOC', 'CCD', 'CIE', 'COR', 'CTX', 'DNE', 'ENR', 'MTE', 'POP',
-  'POS', 'PPD', 'RCK', 'SHR', 'TEL', 'TRC', 'TRX', 'WEB', 'XCK',
+  'ACK',
+  'ARC',
+  'ATX',
+  'BOC',
+  'CCD',
+  'CIE',
+  'COR',
+  'CTX',
+  'DNE',
+  'ENR',
+  'MTE',
+  'POP',
+  'POS',
+  'PPD',
+  'RCK',
+  'SHR',
+  'TEL',
+  'TRC',
+  'TRX',
+  'WEB',
+  'XCK',
 ] as const;
 export type SecCode = (typeof SEC_CODES)[number];
 const SEC_SET = new Set<string>(SEC_CODES);

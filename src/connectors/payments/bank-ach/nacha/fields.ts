@@ -33,12 +33,24 @@ export function readFields(text: string, layout: RecordLayout, line: number, iss
         break;
       case 'constant':
         if (raw !== spec.value) {
-          issues.error('constant', line, recordType, spec.name, `${layout.name} ${spec.name} (positions ${spec.start}-${spec.end}) must be "${spec.value}", found "${raw}"`);
+          issues.error(
+            'constant',
+            line,
+            recordType,
+            spec.name,
+            `${layout.name} ${spec.name} (positions ${spec.start}-${spec.end}) must be "${spec.value}", found "${raw}"`,
+          );
         }
         break;
       case 'numeric':
         if (!isDigits(raw) && (spec.required || !isBlank(raw))) {
-          issues.error('not_numeric', line, recordType, spec.name, `${layout.name} ${spec.name} (positions ${spec.start}-${spec.end}) must be numeric, found "${raw}"`);
+          issues.error(
+            'not_numeric',
+            line,
+            recordType,
+            spec.name,
+            `${layout.name} ${spec.name} (positions ${spec.start}-${spec.end}) must be numeric, found "${raw}"`,
+          );
         }
         break;
       case 'alpha':

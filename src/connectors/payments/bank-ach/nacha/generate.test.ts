@@ -50,7 +50,9 @@ describe('generator reproduces third-party fixtures byte for byte', () => {
           companyEntryDescription: 'REG.SALARY',
           effectiveEntryDate: '2019-06-25',
           odfi: '12104288',
-          entries: [{ transactionCode: 27, routingNumber: '231380104', accountNumber: '12345678', amountCents: 100000000n, receiverName: 'Receiver Account Name' }],
+          entries: [
+            { transactionCode: 27, routingNumber: '231380104', accountNumber: '12345678', amountCents: 100000000n, receiverName: 'Receiver Account Name' },
+          ],
         },
       ],
     });
@@ -74,8 +76,26 @@ describe('generator reproduces third-party fixtures byte for byte', () => {
         effectiveEntryDate: '2018-10-12',
         odfi: '12104288',
         entries: [
-          { transactionCode: 22, routingNumber: '231380104', accountNumber: '12345678', amountCents: 10000n, identificationNumber: '#789654', receiverName: 'Wade Arnold', paymentType: 'S', addenda: ['PAY-GATE payment'] },
-          { transactionCode: 22, routingNumber: '231380104', accountNumber: '81967038518', amountCents: 799n, identificationNumber: '#123456', receiverName: 'Wade Arnold', paymentType: 'R', addenda: ['Monthly Membership Subscription'] },
+          {
+            transactionCode: 22,
+            routingNumber: '231380104',
+            accountNumber: '12345678',
+            amountCents: 10000n,
+            identificationNumber: '#789654',
+            receiverName: 'Wade Arnold',
+            paymentType: 'S',
+            addenda: ['PAY-GATE payment'],
+          },
+          {
+            transactionCode: 22,
+            routingNumber: '231380104',
+            accountNumber: '81967038518',
+            amountCents: 799n,
+            identificationNumber: '#123456',
+            receiverName: 'Wade Arnold',
+            paymentType: 'R',
+            addenda: ['Monthly Membership Subscription'],
+          },
         ],
       },
     ],
@@ -99,8 +119,14 @@ describe('generator reproduces third-party fixtures byte for byte', () => {
           odfi: '12104288',
           entries: [
             {
-              transactionCode: 27, routingNumber: '231380104', accountNumber: '12345678', amountCents: 100000000n, identificationNumber: '45689033',
-              receiverName: 'Receiver Company', discretionaryData: '01', addenda: ['Debit First Account', 'Debit Second Account'],
+              transactionCode: 27,
+              routingNumber: '231380104',
+              accountNumber: '12345678',
+              amountCents: 100000000n,
+              identificationNumber: '45689033',
+              receiverName: 'Receiver Company',
+              discretionaryData: '01',
+              addenda: ['Debit First Account', 'Debit Second Account'],
             },
           ],
         },
@@ -122,7 +148,9 @@ describe('generator reproduces third-party fixtures byte for byte', () => {
           effectiveEntryDate: '2019-01-08',
           sameDay: { settleAt: '1300' },
           odfi: '12104288',
-          entries: [{ transactionCode: 22, routingNumber: '231380104', accountNumber: '12345678', amountCents: 100000000n, receiverName: 'Receiver Account Name' }],
+          entries: [
+            { transactionCode: 22, routingNumber: '231380104', accountNumber: '12345678', amountCents: 100000000n, receiverName: 'Receiver Account Name' },
+          ],
         },
       ],
     });
@@ -153,7 +181,13 @@ describe('generator output', () => {
       ...baseFile,
       batches: [
         baseBatch,
-        { ...baseBatch, entries: [{ ...baseBatch.entries[0]!, transactionCode: 22 }, { ...baseBatch.entries[0]!, transactionCode: 32 }] },
+        {
+          ...baseBatch,
+          entries: [
+            { ...baseBatch.entries[0]!, transactionCode: 22 },
+            { ...baseBatch.entries[0]!, transactionCode: 32 },
+          ],
+        },
         { ...baseBatch, entries: [{ ...baseBatch.entries[0]!, transactionCode: 22 }, baseBatch.entries[0]!] },
       ],
     });
@@ -216,18 +250,49 @@ describe('generator output', () => {
     ['same day on another date', (f) => ({ ...f, batches: [{ ...baseBatch, sameDay: {} }] }), 'batches[0].effectiveEntryDate'],
     [
       'same day over $1M',
-      (f) => ({ ...f, batches: [{ ...baseBatch, effectiveEntryDate: '2026-03-20', sameDay: {}, entries: [{ ...baseBatch.entries[0]!, amountCents: 100000001n }] }] }),
+      (f) => ({
+        ...f,
+        batches: [{ ...baseBatch, effectiveEntryDate: '2026-03-20', sameDay: {}, entries: [{ ...baseBatch.entries[0]!, amountCents: 100000001n }] }],
+      }),
       'batches[0].entries[0].amountCents',
     ],
-    ['bad routing', (f) => ({ ...f, batches: [{ ...baseBatch, entries: [{ ...baseBatch.entries[0]!, routingNumber: '231380105' }] }] }), 'batches[0].entries[0].routingNumber'],
-    ['amount too large', (f) => ({ ...f, batches: [{ ...baseBatch, entries: [{ ...baseBatch.entries[0]!, amountCents: 10_000_000_000n }] }] }), 'batches[0].entries[0].amountCents'],
-    ['prenote with amount', (f) => ({ ...f, batches: [{ ...baseBatch, entries: [{ ...baseBatch.entries[0]!, transactionCode: 28 }] }] }), 'batches[0].entries[0].amountCents'],
-    ['live zero amount', (f) => ({ ...f, batches: [{ ...baseBatch, entries: [{ ...baseBatch.entries[0]!, amountCents: 0n }] }] }), 'batches[0].entries[0].amountCents'],
-    ['two addenda on CCD', (f) => ({ ...f, batches: [{ ...baseBatch, entries: [{ ...baseBatch.entries[0]!, addenda: ['A', 'B'] }] }] }), 'batches[0].entries[0].addenda'],
+    [
+      'bad routing',
+      (f) => ({ ...f, batches: [{ ...baseBatch, entries: [{ ...baseBatch.entries[0]!, routingNumber: '231380105' }] }] }),
+      'batches[0].entries[0].routingNumber',
+    ],
+    [
+      'amount too large',
+      (f) => ({ ...f, batches: [{ ...baseBatch, entries: [{ ...baseBatch.entries[0]!, amountCents: 10_000_000_000n }] }] }),
+      'batches[0].entries[0].amountCents',
+    ],
+    [
+      'prenote with amount',
+      (f) => ({ ...f, batches: [{ ...baseBatch, entries: [{ ...baseBatch.entries[0]!, transactionCode: 28 }] }] }),
+      'batches[0].entries[0].amountCents',
+    ],
+    [
+      'live zero amount',
+      (f) => ({ ...f, batches: [{ ...baseBatch, entries: [{ ...baseBatch.entries[0]!, amountCents: 0n }] }] }),
+      'batches[0].entries[0].amountCents',
+    ],
+    [
+      'two addenda on CCD',
+      (f) => ({ ...f, batches: [{ ...baseBatch, entries: [{ ...baseBatch.entries[0]!, addenda: ['A', 'B'] }] }] }),
+      'batches[0].entries[0].addenda',
+    ],
     ['CTX without addenda', (f) => ({ ...f, batches: [{ ...baseBatch, secCode: 'CTX' }] }), 'batches[0].entries[0].addenda'],
     ['WEB debit without payment type', (f) => ({ ...f, batches: [{ ...baseBatch, secCode: 'WEB' }] }), 'batches[0].entries[0].paymentType'],
-    ['account too long', (f) => ({ ...f, batches: [{ ...baseBatch, entries: [{ ...baseBatch.entries[0]!, accountNumber: '123456789012345678' }] }] }), 'batches[0].entries[0].dfiAccountNumber'],
-    ['non-ASCII name', (f) => ({ ...f, batches: [{ ...baseBatch, entries: [{ ...baseBatch.entries[0]!, receiverName: 'CAFÉ' }] }] }), 'batches[0].entries[0].receiverName'],
+    [
+      'account too long',
+      (f) => ({ ...f, batches: [{ ...baseBatch, entries: [{ ...baseBatch.entries[0]!, accountNumber: '123456789012345678' }] }] }),
+      'batches[0].entries[0].dfiAccountNumber',
+    ],
+    [
+      'non-ASCII name',
+      (f) => ({ ...f, batches: [{ ...baseBatch, entries: [{ ...baseBatch.entries[0]!, receiverName: 'CAFÉ' }] }] }),
+      'batches[0].entries[0].receiverName',
+    ],
     ['service class 220 for debits', (f) => ({ ...f, batches: [{ ...baseBatch, serviceClassCode: 220 }] }), 'batches[0].serviceClassCode'],
   ])('rejects %s', (_name, mutate, expectedPath) => {
     let caught: unknown;
@@ -241,7 +306,10 @@ describe('generator output', () => {
   });
 
   it('cuts long receiver names instead of failing (free text)', () => {
-    const g = generateAchFile({ ...baseFile, batches: [{ ...baseBatch, entries: [{ ...baseBatch.entries[0]!, receiverName: 'A RECEIVER NAME LONGER THAN 22' }] }] });
+    const g = generateAchFile({
+      ...baseFile,
+      batches: [{ ...baseBatch, entries: [{ ...baseBatch.entries[0]!, receiverName: 'A RECEIVER NAME LONGER THAN 22' }] }],
+    });
     expect(mustParse(g.text).batches[0]?.entries[0]?.receiverName).toBe('A RECEIVER NAME LONGER');
   });
 
@@ -310,7 +378,14 @@ describe('generate → parse round trip (property)', () => {
         const file = mustParse(g.text);
         // Compare plain values once per file (one deep equality is far cheaper than many expects).
         const actual = file.batches.map((p) => ({
-          entries: p.entries.map((e) => [e.transactionCode, e.routingNumber, e.accountNumber, e.amountCents, e.receiverName, e.addenda.map((a) => (a.type === '05' ? a.paymentRelatedInformation : ''))]),
+          entries: p.entries.map((e) => [
+            e.transactionCode,
+            e.routingNumber,
+            e.accountNumber,
+            e.amountCents,
+            e.receiverName,
+            e.addenda.map((a) => (a.type === '05' ? a.paymentRelatedInformation : '')),
+          ]),
           control: [p.control.entryHash, p.control.entryAddendaCount, p.control.totalDebitCents, p.control.totalCreditCents],
         }));
         let fileHash = 0n;

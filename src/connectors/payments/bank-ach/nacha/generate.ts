@@ -211,7 +211,8 @@ function batch(
   if (b.effectiveEntryDate < creationDate) throw new AchGenerateError(`${path}.effectiveEntryDate`, 'is before the file creation date');
   let descriptiveDate = b.companyDescriptiveDate ?? '';
   if (b.sameDay) {
-    if (b.effectiveEntryDate !== creationDate) throw new AchGenerateError(`${path}.effectiveEntryDate`, 'a Same Day ACH batch settles on the file creation date');
+    if (b.effectiveEntryDate !== creationDate)
+      throw new AchGenerateError(`${path}.effectiveEntryDate`, 'a Same Day ACH batch settles on the file creation date');
     if (b.sameDay.settleAt !== undefined) {
       if (!/^\d{4}$/.test(b.sameDay.settleAt)) throw new AchGenerateError(`${path}.sameDay.settleAt`, 'must be HHMM');
       descriptiveDate = 'SD' + b.sameDay.settleAt;
@@ -326,16 +327,22 @@ function checkEntry(e: AchEntryInput, b: AchBatchInput, ep: string): 'credit' | 
     throw new AchGenerateError(`${ep}.amountCents`, 'must be a bigint from 0 to 9,999,999,999 cents');
   }
   if (info.purpose === 'prenote' && e.amountCents !== 0n) throw new AchGenerateError(`${ep}.amountCents`, 'a prenote carries a zero amount');
-  if (info.purpose === 'live' && e.amountCents === 0n) throw new AchGenerateError(`${ep}.amountCents`, 'a live entry needs a positive amount (use a prenote code for zero)');
-  if (b.sameDay && e.amountCents > SAME_DAY_LIMIT_CENTS) throw new AchGenerateError(`${ep}.amountCents`, 'exceeds the $1,000,000 Same Day ACH per-payment limit');
+  if (info.purpose === 'live' && e.amountCents === 0n)
+    throw new AchGenerateError(`${ep}.amountCents`, 'a live entry needs a positive amount (use a prenote code for zero)');
+  if (b.sameDay && e.amountCents > SAME_DAY_LIMIT_CENTS)
+    throw new AchGenerateError(`${ep}.amountCents`, 'exceeds the $1,000,000 Same Day ACH per-payment limit');
   if (!isValidRoutingNumber(e.routingNumber)) throw new AchGenerateError(`${ep}.routingNumber`, `"${e.routingNumber}" is not a valid 9-digit routing number`);
   const n = e.addenda?.length ?? 0;
   if (b.secCode === 'CTX' ? n < 1 || n > 9999 : n > 1) {
-    throw new AchGenerateError(`${ep}.addenda`, b.secCode === 'CTX' ? 'CTX entries carry 1 to 9,999 addenda' : `${b.secCode} entries carry at most one addenda`);
+    throw new AchGenerateError(
+      `${ep}.addenda`,
+      b.secCode === 'CTX' ? 'CTX entries carry 1 to 9,999 addenda' : `${b.secCode} entries carry at most one addenda`,
+    );
   }
   if (b.secCode === 'WEB') {
     if (e.discretionaryData !== undefined) throw new AchGenerateError(`${ep}.discretionaryData`, 'WEB uses positions 77-78 for paymentType');
-    if (info.direction === 'debit' && e.paymentType === undefined) throw new AchGenerateError(`${ep}.paymentType`, 'WEB debits need R (recurring) or S (single)');
+    if (info.direction === 'debit' && e.paymentType === undefined)
+      throw new AchGenerateError(`${ep}.paymentType`, 'WEB debits need R (recurring) or S (single)');
   } else if (e.paymentType !== undefined) {
     throw new AchGenerateError(`${ep}.paymentType`, 'only WEB entries have a payment type');
   }

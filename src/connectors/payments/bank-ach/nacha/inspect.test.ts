@@ -29,7 +29,13 @@ describe('inspectAchFile', () => {
       totalCredit: { cents: '0', decimal: '0.00' },
       fillerLines: 5,
     });
-    expect(json.batches[0]).toMatchObject({ batchNumber: 1, secCode: 'PPD', serviceClassCode: 225, companyEntryDescription: 'REG.SALARY', entryHash: '0023138010' });
+    expect(json.batches[0]).toMatchObject({
+      batchNumber: 1,
+      secCode: 'PPD',
+      serviceClassCode: 225,
+      companyEntryDescription: 'REG.SALARY',
+      entryHash: '0023138010',
+    });
     expect(json.batches[0].entries[0]).toMatchObject({
       transactionCode: 27,
       direction: 'debit',

@@ -155,7 +155,10 @@ export function runInspect(argv: readonly string[], stdout: TextSink, stderr: Te
         stderr.write(`--return-codes needs a value\n${USAGE}`);
         return 2;
       }
-      customReturnCodes = value.split(',').map((s) => s.trim().toUpperCase()).filter((s) => s !== '');
+      customReturnCodes = value
+        .split(',')
+        .map((s) => s.trim().toUpperCase())
+        .filter((s) => s !== '');
     } else if (arg.startsWith('-')) {
       stderr.write(`unknown option ${arg}\n${USAGE}`);
       return 2;
@@ -184,6 +187,8 @@ export function runInspect(argv: readonly string[], stdout: TextSink, stderr: Te
   }
   stdout.write(JSON.stringify({ ok: false, error: result.error, errors: result.errors, warnings: result.warnings }, null, 2) + '\n');
   const e = result.error;
-  stderr.write(`${path}: invalid ACH file: ${e.line !== null ? `line ${e.line}, ` : ''}${e.recordType !== null ? `record ${e.recordType}, ` : ''}${e.field !== null ? `field ${e.field}: ` : ''}${e.message}\n`);
+  stderr.write(
+    `${path}: invalid ACH file: ${e.line !== null ? `line ${e.line}, ` : ''}${e.recordType !== null ? `record ${e.recordType}, ` : ''}${e.field !== null ? `field ${e.field}: ` : ''}${e.message}\n`,
+  );
   return 1;
 }

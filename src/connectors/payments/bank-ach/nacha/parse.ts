@@ -11,17 +11,7 @@ import { splitRecords, type PhysicalRecord } from './physical.ts';
 import { BATCH_CONTROL, BATCH_HEADER, BLOCKING_FACTOR, ENTRY_DETAIL, ENTRY_DETAIL_CTX, FILE_CONTROL, FILE_HEADER, HASH_MODULUS } from './records.ts';
 import { looksLikeRoutingNumber, routingCheckDigit } from './routing.ts';
 import { checkEntryAddenda, isReturnOrNocEntry } from './validate-entry.ts';
-import type {
-  AchBatch,
-  AchBatchHeader,
-  AchEntry,
-  AchFile,
-  AchFileControl,
-  AchFileHeader,
-  AchParseOptions,
-  AchParseResult,
-  AchAddenda,
-} from './types.ts';
+import type { AchBatch, AchBatchHeader, AchEntry, AchFile, AchFileControl, AchFileHeader, AchParseOptions, AchParseResult, AchAddenda } from './types.ts';
 
 interface MutableEntry extends Omit<AchEntry, 'addenda'> {
   addenda: AchAddenda[];
@@ -80,7 +70,13 @@ class Parser {
           filler++;
           continue;
         }
-        this.issues.error('record_after_file_control', rec.line, typeOf(rec.text), 'recordType', `line ${rec.line}: a "${rec.text[0]}" record follows the file control; only 9999… filler may`);
+        this.issues.error(
+          'record_after_file_control',
+          rec.line,
+          typeOf(rec.text),
+          'recordType',
+          `line ${rec.line}: a "${rec.text[0]}" record follows the file control; only 9999… filler may`,
+        );
         return null;
       }
       recordCount++;
@@ -92,7 +88,13 @@ class Parser {
     }
     if (!this.header || !this.control) {
       const line = last?.line ?? null;
-      this.issues.error('missing_file_control', line, last ? typeOf(last.text) : null, 'recordType', `the file ends at line ${line} without a file control (9) record`);
+      this.issues.error(
+        'missing_file_control',
+        line,
+        last ? typeOf(last.text) : null,
+        'recordType',
+        `the file ends at line ${line} without a file control (9) record`,
+      );
       return null;
     }
     if (filler > 0 && (recordCount + filler) % BLOCKING_FACTOR !== 0) {
@@ -105,7 +107,13 @@ class Parser {
   private record(rec: PhysicalRecord, ordinal: number): boolean {
     const t = rec.text[0];
     if (!this.header && t !== '1') {
-      this.issues.error('missing_file_header', rec.line, typeOf(rec.text), 'recordType', `the file must start with a file header (1) record; line ${rec.line} is a "${t}" record`);
+      this.issues.error(
+        'missing_file_header',
+        rec.line,
+        typeOf(rec.text),
+        'recordType',
+        `the file must start with a file header (1) record; line ${rec.line} is a "${t}" record`,
+      );
       return false;
     }
     switch (t) {
@@ -150,7 +158,13 @@ class Parser {
   private reportRecordsAfter(records: readonly PhysicalRecord[], control: PhysicalRecord): void {
     const after = records.slice(records.indexOf(control) + 1).find((r) => !isFiller(r.text));
     if (after) {
-      this.issues.error('record_after_file_control', after.line, typeOf(after.text), 'recordType', `line ${after.line}: a "${after.text[0]}" record follows the file control at line ${control.line}; only 9999… filler may`);
+      this.issues.error(
+        'record_after_file_control',
+        after.line,
+        typeOf(after.text),
+        'recordType',
+        `line ${after.line}: a "${after.text[0]}" record follows the file control at line ${control.line}; only 9999… filler may`,
+      );
     }
   }
 
@@ -209,7 +223,13 @@ class Parser {
     }
     const batchNumber = num(f, 'batchNumber');
     if (batchNumber <= this.lastBatchNumber) {
-      this.issues.error('batch_number_order', rec.line, '5', 'batchNumber', `batch number ${batchNumber} does not ascend (previous batch ${this.lastBatchNumber})`);
+      this.issues.error(
+        'batch_number_order',
+        rec.line,
+        '5',
+        'batchNumber',
+        `batch number ${batchNumber} does not ascend (previous batch ${this.lastBatchNumber})`,
+      );
     }
     this.lastBatchNumber = batchNumber;
     const header: AchBatchHeader = {
@@ -242,7 +262,13 @@ class Parser {
     }
     const svc = batch.header.serviceClassCode;
     if (info && ((svc === 220 && info.direction === 'debit') || (svc === 225 && info.direction === 'credit'))) {
-      this.issues.error('transaction_code_service_class', rec.line, '6', 'transactionCode', `transaction code ${tc} is a ${info.direction}, but the batch's service class ${svc} allows only ${svc === 220 ? 'credits' : 'debits'}`);
+      this.issues.error(
+        'transaction_code_service_class',
+        rec.line,
+        '6',
+        'transactionCode',
+        `transaction code ${tc} is a ${info.direction}, but the batch's service class ${svc} allows only ${svc === 220 ? 'credits' : 'debits'}`,
+      );
     }
     const rdfi = get(f, 'rdfiIdentification');
     const checkDigit = get(f, 'checkDigit');
@@ -264,7 +290,13 @@ class Parser {
     const prev = batch.entries[batch.entries.length - 1];
     // Same length, digits only: string order is numeric order.
     if (prev && isDigits(traceNumber) && isDigits(prev.traceNumber) && traceNumber <= prev.traceNumber) {
-      this.issues.error('trace_order', rec.line, '6', 'traceNumber', `trace number ${traceNumber} does not ascend within the batch (previous ${prev.traceNumber})`);
+      this.issues.error(
+        'trace_order',
+        rec.line,
+        '6',
+        'traceNumber',
+        `trace number ${traceNumber} does not ascend within the batch (previous ${prev.traceNumber})`,
+      );
     }
     const entry: MutableEntry = {
       line: rec.line,
@@ -309,7 +341,8 @@ class Parser {
       err('batch_service_class', 'serviceClassCode', `service class ${get(f, 'serviceClassCode')} differs from the batch header's ${h.serviceClassCode}`);
     }
     const count = num(f, 'entryAddendaCount');
-    if (count !== batch.records) err('entry_addenda_count', 'entryAddendaCount', `entry/addenda count is ${count}, the batch has ${batch.records} entry and addenda records`);
+    if (count !== batch.records)
+      err('entry_addenda_count', 'entryAddendaCount', `entry/addenda count is ${count}, the batch has ${batch.records} entry and addenda records`);
     const hash = BigInt(batch.hash % HASH_MODULUS);
     const controlHash = big(f, 'entryHash');
     if (controlHash !== hash) err('entry_hash', 'entryHash', `entry hash is ${get(f, 'entryHash')}, the RDFI routing numbers sum to ${pad10(hash)}`);
@@ -320,11 +353,22 @@ class Parser {
     const rawId = get(f, 'companyIdentification');
     const headerRawId = batch.rawCompanyId;
     if (rawId.trim() !== h.companyIdentification) {
-      err('company_identification', 'companyIdentification', `company identification "${rawId.trim()}" differs from the batch header's "${h.companyIdentification}"`);
+      err(
+        'company_identification',
+        'companyIdentification',
+        `company identification "${rawId.trim()}" differs from the batch header's "${h.companyIdentification}"`,
+      );
     } else if (rawId !== headerRawId) {
-      this.issues.warn('company_identification_padding', rec.line, '8', 'companyIdentification', `batch ${h.batchNumber}: company identification is aligned differently from the batch header ("${rawId}" vs "${headerRawId}")`);
+      this.issues.warn(
+        'company_identification_padding',
+        rec.line,
+        '8',
+        'companyIdentification',
+        `batch ${h.batchNumber}: company identification is aligned differently from the batch header ("${rawId}" vs "${headerRawId}")`,
+      );
     }
-    if (get(f, 'odfiIdentification') !== h.odfi) err('batch_odfi', 'odfiIdentification', `ODFI ${get(f, 'odfiIdentification')} differs from the batch header's ${h.odfi}`);
+    if (get(f, 'odfiIdentification') !== h.odfi)
+      err('batch_odfi', 'odfiIdentification', `ODFI ${get(f, 'odfiIdentification')} differs from the batch header's ${h.odfi}`);
     if (num(f, 'batchNumber') !== h.batchNumber) err('batch_number', 'batchNumber', `batch number ${get(f, 'batchNumber')} differs from the batch header's`);
     this.checkForwardTraces(batch);
 
@@ -383,7 +427,15 @@ class Parser {
     if (debit !== this.fileDebit) err('total_debit', 'totalDebit', `total debit is ${debit}, the debit entries sum to ${this.fileDebit}`);
     const credit = big(f, 'totalCredit');
     if (credit !== this.fileCredit) err('total_credit', 'totalCredit', `total credit is ${credit}, the credit entries sum to ${this.fileCredit}`);
-    this.control = { line: rec.line, batchCount, blockCount, entryAddendaCount: count, entryHash: controlHash, totalDebitCents: debit, totalCreditCents: credit };
+    this.control = {
+      line: rec.line,
+      batchCount,
+      blockCount,
+      entryAddendaCount: count,
+      entryHash: controlHash,
+      totalDebitCents: debit,
+      totalCreditCents: credit,
+    };
   }
 }
 

@@ -32,7 +32,11 @@ describe('physical layout', () => {
   it('splits a file without line breaks every 94 characters, numbering records', () => {
     const issues = new IssueSink();
     const out = splitRecords(rec('1') + rec('5') + rec('9'), issues);
-    expect(out?.map((r) => [r.line, r.text[0]])).toEqual([[1, '1'], [2, '5'], [3, '9']]);
+    expect(out?.map((r) => [r.line, r.text[0]])).toEqual([
+      [1, '1'],
+      [2, '5'],
+      [3, '9'],
+    ]);
     expect(issues.warnings.map((w) => w.code)).toContain('records_unbroken');
   });
 

@@ -89,7 +89,13 @@ export function splitRecords(input: string, issues: IssueSink, strictLength = fa
     issues.warn('line_padded', firstPadded, null, null, `${padded} record(s) shorter than 94 characters were padded with blanks (first: line ${firstPadded})`);
   }
   if (trimmed > 0) {
-    issues.warn('line_trimmed', firstTrimmed, null, null, `${trimmed} record(s) longer than 94 characters had trailing blanks cut (first: line ${firstTrimmed})`);
+    issues.warn(
+      'line_trimmed',
+      firstTrimmed,
+      null,
+      null,
+      `${trimmed} record(s) longer than 94 characters had trailing blanks cut (first: line ${firstTrimmed})`,
+    );
   }
   if (unbroken) issues.warn('records_unbroken', null, null, null, 'records without line breaks were split every 94 characters');
   return out;

@@ -1,13 +1,6 @@
 // The typed shape of a parsed NACHA file, and of the issues (errors, warnings) the parser reports.
 // Amounts are integer cents as bigint; routing numbers, traces and IDs stay strings (leading zeros).
-import type {
-  AccountType,
-  EntryDirection,
-  EntryPurpose,
-  ReturnLayout,
-  SecCode,
-  ServiceClassCode,
-} from './codes.ts';
+import type { AccountType, EntryDirection, EntryPurpose, ReturnLayout, SecCode, ServiceClassCode } from './codes.ts';
 
 export type RecordType = '1' | '5' | '6' | '7' | '8' | '9';
 
@@ -247,8 +240,7 @@ export interface AchFile {
 }
 
 export type AchParseResult =
-  | { readonly ok: true; readonly file: AchFile }
-  | { readonly ok: false; readonly errors: readonly AchIssue[]; readonly warnings: readonly AchIssue[] };
+  { readonly ok: true; readonly file: AchFile } | { readonly ok: false; readonly errors: readonly AchIssue[]; readonly warnings: readonly AchIssue[] };
 
 export interface AchParseOptions {
   /**

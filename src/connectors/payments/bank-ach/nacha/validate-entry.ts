@@ -32,7 +32,11 @@ export function checkEntryAddenda(e: AchEntry, batch: AchBatchHeader, issues: Is
   }
   if (!first) {
     if (e.purpose === 'return_or_noc' && sec !== 'COR') {
-      err('transaction_code', 'transactionCode', `transaction code ${e.transactionCode} is only for returns and notifications of change, and this entry has no 98/99 addenda`);
+      err(
+        'transaction_code',
+        'transactionCode',
+        `transaction code ${e.transactionCode} is only for returns and notifications of change, and this entry has no 98/99 addenda`,
+      );
     }
     checkWebPaymentType(e, batch, issues);
     return;
@@ -43,7 +47,13 @@ export function checkEntryAddenda(e: AchEntry, batch: AchBatchHeader, issues: Is
       if (first.type === '98' && sec !== 'COR') {
         err('addenda_type', 'addendaTypeCode', `notification-of-change (98) addenda belong in a COR batch, not ${sec}`, first.line);
       }
-      if (adds.length > 1) err('addenda_count', 'addendaTypeCode', `a ${first.type === '98' ? 'notification of change' : 'return'} carries exactly one addenda; entry ${e.traceNumber} has ${adds.length}`, adds[1]?.line ?? e.line);
+      if (adds.length > 1)
+        err(
+          'addenda_count',
+          'addendaTypeCode',
+          `a ${first.type === '98' ? 'notification of change' : 'return'} carries exactly one addenda; entry ${e.traceNumber} has ${adds.length}`,
+          adds[1]?.line ?? e.line,
+        );
       if (!isDigits(first.traceNumber) || first.traceNumber.length !== 15) {
         issues.warn('addenda_trace', first.line, '7', 'traceNumber', `addenda trace number "${first.traceNumber}" is not a 15-digit trace`);
       } else if (first.traceNumber !== e.traceNumber) {
@@ -53,7 +63,13 @@ export function checkEntryAddenda(e: AchEntry, batch: AchBatchHeader, issues: Is
     }
     case '05': {
       const max = sec === 'CTX' ? CTX_MAX_ADDENDA : 1;
-      if (adds.length > max) err('addenda_count', 'addendaTypeCode', `${sec} entries carry at most ${max} addenda; entry ${e.traceNumber} has ${adds.length}`, adds[max]?.line ?? e.line);
+      if (adds.length > max)
+        err(
+          'addenda_count',
+          'addendaTypeCode',
+          `${sec} entries carry at most ${max} addenda; entry ${e.traceNumber} has ${adds.length}`,
+          adds[max]?.line ?? e.line,
+        );
       if (e.numberOfAddendaRecords !== null && e.numberOfAddendaRecords !== adds.length) {
         err('addenda_count', 'numberOfAddendaRecords', `CTX entry says ${e.numberOfAddendaRecords} addenda records, ${adds.length} follow`);
       }
@@ -64,7 +80,13 @@ export function checkEntryAddenda(e: AchEntry, batch: AchBatchHeader, issues: Is
           issues.error('addenda_sequence', a.line, '7', 'addendaSequenceNumber', `addenda sequence number ${a.addendaSequenceNumber} should be ${i + 1}`);
         }
         if (a.entryDetailSequenceNumber !== entrySequence) {
-          issues.error('addenda_sequence', a.line, '7', 'entryDetailSequenceNumber', `entry detail sequence number ${a.entryDetailSequenceNumber} should be ${entrySequence}, the last 7 digits of the entry's trace`);
+          issues.error(
+            'addenda_sequence',
+            a.line,
+            '7',
+            'entryDetailSequenceNumber',
+            `entry detail sequence number ${a.entryDetailSequenceNumber} should be ${entrySequence}, the last 7 digits of the entry's trace`,
+          );
         }
       });
       if (e.purpose === 'return_or_noc') {

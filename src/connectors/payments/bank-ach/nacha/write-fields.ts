@@ -9,12 +9,7 @@ const PRINTABLE = /^[\x20-\x7E]*$/;
 
 export type FieldValue = string | number | bigint | undefined;
 
-export function writeRecord(
-  layout: RecordLayout,
-  values: Readonly<Record<string, FieldValue>>,
-  path: string,
-  cut: ReadonlySet<string> = NO_CUT,
-): string {
+export function writeRecord(layout: RecordLayout, values: Readonly<Record<string, FieldValue>>, path: string, cut: ReadonlySet<string> = NO_CUT): string {
   let out = '';
   for (const spec of layout.fields) {
     const width = spec.end - spec.start + 1;
