@@ -144,6 +144,8 @@ export interface PaymentsTable {
   currency: string;
   amount_minor: bigint;
   surcharge_minor: Generated<bigint>;
+  /** ACH discount granted (0009): the invoices are paid in full, the processor charged amount_minor. */
+  discount_minor: Generated<bigint>;
   planned_allocations: ColumnType<PlannedAllocation[], string | undefined, string>;
   fee_minor: bigint | null;
   state: PaymentState;
