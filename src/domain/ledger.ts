@@ -22,6 +22,8 @@ export const LEDGER_ACCOUNTS = {
   /** Processor fees, ACH return fees and dispute fees: all land on the deposit's fee line. */
   processing_fees: 'expense',
   dispute_losses: 'expense',
+  /** Discounts the MSP grants for paying by bank where it may not surcharge cards (§1.5): a cost, like a fee. */
+  ach_discounts: 'expense',
 } as const;
 
 export type LedgerAccount = keyof typeof LEDGER_ACCOUNTS;
@@ -161,6 +163,28 @@ export const journal = {
       ['processor_clearing', 'debit', gross],
       ['accounts_receivable', 'credit', money(toInvoices, gross.currency)],
       ['surcharge_income', 'credit', surcharge],
+      ['client_credit', 'credit', unapplied],
+    ]);
+  },
+
+  /**
+   * A bank payment granted an ACH discount (§1.5): the invoices are paid in full (A/R credited with
+   * received + discount, less any part no invoice needed), the clearing account holds only what was
+   * received, and the discount is the MSP's expense.
+   */
+  paymentReceivedWithDiscount(input: { received: Money; discount: Money; unapplied?: Money; memo: string }): Journal {
+    const { received, discount, memo } = input;
+    const unapplied = input.unapplied ?? money(0n, received.currency);
+    sameCurrency(received, discount, unapplied);
+    nonNegative('received amount', received);
+    nonNegative('discount', discount);
+    nonNegative('unapplied amount', unapplied);
+    const toInvoices = received.amountMinor + discount.amountMinor - unapplied.amountMinor;
+    if (toInvoices < 0n) throw new LedgerError('the unapplied amount exceeds the payment and its discount');
+    return build(memo, [
+      ['processor_clearing', 'debit', received],
+      ['ach_discounts', 'debit', discount],
+      ['accounts_receivable', 'credit', money(toInvoices, received.currency)],
       ['client_credit', 'credit', unapplied],
     ]);
   },
