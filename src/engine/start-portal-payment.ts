@@ -7,12 +7,16 @@ import type { MethodKind } from '../connectors/payments/types.ts';
 import { UseCaseError, type EngineContext } from './context.ts';
 import { planPayment, processorCustomerFor, type InvoiceChoice } from './plan-payment.ts';
 import { audit } from './audit.ts';
+import { grantAchDiscount } from './ach-discount.ts';
 
 export interface PortalPaymentStarted {
   readonly paymentId: string;
   readonly clientSecret: string;
+  /** What the processor is asked to charge: the invoices' amounts less any ACH discount. */
   readonly amountMinor: bigint;
   readonly currency: string;
+  /** The ACH discount granted (payments-rules.md §1.5; engine/ach-discount.ts), 0 when none. */
+  readonly discountMinor: bigint;
 }
 
 export async function startPortalPayment(
@@ -38,7 +42,10 @@ export async function startPortalPayment(
       { type: 'payment', id: p.paymentId },
       { amount_minor: p.amountMinor, currency: p.currency },
     );
-    return p;
+    // A bank payment where card surcharges are refused may be discounted (§1.5): charged less, invoices paid in full.
+    const bankOnly = input.methodKinds.length > 0 && input.methodKinds.every((k) => k === 'us_bank_account');
+    const discountMinor = bankOnly ? await grantAchDiscount(tx, tenantId, p.paymentId, ctx.now()) : 0n;
+    return { ...p, amountMinor: p.amountMinor - discountMinor, discountMinor };
   });
   const customerId = await ensureProcessorCustomer(ctx, tenantId, plan.clientId);
   const started = await processor.createPortalPayment({
@@ -58,7 +65,13 @@ export async function startPortalPayment(
       .where('outcome', '=', 'sending')
       .execute();
   });
-  return { paymentId: plan.paymentId, clientSecret: started.clientSecret, amountMinor: plan.amountMinor, currency: plan.currency };
+  return {
+    paymentId: plan.paymentId,
+    clientSecret: started.clientSecret,
+    amountMinor: plan.amountMinor,
+    currency: plan.currency,
+    discountMinor: plan.discountMinor,
+  };
 }
 
 export async function ensureProcessorCustomer(ctx: EngineContext, tenantId: string, clientId: string): Promise<string> {
