@@ -104,7 +104,8 @@ async function allocateAndBook(
   const tenantId = p.tenant_id;
   const currency = parseCurrency(p.currency);
   const planned = p.planned_allocations;
-  let remaining = p.amount_minor - p.surcharge_minor;
+  // An ACH discount (§1.5, engine/ach-discount.ts) pays the invoices in full with less money received.
+  let remaining = p.amount_minor - p.surcharge_minor + p.discount_minor;
   let allocated = 0n;
   for (const plan of planned) {
     const inv = await tx.selectFrom('invoices').selectAll().where('id', '=', plan.invoiceId).forUpdate().executeTakeFirstOrThrow();
@@ -126,7 +127,14 @@ async function allocateAndBook(
     tx,
     tenantId,
     'payment_received',
-    journal.paymentReceived({ gross, surcharge: money(p.surcharge_minor, currency), unapplied: money(remaining, currency), memo: `payment ${p.id}` }),
+    p.discount_minor > 0n
+      ? journal.paymentReceivedWithDiscount({
+          received: gross,
+          discount: money(p.discount_minor, currency),
+          unapplied: money(remaining, currency),
+          memo: `payment ${p.id}`,
+        })
+      : journal.paymentReceived({ gross, surcharge: money(p.surcharge_minor, currency), unapplied: money(remaining, currency), memo: `payment ${p.id}` }),
     { paymentId: p.id },
   );
   await audit(
@@ -137,6 +145,7 @@ async function allocateAndBook(
     { type: 'payment', id: p.id },
     {
       amount_minor: p.amount_minor,
+      discount_minor: p.discount_minor,
       allocated_minor: allocated,
       credit_minor: remaining,
       processor_payment_id: processorPaymentId,
