@@ -186,7 +186,17 @@ export function registerPortalRoutes(app: FastifyInstance, deps: HttpDeps): void
         });
         if (choices.length === 0) return { payment_id: null, covered_by_credit: true };
         const r = await startPortalPayment(deps.ctx, tenantId, { clientId, choices, methodKinds: [parsed.data.method] });
-        return { payment_id: r.paymentId, client_secret: r.clientSecret, amount: format(money(r.amountMinor, parseCurrency(r.currency))) };
+        const f = (n: bigint) => format(money(n, parseCurrency(r.currency)));
+        // Shown before the client confirms in the hosted fields: the invoices, the ACH discount (§1.5), the total.
+        return {
+          payment_id: r.paymentId,
+          client_secret: r.clientSecret,
+          amount: f(r.amountMinor),
+          amount_minor: r.amountMinor.toString(),
+          invoices_total: f(r.amountMinor + r.discountMinor),
+          ach_discount: r.discountMinor > 0n ? f(r.discountMinor) : null,
+          ach_discount_minor: r.discountMinor.toString(),
+        };
       } catch (e) {
         if (e instanceof UseCaseError) return reply.code(STATUS[e.code]).send({ error: { code: e.code, message: e.message } });
         throw e;
