@@ -49,7 +49,9 @@ export function portalScript(publishableKey: string, opts: { surcharging: boolea
     if (!r.ok) { msg(r.body.error.message); document.getElementById('payment').hidden = false; return; }
     if (r.body.covered_by_credit) { location.href = location.pathname + '?paid=credit'; return; }
     mode = 'confirm'; paymentId = r.body.payment_id;
-    document.getElementById('summary').textContent = 'Paying ' + r.body.amount;
+    document.getElementById('summary').textContent = r.body.ach_discount
+      ? 'Invoices: ' + r.body.invoices_total + ' · ACH discount: −' + r.body.ach_discount + ' · Total: ' + r.body.amount
+      : 'Paying ' + r.body.amount;
     form.hidden = true; document.getElementById('payment').hidden = false;
     elements = stripe.elements({ clientSecret: r.body.client_secret });
     elements.create('payment').mount('#payment-element');
