@@ -30,12 +30,14 @@ export async function receiptLines(
     .execute();
   const lines: ReceiptLine[] = allocations.map((a) => ({ label: `Invoice ${a.number}`, amount: m(a.amount_minor) }));
   const allocated = allocations.reduce((s, a) => s + a.amount_minor, 0n);
-  const credit = p.amount_minor - p.surcharge_minor - allocated;
+  const credit = p.amount_minor - p.surcharge_minor + p.discount_minor - allocated;
   if (credit > 0n) lines.push({ label: 'Kept as credit on your account (applied to your next invoice)', amount: m(credit) });
   if (p.surcharge_minor > 0n) {
     const quote = await tx.selectFrom('surcharge_quotes').select(['rate_bps']).where('payment_id', '=', paymentId).executeTakeFirst();
     lines.push({ label: `Credit card surcharge${quote ? ` (${formatBps(quote.rate_bps)})` : ''}`, amount: m(p.surcharge_minor) });
   }
+  // §1.5: the invoices are paid in full; the discount for paying by bank is its own (negative) line.
+  if (p.discount_minor > 0n) lines.push({ label: 'Discount for paying by bank (ACH)', amount: `-${m(p.discount_minor)}` });
   const client = await tx.selectFrom('clients').select(['billing_email']).where('id', '=', p.client_id).executeTakeFirstOrThrow();
   const method =
     p.method_kind === 'us_bank_account'
