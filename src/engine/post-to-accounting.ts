@@ -3,7 +3,7 @@
 // in the tenant's accounting queue, so two flushes never overlap; the idempotency keys make a re-run after
 // a crash safe.
 import { sql } from 'kysely';
-import { money, parseCurrency } from '../domain/money.ts';
+import { money, parseCurrency, toDecimalString } from '../domain/money.ts';
 import { withTenant } from '../db/tenant.ts';
 import type { AccountingConnector, PostResult } from '../connectors/accounting/types.ts';
 import type { Posting } from '../db/schema.ts';
@@ -167,14 +167,23 @@ async function postReadyDeposits(ctx: EngineContext, tenantId: string, books: Ac
         .where('it.payout_id', '=', payout.id)
         .execute();
       // Of the payout's charges: the surcharges (income of their own) and what no invoice needed (clients' credit).
-      const extra = await sql<{ surcharges: string; credit: string }>`
+      // An ACH discount (§1.5) pays invoices in full with less money: it is not credit, and the deposit
+      // carries it as a negative "ACH discounts" adjustment so the deposit still equals the payout.
+      const extra = await sql<{ surcharges: string; credit: string; discounts: string }>`
         SELECT coalesce(sum(p.surcharge_minor), 0)::text AS surcharges,
-               coalesce(sum(p.amount_minor - p.surcharge_minor - coalesce((SELECT sum(a.amount_minor) FROM allocations a WHERE a.payment_id = p.id), 0)), 0)::text AS credit
+               coalesce(sum(p.discount_minor), 0)::text AS discounts,
+               coalesce(sum(p.amount_minor - p.surcharge_minor + p.discount_minor - coalesce((SELECT sum(a.amount_minor) FROM allocations a WHERE a.payment_id = p.id), 0)), 0)::text AS credit
           FROM payments p
          WHERE p.id IN (SELECT it.payment_id FROM payout_items it WHERE it.payout_id = ${payout.id} AND it.type IN ('charge', 'payment') AND it.payment_id IS NOT NULL)`.execute(
         tx,
       );
-      return { payout, lines, surcharges: BigInt(extra.rows[0]?.surcharges ?? 0), credit: BigInt(extra.rows[0]?.credit ?? 0) };
+      return {
+        payout,
+        lines,
+        surcharges: BigInt(extra.rows[0]?.surcharges ?? 0),
+        credit: BigInt(extra.rows[0]?.credit ?? 0),
+        discounts: BigInt(extra.rows[0]?.discounts ?? 0),
+      };
     });
     if (plan.lines.some((l) => l.status !== 'posted' || !l.remote_id)) continue; // next flush
     const currency = parseCurrency(plan.payout.currency);
@@ -193,7 +202,9 @@ async function postReadyDeposits(ctx: EngineContext, tenantId: string, books: Ac
         adjustments: money(adjustments, currency),
         surcharges: money(plan.surcharges, currency),
         clientCredit: money(plan.credit, currency),
-        memo: `${plan.payout.processor} payout ${plan.payout.processor_payout_id}`,
+        memo:
+          `${plan.payout.processor} payout ${plan.payout.processor_payout_id}` +
+          (plan.discounts > 0n ? `; adjustments include ACH discounts of ${toDecimalString(money(plan.discounts, currency))}` : ''),
       })
       .then((x) => [x]);
     await recordResults(ctx, tenantId, books.vendor, [d], [r!], summary, 'deposits');
