@@ -113,7 +113,7 @@ export async function quoteCardPayment(
       };
     }
     // The quote must say exactly what the payment will be, without creating the payment yet.
-    const base = await dryRunTotal(tx, tenantId, input.clientId, after.choices, vendor);
+    const { base, parts } = await dryRunTotal(tx, tenantId, input.clientId, after.choices, vendor);
     const program = await surchargeProgram(tx);
     const facts = await clientSurchargeFacts(tx, input.clientId);
     const q = quoteForCard(program, facts, method, base, ctx.now());
@@ -165,7 +165,8 @@ export async function quoteCardPayment(
       surchargeMinor,
       totalMinor: base.amountMinor + surchargeMinor,
       surcharge: q,
-      achDiscountMinor: q.allowed ? 0n : achDiscount(program, base).amountMinor,
+      // Per invoice, floored: exactly what a bank payment of these invoices would be granted (ach-discount.ts).
+      achDiscountMinor: q.allowed ? 0n : parts.reduce((sum, part) => sum + achDiscount(program, money(part, parseCurrency(base.currency))).amountMinor, 0n),
       card,
       creditApplied: credit,
     };
@@ -173,11 +174,18 @@ export async function quoteCardPayment(
 }
 
 /** Plan the payment inside a savepoint and undo it: the same checks and total the real payment will get. */
-async function dryRunTotal(tx: Tx, tenantId: string, clientId: string, choices: readonly InvoiceChoice[], processor: string): Promise<Money> {
+async function dryRunTotal(
+  tx: Tx,
+  tenantId: string,
+  clientId: string,
+  choices: readonly InvoiceChoice[],
+  processor: string,
+): Promise<{ base: Money; parts: bigint[] }> {
   await sql`SAVEPOINT settle_quote`.execute(tx);
   try {
     const plan = await planPayment(tx, tenantId, { clientId, choices, source: 'portal', processor, keyPrefix: 'quote' });
-    return money(plan.amountMinor, parseCurrency(plan.currency));
+    const row = await tx.selectFrom('payments').select('planned_allocations').where('id', '=', plan.paymentId).executeTakeFirstOrThrow();
+    return { base: money(plan.amountMinor, parseCurrency(plan.currency)), parts: row.planned_allocations.map((a) => BigInt(a.amountMinor)) };
   } finally {
     await sql`ROLLBACK TO SAVEPOINT settle_quote`.execute(tx);
   }
