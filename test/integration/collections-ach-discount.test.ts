@@ -164,6 +164,16 @@ describe('ACH discount where card surcharges are not allowed', () => {
       }).toString(),
     });
     const pm = ((await res.json()) as { id: string }).id;
+    // Several invoices: the saving shown is the bank payment's, per invoice and floored ($1.23 + $2.00, not $3.24).
+    const [c, d] = [await newInvoice(stack, clientId, '123.45'), await newInvoice(stack, clientId, '200.99')];
+    const both = (await (
+      await fetch(`${stack.settleUrl}/portal/${token}/quote`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ invoices: [{ invoice_id: c.id }, { invoice_id: d.id }], payment_method: pm }),
+      })
+    ).json()) as { total_minor: string; ach_discount: string | null };
+    expect(both).toMatchObject({ total_minor: '32444', ach_discount: '$3.23' });
     const q = (await (
       await fetch(`${stack.settleUrl}/portal/${token}/quote`, {
         method: 'POST',
