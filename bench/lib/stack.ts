@@ -21,6 +21,7 @@ import { startConnectWiseSimulator } from '../../simulators/connectwise/index.ts
 import { startStripeSimulator } from '../../simulators/stripe/index.ts';
 import { startQuickBooksSimulator } from '../../simulators/quickbooks-online/index.ts';
 import { createBenchDatabase } from './pg.ts';
+import { startStripeProcess, type StripeProcess } from './stripe-process.ts';
 
 export interface BenchStackOptions {
   readonly pgServerUrl: string;
@@ -36,10 +37,14 @@ export interface BenchStackOptions {
   readonly initialSync?: boolean;
   /** Stripe simulator rate limit (Stripe test mode publishes 25/s, the simulator defaults to 100/s). */
   readonly stripeRequestsPerSecond?: number;
+  /** Run the Stripe simulator in a process of its own (it then does not share Settle's CPU); see stripe-process.ts. */
+  readonly stripeInOwnProcess?: boolean;
 }
 
 export interface BenchStack {
   readonly settle: Running;
+  /** Set when stripeInOwnProcess: the simulator's controls over IPC (sims.stripe.sim is then unavailable). */
+  readonly stripeProcess: StripeProcess | null;
   readonly db: Db;
   readonly sims: Simulators;
   readonly settleUrl: string;
@@ -58,6 +63,7 @@ export interface OpenInvoice {
 }
 
 export async function startBenchStack(opts: BenchStackOptions): Promise<BenchStack> {
+  const stripeProcess = opts.stripeInOwnProcess ? await startStripeProcess(opts.stripeRequestsPerSecond ?? 100) : null;
   const database = await createBenchDatabase(opts.pgServerUrl, opts.label);
   const sims: Simulators = {
     connectwise: await startConnectWiseSimulator({
@@ -69,11 +75,19 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
         ...(opts.linesPerInvoice ? { linesPerInvoice: opts.linesPerInvoice } : {}),
       },
     }),
-    stripe: await startStripeSimulator({
-      achSettleDelayMs: null,
-      searchLagMs: 0,
-      ...(opts.stripeRequestsPerSecond ? { rateLimitPerSecond: opts.stripeRequestsPerSecond } : {}),
-    }),
+    stripe: stripeProcess
+      ? // Only baseUrl and keys are used for wiring; the in-process controls do not exist for a child.
+        ({
+          baseUrl: stripeProcess.baseUrl,
+          secretKey: stripeProcess.secretKey,
+          publishableKey: stripeProcess.publishableKey,
+          close: () => stripeProcess.close(),
+        } as unknown as Simulators['stripe'])
+      : await startStripeSimulator({
+          achSettleDelayMs: null,
+          searchLagMs: 0,
+          ...(opts.stripeRequestsPerSecond ? { rateLimitPerSecond: opts.stripeRequestsPerSecond } : {}),
+        }),
     quickbooks: await startQuickBooksSimulator({}),
   };
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'settle-bench-'));
@@ -112,6 +126,7 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
   const tokens = new Map<string, string>();
   return {
     settle,
+    stripeProcess,
     db: db.db,
     sims,
     settleUrl,
