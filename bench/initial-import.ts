@@ -1,8 +1,8 @@
 // Benchmark 3 — the initial import of a fresh workspace: 20,000 invoices with ≈3 lines each (300
 // companies) from the ConnectWise simulator, timed around `syncPsa` (clients, then invoices page by page
-// with their lines, each page stored in one transaction). Peak RSS is sampled every 50 ms and is the
-// WHOLE process: Settle, the in-process ConnectWise simulator holding all 20,000 invoices (and the two
-// idle simulators), the tsx loader and node. The worker is not started, so nothing else runs meanwhile.
+// with their lines, each page stored in one transaction). The ConnectWise simulator and its 20,000 invoices
+// live in a process of their own, as ConnectWise does; peak RSS is sampled every 50 ms and is the whole
+// Settle process (Settle, two idle simulators, the tsx loader and node). The worker is not started.
 // Target (issue #2): < 60 s and peak RSS < 400 MB.
 import { sql } from 'kysely';
 import { syncPsa } from '../src/engine/sync-psa.ts';
@@ -31,12 +31,13 @@ export async function run(pgServerUrl: string): Promise<BenchResult> {
     worker: false,
     mirrorBooks: false,
     initialSync: false,
+    connectwiseInOwnProcess: true,
   });
+  const cwStats = () => stack.connectwiseProcess!.ask<{ counts: Record<string, number>; lines: number; rssMb: number }>({ cmd: 'stats' });
   try {
-    const cw = stack.sims.connectwise;
-    const seededLines = cw.state.products.size + cw.state.timeEntries.size + cw.state.expenses.size;
+    const seededLines = (await cwStats()).lines;
     const beforeSyncRssMb = mb(process.memoryUsage().rss);
-    cw.sim.calls.reset();
+    await stack.connectwiseProcess!.ask({ cmd: 'resetCalls' });
     // Attribution (see lib/profile.ts): time awaiting ConnectWise pages vs awaiting SQL vs the rest.
     const psa = (await stack.settle.ctx.connectors.psa(stack.tenantId)) as unknown as Record<'listInvoices' | 'listClients', () => AsyncGenerator<unknown>>;
     const fetchInvoices = timeAsyncGenerator(psa, 'listInvoices');
@@ -71,7 +72,9 @@ export async function run(pgServerUrl: string): Promise<BenchResult> {
       };
     });
     const overall = whole.stop();
-    const calls = Object.fromEntries(cw.sim.calls.counts);
+    const after = await cwStats();
+    const calls = after.counts;
+    const cwRequests = Object.values(calls).reduce((n: number, v: number) => n + v, 0);
     const timePass = syncMs < TARGET_MS && counts.invoices === INVOICES;
     const rssPass = overall.peakRssMb < TARGET_RSS_MB;
     return {
@@ -90,17 +93,18 @@ export async function run(pgServerUrl: string): Promise<BenchResult> {
         breakdown,
         topStatementsByTime: topShapes(sqlTally.tally),
         connectwiseCalls: calls,
-        connectwiseRequests: cw.sim.calls.total(),
+        connectwiseRequests: cwRequests,
+        connectwiseSimulatorRssMb: after.rssMb,
       },
-      target: `syncPsa of ${INVOICES} invoices < ${TARGET_MS / 1000} s; peak RSS of the whole process < ${TARGET_RSS_MB} MB`,
+      target: `syncPsa of ${INVOICES} invoices < ${TARGET_MS / 1000} s; peak RSS of Settle's process < ${TARGET_RSS_MB} MB`,
       pass: timePass && rssPass,
       headline: [
         { label: 'import time', value: `${(syncMs / 1000).toFixed(1)} s`, target: `< ${TARGET_MS / 1000} s`, pass: timePass },
-        { label: 'peak RSS (whole process)', value: `${overall.peakRssMb} MB`, target: `< ${TARGET_RSS_MB} MB`, pass: rssPass },
+        { label: 'peak RSS (Settle process)', value: `${overall.peakRssMb} MB`, target: `< ${TARGET_RSS_MB} MB`, pass: rssPass },
       ],
       notes: [
-        `RSS is the whole process incl. the ConnectWise simulator holding all ${INVOICES} invoices: ${baselineRssMb} MB at start, ${beforeSyncRssMb} MB once seeded and wired, peak ${mem.peakRssMb} MB during the sync (kernel high-water mark ${overall.kernelMaxRssMb} MB)`,
-        `${counts.invoices} invoices, ${counts.invoiceLines} lines, ${counts.clients} clients stored in ${cw.sim.calls.total()} ConnectWise requests`,
+        `RSS is Settle's process (the ConnectWise simulator and its ${INVOICES} invoices run in their own, ${after.rssMb} MB): ${baselineRssMb} MB at start, ${beforeSyncRssMb} MB once wired, peak ${mem.peakRssMb} MB during the sync (kernel high-water mark ${overall.kernelMaxRssMb} MB)`,
+        `${counts.invoices} invoices, ${counts.invoiceLines} lines, ${counts.clients} clients stored in ${cwRequests} ConnectWise requests`,
         `where the time goes: ${breakdown.awaitingSqlMs} ms awaiting ${breakdown.sqlStatements} SQL statements (${breakdown.sqlStatementsPerInvoice} per invoice, ${breakdown.meanSqlRoundTripMs} ms each), ${breakdown.awaitingConnectWiseMs} ms awaiting ConnectWise pages (fetch + map), ${breakdown.otherMs} ms other`,
       ],
       wallMs: Math.round(performance.now() - started),

@@ -1,4 +1,4 @@
-// Resident set size sampled on a timer. The figure is the whole process: Settle, the in-process vendor
+// Resident set size sampled on a timer, for the process it runs in: Settle, any in-process vendor
 // simulators and their data, the tsx loader, and node itself. A sample can only be taken when the event
 // loop is free, so a long synchronous stretch is sampled at its end; process.resourceUsage().maxRSS (the
 // kernel's high-water mark, which misses nothing) is reported beside it.

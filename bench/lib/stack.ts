@@ -22,6 +22,7 @@ import { startStripeSimulator } from '../../simulators/stripe/index.ts';
 import { startQuickBooksSimulator } from '../../simulators/quickbooks-online/index.ts';
 import { createBenchDatabase } from './pg.ts';
 import { startStripeProcess, type StripeProcess } from './stripe-process.ts';
+import { startChildSim, type ChildSim } from './child-sim.ts';
 
 export interface BenchStackOptions {
   readonly pgServerUrl: string;
@@ -39,12 +40,16 @@ export interface BenchStackOptions {
   readonly stripeRequestsPerSecond?: number;
   /** Run the Stripe simulator in a process of its own (it then does not share Settle's CPU); see stripe-process.ts. */
   readonly stripeInOwnProcess?: boolean;
+  /** Run the ConnectWise simulator (and its seed) in a process of its own, so memory figures are Settle's alone. */
+  readonly connectwiseInOwnProcess?: boolean;
 }
 
 export interface BenchStack {
   readonly settle: Running;
   /** Set when stripeInOwnProcess: the simulator's controls over IPC (sims.stripe.sim is then unavailable). */
   readonly stripeProcess: StripeProcess | null;
+  /** Set when connectwiseInOwnProcess (sims.connectwise.sim/state are then unavailable). */
+  readonly connectwiseProcess: ChildSim<unknown> | null;
   readonly db: Db;
   readonly sims: Simulators;
   readonly settleUrl: string;
@@ -64,17 +69,21 @@ export interface OpenInvoice {
 
 export async function startBenchStack(opts: BenchStackOptions): Promise<BenchStack> {
   const stripeProcess = opts.stripeInOwnProcess ? await startStripeProcess(opts.stripeRequestsPerSecond ?? 100) : null;
+  const cwSeed = {
+    companies: opts.companies,
+    invoices: opts.invoices,
+    seed: 42,
+    paidShare: 0,
+    ...(opts.linesPerInvoice ? { linesPerInvoice: opts.linesPerInvoice } : {}),
+  };
+  const connectwiseProcess = opts.connectwiseInOwnProcess ? await startChildSim<unknown>('connectwise-child.ts', { CW_SEED: JSON.stringify(cwSeed) }) : null;
   const database = await createBenchDatabase(opts.pgServerUrl, opts.label);
   const sims: Simulators = {
-    connectwise: await startConnectWiseSimulator({
-      seed: {
-        companies: opts.companies,
-        invoices: opts.invoices,
-        seed: 42,
-        paidShare: 0,
-        ...(opts.linesPerInvoice ? { linesPerInvoice: opts.linesPerInvoice } : {}),
-      },
-    }),
+    connectwise: connectwiseProcess
+      ? ({ ...(connectwiseProcess.ready as object), close: () => connectwiseProcess.close() } as unknown as Simulators['connectwise'])
+      : await startConnectWiseSimulator({
+          seed: cwSeed,
+        }),
     stripe: stripeProcess
       ? // Only baseUrl and keys are used for wiring; the in-process controls do not exist for a child.
         ({
@@ -127,6 +136,7 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
   return {
     settle,
     stripeProcess,
+    connectwiseProcess,
     db: db.db,
     sims,
     settleUrl,
