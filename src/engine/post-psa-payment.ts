@@ -4,16 +4,12 @@
 import { money, parseCurrency } from '../domain/money.ts';
 import { withTenant } from '../db/tenant.ts';
 import { refreshInvoiceStatus } from '../db/queries/invoice-balance.ts';
-import { retryDecision, VendorError } from '../connectors/http.ts';
 import type { EngineContext } from './context.ts';
 import { today } from './context.ts';
 import { audit } from './audit.ts';
 import { crashPoint } from './crash-points.ts';
 import { ingestInvoice } from './ingest-invoice.ts';
-
-export class RetryLater extends Error {
-  override readonly name = 'RetryLater';
-}
+import { recordPostingFailure } from './posting-failure.ts';
 
 export async function postPsaPayment(ctx: EngineContext, tenantId: string, postingId: string): Promise<string> {
   const psa = await ctx.connectors.psa(tenantId);
@@ -86,31 +82,12 @@ export async function postPsaPayment(ctx: EngineContext, tenantId: string, posti
     });
     return r.alreadyRecorded ? `found already in ${psa.vendor} (${r.remoteId})` : `posted to ${psa.vendor} (${r.remoteId})`;
   } catch (e) {
-    const decision = retryDecision(e, posting.attempts + 1, 12);
-    await withTenant(ctx.db, tenantId, async (tx) => {
-      await tx
-        .updateTable('postings')
-        .set((eb) => ({
-          attempts: eb('attempts', '+', 1),
-          last_error: (e as Error).message.slice(0, 2000),
-          status: decision.retry ? 'pending' : 'failed',
-          next_attempt_at: new Date(ctx.now().getTime() + decision.delayMs),
-        }))
-        .where('id', '=', posting.id)
-        .execute();
-      if (!decision.retry) {
-        await audit(
-          tx,
-          tenantId,
-          'system:post-psa-payment',
-          'posting.failed',
-          { type: 'posting', id: posting.id },
-          { vendor: psa.vendor, reason: decision.reason, error: (e as Error).message },
-        );
-      }
+    return recordPostingFailure(ctx, tenantId, {
+      postingId: posting.id,
+      attempts: posting.attempts,
+      vendor: psa.vendor,
+      actor: 'system:post-psa-payment',
+      error: e,
     });
-    if (decision.retry) throw new RetryLater(`${psa.vendor}: ${decision.reason}; retrying`);
-    if (!(e instanceof VendorError)) throw e;
-    return `failed: ${decision.reason}`;
   }
 }

@@ -6,10 +6,9 @@
 import { money, parseCurrency } from '../domain/money.ts';
 import { withTenant } from '../db/tenant.ts';
 import { refreshInvoiceStatus } from '../db/queries/invoice-balance.ts';
-import { retryDecision, VendorError } from '../connectors/http.ts';
 import type { EngineContext } from './context.ts';
 import { audit } from './audit.ts';
-import { RetryLater } from './post-psa-payment.ts';
+import { RetryLater, recordPostingFailure } from './posting-failure.ts';
 import { ingestInvoice } from './ingest-invoice.ts';
 
 export async function postPsaReversal(ctx: EngineContext, tenantId: string, postingId: string): Promise<string> {
@@ -85,30 +84,12 @@ export async function postPsaReversal(ctx: EngineContext, tenantId: string, post
     });
     return `${r.outcome} in ${psa.vendor} (payment ${original.remote_id})`;
   } catch (e) {
-    const decision = retryDecision(e, posting.attempts + 1, 12);
-    await withTenant(ctx.db, tenantId, async (tx) => {
-      await tx
-        .updateTable('postings')
-        .set((eb) => ({
-          attempts: eb('attempts', '+', 1),
-          last_error: (e as Error).message.slice(0, 2000),
-          status: decision.retry ? 'pending' : 'failed',
-          next_attempt_at: new Date(ctx.now().getTime() + decision.delayMs),
-        }))
-        .where('id', '=', posting.id)
-        .execute();
-      if (!decision.retry)
-        await audit(
-          tx,
-          tenantId,
-          'system:post-psa-reversal',
-          'posting.failed',
-          { type: 'posting', id: posting.id },
-          { vendor: psa.vendor, reason: decision.reason, error: (e as Error).message },
-        );
+    return recordPostingFailure(ctx, tenantId, {
+      postingId: posting.id,
+      attempts: posting.attempts,
+      vendor: psa.vendor,
+      actor: 'system:post-psa-reversal',
+      error: e,
     });
-    if (decision.retry) throw new RetryLater(`${psa.vendor}: ${decision.reason}; retrying`);
-    if (!(e instanceof VendorError)) throw e;
-    return `failed: ${decision.reason}`;
   }
 }

@@ -6,7 +6,7 @@ import { withTenant } from '../db/tenant.ts';
 import { retryDecision, VendorError } from '../connectors/http.ts';
 import type { EngineContext } from './context.ts';
 import { audit } from './audit.ts';
-import { RetryLater } from './post-psa-payment.ts';
+import { RetryLater } from './posting-failure.ts';
 
 export async function recordPsaFailure(ctx: EngineContext, tenantId: string, failureId: string, attempt = 1): Promise<string> {
   const psa = await ctx.connectors.psa(tenantId);

@@ -1,0 +1,49 @@
+// What happens when writing a posting to a vendor fails: the attempt is counted and the error kept on the
+// posting; a failure that may succeed later is retried (the job throws RetryLater and graphile-worker backs
+// off), one that will not (an auth or validation failure after the retries) marks the posting failed, is
+// audited, and shows as an exception on the dashboard.
+import { withTenant } from '../db/tenant.ts';
+import { retryDecision, VendorError } from '../connectors/http.ts';
+import { audit, type Actor } from './audit.ts';
+import type { EngineContext } from './context.ts';
+
+export class RetryLater extends Error {
+  override readonly name = 'RetryLater';
+}
+
+const MAX_ATTEMPTS = 12;
+
+export async function recordPostingFailure(
+  ctx: EngineContext,
+  tenantId: string,
+  input: { postingId: string; attempts: number; vendor: string; actor: Actor; error: unknown },
+): Promise<string> {
+  const { error } = input;
+  const decision = retryDecision(error, input.attempts + 1, MAX_ATTEMPTS);
+  const message = (error as Error).message;
+  await withTenant(ctx.db, tenantId, async (tx) => {
+    await tx
+      .updateTable('postings')
+      .set((eb) => ({
+        attempts: eb('attempts', '+', 1),
+        last_error: message.slice(0, 2000),
+        status: decision.retry ? 'pending' : 'failed',
+        next_attempt_at: new Date(ctx.now().getTime() + decision.delayMs),
+      }))
+      .where('id', '=', input.postingId)
+      .execute();
+    if (!decision.retry) {
+      await audit(
+        tx,
+        tenantId,
+        input.actor,
+        'posting.failed',
+        { type: 'posting', id: input.postingId },
+        { vendor: input.vendor, reason: decision.reason, error: message },
+      );
+    }
+  });
+  if (decision.retry) throw new RetryLater(`${input.vendor}: ${decision.reason}; retrying`);
+  if (!(error instanceof VendorError)) throw error;
+  return `failed: ${decision.reason}`;
+}
