@@ -10,7 +10,7 @@ const DATE_OID = 1082;
 export type Db = Kysely<Database>;
 
 export function createPool(connectionString: string, max = 10): pg.Pool {
-  return new pg.Pool({
+  const pool = new pg.Pool({
     connectionString,
     max,
     types: {
@@ -21,6 +21,10 @@ export function createPool(connectionString: string, max = 10): pg.Pool {
       }) as typeof pg.types.getTypeParser,
     },
   });
+  // An idle connection the server closes (restart, failover, a dropped test database) emits 'error' on the
+  // pool; unhandled, that would crash the process. The pool discards the client; the next query reconnects.
+  pool.on('error', () => {});
+  return pool;
 }
 
 export function createDb(pool: pg.Pool): Db {

@@ -3,22 +3,12 @@
 // not yet recorded) — and started again. Afterwards every due invoice has been charged exactly once: the
 // killed run's job runs again, re-sends the interrupted charge with the same idempotency key (Stripe returns
 // the first charge instead of making a second), and charges the invoices it had not reached.
-import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CrashPoint } from '../../src/engine/crash-points.ts';
 import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 import { startSettleProcess, type SettleProcess } from '../helpers/settle-process.ts';
 import { apiFor, enableAutopay, intentsForInvoice, newCompany, newInvoice, product, q, saveCard, todayUtc } from '../helpers/autopay.ts';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
+import { freePort } from '../helpers/ports.ts';
 
 let stack: Stack | null = null;
 let running: SettleProcess | null = null;

@@ -2,21 +2,11 @@
 // as sent, then started again: the bank ends up with the file once and each debit once. The file keeps its
 // name and identity (date + File ID Modifier) from the moment it was built, and delivery looks for it at
 // the bank before uploading.
-import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually, type Stack } from '../helpers/stack.ts';
 import { startSettleProcess, type SettleProcess } from '../helpers/settle-process.ts';
 import { authorizeAccount, invoicesByClient, portalPost, q, startBankAchStack, type BankAchStack } from './bank-ach-stack.ts';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
+import { freePort } from '../helpers/ports.ts';
 
 let s: BankAchStack | null = null;
 let running: SettleProcess | null = null;

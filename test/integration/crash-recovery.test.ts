@@ -1,22 +1,12 @@
 // Nothing lost, nothing twice: Settle is really killed (SIGKILL) at each dangerous point between the
 // processor saying "paid" and the postings, then started again. Afterwards there must be exactly one payment
 // in ConnectWise and exactly one Payment in QuickBooks, and one payment journal in Settle's ledger.
-import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { withTenant } from '../../src/db/tenant.ts';
 import { eventually, openInvoices, payInPortal, startStack, type Stack } from '../helpers/stack.ts';
 import { startSettleProcess, type SettleProcess } from '../helpers/settle-process.ts';
 import type { CrashPoint } from '../../src/engine/crash-points.ts';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
+import { freePort } from '../helpers/ports.ts';
 
 let stack: Stack | null = null;
 let running: SettleProcess | null = null;
