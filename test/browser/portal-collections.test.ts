@@ -1,35 +1,20 @@
 // The portal's collections features in a real browser: the client types how much of an invoice to pay,
 // enters a credit card in the processor's hosted fields (deferred mode: no payment exists yet), sees the
 // surcharge and its disclosure BEFORE confirming, and is charged exactly the total shown.
-import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { haveBrowser, launchBrowser } from '../helpers/browser.ts';
 import { withTenant } from '../../src/db/tenant.ts';
 import { addDays } from '../../src/domain/rules/calendar-date.ts';
 import { eventually, openInvoices, startStack, type Stack } from '../helpers/stack.ts';
 import { newInvoice } from '../integration/collections-helpers.ts';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveBrowser = fs.existsSync(CHROMIUM);
 
 let stack: Stack;
 let browser: Browser;
 beforeAll(async () => {
   if (!haveBrowser) return;
   stack = await startStack();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchBrowser();
 });
 afterAll(async () => {
   await browser?.close();

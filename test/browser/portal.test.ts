@@ -2,33 +2,18 @@
 // signed link, chooses an invoice, types a test card into the processor's hosted fields (an iframe served by
 // the Stripe simulator — the card number never reaches Settle's page), pays, and the payment lands in
 // ConnectWise and QuickBooks.
-import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { haveBrowser, launchBrowser } from '../helpers/browser.ts';
 import { withTenant } from '../../src/db/tenant.ts';
 import { eventually, openInvoices, startStack, type Stack } from '../helpers/stack.ts';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveBrowser = fs.existsSync(CHROMIUM);
 
 let stack: Stack;
 let browser: Browser;
 beforeAll(async () => {
   if (!haveBrowser) return;
   stack = await startStack();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchBrowser();
 });
 afterAll(async () => {
   await browser?.close();

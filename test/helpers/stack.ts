@@ -21,6 +21,7 @@ import { startConnectWiseSimulator } from '../../simulators/connectwise/index.ts
 import { startStripeSimulator } from '../../simulators/stripe/index.ts';
 import { startQuickBooksSimulator } from '../../simulators/quickbooks-online/index.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
+import { bankForToken, TEST_ROUTING_NUMBER } from '../../simulators/stripe/test-methods.ts';
 
 export interface StackOptions {
   readonly companies?: number;
@@ -185,4 +186,42 @@ export async function openInvoices(stack: Stack): Promise<{ id: string; number: 
       .orderBy('i.number')
       .execute(),
   );
+}
+
+/**
+ * Pay by bank account through the portal as a client would: choose invoices, then type a Stripe test bank
+ * account into the hosted fields and accept the debit authorisation (the hosted fields create the
+ * PaymentMethod and the mandate and confirm the intent). `bankToken` names one of Stripe's test accounts.
+ */
+export async function payByBankInPortal(
+  stack: Stack,
+  token: string,
+  invoiceIds: string[],
+  bankToken = 'pm_usBankAccount',
+): Promise<{ paymentId: string; intentId: string; body: Record<string, unknown> }> {
+  const account = bankForToken(bankToken);
+  if (!account) throw new Error(`${bankToken} is not a Stripe test bank account`);
+  const res = await fetch(`${stack.settleUrl}/portal/${token}/pay`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ invoice_ids: invoiceIds, method: 'us_bank_account' }),
+  });
+  const body = (await res.json()) as { payment_id: string; client_secret: string } & Record<string, unknown>;
+  if (!res.ok) throw new Error(`portal pay failed: ${JSON.stringify(body)}`);
+  const s = stack.sims.stripe;
+  const confirm = await fetch(`${s.baseUrl}/_sim/elements/confirm`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      client_secret: body.client_secret,
+      pk: s.publishableKey,
+      method: 'us_bank_account',
+      bank: { holder: 'Pat Client', routing: TEST_ROUTING_NUMBER, account: account.accountNumber, account_type: 'checking' },
+      mandate_accepted: true,
+      user_agent: 'settle-integration-test',
+    }),
+  });
+  const result = (await confirm.json()) as { error?: unknown };
+  if (!confirm.ok || result.error) throw new Error(`hosted fields confirm failed: ${JSON.stringify(result)}`);
+  return { paymentId: body.payment_id, intentId: body.client_secret.split('_secret_')[0]!, body };
 }

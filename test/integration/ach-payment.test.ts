@@ -3,8 +3,7 @@
 // says the money settled; a failed debit posts nothing at all. The simulator settles only when told.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../../src/db/tenant.ts';
-import { bankForToken, TEST_ROUTING_NUMBER } from '../../simulators/stripe/test-methods.ts';
-import { eventually, openInvoices, payInPortal, startStack, type Stack } from '../helpers/stack.ts';
+import { eventually, openInvoices, payInPortal, startStack, type Stack, payByBankInPortal } from '../helpers/stack.ts';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -15,38 +14,7 @@ afterEach(() => {
   stack.sims.connectwise.sim.callbackOptions.drop = false;
 });
 
-/**
- * Pay by bank in the portal as a client does: choose the invoices and "bank account", then type the account
- * into the processor's hosted fields and accept the debit authorisation (the hosted fields create the
- * PaymentMethod and the mandate and confirm the intent). `bankToken` names one of Stripe's test accounts.
- */
-async function payByBank(token: string, invoiceIds: string[], bankToken: string): Promise<{ paymentId: string; intentId: string }> {
-  const account = bankForToken(bankToken);
-  if (!account) throw new Error(`${bankToken} is not a Stripe test bank account`);
-  const res = await fetch(`${stack.settleUrl}/portal/${token}/pay`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ invoice_ids: invoiceIds, method: 'us_bank_account' }),
-  });
-  const body = (await res.json()) as { payment_id: string; client_secret: string };
-  if (!res.ok) throw new Error(`portal pay failed: ${JSON.stringify(body)}`);
-  const s = stack.sims.stripe;
-  const confirm = await fetch(`${s.baseUrl}/_sim/elements/confirm`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      client_secret: body.client_secret,
-      pk: s.publishableKey,
-      method: 'us_bank_account',
-      bank: { holder: 'Pat Client', routing: TEST_ROUTING_NUMBER, account: account.accountNumber, account_type: 'checking' },
-      mandate_accepted: true,
-      user_agent: 'settle-integration-test',
-    }),
-  });
-  const result = (await confirm.json()) as { error?: { message: string }; paymentIntent?: { status: string } };
-  if (!confirm.ok || result.error) throw new Error(`hosted fields confirm failed: ${JSON.stringify(result)}`);
-  return { paymentId: body.payment_id, intentId: body.client_secret.split('_secret_')[0]! };
-}
+const payByBank = (token: string, invoiceIds: string[], bankToken: string) => payByBankInPortal(stack, token, invoiceIds, bankToken);
 
 async function payment(id: string) {
   return withTenant(stack.database.db, stack.tenantId, (tx) => tx.selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirstOrThrow());

@@ -6,8 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../../src/db/tenant.ts';
 import { addDays } from '../../src/domain/rules/calendar-date.ts';
-import { bankForToken, TEST_ROUTING_NUMBER } from '../../simulators/stripe/test-methods.ts';
-import { eventually, openInvoices, startStack, type Stack } from '../helpers/stack.ts';
+import { eventually, openInvoices, startStack, type Stack, payByBankInPortal } from '../helpers/stack.ts';
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts';
 import { invoiceRow, newInvoice, postingsPosted } from './collections-helpers.ts';
 
@@ -61,31 +60,9 @@ interface PayBody {
   ach_discount_minor: string;
 }
 
-/** The portal's bank flow: choose invoices + "bank account", see the total, confirm in the hosted fields. */
 async function payByBank(invoiceIds: string[]): Promise<{ body: PayBody; intentId: string }> {
-  const res = await fetch(`${stack.settleUrl}/portal/${token}/pay`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ invoice_ids: invoiceIds, method: 'us_bank_account' }),
-  });
-  const body = (await res.json()) as PayBody;
-  if (!res.ok) throw new Error(`portal pay failed: ${JSON.stringify(body)}`);
-  const s = stack.sims.stripe;
-  const confirm = await fetch(`${s.baseUrl}/_sim/elements/confirm`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      client_secret: body.client_secret,
-      pk: s.publishableKey,
-      method: 'us_bank_account',
-      bank: { holder: 'Pat Client', routing: TEST_ROUTING_NUMBER, account: bankForToken('pm_usBankAccount')!.accountNumber, account_type: 'checking' },
-      mandate_accepted: true,
-      user_agent: 'settle-integration-test',
-    }),
-  });
-  const result = (await confirm.json()) as { error?: unknown };
-  if (!confirm.ok || result.error) throw new Error(`hosted fields confirm failed: ${JSON.stringify(result)}`);
-  return { body, intentId: body.client_secret.split('_secret_')[0]! };
+  const r = await payByBankInPortal(stack, token, invoiceIds);
+  return { body: r.body as unknown as PayBody, intentId: r.intentId };
 }
 
 async function payment(id: string) {

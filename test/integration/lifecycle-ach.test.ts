@@ -8,8 +8,7 @@ import { withTenant } from '../../src/db/tenant.ts';
 import { finalAfter } from '../../src/domain/rules/ach-return-window.ts';
 import { utcDateOf } from '../../src/domain/rules/calendar-date.ts';
 import { reverseSucceededPayment } from '../../src/engine/reverse-succeeded-payment.ts';
-import { bankForToken, TEST_ROUTING_NUMBER } from '../../simulators/stripe/test-methods.ts';
-import { eventually, openInvoices, startStack, type Stack } from '../helpers/stack.ts';
+import { eventually, openInvoices, startStack, type Stack, payByBankInPortal } from '../helpers/stack.ts';
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts';
 
 let smtp: TestSmtp;
@@ -29,31 +28,7 @@ const db = () => stack.database.db;
 const q = <T>(fn: Parameters<typeof withTenant<T>>[2]) => withTenant(db(), stack.tenantId, fn);
 const cents = (n: unknown): bigint => BigInt(Math.round(Number(n) * 100));
 
-async function payByBank(token: string, invoiceIds: string[], bankToken: string): Promise<{ paymentId: string; intentId: string }> {
-  const account = bankForToken(bankToken)!;
-  const res = await fetch(`${stack.settleUrl}/portal/${token}/pay`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ invoice_ids: invoiceIds, method: 'us_bank_account' }),
-  });
-  const body = (await res.json()) as { payment_id: string; client_secret: string };
-  if (!res.ok) throw new Error(`portal pay failed: ${JSON.stringify(body)}`);
-  const s = stack.sims.stripe;
-  const confirm = await fetch(`${s.baseUrl}/_sim/elements/confirm`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      client_secret: body.client_secret,
-      pk: s.publishableKey,
-      method: 'us_bank_account',
-      bank: { holder: 'Pat Client', routing: TEST_ROUTING_NUMBER, account: account.accountNumber, account_type: 'checking' },
-      mandate_accepted: true,
-      user_agent: 'settle-integration-test',
-    }),
-  });
-  if (!confirm.ok) throw new Error(`hosted fields confirm failed: ${await confirm.text()}`);
-  return { paymentId: body.payment_id, intentId: body.client_secret.split('_secret_')[0]! };
-}
+const payByBank = (token: string, invoiceIds: string[], bankToken: string) => payByBankInPortal(stack, token, invoiceIds, bankToken);
 
 const payment = (id: string) => q((tx) => tx.selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirstOrThrow());
 const waitState = (id: string, state: string) => eventually(async () => ((await payment(id)).state === state ? payment(id) : null), 15_000, `payment ${state}`);

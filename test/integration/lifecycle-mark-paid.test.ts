@@ -3,8 +3,7 @@
 // PSA and the books hear of a payment only when the payout containing it is reconciled).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../../src/db/tenant.ts';
-import { bankForToken, TEST_ROUTING_NUMBER } from '../../simulators/stripe/test-methods.ts';
-import { eventually, openInvoices, payInPortal, startStack, type Stack } from '../helpers/stack.ts';
+import { eventually, openInvoices, payInPortal, startStack, type Stack, payByBankInPortal } from '../helpers/stack.ts';
 
 let stack: Stack;
 let key: string;
@@ -36,28 +35,7 @@ const api = async (method: string, path: string, body?: unknown) => {
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 };
 
-async function payByBank(token: string, invoiceIds: string[], bankToken: string): Promise<{ paymentId: string; intentId: string }> {
-  const res = await fetch(`${stack.settleUrl}/portal/${token}/pay`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ invoice_ids: invoiceIds, method: 'us_bank_account' }),
-  });
-  const body = (await res.json()) as { payment_id: string; client_secret: string };
-  const s = stack.sims.stripe;
-  const confirm = await fetch(`${s.baseUrl}/_sim/elements/confirm`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      client_secret: body.client_secret,
-      pk: s.publishableKey,
-      method: 'us_bank_account',
-      bank: { holder: 'Pat Client', routing: TEST_ROUTING_NUMBER, account: bankForToken(bankToken)!.accountNumber, account_type: 'checking' },
-      mandate_accepted: true,
-    }),
-  });
-  if (!confirm.ok) throw new Error(await confirm.text());
-  return { paymentId: body.payment_id, intentId: body.client_secret.split('_secret_')[0]! };
-}
+const payByBank = (token: string, invoiceIds: string[], bankToken: string) => payByBankInPortal(stack, token, invoiceIds, bankToken);
 
 describe('mark invoice paid on', () => {
   it('is a validated, audited setting (default: settlement)', async () => {

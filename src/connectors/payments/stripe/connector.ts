@@ -98,40 +98,28 @@ export class StripeConnector implements PaymentsConnector {
   }
 
   async chargeOffSession(input: OffSessionChargeInput): Promise<ChargeOutcome> {
-    let amount: { amount: number; currency: string };
-    try {
-      amount = toStripeAmount(input.amount);
-    } catch (e) {
-      return { kind: 'not_sent', reason: (e as Error).message };
-    }
-    try {
-      // Only a 429 is retried here: Stripe did not act on it. Any other failure after the request left
-      // is reported as it is (unknown or declined); the janitor resolves unknowns by asking.
-      const pi = await call(
-        () =>
-          this.stripe.paymentIntents.create(
-            {
-              ...amount,
-              customer: input.customerId,
-              payment_method: input.processorMethodId,
-              // ACH Direct Debit is USD only; a saved bank account reuses its mandate off-session.
-              payment_method_types: input.amount.currency === 'USD' ? ['card', 'us_bank_account'] : ['card'],
-              confirm: true,
-              off_session: true,
-              description: input.description,
-              metadata: { ...input.metadata },
-            },
-            { idempotencyKey: input.idempotencyKey },
-          ),
-        { maxAttempts: this.maxAttempts, retryable: (e) => e.kind === 'rate_limited', ...(this.opts.wait ? { wait: this.opts.wait } : {}) },
-      );
-      return intentOutcome(pi);
-    } catch (e) {
-      return failureOutcome(toVendorError(e));
-    }
+    return this.createAndConfirm(input, {
+      // ACH Direct Debit is USD only; a saved bank account reuses its mandate off-session.
+      payment_method_types: input.amount.currency === 'USD' ? ['card', 'us_bank_account'] : ['card'],
+      off_session: true,
+    });
   }
 
   async chargeOnSession(input: OnSessionChargeInput): Promise<ChargeOutcome> {
+    // The method the hosted fields made; no off_session: the client is present, so 3-D Secure comes back
+    // as requires_action for the page to complete.
+    return this.createAndConfirm(input, { payment_method_types: ['card'] });
+  }
+
+  /**
+   * Create and confirm a PaymentIntent in one call. Only a 429 is retried here: Stripe did not act on it.
+   * Any other failure after the request left is reported as it is (unknown or declined); the janitor
+   * resolves unknowns by asking.
+   */
+  private async createAndConfirm(
+    input: OffSessionChargeInput | OnSessionChargeInput,
+    params: Pick<Stripe.PaymentIntentCreateParams, 'payment_method_types' | 'off_session'>,
+  ): Promise<ChargeOutcome> {
     let amount: { amount: number; currency: string };
     try {
       amount = toStripeAmount(input.amount);
@@ -139,16 +127,14 @@ export class StripeConnector implements PaymentsConnector {
       return { kind: 'not_sent', reason: (e as Error).message };
     }
     try {
-      // Create and confirm in one call with the method the hosted fields made (no off_session: the client
-      // is present, so 3-D Secure comes back as requires_action for the page to complete).
       const pi = await call(
         () =>
           this.stripe.paymentIntents.create(
             {
               ...amount,
+              ...params,
               customer: input.customerId,
               payment_method: input.processorMethodId,
-              payment_method_types: ['card'],
               confirm: true,
               description: input.description,
               metadata: { ...input.metadata },
