@@ -74,7 +74,10 @@ async function processInbox(ctx: EngineContext, tenantId: string, c: BankAchConn
     let error: string | null = null;
     try {
       const text = c.openFile(f.content_sealed);
-      outcome = f.kind === 'ack' ? await applyAck(ctx, tenantId, c, f.remote_name, text) : await applyReturnsFile(ctx, tenantId, c, f.id, text);
+      outcome =
+        f.kind === 'ack'
+          ? await applyAck(ctx, tenantId, c, f.remote_name, text)
+          : await applyReturnsFile(ctx, tenantId, c, { id: f.id, name: f.remote_name }, text);
       if (outcome.startsWith('unreadable')) error = outcome;
     } catch (e) {
       // Left unprocessed: the next poll tries again (every action above is idempotent).
@@ -143,8 +146,17 @@ async function applyAck(ctx: EngineContext, tenantId: string, c: BankAchConnecto
   });
 }
 
-async function applyReturnsFile(ctx: EngineContext, tenantId: string, c: BankAchConnector, inboundId: string, text: string): Promise<string> {
-  const parsed = parseAch(text);
+async function applyReturnsFile(
+  ctx: EngineContext,
+  tenantId: string,
+  c: BankAchConnector,
+  inbound: { readonly id: string; readonly name: string },
+  text: string,
+): Promise<string> {
+  const inboundId = inbound.id;
+  // A return code outside the Nacha list is a warning here, not a reason to leave the whole file unread:
+  // every other return in it is applied, and the unknown one becomes an exception (apply-ach-return.ts).
+  const parsed = parseAch(text, { unknownReturnCodesAsWarnings: true });
   if (!parsed.ok) {
     const e = parsed.errors[0]!;
     const what = `line ${e.line ?? '?'} ${e.field ?? ''} ${e.message}`;
@@ -182,6 +194,7 @@ async function applyReturnsFile(ctx: EngineContext, tenantId: string, c: BankAch
         .limit(1)
         .executeTakeFirst(),
     );
+  const unknownCodeLines = new Set(parsed.file.warnings.filter((w) => w.code === 'return_code').map((w) => w.line));
   const counts = new Map<string, number>();
   for (const r of listReturns(parsed.file)) {
     const entry = await entryFor(r.originalEntryTraceNumber);
@@ -190,8 +203,11 @@ async function applyReturnsFile(ctx: EngineContext, tenantId: string, c: BankAch
       addendaLine: r.addendaLine,
       entryId: entry?.id ?? null,
       code: r.returnReasonCode,
+      unknownCode: unknownCodeLines.has(r.addendaLine),
       returnedOn: today,
       detail: {
+        file: inbound.name,
+        line: r.addendaLine,
         original_trace: r.originalEntryTraceNumber,
         return_trace: r.traceNumber,
         amount_minor: r.amountCents.toString(),

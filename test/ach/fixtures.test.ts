@@ -274,6 +274,11 @@ describe('fixture details the README calls out', () => {
     // Naming R97 must not open the door to other unknown codes.
     const other = parseAch(fixture('invalid/pos-invalidReturnFile.ach'), { customReturnCodes: ['R97'] });
     expect(other.ok).toBe(false);
+    // The bank-file reader reads it with the unknown code as a warning, so the return is still seen.
+    const reader = parseAch(fixture('returns/return-PPD-custom-reason-code.ach'), { unknownReturnCodesAsWarnings: true });
+    if (!reader.ok) expect.unreachable(JSON.stringify(reader.errors));
+    expect(reader.file.warnings).toContainEqual(expect.objectContaining({ code: 'return_code', line: 4, field: 'returnReasonCode' }));
+    expect(listReturns(reader.file).map((r) => [r.returnReasonCode, r.line, r.addendaLine])).toEqual([['R97', 3, 4]]);
   });
 
   it('return_noc: a NOC (C05 → savings 32) and two returns in one bank file', () => {

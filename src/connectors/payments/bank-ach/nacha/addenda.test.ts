@@ -56,7 +56,7 @@ describe('addenda 98/99 layouts', () => {
   const parse = (line: string, custom: string[] = []) => {
     const issues = new IssueSink();
     expect(line).toHaveLength(94);
-    return { addenda: parseAddenda(line, 7, issues, custom), issues };
+    return { addenda: parseAddenda(line, 7, issues, { customReturnCodes: custom, unknownAsWarnings: false }), issues };
   };
 
   it('return with date of death (R15)', () => {
@@ -96,6 +96,12 @@ describe('addenda 98/99 layouts', () => {
     const r96 = '799R96121042880000001      23138010'.padEnd(79) + '121042880000001';
     expect(parse(r96).issues.errors[0]).toMatchObject({ code: 'return_code', field: 'returnReasonCode', line: 7, recordType: '7' });
     expect(parse(r96, ['R96']).issues.errors).toEqual([]);
+    // The bank-file reader's policy: the unknown code is a warning and the addenda is still read in full.
+    const issues = new IssueSink();
+    const read = parseAddenda(r96, 7, issues, { customReturnCodes: [], unknownAsWarnings: true });
+    expect(issues.errors).toEqual([]);
+    expect(issues.warnings[0]).toMatchObject({ code: 'return_code', field: 'returnReasonCode', line: 7 });
+    expect(read).toMatchObject({ type: '99', returnReasonCode: 'R96', originalEntryTraceNumber: '121042880000001', originalReceivingDfi: '23138010' });
     const c92 = '798C92121042880000001      23138010' + 'X'.padEnd(44) + '121042880000001';
     expect(parse(c92).issues.errors[0]).toMatchObject({ code: 'change_code', field: 'changeCode' });
   });

@@ -7,7 +7,13 @@ import { ADDENDA_05, ADDENDA_98, ADDENDA_98_REFUSED, ADDENDA_99_CONTESTED, ADDEN
 import { isValidRoutingNumber } from './routing.ts';
 import type { AchAddenda, Addenda05, NocAddenda, NocCorrection, ReturnAddenda } from './types.ts';
 
-export function parseAddenda(text: string, line: number, issues: IssueSink, customReturnCodes: readonly string[]): AchAddenda | null {
+export interface ReturnCodePolicy {
+  readonly customReturnCodes: readonly string[];
+  /** Unknown codes are warnings (the bank-file reader applies the rest of the file), not errors. */
+  readonly unknownAsWarnings: boolean;
+}
+
+export function parseAddenda(text: string, line: number, issues: IssueSink, codes: ReturnCodePolicy): AchAddenda | null {
   const typeCode = text.slice(1, 3);
   switch (typeCode) {
     case '05':
@@ -15,7 +21,7 @@ export function parseAddenda(text: string, line: number, issues: IssueSink, cust
     case '98':
       return parseAddenda98(text, line, issues);
     case '99':
-      return parseAddenda99(text, line, issues, customReturnCodes);
+      return parseAddenda99(text, line, issues, codes);
     default:
       // 02 (POS/SHR/MTE terminal data) and 10-18 (IAT) have layouts Settle neither sends nor receives.
       issues.error('addenda_type', line, '7', 'addendaTypeCode', `addenda type "${typeCode}" is not supported (expected 05, 98 or 99)`);
@@ -35,17 +41,14 @@ function parseAddenda05(text: string, line: number, issues: IssueSink): Addenda0
   };
 }
 
-function parseAddenda99(text: string, line: number, issues: IssueSink, customReturnCodes: readonly string[]): ReturnAddenda {
+function parseAddenda99(text: string, line: number, issues: IssueSink, codes: ReturnCodePolicy): ReturnAddenda {
   const code = text.slice(3, 6);
-  const info = returnCodeInfo(code, customReturnCodes);
+  const custom = codes.customReturnCodes;
+  const info = returnCodeInfo(code, custom);
   if (!info) {
-    issues.error(
-      'return_code',
-      line,
-      '7',
-      'returnReasonCode',
-      `return reason code "${code}" is not a Nacha return code${customReturnCodes.length ? ` nor one of this bank's (${customReturnCodes.join(', ')})` : ''}`,
-    );
+    const message = `return reason code "${code}" is not a Nacha return code${custom.length ? ` nor one of this bank's (${custom.join(', ')})` : ''}`;
+    if (codes.unknownAsWarnings) issues.warn('return_code', line, '7', 'returnReasonCode', message);
+    else issues.error('return_code', line, '7', 'returnReasonCode', message);
   }
   const layout = info?.layout ?? 'return';
   const f = readFields(text, layout === 'dishonored' ? ADDENDA_99_DISHONORED : layout === 'contested' ? ADDENDA_99_CONTESTED : ADDENDA_99_RETURN, line, issues);

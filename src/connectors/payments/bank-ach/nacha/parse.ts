@@ -3,7 +3,7 @@
 // batch and the file are totalled independently from the entry records and compared with their
 // control records (entry/addenda count, entry hash, debit and credit totals, batch and block counts).
 // Returns a typed AchFile or every error found (capped), each naming line, record type and field.
-import { parseAddenda } from './addenda.ts';
+import { parseAddenda, type ReturnCodePolicy } from './addenda.ts';
 import { isSecCode, isServiceClassCode, transactionCodeInfo, UNSUPPORTED_SEC_CODES } from './codes.ts';
 import { big, get, isDigits, num, readFields, trimmed } from './fields.ts';
 import { IssueSink } from './issues.ts';
@@ -50,13 +50,13 @@ class Parser {
   private fileDebit = 0n;
   private fileCredit = 0n;
   private lastBatchNumber = -1;
-  private readonly customReturnCodes: readonly string[];
+  private readonly returnCodes: ReturnCodePolicy;
 
   constructor(
     private readonly issues: IssueSink,
     options: AchParseOptions,
   ) {
-    this.customReturnCodes = options.customReturnCodes ?? [];
+    this.returnCodes = { customReturnCodes: options.customReturnCodes ?? [], unknownAsWarnings: options.unknownReturnCodesAsWarnings === true };
   }
 
   run(records: readonly PhysicalRecord[]): AchFile | null {
@@ -133,7 +133,7 @@ class Parser {
       case '7':
         if (!this.entry) return this.misplaced(rec, 'an addenda record without an entry before it');
         {
-          const a = parseAddenda(rec.text, rec.line, this.issues, this.customReturnCodes);
+          const a = parseAddenda(rec.text, rec.line, this.issues, this.returnCodes);
           if (a) this.entry.addenda.push(a);
         }
         if (this.batch) this.batch.records++;

@@ -249,6 +249,13 @@ export interface AchParseOptions {
    */
   readonly customReturnCodes?: readonly string[];
   /**
+   * Report a return reason code outside the Nacha list (and `customReturnCodes`) as a warning instead of an
+   * error, reading its addenda with the ordinary return layout. For the bank-file reader: one return with
+   * a code nobody documented must not keep every other return in the file from being applied; the caller
+   * turns the unknown one into an exception. Default false (`settle ach inspect` and strict checks reject it).
+   */
+  readonly unknownReturnCodesAsWarnings?: boolean;
+  /**
    * Reject records that are not exactly 94 characters instead of repairing them (trimmed trailing
    * blanks, blanks beyond 94, no line breaks). Default false: the repairs are reported as warnings,
    * because banks and libraries really produce such files (fixtures format/) and moov reads them.
