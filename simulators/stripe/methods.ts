@@ -145,6 +145,12 @@ export function testBankOrError(routing: string, account: string, param: string)
 export function attach(store: StripeStore, pm: PaymentMethod, customerId: string, cause: Cause): PaymentMethod {
   if (!store.customers.has(customerId)) throw noSuch('customer', customerId, 'customer');
   if (pm.customer === customerId) return pm;
+  if (pm.customer === null && store.spentWithoutCustomer.has(pm.id)) {
+    throw paramError(
+      'This PaymentMethod was previously used without being attached to a Customer or was detached from a Customer, and may not be used again.',
+      'payment_method',
+    );
+  }
   if (pm.customer !== null) {
     throw stateError('The payment method you provided has already been attached to a customer.', 'payment_method_unexpected_state', 'payment_method');
   }

@@ -142,6 +142,7 @@ function succeed(store: StripeStore, pi: PaymentIntent, charge: Charge, pm: Paym
   pi.amount_received = pi.amount;
   pi.next_action = null;
   if (pi.setup_future_usage && pi.customer && pm.customer === null) attach(store, pm, pi.customer, cause);
+  if (pm.customer === null) store.spentWithoutCustomer.add(pm.id);
   store.emit('charge.succeeded', charge, cause);
   store.emit('payment_intent.succeeded', pi, cause, previous);
 }
@@ -217,6 +218,13 @@ export function confirmPaymentIntent(
   }
   if (pm.customer !== null && pm.customer !== pi.customer) {
     throw paramError('The provided PaymentMethod belongs to a different Customer than the PaymentIntent.', 'payment_method');
+  }
+  // A method that paid once without being attached to a customer is single-use at Stripe.
+  if (pm.customer === null && store.spentWithoutCustomer.has(pm.id)) {
+    throw paramError(
+      'The provided PaymentMethod was previously used with a PaymentIntent without Customer attachment, shared with a connected account without Customer attachment, or was detached from a Customer. It may not be used again. To use a PaymentMethod multiple times, you must attach it to a Customer first.',
+      'payment_method',
+    );
   }
   if (opts.offSession && pi.customer === null) {
     throw paramError('A Customer is required to confirm a PaymentIntent off_session.', 'customer', 'parameter_missing');

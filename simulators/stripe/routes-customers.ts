@@ -178,6 +178,8 @@ export function registerCustomerRoutes(r: StripeRouter, ctx: RouteContext): void
         'payment_method_unexpected_state',
       );
     pm.customer = null;
+    // A detached method can no longer be used or attached again (docs.stripe.com/api/payment_methods/detach).
+    store.spentWithoutCustomer.add(pm.id);
     store.emit('payment_method.detached', pm, req.cause);
     return expand(pm, req.params, store);
   });

@@ -144,6 +144,40 @@ describe('cards', () => {
     expect(charge?.balance_transaction).toBeNull();
   });
 
+  it('a declined intent returns to requires_payment_method and can be confirmed again: payment_failed, then succeeded', async () => {
+    const cus = await customer();
+    const pi = await api('POST', '/v1/payment_intents', { amount: 4_200, currency: 'usd', customer: cus, 'payment_method_types[]': 'card' });
+    const events = () => [...s.sim.store.events.values()].filter((e) => (e.data.object as { id?: string }).id === pi.json.id).map((e) => e.type);
+    const declined = await api('POST', `/v1/payment_intents/${pi.json.id}/confirm`, { payment_method: 'pm_card_chargeDeclined' });
+    expect(declined.status).toBe(402);
+    const open = await api('GET', `/v1/payment_intents/${pi.json.id}`);
+    expect(open.json).toMatchObject({ status: 'requires_payment_method', payment_method: null, last_payment_error: { decline_code: 'generic_decline' } });
+    const firstCharge = open.json.latest_charge as string;
+    const paid = await api('POST', `/v1/payment_intents/${pi.json.id}/confirm`, { payment_method: 'pm_card_visa' });
+    expect(paid.json).toMatchObject({ status: 'succeeded', last_payment_error: null, amount_received: 4_200 });
+    expect(paid.json.latest_charge).not.toBe(firstCharge);
+    const charges = [...s.sim.store.charges.values()].filter((c) => c.payment_intent === pi.json.id);
+    expect(charges.map((c) => c.status).sort()).toEqual(['failed', 'succeeded']);
+    expect(events()).toEqual(['payment_intent.created', 'payment_intent.payment_failed', 'payment_intent.succeeded']);
+    // A succeeded intent cannot be confirmed a third time.
+    expect((await api('POST', `/v1/payment_intents/${pi.json.id}/confirm`, { payment_method: 'pm_card_visa' })).status).toBe(400);
+  });
+
+  it('refuses a method attached to another customer, and a method that already paid without a customer', async () => {
+    const [a, b] = [await customer(), await customer()];
+    const bCard = await api('POST', '/v1/payment_methods/pm_card_visa/attach', { customer: b });
+    const stolen = await api('POST', '/v1/payment_intents', { amount: 1_000, currency: 'usd', customer: a, payment_method: bCard.json.id, confirm: true });
+    expect(stolen.status).toBe(400);
+    expect(stolen.json.error).toMatchObject({ type: 'invalid_request_error', param: 'payment_method' });
+    const loose = await api('POST', '/v1/payment_methods', { type: 'card', 'card[token]': 'tok_visa' });
+    const once = await api('POST', '/v1/payment_intents', { amount: 1_000, currency: 'usd', customer: a, payment_method: loose.json.id, confirm: true });
+    expect(once.json.status).toBe('succeeded');
+    const twice = await api('POST', '/v1/payment_intents', { amount: 1_000, currency: 'usd', customer: b, payment_method: loose.json.id, confirm: true });
+    expect(twice.status).toBe(400);
+    expect(twice.json.error.message).toMatch(/may not be used again/);
+    expect((await api('POST', `/v1/payment_methods/${loose.json.id}/attach`, { customer: b })).status).toBe(400);
+  });
+
   it('reports funding from the test card (credit, debit, prepaid)', async () => {
     const cus = await customer();
     for (const [token, funding] of [

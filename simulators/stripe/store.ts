@@ -57,6 +57,11 @@ export class StripeStore {
   readonly behaviour = new Map<string, Behaviour>();
   /** payment method id → its active multi-use mandate (ACH), reused for off-session debits. */
   readonly mandateOf = new Map<string, string>();
+  /**
+   * Payment methods that moved money while attached to no customer. Stripe refuses to use such a method
+   * again ("previously used with a PaymentIntent without Customer attachment … may not be used again").
+   */
+  readonly spentWithoutCustomer = new Set<string>();
   /** Seconds added to the wall clock: lets tests move past `available_on` without waiting. */
   clockOffsetSeconds = 0;
   private readonly listeners: Array<(e: StripeEvent) => void> = [];

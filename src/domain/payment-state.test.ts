@@ -21,6 +21,7 @@ const EXPECTED_EDGES = new Set([
   'pending -charge_submitted-> processing',
   'pending -charge_succeeded-> succeeded',
   'pending -charge_declined-> failed',
+  'pending -attempt_declined-> pending',
   'pending -outcome_unknown-> unknown',
   'processing -charge_succeeded-> succeeded',
   'processing -charge_declined-> failed',
@@ -40,6 +41,7 @@ const EXPECTED_EDGES = new Set([
   'partially_refunded -dispute_opened-> disputed',
   'disputed -dispute_won-> succeeded',
   'disputed -dispute_lost-> charged_back',
+  'failed -charge_succeeded-> succeeded',
 ]);
 
 const stateArb = fc.constantFrom<PaymentState>(...PAYMENT_STATES);
@@ -58,8 +60,9 @@ describe('payment transitions table', () => {
     expect([...accepted].sort()).toEqual([...EXPECTED_EDGES].sort());
   });
 
-  it('has exactly the four terminal states', () => {
-    expect([...TERMINAL_STATES].sort()).toEqual(['charged_back', 'failed', 'refunded', 'returned']);
+  it('has exactly the three terminal states (failed is not one: a later success of the same intent is recorded)', () => {
+    expect([...TERMINAL_STATES].sort()).toEqual(['charged_back', 'refunded', 'returned']);
+    expect(allowedEvents('failed')).toEqual(['charge_succeeded']);
     expect(isTerminal('succeeded')).toBe(false);
     expect(allowedEvents('refunded')).toEqual([]);
   });
@@ -84,8 +87,8 @@ describe('payment transitions table', () => {
   });
 
   it('explains a refusal, naming final states as final', () => {
-    const r = applyPaymentEvent('failed', 'charge_succeeded');
-    expect(r).toMatchObject({ ok: false, from: 'failed', event: 'charge_succeeded' });
+    const r = applyPaymentEvent('refunded', 'charge_succeeded');
+    expect(r).toMatchObject({ ok: false, from: 'refunded', event: 'charge_succeeded' });
     expect(!r.ok && r.reason).toMatch(/final/);
     const r2 = applyPaymentEvent('pending', 'refund_full');
     expect(!r2.ok && r2.reason).toMatch(/allowed: charge_submitted/);
@@ -166,6 +169,19 @@ describe('typical lives', () => {
   it('ACH: processing → succeeded → returned; a return before success is a failure', () => {
     expect(replayPaymentEvents('pending', ['charge_submitted', 'charge_succeeded', 'ach_returned']).state).toBe('returned');
     expect(replayPaymentEvents('pending', ['charge_submitted', 'ach_returned']).state).toBe('failed');
+  });
+
+  it('portal checkout: a declined card keeps it open, the next card in the same form succeeds; a late decline changes nothing', () => {
+    expect(replayPaymentEvents('pending', ['attempt_declined', 'attempt_declined', 'charge_succeeded', 'attempt_declined', 'charge_declined'])).toMatchObject({
+      state: 'succeeded',
+      refused: { event: 'attempt_declined' },
+    });
+    expect(applyPaymentEvent('succeeded', 'charge_declined').ok).toBe(false);
+    expect(applyPaymentEvent('failed', 'attempt_declined').ok).toBe(false);
+  });
+
+  it('a success the processor reports after a recorded failure is recorded', () => {
+    expect(replayPaymentEvents('pending', ['charge_declined', 'charge_succeeded']).state).toBe('succeeded');
   });
 
   it('timeout → unknown → resolved by asking', () => {

@@ -28,6 +28,10 @@ export const PAYMENT_EVENTS = [
   'charge_submitted', // the processor accepted the charge and reports it processing
   'charge_succeeded',
   'charge_declined',
+  // A confirmation the client made in the processor's hosted fields was declined, but the intent went back
+  // to "requires a payment method" and the client can confirm it again in the same form (Stripe's
+  // PaymentIntent lifecycle): the payment stays open, it has not failed.
+  'attempt_declined',
   'outcome_unknown', // the call timed out / the process crashed before the answer was stored
   'refund_partial',
   'refund_full', // a refund that brings the refunded total to the full amount
@@ -56,14 +60,23 @@ type Row = Partial<Record<PaymentEvent, PaymentState>>;
  * - dispute_won → succeeded even when the payment had been partially refunded before the dispute:
  *   the refund amounts live with the refunds, so the refunded total stays right; the engine re-derives
  *   `partially_refunded` from them if it wants that label back (see `afterDisputeWon`).
- * - refunded, failed, returned, charged_back are terminal: money questions after those are new
- *   payments, not edges.
+ * - pending → pending on attempt_declined: a portal checkout whose intent the client holds (client
+ *   secret in the hosted fields) is not over when one card is declined — Stripe returns the intent to
+ *   requires_payment_method and the client may type another card into the same form. Only that kind of
+ *   payment gets this event (engine/apply-processor-event.ts); a decline of a charge Settle confirmed
+ *   itself is `charge_declined`, final for that payment.
+ * - failed → succeeded on charge_succeeded: the processor's word that the money was taken outranks our
+ *   earlier failure (a PaymentIntent's payment_failed is not final while it can be confirmed again), so
+ *   a success that follows a recorded failure is recorded, never dropped. It is the only way out of
+ *   `failed`; the engine refuses it when the failure had already reversed bookings (record-payment-outcome).
+ * - refunded, returned, charged_back are terminal: money questions after those are new payments, not edges.
  */
 export const PAYMENT_TRANSITIONS: { readonly [S in PaymentState]: Readonly<Row> } = {
   pending: {
     charge_submitted: 'processing',
     charge_succeeded: 'succeeded',
     charge_declined: 'failed',
+    attempt_declined: 'pending',
     outcome_unknown: 'unknown',
   },
   processing: {
@@ -94,7 +107,9 @@ export const PAYMENT_TRANSITIONS: { readonly [S in PaymentState]: Readonly<Row> 
     dispute_won: 'succeeded',
     dispute_lost: 'charged_back',
   },
-  failed: {},
+  failed: {
+    charge_succeeded: 'succeeded',
+  },
   refunded: {},
   returned: {},
   charged_back: {},

@@ -1,10 +1,10 @@
 // A verified processor event, taken from the inbox: move the payment along its state machine, or start
 // reconciling a payout. Every branch is idempotent on its own (row lock + state guard), on top of the
 // inbox's deduplication by event id.
-import { withTenant } from '../db/tenant.ts';
+import { withTenant, type Tx } from '../db/tenant.ts';
 import type { ProcessorEvent } from '../connectors/payments/types.ts';
 import type { EngineContext } from './context.ts';
-import { recordPaymentFailed, recordPaymentProcessing, recordPaymentSucceeded } from './record-payment-outcome.ts';
+import { recordAttemptDeclined, recordPaymentFailed, recordPaymentProcessing, recordPaymentSucceeded } from './record-payment-outcome.ts';
 import { enqueue } from './enqueue.ts';
 import { crashPoint } from './crash-points.ts';
 import { applyRefundEvent } from './refund-payment.ts';
@@ -21,6 +21,27 @@ async function findPayment(ctx: EngineContext, tenantId: string, processorPaymen
   });
 }
 
+/**
+ * Whether the client still holds this payment's intent: a portal checkout, still open, whose attempt was
+ * handed to the client's browser (client secret in the hosted fields) for this very intent. A charge
+ * Settle confirmed itself (portal card review, autopay, staff) is never re-confirmed, so its decline is final.
+ */
+async function clientCanConfirmAgain(tx: Tx, paymentId: string, processorPaymentId: string): Promise<boolean> {
+  const p = await tx.selectFrom('payments').select(['state', 'source', 'processor_payment_id']).where('id', '=', paymentId).executeTakeFirst();
+  if (!p || p.source !== 'portal' || p.state !== 'pending' || p.processor_payment_id !== processorPaymentId) return false;
+  const handed = await tx
+    .selectFrom('payment_attempts')
+    .select('id')
+    .where('payment_id', '=', paymentId)
+    .where('outcome', '=', 'requires_action')
+    .where('processor_payment_id', '=', processorPaymentId)
+    .executeTakeFirst();
+  if (!handed) return false;
+  // A card review (pay-card-with-surcharge) hands the client only a 3-D Secure step; a decline ends it.
+  const reviewed = await tx.selectFrom('surcharge_quotes').select('id').where('payment_id', '=', paymentId).executeTakeFirst();
+  return reviewed === undefined;
+}
+
 export async function applyProcessorEvent(ctx: EngineContext, tenantId: string, event: ProcessorEvent): Promise<string> {
   switch (event.type) {
     case 'payment.succeeded': {
@@ -31,7 +52,9 @@ export async function applyProcessorEvent(ctx: EngineContext, tenantId: string, 
           .updateTable('payment_attempts')
           .set({ outcome: 'succeeded', processor_payment_id: event.processorPaymentId, resolved_at: new Date() })
           .where('payment_id', '=', id)
-          .where('outcome', 'in', ['sending', 'requires_action', 'processing', 'unknown'])
+          // `declined`: the processor's success overtakes a decline of the same intent (record-payment-outcome).
+          .where('outcome', 'in', ['sending', 'requires_action', 'processing', 'unknown', 'declined'])
+          .where((eb) => eb.or([eb('processor_payment_id', 'is', null), eb('processor_payment_id', '=', event.processorPaymentId)]))
           .execute();
         return recordPaymentSucceeded(tx, id, { processorPaymentId: event.processorPaymentId, method: event.method });
       });
@@ -47,16 +70,27 @@ export async function applyProcessorEvent(ctx: EngineContext, tenantId: string, 
     case 'payment.failed': {
       const id = await findPayment(ctx, tenantId, event.processorPaymentId, event.metadata);
       if (!id) return 'ignored: not a payment Settle started';
-      const changed = await withTenant(ctx.db, tenantId, async (tx) => {
+      const r = await withTenant(ctx.db, tenantId, async (tx) => {
+        // A checkout the client confirms in the hosted fields (its attempt handed to the client, awaiting
+        // them) is still open after a decline: the intent can be confirmed again with another card.
+        if (await clientCanConfirmAgain(tx, id, event.processorPaymentId)) {
+          await tx
+            .updateTable('payment_attempts')
+            .set({ decline_code: event.declineCode, message: event.message })
+            .where('payment_id', '=', id)
+            .where('outcome', '=', 'requires_action')
+            .execute();
+          return (await recordAttemptDeclined(tx, id, event.declineCode, event.message)) ? 'card declined; the checkout stays open for another card' : null;
+        }
         await tx
           .updateTable('payment_attempts')
           .set({ outcome: 'declined', decline_code: event.declineCode, message: event.message, resolved_at: new Date() })
           .where('payment_id', '=', id)
           .where('outcome', 'in', ['sending', 'requires_action', 'processing', 'unknown'])
           .execute();
-        return recordPaymentFailed(tx, id, event.declineCode, event.message);
+        return (await recordPaymentFailed(tx, id, event.declineCode, event.message)) ? 'payment failed' : null;
       });
-      return changed ? 'payment failed' : 'already recorded';
+      return r ?? 'already recorded';
     }
     case 'payout.paid':
       await withTenant(ctx.db, tenantId, (tx) =>

@@ -16,6 +16,7 @@ import { queuePaymentReceipt } from '../notify/payment-receipt.ts';
 import type { SecCode } from '../domain/rules/ach-return-window.ts';
 import { achFinality, createPaymentPostings, isBankDebit, markPaidOn } from './payment-lifecycle.ts';
 import { reverseSubmittedPayment } from './reverse-succeeded-payment.ts';
+import { raiseException } from './exceptions.ts';
 
 export interface SuccessDetail {
   readonly processorPaymentId: string;
@@ -51,9 +52,22 @@ export async function transition(tx: Tx, p: Payment, event: PaymentEvent, detail
  */
 export async function recordPaymentSucceeded(tx: Tx, paymentId: string, d: SuccessDetail): Promise<boolean> {
   const p = await lockPayment(tx, paymentId);
-  const to = await transition(tx, p, 'charge_succeeded', { processorPaymentId: d.processorPaymentId });
+  if (p.state === 'failed' && !(await lateSuccessAllowed(tx, p, d.processorPaymentId))) return false;
+  const to = await transition(tx, p, 'charge_succeeded', { processorPaymentId: d.processorPaymentId, ...(p.state === 'failed' ? { after: 'failed' } : {}) });
   if (to === null) return false; // already succeeded (or later): nothing to do twice
   const tenantId = p.tenant_id;
+  if (p.state === 'failed') {
+    // The processor took the money after all (the same intent confirmed again): it is booked like any
+    // success below; the audit says it followed a failure, so whoever told the client "failed" can see it.
+    await audit(
+      tx,
+      tenantId,
+      'vendor:processor',
+      'payment.succeeded_after_failure',
+      { type: 'payment', id: p.id },
+      { processor_payment_id: d.processorPaymentId, earlier_failure_code: p.failure_code, earlier_failure_message: p.failure_message },
+    );
+  }
   // A bank debit is final only once its return window has passed (payment-lifecycle.ts, §2.8).
   const bank = d.method?.kind === 'us_bank_account' || (d.method === null && isBankDebit(p));
   const finality = bank ? achFinality(p, d.secCode, new Date()) : null;
@@ -62,6 +76,9 @@ export async function recordPaymentSucceeded(tx: Tx, paymentId: string, d: Succe
     .set({
       processor_payment_id: d.processorPaymentId,
       succeeded_at: new Date(),
+      // An earlier declined card (or a failure the processor has now overtaken) stays in the history only.
+      failure_code: null,
+      failure_message: null,
       method_kind: d.method?.kind ?? p.method_kind ?? (bank ? 'us_bank_account' : null),
       method_brand: d.method?.brand ?? p.method_brand,
       method_last4: d.method?.last4 ?? p.method_last4,
@@ -83,6 +100,26 @@ export async function recordPaymentSucceeded(tx: Tx, paymentId: string, d: Succe
   }
   await allocateAndBook(tx, p, d.processorPaymentId, (await markPaidOn(tx, tenantId)) !== 'payout', 'payment.succeeded');
   return true;
+}
+
+/**
+ * A success for a payment we recorded as failed: only for the same processor intent, and only when the
+ * failure reversed nothing (a bank debit marked paid on submit and then reversed would need its reversal
+ * undone, which no processor does for the same intent) — otherwise a person looks at it.
+ */
+async function lateSuccessAllowed(tx: Tx, p: Payment, processorPaymentId: string): Promise<boolean> {
+  if (p.processor_payment_id !== null && p.processor_payment_id !== processorPaymentId) return false;
+  if (!(await hasAllocations(tx, p.id))) return true;
+  await raiseException(tx, p.tenant_id, 'vendor:processor', {
+    kind: 'payment_succeeded_after_reversal',
+    dedupeKey: `succeeded-after-reversal:${p.id}`,
+    clientId: p.client_id,
+    invoiceIds: p.planned_allocations.map((a) => a.invoiceId),
+    paymentId: p.id,
+    title: 'Processor reports a reversed payment as succeeded',
+    detail: `Payment ${p.id} failed and its bookings were reversed; the processor now reports intent ${processorPaymentId} succeeded. Check the processor's dashboard and record the money by hand.`,
+  });
+  return false;
 }
 
 async function hasAllocations(tx: Tx, paymentId: string): Promise<boolean> {
@@ -187,6 +224,21 @@ export async function recordPaymentFailed(tx: Tx, paymentId: string, code: strin
   if (await hasAllocations(tx, p.id)) await reverseSubmittedPayment(tx, p, code, message);
   // Retry decision, client email, staff exception and PSA note: engine/handle-payment-failure.ts, once per payment.
   await enqueue(tx, 'handle-payment-failure', { tenantId: p.tenant_id, paymentId: p.id }, { jobKey: `payment-failure:${p.id}` });
+  return true;
+}
+
+/**
+ * The client's card was declined in the hosted fields of a portal checkout, and the processor's intent is
+ * waiting for another card (Stripe: back to requires_payment_method with last_payment_error). The payment
+ * stays open — the client may pay in the same form — so nothing here is final: no failure handling, no
+ * dunning (the client saw the decline on the spot). The decline is kept on the payment and in its history.
+ */
+export async function recordAttemptDeclined(tx: Tx, paymentId: string, code: string | null, message: string): Promise<boolean> {
+  const p = await lockPayment(tx, paymentId);
+  const to = await transition(tx, p, 'attempt_declined', { code, message });
+  if (to === null) return false;
+  await tx.updateTable('payments').set({ failure_code: code, failure_message: message }).where('id', '=', p.id).execute();
+  await audit(tx, p.tenant_id, 'vendor:processor', 'payment.attempt_declined', { type: 'payment', id: p.id }, { code, message, amount_minor: p.amount_minor });
   return true;
 }
 
