@@ -31,7 +31,8 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
     url = embedded.appUrl;
   }
   const pool = createPool(url, 20);
-  pool.on('error', (e) => log.error({ err: e }, 'idle database connection failed'));
+  // One line per dropped connection (a database restart drops them all); the pool reconnects on the next query.
+  pool.on('error', (e) => log.warn({ err: e.message }, 'idle database connection failed'));
   await assertRlsEnforced(pool);
   const applied = await migrate(pool, (m) => log.info(m));
   if (applied.length) log.info({ applied }, 'database migrated');

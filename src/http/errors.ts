@@ -14,7 +14,7 @@ export function errorHandler(err: FastifyError | Error, req: FastifyRequest, rep
     return;
   }
   if (err instanceof UseCaseError) {
-    void reply.code(STATUS[err.code]).send({ error: { code: err.code, message: err.message } });
+    void reply.code(STATUS[err.code]).send({ error: { code: err.code, message: err.message, ...err.detail } });
     return;
   }
   if (err instanceof MoneyError) {
@@ -37,6 +37,23 @@ export function errorHandler(err: FastifyError | Error, req: FastifyRequest, rep
     void reply.code(status).send({ error: { code: (err as FastifyError).code ?? 'bad_request', message: err.message } });
     return;
   }
+  if (isDatabaseUnavailable(err)) {
+    // During a database outage: 503 with Retry-After, so vendors retry their webhooks and clients their calls.
+    req.log.warn({ err: err.message }, 'database unavailable');
+    void reply
+      .code(503)
+      .header('retry-after', '30')
+      .send({ error: { code: 'unavailable', message: 'the database is unavailable right now; nothing was changed, retry shortly' } });
+    return;
+  }
   req.log.error({ err }, 'unhandled error');
   void reply.code(500).send({ error: { code: 'internal', message: 'something went wrong on our side; the error has been logged' } });
+}
+
+// Connection refused/reset, the server shutting down or starting (57P01–57P03), connection exceptions (08…).
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03']);
+function isDatabaseUnavailable(err: Error): boolean {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
+  return /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(err.message);
 }

@@ -1,10 +1,16 @@
 // Starts graphile-worker with Settle's tasks, registers its worker ids in worker_heartbeats every few
 // seconds, and unlocks jobs held by workers that stopped beating (see engine/sweep.ts).
+//
+// The runner is supervised: graphile-worker stops its runner for good when the per-minute cron cannot reach
+// the database (and its promise then rejects, which unhandled would end the process). A database outage
+// must not end Settle, so when the runner ends we start a new one, with back-off, until the database
+// answers again — logging each attempt.
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import { Logger, run, runMigrations, type Runner, type WorkerEvents } from 'graphile-worker';
 import type pg from 'pg';
 import type { EngineContext } from '../engine/context.ts';
+import { enqueue } from '../engine/enqueue.ts';
 import { sweep, unlockJobsOfDeadWorkers } from '../engine/sweep.ts';
 import { crontab, taskList } from './tasks.ts';
 
@@ -12,12 +18,15 @@ export interface WorkerHandle {
   stop(): Promise<void>;
 }
 
+const RESTART_BACKOFF_MS = [1000, 2000, 5000, 10_000, 30_000];
+
 export async function startWorker(ctx: EngineContext, pool: pg.Pool, opts: { concurrency: number; pollIntervalMs?: number }): Promise<WorkerHandle> {
   const logger = new Logger((scope) => (level, message, meta) => {
     const l = level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'debug';
     ctx.log[l]({ scope, ...meta }, message);
   });
   await runMigrations({ pgPool: pool, logger });
+  tolerateGraphileWorkerRejections(ctx);
   const workerIds = new Set<string>();
   const events = new EventEmitter() as WorkerEvents;
   events.on('worker:create', ({ worker }) => {
@@ -25,16 +34,6 @@ export async function startWorker(ctx: EngineContext, pool: pg.Pool, opts: { con
   });
   events.on('worker:release', ({ worker }) => {
     workerIds.delete(worker.workerId);
-  });
-  const runner: Runner = await run({
-    events,
-    pgPool: pool,
-    concurrency: opts.concurrency,
-    pollInterval: opts.pollIntervalMs ?? 1000,
-    noHandleSignals: true,
-    taskList: taskList(ctx),
-    crontab,
-    logger,
   });
   const beat = async (): Promise<void> => {
     if (workerIds.size === 0) return;
@@ -50,21 +49,112 @@ export async function startWorker(ctx: EngineContext, pool: pg.Pool, opts: { con
     const dead = await unlockJobsOfDeadWorkers(ctx.db);
     if (dead.length) ctx.log.warn({ workers: dead }, 'unlocked jobs of workers that stopped');
   };
-  await beat(); // register our workers before unlocking anyone else's jobs
-  await sweep(ctx, { olderThanMs: 0 }).catch((e: unknown) => ctx.log.error({ err: e }, 'start-up sweep failed'));
+
+  let runner: Runner | null = null;
+  let stopping = false;
+  let restartTimer: NodeJS.Timeout | null = null;
+  let failures = 0;
+
+  const launch = async (): Promise<void> => {
+    // Workers of a runner that ended are gone: stop beating for them, so their jobs get unlocked.
+    workerIds.clear();
+    const r = await run({
+      events,
+      pgPool: pool,
+      concurrency: opts.concurrency,
+      pollInterval: opts.pollIntervalMs ?? 1000,
+      noHandleSignals: true,
+      taskList: taskList(ctx),
+      crontab,
+      logger,
+    });
+    runner = r;
+    r.promise.then(
+      () => ended(r, null),
+      (e: unknown) => ended(r, e),
+    );
+    await beat(); // register our workers before unlocking anyone else's jobs
+    await sweep(ctx, { olderThanMs: 0 }).catch((e: unknown) => ctx.log.error({ err: e }, 'start-up sweep failed'));
+    // The PSA poll runs now, not only from the next minute tick (after a start or an outage).
+    await pollPsaNow(ctx).catch((e: unknown) => ctx.log.error({ err: e }, 'start-up PSA poll failed'));
+  };
+
+  const ended = (r: Runner, e: unknown): void => {
+    if (stopping || runner !== r) return;
+    runner = null;
+    ctx.log.error({ err: e }, 'the job runner stopped (is the database reachable?); restarting it');
+    if (!restartTimer) scheduleRestart();
+  };
+
+  const scheduleRestart = (): void => {
+    const delay = RESTART_BACKOFF_MS[Math.min(failures, RESTART_BACKOFF_MS.length - 1)]!;
+    failures++;
+    restartTimer = setTimeout(() => {
+      restartTimer = null;
+      if (stopping) return;
+      ctx.log.warn({ attempt: failures, afterMs: delay }, 'restarting the job runner');
+      launch().then(
+        () => {
+          ctx.log.warn({ attempt: failures }, 'the job runner is running again');
+          failures = 0;
+        },
+        (err: unknown) => {
+          ctx.log.error({ err, attempt: failures }, 'the job runner could not restart; trying again');
+          if (runner) {
+            const r = runner;
+            runner = null;
+            void r.stop().catch(() => {});
+          }
+          if (!stopping && !restartTimer) scheduleRestart();
+        },
+      );
+    }, delay);
+  };
+
+  await launch();
   const timer = setInterval(() => {
-    beat().catch((e: unknown) => ctx.log.error({ err: e }, 'worker heartbeat failed'));
+    beat().catch((e: unknown) => ctx.log.warn({ err: (e as Error).message }, 'worker heartbeat failed'));
   }, 5000);
   return {
     stop: async () => {
+      stopping = true;
       clearInterval(timer);
-      await runner.stop();
-      if (workerIds.size)
+      if (restartTimer) clearTimeout(restartTimer);
+      const ids = [...workerIds];
+      await runner?.stop().catch(() => {});
+      if (ids.length)
         await ctx.db
           .deleteFrom('worker_heartbeats')
-          .where('worker_id', 'in', [...workerIds])
+          .where('worker_id', 'in', ids)
           .execute()
           .catch(() => {});
     },
   };
+}
+
+/** One PSA poll per workspace, keyed like the minute tick's so the two never run twice. */
+async function pollPsaNow(ctx: EngineContext): Promise<void> {
+  const tenants = await ctx.db.selectFrom('tenants').select('id').execute();
+  for (const t of tenants) await enqueue(ctx.db, 'sync-psa', { tenantId: t.id }, { jobKey: `sync-psa:${t.id}`, queueName: `psa-sync:${t.id}` });
+}
+
+/**
+ * graphile-worker 0.16 chains `.finally()` on its cron's and worker pool's own promises without handling the
+ * derived promise, so when the cron cannot reach the database that rejection is unhandled even though the
+ * runner's promise (which we handle, and restart from) carries the same error — and Node ends the process.
+ * We let rejections raised inside graphile-worker pass (logged); any other unhandled rejection still ends
+ * the process as it would without this listener.
+ */
+let tolerating = false;
+function tolerateGraphileWorkerRejections(ctx: EngineContext): void {
+  if (tolerating) return;
+  tolerating = true;
+  process.on('unhandledRejection', (reason) => {
+    const stack = reason instanceof Error ? (reason.stack ?? '') : '';
+    if (/[\\/]graphile-worker[\\/]/.test(stack)) {
+      ctx.log.warn({ err: (reason as Error).message }, 'job runner error (the runner is restarted)');
+      return;
+    }
+    throw reason;
+  });
 }

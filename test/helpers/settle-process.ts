@@ -1,6 +1,7 @@
 // Settle as a real child process (`settle start`), for tests that kill it with SIGKILL and start it again.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Stack } from './stack.ts';
 
 export interface SettleProcess {
@@ -11,27 +12,43 @@ export interface SettleProcess {
 }
 
 export async function startSettleProcess(stack: Stack, port: number, env: Record<string, string> = {}): Promise<SettleProcess> {
-  const root = path.resolve(import.meta.dirname, '../..');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start'], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
-      DATABASE_URL: stack.database.url,
-      SETTLE_SECRET_KEY: stack.secretKeyHex,
-      SETTLE_DATA_DIR: stack.config.SETTLE_DATA_DIR,
-      PORT: String(port),
-      SETTLE_DEMO: 'off',
-      LOG_LEVEL: process.env.SETTLE_TEST_LOG ?? 'warn',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  return startSettleCommand(port, {
+    DATABASE_URL: stack.database.url,
+    SETTLE_SECRET_KEY: stack.secretKeyHex,
+    SETTLE_DATA_DIR: stack.config.SETTLE_DATA_DIR,
+    ...env,
   });
+}
+
+/** `settle start` with only the given environment (no stack: e.g. a database the test starts and stops itself). */
+export async function startSettleCommand(
+  port: number,
+  env: Record<string, string>,
+  opts: { cwd?: string; readyTimeoutMs?: number } = {},
+): Promise<SettleProcess> {
+  const root = path.resolve(import.meta.dirname, '../..');
+  const child = spawn(
+    process.execPath,
+    ['--import', pathToFileURL(path.join(root, 'node_modules/tsx/dist/loader.mjs')).href, path.join(root, 'src/cli/main.ts'), 'start'],
+    {
+      cwd: opts.cwd ?? root,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        PORT: String(port),
+        SETTLE_DEMO: 'off',
+        LOG_LEVEL: process.env.SETTLE_TEST_LOG ?? 'warn',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
-  const deadline = Date.now() + 30_000;
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 30_000;
+  const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`settle exited during start-up:\n${out}`);
     try {
@@ -40,7 +57,7 @@ export async function startSettleProcess(stack: Stack, port: number, env: Record
     } catch {
       /* not listening yet */
     }
-    if (Date.now() > deadline) throw new Error(`settle did not become ready in 30 s:\n${out}`);
+    if (Date.now() > deadline) throw new Error(`settle did not become ready in ${readyTimeoutMs / 1000} s:\n${out}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   return { child, output: () => out, exited };
