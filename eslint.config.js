@@ -4,7 +4,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.settle/**', 'bench/results/**', 'scratch/**'] },
+  { ignores: ['node_modules/**', '.settle/**', 'bench/results/**', 'soak/results/**', 'scratch/**'] },
   {
     files: ['**/*.ts'],
     languageOptions: {

@@ -9,6 +9,7 @@
 // Timed: `runAutopay` for the workspace, exactly as the `autopay-run` job calls it (PSA pull, planning,
 // every schedule checked against the PSA's current version, then charged). Settle's HTTP side keeps taking
 // Stripe's webhooks meanwhile; the worker is off, so postings to ConnectWise/QuickBooks wait (not measured).
+import os from 'node:os';
 import { sql } from 'kysely';
 import { withTenant } from '../src/db/tenant.ts';
 import { runAutopay } from '../src/engine/run-autopay.ts';
@@ -110,9 +111,11 @@ export async function run(pgServerUrl: string): Promise<BenchResult> {
     // Counting statements costs CPU on every statement, in the process being measured: off unless asked for
     // (BENCH_AUTOPAY_COUNT_SQL=1 adds statements per charge and the costliest statement shapes).
     const sqlTally = process.env.BENCH_AUTOPAY_COUNT_SQL === '1' ? tallySql() : null;
+    const loadBefore = os.loadavg();
     const t1 = performance.now();
     const summary = await runAutopay(ctx, tenantId);
     const runMs = Math.round(performance.now() - t1);
+    const loadAfter = os.loadavg();
     sqlTally?.stop();
 
     const after = await probe.snapshot();
@@ -164,6 +167,9 @@ export async function run(pgServerUrl: string): Promise<BenchResult> {
         limitPerSecond: LIMIT_PER_SECOND,
         pacePerSecond: PACE_PER_SECOND,
         concurrency: CONCURRENCY,
+        // Settle, PostgreSQL and the simulator share the machine: the figure means little without its load.
+        loadAverageBefore: loadBefore.map((x) => x.toFixed(2)).join(' '),
+        loadAverageAfter: loadAfter.map((x) => x.toFixed(2)).join(' '),
         stripeRequests,
         chargeRequests: intentCalls,
         rateLimited429: rejected429,
@@ -187,9 +193,11 @@ export async function run(pgServerUrl: string): Promise<BenchResult> {
       notes: [
         `${summary.charged} of ${due.n} due invoices charged in ${(runMs / 1000).toFixed(1)} s; ${intentCalls} charge requests, ${rejected429} answered 429 and retried with the same key; ${summary.failed} failed, ${summary.errors} errors`,
         `the run paces itself at ${PACE_PER_SECOND}/s with ${CONCURRENCY} charges in flight; per charge it re-checks the invoice against the PSA's current version before charging`,
+        `load average (1, 5, 15 min) ${loadBefore.map((x) => x.toFixed(2)).join(' ')} before the run, ${loadAfter.map((x) => x.toFixed(2)).join(' ')} after`,
         `setup (not timed): ${COMPANIES} clients with a saved default card, ${due.n} schedules as their notices left them, ${(setupMs / 1000).toFixed(1)} s`,
       ],
       wallMs: Math.round(performance.now() - started),
+      primary: 'acceptedRequestsPerSecond',
     };
   } finally {
     await stack.close();

@@ -14,6 +14,8 @@ export interface BenchResult {
   readonly headline: readonly { label: string; value: string; target: string; pass: boolean }[];
   readonly notes: readonly string[];
   readonly wallMs: number;
+  /** The figure (a key of figures) that `--repeat` takes the median of; default wallMs. */
+  readonly primary?: string;
 }
 
 export interface Machine {

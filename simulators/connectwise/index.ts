@@ -161,6 +161,31 @@ function registerControl(app: ReturnType<typeof createSimulatorApp>['app'], sim:
     }
   });
   app.get('/_sim/invoices/:id/payments', async (req) => sim.paymentsFor(Number((req.params as { id: string }).id)));
+  // Every payment on every invoice, for checks made from outside the process (the soak's invariants).
+  app.get('/_sim/payments', async () => sim.state.payments.all());
+  // The next `times` requests matching method/pathPattern are handled, then the connection is dropped: the
+  // caller cannot know whether its write happened (the in-process `lostAnswers`, over HTTP).
+  app.post('/_sim/lost-answers', async (req, reply) => {
+    const b = (req.body ?? {}) as { method?: string; pathPattern?: string; times?: number };
+    if (b.pathPattern !== undefined) {
+      try {
+        new RegExp(b.pathPattern);
+      } catch (e) {
+        return reply.code(400).send(fail(e));
+      }
+    }
+    sim.lostAnswers.add({
+      ...(b.method ? { method: b.method } : {}),
+      ...(b.pathPattern ? { pathPattern: b.pathPattern } : {}),
+      fault: { kind: 'drop' },
+      times: b.times ?? 1,
+    });
+    return { ok: true };
+  });
+  app.delete('/_sim/lost-answers', async () => {
+    sim.lostAnswers.clear();
+    return { ok: true };
+  });
   app.get('/_sim/callback-options', async () => sim.callbackOptions);
   app.put('/_sim/callback-options', async (req) => Object.assign(sim.callbackOptions, req.body as Partial<CallbackOptions>));
   app.post('/_sim/callbacks/flush', async () => {
