@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAch } from '../../src/connectors/payments/bank-ach/nacha/parse.ts';
 import { listNocs, listReturns } from '../../src/connectors/payments/bank-ach/nacha/returns.ts';
 import type { AchFile, AchIssueCode, AchParseOptions } from '../../src/connectors/payments/bank-ach/nacha/types.ts';
-import { fixture, fixtureNames } from './fixtures.ts';
+import { contentFixture, contentFixtureNames, fixture, fixtureNames } from './fixtures.ts';
 
 interface Expected {
   batches: number;
@@ -334,5 +334,54 @@ describe('record-length policy, both ways (fixtures README, format/)', () => {
 
   it.each(fixtureNames('valid'))('valid/%s passes the strict reading too', (name) => {
     expect(parseAch(fixture(`valid/${name}`), { strictRecordLength: true }).ok).toBe(true);
+  });
+});
+
+// Content rules (content-rules.ts): required alphanumeric fields per SEC code must not be blank or all zeros.
+// The shared fixtures are read-only, so the cases are the repository's own (test/ach/content/README.md): each
+// is a shared valid/ or returns/ file with exactly one field emptied or zeroed (controls still add up).
+const CONTENT_REJECTED: Record<string, Rejection> = {
+  'ppd-blank-individual-name.ach': { code: 'required', line: 3, recordType: '6', field: 'receiverName' },
+  'web-zero-individual-name.ach': { code: 'all_zeros', line: 4, recordType: '6', field: 'receiverName' },
+  'ccd-blank-receiving-company-name.ach': { code: 'required', line: 4, recordType: '6', field: 'receiverName' },
+  'ctx-blank-receiving-company-name.ach': { code: 'required', line: 3, recordType: '6', field: 'receiverName' },
+  'ppd-zero-account-number.ach': { code: 'all_zeros', line: 3, recordType: '6', field: 'dfiAccountNumber' },
+  'ppd-zero-company-entry-description.ach': { code: 'all_zeros', line: 2, recordType: '5', field: 'companyEntryDescription' },
+  'ppd-blank-company-entry-description.ach': { code: 'required', line: 2, recordType: '5', field: 'companyEntryDescription' },
+  'ccd-zero-company-identification.ach': { code: 'all_zeros', line: 2, recordType: '5', field: 'companyIdentification' },
+};
+/** Accepted with a warning: a return copies the original entry, and the return must still be applied. */
+const CONTENT_WARNED: Record<string, { warning: Rejection; returns: string[] }> = {
+  'return-blank-receiver-name.ach': { warning: { code: 'required', line: 3, recordType: '6', field: 'receiverName' }, returns: ['R20'] },
+};
+
+describe('NACHA content rules (repository cases in test/ach/content)', () => {
+  it('the tables cover every case file', () => {
+    expect([...Object.keys(CONTENT_REJECTED), ...Object.keys(CONTENT_WARNED)].sort()).toEqual(contentFixtureNames());
+  });
+
+  describe.each(Object.entries(CONTENT_REJECTED))('%s is rejected', (name, exp) => {
+    it(`for ${exp.code} (${exp.field}) with record, field and line`, () => {
+      const r = parseAch(contentFixture(name));
+      if (r.ok) expect.unreachable(`${name} was accepted`);
+      // The content rule is the only thing wrong with the file.
+      expect(r.errors).toEqual([expect.objectContaining({ code: exp.code, line: exp.line, recordType: exp.recordType, field: exp.field })]);
+      expect(r.errors[0]!.message).toMatch(exp.code === 'all_zeros' ? /all zeros/ : /required/);
+    });
+  });
+
+  describe.each(Object.entries(CONTENT_WARNED))('%s is read, with a warning', (name, exp) => {
+    it(`and its returns are listed (${exp.warning.field})`, () => {
+      const r = parseAch(contentFixture(name));
+      if (!r.ok) expect.unreachable(JSON.stringify(r.errors));
+      expect(r.file.warnings).toContainEqual(expect.objectContaining({ ...exp.warning, severity: 'warning' }));
+      expect(listReturns(r.file).map((x) => x.returnReasonCode)).toEqual(exp.returns);
+    });
+  });
+
+  it.each(['valid', 'format', 'returns', 'noc'].flatMap((d) => fixtureNames(d).map((n) => `${d}/${n}`)))('shared %s breaks no content rule', (rel) => {
+    const r = parseAch(fixture(rel), { customReturnCodes: ['R97'] });
+    if (!r.ok) expect.unreachable(JSON.stringify(r.errors));
+    expect(r.file.warnings.filter((w) => w.code === 'required' || w.code === 'all_zeros')).toEqual([]);
   });
 });

@@ -13,3 +13,17 @@ export function fixture(rel: string): Buffer {
 export function fixtureNames(dir: string): string[] {
   return fs.readdirSync(path.join(fixturesDir, dir)).sort();
 }
+
+/** The repository's own NACHA cases for the content rules (test/ach/content, see its README.md). */
+export const contentDir = path.resolve(repoRoot, 'test/ach/content');
+
+export function contentFixture(name: string): Buffer {
+  return fs.readFileSync(path.join(contentDir, name));
+}
+
+export function contentFixtureNames(): string[] {
+  return fs
+    .readdirSync(contentDir)
+    .filter((n) => n.endsWith('.ach'))
+    .sort();
+}

@@ -335,9 +335,10 @@ const entryArb = (sec: GenerableSecCode): fc.Arbitrary<AchEntryInput> =>
     .record({
       transactionCode: tcArb,
       routingNumber: routingArb,
-      accountNumber: fc.stringMatching(/^[0-9A-Z-]{1,17}$/),
+      accountNumber: fc.stringMatching(/^[0-9A-Z-]{1,17}$/).filter((a) => !/^0+$/.test(a)), // all zeros: content-rules.test.ts
       amount: fc.bigInt({ min: 1n, max: 9_999_999_999n }),
-      receiverName: textArb(30),
+      // What fits the field (22, CTX 16) must say something (content rules); refusals: content-rules.test.ts.
+      receiverName: textArb(30).filter((n) => !/^0*$/.test(n.slice(0, sec === 'CTX' ? 16 : 22).trim())),
       identificationNumber: fc.option(textArb(15), { nil: undefined }),
       paymentType: fc.constantFrom<'R' | 'S'>('R', 'S'),
       addenda: sec === 'CTX' ? fc.array(textArb(80), { minLength: 1, maxLength: 3 }) : fc.array(textArb(80), { maxLength: 1 }),
@@ -361,9 +362,9 @@ const entryArb = (sec: GenerableSecCode): fc.Arbitrary<AchEntryInput> =>
 const batchArbFor = (sec: GenerableSecCode): fc.Arbitrary<AchBatchInput> =>
   fc.record({
     companyName: textArb(16).filter((s) => !/^0+$/.test(s.trim())), // all zeros is invalid: tested as an error case
-    companyIdentification: fc.stringMatching(/^[0-9A-Z]{1,10}$/),
+    companyIdentification: fc.stringMatching(/^[0-9A-Z]{1,10}$/).filter((s) => !/^0+$/.test(s)),
     secCode: fc.constant(sec),
-    companyEntryDescription: textArb(10),
+    companyEntryDescription: textArb(10).filter((s) => !/^0+$/.test(s.trim())),
     effectiveEntryDate: fc.constantFrom('2026-03-20', '2026-03-23', '2027-01-04'),
     odfi: fc.stringMatching(/^\d{8}$/),
     entries: fc.array(entryArb(sec), { minLength: 1, maxLength: 15 }),

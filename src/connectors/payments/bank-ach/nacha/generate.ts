@@ -18,6 +18,7 @@ import {
 } from './records.ts';
 import { isValidRoutingNumber } from './routing.ts';
 import { AchGenerateError } from './generate-error.ts';
+import { ACCOUNT_NUMBER, BATCH_HEADER_REQUIRED, contentMessage, contentProblem, receiverNameRule } from './content-rules.ts';
 import { isoToYymmdd, writeRecord } from './write-fields.ts';
 
 export { AchGenerateError };
@@ -204,8 +205,11 @@ function batch(
 ): { summary: GeneratedBatch; hash: number } {
   if (!/^\d{8}$/.test(b.odfi)) throw new AchGenerateError(`${path}.odfi`, 'must be the 8-digit ODFI routing number (no check digit)');
   if (b.entries.length === 0) throw new AchGenerateError(`${path}.entries`, 'a batch needs at least one entry');
-  // The parser (and receiving banks) refuse an all-zero company name; never write what we would reject.
-  if (/^0+$/.test(b.companyName.trim())) throw new AchGenerateError(`${path}.companyName`, 'must not be all zeros');
+  // Never write what the parser (and the receiving banks) would reject: the content rules (content-rules.ts).
+  for (const rule of BATCH_HEADER_REQUIRED) {
+    const problem = contentProblem(b[rule.field as 'companyName' | 'companyIdentification' | 'companyEntryDescription']);
+    if (problem) throw new AchGenerateError(`${path}.${rule.field}`, contentMessage(rule, problem, null));
+  }
   if (firstSequence + b.entries.length - 1 > MAX_TRACE_SEQUENCE) throw new AchGenerateError(path, 'trace sequence exceeds 7 digits; split the file');
   const effective = isoToYymmdd(b.effectiveEntryDate, `${path}.effectiveEntryDate`);
   if (b.effectiveEntryDate < creationDate) throw new AchGenerateError(`${path}.effectiveEntryDate`, 'is before the file creation date');
@@ -332,6 +336,12 @@ function checkEntry(e: AchEntryInput, b: AchBatchInput, ep: string): 'credit' | 
   if (b.sameDay && e.amountCents > SAME_DAY_LIMIT_CENTS)
     throw new AchGenerateError(`${ep}.amountCents`, 'exceeds the $1,000,000 Same Day ACH per-payment limit');
   if (!isValidRoutingNumber(e.routingNumber)) throw new AchGenerateError(`${ep}.routingNumber`, `"${e.routingNumber}" is not a valid 9-digit routing number`);
+  if (contentProblem(e.accountNumber) === 'all_zeros')
+    throw new AchGenerateError(`${ep}.accountNumber`, contentMessage(ACCOUNT_NUMBER, 'all_zeros', b.secCode));
+  // The name is cut to its field (22, CTX 16), so the rule is checked on what the file will say.
+  const nameRule = receiverNameRule(b.secCode);
+  const nameProblem = nameRule ? contentProblem(e.receiverName.slice(0, b.secCode === 'CTX' ? 16 : 22)) : null;
+  if (nameRule && nameProblem) throw new AchGenerateError(`${ep}.receiverName`, contentMessage(nameRule, nameProblem, b.secCode));
   const n = e.addenda?.length ?? 0;
   if (b.secCode === 'CTX' ? n < 1 || n > 9999 : n > 1) {
     throw new AchGenerateError(

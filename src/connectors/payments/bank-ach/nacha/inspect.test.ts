@@ -99,6 +99,15 @@ describe('runInspect (settle ach inspect FILE)', () => {
     expect(err.text()).toMatch(/line 5, record 9, field batchCount/);
   });
 
+  it('reports a content rule (required field per SEC code) with line, record and field', () => {
+    const out = sink();
+    const err = sink();
+    const content = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../../test/ach/content/ppd-blank-individual-name.ach');
+    expect(runInspect([write('noname.ach', fs.readFileSync(content))], out, err)).toBe(1);
+    expect(JSON.parse(out.text()).error).toMatchObject({ line: 3, recordType: '6', field: 'receiverName', code: 'required' });
+    expect(err.text()).toMatch(/line 3, record 6, field receiverName.*Individual Name.*PPD/);
+  });
+
   it('accepts bank-specific return codes with --return-codes', () => {
     const p = write('r97.ach', fixture('returns/return-PPD-custom-reason-code.ach'));
     expect(runInspect([p], sink(), sink())).toBe(1);

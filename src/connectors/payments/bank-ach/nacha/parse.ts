@@ -4,6 +4,7 @@
 // control records (entry/addenda count, entry hash, debit and credit totals, batch and block counts).
 // Returns a typed AchFile or every error found (capped), each naming line, record type and field.
 import { parseAddenda, type ReturnCodePolicy } from './addenda.ts';
+import { checkBatchHeaderContent, checkEntryContent } from './content-rules.ts';
 import { isSecCode, isServiceClassCode, transactionCodeInfo, UNSUPPORTED_SEC_CODES } from './codes.ts';
 import { big, get, isDigits, num, readFields, trimmed } from './fields.ts';
 import { IssueSink } from './issues.ts';
@@ -208,9 +209,7 @@ class Parser {
       this.issues.error('service_class', rec.line, '5', 'serviceClassCode', `service class code ${svc} is not 200, 220 or 225`);
     }
     const companyName = trimmed(f, 'companyName');
-    if (/^0+$/.test(companyName)) {
-      this.issues.error('all_zeros', rec.line, '5', 'companyName', 'company name must not be all zeros');
-    }
+    checkBatchHeaderContent(f, rec.line, this.issues);
     const sec = trimmed(f, 'standardEntryClassCode');
     if (UNSUPPORTED_SEC_CODES.has(sec)) {
       this.issues.error('sec_code', rec.line, '5', 'standardEntryClassCode', `SEC code ${sec} uses record layouts Settle does not support`);
@@ -325,7 +324,10 @@ class Parser {
   }
 
   private closeEntry(): void {
-    if (this.entry && this.batch) checkEntryAddenda(this.entry, this.batch.header, this.issues);
+    if (this.entry && this.batch) {
+      checkEntryAddenda(this.entry, this.batch.header, this.issues);
+      checkEntryContent(this.entry, this.batch.header, isReturnOrNocEntry(this.entry), this.issues);
+    }
     this.entry = null;
   }
 
