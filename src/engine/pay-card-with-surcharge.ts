@@ -14,7 +14,7 @@ import { sql } from 'kysely';
 import { format, money, parseCurrency, type Money } from '../domain/money.ts';
 import type { SurchargeQuote } from '../domain/rules/surcharge.ts';
 import { VendorError } from '../connectors/http.ts';
-import type { ChargeOutcome, SavedMethod } from '../connectors/payments/types.ts';
+import type { ChargeOutcome, DescribedMethod } from '../connectors/payments/types.ts';
 import { withTenant, type Tx } from '../db/tenant.ts';
 import { openBalanceMinor } from '../db/queries/invoice-balance.ts';
 import { UseCaseError, type EngineContext } from './context.ts';
@@ -26,6 +26,8 @@ import { applyChargeOutcome } from './apply-charge-outcome.ts';
 import { achDiscount, clientSurchargeFacts, quoteForCard, surchargeProgram } from './surcharge-policy.ts';
 
 const QUOTE_TTL_MS = 30 * 60_000;
+/** How long a card fresh from the hosted fields (attached to no customer) can be reviewed: one portal visit. */
+const FRESH_METHOD_MS = 60 * 60_000;
 
 export interface CardQuote {
   readonly quoteId: string | null; // null when the client's credit covered everything
@@ -39,7 +41,7 @@ export interface CardQuote {
   readonly creditApplied: readonly CreditApplication[];
 }
 
-async function readCard(ctx: EngineContext, tenantId: string, processorMethodId: string): Promise<{ vendor: string; method: SavedMethod }> {
+async function readCard(ctx: EngineContext, tenantId: string, processorMethodId: string): Promise<{ vendor: string; method: DescribedMethod }> {
   const processor = await ctx.connectors.payments(tenantId);
   if (!processor) throw new UseCaseError('not_configured', 'this workspace has no payment processor connected yet');
   if (!/^[A-Za-z0-9_]{3,255}$/.test(processorMethodId))
@@ -53,6 +55,35 @@ async function readCard(ctx: EngineContext, tenantId: string, processorMethodId:
       throw new UseCaseError('invalid', 'the card could not be found at the processor; enter it again');
     throw e;
   }
+}
+
+/**
+ * Only this client's card may be reviewed and charged (issue #6 item 3). Stripe refuses to charge a method
+ * attached to another customer, but charges a method attached to none for any customer — and a card typed
+ * into the hosted fields is attached to none. So: a method attached to a customer must be this client's;
+ * one attached to none must be fresh (made in this portal visit) and not already named by another client's
+ * review, the first review claiming it. The advisory lock makes two racing reviews of one method take turns.
+ */
+async function checkMethodIsClients(tx: Tx, tenantId: string, clientId: string, vendor: string, method: DescribedMethod, now: Date): Promise<void> {
+  const refuse = () =>
+    new UseCaseError('not_found', 'this card was not entered on this payment page or saved for your account; enter your card in the payment form again');
+  if (method.customerId !== null) {
+    const client = await tx.selectFrom('clients').select('processor_customer_id').where('id', '=', clientId).executeTakeFirstOrThrow();
+    if (client.processor_customer_id !== method.customerId) throw refuse();
+    return;
+  }
+  if (now.getTime() - method.createdAt.getTime() > FRESH_METHOD_MS)
+    throw new UseCaseError('expired', 'this card entry is too old to use; enter your card in the payment form again');
+  await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`settle:method:${tenantId}:${vendor}:${method.processorMethodId}`}, 0))`.execute(tx);
+  const other = await tx
+    .selectFrom('surcharge_quotes')
+    .select('client_id')
+    .where('processor', '=', vendor)
+    .where('processor_method_id', '=', method.processorMethodId)
+    .where('client_id', '!=', clientId)
+    .limit(1)
+    .executeTakeFirst();
+  if (other) throw refuse();
 }
 
 /** The amounts the client chose, after credit, checked against what each invoice still owes. */
@@ -91,6 +122,7 @@ export async function quoteCardPayment(
   const { vendor, method } = await readCard(ctx, tenantId, input.processorMethodId);
   const card = { brand: method.brand, last4: method.last4, funding: method.funding };
   return withTenant(ctx.db, tenantId, async (tx) => {
+    await checkMethodIsClients(tx, tenantId, input.clientId, vendor, method, ctx.now());
     // The client's credit goes first: it is the client's money already (client-credit.ts).
     const credit = await applyClientCredit(tx, tenantId, {
       clientId: input.clientId,

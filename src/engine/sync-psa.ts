@@ -2,9 +2,11 @@
 // polling fallback behind push notifications and the initial import; it is safe to run at any time and
 // any number of times, because ingestion is idempotent per invoice version.
 import { withTenant } from '../db/tenant.ts';
-import type { PsaConnector, PsaInvoice } from '../connectors/psa/types.ts';
+import type { Tx } from '../db/tenant.ts';
+import type { PsaClient, PsaConnector, PsaInvoice, PsaPage } from '../connectors/psa/types.ts';
 import type { EngineContext } from './context.ts';
 import { ingestInvoice, ingestNewInvoices, upsertClient } from './ingest-invoice.ts';
+import { inSavepoint, isRecordDataError, logTextRepairs, quarantinePsaRecord, releasePsaRecords } from './psa-quarantine.ts';
 
 const NEW_INVOICES_PER_INSERT = 250;
 
@@ -25,16 +27,68 @@ export async function syncClients(ctx: EngineContext, tenantId: string, psa: Psa
   let cursor = await readCursor(ctx, tenantId, name);
   let n = 0;
   for await (const page of psa.listClients(cursor)) {
+    logTextRepairs(ctx, tenantId, psa.vendor, page, 'client');
     await withTenant(ctx.db, tenantId, async (tx) => {
-      for (const c of page) {
-        await upsertClient(tx, tenantId, psa.vendor, c);
-        if (!cursor || c.updatedAt > cursor) cursor = c.updatedAt;
-      }
+      for (const rec of page.rejected ?? []) await quarantinePsaRecord(ctx, tx, tenantId, psa.vendor, rec);
+      const { stored } = await storeEach(
+        tx,
+        page,
+        async (clients) => {
+          for (const c of clients) await upsertClient(tx, tenantId, psa.vendor, c);
+        },
+        (c, e) =>
+          quarantinePsaRecord(ctx, tx, tenantId, psa.vendor, {
+            entity: 'client',
+            externalId: c.externalId,
+            label: `company "${c.name}" (${c.identifier}, id ${c.externalId})`,
+            reason: (e as Error).message,
+          }),
+      );
+      await releasePsaRecords(
+        tx,
+        tenantId,
+        psa.vendor,
+        'client',
+        stored.map((c) => c.externalId),
+      );
+      for (const c of page) if (!cursor || c.updatedAt > cursor) cursor = c.updatedAt;
       await saveCursor(tx, tenantId, name, cursor);
     });
     n += page.length;
   }
   return n;
+}
+
+/**
+ * Store a page's records in one go; if the database refuses one record's data, store them one by one under
+ * savepoints instead, and hand each record that still fails to `reject` (the rest go on). Returns the records
+ * stored and what each successful `store` call returned. Errors that are not about a record's data (deadlock,
+ * outage) fail the page, to be retried whole.
+ */
+async function storeEach<T, R>(
+  tx: Tx,
+  records: readonly T[],
+  store: (records: readonly T[]) => Promise<R>,
+  reject: (record: T, e: unknown) => Promise<void>,
+): Promise<{ stored: T[]; results: R[] }> {
+  try {
+    const r = await inSavepoint(tx, () => store(records));
+    return { stored: [...records], results: [r] };
+  } catch (e) {
+    if (!isRecordDataError(e)) throw e;
+  }
+  const stored: T[] = [];
+  const results: R[] = [];
+  for (const record of records) {
+    try {
+      results.push(await inSavepoint(tx, () => store([record])));
+      stored.push(record);
+    } catch (e) {
+      if (!isRecordDataError(e)) throw e;
+      await reject(record, e);
+    }
+  }
+  return { stored, results };
 }
 
 async function saveCursor(tx: Parameters<Parameters<typeof withTenant>[2]>[0], tenantId: string, name: string, value: string | null): Promise<void> {
@@ -50,7 +104,7 @@ export async function storeInvoices(
   ctx: EngineContext,
   tenantId: string,
   psa: PsaConnector,
-  invoices: readonly PsaInvoice[],
+  invoices: PsaPage<PsaInvoice>,
   cursorName?: string,
   /** When the request that returned these invoices was sent (see ingestInvoice). */
   fetchedAt: Date = new Date(),
@@ -61,16 +115,13 @@ export async function storeInvoices(
     const again = await clientMap(ctx, tenantId, psa.vendor, invoices);
     for (const [k, v] of again) clientIds.set(k, v);
   }
-  let created = 0;
-  let changed = 0;
-  await withTenant(ctx.db, tenantId, async (tx) => {
+  logTextRepairs(ctx, tenantId, psa.vendor, invoices, 'invoice');
+  return withTenant(ctx.db, tenantId, async (tx) => {
+    for (const rec of invoices.rejected ?? []) await quarantinePsaRecord(ctx, tx, tenantId, psa.vendor, rec);
     let cursor: string | null = cursorName
       ? ((await tx.selectFrom('sync_cursors').select('cursor_value').where('name', '=', cursorName).executeTakeFirst())?.cursor_value ?? null)
       : null;
-    // Lock the invoices of this page that already exist; everything else is new and goes in bulk.
-    const numbers = [...new Set(invoices.map((i) => i.number))];
-    const known = new Set((await tx.selectFrom('invoices').select('number').where('number', 'in', numbers).forUpdate().execute()).map((r) => r.number));
-    const fresh = new Map<string, { inv: PsaInvoice; clientId: string }>();
+    const items: { inv: PsaInvoice; clientId: string }[] = [];
     for (const inv of invoices) {
       const clientId = clientIds.get(inv.clientExternalId);
       if (!clientId) {
@@ -78,28 +129,71 @@ export async function storeInvoices(
         continue;
       }
       if (!cursor || inv.updatedAt > cursor) cursor = inv.updatedAt;
-      if (!known.has(inv.number)) {
-        // The same invoice twice in one page (inclusive cursors): keep the newest state.
-        const prev = fresh.get(inv.number);
-        if (!prev || prev.inv.updatedAt <= inv.updatedAt) fresh.set(inv.number, { inv, clientId });
-        continue;
-      }
-      const r = await ingestInvoice(tx, tenantId, psa.vendor, inv, clientId, fetchedAt);
-      if (r.change === 'created') created++;
-      if (r.change === 'new_version') changed++;
+      items.push({ inv, clientId });
     }
-    // In slices, so a 1,000-invoice page never builds one huge statement (memory stays flat on big imports).
-    const news = [...fresh.values()];
-    for (let s = 0; s < news.length; s += NEW_INVOICES_PER_INSERT) {
-      const r = await ingestNewInvoices(tx, tenantId, psa.vendor, news.slice(s, s + NEW_INVOICES_PER_INSERT), fetchedAt);
-      created += r.inserted;
-      for (const { inv, clientId } of r.raced) {
-        const one = await ingestInvoice(tx, tenantId, psa.vendor, inv, clientId, fetchedAt);
-        if (one.change === 'new_version') changed++;
-      }
-    }
+    // The whole page at once; if the database refuses one invoice's data, one by one (psa-quarantine.ts).
+    const { stored, results } = await storeEach(
+      tx,
+      items,
+      (some) => storeInvoicePage(tx, tenantId, psa.vendor, some, fetchedAt),
+      (one, e) =>
+        quarantinePsaRecord(ctx, tx, tenantId, psa.vendor, {
+          entity: 'invoice',
+          externalId: one.inv.externalId,
+          label: `invoice ${one.inv.number} (id ${one.inv.externalId})`,
+          reason: (e as Error).message,
+        }),
+    );
+    await releasePsaRecords(
+      tx,
+      tenantId,
+      psa.vendor,
+      'invoice',
+      stored.map((k) => k.inv.externalId),
+    );
     if (cursorName) await saveCursor(tx, tenantId, cursorName, cursor);
+    return { created: results.reduce((n, r) => n + r.created, 0), changed: results.reduce((n, r) => n + r.changed, 0) };
   });
+}
+
+/** Invoices whose client is known: existing ones one by one (versions compared), new ones in bulk. */
+async function storeInvoicePage(
+  tx: Tx,
+  tenantId: string,
+  vendor: string,
+  items: readonly { inv: PsaInvoice; clientId: string }[],
+  fetchedAt: Date,
+): Promise<{ created: number; changed: number }> {
+  let created = 0;
+  let changed = 0;
+  // Lock the invoices of this page that already exist; everything else is new and goes in bulk.
+  const numbers = [...new Set(items.map((i) => i.inv.number))];
+  const known =
+    numbers.length === 0
+      ? new Set<string>()
+      : new Set((await tx.selectFrom('invoices').select('number').where('number', 'in', numbers).forUpdate().execute()).map((r) => r.number));
+  const fresh = new Map<string, { inv: PsaInvoice; clientId: string }>();
+  for (const { inv, clientId } of items) {
+    if (!known.has(inv.number)) {
+      // The same invoice twice in one page (inclusive cursors): keep the newest state.
+      const prev = fresh.get(inv.number);
+      if (!prev || prev.inv.updatedAt <= inv.updatedAt) fresh.set(inv.number, { inv, clientId });
+      continue;
+    }
+    const r = await ingestInvoice(tx, tenantId, vendor, inv, clientId, fetchedAt);
+    if (r.change === 'created') created++;
+    if (r.change === 'new_version') changed++;
+  }
+  // In slices, so a 1,000-invoice page never builds one huge statement (memory stays flat on big imports).
+  const news = [...fresh.values()];
+  for (let s = 0; s < news.length; s += NEW_INVOICES_PER_INSERT) {
+    const r = await ingestNewInvoices(tx, tenantId, vendor, news.slice(s, s + NEW_INVOICES_PER_INSERT), fetchedAt);
+    created += r.inserted;
+    for (const { inv, clientId } of r.raced) {
+      const one = await ingestInvoice(tx, tenantId, vendor, inv, clientId, fetchedAt);
+      if (one.change === 'new_version') changed++;
+    }
+  }
   return { created, changed };
 }
 

@@ -17,6 +17,13 @@ export interface SavedMethod {
   readonly expYear: number | null;
 }
 
+/** A method as the processor describes it, with whose it is: a customer's, or nobody's yet (fresh from the hosted fields). */
+export interface DescribedMethod extends SavedMethod {
+  /** The processor customer it is attached to; null while attached to none. */
+  readonly customerId: string | null;
+  readonly createdAt: Date;
+}
+
 /** What a charge attempt came to (ARCHITECTURE.md: four outcomes; unknown is resolved by asking). */
 export type ChargeOutcome =
   | { readonly kind: 'succeeded'; readonly processorPaymentId: string; readonly chargeId: string | null }
@@ -199,8 +206,8 @@ export interface PaymentsConnector {
    * only then charges the final amount. 3-D Secure comes back as `requires_action` with a client secret.
    */
   chargeOnSession(input: OnSessionChargeInput): Promise<ChargeOutcome>;
-  /** Read a payment method the processor holds (kind, brand, funding), e.g. one just made in the hosted fields. */
-  describeMethod(processorMethodId: string): Promise<SavedMethod>;
+  /** Read a payment method the processor holds (kind, brand, funding, owner), e.g. one just made in the hosted fields. */
+  describeMethod(processorMethodId: string): Promise<DescribedMethod>;
   /** Ask the processor what happened to a payment (resolves `unknown`). */
   getPayment(processorPaymentId: string): Promise<PaymentStatus>;
   /** Find payments we created by our own attempt id (when a crash lost the processor's id). */

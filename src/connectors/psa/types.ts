@@ -10,6 +10,8 @@ export interface PsaClient {
   readonly billingEmail: string | null;
   readonly billingContactName: string | null;
   readonly updatedAt: string; // ISO 8601
+  /** Fields whose text was cleaned to be storable (connectors/storable-text.ts), for the log. */
+  readonly textRepairs?: readonly string[];
 }
 
 export interface PsaInvoiceLine {
@@ -37,7 +39,28 @@ export interface PsaInvoice {
   readonly balance: Money; // what the PSA says is still owed
   readonly lines: readonly PsaInvoiceLine[];
   readonly updatedAt: string; // ISO 8601 last-updated in the PSA
+  /** Fields whose text was cleaned to be storable (connectors/storable-text.ts), for the log. */
+  readonly textRepairs?: readonly string[];
 }
+
+export interface CallbackCheck {
+  /** present: registered and active as wanted; created: there was none; repaired: ours was replaced. */
+  readonly outcome: 'present' | 'created' | 'repaired' | 'unsupported';
+  /** What was replaced, for the log and `settle doctor` (e.g. `inactive callback 12 to https://old/…`). */
+  readonly replaced: readonly string[];
+}
+
+/** A record the PSA returned that Settle cannot take as it is (a value outside what it understands). */
+export interface PsaRejectedRecord {
+  readonly entity: 'client' | 'invoice';
+  readonly externalId: string;
+  /** How staff find it in the PSA, e.g. `invoice INV-1042` or `company "Acme" (ACME)`. */
+  readonly label: string;
+  readonly reason: string;
+}
+
+/** One page of records; `rejected` names the page's records that could not be mapped (the rest go on). */
+export type PsaPage<T> = readonly T[] & { readonly rejected?: readonly PsaRejectedRecord[] };
 
 /** A change announced by the PSA (callback/webhook), before we fetch the record itself. */
 export interface PsaChangeNotice {
@@ -99,9 +122,9 @@ export interface ReversePaymentResult {
 export interface PsaConnector {
   readonly vendor: PsaVendor;
   /** Companies changed since `since` (all when null), one page per yield. */
-  listClients(since: string | null): AsyncIterable<readonly PsaClient[]>;
+  listClients(since: string | null): AsyncIterable<PsaPage<PsaClient>>;
   /** Invoices with their lines changed since `since` (all when null), oldest first, one page per yield. */
-  listInvoices(since: string | null): AsyncIterable<readonly PsaInvoice[]>;
+  listInvoices(since: string | null): AsyncIterable<PsaPage<PsaInvoice>>;
   getInvoice(externalId: string): Promise<PsaInvoice | null>;
   recordPayment(input: RecordPaymentInput): Promise<RecordPaymentResult>;
   /** Reduce or remove a payment Settle recorded earlier (refund, ACH return, lost dispute). */
@@ -110,6 +133,12 @@ export interface PsaConnector {
   recordFailure(input: RecordFailureInput): Promise<RecordPaymentResult>;
   /** Register (or confirm) push notifications to `url`; returns false where the PSA cannot push. */
   subscribe(url: string): Promise<boolean>;
+  /**
+   * Make sure the PSA pushes changes to `url`, repairing what is not as it should be: a missing callback is
+   * created, and one of ours that was deactivated, changed, or points at another address for the same
+   * workspace path (Settle's public URL moved) is replaced.
+   */
+  ensureCallback(url: string): Promise<CallbackCheck>;
   /**
    * Parse and authenticate a pushed notification; throws (or rejects with) WebhookRejected when it is
    * not genuine. May be async: ConnectWise signs with a key the receiver fetches from a URL named in

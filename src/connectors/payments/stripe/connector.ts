@@ -15,6 +15,7 @@ import type {
   PortalPaymentInput,
   ProcessorEvent,
   SavedMethod,
+  DescribedMethod,
   RefundCapability,
 } from '../types.ts';
 import { call, createStripeClient, repeatable, toVendorError, type StripeApiOptions } from './api.ts';
@@ -149,11 +150,12 @@ export class StripeConnector implements PaymentsConnector {
     }
   }
 
-  async describeMethod(processorMethodId: string): Promise<SavedMethod> {
+  async describeMethod(processorMethodId: string): Promise<DescribedMethod> {
     const pm = await this.safe(() => this.stripe.paymentMethods.retrieve(processorMethodId));
     const m = savedMethod(pm);
     if (!m) throw new VendorError(STRIPE.vendor, 'invalid', `payment method ${processorMethodId} is a ${pm.type}, which Settle does not take`);
-    return m;
+    const customer = typeof pm.customer === 'string' ? pm.customer : (pm.customer?.id ?? null);
+    return { ...m, customerId: customer, createdAt: new Date(pm.created * 1000) };
   }
 
   async getPayment(processorPaymentId: string): Promise<PaymentStatus> {

@@ -5,11 +5,14 @@ import { z } from 'zod';
 import { retryDecision, sleep as defaultSleep, VendorError } from '../../http.ts';
 import { parseDecimal, toVendorNumber, type Currency } from '../../../domain/money.ts';
 import type {
+  CallbackCheck,
   PsaChangeNotice,
   PsaClient,
   PsaConnector,
   PsaInvoice,
   PsaInvoiceLine,
+  PsaPage,
+  PsaRejectedRecord,
   RecordFailureInput,
   RecordPaymentInput,
   RecordPaymentResult,
@@ -28,6 +31,8 @@ import {
   cwPayment,
   cwProductItem,
   cwTimeEntry,
+  type CwCallbackEntry,
+  type CwCompany,
   type CwContact,
   type CwPayment,
 } from './schema.ts';
@@ -71,6 +76,51 @@ export function chunkIds(ids: readonly number[], maxChars = MAX_ID_LIST_CHARS): 
   return chunks;
 }
 
+/**
+ * Parse and map each record of a page on its own: one record Settle cannot understand (an unknown invoice
+ * type, an amount that is not a plain decimal) is named in the page's `rejected` list instead of failing the
+ * page, so the rest of the import goes on.
+ */
+function mapEach<Raw, Out>(
+  rows: readonly unknown[],
+  schema: z.ZodType<Raw>,
+  describe: (row: unknown) => Omit<PsaRejectedRecord, 'reason'>,
+  map: (records: Raw[]) => Promise<(Out | Error)[]> | (Out | Error)[],
+): Promise<PsaPage<Out>> {
+  const rejected: PsaRejectedRecord[] = [];
+  const parsed: Raw[] = [];
+  for (const row of rows) {
+    const r = schema.safeParse(row);
+    if (r.success) parsed.push(r.data);
+    else rejected.push({ ...describe(row), reason: r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+  }
+  return Promise.resolve(map(parsed)).then((results) => {
+    const out: Out[] = [];
+    results.forEach((r, i) => {
+      if (r instanceof Error) rejected.push({ ...describe(parsed[i]), reason: r.message });
+      else out.push(r);
+    });
+    return rejected.length > 0 ? Object.assign(out, { rejected }) : out;
+  });
+}
+
+function tryMap<Out>(fn: () => Out): Out | Error {
+  try {
+    return fn();
+  } catch (e) {
+    return e instanceof Error ? e : new Error(String(e));
+  }
+}
+
+const describeCompany = (row: unknown): Omit<PsaRejectedRecord, 'reason'> => {
+  const r = row as { id?: unknown; name?: unknown; identifier?: unknown } | null;
+  return { entity: 'client', externalId: String(r?.id ?? '?'), label: `company ${JSON.stringify(String(r?.name ?? '?'))} (id ${String(r?.id ?? '?')})` };
+};
+const describeInvoice = (row: unknown): Omit<PsaRejectedRecord, 'reason'> => {
+  const r = row as { id?: unknown; invoiceNumber?: unknown } | null;
+  return { entity: 'invoice', externalId: String(r?.id ?? '?'), label: `invoice ${String(r?.invoiceNumber ?? '?')} (id ${String(r?.id ?? '?')})` };
+};
+
 function paymentDay(p: CwPayment): string | null {
   return p.paymentDate ? p.paymentDate.slice(0, 10) : null;
 }
@@ -89,26 +139,37 @@ export class ConnectWiseConnector implements PsaConnector {
     this.keys = opts.signingKeys ?? new SigningKeyCache();
   }
 
-  async *listClients(since: string | null): AsyncIterable<readonly PsaClient[]> {
+  async *listClients(since: string | null): AsyncIterable<PsaPage<PsaClient>> {
     for await (const rows of this.api.changedSince('/company/companies', since, this.pageSize)) {
-      const companies = z.array(cwCompany).parse(rows);
-      const contacts: CwContact[] = [];
-      for (const ids of chunkIds(companies.map((c) => c.id))) {
-        const where = `company/id in (${ids.join(',')}) and inactiveFlag = false and (defaultBillingFlag = true or defaultFlag = true)`;
-        for await (const page of this.api.forwardOnly('/company/contacts', where, this.pageSize)) contacts.push(...z.array(cwContact).parse(page));
-      }
-      const byCompany = new Map<number, CwContact[]>();
-      for (const c of contacts) byCompany.set(c.company?.id ?? 0, [...(byCompany.get(c.company?.id ?? 0) ?? []), c]);
-      yield companies.map((c) => mapClient(c, byCompany.get(c.id) ?? []));
+      yield await mapEach(rows, cwCompany, describeCompany, (companies) => this.clientsOf(companies));
     }
   }
 
-  async *listInvoices(since: string | null): AsyncIterable<readonly PsaInvoice[]> {
+  /** Companies with their billing contacts, fetched for the whole page at once. */
+  private async clientsOf(companies: CwCompany[]): Promise<(PsaClient | Error)[]> {
+    const contacts: CwContact[] = [];
+    for (const ids of chunkIds(companies.map((c) => c.id))) {
+      const where = `company/id in (${ids.join(',')}) and inactiveFlag = false and (defaultBillingFlag = true or defaultFlag = true)`;
+      for await (const page of this.api.forwardOnly('/company/contacts', where, this.pageSize)) contacts.push(...z.array(cwContact).parse(page));
+    }
+    const byCompany = new Map<number, CwContact[]>();
+    for (const c of contacts) byCompany.set(c.company?.id ?? 0, [...(byCompany.get(c.company?.id ?? 0) ?? []), c]);
+    return companies.map((c) => tryMap(() => mapClient(c, byCompany.get(c.id) ?? [])));
+  }
+
+  async *listInvoices(since: string | null): AsyncIterable<PsaPage<PsaInvoice>> {
     for await (const rows of this.api.changedSince('/finance/invoices', since, this.pageSize)) {
-      const invoices = z.array(cwInvoice).parse(rows);
-      const currencies = new Map(invoices.map((inv) => [inv.id, invoiceCurrency(inv, this.currency)]));
-      const lines = await this.linesFor(currencies);
-      yield invoices.map((inv) => mapInvoice(inv, lines.get(inv.id) ?? [], this.currency));
+      yield await mapEach(rows, cwInvoice, describeInvoice, async (invoices) => {
+        const currencies = new Map<number, Currency>();
+        const results = new Map<number, Error>();
+        for (const inv of invoices) {
+          const c = tryMap(() => invoiceCurrency(inv, this.currency));
+          if (c instanceof Error) results.set(inv.id, c);
+          else currencies.set(inv.id, c);
+        }
+        const lines = await this.linesFor(currencies);
+        return invoices.map((inv) => results.get(inv.id) ?? tryMap(() => mapInvoice(inv, lines.get(inv.id) ?? [], this.currency)));
+      });
     }
   }
 
@@ -260,13 +321,37 @@ export class ConnectWiseConnector implements PsaConnector {
 
   /** One `invoice`/`owner` callback to `url`; reuses an active one already registered. */
   async subscribe(url: string): Promise<boolean> {
+    return (await this.ensureCallback(url)).outcome !== 'unsupported';
+  }
+
+  /**
+   * Ours are the invoice callbacks whose URL has the same path as `url` (/webhooks/<workspace>/connectwise):
+   * one that is active, owner-level and at exactly `url` is kept; every other one of ours (deactivated,
+   * changed to another level, or at Settle's former address) is deleted, and the wanted one created.
+   * Callbacks of other integrations are never touched.
+   */
+  async ensureCallback(url: string): Promise<CallbackCheck> {
     const { invoiceType: type, ownerLevel } = connectWiseCatalogue.callbacks;
-    const { rows } = await this.api.getList('/system/callbacks', {
-      conditions: `url = ${cwString(url)} and type = ${cwString(type)}`,
-      pageSize: this.pageSize,
-    });
-    const existing = z.array(cwCallbackEntry).parse(rows);
-    if (existing.some((cb) => !cb.inactiveFlag && cb.level.toLowerCase() === ownerLevel)) return true;
+    const path = new URL(url).pathname;
+    const ours: CwCallbackEntry[] = [];
+    for (let page = 1; ; page++) {
+      const { rows } = await this.api.getList('/system/callbacks', { conditions: `type = ${cwString(type)}`, page, pageSize: this.pageSize });
+      for (const cb of z.array(cwCallbackEntry).parse(rows)) {
+        let cbPath: string | null = null;
+        try {
+          cbPath = new URL(cb.url).pathname;
+        } catch {
+          cbPath = null;
+        }
+        if (cbPath === path) ours.push(cb);
+      }
+      if (rows.length < this.pageSize) break;
+    }
+    const good = ours.find((cb) => cb.url === url && !cb.inactiveFlag && cb.level.toLowerCase() === ownerLevel);
+    const stale = ours.filter((cb) => cb !== good);
+    for (const cb of stale) await this.api.delete(`/system/callbacks/${cb.id}`);
+    const replaced = stale.map((cb) => `${cb.inactiveFlag ? 'inactive ' : ''}${cb.level}-level callback ${cb.id} to ${cb.url}`);
+    if (good) return { outcome: 'present', replaced };
     await this.api.post('/system/callbacks', {
       description: 'Settle: invoice changes',
       url,
@@ -277,7 +362,7 @@ export class ConnectWiseConnector implements PsaConnector {
       isSoapCallbackFlag: false,
       isSelfSuppressedFlag: false,
     });
-    return true;
+    return { outcome: stale.length > 0 ? 'repaired' : 'created', replaced };
   }
 
   /** Async because the signing key is fetched from the callback's key URL (cached). */

@@ -4,6 +4,7 @@
 import { divideRounded, money, parseCurrency, parseDecimal, toDecimalString, type Currency, type Money } from '../../../domain/money.ts';
 import type { PsaChangeNotice, PsaClient, PsaInvoice, PsaInvoiceLine, PsaInvoiceType } from '../types.ts';
 import { connectWiseCatalogue, type ConnectWiseInvoiceType } from './catalogue.ts';
+import { storableRecord } from '../../storable-text.ts';
 import type { CwCallbackPayload, CwCompany, CwContact, CwExpenseEntry, CwInvoice, CwProductItem, CwTimeEntry } from './schema.ts';
 
 export class ConnectWiseMappingError extends Error {
@@ -128,9 +129,15 @@ export function invoiceCurrency(inv: CwInvoice, fallback: Currency): Currency {
   return code ? parseCurrency(code) : fallback;
 }
 
+/** Every text field made storable (NUL removed, unpaired surrogates replaced), with a note per field changed. */
+function storable<T extends { textRepairs?: readonly string[] }>(record: T): T {
+  const { record: clean, repairs } = storableRecord(record);
+  return repairs.length > 0 ? { ...clean, textRepairs: repairs } : record;
+}
+
 export function mapInvoice(inv: CwInvoice, lines: readonly PsaInvoiceLine[], fallbackCurrency: Currency): PsaInvoice {
   const currency = invoiceCurrency(inv, fallbackCurrency);
-  return {
+  return storable<PsaInvoice>({
     externalId: String(inv.id),
     number: inv.invoiceNumber,
     type: mapInvoiceType(inv.type),
@@ -145,7 +152,7 @@ export function mapInvoice(inv: CwInvoice, lines: readonly PsaInvoiceLine[], fal
     balance: parseDecimal(inv.balance, currency),
     lines,
     updatedAt: inv._info.lastUpdated,
-  };
+  });
 }
 
 function emailOf(c: CwContact): string | null {
@@ -165,14 +172,14 @@ export function mapClient(company: CwCompany, contacts: readonly CwContact[]): P
     active.find((c) => c.defaultFlag) ??
     null;
   const name = billing ? [billing.firstName, billing.lastName].filter(Boolean).join(' ') : '';
-  return {
+  return storable<PsaClient>({
     externalId: String(company.id),
     identifier: company.identifier,
     name: company.name,
     billingEmail: billing ? emailOf(billing) : null,
     billingContactName: name || null,
     updatedAt: company._info.lastUpdated,
-  };
+  });
 }
 
 export function mapChangeNotice(p: CwCallbackPayload): PsaChangeNotice {
