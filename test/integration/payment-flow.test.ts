@@ -59,7 +59,7 @@ describe('one invoice through ConnectWise → Stripe → QuickBooks Online', () 
     expect(net('accounts_receivable')).toBe(-invoice!.total_minor);
   });
 
-  it('a declined card leaves the invoice open and posts nothing', async () => {
+  it('a declined card leaves the invoice open and posts nothing; the checkout stays open for another card', async () => {
     const invoices = await openInvoices(stack);
     const invoice = invoices[0]!;
     const token = await stack.portalToken(invoice.client_id);
@@ -68,12 +68,13 @@ describe('one invoice through ConnectWise → Stripe → QuickBooks Online', () 
     const payment = await eventually(
       () =>
         withTenant(stack.database.db, stack.tenantId, (tx) =>
-          tx.selectFrom('payments').select(['state', 'failure_code']).where('state', '=', 'failed').executeTakeFirst(),
+          tx.selectFrom('payments').select(['state', 'failure_code']).where('failure_code', '=', 'generic_decline').executeTakeFirst(),
         ),
-      10_000,
-      'failed payment',
+      30_000,
+      'declined payment',
     );
-    expect(payment.failure_code).toBe('generic_decline');
+    // Stripe returns the intent to requires_payment_method: the client can confirm it again in the same form.
+    expect(payment.state).toBe('pending');
     expect(stack.sims.quickbooks.sim.payments().length).toBe(before);
   });
 });
