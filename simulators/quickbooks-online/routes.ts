@@ -9,7 +9,8 @@ import { createAccount, createCustomer, createItem } from './names.ts';
 import type { TokenAuthority } from './oauth.ts';
 import { executeQuery, parseQuery, type ParsedQuery } from './query.ts';
 import { ENTITY_NAMES, entityFromPath, type Entity, type EntityName, type QboStore } from './store.ts';
-import { createDeposit, createInvoice, createPayment, voidPayment } from './transactions.ts';
+import { createInvoice, createPayment, voidPayment } from './transactions.ts';
+import { createDeposit, updateDeposit } from './deposit.ts';
 import { createJournalEntry, updatePayment } from './journal.ts';
 
 type Body = Record<string, unknown>;
@@ -140,9 +141,10 @@ export function writeEntity(store: QboStore, entity: EntityName, operation: stri
   const b = body as Body;
   if (operation === 'void' && entity === 'Payment') return voidPayment(store, b);
   if (operation !== 'create') throw faults.unsupportedOperation(operation, entity);
-  // A body with Id is an update in QBO; the simulator models the sparse update of a Payment only.
+  // A body with Id is an update in QBO; the simulator models the sparse update of a Payment and a Deposit.
   if (b['Id'] !== undefined) {
     if (entity === 'Payment') return updatePayment(store, b);
+    if (entity === 'Deposit') return updateDeposit(store, b);
     throw faults.unsupportedOperation('update', entity);
   }
   switch (entity) {

@@ -1,4 +1,4 @@
-// Business rules of the transactions Settle writes or reads: Invoice, Payment, Deposit. Each create
+// Business rules of the transactions Settle writes or reads: Invoice, Payment (Deposit: deposit.ts). Each create
 // validates everything first and only then changes the company, so a fault leaves no trace (QBO
 // requests are atomic). Field names per Finance.xsd › Invoice / Payment / Deposit / Line / LinkedTxn.
 import { checkFields, faults } from './faults.ts';
@@ -12,14 +12,14 @@ export const DOC_NUMBER_MAX = 21;
 export const PAYMENT_REF_NUM_MAX = 21;
 export const PRIVATE_NOTE_MAX = 4000;
 
-function checkLength(body: Body, field: string, max: number): void {
+export function checkLength(body: Body, field: string, max: number): void {
   const v = body[field];
   if (v === undefined) return;
   if (typeof v !== 'string') throw faults.invalidValue(field, `${field} must be a string`);
   if (v.length > max) throw faults.stringLength(field, max, v.length);
 }
 
-function checkDate(body: Body, field: string): string | undefined {
+export function checkDate(body: Body, field: string): string | undefined {
   const v = body[field];
   if (v === undefined) return undefined;
   if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(v))) {
@@ -28,14 +28,14 @@ function checkDate(body: Body, field: string): string | undefined {
   return v;
 }
 
-function lines(body: Body): Body[] {
+export function lines(body: Body): Body[] {
   const l = body['Line'];
   if (l === undefined) return [];
   if (!Array.isArray(l)) throw faults.invalidValue('Line', 'Line must be a list');
   return l as Body[];
 }
 
-function checkCurrency(store: QboStore, body: Body): void {
+export function checkCurrency(store: QboStore, body: Body): void {
   const c = body['CurrencyRef'] as { value?: unknown } | undefined;
   if (c !== undefined && c.value !== store.homeCurrency) {
     throw faults.business(
@@ -209,75 +209,7 @@ export function voidPayment(store: QboStore, body: Body): Entity {
   return payment;
 }
 
-function depositOf(payment: Entity): string | undefined {
+export function depositOf(payment: Entity): string | undefined {
   const t = (payment['LinkedTxn'] as Body[]).find((x) => x['TxnType'] === 'Deposit');
   return t ? String(t['TxnId']) : undefined;
-}
-
-// ---- Deposit ------------------------------------------------------------------------------------------
-
-export function createDeposit(store: QboStore, body: Body): Entity {
-  checkFields('Deposit', body);
-  checkCurrency(store, body);
-  checkLength(body, 'PrivateNote', PRIVATE_NOTE_MAX);
-  const bank = store.ref('Account', 'DepositToAccountRef', body['DepositToAccountRef'])!;
-  if (!['Bank', 'Other Current Asset'].includes(String(bank['AccountType'])) || bank.Id === store.defaults.undepositedFunds) {
-    throw faults.business(`a deposit must go to a bank account, not ${String(bank['Name'])}`, 'DepositToAccountRef');
-  }
-  const txnDate = checkDate(body, 'TxnDate') ?? store.today();
-  const input = lines(body);
-  if (input.length === 0) throw faults.requiredParam('Line');
-  const linkedPayments: Entity[] = [];
-  let total = 0n;
-  const outLines = input.map((l, i) => {
-    checkFields('Line', l, 'Deposit');
-    if (l['Amount'] === undefined) throw faults.requiredParam('Line.Amount');
-    const amt = store.minor(l['Amount'], 'Line.Amount');
-    total += amt;
-    const base = { Id: String(i + 1), LineNum: i + 1, ...(l['Description'] === undefined ? {} : { Description: l['Description'] }), Amount: store.amount(amt) };
-    const linked = l['LinkedTxn'] as Body[] | undefined;
-    if (linked !== undefined && linked.length > 0) {
-      if (linked.length !== 1 || linked[0]!['TxnType'] !== 'Payment') {
-        throw faults.invalidValue('Line.LinkedTxn', 'the simulator links deposit lines to one Payment each');
-      }
-      const payment = store.find('Payment', String(linked[0]!['TxnId']));
-      if (!payment) throw faults.invalidReference('Line.LinkedTxn.TxnId', String(linked[0]!['TxnId']));
-      if ((payment['DepositToAccountRef'] as { value: string }).value !== store.defaults.undepositedFunds) {
-        throw faults.business(`Payment ${payment.Id} is not in Undeposited Funds, so it cannot be deposited`, 'Line.LinkedTxn');
-      }
-      const earlier = depositOf(payment);
-      if (earlier !== undefined || linkedPayments.includes(payment)) {
-        throw faults.business(`Payment ${payment.Id} has already been deposited${earlier ? ` (Deposit ${earlier})` : ''}`, 'Line.LinkedTxn');
-      }
-      if (amt !== store.minor(payment['TotalAmt'], 'TotalAmt')) {
-        throw faults.business(`the deposit line for Payment ${payment.Id} must equal its amount ${String(payment['TotalAmt'])}`, 'Line.Amount');
-      }
-      linkedPayments.push(payment);
-      return { ...base, LinkedTxn: [{ TxnId: payment.Id, TxnType: 'Payment', TxnLineId: '0' }] };
-    }
-    if (l['DetailType'] !== 'DepositLineDetail') throw faults.requiredParam('Line.DetailType');
-    const detail = (l['DepositLineDetail'] as Body | undefined) ?? {};
-    const acct = store.ref('Account', 'Line.DepositLineDetail.AccountRef', detail['AccountRef'])!;
-    const entity = store.ref('Customer', 'Line.DepositLineDetail.Entity', detail['Entity'], false);
-    return {
-      ...base,
-      DetailType: 'DepositLineDetail',
-      DepositLineDetail: { ...detail, AccountRef: refTo(acct), ...(entity ? { Entity: refTo(entity, 'DisplayName') } : {}) },
-    };
-  });
-  if (total < 0n) throw faults.business('The deposit total cannot be negative', 'TotalAmt');
-  // TotalAmt is computed by QBO from the lines; a client-sent value is ignored.
-  const deposit = store.insert('Deposit', {
-    ...body,
-    DepositToAccountRef: refTo(bank),
-    TxnDate: txnDate,
-    CurrencyRef: store.currencyRef(),
-    Line: outLines,
-    TotalAmt: store.amount(total),
-  });
-  for (const p of linkedPayments) {
-    (p['LinkedTxn'] as Body[]).push({ TxnId: deposit.Id, TxnType: 'Deposit' });
-    store.touch(p);
-  }
-  return deposit;
 }

@@ -98,6 +98,8 @@ const quickbooksOnline: Entry<'accounting', z.ZodTypeAny, typeof qboSecrets, Acc
     surchargeIncomeAccountId: z.string().optional(),
     /** Other Current Asset clearing account for clients' credit (overpayments and payments made from credit). */
     clientCreditAccountId: z.string().optional(),
+    /** Clearing account for payout money whose invoice is not in the books yet; without it, the adjustments account. */
+    clearingAccountId: z.string().optional(),
     minorVersion: z.number().int().default(75),
     homeCurrency: z.string().default('USD'),
     /** Wait after a 429 that carries no Retry-After (Intuit sends none and says 60 s); a Retry-After always wins. */
@@ -141,6 +143,7 @@ const quickbooksOnline: Entry<'accounting', z.ZodTypeAny, typeof qboSecrets, Acc
         ...(c.adjustmentAccountId ? { adjustmentAccountId: c.adjustmentAccountId } : {}),
         ...(c.surchargeIncomeAccountId ? { surchargeIncomeAccountId: c.surchargeIncomeAccountId } : {}),
         ...(c.clientCreditAccountId ? { clientCreditAccountId: c.clientCreditAccountId } : {}),
+        ...(c.clearingAccountId ? { clearingAccountId: c.clearingAccountId } : {}),
       },
       store,
       c.throttleWaitMs === undefined ? {} : { throttleWaitMs: c.throttleWaitMs },

@@ -8,6 +8,7 @@ import type * as collections from './schema/collections.ts';
 import type * as lifecycle from './schema/lifecycle.ts';
 import type * as retries from './schema/retries.ts';
 import type * as bankAch from './schema/bank-ach.ts';
+import type * as booksWaiting from './schema/books-waiting.ts';
 
 export type * from './schema/core.ts';
 export type * from './schema/autopay.ts';
@@ -15,6 +16,7 @@ export type * from './schema/collections.ts';
 export type * from './schema/lifecycle.ts';
 export type * from './schema/retries.ts';
 export type * from './schema/bank-ach.ts';
+export type * from './schema/books-waiting.ts';
 
 export interface Database {
   notifications: core.NotificationsTable;
@@ -68,6 +70,8 @@ export interface Database {
   ach_entries: bankAch.AchEntriesTable;
   ach_inbound_files: bankAch.AchInboundFilesTable;
   ach_entry_notices: bankAch.AchEntryNoticesTable;
+  // 0012_books_waiting
+  deposit_lines: booksWaiting.DepositLinesTable;
 }
 
 export type Invoice = Selectable<core.InvoicesTable>;

@@ -8,6 +8,8 @@ import type { AccountingConnector } from '../connectors/accounting/types.ts';
 import type { EngineContext } from './context.ts';
 import { today } from './context.ts';
 import { audit } from './audit.ts';
+import { recordBooksAttempt } from './books-posting-outcome.ts';
+import { tellAboutPosting } from './posting-exceptions.ts';
 
 export async function postPendingReversals(
   ctx: EngineContext,
@@ -21,7 +23,12 @@ export async function postPendingReversals(
       .innerJoin('postings as o', 'o.id', 'r.reverses_posting_id')
       .innerJoin('invoices as i', 'i.id', 'r.invoice_id')
       .selectAll('r')
-      .select(['o.status as original_status', 'o.remote_id as original_remote_id', 'i.number as invoice_number'])
+      .select([
+        'o.status as original_status',
+        'o.remote_id as original_remote_id',
+        'o.next_attempt_at as original_next_attempt_at',
+        'i.number as invoice_number',
+      ])
       .where('r.target', '=', 'accounting')
       .where('r.kind', 'in', ['refund', 'payment_reversal'])
       .where('r.status', '=', 'pending')
@@ -32,8 +39,18 @@ export async function postPendingReversals(
   );
   for (const r of rows) {
     if (r.original_status === 'pending') {
+      // The payment is not in the books yet (it may wait days for its invoice): look again after its next
+      // attempt, not at every flush.
+      await withTenant(ctx.db, tenantId, (tx) =>
+        tx
+          .updateTable('postings')
+          .set({ next_attempt_at: new Date(Math.max(new Date(r.original_next_attempt_at).getTime(), ctx.now().getTime()) + 1000) })
+          .where('id', '=', r.id)
+          .where('status', '=', 'pending')
+          .execute(),
+      );
       out.waiting++;
-      continue; // the payment is not in the books yet; the next flush tries again
+      continue;
     }
     if (r.original_status === 'failed' || !r.original_remote_id) {
       await withTenant(ctx.db, tenantId, async (tx) => {
@@ -51,6 +68,10 @@ export async function postPendingReversals(
           { type: 'posting', id: r.id },
           { vendor: books.vendor, reason: 'original payment posting failed' },
         );
+        await tellAboutPosting(tx, tenantId, 'system:post-to-accounting', r.id, {
+          kind: 'failed',
+          error: `the payment it reverses never reached the books (posting ${r.reverses_posting_id}); retry that posting first, then this one`,
+        });
       });
       out.failed++;
       continue;
@@ -64,13 +85,8 @@ export async function postPendingReversals(
       memo: `Settle ${r.kind === 'refund' ? 'refund' : 'reversal'} of payment ${r.payment_id} (invoice ${r.invoice_number})`,
     });
     await withTenant(ctx.db, tenantId, async (tx) => {
-      if (result.ok) {
-        await tx
-          .updateTable('postings')
-          .set((eb) => ({ status: 'posted', remote_id: result.remoteId, posted_at: new Date(), attempts: eb('attempts', '+', 1), last_error: null }))
-          .where('id', '=', r.id)
-          .where('status', '=', 'pending')
-          .execute();
+      const outcome = await recordBooksAttempt(ctx, tx, tenantId, books.vendor, r, result);
+      if (outcome === 'posted' && result.ok) {
         await audit(
           tx,
           tenantId,
@@ -80,24 +96,8 @@ export async function postPendingReversals(
           { vendor: books.vendor, kind: r.kind, remote_id: result.remoteId, amount_minor: r.amount_minor },
         );
         out.posted++;
-        return;
-      }
-      const attempts = r.attempts + 1;
-      const giveUp = !result.retryable || attempts >= 12;
-      await tx
-        .updateTable('postings')
-        .set({
-          attempts,
-          last_error: result.error.slice(0, 2000),
-          status: giveUp ? 'failed' : 'pending',
-          next_attempt_at: new Date(ctx.now().getTime() + Math.min(3_600_000, 1000 * 2 ** attempts)),
-        })
-        .where('id', '=', r.id)
-        .execute();
-      if (giveUp) {
-        out.failed++;
-        await audit(tx, tenantId, 'system:post-to-accounting', 'posting.failed', { type: 'posting', id: r.id }, { vendor: books.vendor, error: result.error });
-      } else out.waiting++;
+      } else if (outcome === 'failed') out.failed++;
+      else out.waiting++;
     });
   }
   return out;

@@ -1,10 +1,12 @@
 // Posts to the books: every pending payment posting of the tenant in one go (the connector batches them,
-// up to 30 per QuickBooks batch call), then any payout deposit whose payments are all in the books. Runs
-// in the tenant's accounting queue, so two flushes never overlap; the idempotency keys make a re-run after
-// a crash safe.
+// up to 30 per QuickBooks batch call), then reversals, then every payout deposit that is due — at once,
+// with any payment not in the books yet on a clearing line — then moves clearing lines onto payments
+// posted since. A payment whose invoice is not in the books waits for it (books-posting-outcome.ts, the
+// look-up in watch-books-invoices.ts). Runs in the tenant's accounting queue, so two flushes never
+// overlap; the idempotency keys make a re-run after a crash safe.
 import { sql } from 'kysely';
-import { money, parseCurrency, toDecimalString } from '../domain/money.ts';
-import { withTenant } from '../db/tenant.ts';
+import { money, parseCurrency } from '../domain/money.ts';
+import { withTenant, type Tx } from '../db/tenant.ts';
 import type { AccountingConnector, PostResult } from '../connectors/accounting/types.ts';
 import type { Posting } from '../db/schema.ts';
 import type { EngineContext } from './context.ts';
@@ -14,6 +16,10 @@ import { crashPoint } from './crash-points.ts';
 import { enqueue } from './enqueue.ts';
 import { CREDIT_PROCESSOR } from './client-credit.ts';
 import { postPendingReversals } from './post-accounting-reversals.ts';
+import { recordBooksAttempt } from './books-posting-outcome.ts';
+import { linkWaitingPayments, postDepositPlan } from './books-deposit.ts';
+import { planPayoutDeposit } from './payout-deposit-plan.ts';
+import { scheduleInvoiceWatch } from './watch-books-invoices.ts';
 
 const BACKLOG_LIMIT = 1000;
 
@@ -22,30 +28,29 @@ export interface FlushSummary {
   deposits: number;
   failed: number;
   deferred: number;
+  /** Payment postings waiting for their invoice to appear in the books. */
+  waiting: number;
+  /** Clearing lines of earlier deposits moved onto their payments. */
+  linked: number;
 }
 
 export async function flushAccounting(ctx: EngineContext, tenantId: string): Promise<FlushSummary> {
   const books = await ctx.connectors.accounting(tenantId);
-  const summary: FlushSummary = { payments: 0, deposits: 0, failed: 0, deferred: 0 };
+  const summary: FlushSummary = { payments: 0, deposits: 0, failed: 0, deferred: 0, waiting: 0, linked: 0 };
   if (!books) return summary;
   await postPendingPayments(ctx, tenantId, books, summary);
   // Refunds, returns and lost disputes: after the payments they undo, before the deposits (lifecycle).
   const reversals = await postPendingReversals(ctx, tenantId, books);
   summary.failed += reversals.failed;
   summary.deferred += reversals.waiting;
-  await postReadyDeposits(ctx, tenantId, books, summary);
+  await postDueDeposits(ctx, tenantId, books, summary);
+  summary.linked = await linkWaitingPayments(ctx, tenantId, books);
+  if (summary.waiting > 0) await withTenant(ctx.db, tenantId, (tx) => scheduleInvoiceWatch(ctx, tx, tenantId));
   // Anything still pending gets one flush at its next attempt time. preserve_run_at: a payment that
   // succeeded while this flush ran has already queued its own flush ~150 ms out (our running job is
   // locked, so graphile-worker made a new one); replacing its run_at with now+1 s delayed it by a second.
-  const next = await withTenant(ctx.db, tenantId, (tx) =>
-    tx
-      .selectFrom('postings')
-      .select((eb) => eb.fn.min('next_attempt_at').as('at'))
-      .where('target', '=', 'accounting')
-      .where('status', '=', 'pending')
-      .executeTakeFirst(),
-  );
-  if (next?.at) {
+  const next = await withTenant(ctx.db, tenantId, (tx) => nextBooksAttemptAt(tx));
+  if (next) {
     await withTenant(ctx.db, tenantId, (tx) =>
       enqueue(
         tx,
@@ -55,7 +60,7 @@ export async function flushAccounting(ctx: EngineContext, tenantId: string): Pro
           queueName: `accounting:${tenantId}`,
           jobKey: `flush-accounting:${tenantId}`,
           jobKeyMode: 'preserve_run_at',
-          runAt: new Date(Math.max(new Date(next.at as Date).getTime(), ctx.now().getTime() + 1000)),
+          runAt: new Date(Math.max(next.getTime(), ctx.now().getTime() + 1000)),
         },
       ),
     );
@@ -93,7 +98,7 @@ async function postPendingPayments(ctx: EngineContext, tenantId: string, books: 
     })),
   );
   crashPoint('after-accounting-payments-sent');
-  await recordResults(ctx, tenantId, books.vendor, rows, results, summary, 'payments');
+  await recordResults(ctx, tenantId, books.vendor, rows, results, summary);
 }
 
 async function recordResults(
@@ -103,47 +108,30 @@ async function recordResults(
   rows: readonly Posting[],
   results: readonly PostResult[],
   summary: FlushSummary,
-  what: 'payments' | 'deposits',
 ): Promise<void> {
+  let posted = 0;
   await withTenant(ctx.db, tenantId, async (tx) => {
     for (const [i, row] of rows.entries()) {
       const r = results[i];
       if (!r) continue;
-      if (r.ok) {
-        await tx
-          .updateTable('postings')
-          .set((eb) => ({ status: 'posted', remote_id: r.remoteId, posted_at: new Date(), attempts: eb('attempts', '+', 1), last_error: null }))
-          .where('id', '=', row.id)
-          .where('status', '=', 'pending')
-          .execute();
-        summary[what]++;
-      } else {
-        const attempts = row.attempts + 1;
-        const giveUp = !r.retryable || attempts >= 12;
-        await tx
-          .updateTable('postings')
-          .set({
-            attempts,
-            last_error: r.error.slice(0, 2000),
-            status: giveUp ? 'failed' : 'pending',
-            next_attempt_at: new Date(ctx.now().getTime() + Math.min(3_600_000, 1000 * 2 ** attempts)),
-          })
-          .where('id', '=', row.id)
-          .execute();
-        if (giveUp) {
-          summary.failed++;
-          await audit(tx, tenantId, 'system:post-to-accounting', 'posting.failed', { type: 'posting', id: row.id }, { vendor, error: r.error });
-        } else summary.deferred++;
-      }
+      const outcome = await recordBooksAttempt(ctx, tx, tenantId, vendor, row, r);
+      if (outcome === 'posted') posted++;
+      else if (outcome === 'failed') summary.failed++;
+      else if (outcome === 'waiting') summary.waiting++;
+      else summary.deferred++;
     }
-    if (summary[what] > 0) {
-      await audit(tx, tenantId, 'system:post-to-accounting', `accounting.${what}_posted`, { type: 'tenant', id: tenantId }, { vendor, count: summary[what] });
+    summary.payments += posted;
+    if (posted > 0) {
+      await audit(tx, tenantId, 'system:post-to-accounting', 'accounting.payments_posted', { type: 'tenant', id: tenantId }, { vendor, count: posted });
     }
   });
 }
 
-/** Deposits wait until every payment in the payout has its Payment in the books (they link to them). */
-async function postReadyDeposits(ctx: EngineContext, tenantId: string, books: AccountingConnector, summary: FlushSummary): Promise<void> {
+/**
+ * Deposits do not wait for their payments: a payout is posted when it lands, so the books match the bank
+ * that day; a payment not in the books yet rides on a clearing line until it is (books-deposit.ts).
+ */
+async function postDueDeposits(ctx: EngineContext, tenantId: string, books: AccountingConnector, summary: FlushSummary): Promise<void> {
   const deposits = await withTenant(ctx.db, tenantId, (tx) =>
     tx
       .selectFrom('postings')
@@ -155,58 +143,23 @@ async function postReadyDeposits(ctx: EngineContext, tenantId: string, books: Ac
       .execute(),
   );
   for (const d of deposits) {
-    const plan = await withTenant(ctx.db, tenantId, async (tx) => {
-      const payout = await tx.selectFrom('payouts').selectAll().where('id', '=', d.payout_id!).executeTakeFirstOrThrow();
-      const lines = await tx
-        .selectFrom('payout_items as it')
-        .innerJoin('postings as po', (j) => j.onRef('po.payment_id', '=', 'it.payment_id').on('po.target', '=', 'accounting').on('po.kind', '=', 'payment'))
-        // Only the charge itself links its payment; a refund or dispute item of the same payment is an
-        // adjustment (it would otherwise link the payment a second time).
-        .where('it.type', 'in', ['charge', 'payment'])
-        .select(['po.status', 'po.remote_id', 'po.amount_minor'])
-        .where('it.payout_id', '=', payout.id)
-        .execute();
-      // Of the payout's charges: the surcharges (income of their own) and what no invoice needed (clients' credit).
-      // An ACH discount (§1.5) pays invoices in full with less money: it is not credit, and the deposit
-      // carries it as a negative "ACH discounts" adjustment so the deposit still equals the payout.
-      const extra = await sql<{ surcharges: string; credit: string; discounts: string }>`
-        SELECT coalesce(sum(p.surcharge_minor), 0)::text AS surcharges,
-               coalesce(sum(p.discount_minor), 0)::text AS discounts,
-               coalesce(sum(p.amount_minor - p.surcharge_minor + p.discount_minor - coalesce((SELECT sum(a.amount_minor) FROM allocations a WHERE a.payment_id = p.id), 0)), 0)::text AS credit
-          FROM payments p
-         WHERE p.id IN (SELECT it.payment_id FROM payout_items it WHERE it.payout_id = ${payout.id} AND it.type IN ('charge', 'payment') AND it.payment_id IS NOT NULL)`.execute(
-        tx,
-      );
-      return {
-        payout,
-        lines,
-        surcharges: BigInt(extra.rows[0]?.surcharges ?? 0),
-        credit: BigInt(extra.rows[0]?.credit ?? 0),
-        discounts: BigInt(extra.rows[0]?.discounts ?? 0),
-      };
-    });
-    if (plan.lines.some((l) => l.status !== 'posted' || !l.remote_id)) continue; // next flush
-    const currency = parseCurrency(plan.payout.currency);
-    const paymentsTotal = plan.lines.reduce((s, l) => s + l.amount_minor, 0n);
-    // Whatever in the payout is not a booked payment, a fee, a surcharge or clients' credit (refunds,
-    // adjustments) goes on its own line, so the deposit always equals the bank line. The connector books
-    // surcharges and credit on their own lines where the MSP named accounts for them.
-    const adjustments = plan.payout.amount_minor - (paymentsTotal - plan.payout.fees_minor) - plan.surcharges - plan.credit;
-    const [r] = await books
-      .postDeposit({
-        idempotencyKey: d.idempotency_key,
-        payoutId: plan.payout.processor_payout_id,
-        depositedOn: plan.payout.arrival_date,
-        payments: plan.lines.map((l) => ({ paymentRemoteId: l.remote_id!, amount: money(l.amount_minor, currency) })),
-        fees: money(plan.payout.fees_minor, currency),
-        adjustments: money(adjustments, currency),
-        surcharges: money(plan.surcharges, currency),
-        clientCredit: money(plan.credit, currency),
-        memo:
-          `${plan.payout.processor} payout ${plan.payout.processor_payout_id}` +
-          (plan.discounts > 0n ? `; adjustments include ACH discounts of ${toDecimalString(money(plan.discounts, currency))}` : ''),
-      })
-      .then((x) => [x]);
-    await recordResults(ctx, tenantId, books.vendor, [d], [r!], summary, 'deposits');
+    if (!d.payout_id) continue; // a deposit of another source is planned by its own use case
+    const plan = await withTenant(ctx.db, tenantId, (tx) => planPayoutDeposit(tx, d.payout_id!));
+    const outcome = await postDepositPlan(ctx, tenantId, books, d, plan);
+    if (outcome === 'posted') summary.deposits++;
+    else if (outcome === 'failed') summary.failed++;
+    else summary.deferred++;
   }
+}
+
+/** When the flush has something to do next: a pending posting's attempt, or a clearing line ready to move. */
+export async function nextBooksAttemptAt(tx: Tx): Promise<Date | null> {
+  const r = await sql<{ at: Date | null }>`
+    SELECT least(
+      (SELECT min(next_attempt_at) FROM postings WHERE target = 'accounting' AND status = 'pending'),
+      (SELECT min(dl.next_attempt_at) FROM deposit_lines dl JOIN postings p ON p.id = dl.payment_posting_id
+        WHERE dl.status = 'clearing' AND p.status = 'posted')
+    ) AS at`.execute(tx);
+  const at = r.rows[0]?.at;
+  return at ? new Date(at) : null;
 }

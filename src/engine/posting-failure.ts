@@ -1,11 +1,13 @@
 // What happens when writing a posting to a vendor fails: the attempt is counted and the error kept on the
 // posting; a failure that may succeed later is retried (the job throws RetryLater and graphile-worker backs
 // off), one that will not (an auth or validation failure after the retries) marks the posting failed, is
-// audited, and shows as an exception on the dashboard.
+// audited, and opens an exception with its fix (posting-exceptions.ts) that closes when the posting is
+// posted — after a retry through POST /api/v1/postings/:id/retry.
 import { withTenant } from '../db/tenant.ts';
 import { retryDecision, VendorError } from '../connectors/http.ts';
 import { audit, type Actor } from './audit.ts';
 import type { EngineContext } from './context.ts';
+import { tellAboutPosting } from './posting-exceptions.ts';
 
 export class RetryLater extends Error {
   override readonly name = 'RetryLater';
@@ -41,6 +43,7 @@ export async function recordPostingFailure(
         { type: 'posting', id: input.postingId },
         { vendor: input.vendor, reason: decision.reason, error: message },
       );
+      await tellAboutPosting(tx, tenantId, input.actor, input.postingId, { kind: 'failed', error: message });
     }
   });
   if (decision.retry) throw new RetryLater(`${input.vendor}: ${decision.reason}; retrying`);

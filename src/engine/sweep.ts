@@ -7,6 +7,7 @@ import type { Db } from '../db/pool.ts';
 import { withTenant } from '../db/tenant.ts';
 import type { EngineContext } from './context.ts';
 import { enqueue } from './enqueue.ts';
+import { scheduleInvoiceWatch } from './watch-books-invoices.ts';
 
 export async function sweep(ctx: EngineContext, opts: { olderThanMs?: number } = {}): Promise<{ requeued: number }> {
   const older = new Date(ctx.now().getTime() - (opts.olderThanMs ?? 30_000));
@@ -35,7 +36,29 @@ export async function sweep(ctx: EngineContext, opts: { olderThanMs?: number } =
         .where('next_attempt_at', '<', older)
         .limit(1)
         .execute();
-      if (books.length) {
+      // A deposit's clearing line whose payment is in the books now is work for the flush too.
+      const clearing = books.length
+        ? []
+        : await tx
+            .selectFrom('deposit_lines as dl')
+            .innerJoin('postings as p', 'p.id', 'dl.payment_posting_id')
+            .select('dl.id')
+            .where('dl.status', '=', 'clearing')
+            .where('p.status', '=', 'posted')
+            .where('dl.next_attempt_at', '<', older)
+            .limit(1)
+            .execute();
+      // Postings waiting for their invoice: the look-up for it must stay scheduled (a no-op when it is).
+      const waiting = await tx
+        .selectFrom('postings')
+        .select('id')
+        .where('target', '=', 'accounting')
+        .where('status', '=', 'pending')
+        .where('waiting_for', '=', 'invoice_in_books')
+        .limit(1)
+        .execute();
+      if (waiting.length) await scheduleInvoiceWatch(ctx, tx, tenantId);
+      if (books.length || clearing.length) {
         await enqueue(
           tx,
           'flush-accounting',

@@ -20,6 +20,7 @@ import { registerWebhookRoutes } from './webhooks/routes.ts';
 import { registerPortalRoutes } from './portal/pages.ts';
 import { registerUpdateMethodRoutes } from './portal/update-method.ts';
 import { registerExceptionRoutes } from './api/exceptions.ts';
+import { registerPostingRoutes } from './api/postings.ts';
 import { registerRetryPolicyRoutes } from './api/retry-policy.ts';
 import { registerDashboardRoutes } from './dashboard/pages.ts';
 import { registerCollectionRoutes } from './api/collections.ts';
@@ -75,6 +76,7 @@ export async function buildServer(deps: HttpDeps, logger: Logger): Promise<Fasti
       registerCollectionRoutes(api, deps);
       registerSurchargeRoutes(api, deps);
       registerExceptionRoutes(api, deps);
+      registerPostingRoutes(api, deps);
       registerRetryPolicyRoutes(api, deps);
       registerAutopayRoutes(api, deps);
       registerBankAchRoutes(api, deps);

@@ -9,6 +9,7 @@ export const payloadSchemas = {
   'sync-psa': z.object({ ...tenant }),
   'post-psa-payment': z.object({ ...tenant, postingId: z.string().uuid() }),
   'flush-accounting': z.object({ ...tenant }),
+  'watch-books-invoices': z.object({ ...tenant }),
   'reconcile-payout': z.object({ ...tenant, processorPayoutId: z.string() }),
   'resolve-unknown-payments': z.object({ ...tenant }),
   'send-email': z.object({ ...tenant, notificationId: z.string().uuid() }),

@@ -28,7 +28,18 @@ export interface PostPaymentInput {
   readonly fromClientCredit?: boolean;
 }
 
-export type PostResult = { readonly ok: true; readonly remoteId: string } | { readonly ok: false; readonly retryable: boolean; readonly error: string };
+export type PostResult =
+  | { readonly ok: true; readonly remoteId: string }
+  | {
+      readonly ok: false;
+      readonly retryable: boolean;
+      readonly error: string;
+      /**
+       * Set when nothing is wrong with the request or the vendor, but the invoice it applies to is not in
+       * the books yet (the PSA's accounting export has not run): the posting waits for it, it has not failed.
+       */
+      readonly waitingForInvoice?: string;
+    };
 
 export interface DepositPaymentLine {
   readonly paymentRemoteId: string;
@@ -48,7 +59,30 @@ export interface PostDepositInput {
   readonly surcharges?: Money;
   /** Money paid beyond the invoices (overpayments): the clients' credit, a liability until applied. */
   readonly clientCredit?: Money;
+  /**
+   * Payments in this money that are not in the books yet (their invoice has not been exported there): each
+   * becomes a line to the clearing account, so the deposit still equals the bank line today. When the
+   * payment is posted, linkDepositPayments moves the line onto it.
+   */
+  readonly awaiting?: readonly DepositClearingLine[];
   readonly memo: string;
+}
+
+export interface DepositClearingLine {
+  /** Our key for the line (the payment posting's idempotency key), kept on the line so a later run finds it. */
+  readonly key: string;
+  readonly amount: Money;
+  /** Shown on the line, e.g. "Payment for invoice 1042 (invoice not in the books yet)". */
+  readonly description: string;
+}
+
+/** A deposit as it is in the books: its id, and which clearing lines (by key) it still carries. */
+export type DepositResult = { readonly ok: true; readonly remoteId: string; readonly onClearing: readonly string[] } | Extract<PostResult, { ok: false }>;
+
+/** Move clearing lines of a deposit onto the payments now in the books; the deposit total does not change. */
+export interface LinkDepositPaymentsInput {
+  readonly depositRemoteId: string;
+  readonly links: readonly { readonly key: string; readonly paymentRemoteId: string; readonly amount: Money }[];
 }
 
 /**
@@ -75,7 +109,15 @@ export interface AccountingConnector {
    * Results come back in input order; one failure does not fail the others.
    */
   postPayments(inputs: readonly PostPaymentInput[]): Promise<readonly PostResult[]>;
-  postDeposit(input: PostDepositInput): Promise<PostResult>;
+  postDeposit(input: PostDepositInput): Promise<DepositResult>;
+  /**
+   * Replace each named clearing line of a posted deposit by a link to its payment (same amount). Safe to
+   * repeat: a line already linked counts as done. A line that is gone (the deposit was edited by hand) is
+   * a final failure naming the deposit.
+   */
+  linkDepositPayments(input: LinkDepositPaymentsInput): Promise<PostResult>;
+  /** Which of these invoice numbers are in the books now (a cheap look-up for postings waiting on them). */
+  invoicesInBooks(invoiceNumbers: readonly string[]): Promise<ReadonlySet<string>>;
   /** Book a reversal of a payment posted earlier (see ReversePaymentInput); remoteId names the reversing entry. */
   reversePayment(input: ReversePaymentInput): Promise<PostResult>;
 }

@@ -256,6 +256,9 @@ export interface PostingsTable {
   // 0005_lifecycle: a reversal names the payment posting it undoes and what of it is to remain
   reverses_posting_id: Generated<string | null>;
   remaining_minor: Generated<bigint | null>;
+  // 0012_books_waiting: waiting for something outside Settle (the invoice in the books), not failing
+  waiting_for: Generated<'invoice_in_books' | null>;
+  waiting_since: Generated<Date | null>;
 }
 export interface InboxEventsTable {
   id: Generated<bigint>;

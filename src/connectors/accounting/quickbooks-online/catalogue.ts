@@ -43,5 +43,7 @@ export const QBO_CATALOGUE = {
     docNumber: 21,
     paymentRefNum: 21,
     privateNote: 4000,
+    // Line.Description: 4000 characters (Intuit's Deposit and Invoice reference pages).
+    lineDescription: 4000,
   },
 } as const;

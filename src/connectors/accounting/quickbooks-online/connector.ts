@@ -8,8 +8,18 @@
 // different batch composition) finds the earlier record instead of writing a second one.
 import { VendorError } from '../../http.ts';
 import { MoneyError, parseCurrency, parseDecimal, type Currency } from '../../../domain/money.ts';
-import type { AccountingConnector, BooksInvoice, PostDepositInput, PostPaymentInput, PostResult, ReversePaymentInput } from '../types.ts';
+import type {
+  AccountingConnector,
+  BooksInvoice,
+  DepositResult,
+  LinkDepositPaymentsInput,
+  PostDepositInput,
+  PostPaymentInput,
+  PostResult,
+  ReversePaymentInput,
+} from '../types.ts';
 import { reverseQboPayment } from './reversal.ts';
+import { clearingKeysOn, linkQboDepositPayments } from './deposit-clearing.ts';
 import { QboApi, type QboApiOptions } from './api.ts';
 import { QBO_CATALOGUE } from './catalogue.ts';
 import {
@@ -52,6 +62,11 @@ export interface QboConfig {
    * deposit, and a payment made from credit is drawn from it. Absent ⇒ the adjustments line / Undeposited Funds.
    */
   readonly clientCreditAccountId?: string;
+  /**
+   * Clearing account (Other Current Asset, e.g. "Payments awaiting invoice") for a payout's payments whose
+   * invoice is not in the books yet; absent ⇒ the adjustments account (the account reversals clear through).
+   */
+  readonly clearingAccountId?: string;
   /** Accounts Receivable, debited by a reversal's journal entry; looked up by AccountType when absent. */
   readonly accountsReceivableAccountId?: string;
   readonly minorVersion: number;
@@ -68,7 +83,7 @@ export interface QboConnectorOptions extends QboApiOptions {
 
 type Json = Record<string, unknown>;
 
-function failure(e: unknown): PostResult {
+function failure(e: unknown): Extract<PostResult, { ok: false }> {
   if (e instanceof VendorError) return { ok: false, retryable: isRetryableKind(e.kind), error: e.message };
   if (e instanceof MoneyError) return { ok: false, retryable: false, error: e.message };
   return { ok: false, retryable: false, error: e instanceof Error ? e.message : String(e) };
@@ -188,7 +203,12 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
       const matches = invoices.filter((inv) => inv['DocNumber'] === input.invoiceNumber);
       if (matches.length === 0) {
         // Not mirrored into the books yet (the PSA's accounting export runs on its own schedule).
-        results[i] = { ok: false, retryable: true, error: `invoice ${input.invoiceNumber} is not in QuickBooks (yet)` };
+        results[i] = {
+          ok: false,
+          retryable: true,
+          error: `invoice ${input.invoiceNumber} is not in QuickBooks (yet)`,
+          waitingForInvoice: input.invoiceNumber,
+        };
         continue;
       }
       if (matches.length > 1) {
@@ -239,7 +259,22 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
     });
   }
 
-  async postDeposit(input: PostDepositInput): Promise<PostResult> {
+  async invoicesInBooks(invoiceNumbers: readonly string[]): Promise<ReadonlySet<string>> {
+    const numbers = [...new Set(invoiceNumbers)];
+    if (numbers.length === 0) return new Set();
+    const rows = await this.lookup('Invoice', 'DocNumber', numbers, LOOKUP_NUMBERS_PER_QUERY);
+    return new Set(rows.map((r) => String(r['DocNumber'])));
+  }
+
+  async linkDepositPayments(input: LinkDepositPaymentsInput): Promise<PostResult> {
+    try {
+      return await linkQboDepositPayments(this.api, input, input.links[0]?.amount.currency ?? this.home);
+    } catch (e) {
+      return failure(e);
+    }
+  }
+
+  async postDeposit(input: PostDepositInput): Promise<DepositResult> {
     let built: ReturnType<typeof depositBody>;
     try {
       built = depositBody(input, {
@@ -248,6 +283,7 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
         adjustmentAccountId: this.config.adjustmentAccountId ?? this.config.feeExpenseAccountId,
         surchargeIncomeAccountId: this.config.surchargeIncomeAccountId,
         clientCreditAccountId: this.config.clientCreditAccountId,
+        clearingAccountId: this.config.clearingAccountId ?? this.config.adjustmentAccountId ?? this.config.feeExpenseAccountId,
       });
     } catch (e) {
       return failure(e);
@@ -286,7 +322,7 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
   }
 
   /** QBO computes TotalAmt; a deposit that does not equal the payout would not match the bank line. */
-  private checkedDeposit(deposit: Json, expected: ReturnType<typeof depositBody>['expectedTotal']): PostResult {
+  private checkedDeposit(deposit: Json, expected: ReturnType<typeof depositBody>['expectedTotal']): DepositResult {
     const total = parseDecimal(deposit['TotalAmt'] as number, expected.currency);
     if (total.amountMinor !== expected.amountMinor) {
       return {
@@ -295,6 +331,7 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
         error: `QuickBooks Deposit ${String(deposit['Id'])} totals ${String(deposit['TotalAmt'])}, but the payout is ${expected.amountMinor} minor units`,
       };
     }
-    return { ok: true, remoteId: String(deposit['Id']) };
+    // As found: an earlier run's deposit may carry a payment on clearing that this run would have linked.
+    return { ok: true, remoteId: String(deposit['Id']), onClearing: clearingKeysOn(deposit) };
   }
 }

@@ -236,18 +236,24 @@ export interface DepositAccounts {
   readonly surchargeIncomeAccountId?: string | undefined;
   /** Clearing account for clients' credit; absent ⇒ overpayments stay in the adjustments line. */
   readonly clientCreditAccountId?: string | undefined;
+  /** Where a payment not yet in the books is carried until it is (input.awaiting); absent ⇒ the adjustments account. */
+  readonly clearingAccountId?: string | undefined;
+}
+
+/** The marker on a deposit's clearing line: the payment posting's key, found again when the payment is linked. */
+export function clearingLineMarker(key: string): string {
+  return `[settle-line:${key}]`;
 }
 
 /** The payout as one Deposit: payments linked, fees as a negative line, adjustments signed. */
 export function depositBody(input: PostDepositInput, accounts: DepositAccounts): { body: Json; expectedTotal: Money } {
-  if (input.payments.length === 0) throw new MoneyError('a deposit needs at least one payment');
-  const currency = input.payments[0]!.amount.currency;
+  const awaiting = input.awaiting ?? [];
+  if (input.payments.length === 0 && awaiting.length === 0) throw new MoneyError('a deposit needs at least one payment');
+  const currency = (input.payments[0] ?? awaiting[0])!.amount.currency;
+  if (awaiting.some((a) => a.amount.amountMinor <= 0n)) throw new MoneyError('a clearing line is for a payment: more than zero');
   if (isNegative(input.fees)) throw new MoneyError('fees are given as a positive amount');
   if (!/^\d{4}-\d{2}-\d{2}$/.test(input.depositedOn)) throw new MoneyError(`depositedOn must be YYYY-MM-DD, got ${input.depositedOn}`);
-  const paid = sum(
-    input.payments.map((p) => p.amount),
-    currency,
-  );
+  const paid = sum([...input.payments.map((p) => p.amount), ...awaiting.map((a) => a.amount)], currency);
   // Surcharges and client credit get lines of their own only where the MSP named an account for them.
   const zero = money(0n, currency);
   const surcharges = accounts.surchargeIncomeAccountId && input.surcharges ? input.surcharges : zero;
@@ -258,6 +264,17 @@ export function depositBody(input: PostDepositInput, accounts: DepositAccounts):
     Amount: toVendorNumber(p.amount),
     LinkedTxn: [{ TxnId: p.paymentRemoteId, TxnType: 'Payment' }],
   }));
+  // A payment whose invoice is not in the books yet: the money is in the bank today, so it is on the
+  // deposit today, credited to the clearing account; the line is replaced by the payment's link later.
+  for (const a of awaiting) {
+    const marker = clearingLineMarker(a.key);
+    lines.push({
+      Description: `${a.description.slice(0, LIMITS.lineDescription - marker.length - 1)} ${marker}`,
+      Amount: toVendorNumber(a.amount),
+      DetailType: 'DepositLineDetail',
+      DepositLineDetail: { AccountRef: { value: accounts.clearingAccountId ?? accounts.adjustmentAccountId } },
+    });
+  }
   if (!isZero(input.fees)) {
     lines.push({
       Description: `Processing fees, payout ${input.payoutId}`,

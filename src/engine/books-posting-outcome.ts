@@ -1,0 +1,88 @@
+// What one attempt at a books posting came to, written to the posting in the caller's transaction: posted;
+// waiting for its invoice (pending, not failed: backs off up to daily and a person is told which invoice to
+// export); failing for a while (pending, retried hourly, a person told after ~an hour); or refused as it is
+// (failed, with a person told the fix). The schedule is domain/posting-schedule.ts.
+import type { Tx } from '../db/tenant.ts';
+import type { PostResult } from '../connectors/accounting/types.ts';
+import { postingSchedule, type PostingOutcome } from '../domain/posting-schedule.ts';
+import type { EngineContext } from './context.ts';
+import { audit, type Actor } from './audit.ts';
+import { tellAboutPosting } from './posting-exceptions.ts';
+
+const ACTOR: Actor = 'system:post-to-accounting';
+
+export interface AttemptedPosting {
+  readonly id: string;
+  readonly attempts: number;
+  readonly waiting_for?: string | null;
+}
+
+export type AttemptResult = 'posted' | 'waiting' | 'deferred' | 'failed';
+
+export async function recordBooksAttempt(
+  ctx: EngineContext,
+  tx: Tx,
+  tenantId: string,
+  vendor: string,
+  row: AttemptedPosting,
+  r: PostResult,
+): Promise<AttemptResult> {
+  if (r.ok) {
+    // The trigger of 0012 closes the posting's exception in this transaction.
+    await tx
+      .updateTable('postings')
+      .set((eb) => ({
+        status: 'posted',
+        remote_id: r.remoteId,
+        posted_at: new Date(),
+        attempts: eb('attempts', '+', 1),
+        last_error: null,
+        waiting_for: null,
+        waiting_since: null,
+      }))
+      .where('id', '=', row.id)
+      .where('status', '=', 'pending')
+      .execute();
+    return 'posted';
+  }
+  const outcome: PostingOutcome = r.waitingForInvoice !== undefined ? 'waiting' : r.retryable ? 'transient' : 'final';
+  // A posting that starts waiting starts its own back-off: its earlier error attempts do not count.
+  const startsWaiting = outcome === 'waiting' && row.waiting_for !== 'invoice_in_books';
+  const attempts = startsWaiting ? 1 : row.attempts + 1;
+  const plan = postingSchedule(outcome, attempts);
+  const nextAttemptAt = new Date(ctx.now().getTime() + plan.delayMs);
+  await tx
+    .updateTable('postings')
+    .set((eb) => ({
+      attempts,
+      last_error: r.error.slice(0, 2000),
+      status: plan.retry ? 'pending' : 'failed',
+      next_attempt_at: nextAttemptAt,
+      waiting_for: outcome === 'waiting' ? 'invoice_in_books' : null,
+      waiting_since: outcome === 'waiting' ? eb.fn.coalesce('waiting_since', eb.val(ctx.now())) : null,
+    }))
+    .where('id', '=', row.id)
+    .where('status', '=', 'pending')
+    .execute();
+  if (outcome === 'waiting') {
+    if (startsWaiting) {
+      await audit(
+        tx,
+        tenantId,
+        ACTOR,
+        'posting.waiting',
+        { type: 'posting', id: row.id },
+        { vendor, waiting_for: 'invoice_in_books', invoice: r.waitingForInvoice },
+      );
+    }
+    await tellAboutPosting(tx, tenantId, ACTOR, row.id, { kind: 'waiting_for_invoice', invoiceNumber: r.waitingForInvoice!, nextAttemptAt });
+    return 'waiting';
+  }
+  if (!plan.retry) {
+    await audit(tx, tenantId, ACTOR, 'posting.failed', { type: 'posting', id: row.id }, { vendor, error: r.error });
+    await tellAboutPosting(tx, tenantId, ACTOR, row.id, { kind: 'failed', error: r.error });
+    return 'failed';
+  }
+  if (plan.tellPerson) await tellAboutPosting(tx, tenantId, ACTOR, row.id, { kind: 'failing', error: r.error, nextAttemptAt });
+  return 'deferred';
+}
