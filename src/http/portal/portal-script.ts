@@ -91,7 +91,11 @@ export function portalScript(publishableKey: string, opts: { surcharging: boolea
         return;
       }
       var r = await stripe.confirmPayment({ elements: elements, redirect: 'if_required', confirmParams: { return_url: location.href.split('?')[0] + '?paid=' + paymentId } });
-      if (r.error) { msg(r.error.message); return; }
+      // A decline leaves this payment open at the processor: the client types another card into the same
+      // form and presses Pay again (the same payment, never a second one).
+      if (r.error) { msg(r.error.type === 'card_error' ? r.error.message + ' Nothing was charged. Enter another card above and press "Pay now" again.' : r.error.message); return; }
+      var st = r.paymentIntent && r.paymentIntent.status;
+      if (st !== 'succeeded' && st !== 'processing') { msg('The payment was not completed. Check your card details above and press "Pay now" again.'); return; }
       location.href = location.pathname + '?paid=' + paymentId;
     } finally {
       btn.disabled = false;
