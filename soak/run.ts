@@ -217,6 +217,14 @@ async function leftovers(ws: Workspace): Promise<Record<string, number>> {
   }
 }
 
+/** The line of a crashed process's log that says why (full tails are in the JSON and the log files). */
+function crashCause(logTail: string): string {
+  const lines = logTail.split('\n').filter((l) => l.trim() && !l.startsWith('====='));
+  const thrown = lines.findIndex((l) => /throw er|^\S*Error\b|^error:|^settle:/.test(l.trim()));
+  const pick = thrown >= 0 ? lines.slice(thrown, thrown + 3).join(' | ') : (lines.at(-1) ?? 'no output');
+  return pick.replace(/\s+/g, ' ').slice(0, 300);
+}
+
 function summary(r: Report): string {
   const lines: string[] = ['', '=== Settle soak ==='];
   lines.push(
@@ -224,14 +232,7 @@ function summary(r: Report): string {
   );
   if (r.kills)
     lines.push(`SIGKILLs: ${r.kills.total} (settle start ${r.kills.start}, settle worker ${r.kills.worker}); unexpected exits: ${r.crashes?.length ?? 0}`);
-  for (const c of r.crashes ?? [])
-    lines.push(
-      `  ✗ ${c.role} exited by itself (${c.exit}) at ${c.at}; log tail:\n${c.logTail
-        .split('\n')
-        .slice(-8)
-        .map((l) => `      ${l}`)
-        .join('\n')}`,
-    );
+  for (const c of r.crashes ?? []) lines.push(`  ✗ settle ${c.role} exited by itself (${c.exit}) at ${c.at.slice(11, 19)}: ${crashCause(c.logTail)}`);
   if (r.faults)
     lines.push(
       `vendor faults injected: ${Object.values(r.faults).reduce((a, b) => a + b, 0)} (${Object.entries(r.faults)

@@ -38,6 +38,9 @@ export async function postgresOutage(opts: {
 }): Promise<OutageResult & { eventIds: string[] }> {
   const { database, cluster, sims } = opts;
   if (!database.controllable) return { skipped: 'DATABASE_URL is set: the soak cannot stop that server', eventIds: [] };
+  // Both processes up and past their start-up (an outage during start-up is a different question).
+  await cluster.ensureUp();
+  await sleep(10_000);
   await cluster.ensureUp();
   const pids = { start: cluster.pid('start'), worker: cluster.pid('worker') };
   const crashesBefore = cluster.crashes.length;

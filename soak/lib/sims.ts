@@ -96,11 +96,19 @@ export async function call<T = unknown>(
     signal: AbortSignal.timeout(init.timeoutMs ?? 30_000),
   });
   const text = await res.text();
-  if (!res.ok)
-    throw new HttpError(
-      res.status,
-      `${init.method ?? (body === undefined ? 'GET' : 'POST')} ${url.replace(/^https?:\/\/[^/]+/, '')} → ${res.status}: ${text.slice(0, 300)}`,
-    );
+  if (!res.ok) {
+    // Short enough to read in a summary: no portal token, the vendor's or Settle's own message if there is one.
+    const where = url.replace(/^https?:\/\/[^/]+/, '').replace(/\/portal\/[^/]+/, '/portal/…');
+    let said = text.replace(/\s+/g, ' ').slice(0, 300);
+    try {
+      const j = JSON.parse(text) as { error?: { message?: string; code?: string } | string; message?: string };
+      const e = j.error;
+      said = (typeof e === 'object' ? [e.code, e.message].filter(Boolean).join(': ') : (e ?? j.message)) || said;
+    } catch {
+      /* not JSON */
+    }
+    throw new HttpError(res.status, `${init.method ?? (body === undefined ? 'GET' : 'POST')} ${where} → ${res.status} ${said}`);
+  }
   return (text ? JSON.parse(text) : null) as T;
 }
 
