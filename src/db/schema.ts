@@ -9,6 +9,7 @@ import type * as lifecycle from './schema/lifecycle.ts';
 import type * as retries from './schema/retries.ts';
 import type * as bankAch from './schema/bank-ach.ts';
 import type * as booksWaiting from './schema/books-waiting.ts';
+import type * as portalCheckouts from './schema/portal-checkouts.ts';
 
 export type * from './schema/core.ts';
 export type * from './schema/autopay.ts';
@@ -17,6 +18,7 @@ export type * from './schema/lifecycle.ts';
 export type * from './schema/retries.ts';
 export type * from './schema/bank-ach.ts';
 export type * from './schema/books-waiting.ts';
+export type * from './schema/portal-checkouts.ts';
 
 export interface Database {
   notifications: core.NotificationsTable;
@@ -72,6 +74,8 @@ export interface Database {
   ach_entry_notices: bankAch.AchEntryNoticesTable;
   // 0012_books_waiting
   deposit_lines: booksWaiting.DepositLinesTable;
+  // 0011_portal_checkouts
+  portal_checkouts: portalCheckouts.PortalCheckoutsTable;
 }
 
 export type Invoice = Selectable<core.InvoicesTable>;

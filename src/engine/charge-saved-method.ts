@@ -12,6 +12,9 @@ import { ensureProcessorCustomer } from './start-portal-payment.ts';
 import { audit, type Actor } from './audit.ts';
 import { applyChargeOutcome } from './apply-charge-outcome.ts';
 import { originateAchDebit } from './ach-originate-debit.ts';
+import { withCheckoutsClosed } from './close-portal-checkouts.ts';
+
+const STAFF_REPLACES_CHECKOUT = 'replaced by a charge of the saved payment method (staff, autopay or installment)';
 
 /** What callers such as the autopay run add around a charge; all optional. */
 export interface ChargeOptions {
@@ -50,6 +53,17 @@ export function offSessionRequest(
 }
 
 export async function chargeSavedMethod(
+  ctx: EngineContext,
+  tenantId: string,
+  input: { choices: readonly InvoiceChoice[]; paymentMethodId: string; actor: Actor; source: 'manual' | 'autopay' | 'installment' },
+  opts: ChargeOptions = {},
+): Promise<{ paymentId: string; outcome: ChargeOutcome['kind'] }> {
+  // A client's open portal checkout on these invoices is canceled at the processor, then the charge is planned
+  // again (planning refuses, writing nothing, while one is open: checkout-guard.ts). Never two payments at once.
+  return withCheckoutsClosed(ctx, tenantId, STAFF_REPLACES_CHECKOUT, () => chargeSavedMethodOnce(ctx, tenantId, input, opts));
+}
+
+async function chargeSavedMethodOnce(
   ctx: EngineContext,
   tenantId: string,
   input: { choices: readonly InvoiceChoice[]; paymentMethodId: string; actor: Actor; source: 'manual' | 'autopay' | 'installment' },

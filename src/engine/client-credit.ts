@@ -17,6 +17,8 @@ import { openBalanceMinor, refreshInvoiceStatus } from '../db/queries/invoice-ba
 import { audit, type Actor } from './audit.ts';
 import { enqueue } from './enqueue.ts';
 import { writeJournal } from './ledger-writer.ts';
+// What a payment on its way (a bank debit, a charge awaiting its answer, an open portal checkout) will pay.
+import { inFlightMinor } from './checkout-guard.ts';
 
 export const CREDIT_PROCESSOR = 'client_credit';
 
@@ -81,15 +83,6 @@ export async function creditBalance(tx: Tx, clientId: string): Promise<Map<strin
   const out = new Map<string, bigint>();
   for (const s of await creditSources(tx, clientId)) out.set(s.currency, (out.get(s.currency) ?? 0n) + s.availableMinor);
   return out;
-}
-
-/** Part of an invoice that a bank debit still at the processor will pay if it settles (payments-rules §2.8). */
-async function inFlightMinor(tx: Tx, invoiceId: string): Promise<bigint> {
-  const r = await sql<{ n: string | null }>`
-    SELECT sum((a->>'amountMinor')::bigint)::text AS n
-      FROM payments p, jsonb_array_elements(p.planned_allocations) a
-     WHERE p.state = 'processing' AND a->>'invoiceId' = ${invoiceId}`.execute(tx);
-  return BigInt(r.rows[0]?.n ?? 0);
 }
 
 export interface CreditApplication {

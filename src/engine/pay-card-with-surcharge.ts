@@ -23,6 +23,8 @@ import { applyClientCredit, type CreditApplication } from './client-credit.ts';
 import { planPayment, type InvoiceChoice } from './plan-payment.ts';
 import { ensureProcessorCustomer } from './start-portal-payment.ts';
 import { applyChargeOutcome } from './apply-charge-outcome.ts';
+import { withCheckoutsClosed } from './close-portal-checkouts.ts';
+import { openCheckoutsOn } from './checkout-guard.ts';
 import { achDiscount, clientSurchargeFacts, quoteForCard, surchargeProgram } from './surcharge-policy.ts';
 
 const QUOTE_TTL_MS = 30 * 60_000;
@@ -215,7 +217,13 @@ async function dryRunTotal(
 ): Promise<{ base: Money; parts: bigint[] }> {
   await sql`SAVEPOINT settle_quote`.execute(tx);
   try {
-    const plan = await planPayment(tx, tenantId, { clientId, choices, source: 'portal', processor, keyPrefix: 'quote' });
+    // An open checkout in another tab is canceled when the client confirms (payQuotedCard): quote as if it were.
+    const open = await openCheckoutsOn(
+      tx,
+      choices.map((c) => c.invoiceId),
+    );
+    const supersedes = [...new Set(open.map((o) => o.paymentId))];
+    const plan = await planPayment(tx, tenantId, { clientId, choices, source: 'portal', processor, keyPrefix: 'quote', supersedes });
     const row = await tx.selectFrom('payments').select('planned_allocations').where('id', '=', plan.paymentId).executeTakeFirstOrThrow();
     return { base: money(plan.amountMinor, parseCurrency(plan.currency)), parts: row.planned_allocations.map((a) => BigInt(a.amountMinor)) };
   } finally {
@@ -240,7 +248,54 @@ export async function payQuotedCard(
 ): Promise<QuotedCardPaid> {
   const processor = await ctx.connectors.payments(tenantId);
   if (!processor) throw new UseCaseError('not_configured', 'this workspace has no payment processor connected yet');
-  const started = await withTenant(ctx.db, tenantId, async (tx) => {
+  // An open checkout of the client-confirmed kind on these invoices (another tab) is canceled at the
+  // processor before this charge is planned (close-portal-checkouts.ts); never two confirmable payments.
+  const started = await withCheckoutsClosed(ctx, tenantId, 'replaced by a card payment confirmed in the client portal', () =>
+    planQuotedCard(ctx, tenantId, input, processor.vendor),
+  );
+  if (started.again) {
+    return {
+      paymentId: started.paymentId,
+      outcome: started.state === 'succeeded' ? 'succeeded' : 'processing',
+      clientSecret: null,
+      message: 'this payment was already submitted',
+      totalMinor: started.total,
+      currency: started.currency,
+    };
+  }
+  const { plan, quote, shown } = started;
+  const customerId = await ensureProcessorCustomer(ctx, tenantId, input.clientId);
+  const outcome = await processor.chargeOnSession({
+    amount: money(shown, parseCurrency(plan.currency)),
+    customerId,
+    processorMethodId: quote.processor_method_id,
+    description:
+      quote.surcharge_minor > 0n
+        ? `Invoice payment ${plan.paymentId} incl. card surcharge ${format(money(quote.surcharge_minor, parseCurrency(plan.currency)))}`
+        : `Invoice payment ${plan.paymentId}`,
+    metadata: {
+      settle_tenant: tenantId,
+      settle_payment: plan.paymentId,
+      settle_attempt: plan.attemptId,
+      settle_surcharge_minor: quote.surcharge_minor.toString(),
+    },
+    idempotencyKey: plan.idempotencyKey,
+  });
+  await applyChargeOutcome(ctx, tenantId, plan.paymentId, plan.attemptId, outcome);
+  return {
+    paymentId: plan.paymentId,
+    outcome: outcome.kind,
+    clientSecret: outcome.kind === 'requires_action' ? outcome.clientSecret : null,
+    message: outcome.kind === 'declined' ? outcome.message : outcome.kind === 'not_sent' || outcome.kind === 'unknown' ? outcome.reason : null,
+    totalMinor: shown,
+    currency: plan.currency,
+  };
+}
+
+/** Re-check the quote the client confirmed and plan its payment (one transaction; refused before any write). */
+function planQuotedCard(ctx: EngineContext, tenantId: string, input: { clientId: string; quoteId: string; acceptedTotalMinor: bigint }, vendor: string) {
+  const processor = { vendor };
+  return withTenant(ctx.db, tenantId, async (tx) => {
     const quote = await tx.selectFrom('surcharge_quotes').selectAll().where('id', '=', input.quoteId).forUpdate().executeTakeFirst();
     if (!quote || quote.client_id !== input.clientId) throw new UseCaseError('not_found', 'this payment review does not exist; start again');
     if (quote.payment_id) {
@@ -294,41 +349,4 @@ export async function payQuotedCard(
     );
     return { again: false as const, plan, quote, shown };
   });
-  if (started.again) {
-    return {
-      paymentId: started.paymentId,
-      outcome: started.state === 'succeeded' ? 'succeeded' : 'processing',
-      clientSecret: null,
-      message: 'this payment was already submitted',
-      totalMinor: started.total,
-      currency: started.currency,
-    };
-  }
-  const { plan, quote, shown } = started;
-  const customerId = await ensureProcessorCustomer(ctx, tenantId, input.clientId);
-  const outcome = await processor.chargeOnSession({
-    amount: money(shown, parseCurrency(plan.currency)),
-    customerId,
-    processorMethodId: quote.processor_method_id,
-    description:
-      quote.surcharge_minor > 0n
-        ? `Invoice payment ${plan.paymentId} incl. card surcharge ${format(money(quote.surcharge_minor, parseCurrency(plan.currency)))}`
-        : `Invoice payment ${plan.paymentId}`,
-    metadata: {
-      settle_tenant: tenantId,
-      settle_payment: plan.paymentId,
-      settle_attempt: plan.attemptId,
-      settle_surcharge_minor: quote.surcharge_minor.toString(),
-    },
-    idempotencyKey: plan.idempotencyKey,
-  });
-  await applyChargeOutcome(ctx, tenantId, plan.paymentId, plan.attemptId, outcome);
-  return {
-    paymentId: plan.paymentId,
-    outcome: outcome.kind,
-    clientSecret: outcome.kind === 'requires_action' ? outcome.clientSecret : null,
-    message: outcome.kind === 'declined' ? outcome.message : outcome.kind === 'not_sent' || outcome.kind === 'unknown' ? outcome.reason : null,
-    totalMinor: shown,
-    currency: plan.currency,
-  };
 }

@@ -2,11 +2,11 @@
 // owes, and create the payment (state pending) with its first attempt and idempotency key, before any
 // call to the processor. If the process dies after this commit, the janitor finds the attempt and asks
 // the processor what became of it.
-import { sql } from 'kysely';
 import { MAX_MINOR, parseCurrency } from '../domain/money.ts';
 import type { Tx } from '../db/tenant.ts';
 import { openBalanceMinor } from '../db/queries/invoice-balance.ts';
 import { UseCaseError } from './context.ts';
+import { inFlightMinor, refuseOverOpenCheckouts } from './checkout-guard.ts';
 
 export interface InvoiceChoice {
   readonly invoiceId: string;
@@ -34,6 +34,8 @@ export async function planPayment(
     keyPrefix: string;
     /** A key derived from what is charged (autopay: keys.charge(invoice, version, attempt)) instead of the payment id. */
     idempotencyKey?: string;
+    /** Open portal checkouts the caller will cancel before charging (a quote's dry run): not refused, not counted. */
+    supersedes?: readonly string[];
   },
 ): Promise<PlannedPayment> {
   if (input.choices.length === 0) throw new UseCaseError('invalid', 'choose at least one invoice to pay');
@@ -48,6 +50,8 @@ export async function planPayment(
   const currencies = new Set(invoices.map((i) => i.currency));
   if (currencies.size !== 1) throw new UseCaseError('invalid', 'invoices in different currencies must be paid separately');
   const currency = parseCurrency(invoices[0]!.currency);
+  // One open checkout per invoice (checkout-guard.ts): the caller reuses it or has it canceled, then plans again.
+  if (!input.supersedes) await refuseOverOpenCheckouts(tx, invoices);
 
   const planned: { invoiceId: string; amountMinor: string }[] = [];
   let total = 0n;
@@ -56,9 +60,9 @@ export async function planPayment(
     if (inv.status === 'void' || inv.status === 'credit') throw new UseCaseError('invalid', `invoice ${inv.number} is ${inv.status} and cannot be paid`);
     const owed = await openBalanceMinor(tx, inv.id);
     if (owed <= 0n) throw new UseCaseError('conflict', `invoice ${inv.number} is already paid`);
-    // A bank debit at the processor is not money yet (no allocation until it settles), but it will be if it
-    // settles: collecting that part again now would take the client's money twice (payments-rules §2.8).
-    const inFlight = await inFlightMinor(tx, inv.id);
+    // A payment still on its way (a bank debit until it settles, a charge awaiting the processor's answer) is
+    // not money yet, but it will be: collecting that part again now would take the client's money twice.
+    const inFlight = await inFlightMinor(tx, inv.id, input.supersedes ?? []);
     const open = owed - inFlight;
     if (open <= 0n)
       throw new UseCaseError(
@@ -105,15 +109,6 @@ export async function planPayment(
     })
     .execute();
   return { paymentId: payment.id, attemptId: attempt.id, idempotencyKey: key, amountMinor: total, currency, clientId };
-}
-
-/** What payments still `processing` at the processor planned to put on this invoice. */
-async function inFlightMinor(tx: Tx, invoiceId: string): Promise<bigint> {
-  const r = await sql<{ n: string | null }>`
-    SELECT sum((a->>'amountMinor')::bigint)::text AS n
-      FROM payments p, jsonb_array_elements(p.planned_allocations) a
-     WHERE p.state = 'processing' AND a->>'invoiceId' = ${invoiceId}`.execute(tx);
-  return BigInt(r.rows[0]?.n ?? 0);
 }
 
 /** The processor customer for a client, created once (idempotency key per client) and remembered. */

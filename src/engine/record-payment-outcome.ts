@@ -11,7 +11,7 @@ import { openBalanceMinor, refreshInvoiceStatus } from '../db/queries/invoice-ba
 import { audit } from './audit.ts';
 import { enqueue } from './enqueue.ts';
 import { writeJournal } from './ledger-writer.ts';
-import { recordOverpaymentCredit } from './client-credit.ts';
+import { creditOrRefundOverpayment } from './refund-duplicate-charge.ts';
 import { queuePaymentReceipt } from '../notify/payment-receipt.ts';
 import type { SecCode } from '../domain/rules/ach-return-window.ts';
 import { achFinality, createPaymentPostings, isBankDebit, markPaidOn } from './payment-lifecycle.ts';
@@ -188,8 +188,9 @@ async function allocateAndBook(
       processor_payment_id: processorPaymentId,
     },
   );
-  // What no invoice needed is the client's credit (applied to the next invoice, or refunded by decision).
-  await recordOverpaymentCredit(tx, p, remaining);
+  // What no invoice needed is the client's credit (applied to the next invoice, or refunded by decision) —
+  // unless another payment took the invoice while this one was on its way: that is refunded (refund-duplicate-charge.ts).
+  await creditOrRefundOverpayment(tx, p, remaining);
   await queuePaymentReceipt(tx, tenantId, p.id);
   // PSA and books postings with their jobs (payment-lifecycle.ts; on payout, reconcile-payout makes them).
   // Last on purpose: it enqueues the tenant's one coalesced `flush-accounting` job, whose row every

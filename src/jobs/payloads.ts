@@ -26,6 +26,7 @@ export const payloadSchemas = {
   'ach-tick': z.object({}).passthrough(),
   'post-psa-reversal': z.object({ ...tenant, postingId: z.string().uuid() }),
   'submit-refund': z.object({ ...tenant, refundId: z.string().uuid() }),
+  'refund-duplicate-charge': z.object({ ...tenant, creditRefundId: z.string().uuid() }),
 } as const;
 
 export type TaskName = keyof typeof payloadSchemas;

@@ -13,6 +13,7 @@ import { sweep } from '../engine/sweep.ts';
 import { sendEmail } from '../engine/send-email.ts';
 import { postPsaReversal } from '../engine/post-psa-reversal.ts';
 import { submitRefund } from '../engine/refund-payment.ts';
+import { refundDuplicateCharge } from '../engine/refund-duplicate-charge.ts';
 import { collectInstallments } from '../engine/collect-installments.ts';
 import { runAutopay } from '../engine/run-autopay.ts';
 import { handlePaymentFailure } from '../engine/handle-payment-failure.ts';
@@ -36,6 +37,7 @@ const handlers: { [K in TaskName]: Handler<K> } = {
   'send-email': (ctx, p) => sendEmail(ctx, p.tenantId, p.notificationId),
   'post-psa-reversal': (ctx, p) => postPsaReversal(ctx, p.tenantId, p.postingId),
   'submit-refund': (ctx, p) => submitRefund(ctx, p.tenantId, p.refundId, true),
+  'refund-duplicate-charge': (ctx, p) => refundDuplicateCharge(ctx, p.tenantId, p.creditRefundId),
   'autopay-run': (ctx, p) => runAutopay(ctx, p.tenantId),
   // cron: one autopay run per workspace, in a queue of its own so a workspace never has two runs at once
   'autopay-tick': async (ctx, _p, helpers) => {

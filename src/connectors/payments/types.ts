@@ -47,6 +47,9 @@ export interface PortalPaymentInput {
   readonly idempotencyKey: string;
 }
 
+/** What asking the processor to cancel an unconfirmed portal payment came to. */
+export type PortalPaymentCancel = { readonly kind: 'canceled' } | { readonly kind: 'not_cancelable'; readonly outcome: ChargeOutcome };
+
 /** A card the client just entered in the hosted fields, charged while the client is on the page. */
 export interface OnSessionChargeInput {
   readonly amount: Money;
@@ -200,6 +203,12 @@ export interface PaymentsConnector {
   /** Start an on-session payment shown in the processor's hosted fields; returns the client secret. */
   createPortalPayment(input: PortalPaymentInput): Promise<{ processorPaymentId: string; clientSecret: string }>;
   chargeOffSession(input: OffSessionChargeInput): Promise<ChargeOutcome>;
+  /**
+   * Cancel a portal payment the client has not (yet) confirmed, because another checkout or a staff/autopay
+   * charge replaces it (one open checkout per invoice). One the processor already took (processing,
+   * succeeded) cannot be canceled: the answer is then what became of it.
+   */
+  cancelPortalPayment(input: { processorPaymentId: string; idempotencyKey: string }): Promise<PortalPaymentCancel>;
   /**
    * Server-side confirmation of a payment method created in the hosted fields (Stripe's "finalize
    * payments on the server"): Settle learns the card's funding first, quotes any surcharge, shows it, and

@@ -18,6 +18,8 @@ import { collectionsPanel, portalChoices, portalInvoices, surchargeEnabled } fro
 import { portalScript } from './portal-script.ts';
 import { applyClientCredit } from '../../engine/client-credit.ts';
 import { choicesAfterCredit } from '../../engine/pay-card-with-surcharge.ts';
+import { CHECKOUT_CANCELED } from '../../engine/close-portal-checkouts.ts';
+import { catchUpOnPaid, offerableMinor, paidSummary, thankYouCard } from './thank-you.ts';
 
 const REASONS = {
   malformed: 'This payment link is not complete. Please use the full link from your email.',
@@ -46,28 +48,37 @@ export function registerPortalRoutes(app: FastifyInstance, deps: HttpDeps): void
     const portal = await openPortal(deps, req.params.token);
     if (!portal.ok) return refuse(reply, portal.message);
     const { t: tenantId, c: clientId } = portal.claims;
+    // Back from paying: learn the payment's outcome now rather than offer its invoices again (thank-you.ts).
+    await catchUpOnPaid(deps.ctx, tenantId, clientId, req.query.paid);
     const view = await withTenant(deps.ctx.db, tenantId, async (tx) => {
       const tenant = await tx.selectFrom('tenants').select(['name']).where('id', '=', tenantId).executeTakeFirstOrThrow();
       const client = await tx.selectFrom('clients').select(['name']).where('id', '=', clientId).executeTakeFirst();
-      const invoices = (await listInvoiceRows(tx, { client_id: clientId, limit: 200, offset: 0 })).filter(
+      const listed = (await listInvoiceRows(tx, { client_id: clientId, limit: 200, offset: 0 })).filter(
         (i) => BigInt(i.open_minor) > 0n && (i.status === 'open' || i.status === 'partially_paid'),
       );
+      // Money on its way (a payment the processor is taking, a bank debit clearing) is never offered again.
+      const invoices = [];
+      for (const i of listed) {
+        const offer = await offerableMinor(tx, i.id, BigInt(i.open_minor));
+        if (offer > 0n) invoices.push({ ...i, open_minor: offer.toString() });
+      }
+      const paid = await paidSummary(tx, clientId, req.query.paid);
       const recent = await tx
         .selectFrom('payments')
         .select(['id', 'state', 'amount_minor', 'currency', 'created_at'])
         .where('client_id', '=', clientId)
         .where('state', '!=', 'pending')
+        // A checkout replaced before anything was paid (close-portal-checkouts.ts) is no payment to the client.
+        .where((eb) => eb.or([eb('failure_code', 'is', null), eb('failure_code', '!=', CHECKOUT_CANCELED)]))
         .orderBy('created_at', 'desc')
         .limit(5)
         .execute();
       const conn = await tx.selectFrom('connections').select('config').where('role', '=', 'payments').executeTakeFirst();
       const collections = { panel: await collectionsPanel(tx, clientId), surcharging: await surchargeEnabled(tx) };
-      return { tenant, client, invoices, recent, collections, processor: (conn?.config ?? {}) as { publishableKey?: string; jsUrl?: string } };
+      return { tenant, client, invoices, paid, recent, collections, processor: (conn?.config ?? {}) as { publishableKey?: string; jsUrl?: string } };
     });
     if (!view.client) return refuse(reply, REASONS.bad_signature);
-    const paid = req.query.paid;
-    const body = html` ${paid ? html`<div class="card"><strong>Thank you.</strong> Your payment was received and is being applied to your invoices. <span class="muted">Reference ${paid}</span></div>` : ''}
-      ${view.collections.panel}
+    const body = html` ${thankYouCard(view.paid, req.query.paid === 'credit', view.invoices.length)} ${view.collections.panel}
       <div class="card">
         <h2 style="margin-top:0">Invoices for ${view.client.name}</h2>
         ${

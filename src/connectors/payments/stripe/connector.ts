@@ -12,6 +12,7 @@ import type {
   PaymentStatus,
   Payout,
   PayoutItem,
+  PortalPaymentCancel,
   PortalPaymentInput,
   ProcessorEvent,
   SavedMethod,
@@ -96,6 +97,24 @@ export class StripeConnector implements PaymentsConnector {
     );
     if (!pi.client_secret) throw new Error(`Stripe returned PaymentIntent ${pi.id} without a client secret`);
     return { processorPaymentId: pi.id, clientSecret: pi.client_secret };
+  }
+
+  async cancelPortalPayment(input: { processorPaymentId: string; idempotencyKey: string }): Promise<PortalPaymentCancel> {
+    try {
+      await this.safe(() =>
+        this.stripe.paymentIntents.cancel(input.processorPaymentId, { cancellation_reason: 'duplicate' }, { idempotencyKey: input.idempotencyKey }),
+      );
+      return { kind: 'canceled' };
+    } catch (e) {
+      const err = e instanceof VendorError ? e : toVendorError(e);
+      // Stripe refuses to cancel an intent that is processing or succeeded (or already canceled): read what it is.
+      if (err.kind !== 'invalid' && err.kind !== 'conflict') throw err;
+      const pi = await this.safe(() => this.stripe.paymentIntents.retrieve(input.processorPaymentId));
+      if (pi.status === 'canceled') return { kind: 'canceled' };
+      const outcome = intentOutcome(pi);
+      if (outcome.kind === 'requires_action' || outcome.kind === 'declined') throw err; // still confirmable: not a verdict
+      return { kind: 'not_cancelable', outcome };
+    }
   }
 
   async chargeOffSession(input: OffSessionChargeInput): Promise<ChargeOutcome> {

@@ -1,0 +1,170 @@
+// After paying (issue #6 item 9): the portal page the client lands on says what was paid — amount,
+// invoices, method, reference — and what is still open, and never offers again an invoice whose money is
+// on its way. The hosted fields confirm a payment in the browser, so the processor's webhook may not have
+// arrived yet when the page loads: as Stripe recommends for the return page, Settle asks the processor
+// about that one payment and records a success (or an ACH debit now processing) at once, through the same
+// idempotent path the webhook takes (record-payment-outcome.ts).
+import { withTenant, type Tx } from '../../db/tenant.ts';
+import { format, money, parseCurrency } from '../../domain/money.ts';
+import type { EngineContext } from '../../engine/context.ts';
+import { applyChargeOutcome } from '../../engine/apply-charge-outcome.ts';
+import { inFlightMinor } from '../../engine/checkout-guard.ts';
+import { CHECKOUT_CANCELED } from '../../engine/close-portal-checkouts.ts';
+import { html, type Raw } from '../html.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Ask the processor about the payment the client just confirmed, if Settle has not heard yet. Best effort. */
+export async function catchUpOnPaid(ctx: EngineContext, tenantId: string, clientId: string, paid: string | undefined): Promise<void> {
+  if (!paid || !UUID.test(paid)) return;
+  const p = await withTenant(ctx.db, tenantId, async (tx) => {
+    const payment = await tx.selectFrom('payments').select(['id', 'client_id', 'state', 'processor_payment_id']).where('id', '=', paid).executeTakeFirst();
+    const attempt = await tx.selectFrom('payment_attempts').select('id').where('payment_id', '=', paid).orderBy('attempt_no', 'desc').executeTakeFirst();
+    return payment && attempt ? { ...payment, attemptId: attempt.id } : null;
+  });
+  if (!p || p.client_id !== clientId || !p.processor_payment_id || (p.state !== 'pending' && p.state !== 'unknown')) return;
+  try {
+    const processor = await ctx.connectors.payments(tenantId);
+    if (!processor) return;
+    const status = await processor.getPayment(p.processor_payment_id);
+    // Only the processor's yes is recorded here; anything else is left to the webhook and the janitor.
+    if (status.outcome.kind === 'succeeded' || status.outcome.kind === 'processing') await applyChargeOutcome(ctx, tenantId, p.id, p.attemptId, status.outcome);
+  } catch (e) {
+    ctx.log.info({ paymentId: p.id, err: (e as Error).message }, 'could not ask the processor about a portal payment; the webhook will tell');
+  }
+}
+
+export interface PaidSummary {
+  readonly reference: string;
+  readonly state: string;
+  readonly amount: string;
+  readonly method: string;
+  readonly invoices: readonly { number: string; amount: string }[];
+  readonly failure: string | null;
+}
+
+/** What the client's payment `paid` was: amount, invoices (as allocated, or as planned while on its way), method. */
+export async function paidSummary(tx: Tx, clientId: string, paid: string | undefined): Promise<PaidSummary | null> {
+  if (!paid || !UUID.test(paid)) return null;
+  const p = await tx.selectFrom('payments').selectAll().where('id', '=', paid).where('client_id', '=', clientId).executeTakeFirst();
+  if (!p) return null;
+  const cur = parseCurrency(p.currency);
+  const f = (n: bigint) => format(money(n, cur));
+  const allocated = await tx
+    .selectFrom('allocations as a')
+    .innerJoin('invoices as i', 'i.id', 'a.invoice_id')
+    .select(['i.number', 'a.amount_minor'])
+    .where('a.payment_id', '=', p.id)
+    .execute();
+  const lines = allocated.length
+    ? allocated.map((a) => ({ number: a.number, amountMinor: BigInt(a.amount_minor) }))
+    : await Promise.all(
+        p.planned_allocations.map(async (a) => {
+          const inv = await tx.selectFrom('invoices').select('number').where('id', '=', a.invoiceId).executeTakeFirst();
+          return { number: inv?.number ?? '', amountMinor: BigInt(a.amountMinor) };
+        }),
+      );
+  const checkout = await tx.selectFrom('portal_checkouts').select('method_kinds').where('payment_id', '=', p.id).executeTakeFirst();
+  const kind = p.method_kind ?? (checkout?.method_kinds.length === 1 ? checkout.method_kinds[0] : null);
+  const method =
+    kind === 'card'
+      ? `Card${p.method_brand ? ` (${p.method_brand}${p.method_last4 ? ` ·${p.method_last4}` : ''})` : ''}`
+      : kind === 'us_bank_account'
+        ? `Bank account (ACH)${p.method_last4 ? ` ·${p.method_last4}` : ''}`
+        : kind === 'credit'
+          ? 'Credit on your account'
+          : 'Card or bank account';
+  return {
+    reference: p.id,
+    state: p.state,
+    amount: f(p.amount_minor),
+    method,
+    invoices: lines.map((l) => ({ number: l.number, amount: f(l.amountMinor) })),
+    failure:
+      p.state === 'failed'
+        ? p.failure_code === CHECKOUT_CANCELED
+          ? 'This payment was replaced before it was made.'
+          : (p.failure_message ?? 'The payment did not go through.')
+        : null,
+  };
+}
+
+/** What may still be offered on an invoice: open, less what payments on their way will pay (not an unconfirmed checkout). */
+export async function offerableMinor(tx: Tx, invoiceId: string, openMinor: bigint): Promise<bigint> {
+  // An open checkout that nobody confirmed yet is offered again (paying reuses or replaces it); a payment the
+  // processor has, or is taking, is not.
+  const checkouts = await tx
+    .selectFrom('portal_checkouts as c')
+    .innerJoin('payments as p', 'p.id', 'c.payment_id')
+    .select('c.payment_id')
+    .where('c.invoice_id', '=', invoiceId)
+    .where('c.status', '=', 'open')
+    .where('p.state', 'in', ['pending', 'failed'])
+    .execute();
+  return (
+    openMinor -
+    (await inFlightMinor(
+      tx,
+      invoiceId,
+      checkouts.map((c) => c.payment_id),
+    ))
+  );
+}
+
+const STATE_WORDS: Record<string, string> = {
+  succeeded: 'Paid',
+  processing: 'Submitted — a bank payment takes up to 4 business days to clear',
+  pending: 'Being confirmed by the payment processor',
+  unknown: 'Being confirmed by the payment processor',
+  failed: 'Not paid',
+};
+
+export function thankYouCard(s: PaidSummary | null, credit: boolean, stillOpen: number): Raw {
+  if (credit)
+    return html`<div class="card" id="paid" role="status">
+      <h2 style="margin-top:0">Thank you</h2>
+      <p>Your credit on account paid the invoices you chose; nothing was charged.</p>
+      <p>${stillOpen === 0 ? 'Nothing else is due.' : `${stillOpen} invoice${stillOpen === 1 ? ' is' : 's are'} still open below.`}</p>
+    </div>`;
+  if (!s) return html``;
+  if (s.state === 'failed')
+    return html`<div class="card" id="paid" role="status">
+      <h2 style="margin-top:0">Payment not made</h2>
+      <p class="error">${s.failure}</p>
+      <p class="muted">Reference ${s.reference}</p>
+    </div>`;
+  return html`<div class="card" id="paid" role="status">
+    <h2 style="margin-top:0">Thank you — ${s.amount} ${s.state === 'succeeded' ? 'paid' : 'received'}</h2>
+    <table>
+      <tbody>
+        <tr>
+          <th scope="row">Status</th>
+          <td><span class="pill ${s.state === 'succeeded' ? 'ok' : 'warn'}">${STATE_WORDS[s.state] ?? s.state}</span></td>
+        </tr>
+        <tr>
+          <th scope="row">Amount</th>
+          <td id="paid-amount">${s.amount}</td>
+        </tr>
+        <tr>
+          <th scope="row">Invoices</th>
+          <td id="paid-invoices">${s.invoices.map((i, n) => html`${n > 0 ? ', ' : ''}${i.number} (${i.amount})`)}</td>
+        </tr>
+        <tr>
+          <th scope="row">Paid with</th>
+          <td id="paid-method">${s.method}</td>
+        </tr>
+        <tr>
+          <th scope="row">Reference</th>
+          <td id="paid-reference">${s.reference}</td>
+        </tr>
+      </tbody>
+    </table>
+    <p>
+      ${
+        stillOpen === 0
+          ? 'Nothing else is due.'
+          : `${stillOpen} invoice${stillOpen === 1 ? ' is' : 's are'} still open below. The invoices paid above are not offered again.`
+      }
+    </p>
+  </div>`;
+}
