@@ -73,7 +73,8 @@ export async function applyProcessorEvent(ctx: EngineContext, tenantId: string, 
       const r = await withTenant(ctx.db, tenantId, async (tx) => {
         // A checkout the client confirms in the hosted fields (its attempt handed to the client, awaiting
         // them) is still open after a decline: the intent can be confirmed again with another card.
-        if (await clientCanConfirmAgain(tx, id, event.processorPaymentId)) {
+        // A bank debit that failed (days after the client left) is final, whatever order its events came in.
+        if (event.methodKind !== 'us_bank_account' && (await clientCanConfirmAgain(tx, id, event.processorPaymentId))) {
           await tx
             .updateTable('payment_attempts')
             .set({ decline_code: event.declineCode, message: event.message })

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../../src/db/tenant.ts';
 import { stripeSignatureHeader } from '../../simulators/stripe/webhooks.ts';
-import { eventually, openInvoices, startStack, type Stack } from '../helpers/stack.ts';
+import { eventually, openInvoices, payByBankInPortal, startStack, type Stack } from '../helpers/stack.ts';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -165,6 +165,37 @@ describe('portal: a declined card, then a good card in the same form', () => {
       'both events processed once',
     );
     expect((await paymentRow(paymentId)).state).toBe('succeeded');
+  });
+
+  it('a bank debit that fails after the client left is final, even when its failure arrives before its processing event', async () => {
+    const invoice = (await openInvoices(stack))[0]!;
+    const sim = stack.sims.stripe.sim;
+    await sim.webhooks.idle();
+    sim.setDelivery({ drop: 1_000 });
+    let paymentId: string;
+    let intentId: string;
+    try {
+      ({ paymentId, intentId } = await payByBankInPortal(stack, await stack.portalToken(invoice.client_id), [invoice.id]));
+      sim.settleAch({ paymentIntent: intentId, outcome: 'failed' });
+    } finally {
+      sim.setDelivery({ drop: 0 });
+    }
+    const events = intentEvents(intentId);
+    const failed = events.find((e) => e.type === 'payment_intent.payment_failed')!;
+    const processing = events.find((e) => e.type === 'payment_intent.processing')!;
+    for (const id of [failed.id, processing.id, failed.id]) expect(await deliver(id)).toBe(200);
+    await eventually(async () => (await paymentRow(paymentId)).state === 'failed', LONG, 'the bank debit failed');
+    await eventually(
+      async () => {
+        const rows = await withTenant(stack.database.db, stack.tenantId, (tx) =>
+          tx.selectFrom('inbox_events').select('processed_at').where('vendor_event_id', 'in', [failed.id, processing.id]).execute(),
+        );
+        return rows.length === 2 && rows.every((r) => r.processed_at !== null);
+      },
+      LONG,
+      'both events processed',
+    );
+    expect((await paymentRow(paymentId)).state).toBe('failed');
   });
 
   it('in order, duplicated, and a second decline before the success: still one success, nothing failed', async () => {

@@ -88,6 +88,8 @@ export type ProcessorEvent =
       readonly declineCode: string | null;
       readonly message: string;
       readonly metadata: Record<string, string>;
+      /** What kind of method failed, when the processor says: a bank debit failing days later is final, a card declined on the page is not. */
+      readonly methodKind?: MethodKind | null;
     }
   | {
       readonly eventId: string;

@@ -98,7 +98,13 @@ describe('Stripe event mapping', () => {
       type: 'payment.failed',
       declineCode: 'insufficient_funds',
       message: 'NSF',
+      methodKind: null,
     });
+    // Which kind of method failed: a bank debit's failure is final, a card declined on the page is not.
+    const failedWith = (lastPaymentError: Record<string, unknown>) =>
+      map('payment_intent.payment_failed', { ...pi, status: 'requires_payment_method', last_payment_error: { message: 'x', ...lastPaymentError } });
+    expect(failedWith({ payment_method_type: 'us_bank_account', code: 'account_closed' })).toMatchObject({ methodKind: 'us_bank_account' });
+    expect(failedWith({ payment_method: { id: 'pm_1', type: 'card' }, decline_code: 'generic_decline' })).toMatchObject({ methodKind: 'card' });
     expect(map('payment_intent.processing', pi)).toMatchObject({ type: 'payment.processing', processorPaymentId: 'pi_1' });
     expect(map('refund.created', { id: 're_1', amount: 1000, currency: 'usd', payment_intent: 'pi_1', status: 'succeeded' })).toEqual({
       eventId: 'evt_1',

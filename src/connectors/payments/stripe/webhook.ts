@@ -5,7 +5,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { MoneyError } from '../../../domain/money.ts';
 import { WebhookRejected } from '../../webhook-rejected.ts';
-import type { ProcessorEvent } from '../types.ts';
+import type { MethodKind, ProcessorEvent } from '../types.ts';
 import { STRIPE } from './catalogue.ts';
 import { fromStripeAmount, isoDate } from './mapping.ts';
 
@@ -64,7 +64,16 @@ const paymentIntent = z.object({
   currency: z.string(),
   latest_charge: idOrObject,
   metadata,
-  last_payment_error: z.object({ code: z.string().nullish(), decline_code: z.string().nullish(), message: z.string().nullish() }).passthrough().nullish(),
+  last_payment_error: z
+    .object({
+      code: z.string().nullish(),
+      decline_code: z.string().nullish(),
+      message: z.string().nullish(),
+      payment_method_type: z.string().nullish(),
+      payment_method: z.object({ type: z.string() }).passthrough().nullish(),
+    })
+    .passthrough()
+    .nullish(),
 });
 const refund = z.object({
   id: z.string(),
@@ -87,6 +96,7 @@ const dispute = z.object({
 const payout = z.object({ id: z.string(), amount: z.number().int(), currency: z.string(), arrival_date: z.number().int() });
 const envelope = z.object({ id: z.string(), object: z.literal('event'), type: z.string(), data: z.object({ object: z.record(z.unknown()) }) });
 
+const methodKindOf = (t: string | null): MethodKind | null => (t === 'card' || t === 'us_bank_account' ? t : null);
 const idOf = (v: z.infer<typeof idOrObject>): string | null => (v == null ? null : typeof v === 'string' ? v : v.id);
 
 function parse<T extends z.ZodTypeAny>(schema: T, value: unknown, type: string): z.infer<T> {
@@ -138,6 +148,7 @@ function mapKnown(e: z.infer<typeof envelope>): ProcessorEvent {
         declineCode: err?.decline_code ?? err?.code ?? null,
         message: err?.message ?? 'The payment failed.',
         metadata: pi.metadata,
+        methodKind: methodKindOf(err?.payment_method?.type ?? err?.payment_method_type ?? null),
       };
     }
     case 'refund.created':
