@@ -32,6 +32,19 @@ async function freePort(): Promise<number> {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  try {
+    return await prepare(project);
+  } catch (e) {
+    // Vitest can end a run whose global setup failed without printing why: say it here, always.
+    const err = e as Error;
+    console.error(
+      `\nTest setup failed: ${err.message}\n${process.env.DATABASE_URL ? '(DATABASE_URL is set: check that server)' : '(embedded PostgreSQL; set DATABASE_URL to use another server)'}\n`,
+    );
+    throw e;
+  }
+}
+
+async function prepare(project: TestProject): Promise<() => Promise<void>> {
   let embedded: EmbeddedDatabase | null = null;
   let cleanup = (): void => {};
   let baseUrl: string;
@@ -44,6 +57,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     fs.mkdirSync(dataDir, { recursive: true });
     cleanup = () => fs.rmSync(dataDir, { recursive: true, force: true });
     embedded = await startEmbeddedPostgres({ dataDir, port: await freePort(), database: 'settle_test_admin' });
+    const clusterDir = embedded.clusterDir; // outside dataDir when the postgres OS user cannot reach the clone
+    cleanup = () => {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      fs.rmSync(clusterDir, { recursive: true, force: true });
+    };
     baseUrl = embedded.appUrl;
   }
   const admin = new pg.Client({ connectionString: baseUrl });

@@ -158,11 +158,29 @@ async function runSimulator(vendor: string | undefined, port: number): Promise<n
 async function serve(_args: Args, roles: { http: boolean; worker: boolean }): Promise<number> {
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL);
+  // Signals are handled from the first moment. A SIGTERM during start-up lets start-up reach a point where
+  // everything it started can be stopped in order (no orphaned PostgreSQL, no stack trace), then exits 0.
+  let signalled: string | null = null;
+  let stopNow: ((signal: string) => void) | null = null;
+  const onSignal = (signal: string): void => {
+    if (stopNow) return stopNow(signal);
+    if (signalled) return;
+    signalled = signal;
+    log.info({ signal }, 'stopping as soon as start-up can be undone');
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
   const running: Running = await startSettle(config, log, roles);
   let demo: { stop(): Promise<void> } | null = null;
-  if (roles.http) {
+  if (roles.http && !signalled) {
     const { maybeStartDemo } = await import('./demo/start-demo.ts');
-    demo = await maybeStartDemo(running, config, log);
+    try {
+      demo = await maybeStartDemo(running, config, log);
+    } catch (e) {
+      await running.stop().catch(() => {});
+      if (signalled) return 0;
+      throw e;
+    }
   }
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
@@ -173,9 +191,9 @@ async function serve(_args: Args, roles: { http: boolean; worker: boolean }): Pr
     await running.stop().catch((e: unknown) => log.error({ err: e }, 'error while stopping'));
     process.exit(0);
   };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  if (!demo && running.url) log.info({ url: running.url }, 'Settle is running');
+  stopNow = (signal) => void stop(signal);
+  if (signalled) return stop(signalled).then(() => 0);
+  if (!demo && running.url) log.info({ url: running.url, database: running.database.embedded?.clusterDir ?? 'DATABASE_URL' }, 'Settle is running');
   await new Promise(() => {});
   return 0;
 }

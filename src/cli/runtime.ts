@@ -29,13 +29,21 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
     log.info({ dataDir: config.SETTLE_DATA_DIR }, 'DATABASE_URL not set: starting the embedded PostgreSQL');
     embedded = await startEmbeddedPostgres({ dataDir: config.SETTLE_DATA_DIR, port: config.SETTLE_PG_PORT, log: (l) => log.debug({ pg: l }) });
     url = embedded.appUrl;
+    log.info({ cluster: embedded.clusterDir }, 'embedded PostgreSQL is running');
   }
   const pool = createPool(url, 20);
   // One line per dropped connection (a database restart drops them all); the pool reconnects on the next query.
   pool.on('error', (e) => log.warn({ err: e.message }, 'idle database connection failed'));
-  await assertRlsEnforced(pool);
-  const applied = await migrate(pool, (m) => log.info(m));
-  if (applied.length) log.info({ applied }, 'database migrated');
+  try {
+    await assertRlsEnforced(pool);
+    const applied = await migrate(pool, (m) => log.info(m));
+    if (applied.length) log.info({ applied }, 'database migrated');
+  } catch (e) {
+    // Leave no embedded PostgreSQL running behind a failed start.
+    await pool.end().catch(() => {});
+    await embedded?.stop().catch(() => {});
+    throw e;
+  }
   const db = createDb(pool);
   return {
     url,
@@ -75,12 +83,19 @@ export async function startSettle(config: Config, log: Logger, opts: { http: boo
   let worker: WorkerHandle | null = null;
   let http: FastifyInstance | null = null;
   let url: string | null = null;
-  if (opts.http) {
-    // Session cookies are signed with a key derived from the instance key, never the key itself.
-    http = await buildServer({ ctx, sessionSecret: box.derive('staff-session'), portalLinkTtlSec: 14 * 24 * 3600, isReady: () => ready }, log);
-    url = await http.listen({ port: config.PORT, host: config.HOST });
+  try {
+    if (opts.http) {
+      // Session cookies are signed with a key derived from the instance key, never the key itself.
+      http = await buildServer({ ctx, sessionSecret: box.derive('staff-session'), portalLinkTtlSec: 14 * 24 * 3600, isReady: () => ready }, log);
+      url = await http.listen({ port: config.PORT, host: config.HOST });
+    }
+    if (opts.worker) worker = await startWorker(ctx, database.pool, { concurrency: config.SETTLE_WORKER_CONCURRENCY });
+  } catch (e) {
+    // A failed start (port taken, …) leaves nothing running behind it, the embedded PostgreSQL included.
+    await http?.close().catch(() => {});
+    if (!opts.database) await database.close();
+    throw e;
   }
-  if (opts.worker) worker = await startWorker(ctx, database.pool, { concurrency: config.SETTLE_WORKER_CONCURRENCY });
   ready = true;
   return {
     ctx,

