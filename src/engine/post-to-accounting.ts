@@ -20,6 +20,7 @@ import { recordBooksAttempt } from './books-posting-outcome.ts';
 import { linkWaitingPayments, postDepositPlan } from './books-deposit.ts';
 import { planPayoutDeposit } from './payout-deposit-plan.ts';
 import { scheduleInvoiceWatch } from './watch-books-invoices.ts';
+import { postBankWithdrawals } from './ach-bank-money.ts';
 
 const BACKLOG_LIMIT = 1000;
 
@@ -44,11 +45,13 @@ export async function flushAccounting(ctx: EngineContext, tenantId: string): Pro
   summary.failed += reversals.failed;
   summary.deferred += reversals.waiting;
   await postDueDeposits(ctx, tenantId, books, summary);
+  // Bank ACH returns' debits: the bank line taking a returned debit's money back, against clearing.
+  await postBankWithdrawals(ctx, tenantId, books);
   summary.linked = await linkWaitingPayments(ctx, tenantId, books);
   if (summary.waiting > 0) await withTenant(ctx.db, tenantId, (tx) => scheduleInvoiceWatch(ctx, tx, tenantId));
-  // Anything still pending gets one flush at its next attempt time. preserve_run_at: a payment that
-  // succeeded while this flush ran has already queued its own flush ~150 ms out (our running job is
-  // locked, so graphile-worker made a new one); replacing its run_at with now+1 s delayed it by a second.
+  // Anything still pending gets one flush at its next attempt time, under a key of its own: that time may
+  // be a day away (a posting waiting for its invoice), and under the shared key `flush-accounting:<tenant>`
+  // preserve_run_at would then hold back the flush a new payment or payout asks for in ~150 ms.
   const next = await withTenant(ctx.db, tenantId, (tx) => nextBooksAttemptAt(tx));
   if (next) {
     await withTenant(ctx.db, tenantId, (tx) =>
@@ -58,8 +61,8 @@ export async function flushAccounting(ctx: EngineContext, tenantId: string): Pro
         { tenantId },
         {
           queueName: `accounting:${tenantId}`,
-          jobKey: `flush-accounting:${tenantId}`,
-          jobKeyMode: 'preserve_run_at',
+          jobKey: `flush-accounting-next:${tenantId}`,
+          jobKeyMode: 'replace',
           runAt: new Date(Math.max(next.getTime(), ctx.now().getTime() + 1000)),
         },
       ),
