@@ -89,7 +89,7 @@ export async function applyProcessorEvent(ctx: EngineContext, tenantId: string, 
           .where('payment_id', '=', id)
           .where('outcome', 'in', ['sending', 'requires_action', 'processing', 'unknown'])
           .execute();
-        return (await recordPaymentFailed(tx, id, event.declineCode, event.message)) ? 'payment failed' : null;
+        return (await recordPaymentFailed(tx, id, event.declineCode, event.message, event.methodKind ?? null)) ? 'payment failed' : null;
       });
       return r ?? 'already recorded';
     }

@@ -29,7 +29,8 @@ const AUTOPAY_FALLBACK_GRACE_MS = 60_000;
 async function inScope(tx: Tx, p: Payment): Promise<string | null> {
   if (p.state !== 'failed') return `payment is ${p.state}, not failed`;
   if (p.processor === 'bank-ach') return 'bank-ACH returns are handled by the bank-ACH connector';
-  if (p.source === 'portal') {
+  // A bank debit fails after the client left (even when its failure arrived before its processing event).
+  if (p.source === 'portal' && p.method_kind !== 'us_bank_account') {
     const wentProcessing = await tx
       .selectFrom('payment_events')
       .select('id')

@@ -4,7 +4,7 @@
 import { applyPaymentEvent, type PaymentEvent } from '../domain/payment-state.ts';
 import { journal } from '../domain/ledger.ts';
 import { money, parseCurrency } from '../domain/money.ts';
-import type { SavedMethod } from '../connectors/payments/types.ts';
+import type { MethodKind, SavedMethod } from '../connectors/payments/types.ts';
 import type { Tx } from '../db/tenant.ts';
 import type { Payment, PaymentState } from '../db/schema.ts';
 import { openBalanceMinor, refreshInvoiceStatus } from '../db/queries/invoice-balance.ts';
@@ -215,11 +215,22 @@ export async function recordPaymentProcessing(tx: Tx, paymentId: string, process
   return true;
 }
 
-export async function recordPaymentFailed(tx: Tx, paymentId: string, code: string | null, message: string): Promise<boolean> {
+export async function recordPaymentFailed(
+  tx: Tx,
+  paymentId: string,
+  code: string | null,
+  message: string,
+  /** The kind of method that failed, when the processor said (a portal checkout names none until then). */
+  methodKind: MethodKind | null = null,
+): Promise<boolean> {
   const p = await lockPayment(tx, paymentId);
   const to = await transition(tx, p, 'charge_declined', { code, message });
   if (to === null) return false;
-  await tx.updateTable('payments').set({ failure_code: code, failure_message: message }).where('id', '=', p.id).execute();
+  await tx
+    .updateTable('payments')
+    .set({ failure_code: code, failure_message: message, method_kind: p.method_kind ?? methodKind })
+    .where('id', '=', p.id)
+    .execute();
   await audit(tx, p.tenant_id, 'vendor:processor', 'payment.failed', { type: 'payment', id: p.id }, { code, message, amount_minor: p.amount_minor });
   // Marked paid on submit and then failed: take the allocations, journal and postings back.
   if (await hasAllocations(tx, p.id)) await reverseSubmittedPayment(tx, p, code, message);

@@ -196,6 +196,17 @@ describe('portal: a declined card, then a good card in the same form', () => {
       'both events processed',
     );
     expect((await paymentRow(paymentId)).state).toBe('failed');
+    // The client has left: the failure is handled (client told, staff exception), once.
+    await eventually(
+      async () =>
+        (
+          await withTenant(stack.database.db, stack.tenantId, (tx) =>
+            tx.selectFrom('payment_failures').select('id').where('payment_id', '=', paymentId).execute(),
+          )
+        ).length === 1,
+      LONG,
+      'the failure handled',
+    );
   });
 
   it('in order, duplicated, and a second decline before the success: still one success, nothing failed', async () => {
