@@ -10,6 +10,7 @@ import type * as retries from './schema/retries.ts';
 import type * as bankAch from './schema/bank-ach.ts';
 import type * as booksWaiting from './schema/books-waiting.ts';
 import type * as portalCheckouts from './schema/portal-checkouts.ts';
+import type * as apiIdempotency from './schema/api-idempotency.ts';
 
 export type * from './schema/core.ts';
 export type * from './schema/autopay.ts';
@@ -19,6 +20,7 @@ export type * from './schema/retries.ts';
 export type * from './schema/bank-ach.ts';
 export type * from './schema/books-waiting.ts';
 export type * from './schema/portal-checkouts.ts';
+export type * from './schema/api-idempotency.ts';
 
 export interface Database {
   notifications: core.NotificationsTable;
@@ -76,6 +78,8 @@ export interface Database {
   deposit_lines: booksWaiting.DepositLinesTable;
   // 0011_portal_checkouts
   portal_checkouts: portalCheckouts.PortalCheckoutsTable;
+  // 0016_api_idempotency
+  api_idempotency_keys: apiIdempotency.ApiIdempotencyKeysTable;
 }
 
 export type Invoice = Selectable<core.InvoicesTable>;

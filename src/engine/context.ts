@@ -34,6 +34,8 @@ export class UseCaseError extends Error {
   constructor(
     readonly code: 'not_found' | 'invalid' | 'conflict' | 'not_configured' | 'expired',
     message: string,
+    /** Machine-readable facts added to the API's error object (e.g. the payment already in flight). */
+    readonly detail?: Readonly<Record<string, unknown>>,
   ) {
     super(message);
   }
