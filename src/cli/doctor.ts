@@ -1,9 +1,21 @@
-// `settle doctor`: checks the database and every connection of every workspace with one harmless call each,
-// and says exactly what is wrong and how to fix it.
+// `settle doctor`: checks the database and every connection of every workspace with harmless calls — the
+// credentials, the PSA's callback to Settle (re-created if it was deleted or changed), the books accounts
+// named in the settings, the processor's webhook endpoint, the bank's SFTP directories — and says exactly what
+// is wrong and how to fix it.
 import { sql } from 'kysely';
+import type { Logger } from 'pino';
 import type { Db } from '../db/pool.ts';
+import { SecretBox } from '../db/crypto.ts';
+import { loadConfig } from '../config.ts';
+import { createLogger } from './logger.ts';
+import { publicBaseUrl } from './connect.ts';
 import { VendorError } from '../connectors/http.ts';
+import { SftpError } from '../connectors/payments/bank-ach/sftp.ts';
+import { QuickBooksOnlineConnector } from '../connectors/accounting/quickbooks-online/connector.ts';
 import type { TenantConnectors } from '../engine/context.ts';
+import { readConnection } from '../engine/connections.ts';
+import { ensurePsaCallback, psaCallbackUrl } from '../engine/psa-callbacks.ts';
+import { checkQuickBooksAccounts, checkStripeWebhook, DoctorProblem } from './doctor-checks.ts';
 
 export interface Finding {
   readonly ok: boolean;
@@ -12,6 +24,9 @@ export interface Finding {
 }
 
 function advice(e: unknown, vendor: string): string {
+  if (e instanceof DoctorProblem) return e.message;
+  if (e instanceof SftpError)
+    return `bank SFTP: ${e.message}. Check host, port, user, host key and directories in the bank_ach settings (\`settle connect bank_ach bank-ach …\`).`;
   if (!(e instanceof VendorError)) return `unexpected error: ${(e as Error).message}`;
   switch (e.kind) {
     case 'auth':
@@ -32,7 +47,20 @@ function advice(e: unknown, vendor: string): string {
   }
 }
 
-export async function doctor(db: Db, connectors: TenantConnectors): Promise<Finding[]> {
+function defaultOptions(): DoctorOptions {
+  const config = loadConfig();
+  return { box: SecretBox.load(config.SETTLE_SECRET_KEY, config.SETTLE_DATA_DIR), publicUrl: publicBaseUrl(config), log: createLogger('warn') };
+}
+
+export interface DoctorOptions {
+  readonly box: SecretBox;
+  /** Settle's public base URL (PUBLIC_URL): where the PSA and the processor must send their notifications. */
+  readonly publicUrl: string;
+  readonly log: Logger;
+}
+
+export async function doctor(db: Db, connectors: TenantConnectors, options?: DoctorOptions): Promise<Finding[]> {
+  const opts = options ?? defaultOptions();
   const out: Finding[] = [];
   try {
     const r = await sql<{ v: string }>`SELECT version() AS v`.execute(db);
@@ -45,8 +73,10 @@ export async function doctor(db: Db, connectors: TenantConnectors): Promise<Find
   const tenants = await db.selectFrom('tenants').select(['id', 'slug']).where('slug', 'not like', 'demo-%').execute();
   if (tenants.length === 0) out.push({ ok: false, what: 'workspaces', detail: 'none yet: run `settle start` for the demo, or `settle workspace create`.' });
   for (const t of tenants) {
-    const checks: [string, () => Promise<string | null>][] = [
+    // [finding name, connection role it belongs to (for "not connected"), check; null = not connected]
+    const checks: [string, string, () => Promise<string | null>][] = [
       [
+        'psa',
         'psa',
         async () => {
           const psa = await connectors.psa(t.id);
@@ -56,6 +86,20 @@ export async function doctor(db: Db, connectors: TenantConnectors): Promise<Find
         },
       ],
       [
+        'psa callback',
+        'psa',
+        async () => {
+          const r = await ensurePsaCallback({ db, connectors, log: opts.log }, t.id, opts.publicUrl, 'system:doctor');
+          if (!r) return null;
+          if (r.outcome === 'unsupported') return `${r.vendor} cannot push changes; Settle polls every minute`;
+          const fixed = r.replaced.length ? ` (replaced ${r.replaced.join('; ')})` : '';
+          return r.outcome === 'present'
+            ? `callback to ${r.url} registered and active`
+            : `callback to ${r.url} was ${r.outcome === 'created' ? 'missing' : 'wrong'}: re-created${fixed}`;
+        },
+      ],
+      [
+        'payments',
         'payments',
         async () => {
           const p = await connectors.payments(t.id);
@@ -65,6 +109,17 @@ export async function doctor(db: Db, connectors: TenantConnectors): Promise<Find
         },
       ],
       [
+        'payments webhook',
+        'payments',
+        async () => {
+          const conn = await readConnection(db, opts.box, t.id, 'payments');
+          if (!conn) return null;
+          if (conn.vendor !== 'stripe') return `${conn.vendor}: no webhook check for this vendor`;
+          return checkStripeWebhook(conn, psaCallbackUrl(opts.publicUrl, t.slug, 'stripe'), t.slug);
+        },
+      ],
+      [
+        'accounting',
         'accounting',
         async () => {
           const a = await connectors.accounting(t.id);
@@ -73,18 +128,43 @@ export async function doctor(db: Db, connectors: TenantConnectors): Promise<Find
           return `${a.vendor}: token valid, invoices queryable`;
         },
       ],
+      [
+        'accounting accounts',
+        'accounting',
+        async () => {
+          const a = await connectors.accounting(t.id);
+          const conn = await readConnection(db, opts.box, t.id, 'accounting');
+          if (!a || !conn) return null;
+          if (!(a instanceof QuickBooksOnlineConnector)) return `${a.vendor}: no account check for this vendor`;
+          return checkQuickBooksAccounts(a.api, conn.config, t.slug);
+        },
+      ],
     ];
-    for (const [role, check] of checks) {
-      const what = `${t.slug} ${role}`;
+    // Bank ACH is optional: checked only where it is connected.
+    if (await connectors.bankAch(t.id).catch(() => null))
+      checks.push([
+        'bank_ach',
+        'bank_ach',
+        async () => {
+          const bank = await connectors.bankAch(t.id);
+          if (!bank) return null;
+          const d = await bank.checkDirectories();
+          return `SFTP ${bank.config.sftp.host}: signed in; ${d.uploadDir} and ${d.downloadDir} readable (${d.waiting} file(s) waiting)`;
+        },
+      ]);
+    for (const [name, role, check] of checks) {
+      const what = `${t.slug} ${name}`;
       try {
         const r = await check();
+        if (r === null && name !== role) continue; // the connection itself is reported as not connected
         out.push(
           r === null
             ? { ok: false, what, detail: `not connected: \`settle connect ${role} <vendor> --workspace ${t.slug} …\`` }
             : { ok: true, what, detail: r },
         );
       } catch (e) {
-        const vendor = (await connectors[role as 'psa'](t.id).catch(() => null))?.vendor ?? role;
+        const get = { psa: 'psa', payments: 'payments', accounting: 'accounting', bank_ach: 'bankAch' } as const;
+        const vendor = (await connectors[get[role as keyof typeof get]](t.id).catch(() => null))?.vendor ?? role;
         out.push({ ok: false, what, detail: advice(e, vendor) });
       }
     }

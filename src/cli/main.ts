@@ -5,7 +5,6 @@ import { createLogger } from './logger.ts';
 import { flag, parseArgs, requireFlag, UsageError, type Args } from './args.ts';
 import { openDatabase, startSettle, type Running } from './runtime.ts';
 import { createApiKey, createWorkspace, tenantIdBySlug } from './workspace.ts';
-import { saveConnection } from '../engine/connections.ts';
 import { ConnectorCache } from '../engine/connections.ts';
 import { SecretBox } from '../db/crypto.ts';
 import { doctor } from './doctor.ts';
@@ -70,23 +69,26 @@ async function main(argv: string[]): Promise<number> {
         console.log(key);
         console.error('Store this key now: Settle keeps only its hash.');
       });
-    case 'connect':
-      return withDb(async ({ db }) => {
+    case 'connect': {
+      let code = 0;
+      await withDb(async ({ db }) => {
         const [role, vendor] = rest;
         if (role !== 'psa' && role !== 'payments' && role !== 'accounting' && role !== 'bank_ach')
           throw new UsageError('the role is psa, payments, accounting or bank_ach');
         if (!vendor) throw new UsageError('name the vendor, e.g. settle connect psa connectwise …');
         const config = loadConfig();
         const tenantId = await tenantIdBySlug(db, requireFlag(args, 'workspace', 'workspace slug'));
-        await saveConnection(db, SecretBox.load(config.SETTLE_SECRET_KEY, config.SETTLE_DATA_DIR), tenantId, {
+        // Saves, then registers the PSA's callback at PUBLIC_URL and queues the first import (cli/connect.ts).
+        const { runConnect } = await import('./connect.ts');
+        code = await runConnect(db, config, createLogger('warn'), tenantId, {
           role,
           vendor,
           config: jsonFlag(args, 'config'),
           secrets: jsonFlag(args, 'secrets'),
-          actor: 'system:cli',
         });
-        console.log(`${role} connection to ${vendor} saved; run \`settle doctor\` to check it`);
       });
+      return code;
+    }
     case 'ach': {
       if (rest[0] !== 'inspect' || !rest[1]) throw new UsageError('usage: settle ach inspect FILE');
       const { runInspect } = await import('../connectors/payments/bank-ach/nacha/inspect.ts');
@@ -193,6 +195,8 @@ async function serve(_args: Args, roles: { http: boolean; worker: boolean }): Pr
   };
   stopNow = (signal) => void stop(signal);
   if (signalled) return stop(signalled).then(() => 0);
+  // Every workspace's PSA callback checked (re-created if deleted or changed, moved to PUBLIC_URL) in the background.
+  if (running.url) (await import('./connect.ts')).registerCallbacksOnStart(running, config, log);
   if (!demo && running.url) log.info({ url: running.url, database: running.database.embedded?.clusterDir ?? 'DATABASE_URL' }, 'Settle is running');
   await new Promise(() => {});
   return 0;

@@ -18,7 +18,11 @@ import { crashPoint } from './crash-points.ts';
 import type { TokenBucket } from './token-bucket.ts';
 
 const ACTOR = 'system:autopay' as const;
-/** Re-send a lost charge only while the janitor would still wait (resolve-unknown-payments: 15 min). */
+/**
+ * Re-send (same key, same request) a charge a crash left `sending` only while it is young. The janitor
+ * (resolve-unknown-payments) may meanwhile find it at the processor or prove it never arrived; once it has
+ * an outcome it is no longer `sending` and is not re-sent.
+ */
 const RESEND_WITHIN_MS = 10 * 60_000;
 
 export type ChargeResult = 'charged' | 'failed' | 'retry_with_fallback' | 'pending' | 'skipped';

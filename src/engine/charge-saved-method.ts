@@ -114,8 +114,18 @@ async function chargeSavedMethodOnce(
     return { paymentId: d.paymentId, outcome: 'processing' };
   }
   const { plan, method } = planned;
-  const customerId = opts.customerId ?? (await ensureProcessorCustomer(ctx, tenantId, plan.clientId));
-  await opts.beforeCall?.();
+  let customerId: string;
+  try {
+    customerId = opts.customerId ?? (await ensureProcessorCustomer(ctx, tenantId, plan.clientId));
+    await opts.beforeCall?.();
+  } catch (e) {
+    // Nothing was sent for this charge: the attempt provably never left Settle, so it is closed now (not
+    // left `sending` for the janitor to guess about), and the invoice is free to be charged again.
+    const reason = `not sent: ${(e as Error).message}`;
+    ctx.log.warn({ err: e, paymentId: plan.paymentId }, 'charge not sent; attempt closed at once');
+    await applyChargeOutcome(ctx, tenantId, plan.paymentId, plan.attemptId, { kind: 'not_sent', reason });
+    return { paymentId: plan.paymentId, outcome: 'not_sent' };
+  }
   const outcome = await processor!.chargeOffSession(offSessionRequest(tenantId, plan, customerId, method.processor_method_id));
   opts.afterCall?.(outcome);
   await applyChargeOutcome(ctx, tenantId, plan.paymentId, plan.attemptId, outcome, opts.onOutcome ? (tx) => opts.onOutcome!(tx, outcome) : undefined);

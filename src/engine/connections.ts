@@ -1,5 +1,6 @@
 // Connections: a tenant's credentials for each outside system, sealed at rest (db/crypto.ts), and the
-// connectors built from them (cached per tenant until the connection changes).
+// connectors built from them (cached per tenant until the connection changes — in any process: see
+// ConnectorCache and migrations/0014_connection_revision.sql).
 import { withTenant } from '../db/tenant.ts';
 import type { Db } from '../db/pool.ts';
 import type { SecretBox } from '../db/crypto.ts';
@@ -56,11 +57,41 @@ export async function saveConnection(
   });
 }
 
+/** A connection's settings and opened secrets, for checks that need more than the connector offers (`settle doctor`). */
+export async function readConnection(
+  db: Db,
+  box: SecretBox,
+  tenantId: string,
+  role: ConnectionRole,
+): Promise<{ vendor: string; config: Record<string, unknown>; secrets: Record<string, unknown> } | null> {
+  const row = await withTenant(db, tenantId, (tx) =>
+    tx
+      .selectFrom('connections')
+      .select(['vendor', 'config', 'secrets_ciphertext'])
+      .where('role', '=', role)
+      .where('status', '!=', 'disabled')
+      .executeTakeFirst(),
+  );
+  if (!row) return null;
+  return { vendor: row.vendor, config: row.config, secrets: box.open<Record<string, unknown>>(row.secrets_ciphertext, sealContext(tenantId, role)) };
+}
+
+/**
+ * Connectors per tenant and role, built on first use. A connection saved by another process (`settle connect`
+ * beside a running `settle start`, a `settle worker` beside both) moves the workspace's connections revision;
+ * a use that sees a revision other than the one the cached connectors were built under drops them. The
+ * revision is read at most every `recheckMs` per workspace (a new connection is picked up within that), and
+ * callers that read the tenant row anyway pass it in (`observeRevision`), which makes webhook verification
+ * use a rotated secret at once.
+ */
 export class ConnectorCache implements TenantConnectors {
   private readonly cache = new Map<string, Promise<unknown>>();
+  private readonly revisions = new Map<string, { revision: bigint; checkedAt: number }>();
+  private readonly checking = new Map<string, Promise<void>>();
   constructor(
     private readonly db: Db,
     private readonly box: SecretBox,
+    private readonly recheckMs = 1000,
   ) {}
 
   psa(tenantId: string): Promise<PsaConnector | null> {
@@ -79,7 +110,34 @@ export class ConnectorCache implements TenantConnectors {
     for (const role of ['psa', 'payments', 'accounting', 'bank_ach']) this.cache.delete(`${tenantId}:${role}`);
   }
 
-  private get(tenantId: string, role: ConnectionRole): Promise<unknown> {
+  /** The workspace's connections revision as just read by the caller: drops stale connectors at once. */
+  observeRevision(tenantId: string, revision: bigint): void {
+    const known = this.revisions.get(tenantId);
+    if (known && known.revision !== revision) this.forget(tenantId);
+    this.revisions.set(tenantId, { revision, checkedAt: Date.now() });
+  }
+
+  private async fresh(tenantId: string): Promise<void> {
+    const known = this.revisions.get(tenantId);
+    if (known && Date.now() - known.checkedAt < this.recheckMs) return;
+    let p = this.checking.get(tenantId);
+    if (!p) {
+      p = this.db
+        .selectFrom('tenants')
+        .select('connections_revision')
+        .where('id', '=', tenantId)
+        .executeTakeFirst()
+        .then((row) => {
+          if (row) this.observeRevision(tenantId, row.connections_revision);
+        })
+        .finally(() => this.checking.delete(tenantId));
+      this.checking.set(tenantId, p);
+    }
+    await p;
+  }
+
+  private async get(tenantId: string, role: ConnectionRole): Promise<unknown> {
+    await this.fresh(tenantId);
     const key = `${tenantId}:${role}`;
     let p = this.cache.get(key);
     if (!p) {

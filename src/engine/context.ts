@@ -16,6 +16,8 @@ export interface TenantConnectors {
   bankAch(tenantId: string): Promise<BankAchConnector | null>;
   /** Drop cached connectors after a connection changes. */
   forget(tenantId: string): void;
+  /** The workspace's `connections_revision` as the caller just read it: stale connectors are dropped at once. */
+  observeRevision?(tenantId: string, revision: bigint): void;
 }
 
 export interface EngineContext {

@@ -7,6 +7,7 @@ import type { Tx } from '../db/tenant.ts';
 import { openBalanceMinor } from '../db/queries/invoice-balance.ts';
 import { UseCaseError } from './context.ts';
 import { inFlightMinor, refuseOverOpenCheckouts } from './checkout-guard.ts';
+import { inFlightRefusal } from './in-flight-refusal.ts';
 
 export interface InvoiceChoice {
   readonly invoiceId: string;
@@ -64,12 +65,9 @@ export async function planPayment(
     // not money yet, but it will be: collecting that part again now would take the client's money twice.
     const inFlight = await inFlightMinor(tx, inv.id, input.supersedes ?? []);
     const open = owed - inFlight;
-    if (open <= 0n)
-      throw new UseCaseError(
-        'conflict',
-        `invoice ${inv.number} already has a payment in progress (a bank debit can take up to 4 business days); it can be paid again if that payment fails`,
-      );
     const amount = choice.amountMinor ?? open;
+    // 409 naming the payment in flight (in-flight-refusal.ts), also when only part of the amount is in flight.
+    if (inFlight > 0n && (open <= 0n || amount > open)) throw await inFlightRefusal(tx, inv, open, input.supersedes ?? []);
     if (amount <= 0n) throw new UseCaseError('invalid', `the amount for invoice ${inv.number} must be more than zero`);
     if (amount > open) throw new UseCaseError('invalid', `invoice ${inv.number} has ${open} ${currency} minor units open; ${amount} is more than that`);
     planned.push({ invoiceId: inv.id, amountMinor: amount.toString() });

@@ -5,7 +5,6 @@
 // surcharge (payments-rules.md §1.7), the payment's state (partially_refunded / refunded), the invoices
 // it reopens, and reversal postings to the PSA (the payment reduced) and the books (reversing entry).
 // A refund made at the processor directly (its dashboard) arrives by webhook and is booked the same way.
-import { createHash } from 'node:crypto';
 import { journal } from '../domain/ledger.ts';
 import { money, parseCurrency } from '../domain/money.ts';
 import { withTenant, type Tx } from '../db/tenant.ts';
@@ -17,6 +16,7 @@ import { applyReversal } from './apply-reversal.ts';
 import { enqueue } from './enqueue.ts';
 import { writeJournal } from './ledger-writer.ts';
 import { lockPayment, transition } from './record-payment-outcome.ts';
+import { fingerprint, keyReused } from './idempotent-request.ts';
 
 export interface RefundRequest {
   readonly paymentId: string;
@@ -36,9 +36,7 @@ export interface RefundView {
 const REFUNDABLE = new Set(['succeeded', 'partially_refunded']);
 
 export function requestHash(r: Pick<RefundRequest, 'paymentId' | 'amountMinor' | 'reason'>): string {
-  return createHash('sha256')
-    .update(JSON.stringify([r.paymentId, r.amountMinor?.toString() ?? 'all', r.reason.trim()]))
-    .digest('hex');
+  return fingerprint([r.paymentId, r.amountMinor?.toString() ?? 'all', r.reason.trim()]);
 }
 
 export async function requestRefund(ctx: EngineContext, tenantId: string, req: RefundRequest): Promise<RefundView> {
@@ -51,12 +49,7 @@ export async function requestRefund(ctx: EngineContext, tenantId: string, req: R
     const hash = requestHash({ ...req, reason });
     const earlier = await tx.selectFrom('refunds').selectAll().where('idempotency_key', '=', req.idempotencyKey).executeTakeFirst();
     if (earlier) {
-      if (earlier.request_hash !== hash) {
-        throw new UseCaseError(
-          'conflict',
-          `Idempotency-Key ${req.idempotencyKey} was already used for a different refund request; use a new key for a new refund`,
-        );
-      }
+      if (earlier.request_hash !== hash) throw keyReused(req.idempotencyKey.replace(/^(key|derived):/, ''), 'refund request');
       return { refund: earlier, replayed: true };
     }
     if (!REFUNDABLE.has(p.state)) {

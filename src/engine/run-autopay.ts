@@ -8,6 +8,7 @@
 //   3. settle or re-send what a crash left charging;
 //   4. move every open schedule forward (cancel / approval / notice), and charge those due, several at a
 //      time, paced under the processor's rate limit.
+import { sql } from 'kysely';
 import { withTenant } from '../db/tenant.ts';
 import { today, type EngineContext } from './context.ts';
 import { loadAutopaySettings, loadRules } from './autopay-store.ts';
@@ -44,7 +45,29 @@ export interface AutopayRunSummary {
 
 const MAX_CHARGES_PER_SCHEDULE_PER_RUN = 2; // the default, then the fallback
 
+/**
+ * One run per tenant at a time. Runs through the job queue were already serial (the tenant's own queue),
+ * but a run started directly (tests, the benchmark, an operator) could overlap a queued one, and two
+ * overlapping runs race on the same schedules: one re-sends the other's charge while it is in flight
+ * (resumeAutopayCharges cannot tell an in-flight `sending` attempt from one a crash left; Stripe answers
+ * 409 idempotency_key_in_use and the attempt is marked unknown), and both plan the same invoices, queueing
+ * on each other's row locks — two such runs reported errors under load (issue #6 item 14). A session
+ * advisory lock per tenant makes the second run wait for the first and then find everything done; the lock
+ * goes with its connection if the process dies.
+ */
 export async function runAutopay(ctx: EngineContext, tenantId: string, opts: AutopayRunOptions = {}): Promise<AutopayRunSummary> {
+  const key = `settle:autopay-run:${tenantId}`;
+  return ctx.db.connection().execute(async (conn) => {
+    await sql`SELECT pg_advisory_lock(hashtextextended(${key}, 0))`.execute(conn);
+    try {
+      return await runLocked(ctx, tenantId, opts);
+    } finally {
+      await sql`SELECT pg_advisory_unlock(hashtextextended(${key}, 0))`.execute(conn);
+    }
+  });
+}
+
+async function runLocked(ctx: EngineContext, tenantId: string, opts: AutopayRunOptions): Promise<AutopayRunSummary> {
   const started = performance.now();
   const sum: AutopayRunSummary = {
     scheduled: 0,

@@ -127,7 +127,7 @@ export async function autopayJobsIdle(stack: Stack): Promise<void> {
       }>`SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE task_identifier = 'autopay-run' AND attempts < max_attempts`.execute(stack.database.db);
       return r.rows[0]!.n === 0;
     },
-    15_000,
+    90_000, // a poll, not a wait: generous so that a busy machine is not a failure
     'autopay-run jobs done',
   );
 }

@@ -23,50 +23,55 @@ afterEach(async () => {
 const INVOICES = 4;
 
 describe('SIGKILL during an autopay run, then restart', () => {
-  it.each<CrashPoint>(['autopay-after-charge-planned', 'autopay-after-charge-sent'])('killed at %s: every due invoice charged exactly once', async (point) => {
-    const port = await freePort();
-    stack = await startStack({ settle: false, settlePort: port });
-    const s = stack;
-    running = await startSettleProcess(s, port, { SETTLE_CRASH_AT: point });
-    const api = apiFor(s, await s.apiKey());
-    const today = todayUtc();
-    await api('PUT', '/autopay/settings', { notice_days: 0, jump_percent: null });
-    await api('POST', '/autopay/rules', { name: 'On the due date' });
-    const company = newCompany(s, `Crash ${point}`);
-    const invoices = [];
-    for (let i = 0; i < INVOICES; i++)
-      invoices.push(await newInvoice(s, company, { date: today, dueDate: today, lines: [product(`Managed seat ${i}`, `${50 + i}.00`)] }));
-    await saveCard(s, api, invoices[0]!.clientId);
-    await enableAutopay(api, invoices[0]!.clientId);
+  it.each<CrashPoint>(['autopay-after-charge-planned', 'autopay-after-charge-sent'])(
+    'killed at %s: every due invoice charged exactly once',
+    async (point) => {
+      const port = await freePort();
+      stack = await startStack({ settle: false, settlePort: port });
+      const s = stack;
+      running = await startSettleProcess(s, port, { SETTLE_CRASH_AT: point });
+      const api = apiFor(s, await s.apiKey());
+      const today = todayUtc();
+      await api('PUT', '/autopay/settings', { notice_days: 0, jump_percent: null });
+      await api('POST', '/autopay/rules', { name: 'On the due date' });
+      const company = newCompany(s, `Crash ${point}`);
+      const invoices = [];
+      for (let i = 0; i < INVOICES; i++)
+        invoices.push(await newInvoice(s, company, { date: today, dueDate: today, lines: [product(`Managed seat ${i}`, `${50 + i}.00`)] }));
+      await saveCard(s, api, invoices[0]!.clientId);
+      await enableAutopay(api, invoices[0]!.clientId);
 
-    expect((await api('POST', '/autopay/runs')).status).toBe(202);
-    const how = await Promise.race([running.exited, new Promise((r) => setTimeout(() => r('still running'), 20_000))]);
-    expect(how, running.output()).toBe('SIGKILL');
-    expect(running.output()).toContain(`SETTLE_CRASH_AT=${point}`);
-    const sentBeforeCrash = (await Promise.all(invoices.map((inv) => intentsForInvoice(s, inv.id)))).flat().length;
-    if (point === 'autopay-after-charge-planned') expect(sentBeforeCrash).toBe(0);
-    else expect(sentBeforeCrash).toBeGreaterThanOrEqual(1);
-    const charging = await q(s, (tx) => tx.selectFrom('autopay_schedules').select('state').where('state', '=', 'charging').execute());
-    expect(charging.length).toBeGreaterThanOrEqual(1);
+      expect((await api('POST', '/autopay/runs')).status).toBe(202);
+      const how = await Promise.race([running.exited, new Promise((r) => setTimeout(() => r('still running'), 20_000))]);
+      expect(how, running.output()).toBe('SIGKILL');
+      expect(running.output()).toContain(`SETTLE_CRASH_AT=${point}`);
+      const sentBeforeCrash = (await Promise.all(invoices.map((inv) => intentsForInvoice(s, inv.id)))).flat().length;
+      if (point === 'autopay-after-charge-planned') expect(sentBeforeCrash).toBe(0);
+      else expect(sentBeforeCrash).toBeGreaterThanOrEqual(1);
+      const charging = await q(s, (tx) => tx.selectFrom('autopay_schedules').select('state').where('state', '=', 'charging').execute());
+      expect(charging.length).toBeGreaterThanOrEqual(1);
 
-    running = await startSettleProcess(s, port);
-    await eventually(
-      async () => {
-        const rows = await q(s, (tx) => tx.selectFrom('autopay_schedules').select('state').execute());
-        return rows.length === INVOICES && rows.every((r) => r.state === 'charged');
-      },
-      40_000,
-      'every schedule charged after the restart',
-    );
+      running = await startSettleProcess(s, port);
+      await eventually(
+        async () => {
+          const rows = await q(s, (tx) => tx.selectFrom('autopay_schedules').select('state').execute());
+          return rows.length === INVOICES && rows.every((r) => r.state === 'charged');
+        },
+        40_000,
+        'every schedule charged after the restart',
+      );
 
-    // The interrupted charge was sent again with its own key (Stripe made it, or replayed its first answer).
-    expect(running.output()).toContain('re-sent a charge whose answer was lost');
-    for (const inv of invoices) {
-      expect(await intentsForInvoice(s, inv.id)).toEqual([expect.objectContaining({ amount: Number(inv.totalMinor), status: 'succeeded' })]);
-    }
-    const payments = await q(s, (tx) => tx.selectFrom('payments').select('state').where('source', '=', 'autopay').execute());
-    expect(payments.map((p) => p.state)).toEqual(Array(INVOICES).fill('succeeded'));
-    const charges = [...s.sims.stripe.sim.store.charges.values()].filter((c) => (c as { status: string }).status === 'succeeded');
-    expect(charges).toHaveLength(INVOICES);
-  });
+      // The interrupted charge was sent again with its own key (Stripe made it, or replayed its first answer).
+      expect(running.output()).toContain('re-sent a charge whose answer was lost');
+      for (const inv of invoices) {
+        expect(await intentsForInvoice(s, inv.id)).toEqual([expect.objectContaining({ amount: Number(inv.totalMinor), status: 'succeeded' })]);
+      }
+      const payments = await q(s, (tx) => tx.selectFrom('payments').select('state').where('source', '=', 'autopay').execute());
+      expect(payments.map((p) => p.state)).toEqual(Array(INVOICES).fill('succeeded'));
+      const charges = [...s.sims.stripe.sim.store.charges.values()].filter((c) => (c as { status: string }).status === 'succeeded');
+      expect(charges).toHaveLength(INVOICES);
+      // Generous: two Settle processes start here, and its own waits (20 s + 40 s) exceed the default 30 s on a busy machine.
+    },
+    180_000,
+  );
 });

@@ -44,11 +44,14 @@ async function dueClient(name: string, n: number) {
 }
 
 describe('autopay run twice', () => {
-  it('two runs at once, a third later, and the job queued twice: one charge per invoice', async () => {
+  // Generous: on a busy machine creating six invoices and three runs takes a while; the assertions are exact.
+  it('two runs at once, a third later, and the job queued twice: one charge per invoice', { timeout: 180_000 }, async () => {
     const invoices = [...(await dueClient('Twice A', 3)), ...(await dueClient('Twice B', 3))];
     const [a, b] = await Promise.all([runOn(stack, today, { concurrency: 4 }), runOn(stack, today, { concurrency: 4 })]);
     expect(a.charged + b.charged).toBe(6);
     expect(a.errors + b.errors).toBe(0);
+    // The runs take turns (one tenant, one run at a time: run-autopay.ts): the second found everything charged.
+    expect(Math.min(a.charged, b.charged)).toBe(0);
     await runOn(stack, today);
     expect((await api('POST', '/autopay/runs')).status).toBe(202);
     expect((await api('POST', '/autopay/runs')).status).toBe(202);
@@ -61,7 +64,7 @@ describe('autopay run twice', () => {
     expect(payments.map((p) => p.state)).toEqual(Array(6).fill('succeeded'));
   });
 
-  it('a lost answer: unknown, not charged again by later runs; the janitor asks Stripe and the run settles it', async () => {
+  it('a lost answer: unknown, not charged again by later runs; the janitor asks Stripe and the run settles it', { timeout: 120_000 }, async () => {
     const [inv] = await dueClient('Lost Answer', 1);
     stack.sims.stripe.sim.setDelivery({ drop: 1000 }); // no webhook either: only asking can tell
     stack.sims.stripe.sim.loseResponses({ method: 'POST', pathPattern: '^/v1/payment_intents$', mode: 'drop', times: 2 });

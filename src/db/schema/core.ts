@@ -10,6 +10,8 @@ export interface TenantsTable {
   settings: Generated<Record<string, unknown>>;
   portal_secret: Generated<string>;
   created_at: Created;
+  /** 0014: moves whenever one of the workspace's connections is added, removed or saved (engine/connections.ts). */
+  connections_revision: Generated<bigint>;
 }
 export interface UsersTable {
   id: Generated<string>;

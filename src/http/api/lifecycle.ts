@@ -7,6 +7,7 @@ import { withTenant } from '../../db/tenant.ts';
 import type { Refund } from '../../db/schema.ts';
 import { UseCaseError } from '../../engine/context.ts';
 import { requestHash, requestRefund } from '../../engine/refund-payment.ts';
+import { idempotencyKeyOf } from '../../engine/idempotent-request.ts';
 import { MARK_PAID_ON, markPaidOn, setMarkPaidOn } from '../../engine/payment-lifecycle.ts';
 import type { HttpDeps } from '../deps.ts';
 import { callerOf } from './caller.ts';
@@ -40,8 +41,6 @@ const view = (r: Refund): z.infer<typeof refundBody> => ({
   created_at: new Date(r.created_at).toISOString(),
 });
 
-const KEY = /^[\x21-\x7e]{1,200}$/;
-
 export function registerLifecycleRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.post(
@@ -64,8 +63,7 @@ export function registerLifecycleRoutes(app: FastifyInstance, deps: HttpDeps): v
       const amountMinor = req.body.amount_minor === undefined ? undefined : BigInt(req.body.amount_minor);
       if (amountMinor !== undefined && amountMinor <= 0n)
         throw new UseCaseError('invalid', 'amount_minor must be more than zero (or left out to refund everything still refundable)');
-      const header = req.headers['idempotency-key'];
-      if (header !== undefined && !KEY.test(header)) throw new UseCaseError('invalid', 'Idempotency-Key must be 1–200 printable characters without spaces');
+      const header = idempotencyKeyOf(req.headers['idempotency-key']);
       const base = { paymentId: req.params.id, reason: req.body.reason, ...(amountMinor !== undefined ? { amountMinor } : {}) };
       const key = header ? `key:${header}` : `derived:${requestHash(base)}`;
       const result = await requestRefund(deps.ctx, caller.tenantId, { ...base, idempotencyKey: key, actor: caller.actor });

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { withTenant } from '../../db/tenant.ts';
 import type { Tx } from '../../db/tenant.ts';
 import { UseCaseError } from '../../engine/context.ts';
-import { chargeSavedMethod } from '../../engine/charge-saved-method.ts';
+import { chargeWithKey } from '../../engine/charge-with-key.ts';
+import { fingerprint, idempotencyKeyOf } from '../../engine/idempotent-request.ts';
 import type { HttpDeps } from '../deps.ts';
 import { callerOf } from './caller.ts';
 import { errorBody, minor, pageQuery, paymentSummary } from './schemas.ts';
@@ -77,7 +78,10 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: HttpDeps): voi
         tags: ['payments'],
         summary: "Charge a client's saved payment method for one or more invoices",
         description:
-          'Amounts are optional per invoice (default: the open balance). Returns 201 with the outcome; an unknown outcome is resolved by asking the processor and never re-charged.',
+          'Amounts are optional per invoice (default: the open balance). Returns 201 with the outcome; an unknown outcome is resolved by asking the processor and never re-charged. ' +
+          'Idempotency-Key (header, ≤ 200 printable characters, scoped to your API key): a retry with the same key and body gets the first answer again (Idempotent-Replayed: true) and is never charged twice; the same key with another body is refused (409, idempotency_key_reused); while the first request is still waiting for the processor, 409 idempotency_key_in_use — retry later. ' +
+          'Money already in flight on an invoice (a charge being sent, an unknown outcome, a bank debit processing) is not charged again: 409 names that payment (error.payment: id, state, amount_minor).',
+        headers: z.object({ 'idempotency-key': z.string().optional() }).passthrough(),
         body: z.object({
           payment_method_id: z.string().uuid(),
           invoices: z
@@ -85,7 +89,12 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: HttpDeps): voi
             .min(1)
             .max(100),
         }),
-        response: { 201: z.object({ payment_id: z.string().uuid(), outcome: z.string() }), 404: errorBody, 409: errorBody, 422: errorBody },
+        response: {
+          201: z.object({ payment_id: z.string().uuid(), outcome: z.string() }),
+          404: errorBody,
+          409: errorBody,
+          422: errorBody,
+        },
       },
     },
     async (req, reply) => {
@@ -96,13 +105,18 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: HttpDeps): voi
           throw new UseCaseError('invalid', `amount_minor for invoice ${i.invoice_id} must be more than zero`);
         return amountMinor === undefined ? { invoiceId: i.invoice_id } : { invoiceId: i.invoice_id, amountMinor };
       });
-      const r = await chargeSavedMethod(deps.ctx, caller.tenantId, {
-        choices,
-        paymentMethodId: req.body.payment_method_id,
-        actor: caller.actor,
-        source: 'manual',
-      });
-      return reply.code(201).send({ payment_id: r.paymentId, outcome: r.outcome });
+      const key = idempotencyKeyOf(req.headers['idempotency-key']);
+      // The request as the client meant it (amounts as sent, order kept): what a key is bound to.
+      const request = { payment_method_id: req.body.payment_method_id, invoices: req.body.invoices.map((i) => [i.invoice_id, i.amount_minor ?? null]) };
+      const r = await chargeWithKey(
+        deps.ctx,
+        caller.tenantId,
+        { choices, paymentMethodId: req.body.payment_method_id, actor: caller.actor },
+        key ? { key, requestHash: fingerprint(request) } : null,
+      );
+      // Stripe answers a replay with the first response's status; the header says it is a replay.
+      if (r.replayed) void reply.header('idempotent-replayed', 'true');
+      return reply.code(r.status as 201).send(r.body);
     },
   );
 }

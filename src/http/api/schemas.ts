@@ -7,7 +7,8 @@ export const minor = z
   .regex(/^-?\d+$/)
   .describe('amount in minor units (cents), as a string');
 
-export const errorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+// passthrough: some errors carry facts beside the message (the payment already in flight, an idempotency error's type).
+export const errorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }).passthrough() });
 
 export const invoiceSummary = z.object({
   id: z.string().uuid(),

@@ -14,8 +14,10 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: HttpDeps): voi
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 1024 * 1024 }, (_req, body, done) => done(null, body));
     scope.post<{ Params: { workspace: string; vendor: string } }>('/webhooks/:workspace/:vendor', { schema: { hide: true } }, async (req, reply) => {
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const tenant = await deps.ctx.db.selectFrom('tenants').select('id').where('slug', '=', req.params.workspace).executeTakeFirst();
+      const tenant = await deps.ctx.db.selectFrom('tenants').select(['id', 'connections_revision']).where('slug', '=', req.params.workspace).executeTakeFirst();
       if (!tenant) return reject(reply, 404, 'unknown_tenant', `no workspace "${req.params.workspace}"; check the webhook URL configured at the vendor`);
+      // A connection saved a moment ago (a rotated signing secret) is used for this very request.
+      deps.ctx.connectors.observeRevision?.(tenant.id, tenant.connections_revision);
       const { vendor } = req.params;
       try {
         const psa = await deps.ctx.connectors.psa(tenant.id);

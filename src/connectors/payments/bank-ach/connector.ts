@@ -50,6 +50,8 @@ export interface BankAchConnector {
   fetchBankFile(name: string): Promise<Buffer>;
   /** Reads an acknowledgement file (see `parseAck`). */
   readAck(name: string, content: Buffer): AckInfo | null;
+  /** `settle doctor`: sign in and list both directories; throws SftpError saying what is wrong. */
+  checkDirectories(): Promise<{ readonly uploadDir: string; readonly downloadDir: string; readonly waiting: number }>;
 }
 
 export class BankDeliveryConflict extends Error {
@@ -135,5 +137,11 @@ export function createBankAchConnector(config: BankAchConfig, secrets: BankAchSe
       ),
     fetchBankFile: (name) => withSftp(creds, (s) => s.read(down(name))),
     readAck: (name, content) => (isAck(name) ? parseAck(name.slice(0, -config.ackSuffix.length), content.toString('latin1')) : null),
+    checkDirectories: () =>
+      withSftp(creds, async (s) => {
+        await s.list(config.sftp.uploadDir);
+        const waiting = (await s.list(config.sftp.downloadDir)).filter((f) => !f.name.startsWith('.')).length;
+        return { uploadDir: config.sftp.uploadDir, downloadDir: config.sftp.downloadDir, waiting };
+      }),
   };
 }

@@ -1,0 +1,77 @@
+// The vendor-specific checks of `settle doctor` that go beyond "the credentials work": the accounts named in
+// the books settings exist and are of the right kind, the processor's webhook endpoint is registered and
+// enabled for the events Settle needs, and the bank's SFTP directories are there. Each returns a sentence
+// saying what is fine, or throws a DoctorProblem saying what is wrong and how to fix it.
+import { createStripeClient } from '../connectors/payments/stripe/api.ts';
+import { STRIPE_WEBHOOK_EVENTS } from '../connectors/payments/stripe/catalogue.ts';
+import type { QboApi } from '../connectors/accounting/quickbooks-online/api.ts';
+
+export class DoctorProblem extends Error {
+  override readonly name = 'DoctorProblem';
+}
+
+/** Which QuickBooks account types each setting may name (null: any active account). */
+const QBO_ACCOUNT_TYPES: Record<string, readonly string[] | null> = {
+  bankAccountId: ['Bank'],
+  feeExpenseAccountId: ['Expense', 'Other Expense', 'Cost of Goods Sold'],
+  undepositedFundsAccountId: ['Other Current Asset'],
+  clearingAccountId: ['Other Current Asset', 'Bank'],
+  surchargeIncomeAccountId: ['Income', 'Other Income'],
+  adjustmentAccountId: null,
+  clientCreditAccountId: null,
+};
+
+export async function checkQuickBooksAccounts(api: QboApi, config: Record<string, unknown>, slug: string): Promise<string> {
+  const problems: string[] = [];
+  const fine: string[] = [];
+  for (const [setting, types] of Object.entries(QBO_ACCOUNT_TYPES)) {
+    const id = config[setting];
+    if (typeof id !== 'string' || id === '') continue;
+    let account: Record<string, unknown>;
+    try {
+      account = await api.read('Account', id);
+    } catch (e) {
+      problems.push(`${setting} names account ${id}, which QuickBooks does not have (${(e as Error).message})`);
+      continue;
+    }
+    const type = String(account['AccountType'] ?? '');
+    const name = String(account['Name'] ?? id);
+    if (account['Active'] === false) problems.push(`${setting} names "${name}" (${id}), which is inactive in QuickBooks`);
+    else if (types && !types.includes(type)) problems.push(`${setting} names "${name}" (${id}), a ${type} account; it must be ${types.join(' or ')}`);
+    else fine.push(`${setting} "${name}"`);
+  }
+  if (problems.length > 0)
+    throw new DoctorProblem(
+      `${problems.join('; ')}. Fix the account ids in the settings: \`settle connect accounting quickbooks-online --workspace ${slug} --config …\` ` +
+        `(an account's id is in its QuickBooks address, …/register?accountId=<id>).`,
+    );
+  return `accounts exist with the right types: ${fine.join(', ') || 'none named'}`;
+}
+
+export async function checkStripeWebhook(
+  conn: { config: Record<string, unknown>; secrets: Record<string, unknown> },
+  wantedUrl: string,
+  slug: string,
+): Promise<string> {
+  const fix = `register one for ${wantedUrl} (Stripe Dashboard → Developers → Webhooks, or POST /v1/webhook_endpoints) and save its id and signing secret: \`settle connect payments stripe --workspace ${slug} --config '{…,"webhookEndpointId":"we_…"}' --secrets '{…,"webhookSecret":"whsec_…"}'\``;
+  const id = conn.config['webhookEndpointId'];
+  if (typeof id !== 'string' || id === '')
+    throw new DoctorProblem(`no webhook endpoint recorded for this workspace, so Settle only learns of payments by asking; ${fix}`);
+  const stripe = createStripeClient({ secretKey: String(conn.secrets['secretKey']), baseUrl: String(conn.config['baseUrl'] ?? '') || undefined });
+  let we;
+  try {
+    we = await stripe.webhookEndpoints.retrieve(id);
+  } catch (e) {
+    const status = (e as { statusCode?: number }).statusCode;
+    if (status === 404) throw new DoctorProblem(`webhook endpoint ${id} no longer exists at Stripe; ${fix}`);
+    throw e;
+  }
+  const problems: string[] = [];
+  if (we.status !== 'enabled') problems.push(`endpoint ${id} is ${we.status}: enable it in the Stripe Dashboard (Developers → Webhooks)`);
+  if (we.url !== wantedUrl) problems.push(`endpoint ${id} sends to ${we.url}, but this workspace receives at ${wantedUrl}: change its URL at Stripe`);
+  const events = new Set(we.enabled_events);
+  const missing = events.has('*') ? [] : STRIPE_WEBHOOK_EVENTS.filter((e) => !events.has(e));
+  if (missing.length > 0) problems.push(`endpoint ${id} does not send ${missing.join(', ')}: add them to its events at Stripe`);
+  if (problems.length > 0) throw new DoctorProblem(problems.join('; '));
+  return `webhook endpoint ${id} enabled for ${wantedUrl} with every event Settle needs`;
+}
