@@ -39,6 +39,14 @@ export async function applyChargeOutcome(
         return;
       case 'declined':
         await attempt('declined', { processor_payment_id: outcome.processorPaymentId, decline_code: outcome.declineCode, message: outcome.message });
+        // Keep the declined intent's id on the payment: its later events (a success after all) find it by id.
+        if (outcome.processorPaymentId)
+          await tx
+            .updateTable('payments')
+            .set({ processor_payment_id: outcome.processorPaymentId })
+            .where('id', '=', paymentId)
+            .where('processor_payment_id', 'is', null)
+            .execute();
         await recordPaymentFailed(tx, paymentId, outcome.declineCode, outcome.message);
         return;
       case 'not_sent':

@@ -70,7 +70,7 @@ function intentEvents(intentId: string): { id: string; type: string }[] {
     .map((e) => ({ id: e.id, type: e.type }));
 }
 
-async function expectPaidOnce(invoice: { id: string; number: string; remote: string }, paymentId: string, intentId: string, declines = 1): Promise<void> {
+async function expectPaidOnce(invoice: { id: string; number: string; remote: string }, paymentId: string, intentId: string, declines = 1, failedFirst = false): Promise<void> {
   await eventually(
     async () => {
       const rows = await withTenant(stack.database.db, stack.tenantId, (tx) =>
@@ -106,7 +106,7 @@ async function expectPaidOnce(invoice: { id: string; number: string; remote: str
   await withTenant(stack.database.db, stack.tenantId, async (tx) => {
     expect(await tx.selectFrom('payment_failures').select('id').where('payment_id', '=', paymentId).execute()).toHaveLength(0);
     const history = await tx.selectFrom('payment_events').select(['event', 'to_state']).where('payment_id', '=', paymentId).orderBy('id').execute();
-    expect(history.filter((h) => h.to_state === 'failed')).toHaveLength(0);
+    expect(history.filter((h) => h.to_state === 'failed')).toHaveLength(failedFirst ? 1 : 0);
     expect(history.filter((h) => h.event === 'charge_succeeded')).toHaveLength(1);
   });
 }
@@ -207,6 +207,41 @@ describe('portal: a declined card, then a good card in the same form', () => {
       LONG,
       'the failure handled',
     );
+  });
+
+  it('a success of the same intent after Settle recorded the payment failed is recorded, never dropped', async () => {
+    const invoice = (await openInvoices(stack))[0]!;
+    const token = await stack.portalToken(invoice.client_id);
+    const s = stack.sims.stripe;
+    // The card review (server-side confirm): the declined card fails this payment, final for Settle.
+    const pmRes = await fetch(`${s.baseUrl}/v1/payment_methods`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${s.publishableKey}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ type: 'card', 'card[number]': '4000000000000002', 'card[exp_month]': '12', 'card[exp_year]': '2040', 'card[cvc]': '123' }),
+    });
+    const pm = ((await pmRes.json()) as { id: string }).id;
+    const post = async (path: string, body: unknown) => {
+      const res = await fetch(`${stack.settleUrl}/portal/${token}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, string> };
+    };
+    const q = await post('/quote', { invoices: [{ invoice_id: invoice.id }], payment_method: pm });
+    expect(q.status).toBe(200);
+    const paid = await post('/pay-card', { quote_id: q.body.quote_id, accepted_total_minor: q.body.total_minor });
+    expect(paid.status).toBe(402);
+    const paymentId = paid.body.payment_id!;
+    expect((await paymentRow(paymentId)).state).toBe('failed');
+    // Someone confirms that same intent again at the processor (the money is taken after all).
+    const intentId = (await paymentRow(paymentId)).processor_payment_id!;
+    expect(await confirm(intentId, 'pm_card_visa')).toBe(200);
+    await expectPaidOnce(invoice, paymentId, intentId, 1, true);
+    const audit = await withTenant(stack.database.db, stack.tenantId, (tx) =>
+      tx.selectFrom('audit_log').select('detail').where('action', '=', 'payment.succeeded_after_failure').where('subject_id', '=', paymentId).execute(),
+    );
+    expect(audit).toHaveLength(1);
   });
 
   it('in order, duplicated, and a second decline before the success: still one success, nothing failed', async () => {
