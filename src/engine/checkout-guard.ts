@@ -64,14 +64,11 @@ export async function openCheckoutsOn(tx: Tx, invoiceIds: readonly string[]): Pr
 
 /** Refuse to plan while an open checkout covers one of these invoices (the caller closes or reuses it). */
 export async function refuseOverOpenCheckouts(tx: Tx, invoices: readonly { id: string; number: string }[]): Promise<void> {
-  await closeTakenCheckouts(
-    tx,
-    invoices.map((i) => i.id),
-  );
-  const open = await openCheckoutsOn(
-    tx,
-    invoices.map((i) => i.id),
-  );
+  const ids = invoices.map((i) => i.id);
+  // One round trip when there is none (every charge plans through here, autopay runs included).
+  if ((await openCheckoutsOn(tx, ids)).length === 0) return;
+  await closeTakenCheckouts(tx, ids);
+  const open = await openCheckoutsOn(tx, ids);
   if (open.length === 0) return;
   const first = invoices.find((i) => i.id === open[0]!.invoiceId)!;
   throw new OpenCheckoutError([...new Set(open.map((o) => o.paymentId))], first.number);

@@ -4,8 +4,10 @@
 // (canceled at the processor first). And if the processor charged twice anyway, the second charge is
 // refunded automatically and staff get an exception.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { withTenant } from '../../src/db/tenant.ts';
 import { eventually, openInvoices, startStack, type Stack } from '../helpers/stack.ts';
+import { charge, savedCard } from '../helpers/failed-payments.ts';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -132,6 +134,28 @@ describe('one open checkout per client and invoice', () => {
     ).rejects.toThrow(/portal_checkouts_one_open_per_invoice/);
   });
 
+  it('a staff charge of the card on file cancels the client\u2019s open portal checkout first; the client cannot pay it any more', async () => {
+    const invoice = (await openInvoices(stack))[0]!;
+    const token = await stack.portalToken(invoice.client_id);
+    const portal = await pay(token, { invoice_ids: [invoice.id], method: 'card' });
+    expect(portal.status).toBe(200);
+    const card = await savedCard(stack, invoice.client_id, 'pm_card_visa');
+    const staff = await charge(stack, await stack.apiKey(), card, [invoice.id]);
+    expect(staff.outcome).toBe('succeeded');
+    const [portalPi] = intentsFor([String(portal.body['payment_id'])]);
+    expect(portalPi!.status).toBe('canceled');
+    expect((await confirm(portalPi!.id)).ok).toBe(false);
+    const { customer, status, credit } = await clientOf(invoice.id);
+    expect(status).toBe('paid');
+    const succeeded = intentsForInvoiceClient(customer).filter((pi) => pi.status === 'succeeded' && pi.metadata['settle_payment'] === staff.paymentId);
+    expect(succeeded).toHaveLength(1);
+    expect(intentsForInvoiceClient(customer).filter((pi) => OPEN.has(pi.status))).toHaveLength(0);
+    expect(credit).toEqual([]);
+    // The replaced checkout is not shown to the client as a payment.
+    const html = await (await fetch(`${stack.settleUrl}/portal/${token}`)).text();
+    expect(html).not.toMatch(/pill bad">failed/);
+  });
+
   it('if the processor charged twice anyway, the second charge is refunded automatically and staff get an exception', async () => {
     const invoice = (await openInvoices(stack)).at(-1)!;
     const token = await stack.portalToken(invoice.client_id);
@@ -145,12 +169,9 @@ describe('one open checkout per client and invoice', () => {
         .where('payment_id', '=', String(first.body['payment_id']))
         .execute(),
     );
+    // … and make it older than the hour a portal payment without an open checkout counts as in flight.
     await withTenant(stack.database.db, stack.tenantId, (tx) =>
-      tx
-        .updateTable('payments')
-        .set({ created_at: new Date(Date.now() - 2 * 3600_000) })
-        .where('id', '=', String(first.body['payment_id']))
-        .execute(),
+      sql`UPDATE payments SET created_at = now() - interval '2 hours' WHERE id = ${String(first.body['payment_id'])}`.execute(tx),
     );
     const second = await pay(token, { invoice_ids: [invoice.id], method: 'card' });
     expect(second.status).toBe(200);
