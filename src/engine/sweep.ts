@@ -7,9 +7,11 @@ import type { Db } from '../db/pool.ts';
 import { withTenant } from '../db/tenant.ts';
 import type { EngineContext } from './context.ts';
 import { enqueue } from './enqueue.ts';
+import { clearDeadJobs, settleJobsOfDeadWorkers } from './dead-jobs.ts';
 import { scheduleInvoiceWatch } from './watch-books-invoices.ts';
 
 export async function sweep(ctx: EngineContext, opts: { olderThanMs?: number } = {}): Promise<{ requeued: number }> {
+  await clearDeadJobs(ctx);
   const older = new Date(ctx.now().getTime() - (opts.olderThanMs ?? 30_000));
   const tenants = await ctx.db.selectFrom('tenants').select('id').execute();
   let requeued = 0;
@@ -97,9 +99,8 @@ export async function unlockJobsOfDeadWorkers(db: Db, staleAfterMs = 15_000): Pr
      GROUP BY j.locked_by, h.host, h.pid`.execute(db);
   const host = os.hostname();
   const dead = r.rows.filter((w) => w.stale || (w.host === host && w.pid !== null && !processAlive(w.pid))).map((w) => w.locked_by);
-  if (dead.length) {
-    await sql`SELECT graphile_worker.force_unlock_workers(${dead}::text[])`.execute(db);
-  }
+  // Unlocked, and jobs superseded or killed on their last attempt settled, so none is left for ever (dead-jobs.ts).
+  if (dead.length) await settleJobsOfDeadWorkers(db, dead);
   return dead;
 }
 

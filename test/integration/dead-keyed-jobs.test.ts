@@ -1,0 +1,87 @@
+// A keyed job replaced while it runs, then its process killed (SIGKILL): graphile-worker has already cleared
+// the running job's key and set its attempts to the maximum, so once its dead worker's lock is released the
+// row can never run and is never removed — a "permanent failure" to monitoring, though its replacement did
+// the work. Settle must leave no such row: neither when it unlocks the dead worker's jobs itself, nor for
+// rows an earlier version already unlocked.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { startSettleCommand, type SettleProcess } from '../helpers/settle-process.ts';
+import { freePort } from '../helpers/ports.ts';
+import { eventually } from '../helpers/stack.ts';
+
+let database: TestDatabase | null = null;
+let settle: SettleProcess | null = null;
+const clients: pg.Client[] = [];
+
+afterAll(async () => {
+  settle?.child.kill('SIGKILL');
+  await settle?.exited;
+  for (const c of clients) await c.end().catch(() => {});
+  await database?.drop();
+});
+
+interface JobRow {
+  id: string;
+  key: string | null;
+  attempts: number;
+  max_attempts: number;
+  locked_by: string | null;
+}
+
+it('a keyed job replaced while running and killed with SIGKILL leaves no dead row', { timeout: 240_000 }, async () => {
+  database = await createTestDatabase();
+  const env = {
+    DATABASE_URL: database.url,
+    SETTLE_SECRET_KEY: crypto.randomBytes(32).toString('hex'),
+    SETTLE_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'settle-deadjobs-')),
+  };
+  const port = await freePort();
+  settle = await startSettleCommand(port, env);
+  const q = new pg.Client({ connectionString: database.url });
+  const locker = new pg.Client({ connectionString: database.url });
+  clients.push(q, locker);
+  await q.connect();
+  await locker.connect();
+  const jobs = async (): Promise<JobRow[]> =>
+    (
+      await q.query<JobRow>(
+        `SELECT id::text, key, attempts, max_attempts, locked_by FROM graphile_worker._private_jobs WHERE payload->>'probe' = 'h6' ORDER BY id`,
+      )
+    ).rows;
+
+  // Hold the workspaces table so that a sweep job blocks mid-run (it reads the workspaces): a job in flight.
+  await locker.query('BEGIN');
+  await locker.query('LOCK TABLE tenants IN ACCESS EXCLUSIVE MODE');
+  const add = (key: string): Promise<unknown> =>
+    q.query(`SELECT graphile_worker.add_job('sweep', '{"probe":"h6"}'::json, job_key => $1, max_attempts => 5)`, [key]);
+  await add('h6-probe-a');
+  await add('h6-probe-b');
+  await eventually(async () => (await jobs()).filter((j) => j.locked_by).length === 2, 60_000, 'both jobs running');
+  // New information arrives while they run: the same keys are added again.
+  await add('h6-probe-a');
+  await add('h6-probe-b');
+  const replaced = (await jobs()).filter((j) => j.locked_by);
+  expect(replaced).toHaveLength(2);
+  for (const j of replaced) expect(j).toMatchObject({ key: null, attempts: 5, max_attempts: 5 });
+
+  settle.child.kill('SIGKILL');
+  await settle.exited;
+  await locker.query('ROLLBACK');
+  // The dead rows, as the soak found them: one still held by the dead worker, and one an earlier version of
+  // Settle had already unlocked (attempts at their maximum, no key, never to run).
+  const [a, b] = replaced;
+  await q.query('SELECT graphile_worker.force_unlock_workers(ARRAY[$1]::text[])', [b!.locked_by]);
+  expect((await jobs()).filter((j) => j.key === null)).toHaveLength(2);
+
+  settle = await startSettleCommand(port, env);
+  // Their replacements ran (sweep jobs are deleted when done), and the dead rows are gone.
+  await eventually(async () => (await jobs()).length === 0, 90_000, `no sweep probe job left (dead rows ${a!.id}, ${b!.id})`);
+  const exhausted = await q.query('SELECT id FROM graphile_worker.jobs WHERE attempts >= max_attempts');
+  expect(exhausted.rows).toEqual([]);
+  expect(settle.child.exitCode).toBeNull();
+});
