@@ -71,6 +71,18 @@ describe('customers and saved methods', () => {
   });
 });
 
+describe('describeMethod', () => {
+  it('says whose a method is: a customer’s, or nobody’s yet (fresh from the hosted fields), and when it was made', async () => {
+    const saved = await customerWithCard('pm_card_visa');
+    const described = await stripe.describeMethod(saved.methodId);
+    expect(described).toMatchObject({ kind: 'card', last4: '4242', funding: 'credit', customerId: saved.customerId });
+    const fresh = await stripe.stripe.paymentMethods.create({ type: 'card', card: { token: 'tok_visa_debit' } } as never);
+    const loose = await stripe.describeMethod(fresh.id);
+    expect(loose).toMatchObject({ customerId: null, funding: 'debit' });
+    expect(Math.abs(loose.createdAt.getTime() - Date.now())).toBeLessThan(10 * 60_000);
+  });
+});
+
 describe('chargeOffSession', () => {
   it('succeeds with the charge id, and the same idempotency key never charges twice', async () => {
     const c = await customerWithCard('pm_card_visa');
