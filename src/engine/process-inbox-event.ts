@@ -1,7 +1,9 @@
 // Acts on one stored inbound event. Marked processed in the database only after the action committed; a
 // crash in between makes the job run again, and every action below is idempotent.
 import { withTenant } from '../db/tenant.ts';
-import type { PsaChangeNotice } from '../connectors/psa/types.ts';
+import type { PsaChangeNotice, PsaInvoice } from '../connectors/psa/types.ts';
+import { VendorError } from '../connectors/http.ts';
+import { quarantinePsaRecord } from './psa-quarantine.ts';
 import type { ProcessorEvent } from '../connectors/payments/types.ts';
 import type { EngineContext } from './context.ts';
 import { applyProcessorEvent } from './apply-processor-event.ts';
@@ -43,7 +45,17 @@ async function act(ctx: EngineContext, tenantId: string, source: string, payload
     // The notice says only that something changed; the PSA's current record is the truth, so fetch it
     // (this also makes duplicate and out-of-order notices harmless).
     const fetchedAt = new Date();
-    const inv = await psa.getInvoice(notice.externalId);
+    let inv: PsaInvoice | null;
+    try {
+      inv = await psa.getInvoice(notice.externalId);
+    } catch (e) {
+      if (e instanceof VendorError) throw e; // the PSA did not answer well: retried
+      // The PSA answered with a record Settle cannot take: set aside as an exception, not retried forever.
+      const reason = (e as Error).message;
+      const rec = { entity: 'invoice' as const, externalId: notice.externalId, label: `invoice with id ${notice.externalId}`, reason };
+      await withTenant(ctx.db, tenantId, (tx) => quarantinePsaRecord(ctx, tx, tenantId, psa.vendor, rec));
+      return `invoice set aside: ${reason}`;
+    }
     if (!inv) return 'invoice no longer exists in the PSA';
     const r = await storeInvoices(ctx, tenantId, psa, [inv], undefined, fetchedAt);
     return r.created ? 'invoice created' : r.changed ? 'invoice changed' : 'invoice unchanged';

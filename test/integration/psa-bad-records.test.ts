@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../../src/db/tenant.ts';
 import { syncPsa } from '../../src/engine/sync-psa.ts';
-import { startStack, type Stack } from '../helpers/stack.ts';
+import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -84,5 +84,33 @@ describe('PSA records PostgreSQL cannot store', () => {
     expect(after.find((e) => e.dedupe_key.endsWith(`:${badType.id}`))?.status).toBe('open');
     const numbers = await withTenant(db(), stack.tenantId, (tx) => tx.selectFrom('invoices').select('number').execute());
     expect(numbers.map((i) => i.number)).toContain(badDate.invoiceNumber);
+  });
+
+  it('a callback about a record Settle cannot understand sets it aside as an exception instead of failing forever', async () => {
+    const cw = stack.sims.connectwise;
+    cw.sim.callbackOptions.drop = false;
+    const inv = cw.sim.createInvoice({ companyId: cw.state.companies.all()[0]!.id });
+    // One of its lines carries a billable option ConnectWise does not have.
+    const line = cw.state.products.all().find((p) => p.invoice?.id === inv.id)!;
+    (line as { billableOption: string }).billableOption = 'Sometimes';
+    const ex = await eventually(
+      async () => (await exceptions()).find((e) => e.dedupe_key === `psa-record:connectwise:invoice:${inv.id}`),
+      30_000,
+      'the exception for the invoice with an unknown line option',
+    );
+    expect(ex.status).toBe('open');
+    expect(ex.detail).toMatch(/product line \d+: unknown billableOption "Sometimes"/);
+    const inbox = () =>
+      withTenant(db(), stack.tenantId, (tx) =>
+        tx.selectFrom('inbox_events').select(['processed_at', 'last_error']).where('source', '=', 'connectwise').execute(),
+      );
+    await eventually(
+      async () => {
+        const rows = await inbox();
+        return rows.length > 0 && rows.every((e) => e.processed_at !== null && e.last_error === null);
+      },
+      30_000,
+      'the callback processed once, without an error to retry',
+    );
   });
 });

@@ -168,7 +168,10 @@ export class ConnectWiseConnector implements PsaConnector {
           else currencies.set(inv.id, c);
         }
         const lines = await this.linesFor(currencies);
-        return invoices.map((inv) => results.get(inv.id) ?? tryMap(() => mapInvoice(inv, lines.get(inv.id) ?? [], this.currency)));
+        return invoices.map((inv) => {
+          const own = results.get(inv.id) ?? lines.get(inv.id) ?? [];
+          return own instanceof Error ? own : tryMap(() => mapInvoice(inv, own, this.currency));
+        });
       });
     }
   }
@@ -183,20 +186,25 @@ export class ConnectWiseConnector implements PsaConnector {
       throw e;
     }
     const inv = cwInvoice.parse(body);
-    const lines = await this.linesFor(new Map([[inv.id, invoiceCurrency(inv, this.currency)]]));
-    return mapInvoice(inv, lines.get(inv.id) ?? [], this.currency);
+    const lines = (await this.linesFor(new Map([[inv.id, invoiceCurrency(inv, this.currency)]]))).get(inv.id) ?? [];
+    if (lines instanceof Error) throw lines;
+    return mapInvoice(inv, lines, this.currency);
   }
 
   /**
    * Lines are the billable records that reference an invoice (there is no /invoices/{id}/lines):
    * product items, time entries and expense entries, fetched for many invoices at once with
-   * `invoice/id in (…)` and forward-only paging.
+   * `invoice/id in (…)` and forward-only paging. A line Settle cannot map makes its invoice an Error (that
+   * invoice is rejected, not the page).
    */
-  private async linesFor(currencies: ReadonlyMap<number, Currency>): Promise<Map<number, PsaInvoiceLine[]>> {
-    const out = new Map<number, PsaInvoiceLine[]>();
-    const add = (invoiceId: number | undefined, line: PsaInvoiceLine | null): void => {
-      if (invoiceId === undefined || !line) return;
-      const list = out.get(invoiceId);
+  private async linesFor(currencies: ReadonlyMap<number, Currency>): Promise<Map<number, PsaInvoiceLine[] | Error>> {
+    const out = new Map<number, PsaInvoiceLine[] | Error>();
+    const add = (invoiceId: number | undefined, kind: string, id: number, map: () => PsaInvoiceLine | null): void => {
+      if (invoiceId === undefined || out.get(invoiceId) instanceof Error) return;
+      const line = tryMap(map);
+      if (line instanceof Error) return void out.set(invoiceId, new Error(`${kind} line ${id}: ${line.message}`));
+      if (!line) return;
+      const list = out.get(invoiceId) as PsaInvoiceLine[] | undefined;
       if (list) list.push(line);
       else out.set(invoiceId, [line]);
     };
@@ -208,9 +216,9 @@ export class ConnectWiseConnector implements PsaConnector {
         this.collect('/time/entries', where, cwTimeEntry),
         this.collect('/expense/entries', where, cwExpenseEntry),
       ]);
-      for (const p of products) add(p.invoice?.id, mapProductLine(p, currencyOf(p.invoice?.id)));
-      for (const t of times) add(t.invoice?.id, mapTimeLine(t, currencyOf(t.invoice?.id)));
-      for (const e of expenses) add(e.invoice?.id, mapExpenseLine(e, currencyOf(e.invoice?.id)));
+      for (const p of products) add(p.invoice?.id, 'product', p.id, () => mapProductLine(p, currencyOf(p.invoice?.id)));
+      for (const t of times) add(t.invoice?.id, 'time', t.id, () => mapTimeLine(t, currencyOf(t.invoice?.id)));
+      for (const e of expenses) add(e.invoice?.id, 'expense', e.id, () => mapExpenseLine(e, currencyOf(e.invoice?.id)));
     }
     return out;
   }
