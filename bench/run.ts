@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startPgServer } from './lib/pg.ts';
 import { machine, type BenchResult } from './lib/result.ts';
-import { killAllGroups, spawnGroup } from './lib/process-group.ts';
+import { killAllGroups, killGroupsOnSignals, spawnGroup } from './lib/process-group.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -218,6 +218,7 @@ async function serverVersion(url: string): Promise<string> {
   }
 }
 
+killGroupsOnSignals();
 try {
   process.exitCode = await main();
 } catch (e) {

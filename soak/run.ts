@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { killAllGroups } from '../bench/lib/process-group.ts';
+import { killAllGroups, killGroupsOnSignals } from '../bench/lib/process-group.ts';
 import { freePort } from '../bench/lib/pg.ts';
 import { sql } from 'kysely';
 import { withTenant } from '../src/db/tenant.ts';
@@ -14,7 +14,7 @@ import { openSoakDatabase, type SoakDatabase } from './lib/database.ts';
 import { call, startSimulators, type SimProcesses } from './lib/sims.ts';
 import { setUpWorkspace, type Workspace } from './lib/setup.ts';
 import { startCluster, type Role, type SettleCluster } from './lib/settle-procs.ts';
-import { startTraffic } from './lib/traffic.ts';
+import { startTraffic, type ActionTally } from './lib/traffic.ts';
 import { startFaults } from './lib/faults.ts';
 import { outageEventsStored, postgresOutage, webhookBurst, type BurstResult, type OutageResult } from './lib/scenarios.ts';
 import { checkInvariants, type InvariantReport } from './invariants.ts';
@@ -68,7 +68,7 @@ interface Report {
   kills?: { total: number; start: number; worker: number };
   crashes?: SettleCluster['crashes'];
   faults?: Record<string, number>;
-  traffic?: Record<string, { ok: number; failed: number; samples: string[] }>;
+  traffic?: Record<string, ActionTally>;
   drain?: { ms: number; left: Record<string, number> };
   invariants?: InvariantReport;
   outage?: OutageResult;
@@ -241,8 +241,8 @@ function summary(r: Report): string {
     );
   if (r.traffic)
     lines.push(
-      `traffic: ${Object.entries(r.traffic)
-        .map(([k, v]) => `${k} ${v.ok} ok/${v.failed} failed`)
+      `traffic (ok/refused/unavailable/failed): ${Object.entries(r.traffic)
+        .map(([k, v]) => `${k} ${v.ok}/${v.refused}/${v.unavailable}/${v.failed}`)
         .join(', ')}`,
     );
   if (r.drain) lines.push(`drain: ${(r.drain.ms / 1000).toFixed(0)} s, left ${JSON.stringify(r.drain.left)}`);
@@ -293,6 +293,11 @@ try {
     logs: path.relative(process.cwd(), logDir),
   };
   const r = report;
+  killGroupsOnSignals((signal) => {
+    r.error = `interrupted by ${signal} during the ${phase}`;
+    r.pass = false;
+    write(r);
+  });
   const overall = setTimeout(() => {
     r.error = `overall timeout of ${o['timeout-minutes']} min reached during the ${phase}; every child process group was killed`;
     r.phase = phase;
@@ -303,7 +308,6 @@ try {
     process.stderr.write(`${summary(r)}\n`);
     process.exit(1);
   }, o['timeout-minutes']! * 60_000);
-  overall.unref();
   try {
     r.pass = await main(r);
   } catch (e) {

@@ -61,3 +61,14 @@ export async function stopGroup(g: GroupChild, graceMs = 5000): Promise<void> {
   await g.exited;
   clearTimeout(timer);
 }
+
+/** Ctrl-C or a SIGTERM to this run must not leave its detached children behind (they are not in our group). */
+export function killGroupsOnSignals(onSignal: (signal: NodeJS.Signals) => void = () => {}): void {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+    process.once(signal, () => {
+      process.stderr.write(`\n${signal}: stopping every child process group\n`);
+      onSignal(signal);
+      killAllGroups();
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+}

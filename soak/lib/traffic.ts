@@ -13,6 +13,11 @@ import type { Workspace } from './setup.ts';
 
 export interface ActionTally {
   ok: number;
+  /** Settle said no with a reason (409/422/400: already paid, money in flight, key in use) — correct answers. */
+  refused: number;
+  /** No answer or a 5xx: Settle was being killed or restarted, or PostgreSQL was down. */
+  unavailable: number;
+  /** Anything else: worth a look. */
   failed: number;
   /** A few distinct error messages, to say what went wrong without a log dive. */
   samples: string[];
@@ -51,8 +56,16 @@ export function startTraffic(opts: { ws: Workspace; sims: SimProcesses; settleUr
 
   /** A client's open invoices (one to three of them), for a client chosen at random (autopay clients or not). */
   const openInvoicesOfSomeClient = async (autopay: boolean | null): Promise<{ clientId: string; invoiceIds: string[] } | null> => {
+    // Open in Settle and not yet paid in part by anyone: what a client would still see as owing (the rest
+    // would mostly be refused as already paid or in flight, which the double clicks exercise anyway).
     const rows = await withTenant(db, ws.tenantId, (tx) =>
-      tx.selectFrom('invoices').select(['id', 'client_id']).where('status', 'in', ['open', 'partially_paid']).where('total_minor', '>', 0n).execute(),
+      tx
+        .selectFrom('invoices as i')
+        .select(['i.id', 'i.client_id'])
+        .where('i.status', 'in', ['open', 'partially_paid'])
+        .where('i.total_minor', '>', 0n)
+        .where(({ not, exists, selectFrom }) => not(exists(selectFrom('allocations as a').select('a.id').whereRef('a.invoice_id', '=', 'i.id'))))
+        .execute(),
     );
     const eligible = rows.filter((r) => autopay === null || ws.autopayClients.has(r.client_id) === autopay);
     const one = pick(eligible);
@@ -230,14 +243,22 @@ export function startTraffic(opts: { ws: Workspace; sims: SimProcesses; settleUr
     return names[0]!;
   };
   const record = (name: string, e: unknown): void => {
-    const t = (tally[name] ??= { ok: 0, failed: 0, samples: [] });
+    const t = (tally[name] ??= { ok: 0, refused: 0, unavailable: 0, failed: 0, samples: [] });
     if (e === null) {
       t.ok++;
       return;
     }
-    t.failed++;
-    const msg = (e as Error).message?.slice(0, 200) ?? String(e);
-    if (t.samples.length < 5 && !t.samples.some((s) => s.slice(0, 60) === msg.slice(0, 60))) t.samples.push(msg);
+    const status = e instanceof HttpError ? e.status : null;
+    const msg = ((e as Error).message ?? String(e)).slice(0, 240);
+    if (status === 409 || status === 422 || (status === 400 && msg.includes('payment_intent_unexpected_state'))) t.refused++;
+    else if (
+      status === null
+        ? /fetch failed|ECONNREFUSED|ECONNRESET|socket|timeout|database system|terminating connection|Connection terminated/i.test(msg)
+        : status >= 500
+    )
+      t.unavailable++;
+    else t.failed++;
+    if (t.samples.length < 6 && !t.samples.some((x) => x.slice(0, 50) === msg.slice(0, 50))) t.samples.push(msg);
   };
 
   let running = true;
