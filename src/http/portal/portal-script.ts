@@ -87,6 +87,12 @@ export function portalScript(publishableKey: string, opts: { surcharging: boolea
           msg((p.body.error && p.body.error.message) || 'The payment did not go through.');
           return;
         }
+        if (p.body.status !== 'succeeded' && p.body.status !== 'processing') {
+          // e.g. the card asks for 3-D Secure, which this page cannot complete: never say "paid" for it.
+          mode = 'review'; btn.textContent = 'Review payment'; document.getElementById('disclosure').hidden = true;
+          msg('This card needs a confirmation from your bank that cannot be completed here. Nothing was charged; please use another card.');
+          return;
+        }
         location.href = location.pathname + '?paid=' + p.body.payment_id;
         return;
       }
