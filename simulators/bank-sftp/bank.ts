@@ -7,6 +7,12 @@ import { parseAch } from '../../src/connectors/payments/bank-ach/nacha/index.ts'
 import type { AchFile } from '../../src/connectors/payments/bank-ach/nacha/index.ts';
 import { MemFs } from './mem-fs.ts';
 import { writeReturnFile, type BankNotice, type OriginalEntry } from './return-file.ts';
+import { writeBai2Statement, type StatementItem } from './bai2-statement.ts';
+
+/** A movement on the originator's account at the bank, as its statement will report it. */
+export interface BankLedgerItem extends StatementItem {
+  readonly on: string; // YYYY-MM-DD, the bank day it was booked
+}
 
 export interface ReceivedEntry extends OriginalEntry {
   readonly fileName: string;
@@ -25,8 +31,13 @@ export interface ProcessedFile {
 export class BankControl {
   readonly received: ReceivedEntry[] = [];
   readonly processed: ProcessedFile[] = [];
+  /** What the bank credited and debited on the originator's account (reported by `writeStatement`). */
+  readonly ledger: BankLedgerItem[] = [];
+  /** The originator's own account number at the bank (the statement's 03 record). */
+  readonly accountNumber = '000123456789';
   private readonly seenFileIds = new Set<string>();
   private outboundSeq = 0;
+  private bankRefSeq = 0;
 
   constructor(
     readonly fs: MemFs,
@@ -77,6 +88,7 @@ export class BankControl {
         } else {
           this.seenFileIds.add(fileId);
           this.record(name, parsed.file);
+          this.creditSettlement(name, parsed.file);
           result = { fileName: name, status: 'ACCEPTED', reason: null, sha256 };
         }
       }
@@ -131,14 +143,81 @@ export class BankControl {
     }
   }
 
+  /**
+   * The ODFI credits the originator for the debits of a file on their effective date: one credit per file
+   * and effective date (credits in the file would be one debit likewise; Settle sends none).
+   */
+  private creditSettlement(fileName: string, file: AchFile): void {
+    const byDate = new Map<string, bigint>();
+    for (const b of file.batches) {
+      const d = b.header.effectiveEntryDate;
+      const iso = `20${d.slice(0, 2)}-${d.slice(2, 4)}-${d.slice(4, 6)}`;
+      for (const e of b.entries) if (e.direction === 'debit' && e.purpose === 'live') byDate.set(iso, (byDate.get(iso) ?? 0n) + e.amountCents);
+    }
+    for (const [on, amountCents] of byDate) {
+      if (amountCents === 0n) continue;
+      this.ledger.push({
+        on,
+        direction: 'credit',
+        typeCode: '165',
+        amountCents,
+        bankReference: `B${String(++this.bankRefSeq).padStart(9, '0')}`,
+        customerReference: fileName,
+        text: `ACH SETTLEMENT ${fileName} EFF ${on}`,
+      });
+    }
+  }
+
+  /**
+   * Drop the previous-day statement for `asOf` (BAI2) in the outbox: every credit and debit the bank booked
+   * that day. Returns its name.
+   */
+  writeStatement(asOf: string): string {
+    const seq = ++this.outboundSeq;
+    const items = this.ledger.filter((i) => i.on === asOf);
+    const opening = this.ledger.filter((i) => i.on < asOf).reduce((s, i) => s + (i.direction === 'credit' ? i.amountCents : -i.amountCents), 1_000_000n);
+    const text = writeBai2Statement(
+      {
+        sender: this.routingNumber,
+        receiver: 'ORIGINATOR',
+        createdAt: new Date(),
+        fileId: String(seq),
+        asOfDate: asOf,
+        accountNumber: this.accountNumber,
+        openingLedgerCents: opening,
+      },
+      items,
+    );
+    const name = `BAI_${asOf.replaceAll('-', '')}_${String(seq).padStart(4, '0')}.bai`;
+    this.fs.put(`${this.outboundDir}/${name}`, Buffer.from(text));
+    return name;
+  }
+
   entry(traceNumber: string): ReceivedEntry {
     const e = [...this.received].reverse().find((x) => x.traceNumber === traceNumber);
     if (!e) throw new Error(`the bank received no entry with trace ${traceNumber}`);
     return e;
   }
 
-  /** Return entries (addenda 99): drops one return file in the outbox and returns its name. */
-  returnEntries(items: readonly { traceNumber: string; code: string; addendaInformation?: string }[]): string {
+  /**
+   * Return entries (addenda 99): drops one return file in the outbox and returns its name. A returned debit
+   * takes its money back from the originator: a debit on the statement of `on` (the bank day; default today).
+   */
+  returnEntries(items: readonly { traceNumber: string; code: string; addendaInformation?: string }[], on?: string): string {
+    const day = on ?? new Date().toISOString().slice(0, 10);
+    for (const i of items) {
+      const e = this.entry(i.traceNumber);
+      if (e.prenote || e.amountCents === 0n) continue;
+      this.ledger.push({
+        on: day,
+        direction: 'debit',
+        typeCode: '455',
+        amountCents: e.amountCents,
+        bankReference: `B${String(++this.bankRefSeq).padStart(9, '0')}`,
+        customerReference: e.fileName,
+        text: `ACH RETURN ${i.code} TRACE ${e.traceNumber}`,
+      });
+    }
     return this.drop(
       'RET',
       items.map((i) => ({

@@ -11,6 +11,7 @@ import type * as bankAch from './schema/bank-ach.ts';
 import type * as booksWaiting from './schema/books-waiting.ts';
 import type * as portalCheckouts from './schema/portal-checkouts.ts';
 import type * as apiIdempotency from './schema/api-idempotency.ts';
+import type * as bankStatement from './schema/bank-statement.ts';
 
 export type * from './schema/core.ts';
 export type * from './schema/autopay.ts';
@@ -21,6 +22,7 @@ export type * from './schema/bank-ach.ts';
 export type * from './schema/books-waiting.ts';
 export type * from './schema/portal-checkouts.ts';
 export type * from './schema/api-idempotency.ts';
+export type * from './schema/bank-statement.ts';
 
 export interface Database {
   notifications: core.NotificationsTable;
@@ -76,6 +78,7 @@ export interface Database {
   ach_entry_notices: bankAch.AchEntryNoticesTable;
   // 0012_books_waiting
   deposit_lines: booksWaiting.DepositLinesTable;
+  bank_statement_lines: bankStatement.BankStatementLinesTable;
   // 0011_portal_checkouts
   portal_checkouts: portalCheckouts.PortalCheckoutsTable;
   // 0016_api_idempotency

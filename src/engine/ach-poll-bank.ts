@@ -3,7 +3,9 @@
 // — in ach_inbound_files (the inbox for bank files), then acted on; a file is recognised again by name and
 // size (not fetched twice) and by name and hash (not stored twice), and the actions are idempotent per
 // addenda line, so a crash anywhere means only that the next poll finishes the work.
-// Then: debits whose return window for funds and account problems has passed are settled.
+// Statements (BAI2) are kept line by line. Then: debits whose return window for funds and account problems
+// has passed are settled, each file's settlement per effective date becomes a deposit (ach-bank-money.ts),
+// and the statement's lines are matched to those deposits and to the returns' debits (ach-bank-statement.ts).
 import { listNocs, listReturns, parseAch } from '../connectors/payments/bank-ach/nacha/index.ts';
 import type { BankAchConnector } from '../connectors/payments/bank-ach/connector.ts';
 import { withTenant } from '../db/tenant.ts';
@@ -14,6 +16,8 @@ import { applyAchNoc } from './apply-ach-noc.ts';
 import { recordPaymentSucceeded } from './record-payment-outcome.ts';
 import { ACH_ACTOR, bankToday, settlesAfter, sha256Hex } from './ach-store.ts';
 import { raiseException } from './exceptions.ts';
+import { recordAchSettlements } from './ach-bank-money.ts';
+import { applyStatementFile, matchBankStatement } from './ach-bank-statement.ts';
 
 export interface PollResult {
   readonly fetched: number;
@@ -27,6 +31,8 @@ export async function pollAchBank(ctx: EngineContext, tenantId: string): Promise
   const fetched = await fetchNewFiles(ctx, tenantId, c);
   const processed = await processInbox(ctx, tenantId, c);
   const settled = await confirmAchSettlements(ctx, tenantId);
+  // The bank's statement lines against the settlements (deposits) and returns booked so far.
+  await matchBankStatement(ctx, tenantId, bankToday(ctx, c));
   return { fetched, processed, settled };
 }
 
@@ -77,7 +83,9 @@ async function processInbox(ctx: EngineContext, tenantId: string, c: BankAchConn
       outcome =
         f.kind === 'ack'
           ? await applyAck(ctx, tenantId, c, f.remote_name, text)
-          : await applyReturnsFile(ctx, tenantId, c, { id: f.id, name: f.remote_name }, text);
+          : f.kind === 'statement'
+            ? await applyStatementFile(ctx, tenantId, { id: f.id, name: f.remote_name }, text)
+            : await applyReturnsFile(ctx, tenantId, c, { id: f.id, name: f.remote_name }, text);
       if (outcome.startsWith('unreadable')) error = outcome;
     } catch (e) {
       // Left unprocessed: the next poll tries again (every action above is idempotent).
@@ -281,5 +289,7 @@ export async function confirmAchSettlements(ctx: EngineContext, tenantId: string
     });
     if (done) settled++;
   }
+  // A file's debits for one effective date, all settled or returned: one deposit equal to the bank's credit.
+  await recordAchSettlements(ctx, tenantId);
   return settled;
 }

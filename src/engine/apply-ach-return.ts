@@ -20,6 +20,7 @@ import { queueReturnEmail, stopAccount } from './ach-entry-outcomes.ts';
 import { ACH_ACTOR } from './ach-store.ts';
 import { raiseException } from './exceptions.ts';
 import { reverseSucceededPaymentInTx } from './reverse-succeeded-payment.ts';
+import { recordAchBankDebit } from './ach-bank-money.ts';
 import type { Payment } from '../db/schema.ts';
 
 export interface AchReturnNotice {
@@ -89,6 +90,8 @@ async function applyToEntry(tx: Tx, tenantId: string, n: AchReturnNotice, entryI
     { type: 'ach_entry', id: e.id },
     { code, kind: e.kind, amount_minor: e.amount_minor, payment_id: e.payment_id, presentment: e.presentment },
   );
+  // The bank takes the money back: a debit line of its own, booked against clearing (ach-bank-money.ts).
+  await recordAchBankDebit(tx, tenantId, e, code, n.returnedOn);
 
   let stopped: 'revoked' | 'disabled' | null = null;
   if (rule.action === 'revoke_mandate') stopped = 'revoked';

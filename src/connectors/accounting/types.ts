@@ -26,7 +26,17 @@ export interface PostPaymentInput {
    * client-credit clearing account the overpayment was deposited to, never from Undeposited Funds.
    */
   readonly fromClientCredit?: boolean;
+  /** See RequestGeneration. */
+  readonly requestGeneration?: number;
 }
+
+/**
+ * requestGeneration: 0 at first; one more each time a person retries after the vendor refused the request.
+ * A refused request wrote nothing, and a vendor that replays answers by request id (QuickBooks' requestid)
+ * would replay the refusal, so the connector makes it part of the request id. The record's own marker
+ * (check-before-write) stays the idempotency key.
+ */
+export type RequestGeneration = number;
 
 export type PostResult =
   | { readonly ok: true; readonly remoteId: string }
@@ -66,6 +76,8 @@ export interface PostDepositInput {
    */
   readonly awaiting?: readonly DepositClearingLine[];
   readonly memo: string;
+  /** See RequestGeneration. */
+  readonly requestGeneration?: number;
 }
 
 export interface DepositClearingLine {
@@ -101,6 +113,19 @@ export interface ReversePaymentInput {
   readonly memo: string;
 }
 
+/**
+ * Money the bank took out of the account that is no payment of ours (a bank ACH return's debit): booked
+ * against the clearing account the return's reversal credited, so the two net to zero there.
+ */
+export interface BankWithdrawalInput {
+  readonly idempotencyKey: string;
+  /** Positive: what left the bank. */
+  readonly amount: Money;
+  readonly withdrawnOn: string; // YYYY-MM-DD, the bank line's date
+  readonly reference: string;
+  readonly memo: string;
+}
+
 export interface AccountingConnector {
   readonly vendor: AccountingVendor;
   findInvoiceByNumber(invoiceNumber: string): Promise<BooksInvoice | null>;
@@ -120,4 +145,6 @@ export interface AccountingConnector {
   invoicesInBooks(invoiceNumbers: readonly string[]): Promise<ReadonlySet<string>>;
   /** Book a reversal of a payment posted earlier (see ReversePaymentInput); remoteId names the reversing entry. */
   reversePayment(input: ReversePaymentInput): Promise<PostResult>;
+  /** Book a bank debit against clearing (BankWithdrawalInput); absent ⇒ the posting fails with a person told. */
+  postBankWithdrawal?(input: BankWithdrawalInput): Promise<PostResult>;
 }

@@ -101,7 +101,7 @@ export interface AchInboundFilesTable {
   sha256: string;
   byte_size: number;
   content_sealed: string;
-  kind: 'ack' | 'returns';
+  kind: 'ack' | 'returns' | 'statement';
   received_at: Created;
   processed_at: Date | null;
   attempts: Generated<number>;

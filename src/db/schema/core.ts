@@ -241,7 +241,7 @@ export interface PostingsTable {
   tenant_id: string;
   target: 'psa' | 'accounting';
   vendor: string;
-  kind: 'payment' | 'deposit' | 'payment_reversal' | 'refund';
+  kind: 'payment' | 'deposit' | 'payment_reversal' | 'refund' | 'bank_withdrawal';
   payment_id: string | null;
   payout_id: string | null;
   invoice_id: string | null;
@@ -261,6 +261,7 @@ export interface PostingsTable {
   // 0012_books_waiting: waiting for something outside Settle (the invoice in the books), not failing
   waiting_for: Generated<'invoice_in_books' | null>;
   waiting_since: Generated<Date | null>;
+  request_generation: Generated<number>;
 }
 export interface InboxEventsTable {
   id: Generated<bigint>;

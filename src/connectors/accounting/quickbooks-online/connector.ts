@@ -9,6 +9,7 @@
 import { VendorError } from '../../http.ts';
 import { MoneyError, parseCurrency, parseDecimal, type Currency } from '../../../domain/money.ts';
 import type {
+  BankWithdrawalInput,
   AccountingConnector,
   BooksInvoice,
   DepositResult,
@@ -19,6 +20,7 @@ import type {
   ReversePaymentInput,
 } from '../types.ts';
 import { reverseQboPayment } from './reversal.ts';
+import { postQboBankWithdrawal } from './bank-withdrawal.ts';
 import { clearingKeysOn, linkQboDepositPayments } from './deposit-clearing.ts';
 import { QboApi, type QboApiOptions } from './api.ts';
 import { QBO_CATALOGUE } from './catalogue.ts';
@@ -33,6 +35,7 @@ import {
   queryLiteral,
   readFault,
   requestIdFor,
+  requestKey,
   toBooksInvoice,
 } from './mapping.ts';
 import type { TokenStore } from './tokens.ts';
@@ -232,7 +235,7 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
     if (ready.length === 1) {
       const i = ready[0]!;
       try {
-        const payment = await this.api.create('Payment', bodies.get(i)!, requestIdFor(inputs[i]!.idempotencyKey));
+        const payment = await this.api.create('Payment', bodies.get(i)!, requestIdFor(requestKey(inputs[i]!.idempotencyKey, inputs[i]!.requestGeneration)));
         results[i] = { ok: true, remoteId: String(payment['Id']) };
       } catch (e) {
         results[i] = failure(e);
@@ -241,7 +244,7 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
     }
     if (ready.length === 0) return;
     const items = ready.map((i, n) => ({ bId: `p${n}`, operation: 'create' as const, entity: 'Payment', body: bodies.get(i)! }));
-    const answers = await this.api.batch(items, batchRequestIdFor(ready.map((i) => inputs[i]!.idempotencyKey)));
+    const answers = await this.api.batch(items, batchRequestIdFor(ready.map((i) => requestKey(inputs[i]!.idempotencyKey, inputs[i]!.requestGeneration))));
     ready.forEach((i, n) => {
       const a = answers.get(`p${n}`);
       const payment = a?.['Payment'] as Json | undefined;
@@ -294,7 +297,7 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
         const earlier = sameDay.find((d) => carriesMarker(d, input.idempotencyKey));
         if (earlier) return this.checkedDeposit(earlier, built.expectedTotal);
       }
-      const deposit = await this.api.create('Deposit', built.body, requestIdFor(input.idempotencyKey));
+      const deposit = await this.api.create('Deposit', built.body, requestIdFor(requestKey(input.idempotencyKey, input.requestGeneration)));
       return this.checkedDeposit(deposit, built.expectedTotal);
     } catch (e) {
       return failure(e);
@@ -316,6 +319,16 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
         input,
         this.checkBeforeWrite,
       );
+    } catch (e) {
+      return failure(e);
+    }
+  }
+
+  /** A bank ACH return's debit: Dr the payout-adjustment account / Cr the bank (bank-withdrawal.ts). */
+  async postBankWithdrawal(input: BankWithdrawalInput): Promise<PostResult> {
+    try {
+      const accounts = { bankAccountId: this.config.bankAccountId, clearingAccountId: this.config.adjustmentAccountId ?? this.config.feeExpenseAccountId };
+      return await postQboBankWithdrawal(this.api, accounts, input, this.checkBeforeWrite);
     } catch (e) {
       return failure(e);
     }

@@ -13,8 +13,11 @@ import { SftpError, withSftp, type SftpCredentials, type SftpSession } from './s
 export interface BankFile {
   readonly name: string;
   readonly size: number;
-  /** 'ack': the bank's acknowledgement of a file we sent; 'returns': a NACHA file of returns and NOCs. */
-  readonly kind: 'ack' | 'returns';
+  /**
+   * 'ack': the bank's acknowledgement of a file we sent; 'statement': its previous-day BAI2 statement
+   * (*.bai, *.bai2); 'returns': a NACHA file of returns and NOCs.
+   */
+  readonly kind: 'ack' | 'returns' | 'statement';
 }
 
 export interface Delivery {
@@ -90,6 +93,8 @@ export function createBankAchConnector(config: BankAchConfig, secrets: BankAchSe
   const up = (name: string): string => `${config.sftp.uploadDir.replace(/\/$/, '')}/${name}`;
   const down = (name: string): string => `${config.sftp.downloadDir.replace(/\/$/, '')}/${name}`;
   const isAck = (name: string): boolean => name.endsWith(config.ackSuffix);
+  const isStatement = (name: string): boolean => /\.bai2?$/i.test(name);
+  const kindOf = (name: string): BankFile['kind'] => (isAck(name) ? 'ack' : isStatement(name) ? 'statement' : 'returns');
 
   async function alreadyAtBank(s: SftpSession, fileName: string, content: Buffer): Promise<boolean> {
     const inbound = await s.list(config.sftp.uploadDir);
@@ -132,7 +137,7 @@ export function createBankAchConnector(config: BankAchConfig, secrets: BankAchSe
       withSftp(creds, async (s) =>
         (await s.list(config.sftp.downloadDir))
           .filter((f) => !f.name.startsWith('.') && !f.name.endsWith('.part'))
-          .map((f) => ({ name: f.name, size: f.size, kind: isAck(f.name) ? ('ack' as const) : ('returns' as const) }))
+          .map((f) => ({ name: f.name, size: f.size, kind: kindOf(f.name) }))
           .sort((a, b) => a.name.localeCompare(b.name)),
       ),
     fetchBankFile: (name) => withSftp(creds, (s) => s.read(down(name))),
