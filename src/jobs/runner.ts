@@ -18,7 +18,7 @@ export interface WorkerHandle {
   stop(): Promise<void>;
 }
 
-const RESTART_BACKOFF_MS = [1000, 2000, 5000, 10_000, 30_000];
+const RESTART_BACKOFF_MS = [1000, 2000, 5000, 10_000, 15_000];
 
 export async function startWorker(ctx: EngineContext, pool: pg.Pool, opts: { concurrency: number; pollIntervalMs?: number }): Promise<WorkerHandle> {
   const logger = new Logger((scope) => (level, message, meta) => {

@@ -13,6 +13,8 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { startSettleCommand, type SettleProcess } from '../helpers/settle-process.ts';
 import { freePort } from '../helpers/ports.ts';
 import { eventually } from '../helpers/stack.ts';
+import { createWorkspace } from '../../src/cli/workspace.ts';
+import { withTenant } from '../../src/db/tenant.ts';
 
 let database: TestDatabase | null = null;
 let settle: SettleProcess | null = null;
@@ -65,9 +67,11 @@ it('a keyed job replaced while running and killed with SIGKILL leaves no dead ro
   // New information arrives while they run: the same keys are added again.
   await add('h6-probe-a');
   await add('h6-probe-b');
-  const replaced = (await jobs()).filter((j) => j.locked_by);
+  // The running ones lost their keys and had their attempts used up; new jobs hold the keys.
+  const replaced = (await jobs()).filter((j) => j.key === null);
   expect(replaced).toHaveLength(2);
-  for (const j of replaced) expect(j).toMatchObject({ key: null, attempts: 5, max_attempts: 5 });
+  for (const j of replaced) expect(j).toMatchObject({ attempts: 5, max_attempts: 5, locked_by: expect.any(String) });
+  expect((await jobs()).filter((j) => j.key !== null).map((j) => j.key)).toEqual(['h6-probe-a', 'h6-probe-b']);
 
   settle.child.kill('SIGKILL');
   await settle.exited;
@@ -78,10 +82,37 @@ it('a keyed job replaced while running and killed with SIGKILL leaves no dead ro
   await q.query('SELECT graphile_worker.force_unlock_workers(ARRAY[$1]::text[])', [b!.locked_by]);
   expect((await jobs()).filter((j) => j.key === null)).toHaveLength(2);
 
+  // And a job that really failed (its last attempt recorded an error): that one must reach a person.
+  const tenantId = await createWorkspace(database.db, {
+    slug: 'acme-it',
+    name: 'Acme IT',
+    adminEmail: 'owner@acme.test',
+    adminPassword: 'correct horse battery',
+    actor: 'system:test',
+  });
+  const failed = await q.query<{ id: string }>(
+    `SELECT id::text FROM graphile_worker.add_job('send-email', json_build_object('tenantId', $1::text, 'notificationId', gen_random_uuid()::text), run_at => now() + interval '1 day', max_attempts => 3)`,
+    [tenantId],
+  );
+  const failedId = failed.rows[0]!.id;
+  await q.query(`SELECT graphile_worker.permanently_fail_jobs(ARRAY[$1]::bigint[], 'SMTP server refused the login')`, [failedId]);
+
   settle = await startSettleCommand(port, env);
+  const exception = await eventually(
+    () =>
+      withTenant(database!.db, tenantId, (tx) =>
+        tx.selectFrom('exceptions').select(['kind', 'status', 'title', 'detail']).where('dedupe_key', '=', `job-failed:${failedId}`).executeTakeFirst(),
+      ),
+    90_000,
+    'an exception for the failed job',
+  );
+  expect(exception).toMatchObject({ kind: 'job_failed', status: 'open' });
+  expect(exception.title).toContain('send-email');
+  expect(exception.detail).toContain('SMTP server refused the login');
   // Their replacements ran (sweep jobs are deleted when done), and the dead rows are gone.
   await eventually(async () => (await jobs()).length === 0, 90_000, `no sweep probe job left (dead rows ${a!.id}, ${b!.id})`);
-  const exhausted = await q.query('SELECT id FROM graphile_worker.jobs WHERE attempts >= max_attempts');
-  expect(exhausted.rows).toEqual([]);
+  // The only exhausted job left is the one that really failed (and has its exception).
+  const exhausted = await q.query<{ id: string }>('SELECT id::text FROM graphile_worker.jobs WHERE attempts >= max_attempts');
+  expect(exhausted.rows).toEqual([{ id: failedId }]);
   expect(settle.child.exitCode).toBeNull();
 });
