@@ -125,7 +125,15 @@ export async function storeInvoices(
     for (const inv of invoices) {
       const clientId = clientIds.get(inv.clientExternalId);
       if (!clientId) {
-        ctx.log.warn({ invoice: inv.number, client: inv.clientExternalId }, 'invoice names a client the PSA did not list; skipped until the next sync');
+        // Its company could not be imported (set aside itself) or was not listed: never skipped silently.
+        await quarantinePsaRecord(ctx, tx, tenantId, psa.vendor, {
+          entity: 'invoice',
+          externalId: inv.externalId,
+          label: `invoice ${inv.number} (id ${inv.externalId})`,
+          reason:
+            `its company (id ${inv.clientExternalId}) is not in Settle — see the exception for that company, if any. ` +
+            `Once the company is imported, any change to the invoice in the PSA brings it in`,
+        });
         continue;
       }
       if (!cursor || inv.updatedAt > cursor) cursor = inv.updatedAt;

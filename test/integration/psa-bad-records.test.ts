@@ -43,10 +43,14 @@ describe('PSA records PostgreSQL cannot store', () => {
     // Cannot even be understood: an invoice type ConnectWise does not have.
     const badType = cw.sim.createInvoice({ companyId: good[1]!.id });
     (badType as { type: string }).type = 'Mystery';
-    const expectedInvoices = cw.state.invoices.all().length - 2;
+    // A company Settle cannot read (identifier not text), and so its invoice cannot be stored either.
+    const badCompany = cw.state.addCompany('BADCO', 'Broken Co');
+    const orphan = cw.sim.createInvoice({ companyId: badCompany.id });
+    (badCompany as { identifier: unknown }).identifier = 42;
+    const expectedInvoices = cw.state.invoices.all().length - 3;
 
     const summary = await syncPsa(stack.settle!.ctx, stack.tenantId);
-    expect(summary.clients).toBe(good.length + 2);
+    expect(summary.clients).toBe(good.length + 2); // the readable ones
 
     const { clients, invoices, lines } = await withTenant(db(), stack.tenantId, async (tx) => ({
       clients: await tx.selectFrom('clients').select(['name', 'identifier']).execute(),
@@ -62,7 +66,16 @@ describe('PSA records PostgreSQL cannot store', () => {
     expect(lines.map((l) => l.description)).toContain('Backup plan');
 
     const open = await exceptions();
-    expect(open.map((e) => e.dedupe_key)).toEqual([`psa-record:connectwise:invoice:${badDate.id}`, `psa-record:connectwise:invoice:${badType.id}`]);
+    expect(open.map((e) => e.dedupe_key).sort()).toEqual(
+      [
+        `psa-record:connectwise:client:${badCompany.id}`,
+        `psa-record:connectwise:invoice:${badDate.id}`,
+        `psa-record:connectwise:invoice:${badType.id}`,
+        `psa-record:connectwise:invoice:${orphan.id}`,
+      ].sort(),
+    );
+    expect(open.find((e) => e.dedupe_key.endsWith(`client:${badCompany.id}`))!.detail).toMatch(/identifier/);
+    expect(open.find((e) => e.dedupe_key.endsWith(`invoice:${orphan.id}`))!.detail).toMatch(/its company \(id \d+\) is not in Settle/);
     const dateEx = open.find((e) => e.dedupe_key.endsWith(`:${badDate.id}`))!;
     expect(dateEx.status).toBe('open');
     expect(dateEx.title).toContain(badDate.invoiceNumber);
