@@ -63,10 +63,22 @@ export async function resolveUnknownPayments(ctx: EngineContext, tenantId: strin
     const status = found[0];
     if (!status) {
       if (!(await covers(new Date(a.created_at)))) continue; // search cannot answer yet: ask again next sweep
-      await applyChargeOutcome(ctx, tenantId, a.payment_id, a.id, {
-        kind: 'not_sent',
-        reason: "the processor has no payment for this attempt (its search already covers the attempt's time)",
-      });
+      await applyChargeOutcome(
+        ctx,
+        tenantId,
+        a.payment_id,
+        a.id,
+        { kind: 'not_sent', reason: "the processor has no payment for this attempt (its search already covers the attempt's time)" },
+        // A portal checkout whose intent was never created cannot be confirmed: it no longer holds its invoices.
+        (tx) =>
+          tx
+            .updateTable('portal_checkouts')
+            .set({ status: 'closed', closed_at: new Date(), close_reason: 'its payment never reached the processor' })
+            .where('payment_id', '=', a.payment_id)
+            .where('status', '=', 'open')
+            .execute()
+            .then(() => undefined),
+      );
       resolved++;
       continue;
     }

@@ -186,16 +186,34 @@ describe('POST /api/v1/payments with Idempotency-Key', () => {
       const staff = await clientWithInvoice();
       const portal = await clientWithInvoice();
       // As if the process died right after planning: payment and attempt committed, the processor never called.
-      const planned = await withTenant(stack.database.db, stack.tenantId, async (tx) => ({
-        staff: await planPayment(tx, stack.tenantId, { choices: [{ invoiceId: staff.invoiceId }], source: 'manual', processor: 'stripe', keyPrefix: 'manual' }),
-        portal: await planPayment(tx, stack.tenantId, {
+      const planned = await withTenant(stack.database.db, stack.tenantId, async (tx) => {
+        const staffPlan = await planPayment(tx, stack.tenantId, {
+          choices: [{ invoiceId: staff.invoiceId }],
+          source: 'manual',
+          processor: 'stripe',
+          keyPrefix: 'manual',
+        });
+        const portalPlan = await planPayment(tx, stack.tenantId, {
           clientId: portal.clientId,
           choices: [{ invoiceId: portal.invoiceId }],
           source: 'portal',
           processor: 'stripe',
           keyPrefix: 'portal',
-        }),
-      }));
+        });
+        // The portal plans its checkout in the same transaction (start-portal-payment.ts).
+        await tx
+          .insertInto('portal_checkouts')
+          .values({
+            tenant_id: stack.tenantId,
+            client_id: portal.clientId,
+            payment_id: portalPlan.paymentId,
+            invoice_id: portal.invoiceId,
+            amount_minor: portalPlan.amountMinor,
+            method_kinds: ['card'],
+          })
+          .execute();
+        return { staff: staffPlan, portal: portalPlan };
+      });
       // Money in flight as far as anyone can tell: a charge for the staff invoice is refused, naming it.
       const refused = await charge({ payment_method_id: staff.methodId, invoices: [{ invoice_id: staff.invoiceId }] });
       expect(refused.status).toBe(409);
@@ -215,6 +233,10 @@ describe('POST /api/v1/payments with Idempotency-Key', () => {
         expect(row).toEqual({ state: 'failed', failure_code: 'not_sent' });
         expect(intentsOf(p.paymentId)).toHaveLength(0);
       }
+      const checkout = await q(stack, (tx) =>
+        tx.selectFrom('portal_checkouts').select('status').where('payment_id', '=', planned.portal.paymentId).executeTakeFirstOrThrow(),
+      );
+      expect(checkout.status).toBe('closed');
       // Nothing in flight any more: the staff invoice can be charged.
       const now = await charge({ payment_method_id: staff.methodId, invoices: [{ invoice_id: staff.invoiceId }] });
       expect(now).toMatchObject({ status: 201, body: { outcome: 'succeeded' } });
