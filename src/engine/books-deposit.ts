@@ -73,6 +73,7 @@ export async function postDepositPlan(
     surcharges: m(plan.surchargesMinor),
     clientCredit: m(plan.clientCreditMinor),
     memo: plan.memo,
+    requestGeneration: deposit.request_generation,
   });
   return withTenant(ctx.db, tenantId, async (tx) => {
     const outcome = await recordBooksAttempt(ctx, tx, tenantId, books.vendor, deposit, r);

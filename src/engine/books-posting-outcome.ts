@@ -43,6 +43,14 @@ export async function recordBooksAttempt(
       .where('id', '=', row.id)
       .where('status', '=', 'pending')
       .execute();
+    // A refund or return of this payment waited for it (post-accounting-reversals.ts): its turn is now.
+    await tx
+      .updateTable('postings')
+      .set({ next_attempt_at: ctx.now() })
+      .where('reverses_posting_id', '=', row.id)
+      .where('target', '=', 'accounting')
+      .where('status', '=', 'pending')
+      .execute();
     return 'posted';
   }
   const outcome: PostingOutcome = r.waitingForInvoice !== undefined ? 'waiting' : r.retryable ? 'transient' : 'final';

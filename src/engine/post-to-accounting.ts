@@ -96,6 +96,7 @@ async function postPendingPayments(ctx: EngineContext, tenantId: string, books: 
       paidOn: today(r.succeeded_at ?? ctx.now()),
       reference: r.processor_payment_id ?? r.payment_id!,
       memo: `Settle payment ${r.payment_id}`,
+      requestGeneration: r.request_generation,
       // An application of the client's credit (engine/client-credit.ts) moved no new money.
       ...(r.processor === CREDIT_PROCESSOR ? { fromClientCredit: true } : {}),
     })),

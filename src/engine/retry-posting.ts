@@ -39,7 +39,12 @@ export async function retryPosting(tx: Tx, tenantId: string, postingId: string, 
   await tx
     .updateTable('postings')
     // A failed posting starts a fresh back-off; a waiting one keeps its place in its own.
-    .set({ status: 'pending', next_attempt_at: now, ...(p.status === 'failed' ? { attempts: 0 } : {}) })
+    // A refused request wrote nothing; the retry is a new request (request_generation, see 0012).
+    .set((eb) => ({
+      status: 'pending',
+      next_attempt_at: now,
+      ...(p.status === 'failed' ? { attempts: 0, request_generation: eb('request_generation', '+', 1) } : {}),
+    }))
     .where('id', '=', p.id)
     .execute();
   await audit(tx, tenantId, actor, 'posting.retry_requested', { type: 'posting', id: p.id }, { vendor: p.vendor, was: p.status, last_error: p.last_error });

@@ -166,8 +166,13 @@ describe('a books posting whose invoice is not in QuickBooks yet', () => {
     expect(clearingLines).toHaveLength(1);
     expect(cents(clearingLines[0]!['Amount'])).toBe(Number(inv.total_minor));
     expect(clearingLines[0]!['LinkedTxn']).toBeUndefined();
-    const depositPosting = await withTenant(db(), stack.tenantId, (tx) =>
-      tx.selectFrom('postings').selectAll().where('kind', '=', 'deposit').where('remote_id', '=', String(deposit['Id'])).executeTakeFirstOrThrow(),
+    const depositPosting = await eventually(
+      () =>
+        withTenant(db(), stack.tenantId, (tx) =>
+          tx.selectFrom('postings').selectAll().where('kind', '=', 'deposit').where('remote_id', '=', String(deposit['Id'])).executeTakeFirst(),
+        ),
+      30_000,
+      'the deposit posting recorded',
     );
     expect(depositPosting.status).toBe('posted');
     const lines = await withTenant(db(), stack.tenantId, (tx) =>
@@ -246,9 +251,12 @@ describe('a books posting whose invoice is not in QuickBooks yet', () => {
     const { payoutId, amount } = await payoutDeposit();
 
     // Retrying before the invoice is exported: it is attempted, and keeps waiting.
+    const attemptsBefore = (await booksPosting(paymentId)).attempts;
     const early = await api(`/postings/${postingId}/retry`, { method: 'POST' });
     expect(early.status).toBe(202);
     expect(await early.json()).toMatchObject({ id: postingId, status: 'pending', waiting_for: 'invoice_in_books', retried: 'posting' });
+    await eventually(async () => (await booksPosting(paymentId)).attempts > attemptsBefore, 60_000, 'the early retry attempted');
+    expect(await booksPosting(paymentId)).toMatchObject({ status: 'pending', waiting_for: 'invoice_in_books' });
 
     stack.sims.quickbooks.sim.seedInvoice({ docNumber: inv.number, customerName: inv.companyName, amount: (Number(inv.total_minor) / 100).toFixed(2) });
     // The person exported it and retries now rather than wait for the look-up or the back-off.
@@ -283,5 +291,65 @@ describe('a books posting whose invoice is not in QuickBooks yet', () => {
     expect(again.status).toBe(409);
     expect(((await again.json()) as { error: { message: string } }).error.message).toMatch(/already posted/);
     expect((await api(`/postings/00000000-0000-4000-8000-000000000000/retry`, { method: 'POST' })).status).toBe(404);
+  }, 300_000);
+
+  it('a refusal by the books is never silent: failed with an exception naming the fix; the deposit still posts; a retry after the fix posts it and closes the exception', async () => {
+    const key = await stack.apiKey();
+    const inv = await invoiceOnlyInPsa();
+    // The export sent the invoice with a wrong (smaller) amount: QuickBooks refuses a payment above its balance.
+    const total = Number(inv.total_minor);
+    stack.sims.quickbooks.sim.seedInvoice({ docNumber: inv.number, customerName: inv.companyName, amount: ((total - 1000) / 100).toFixed(2) });
+    const token = await stack.portalToken(inv.client_id);
+    const { paymentId } = await payInPortal(stack, token, [inv.id]);
+    const failed = await eventually(
+      async () => {
+        const p = await withTenant(db(), stack.tenantId, (tx) =>
+          tx.selectFrom('postings').selectAll().where('payment_id', '=', paymentId).where('target', '=', 'accounting').executeTakeFirst(),
+        );
+        return p?.status === 'failed' ? p : null;
+      },
+      60_000,
+      'the refused posting',
+    );
+    expect(failed.last_error).toMatch(/more than its open balance/);
+    const told = await exceptionFor(failed.id);
+    expect(told).toMatchObject({ status: 'open', kind: 'posting_failed', payment_id: paymentId });
+    expect(told!.title).toBe(`A payment for invoice #${inv.number} could not be posted to QuickBooks`);
+    expect(told!.detail).toContain(`POST /api/v1/postings/${failed.id}/retry`);
+
+    // The payout does not wait for it: the deposit equals the payout, the refused payment on clearing.
+    const { payoutId, amount, deposit } = await payoutDeposit();
+    expect(cents(deposit['TotalAmt'])).toBe(amount);
+    expect((deposit['Line'] as Json[]).some((l) => String(l['Description'] ?? '').includes(`[settle-line:${failed.idempotency_key}]`))).toBe(true);
+
+    // Someone corrects the invoice in QuickBooks, then retries.
+    const qboInvoice = stack.sims.quickbooks.sim.invoices().find((i) => i['DocNumber'] === inv.number)!;
+    qboInvoice['TotalAmt'] = total / 100;
+    qboInvoice['Balance'] = total / 100;
+    const res = await fetch(`${stack.settleUrl}/api/v1/postings/${failed.id}/retry`, { method: 'POST', headers: { authorization: `Bearer ${key}` } });
+    expect(res.status).toBe(202);
+    const posted = await eventually(
+      async () => {
+        const p = await booksPosting(paymentId);
+        return p.status === 'posted' ? p : null;
+      },
+      60_000,
+      'the corrected posting posted',
+    ).catch(async (e: unknown) => {
+      console.error(await booksPosting(paymentId));
+      throw e;
+    });
+    await eventually(
+      async () => {
+        const d = depositFor(payoutId)!;
+        return (
+          cents(d['TotalAmt']) === amount &&
+          (d['Line'] as Json[]).some((l) => (l['LinkedTxn'] as Json[] | undefined)?.some((t) => t['TxnId'] === posted.remote_id))
+        );
+      },
+      60_000,
+      'the deposit linking the corrected payment',
+    );
+    expect(await exceptionFor(failed.id)).toMatchObject({ status: 'resolved', resolution: 'posted' });
   }, 300_000);
 });

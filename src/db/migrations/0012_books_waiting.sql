@@ -7,6 +7,10 @@
 -- an exception meanwhile.
 ALTER TABLE postings ADD COLUMN waiting_for text CHECK (waiting_for IN ('invoice_in_books'));
 ALTER TABLE postings ADD COLUMN waiting_since timestamptz;
+-- Bumped when a person retries a posting the vendor refused: a refused request wrote nothing, and
+-- QuickBooks answers a repeated requestid with the original answer — the refusal — so the retry must be a
+-- new request. An attempt whose answer was lost keeps its generation (and is replayed, not repeated).
+ALTER TABLE postings ADD COLUMN request_generation int NOT NULL DEFAULT 0;
 CREATE INDEX postings_waiting ON postings (tenant_id, waiting_for) WHERE waiting_for IS NOT NULL AND status = 'pending';
 
 -- What a books deposit carries for each payment posting: linked to its books Payment, or (while the

@@ -136,6 +136,11 @@ export function requestIdFor(idempotencyKey: string, maxLength: number = IDEMPOT
     .slice(0, maxLength - 2)}`;
 }
 
+/** The key a request id is derived from: the idempotency key, plus the generation after a refusal. */
+export function requestKey(idempotencyKey: string, generation: number | undefined): string {
+  return generation ? `${idempotencyKey}#${generation}` : idempotencyKey;
+}
+
 /** One requestid for a batch, from all its items' keys in order (≤ 36 characters). */
 export function batchRequestIdFor(keys: readonly string[]): string {
   const digest = createHash('sha256').update(keys.join('\n')).digest('hex');
