@@ -19,6 +19,7 @@ import type { Db } from '../db/pool.ts';
 import { withTenant } from '../db/tenant.ts';
 import type { EngineContext } from './context.ts';
 import { raiseException } from './exceptions.ts';
+import { audit } from './audit.ts';
 
 /** Call with the ids of dead workers *before* force-unlocking their jobs. Returns what was done. */
 export async function settleJobsOfDeadWorkers(db: Db, deadWorkers: string[]): Promise<{ superseded: number; retried: number }> {
@@ -78,5 +79,30 @@ export async function clearDeadJobs(ctx: EngineContext): Promise<{ removed: numb
       });
     });
   }
+  await resolveCleared(ctx);
   return { removed: neverFailed.length, failed: failed.length };
+}
+
+/** A failed job's exception clears itself once the job is gone or runnable again (retried, re-queued by its key). */
+async function resolveCleared(ctx: EngineContext): Promise<void> {
+  const tenants = await ctx.db.selectFrom('tenants').select('id').execute();
+  for (const { id: tenantId } of tenants) {
+    await withTenant(ctx.db, tenantId, async (tx) => {
+      const open = await tx.selectFrom('exceptions').select(['id', 'data']).where('kind', '=', 'job_failed').where('status', '=', 'open').execute();
+      if (!open.length) return;
+      const ids = open.map((e) => String((e.data as { job_id?: string }).job_id ?? '0'));
+      const still = await sql<{ id: string }>`
+        SELECT id::text FROM graphile_worker.jobs WHERE id = ANY(${ids}::bigint[]) AND attempts >= max_attempts`.execute(tx);
+      const failing = new Set(still.rows.map((r) => r.id));
+      for (const e of open) {
+        if (failing.has(String((e.data as { job_id?: string }).job_id))) continue;
+        await tx
+          .updateTable('exceptions')
+          .set({ status: 'resolved', resolved_at: new Date(), resolved_by: 'system:worker', resolution: 'job_cleared', updated_at: new Date() })
+          .where('id', '=', e.id)
+          .execute();
+        await audit(tx, tenantId, 'system:worker', 'exception.resolved', { type: 'exception', id: e.id }, { resolution: 'job_cleared' });
+      }
+    });
+  }
 }
