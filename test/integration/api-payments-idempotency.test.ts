@@ -224,9 +224,18 @@ describe('POST /api/v1/payments with Idempotency-Key', () => {
       expect(await resolveUnknownPayments(ctx, stack.tenantId, { askAfterMs: 0 })).toBe(0);
       expect((await paymentsOn(staff.invoiceId))[0]!.state).toBe('pending');
 
-      // A later payment of ours that search finds proves the index covers the two attempts.
+      // A later payment exists, but Stripe's search has not indexed it yet: the index is behind, so "not found"
+      // proves nothing — however old the attempts (no fixed give-up time), they are not closed.
+      stack.sims.stripe.sim.setSearchLag(600_000);
       const later = await clientWithInvoice();
-      expect((await charge({ payment_method_id: later.methodId, invoices: [{ invoice_id: later.invoiceId }] })).status).toBe(201);
+      try {
+        expect((await charge({ payment_method_id: later.methodId, invoices: [{ invoice_id: later.invoiceId }] })).status).toBe(201);
+        expect(await resolveUnknownPayments(ctx, stack.tenantId, { askAfterMs: 0, settledAfterMs: 0, searchIndexedAfterMs: 0 })).toBe(0);
+        expect((await paymentsOn(staff.invoiceId))[0]!.state).toBe('pending');
+      } finally {
+        stack.sims.stripe.sim.setSearchLag(0);
+      }
+      // Once search finds that later payment, the index covers the two attempts: Stripe has nothing for them.
       expect(await resolveUnknownPayments(ctx, stack.tenantId, { askAfterMs: 0, settledAfterMs: 0 })).toBe(2);
       for (const p of [planned.staff, planned.portal]) {
         const row = await q(stack, (tx) => tx.selectFrom('payments').select(['state', 'failure_code']).where('id', '=', p.paymentId).executeTakeFirstOrThrow());
