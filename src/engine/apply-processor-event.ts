@@ -81,7 +81,9 @@ export async function applyProcessorEvent(ctx: EngineContext, tenantId: string, 
             .where('payment_id', '=', id)
             .where('outcome', '=', 'requires_action')
             .execute();
-          return (await recordAttemptDeclined(tx, id, event.declineCode, event.message)) ? 'card declined; the checkout stays open for another card' : null;
+          return (await recordAttemptDeclined(tx, id, event.declineCode, event.message, event.eventId))
+            ? 'card declined; the checkout stays open for another card'
+            : null;
         }
         await tx
           .updateTable('payment_attempts')

@@ -1,6 +1,7 @@
 // What happens when the processor's word on a payment arrives, from a webhook, from a synchronous charge
 // answer, or from asking about an unknown outcome. All three go through here, under a row lock on the
 // payment, so that the same news arriving twice (webhook + janitor, or a redelivered webhook) acts once.
+import { sql } from 'kysely';
 import { applyPaymentEvent, type PaymentEvent } from '../domain/payment-state.ts';
 import { journal } from '../domain/ledger.ts';
 import { money, parseCurrency } from '../domain/money.ts';
@@ -245,9 +246,24 @@ export async function recordPaymentFailed(
  * stays open — the client may pay in the same form — so nothing here is final: no failure handling, no
  * dunning (the client saw the decline on the spot). The decline is kept on the payment and in its history.
  */
-export async function recordAttemptDeclined(tx: Tx, paymentId: string, code: string | null, message: string): Promise<boolean> {
+export async function recordAttemptDeclined(
+  tx: Tx,
+  paymentId: string,
+  code: string | null,
+  message: string,
+  /** The processor's identity of this decline (its event id): the same news acted on twice records it once. */
+  declineRef: string,
+): Promise<boolean> {
   const p = await lockPayment(tx, paymentId);
-  const to = await transition(tx, p, 'attempt_declined', { code, message });
+  const seen = await tx
+    .selectFrom('payment_events')
+    .select('id')
+    .where('payment_id', '=', p.id)
+    .where('event', '=', 'attempt_declined')
+    .where(sql<boolean>`detail->>'declineRef' = ${declineRef}`)
+    .executeTakeFirst();
+  if (seen) return false;
+  const to = await transition(tx, p, 'attempt_declined', { code, message, declineRef });
   if (to === null) return false;
   await tx.updateTable('payments').set({ failure_code: code, failure_message: message }).where('id', '=', p.id).execute();
   await audit(tx, p.tenant_id, 'vendor:processor', 'payment.attempt_declined', { type: 'payment', id: p.id }, { code, message, amount_minor: p.amount_minor });

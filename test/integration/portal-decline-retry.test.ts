@@ -4,6 +4,7 @@
 // ConnectWise and once to QuickBooks — whatever order (and however often) the two webhooks arrive.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../../src/db/tenant.ts';
+import { processInboxEvent } from '../../src/engine/process-inbox-event.ts';
 import { stripeSignatureHeader } from '../../simulators/stripe/webhooks.ts';
 import { eventually, openInvoices, payByBankInPortal, startStack, type Stack } from '../helpers/stack.ts';
 
@@ -70,7 +71,13 @@ function intentEvents(intentId: string): { id: string; type: string }[] {
     .map((e) => ({ id: e.id, type: e.type }));
 }
 
-async function expectPaidOnce(invoice: { id: string; number: string; remote: string }, paymentId: string, intentId: string, declines = 1, failedFirst = false): Promise<void> {
+async function expectPaidOnce(
+  invoice: { id: string; number: string; remote: string },
+  paymentId: string,
+  intentId: string,
+  declines = 1,
+  failedFirst = false,
+): Promise<void> {
   await eventually(
     async () => {
       const rows = await withTenant(stack.database.db, stack.tenantId, (tx) =>
@@ -120,6 +127,21 @@ describe('portal: a declined card, then a good card in the same form', () => {
     await eventually(async () => (await paymentRow(paymentId)).failure_code === 'generic_decline', LONG, 'decline recorded');
     const declined = await paymentRow(paymentId);
     expect(declined.state).toBe('pending');
+    // A crash after acting on the decline but before the inbox row was marked processed: the job runs again.
+    const failedEvent = intentEvents(intentId).find((e) => e.type === 'payment_intent.payment_failed')!;
+    const inbox = await eventually(
+      async () => {
+        const row = await withTenant(stack.database.db, stack.tenantId, (tx) =>
+          tx.selectFrom('inbox_events').select(['id', 'processed_at']).where('vendor_event_id', '=', failedEvent.id).executeTakeFirst(),
+        );
+        return row?.processed_at ? row : null;
+      },
+      LONG,
+      'the decline event processed',
+    );
+    const inboxId = inbox.id;
+    await withTenant(stack.database.db, stack.tenantId, (tx) => tx.updateTable('inbox_events').set({ processed_at: null }).where('id', '=', inboxId).execute());
+    expect(await processInboxEvent(stack.settle!.ctx, stack.tenantId, String(inboxId))).toBe('already recorded');
     expect(await confirm(intentId, 'pm_card_visa')).toBe(200);
     await expectPaidOnce(invoice, paymentId, intentId);
     const after = await paymentRow(paymentId);
