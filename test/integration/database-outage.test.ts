@@ -32,7 +32,7 @@ async function status(url: string, init?: RequestInit): Promise<number | string>
   }
 }
 
-it('rides out a database outage across a cron tick: 503 meanwhile, back by itself, jobs run again', { timeout: 240_000 }, async () => {
+it('rides out a database outage of more than a minute across a cron tick: 503 meanwhile, back by itself, jobs run again', { timeout: 240_000 }, async () => {
   const pgPort = await freePort();
   database = await startEmbeddedPostgres({ dataDir, port: pgPort, database: 'settle_outage' });
   const port = await freePort();
@@ -44,6 +44,7 @@ it('rides out a database outage across a cron tick: 503 meanwhile, back by itsel
   const base = `http://127.0.0.1:${port}`;
 
   await database.stop();
+  const stoppedAt = Date.now();
   // Wait until the minute tick has fallen in the outage: the cron fails and the runner stops.
   await eventually(async () => settle!.output().includes('the job runner stopped'), 90_000, 'the cron tick to fail during the outage');
   expect(settle.child.exitCode, settle.output()).toBeNull();
@@ -52,6 +53,16 @@ it('rides out a database outage across a cron tick: 503 meanwhile, back by itsel
   expect(typeof webhook === 'number' && webhook >= 500 && webhook < 600, `webhook answered ${webhook}`).toBe(true);
   // The supervisor keeps trying, and says so.
   await eventually(async () => settle!.output().includes('restarting the job runner'), 60_000, 'a logged restart attempt');
+  // An outage longer than a minute: Settle keeps running, and keeps answering 503, all along.
+  await eventually(
+    async () => {
+      if (settle!.child.exitCode !== null) throw new Error(`settle exited during the outage:\n${settle!.output()}`);
+      return Date.now() - stoppedAt > 61_000;
+    },
+    90_000,
+    'an outage of more than 60 s',
+  );
+  expect(await status(`${base}/readyz`), settle.output()).toBe(503);
 
   database = await startEmbeddedPostgres({ dataDir, port: pgPort, database: 'settle_outage' });
   await eventually(async () => (await status(`${base}/readyz`)) === 200, 60_000, '/readyz 200 after the database returned');
