@@ -44,10 +44,20 @@ export async function tellAboutPosting(tx: Tx, tenantId: string, actor: Actor, p
   const base = {
     dedupeKey: postingExceptionKey(p.id),
     clientId: p.client_id ?? null,
-    invoiceIds: p.invoice_id ? [p.invoice_id] : [],
+    // Not invoice_ids: an exception naming invoices closes when they are paid (0006), and this invoice is
+    // paid already — what closes this one is the posting being posted (0012).
+    invoiceIds: [],
     paymentId: p.payment_id,
   };
-  const data = { posting_id: p.id, target: p.target, vendor: p.vendor, posting_kind: p.kind, amount_minor: p.amount_minor, retry: retryPath(p.id) };
+  const data = {
+    posting_id: p.id,
+    invoice_id: p.invoice_id,
+    target: p.target,
+    vendor: p.vendor,
+    posting_kind: p.kind,
+    amount_minor: p.amount_minor,
+    retry: retryPath(p.id),
+  };
   switch (problem.kind) {
     case 'waiting_for_invoice':
       return raiseException(tx, tenantId, actor, {
