@@ -35,10 +35,22 @@ export async function runConnect(
   return 0;
 }
 
-/** On `settle start`: every workspace's PSA callback checked and repaired, in the background (start is not held up). */
+/**
+ * On `settle start`: every workspace's PSA callback checked and repaired, in the background (start is not held
+ * up). Workspaces whose PSA could not be reached are tried again after 1, 2, 4 … minutes (at most hourly) until
+ * it works; the minute poll covers them meanwhile and their exception says so.
+ */
 export function registerCallbacksOnStart(running: Running, config: Config, log: Logger): void {
   const url = publicBaseUrl(config, running.url);
-  ensureAllPsaCallbacks({ db: running.ctx.db, connectors: running.ctx.connectors, log }, url).catch((e: unknown) =>
-    log.warn({ err: e }, 'checking PSA callbacks at start failed; settle doctor checks them'),
-  );
+  const deps = { db: running.ctx.db, connectors: running.ctx.connectors, log };
+  const attempt = (only: readonly string[] | undefined, delayMs: number): void => {
+    ensureAllPsaCallbacks(deps, url, only).then(
+      (failed) => {
+        if (failed.length === 0) return;
+        setTimeout(() => attempt(failed, Math.min(delayMs * 2, 3_600_000)), delayMs).unref();
+      },
+      (e: unknown) => log.warn({ err: e }, 'checking PSA callbacks at start failed; settle doctor checks them'),
+    );
+  };
+  attempt(undefined, 60_000);
 }

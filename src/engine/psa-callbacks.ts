@@ -89,12 +89,16 @@ export async function ensurePsaCallback(deps: CallbackDeps, tenantId: string, pu
   return { ...check, url, vendor: psa.vendor };
 }
 
-/** On start: every workspace with an active PSA connection. One workspace's failure does not stop the others. */
-export async function ensureAllPsaCallbacks(deps: CallbackDeps, publicUrl: string): Promise<void> {
-  const tenants = await deps.db.selectFrom('tenants').select('id').execute();
-  for (const t of tenants) {
-    await ensurePsaCallback(deps, t.id, publicUrl, 'system:start').catch(() => {
-      /* logged and raised as an exception in ensurePsaCallback */
-    });
+/**
+ * On start: every workspace with an active PSA connection. One workspace's failure does not stop the others.
+ * Returns the workspaces whose registration failed (each has its exception).
+ */
+export async function ensureAllPsaCallbacks(deps: CallbackDeps, publicUrl: string, only?: readonly string[]): Promise<string[]> {
+  const tenants = only ?? (await deps.db.selectFrom('tenants').select('id').execute()).map((t) => t.id);
+  const failed: string[] = [];
+  for (const id of tenants) {
+    // Logged and raised as an exception in ensurePsaCallback.
+    await ensurePsaCallback(deps, id, publicUrl, 'system:start').catch(() => failed.push(id));
   }
+  return failed;
 }
