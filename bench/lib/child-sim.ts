@@ -10,7 +10,8 @@ export interface ChildSim<Ready> {
 
 export async function startChildSim<Ready>(script: string, env: Record<string, string>): Promise<ChildSim<Ready>> {
   const child = fork(path.join(import.meta.dirname, script), [], {
-    execArgv: ['--import', 'tsx'],
+    // BENCH_CPU_PROF_DIR=dir profiles the simulator too (written when it is closed), to weigh its CPU share.
+    execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [])],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -36,7 +37,9 @@ export async function startChildSim<Ready>(script: string, env: Record<string, s
     ask,
     close: async () => {
       if (child.exitCode !== null) return;
-      await Promise.race([ask({ cmd: 'close' }), new Promise((r) => setTimeout(r, 3000))]);
+      // Let it exit by itself (a profile is written at exit), then make sure it is gone.
+      const exited = new Promise((r) => child.once('exit', r));
+      await Promise.race([ask({ cmd: 'close' }).then(() => exited), new Promise((r) => setTimeout(r, 5000))]);
       child.kill('SIGKILL');
     },
   };

@@ -4,12 +4,48 @@
 // later (Stripe retries for up to three days; the simulator compresses the schedule). Fault options
 // reproduce what consumers must survive: duplicate deliveries, out-of-order arrival, lost deliveries.
 import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
 import type { StripeEvent, WebhookEndpoint } from './objects.ts';
 import type { StripeStore } from './store.ts';
 
 export function stripeSignatureHeader(secret: string, payload: string, timestamp = Math.floor(Date.now() / 1000)): string {
   const v1 = createHmac('sha256', secret).update(`${timestamp}.${payload}`, 'utf8').digest('hex');
   return `t=${timestamp},v1=${v1}`;
+}
+
+// Deliveries go out on kept-alive connections through node:http rather than fetch: at a hundred charges a
+// second fetch's request and stream machinery was a fifth of the simulator's CPU, on the cores it shares
+// with the Settle being measured (bench autopay-run).
+const agents = { 'http:': new http.Agent({ keepAlive: true, maxSockets: 64 }), 'https:': new https.Agent({ keepAlive: true, maxSockets: 64 }) };
+
+/** POST one delivery; resolves with the status once the answer has been read, rejects on no answer. */
+function post(url: string, payload: string, signature: string, signal: AbortSignal): Promise<number> {
+  const u = new URL(url);
+  const transport = u.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = transport.request(
+      u,
+      {
+        method: 'POST',
+        agent: agents[u.protocol === 'https:' ? 'https:' : 'http:'],
+        signal,
+        headers: {
+          'content-type': 'application/json; charset=utf-8',
+          'content-length': Buffer.byteLength(payload),
+          'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
+          'stripe-signature': signature,
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
 }
 
 export interface DeliveryOptions {
@@ -131,18 +167,7 @@ export class WebhookDispatcher {
     const timer = setTimeout(() => controller.abort(), this.options.timeoutMs);
     let status: number | null = null;
     try {
-      const res = await fetch(job.endpoint.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json; charset=utf-8',
-          'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
-          'stripe-signature': stripeSignatureHeader(job.secret, payload),
-        },
-        body: payload,
-        signal: controller.signal,
-      });
-      status = res.status;
-      await res.arrayBuffer().catch(() => undefined);
+      status = await post(job.endpoint.url, payload, stripeSignatureHeader(job.secret, payload), controller.signal);
     } catch {
       status = null;
     } finally {
