@@ -106,7 +106,7 @@ export async function matchBankStatement(ctx: EngineContext, tenantId: string, t
         await resolveException(tx, tenantId, `bank-line:${l.id}`, 'matched');
         await resolveException(tx, tenantId, `bank-ach-unmatched:${payout.id}`, 'matched');
         matched++;
-      } else if (l.as_of_date < late) {
+      } else if (l.as_of_date < late && !(await told(tx, `bank-line:${l.id}`))) {
         await raiseException(tx, tenantId, ACH_ACTOR, {
           kind: 'bank_line_unmatched',
           dedupeKey: `bank-line:${l.id}`,
@@ -131,6 +131,7 @@ export async function matchBankStatement(ctx: EngineContext, tenantId: string, t
       .where('arrival_date', '<', late)
       .execute();
     for (const p of waiting) {
+      if (await told(tx, `bank-ach-unmatched:${p.id}`)) continue;
       await raiseException(tx, tenantId, ACH_ACTOR, {
         kind: 'bank_ach_unmatched',
         dedupeKey: `bank-ach-unmatched:${p.id}`,
@@ -146,6 +147,11 @@ export async function matchBankStatement(ctx: EngineContext, tenantId: string, t
     }
     return { matched, unmatched: lines.length - matched };
   });
+}
+
+/** Told once: an exception staff dismissed (e.g. a bank line that is not Settle's) is not opened again. */
+async function told(tx: Tx, dedupeKey: string): Promise<boolean> {
+  return (await tx.selectFrom('exceptions').select('id').where('dedupe_key', '=', dedupeKey).executeTakeFirst()) !== undefined;
 }
 
 async function candidate(

@@ -190,4 +190,41 @@ describe('bank ACH money in the books, matched to the bank statement (BAI2)', ()
     expect(ex.detail).toMatch(/line \d+/);
     expect(ex.title).toContain('43.21');
   });
+
+  it('a settlement the bank has not reported a week on becomes an exception, which closes itself when the statement shows it', async () => {
+    const clients = await invoicesByClient(s);
+    // A client that still owes an invoice, paying from a newly authorized account.
+    const client = clients.find((c) => c.invoices.length > 0)!;
+    const invoice = client.invoices[0]!;
+    const account = await authorizeAccount(s, client.clientId, { holderKind: 'business', accountNumber: '8888000133' });
+    const pay = await portalPost(s, client.clientId, 'pay-by-bank', { bank_account_id: account.bank_account_id, invoices: [{ invoice_id: invoice.id }] });
+    expect(pay.status).toBe(201);
+    const day = addBankingDays(settleDay, 12);
+    await runAchCutoff(s.at(day, '09:15'), s.stack.tenantId);
+    s.bank.sim.processInbound();
+    const entry = await q(s)((tx) =>
+      tx
+        .selectFrom('ach_entries as e')
+        .innerJoin('ach_files as f', 'f.id', 'e.file_id')
+        .select(['e.effective_date', 'e.amount_minor', 'f.file_name'])
+        .where('e.payment_id', '=', pay.body['payment_id'] as string)
+        .executeTakeFirstOrThrow(),
+    );
+    // Settled and deposited, but no statement for its day arrives.
+    await pollAchBank(s.at(addBankingDays(entry.effective_date!, 4), '07:00'), s.stack.tenantId);
+    const payout = await q(s)((tx) =>
+      tx.selectFrom('payouts').selectAll().where('processor_payout_id', '=', `${entry.file_name}:${entry.effective_date}`).executeTakeFirstOrThrow(),
+    );
+    expect(payout.status).toBe('awaiting_statement');
+    await pollAchBank(s.at(addDays(entry.effective_date!, 9), '07:00'), s.stack.tenantId);
+    const ex = await q(s)((tx) => tx.selectFrom('exceptions').selectAll().where('kind', '=', 'bank_ach_unmatched').executeTakeFirstOrThrow());
+    expect(ex.status).toBe('open');
+    expect(ex.title).toContain(payout.processor_payout_id);
+    // The bank delivers the missing statement: matched, and the exception closes itself.
+    s.bank.sim.writeStatement(entry.effective_date!);
+    await pollAchBank(s.at(addDays(entry.effective_date!, 10), '07:00'), s.stack.tenantId);
+    expect((await q(s)((tx) => tx.selectFrom('payouts').select('status').where('id', '=', payout.id).executeTakeFirstOrThrow())).status).toBe('matched');
+    expect((await q(s)((tx) => tx.selectFrom('exceptions').select('status').where('id', '=', ex.id).executeTakeFirstOrThrow())).status).toBe('resolved');
+    await ledgerBalanced();
+  });
 });
