@@ -8,6 +8,7 @@ import { withTenant } from '../db/tenant.ts';
 import { refreshInvoiceStatus } from '../db/queries/invoice-balance.ts';
 import type { EngineContext } from './context.ts';
 import { audit } from './audit.ts';
+import { tellAboutPosting } from './posting-exceptions.ts';
 import { RetryLater, recordPostingFailure } from './posting-failure.ts';
 import { ingestInvoice } from './ingest-invoice.ts';
 
@@ -46,6 +47,10 @@ export async function postPsaReversal(ctx: EngineContext, tenantId: string, post
         { type: 'posting', id: posting.id },
         { vendor: psa.vendor, reason: 'original payment posting failed' },
       );
+      await tellAboutPosting(tx, tenantId, 'system:post-psa-reversal', posting.id, {
+        kind: 'failed',
+        error: `the payment it reverses never reached ${psa.vendor} (posting ${original.id}); retry that posting first, then this one`,
+      });
     });
     return 'failed: original never posted';
   }

@@ -69,6 +69,8 @@ export async function exceptions(tx: Tx): Promise<ExceptionRow[]> {
   const r = await sql<ExceptionRow>`
     SELECT 'posting failed' AS kind, po.vendor || ': ' || coalesce(po.last_error, '') AS detail, po.created_at AS at
       FROM postings po WHERE po.status = 'failed'
+       -- a failed posting shows through its exception (posting-exceptions.ts) where it has one
+       AND NOT EXISTS (SELECT 1 FROM exceptions e WHERE e.dedupe_key = 'posting:' || po.id::text AND e.status = 'open')
     UNION ALL
     SELECT e.kind, e.title || ' — ' || e.detail, e.updated_at
       FROM exceptions e WHERE e.status = 'open'
