@@ -38,7 +38,7 @@ export async function inFlightRefusal(tx: Tx, inv: { id: string; number: string 
   if (!p) return new UseCaseError('conflict', `invoice ${inv.number} already has a payment in progress;${besides} it can be paid again if that payment fails`);
   return new UseCaseError(
     'conflict',
-    `invoice ${inv.number} already has payment ${p.id} in flight for ${p.amount_minor} minor units; it ${WHAT[p.state] ?? p.state}.${besides} ` +
+    `invoice ${inv.number} already has payment ${p.id} in progress for ${p.amount_minor} minor units: it ${WHAT[p.state] ?? p.state}.${besides} ` +
       `Follow GET /api/v1/payments/${p.id}; the invoice can be charged again if that payment fails.`,
     { payment: { id: p.id, state: p.state, source: p.source, amount_minor: p.amount_minor } },
   );
