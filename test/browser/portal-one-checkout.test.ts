@@ -94,7 +94,7 @@ describe.skipIf(!haveBrowser)('one checkout per client and invoice, in a browser
     expect(after.credit).toEqual([]);
     await tabA.close();
     await tabB.close();
-  });
+  }, 180_000);
 
   it('a double click on Pay charges once', async () => {
     const { invoice } = await invoiceWithSibling();
@@ -109,7 +109,7 @@ describe.skipIf(!haveBrowser)('one checkout per client and invoice, in a browser
     expect(after.openIntents).toHaveLength(0);
     expect(after.credit).toEqual([]);
     await tab.close();
-  });
+  }, 180_000);
 
   it('the thank-you page shows what was paid and what is still open, and does not offer the paid invoice again', async () => {
     const { invoice, sibling } = await invoiceWithSibling();
@@ -134,5 +134,5 @@ describe.skipIf(!haveBrowser)('one checkout per client and invoice, in a browser
       expect(offered).toContain(sibling.id);
       await page.close();
     }
-  });
+  }, 180_000);
 });
