@@ -86,13 +86,24 @@ export async function startBankSftpSimulator(opts: BankSftpSimulatorOptions = {}
 /** `settle simulator bank-sftp --port N`: prints how to connect; the bank processes its inbox every 10 s. */
 export async function runStandalone(port: number): Promise<RunningBankSftpSimulator> {
   const s = await startBankSftpSimulator({ port });
-  setInterval(() => s.sim.processInbound(), 10_000).unref();
+  // Like a bank: the inbox is processed every 10 s, and each past day's statement (BAI2) is delivered once.
+  const stated = new Set<string>();
+  setInterval(() => {
+    s.sim.processInbound();
+    const today = new Date().toISOString().slice(0, 10);
+    for (const day of new Set(s.sim.ledger.map((i) => i.on))) {
+      if (day < today && !stated.has(day)) {
+        stated.add(day);
+        s.sim.writeStatement(day);
+      }
+    }
+  }, 10_000).unref();
   console.log(
     [
       `Bank SFTP simulator listening on sftp://${s.username}@${s.host}:${s.port}`,
       `  password:          ${s.password}`,
       `  host key:          ${s.hostKeySha256}`,
-      `  upload NACHA to:   ${s.inboundDir}   (acknowledgements, returns and NOCs appear in ${s.outboundDir})`,
+      `  upload NACHA to:   ${s.inboundDir}   (acknowledgements, returns, NOCs and BAI2 statements appear in ${s.outboundDir})`,
       `  bank routing:      ${s.routingNumber}`,
     ].join('\n'),
   );
