@@ -37,12 +37,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
   } catch (e) {
     // Vitest can end a run whose global setup failed without printing why: say it here, always.
     const err = e as Error;
+    await undoOnFailure().catch(() => {});
     console.error(
       `\nTest setup failed: ${err.message}\n${process.env.DATABASE_URL ? '(DATABASE_URL is set: check that server)' : '(embedded PostgreSQL; set DATABASE_URL to use another server)'}\n`,
     );
     throw e;
   }
 }
+
+/** Stops the embedded cluster if setup fails after starting it (no PostgreSQL left running by a failed run). */
+let undoOnFailure = async (): Promise<void> => {};
 
 async function prepare(project: TestProject): Promise<() => Promise<void>> {
   let embedded: EmbeddedDatabase | null = null;
@@ -63,6 +67,11 @@ async function prepare(project: TestProject): Promise<() => Promise<void>> {
       fs.rmSync(clusterDir, { recursive: true, force: true });
     };
     baseUrl = embedded.appUrl;
+    const started = embedded;
+    undoOnFailure = async () => {
+      await started.stop();
+      cleanup();
+    };
   }
   const admin = new pg.Client({ connectionString: baseUrl });
   await admin.connect();
