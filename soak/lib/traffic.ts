@@ -167,7 +167,6 @@ export function startTraffic(opts: { ws: Workspace; sims: SimProcesses; settleUr
         const confirms = await Promise.allSettled(intents.flatMap((id) => [confirmCard(id, 'pm_card_visa'), confirmCard(id, 'pm_card_visa')]));
         if (intents.length === 0)
           throw both.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason ?? new Error('both checkouts were covered by credit');
-        throw new Error(`no checkout started: ${both.map((r) => (r.status === 'rejected' ? String(r.reason) : 'credit')).join('; ')}`);
         if (confirms.every((r) => r.status === 'rejected')) throw (confirms[0] as PromiseRejectedResult).reason;
       },
     },
