@@ -147,7 +147,19 @@ async function postDueDeposits(ctx: EngineContext, tenantId: string, books: Acco
       .execute(),
   );
   for (const d of deposits) {
-    if (!d.payout_id) continue; // a deposit of another source is planned by its own use case
+    if (!d.payout_id) {
+      // Every deposit today is a bank line recorded as a payout (processor payouts, bank ACH settlements);
+      // one without cannot be planned, and left pending it would wake the flush every second.
+      await withTenant(ctx.db, tenantId, (tx) =>
+        recordBooksAttempt(ctx, tx, tenantId, books.vendor, d, {
+          ok: false,
+          retryable: false,
+          error: 'a deposit posting without its payout cannot be planned',
+        }),
+      );
+      summary.failed++;
+      continue;
+    }
     const plan = await withTenant(ctx.db, tenantId, (tx) => planPayoutDeposit(tx, d.payout_id!));
     const outcome = await postDepositPlan(ctx, tenantId, books, d, plan);
     if (outcome === 'posted') summary.deposits++;
