@@ -113,7 +113,19 @@ function removeFoldersOfDeadRuns(): void {
     try {
       process.kill(Number(m[1]), 0);
     } catch {
+      stopLeftoverServer(path.join(root, name, 'pg'));
       fs.rmSync(path.join(root, name), { recursive: true, force: true });
     }
+  }
+}
+
+/** An interrupted run can leave its server running (it runs in its own process group): stop it first. */
+function stopLeftoverServer(clusterDir: string): void {
+  try {
+    const pid = Number(fs.readFileSync(path.join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (cmd.includes('postgres') && cmd.includes(clusterDir)) process.kill(pid, 'SIGQUIT'); // immediate shutdown: a throw-away cluster
+  } catch {
+    /* no server left, or not ours */
   }
 }
