@@ -163,6 +163,16 @@ describe('bank ACH money in the books, matched to the bank statement (BAI2)', ()
         ((side('Debit')['JournalEntryLineDetail'] as Json)['AccountRef'] as Json)['value'],
       );
     }
+    // Staff see both bank lines, matched, with their books postings (GET /api/v1/ach/settlements).
+    const api = await fetch(`${s.stack.settleUrl}/api/v1/ach/settlements`, { headers: { authorization: `Bearer ${await s.stack.apiKey()}` } });
+    expect(api.status).toBe(200);
+    const rows = ((await api.json()) as { data: Json[] }).data;
+    expect(rows.map((r) => [r['kind'], r['amount_minor'], r['status'], (r['books'] as Json)['kind'], (r['statement'] as Json)['type_code']]).sort()).toEqual(
+      [
+        ['return', (-returned.amount_minor).toString(), 'matched', 'bank_withdrawal', '455'],
+        ['settlement', total.toString(), 'matched', 'deposit', '165'],
+      ].sort(),
+    );
     expect(await ledgerBalance('bank')).toBe(total - returned.amount_minor);
     expect(await ledgerBalance('processor_clearing')).toBe(0n);
     await ledgerBalanced();

@@ -179,6 +179,92 @@ export function registerBankAchRoutes(app: FastifyInstance, deps: HttpDeps): voi
   );
 
   r.get(
+    '/ach/settlements',
+    {
+      schema: {
+        tags: ['bank-ach'],
+        summary: "What the bank credited (a file's debits per effective date) and debited (returns), with the bank's statement line and the books posting",
+        description:
+          'One row per bank line Settle booked: a settlement (positive, one books deposit) or a return (negative, booked against clearing). `statement` is the BAI2 line it was matched to, null while the bank has not reported it.',
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }),
+        response: {
+          200: z.object({
+            data: z.array(
+              z.object({
+                id: z.string(),
+                kind: z.enum(['settlement', 'return']),
+                reference: z.string(),
+                amount_minor: minor,
+                date: z.string(),
+                status: z.string(),
+                books: z.object({ kind: z.string(), status: z.string(), remote_id: z.string().nullable(), last_error: z.string().nullable() }).nullable(),
+                statement: z
+                  .object({
+                    file: z.string(),
+                    line: z.number(),
+                    as_of_date: z.string(),
+                    type_code: z.string(),
+                    amount_minor: minor,
+                    bank_reference: z.string().nullable(),
+                  })
+                  .nullable(),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async (req) => {
+      const caller = callerOf(req);
+      const rows = await withTenant(deps.ctx.db, caller.tenantId, (tx) =>
+        tx
+          .selectFrom('payouts as p')
+          .leftJoin('postings as po', (j) => j.onRef('po.payout_id', '=', 'p.id').on('po.target', '=', 'accounting'))
+          .leftJoin('bank_statement_lines as l', 'l.payout_id', 'p.id')
+          .leftJoin('ach_inbound_files as f', 'f.id', 'l.inbound_file_id')
+          .select([
+            'p.id',
+            'p.processor_payout_id',
+            'p.amount_minor',
+            'p.arrival_date',
+            'p.status',
+            'po.kind as po_kind',
+            'po.status as po_status',
+            'po.remote_id',
+            'po.last_error',
+          ])
+          .select(['l.line', 'l.as_of_date', 'l.type_code', 'l.amount_minor as line_amount', 'l.bank_reference', 'f.remote_name'])
+          .where('p.processor', '=', 'bank-ach')
+          .orderBy('p.created_at', 'desc')
+          .limit(req.query.limit)
+          .execute(),
+      );
+      return {
+        data: rows.map((p) => ({
+          id: p.id,
+          kind: p.amount_minor < 0n ? ('return' as const) : ('settlement' as const),
+          reference: p.processor_payout_id,
+          amount_minor: p.amount_minor.toString(),
+          date: String(p.arrival_date).slice(0, 10),
+          status: p.status,
+          books: p.po_kind ? { kind: p.po_kind, status: p.po_status!, remote_id: p.remote_id, last_error: p.last_error } : null,
+          statement:
+            p.line !== null && p.remote_name !== null
+              ? {
+                  file: p.remote_name,
+                  line: p.line,
+                  as_of_date: String(p.as_of_date).slice(0, 10),
+                  type_code: p.type_code!,
+                  amount_minor: String(p.line_amount),
+                  bank_reference: p.bank_reference,
+                }
+              : null,
+        })),
+      };
+    },
+  );
+
+  r.get(
     '/ach/bank-accounts',
     {
       schema: {
