@@ -5,6 +5,7 @@ import { withTenant, type Tx } from '../db/tenant.ts';
 import { openBalanceMinor } from '../db/queries/invoice-balance.ts';
 import type { MethodKind } from '../connectors/payments/types.ts';
 import { UseCaseError, type EngineContext } from './context.ts';
+import { VendorError } from '../connectors/http.ts';
 import { planPayment, processorCustomerFor, type InvoiceChoice } from './plan-payment.ts';
 import { audit } from './audit.ts';
 import { grantAchDiscount } from './ach-discount.ts';
@@ -86,8 +87,18 @@ export async function startPortalPayment(
       continue;
     }
     if ('reuse' in step) {
-      const facts = await checkoutFacts(ctx, tenantId, step.reuse);
-      const again = await replayCheckout(ctx, tenantId, facts);
+      const facts = await openedCheckout(ctx, tenantId, step.reuse);
+      if (!facts.open) continue; // closed meanwhile (never sent, or replaced): plan afresh
+      let again;
+      try {
+        again = await replayCheckout(ctx, tenantId, facts);
+      } catch (e) {
+        // The first request is still creating it under the same key (the processor says "in use"): the client
+        // is told to try again, rather than a second intent ever being made.
+        if (e instanceof VendorError && e.kind === 'conflict')
+          throw new UseCaseError('conflict', 'this payment is being started in another window right now; try again in a moment');
+        throw e;
+      }
       return {
         paymentId: facts.payment.id,
         clientSecret: again.clientSecret,
@@ -117,6 +128,19 @@ export async function startPortalPayment(
     };
   }
   throw new UseCaseError('conflict', 'these invoices are being paid in another window right now; reload the page to see what is still open');
+}
+
+/**
+ * The checkout's facts once its intent exists: a request that reuses a checkout opened a moment ago waits
+ * (briefly) for the first request to store the intent's id, instead of racing it with the same key.
+ */
+async function openedCheckout(ctx: EngineContext, tenantId: string, paymentId: string): Promise<Awaited<ReturnType<typeof checkoutFacts>>> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const facts = await checkoutFacts(ctx, tenantId, paymentId);
+    if (!facts.open || facts.payment.processor_payment_id || facts.attempt.processor_payment_id || Date.now() > deadline) return facts;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Idempotency keys live 24 hours at the processor; an older checkout is replaced rather than replayed. */
