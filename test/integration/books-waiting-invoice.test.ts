@@ -250,6 +250,17 @@ describe('a books posting whose invoice is not in QuickBooks yet', () => {
     expect(shown).toMatchObject({ status: 'pending', waiting_for: 'invoice_in_books', target: 'accounting', payment_id: paymentId });
     const { payoutId, amount } = await payoutDeposit();
 
+    // The look-up's job is lost (say, a worker died with it): the per-minute sweep puts it back.
+    const watchKey = invoiceWatchJobKey(stack.tenantId);
+    const removed = await sql<{ id: string | null }>`SELECT (graphile_worker.remove_job(${watchKey})).id`.execute(db());
+    expect(removed.rows[0]?.id).toBeTruthy();
+    expect((await sql`SELECT 1 FROM graphile_worker.jobs WHERE key = ${watchKey}`.execute(db())).rows).toHaveLength(0);
+    await eventually(
+      async () => (await sql`SELECT 1 FROM graphile_worker.jobs WHERE key = ${watchKey}`.execute(db())).rows.length === 1,
+      150_000,
+      'the sweep re-scheduling the look-up for the awaited invoice',
+    );
+
     // Retrying before the invoice is exported: it is attempted, and keeps waiting.
     const attemptsBefore = (await booksPosting(paymentId)).attempts;
     const early = await api(`/postings/${postingId}/retry`, { method: 'POST' });
