@@ -11,7 +11,7 @@
 // payment of ours made well after it (the index has caught up past anything the attempt could have made) —
 // or, when we made none since, once the documented indexing delay has passed. Until then it is asked again
 // on the next sweep (every minute). No fixed "give up after 15 minutes".
-import { withTenant } from '../db/tenant.ts';
+import { withTenant, type Tx } from '../db/tenant.ts';
 import type { PaymentsConnector } from '../connectors/payments/types.ts';
 import type { EngineContext } from './context.ts';
 import { applyChargeOutcome } from './apply-charge-outcome.ts';
@@ -69,15 +69,7 @@ export async function resolveUnknownPayments(ctx: EngineContext, tenantId: strin
         a.payment_id,
         a.id,
         { kind: 'not_sent', reason: "the processor has no payment for this attempt (its search already covers the attempt's time)" },
-        // A portal checkout whose intent was never created cannot be confirmed: it no longer holds its invoices.
-        (tx) =>
-          tx
-            .updateTable('portal_checkouts')
-            .set({ status: 'closed', closed_at: new Date(), close_reason: 'its payment never reached the processor' })
-            .where('payment_id', '=', a.payment_id)
-            .where('status', '=', 'open')
-            .execute()
-            .then(() => undefined),
+        (tx) => closeNeverSentCheckout(tx, a.payment_id),
       );
       resolved++;
       continue;
@@ -126,4 +118,14 @@ function searchCoverage(
     }
     return seen.get(later.id)!;
   };
+}
+
+/** A portal checkout whose intent was never created cannot be confirmed: it no longer holds its invoices. */
+export async function closeNeverSentCheckout(tx: Tx, paymentId: string): Promise<void> {
+  await tx
+    .updateTable('portal_checkouts')
+    .set({ status: 'closed', closed_at: new Date(), close_reason: 'its payment never reached the processor' })
+    .where('payment_id', '=', paymentId)
+    .where('status', '=', 'open')
+    .execute();
 }

@@ -11,6 +11,8 @@ import { audit } from './audit.ts';
 import { grantAchDiscount } from './ach-discount.ts';
 import { closeTakenCheckouts, inFlightMinor, openCheckoutsOn, type OpenCheckout } from './checkout-guard.ts';
 import { checkoutFacts, closePortalCheckouts, portalPaymentRequest, replayCheckout } from './close-portal-checkouts.ts';
+import { applyChargeOutcome } from './apply-charge-outcome.ts';
+import { closeNeverSentCheckout } from './resolve-unknown-payments.ts';
 
 export interface PortalPaymentStarted {
   readonly paymentId: string;
@@ -108,7 +110,15 @@ export async function startPortalPayment(
       };
     }
     const { plan } = step;
-    const customerId = await ensureProcessorCustomer(ctx, tenantId, plan.clientId);
+    let customerId: string;
+    try {
+      customerId = await ensureProcessorCustomer(ctx, tenantId, plan.clientId);
+    } catch (e) {
+      // Nothing was sent for this checkout: its attempt and checkout are closed now, not left for the janitor.
+      const reason = `not sent: ${(e as Error).message}`;
+      await applyChargeOutcome(ctx, tenantId, plan.paymentId, plan.attemptId, { kind: 'not_sent', reason }, (tx) => closeNeverSentCheckout(tx, plan.paymentId));
+      throw e;
+    }
     const started = await processor.createPortalPayment(portalPaymentRequest(tenantId, plan, customerId, input.methodKinds));
     await withTenant(ctx.db, tenantId, async (tx) => {
       await tx.updateTable('payments').set({ processor_payment_id: started.processorPaymentId }).where('id', '=', plan.paymentId).execute();

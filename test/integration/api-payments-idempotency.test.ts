@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../../src/db/tenant.ts';
 import { planPayment } from '../../src/engine/plan-payment.ts';
+import { startPortalPayment } from '../../src/engine/start-portal-payment.ts';
 import { resolveUnknownPayments } from '../../src/engine/resolve-unknown-payments.ts';
 import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 import { apiFor, newCompany, newInvoice, product, q, saveCard, todayUtc, type Api } from '../helpers/autopay.ts';
@@ -176,6 +177,29 @@ describe('POST /api/v1/payments with Idempotency-Key', () => {
       const again = await charge(body, 'never-sent-2');
       expect(again).toMatchObject({ status: 201, body: { outcome: 'succeeded' } });
       expect(intentsOf(again.body.payment_id!)).toHaveLength(1);
+    },
+  );
+
+  it(
+    'a portal checkout that fails before its intent is created is closed at once: payment not sent, checkout closed, the invoice free',
+    { timeout: 120_000 },
+    async () => {
+      const c = await clientWithInvoice();
+      await q(stack, (tx) => tx.updateTable('clients').set({ processor_customer_id: null }).where('id', '=', c.clientId).execute());
+      stack.sims.stripe.sim.faults.add({ method: 'GET', pathPattern: '^/v1/customers/search', fault: { kind: 'status', status: 500 }, times: 20 });
+      const ctx = stack.settle!.ctx;
+      await expect(
+        startPortalPayment(ctx, stack.tenantId, { clientId: c.clientId, choices: [{ invoiceId: c.invoiceId }], methodKinds: ['card'] }),
+      ).rejects.toThrow();
+      stack.sims.stripe.sim.faults.clear();
+      const [p] = await paymentsOn(c.invoiceId);
+      expect(p).toMatchObject({ state: 'failed', failure_code: 'not_sent' });
+      const checkout = await q(stack, (tx) => tx.selectFrom('portal_checkouts').select('status').where('payment_id', '=', p!.id).executeTakeFirstOrThrow());
+      expect(checkout.status).toBe('closed');
+      // The client tries again at once: a new checkout, nothing in the way.
+      const again = await startPortalPayment(ctx, stack.tenantId, { clientId: c.clientId, choices: [{ invoiceId: c.invoiceId }], methodKinds: ['card'] });
+      expect(again.paymentId).not.toBe(p!.id);
+      expect(intentsOf(again.paymentId)).toHaveLength(1);
     },
   );
 
