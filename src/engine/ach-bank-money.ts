@@ -54,6 +54,7 @@ export async function recordAchSettlements(ctx: EngineContext, tenantId: string)
       SELECT f.id AS file_id, f.file_name, e.effective_date::text AS effective_date
         FROM ach_entries e JOIN ach_files f ON f.id = e.file_id
        WHERE e.kind = 'debit' AND e.amount_minor > 0 AND e.effective_date IS NOT NULL AND f.status IN ('sent', 'accepted')
+         AND e.status <> 'cancelled'
        GROUP BY f.id, f.file_name, e.effective_date
       HAVING bool_and(e.status IN ('settled', 'returned'))
          AND NOT EXISTS (SELECT 1 FROM payouts p WHERE p.processor = ${BANK_ACH_PROCESSOR}
@@ -75,6 +76,7 @@ async function depositGroup(ctx: EngineContext, tenantId: string, g: { file_id: 
       .where('e.effective_date', '=', g.effective_date)
       .where('e.kind', '=', 'debit')
       .where('e.amount_minor', '>', 0n)
+      .where('e.status', '!=', 'cancelled')
       .forUpdate('e')
       .execute();
     if (entries.some((e) => e.status !== 'settled' && e.status !== 'returned')) return false;
