@@ -19,12 +19,14 @@ import { withTenant } from '../../src/db/tenant.ts';
 let database: TestDatabase | null = null;
 let settle: SettleProcess | null = null;
 const clients: pg.Client[] = [];
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'settle-deadjobs-'));
 
 afterAll(async () => {
   settle?.child.kill('SIGKILL');
   await settle?.exited;
   for (const c of clients) await c.end().catch(() => {});
   await database?.drop();
+  fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
 interface JobRow {
@@ -40,7 +42,7 @@ it('a keyed job replaced while running and killed with SIGKILL leaves no dead ro
   const env = {
     DATABASE_URL: database.url,
     SETTLE_SECRET_KEY: crypto.randomBytes(32).toString('hex'),
-    SETTLE_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'settle-deadjobs-')),
+    SETTLE_DATA_DIR: dataDir,
   };
   const port = await freePort();
   settle = await startSettleCommand(port, env);

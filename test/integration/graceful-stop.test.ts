@@ -73,11 +73,13 @@ it('SIGTERM during start-up: exits 0 without a stack trace and leaves no Postgre
 
 it('SIGTERM with a slow request in flight: that request is answered, new connections are refused, exit 0', { timeout: 180_000 }, async () => {
   database = await createTestDatabase();
+  const inflightDir = fs.mkdtempSync(path.join(os.tmpdir(), 'settle-inflight-'));
+  dirs.push(inflightDir);
   const port = await freePort();
   settle = await startSettleCommand(port, {
     DATABASE_URL: database.url,
     SETTLE_SECRET_KEY: crypto.randomBytes(32).toString('hex'),
-    SETTLE_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'settle-inflight-')),
+    SETTLE_DATA_DIR: inflightDir,
   });
   // A vendor's webhook whose body arrives slowly: the request is in flight when the signal comes.
   const socket = net.connect(port, '127.0.0.1');
