@@ -69,6 +69,19 @@ export async function checkoutFacts(ctx: EngineContext, tenantId: string, paymen
   });
 }
 
+/**
+ * The checkout's facts once its intent exists: a request that reuses a checkout opened a moment ago waits
+ * (briefly) for the first request to store the intent's id, instead of racing it with the same key.
+ */
+export async function openedCheckout(ctx: EngineContext, tenantId: string, paymentId: string): Promise<Awaited<ReturnType<typeof checkoutFacts>>> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const facts = await checkoutFacts(ctx, tenantId, paymentId);
+    if (!facts.open || facts.payment.processor_payment_id || facts.attempt.processor_payment_id || Date.now() > deadline) return facts;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Repeat the checkout's creation request (same key, same parameters): the processor answers with the same intent. */
 export async function replayCheckout(
   ctx: EngineContext,
@@ -99,14 +112,15 @@ export async function closePortalCheckouts(ctx: EngineContext, tenantId: string,
   const processor = await ctx.connectors.payments(tenantId);
   if (!processor) throw new UseCaseError('not_configured', 'this workspace has no payment processor connected yet');
   for (const paymentId of paymentIds) {
-    const facts = await checkoutFacts(ctx, tenantId, paymentId);
+    const facts = await openedCheckout(ctx, tenantId, paymentId);
     if (!facts.open) continue;
-    // The intent's id may not be stored yet (its creation still under way, or its answer lost in a crash):
-    // the same request under the same key returns it — or creates it, so that it can be canceled.
-    const processorPaymentId =
-      facts.payment.processor_payment_id ?? facts.attempt.processor_payment_id ?? (await replayCheckout(ctx, tenantId, facts)).processorPaymentId;
     let answer;
+    let processorPaymentId: string;
     try {
+      // The intent's id may not be stored yet (its creation still under way, or its answer lost in a crash):
+      // the same request under the same key returns it — or creates it, so that it can be canceled.
+      processorPaymentId =
+        facts.payment.processor_payment_id ?? facts.attempt.processor_payment_id ?? (await replayCheckout(ctx, tenantId, facts)).processorPaymentId;
       answer = await processor.cancelPortalPayment({ processorPaymentId, idempotencyKey: `checkout:${paymentId}:cancel` });
     } catch (e) {
       ctx.log.warn({ paymentId, err: (e as Error).message }, 'could not cancel an open portal checkout');

@@ -10,7 +10,7 @@ import { planPayment, processorCustomerFor, type InvoiceChoice } from './plan-pa
 import { audit } from './audit.ts';
 import { grantAchDiscount } from './ach-discount.ts';
 import { closeTakenCheckouts, inFlightMinor, openCheckoutsOn, type OpenCheckout } from './checkout-guard.ts';
-import { checkoutFacts, closePortalCheckouts, portalPaymentRequest, replayCheckout } from './close-portal-checkouts.ts';
+import { closePortalCheckouts, openedCheckout, portalPaymentRequest, replayCheckout } from './close-portal-checkouts.ts';
 import { applyChargeOutcome } from './apply-charge-outcome.ts';
 import { closeNeverSentCheckout } from './resolve-unknown-payments.ts';
 
@@ -138,19 +138,6 @@ export async function startPortalPayment(
     };
   }
   throw new UseCaseError('conflict', 'these invoices are being paid in another window right now; reload the page to see what is still open');
-}
-
-/**
- * The checkout's facts once its intent exists: a request that reuses a checkout opened a moment ago waits
- * (briefly) for the first request to store the intent's id, instead of racing it with the same key.
- */
-async function openedCheckout(ctx: EngineContext, tenantId: string, paymentId: string): Promise<Awaited<ReturnType<typeof checkoutFacts>>> {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    const facts = await checkoutFacts(ctx, tenantId, paymentId);
-    if (!facts.open || facts.payment.processor_payment_id || facts.attempt.processor_payment_id || Date.now() > deadline) return facts;
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Idempotency keys live 24 hours at the processor; an older checkout is replaced rather than replayed. */
