@@ -47,6 +47,18 @@ export async function applyStatementFile(ctx: EngineContext, tenantId: string, i
     for (const g of parsed.file.groups) {
       for (const a of g.accounts) {
         for (const t of a.transactions) {
+          // The same bank transaction in another file (a statement sent again, or a corrected one) is one line.
+          const seen = await tx
+            .selectFrom('bank_statement_lines')
+            .select('id')
+            .where('as_of_date', '=', g.asOfDate)
+            .where('type_code', '=', t.typeCode)
+            .where('amount_minor', '=', t.amountCents)
+            .where('bank_reference', t.bankReference ? '=' : 'is', t.bankReference || null)
+            .where('customer_reference', t.customerReference ? '=' : 'is', t.customerReference || null)
+            .where('inbound_file_id', '!=', inbound.id)
+            .executeTakeFirst();
+          if (seen) continue;
           const r = await tx
             .insertInto('bank_statement_lines')
             .values({

@@ -107,9 +107,13 @@ describe('bank ACH money in the books, matched to the bank statement (BAI2)', ()
     expect(await ledgerBalance('processor_clearing')).toBe(0n);
     await ledgerBalanced();
 
-    // Reading again changes nothing: no second deposit, no second line.
-    await pollAchBank(s.at(addBankingDays(settleDay, 1), '07:00'), s.stack.tenantId);
+    // Reading again — and the same statement sent again under another name — changes nothing: no second
+    // deposit, no second line.
+    s.bank.sim.dropRaw('BAI_resent.bai', s.bank.sim.fs.get(`${s.bank.outboundDir}/${statement}`)!.data);
+    const again = await pollAchBank(s.at(addBankingDays(settleDay, 1), '07:00'), s.stack.tenantId);
+    expect(again.processed).toEqual([{ name: 'BAI_resent.bai', outcome: 'statement:0' }]);
     expect(await q(s)((tx) => tx.selectFrom('payouts').select('id').where('processor', '=', 'bank-ach').execute())).toHaveLength(1);
+    expect(await q(s)((tx) => tx.selectFrom('bank_statement_lines').select('id').execute())).toHaveLength(1);
   });
 
   it('a later return is its own bank debit line: booked against clearing in QuickBooks and matched', async () => {
