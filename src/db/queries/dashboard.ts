@@ -79,6 +79,8 @@ export async function exceptions(tx: Tx): Promise<ExceptionRow[]> {
       FROM payments p WHERE p.state IN ('failed', 'unknown', 'returned', 'disputed')
        -- failed payments Settle handled are shown through their exception (open until paid or dismissed)
        AND NOT EXISTS (SELECT 1 FROM payment_failures f WHERE f.payment_id = p.id)
+       -- so is any payment with an open exception of its own (a dispute, a return): once, with its explanation
+       AND NOT EXISTS (SELECT 1 FROM exceptions e WHERE e.payment_id = p.id AND e.status = 'open')
     UNION ALL
     SELECT 'vendor event not processed', ie.source || ' ' || ie.event_type || ': ' || coalesce(ie.last_error, ''), ie.received_at
       FROM inbox_events ie WHERE ie.processed_at IS NULL AND ie.attempts > 0

@@ -150,6 +150,9 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: HttpDeps): v
               </table>`
         }
       </div>`;
-    return reply.type('text/html').send(page('Dashboard', body, { brand: view.tenant.name, head: html`<meta http-equiv="refresh" content="10" />` }));
+    return reply
+      .type('text/html')
+      .header('cache-control', 'no-store')
+      .send(page('Dashboard', body, { brand: view.tenant.name, head: html`<meta http-equiv="refresh" content="10" />` }));
   });
 }

@@ -165,7 +165,12 @@ export function registerPortalRoutes(app: FastifyInstance, deps: HttpDeps): void
       <script>
         ${raw(portalScript(view.processor.publishableKey ?? '', { surcharging: view.collections.surcharging, currency: view.invoices[0]?.currency ?? 'USD' }))};
       </script>`;
-    return reply.type('text/html').send(page(`Pay ${view.tenant.name}`, body, { brand: view.tenant.name }));
+    // Never kept by the browser: what is due changes with every payment, and Back after paying must not show
+    // the invoices as they were before (the link is a bearer credential too).
+    return reply
+      .type('text/html')
+      .header('cache-control', 'no-store')
+      .send(page(`Pay ${view.tenant.name}`, body, { brand: view.tenant.name }));
   });
 
   // `invoices` carries an amount per invoice (part of an invoice, several invoices); `invoice_ids` pays each in full.

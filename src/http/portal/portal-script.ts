@@ -8,6 +8,8 @@
 export function portalScript(publishableKey: string, opts: { surcharging: boolean; currency: string }): string {
   return `
 (function () {
+  // A page the browser kept from before paying (Back) would offer paid invoices again: show the current one.
+  window.addEventListener('pageshow', function (ev) { if (ev.persisted) location.reload(); });
   var form = document.getElementById('pay-form'); if (!form) return;
   var stripe = window.Stripe ? window.Stripe(${JSON.stringify(publishableKey)}) : null;
   var surcharging = ${JSON.stringify(opts.surcharging)}, currency = ${JSON.stringify(opts.currency.toLowerCase())};
@@ -26,7 +28,7 @@ export function portalScript(publishableKey: string, opts: { surcharging: boolea
   }
   async function post(path, body) {
     var res = await fetch(location.pathname + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return { ok: res.ok, body: await res.json() };
+    return { ok: res.ok, status: res.status, body: await res.json() };
   }
   form.addEventListener('submit', async function (ev) {
     ev.preventDefault(); msg('');
@@ -46,7 +48,14 @@ export function portalScript(publishableKey: string, opts: { surcharging: boolea
       return;
     }
     var r = await post('/pay', { invoices: invoices, method: method });
-    if (!r.ok) { msg(r.body.error.message); document.getElementById('payment').hidden = false; return; }
+    if (!r.ok) {
+      // Shown under the invoices, without a "Pay now" that has no payment behind it. A 409 means this page is
+      // out of date (paid in another tab, or this is a page the browser kept from before paying).
+      msg(r.status === 409 ? r.body.error.message.replace(/\\.?$/, '. Reload this page to see what is still due.') : r.body.error.message);
+      document.getElementById('confirm').style.display = 'none'; document.getElementById('payment').hidden = false;
+      return;
+    }
+    document.getElementById('confirm').style.display = '';
     if (r.body.covered_by_credit) { location.href = location.pathname + '?paid=credit'; return; }
     mode = 'confirm'; paymentId = r.body.payment_id;
     document.getElementById('summary').textContent = r.body.ach_discount
@@ -99,8 +108,15 @@ export function portalScript(publishableKey: string, opts: { surcharging: boolea
       var r = await stripe.confirmPayment({ elements: elements, redirect: 'if_required', confirmParams: { return_url: location.href.split('?')[0] + '?paid=' + paymentId } });
       // A decline leaves this payment open at the processor: the client types another card into the same
       // form and presses Pay again (the same payment, never a second one).
-      if (r.error) { msg(r.error.type === 'card_error' ? r.error.message + ' Nothing was charged. Enter another card above and press "Pay now" again.' : r.error.message); return; }
+      if (r.error) {
+        // This payment is no longer open for confirming: it was paid (or replaced) in another tab or window.
+        // The page for it says which, from Settle's own record, rather than the processor's raw message.
+        if (r.error.code === 'payment_intent_unexpected_state') { location.href = location.pathname + '?paid=' + paymentId; return; }
+        msg(r.error.type === 'card_error' ? r.error.message + ' Nothing was charged. Enter another card above and press "Pay now" again.' : r.error.message);
+        return;
+      }
       var st = r.paymentIntent && r.paymentIntent.status;
+      if (st === 'requires_action') { msg('This card needs a confirmation from your bank that cannot be completed here. Nothing was charged; please use another card.'); return; }
       if (st !== 'succeeded' && st !== 'processing') { msg('The payment was not completed. Check your card details above and press "Pay now" again.'); return; }
       location.href = location.pathname + '?paid=' + paymentId;
     } finally {
