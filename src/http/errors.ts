@@ -43,17 +43,21 @@ export function errorHandler(err: FastifyError | Error, req: FastifyRequest, rep
     void reply
       .code(503)
       .header('retry-after', '30')
-      .send({ error: { code: 'unavailable', message: 'the database is unavailable right now; nothing was changed, retry shortly' } });
+      .send({ error: { code: 'unavailable', message: 'the database is unavailable right now; retry shortly' } });
     return;
   }
   req.log.error({ err }, 'unhandled error');
   void reply.code(500).send({ error: { code: 'internal', message: 'something went wrong on our side; the error has been logged' } });
 }
 
-// Connection refused/reset, the server shutting down or starting (57P01–57P03), connection exceptions (08…).
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03']);
+// The server shutting down or starting (57P01–57P03), connection exceptions (08…), and a refused or dropped
+// connection when it is the database driver's (a vendor's refused connection is not a database outage).
+const SERVER_CODES = new Set(['57P01', '57P02', '57P03']);
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']);
 function isDatabaseUnavailable(err: Error): boolean {
   const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
-  return /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(err.message);
+  if (typeof code === 'string' && (SERVER_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
+  const fromDriver = /node_modules[\\/](pg|pg-pool|pg-protocol)[\\/]/.test(err.stack ?? '');
+  if (fromDriver && typeof code === 'string' && NETWORK_CODES.has(code)) return true;
+  return fromDriver && /Connection terminated|timeout exceeded when trying to connect/i.test(err.message);
 }

@@ -50,7 +50,8 @@ it('rides out a database outage of more than a minute across a cron tick: 503 me
   expect(settle.child.exitCode, settle.output()).toBeNull();
   expect(await status(`${base}/readyz`), settle.output()).toBe(503);
   const webhook = await status(`${base}/webhooks/acme-it/stripe`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-  expect(typeof webhook === 'number' && webhook >= 500 && webhook < 600, `webhook answered ${webhook}`).toBe(true);
+  // 503 (with Retry-After): the vendor retries the delivery later; nothing is lost.
+  expect(webhook, settle.output()).toBe(503);
   // The supervisor keeps trying, and says so.
   await eventually(async () => settle!.output().includes('restarting the job runner'), 60_000, 'a logged restart attempt');
   // An outage longer than a minute: Settle keeps running, and keeps answering 503, all along.
