@@ -3,10 +3,21 @@
 // ignored) POSTed at a fixed rate, with a share sent twice. Prints one JSON line with what it sent and what
 // Settle answered (accepted rate, latency percentiles by nearest rank).
 // Usage: node --import tsx soak/burst-process.ts '<json: url, secret, rate, seconds, duplicateShare, idPrefix>'
+import fs from 'node:fs';
 import http from 'node:http';
 import { stripeSignatureHeader } from '../simulators/stripe/webhooks.ts';
 
-const o = JSON.parse(process.argv[2] ?? '{}') as { url: string; secret: string; rate: number; seconds: number; duplicateShare: number; idPrefix: string };
+const o = JSON.parse(process.argv[2] ?? '{}') as {
+  url: string;
+  secret: string;
+  rate: number;
+  seconds: number;
+  duplicateShare: number;
+  idPrefix: string;
+  /** Where to write the ids Settle acknowledged (2xx), one a line: those must all be stored. */
+  acceptedFile: string;
+};
+const acceptedIds = new Set<string>();
 const target = new URL(o.url);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 const latencies: number[] = [];
@@ -48,7 +59,10 @@ function post(id: string): void {
       res.on('end', () => {
         const code = res.statusCode ?? 0;
         statuses[code] = (statuses[code] ?? 0) + 1;
-        if (code >= 200 && code < 300) accepted++;
+        if (code >= 200 && code < 300) {
+          accepted++;
+          acceptedIds.add(id);
+        }
         latencies.push(performance.now() - t0);
         lastAnswerAt = performance.now();
         inFlight--;
@@ -93,6 +107,7 @@ const sendingMs = performance.now() - started;
 const deadline = Date.now() + 60_000;
 while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 const spanMs = Math.max(sendingMs, lastAnswerAt - started);
+fs.writeFileSync(o.acceptedFile, [...acceptedIds].join('\n'));
 latencies.sort((a, b) => a - b);
 const rank = (p: number): number => Math.round(latencies[Math.max(0, Math.ceil((p / 100) * latencies.length) - 1)] ?? 0);
 process.stdout.write(
@@ -101,6 +116,7 @@ process.stdout.write(
     distinct,
     duplicatesSent,
     accepted,
+    acceptedDistinct: acceptedIds.size,
     unanswered: inFlight,
     statuses,
     sendingMs: Math.round(sendingMs),
