@@ -90,7 +90,7 @@ export async function maybeStartDemo(running: Running, config: Config, log: Logg
     `  Simulators     ConnectWise ${sims.connectwise.baseUrl}`,
     `                 Stripe      ${sims.stripe.baseUrl}`,
     `                 QuickBooks  ${sims.quickbooks.baseUrl}`,
-    `  After paying: ConnectWise has the payment (GET ${sims.connectwise.origin}/_sim/invoices/<invoice id>/payments),`,
+    `  After paying: ConnectWise has the payment (GET ${sims.connectwise.origin}/_sim/payments, each with its invoice number),`,
     `  QuickBooks the Payment (GET ${sims.quickbooks.baseUrl}/_sim/payments); the Stripe payout every 30 s becomes`,
     `  one QuickBooks Deposit (GET ${sims.quickbooks.baseUrl}/_sim/deposits).`,
     '',
