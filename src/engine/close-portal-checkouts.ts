@@ -78,7 +78,7 @@ export async function openedCheckout(ctx: EngineContext, tenantId: string, payme
   for (;;) {
     const facts = await checkoutFacts(ctx, tenantId, paymentId);
     if (!facts.open || facts.payment.processor_payment_id || facts.attempt.processor_payment_id || Date.now() > deadline) return facts;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 250)); // not too often: a burst of tabs waits here together
   }
 }
 

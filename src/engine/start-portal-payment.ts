@@ -95,9 +95,10 @@ export async function startPortalPayment(
       try {
         again = await replayCheckout(ctx, tenantId, facts);
       } catch (e) {
-        // The first request is still creating it under the same key (the processor says "in use"): the client
-        // is told to try again, rather than a second intent ever being made.
-        if (e instanceof VendorError && e.kind === 'conflict')
+        // The first request is still creating it under the same key (the processor says "in use"), or the
+        // processor is busy (a burst of tabs hits its rate limit): the client is told to try again in a
+        // moment, rather than a second intent ever being made.
+        if (e instanceof VendorError && (e.kind === 'conflict' || e.kind === 'rate_limited' || e.kind === 'timeout' || e.kind === 'server'))
           throw new UseCaseError('conflict', 'this payment is being started in another window right now; try again in a moment');
         throw e;
       }

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { withTenant } from '../../src/db/tenant.ts';
-import { eventually, openInvoices, startStack, type Stack } from '../helpers/stack.ts';
+import { eventually, openInvoices, payByBankInPortal, startStack, type Stack } from '../helpers/stack.ts';
 import { charge, savedCard } from '../helpers/failed-payments.ts';
 
 let stack: Stack;
@@ -154,6 +154,23 @@ describe('one open checkout per client and invoice', () => {
     // The replaced checkout is not shown to the client as a payment.
     const html = await (await fetch(`${stack.settleUrl}/portal/${token}`)).text();
     expect(html).not.toMatch(/pill bad">failed/);
+  }, 180_000);
+
+  it('after a bank payment the page says it is submitted and does not offer the invoice while the debit clears', async () => {
+    const all = await openInvoices(stack);
+    const invoice = all.find((i) => all.some((o) => o.client_id === i.client_id && o.id !== i.id))!;
+    const token = await stack.portalToken(invoice.client_id);
+    const { paymentId } = await payByBankInPortal(stack, token, [invoice.id]);
+    // The return page, possibly before the processor's webhook: Settle asks, and the debit is processing.
+    const html = await (await fetch(`${stack.settleUrl}/portal/${token}?paid=${paymentId}`)).text();
+    expect(html).toContain('Submitted');
+    expect(html).toContain(invoice.number);
+    expect(html).toContain(paymentId);
+    expect(html).toMatch(/Bank account \(ACH\)/);
+    expect(html).not.toContain(`value="${invoice.id}"`);
+    expect(html).toMatch(/still open below/);
+    // Paying it again on the same link is refused while the debit may still settle.
+    expect((await pay(token, { invoice_ids: [invoice.id], method: 'card' })).status).toBe(409);
   }, 180_000);
 
   it('if the processor charged twice anyway, the second charge is refunded automatically and staff get an exception', async () => {
