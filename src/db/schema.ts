@@ -81,7 +81,7 @@ export interface Database {
   bank_statement_lines: bankStatement.BankStatementLinesTable;
   // 0011_portal_checkouts
   portal_checkouts: portalCheckouts.PortalCheckoutsTable;
-  // 0016_api_idempotency
+  // 0015_api_idempotency
   api_idempotency_keys: apiIdempotency.ApiIdempotencyKeysTable;
 }
 

@@ -2,7 +2,7 @@
 // with the same request returns the first answer again; the same key with a different request is refused;
 // a request still running under the key is answered "in progress, retry". Refunds keep their key on the
 // refund row (refund-payment.ts); requests that create a payment keep it in `api_idempotency_keys`
-// (0016), written in the transaction that creates the payment. Both use the key check, the fingerprint
+// (0015), written in the transaction that creates the payment. Both use the key check, the fingerprint
 // and the wording here.
 import { createHash } from 'node:crypto';
 import type { Tx } from '../db/tenant.ts';

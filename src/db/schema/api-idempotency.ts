@@ -1,7 +1,7 @@
 import type { Generated } from 'kysely';
 import type { Created } from './columns.ts';
 
-// ---- 0016_api_idempotency: Idempotency-Key of money-moving API requests ----
+// ---- 0015_api_idempotency: Idempotency-Key of money-moving API requests ----
 export interface ApiIdempotencyKeysTable {
   id: Generated<string>;
   tenant_id: string;
