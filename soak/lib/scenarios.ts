@@ -2,6 +2,7 @@
 // must ride it out without a restart and lose no webhook), and a burst of signed Stripe webhooks from a
 // load generator in its own process (each distinct event stored and processed once; accepted rate, p99).
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { spawnGroup } from '../../bench/lib/process-group.ts';
@@ -141,7 +142,7 @@ export async function webhookBurst(opts: { ws: Workspace; settleUrl: string; rat
   );
   const secrets = SecretBox.load(ws.secretKeyHex, ws.dataDir).open<{ webhookSecret: string }>(row.secrets_ciphertext, `connection:${ws.tenantId}:payments`);
   const idPrefix = `evt_burst${Date.now().toString(36)}_`;
-  const acceptedFile = path.join(ws.dataDir, `burst-accepted-${idPrefix}.txt`);
+  const acceptedFile = path.join(os.tmpdir(), `settle-soak-burst-${process.pid}-${idPrefix}.txt`);
   const args = {
     acceptedFile,
     url: `${opts.settleUrl}/webhooks/${ws.slug}/stripe`,
@@ -190,6 +191,7 @@ export async function webhookBurst(opts: { ws: Workspace; settleUrl: string; rat
       )
     ).map((r) => r.vendor_event_id),
   );
+  fs.rmSync(acceptedFile, { force: true });
   const lostIds = acknowledged.filter((id) => !stored.has(id));
   const lost = lostIds.length;
   const unacknowledged = generator.distinct - acknowledged.length;
