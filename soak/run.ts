@@ -267,7 +267,7 @@ function summary(r: Report): string {
     else {
       const g = r.burst.generator as Record<string, number>;
       lines.push(
-        `webhook burst: ${r.burst.pass ? '✓' : '✗'} offered ${g.offeredPerSecond}/s, accepted ${g.acceptedPerSecond}/s (target ≥ 1000/s), p50 ${g.p50Ms} ms, p99 ${g.p99Ms} ms; sent ${g.sent} (${g.distinct} distinct, ${g.duplicatesSent} duplicates); stored ${r.burst.storedDistinct}, processed ${r.burst.processed}, duplicates processed ${r.burst.duplicatesStored}, lost ${r.burst.lost}, unacknowledged (vendor retries) ${r.burst.unacknowledged}${r.burst.problems.map((p) => `\n  ✗ ${p}`).join('')}`,
+        `webhook burst: ${r.burst.pass ? '✓' : '✗'} offered ${g.offeredPerSecond}/s, accepted ${g.acceptedPerSecond}/s (target ≥ ${r.options['burst-rate']}/s), p50 ${g.p50Ms} ms, p99 ${g.p99Ms} ms; sent ${g.sent} (${g.distinct} distinct, ${g.duplicatesSent} duplicates); stored ${r.burst.storedDistinct}, processed ${r.burst.processed}, duplicates processed ${r.burst.duplicatesStored}, lost ${r.burst.lost}, unacknowledged (vendor retries) ${r.burst.unacknowledged}${r.burst.problems.map((p) => `\n  ✗ ${p}`).join('')}`,
       );
     }
   }
