@@ -25,12 +25,16 @@ async function pay(token: string, body: unknown): Promise<{ status: number; body
 }
 
 async function confirm(intentId: string, pm = 'pm_card_visa'): Promise<{ ok: boolean; text: string }> {
-  const res = await fetch(`${stack.sims.stripe.baseUrl}/v1/payment_intents/${intentId}/confirm`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${stack.sims.stripe.secretKey}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ payment_method: pm }).toString(),
-  });
-  return { ok: res.ok, text: await res.text() };
+  // As Stripe.js does, a request refused by the rate limit (429; the burst above can trigger it) is sent again.
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(`${stack.sims.stripe.baseUrl}/v1/payment_intents/${intentId}/confirm`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.sims.stripe.secretKey}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ payment_method: pm }).toString(),
+    });
+    if (res.status !== 429 || attempt >= 30) return { ok: res.ok, text: await res.text() };
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 /** The Stripe simulator's own record of the intents Settle opened for these payments. */
