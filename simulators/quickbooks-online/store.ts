@@ -80,7 +80,7 @@ export class QboStore {
     return e;
   }
 
-  /** A reference in a request must name an existing record (QBO answers 2500 otherwise). */
+  /** A reference in a request must name an existing, active record (QBO answers 2500 / 610 otherwise). */
   ref(type: EntityName, field: string, ref: unknown, required = true): Entity | undefined {
     if (ref === undefined || ref === null) {
       if (required) throw faults.requiredParam(field);
@@ -90,6 +90,8 @@ export class QboStore {
     if (typeof id !== 'string' && typeof id !== 'number') throw faults.requiredParam(`${field}.value`);
     const e = this.find(type, String(id));
     if (!e) throw faults.invalidReference(field, String(id));
+    // QBO refuses a new transaction naming an inactive account, customer or item (code 610).
+    if (e['Active'] === false) throw faults.objectNotFound(type, String(id));
     return e;
   }
 

@@ -83,6 +83,8 @@ export async function postPendingReversals(
       amount: money(r.amount_minor, parseCurrency(r.currency)),
       reversedOn: today(new Date(r.created_at)),
       memo: `Settle ${r.kind === 'refund' ? 'refund' : 'reversal'} of payment ${r.payment_id} (invoice ${r.invoice_number})`,
+      // Bumped by a person's retry after a refusal (retry-posting.ts): a new request, not the refusal replayed.
+      requestGeneration: r.request_generation,
     });
     await withTenant(ctx.db, tenantId, async (tx) => {
       const outcome = await recordBooksAttempt(ctx, tx, tenantId, books.vendor, r, result);

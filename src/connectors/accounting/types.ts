@@ -111,6 +111,8 @@ export interface ReversePaymentInput {
   /** The day of the refund / return: the entry's date (stable across retries). */
   readonly reversedOn: string; // YYYY-MM-DD
   readonly memo: string;
+  /** See RequestGeneration. */
+  readonly requestGeneration?: number;
 }
 
 /**

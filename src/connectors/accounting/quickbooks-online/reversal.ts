@@ -21,7 +21,7 @@ import { money, parseDecimal, toVendorNumber, type Money } from '../../../domain
 import type { PostResult, ReversePaymentInput } from '../types.ts';
 import type { QboApi } from './api.ts';
 import { QBO_CATALOGUE } from './catalogue.ts';
-import { carriesMarker, privateNote, queryLiteral, refValue, requestIdFor } from './mapping.ts';
+import { carriesMarker, privateNote, queryLiteral, refValue, requestIdFor, requestKey } from './mapping.ts';
 
 type Json = Record<string, unknown>;
 
@@ -106,7 +106,8 @@ export async function reverseQboPayment(
     journal = await api.create(
       'JournalEntry',
       reversalJournalBody(input, customerId, { accountsReceivableAccountId: ar, clearingAccountId: accounts.clearingAccountId }),
-      requestIdFor(input.idempotencyKey),
+      // A retry after a refusal is a new request (types.ts › RequestGeneration); the marker stays the key.
+      requestIdFor(requestKey(input.idempotencyKey, input.requestGeneration)),
     );
   }
   const journalId = String(journal['Id']);
@@ -119,8 +120,10 @@ export async function reverseQboPayment(
     if (!lines) break;
     try {
       const token = String(current['SyncToken']);
-      // requestid per SyncToken: a replayed stale-object fault must not answer the next attempt.
-      await api.create('Payment', { Id: current['Id'], SyncToken: token, sparse: true, Line: lines }, requestIdFor(`${input.idempotencyKey}:relink:${token}`));
+      // requestid per SyncToken and generation: a replayed stale-object fault, or a refusal from before a
+      // person's retry, must not answer the next attempt.
+      const requestId = requestIdFor(`${requestKey(input.idempotencyKey, input.requestGeneration)}:relink:${token}`);
+      await api.create('Payment', { Id: current['Id'], SyncToken: token, sparse: true, Line: lines }, requestId);
       break;
     } catch (e) {
       if (!(e instanceof VendorError && e.kind === 'conflict' && attempt < 3)) throw e;
