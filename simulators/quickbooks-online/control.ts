@@ -8,7 +8,7 @@ import type { LimitOptions, QboLimits } from './limits.ts';
 import type { TokenAuthority } from './oauth.ts';
 import type { ApiContext } from './routes.ts';
 import type { Entity, QboStore } from './store.ts';
-import { createCustomer } from './names.ts';
+import { createAccount, createCustomer } from './names.ts';
 import { createInvoice } from './transactions.ts';
 
 export interface SeedInvoice {
@@ -62,6 +62,12 @@ export class QboControl {
         },
       ],
     });
+  }
+
+  /** The account of that name, created (as an MSP would in QuickBooks) when the company has none. */
+  ensureAccount(name: string, accountType: string, accountSubType: string): Entity {
+    const existing = this.store.list('Account').find((a) => String(a['Name']).toLowerCase() === name.toLowerCase());
+    return existing ?? createAccount(this.store, { Name: name, AccountType: accountType, AccountSubType: accountSubType });
   }
 
   invoices(): Entity[] {

@@ -38,6 +38,8 @@ export async function checkQuickBooksAccounts(api: QboApi, config: Record<string
     const name = String(account['Name'] ?? id);
     if (account['Active'] === false) problems.push(`${setting} names "${name}" (${id}), which is inactive in QuickBooks`);
     else if (types && !types.includes(type)) problems.push(`${setting} names "${name}" (${id}), a ${type} account; it must be ${types.join(' or ')}`);
+    else if (setting === 'clearingAccountId' && account['AccountSubType'] === 'UndepositedFunds')
+      problems.push(`${setting} names "${name}" (${id}), the Undeposited Funds account; use an Other Current Asset account of its own`);
     else fine.push(`${setting} "${name}"`);
   }
   if (problems.length > 0)
@@ -46,6 +48,23 @@ export async function checkQuickBooksAccounts(api: QboApi, config: Record<string
         `(an account's id is in its QuickBooks address, …/register?accountId=<id>).`,
     );
   return `accounts exist with the right types: ${fine.join(', ') || 'none named'}`;
+}
+
+/**
+ * A warning (not a failure) when no clearing account is set: payout money whose payment is not in the books
+ * yet (its invoice not exported) then sits on the adjustments account, mixed with refunds and dispute
+ * withdrawals, where it is harder to see. Null when one is set (checkQuickBooksAccounts checks it).
+ */
+export function clearingAccountWarning(config: Record<string, unknown>, slug: string): string | null {
+  const id = config['clearingAccountId'];
+  if (typeof id === 'string' && id !== '') return null;
+  const fallback =
+    typeof config['adjustmentAccountId'] === 'string' ? 'the adjustments account (adjustmentAccountId)' : 'the fee account (feeExpenseAccountId)';
+  return (
+    `no clearingAccountId set: payout money whose payment is not in QuickBooks yet goes to ${fallback}. ` +
+    `Create an Other Current Asset account (e.g. "Settle clearing") in QuickBooks and add its id: ` +
+    `\`settle connect accounting quickbooks-online --workspace ${slug} --config '{…,"clearingAccountId":"<id>"}'\``
+  );
 }
 
 export async function checkStripeWebhook(

@@ -15,12 +15,14 @@ import { QuickBooksOnlineConnector } from '../connectors/accounting/quickbooks-o
 import type { TenantConnectors } from '../engine/context.ts';
 import { readConnection } from '../engine/connections.ts';
 import { ensurePsaCallback, psaCallbackUrl } from '../engine/psa-callbacks.ts';
-import { checkQuickBooksAccounts, checkStripeWebhook, DoctorProblem } from './doctor-checks.ts';
+import { checkQuickBooksAccounts, checkStripeWebhook, clearingAccountWarning, DoctorProblem } from './doctor-checks.ts';
 
 export interface Finding {
   readonly ok: boolean;
   readonly what: string;
   readonly detail: string;
+  /** Works, but something should be set up better (ok stays true: not a failure of `settle doctor`). */
+  readonly warning?: true;
 }
 
 function advice(e: unknown, vendor: string): string {
@@ -74,7 +76,7 @@ export async function doctor(db: Db, connectors: TenantConnectors, options?: Doc
   if (tenants.length === 0) out.push({ ok: false, what: 'workspaces', detail: 'none yet: run `settle start` for the demo, or `settle workspace create`.' });
   for (const t of tenants) {
     // [finding name, connection role it belongs to (for "not connected"), check; null = not connected]
-    const checks: [string, string, () => Promise<string | null>][] = [
+    const checks: [string, string, () => Promise<string | { warning: string } | null>][] = [
       [
         'psa',
         'psa',
@@ -139,6 +141,17 @@ export async function doctor(db: Db, connectors: TenantConnectors, options?: Doc
           return checkQuickBooksAccounts(a.api, conn.config, t.slug);
         },
       ],
+      [
+        'accounting clearing account',
+        'accounting',
+        async () => {
+          const conn = await readConnection(db, opts.box, t.id, 'accounting');
+          if (!conn) return null;
+          if (conn.vendor !== 'quickbooks-online') return `${conn.vendor}: no clearing account used`;
+          const warning = clearingAccountWarning(conn.config, t.slug);
+          return warning ? { warning } : `clearingAccountId ${String(conn.config['clearingAccountId'])} set (checked under accounting accounts)`;
+        },
+      ],
     ];
     // Bank ACH is optional: checked only where it is connected.
     if (await connectors.bankAch(t.id).catch(() => null))
@@ -160,7 +173,9 @@ export async function doctor(db: Db, connectors: TenantConnectors, options?: Doc
         out.push(
           r === null
             ? { ok: false, what, detail: `not connected: \`settle connect ${role} <vendor> --workspace ${t.slug} …\`` }
-            : { ok: true, what, detail: r },
+            : typeof r === 'string'
+              ? { ok: true, what, detail: r }
+              : { ok: true, warning: true, what, detail: r.warning },
         );
       } catch (e) {
         const get = { psa: 'psa', payments: 'payments', accounting: 'accounting', bank_ach: 'bankAch' } as const;

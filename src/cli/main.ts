@@ -139,7 +139,7 @@ async function runDoctor(): Promise<number> {
   } finally {
     await d.close();
   }
-  for (const f of findings) console.log(`${f.ok ? '✓' : '✗'} ${f.what}: ${f.detail}`);
+  for (const f of findings) console.log(`${f.ok ? (f.warning ? '!' : '✓') : '✗'} ${f.what}: ${f.detail}`);
   return findings.every((f) => f.ok) ? 0 : 1;
 }
 

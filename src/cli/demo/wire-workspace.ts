@@ -59,6 +59,9 @@ export async function wireWorkspaceToSimulators(
       bankAccountId: qbo.sim.accounts.checking,
       feeExpenseAccountId: qbo.sim.accounts.merchantFees,
       undepositedFundsAccountId: qbo.sim.accounts.undepositedFunds,
+      // Payout money whose payment is not in the books yet waits here (an Other Current Asset account of its
+      // own, as the docs ask an MSP to create), not on the adjustments account.
+      clearingAccountId: qbo.sim.ensureAccount('Settle clearing', 'Other Current Asset', 'OtherCurrentAssets').Id,
     },
     secrets: { clientSecret: qbo.clientSecret, refreshToken: qbo.initialRefreshToken },
     actor: 'system:setup',
