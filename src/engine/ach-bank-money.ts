@@ -248,6 +248,7 @@ export async function postBankWithdrawals(ctx: EngineContext, tenantId: string, 
           withdrawnOn: row.arrival_date,
           reference: row.processor_payout_id,
           memo: `Bank ACH return ${row.processor_payout_id}: the bank took the returned debit back`,
+          requestGeneration: row.request_generation,
         })
       : { ok: false as const, retryable: false, error: `the ${books.vendor} connector cannot book a bank withdrawal; book it by hand` };
     const outcome = await withTenant(ctx.db, tenantId, (tx) => recordBooksAttempt(ctx, tx, tenantId, books.vendor, row, r));

@@ -126,6 +126,8 @@ export interface BankWithdrawalInput {
   readonly withdrawnOn: string; // YYYY-MM-DD, the bank line's date
   readonly reference: string;
   readonly memo: string;
+  /** As for payments: one more each time a person retries after the vendor refused the request. */
+  readonly requestGeneration?: number;
 }
 
 export interface AccountingConnector {

@@ -6,7 +6,7 @@
 import { toVendorNumber } from '../../../domain/money.ts';
 import type { BankWithdrawalInput, PostResult } from '../types.ts';
 import type { QboApi } from './api.ts';
-import { carriesMarker, privateNote, queryLiteral, requestIdFor } from './mapping.ts';
+import { carriesMarker, privateNote, queryLiteral, requestIdFor, requestKey } from './mapping.ts';
 
 type Json = Record<string, unknown>;
 
@@ -38,6 +38,7 @@ export async function postQboBankWithdrawal(
     const earlier = sameDay.find((j) => carriesMarker(j, input.idempotencyKey));
     if (earlier) return { ok: true, remoteId: String(earlier['Id']) };
   }
-  const created = await api.create('JournalEntry', body, requestIdFor(input.idempotencyKey));
+  // A retry after a refusal is a new request: QuickBooks replays a requestid's first answer, refusal included.
+  const created = await api.create('JournalEntry', body, requestIdFor(requestKey(input.idempotencyKey, input.requestGeneration)));
   return { ok: true, remoteId: String(created['Id']) };
 }
