@@ -50,21 +50,23 @@ export async function startEmbeddedPostgres(opts: {
   }
   const log = opts.log ?? (() => {});
   if (pgDir !== path.join(opts.dataDir, 'pg')) log(`the postgres OS user cannot reach ${opts.dataDir}: the cluster lives in ${pgDir}`);
-  const host = `127.0.0.1:${opts.port}`;
   const database = opts.database ?? 'settle';
-  const urls = {
-    adminUrl: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@${host}/postgres`,
-    appUrl: `postgres://${APP_ROLE}:${encodeURIComponent(password)}@${host}/${database}`,
+  const urlsAt = (port: number): { adminUrl: string; appUrl: string; clusterDir: string } => ({
+    adminUrl: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+    appUrl: `postgres://${APP_ROLE}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
     clusterDir: pgDir,
-  };
+  });
+  const urls = urlsAt(opts.port);
 
   // Another settle command (e.g. `settle start`) already runs this cluster: share it instead of starting or
   // stopping it. The owner is recorded in owner.pid; a dead owner means a killed run (recovered below).
   const ownerFile = path.join(opts.dataDir, 'pg-owner.pid');
   const owner = fs.existsSync(ownerFile) ? Number(fs.readFileSync(ownerFile, 'utf8').trim()) : NaN;
   if (Number.isInteger(owner) && owner !== process.pid && isAlive(owner) && fs.existsSync(path.join(pgDir, 'postmaster.pid'))) {
-    log(`PostgreSQL in ${pgDir} is run by settle process ${owner}; sharing it`);
-    return { ...urls, stop: async () => {} };
+    // On the port that process started it with (e.g. `SETTLE_PG_PORT=… npm start`), not this command's default.
+    const port = portOfRunningCluster(pgDir) ?? opts.port;
+    log(`PostgreSQL in ${pgDir} (port ${port}) is run by settle process ${owner}; sharing it`);
+    return { ...urlsAt(port), stop: async () => {} };
   }
 
   if (!fs.existsSync(path.join(pgDir, 'PG_VERSION'))) {
@@ -108,6 +110,16 @@ export async function startEmbeddedPostgres(opts: {
       fs.rmSync(ownerFile, { force: true });
     },
   };
+}
+
+/** The port in a running cluster's postmaster.pid (its fourth line), or null when it cannot be read. */
+export function portOfRunningCluster(pgDir: string): number | null {
+  try {
+    const port = Number(fs.readFileSync(path.join(pgDir, 'postmaster.pid'), 'utf8').split('\n')[3]);
+    return Number.isInteger(port) && port > 0 && port < 65536 ? port : null;
+  } catch {
+    return null;
+  }
 }
 
 function randomPassword(): string {
