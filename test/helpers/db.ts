@@ -31,8 +31,21 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await db.destroy().catch(() => {});
       const a = new pg.Client({ connectionString: baseUrl });
       await a.connect();
-      await a.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await a.end();
+      try {
+        // A connection still starting up (a restarted Settle child's pool) has no role yet, and PostgreSQL
+        // refuses to terminate it ("permission denied to terminate process") until it has one: try again.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await a.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+            break;
+          } catch (e) {
+            if (attempt >= 20 || (e as { code?: string }).code !== '42501') throw e;
+            await new Promise((r) => setTimeout(r, 250));
+          }
+        }
+      } finally {
+        await a.end();
+      }
     },
   };
 }
