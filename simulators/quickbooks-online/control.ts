@@ -126,6 +126,15 @@ export function registerControlRoutes(app: FastifyInstance, control: QboControl)
     }));
   });
   app.get('/_sim/accounts', async () => control.accounts);
+  // Find or create an account by name (what an MSP does once in QuickBooks' chart of accounts), for a
+  // simulator running in a process of its own.
+  app.post('/_sim/accounts', async (req, reply) => {
+    const b = (req.body ?? {}) as { name?: unknown; accountType?: unknown; accountSubType?: unknown };
+    if (typeof b.name !== 'string' || typeof b.accountType !== 'string' || typeof b.accountSubType !== 'string') {
+      return reply.code(400).send({ error: 'name, accountType and accountSubType (strings) are required' });
+    }
+    return control.ensureAccount(b.name, b.accountType, b.accountSubType);
+  });
   app.get('/_sim/invoices', async () => control.invoices());
   app.get('/_sim/payments', async () => control.payments());
   app.get('/_sim/deposits', async () => control.deposits());

@@ -57,11 +57,15 @@ export async function setUpWorkspace(opts: { dbUrl: string; dataDir: string; set
   });
   const apiKey = await createApiKey(database.db, tenantId, 'soak', 'system:soak');
   const { connectwise, stripe, quickbooks } = opts.sims;
+  // The clearing account the wiring names, made over HTTP: the simulator runs in its own process.
+  const clearing = await call<{ Id: string }>(`${quickbooks.baseUrl}/_sim/accounts`, {
+    body: { name: 'Settle clearing', accountType: 'Other Current Asset', accountSubType: 'OtherCurrentAssets' },
+  });
   // Only the fields the wiring reads; the simulators' in-process controls do not exist across processes.
   const sims = {
     connectwise: { baseUrl: connectwise.baseUrl, credentials: connectwise.credentials },
     stripe: { baseUrl: stripe.baseUrl, secretKey: stripe.secretKey, publishableKey: stripe.publishableKey },
-    quickbooks: { ...quickbooks, sim: { accounts: quickbooks.accounts } },
+    quickbooks: { ...quickbooks, sim: { accounts: quickbooks.accounts, ensureAccount: () => clearing } },
   } as unknown as Simulators;
   await wireWorkspaceToSimulators(database.db, settle.box, settle.ctx.connectors, { tenantId, slug, settleUrl: opts.settleUrl, sims });
 
