@@ -10,6 +10,7 @@ import { audit } from './audit.ts';
 import { crashPoint } from './crash-points.ts';
 import { ingestInvoice } from './ingest-invoice.ts';
 import { recordPostingFailure } from './posting-failure.ts';
+import { postPsaReversal } from './post-psa-reversal.ts';
 
 export async function postPsaPayment(ctx: EngineContext, tenantId: string, postingId: string): Promise<string> {
   const psa = await ctx.connectors.psa(tenantId);
@@ -17,6 +18,7 @@ export async function postPsaPayment(ctx: EngineContext, tenantId: string, posti
   const job = await withTenant(ctx.db, tenantId, async (tx) => {
     const posting = await tx.selectFrom('postings').selectAll().where('id', '=', postingId).executeTakeFirst();
     if (!posting || posting.status !== 'pending' || !posting.invoice_id || !posting.payment_id) return null;
+    if (posting.kind !== 'payment') return 'reversal' as const;
     const ref = await tx
       .selectFrom('external_refs')
       .select('remote_id')
@@ -43,6 +45,9 @@ export async function postPsaPayment(ctx: EngineContext, tenantId: string, posti
     return { posting, invoiceRemoteId: ref.remote_id, payment, claimedRemoteIds: claimed.map((c) => c.remote_id!) };
   });
   if (!job) return 'nothing to do';
+  // A reversal posting queued under this task (by a sweep before it told the two apart) is a reversal: it
+  // reduces or removes the PSA payment, never writes its amount as a new one.
+  if (job === 'reversal') return postPsaReversal(ctx, tenantId, postingId);
   const { posting } = job;
   try {
     const r = await psa.recordPayment({
