@@ -20,14 +20,17 @@ export async function sweep(ctx: EngineContext, opts: { olderThanMs?: number } =
       let n = 0;
       const psa = await tx
         .selectFrom('postings')
-        .select('id')
+        .select(['id', 'kind'])
         .where('target', '=', 'psa')
         .where('status', '=', 'pending')
         .where('next_attempt_at', '<', older)
         .limit(500)
         .execute();
       for (const p of psa) {
-        await enqueue(tx, 'post-psa-payment', { tenantId, postingId: p.id }, { queueName: `psa:${tenantId}`, jobKey: `psa-posting:${p.id}` });
+        // A reversal (refund, return, lost dispute) is re-queued as a reversal: the same job key under the
+        // payment task would replace its job and POST the refunded amount as a new PSA payment.
+        const task = p.kind === 'payment' ? 'post-psa-payment' : 'post-psa-reversal';
+        await enqueue(tx, task, { tenantId, postingId: p.id }, { queueName: `psa:${tenantId}`, jobKey: `psa-posting:${p.id}` });
         n++;
       }
       const books = await tx
