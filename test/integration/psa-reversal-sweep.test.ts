@@ -50,6 +50,22 @@ async function reversalPosted(paymentId: string) {
   );
 }
 
+describe('lost answers from ConnectWise (the soak injects them)', () => {
+  it('a payment whose POST answer is lost, then a refund with another lost POST armed: one ConnectWise payment, found once and then reduced', async () => {
+    // The soak's fault: the next POST …/payments is done by ConnectWise but its answer never arrives.
+    stack.sims.connectwise.sim.lostAnswers.add({ method: 'POST', pathPattern: '/payments', fault: { kind: 'drop' }, times: 1 });
+    const { paymentId, total, cwId } = await paidAndPosted();
+    expect(stack.sims.connectwise.sim.paymentsFor(cwId).map((p) => cents(p.amount))).toEqual([total]);
+    // A second lost answer armed for the refund's write-back: a reversal must not POST at all.
+    stack.sims.connectwise.sim.lostAnswers.add({ method: 'POST', pathPattern: '/payments', fault: { kind: 'drop' }, times: 1 });
+    const part = total / 3n;
+    await refund(paymentId, part);
+    await reversalPosted(paymentId);
+    expect(stack.sims.connectwise.sim.paymentsFor(cwId).map((p) => cents(p.amount))).toEqual([total - part]);
+    stack.sims.connectwise.sim.lostAnswers.clear();
+  });
+});
+
 describe('a pending PSA reversal and the sweep', () => {
   it('re-queued by the sweep, a refund still reduces the ConnectWise payment: no new payment, nothing failed', async () => {
     const { paymentId, total, cwId } = await paidAndPosted();
