@@ -88,8 +88,13 @@ export async function sweep(ctx: EngineContext, opts: { olderThanMs?: number } =
  * Unlock jobs held by worker processes that are gone, so their jobs run again now instead of after
  * graphile-worker's four-hour lock timeout. A worker is gone when its heartbeat is stale, or at once when
  * it ran on this host under a process id that no longer exists (a killed process on the same machine).
+ *
+ * A stale heartbeat is only evidence when the caller could beat itself all along (`trustStaleness`): after
+ * a database outage every worker's heartbeat is stale, including live ones still finishing their jobs, and
+ * unlocking those runs their jobs twice and can leave their queue locked for hours (see
+ * releaseOrphanedQueueLocks). A process id that is gone is proof at any time.
  */
-export async function unlockJobsOfDeadWorkers(db: Db, staleAfterMs = 15_000): Promise<string[]> {
+export async function unlockJobsOfDeadWorkers(db: Db, staleAfterMs = 15_000, opts: { trustStaleness?: boolean } = {}): Promise<string[]> {
   const interval = `${staleAfterMs} milliseconds`;
   // A worker with no heartbeat row yet may have just started: only a lock older than the staleness window
   // counts as abandoned then.
@@ -101,10 +106,32 @@ export async function unlockJobsOfDeadWorkers(db: Db, staleAfterMs = 15_000): Pr
      WHERE j.locked_by IS NOT NULL
      GROUP BY j.locked_by, h.host, h.pid`.execute(db);
   const host = os.hostname();
-  const dead = r.rows.filter((w) => w.stale || (w.host === host && w.pid !== null && !processAlive(w.pid))).map((w) => w.locked_by);
+  const trustStaleness = opts.trustStaleness ?? true;
+  const dead = r.rows.filter((w) => (trustStaleness && w.stale) || (w.host === host && w.pid !== null && !processAlive(w.pid))).map((w) => w.locked_by);
   // Unlocked, and jobs superseded or killed on their last attempt settled, so none is left for ever (dead-jobs.ts).
   if (dead.length) await settleJobsOfDeadWorkers(db, dead);
   return dead;
+}
+
+/**
+ * Release named-queue locks that no running job stands behind. graphile-worker locks a job and its queue in
+ * one statement and unlocks the queue only when the worker that holds it completes or fails a job row that
+ * still exists. When one job ran twice (a live worker taken for dead and its job given to another) the
+ * first to finish deletes the row, and the second's completion then unlocks nothing: its queue stays locked
+ * by a worker that is alive and idle, so no other job of the queue (e.g. every reconcile-payout and books
+ * flush of a workspace: `accounting:<tenant>`) runs until graphile-worker's four-hour lock timeout. A queue
+ * lock a while old whose holder holds no job of that queue is such a leftover. (graphile-worker changes a
+ * queue lock and its job's lock together, so this state is never a lock in the middle of being taken.)
+ */
+export async function releaseOrphanedQueueLocks(db: Db, olderThanMs = 15_000): Promise<string[]> {
+  const r = await sql<{ queue_name: string }>`
+    UPDATE graphile_worker._private_job_queues AS q
+       SET locked_by = NULL, locked_at = NULL
+     WHERE q.locked_by IS NOT NULL
+       AND q.locked_at < now() - ${`${olderThanMs} milliseconds`}::interval
+       AND NOT EXISTS (SELECT 1 FROM graphile_worker._private_jobs j WHERE j.job_queue_id = q.id AND j.locked_by = q.locked_by)
+    RETURNING q.queue_name`.execute(db);
+  return r.rows.map((q) => q.queue_name);
 }
 
 function processAlive(pid: number): boolean {

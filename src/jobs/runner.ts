@@ -11,7 +11,7 @@ import { Logger, run, runMigrations, type Runner, type WorkerEvents } from 'grap
 import type pg from 'pg';
 import type { EngineContext } from '../engine/context.ts';
 import { enqueue } from '../engine/enqueue.ts';
-import { sweep, unlockJobsOfDeadWorkers } from '../engine/sweep.ts';
+import { releaseOrphanedQueueLocks, sweep, unlockJobsOfDeadWorkers } from '../engine/sweep.ts';
 import { crontab, taskList } from './tasks.ts';
 
 export interface WorkerHandle {
@@ -19,6 +19,9 @@ export interface WorkerHandle {
 }
 
 const RESTART_BACKOFF_MS = [1000, 2000, 5000, 10_000, 15_000];
+const BEAT_EVERY_MS = 5000;
+/** A worker whose heartbeat is older than this is taken for dead (by a process that could beat meanwhile). */
+const STALE_AFTER_MS = 15_000;
 
 export async function startWorker(ctx: EngineContext, pool: pg.Pool, opts: { concurrency: number; pollIntervalMs?: number }): Promise<WorkerHandle> {
   const logger = new Logger((scope) => (level, message, meta) => {
@@ -33,21 +36,39 @@ export async function startWorker(ctx: EngineContext, pool: pg.Pool, opts: { con
     workerIds.add(worker.workerId);
   });
   events.on('worker:release', ({ worker }) => {
-    workerIds.delete(worker.workerId);
+    // A worker of the running pool that ends while we are not stopping it has died: graphile-worker ends
+    // a worker for good when it cannot record its job's outcome (the database went away mid-job) and
+    // never replaces it, so after an outage a process could keep running with fewer or no workers.
+    if (workerIds.delete(worker.workerId) && !stopping && runner) lostWorker(runner);
   });
+  // Since when our own heartbeats have reached the database every few seconds without a gap. Only then is
+  // another worker's stale heartbeat evidence that it is gone rather than that the database (or this
+  // machine) was unavailable to everyone — after an outage, live workers are still finishing their jobs.
+  let beatingSince: number | null = null;
+  let lastBeat = 0;
   const beat = async (): Promise<void> => {
     if (workerIds.size === 0) return;
-    await ctx.db
-      .insertInto('worker_heartbeats')
-      .values([...workerIds].map((id) => ({ worker_id: id, host: os.hostname(), pid: process.pid })))
-      .onConflict((oc) => oc.column('worker_id').doUpdateSet({ seen_at: new Date() }))
-      .execute();
+    try {
+      await ctx.db
+        .insertInto('worker_heartbeats')
+        .values([...workerIds].map((id) => ({ worker_id: id, host: os.hostname(), pid: process.pid })))
+        .onConflict((oc) => oc.column('worker_id').doUpdateSet({ seen_at: new Date() }))
+        .execute();
+    } catch (e) {
+      beatingSince = null;
+      throw e;
+    }
+    const now = Date.now();
+    if (beatingSince === null || now - lastBeat > STALE_AFTER_MS - BEAT_EVERY_MS) beatingSince = now;
+    lastBeat = now;
     await ctx.db
       .deleteFrom('worker_heartbeats')
       .where('seen_at', '<', new Date(Date.now() - 3_600_000))
       .execute();
-    const dead = await unlockJobsOfDeadWorkers(ctx.db);
+    const dead = await unlockJobsOfDeadWorkers(ctx.db, STALE_AFTER_MS, { trustStaleness: now - beatingSince >= STALE_AFTER_MS });
     if (dead.length) ctx.log.warn({ workers: dead }, 'unlocked jobs of workers that stopped');
+    const queues = await releaseOrphanedQueueLocks(ctx.db, STALE_AFTER_MS);
+    if (queues.length) ctx.log.warn({ queues }, 'released queue locks that no running job held (a job had run twice)');
   };
 
   let runner: Runner | null = null;
@@ -77,6 +98,18 @@ export async function startWorker(ctx: EngineContext, pool: pg.Pool, opts: { con
     await sweep(ctx, { olderThanMs: 0 }).catch((e: unknown) => ctx.log.error({ err: e }, 'start-up sweep failed'));
     // The PSA poll runs now, not only from the next minute tick (after a start or an outage).
     await pollPsaNow(ctx).catch((e: unknown) => ctx.log.error({ err: e }, 'start-up PSA poll failed'));
+  };
+
+  const lostWorker = (r: Runner): void => {
+    runner = null;
+    ctx.log.error('the job runner stopped: one of its workers ended (it could not record its job while the database was away); restarting it');
+    // The runner's other workers finish their jobs first; then a new runner with all its workers starts.
+    void r
+      .stop()
+      .catch(() => {})
+      .finally(() => {
+        if (!stopping && !restartTimer && !runner) scheduleRestart();
+      });
   };
 
   const ended = (r: Runner, e: unknown): void => {
@@ -114,7 +147,7 @@ export async function startWorker(ctx: EngineContext, pool: pg.Pool, opts: { con
   await launch();
   const timer = setInterval(() => {
     beat().catch((e: unknown) => ctx.log.warn({ err: (e as Error).message }, 'worker heartbeat failed'));
-  }, 5000);
+  }, BEAT_EVERY_MS);
   return {
     stop: async () => {
       stopping = true;
