@@ -10,6 +10,7 @@ import type { Tx } from '../db/tenant.ts';
 import type { Payment } from '../db/schema.ts';
 import { refreshInvoiceStatus } from '../db/queries/invoice-balance.ts';
 import { enqueue } from './enqueue.ts';
+import { lockInvoices } from './invoice-locks.ts';
 
 export interface ReversalRequest {
   /** 'refund' for refunds; 'payment_reversal' for returns and lost disputes (postings.kind). */
@@ -88,6 +89,10 @@ export async function applyReversal(tx: Tx, p: Payment, req: ReversalRequest): P
   let postings = 0;
   const psaJobs: string[] = [];
   let books = false;
+  await lockInvoices(
+    tx,
+    plan.invoices.map((part) => part.invoiceId),
+  );
   for (const part of plan.invoices) {
     const a = allocations.find((x) => x.invoice_id === part.invoiceId)!;
     await tx
@@ -95,7 +100,7 @@ export async function applyReversal(tx: Tx, p: Payment, req: ReversalRequest): P
       .set({ reversed_minor: a.reversed_minor + part.amountMinor })
       .where('id', '=', a.id)
       .execute();
-    const inv = await tx.selectFrom('invoices').select(['paid_minor']).where('id', '=', part.invoiceId).forUpdate().executeTakeFirstOrThrow();
+    const inv = await tx.selectFrom('invoices').select(['paid_minor']).where('id', '=', part.invoiceId).executeTakeFirstOrThrow();
     const paid = inv.paid_minor - part.amountMinor;
     await tx
       .updateTable('invoices')

@@ -68,7 +68,7 @@ export async function ingestInvoice(
     .selectFrom('invoices')
     .select(['id', 'current_version', 'psa_updated_at', 'psa_fetched_at', 'paid_minor'])
     .where('number', '=', inv.number)
-    .forUpdate()
+    .forNoKeyUpdate() // not FOR UPDATE: rows referring to the invoice need not wait (invoice-locks.ts)
     .executeTakeFirst();
 
   if (!existing) {

@@ -76,7 +76,7 @@ export async function createInstallmentPlan(
   tenantId: string,
   input: { invoiceId: string; schedule: ScheduleRequest; paymentMethodId: string; actor: Actor; now: Date },
 ): Promise<InstallmentPlanView> {
-  const inv = await tx.selectFrom('invoices').selectAll().where('id', '=', input.invoiceId).forUpdate().executeTakeFirst();
+  const inv = await tx.selectFrom('invoices').selectAll().where('id', '=', input.invoiceId).forNoKeyUpdate().executeTakeFirst();
   if (!inv) throw new UseCaseError('not_found', `no invoice ${input.invoiceId} in this workspace`);
   if (inv.status === 'void' || inv.status === 'credit')
     throw new UseCaseError('invalid', `invoice ${inv.number} is ${inv.status} and cannot be paid in installments`);

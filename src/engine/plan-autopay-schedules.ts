@@ -51,6 +51,9 @@ export async function planAutopaySchedules(tx: Tx, tenantId: string, rules: read
       notice_days: m.rule.noticeDays ?? settings.noticeDays,
     });
   }
+  // In invoice id order: each insert's foreign-key check locks its invoice (FOR KEY SHARE), and invoices are
+  // locked in id order everywhere (invoice-locks.ts), so this waits behind a payment instead of deadlocking.
+  rows.sort((a, b) => (a.invoice_id < b.invoice_id ? -1 : a.invoice_id > b.invoice_id ? 1 : 0));
   let created = 0;
   for (let i = 0; i < rows.length; i += CHUNK) {
     // A concurrent run may have planned the same invoice: the unique (tenant, invoice) keeps one row.

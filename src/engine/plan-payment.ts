@@ -8,6 +8,7 @@ import { openBalanceMinor } from '../db/queries/invoice-balance.ts';
 import { UseCaseError } from './context.ts';
 import { inFlightMinor, refuseOverOpenCheckouts } from './checkout-guard.ts';
 import { inFlightRefusal } from './in-flight-refusal.ts';
+import { lockInvoices } from './invoice-locks.ts';
 
 export interface InvoiceChoice {
   readonly invoiceId: string;
@@ -42,7 +43,8 @@ export async function planPayment(
   if (input.choices.length === 0) throw new UseCaseError('invalid', 'choose at least one invoice to pay');
   const ids = input.choices.map((c) => c.invoiceId);
   if (new Set(ids).size !== ids.length) throw new UseCaseError('invalid', 'an invoice is listed twice');
-  const invoices = await tx.selectFrom('invoices').selectAll().where('id', 'in', ids).forUpdate().execute();
+  await lockInvoices(tx, ids);
+  const invoices = await tx.selectFrom('invoices').selectAll().where('id', 'in', ids).execute();
   if (invoices.length !== ids.length) throw new UseCaseError('not_found', 'one or more invoices do not exist in this workspace');
   const clientIds = new Set(invoices.map((i) => i.client_id));
   if (clientIds.size !== 1) throw new UseCaseError('invalid', 'one payment can only cover invoices of one client');

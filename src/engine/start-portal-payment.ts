@@ -13,6 +13,7 @@ import { closeTakenCheckouts, inFlightMinor, openCheckoutsOn, type OpenCheckout 
 import { closePortalCheckouts, openedCheckout, portalPaymentRequest, replayCheckout } from './close-portal-checkouts.ts';
 import { applyChargeOutcome } from './apply-charge-outcome.ts';
 import { closeNeverSentCheckout } from './resolve-unknown-payments.ts';
+import { lockInvoices } from './invoice-locks.ts';
 
 export interface PortalPaymentStarted {
   readonly paymentId: string;
@@ -43,7 +44,7 @@ export async function startPortalPayment(
     const step = await withTenant(ctx.db, tenantId, async (tx) => {
       const ids = input.choices.map((c) => c.invoiceId);
       // Locked in one order (by id), so that two requests for overlapping invoices queue instead of deadlocking.
-      await tx.selectFrom('invoices').select('id').where('id', 'in', ids).orderBy('id').forUpdate().execute();
+      await lockInvoices(tx, ids);
       await closeTakenCheckouts(tx, ids);
       const open = await openCheckoutsOn(tx, ids);
       if (open.length > 0) {

@@ -179,7 +179,9 @@ async function storeInvoicePage(
   const known =
     numbers.length === 0
       ? new Set<string>()
-      : new Set((await tx.selectFrom('invoices').select('number').where('number', 'in', numbers).forUpdate().execute()).map((r) => r.number));
+      : new Set(
+          (await tx.selectFrom('invoices').select('number').where('number', 'in', numbers).orderBy('id').forNoKeyUpdate().execute()).map((r) => r.number),
+        );
   const fresh = new Map<string, { inv: PsaInvoice; clientId: string }>();
   for (const { inv, clientId } of items) {
     if (!known.has(inv.number)) {
