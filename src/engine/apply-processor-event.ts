@@ -96,12 +96,15 @@ export async function applyProcessorEvent(ctx: EngineContext, tenantId: string, 
       return r ?? 'already recorded';
     }
     case 'payout.paid':
+      // Payouts have a queue of their own: in `accounting:<tenant>` they waited behind the books flush, which
+      // can run for minutes (a QuickBooks request unanswered for 120 s, retried), and the soak found them
+      // overdue. Reconciling talks only to the processor; the deposit it creates is the flush's job.
       await withTenant(ctx.db, tenantId, (tx) =>
         enqueue(
           tx,
           'reconcile-payout',
           { tenantId, processorPayoutId: event.payoutId },
-          { jobKey: `reconcile-payout:${event.payoutId}`, queueName: `accounting:${tenantId}` },
+          { jobKey: `reconcile-payout:${event.payoutId}`, queueName: `payouts:${tenantId}` },
         ),
       );
       return 'payout reconciliation queued';
