@@ -14,14 +14,22 @@ export type Failure = Selectable<PaymentFailuresTable>;
 
 async function stripePost(stack: Stack, path: string, form: Record<string, string>): Promise<Record<string, unknown>> {
   const s = stack.sims.stripe;
-  const res = await fetch(`${s.baseUrl}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${s.secretKey}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(form).toString(),
-  });
-  const body = (await res.json()) as Record<string, unknown>;
-  if (!res.ok) throw new Error(`${path} failed: ${JSON.stringify(body)}`);
-  return body;
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(`${s.baseUrl}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${s.secretKey}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(form).toString(),
+    });
+    const body = (await res.json()) as Record<string, unknown>;
+    // A 429 did nothing: wait and send again, as Stripe's own clients do (an earlier burst in the same file
+    // can still fill the simulator's one-second window).
+    if (res.status === 429 && attempt < 20) {
+      await new Promise((r) => setTimeout(r, 1000 * Number(res.headers.get('retry-after') ?? 1)));
+      continue;
+    }
+    if (!res.ok) throw new Error(`${path} failed: ${JSON.stringify(body)}`);
+    return body;
+  }
 }
 
 /** A card the client saved at the processor (attached to their customer), recorded by Settle. */
