@@ -123,23 +123,7 @@ async function depositGroup(ctx: EngineContext, tenantId: string, g: { file_id: 
     await writeJournal(tx, tenantId, 'payout', journal.payout({ amount: money(total, 'USD'), memo: `bank ACH settlement ${reference}` }), {
       payoutId: inserted.id,
     });
-    const vendor = await booksVendor(tx);
-    if (vendor) {
-      await tx
-        .insertInto('postings')
-        .values({
-          tenant_id: tenantId,
-          target: 'accounting',
-          vendor,
-          kind: 'deposit',
-          payout_id: inserted.id,
-          amount_minor: total,
-          currency: 'USD',
-          idempotency_key: `payout:${inserted.id}:${vendor}:deposit`,
-        })
-        .execute();
-      await queueFlush(tx, tenantId);
-    }
+    await queueBooksPosting(tx, tenantId, { kind: 'deposit', payoutId: inserted.id, amountMinor: total });
     await audit(
       tx,
       tenantId,
@@ -203,24 +187,7 @@ export async function recordAchBankDebit(
   await writeJournal(tx, tenantId, 'ach_bank_debit', journal.payout({ amount: money(-e.amount_minor, 'USD'), memo: `bank ACH return ${code} ${reference}` }), {
     payoutId: inserted.id,
   });
-  const vendor = await booksVendor(tx);
-  if (vendor) {
-    await tx
-      .insertInto('postings')
-      .values({
-        tenant_id: tenantId,
-        target: 'accounting',
-        vendor,
-        kind: 'bank_withdrawal',
-        payout_id: inserted.id,
-        payment_id: e.payment_id,
-        amount_minor: e.amount_minor,
-        currency: 'USD',
-        idempotency_key: `payout:${inserted.id}:${vendor}:withdrawal`,
-      })
-      .execute();
-    await queueFlush(tx, tenantId);
-  }
+  await queueBooksPosting(tx, tenantId, { kind: 'bank_withdrawal', payoutId: inserted.id, amountMinor: e.amount_minor, paymentId: e.payment_id });
   await audit(tx, tenantId, ACH_ACTOR, 'ach_return.bank_debit', { type: 'payout', id: inserted.id }, { reference, code, amount_minor: e.amount_minor });
 }
 
@@ -255,4 +222,33 @@ export async function postBankWithdrawals(ctx: EngineContext, tenantId: string, 
     if (outcome === 'posted') posted++;
   }
   return posted;
+}
+
+/**
+ * The books posting of one bank line (a settlement's deposit or a return's withdrawal), queued for the tenant's
+ * accounting flush; nothing when the workspace keeps no books connection.
+ */
+async function queueBooksPosting(
+  tx: Parameters<typeof booksVendor>[0],
+  tenantId: string,
+  line: { kind: 'deposit' | 'bank_withdrawal'; payoutId: string; amountMinor: bigint; paymentId?: string | null },
+): Promise<void> {
+  const vendor = await booksVendor(tx);
+  if (!vendor) return;
+  await tx
+    .insertInto('postings')
+    .values({
+      tenant_id: tenantId,
+      target: 'accounting',
+      vendor,
+      kind: line.kind,
+      payout_id: line.payoutId,
+      ...(line.paymentId !== undefined ? { payment_id: line.paymentId } : {}),
+      amount_minor: line.amountMinor,
+      currency: 'USD',
+      // The keys the bank lines have always had: a deposit's `…:deposit`, a return's `…:withdrawal`.
+      idempotency_key: `payout:${line.payoutId}:${vendor}:${line.kind === 'deposit' ? 'deposit' : 'withdrawal'}`,
+    })
+    .execute();
+  await queueFlush(tx, tenantId);
 }
