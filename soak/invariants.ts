@@ -129,9 +129,14 @@ export async function checkInvariants(opts: { dbUrl: string; tenantId: string; s
           `invoice ${want.number} (ConnectWise ${k}): Settle's payments ${list(want.payments)} net ${want.sum} in ${want.n} payment(s); ConnectWise holds ${got.sum} in ${got.n} (ids ${list(got.ids.map(String))})`,
         );
     }
-    const booksPostings = await q<{ id: string; payment_id: string; idempotency_key: string; status: string; amount_minor: string }>(
-      `SELECT id, payment_id, idempotency_key, status, amount_minor::text FROM postings WHERE target = 'accounting' AND kind = 'payment'`,
-    );
+    const booksPostings = await q<{
+      id: string;
+      payment_id: string;
+      idempotency_key: string;
+      status: string;
+      amount_minor: string;
+      last_error: string | null;
+    }>(`SELECT id, payment_id, idempotency_key, status, amount_minor::text, last_error FROM postings WHERE target = 'accounting' AND kind = 'payment'`);
     const qboByMarker = new Map<string, QboEntity[]>();
     for (const e of qboPayments) {
       const m = marker(e);
@@ -161,14 +166,17 @@ export async function checkInvariants(opts: { dbUrl: string; tenantId: string; s
     if (unposted.length) fail('one books payment per settled payment', `settled payments with no books posting at all: ${list(unposted)}`);
     const notPosted = booksPostings.filter((b) => settledIds.has(b.payment_id) && b.status !== 'posted');
     if (notPosted.length)
-      fail('one books payment per settled payment', `books postings not posted after the drain: ${list(notPosted.map((b) => `${b.id} (${b.status})`))}`);
+      fail(
+        'one books payment per settled payment',
+        `books postings not posted after the drain: ${list(notPosted.map((b) => `${b.id} (${b.status}${errorText(b.last_error)})`))}`,
+      );
     const psaNotPosted = await q<{ id: string; status: string; last_error: string | null }>(
       `SELECT id, status, last_error FROM postings WHERE target = 'psa' AND status <> 'posted'`,
     );
     if (psaNotPosted.length)
       fail(
         'one PSA payment per settled payment',
-        `PSA postings not posted after the drain: ${list(psaNotPosted.map((p) => `${p.id} (${p.status}${p.last_error ? `: ${p.last_error.slice(0, 200)}` : ''})`))}`,
+        `PSA postings not posted after the drain: ${list(psaNotPosted.map((p) => `${p.id} (${p.status}${errorText(p.last_error)})`))}`,
       );
 
     // 3. Every payout is one deposit of equal amount.
@@ -177,8 +185,8 @@ export async function checkInvariants(opts: { dbUrl: string; tenantId: string; s
     const settlePayouts = await q<{ id: string; processor_payout_id: string; amount_minor: string }>(
       `SELECT id, processor_payout_id, amount_minor::text FROM payouts`,
     );
-    const depositPostings = await q<{ payout_id: string; idempotency_key: string; status: string }>(
-      `SELECT payout_id, idempotency_key, status FROM postings WHERE target = 'accounting' AND kind = 'deposit'`,
+    const depositPostings = await q<{ payout_id: string; idempotency_key: string; status: string; last_error: string | null }>(
+      `SELECT payout_id, idempotency_key, status, last_error FROM postings WHERE target = 'accounting' AND kind = 'deposit'`,
     );
     const depositsByMarker = new Map<string, QboEntity[]>();
     for (const d of qboDeposits) {
@@ -198,7 +206,7 @@ export async function checkInvariants(opts: { dbUrl: string; tenantId: string; s
       if (posts.length !== 1 || deposits.length !== 1)
         fail(
           'every payout one deposit',
-          `payout ${po.id} (${po.amount}): ${posts.length} deposit posting(s) (${posts.map((p) => p.status).join(', ') || 'none'}), ${deposits.length} QuickBooks Deposit(s) ${list(deposits.map((d) => d.Id))}`,
+          `payout ${po.id} (${po.amount}): ${posts.length} deposit posting(s) (${posts.map((p) => `${p.status}${errorText(p.last_error)}`).join(', ') || 'none'}), ${deposits.length} QuickBooks Deposit(s) ${list(deposits.map((d) => d.Id))}`,
         );
       else if (cents(deposits[0]!.TotalAmt) !== BigInt(po.amount))
         fail('every payout one deposit', `payout ${po.id} is ${po.amount} but QuickBooks Deposit ${deposits[0]!.Id} is ${String(deposits[0]!.TotalAmt)}`);
@@ -293,4 +301,9 @@ export async function checkInvariants(opts: { dbUrl: string; tenantId: string; s
     await db.end().catch(() => {});
   }
   return { violations, counts };
+}
+
+/** A posting's last error, for a violation's text: what a person would read on the exception. */
+function errorText(lastError: string | null): string {
+  return lastError ? `: ${lastError.slice(0, 240)}` : '';
 }

@@ -87,6 +87,8 @@ export async function recordBooksAttempt(
     return 'waiting';
   }
   if (!plan.retry) {
+    // Warn, not error: the vendor refused it and a person is told through the exception below.
+    ctx.log.warn({ tenantId, postingId: row.id, vendor, error: r.error }, 'books posting refused; an exception asks a person to act');
     await audit(tx, tenantId, ACTOR, 'posting.failed', { type: 'posting', id: row.id }, { vendor, error: r.error });
     await tellAboutPosting(tx, tenantId, ACTOR, row.id, { kind: 'failed', error: r.error });
     return 'failed';

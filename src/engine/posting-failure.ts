@@ -35,6 +35,7 @@ export async function recordPostingFailure(
       .where('id', '=', input.postingId)
       .execute();
     if (!decision.retry) {
+      ctx.log.warn({ tenantId, postingId: input.postingId, vendor: input.vendor, error: message }, 'posting refused; an exception asks a person to act');
       await audit(
         tx,
         tenantId,
