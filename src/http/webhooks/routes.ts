@@ -3,12 +3,14 @@
 // anything is stored; a bad signature, an unknown workspace or a malformed body changes nothing and gets a
 // 4xx that says why.
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { receiveVendorEvent } from '../../engine/receive-vendor-event.ts';
+import { InboxWriter } from '../../engine/inbox-writer.ts';
 import { encodeEvent } from '../../engine/event-codec.ts';
 import { WebhookRejected } from '../../connectors/webhook-rejected.ts';
 import type { HttpDeps } from '../deps.ts';
 
 export function registerWebhookRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  // Events arriving together are stored together (engine/inbox-writer.ts): a burst costs one transaction per batch.
+  const inbox = new InboxWriter(deps.ctx.db);
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 1024 * 1024 }, (_req, body, done) => done(null, body));
@@ -23,7 +25,7 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: HttpDeps): voi
         const psa = await deps.ctx.connectors.psa(tenant.id);
         if (psa?.vendor === vendor) {
           const notice = await psa.parseNotification(req.headers, raw);
-          const r = await receiveVendorEvent(deps.ctx.db, tenant.id, {
+          const r = await inbox.receive(tenant.id, {
             source: vendor,
             vendorEventId: notice.eventId,
             eventType: `${notice.entity}.${notice.action}`,
@@ -34,7 +36,7 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: HttpDeps): voi
         const processor = await deps.ctx.connectors.payments(tenant.id);
         if (processor?.vendor === vendor) {
           const event = processor.parseWebhook(req.headers, raw);
-          const r = await receiveVendorEvent(deps.ctx.db, tenant.id, {
+          const r = await inbox.receive(tenant.id, {
             source: vendor,
             vendorEventId: event.eventId,
             eventType: event.type,
