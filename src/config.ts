@@ -22,9 +22,39 @@ const schema = z.object({
   SETTLE_MAIL_FROM: z.string().default('billing@settle.localhost'),
   /** Test hook: name of a crash point at which the process kills itself with SIGKILL (see engine/crash-points.ts). */
   SETTLE_CRASH_AT: z.string().optional(),
+  /**
+   * Which X-Forwarded-For hops to believe (docs/security.md): off (default — the client's address is the socket's),
+   * a hop count, or the proxies' addresses/CIDRs, comma-separated. The address lands in the audit log and ACH mandates.
+   */
+  TRUST_PROXY: z
+    .string()
+    .default('off')
+    .refine(
+      (v) => parseTrustProxy(v) !== undefined,
+      'TRUST_PROXY is off, on, a hop count (1), or proxy addresses/CIDRs separated by commas (10.0.0.1,10.1.0.0/16)',
+    ),
+  /** When set, GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>". */
+  METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters (openssl rand -hex 16)').optional(),
+  /** When set (host:port), /metrics is served only on that address, not beside the API. */
+  METRICS_LISTEN: z
+    .string()
+    .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$/, 'METRICS_LISTEN is host:port, e.g. 127.0.0.1:9464')
+    .optional(),
 });
 
-export type Config = z.infer<typeof schema> & { readonly publicUrl: string };
+const PROXY_ENTRY = /^(loopback|linklocal|uniquelocal|[0-9]{1,3}(\.[0-9]{1,3}){3}(\/[0-9]{1,2})?|[0-9a-fA-F:]*:[0-9a-fA-F:.]*(\/[0-9]{1,3})?)$/;
+
+/** Fastify's trustProxy from TRUST_PROXY; undefined when the text is not one of the accepted forms. */
+export function parseTrustProxy(v: string): boolean | number | string | undefined {
+  const t = v.trim().toLowerCase();
+  if (t === '' || t === 'off' || t === 'false' || t === 'no') return false;
+  if (t === 'on' || t === 'true' || t === 'yes') return true;
+  if (/^[0-9]{1,2}$/.test(t)) return Number(t) === 0 ? false : Number(t);
+  const parts = t.split(',').map((p) => p.trim());
+  return parts.every((p) => PROXY_ENTRY.test(p)) ? parts.join(',') : undefined;
+}
+
+export type Config = z.infer<typeof schema> & { readonly publicUrl: string; readonly trustProxy: boolean | number | string };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(env);
@@ -33,5 +63,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`invalid configuration:\n${lines.join('\n')}`);
   }
   const c = parsed.data;
-  return { ...c, publicUrl: c.PUBLIC_URL ?? `http://${c.HOST}:${c.PORT}` };
+  return { ...c, publicUrl: c.PUBLIC_URL ?? `http://${c.HOST}:${c.PORT}`, trustProxy: parseTrustProxy(c.TRUST_PROXY) ?? false };
 }

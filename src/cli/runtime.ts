@@ -86,7 +86,21 @@ export async function startSettle(config: Config, log: Logger, opts: { http: boo
   try {
     if (opts.http) {
       // Session cookies are signed with a key derived from the instance key, never the key itself.
-      http = await buildServer({ ctx, sessionSecret: box.derive('staff-session'), portalLinkTtlSec: 14 * 24 * 3600, isReady: () => ready }, log);
+      http = await buildServer(
+        {
+          ctx,
+          sessionSecret: box.derive('staff-session'),
+          portalLinkTtlSec: 14 * 24 * 3600,
+          isReady: () => ready,
+          security: {
+            trustProxy: config.trustProxy,
+            https: config.publicUrl.startsWith('https:'),
+            ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
+            ...(config.METRICS_LISTEN ? { metricsListen: config.METRICS_LISTEN } : {}),
+          },
+        },
+        log,
+      );
       url = await http.listen({ port: config.PORT, host: config.HOST });
     }
     if (opts.worker) worker = await startWorker(ctx, database.pool, { concurrency: config.SETTLE_WORKER_CONCURRENCY });

@@ -62,14 +62,19 @@ const stripe: Entry<'payments', z.ZodTypeAny, z.ZodTypeAny, PaymentsConnector> =
   vendor: 'stripe',
   config: z.object({
     baseUrl: z.string().url().default('https://api.stripe.com'),
-    publishableKey: z.string().regex(/^pk_/, 'a publishable key starts with pk_'),
+    // Anchored at both ends: the key is written into the portal's inline script.
+    publishableKey: z.string().regex(/^pk_(test|live)_[A-Za-z0-9]+$/, 'a publishable key is pk_test_… or pk_live_… (letters and digits)'),
     /** Where the portal loads Stripe.js (the hosted fields) from. */
-    jsUrl: z.string().url().default('https://js.stripe.com/v3/'),
+    jsUrl: z
+      .string()
+      .url()
+      .regex(/^https?:\/\//, 'jsUrl is an http(s) address')
+      .default('https://js.stripe.com/v3/'),
     webhookEndpointId: z.string().optional(),
   }),
   secrets: z.object({
-    secretKey: z.string().regex(/^(sk|rk)_/, 'a secret or restricted key starts with sk_ or rk_'),
-    webhookSecret: z.string().regex(/^whsec_/, 'the webhook signing secret starts with whsec_'),
+    secretKey: z.string().regex(/^(sk|rk)_(test|live)_[A-Za-z0-9]+$/, 'a secret or restricted key is sk_test_…, sk_live_…, rk_test_… or rk_live_…'),
+    webhookSecret: z.string().regex(/^whsec_[A-Za-z0-9+/=]+$/, 'the webhook signing secret is whsec_ followed by letters and digits'),
   }),
   build: (c, s) => createStripeConnector({ secretKey: s.secretKey, baseUrl: c.baseUrl, webhookSecret: s.webhookSecret }),
 };

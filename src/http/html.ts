@@ -11,6 +11,14 @@ export class Raw {
 
 export const raw = (s: string): Raw => new Raw(s);
 
+/**
+ * A value as a JavaScript literal inside an inline <script>: JSON with `<` (so no `</script>` or `<!--`),
+ * `>`, `&` and the two JavaScript line separators escaped, whatever the value holds.
+ */
+export function scriptJson(v: unknown): string {
+  return JSON.stringify(v).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 function render(v: unknown): string {
   if (v instanceof Raw) return v.value;
   if (Array.isArray(v)) return v.map(render).join('');

@@ -10,6 +10,7 @@ import type { HttpDeps } from './deps.ts';
 import { errorHandler } from './errors.ts';
 import { identify, unauthorized } from './auth.ts';
 import { registerHealthRoutes } from './health.ts';
+import { registerSecurityHeaders } from './security-headers.ts';
 import { registerInvoiceRoutes } from './api/invoices.ts';
 import { registerPaymentRoutes } from './api/payments.ts';
 import { registerClientRoutes } from './api/clients.ts';
@@ -28,7 +29,13 @@ import { registerSurchargeRoutes } from './api/surcharge.ts';
 import { registerPortalCollectionRoutes } from './portal/collections.ts';
 import { registerBankAchPortalRoutes } from './portal/bank-ach.ts';
 import { registerBankAchRoutes } from './api/bank-ach.ts';
+import { registerPortalFramingRoutes } from './api/portal-framing.ts';
 import './api/caller.ts';
+
+/** A hop count becomes "trust the nearest n hops", as Fastify does for a number (its types take no number). */
+function trustProxyOption(v: boolean | number | string): boolean | string | ((addr: string, hop: number) => boolean) {
+  return typeof v === 'number' ? (_addr, hop) => hop < v : v;
+}
 
 export async function buildServer(deps: HttpDeps, logger: Logger): Promise<FastifyInstance> {
   const app = Fastify({
@@ -38,11 +45,14 @@ export async function buildServer(deps: HttpDeps, logger: Logger): Promise<Fasti
     // Portal links carry a signed token in the path.
     routerOptions: { maxParamLength: 1000 },
     bodyLimit: 1024 * 1024,
-    trustProxy: true,
+    // Off unless TRUST_PROXY says which proxies to believe: otherwise any client picks its own address with
+    // X-Forwarded-For, and that address is written into audit lines and ACH mandates.
+    trustProxy: trustProxyOption(deps.security?.trustProxy ?? false),
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
+  registerSecurityHeaders(app, { https: deps.security?.https ?? false });
   app.decorateRequest('caller', null);
   await app.register(formbody);
   await app.register(swagger, {
@@ -80,6 +90,7 @@ export async function buildServer(deps: HttpDeps, logger: Logger): Promise<Fasti
       registerRetryPolicyRoutes(api, deps);
       registerAutopayRoutes(api, deps);
       registerBankAchRoutes(api, deps);
+      registerPortalFramingRoutes(api, deps);
     },
     { prefix: '/api/v1' },
   );

@@ -13,6 +13,7 @@ import { mandateTemplate, mandateTemplateSha256 } from '../../engine/ach-mandate
 import { html, page, raw } from '../html.ts';
 import { STATUS } from '../errors.ts';
 import type { HttpDeps } from '../deps.ts';
+import { frameAncestorsOf, setPortalPolicy } from '../security-headers.ts';
 import { openPortal } from './pages.ts';
 
 const enrollBody = z.object({
@@ -53,7 +54,7 @@ export function registerBankAchPortalRoutes(app: FastifyInstance, deps: HttpDeps
         .send(page('Bank account', html`<div class="card"><p class="error">${portal.message}</p></div>`));
     const { t: tenantId, c: clientId } = portal.claims;
     const view = await withTenant(deps.ctx.db, tenantId, async (tx) => ({
-      tenant: await tx.selectFrom('tenants').select('name').where('id', '=', tenantId).executeTakeFirstOrThrow(),
+      tenant: await tx.selectFrom('tenants').select(['name', 'settings']).where('id', '=', tenantId).executeTakeFirstOrThrow(),
       client: await tx.selectFrom('clients').select('name').where('id', '=', clientId).executeTakeFirst(),
       accounts: await tx
         .selectFrom('ach_bank_accounts')
@@ -114,7 +115,7 @@ export function registerBankAchPortalRoutes(app: FastifyInstance, deps: HttpDeps
           <p><button type="submit">Authorize debits</button> <span id="message" class="error"></span></p>
         </form>
       </div>
-      <script>
+      <script nonce="${req.cspNonce}">
         ${raw(`document.getElementById('bank-form').addEventListener('submit', async (ev) => {
         ev.preventDefault();
         const f = new FormData(ev.target);
@@ -125,6 +126,8 @@ export function registerBankAchPortalRoutes(app: FastifyInstance, deps: HttpDeps
         document.getElementById('message').textContent = r.ok ? 'Authorized: account ending ' + out.last4 : out.error.message;
       });`)};
       </script>`;
+    // No processor here: the account number is typed into Settle's own page (NACHA debits), so no hosted fields.
+    setPortalPolicy(req, reply, null, frameAncestorsOf(view.tenant.settings));
     return reply.type('text/html').send(page('Bank account', body, { brand: view.tenant.name }));
   });
 

@@ -16,6 +16,7 @@ import type { HttpDeps } from '../deps.ts';
 import type { PortalClaims } from './links.ts';
 import { collectionsPanel, portalChoices, portalInvoices, surchargeEnabled } from './collections.ts';
 import { portalScript } from './portal-script.ts';
+import { frameAncestorsOf, setPortalPolicy } from '../security-headers.ts';
 import { applyClientCredit } from '../../engine/client-credit.ts';
 import { choicesAfterCredit } from '../../engine/pay-card-with-surcharge.ts';
 import { CHECKOUT_CANCELED } from '../../engine/close-portal-checkouts.ts';
@@ -51,7 +52,7 @@ export function registerPortalRoutes(app: FastifyInstance, deps: HttpDeps): void
     // Back from paying: learn the payment's outcome now rather than offer its invoices again (thank-you.ts).
     await catchUpOnPaid(deps.ctx, tenantId, clientId, req.query.paid);
     const view = await withTenant(deps.ctx.db, tenantId, async (tx) => {
-      const tenant = await tx.selectFrom('tenants').select(['name']).where('id', '=', tenantId).executeTakeFirstOrThrow();
+      const tenant = await tx.selectFrom('tenants').select(['name', 'settings']).where('id', '=', tenantId).executeTakeFirstOrThrow();
       const client = await tx.selectFrom('clients').select(['name']).where('id', '=', clientId).executeTakeFirst();
       const listed = (await listInvoiceRows(tx, { client_id: clientId, limit: 200, offset: 0 })).filter(
         (i) => BigInt(i.open_minor) > 0n && (i.status === 'open' || i.status === 'partially_paid'),
@@ -161,12 +162,13 @@ export function registerPortalRoutes(app: FastifyInstance, deps: HttpDeps): void
         Card and bank details are entered in ${view.processor.jsUrl?.includes('stripe.com') ? 'Stripe' : 'the payment processor'}'s secure form and never reach
         ${view.tenant.name}'s systems.
       </p>
-      <script src="${view.processor.jsUrl ?? 'https://js.stripe.com/v3/'}"></script>
-      <script>
+      <script nonce="${req.cspNonce}" src="${view.processor.jsUrl ?? 'https://js.stripe.com/v3/'}"></script>
+      <script nonce="${req.cspNonce}">
         ${raw(portalScript(view.processor.publishableKey ?? '', { surcharging: view.collections.surcharging, currency: view.invoices[0]?.currency ?? 'USD' }))};
       </script>`;
     // Never kept by the browser: what is due changes with every payment, and Back after paying must not show
     // the invoices as they were before (the link is a bearer credential too).
+    setPortalPolicy(req, reply, view.processor.jsUrl, frameAncestorsOf(view.tenant.settings));
     return reply
       .type('text/html')
       .header('cache-control', 'no-store')

@@ -5,14 +5,16 @@
 //   reads its funding, quotes the surcharge and shows the disclosure and total, and only when the client
 //   presses "Pay <total>" does Settle charge exactly that total with that card (payments-rules.md §0.2).
 // Amounts go to Settle as the client typed them; Settle parses them (no float arithmetic on money here).
+import { scriptJson } from '../html.ts';
+
 export function portalScript(publishableKey: string, opts: { surcharging: boolean; currency: string }): string {
   return `
 (function () {
   // A page the browser kept from before paying (Back) would offer paid invoices again: show the current one.
   window.addEventListener('pageshow', function (ev) { if (ev.persisted) location.reload(); });
   var form = document.getElementById('pay-form'); if (!form) return;
-  var stripe = window.Stripe ? window.Stripe(${JSON.stringify(publishableKey)}) : null;
-  var surcharging = ${JSON.stringify(opts.surcharging)}, currency = ${JSON.stringify(opts.currency.toLowerCase())};
+  var stripe = window.Stripe ? window.Stripe(${scriptJson(publishableKey)}) : null;
+  var surcharging = ${scriptJson(opts.surcharging)}, currency = ${scriptJson(opts.currency.toLowerCase())};
   var elements = null, paymentId = null, mode = null, quote = null;
   var msg = function (t) { document.getElementById('message').textContent = t || ''; };
   function chosen() {

@@ -10,9 +10,10 @@ import { withTenant } from '../../db/tenant.ts';
 import { format, money, parseCurrency } from '../../domain/money.ts';
 import { UseCaseError } from '../../engine/context.ts';
 import { completeMethodUpdate, startMethodUpdate } from '../../engine/update-payment-method.ts';
+import { frameAncestorsOf, setPortalPolicy } from '../security-headers.ts';
 import { tenantOfUpdateToken, verifyUpdateToken, type UpdateMethodClaims } from '../../notify/update-method-link.ts';
 import { STATUS } from '../errors.ts';
-import { html, page, raw } from '../html.ts';
+import { html, page, raw, scriptJson } from '../html.ts';
 import type { HttpDeps } from '../deps.ts';
 
 const REASONS = {
@@ -43,7 +44,7 @@ export function registerUpdateMethodRoutes(app: FastifyInstance, deps: HttpDeps)
     if (!link.ok) return refusePage(reply, link.message);
     const { t: tenantId, c: clientId, f: failureId } = link.claims;
     const view = await withTenant(deps.ctx.db, tenantId, async (tx) => {
-      const tenant = await tx.selectFrom('tenants').select('name').where('id', '=', tenantId).executeTakeFirstOrThrow();
+      const tenant = await tx.selectFrom('tenants').select(['name', 'settings']).where('id', '=', tenantId).executeTakeFirstOrThrow();
       const client = await tx.selectFrom('clients').select('name').where('id', '=', clientId).executeTakeFirst();
       const f = await tx
         .selectFrom('payment_failures')
@@ -85,10 +86,11 @@ export function registerUpdateMethodRoutes(app: FastifyInstance, deps: HttpDeps)
         Card and bank details are entered in ${view.processor.jsUrl?.includes('stripe.com') ? 'Stripe' : 'the payment processor'}'s secure form and never reach
         ${view.tenant.name}'s systems.
       </p>
-      <script src="${view.processor.jsUrl ?? 'https://js.stripe.com/v3/'}"></script>
-      <script>
+      <script nonce="${req.cspNonce}" src="${view.processor.jsUrl ?? 'https://js.stripe.com/v3/'}"></script>
+      <script nonce="${req.cspNonce}">
         ${raw(setupScript(view.processor.publishableKey ?? ''))};
       </script>`;
+    setPortalPolicy(req, reply, view.processor.jsUrl, frameAncestorsOf(view.tenant.settings));
     return reply.type('text/html').send(page(`Update payment method — ${view.tenant.name}`, body, { brand: view.tenant.name }));
   });
 
@@ -127,7 +129,7 @@ export function registerUpdateMethodRoutes(app: FastifyInstance, deps: HttpDeps)
 function setupScript(publishableKey: string): string {
   return `
 (function () {
-  var stripe = window.Stripe ? window.Stripe(${JSON.stringify(publishableKey)}) : null;
+  var stripe = window.Stripe ? window.Stripe(${scriptJson(publishableKey)}) : null;
   var elements = null, setupId = null, base = location.pathname;
   var msg = function (t) { document.getElementById('message').textContent = t; };
   document.getElementById('continue').addEventListener('click', async function () {
