@@ -10,6 +10,7 @@ import type { ApiContext } from './routes.ts';
 import type { Entity, QboStore } from './store.ts';
 import { createAccount, createCustomer } from './names.ts';
 import { createInvoice } from './transactions.ts';
+import { deleteRecord, voidRecord } from './lifecycle.ts';
 
 export interface SeedInvoice {
   readonly docNumber: string;
@@ -86,6 +87,19 @@ export class QboControl {
     return this.store.list('JournalEntry');
   }
 
+  /**
+   * What a bookkeeper does in QuickBooks' own screens: void or delete a payment (Settle's reconciliation
+   * must notice). Same rules as the API (a deposited payment is refused).
+   */
+  voidPayment(id: string): Entity {
+    const p = this.store.get('Payment', id);
+    return voidRecord(this.store, 'Payment', { Id: p.Id, SyncToken: p.SyncToken, sparse: true });
+  }
+  deletePayment(id: string): void {
+    const p = this.store.get('Payment', id);
+    deleteRecord(this.store, 'Payment', { Id: p.Id, SyncToken: p.SyncToken });
+  }
+
   expireAccessTokens(): void {
     this.auth.expireAccessTokens();
   }
@@ -141,6 +155,17 @@ export function registerControlRoutes(app: FastifyInstance, control: QboControl)
   app.get('/_sim/journal-entries', async () => control.journalEntries());
   app.get('/_sim/customers', async () => control.customers());
   app.get('/_sim/stats', async () => control.stats);
+  for (const op of ['void', 'delete'] as const) {
+    app.post(`/_sim/payments/:id/${op}`, async (req, reply) => {
+      try {
+        const id = (req.params as { id: string }).id;
+        return op === 'void' ? control.voidPayment(id) : (control.deletePayment(id), { ok: true });
+      } catch (e) {
+        if (!(e instanceof QboFault)) throw e;
+        return reply.code(e.status).send(faultBody(e));
+      }
+    });
+  }
   app.post('/_sim/tokens/expire', async () => {
     control.expireAccessTokens();
     return { ok: true };

@@ -83,13 +83,22 @@ export const faults = {
   queryParse: (detail: string): QboFault => validation('4000', 'Error parsing query', `QueryParserError: ${detail}`),
   queryValidation: (detail: string): QboFault => validation('4001', 'Invalid query', `QueryValidationError: ${detail}`),
   // The request-level limits below are Intuit's published ones; the codes are not documented for
-  // them, so 4002/4003 are the simulator's own (verify against a sandbox before relying on them).
+  // them, so 4002–4005 are the simulator's own (verify against a sandbox before relying on them).
   batchTooLarge: (n: number, max: number): QboFault =>
     validation('4002', 'Batch size exceeds the limit', `Batch request has ${n} BatchItemRequest; the maximum is ${max}`),
   requestIdTooLong: (max: number, len: number): QboFault =>
     validation('4003', 'Invalid RequestId', `requestid can have at most ${max} characters for this operation; got ${len}`, 'requestid'),
   unsupportedOperation: (operation: string, entity: string): QboFault =>
     validation('4004', 'Unsupported Operation', `Operation ${operation} is not supported for ${entity}`),
+  minorVersion: (given: string, min: number, max: number): QboFault =>
+    validation(
+      '4005',
+      'Invalid minor version',
+      `minorversion ${JSON.stringify(given)} is not supported: use a whole number from ${min} to ${max} (minor versions below ${min} were retired on 2025-08-01)`,
+      'minorversion',
+    ),
+  notQueryable: (entity: string, field: string): QboFault =>
+    validation('4001', 'Invalid query', `QueryValidationError: property '${field}' is not queryable`, field),
   system: (detail: string): QboFault =>
     new QboFault(500, 'SystemFault', [
       { Message: 'An application error has occurred while processing your request', Detail: `System Failure Error: ${detail}`, code: '10000' },
@@ -133,15 +142,18 @@ export function gatewayAuthBody(status: 401 | 403, detail: string, now = Date.no
   };
 }
 
-/** 429 as Intuit's throttling layer sends it (ThrottleExceeded, errorCode 003001). */
+/**
+ * 429 as Intuit's throttling layer sends it: a SERVICE fault, code 3001, the gateway's message text
+ * (`message=ThrottleExceeded; errorCode=003001; statusCode=429`) and "The request limit was reached."
+ */
 export function throttleBody(now = Date.now()): Record<string, unknown> {
   return {
     Fault: {
       Error: [
         {
           Message: 'message=ThrottleExceeded; errorCode=003001; statusCode=429',
-          Detail: 'ThrottleExceeded: the request limit for this company and app was reached; try again later',
-          code: '003001',
+          Detail: 'The request limit was reached.',
+          code: '3001',
           element: '',
         },
       ],
@@ -181,6 +193,7 @@ const NESTED: Partial<Record<string, CheckedType>> = {
   EntityTypeRef: 'EntityTypeRef',
   ModificationMetaData: 'ModificationMetaData',
   EmailAddress: 'EmailAddress',
+  AccountBasedExpenseLineDetail: 'AccountBasedExpenseLineDetail',
 };
 
 /** Reject properties the XSD does not define, as QBO's deserialiser does (code 2010). */

@@ -9,6 +9,7 @@ import { PUBLISHED_LIMITS, QboLimits, type LimitOptions } from './limits.ts';
 import { registerOAuthRoutes, TokenAuthority } from './oauth.ts';
 import { registerApiRoutes, type ApiContext } from './routes.ts';
 import { QboStore } from './store.ts';
+import { seedCompany } from './company.ts';
 
 export { QboControl, type SeedInvoice } from './control.ts';
 export type { Entity } from './store.ts';
@@ -52,6 +53,7 @@ export async function startQuickBooksSimulator(opts: QuickBooksSimulatorOptions 
     done(null, Object.fromEntries(new URLSearchParams(String(body)))),
   );
   const store = new QboStore(realmId, opts.homeCurrency ?? 'USD', now);
+  seedCompany(store);
   const auth = new TokenAuthority({
     clientId,
     clientSecret,
@@ -96,7 +98,7 @@ export async function runStandalone(port: number): Promise<RunningQuickBooksSimu
       `  realm id:        ${s.realmId}`,
       `  refresh token:   ${s.initialRefreshToken}`,
       `  accounts:        Undeposited Funds=${a.undepositedFunds} Checking=${a.checking} Merchant Fees=${a.merchantFees}`,
-      `  control:         ${s.baseUrl}/_sim/{seed,invoices,payments,deposits,stats,tokens/expire,limits,faults}`,
+      `  control:         ${s.baseUrl}/_sim/{seed,invoices,payments,deposits,stats,tokens/expire,limits,faults,payments/:id/void,payments/:id/delete}`,
     ].join('\n'),
   );
   return s;

@@ -66,7 +66,7 @@ describe('JournalEntry and re-applying a deposited payment', () => {
     const { s, call, inv, pay, a, customer } = await setup();
     expect(
       (await call('POST', '/payment?operation=void', { Id: pay.Id, SyncToken: s.sim.payments()[0]!.SyncToken })).body['Fault']['Error'][0]['Detail'],
-    ).toMatch(/part of a deposit/);
+    ).toMatch(/part of Deposit \d+; remove it from the deposit/);
 
     const entry = (await call('POST', '/journalentry', je(customer, a.accountsReceivable, a.merchantFees, 40))).body['JournalEntry'];
     expect(entry.TotalAmt).toBe(40);

@@ -1,5 +1,6 @@
 // List entities: Customer (IntuitNamesTypes.xsd › Customer), Account and Item (Finance.xsd).
 import { checkFields, faults } from './faults.ts';
+import { nameTaken } from './purchase.ts';
 import { refTo, type Entity, type QboStore } from './store.ts';
 
 type Body = Record<string, unknown>;
@@ -30,7 +31,7 @@ export function createCustomer(store: QboStore, body: Body): Entity {
   const displayName = (body['DisplayName'] ?? body['CompanyName'] ?? (parts.length ? parts.join(' ') : undefined)) as string | undefined;
   if (!displayName) throw faults.requiredParam('DisplayName');
   if (displayName.length > 500) throw faults.stringLength('DisplayName', 500, displayName.length);
-  const dup = store.list('Customer').find((c) => String(c['DisplayName']).toLowerCase() === displayName.toLowerCase());
+  const dup = nameTaken(store, displayName);
   if (dup) throw faults.duplicateName(displayName, dup.Id);
   const parent = store.ref('Customer', 'ParentRef', body['ParentRef'], false);
   return store.insert('Customer', {

@@ -1,17 +1,18 @@
-// The vendor-facing data API: `/v3/company/{realmId}/…` — entity create/read, `query`, `batch` —
-// with bearer auth, Intuit's throttles and `requestid` idempotency (docs: developer.intuit.com;
-// specs/README.md §4). Response envelopes as QBO's JSON: {"Payment":{…},"time"}, {"QueryResponse":
+// The vendor-facing data API: `/v3/company/{realmId}/…` — entity create/read/update/void/delete, `query`,
+// `batch`, `cdc`, `companyinfo`, `preferences` — with bearer auth, `minorversion` (minor-version.ts),
+// Intuit's throttles and `requestid` idempotency (docs: developer.intuit.com; specs/README.md §4). Response envelopes as QBO's JSON: {"Payment":{…},"time"}, {"QueryResponse":
 // {"Invoice":[…],"startPosition","maxResults"},"time"}, {"BatchItemResponse":[…],"time"}, Fault bodies.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { faultBody, faults, gatewayAuthBody, QboFault, qboDateTime, schemaFields, throttleBody } from './faults.ts';
 import type { QboLimits } from './limits.ts';
-import { createAccount, createCustomer, createItem } from './names.ts';
 import type { TokenAuthority } from './oauth.ts';
 import { executeQuery, parseQuery, type ParsedQuery } from './query.ts';
-import { ENTITY_NAMES, entityFromPath, type Entity, type EntityName, type QboStore } from './store.ts';
-import { createInvoice, createPayment, voidPayment } from './transactions.ts';
-import { createDeposit, updateDeposit } from './deposit.ts';
-import { createJournalEntry, updatePayment } from './journal.ts';
+import { ENTITY_NAMES, entityFromPath, type EntityName, type QboStore } from './store.ts';
+import { changeDataCapture } from './cdc.ts';
+import { readCompanyInfo, readPreferences } from './company.ts';
+import { isFilterable } from './filterable.ts';
+import { minorVersionOf } from './minor-version.ts';
+import { writeEntity } from './write.ts';
 
 type Body = Record<string, unknown>;
 
@@ -52,6 +53,12 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const check = ctx.auth.check(req.headers.authorization);
     if (!check.ok) return send(reply, 401, gatewayAuthBody(401, check.reason, ctx.now()));
     if (m[1] !== check.realmId) return send(reply, 403, gatewayAuthBody(403, `token is not authorised for company ${m[1]}`, ctx.now()));
+    try {
+      minorVersionOf((req.query as Record<string, string | string[] | undefined>)['minorversion']);
+    } catch (e) {
+      if (e instanceof QboFault) return send(reply, e.status, faultBody(e, ctx.now()));
+      throw e;
+    }
     const admission = ctx.limits.admit(m[1], check.clientId, (m[2] ?? '').startsWith('/batch'));
     if (!admission.ok) return send(reply, 429, throttleBody(ctx.now()));
     releases.set(req, admission.release);
@@ -113,14 +120,26 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return idempotent(req, reply, BATCH_REQUEST_ID_MAX, () => asAnswer(() => ({ BatchItemResponse: runBatch(ctx.store, req.body, withRequestId) })));
   });
 
+  app.get('/v3/company/:realmId/cdc', async (req, reply) => {
+    const q = req.query as Record<string, string | undefined>;
+    const answer = asAnswer(() => changeDataCapture(ctx.store, q['entities'], q['changedSince']));
+    return send(reply, answer.status, answer.body);
+  });
+
+  app.get('/v3/company/:realmId/preferences', async (_req, reply) => {
+    const answer = asAnswer(() => ({ Preferences: readPreferences(ctx.store) }));
+    return send(reply, answer.status, answer.body);
+  });
+
   app.post('/v3/company/:realmId/:entity', async (req, reply) => {
     const { entity: segment } = req.params as { entity: string };
-    const operation = (req.query as Record<string, string | undefined>)['operation'] ?? 'create';
+    const q = req.query as Record<string, string | undefined>;
+    const operation = q['operation'] ?? 'create';
     return idempotent(req, reply, REQUEST_ID_MAX, () =>
       asAnswer(() => {
         const entity = entityFromPath(segment);
         if (!entity) throw faults.unsupportedOperation(operation, segment);
-        return { [entity]: writeEntity(ctx.store, entity, operation, req.body) };
+        return { [entity]: writeEntity(ctx.store, entity, operation, req.body, q['include']) };
       }),
     );
   });
@@ -130,48 +149,23 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const answer = asAnswer(() => {
       const entity = entityFromPath(segment);
       if (!entity) throw faults.unsupportedOperation('read', segment);
+      if (entity === 'CompanyInfo') return { CompanyInfo: readCompanyInfo(ctx.store, id) };
+      if (entity === 'Preferences') throw faults.unsupportedOperation('read by id (GET /preferences has none)', entity);
       return { [entity]: ctx.store.get(entity, id) };
     });
     return send(reply, answer.status, answer.body);
   });
 }
 
-export function writeEntity(store: QboStore, entity: EntityName, operation: string, body: unknown): Entity {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw faults.requiredParam(entity);
-  const b = body as Body;
-  if (operation === 'void' && entity === 'Payment') return voidPayment(store, b);
-  if (operation !== 'create') throw faults.unsupportedOperation(operation, entity);
-  // A body with Id is an update in QBO; the simulator models the sparse update of a Payment and a Deposit.
-  if (b['Id'] !== undefined) {
-    if (entity === 'Payment') return updatePayment(store, b);
-    if (entity === 'Deposit') return updateDeposit(store, b);
-    throw faults.unsupportedOperation('update', entity);
-  }
-  switch (entity) {
-    case 'Invoice':
-      return createInvoice(store, b);
-    case 'Payment':
-      return createPayment(store, b);
-    case 'Deposit':
-      return createDeposit(store, b);
-    case 'Customer':
-      return createCustomer(store, b);
-    case 'Account':
-      return createAccount(store, b);
-    case 'Item':
-      return createItem(store, b);
-    case 'JournalEntry':
-      return createJournalEntry(store, b);
-    default: {
-      const _: never = entity;
-      throw faults.unsupportedOperation(operation, String(_));
-    }
-  }
-}
-
+/**
+ * SELECT may name any property of the entity (XSD); WHERE and ORDERBY only the ones Intuit marks filterable
+ * (filterable.ts) — PrivateNote, for one, is not, though SELECT * returns it.
+ */
 function checkQueryFields(entity: EntityName, q: ParsedQuery): void {
-  const fields = [...q.where.map((c) => c.field), ...q.orderBy.map((o) => o.field), ...(q.select.kind === 'fields' ? q.select.fields : [])];
-  for (const f of fields) {
+  for (const f of [...q.where.map((c) => c.field), ...q.orderBy.map((o) => o.field)]) {
+    if (!isFilterable(entity, f)) throw faults.notQueryable(entity, f);
+  }
+  for (const f of q.select.kind === 'fields' ? q.select.fields : []) {
     const [head, sub, ...more] = f.split('.');
     const ok =
       head === 'MetaData'

@@ -238,12 +238,17 @@ describe('Intuit throttles', () => {
     const over = await c.call('GET', '/account/1');
     expect(over.status).toBe(429);
     expect(over.headers.get('retry-after')).toBeNull();
-    expect(over.body['Fault']['Error'][0]).toMatchObject({ code: '003001', Message: 'message=ThrottleExceeded; errorCode=003001; statusCode=429' });
-    expect(s.sim.stats.throttled).toEqual({ rate: 1, concurrency: 0, batch: 1 });
+    expect(over.body['Fault']).toMatchObject({ type: 'SERVICE' });
+    expect(over.body['Fault']['Error'][0]).toMatchObject({
+      code: '3001',
+      Message: 'message=ThrottleExceeded; errorCode=003001; statusCode=429',
+      Detail: 'The request limit was reached.',
+    });
+    expect(s.sim.stats.throttled).toEqual({ rate: 1, perSecond: 0, concurrency: 0, batch: 1 });
   });
 
   it('admits at most N concurrent requests per realm and app', () => {
-    const l = new QboLimits({ requestsPerMinute: 100, concurrentPerApp: 2, batchPerMinute: 40, windowMs: 60_000 });
+    const l = new QboLimits({ requestsPerMinute: 100, requestsPerSecond: 100, concurrentPerApp: 2, batchPerMinute: 40, windowMs: 60_000 });
     const a = l.admit('r', 'app', false);
     const b = l.admit('r', 'app', false);
     expect(l.admit('r', 'app', false)).toEqual({ ok: false, reason: 'concurrency' });
@@ -251,5 +256,16 @@ describe('Intuit throttles', () => {
     if (a.ok) a.release();
     expect(l.admit('r', 'app', false).ok).toBe(true);
     expect(b.ok).toBe(true);
+  });
+
+  it('admits at most 10 requests per second per realm and app (Intuit’s published figure)', () => {
+    const l = new QboLimits();
+    for (let i = 0; i < 10; i++) {
+      const a = l.admit('r', 'app', false);
+      expect(a.ok).toBe(true);
+      if (a.ok) a.release();
+    }
+    expect(l.admit('r', 'app', false)).toEqual({ ok: false, reason: 'perSecond' });
+    expect(l.admit('r', 'other-app', false).ok).toBe(true);
   });
 });

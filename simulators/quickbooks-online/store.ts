@@ -3,8 +3,28 @@
 import { money, parseDecimal, toVendorNumber, MoneyError, type Currency } from '../../src/domain/money.ts';
 import { faults, qboDateTime } from './faults.ts';
 
-export type EntityName = 'Invoice' | 'Payment' | 'Deposit' | 'Customer' | 'Account' | 'Item' | 'JournalEntry';
-export const ENTITY_NAMES: readonly EntityName[] = ['Invoice', 'Payment', 'Deposit', 'Customer', 'Account', 'Item', 'JournalEntry'];
+export type EntityName =
+  'Invoice' | 'Payment' | 'Deposit' | 'Customer' | 'Account' | 'Item' | 'JournalEntry' | 'Vendor' | 'Purchase' | 'CompanyInfo' | 'Preferences';
+export const ENTITY_NAMES: readonly EntityName[] = [
+  'Invoice',
+  'Payment',
+  'Deposit',
+  'Customer',
+  'Account',
+  'Item',
+  'JournalEntry',
+  'Vendor',
+  'Purchase',
+  'CompanyInfo',
+  'Preferences',
+];
+
+/** A deleted record as Change Data Capture reports it: only its id, the deletion time and `status: "Deleted"`. */
+export interface Tombstone {
+  readonly entity: EntityName;
+  readonly id: string;
+  readonly at: number;
+}
 
 /** URL path segment → entity (QBO paths are the lower-cased entity name). */
 export function entityFromPath(segment: string): EntityName | null {
@@ -30,7 +50,8 @@ export interface DefaultAccounts {
 export class QboStore {
   private readonly maps = new Map<EntityName, Map<string, Entity>>(ENTITY_NAMES.map((n) => [n, new Map()]));
   private nextId = 1;
-  private nextDocNumber = 1001;
+  /** Deleted records, for CDC (QBO keeps only the id and the time). */
+  readonly tombstones: Tombstone[] = [];
   readonly defaults: DefaultAccounts;
   /**
    * What of each journal entry's A/R lines is still open for its customer (debits owed, credits to use).
@@ -95,14 +116,14 @@ export class QboStore {
     return e;
   }
 
-  /** Assign Id, SyncToken and MetaData as QBO does on create. */
-  insert(type: EntityName, body: Record<string, unknown>): Entity {
+  /** Assign Id, SyncToken and MetaData as QBO does on create (CompanyInfo and Preferences have fixed ids). */
+  insert(type: EntityName, body: Record<string, unknown>, fixedId?: string): Entity {
     const t = qboDateTime(this.now());
     const e: Entity = {
       ...body,
       domain: 'QBO',
       sparse: false,
-      Id: String(this.nextId++),
+      Id: fixedId ?? String(this.nextId++),
       SyncToken: '0',
       MetaData: { CreateTime: t, LastUpdatedTime: t },
     };
@@ -117,8 +138,29 @@ export class QboStore {
     meta['LastUpdatedTime'] = qboDateTime(this.now());
   }
 
-  docNumber(): string {
-    return String(this.nextDocNumber++);
+  /**
+   * The next invoice number when a request has none: QuickBooks continues from the company's last
+   * number (custom transaction numbers off), so it never collides with numbers already used, whether
+   * they came from the API, the UI or a PSA's accounting export. 1001 in an empty company.
+   */
+  docNumber(type: EntityName = 'Invoice'): string {
+    let max = 1000n;
+    for (const e of this.list(type)) {
+      const n = e['DocNumber'];
+      if (typeof n === 'string' && /^\d{1,18}$/.test(n) && BigInt(n) > max) max = BigInt(n);
+    }
+    return String(max + 1n);
+  }
+
+  /** Remove a record (operation=delete); CDC then answers it as deleted. */
+  remove(type: EntityName, id: string): void {
+    this.maps.get(type)!.delete(id);
+    this.tombstones.push({ entity: type, id, at: this.now() });
+  }
+
+  /** A record's timestamp in milliseconds (for CDC's changedSince), from its LastUpdatedTime. */
+  static updatedAt(e: Entity): number {
+    return Date.parse(String((e['MetaData'] as Record<string, string> | undefined)?.['LastUpdatedTime'] ?? ''));
   }
 
   today(): string {

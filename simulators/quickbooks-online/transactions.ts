@@ -187,28 +187,6 @@ export function createPayment(store: QboStore, body: Body): Entity {
   return payment;
 }
 
-/** `POST /payment?operation=void` with {Id, SyncToken}: the payment stays, its amounts go to zero. */
-export function voidPayment(store: QboStore, body: Body): Entity {
-  const payment = store.get('Payment', String(body['Id'] ?? ''));
-  if (String(body['SyncToken']) !== payment.SyncToken) throw faults.staleObject('Payment', payment.Id, String(body['SyncToken']));
-  if (depositOf(payment)) throw faults.business(`Payment ${payment.Id} is part of a deposit; remove it from the deposit before voiding`);
-  const customer = store.get('Customer', (payment['CustomerRef'] as { value: string }).value);
-  for (const l of payment['Line'] as Body[]) {
-    const link = (l['LinkedTxn'] as Body[])[0]!;
-    const invoice = store.get('Invoice', String(link['TxnId']));
-    invoice['Balance'] = store.amount(store.minor(invoice['Balance'], 'Balance') + store.minor(l['Amount'], 'Amount'));
-    invoice['LinkedTxn'] = (invoice['LinkedTxn'] as Body[]).filter((t) => t['TxnId'] !== payment.Id);
-    store.touch(invoice);
-  }
-  adjustCustomerBalance(store, customer, store.minor(payment['TotalAmt'], 'TotalAmt'));
-  payment['TotalAmt'] = 0;
-  payment['UnappliedAmt'] = 0;
-  payment['Line'] = [];
-  payment['PrivateNote'] = `Voided${payment['PrivateNote'] ? `: ${String(payment['PrivateNote'])}` : ''}`;
-  store.touch(payment);
-  return payment;
-}
-
 export function depositOf(payment: Entity): string | undefined {
   const t = (payment['LinkedTxn'] as Body[]).find((x) => x['TxnType'] === 'Deposit');
   return t ? String(t['TxnId']) : undefined;

@@ -101,7 +101,9 @@ export class QboApi {
 
   /** One logical call: refreshes once on 401, retries 429/5xx/timeouts, throws a typed VendorError. */
   async call(c: QboCall): Promise<Json> {
-    const params = new URLSearchParams({ ...c.params, minorversion: String(this.config.minorVersion) });
+    // Intuit answers anything below its minimum as the minimum (75); asking for less would only mislead us.
+    const minor = Math.max(this.config.minorVersion, QBO_CATALOGUE.minMinorVersion);
+    const params = new URLSearchParams({ ...c.params, minorversion: String(minor) });
     if (c.requestId !== undefined) params.set(QBO_CATALOGUE.idempotency.param, c.requestId);
     const url = `${this.config.baseUrl}${QBO_CATALOGUE.companyPath(this.config.realmId)}${c.path}?${params.toString()}`;
     const maxAttempts = this.options.maxAttempts ?? 5;

@@ -18,10 +18,13 @@ export const QBO_CATALOGUE = {
     /** Each refresh may return a new refresh token; the newest must be stored before it is relied on. */
     refreshTokenRotates: true,
   },
-  /** Intuit retired minor versions below 75 (2025); every call names one. */
+  /** Intuit retired minor versions below 75 on 2025-08-01 (answered as 75); every call names one, never less. */
   minorVersion: 75,
+  minMinorVersion: 75,
   limits: {
     requestsPerMinutePerRealm: 500,
+    /** Intuit's limits page: 10 requests per second per realm and app. */
+    requestsPerSecondPerRealmAndApp: 10,
     concurrentPerRealmAndApp: 10,
     batchRequestsPerMinutePerRealmAndApp: 40,
     /** Batch page: 30 payloads per batch (an older page says 10). */

@@ -37,4 +37,13 @@ describe('QboRequestLimiter', () => {
     await expect(l.run('call', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     expect(await l.run('call', async () => 'ok')).toBe('ok');
   });
+
+  it('starts at most `perSecond` calls in any second (Intuit: 10 per realm and app)', async () => {
+    const l = new QboRequestLimiter({ concurrent: 10, perMinute: 1000, perSecond: 3, batchPerMinute: 1000, windowMs: 60_000 });
+    const started: number[] = [];
+    const t0 = Date.now();
+    await Promise.all(Array.from({ length: 4 }, () => l.run('call', async () => void started.push(Date.now() - t0))));
+    started.sort((a, b) => a - b);
+    expect(started[3]! - started[0]!).toBeGreaterThanOrEqual(990);
+  });
 });

@@ -1,12 +1,14 @@
 // A small rate-aware gate for one realm and app, so Settle stays inside Intuit's published limits
-// instead of learning them from 429s: at most 10 requests in flight, 500 per minute, and 40 batch
-// calls per minute (catalogue.ts). Every QboApi call goes through one; connectors for the same realm
+// instead of learning them from 429s: at most 10 requests in flight, 10 per second, 500 per minute, and
+// 40 batch calls per minute (catalogue.ts). Every QboApi call goes through one; connectors for the same realm
 // in one process share it via `limiterFor(realmId)`. Across processes the 429 handling still applies.
 import { QBO_CATALOGUE } from './catalogue.ts';
 
 export interface QboLimiterOptions {
   readonly concurrent: number;
   readonly perMinute: number;
+  /** Starts per second (Intuit: 10 per realm and app). */
+  readonly perSecond?: number;
   readonly batchPerMinute: number;
   readonly windowMs: number;
   readonly now?: () => number;
@@ -16,6 +18,7 @@ const L = QBO_CATALOGUE.limits;
 export const DEFAULT_LIMITER_OPTIONS: QboLimiterOptions = {
   concurrent: L.concurrentPerRealmAndApp,
   perMinute: L.requestsPerMinutePerRealm,
+  perSecond: L.requestsPerSecondPerRealmAndApp,
   batchPerMinute: L.batchRequestsPerMinutePerRealmAndApp,
   windowMs: 60_000,
 };
@@ -51,8 +54,11 @@ export class QboRequestLimiter {
       prune(this.starts, now - this.opts.windowMs);
       prune(this.batchStarts, now - this.opts.windowMs);
       const rateFull = this.starts.length >= this.opts.perMinute;
+      const perSecond = this.opts.perSecond ?? Infinity;
+      const lastSecond = this.starts.length >= perSecond ? this.starts[this.starts.length - perSecond]! : null;
+      const secondFull = lastSecond !== null && lastSecond > now - 1000;
       const batchFull = kind === 'batch' && this.batchStarts.length >= this.opts.batchPerMinute;
-      if (this.active < this.opts.concurrent && !rateFull && !batchFull) {
+      if (this.active < this.opts.concurrent && !rateFull && !secondFull && !batchFull) {
         this.active += 1;
         this.starts.push(now);
         if (kind === 'batch') this.batchStarts.push(now);
@@ -61,6 +67,7 @@ export class QboRequestLimiter {
       let waitMs = Infinity;
       if (rateFull) waitMs = Math.min(waitMs, this.starts[0]! + this.opts.windowMs - now);
       if (batchFull) waitMs = Math.min(waitMs, this.batchStarts[0]! + this.opts.windowMs - now);
+      if (secondFull) waitMs = Math.min(waitMs, lastSecond + 1000 - now);
       await new Promise<void>((resolve) => {
         this.wakers.push(resolve);
         if (Number.isFinite(waitMs)) setTimeout(resolve, Math.max(1, waitMs)).unref();

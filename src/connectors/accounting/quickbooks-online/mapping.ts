@@ -165,9 +165,20 @@ export function privateNote(memo: string, idempotencyKey: string): string {
   return memo ? `${memo.slice(0, Math.max(0, room))} ${marker}` : marker;
 }
 
+/**
+ * Whether `record` is what an earlier run posted under this key. A record voided in QuickBooks since (its
+ * amounts zero, PrivateNote starting "Voided") does not count: the books no longer hold that posting, and a
+ * person who retries it (after the reconciliation check reported the void) means a new one.
+ */
 export function carriesMarker(record: Record<string, unknown>, idempotencyKey: string): boolean {
   const note = record['PrivateNote'];
-  return typeof note === 'string' && note.includes(settleMarker(idempotencyKey));
+  return typeof note === 'string' && note.includes(settleMarker(idempotencyKey)) && !isVoided(record);
+}
+
+/** QuickBooks keeps a voided transaction with its amounts zero and "Voided" at the start of PrivateNote. */
+export function isVoided(record: Record<string, unknown>): boolean {
+  const note = record['PrivateNote'];
+  return typeof note === 'string' && /^Voided\b/.test(note) && Number(record['TotalAmt'] ?? 0) === 0;
 }
 
 /** PaymentRefNum holds 21 characters; longer references keep their end (where ids differ). */
