@@ -161,7 +161,11 @@ beforeAll(async () => {
   await stripe.webhookEndpoints.del(we.id);
 
   // ---- the error shapes Settle must understand
-  await raw('POST', '/v1/payment_intents', `amount=2000&currency=usd&customer=${cus.id}&payment_method=pm_card_chargeDeclinedInsufficientFunds&confirm=true`);
+  await raw(
+    'POST',
+    '/v1/payment_intents',
+    `amount=2000&currency=usd&customer=${cus.id}&payment_method=pm_card_chargeDeclinedInsufficientFunds&confirm=true&payment_method_types[]=card`,
+  );
   await raw('POST', '/v1/payment_intents', 'amount=20&currency=usd'); // amount_too_small
   await raw('GET', '/v1/payment_intents/pi_missing'); // 404
   await raw('GET', '/v1/customers', undefined, 'sk_test_wrong'); // 401

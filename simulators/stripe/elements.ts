@@ -148,6 +148,7 @@ function page(intent: FrameSubject, pk: string): string {
   <label>Routing number <input name="routing" value="${TEST_ROUTING_NUMBER}" data-testid="bank-routing"></label>
   <label>Account number <input name="account" placeholder="000123456789" data-testid="bank-account"></label>
   <label>Account type <select name="account_type"><option>checking</option><option>savings</option></select></label>
+  <label><input type="checkbox" name="manual" data-testid="bank-manual"> My bank is not listed: verify with two small deposits (1–2 business days) instead of signing in to my bank</label>
   <label><input type="checkbox" name="mandate" data-testid="bank-mandate"> I authorise this merchant to debit my account for this payment and, where saved, for future payments.</label></fieldset>`
     : '';
   return `<!doctype html><html><head><meta charset="utf-8"><title>Stripe (simulated) payment element</title>
@@ -163,10 +164,10 @@ function val(n){var e=document.querySelector('[name="'+n+'"]');return e?e.value:
 function collect(billing){
   var m=document.querySelector('input[name=method]:checked');var method=m?m.value:'card';
   var exp=val('exp').split('/').map(function(s){return s.trim();});
-  var mandate=document.querySelector('[name=mandate]');
+  var mandate=document.querySelector('[name=mandate]');var manual=document.querySelector('[name=manual]');
   return {client_secret:clientSecret,pk:pk,method:method,card:{number:val('cardnumber'),exp_month:exp[0]||'',exp_year:exp[1]||'',cvc:val('cvc')},
     bank:{holder:val('holder')||(billing&&billing.name)||'',routing:val('routing'),account:val('account'),account_type:val('account_type')},
-    billing:billing||null,mandate_accepted:!!(mandate&&mandate.checked),user_agent:navigator.userAgent};
+    billing:billing||null,mandate_accepted:!!(mandate&&mandate.checked),manual_entry:!!(manual&&manual.checked),user_agent:navigator.userAgent};
 }
 function submit(billing){
   return fetch('/_sim/elements/confirm',{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify(collect(billing))})
@@ -198,6 +199,8 @@ const ConfirmBody = z.object({
   bank: z.object({ holder: z.string().optional(), routing: text.optional(), account: text.optional(), account_type: z.string().optional() }).optional(),
   billing: z.object({ name: z.string().nullish(), email: z.string().nullish() }).nullish(),
   mandate_accepted: z.union([z.boolean(), z.literal('true').transform(() => true), z.literal('false').transform(() => false)]).optional(),
+  /** Bank details typed rather than linked by signing in to the bank (Financial Connections): microdeposits. */
+  manual_entry: z.union([z.boolean(), z.literal('true').transform(() => true), z.literal('false').transform(() => false)]).optional(),
   user_agent: z.string().optional(),
 });
 
@@ -223,12 +226,13 @@ function methodFromFields(store: StripeStore, b: ConfirmFields, opts: { requireM
     const holder = b.bank.holder ?? '';
     if (!holder) return validation("Enter the account holder's name.");
     if (opts.requireMandate && !b.mandate_accepted) return validation('Accept the debit authorisation to continue.');
-    return {
-      pm: createBankMethod(store, account, {
-        accountType: b.bank.account_type === 'savings' ? 'savings' : 'checking',
-        billing: { name: holder, email: billing.email },
-      }),
-    };
+    const pm = createBankMethod(store, account, {
+      accountType: b.bank.account_type === 'savings' ? 'savings' : 'checking',
+      billing: { name: holder, email: billing.email },
+    });
+    // Without manual entry the account counts as linked through Financial Connections (verified at once).
+    if (b.manual_entry) store.unverifiedBanks.add(pm.id);
+    return { pm };
   }
   const card = cardForNumber(b.card?.number ?? '');
   if (!card) return validation('Your card number is invalid. Use a Stripe test card, e.g. 4242 4242 4242 4242.');

@@ -64,14 +64,58 @@ export function authError(message: string): StripeApiError {
   return new StripeApiError(401, { type: 'invalid_request_error', message }, false);
 }
 
-export function rateLimitError(): StripeApiError {
+const RATE_LIMIT_MESSAGES = {
+  global: 'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.',
+  endpoint: 'Request rate limit exceeded for this endpoint. Learn more about rate limits here https://stripe.com/docs/rate-limits.',
+  search: 'Request rate limit exceeded for the Search API. Learn more about rate limits here https://stripe.com/docs/rate-limits.',
+  intent_updates: 'Too many updates to this PaymentIntent. Learn more about rate limits here https://stripe.com/docs/rate-limits.',
+} as const;
+
+/** 429 from one of Stripe's limiters (the router adds `Stripe-Should-Retry: true`: nothing was done). */
+export function rateLimitError(which: keyof typeof RATE_LIMIT_MESSAGES = 'global'): StripeApiError {
   return new StripeApiError(
     429,
+    { type: 'invalid_request_error', code: 'rate_limit', doc_url: docUrl('rate_limit'), message: RATE_LIMIT_MESSAGES[which] },
+    false,
+  );
+}
+
+/** Stripe's answer for a path (or method) it does not have: 404 in the usual envelope. */
+export function unrecognizedUrl(method: string, path: string): StripeApiError {
+  return new StripeApiError(
+    404,
     {
       type: 'invalid_request_error',
-      code: 'rate_limit',
-      doc_url: docUrl('rate_limit'),
-      message: 'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.',
+      message: `Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`,
+    },
+    false,
+  );
+}
+
+/** A `Stripe-Version` header the account does not answer (malformed, or older than the spec's version). */
+export function apiVersionError(version: string, supported: string): StripeApiError {
+  const older = /^\d{4}-\d{2}-\d{2}/.test(version);
+  return new StripeApiError(
+    400,
+    {
+      type: 'invalid_request_error',
+      message: older
+        ? `Stripe-Version ${version} is older than ${supported}, the API version this account answers. Send Stripe-Version: ${supported} (see https://stripe.com/docs/upgrades).`
+        : `Invalid Stripe API version: ${version}. Send Stripe-Version: ${supported} (see https://stripe.com/docs/api/versioning).`,
+    },
+    false,
+  );
+}
+
+/** Raw card numbers on a secret-key call: Stripe refuses them unless the account is enabled for raw card data. */
+export function rawCardDataError(param: string): StripeApiError {
+  return new StripeApiError(
+    402,
+    {
+      type: 'invalid_request_error',
+      param,
+      message:
+        'Sending credit card numbers directly to the Stripe API is generally unsafe. We suggest you use test tokens that map to the test card you are using, see https://stripe.com/docs/testing. To enable testing raw card data APIs, see https://support.stripe.com/questions/enabling-access-to-raw-card-data-apis.',
     },
     false,
   );

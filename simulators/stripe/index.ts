@@ -1,7 +1,7 @@
 // A Stripe-compatible API for what Settle uses (API version 2023-08-16), in-process or standalone.
 // Vendor routes live under /v1 with Stripe's paths, auth, form encoding, idempotency, errors and
 // rate limit; everything under /_sim is the simulator's own control surface (see README.md).
-import { createSimulatorApp, listen, RateLimiter, type CallLog, type Faults } from '../kit.ts';
+import { createSimulatorApp, listen, type CallLog, type Faults } from '../kit.ts';
 import { noSuch, paramError } from './errors.ts';
 import { parseForm } from './form.ts';
 import { registerElements } from './elements.ts';
@@ -13,16 +13,27 @@ import type { RouteContext } from './routes-common.ts';
 import { registerCustomerRoutes } from './routes-customers.ts';
 import { registerIntentRoutes } from './routes-intents.ts';
 import { registerLedgerRoutes } from './routes-ledger.ts';
+import { documentedLimits, modeOfKey, StripeLimiter, type StripeLimits, type StripeMode } from './limits.ts';
+import { registerMicrodepositPage } from './microdeposits.ts';
 import { StripeStore } from './store.ts';
 import { WebhookDispatcher, type DeliveryOptions } from './webhooks.ts';
 
 export interface StripeSimulatorOptions {
   port?: number;
   host?: string;
+  /**
+   * Live or test mode (default: from `secretKey`'s prefix, else test). Live mode answers sk_live_/pk_live_
+   * keys, says `livemode: true` and has live limits. Nothing else differs: test numbers and tokens work.
+   */
+  mode?: StripeMode;
   secretKey?: string;
   publishableKey?: string;
-  /** Stripe publishes 100 requests/s in live mode and 25/s in test mode (docs.stripe.com/rate-limits). */
+  /** Global limit per account: Stripe publishes 100 requests/s in live mode and 25/s in test mode (docs.stripe.com/rate-limits). */
   rateLimitPerSecond?: number;
+  /** Default limit per endpoint (Stripe: 25 requests/s); higher for an account whose limits Stripe raised. */
+  endpointLimitPerSecond?: number;
+  /** Search API reads per second (Stripe: 20). */
+  searchLimitPerSecond?: number;
   /** How long an ACH debit stays `processing` before it settles by itself; null = only when told. */
   achSettleDelayMs?: number | null;
   /** Delay before new objects show up in /search results (Stripe: typically under a minute). */
@@ -33,6 +44,8 @@ export interface StripeSimulatorOptions {
 
 export const DEFAULT_SECRET_KEY = 'sk_test_51SettleSimulatorKey000000000000000000000000';
 export const DEFAULT_PUBLISHABLE_KEY = 'pk_test_51SettleSimulatorKey000000000000000000000000';
+export const DEFAULT_LIVE_SECRET_KEY = 'sk_live_51SettleSimulatorKey000000000000000000000000';
+export const DEFAULT_LIVE_PUBLISHABLE_KEY = 'pk_live_51SettleSimulatorKey000000000000000000000000';
 
 /** In-process handle on a running simulator: state and the same controls as /_sim. */
 export class StripeSimulator implements AchScheduler {
@@ -47,7 +60,7 @@ export class StripeSimulator implements AchScheduler {
   constructor(
     readonly faults: Faults,
     readonly calls: CallLog,
-    private readonly routerCtx: { limiter: RateLimiter },
+    readonly limiter: StripeLimiter,
     public achSettleDelayMs: number | null,
     searchLagMs: number,
   ) {
@@ -122,8 +135,14 @@ export class StripeSimulator implements AchScheduler {
     });
   }
 
+  /** Change the global limit per account (requests/s). */
   setRateLimit(perSecond: number): void {
-    this.routerCtx.limiter = new RateLimiter(perSecond, 1000);
+    this.limiter.set({ perSecond });
+  }
+
+  /** Change any of the limits (an account whose limits Stripe raised, or a test of the throttle). */
+  setLimits(changes: Partial<StripeLimits>): void {
+    this.limiter.set(changes);
   }
 
   setDelivery(options: Partial<DeliveryOptions>): void {
@@ -150,6 +169,11 @@ export interface RunningStripeSimulator {
   readonly baseUrl: string;
   readonly secretKey: string;
   readonly publishableKey: string;
+  readonly mode: StripeMode;
+  /** The limits this account enforces now (what Settle's connection should be configured with). */
+  readonly limits: StripeLimits;
+  /** Every /v1 route the simulator registers, as "METHOD /template". */
+  readonly routes: readonly string[];
   readonly sim: StripeSimulator;
   close(): Promise<void>;
 }
@@ -160,20 +184,29 @@ const num = (v: unknown): number | undefined => (v === undefined || v === null |
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 export async function startStripeSimulator(opts: StripeSimulatorOptions = {}): Promise<RunningStripeSimulator> {
-  const secretKey = opts.secretKey ?? DEFAULT_SECRET_KEY;
-  const publishableKey = opts.publishableKey ?? DEFAULT_PUBLISHABLE_KEY;
+  const mode: StripeMode = opts.mode ?? (opts.secretKey ? modeOfKey(opts.secretKey) : 'test');
+  const secretKey = opts.secretKey ?? (mode === 'live' ? DEFAULT_LIVE_SECRET_KEY : DEFAULT_SECRET_KEY);
+  const publishableKey = opts.publishableKey ?? (mode === 'live' ? DEFAULT_LIVE_PUBLISHABLE_KEY : DEFAULT_PUBLISHABLE_KEY);
+  if (modeOfKey(secretKey) !== mode || modeOfKey(publishableKey) !== mode) {
+    throw new Error(`a ${mode}-mode Stripe account takes ${mode} keys (sk_${mode}_…, pk_${mode}_…)`);
+  }
+  const documented = documentedLimits(mode);
+  const limiter = new StripeLimiter({
+    perSecond: opts.rateLimitPerSecond ?? documented.perSecond,
+    endpointPerSecond: opts.endpointLimitPerSecond ?? documented.endpointPerSecond,
+    searchPerSecond: opts.searchLimitPerSecond ?? documented.searchPerSecond,
+    intentUpdatesPerHour: documented.intentUpdatesPerHour,
+  });
   const { app, faults, calls } = createSimulatorApp();
-  const limiterHolder = { limiter: new RateLimiter(opts.rateLimitPerSecond ?? 100, 1000) };
-  const sim = new StripeSimulator(faults, calls, limiterHolder, opts.achSettleDelayMs === undefined ? 3000 : opts.achSettleDelayMs, opts.searchLagMs ?? 0);
+  const sim = new StripeSimulator(faults, calls, limiter, opts.achSettleDelayMs === undefined ? 3000 : opts.achSettleDelayMs, opts.searchLagMs ?? 0);
   const routeCtx = sim.routeCtx;
 
   const routerCtx: RouterContext = {
     store: sim.store,
     secretKey,
     publishableKey,
-    get limiter() {
-      return limiterHolder.limiter;
-    },
+    livemode: mode === 'live',
+    limiter,
     lostResponses: sim.lostResponses,
     recorder: opts.record ? (x) => sim.recorded.push(x) : null,
   };
@@ -181,7 +214,9 @@ export async function startStripeSimulator(opts: StripeSimulatorOptions = {}): P
   registerCustomerRoutes(router, routeCtx);
   registerIntentRoutes(router, routeCtx);
   registerLedgerRoutes(router, sim.store, sim.webhooks);
+  router.registerNotFound();
   registerElements(app, sim.store, publishableKey, sim);
+  registerMicrodepositPage(app, sim.store, sim);
 
   // ---- /_sim control surface (JSON or form bodies)
   const control = (fn: (b: Body) => unknown) => async (req: { body: unknown }, reply: { code(n: number): { send(b: unknown): unknown } }) => {
@@ -254,8 +289,10 @@ export async function startStripeSimulator(opts: StripeSimulatorOptions = {}): P
     control((b) => {
       const n = num(b['per_second']);
       if (n === undefined || !(n > 0)) throw paramError('per_second must be a positive number', 'per_second');
-      sim.setRateLimit(n);
-      return { per_second: n };
+      const endpoint = num(b['endpoint_per_second']);
+      if (endpoint !== undefined && !(endpoint > 0)) throw paramError('endpoint_per_second must be a positive number', 'endpoint_per_second');
+      sim.setLimits({ perSecond: n, ...(endpoint !== undefined ? { endpointPerSecond: endpoint } : {}) });
+      return { per_second: n, endpoint_per_second: limiter.limits.endpointPerSecond };
     }),
   );
   app.post(
@@ -274,10 +311,16 @@ export async function startStripeSimulator(opts: StripeSimulatorOptions = {}): P
   );
 
   const baseUrl = await listen(app, opts.port ?? 0, opts.host ?? '127.0.0.1');
+  sim.store.hostedBaseUrl = baseUrl; // the hosted microdeposit page is served here
   return {
     baseUrl,
     secretKey,
     publishableKey,
+    mode,
+    get limits() {
+      return limiter.limits;
+    },
+    routes: router.routes,
     sim,
     async close() {
       sim.dispose();
@@ -289,11 +332,13 @@ export async function startStripeSimulator(opts: StripeSimulatorOptions = {}): P
 }
 
 /** `settle simulator stripe --port N` */
-export async function runStandalone(port: number): Promise<RunningStripeSimulator> {
-  const running = await startStripeSimulator({ port, host: '127.0.0.1' });
+export async function runStandalone(port: number, opts: { mode?: StripeMode } = {}): Promise<RunningStripeSimulator> {
+  const running = await startStripeSimulator({ port, host: '127.0.0.1', ...(opts.mode ? { mode: opts.mode } : {}) });
+  const l = running.limits;
   process.stdout.write(
     [
-      `Stripe simulator (API 2023-08-16) listening on ${running.baseUrl}`,
+      `Stripe simulator (API 2023-08-16, ${running.mode} mode) listening on ${running.baseUrl}`,
+      `  limits: ${l.perSecond} requests/s per account, ${l.endpointPerSecond}/s per endpoint, search ${l.searchPerSecond}/s`,
       `  secret key:      ${running.secretKey}`,
       `  publishable key: ${running.publishableKey}`,
       `  stripe.js stand-in: ${running.baseUrl}/_sim/js/v3`,

@@ -26,7 +26,7 @@ export const emptyAddress = (): Address => ({ city: null, country: null, line1: 
 export interface Customer {
   id: string;
   object: 'customer';
-  address: null;
+  address: Address | null;
   balance: number;
   created: number;
   currency: string | null;
@@ -112,7 +112,7 @@ export interface PaymentIntent {
   amount_received: number;
   application: null;
   application_fee_amount: null;
-  automatic_payment_methods: null;
+  automatic_payment_methods: { enabled: boolean; allow_redirects?: 'always' | 'never' } | null;
   canceled_at: number | null;
   cancellation_reason: string | null;
   capture_method: 'automatic';
@@ -148,7 +148,7 @@ export interface SetupIntent {
   id: string;
   object: 'setup_intent';
   application: null;
-  automatic_payment_methods: null;
+  automatic_payment_methods: { enabled: boolean; allow_redirects?: 'always' | 'never' } | null;
   cancellation_reason: null;
   client_secret: string;
   created: number;

@@ -15,6 +15,28 @@ export interface ConfirmOptions {
   readonly mandateId: string | undefined;
 }
 
+/** `payment_method_options[us_bank_account][verification_method]` as the intent holds it. */
+function verificationMethod(intent: PaymentIntent | SetupIntent): string {
+  const v = intent.payment_method_options['us_bank_account']?.['verification_method'];
+  return typeof v === 'string' ? v : 'automatic';
+}
+
+/**
+ * A bank account entered by its numbers has not been verified: `instant` needs a Financial Connections
+ * link (refused), otherwise the intent waits for the customer to confirm the microdeposits.
+ */
+function needsMicrodeposits(store: StripeStore, intent: PaymentIntent | SetupIntent, pm: PaymentMethod): boolean {
+  if (pm.type !== 'us_bank_account' || !store.unverifiedBanks.has(pm.id)) return false;
+  if (verificationMethod(intent) === 'instant') {
+    throw paramError(
+      'This bank account was entered by its account and routing numbers, which cannot be verified instantly. Collect it with Financial Connections, or use verification_method automatic or microdeposits.',
+      'payment_method_options[us_bank_account][verification_method]',
+      'payment_method_invalid_parameter',
+    );
+  }
+  return true;
+}
+
 export interface AchScheduler {
   /** Called when an ACH debit enters `processing`; settles it later unless told otherwise. */
   scheduleSettlement(paymentIntentId: string): void;
@@ -274,8 +296,117 @@ export function confirmPaymentIntent(
     return pi;
   }
 
-  // ACH Direct Debit is a delayed-notification method: the debit stays `processing` until the
-  // bank settles or returns it (docs.stripe.com/payments/ach-direct-debit).
+  if (needsMicrodeposits(store, pi, pm)) {
+    awaitMicrodeposits(store, pi, cause, previous);
+    return pi;
+  }
+  return startAchDebit(store, pi, pm, cause, ach, previous);
+}
+
+/** The intent waits for the customer to confirm the two microdeposits (next_action verify_with_microdeposits). */
+function awaitMicrodeposits(store: StripeStore, intent: PaymentIntent | SetupIntent, cause: Cause, previous: Record<string, unknown>): void {
+  intent.status = 'requires_action';
+  intent.next_action = {
+    type: 'verify_with_microdeposits',
+    verify_with_microdeposits: {
+      // Stripe: the deposits arrive in 1–2 business days.
+      arrival_date: store.now() + 2 * 86_400,
+      hosted_verification_url: `${store.hostedBaseUrl}/_sim/microdeposit/${intent.id}?client_secret=${encodeURIComponent(intent.client_secret ?? '')}`,
+      microdeposit_type: 'amounts',
+    },
+  };
+  store.microdepositAttempts.set(intent.id, MICRODEPOSIT_ATTEMPTS);
+  store.emit(intent.object === 'payment_intent' ? 'payment_intent.requires_action' : 'setup_intent.requires_action', intent, cause, previous);
+}
+
+/** Stripe's test values: the deposits are 32 and 45 cents, the descriptor code SM11AA. */
+export const MICRODEPOSIT_AMOUNTS = [32, 45] as const;
+export const MICRODEPOSIT_DESCRIPTOR_CODE = 'SM11AA';
+/** Failed verification attempts before the intent gives the method up (Stripe: three). */
+const MICRODEPOSIT_ATTEMPTS = 3;
+
+/**
+ * POST …/verify_microdeposits: the customer confirms the amounts (or the descriptor code); the bank
+ * account is then verified and the debit (or the setup) goes ahead. Three wrong answers end it.
+ */
+export function verifyMicrodeposits(
+  store: StripeStore,
+  intent: PaymentIntent | SetupIntent,
+  answer: { amounts?: readonly number[] | undefined; descriptorCode?: string | undefined },
+  cause: Cause,
+  ach: AchScheduler,
+): PaymentIntent | SetupIntent {
+  const kind = intent.object === 'payment_intent' ? 'PaymentIntent' : 'SetupIntent';
+  const stateCode = intent.object === 'payment_intent' ? 'payment_intent_unexpected_state' : 'setup_intent_unexpected_state';
+  if (intent.status !== 'requires_action' || intent.next_action?.['type'] !== 'verify_with_microdeposits' || !intent.payment_method) {
+    throw stateError(`This ${kind} is not awaiting microdeposit verification (status ${intent.status}).`, stateCode);
+  }
+  if ((answer.amounts === undefined) === (answer.descriptorCode === undefined)) {
+    throw paramError('Provide either amounts or descriptor_code to verify the microdeposits.', 'amounts', 'parameter_missing');
+  }
+  if (answer.amounts !== undefined && (answer.amounts.length !== 2 || !answer.amounts.every((n) => Number.isInteger(n) && n > 0 && n < 100))) {
+    throw paramError('Provide exactly two amounts in cents, each between 1 and 99.', 'amounts', 'payment_method_microdeposit_verification_amounts_invalid');
+  }
+  const pm = store.paymentMethods.get(intent.payment_method);
+  if (!pm) throw new Error(`payment method ${intent.payment_method} vanished`);
+  const sorted = answer.amounts ? [...answer.amounts].sort((a, b) => a - b) : null;
+  const right = sorted
+    ? sorted[0] === MICRODEPOSIT_AMOUNTS[0] && sorted[1] === MICRODEPOSIT_AMOUNTS[1]
+    : answer.descriptorCode === MICRODEPOSIT_DESCRIPTOR_CODE;
+  const previous = { status: intent.status };
+  if (!right) {
+    const left = (store.microdepositAttempts.get(intent.id) ?? MICRODEPOSIT_ATTEMPTS) - 1;
+    store.microdepositAttempts.set(intent.id, left);
+    const code = sorted ? 'payment_method_microdeposit_verification_amounts_mismatch' : 'payment_method_microdeposit_verification_descriptor_code_mismatch';
+    if (left > 0) {
+      throw stateError(
+        sorted
+          ? `The amounts provided do not match the amounts that were sent to the bank account. You have ${left} verification attempts remaining.`
+          : `The descriptor code provided does not match the code that was sent to the bank account. You have ${left} verification attempts remaining.`,
+        code,
+        sorted ? 'amounts' : 'descriptor_code',
+      );
+    }
+    const error: ApiErrorObject = {
+      type: 'invalid_request_error',
+      code: 'payment_method_microdeposit_verification_attempts_exceeded',
+      message: 'You have exceeded the number of allowed verification attempts.',
+      doc_url: docUrl('payment_method_microdeposit_verification_attempts_exceeded'),
+      payment_method_type: 'us_bank_account',
+    };
+    store.microdepositAttempts.delete(intent.id);
+    if (intent.object === 'payment_intent') {
+      fail(store, intent, null, pm, error, cause);
+    } else {
+      intent.status = 'requires_payment_method';
+      intent.payment_method = null;
+      intent.next_action = null;
+      intent.last_setup_error = { ...error, payment_method: structuredClone(pm) };
+      store.emit('setup_intent.setup_failed', intent, cause, previous);
+    }
+    throw stateError(error.message, error.code ?? '', sorted ? 'amounts' : 'descriptor_code');
+  }
+  store.unverifiedBanks.delete(pm.id);
+  store.microdepositAttempts.delete(intent.id);
+  intent.next_action = null;
+  if (intent.object === 'payment_intent') return startAchDebit(store, intent, pm, cause, ach, previous);
+  return finishSetup(store, intent, pm, cause, previous);
+}
+
+/**
+ * ACH Direct Debit is a delayed-notification method: the debit stays `processing` until the bank settles
+ * or returns it (docs.stripe.com/payments/ach-direct-debit).
+ */
+function startAchDebit(
+  store: StripeStore,
+  pi: PaymentIntent,
+  pm: PaymentMethod,
+  cause: Cause,
+  ach: AchScheduler,
+  previous: Record<string, unknown>,
+): PaymentIntent {
+  const behaviour = behaviourOf(store, pm);
+  if (behaviour.rail !== 'bank') throw new Error(`payment method ${pm.id} is not a bank account`);
   const charge = newCharge(store, pi, pm, 'pending');
   pi.status = 'processing';
   pi.next_action = null;
@@ -387,10 +518,19 @@ export function confirmSetupIntent(store: StripeStore, si: SetupIntent, pm: Paym
     const mandate = createBankMethodMandate(store, pm, mandateData, 'multi_use', null) ?? store.mandateOf.get(pm.id);
     requireMandate(store, mandate, pm);
     si.mandate = mandate ?? null;
+    if (needsMicrodeposits(store, si, pm)) {
+      awaitMicrodeposits(store, si, cause, previous);
+      return si;
+    }
   }
+  return finishSetup(store, si, pm, cause, previous);
+}
+
+function finishSetup(store: StripeStore, si: SetupIntent, pm: PaymentMethod, cause: Cause, previous: Record<string, unknown>): SetupIntent {
   if (si.customer) attach(store, pm, si.customer, cause);
   si.status = 'succeeded';
   si.last_setup_error = null;
+  si.next_action = null;
   store.emit('setup_intent.succeeded', si, cause, previous);
   return si;
 }

@@ -1,8 +1,9 @@
-// The request pipeline every /v1 route shares, in the order Stripe applies it: authentication,
-// rate limit, form decoding, Idempotency-Key replay, the handler, Stripe's error envelope.
+// The request pipeline every /v1 route shares, in the order Stripe applies it: authentication, API
+// version, rate limits, form decoding, Idempotency-Key replay, the handler, Stripe's error envelope.
+// Paths it does not have answer Stripe's 404 envelope too.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { RateLimiter } from '../kit.ts';
-import { authError, idempotencyInFlight, idempotencyMismatch, paramError, rateLimitError, StripeApiError } from './errors.ts';
+import { apiVersionError, authError, idempotencyInFlight, idempotencyMismatch, paramError, rateLimitError, StripeApiError, unrecognizedUrl } from './errors.ts';
+import type { StripeLimiter } from './limits.ts';
 import { canonical, parseForm, type FormObject } from './form.ts';
 import { API_VERSION, randomToken, type Cause, type StripeStore } from './store.ts';
 
@@ -26,7 +27,7 @@ interface SavedResponse {
 
 export interface RecordedExchange {
   readonly method: string;
-  readonly route: string; // Fastify template, e.g. /v1/payment_intents/:intent
+  readonly route: string; // Fastify template, e.g. /v1/payment_intents/:intent; UNRECOGNIZED for unknown paths
   readonly status: number;
   readonly body: unknown;
 }
@@ -39,11 +40,16 @@ export interface LostResponseRule {
   times: number;
 }
 
+/** The route recorded for requests to paths Stripe does not have. */
+export const UNRECOGNIZED = '(unrecognized)';
+
 export interface RouterContext {
   readonly store: StripeStore;
   readonly secretKey: string;
   readonly publishableKey: string;
-  readonly limiter: RateLimiter;
+  /** A live-mode account (sk_live_ keys): objects say livemode true. */
+  readonly livemode: boolean;
+  readonly limiter: StripeLimiter;
   readonly lostResponses: LostResponseRule[];
   readonly recorder: ((x: RecordedExchange) => void) | null;
 }
@@ -54,6 +60,8 @@ const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 export class StripeRouter {
   private readonly saved = new Map<string, SavedResponse>();
   private readonly inFlight = new Set<string>();
+  /** Every /v1 route registered, as "METHOD /template" (the conformance suite checks each is exercised). */
+  readonly routes: string[] = [];
 
   constructor(
     private readonly app: FastifyInstance,
@@ -63,29 +71,55 @@ export class StripeRouter {
   }
 
   get(path: string, handler: Handler, opts: { publishable?: boolean } = {}): void {
+    this.routes.push(`GET ${path}`);
     this.app.get(path, (req, reply) => this.handle(req, reply, path, handler, opts.publishable ?? false));
   }
   post(path: string, handler: Handler, opts: { publishable?: boolean } = {}): void {
+    this.routes.push(`POST ${path}`);
     this.app.post(path, (req, reply) => this.handle(req, reply, path, handler, opts.publishable ?? false));
   }
   delete(path: string, handler: Handler): void {
+    this.routes.push(`DELETE ${path}`);
     this.app.delete(path, (req, reply) => this.handle(req, reply, path, handler, false));
+  }
+
+  /** Paths (or methods) Stripe does not have: its 404 envelope, not the web framework's. */
+  registerNotFound(): void {
+    this.app.setNotFoundHandler((req, reply) => {
+      const path = req.url.split('?')[0] ?? req.url;
+      const e = unrecognizedUrl(req.method, path);
+      const body = { error: e.body };
+      this.ctx.recorder?.({ method: req.method, route: UNRECOGNIZED, status: e.status, body });
+      void reply
+        .code(e.status)
+        .header('request-id', `req_${randomToken(14)}`)
+        .header('stripe-version', API_VERSION)
+        .type('application/json')
+        .send(JSON.stringify(body, null, 2));
+    });
   }
 
   private async handle(req: FastifyRequest, reply: FastifyReply, route: string, handler: Handler, allowPublishable: boolean): Promise<void> {
     const requestId = `req_${randomToken(14)}`;
     reply.header('request-id', requestId);
-    reply.header('stripe-version', headerOf(req, 'stripe-version') ?? API_VERSION);
+    // The version the answer is shaped by (Stripe answers in the version it used, whatever was asked).
+    reply.header('stripe-version', API_VERSION);
+    const live = this.ctx.livemode;
     const send = (status: number, body: object): void => {
-      this.ctx.recorder?.({ method: req.method, route, status, body: JSON.parse(JSON.stringify(body)) });
+      const text = live ? JSON.stringify(body, (k, v: unknown) => (k === 'livemode' && v === false ? true : v)) : JSON.stringify(body);
+      this.ctx.recorder?.({ method: req.method, route, status, body: JSON.parse(text) });
       if (this.loseResponse(req, reply)) return;
       void reply
         .code(status)
         .type('application/json')
-        .send(JSON.stringify(body, null, 2));
+        .send(JSON.stringify(JSON.parse(text), null, 2));
     };
-    const sendError = (e: StripeApiError): void =>
-      send(e.status, { error: { ...e.body, request_log_url: `https://dashboard.stripe.com/test/logs/${requestId}` } });
+    const logs = `https://dashboard.stripe.com/${live ? '' : 'test/'}logs/${requestId}`;
+    const sendError = (e: StripeApiError): void => {
+      // Stripe tells its clients whether a retry may succeed: a refused rate or a busy idempotency key may.
+      if (e.status === 429 || e.status === 409) reply.header('stripe-should-retry', 'true');
+      send(e.status, { error: { ...e.body, request_log_url: logs } });
+    };
 
     let apiKey: string;
     try {
@@ -93,13 +127,18 @@ export class StripeRouter {
     } catch (e) {
       return sendError(e as StripeApiError);
     }
-    if (!this.ctx.limiter.take(apiKey).ok) return sendError(rateLimitError());
+    const version = headerOf(req, 'stripe-version');
+    if (version !== undefined && !versionAnswered(version)) return sendError(apiVersionError(version, API_VERSION));
+    const pathParams = (req.params ?? {}) as Record<string, string>;
+    // Limits are per account: its secret and publishable keys share them (one account per simulator).
+    const hit = this.ctx.limiter.take('account', req.method, route, pathParams['intent']);
+    if (hit) return sendError(rateLimitError(hit));
 
     const query = req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '';
     const params = req.method === 'GET' || req.method === 'DELETE' ? parseForm(query) : parseForm(typeof req.body === 'string' ? req.body : '');
     const idemKey = req.method === 'POST' ? headerOf(req, 'idempotency-key') : undefined;
     const cause: Cause = { requestId, idempotencyKey: idemKey ?? null };
-    const path = (req.params ?? {}) as Record<string, string>;
+    const path = pathParams;
 
     if (idemKey !== undefined) {
       if (idemKey.length > 255) return sendError(paramError('Idempotency-Key must be at most 255 characters long.', 'Idempotency-Key'));
@@ -176,6 +215,16 @@ export class StripeRouter {
     // 'hang': keep the socket open without an answer; the client's timeout fires.
     return true;
   }
+}
+
+/**
+ * Versions this account answers: the spec's own (2023-08-16) and newer ones, which it answers in the
+ * spec's shape and says so in the `Stripe-Version` response header. Older versions are refused: Settle
+ * must never depend on a shape older than the one it was built against.
+ */
+function versionAnswered(v: string): boolean {
+  const m = /^(\d{4}-\d{2}-\d{2})(\.[a-z]+)?(; *[a-z_]+=v\d+)*$/.exec(v.trim());
+  return m !== null && m[1]! >= API_VERSION;
 }
 
 function headerOf(req: FastifyRequest, name: string): string | undefined {

@@ -1,7 +1,8 @@
 // /v1 routes for customers and payment methods.
-import { missingParam, noSuch, paramError } from './errors.ts';
-import { attach, createBankMethod, createCardMethod, methodFromToken, resolveMethod, testBankOrError, testCardOrError } from './methods.ts';
-import type { Customer, PaymentMethod } from './objects.ts';
+import { noSuch, paramError, unknownParam } from './errors.ts';
+import { methodFromParams } from './method-params.ts';
+import { attach, resolveMethod } from './methods.ts';
+import { emptyAddress, type Customer, type PaymentMethod } from './objects.ts';
 import { applyMetadata, expand, listOf, newestFirst, optHash, optNullableString, optString, optStringArray, rejectUnknown, reqString } from './params.ts';
 import { customerOr404, searchResult, type RouteContext } from './routes-common.ts';
 import type { StripeRequest, StripeRouter } from './router.ts';
@@ -12,7 +13,8 @@ export function registerCustomerRoutes(r: StripeRouter, ctx: RouteContext): void
   const { store } = ctx;
 
   // ---- customers
-  const CUSTOMER_PARAMS = ['description', 'email', 'metadata', 'name', 'phone', 'payment_method', 'invoice_settings', 'preferred_locales', 'expand'];
+  const CUSTOMER_PARAMS = ['address', 'description', 'email', 'metadata', 'name', 'phone', 'payment_method', 'invoice_settings', 'preferred_locales', 'expand'];
+  const ADDRESS_FIELDS = ['city', 'country', 'line1', 'line2', 'postal_code', 'state'] as const;
   const applyCustomer = (c: Customer, req: StripeRequest): void => {
     const p = req.params;
     for (const f of ['description', 'email', 'name', 'phone'] as const) {
@@ -20,6 +22,22 @@ export function registerCustomerRoutes(r: StripeRouter, ctx: RouteContext): void
       if (v !== undefined) c[f] = v;
     }
     c.metadata = applyMetadata(c.metadata, p);
+    // address[line1]=… sets fields (others kept); `address=` clears it (2023-08-16).
+    if (p['address'] === '') c.address = null;
+    else {
+      const a = optHash(p, 'address');
+      if (a) {
+        for (const k of Object.keys(a)) if (!(ADDRESS_FIELDS as readonly string[]).includes(k)) throw unknownParam(`address[${k}]`);
+        const next = c.address ?? emptyAddress();
+        for (const f of ADDRESS_FIELDS) {
+          const v = a[f];
+          if (v === undefined) continue;
+          if (typeof v !== 'string') throw paramError(`Invalid string: address[${f}]`, `address[${f}]`);
+          next[f] = v === '' ? null : v;
+        }
+        c.address = next;
+      }
+    }
     const settings = optHash(p, 'invoice_settings');
     const dpm = settings ? settings['default_payment_method'] : undefined;
     if (typeof dpm === 'string') {
@@ -95,61 +113,7 @@ export function registerCustomerRoutes(r: StripeRouter, ctx: RouteContext): void
     '/v1/payment_methods',
     (req) => {
       rejectUnknown(req.params, ['type', 'card', 'us_bank_account', 'billing_details', 'metadata', 'expand']);
-      const type = reqString(req.params, 'type');
-      const billingHash = optHash(req.params, 'billing_details');
-      const billing = {
-        name: typeof billingHash?.['name'] === 'string' ? billingHash['name'] : null,
-        email: typeof billingHash?.['email'] === 'string' ? billingHash['email'] : null,
-      };
-      const metadata = applyMetadata({}, req.params);
-      let pm: PaymentMethod;
-      if (type === 'card') {
-        const card = optHash(req.params, 'card');
-        if (!card) throw missingParam('card');
-        const token = card['token'];
-        if (typeof token === 'string') {
-          pm =
-            methodFromToken(store, token) ??
-            (() => {
-              throw noSuch('token', token, 'card[token]');
-            })();
-          pm.billing_details.name = billing.name;
-          pm.billing_details.email = billing.email;
-          pm.metadata = metadata;
-        } else {
-          const number = card['number'];
-          if (typeof number !== 'string') throw missingParam('card[number]');
-          const month = Number(card['exp_month']);
-          const year = Number(card['exp_year']);
-          if (!Number.isInteger(month) || month < 1 || month > 12)
-            throw paramError("Your card's expiration month is invalid.", 'card[exp_month]', 'invalid_expiry_month');
-          if (!Number.isInteger(year) || (year < 100 ? 2000 + year : year) < new Date().getUTCFullYear())
-            throw paramError("Your card's expiration year is invalid.", 'card[exp_year]', 'invalid_expiry_year');
-          pm = createCardMethod(store, testCardOrError(number, 'card[number]'), {
-            expMonth: month,
-            expYear: year < 100 ? 2000 + year : year,
-            billing,
-            metadata,
-          });
-        }
-      } else if (type === 'us_bank_account') {
-        const bank = optHash(req.params, 'us_bank_account');
-        if (!bank) throw missingParam('us_bank_account');
-        // Stripe requires the account holder's name for ACH Direct Debit.
-        if (!billing.name) throw missingParam('billing_details[name]');
-        const routing = typeof bank['routing_number'] === 'string' ? bank['routing_number'] : '';
-        const account = typeof bank['account_number'] === 'string' ? bank['account_number'] : '';
-        const holder = bank['account_holder_type'] === 'company' ? 'company' : 'individual';
-        const accountType = bank['account_type'] === 'savings' ? 'savings' : 'checking';
-        pm = createBankMethod(store, testBankOrError(routing, account, 'us_bank_account[account_number]'), {
-          holderType: holder,
-          accountType,
-          billing,
-          metadata,
-        });
-      } else {
-        throw paramError(`Invalid type: must be one of card, us_bank_account (simulator)`, 'type');
-      }
+      const pm = methodFromParams(store, req.params, req.publishable);
       return expand(pm, req.params, store);
     },
     { publishable: true },

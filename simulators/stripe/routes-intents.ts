@@ -1,5 +1,7 @@
 // /v1 routes for SetupIntents and PaymentIntents.
-import { missingParam, noSuch, paramError } from './errors.ts';
+import { missingParam, noSuch, paramError, unknownParam } from './errors.ts';
+import type { FormObject } from './form.ts';
+import { methodFromParams } from './method-params.ts';
 import { resolveMethod } from './methods.ts';
 import type { PaymentIntent, SetupIntent } from './objects.ts';
 import {
@@ -13,9 +15,10 @@ import {
   optNullableString,
   optString,
   rejectUnknown,
+  optStringArray,
   reqString,
 } from './params.ts';
-import { cancelPaymentIntent, confirmPaymentIntent, confirmSetupIntent } from './payments.ts';
+import { cancelPaymentIntent, confirmPaymentIntent, confirmSetupIntent, verifyMicrodeposits } from './payments.ts';
 import { checkClientSecret, customerOr404, methodTypes, offSessionParam, searchResult, type RouteContext } from './routes-common.ts';
 import type { StripeRequest, StripeRouter } from './router.ts';
 import { SEARCHABLE } from './search.ts';
@@ -69,7 +72,7 @@ export function registerIntentRoutes(r: StripeRouter, ctx: RouteContext): void {
       next_action: null,
       on_behalf_of: null,
       payment_method: null,
-      payment_method_options: methodOptions(types, 'setup'),
+      payment_method_options: methodOptions(types, 'setup', req.params),
       payment_method_types: types,
       single_use_mandate: null,
       status: 'requires_payment_method',
@@ -112,6 +115,18 @@ export function registerIntentRoutes(r: StripeRouter, ctx: RouteContext): void {
     { publishable: true },
   );
 
+  r.post(
+    '/v1/setup_intents/:intent/verify_microdeposits',
+    (req) => {
+      rejectUnknown(req.params, ['amounts', 'descriptor_code', 'client_secret', 'expand']);
+      const si = siOr404(req.path['intent'] ?? '');
+      checkClientSecret(req, si.client_secret);
+      verifyMicrodeposits(store, si, microdepositAnswer(req.params), req.cause, ctx.ach);
+      return expand(si, req.params, store);
+    },
+    { publishable: true },
+  );
+
   // ---- payment intents
   const piOr404 = (id: string): PaymentIntent => {
     const pi = store.paymentIntents.get(id);
@@ -119,7 +134,24 @@ export function registerIntentRoutes(r: StripeRouter, ctx: RouteContext): void {
     return pi;
   };
   const confirm = (pi: PaymentIntent, req: StripeRequest): void => {
-    const ref = optString(req.params, 'payment_method') ?? pi.payment_method;
+    const data = optHash(req.params, 'payment_method_data');
+    if (data && optString(req.params, 'payment_method') !== undefined) {
+      throw paramError('You may only specify one of these parameters: payment_method, payment_method_data.', 'payment_method_data');
+    }
+    const offSession = offSessionParam(req.params);
+    // 2023-08-16: with automatic payment methods (the default), a confirmation may redirect the customer,
+    // so it needs a return_url — unless it is off-session or the intent disallows redirects.
+    const apm = pi.automatic_payment_methods;
+    if (apm?.enabled && apm.allow_redirects !== 'never' && !offSession && optString(req.params, 'return_url') === undefined) {
+      throw paramError(
+        "This PaymentIntent is configured to accept payment methods enabled in your Dashboard. Because some of these payment methods might redirect your customer off of your page, you must provide a `return_url`. If you don't want to accept redirect-based payment methods, set `automatic_payment_methods[enabled]` to `true` and `automatic_payment_methods[allow_redirects]` to `never` when creating Setup Intents and Payment Intents.",
+        'return_url',
+        'parameter_missing',
+      );
+    }
+    const ref = data
+      ? methodFromParams(store, data, req.publishable, 'payment_method_data').id
+      : (optString(req.params, 'payment_method') ?? pi.payment_method);
     if (!ref) {
       throw paramError(
         "You cannot confirm this PaymentIntent because it's missing a payment method. To confirm the PaymentIntent with a PaymentMethod, pass the payment_method parameter.",
@@ -133,14 +165,7 @@ export function registerIntentRoutes(r: StripeRouter, ctx: RouteContext): void {
     const receipt = optNullableString(req.params, 'receipt_email');
     if (receipt !== undefined) pi.receipt_email = receipt;
     const mandateId = optString(req.params, 'mandate');
-    confirmPaymentIntent(
-      store,
-      pi,
-      pm,
-      { offSession: offSessionParam(req.params), mandateData: optHash(req.params, 'mandate_data'), mandateId },
-      req.cause,
-      ctx.ach,
-    );
+    confirmPaymentIntent(store, pi, pm, { offSession, mandateData: optHash(req.params, 'mandate_data'), mandateId }, req.cause, ctx.ach);
   };
   r.post('/v1/payment_intents', (req) => {
     rejectUnknown(req.params, [
@@ -149,6 +174,8 @@ export function registerIntentRoutes(r: StripeRouter, ctx: RouteContext): void {
       'customer',
       'payment_method',
       'payment_method_types',
+      'automatic_payment_methods',
+      'payment_method_data',
       'confirm',
       'off_session',
       'mandate_data',
@@ -174,7 +201,10 @@ export function registerIntentRoutes(r: StripeRouter, ctx: RouteContext): void {
     // Stripe's minimum charge is $0.50 (docs.stripe.com/currencies#minimum-and-maximum-charge-amounts).
     if (amount < 50) throw paramError(`Amount must be at least $0.50 ${currency}`, 'amount', 'amount_too_small');
     if (amount > 99_999_999) throw paramError('Amount must be no more than $999,999.99', 'amount', 'amount_too_large');
-    const types = methodTypes(req.params);
+    const automatic = automaticPaymentMethods(req.params);
+    // 2023-08-16: without payment_method_types, automatic payment methods are on (the account's enabled
+    // methods: cards, and ACH Direct Debit for USD).
+    const types = automatic ? (currency === 'usd' ? ['card', 'us_bank_account'] : ['card']) : methodTypes(req.params);
     if (types.includes('us_bank_account') && currency !== 'usd') {
       throw paramError(
         'The currency provided (' + currency + ') is invalid for us_bank_account. Payments with us_bank_account support the following currencies: usd.',
@@ -202,7 +232,7 @@ export function registerIntentRoutes(r: StripeRouter, ctx: RouteContext): void {
       amount_received: 0,
       application: null,
       application_fee_amount: null,
-      automatic_payment_methods: null,
+      automatic_payment_methods: automatic,
       canceled_at: null,
       cancellation_reason: null,
       capture_method: 'automatic',
@@ -220,7 +250,7 @@ export function registerIntentRoutes(r: StripeRouter, ctx: RouteContext): void {
       next_action: null,
       on_behalf_of: null,
       payment_method: null,
-      payment_method_options: methodOptions(types, 'payment'),
+      payment_method_options: methodOptions(types, 'payment', req.params),
       payment_method_types: types,
       processing: null,
       receipt_email: optNullableString(req.params, 'receipt_email') ?? null,
@@ -233,6 +263,9 @@ export function registerIntentRoutes(r: StripeRouter, ctx: RouteContext): void {
       transfer_data: null,
       transfer_group: null,
     };
+    if (!doConfirm && optHash(req.params, 'payment_method_data')) {
+      throw paramError('You can only pass payment_method_data when confirm is true (or on confirmation).', 'payment_method_data');
+    }
     const pmRef = optString(req.params, 'payment_method');
     if (pmRef && !doConfirm) {
       pi.payment_method = resolveMethod(store, pmRef).id;
@@ -248,6 +281,7 @@ export function registerIntentRoutes(r: StripeRouter, ctx: RouteContext): void {
     (req) => {
       rejectUnknown(req.params, [
         'payment_method',
+        'payment_method_data',
         'off_session',
         'mandate_data',
         'mandate',
@@ -263,6 +297,17 @@ export function registerIntentRoutes(r: StripeRouter, ctx: RouteContext): void {
       const pi = piOr404(req.path['intent'] ?? '');
       checkClientSecret(req, pi.client_secret);
       confirm(pi, req);
+      return expand(pi, req.params, store);
+    },
+    { publishable: true },
+  );
+  r.post(
+    '/v1/payment_intents/:intent/verify_microdeposits',
+    (req) => {
+      rejectUnknown(req.params, ['amounts', 'descriptor_code', 'client_secret', 'expand']);
+      const pi = piOr404(req.path['intent'] ?? '');
+      checkClientSecret(req, pi.client_secret);
+      verifyMicrodeposits(store, pi, microdepositAnswer(req.params), req.cause, ctx.ach);
       return expand(pi, req.params, store);
     },
     { publishable: true },
@@ -294,8 +339,48 @@ export function registerIntentRoutes(r: StripeRouter, ctx: RouteContext): void {
   );
 }
 
-/** The per-type options Stripe echoes back on an intent (defaults of API 2023-08-16). */
-function methodOptions(types: readonly string[], kind: 'payment' | 'setup'): Record<string, Record<string, unknown>> {
+/** `automatic_payment_methods[enabled|allow_redirects]`; on by default when payment_method_types is absent. */
+function automaticPaymentMethods(params: FormObject): { enabled: boolean; allow_redirects?: 'always' | 'never' } | null {
+  const h = optHash(params, 'automatic_payment_methods');
+  const types = params['payment_method_types'] !== undefined;
+  if (!h) return types ? null : { enabled: true };
+  for (const k of Object.keys(h)) if (k !== 'enabled' && k !== 'allow_redirects') throw unknownParam(`automatic_payment_methods[${k}]`);
+  const enabled = optBoolean(h, 'enabled');
+  if (enabled === undefined) throw missingParam('automatic_payment_methods[enabled]');
+  const redirects = optString(h, 'allow_redirects');
+  if (redirects !== undefined && redirects !== 'always' && redirects !== 'never') {
+    throw paramError('Invalid automatic_payment_methods[allow_redirects]: must be one of always or never', 'automatic_payment_methods[allow_redirects]');
+  }
+  if (enabled && types) {
+    throw paramError('You may only specify one of these parameters: automatic_payment_methods, payment_method_types.', 'automatic_payment_methods');
+  }
+  if (!enabled) return types ? null : { enabled: false };
+  return { enabled: true, ...(redirects ? { allow_redirects: redirects } : {}) };
+}
+
+/** amounts[]=32&amounts[]=45, or descriptor_code=SM11AA. */
+function microdepositAnswer(params: FormObject): { amounts?: number[]; descriptorCode?: string } {
+  const amounts = optStringArray(params, 'amounts');
+  const code = optString(params, 'descriptor_code');
+  return {
+    ...(amounts ? { amounts: amounts.map((a) => (/^\d+$/.test(a) ? Number(a) : NaN)) } : {}),
+    ...(code !== undefined ? { descriptorCode: code } : {}),
+  };
+}
+
+const VERIFICATION_METHODS = ['automatic', 'instant', 'microdeposits'];
+
+/** The per-type options Stripe echoes back on an intent (defaults of API 2023-08-16), with what was asked. */
+function methodOptions(types: readonly string[], kind: 'payment' | 'setup', params: FormObject): Record<string, Record<string, unknown>> {
+  const asked = optHash(params, 'payment_method_options');
+  const bankAsked = asked?.['us_bank_account'];
+  const verification = bankAsked && typeof bankAsked === 'object' && !Array.isArray(bankAsked) ? optString(bankAsked, 'verification_method') : undefined;
+  if (verification !== undefined && !VERIFICATION_METHODS.includes(verification)) {
+    throw paramError(
+      `Invalid payment_method_options[us_bank_account][verification_method]: must be one of ${VERIFICATION_METHODS.join(', ')}`,
+      'payment_method_options[us_bank_account][verification_method]',
+    );
+  }
   const out: Record<string, Record<string, unknown>> = {};
   for (const t of types) {
     if (t === 'card') {
@@ -304,7 +389,7 @@ function methodOptions(types: readonly string[], kind: 'payment' | 'setup'): Rec
           ? { installments: null, mandate_options: null, network: null, request_three_d_secure: 'automatic' }
           : { mandate_options: null, network: null, request_three_d_secure: 'automatic' };
     }
-    if (t === 'us_bank_account') out['us_bank_account'] = { verification_method: 'automatic' };
+    if (t === 'us_bank_account') out['us_bank_account'] = { verification_method: verification ?? 'automatic' };
   }
   return out;
 }

@@ -15,7 +15,7 @@ const mandate = {
 };
 
 beforeAll(async () => {
-  s = await startStripeSimulator({ achSettleDelayMs: null, rateLimitPerSecond: 1000 });
+  s = await startStripeSimulator({ achSettleDelayMs: null, rateLimitPerSecond: 1000, endpointLimitPerSecond: 1000 });
   api = client(s.baseUrl, s.secretKey);
   s.sim.setDelivery({ retryDelaysMs: [20, 20] });
 });
@@ -48,7 +48,15 @@ describe('auth', () => {
 describe('idempotency', () => {
   it('replays the first response for the same key and parameters, and creates nothing new', async () => {
     const cus = await customer();
-    const params = { amount: 1500, currency: 'usd', customer: cus, payment_method: 'pm_card_visa', confirm: true, 'metadata[a]': '1' };
+    const params = {
+      amount: 1500,
+      currency: 'usd',
+      customer: cus,
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      'payment_method_types[]': 'card',
+      'metadata[a]': '1',
+    };
     const first = await api('POST', '/v1/payment_intents', params, { 'idempotency-key': 'pay-1' });
     const again = await api('POST', '/v1/payment_intents', params, { 'idempotency-key': 'pay-1' });
     expect(first.status).toBe(200);
@@ -59,7 +67,7 @@ describe('idempotency', () => {
   });
 
   it('replays errors too (a decline stays the same 402), but not parameter validation failures', async () => {
-    const params = { amount: 1500, currency: 'usd', payment_method: 'pm_card_chargeDeclined', confirm: true };
+    const params = { amount: 1500, currency: 'usd', payment_method: 'pm_card_chargeDeclined', confirm: true, 'payment_method_types[]': 'card' };
     const first = await api('POST', '/v1/payment_intents', params, { 'idempotency-key': 'decl-1' });
     const again = await api('POST', '/v1/payment_intents', params, { 'idempotency-key': 'decl-1' });
     expect(first.status).toBe(402);
@@ -119,6 +127,7 @@ describe('cards', () => {
       currency: 'usd',
       payment_method: 'pm_card_visa',
       confirm: true,
+      'payment_method_types[]': 'card',
       'expand[]': 'latest_charge.balance_transaction',
     });
     expect(pi.json.status).toBe('succeeded');
@@ -134,7 +143,13 @@ describe('cards', () => {
     ['pm_card_chargeDeclinedInsufficientFunds', 'card_declined', 'insufficient_funds'],
     ['pm_card_chargeDeclinedExpiredCard', 'expired_card', 'expired_card'],
   ])('%s declines with a 402 card_error and leaves the intent requiring a payment method', async (pm, code, declineCode) => {
-    const res = await api('POST', '/v1/payment_intents', { amount: 2_000, currency: 'usd', payment_method: pm, confirm: true });
+    const res = await api('POST', '/v1/payment_intents', {
+      amount: 2_000,
+      currency: 'usd',
+      payment_method: pm,
+      confirm: true,
+      'payment_method_types[]': 'card',
+    });
     expect(res.status).toBe(402);
     expect(res.json.error).toMatchObject({ type: 'card_error', code, decline_code: declineCode });
     expect(res.json.error.payment_intent.status).toBe('requires_payment_method');
@@ -166,13 +181,34 @@ describe('cards', () => {
   it('refuses a method attached to another customer, and a method that already paid without a customer', async () => {
     const [a, b] = [await customer(), await customer()];
     const bCard = await api('POST', '/v1/payment_methods/pm_card_visa/attach', { customer: b });
-    const stolen = await api('POST', '/v1/payment_intents', { amount: 1_000, currency: 'usd', customer: a, payment_method: bCard.json.id, confirm: true });
+    const stolen = await api('POST', '/v1/payment_intents', {
+      amount: 1_000,
+      currency: 'usd',
+      customer: a,
+      payment_method: bCard.json.id,
+      confirm: true,
+      'payment_method_types[]': 'card',
+    });
     expect(stolen.status).toBe(400);
     expect(stolen.json.error).toMatchObject({ type: 'invalid_request_error', param: 'payment_method' });
     const loose = await api('POST', '/v1/payment_methods', { type: 'card', 'card[token]': 'tok_visa' });
-    const once = await api('POST', '/v1/payment_intents', { amount: 1_000, currency: 'usd', customer: a, payment_method: loose.json.id, confirm: true });
+    const once = await api('POST', '/v1/payment_intents', {
+      amount: 1_000,
+      currency: 'usd',
+      customer: a,
+      payment_method: loose.json.id,
+      confirm: true,
+      'payment_method_types[]': 'card',
+    });
     expect(once.json.status).toBe('succeeded');
-    const twice = await api('POST', '/v1/payment_intents', { amount: 1_000, currency: 'usd', customer: b, payment_method: loose.json.id, confirm: true });
+    const twice = await api('POST', '/v1/payment_intents', {
+      amount: 1_000,
+      currency: 'usd',
+      customer: b,
+      payment_method: loose.json.id,
+      confirm: true,
+      'payment_method_types[]': 'card',
+    });
     expect(twice.status).toBe(400);
     expect(twice.json.error.message).toMatch(/may not be used again/);
     expect((await api('POST', `/v1/payment_methods/${loose.json.id}/attach`, { customer: b })).status).toBe(400);
@@ -270,8 +306,20 @@ describe('ACH Direct Debit', () => {
 describe('refunds, disputes and payouts', () => {
   it('pays out everything not yet paid out; ?payout= lists it and sum(net) equals the payout', async () => {
     s.sim.runPayouts(); // sweep earlier tests' balance
-    const a = await api('POST', '/v1/payment_intents', { amount: 20_000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
-    const b = await api('POST', '/v1/payment_intents', { amount: 7_500, currency: 'usd', payment_method: 'pm_card_amex', confirm: true });
+    const a = await api('POST', '/v1/payment_intents', {
+      amount: 20_000,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      'payment_method_types[]': 'card',
+    });
+    const b = await api('POST', '/v1/payment_intents', {
+      amount: 7_500,
+      currency: 'usd',
+      payment_method: 'pm_card_amex',
+      confirm: true,
+      'payment_method_types[]': 'card',
+    });
     const re = await api('POST', '/v1/refunds', { payment_intent: a.json.id, amount: 5_000 });
     expect(re.json).toMatchObject({ status: 'succeeded', amount: 5_000, payment_intent: a.json.id });
     expect((await api('POST', '/v1/refunds', { payment_intent: a.json.id, amount: 50_000 })).json.error.code).toBe('amount_too_large');
@@ -293,7 +341,13 @@ describe('refunds, disputes and payouts', () => {
 
   it("returns a failed payout's funds as payout_failure, paid out again next time", async () => {
     s.sim.runPayouts();
-    await api('POST', '/v1/payment_intents', { amount: 10_000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
+    await api('POST', '/v1/payment_intents', {
+      amount: 10_000,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      'payment_method_types[]': 'card',
+    });
     const failed = s.sim.runPayouts({ fail: true, failureCode: 'account_closed' });
     expect(failed).toMatchObject({ status: 'failed', failure_code: 'account_closed', amount: 9_680 });
     const next = s.sim.runPayouts();
@@ -313,7 +367,7 @@ describe('events and webhooks', () => {
       const pi = await api(
         'POST',
         '/v1/payment_intents',
-        { amount: 4_200, currency: 'usd', payment_method: 'pm_card_visa', confirm: true },
+        { amount: 4_200, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, 'payment_method_types[]': 'card' },
         { 'idempotency-key': 'attempt:77' },
       );
       await s.sim.webhooks.idle();
@@ -388,6 +442,7 @@ describe('faults and hosted fields', () => {
         currency: 'usd',
         payment_method: 'pm_card_visa',
         confirm: true,
+        'payment_method_types[]': 'card',
         'metadata[settle_attempt]': 'lost-1',
       }),
     ).rejects.toThrow();

@@ -62,6 +62,15 @@ export class StripeStore {
    * again ("previously used with a PaymentIntent without Customer attachment … may not be used again").
    */
   readonly spentWithoutCustomer = new Set<string>();
+  /**
+   * US bank accounts entered by their numbers (not linked through Financial Connections, not a test token):
+   * Stripe debits them only after the customer verified the microdeposits (verify_with_microdeposits).
+   */
+  readonly unverifiedBanks = new Set<string>();
+  /** Intent id → failed verification attempts left (Stripe allows three). */
+  readonly microdepositAttempts = new Map<string, number>();
+  /** Where the hosted microdeposit verification page lives (the simulator's own base URL once listening). */
+  hostedBaseUrl = 'https://payments.stripe.com';
   /** Seconds added to the wall clock: lets tests move past `available_on` without waiting. */
   clockOffsetSeconds = 0;
   private readonly listeners: Array<(e: StripeEvent) => void> = [];
