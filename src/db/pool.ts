@@ -24,6 +24,14 @@ export function createPool(connectionString: string, max = 10): pg.Pool {
   // An idle connection the server closes (restart, failover, a dropped test database) emits 'error' on the
   // pool; unhandled, that would crash the process. The pool discards the client; the next query reconnects.
   pool.on('error', () => {});
+  // A checked-out connection the server closes while it waits between two statements (a transaction
+  // holding its connection across a vendor call when PostgreSQL restarts) emits 'error' on the client, not
+  // the pool; unhandled, that ends the process (seen in the soak during a PostgreSQL outage). pg raises the
+  // error again on the client's next query, where the caller handles it: here it only must not be fatal.
+  // (graphile-worker adds the same listener, but only to connections made while its runner is up.)
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   return pool;
 }
 
