@@ -1,0 +1,195 @@
+// "Your account": change the password, turn the second factor on or off, replace recovery codes, see and
+// end one's sessions ("sign out everywhere"). Changing the password or the second factor asks for the
+// current password again (ASVS 2.1.6 / 3.7.1), and signs out every other session.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { withTenant } from '../../db/tenant.ts';
+import { liveSessions, endUserSessions, type StaffSession } from '../../engine/staff-sessions.ts';
+import { beginMfaEnrolment, confirmMfaEnrolment, disableMfa, ownersMustUseMfa, pendingMfaSecret, regenerateRecoveryCodes } from '../../engine/staff-mfa.ts';
+import { setPassword, StaffAccountError } from '../../engine/staff-users.ts';
+import { MIN_PASSWORD_LENGTH } from '../../domain/password-policy.ts';
+import { checkPassword } from '../passwords.ts';
+import { html, type Raw } from '../html.ts';
+import type { HttpDeps } from '../deps.ts';
+import { boxOf, clearSessionCookie, csrf, notice, requireSession, sendPage, staffNav } from './staff-forms.ts';
+
+interface View {
+  readonly error?: string;
+  readonly ok?: string;
+  /** Set while enrolling: the secret to add to the app. */
+  readonly enrol?: { secret: string; uri: string };
+  /** Shown once, right after they are made. */
+  readonly recoveryCodes?: string[];
+}
+
+async function accountPage(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  deps: HttpDeps,
+  session: StaffSession,
+  view: View = {},
+  code = 200,
+): Promise<FastifyReply> {
+  const data = await withTenant(deps.ctx.db, session.tenantId, async (tx) => {
+    const user = await tx
+      .selectFrom('users')
+      .select(['email', 'name', 'role', 'mfa_enabled_at', 'mfa_recovery_hashes', 'password_changed_at'])
+      .where('id', '=', session.userId)
+      .executeTakeFirstOrThrow();
+    return { user, sessions: await liveSessions(tx, session.userId), required: await ownersMustUseMfa(tx, session.tenantId) };
+  });
+  const f = csrf(req, reply, deps);
+  const mustEnrol = data.required && session.role === 'owner' && !data.user.mfa_enabled_at;
+  let mfa: Raw;
+  if (view.recoveryCodes) {
+    mfa = html`<p>Keep these recovery codes somewhere safe (each works once, if your phone is lost). They are not shown again.</p>
+      <pre id="recovery-codes">${view.recoveryCodes.join('\n')}</pre>`;
+  } else if (data.user.mfa_enabled_at) {
+    mfa = html`<p>On since ${data.user.mfa_enabled_at.toISOString().slice(0, 10)}; ${data.user.mfa_recovery_hashes.length} recovery codes left.</p>
+      <form method="post" action="/account/second-factor/recovery-codes">${f}<button type="submit">New recovery codes</button></form>
+      ${
+        data.required && session.role === 'owner'
+          ? html`<p class="muted">The workspace requires a second factor for owners, so it cannot be turned off here.</p>`
+          : html`<form method="post" action="/account/second-factor/disable">
+              ${f}<label>Current password</label><input type="password" name="password" autocomplete="current-password" required />
+              <p><button type="submit">Turn off</button></p>
+            </form>`
+      }`;
+  } else if (view.enrol) {
+    mfa = html`<p>Add this key to an authenticator app (type it in, or open the link on the phone), then type the code it shows.</p>
+      <p><code id="totp-secret">${view.enrol.secret}</code></p>
+      <p class="muted" style="word-break:break-all"><a href="${view.enrol.uri}">${view.enrol.uri}</a></p>
+      <form method="post" action="/account/second-factor/confirm">
+        ${f}<label>Code</label><input type="text" name="code" inputmode="numeric" autocomplete="one-time-code" required />
+        <p><button type="submit">Turn on</button></p>
+      </form>`;
+  } else {
+    mfa = html`<p>${mustEnrol ? html`<strong>This workspace requires owners to use a second factor: turn it on to continue.</strong>` : 'Off.'}</p>
+      <form method="post" action="/account/second-factor/start">${f}<button type="submit">Set up an authenticator app</button></form>`;
+  }
+  const body = html`${staffNav(session, f)} ${notice(view.error)} ${notice(view.ok, 'ok')}
+    <div class="card">
+      <h3 style="margin-top:0">Password</h3>
+      <form method="post" action="/account/password" style="max-width:420px">
+        ${f}<label>Current password</label><input type="password" name="current" autocomplete="current-password" required /> <label>New password</label
+        ><input type="password" name="password" autocomplete="new-password" minlength="${MIN_PASSWORD_LENGTH}" required /> <label>Again</label
+        ><input type="password" name="confirm" autocomplete="new-password" required />
+        <p class="muted">At least ${MIN_PASSWORD_LENGTH} characters, not a common password. Your other sessions are signed out.</p>
+        <p><button type="submit">Change password</button></p>
+      </form>
+    </div>
+    <div class="card" id="second-factor">
+      <h3 style="margin-top:0">Second factor (authenticator app)</h3>
+      ${mfa}
+    </div>
+    <div class="card">
+      <h3 style="margin-top:0">Your sessions</h3>
+      <table id="sessions">
+        <thead>
+          <tr>
+            <th>Signed in</th>
+            <th>Last used</th>
+            <th>Address</th>
+            <th>Browser</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${data.sessions.map(
+            (s) =>
+              html`<tr>
+                <td>${s.created_at.toISOString().slice(0, 16).replace('T', ' ')}${s.id === session.id ? html` <span class="pill ok">this one</span>` : ''}</td>
+                <td>${s.last_seen_at.toISOString().slice(0, 16).replace('T', ' ')}</td>
+                <td>${s.ip ?? ''}</td>
+                <td class="muted">${(s.user_agent ?? '').slice(0, 60)}</td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>
+      <form method="post" action="/account/sessions/end-all">
+        ${f}
+        <p><button type="submit">Sign out everywhere</button></p>
+      </form>
+    </div>`;
+  return sendPage(reply, 'Your account', body, code);
+}
+
+type Handler = (req: FastifyRequest, reply: FastifyReply, session: StaffSession, body: Record<string, string | undefined>) => Promise<FastifyReply>;
+
+export function registerAccountRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  const post = (path: string, handler: Handler): void => {
+    app.post(path, { schema: { hide: true } }, async (req, reply) => {
+      const session = await requireSession(req, reply, deps);
+      if (!session) return reply;
+      try {
+        return await handler(req, reply, session, (req.body ?? {}) as Record<string, string | undefined>);
+      } catch (e) {
+        if (e instanceof StaffAccountError) return accountPage(req, reply, deps, session, { error: e.message }, 400);
+        throw e;
+      }
+    });
+  };
+  const currentPasswordOk = async (session: StaffSession, password: string | undefined): Promise<boolean> => {
+    const u = await withTenant(deps.ctx.db, session.tenantId, (tx) =>
+      tx.selectFrom('users').select('password_hash').where('id', '=', session.userId).executeTakeFirstOrThrow(),
+    );
+    return checkPassword(password ?? '', u.password_hash);
+  };
+
+  app.get('/account', { schema: { hide: true } }, async (req, reply) => {
+    const session = await requireSession(req, reply, deps);
+    return session ? accountPage(req, reply, deps, session) : reply;
+  });
+
+  post('/account/password', async (req, reply, session, body) => {
+    if (!(await currentPasswordOk(session, body.current))) return accountPage(req, reply, deps, session, { error: 'The current password is wrong.' }, 400);
+    if ((body.password ?? '') !== (body.confirm ?? '')) return accountPage(req, reply, deps, session, { error: 'The two new passwords differ.' }, 400);
+    await withTenant(deps.ctx.db, session.tenantId, (tx) =>
+      setPassword(tx, session.tenantId, session.userId, body.password ?? '', `user:${session.userId}`, { reason: 'password_changed', keepSession: session.id }),
+    );
+    return accountPage(req, reply, deps, session, { ok: 'Password changed; your other sessions are signed out.' });
+  });
+
+  post('/account/second-factor/start', async (req, reply, session) => {
+    const workspace = await deps.ctx.db.selectFrom('tenants').select('slug').where('id', '=', session.tenantId).executeTakeFirstOrThrow();
+    const enrol = await withTenant(deps.ctx.db, session.tenantId, (tx) =>
+      beginMfaEnrolment(tx, boxOf(deps), session.tenantId, session.userId, { workspace: workspace.slug, email: session.email }),
+    );
+    return accountPage(req, reply, deps, session, { enrol });
+  });
+
+  post('/account/second-factor/confirm', async (req, reply, session, body) => {
+    const result = await withTenant(deps.ctx.db, session.tenantId, async (tx) => {
+      try {
+        return { codes: await confirmMfaEnrolment(tx, boxOf(deps), session.tenantId, session.userId, body.code ?? '', session.id) };
+      } catch (e) {
+        if (!(e instanceof StaffAccountError)) throw e;
+        return { error: e.message, secret: await pendingMfaSecret(tx, boxOf(deps), session.tenantId, session.userId) };
+      }
+    });
+    if ('codes' in result) return accountPage(req, reply, deps, session, { recoveryCodes: result.codes, ok: 'Second factor on.' });
+    const enrol = result.secret ? { secret: result.secret, uri: `otpauth://totp/?secret=${result.secret}` } : undefined;
+    return accountPage(req, reply, deps, session, { error: result.error, ...(enrol ? { enrol } : {}) }, 400);
+  });
+
+  post('/account/second-factor/recovery-codes', async (req, reply, session) => {
+    const codes = await withTenant(deps.ctx.db, session.tenantId, (tx) => regenerateRecoveryCodes(tx, session.tenantId, session.userId));
+    return accountPage(req, reply, deps, session, { recoveryCodes: codes, ok: 'New recovery codes; the old ones no longer work.' });
+  });
+
+  post('/account/second-factor/disable', async (req, reply, session, body) => {
+    if (!(await currentPasswordOk(session, body.password))) return accountPage(req, reply, deps, session, { error: 'The current password is wrong.' }, 400);
+    const refused = await withTenant(deps.ctx.db, session.tenantId, async (tx) => {
+      if (session.role === 'owner' && (await ownersMustUseMfa(tx, session.tenantId))) return true;
+      await disableMfa(tx, session.tenantId, session.userId, `user:${session.userId}`, session.id);
+      return false;
+    });
+    if (refused) return accountPage(req, reply, deps, session, { error: 'The workspace requires a second factor for owners.' }, 400);
+    return accountPage(req, reply, deps, session, { ok: 'Second factor off.' });
+  });
+
+  post('/account/sessions/end-all', async (_req, reply, session) => {
+    await withTenant(deps.ctx.db, session.tenantId, (tx) =>
+      endUserSessions(tx, session.tenantId, session.userId, 'signed_out_everywhere', `user:${session.userId}`),
+    );
+    return clearSessionCookie(reply, deps).redirect('/login');
+  });
+}

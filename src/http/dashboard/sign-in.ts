@@ -1,0 +1,271 @@
+// Staff sign-in after the password (POST /login in pages.ts checks it): the second factor, the server-side
+// session, sign-out; and the signed-out doors to an account: "forgot password" (an expiring e-mailed
+// link) and accepting an invitation.
+import crypto from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { withTenant } from '../../db/tenant.ts';
+import { audit } from '../../engine/audit.ts';
+import { endSession, startSession } from '../../engine/staff-sessions.ts';
+import { verifySecondFactor } from '../../engine/staff-mfa.ts';
+import { checkStaffLink, createStaffLink, mailStaffLink, useStaffLink, type LinkPurpose } from '../../engine/staff-links.ts';
+import { setPassword, StaffAccountError, userByEmail } from '../../engine/staff-users.ts';
+import { MIN_PASSWORD_LENGTH } from '../../domain/password-policy.ts';
+import { hashPassword, needsRehash } from '../passwords.ts';
+import { readCookie, staffSession } from '../auth.ts';
+import { signToken, verifyToken } from '../signed-token.ts';
+import { html, type Raw } from '../html.ts';
+import type { HttpDeps } from '../deps.ts';
+import { boxOf, clearSessionCookie, csrf, notice, secure, sendPage, setSessionCookie, timeoutsOf } from './staff-forms.ts';
+
+const PENDING_COOKIE = 'settle_second_factor';
+const PENDING_TTL_SEC = 5 * 60;
+/** Wrong codes allowed for one password sign-in; then the password must be given again (and counts for lockout). */
+const PENDING_TRIES = 5;
+const pendingFailures = new Map<string, number>();
+
+function pendingKey(deps: HttpDeps): string {
+  return crypto.createHmac('sha256', deps.sessionSecret).update('second-factor-pending').digest('hex');
+}
+
+function client(req: FastifyRequest): { ip: string; userAgent: string | null } {
+  return { ip: req.ip, userAgent: req.headers['user-agent'] ?? null };
+}
+
+async function openSession(req: FastifyRequest, reply: FastifyReply, deps: HttpDeps, tenantId: string, userId: string, how: string): Promise<FastifyReply> {
+  const { token, sessionId } = await withTenant(deps.ctx.db, tenantId, async (tx) => {
+    const s = await startSession(tx, tenantId, userId, timeoutsOf(deps), client(req));
+    await audit(tx, tenantId, `user:${userId}`, 'user.signed_in', { type: 'user', id: userId }, { session: s.sessionId, ip: req.ip, with: how });
+    return s;
+  });
+  req.log.debug({ session: sessionId }, 'staff session started');
+  return setSessionCookie(reply, deps, token).redirect('/dashboard');
+}
+
+/**
+ * After the password matched: re-hash it if it was stored with older parameters, then either ask for the
+ * second factor or start the session.
+ */
+export async function completeSignIn(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  deps: HttpDeps,
+  s: { tenantId: string; userId: string; password: string; storedHash: string },
+): Promise<FastifyReply> {
+  const mfa = await withTenant(deps.ctx.db, s.tenantId, async (tx) => {
+    if (needsRehash(s.storedHash)) {
+      const fresh = await hashPassword(s.password);
+      await tx.updateTable('users').set({ password_hash: fresh }).where('id', '=', s.userId).where('password_hash', '=', s.storedHash).execute();
+      await audit(tx, s.tenantId, 'system:sign-in', 'user.password_rehashed', { type: 'user', id: s.userId });
+    }
+    const u = await tx.selectFrom('users').select('mfa_enabled_at').where('id', '=', s.userId).executeTakeFirstOrThrow();
+    return u.mfa_enabled_at !== null;
+  });
+  if (!mfa) return openSession(req, reply, deps, s.tenantId, s.userId, 'password');
+  const n = crypto.randomBytes(12).toString('base64url');
+  const pending = signToken({ t: s.tenantId, u: s.userId, n, exp: Math.floor(Date.now() / 1000) + PENDING_TTL_SEC }, pendingKey(deps));
+  return reply
+    .header('set-cookie', `${PENDING_COOKIE}=${pending}; HttpOnly; SameSite=Strict; Path=/login; Max-Age=${PENDING_TTL_SEC}${secure(deps) ? '; Secure' : ''}`)
+    .redirect('/login/second-factor');
+}
+
+function secondFactorPage(req: FastifyRequest, reply: FastifyReply, deps: HttpDeps, error?: string, code = 200): FastifyReply {
+  return sendPage(
+    reply,
+    'Second factor',
+    html`<div class="card" style="max-width:420px;margin:auto">
+      <form method="post" action="/login/second-factor">
+        ${csrf(req, reply, deps)}
+        <label>Code from your authenticator app</label>
+        <input type="text" name="code" inputmode="numeric" autocomplete="one-time-code" required autofocus />
+        <p class="muted">Lost your phone? Type one of your recovery codes instead.</p>
+        <p><button type="submit">Continue</button></p>
+        ${notice(error)}
+      </form>
+    </div>`,
+    code,
+  );
+}
+
+function linkProblem(reason: 'unknown' | 'expired' | 'used', purpose: LinkPurpose): string {
+  const again = purpose === 'password_reset' ? 'ask for a new one at /login/forgot' : 'ask a workspace owner to invite you again';
+  return reason === 'expired'
+    ? `This link has expired; ${again}.`
+    : reason === 'used'
+      ? `This link was already used; ${again}.`
+      : `This link is not valid; ${again}.`;
+}
+
+function choosePasswordPage(req: FastifyRequest, reply: FastifyReply, deps: HttpDeps, action: string, who: string, error?: string, code = 200): FastifyReply {
+  return sendPage(
+    reply,
+    'Choose a password',
+    html`<div class="card" style="max-width:460px;margin:auto">
+      <p>${who}</p>
+      <form method="post" action="${action}">
+        ${csrf(req, reply, deps)}
+        <label>New password</label><input type="password" name="password" autocomplete="new-password" minlength="${MIN_PASSWORD_LENGTH}" required />
+        <label>Again</label><input type="password" name="confirm" autocomplete="new-password" required />
+        <p class="muted">At least ${MIN_PASSWORD_LENGTH} characters, not a common password. A few unrelated words work well.</p>
+        <p><button type="submit">Save password</button></p>
+        ${notice(error)}
+      </form>
+    </div>`,
+    code,
+  );
+}
+
+export function registerSignInRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  app.get('/login/second-factor', { schema: { hide: true } }, async (req, reply) => {
+    if (!readCookie(req, PENDING_COOKIE)) return reply.redirect('/login');
+    return secondFactorPage(req, reply, deps);
+  });
+
+  app.post<{ Body: { code?: string } }>('/login/second-factor', { schema: { hide: true } }, async (req, reply) => {
+    const check = verifyToken<{ t: string; u: string; n: string; exp: number }>(readCookie(req, PENDING_COOKIE) ?? '', pendingKey(deps));
+    if (!check.ok)
+      return sendPage(
+        reply,
+        'Sign in',
+        html`<div class="card">
+          <p class="error">The sign-in took too long. <a href="/login">Sign in</a> again.</p>
+        </div>`,
+        401,
+      );
+    const { t: tenantId, u: userId, n } = check.claims;
+    const tries = pendingFailures.get(n) ?? 0;
+    const how =
+      tries >= PENDING_TRIES
+        ? null
+        : await withTenant(deps.ctx.db, tenantId, (tx) => verifySecondFactor(tx, boxOf(deps), tenantId, userId, req.body?.code ?? ''));
+    if (!how) {
+      pendingFailures.set(n, tries + 1);
+      if (pendingFailures.size > 10_000) pendingFailures.clear(); // bounded: a cleared count only allows one more round of tries
+      await withTenant(deps.ctx.db, tenantId, (tx) =>
+        audit(tx, tenantId, `user:${userId}`, 'user.second_factor_failed', { type: 'user', id: userId }, { ip: req.ip }),
+      );
+      if (tries + 1 >= PENDING_TRIES) {
+        reply.header('set-cookie', `${PENDING_COOKIE}=; HttpOnly; SameSite=Strict; Path=/login; Max-Age=0`);
+        return sendPage(
+          reply,
+          'Sign in',
+          html`<div class="card">
+            <p class="error">Too many wrong codes. <a href="/login">Sign in</a> again.</p>
+          </div>`,
+          401,
+        );
+      }
+      return secondFactorPage(req, reply, deps, 'That code does not match. Type the code your app shows now, or a recovery code.', 401);
+    }
+    pendingFailures.delete(n);
+    reply.header('set-cookie', `${PENDING_COOKIE}=; HttpOnly; SameSite=Strict; Path=/login; Max-Age=0`);
+    return openSession(req, reply, deps, tenantId, userId, how);
+  });
+
+  app.post('/logout', { schema: { hide: true } }, async (req, reply) => {
+    const session = await staffSession(req, deps.ctx.db, timeoutsOf(deps));
+    if (session) await endSession(deps.ctx.db, session, 'signed_out');
+    return clearSessionCookie(reply, deps).redirect('/login');
+  });
+
+  // ---- forgotten password: the same answer whether or not the account exists ----
+  app.get('/login/forgot', { schema: { hide: true } }, async (req, reply) => forgotPage(req, reply, deps));
+  app.post<{ Body: { workspace?: string; email?: string } }>('/login/forgot', { schema: { hide: true } }, async (req, reply) => {
+    const workspace = (req.body?.workspace ?? '').trim().toLowerCase();
+    const email = (req.body?.email ?? '').trim().toLowerCase();
+    if (!deps.ctx.mailer.configured)
+      return forgotPage(
+        req,
+        reply,
+        deps,
+        'This Settle server cannot send e-mail (no SMTP relay). Ask a workspace owner or the administrator to run `settle user reset-password`.',
+        503,
+      );
+    const tenant = /^[a-z0-9][a-z0-9-]{1,62}$/.test(workspace)
+      ? await deps.ctx.db.selectFrom('tenants').select(['id', 'name']).where('slug', '=', workspace).executeTakeFirst()
+      : undefined;
+    if (tenant) {
+      const sent = await withTenant(deps.ctx.db, tenant.id, async (tx) => {
+        const user = await userByEmail(tx, email);
+        if (!user) return null;
+        return { user, link: await createStaffLink(tx, deps.ctx.publicUrl, tenant.id, user.id, 'password_reset', `user:${user.id}`) };
+      });
+      // Sent after the answer, so the answer time does not tell whether the account exists.
+      if (sent)
+        void mailStaffLink(deps.ctx, sent.user.email, 'password_reset', sent.link, tenant.name).catch((e: unknown) =>
+          req.log.warn({ err: (e as Error).message, tenant: tenant.id }, 'password reset e-mail not sent'),
+        );
+    }
+    return sendPage(
+      reply,
+      'Check your e-mail',
+      html`<div class="card" style="max-width:460px;margin:auto">
+        <p>
+          If ${email} is a user of workspace ${workspace}, an e-mail with a link to choose a new password is on its way. The link works once, for 30 minutes.
+        </p>
+        <p><a href="/login">Back to sign-in</a></p>
+      </div>`,
+    );
+  });
+
+  // ---- the e-mailed links ----
+  for (const purpose of ['password_reset', 'invitation'] as const) {
+    const path = purpose === 'password_reset' ? '/account/reset/:token' : '/account/invitation/:token';
+    app.get<{ Params: { token: string } }>(path, { schema: { hide: true } }, async (req, reply) => {
+      const link = await checkStaffLink(deps.ctx.db, req.params.token, purpose);
+      if (!link.ok) return sendPage(reply, 'Link', html`<div class="card"><p class="error">${linkProblem(link.reason, purpose)}</p></div>`, 410);
+      const who =
+        purpose === 'password_reset'
+          ? `New password for ${link.email} (workspace ${link.workspace}).`
+          : `Welcome! Choose a password for ${link.email} (workspace ${link.workspace}).`;
+      return choosePasswordPage(req, reply, deps, req.url.split('?')[0]!, who);
+    });
+    app.post<{ Params: { token: string }; Body: { password?: string; confirm?: string } }>(path, { schema: { hide: true } }, async (req, reply) => {
+      const link = await checkStaffLink(deps.ctx.db, req.params.token, purpose);
+      if (!link.ok) return sendPage(reply, 'Link', html`<div class="card"><p class="error">${linkProblem(link.reason, purpose)}</p></div>`, 410);
+      const password = req.body?.password ?? '';
+      const action = req.url.split('?')[0]!;
+      if (password !== (req.body?.confirm ?? ''))
+        return choosePasswordPage(req, reply, deps, action, link.email, 'The two passwords differ; type the same one twice.', 400);
+      try {
+        const ok = await withTenant(deps.ctx.db, link.tenantId, async (tx) => {
+          if (!(await useStaffLink(tx, link.linkId))) return false;
+          await setPassword(tx, link.tenantId, link.userId, password, `user:${link.userId}`, { reason: 'password_reset', workspace: link.workspace });
+          if (purpose === 'invitation') await audit(tx, link.tenantId, `user:${link.userId}`, 'user.invitation_accepted', { type: 'user', id: link.userId });
+          return true;
+        });
+        if (!ok) return sendPage(reply, 'Link', html`<div class="card"><p class="error">${linkProblem('used', purpose)}</p></div>`, 410);
+      } catch (e) {
+        if (e instanceof StaffAccountError) return choosePasswordPage(req, reply, deps, action, link.email, e.message, 400);
+        throw e;
+      }
+      return sendPage(
+        reply,
+        'Password saved',
+        html`<div class="card" style="max-width:460px;margin:auto">
+          <p>Your password is saved${purpose === 'password_reset' ? ' and every earlier session of yours has been signed out' : ''}.</p>
+          <p><a class="button" href="/login">Sign in</a></p>
+        </div>`,
+      );
+    });
+  }
+}
+
+function forgotPage(req: FastifyRequest, reply: FastifyReply, deps: HttpDeps, error?: string, code = 200): FastifyReply {
+  return sendPage(
+    reply,
+    'Forgotten password',
+    html`<div class="card" style="max-width:420px;margin:auto">
+      <form method="post" action="/login/forgot">
+        ${csrf(req, reply, deps)}
+        <label>Workspace</label><input type="text" name="workspace" autocomplete="organization" required /> <label>Email</label
+        ><input type="email" name="email" autocomplete="username" required />
+        <p><button type="submit">E-mail me a link</button></p>
+        ${notice(error)}
+      </form>
+    </div>`,
+    code,
+  );
+}
+
+/** The "Forgot your password?" line under the sign-in form. */
+export const forgotLink: Raw = html`<p class="muted"><a href="/login/forgot">Forgot your password?</a></p>`;
