@@ -21,6 +21,13 @@ export interface UsersTable {
   role: 'owner' | 'finance' | 'viewer';
   password_hash: string;
   created_at: Created;
+  // 0019_staff_sessions: second factor, password age, invitation
+  mfa_secret_sealed: Generated<string | null>;
+  mfa_enabled_at: Generated<Date | null>;
+  mfa_last_step: Generated<bigint | null>;
+  mfa_recovery_hashes: Generated<string[]>;
+  password_changed_at: Generated<Date | null>;
+  invited_at: Generated<Date | null>;
 }
 export interface ApiKeysTable {
   id: Generated<string>;
