@@ -51,6 +51,8 @@ export interface ConnectWiseSimControl {
    */
   readonly lostAnswers: Faults;
   readonly calls: CallLog;
+  /** Every vendor route registered (method and Fastify URL template; not `/_sim/*`, not HEAD). */
+  readonly routes: readonly { readonly method: string; readonly url: string }[];
 }
 
 export interface RunningConnectWiseSimulator {
@@ -79,6 +81,10 @@ export async function startConnectWiseSimulator(opts: ConnectWiseSimulatorOption
     clientId: opts.clientId ?? DEFAULT_CREDENTIALS.clientId,
   };
   const { app, faults, calls } = createSimulatorApp();
+  const routes: { method: string; url: string }[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) if (method !== 'HEAD' && !r.url.startsWith('/_sim')) routes.push({ method, url: r.url });
+  });
   const state = new ConnectWiseState(opts.apiMember ?? 'settle-api', opts.clock);
   let origin = '';
   const callbacks = new CallbackDispatcher(state, { origin: () => origin, companyId: credentials.companyId });
@@ -115,6 +121,7 @@ export async function startConnectWiseSimulator(opts: ConnectWiseSimulatorOption
     faults,
     lostAnswers,
     calls,
+    routes,
   };
 
   registerRoutes(app, { state, callbacks, credentials, origin: () => origin, rateLimiter: () => limiter });

@@ -72,7 +72,7 @@ export interface CwInvoice {
   status: { id: number; name: string };
   company: CompanyRef;
   billToCompany: CompanyRef;
-  applyToType: 'All' | 'Agreement' | 'Company' | 'Project' | 'SalesOrder' | 'Ticket';
+  applyToType: 'All' | 'Agreement' | 'Project' | 'ProjectPhase' | 'SalesOrder' | 'Ticket';
   applyToId: number | null;
   billingTerms: { id: number; name: string };
   reference: string | null;
@@ -175,6 +175,57 @@ export interface CwCallbackEntry {
   isSoapCallbackFlag: boolean;
   isSelfSuppressedFlag: boolean;
   _info: Info;
+}
+
+/** 2022.1 `CompanySite` (`/company/companies/{parentId}/sites`): a client's addresses. */
+export interface CwCompanySite {
+  id: number;
+  name: string;
+  addressLine1: string | null;
+  addressLine2: string | null;
+  city: string | null;
+  stateReference: { id: number; identifier: string; name: string } | null;
+  zip: string | null;
+  country: { id: number; identifier: string; name: string } | null;
+  phoneNumber: string | null;
+  primaryAddressFlag: boolean;
+  defaultShippingFlag: boolean;
+  defaultBillingFlag: boolean;
+  defaultMailingFlag: boolean;
+  inactiveFlag: boolean;
+  company: CompanyRef;
+  _info: Info;
+}
+
+/** 2022.1 `Agreement` (`/finance/agreements`), the fields a billing integration reads. */
+export interface CwAgreement {
+  id: number;
+  name: string;
+  type: { id: number; name: string };
+  company: CompanyRef;
+  contact: { id: number; name: string } | null;
+  site: { id: number; name: string } | null;
+  agreementStatus: 'Active' | 'Cancelled' | 'Expired' | 'Inactive';
+  startDate: string;
+  endDate: string | null;
+  noEndingDateFlag: boolean;
+  cancelledFlag: boolean;
+  billAmount: number;
+  billingCycle: { id: number; name: string };
+  billToCompany: CompanyRef;
+  applicationUnits: 'Amount' | 'Hours' | 'Incidents' | null;
+  taxable: boolean;
+  currency: CurrencyRef;
+  _info: Info;
+}
+
+/** 2022.1 `Info` (`/system/info`): the site's version, which clients read to check a connection. */
+export interface CwSystemInfo {
+  version: string;
+  isCloud: boolean;
+  serverTimeZone: string;
+  licenseBits: { name: string; activeFlag: boolean }[];
+  cloudRegion: string;
 }
 
 /** ConnectWise error body: `code`, `message`, and `errors[]` of ValidationError. */

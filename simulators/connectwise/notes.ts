@@ -5,6 +5,7 @@
 // sees it on the company (there is no payment-failure status on an invoice).
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { cwTimestamp, type CompanyRef, type CwError, type Info } from './model.ts';
+import { ENTITIES } from './fields.ts';
 import { BadRequest, countRecords, listRecords, normalizeQuery } from './query.ts';
 import type { ConnectWiseState } from './store.ts';
 
@@ -51,7 +52,7 @@ export function registerCompanyNoteRoutes(api: FastifyInstance, state: ConnectWi
     const res = listRecords(
       state.companyNotes,
       { ...q, conditions: scoped(companyId, q.conditions) },
-      { url: new URL(req.url, origin()), forwardOnly: false, indexPaths: ['company/id'] },
+      { url: new URL(req.url, origin()), forwardOnly: false, entity: ENTITIES.companyNote, indexPaths: ['company/id'] },
     );
     if (res.link) void reply.header('link', res.link);
     return res.body;
@@ -61,7 +62,7 @@ export function registerCompanyNoteRoutes(api: FastifyInstance, state: ConnectWi
     const companyId = company(reply, (req.params as { parentId?: string }).parentId);
     if (companyId === null) return reply;
     const q = normalizeQuery(req.query as Record<string, unknown>);
-    return { count: countRecords(state.companyNotes, { ...q, conditions: scoped(companyId, q.conditions) }, ['company/id']) };
+    return { count: countRecords(state.companyNotes, { ...q, conditions: scoped(companyId, q.conditions) }, ENTITIES.companyNote, ['company/id']) };
   });
 
   api.get('/company/companies/:parentId/notes/:id', async (req, reply) => {

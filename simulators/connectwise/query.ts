@@ -1,8 +1,10 @@
-// List-endpoint semantics shared by every ConnectWise collection: `conditions`, `orderBy`, `fields`,
-// navigable paging (`page`/`pageSize`, default 25, max 1000, `Link` header with first/prev/next/last)
+// List-endpoint semantics shared by every ConnectWise collection: `conditions`, `childConditions`,
+// `orderBy`, `fields`, navigable paging (`page`/`pageSize`, default 25; a `pageSize` above 1000 is
+// clamped to 1000 as the vendor documents its hard limit; `Link` header with first/prev/next/last)
 // and forward-only paging (`pageId`, or the `pagination-type: forward-only` request header), which
 // returns records with id > pageId in id order and a `Link: <…pageId=N>; rel="next"` header.
 import { ConditionSyntaxError, evaluate, parseConditions, pinnedIds, valueAt, type Condition } from './conditions.ts';
+import { childRoots, resolveCondition, resolveField, type EntityFields } from './fields.ts';
 import type { Table } from './table.ts';
 
 export const DEFAULT_PAGE_SIZE = 25;
@@ -17,6 +19,12 @@ export class BadRequest extends Error {
   }
 }
 
+/** A filter on what matches, from `conditions` and `childConditions` (both resolved against the entity's fields). */
+interface Filter {
+  readonly where: Condition | null;
+  readonly child: { readonly condition: Condition; readonly roots: readonly string[] } | null;
+}
+
 export type Query = Readonly<Record<string, string | undefined>>;
 
 /** ConnectWise treats query parameter names case-insensitively (pagesize = pageSize). */
@@ -29,15 +37,40 @@ export function normalizeQuery(raw: Record<string, unknown>): Query {
   return out;
 }
 
-function parseWhere(q: Query): Condition | null {
-  const text = q.conditions?.trim();
-  if (!text) return null;
+function parseText(text: string | undefined, param: string): Condition | null {
+  if (!text?.trim()) return null;
   try {
-    return parseConditions(text);
+    return parseConditions(text.trim());
   } catch (e) {
-    if (e instanceof ConditionSyntaxError) throw new BadRequest(`conditions: ${e.message}`, 'conditions');
+    if (e instanceof ConditionSyntaxError) throw new BadRequest(`${param}: ${e.message}`, param);
     throw e;
   }
+}
+
+/** Unknown names throw fields.ts's UnknownField (answered as ConnectWise's ApiFindCondition 400). */
+function parseFilter(q: Query, entity: EntityFields): Filter {
+  const raw = parseText(q.conditions, 'conditions');
+  const where = raw ? resolveCondition(raw, entity, 'conditions') : null;
+  const rawChild = parseText(q.childconditions, 'childConditions');
+  const condition = rawChild ? resolveCondition(rawChild, entity, 'childConditions') : null;
+  return { where, child: condition ? { condition, roots: childRoots(condition) } : null };
+}
+
+/**
+ * A record matches `childConditions` when some child (one element of each array the condition
+ * names) satisfies the whole condition: `communicationItems/value like "ap@%" and
+ * communicationItems/communicationType = "Email"` needs one item that is both.
+ */
+function childMatch(row: unknown, child: NonNullable<Filter['child']>): boolean {
+  const arrays = child.roots.map((root) => {
+    const v = (row as Record<string, unknown>)[root];
+    return Array.isArray(v) ? (v as unknown[]) : [];
+  });
+  const bind = (i: number, bound: Record<string, unknown>): boolean => {
+    if (i === child.roots.length) return evaluate(child.condition, bound);
+    return arrays[i]!.some((element) => bind(i + 1, { ...bound, [child.roots[i]!]: element }));
+  };
+  return bind(0, row as Record<string, unknown>);
 }
 
 function positiveInt(q: Query, name: string, fallback: number): number {
@@ -48,8 +81,9 @@ function positiveInt(q: Query, name: string, fallback: number): number {
 }
 
 /** Rows matching the conditions, ascending id; uses a reference index when the condition pins one. */
-function matching<T extends { id: number }>(table: Table<T>, where: Condition | null, indexPaths: readonly string[]): readonly T[] {
-  if (!where) return table.all();
+function matching<T extends { id: number }>(table: Table<T>, filter: Filter, indexPaths: readonly string[]): readonly T[] {
+  const { where, child } = filter;
+  if (!where) return child ? table.all().filter((row) => childMatch(row, child)) : table.all();
   let candidates: readonly T[] | null = null;
   const ids = pinnedIds(where, 'id');
   if (ids) {
@@ -62,17 +96,17 @@ function matching<T extends { id: number }>(table: Table<T>, where: Condition | 
       break;
     }
   }
-  return (candidates ?? table.all()).filter((row) => evaluate(where, row));
+  return (candidates ?? table.all()).filter((row) => evaluate(where, row) && (!child || childMatch(row, child)));
 }
 
 type Order = { path: string[]; desc: boolean }[];
 
-function parseOrderBy(text: string | undefined): Order | null {
+function parseOrderBy(text: string | undefined, entity: EntityFields): Order | null {
   if (!text?.trim()) return null;
   return text.split(',').map((part) => {
     const m = /^\s*([A-Za-z_][\w]*(?:\/[A-Za-z_][\w]*)*)(?:\s+(asc|desc))?\s*$/i.exec(part);
     if (!m) throw new BadRequest(`orderBy: cannot read "${part.trim()}" (expected "field asc" or "field desc")`, 'orderBy');
-    return { path: m[1]!.split('/'), desc: (m[2] ?? 'asc').toLowerCase() === 'desc' };
+    return { path: resolveField(entity, m[1]!.split('/'), 'orderBy'), desc: (m[2] ?? 'asc').toLowerCase() === 'desc' };
   });
 }
 
@@ -130,13 +164,15 @@ export interface ListResult {
 export function listRecords<T extends { id: number }>(
   table: Table<T>,
   q: Query,
-  opts: { readonly url: URL; readonly forwardOnly: boolean; readonly indexPaths?: readonly string[] },
+  opts: { readonly url: URL; readonly forwardOnly: boolean; readonly entity: EntityFields; readonly indexPaths?: readonly string[] },
 ): ListResult {
-  const pageSize = positiveInt(q, 'pageSize', DEFAULT_PAGE_SIZE);
-  if (pageSize < 1 || pageSize > MAX_PAGE_SIZE) throw new BadRequest(`pageSize must be between 1 and ${MAX_PAGE_SIZE}`, 'pageSize');
-  const where = parseWhere(q);
-  const order = parseOrderBy(q.orderby);
-  const rows = matching(table, where, opts.indexPaths ?? []);
+  // The vendor documents 1000 as a hard limit: a larger pageSize gets 1000 rows, not an error
+  // (a client that stops at the first short page would then stop early — Settle never asks for more).
+  const pageSize = Math.min(positiveInt(q, 'pageSize', DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE);
+  if (pageSize < 1) throw new BadRequest('pageSize must be 1 or more', 'pageSize');
+  const filter = parseFilter(q, opts.entity);
+  const order = parseOrderBy(q.orderby, opts.entity);
+  const rows = matching(table, filter, opts.indexPaths ?? []);
   const linkTo = (params: Record<string, string>): string => {
     const u = new URL(opts.url.toString());
     for (const k of [...u.searchParams.keys()]) if (['page', 'pageid'].includes(k.toLowerCase())) u.searchParams.delete(k);
@@ -176,6 +212,6 @@ export function listRecords<T extends { id: number }>(
   return { body: page.map((r) => project(r, q.fields)), link: links.length > 0 ? links.join(', ') : null };
 }
 
-export function countRecords<T extends { id: number }>(table: Table<T>, q: Query, indexPaths: readonly string[] = []): number {
-  return matching(table, parseWhere(q), indexPaths).length;
+export function countRecords<T extends { id: number }>(table: Table<T>, q: Query, entity: EntityFields, indexPaths: readonly string[] = []): number {
+  return matching(table, parseFilter(q, entity), indexPaths).length;
 }

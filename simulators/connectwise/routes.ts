@@ -3,14 +3,17 @@
 // `errors[]`) and list semantics (query.ts). Also the callback signing-key URL, which ConnectWise
 // serves without API credentials so that any receiver can verify a callback.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { parseDecimal, MoneyError } from '../../src/domain/money.ts';
 import type { RateLimiter } from '../kit.ts';
 import { KEY_PATH, type CallbackDispatcher } from './callbacks.ts';
-import { cwTimestamp, type CwCallbackEntry, type CwError } from './model.ts';
-import { BadRequest, countRecords, listRecords, normalizeQuery } from './query.ts';
-import { PaymentRejected, type ConnectWiseState } from './store.ts';
-import type { Table } from './table.ts';
+import { ENTITIES, MisplacedField, UnknownField, type EntityFields } from './fields.ts';
+import { cwTimestamp, type CwCallbackEntry, type CwError, type CwSystemInfo } from './model.ts';
 import { registerCompanyNoteRoutes } from './notes.ts';
+import { registerPaymentRoutes } from './payments.ts';
+import { invoicePdf } from './pdf.ts';
+import { BadRequest, countRecords, listRecords, normalizeQuery } from './query.ts';
+import { registerSiteRoutes } from './sites.ts';
+import type { ConnectWiseState } from './store.ts';
+import type { Table } from './table.ts';
 
 export const API_PATH = '/v4_6_release/apis/3.0';
 
@@ -66,10 +69,34 @@ function requestUrl(req: FastifyRequest, origin: string): URL {
   return new URL(req.url, origin);
 }
 
+/** What `/system/info` answers (a cloud site on the 2022.1 API; the version is the simulator's). */
+export const SYSTEM_INFO: CwSystemInfo = {
+  version: 'v2022.1.70000',
+  isCloud: true,
+  serverTimeZone: 'Eastern Standard Time',
+  licenseBits: [{ name: 'Finance', activeFlag: true }],
+  cloudRegion: 'NA',
+};
+
+/**
+ * A copy of a response body without the properties whose value is null: ConnectWise leaves out a
+ * field that has no value (its generated types mark strings as never null), so clients must read a
+ * missing field as "no value" (README.md: assumptions).
+ */
+export function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== null) out[k] = withoutNulls(v);
+  return out;
+}
+
 export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { state } = ctx;
 
   app.setErrorHandler((e, _req, reply) => {
+    // As users of the real API report it: `--> ApiFindCondition --> typeids is not a recognized name.`
+    if (e instanceof UnknownField || e instanceof MisplacedField) return reply.code(400).send(err(e.code, e.message));
     if (e instanceof BadRequest)
       return reply
         .code(400)
@@ -87,6 +114,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   void app.register(
     async (api) => {
+      api.addHook('preSerialization', async (_req, _reply, payload) => withoutNulls(payload));
       api.addHook('preHandler', async (req, reply) => {
         const denied = checkAuth(req, reply, ctx.credentials);
         if (denied) return denied;
@@ -103,15 +131,18 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
         return undefined;
       });
 
-      const collection = <T extends { id: number }>(path: string, table: Table<T>, name: string, indexPaths: readonly string[] = []): void => {
+      const collection = <T extends { id: number }>(path: string, table: Table<T>, entity: EntityFields, indexPaths: readonly string[] = []): void => {
+        const name = entity.name;
         api.get(path, async (req, reply) => {
           const q = normalizeQuery(req.query as Record<string, unknown>);
           const forwardOnly = String(req.headers['pagination-type'] ?? '').toLowerCase() === 'forward-only';
-          const res = listRecords(table, q, { url: requestUrl(req, ctx.origin()), forwardOnly, indexPaths });
+          const res = listRecords(table, q, { url: requestUrl(req, ctx.origin()), forwardOnly, entity, indexPaths });
           if (res.link) void reply.header('link', res.link);
           return res.body;
         });
-        api.get(`${path}/count`, async (req) => ({ count: countRecords(table, normalizeQuery(req.query as Record<string, unknown>), indexPaths) }));
+        api.get(`${path}/count`, async (req) => ({
+          count: countRecords(table, normalizeQuery(req.query as Record<string, unknown>), entity, indexPaths),
+        }));
         api.get(`${path}/:id`, async (req, reply) => {
           const id = idParam((req.params as { id?: string }).id);
           const row = table.get(id);
@@ -120,105 +151,29 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
         });
       };
 
-      collection('/company/companies', state.companies, 'Company');
-      collection('/company/contacts', state.contacts, 'Contact', ['company/id']);
-      collection('/finance/invoices', state.invoices, 'Invoice');
-      collection('/procurement/products', state.products, 'ProductItem', ['invoice/id']);
-      collection('/time/entries', state.timeEntries, 'TimeEntry', ['invoice/id']);
-      collection('/expense/entries', state.expenses, 'ExpenseEntry', ['invoice/id']);
+      collection('/company/companies', state.companies, ENTITIES.company);
+      collection('/company/contacts', state.contacts, ENTITIES.contact, ['company/id']);
+      collection('/finance/invoices', state.invoices, ENTITIES.invoice);
+      collection('/procurement/products', state.products, ENTITIES.productItem, ['invoice/id']);
+      collection('/time/entries', state.timeEntries, ENTITIES.timeEntry, ['invoice/id']);
+      collection('/expense/entries', state.expenses, ENTITIES.expenseEntry, ['invoice/id']);
+      collection('/finance/agreements', state.agreements, ENTITIES.agreement, ['company/id']);
 
-      api.get('/finance/invoices/:parentId/payments', async (req, reply) => {
-        const invoiceId = idParam((req.params as { parentId?: string }).parentId);
-        if (!state.invoices.get(invoiceId)) return reply.code(404).send(err('NotFound', `Invoice with id ${invoiceId} not found`));
-        const q = normalizeQuery(req.query as Record<string, unknown>);
-        const scoped = q.conditions ? `invoice/id = ${invoiceId} and (${q.conditions})` : `invoice/id = ${invoiceId}`;
-        const res = listRecords(
-          state.payments,
-          { ...q, conditions: scoped },
-          { url: requestUrl(req, ctx.origin()), forwardOnly: false, indexPaths: ['invoice/id'] },
-        );
-        if (res.link) void reply.header('link', res.link);
-        return res.body;
+      api.get('/finance/invoices/:id/pdf', async (req, reply) => {
+        const id = idParam((req.params as { id?: string }).id);
+        const invoice = state.invoices.get(id);
+        if (!invoice) return reply.code(404).send(err('NotFound', `Invoice with id ${id} not found`));
+        return reply.type('application/pdf').header('content-disposition', `attachment; filename="${invoice.invoiceNumber}.pdf"`).send(invoicePdf(invoice));
       });
 
-      api.get('/finance/invoices/:parentId/payments/:id', async (req, reply) => {
-        const p = req.params as { parentId?: string; id?: string };
-        const invoiceId = idParam(p.parentId);
-        const payment = state.payments.get(idParam(p.id));
-        if (!payment || payment.invoice.id !== invoiceId) return reply.code(404).send(err('NotFound', `Payment with id ${p.id} not found`));
-        return payment;
-      });
+      api.get('/system/info', async () => SYSTEM_INFO);
 
-      api.post('/finance/invoices/:parentId/payments', async (req, reply) => {
-        const invoiceId = idParam((req.params as { parentId?: string }).parentId);
-        if (!state.invoices.get(invoiceId)) return reply.code(404).send(err('NotFound', `Invoice with id ${invoiceId} not found`));
-        const body = (req.body ?? {}) as Record<string, unknown>;
-        const invalid = (field: string, message: string): FastifyReply =>
-          reply.code(400).send(err('InvalidObject', 'payment object is invalid', [{ code: 'InvalidField', message, resource: 'payment', field }]));
-        if (typeof body.amount !== 'number' && typeof body.amount !== 'string') return invalid('amount', 'Amount is required.');
-        let minor: bigint;
-        try {
-          minor = parseDecimal(body.amount, 'USD').amountMinor;
-        } catch (e) {
-          if (e instanceof MoneyError) return invalid('amount', e.message);
-          throw e;
-        }
-        const dateText = body.paymentDate === undefined ? cwTimestamp(state.clock()) : String(body.paymentDate);
-        if (Number.isNaN(Date.parse(dateText))) return invalid('paymentDate', 'paymentDate is not a date.');
-        try {
-          const payment = state.recordPayment(invoiceId, minor, cwTimestamp(new Date(Date.parse(dateText))), {
-            type: typeof body.type === 'string' ? body.type : null,
-          });
-          return reply.code(201).send(payment);
-        } catch (e) {
-          if (e instanceof PaymentRejected) return invalid(e.field, e.message);
-          throw e;
-        }
-      });
+      registerPaymentRoutes(api, state, ctx.origin);
+      registerSiteRoutes(api, state, ctx.origin);
 
       registerCompanyNoteRoutes(api, state, ctx.origin);
 
-      // DELETE and PATCH of an invoice payment (specs README §1: GET|PUT|PATCH|DELETE
-      // /finance/invoices/{parentId}/payments/{id}). PATCH takes ConnectWise's JSON Patch list
-      // ([{op: "replace", path: "amount", value}]); only `amount` is changeable here.
-      api.delete('/finance/invoices/:parentId/payments/:id', async (req, reply) => {
-        const p = req.params as { parentId?: string; id?: string };
-        if (!state.deletePayment(idParam(p.parentId), idParam(p.id))) return reply.code(404).send(err('NotFound', `Payment with id ${p.id} not found`));
-        return reply.code(204).send();
-      });
-
-      api.patch('/finance/invoices/:parentId/payments/:id', async (req, reply) => {
-        const p = req.params as { parentId?: string; id?: string };
-        const invoiceId = idParam(p.parentId);
-        const paymentId = idParam(p.id);
-        const invalid = (field: string, message: string): FastifyReply =>
-          reply.code(400).send(err('InvalidObject', 'payment object is invalid', [{ code: 'InvalidField', message, resource: 'payment', field }]));
-        const ops = req.body;
-        if (!Array.isArray(ops) || ops.length === 0)
-          return invalid('body', 'A PATCH body is a list of operations, e.g. [{"op":"replace","path":"amount","value":10}].');
-        let minor: bigint | null = null;
-        for (const op of ops as Record<string, unknown>[]) {
-          const path = String(op?.path ?? '').replace(/^\//, '');
-          if (op?.op !== 'replace' || path !== 'amount')
-            return invalid(path || 'path', `Only "replace" of "amount" is supported, not ${String(op?.op)} of "${path}".`);
-          try {
-            minor = parseDecimal(op.value as number | string, 'USD').amountMinor;
-          } catch (e) {
-            if (e instanceof MoneyError) return invalid('amount', e.message);
-            throw e;
-          }
-        }
-        try {
-          const payment = state.changePaymentAmount(invoiceId, paymentId, minor!);
-          if (!payment) return reply.code(404).send(err('NotFound', `Payment with id ${p.id} not found`));
-          return payment;
-        } catch (e) {
-          if (e instanceof PaymentRejected) return invalid(e.field, e.message);
-          throw e;
-        }
-      });
-
-      collection('/system/callbacks', state.callbacks, 'CallbackEntry');
+      collection('/system/callbacks', state.callbacks, ENTITIES.callbackEntry);
 
       api.post('/system/callbacks', async (req, reply) => {
         const b = (req.body ?? {}) as Record<string, unknown>;

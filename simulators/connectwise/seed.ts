@@ -84,6 +84,9 @@ export function seedState(state: ConnectWiseState, opts: SeedOptions): SeedSumma
     if (!oneContact) {
       state.addContact(company.id, pick(FIRST), pick(LAST), `ap@${domain}`, { default: false, billing: true }, at);
     }
+    // Two in three companies are on a monthly managed-services agreement (no draw on the PRNG, so
+    // the rest of the seeded data is unchanged by it).
+    if (i % 3 !== 2) state.addAgreement(company.id, `${name} Managed Services`, BigInt(50_000 + (i % 7) * 12_500), from, at);
   }
 
   const invoiceIds: number[] = [];

@@ -48,8 +48,10 @@ describe('ConnectWise simulator: lists', () => {
     expect(page2[0]!.id).toBe(rows[24]!.id + 1);
   });
 
-  it('rejects pageSize over 1000 and bad conditions with 400', async () => {
-    expect((await get('/finance/invoices?pageSize=1001')).status).toBe(400);
+  it('clamps pageSize over 1000 to 1000 and rejects bad conditions with 400', async () => {
+    const clamped = await get('/finance/invoices?pageSize=5000');
+    expect(clamped.status).toBe(200);
+    expect(((await clamped.json()) as unknown[]).length).toBe(120); // all 120, within the 1000 clamp
     const bad = await get(`/finance/invoices?conditions=${encodeURIComponent('id = = 3')}`);
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { message: string }).message).toMatch(/conditions: .*position/);
@@ -73,7 +75,7 @@ describe('ConnectWise simulator: lists', () => {
     const res = await get(`/time/entries?pageSize=1000&conditions=${encodeURIComponent(`invoice/id in (${ids.join(',')})`)}`);
     const rows = (await res.json()) as { invoice: { id: number } }[];
     expect(rows.every((r) => ids.includes(r.invoice.id))).toBe(true);
-    const ordered = (await (await get(`/finance/invoices?pageSize=1000&orderBy=${encodeURIComponent('_info/lastUpdated desc')}`)).json()) as {
+    const ordered = (await (await get(`/finance/invoices?pageSize=1000&orderBy=${encodeURIComponent('lastUpdated desc')}`)).json()) as {
       _info: { lastUpdated: string };
     }[];
     const stamps = ordered.map((r) => r._info.lastUpdated);
@@ -219,8 +221,8 @@ describe('ConnectWise simulator: rate limit and scale', () => {
         headers: h,
       });
       expect(res.status).toBe(200);
-      const q = encodeURIComponent('_info/lastUpdated >= [2023-06-01T00:00:00Z]');
-      const page = await fetch(`${big.baseUrl}/finance/invoices?pageSize=1000&orderBy=${encodeURIComponent('_info/lastUpdated asc, id asc')}&conditions=${q}`, {
+      const q = encodeURIComponent('lastUpdated >= [2023-06-01T00:00:00Z]');
+      const page = await fetch(`${big.baseUrl}/finance/invoices?pageSize=1000&orderBy=${encodeURIComponent('lastUpdated asc, id asc')}&conditions=${q}`, {
         headers: h,
       });
       expect(((await page.json()) as unknown[]).length).toBe(1000);

@@ -6,8 +6,10 @@ import {
   cwTimestamp,
   type BillableOption,
   type CompanyRef,
+  type CwAgreement,
   type CwCallbackEntry,
   type CwCompany,
+  type CwCompanySite,
   type CwContact,
   type CwExpenseEntry,
   type CwInvoice,
@@ -89,6 +91,8 @@ export class ConnectWiseState {
   readonly payments = new Table<CwPayment>(700, { 'invoice/id': (p) => p.invoice.id });
   readonly callbacks = new Table<CwCallbackEntry>(1);
   readonly companyNotes = new Table<CwCompanyNote>(1, { 'company/id': (n) => n.company.id });
+  readonly sites = new Table<CwCompanySite>(100, { 'company/id': (n) => n.company.id });
+  readonly agreements = new Table<CwAgreement>(40, { 'company/id': (a) => a.company.id });
   private readonly taxRates = new Map<number, bigint>();
   private readonly listeners: ((e: InvoiceEvent) => void)[] = [];
 
@@ -111,9 +115,10 @@ export class ConnectWiseState {
     return { id: c.id, identifier: c.identifier, name: c.name };
   }
 
+  /** A company with its "Main" site (every ConnectWise company has at least one site). */
   addCompany(identifier: string, name: string, at = this.clock()): CwCompany {
     const stamp = cwTimestamp(at);
-    return this.companies.insert({
+    const company = this.companies.insert({
       id: this.companies.nextId(),
       identifier,
       name,
@@ -122,6 +127,52 @@ export class ConnectWiseState {
       billingTerms: { id: 1, name: 'Net 30 days' },
       defaultContact: null,
       deletedFlag: false,
+      _info: { lastUpdated: stamp, updatedBy: MEMBER.identifier, dateEntered: stamp, enteredBy: MEMBER.identifier },
+    });
+    this.sites.insert({
+      id: this.sites.nextId(),
+      name: 'Main',
+      addressLine1: `${100 + company.id} Main Street`,
+      addressLine2: null,
+      city: 'Springfield',
+      stateReference: { id: 14, identifier: 'IL', name: 'Illinois' },
+      zip: '62701',
+      country: { id: 1, identifier: 'US', name: 'United States' },
+      phoneNumber: null,
+      primaryAddressFlag: true,
+      defaultShippingFlag: true,
+      defaultBillingFlag: true,
+      defaultMailingFlag: true,
+      inactiveFlag: false,
+      company: { id: company.id, identifier, name },
+      _info: { lastUpdated: stamp, updatedBy: MEMBER.identifier, dateEntered: stamp, enteredBy: MEMBER.identifier },
+    });
+    return company;
+  }
+
+  /** A monthly managed-services agreement for the company, billed to it. */
+  addAgreement(companyId: number, name: string, billAmountMinor: bigint, startDate: string, at = this.clock()): CwAgreement {
+    const stamp = cwTimestamp(at);
+    const company = this.companyRef(companyId);
+    const site = this.sites.referencing('company/id', companyId)[0];
+    return this.agreements.insert({
+      id: this.agreements.nextId(),
+      name,
+      type: { id: 3, name: 'Managed Services' },
+      company,
+      contact: null,
+      site: site ? { id: site.id, name: site.name } : null,
+      agreementStatus: 'Active',
+      startDate: `${startDate}T00:00:00Z`,
+      endDate: null,
+      noEndingDateFlag: true,
+      cancelledFlag: false,
+      billAmount: amount(billAmountMinor),
+      billingCycle: { id: 2, name: 'Monthly' },
+      billToCompany: company,
+      applicationUnits: null,
+      taxable: true,
+      currency: USD,
       _info: { lastUpdated: stamp, updatedBy: MEMBER.identifier, dateEntered: stamp, enteredBy: MEMBER.identifier },
     });
   }
@@ -282,17 +333,27 @@ export class ConnectWiseState {
     return true;
   }
 
-  /** PATCH …/payments/{paymentId} `amount`: same rules as POST (more than zero, within what the invoice allows). */
-  changePaymentAmount(invoiceId: number, paymentId: number, amountMinor: bigint, opts: { at?: Date } = {}): CwPayment | null {
+  /**
+   * PATCH / PUT …/payments/{paymentId}: a new amount (same rules as POST: more than zero, within what
+   * the invoice allows) and/or payment date. Returns null when the payment is not on the invoice.
+   */
+  changePayment(
+    invoiceId: number,
+    paymentId: number,
+    to: { readonly amount?: bigint; readonly paymentDate?: string },
+    opts: { at?: Date } = {},
+  ): CwPayment | null {
     const payment = this.payments.get(paymentId);
     const invoice = this.invoices.get(invoiceId);
     if (!payment || !invoice || payment.invoice.id !== invoiceId) return null;
-    if (amountMinor <= 0n) throw new PaymentRejected('amount', 'Amount must be greater than zero.');
     const before = cents(payment.amount);
+    const amountMinor = to.amount ?? before;
+    if (amountMinor <= 0n) throw new PaymentRejected('amount', 'Amount must be greater than zero.');
     const room = cents(invoice.balance) + before;
     if (amountMinor > room) throw new PaymentRejected('amount', `Amount ${amount(amountMinor)} exceeds the invoice balance ${amount(room)}.`);
     const stamp = cwTimestamp(opts.at ?? this.clock());
     payment.amount = amount(amountMinor);
+    if (to.paymentDate !== undefined) payment.paymentDate = to.paymentDate;
     payment._info = { ...payment._info, lastUpdated: stamp, updatedBy: this.apiMember };
     invoice.payments = amount(cents(invoice.payments) - before + amountMinor);
     this.afterPaymentChange(invoice, opts.at ?? this.clock());

@@ -1,5 +1,5 @@
 // HTTP to ConnectWise Manage and nothing else: auth headers, API-version pinning, paging (navigable,
-// forward-only `pageId`, and keyset paging on `_info/lastUpdated` + id), retries of reads through
+// forward-only `pageId`, and keyset paging on `lastUpdated` + id), retries of reads through
 // retryDecision (429 waits Retry-After). Writes are never retried here: ConnectWise has no
 // idempotency key, so the connector checks before every write instead.
 import { retryDecision, send, sleep as defaultSleep, type RetryDecision, type VendorResponse } from '../../http.ts';
@@ -45,6 +45,16 @@ export function cwDate(iso: string): string {
   const ms = Date.parse(iso);
   if (Number.isNaN(ms)) throw new Error(`"${iso}" is not a timestamp`);
   return `[${new Date(ms - (ms % 1000)).toISOString().slice(0, 19)}Z]`;
+}
+
+/**
+ * A page size ConnectWise will honour: at most its documented hard limit of 1000. Asking for more is
+ * not refused — the vendor clamps it — but a reader that stops at the first page shorter than what it
+ * asked for would then stop after 1000 records and miss the rest.
+ */
+export function vendorPageSize(pageSize: number): number {
+  if (!Number.isInteger(pageSize) || pageSize < 1) throw new Error(`page size ${pageSize} is not a whole number of at least 1`);
+  return Math.min(pageSize, connectWiseCatalogue.paging.maxPageSize);
 }
 
 function nextPageId(link: string | null): number | null {
@@ -129,7 +139,8 @@ export class ConnectWiseApi {
   }
 
   /** Every record matching `conditions`, in id order, page by page with forward-only paging. */
-  async *forwardOnly(path: string, conditions: string, pageSize: number = connectWiseCatalogue.paging.maxPageSize): AsyncGenerator<unknown[]> {
+  async *forwardOnly(path: string, conditions: string, requestedPageSize: number = connectWiseCatalogue.paging.maxPageSize): AsyncGenerator<unknown[]> {
+    const pageSize = vendorPageSize(requestedPageSize);
     let pageId = 0;
     for (;;) {
       const { rows, link } = await this.getList(path, { conditions, pageSize, pageId }, { 'pagination-type': 'forward-only' });
@@ -141,17 +152,20 @@ export class ConnectWiseApi {
   }
 
   /**
-   * Records changed at or after `since`, oldest first, by keyset paging on (_info/lastUpdated, id):
-   * each page asks for what comes strictly after the last record seen, so page edges neither skip
-   * nor repeat records even when many share a timestamp or records change during the walk.
+   * Records changed at or after `since`, oldest first, by keyset paging on (lastUpdated, id): each
+   * page asks for what comes strictly after the last record seen, so page edges neither skip nor
+   * repeat records even when many share a timestamp or records change during the walk. The field is
+   * named `lastUpdated`, as ConnectWise's developer guide writes it (`lastUpdated > [2016-08-20T18:04:26Z]`);
+   * the record carries it in `_info.lastUpdated`.
    */
-  async *changedSince(path: string, since: string | null, pageSize: number = connectWiseCatalogue.paging.maxPageSize): AsyncGenerator<unknown[]> {
+  async *changedSince(path: string, since: string | null, requestedPageSize: number = connectWiseCatalogue.paging.maxPageSize): AsyncGenerator<unknown[]> {
+    const pageSize = vendorPageSize(requestedPageSize);
     let after: { at: string; id: number } | null = null;
     for (;;) {
       const parts: string[] = [];
-      if (since) parts.push(`_info/lastUpdated >= ${cwDate(since)}`);
-      if (after) parts.push(`(_info/lastUpdated > ${cwDate(after.at)} or (_info/lastUpdated = ${cwDate(after.at)} and id > ${after.id}))`);
-      const { rows } = await this.getList(path, { conditions: parts.join(' and ') || undefined, orderBy: '_info/lastUpdated asc, id asc', page: 1, pageSize });
+      if (since) parts.push(`lastUpdated >= ${cwDate(since)}`);
+      if (after) parts.push(`(lastUpdated > ${cwDate(after.at)} or (lastUpdated = ${cwDate(after.at)} and id > ${after.id}))`);
+      const { rows } = await this.getList(path, { conditions: parts.join(' and ') || undefined, orderBy: 'lastUpdated asc, id asc', page: 1, pageSize });
       if (rows.length > 0) yield rows;
       if (rows.length < pageSize) return;
       const last = rows[rows.length - 1] as { id?: unknown; _info?: { lastUpdated?: unknown } };

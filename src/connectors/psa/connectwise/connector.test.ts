@@ -71,6 +71,28 @@ describe('ConnectWise connector: paging edges', () => {
   });
 });
 
+describe('ConnectWise connector: page size', () => {
+  it('never asks for more than the vendor limit of 1000, even when configured higher', async () => {
+    const cw = await startConnectWiseSimulator({ seed: { companies: 3, invoices: 1100, seed: 4 } });
+    try {
+      const asked: number[] = [];
+      cw.sim.calls.reset();
+      const connector = connectorFor(cw, { pageSize: 5000 });
+      const original = connector.api.getList.bind(connector.api);
+      connector.api.getList = (path, query = {}, extra = {}) => {
+        asked.push(Number(query.pageSize));
+        return original(path, query, extra);
+      };
+      const all = (await collect(connector.listInvoices(null))).flat();
+      expect(all).toHaveLength(1100); // a clamped page of 1000 is not mistaken for the last one
+      expect(asked.length).toBeGreaterThan(0);
+      expect(Math.max(...asked)).toBe(1000);
+    } finally {
+      await cw.close();
+    }
+  });
+});
+
 describe('ConnectWise connector: invoices, clients, payments, subscribe', () => {
   let cw: RunningConnectWiseSimulator;
   beforeAll(async () => {

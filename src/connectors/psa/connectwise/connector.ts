@@ -19,7 +19,7 @@ import type {
   ReversePaymentInput,
   ReversePaymentResult,
 } from '../types.ts';
-import { ConnectWiseApi, cwString, type ConnectWiseApiOptions, type ConnectWiseConnection } from './api.ts';
+import { ConnectWiseApi, cwString, vendorPageSize, type ConnectWiseApiOptions, type ConnectWiseConnection } from './api.ts';
 import { connectWiseCatalogue } from './catalogue.ts';
 import { invoiceCurrency, mapClient, mapExpenseLine, mapInvoice, mapProductLine, mapTimeLine } from './mapping.ts';
 import {
@@ -47,6 +47,7 @@ export interface ConnectWiseConnectorOptions extends ConnectWiseConnection {
    * `appliedBy`, which tells Settle's payments from those staff enter by hand.
    */
   readonly apiMemberIdentifier?: string;
+  /** Records per list request; at most ConnectWise's hard limit of 1000 (more is clamped to it). */
   readonly pageSize?: number;
   readonly api?: ConnectWiseApiOptions;
   readonly signingKeys?: SigningKeyCache;
@@ -135,7 +136,7 @@ export class ConnectWiseConnector implements PsaConnector {
   constructor(private readonly opts: ConnectWiseConnectorOptions) {
     this.api = new ConnectWiseApi(opts, opts.api ?? {});
     this.currency = opts.currency ?? 'USD';
-    this.pageSize = opts.pageSize ?? connectWiseCatalogue.paging.maxPageSize;
+    this.pageSize = vendorPageSize(opts.pageSize ?? connectWiseCatalogue.paging.maxPageSize);
     this.keys = opts.signingKeys ?? new SigningKeyCache();
   }
 

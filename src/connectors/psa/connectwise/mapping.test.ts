@@ -66,6 +66,35 @@ describe('ConnectWise mapping: invoices', () => {
     expect(inv.dueOn).toBeNull();
   });
 
+  // ConnectWise leaves out a field with no value; its types allow null for numbers, flags and
+  // references. Either way the record must map the same.
+  it.each(['missing', 'null'] as const)('maps the same when optional fields are %s', (how) => {
+    const optional = ['status', 'billToCompany', 'dueDate', 'currency', 'payments', 'credits'] as const;
+    const payload: Record<string, unknown> = { ...invoicePayload };
+    for (const k of optional) {
+      if (how === 'missing') delete payload[k];
+      else payload[k] = null;
+    }
+    const inv = mapInvoice(cwInvoice.parse(payload), [], 'USD');
+    expect(inv).toMatchObject({ status: '', clientExternalId: '311', dueOn: null, currency: 'USD' });
+    const contact = { id: 9, company: { id: 4 }, defaultBillingFlag: true, communicationItems: [{ type: { name: 'Email' }, communicationType: 'Email' }] };
+    const nulled = {
+      ...contact,
+      firstName: null,
+      lastName: null,
+      inactiveFlag: null,
+      communicationItems: [{ value: null, communicationType: 'Email', defaultFlag: null }],
+    };
+    const company = cwCompany.parse({ id: 4, identifier: 'Acme', name: 'Acme', _info: { lastUpdated: '2024-01-01T00:00:00Z' } });
+    const client = mapClient(company, [cwContact.parse(how === 'missing' ? contact : nulled)]);
+    expect(client).toMatchObject({ billingEmail: null, billingContactName: null });
+    const line =
+      how === 'missing'
+        ? { id: 1, quantity: 2, price: 5, billableOption: 'Billable' }
+        : { id: 1, quantity: 2, price: 5, billableOption: 'Billable', description: null, invoice: null };
+    expect(mapProductLine(cwProductItem.parse(line), 'USD')).toMatchObject({ description: '', amount: money(1000n, 'USD') });
+  });
+
   it.each([
     ['Standard', 'standard'],
     ['Agreement', 'agreement'],

@@ -156,7 +156,7 @@ export function mapInvoice(inv: CwInvoice, lines: readonly PsaInvoiceLine[], fal
 }
 
 function emailOf(c: CwContact): string | null {
-  const emails = (c.communicationItems ?? []).filter((i) => i.communicationType === 'Email' || i.type?.name === 'Email');
+  const emails = (c.communicationItems ?? []).filter((i) => i.value && (i.communicationType === 'Email' || i.type?.name === 'Email'));
   return (emails.find((i) => i.defaultFlag) ?? emails[0])?.value ?? null;
 }
 

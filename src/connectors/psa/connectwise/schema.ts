@@ -1,30 +1,33 @@
 // The parts of ConnectWise payloads Settle reads, as zod schemas (2022.1 field names; see
 // ../../../../../shared/specs/README.md §1). Amounts stay as the JSON numbers ConnectWise sends and
 // are turned into Money only in mapping.ts, through parseDecimal.
+// Every field that is not required is `.nullish()`: ConnectWise leaves out a field that has no value,
+// while its generated types mark numbers, flags and references as nullable — so "missing" and "null"
+// must both read as "no value" (mapping.test.ts checks both).
 import { z } from 'zod';
 
 const decimal = z.union([z.number(), z.string()]);
 const info = z.object({ lastUpdated: z.string() });
 const ref = z.object({ id: z.number() });
-const companyRef = z.object({ id: z.number(), identifier: z.string().optional(), name: z.string().optional() });
-const invoiceRef = z.object({ id: z.number() }).nullable().optional();
+const companyRef = z.object({ id: z.number(), identifier: z.string().nullish(), name: z.string().nullish() });
+const invoiceRef = z.object({ id: z.number() }).nullish();
 const billableOption = z.string();
 
 export const cwInvoice = z.object({
   id: z.number(),
   invoiceNumber: z.string(),
   type: z.string(),
-  status: z.object({ id: z.number().optional(), name: z.string() }).nullable().optional(),
+  status: z.object({ id: z.number().nullish(), name: z.string().nullish() }).nullish(),
   company: companyRef,
-  billToCompany: companyRef.nullable().optional(),
+  billToCompany: companyRef.nullish(),
   date: z.string(),
-  dueDate: z.string().nullable().optional(),
-  currency: z.object({ currencyCode: z.string().optional() }).nullable().optional(),
+  dueDate: z.string().nullish(),
+  currency: z.object({ currencyCode: z.string().nullish() }).nullish(),
   subtotal: decimal,
   total: decimal,
   salesTax: decimal,
-  payments: decimal.optional(),
-  credits: decimal.optional(),
+  payments: decimal.nullish(),
+  credits: decimal.nullish(),
   balance: decimal,
   _info: info,
 });
@@ -32,7 +35,7 @@ export type CwInvoice = z.infer<typeof cwInvoice>;
 
 export const cwProductItem = z.object({
   id: z.number(),
-  description: z.string().nullable().optional(),
+  description: z.string().nullish(),
   quantity: decimal,
   price: decimal,
   billableOption,
@@ -42,10 +45,10 @@ export type CwProductItem = z.infer<typeof cwProductItem>;
 
 export const cwTimeEntry = z.object({
   id: z.number(),
-  notes: z.string().nullable().optional(),
-  actualHours: decimal.optional(),
-  hoursBilled: decimal.nullable().optional(),
-  hourlyRate: decimal.nullable().optional(),
+  notes: z.string().nullish(),
+  actualHours: decimal.nullish(),
+  hoursBilled: decimal.nullish(),
+  hourlyRate: decimal.nullish(),
   billableOption,
   invoice: invoiceRef,
 });
@@ -53,10 +56,10 @@ export type CwTimeEntry = z.infer<typeof cwTimeEntry>;
 
 export const cwExpenseEntry = z.object({
   id: z.number(),
-  notes: z.string().nullable().optional(),
-  type: z.object({ name: z.string() }).nullable().optional(),
+  notes: z.string().nullish(),
+  type: z.object({ name: z.string().nullish() }).nullish(),
   amount: decimal,
-  invoiceAmount: decimal.nullable().optional(),
+  invoiceAmount: decimal.nullish(),
   billableOption,
   invoice: invoiceRef,
 });
@@ -66,38 +69,38 @@ export const cwCompany = z.object({
   id: z.number(),
   identifier: z.string(),
   name: z.string(),
-  defaultContact: ref.nullable().optional(),
+  defaultContact: ref.nullish(),
   _info: info,
 });
 export type CwCompany = z.infer<typeof cwCompany>;
 
 export const cwContact = z.object({
   id: z.number(),
-  firstName: z.string().nullable().optional(),
-  lastName: z.string().nullable().optional(),
-  company: ref.nullable().optional(),
-  defaultFlag: z.boolean().optional(),
-  defaultBillingFlag: z.boolean().optional(),
-  inactiveFlag: z.boolean().optional(),
+  firstName: z.string().nullish(),
+  lastName: z.string().nullish(),
+  company: ref.nullish(),
+  defaultFlag: z.boolean().nullish(),
+  defaultBillingFlag: z.boolean().nullish(),
+  inactiveFlag: z.boolean().nullish(),
   communicationItems: z
     .array(
       z.object({
-        value: z.string(),
-        defaultFlag: z.boolean().optional(),
-        communicationType: z.string().optional(),
-        type: z.object({ name: z.string() }).optional(),
+        value: z.string().nullish(),
+        defaultFlag: z.boolean().nullish(),
+        communicationType: z.string().nullish(),
+        type: z.object({ name: z.string().nullish() }).nullish(),
       }),
     )
-    .optional(),
+    .nullish(),
 });
 export type CwContact = z.infer<typeof cwContact>;
 
 export const cwPayment = z.object({
   id: z.number(),
-  type: z.string().nullable().optional(),
+  type: z.string().nullish(),
   amount: decimal,
-  paymentDate: z.string().nullable().optional(),
-  appliedBy: z.string().nullable().optional(),
+  paymentDate: z.string().nullish(),
+  appliedBy: z.string().nullish(),
 });
 export type CwPayment = z.infer<typeof cwPayment>;
 
@@ -106,24 +109,24 @@ export const cwCallbackEntry = z.object({
   url: z.string(),
   type: z.string(),
   level: z.string(),
-  objectId: z.number().optional(),
-  inactiveFlag: z.boolean().optional(),
+  objectId: z.number().nullish(),
+  inactiveFlag: z.boolean().nullish(),
 });
 export type CwCallbackEntry = z.infer<typeof cwCallbackEntry>;
 
 /** The body ConnectWise POSTs to a callback URL. `Entity` is the record serialised as a string. */
 export const cwCallbackPayload = z.object({
   MessageId: z.string().min(1),
-  FromUrl: z.string().optional(),
+  FromUrl: z.string().nullish(),
   CompanyId: z.string(),
-  MemberId: z.string().optional(),
+  MemberId: z.string().nullish(),
   Action: z.string(),
   Type: z.string(),
   ID: z.number(),
   Entity: z
     .union([z.string(), z.record(z.unknown())])
     .nullable()
-    .optional(),
+    .nullish(),
   Metadata: z.object({ key_url: z.string() }),
 });
 export type CwCallbackPayload = z.infer<typeof cwCallbackPayload>;
