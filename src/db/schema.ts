@@ -12,6 +12,7 @@ import type * as booksWaiting from './schema/books-waiting.ts';
 import type * as portalCheckouts from './schema/portal-checkouts.ts';
 import type * as apiIdempotency from './schema/api-idempotency.ts';
 import type * as bankStatement from './schema/bank-statement.ts';
+import type * as signInLockouts from './schema/sign-in-lockouts.ts';
 import type * as staffAccounts from './schema/staff-accounts.ts';
 
 export type * from './schema/core.ts';
@@ -24,6 +25,7 @@ export type * from './schema/books-waiting.ts';
 export type * from './schema/portal-checkouts.ts';
 export type * from './schema/api-idempotency.ts';
 export type * from './schema/bank-statement.ts';
+export type * from './schema/sign-in-lockouts.ts';
 export type * from './schema/staff-accounts.ts';
 
 export interface Database {
@@ -85,6 +87,8 @@ export interface Database {
   portal_checkouts: portalCheckouts.PortalCheckoutsTable;
   // 0015_api_idempotency
   api_idempotency_keys: apiIdempotency.ApiIdempotencyKeysTable;
+  // 0021_sign_in_lockouts
+  sign_in_lockouts: signInLockouts.SignInLockoutsTable;
   // 0019_staff_sessions
   staff_sessions: staffAccounts.StaffSessionsTable;
   staff_links: staffAccounts.StaffLinksTable;
