@@ -40,6 +40,10 @@ export interface RunningQuickBooksSimulator {
   readonly clientSecret: string;
   readonly initialRefreshToken: string;
   readonly sim: QboControl;
+  /** Every route this simulator registered (HEAD twins left out), for suites that must exercise each one. */
+  readonly routes: readonly { readonly method: string; readonly url: string }[];
+  /** "METHOD /route/template" of every request answered since start, /_sim routes included. */
+  readonly routesHit: ReadonlySet<string>;
   close(): Promise<void>;
 }
 
@@ -49,6 +53,14 @@ export async function startQuickBooksSimulator(opts: QuickBooksSimulatorOptions 
   const clientSecret = opts.clientSecret ?? randomBytes(20).toString('hex');
   const realmId = opts.realmId ?? '9341452000000001';
   const { app, faults, calls } = createSimulatorApp();
+  const routes: { method: string; url: string }[] = [];
+  const routesHit = new Set<string>();
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
+  });
+  app.addHook('onRequest', async (req) => {
+    if (req.routeOptions.url) routesHit.add(`${req.method} ${req.routeOptions.url}`);
+  });
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
     done(null, Object.fromEntries(new URLSearchParams(String(body)))),
   );
@@ -78,6 +90,8 @@ export async function startQuickBooksSimulator(opts: QuickBooksSimulatorOptions 
     clientSecret,
     initialRefreshToken: auth.initialRefreshToken,
     sim: control,
+    routes,
+    routesHit,
     close: () => app.close(),
   };
 }

@@ -66,7 +66,8 @@ export function updateRecord(store: QboStore, entity: EntityName, body: Body): E
   checkFields(entity as CheckedType, body);
   const e = current(store, entity, body);
   if (!isSparse(body)) throw faults.unsupportedOperation(`full update (send "sparse": true)`, entity);
-  const changes = Object.entries(body).filter(([k]) => !READ_ONLY.has(k));
+  // A client may send the whole record back with one property changed: unchanged values are no changes.
+  const changes = Object.entries(body).filter(([k, v]) => !READ_ONLY.has(k) && JSON.stringify(v) !== JSON.stringify(e[k]));
   for (const [k] of changes) if (!allowed.has(k)) throw faults.unsupportedOperation(`update of ${k}`, entity);
   checkLength(body, 'DocNumber', DOC_NUMBER_MAX);
   checkLength(body, 'PrivateNote', PRIVATE_NOTE_MAX);
