@@ -71,12 +71,25 @@ const stripe: Entry<'payments', z.ZodTypeAny, z.ZodTypeAny, PaymentsConnector> =
       .regex(/^https?:\/\//, 'jsUrl is an http(s) address')
       .default('https://js.stripe.com/v3/'),
     webhookEndpointId: z.string().optional(),
+    /**
+     * The account's rate limits where Stripe raised them (requests/s). Unset: Stripe's published figures
+     * for the key's mode — 100/s overall live, 25/s test; 25/s per endpoint; search 20/s (pacing.ts).
+     */
+    requestsPerSecond: z.number().positive().max(10_000).optional(),
+    endpointRequestsPerSecond: z.number().positive().max(10_000).optional(),
+    searchRequestsPerSecond: z.number().positive().max(10_000).optional(),
   }),
   secrets: z.object({
     secretKey: z.string().regex(/^(sk|rk)_(test|live)_[A-Za-z0-9]+$/, 'a secret or restricted key is sk_test_…, sk_live_…, rk_test_… or rk_live_…'),
     webhookSecret: z.string().regex(/^whsec_[A-Za-z0-9+/=]+$/, 'the webhook signing secret is whsec_ followed by letters and digits'),
   }),
-  build: (c, s) => createStripeConnector({ secretKey: s.secretKey, baseUrl: c.baseUrl, webhookSecret: s.webhookSecret }),
+  build: (c, s) =>
+    createStripeConnector({
+      secretKey: s.secretKey,
+      baseUrl: c.baseUrl,
+      webhookSecret: s.webhookSecret,
+      rateLimits: { perSecond: c.requestsPerSecond, endpointPerSecond: c.endpointRequestsPerSecond, searchPerSecond: c.searchRequestsPerSecond },
+    }),
 };
 
 const qboSecrets = z.object({

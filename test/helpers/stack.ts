@@ -53,7 +53,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const database = await createTestDatabase();
   const sims: Simulators = {
     connectwise: await startConnectWiseSimulator({ seed: { companies: opts.companies ?? 3, invoices: opts.invoices ?? 6, seed: 42, paidShare: 0 } }),
-    stripe: await startStripeSimulator({ achSettleDelayMs: opts.achSettleDelayMs ?? null, searchLagMs: 0 }),
+    // A live-mode account whose per-endpoint limit Stripe raised to its global 100/s: the suite keeps its
+    // pace (test mode's 25/s would slow every file); Settle's connection is wired with these limits.
+    stripe: await startStripeSimulator({ mode: 'live', endpointLimitPerSecond: 100, achSettleDelayMs: opts.achSettleDelayMs ?? null, searchLagMs: 0 }),
     quickbooks: await startQuickBooksSimulator({}),
   };
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'settle-test-'));
@@ -123,7 +125,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       return withTenant(database.db, tenantId, async (tx) => {
         const id =
           clientId ?? (await tx.selectFrom('invoices').select('client_id').where('status', '=', 'open').orderBy('number').executeTakeFirstOrThrow()).client_id;
-        const link = await portalLinkFor(tx, settleUrl, tenantId, id, 3600);
+        const link = await portalLinkFor(tx, settleUrl, tenantId, id, 3600, box);
         return link.url.split('/portal/')[1]!;
       });
     },

@@ -43,6 +43,8 @@ export async function wireWorkspaceToSimulators(
       publishableKey: sims.stripe.publishableKey,
       jsUrl: `${sims.stripe.baseUrl}/_sim/js/v3`,
       webhookEndpointId: endpoint.endpointId,
+      // The limits the simulated account enforces (an MSP sets these only where Stripe raised theirs).
+      ...stripeLimits(sims.stripe),
     },
     secrets: { secretKey: sims.stripe.secretKey, webhookSecret: endpoint.secret },
     actor: 'system:setup',
@@ -69,4 +71,10 @@ export async function wireWorkspaceToSimulators(
   connectors.forget(tenantId);
   const psa = await connectors.psa(tenantId);
   await psa?.subscribe(`${settleUrl}/webhooks/${slug}/connectwise`);
+}
+
+/** Pacing figures for the connection from the simulated account (absent when the simulator runs in another process). */
+function stripeLimits(stripe: RunningStripeSimulator): Record<string, number> {
+  const l = (stripe as Partial<RunningStripeSimulator>).limits;
+  return l ? { requestsPerSecond: l.perSecond, endpointRequestsPerSecond: l.endpointPerSecond, searchRequestsPerSecond: l.searchPerSecond } : {};
 }

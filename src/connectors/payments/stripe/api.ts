@@ -4,6 +4,7 @@
 import Stripe from 'stripe';
 import { classifyStatus, retryDecision, sleep, VendorError, type VendorFailureKind } from '../../http.ts';
 import { STRIPE } from './catalogue.ts';
+import { defaultStripeLimits, pacedHttpClient, pacerFor, RATE_LIMITED_PAUSE_MS, type StripeRateLimits } from './pacing.ts';
 
 export interface StripeApiOptions {
   readonly secretKey: string;
@@ -12,12 +13,23 @@ export interface StripeApiOptions {
   readonly timeoutMs?: number | undefined;
   /** Attempts for calls that are safe to repeat (reads; writes carrying an idempotency key). */
   readonly maxAttempts?: number | undefined;
+  /** The account's limits where Stripe raised them; by default Stripe's published figures for the key's mode. */
+  readonly rateLimits?: { readonly [K in keyof StripeRateLimits]?: number | undefined } | undefined;
+}
+
+/** The limits this connection paces to: configured figures over the defaults for the key's mode. */
+export function effectiveLimits(opts: Pick<StripeApiOptions, 'secretKey' | 'rateLimits'>): StripeRateLimits {
+  const given = Object.fromEntries(Object.entries(opts.rateLimits ?? {}).filter(([, v]) => v !== undefined)) as Partial<StripeRateLimits>;
+  return { ...defaultStripeLimits(opts.secretKey), ...given };
 }
 
 export function createStripeClient(opts: StripeApiOptions): Stripe {
   const url = new URL(opts.baseUrl ?? STRIPE.apiBaseUrl);
   const protocol = url.protocol === 'http:' ? 'http' : 'https';
+  const pacer = pacerFor(opts.secretKey, url.origin, effectiveLimits(opts));
   return new Stripe(opts.secretKey, {
+    // Every request waits for its slot under the account's limits (pacing.ts).
+    httpClient: pacedHttpClient(pacer),
     // The SDK's types describe its newest API version; we pin the version our spec and simulator describe.
     apiVersion: STRIPE.apiVersion as Stripe.LatestApiVersion,
     host: url.hostname,
@@ -81,7 +93,18 @@ export const repeatable = (e: VendorError): boolean =>
   e.kind === 'network' ||
   (e.kind === 'conflict' && e.vendorCode === 'idempotency_key_in_use');
 
-/** Call, classify failures, and retry by retryDecision while the policy allows. Throws VendorError. */
+/** Stripe's own word on whether a retry can succeed (`Stripe-Should-Retry`), when it gave one. */
+export function stripeShouldRetry(e: unknown): boolean | null {
+  if (!(e instanceof Stripe.errors.StripeError)) return null;
+  const v = (e.headers as Record<string, unknown> | undefined)?.['stripe-should-retry'];
+  return v === 'true' ? true : v === 'false' ? false : null;
+}
+
+/**
+ * Call, classify failures, and retry by retryDecision while the policy allows. Throws VendorError.
+ * `Stripe-Should-Retry: false` is final. A 429 waits at least the one-second window Stripe counts in,
+ * growing with each attempt, plus jitter so that parallel callers do not come back together.
+ */
 export async function call<T>(fn: () => Promise<T>, policy: RetryPolicy): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -89,8 +112,12 @@ export async function call<T>(fn: () => Promise<T>, policy: RetryPolicy): Promis
     } catch (raw) {
       const err = toVendorError(raw);
       const decision = retryDecision(err, attempt, policy.maxAttempts);
-      if (!decision.retry || !policy.retryable(err)) throw err;
-      await (policy.wait ?? sleep)(Math.min(decision.delayMs, 5_000));
+      if (!decision.retry || !policy.retryable(err) || stripeShouldRetry(raw) === false) throw err;
+      const delay =
+        err.kind === 'rate_limited' && err.retryAfterMs === null
+          ? RATE_LIMITED_PAUSE_MS * 2 ** (attempt - 1) + Math.floor(Math.random() * 250)
+          : decision.delayMs;
+      await (policy.wait ?? sleep)(Math.min(delay, 5_000));
     }
   }
 }

@@ -158,22 +158,24 @@ describe('chargeOffSession', () => {
     expect(await stripe.findPaymentsByMetadata('settle_attempt', 'att_500')).toEqual([]);
   });
 
-  it('retries a 429 (Stripe did not act) and gives up as not_sent when the limit persists', async () => {
+  it('retries a 429 (Stripe did not act, Stripe-Should-Retry: true) after the window, and gives up as not_sent when the limit persists', async () => {
     const c = await customerWithCard('pm_card_visa');
+    sim.sim.setLimits({ perSecond: 0 }); // every request refused for its rate
+    try {
+      const started = performance.now();
+      const o = await charge(c, 1_000n, 'att_429');
+      expect(o).toMatchObject({ kind: 'not_sent', reason: expect.stringContaining('rate_limited') });
+      // Each 429 held the account's later requests back for Stripe's one-second window (pacing.ts).
+      expect(performance.now() - started).toBeGreaterThanOrEqual(2_500);
+      expect(sim.sim.calls.counts.get('POST /v1/payment_intents') ?? 0).toBeGreaterThan(0);
+    } finally {
+      sim.sim.setRateLimit(1000);
+    }
+    // One request over a limit of 1/s: the 429 is retried after the window and goes through.
     sim.sim.setRateLimit(1);
     try {
       await fetch(`${sim.baseUrl}/v1/payouts`, { headers: { authorization: `Bearer ${sim.secretKey}` } });
-      const o = await charge(c, 1_000n, 'att_429');
-      expect(o).toMatchObject({ kind: 'not_sent', reason: expect.stringContaining('rate_limited') });
-      const patient = createStripeConnector({ secretKey: sim.secretKey, baseUrl: sim.baseUrl, webhookSecret: 'x', maxAttempts: 6 });
-      const later = await patient.chargeOffSession({
-        amount: money(1_000n, 'USD'),
-        customerId: c.customerId,
-        processorMethodId: c.methodId,
-        description: 'x',
-        metadata: {},
-        idempotencyKey: key('r'),
-      });
+      const later = await charge(c, 1_000n, 'att_429_later');
       expect(later.kind).toBe('succeeded');
     } finally {
       sim.sim.setRateLimit(1000);
