@@ -145,7 +145,7 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
     portalToken: async (clientId) => {
       const cached = tokens.get(clientId);
       if (cached) return cached;
-      const link = await withTenant(db.db, tenantId, (tx) => portalLinkFor(tx, settleUrl, tenantId, clientId, 3600));
+      const link = await withTenant(db.db, tenantId, (tx) => portalLinkFor(tx, settleUrl, tenantId, clientId, 3600, settle.box));
       const token = link.url.split('/portal/')[1]!;
       tokens.set(clientId, token);
       return token;

@@ -7,6 +7,7 @@
 import { sql } from 'kysely';
 import { withTenant } from '../../src/db/tenant.ts';
 import { portalLinkFor } from '../../src/http/portal/links.ts';
+import { SecretBox } from '../../src/db/crypto.ts';
 import { bankForToken, TEST_ROUTING_NUMBER } from '../../simulators/stripe/test-methods.ts';
 import { call, HttpError, type SimProcesses } from './sims.ts';
 import type { Workspace } from './setup.ts';
@@ -48,7 +49,9 @@ export function startTraffic(opts: { ws: Workspace; sims: SimProcesses; settleUr
   const portalToken = async (clientId: string): Promise<string> => {
     const cached = tokens.get(clientId);
     if (cached) return cached;
-    const link = await withTenant(db, ws.tenantId, (tx) => portalLinkFor(tx, settleUrl, ws.tenantId, clientId, 7 * 24 * 3600));
+    const link = await withTenant(db, ws.tenantId, (tx) =>
+      portalLinkFor(tx, settleUrl, ws.tenantId, clientId, 7 * 24 * 3600, SecretBox.fromHex(ws.secretKeyHex)),
+    );
     const token = link.url.split('/portal/')[1]!;
     tokens.set(clientId, token);
     return token;

@@ -21,6 +21,7 @@ const HELP = `settle — payments and reconciliation for MSPs
   settle api-key create --workspace SLUG [--name NAME]
   settle connect <psa|payments|accounting|bank_ach> <vendor> --workspace SLUG --config JSON --secrets JSON
   settle ach inspect FILE      print a NACHA file as JSON; non-zero exit naming the record and field if invalid
+  settle keys rotate [--new-key HEX]   new instance key; every sealed secret re-sealed (stop Settle first; links keep working)
 
 Environment: DATABASE_URL (else embedded PostgreSQL in .settle/), SETTLE_SECRET_KEY (64 hex; else generated
 into .settle/secret.key), PORT (4400), HOST, PUBLIC_URL, SETTLE_DEMO (auto|on|off), LOG_LEVEL.`;
@@ -69,6 +70,12 @@ async function main(argv: string[]): Promise<number> {
         console.log(key);
         console.error('Store this key now: Settle keeps only its hash.');
       });
+    case 'keys': {
+      // A new instance key; every sealed value re-sealed under it (cli/keys.ts, docs/security.md).
+      const { KEYS_USAGE, runKeysRotate } = await import('./keys.ts');
+      if (rest[0] !== 'rotate') throw new UsageError(KEYS_USAGE);
+      return withDb(({ db }) => runKeysRotate(db, loadConfig(), args, console.log));
+    }
     case 'connect': {
       let code = 0;
       await withDb(async ({ db }) => {

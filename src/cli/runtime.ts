@@ -8,6 +8,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded.ts'
 import { assertRlsEnforced, migrate } from '../db/migrate.ts';
 import { createDb, createPool, type Db } from '../db/pool.ts';
 import { SecretBox } from '../db/crypto.ts';
+import { sealClearPortalSecrets } from '../db/portal-secret.ts';
 import { ConnectorCache } from '../engine/connections.ts';
 import type { EngineContext } from '../engine/context.ts';
 import { startWorker, type WorkerHandle } from '../jobs/runner.ts';
@@ -78,7 +79,11 @@ export async function startSettle(config: Config, log: Logger, opts: { http: boo
     now: () => new Date(),
     mailer: createMailer(config.SETTLE_SMTP_URL),
     mailFrom: config.SETTLE_MAIL_FROM,
+    box,
   };
+  // Portal secrets from before migration 0023 are still in clear: seal them now (db/portal-secret.ts).
+  const sealedNow = await sealClearPortalSecrets(database.db, box);
+  if (sealedNow > 0) log.info({ workspaces: sealedNow }, 'sealed the portal link secrets that were stored in clear');
   let ready = false;
   let worker: WorkerHandle | null = null;
   let http: FastifyInstance | null = null;

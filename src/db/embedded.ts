@@ -41,18 +41,15 @@ export async function startEmbeddedPostgres(opts: {
     fs.chmodSync(opts.dataDir, 0o755);
   }
   const { binaries, clusterDir: pgDir } = reachableLayout(await shippedBinaries(), path.join(opts.dataDir, 'pg'), user);
-  let password: string;
-  if (fs.existsSync(passwordFile)) {
-    password = fs.readFileSync(passwordFile, 'utf8').trim();
-  } else {
-    password = randomPassword();
-    fs.writeFileSync(passwordFile, password, { mode: 0o600 });
-  }
+  // Two passwords: the app role's (pg-password, in the app's connection URL) and the superuser's, kept apart so
+  // that the URL Settle connects with cannot create roles or bypass row-level security.
+  const password = passwordIn(passwordFile);
+  const superPassword = passwordIn(path.join(opts.dataDir, 'pg-superuser-password'));
   const log = opts.log ?? (() => {});
   if (pgDir !== path.join(opts.dataDir, 'pg')) log(`the postgres OS user cannot reach ${opts.dataDir}: the cluster lives in ${pgDir}`);
   const database = opts.database ?? 'settle';
   const urlsAt = (port: number): { adminUrl: string; appUrl: string; clusterDir: string } => ({
-    adminUrl: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+    adminUrl: `postgres://${SUPERUSER}:${encodeURIComponent(superPassword)}@127.0.0.1:${port}/postgres`,
     appUrl: `postgres://${APP_ROLE}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
     clusterDir: pgDir,
   });
@@ -71,7 +68,7 @@ export async function startEmbeddedPostgres(opts: {
 
   if (!fs.existsSync(path.join(pgDir, 'PG_VERSION'))) {
     if (fs.existsSync(pgDir)) fs.rmSync(pgDir, { recursive: true, force: true }); // half-initialised earlier
-    await initCluster(binaries, pgDir, SUPERUSER, password, user);
+    await initCluster(binaries, pgDir, SUPERUSER, superPassword, user);
   }
   await recoverFromKilledRun(pgDir, opts.port, log);
   const server = await startCluster(binaries, {
@@ -80,14 +77,25 @@ export async function startEmbeddedPostgres(opts: {
     flags: ['-c', 'max_connections=200', '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=on'],
     user,
     logFile: path.join(opts.dataDir, 'postgres.log'),
-    password,
+    password: superPassword,
     superuser: SUPERUSER,
   });
   fs.writeFileSync(ownerFile, String(process.pid));
 
-  const admin = new pg.Client({ connectionString: urls.adminUrl });
+  let admin = new pg.Client({ connectionString: urls.adminUrl });
   try {
-    await admin.connect();
+    try {
+      await admin.connect();
+    } catch (e) {
+      if ((e as { code?: string }).code !== '28P01') throw e;
+      // A cluster made before the superuser had a password of its own (it shared the app role's): move it
+      // to its own now. Until this ALTER commits, the old password still works, so a crash here is harmless.
+      await admin.end().catch(() => {});
+      admin = new pg.Client({ connectionString: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/postgres` });
+      await admin.connect();
+      await admin.query(`ALTER ROLE ${SUPERUSER} PASSWORD ${admin.escapeLiteral(superPassword)}`);
+      log('the PostgreSQL superuser now has its own password (pg-superuser-password)');
+    }
     const role = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [APP_ROLE]);
     if (role.rowCount === 0) {
       await admin.query(`CREATE ROLE ${APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS CREATEDB PASSWORD '${password}'`);
@@ -120,6 +128,14 @@ export function portOfRunningCluster(pgDir: string): number | null {
   } catch {
     return null;
   }
+}
+
+/** The password kept in `file` (mode 0600), made on first use. */
+function passwordIn(file: string): string {
+  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+  const password = randomPassword();
+  fs.writeFileSync(file, password, { mode: 0o600 });
+  return password;
 }
 
 function randomPassword(): string {

@@ -184,8 +184,11 @@ export async function startCluster(
       await c.connect();
       await c.end();
       return child;
-    } catch {
+    } catch (e) {
       await c.end().catch(() => {});
+      // Refusing the password means the server is up: an older cluster whose superuser still has the app
+      // role's password (embedded.ts moves it to its own right after this).
+      if ((e as { code?: string }).code === '28P01') return child;
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');

@@ -7,6 +7,7 @@ import type { PaymentsConnector } from '../connectors/payments/types.ts';
 import type { PsaConnector } from '../connectors/psa/types.ts';
 import type { BankAchConnector } from '../connectors/payments/bank-ach/connector.ts';
 import type { Mailer } from '../notify/mailer.ts';
+import type { SecretBox } from '../db/crypto.ts';
 
 export interface TenantConnectors {
   psa(tenantId: string): Promise<PsaConnector | null>;
@@ -29,6 +30,14 @@ export interface EngineContext {
   readonly mailer: Mailer;
   /** Envelope sender for client emails (SETTLE_MAIL_FROM). */
   readonly mailFrom: string;
+  /** The instance's sealed-secrets box: portal links are signed with a sealed per-workspace secret (db/portal-secret.ts). */
+  readonly box?: SecretBox;
+}
+
+/** The box, or a clear error where a context without one (a test's) is asked to make a link. */
+export function boxOf(ctx: EngineContext): SecretBox {
+  if (!ctx.box) throw new Error('this engine context has no SecretBox (portal and update-method links need one)');
+  return ctx.box;
 }
 
 export class UseCaseError extends Error {

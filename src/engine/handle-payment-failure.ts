@@ -16,7 +16,7 @@ import type { Payment } from '../db/schema.ts';
 import { queueEmail } from '../notify/queue-email.ts';
 import { paymentFailedEmail } from '../notify/payment-failed-email.ts';
 import { updateMethodLinkFor } from '../notify/update-method-link.ts';
-import type { EngineContext } from './context.ts';
+import { boxOf, type EngineContext } from './context.ts';
 import { audit } from './audit.ts';
 import { enqueue } from './enqueue.ts';
 import { raiseException } from './exceptions.ts';
@@ -267,6 +267,7 @@ export async function handlePaymentFailure(ctx: EngineContext, tenantId: string,
         ctx.publicUrl,
         { tenantId, clientId: p.client_id, failureId: failure.id },
         policy.updateLinkTtlHours * 3600,
+        boxOf(ctx),
         now.getTime(),
       );
       const email = paymentFailedEmail({

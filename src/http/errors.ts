@@ -4,6 +4,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { UseCaseError } from '../engine/context.ts';
 import { MoneyError } from '../domain/money.ts';
+import { REQUEST_DATA_ERRORS } from './bad-input.ts';
 
 export const STATUS: Record<UseCaseError['code'], number> = { not_found: 404, invalid: 422, conflict: 409, not_configured: 409, expired: 410 };
 
@@ -44,6 +45,13 @@ export function errorHandler(err: FastifyError | Error, req: FastifyRequest, rep
       .code(503)
       .header('retry-after', '30')
       .send({ error: { code: 'unavailable', message: 'the database is unavailable right now; retry shortly' } });
+    return;
+  }
+  const pgCode = (err as { code?: unknown }).code;
+  if (typeof pgCode === 'string' && REQUEST_DATA_ERRORS.has(pgCode)) {
+    // A value from the request that PostgreSQL cannot take (http/bad-input.ts): the caller's to fix.
+    req.log.warn({ code: pgCode, err: err.message, route: req.routeOptions.url }, 'request value refused by the database');
+    void reply.code(400).send({ error: { code: 'invalid_request', message: `a value in the request is not valid: ${err.message}` } });
     return;
   }
   req.log.error({ err }, 'unhandled error');

@@ -11,6 +11,7 @@ import { errorHandler } from './errors.ts';
 import { identify, unauthorized } from './auth.ts';
 import { registerHealthRoutes } from './health.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
+import { registerBadInputGuards } from './bad-input.ts';
 import { registerInvoiceRoutes } from './api/invoices.ts';
 import { registerPaymentRoutes } from './api/payments.ts';
 import { registerClientRoutes } from './api/clients.ts';
@@ -53,6 +54,7 @@ export async function buildServer(deps: HttpDeps, logger: Logger): Promise<Fasti
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
   registerSecurityHeaders(app, { https: deps.security?.https ?? false });
+  registerBadInputGuards(app);
   app.decorateRequest('caller', null);
   await app.register(formbody);
   await app.register(swagger, {

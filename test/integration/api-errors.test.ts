@@ -6,6 +6,8 @@ import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../../src/db/tenant.ts';
 import { signToken } from '../../src/http/signed-token.ts';
+import { SecretBox } from '../../src/db/crypto.ts';
+import { portalSecretOf } from '../../src/db/portal-secret.ts';
 import { ensureProcessorCustomer } from '../../src/engine/start-portal-payment.ts';
 import { syncSavedMethods } from '../../src/engine/sync-saved-methods.ts';
 import { eventually, openInvoices, payInPortal, startStack, type Stack } from '../helpers/stack.ts';
@@ -182,8 +184,8 @@ describe('POST /api/v1/payments refuses bad input and changes nothing', () => {
 
 describe('portal links', () => {
   async function portalSecret(): Promise<string> {
-    const t = await stack.database.db.selectFrom('tenants').select('portal_secret').where('id', '=', stack.tenantId).executeTakeFirstOrThrow();
-    return t.portal_secret;
+    // Sealed since 0023 (db/portal-secret.ts).
+    return (await portalSecretOf(stack.database.db, SecretBox.fromHex(stack.secretKeyHex), stack.tenantId))!;
   }
 
   it('an expired link shows a 403 page saying it expired, and cannot start a payment', async () => {

@@ -130,7 +130,8 @@ describe('ConnectWise callbacks and connections in a real set-up', () => {
     // The running Settle looks the workspace up and finds no PSA connection (what it used to keep until a restart).
     const before = await fetch(`${base}/webhooks/beta-it/connectwise`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(before.status).toBe(404);
-    expect(((await before.json()) as { error: { code: string } }).error.code).toBe('not_connected');
+    // The same answer as for a workspace that does not exist (which connections exist is not told: issue #8).
+    expect(((await before.json()) as { error: { code: string } }).error.code).toBe('not_found');
 
     const cw = stack.sims.connectwise;
     const { code, out } = await cli([

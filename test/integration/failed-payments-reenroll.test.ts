@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../../src/db/tenant.ts';
 import { updateMethodLinkFor } from '../../src/notify/update-method-link.ts';
+import { SecretBox } from '../../src/db/crypto.ts';
 import { eventually, openInvoices, startStack, type Stack } from '../helpers/stack.ts';
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts';
 import { api, charge, decodeQp, failureOf, intentsFor, q, retryJobRunAt, savedCard, type Failure } from '../helpers/failed-payments.ts';
@@ -95,7 +96,13 @@ describe('hard decline', () => {
 describe('the update link', () => {
   it('an expired link, an altered one and a portal link are refused, and nothing is opened at the processor', async () => {
     const expired = await withTenant(stack.database.db, stack.tenantId, (tx) =>
-      updateMethodLinkFor(tx, stack.settleUrl, { tenantId: stack.tenantId, clientId: hard.invoice.client_id, failureId: hard.failure.id }, -60),
+      updateMethodLinkFor(
+        tx,
+        stack.settleUrl,
+        { tenantId: stack.tenantId, clientId: hard.invoice.client_id, failureId: hard.failure.id },
+        -60,
+        SecretBox.fromHex(stack.secretKeyHex),
+      ),
     );
     const page = await fetch(expired.url);
     expect(page.status).toBe(403);

@@ -26,7 +26,11 @@ const b = { invoiceIds: [] as string[], clientIds: [] as string[], paymentId: ''
 const a = { invoiceIds: [] as string[], clientIds: [] as string[], paymentId: '', methodId: '', invoiceId: '', clientId: '' };
 
 async function portalTokenB(clientId: string): Promise<string> {
-  return withTenant(stack.database.db, tenantB, async (tx) => (await portalLinkFor(tx, stack.settleUrl, tenantB, clientId, 3600)).url.split('/portal/')[1]!);
+  return withTenant(
+    stack.database.db,
+    tenantB,
+    async (tx) => (await portalLinkFor(tx, stack.settleUrl, tenantB, clientId, 3600, SecretBox.fromHex(stack.secretKeyHex))).url.split('/portal/')[1]!,
+  );
 }
 
 async function savedCardFor(tenantId: string, clientId: string): Promise<string> {

@@ -74,7 +74,7 @@ export async function maybeStartDemo(running: Running, config: Config, log: Logg
   const link = await withTenant(db, tenantId, async (tx) => {
     const open = await listInvoiceRows(tx, { status: 'open', limit: 1, offset: 0 });
     const clientId = open[0]?.client_id ?? (await tx.selectFrom('clients').select('id').executeTakeFirstOrThrow()).id;
-    return portalLinkFor(tx, running.ctx.publicUrl, tenantId, clientId, 14 * 24 * 3600);
+    return portalLinkFor(tx, running.ctx.publicUrl, tenantId, clientId, 14 * 24 * 3600, running.box);
   });
   const banner = [
     '',

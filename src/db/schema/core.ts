@@ -8,7 +8,10 @@ export interface TenantsTable {
   name: string;
   currency: Generated<string>;
   settings: Generated<Record<string, unknown>>;
-  portal_secret: Generated<string>;
+  /** In clear only until Settle seals it (0023, db/portal-secret.ts); then null. */
+  portal_secret: Generated<string | null>;
+  /** 0023: the portal secret sealed with the instance key (db/crypto.ts, context portal-secret:<tenant id>). */
+  portal_secret_sealed: Generated<string | null>;
   created_at: Created;
   /** 0014: moves whenever one of the workspace's connections is added, removed or saved (engine/connections.ts). */
   connections_revision: Generated<bigint>;

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { withTenant } from '../../db/tenant.ts';
-import { UseCaseError } from '../../engine/context.ts';
+import { boxOf, UseCaseError } from '../../engine/context.ts';
 import { audit } from '../../engine/audit.ts';
 import { portalLinkFor } from '../portal/links.ts';
 import type { HttpDeps } from '../deps.ts';
@@ -101,7 +101,7 @@ export function registerClientRoutes(app: FastifyInstance, deps: HttpDeps): void
       const link = await withTenant(deps.ctx.db, caller.tenantId, async (tx) => {
         const c = await tx.selectFrom('clients').select('id').where('id', '=', req.params.id).executeTakeFirst();
         if (!c) throw new UseCaseError('not_found', `no client ${req.params.id} in this workspace`);
-        const l = await portalLinkFor(tx, deps.ctx.publicUrl, caller.tenantId, c.id, ttl);
+        const l = await portalLinkFor(tx, deps.ctx.publicUrl, caller.tenantId, c.id, ttl, boxOf(deps.ctx));
         await audit(tx, caller.tenantId, caller.actor, 'portal_link.created', { type: 'client', id: c.id }, { expires_at: l.expiresAt });
         return l;
       });

@@ -46,5 +46,6 @@ export const paymentSummary = z.object({
 
 export const pageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
-  offset: z.coerce.number().int().min(0).default(0),
+  // Bounded: 1e20 is an integer to zod but not to PostgreSQL's OFFSET (it answered 500).
+  offset: z.coerce.number().int().min(0).max(1_000_000_000, 'offset is at most 1000000000').default(0),
 });

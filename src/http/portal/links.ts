@@ -1,5 +1,7 @@
-// Client portal links: signed with the tenant's own portal secret and expiring. The link names the tenant
-// and the client; nothing else about the client is in it.
+// Client portal links: signed with the tenant's own portal secret (kept sealed: db/portal-secret.ts) and
+// expiring. The link names the tenant and the client; nothing else about the client is in it.
+import type { SecretBox } from '../../db/crypto.ts';
+import { portalSecretOf } from '../../db/portal-secret.ts';
 import type { Tx } from '../../db/tenant.ts';
 import { signToken } from '../signed-token.ts';
 
@@ -15,9 +17,11 @@ export async function portalLinkFor(
   tenantId: string,
   clientId: string,
   ttlSec: number,
+  box: SecretBox,
 ): Promise<{ url: string; expiresAt: string }> {
-  const tenant = await tx.selectFrom('tenants').select('portal_secret').where('id', '=', tenantId).executeTakeFirstOrThrow();
+  const secret = await portalSecretOf(tx, box, tenantId);
+  if (!secret) throw new Error(`no workspace ${tenantId}`);
   const exp = Math.floor(Date.now() / 1000) + ttlSec;
-  const token = signToken({ t: tenantId, c: clientId, exp } satisfies PortalClaims, tenant.portal_secret);
+  const token = signToken({ t: tenantId, c: clientId, exp } satisfies PortalClaims, secret);
   return { url: `${publicUrl}/portal/${token}`, expiresAt: new Date(exp * 1000).toISOString() };
 }

@@ -8,7 +8,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { withTenant } from '../../db/tenant.ts';
 import { format, money, parseCurrency } from '../../domain/money.ts';
-import { UseCaseError } from '../../engine/context.ts';
+import { boxOf, UseCaseError } from '../../engine/context.ts';
+import { portalSecretOf } from '../../db/portal-secret.ts';
 import { completeMethodUpdate, startMethodUpdate } from '../../engine/update-payment-method.ts';
 import { frameAncestorsOf, setPortalPolicy } from '../security-headers.ts';
 import { tenantOfUpdateToken, verifyUpdateToken, type UpdateMethodClaims } from '../../notify/update-method-link.ts';
@@ -25,9 +26,9 @@ const REASONS = {
 async function open(deps: HttpDeps, token: string): Promise<{ ok: true; claims: UpdateMethodClaims } | { ok: false; message: string }> {
   const tenantId = tenantOfUpdateToken(token);
   if (!tenantId) return { ok: false, message: REASONS.malformed };
-  const tenant = await deps.ctx.db.selectFrom('tenants').select('portal_secret').where('id', '=', tenantId).executeTakeFirst();
-  if (!tenant) return { ok: false, message: REASONS.bad_signature };
-  const check = verifyUpdateToken(token, tenant.portal_secret, deps.ctx.now().getTime());
+  const secret = await portalSecretOf(deps.ctx.db, boxOf(deps.ctx), tenantId);
+  if (!secret) return { ok: false, message: REASONS.bad_signature };
+  const check = verifyUpdateToken(token, secret, deps.ctx.now().getTime());
   return check.ok ? { ok: true, claims: check.claims } : { ok: false, message: REASONS[check.reason] };
 }
 

@@ -17,7 +17,7 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: HttpDeps): voi
     scope.post<{ Params: { workspace: string; vendor: string } }>('/webhooks/:workspace/:vendor', { schema: { hide: true } }, async (req, reply) => {
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const tenant = await deps.ctx.db.selectFrom('tenants').select(['id', 'connections_revision']).where('slug', '=', req.params.workspace).executeTakeFirst();
-      if (!tenant) return reject(reply, 404, 'unknown_tenant', `no workspace "${req.params.workspace}"; check the webhook URL configured at the vendor`);
+      if (!tenant) return reject(reply, 404, 'not_found', NOT_HERE);
       // A connection saved a moment ago (a rotated signing secret) is used for this very request.
       deps.ctx.connectors.observeRevision?.(tenant.id, tenant.connections_revision);
       const { vendor } = req.params;
@@ -51,10 +51,14 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: HttpDeps): voi
         }
         throw e;
       }
-      return reject(reply, 404, 'not_connected', `workspace "${req.params.workspace}" has no ${vendor} connection; connect it before sending webhooks`);
+      return reject(reply, 404, 'not_found', NOT_HERE);
     });
   });
 }
+
+// One answer for an unknown workspace and for a vendor the workspace has not connected, so that the webhook
+// URL cannot be used to learn which workspaces or connections exist (issue #8 item 9).
+const NOT_HERE = 'no webhook endpoint at this URL; check the webhook URL configured at the vendor (settle doctor shows the right one)';
 
 function reject(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
   return reply.code(status).send({ error: { code, message } });

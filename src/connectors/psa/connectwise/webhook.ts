@@ -61,15 +61,27 @@ export function trustedKeyUrl(keyUrl: string, siteOrigin: string): string {
 /**
  * Signing keys by key URL, kept for `ttlMs`. A signature mismatch may refresh a key (it could have
  * been rotated under the same URL), but at most once per `minRefreshMs`, so forged callbacks cannot
- * turn us into a key-fetching loop against the vendor.
+ * turn us into a key-fetching loop against the vendor. Refusals are remembered too (issue #8 item 9):
+ * a key URL the site answered 404 for is refused without asking again for `negativeTtlMs`, and at most
+ * `newUrlsPerMinute` key URLs never seen before are fetched a minute, so forged callbacks naming ever new
+ * key ids cost the MSP's site a handful of requests, not one per callback. A genuine rotation needs one.
  */
 export class SigningKeyCache {
   private readonly keys = new Map<string, { key: string; fetchedAt: number }>();
+  private readonly refused = new Map<string, number>();
+  private recentNewUrls: number[] = [];
   constructor(
     private readonly ttlMs = 60 * 60_000,
     private readonly fetchKey: (url: string) => Promise<string> = fetchSigningKey,
     private readonly minRefreshMs = 30_000,
+    private readonly negativeTtlMs = 10 * 60_000,
+    private readonly newUrlsPerMinute = 10,
   ) {}
+
+  /** How many key URLs are remembered as refused (tests and metrics). */
+  get refusedCount(): number {
+    return this.refused.size;
+  }
 
   cached(url: string, now = Date.now()): string | null {
     const hit = this.keys.get(url);
@@ -80,9 +92,31 @@ export class SigningKeyCache {
     const hit = this.keys.get(url);
     const now = Date.now();
     if (hit && now - hit.fetchedAt < this.ttlMs && (!refresh || now - hit.fetchedAt < this.minRefreshMs)) return hit.key;
-    const key = await this.fetchKey(url);
+    const refusedAt = this.refused.get(url);
+    if (refusedAt !== undefined && now - refusedAt < this.negativeTtlMs)
+      throw new WebhookRejected('bad_signature', 'callback key_url names a signing key this ConnectWise site does not have');
+    if (!hit) {
+      this.recentNewUrls = this.recentNewUrls.filter((t) => now - t < 60_000);
+      if (this.recentNewUrls.length >= this.newUrlsPerMinute)
+        throw new WebhookRejected('bad_signature', 'too many callbacks naming unknown signing keys; this one is not verified (ConnectWise retries)');
+      this.recentNewUrls.push(now);
+    }
+    let key: string;
+    try {
+      key = await this.fetchKey(url);
+    } catch (e) {
+      if (e instanceof WebhookRejected) this.remember(url, now);
+      throw e;
+    }
+    this.refused.delete(url);
     this.keys.set(url, { key, fetchedAt: Date.now() });
     return key;
+  }
+
+  private remember(url: string, at: number): void {
+    // Bounded: the oldest refusals go first (a Map iterates in insertion order).
+    if (this.refused.size >= 1000) this.refused.delete(this.refused.keys().next().value!);
+    this.refused.set(url, at);
   }
 }
 
@@ -121,7 +155,8 @@ function toNotice(payload: CwCallbackPayload): PsaChangeNotice {
 
 function checkTenant(payload: CwCallbackPayload, companyId: string): void {
   if (payload.CompanyId.toLowerCase() !== companyId.toLowerCase()) {
-    throw new WebhookRejected('unknown_tenant', `callback is for ConnectWise company "${payload.CompanyId}", not "${companyId}"`);
+    // Neither company id is repeated: the answer must not tell a forger which company this workspace is.
+    throw new WebhookRejected('unknown_tenant', "callback is not for this workspace's ConnectWise company");
   }
 }
 
