@@ -1,5 +1,6 @@
 // Rate limits on every door (issue #8 item 2), through @fastify/rate-limit. One counter per door and key:
-//   sign-in (POST /login)  per client address, and per workspace + e-mail (across addresses)
+//   sign-in (POST /login…) per client address (the password form, its second-factor step, forgotten password
+//                          and reset links), and the password form per workspace + e-mail (across addresses)
 //   portal                 per link (the signed token in the path)
 //   /api/v1                per API key (a call without one: per address)
 //   webhooks               per workspace — far above any vendor's burst (Stripe can send hundreds of events
@@ -143,6 +144,9 @@ export async function registerRateLimits(app: FastifyInstance, limits: RateLimit
     return false;
   }
 
+  // Sign-in forms: POST /login and its steps (/login/second-factor, /login/forgot, reset and invitation links).
+  const signInForm = (req: FastifyRequest, url: string): boolean =>
+    req.method === 'POST' && (url === '/login' || url.startsWith('/login/') || url.startsWith('/account/reset/') || url.startsWith('/account/invitation/'));
   app.addHook('onRequest', async (req, reply) => {
     const url = req.url.split('?')[0]!;
     if (UNLIMITED.has(url)) return;
@@ -154,15 +158,16 @@ export async function registerRateLimits(app: FastifyInstance, limits: RateLimit
           ? await check(req, reply, limiter.webhook, 'webhooks per workspace')
           : door === 'portal'
             ? await check(req, reply, limiter.portal, 'requests per payment link')
-            : req.method === 'POST' && url === '/login'
+            : signInForm(req, url)
               ? true
               : await check(req, reply, limiter.page, 'page requests per address');
     if (!allowed) return reply;
   });
-  // Sign-in is limited once its body is read: per address, then per account (workspace + e-mail).
+  // Sign-in is limited once its body is read: per address, then (the password form) per account.
   app.addHook('preHandler', async (req, reply) => {
-    if (req.method !== 'POST' || req.url.split('?')[0] !== '/login') return;
+    const url = req.url.split('?')[0]!;
+    if (!signInForm(req, url)) return;
     if (!(await check(req, reply, limiter.signInAddress, 'sign-in attempts per address'))) return reply;
-    if (!(await check(req, reply, limiter.signInAccount, 'sign-in attempts per account'))) return reply;
+    if (url === '/login' && !(await check(req, reply, limiter.signInAccount, 'sign-in attempts per account'))) return reply;
   });
 }
