@@ -4,7 +4,7 @@ import { loadConfig } from '../config.ts';
 import { createLogger } from './logger.ts';
 import { flag, parseArgs, requireFlag, UsageError, type Args } from './args.ts';
 import { openDatabase, startSettle, type Running } from './runtime.ts';
-import { createApiKey, createWorkspace, tenantIdBySlug } from './workspace.ts';
+import { createWorkspace, tenantIdBySlug } from './workspace.ts';
 import { ConnectorCache } from '../engine/connections.ts';
 import { SecretBox } from '../db/crypto.ts';
 import { doctor } from './doctor.ts';
@@ -18,7 +18,9 @@ const HELP = `settle — payments and reconciliation for MSPs
   settle doctor                check the database and every connection, and say how to fix what is wrong
   settle simulator <vendor> [--port N]   run a vendor simulator on its own (connectwise | stripe | quickbooks-online | bank-sftp)
   settle workspace create <slug> --name NAME --admin-email EMAIL --admin-password PASSWORD
-  settle api-key create --workspace SLUG [--name NAME]
+  settle api-key create --workspace SLUG --role viewer|finance|owner [--name NAME] [--expires 90d|DATE]
+  settle api-key list --workspace SLUG        every key: role, expiry, last use, revoked or not
+  settle api-key revoke --workspace SLUG ID|PREFIX
   settle connect <psa|payments|accounting|bank_ach> <vendor> --workspace SLUG --config JSON --secrets JSON
   settle ach inspect FILE      print a NACHA file as JSON; non-zero exit naming the record and field if invalid
   settle keys rotate [--new-key HEX]   new instance key; every sealed secret re-sealed (stop Settle first; links keep working)
@@ -62,14 +64,11 @@ async function main(argv: string[]): Promise<number> {
         });
         console.log(`workspace ${rest[1]} created (${id})`);
       });
-    case 'api-key':
-      if (rest[0] !== 'create') throw new UsageError('usage: settle api-key create --workspace SLUG [--name NAME]');
-      return withDb(async ({ db }) => {
-        const tenantId = await tenantIdBySlug(db, requireFlag(args, 'workspace', 'workspace slug'));
-        const key = await createApiKey(db, tenantId, flag(args, 'name') ?? 'cli', 'system:cli');
-        console.log(key);
-        console.error('Store this key now: Settle keeps only its hash.');
-      });
+    case 'api-key': {
+      const { API_KEY_USAGE, runApiKeyCommand } = await import('./api-keys.ts');
+      if (rest[0] !== 'create' && rest[0] !== 'list' && rest[0] !== 'revoke') throw new UsageError(API_KEY_USAGE);
+      return withDb(({ db }) => runApiKeyCommand(db, rest[0], args, console.log, console.error));
+    }
     case 'keys': {
       // A new instance key; every sealed value re-sealed under it (cli/keys.ts, docs/security.md).
       const { KEYS_USAGE, runKeysRotate } = await import('./keys.ts');

@@ -1,9 +1,10 @@
 // Workspace administration from the command line: create a workspace with its first staff user, API keys,
 // and connections to outside systems.
-import crypto from 'node:crypto';
 import type { Db } from '../db/pool.ts';
 import { withTenant } from '../db/tenant.ts';
-import { hashApiKey, hashPassword } from '../http/passwords.ts';
+import { hashPassword } from '../http/passwords.ts';
+import { createApiKey as createKey } from '../engine/api-keys.ts';
+import type { StaffRole } from '../domain/roles.ts';
 import { audit, type Actor } from '../engine/audit.ts';
 
 export async function createWorkspace(db: Db, input: { slug: string; name: string; adminEmail: string; adminPassword: string; actor: Actor }): Promise<string> {
@@ -16,7 +17,7 @@ export async function createWorkspace(db: Db, input: { slug: string; name: strin
         email: input.adminEmail.toLowerCase(),
         name: input.adminEmail.split('@')[0] ?? 'admin',
         role: 'owner',
-        password_hash: hashPassword(input.adminPassword),
+        password_hash: await hashPassword(input.adminPassword),
       })
       .returning('id')
       .executeTakeFirstOrThrow();
@@ -25,18 +26,18 @@ export async function createWorkspace(db: Db, input: { slug: string; name: strin
   return tenant.id;
 }
 
-/** A new API key; the secret is returned once and only its hash is stored. */
-export async function createApiKey(db: Db, tenantId: string, name: string, actor: Actor): Promise<string> {
-  const secret = `stl_${crypto.randomBytes(24).toString('base64url')}`;
-  await withTenant(db, tenantId, async (tx) => {
-    const row = await tx
-      .insertInto('api_keys')
-      .values({ tenant_id: tenantId, name, key_hash: hashApiKey(secret), prefix: secret.slice(0, 8) })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    await audit(tx, tenantId, actor, 'api_key.created', { type: 'api_key', id: row.id }, { name, prefix: secret.slice(0, 8) });
-  });
-  return secret;
+/**
+ * A new API key acting with `role` (the CLI makes the caller choose; test and soak helpers pass owner);
+ * the secret is returned once and only its hash is stored (engine/api-keys.ts).
+ */
+export async function createApiKey(
+  db: Db,
+  tenantId: string,
+  name: string,
+  actor: Actor,
+  opts: { role: StaffRole; expiresAt?: Date | null } = { role: 'owner' },
+): Promise<string> {
+  return (await createKey(db, tenantId, { name, role: opts.role, expiresAt: opts.expiresAt ?? null }, actor)).secret;
 }
 
 export async function tenantIdBySlug(db: Db, slug: string): Promise<string> {

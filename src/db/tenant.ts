@@ -17,11 +17,27 @@ export async function withTenant<T>(db: Db, tenantId: string, fn: (tx: Tx) => Pr
   });
 }
 
-/** Look up an API key by the hash of its secret (the only cross-tenant read the policies allow). */
-export async function findApiKeyByHash(db: Db, keyHash: string): Promise<{ id: string; tenant_id: string } | null> {
+export interface ApiKeyFound {
+  readonly id: string;
+  readonly tenant_id: string;
+  readonly role: 'owner' | 'finance' | 'viewer';
+  readonly expires_at: Date | null;
+  readonly revoked_at: Date | null;
+  readonly last_used_at: Date | null;
+}
+
+/**
+ * Look up an API key by the hash of its secret (the only cross-tenant read the policies allow). Revoked and
+ * expired keys are returned too, so the caller can be told which (http/api-key-auth.ts refuses them).
+ */
+export async function findApiKeyByHash(db: Db, keyHash: string): Promise<ApiKeyFound | null> {
   return db.transaction().execute(async (tx) => {
     await sql`SELECT set_config('settle.api_key_hash', ${keyHash}, true)`.execute(tx);
-    const row = await tx.selectFrom('api_keys').select(['id', 'tenant_id']).where('key_hash', '=', keyHash).where('revoked_at', 'is', null).executeTakeFirst();
+    const row = await tx
+      .selectFrom('api_keys')
+      .select(['id', 'tenant_id', 'role', 'expires_at', 'revoked_at', 'last_used_at'])
+      .where('key_hash', '=', keyHash)
+      .executeTakeFirst();
     return row ?? null;
   });
 }

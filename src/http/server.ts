@@ -10,6 +10,7 @@ import type { HttpDeps } from './deps.ts';
 import { errorHandler } from './errors.ts';
 import { identify, unauthorized } from './auth.ts';
 import { registerHealthRoutes } from './health.ts';
+import { enforcePermissions } from './authorize.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
 import { registerBadInputGuards } from './bad-input.ts';
 import { registerInvoiceRoutes } from './api/invoices.ts';
@@ -30,6 +31,7 @@ import { registerSurchargeRoutes } from './api/surcharge.ts';
 import { registerPortalCollectionRoutes } from './portal/collections.ts';
 import { registerBankAchPortalRoutes } from './portal/bank-ach.ts';
 import { registerBankAchRoutes } from './api/bank-ach.ts';
+import { registerApiKeyRoutes } from './api/api-keys.ts';
 import { registerPortalFramingRoutes } from './api/portal-framing.ts';
 import './api/caller.ts';
 
@@ -50,6 +52,8 @@ export async function buildServer(deps: HttpDeps, logger: Logger): Promise<Fasti
     // X-Forwarded-For, and that address is written into audit lines and ACH mandates.
     trustProxy: trustProxyOption(deps.security?.trustProxy ?? false),
   });
+  // Before any route: every route is looked up in http/permissions.ts as it is registered (authorize.ts).
+  enforcePermissions(app, deps);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
@@ -92,6 +96,7 @@ export async function buildServer(deps: HttpDeps, logger: Logger): Promise<Fasti
       registerRetryPolicyRoutes(api, deps);
       registerAutopayRoutes(api, deps);
       registerBankAchRoutes(api, deps);
+      registerApiKeyRoutes(api, deps);
       registerPortalFramingRoutes(api, deps);
     },
     { prefix: '/api/v1' },

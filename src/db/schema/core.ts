@@ -40,6 +40,11 @@ export interface ApiKeysTable {
   prefix: string;
   created_at: Created;
   revoked_at: Date | null;
+  /** 0022: the staff role the key acts with (http/permissions.ts); keys older than 0022 became owner. */
+  role: 'owner' | 'finance' | 'viewer';
+  expires_at: Date | null;
+  last_used_at: Date | null;
+  revoked_by: string | null;
 }
 export interface ConnectionsTable {
   id: Generated<string>;

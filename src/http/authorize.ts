@@ -1,0 +1,117 @@
+// Enforces http/permissions.ts on every route. An onRoute hook looks each route up as it is registered and
+// throws when it is missing (so `settle start` and every test fail until someone declares who may call
+// it), then adds an onRequest check to the route: a staff route needs a signed-in user or an API key
+// whose role includes the one declared; a refusal is a 403 that names both roles, a warn log line and an
+// audit entry, and comes before the body is parsed or validated — nothing of the request is acted on.
+import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods, onRequestAsyncHookHandler, RouteOptions } from 'fastify';
+import { withTenant } from '../db/tenant.ts';
+import { roleAtLeast, type StaffRole } from '../domain/roles.ts';
+import { audit } from '../engine/audit.ts';
+import { identify, unauthorized } from './auth.ts';
+import type { HttpDeps } from './deps.ts';
+import { html, page } from './html.ts';
+import { PERMISSIONS, type Access } from './permissions.ts';
+
+export interface RoutePermission {
+  readonly method: string;
+  readonly url: string;
+  readonly access: Access;
+}
+
+const registered = new WeakMap<FastifyInstance, RoutePermission[]>();
+
+/** Every route of the server with the access it was registered with (for the roles test and docs). */
+export function routePermissions(app: FastifyInstance): readonly RoutePermission[] {
+  return registered.get(app) ?? [];
+}
+
+export class UndeclaredRouteError extends Error {}
+
+/** The declared access for METHOD url; HEAD follows GET (Fastify adds a HEAD beside every GET). */
+export function accessFor(method: string, url: string, table: Readonly<Record<string, Access>> = PERMISSIONS): Access | null {
+  const m = method === 'HEAD' ? 'GET' : method;
+  const exact = table[`${m} ${url}`];
+  if (exact) return exact;
+  for (const [key, access] of Object.entries(table)) {
+    if (!key.endsWith('/**')) continue;
+    const [km, prefix] = [key.slice(0, key.indexOf(' ')), key.slice(key.indexOf(' ') + 1, -3)];
+    if (km === m && (url === prefix || url.startsWith(`${prefix}/`))) return access;
+  }
+  return null;
+}
+
+/** Install before any route is registered (onRoute hooks see only routes added after them). */
+export function enforcePermissions(app: FastifyInstance, deps: HttpDeps, table: Readonly<Record<string, Access>> = PERMISSIONS): void {
+  const list: RoutePermission[] = [];
+  registered.set(app, list);
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const methods = (Array.isArray(route.method) ? route.method : [route.method]) as HTTPMethods[];
+    let needs: StaffRole | null = null;
+    for (const method of methods) {
+      const access = accessFor(method, route.url, table);
+      if (!access)
+        throw new UndeclaredRouteError(
+          `route ${method} ${route.url} has no permission: add "${method} ${route.url}": 'viewer' | 'finance' | 'owner' | 'public' | … to src/http/permissions.ts (docs/security-roles.md)`,
+        );
+      list.push({ method, url: route.url, access });
+      if (access === 'viewer' || access === 'finance' || access === 'owner') {
+        if (needs && needs !== access)
+          throw new UndeclaredRouteError(`route ${route.url} is registered for several methods with different roles; register them apart`);
+        needs = access;
+      }
+    }
+    if (!needs) return;
+    const check = roleCheck(deps, needs);
+    const existing = route.onRequest ? (Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]) : [];
+    route.onRequest = [...existing, check];
+  });
+}
+
+function roleCheck(deps: HttpDeps, needs: StaffRole): onRequestAsyncHookHandler {
+  return async function checkRole(req: FastifyRequest, reply: FastifyReply) {
+    // /api/v1 identifies its caller in its own onRequest hook (run before this route-level one); staff
+    // pages are identified here.
+    req.caller ??= await identify(req, deps.ctx.db, deps.sessionSecret);
+    const api = isApi(req);
+    if (!req.caller) {
+      if (api) return unauthorized(reply);
+      return req.method === 'GET' || req.method === 'HEAD' ? reply.redirect('/login') : reply.code(401).type('text/html').send(signInAgain());
+    }
+    if (roleAtLeast(req.caller.role, needs)) return;
+    const caller = req.caller;
+    const route = `${req.method === 'HEAD' ? 'GET' : req.method} ${req.routeOptions.url ?? req.url}`;
+    req.log.warn({ tenant: caller.tenantId, actor: caller.actor, role: caller.role, needs, route }, 'permission refused');
+    await withTenant(deps.ctx.db, caller.tenantId, (tx) =>
+      audit(tx, caller.tenantId, caller.actor, 'permission.refused', { type: 'route', id: route }, { role: caller.role, needs }),
+    );
+    const who = caller.actor.startsWith('api_key:') ? 'this API key has' : 'you have';
+    const message = `${route} needs the ${needs} role; ${who} ${caller.role}. Ask a workspace owner${caller.actor.startsWith('api_key:') ? ' for a key made with --role ' + needs : ' to change your role'}.`;
+    if (api) return reply.code(403).send({ error: { code: 'forbidden', message } });
+    return reply
+      .code(403)
+      .type('text/html')
+      .send(
+        page(
+          'Not allowed',
+          html`<div class="card">
+            <p class="error">${message}</p>
+            <p><a href="/dashboard">Back to the dashboard</a></p>
+          </div>`,
+        ),
+      );
+  };
+}
+
+function isApi(req: FastifyRequest): boolean {
+  const url = req.routeOptions.url ?? req.url;
+  return url === '/api/v1' || url.startsWith('/api/v1/');
+}
+
+function signInAgain(): string {
+  return page(
+    'Sign in',
+    html`<div class="card">
+      <p class="error">Your session has ended. <a href="/login">Sign in</a> and try again.</p>
+    </div>`,
+  );
+}

@@ -1,0 +1,152 @@
+// THE permission table: who may call every HTTP route Settle serves. One line per route, "METHOD /path" as
+// Fastify registers it (with its prefix, :params as written). src/http/authorize.ts enforces it for every
+// route through an onRoute hook, and refuses to register a route that is not listed here, so a new route
+// cannot ship without someone deciding who may call it (docs/security-roles.md says how to add one).
+//
+// Staff roles, each including the one before: viewer reads everything; finance also moves money and
+// runs day-to-day collections (payments, refunds, autopay runs/rules/approvals, ACH, portal links, credit,
+// installments, exceptions); owner also changes workspace-wide settings, users and API keys.
+// Routes not answered by a staff member say how they are authenticated instead of naming a role.
+
+import type { StaffRole } from '../domain/roles.ts';
+
+export type Access =
+  | StaffRole
+  /** Anyone: sign-in, health checks, the API reference. */
+  | 'public'
+  /** A client holding a signed, expiring portal link; the handler verifies the token in the path. */
+  | 'portal-link'
+  /** A vendor pushing events; the handler verifies the vendor's signature before storing anything. */
+  | 'vendor-signature';
+
+export const PERMISSIONS: Readonly<Record<string, Access>> = {
+  // ---- health, metrics, API reference ----
+  'GET /healthz': 'public',
+  'GET /readyz': 'public',
+  'GET /metrics': 'public',
+  // Every page and file of the API reference (the swagger-ui plugin's routes): the OpenAPI document only.
+  'GET /api/docs/**': 'public',
+
+  // ---- staff pages and their forms ----
+  'GET /': 'public',
+  'GET /login': 'public',
+  'POST /login': 'public',
+  'GET /dashboard': 'viewer',
+  // Sign-in lockouts (http/dashboard/lockouts.ts): an owner lifts a lock.
+  'GET /staff/lockouts': 'owner',
+  'POST /staff/lockouts/unlock': 'owner',
+  // Staff accounts (http/dashboard/sign-in.ts, account.ts, users.ts). The signed-out doors check their own
+  // proof: the second-factor cookie set by a good password, or the secret of an e-mailed link.
+  'GET /login/second-factor': 'public',
+  'POST /login/second-factor': 'public',
+  'GET /login/forgot': 'public',
+  'POST /login/forgot': 'public',
+  'GET /account/reset/:token': 'public',
+  'POST /account/reset/:token': 'public',
+  'GET /account/invitation/:token': 'public',
+  'POST /account/invitation/:token': 'public',
+  // Signing out needs no role: a stale cookie signs out as well (to the sign-in page).
+  'POST /logout': 'public',
+  // Every signed-in user manages their own password, second factor and sessions.
+  'GET /account': 'viewer',
+  'POST /account/password': 'viewer',
+  'POST /account/second-factor/start': 'viewer',
+  'POST /account/second-factor/confirm': 'viewer',
+  'POST /account/second-factor/recovery-codes': 'viewer',
+  'POST /account/second-factor/disable': 'viewer',
+  'POST /account/sessions/end-all': 'viewer',
+  'GET /users': 'owner',
+  'POST /users/invite': 'owner',
+  'POST /users/:id/remove': 'owner',
+  'POST /users/:id/sessions/end': 'owner',
+  'POST /users/:id/second-factor/disable': 'owner',
+  'POST /users/second-factor-required': 'owner',
+
+  // ---- client portal (signed link in the path) ----
+  'GET /portal/:token': 'portal-link',
+  'POST /portal/:token/pay': 'portal-link',
+  'POST /portal/:token/quote': 'portal-link',
+  'POST /portal/:token/pay-card': 'portal-link',
+  'GET /portal/:token/bank-account': 'portal-link',
+  'POST /portal/:token/bank-account': 'portal-link',
+  'POST /portal/:token/pay-by-bank': 'portal-link',
+  'GET /portal/update-method/:token': 'portal-link',
+  'POST /portal/update-method/:token/start': 'portal-link',
+  'POST /portal/update-method/:token/complete': 'portal-link',
+
+  // ---- vendor webhooks ----
+  'POST /webhooks/:workspace/:vendor': 'vendor-signature',
+
+  // ---- API: invoices, clients, payments ----
+  'GET /api/v1/invoices': 'viewer',
+  'GET /api/v1/invoices/:id': 'viewer',
+  'GET /api/v1/clients': 'viewer',
+  'GET /api/v1/clients/:id/payment-methods': 'viewer',
+  'POST /api/v1/clients/:id/portal-links': 'finance',
+  'GET /api/v1/payments': 'viewer',
+  'GET /api/v1/payments/:id': 'viewer',
+  'POST /api/v1/payments': 'finance',
+  'GET /api/v1/payments/:id/refunds': 'viewer',
+  'POST /api/v1/payments/:id/refunds': 'finance',
+
+  // ---- API: activity, postings, exceptions ----
+  'GET /api/v1/postings': 'viewer',
+  'GET /api/v1/postings/:id': 'viewer',
+  'POST /api/v1/postings/:id/retry': 'finance',
+  'GET /api/v1/audit-log': 'viewer',
+  'GET /api/v1/exceptions': 'viewer',
+  'POST /api/v1/exceptions/:id/dismiss': 'finance',
+
+  // ---- API: autopay ----
+  'GET /api/v1/autopay/rules': 'viewer',
+  'POST /api/v1/autopay/rules': 'finance',
+  'GET /api/v1/autopay/rules/:id': 'viewer',
+  'PATCH /api/v1/autopay/rules/:id': 'finance',
+  'DELETE /api/v1/autopay/rules/:id': 'finance',
+  'GET /api/v1/autopay/settings': 'viewer',
+  'PUT /api/v1/autopay/settings': 'owner',
+  'GET /api/v1/autopay/clients/:id': 'viewer',
+  'PUT /api/v1/autopay/clients/:id': 'finance',
+  'POST /api/v1/clients/:id/payment-methods/sync': 'finance',
+  'PUT /api/v1/clients/:id/payment-methods/:methodId/default': 'finance',
+  'GET /api/v1/autopay/schedules': 'viewer',
+  'GET /api/v1/autopay/approvals': 'viewer',
+  'POST /api/v1/autopay/approvals/:id/approve': 'finance',
+  'POST /api/v1/autopay/approvals/:id/reject': 'finance',
+  'POST /api/v1/autopay/runs': 'finance',
+
+  // ---- API: collections (credit, installments, surcharging) ----
+  'GET /api/v1/clients/:id/credit': 'viewer',
+  'POST /api/v1/clients/:id/credit/applications': 'finance',
+  'POST /api/v1/clients/:id/credit/refunds': 'finance',
+  'GET /api/v1/invoices/:id/installment-plans': 'viewer',
+  'POST /api/v1/invoices/:id/installment-plans': 'finance',
+  'GET /api/v1/installment-plans/:id': 'viewer',
+  'POST /api/v1/installment-plans/:id/cancel': 'finance',
+  'POST /api/v1/installment-plans/:id/parts/:part_no/collect': 'finance',
+  'GET /api/v1/settings/surcharge': 'viewer',
+  'PUT /api/v1/settings/surcharge': 'owner',
+  'PUT /api/v1/clients/:id/surcharge': 'finance',
+
+  // ---- API: workspace settings ----
+  'GET /api/v1/settings/lifecycle': 'viewer',
+  'PUT /api/v1/settings/lifecycle': 'owner',
+  // Which sites may frame the client portal (api/portal-framing.ts, security-headers.ts).
+  'GET /api/v1/settings/portal-framing': 'viewer',
+  'PUT /api/v1/settings/portal-framing': 'owner',
+  'GET /api/v1/retry-policy': 'viewer',
+  'PUT /api/v1/retry-policy': 'owner',
+
+  // ---- API: API keys (also `settle api-key …`) ----
+  'GET /api/v1/api-keys': 'owner',
+  'POST /api/v1/api-keys': 'owner',
+  'DELETE /api/v1/api-keys/:id': 'owner',
+
+  // ---- API: bank ACH ----
+  'POST /api/v1/ach/debits': 'finance',
+  'POST /api/v1/ach/bank-accounts': 'finance',
+  'GET /api/v1/ach/bank-accounts': 'viewer',
+  'POST /api/v1/ach/run': 'finance',
+  'GET /api/v1/ach/files': 'viewer',
+  'GET /api/v1/ach/settlements': 'viewer',
+};
