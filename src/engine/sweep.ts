@@ -9,6 +9,7 @@ import type { EngineContext } from './context.ts';
 import { enqueue } from './enqueue.ts';
 import { clearDeadJobs, settleJobsOfDeadWorkers } from './dead-jobs.ts';
 import { scheduleInvoiceWatch } from './watch-books-invoices.ts';
+import { scheduleBooksCheck } from './check-books-records.ts';
 
 export async function sweep(ctx: EngineContext, opts: { olderThanMs?: number } = {}): Promise<{ requeued: number }> {
   await clearDeadJobs(ctx);
@@ -63,6 +64,9 @@ export async function sweep(ctx: EngineContext, opts: { olderThanMs?: number } =
         .limit(1)
         .execute();
       if (waiting.length) await scheduleInvoiceWatch(ctx, tx, tenantId);
+      // What Settle posted must still be in the books (voided/deleted there by a person): about hourly.
+      const posted = await tx.selectFrom('postings').select('id').where('target', '=', 'accounting').where('status', '=', 'posted').limit(1).execute();
+      if (posted.length) await scheduleBooksCheck(ctx, tx, tenantId);
       if (books.length || clearing.length) {
         await enqueue(
           tx,

@@ -10,6 +10,7 @@ export const payloadSchemas = {
   'post-psa-payment': z.object({ ...tenant, postingId: z.string().uuid() }),
   'flush-accounting': z.object({ ...tenant }),
   'watch-books-invoices': z.object({ ...tenant }),
+  'check-books-records': z.object({ ...tenant }),
   'reconcile-payout': z.object({ ...tenant, processorPayoutId: z.string() }),
   'resolve-unknown-payments': z.object({ ...tenant }),
   'send-email': z.object({ ...tenant, notificationId: z.string().uuid() }),

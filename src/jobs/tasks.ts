@@ -7,6 +7,7 @@ import { syncPsa } from '../engine/sync-psa.ts';
 import { postPsaPayment } from '../engine/post-psa-payment.ts';
 import { flushAccounting } from '../engine/post-to-accounting.ts';
 import { watchBooksInvoices } from '../engine/watch-books-invoices.ts';
+import { checkBooksRecords } from '../engine/check-books-records.ts';
 import { reconcilePayout } from '../engine/reconcile-payout.ts';
 import { resolveUnknownPayments } from '../engine/resolve-unknown-payments.ts';
 import { sweep } from '../engine/sweep.ts';
@@ -32,6 +33,7 @@ const handlers: { [K in TaskName]: Handler<K> } = {
   'post-psa-payment': (ctx, p) => postPsaPayment(ctx, p.tenantId, p.postingId),
   'flush-accounting': (ctx, p) => flushAccounting(ctx, p.tenantId),
   'watch-books-invoices': (ctx, p) => watchBooksInvoices(ctx, p.tenantId),
+  'check-books-records': (ctx, p) => checkBooksRecords(ctx, p.tenantId),
   'reconcile-payout': (ctx, p) => reconcilePayout(ctx, p.tenantId, p.processorPayoutId),
   'resolve-unknown-payments': (ctx, p) => resolveUnknownPayments(ctx, p.tenantId),
   'send-email': (ctx, p) => sendEmail(ctx, p.tenantId, p.notificationId),

@@ -151,4 +151,17 @@ export interface AccountingConnector {
   reversePayment(input: ReversePaymentInput): Promise<PostResult>;
   /** Book a bank debit against clearing (BankWithdrawalInput); absent ⇒ the posting fails with a person told. */
   postBankWithdrawal?(input: BankWithdrawalInput): Promise<PostResult>;
+  /**
+   * Which of these records Settle posted are no longer in the books as posted: voided or deleted there by a
+   * person (QuickBooks allows both for an undeposited payment and for a deposit). Keys `${kind}:${remoteId}`;
+   * records still in place are left out. Absent ⇒ the vendor offers no way to tell.
+   */
+  goneRecords?(refs: readonly BooksRecordRef[]): Promise<ReadonlyMap<string, GoneRecord>>;
 }
+
+export interface BooksRecordRef {
+  readonly kind: 'payment' | 'deposit';
+  readonly remoteId: string;
+}
+
+export type GoneRecord = 'voided' | 'deleted';

@@ -11,6 +11,8 @@ import { MoneyError, parseCurrency, parseDecimal, type Currency } from '../../..
 import type {
   BankWithdrawalInput,
   AccountingConnector,
+  BooksRecordRef,
+  GoneRecord,
   BooksInvoice,
   DepositResult,
   LinkDepositPaymentsInput,
@@ -20,6 +22,7 @@ import type {
   ReversePaymentInput,
 } from '../types.ts';
 import { reverseQboPayment } from './reversal.ts';
+import { findGoneRecords } from './gone-records.ts';
 import { postQboBankWithdrawal } from './bank-withdrawal.ts';
 import { clearingKeysOn, linkQboDepositPayments } from './deposit-clearing.ts';
 import { QboApi, type QboApiOptions } from './api.ts';
@@ -332,6 +335,11 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
     } catch (e) {
       return failure(e);
     }
+  }
+
+  /** Payments and deposits voided or deleted in QuickBooks since Settle posted them (gone-records.ts). */
+  async goneRecords(refs: readonly BooksRecordRef[]): Promise<ReadonlyMap<string, GoneRecord>> {
+    return findGoneRecords((entity, field, values) => this.lookup(entity, field, values, LOOKUP_NUMBERS_PER_QUERY), refs);
   }
 
   /** QBO computes TotalAmt; a deposit that does not equal the payout would not match the bank line. */
