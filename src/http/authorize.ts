@@ -46,15 +46,19 @@ export function enforcePermissions(app: FastifyInstance, deps: HttpDeps, table: 
   registered.set(app, list);
   app.addHook('onRoute', (route: RouteOptions) => {
     const methods = (Array.isArray(route.method) ? route.method : [route.method]) as HTTPMethods[];
-    let needs: StaffRole | null = null;
+    let needs: Checked | null = null;
     for (const method of methods) {
       const access = accessFor(method, route.url, table);
       if (!access)
         throw new UndeclaredRouteError(
           `route ${method} ${route.url} has no permission: add "${method} ${route.url}": 'viewer' | 'finance' | 'owner' | 'public' | … to src/http/permissions.ts (docs/security-roles.md)`,
         );
+      if (access === 'viewer' && MUTATING.has(method))
+        throw new UndeclaredRouteError(
+          `route ${method} ${route.url} is declared viewer, but a viewer only reads: declare finance or owner, or 'own-account' for a form that changes only the signed-in person's own account (docs/security-roles.md)`,
+        );
       list.push({ method, url: route.url, access });
-      if (access === 'viewer' || access === 'finance' || access === 'owner') {
+      if (access === 'viewer' || access === 'finance' || access === 'owner' || access === 'own-account') {
         if (needs && needs !== access)
           throw new UndeclaredRouteError(`route ${route.url} is registered for several methods with different roles; register them apart`);
         needs = access;
@@ -67,7 +71,10 @@ export function enforcePermissions(app: FastifyInstance, deps: HttpDeps, table: 
   });
 }
 
-function roleCheck(deps: HttpDeps, needs: StaffRole): onRequestAsyncHookHandler {
+type Checked = StaffRole | 'own-account';
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+function roleCheck(deps: HttpDeps, needs: Checked): onRequestAsyncHookHandler {
   return async function checkRole(req: FastifyRequest, reply: FastifyReply) {
     // /api/v1 identifies its caller in its own onRequest hook (run before this route-level one); staff
     // pages are identified here.
@@ -77,15 +84,18 @@ function roleCheck(deps: HttpDeps, needs: StaffRole): onRequestAsyncHookHandler 
       if (api) return unauthorized(reply);
       return req.method === 'GET' || req.method === 'HEAD' ? reply.redirect('/login') : reply.code(401).type('text/html').send(signInAgain());
     }
-    if (roleAtLeast(req.caller.role, needs)) return;
     const caller = req.caller;
+    const byKey = caller.actor.startsWith('api_key:');
+    if (needs === 'own-account' ? !byKey : roleAtLeast(caller.role, needs)) return;
     const route = `${req.method === 'HEAD' ? 'GET' : req.method} ${req.routeOptions.url ?? req.url}`;
     req.log.warn({ tenant: caller.tenantId, actor: caller.actor, role: caller.role, needs, route }, 'permission refused');
     await withTenant(deps.ctx.db, caller.tenantId, (tx) =>
       audit(tx, caller.tenantId, caller.actor, 'permission.refused', { type: 'route', id: route }, { role: caller.role, needs }),
     );
-    const who = caller.actor.startsWith('api_key:') ? 'this API key has' : 'you have';
-    const message = `${route} needs the ${needs} role; ${who} ${caller.role}. Ask a workspace owner${caller.actor.startsWith('api_key:') ? ' for a key made with --role ' + needs : ' to change your role'}.`;
+    const message =
+      needs === 'own-account'
+        ? `${route} changes the signed-in person's own account and needs the own-account permission: sign in as that person; an API key cannot use it.`
+        : `${route} needs the ${needs} role; ${byKey ? 'this API key has' : 'you have'} ${caller.role}. Ask a workspace owner${byKey ? ' for a key made with --role ' + needs : ' to change your role'}.`;
     if (api) return reply.code(403).send({ error: { code: 'forbidden', message } });
     return reply
       .code(403)

@@ -12,6 +12,12 @@ import type { StaffRole } from '../domain/roles.ts';
 
 export type Access =
   | StaffRole
+  /**
+   * A signed-in person (any role) acting on their own account only: own password, second factor, sessions.
+   * Never an API key. Changes nothing of the workspace, which is why it is not a role: `viewer` is read-only
+   * (authorize.ts refuses a viewer declaration on POST/PUT/PATCH/DELETE).
+   */
+  | 'own-account'
   /** Anyone: sign-in, health checks, the API reference. */
   | 'public'
   /** A client holding a signed, expiring portal link; the handler verifies the token in the path. */
@@ -48,13 +54,13 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   // Signing out needs no role: a stale cookie signs out as well (to the sign-in page).
   'POST /logout': 'public',
   // Every signed-in user manages their own password, second factor and sessions.
-  'GET /account': 'viewer',
-  'POST /account/password': 'viewer',
-  'POST /account/second-factor/start': 'viewer',
-  'POST /account/second-factor/confirm': 'viewer',
-  'POST /account/second-factor/recovery-codes': 'viewer',
-  'POST /account/second-factor/disable': 'viewer',
-  'POST /account/sessions/end-all': 'viewer',
+  'GET /account': 'own-account',
+  'POST /account/password': 'own-account',
+  'POST /account/second-factor/start': 'own-account',
+  'POST /account/second-factor/confirm': 'own-account',
+  'POST /account/second-factor/recovery-codes': 'own-account',
+  'POST /account/second-factor/disable': 'own-account',
+  'POST /account/sessions/end-all': 'own-account',
   'GET /users': 'owner',
   'POST /users/invite': 'owner',
   'POST /users/:id/remove': 'owner',

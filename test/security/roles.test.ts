@@ -76,7 +76,7 @@ async function call(method: string, pathname: string, auth: { key?: string; sess
 
 /** Refused for the role (not for a missing CSRF token, bad input or an unknown id). */
 function refusedForRole(a: Answer): boolean {
-  return a.status === 403 && (a.json?.error?.code === 'forbidden' || /needs the (viewer|finance|owner) role/.test(a.text));
+  return a.status === 403 && (a.json?.error?.code === 'forbidden' || /needs the (viewer|finance|owner) role|needs the own-account permission/.test(a.text));
 }
 
 /** Sign in through the login form as a browser does: the page's CSRF token, its pre-session cookie, Origin. */
@@ -195,6 +195,11 @@ function staffRoutes(): StaffRoute[] {
   return routePermissions(settle.http!).filter((r): r is StaffRoute => r.method !== 'HEAD' && isStaffRole(r.access));
 }
 
+/** Forms that change only the signed-in person's own account (password, second factor, sessions). */
+function ownAccountRoutes(): RoutePermission[] {
+  return routePermissions(settle.http!).filter((r) => r.method !== 'HEAD' && r.access === 'own-account');
+}
+
 beforeAll(async () => {
   database = await createTestDatabase();
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'settle-roles-'));
@@ -296,9 +301,18 @@ describe('a viewer changes nothing', () => {
   it('a viewer API key and a signed-in viewer are answered 403 on every mutating route, and the database is unchanged', async () => {
     const mutating = staffRoutes().filter((r) => MUTATING.has(r.method));
     expect(mutating.length).toBeGreaterThanOrEqual(30);
+    // No mutating route is open to a viewer: the table cannot even declare one (authorize.ts refuses it).
+    expect(mutating.filter((r) => r.access === 'viewer')).toEqual([]);
     const before = await snapshot();
     const refusedBefore = await refusalsLogged();
     let refusals = 0;
+    // A person's own password, second factor and sessions are theirs to change whatever their role, but
+    // never with an API key, a viewer's included.
+    for (const route of ownAccountRoutes().filter((r) => MUTATING.has(r.method))) {
+      const byKey = await call(route.method, pathFor(route), { key: keys.viewer }, bodyFor(route));
+      expect(refusedForRole(byKey), `${route.method} ${route.url} with a viewer key: ${byKey.status} ${byKey.text}`).toBe(true);
+      refusals++;
+    }
     for (const route of mutating) {
       const where = `${route.method} ${route.url}`;
       const byKey = await call(route.method, pathFor(route), { key: keys.viewer }, bodyFor(route));
@@ -353,6 +367,16 @@ describe('finance and owner', () => {
         expect(refusedForRole(a), `${role} ${route.method} ${route.url} (needs ${route.access}): ${a.status} ${a.text.slice(0, 200)}`).toBe(
           !roleAtLeast(role, route.access),
         );
+      }
+    }
+    for (const route of ownAccountRoutes()) {
+      for (const role of STAFF_ROLES) {
+        const byKey = await call(route.method, pathFor(route), { key: keys[role] }, MUTATING.has(route.method) ? {} : undefined);
+        expect(refusedForRole(byKey), `${role} key ${route.method} ${route.url}`).toBe(true);
+        if (route.method !== 'GET') continue; // a form without its CSRF token is refused by csrf.ts, whatever the role
+        const bySession = await call(route.method, pathFor(route), { session: sessions[role] });
+        expect(refusedForRole(bySession), `${role} session ${route.method} ${route.url}: ${bySession.status}`).toBe(false);
+        expect(bySession.status, `${role} session ${route.method} ${route.url}`).toBe(200);
       }
     }
     // Owner-only: settings, users and API keys.
