@@ -22,6 +22,19 @@ const schema = z.object({
   SETTLE_MAIL_FROM: z.string().default('billing@settle.localhost'),
   /** Test hook: name of a crash point at which the process kills itself with SIGKILL (see engine/crash-points.ts). */
   SETTLE_CRASH_AT: z.string().optional(),
+  /** Staff sessions end after this long unused, and this long after sign-in whatever happens (engine/staff-sessions.ts). */
+  SETTLE_SESSION_IDLE_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(30),
+  SETTLE_SESSION_MAX_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(12),
   /**
    * Which X-Forwarded-For hops to believe (docs/security.md): off (default — the client's address is the socket's),
    * a hop count, or the proxies' addresses/CIDRs, comma-separated. The address lands in the audit log and ACH mandates.

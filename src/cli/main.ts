@@ -8,6 +8,7 @@ import { createWorkspace, tenantIdBySlug } from './workspace.ts';
 import { ConnectorCache } from '../engine/connections.ts';
 import { SecretBox } from '../db/crypto.ts';
 import { doctor } from './doctor.ts';
+import { passwordProblem } from '../domain/password-policy.ts';
 
 const HELP = `settle — payments and reconciliation for MSPs
 
@@ -21,6 +22,11 @@ const HELP = `settle — payments and reconciliation for MSPs
   settle api-key create --workspace SLUG --role viewer|finance|owner [--name NAME] [--expires 90d|DATE]
   settle api-key list --workspace SLUG        every key: role, expiry, last use, revoked or not
   settle api-key revoke --workspace SLUG ID|PREFIX
+  settle user unlock --workspace SLUG EMAIL [--address IP]   lift a sign-in lock (after repeated failed sign-ins)
+  settle user add --workspace SLUG EMAIL --role ROLE [--name NAME] [--password PW]   (no password: prints an invitation link)
+  settle user list --workspace SLUG
+  settle user remove --workspace SLUG EMAIL
+  settle user reset-password --workspace SLUG EMAIL [--password PW] [--clear-second-factor]   (no password: prints a reset link)
   settle connect <psa|payments|accounting|bank_ach> <vendor> --workspace SLUG --config JSON --secrets JSON
   settle ach inspect FILE      print a NACHA file as JSON; non-zero exit naming the record and field if invalid
   settle keys rotate [--new-key HEX]   new instance key; every sealed secret re-sealed (stop Settle first; links keep working)
@@ -59,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
           slug: rest[1]!,
           name: requireFlag(args, 'name', "the MSP's name"),
           adminEmail: requireFlag(args, 'admin-email', 'first staff user'),
-          adminPassword: requireFlag(args, 'admin-password', 'at least 12 characters'),
+          adminPassword: allowedPassword(requireFlag(args, 'admin-password', 'at least 12 characters'), args, rest[1]!),
           actor: 'system:cli',
         });
         console.log(`workspace ${rest[1]} created (${id})`);
@@ -68,6 +74,17 @@ async function main(argv: string[]): Promise<number> {
       const { API_KEY_USAGE, runApiKeyCommand } = await import('./api-keys.ts');
       if (rest[0] !== 'create' && rest[0] !== 'list' && rest[0] !== 'revoke') throw new UsageError(API_KEY_USAGE);
       return withDb(({ db }) => runApiKeyCommand(db, rest[0], args, console.log, console.error));
+    }
+    case 'user': {
+      // B1's add|list|remove|reset-password join here; unlock lifts a sign-in lock (cli/user-unlock.ts).
+      if (rest[0] === 'unlock') {
+        const { runUserUnlock } = await import('./user-unlock.ts');
+        return withDb(({ db }) => runUserUnlock(db, args, console.log));
+      }
+      const { runUserCommand, USER_USAGE } = await import('./user.ts');
+      if (!['add', 'list', 'remove', 'reset-password'].includes(rest[0] ?? ''))
+        throw new UsageError(`${USER_USAGE}\n  settle user unlock --workspace SLUG EMAIL [--address IP]`);
+      return withDb(({ db }) => runUserCommand(db, loadConfig().publicUrl, rest[0], args, console.log));
     }
     case 'keys': {
       // A new instance key; every sealed value re-sealed under it (cli/keys.ts, docs/security.md).
@@ -108,6 +125,13 @@ async function main(argv: string[]): Promise<number> {
     default:
       throw new UsageError(`unknown command "${command}"\n\n${HELP}`);
   }
+}
+
+/** The first owner's password, checked against the staff password policy (domain/password-policy.ts). */
+function allowedPassword(password: string, args: Args, workspace: string): string {
+  const problem = passwordProblem(password, { workspace, ...(flag(args, 'admin-email') ? { email: flag(args, 'admin-email')! } : {}) });
+  if (problem) throw new UsageError(`--admin-password: ${problem}`);
+  return password;
 }
 
 function jsonFlag(args: Args, name: string): Record<string, unknown> {

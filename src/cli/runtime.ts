@@ -97,6 +97,7 @@ export async function startSettle(config: Config, log: Logger, opts: { http: boo
           sessionSecret: box.derive('staff-session'),
           portalLinkTtlSec: 14 * 24 * 3600,
           isReady: () => ready,
+          staff: { box, timeouts: { idleSec: config.SETTLE_SESSION_IDLE_MINUTES * 60, absoluteSec: config.SETTLE_SESSION_MAX_HOURS * 3600 } },
           security: {
             trustProxy: config.trustProxy,
             https: config.publicUrl.startsWith('https:'),

@@ -1,12 +1,13 @@
 // Who is calling: an API key (Authorization: Bearer stl_…) or a staff session cookie. Either resolves to
 // one tenant; every handler then works inside that tenant's row-level-security context.
+// The session cookie holds only a random id; the session lives in the database (engine/staff-sessions.ts),
+// so ending it (sign-out, password change, removal of the user) refuses the cookie on the next request.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { withTenant } from '../db/tenant.ts';
 import type { Db } from '../db/pool.ts';
 import type { Actor } from '../engine/audit.ts';
 import type { StaffRole } from '../domain/roles.ts';
 import { authenticateApiKey } from './api-key-auth.ts';
-import { verifyToken } from './signed-token.ts';
+import { DEFAULT_TIMEOUTS, findSession, type SessionTimeouts, type StaffSession } from '../engine/staff-sessions.ts';
 
 export interface Caller {
   readonly tenantId: string;
@@ -30,7 +31,35 @@ export function readCookie(req: FastifyRequest, name: string): string | null {
   return null;
 }
 
-export async function identify(req: FastifyRequest, db: Db, sessionSecret: string): Promise<Caller | null> {
+/** The staff session named by the request's cookie, if it is live. */
+export async function staffSession(req: FastifyRequest, db: Db, timeouts: SessionTimeouts = DEFAULT_TIMEOUTS): Promise<StaffSession | null> {
+  const cookie = readCookie(req, SESSION_COOKIE);
+  return cookie ? findSession(db, cookie, timeouts) : null;
+}
+
+/** Set-Cookie value for the session cookie (empty value and Max-Age=0 clear it). Secure when served over https. */
+export function sessionCookie(value: string, maxAgeSec: number, secure: boolean): string {
+  return `${SESSION_COOKIE}=${value}; HttpOnly; SameSite=Lax; Path=/; Max-Age=${maxAgeSec}${secure ? '; Secure' : ''}`;
+}
+
+/**
+ * /api/v1 callers: bearer API keys only, never the session cookie (issue #8 item 3). A browser attaches the
+ * cookie to any request a page on another origin makes it send; it can never attach a bearer key.
+ */
+export async function identifyApiKey(req: FastifyRequest, db: Db): Promise<Caller | null> {
+  const auth = req.headers.authorization;
+  if (!auth?.startsWith('Bearer ')) {
+    if (readCookie(req, SESSION_COOKIE)) refusals.set(req, 'the API does not accept the staff sign-in cookie, only an API key (create one with `settle api-key create`)');
+    return null;
+  }
+  const key = await authenticateApiKey(db, auth.slice(7).trim(), req.log);
+  if (key.ok) return { tenantId: key.tenantId, actor: `api_key:${key.keyId}`, role: key.role };
+  refusals.set(req, key.message);
+  return null;
+}
+
+// sessionSecret is no longer used for sessions (kept for callers' signatures); timeouts come from HttpDeps.staff.
+export async function identify(req: FastifyRequest, db: Db, _sessionSecret: string, timeouts: SessionTimeouts = DEFAULT_TIMEOUTS): Promise<Caller | null> {
   const auth = req.headers.authorization;
   if (auth?.startsWith('Bearer ')) {
     const key = await authenticateApiKey(db, auth.slice(7).trim(), req.log);
@@ -38,15 +67,10 @@ export async function identify(req: FastifyRequest, db: Db, sessionSecret: strin
     refusals.set(req, key.message);
     return null;
   }
-  const cookie = readCookie(req, SESSION_COOKIE);
-  if (cookie) {
-    const check = verifyToken<{ t: string; u: string; exp: number }>(cookie, sessionSecret);
-    if (!check.ok) return null;
-    // The role is read on every request, so a changed role (or a removed user) counts at once.
-    const user = await withTenant(db, check.claims.t, (tx) => tx.selectFrom('users').select('role').where('id', '=', check.claims.u).executeTakeFirst());
-    if (user) return { tenantId: check.claims.t, actor: `user:${check.claims.u}`, role: user.role };
-  }
-  return null;
+  // The session and the user's role are read on every request, so a changed role, an ended session or a
+  // removed user counts at once.
+  const session = await staffSession(req, db, timeouts);
+  return session ? { tenantId: session.tenantId, actor: `user:${session.userId}`, role: session.role } : null;
 }
 
 export function unauthorized(reply: FastifyReply): FastifyReply {

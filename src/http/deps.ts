@@ -1,4 +1,8 @@
+import type { RateLimits } from './rate-limits.ts';
+import type { LockoutPolicy } from '../engine/sign-in-lockout.ts';
 import type { EngineContext } from '../engine/context.ts';
+import type { SecretBox } from '../db/crypto.ts';
+import type { SessionTimeouts } from '../engine/staff-sessions.ts';
 
 export interface HttpDeps {
   readonly ctx: EngineContext;
@@ -8,8 +12,17 @@ export interface HttpDeps {
   readonly portalLinkTtlSec: number;
   /** Readiness: true once migrations ran and the worker started. */
   readonly isReady: () => boolean;
+  /** Rate limits and sign-in lockout (http/rate-limits.ts); absent = from the environment, else the defaults. */
+  readonly limits?: { readonly rate: RateLimits; readonly lockout: LockoutPolicy };
   /** From the configuration (TRUST_PROXY, PUBLIC_URL, METRICS_*); absent = the safe defaults (docs/security.md). */
   readonly security?: HttpSecurity;
+  /** Staff accounts: session timeouts, and the key that seals second-factor secrets (engine/staff-*.ts). */
+  readonly staff?: StaffSettings;
+}
+
+export interface StaffSettings {
+  readonly box: SecretBox;
+  readonly timeouts: SessionTimeouts;
 }
 
 export interface HttpSecurity {

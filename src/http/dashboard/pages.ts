@@ -6,12 +6,14 @@ import { format, money, parseCurrency } from '../../domain/money.ts';
 import { exceptions, invoicesAcrossSystems, recentPayouts } from '../../db/queries/dashboard.ts';
 import { checkPassword } from '../passwords.ts';
 import { html, page, type Raw } from '../html.ts';
-import { identify, SESSION_COOKIE } from '../auth.ts';
-import { signToken } from '../signed-token.ts';
-import { audit } from '../../engine/audit.ts';
+import { identify, staffSession } from '../auth.ts';
+import { csrfField, csrfToken } from '../csrf.ts';
+import { signInGuard } from '../sign-in-guard.ts';
+import { registerLockoutRoutes } from './lockouts.ts';
+import { registerStaffAccountRoutes } from './staff-accounts.ts';
+import { completeSignIn, forgotLink } from './sign-in.ts';
+import { csrf, staffNav, timeoutsOf } from './staff-forms.ts';
 import type { HttpDeps } from '../deps.ts';
-
-const SESSION_TTL_SEC = 12 * 3600;
 
 function pill(state: string | null, goodWhen: readonly string[]): Raw {
   if (!state) return html`<span class="muted">—</span>`;
@@ -19,45 +21,71 @@ function pill(state: string | null, goodWhen: readonly string[]): Raw {
   return html`<span class="pill ${cls}">${state}</span>`;
 }
 
-function loginPage(error?: string): string {
+function loginPage(csrf: string, error?: string): string {
   return page(
     'Sign in',
     html`<div class="card" style="max-width:420px;margin:auto">
       <form method="post" action="/login">
+        ${csrfField(csrf)}
         <label>Workspace</label><input type="text" name="workspace" autocomplete="organization" required /> <label>Email</label
         ><input type="email" name="email" autocomplete="username" required /> <label>Password</label
         ><input type="password" name="password" autocomplete="current-password" required />
         <p><button type="submit">Sign in</button></p>
         ${error ? html`<p class="error">${error}</p>` : ''}
       </form>
+      ${forgotLink}
     </div>`,
   );
 }
 
 export function registerDashboardRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  registerLockoutRoutes(app, deps);
+  registerStaffAccountRoutes(app, deps);
   app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/dashboard'));
-  app.get('/login', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html').send(loginPage()));
+  const guard = signInGuard(deps);
+  const https = deps.security?.https ?? false;
+  app.get('/login', { schema: { hide: true } }, async (req, reply) =>
+    reply
+      .type('text/html')
+      .header('cache-control', 'no-store')
+      .send(loginPage(csrfToken(req, reply, deps.sessionSecret, https))),
+  );
   app.post<{ Body: { workspace?: string; email?: string; password?: string } }>('/login', { schema: { hide: true } }, async (req, reply) => {
     const { workspace = '', email = '', password = '' } = req.body ?? {};
     const tenant = await deps.ctx.db.selectFrom('tenants').select('id').where('slug', '=', workspace.trim().toLowerCase()).executeTakeFirst();
+    // A locked e-mail/address is refused before its password is checked (sign-in-guard.ts).
+    const locked = await guard.refuseIfLocked(req, reply, tenant?.id ?? null, workspace, email);
+    if (locked) return locked;
     const user = tenant
       ? await withTenant(deps.ctx.db, tenant.id, (tx) =>
           tx.selectFrom('users').select(['id', 'password_hash']).where('email', '=', email.trim().toLowerCase()).executeTakeFirst(),
         )
       : undefined;
-    if (!tenant || !user || !checkPassword(password, user.password_hash)) {
+    // Always one password check, against a dummy hash when the workspace or e-mail is unknown (passwords.ts),
+    // so the answer takes as long whether or not the account exists.
+    const matches = await checkPassword(password, user?.password_hash);
+    if (!tenant || !user || !matches) {
+      const reason = !user ? 'unknown_email' : 'wrong_password';
+      const lockedNow = await guard.failed(req, reply, { tenantId: tenant?.id ?? null, workspace, email, userId: user?.id ?? null, reason });
+      if (lockedNow) return lockedNow;
       return reply
         .code(401)
         .type('text/html')
-        .send(loginPage('That workspace, email and password do not match. Check the workspace name printed by `settle start`.'));
+        .send(
+          loginPage(
+            csrfToken(req, reply, deps.sessionSecret, https),
+            'That workspace, email and password do not match. Check the workspace name printed by `settle start`.',
+          ),
+        );
     }
-    await withTenant(deps.ctx.db, tenant.id, (tx) => audit(tx, tenant.id, `user:${user.id}`, 'user.signed_in', { type: 'user', id: user.id }));
-    const token = signToken({ t: tenant.id, u: user.id, exp: Math.floor(Date.now() / 1000) + SESSION_TTL_SEC }, deps.sessionSecret);
-    return reply.header('set-cookie', `${SESSION_COOKIE}=${token}; HttpOnly; SameSite=Lax; Path=/; Max-Age=${SESSION_TTL_SEC}`).redirect('/dashboard');
+    await guard.succeeded(req, tenant.id, email);
+    // Second factor if the user has one, then a server-side session (sign-in.ts).
+    return completeSignIn(req, reply, deps, { tenantId: tenant.id, userId: user.id, password, storedHash: user.password_hash });
   });
   app.get('/dashboard', { schema: { hide: true } }, async (req, reply) => {
-    const caller = await identify(req, deps.ctx.db, deps.sessionSecret);
+    const caller = await identify(req, deps.ctx.db, deps.sessionSecret, timeoutsOf(deps));
     if (!caller) return reply.redirect('/login');
+    const session = await staffSession(req, deps.ctx.db, timeoutsOf(deps));
     const view = await withTenant(deps.ctx.db, caller.tenantId, async (tx) => {
       const tenant = await tx.selectFrom('tenants').select(['name', 'slug']).where('id', '=', caller.tenantId).executeTakeFirstOrThrow();
       const conns = await tx.selectFrom('connections').select(['role', 'vendor', 'status']).execute();
@@ -65,7 +93,8 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: HttpDeps): v
     });
     const vendor = (role: string): string => view.conns.find((c) => c.role === role)?.vendor ?? 'not connected';
     const m = (minor: bigint, cur: string): string => format(money(minor, parseCurrency(cur)));
-    const body = html` <div class="card">
+    const body = html`${session ? staffNav(session, csrf(req, reply, deps)) : ''}
+      <div class="card">
         <strong>${view.tenant.name}</strong> <span class="muted">workspace ${view.tenant.slug}</span> · PSA: ${vendor('psa')} · Payments: ${vendor('payments')}
         · Books: ${vendor('accounting')} · <a href="/api/docs">API</a>
       </div>
