@@ -15,7 +15,7 @@ import { killAllGroups, killGroupsOnSignals, spawnGroup } from './lib/process-gr
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
-const BENCHMARKS = ['callback-latency', 'payment-to-postings', 'initial-import', 'qbo-calls-per-payment', 'nacha', 'autopay-run'] as const;
+const BENCHMARKS = ['callback-latency', 'payment-to-postings', 'initial-import', 'qbo-calls-per-payment', 'nacha', 'autopay-run', 'sign-in-flood'] as const;
 // Per run, generous for a loaded 2-core machine: the autopay run alone is ~110–160 s of charging plus setup.
 const TIMEOUT_MS: Record<(typeof BENCHMARKS)[number], number> = {
   'callback-latency': 180_000,
@@ -24,6 +24,7 @@ const TIMEOUT_MS: Record<(typeof BENCHMARKS)[number], number> = {
   'qbo-calls-per-payment': 300_000,
   nacha: 180_000,
   'autopay-run': 600_000,
+  'sign-in-flood': 240_000,
 };
 const DEFAULT_REPEAT: Partial<Record<(typeof BENCHMARKS)[number], number>> = { 'autopay-run': 3 };
 

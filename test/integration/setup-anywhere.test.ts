@@ -92,11 +92,19 @@ describe.runIf(asRoot)('as root in a 0700 home directory', () => {
     const cookie = await eventually(
       async () => {
         if (settle.child.exitCode !== null) throw new Error(`npm start exited:\n${settle.output()}`);
+        // As a browser does: the sign-in page first, for its pre-session cookie and CSRF token (login CSRF).
+        const form = await fetch(`${base}/login`).catch(() => null);
+        const presession = form?.headers
+          .getSetCookie()
+          .find((c) => c.startsWith('settle_presession='))
+          ?.split(';')[0];
+        const token = /name="_csrf" value="([^"]+)"/.exec((await form?.text()) ?? '')?.[1];
+        if (!presession || !token) return null;
         const r = await fetch(`${base}/login`, {
           method: 'POST',
           redirect: 'manual',
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ workspace: 'demo', email: 'admin@demo.test', password: 'settle-demo' }).toString(),
+          headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: presession },
+          body: new URLSearchParams({ workspace: 'demo', email: 'admin@demo.test', password: 'settle-demo', _csrf: token }).toString(),
         }).catch(() => null);
         return r?.status === 302 && r.headers.get('location') === '/dashboard' ? (r.headers.get('set-cookie') ?? '').split(';')[0] : null;
       },
