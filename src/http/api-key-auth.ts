@@ -13,7 +13,7 @@ export const LAST_USED_RESOLUTION_MS = 60_000;
 export type KeyCheck =
   { readonly ok: true; readonly keyId: string; readonly tenantId: string; readonly role: StaffRole } | { readonly ok: false; readonly message: string };
 
-const UNKNOWN: KeyCheck = { ok: false, message: 'unknown API key' };
+const UNKNOWN: KeyCheck = { ok: false, message: 'no such API key (an owner can make one with `settle api-key create`)' };
 
 // When this process last wrote last_used_at per key: the in-memory half of the once-a-minute rule (the
 // UPDATE's own condition is the other half, across processes).
