@@ -8,7 +8,9 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import type { Logger } from 'pino';
 import type { HttpDeps } from './deps.ts';
 import { errorHandler } from './errors.ts';
-import { identify, unauthorized } from './auth.ts';
+import { identifyApiKey, unauthorized } from './auth.ts';
+import { rateLimitsFromEnv, registerRateLimits } from './rate-limits.ts';
+import { registerCsrfProtection } from './csrf.ts';
 import { registerHealthRoutes } from './health.ts';
 import { enforcePermissions } from './authorize.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
@@ -31,8 +33,8 @@ import { registerSurchargeRoutes } from './api/surcharge.ts';
 import { registerPortalCollectionRoutes } from './portal/collections.ts';
 import { registerBankAchPortalRoutes } from './portal/bank-ach.ts';
 import { registerBankAchRoutes } from './api/bank-ach.ts';
-import { registerApiKeyRoutes } from './api/api-keys.ts';
 import { registerPortalFramingRoutes } from './api/portal-framing.ts';
+import { registerApiKeyRoutes } from './api/api-keys.ts';
 import './api/caller.ts';
 
 /** A hop count becomes "trust the nearest n hops", as Fastify does for a number (its types take no number). */
@@ -59,6 +61,9 @@ export async function buildServer(deps: HttpDeps, logger: Logger): Promise<Fasti
   app.setErrorHandler(errorHandler);
   registerSecurityHeaders(app, { https: deps.security?.https ?? false });
   registerBadInputGuards(app);
+  // Before any route, so that every route gets them (issue #8 items 2 and 3).
+  await registerRateLimits(app, deps.limits?.rate ?? rateLimitsFromEnv());
+  registerCsrfProtection(app, deps.sessionSecret, deps.ctx.publicUrl);
   app.decorateRequest('caller', null);
   await app.register(formbody);
   await app.register(swagger, {
@@ -81,7 +86,8 @@ export async function buildServer(deps: HttpDeps, logger: Logger): Promise<Fasti
   await app.register(
     async (api) => {
       api.addHook('onRequest', async (req, reply) => {
-        req.caller = await identify(req, deps.ctx.db, deps.sessionSecret);
+        // Bearer API keys only: the session cookie is never accepted here (csrf.ts).
+        req.caller = await identifyApiKey(req, deps.ctx.db);
         if (!req.caller) return unauthorized(reply);
       });
       registerInvoiceRoutes(api, deps);
@@ -96,8 +102,8 @@ export async function buildServer(deps: HttpDeps, logger: Logger): Promise<Fasti
       registerRetryPolicyRoutes(api, deps);
       registerAutopayRoutes(api, deps);
       registerBankAchRoutes(api, deps);
-      registerApiKeyRoutes(api, deps);
       registerPortalFramingRoutes(api, deps);
+      registerApiKeyRoutes(api, deps);
     },
     { prefix: '/api/v1' },
   );
