@@ -8,7 +8,7 @@
 // URL shape `{site}/v4_6_release/system/callbackkey/index.rails?id=…`. Verify against the vendor.
 // Test levers (not vendor behaviour): duplicate, reverse bursts (out-of-order), drop, delay.
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
-import type { CwCallbackEntry } from './model.ts';
+import { withoutNulls, type CwCallbackEntry } from './model.ts';
 import type { ConnectWiseState, InvoiceEvent } from './store.ts';
 
 export const KEY_PATH = '/v4_6_release/system/callbackkey/index.rails';
@@ -109,7 +109,7 @@ export class CallbackDispatcher {
         ID: e.invoice.id,
         ProductInstanceId: this.productInstanceId,
         PartnerId: '',
-        Entity: JSON.stringify(e.invoice),
+        Entity: JSON.stringify(withoutNulls(e.invoice)),
         Metadata: { key_url: this.keyUrl() },
         CallbackObjectRecId: cb.id,
       };

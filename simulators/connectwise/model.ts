@@ -239,3 +239,16 @@ export interface CwError {
 export function cwTimestamp(d: Date): string {
   return `${d.toISOString().slice(0, 19)}Z`;
 }
+
+/**
+ * A copy of a body without the properties whose value is null: ConnectWise leaves out a field that
+ * has no value (its generated types mark strings as never null), so clients must read a missing field
+ * as "no value" (README.md: assumptions). Used for every API response and callback `Entity`.
+ */
+export function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== null) out[k] = withoutNulls(v);
+  return out;
+}

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RateLimiter } from '../kit.ts';
 import { KEY_PATH, type CallbackDispatcher } from './callbacks.ts';
 import { ENTITIES, MisplacedField, UnknownField, type EntityFields } from './fields.ts';
-import { cwTimestamp, type CwCallbackEntry, type CwError, type CwSystemInfo } from './model.ts';
+import { cwTimestamp, withoutNulls, type CwCallbackEntry, type CwError, type CwSystemInfo } from './model.ts';
 import { registerCompanyNoteRoutes } from './notes.ts';
 import { registerPaymentRoutes } from './payments.ts';
 import { invoicePdf } from './pdf.ts';
@@ -77,19 +77,6 @@ export const SYSTEM_INFO: CwSystemInfo = {
   licenseBits: [{ name: 'Finance', activeFlag: true }],
   cloudRegion: 'NA',
 };
-
-/**
- * A copy of a response body without the properties whose value is null: ConnectWise leaves out a
- * field that has no value (its generated types mark strings as never null), so clients must read a
- * missing field as "no value" (README.md: assumptions).
- */
-export function withoutNulls(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutNulls);
-  if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return value;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) if (v !== null) out[k] = withoutNulls(v);
-  return out;
-}
 
 export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { state } = ctx;
