@@ -11,7 +11,8 @@ import { applyMetadata, optHash, reqString } from './params.ts';
 import type { StripeStore } from './store.ts';
 
 export function methodFromParams(store: StripeStore, params: FormObject, publishable: boolean, prefix = ''): PaymentMethod {
-  const name = (k: string): string => (prefix ? `${prefix}[${k}]` : k);
+  // card[number] under payment_method_data → payment_method_data[card][number]
+  const name = (k: string): string => (prefix ? `${prefix}[${k.includes('[') ? k.replace('[', '][') : `${k}]`}` : k);
   const type = reqString(params, 'type');
   const billingHash = optHash(params, 'billing_details');
   const billing = {
