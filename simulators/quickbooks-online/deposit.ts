@@ -109,7 +109,11 @@ export function updateDeposit(store: QboStore, body: Body): Entity {
   if (body['SyncToken'] === undefined) throw faults.requiredParam('SyncToken');
   if (String(body['SyncToken']) !== deposit.SyncToken) throw faults.staleObject('Deposit', deposit.Id, String(body['SyncToken']));
   if (body['sparse'] !== true && body['sparse'] !== 'true') throw faults.unsupportedOperation('full update', 'Deposit');
-  for (const k of Object.keys(body)) if (!UPDATABLE.has(k)) throw faults.unsupportedOperation(`update of ${k}`, 'Deposit');
+  // A client may send the whole record back: a value unchanged is no change.
+  for (const [k, v] of Object.entries(body)) {
+    if (!UPDATABLE.has(k) && k !== 'MetaData' && k !== 'domain' && JSON.stringify(v) !== JSON.stringify(deposit[k]))
+      throw faults.unsupportedOperation(`update of ${k}`, 'Deposit');
+  }
   if (body['DepositToAccountRef'] === undefined) throw faults.requiredParam('DepositToAccountRef');
   const bank = bankOf(store, body);
   checkLength(body, 'PrivateNote', PRIVATE_NOTE_MAX);

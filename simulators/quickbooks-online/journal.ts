@@ -126,8 +126,11 @@ export function updatePayment(store: QboStore, body: Body): Entity {
   const payment = store.get('Payment', String(body['Id']));
   if (String(body['SyncToken']) !== payment.SyncToken) throw faults.staleObject('Payment', payment.Id, String(body['SyncToken']));
   if (body['sparse'] !== true && body['sparse'] !== 'true') throw faults.unsupportedOperation('full update', 'Payment');
-  for (const k of Object.keys(body)) {
-    if (!['Id', 'SyncToken', 'sparse', 'Line', 'PrivateNote', 'TotalAmt'].includes(k)) throw faults.unsupportedOperation(`update of ${k}`, 'Payment');
+  for (const [k, v] of Object.entries(body)) {
+    // A client may send the whole record back: a value unchanged is no change.
+    if (['Id', 'SyncToken', 'sparse', 'Line', 'PrivateNote', 'TotalAmt', 'MetaData', 'domain'].includes(k) || JSON.stringify(v) === JSON.stringify(payment[k]))
+      continue;
+    throw faults.unsupportedOperation(`update of ${k}`, 'Payment');
   }
   const total = store.minor(payment['TotalAmt'], 'TotalAmt');
   if (body['TotalAmt'] !== undefined && store.minor(body['TotalAmt'], 'TotalAmt') !== total) {

@@ -11,7 +11,6 @@ const require = createRequire(import.meta.url);
 const QuickBooks = require('node-quickbooks') as QuickBooksStatic;
 const axios = createRequire(require.resolve('node-quickbooks'))('axios') as AxiosInstance;
 
- 
 type Fn = (...args: any[]) => void;
 export type Qbo = Record<string, Fn> & { endpoint: string; token: string; refreshToken: string; realmId: string };
 interface QuickBooksStatic {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Answer, type Harness } from './harness.ts';
 import { XsdModel } from './xsd-validate.ts';
 
-type Json = Record<string, any>;  
+type Json = Record<string, any>;
 
 const model = new XsdModel();
 let h: Harness;
@@ -174,8 +174,11 @@ describe('QuickBooks Online simulator through node-quickbooks', () => {
       'Payment',
     );
     expect(noted['SyncToken']).toBe('1');
+    // As node-quickbooks users often do: the whole record sent back with one property changed.
+    const whole = entity(await h.call('updatePayment', { ...noted, sparse: true, PrivateNote: '[settle:ch_1] whole' }), 'Payment');
+    expect(whole).toMatchObject({ SyncToken: '2', PrivateNote: '[settle:ch_1] whole', TotalAmt: 50 });
     expect(faultOf(await h.call('voidPayment', { Id: p1['Id'], SyncToken: '0' })).code).toBe('5010');
-    const voided = entity(await h.call('voidPayment', { Id: p1['Id'], SyncToken: noted['SyncToken'] }), 'Payment');
+    const voided = entity(await h.call('voidPayment', { Id: p1['Id'], SyncToken: whole['SyncToken'] }), 'Payment');
     expect(voided).toMatchObject({ TotalAmt: 0, Line: [] });
     expect(entity(await h.call('getInvoice', invoiceA['Id']), 'Invoice')['Balance']).toBe(250);
     const p2 = entity(await h.call('createPayment', pay(30, 'ch_2')), 'Payment');
