@@ -5,13 +5,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretBox } from '../../src/db/crypto.ts';
 import { saveConnection } from '../../src/engine/connections.ts';
-import { startLeanSettle, type LeanSettle } from './lean-settle.ts';
+import { withTenant } from '../../src/db/tenant.ts';
+import { openLogin, postLogin } from './http-from.ts';
+import { OWNER, startLeanSettle, type LeanSettle } from './lean-settle.ts';
 
 let plain: LeanSettle;
 let https: LeanSettle;
 
 beforeAll(async () => {
-  [plain, https] = await Promise.all([startLeanSettle({}), startLeanSettle({ PUBLIC_URL: 'https://pay.example-msp.test' })]);
+  // The https one also sits "behind a proxy on this host" (TRUST_PROXY=loopback); the plain one trusts no proxy.
+  [plain, https] = await Promise.all([startLeanSettle({}), startLeanSettle({ PUBLIC_URL: 'https://pay.example-msp.test', TRUST_PROXY: 'loopback' })]);
 }, 240_000);
 
 afterAll(async () => {
@@ -142,5 +145,32 @@ describe('PUBLIC_URL https', () => {
       expect(r.headers.get('strict-transport-security'), path).toBe('max-age=31536000; includeSubDomains');
       for (const c of r.headers.getSetCookie()) expect(c, path).toMatch(/;\s*Secure(;|$)/i);
     }
+  });
+});
+
+describe('the client address (TRUST_PROXY)', () => {
+  /** A failed sign-in sent with X-Forwarded-For: the address Settle audits for it. */
+  async function auditedAddress(s: LeanSettle, email: string): Promise<string | undefined> {
+    const form = await openLogin(s.base);
+    const r = await postLogin(
+      s.base,
+      form,
+      { workspace: OWNER.workspace, email, password: 'not the password at all' },
+      { headers: { 'x-forwarded-for': '203.0.113.7' } },
+    );
+    expect(r.status).toBeGreaterThanOrEqual(400);
+    const rows = await withTenant(s.database.db, s.tenantId, (tx) =>
+      tx.selectFrom('audit_log').select('detail').where('action', '=', 'user.sign_in_failed').execute(),
+    );
+    const mine = rows.map((row) => row.detail as { email?: string; address?: string }).find((d) => d.email === email);
+    return mine?.address;
+  }
+
+  it('off (the default): X-Forwarded-For is ignored, the socket address is recorded', async () => {
+    expect(await auditedAddress(plain, 'nobody-plain@acme.test')).toBe('127.0.0.1');
+  });
+
+  it('a trusted proxy (loopback): the forwarded client address is recorded', async () => {
+    expect(await auditedAddress(https, 'nobody-proxied@acme.test')).toBe('203.0.113.7');
   });
 });
