@@ -46,7 +46,7 @@ export function parseLimit(text: string): Limit | null {
 export const LIMIT_ENV = {
   SETTLE_LIMIT_SIGNIN_ADDRESS: ['signInPerAddress', '30/1m'],
   SETTLE_LIMIT_SIGNIN_ACCOUNT: ['signInPerAccount', '20/1m'],
-  SETTLE_LIMIT_PORTAL_LINK: ['portalPerLink', '300/1m'],
+  SETTLE_LIMIT_PORTAL_LINK: ['portalPerLink', '1000/1m'],
   SETTLE_LIMIT_API_KEY: ['apiPerKey', '6000/1m'],
   SETTLE_LIMIT_WEBHOOK_WORKSPACE: ['webhookPerWorkspace', '5000/1s'],
   SETTLE_LIMIT_PAGES_ADDRESS: ['pagesPerAddress', '600/1m'],
