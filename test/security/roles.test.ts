@@ -393,6 +393,31 @@ describe('finance and owner', () => {
   });
 });
 
+describe('how the check is applied', () => {
+  it('HEAD is checked as GET, and each refusal is audited once', async () => {
+    const before = await refusalsLogged();
+    const head = await fetch(`${url}/api/v1/api-keys`, { method: 'HEAD', headers: { authorization: `Bearer ${keys.viewer}` } });
+    expect(head.status).toBe(403);
+    expect(await refusalsLogged()).toBe(before + 1);
+  });
+
+  it("a user's role is read on every request: promoted, the same session may; demoted, it is refused at once", async () => {
+    const ownerPage = staffRoutes().find((r) => r.method === 'GET' && r.access === 'owner' && !r.url.startsWith('/api/') && !r.url.includes(':'));
+    expect(ownerPage, 'an owner-only staff page').toBeDefined();
+    const setRole = (role: StaffRole): Promise<unknown> =>
+      withTenant(database.db, tenantId, (tx) => tx.updateTable('users').set({ role }).where('email', '=', 'viewer@roles.test').execute());
+    expect(refusedForRole(await call('GET', ownerPage!.url, { session: sessions.viewer }))).toBe(true);
+    await setRole('owner');
+    try {
+      const allowed = await call('GET', ownerPage!.url, { session: sessions.viewer });
+      expect(allowed.status, allowed.text.slice(0, 200)).toBe(200);
+    } finally {
+      await setRole('viewer');
+    }
+    expect(refusedForRole(await call('GET', ownerPage!.url, { session: sessions.viewer }))).toBe(true);
+  });
+});
+
 describe('API keys: role, expiry, revocation, last use', () => {
   it('an expired key is refused with a 401 that says so; one expiring later works', async () => {
     const expired = await createApiKey(database.db, tenantId, 'expired', 'system:test', { role: 'owner', expiresAt: new Date(Date.now() - 1000) });
