@@ -52,7 +52,12 @@ export async function beginMfaEnrolment(
     .set({ mfa_secret_sealed: box.seal(secret, sealContext(tenantId, userId)), mfa_last_step: null })
     .where('id', '=', userId)
     .execute();
-  return { secret, uri: generateURI({ issuer: `Settle (${label.workspace})`, label: label.email, secret }) };
+  return { secret, uri: enrolmentUri(label.workspace, label.email, secret) };
+}
+
+/** The otpauth:// link an authenticator app reads (issuer names the workspace, label the e-mail). */
+export function enrolmentUri(workspace: string, email: string, secret: string): string {
+  return generateURI({ issuer: `Settle (${workspace})`, label: email, secret });
 }
 
 /** The pending secret again (the enrolment page re-rendered after a wrong code), or null. */

@@ -4,7 +4,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { withTenant } from '../../db/tenant.ts';
 import { liveSessions, endUserSessions, type StaffSession } from '../../engine/staff-sessions.ts';
-import { beginMfaEnrolment, confirmMfaEnrolment, disableMfa, ownersMustUseMfa, pendingMfaSecret, regenerateRecoveryCodes } from '../../engine/staff-mfa.ts';
+import {
+  beginMfaEnrolment,
+  confirmMfaEnrolment,
+  disableMfa,
+  enrolmentUri,
+  ownersMustUseMfa,
+  pendingMfaSecret,
+  regenerateRecoveryCodes,
+} from '../../engine/staff-mfa.ts';
 import { setPassword, StaffAccountError } from '../../engine/staff-users.ts';
 import { MIN_PASSWORD_LENGTH } from '../../domain/password-policy.ts';
 import { checkPassword } from '../passwords.ts';
@@ -166,7 +174,8 @@ export function registerAccountRoutes(app: FastifyInstance, deps: HttpDeps): voi
       }
     });
     if ('codes' in result) return accountPage(req, reply, deps, session, { recoveryCodes: result.codes, ok: 'Second factor on.' });
-    const enrol = result.secret ? { secret: result.secret, uri: `otpauth://totp/?secret=${result.secret}` } : undefined;
+    const workspace = await deps.ctx.db.selectFrom('tenants').select('slug').where('id', '=', session.tenantId).executeTakeFirstOrThrow();
+    const enrol = result.secret ? { secret: result.secret, uri: enrolmentUri(workspace.slug, session.email, result.secret) } : undefined;
     return accountPage(req, reply, deps, session, { error: result.error, ...(enrol ? { enrol } : {}) }, 400);
   });
 
