@@ -76,7 +76,13 @@ describe('Stripe simulator strictness', () => {
     expect(e.message).toMatch(/^Sending credit card numbers directly to the Stripe API is generally unsafe/);
     expect(s.sim.store.paymentMethods.size).toBe(0); // nothing created
     const viaPi = await refusal(
-      sdk(s).paymentIntents.create({ amount: 1_000, currency: 'usd', payment_method_types: ['card'], payment_method_data: raw, confirm: true }),
+      sdk(s).paymentIntents.create({
+        amount: 1_000,
+        currency: 'usd',
+        payment_method_types: ['card'],
+        payment_method_data: raw as unknown as Stripe.PaymentIntentCreateParams.PaymentMethodData,
+        confirm: true,
+      }),
     );
     expect(viaPi.message).toMatch(/generally unsafe/);
     expect(viaPi.param).toBe('payment_method_data[card][number]');
