@@ -106,3 +106,28 @@ describe('ConnectWise callback verification', () => {
     expect(() => parseSignedCallback({ 'x-content-signature': sign(body) }, body, 'other', 'acme')).toThrow(WebhookRejected);
   });
 });
+
+describe('SigningKeyCache refusals (issue #8 item 9)', () => {
+  it('a key URL the site refused is not fetched again, and new key URLs are fetched within a budget', async () => {
+    const fetched: string[] = [];
+    const cache = new SigningKeyCache(
+      60_000,
+      async (url) => {
+        fetched.push(url);
+        throw new WebhookRejected('bad_signature', 'callback key_url names a signing key this ConnectWise site does not have');
+      },
+      30_000,
+      60_000,
+      3,
+    );
+    const url = (id: number): string => `${site}/v4_6_release/system/callbackkey/index.rails?id=${id}`;
+    for (let i = 0; i < 5; i++) expect((await rejection(cache.get(url(1)))).reason).toBe('bad_signature');
+    expect(fetched).toEqual([url(1)]);
+    await rejection(cache.get(url(2)));
+    await rejection(cache.get(url(3)));
+    // A fourth unknown key URL within the minute: refused without asking the site.
+    expect((await rejection(cache.get(url(4)))).message).toMatch(/too many callbacks/);
+    expect(fetched).toEqual([url(1), url(2), url(3)]);
+    expect(cache.refusedCount).toBe(3);
+  });
+});
