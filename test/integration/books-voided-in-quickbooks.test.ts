@@ -3,16 +3,18 @@
 // received. Settle's books check (check-books-records, about hourly via the sweep; run at once here) notices:
 // the posting goes back to failed, audited, with an exception saying what happened and the way out; a
 // person's retry through the API posts the payment again (the voided record no longer counts as the earlier
-// posting) and the exception closes by itself. A deleted payment is told about the same way.
+// posting) and the exception closes by itself. A deleted payment is told about the same way, and so is a
+// payout's deposit deleted in QuickBooks (its payments go back to Undeposited Funds; the retry deposits them again).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../../src/db/tenant.ts';
 import { enqueue } from '../../src/engine/enqueue.ts';
 import { booksCheckJobKey } from '../../src/engine/check-books-records.ts';
+import { deleteRecord } from '../../simulators/quickbooks-online/lifecycle.ts';
 import { eventually, openInvoices, payInPortal, startStack, type Stack } from '../helpers/stack.ts';
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack({ companies: 2, invoices: 2 });
+  stack = await startStack({ companies: 3, invoices: 3 });
 });
 afterAll(async () => stack?.close());
 
@@ -121,5 +123,53 @@ describe('a payment Settle posted, voided or deleted in QuickBooks', () => {
     });
     expect(res.status).toBeLessThan(300);
     expect((await exceptionFor(posting.id))!.status).toBe('resolved');
+  }, 300_000);
+
+  it('a payout deposit deleted in QuickBooks: the deposit posting fails with an exception; a retry posts the deposit again', async () => {
+    const invs = await openInvoices(stack);
+    const inv = invs[0]!;
+    const { paymentId } = await payInPortal(stack, await stack.portalToken(inv.client_id), [inv.id]);
+    await postedPaymentPosting(paymentId);
+    const payout = stack.sims.stripe.sim.runPayouts();
+    expect(payout).not.toBeNull();
+    const depositPosting = await eventually(
+      async () => {
+        const p = await withTenant(db(), stack.tenantId, (tx) =>
+          tx.selectFrom('postings').selectAll().where('kind', '=', 'deposit').where('status', '=', 'posted').orderBy('created_at', 'desc').executeTakeFirst(),
+        );
+        return p?.remote_id ? p : null;
+      },
+      90_000,
+      'the payout deposit posted',
+    );
+    const qbo = stack.sims.quickbooks.sim;
+    const before = qbo.store.get('Deposit', depositPosting.remote_id!);
+    deleteRecord(qbo.store, 'Deposit', { Id: before.Id, SyncToken: before.SyncToken });
+    await runBooksCheck();
+    const told = await eventually(
+      async () => {
+        const e = await exceptionFor(depositPosting.id);
+        return e?.status === 'open' ? e : null;
+      },
+      90_000,
+      'the exception about the deleted deposit',
+    );
+    expect(told).toMatchObject({ kind: 'books_record_gone', title: 'The payout deposit was deleted in QuickBooks' });
+    const key = await stack.apiKey();
+    const res = await fetch(`${stack.settleUrl}/api/v1/postings/${depositPosting.id}/retry`, { method: 'POST', headers: { authorization: `Bearer ${key}` } });
+    expect(res.status).toBe(202);
+    const reposted = await eventually(
+      async () => {
+        const p = await withTenant(db(), stack.tenantId, (tx) =>
+          tx.selectFrom('postings').selectAll().where('id', '=', depositPosting.id).executeTakeFirstOrThrow(),
+        );
+        return p.status === 'posted' && p.remote_id !== depositPosting.remote_id ? p : null;
+      },
+      90_000,
+      'the deposit posted again',
+    );
+    const again = qbo.store.get('Deposit', reposted.remote_id!);
+    expect(again['TotalAmt']).toBe(before['TotalAmt']);
+    expect((await exceptionFor(depositPosting.id))!.status).toBe('resolved');
   }, 300_000);
 });
