@@ -67,6 +67,10 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'POST /users/:id/sessions/end': 'owner',
   'POST /users/:id/second-factor/disable': 'owner',
   'POST /users/second-factor-required': 'owner',
+  // API keys (http/dashboard/api-keys.ts; also /api/v1/api-keys and `settle api-key …`).
+  'GET /api-keys': 'owner',
+  'POST /api-keys/create': 'owner',
+  'POST /api-keys/:id/revoke': 'owner',
 
   // ---- client portal (signed link in the path) ----
   'GET /portal/:token': 'portal-link',

@@ -28,6 +28,7 @@ import { registerExceptionRoutes } from './api/exceptions.ts';
 import { registerPostingRoutes } from './api/postings.ts';
 import { registerRetryPolicyRoutes } from './api/retry-policy.ts';
 import { registerDashboardRoutes } from './dashboard/pages.ts';
+import { registerApiKeyPages } from './dashboard/api-keys.ts';
 import { registerCollectionRoutes } from './api/collections.ts';
 import { registerSurchargeRoutes } from './api/surcharge.ts';
 import { registerPortalCollectionRoutes } from './portal/collections.ts';
@@ -83,6 +84,7 @@ export async function buildServer(deps: HttpDeps, logger: Logger): Promise<Fasti
   registerBankAchPortalRoutes(app, deps);
   registerUpdateMethodRoutes(app, deps);
   registerDashboardRoutes(app, deps);
+  registerApiKeyPages(app, deps);
   await app.register(
     async (api) => {
       api.addHook('onRequest', async (req, reply) => {

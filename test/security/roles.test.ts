@@ -479,6 +479,51 @@ describe('API keys: role, expiry, revocation, last use', () => {
     });
   }, 300_000);
 
+  it('an owner makes and revokes a key on the API keys page; the page and its forms are owners only', async () => {
+    const form = async (session: string, action: string, fields: Record<string, string>): Promise<Answer> => {
+      const pageNow = await fetch(`${url}/api-keys`, { headers: { cookie: session } });
+      const token = /name="_csrf" value="([^"]+)"/.exec(await pageNow.text())?.[1] ?? '';
+      const res = await fetch(`${url}${action}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: url, cookie: session, accept: 'text/html' },
+        body: new URLSearchParams({ ...fields, _csrf: token }).toString(),
+        redirect: 'manual',
+      });
+      return { status: res.status, text: await res.text(), json: null };
+    };
+    const page = await call('GET', '/api-keys', { session: sessions.owner });
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('Make a key');
+    for (const role of ['viewer', 'finance'] as const) expect(refusedForRole(await call('GET', '/api-keys', { session: sessions[role] }))).toBe(true);
+
+    const bad = await form(sessions.owner, '/api-keys/create', { name: 'nightly export', role: 'viewer', expires: 'yesterday' });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toMatch(/90d, 12h or a date/);
+    const made = await form(sessions.owner, '/api-keys/create', { name: 'nightly export', role: 'viewer', expires: '90d' });
+    expect(made.status, made.text.slice(0, 300)).toBe(200);
+    const secret = /id="new-api-key">(stl_[A-Za-z0-9_-]+)</.exec(made.text)?.[1];
+    expect(secret).toBeDefined();
+    expect((await call('GET', '/api/v1/invoices', { key: secret! })).status).toBe(200);
+    expect(refusedForRole(await call('POST', '/api/v1/autopay/runs', { key: secret! }, {}))).toBe(true);
+    const id = await withTenant(
+      database.db,
+      tenantId,
+      async (tx) => (await tx.selectFrom('api_keys').select('id').where('name', '=', 'nightly export').executeTakeFirstOrThrow()).id,
+    );
+    // A finance member cannot revoke it, even with a valid form.
+    expect(refusedForRole(await form(sessions.finance, `/api-keys/${id}/revoke`, {}))).toBe(true);
+    expect((await call('GET', '/api/v1/invoices', { key: secret! })).status).toBe(200);
+    const revoked = await form(sessions.owner, `/api-keys/${id}/revoke`, {});
+    expect(revoked.status).toBe(200);
+    expect(revoked.text).toMatch(/nightly export revoked/);
+    expect((await call('GET', '/api/v1/invoices', { key: secret! })).status).toBe(401);
+    const audit = await withTenant(database.db, tenantId, (tx) =>
+      tx.selectFrom('audit_log').select(['action', 'actor']).where('subject_id', '=', id).orderBy('id').execute(),
+    );
+    expect(audit.map((a) => a.action)).toEqual(['api_key.created', 'api_key.revoked']);
+    expect(audit.every((a) => a.actor.startsWith('user:'))).toBe(true);
+  });
+
   it('last use is recorded, at most once a minute per key', async () => {
     const key = await createApiKey(database.db, tenantId, 'busy integration', 'system:test', { role: 'viewer' });
     const lastUsed = async (): Promise<Date | null> =>

@@ -70,7 +70,8 @@ export async function mustEnrolMfa(deps: HttpDeps, session: StaffSession): Promi
 export function staffNav(session: StaffSession, csrfInput: Raw): Raw {
   return html`<div class="card" style="display:flex;gap:14px;align-items:center;flex-wrap:wrap">
     <span class="muted">Signed in as ${session.email} (${session.role})</span>
-    <a href="/dashboard">Dashboard</a> <a href="/account">Your account</a> ${session.role === 'owner' ? html`<a href="/users">Users</a>` : ''}
+    <a href="/dashboard">Dashboard</a>
+    <a href="/account">Your account</a> ${session.role === 'owner' ? html`<a href="/users">Users</a> <a href="/api-keys">API keys</a>` : ''}
     <form method="post" action="/logout" style="margin:0 0 0 auto">${csrfInput}<button type="submit" id="sign-out">Sign out</button></form>
   </div>`;
 }
