@@ -78,7 +78,7 @@ function roleCheck(deps: HttpDeps, needs: Checked): onRequestAsyncHookHandler {
   return async function checkRole(req: FastifyRequest, reply: FastifyReply) {
     // /api/v1 identifies its caller in its own onRequest hook (run before this route-level one); staff
     // pages are identified here.
-    req.caller ??= await identify(req, deps.ctx.db, deps.sessionSecret);
+    req.caller ??= await identify(req, deps.ctx.db, deps.sessionSecret, deps.staff?.timeouts);
     const api = isApi(req);
     if (!req.caller) {
       if (api) return unauthorized(reply);
