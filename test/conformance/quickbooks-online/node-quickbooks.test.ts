@@ -299,17 +299,33 @@ describe('QuickBooks Online simulator through node-quickbooks', () => {
     checkAnswers();
   });
 
-  it('batch: up to 30 operations of mixed kinds; 31 refused', async () => {
+  it('batch: up to 30 operations of mixed kinds (query, create, update, void, delete); 31 refused', async () => {
+    const pay = entity(
+      await h.call('createPayment', {
+        CustomerRef: { value: customer['Id'] },
+        TotalAmt: 1,
+        Line: [{ Amount: 1, LinkedTxn: [{ TxnId: invoiceA['Id'], TxnType: 'Invoice' }] }],
+      }),
+      'Payment',
+    );
+    const acme = entity(await h.call('getCustomer', customer['Id']), 'Customer'); // a payment moves the customer's SyncToken
     const items = [
       { bId: 'q1', Query: "select * from Account where AccountType = 'Bank'" },
       { bId: 'c1', operation: 'create', Customer: { DisplayName: 'Birch Law LLP' } },
       { bId: 'bad', operation: 'create', Customer: { DisplayName: 'Acme Dental' } },
+      { bId: 'u1', operation: 'update', Customer: { Id: acme['Id'], SyncToken: acme['SyncToken'], sparse: true, Notes: 'key account' } },
+      { bId: 'v1', operation: 'void', Payment: { Id: pay['Id'], SyncToken: pay['SyncToken'], sparse: true } },
+      { bId: 'v2', operation: 'delete', Payment: { Id: pay['Id'], SyncToken: pay['SyncToken'] } },
     ];
     const ok = await h.call('batch', items);
     expect(ok.status).toBe(200);
     const answers = (ok.body as Json)['BatchItemResponse'] as Json[];
-    expect(answers.map((a) => a['bId'])).toEqual(['q1', 'c1', 'bad']);
+    expect(answers.map((a) => a['bId'])).toEqual(['q1', 'c1', 'bad', 'u1', 'v1', 'v2']);
     expect(answers[2]!['Fault']['Error'][0]['code']).toBe('6240');
+    expect(answers[3]!['Customer']['Notes']).toBe('key account');
+    expect(answers[4]!['Payment']['TotalAmt']).toBe(0);
+    // Items run one after another: the void moved the SyncToken, so the delete with the old one is stale.
+    expect(answers[5]!['Fault']['Error'][0]['code']).toBe('5010');
     const many = Array.from({ length: 31 }, (_, i) => ({ bId: `q${i}`, Query: 'select * from Item' }));
     expect(faultOf(await h.call('batch', many)).Detail).toMatch(/maximum is 30/);
     checkAnswers();
