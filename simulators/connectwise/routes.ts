@@ -102,6 +102,10 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
   void app.register(
     async (api) => {
       api.addHook('preSerialization', async (_req, _reply, payload) => withoutNulls(payload));
+      // A path or method the API does not have answers in ConnectWise's error shape, not Fastify's.
+      api.setNotFoundHandler((req, reply) =>
+        reply.code(404).send(err('NotFound', `The resource ${req.method} ${req.url.split('?')[0]!.slice(API_PATH.length)} does not exist.`)),
+      );
       api.addHook('preHandler', async (req, reply) => {
         const denied = checkAuth(req, reply, ctx.credentials);
         if (denied) return denied;

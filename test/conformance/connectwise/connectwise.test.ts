@@ -206,6 +206,10 @@ describe('ConnectWise conformance: refusals in the vendor error shape', () => {
     expect((await refusal(wrongPath)).status).toBe(400);
     expect((await refusal(cwm.FinanceAPI.deleteFinanceInvoicesByParentIdPaymentsById(p.id! + 1000, inv.id))).status).toBe(404);
     expect((await refusal(cwm.CompanyAPI.getCompanyCompaniesByParentIdSites(999_999))).status).toBe(404);
+    // A vendor path the simulator does not serve: 404 in ConnectWise's error shape (checked after the test).
+    const notServed = await refusal(cwm.request({ path: `/finance/invoices/${inv.id}/lines` }));
+    expect(notServed.status).toBe(404);
+    expect(notServed.data.code).toBe('NotFound');
     const stranger = clientFor(cw, exchanges, { ...cw.credentials, privateKey: 'not-the-key' });
     expect((await refusal(stranger.SystemAPI.getSystemInfo())).status).toBe(401);
   });
@@ -222,6 +226,7 @@ describe('ConnectWise conformance: the checks can fail', () => {
     expect(bad({ body: [{ id: 1, memo: 'x' }] }).join()).toMatch(/must NOT have additional properties/);
     expect(bad({ status: 400, body: { code: 'InvalidObject', message: 'x', errors: null } }).join()).toMatch(/errors must be array/);
     expect(bad({ url: '/finance/invoices/1/lines' }).join()).toMatch(/no simulator route/);
+    expect(bad({ url: '/finance/invoices/1/lines', status: 404, body: { statusCode: 404, error: 'Not Found' } }).join()).toMatch(/additional properties/);
     expect(bad({ status: 202 }).join()).toMatch(/declares no 202 response/);
   });
 });

@@ -117,13 +117,18 @@ export class Conformance {
     const full = path.startsWith('/v4_6_release/') ? path : `${API_PATH}${path}`;
     const route = routeFor(this.routes, e.method, full);
     const label = `${e.method} ${e.url} → ${e.status}`;
-    if (!route) return [`${label}: no simulator route answers it`];
-    const key = `${route.method} ${route.url}`;
     const problems: string[] = [];
     const validate = (schema: Schema, what: string): void => {
       const v = this.validator(schema);
       if (!v(e.body)) problems.push(`${label}: body is not a ConnectWise ${what}: ${this.ajv.errorsText(v.errors)} — ${JSON.stringify(e.body).slice(0, 300)}`);
     };
+    if (!route) {
+      // A path the simulator does not serve must still answer 404 in the vendor's error shape.
+      if (e.status !== 404) return [`${label}: no simulator route answers it`];
+      validate(this.vendor.errorSchema, 'ErrorResponseMessage');
+      return problems;
+    }
+    const key = `${route.method} ${route.url}`;
     const extra = this.extraSchemas.get(key);
     if (e.status >= 400) {
       validate(this.vendor.errorSchema, 'ErrorResponseMessage');
