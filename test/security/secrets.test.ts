@@ -5,6 +5,7 @@
 // and no webhook answer tells which company or connection exists; /metrics can be restricted.
 import crypto from 'node:crypto';
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretBox } from '../../src/db/crypto.ts';
@@ -12,7 +13,7 @@ import { portalSecretContext } from '../../src/db/portal-secret.ts';
 import { withTenant } from '../../src/db/tenant.ts';
 import { signToken } from '../../src/http/signed-token.ts';
 import { freePort } from '../helpers/ports.ts';
-import { startSettleProcess, type SettleProcess } from '../helpers/settle-process.ts';
+import { startSettleCommand, startSettleProcess, type SettleProcess } from '../helpers/settle-process.ts';
 import { openInvoices, startStack, type Stack } from '../helpers/stack.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -49,19 +50,21 @@ afterAll(async () => {
   await stack?.close();
 });
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
+/** A `settle` command; `env.SETTLE_SECRET_KEY: null` runs it with the key in the data folder instead. */
+function cli(args: string[], env: Record<string, string | null> = {}): Promise<{ code: number | null; out: string }> {
+  const all: Record<string, string | null> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    DATABASE_URL: stack.database.url,
+    SETTLE_SECRET_KEY: stack.secretKeyHex,
+    SETTLE_DATA_DIR: stack.config.SETTLE_DATA_DIR,
+    LOG_LEVEL: 'warn',
+    ...env,
+  };
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
       cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/tmp',
-        DATABASE_URL: stack.database.url,
-        SETTLE_SECRET_KEY: stack.secretKeyHex,
-        SETTLE_DATA_DIR: stack.config.SETTLE_DATA_DIR,
-        LOG_LEVEL: 'warn',
-        ...env,
-      },
+      env: Object.fromEntries(Object.entries(all).filter((e): e is [string, string] => e[1] !== null)),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -226,5 +229,27 @@ describe('settle keys rotate', () => {
     const ok = await fetch(m, { headers: { authorization: `Bearer ${metricsToken}` } });
     expect(ok.status).toBe(200);
     expect(await ok.text()).toContain('settle_http_request_duration_seconds');
+  });
+
+  it('with the key in the data folder: an interrupted rotation (secret.key.next left behind) is finished by running it again', async () => {
+    settle.child.kill('SIGTERM');
+    await settle.exited;
+    const dir = stack.config.SETTLE_DATA_DIR;
+    fs.writeFileSync(path.join(dir, 'secret.key'), newKey, { mode: 0o600 });
+    // A rotation that wrote its new key and stopped before re-sealing anything.
+    const third = crypto.randomBytes(32).toString('hex');
+    fs.writeFileSync(path.join(dir, 'secret.key.next'), third, { mode: 0o600 });
+
+    const r = await cli(['keys', 'rotate'], { SETTLE_SECRET_KEY: null });
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain('the old one has been removed');
+    expect(fs.readFileSync(path.join(dir, 'secret.key'), 'utf8').trim()).toBe(third);
+    expect(fs.existsSync(path.join(dir, 'secret.key.next'))).toBe(false);
+    expect(SecretBox.fromHex(third).open<string>((await tenantRow()).portal_secret_sealed!, portalSecretContext(stack.tenantId))).toBe(clearSecret);
+
+    // Settle with the key from its data folder: the same links still open.
+    settle = await startSettleCommand(port, { DATABASE_URL: stack.database.url, SETTLE_DATA_DIR: dir, LOG_LEVEL: 'warn' });
+    expect(await portalOpens(oldLink)).toBe(true);
+    expect(await portalOpens(apiLink)).toBe(true);
   });
 });
