@@ -15,6 +15,7 @@ export interface QboLimiterOptions {
 }
 
 const L = QBO_CATALOGUE.limits;
+const PER_SECOND_WINDOW_MS = 1100;
 export const DEFAULT_LIMITER_OPTIONS: QboLimiterOptions = {
   concurrent: L.concurrentPerRealmAndApp,
   perMinute: L.requestsPerMinutePerRealm,
@@ -56,7 +57,8 @@ export class QboRequestLimiter {
       const rateFull = this.starts.length >= this.opts.perMinute;
       const perSecond = this.opts.perSecond ?? Infinity;
       const lastSecond = this.starts.length >= perSecond ? this.starts[this.starts.length - perSecond]! : null;
-      const secondFull = lastSecond !== null && lastSecond > now - 1000;
+      // Counted over 1.1 s, not 1 s: requests bunch up in transit, and Intuit counts arrivals.
+      const secondFull = lastSecond !== null && lastSecond > now - PER_SECOND_WINDOW_MS;
       const batchFull = kind === 'batch' && this.batchStarts.length >= this.opts.batchPerMinute;
       if (this.active < this.opts.concurrent && !rateFull && !secondFull && !batchFull) {
         this.active += 1;
@@ -67,7 +69,7 @@ export class QboRequestLimiter {
       let waitMs = Infinity;
       if (rateFull) waitMs = Math.min(waitMs, this.starts[0]! + this.opts.windowMs - now);
       if (batchFull) waitMs = Math.min(waitMs, this.batchStarts[0]! + this.opts.windowMs - now);
-      if (secondFull) waitMs = Math.min(waitMs, lastSecond + 1000 - now);
+      if (secondFull) waitMs = Math.min(waitMs, lastSecond + PER_SECOND_WINDOW_MS - now);
       await new Promise<void>((resolve) => {
         this.wakers.push(resolve);
         if (Number.isFinite(waitMs)) setTimeout(resolve, Math.max(1, waitMs)).unref();
