@@ -9,6 +9,7 @@ import { enqueue } from './enqueue.ts';
 import { crashPoint } from './crash-points.ts';
 import { applyRefundEvent } from './refund-payment.ts';
 import { applyDisputeClosed, applyDisputeOpened } from './apply-dispute.ts';
+import { endVerificationWait, recordAwaitingVerification } from './ach-microdeposits.ts';
 
 async function findPayment(ctx: EngineContext, tenantId: string, processorPaymentId: string, metadata: Record<string, string>): Promise<string | null> {
   return withTenant(ctx.db, tenantId, async (tx) => {
@@ -56,6 +57,7 @@ export async function applyProcessorEvent(ctx: EngineContext, tenantId: string, 
           .where('outcome', 'in', ['sending', 'requires_action', 'processing', 'unknown', 'declined'])
           .where((eb) => eb.or([eb('processor_payment_id', 'is', null), eb('processor_payment_id', '=', event.processorPaymentId)]))
           .execute();
+        await endVerificationWait(tx, tenantId, id, 'debit_succeeded');
         return recordPaymentSucceeded(tx, id, { processorPaymentId: event.processorPaymentId, method: event.method });
       });
       if (changed) crashPoint('after-payment-succeeded-committed');
@@ -64,8 +66,16 @@ export async function applyProcessorEvent(ctx: EngineContext, tenantId: string, 
     case 'payment.processing': {
       const id = await findPayment(ctx, tenantId, event.processorPaymentId, event.metadata);
       if (!id) return 'ignored: not a payment Settle started';
-      const changed = await withTenant(ctx.db, tenantId, (tx) => recordPaymentProcessing(tx, id, event.processorPaymentId));
+      const changed = await withTenant(ctx.db, tenantId, async (tx) => {
+        await endVerificationWait(tx, tenantId, id, 'bank_account_verified'); // the debit started
+        return recordPaymentProcessing(tx, id, event.processorPaymentId);
+      });
       return changed ? 'payment processing' : 'already recorded';
+    }
+    case 'payment.awaiting_verification': {
+      const id = await findPayment(ctx, tenantId, event.processorPaymentId, event.metadata);
+      if (!id) return 'ignored: not a payment Settle started';
+      return (await recordAwaitingVerification(ctx, tenantId, id, event.verification)) ? 'waiting for microdeposit verification' : 'already past verification';
     }
     case 'payment.failed': {
       const id = await findPayment(ctx, tenantId, event.processorPaymentId, event.metadata);
@@ -91,6 +101,7 @@ export async function applyProcessorEvent(ctx: EngineContext, tenantId: string, 
           .where('payment_id', '=', id)
           .where('outcome', 'in', ['sending', 'requires_action', 'processing', 'unknown'])
           .execute();
+        await endVerificationWait(tx, tenantId, id, 'payment_failed');
         return (await recordPaymentFailed(tx, id, event.declineCode, event.message, event.methodKind ?? null)) ? 'payment failed' : null;
       });
       return r ?? 'already recorded';

@@ -28,7 +28,13 @@ export interface DescribedMethod extends SavedMethod {
 export type ChargeOutcome =
   | { readonly kind: 'succeeded'; readonly processorPaymentId: string; readonly chargeId: string | null }
   | { readonly kind: 'processing'; readonly processorPaymentId: string } // ACH until it settles
-  | { readonly kind: 'requires_action'; readonly processorPaymentId: string; readonly clientSecret: string }
+  | {
+      readonly kind: 'requires_action';
+      readonly processorPaymentId: string;
+      readonly clientSecret: string;
+      /** A bank account typed by its numbers: nothing is debited until the client confirms two microdeposits. */
+      readonly verification?: BankVerification | undefined;
+    }
   | {
       readonly kind: 'declined';
       readonly processorPaymentId: string | null;
@@ -70,7 +76,20 @@ export interface OffSessionChargeInput {
 }
 
 /** A processor event after signature verification, mapped onto our vocabulary. */
+/** Where and by when the client confirms the microdeposits sent to a bank account they typed in. */
+export interface BankVerification {
+  readonly url: string;
+  readonly arrivalDate: Date | null;
+}
+
 export type ProcessorEvent =
+  | {
+      readonly eventId: string;
+      readonly type: 'payment.awaiting_verification';
+      readonly processorPaymentId: string;
+      readonly verification: BankVerification;
+      readonly metadata: Record<string, string>;
+    }
   | { readonly eventId: string; readonly type: 'payment.processing'; readonly processorPaymentId: string; readonly metadata: Record<string, string> }
   | {
       readonly eventId: string;

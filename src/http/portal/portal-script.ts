@@ -118,6 +118,9 @@ export function portalScript(publishableKey: string, opts: { surcharging: boolea
         return;
       }
       var st = r.paymentIntent && r.paymentIntent.status;
+      // A bank account typed by its numbers: the payment page tells the client how to verify it (microdeposits).
+      var next = r.paymentIntent && r.paymentIntent.next_action;
+      if (st === 'requires_action' && next && next.type === 'verify_with_microdeposits') { location.href = location.pathname + '?paid=' + paymentId; return; }
       if (st === 'requires_action') { msg('This card needs a confirmation from your bank that cannot be completed here. Nothing was charged; please use another card.'); return; }
       if (st !== 'succeeded' && st !== 'processing') { msg('The payment was not completed. Check your card details above and press "Pay now" again.'); return; }
       location.href = location.pathname + '?paid=' + paymentId;

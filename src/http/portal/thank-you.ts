@@ -10,6 +10,8 @@ import type { EngineContext } from '../../engine/context.ts';
 import { applyChargeOutcome } from '../../engine/apply-charge-outcome.ts';
 import { inFlightMinor } from '../../engine/checkout-guard.ts';
 import { CHECKOUT_CANCELED } from '../../engine/close-portal-checkouts.ts';
+import { pendingVerification, recordAwaitingVerification } from '../../engine/ach-microdeposits.ts';
+import type { BankVerification } from '../../connectors/payments/types.ts';
 import { html, type Raw } from '../html.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -29,6 +31,9 @@ export async function catchUpOnPaid(ctx: EngineContext, tenantId: string, client
     const status = await processor.getPayment(p.processor_payment_id);
     // Only the processor's yes is recorded here; anything else is left to the webhook and the janitor.
     if (status.outcome.kind === 'succeeded' || status.outcome.kind === 'processing') await applyChargeOutcome(ctx, tenantId, p.id, p.attemptId, status.outcome);
+    // A bank account typed by its numbers: the client must confirm the microdeposits first (ach-microdeposits.ts).
+    else if (status.outcome.kind === 'requires_action' && status.outcome.verification)
+      await recordAwaitingVerification(ctx, tenantId, p.id, status.outcome.verification);
   } catch (e) {
     ctx.log.info({ paymentId: p.id, err: (e as Error).message }, 'could not ask the processor about a portal payment; the webhook will tell');
   }
@@ -41,6 +46,8 @@ export interface PaidSummary {
   readonly method: string;
   readonly invoices: readonly { number: string; amount: string }[];
   readonly failure: string | null;
+  /** Waiting for the client to confirm the microdeposits sent to the bank account they typed in. */
+  readonly verification: BankVerification | null;
 }
 
 /** What the client's payment `paid` was: amount, invoices (as allocated, or as planned while on its way), method. */
@@ -86,6 +93,7 @@ export async function paidSummary(tx: Tx, clientId: string, paid: string | undef
           ? 'This payment was replaced before it was made.'
           : (p.failure_message ?? 'The payment did not go through.')
         : null,
+    verification: p.state === 'pending' ? await pendingVerification(tx, p.id) : null,
   };
 }
 
@@ -132,6 +140,17 @@ export function thankYouCard(s: PaidSummary | null, credit: boolean, stillOpen: 
       <h2 style="margin-top:0">Payment not made</h2>
       <p class="error">${s.failure}</p>
       <p class="muted">Reference ${s.reference}</p>
+    </div>`;
+  if (s.verification)
+    return html`<div class="card" id="paid" role="status">
+      <h2 style="margin-top:0">One more step: verify your bank account</h2>
+      <p id="verify-instructions">
+        We sent two small deposits to your bank account; they should appear on your statement by
+        ${s.verification.arrivalDate ? s.verification.arrivalDate.toISOString().slice(0, 10) : 'the next 1–2 business days'}. Enter their amounts on the
+        verification page to start this ${s.amount} payment. Nothing is taken from your account until then.
+      </p>
+      <p><a id="verify-link" href="${s.verification.url}" target="_blank" rel="noopener">Verify your bank account</a></p>
+      <p class="muted">Invoices: ${s.invoices.map((i, n) => html`${n > 0 ? ', ' : ''}${i.number} (${i.amount})`)} · Reference ${s.reference}</p>
     </div>`;
   return html`<div class="card" id="paid" role="status">
     <h2 style="margin-top:0">Thank you — ${s.amount} ${s.state === 'succeeded' ? 'paid' : 'received'}</h2>

@@ -25,6 +25,7 @@ export const STRIPE = {
 /** Webhook event types Settle maps onto ProcessorEvent (everything else is acknowledged and ignored). */
 export const STRIPE_WEBHOOK_EVENTS = [
   'payment_intent.processing',
+  'payment_intent.requires_action', // a typed bank account waiting for its microdeposits to be confirmed
   'payment_intent.succeeded',
   'payment_intent.payment_failed',
   'refund.created',

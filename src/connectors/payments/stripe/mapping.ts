@@ -3,7 +3,7 @@
 import type Stripe from 'stripe';
 import { money, parseCurrency, type Currency, type Money } from '../../../domain/money.ts';
 import type { VendorError } from '../../http.ts';
-import type { CardFunding, ChargeOutcome, PaymentStatus, Payout, PayoutItem, SavedMethod } from '../types.ts';
+import type { BankVerification, CardFunding, ChargeOutcome, PaymentStatus, Payout, PayoutItem, SavedMethod } from '../types.ts';
 
 /** Stripe amounts are integers in the currency's smallest unit (docs.stripe.com/currencies#zero-decimal). */
 export function toStripeAmount(m: Money): { amount: number; currency: string } {
@@ -21,9 +21,18 @@ const idOf = (v: string | { id: string } | null | undefined): string | null => (
 export type StripeIntentStatus =
   'requires_payment_method' | 'requires_confirmation' | 'requires_action' | 'processing' | 'requires_capture' | 'canceled' | 'succeeded';
 
+/** A `verify_with_microdeposits` next action: the hosted page where the client confirms the deposits, and when they land. */
+export function bankVerification(next: Stripe.PaymentIntent['next_action'] | undefined): BankVerification | null {
+  const v = next?.type === 'verify_with_microdeposits' ? next.verify_with_microdeposits : undefined;
+  if (!v?.hosted_verification_url) return null;
+  return { url: v.hosted_verification_url, arrivalDate: typeof v.arrival_date === 'number' ? new Date(v.arrival_date * 1000) : null };
+}
+
 /** What a PaymentIntent's state means for the attempt behind it. */
 export function intentOutcome(
-  pi: Pick<Stripe.PaymentIntent, 'id' | 'status' | 'last_payment_error' | 'latest_charge' | 'client_secret' | 'cancellation_reason'>,
+  pi: Pick<Stripe.PaymentIntent, 'id' | 'status' | 'last_payment_error' | 'latest_charge' | 'client_secret' | 'cancellation_reason'> & {
+    next_action?: Stripe.PaymentIntent['next_action'] | undefined;
+  },
 ): ChargeOutcome {
   const status = pi.status as StripeIntentStatus;
   switch (status) {
@@ -48,8 +57,10 @@ export function intentOutcome(
       return { kind: 'requires_action', processorPaymentId: pi.id, clientSecret: pi.client_secret ?? '' };
     }
     case 'requires_confirmation':
-    case 'requires_action':
-      return { kind: 'requires_action', processorPaymentId: pi.id, clientSecret: pi.client_secret ?? '' };
+    case 'requires_action': {
+      const verification = bankVerification(pi.next_action);
+      return { kind: 'requires_action', processorPaymentId: pi.id, clientSecret: pi.client_secret ?? '', ...(verification ? { verification } : {}) };
+    }
     case 'canceled':
       // A canceled intent moved no money; nothing was charged.
       return { kind: 'not_sent', reason: `payment canceled at Stripe${pi.cancellation_reason ? ` (${pi.cancellation_reason})` : ''}` };

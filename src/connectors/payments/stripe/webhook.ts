@@ -57,6 +57,19 @@ const idOrObject = z
   .union([z.string(), z.object({ id: z.string() }).passthrough()])
   .nullable()
   .optional();
+/** `payment_intent.requires_action` for a bank account typed by its numbers: next_action verify_with_microdeposits. */
+const awaitingMicrodeposits = z.object({
+  id: z.string(),
+  metadata,
+  next_action: z
+    .object({
+      type: z.string(),
+      verify_with_microdeposits: z.object({ hosted_verification_url: z.string().url(), arrival_date: z.number().int().nullish() }).passthrough().nullish(),
+    })
+    .passthrough()
+    .nullish(),
+});
+
 const paymentIntent = z.object({
   id: z.string(),
   amount: z.number().int(),
@@ -121,6 +134,19 @@ function mapKnown(e: z.infer<typeof envelope>): ProcessorEvent {
   const obj = e.data.object;
   const eventId = e.id;
   switch (e.type) {
+    case 'payment_intent.requires_action': {
+      // Only the microdeposit wait matters to Settle; 3-D Secure is handled on the page that confirms.
+      const pi = parse(awaitingMicrodeposits, obj, e.type);
+      const v = pi.next_action?.type === 'verify_with_microdeposits' ? pi.next_action.verify_with_microdeposits : null;
+      if (!v) return { eventId, type: 'ignored', vendorType: e.type };
+      return {
+        eventId,
+        type: 'payment.awaiting_verification',
+        processorPaymentId: pi.id,
+        verification: { url: v.hosted_verification_url, arrivalDate: typeof v.arrival_date === 'number' ? new Date(v.arrival_date * 1000) : null },
+        metadata: pi.metadata,
+      };
+    }
     case 'payment_intent.processing': {
       const pi = parse(paymentIntent, obj, e.type);
       return { eventId, type: 'payment.processing', processorPaymentId: pi.id, metadata: pi.metadata };
