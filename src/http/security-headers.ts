@@ -103,10 +103,10 @@ export function registerSecurityHeaders(app: FastifyInstance, opts: SecurityHead
   app.addHook('onRequest', async (req) => {
     req.cspNonce = crypto.randomBytes(16).toString('base64');
   });
-  app.addHook('onSend', async (_req, reply, payload) => {
+  app.addHook('onSend', async (req, reply, payload) => {
     const type = String(reply.getHeader('content-type') ?? '');
     if (!reply.hasHeader('content-security-policy')) {
-      void reply.header('content-security-policy', type.startsWith('text/html') ? staffPolicy(_req.cspNonce) : NON_DOCUMENT_POLICY);
+      void reply.header('content-security-policy', type.startsWith('text/html') ? staffPolicy(req.cspNonce) : NON_DOCUMENT_POLICY);
     }
     // Old browsers ignore frame-ancestors; a page no one may frame says so the old way too.
     if (/frame-ancestors 'none'/.test(String(reply.getHeader('content-security-policy')))) void reply.header('x-frame-options', 'DENY');
