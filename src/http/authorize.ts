@@ -1,7 +1,7 @@
 // Enforces http/permissions.ts on every route. An onRoute hook looks each route up as it is registered and
 // throws when it is missing (so `settle start` and every test fail until someone declares who may call
 // it), then adds an onRequest check to the route: a staff route needs a signed-in user or an API key
-// whose role includes the one declared; a refusal is a 403 that names both roles, a warn log line and an
+// whose role includes the one declared (an own-account route: a signed-in person, never a key); a refusal is a 403 that names both roles, a warn log line and an
 // audit entry, and comes before the body is parsed or validated — nothing of the request is acted on.
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods, onRequestAsyncHookHandler, RouteOptions } from 'fastify';
 import { withTenant } from '../db/tenant.ts';
@@ -46,7 +46,8 @@ export function enforcePermissions(app: FastifyInstance, deps: HttpDeps, table: 
   registered.set(app, list);
   app.addHook('onRoute', (route: RouteOptions) => {
     const methods = (Array.isArray(route.method) ? route.method : [route.method]) as HTTPMethods[];
-    let needs: Checked | null = null;
+    // Per method: one route may be registered for several methods with different access.
+    const needs = new Map<string, Checked>();
     for (const method of methods) {
       const access = accessFor(method, route.url, table);
       if (!access)
@@ -58,13 +59,9 @@ export function enforcePermissions(app: FastifyInstance, deps: HttpDeps, table: 
           `route ${method} ${route.url} is declared viewer, but a viewer only reads: declare finance or owner, or 'own-account' for a form that changes only the signed-in person's own account (docs/security-roles.md)`,
         );
       list.push({ method, url: route.url, access });
-      if (access === 'viewer' || access === 'finance' || access === 'owner' || access === 'own-account') {
-        if (needs && needs !== access)
-          throw new UndeclaredRouteError(`route ${route.url} is registered for several methods with different roles; register them apart`);
-        needs = access;
-      }
+      if (access === 'viewer' || access === 'finance' || access === 'owner' || access === 'own-account') needs.set(method, access);
     }
-    if (!needs) return;
+    if (needs.size === 0) return;
     const check = roleCheck(deps, needs);
     const existing = route.onRequest ? (Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]) : [];
     route.onRequest = [...existing, check];
@@ -74,8 +71,10 @@ export function enforcePermissions(app: FastifyInstance, deps: HttpDeps, table: 
 type Checked = StaffRole | 'own-account';
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-function roleCheck(deps: HttpDeps, needs: Checked): onRequestAsyncHookHandler {
+function roleCheck(deps: HttpDeps, needsByMethod: ReadonlyMap<string, Checked>): onRequestAsyncHookHandler {
   return async function checkRole(req: FastifyRequest, reply: FastifyReply) {
+    const needs = needsByMethod.get(req.method) ?? (req.method === 'HEAD' ? needsByMethod.get('GET') : undefined);
+    if (!needs) return; // a method of this route declared public, portal-link or vendor-signature
     // /api/v1 identifies its caller in its own onRequest hook (run before this route-level one); staff
     // pages are identified here.
     req.caller ??= await identify(req, deps.ctx.db, deps.sessionSecret, deps.staff?.timeouts);

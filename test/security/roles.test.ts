@@ -297,6 +297,22 @@ describe('the permission table covers the route table', () => {
   });
 });
 
+describe('one route, several methods', () => {
+  it('each method gets its own declared access', async () => {
+    const deps = { ctx: { db: database.db }, sessionSecret: 'x' } as unknown as HttpDeps;
+    const app = Fastify();
+    app.decorateRequest('caller', null);
+    enforcePermissions(app, deps, { 'GET /report': 'public', 'POST /report': 'owner' });
+    app.route({ method: ['GET', 'POST'], url: '/report', handler: async () => 'done' });
+    expect((await app.inject({ method: 'GET', url: '/report' })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'HEAD', url: '/report' })).statusCode).toBe(200);
+    const post = await app.inject({ method: 'POST', url: '/report' });
+    expect(post.statusCode).toBe(401);
+    expect(post.body).not.toBe('done');
+    await app.close();
+  });
+});
+
 describe('a viewer changes nothing', () => {
   it('a viewer API key and a signed-in viewer are answered 403 on every mutating route, and the database is unchanged', async () => {
     const mutating = staffRoutes().filter((r) => MUTATING.has(r.method));
