@@ -1,8 +1,8 @@
 // `settle keys rotate`: a new instance (master) key, and every sealed value re-sealed under it in one
 // transaction (db/reseal.ts): connection credentials, bank account numbers, NACHA files, second-factor
 // secrets and the portal link secrets. The portal secrets' values do not change, so every portal and
-// update-method link already sent keeps working. Staff sessions signed with a key derived from the old one
-// end (staff sign in again).
+// update-method link already sent keeps working. Staff sessions are server-side and carry on; a staff form
+// rendered before the rotation needs a reload (its CSRF token's key is derived from the instance key).
 //
 // Where the key lives decides the steps:
 // - generated into <data dir>/secret.key (no SETTLE_SECRET_KEY): the new key is first written to
@@ -64,7 +64,7 @@ export async function runKeysRotate(db: Db, config: Config, args: Args, out: (li
     .map(([k, n]) => `${k} ${n}`)
     .join(', ');
   out(`re-sealed ${counts.portalSecrets} portal link secret(s) and ${values} under key ${to.fingerprint()} (was ${from.fingerprint()})`);
-  out('portal and update-method links already sent keep working; staff sign in again');
+  out('portal and update-method links already sent keep working; staff pages open during the rotation need a reload');
   if (config.SETTLE_SECRET_KEY) out(`now set SETTLE_SECRET_KEY=${nextHex} for every Settle process, then start them`);
   else out(`the new key is in ${SecretBox.keyFile(dir)}; the old one has been removed`);
 }
