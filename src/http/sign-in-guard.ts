@@ -9,17 +9,20 @@ import { html, page } from './html.ts';
 import { lockoutFromEnv } from './rate-limits.ts';
 
 export interface SignInGuard {
-  /** Answers 429 with Retry-After and returns the reply when the e-mail is locked for this address. */
-  refuseIfLocked(req: FastifyRequest, reply: FastifyReply, tenantId: string | null, workspace: string, email: string): Promise<FastifyReply | null>;
   /**
-   * Counts, audits and logs a failure. Returns the reply (answered 429) when this failure started a lock,
-   * else null and the caller answers its usual "do not match".
+   * Answers 429 with Retry-After and returns true when the e-mail is locked for this address. (A boolean, not
+   * the reply: a FastifyReply is a thenable, and awaiting one waits for the answer to finish and yields undefined.)
+   */
+  refuseIfLocked(req: FastifyRequest, reply: FastifyReply, tenantId: string | null, workspace: string, email: string): Promise<boolean>;
+  /**
+   * Counts, audits and logs a failure. Returns true (answered 429) when this failure started a lock, else
+   * false and the caller answers its usual "do not match".
    */
   failed(
     req: FastifyRequest,
     reply: FastifyReply,
     f: { tenantId: string | null; workspace: string; email: string; userId: string | null; reason: string },
-  ): Promise<FastifyReply | null>;
+  ): Promise<boolean>;
   succeeded(req: FastifyRequest, tenantId: string, email: string): Promise<void>;
 }
 
@@ -29,11 +32,12 @@ export function signInGuard(deps: HttpDeps): SignInGuard {
   const attempt = (req: FastifyRequest, tenantId: string, email: string): SignInAttempt => ({ tenantId, email, address: req.ip });
   return {
     async refuseIfLocked(req, reply, tenantId, workspace, email) {
-      if (!tenantId) return null;
+      if (!tenantId) return false;
       const until = await lockedUntil(db, attempt(req, tenantId, email));
-      if (!until) return null;
+      if (!until) return false;
       req.log.warn({ workspace, email, address: req.ip, lockedUntil: until }, 'sign-in refused: locked');
-      return lockedReply(reply, until, workspace, email);
+      lockedReply(reply, until, workspace, email);
+      return true;
     },
     async failed(req, reply, f) {
       // Unknown workspace: nothing to lock or audit (no tenant); the per-address rate limit still applies.
@@ -42,7 +46,9 @@ export function signInGuard(deps: HttpDeps): SignInGuard {
         { workspace: f.workspace, email: f.email, address: req.ip, reason: f.tenantId ? f.reason : 'unknown_workspace', failures: r?.failures },
         r?.lockedUntil ? 'sign-in failed; locked' : 'sign-in failed',
       );
-      return r?.lockedUntil ? lockedReply(reply, r.lockedUntil, f.workspace, f.email) : null;
+      if (!r?.lockedUntil) return false;
+      lockedReply(reply, r.lockedUntil, f.workspace, f.email);
+      return true;
     },
     async succeeded(req, tenantId, email) {
       await clearSignInFailures(db, attempt(req, tenantId, email));
@@ -50,10 +56,10 @@ export function signInGuard(deps: HttpDeps): SignInGuard {
   };
 }
 
-function lockedReply(reply: FastifyReply, until: Date, workspace: string, email: string): FastifyReply {
+function lockedReply(reply: FastifyReply, until: Date, workspace: string, email: string): void {
   const seconds = Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000));
   const at = until.toISOString().slice(0, 16).replace('T', ' ');
-  return reply
+  void reply
     .code(429)
     .header('retry-after', String(seconds))
     .type('text/html')

@@ -147,6 +147,11 @@ describe('account lockout', () => {
       .filter((l) => /"level":(50|60)/.test(l) && /sign-in|login|lock/i.test(l));
     expect(errors).toEqual([]);
 
+    // The refused sign-in opened no session behind the 429 (and no handler went on after answering).
+    const opened = await auditRows('user.signed_in');
+    expect(opened.filter((o) => JSON.stringify(o.detail).includes(from))).toEqual([]);
+    expect(s.settle.output()).not.toContain('Reply was already sent');
+
     // The lock holds only for that address; an owner signs in and lifts it on the staff page.
     const session = await signIn(base, OWNER, '127.0.0.41');
     const page = await request(`${base}/staff/lockouts`, { from: '127.0.0.41', headers: { cookie: session } });

@@ -54,8 +54,7 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: HttpDeps): v
     const { workspace = '', email = '', password = '' } = req.body ?? {};
     const tenant = await deps.ctx.db.selectFrom('tenants').select('id').where('slug', '=', workspace.trim().toLowerCase()).executeTakeFirst();
     // A locked e-mail/address is refused before its password is checked (sign-in-guard.ts).
-    const locked = await guard.refuseIfLocked(req, reply, tenant?.id ?? null, workspace, email);
-    if (locked) return locked;
+    if (await guard.refuseIfLocked(req, reply, tenant?.id ?? null, workspace, email)) return reply;
     const user = tenant
       ? await withTenant(deps.ctx.db, tenant.id, (tx) =>
           tx.selectFrom('users').select(['id', 'password_hash']).where('email', '=', email.trim().toLowerCase()).executeTakeFirst(),
@@ -66,8 +65,7 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: HttpDeps): v
     const matches = await checkPassword(password, user?.password_hash);
     if (!tenant || !user || !matches) {
       const reason = !user ? 'unknown_email' : 'wrong_password';
-      const lockedNow = await guard.failed(req, reply, { tenantId: tenant?.id ?? null, workspace, email, userId: user?.id ?? null, reason });
-      if (lockedNow) return lockedNow;
+      if (await guard.failed(req, reply, { tenantId: tenant?.id ?? null, workspace, email, userId: user?.id ?? null, reason })) return reply;
       return reply
         .code(401)
         .type('text/html')
@@ -78,7 +76,8 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: HttpDeps): v
           ),
         );
     }
-    await guard.succeeded(req, tenant.id, email);
+    // The failures are forgotten only when the session opens (after the second factor, if any: sign-in.ts),
+    // so wrong second-factor codes count towards the same lock as wrong passwords.
     // Second factor if the user has one, then a server-side session (sign-in.ts).
     return completeSignIn(req, reply, deps, { tenantId: tenant.id, userId: user.id, password, storedHash: user.password_hash });
   });

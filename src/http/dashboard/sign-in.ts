@@ -15,6 +15,7 @@ import { readCookie, staffSession } from '../auth.ts';
 import { signToken, verifyToken } from '../signed-token.ts';
 import { html, type Raw } from '../html.ts';
 import type { HttpDeps } from '../deps.ts';
+import { signInGuard, type SignInGuard } from '../sign-in-guard.ts';
 import { boxOf, clearSessionCookie, csrf, notice, secure, sendPage, setSessionCookie, timeoutsOf } from './staff-forms.ts';
 
 const PENDING_COOKIE = 'settle_second_factor';
@@ -31,12 +32,23 @@ function client(req: FastifyRequest): { ip: string; userAgent: string | null } {
   return { ip: req.ip, userAgent: req.headers['user-agent'] ?? null };
 }
 
+const guards = new WeakMap<HttpDeps, SignInGuard>();
+/** B2's lockout guard (sign-in-guard.ts): one per server. */
+function guardOf(deps: HttpDeps): SignInGuard {
+  let g = guards.get(deps);
+  if (!g) guards.set(deps, (g = signInGuard(deps)));
+  return g;
+}
+
 async function openSession(req: FastifyRequest, reply: FastifyReply, deps: HttpDeps, tenantId: string, userId: string, how: string): Promise<FastifyReply> {
-  const { token, sessionId } = await withTenant(deps.ctx.db, tenantId, async (tx) => {
+  const { token, sessionId, email } = await withTenant(deps.ctx.db, tenantId, async (tx) => {
     const s = await startSession(tx, tenantId, userId, timeoutsOf(deps), client(req));
     await audit(tx, tenantId, `user:${userId}`, 'user.signed_in', { type: 'user', id: userId }, { session: s.sessionId, ip: req.ip, with: how });
-    return s;
+    const u = await tx.selectFrom('users').select('email').where('id', '=', userId).executeTakeFirstOrThrow();
+    return { ...s, email: u.email };
   });
+  // A full sign-in (password, and the second factor if any) forgets this address's failures for the e-mail.
+  await guardOf(deps).succeeded(req, tenantId, email);
   req.log.debug({ session: sessionId }, 'staff session started');
   return setSessionCookie(reply, deps, token).redirect('/dashboard');
 }
@@ -132,6 +144,13 @@ export function registerSignInRoutes(app: FastifyInstance, deps: HttpDeps): void
         401,
       );
     const { t: tenantId, u: userId, n } = check.claims;
+    const who = await withTenant(deps.ctx.db, tenantId, async (tx) => ({
+      workspace: (await tx.selectFrom('tenants').select('slug').where('id', '=', tenantId).executeTakeFirstOrThrow()).slug,
+      email: (await tx.selectFrom('users').select('email').where('id', '=', userId).executeTakeFirst())?.email ?? '',
+    }));
+    // Wrong codes count towards the same lock as wrong passwords (http/sign-in-guard.ts).
+    // A boolean, not the reply: awaiting a FastifyReply (a thenable) yields undefined once it is sent.
+    if (await guardOf(deps).refuseIfLocked(req, reply, tenantId, who.workspace, who.email)) return reply;
     const tries = pendingFailures.get(n) ?? 0;
     const how =
       tries >= PENDING_TRIES
@@ -143,6 +162,7 @@ export function registerSignInRoutes(app: FastifyInstance, deps: HttpDeps): void
       await withTenant(deps.ctx.db, tenantId, (tx) =>
         audit(tx, tenantId, `user:${userId}`, 'user.second_factor_failed', { type: 'user', id: userId }, { ip: req.ip }),
       );
+      if (await guardOf(deps).failed(req, reply, { tenantId, ...who, userId, reason: 'wrong_second_factor' })) return reply; // the pending cookie is useless while locked, and expires in minutes
       if (tries + 1 >= PENDING_TRIES) {
         reply.header('set-cookie', `${PENDING_COOKIE}=; HttpOnly; SameSite=Strict; Path=/login; Max-Age=0`);
         return sendPage(
