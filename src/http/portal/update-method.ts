@@ -147,6 +147,14 @@ function setupScript(publishableKey: string): string {
     var btn = this; btn.disabled = true;
     var r = await stripe.confirmSetup({ elements: elements, redirect: 'if_required', confirmParams: { return_url: location.href } });
     if (r.error) { msg(r.error.message); btn.disabled = false; return; }
+    // A bank account typed by its numbers is saved only once the client confirms two microdeposits (Stripe).
+    var nx = r.setupIntent && r.setupIntent.status === 'requires_action' && r.setupIntent.next_action;
+    if (nx && nx.type === 'verify_with_microdeposits') {
+      msg('We sent two small deposits to this bank account (they arrive in 1–2 business days). Confirm their amounts on the verification page; the account is saved once they are confirmed. ');
+      var a = document.createElement('a'); a.href = nx.verify_with_microdeposits.hosted_verification_url; a.target = '_blank'; a.rel = 'noopener';
+      a.id = 'verify-link'; a.textContent = 'Verify your bank account'; document.getElementById('message').appendChild(a);
+      return;
+    }
     var res = await fetch(base + '/complete', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ setup_id: setupId }) });
     var body = await res.json();
     if (!res.ok) { msg(body.error.message); btn.disabled = false; return; }
