@@ -14,7 +14,7 @@ export const FILTERABLE: Readonly<Record<EntityName, ReadonlySet<string>>> = {
   Payment: new Set([...META, 'CustomerRef', 'TxnDate', 'TotalAmt', 'PaymentRefNum']),
   Deposit: new Set([...META, 'TxnDate', 'TotalAmt']),
   JournalEntry: new Set([...META, 'DocNumber', 'TxnDate']),
-  Purchase: new Set([...META, 'DocNumber', 'TxnDate', 'TotalAmt', 'PaymentType']),
+  Purchase: new Set([...META, 'DocNumber', 'TxnDate']),
   Customer: new Set([...META, 'DisplayName', 'GivenName', 'MiddleName', 'FamilyName', 'CompanyName', 'FullyQualifiedName', 'Active', 'Balance', 'Job']),
   Vendor: new Set([...META, 'DisplayName', 'GivenName', 'MiddleName', 'FamilyName', 'CompanyName', 'Active', 'Balance']),
   Account: new Set([
@@ -31,7 +31,7 @@ export const FILTERABLE: Readonly<Record<EntityName, ReadonlySet<string>>> = {
     'CurrentBalance',
     'CurrentBalanceWithSubAccounts',
   ]),
-  Item: new Set([...META, 'Name', 'Active', 'Type', 'FullyQualifiedName', 'Sku']),
+  Item: new Set([...META, 'Name', 'Active', 'Type', 'FullyQualifiedName']),
   CompanyInfo: new Set([...META]),
   Preferences: new Set([...META]),
 };

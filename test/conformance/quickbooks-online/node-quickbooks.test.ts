@@ -273,7 +273,9 @@ describe('QuickBooks Online simulator through node-quickbooks', () => {
     const purchase = entity(await h.call('createPurchase', body('Check')), 'Purchase');
     expect(purchase).toMatchObject({ TotalAmt: 12.5, EntityRef: { value: stripe['Id'], type: 'Vendor' } });
     expect(entity(await h.call('getVendor', stripe['Id']), 'Vendor')['DisplayName']).toBe('Stripe');
-    expect(((await h.call('findPurchases', { PaymentType: 'Check' })).data as Json)['QueryResponse']['Purchase']).toHaveLength(1);
+    expect(((await h.call('findPurchases', { TxnDate: purchase['TxnDate'] })).data as Json)['QueryResponse']['Purchase']).toHaveLength(1);
+    const byType = await h.call('findPurchases', { PaymentType: 'Check' }); // not marked filterable: refused
+    expect(((byType.err as { response?: { data: Json } }).response?.data ?? (byType.err as Json))['Fault']['Error'][0]['code']).toBe('4001');
     const updated = entity(
       await h.call('updatePurchase', { Id: purchase['Id'], SyncToken: purchase['SyncToken'], sparse: true, DocNumber: 'FEE-04' }),
       'Purchase',
