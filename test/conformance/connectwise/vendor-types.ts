@@ -9,7 +9,7 @@
 // — a textual rename, nothing else changes — and lets ts-json-schema-generator (a maintained tool)
 // produce the schemas. The generator's defaults are strict: a property the type does not declare is
 // refused (`additionalProperties: false`), a `string` is never null, an enum is closed.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -111,11 +111,16 @@ function build(): VendorTypes {
     paths.set(blankParams(propName(m, sf)), byMethod);
   }
 
-  const dir = join(tmpdir(), `settle-connectwise-types-${version}-${process.pid}`);
-  mkdirSync(dir, { recursive: true });
+  const dir = mkdtempSync(join(tmpdir(), `settle-connectwise-types-${version}-`));
   const file = join(dir, 'manage-types.ts');
   writeFileSync(file, [...schemaDecls, ...rootDecls].join('\n'));
-  const generator = createGenerator({ path: file, skipTypeCheck: true, expose: 'export', topRef: true, jsDoc: 'none', additionalProperties: false });
+  let generator: ReturnType<typeof createGenerator>;
+  try {
+    // The program (and so the file's text) is read here; schemas are made from it later, on demand.
+    generator = createGenerator({ path: file, skipTypeCheck: true, expose: 'export', topRef: true, jsDoc: 'none', additionalProperties: false });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   const schemaCache = new Map<string, Schema>();
   const schemaOf = (typeName: string): Schema => {
     let s = schemaCache.get(typeName);
