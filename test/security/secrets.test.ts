@@ -13,7 +13,7 @@ import { portalSecretContext } from '../../src/db/portal-secret.ts';
 import { withTenant } from '../../src/db/tenant.ts';
 import { signToken } from '../../src/http/signed-token.ts';
 import { freePort } from '../helpers/ports.ts';
-import { startSettleCommand, startSettleProcess, type SettleProcess } from '../helpers/settle-process.ts';
+import { startSettleCommand, type SettleProcess } from '../helpers/settle-process.ts';
 import { openInvoices, startStack, type Stack } from '../helpers/stack.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -41,7 +41,7 @@ beforeAll(async () => {
   // A workspace as it was before 0023: its portal secret in clear, and a link already e-mailed with it.
   await stack.database.db.updateTable('tenants').set({ portal_secret: clearSecret, portal_secret_sealed: null }).where('id', '=', stack.tenantId).execute();
   oldLink = signToken({ t: stack.tenantId, c: clientId, exp: Math.floor(Date.now() / 1000) + 7 * 24 * 3600 }, clearSecret);
-  settle = await startSettleProcess(stack, port, { LOG_LEVEL: 'info' });
+  settle = await startSettle({ LOG_LEVEL: 'info' });
 }, 240_000);
 
 afterAll(async () => {
@@ -49,6 +49,12 @@ afterAll(async () => {
   await settle?.exited;
   await stack?.close();
 });
+
+/** `settle start` on the stack's database, with a start-up allowance for a busy machine. */
+function startSettle(env: Record<string, string>): Promise<SettleProcess> {
+  const base = { DATABASE_URL: stack.database.url, SETTLE_SECRET_KEY: stack.secretKeyHex, SETTLE_DATA_DIR: stack.config.SETTLE_DATA_DIR };
+  return startSettleCommand(port, { ...base, ...env }, { readyTimeoutMs: 90_000 });
+}
 
 /** A `settle` command; `env.SETTLE_SECRET_KEY: null` runs it with the key in the data folder instead. */
 function cli(args: string[], env: Record<string, string | null> = {}): Promise<{ code: number | null; out: string }> {
@@ -172,7 +178,7 @@ describe('settle keys rotate', () => {
     expect(SecretBox.fromHex(stack.secretKeyHex).open<string>((await tenantRow()).portal_secret_sealed!, portalSecretContext(stack.tenantId))).toBe(
       clearSecret,
     );
-  });
+  }, 300_000);
 
   it('re-seals every secret under the new key; every link keeps working and the connections are still used', async () => {
     settle.child.kill('SIGTERM');
@@ -204,7 +210,7 @@ describe('settle keys rotate', () => {
     expect(audited).toHaveLength(1);
 
     metricsPort = await freePort();
-    settle = await startSettleProcess(stack, port, {
+    settle = await startSettle({
       SETTLE_SECRET_KEY: newKey,
       METRICS_TOKEN: metricsToken,
       METRICS_LISTEN: `127.0.0.1:${metricsPort}`,
@@ -219,7 +225,7 @@ describe('settle keys rotate', () => {
     });
     expect(pay.status, await pay.clone().text()).toBe(200);
     expect(((await pay.json()) as { client_secret: string }).client_secret).toMatch(/^pi_/);
-  });
+  }, 300_000);
 
   it('/metrics: only on METRICS_LISTEN, and only with the METRICS_TOKEN', async () => {
     expect((await fetch(`${base}/metrics`)).status).toBe(404);
@@ -248,8 +254,8 @@ describe('settle keys rotate', () => {
     expect(SecretBox.fromHex(third).open<string>((await tenantRow()).portal_secret_sealed!, portalSecretContext(stack.tenantId))).toBe(clearSecret);
 
     // Settle with the key from its data folder: the same links still open.
-    settle = await startSettleCommand(port, { DATABASE_URL: stack.database.url, SETTLE_DATA_DIR: dir, LOG_LEVEL: 'warn' });
+    settle = await startSettleCommand(port, { DATABASE_URL: stack.database.url, SETTLE_DATA_DIR: dir, LOG_LEVEL: 'warn' }, { readyTimeoutMs: 90_000 });
     expect(await portalOpens(oldLink)).toBe(true);
     expect(await portalOpens(apiLink)).toBe(true);
-  });
+  }, 300_000);
 });
