@@ -62,6 +62,7 @@ export function enforcePermissions(app: FastifyInstance, deps: HttpDeps, table: 
       if (access === 'viewer' || access === 'finance' || access === 'owner' || access === 'own-account') needs.set(method, access);
     }
     if (needs.size === 0) return;
+    describeInOpenApi(route, needs);
     const check = roleCheck(deps, needs);
     const existing = route.onRequest ? (Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]) : [];
     route.onRequest = [...existing, check];
@@ -69,6 +70,16 @@ export function enforcePermissions(app: FastifyInstance, deps: HttpDeps, table: 
 }
 
 type Checked = StaffRole | 'own-account';
+
+/** The API reference (/api/docs) says which role each operation needs (swagger reads the schema after this hook). */
+function describeInOpenApi(route: RouteOptions, needs: ReadonlyMap<string, Checked>): void {
+  const schema = route.schema as { hide?: boolean; description?: string } | undefined;
+  if (!schema || schema.hide) return;
+  const roles = [...new Set(needs.values())];
+  if (roles.length !== 1 || roles[0] === 'own-account') return;
+  const line = `Needs the **${roles[0]}** role: an API key made with \`--role ${roles[0]}\`${roles[0] === 'owner' ? '' : ' or higher'} (docs/security-roles.md).`;
+  route.schema = { ...schema, description: schema.description ? `${schema.description}\n\n${line}` : line };
+}
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 function roleCheck(deps: HttpDeps, needsByMethod: ReadonlyMap<string, Checked>): onRequestAsyncHookHandler {

@@ -252,7 +252,7 @@ afterAll(async () => {
 });
 
 describe('the permission table covers the route table', () => {
-  it("every route in Fastify's route table has a declared permission, and every declaration names a route", () => {
+  it("every route in Fastify's route table has a declared permission, and every declaration names a route", async () => {
     const routes = routePermissions(settle.http!);
     // Fastify's own table: every route in it went through the permission hook (a prefixed plugin's "/" route
     // is also served with a trailing slash, with the same options and so the same check).
@@ -279,6 +279,10 @@ describe('the permission table covers the route table', () => {
     expect(routes.find((r) => r.url === '/webhooks/:workspace/:vendor')?.access).toBe('vendor-signature');
     expect(routes.filter((r) => r.url.startsWith('/portal/')).every((r) => r.access === 'portal-link')).toBe(true);
     expect(routes.find((r) => r.method === 'GET' && r.url === '/dashboard')?.access).toBe('viewer');
+    // The API reference says which role each operation needs.
+    const doc = (await (await fetch(`${url}/api/docs/json`)).json()) as { paths: Record<string, Record<string, { description?: string }>> };
+    expect(doc.paths['/api/v1/autopay/rules']?.post?.description).toMatch(/Needs the \*\*finance\*\* role/);
+    expect(doc.paths['/api/v1/retry-policy']?.put?.description).toMatch(/Needs the \*\*owner\*\* role/);
   });
 
   it('a route without a declared permission cannot be registered, with or without a prefix', async () => {
