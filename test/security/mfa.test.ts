@@ -55,7 +55,7 @@ afterAll(async () => {
   await s?.close();
 });
 
-describe('TOTP second factor', () => {
+describe('TOTP second factor', { timeout: 400_000 }, () => {
   it('enrol, then sign-in asks for a code; wrong and replayed codes are refused; a recovery code works once', async () => {
     const user = { workspace: OWNER.workspace, email: 'mo@acme.test', password: 'juniper socket fable 21' };
     await settleCli('user', 'add', '--workspace', OWNER.workspace, user.email, '--role', 'finance', '--password', user.password);
@@ -106,7 +106,7 @@ describe('TOTP second factor', () => {
     expect(actions).toEqual(expect.arrayContaining(['user.mfa_enabled', 'user.second_factor_failed', 'user.mfa_recovery_code_used']));
   });
 
-  it('five wrong codes end the attempt: the password must be given again', async () => {
+  it('five wrong codes end the attempt; wrong codes count towards the sign-in lock', async () => {
     const user = { workspace: OWNER.workspace, email: 'ned@acme.test', password: 'mango ribbon glacier 5' };
     await settleCli('user', 'add', '--workspace', OWNER.workspace, user.email, '--role', 'viewer', '--password', user.password);
     const { secret } = await enrol(await new StaffBrowser(s.base).signedIn(user));
@@ -121,6 +121,15 @@ describe('TOTP second factor', () => {
     expect(after.status).toBe(401);
     expect(after.text).toContain('Sign in');
     expect(b.session).toBeUndefined();
+
+    // Wrong codes count towards the sign-in lock like wrong passwords (default: 10 from one address).
+    const again = new StaffBrowser(s.base);
+    expect((await again.signIn(user)).headers.location).toBe('/login/second-factor');
+    for (let i = 0; i < 4; i++) expect((await again.submit('/login/second-factor', '/login/second-factor', { code: wrong })).status).toBe(401);
+    const locked = await again.submit('/login/second-factor', '/login/second-factor', { code: wrong });
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await new StaffBrowser(s.base).signIn(user)).status).toBe(429);
   });
 
   it('a workspace that requires a second factor sends an owner without one to set it up first', async () => {

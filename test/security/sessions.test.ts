@@ -57,7 +57,7 @@ afterAll(async () => {
   await s?.close();
 });
 
-describe('staff sessions', () => {
+describe('staff sessions', { timeout: 400_000 }, () => {
   it('the cookie is a random id whose hash is stored; sign-out ends the session at once', async () => {
     const b = await owner().signedIn(OWNER);
     expect(b.session).toMatch(/^[A-Za-z0-9_-]{43}$/);
