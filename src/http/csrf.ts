@@ -53,6 +53,10 @@ export function foreignOrigin(req: FastifyRequest, publicUrl: string): string | 
   const site = req.headers['sec-fetch-site'];
   if (typeof site === 'string' && site !== 'same-origin') return `Sec-Fetch-Site is "${site}"`;
   const origin = req.headers.origin;
+  // Under Referrer-Policy: no-referrer (security-headers.ts) browsers send "Origin: null" on their own
+  // same-origin form posts and fetches; that counts only when Sec-Fetch-Site vouches for it (a sandboxed
+  // frame elsewhere also sends null, with Sec-Fetch-Site cross-site, refused above).
+  if (origin === 'null' && site === 'same-origin') return null;
   if (typeof origin === 'string') {
     const allowed = new Set([new URL(publicUrl).origin, `${req.protocol}://${req.host}`]);
     if (!allowed.has(origin)) return `Origin ${origin} is not this site`;
