@@ -333,7 +333,9 @@ export async function startStripeSimulator(opts: StripeSimulatorOptions = {}): P
 
 /** `settle simulator stripe --port N` */
 export async function runStandalone(port: number, opts: { mode?: StripeMode } = {}): Promise<RunningStripeSimulator> {
-  const running = await startStripeSimulator({ port, host: '127.0.0.1', ...(opts.mode ? { mode: opts.mode } : {}) });
+  // `SETTLE_STRIPE_SIM_MODE=live settle simulator stripe` starts a live-mode account (sk_live_ keys, live limits).
+  const mode = opts.mode ?? (process.env['SETTLE_STRIPE_SIM_MODE'] === 'live' ? 'live' : undefined);
+  const running = await startStripeSimulator({ port, host: '127.0.0.1', ...(mode ? { mode } : {}) });
   const l = running.limits;
   process.stdout.write(
     [
