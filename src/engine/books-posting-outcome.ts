@@ -51,9 +51,24 @@ export async function recordBooksAttempt(
       .where('target', '=', 'accounting')
       .where('status', '=', 'pending')
       .execute();
+    // A reversal re-opened its invoice in the books: a payment on it refused meanwhile (reversalOnItsWay) goes now.
+    await tx
+      .updateTable('postings')
+      .set({ next_attempt_at: ctx.now() })
+      .where('invoice_id', '=', (eb) =>
+        eb.selectFrom('postings as r').select('r.invoice_id').where('r.id', '=', row.id).where('r.kind', 'in', ['refund', 'payment_reversal']),
+      )
+      .where('target', '=', 'accounting')
+      .where('kind', '=', 'payment')
+      .where('status', '=', 'pending')
+      .where('attempts', '>', 0)
+      .execute();
     return 'posted';
   }
-  const outcome: PostingOutcome = r.waitingForInvoice !== undefined ? 'waiting' : r.retryable ? 'transient' : 'final';
+  // A refusal that only a reversal still on its way explains is retried — as a new request: the refused one
+  // wrote nothing, and QuickBooks answers a repeated requestid with the refusal it gave the first time.
+  const refusedUntilReversal = r.waitingForInvoice === undefined && !r.retryable && (await reversalOnItsWay(tx, row.id));
+  const outcome: PostingOutcome = r.waitingForInvoice !== undefined ? 'waiting' : r.retryable || refusedUntilReversal ? 'transient' : 'final';
   // A posting that starts waiting starts its own back-off: its earlier error attempts do not count.
   const startsWaiting = outcome === 'waiting' && row.waiting_for !== 'invoice_in_books';
   const attempts = startsWaiting ? 1 : row.attempts + 1;
@@ -68,6 +83,7 @@ export async function recordBooksAttempt(
       next_attempt_at: nextAttemptAt,
       waiting_for: outcome === 'waiting' ? 'invoice_in_books' : null,
       waiting_since: outcome === 'waiting' ? eb.fn.coalesce('waiting_since', eb.val(ctx.now())) : null,
+      ...(refusedUntilReversal ? { request_generation: eb('request_generation', '+', 1) } : {}),
     }))
     .where('id', '=', row.id)
     .where('status', '=', 'pending')
@@ -95,4 +111,24 @@ export async function recordBooksAttempt(
   }
   if (plan.tellPerson) await tellAboutPosting(tx, tenantId, ACTOR, row.id, { kind: 'failing', error: r.error, nextAttemptAt });
   return 'deferred';
+}
+
+/**
+ * A refusal of a payment while a refund, return or lost dispute on the same invoice is still on its way to
+ * the books is not final: the books see the invoice as paid until that reversal re-opens it ("more than its
+ * open balance"); the next attempt, after the reversal, goes through.
+ */
+async function reversalOnItsWay(tx: Tx, postingId: string): Promise<boolean> {
+  const r = await tx
+    .selectFrom('postings as me')
+    .innerJoin('postings as r', (j) => j.onRef('r.invoice_id', '=', 'me.invoice_id').onRef('r.id', '!=', 'me.id'))
+    .select('r.id')
+    .where('me.id', '=', postingId)
+    .where('me.kind', '=', 'payment')
+    .where('r.target', '=', 'accounting')
+    .where('r.kind', 'in', ['refund', 'payment_reversal'])
+    .where('r.status', '=', 'pending')
+    .limit(1)
+    .executeTakeFirst();
+  return r !== undefined;
 }

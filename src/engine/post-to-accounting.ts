@@ -1,5 +1,5 @@
-// Posts to the books: every pending payment posting of the tenant in one go (the connector batches them,
-// up to 30 per QuickBooks batch call), then reversals, then every payout deposit that is due — at once,
+// Posts to the books: reversals of payments already there, every pending payment posting of the tenant in
+// one go (the connector batches them, up to 30 per QuickBooks batch call), then the other reversals, then every payout deposit that is due — at once,
 // with any payment not in the books yet on a clearing line — then moves clearing lines onto payments
 // posted since. A payment whose invoice is not in the books waits for it (books-posting-outcome.ts, the
 // look-up in watch-books-invoices.ts). Runs in the tenant's accounting queue, so two flushes never
@@ -39,10 +39,14 @@ export async function flushAccounting(ctx: EngineContext, tenantId: string): Pro
   const books = await ctx.connectors.accounting(tenantId);
   const summary: FlushSummary = { payments: 0, deposits: 0, failed: 0, deferred: 0, waiting: 0, linked: 0 };
   if (!books) return summary;
+  // Refunds, returns and lost disputes whose payment is in the books go first: each re-opens its invoice
+  // there, and a new payment on the same invoice (the client paying again what was refunded) is refused by
+  // QuickBooks as "more than its open balance" until it has (seen in the soak).
+  const earlier = await postPendingReversals(ctx, tenantId, books);
   await postPendingPayments(ctx, tenantId, books, summary);
-  // Refunds, returns and lost disputes: after the payments they undo, before the deposits (lifecycle).
+  // Then those whose payment this flush just posted: after the payments they undo, before the deposits (lifecycle).
   const reversals = await postPendingReversals(ctx, tenantId, books);
-  summary.failed += reversals.failed;
+  summary.failed += earlier.failed + reversals.failed;
   summary.deferred += reversals.waiting;
   await postDueDeposits(ctx, tenantId, books, summary);
   // Bank ACH returns' debits: the bank line taking a returned debit's money back, against clearing.
