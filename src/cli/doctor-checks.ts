@@ -5,6 +5,7 @@
 import { createStripeClient } from '../connectors/payments/stripe/api.ts';
 import { STRIPE_WEBHOOK_EVENTS } from '../connectors/payments/stripe/catalogue.ts';
 import type { QboApi } from '../connectors/accounting/quickbooks-online/api.ts';
+import { queryLiteral } from '../connectors/accounting/quickbooks-online/mapping.ts';
 
 export class DoctorProblem extends Error {
   override readonly name = 'DoctorProblem';
@@ -21,6 +22,23 @@ const QBO_ACCOUNT_TYPES: Record<string, readonly string[] | null> = {
   clientCreditAccountId: null,
 };
 
+/**
+ * The active accounts of these types, to name in the fix (an Account query by AccountType, a filterable
+ * field at Intuit): `— Bank accounts in QuickBooks: "Checking" (35), …`. Empty when the look-up fails.
+ */
+async function candidates(api: QboApi, types: readonly string[], setting: string): Promise<string> {
+  try {
+    const all = await api.queryAll('Account', `AccountType IN (${types.map(queryLiteral).join(', ')}) AND Active = true`);
+    // Undeposited Funds is never a clearing account of its own.
+    const rows = setting === 'clearingAccountId' ? all.filter((r) => r['AccountSubType'] !== 'UndepositedFunds') : all;
+    if (rows.length === 0) return ` — QuickBooks has no active ${types.join(' or ')} account; create one`;
+    const names = rows.slice(0, 8).map((r) => `"${String(r['Name'])}" (${String(r['Id'])})`);
+    return ` — ${types.join(' or ')} accounts in QuickBooks: ${names.join(', ')}${rows.length > 8 ? ', …' : ''}`;
+  } catch {
+    return '';
+  }
+}
+
 export async function checkQuickBooksAccounts(api: QboApi, config: Record<string, unknown>, slug: string): Promise<string> {
   const problems: string[] = [];
   const fine: string[] = [];
@@ -31,13 +49,17 @@ export async function checkQuickBooksAccounts(api: QboApi, config: Record<string
     try {
       account = await api.read('Account', id);
     } catch (e) {
-      problems.push(`${setting} names account ${id}, which QuickBooks does not have (${(e as Error).message})`);
+      problems.push(
+        `${setting} names account ${id}, which QuickBooks does not have (${(e as Error).message})${types ? await candidates(api, types, setting) : ''}`,
+      );
       continue;
     }
     const type = String(account['AccountType'] ?? '');
     const name = String(account['Name'] ?? id);
-    if (account['Active'] === false) problems.push(`${setting} names "${name}" (${id}), which is inactive in QuickBooks`);
-    else if (types && !types.includes(type)) problems.push(`${setting} names "${name}" (${id}), a ${type} account; it must be ${types.join(' or ')}`);
+    if (account['Active'] === false)
+      problems.push(`${setting} names "${name}" (${id}), which is inactive in QuickBooks${types ? await candidates(api, types, setting) : ''}`);
+    else if (types && !types.includes(type))
+      problems.push(`${setting} names "${name}" (${id}), a ${type} account; it must be ${types.join(' or ')}${await candidates(api, types, setting)}`);
     else if (setting === 'clearingAccountId' && account['AccountSubType'] === 'UndepositedFunds')
       problems.push(`${setting} names "${name}" (${id}), the Undeposited Funds account; use an Other Current Asset account of its own`);
     else fine.push(`${setting} "${name}"`);

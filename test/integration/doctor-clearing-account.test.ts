@@ -68,6 +68,9 @@ describe('settle doctor: the QuickBooks clearing account', () => {
       const wrongKind = (await findings()).get('accounting accounts')!;
       expect(wrongKind.ok).toBe(false);
       expect(wrongKind.detail).toMatch(/clearingAccountId names "Merchant Fees" \(\d+\), a Expense account; it must be Other Current Asset or Bank/);
+      // …and names the accounts that would do (an Account query by AccountType), never Undeposited Funds.
+      expect(wrongKind.detail).toMatch(/— Other Current Asset or Bank accounts in QuickBooks: .*"Checking" \(\d+\)/);
+      expect(wrongKind.detail).not.toMatch(/"Undeposited Funds" \(/);
 
       await setBooksConfig({ clearingAccountId: stack.sims.quickbooks.sim.accounts.undepositedFunds });
       const uf = (await findings()).get('accounting accounts')!;
