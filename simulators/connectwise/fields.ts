@@ -21,7 +21,11 @@ export interface EntityFields {
   readonly fields: Readonly<Record<string, Field>>;
 }
 
+// Reference shapes as the vendor's types have them (the conformance suite checks every name here
+// against those types, so the simulator recognises nothing ConnectWise does not have).
 const REF: Ref = { ref: ['id', 'identifier', 'name'] };
+const ID_NAME: Ref = { ref: ['id', 'name'] };
+const INVOICE: Ref = { ref: ['id', 'identifier'] };
 const CURRENCY: Ref = { ref: ['id', 'symbol', 'currencyCode', 'name', 'currencyIdentifier'] };
 const s = 'scalar' as const;
 
@@ -36,7 +40,7 @@ const INFO: Readonly<Record<string, string>> = {
 export const ENTITIES = {
   company: {
     name: 'Company',
-    fields: { id: s, identifier: s, name: s, status: REF, accountNumber: s, billingTerms: REF, defaultContact: REF, deletedFlag: s },
+    fields: { id: s, identifier: s, name: s, status: ID_NAME, accountNumber: s, billingTerms: ID_NAME, defaultContact: ID_NAME, deletedFlag: s },
   },
   contact: {
     name: 'Contact',
@@ -57,12 +61,12 @@ export const ENTITIES = {
       id: s,
       invoiceNumber: s,
       type: s,
-      status: REF,
+      status: ID_NAME,
       company: REF,
       billToCompany: REF,
       applyToType: s,
       applyToId: s,
-      billingTerms: REF,
+      billingTerms: ID_NAME,
       reference: s,
       customerPO: s,
       date: s,
@@ -78,7 +82,7 @@ export const ENTITIES = {
       payments: s,
       credits: s,
       balance: s,
-      agreement: REF,
+      agreement: ID_NAME,
     },
   },
   productItem: {
@@ -86,8 +90,6 @@ export const ENTITIES = {
     fields: {
       id: s,
       catalogItem: REF,
-      chargeToId: s,
-      chargeToType: s,
       description: s,
       quantity: s,
       price: s,
@@ -96,8 +98,8 @@ export const ENTITIES = {
       billableOption: s,
       taxableFlag: s,
       company: REF,
-      invoice: REF,
-      agreement: REF,
+      invoice: INVOICE,
+      agreement: ID_NAME,
     },
   },
   timeEntry: {
@@ -115,8 +117,8 @@ export const ENTITIES = {
       billableOption: s,
       notes: s,
       hourlyRate: s,
-      invoice: REF,
-      agreement: REF,
+      invoice: INVOICE,
+      agreement: ID_NAME,
     },
   },
   expenseEntry: {
@@ -126,20 +128,20 @@ export const ENTITIES = {
       company: REF,
       chargeToId: s,
       chargeToType: s,
-      type: REF,
+      type: ID_NAME,
       member: REF,
       amount: s,
       billableOption: s,
       date: s,
       notes: s,
       invoiceAmount: s,
-      invoice: REF,
-      agreement: REF,
+      invoice: INVOICE,
+      agreement: ID_NAME,
     },
   },
   payment: {
     name: 'Payment',
-    fields: { id: s, type: s, invoice: REF, credit: REF, amount: s, paymentDate: s, appliedBy: s },
+    fields: { id: s, type: s, invoice: INVOICE, credit: INVOICE, amount: s, paymentDate: s, appliedBy: s },
   },
   callbackEntry: {
     name: 'CallbackEntry',
@@ -159,26 +161,26 @@ export const ENTITIES = {
   },
   companyNote: {
     name: 'CompanyNote',
-    fields: { id: s, text: s, type: REF, flagged: s, enteredBy: s, company: REF },
+    fields: { id: s, text: s, type: ID_NAME, flagged: s, enteredBy: s, company: REF },
   },
   agreement: {
     name: 'Agreement',
     fields: {
       id: s,
       name: s,
-      type: REF,
+      type: ID_NAME,
       company: REF,
-      contact: REF,
-      site: REF,
+      contact: ID_NAME,
+      site: ID_NAME,
       agreementStatus: s,
       startDate: s,
       endDate: s,
       noEndingDateFlag: s,
       cancelledFlag: s,
       billAmount: s,
-      billingCycle: REF,
+      billingCycle: ID_NAME,
       billToCompany: REF,
-      billToSite: REF,
+      billToSite: ID_NAME,
       applicationUnits: s,
       taxable: s,
       currency: CURRENCY,

@@ -103,8 +103,6 @@ export interface InvoiceRef {
 export interface CwProductItem {
   id: number;
   catalogItem: { id: number; identifier: string };
-  chargeToId: number | null;
-  chargeToType: 'Ticket' | 'ProjectTicket' | 'ChargeCode' | 'Activity' | 'SalesOrder' | 'Agreement' | null;
   description: string;
   quantity: number;
   price: number;

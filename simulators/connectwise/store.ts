@@ -393,8 +393,6 @@ export class ConnectWiseState {
         this.products.insert({
           id: this.products.nextId(),
           catalogItem: { id: 40, identifier: line.description.slice(0, 20).toUpperCase().replace(/\W+/g, '-') },
-          chargeToId: null,
-          chargeToType: null,
           description: line.description,
           quantity: Number(line.quantity),
           price: Number(line.price),

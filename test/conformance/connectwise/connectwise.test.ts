@@ -10,6 +10,7 @@ import type { Schema } from 'ts-json-schema-generator';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startConnectWiseSimulator, type RunningConnectWiseSimulator } from '../../../simulators/connectwise/index.ts';
 import { KEY_PATH } from '../../../simulators/connectwise/callbacks.ts';
+import { ENTITIES, type EntityFields } from '../../../simulators/connectwise/fields.ts';
 import { clientFor, Conformance, type Exchange } from './recorder.ts';
 import { loadVendorTypes, type VendorTypes } from './vendor-types.ts';
 
@@ -228,6 +229,35 @@ describe('ConnectWise conformance: the checks can fail', () => {
     expect(bad({ url: '/finance/invoices/1/lines' }).join()).toMatch(/no simulator route/);
     expect(bad({ url: '/finance/invoices/1/lines', status: 404, body: { statusCode: 404, error: 'Not Found' } }).join()).toMatch(/additional properties/);
     expect(bad({ status: 202 }).join()).toMatch(/declares no 202 response/);
+  });
+});
+
+describe('ConnectWise conformance: condition names', () => {
+  /** The property at `path` in a vendor schema (descending through references and arrays), or undefined. */
+  const propertyAt = (schema: Schema, path: readonly string[]): Schema | undefined => {
+    const defs = (schema.definitions ?? {}) as Record<string, Schema>;
+    const deref = (s: Schema | undefined): Schema | undefined => {
+      let cur = s;
+      while (cur?.$ref) cur = defs[cur.$ref.replace('#/definitions/', '')];
+      if (cur?.type === 'array') return deref(cur.items as Schema);
+      return cur;
+    };
+    let node = deref(schema);
+    for (const step of path) node = deref((node?.properties as Record<string, Schema> | undefined)?.[step]);
+    return node;
+  };
+
+  it('recognises only names the vendor’s types have (so the simulator is not more lenient than ConnectWise)', () => {
+    const missing: string[] = [];
+    for (const entity of Object.values(ENTITIES) as EntityFields[]) {
+      const schema = vendor.schema(entity.name);
+      if (!propertyAt(schema, ['_info'])) missing.push(`${entity.name}._info (lastUpdated)`);
+      for (const [field, kind] of Object.entries(entity.fields)) {
+        const subs = kind === 'scalar' ? [[]] : 'ref' in kind ? kind.ref.map((r) => [r]) : kind.children.map((c) => c.split('/'));
+        for (const sub of subs) if (!propertyAt(schema, [field, ...sub])) missing.push(`${entity.name}.${[field, ...sub].join('/')}`);
+      }
+    }
+    expect(missing).toEqual([]);
   });
 });
 

@@ -32,6 +32,8 @@ export interface VendorTypes {
   responseSchema(op: VendorOperation, status: number): Schema | null;
   /** ConnectWise's error body, `ErrorResponseMessage` (code, message, errors[] of ValidationError). */
   readonly errorSchema: Schema;
+  /** The JSON Schema of one of ConnectWise's schemas by its name (`Invoice`, `CompanySite`). */
+  schema(name: string): Schema;
 }
 
 /** A path with its parameters blanked, so that `{id}`, `{parentId}` and `:id` compare equal. */
@@ -140,5 +142,6 @@ function build(): VendorTypes {
       return root ? schemaOf(root) : null;
     },
     errorSchema: schemaOf(alias('ErrorResponseMessage')),
+    schema: (name) => schemaOf(alias(name)),
   };
 }
