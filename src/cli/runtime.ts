@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded.ts';
 import { assertRlsEnforced, migrate } from '../db/migrate.ts';
+import { waitForDatabase } from '../db/wait-for-database.ts';
 import { createDb, createPool, type Db } from '../db/pool.ts';
 import { SecretBox } from '../db/crypto.ts';
 import { sealClearPortalSecrets } from '../db/portal-secret.ts';
@@ -36,6 +37,7 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
   // One line per dropped connection (a database restart drops them all); the pool reconnects on the next query.
   pool.on('error', (e) => log.warn({ err: e.message }, 'idle database connection failed'));
   try {
+    await waitForDatabase(pool, log);
     await assertRlsEnforced(pool);
     const applied = await migrate(pool, (m) => log.info(m));
     if (applied.length) log.info({ applied }, 'database migrated');
