@@ -40,9 +40,10 @@ export function clearSessionCookie(reply: FastifyReply, deps: HttpDeps): Fastify
 export async function requireSession(req: FastifyRequest, reply: FastifyReply, deps: HttpDeps): Promise<StaffSession | null> {
   const session = await staffSession(req, deps.ctx.db, timeoutsOf(deps));
   if (session) return session;
-  if (req.method === 'GET') await reply.redirect('/login');
+  // Not awaited: a FastifyReply is a thenable, and the handler returns `reply` once this has answered.
+  if (req.method === 'GET') void reply.redirect('/login');
   else
-    await reply
+    void reply
       .code(401)
       .type('text/html')
       .send(
