@@ -36,14 +36,24 @@ function send(agent: http.Agent, method: string, path: string, headers: Record<s
 const statuses: Record<string, number> = {};
 let errors = 0;
 
-async function connection(i: number, until: number): Promise<void> {
-  const localAddress = addresses[i % addresses.length]!;
-  // One socket per simulated client: maxSockets 1, kept alive.
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1, localAddress });
+interface Client {
+  readonly i: number;
+  readonly agent: http.Agent;
+  readonly cookie: string;
+  readonly token: string;
+}
+
+/** A simulated browser: its own socket (maxSockets 1, kept alive), its pre-session cookie and form token. */
+async function open(i: number): Promise<Client> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1, localAddress: addresses[i % addresses.length]! });
+  const page = await send(agent, 'GET', '/login', {});
+  const cookie = page.setCookie.find((c) => c.startsWith('settle_presession='))?.split(';')[0] ?? '';
+  const token = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
+  return { i, agent, cookie, token };
+}
+
+async function connection({ i, agent, cookie, token }: Client, until: number): Promise<void> {
   try {
-    const page = await send(agent, 'GET', '/login', {});
-    const cookie = page.setCookie.find((c) => c.startsWith('settle_presession='))?.split(';')[0] ?? '';
-    const token = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
     let n = 0;
     while (Date.now() < until) {
       const email = n++ % 2 === 0 ? owner : `nobody${i}-${n}@example.test`;
@@ -66,9 +76,12 @@ async function connection(i: number, until: number): Promise<void> {
   }
 }
 
+const clients = await Promise.all(Array.from({ length: connections }, (_, i) => open(i)));
+// The flood starts now: the benchmark measures from this line on.
+process.stdout.write('START\n');
 const started = Date.now();
 const until = started + seconds * 1000;
-await Promise.all(Array.from({ length: connections }, (_, i) => connection(i, until)));
+await Promise.all(clients.map((c) => connection(c, until)));
 const elapsed = (Date.now() - started) / 1000;
 const posts = Object.values(statuses).reduce((s, x) => s + x, 0);
 process.stdout.write(`${JSON.stringify({ statuses, errors, posts, postsPerSecond: Math.round(posts / elapsed), seconds: elapsed })}\n`);

@@ -2,6 +2,7 @@
 // checked (so the right password after 300 wrong ones does not sign in), every failure is counted, audited
 // (never with the password) and logged at warn, and a success forgets the failures. Lock state is in
 // PostgreSQL (engine/sign-in-lockout.ts); the per-address and per-account rate limits are in rate-limits.ts.
+import os from 'node:os';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { clearSignInFailures, lockedUntil, recordFailedSignIn, type LockoutPolicy, type SignInAttempt } from '../engine/sign-in-lockout.ts';
 import type { HttpDeps } from './deps.ts';
@@ -24,11 +25,25 @@ export interface SignInGuard {
     f: { tenantId: string | null; workspace: string; email: string; userId: string | null; reason: string },
   ): Promise<boolean>;
   succeeded(req: FastifyRequest, tenantId: string, email: string): Promise<void>;
+  /**
+   * Runs a password check when one of the few check slots is free (queued otherwise). Null when the queue is
+   * full: the caller answers `busy` (429 with Retry-After). A flood from many addresses thus costs at most
+   * `slots` cores of scrypt, and the rest of Settle (the API, the portal, webhooks) keeps the others.
+   */
+  checkSlot<T>(check: () => Promise<T>): Promise<{ value: T } | null>;
+  busy(req: FastifyRequest, reply: FastifyReply): void;
 }
+
+// Password checks at once (scrypt, ~16 MiB and tens of ms of CPU each, on libuv's pool) and checks waiting.
+const CHECK_SLOTS = Math.max(1, Math.floor(os.availableParallelism() / 2));
+const CHECK_QUEUE = 16;
 
 export function signInGuard(deps: HttpDeps): SignInGuard {
   const policy: LockoutPolicy = deps.limits?.lockout ?? lockoutFromEnv();
   const db = deps.ctx.db;
+  let running = 0;
+  let lastBusyLog = 0;
+  const waiting: (() => void)[] = [];
   const attempt = (req: FastifyRequest, tenantId: string, email: string): SignInAttempt => ({ tenantId, email, address: req.ip });
   return {
     async refuseIfLocked(req, reply, tenantId, workspace, email) {
@@ -52,6 +67,34 @@ export function signInGuard(deps: HttpDeps): SignInGuard {
     },
     async succeeded(req, tenantId, email) {
       await clearSignInFailures(db, attempt(req, tenantId, email));
+    },
+    async checkSlot(check) {
+      if (running >= CHECK_SLOTS) {
+        if (waiting.length >= CHECK_QUEUE) return null;
+        await new Promise<void>((resolve) => waiting.push(resolve));
+      } else running++;
+      try {
+        return { value: await check() };
+      } finally {
+        const next = waiting.shift();
+        if (next)
+          next(); // the slot passes straight to the next check
+        else running--;
+      }
+    },
+    busy(req, reply) {
+      // One warn line per 10 s, not one per refused post.
+      if (Date.now() - lastBusyLog > 10_000) {
+        lastBusyLog = Date.now();
+        req.log.warn({ address: req.ip, waiting: waiting.length }, 'sign-in refused: too many password checks in progress');
+      }
+      void reply
+        .code(429)
+        .header('retry-after', '2')
+        .type('text/html')
+        .send(
+          page('Sign in', html`<div class="card"><p class="error">Too many sign-ins are being checked right now. Wait a moment and sign in again.</p></div>`),
+        );
     },
   };
 }

@@ -114,6 +114,25 @@ describe('429 with Retry-After on every door', () => {
   });
 });
 
+describe('password checks at once', () => {
+  it('beyond a few checks and a short queue, a sign-in is answered 429 at once instead of piling up', async () => {
+    // 40 posts at the same moment from 10 addresses (4 each, under the per-address limit), unknown e-mails.
+    const forms = await Promise.all(Array.from({ length: 10 }, (_, i) => openLogin(base, `127.0.0.${70 + i}`)));
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        postLogin(base, forms[i % 10]!, { ...OWNER, email: `crowd${i}@acme.test`, password: 'wrong' }, { from: `127.0.0.${70 + (i % 10)}` }),
+      ),
+    );
+    const busy = answers.filter((a) => a.status === 429);
+    expect(answers.filter((a) => a.status === 401).length).toBeGreaterThanOrEqual(1);
+    expect(busy.length).toBeGreaterThanOrEqual(1);
+    for (const b of busy) {
+      expect(b.text).toContain('Too many sign-ins are being checked right now');
+      expectLimited(b);
+    }
+  });
+});
+
 describe('account lockout', () => {
   it('locks an e-mail for an address after repeated failures, even against the right password; an owner lifts it on the staff page', async () => {
     const from = '127.0.0.40';

@@ -62,7 +62,13 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: HttpDeps): v
       : undefined;
     // Always one password check, against a dummy hash when the workspace or e-mail is unknown (passwords.ts),
     // so the answer takes as long whether or not the account exists.
-    const matches = await checkPassword(password, user?.password_hash);
+    // At most a few checks at once (sign-in-guard.ts): a flood cannot take every core.
+    const checked = await guard.checkSlot(() => checkPassword(password, user?.password_hash));
+    if (!checked) {
+      guard.busy(req, reply);
+      return reply;
+    }
+    const matches = checked.value;
     if (!tenant || !user || !matches) {
       const reason = !user ? 'unknown_email' : 'wrong_password';
       if (await guard.failed(req, reply, { tenantId: tenant?.id ?? null, workspace, email, userId: user?.id ?? null, reason })) return reply;
@@ -181,6 +187,6 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: HttpDeps): v
     return reply
       .type('text/html')
       .header('cache-control', 'no-store')
-      .send(page('Dashboard', body, { brand: view.tenant.name, head: html`<meta http-equiv="refresh" content="10" />` }));
+      .send(page('Dashboard', body, { brand: view.tenant.name, head: html`<meta http-equiv="refresh" content="10;url=/dashboard?auto=1" />` }));
   });
 }
