@@ -150,6 +150,30 @@ describe('Stripe event mapping', () => {
     });
     expect(map('payout.failed', { id: 'po_2', amount: 1, currency: 'usd', arrival_date: 0 })).toMatchObject({ type: 'payout.failed', payoutId: 'po_2' });
   });
+  it('maps a PaymentIntent waiting for microdeposits; other requires_action (3-D Secure) is ignored', () => {
+    const waiting = {
+      ...pi,
+      status: 'requires_action',
+      latest_charge: null,
+      next_action: {
+        type: 'verify_with_microdeposits',
+        verify_with_microdeposits: {
+          arrival_date: 1_800_000_000,
+          hosted_verification_url: 'https://payments.stripe.com/microdeposit/pacs_1',
+          microdeposit_type: 'amounts',
+        },
+      },
+    };
+    expect(map('payment_intent.requires_action', waiting)).toEqual({
+      eventId: 'evt_1',
+      type: 'payment.awaiting_verification',
+      processorPaymentId: 'pi_1',
+      verification: { url: 'https://payments.stripe.com/microdeposit/pacs_1', arrivalDate: new Date(1_800_000_000_000) },
+      metadata: { settle_attempt: 'att_1' },
+    });
+    const threeDs = { ...pi, status: 'requires_action', next_action: { type: 'use_stripe_sdk', use_stripe_sdk: {} } };
+    expect(map('payment_intent.requires_action', threeDs)).toMatchObject({ type: 'ignored' });
+  });
   it('ignores types Settle does not act on and currencies it does not support; rejects malformed payloads', () => {
     expect(map('customer.created', { id: 'cus_1' })).toEqual({ eventId: 'evt_1', type: 'ignored', vendorType: 'customer.created' });
     expect(map('payment_intent.succeeded', { ...pi, currency: 'jpy' })).toMatchObject({ type: 'ignored' });
