@@ -54,10 +54,11 @@ export async function startSession(
 }
 
 /**
- * The live session for a cookie value, or null. A session past its idle or absolute timeout is ended here
+ * The live session for a cookie value, or null. `touch: false` for requests no person made (the dashboard's
+ * automatic refresh): they are answered, but do not keep an unattended session from idling out. A session past its idle or absolute timeout is ended here
  * (with the reason), so the list of a user's sessions shows why it ended.
  */
-export async function findSession(db: Db, token: string, timeouts: SessionTimeouts): Promise<StaffSession | null> {
+export async function findSession(db: Db, token: string, timeouts: SessionTimeouts, opts: { touch?: boolean } = {}): Promise<StaffSession | null> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
   const tokenHash = hashToken(token);
   return db.transaction().execute(async (tx) => {
@@ -83,7 +84,8 @@ export async function findSession(db: Db, token: string, timeouts: SessionTimeou
     }
     const user = await tx.selectFrom('users').select(['role', 'email']).where('id', '=', s.user_id).executeTakeFirst();
     if (!user) return null;
-    if (idleFor > TOUCH_EVERY_SEC) await tx.updateTable('staff_sessions').set({ last_seen_at: new Date() }).where('id', '=', s.id).execute();
+    if (opts.touch !== false && idleFor > TOUCH_EVERY_SEC)
+      await tx.updateTable('staff_sessions').set({ last_seen_at: new Date() }).where('id', '=', s.id).execute();
     return { id: s.id, tenantId: s.tenant_id, userId: s.user_id, role: user.role, email: user.email };
   });
 }

@@ -40,7 +40,9 @@ export function readCookie(req: FastifyRequest, name: string): string | null {
 /** The staff session named by the request's cookie, if it is live. */
 export async function staffSession(req: FastifyRequest, db: Db, timeouts: SessionTimeouts = DEFAULT_TIMEOUTS): Promise<StaffSession | null> {
   const cookie = readCookie(req, SESSION_COOKIE);
-  return cookie ? findSession(db, cookie, timeouts) : null;
+  // The dashboard reloads itself every few seconds with ?auto=1: that is not a person using the session.
+  const automatic = (req.query as Record<string, unknown> | undefined)?.auto === '1';
+  return cookie ? findSession(db, cookie, timeouts, { touch: !automatic }) : null;
 }
 
 /** Set-Cookie value for the session cookie (empty value and Max-Age=0 clear it). Secure when served over https. */
@@ -55,7 +57,8 @@ export function sessionCookie(value: string, maxAgeSec: number, secure: boolean)
 export async function identifyApiKey(req: FastifyRequest, db: Db): Promise<Caller | null> {
   const auth = req.headers.authorization;
   if (!auth?.startsWith('Bearer ')) {
-    if (readCookie(req, SESSION_COOKIE)) refusals.set(req, 'the API does not accept the staff sign-in cookie, only an API key (create one with `settle api-key create`)');
+    if (readCookie(req, SESSION_COOKIE))
+      refusals.set(req, 'the API does not accept the staff sign-in cookie, only an API key (create one with `settle api-key create`)');
     return null;
   }
   const key = await authenticateApiKey(db, auth.slice(7).trim(), req.log);

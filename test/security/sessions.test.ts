@@ -179,4 +179,28 @@ describe('staff sessions', { timeout: 400_000 }, () => {
     expect(rows.find((r) => r.token_hash === hash(idle.session!))?.ended_reason).toBe('idle');
     expect(rows.find((r) => r.token_hash === hash(old.session!))?.ended_reason).toBe('expired');
   });
+
+  it("the dashboard's automatic refresh does not keep an unattended session alive; a person's request does", async () => {
+    const b = await owner().signedIn(OWNER);
+    const hash = crypto.createHash('sha256').update(b.session!).digest('hex');
+    const lastSeen = async (): Promise<number> =>
+      withTenant(s.database.db, s.tenantId, async (tx) =>
+        new Date(
+          (await tx.selectFrom('staff_sessions').select('last_seen_at').where('token_hash', '=', hash).executeTakeFirstOrThrow()).last_seen_at,
+        ).getTime(),
+      );
+    expect((await b.get('/dashboard')).text).toContain('url=/dashboard?auto=1');
+    await withTenant(s.database.db, s.tenantId, (tx) =>
+      tx
+        .updateTable('staff_sessions')
+        .set({ last_seen_at: sql<Date>`now() - interval '20 minutes'` })
+        .where('token_hash', '=', hash)
+        .execute(),
+    );
+    const before = await lastSeen();
+    expect((await b.get('/dashboard?auto=1')).status).toBe(200);
+    expect(await lastSeen()).toBe(before);
+    expect((await b.get('/dashboard')).status).toBe(200);
+    expect(await lastSeen()).toBeGreaterThan(before + 15 * 60_000);
+  });
 });
