@@ -200,6 +200,7 @@ export async function startStripeSimulator(opts: StripeSimulatorOptions = {}): P
   const { app, faults, calls } = createSimulatorApp();
   const sim = new StripeSimulator(faults, calls, limiter, opts.achSettleDelayMs === undefined ? 3000 : opts.achSettleDelayMs, opts.searchLagMs ?? 0);
   const routeCtx = sim.routeCtx;
+  sim.store.livemode = mode === 'live';
 
   const routerCtx: RouterContext = {
     store: sim.store,

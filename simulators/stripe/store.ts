@@ -69,6 +69,8 @@ export class StripeStore {
   readonly unverifiedBanks = new Set<string>();
   /** Intent id → failed verification attempts left (Stripe allows three). */
   readonly microdepositAttempts = new Map<string, number>();
+  /** A live-mode account (sk_live_ keys): API answers and webhook payloads say livemode: true. */
+  livemode = false;
   /** Where the hosted microdeposit verification page lives (the simulator's own base URL once listening). */
   hostedBaseUrl = 'https://payments.stripe.com';
   /** Seconds added to the wall clock: lets tests move past `available_on` without waiting. */

@@ -162,7 +162,8 @@ export class WebhookDispatcher {
   private async attempt(job: Job): Promise<void> {
     if (this.closed) return;
     job.attempt += 1;
-    const payload = JSON.stringify(job.event, null, 2);
+    // A live-mode account's events (and the objects in them) say livemode: true, like its API answers.
+    const payload = JSON.stringify(job.event, (k, v: unknown) => (k === 'livemode' && v === false && this.store.livemode ? true : v), 2);
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), this.options.timeoutMs);
     let status: number | null = null;
