@@ -84,12 +84,8 @@ async function chargeSavedMethodOnce(
       processor: processor.vendor,
       keyPrefix: input.source,
       ...(opts.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}),
+      method: { kind: method.kind, brand: method.brand, last4: method.last4 },
     });
-    await tx
-      .updateTable('payments')
-      .set({ method_kind: method.kind, method_brand: method.brand, method_last4: method.last4 })
-      .where('id', '=', plan.paymentId)
-      .execute();
     await audit(
       tx,
       tenantId,

@@ -36,8 +36,9 @@ export interface JobSpec<T extends TaskName = TaskName> {
 }
 
 /** Many jobs in one statement (graphile-worker's add_jobs), in the caller's transaction: a webhook burst's
- *  batch adds its jobs with one round trip instead of one per event. */
-export async function enqueueMany(tx: Tx | Db, jobs: readonly JobSpec[]): Promise<void> {
+ *  batch, or a payment's postings, add their jobs with one round trip instead of one per job. With
+ *  preserveRunAt, a job whose key is already pending keeps its earlier run time (coalescing windows). */
+export async function enqueueMany(tx: Tx | Db, jobs: readonly JobSpec[], opts: { preserveRunAt?: boolean } = {}): Promise<void> {
   if (jobs.length === 0) return;
   const specs = jobs.map((j) => ({
     identifier: j.task,
@@ -49,9 +50,11 @@ export async function enqueueMany(tx: Tx | Db, jobs: readonly JobSpec[]): Promis
     priority: j.options?.priority ?? 0,
     flags: null,
   }));
-  if (jobs.some((j) => j.options?.jobKeyMode === 'preserve_run_at'))
-    throw new Error('enqueueMany: job_key_mode preserve_run_at applies to the whole call; use enqueue() for it');
+  // add_jobs takes one job-key mode for the whole call (its second argument), not one per job.
+  if (jobs.some((j) => j.options?.jobKeyMode !== undefined))
+    throw new Error('enqueueMany: give the job-key mode for the whole call (opts.preserveRunAt), not per job');
   await sql`SELECT graphile_worker.add_jobs(
-      ARRAY(SELECT s FROM json_populate_recordset(NULL::graphile_worker.job_spec, ${JSON.stringify(specs)}::json) AS s)
+      ARRAY(SELECT s FROM json_populate_recordset(NULL::graphile_worker.job_spec, ${JSON.stringify(specs)}::json) AS s),
+      ${opts.preserveRunAt ?? false}
     )`.execute(tx);
 }

@@ -6,6 +6,7 @@
 // (FOR KEY SHARE of invoices, in no order) against a payment holding one of those invoices FOR UPDATE and
 // waiting for another.
 import type { Tx } from '../db/tenant.ts';
+import type { Invoice } from '../db/schema.ts';
 
 /** Lock these invoices (ids; repeats and unknown ids are fine) for this transaction, in id order. */
 export async function lockInvoices(tx: Tx, ids: readonly string[]): Promise<void> {
@@ -13,6 +14,18 @@ export async function lockInvoices(tx: Tx, ids: readonly string[]): Promise<void
   await tx
     .selectFrom('invoices')
     .select('id')
+    .where('id', 'in', [...new Set(ids)])
+    .orderBy('id')
+    .forNoKeyUpdate()
+    .execute();
+}
+
+/** lockInvoices that also reads the locked rows (one statement instead of a lock and a read). */
+export async function lockInvoiceRows(tx: Tx, ids: readonly string[]): Promise<Invoice[]> {
+  if (ids.length === 0) return [];
+  return tx
+    .selectFrom('invoices')
+    .selectAll()
     .where('id', 'in', [...new Set(ids)])
     .orderBy('id')
     .forNoKeyUpdate()

@@ -16,7 +16,7 @@ import type { Tx } from '../db/tenant.ts';
 import type { Payment } from '../db/schema.ts';
 import { audit, type Actor } from './audit.ts';
 import { UseCaseError } from './context.ts';
-import { enqueue } from './enqueue.ts';
+import { enqueue, enqueueMany, type JobSpec } from './enqueue.ts';
 
 export const MARK_PAID_ON = ['submit', 'settlement', 'payout'] as const;
 export type MarkPaidOn = (typeof MARK_PAID_ON)[number];
@@ -113,20 +113,24 @@ export async function createPaymentPostings(tx: Tx, paymentId: string): Promise<
         .execute()
     : [];
   const created = inserted.length;
-  for (const posting of inserted) {
-    if (posting.target === 'psa') {
-      await enqueue(tx, 'post-psa-payment', { tenantId, postingId: posting.id }, { queueName: `psa:${tenantId}`, jobKey: `psa-posting:${posting.id}` });
-    }
-  }
+  const jobs: JobSpec[] = inserted
+    .filter((posting) => posting.target === 'psa')
+    .map((posting) => ({
+      task: 'post-psa-payment' as const,
+      payload: { tenantId, postingId: posting.id },
+      options: { queueName: `psa:${tenantId}`, jobKey: `psa-posting:${posting.id}` },
+    }));
   if (books && created > 0) {
     // Coalesce: one flush a short moment later picks up every payment that succeeded meanwhile, so a
     // backlog goes to QuickBooks in batches of 30 instead of one call per payment.
-    await enqueue(
-      tx,
-      'flush-accounting',
-      { tenantId },
-      { queueName: `accounting:${tenantId}`, jobKey: `flush-accounting:${tenantId}`, jobKeyMode: 'preserve_run_at', runAt: new Date(Date.now() + 150) },
-    );
+    jobs.push({
+      task: 'flush-accounting',
+      payload: { tenantId },
+      options: { queueName: `accounting:${tenantId}`, jobKey: `flush-accounting:${tenantId}`, runAt: new Date(Date.now() + 150) },
+    });
   }
+  // One statement for all of them. preserve_run_at keeps a pending flush's earlier time; the PSA postings'
+  // keys are new, so for them the mode changes nothing.
+  await enqueueMany(tx, jobs, { preserveRunAt: true });
   return created;
 }

@@ -8,7 +8,7 @@ import { openBalanceMinor } from '../db/queries/invoice-balance.ts';
 import { UseCaseError } from './context.ts';
 import { inFlightMinor, refuseOverOpenCheckouts } from './checkout-guard.ts';
 import { inFlightRefusal } from './in-flight-refusal.ts';
-import { lockInvoices } from './invoice-locks.ts';
+import { lockInvoiceRows } from './invoice-locks.ts';
 
 export interface InvoiceChoice {
   readonly invoiceId: string;
@@ -38,13 +38,14 @@ export async function planPayment(
     idempotencyKey?: string;
     /** Open portal checkouts the caller will cancel before charging (a quote's dry run): not refused, not counted. */
     supersedes?: readonly string[];
+    /** The saved method charged, when known now (written with the payment instead of by a second statement). */
+    method?: { kind: string | null; brand: string | null; last4: string | null };
   },
 ): Promise<PlannedPayment> {
   if (input.choices.length === 0) throw new UseCaseError('invalid', 'choose at least one invoice to pay');
   const ids = input.choices.map((c) => c.invoiceId);
   if (new Set(ids).size !== ids.length) throw new UseCaseError('invalid', 'an invoice is listed twice');
-  await lockInvoices(tx, ids);
-  const invoices = await tx.selectFrom('invoices').selectAll().where('id', 'in', ids).execute();
+  const invoices = await lockInvoiceRows(tx, ids);
   if (invoices.length !== ids.length) throw new UseCaseError('not_found', 'one or more invoices do not exist in this workspace');
   const clientIds = new Set(invoices.map((i) => i.client_id));
   if (clientIds.size !== 1) throw new UseCaseError('invalid', 'one payment can only cover invoices of one client');
@@ -88,6 +89,7 @@ export async function planPayment(
       source: input.source,
       processor: input.processor,
       planned_allocations: JSON.stringify(planned),
+      ...(input.method ? { method_kind: input.method.kind, method_brand: input.method.brand, method_last4: input.method.last4 } : {}),
     })
     .returning('id')
     .executeTakeFirstOrThrow();

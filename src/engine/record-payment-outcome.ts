@@ -18,7 +18,7 @@ import type { SecCode } from '../domain/rules/ach-return-window.ts';
 import { achFinality, createPaymentPostings, isBankDebit, markPaidOn } from './payment-lifecycle.ts';
 import { reverseSubmittedPayment } from './reverse-succeeded-payment.ts';
 import { raiseException } from './exceptions.ts';
-import { lockInvoices } from './invoice-locks.ts';
+import { lockInvoiceRows } from './invoice-locks.ts';
 
 export interface SuccessDetail {
   readonly processorPaymentId: string;
@@ -147,12 +147,13 @@ async function allocateAndBook(
   let remaining = p.amount_minor - p.surcharge_minor + p.discount_minor;
   let allocated = 0n;
   // All of them first, in id order (the allocation below follows the client's order).
-  await lockInvoices(
+  const locked = await lockInvoiceRows(
     tx,
     planned.map((plan) => plan.invoiceId),
   );
   for (const plan of planned) {
-    const inv = await tx.selectFrom('invoices').selectAll().where('id', '=', plan.invoiceId).executeTakeFirstOrThrow();
+    const inv = locked.find((i) => i.id === plan.invoiceId);
+    if (!inv) throw new Error(`invoice ${plan.invoiceId} of payment ${p.id} does not exist`);
     const owed = await openBalanceMinor(tx, inv.id);
     const amount = [BigInt(plan.amountMinor), owed, remaining].reduce((a, b) => (a < b ? a : b));
     if (amount <= 0n) continue;
