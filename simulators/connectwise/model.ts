@@ -241,7 +241,8 @@ export function cwTimestamp(d: Date): string {
 /**
  * A copy of a body without the properties whose value is null: ConnectWise leaves out a field that
  * has no value (its generated types mark strings as never null), so clients must read a missing field
- * as "no value" (README.md: assumptions). Used for every API response and callback `Entity`.
+ * as "no value" (README.md: assumptions). Used for a callback's `Entity`; API responses drop nulls the
+ * same way while they are serialised (routes.ts).
  */
 export function withoutNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutNulls);
