@@ -36,8 +36,14 @@ export interface BenchStackOptions {
   readonly mirrorBooks?: boolean;
   /** Import the PSA once before returning. Default true. */
   readonly initialSync?: boolean;
-  /** Stripe simulator rate limit (Stripe test mode publishes 25/s, the simulator defaults to 100/s). */
+  /** The Stripe simulator's limits during setup, overall and per endpoint (a live-mode account; default 100/s). */
   readonly stripeRequestsPerSecond?: number;
+  /**
+   * The limits of the Stripe account the benchmark models, written into Settle's Stripe connection (what an
+   * MSP sets where Stripe raised its limits); default: the setup limits. Stripe documents 100/s overall in
+   * live mode and 25/s per endpoint, raised on request.
+   */
+  readonly stripeAccount?: { readonly perSecond: number; readonly endpointPerSecond: number };
   /** Run the Stripe simulator in a process of its own (it then does not share Settle's CPU); see stripe-process.ts. */
   readonly stripeInOwnProcess?: boolean;
   /** Run the ConnectWise simulator (and its seed) in a process of its own, so memory figures are Settle's alone. */
@@ -68,7 +74,9 @@ export interface OpenInvoice {
 }
 
 export async function startBenchStack(opts: BenchStackOptions): Promise<BenchStack> {
-  const stripeProcess = opts.stripeInOwnProcess ? await startStripeProcess(opts.stripeRequestsPerSecond ?? 100) : null;
+  const setupRate = opts.stripeRequestsPerSecond ?? 100;
+  const account = opts.stripeAccount ?? { perSecond: setupRate, endpointPerSecond: setupRate };
+  const stripeProcess = opts.stripeInOwnProcess ? await startStripeProcess(setupRate) : null;
   const cwSeed = {
     companies: opts.companies,
     invoices: opts.invoices,
@@ -90,12 +98,17 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
           baseUrl: stripeProcess.baseUrl,
           secretKey: stripeProcess.secretKey,
           publishableKey: stripeProcess.publishableKey,
+          // What wireWorkspaceToSimulators writes into Settle's connection: the modelled account's limits.
+          limits: { ...account, searchPerSecond: 20 },
           close: () => stripeProcess.close(),
         } as unknown as Simulators['stripe'])
       : await startStripeSimulator({
+          mode: 'live',
           achSettleDelayMs: null,
           searchLagMs: 0,
-          ...(opts.stripeRequestsPerSecond ? { rateLimitPerSecond: opts.stripeRequestsPerSecond } : {}),
+          // At the account's limits while the workspace is wired (the connection reads them), raised for setup below.
+          rateLimitPerSecond: account.perSecond,
+          endpointLimitPerSecond: account.endpointPerSecond,
         }),
     quickbooks: await startQuickBooksSimulator({}),
   };
@@ -126,6 +139,7 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
     actor: 'system:bench',
   });
   await wireWorkspaceToSimulators(db.db, settle.box, settle.ctx.connectors, { tenantId, slug, settleUrl, sims });
+  if (!stripeProcess) sims.stripe.sim.setLimits({ perSecond: setupRate, endpointPerSecond: setupRate, searchPerSecond: setupRate });
   if (opts.mirrorBooks ?? true) {
     const psa = await settle.ctx.connectors.psa(tenantId);
     await mirrorInvoicesIntoBooks(psa!, sims.quickbooks);

@@ -3,16 +3,29 @@
 // Started by stripe-process.ts with fork(); answers a few control messages over IPC.
 import { startStripeSimulator } from '../../simulators/stripe/index.ts';
 
-type Command =
-  { id: number; cmd: 'setRateLimit'; n: number } | { id: number; cmd: 'resetCalls' } | { id: number; cmd: 'snapshot' } | { id: number; cmd: 'close' };
+import type { StripeLimits } from '../../simulators/stripe/limits.ts';
 
-const running = await startStripeSimulator({ achSettleDelayMs: null, searchLagMs: 0, rateLimitPerSecond: Number(process.env.STRIPE_RATE ?? 100) });
+type Command =
+  | { id: number; cmd: 'setLimits'; limits: Partial<StripeLimits> }
+  | { id: number; cmd: 'resetCalls' }
+  | { id: number; cmd: 'snapshot' }
+  | { id: number; cmd: 'close' };
+
+// A live-mode account (sk_live_ keys): the limits are set by the parent (setup fast, the run at the account's limits).
+const rate = Number(process.env.STRIPE_RATE ?? 100);
+const running = await startStripeSimulator({
+  mode: 'live',
+  achSettleDelayMs: null,
+  searchLagMs: 0,
+  rateLimitPerSecond: rate,
+  endpointLimitPerSecond: Number(process.env.STRIPE_ENDPOINT_RATE ?? rate),
+});
 process.send!({ type: 'ready', baseUrl: running.baseUrl, secretKey: running.secretKey, publishableKey: running.publishableKey });
 process.on('message', (m: Command) => {
   const reply = (body: unknown): void => void process.send!({ type: 'reply', id: m.id, body });
   switch (m.cmd) {
-    case 'setRateLimit':
-      running.sim.setRateLimit(m.n);
+    case 'setLimits':
+      running.sim.setLimits(m.limits);
       return reply(null);
     case 'resetCalls':
       running.sim.calls.reset();
