@@ -9,6 +9,7 @@ import { withTenant } from '../../db/tenant.ts';
 import { UseCaseError } from '../../engine/context.ts';
 import { enrollAchBankAccount } from '../../engine/ach-enroll-bank-account.ts';
 import { originateAchDebit } from '../../engine/ach-originate-debit.ts';
+import { withCheckoutsClosed } from '../../engine/close-portal-checkouts.ts';
 import { mandateTemplate, mandateTemplateSha256 } from '../../engine/ach-mandate.ts';
 import { html, page, raw } from '../html.ts';
 import { STATUS } from '../errors.ts';
@@ -175,15 +176,19 @@ export function registerBankAchPortalRoutes(app: FastifyInstance, deps: HttpDeps
       // Another client's account is reported exactly like a missing one.
       if (!owner || owner.client_id !== clientId)
         throw new UseCaseError('not_found', `bank account ${parsed.data.bank_account_id} is not authorized for debits; authorize it first`);
-      const r = await originateAchDebit(deps.ctx, tenantId, {
-        bankAccountId: parsed.data.bank_account_id,
-        choices: parsed.data.invoices.map((i) =>
-          i.amount_minor === undefined ? { invoiceId: i.invoice_id } : { invoiceId: i.invoice_id, amountMinor: BigInt(i.amount_minor) },
-        ),
-        actor: `client:${clientId}`,
-        source: 'portal',
-        ...(parsed.data.same_day ? { sameDay: true } : {}),
-      });
+      // A card checkout the client opened on these invoices (another tab, a step back) is canceled at the
+      // processor first, then the debit is planned: one open payment per invoice, never a 409 for the client.
+      const r = await withCheckoutsClosed(deps.ctx, tenantId, 'replaced by a bank debit the client authorized in the portal', () =>
+        originateAchDebit(deps.ctx, tenantId, {
+          bankAccountId: parsed.data.bank_account_id,
+          choices: parsed.data.invoices.map((i) =>
+            i.amount_minor === undefined ? { invoiceId: i.invoice_id } : { invoiceId: i.invoice_id, amountMinor: BigInt(i.amount_minor) },
+          ),
+          actor: `client:${clientId}`,
+          source: 'portal',
+          ...(parsed.data.same_day ? { sameDay: true } : {}),
+        }),
+      );
       return reply.code(201).send({ payment_id: r.paymentId, state: r.state, amount_minor: r.amountMinor.toString() });
     } catch (e) {
       return fail(reply, e);
