@@ -17,6 +17,9 @@ const schema = z.object({
   SETTLE_DEMO: z.enum(['auto', 'on', 'off']).default('auto'),
   SETTLE_DEMO_INVOICE_EVERY_MS: z.coerce.number().int().min(0).default(8000),
   SETTLE_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  // How often a running `settle start` checks that each workspace's PSA callback still exists (re-created if a
+  // person deleted it at the PSA); minutes.
+  SETTLE_CALLBACK_CHECK_MINUTES: z.coerce.number().min(0.05).max(1440).default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SETTLE_SMTP_URL: z.string().optional(),
   SETTLE_MAIL_FROM: z.string().default('billing@settle.localhost'),

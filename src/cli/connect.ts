@@ -53,4 +53,11 @@ export function registerCallbacksOnStart(running: Running, config: Config, log: 
     );
   };
   attempt(undefined, 60_000);
+  // A callback deleted or changed at the PSA while Settle runs (an admin tidying up) is put back within the
+  // check interval; until then the one-minute poll carries new invoices. Only the HTTP process does this: it
+  // knows the address the PSA reaches it at, a worker alone does not.
+  setInterval(
+    () => void ensureAllPsaCallbacks(deps, url).catch((e: unknown) => log.warn({ err: e }, 'checking PSA callbacks failed; retried at the next check')),
+    config.SETTLE_CALLBACK_CHECK_MINUTES * 60_000,
+  ).unref();
 }
