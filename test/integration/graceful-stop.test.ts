@@ -111,11 +111,11 @@ it('SIGTERM with a slow request in flight: that request is answered, new connect
   expect(answer).toBe('');
 
   socket.write(body.slice(5));
-  await eventually(async () => answer.includes('no workspace') || answer.includes('socket error'), 60_000, 'the answer to the request in flight');
+  await eventually(async () => answer.includes('no webhook endpoint') || answer.includes('socket error'), 60_000, 'the answer to the request in flight');
   socket.end();
   await closed;
   expect(answer).toMatch(/^HTTP\/1\.1 404 /);
-  expect(answer).toContain('no workspace');
+  expect(answer).toContain('no webhook endpoint at this URL');
   expect(await settle.exited).toBe(0);
   expect(settle.output()).not.toMatch(/\n\s+at /);
 });
