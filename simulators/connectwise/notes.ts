@@ -4,9 +4,9 @@
 // All.json. Settle writes a flagged note when a client's payment fails, which is how a ConnectWise user
 // sees it on the company (there is no payment-failure status on an invoice).
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { cwTimestamp, type CompanyRef, type CwError, type Info } from './model.ts';
+import { cwTimestamp, type CompanyRef, type Info } from './model.ts';
 import { ENTITIES } from './fields.ts';
-import { BadRequest, countRecords, listRecords, normalizeQuery } from './query.ts';
+import { cwError, companyOf, registerCompanyChildReads } from './company-children.ts';
 import type { ConnectWiseState } from './store.ts';
 
 export interface CwCompanyNote {
@@ -26,56 +26,13 @@ export const NOTE_TYPES: readonly { id: number; name: string }[] = [
   { id: 3, name: 'Collections' },
 ];
 
-function idParam(value: string | undefined): number {
-  if (!value || !/^\d+$/.test(value)) throw new BadRequest(`"${value ?? ''}" is not a valid id`, 'id');
-  return Number(value);
-}
-
 /** Registered inside the authenticated `/v4_6_release/apis/3.0` scope of routes.ts. */
 export function registerCompanyNoteRoutes(api: FastifyInstance, state: ConnectWiseState, origin: () => string): void {
-  const err = (code: string, message: string, errors?: CwError['errors']): CwError => ({ code, message, ...(errors ? { errors } : {}) });
-  const company = (reply: FastifyReply, raw: string | undefined): number | null => {
-    const id = idParam(raw);
-    if (!state.companies.get(id)) {
-      void reply.code(404).send(err('NotFound', `Company with id ${id} not found`));
-      return null;
-    }
-    return id;
-  };
-  const scoped = (companyId: number, conditions: string | undefined): string =>
-    conditions ? `company/id = ${companyId} and (${conditions})` : `company/id = ${companyId}`;
-
-  api.get('/company/companies/:parentId/notes', async (req, reply) => {
-    const companyId = company(reply, (req.params as { parentId?: string }).parentId);
-    if (companyId === null) return reply;
-    const q = normalizeQuery(req.query as Record<string, unknown>);
-    const res = listRecords(
-      state.companyNotes,
-      { ...q, conditions: scoped(companyId, q.conditions) },
-      { url: new URL(req.url, origin()), forwardOnly: false, entity: ENTITIES.companyNote, indexPaths: ['company/id'] },
-    );
-    if (res.link) void reply.header('link', res.link);
-    return res.body;
-  });
-
-  api.get('/company/companies/:parentId/notes/count', async (req, reply) => {
-    const companyId = company(reply, (req.params as { parentId?: string }).parentId);
-    if (companyId === null) return reply;
-    const q = normalizeQuery(req.query as Record<string, unknown>);
-    return { count: countRecords(state.companyNotes, { ...q, conditions: scoped(companyId, q.conditions) }, ENTITIES.companyNote, ['company/id']) };
-  });
-
-  api.get('/company/companies/:parentId/notes/:id', async (req, reply) => {
-    const p = req.params as { parentId?: string; id?: string };
-    const companyId = company(reply, p.parentId);
-    if (companyId === null) return reply;
-    const note = state.companyNotes.get(idParam(p.id));
-    if (!note || note.company.id !== companyId) return reply.code(404).send(err('NotFound', `CompanyNote with id ${p.id} not found`));
-    return note;
-  });
+  const err = cwError;
+  registerCompanyChildReads(api, state, origin, { path: 'notes', table: state.companyNotes, entity: ENTITIES.companyNote, typeName: 'CompanyNote' });
 
   api.post('/company/companies/:parentId/notes', async (req, reply) => {
-    const companyId = company(reply, (req.params as { parentId?: string }).parentId);
+    const companyId = companyOf(state, reply, (req.params as { parentId?: string }).parentId);
     if (companyId === null) return reply;
     const b = (req.body ?? {}) as Record<string, unknown>;
     const invalid = (field: string, message: string): FastifyReply =>

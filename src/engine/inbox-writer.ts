@@ -4,13 +4,20 @@
 // 560 events/s on two cores. Events that arrive while a write is in flight wait for the next one, so an idle
 // server still writes each event at once (no timer), and a burst is written a few hundred per transaction:
 // one multi-row INSERT … ON CONFLICT DO NOTHING and one add_jobs per workspace. The guarantees are those of
-// receiveVendorEvent: a vendor is answered 200 only after its event committed, together with the job that
+// the inbox: a vendor is answered 200 only after its event committed, together with the job that
 // processes it; a redelivery (in the same batch or later) is a duplicate and enqueues nothing; a failed write
 // fails every request of its batch (5xx, so the vendors send them again).
 import type { Db } from '../db/pool.ts';
 import { withTenant, type Tx } from '../db/tenant.ts';
 import { enqueueMany } from './enqueue.ts';
-import type { InboundEvent } from './receive-vendor-event.ts';
+
+export interface InboundEvent {
+  readonly source: string; // 'stripe' | 'connectwise' | ...
+  /** The vendor's own event identity (Stripe event id, ConnectWise MessageId): the deduplication key. */
+  readonly vendorEventId: string;
+  readonly eventType: string;
+  readonly payload: unknown;
+}
 
 interface Waiting {
   readonly tenantId: string;

@@ -6,8 +6,7 @@ import crypto from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../../src/db/tenant.ts';
-import { InboxWriter } from '../../src/engine/inbox-writer.ts';
-import type { InboundEvent } from '../../src/engine/receive-vendor-event.ts';
+import { InboxWriter, type InboundEvent } from '../../src/engine/inbox-writer.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 
 let database: TestDatabase;
