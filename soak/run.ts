@@ -112,8 +112,11 @@ async function main(report: Report): Promise<boolean> {
     const every = (o.minutes! * 60_000) / Math.max(1, o.kills!);
     let kills = 0;
     log(`kill phase: ${o.minutes} min, ${o.kills} SIGKILLs (one every ~${(every / 1000).toFixed(1)} s), vendor faults on`);
+    const phaseStart = Date.now();
     while (Date.now() < endAt && kills < o.kills!) {
-      await sleep(every * (0.5 + Math.random()));
+      // Each kill at its own moment of the phase (random within its slot), not a fixed pause after the last
+      // one: a restart that is slow on a busy machine must not push the count below --kills (it did: 175 of 200).
+      await sleep(Math.max(0, phaseStart + (kills + Math.random()) * every - Date.now()));
       const died = sims.died();
       if (died) throw new Error(died);
       const role: Role = Math.random() < 0.5 ? 'start' : 'worker';
