@@ -102,6 +102,7 @@ export function startTraffic(opts: { ws: Workspace; sims: SimProcesses; settleUr
     }
   };
 
+  let lastPayoutAt = 0;
   const actions: Record<string, { weight: number; run: Action }> = {
     newInvoice: {
       weight: 4,
@@ -215,7 +216,16 @@ export function startTraffic(opts: { ws: Workspace; sims: SimProcesses; settleUr
       },
     },
     autopayRun: { weight: 1, run: async () => void (await api('/autopay/runs', { method: 'POST', body: {} })) },
-    payout: { weight: 1, run: async () => void (await call(`${sims.stripe.baseUrl}/_sim/payouts/run`, { body: {} })) },
+    // Stripe pays out daily; here at most every 30 s (it ran several times a minute, far more deposits than
+    // QuickBooks' 500 requests/min per company can take next to everything else).
+    payout: {
+      weight: 1,
+      run: async () => {
+        if (Date.now() - lastPayoutAt < 30_000) return;
+        lastPayoutAt = Date.now();
+        await call(`${sims.stripe.baseUrl}/_sim/payouts/run`, { body: {} });
+      },
+    },
     refund: {
       weight: 1,
       run: async () => {
