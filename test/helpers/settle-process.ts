@@ -62,3 +62,11 @@ export async function startSettleCommand(
   }
   return { child, output: () => out, exited };
 }
+
+/** Stop a Settle child as a process manager does: SIGTERM, up to 20 s to finish, then SIGKILL. */
+export async function stopSettleProcess(settle: SettleProcess | undefined | null): Promise<void> {
+  if (!settle || settle.child.exitCode !== null) return;
+  settle.child.kill('SIGTERM');
+  await Promise.race([settle.exited, new Promise((r) => setTimeout(r, 20_000))]);
+  if (settle.child.exitCode === null) settle.child.kill('SIGKILL');
+}

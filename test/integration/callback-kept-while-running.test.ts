@@ -3,7 +3,7 @@
 // default, seconds here), not only at the next start or `settle doctor`; new invoices then arrive by callback again.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { eventually, startStack, type Stack } from '../helpers/stack.ts';
-import { startSettleProcess, type SettleProcess } from '../helpers/settle-process.ts';
+import { startSettleProcess, stopSettleProcess, type SettleProcess } from '../helpers/settle-process.ts';
 import { freePort } from '../helpers/ports.ts';
 
 let stack: Stack;
@@ -18,11 +18,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  if (settle && settle.child.exitCode === null) {
-    settle.child.kill('SIGTERM');
-    await Promise.race([settle.exited, new Promise((r) => setTimeout(r, 20_000))]);
-    if (settle.child.exitCode === null) settle.child.kill('SIGKILL');
-  }
+  await stopSettleProcess(settle);
   await stack?.close();
 });
 

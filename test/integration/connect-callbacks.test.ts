@@ -13,7 +13,7 @@ import { createWorkspace } from '../../src/cli/workspace.ts';
 import type { ConnectWiseConnector } from '../../src/connectors/psa/connectwise/connector.ts';
 import { stripeSignatureHeader } from '../../simulators/stripe/webhooks.ts';
 import { eventually, startStack, type Stack } from '../helpers/stack.ts';
-import { startSettleProcess, type SettleProcess } from '../helpers/settle-process.ts';
+import { startSettleProcess, stopSettleProcess, type SettleProcess } from '../helpers/settle-process.ts';
 import { freePort } from '../helpers/ports.ts';
 
 let stack: Stack;
@@ -40,11 +40,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  if (settle && settle.child.exitCode === null) {
-    settle.child.kill('SIGTERM');
-    await Promise.race([settle.exited, new Promise((r) => setTimeout(r, 20_000))]);
-    if (settle.child.exitCode === null) settle.child.kill('SIGKILL');
-  }
+  await stopSettleProcess(settle);
   await stack?.close();
 });
 
