@@ -51,18 +51,6 @@ export async function recordBooksAttempt(
       .where('target', '=', 'accounting')
       .where('status', '=', 'pending')
       .execute();
-    // A reversal re-opened its invoice in the books: a payment on it refused meanwhile (reversalOnItsWay) goes now.
-    await tx
-      .updateTable('postings')
-      .set({ next_attempt_at: ctx.now() })
-      .where('invoice_id', '=', (eb) =>
-        eb.selectFrom('postings as r').select('r.invoice_id').where('r.id', '=', row.id).where('r.kind', 'in', ['refund', 'payment_reversal']),
-      )
-      .where('target', '=', 'accounting')
-      .where('kind', '=', 'payment')
-      .where('status', '=', 'pending')
-      .where('attempts', '>', 0)
-      .execute();
     return 'posted';
   }
   // A refusal that only a reversal still on its way explains is retried — as a new request: the refused one

@@ -97,6 +97,17 @@ export async function postPendingReversals(
           { type: 'posting', id: r.id },
           { vendor: books.vendor, kind: r.kind, remote_id: result.remoteId, amount_minor: r.amount_minor },
         );
+        // The reversal re-opened its invoice in the books: a payment on it refused meanwhile
+        // (books-posting-outcome.ts › reversalOnItsWay) goes at once.
+        await tx
+          .updateTable('postings')
+          .set({ next_attempt_at: ctx.now() })
+          .where('invoice_id', '=', r.invoice_id)
+          .where('target', '=', 'accounting')
+          .where('kind', '=', 'payment')
+          .where('status', '=', 'pending')
+          .where('attempts', '>', 0)
+          .execute();
         out.posted++;
       } else if (outcome === 'failed') out.failed++;
       else out.waiting++;
