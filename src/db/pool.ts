@@ -2,6 +2,7 @@
 // must never pass through a JS number); date columns stay YYYY-MM-DD text so no time zone can shift them.
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { namePreparedStatements, preparedStatementsEnabled } from './prepared-statements.ts';
 import type { Database } from './schema.ts';
 
 const INT8_OID = 20;
@@ -29,8 +30,10 @@ export function createPool(connectionString: string, max = 10): pg.Pool {
   // the pool; unhandled, that ends the process (seen in the soak during a PostgreSQL outage). pg raises the
   // error again on the client's next query, where the caller handles it: here it only must not be fatal.
   // (graphile-worker adds the same listener, but only to connections made while its runner is up.)
+  const prepare = preparedStatementsEnabled();
   pool.on('connect', (client) => {
     client.on('error', () => {});
+    if (prepare) namePreparedStatements(client);
   });
   return pool;
 }

@@ -11,10 +11,31 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function withTenant<T>(db: Db, tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
   if (!UUID.test(tenantId)) throw new Error(`not a tenant id: ${tenantId}`);
-  return db.transaction().execute(async (tx) => {
+  const hooks: AfterCommit[] = [];
+  const result = await db.transaction().execute(async (tx) => {
+    afterCommitHooks.set(tx, hooks);
     await sql`SELECT set_config('settle.tenant_id', ${tenantId}, true)`.execute(tx);
     return fn(tx);
   });
+  for (const hook of hooks) await hook(db);
+  return result;
+}
+
+/** Work to do once the transaction has committed; it must handle its own errors (the commit stands). */
+export type AfterCommit = (db: Db) => Promise<void>;
+const afterCommitHooks = new WeakMap<Tx, AfterCommit[]>();
+
+/**
+ * Runs `hook` after `tx` commits (not at all if it rolls back). Only transactions opened by withTenant carry
+ * hooks: elsewhere this returns false and the caller does the work inside the transaction instead. Use it
+ * only for what a crash between the commit and the hook may skip because something else repeats it (the
+ * sweep re-queues what a lost wake-up left waiting).
+ */
+export function afterCommit(tx: Tx, hook: AfterCommit): boolean {
+  const hooks = afterCommitHooks.get(tx);
+  if (!hooks) return false;
+  hooks.push(hook);
+  return true;
 }
 
 export interface ApiKeyFound {

@@ -17,6 +17,7 @@ import type { Payment } from '../db/schema.ts';
 import { audit, type Actor } from './audit.ts';
 import { UseCaseError } from './context.ts';
 import { enqueue, enqueueMany, type JobSpec } from './enqueue.ts';
+import { booksFlushJob, wakeBooksFlushAfterCommit } from './wake-books-flush.ts';
 
 export const MARK_PAID_ON = ['submit', 'settlement', 'payout'] as const;
 export type MarkPaidOn = (typeof MARK_PAID_ON)[number];
@@ -120,17 +121,15 @@ export async function createPaymentPostings(tx: Tx, paymentId: string): Promise<
       payload: { tenantId, postingId: posting.id },
       options: { queueName: `psa:${tenantId}`, jobKey: `psa-posting:${posting.id}` },
     }));
-  if (books && created > 0) {
-    // Coalesce: one flush a short moment later picks up every payment that succeeded meanwhile, so a
-    // backlog goes to QuickBooks in batches of 30 instead of one call per payment.
-    jobs.push({
-      task: 'flush-accounting',
-      payload: { tenantId },
-      options: { queueName: `accounting:${tenantId}`, jobKey: `flush-accounting:${tenantId}`, runAt: new Date(Date.now() + 150) },
-    });
+  // Coalesce: one flush a short moment later picks up every payment that succeeded meanwhile, so a backlog
+  // goes to QuickBooks in batches of 30 instead of one call per payment. Woken after the commit where the
+  // transaction allows it (wake-books-flush.ts says why), otherwise with the PSA postings' jobs.
+  if (books && created > 0 && !wakeBooksFlushAfterCommit(tx, tenantId)) {
+    const { jobKeyMode: _inTheCall, ...options } = booksFlushJob(tenantId).options ?? {};
+    jobs.push({ task: 'flush-accounting', payload: { tenantId }, options });
   }
   // One statement for all of them. preserve_run_at keeps a pending flush's earlier time; the PSA postings'
   // keys are new, so for them the mode changes nothing.
-  await enqueueMany(tx, jobs, { preserveRunAt: true });
+  if (jobs.length) await enqueueMany(tx, jobs, { preserveRunAt: true });
   return created;
 }
