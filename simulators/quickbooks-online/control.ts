@@ -6,6 +6,7 @@ import { money, parseDecimal, toVendorNumber, type Money } from '../../src/domai
 import { QboFault, faultBody } from './faults.ts';
 import type { LimitOptions, QboLimits } from './limits.ts';
 import type { TokenAuthority } from './oauth.ts';
+import { acceptableRedirectUri } from './consent.ts';
 import type { ApiContext } from './routes.ts';
 import type { Entity, QboStore } from './store.ts';
 import { createAccount, createCustomer } from './names.ts';
@@ -104,6 +105,16 @@ export class QboControl {
     this.auth.expireAccessTokens();
   }
 
+  /** What the app's developer does on Intuit's Keys tab: allow a redirect URI (refused unless https or localhost). */
+  registerRedirectUri(uri: string): void {
+    if (!acceptableRedirectUri(uri)) throw new Error(`Intuit accepts only https redirect URIs (http for localhost): ${uri}`);
+    this.auth.redirectUris.add(uri);
+  }
+
+  expireAuthorizationCodes(): void {
+    this.auth.expireAuthorizationCodes();
+  }
+
   accessTokenUses(token: string): number {
     return this.auth.accessTokenUses(token);
   }
@@ -166,6 +177,19 @@ export function registerControlRoutes(app: FastifyInstance, control: QboControl)
       }
     });
   }
+  app.post('/_sim/oauth/redirect-uris', async (req, reply) => {
+    const uri = String((req.body as { uri?: unknown } | null)?.uri ?? '');
+    try {
+      control.registerRedirectUri(uri);
+    } catch (e) {
+      return reply.code(400).send({ error: (e as Error).message });
+    }
+    return { registered: uri };
+  });
+  app.post('/_sim/oauth/codes/expire', async () => {
+    control.expireAuthorizationCodes();
+    return { expired: true };
+  });
   app.post('/_sim/tokens/expire', async () => {
     control.expireAccessTokens();
     return { ok: true };

@@ -7,6 +7,7 @@ import { createSimulatorApp, listen } from '../kit.ts';
 import { QboControl, registerControlRoutes } from './control.ts';
 import { PUBLISHED_LIMITS, QboLimits, type LimitOptions } from './limits.ts';
 import { registerOAuthRoutes, TokenAuthority } from './oauth.ts';
+import { registerConsentRoutes } from './consent.ts';
 import { registerApiRoutes, type ApiContext } from './routes.ts';
 import { QboStore } from './store.ts';
 import { seedCompany } from './company.ts';
@@ -27,6 +28,10 @@ export interface QuickBooksSimulatorOptions {
   readonly refreshTokenTtlSec?: number;
   /** How long a rotated-out refresh token keeps working while its successor is unused. */
   readonly refreshGraceSec?: number;
+  /** Authorization-code lifetime (consent.ts); default 300 s. */
+  readonly authorizationCodeTtlSec?: number;
+  /** Redirect URIs registered for the app (more with `registerRedirectUri` or POST /_sim/oauth/redirect-uris). */
+  readonly redirectUris?: readonly string[];
   readonly limits?: Partial<LimitOptions>;
   readonly now?: () => number;
 }
@@ -35,6 +40,8 @@ export interface RunningQuickBooksSimulator {
   /** Root of the API host (Intuit: https://quickbooks.api.intuit.com); data paths are under /v3/company/{realmId}. */
   readonly baseUrl: string;
   readonly oauthTokenUrl: string;
+  /** Intuit's authorization endpoint (the consent page; appcenter.intuit.com/connect/oauth2). */
+  readonly authorizeUrl: string;
   readonly realmId: string;
   readonly clientId: string;
   readonly clientSecret: string;
@@ -73,11 +80,14 @@ export async function startQuickBooksSimulator(opts: QuickBooksSimulatorOptions 
     accessTokenTtlSec: opts.accessTokenTtlSec ?? 3600,
     refreshTokenTtlSec: opts.refreshTokenTtlSec ?? 8_640_000,
     refreshGraceSec: opts.refreshGraceSec ?? 120,
+    authorizationCodeTtlSec: opts.authorizationCodeTtlSec ?? 300,
     now,
   });
+  for (const uri of opts.redirectUris ?? []) auth.redirectUris.add(uri);
   const limits = new QboLimits({ ...PUBLISHED_LIMITS, ...opts.limits });
   const api: ApiContext = { store, auth, limits, replays: new Map(), stats: { replayed: 0, executed: 0 }, lostAnswers: [], now };
   registerOAuthRoutes(app, auth);
+  registerConsentRoutes(app, auth, store);
   registerApiRoutes(app, api);
   const control = new QboControl(store, auth, limits, api, faults, calls);
   registerControlRoutes(app, control);
@@ -85,6 +95,7 @@ export async function startQuickBooksSimulator(opts: QuickBooksSimulatorOptions 
   return {
     baseUrl,
     oauthTokenUrl: `${baseUrl}/oauth2/v1/tokens/bearer`,
+    authorizeUrl: `${baseUrl}/connect/oauth2`,
     realmId,
     clientId,
     clientSecret,

@@ -16,6 +16,8 @@ export interface OAuthOptions {
   readonly refreshTokenTtlSec: number;
   /** How long a superseded refresh token still works while its successor is unused. */
   readonly refreshGraceSec: number;
+  /** Lifetime of an authorization code (see consent.ts for the figure). */
+  readonly authorizationCodeTtlSec: number;
   readonly now: () => number;
 }
 
@@ -50,7 +52,9 @@ export interface TokenResponse {
 export class TokenAuthority {
   private readonly refresh = new Map<string, RefreshRecord>();
   private readonly access = new Map<string, AccessRecord>();
-  private readonly codes = new Map<string, { redirectUri: string; expiresAt: number }>();
+  private readonly codes = new Map<string, { clientId: string; redirectUri: string; expiresAt: number }>();
+  /** The app's registered redirect URIs (Intuit: the Keys tab of the app's dashboard); exact match only. */
+  readonly redirectUris = new Set<string>();
   readonly initialRefreshToken: string;
   /** Every token-endpoint exchange, in order (tests assert rotation and refresh counts). */
   readonly log: { grant: string; refreshToken?: string; issuedRefreshToken?: string; error?: string }[] = [];
@@ -113,8 +117,8 @@ export class TokenAuthority {
 
   authorizationCodeGrant(clientId: string, code: string, redirectUri: string): TokenResponse | { error: 'invalid_grant'; detail: string } {
     const c = this.codes.get(code);
-    this.codes.delete(code); // single use
-    if (!c || c.expiresAt <= this.opts.now() || c.redirectUri !== redirectUri) {
+    this.codes.delete(code); // single use: a second exchange of the same code is refused even if the first failed
+    if (!c || c.expiresAt <= this.opts.now() || c.redirectUri !== redirectUri || c.clientId !== clientId) {
       this.log.push({ grant: 'authorization_code', error: 'bad code' });
       return { error: 'invalid_grant', detail: 'authorization code is invalid, used, expired or for another redirect_uri' };
     }
@@ -123,10 +127,15 @@ export class TokenAuthority {
     return this.issue(clientId, rt);
   }
 
-  newAuthorizationCode(redirectUri: string): string {
+  newAuthorizationCode(clientId: string, redirectUri: string): string {
     const code = `AB1-${randomBytes(16).toString('base64url')}`;
-    this.codes.set(code, { redirectUri, expiresAt: this.opts.now() + 5 * 60_000 }); // codes live 5 min
+    this.codes.set(code, { clientId, redirectUri, expiresAt: this.opts.now() + this.opts.authorizationCodeTtlSec * 1000 });
     return code;
+  }
+
+  /** Control: every authorization code handed out so far stops working (a person who waited too long). */
+  expireAuthorizationCodes(): void {
+    for (const c of this.codes.values()) c.expiresAt = this.opts.now() - 1;
   }
 
   /** Bearer check for the data API; counts uses so tests can tell whether a token was ever sent. */
@@ -191,19 +200,5 @@ export function registerOAuthRoutes(app: FastifyInstance, auth: TokenAuthority):
     const body = (req.body ?? {}) as Record<string, string | undefined>;
     if (body['token']) auth.revoke(body['token']);
     return reply.code(200).send({});
-  });
-
-  // The consent page at appcenter.intuit.com/connect/oauth2, reduced to "the user clicked Connect":
-  // redirect back with code, state and realmId as Intuit does.
-  app.get('/connect/oauth2', async (req, reply) => {
-    const q = req.query as Record<string, string | undefined>;
-    if (q['client_id'] !== auth.opts.clientId || !q['redirect_uri'] || q['response_type'] !== 'code') {
-      return reply.code(400).send({ error: 'invalid_request' });
-    }
-    const url = new URL(q['redirect_uri']);
-    url.searchParams.set('code', auth.newAuthorizationCode(q['redirect_uri']));
-    if (q['state'] !== undefined) url.searchParams.set('state', q['state']);
-    url.searchParams.set('realmId', auth.opts.realmId);
-    return reply.redirect(url.toString(), 302);
   });
 }

@@ -383,13 +383,23 @@ describe('QuickBooks Online simulator through node-quickbooks', () => {
     expect((expired.body as Json)['fault']['error'][0]['code']).toBe('3200');
     expect((await h.call('refreshAccessToken')).err).toBeNull();
     expect((await h.call('getPreferences')).status).toBe(200);
-    const consent = await h.raw(
-      'GET',
-      `/connect/oauth2?client_id=${h.sim.clientId}&redirect_uri=${encodeURIComponent('https://msp.example/cb')}&response_type=code&state=s1`,
-      { maxRedirects: 0 },
-    );
+    // The consent page: only for a registered redirect URI; "Connect" goes back with code, state and realmId.
+    const consentQuery = `client_id=${h.sim.clientId}&redirect_uri=${encodeURIComponent('https://msp.example/cb')}&response_type=code&scope=com.intuit.quickbooks.accounting&state=s1`;
+    expect((await h.raw('GET', `/connect/oauth2?${consentQuery}`, { maxRedirects: 0 })).status).toBe(400);
+    expect(
+      (await h.raw('POST', '/_sim/oauth/redirect-uris', { body: { uri: 'https://msp.example/cb' }, headers: { 'content-type': 'application/json' } })).status,
+    ).toBe(200);
+    const page = await h.raw('GET', `/connect/oauth2?${consentQuery}`, { maxRedirects: 0 });
+    expect(page.status).toBe(200);
+    expect(String(page.data)).toContain('name="decision" value="allow"');
+    const consent = await h.raw('POST', '/connect/oauth2', {
+      body: `${consentQuery}&decision=allow`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      maxRedirects: 0,
+    });
     expect(consent.status).toBe(302);
-    expect(String(consent.headers['location'])).toMatch(/^https:\/\/msp\.example\/cb\?code=.+&state=s1&realmId=/);
+    expect(String(consent.headers['location'])).toMatch(/^https:\/\/msp\.example\/cb\?code=.+&realmId=.+&state=s1$/);
+    expect((await h.raw('POST', '/_sim/oauth/codes/expire')).status).toBe(200);
     expect((await h.call('revokeAccess', false)).err).toBeNull();
     expect((await h.raw('GET', `/v3/company/${h.sim.realmId}/preferences`)).status).toBe(401);
     checkAnswers();
