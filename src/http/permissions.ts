@@ -38,6 +38,10 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'GET /login': 'public',
   'POST /login': 'public',
   'GET /dashboard': 'viewer',
+  // The staff app (http/staff/): its files, and each area's pages (one block per area below).
+  'GET /assets/:file': 'public',
+  'GET /app': 'viewer',
+  'GET /app/overview': 'viewer',
   // Sign-in lockouts (http/dashboard/lockouts.ts): an owner lifts a lock.
   'GET /staff/lockouts': 'owner',
   'POST /staff/lockouts/unlock': 'owner',

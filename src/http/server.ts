@@ -27,8 +27,10 @@ import { registerUpdateMethodRoutes } from './portal/update-method.ts';
 import { registerExceptionRoutes } from './api/exceptions.ts';
 import { registerPostingRoutes } from './api/postings.ts';
 import { registerRetryPolicyRoutes } from './api/retry-policy.ts';
+import { registerReportRoutes } from './api/reports.ts';
 import { registerDashboardRoutes } from './dashboard/pages.ts';
 import { registerApiKeyPages } from './dashboard/api-keys.ts';
+import { registerStaffApp } from './staff/index.ts';
 import { registerCollectionRoutes } from './api/collections.ts';
 import { registerSurchargeRoutes } from './api/surcharge.ts';
 import { registerPortalCollectionRoutes } from './portal/collections.ts';
@@ -85,6 +87,7 @@ export async function buildServer(deps: HttpDeps, logger: Logger): Promise<Fasti
   registerUpdateMethodRoutes(app, deps);
   registerDashboardRoutes(app, deps);
   registerApiKeyPages(app, deps);
+  registerStaffApp(app, deps);
   await app.register(
     async (api) => {
       api.addHook('onRequest', async (req, reply) => {
@@ -106,6 +109,7 @@ export async function buildServer(deps: HttpDeps, logger: Logger): Promise<Fasti
       registerBankAchRoutes(api, deps);
       registerPortalFramingRoutes(api, deps);
       registerApiKeyRoutes(api, deps);
+      registerReportRoutes(api, deps);
     },
     { prefix: '/api/v1' },
   );

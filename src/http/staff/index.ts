@@ -1,0 +1,23 @@
+// The staff app (/app/…): server-rendered Eta views in one layout (view.ts), htmx and Chart.js from /assets.
+// server.ts calls registerStaffApp once. Each area registers its routes from its own file
+// (src/http/staff/<area>.ts exporting register<Area>Routes(app, deps)) with ONE line below, adds ONE entry to
+// nav.ts, and its routes to http/permissions.ts.
+import type { FastifyInstance } from 'fastify';
+import type { HttpDeps } from '../deps.ts';
+import { registerAssetRoutes } from './assets.ts';
+import { registerOverviewRoutes, registerHomeFallback } from './overview.ts';
+import { provideStaffDeps } from './view.ts';
+import { registerPaymentsRoutes } from './payments.ts';
+import { registerArDashboardRoutes } from './dashboard.ts';
+
+export function registerStaffApp(app: FastifyInstance, deps: HttpDeps): void {
+  provideStaffDeps(app, deps);
+  registerAssetRoutes(app);
+  registerOverviewRoutes(app, deps);
+  // ---- areas: one line each ----
+  registerPaymentsRoutes(app, deps);
+  registerArDashboardRoutes(app, deps);
+
+  // Last: GET /app shows the overview until an area (the dashboard) registers GET /app itself.
+  registerHomeFallback(app, deps);
+}
