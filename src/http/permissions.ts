@@ -110,6 +110,9 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'GET /api/v1/audit-log': 'viewer',
   'GET /api/v1/exceptions': 'viewer',
   'POST /api/v1/exceptions/:id/dismiss': 'finance',
+  'POST /api/v1/exceptions/:id/resolve': 'finance',
+  'POST /api/v1/exceptions/:id/retry': 'finance',
+  'POST /api/v1/exceptions/retry': 'finance',
 
   // ---- API: autopay ----
   'GET /api/v1/autopay/rules': 'viewer',

@@ -2,6 +2,7 @@
 // books, the recent payouts with their deposits, and the exceptions that need a person.
 import { sql } from 'kysely';
 import type { Tx } from '../tenant.ts';
+import { attentionItems } from './attention.ts';
 
 export interface InvoiceAcrossSystems {
   id: string;
@@ -65,25 +66,12 @@ export interface ExceptionRow {
   at: Date;
 }
 
+/**
+ * The Needs-attention queue as the dashboard lists it: the very items of /app/attention and
+ * GET /api/v1/exceptions (db/queries/attention.ts). It used to add failed payments and postings of its own,
+ * which the API did not list and which stayed listed after their invoice was paid.
+ */
 export async function exceptions(tx: Tx): Promise<ExceptionRow[]> {
-  const r = await sql<ExceptionRow>`
-    SELECT 'posting failed' AS kind, po.vendor || ': ' || coalesce(po.last_error, '') AS detail, po.created_at AS at
-      FROM postings po WHERE po.status = 'failed'
-       -- a failed posting shows through its exception (posting-exceptions.ts) where it has one
-       AND NOT EXISTS (SELECT 1 FROM exceptions e WHERE e.dedupe_key = 'posting:' || po.id::text AND e.status = 'open')
-    UNION ALL
-    SELECT e.kind, e.title || ' — ' || e.detail, e.updated_at
-      FROM exceptions e WHERE e.status = 'open'
-    UNION ALL
-    SELECT 'payment ' || p.state, coalesce(p.failure_code || ': ', '') || coalesce(p.failure_message, p.id::text), p.updated_at
-      FROM payments p WHERE p.state IN ('failed', 'unknown', 'returned', 'disputed')
-       -- failed payments Settle handled are shown through their exception (open until paid or dismissed)
-       AND NOT EXISTS (SELECT 1 FROM payment_failures f WHERE f.payment_id = p.id)
-       -- so is any payment with an open exception of its own (a dispute, a return): once, with its explanation
-       AND NOT EXISTS (SELECT 1 FROM exceptions e WHERE e.payment_id = p.id AND e.status = 'open')
-    UNION ALL
-    SELECT 'vendor event not processed', ie.source || ' ' || ie.event_type || ': ' || coalesce(ie.last_error, ''), ie.received_at
-      FROM inbox_events ie WHERE ie.processed_at IS NULL AND ie.attempts > 0
-    ORDER BY at DESC LIMIT 50`.execute(tx);
-  return r.rows;
+  const items = await attentionItems(tx, { status: 'open', limit: 50 });
+  return items.map((e) => ({ kind: e.kind, detail: `${e.title} — ${e.detail}`, at: e.opened_at }));
 }

@@ -53,4 +53,6 @@ export interface ExceptionsTable {
   resolved_at: Date | null;
   resolved_by: string | null;
   resolution: string | null;
+  /** What the person who resolved it did, or why they dismissed it (0024). */
+  resolution_note: ColumnType<string | null, string | null | undefined, string | null>;
 }
