@@ -39,16 +39,29 @@ async function creditAvailable(tx: Tx, p: Payment, unapplied: bigint): Promise<b
   return r?.n == null ? unapplied : BigInt(r.n);
 }
 
-export async function applyReversal(tx: Tx, p: Payment, req: ReversalRequest): Promise<AppliedReversal> {
+/**
+ * The plan of a reversal of `amountMinor` and what it was computed from. applyReversal calls it under its
+ * locks (lock: true); the staff refund confirmation calls it without, to state the effect before asking.
+ */
+export async function planReversalOf(
+  tx: Tx,
+  p: Payment,
+  req: Pick<ReversalRequest, 'amountMinor' | 'order'>,
+  lock: boolean,
+): Promise<{
+  plan: ReversalPlan;
+  invoiceSide: OriginalCharge;
+  allocations: { id: string; invoice_id: string; amount_minor: bigint; reversed_minor: bigint }[];
+}> {
   const currency = parseCurrency(p.currency);
-  const allocations = await tx
+  let q = tx
     .selectFrom('allocations')
     .select(['id', 'invoice_id', 'amount_minor', 'reversed_minor'])
     .where('payment_id', '=', p.id)
     .orderBy('created_at')
-    .orderBy('id')
-    .forUpdate()
-    .execute();
+    .orderBy('id');
+  if (lock) q = q.forUpdate();
+  const allocations = await q.execute();
   const applied = allocations.reduce((s, a) => s + a.amount_minor, 0n);
   const unapplied = p.amount_minor - p.surcharge_minor - applied;
   const credit = await creditAvailable(tx, p, unapplied);
@@ -68,6 +81,11 @@ export async function applyReversal(tx: Tx, p: Payment, req: ReversalRequest): P
     surcharge: money(p.surcharge_minor, currency),
     reversedBefore: money(p.refunded_minor - (await creditRefundedBefore(tx, p)), currency),
   };
+  return { plan, invoiceSide, allocations };
+}
+
+export async function applyReversal(tx: Tx, p: Payment, req: ReversalRequest): Promise<AppliedReversal> {
+  const { plan, invoiceSide, allocations } = await planReversalOf(tx, p, req, true);
 
   if (plan.fromCreditMinor > 0n) {
     // The client's credit is smaller by what goes back (collections' ledger of credit, kind 'refund').

@@ -16,8 +16,10 @@ const VENDOR_NAMES: Readonly<Record<string, string>> = {
   'quickbooks-desktop': 'QuickBooks Desktop',
   xero: 'Xero',
   connectwise: 'ConnectWise',
+  stripe: 'Stripe',
 };
-const vendorName = (v: string): string => VENDOR_NAMES[v] ?? v;
+/** The vendor's name as an MSP knows it (staff pages and exception texts). */
+export const vendorName = (v: string): string => VENDOR_NAMES[v] ?? v;
 
 export const postingExceptionKey = (postingId: string): string => `posting:${postingId}`;
 export const retryPath = (postingId: string): string => `POST /api/v1/postings/${postingId}/retry`;

@@ -76,6 +76,21 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'POST /api-keys/create': 'owner',
   'POST /api-keys/:id/revoke': 'owner',
 
+  // Payments, payouts and autopay pages (http/staff/payments.ts, payouts.ts, autopay.ts): everyone reads;
+  // refunds, receipts and autopay decisions are finance's, like their API routes.
+  'GET /app/payments': 'viewer',
+  'GET /app/payments/:id': 'viewer',
+  'GET /app/payments/:id/refund': 'finance',
+  'POST /app/payments/:id/refund': 'finance',
+  'POST /app/payments/:id/refund/confirm': 'finance',
+  'POST /app/payments/:id/receipt': 'finance',
+  'GET /app/payouts': 'viewer',
+  'GET /app/payouts/:id': 'viewer',
+  'GET /app/autopay': 'viewer',
+  'GET /app/autopay/approvals/:id': 'viewer',
+  'POST /app/autopay/approvals/:id/approve': 'finance',
+  'POST /app/autopay/approvals/:id/reject': 'finance',
+
   // ---- client portal (signed link in the path) ----
   'GET /portal/:token': 'portal-link',
   'POST /portal/:token/pay': 'portal-link',

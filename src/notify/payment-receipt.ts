@@ -48,9 +48,14 @@ export async function receiptLines(
   return { lines, total: m(p.amount_minor), clientId: p.client_id, email: client.billing_email, method };
 }
 
-export async function queuePaymentReceipt(tx: Tx, tenantId: string, paymentId: string): Promise<void> {
+/**
+ * Queue the receipt: once per payment when it succeeds; a resend from the staff app passes its own key
+ * (one per press of the button, so a double submit still sends one). Returns the outbox row, or null when
+ * there is no address (or the key was queued already).
+ */
+export async function queuePaymentReceipt(tx: Tx, tenantId: string, paymentId: string, idempotencyKey?: string): Promise<string | null> {
   const r = await receiptLines(tx, paymentId);
-  if (!r.email) return; // no billing address in the PSA: nothing to send to
+  if (!r.email) return null; // no billing address in the PSA: nothing to send to
   const tenant = await tx.selectFrom('tenants').select('name').where('id', '=', tenantId).executeTakeFirstOrThrow();
   const width = Math.max(...r.lines.map((l) => l.label.length), 'Total charged'.length) + 2;
   const row = (label: string, amount: string): string => `${label.padEnd(width)}${amount}`;
@@ -68,13 +73,13 @@ export async function queuePaymentReceipt(tx: Tx, tenantId: string, paymentId: s
     r.lines.map((l) => `<tr><td>${esc(l.label)}</td><td style="text-align:right">${esc(l.amount)}</td></tr>`).join('') +
     `<tr><td><strong>Total charged</strong></td><td style="text-align:right"><strong>${esc(r.total)}</strong></td></tr></table>` +
     `<p>Paid with: ${esc(r.method)}<br>Reference: ${esc(paymentId)}</p>`;
-  await queueEmail(tx, tenantId, {
+  return queueEmail(tx, tenantId, {
     kind: 'payment_receipt',
     clientId: r.clientId,
     to: r.email,
     subject: `Receipt: ${r.total} paid to ${tenant.name}`,
     text,
     html,
-    idempotencyKey: `receipt:payment:${paymentId}`,
+    idempotencyKey: idempotencyKey ?? `receipt:payment:${paymentId}`,
   });
 }
