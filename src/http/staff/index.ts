@@ -8,6 +8,7 @@ import { registerAssetRoutes } from './assets.ts';
 import { registerOverviewRoutes, registerHomeFallback } from './overview.ts';
 import { provideStaffDeps } from './view.ts';
 import { registerPaymentsRoutes } from './payments.ts';
+import { registerAutopayRoutes } from './autopay.ts';
 import { registerArDashboardRoutes } from './dashboard.ts';
 
 export function registerStaffApp(app: FastifyInstance, deps: HttpDeps): void {
@@ -16,6 +17,7 @@ export function registerStaffApp(app: FastifyInstance, deps: HttpDeps): void {
   registerOverviewRoutes(app, deps);
   // ---- areas: one line each ----
   registerPaymentsRoutes(app, deps);
+  registerAutopayRoutes(app, deps);
   registerArDashboardRoutes(app, deps);
 
   // Last: GET /app shows the overview until an area (the dashboard) registers GET /app itself.
