@@ -40,7 +40,8 @@ export function readCookie(req: FastifyRequest, name: string): string | null {
 /** The staff session named by the request's cookie, if it is live. */
 export async function staffSession(req: FastifyRequest, db: Db, timeouts: SessionTimeouts = DEFAULT_TIMEOUTS): Promise<StaffSession | null> {
   const cookie = readCookie(req, SESSION_COOKIE);
-  // The dashboard reloads itself every few seconds with ?auto=1: that is not a person using the session.
+  // A request a page makes by itself (?auto=1: a poll for progress, say) is not a person using the session,
+  // so it does not keep an unattended session alive. No staff page reloads itself on a timer.
   const automatic = (req.query as Record<string, unknown> | undefined)?.auto === '1';
   return cookie ? findSession(db, cookie, timeouts, { touch: !automatic }) : null;
 }

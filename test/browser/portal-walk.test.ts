@@ -172,7 +172,9 @@ describe.skipIf(!haveBrowser)('portal and dashboard, walked as people use them',
     await staff.fill('input[name=workspace]', stack.slug);
     await staff.fill('input[name=email]', 'owner@acme.test');
     await staff.fill('input[name=password]', 'correct horse battery');
-    await Promise.all([staff.waitForURL(/\/dashboard$/, { timeout: LONG }), staff.click('button[type=submit]')]);
+    await Promise.all([staff.waitForURL(/\/app$/, { timeout: LONG }), staff.click('button[type=submit]')]);
+    // The tables of the old dashboard: every invoice across the systems, payouts, what needs a person.
+    await staff.goto(`${stack.settleUrl}/app/overview`);
     const attention = (await staff.locator('.card', { hasText: 'Needs attention' }).textContent()) ?? '';
     expect(attention).toContain('Payment disputed');
     // Not a second, bare row naming only the payment's id.

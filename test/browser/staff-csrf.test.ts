@@ -46,7 +46,7 @@ describe.runIf(haveBrowser)('CSRF in a browser', () => {
     await staff.fill('input[name=workspace]', OWNER.workspace);
     await staff.fill('input[name=email]', OWNER.email);
     await staff.fill('input[name=password]', OWNER.password);
-    await Promise.all([staff.waitForURL(/\/dashboard$/, { timeout: LONG }), staff.click('button[type=submit]')]);
+    await Promise.all([staff.waitForURL(/\/app$/, { timeout: LONG }), staff.click('button[type=submit]')]);
 
     const rules = () => withTenant(s.database.db, s.tenantId, (tx) => tx.selectFrom('autopay_rules').select('id').execute());
     const before = (await rules()).length;
@@ -65,7 +65,7 @@ describe.runIf(haveBrowser)('CSRF in a browser', () => {
     expect(await form.content()).toContain('sent from another site');
 
     await staff.reload();
-    await eventually(async () => /\/dashboard$/.test(staff.url()), LONG, 'still signed in');
+    await eventually(async () => /\/app$/.test(staff.url()), LONG, 'still signed in');
     expect(await staff.locator('#sign-out').count()).toBe(1);
     expect((await rules()).length).toBe(before);
 

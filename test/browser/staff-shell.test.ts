@@ -1,17 +1,40 @@
 // The staff app's shell in a real browser: sign in as the owner, and every page moved onto the shell
-// renders in the layout (navigation, Needs-attention badge = open exceptions, sign-out), passes axe-core
-// with no critical or serious violation, does not scroll sideways at 360 px, and starts with the skip link.
+// renders in the layout (workspace name, navigation, Needs-attention badge = open exceptions, sign-out),
+// passes axe-core with no critical or serious violation, does not scroll sideways at 360 px, and starts
+// with the skip link; the signed-out pages (sign-in, forgotten password, a reset link) likewise.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { haveBrowser, launchBrowser } from '../helpers/browser.ts';
 import { expectAccessible, expectNoHorizontalScroll } from '../helpers/axe.ts';
 import { withTenant } from '../../src/db/tenant.ts';
 import { raiseException } from '../../src/engine/exceptions.ts';
+import { recordFailedSignIn } from '../../src/engine/sign-in-lockout.ts';
 import { OWNER, startLeanSettle, type LeanSettle } from '../security/lean-settle.ts';
 
 let s: LeanSettle;
 let browser: Browser;
 const LONG = 60_000;
+
+/** Signed-in pages moved onto the shell, and the nav entry each belongs to (none: not in the nav). */
+const SIGNED_IN: readonly { path: string; title: string; current: string | null }[] = [
+  { path: '/app/overview', title: 'Overview', current: 'Dashboard' },
+  { path: '/account', title: 'Your account', current: null },
+  { path: '/users', title: 'Users', current: null },
+  { path: '/api-keys', title: 'API keys', current: null },
+  { path: '/staff/lockouts', title: 'Sign-in lockouts', current: null },
+];
+const SIGNED_OUT = ['/login', '/login/forgot', '/account/reset/not-a-real-link'];
+
+async function openExceptions(): Promise<number> {
+  const r = await withTenant(s.database.db, s.tenantId, (tx) =>
+    tx
+      .selectFrom('exceptions')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('status', '=', 'open')
+      .executeTakeFirstOrThrow(),
+  );
+  return Number(r.n);
+}
 
 beforeAll(async () => {
   if (!haveBrowser) return;
@@ -32,6 +55,12 @@ beforeAll(async () => {
     }
     await tx.updateTable('exceptions').set({ status: 'resolved', resolved_at: new Date() }).where('dedupe_key', '=', 'shell-test:3').execute();
   });
+  // A locked sign-in, so the lockouts page shows its table.
+  await recordFailedSignIn(
+    s.database.db,
+    { tenantId: s.tenantId, email: 'typo@acme.test', address: '198.51.100.7', userId: null, reason: 'unknown_email' },
+    { after: 1, firstMinutes: 15, maxMinutes: 60 },
+  );
 }, 240_000);
 
 afterAll(async () => {
@@ -45,27 +74,112 @@ async function signIn(context: BrowserContext): Promise<Page> {
   await page.fill('input[name=workspace]', OWNER.workspace);
   await page.fill('input[name=email]', OWNER.email);
   await page.fill('input[name=password]', OWNER.password);
-  await Promise.all([page.waitForURL(/\/(app|dashboard)$/, { timeout: LONG }), page.click('button[type=submit]')]);
+  await Promise.all([page.waitForURL(/\/app$/, { timeout: LONG }), page.click('button[type=submit]')]);
   return page;
 }
 
+/** The first Tab stop from the top of a freshly loaded page is the skip link, and it leads to <main>. */
+async function expectSkipLinkFirst(page: Page, label: string): Promise<void> {
+  await page.keyboard.press('Tab');
+  const first = (await page.evaluate("document.activeElement && document.activeElement.className + '|' + document.activeElement.textContent")) as string;
+  expect(first, label).toBe('skip-link|Skip to main content');
+  await page.keyboard.press('Enter');
+  expect(await page.evaluate('document.activeElement && document.activeElement.id'), label).toBe('main');
+}
+
 describe.runIf(haveBrowser)('staff app shell', () => {
-  it('the overview renders in the layout with the badge, passes axe, fits 360 px; sign-out ends the session', async () => {
-    const context = await browser.newContext();
+  it('every signed-in page: layout, nav, badge = open exceptions, axe clean, 360 px, skip link first; sign-out ends the session', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await signIn(context);
+    const open = await openExceptions();
+    expect(open).toBe(2);
+    for (const p of SIGNED_IN) {
+      await page.goto(`${s.base}${p.path}`);
+      expect(page.url(), p.path).toBe(`${s.base}${p.path}`);
+      expect(await page.locator('h1').textContent(), p.path).toBe(p.title);
+      expect(await page.title(), p.path).toContain(p.title);
+      expect(await page.locator('header .site-header__name').textContent(), p.path).toBe('Acme IT');
+      expect(await page.locator('header').textContent(), p.path).toContain(`${OWNER.email} (owner)`);
+      const nav = page.locator('nav[aria-label=Main] a');
+      expect(await nav.allTextContents(), p.path).toHaveLength(9);
+      expect(await page.locator('#attention-count').getAttribute('data-count'), p.path).toBe(String(open));
+      const current = page.locator('nav[aria-label=Main] a[aria-current=page]');
+      if (p.current) expect((await current.textContent())?.trim(), p.path).toBe(p.current);
+      else expect(await current.count(), p.path).toBe(0);
+      expect(await page.locator('#sign-out').count(), p.path).toBe(1);
+      await expectSkipLinkFirst(page, p.path);
+      await expectAccessible(page, p.path);
+    }
+    // Values are escaped, never markup.
     await page.goto(`${s.base}/app/overview`);
-    expect(await page.locator('header .site-header__name').textContent()).toBe('Acme IT');
-    expect(await page.locator('#attention-count').getAttribute('data-count')).toBe('2');
-    // The overview belongs to the Dashboard area.
-    expect(await page.locator('nav[aria-label=Main] a[aria-current=page]').textContent()).toBe('Dashboard');
-    // Escaped, not markup.
     expect(await page.locator('main b').count()).toBe(0);
     expect(await page.locator('main').textContent()).toContain('<b>not bold</b> 1');
-    await expectAccessible(page, '/app/overview');
-    await expectNoHorizontalScroll(page, '/app/overview');
+    expect(await page.locator('#lockouts').count()).toBe(0);
+    await page.goto(`${s.base}/staff/lockouts`);
+    expect(await page.locator('#lockouts').textContent()).toContain('typo@acme.test');
+
+    // The badge follows the exceptions: one more open, one more on the badge.
+    await withTenant(s.database.db, s.tenantId, (tx) =>
+      raiseException(tx, s.tenantId, 'system:test', {
+        kind: 'test',
+        dedupeKey: 'shell-test:4',
+        clientId: null,
+        invoiceIds: [],
+        paymentId: null,
+        title: 'Shell test 4',
+        detail: 'four',
+      }),
+    );
+    await page.reload();
+    expect(await page.locator('#attention-count').getAttribute('data-count')).toBe('3');
+
+    // At 360 px: no page scrolls sideways, the navigation folds behind Menu and opens with it.
+    await page.setViewportSize({ width: 360, height: 740 });
+    for (const p of SIGNED_IN) {
+      await page.goto(`${s.base}${p.path}`);
+      await expectNoHorizontalScroll(page, p.path);
+    }
+    await page.goto(`${s.base}/app/overview`);
+    expect(await page.locator('#staff-nav').isVisible()).toBe(false);
+    await page.click('.nav-toggle');
+    expect(await page.locator('#staff-nav').isVisible()).toBe(true);
+    expect(await page.locator('.nav-toggle').getAttribute('aria-expanded')).toBe('true');
+    await expectAccessible(page, '/app/overview at 360 px with the menu open');
+
+    // Sign out: back to sign-in, and the staff pages ask for it again.
     await Promise.all([page.waitForURL(/\/login$/, { timeout: LONG }), page.click('#sign-out')]);
     await page.goto(`${s.base}/app/overview`);
     expect(page.url()).toMatch(/\/login$/);
+    await page.goto(`${s.base}/dashboard`);
+    expect(page.url()).toMatch(/\/login$/);
+    await context.close();
+  }, 240_000);
+
+  it('the signed-out pages: no navigation, axe clean, 360 px, skip link first; errors in a summary', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    for (const path of SIGNED_OUT) {
+      await page.goto(`${s.base}${path}`);
+      expect(await page.locator('nav[aria-label=Main]').count(), path).toBe(0);
+      expect(await page.locator('#sign-out').count(), path).toBe(0);
+      await expectSkipLinkFirst(page, path);
+      await expectAccessible(page, path);
+    }
+    // A wrong password: the error summary, focused, the form still there.
+    await page.goto(`${s.base}/login`);
+    await page.fill('#workspace', OWNER.workspace);
+    await page.fill('#email', OWNER.email);
+    await page.fill('#password', 'not the password at all');
+    await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit]')]);
+    await page.waitForSelector('[data-error-summary]', { timeout: LONG });
+    expect(await page.locator('[data-error-summary]').textContent()).toContain('do not match');
+    expect(await page.evaluate("document.activeElement && document.activeElement.hasAttribute('data-error-summary')")).toBe(true);
+    await expectAccessible(page, '/login with an error');
+    await page.setViewportSize({ width: 360, height: 740 });
+    for (const path of SIGNED_OUT) {
+      await page.goto(`${s.base}${path}`);
+      await expectNoHorizontalScroll(page, path);
+    }
     await context.close();
   }, 180_000);
 });

@@ -106,12 +106,12 @@ describe.runIf(asRoot)('as root in a 0700 home directory', () => {
           headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: presession },
           body: new URLSearchParams({ workspace: 'demo', email: 'admin@demo.test', password: 'settle-demo', _csrf: token }).toString(),
         }).catch(() => null);
-        return r?.status === 302 && r.headers.get('location') === '/dashboard' ? (r.headers.get('set-cookie') ?? '').split(';')[0] : null;
+        return r?.status === 302 && r.headers.get('location') === '/app' ? (r.headers.get('set-cookie') ?? '').split(';')[0] : null;
       },
       120_000,
       'staff sign-in',
     );
-    const dashboard = await fetch(`${base}/dashboard`, { headers: { cookie }, redirect: 'manual' });
+    const dashboard = await fetch(`${base}/app`, { headers: { cookie }, redirect: 'manual' });
     expect(dashboard.status).toBe(200);
     await eventually(async () => settle.output().includes('Database       embedded PostgreSQL, cluster in /var/lib/settle/cluster-'), 30_000, 'the banner');
     expect(settle.output()).not.toContain('EACCES');

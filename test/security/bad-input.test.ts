@@ -85,7 +85,7 @@ describe('bad input is a 4xx with a reason, never a 500 with a stack in the log'
 
   it('a session cookie with a malformed escape (%ZZ): not a session, not a 500', async () => {
     const before = settle.settle.output().length;
-    const r = await fetch(`${settle.base}/dashboard`, { headers: { cookie: 'settle_session=%ZZ%' }, redirect: 'manual' });
+    const r = await fetch(`${settle.base}/app`, { headers: { cookie: 'settle_session=%ZZ%' }, redirect: 'manual' });
     expect(r.status).toBeLessThan(500);
     expect(r.status).not.toBe(200);
     expect(errorLines(before)).toEqual([]);

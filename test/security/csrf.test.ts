@@ -104,7 +104,7 @@ describe('staff forms: session + CSRF token + same origin', () => {
     // The forged sign-out is refused too, and the session still works.
     const logout = await request(`${base}/logout`, { method: 'POST', from, headers: { cookie: session, 'content-type': FORM, origin: evil }, body: '' });
     expectRefused(logout);
-    expect((await request(`${base}/dashboard`, { from, headers: { cookie: session } })).status).toBe(200);
+    expect((await request(`${base}/app`, { from, headers: { cookie: session } })).status).toBe(200);
     expect(await count('audit_log', 'user.sign_in_unlocked')).toBe(unlocksBefore);
 
     // The real form, sent by a browser on Settle's own page.
@@ -121,7 +121,7 @@ describe('staff forms: session + CSRF token + same origin', () => {
       { tenantId: s.tenantId, email: 'again@acme.test', address: '198.51.100.10', userId: null, reason: 'unknown_email' },
       { after: 1, firstMinutes: 15, maxMinutes: 60 },
     );
-    const pages = ['/login', '/login/forgot', '/dashboard', '/staff/lockouts', '/account', '/users'];
+    const pages = ['/login', '/login/forgot', '/app', '/app/overview', '/staff/lockouts', '/account', '/users', '/api-keys'];
     let forms = 0;
     for (const path of pages) {
       const a = await request(`${base}${path}`, { from, headers: { cookie: session } });

@@ -88,7 +88,7 @@ describe('TOTP second factor', { timeout: 400_000 }, () => {
     const next = await codeFor(secret, 1);
     const ok = await c.submit('/login/second-factor', '/login/second-factor', { code: next });
     expect(ok.status).toBe(302);
-    expect(ok.headers.location).toBe('/dashboard');
+    expect(ok.headers.location).toBe('/app');
     expect(await c.dashboardOpens()).toBe(true);
 
     // The same code again (seen over a shoulder) does not sign in a second browser.
@@ -141,7 +141,7 @@ describe('TOTP second factor', { timeout: 400_000 }, () => {
     expect(required.text).toContain('Owners must now use a second factor');
 
     const ola = await new StaffBrowser(s.base).signedIn(second);
-    const dash = await ola.get('/dashboard');
+    const dash = await ola.get('/app');
     expect(dash.status).toBe(302);
     expect(dash.headers.location).toBe('/account#second-factor');
     expect((await ola.get('/account')).text).toContain('requires owners to use a second factor');

@@ -66,12 +66,12 @@ describe('staff sessions', { timeout: 400_000 }, () => {
     expect(mine?.ended_at).toBeNull();
     expect(rows.some((r) => r.token_hash === b.session)).toBe(false);
 
-    const dashboard = await b.get('/dashboard');
+    const dashboard = await b.get('/app');
     expect(dashboard.status).toBe(200);
     expect(dashboard.text).toContain('id="sign-out"');
 
     const stale = b.session!;
-    const out = await b.submit('/dashboard', '/logout', {});
+    const out = await b.submit('/app', '/logout', {});
     expect(out.status).toBe(302);
     expect(out.headers.location).toBe('/login');
     expect(b.session).toBeUndefined();
@@ -180,7 +180,7 @@ describe('staff sessions', { timeout: 400_000 }, () => {
     expect(rows.find((r) => r.token_hash === hash(old.session!))?.ended_reason).toBe('expired');
   });
 
-  it("the dashboard's automatic refresh does not keep an unattended session alive; a person's request does", async () => {
+  it("no staff page reloads itself; a request a page makes by itself (?auto=1) does not keep an unattended session alive, a person's does", async () => {
     const b = await owner().signedIn(OWNER);
     const hash = crypto.createHash('sha256').update(b.session!).digest('hex');
     const lastSeen = async (): Promise<number> =>
@@ -189,7 +189,7 @@ describe('staff sessions', { timeout: 400_000 }, () => {
           (await tx.selectFrom('staff_sessions').select('last_seen_at').where('token_hash', '=', hash).executeTakeFirstOrThrow()).last_seen_at,
         ).getTime(),
       );
-    expect((await b.get('/dashboard')).text).toContain('url=/dashboard?auto=1');
+    expect((await b.get('/app')).text).not.toMatch(/http-equiv="refresh"/i);
     await withTenant(s.database.db, s.tenantId, (tx) =>
       tx
         .updateTable('staff_sessions')
@@ -198,9 +198,9 @@ describe('staff sessions', { timeout: 400_000 }, () => {
         .execute(),
     );
     const before = await lastSeen();
-    expect((await b.get('/dashboard?auto=1')).status).toBe(200);
+    expect((await b.get('/app?auto=1')).status).toBe(200);
     expect(await lastSeen()).toBe(before);
-    expect((await b.get('/dashboard')).status).toBe(200);
+    expect((await b.get('/app')).status).toBe(200);
     expect(await lastSeen()).toBeGreaterThan(before + 15 * 60_000);
   });
 });

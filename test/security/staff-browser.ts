@@ -59,7 +59,7 @@ export class StaffBrowser {
     );
   }
 
-  /** Signs in with the password; answers the 302 (to /dashboard, or to /login/second-factor). */
+  /** Signs in with the password; answers the 302 (to /app, or to /login/second-factor). */
   async signIn(fields: { workspace: string; email: string; password: string }): Promise<Answer> {
     return this.submit('/login', '/login', fields);
   }
@@ -67,16 +67,16 @@ export class StaffBrowser {
   /** Signs in and expects a session at once (no second factor). */
   async signedIn(fields: { workspace: string; email: string; password: string }): Promise<this> {
     const a = await this.signIn(fields);
-    if (a.status !== 302 || a.headers.location !== '/dashboard' || !this.session)
+    if (a.status !== 302 || a.headers.location !== '/app' || !this.session)
       throw new Error(`sign-in gave ${a.status} ${a.headers.location ?? ''}:\n${a.text.slice(0, 400)}`);
     return this;
   }
 
-  /** Whether the browser's session still opens the dashboard (200) rather than being sent to /login. */
+  /** Whether the browser's session still opens the staff app (200) rather than being sent to /login. */
   async dashboardOpens(): Promise<boolean> {
-    const a = await this.get('/dashboard');
+    const a = await this.get('/app');
     if (a.status === 200) return true;
     if (a.status === 302 && a.headers.location === '/login') return false;
-    throw new Error(`GET /dashboard gave ${a.status} ${a.headers.location ?? ''}`);
+    throw new Error(`GET /app gave ${a.status} ${a.headers.location ?? ''}`);
   }
 }

@@ -16,13 +16,11 @@ import {
 import { setPassword, StaffAccountError } from '../../engine/staff-users.ts';
 import { MIN_PASSWORD_LENGTH } from '../../domain/password-policy.ts';
 import { checkPassword } from '../passwords.ts';
-import { html, type Raw } from '../html.ts';
+import { renderStaff } from '../staff/view.ts';
 import type { HttpDeps } from '../deps.ts';
-import { boxOf, clearSessionCookie, csrf, notice, requireSession, sendPage, staffNav } from './staff-forms.ts';
+import { boxOf, clearSessionCookie, errorsOf, requireSession, type Outcome } from './staff-forms.ts';
 
-interface View {
-  readonly error?: string;
-  readonly ok?: string;
+interface View extends Outcome {
   /** Set while enrolling: the secret to add to the app. */
   readonly enrol?: { secret: string; uri: string };
   /** Shown once, right after they are made. */
@@ -45,79 +43,25 @@ async function accountPage(
       .executeTakeFirstOrThrow();
     return { user, sessions: await liveSessions(tx, session.userId), required: await ownersMustUseMfa(tx, session.tenantId) };
   });
-  const f = csrf(req, reply, deps);
   const mustEnrol = data.required && session.role === 'owner' && !data.user.mfa_enabled_at;
-  let mfa: Raw;
-  if (view.recoveryCodes) {
-    mfa = html`<p>Keep these recovery codes somewhere safe (each works once, if your phone is lost). They are not shown again.</p>
-      <pre id="recovery-codes">${view.recoveryCodes.join('\n')}</pre>`;
-  } else if (data.user.mfa_enabled_at) {
-    mfa = html`<p>On since ${data.user.mfa_enabled_at.toISOString().slice(0, 10)}; ${data.user.mfa_recovery_hashes.length} recovery codes left.</p>
-      <form method="post" action="/account/second-factor/recovery-codes">${f}<button type="submit">New recovery codes</button></form>
-      ${
-        data.required && session.role === 'owner'
-          ? html`<p class="muted">The workspace requires a second factor for owners, so it cannot be turned off here.</p>`
-          : html`<form method="post" action="/account/second-factor/disable">
-              ${f}<label>Current password</label><input type="password" name="password" autocomplete="current-password" required />
-              <p><button type="submit">Turn off</button></p>
-            </form>`
-      }`;
-  } else if (view.enrol) {
-    mfa = html`<p>Add this key to an authenticator app (type it in, or open the link on the phone), then type the code it shows.</p>
-      <p><code id="totp-secret">${view.enrol.secret}</code></p>
-      <p class="muted" style="word-break:break-all"><a href="${view.enrol.uri}">${view.enrol.uri}</a></p>
-      <form method="post" action="/account/second-factor/confirm">
-        ${f}<label>Code</label><input type="text" name="code" inputmode="numeric" autocomplete="one-time-code" required />
-        <p><button type="submit">Turn on</button></p>
-      </form>`;
-  } else {
-    mfa = html`<p>${mustEnrol ? html`<strong>This workspace requires owners to use a second factor: turn it on to continue.</strong>` : 'Off.'}</p>
-      <form method="post" action="/account/second-factor/start">${f}<button type="submit">Set up an authenticator app</button></form>`;
-  }
-  const body = html`${staffNav(session, f)} ${notice(view.error)} ${notice(view.ok, 'ok')}
-    <div class="card">
-      <h3 style="margin-top:0">Password</h3>
-      <form method="post" action="/account/password" style="max-width:420px">
-        ${f}<label>Current password</label><input type="password" name="current" autocomplete="current-password" required /> <label>New password</label
-        ><input type="password" name="password" autocomplete="new-password" minlength="${MIN_PASSWORD_LENGTH}" required /> <label>Again</label
-        ><input type="password" name="confirm" autocomplete="new-password" required />
-        <p class="muted">At least ${MIN_PASSWORD_LENGTH} characters, not a common password. Your other sessions are signed out.</p>
-        <p><button type="submit">Change password</button></p>
-      </form>
-    </div>
-    <div class="card" id="second-factor">
-      <h3 style="margin-top:0">Second factor (authenticator app)</h3>
-      ${mfa}
-    </div>
-    <div class="card">
-      <h3 style="margin-top:0">Your sessions</h3>
-      <table id="sessions">
-        <thead>
-          <tr>
-            <th>Signed in</th>
-            <th>Last used</th>
-            <th>Address</th>
-            <th>Browser</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${data.sessions.map(
-            (s) =>
-              html`<tr>
-                <td>${s.created_at.toISOString().slice(0, 16).replace('T', ' ')}${s.id === session.id ? html` <span class="pill ok">this one</span>` : ''}</td>
-                <td>${s.last_seen_at.toISOString().slice(0, 16).replace('T', ' ')}</td>
-                <td>${s.ip ?? ''}</td>
-                <td class="muted">${(s.user_agent ?? '').slice(0, 60)}</td>
-              </tr>`,
-          )}
-        </tbody>
-      </table>
-      <form method="post" action="/account/sessions/end-all">
-        ${f}
-        <p><button type="submit">Sign out everywhere</button></p>
-      </form>
-    </div>`;
-  return sendPage(reply, 'Your account', body, code);
+  return renderStaff(
+    req,
+    reply,
+    'account',
+    {
+      user: data.user,
+      sessions: data.sessions,
+      required: data.required,
+      mustEnrol,
+      currentSessionId: session.id,
+      minLength: MIN_PASSWORD_LENGTH,
+      enrol: view.enrol,
+      recoveryCodes: view.recoveryCodes,
+      errors: errorsOf(view),
+      ok: view.ok,
+    },
+    { status: code },
+  );
 }
 
 type Handler = (req: FastifyRequest, reply: FastifyReply, session: StaffSession, body: Record<string, string | undefined>) => Promise<FastifyReply>;
@@ -148,8 +92,10 @@ export function registerAccountRoutes(app: FastifyInstance, deps: HttpDeps): voi
   });
 
   post('/account/password', async (req, reply, session, body) => {
-    if (!(await currentPasswordOk(session, body.current))) return accountPage(req, reply, deps, session, { error: 'The current password is wrong.' }, 400);
-    if ((body.password ?? '') !== (body.confirm ?? '')) return accountPage(req, reply, deps, session, { error: 'The two new passwords differ.' }, 400);
+    if (!(await currentPasswordOk(session, body.current)))
+      return accountPage(req, reply, deps, session, { error: 'The current password is wrong.', field: 'current' }, 400);
+    if ((body.password ?? '') !== (body.confirm ?? ''))
+      return accountPage(req, reply, deps, session, { error: 'The two new passwords differ.', field: 'confirm' }, 400);
     await withTenant(deps.ctx.db, session.tenantId, (tx) =>
       setPassword(tx, session.tenantId, session.userId, body.password ?? '', `user:${session.userId}`, { reason: 'password_changed', keepSession: session.id }),
     );
@@ -176,7 +122,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: HttpDeps): voi
     if ('codes' in result) return accountPage(req, reply, deps, session, { recoveryCodes: result.codes, ok: 'Second factor on.' });
     const workspace = await deps.ctx.db.selectFrom('tenants').select('slug').where('id', '=', session.tenantId).executeTakeFirstOrThrow();
     const enrol = result.secret ? { secret: result.secret, uri: enrolmentUri(workspace.slug, session.email, result.secret) } : undefined;
-    return accountPage(req, reply, deps, session, { error: result.error, ...(enrol ? { enrol } : {}) }, 400);
+    return accountPage(req, reply, deps, session, { error: result.error, ...(enrol ? { enrol, field: 'code' } : {}) }, 400);
   });
 
   post('/account/second-factor/recovery-codes', async (req, reply, session) => {
@@ -185,7 +131,8 @@ export function registerAccountRoutes(app: FastifyInstance, deps: HttpDeps): voi
   });
 
   post('/account/second-factor/disable', async (req, reply, session, body) => {
-    if (!(await currentPasswordOk(session, body.password))) return accountPage(req, reply, deps, session, { error: 'The current password is wrong.' }, 400);
+    if (!(await currentPasswordOk(session, body.password)))
+      return accountPage(req, reply, deps, session, { error: 'The current password is wrong.', field: 'mfa-off-password' }, 400);
     const refused = await withTenant(deps.ctx.db, session.tenantId, async (tx) => {
       if (session.role === 'owner' && (await ownersMustUseMfa(tx, session.tenantId))) return true;
       await disableMfa(tx, session.tenantId, session.userId, `user:${session.userId}`, session.id);

@@ -13,10 +13,10 @@ import { MIN_PASSWORD_LENGTH } from '../../domain/password-policy.ts';
 import { hashPassword, needsRehash } from '../passwords.ts';
 import { readCookie, staffSession } from '../auth.ts';
 import { signToken, verifyToken } from '../signed-token.ts';
-import { html, type Raw } from '../html.ts';
 import type { HttpDeps } from '../deps.ts';
 import { signInGuard, type SignInGuard } from '../sign-in-guard.ts';
-import { boxOf, clearSessionCookie, csrf, notice, secure, sendPage, setSessionCookie, timeoutsOf } from './staff-forms.ts';
+import { renderStaff } from '../staff/view.ts';
+import { boxOf, clearSessionCookie, secure, setSessionCookie, showMessage, timeoutsOf } from './staff-forms.ts';
 
 const PENDING_COOKIE = 'settle_second_factor';
 const PENDING_TTL_SEC = 5 * 60;
@@ -50,7 +50,7 @@ async function openSession(req: FastifyRequest, reply: FastifyReply, deps: HttpD
   // A full sign-in (password, and the second factor if any) forgets this address's failures for the e-mail.
   await guardOf(deps).succeeded(req, tenantId, email);
   req.log.debug({ session: sessionId }, 'staff session started');
-  return setSessionCookie(reply, deps, token).redirect('/dashboard');
+  return setSessionCookie(reply, deps, token).redirect('/app');
 }
 
 /**
@@ -80,22 +80,8 @@ export async function completeSignIn(
     .redirect('/login/second-factor');
 }
 
-function secondFactorPage(req: FastifyRequest, reply: FastifyReply, deps: HttpDeps, error?: string, code = 200): FastifyReply {
-  return sendPage(
-    reply,
-    'Second factor',
-    html`<div class="card" style="max-width:420px;margin:auto">
-      <form method="post" action="/login/second-factor">
-        ${csrf(req, reply, deps)}
-        <label>Code from your authenticator app</label>
-        <input type="text" name="code" inputmode="numeric" autocomplete="one-time-code" required autofocus />
-        <p class="muted">Lost your phone? Type one of your recovery codes instead.</p>
-        <p><button type="submit">Continue</button></p>
-        ${notice(error)}
-      </form>
-    </div>`,
-    code,
-  );
+function secondFactorPage(req: FastifyRequest, reply: FastifyReply, error?: string, code = 200): Promise<FastifyReply> {
+  return renderStaff(req, reply, 'second-factor', { errors: error ? [{ field: 'code', message: error }] : [] }, { status: code });
 }
 
 function linkProblem(reason: 'unknown' | 'expired' | 'used', purpose: LinkPurpose): string {
@@ -107,40 +93,33 @@ function linkProblem(reason: 'unknown' | 'expired' | 'used', purpose: LinkPurpos
       : `This link is not valid; ${again}.`;
 }
 
-function choosePasswordPage(req: FastifyRequest, reply: FastifyReply, deps: HttpDeps, action: string, who: string, error?: string, code = 200): FastifyReply {
-  return sendPage(
-    reply,
-    'Choose a password',
-    html`<div class="card" style="max-width:460px;margin:auto">
-      <p>${who}</p>
-      <form method="post" action="${action}">
-        ${csrf(req, reply, deps)}
-        <label>New password</label><input type="password" name="password" autocomplete="new-password" minlength="${MIN_PASSWORD_LENGTH}" required />
-        <label>Again</label><input type="password" name="confirm" autocomplete="new-password" required />
-        <p class="muted">At least ${MIN_PASSWORD_LENGTH} characters, not a common password. A few unrelated words work well.</p>
-        <p><button type="submit">Save password</button></p>
-        ${notice(error)}
-      </form>
-    </div>`,
-    code,
-  );
+function choosePasswordPage(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  action: string,
+  who: string,
+  error?: { field: 'password' | 'confirm'; message: string },
+  code = 200,
+): Promise<FastifyReply> {
+  return renderStaff(req, reply, 'choose-password', { action, who, minLength: MIN_PASSWORD_LENGTH, errors: error ? [error] : [] }, { status: code });
 }
+
+const linkPage = (req: FastifyRequest, reply: FastifyReply, text: string): Promise<FastifyReply> =>
+  showMessage(req, reply, { title: 'Link', message: text, kind: 'error' }, 410);
 
 export function registerSignInRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get('/login/second-factor', { schema: { hide: true } }, async (req, reply) => {
     if (!readCookie(req, PENDING_COOKIE)) return reply.redirect('/login');
-    return secondFactorPage(req, reply, deps);
+    return secondFactorPage(req, reply);
   });
 
   app.post<{ Body: { code?: string } }>('/login/second-factor', { schema: { hide: true } }, async (req, reply) => {
     const check = verifyToken<{ t: string; u: string; n: string; exp: number }>(readCookie(req, PENDING_COOKIE) ?? '', pendingKey(deps));
     if (!check.ok)
-      return sendPage(
+      return showMessage(
+        req,
         reply,
-        'Sign in',
-        html`<div class="card">
-          <p class="error">The sign-in took too long. <a href="/login">Sign in</a> again.</p>
-        </div>`,
+        { title: 'Sign in', message: 'The sign-in took too long.', kind: 'error', link: { href: '/login', text: 'Sign in again' } },
         401,
       );
     const { t: tenantId, u: userId, n } = check.claims;
@@ -165,16 +144,14 @@ export function registerSignInRoutes(app: FastifyInstance, deps: HttpDeps): void
       if (await guardOf(deps).failed(req, reply, { tenantId, ...who, userId, reason: 'wrong_second_factor' })) return reply; // the pending cookie is useless while locked, and expires in minutes
       if (tries + 1 >= PENDING_TRIES) {
         reply.header('set-cookie', `${PENDING_COOKIE}=; HttpOnly; SameSite=Strict; Path=/login; Max-Age=0`);
-        return sendPage(
+        return showMessage(
+          req,
           reply,
-          'Sign in',
-          html`<div class="card">
-            <p class="error">Too many wrong codes. <a href="/login">Sign in</a> again.</p>
-          </div>`,
+          { title: 'Sign in', message: 'Too many wrong codes.', kind: 'error', link: { href: '/login', text: 'Sign in again' } },
           401,
         );
       }
-      return secondFactorPage(req, reply, deps, 'That code does not match. Type the code your app shows now, or a recovery code.', 401);
+      return secondFactorPage(req, reply, 'That code does not match. Type the code your app shows now, or a recovery code.', 401);
     }
     pendingFailures.delete(n);
     reply.header('set-cookie', `${PENDING_COOKIE}=; HttpOnly; SameSite=Strict; Path=/login; Max-Age=0`);
@@ -188,7 +165,7 @@ export function registerSignInRoutes(app: FastifyInstance, deps: HttpDeps): void
   });
 
   // ---- forgotten password: the same answer whether or not the account exists ----
-  app.get('/login/forgot', { schema: { hide: true } }, async (req, reply) => forgotPage(req, reply, deps));
+  app.get('/login/forgot', { schema: { hide: true } }, async (req, reply) => forgotPage(req, reply));
   app.post<{ Body: { workspace?: string; email?: string } }>('/login/forgot', { schema: { hide: true } }, async (req, reply) => {
     const workspace = (req.body?.workspace ?? '').trim().toLowerCase();
     const email = (req.body?.email ?? '').trim().toLowerCase();
@@ -196,7 +173,6 @@ export function registerSignInRoutes(app: FastifyInstance, deps: HttpDeps): void
       return forgotPage(
         req,
         reply,
-        deps,
         'This Settle server cannot send e-mail (no SMTP relay). Ask a workspace owner or the administrator to run `settle user reset-password`.',
         503,
       );
@@ -215,16 +191,11 @@ export function registerSignInRoutes(app: FastifyInstance, deps: HttpDeps): void
           req.log.warn({ err: (e as Error).message, tenant: tenant.id }, 'password reset e-mail not sent'),
         );
     }
-    return sendPage(
-      reply,
-      'Check your e-mail',
-      html`<div class="card" style="max-width:460px;margin:auto">
-        <p>
-          If ${email} is a user of workspace ${workspace}, an e-mail with a link to choose a new password is on its way. The link works once, for 30 minutes.
-        </p>
-        <p><a href="/login">Back to sign-in</a></p>
-      </div>`,
-    );
+    return showMessage(req, reply, {
+      title: 'Check your e-mail',
+      message: `If ${email} is a user of workspace ${workspace}, an e-mail with a link to choose a new password is on its way. The link works once, for 30 minutes.`,
+      link: { href: '/login', text: 'Back to sign-in' },
+    });
   });
 
   // ---- the e-mailed links ----
@@ -232,20 +203,20 @@ export function registerSignInRoutes(app: FastifyInstance, deps: HttpDeps): void
     const path = purpose === 'password_reset' ? '/account/reset/:token' : '/account/invitation/:token';
     app.get<{ Params: { token: string } }>(path, { schema: { hide: true } }, async (req, reply) => {
       const link = await checkStaffLink(deps.ctx.db, req.params.token, purpose);
-      if (!link.ok) return sendPage(reply, 'Link', html`<div class="card"><p class="error">${linkProblem(link.reason, purpose)}</p></div>`, 410);
+      if (!link.ok) return linkPage(req, reply, linkProblem(link.reason, purpose));
       const who =
         purpose === 'password_reset'
           ? `New password for ${link.email} (workspace ${link.workspace}).`
           : `Welcome! Choose a password for ${link.email} (workspace ${link.workspace}).`;
-      return choosePasswordPage(req, reply, deps, req.url.split('?')[0]!, who);
+      return choosePasswordPage(req, reply, req.url.split('?')[0]!, who);
     });
     app.post<{ Params: { token: string }; Body: { password?: string; confirm?: string } }>(path, { schema: { hide: true } }, async (req, reply) => {
       const link = await checkStaffLink(deps.ctx.db, req.params.token, purpose);
-      if (!link.ok) return sendPage(reply, 'Link', html`<div class="card"><p class="error">${linkProblem(link.reason, purpose)}</p></div>`, 410);
+      if (!link.ok) return linkPage(req, reply, linkProblem(link.reason, purpose));
       const password = req.body?.password ?? '';
       const action = req.url.split('?')[0]!;
       if (password !== (req.body?.confirm ?? ''))
-        return choosePasswordPage(req, reply, deps, action, link.email, 'The two passwords differ; type the same one twice.', 400);
+        return choosePasswordPage(req, reply, action, link.email, { field: 'confirm', message: 'The two passwords differ; type the same one twice.' }, 400);
       try {
         const ok = await withTenant(deps.ctx.db, link.tenantId, async (tx) => {
           if (!(await useStaffLink(tx, link.linkId))) return false;
@@ -253,39 +224,22 @@ export function registerSignInRoutes(app: FastifyInstance, deps: HttpDeps): void
           if (purpose === 'invitation') await audit(tx, link.tenantId, `user:${link.userId}`, 'user.invitation_accepted', { type: 'user', id: link.userId });
           return true;
         });
-        if (!ok) return sendPage(reply, 'Link', html`<div class="card"><p class="error">${linkProblem('used', purpose)}</p></div>`, 410);
+        if (!ok) return linkPage(req, reply, linkProblem('used', purpose));
       } catch (e) {
-        if (e instanceof StaffAccountError) return choosePasswordPage(req, reply, deps, action, link.email, e.message, 400);
+        if (e instanceof StaffAccountError) return choosePasswordPage(req, reply, action, link.email, { field: 'password', message: e.message }, 400);
         throw e;
       }
-      return sendPage(
-        reply,
-        'Password saved',
-        html`<div class="card" style="max-width:460px;margin:auto">
-          <p>Your password is saved${purpose === 'password_reset' ? ' and every earlier session of yours has been signed out' : ''}.</p>
-          <p><a class="button" href="/login">Sign in</a></p>
-        </div>`,
-      );
+      return showMessage(req, reply, {
+        title: 'Password saved',
+        message: `Your password is saved${purpose === 'password_reset' ? ' and every earlier session of yours has been signed out' : ''}.`,
+        kind: 'ok',
+        link: { href: '/login', text: 'Sign in' },
+        button: true,
+      });
     });
   }
 }
 
-function forgotPage(req: FastifyRequest, reply: FastifyReply, deps: HttpDeps, error?: string, code = 200): FastifyReply {
-  return sendPage(
-    reply,
-    'Forgotten password',
-    html`<div class="card" style="max-width:420px;margin:auto">
-      <form method="post" action="/login/forgot">
-        ${csrf(req, reply, deps)}
-        <label>Workspace</label><input type="text" name="workspace" autocomplete="organization" required /> <label>Email</label
-        ><input type="email" name="email" autocomplete="username" required />
-        <p><button type="submit">E-mail me a link</button></p>
-        ${notice(error)}
-      </form>
-    </div>`,
-    code,
-  );
+function forgotPage(req: FastifyRequest, reply: FastifyReply, error?: string, code = 200): Promise<FastifyReply> {
+  return renderStaff(req, reply, 'forgot', { errors: error ? [{ message: error }] : [] }, { status: code });
 }
-
-/** The "Forgot your password?" line under the sign-in form. */
-export const forgotLink: Raw = html`<p class="muted"><a href="/login/forgot">Forgot your password?</a></p>`;

@@ -12,7 +12,8 @@ import { prepareDummyHash } from '../passwords.ts';
 
 // Pages an owner who must enrol can still open: their account page (to enrol), sign-out, sign-in itself.
 const OPEN_WHILE_ENROLLING = /^\/(account(\/|$)|logout$|login(\/|$))/;
-const NOT_STAFF_PAGES = /^\/(api|portal|webhooks|healthz|readyz|metrics)(\/|$)/;
+// The staff app's files (/assets) are not pages: the account page that asks to enrol needs them.
+const NOT_STAFF_PAGES = /^\/(api|portal|webhooks|healthz|readyz|metrics|assets)(\/|$)/;
 
 export function registerStaffAccountRoutes(app: FastifyInstance, deps: HttpDeps): void {
   // The dummy hash for unknown e-mails is made now, so the first wrong guess is not answered faster.

@@ -7,13 +7,11 @@ import { endUserSessions, type StaffSession } from '../../engine/staff-sessions.
 import { disableMfa, ownersMustUseMfa, setOwnersMustUseMfa } from '../../engine/staff-mfa.ts';
 import { addUser, listUsers, removeUser, StaffAccountError } from '../../engine/staff-users.ts';
 import { createStaffLink, mailStaffLink } from '../../engine/staff-links.ts';
-import { html } from '../html.ts';
+import { renderStaff } from '../staff/view.ts';
 import type { HttpDeps } from '../deps.ts';
-import { csrf, notice, requireSession, sendPage, staffNav } from './staff-forms.ts';
+import { errorsOf, requireSession, showMessage, type Outcome } from './staff-forms.ts';
 
-interface View {
-  readonly error?: string;
-  readonly ok?: string;
+interface View extends Outcome {
   /** An invitation link to hand over when it could not be e-mailed. */
   readonly link?: string;
 }
@@ -23,69 +21,17 @@ async function usersPage(req: FastifyRequest, reply: FastifyReply, deps: HttpDep
     users: await listUsers(tx),
     required: await ownersMustUseMfa(tx, session.tenantId),
   }));
-  const f = csrf(req, reply, deps);
-  const body = html`${staffNav(session, f)} ${notice(view.error)} ${notice(view.ok, 'ok')}
-    ${
-      view.link
-        ? html`<div class="card">
-            <p>Give them this link (it works once, for 7 days):</p>
-            <p><code id="invitation-link">${view.link}</code></p>
-          </div>`
-        : ''
-    }
-    <div class="card">
-      <h3 style="margin-top:0">Users</h3>
-      <table id="users">
-        <thead>
-          <tr>
-            <th>E-mail</th>
-            <th>Name</th>
-            <th>Role</th>
-            <th>Second factor</th>
-            <th></th>
-          </tr>
-        </thead>
-        <tbody>
-          ${data.users.map(
-            (u) =>
-              html`<tr data-email="${u.email}">
-                <td>${u.email}${u.invitation_pending ? html` <span class="pill warn">invited</span>` : ''}</td>
-                <td>${u.name}</td>
-                <td>${u.role}</td>
-                <td>${u.mfa_enabled_at ? html`<span class="pill ok">on</span>` : html`<span class="muted">off</span>`}</td>
-                <td style="display:flex;gap:6px;flex-wrap:wrap">
-                  <form method="post" action="/users/${u.id}/sessions/end">${f}<button type="submit">Sign out</button></form>
-                  ${u.mfa_enabled_at ? html`<form method="post" action="/users/${u.id}/second-factor/disable">${f}<button type="submit">Turn off second factor</button></form>` : ''}
-                  ${u.id === session.userId ? '' : html`<form method="post" action="/users/${u.id}/remove">${f}<button type="submit">Remove</button></form>`}
-                </td>
-              </tr>`,
-          )}
-        </tbody>
-      </table>
-    </div>
-    <div class="card">
-      <h3 style="margin-top:0">Invite someone</h3>
-      <form method="post" action="/users/invite" style="max-width:420px">
-        ${f}<label>E-mail</label><input type="email" name="email" required /> <label>Name</label><input type="text" name="name" />
-        <label>Role</label>
-        <select name="role">
-          <option value="viewer">viewer (reads everything)</option>
-          <option value="finance">finance (also moves money)</option>
-          <option value="owner">owner (also settings, users, keys)</option>
-        </select>
-        <p><button type="submit">Send invitation</button></p>
-      </form>
-    </div>
-    <div class="card">
-      <h3 style="margin-top:0">Second factor for owners</h3>
-      <form method="post" action="/users/second-factor-required">
-        ${f}<input type="hidden" name="required" value="${data.required ? 'no' : 'yes'}" />
-        <p>${data.required ? 'Required: an owner without one must set it up at their next page.' : 'Not required.'}</p>
-        <button type="submit">${data.required ? 'Stop requiring it' : 'Require it'}</button>
-      </form>
-    </div>`;
-  return sendPage(reply, 'Users', body, code);
+  return renderStaff(
+    req,
+    reply,
+    'users',
+    { users: data.users, required: data.required, currentUserId: session.userId, link: view.link, errors: errorsOf(view), ok: view.ok },
+    { status: code },
+  );
 }
+
+const onlyOwners = (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> =>
+  showMessage(req, reply, { title: 'Not allowed', message: 'Only an owner manages users.', kind: 'error' }, 403);
 
 type Handler = (
   req: FastifyRequest<{ Params: { id?: string } }>,
@@ -99,7 +45,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: HttpDeps): void {
     app.post<{ Params: { id?: string } }>(path, { schema: { hide: true } }, async (req, reply) => {
       const session = await requireSession(req, reply, deps);
       if (!session) return reply;
-      if (session.role !== 'owner') return sendPage(reply, 'Not allowed', html`<div class="card"><p class="error">Only an owner manages users.</p></div>`, 403);
+      if (session.role !== 'owner') return onlyOwners(req, reply);
       if (req.params.id !== undefined && !/^[0-9a-f-]{36}$/.test(req.params.id)) return usersPage(req, reply, deps, session, { error: 'No such user.' }, 404);
       try {
         return await handler(req, reply, session, (req.body ?? {}) as Record<string, string | undefined>);
@@ -118,7 +64,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get('/users', { schema: { hide: true } }, async (req, reply) => {
     const session = await requireSession(req, reply, deps);
     if (!session) return reply;
-    if (session.role !== 'owner') return sendPage(reply, 'Not allowed', html`<div class="card"><p class="error">Only an owner manages users.</p></div>`, 403);
+    if (session.role !== 'owner') return onlyOwners(req, reply);
     return usersPage(req, reply, deps, session);
   });
 
