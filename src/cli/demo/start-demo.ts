@@ -80,7 +80,7 @@ export async function maybeStartDemo(running: Running, config: Config, log: Logg
     '',
     '  Settle is running with a demo workspace on simulators.',
     '',
-    `  Dashboard      ${running.ctx.publicUrl}/dashboard`,
+    `  Staff app      ${running.ctx.publicUrl}/app`,
     `  Sign in        workspace "${DEMO.slug}", ${DEMO.email} / ${DEMO.password}`,
     `  Client portal  ${link.url}`,
     `                 (test card 4242 4242 4242 4242, any future date and CVC; bank: routing 110000000, account 000123456789)`,
