@@ -50,7 +50,10 @@ type QueryFn = (...args: unknown[]) => unknown;
 /** Makes `client.query(text, values)` (Kysely's call) use a named statement. Other call shapes pass through. */
 export function namePreparedStatements(client: pg.PoolClient | pg.Client, registry: StatementNames = names): void {
   const target = client as unknown as { query: QueryFn };
-  const original = target.query.bind(client) as QueryFn;
+  // The class's query, looked up at each call (not bound once here), so that a wrapper installed on the
+  // prototype later — bench/lib/profile.ts counts statements that way — still sees every statement.
+  const proto = Object.getPrototypeOf(client) as { query: QueryFn };
+  const original: QueryFn = (...args) => proto.query.apply(client, args);
   target.query = (...args: unknown[]): unknown => {
     const [text, values] = args;
     if (args.length !== 2 || typeof text !== 'string' || !Array.isArray(values)) return original(...args);

@@ -62,12 +62,21 @@ export function achFinality(p: Pick<Payment, 'sec_code'>, given: SecCode | undef
   return { secCode, finalAfter: finalAfter(secCode, utcDateOf(settledAt)) };
 }
 
+/** What the success transaction already holds, so the postings need not read it again (bench autopay-run). */
+export interface KnownToPostings {
+  readonly payment?: { readonly id: string; readonly tenant_id: string; readonly currency: string };
+  /** The payment's allocations, in the order they were made. */
+  readonly allocations?: ReadonlyArray<{ readonly invoice_id: string; readonly amount_minor: bigint; readonly reversed_minor: bigint }>;
+  /** Other jobs of the same transaction (keys new to this payment), added in the same statement. */
+  readonly jobs?: readonly JobSpec[];
+}
+
 /**
  * The PSA and books postings of a payment's allocations (what is still allocated after any reversal),
  * with their jobs. Safe to call again: the idempotency keys make a second call add nothing.
  */
-export async function createPaymentPostings(tx: Tx, paymentId: string): Promise<number> {
-  const p = await tx.selectFrom('payments').select(['id', 'tenant_id', 'currency']).where('id', '=', paymentId).executeTakeFirstOrThrow();
+export async function createPaymentPostings(tx: Tx, paymentId: string, known: KnownToPostings = {}): Promise<number> {
+  const p = known.payment ?? (await tx.selectFrom('payments').select(['id', 'tenant_id', 'currency']).where('id', '=', paymentId).executeTakeFirstOrThrow());
   const tenantId = p.tenant_id;
   // One round trip for both connections and one insert for every posting: this runs in the transaction
   // that records every success, and on a 2-core machine each statement costs the charge path (bench autopay-run).
@@ -83,12 +92,14 @@ export async function createPaymentPostings(tx: Tx, paymentId: string): Promise<
     ...(psa ? [{ target: 'psa' as const, vendor: psa.vendor }] : []),
     ...(books ? [{ target: 'accounting' as const, vendor: books.vendor }] : []),
   ];
-  const allocations = await tx
-    .selectFrom('allocations')
-    .select(['invoice_id', 'amount_minor', 'reversed_minor'])
-    .where('payment_id', '=', paymentId)
-    .orderBy('created_at')
-    .execute();
+  const allocations =
+    known.allocations ??
+    (await tx
+      .selectFrom('allocations')
+      .select(['invoice_id', 'amount_minor', 'reversed_minor'])
+      .where('payment_id', '=', paymentId)
+      .orderBy('created_at')
+      .execute());
   const rows = allocations.flatMap((a) => {
     const amount = a.amount_minor - a.reversed_minor;
     if (amount <= 0n) return [];
@@ -114,13 +125,16 @@ export async function createPaymentPostings(tx: Tx, paymentId: string): Promise<
         .execute()
     : [];
   const created = inserted.length;
-  const jobs: JobSpec[] = inserted
-    .filter((posting) => posting.target === 'psa')
-    .map((posting) => ({
-      task: 'post-psa-payment' as const,
-      payload: { tenantId, postingId: posting.id },
-      options: { queueName: `psa:${tenantId}`, jobKey: `psa-posting:${posting.id}` },
-    }));
+  const jobs: JobSpec[] = [...(known.jobs ?? [])];
+  jobs.push(
+    ...inserted
+      .filter((posting) => posting.target === 'psa')
+      .map((posting) => ({
+        task: 'post-psa-payment' as const,
+        payload: { tenantId, postingId: posting.id },
+        options: { queueName: `psa:${tenantId}`, jobKey: `psa-posting:${posting.id}` },
+      })),
+  );
   // Coalesce: one flush a short moment later picks up every payment that succeeded meanwhile, so a backlog
   // goes to QuickBooks in batches of 30 instead of one call per payment. Woken after the commit where the
   // transaction allows it (wake-books-flush.ts says why), otherwise with the PSA postings' jobs.

@@ -2,6 +2,7 @@
 // owes, and create the payment (state pending) with its first attempt and idempotency key, before any
 // call to the processor. If the process dies after this commit, the janitor finds the attempt and asks
 // the processor what became of it.
+import crypto from 'node:crypto';
 import { MAX_MINOR, parseCurrency } from '../domain/money.ts';
 import type { Tx } from '../db/tenant.ts';
 import { openBalanceMinor } from '../db/queries/invoice-balance.ts';
@@ -78,38 +79,40 @@ export async function planPayment(
   }
   if (total > MAX_MINOR) throw new UseCaseError('invalid', 'the amount is larger than Settle accepts in one payment');
 
-  const payment = await tx
-    .insertInto('payments')
-    .values({
-      tenant_id: tenantId,
-      client_id: clientId,
-      currency,
-      amount_minor: total,
-      state: 'pending',
-      source: input.source,
-      processor: input.processor,
-      planned_allocations: JSON.stringify(planned),
-      ...(input.method ? { method_kind: input.method.kind, method_brand: input.method.brand, method_last4: input.method.last4 } : {}),
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
+  // The payment, its first attempt (holding the idempotency key) and its history's first row, in one statement:
+  // the id is chosen here so the three rows need not wait for one another (the foreign keys are checked at the
+  // end of the statement, when all three exist). One round trip instead of three on every charge's path.
+  const payment = { id: crypto.randomUUID() };
   const key = input.idempotencyKey ?? `${input.keyPrefix}:payment:${payment.id}:attempt:1`;
   const attempt = await tx
+    .with('payment', (db) =>
+      db.insertInto('payments').values({
+        id: payment.id,
+        tenant_id: tenantId,
+        client_id: clientId,
+        currency,
+        amount_minor: total,
+        state: 'pending',
+        source: input.source,
+        processor: input.processor,
+        planned_allocations: JSON.stringify(planned),
+        ...(input.method ? { method_kind: input.method.kind, method_brand: input.method.brand, method_last4: input.method.last4 } : {}),
+      }),
+    )
+    .with('created', (db) =>
+      db.insertInto('payment_events').values({
+        tenant_id: tenantId,
+        payment_id: payment.id,
+        from_state: null,
+        to_state: 'pending',
+        event: 'created',
+        detail: JSON.stringify({ source: input.source, planned }),
+      }),
+    )
     .insertInto('payment_attempts')
     .values({ tenant_id: tenantId, payment_id: payment.id, attempt_no: 1, idempotency_key: key, outcome: 'sending' })
     .returning('id')
     .executeTakeFirstOrThrow();
-  await tx
-    .insertInto('payment_events')
-    .values({
-      tenant_id: tenantId,
-      payment_id: payment.id,
-      from_state: null,
-      to_state: 'pending',
-      event: 'created',
-      detail: JSON.stringify({ source: input.source, planned }),
-    })
-    .execute();
   return { paymentId: payment.id, attemptId: attempt.id, idempotencyKey: key, amountMinor: total, currency, clientId };
 }
 

@@ -7,13 +7,15 @@ import { journal } from '../domain/ledger.ts';
 import { money, parseCurrency } from '../domain/money.ts';
 import type { MethodKind, SavedMethod } from '../connectors/payments/types.ts';
 import type { Tx } from '../db/tenant.ts';
+import type { Updateable } from 'kysely';
 import type { Payment, PaymentState } from '../db/schema.ts';
-import { openBalanceMinor, refreshInvoiceStatus } from '../db/queries/invoice-balance.ts';
+import type { PaymentsTable } from '../db/schema/core.ts';
+import { invoiceStatusFrom, openBalanceMinor } from '../db/queries/invoice-balance.ts';
 import { audit } from './audit.ts';
-import { enqueue } from './enqueue.ts';
+import { enqueue, enqueueMany } from './enqueue.ts';
 import { writeJournal } from './ledger-writer.ts';
 import { creditOrRefundOverpayment } from './refund-duplicate-charge.ts';
-import { queuePaymentReceipt } from '../notify/payment-receipt.ts';
+import { paymentReceiptJob } from './receipt-job.ts';
 import type { SecCode } from '../domain/rules/ach-return-window.ts';
 import { achFinality, createPaymentPostings, isBankDebit, markPaidOn } from './payment-lifecycle.ts';
 import { reverseSubmittedPayment } from './reverse-succeeded-payment.ts';
@@ -31,18 +33,43 @@ export async function lockPayment(tx: Tx, paymentId: string): Promise<Payment> {
   return tx.selectFrom('payments').selectAll().where('id', '=', paymentId).forUpdate().executeTakeFirstOrThrow();
 }
 
-export async function transition(tx: Tx, p: Payment, event: PaymentEvent, detail: Record<string, unknown>): Promise<PaymentState | null> {
+/**
+ * Moves the payment along one edge of its state machine and records the event, in one statement (the state
+ * change and its history row are written by a data-modifying WITH). `also` sets more columns in the same
+ * update (what the news brought: processor id, failure code, method).
+ */
+export async function transition(
+  tx: Tx,
+  p: Payment,
+  event: PaymentEvent,
+  detail: Record<string, unknown>,
+  also: Updateable<PaymentsTable> = {},
+): Promise<PaymentState | null> {
   const r = applyPaymentEvent(p.state, event);
   if (!r.ok) return null;
   await tx
-    .updateTable('payments')
-    .set({ state: r.to, updated_at: new Date() })
-    .where('id', '=', p.id)
-    .where('state', '=', p.state) // conditional update: the lock makes this hold, the guard documents it
-    .execute();
-  await tx
+    .with('moved', (db) =>
+      db
+        .updateTable('payments')
+        .set({ ...also, state: r.to, updated_at: new Date() })
+        .where('id', '=', p.id)
+        .where('state', '=', p.state) // conditional update: the lock makes this hold, the guard documents it
+        .returning(['id', 'tenant_id']),
+    )
     .insertInto('payment_events')
-    .values({ tenant_id: p.tenant_id, payment_id: p.id, from_state: p.state, to_state: r.to, event, detail: JSON.stringify(detail) })
+    .columns(['tenant_id', 'payment_id', 'from_state', 'to_state', 'event', 'detail'])
+    .expression((eb) =>
+      eb
+        .selectFrom('moved')
+        .select([
+          'moved.tenant_id',
+          'moved.id',
+          sql<string>`${p.state}::text`.as('from_state'),
+          sql<string>`${r.to}::text`.as('to_state'),
+          sql<string>`${event}::text`.as('event'),
+          sql<string>`${JSON.stringify(detail)}::jsonb`.as('detail'),
+        ]),
+    )
     .execute();
   return r.to;
 }
@@ -55,7 +82,26 @@ export async function transition(tx: Tx, p: Payment, event: PaymentEvent, detail
 export async function recordPaymentSucceeded(tx: Tx, paymentId: string, d: SuccessDetail): Promise<boolean> {
   const p = await lockPayment(tx, paymentId);
   if (p.state === 'failed' && !(await lateSuccessAllowed(tx, p, d.processorPaymentId))) return false;
-  const to = await transition(tx, p, 'charge_succeeded', { processorPaymentId: d.processorPaymentId, ...(p.state === 'failed' ? { after: 'failed' } : {}) });
+  // A bank debit is final only once its return window has passed (payment-lifecycle.ts, §2.8).
+  const bank = d.method?.kind === 'us_bank_account' || (d.method === null && isBankDebit(p));
+  const finality = bank ? achFinality(p, d.secCode, new Date()) : null;
+  const to = await transition(
+    tx,
+    p,
+    'charge_succeeded',
+    { processorPaymentId: d.processorPaymentId, ...(p.state === 'failed' ? { after: 'failed' } : {}) },
+    {
+      processor_payment_id: d.processorPaymentId,
+      succeeded_at: new Date(),
+      // An earlier declined card (or a failure the processor has now overtaken) stays in the history only.
+      failure_code: null,
+      failure_message: null,
+      method_kind: d.method?.kind ?? p.method_kind ?? (bank ? 'us_bank_account' : null),
+      method_brand: d.method?.brand ?? p.method_brand,
+      method_last4: d.method?.last4 ?? p.method_last4,
+      ...(finality ? { sec_code: finality.secCode, final_after: finality.finalAfter } : {}),
+    },
+  );
   if (to === null) return false; // already succeeded (or later): nothing to do twice
   const tenantId = p.tenant_id;
   if (p.state === 'failed') {
@@ -70,25 +116,9 @@ export async function recordPaymentSucceeded(tx: Tx, paymentId: string, d: Succe
       { processor_payment_id: d.processorPaymentId, earlier_failure_code: p.failure_code, earlier_failure_message: p.failure_message },
     );
   }
-  // A bank debit is final only once its return window has passed (payment-lifecycle.ts, §2.8).
-  const bank = d.method?.kind === 'us_bank_account' || (d.method === null && isBankDebit(p));
-  const finality = bank ? achFinality(p, d.secCode, new Date()) : null;
-  await tx
-    .updateTable('payments')
-    .set({
-      processor_payment_id: d.processorPaymentId,
-      succeeded_at: new Date(),
-      // An earlier declined card (or a failure the processor has now overtaken) stays in the history only.
-      failure_code: null,
-      failure_message: null,
-      method_kind: d.method?.kind ?? p.method_kind ?? (bank ? 'us_bank_account' : null),
-      method_brand: d.method?.brand ?? p.method_brand,
-      method_last4: d.method?.last4 ?? p.method_last4,
-      ...(finality ? { sec_code: finality.secCode, final_after: finality.finalAfter } : {}),
-    })
-    .where('id', '=', p.id)
-    .execute();
-  if (await hasAllocations(tx, p.id)) {
+  // Allocations before the success exist only for a bank debit marked paid when submitted (it was
+  // `processing`), or one whose failure reversed them; a card payment still `pending` has none.
+  if (p.state !== 'pending' && (await hasAllocations(tx, p.id))) {
     // "Mark paid on submit": allocations, journal and postings were made when the debit was submitted.
     await audit(
       tx,
@@ -146,6 +176,7 @@ async function allocateAndBook(
   // An ACH discount (§1.5, engine/ach-discount.ts) pays the invoices in full with less money received.
   let remaining = p.amount_minor - p.surcharge_minor + p.discount_minor;
   let allocated = 0n;
+  const made: Array<{ invoice_id: string; amount_minor: bigint; reversed_minor: bigint }> = [];
   // All of them first, in id order (the allocation below follows the client's order).
   const locked = await lockInvoiceRows(
     tx,
@@ -160,12 +191,16 @@ async function allocateAndBook(
     remaining -= amount;
     allocated += amount;
     await tx.insertInto('allocations').values({ tenant_id: tenantId, payment_id: p.id, invoice_id: inv.id, amount_minor: amount }).execute();
+    made.push({ invoice_id: inv.id, amount_minor: amount, reversed_minor: 0n });
+    // What is open now follows without reading it again: the allocation just made is not in the PSA yet, so it
+    // takes exactly `amount` off (invoice-balance.ts), and the invoice row is locked. One statement for both.
+    const status = invoiceStatusFrom(inv, owed - amount);
     await tx
       .updateTable('invoices')
-      .set({ paid_minor: inv.paid_minor + amount })
+      .set({ paid_minor: inv.paid_minor + amount, ...(status !== inv.status ? { status, updated_at: new Date() } : {}) })
       .where('id', '=', inv.id)
       .execute();
-    await refreshInvoiceStatus(tx, inv.id);
+    Object.assign(inv, { paid_minor: inv.paid_minor + amount, status }); // should the invoice come twice
   }
   const gross = money(p.amount_minor, currency);
   await writeJournal(
@@ -199,24 +234,24 @@ async function allocateAndBook(
   // What no invoice needed is the client's credit (applied to the next invoice, or refunded by decision) —
   // unless another payment took the invoice while this one was on its way: that is refunded (refund-duplicate-charge.ts).
   await creditOrRefundOverpayment(tx, p, remaining);
-  await queuePaymentReceipt(tx, tenantId, p.id);
+  // The receipt is composed by its own job (receipt-job.ts), queued in the same statement as the postings' jobs.
+  const receipt = paymentReceiptJob(tenantId, p.id);
   // PSA and books postings with their jobs (payment-lifecycle.ts; on payout, reconcile-payout makes them).
-  // Last on purpose: it enqueues the tenant's one coalesced `flush-accounting` job, whose row every
-  // concurrent success updates and holds until commit — so the less this transaction does after it, the
-  // more payments per second can succeed at once (bench/autopay-run.ts).
-  if (withPostings) await createPaymentPostings(tx, p.id);
+  if (withPostings) await createPaymentPostings(tx, p.id, { payment: p, allocations: made, jobs: [receipt] });
+  else await enqueueMany(tx, [receipt]);
 }
 
 export async function recordPaymentProcessing(tx: Tx, paymentId: string, processorPaymentId: string): Promise<boolean> {
   const p = await lockPayment(tx, paymentId);
-  const to = await transition(tx, p, 'charge_submitted', { processorPaymentId });
-  if (to === null) return false;
   // Only delayed-notification methods (bank debits) are ever `processing` (payment-lifecycle.ts).
-  await tx
-    .updateTable('payments')
-    .set({ processor_payment_id: processorPaymentId, method_kind: p.method_kind ?? 'us_bank_account' })
-    .where('id', '=', p.id)
-    .execute();
+  const to = await transition(
+    tx,
+    p,
+    'charge_submitted',
+    { processorPaymentId },
+    { processor_payment_id: processorPaymentId, method_kind: p.method_kind ?? 'us_bank_account' },
+  );
+  if (to === null) return false;
   if ((await markPaidOn(tx, p.tenant_id)) === 'submit' && !(await hasAllocations(tx, p.id))) {
     await allocateAndBook(tx, p, processorPaymentId, true, 'payment.submitted');
   }
@@ -232,13 +267,14 @@ export async function recordPaymentFailed(
   methodKind: MethodKind | null = null,
 ): Promise<boolean> {
   const p = await lockPayment(tx, paymentId);
-  const to = await transition(tx, p, 'charge_declined', { code, message });
+  const to = await transition(
+    tx,
+    p,
+    'charge_declined',
+    { code, message },
+    { failure_code: code, failure_message: message, method_kind: p.method_kind ?? methodKind },
+  );
   if (to === null) return false;
-  await tx
-    .updateTable('payments')
-    .set({ failure_code: code, failure_message: message, method_kind: p.method_kind ?? methodKind })
-    .where('id', '=', p.id)
-    .execute();
   await audit(tx, p.tenant_id, 'vendor:processor', 'payment.failed', { type: 'payment', id: p.id }, { code, message, amount_minor: p.amount_minor });
   // Marked paid on submit and then failed: take the allocations, journal and postings back.
   if (await hasAllocations(tx, p.id)) await reverseSubmittedPayment(tx, p, code, message);
@@ -270,9 +306,8 @@ export async function recordAttemptDeclined(
     .where(sql<boolean>`detail->>'declineRef' = ${declineRef}`)
     .executeTakeFirst();
   if (seen) return false;
-  const to = await transition(tx, p, 'attempt_declined', { code, message, declineRef });
+  const to = await transition(tx, p, 'attempt_declined', { code, message, declineRef }, { failure_code: code, failure_message: message });
   if (to === null) return false;
-  await tx.updateTable('payments').set({ failure_code: code, failure_message: message }).where('id', '=', p.id).execute();
   await audit(tx, p.tenant_id, 'vendor:processor', 'payment.attempt_declined', { type: 'payment', id: p.id }, { code, message, amount_minor: p.amount_minor });
   return true;
 }
@@ -285,9 +320,8 @@ export async function recordAttemptDeclined(
 export async function recordAchReturnedBeforeSuccess(tx: Tx, paymentId: string, code: string, message: string): Promise<boolean> {
   const p = await lockPayment(tx, paymentId);
   if (p.state !== 'processing') return false;
-  const to = await transition(tx, p, 'ach_returned', { code, message });
+  const to = await transition(tx, p, 'ach_returned', { code, message }, { failure_code: code, failure_message: message });
   if (to === null) return false;
-  await tx.updateTable('payments').set({ failure_code: code, failure_message: message }).where('id', '=', p.id).execute();
   await audit(tx, p.tenant_id, 'vendor:bank-ach', 'payment.ach_returned', { type: 'payment', id: p.id }, { code, message, amount_minor: p.amount_minor });
   if (await hasAllocations(tx, p.id)) await reverseSubmittedPayment(tx, p, code, message);
   return true;

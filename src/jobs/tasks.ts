@@ -12,6 +12,7 @@ import { reconcilePayout } from '../engine/reconcile-payout.ts';
 import { resolveUnknownPayments } from '../engine/resolve-unknown-payments.ts';
 import { sweep } from '../engine/sweep.ts';
 import { sendEmail } from '../engine/send-email.ts';
+import { queueReceiptOfPayment } from '../engine/receipt-job.ts';
 import { postPsaReversal } from '../engine/post-psa-reversal.ts';
 import { submitRefund } from '../engine/refund-payment.ts';
 import { refundDuplicateCharge } from '../engine/refund-duplicate-charge.ts';
@@ -37,6 +38,7 @@ const handlers: { [K in TaskName]: Handler<K> } = {
   'reconcile-payout': (ctx, p) => reconcilePayout(ctx, p.tenantId, p.processorPayoutId),
   'resolve-unknown-payments': (ctx, p) => resolveUnknownPayments(ctx, p.tenantId),
   'send-email': (ctx, p) => sendEmail(ctx, p.tenantId, p.notificationId),
+  'queue-payment-receipt': (ctx, p) => queueReceiptOfPayment(ctx, p.tenantId, p.paymentId),
   'post-psa-reversal': (ctx, p) => postPsaReversal(ctx, p.tenantId, p.postingId),
   'submit-refund': (ctx, p) => submitRefund(ctx, p.tenantId, p.refundId, true),
   'refund-duplicate-charge': (ctx, p) => refundDuplicateCharge(ctx, p.tenantId, p.creditRefundId),
