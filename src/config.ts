@@ -49,6 +49,17 @@ const schema = z.object({
       (v) => parseTrustProxy(v) !== undefined,
       'TRUST_PROXY is off, on, a hop count (1), or proxy addresses/CIDRs separated by commas (10.0.0.1,10.1.0.0/16)',
     ),
+  /**
+   * The MSP's Intuit app (developer.intuit.com → the app → Keys): "Connect to QuickBooks" in the staff app uses
+   * it for the OAuth 2.0 consent (engine/quickbooks-connect.ts). Its redirect URI is PUBLIC_URL +
+   * /app/connections/quickbooks/callback. The URLs default to Intuit's production endpoints.
+   */
+  SETTLE_QBO_CLIENT_ID: z.string().min(1).optional(),
+  SETTLE_QBO_CLIENT_SECRET: z.string().min(1).optional(),
+  SETTLE_QBO_AUTHORIZE_URL: z.string().url().default('https://appcenter.intuit.com/connect/oauth2'),
+  SETTLE_QBO_TOKEN_URL: z.string().url().default('https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer'),
+  /** https://quickbooks.api.intuit.com, or https://sandbox-quickbooks.api.intuit.com with development keys. */
+  SETTLE_QBO_API_URL: z.string().url().default('https://quickbooks.api.intuit.com'),
   /** When set, GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>". */
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters (openssl rand -hex 16)').optional(),
   /** When set (host:port), /metrics is served only on that address, not beside the API. */

@@ -10,6 +10,7 @@ import { waitForDatabase } from '../db/wait-for-database.ts';
 import { createDb, createPool, type Db } from '../db/pool.ts';
 import { SecretBox } from '../db/crypto.ts';
 import { sealClearPortalSecrets } from '../db/portal-secret.ts';
+import { oauthAppsFromConfig, type OAuthApps } from '../engine/quickbooks-connect.ts';
 import { ConnectorCache } from '../engine/connections.ts';
 import type { EngineContext } from '../engine/context.ts';
 import { startWorker, type WorkerHandle } from '../jobs/runner.ts';
@@ -66,6 +67,8 @@ export interface Running {
   readonly box: SecretBox;
   readonly url: string | null;
   readonly http: FastifyInstance | null;
+  /** The OAuth apps the staff app connects with (from SETTLE_QBO_*; the demo fills in its simulator's). */
+  readonly oauthApps: OAuthApps;
   stop(): Promise<void>;
 }
 
@@ -86,6 +89,7 @@ export async function startSettle(config: Config, log: Logger, opts: { http: boo
   // Portal secrets from before migration 0023 are still in clear: seal them now (db/portal-secret.ts).
   const sealedNow = await sealClearPortalSecrets(database.db, box);
   if (sealedNow > 0) log.info({ workspaces: sealedNow }, 'sealed the portal link secrets that were stored in clear');
+  const oauthApps = oauthAppsFromConfig(config);
   let ready = false;
   let worker: WorkerHandle | null = null;
   let http: FastifyInstance | null = null;
@@ -100,6 +104,7 @@ export async function startSettle(config: Config, log: Logger, opts: { http: boo
           portalLinkTtlSec: 14 * 24 * 3600,
           isReady: () => ready,
           staff: { box, timeouts: { idleSec: config.SETTLE_SESSION_IDLE_MINUTES * 60, absoluteSec: config.SETTLE_SESSION_MAX_HOURS * 3600 } },
+          oauthApps,
           security: {
             trustProxy: config.trustProxy,
             https: config.publicUrl.startsWith('https:'),
@@ -125,6 +130,7 @@ export async function startSettle(config: Config, log: Logger, opts: { http: boo
     box,
     url,
     http,
+    oauthApps,
     stop: async () => {
       ready = false;
       // Fastify closes idle keep-alive connections once, when close starts; a connection whose response

@@ -14,6 +14,7 @@ import type * as apiIdempotency from './schema/api-idempotency.ts';
 import type * as bankStatement from './schema/bank-statement.ts';
 import type * as signInLockouts from './schema/sign-in-lockouts.ts';
 import type * as staffAccounts from './schema/staff-accounts.ts';
+import type * as connectionSetup from './schema/connection-setup.ts';
 
 export type * from './schema/core.ts';
 export type * from './schema/autopay.ts';
@@ -27,6 +28,7 @@ export type * from './schema/api-idempotency.ts';
 export type * from './schema/bank-statement.ts';
 export type * from './schema/sign-in-lockouts.ts';
 export type * from './schema/staff-accounts.ts';
+export type * from './schema/connection-setup.ts';
 
 export interface Database {
   notifications: core.NotificationsTable;
@@ -92,6 +94,8 @@ export interface Database {
   // 0019_staff_sessions
   staff_sessions: staffAccounts.StaffSessionsTable;
   staff_links: staffAccounts.StaffLinksTable;
+  // 0025_connection_setup
+  oauth_states: connectionSetup.OAuthStatesTable;
 }
 
 export type Invoice = Selectable<core.InvoicesTable>;

@@ -3,6 +3,7 @@ import type { LockoutPolicy } from '../engine/sign-in-lockout.ts';
 import type { EngineContext } from '../engine/context.ts';
 import type { SecretBox } from '../db/crypto.ts';
 import type { SessionTimeouts } from '../engine/staff-sessions.ts';
+import type { OAuthApps } from '../engine/quickbooks-connect.ts';
 
 export interface HttpDeps {
   readonly ctx: EngineContext;
@@ -18,6 +19,8 @@ export interface HttpDeps {
   readonly security?: HttpSecurity;
   /** Staff accounts: session timeouts, and the key that seals second-factor secrets (engine/staff-*.ts). */
   readonly staff?: StaffSettings;
+  /** The install's OAuth apps (the Intuit app for "Connect to QuickBooks"; engine/quickbooks-connect.ts). */
+  readonly oauthApps?: OAuthApps;
 }
 
 export interface StaffSettings {

@@ -14,6 +14,7 @@ import { mirrorInvoicesIntoBooks, newDemoInvoice } from './demo-activity.ts';
 import { syncPsa } from '../../engine/sync-psa.ts';
 import { withTenant } from '../../db/tenant.ts';
 import { portalLinkFor } from '../../http/portal/links.ts';
+import { quickbooksRedirectUri } from '../../engine/quickbooks-connect.ts';
 import { listInvoiceRows } from '../../db/queries/invoice-list.ts';
 
 export const DEMO = { slug: 'demo', name: 'Northwind IT (demo)', email: 'admin@demo.test', password: 'settle-demo' } as const;
@@ -31,6 +32,23 @@ export async function maybeStartDemo(running: Running, config: Config, log: Logg
     stripe: await startStripeSimulator({ port: base && base + 2, achSettleDelayMs: 8000 }),
     quickbooks: await startQuickBooksSimulator({ port: base && base + 3 }),
   };
+  // "Connect to QuickBooks" in the staff app goes to the simulator's consent page unless a real Intuit app is
+  // configured (SETTLE_QBO_*); its redirect URI is registered as an MSP does on the app's Keys tab.
+  if (!running.oauthApps.quickbooks) {
+    const q = sims.quickbooks;
+    running.oauthApps.quickbooks = {
+      clientId: q.clientId,
+      clientSecret: q.clientSecret,
+      authorizeUrl: q.authorizeUrl,
+      tokenUrl: q.oauthTokenUrl,
+      apiBaseUrl: q.baseUrl,
+    };
+    try {
+      q.sim.registerRedirectUri(quickbooksRedirectUri(running.ctx.publicUrl));
+    } catch (e) {
+      log.warn({ err: e }, 'the QuickBooks simulator refused the redirect URI (Intuit accepts https, or http on localhost): set PUBLIC_URL');
+    }
+  }
   // The simulators keep their data in memory, so each start gets a fresh demo workspace; an older one is
   // renamed (kept, since the audit log is append-only) rather than mixed with new simulator data.
   const old = await db.selectFrom('tenants').select('id').where('slug', '=', DEMO.slug).executeTakeFirst();

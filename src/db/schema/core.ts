@@ -57,6 +57,11 @@ export interface ConnectionsTable {
   status_detail: string | null;
   created_at: Created;
   updated_at: Updated;
+  // 0025_connection_setup: the last "Test connection" (engine/connection-checks.ts)
+  last_checked_at: Generated<Date | null>;
+  last_success_at: Generated<Date | null>;
+  last_error_at: Generated<Date | null>;
+  last_error: Generated<string | null>;
 }
 export interface SyncCursorsTable {
   tenant_id: string;

@@ -39,6 +39,14 @@ export class QboRequestLimiter {
     return this.active;
   }
 
+  /** This process's use of the limits right now (the connections page shows it beside Intuit's figures). */
+  usage(): { lastMinute: number; batchLastMinute: number; inFlight: number; limits: QboLimiterOptions } {
+    const now = this.now();
+    prune(this.starts, now - this.opts.windowMs);
+    prune(this.batchStarts, now - this.opts.windowMs);
+    return { lastMinute: this.starts.length, batchLastMinute: this.batchStarts.length, inFlight: this.active, limits: this.opts };
+  }
+
   async run<T>(kind: 'call' | 'batch', fn: () => Promise<T>): Promise<T> {
     await this.acquire(kind);
     try {

@@ -1,26 +1,19 @@
-// The vendor-specific checks of `settle doctor` that go beyond "the credentials work": the accounts named in
-// the books settings exist and are of the right kind, the processor's webhook endpoint is registered and
-// enabled for the events Settle needs, and the bank's SFTP directories are there. Each returns a sentence
-// saying what is fine, or throws a DoctorProblem saying what is wrong and how to fix it.
+// The vendor-specific checks of `settle doctor` and the staff app's "Test connection" (connection-checks.ts)
+// that go beyond "the credentials work": the accounts named in the books settings exist and are of the right
+// kind, the processor's webhook endpoint is registered and enabled for the events Settle needs. Each returns a
+// sentence saying what is fine, or throws a DoctorProblem saying what is wrong and how to fix it.
 import { createStripeClient } from '../connectors/payments/stripe/api.ts';
 import { STRIPE_WEBHOOK_EVENTS } from '../connectors/payments/stripe/catalogue.ts';
 import type { QboApi } from '../connectors/accounting/quickbooks-online/api.ts';
 import { queryLiteral } from '../connectors/accounting/quickbooks-online/mapping.ts';
+import { BOOKS_ACCOUNT_SETTINGS } from './books-accounts.ts';
 
 export class DoctorProblem extends Error {
   override readonly name = 'DoctorProblem';
 }
 
-/** Which QuickBooks account types each setting may name (null: any active account). */
-const QBO_ACCOUNT_TYPES: Record<string, readonly string[] | null> = {
-  bankAccountId: ['Bank'],
-  feeExpenseAccountId: ['Expense', 'Other Expense', 'Cost of Goods Sold'],
-  undepositedFundsAccountId: ['Other Current Asset'],
-  clearingAccountId: ['Other Current Asset', 'Bank'],
-  surchargeIncomeAccountId: ['Income', 'Other Income'],
-  adjustmentAccountId: null,
-  clientCreditAccountId: null,
-};
+/** Which QuickBooks account types each setting may name (null: any active account); the staff app's pickers offer the same. */
+const QBO_ACCOUNT_TYPES: Record<string, readonly string[] | null> = Object.fromEntries(BOOKS_ACCOUNT_SETTINGS.map((s) => [s.key, s.types]));
 
 /**
  * The active accounts of these types, to name in the fix (an Account query by AccountType, a filterable

@@ -1,0 +1,72 @@
+// How the staff pages name and describe connections: vendor titles, the vendor's published API limits and
+// Settle's use of them where this process records it, and the non-secret settings worth showing.
+import type { ConnectionRole } from '../../connectors/registry.ts';
+import { QBO_CATALOGUE } from '../../connectors/accounting/quickbooks-online/catalogue.ts';
+import { STRIPE } from '../../connectors/payments/stripe/catalogue.ts';
+import { limiterFor } from '../../connectors/accounting/quickbooks-online/limiter.ts';
+import type { ConnectionRow } from '../../db/queries/connections.ts';
+
+export const VENDOR_TITLES: Readonly<Record<string, string>> = {
+  connectwise: 'ConnectWise PSA',
+  stripe: 'Stripe',
+  'quickbooks-online': 'QuickBooks Online',
+  'bank-ach': 'Bank (ACH files)',
+};
+
+export const ROLE_TITLES: Readonly<Record<ConnectionRole, string>> = {
+  psa: 'PSA (invoices and clients)',
+  payments: 'Payment processor',
+  accounting: 'Books',
+  bank_ach: 'Bank ACH',
+};
+
+export const vendorTitle = (vendor: string): string => VENDOR_TITLES[vendor] ?? vendor;
+
+/** The vendor's published limits and, where this process counts them, how much of them Settle uses now. */
+export function limitsOf(c: Pick<ConnectionRow, 'vendor' | 'config'>): { published: string; use: string | null } {
+  if (c.vendor === 'quickbooks-online') {
+    const L = QBO_CATALOGUE.limits;
+    const realm = typeof c.config['realmId'] === 'string' ? c.config['realmId'] : null;
+    const u = realm ? limiterFor(realm).usage() : null;
+    return {
+      published: `${L.requestsPerMinutePerRealm} requests a minute per company; ${L.requestsPerSecondPerRealmAndApp} a second and ${L.concurrentPerRealmAndApp} at once per company and app; ${L.batchRequestsPerMinutePerRealmAndApp} batch requests a minute.`,
+      use: u
+        ? `Settle (this server) in the last minute: ${u.lastMinute} of ${u.limits.perMinute} requests, ${u.batchLastMinute} of ${u.limits.batchPerMinute} batches; ${u.inFlight} of ${u.limits.concurrent} in flight now. Settle waits rather than go over.`
+        : null,
+    };
+  }
+  if (c.vendor === 'stripe') {
+    const r = STRIPE.rateLimits;
+    const own = typeof c.config['requestsPerSecond'] === 'number' ? `${String(c.config['requestsPerSecond'])} a second (raised for this account)` : null;
+    return {
+      published: own
+        ? `${own}; ${String(c.config['endpointRequestsPerSecond'] ?? r.perEndpointRequestsPerSecond)} a second per endpoint.`
+        : `${r.liveRequestsPerSecond} requests a second in live mode, ${r.testRequestsPerSecond} in test mode; ${r.perEndpointRequestsPerSecond} a second per endpoint.`,
+      use: 'Settle paces its calls to stay under these and backs off when Stripe answers 429.',
+    };
+  }
+  if (c.vendor === 'connectwise')
+    return { published: 'ConnectWise publishes no numeric limit.', use: 'Settle backs off when ConnectWise answers 429 (honouring Retry-After).' };
+  return { published: 'No published limit recorded for this vendor.', use: null };
+}
+
+/** Non-secret settings a person recognises (never keys or tokens). */
+export function shownSettings(c: Pick<ConnectionRow, 'vendor' | 'config'>): [string, string][] {
+  const pick: Readonly<Record<string, readonly [string, string][]>> = {
+    connectwise: [
+      ['baseUrl', 'API address'],
+      ['companyId', 'Company ID'],
+    ],
+    stripe: [
+      ['publishableKey', 'Publishable key'],
+      ['webhookEndpointId', 'Webhook endpoint'],
+    ],
+    'quickbooks-online': [
+      ['realmId', 'Company (realm) ID'],
+      ['baseUrl', 'API address'],
+    ],
+  };
+  return (pick[c.vendor] ?? [])
+    .filter(([k]) => typeof c.config[k] === 'string' && c.config[k] !== '')
+    .map(([k, label]) => [label, String(c.config[k])] as [string, string]);
+}

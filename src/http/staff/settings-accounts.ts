@@ -1,0 +1,107 @@
+// Settings → Accounts (/app/settings/accounts): the GL mapping, picked from the books' live chart of accounts
+// (engine/books-accounts.ts). Everyone signed in sees which accounts are used; an owner changes them — checked
+// against the chart, audited before → after, used by the next posting. The wizard's accounts step uses the
+// same pickers (accountPickerData).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { BOOKS_ACCOUNT_SETTINGS, chartOfAccounts, choicesFor, saveBooksAccounts, type BooksAccount } from '../../engine/books-accounts.ts';
+import { readConnection } from '../../engine/connections.ts';
+import { UseCaseError } from '../../engine/context.ts';
+import { markSetup } from '../../engine/first-run.ts';
+import { advice } from '../../engine/connection-checks.ts';
+import type { HttpDeps } from '../deps.ts';
+import type { StaffSession } from '../../engine/staff-sessions.ts';
+import { renderStaff } from './view.ts';
+import { boxOf, sessionOf } from './connections.ts';
+
+export interface PickerData {
+  readonly chartProblem: string | null;
+  readonly pickers: readonly {
+    key: string;
+    id: string;
+    label: string;
+    hint: string;
+    required: boolean;
+    current: string;
+    currentName: string | null;
+    choices: readonly BooksAccount[];
+  }[];
+  readonly errors: readonly { field: string | null; message: string }[];
+  readonly connected: boolean;
+}
+
+export async function accountPickerData(
+  deps: HttpDeps,
+  session: StaffSession,
+  posted?: Record<string, unknown>,
+  fieldErrors: Record<string, string> = {},
+): Promise<PickerData> {
+  const conn = await readConnection(deps.ctx.db, boxOf(deps), session.tenantId, 'accounting');
+  let chart: BooksAccount[] = [];
+  let chartProblem: string | null = null;
+  try {
+    chart = (await chartOfAccounts(deps.ctx.connectors, session.tenantId)) ?? [];
+  } catch (e) {
+    chartProblem = `Settle could not read the chart of accounts from QuickBooks: ${advice(e, 'QuickBooks')}`;
+  }
+  const pickers = BOOKS_ACCOUNT_SETTINGS.map((s) => {
+    const current = posted ? String(posted[s.key] ?? '') : typeof conn?.config[s.key] === 'string' ? String(conn.config[s.key]) : '';
+    return {
+      key: s.key,
+      id: `account-${s.key}`,
+      label: s.label,
+      hint: s.hint,
+      required: s.required,
+      current,
+      currentName: chart.find((a) => a.id === current)?.name ?? (current || null),
+      choices: choicesFor(s, chart),
+    };
+  });
+  const errors = Object.entries(fieldErrors).map(([k, message]) => ({ field: `account-${k}`, message }));
+  return { chartProblem, pickers, errors, connected: !!conn };
+}
+
+/** Save from a pickers form; answers with the re-rendered form (422) when the choice does not fit, else null. */
+export async function saveFromForm(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  deps: HttpDeps,
+  session: StaffSession,
+  view: string,
+  title: string,
+): Promise<FastifyReply | null> {
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  const chosen = Object.fromEntries(BOOKS_ACCOUNT_SETTINGS.map((s) => [s.key, typeof body[s.key] === 'string' ? String(body[s.key]) : '']));
+  try {
+    await saveBooksAccounts({ db: deps.ctx.db, box: boxOf(deps), connectors: deps.ctx.connectors }, session.tenantId, chosen, `user:${session.userId}`);
+    await markSetup(deps.ctx.db, session.tenantId, 'accounts');
+    return null;
+  } catch (e) {
+    if (!(e instanceof UseCaseError)) throw e;
+    const fields = (e.detail?.['fields'] ?? {}) as Record<string, string>;
+    const data = await accountPickerData(deps, session, chosen, fields);
+    return renderStaff(
+      req,
+      reply,
+      view,
+      { title, ...data, errors: data.errors.length ? data.errors : [{ field: null, message: e.message }], isOwner: true },
+      { status: 422 },
+    );
+  }
+}
+
+export function registerAccountSettingsRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  app.get('/app/settings/accounts', async (req, reply) => {
+    const session = await sessionOf(req, reply, deps);
+    if (!session) return reply;
+    const data = await accountPickerData(deps, session);
+    const saved = (req.query as Record<string, string | undefined>)['saved'] === '1';
+    return renderStaff(req, reply, 'settings-accounts', { title: 'Accounts in the books', ...data, isOwner: session.role === 'owner', saved });
+  });
+
+  app.post('/app/settings/accounts', async (req, reply) => {
+    const session = await sessionOf(req, reply, deps);
+    if (!session) return reply;
+    const refused = await saveFromForm(req, reply, deps, session, 'settings-accounts', 'Accounts in the books');
+    return refused ?? reply.redirect('/app/settings/accounts?saved=1', 303);
+  });
+}
