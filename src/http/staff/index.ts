@@ -10,6 +10,7 @@ import { provideStaffDeps } from './view.ts';
 import { registerPaymentsRoutes } from './payments.ts';
 import { registerAutopayRoutes } from './autopay.ts';
 import { registerArDashboardRoutes } from './dashboard.ts';
+import { registerConnectionsRoutes } from './connections.ts';
 
 export function registerStaffApp(app: FastifyInstance, deps: HttpDeps): void {
   provideStaffDeps(app, deps);
@@ -19,6 +20,7 @@ export function registerStaffApp(app: FastifyInstance, deps: HttpDeps): void {
   registerPaymentsRoutes(app, deps);
   registerAutopayRoutes(app, deps);
   registerArDashboardRoutes(app, deps);
+  registerConnectionsRoutes(app, deps);
 
   // Last: GET /app shows the overview until an area (the dashboard) registers GET /app itself.
   registerHomeFallback(app, deps);
