@@ -10,6 +10,7 @@
 //   (§2.4; rules/ach-return-window.ts). `payments.final_after` is the last day a return may reach us.
 //   An invoice is shown `paid` as soon as it is paid; it is *final* once every payment on it is final
 //   (API: `final_after`, `final`).
+import { sql } from 'kysely';
 import { finalAfter, type SecCode } from '../domain/rules/ach-return-window.ts';
 import { utcDateOf } from '../domain/rules/calendar-date.ts';
 import type { Tx } from '../db/tenant.ts';
@@ -25,9 +26,16 @@ const SETTING = 'lifecycle.mark_paid_on';
 
 export async function markPaidOn(tx: Tx, tenantId: string): Promise<MarkPaidOn> {
   const t = await tx.selectFrom('tenants').select('settings').where('id', '=', tenantId).executeTakeFirst();
-  const v = (t?.settings as Record<string, unknown> | undefined)?.[SETTING];
+  return markPaidOnFrom((t?.settings as Record<string, unknown> | undefined)?.[SETTING]);
+}
+
+/** The setting's value as stored (absent or unknown: the default). */
+export function markPaidOnFrom(v: unknown): MarkPaidOn {
   return MARK_PAID_ON.find((m) => m === v) ?? 'settlement';
 }
+
+/** The setting read inside another statement (a scalar subquery on the tenant whose row `tenantIdRef` names). */
+export const markPaidOnSql = (tenantIdRef: string) => sql<string | null>`(SELECT t.settings->>${SETTING} FROM tenants t WHERE t.id = ${sql.ref(tenantIdRef)})`;
 
 export async function setMarkPaidOn(tx: Tx, tenantId: string, value: string, actor: Actor): Promise<MarkPaidOn> {
   const chosen = MARK_PAID_ON.find((m) => m === value);
