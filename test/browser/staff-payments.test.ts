@@ -164,6 +164,38 @@ describe.runIf(haveBrowser)('staff payments', () => {
     await context.close();
   }, 300_000);
 
+  it('the payout with that payment and refund: its composition, the deposit in QuickBooks, equal to the bank line', async () => {
+    const payout = stack.sims.stripe.sim.runPayouts()!;
+    await eventually(
+      () =>
+        q((tx) =>
+          tx
+            .selectFrom('postings as d')
+            .innerJoin('payouts as p', 'p.id', 'd.payout_id')
+            .select('d.id')
+            .where('p.processor_payout_id', '=', payout.id)
+            .where('d.kind', '=', 'deposit')
+            .where('d.status', '=', 'posted')
+            .executeTakeFirst(),
+        ),
+      LONG,
+      'deposit posted',
+    );
+    const context = await browser.newContext();
+    const page = await signIn(context, VIEWER);
+    await page.goto(`${stack.settleUrl}/app/payouts`);
+    const row = page.locator('#payouts tbody tr', { hasText: payout.id });
+    expect(await row.textContent()).toContain('in QuickBooks');
+    await checkPage(page, '/app/payouts');
+    await Promise.all([page.waitForURL(/\/app\/payouts\/[0-9a-f-]{36}$/, { timeout: LONG }), row.locator('a').click()]);
+    expect(await page.locator('#group-payments').textContent()).toMatch(/Payments \(1\)/);
+    expect(await page.locator('#group-refunds').textContent()).toContain('Refunds (1): -$12.34');
+    expect(await page.locator('#deposit').textContent()).toContain(`Deposit of ${dollars(BigInt(payout.amount))}`);
+    expect(await page.locator('#deposit-match').textContent()).toContain('It equals the bank line');
+    await checkPage(page, 'payout page');
+    await context.close();
+  }, 180_000);
+
   it('a viewer sees no refund or receipt button, and a direct refund POST is refused with 403 and changes nothing', async () => {
     const context = await browser.newContext();
     const page = await signIn(context, VIEWER);

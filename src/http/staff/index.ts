@@ -9,6 +9,7 @@ import { registerOverviewRoutes, registerHomeFallback } from './overview.ts';
 import { provideStaffDeps } from './view.ts';
 import { registerPaymentsRoutes } from './payments.ts';
 import { registerAutopayRoutes } from './autopay.ts';
+import { registerPayoutsRoutes } from './payouts.ts';
 import { registerArDashboardRoutes } from './dashboard.ts';
 import { registerConnectionsRoutes } from './connections.ts';
 
@@ -19,6 +20,7 @@ export function registerStaffApp(app: FastifyInstance, deps: HttpDeps): void {
   // ---- areas: one line each ----
   registerPaymentsRoutes(app, deps);
   registerAutopayRoutes(app, deps);
+  registerPayoutsRoutes(app, deps);
   registerArDashboardRoutes(app, deps);
   registerConnectionsRoutes(app, deps);
 
