@@ -3,7 +3,8 @@
 // surcharges. Sums stay bigint minor units; ratios (DSO, averages, rates) are computed here, last, as plain
 // numbers for display. The dashboard page and GET /api/v1/reports/ar both read this, so they agree.
 import { addDays } from '../../domain/rules/calendar-date.ts';
-import type { ReportPeriod } from '../../domain/report-period.ts';
+import { localDate, type ReportPeriod } from '../../domain/report-period.ts';
+import { workspaceTimezone } from '../../domain/timezone.ts';
 import type { Tx } from '../tenant.ts';
 import { collected, daysToPay, failures, invoiced, positions, type MethodGroup, type MetricsWindow, type PositionRow } from './ar-metrics-sql.ts';
 
@@ -179,4 +180,11 @@ export async function arMetrics(tx: Tx, period: ReportPeriod, timeZone: string, 
 /** Last day of the period as people say it (the period's `to` is exclusive). */
 export function lastDayOf(period: ReportPeriod): string {
   return addDays(period.to, -1);
+}
+
+/** The workspace's timezone (tenants.settings.timezone) and what day it is there now. */
+export async function workspaceClock(tx: Tx, tenantId: string, now: Date): Promise<{ timeZone: string; today: string; now: Date }> {
+  const t = await tx.selectFrom('tenants').select('settings').where('id', '=', tenantId).executeTakeFirstOrThrow();
+  const timeZone = workspaceTimezone(t.settings as Record<string, unknown>);
+  return { timeZone, today: localDate(now, timeZone), now };
 }
