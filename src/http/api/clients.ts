@@ -2,9 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { withTenant } from '../../db/tenant.ts';
-import { boxOf, UseCaseError } from '../../engine/context.ts';
-import { audit } from '../../engine/audit.ts';
-import { portalLinkFor } from '../portal/links.ts';
+import { createPortalLink } from '../../engine/portal-links.ts';
 import type { HttpDeps } from '../deps.ts';
 import { callerOf } from './caller.ts';
 import { errorBody, pageQuery } from './schemas.ts';
@@ -98,13 +96,7 @@ export function registerClientRoutes(app: FastifyInstance, deps: HttpDeps): void
     async (req, reply) => {
       const caller = callerOf(req);
       const ttl = (req.body?.ttl_hours ?? 0) * 3600 || deps.portalLinkTtlSec;
-      const link = await withTenant(deps.ctx.db, caller.tenantId, async (tx) => {
-        const c = await tx.selectFrom('clients').select('id').where('id', '=', req.params.id).executeTakeFirst();
-        if (!c) throw new UseCaseError('not_found', `no client ${req.params.id} in this workspace`);
-        const l = await portalLinkFor(tx, deps.ctx.publicUrl, caller.tenantId, c.id, ttl, boxOf(deps.ctx));
-        await audit(tx, caller.tenantId, caller.actor, 'portal_link.created', { type: 'client', id: c.id }, { expires_at: l.expiresAt });
-        return l;
-      });
+      const link = await withTenant(deps.ctx.db, caller.tenantId, (tx) => createPortalLink(deps.ctx, tx, caller.tenantId, req.params.id, ttl, caller.actor));
       return reply.code(201).send({ url: link.url, expires_at: link.expiresAt });
     },
   );
