@@ -26,6 +26,8 @@ export async function connectSystem(
   input: { role: ConnectionRole; vendor: string; config: Record<string, unknown>; secrets: Record<string, unknown>; actor: Actor },
   /** Settle's public base URL: where the PSA must send its callbacks. */
   publicUrl: string,
+  /** queueImport false: the set-up wizard starts the first import itself, after the pilot clients are chosen. */
+  opts: { queueImport?: boolean } = {},
 ): Promise<ConnectResult> {
   await saveConnection(deps.db, deps.box, tenantId, input);
   deps.connectors.forget(tenantId);
@@ -38,6 +40,7 @@ export async function connectSystem(
     callbackError = (e as Error).message;
   }
   let importQueued = false;
+  if (opts.queueImport === false) return { callback, callbackError, importQueued };
   try {
     // Same key and queue as the minute poll's fan-out, so the two never run side by side.
     await enqueue(deps.db, 'sync-psa', { tenantId }, { jobKey: `sync-psa:${tenantId}`, queueName: `psa-sync:${tenantId}` });

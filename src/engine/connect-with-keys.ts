@@ -154,6 +154,7 @@ export async function connectWithKeys(
   vendor: string,
   body: Readonly<Record<string, unknown>>,
   actor: Actor,
+  opts: { queueImport?: boolean } = {},
 ): Promise<KeyConnectOutcome> {
   const { config, secrets, errors } = parseForm(role, vendor, body);
   if (Object.keys(errors).length > 0) return { ok: false, errors };
@@ -196,6 +197,7 @@ export async function connectWithKeys(
     tenant.id,
     { role, vendor, config, secrets, actor },
     ctx.publicUrl,
+    opts,
   );
   return { ok: true, result };
 }

@@ -19,7 +19,7 @@ import type { HttpDeps } from '../deps.ts';
 import { DEFAULT_TIMEOUTS, type StaffSession } from '../../engine/staff-sessions.ts';
 import { renderStaff } from './view.ts';
 import { limitsOf, ROLE_TITLES, shownSettings, vendorTitle } from './connection-view.ts';
-import { registerQuickBooksOAuthRoutes } from './quickbooks-oauth.ts';
+import { allowConsentRedirect, registerQuickBooksOAuthRoutes } from './quickbooks-oauth.ts';
 import { registerSetupRoutes } from './setup.ts';
 import { registerAccountSettingsRoutes } from './settings-accounts.ts';
 
@@ -53,6 +53,7 @@ async function connectionsPage(
     slug: (await tx.selectFrom('tenants').select('slug').where('id', '=', session.tenantId).executeTakeFirstOrThrow()).slug,
   }));
   const byRole = new Map(rows.map((r) => [r.role, r]));
+  allowConsentRedirect(req, reply, deps);
   const cards = ROLES.filter((r) => r !== 'bank_ach' || byRole.has(r)).map((role) => {
     const c = byRole.get(role);
     const connected = !!c && c.status !== 'disabled';
@@ -132,11 +133,13 @@ export async function submitKeys(
   role: ConnectionRole,
   vendor: string,
   onOk: string,
-  formOpts: { view?: string; extra?: Record<string, unknown>; returnTo?: string } = {},
+  formOpts: { view?: string; extra?: Record<string, unknown>; returnTo?: string; queueImport?: boolean } = {},
 ): Promise<FastifyReply> {
   const body = (req.body ?? {}) as Record<string, unknown>;
   const tenant = await deps.ctx.db.selectFrom('tenants').select(['id', 'slug']).where('id', '=', session.tenantId).executeTakeFirstOrThrow();
-  const r = await connectWithKeys({ ...deps.ctx, box: boxOf(deps) }, tenant, role, vendor, body, `user:${session.userId}`);
+  const r = await connectWithKeys({ ...deps.ctx, box: boxOf(deps) }, tenant, role, vendor, body, `user:${session.userId}`, {
+    ...(formOpts.queueImport === undefined ? {} : { queueImport: formOpts.queueImport }),
+  });
   if (!r.ok) return keysForm(req, reply, role, vendor, { ...formOpts, errors: r.errors, values: body }, 422);
   return reply.redirect(onOk, 303);
 }

@@ -2,7 +2,8 @@
 // sends the browser to Intuit's consent page; Intuit sends it back to the callback, which finishes it and
 // goes on to where it started (the wizard's accounts step, or the connections page). Whatever went wrong is
 // shown on a page of its own in plain words, with the button to start again.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { staffPolicy } from '../security-headers.ts';
 import {
   beginQuickBooksConnect,
   finishQuickBooksConnect,
@@ -14,6 +15,17 @@ import { UseCaseError } from '../../engine/context.ts';
 import type { HttpDeps } from '../deps.ts';
 import { renderStaff } from './view.ts';
 import { boxOf, sessionOf } from './connections.ts';
+
+/**
+ * A page with the "Connect to QuickBooks" form: its CSP lets that form's answer (a redirect) go on to Intuit's
+ * consent page — browsers apply form-action to the redirect too — and nowhere else.
+ */
+export function allowConsentRedirect(req: FastifyRequest, reply: FastifyReply, deps: HttpDeps): void {
+  const app = deps.oauthApps?.quickbooks;
+  if (!app) return;
+  const origin = new URL(app.authorizeUrl).origin;
+  void reply.header('content-security-policy', staffPolicy(req.cspNonce).replace("form-action 'self'", `form-action 'self' ${origin}`));
+}
 
 /** Where a connect may return to: only these pages of Settle (never an address from the request). */
 const RETURNS: Readonly<Record<string, string>> = { setup: '/app/setup/accounts', connections: '/app/connections?connected=quickbooks-online' };
@@ -36,6 +48,7 @@ export function registerQuickBooksOAuthRoutes(app: FastifyInstance, deps: HttpDe
       return reply.redirect(url, 303);
     } catch (e) {
       if (!(e instanceof QuickBooksConnectError)) throw e;
+      allowConsentRedirect(req, reply, deps);
       return renderStaff(
         req,
         reply,
@@ -61,6 +74,7 @@ export function registerQuickBooksOAuthRoutes(app: FastifyInstance, deps: HttpDe
     } catch (e) {
       if (!(e instanceof QuickBooksConnectError) && !(e instanceof UseCaseError)) throw e;
       const back = e instanceof QuickBooksConnectError ? e.returnTo : '/app/connections';
+      allowConsentRedirect(req, reply, deps);
       return renderStaff(
         req,
         reply,

@@ -14,6 +14,7 @@ import { renderStaff } from './view.ts';
 import { fieldId, importRunning, sessionOf, submitKeys } from './connections.ts';
 import { vendorTitle } from './connection-view.ts';
 import { accountPickerData, saveFromForm } from './settings-accounts.ts';
+import { allowConsentRedirect } from './quickbooks-oauth.ts';
 
 interface Step {
   readonly slug: string;
@@ -83,6 +84,7 @@ export function registerSetupRoutes(app: FastifyInstance, deps: HttpDeps): void 
     const session = await sessionOf(req, reply, deps);
     if (!session) return reply;
     const state = await setupState(deps.ctx.db, session.tenantId);
+    allowConsentRedirect(req, reply, deps);
     return renderStaff(req, reply, 'setup-books', {
       title: 'Connect QuickBooks Online',
       ...(await frame(session.tenantId, 'books')),
