@@ -58,7 +58,11 @@ export async function applyProcessorEvent(ctx: EngineContext, tenantId: string, 
           .where((eb) => eb.or([eb('processor_payment_id', 'is', null), eb('processor_payment_id', '=', event.processorPaymentId)]))
           .execute();
         await endVerificationWait(tx, tenantId, id, 'debit_succeeded');
-        return recordPaymentSucceeded(tx, id, { processorPaymentId: event.processorPaymentId, method: event.method });
+        return recordPaymentSucceeded(tx, id, {
+          processorPaymentId: event.processorPaymentId,
+          method: event.method,
+          ...(event.processorMethodId ? { processorMethodId: event.processorMethodId } : {}),
+        });
       });
       if (changed) crashPoint('after-payment-succeeded-committed');
       return changed ? 'payment succeeded' : 'already recorded';

@@ -25,6 +25,8 @@ import { lockInvoiceRows } from './invoice-locks.ts';
 export interface SuccessDetail {
   readonly processorPaymentId: string;
   readonly method: SavedMethod | null;
+  /** Without `method`: the method's id at the processor, so the receipt job can ask for its brand and last 4. */
+  readonly processorMethodId?: string;
   /** A bank debit's SEC code (bank ACH knows it); decides when the payment is final (payment-lifecycle.ts). */
   readonly secCode?: SecCode;
 }
@@ -137,7 +139,8 @@ export async function recordPaymentSucceeded(tx: Tx, paymentId: string, d: Succe
     );
     return true;
   }
-  await allocateAndBook(tx, p, d.processorPaymentId, markPaidOnFrom(mark_paid_on) !== 'payout', 'payment.succeeded');
+  const describe = !d.method && !p.method_last4 && d.processorMethodId ? d.processorMethodId : null;
+  await allocateAndBook(tx, p, d.processorPaymentId, markPaidOnFrom(mark_paid_on) !== 'payout', 'payment.succeeded', describe);
   return true;
 }
 
@@ -176,6 +179,8 @@ async function allocateAndBook(
   processorPaymentId: string,
   withPostings: boolean,
   action: 'payment.succeeded' | 'payment.submitted',
+  /** A processor method to describe (brand, last 4) before the receipt is composed. */
+  describeMethod: string | null = null,
 ): Promise<void> {
   const tenantId = p.tenant_id;
   const currency = parseCurrency(p.currency);
@@ -242,7 +247,7 @@ async function allocateAndBook(
   // unless another payment took the invoice while this one was on its way: that is refunded (refund-duplicate-charge.ts).
   await creditOrRefundOverpayment(tx, p, remaining);
   // The receipt is composed by its own job (receipt-job.ts), queued in the same statement as the postings' jobs.
-  const receipt = paymentReceiptJob(tenantId, p.id);
+  const receipt = paymentReceiptJob(tenantId, p.id, describeMethod);
   // PSA and books postings with their jobs (payment-lifecycle.ts; on payout, reconcile-payout makes them).
   if (withPostings) await createPaymentPostings(tx, p.id, { payment: p, allocations: made, jobs: [receipt] });
   else await enqueueMany(tx, [receipt]);

@@ -14,7 +14,7 @@ export const payloadSchemas = {
   'reconcile-payout': z.object({ ...tenant, processorPayoutId: z.string() }),
   'resolve-unknown-payments': z.object({ ...tenant }),
   'send-email': z.object({ ...tenant, notificationId: z.string().uuid() }),
-  'queue-payment-receipt': z.object({ ...tenant, paymentId: z.string().uuid() }),
+  'queue-payment-receipt': z.object({ ...tenant, paymentId: z.string().uuid(), processorMethodId: z.string().optional() }),
   sweep: z.object({}).passthrough(),
   'collect-installments': z.object({ ...tenant }),
   'installments-tick': z.object({}).passthrough(),

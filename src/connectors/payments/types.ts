@@ -98,6 +98,8 @@ export type ProcessorEvent =
       readonly chargeId: string | null;
       readonly amount: Money;
       readonly method: SavedMethod | null;
+      /** The method's id at the processor when the event names it but not its details (Stripe's webhook). */
+      readonly processorMethodId?: string | null;
       readonly metadata: Record<string, string>;
     }
   | {

@@ -45,6 +45,7 @@ const pi = {
   amount_received: 5000,
   currency: 'usd',
   latest_charge: 'ch_1',
+  payment_method: 'pm_1',
   metadata: { settle_attempt: 'att_1' },
   status: 'succeeded',
 };
@@ -61,6 +62,7 @@ describe('Stripe webhook verification', () => {
       chargeId: 'ch_1',
       amount: money(5000n, 'USD'),
       method: null,
+      processorMethodId: 'pm_1', // the event names the card only by id; the receipt job asks for brand and last 4
       metadata: { settle_attempt: 'att_1' },
     });
   });

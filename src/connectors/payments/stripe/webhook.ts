@@ -76,6 +76,7 @@ const paymentIntent = z.object({
   amount_received: z.number().int().optional(),
   currency: z.string(),
   latest_charge: idOrObject,
+  payment_method: idOrObject.optional(),
   metadata,
   last_payment_error: z
     .object({
@@ -159,8 +160,9 @@ function mapKnown(e: z.infer<typeof envelope>): ProcessorEvent {
         processorPaymentId: pi.id,
         chargeId: idOf(pi.latest_charge),
         amount: fromStripeAmount(pi.amount_received ?? pi.amount, pi.currency),
-        // Event payloads carry the method's id only; callers that need brand/last4 ask for it.
+        // Event payloads carry the method's id only: brand and last 4 are asked for by the receipt job.
         method: null,
+        processorMethodId: idOf(pi.payment_method ?? null),
         metadata: pi.metadata,
       };
     }
