@@ -90,6 +90,13 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'GET /app/autopay/approvals/:id': 'viewer',
   'POST /app/autopay/approvals/:id/approve': 'finance',
   'POST /app/autopay/approvals/:id/reject': 'finance',
+  'GET /app/autopay/rules': 'viewer',
+  'GET /app/autopay/rules/new': 'finance',
+  'POST /app/autopay/rules': 'finance',
+  'GET /app/autopay/rules/:id': 'viewer',
+  'POST /app/autopay/rules/:id': 'finance',
+  'POST /app/autopay/rules/:id/delete': 'finance',
+  'POST /app/autopay/rules/:id/move': 'finance',
 
   // ---- client portal (signed link in the path) ----
   'GET /portal/:token': 'portal-link',

@@ -169,4 +169,64 @@ describe.runIf(haveBrowser)('staff autopay', () => {
     await checkPage(page, '/app/autopay after decisions');
     await context.close();
   }, 300_000);
+
+  it('finance adds a rule through the form (a missing answer is named first), moves it; a viewer cannot edit', async () => {
+    const context = await browser.newContext();
+    const page = await signIn(context, OWNER);
+    await page.goto(`${stack.settleUrl}/app/autopay`);
+    await Promise.all([page.waitForURL(/\/app\/autopay\/rules$/, { timeout: LONG }), page.click('#rules-link')]);
+    await checkPage(page, '/app/autopay/rules');
+    await Promise.all([page.waitForURL(/\/rules\/new$/, { timeout: LONG }), page.click('#new-rule')]);
+    await checkPage(page, 'new rule form');
+    await page.fill('#name', 'Agreements by card');
+    await page.fill('#client', 'Summit Dental');
+    await page.check('input[name=invoice_types][value=agreement]');
+    await page.uncheck('input[name=method_kinds][value=card]');
+    await page.uncheck('input[name=method_kinds][value=us_bank_account]');
+    await page.fill('#cap', '2,500.00');
+    await Promise.all([page.waitForResponse((r) => r.url().endsWith('/app/autopay/rules') && r.request().method() === 'POST'), page.click('#save-rule')]);
+    expect(await page.locator('.error-summary').textContent()).toContain('Choose at least one way to charge');
+    await checkPage(page, 'rule form with an error');
+    const count = () => q(stack, (tx) => tx.selectFrom('autopay_rules').select('id').where('deleted_at', 'is', null).execute());
+    const before = (await count()).length;
+    await page.check('input[name=method_kinds][value=card]');
+    await Promise.all([page.waitForURL(/\/app\/autopay\/rules\?saved=1$/, { timeout: LONG }), page.click('#save-rule')]);
+    expect((await count()).length).toBe(before + 1);
+    const row = page.locator('#rules tbody tr', { hasText: 'Agreements by card' });
+    expect(await row.textContent()).toContain('agreement invoices');
+    expect(await row.textContent()).toContain('approval above $2,500.00');
+    // Summit Dental's two rules: moving the new one swaps their order.
+    const summit = async () =>
+      (await page.locator('#rules tbody tr', { hasText: 'Summit Dental' }).allTextContents()).map((t) => t.includes('Agreements by card'));
+    const at = (await summit()).indexOf(true);
+    expect((await summit()).length).toBe(2);
+    await Promise.all([page.waitForURL(/saved=1$/, { timeout: LONG }), row.getByRole('button', { name: at === 0 ? /^Down/ : /^Up/ }).click()]);
+    expect((await summit()).indexOf(true)).toBe(1 - at);
+    const positions = await q(stack, (tx) =>
+      tx
+        .selectFrom('autopay_rules as r')
+        .innerJoin('clients as c', 'c.id', 'r.client_id')
+        .select(['r.name', 'r.position'])
+        .where('c.name', '=', 'Summit Dental')
+        .orderBy('r.position')
+        .execute(),
+    );
+    expect(positions.map((r) => r.name)[1 - at]).toBe('Agreements by card');
+    const created = await q(stack, (tx) =>
+      tx.selectFrom('audit_log').select('actor').where('action', '=', 'autopay.rule_created').orderBy('id', 'desc').executeTakeFirstOrThrow(),
+    );
+    expect(created.actor).toMatch(/^user:/);
+    await context.close();
+
+    const viewerContext = await browser.newContext();
+    const viewer = await signIn(viewerContext, VIEWER);
+    await viewer.goto(`${stack.settleUrl}/app/autopay/rules`);
+    expect(await viewer.locator('#new-rule').count()).toBe(0);
+    expect(await viewer.getByRole('button', { name: /^Up/ }).count()).toBe(0);
+    await viewer.locator('#rules a', { hasText: 'Agreements by card' }).click();
+    await viewer.waitForSelector('#name');
+    expect(await viewer.locator('#save-rule').count()).toBe(0);
+    await checkPage(viewer, 'rule page as viewer');
+    await viewerContext.close();
+  }, 240_000);
 });

@@ -10,6 +10,7 @@ import { provideStaffDeps } from './view.ts';
 import { registerPaymentsRoutes } from './payments.ts';
 import { registerAutopayRoutes } from './autopay.ts';
 import { registerPayoutsRoutes } from './payouts.ts';
+import { registerAutopayRuleRoutes } from './autopay-rules.ts';
 import { registerArDashboardRoutes } from './dashboard.ts';
 import { registerConnectionsRoutes } from './connections.ts';
 
@@ -21,6 +22,7 @@ export function registerStaffApp(app: FastifyInstance, deps: HttpDeps): void {
   registerPaymentsRoutes(app, deps);
   registerAutopayRoutes(app, deps);
   registerPayoutsRoutes(app, deps);
+  registerAutopayRuleRoutes(app, deps);
   registerArDashboardRoutes(app, deps);
   registerConnectionsRoutes(app, deps);
 
