@@ -9,7 +9,7 @@ import { roleAtLeast, type StaffRole } from '../domain/roles.ts';
 import { audit } from '../engine/audit.ts';
 import { identify, unauthorized } from './auth.ts';
 import type { HttpDeps } from './deps.ts';
-import { html, page } from './html.ts';
+import { renderStaff } from './staff/view.ts';
 import { PERMISSIONS, type Access } from './permissions.ts';
 
 export interface RoutePermission {
@@ -92,7 +92,15 @@ function roleCheck(deps: HttpDeps, needsByMethod: ReadonlyMap<string, Checked>):
     const api = isApi(req);
     if (!req.caller) {
       if (api) return unauthorized(reply);
-      return req.method === 'GET' || req.method === 'HEAD' ? reply.redirect('/login') : reply.code(401).type('text/html').send(signInAgain());
+      return req.method === 'GET' || req.method === 'HEAD'
+        ? reply.redirect('/login')
+        : renderStaff(
+            req,
+            reply,
+            'message',
+            { title: 'Sign in', message: 'Your session has ended.', kind: 'error', link: { href: '/login', text: 'Sign in and try again' } },
+            { status: 401, deps },
+          );
     }
     const caller = req.caller;
     const byKey = caller.actor.startsWith('api_key:');
@@ -107,31 +115,18 @@ function roleCheck(deps: HttpDeps, needsByMethod: ReadonlyMap<string, Checked>):
         ? `${route} changes the signed-in person's own account and needs the own-account permission: sign in as that person; an API key cannot use it.`
         : `${route} needs the ${needs} role; ${byKey ? 'this API key has' : 'you have'} ${caller.role}. Ask a workspace owner${byKey ? ' for a key made with --role ' + needs : ' to change your role'}.`;
     if (api) return reply.code(403).send({ error: { code: 'forbidden', message } });
-    return reply
-      .code(403)
-      .type('text/html')
-      .send(
-        page(
-          'Not allowed',
-          html`<div class="card">
-            <p class="error">${message}</p>
-            <p><a href="/dashboard">Back to the dashboard</a></p>
-          </div>`,
-        ),
-      );
+    // A staff page in the staff app's layout (http/staff/view.ts), so the navigation stays at hand.
+    return renderStaff(
+      req,
+      reply,
+      'message',
+      { title: 'Not allowed', message, kind: 'error', link: { href: '/app', text: 'Back to the dashboard' } },
+      { status: 403, deps },
+    );
   };
 }
 
 function isApi(req: FastifyRequest): boolean {
   const url = req.routeOptions.url ?? req.url;
   return url === '/api/v1' || url.startsWith('/api/v1/');
-}
-
-function signInAgain(): string {
-  return page(
-    'Sign in',
-    html`<div class="card">
-      <p class="error">Your session has ended. <a href="/login">Sign in</a> and try again.</p>
-    </div>`,
-  );
 }

@@ -6,7 +6,7 @@ import os from 'node:os';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { clearSignInFailures, lockedUntil, recordFailedSignIn, type LockoutPolicy, type SignInAttempt } from '../engine/sign-in-lockout.ts';
 import type { HttpDeps } from './deps.ts';
-import { html, page } from './html.ts';
+import { renderSignedOut } from './staff/view.ts';
 import { lockoutFromEnv } from './rate-limits.ts';
 
 export interface SignInGuard {
@@ -51,7 +51,7 @@ export function signInGuard(deps: HttpDeps): SignInGuard {
       const until = await lockedUntil(db, attempt(req, tenantId, email));
       if (!until) return false;
       req.log.warn({ workspace, email, address: req.ip, lockedUntil: until }, 'sign-in refused: locked');
-      lockedReply(reply, until, workspace, email);
+      lockedReply(deps, req, reply, until, workspace, email);
       return true;
     },
     async failed(req, reply, f) {
@@ -62,7 +62,7 @@ export function signInGuard(deps: HttpDeps): SignInGuard {
         r?.lockedUntil ? 'sign-in failed; locked' : 'sign-in failed',
       );
       if (!r?.lockedUntil) return false;
-      lockedReply(reply, r.lockedUntil, f.workspace, f.email);
+      lockedReply(deps, req, reply, r.lockedUntil, f.workspace, f.email);
       return true;
     },
     async succeeded(req, tenantId, email) {
@@ -88,37 +88,24 @@ export function signInGuard(deps: HttpDeps): SignInGuard {
         lastBusyLog = Date.now();
         req.log.warn({ address: req.ip, waiting: waiting.length }, 'sign-in refused: too many password checks in progress');
       }
-      void reply
-        .code(429)
-        .header('retry-after', '2')
-        .type('text/html')
-        .send(
-          page('Sign in', html`<div class="card"><p class="error">Too many sign-ins are being checked right now. Wait a moment and sign in again.</p></div>`),
-        );
+      renderSignedOut(
+        req,
+        reply.header('retry-after', '2'),
+        'message',
+        {
+          title: 'Sign in',
+          message: 'Too many sign-ins are being checked right now. Wait a moment and sign in again.',
+          kind: 'error',
+          link: { href: '/login', text: 'Back to sign-in' },
+        },
+        { status: 429, deps },
+      );
     },
   };
 }
 
-function lockedReply(reply: FastifyReply, until: Date, workspace: string, email: string): void {
+function lockedReply(deps: HttpDeps, req: FastifyRequest, reply: FastifyReply, until: Date, workspace: string, email: string): void {
   const seconds = Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000));
   const at = until.toISOString().slice(0, 16).replace('T', ' ');
-  void reply
-    .code(429)
-    .header('retry-after', String(seconds))
-    .type('text/html')
-    .send(
-      page(
-        'Sign-in locked',
-        html`<div class="card" style="max-width:520px;margin:auto">
-          <h3 style="margin-top:0">Sign-in locked</h3>
-          <p class="error" id="locked">
-            After repeated failed attempts, sign-in as ${email} from your address is locked until ${at} UTC. Each further lock lasts longer.
-          </p>
-          <p>
-            Wait until then, or ask another owner of the workspace to unlock it on Staff → Sign-in lockouts (/staff/lockouts), or on the server run
-            <code>settle user unlock ${workspace} ${email}</code>.
-          </p>
-        </div>`,
-      ),
-    );
+  renderSignedOut(req, reply.header('retry-after', String(seconds)), 'sign-in-locked', { at, workspace, email }, { status: 429, deps });
 }

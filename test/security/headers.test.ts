@@ -38,8 +38,12 @@ function portalCsp(nonce: string, p: { script: string; connect: string; frame: s
 }
 
 /** Every <script> tag of a page, with its nonce attribute (or null). */
+/** The nonce of each inline script that runs (files from Settle itself and JSON data blocks need none). */
 function scriptNonces(html: string): (string | null)[] {
-  return [...html.matchAll(/<script\b([^>]*)>/g)].map((m) => /\bnonce="([^"]+)"/.exec(m[1] ?? '')?.[1] ?? null);
+  return [...html.matchAll(/<script\b([^>]*)>/g)]
+    .map((m) => m[1] ?? '')
+    .filter((attrs) => !/\bsrc="\/[^/]/.test(attrs) && !/\btype="application\/json"/.test(attrs))
+    .map((attrs) => /\bnonce="([^"]+)"/.exec(attrs)?.[1] ?? null);
 }
 
 describe('staff pages and API answers (PUBLIC_URL http)', () => {

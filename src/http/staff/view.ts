@@ -79,13 +79,23 @@ const jsonSafe = (v: unknown): string => scriptJson(JSON.parse(JSON.stringify(v,
 /** The context for this request: one read of the session, one of the workspace (with the badge count). */
 export async function staffContext(req: FastifyRequest, reply: FastifyReply, deps: HttpDeps): Promise<StaffContext> {
   const session = await staffSession(req, deps.ctx.db, deps.staff?.timeouts ?? DEFAULT_TIMEOUTS);
-  const urlPath = req.url.split('?')[0] ?? '/';
   const ws = session
     ? await withTenant(deps.ctx.db, session.tenantId, async (tx) => {
         const t = await tx.selectFrom('tenants').select(['name', 'slug', 'settings']).where('id', '=', session.tenantId).executeTakeFirstOrThrow();
         return { name: t.name, slug: t.slug, timezone: workspaceTimezone(t.settings), attention: await openAttentionCount(tx) };
       })
     : null;
+  return contextFor(req, reply, deps, session, ws);
+}
+
+function contextFor(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  deps: HttpDeps,
+  session: StaffSession | null,
+  ws: { name: string; slug: string; timezone: string; attention: number } | null,
+): StaffContext {
+  const urlPath = req.url.split('?')[0] ?? '/';
   const timezone = ws?.timezone ?? 'UTC';
   const csrf = csrfToken(req, reply, deps.sessionSecret, deps.security?.https ?? false);
   return {
@@ -108,6 +118,8 @@ export async function staffContext(req: FastifyRequest, reply: FastifyReply, dep
 export interface RenderOptions {
   /** HTTP status (default 200). */
   readonly status?: number;
+  /** For code that runs before or outside the staff app's registration (authorize.ts): its own deps. */
+  readonly deps?: HttpDeps;
 }
 
 /**
@@ -122,8 +134,27 @@ export async function renderStaff(
   data: Record<string, unknown> = {},
   opts: RenderOptions = {},
 ): Promise<FastifyReply> {
-  const ctx = await staffContext(req, reply, depsOf(req));
+  const ctx = await staffContext(req, reply, opts.deps ?? depsOf(req));
   const body = eta.render(view, { ...ctx, ...data });
+  return reply
+    .code(opts.status ?? 200)
+    .type('text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .send(body);
+}
+
+/**
+ * A page for someone who is not signed in (a refused sign-in), rendered at once without reading the
+ * database: no session, no workspace, no navigation.
+ */
+export function renderSignedOut(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  view: string,
+  data: Record<string, unknown> = {},
+  opts: RenderOptions = {},
+): FastifyReply {
+  const body = eta.render(view, { ...contextFor(req, reply, opts.deps ?? depsOf(req), null, null), ...data });
   return reply
     .code(opts.status ?? 200)
     .type('text/html; charset=utf-8')
