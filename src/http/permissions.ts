@@ -78,6 +78,16 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
 
   // Payments, payouts and autopay pages (http/staff/payments.ts, payouts.ts, autopay.ts): everyone reads;
   // refunds, receipts and autopay decisions are finance's, like their API routes.
+  // Invoices and clients (http/staff/invoices.ts, clients.ts): everyone reads them and exports the list;
+  // the pilot switches and portal links are finance's, as in the API.
+  'GET /app/invoices': 'viewer',
+  'GET /app/invoices.csv': 'viewer',
+  'GET /app/invoices/:id': 'viewer',
+  'GET /app/clients': 'viewer',
+  'GET /app/clients/:id': 'viewer',
+  'POST /app/clients/:id/pilot': 'finance',
+  'POST /app/clients/:id/portal-link': 'finance',
+  'POST /app/clients/:id/portal-link/email': 'finance',
   'GET /app/payments': 'viewer',
   'GET /app/payments/:id': 'viewer',
   'GET /app/payments/:id/refund': 'finance',

@@ -13,6 +13,8 @@ import { registerPayoutsRoutes } from './payouts.ts';
 import { registerAutopayRuleRoutes } from './autopay-rules.ts';
 import { registerArDashboardRoutes } from './dashboard.ts';
 import { registerConnectionsRoutes } from './connections.ts';
+import { registerInvoicesRoutes } from './invoices.ts';
+import { registerClientsRoutes } from './clients.ts';
 
 export function registerStaffApp(app: FastifyInstance, deps: HttpDeps): void {
   provideStaffDeps(app, deps);
@@ -25,6 +27,8 @@ export function registerStaffApp(app: FastifyInstance, deps: HttpDeps): void {
   registerAutopayRuleRoutes(app, deps);
   registerArDashboardRoutes(app, deps);
   registerConnectionsRoutes(app, deps);
+  registerInvoicesRoutes(app, deps);
+  registerClientsRoutes(app, deps);
 
   // Last: GET /app shows the overview until an area (the dashboard) registers GET /app itself.
   registerHomeFallback(app, deps);

@@ -54,10 +54,35 @@
     drawCharts(e.target);
   });
 
+  // A Copy button: <button data-copy="INPUT-ID" hidden> beside a read-only input; shown only when the
+  // clipboard can be written, and it says what it did in the matching [data-copy-status] (a live region).
+  function setUpCopyButtons() {
+    if (!navigator.clipboard) return;
+    Array.prototype.forEach.call(document.querySelectorAll('button[data-copy]'), function (button) {
+      var id = button.getAttribute('data-copy');
+      var input = document.getElementById(id);
+      var status = document.querySelector('[data-copy-status="' + id + '"]');
+      if (!input) return;
+      button.hidden = false;
+      button.addEventListener('click', function () {
+        navigator.clipboard.writeText(input.value).then(
+          function () {
+            if (status) status.textContent = 'Copied.';
+          },
+          function () {
+            input.select();
+            if (status) status.textContent = 'Could not copy: the link is selected, press Ctrl+C (or Cmd+C).';
+          },
+        );
+      });
+    });
+  }
+
   function ready() {
     setUpMenu();
     focusErrorSummary();
     drawCharts(document);
+    setUpCopyButtons();
   }
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', ready);
   else ready();
