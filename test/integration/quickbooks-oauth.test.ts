@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../../src/db/tenant.ts';
 import { SecretBox } from '../../src/db/crypto.ts';
 import { readConnection } from '../../src/engine/connections.ts';
+import { addUser } from '../../src/engine/staff-users.ts';
 import { eventually, openInvoices, payInPortal, startStack, type Stack } from '../helpers/stack.ts';
 import { freePort } from '../helpers/ports.ts';
 import { request, signIn, type Answer } from '../security/http-from.ts';
@@ -195,6 +196,45 @@ describe('QuickBooks Online OAuth from the staff app', () => {
     expect(c.text).toContain('started in another sign-in');
     // …and the rightful session can still finish it.
     expect((await get(back.pathname + back.search, owner)).status).toBe(303);
+  });
+});
+
+describe('the connections page', () => {
+  it('a viewer sees the state without buttons, and a direct POST is 403 with nothing changed', async () => {
+    const viewer = { ...OWNER, email: 'viewer@acme.test', password: 'viewer passphrase for connections' };
+    await withTenant(stack.database.db, stack.tenantId, (tx) =>
+      addUser(tx, stack.tenantId, { email: viewer.email, role: 'viewer', password: viewer.password }, 'system:test'),
+    );
+    const cookie = await signIn(stack.settleUrl, viewer);
+    const page = await get('/app/connections', cookie);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('QuickBooks Online');
+    expect(page.text).not.toContain('Test connection');
+    expect(page.text).not.toContain('/disconnect');
+    const before = await accounting();
+    for (const [path, fields] of [
+      ['/app/connections/accounting/disconnect', {}],
+      ['/app/connections/quickbooks/connect', { from: 'connections' }],
+      ['/app/settings/accounts', { feeExpenseAccountId: stack.sims.quickbooks.sim.accounts.checking }],
+    ] as const) {
+      const a = await post(path, cookie, fields);
+      expect(a.status, path).toBe(403);
+    }
+    const after = await accounting();
+    expect(after.status).toBe(before.status);
+    expect(after.config).toEqual(before.config);
+  });
+
+  it('Repair puts back a callback deleted at ConnectWise, audited', async () => {
+    const cw = stack.sims.connectwise.state.callbacks;
+    const ours = () => cw.all().filter((cb) => cb.url === `${stack.settleUrl}/webhooks/${stack.slug}/connectwise`);
+    for (const cb of ours()) cw.remove(cb.id);
+    expect(ours()).toHaveLength(0);
+    const a = await post('/app/connections/psa/repair', owner, {});
+    expect(a.status).toBe(200);
+    expect(a.text).toContain('has been registered again');
+    expect(ours()).toHaveLength(1);
+    expect((await audits('connection.callback_registered')).at(-1)!.actor).toMatch(/^user:/);
   });
 });
 
