@@ -42,6 +42,8 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'GET /assets/:file': 'public',
   'GET /app': 'viewer',
   'GET /app/overview': 'viewer',
+  // The rollout view (http/staff/rollout.ts): weekly trends, pilot against the rest, and the pilot check.
+  'GET /app/rollout': 'viewer',
   // Sign-in lockouts (http/dashboard/lockouts.ts): an owner lifts a lock.
   'GET /staff/lockouts': 'owner',
   'POST /staff/lockouts/unlock': 'owner',
@@ -140,6 +142,8 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'GET /api/v1/postings/:id': 'viewer',
   'POST /api/v1/postings/:id/retry': 'finance',
   'GET /api/v1/audit-log': 'viewer',
+  // The A/R dashboard's figures (api/reports.ts; the page is GET /app)
+  'GET /api/v1/reports/ar': 'viewer',
   'GET /api/v1/exceptions': 'viewer',
   'POST /api/v1/exceptions/:id/dismiss': 'finance',
   'POST /api/v1/exceptions/:id/resolve': 'finance',

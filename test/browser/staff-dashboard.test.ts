@@ -215,6 +215,22 @@ describe.runIf(haveBrowser)('A/R dashboard', () => {
     await context.close();
   }, 240_000);
 
+  it('the rollout view: weekly trends and the pilot check, axe clean, fits 360 px', async () => {
+    const context = await browser.newContext();
+    const page = await signIn(context);
+    await page.goto(`${s.base}/app/rollout`);
+    expect(await page.locator('nav[aria-label=Main] a[aria-current=page]').textContent()).toBe('Rollout');
+    // Both clients are pilot clients (Settle collects for them); neither payment has reached the books.
+    expect(await page.locator('#pilot-check [data-field=reached]').textContent()).toBe('0');
+    expect(await page.locator('#pilot-check [data-field=payments]').textContent()).toBe('2');
+    expect(await page.locator('#pilot-not-yet tbody tr').count()).toBe(2);
+    expect(await page.locator('#rollout-weeks tbody tr').count()).toBe(13);
+    await page.waitForSelector('canvas[data-chart="rollout-trend-data"][data-drawn]', { timeout: LONG });
+    await expectAccessible(page, '/app/rollout');
+    await expectNoHorizontalScroll(page, '/app/rollout');
+    await context.close();
+  }, 240_000);
+
   it('the API report has the same figures', async () => {
     const key = await s.apiKey();
     const res = await fetch(`${s.base}/api/v1/reports/ar?period=last_month`, { headers: { authorization: `Bearer ${key}` } });

@@ -12,6 +12,7 @@ import { registerAutopayRoutes } from './autopay.ts';
 import { registerPayoutsRoutes } from './payouts.ts';
 import { registerAutopayRuleRoutes } from './autopay-rules.ts';
 import { registerArDashboardRoutes } from './dashboard.ts';
+import { registerRolloutRoutes } from './rollout.ts';
 import { registerAttentionRoutes } from './attention.ts';
 import { registerConnectionsRoutes } from './connections.ts';
 import { registerInvoicesRoutes } from './invoices.ts';
@@ -27,6 +28,7 @@ export function registerStaffApp(app: FastifyInstance, deps: HttpDeps): void {
   registerPayoutsRoutes(app, deps);
   registerAutopayRuleRoutes(app, deps);
   registerArDashboardRoutes(app, deps);
+  registerRolloutRoutes(app, deps);
   registerAttentionRoutes(app, deps);
   registerConnectionsRoutes(app, deps);
   registerInvoicesRoutes(app, deps);
