@@ -42,6 +42,7 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'GET /assets/:file': 'public',
   'GET /app': 'viewer',
   'GET /app/overview': 'viewer',
+  'GET /app/settings': 'viewer',
   // The rollout view (http/staff/rollout.ts): weekly trends, pilot against the rest, and the pilot check.
   'GET /app/rollout': 'viewer',
   // Sign-in lockouts (http/dashboard/lockouts.ts): an owner lifts a lock.

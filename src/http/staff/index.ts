@@ -15,6 +15,7 @@ import { registerArDashboardRoutes } from './dashboard.ts';
 import { registerRolloutRoutes } from './rollout.ts';
 import { registerAttentionRoutes } from './attention.ts';
 import { registerConnectionsRoutes } from './connections.ts';
+import { registerSettingsRoutes } from './settings.ts';
 import { registerInvoicesRoutes } from './invoices.ts';
 import { registerClientsRoutes } from './clients.ts';
 
@@ -31,6 +32,7 @@ export function registerStaffApp(app: FastifyInstance, deps: HttpDeps): void {
   registerRolloutRoutes(app, deps);
   registerAttentionRoutes(app, deps);
   registerConnectionsRoutes(app, deps);
+  registerSettingsRoutes(app, deps);
   registerInvoicesRoutes(app, deps);
   registerClientsRoutes(app, deps);
 

@@ -10,11 +10,12 @@ export interface NavEntry {
   readonly permission?: StaffRole;
   /** This entry carries the Needs-attention count badge. */
   readonly badge?: 'attention';
+  /** Other paths that belong to this entry's area (marked current there too). */
+  readonly also?: readonly string[];
 }
 
 export const NAV: readonly NavEntry[] = [
   { href: '/app', label: 'Dashboard' },
-  { href: '/app/rollout', label: 'Rollout' },
   { href: '/app/invoices', label: 'Invoices' },
   { href: '/app/clients', label: 'Clients' },
   { href: '/app/payments', label: 'Payments' },
@@ -22,7 +23,7 @@ export const NAV: readonly NavEntry[] = [
   { href: '/app/autopay', label: 'Autopay' },
   { href: '/app/attention', label: 'Needs attention', badge: 'attention' },
   { href: '/app/connections', label: 'Connections' },
-  { href: '/app/settings', label: 'Settings' },
+  { href: '/app/settings', label: 'Settings', also: ['/users', '/api-keys', '/staff/lockouts', '/account'] },
 ];
 
 export interface NavItem extends NavEntry {
@@ -33,7 +34,8 @@ export interface NavItem extends NavEntry {
 /** The entries `role` sees, the current one marked: the longest href that prefixes the path. */
 export function navFor(role: StaffRole, path: string): NavItem[] {
   const visible = NAV.filter((e) => !e.permission || roleAtLeast(role, e.permission));
-  const matches = visible.filter((e) => path === e.href || path.startsWith(`${e.href}/`));
+  const under = (p: string): boolean => path === p || path.startsWith(`${p}/`);
+  const matches = visible.filter((e) => under(e.href) || (e.also ?? []).some(under));
   const current = matches.sort((a, b) => b.href.length - a.href.length)[0]?.href;
   return visible.map((e) => ({ ...e, current: e.href === current }));
 }

@@ -1,0 +1,35 @@
+// Settings (/app/settings): the index of the workspace's settings pages, each with what it is for. An area
+// that adds a settings page adds ONE entry to SETTINGS_PAGES; entries above the person's role are not shown
+// (the pages themselves are gated by http/permissions.ts).
+import type { FastifyInstance } from 'fastify';
+import { roleAtLeast, type StaffRole } from '../../domain/roles.ts';
+import type { HttpDeps } from '../deps.ts';
+import { DEFAULT_TIMEOUTS } from '../../engine/staff-sessions.ts';
+import { staffSession } from '../auth.ts';
+import { renderStaff } from './view.ts';
+
+export interface SettingsPage {
+  readonly href: string;
+  readonly label: string;
+  readonly about: string;
+  /** The least role that may open it (absent: everyone signed in). */
+  readonly permission?: StaffRole;
+}
+
+export const SETTINGS_PAGES: readonly SettingsPage[] = [
+  { href: '/app/settings/accounts', label: 'Books accounts', about: 'Which accounts in the books Settle posts payments, fees, surcharges and deposits to.' },
+  { href: '/app/connections', label: 'Connections', about: 'The PSA, the payment processor and the books: state, limits, re-test, reconnect.' },
+  { href: '/users', label: 'Users', about: 'Who has access and with which role; invitations; second factor for owners.', permission: 'owner' },
+  { href: '/api-keys', label: 'API keys', about: 'Keys for integrations and scripts, each with a role and an expiry.', permission: 'owner' },
+  { href: '/staff/lockouts', label: 'Sign-in lockouts', about: 'E-mails locked after repeated failed sign-ins; lift a lock.', permission: 'owner' },
+  { href: '/account', label: 'Your account', about: 'Your password, second factor and sessions.' },
+];
+
+export function registerSettingsRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  app.get('/app/settings', { schema: { hide: true } }, async (req, reply) => {
+    const session = await staffSession(req, deps.ctx.db, deps.staff?.timeouts ?? DEFAULT_TIMEOUTS);
+    if (!session) return reply.redirect('/login');
+    const pages = SETTINGS_PAGES.filter((p) => !p.permission || roleAtLeast(session.role, p.permission));
+    return renderStaff(req, reply, 'settings', { pages });
+  });
+}
