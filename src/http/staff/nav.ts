@@ -16,6 +16,7 @@ export interface NavEntry {
 
 export const NAV: readonly NavEntry[] = [
   { href: '/app', label: 'Dashboard' },
+  { href: '/app/rollout', label: 'Rollout' },
   { href: '/app/invoices', label: 'Invoices' },
   { href: '/app/clients', label: 'Clients' },
   { href: '/app/payments', label: 'Payments' },
