@@ -24,8 +24,9 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const eta = new Eta({
   views: path.join(here, 'views'),
   autoEscape: true,
-  // Templates are read once in production; in development an edited view shows on the next request.
-  cache: process.env.NODE_ENV === 'production',
+  // Templates are read and compiled once (the process restarts on a code change anyway); with
+  // NODE_ENV=development an edited view shows on the next request.
+  cache: process.env.NODE_ENV !== 'development',
 });
 
 declare module 'fastify' {
