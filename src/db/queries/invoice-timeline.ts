@@ -115,9 +115,12 @@ export async function invoicePage(tx: Tx, invoiceId: string): Promise<InvoicePag
       SELECT p.id, p.state, p.source, p.processor, p.processor_payment_id, p.method_kind, p.method_brand, p.method_last4,
              p.currency, p.amount_minor, coalesce(a.amount_minor, 0) AS allocated_minor, coalesce(a.reversed_minor, 0) AS reversed_minor, p.created_at
         FROM payments p LEFT JOIN allocations a ON a.payment_id = p.id AND a.invoice_id = ${invoiceId}::uuid
-       WHERE p.id IN (SELECT payment_id FROM allocations WHERE invoice_id = ${invoiceId}::uuid)
-          -- a charge that never succeeded has no allocation, only its plan: the client's payments (0028's index) that planned this invoice
-          OR (p.client_id = ${inv.client_id}::uuid AND p.planned_allocations @> ${JSON.stringify([{ invoiceId }])}::jsonb)
+       WHERE p.id IN (SELECT payment_id FROM allocations WHERE invoice_id = ${invoiceId}::uuid
+                      -- a charge that never succeeded has no allocation, only its plan: the client's payments
+                      -- (0028's index) that planned this invoice. A UNION, not an OR: each side by its index.
+                      UNION
+                      SELECT id FROM payments WHERE client_id = ${inv.client_id}::uuid
+                         AND planned_allocations @> ${JSON.stringify([{ invoiceId }])}::jsonb)
        ORDER BY p.created_at`.execute(tx)
   ).rows;
   const paymentIds = payments.map((p) => p.id);
