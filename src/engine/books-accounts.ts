@@ -113,6 +113,8 @@ export function suggestAccounts(chart: readonly BooksAccount[]): Record<string, 
   return out;
 }
 
+const article = (word: string): string => (/^[AEIOU]/i.test(word) ? 'an' : 'a');
+
 export interface AccountErrors {
   /** Per setting key: what is wrong, in words a person can act on. */
   readonly [key: string]: string;
@@ -130,7 +132,8 @@ export function checkAccounts(chosen: Readonly<Record<string, string>>, chart: r
     const account = chart.find((a) => a.id === id);
     if (!account) errors[s.key] = `${s.label}: account ${id} is not an active account in the books; choose one from the list`;
     else if (!choicesFor(s, chart).some((a) => a.id === id))
-      errors[s.key] = `${s.label}: “${account.name}” is a ${account.type} account; choose a ${(s.types ?? []).join(' or ')} account`;
+      errors[s.key] =
+        `${s.label}: “${account.name}” is ${article(account.type)} ${account.type} account; choose ${article(s.types?.[0] ?? '')} ${(s.types ?? []).join(' or ')} account`;
   }
   return errors;
 }

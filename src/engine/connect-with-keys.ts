@@ -45,6 +45,9 @@ export const KEY_VENDORS: readonly { role: ConnectionRole; vendor: string; title
 
 const LABELS: Readonly<Record<string, string>> = { baseUrl: 'API address', jsUrl: 'Stripe.js address', apiMemberIdentifier: 'API member identifier' };
 
+/** "Private key" → "private key", "API address" stays. */
+const lowerFirst = (s: string): string => (/^[A-Z][a-z]/.test(s) ? s[0]!.toLowerCase() + s.slice(1) : s);
+
 function labelOf(key: string): string {
   return (
     LABELS[key] ??
@@ -117,7 +120,7 @@ export function parseForm(
     const raw = body[f.name];
     const text = typeof raw === 'string' ? raw.trim() : '';
     if (text === '') {
-      if (f.required) errors[f.name] = `Enter the ${f.label.toLowerCase()}`;
+      if (f.required) errors[f.name] = `Enter the ${lowerFirst(f.label)}`;
       continue;
     }
     if (f.kind === 'number') {
