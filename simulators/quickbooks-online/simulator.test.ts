@@ -81,25 +81,38 @@ describe('OAuth 2.0', () => {
     expect((await token(s, { grant_type: 'refresh_token', refresh_token: rt2 })).body).toEqual({ error: 'invalid_grant' });
   });
 
-  it('exchanges an authorization code once, for the redirect it was issued to', async () => {
+  it('exchanges an authorization code once, for the client and redirect it was issued to', async () => {
     const s = await start();
-    const res = await fetch(
-      `${s.baseUrl}/connect/oauth2?client_id=${s.clientId}&response_type=code&scope=com.intuit.quickbooks.accounting&redirect_uri=${encodeURIComponent('http://localhost/cb')}&state=xyz`,
-      { redirect: 'manual' },
-    );
+    const cb = 'http://localhost/cb';
+    const query = `client_id=${s.clientId}&response_type=code&scope=com.intuit.quickbooks.accounting&redirect_uri=${encodeURIComponent(cb)}&state=xyz`;
+    // The consent page is shown only for a redirect URI registered on the app's Keys tab.
+    expect((await fetch(`${s.baseUrl}/connect/oauth2?${query}`, { redirect: 'manual' })).status).toBe(400);
+    s.sim.registerRedirectUri(cb);
+    expect(() => s.sim.registerRedirectUri('http://msp.example/cb')).toThrow(/https/);
+    expect((await fetch(`${s.baseUrl}/connect/oauth2?${query}`, { redirect: 'manual' })).status).toBe(200);
+    const connect = (extra: string) =>
+      fetch(`${s.baseUrl}/connect/oauth2`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: `${query}${extra}`,
+        redirect: 'manual',
+      });
+    const res = await connect('&decision=allow');
     expect(res.status).toBe(302);
     const to = new URL(res.headers.get('location')!);
     expect(to.searchParams.get('state')).toBe('xyz');
     expect(to.searchParams.get('realmId')).toBe(s.realmId);
     const code = to.searchParams.get('code')!;
     expect((await token(s, { grant_type: 'authorization_code', code, redirect_uri: 'http://other/cb' })).status).toBe(400);
-    const res2 = await fetch(
-      `${s.baseUrl}/connect/oauth2?client_id=${s.clientId}&response_type=code&redirect_uri=${encodeURIComponent('http://localhost/cb')}`,
-      { redirect: 'manual' },
-    );
-    const code2 = new URL(res2.headers.get('location')!).searchParams.get('code')!;
-    expect((await token(s, { grant_type: 'authorization_code', code: code2, redirect_uri: 'http://localhost/cb' })).body['access_token']).toBeTruthy();
-    expect((await token(s, { grant_type: 'authorization_code', code: code2, redirect_uri: 'http://localhost/cb' })).body).toEqual({ error: 'invalid_grant' });
+    // Cancel: back with access_denied and the state, no code.
+    const denied = new URL((await connect('&decision=deny')).headers.get('location')!);
+    expect([denied.searchParams.get('error'), denied.searchParams.get('state'), denied.searchParams.get('code')]).toEqual(['access_denied', 'xyz', null]);
+    // No accounting scope: back with invalid_scope.
+    const noScope = await fetch(`${s.baseUrl}/connect/oauth2?${query.replace('com.intuit.quickbooks.accounting', 'openid')}`, { redirect: 'manual' });
+    expect(new URL(noScope.headers.get('location')!).searchParams.get('error')).toBe('invalid_scope');
+    const code2 = new URL((await connect('&decision=allow')).headers.get('location')!).searchParams.get('code')!;
+    expect((await token(s, { grant_type: 'authorization_code', code: code2, redirect_uri: cb })).body['access_token']).toBeTruthy();
+    expect((await token(s, { grant_type: 'authorization_code', code: code2, redirect_uri: cb })).body).toEqual({ error: 'invalid_grant' });
   });
 
   it('answers 401 AuthenticationFailed for missing or expired tokens and 403 for another realm', async () => {
