@@ -118,6 +118,7 @@ export async function runStandalone(port: number): Promise<RunningQuickBooksSimu
       `QuickBooks Online simulator listening on ${s.baseUrl}`,
       `  API base:        ${s.baseUrl}/v3/company/${s.realmId}`,
       `  token endpoint:  ${s.oauthTokenUrl}`,
+      `  consent page:    ${s.authorizeUrl} (register a redirect URI first: POST ${s.baseUrl}/_sim/oauth/redirect-uris {"uri":"…"})`,
       `  client id:       ${s.clientId}`,
       `  client secret:   ${s.clientSecret}`,
       `  realm id:        ${s.realmId}`,
