@@ -4,6 +4,7 @@
 // with the skip link; the signed-out pages (sign-in, forgotten password, a reset link) likewise.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { generate } from 'otplib';
 import { haveBrowser, launchBrowser } from '../helpers/browser.ts';
 import { expectAccessible, expectNoHorizontalScroll } from '../helpers/axe.ts';
 import { withTenant } from '../../src/db/tenant.ts';
@@ -185,4 +186,74 @@ describe.runIf(haveBrowser)('staff app shell', () => {
     }
     await context.close();
   }, 180_000);
+
+  it('the forms in their other states: an invitation, choosing a password, enrolling a second factor, signing in with it', async () => {
+    const KIM = { workspace: OWNER.workspace, email: 'kim@acme.test', password: 'kim chooses a long passphrase' };
+    // The owner invites Kim on the Users page; with no SMTP relay here the page hands over the link.
+    const owner = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await signIn(owner);
+    await page.goto(`${s.base}/users`);
+    await page.fill('#invite-email', KIM.email);
+    await page.fill('#invite-name', 'Kim');
+    await page.selectOption('#invite-role', 'finance');
+    await Promise.all([page.waitForLoadState('load'), page.click('form[action="/users/invite"] button[type=submit]')]);
+    await page.waitForSelector('#invitation-link, [role=status]', { timeout: LONG });
+    await expectAccessible(page, '/users after an invitation');
+    const link = (await page.locator('#invitation-link').count()) ? await page.locator('#invitation-link').textContent() : null;
+    expect(link, 'the invitation link is shown when it cannot be e-mailed').toMatch(/\/account\/invitation\//);
+    await owner.close();
+
+    // Kim opens it: choose a password (a mismatch first: the error summary, linked to the field).
+    const kim = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const k = await kim.newPage();
+    await k.goto(link!.trim());
+    expect(await k.locator('h1').textContent()).toBe('Choose a password');
+    await expectSkipLinkFirst(k, 'choose a password');
+    await expectAccessible(k, 'choose a password');
+    await k.fill('#password', KIM.password);
+    await k.fill('#confirm', 'something else entirely');
+    await Promise.all([k.waitForLoadState('load'), k.click('form button[type=submit]')]);
+    await k.waitForSelector('[data-error-summary]', { timeout: LONG });
+    expect(await k.locator('[data-error-summary] a[href="#confirm"]').textContent()).toContain('differ');
+    await expectAccessible(k, 'choose a password with an error');
+    await k.fill('#password', KIM.password);
+    await k.fill('#confirm', KIM.password);
+    await Promise.all([k.waitForLoadState('load'), k.click('form button[type=submit]')]);
+    await k.waitForSelector('text=Your password is saved', { timeout: LONG });
+    await expectAccessible(k, 'password saved');
+
+    // Kim signs in and sets up an authenticator app on "Your account".
+    await k.goto(`${s.base}/login`);
+    await k.fill('#workspace', KIM.workspace);
+    await k.fill('#email', KIM.email);
+    await k.fill('#password', KIM.password);
+    await Promise.all([k.waitForURL(/\/app$/, { timeout: LONG }), k.click('button[type=submit]')]);
+    await k.goto(`${s.base}/account`);
+    await Promise.all([k.waitForLoadState('load'), k.click('form[action="/account/second-factor/start"] button')]);
+    const secret = (await k.locator('#totp-secret').textContent())!.trim();
+    await expectAccessible(k, '/account while enrolling');
+    await expectNoHorizontalScroll(k, '/account while enrolling');
+    await k.setViewportSize({ width: 1280, height: 900 });
+    await k.fill('#code', await generate({ secret, epoch: Math.floor(Date.now() / 1000) }));
+    await Promise.all([k.waitForLoadState('load'), k.click('form[action="/account/second-factor/confirm"] button')]);
+    await k.waitForSelector('#recovery-codes', { timeout: LONG });
+    await expectAccessible(k, '/account with recovery codes');
+    await Promise.all([k.waitForURL(/\/login$/, { timeout: LONG }), k.click('#sign-out')]);
+
+    // Signing in again asks for the code: the second-factor page, then the staff app.
+    await k.fill('#workspace', KIM.workspace);
+    await k.fill('#email', KIM.email);
+    await k.fill('#password', KIM.password);
+    await Promise.all([k.waitForURL(/\/login\/second-factor$/, { timeout: LONG }), k.click('button[type=submit]')]);
+    await expectSkipLinkFirst(k, 'second factor');
+    await expectAccessible(k, 'second factor');
+    await k.fill('#code', await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }));
+    await Promise.all([k.waitForURL(/\/app$/, { timeout: LONG }), k.click('button[type=submit]')]);
+    expect(await k.locator('header').textContent()).toContain(`${KIM.email} (finance)`);
+    // Finance sees no owner-only settings.
+    await k.goto(`${s.base}/app/settings`);
+    expect(await k.locator('main a[href="/users"]').count()).toBe(0);
+    expect(await k.locator('main a[href="/account"]').count()).toBe(1);
+    await kim.close();
+  }, 240_000);
 });
