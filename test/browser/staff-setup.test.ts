@@ -105,7 +105,15 @@ describe.runIf(haveBrowser)('first-run set-up in the browser', () => {
     // ---- Processor: Stripe's keys; Settle registers its own webhook.
     await checkPage(page, '/app/setup/payments');
     const st = stack.sims.stripe;
+    // Live validation while typing (htmx posts the form on change; the server answers the schema's errors).
+    await page.fill('#f-secrets-secretKey', 'sk_wrong');
+    await page.dispatchEvent('#f-secrets-secretKey', 'change');
+    await page.waitForSelector('#live-errors a[href="#f-secrets-secretKey"]', { timeout: LONG });
+    expect(await page.locator('#live-errors').textContent()).toContain('sk_test_');
+    await expectAccessible(page, '/app/setup/payments with live errors');
     await page.fill('#f-secrets-secretKey', st.secretKey);
+    await page.dispatchEvent('#f-secrets-secretKey', 'change');
+    await eventually(async () => (await page.locator('#live-errors .error-summary').count()) === 0, LONG, 'live errors cleared');
     await page.fill('#f-config-publishableKey', st.publishableKey);
     await page.click('details summary');
     await page.fill('#f-config-baseUrl', st.baseUrl);

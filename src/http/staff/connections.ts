@@ -11,7 +11,7 @@ import type { ConnectionRole } from '../../connectors/registry.ts';
 import { testConnection, type Finding } from '../../engine/connection-checks.ts';
 import { ensurePsaCallback, psaCallbackUrl } from '../../engine/psa-callbacks.ts';
 import { disconnectConnection } from '../../engine/disconnect-connection.ts';
-import { connectWithKeys, formFields, KEY_VENDORS, type FieldErrors } from '../../engine/connect-with-keys.ts';
+import { connectWithKeys, formFields, KEY_VENDORS, parseForm, type FieldErrors } from '../../engine/connect-with-keys.ts';
 import { quickbooksRedirectUri } from '../../engine/quickbooks-connect.ts';
 import { UseCaseError } from '../../engine/context.ts';
 import { staffSession } from '../auth.ts';
@@ -116,6 +116,7 @@ async function keysForm(
       values,
       returnTo: opts.returnTo ?? '/app/connections',
       action: `/app/connections/${role}/${vendor}`,
+      checkAction: `/app/connections/${role}/${vendor}/check`,
       ...opts.extra,
     },
     { status },
@@ -222,6 +223,20 @@ export function registerConnectionsRoutes(app: FastifyInstance, deps: HttpDeps):
       if (e instanceof UseCaseError) return connectionsPage(req, reply, deps, session, { problem: e.message }, 404);
       throw e;
     }
+  });
+
+  // Live validation while the form is filled in (htmx on change): the schema's errors for the fields that have a
+  // value, as a fragment; nothing is tried at the vendor or saved, and no value is sent back.
+  app.post('/app/connections/:role/:vendor/check', async (req, reply) => {
+    const session = await sessionOf(req, reply, deps);
+    if (!session) return reply;
+    const p = req.params as { role: string; vendor: string };
+    const kv = KEY_VENDORS.find((k) => k.role === p.role && k.vendor === p.vendor);
+    if (!kv) return reply.code(404).send('Settle connects no such system with keys');
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const { errors } = parseForm(kv.role, kv.vendor, body);
+    const filled = Object.entries(errors).filter(([name]) => typeof body[name] === 'string' && String(body[name]).trim() !== '');
+    return renderStaff(req, reply, 'partials/keys-live-errors', { errors: filled.map(([field, message]) => ({ field: fieldId(field), message })) });
   });
 
   app.get('/app/connections/:role/:vendor', async (req, reply) => {

@@ -67,6 +67,7 @@ export function registerSetupRoutes(app: FastifyInstance, deps: HttpDeps): void 
         values: {},
         returnTo: '/app/setup',
         action: `/app/setup/${slug}`,
+        checkAction: `/app/connections/${k.role}/${k.vendor}/check`,
         ...(await extra(session.tenantId)),
       });
     });
