@@ -165,6 +165,7 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'POST /app/connections/:role/disconnect': 'owner',
   'GET /app/connections/:role/:vendor': 'owner',
   'POST /app/connections/:role/:vendor': 'owner',
+  'POST /app/connections/:role/:vendor/check': 'owner',
   'POST /app/connections/quickbooks/connect': 'owner',
   'GET /app/connections/quickbooks/callback': 'owner',
   'GET /app/settings/accounts': 'viewer',
