@@ -110,6 +110,11 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'POST /app/autopay/rules/:id': 'finance',
   'POST /app/autopay/rules/:id/delete': 'finance',
   'POST /app/autopay/rules/:id/move': 'finance',
+  'GET /app/autopay/installments': 'viewer',
+  'GET /app/autopay/installments/new': 'finance',
+  'POST /app/autopay/installments/preview': 'finance',
+  'POST /app/autopay/installments': 'finance',
+  'POST /app/autopay/installments/:id/cancel': 'finance',
 
   // ---- client portal (signed link in the path) ----
   'GET /portal/:token': 'portal-link',

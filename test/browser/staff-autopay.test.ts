@@ -229,4 +229,60 @@ describe.runIf(haveBrowser)('staff autopay', () => {
     await checkPage(viewer, 'rule page as viewer');
     await viewerContext.close();
   }, 240_000);
+
+  it('finance splits an invoice into an installment plan through the confirmation, then cancels it with a reason', async () => {
+    const company = newCompany(stack, 'Cedar Clinic');
+    const inv = await newInvoice(stack, company, { date: today, dueDate: addDays(today, 30), lines: [product('Server Migration', '1000.00')] });
+    await saveCard(stack, api, inv.clientId);
+    const context = await browser.newContext();
+    const page = await signIn(context, OWNER);
+    await page.goto(`${stack.settleUrl}/app/autopay`);
+    await Promise.all([page.waitForURL(/\/installments$/, { timeout: LONG }), page.click('#installments-link')]);
+    await checkPage(page, '/app/autopay/installments');
+    await Promise.all([page.waitForURL(/\/installments\/new$/, { timeout: LONG }), page.click('#new-plan')]);
+    await page.fill('#invoice', 'NO-SUCH-1');
+    await Promise.all([page.waitForURL(/invoice=NO-SUCH-1/, { timeout: LONG }), page.click('#find-invoice')]);
+    expect(await page.locator('.error-summary').textContent()).toContain('No invoice #NO-SUCH-1');
+    await checkPage(page, 'installment invoice question with an error');
+    await page.fill('#invoice', inv.number);
+    await Promise.all([page.waitForSelector('#preview-plan', { timeout: LONG }), page.click('#find-invoice')]);
+    expect(await page.locator('main').textContent()).toContain('still owes $1,000.00');
+    await checkPage(page, 'installment plan form');
+    await page.fill('#parts', '3');
+    await page.fill('#first_due_on', addDays(today, 7));
+    await page.fill('#every_days', '30');
+    await Promise.all([page.waitForSelector('#plan-parts', { timeout: LONG }), page.click('#preview-plan')]);
+    const parts = await page.locator('#plan-parts tbody tr').allTextContents();
+    expect(parts).toHaveLength(3);
+    expect(parts[0]).toContain('$333.33');
+    expect(parts[2]).toContain('$333.34');
+    expect(await page.locator('#plan-effect').textContent()).toContain('charged to Visa ·4242');
+    const plans = () => q(stack, (tx) => tx.selectFrom('installment_plans').selectAll().where('invoice_id', '=', inv.id).execute());
+    expect(await plans()).toHaveLength(0);
+    await checkPage(page, 'installment confirmation');
+    await Promise.all([page.waitForURL(/done=created$/, { timeout: LONG }), page.click('#create-plan')]);
+    const [plan] = await plans();
+    expect(plan).toMatchObject({ status: 'active', total_minor: 100000n });
+    expect(
+      await q(stack, (tx) => tx.selectFrom('installment_parts').select('amount_minor').where('plan_id', '=', plan!.id).orderBy('part_no').execute()),
+    ).toEqual([{ amount_minor: 33333n }, { amount_minor: 33333n }, { amount_minor: 33334n }]);
+    const section = page.locator('section.plan', { hasText: `Invoice #${inv.number}` });
+    await Promise.all([page.waitForResponse((r) => r.url().endsWith('/cancel')), section.getByRole('button', { name: /Cancel the plan/ }).click()]);
+    expect(await page.locator('.error-summary').textContent()).toContain('Enter why you are cancelling the plan');
+    expect((await plans())[0]!.status).toBe('active');
+    await page
+      .locator('section.plan', { hasText: `Invoice #${inv.number}` })
+      .getByLabel(/Reason for cancelling/)
+      .fill('client paid by cheque');
+    await Promise.all([
+      page.waitForURL(/done=cancelled$/, { timeout: LONG }),
+      page
+        .locator('section.plan', { hasText: `Invoice #${inv.number}` })
+        .getByRole('button', { name: /Cancel the plan/ })
+        .click(),
+    ]);
+    expect((await plans())[0]).toMatchObject({ status: 'cancelled', cancel_reason: 'client paid by cheque' });
+    await checkPage(page, 'installments after cancelling');
+    await context.close();
+  }, 240_000);
 });

@@ -11,6 +11,7 @@ import { registerPaymentsRoutes } from './payments.ts';
 import { registerAutopayRoutes } from './autopay.ts';
 import { registerPayoutsRoutes } from './payouts.ts';
 import { registerAutopayRuleRoutes } from './autopay-rules.ts';
+import { registerInstallmentRoutes } from './installments.ts';
 import { registerArDashboardRoutes } from './dashboard.ts';
 import { registerRolloutRoutes } from './rollout.ts';
 import { registerAttentionRoutes } from './attention.ts';
@@ -28,6 +29,7 @@ export function registerStaffApp(app: FastifyInstance, deps: HttpDeps): void {
   registerAutopayRoutes(app, deps);
   registerPayoutsRoutes(app, deps);
   registerAutopayRuleRoutes(app, deps);
+  registerInstallmentRoutes(app, deps);
   registerArDashboardRoutes(app, deps);
   registerRolloutRoutes(app, deps);
   registerAttentionRoutes(app, deps);
