@@ -212,6 +212,14 @@ describe.runIf(haveBrowser)('first-run set-up in the browser', () => {
     await eventually(async () => (await connections()).find((c) => c.role === 'accounting')?.last_success_at, 10_000, 'test recorded');
     expect(await page.locator('#connection-accounting .last-success').textContent()).not.toBe('—');
     await checkPage(page, '/app/connections (connected)');
+    // Reconnect by keys and the disconnect confirmation are pages of their own (nothing changes by opening them).
+    await page.goto(`${base}/app/connections/psa/connectwise`);
+    expect(await page.inputValue('#f-secrets-privateKey')).toBe('');
+    await checkPage(page, '/app/connections/psa/connectwise');
+    await page.goto(`${base}/app/connections/payments/disconnect`);
+    expect(await page.locator('#confirm-disconnect').textContent()).toContain('Disconnect Stripe');
+    await checkPage(page, '/app/connections/payments/disconnect');
+    expect((await connections()).every((c) => c.status === 'active')).toBe(true);
     await page.close();
   }, 600_000);
 });
