@@ -24,6 +24,11 @@ import { renderStaff } from './view.ts';
 
 type Form = Record<string, string | undefined>;
 type Err = { field?: string; message: string };
+const DONE: Record<string, string> = {
+  created: 'Plan created.',
+  cancelled: 'Plan cancelled.',
+  exists: 'The invoice already has an active plan (below); cancel it first to make another.',
+};
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const callerOf = (req: FastifyRequest): Caller => {
@@ -73,7 +78,7 @@ export function registerInstallmentRoutes(app: FastifyInstance, deps: HttpDeps):
       title: 'Installment plans',
       plans,
       canEdit: roleAtLeast(caller.role, 'finance'),
-      notice: req.query.done ? { text: req.query.done === 'cancelled' ? 'Plan cancelled.' : 'Plan created.', kind: 'ok' } : null,
+      notice: req.query.done ? { text: DONE[req.query.done] ?? 'Done.', kind: 'ok' } : null,
       errors: [],
     });
   });
@@ -168,8 +173,8 @@ export function registerInstallmentRoutes(app: FastifyInstance, deps: HttpDeps):
       });
     } catch (e) {
       if (!(e instanceof UseCaseError)) throw e;
-      // A double submit finds the plan it just made: show the list, where it is.
-      if (e.code === 'conflict') return reply.redirect('/app/autopay/installments?done=created', 303);
+      // A double submit (or an earlier plan) finds an active plan on the invoice: show the list, where it is.
+      if (e.code === 'conflict') return reply.redirect('/app/autopay/installments?done=exists', 303);
       return planForm(req, reply, number, b, [{ message: e.message }]);
     }
     return reply.redirect('/app/autopay/installments?done=created', 303);
