@@ -5,7 +5,7 @@
 // workspace's timezone.
 
 export type Where = 'psa' | 'processor' | 'books' | 'bank' | 'settle';
-export type Fix = 'retry' | 'resolve' | 'dismiss';
+export type Fix = 'retry' | 'remap' | 'resolve' | 'dismiss';
 
 /** What of the queue row this needs (a structural subset of AttentionRow). */
 export interface ExplainInput {
@@ -19,6 +19,7 @@ export interface ExplainInput {
   readonly posting_id: string | null;
   readonly posting_target: 'psa' | 'accounting' | null;
   readonly posting_vendor: string | null;
+  readonly posting_kind: string | null;
   readonly posting_status: 'pending' | 'posted' | 'failed' | null;
   readonly posting_last_error: string | null;
   readonly posting_next_attempt_at: Date | null;
@@ -126,11 +127,17 @@ export function retryable(e: Pick<ExplainInput, 'status' | 'posting_id' | 'posti
   return e.status === 'open' && e.posting_id !== null && (e.posting_status === 'pending' || e.posting_status === 'failed');
 }
 
+/** Whether the books invoice a payment goes to can be changed: a books payment not posted yet. */
+export function remappable(e: Pick<ExplainInput, 'status' | 'posting_target' | 'posting_kind' | 'posting_status'>): boolean {
+  return e.status === 'open' && e.posting_target === 'accounting' && e.posting_kind === 'payment' && e.posting_status !== 'posted' && e.posting_status !== null;
+}
+
 export function explain(e: ExplainInput, now: Date): Explained {
   const where = whereOf(e.kind, e.posting_target);
   const name = e.posting_vendor ? vendor(e.posting_vendor) : null;
   const fixes: Fix[] = [];
   if (retryable(e)) fixes.push('retry');
+  if (remappable(e)) fixes.push('remap');
   if (e.status === 'open') fixes.push('resolve', 'dismiss');
   return {
     where,

@@ -10,6 +10,7 @@ import { today } from './context.ts';
 import { audit } from './audit.ts';
 import { recordBooksAttempt } from './books-posting-outcome.ts';
 import { tellAboutPosting } from './posting-exceptions.ts';
+import { booksInvoiceNumber } from './remap-books-invoice.ts';
 
 export async function postPendingReversals(
   ctx: EngineContext,
@@ -27,7 +28,7 @@ export async function postPendingReversals(
         'o.status as original_status',
         'o.remote_id as original_remote_id',
         'o.next_attempt_at as original_next_attempt_at',
-        'i.number as invoice_number',
+        booksInvoiceNumber('r').as('invoice_number'),
       ])
       .where('r.target', '=', 'accounting')
       .where('r.kind', 'in', ['refund', 'payment_reversal'])

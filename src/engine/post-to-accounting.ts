@@ -21,6 +21,7 @@ import { linkWaitingPayments, postDepositPlan } from './books-deposit.ts';
 import { planPayoutDeposit } from './payout-deposit-plan.ts';
 import { scheduleInvoiceWatch } from './watch-books-invoices.ts';
 import { postBankWithdrawals } from './ach-bank-money.ts';
+import { booksInvoiceNumber } from './remap-books-invoice.ts';
 
 const BACKLOG_LIMIT = 1000;
 
@@ -82,7 +83,8 @@ async function postPendingPayments(ctx: EngineContext, tenantId: string, books: 
       .innerJoin('invoices as i', 'i.id', 'po.invoice_id')
       .innerJoin('payments as p', 'p.id', 'po.payment_id')
       .selectAll('po')
-      .select(['i.number as invoice_number', 'p.succeeded_at', 'p.processor_payment_id', 'p.processor'])
+      // The books' number for the invoice: the PSA's, unless a person mapped another (remap-books-invoice.ts).
+      .select([booksInvoiceNumber('po').as('invoice_number'), 'p.succeeded_at', 'p.processor_payment_id', 'p.processor'])
       .where('po.target', '=', 'accounting')
       .where('po.kind', '=', 'payment')
       .where('po.status', '=', 'pending')

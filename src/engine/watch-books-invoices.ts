@@ -7,6 +7,7 @@
 import { withTenant, type Tx } from '../db/tenant.ts';
 import type { EngineContext } from './context.ts';
 import { enqueue } from './enqueue.ts';
+import { booksInvoiceNumber } from './remap-books-invoice.ts';
 
 export const WATCH_INTERVAL_MS = 5 * 60_000;
 const MAX_NUMBERS = 2000;
@@ -36,7 +37,7 @@ export async function watchBooksInvoices(ctx: EngineContext, tenantId: string): 
     tx
       .selectFrom('postings as po')
       .innerJoin('invoices as i', 'i.id', 'po.invoice_id')
-      .select(['po.id', 'i.number'])
+      .select(['po.id', booksInvoiceNumber('po').as('number')])
       .where('po.target', '=', 'accounting')
       .where('po.status', '=', 'pending')
       .where('po.waiting_for', '=', 'invoice_in_books')

@@ -154,6 +154,7 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'POST /api/v1/exceptions/:id/dismiss': 'finance',
   'POST /api/v1/exceptions/:id/resolve': 'finance',
   'POST /api/v1/exceptions/:id/retry': 'finance',
+  'POST /api/v1/exceptions/:id/remap': 'finance',
   'POST /api/v1/exceptions/retry': 'finance',
   // The Needs-attention page (http/staff/attention.ts): everyone reads the queue; its fixes are finance's.
   'GET /app/attention': 'viewer',
@@ -161,6 +162,7 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'POST /app/attention/:id/retry': 'finance',
   'POST /app/attention/:id/resolve': 'finance',
   'POST /app/attention/:id/dismiss': 'finance',
+  'POST /app/attention/:id/remap': 'finance',
   // Connections, set-up wizard, GL mapping (http/staff/connections.ts, setup.ts, settings-accounts.ts, quickbooks-oauth.ts):
   // everyone reads the state; connecting, testing, repairing, disconnecting and the account mapping are the owner's.
   'GET /app/connections': 'viewer',

@@ -175,6 +175,48 @@ describe.runIf(haveBrowser)('Needs attention in the browser', () => {
     await context.close();
   }, 300_000);
 
+  it('change the books invoice: the invoice is in QuickBooks under another number; named on the item, the payment posts there', async () => {
+    const company = stack.sims.connectwise.state.companies.all()[1]!;
+    const cw = stack.sims.connectwise.sim.createInvoice({
+      companyId: company.id,
+      lines: [{ kind: 'product', description: 'Backup', quantity: '1', price: '75.00' }],
+    });
+    const inv = await eventually(
+      () => q((tx) => tx.selectFrom('invoices').select(['id', 'client_id', 'number']).where('number', '=', cw.invoiceNumber).executeTakeFirst()),
+      LONG,
+      'the new invoice in Settle',
+    );
+    const booksNumber = `INV-${inv.number}`;
+    stack.sims.quickbooks.sim.seedInvoice({ docNumber: booksNumber, customerName: company.name, amount: '75.00' });
+    const { paymentId } = await payInPortal(stack, await stack.portalToken(inv.client_id), [inv.id]);
+    const { id } = await eventually(
+      () =>
+        q((tx) =>
+          tx
+            .selectFrom('exceptions')
+            .select('id')
+            .where('payment_id', '=', paymentId)
+            .where('kind', '=', 'posting_waiting_for_invoice')
+            .where('status', '=', 'open')
+            .executeTakeFirst(),
+        ),
+      LONG,
+      'the waiting item',
+    );
+    const context = await browser.newContext();
+    const page = await signIn(context, OWNER);
+    await page.goto(`${stack.settleUrl}/app/attention`);
+    const item = page.locator(`#item-${id}`);
+    expect(await item.locator('[data-field=why]').textContent()).toContain(`Invoice #${inv.number} is not in QuickBooks yet`);
+    await item.locator('summary', { hasText: 'Change the books invoice' }).click();
+    await item.locator(`#books-number-${id}`).fill(booksNumber);
+    await item.locator('button', { hasText: 'Post to this invoice' }).click();
+    await eventually(async () => ((await page.locator(`#item-${id}`).textContent()) ?? '').includes('Mapping changed'), LONG, 'the mapping notice');
+    await reloadUntil(page, `${stack.settleUrl}/app/attention`, async () => (await page.locator(`#item-${id}`).count()) === 0, 'the item gone');
+    expect(booksPaymentsFor(booksNumber)).toHaveLength(1);
+    await context.close();
+  }, 300_000);
+
   it('resolve with a note in place (htmx); dismiss with a reason without JavaScript, the error summary first', async () => {
     const raise = (n: number) =>
       q((tx) =>

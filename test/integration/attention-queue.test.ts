@@ -69,7 +69,7 @@ describe('the Needs-attention queue', () => {
       amount_minor: inv.total_minor.toString(),
       currency: 'USD',
       where: 'books',
-      fixes: ['retry', 'resolve', 'dismiss'],
+      fixes: ['retry', 'remap', 'resolve', 'dismiss'],
     });
     expect(item.why).toContain('QuickBooks refused it');
     expect(item.why).toContain('made inactive');
@@ -135,6 +135,40 @@ describe('the Needs-attention queue', () => {
     expect(await q((tx) => openAttentionCount(tx))).toBe(before - 1);
   }, 300_000);
 
+  it('change the mapping: the invoice is in QuickBooks under another number; named there, the payment posts to it', async () => {
+    const company = stack.sims.connectwise.state.companies.all()[2]!;
+    const cw = stack.sims.connectwise.sim.createInvoice({
+      companyId: company.id,
+      lines: [{ kind: 'product', description: 'Firewall', quantity: '1', price: '120.00' }],
+    });
+    const inv = await eventually(
+      () => q((tx) => tx.selectFrom('invoices').select(['id', 'client_id', 'number']).where('number', '=', cw.invoiceNumber).executeTakeFirst()),
+      LONG,
+      'the new invoice in Settle',
+    );
+    // The bookkeeper typed it into QuickBooks with a prefix.
+    const booksNumber = `INV-${inv.number}`;
+    stack.sims.quickbooks.sim.seedInvoice({ docNumber: booksNumber, customerName: company.name, amount: '120.00' });
+    const { paymentId } = await payInPortal(stack, await stack.portalToken(inv.client_id), [inv.id]);
+    const item = await itemForPayment(paymentId, 'posting_waiting_for_invoice');
+    expect(item.fixes).toContain('remap');
+
+    const blank = await api(stack, key, 'POST', `/exceptions/${item.id}/remap`, { books_invoice_number: ' ' });
+    expect(blank.status).toBe(422);
+    expect(blank.body.error.message).toMatch(/books invoice number is missing/);
+    expect((await api(stack, viewerKey, 'POST', `/exceptions/${item.id}/remap`, { books_invoice_number: booksNumber })).status).toBe(403);
+
+    const remapped = await api(stack, key, 'POST', `/exceptions/${item.id}/remap`, { books_invoice_number: booksNumber });
+    expect(remapped.status).toBe(202);
+    expect(remapped.body).toMatchObject({ invoice_id: inv.id, books_invoice_number: booksNumber, previous: inv.number, posting: { status: 'pending' } });
+    await eventually(async () => !(await openItems()).some((e) => e.id === item.id), LONG, 'the item gone once posted to the mapped invoice');
+    expect(booksPaymentsFor(booksNumber)).toHaveLength(1);
+    const audit = await q((tx) =>
+      tx.selectFrom('audit_log').select('detail').where('action', '=', 'invoice.books_number_mapped').where('subject_id', '=', inv.id).execute(),
+    );
+    expect(audit.map((a) => a.detail)).toEqual([expect.objectContaining({ from: inv.number, to: booksNumber })]);
+  }, 300_000);
+
   it('a declined charge stays listed until the invoice is paid, and never when it was paid already', async () => {
     const inv = (await openInvoices(stack))[1]!;
     const card = await savedCard(stack, inv.client_id, 'pm_card_chargeDeclined');
@@ -192,6 +226,7 @@ describe('the Needs-attention queue', () => {
     expect((await row(a)).status).toBe('open');
     expect((await row(b)).status).toBe('open');
 
+    expect((await api(stack, key, 'POST', `/exceptions/${a}/remap`, { books_invoice_number: 'X-1' })).status).toBe(409);
     // Bulk retry: neither is about a posting; each is reported, nothing changes.
     const bulk = await api(stack, key, 'POST', '/exceptions/retry', { ids: [a, b] });
     expect(bulk.status).toBe(202);

@@ -10,6 +10,7 @@ import { attentionItems, type AttentionRow } from '../../db/queries/attention.ts
 import { explain } from '../../domain/attention.ts';
 import { dismissException, markExceptionResolved } from '../../engine/exceptions.ts';
 import { BULK_RETRY_MAX, retryException, retryExceptions } from '../../engine/attention-fixes.ts';
+import { remapBooksInvoice } from '../../engine/remap-books-invoice.ts';
 import type { HttpDeps } from '../deps.ts';
 import { callerOf } from './caller.ts';
 import { errorBody, pageQuery } from './schemas.ts';
@@ -32,7 +33,7 @@ const exception = z.object({
   why: z.string(),
   next: z.string(),
   next_at: z.string().nullable(),
-  fixes: z.array(z.enum(['retry', 'resolve', 'dismiss'])),
+  fixes: z.array(z.enum(['retry', 'remap', 'resolve', 'dismiss'])),
   data: z.record(z.unknown()),
   opened_at: z.string(),
   updated_at: z.string(),
@@ -172,6 +173,32 @@ export function registerExceptionRoutes(app: FastifyInstance, deps: HttpDeps): v
     async (req, reply) => {
       const caller = callerOf(req);
       const out = await withTenant(deps.ctx.db, caller.tenantId, (tx) => retryException(tx, caller.tenantId, req.params.id, caller.actor, deps.ctx.now()));
+      return reply.code(202).send(out);
+    },
+  );
+
+  r.post(
+    '/exceptions/:id/remap',
+    {
+      schema: {
+        tags: ['exceptions'],
+        summary:
+          "Change the books invoice a payment is posted to (the invoice's number in the books, when it differs from the PSA's); the posting is retried at once with it. Audited.",
+        params,
+        body: z.object({ books_invoice_number: z.string().max(100) }).strict(),
+        response: {
+          202: z.object({ invoice_id: z.string().uuid(), books_invoice_number: z.string(), previous: z.string(), posting: retried }),
+          404: errorBody,
+          409: errorBody,
+          422: errorBody,
+        },
+      },
+    },
+    async (req, reply) => {
+      const caller = callerOf(req);
+      const out = await withTenant(deps.ctx.db, caller.tenantId, (tx) =>
+        remapBooksInvoice(tx, caller.tenantId, req.params.id, req.body.books_invoice_number, caller.actor, deps.ctx.now()),
+      );
       return reply.code(202).send(out);
     },
   );

@@ -5,6 +5,7 @@
 //   POST /app/attention/retry         bulk: the ticked items (ids), each on its own
 //   POST /app/attention/:id/resolve   mark resolved, with a note (required)
 //   POST /app/attention/:id/dismiss   dismiss, with a reason (required)
+//   POST /app/attention/:id/remap     post a payment to another books invoice number (remapBooksInvoice)
 // Without JavaScript a fix answers 303 back to the list with what happened (or the list again with the
 // error summary); with htmx it answers the item alone (swapped in place) and the badge out of band.
 // Viewers see the list without the forms; their POST is refused (403) by the permission table before this.
@@ -12,6 +13,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { withTenant } from '../../db/tenant.ts';
 import { attentionItem, attentionItems, openAttentionCount, type AttentionRow } from '../../db/queries/attention.ts';
 import { explain } from '../../domain/attention.ts';
+import { remapBooksInvoice } from '../../engine/remap-books-invoice.ts';
 import { roleAtLeast } from '../../domain/roles.ts';
 import { format, money, parseCurrency } from '../../domain/money.ts';
 import { formatDateTime, workspaceTimezone } from '../../domain/timezone.ts';
@@ -45,6 +47,8 @@ interface ItemView {
   readonly nextAt: string | null;
   readonly opened: string;
   readonly retryable: boolean;
+  readonly remappable: boolean;
+  readonly invoiceNumber: string | null;
   readonly closedHow: string;
   readonly closedBy: string;
   readonly closedAt: string;
@@ -53,7 +57,7 @@ interface ItemView {
   noticeKind?: 'ok' | 'error';
   errors?: FormError[];
   errorField?: string;
-  openForm?: 'resolve' | 'dismiss';
+  openForm?: 'resolve' | 'dismiss' | 'remap';
 }
 
 function closedHow(resolution: string | null): string {
@@ -81,6 +85,8 @@ function viewOf(e: AttentionRow, now: Date, tz: string, people: ReadonlyMap<stri
     nextAt: x.nextAt ? formatDateTime(x.nextAt, tz) : null,
     opened: formatDateTime(e.opened_at, tz),
     retryable: x.fixes.includes('retry'),
+    remappable: x.fixes.includes('remap'),
+    invoiceNumber: e.invoices[0]?.number ?? null,
     closedHow: closedHow(e.resolution),
     closedBy: people.get(who) ?? (who.startsWith('system:') ? 'Settle' : who.startsWith('api_key:') ? 'an API key' : who),
     closedAt: e.resolved_at ? formatDateTime(e.resolved_at, tz) : '',
@@ -109,6 +115,7 @@ const callerOf = (req: FastifyRequest): Caller => {
 const isHtmx = (req: FastifyRequest): boolean => req.headers['hx-request'] === 'true';
 
 const NOTICES: Readonly<Record<string, string>> = {
+  remapped: 'Mapping changed: Settle is posting the payment to that books invoice now. The item closes by itself once it is posted.',
   retried: 'Retry queued: Settle is sending it again now. The item closes by itself once it is posted.',
   resolved: 'Marked resolved; your note is kept with it.',
   dismissed: 'Dismissed; your reason is kept with it.',
@@ -122,7 +129,7 @@ export function registerAttentionRoutes(app: FastifyInstance, deps: HttpDeps): v
   async function list(
     req: FastifyRequest,
     reply: FastifyReply,
-    problem?: { id?: string; form?: 'resolve' | 'dismiss'; error: FormError },
+    problem?: { id?: string; form?: 'resolve' | 'dismiss' | 'remap'; error: FormError },
   ): Promise<FastifyReply> {
     const caller = callerOf(req);
     const query = req.query as { show?: string; offset?: string; done?: string; n?: string; failed?: string };
@@ -185,8 +192,8 @@ export function registerAttentionRoutes(app: FastifyInstance, deps: HttpDeps): v
   async function fix(
     req: FastifyRequest<{ Params: { id: string } }>,
     reply: FastifyReply,
-    done: 'retried' | 'resolved' | 'dismissed',
-    form: 'resolve' | 'dismiss' | null,
+    done: 'retried' | 'resolved' | 'dismissed' | 'remapped',
+    form: 'resolve' | 'dismiss' | 'remap' | null,
     act: (caller: Caller, id: string) => Promise<unknown>,
   ): Promise<FastifyReply> {
     const caller = callerOf(req);
@@ -197,7 +204,7 @@ export function registerAttentionRoutes(app: FastifyInstance, deps: HttpDeps): v
     } catch (e) {
       if (!(e instanceof UseCaseError)) throw e;
       if (e.code === 'not_found') return reply.code(404).type('text/plain').send('No such item in this workspace.');
-      const field = form === 'resolve' ? `note-${id}` : form === 'dismiss' ? `reason-${id}` : `retry-${id}`;
+      const field = form === 'resolve' ? `note-${id}` : form === 'dismiss' ? `reason-${id}` : form === 'remap' ? `books-number-${id}` : `retry-${id}`;
       const error = { field, message: e.message };
       if (isHtmx(req)) {
         // htmx swaps 2xx answers only: the item with its error is the answer.
@@ -226,6 +233,14 @@ export function registerAttentionRoutes(app: FastifyInstance, deps: HttpDeps): v
   app.post<{ Params: { id: string }; Body: { reason?: string } }>('/app/attention/:id/dismiss', { schema: { hide: true } }, (req, reply) =>
     fix(req, reply, 'dismissed', 'dismiss', (caller, id) =>
       withTenant(deps.ctx.db, caller.tenantId, (tx) => dismissException(tx, caller.tenantId, id, caller.actor, String(req.body?.reason ?? ''))),
+    ),
+  );
+
+  app.post<{ Params: { id: string }; Body: { books_number?: string } }>('/app/attention/:id/remap', { schema: { hide: true } }, (req, reply) =>
+    fix(req, reply, 'remapped', 'remap', (caller, id) =>
+      withTenant(deps.ctx.db, caller.tenantId, (tx) =>
+        remapBooksInvoice(tx, caller.tenantId, id, String(req.body?.books_number ?? ''), caller.actor, deps.ctx.now()),
+      ),
     ),
   );
 
