@@ -58,35 +58,40 @@ export interface PositionRow {
  */
 export async function positions(tx: Tx, w: MetricsWindow): Promise<PositionRow[]> {
   const r = await sql<PositionRow>`
-    WITH bounds AS (SELECT ${end(w)} AS e),
-    cand AS (
-      SELECT i.id FROM invoices i WHERE i.status IN ('open', 'partially_paid')
-      UNION
-      SELECT i.id FROM invoices i, bounds b WHERE i.psa_updated_at >= b.e AND i.status IN ('paid', 'void')
-      UNION
-      SELECT a.invoice_id FROM allocations a, bounds b WHERE a.created_at >= b.e
+    WITH cand AS (
+      -- three disjoint sets, read whole (no de-duplication and no second visit by id for the large one)
+      SELECT i.* FROM invoices i WHERE i.status IN ('open', 'partially_paid')
+      UNION ALL
+      SELECT i.* FROM invoices i WHERE i.status IN ('paid', 'void') AND i.psa_updated_at >= ${end(w)}
+      UNION ALL
+      SELECT i.* FROM invoices i
+       WHERE i.id IN (SELECT a.invoice_id FROM allocations a WHERE a.created_at >= ${end(w)})
+         AND i.status NOT IN ('open', 'partially_paid')
+         AND NOT (i.status IN ('paid', 'void') AND i.psa_updated_at >= ${end(w)})
     ),
     inv AS (
+      -- Allocations are read only for an invoice with money of Settle's standing on it (paid_minor > 0): with
+      -- none, nothing is allocated since E and nothing waits to be written back (an allocation fully reversed
+      -- while its reversal is not yet in the PSA is the one moment this reads the PSA's balance as it is).
       SELECT i.currency, i.client_id, i.due_on, i.issued_on, c.autopay_enabled,
-             CASE WHEN i.status IN ('open', 'partially_paid') THEN i.psa_balance_minor - coalesce(u.unreflected, 0) ELSE 0 END AS open_now,
-             coalesce(u.after_e, 0) AS after_e,
-             CASE WHEN i.psa_updated_at >= b.e THEN i.total_minor - i.paid_minor ELSE NULL END AS closed_otherwise_base
-        FROM cand
-        JOIN invoices i ON i.id = cand.id
+             CASE WHEN i.status IN ('open', 'partially_paid')
+                  THEN i.psa_balance_minor - CASE WHEN i.paid_minor > 0 THEN (
+                    SELECT (coalesce(sum(a.amount_minor) FILTER (
+                              WHERE NOT EXISTS (SELECT 1 FROM postings p
+                                                 WHERE p.payment_id = a.payment_id AND p.invoice_id = a.invoice_id
+                                                   AND p.target = 'psa' AND p.kind = 'payment' AND p.status = 'posted')), 0)
+                            - coalesce(sum(a.reversed_minor), 0)
+                            + coalesce((SELECT sum(r.amount_minor) FROM postings r
+                                         WHERE r.invoice_id = i.id AND r.target = 'psa'
+                                           AND r.kind IN ('refund', 'payment_reversal') AND r.status = 'posted'), 0))::bigint
+                      FROM allocations a WHERE a.invoice_id = i.id) ELSE 0 END
+                  ELSE 0 END AS open_now,
+             CASE WHEN i.paid_minor > 0 THEN (
+               SELECT coalesce(sum(a.amount_minor - a.reversed_minor), 0)::bigint
+                 FROM allocations a WHERE a.invoice_id = i.id AND a.created_at >= ${end(w)}) ELSE 0 END AS after_e,
+             CASE WHEN i.psa_updated_at >= ${end(w)} THEN i.total_minor - i.paid_minor ELSE NULL END AS closed_otherwise_base
+        FROM cand i
         JOIN clients c ON c.id = i.client_id
-        CROSS JOIN bounds b
-        LEFT JOIN LATERAL (
-          SELECT (coalesce(sum(a.amount_minor) FILTER (
-                    WHERE NOT EXISTS (SELECT 1 FROM postings p
-                                       WHERE p.payment_id = a.payment_id AND p.invoice_id = a.invoice_id
-                                         AND p.target = 'psa' AND p.kind = 'payment' AND p.status = 'posted')), 0)
-                  - coalesce(sum(a.reversed_minor), 0)
-                  + coalesce((SELECT sum(r.amount_minor) FROM postings r
-                               WHERE r.invoice_id = i.id AND r.target = 'psa'
-                                 AND r.kind IN ('refund', 'payment_reversal') AND r.status = 'posted'), 0))::bigint AS unreflected,
-                 coalesce(sum(a.amount_minor - a.reversed_minor) FILTER (WHERE a.created_at >= b.e), 0)::bigint AS after_e
-            FROM allocations a WHERE a.invoice_id = i.id
-        ) u ON true
        WHERE i.type <> 'credit_memo' AND i.total_minor > 0
     ),
     owed AS (
