@@ -57,7 +57,12 @@ export interface PositionRow {
  * allocated before E counts from the allocation (an allocation keeps no reversal date).
  */
 export async function positions(tx: Tx, w: MetricsWindow): Promise<PositionRow[]> {
-  const r = await sql<PositionRow>`
+  return (await positionsSql(w).execute(tx)).rows;
+}
+
+/** The statement of positions(), apart so its plan can be read (EXPLAIN) against a large book. */
+export function positionsSql(w: MetricsWindow) {
+  return sql<PositionRow>`
     WITH cand AS (
       -- three disjoint sets, read whole (no de-duplication and no second visit by id for the large one)
       SELECT i.* FROM invoices i WHERE i.status IN ('open', 'partially_paid')
@@ -69,8 +74,9 @@ export async function positions(tx: Tx, w: MetricsWindow): Promise<PositionRow[]
          AND i.status NOT IN ('open', 'partially_paid')
          AND NOT (i.status IN ('paid', 'void') AND i.psa_updated_at >= ${end(w)})
     ),
-    inv AS (
-      -- Allocations are read only for an invoice with money of Settle's standing on it (paid_minor > 0): with
+    inv AS MATERIALIZED (
+      -- MATERIALIZED: each invoice's amounts are computed once, not once per aggregate that reads them.
+    -- Allocations are read only for an invoice with money of Settle's standing on it (paid_minor > 0): with
       -- none, nothing is allocated since E and nothing waits to be written back (an allocation fully reversed
       -- while its reversal is not yet in the PSA is the one moment this reads the PSA's balance as it is).
       SELECT i.currency, i.client_id, i.due_on, i.issued_on, c.autopay_enabled,
@@ -123,8 +129,7 @@ export async function positions(tx: Tx, w: MetricsWindow): Promise<PositionRow[]
            count(DISTINCT client_id) FILTER (WHERE open_now > 0 AND autopay_enabled) AS clients_open_autopay
       FROM owed
      GROUP BY currency
-     ORDER BY currency`.execute(tx);
-  return r.rows;
+     ORDER BY currency`;
 }
 
 export interface InvoicedRow {

@@ -39,16 +39,11 @@ export async function dsoByWeek(tx: Tx, w: RolloutWindow): Promise<DsoWeekRow[]>
   const r = await sql<DsoWeekRow>`
     WITH ${weeksCte(w)},
     first_end AS (SELECT min(e) AS e FROM weeks),
-    cand AS (
-      SELECT i.id FROM invoices i WHERE i.status IN ('open', 'partially_paid') AND i.currency = ${w.currency}
-      UNION
-      SELECT i.id FROM invoices i, first_end f WHERE i.psa_updated_at >= f.e AND i.status IN ('paid', 'void') AND i.currency = ${w.currency}
-      UNION
-      SELECT a.invoice_id FROM allocations a, first_end f WHERE a.created_at >= f.e
-    ),
-    inv AS (
+    -- owed at a week's end = owed now + allocations since then + what closed only in the PSA since then, summed
+    -- part by part so each part reads only its own rows (no look-up per invoice and week)
+    open_now AS MATERIALIZED (
       SELECT i.id, i.issued_on, i.total_minor, i.paid_minor, i.psa_updated_at, c.collection_enabled AS pilot,
-             CASE WHEN i.status IN ('open', 'partially_paid') THEN i.psa_balance_minor - coalesce((
+             i.psa_balance_minor - CASE WHEN i.paid_minor > 0 THEN (
                SELECT (coalesce(sum(a.amount_minor) FILTER (
                          WHERE NOT EXISTS (SELECT 1 FROM postings p
                                             WHERE p.payment_id = a.payment_id AND p.invoice_id = a.invoice_id
@@ -57,19 +52,34 @@ export async function dsoByWeek(tx: Tx, w: RolloutWindow): Promise<DsoWeekRow[]>
                        + coalesce((SELECT sum(r.amount_minor) FROM postings r
                                     WHERE r.invoice_id = i.id AND r.target = 'psa'
                                       AND r.kind IN ('refund', 'payment_reversal') AND r.status = 'posted'), 0))::bigint
-                 FROM allocations a WHERE a.invoice_id = i.id), 0) ELSE 0 END AS open_now
-        FROM cand JOIN invoices i ON i.id = cand.id JOIN clients c ON c.id = i.client_id
-       WHERE i.currency = ${w.currency} AND i.type <> 'credit_memo' AND i.total_minor > 0
+                 FROM allocations a WHERE a.invoice_id = i.id) ELSE 0 END AS open_minor
+        FROM invoices i JOIN clients c ON c.id = i.client_id
+       WHERE i.status IN ('open', 'partially_paid') AND i.currency = ${w.currency} AND i.type <> 'credit_memo' AND i.total_minor > 0
     ),
-    owed AS (
-      SELECT wk.week_start, inv.pilot,
-             sum(inv.open_now
-                 + coalesce((SELECT sum(a.amount_minor - a.reversed_minor) FROM allocations a
-                              WHERE a.invoice_id = inv.id AND a.created_at >= wk.e), 0)
-                 + CASE WHEN inv.psa_updated_at >= wk.e THEN inv.total_minor - inv.paid_minor - inv.open_now ELSE 0 END)::bigint AS open_end_minor
-        FROM weeks wk JOIN inv ON inv.issued_on < wk.week_end
-       GROUP BY 1, 2
+    parts AS (
+      SELECT wk.week_start, o.pilot, o.open_minor AS amount
+        FROM weeks wk JOIN open_now o ON o.issued_on < wk.week_end
+      UNION ALL
+      SELECT wk.week_start, c.collection_enabled, a.amount_minor - a.reversed_minor
+        FROM allocations a
+        JOIN invoices i ON i.id = a.invoice_id
+        JOIN clients c ON c.id = i.client_id
+        JOIN weeks wk ON a.created_at >= wk.e AND i.issued_on < wk.week_end
+       WHERE a.created_at >= (SELECT e FROM first_end)
+         AND i.currency = ${w.currency} AND i.type <> 'credit_memo' AND i.total_minor > 0
+      UNION ALL
+      SELECT wk.week_start, c.collection_enabled, i.total_minor - i.paid_minor
+        FROM invoices i
+        JOIN clients c ON c.id = i.client_id
+        JOIN weeks wk ON i.psa_updated_at >= wk.e AND i.issued_on < wk.week_end
+       WHERE i.status IN ('paid', 'void') AND i.psa_updated_at >= (SELECT e FROM first_end)
+         AND i.currency = ${w.currency} AND i.type <> 'credit_memo' AND i.total_minor > 0
+      UNION ALL
+      SELECT wk.week_start, o.pilot, o.total_minor - o.paid_minor - o.open_minor
+        FROM open_now o
+        JOIN weeks wk ON o.psa_updated_at >= wk.e AND o.issued_on < wk.week_end
     ),
+    owed AS (SELECT week_start, pilot, sum(amount)::bigint AS open_end_minor FROM parts GROUP BY 1, 2),
     sales AS (
       SELECT wk.week_start, c.collection_enabled AS pilot, sum(i.total_minor)::bigint AS invoiced_minor
         FROM weeks wk
