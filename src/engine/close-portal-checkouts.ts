@@ -131,6 +131,9 @@ export async function closePortalCheckouts(ctx: EngineContext, tenantId: string,
       await applyChargeOutcome(ctx, tenantId, paymentId, facts.attempt.id, answer.outcome);
     }
     await withTenant(ctx.db, tenantId, async (tx) => {
+      // Locks in the order every path that records a payment's news takes — its attempts, then the payment —
+      // or this deadlocks with a webhook for the same intent (seen once in the soak: 40P01 here).
+      await tx.selectFrom('payment_attempts').select('id').where('payment_id', '=', paymentId).orderBy('id').forUpdate().execute();
       const p = await lockPayment(tx, paymentId);
       const closed = await tx
         .updateTable('portal_checkouts')

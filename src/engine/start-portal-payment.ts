@@ -123,13 +123,15 @@ export async function startPortalPayment(
     }
     const started = await processor.createPortalPayment(portalPaymentRequest(tenantId, plan, customerId, input.methodKinds));
     await withTenant(ctx.db, tenantId, async (tx) => {
-      await tx.updateTable('payments').set({ processor_payment_id: started.processorPaymentId }).where('id', '=', plan.paymentId).execute();
+      // Attempt first, then payment: the order every path that records news takes (apply-processor-event,
+      // apply-charge-outcome), so this cannot deadlock with the intent's webhook arriving at once.
       await tx
         .updateTable('payment_attempts')
         .set({ processor_payment_id: started.processorPaymentId, outcome: 'requires_action' })
         .where('id', '=', plan.attemptId)
         .where('outcome', '=', 'sending')
         .execute();
+      await tx.updateTable('payments').set({ processor_payment_id: started.processorPaymentId }).where('id', '=', plan.paymentId).execute();
     });
     return {
       paymentId: plan.paymentId,
