@@ -116,6 +116,11 @@ function nextOf(e: ExplainInput, now: Date): { next: string; nextAt: Date | null
       };
     case 'psa_record_rejected':
       return { next: 'This item closes by itself when a corrected record arrives from the PSA.', nextAt: null };
+    case 'payout_waiting':
+      return {
+        next: 'Settle asks the processor for the payout again every 5 minutes and books its deposit as soon as it answers; this item then closes by itself.',
+        nextAt: null,
+      };
     default:
       if (e.invoice_ids.length > 0) return { next: 'This item closes by itself when the invoice is paid.', nextAt: null };
       return { next: 'Nothing automatic: it stays here until someone marks it resolved or dismisses it.', nextAt: null };

@@ -11,7 +11,7 @@ export const payloadSchemas = {
   'flush-accounting': z.object({ ...tenant }),
   'watch-books-invoices': z.object({ ...tenant }),
   'check-books-records': z.object({ ...tenant }),
-  'reconcile-payout': z.object({ ...tenant, processorPayoutId: z.string() }),
+  'reconcile-payout': z.object({ ...tenant, processorPayoutId: z.string(), retry: z.number().int().min(0).optional() }),
   'resolve-unknown-payments': z.object({ ...tenant }),
   'send-email': z.object({ ...tenant, notificationId: z.string().uuid() }),
   'queue-payment-receipt': z.object({ ...tenant, paymentId: z.string().uuid(), processorMethodId: z.string().optional() }),

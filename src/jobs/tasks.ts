@@ -8,7 +8,7 @@ import { postPsaPayment } from '../engine/post-psa-payment.ts';
 import { flushAccounting } from '../engine/post-to-accounting.ts';
 import { watchBooksInvoices } from '../engine/watch-books-invoices.ts';
 import { checkBooksRecords } from '../engine/check-books-records.ts';
-import { reconcilePayout } from '../engine/reconcile-payout.ts';
+import { reconcilePayoutWithRetry } from '../engine/reconcile-payout-retry.ts';
 import { resolveUnknownPayments } from '../engine/resolve-unknown-payments.ts';
 import { sweep } from '../engine/sweep.ts';
 import { sendEmail } from '../engine/send-email.ts';
@@ -35,7 +35,7 @@ const handlers: { [K in TaskName]: Handler<K> } = {
   'flush-accounting': (ctx, p) => flushAccounting(ctx, p.tenantId),
   'watch-books-invoices': (ctx, p) => watchBooksInvoices(ctx, p.tenantId),
   'check-books-records': (ctx, p) => checkBooksRecords(ctx, p.tenantId),
-  'reconcile-payout': (ctx, p) => reconcilePayout(ctx, p.tenantId, p.processorPayoutId),
+  'reconcile-payout': (ctx, p) => reconcilePayoutWithRetry(ctx, p.tenantId, p.processorPayoutId, p.retry ?? 0),
   'resolve-unknown-payments': (ctx, p) => resolveUnknownPayments(ctx, p.tenantId),
   'send-email': (ctx, p) => sendEmail(ctx, p.tenantId, p.notificationId),
   'queue-payment-receipt': (ctx, p) => queueReceiptOfPayment(ctx, p.tenantId, p.paymentId, p.processorMethodId),
