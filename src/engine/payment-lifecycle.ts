@@ -77,7 +77,14 @@ export interface KnownToPostings {
   readonly allocations?: ReadonlyArray<{ readonly invoice_id: string; readonly amount_minor: bigint; readonly reversed_minor: bigint }>;
   /** Other jobs of the same transaction (keys new to this payment), added in the same statement. */
   readonly jobs?: readonly JobSpec[];
+  /** The workspace's PSA and books connections (role, vendor), not disabled — as `postingConnectionsSql` reads them. */
+  readonly connections?: ReadonlyArray<{ readonly role: string; readonly vendor: string }>;
 }
+
+/** The PSA and books connections as one JSON value, to be read inside another statement (the success's lock). */
+export const postingConnectionsSql = () =>
+  sql<Array<{ role: string; vendor: string }>>`(SELECT coalesce(json_agg(json_build_object('role', c.role, 'vendor', c.vendor)), '[]'::json)
+     FROM connections c WHERE c.role IN ('psa', 'accounting') AND c.status <> 'disabled')`;
 
 /**
  * The PSA and books postings of a payment's allocations (what is still allocated after any reversal),
@@ -88,12 +95,9 @@ export async function createPaymentPostings(tx: Tx, paymentId: string, known: Kn
   const tenantId = p.tenant_id;
   // One round trip for both connections and one insert for every posting: this runs in the transaction
   // that records every success, and on a 2-core machine each statement costs the charge path (bench autopay-run).
-  const conns = await tx
-    .selectFrom('connections')
-    .select(['role', 'vendor'])
-    .where('role', 'in', ['psa', 'accounting'])
-    .where('status', '!=', 'disabled')
-    .execute();
+  const conns =
+    known.connections ??
+    (await tx.selectFrom('connections').select(['role', 'vendor']).where('role', 'in', ['psa', 'accounting']).where('status', '!=', 'disabled').execute());
   const psa = conns.find((c) => c.role === 'psa');
   const books = conns.find((c) => c.role === 'accounting');
   const targets = [

@@ -17,7 +17,7 @@ import { writeJournal } from './ledger-writer.ts';
 import { creditOrRefundOverpayment } from './refund-duplicate-charge.ts';
 import { paymentReceiptJob } from './receipt-job.ts';
 import type { SecCode } from '../domain/rules/ach-return-window.ts';
-import { achFinality, createPaymentPostings, isBankDebit, markPaidOn, markPaidOnFrom, markPaidOnSql } from './payment-lifecycle.ts';
+import { achFinality, createPaymentPostings, isBankDebit, markPaidOn, markPaidOnFrom, markPaidOnSql, postingConnectionsSql } from './payment-lifecycle.ts';
 import { reverseSubmittedPayment } from './reverse-succeeded-payment.ts';
 import { raiseException } from './exceptions.ts';
 import { lockInvoiceRows } from './invoice-locks.ts';
@@ -83,10 +83,11 @@ export async function transition(
  */
 export async function recordPaymentSucceeded(tx: Tx, paymentId: string, d: SuccessDetail): Promise<boolean> {
   // The workspace's "mark paid on" setting comes with the locked row (one statement on every success's path).
-  const { mark_paid_on, ...p } = await tx
+  const { mark_paid_on, posting_connections, ...p } = await tx
     .selectFrom('payments')
     .selectAll('payments')
     .select(markPaidOnSql('payments.tenant_id').as('mark_paid_on'))
+    .select(postingConnectionsSql().as('posting_connections'))
     .where('payments.id', '=', paymentId)
     .forUpdate()
     .executeTakeFirstOrThrow();
@@ -140,7 +141,7 @@ export async function recordPaymentSucceeded(tx: Tx, paymentId: string, d: Succe
     return true;
   }
   const describe = !d.method && !p.method_last4 && d.processorMethodId ? d.processorMethodId : null;
-  await allocateAndBook(tx, p, d.processorPaymentId, markPaidOnFrom(mark_paid_on) !== 'payout', 'payment.succeeded', describe);
+  await allocateAndBook(tx, p, d.processorPaymentId, markPaidOnFrom(mark_paid_on) !== 'payout', 'payment.succeeded', describe, posting_connections);
   return true;
 }
 
@@ -181,6 +182,8 @@ async function allocateAndBook(
   action: 'payment.succeeded' | 'payment.submitted',
   /** A processor method to describe (brand, last 4) before the receipt is composed. */
   describeMethod: string | null = null,
+  /** The PSA and books connections when the caller read them already (createPaymentPostings reads them otherwise). */
+  connections?: ReadonlyArray<{ readonly role: string; readonly vendor: string }>,
 ): Promise<void> {
   const tenantId = p.tenant_id;
   const currency = parseCurrency(p.currency);
@@ -249,7 +252,7 @@ async function allocateAndBook(
   // The receipt is composed by its own job (receipt-job.ts), queued in the same statement as the postings' jobs.
   const receipt = paymentReceiptJob(tenantId, p.id, describeMethod);
   // PSA and books postings with their jobs (payment-lifecycle.ts; on payout, reconcile-payout makes them).
-  if (withPostings) await createPaymentPostings(tx, p.id, { payment: p, allocations: made, jobs: [receipt] });
+  if (withPostings) await createPaymentPostings(tx, p.id, { payment: p, allocations: made, jobs: [receipt], ...(connections ? { connections } : {}) });
   else await enqueueMany(tx, [receipt]);
 }
 
