@@ -15,6 +15,7 @@ import { raiseException } from '../../src/engine/exceptions.ts';
 import { hashPassword } from '../../src/http/passwords.ts';
 import { format, money } from '../../src/domain/money.ts';
 import { faultBody, faults } from '../../simulators/quickbooks-online/faults.ts';
+import { signInStaff } from '../helpers/staff-pages.ts';
 
 let stack: Stack;
 let browser: Browser;
@@ -43,15 +44,8 @@ function q<T>(fn: Parameters<typeof withTenant<T>>[2]): Promise<T> {
   return withTenant(stack.database.db, stack.tenantId, fn);
 }
 
-async function signIn(context: BrowserContext, who: { email: string; password: string }): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(`${stack.settleUrl}/login`);
-  await page.fill('input[name=workspace]', stack.slug);
-  await page.fill('input[name=email]', who.email);
-  await page.fill('input[name=password]', who.password);
-  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login'), { timeout: LONG }), page.click('button[type=submit]')]);
-  return page;
-}
+const signIn = (context: BrowserContext, who: { email: string; password: string }): Promise<Page> =>
+  signInStaff(context, stack.settleUrl, { workspace: stack.slug, ...who }, LONG);
 
 async function badge(page: Page): Promise<number> {
   return Number(await page.locator('#attention-count').getAttribute('data-count'));

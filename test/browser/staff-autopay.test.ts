@@ -25,6 +25,7 @@ import {
   type Api,
 } from '../helpers/autopay.ts';
 import { hashPassword } from '../../src/http/passwords.ts';
+import { checkStaffPage, signInStaff } from '../helpers/staff-pages.ts';
 
 const LONG = 60_000;
 const WORKSPACE = 'acme-it';
@@ -76,21 +77,10 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function signIn(context: BrowserContext, who: { email: string; password: string }): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(`${stack.settleUrl}/login`);
-  await page.fill('input[name=workspace]', WORKSPACE);
-  await page.fill('input[name=email]', who.email);
-  await page.fill('input[name=password]', who.password);
-  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login'), { timeout: LONG }), page.click('button[type=submit]')]);
-  return page;
-}
+const signIn = (context: BrowserContext, who: { email: string; password: string }): Promise<Page> =>
+  signInStaff(context, stack.settleUrl, { workspace: WORKSPACE, ...who }, LONG);
 
-async function checkPage(page: Page, label: string): Promise<void> {
-  await expectAccessible(page, label);
-  await expectNoHorizontalScroll(page, label);
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
+const checkPage = checkStaffPage;
 
 const approval = (id: string) =>
   q(stack, (tx) => tx.selectFrom('autopay_approvals').select(['status', 'note', 'decided_by']).where('id', '=', id).executeTakeFirstOrThrow());

@@ -11,6 +11,7 @@ import { eventually, openInvoices, startStack, type Stack } from '../helpers/sta
 import { apiFor, saveCard } from '../helpers/autopay.ts';
 import { withTenant } from '../../src/db/tenant.ts';
 import { hashPassword } from '../../src/http/passwords.ts';
+import { checkStaffPage, signInStaff } from '../helpers/staff-pages.ts';
 
 const LONG = 60_000;
 const OWNER = { workspace: 'acme-it', email: 'owner@acme.test', password: 'correct horse battery' };
@@ -67,21 +68,10 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function signIn(context: BrowserContext, who: { email: string; password: string }): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(`${stack.settleUrl}/login`);
-  await page.fill('input[name=workspace]', OWNER.workspace);
-  await page.fill('input[name=email]', who.email);
-  await page.fill('input[name=password]', who.password);
-  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login'), { timeout: LONG }), page.click('button[type=submit]')]);
-  return page;
-}
+const signIn = (context: BrowserContext, who: { email: string; password: string }): Promise<Page> =>
+  signInStaff(context, stack.settleUrl, { workspace: OWNER.workspace, ...who }, LONG);
 
-async function checkPage(page: Page, label: string): Promise<void> {
-  await expectAccessible(page, label);
-  await expectNoHorizontalScroll(page, label);
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
+const checkPage = checkStaffPage;
 
 describe.runIf(haveBrowser)('staff payments', () => {
   it('finance refunds part of a payment through the confirmation; a double submit refunds once; the page shows it', async () => {
