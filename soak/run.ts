@@ -96,7 +96,16 @@ async function main(report: Report): Promise<boolean> {
     // Stripe retries a failed delivery for days; here over a few minutes, long enough for a kill or an outage.
     await call(`${sims.stripe.baseUrl}/_sim/webhooks/options`, { body: { retry_delays_ms: [1000, 3000, 6000, 12000, 25000, 45000, 90000, 180000] } });
     cluster = startCluster({
-      env: { DATABASE_URL: database.url, SETTLE_SECRET_KEY: ws.secretKeyHex, SETTLE_DATA_DIR: dataDir, SETTLE_DEMO: 'off', LOG_LEVEL: 'warn' },
+      env: {
+        DATABASE_URL: database.url,
+        SETTLE_SECRET_KEY: ws.secretKeyHex,
+        SETTLE_DATA_DIR: dataDir,
+        SETTLE_DEMO: 'off',
+        LOG_LEVEL: 'warn',
+        // Checkouts the soak's clients open and leave (after a decline, or a tab closed) expire in 3 minutes
+        // instead of a day, so that the drain sees them closed by the product's own path.
+        SETTLE_CHECKOUT_EXPIRY_HOURS: '0.05',
+      },
       port,
       logDir,
     });

@@ -20,6 +20,13 @@ const schema = z.object({
   // How often a running `settle start` checks that each workspace's PSA callback still exists (re-created if a
   // person deleted it at the PSA); minutes.
   SETTLE_CALLBACK_CHECK_MINUTES: z.coerce.number().min(0.05).max(1440).default(60),
+  // A portal checkout the client opened and never paid is canceled at the processor after this long, so its
+  // invoices are free again (engine/expire-portal-checkouts.ts); hours, like a Stripe Checkout Session's 24.
+  SETTLE_CHECKOUT_EXPIRY_HOURS: z.coerce
+    .number()
+    .min(0.01)
+    .max(24 * 30)
+    .default(24),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SETTLE_SMTP_URL: z.string().optional(),
   SETTLE_MAIL_FROM: z.string().default('billing@settle.localhost'),

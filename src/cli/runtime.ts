@@ -85,6 +85,7 @@ export async function startSettle(config: Config, log: Logger, opts: { http: boo
     mailer: createMailer(config.SETTLE_SMTP_URL),
     mailFrom: config.SETTLE_MAIL_FROM,
     box,
+    checkoutExpiryMs: Math.round(config.SETTLE_CHECKOUT_EXPIRY_HOURS * 3600_000),
   };
   // Portal secrets from before migration 0023 are still in clear: seal them now (db/portal-secret.ts).
   const sealedNow = await sealClearPortalSecrets(database.db, box);

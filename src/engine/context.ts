@@ -32,6 +32,8 @@ export interface EngineContext {
   readonly mailFrom: string;
   /** The instance's sealed-secrets box: portal links are signed with a sealed per-workspace secret (db/portal-secret.ts). */
   readonly box?: SecretBox;
+  /** How long a portal checkout the client never confirmed stays open (SETTLE_CHECKOUT_EXPIRY_HOURS; expire-portal-checkouts.ts). */
+  readonly checkoutExpiryMs?: number;
 }
 
 /** The box, or a clear error where a context without one (a test's) is asked to make a link. */

@@ -10,6 +10,7 @@ import { enqueue } from './enqueue.ts';
 import { clearDeadJobs, settleJobsOfDeadWorkers } from './dead-jobs.ts';
 import { scheduleInvoiceWatch } from './watch-books-invoices.ts';
 import { scheduleBooksCheck } from './check-books-records.ts';
+import { DEFAULT_CHECKOUT_EXPIRY_MS } from './expire-portal-checkouts.ts';
 
 export async function sweep(ctx: EngineContext, opts: { olderThanMs?: number } = {}): Promise<{ requeued: number }> {
   await clearDeadJobs(ctx);
@@ -82,6 +83,14 @@ export async function sweep(ctx: EngineContext, opts: { olderThanMs?: number } =
         n++;
       }
       await enqueue(tx, 'resolve-unknown-payments', { tenantId }, { jobKey: `resolve-unknown:${tenantId}` });
+      const abandoned = await tx
+        .selectFrom('portal_checkouts')
+        .select('id')
+        .where('status', '=', 'open')
+        .where('opened_at', '<', new Date(ctx.now().getTime() - (ctx.checkoutExpiryMs ?? DEFAULT_CHECKOUT_EXPIRY_MS)))
+        .limit(1)
+        .execute();
+      if (abandoned.length) await enqueue(tx, 'expire-portal-checkouts', { tenantId }, { jobKey: `expire-checkouts:${tenantId}` });
       return n;
     });
   }

@@ -10,6 +10,7 @@ import { watchBooksInvoices } from '../engine/watch-books-invoices.ts';
 import { checkBooksRecords } from '../engine/check-books-records.ts';
 import { reconcilePayoutWithRetry } from '../engine/reconcile-payout-retry.ts';
 import { resolveUnknownPayments } from '../engine/resolve-unknown-payments.ts';
+import { expirePortalCheckouts } from '../engine/expire-portal-checkouts.ts';
 import { sweep } from '../engine/sweep.ts';
 import { sendEmail } from '../engine/send-email.ts';
 import { queueReceiptOfPayment } from '../engine/receipt-job.ts';
@@ -37,6 +38,7 @@ const handlers: { [K in TaskName]: Handler<K> } = {
   'check-books-records': (ctx, p) => checkBooksRecords(ctx, p.tenantId),
   'reconcile-payout': (ctx, p) => reconcilePayoutWithRetry(ctx, p.tenantId, p.processorPayoutId, p.retry ?? 0),
   'resolve-unknown-payments': (ctx, p) => resolveUnknownPayments(ctx, p.tenantId),
+  'expire-portal-checkouts': (ctx, p) => expirePortalCheckouts(ctx, p.tenantId),
   'send-email': (ctx, p) => sendEmail(ctx, p.tenantId, p.notificationId),
   'queue-payment-receipt': (ctx, p) => queueReceiptOfPayment(ctx, p.tenantId, p.paymentId, p.processorMethodId),
   'post-psa-reversal': (ctx, p) => postPsaReversal(ctx, p.tenantId, p.postingId),
