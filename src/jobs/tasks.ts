@@ -1,7 +1,9 @@
 // One entry per graphile-worker task: validate the payload, then call the use case. The tasks hold no
-// logic of their own. A thrown error makes graphile-worker retry the job with exponential back-off.
+// logic of their own. A thrown error makes graphile-worker retry the job with exponential back-off — except
+// in a run whose job was replaced meanwhile (superseded.ts).
 import type { JobHelpers, Task, TaskList } from 'graphile-worker';
 import type { EngineContext } from '../engine/context.ts';
+import { unlessSuperseded } from './superseded.ts';
 import { processInboxEvent } from '../engine/process-inbox-event.ts';
 import { syncPsa } from '../engine/sync-psa.ts';
 import { postPsaPayment } from '../engine/post-psa-payment.ts';
@@ -98,7 +100,7 @@ export function taskList(ctx: EngineContext): TaskList {
         return;
       }
       const started = performance.now();
-      const result = await (handlers[name] as Handler<TaskName>)(ctx, parsed.data as never, helpers);
+      const result = await unlessSuperseded(ctx.db, helpers, () => (handlers[name] as Handler<TaskName>)(ctx, parsed.data as never, helpers));
       ctx.log.debug({ task: name, ms: Math.round(performance.now() - started), result }, 'job done');
     };
     list[name] = task;
