@@ -12,7 +12,6 @@
 //   this very origin: a page on another port of the same host is same-site, not same-origin, and is refused.
 import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { html, type Raw } from './html.ts';
 import { readCookie, SESSION_COOKIE } from './auth.ts';
 
 export const PRESESSION_COOKIE = 'settle_presession';
@@ -41,11 +40,6 @@ export function csrfToken(req: FastifyRequest, reply: FastifyReply, secret: stri
     reply.header('set-cookie', `${PRESESSION_COOKIE}=${binding}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${PRESESSION_TTL_SEC}${secure ? '; Secure' : ''}`);
   }
   return tokenFor(binding, secret);
-}
-
-/** The hidden field every staff or sign-in form carries. */
-export function csrfField(token: string): Raw {
-  return html`<input type="hidden" name="${CSRF_FIELD}" value="${token}" />`;
 }
 
 /** Why a browser request comes from elsewhere, or null when its Origin / Sec-Fetch-Site are this origin. */

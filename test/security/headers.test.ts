@@ -1,5 +1,5 @@
 // Issue #8 item 7, through HTTP against a running Settle: the exact Content-Security-Policy of staff pages,
-// API answers and the client portal (nonce on every inline script; the processor's hosted fields named by
+// API answers and the client portal (no inline script; nonce on the processor's script; the processor's hosted fields named by
 // origin from the connection's jsUrl; portal framing only by the origins the MSP lists), the other headers,
 // and HSTS / Secure cookies only when PUBLIC_URL is https.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,9 +93,13 @@ describe('the client portal', () => {
       }),
     );
     expect(r.headers.get('x-frame-options')).toBe('DENY');
-    const nonces = scriptNonces(await r.text());
-    expect(nonces.length).toBeGreaterThanOrEqual(2); // the processor's script and the page's own
+    const html = await r.text();
+    const nonces = scriptNonces(html);
+    expect(nonces.length).toBeGreaterThanOrEqual(1); // the processor's script (the page's own is a file from /assets)
     for (const n of nonces) expect(n).toBe(nonce);
+    // No inline script at all: the page's own behaviour is a file from Settle itself.
+    expect(html).toMatch(/<script src="\/assets\/portal-pay\.js\?v=[0-9a-f]+"><\/script>/);
+    expect(html).not.toMatch(/<script\b[^>]*>[^<]+<\/script>/);
   });
 
   it("names the connection's own jsUrl origin (the simulator in the demo), and may be framed only by the listed origins", async () => {
@@ -134,8 +138,8 @@ describe('the client portal', () => {
       }),
     );
     expect(r.headers.get('x-frame-options')).toBeNull();
-    // The publishable key reaches the inline script as a JSON literal.
-    expect(await r.text()).toContain('window.Stripe("pk_test_headers1")');
+    // The publishable key reaches the page's script as an escaped data attribute (no inline script).
+    expect(await r.text()).toContain('data-publishable-key="pk_test_headers1"');
     // The staff pages stay unframeable whatever the portal allows.
     expect((await fetch(`${plain.base}/login`)).headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
   });

@@ -11,7 +11,7 @@ import { enrollAchBankAccount } from '../../engine/ach-enroll-bank-account.ts';
 import { originateAchDebit } from '../../engine/ach-originate-debit.ts';
 import { withCheckoutsClosed } from '../../engine/close-portal-checkouts.ts';
 import { mandateTemplate, mandateTemplateSha256 } from '../../engine/ach-mandate.ts';
-import { html, page, raw } from '../html.ts';
+import { portalAssets, refusePortal, renderPortal } from './view.ts';
 import { STATUS } from '../errors.ts';
 import type { HttpDeps } from '../deps.ts';
 import { frameAncestorsOf, setPortalPolicy } from '../security-headers.ts';
@@ -48,11 +48,7 @@ function issues(err: z.ZodError): string {
 export function registerBankAchPortalRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get<{ Params: { token: string } }>('/portal/:token/bank-account', { schema: { hide: true } }, async (req, reply) => {
     const portal = await openPortal(deps, req.params.token);
-    if (!portal.ok)
-      return reply
-        .code(403)
-        .type('text/html')
-        .send(page('Bank account', html`<div class="card"><p class="error">${portal.message}</p></div>`));
+    if (!portal.ok) return refusePortal(reply, 'Bank account', portal.message);
     const { t: tenantId, c: clientId } = portal.claims;
     const view = await withTenant(deps.ctx.db, tenantId, async (tx) => ({
       tenant: await tx.selectFrom('tenants').select(['name', 'settings']).where('id', '=', tenantId).executeTakeFirstOrThrow(),
@@ -64,72 +60,18 @@ export function registerBankAchPortalRoutes(app: FastifyInstance, deps: HttpDeps
         .orderBy('created_at', 'desc')
         .execute(),
     }));
-    if (!view.client)
-      return reply
-        .code(403)
-        .type('text/html')
-        .send(page('Bank account', html`<div class="card"><p class="error">This link is not valid.</p></div>`));
-    const body = html` ${
-        view.accounts.length
-          ? html`<div class="card">
-              <h3 style="margin-top:0">Authorized accounts</h3>
-              <table>
-                <tbody>
-                  ${view.accounts.map(
-                    (a) =>
-                      html`<tr>
-                        <td>Account ending ${a.account_last4}</td>
-                        <td>${a.sec_code}</td>
-                        <td><span class="pill ${a.status === 'active' ? 'ok' : 'bad'}">${a.status}</span></td>
-                        <td class="muted">${a.validation === 'pending' ? 'being verified' : ''}</td>
-                      </tr>`,
-                  )}
-                </tbody>
-              </table>
-            </div>`
-          : ''
-      }
-      <div class="card">
-        <h2 style="margin-top:0">Pay ${view.tenant.name} from a bank account</h2>
-        <form id="bank-form">
-          <label>Account holder name <input type="text" name="holder_name" required /></label>
-          <label
-            >Whose account is it?
-            <select name="holder_kind">
-              <option value="business">A business account of ${view.client.name}</option>
-              <option value="personal">A personal account</option>
-            </select></label
-          >
-          <label>Routing number <input type="text" name="routing_number" inputmode="numeric" required /></label>
-          <label>Account number <input type="text" name="account_number" inputmode="numeric" autocomplete="off" required /></label>
-          <label
-            >Account type
-            <select name="account_type">
-              <option value="checking">Checking</option>
-              <option value="savings">Savings</option>
-            </select></label
-          >
-          <h3>Debit authorization</h3>
-          <p id="mandate" class="muted">${mandateTemplate()}</p>
-          <label><input type="checkbox" name="agree" required /> I agree to this authorization</label>
-          <input type="hidden" name="mandate_sha256" value="${mandateTemplateSha256()}" />
-          <p><button type="submit">Authorize debits</button> <span id="message" class="error"></span></p>
-        </form>
-      </div>
-      <script nonce="${req.cspNonce}">
-        ${raw(`document.getElementById('bank-form').addEventListener('submit', async (ev) => {
-        ev.preventDefault();
-        const f = new FormData(ev.target);
-        const body = Object.fromEntries(f.entries());
-        body.agree = f.get('agree') === 'on';
-        const r = await fetch(location.pathname, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-        const out = await r.json();
-        document.getElementById('message').textContent = r.ok ? 'Authorized: account ending ' + out.last4 : out.error.message;
-      });`)};
-      </script>`;
+    if (!view.client) return refusePortal(reply, 'Bank account', 'This link is not valid.');
     // No processor here: the account number is typed into Settle's own page (NACHA debits), so no hosted fields.
     setPortalPolicy(req, reply, null, frameAncestorsOf(view.tenant.settings));
-    return reply.type('text/html').send(page('Bank account', body, { brand: view.tenant.name }));
+    return renderPortal(reply, 'bank-account', {
+      title: 'Bank account',
+      brand: view.tenant.name,
+      clientName: view.client.name,
+      accounts: view.accounts,
+      mandate: mandateTemplate(),
+      mandateSha256: mandateTemplateSha256(),
+      scripts: [{ src: portalAssets.bankAccount }],
+    });
   });
 
   app.post<{ Params: { token: string } }>('/portal/:token/bank-account', { schema: { hide: true } }, async (req, reply) => {

@@ -13,7 +13,6 @@ import { creditBalance } from '../../engine/client-credit.ts';
 import { describePlans } from '../../engine/installment-plans.ts';
 import type { InvoiceChoice } from '../../engine/plan-payment.ts';
 import { payQuotedCard, quoteCardPayment } from '../../engine/pay-card-with-surcharge.ts';
-import { html, type Raw } from '../html.ts';
 import { STATUS } from '../errors.ts';
 import type { HttpDeps } from '../deps.ts';
 import { openPortal } from './pages.ts';
@@ -57,46 +56,29 @@ export async function surchargeEnabled(tx: Tx): Promise<boolean> {
   return s?.enabled ?? false;
 }
 
-/** The client's credit and installment plans, shown above the invoices. */
-export async function collectionsPanel(tx: Tx, clientId: string): Promise<Raw> {
+/** The client's credit and active installment plans, shown above the invoices (views/partials/collections.eta). */
+export interface CollectionsPanel {
+  /** "$150.00" (several currencies joined), or null with no credit. */
+  readonly credit: string | null;
+  readonly plans: readonly {
+    readonly id: string;
+    readonly invoiceNumber: string;
+    readonly parts: readonly { partNo: number; dueOn: string; amount: string; status: string }[];
+  }[];
+}
+
+export async function collectionsPanel(tx: Tx, clientId: string): Promise<CollectionsPanel> {
   const credit = [...(await creditBalance(tx, clientId))].filter(([, n]) => n > 0n);
   const plans = (await describePlans(tx, { clientId })).filter((p) => p.status === 'active');
   const m = (n: bigint, c: string) => format(money(n, parseCurrency(c)));
-  return html`${
-    credit.length
-      ? html`<div class="card" id="credit">
-          <strong>Credit on your account: ${credit.map(([c, n]) => m(n, c)).join(', ')}.</strong> It is applied to the invoices you pay before anything is
-          charged.
-        </div>`
-      : ''
-  }${plans.map(
-    (p) =>
-      html`<div class="card installment-plan" data-plan="${p.id}">
-        <h3 style="margin-top:0">Installment plan for invoice ${p.invoiceNumber}</h3>
-        <table>
-          <thead>
-            <tr>
-              <th>Part</th>
-              <th>Due</th>
-              <th class="num">Amount</th>
-              <th>Status</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${p.parts.map(
-              (x) =>
-                html`<tr>
-                  <td>${x.partNo} of ${p.parts.length}</td>
-                  <td>${x.dueOn}</td>
-                  <td class="num">${m(x.amountMinor, p.currency)}</td>
-                  <td><span class="pill ${x.status === 'paid' ? 'ok' : x.status === 'failed' ? 'bad' : 'warn'}">${x.status}</span></td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
-        <p class="muted">Each part is charged automatically on its due date to your saved payment method.</p>
-      </div>`,
-  )}`;
+  return {
+    credit: credit.length ? credit.map(([c, n]) => m(n, c)).join(', ') : null,
+    plans: plans.map((p) => ({
+      id: p.id,
+      invoiceNumber: p.invoiceNumber,
+      parts: p.parts.map((x) => ({ partNo: x.partNo, dueOn: x.dueOn, amount: m(x.amountMinor, p.currency), status: x.status })),
+    })),
+  };
 }
 
 function fail(reply: FastifyReply, e: unknown): FastifyReply {

@@ -10,18 +10,17 @@ import { listInvoiceRows } from '../../db/queries/invoice-list.ts';
 import { startPortalPayment } from '../../engine/start-portal-payment.ts';
 import { boxOf, UseCaseError } from '../../engine/context.ts';
 import { portalSecretOf } from '../../db/portal-secret.ts';
-import { html, page, raw } from '../html.ts';
 import { STATUS } from '../errors.ts';
 import { peekToken, verifyToken } from '../signed-token.ts';
 import type { HttpDeps } from '../deps.ts';
 import type { PortalClaims } from './links.ts';
 import { collectionsPanel, portalChoices, portalInvoices, surchargeEnabled } from './collections.ts';
-import { portalScript } from './portal-script.ts';
+import { portalAssets, refusePortal, renderPortal } from './view.ts';
 import { frameAncestorsOf, setPortalPolicy } from '../security-headers.ts';
 import { applyClientCredit } from '../../engine/client-credit.ts';
 import { choicesAfterCredit } from '../../engine/pay-card-with-surcharge.ts';
 import { CHECKOUT_CANCELED } from '../../engine/close-portal-checkouts.ts';
-import { catchUpOnPaid, offerableMinor, paidSummary, thankYouCard } from './thank-you.ts';
+import { catchUpOnPaid, offerableMinor, paidSummary, thankYouView } from './thank-you.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -44,10 +43,7 @@ export async function openPortal(deps: HttpDeps, token: string): Promise<{ ok: t
 }
 
 function refuse(reply: FastifyReply, message: string): FastifyReply {
-  return reply
-    .code(403)
-    .type('text/html')
-    .send(page('Payment link', html`<div class="card"><p class="error">${message}</p></div>`));
+  return refusePortal(reply, 'Payment link', message);
 }
 
 export function registerPortalRoutes(app: FastifyInstance, deps: HttpDeps): void {
@@ -85,100 +81,40 @@ export function registerPortalRoutes(app: FastifyInstance, deps: HttpDeps): void
       return { tenant, client, invoices, paid, recent, collections, processor: (conn?.config ?? {}) as { publishableKey?: string; jsUrl?: string } };
     });
     if (!view.client) return refuse(reply, REASONS.bad_signature);
-    const body = html` ${thankYouCard(view.paid, req.query.paid === 'credit', view.invoices.length)} ${view.collections.panel}
-      <div class="card">
-        <h2 style="margin-top:0">Invoices for ${view.client.name}</h2>
-        ${
-          view.invoices.length === 0
-            ? html`<p class="muted">Nothing is due. Thank you!</p>`
-            : html`<form id="pay-form">
-                  <table>
-                    <thead>
-                      <tr>
-                        <th></th>
-                        <th>Invoice</th>
-                        <th>Issued</th>
-                        <th>Due</th>
-                        <th class="num">Total</th>
-                        <th class="num">Open</th>
-                        <th class="num">Pay now</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      ${view.invoices.map(
-                        (i) =>
-                          html`<tr>
-                            <td><input type="checkbox" name="invoice" value="${i.id}" data-open="${i.open_minor}" checked /></td>
-                            <td>${i.number}</td>
-                            <td>${i.issued_on}</td>
-                            <td>${i.due_on ?? ''}</td>
-                            <td class="num">${format(money(BigInt(i.total_minor), parseCurrency(i.currency)))}</td>
-                            <td class="num">${format(money(BigInt(i.open_minor), parseCurrency(i.currency)))}</td>
-                            <td class="num">
-                              <input
-                                type="text"
-                                name="amount"
-                                data-invoice="${i.id}"
-                                inputmode="decimal"
-                                size="10"
-                                value="${toDecimalString(money(BigInt(i.open_minor), parseCurrency(i.currency)))}"
-                                aria-label="Amount to pay on ${i.number}"
-                              />
-                            </td>
-                          </tr>`,
-                      )}
-                    </tbody>
-                  </table>
-                  <p>
-                    Pay with:
-                    <label style="display:inline"><input type="radio" name="method" value="card" checked /> Card</label>
-                    <label style="display:inline; margin-left:12px"><input type="radio" name="method" value="us_bank_account" /> Bank account (ACH)</label>
-                  </p>
-                  ${view.collections.surcharging ? html`<p class="muted">Credit card payments may carry a surcharge; it is shown, with the total, before you pay. No surcharge applies to bank account (ACH) or debit card payments.</p>` : ''}
-                  <button type="submit" id="continue">Continue to payment</button>
-                </form>
-                <div id="payment" hidden>
-                  <p id="summary"></p>
-                  <div id="payment-element"></div>
-                  <p id="disclosure" hidden></p>
-                  <p><button id="confirm" type="button">Pay now</button> <span id="message" class="error"></span></p>
-                </div>`
-        }
-      </div>
-      ${
-        view.recent.length
-          ? html`<div class="card">
-              <h3 style="margin-top:0">Recent payments</h3>
-              <table>
-                <tbody>
-                  ${view.recent.map(
-                    (p) =>
-                      html`<tr>
-                        <td>${new Date(p.created_at).toISOString().slice(0, 10)}</td>
-                        <td class="num">${format(money(p.amount_minor, parseCurrency(p.currency)))}</td>
-                        <td><span class="pill ${p.state === 'succeeded' ? 'ok' : p.state === 'failed' ? 'bad' : 'warn'}">${p.state}</span></td>
-                      </tr>`,
-                  )}
-                </tbody>
-              </table>
-            </div>`
-          : ''
-      }
-      <p class="muted">
-        Card and bank details are entered in ${view.processor.jsUrl?.includes('stripe.com') ? 'Stripe' : 'the payment processor'}'s secure form and never reach
-        ${view.tenant.name}'s systems.
-      </p>
-      <script nonce="${req.cspNonce}" src="${view.processor.jsUrl ?? 'https://js.stripe.com/v3/'}"></script>
-      <script nonce="${req.cspNonce}">
-        ${raw(portalScript(view.processor.publishableKey ?? '', { surcharging: view.collections.surcharging, currency: view.invoices[0]?.currency ?? 'USD' }))};
-      </script>`;
-    // Never kept by the browser: what is due changes with every payment, and Back after paying must not show
-    // the invoices as they were before (the link is a bearer credential too).
+    const currencyOf = (i: { currency: string }) => parseCurrency(i.currency);
+    const jsUrl = view.processor.jsUrl ?? 'https://js.stripe.com/v3/';
+    // Never kept by the browser (renderPortal: no-store): what is due changes with every payment, and Back
+    // after paying must not show the invoices as they were before (the link is a bearer credential too).
     setPortalPolicy(req, reply, view.processor.jsUrl, frameAncestorsOf(view.tenant.settings));
-    return reply
-      .type('text/html')
-      .header('cache-control', 'no-store')
-      .send(page(`Pay ${view.tenant.name}`, body, { brand: view.tenant.name }));
+    return renderPortal(reply, 'invoices', {
+      title: `Pay ${view.tenant.name}`,
+      brand: view.tenant.name,
+      clientName: view.client.name,
+      thankYou: thankYouView(view.paid, req.query.paid === 'credit', view.invoices.length),
+      collections: view.collections.panel,
+      invoices: view.invoices.map((i) => ({
+        id: i.id,
+        number: i.number,
+        issuedOn: i.issued_on,
+        dueOn: i.due_on ?? '',
+        total: format(money(BigInt(i.total_minor), currencyOf(i))),
+        open: format(money(BigInt(i.open_minor), currencyOf(i))),
+        openMinor: i.open_minor,
+        openDecimal: toDecimalString(money(BigInt(i.open_minor), currencyOf(i))),
+      })),
+      pay: {
+        publishableKey: view.processor.publishableKey ?? '',
+        surcharging: view.collections.surcharging,
+        currency: (view.invoices[0]?.currency ?? 'USD').toLowerCase(),
+      },
+      recent: view.recent.map((p) => ({
+        date: new Date(p.created_at).toISOString().slice(0, 10),
+        amount: format(money(p.amount_minor, parseCurrency(p.currency))),
+        state: p.state,
+      })),
+      processorName: view.processor.jsUrl?.includes('stripe.com') ? 'Stripe' : 'the payment processor',
+      scripts: [{ src: jsUrl, nonce: req.cspNonce }, { src: portalAssets.pay }],
+    });
   });
 
   // `invoices` carries an amount per invoice (part of an invoice, several invoices); `invoice_ids` pays each in full.

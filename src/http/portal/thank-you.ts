@@ -12,7 +12,6 @@ import { inFlightMinor } from '../../engine/checkout-guard.ts';
 import { CHECKOUT_CANCELED } from '../../engine/close-portal-checkouts.ts';
 import { pendingVerification, recordAwaitingVerification } from '../../engine/ach-microdeposits.ts';
 import type { BankVerification } from '../../connectors/payments/types.ts';
-import { html, type Raw } from '../html.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -127,63 +126,26 @@ const STATE_WORDS: Record<string, string> = {
   failed: 'Not paid',
 };
 
-export function thankYouCard(s: PaidSummary | null, credit: boolean, stillOpen: number): Raw {
-  if (credit)
-    return html`<div class="card" id="paid" role="status">
-      <h2 style="margin-top:0">Thank you</h2>
-      <p>Your credit on account paid the invoices you chose; nothing was charged.</p>
-      <p>${stillOpen === 0 ? 'Nothing else is due.' : `${stillOpen} invoice${stillOpen === 1 ? ' is' : 's are'} still open below.`}</p>
-    </div>`;
-  if (!s) return html``;
-  if (s.state === 'failed')
-    return html`<div class="card" id="paid" role="status">
-      <h2 style="margin-top:0">Payment not made</h2>
-      <p class="error">${s.failure}</p>
-      <p class="muted">Reference ${s.reference}</p>
-    </div>`;
-  if (s.verification)
-    return html`<div class="card" id="paid" role="status">
-      <h2 style="margin-top:0">One more step: verify your bank account</h2>
-      <p id="verify-instructions">
-        We sent two small deposits to your bank account; they should appear on your statement by
-        ${s.verification.arrivalDate ? s.verification.arrivalDate.toISOString().slice(0, 10) : 'the next 1–2 business days'}. Enter their amounts on the
-        verification page to start this ${s.amount} payment. Nothing is taken from your account until then.
-      </p>
-      <p><a id="verify-link" href="${s.verification.url}" target="_blank" rel="noopener">Verify your bank account</a></p>
-      <p class="muted">Invoices: ${s.invoices.map((i, n) => html`${n > 0 ? ', ' : ''}${i.number} (${i.amount})`)} · Reference ${s.reference}</p>
-    </div>`;
-  return html`<div class="card" id="paid" role="status">
-    <h2 style="margin-top:0">Thank you — ${s.amount} ${s.state === 'succeeded' ? 'paid' : 'received'}</h2>
-    <table>
-      <tbody>
-        <tr>
-          <th scope="row">Status</th>
-          <td><span class="pill ${s.state === 'succeeded' ? 'ok' : 'warn'}">${STATE_WORDS[s.state] ?? s.state}</span></td>
-        </tr>
-        <tr>
-          <th scope="row">Amount</th>
-          <td id="paid-amount">${s.amount}</td>
-        </tr>
-        <tr>
-          <th scope="row">Invoices</th>
-          <td id="paid-invoices">${s.invoices.map((i, n) => html`${n > 0 ? ', ' : ''}${i.number} (${i.amount})`)}</td>
-        </tr>
-        <tr>
-          <th scope="row">Paid with</th>
-          <td id="paid-method">${s.method}</td>
-        </tr>
-        <tr>
-          <th scope="row">Reference</th>
-          <td id="paid-reference">${s.reference}</td>
-        </tr>
-      </tbody>
-    </table>
-    <p>
-      ${
-        stillOpen === 0
-          ? 'Nothing else is due.'
-          : `${stillOpen} invoice${stillOpen === 1 ? ' is' : 's are'} still open below. The invoices paid above are not offered again.`
-      }
-    </p>
-  </div>`;
+/** What views/partials/thank-you.eta shows after paying (null: the page was not opened from a payment). */
+export interface ThankYou {
+  readonly credit: boolean;
+  readonly summary: PaidSummary | null;
+  readonly stillOpen: number;
+  readonly stillOpenText: string;
+  readonly stateWords: string;
+  readonly invoicesText: string;
+  readonly arrival: string;
+}
+
+export function thankYouView(s: PaidSummary | null, credit: boolean, stillOpen: number): ThankYou | null {
+  if (!credit && !s) return null;
+  return {
+    credit,
+    summary: s,
+    stillOpen,
+    stillOpenText: stillOpen === 0 ? 'Nothing else is due.' : `${stillOpen} invoice${stillOpen === 1 ? ' is' : 's are'} still open below.`,
+    stateWords: s ? (STATE_WORDS[s.state] ?? s.state) : '',
+    invoicesText: s ? s.invoices.map((i) => `${i.number} (${i.amount})`).join(', ') : '',
+    arrival: s?.verification?.arrivalDate ? s.verification.arrivalDate.toISOString().slice(0, 10) : 'the next 1–2 business days',
+  };
 }

@@ -14,7 +14,7 @@ import { completeMethodUpdate, startMethodUpdate } from '../../engine/update-pay
 import { frameAncestorsOf, setPortalPolicy } from '../security-headers.ts';
 import { tenantOfUpdateToken, verifyUpdateToken, type UpdateMethodClaims } from '../../notify/update-method-link.ts';
 import { STATUS } from '../errors.ts';
-import { html, page, raw, scriptJson } from '../html.ts';
+import { portalAssets, refusePortal, renderPortal } from './view.ts';
 import type { HttpDeps } from '../deps.ts';
 
 const REASONS = {
@@ -32,11 +32,7 @@ async function open(deps: HttpDeps, token: string): Promise<{ ok: true; claims: 
   return check.ok ? { ok: true, claims: check.claims } : { ok: false, message: REASONS[check.reason] };
 }
 
-const refusePage = (reply: FastifyReply, message: string): FastifyReply =>
-  reply
-    .code(403)
-    .type('text/html')
-    .send(page('Update payment method', html`<div class="card"><p class="error">${message}</p></div>`));
+const refusePage = (reply: FastifyReply, message: string): FastifyReply => refusePortal(reply, 'Update payment method', message);
 const refuseJson = (reply: FastifyReply, message: string): FastifyReply => reply.code(403).send({ error: { code: 'link_invalid', message } });
 
 export function registerUpdateMethodRoutes(app: FastifyInstance, deps: HttpDeps): void {
@@ -69,30 +65,18 @@ export function registerUpdateMethodRoutes(app: FastifyInstance, deps: HttpDeps)
     if (!view.client || !view.f || !view.p) return refusePage(reply, REASONS.bad_signature);
     const amount = format(money(view.p.amount_minor, parseCurrency(view.p.currency)));
     const allPaid = view.invoices.length > 0 && view.invoices.every((i) => i.status === 'paid');
-    const body = html` <div class="card">
-        <h2 style="margin-top:0">Update your payment method</h2>
-        <p>
-          ${view.tenant.name} could not collect <strong>${amount}</strong> for ${view.invoices.map((i) => i.number).join(', ')} from your
-          ${view.f.method_label ?? 'payment method'}.
-        </p>
-        ${allPaid ? html`<p class="muted">These invoices are paid now. You can still save a new method for future payments.</p>` : html`<p>Save a new card or bank account below; we will use it for this payment and future ones.</p>`}
-        <button type="button" id="continue">Enter a new card or bank account</button>
-        <div id="setup" hidden>
-          <div id="payment-element"></div>
-          <p><button id="save" type="button">Save payment method</button> <span id="message" class="error"></span></p>
-        </div>
-        <p id="done" hidden><strong>Thank you.</strong> <span id="done-text"></span></p>
-      </div>
-      <p class="muted">
-        Card and bank details are entered in ${view.processor.jsUrl?.includes('stripe.com') ? 'Stripe' : 'the payment processor'}'s secure form and never reach
-        ${view.tenant.name}'s systems.
-      </p>
-      <script nonce="${req.cspNonce}" src="${view.processor.jsUrl ?? 'https://js.stripe.com/v3/'}"></script>
-      <script nonce="${req.cspNonce}">
-        ${raw(setupScript(view.processor.publishableKey ?? ''))};
-      </script>`;
     setPortalPolicy(req, reply, view.processor.jsUrl, frameAncestorsOf(view.tenant.settings));
-    return reply.type('text/html').send(page(`Update payment method — ${view.tenant.name}`, body, { brand: view.tenant.name }));
+    return renderPortal(reply, 'update-method', {
+      title: `Update payment method — ${view.tenant.name}`,
+      brand: view.tenant.name,
+      amount,
+      invoiceNumbers: view.invoices.map((i) => i.number).join(', '),
+      methodLabel: view.f.method_label ?? 'payment method',
+      allPaid,
+      publishableKey: view.processor.publishableKey ?? '',
+      processorName: view.processor.jsUrl?.includes('stripe.com') ? 'Stripe' : 'the payment processor',
+      scripts: [{ src: view.processor.jsUrl ?? 'https://js.stripe.com/v3/', nonce: req.cspNonce }, { src: portalAssets.updateMethod }],
+    });
   });
 
   app.post<{ Params: { token: string } }>('/portal/update-method/:token/start', { schema: { hide: true } }, async (req, reply) => {
@@ -124,43 +108,4 @@ export function registerUpdateMethodRoutes(app: FastifyInstance, deps: HttpDeps)
       throw e;
     }
   });
-}
-
-/** Progressive enhancement: open a setup session, mount the hosted fields, confirm, then tell Settle. */
-function setupScript(publishableKey: string): string {
-  return `
-(function () {
-  var stripe = window.Stripe ? window.Stripe(${scriptJson(publishableKey)}) : null;
-  var elements = null, setupId = null, base = location.pathname;
-  var msg = function (t) { document.getElementById('message').textContent = t; };
-  document.getElementById('continue').addEventListener('click', async function () {
-    this.disabled = true;
-    var res = await fetch(base + '/start', { method: 'POST' });
-    var body = await res.json();
-    document.getElementById('setup').hidden = false;
-    if (!res.ok) { msg(body.error.message); return; }
-    setupId = body.setup_id;
-    elements = stripe.elements({ clientSecret: body.client_secret });
-    elements.create('payment').mount('#payment-element');
-  });
-  document.getElementById('save').addEventListener('click', async function () {
-    var btn = this; btn.disabled = true;
-    var r = await stripe.confirmSetup({ elements: elements, redirect: 'if_required', confirmParams: { return_url: location.href } });
-    if (r.error) { msg(r.error.message); btn.disabled = false; return; }
-    // A bank account typed by its numbers is saved only once the client confirms two microdeposits (Stripe).
-    var nx = r.setupIntent && r.setupIntent.status === 'requires_action' && r.setupIntent.next_action;
-    if (nx && nx.type === 'verify_with_microdeposits') {
-      msg('We sent two small deposits to this bank account (they arrive in 1–2 business days). Confirm their amounts on the verification page; the account is saved once they are confirmed. ');
-      var a = document.createElement('a'); a.href = nx.verify_with_microdeposits.hosted_verification_url; a.target = '_blank'; a.rel = 'noopener';
-      a.id = 'verify-link'; a.textContent = 'Verify your bank account'; document.getElementById('message').appendChild(a);
-      return;
-    }
-    var res = await fetch(base + '/complete', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ setup_id: setupId }) });
-    var body = await res.json();
-    if (!res.ok) { msg(body.error.message); btn.disabled = false; return; }
-    document.getElementById('setup').hidden = true;
-    document.getElementById('done').hidden = false;
-    document.getElementById('done-text').textContent = 'Your ' + body.payment_method.label + ' is saved' + (body.retries_scheduled ? ' and we are collecting the open payment with it now.' : '.');
-  });
-})();`;
 }

@@ -24,6 +24,11 @@ const SOURCES: Record<string, Asset> = {
   'chart.umd.min.js': { file: path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.min.js'), type: 'text/javascript; charset=utf-8' },
   'staff.css': { file: path.join(here, 'assets', 'staff.css'), type: 'text/css; charset=utf-8' },
   'staff.js': { file: path.join(here, 'assets', 'staff.js'), type: 'text/javascript; charset=utf-8' },
+  // The client portal's look and scripts (src/http/portal/assets; the portal's CSP allows 'self' too).
+  'portal.css': { file: path.join(here, '..', 'portal', 'assets', 'portal.css'), type: 'text/css; charset=utf-8' },
+  'portal-pay.js': { file: path.join(here, '..', 'portal', 'assets', 'portal-pay.js'), type: 'text/javascript; charset=utf-8' },
+  'portal-update-method.js': { file: path.join(here, '..', 'portal', 'assets', 'portal-update-method.js'), type: 'text/javascript; charset=utf-8' },
+  'portal-bank-account.js': { file: path.join(here, '..', 'portal', 'assets', 'portal-bank-account.js'), type: 'text/javascript; charset=utf-8' },
 };
 
 interface Loaded extends Asset {

@@ -13,7 +13,6 @@ import { format, money, parseCurrency, type Money } from '../../domain/money.ts'
 import { formatDate, formatDateTime, workspaceTimezone } from '../../domain/timezone.ts';
 import { staffSession } from '../auth.ts';
 import { CSRF_FIELD, csrfToken } from '../csrf.ts';
-import { scriptJson } from '../html.ts';
 import type { HttpDeps } from '../deps.ts';
 import { DEFAULT_TIMEOUTS, type StaffSession } from '../../engine/staff-sessions.ts';
 import { assetUrls } from './assets.ts';
@@ -73,6 +72,14 @@ function moneyText(amount: Money | bigint | string | number, currency?: string):
   if (typeof amount === 'object') return format(amount);
   if (!currency) throw new Error('money(amount, currency): a currency is needed with minor units');
   return format(money(BigInt(amount), parseCurrency(currency)));
+}
+
+/**
+ * A value as JSON inside a <script type="application/json"> data block: `<` (so no `</script>` or `<!--`),
+ * `>`, `&` and the two JavaScript line separators escaped, whatever the value holds.
+ */
+export function scriptJson(v: unknown): string {
+  return JSON.stringify(v).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 const jsonSafe = (v: unknown): string => scriptJson(JSON.parse(JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x))));

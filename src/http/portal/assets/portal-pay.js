@@ -1,20 +1,18 @@
-// The portal page's progressive enhancement. The client picks invoices and how much of each to pay, then:
+// The portal page's progressive enhancement (served from /assets; views/invoices.eta). The client picks
+// invoices and how much of each to pay, then:
 // - bank account, or card when the MSP does not surcharge: Settle opens the payment and the processor's
 //   hosted fields confirm it (the client secret flow);
 // - card when the MSP surcharges: the hosted fields only create the payment method (deferred mode), Settle
 //   reads its funding, quotes the surcharge and shows the disclosure and total, and only when the client
 //   presses "Pay <total>" does Settle charge exactly that total with that card (payments-rules.md §0.2).
 // Amounts go to Settle as the client typed them; Settle parses them (no float arithmetic on money here).
-import { scriptJson } from '../html.ts';
-
-export function portalScript(publishableKey: string, opts: { surcharging: boolean; currency: string }): string {
-  return `
 (function () {
   // A page the browser kept from before paying (Back) would offer paid invoices again: show the current one.
   window.addEventListener('pageshow', function (ev) { if (ev.persisted) location.reload(); });
   var form = document.getElementById('pay-form'); if (!form) return;
-  var stripe = window.Stripe ? window.Stripe(${scriptJson(publishableKey)}) : null;
-  var surcharging = ${scriptJson(opts.surcharging)}, currency = ${scriptJson(opts.currency.toLowerCase())};
+  // What the server knows, written by the view as escaped data-* attributes (no inline script: CSP).
+  var stripe = window.Stripe ? window.Stripe(form.getAttribute('data-publishable-key')) : null;
+  var surcharging = form.getAttribute('data-surcharging') === 'true', currency = form.getAttribute('data-currency');
   var elements = null, paymentId = null, mode = null, quote = null;
   var msg = function (t) { document.getElementById('message').textContent = t || ''; };
   function chosen() {
@@ -25,7 +23,7 @@ export function portalScript(publishableKey: string, opts: { surcharging: boolea
   }
   // Whole cents from the typed text, by string parsing (only to size the hosted fields' display amount).
   function cents(text) {
-    var m = /^\\$?(\\d+)(?:\\.(\\d{1,2}))?$/.exec(String(text).replace(/,/g, '').trim());
+    var m = /^\$?(\d+)(?:\.(\d{1,2}))?$/.exec(String(text).replace(/,/g, '').trim());
     return m ? Number(m[1]) * 100 + Number(((m[2] || '') + '00').slice(0, 2)) : 0;
   }
   async function post(path, body) {
@@ -53,7 +51,7 @@ export function portalScript(publishableKey: string, opts: { surcharging: boolea
     if (!r.ok) {
       // Shown under the invoices, without a "Pay now" that has no payment behind it. A 409 means this page is
       // out of date (paid in another tab, or this is a page the browser kept from before paying).
-      msg(r.status === 409 ? r.body.error.message.replace(/\\.?$/, '. Reload this page to see what is still due.') : r.body.error.message);
+      msg(r.status === 409 ? r.body.error.message.replace(/\.?$/, '. Reload this page to see what is still due.') : r.body.error.message);
       document.getElementById('confirm').style.display = 'none'; document.getElementById('payment').hidden = false;
       return;
     }
@@ -128,5 +126,4 @@ export function portalScript(publishableKey: string, opts: { surcharging: boolea
       btn.disabled = false;
     }
   });
-})();`;
-}
+})();
