@@ -3,12 +3,13 @@
 import crypto from 'node:crypto';
 import { withTenant } from '../db/tenant.ts';
 import type { EngineContext } from './context.ts';
+import { emailBranding } from './branding.ts';
 
 export async function sendEmail(ctx: EngineContext, tenantId: string, notificationId: string): Promise<string> {
   const n = await withTenant(ctx.db, tenantId, async (tx) => {
     const row = await tx.selectFrom('notifications').selectAll().where('id', '=', notificationId).executeTakeFirst();
     const tenant = await tx.selectFrom('tenants').select(['name', 'slug']).where('id', '=', tenantId).executeTakeFirstOrThrow();
-    return row ? { row, tenant } : null;
+    return row ? { row, tenant, brand: await emailBranding(tx) } : null;
   });
   if (!n || n.row.status !== 'pending') return 'nothing to send';
   if (!ctx.mailer.configured) {
@@ -24,7 +25,10 @@ export async function sendEmail(ctx: EngineContext, tenantId: string, notificati
   const digest = crypto.createHash('sha256').update(`${tenantId}:${n.row.idempotency_key}`).digest('hex').slice(0, 32);
   try {
     await ctx.mailer.send({
-      from: `"${n.tenant.name.replace(/"/g, '')}" <${ctx.mailFrom}>`,
+      // Branding: the MSP's sender name (else the workspace's), always at Settle's own address (SETTLE_MAIL_FROM,
+      // which the relay may send as); the name loses what could break the header (branding refuses it on save).
+      from: `"${(n.brand.senderName ?? n.tenant.name).replace(/["\\<>\r\n]/g, '')}" <${ctx.mailFrom}>`,
+      replyTo: n.brand.replyTo,
       to: n.row.to_email,
       subject: n.row.subject,
       text: n.row.body_text,

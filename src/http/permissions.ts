@@ -40,6 +40,10 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'GET /dashboard': 'viewer',
   // The staff app (http/staff/): its files, and each area's pages (one block per area below).
   'GET /assets/:file': 'public',
+  // A workspace's logo and colour stylesheet, linked from its portal pages (http/portal/branding-assets.ts):
+  // no secret in them, and a client's browser or mail client fetches them without a portal link.
+  'GET /brand/:tenant/logo': 'public',
+  'GET /brand/:tenant/brand.css': 'public',
   'GET /app': 'viewer',
   'GET /app/overview': 'viewer',
   'GET /app/settings': 'viewer',
@@ -177,6 +181,9 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'GET /app/connections/quickbooks/callback': 'owner',
   'GET /app/settings/accounts': 'viewer',
   'POST /app/settings/accounts': 'owner',
+  // Branding (http/staff/settings-branding.ts): everyone reads it; changing it is the owner's.
+  'GET /app/settings/branding': 'viewer',
+  'POST /app/settings/branding': 'owner',
   'GET /app/setup': 'owner',
   'GET /app/setup/psa': 'owner',
   'POST /app/setup/psa': 'owner',

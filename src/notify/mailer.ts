@@ -8,6 +8,8 @@ export interface OutgoingEmail {
   readonly subject: string;
   readonly text: string;
   readonly html?: string | null;
+  /** The workspace's reply-to address (Settings → Branding), when it set one. */
+  readonly replyTo?: string | null;
   /** Stable across retries, so a receiving server or a person can spot a duplicate. */
   readonly messageId: string;
 }
@@ -40,6 +42,7 @@ export function createMailer(smtpUrl: string | undefined, opts: { timeoutMs?: nu
         subject: email.subject,
         text: email.text,
         ...(email.html ? { html: email.html } : {}),
+        ...(email.replyTo ? { replyTo: email.replyTo } : {}),
         messageId: email.messageId,
       });
     },

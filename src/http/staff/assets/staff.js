@@ -1,6 +1,7 @@
 // The staff app's small script (served from /assets; no inline script anywhere, per the CSP). Pages work
 // without it; it adds: the Menu button on narrow screens, focus on a form's error summary, the CSRF token
-// on htmx requests, and Chart.js charts drawn from <script type="application/json"> data.
+// on htmx requests, Chart.js charts drawn from <script type="application/json"> data, copy buttons, and the
+// branding page's live preview.
 (function () {
   'use strict';
   document.documentElement.classList.add('js');
@@ -78,11 +79,70 @@
     });
   }
 
+  // Settings → Branding: the preview follows the form as the owner types (colour, its contrast with white
+  // text, the chosen logo, sender and reply-to). The server checks everything again on save.
+  function luminance(hex) {
+    var c = [1, 3, 5].map(function (i) {
+      var s = parseInt(hex.slice(i, i + 2), 16) / 255;
+      return s <= 0.04045 ? s / 12.92 : Math.pow((s + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  }
+  function hexOf(text) {
+    var v = text.trim().replace(/^#/, '').toLowerCase();
+    if (/^[0-9a-f]{6}$/.test(v)) return '#' + v;
+    if (/^[0-9a-f]{3}$/.test(v)) return '#' + v.replace(/./g, function (ch) { return ch + ch; });
+    return null;
+  }
+  function setUpBrandPreview() {
+    var preview = document.querySelector('[data-brand-preview]');
+    if (!preview) return;
+    var status = preview.querySelector('[data-brand-contrast]');
+    var color = document.querySelector('[data-brand-color]');
+    if (color && status) {
+      color.addEventListener('input', function () {
+        var hex = color.value.trim() === '' ? preview.getAttribute('data-default-color') : hexOf(color.value);
+        if (!hex) {
+          status.textContent = 'Not a colour code yet: enter it like #1d4ed8.';
+          return;
+        }
+        var ratio = 1.05 / (luminance(hex) + 0.05);
+        preview.style.setProperty('--preview-brand', hex);
+        status.textContent = 'White text on ' + hex + ': contrast ' + (Math.floor(ratio * 10) / 10).toFixed(1) + ':1 ' +
+          (ratio >= 4.5 ? '(at least 4.5:1 is needed; this is readable).' : '— too light: at least 4.5:1 is needed, pick a darker colour.');
+      });
+    }
+    var logo = document.querySelector('[data-brand-logo]');
+    var img = document.getElementById('preview-logo');
+    if (logo && img && window.FileReader) {
+      logo.addEventListener('change', function () {
+        var file = logo.files && logo.files[0];
+        if (!file || !/^image\/(png|jpeg|webp)$/.test(file.type)) return;
+        var reader = new FileReader();
+        reader.onload = function () {
+          img.src = String(reader.result);
+          img.hidden = false;
+        };
+        reader.readAsDataURL(file);
+      });
+    }
+    [['[data-brand-sender]', '[data-preview-sender]'], ['[data-brand-reply]', '[data-preview-reply]']].forEach(function (pair) {
+      var input = document.querySelector(pair[0]);
+      var out = preview.querySelector(pair[1]);
+      if (!input || !out) return;
+      var initial = out.textContent;
+      input.addEventListener('input', function () {
+        out.textContent = input.value.trim() || initial;
+      });
+    });
+  }
+
   function ready() {
     setUpMenu();
     focusErrorSummary();
     drawCharts(document);
     setUpCopyButtons();
+    setUpBrandPreview();
   }
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', ready);
   else ready();
