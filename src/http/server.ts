@@ -14,6 +14,7 @@ import { registerCsrfProtection } from './csrf.ts';
 import { registerHealthRoutes } from './health.ts';
 import { enforcePermissions } from './authorize.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
+import { registerServerTiming } from './server-timing.ts';
 import { registerBadInputGuards } from './bad-input.ts';
 import { registerInvoiceRoutes } from './api/invoices.ts';
 import { registerPaymentRoutes } from './api/payments.ts';
@@ -35,6 +36,7 @@ import { registerCollectionRoutes } from './api/collections.ts';
 import { registerSurchargeRoutes } from './api/surcharge.ts';
 import { registerPortalCollectionRoutes } from './portal/collections.ts';
 import { registerBankAchPortalRoutes } from './portal/bank-ach.ts';
+import { registerInstallmentOfferPortalRoutes } from './portal/installment-offer.ts';
 import { registerBankAchRoutes } from './api/bank-ach.ts';
 import { registerPortalFramingRoutes } from './api/portal-framing.ts';
 import { registerApiKeyRoutes } from './api/api-keys.ts';
@@ -63,6 +65,7 @@ export async function buildServer(deps: HttpDeps, logger: Logger): Promise<Fasti
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
   registerSecurityHeaders(app, { https: deps.security?.https ?? false });
+  registerServerTiming(app);
   registerBadInputGuards(app);
   // Before any route, so that every route gets them (issue #8 items 2 and 3).
   await registerRateLimits(app, deps.limits?.rate ?? rateLimitsFromEnv());
@@ -84,6 +87,7 @@ export async function buildServer(deps: HttpDeps, logger: Logger): Promise<Fasti
   registerPortalRoutes(app, deps);
   registerPortalCollectionRoutes(app, deps);
   registerBankAchPortalRoutes(app, deps);
+  registerInstallmentOfferPortalRoutes(app, deps);
   registerUpdateMethodRoutes(app, deps);
   registerDashboardRoutes(app, deps);
   registerApiKeyPages(app, deps);
