@@ -4,6 +4,7 @@
 import { format, money, parseCurrency } from '../domain/money.ts';
 import type { Tx } from '../db/tenant.ts';
 import { queueEmail } from '../notify/queue-email.ts';
+import { composeEmail, templateOf } from '../notify/templates/compose.ts';
 import { audit } from './audit.ts';
 import { recordPaymentFailed } from './record-payment-outcome.ts';
 import { ACH_ACTOR } from './ach-store.ts';
@@ -110,21 +111,24 @@ export async function queueReturnEmail(tx: Tx, tenantId: string, r: ReturnEmail)
       : r.accountStopped === 'disabled'
         ? `We will not debit this account again. Please add another bank account in your payment portal, or pay by card.`
         : `The invoices are still open. Please pay them in your payment portal, or contact us.`;
+  const email = composeEmail(
+    'ach_returned',
+    {
+      msp_name: tenant.name,
+      client_name: p.client_name,
+      amount,
+      account_last4: p.method_last4 ?? '????',
+      return_code: r.code,
+      return_reason: r.description,
+      next_step: next,
+    },
+    await templateOf(tx, 'ach_returned'),
+  );
   await queueEmail(tx, tenantId, {
     kind: 'ach_returned',
     clientId: p.client_id,
     to: p.billing_email,
-    subject: `${tenant.name}: your bank returned a debit of ${amount}`,
-    text: [
-      `Hello ${p.client_name},`,
-      '',
-      `Your bank returned our debit of ${amount} from the account ending ${p.method_last4 ?? '????'}.`,
-      `Reason given by the bank: ${r.code} — ${r.description}.`,
-      '',
-      next,
-      '',
-      `— ${tenant.name}`,
-    ].join('\n'),
+    ...email,
     idempotencyKey: `ach-return:${r.entryId}:email`,
   });
 }

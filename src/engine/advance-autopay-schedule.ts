@@ -10,6 +10,7 @@ import { maxDate } from '../domain/rules/calendar-date.ts';
 import type { AutopayScheduleState } from '../db/schema.ts';
 import { autopayCancelled, preDebitNotice, type CancelReason } from '../notify/autopay-emails.ts';
 import { queueEmail } from '../notify/queue-email.ts';
+import { templateOf } from '../notify/templates/compose.ts';
 import { audit, type Actor } from './audit.ts';
 import { chooseMethod, lineKindsOf, loadScheduleFacts, previousInvoiceTotal, type AutopaySettings } from './autopay-store.ts';
 import type { EngineContext } from './context.ts';
@@ -185,19 +186,22 @@ async function advanceLocked(tx: Tx, tenantId: string, s: Schedule, env: RunEnv)
       .where('version', '=', inv.current_version)
       .orderBy('line_no')
       .execute();
-    const email = preDebitNotice({
-      mspName: env.mspName,
-      clientName: f.client_name,
-      invoiceNumber: inv.number,
-      currency: parseCurrency(inv.currency),
-      amountMinor: amount,
-      totalMinor: inv.total_minor,
-      chargeOn: notBefore,
-      method: method.label,
-      lines: lines.map((l) => ({ description: l.description, quantity: l.quantity, amountMinor: l.amount_minor })),
-      change,
-      previousAmountMinor: noticed?.amountMinor ?? null,
-    });
+    const email = preDebitNotice(
+      {
+        mspName: env.mspName,
+        clientName: f.client_name,
+        invoiceNumber: inv.number,
+        currency: parseCurrency(inv.currency),
+        amountMinor: amount,
+        totalMinor: inv.total_minor,
+        chargeOn: notBefore,
+        method: method.label,
+        lines: lines.map((l) => ({ description: l.description, quantity: l.quantity, amountMinor: l.amount_minor })),
+        change,
+        previousAmountMinor: noticed?.amountMinor ?? null,
+      },
+      await templateOf(tx, 'autopay_notice'),
+    );
     // Keyed by the notice's number under the row lock: a crash before commit sends nothing, a rerun the same.
     await queueEmail(tx, tenantId, {
       kind: 'autopay_notice',
@@ -267,14 +271,17 @@ export async function cancelLocked(tx: Tx, tenantId: string, s: Schedule, reason
   if (s.noticed_at !== null && s.noticed_amount_minor !== null) {
     const client = await tx.selectFrom('clients').select(['name', 'billing_email']).where('id', '=', s.client_id).executeTakeFirstOrThrow();
     if (client.billing_email) {
-      const email = autopayCancelled({
-        mspName,
-        clientName: client.name,
-        invoiceNumber: inv.number,
-        currency: parseCurrency(inv.currency),
-        amountMinor: s.noticed_amount_minor,
-        reason,
-      });
+      const email = autopayCancelled(
+        {
+          mspName,
+          clientName: client.name,
+          invoiceNumber: inv.number,
+          currency: parseCurrency(inv.currency),
+          amountMinor: s.noticed_amount_minor,
+          reason,
+        },
+        await templateOf(tx, 'autopay_cancelled'),
+      );
       await queueEmail(tx, tenantId, {
         kind: 'autopay_cancelled',
         clientId: s.client_id,

@@ -15,6 +15,7 @@ import { withTenant, type Tx } from '../db/tenant.ts';
 import type { Payment } from '../db/schema.ts';
 import { queueEmail } from '../notify/queue-email.ts';
 import { paymentFailedEmail } from '../notify/payment-failed-email.ts';
+import { templateOf } from '../notify/templates/compose.ts';
 import { updateMethodLinkFor } from '../notify/update-method-link.ts';
 import { boxOf, type EngineContext } from './context.ts';
 import { audit } from './audit.ts';
@@ -270,19 +271,22 @@ export async function handlePaymentFailure(ctx: EngineContext, tenantId: string,
         boxOf(ctx),
         now.getTime(),
       );
-      const email = paymentFailedEmail({
-        mspName: tenant.name,
-        clientName: client.name,
-        invoiceNumbers: numbers,
-        currency: parseCurrency(p.currency),
-        amountMinor: p.amount_minor,
-        method: label,
-        reason: reasonForClient(p),
-        retryAt: decision.retry ? decision.at : null,
-        planRetries: decision.reason === 'installment_plan_retries',
-        link: link.url,
-        linkExpiresAt: link.expiresAt,
-      });
+      const email = paymentFailedEmail(
+        {
+          mspName: tenant.name,
+          clientName: client.name,
+          invoiceNumbers: numbers,
+          currency: parseCurrency(p.currency),
+          amountMinor: p.amount_minor,
+          method: label,
+          reason: reasonForClient(p),
+          retryAt: decision.retry ? decision.at : null,
+          planRetries: decision.reason === 'installment_plan_retries',
+          link: link.url,
+          linkExpiresAt: link.expiresAt,
+        },
+        await templateOf(tx, 'payment_failed'),
+      );
       await queueEmail(tx, tenantId, {
         kind: 'payment_failed',
         clientId: p.client_id,

@@ -5,6 +5,7 @@ import type { Tx } from '../db/tenant.ts';
 import { parseCurrency } from '../domain/money.ts';
 import { portalLinkFor } from '../http/portal/links.ts';
 import { portalLinkEmail } from '../notify/portal-link-email.ts';
+import { templateOf } from '../notify/templates/compose.ts';
 import { queueEmail } from '../notify/queue-email.ts';
 import { audit, type Actor } from './audit.ts';
 import { boxOf, UseCaseError, type EngineContext } from './context.ts';
@@ -50,20 +51,21 @@ export async function emailPortalLink(
   const open = await sql<{ currency: string; minor: bigint }>`
     SELECT currency, sum(${openMinorOf(sql.ref('i.id'), sql.ref('i.psa_balance_minor'))})::bigint AS minor
       FROM invoices i WHERE i.client_id = ${c.id}::uuid AND i.status IN ('open', 'partially_paid') GROUP BY currency`.execute(tx);
-  const email = portalLinkEmail({
-    mspName: tenant.name,
-    clientName: c.name,
-    link: link.url,
-    linkExpiresAt: new Date(link.expiresAt),
-    open: open.rows.map((o) => ({ currency: parseCurrency(o.currency), minor: BigInt(o.minor) })),
-  });
+  const email = portalLinkEmail(
+    {
+      mspName: tenant.name,
+      clientName: c.name,
+      link: link.url,
+      linkExpiresAt: new Date(link.expiresAt),
+      open: open.rows.map((o) => ({ currency: parseCurrency(o.currency), minor: BigInt(o.minor) })),
+    },
+    await templateOf(tx, 'portal_link'),
+  );
   const id = await queueEmail(tx, tenantId, {
     kind: 'portal_link',
     clientId: c.id,
     to,
-    subject: email.subject,
-    text: email.text,
-    html: email.html,
+    ...email,
     idempotencyKey: `portal-link:${c.id}:${requestKey}`,
   });
   // Audited only when this request queued it (a repeated submit of the same form is not a second e-mail).

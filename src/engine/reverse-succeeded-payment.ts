@@ -9,6 +9,7 @@ import { money, parseCurrency, toDecimalString } from '../domain/money.ts';
 import { withTenant, type Tx } from '../db/tenant.ts';
 import type { Payment } from '../db/schema.ts';
 import { queueEmail } from '../notify/queue-email.ts';
+import { composeEmail, templateOf } from '../notify/templates/compose.ts';
 import type { EngineContext } from './context.ts';
 import { UseCaseError } from './context.ts';
 import { audit, type Actor } from './audit.ts';
@@ -147,23 +148,27 @@ async function emailReturn(tx: Tx, p: Payment, amount: bigint, invoiceIds: reado
     : [];
   const shown = `${toDecimalString(money(amount, parseCurrency(p.currency)))} ${p.currency}`;
   const method = p.method_last4 ? ` from the account ending ${p.method_last4}` : '';
-  const text = [
-    `Hello ${client.name},`,
-    '',
-    `Your bank returned the payment of ${shown}${method}${input.code ? ` (return code ${input.code})` : ''}: ${input.reason}.`,
-    numbers.length ? `Invoice${numbers.length > 1 ? 's' : ''} ${numbers.join(', ')} ${numbers.length > 1 ? 'are' : 'is'} therefore open again.` : '',
-    'Please pay again from your payment portal, or contact us if you think this is a mistake.',
-    '',
-    tenant.name,
-  ]
-    .filter((l, i, all) => l !== '' || all[i - 1] !== '')
-    .join('\n');
+  const email = composeEmail(
+    'payment_returned',
+    {
+      msp_name: tenant.name,
+      client_name: client.name,
+      amount: shown,
+      account_last4: p.method_last4 ?? '',
+      return_code: input.code ?? '',
+      reason: input.reason,
+      what_happened: `Your bank returned the payment of ${shown}${method}${input.code ? ` (return code ${input.code})` : ''}: ${input.reason}.`,
+      reopened_invoices: numbers.length
+        ? `Invoice${numbers.length > 1 ? 's' : ''} ${numbers.join(', ')} ${numbers.length > 1 ? 'are' : 'is'} therefore open again.`
+        : '',
+    },
+    await templateOf(tx, 'payment_returned'),
+  );
   await queueEmail(tx, p.tenant_id, {
     kind: 'payment_returned',
     clientId: p.client_id,
     to: client.billing_email,
-    subject: `Your payment of ${shown} was returned by your bank`,
-    text,
+    ...email,
     idempotencyKey: `payment:${p.id}:returned:email`,
   });
 }

@@ -1,8 +1,10 @@
 // The emails of autopay: the pre-debit notice (amount, date, method and the invoice lines behind the amount),
 // its corrected versions when the PSA changes the invoice after a notice, and the "no debit after all" note.
-// Pure composition; the engine queues them with queueEmail in the transaction that decided to send them.
+// Composed from the workspace's template when it has one (templates/); the engine queues them with queueEmail in the transaction that decided to send them.
 import { format, money, type Currency } from '../domain/money.ts';
 import type { NoticeChange } from '../domain/autopay.ts';
+import { composeEmail, type ComposedEmail, type EmailTemplate } from './templates/compose.ts';
+import { escapeHtml } from './templates/syntax.ts';
 
 export interface NoticeLine {
   readonly description: string;
@@ -25,21 +27,13 @@ export interface PreDebitNotice {
   readonly previousAmountMinor: bigint | null;
 }
 
-export interface ComposedEmail {
-  readonly subject: string;
-  readonly text: string;
-  readonly html: string;
-}
+const esc = escapeHtml;
 
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-
-export function preDebitNotice(n: PreDebitNotice): ComposedEmail {
+/** The notice from the workspace's template (`override`, from templateOf) or the default one. */
+export function preDebitNotice(n: PreDebitNotice, override: EmailTemplate | null = null): ComposedEmail {
   const m = (minor: bigint): string => format(money(minor, n.currency));
   const amount = m(n.amountMinor);
   const updated = n.change !== 'first';
-  const subject = updated
-    ? `Updated automatic payment: ${amount} for invoice ${n.invoiceNumber} on ${n.chargeOn}${n.previousAmountMinor !== null && n.previousAmountMinor !== n.amountMinor ? ` (was ${m(n.previousAmountMinor)})` : ''}`
-    : `Upcoming automatic payment: ${amount} for invoice ${n.invoiceNumber} on ${n.chargeOn}`;
   const why: Record<typeof n.change, string> = {
     first: '',
     increased: `Invoice ${n.invoiceNumber} was changed after our earlier notice, and the amount went up. This notice replaces the earlier one; the payment moves to the date below so that you have full notice of the new amount.`,
@@ -47,34 +41,28 @@ export function preDebitNotice(n: PreDebitNotice): ComposedEmail {
     content_changed: `Invoice ${n.invoiceNumber} was changed after our earlier notice (its lines, not the amount). This notice replaces the earlier one.`,
   };
   const lineText = n.lines.map((l) => `  ${l.description} × ${l.quantity}: ${m(l.amountMinor)}`).join('\n');
-  const partial = n.amountMinor !== n.totalMinor ? `\nInvoice total ${m(n.totalMinor)}; ${amount} is what is still open on it.` : '';
-  const text = [
-    `Hello ${n.clientName},`,
-    '',
-    ...(updated ? [why[n.change], ''] : []),
-    `On ${n.chargeOn} (or the next day we run payments), ${n.mspName} will debit ${amount} from your ${n.method} for invoice ${n.invoiceNumber}.`,
-    '',
-    'The invoice:',
-    lineText || '  (no lines)',
-    `Total: ${m(n.totalMinor)}${partial}`,
-    '',
-    `If anything here is not right, reply to this email before ${n.chargeOn} and we will hold the payment.`,
-    '',
-    n.mspName,
-  ].join('\n');
-  const rows = n.lines
-    .map((l) => `<tr><td>${esc(l.description)}</td><td>${esc(l.quantity)}</td><td style="text-align:right">${esc(m(l.amountMinor))}</td></tr>`)
-    .join('');
-  const html = [
-    `<p>Hello ${esc(n.clientName)},</p>`,
-    updated ? `<p>${esc(why[n.change])}</p>` : '',
-    `<p>On <strong>${esc(n.chargeOn)}</strong> ${esc(n.mspName)} will debit <strong>${esc(amount)}</strong> from your ${esc(n.method)} for invoice ${esc(n.invoiceNumber)}.</p>`,
-    `<table><thead><tr><th>Item</th><th>Qty</th><th>Amount</th></tr></thead><tbody>${rows}</tbody>`,
-    `<tfoot><tr><td colspan="2">Total</td><td style="text-align:right">${esc(m(n.totalMinor))}</td></tr></tfoot></table>`,
-    partial ? `<p>${esc(partial.trim())}</p>` : '',
-    `<p>If anything here is not right, reply before ${esc(n.chargeOn)} and we will hold the payment.</p>`,
-  ].join('\n');
-  return { subject, text, html };
+  const rows = n.lines.map((l) => `<tr><td>${esc(l.description)}</td><td>${esc(l.quantity)}</td><td align="right">${esc(m(l.amountMinor))}</td></tr>`).join('');
+  return composeEmail(
+    'autopay_notice',
+    {
+      msp_name: n.mspName,
+      client_name: n.clientName,
+      notice_word: updated ? 'Updated' : 'Upcoming',
+      invoice_number: n.invoiceNumber,
+      amount,
+      was_amount: updated && n.previousAmountMinor !== null && n.previousAmountMinor !== n.amountMinor ? `(was ${m(n.previousAmountMinor)})` : '',
+      charge_on: n.chargeOn,
+      method: n.method,
+      invoice_lines: {
+        text: lineText || '  (no lines)',
+        html: `<table><thead><tr><th>Item</th><th>Qty</th><th>Amount</th></tr></thead><tbody>${rows}</tbody></table>`,
+      },
+      total: m(n.totalMinor),
+      change_note: why[n.change],
+      open_note: n.amountMinor !== n.totalMinor ? `Invoice total ${m(n.totalMinor)}; ${amount} is what is still open on it.` : '',
+    },
+    override,
+  );
 }
 
 export type CancelReason = 'invoice_voided' | 'invoice_credit' | 'nothing_owed' | 'client_autopay_off' | 'no_rule' | 'rejected_by_staff';
@@ -88,22 +76,26 @@ const CANCEL_TEXT: Record<CancelReason, string> = {
   rejected_by_staff: 'we decided not to collect it automatically; we will be in touch about it',
 };
 
-export function autopayCancelled(n: {
-  mspName: string;
-  clientName: string;
-  invoiceNumber: string;
-  currency: Currency;
-  amountMinor: bigint;
-  reason: CancelReason;
-}): ComposedEmail {
-  const amount = format(money(n.amountMinor, n.currency));
-  const subject = `No automatic payment will be taken for invoice ${n.invoiceNumber}`;
-  const text = [
-    `Hello ${n.clientName},`,
-    '',
-    `We told you that ${n.mspName} would debit ${amount} for invoice ${n.invoiceNumber}. That payment will not be taken: ${CANCEL_TEXT[n.reason]}.`,
-    '',
-    n.mspName,
-  ].join('\n');
-  return { subject, text, html: `<p>Hello ${esc(n.clientName)},</p><p>${esc(text.split('\n')[2]!)}</p>` };
+export function autopayCancelled(
+  n: {
+    mspName: string;
+    clientName: string;
+    invoiceNumber: string;
+    currency: Currency;
+    amountMinor: bigint;
+    reason: CancelReason;
+  },
+  override: EmailTemplate | null = null,
+): ComposedEmail {
+  return composeEmail(
+    'autopay_cancelled',
+    {
+      msp_name: n.mspName,
+      client_name: n.clientName,
+      invoice_number: n.invoiceNumber,
+      amount: format(money(n.amountMinor, n.currency)),
+      reason: CANCEL_TEXT[n.reason],
+    },
+    override,
+  );
 }

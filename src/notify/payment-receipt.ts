@@ -1,12 +1,15 @@
 // The receipt a client gets when a payment succeeds: each invoice paid, the card surcharge as its own line
 // with its amount (payments-rules.md §0.2: "a separate line item with the dollar amount on the receipt"),
-// any part kept as credit, and the total charged. Queued in the same transaction as the success.
+// any part kept as credit, and the total charged. Queued in the same transaction as the success, in the
+// words of the workspace's template when it has one (templates/).
 import { format, money, parseCurrency } from '../domain/money.ts';
 import { formatBps } from '../domain/rules/surcharge.ts';
 import type { Tx } from '../db/tenant.ts';
 import { queueEmail } from './queue-email.ts';
+import { composeEmail, templateOf } from './templates/compose.ts';
+import { escapeHtml } from './templates/syntax.ts';
 
-const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const esc = escapeHtml;
 
 export interface ReceiptLine {
   readonly label: string;
@@ -57,29 +60,30 @@ export async function queuePaymentReceipt(tx: Tx, tenantId: string, paymentId: s
   const r = await receiptLines(tx, paymentId);
   if (!r.email) return null; // no billing address in the PSA: nothing to send to
   const tenant = await tx.selectFrom('tenants').select('name').where('id', '=', tenantId).executeTakeFirstOrThrow();
+  const client = await tx.selectFrom('clients').select('name').where('id', '=', r.clientId).executeTakeFirstOrThrow();
   const width = Math.max(...r.lines.map((l) => l.label.length), 'Total charged'.length) + 2;
   const row = (label: string, amount: string): string => `${label.padEnd(width)}${amount}`;
-  const text = [
-    `Thank you for your payment to ${tenant.name}.`,
-    '',
-    ...r.lines.map((l) => row(l.label, l.amount)),
-    row('Total charged', r.total),
-    '',
-    `Paid with: ${r.method}`,
-    `Reference: ${paymentId}`,
-  ].join('\n');
-  const html =
-    `<p>Thank you for your payment to ${esc(tenant.name)}.</p><table>` +
-    r.lines.map((l) => `<tr><td>${esc(l.label)}</td><td style="text-align:right">${esc(l.amount)}</td></tr>`).join('') +
-    `<tr><td><strong>Total charged</strong></td><td style="text-align:right"><strong>${esc(r.total)}</strong></td></tr></table>` +
-    `<p>Paid with: ${esc(r.method)}<br>Reference: ${esc(paymentId)}</p>`;
+  const cells = (label: string, amount: string): string => `<tr><td>${esc(label)}</td><td align="right">${esc(amount)}</td></tr>`;
+  const email = composeEmail(
+    'payment_receipt',
+    {
+      msp_name: tenant.name,
+      client_name: client.name,
+      total: r.total,
+      receipt_lines: {
+        text: [...r.lines.map((l) => row(l.label, l.amount)), row('Total charged', r.total)].join('\n'),
+        html: `<table>${r.lines.map((l) => cells(l.label, l.amount)).join('')}${cells('Total charged', r.total)}</table>`,
+      },
+      paid_with: r.method,
+      reference: paymentId,
+    },
+    await templateOf(tx, 'payment_receipt'),
+  );
   return queueEmail(tx, tenantId, {
     kind: 'payment_receipt',
     clientId: r.clientId,
     to: r.email,
-    subject: `Receipt: ${r.total} paid to ${tenant.name}`,
-    text,
-    html,
+    ...email,
     idempotencyKey: idempotencyKey ?? `receipt:payment:${paymentId}`,
   });
 }
