@@ -5,6 +5,7 @@
 // and is stored unreadable.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
+import { portalBranding } from '../../engine/branding.ts';
 import { withTenant } from '../../db/tenant.ts';
 import { UseCaseError } from '../../engine/context.ts';
 import { enrollAchBankAccount } from '../../engine/ach-enroll-bank-account.ts';
@@ -52,6 +53,7 @@ export function registerBankAchPortalRoutes(app: FastifyInstance, deps: HttpDeps
     const { t: tenantId, c: clientId } = portal.claims;
     const view = await withTenant(deps.ctx.db, tenantId, async (tx) => ({
       tenant: await tx.selectFrom('tenants').select(['name', 'settings']).where('id', '=', tenantId).executeTakeFirstOrThrow(),
+      branding: await portalBranding(tx, tenantId),
       client: await tx.selectFrom('clients').select('name').where('id', '=', clientId).executeTakeFirst(),
       accounts: await tx
         .selectFrom('ach_bank_accounts')
@@ -66,6 +68,7 @@ export function registerBankAchPortalRoutes(app: FastifyInstance, deps: HttpDeps
     return renderPortal(reply, 'bank-account', {
       title: 'Bank account',
       brand: view.tenant.name,
+      branding: view.branding,
       clientName: view.client.name,
       accounts: view.accounts,
       mandate: mandateTemplate(),

@@ -4,6 +4,7 @@
 // reach Settle, which keeps Settle out of PCI card-data scope (payments-rules.md §6).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { portalBranding } from '../../engine/branding.ts';
 import { withTenant } from '../../db/tenant.ts';
 import { format, money, parseCurrency, toDecimalString } from '../../domain/money.ts';
 import { listInvoiceRows } from '../../db/queries/invoice-list.ts';
@@ -78,7 +79,16 @@ export function registerPortalRoutes(app: FastifyInstance, deps: HttpDeps): void
         .execute();
       const conn = await tx.selectFrom('connections').select('config').where('role', '=', 'payments').executeTakeFirst();
       const collections = { panel: await collectionsPanel(tx, clientId), surcharging: await surchargeEnabled(tx) };
-      return { tenant, client, invoices, paid, recent, collections, processor: (conn?.config ?? {}) as { publishableKey?: string; jsUrl?: string } };
+      return {
+        tenant,
+        branding: await portalBranding(tx, tenantId),
+        client,
+        invoices,
+        paid,
+        recent,
+        collections,
+        processor: (conn?.config ?? {}) as { publishableKey?: string; jsUrl?: string },
+      };
     });
     if (!view.client) return refuse(reply, REASONS.bad_signature);
     const currencyOf = (i: { currency: string }) => parseCurrency(i.currency);
@@ -89,6 +99,7 @@ export function registerPortalRoutes(app: FastifyInstance, deps: HttpDeps): void
     return renderPortal(reply, 'invoices', {
       title: `Pay ${view.tenant.name}`,
       brand: view.tenant.name,
+      branding: view.branding,
       clientName: view.client.name,
       thankYou: thankYouView(view.paid, req.query.paid === 'credit', view.invoices.length),
       collections: view.collections.panel,

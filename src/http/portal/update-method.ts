@@ -6,6 +6,7 @@
 //   POST /portal/update-method/:token/complete  { setup_id } → saved, made default, failed payments retried
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
+import { portalBranding } from '../../engine/branding.ts';
 import { withTenant } from '../../db/tenant.ts';
 import { format, money, parseCurrency } from '../../domain/money.ts';
 import { boxOf, UseCaseError } from '../../engine/context.ts';
@@ -55,6 +56,7 @@ export function registerUpdateMethodRoutes(app: FastifyInstance, deps: HttpDeps)
       const conn = await tx.selectFrom('connections').select('config').where('role', '=', 'payments').executeTakeFirst();
       return {
         tenant,
+        branding: await portalBranding(tx, tenantId),
         client,
         f: f && f.client_id === clientId ? f : undefined,
         p,
@@ -69,6 +71,7 @@ export function registerUpdateMethodRoutes(app: FastifyInstance, deps: HttpDeps)
     return renderPortal(reply, 'update-method', {
       title: `Update payment method — ${view.tenant.name}`,
       brand: view.tenant.name,
+      branding: view.branding,
       amount,
       invoiceNumbers: view.invoices.map((i) => i.number).join(', '),
       methodLabel: view.f.method_label ?? 'payment method',
