@@ -11,8 +11,9 @@
   window.addEventListener('pageshow', function (ev) { if (ev.persisted) location.reload(); });
   var form = document.getElementById('pay-form'); if (!form) return;
   // What the server knows, written by the view as escaped data-* attributes (no inline script: CSP).
-  var stripe = window.Stripe ? window.Stripe(form.getAttribute('data-publishable-key')) : null;
-  var surcharging = form.getAttribute('data-surcharging') === 'true', currency = form.getAttribute('data-currency');
+  var config = document.getElementById('invoices');
+  var stripe = window.Stripe ? window.Stripe(config.getAttribute('data-publishable-key')) : null;
+  var surcharging = config.getAttribute('data-surcharging') === 'true', currency = config.getAttribute('data-currency');
   var elements = null, paymentId = null, mode = null, quote = null;
   var msg = function (t) { document.getElementById('message').textContent = t || ''; };
   function chosen() {
