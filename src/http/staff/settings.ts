@@ -23,6 +23,7 @@ export const SETTINGS_PAGES: readonly SettingsPage[] = [
   { href: '/users', label: 'Users', about: 'Who has access and with which role; invitations; second factor for owners.', permission: 'owner' },
   { href: '/api-keys', label: 'API keys', about: 'Keys for integrations and scripts, each with a role and an expiry.', permission: 'owner' },
   { href: '/staff/lockouts', label: 'Sign-in lockouts', about: 'E-mails locked after repeated failed sign-ins; lift a lock.', permission: 'owner' },
+  { href: '/app/settings/audit', label: 'Audit log', about: 'Who did what and when: money movements, postings, setting changes; filter and export.', permission: 'finance' },
   { href: '/account', label: 'Your account', about: 'Your password, second factor and sessions.' },
 ];
 
