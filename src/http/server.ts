@@ -36,6 +36,7 @@ import { registerCollectionRoutes } from './api/collections.ts';
 import { registerSurchargeRoutes } from './api/surcharge.ts';
 import { registerPortalCollectionRoutes } from './portal/collections.ts';
 import { registerBankAchPortalRoutes } from './portal/bank-ach.ts';
+import { registerInstallmentOfferPortalRoutes } from './portal/installment-offer.ts';
 import { registerBankAchRoutes } from './api/bank-ach.ts';
 import { registerPortalFramingRoutes } from './api/portal-framing.ts';
 import { registerApiKeyRoutes } from './api/api-keys.ts';
@@ -86,6 +87,7 @@ export async function buildServer(deps: HttpDeps, logger: Logger): Promise<Fasti
   registerPortalRoutes(app, deps);
   registerPortalCollectionRoutes(app, deps);
   registerBankAchPortalRoutes(app, deps);
+  registerInstallmentOfferPortalRoutes(app, deps);
   registerUpdateMethodRoutes(app, deps);
   registerDashboardRoutes(app, deps);
   registerApiKeyPages(app, deps);

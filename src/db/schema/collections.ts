@@ -84,6 +84,10 @@ export interface InstallmentPlansTable {
   cancel_reason: string | null;
   created_at: Created;
   updated_at: Updated;
+  // 0030_installment_offers: a plan the client chose in the portal
+  offer_id: ColumnType<string | null, string | null | undefined, string | null>;
+  fee_minor: Generated<bigint>;
+  request_key: ColumnType<string | null, string | null | undefined, string | null>;
 }
 export interface InstallmentPartsTable {
   id: Generated<string>;

@@ -29,6 +29,7 @@ const SOURCES: Record<string, Asset> = {
   'portal-pay.js': { file: path.join(here, '..', 'portal', 'assets', 'portal-pay.js'), type: 'text/javascript; charset=utf-8' },
   'portal-update-method.js': { file: path.join(here, '..', 'portal', 'assets', 'portal-update-method.js'), type: 'text/javascript; charset=utf-8' },
   'portal-bank-account.js': { file: path.join(here, '..', 'portal', 'assets', 'portal-bank-account.js'), type: 'text/javascript; charset=utf-8' },
+  'portal-installments.js': { file: path.join(here, '..', 'portal', 'assets', 'portal-installments.js'), type: 'text/javascript; charset=utf-8' },
 };
 
 interface Loaded extends Asset {
