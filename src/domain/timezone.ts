@@ -1,6 +1,6 @@
 // The workspace's timezone for showing dates to people. Read from the workspace settings
-// (tenants.settings.timezone, an IANA name such as "America/Chicago"); there is no settings page for it yet,
-// so an unset or unknown name means UTC.
+// (tenants.settings.timezone, an IANA name such as "America/Chicago"), set on the staff page
+// /app/settings/workspace (engine/workspace-timezone.ts); an unset or unknown name means UTC.
 export const DEFAULT_TIMEZONE = 'UTC';
 
 export function isTimezone(name: string): boolean {

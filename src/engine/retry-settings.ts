@@ -20,27 +20,35 @@ export const DEFAULT_UPDATE_LINK_TTL_HOURS = 168;
  * Limits on a schedule: at most 8 retries (§3.3: Stripe's "maximum of eight retries"), business-day steps
  * within 30 days (the per-card limits count 30 days), minute steps from 5 minutes to a day, increasing.
  */
-const businessDays = z.object({ businessDays: z.number().int().min(1).max(30) }).strict();
-const minutes = z.object({ minutes: z.number().int().min(5).max(1440) }).strict();
+export const RETRY_POLICY_LIMITS = {
+  maxSteps: 8,
+  businessDays: { min: 1, max: 30 },
+  minutes: { min: 5, max: 1440 },
+  updateLinkTtlHours: { min: 1, max: 720 },
+} as const;
+const L = RETRY_POLICY_LIMITS;
+const businessDays = z.object({ businessDays: z.number().int().min(L.businessDays.min).max(L.businessDays.max) }).strict();
+const minutes = z.object({ minutes: z.number().int().min(L.minutes.min).max(L.minutes.max) }).strict();
+/** A step's distance from the first attempt in minutes, for ordering (a business day counts as a day). */
+export const stepMinutes = (x: RetryStep): number => ('businessDays' in x ? x.businessDays * 1440 : x.minutes);
 const increasing = (steps: readonly RetryStep[]): boolean =>
   steps.every((s, i) => {
     const prev = steps[i - 1];
     if (!prev) return true;
-    const v = (x: RetryStep): number => ('businessDays' in x ? x.businessDays * 1440 : x.minutes);
-    return v(s) > v(prev);
+    return stepMinutes(s) > stepMinutes(prev);
   });
 
 export const retryPolicyInput = z
   .object({
     soft_steps: z
       .array(z.union([businessDays, minutes]))
-      .max(8)
+      .max(L.maxSteps)
       .refine(increasing, 'soft_steps must be in increasing order'),
     technical_steps: z
       .array(z.union([minutes, businessDays]))
-      .max(8)
+      .max(L.maxSteps)
       .refine(increasing, 'technical_steps must be in increasing order'),
-    update_link_ttl_hours: z.number().int().min(1).max(720).default(DEFAULT_UPDATE_LINK_TTL_HOURS),
+    update_link_ttl_hours: z.number().int().min(L.updateLinkTtlHours.min).max(L.updateLinkTtlHours.max).default(DEFAULT_UPDATE_LINK_TTL_HOURS),
     retry_on_method_update: z.boolean().default(true),
   })
   .strict();

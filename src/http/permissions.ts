@@ -123,8 +123,6 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   // ---- client portal (signed link in the path) ----
   'GET /portal/:token': 'portal-link',
   'POST /portal/:token/pay': 'portal-link',
-  'GET /portal/:token/plan/:invoiceId': 'portal-link',
-  'POST /portal/:token/plan/:invoiceId': 'portal-link',
   'POST /portal/:token/quote': 'portal-link',
   'POST /portal/:token/pay-card': 'portal-link',
   'GET /portal/:token/bank-account': 'portal-link',
@@ -182,13 +180,14 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'POST /app/connections/quickbooks/connect': 'owner',
   'GET /app/connections/quickbooks/callback': 'owner',
   'GET /app/settings/accounts': 'viewer',
-  // Installment offers (http/staff/settings-installments.ts): everyone reads them; the owner changes them.
-  'GET /app/settings/installments': 'viewer',
-  'GET /app/settings/installments/new': 'owner',
-  'GET /app/settings/installments/:id': 'owner',
-  'POST /app/settings/installments': 'owner',
-  'POST /app/settings/installments/:id': 'owner',
-  'POST /app/settings/installments/:id/enabled': 'owner',
+  // Surcharge, retry policy and timezone pages (http/staff/settings-policies.ts): everyone reads them; changing
+  // them is the owner's, like PUT /api/v1/settings/surcharge and PUT /api/v1/retry-policy.
+  'GET /app/settings/surcharge': 'viewer',
+  'POST /app/settings/surcharge': 'owner',
+  'GET /app/settings/retry-policy': 'viewer',
+  'POST /app/settings/retry-policy': 'owner',
+  'GET /app/settings/workspace': 'viewer',
+  'POST /app/settings/workspace': 'owner',
   'POST /app/settings/accounts': 'owner',
   // Branding (http/staff/settings-branding.ts): everyone reads it; changing it is the owner's.
   'GET /app/settings/branding': 'viewer',

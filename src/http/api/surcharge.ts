@@ -1,48 +1,24 @@
 // Surcharge settings: the MSP's program (payments-rules.md §1: location, cost of acceptance, the day the
 // 30-day notice was filed, what to do where surcharging is not allowed) and each client's location and
-// exemption. Setting changes are audited with the old and new values.
+// exemption. Setting changes are audited with the old and new values; the program's change is
+// engine/surcharge-settings.ts, shared with the staff page /app/settings/surcharge.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { withTenant, type Tx } from '../../db/tenant.ts';
+import { withTenant } from '../../db/tenant.ts';
 import { UseCaseError } from '../../engine/context.ts';
 import { audit } from '../../engine/audit.ts';
-import { isoDate } from '../../domain/rules/calendar-date.ts';
+import {
+  countryCode as country,
+  readSurchargeSettings as readSettings,
+  regionCode as region,
+  saveSurchargeSettings,
+  surchargeSettings as settings,
+  surchargeSettingsPatch,
+} from '../../engine/surcharge-settings.ts';
 import type { HttpDeps } from '../deps.ts';
 import { callerOf } from './caller.ts';
 import { errorBody } from './schemas.ts';
-
-const country = z
-  .string()
-  .regex(/^[A-Za-z]{2}$/, 'an ISO 3166-1 alpha-2 country code, e.g. US or CA')
-  .transform((s) => s.toUpperCase());
-const region = z
-  .string()
-  .regex(/^[A-Za-z0-9]{1,3}$/, 'a state or province code, e.g. CO, NY, QC')
-  .transform((s) => s.toUpperCase());
-
-const settings = z.object({
-  enabled: z.boolean(),
-  msp_country: z.string(),
-  msp_region: z.string().nullable(),
-  cost_of_acceptance_bps: z.number().int(),
-  notice_filed_on: z.string().nullable(),
-  alternative: z.enum(['absorb', 'ach_discount']),
-  ach_discount_bps: z.number().int(),
-});
-
-async function readSettings(tx: Tx): Promise<z.infer<typeof settings>> {
-  const s = await tx.selectFrom('surcharge_settings').selectAll().executeTakeFirst();
-  return {
-    enabled: s?.enabled ?? false,
-    msp_country: s?.msp_country ?? 'US',
-    msp_region: s?.msp_region ?? null,
-    cost_of_acceptance_bps: s?.cost_of_acceptance_bps ?? 0,
-    notice_filed_on: s?.notice_filed_on ?? null,
-    alternative: s?.alternative ?? 'absorb',
-    ach_discount_bps: s?.ach_discount_bps ?? 0,
-  };
-}
 
 export function registerSurchargeRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -62,45 +38,13 @@ export function registerSurchargeRoutes(app: FastifyInstance, deps: HttpDeps): v
         summary: 'Set the card surcharge program',
         description:
           'Surcharges are only added to credit cards, in allowed jurisdictions (judged on both the MSP and the client), 30 days after notice_filed_on, at min(brand cap, cost_of_acceptance_bps, jurisdiction cap), rounded down. Fields left out keep their value.',
-        body: z.object({
-          enabled: z.boolean().optional(),
-          msp_country: country.optional(),
-          msp_region: region.nullable().optional(),
-          cost_of_acceptance_bps: z.number().int().min(0).max(10_000).optional(),
-          notice_filed_on: z.string().nullable().optional(),
-          alternative: z.enum(['absorb', 'ach_discount']).optional(),
-          ach_discount_bps: z.number().int().min(0).max(10_000).optional(),
-        }),
+        body: surchargeSettingsPatch,
         response: { 200: settings, 422: errorBody },
       },
     },
     async (req) => {
       const caller = callerOf(req);
-      const b = req.body;
-      if (b.notice_filed_on) {
-        try {
-          isoDate(b.notice_filed_on);
-        } catch {
-          throw new UseCaseError('invalid', `notice_filed_on "${b.notice_filed_on}" is not a date; send YYYY-MM-DD`);
-        }
-      }
-      return withTenant(deps.ctx.db, caller.tenantId, async (tx) => {
-        const before = await readSettings(tx);
-        const after = { ...before, ...Object.fromEntries(Object.entries(b).filter(([, v]) => v !== undefined)) } as z.infer<typeof settings>;
-        if (after.enabled && after.cost_of_acceptance_bps <= 0) {
-          throw new UseCaseError(
-            'invalid',
-            'set cost_of_acceptance_bps (what accepting credit cards costs you, in basis points) before enabling surcharges: a surcharge may never exceed it',
-          );
-        }
-        await tx
-          .insertInto('surcharge_settings')
-          .values({ tenant_id: caller.tenantId, ...after, updated_at: new Date() })
-          .onConflict((oc) => oc.column('tenant_id').doUpdateSet({ ...after, updated_at: new Date() }))
-          .execute();
-        await audit(tx, caller.tenantId, caller.actor, 'settings.surcharge_updated', { type: 'tenant', id: caller.tenantId }, { before, after });
-        return readSettings(tx);
-      });
+      return withTenant(deps.ctx.db, caller.tenantId, (tx) => saveSurchargeSettings(tx, caller.tenantId, req.body, caller.actor));
     },
   );
 

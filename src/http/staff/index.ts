@@ -19,7 +19,7 @@ import { registerConnectionsRoutes } from './connections.ts';
 import { registerSettingsRoutes } from './settings.ts';
 import { registerInvoicesRoutes } from './invoices.ts';
 import { registerClientsRoutes } from './clients.ts';
-import { registerInstallmentOfferRoutes } from './settings-installments.ts';
+import { registerPolicySettingsRoutes } from './settings-policies.ts';
 import { registerBrandingRoutes } from './settings-branding.ts';
 
 export function registerStaffApp(app: FastifyInstance, deps: HttpDeps): void {
@@ -39,7 +39,7 @@ export function registerStaffApp(app: FastifyInstance, deps: HttpDeps): void {
   registerSettingsRoutes(app, deps);
   registerInvoicesRoutes(app, deps);
   registerClientsRoutes(app, deps);
-  registerInstallmentOfferRoutes(app, deps);
+  registerPolicySettingsRoutes(app, deps);
   registerBrandingRoutes(app, deps);
 
   // Last: GET /app shows the overview until an area (the dashboard) registers GET /app itself.
