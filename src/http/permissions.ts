@@ -123,6 +123,8 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   // ---- client portal (signed link in the path) ----
   'GET /portal/:token': 'portal-link',
   'POST /portal/:token/pay': 'portal-link',
+  'GET /portal/:token/plan/:invoiceId': 'portal-link',
+  'POST /portal/:token/plan/:invoiceId': 'portal-link',
   'POST /portal/:token/quote': 'portal-link',
   'POST /portal/:token/pay-card': 'portal-link',
   'GET /portal/:token/bank-account': 'portal-link',
@@ -188,6 +190,13 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'POST /app/settings/retry-policy': 'owner',
   'GET /app/settings/workspace': 'viewer',
   'POST /app/settings/workspace': 'owner',
+  // Installment offers (http/staff/settings-installments.ts): everyone reads them; the owner changes them.
+  'GET /app/settings/installments': 'viewer',
+  'GET /app/settings/installments/new': 'owner',
+  'GET /app/settings/installments/:id': 'owner',
+  'POST /app/settings/installments': 'owner',
+  'POST /app/settings/installments/:id': 'owner',
+  'POST /app/settings/installments/:id/enabled': 'owner',
   'POST /app/settings/accounts': 'owner',
   // Branding (http/staff/settings-branding.ts): everyone reads it; changing it is the owner's.
   'GET /app/settings/branding': 'viewer',

@@ -20,6 +20,7 @@ import { registerSettingsRoutes } from './settings.ts';
 import { registerInvoicesRoutes } from './invoices.ts';
 import { registerClientsRoutes } from './clients.ts';
 import { registerPolicySettingsRoutes } from './settings-policies.ts';
+import { registerInstallmentOfferRoutes } from './settings-installments.ts';
 import { registerBrandingRoutes } from './settings-branding.ts';
 
 export function registerStaffApp(app: FastifyInstance, deps: HttpDeps): void {
@@ -40,6 +41,7 @@ export function registerStaffApp(app: FastifyInstance, deps: HttpDeps): void {
   registerInvoicesRoutes(app, deps);
   registerClientsRoutes(app, deps);
   registerPolicySettingsRoutes(app, deps);
+  registerInstallmentOfferRoutes(app, deps);
   registerBrandingRoutes(app, deps);
 
   // Last: GET /app shows the overview until an area (the dashboard) registers GET /app itself.

@@ -19,6 +19,7 @@ export interface SettingsPage {
 export const SETTINGS_PAGES: readonly SettingsPage[] = [
   { href: '/app/settings/accounts', label: 'Books accounts', about: 'Which accounts in the books Settle posts payments, fees, surcharges and deposits to.' },
   { href: '/app/settings/branding', label: 'Branding', about: 'Your logo, button colour, e-mail sender name and reply-to address, as your clients see them.' },
+  { href: '/app/settings/installments', label: 'Installment offers', about: 'The installment plans clients may choose themselves in the portal: parts, least amount, how they pay.' },
   { href: '/app/settings/surcharge', label: 'Card surcharge', about: 'Whether credit card payments carry a surcharge, at what rate, and the rules.' },
   { href: '/app/settings/retry-policy', label: 'Retry policy', about: 'When Settle tries a declined card again; how long the update link is valid.' },
   { href: '/app/settings/workspace', label: 'Workspace timezone', about: 'The timezone every page shows dates in and the dashboard counts its days in.' },
