@@ -47,6 +47,12 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'GET /app': 'viewer',
   'GET /app/overview': 'viewer',
   'GET /app/settings': 'viewer',
+  // E-mail templates (http/staff/settings-emails.ts): everyone reads the wording; finance changes it.
+  'GET /app/settings/emails': 'viewer',
+  'GET /app/settings/emails/:kind': 'viewer',
+  'POST /app/settings/emails/:kind': 'finance',
+  'POST /app/settings/emails/:kind/preview': 'finance',
+  'POST /app/settings/emails/:kind/reset': 'finance',
   // The rollout view (http/staff/rollout.ts): weekly trends, pilot against the rest, and the pilot check.
   'GET /app/rollout': 'viewer',
   // Sign-in lockouts (http/dashboard/lockouts.ts): an owner lifts a lock.

@@ -22,6 +22,7 @@ import { registerClientsRoutes } from './clients.ts';
 import { registerPolicySettingsRoutes } from './settings-policies.ts';
 import { registerInstallmentOfferRoutes } from './settings-installments.ts';
 import { registerBrandingRoutes } from './settings-branding.ts';
+import { registerEmailTemplateRoutes } from './settings-emails.ts';
 
 export function registerStaffApp(app: FastifyInstance, deps: HttpDeps): void {
   provideStaffDeps(app, deps);
@@ -43,6 +44,7 @@ export function registerStaffApp(app: FastifyInstance, deps: HttpDeps): void {
   registerPolicySettingsRoutes(app, deps);
   registerInstallmentOfferRoutes(app, deps);
   registerBrandingRoutes(app, deps);
+  registerEmailTemplateRoutes(app, deps);
 
   // Last: GET /app shows the overview until an area (the dashboard) registers GET /app itself.
   registerHomeFallback(app, deps);
