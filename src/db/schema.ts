@@ -16,6 +16,7 @@ import type * as signInLockouts from './schema/sign-in-lockouts.ts';
 import type * as staffAccounts from './schema/staff-accounts.ts';
 import type * as connectionSetup from './schema/connection-setup.ts';
 import type * as installmentOffers from './schema/installment-offers.ts';
+import type * as emailTemplates from './schema/email-templates.ts';
 import type * as branding from './schema/branding.ts';
 
 export type * from './schema/core.ts';
@@ -32,6 +33,7 @@ export type * from './schema/sign-in-lockouts.ts';
 export type * from './schema/staff-accounts.ts';
 export type * from './schema/connection-setup.ts';
 export type * from './schema/installment-offers.ts';
+export type * from './schema/email-templates.ts';
 export type * from './schema/branding.ts';
 
 export interface Database {
@@ -102,6 +104,8 @@ export interface Database {
   oauth_states: connectionSetup.OAuthStatesTable;
   // 0030_installment_offers
   installment_offers: installmentOffers.InstallmentOffersTable;
+  // 0027_email_templates
+  email_templates: emailTemplates.EmailTemplatesTable;
   // 0026_branding
   workspace_branding: branding.WorkspaceBrandingTable;
 }
