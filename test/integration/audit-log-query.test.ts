@@ -139,5 +139,18 @@ describe('audit log query', () => {
     expect(plan).toContain('audit_log_recent');
     expect(plan).not.toMatch(/\bSort\b/);
     expect(plan).toMatch(/Index Cond: .*created_at/);
+    // One action, one person: their own indexes, still in order (no sort).
+    for (const [f, index] of [
+      [{ ...base, action: 'refund.requested' }, 'audit_log_action'],
+      [{ ...base, actor: `user:${KEY}` }, 'audit_log_actor'],
+    ] as const) {
+      const p = await inT(async (tx) => {
+        await sql`SET LOCAL enable_seqscan = off`.execute(tx);
+        const rows = await auditPageQuery(tx, f, { limit: 50 }).explain();
+        return rows.map((r) => String(Object.values(r)[0])).join('\n');
+      });
+      expect(p).toContain(index);
+      expect(p).not.toMatch(/\bSort\b/);
+    }
   });
 });
