@@ -122,9 +122,10 @@ export async function seedStaffBook(url: string, shape: SeedShape, log: (m: stri
                 CASE WHEN g % 50 = 0 THEN NULL ELSE issued_on + CASE WHEN g % 4 = 0 THEN 15 ELSE 30 END END AS due_on,
                 (status = 'paid' AND r2 < 0.6) OR status = 'partially_paid' AS via_settle,
                 CASE WHEN status = 'partially_paid' THEN amount / 2 ELSE amount END AS paid_amount,
-                -- paid 3–55 days after issue (never in the future), at a working hour in Chicago
-                ((issued_on + least(age, 3 + floor(r3 * 52)::int))::timestamp + interval '14 hours' + (r2 * interval '8 hours'))
-                  AT TIME ZONE 'America/Chicago' AS paid_at,
+                -- paid 3–55 days after issue at a working hour in Chicago, never later than a few minutes ago
+                least(((issued_on + least(age, 3 + floor(r3 * 52)::int))::timestamp + interval '14 hours' + (r2 * interval '8 hours'))
+                        AT TIME ZONE 'America/Chicago', now() - interval '10 minutes' - r2 * interval '2 hours') AS paid_at,
+                least(issued_on::timestamptz + interval '18 hours', now() - interval '1 hour') AS seen_at,
                 r3 < 0.6 AS card
            FROM s JOIN seed_clients c ON c.n = s.cn;
        ALTER TABLE seed_inv ADD PRIMARY KEY (g);
@@ -143,8 +144,8 @@ export async function seedStaffBook(url: string, shape: SeedShape, log: (m: stri
                 CASE status WHEN 'paid' THEN 'Paid' WHEN 'open' THEN 'Open' WHEN 'partially_paid' THEN 'Partially Paid'
                             WHEN 'void' THEN 'Void' ELSE 'Credit' END,
                 issued_on, due_on, 1,
-                CASE WHEN status IN ('paid', 'partially_paid') THEN paid_at + interval '2 minutes' ELSE issued_on::timestamptz + interval '18 hours' END,
-                issued_on::timestamptz + interval '18 hours', issued_on::timestamptz + interval '18 hours', issued_on::timestamptz + interval '18 hours'
+                CASE WHEN status IN ('paid', 'partially_paid') THEN paid_at + interval '2 minutes' ELSE seen_at END,
+                seen_at, seen_at, seen_at
            FROM seed_inv ORDER BY g`,
     );
     await step(
@@ -197,7 +198,7 @@ export async function seedStaffBook(url: string, shape: SeedShape, log: (m: stri
          SELECT settle_current_tenant(), id, 1, md5(id::text), CASE status WHEN 'credit' THEN -amount ELSE amount END,
                 jsonb_build_object('number', 'INV-' || lpad(g::text, 7, '0'), 'currency', currency, 'issuedOn', issued_on::text,
                                    'total', amount::text),
-                issued_on::timestamptz + interval '18 hours'
+                seen_at
            FROM seed_inv;
        INSERT INTO external_refs (tenant_id, entity, entity_id, system, remote_id)
          SELECT settle_current_tenant(), 'invoice', id, 'connectwise', g::text FROM seed_inv;`,
