@@ -7,7 +7,16 @@ import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { withTenant, type Tx } from '../../src/db/tenant.ts';
 import { createWorkspace } from '../../src/cli/workspace.ts';
-import { auditPageQuery, distinctInLog, listAuditPage, type AuditCursor, type AuditFilter } from '../../src/db/queries/audit-log.ts';
+import {
+  auditPageQuery,
+  distinctInLog,
+  eachAuditRow,
+  invoiceIdByNumber,
+  listAuditPage,
+  subjectNames,
+  type AuditCursor,
+  type AuditFilter,
+} from '../../src/db/queries/audit-log.ts';
 
 let t: TestDatabase;
 let tenant: string;
@@ -116,6 +125,54 @@ describe('audit log query', () => {
     expect(await ids({ ...base, subjectType: 'payment', subjectId: 'p-7' }, { limit: 50 })).toEqual(['refund.requested:p-7', 'payment.succeeded:p-7']);
     expect(await ids({ ...base, text: '100% REFUND_now' }, { limit: 50 })).toEqual(['refund.requested:p-7']);
     expect(await ids({ ...base, action: 'other.workspace' }, { limit: 50 })).toEqual([]);
+  });
+
+  it('reads every row for the CSV in keyset batches, in the page order', async () => {
+    const pageOrder = (await inT((tx) => listAuditPage(tx, base, { limit: 500 }))).rows.map((r) => r.id);
+    const streamed: string[] = [];
+    for await (const r of eachAuditRow(inT, base, 40)) streamed.push(r.id);
+    expect(streamed).toEqual(pageOrder);
+    expect(streamed).toHaveLength(134);
+  });
+
+  it('finds an invoice by its number (any case) and names invoices and clients by number and name', async () => {
+    const { invoiceId, clientId } = await inT(async (tx) => {
+      const c = await tx
+        .insertInto('clients')
+        .values({ tenant_id: tenant, name: 'Bayside Dental', identifier: 'C1' })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const i = await tx
+        .insertInto('invoices')
+        .values({
+          tenant_id: tenant,
+          client_id: c.id,
+          number: 'INV-1042',
+          type: 'Standard',
+          currency: 'USD',
+          total_minor: 1000n,
+          psa_balance_minor: 1000n,
+          status: 'open',
+          psa_status: 'Sent',
+          issued_on: '2026-03-01',
+          due_on: null,
+          psa_updated_at: new Date(),
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return { invoiceId: i.id, clientId: c.id };
+    });
+    expect(await inT((tx) => invoiceIdByNumber(tx, 'inv-1042'))).toBe(invoiceId);
+    expect(await inT((tx) => invoiceIdByNumber(tx, 'INV-104'))).toBeNull();
+    expect(await withTenant(t.db, other, (tx) => invoiceIdByNumber(tx, 'INV-1042'))).toBeNull();
+    const names = await inT((tx) =>
+      subjectNames(tx, [
+        { subject_type: 'invoice', subject_id: invoiceId },
+        { subject_type: 'client', subject_id: clientId },
+        { subject_type: 'invoice', subject_id: 'not-a-uuid' },
+      ]),
+    );
+    expect(Object.fromEntries(names)).toEqual({ [`invoice:${invoiceId}`]: 'Invoice INV-1042', [`client:${clientId}`]: 'Bayside Dental' });
   });
 
   it('lists the actions and record kinds present in this workspace only', async () => {
