@@ -94,8 +94,11 @@ export interface BrandingInput {
   readonly primaryColor: string;
   readonly senderName: string;
   readonly replyTo: string;
-  /** A newly uploaded logo (absent or empty: keep the current one). `tooLarge`: the upload was cut off. */
-  readonly logo?: { readonly bytes: Buffer; readonly tooLarge?: boolean; readonly size?: number } | null;
+  /**
+   * A newly uploaded logo (absent or empty: keep the current one). `tooLarge`: over the limit, its bytes not
+   * kept; `size`: how many bytes came; `cutOff`: the upload was so large it was not read to its end.
+   */
+  readonly logo?: { readonly bytes: Buffer; readonly tooLarge?: boolean; readonly size?: number; readonly cutOff?: boolean } | null;
   readonly removeLogo?: boolean;
 }
 
@@ -109,7 +112,7 @@ export function brandingProblems(input: BrandingInput): { fields: Partial<Record
   if (logo && (logo.bytes.length > 0 || logo.tooLarge)) {
     if (logo.tooLarge || logo.bytes.length > LOGO_MAX_BYTES) {
       const kb = Math.ceil((logo.size ?? logo.bytes.length) / 1024);
-      fields.logo = `The logo is ${logo.tooLarge ? 'more than ' : ''}${kb} KB; it can be at most 512 KB. Export it smaller (a logo of about 400 × 120 pixels is plenty) and upload it again.`;
+      fields.logo = `The logo is ${logo.cutOff ? 'more than ' : ''}${kb} KB; it can be at most 512 KB. Export it smaller (a logo of about 400 × 120 pixels is plenty) and upload it again.`;
     } else {
       const sniffed = sniffLogo(logo.bytes);
       if ('type' in sniffed) logoType = sniffed.type;

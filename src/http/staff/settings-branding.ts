@@ -30,6 +30,7 @@ interface Upload {
   readonly bytes: Buffer;
   readonly tooLarge: boolean;
   readonly size: number;
+  readonly cutOff: boolean;
 }
 
 /** Reads the logo part without keeping more than the limit in memory (the rest is drained and counted). */
@@ -40,8 +41,9 @@ async function readUpload(part: MultipartFile): Promise<void> {
     size += chunk.length;
     if (size <= LOGO_MAX_BYTES) chunks.push(chunk);
   }
-  const tooLarge = size > LOGO_MAX_BYTES || part.file.truncated;
-  const upload: Upload = { bytes: tooLarge ? Buffer.alloc(0) : Buffer.concat(chunks), tooLarge, size };
+  const cutOff = part.file.truncated;
+  const tooLarge = size > LOGO_MAX_BYTES || cutOff;
+  const upload: Upload = { bytes: tooLarge ? Buffer.alloc(0) : Buffer.concat(chunks), tooLarge, size, cutOff };
   (part as unknown as { value: Upload }).value = upload;
 }
 
