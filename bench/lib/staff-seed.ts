@@ -109,7 +109,8 @@ export async function seedStaffBook(url: string, shape: SeedShape, log: (m: stri
              FROM generate_series(1, ${shape.invoices}) g
          ), s AS (
            SELECT d.*, current_date - issued_on AS age,
-                  CASE WHEN current_date - issued_on > 60 THEN
+                  CASE WHEN current_date = issued_on THEN 'open' -- nothing issued today is paid yet
+                       WHEN current_date - issued_on > 60 THEN
                          CASE WHEN r < 0.955 THEN 'paid' WHEN r < 0.985 THEN 'open' WHEN r < 0.99 THEN 'partially_paid'
                               WHEN r < 0.995 THEN 'void' ELSE 'credit' END
                        ELSE
@@ -122,9 +123,10 @@ export async function seedStaffBook(url: string, shape: SeedShape, log: (m: stri
                 CASE WHEN g % 50 = 0 THEN NULL ELSE issued_on + CASE WHEN g % 4 = 0 THEN 15 ELSE 30 END END AS due_on,
                 (status = 'paid' AND r2 < 0.6) OR status = 'partially_paid' AS via_settle,
                 CASE WHEN status = 'partially_paid' THEN amount / 2 ELSE amount END AS paid_amount,
-                -- paid 3–55 days after issue at a working hour in Chicago, never later than a few minutes ago
-                least(((issued_on + least(age, 3 + floor(r3 * 52)::int))::timestamp + interval '14 hours' + (r2 * interval '8 hours'))
-                        AT TIME ZONE 'America/Chicago', now() - interval '10 minutes' - r2 * interval '2 hours') AS paid_at,
+                -- paid 3–55 days after issue at a working hour in Chicago
+                -- (by yesterday at the latest: a paid invoice is at least a day old)
+                ((issued_on + greatest(1, least(age - 1, 3 + floor(r3 * 52)::int)))::timestamp + interval '9 hours' + (r2 * interval '8 hours'))
+                  AT TIME ZONE 'America/Chicago' AS paid_at,
                 least(issued_on::timestamptz + interval '18 hours', now() - interval '1 hour') AS seen_at,
                 r3 < 0.6 AS card
            FROM s JOIN seed_clients c ON c.n = s.cn;

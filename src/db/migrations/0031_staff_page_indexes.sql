@@ -27,3 +27,13 @@ DROP INDEX IF EXISTS postings_by_payment;
 CREATE INDEX payments_ar_created_covering ON payments (tenant_id, created_at)
   INCLUDE (currency, amount_minor, processor, state, succeeded_at, failure_code);
 DROP INDEX IF EXISTS payments_ar_created;
+
+-- An invoice's refunds and reversals written back to the PSA (its balance everywhere), with what is summed.
+CREATE INDEX postings_by_invoice_covering ON postings (invoice_id)
+  INCLUDE (tenant_id, target, kind, status, amount_minor) WHERE invoice_id IS NOT NULL;
+DROP INDEX IF EXISTS postings_by_invoice;
+
+-- Allocations made in a period (days to pay, what was owed at a period's end): 0029's key with what is read.
+CREATE INDEX allocations_ar_created_covering ON allocations (tenant_id, created_at)
+  INCLUDE (invoice_id, id, amount_minor, reversed_minor);
+DROP INDEX IF EXISTS allocations_ar_created;
