@@ -98,6 +98,10 @@ describe.runIf(haveBrowser)('branding in the browser', () => {
     expect(await page.locator('.notice--ok').textContent()).toContain('Saved');
     expect(await page.locator('#preview-from').textContent()).toContain('Acme IT Billing');
     expect(await page.locator('#preview-reply-to').textContent()).toContain('billing@acme.test');
+    // Emptying a field previews Settle's default (the workspace's name), not the value saved before.
+    await page.fill('#sender_name', '');
+    await eventually(async () => (await page.locator('[data-preview-sender]').textContent()) === 'Acme IT', LONG, 'preview falls back to the workspace name');
+    await page.fill('#sender_name', 'Acme IT Billing');
     await eventually(async () => (await page.evaluate<number>("document.getElementById('preview-logo').naturalWidth")) === 1, LONG, 'preview logo loaded');
     expect(await brandingRow()).toMatchObject({
       primary_color: '#1d4ed8',

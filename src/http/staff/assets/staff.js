@@ -130,9 +130,10 @@
       var input = document.querySelector(pair[0]);
       var out = preview.querySelector(pair[1]);
       if (!input || !out) return;
-      var initial = out.textContent;
+      // Empty means Settle's default (the workspace's name; no reply-to), not the value saved before.
+      var fallback = out.getAttribute('data-fallback') || '';
       input.addEventListener('input', function () {
-        out.textContent = input.value.trim() || initial;
+        out.textContent = input.value.trim() || fallback;
       });
     });
   }
