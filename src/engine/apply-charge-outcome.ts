@@ -27,7 +27,11 @@ export async function applyChargeOutcome(
     switch (outcome.kind) {
       case 'succeeded':
         await attempt('succeeded', { processor_payment_id: outcome.processorPaymentId });
-        await recordPaymentSucceeded(tx, paymentId, { processorPaymentId: outcome.processorPaymentId, method: null });
+        await recordPaymentSucceeded(tx, paymentId, {
+          processorPaymentId: outcome.processorPaymentId,
+          method: null,
+          ...(ctx.stampsWithClock ? { at: ctx.now() } : {}),
+        });
         return;
       case 'processing':
         await attempt('processing', { processor_payment_id: outcome.processorPaymentId });

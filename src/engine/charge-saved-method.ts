@@ -85,6 +85,7 @@ async function chargeSavedMethodOnce(
       keyPrefix: input.source,
       ...(opts.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}),
       method: { kind: method.kind, brand: method.brand, last4: method.last4 },
+      ...(ctx.stampsWithClock ? { at: ctx.now() } : {}),
     });
     await audit(
       tx,

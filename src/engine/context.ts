@@ -27,6 +27,12 @@ export interface EngineContext {
   readonly log: Logger;
   readonly publicUrl: string;
   readonly now: () => Date;
+  /**
+   * Stamp a payment's start, success and allocations with `now()` instead of the database's clock. Only the
+   * demo's history builder sets it (src/cli/demo/demo-history.ts): it tells three months of payments through
+   * the real engine paths, each at the instant of the story. Unset everywhere else: nothing changes.
+   */
+  readonly stampsWithClock?: boolean;
   readonly mailer: Mailer;
   /** Envelope sender for client emails (SETTLE_MAIL_FROM). */
   readonly mailFrom: string;

@@ -41,6 +41,8 @@ export async function planPayment(
     supersedes?: readonly string[];
     /** The saved method charged, when known now (written with the payment instead of by a second statement). */
     method?: { kind: string | null; brand: string | null; last4: string | null };
+    /** When the payment was started, if not the database's now(): only an engine clock that stamps (context.ts `stampsWithClock`). */
+    at?: Date;
   },
 ): Promise<PlannedPayment> {
   if (input.choices.length === 0) throw new UseCaseError('invalid', 'choose at least one invoice to pay');
@@ -96,6 +98,7 @@ export async function planPayment(
         source: input.source,
         processor: input.processor,
         planned_allocations: JSON.stringify(planned),
+        ...(input.at ? { created_at: input.at, updated_at: input.at } : {}),
         ...(input.method ? { method_kind: input.method.kind, method_brand: input.method.brand, method_last4: input.method.last4 } : {}),
       }),
     )
@@ -107,6 +110,7 @@ export async function planPayment(
         to_state: 'pending',
         event: 'created',
         detail: JSON.stringify({ source: input.source, planned }),
+        ...(input.at ? { created_at: input.at } : {}),
       }),
     )
     .insertInto('payment_attempts')

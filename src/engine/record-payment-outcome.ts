@@ -29,6 +29,8 @@ export interface SuccessDetail {
   readonly processorMethodId?: string;
   /** A bank debit's SEC code (bank ACH knows it); decides when the payment is final (payment-lifecycle.ts). */
   readonly secCode?: SecCode;
+  /** When the money was confirmed, if not now (an engine clock that stamps: context.ts `stampsWithClock`). */
+  readonly at?: Date;
 }
 
 export async function lockPayment(tx: Tx, paymentId: string): Promise<Payment> {
@@ -94,7 +96,7 @@ export async function recordPaymentSucceeded(tx: Tx, paymentId: string, d: Succe
   if (p.state === 'failed' && !(await lateSuccessAllowed(tx, p, d.processorPaymentId))) return false;
   // A bank debit is final only once its return window has passed (payment-lifecycle.ts, §2.8).
   const bank = d.method?.kind === 'us_bank_account' || (d.method === null && isBankDebit(p));
-  const finality = bank ? achFinality(p, d.secCode, new Date()) : null;
+  const finality = bank ? achFinality(p, d.secCode, d.at ?? new Date()) : null;
   const to = await transition(
     tx,
     p,
@@ -102,7 +104,7 @@ export async function recordPaymentSucceeded(tx: Tx, paymentId: string, d: Succe
     { processorPaymentId: d.processorPaymentId, ...(p.state === 'failed' ? { after: 'failed' } : {}) },
     {
       processor_payment_id: d.processorPaymentId,
-      succeeded_at: new Date(),
+      succeeded_at: d.at ?? new Date(),
       // An earlier declined card (or a failure the processor has now overtaken) stays in the history only.
       failure_code: null,
       failure_message: null,
@@ -141,7 +143,7 @@ export async function recordPaymentSucceeded(tx: Tx, paymentId: string, d: Succe
     return true;
   }
   const describe = !d.method && !p.method_last4 && d.processorMethodId ? d.processorMethodId : null;
-  await allocateAndBook(tx, p, d.processorPaymentId, markPaidOnFrom(mark_paid_on) !== 'payout', 'payment.succeeded', describe, posting_connections);
+  await allocateAndBook(tx, p, d.processorPaymentId, markPaidOnFrom(mark_paid_on) !== 'payout', 'payment.succeeded', describe, posting_connections, d.at);
   return true;
 }
 
@@ -184,6 +186,8 @@ async function allocateAndBook(
   describeMethod: string | null = null,
   /** The PSA and books connections when the caller read them already (createPaymentPostings reads them otherwise). */
   connections?: ReadonlyArray<{ readonly role: string; readonly vendor: string }>,
+  /** When the allocations are made, if not the database's now() (SuccessDetail.at). */
+  at?: Date,
 ): Promise<void> {
   const tenantId = p.tenant_id;
   const currency = parseCurrency(p.currency);
@@ -205,7 +209,10 @@ async function allocateAndBook(
     if (amount <= 0n) continue;
     remaining -= amount;
     allocated += amount;
-    await tx.insertInto('allocations').values({ tenant_id: tenantId, payment_id: p.id, invoice_id: inv.id, amount_minor: amount }).execute();
+    await tx
+      .insertInto('allocations')
+      .values({ tenant_id: tenantId, payment_id: p.id, invoice_id: inv.id, amount_minor: amount, ...(at ? { created_at: at } : {}) })
+      .execute();
     made.push({ invoice_id: inv.id, amount_minor: amount, reversed_minor: 0n });
     // What is open now follows without reading it again: the allocation just made is not in the PSA yet, so it
     // takes exactly `amount` off (invoice-balance.ts), and the invoice row is locked. One statement for both.

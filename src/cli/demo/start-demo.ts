@@ -1,7 +1,8 @@
 // The demo workspace `npm start` opens when nothing is configured: three vendor simulators in this process
 // (ConnectWise, Stripe, QuickBooks Online), a workspace wired to them like real accounts, 25 clients with
-// three months of invoices, a new invoice every few seconds, and a Stripe payout now and then — so a
-// newcomer can pay an invoice in the portal and watch it land in the PSA and the books.
+// three months of invoices and payments (demo-history.ts, built in the background once the server is up),
+// then a new invoice every few seconds and a Stripe payout now and then — so a newcomer sees a working
+// book and can pay an invoice in the portal and watch it land in the PSA and the books.
 import type { Logger } from 'pino';
 import type { Config } from '../../config.ts';
 import type { Running } from '../runtime.ts';
@@ -11,6 +12,7 @@ import { startQuickBooksSimulator } from '../../../simulators/quickbooks-online/
 import { createWorkspace } from '../workspace.ts';
 import { wireWorkspaceToSimulators, type Simulators } from './wire-workspace.ts';
 import { mirrorInvoicesIntoBooks, newDemoInvoice } from './demo-activity.ts';
+import { buildDemoHistory } from './demo-history.ts';
 import { syncPsa } from '../../engine/sync-psa.ts';
 import { withTenant } from '../../db/tenant.ts';
 import { portalLinkFor } from '../../http/portal/links.ts';
@@ -28,7 +30,7 @@ export async function maybeStartDemo(running: Running, config: Config, log: Logg
   }
   const base = config.PORT === 0 ? 0 : config.PORT;
   const sims: Simulators = {
-    connectwise: await startConnectWiseSimulator({ port: base && base + 1, seed: { companies: 25, invoices: 240, seed: 20261127 } }),
+    connectwise: await startConnectWiseSimulator({ port: base && base + 1, seed: { companies: 25, invoices: 240, seed: 20261127, paidShare: 0.1 } }),
     stripe: await startStripeSimulator({ port: base && base + 2, achSettleDelayMs: 8000 }),
     quickbooks: await startQuickBooksSimulator({ port: base && base + 3 }),
   };
@@ -71,22 +73,39 @@ export async function maybeStartDemo(running: Running, config: Config, log: Logg
   log.info({ imported }, 'demo workspace imported from the ConnectWise simulator');
 
   const timers: NodeJS.Timeout[] = [];
-  if (config.SETTLE_DEMO_INVOICE_EVERY_MS > 0) {
+  let stopped = false;
+  const abort = new AbortController();
+  const startActivity = (): void => {
+    if (stopped) return;
+    if (config.SETTLE_DEMO_INVOICE_EVERY_MS > 0) {
+      timers.push(
+        setInterval(() => {
+          newDemoInvoice(sims).catch((e: unknown) => log.warn({ err: e }, 'demo invoice generator failed'));
+        }, config.SETTLE_DEMO_INVOICE_EVERY_MS),
+      );
+    }
+    // Stripe pays out the balance on a schedule; the demo does it every 30 s so the deposit shows soon.
     timers.push(
       setInterval(() => {
-        newDemoInvoice(sims).catch((e: unknown) => log.warn({ err: e }, 'demo invoice generator failed'));
-      }, config.SETTLE_DEMO_INVOICE_EVERY_MS),
+        try {
+          sims.stripe.sim.runPayouts();
+        } catch (e) {
+          log.warn({ err: e }, 'demo payout failed');
+        }
+      }, 30_000),
     );
-  }
-  // Stripe pays out the balance on a schedule; the demo does it every 30 s so the deposit shows soon.
-  timers.push(
-    setInterval(() => {
-      try {
-        sims.stripe.sim.runPayouts();
-      } catch (e) {
-        log.warn({ err: e }, 'demo payout failed');
-      }
-    }, 30_000),
+  };
+  // Three months of history, through the engine against the simulators, while the server already answers; the
+  // live activity starts after it (the history sets the processor's clock to the days it tells).
+  const history = buildDemoHistory(running.ctx, tenantId, sims, { log, signal: abort.signal }).then(
+    (built) => {
+      if (built) process.stdout.write(`  Demo history   built in ${Math.round(built.took.total / 1000)} s: ${built.payments} payments over 13 weeks.\n`);
+      startActivity();
+    },
+    (e: unknown) => {
+      if (!stopped) log.warn({ err: e }, 'the demo history could not be built; the workspace works without it');
+      startActivity();
+    },
   );
 
   const link = await withTenant(db, tenantId, async (tx) => {
@@ -103,6 +122,8 @@ export async function maybeStartDemo(running: Running, config: Config, log: Logg
     `  Client portal  ${link.url}`,
     `                 (test card 4242 4242 4242 4242, any future date and CVC; bank: routing 110000000, account 000123456789)`,
     `  API docs       ${running.ctx.publicUrl}/api/docs`,
+    `  History        three months of payments, declines and retries, refunds, an ACH return, payouts, an`,
+    `                 exception and an autopay approval are being built now (about a minute; a line says when).`,
     `  Database       ${running.database.embedded ? `embedded PostgreSQL, cluster in ${running.database.embedded.clusterDir}` : 'DATABASE_URL'}`,
     '',
     `  Simulators     ConnectWise ${sims.connectwise.baseUrl}`,
@@ -116,8 +137,11 @@ export async function maybeStartDemo(running: Running, config: Config, log: Logg
   process.stdout.write(banner + '\n');
   return {
     stop: async () => {
+      stopped = true;
+      abort.abort();
       for (const t of timers) clearInterval(t);
       await Promise.allSettled([sims.connectwise.close(), sims.stripe.close(), sims.quickbooks.close()]);
+      await history;
     },
   };
 }
