@@ -183,6 +183,7 @@ export async function run(pgServerUrl: string): Promise<BenchResult> {
     const b = browser(settle.url);
     await b.signIn(book.slug, book.email, book.password);
     const list = pages(targets, new Date());
+    log(`Settle ready at ${settle.url}, signed in; warming up ${list.length} pages`);
     // Warm up: each page twice (compiled templates, plans, the book's hot pages in memory), not counted.
     for (const [name, url] of list)
       for (const i of [0, 1]) {
@@ -192,7 +193,8 @@ export async function run(pgServerUrl: string): Promise<BenchResult> {
     const server = new Map<string, number[]>(list.map(([n]) => [n, []]));
     const wall = new Map<string, number[]>(list.map(([n]) => [n, []]));
     const loadBefore = os.loadavg().map((x) => Math.round(x * 100) / 100);
-    for (let i = 0; i < REQUESTS; i++)
+    for (let i = 0; i < REQUESTS; i++) {
+      if (i % 5 === 0) log(`round ${i + 1} of ${REQUESTS}`);
       for (const [name, url] of list) {
         const a = await b.get(url(i));
         if (a.status !== 200) throw new Error(`${name} (${url(i)}) answered ${a.status}: ${a.body.slice(0, 300)}`);
@@ -200,6 +202,8 @@ export async function run(pgServerUrl: string): Promise<BenchResult> {
         server.get(name)!.push(a.serverMs);
         wall.get(name)!.push(a.wallMs);
       }
+    }
+    log('exporting every invoice as CSV');
     const loadAfterPages = os.loadavg().map((x) => Math.round(x * 100) / 100);
     const csv = await exportCsv(b, settle.g.pid, b.cookieHeader());
     b.close();
