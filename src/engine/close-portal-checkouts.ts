@@ -151,11 +151,13 @@ export async function closePortalCheckouts(ctx: EngineContext, tenantId: string,
         .updateTable('payment_attempts')
         .set({ outcome: 'declined', decline_code: 'canceled', message: reason, resolved_at: new Date(), processor_payment_id: processorPaymentId })
         .where('payment_id', '=', paymentId)
-        .where('outcome', 'in', ['sending', 'requires_action'])
+        .where('outcome', 'in', ['sending', 'requires_action', 'processing'])
         .execute();
       // No money moved: the payment ends failed with a code of its own. Not recordPaymentFailed: nobody
       // needs a retry, an email or an exception for a checkout the client (or staff) replaced.
-      if (p.state === 'pending' || p.state === 'unknown') {
+      // `processing`: the client confirmed a bank debit in the instant between the processor's answer that it
+      // was still open and the cancel; the processor canceled the debit, so it will never settle either.
+      if (p.state === 'pending' || p.state === 'unknown' || p.state === 'processing') {
         await transition(tx, p, 'charge_declined', { canceled: reason, processorPaymentId });
         await tx
           .updateTable('payments')

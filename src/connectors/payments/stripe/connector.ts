@@ -100,6 +100,15 @@ export class StripeConnector implements PaymentsConnector {
   }
 
   async cancelPortalPayment(input: { processorPaymentId: string; idempotencyKey: string }): Promise<PortalPaymentCancel> {
+    // Stripe cancels an intent that is `processing` "in rare cases" (docs.stripe.com/api/payment_intents/cancel):
+    // an ACH debit the client already confirmed. That is money on its way, not an open checkout — never canceled
+    // here: read the intent first and record what it is. (The soak found a confirmed debit canceled by a second
+    // tab's checkout, its payment left `processing` for ever.) Only a checkout the client has not confirmed is canceled.
+    const current = await this.safe(() => this.stripe.paymentIntents.retrieve(input.processorPaymentId));
+    if (current.status === 'canceled') return { kind: 'canceled' };
+    if (current.status === 'processing' || current.status === 'succeeded' || current.status === 'requires_capture') {
+      return { kind: 'not_cancelable', outcome: intentOutcome(current) };
+    }
     try {
       await this.safe(() =>
         this.stripe.paymentIntents.cancel(input.processorPaymentId, { cancellation_reason: 'duplicate' }, { idempotencyKey: input.idempotencyKey }),
