@@ -91,3 +91,73 @@ export async function saveSurchargeSettings(
   await audit(tx, tenantId, actor, 'settings.surcharge_updated', { type: 'tenant', id: tenantId }, { before, after });
   return readSurchargeSettings(tx);
 }
+
+/** A client's billing location (the surcharge rules of its place apply too) and exemption. */
+export const clientSurchargePatch = z.object({
+  country: countryCode.nullable().optional(),
+  region: regionCode.nullable().optional(),
+  exempt: z.boolean().optional(),
+  exempt_reason: z.string().min(3).max(300).optional(),
+});
+
+export interface ClientSurcharge {
+  readonly client_id: string;
+  readonly country: string | null;
+  readonly region: string | null;
+  readonly exempt: boolean;
+  readonly exempt_reason: string | null;
+}
+
+export async function readClientSurcharge(tx: Tx, clientId: string): Promise<(ClientSurcharge & { name: string }) | undefined> {
+  const c = await tx.selectFrom('clients').select(['id', 'name', 'country', 'region']).where('id', '=', clientId).executeTakeFirst();
+  if (!c) return undefined;
+  const ex = await tx.selectFrom('surcharge_exemptions').select('reason').where('client_id', '=', c.id).executeTakeFirst();
+  return { client_id: c.id, name: c.name, country: c.country, region: c.region, exempt: ex !== undefined, exempt_reason: ex?.reason ?? null };
+}
+
+/**
+ * Change a client's location and exemption (PUT /api/v1/clients/:id/surcharge and the staff page
+ * /app/clients/:id/surcharge): fields left out keep their value; exempting needs a reason (kept in the audit
+ * log), unless the client is exempt already. Audited client.surcharge_updated before → after.
+ */
+export async function saveClientSurcharge(
+  tx: Tx,
+  tenantId: string,
+  clientId: string,
+  b: z.output<typeof clientSurchargePatch>,
+  actor: Actor,
+): Promise<ClientSurcharge> {
+  const c = await tx.selectFrom('clients').select(['id', 'country', 'region']).where('id', '=', clientId).forUpdate().executeTakeFirst();
+  if (!c) throw new UseCaseError('not_found', `no client ${clientId} in this workspace`);
+  const exemptBefore = await tx.selectFrom('surcharge_exemptions').select('reason').where('client_id', '=', c.id).executeTakeFirst();
+  if (b.exempt === true && !b.exempt_reason && !exemptBefore)
+    throw new UseCaseError('invalid', 'give exempt_reason when exempting a client; it is kept in the audit log');
+  const location = { country: b.country === undefined ? c.country : b.country, region: b.region === undefined ? c.region : b.region };
+  await tx
+    .updateTable('clients')
+    .set({ ...location, updated_at: new Date() })
+    .where('id', '=', c.id)
+    .execute();
+  if (b.exempt === true) {
+    await tx
+      .insertInto('surcharge_exemptions')
+      .values({ tenant_id: tenantId, client_id: c.id, reason: b.exempt_reason ?? exemptBefore!.reason })
+      .onConflict((oc) => oc.column('client_id').doUpdateSet({ reason: b.exempt_reason ?? exemptBefore!.reason }))
+      .execute();
+  } else if (b.exempt === false) {
+    await tx.deleteFrom('surcharge_exemptions').where('client_id', '=', c.id).execute();
+  }
+  const exemptAfter = await tx.selectFrom('surcharge_exemptions').select('reason').where('client_id', '=', c.id).executeTakeFirst();
+  await audit(
+    tx,
+    tenantId,
+    actor,
+    'client.surcharge_updated',
+    { type: 'client', id: c.id },
+    {
+      before: { country: c.country, region: c.region, exempt: exemptBefore?.reason ?? null },
+      after: { ...location, exempt: exemptAfter?.reason ?? null },
+    },
+  );
+  return { client_id: c.id, ...location, exempt: exemptAfter !== undefined, exempt_reason: exemptAfter?.reason ?? null };
+}

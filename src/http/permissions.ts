@@ -101,6 +101,9 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'POST /app/clients/:id/pilot': 'finance',
   'POST /app/clients/:id/portal-link': 'finance',
   'POST /app/clients/:id/portal-link/email': 'finance',
+  // A client's surcharge location and exemption (http/staff/client-surcharge.ts), finance's as in the API.
+  'GET /app/clients/:id/surcharge': 'finance',
+  'POST /app/clients/:id/surcharge': 'finance',
   'GET /app/payments': 'viewer',
   'GET /app/payments/:id': 'viewer',
   'GET /app/payments/:id/refund': 'finance',

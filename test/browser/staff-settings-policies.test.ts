@@ -241,4 +241,56 @@ describe.runIf(haveBrowser)('staff settings: surcharge, retry policy, timezone',
     expect(await settingsJson()).toEqual(before.settings);
     expect((await q((tx) => tx.selectFrom('audit_log').select('id').where('action', 'like', 'settings.%').execute())).length).toBe(before.audits);
   }, 300_000);
+
+  it("finance records a client's state and exemption from the client page; a reason is required; a viewer cannot", async () => {
+    const clientId = s.clientIds[0]!;
+    const client = () => q((tx) => tx.selectFrom('clients').select(['country', 'region']).where('id', '=', clientId).executeTakeFirstOrThrow());
+    const exemption = () => q((tx) => tx.selectFrom('surcharge_exemptions').select('reason').where('client_id', '=', clientId).executeTakeFirst());
+    const context = await browser.newContext();
+    const page = await signIn(context, FINANCE);
+    await page.goto(`${s.base}/app/clients/${clientId}`);
+    expect(await page.locator('#client-location').textContent()).toContain('none — never surcharged');
+    await Promise.all([page.waitForURL(/\/surcharge$/, { timeout: LONG }), page.click('#change-surcharge')]);
+    await checkStaffPage(page, '/app/clients/:id/surcharge');
+
+    // Connecticut bans surcharges: the page says so once saved.
+    await page.selectOption('#country', 'US');
+    await page.fill('#region', 'ct');
+    await Promise.all([page.waitForURL(/\?saved=surcharge$/, { timeout: LONG }), page.click('#save-client-surcharge')]);
+    expect(await client()).toEqual({ country: 'US', region: 'CT' });
+    expect(await page.locator('#client-location').textContent()).toContain('CT, US');
+    const logged = await audits('client.surcharge_updated');
+    expect(logged).toHaveLength(1);
+    expect(logged[0]!.subject_id).toBe(clientId);
+    expect(parse(logged[0]!.detail)).toEqual({ before: { country: null, region: null, exempt: null }, after: { country: 'US', region: 'CT', exempt: null } });
+    await page.click('#change-surcharge');
+    await page.waitForSelector('#client-place');
+    expect(await page.locator('#client-place').textContent()).toContain('Connecticut does not allow card surcharges');
+
+    // Exempting without a reason: refused, nothing changed.
+    await page.check('#exempt');
+    expect((await submit(page, '#save-client-surcharge')).status()).toBe(422);
+    expect(await page.locator('.error-summary').textContent()).toContain('Give the reason for exempting this client');
+    expect(await exemption()).toBeUndefined();
+    expect(await audits('client.surcharge_updated')).toHaveLength(1);
+    await checkStaffPage(page, '/app/clients/:id/surcharge with an error');
+    await page.fill('#exempt_reason', 'nonprofit rate agreed in the contract');
+    await Promise.all([page.waitForURL(/\?saved=surcharge$/, { timeout: LONG }), page.click('#save-client-surcharge')]);
+    expect(await exemption()).toEqual({ reason: 'nonprofit rate agreed in the contract' });
+    expect(await page.locator('#client-location').textContent()).toContain('exempt from surcharges (nonprofit rate agreed in the contract)');
+    await context.close();
+
+    const viewer = await browser.newContext();
+    const vpage = await signIn(viewer, VIEWER);
+    await vpage.goto(`${s.base}/app/clients/${clientId}`);
+    expect(await vpage.locator('#change-surcharge').count()).toBe(0);
+    const csrf = (await vpage.locator('meta[name=csrf-token]').getAttribute('content'))!;
+    expect((await vpage.request.get(`${s.base}/app/clients/${clientId}/surcharge`, { maxRedirects: 0 })).status()).toBe(403);
+    const forged = await vpage.request.post(`${s.base}/app/clients/${clientId}/surcharge`, { form: { _csrf: csrf, country: '' }, maxRedirects: 0 });
+    expect(forged.status()).toBe(403);
+    expect(await client()).toEqual({ country: 'US', region: 'CT' });
+    expect(await exemption()).toEqual({ reason: 'nonprofit rate agreed in the contract' });
+    expect(await audits('client.surcharge_updated')).toHaveLength(2);
+    await viewer.close();
+  }, 300_000);
 });

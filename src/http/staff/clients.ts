@@ -83,6 +83,7 @@ export function registerClientsRoutes(app: FastifyInstance, deps: HttpDeps): voi
     const query = (req.query ?? {}) as Query;
     let notice = shown.notice;
     if (!notice && query.saved === 'pilot') notice = { text: 'Pilot switches saved.', kind: 'ok' };
+    if (!notice && query.saved === 'surcharge') notice = { text: 'Surcharge location and exemption saved.', kind: 'ok' };
     if (!notice && query.emailed === '1')
       notice = { text: `Portal link e-mailed to ${d.client.billing_email ?? 'the client'} (through the outbox).`, kind: 'ok' };
     return renderStaff(
