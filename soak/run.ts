@@ -81,6 +81,7 @@ async function main(report: Report): Promise<boolean> {
   const o = report.options;
   fs.mkdirSync(logDir, { recursive: true });
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'settle-soak-'));
+  let keepDatabase = true;
   let database: SoakDatabase | null = null;
   let sims: SimProcesses | null = null;
   let cluster: SettleCluster | null = null;
@@ -197,18 +198,21 @@ async function main(report: Report): Promise<boolean> {
     } else report.burst = { skipped: '--burst-seconds 0' };
     report.crashes = c.crashes;
     const burstOk = !('pass' in report.burst) || report.burst.pass;
-    return (
+    const pass =
       report.invariants.violations.length === 0 &&
       c.crashes.length === 0 &&
       (report.outage?.pass ?? true) &&
       burstOk &&
-      Object.values(left).every((n) => n === 0)
-    );
+      Object.values(left).every((n) => n === 0);
+    keepDatabase = !pass;
+    return pass;
   } finally {
     phase = `stopping (after ${phase})`;
     await cluster?.stop().catch(() => {});
     for (const g of sims?.groups ?? []) g.kill('SIGKILL');
-    await database?.close().catch(() => {});
+    // A failed run keeps its database for the post-mortem (the figures say what failed, the rows say why).
+    const kept = await database?.close({ keep: keepDatabase }).catch(() => null);
+    if (kept) log(`database kept for the post-mortem: ${kept}`);
     fs.rmSync(workDir, { recursive: true, force: true });
   }
 }

@@ -13,7 +13,8 @@ export interface SoakDatabase {
   /** Stop the server (clean fast shutdown); connections fail until restart(). */
   stopServer(): Promise<void>;
   restartServer(): Promise<void>;
-  close(): Promise<void>;
+  /** Stop and remove the database; with `keep`, stop it and say how to open it again (null when removed). */
+  close(opts?: { keep?: boolean }): Promise<string | null>;
 }
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -24,7 +25,17 @@ export async function openSoakDatabase(workDir: string, logDir: string): Promise
     const refuse = async (): Promise<void> => {
       throw new Error('the PostgreSQL outage needs the embedded server (DATABASE_URL is set)');
     };
-    return { url: db.url, controllable: false, stopServer: refuse, restartServer: refuse, close: () => db.drop() };
+    return {
+      url: db.url,
+      controllable: false,
+      stopServer: refuse,
+      restartServer: refuse,
+      close: async (opts) => {
+        if (opts?.keep) return db.url;
+        await db.drop();
+        return null;
+      },
+    };
   }
   // A folder of its own under the temp dir: as root the server runs as the postgres OS user, which must be
   // able to reach it (startEmbeddedPostgres opens up the data folder itself, not its parents).
@@ -73,9 +84,11 @@ export async function openSoakDatabase(workDir: string, logDir: string): Promise
     restartServer: async () => {
       await start();
     },
-    close: async () => {
+    close: async (opts) => {
       await stop();
+      if (opts?.keep) return `${dataDir}/pg (start: postgres -D ${dataDir}/pg -p ${port}, as the postgres user when root; then ${appUrl})`;
       fs.rmSync(dataDir, { recursive: true, force: true });
+      return null;
     },
   };
 }
