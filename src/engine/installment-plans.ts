@@ -21,6 +21,9 @@ export interface InstallmentPlanView {
   readonly totalMinor: bigint;
   readonly paymentMethodId: string;
   readonly cancelReason: string | null;
+  /** Who made it: `user:…` (staff, API) or `client:…` (chosen in the portal from an installment offer). */
+  readonly createdBy: string;
+  readonly offerId: string | null;
   readonly parts: readonly { partNo: number; dueOn: string; amountMinor: bigint; status: string; paymentId: string | null }[];
 }
 
@@ -56,6 +59,8 @@ export async function describePlans(tx: Tx, where: { planId?: string; invoiceId?
     totalMinor: p.total_minor,
     paymentMethodId: p.payment_method_id,
     cancelReason: p.cancel_reason,
+    createdBy: p.created_by,
+    offerId: p.offer_id,
     parts: parts
       .filter((x) => x.plan_id === p.id)
       .map((x) => ({ partNo: x.part_no, dueOn: x.due_on, amountMinor: x.amount_minor, status: x.status, paymentId: x.payment_id })),

@@ -18,7 +18,8 @@ import { methodLabel } from '../../engine/refund-preview.ts';
 import { frameAncestorsOf, setPortalPolicy } from '../security-headers.ts';
 import type { HttpDeps } from '../deps.ts';
 import { openPortal } from './pages.ts';
-import { refusePortal, renderPortal } from './view.ts';
+import { refusePortal, renderPortal, type PortalBranding } from './view.ts';
+import { portalBranding } from '../../engine/branding.ts';
 import { assetUrl } from '../staff/assets.ts';
 import { STATUS } from '../errors.ts';
 
@@ -36,8 +37,9 @@ export function registerInstallmentOfferPortalRoutes(app: FastifyInstance, deps:
   async function offersPage(reply: FastifyReply, token: string, tenantId: string, clientId: string, invoiceId: string, made = false): Promise<FastifyReply> {
     const data = await withTenant(db, tenantId, async (tx) => {
       const tenant = await tx.selectFrom('tenants').select(['name', 'settings']).where('id', '=', tenantId).executeTakeFirstOrThrow();
+      const branding = await portalBranding(tx, tenantId);
       const found = await offersForInvoice(tx, clientId, invoiceId, deps.ctx.now());
-      if (!found) return { tenant, found: null, methods: [], plan: null };
+      if (!found) return { tenant, branding, found: null, methods: [], plan: null };
       const plan = (await describePlans(tx, { invoiceId })).find((p) => p.status === 'active') ?? null;
       const methods = await tx
         .selectFrom('payment_methods')
@@ -46,16 +48,17 @@ export function registerInstallmentOfferPortalRoutes(app: FastifyInstance, deps:
         .orderBy('is_default', 'desc')
         .orderBy('created_at', 'desc')
         .execute();
-      return { tenant, found, methods, plan };
+      return { tenant, branding, found, methods, plan };
     });
     setPortalPolicy(reply.request, reply, undefined, frameAncestorsOf(data.tenant.settings));
     if (!data.found) return refusePortal(reply, 'Pay in parts', 'This invoice is not one of yours. Please use the link from your most recent email.');
     const { found } = data;
-    if (data.plan) return planPage(reply, token, data.tenant.name, data.plan, made);
+    if (data.plan) return planPage(reply, token, data.tenant.name, data.branding, data.plan, made);
     const m = (n: bigint) => format(money(n, found.invoice.currency));
     return renderPortal(reply, 'installment-offer', {
       title: `Pay invoice ${found.invoice.number} in parts`,
       brand: data.tenant.name,
+      branding: data.branding,
       back: `/portal/${token}`,
       action: `/portal/${token}/plan/${found.invoice.id}`,
       owed: m(found.owed > 0n ? found.owed : 0n),
@@ -78,11 +81,19 @@ export function registerInstallmentOfferPortalRoutes(app: FastifyInstance, deps:
     });
   }
 
-  function planPage(reply: FastifyReply, token: string, brand: string, plan: InstallmentPlanView, created: boolean): FastifyReply {
+  function planPage(
+    reply: FastifyReply,
+    token: string,
+    brand: string,
+    branding: PortalBranding | null,
+    plan: InstallmentPlanView,
+    created: boolean,
+  ): FastifyReply {
     const currency = parseCurrency(plan.currency);
     return renderPortal(reply, 'installment-plan', {
       title: `Your plan for invoice ${plan.invoiceNumber}`,
       brand,
+      branding,
       back: `/portal/${token}`,
       created,
       total: format(money(plan.totalMinor, currency)),

@@ -21,6 +21,7 @@ import { frameAncestorsOf, setPortalPolicy } from '../security-headers.ts';
 import { applyClientCredit } from '../../engine/client-credit.ts';
 import { choicesAfterCredit } from '../../engine/pay-card-with-surcharge.ts';
 import { CHECKOUT_CANCELED } from '../../engine/close-portal-checkouts.ts';
+import { invoicesWithOffers } from '../../engine/installment-offers.ts';
 import { catchUpOnPaid, offerableMinor, paidSummary, thankYouView } from './thank-you.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -66,6 +67,13 @@ export function registerPortalRoutes(app: FastifyInstance, deps: HttpDeps): void
         const offer = await offerableMinor(tx, i.id, BigInt(i.open_minor));
         if (offer > 0n) invoices.push({ ...i, open_minor: offer.toString() });
       }
+      // Invoices an installment offer applies to get a "Pay in parts" link (installment-offer.ts).
+      const inParts = await invoicesWithOffers(
+        tx,
+        clientId,
+        invoices.map((i) => i.id),
+        deps.ctx.now(),
+      );
       const paid = await paidSummary(tx, clientId, req.query.paid);
       const recent = await tx
         .selectFrom('payments')
@@ -84,6 +92,7 @@ export function registerPortalRoutes(app: FastifyInstance, deps: HttpDeps): void
         branding: await portalBranding(tx, tenantId),
         client,
         invoices,
+        inParts,
         paid,
         recent,
         collections,
@@ -112,6 +121,7 @@ export function registerPortalRoutes(app: FastifyInstance, deps: HttpDeps): void
         open: format(money(BigInt(i.open_minor), currencyOf(i))),
         openMinor: i.open_minor,
         openDecimal: toDecimalString(money(BigInt(i.open_minor), currencyOf(i))),
+        planHref: view.inParts.has(i.id) ? `/portal/${req.params.token}/plan/${i.id}` : null,
       })),
       pay: {
         publishableKey: view.processor.publishableKey ?? '',

@@ -22,6 +22,7 @@ import type { HttpDeps } from '../deps.ts';
 import { callerOf, notFound, workspaceOf } from './invoices.ts';
 import { listHref, STATUS_WORDS, todayIn, type FieldError, type Query } from './invoices-filters.ts';
 import { vendorUrl } from './vendor-links.ts';
+import { describePlans } from '../../engine/installment-plans.ts';
 import { renderStaff } from './view.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -72,10 +73,10 @@ export function registerClientsRoutes(app: FastifyInstance, deps: HttpDeps): voi
     const data = await withTenant(db, caller.tenantId, async (tx) => {
       const ws = await workspaceOf(tx, caller.tenantId);
       const d = await clientPage(tx, req.params.id, todayIn(ws.timezone));
-      return d ? { d, ws } : null;
+      return d ? { d, ws, plans: await describePlans(tx, { clientId: req.params.id }) } : null;
     });
     if (!data) return notFound(req, reply, 'client', back);
-    const { d, ws } = data;
+    const { d, ws, plans } = data;
     const conn = (role: string) => ws.conns.find((c) => c.role === role);
     const psa = conn('psa');
     const psaId = psa ? (d.remoteIds[psa.vendor] ?? null) : null;
@@ -99,6 +100,8 @@ export function registerClientsRoutes(app: FastifyInstance, deps: HttpDeps): voi
           : null,
         aging: d.aging,
         methods: d.methods,
+        // Installment plans, the ones the client chose in the portal marked so (partials/client-plans.eta).
+        plans: plans.map((p) => ({ ...p, byClient: p.createdBy.startsWith('client:'), paid: p.parts.filter((x) => x.status === 'paid').length })),
         exemptReason: d.surchargeExemptReason,
         emails: d.emails,
         invoices: d.recentInvoices.map((i) => ({ ...i, statusText: STATUS_WORDS[i.status] ?? i.status })),
