@@ -150,7 +150,17 @@ export async function buildDemoHistory(
     const t3 = Date.now();
     setProcessorClock(sims, null);
     // Settle's jobs finish what the story started: every posting sent (but the one that waits), the return booked.
-    await until('the postings sent', async () => (await postingsInFlight(ctx, tenantId)) === 0, 120_000, signal);
+    // Under load the books' queue can be minutes behind the story (each QuickBooks realm takes 10 requests/s).
+    await until('the postings sent', async () => (await postingsInFlight(ctx, tenantId)) === 0, 300_000, signal);
+    await until(
+      'the waiting payment noticed',
+      () =>
+        q(ctx, tenantId, (tx) =>
+          tx.selectFrom('exceptions').select('id').where('status', '=', 'open').where('kind', '=', 'posting_waiting_for_invoice').executeTakeFirst(),
+        ),
+      120_000,
+      signal,
+    );
     const summary: DemoHistorySummary = {
       payments: payments + ends.payments,
       declinesRecovered,
@@ -269,8 +279,15 @@ async function storyEnds(
     lines: [{ description: 'Managed Workstation', quantity: 14, price: '45.00' }],
   });
   sims.quickbooks.sim.seedInvoice(booksInvoiceOf(returner.name, returned.number, returned.total, addDaysIso(todayIso, -12)));
-  await saveMethod(at(7), tenantId, sims, returner.id, 'pm_usBankAccount_dispute');
+  await saveMethod(at(7), tenantId, sims, returner.id, 'pm_usBankAccount_success');
   const debit = await charge(at(6), returner, [returned.id]);
+  // The dispute is raised once Settle has the success (as days later in real life; the simulator's
+  // dispute-on-settle account would race the success webhook and leave the dispute to job back-off).
+  await until('the bank debit settled', async () => (await stateOf(ctx, tenantId, debit.paymentId)) === 'succeeded', 120_000, signal);
+  const intent = await q(ctx, tenantId, (tx) =>
+    tx.selectFrom('payments').select('processor_payment_id').where('id', '=', debit.paymentId).executeTakeFirstOrThrow(),
+  );
+  sims.stripe.sim.createDispute({ paymentIntent: intent.processor_payment_id!, reason: 'debit_not_authorized' });
   await until('the bank debit returned', async () => (await stateOf(ctx, tenantId, debit.paymentId)) === 'returned', 120_000, signal);
   await saveMethod(at(1, 10), tenantId, sims, returner.id, returner.card);
   await charge(at(1, 11), returner, [returned.id]);
@@ -340,15 +357,6 @@ async function storyEnds(
     () =>
       q(ctx, tenantId, (tx) =>
         tx.selectFrom('autopay_schedules').select('id').where('invoice_id', '=', project.id).where('state', '=', 'awaiting_approval').executeTakeFirst(),
-      ),
-    90_000,
-    signal,
-  );
-  await until(
-    'the waiting payment noticed',
-    () =>
-      q(ctx, tenantId, (tx) =>
-        tx.selectFrom('exceptions').select('id').where('status', '=', 'open').where('kind', '=', 'posting_waiting_for_invoice').executeTakeFirst(),
       ),
     90_000,
     signal,
