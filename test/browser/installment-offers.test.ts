@@ -148,4 +148,33 @@ describe.runIf(haveBrowser)('installment offers', () => {
     await checkStaffPage(staff, 'client page with plan');
     await context.close();
   }, 240_000);
+  it('the owner changes the offer and stops offering it; each change audited', async () => {
+    const context = await browser.newContext();
+    const page = await signIn(context, OWNER);
+    const [offer] = await offers();
+    await page.goto(`${stack.settleUrl}/app/settings/installments`);
+    await Promise.all([
+      page.waitForURL(new RegExp(`/app/settings/installments/${offer!.id}$`), { timeout: LONG }),
+      page.click(`tr[data-offer="${offer!.id}"] a`),
+    ]);
+    expect(await page.inputValue('#min_owed')).toBe('1000.00');
+    await checkStaffPage(page, 'change an offer');
+    await page.fill('#parts', '13');
+    await page.click('#save-offer');
+    await page.waitForSelector('.error-summary', { timeout: LONG });
+    expect(await page.locator('.error-summary').textContent()).toContain('from 2 to 12');
+    expect((await offers())[0]!.parts).toBe(3);
+    await page.fill('#parts', '4');
+    await page.fill('#label', '4 monthly payments');
+    await Promise.all([page.waitForURL(/done=saved$/, { timeout: LONG }), page.click('#save-offer')]);
+    expect(await page.locator('#offers').textContent()).toContain('4 monthly payments');
+    await Promise.all([page.waitForURL(/done=disabled$/, { timeout: LONG }), page.click(`tr[data-offer="${offer!.id}"] button`)]);
+    expect(await page.locator(`tr[data-offer="${offer!.id}"]`).textContent()).toContain('not offered');
+    expect((await offers())[0]).toMatchObject({ parts: 4, label: '4 monthly payments', enabled: false });
+    const changes = await q(stack, (tx) =>
+      tx.selectFrom('audit_log').select('detail').where('action', '=', 'settings.installment_offer_changed').orderBy('id').execute(),
+    );
+    expect(changes.map((c) => (c.detail as { change: string }).change)).toEqual(['added', 'edited', 'disabled']);
+    await context.close();
+  }, 180_000);
 });
