@@ -11,6 +11,7 @@ import { clearDeadJobs, settleJobsOfDeadWorkers } from './dead-jobs.ts';
 import { scheduleInvoiceWatch } from './watch-books-invoices.ts';
 import { scheduleBooksCheck } from './check-books-records.ts';
 import { DEFAULT_CHECKOUT_EXPIRY_MS } from './expire-portal-checkouts.ts';
+import { PAYOUT_POLL_EVERY_MS } from './poll-payouts.ts';
 
 export async function sweep(ctx: EngineContext, opts: { olderThanMs?: number } = {}): Promise<{ requeued: number }> {
   await clearDeadJobs(ctx);
@@ -91,6 +92,13 @@ export async function sweep(ctx: EngineContext, opts: { olderThanMs?: number } =
         .limit(1)
         .execute();
       if (abandoned.length) await enqueue(tx, 'expire-portal-checkouts', { tenantId }, { jobKey: `expire-checkouts:${tenantId}` });
+      // Paid payouts whose webhook never came (poll-payouts.ts): one look every few minutes, kept scheduled here.
+      await enqueue(
+        tx,
+        'poll-payouts',
+        { tenantId },
+        { jobKey: `poll-payouts:${tenantId}`, jobKeyMode: 'preserve_run_at', runAt: new Date(ctx.now().getTime() + PAYOUT_POLL_EVERY_MS) },
+      );
       return n;
     });
   }

@@ -14,6 +14,7 @@ export const payloadSchemas = {
   'reconcile-payout': z.object({ ...tenant, processorPayoutId: z.string(), retry: z.number().int().min(0).optional() }),
   'resolve-unknown-payments': z.object({ ...tenant }),
   'expire-portal-checkouts': z.object({ ...tenant }),
+  'poll-payouts': z.object({ ...tenant }),
   'send-email': z.object({ ...tenant, notificationId: z.string().uuid() }),
   'queue-payment-receipt': z.object({ ...tenant, paymentId: z.string().uuid(), processorMethodId: z.string().optional() }),
   sweep: z.object({}).passthrough(),

@@ -13,6 +13,7 @@ import { checkBooksRecords } from '../engine/check-books-records.ts';
 import { reconcilePayoutWithRetry } from '../engine/reconcile-payout-retry.ts';
 import { resolveUnknownPayments } from '../engine/resolve-unknown-payments.ts';
 import { expirePortalCheckouts } from '../engine/expire-portal-checkouts.ts';
+import { pollPayouts } from '../engine/poll-payouts.ts';
 import { sweep } from '../engine/sweep.ts';
 import { sendEmail } from '../engine/send-email.ts';
 import { queueReceiptOfPayment } from '../engine/receipt-job.ts';
@@ -41,6 +42,7 @@ const handlers: { [K in TaskName]: Handler<K> } = {
   'reconcile-payout': (ctx, p) => reconcilePayoutWithRetry(ctx, p.tenantId, p.processorPayoutId, p.retry ?? 0),
   'resolve-unknown-payments': (ctx, p) => resolveUnknownPayments(ctx, p.tenantId),
   'expire-portal-checkouts': (ctx, p) => expirePortalCheckouts(ctx, p.tenantId),
+  'poll-payouts': (ctx, p) => pollPayouts(ctx, p.tenantId),
   'send-email': (ctx, p) => sendEmail(ctx, p.tenantId, p.notificationId),
   'queue-payment-receipt': (ctx, p) => queueReceiptOfPayment(ctx, p.tenantId, p.paymentId, p.processorMethodId),
   'post-psa-reversal': (ctx, p) => postPsaReversal(ctx, p.tenantId, p.postingId),

@@ -247,6 +247,8 @@ export interface PaymentsConnector {
   listSavedMethods(customerId: string): Promise<readonly SavedMethod[]>;
   getPayout(payoutId: string): Promise<Payout>;
   listPayoutItems(payoutId: string, currency: Currency): AsyncIterable<readonly PayoutItem[]>;
+  /** The ids of payouts paid to the bank that were created since `since`, newest first, page by page (the safety net for lost webhooks). */
+  listPaidPayouts(since: Date): AsyncIterable<readonly string[]>;
   /** Verify the signature and parse; throws WebhookRejected when it is not genuine. */
   parseWebhook(headers: Record<string, string | string[] | undefined>, rawBody: Buffer): ProcessorEvent;
 }

@@ -227,6 +227,24 @@ export class StripeConnector implements PaymentsConnector {
     return payoutOf(await this.safe(() => this.stripe.payouts.retrieve(payoutId)));
   }
 
+  /** Pages of GET /v1/payouts?status=paid&created[gte]=… (newest first). */
+  async *listPaidPayouts(since: Date): AsyncIterable<readonly string[]> {
+    let after: string | undefined;
+    for (;;) {
+      const res = await this.safe(() =>
+        this.stripe.payouts.list({
+          status: 'paid',
+          created: { gte: Math.floor(since.getTime() / 1000) },
+          limit: STRIPE.maxPageSize,
+          ...(after ? { starting_after: after } : {}),
+        }),
+      );
+      if (res.data.length > 0) yield res.data.map((p) => p.id);
+      if (!res.has_more || res.data.length === 0) return;
+      after = res.data[res.data.length - 1]!.id;
+    }
+  }
+
   /** Pages of GET /v1/balance_transactions?payout=…, sources expanded to find each PaymentIntent. */
   async *listPayoutItems(payoutId: string, currency: Currency): AsyncIterable<readonly PayoutItem[]> {
     let after: string | undefined;
