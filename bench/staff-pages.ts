@@ -108,6 +108,8 @@ async function startSettleProcess(book: StaffBook): Promise<{ g: GroupChild; url
       LOG_LEVEL: 'warn',
       // One address asks for ~800 pages in a few minutes: past the per-address page limit meant for people.
       SETTLE_LIMIT_PAGES_ADDRESS: '1000000/1s',
+      // For investigating the export's memory (e.g. --max-semi-space-size=64): passed to Settle's node only.
+      ...(process.env.BENCH_STAFF_SETTLE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_STAFF_SETTLE_NODE_OPTIONS } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
