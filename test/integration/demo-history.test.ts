@@ -16,8 +16,8 @@ const q = <T>(fn: (tx: Tx) => Promise<T>): Promise<T> => withTenant(stack.databa
 const DAY = 86_400_000;
 
 beforeAll(async () => {
-  // The demo's own shape: 25 clients, 240 invoices over the last 90 days; bank debits settle after 1.5 s.
-  stack = await startStack({ companies: 25, invoices: 240, achSettleDelayMs: 1500 });
+  // The demo's own shape: 25 clients, 170 invoices over the last 90 days; bank debits settle after 1.5 s.
+  stack = await startStack({ companies: 25, invoices: 170, achSettleDelayMs: 1500 });
   summary = await buildDemoHistory(stack.settle!.ctx, stack.tenantId, stack.sims);
   console.log('demo history built', summary);
 }, 240_000);

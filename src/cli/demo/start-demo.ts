@@ -30,7 +30,7 @@ export async function maybeStartDemo(running: Running, config: Config, log: Logg
   }
   const base = config.PORT === 0 ? 0 : config.PORT;
   const sims: Simulators = {
-    connectwise: await startConnectWiseSimulator({ port: base && base + 1, seed: { companies: 25, invoices: 240, seed: 20261127, paidShare: 0.1 } }),
+    connectwise: await startConnectWiseSimulator({ port: base && base + 1, seed: { companies: 25, invoices: 170, seed: 20261127, paidShare: 0.1 } }),
     stripe: await startStripeSimulator({ port: base && base + 2, achSettleDelayMs: 8000 }),
     quickbooks: await startQuickBooksSimulator({ port: base && base + 3 }),
   };
