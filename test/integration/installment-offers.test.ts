@@ -166,4 +166,13 @@ describe('installment offers', () => {
     expect(r.status).toBe(422);
     expect(await plansOf(inv.id)).toEqual([]);
   });
+  it('a client with no saved method the offer accepts is told how to add one, and offered no form', async () => {
+    const other = (await openInvoices(stack)).find((i) => i.client_id !== clientId)!.client_id;
+    const inv = await newInvoice(stack, other, '2000.00');
+    const res = await fetch(`${stack.settleUrl}/portal/${await stack.portalToken(other)}/plan/${inv.id}`);
+    const html = await res.text();
+    expect(res.status).toBe(200);
+    expect(html).toContain('Add a bank account');
+    expect(html).not.toContain('class="offer-form"');
+  });
 });

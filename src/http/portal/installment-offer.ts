@@ -60,6 +60,7 @@ export function registerInstallmentOfferPortalRoutes(app: FastifyInstance, deps:
       brand: data.tenant.name,
       branding: data.branding,
       back: `/portal/${token}`,
+      bankHref: `/portal/${token}/bank-account`,
       action: `/portal/${token}/plan/${found.invoice.id}`,
       owed: m(found.owed > 0n ? found.owed : 0n),
       // One key per page shown: the same page posting twice makes one plan.
@@ -74,6 +75,7 @@ export function registerInstallmentOfferPortalRoutes(app: FastifyInstance, deps:
           total: format(quote.total),
           totalMinor: quote.total.amountMinor.toString(),
           accepts: offer.methods.map((k) => METHOD_TEXT[k]).join(' or '),
+          bankAccounts: offer.methods.includes('us_bank_account'),
           parts: quote.parts.map((p) => ({ partNo: p.partNo, dueOn: p.dueOn, amount: format(p.amount), today: p.partNo === 1 })),
           methods: methods.map((x) => ({ id: x.id, label: methodLabel({ method_kind: x.kind, method_brand: x.brand, method_last4: x.last4 }) })),
         };
