@@ -9,7 +9,7 @@ import { today } from './context.ts';
 import { audit } from './audit.ts';
 import { crashPoint } from './crash-points.ts';
 import { ingestInvoice } from './ingest-invoice.ts';
-import { recordPostingFailure } from './posting-failure.ts';
+import { RetryLater, recordPostingFailure } from './posting-failure.ts';
 import { postPsaReversal } from './post-psa-reversal.ts';
 
 export async function postPsaPayment(ctx: EngineContext, tenantId: string, postingId: string): Promise<string> {
@@ -42,9 +42,27 @@ export async function postPsaPayment(ctx: EngineContext, tenantId: string, posti
       .where('id', '!=', posting.id)
       .where('remote_id', 'is not', null)
       .execute();
+    // A refund of another payment on this invoice that is not in the PSA yet goes first: until it is, the
+    // PSA's balance has no room for this payment and refuses it for good ("exceeds the invoice balance") —
+    // the soak saw exactly that when a refund and the next payment of one invoice were queued together.
+    // Only reversals whose own payment is in the PSA are waited for: those never wait themselves, so two
+    // payments of one invoice, each refunded, cannot wait for each other.
+    const reversalFirst = await tx
+      .selectFrom('postings as r')
+      .innerJoin('postings as o', 'o.id', 'r.reverses_posting_id')
+      .select('r.id')
+      .where('r.invoice_id', '=', posting.invoice_id)
+      .where('r.target', '=', 'psa')
+      .where('r.status', '=', 'pending')
+      .where('r.payment_id', '!=', posting.payment_id)
+      .where('o.status', '=', 'posted')
+      .limit(1)
+      .executeTakeFirst();
+    if (reversalFirst) return 'after-reversal' as const;
     return { posting, invoiceRemoteId: ref.remote_id, payment, claimedRemoteIds: claimed.map((c) => c.remote_id!) };
   });
   if (!job) return 'nothing to do';
+  if (job === 'after-reversal') throw new RetryLater(`${psa.vendor}: a refund on this invoice is not in the PSA yet; this payment follows it`);
   // A reversal posting queued under this task (by a sweep before it told the two apart) is a reversal: it
   // reduces or removes the PSA payment, never writes its amount as a new one.
   if (job === 'reversal') return postPsaReversal(ctx, tenantId, postingId);
