@@ -63,6 +63,11 @@ describe('demo history', () => {
     expect(returned).toEqual([{ id: expect.any(String), method_kind: 'us_bank_account' }]);
     const open = await q((tx) => tx.selectFrom('exceptions').select(['kind']).where('status', '=', 'open').execute());
     expect(open).toEqual([{ kind: 'posting_waiting_for_invoice' }]);
+    // A person handled the return from Needs attention: the rollout view's manual touch.
+    const touched = await q((tx) =>
+      tx.selectFrom('exceptions').select(['kind']).where('status', '=', 'resolved').where('resolved_by', 'like', 'user:%').execute(),
+    );
+    expect(touched).toEqual([{ kind: 'payment_returned' }]);
     const approvals = await q((tx) => tx.selectFrom('autopay_schedules').select('id').where('state', '=', 'awaiting_approval').execute());
     expect(approvals).toHaveLength(1);
     // Weekly payouts, each with its deposit in the books.

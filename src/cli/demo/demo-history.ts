@@ -27,6 +27,7 @@ import { requestRefund } from '../../engine/refund-payment.ts';
 import { createRule, saveClientAutopay } from '../../engine/manage-autopay.ts';
 import { runAutopay } from '../../engine/run-autopay.ts';
 import { audit } from '../../engine/audit.ts';
+import { markExceptionResolved } from '../../engine/exceptions.ts';
 import { prng } from '../../../simulators/connectwise/seed.ts';
 import type { Simulators } from './wire-workspace.ts';
 import { DAY, DEMO_ACTOR, addDaysIso, isoDay, newPsaInvoice, postingsInFlight, q, saveMethod, setProcessorClock, until } from './demo-history-steps.ts';
@@ -289,6 +290,19 @@ async function storyEnds(
   );
   sims.stripe.sim.createDispute({ paymentIntent: intent.processor_payment_id!, reason: 'debit_not_authorized' });
   await until('the bank debit returned', async () => (await stateOf(ctx, tenantId, debit.paymentId)) === 'returned', 120_000, signal);
+  // The workspace's owner handled it from Needs attention (a manual touch in the rollout view): they called the client.
+  await q(ctx, tenantId, async (tx) => {
+    const owner = await tx.selectFrom('users').select('id').orderBy('created_at').executeTakeFirst();
+    const item = await tx.selectFrom('exceptions').select('id').where('status', '=', 'open').where('kind', '=', 'payment_returned').executeTakeFirst();
+    if (owner && item)
+      await markExceptionResolved(
+        tx,
+        tenantId,
+        item.id,
+        `user:${owner.id}`,
+        'Called the client: the debit was not recognised by their new controller; paying by card instead.',
+      );
+  });
   await saveMethod(at(1, 10), tenantId, sims, returner.id, returner.card);
   await charge(at(1, 11), returner, [returned.id]);
 
