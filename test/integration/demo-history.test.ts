@@ -127,6 +127,9 @@ describe('demo history', () => {
     expect(usd.failures.recovered).toBeGreaterThanOrEqual(1);
     expect(usd.methodMix.find((x) => x.method === 'ach')!.count).toBeGreaterThanOrEqual(1);
     expect(usd.autopay.clientsOnAutopay).toBeGreaterThanOrEqual(1);
+    // The rollout view compares pilot clients with the rest: both groups exist.
+    const groups = await q((tx) => tx.selectFrom('clients').select('collection_enabled').distinct().execute());
+    expect(groups.map((g) => g.collection_enabled).sort()).toEqual([false, true]);
   });
 
   it('is built once: a second call builds nothing', async () => {

@@ -195,9 +195,10 @@ async function castClients(ctx: EngineContext, tenantId: string, sims: Simulator
     pilot: i % 2 === 0,
   }));
   for (const c of clients) {
+    // The pilot (the set-up wizard's choice): half the clients, so the rollout view compares them with the rest.
+    await q(ctx, tenantId, (tx) => saveClientAutopay(tx, tenantId, c.id, { collection_enabled: c.pilot }, DEMO_ACTOR));
     if (c.habit === 'never') continue; // pays by check, recorded in the PSA (or not yet): overdue in the aging
     await saveMethod(ctx, tenantId, sims, c.id, c.decliner ? 'pm_card_chargeDeclinedInsufficientFunds' : c.card);
-    if (c.pilot) await q(ctx, tenantId, (tx) => saveClientAutopay(tx, tenantId, c.id, { collection_enabled: true }, DEMO_ACTOR));
   }
   return clients;
 }
