@@ -122,3 +122,45 @@ export async function postingsInFlight(ctx: EngineContext, tenantId: string): Pr
 
 export const isoDay = (d: Date): string => d.toISOString().slice(0, 10);
 export const addDaysIso = (day: string, n: number): string => isoDay(new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY));
+
+export function booksInvoiceOf(customerName: string, docNumber: string, amount: string, txnDate: string) {
+  return { docNumber, customerName, amount, txnDate };
+}
+
+export async function openInvoicesOf(ctx: EngineContext, tenantId: string, clientId: string): Promise<string[]> {
+  const rows = await q(ctx, tenantId, (tx) =>
+    tx
+      .selectFrom('invoices')
+      .select('id')
+      .where('client_id', '=', clientId)
+      .where('status', 'in', ['open', 'partially_paid'])
+      .where('type', '<>', 'credit_memo')
+      .where('total_minor', '>', 0n)
+      .orderBy('issued_on')
+      .execute(),
+  );
+  return rows.map((r) => r.id);
+}
+
+export async function defaultMethod(ctx: EngineContext, tenantId: string, clientId: string): Promise<string> {
+  const m = await q(ctx, tenantId, (tx) =>
+    tx.selectFrom('payment_methods').select('id').where('client_id', '=', clientId).where('is_default', '=', true).executeTakeFirstOrThrow(),
+  );
+  return m.id;
+}
+
+export async function stateOf(ctx: EngineContext, tenantId: string, paymentId: string): Promise<string> {
+  const r = await q(ctx, tenantId, (tx) => sql<{ state: string }>`SELECT state FROM payments WHERE id = ${paymentId}`.execute(tx));
+  return r.rows[0]?.state ?? 'missing';
+}
+
+export async function succeeded(ctx: EngineContext, tenantId: string, paymentId: string): Promise<boolean> {
+  return (await stateOf(ctx, tenantId, paymentId)) === 'succeeded';
+}
+
+/** The Monday 06:00 UTC after `t`. */
+export function mondayAfter(t: Date): Date {
+  const d = new Date(Date.parse(`${isoDay(t)}T06:00:00Z`));
+  const add = (8 - d.getUTCDay()) % 7 || 7;
+  return new Date(d.getTime() + add * DAY);
+}

@@ -19,7 +19,6 @@
 // happens at the real time; so do the stamps no figure reads (audit entries, attempts, job times), and a
 // bank debit's success, which Stripe reports seconds later by webhook (as days later in real life).
 import type { Logger } from 'pino';
-import { sql } from 'kysely';
 import type { EngineContext } from '../../engine/context.ts';
 import { chargeSavedMethod } from '../../engine/charge-saved-method.ts';
 import { retryFailedPayment } from '../../engine/retry-failed-payment.ts';
@@ -30,7 +29,24 @@ import { audit } from '../../engine/audit.ts';
 import { markExceptionResolved } from '../../engine/exceptions.ts';
 import { prng } from '../../../simulators/connectwise/seed.ts';
 import type { Simulators } from './wire-workspace.ts';
-import { DAY, DEMO_ACTOR, addDaysIso, isoDay, newPsaInvoice, postingsInFlight, q, saveMethod, setProcessorClock, until } from './demo-history-steps.ts';
+import {
+  DAY,
+  DEMO_ACTOR,
+  addDaysIso,
+  booksInvoiceOf,
+  defaultMethod,
+  isoDay,
+  mondayAfter,
+  newPsaInvoice,
+  openInvoicesOf,
+  postingsInFlight,
+  q,
+  saveMethod,
+  setProcessorClock,
+  stateOf,
+  succeeded,
+  until,
+} from './demo-history-steps.ts';
 
 export interface DemoHistorySummary {
   readonly payments: number;
@@ -377,46 +393,4 @@ async function storyEnds(
     signal,
   );
   return { payments, refunds, waitingInvoice: waiting.number, approvalInvoice: project.number };
-}
-
-function booksInvoiceOf(customerName: string, docNumber: string, amount: string, txnDate: string) {
-  return { docNumber, customerName, amount, txnDate };
-}
-
-async function openInvoicesOf(ctx: EngineContext, tenantId: string, clientId: string): Promise<string[]> {
-  const rows = await q(ctx, tenantId, (tx) =>
-    tx
-      .selectFrom('invoices')
-      .select('id')
-      .where('client_id', '=', clientId)
-      .where('status', 'in', ['open', 'partially_paid'])
-      .where('type', '<>', 'credit_memo')
-      .where('total_minor', '>', 0n)
-      .orderBy('issued_on')
-      .execute(),
-  );
-  return rows.map((r) => r.id);
-}
-
-async function defaultMethod(ctx: EngineContext, tenantId: string, clientId: string): Promise<string> {
-  const m = await q(ctx, tenantId, (tx) =>
-    tx.selectFrom('payment_methods').select('id').where('client_id', '=', clientId).where('is_default', '=', true).executeTakeFirstOrThrow(),
-  );
-  return m.id;
-}
-
-async function stateOf(ctx: EngineContext, tenantId: string, paymentId: string): Promise<string> {
-  const r = await q(ctx, tenantId, (tx) => sql<{ state: string }>`SELECT state FROM payments WHERE id = ${paymentId}`.execute(tx));
-  return r.rows[0]?.state ?? 'missing';
-}
-
-async function succeeded(ctx: EngineContext, tenantId: string, paymentId: string): Promise<boolean> {
-  return (await stateOf(ctx, tenantId, paymentId)) === 'succeeded';
-}
-
-/** The Monday 06:00 UTC after `t`. */
-function mondayAfter(t: Date): Date {
-  const d = new Date(Date.parse(`${isoDay(t)}T06:00:00Z`));
-  const add = (8 - d.getUTCDay()) % 7 || 7;
-  return new Date(d.getTime() + add * DAY);
 }
