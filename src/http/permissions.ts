@@ -162,7 +162,10 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'GET /api/v1/postings': 'viewer',
   'GET /api/v1/postings/:id': 'viewer',
   'POST /api/v1/postings/:id/retry': 'finance',
-  'GET /api/v1/audit-log': 'viewer',
+  // The audit log names who did what — staff e-mails, sign-ins and failed ones, keys made and revoked — next to
+  // every money movement: that is for the people who answer for the money and the workspace (finance, owner),
+  // not for a read-only seat such as an outside bookkeeper. Same rule as its page (GET /app/settings/audit).
+  'GET /api/v1/audit-log': 'finance',
   // The A/R dashboard's figures (api/reports.ts; the page is GET /app)
   'GET /api/v1/reports/ar': 'viewer',
   'GET /api/v1/exceptions': 'viewer',
@@ -191,6 +194,13 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'POST /app/connections/quickbooks/connect': 'owner',
   'GET /app/connections/quickbooks/callback': 'owner',
   'GET /app/settings/accounts': 'viewer',
+  // Installment offers (http/staff/settings-installments.ts): everyone reads them; the owner changes them.
+  'GET /app/settings/installments': 'viewer',
+  'GET /app/settings/installments/new': 'owner',
+  'GET /app/settings/installments/:id': 'owner',
+  'POST /app/settings/installments': 'owner',
+  'POST /app/settings/installments/:id': 'owner',
+  'POST /app/settings/installments/:id/enabled': 'owner',
   // Surcharge, retry policy and timezone pages (http/staff/settings-policies.ts): everyone reads them; changing
   // them is the owner's, like PUT /api/v1/settings/surcharge and PUT /api/v1/retry-policy.
   'GET /app/settings/surcharge': 'viewer',
@@ -199,13 +209,10 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'POST /app/settings/retry-policy': 'owner',
   'GET /app/settings/workspace': 'viewer',
   'POST /app/settings/workspace': 'owner',
-  // Installment offers (http/staff/settings-installments.ts): everyone reads them; the owner changes them.
-  'GET /app/settings/installments': 'viewer',
-  'GET /app/settings/installments/new': 'owner',
-  'GET /app/settings/installments/:id': 'owner',
-  'POST /app/settings/installments': 'owner',
-  'POST /app/settings/installments/:id': 'owner',
-  'POST /app/settings/installments/:id/enabled': 'owner',
+  // The audit log page and its CSV (http/staff/audit-log.ts): finance and owner, for the reason given at
+  // GET /api/v1/audit-log.
+  'GET /app/settings/audit': 'finance',
+  'GET /app/settings/audit.csv': 'finance',
   'POST /app/settings/accounts': 'owner',
   // Branding (http/staff/settings-branding.ts): everyone reads it; changing it is the owner's.
   'GET /app/settings/branding': 'viewer',

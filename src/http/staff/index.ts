@@ -19,9 +19,10 @@ import { registerConnectionsRoutes } from './connections.ts';
 import { registerSettingsRoutes } from './settings.ts';
 import { registerInvoicesRoutes } from './invoices.ts';
 import { registerClientsRoutes } from './clients.ts';
-import { registerPolicySettingsRoutes } from './settings-policies.ts';
 import { registerInstallmentOfferRoutes } from './settings-installments.ts';
 import { registerBrandingRoutes } from './settings-branding.ts';
+import { registerPolicySettingsRoutes } from './settings-policies.ts';
+import { registerAuditLogRoutes } from './audit-log.ts';
 import { registerEmailTemplateRoutes } from './settings-emails.ts';
 
 export function registerStaffApp(app: FastifyInstance, deps: HttpDeps): void {
@@ -41,9 +42,10 @@ export function registerStaffApp(app: FastifyInstance, deps: HttpDeps): void {
   registerSettingsRoutes(app, deps);
   registerInvoicesRoutes(app, deps);
   registerClientsRoutes(app, deps);
-  registerPolicySettingsRoutes(app, deps);
   registerInstallmentOfferRoutes(app, deps);
   registerBrandingRoutes(app, deps);
+  registerPolicySettingsRoutes(app, deps);
+  registerAuditLogRoutes(app, deps);
   registerEmailTemplateRoutes(app, deps);
 
   // Last: GET /app shows the overview until an area (the dashboard) registers GET /app itself.
