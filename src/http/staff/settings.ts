@@ -22,13 +22,22 @@ export const SETTINGS_PAGES: readonly SettingsPage[] = [
   { href: '/app/settings/retry-policy', label: 'Retry policy', about: 'When Settle tries a declined card again; how long the update link is valid.' },
   { href: '/app/settings/workspace', label: 'Workspace timezone', about: 'The timezone every page shows dates in and the dashboard counts its days in.' },
   { href: '/app/settings/branding', label: 'Branding', about: 'Your logo, button colour, e-mail sender name and reply-to address, as your clients see them.' },
-  { href: '/app/settings/installments', label: 'Installment offers', about: 'The installment plans clients may choose themselves in the portal: parts, least amount, how they pay.' },
+  {
+    href: '/app/settings/installments',
+    label: 'Installment offers',
+    about: 'The installment plans clients may choose themselves in the portal: parts, least amount, how they pay.',
+  },
   { href: '/app/settings/emails', label: 'E-mails to clients', about: 'The subject and wording of each e-mail Settle sends to clients, with a preview.' },
   { href: '/app/connections', label: 'Connections', about: 'The PSA, the payment processor and the books: state, limits, re-test, reconnect.' },
   { href: '/users', label: 'Users', about: 'Who has access and with which role; invitations; second factor for owners.', permission: 'owner' },
   { href: '/api-keys', label: 'API keys', about: 'Keys for integrations and scripts, each with a role and an expiry.', permission: 'owner' },
   { href: '/staff/lockouts', label: 'Sign-in lockouts', about: 'E-mails locked after repeated failed sign-ins; lift a lock.', permission: 'owner' },
-  { href: '/app/settings/audit', label: 'Audit log', about: 'Who did what and when: money movements, postings, setting changes; filter and export.', permission: 'finance' },
+  {
+    href: '/app/settings/audit',
+    label: 'Audit log',
+    about: 'Who did what and when: money movements, postings, setting changes; filter and export.',
+    permission: 'finance',
+  },
   { href: '/account', label: 'Your account', about: 'Your password, second factor and sessions.' },
 ];
 
