@@ -94,6 +94,25 @@ async function postPendingPayments(ctx: EngineContext, tenantId: string, books: 
       .execute(),
   );
   if (rows.length === 0) return;
+  // One QuickBooks batch at a time, each recorded as soon as it is answered: a backlog of hundreds took
+  // minutes to post and was recorded only at the end, so a process killed meanwhile (the soak kills one
+  // every ~9 s) lost every answer and the next flush began again from the first — the backlog never shrank.
+  for (let i = 0; i < rows.length; i += POST_CHUNK) {
+    const chunk = rows.slice(i, i + POST_CHUNK);
+    await postPaymentChunk(ctx, tenantId, books, chunk, summary);
+  }
+}
+
+/** Payment postings per books call and per record: one QuickBooks batch (30 operations). */
+const POST_CHUNK = 30;
+
+async function postPaymentChunk(
+  ctx: EngineContext,
+  tenantId: string,
+  books: AccountingConnector,
+  rows: readonly (Posting & { invoice_number: string; succeeded_at: Date | null; processor_payment_id: string | null; processor: string })[],
+  summary: FlushSummary,
+): Promise<void> {
   const results = await books.postPayments(
     rows.map((r) => ({
       idempotencyKey: r.idempotency_key,
