@@ -26,6 +26,7 @@ const known = (payoutId: string) =>
   }));
 
 it('the sweep keeps one payout poll scheduled a few minutes ahead per workspace', async () => {
+  await sweep(stack.settle!.ctx); // what the minute cron runs
   const jobs = await eventually(
     async () => {
       const r = await sql<{ run_at: Date }>`SELECT run_at FROM graphile_worker._private_jobs WHERE key = ${`poll-payouts:${stack.tenantId}`}`.execute(
