@@ -106,7 +106,19 @@ export async function applyProcessorEvent(ctx: EngineContext, tenantId: string, 
           .where('outcome', 'in', ['sending', 'requires_action', 'processing', 'unknown'])
           .execute();
         await endVerificationWait(tx, tenantId, id, 'payment_failed');
-        return (await recordPaymentFailed(tx, id, event.declineCode, event.message, event.methodKind ?? null)) ? 'payment failed' : null;
+        const failed = await recordPaymentFailed(tx, id, event.declineCode, event.message, event.methodKind ?? null);
+        // A portal checkout's intent could be confirmed again at the processor: close it (cancel-failed-checkout.ts).
+        if (failed) {
+          const p = await tx.selectFrom('payments').select('source').where('id', '=', id).executeTakeFirst();
+          if (p?.source === 'portal')
+            await enqueue(
+              tx,
+              'cancel-failed-checkout',
+              { tenantId, paymentId: id, processorPaymentId: event.processorPaymentId },
+              { jobKey: `cancel-failed-checkout:${id}` },
+            );
+        }
+        return failed ? 'payment failed' : null;
       });
       return r ?? 'already recorded';
     }

@@ -15,6 +15,7 @@ export const payloadSchemas = {
   'resolve-unknown-payments': z.object({ ...tenant }),
   'expire-portal-checkouts': z.object({ ...tenant }),
   'poll-payouts': z.object({ ...tenant }),
+  'cancel-failed-checkout': z.object({ ...tenant, paymentId: z.string().uuid(), processorPaymentId: z.string().min(1) }),
   'send-email': z.object({ ...tenant, notificationId: z.string().uuid() }),
   'queue-payment-receipt': z.object({ ...tenant, paymentId: z.string().uuid(), processorMethodId: z.string().optional() }),
   sweep: z.object({}).passthrough(),

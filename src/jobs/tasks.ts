@@ -14,6 +14,7 @@ import { reconcilePayoutWithRetry } from '../engine/reconcile-payout-retry.ts';
 import { resolveUnknownPayments } from '../engine/resolve-unknown-payments.ts';
 import { expirePortalCheckouts } from '../engine/expire-portal-checkouts.ts';
 import { pollPayouts } from '../engine/poll-payouts.ts';
+import { cancelFailedCheckout } from '../engine/cancel-failed-checkout.ts';
 import { sweep } from '../engine/sweep.ts';
 import { sendEmail } from '../engine/send-email.ts';
 import { queueReceiptOfPayment } from '../engine/receipt-job.ts';
@@ -43,6 +44,7 @@ const handlers: { [K in TaskName]: Handler<K> } = {
   'resolve-unknown-payments': (ctx, p) => resolveUnknownPayments(ctx, p.tenantId),
   'expire-portal-checkouts': (ctx, p) => expirePortalCheckouts(ctx, p.tenantId),
   'poll-payouts': (ctx, p) => pollPayouts(ctx, p.tenantId),
+  'cancel-failed-checkout': (ctx, p) => cancelFailedCheckout(ctx, p.tenantId, p.paymentId, p.processorPaymentId),
   'send-email': (ctx, p) => sendEmail(ctx, p.tenantId, p.notificationId),
   'queue-payment-receipt': (ctx, p) => queueReceiptOfPayment(ctx, p.tenantId, p.paymentId, p.processorMethodId),
   'post-psa-reversal': (ctx, p) => postPsaReversal(ctx, p.tenantId, p.postingId),

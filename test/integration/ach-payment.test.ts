@@ -125,6 +125,13 @@ describe('ACH Direct Debit through the portal', () => {
     const failed = await waitForState(paymentId, 'failed');
     expect(failed.failure_code).toBe('insufficient_funds');
     expect(failed.failure_message).toMatch(/insufficient funds/i);
+    // Final: its intent is canceled at Stripe so nobody can confirm it again (the soak saw a client re-confirm
+    // a failed debit's intent after paying the invoice another way — charged twice).
+    await eventually(
+      async () => stack.sims.stripe.sim.store.paymentIntents.get(intentId)?.status === 'canceled',
+      30_000,
+      "the failed debit's intent canceled at Stripe",
+    );
 
     await new Promise((r) => setTimeout(r, 500));
     expect(await rowsFor(paymentId)).toEqual({ postings: [], allocations: [], ledger: [] });
