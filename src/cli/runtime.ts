@@ -16,6 +16,7 @@ import type { EngineContext } from '../engine/context.ts';
 import { startWorker, type WorkerHandle } from '../jobs/runner.ts';
 import { buildServer } from '../http/server.ts';
 import { createMailer } from '../notify/mailer.ts';
+import { onVendorRetry } from '../connectors/http.ts';
 
 export interface Database {
   readonly url: string;
@@ -87,6 +88,10 @@ export async function startSettle(config: Config, log: Logger, opts: { http: boo
     box,
     checkoutExpiryMs: Math.round(config.SETTLE_CHECKOUT_EXPIRY_HOURS * 3600_000),
   };
+  // Every vendor retry is logged with its wait: a throttled vendor otherwise only shows as slowness.
+  onVendorRetry((r) =>
+    log.warn({ vendor: r.vendor, path: r.path, attempt: r.attempt, waitMs: r.delayMs, reason: r.reason }, 'vendor call retried after a wait'),
+  );
   // Portal secrets from before migration 0023 are still in clear: seal them now (db/portal-secret.ts).
   const sealedNow = await sealClearPortalSecrets(database.db, box);
   if (sealedNow > 0) log.info({ workspaces: sealedNow }, 'sealed the portal link secrets that were stored in clear');

@@ -54,6 +54,34 @@ export function retryDecision(err: unknown, attempt: number, maxAttempts = 5): R
   }
 }
 
+/** One vendor call about to be tried again: what failed, which attempt, how long Settle waits first. */
+export interface VendorRetry {
+  readonly vendor: string;
+  readonly path: string;
+  readonly attempt: number;
+  readonly reason: string;
+  readonly delayMs: number;
+}
+
+let retryListener: ((r: VendorRetry) => void) | null = null;
+
+/**
+ * Where the connectors' retry loops report each wait. The runtime points it at the log: a 429 from
+ * QuickBooks means a silent 60-second wait per call, and the soak once saw the books flush slow to one
+ * posting a minute with nothing in any log to say why.
+ */
+export function onVendorRetry(listener: ((r: VendorRetry) => void) | null): void {
+  retryListener = listener;
+}
+
+export function reportVendorRetry(r: VendorRetry): void {
+  try {
+    retryListener?.(r);
+  } catch {
+    // A broken listener must not turn a retry into a failure.
+  }
+}
+
 export function classifyStatus(status: number): VendorFailureKind | null {
   if (status < 400) return null;
   if (status === 429) return 'rate_limited';

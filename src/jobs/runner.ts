@@ -22,8 +22,19 @@ const RESTART_BACKOFF_MS = [1000, 2000, 5000, 10_000, 15_000];
 const BEAT_EVERY_MS = 5000;
 /** A worker whose heartbeat is older than this is taken for dead (by a process that could beat meanwhile). */
 const STALE_AFTER_MS = 15_000;
+/**
+ * How long a runner that lost a worker may take to finish its other jobs before a new runner starts anyway.
+ * graphile-worker's stop waits for every running job, without limit: in the soak one job never ended after a
+ * PostgreSQL outage, the stop never returned, and the worker process ran nothing for the remaining 17
+ * minutes while looking alive.
+ */
+const STOP_GRACE_MS = 30_000;
 
-export async function startWorker(ctx: EngineContext, pool: pg.Pool, opts: { concurrency: number; pollIntervalMs?: number }): Promise<WorkerHandle> {
+export async function startWorker(
+  ctx: EngineContext,
+  pool: pg.Pool,
+  opts: { concurrency: number; pollIntervalMs?: number; stopGraceMs?: number },
+): Promise<WorkerHandle> {
   const logger = new Logger((scope) => (level, message, meta) => {
     const l = level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'debug';
     ctx.log[l]({ scope, ...meta }, message);
@@ -34,6 +45,22 @@ export async function startWorker(ctx: EngineContext, pool: pg.Pool, opts: { con
   const events = new EventEmitter() as WorkerEvents;
   events.on('worker:create', ({ worker }) => {
     workerIds.add(worker.workerId);
+  });
+  // What each worker is running, so that a stop that does not finish can say which job holds it up.
+  const running = new Map<string, { id: string; task: string; since: number }>();
+  events.on('job:start', ({ worker, job }) => {
+    running.set(worker.workerId, { id: String(job.id), task: job.task_identifier, since: Date.now() });
+  });
+  events.on('job:complete', ({ worker }) => {
+    running.delete(worker.workerId);
+  });
+  // A worker that could not record its job ends without 'job:complete': it must not beat on for ever, or
+  // its unrecorded job would stay locked to it.
+  events.on('worker:fatalError', ({ worker }) => {
+    running.delete(worker.workerId);
+  });
+  events.on('worker:stop', ({ worker }) => {
+    running.delete(worker.workerId);
   });
   events.on('worker:release', ({ worker }) => {
     // A worker of the running pool that ends while we are not stopping it has died: graphile-worker ends
@@ -47,11 +74,15 @@ export async function startWorker(ctx: EngineContext, pool: pg.Pool, opts: { con
   let beatingSince: number | null = null;
   let lastBeat = 0;
   const beat = async (): Promise<void> => {
-    if (workerIds.size === 0) return;
+    // A worker of a stopped runner whose job is still running is alive too: it beats until its job ends.
+    // Otherwise that job is taken for abandoned and run a second time beside it (the soak saw a books flush
+    // run twice at once that way, the two halving each other's QuickBooks budget into 429s).
+    const ids = new Set([...workerIds, ...running.keys()]);
+    if (ids.size === 0) return;
     try {
       await ctx.db
         .insertInto('worker_heartbeats')
-        .values([...workerIds].map((id) => ({ worker_id: id, host: os.hostname(), pid: process.pid })))
+        .values([...ids].map((id) => ({ worker_id: id, host: os.hostname(), pid: process.pid })))
         .onConflict((oc) => oc.column('worker_id').doUpdateSet({ seen_at: new Date() }))
         .execute();
     } catch (e) {
@@ -103,13 +134,30 @@ export async function startWorker(ctx: EngineContext, pool: pg.Pool, opts: { con
   const lostWorker = (r: Runner): void => {
     runner = null;
     ctx.log.error('the job runner stopped: one of its workers ended (it could not record its job while the database was away); restarting it');
-    // The runner's other workers finish their jobs first; then a new runner with all its workers starts.
-    void r
-      .stop()
-      .catch(() => {})
-      .finally(() => {
-        if (!stopping && !restartTimer && !runner) scheduleRestart();
-      });
+    // The runner's other workers finish their jobs first; then a new runner with all its workers starts —
+    // but not later than the grace period: a job that takes long must not hold every other job back.
+    const graceMs = opts.stopGraceMs ?? STOP_GRACE_MS;
+    let graceTimer: NodeJS.Timeout | null = null;
+    const grace = new Promise<'late'>((resolve) => {
+      graceTimer = setTimeout(() => resolve('late'), graceMs);
+    });
+    void Promise.race([
+      r.stop().then(
+        () => 'stopped' as const,
+        () => 'stopped' as const,
+      ),
+      grace,
+    ]).then((how) => {
+      if (graceTimer) clearTimeout(graceTimer);
+      if (how === 'late') {
+        const jobs = [...running.values()].map((j) => `${j.task} #${j.id} (running ${Math.round((Date.now() - j.since) / 1000)} s)`);
+        ctx.log.error(
+          { jobs, graceMs },
+          `the stopped job runner still has jobs running after ${Math.round(graceMs / 1000)} s (${jobs.join(', ') || 'none known'}); starting a new runner anyway — those jobs keep their workers' heartbeats (and their queues) until they end`,
+        );
+      }
+      if (!stopping && !restartTimer && !runner) scheduleRestart();
+    });
   };
 
   const ended = (r: Runner, e: unknown): void => {
@@ -153,7 +201,7 @@ export async function startWorker(ctx: EngineContext, pool: pg.Pool, opts: { con
       stopping = true;
       clearInterval(timer);
       if (restartTimer) clearTimeout(restartTimer);
-      const ids = [...workerIds];
+      const ids = [...workerIds, ...running.keys()];
       await runner?.stop().catch(() => {});
       if (ids.length)
         await ctx.db

@@ -2,7 +2,7 @@
 // expiry and on 401, Intuit's limits (limiter.ts), 429 → wait (Intuit sends no Retry-After and says
 // wait 60 s), 5xx/timeouts → back-off via retryDecision, faults → typed VendorErrors by code.
 // Writes carry `requestid` so a retry after an unknown outcome replays instead of duplicating.
-import { retryDecision, send, sleep, VendorError, type VendorRequest } from '../../http.ts';
+import { reportVendorRetry, retryDecision, send, sleep, VendorError, type VendorRequest } from '../../http.ts';
 import { QBO_CATALOGUE } from './catalogue.ts';
 import { QboRequestLimiter, limiterFor } from './limiter.ts';
 import { faultKind, readFault } from './mapping.ts';
@@ -140,7 +140,9 @@ export class QboApi {
           err instanceof VendorError && err.kind === 'rate_limited'
             ? (err.retryAfterMs ?? this.options.throttleWaitMs ?? QBO_CATALOGUE.limits.throttleWaitMs)
             : d.delayMs;
-        this.options.onRetry?.({ path: c.path, attempt, reason: d.reason, delayMs });
+        const info = { path: c.path, attempt, reason: d.reason, delayMs };
+        if (this.options.onRetry) this.options.onRetry(info);
+        else reportVendorRetry({ vendor: VENDOR, ...info });
         await this.pause(delayMs);
       }
     }

@@ -5,6 +5,7 @@ import { startQuickBooksSimulator, type RunningQuickBooksSimulator } from '../..
 import type { PostPaymentInput } from '../types.ts';
 import { QuickBooksOnlineConnector, type QboConnectorOptions } from './connector.ts';
 import { QboRequestLimiter } from './limiter.ts';
+import { onVendorRetry, type VendorRetry } from '../../http.ts';
 import { tokensFromRefreshToken, type QboTokens, type TokenStore } from './tokens.ts';
 
 const usd = (cents: number): Money => money(cents, 'USD');
@@ -158,6 +159,30 @@ describe('retries', () => {
     expect(retries).toEqual(['rate limited (429)/30']);
     expect(paymentCalls()).toBe(2);
     expect(qbo.sim.payments()).toHaveLength(1);
+  });
+
+  it('reports each wait to the process-wide listener the runtime logs from', async () => {
+    qbo.sim.seedInvoice({ docNumber: '1001', customerName: 'Acme', amount: '100.00' });
+    const waits: VendorRetry[] = [];
+    onVendorRetry((r) => waits.push(r));
+    try {
+      const c = connect(undefined, { throttleWaitMs: 25 });
+      qbo.sim.faults.add({
+        method: 'POST',
+        pathPattern: '/payment$',
+        times: 1,
+        fault: {
+          kind: 'status',
+          status: 429,
+          body: { Fault: { Error: [{ Message: 'message=ThrottleExceeded; errorCode=003001; statusCode=429', Detail: '', code: '003001' }], type: 'SERVICE' } },
+        },
+      });
+      const [r] = await c.postPayments([payment(1, '1001', 10000)]);
+      expect(r).toMatchObject({ ok: true });
+      expect(waits).toEqual([{ vendor: 'quickbooks-online', path: '/payment', attempt: 1, reason: 'rate limited (429)', delayMs: 25 }]);
+    } finally {
+      onVendorRetry(null);
+    }
   });
 
   it('retries a 500 with back-off and then succeeds', async () => {

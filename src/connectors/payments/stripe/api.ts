@@ -2,7 +2,7 @@
 // version, SDK retries off (we retry ourselves, with reasons), and SDK errors turned into the shared
 // VendorError vocabulary from their HTTP status, Stripe error type and code — never message text.
 import Stripe from 'stripe';
-import { classifyStatus, retryDecision, sleep, VendorError, type VendorFailureKind } from '../../http.ts';
+import { classifyStatus, reportVendorRetry, retryDecision, sleep, VendorError, type VendorFailureKind } from '../../http.ts';
 import { STRIPE } from './catalogue.ts';
 import { defaultStripeLimits, pacedHttpClient, pacerFor, RATE_LIMITED_PAUSE_MS, type StripeRateLimits } from './pacing.ts';
 
@@ -117,6 +117,7 @@ export async function call<T>(fn: () => Promise<T>, policy: RetryPolicy): Promis
         err.kind === 'rate_limited' && err.retryAfterMs === null
           ? RATE_LIMITED_PAUSE_MS * 2 ** (attempt - 1) + Math.floor(Math.random() * 250)
           : decision.delayMs;
+      reportVendorRetry({ vendor: 'stripe', path: '', attempt, reason: decision.reason, delayMs: Math.min(delay, 5_000) });
       await (policy.wait ?? sleep)(Math.min(delay, 5_000));
     }
   }

@@ -2,7 +2,7 @@
 // forward-only `pageId`, and keyset paging on `lastUpdated` + id), retries of reads through
 // retryDecision (429 waits Retry-After). Writes are never retried here: ConnectWise has no
 // idempotency key, so the connector checks before every write instead.
-import { retryDecision, send, sleep as defaultSleep, type RetryDecision, type VendorResponse } from '../../http.ts';
+import { reportVendorRetry, retryDecision, send, sleep as defaultSleep, type RetryDecision, type VendorResponse } from '../../http.ts';
 import { connectWiseCatalogue } from './catalogue.ts';
 
 export interface ConnectWiseConnection {
@@ -100,7 +100,8 @@ export class ConnectWiseApi {
       } catch (e) {
         const decision = retryDecision(e, attempt, this.opts.maxAttempts ?? 5);
         if (!decision.retry) throw e;
-        this.opts.onRetry?.({ path, attempt, decision });
+        if (this.opts.onRetry) this.opts.onRetry({ path, attempt, decision });
+        else reportVendorRetry({ vendor: VENDOR, path, attempt, reason: decision.reason, delayMs: decision.delayMs });
         await this.sleep(decision.delayMs);
       }
     }
