@@ -1,4 +1,4 @@
-// The staff invoice list (db/queries/invoice-list.ts listInvoicePage, eachInvoiceRow) and its CSV
+// The staff invoice list (db/queries/invoice-list.ts listInvoicePage, eachInvoicePage) and its CSV
 // (http/staff/invoices-csv.ts) against real PostgreSQL: every filter and sort compared with the same rule
 // computed here from the seed, keyset paging walked to the end in both directions (no gaps, no duplicates),
 // search by number prefix and client name, and the CSV stream's rows and escaping.
@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { withTenant, type Tx } from '../../src/db/tenant.ts';
 import {
-  eachInvoiceRow,
+  eachInvoicePage,
   listInvoicePage,
   type InvoiceCursor,
   type InvoiceListFilter,
@@ -357,7 +357,7 @@ describe('staff invoice list: CSV export', () => {
       return inTx(fn);
     };
     const f: InvoiceListFilter = { autopay: false };
-    const text = await collect(csvStream(eachInvoiceRow(counting, { ...f, sort: 'number', dir: 'asc', today: TODAY }, 10)));
+    const text = await collect(csvStream(eachInvoicePage(counting, { ...f, sort: 'number', dir: 'asc', today: TODAY }, 10)));
     const rows = parseCsv(text);
     const want = expected(f, 'number', 'asc');
     expect(rows[0]).toEqual([
@@ -387,12 +387,12 @@ describe('staff invoice list: CSV export', () => {
   });
 
   it('escapes commas and quotes, and neutralises cells a spreadsheet would run as a formula', async () => {
-    const text = await collect(csvStream(eachInvoiceRow(inTx, { clientId: clientIds[2], sort: 'issued', dir: 'desc', today: TODAY })));
+    const text = await collect(csvStream(eachInvoicePage(inTx, { clientId: clientIds[2], sort: 'issued', dir: 'desc', today: TODAY })));
     const rows = parseCsv(text).slice(1);
     expect(rows.length).toBe(seeded.filter((s) => s.clientIdx === 2).length);
     for (const r of rows) expect(r[1]).toBe(`'=HYPERLINK("http://evil")`);
     expect(text).toContain(`"'=HYPERLINK(""http://evil"")"`);
-    const legal = parseCsv(await collect(csvStream(eachInvoiceRow(inTx, { clientId: clientIds[1], sort: 'issued', dir: 'desc', today: TODAY })))).slice(1);
+    const legal = parseCsv(await collect(csvStream(eachInvoicePage(inTx, { clientId: clientIds[1], sort: 'issued', dir: 'desc', today: TODAY })))).slice(1);
     for (const r of legal) expect(r[1]).toBe('Bright Legal, "Partners"');
     expect(csvText('+1 555')).toBe(`'+1 555`);
     expect(csvText('-2+3')).toBe(`'-2+3`);
@@ -403,7 +403,7 @@ describe('staff invoice list: CSV export', () => {
   });
 
   it('an empty set is the header alone', async () => {
-    const text = await collect(csvStream(eachInvoiceRow(inTx, { q: 'nothing matches', sort: 'issued', dir: 'desc', today: TODAY })));
+    const text = await collect(csvStream(eachInvoicePage(inTx, { q: 'nothing matches', sort: 'issued', dir: 'desc', today: TODAY })));
     expect(parseCsv(text)).toHaveLength(1);
   });
 });

@@ -246,19 +246,21 @@ export async function listInvoicePage(tx: Tx, q: InvoiceListQuery): Promise<Invo
 }
 
 /**
- * Every row of the filtered, sorted list, read in keyset batches (for the CSV export): at most one batch is
- * held at a time, and each batch is its own short transaction, so an export of a million rows neither holds
- * them in memory nor keeps one snapshot open for minutes.
+ * Every row of the filtered, sorted list, one keyset batch at a time (for the CSV export): at most one batch
+ * is held at a time, and each batch is its own short transaction, so an export of a million rows neither holds
+ * them in memory nor keeps one snapshot open for minutes. Batches of 250: a batch's rows must die young — rows
+ * that outlive a young-generation collection are promoted, and V8 lets old space fill a long way before a full
+ * collection (batches of 1,000 took Settle from ~185 MB to 317–335 MB over a 1,000,000-row export).
  */
-export async function* eachInvoiceRow(
+export async function* eachInvoicePage(
   inTx: <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>,
   q: Omit<InvoiceListQuery, 'after' | 'before' | 'limit'>,
-  batch = 1000,
-): AsyncGenerator<StaffInvoiceRow> {
+  batch = 250,
+): AsyncGenerator<readonly StaffInvoiceRow[]> {
   let after: InvoiceCursor | null = null;
   for (;;) {
     const page: InvoicePage = await inTx((tx) => listInvoicePage(tx, { ...q, after, limit: batch }));
-    for (const row of page.rows) yield row;
+    if (page.rows.length) yield page.rows;
     if (!page.next) return;
     after = page.next;
   }

@@ -1,5 +1,5 @@
 // The invoice list as CSV (GET /app/invoices.csv): the same filtered, sorted set as the page, streamed.
-// Rows are read in keyset batches (db/queries/invoice-list.ts eachInvoiceRow) and written as the client
+// Rows are read in keyset batches (db/queries/invoice-list.ts eachInvoicePage) and written as the client
 // reads them (a Readable from an async generator pulls the next batch only when the socket drains), so a
 // million invoices never sit in memory. Money is a decimal string beside its currency code.
 //
@@ -52,20 +52,16 @@ export function csvLine(r: StaffInvoiceRow): string {
   ].join(',');
 }
 
-/** The CSV as a stream: header, then one line per row of `rows` as they come. */
-export function csvStream(rows: AsyncIterable<StaffInvoiceRow>): Readable {
-  async function* lines(): AsyncGenerator<string> {
+/** The CSV as a stream: header, then each batch of rows as one chunk of text, written as the client reads. */
+export function csvStream(pages: AsyncIterable<readonly StaffInvoiceRow[]>): Readable {
+  async function* chunks(): AsyncGenerator<string> {
     yield `${CSV_HEADER.join(',')}\r\n`;
-    let chunk: string[] = [];
-    for await (const r of rows) {
-      chunk.push(csvLine(r));
-      // A few hundred lines per write: fewer, larger chunks than one per row.
-      if (chunk.length >= 500) {
-        yield `${chunk.join('\r\n')}\r\n`;
-        chunk = [];
-      }
+    // A batch becomes text at once and is let go: nothing of it is held while the client reads.
+    for await (const rows of pages) {
+      let text = '';
+      for (const r of rows) text += `${csvLine(r)}\r\n`;
+      yield text;
     }
-    if (chunk.length) yield `${chunk.join('\r\n')}\r\n`;
   }
-  return Readable.from(lines(), { objectMode: false });
+  return Readable.from(chunks(), { objectMode: false });
 }

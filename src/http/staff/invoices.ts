@@ -6,7 +6,7 @@
 //   GET /app/invoices/:id      one invoice (viewer)
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { withTenant, type Tx } from '../../db/tenant.ts';
-import { eachInvoiceRow, listInvoicePage, type InvoiceListQuery } from '../../db/queries/invoice-list.ts';
+import { eachInvoicePage, listInvoicePage, type InvoiceListQuery } from '../../db/queries/invoice-list.ts';
 import { invoicePage } from '../../db/queries/invoice-timeline.ts';
 import { workspaceTimezone } from '../../domain/timezone.ts';
 import { vendorName } from '../../engine/posting-exceptions.ts';
@@ -101,7 +101,7 @@ export function registerInvoicesRoutes(app: FastifyInstance, deps: HttpDeps): vo
         .send(`The export was not made: ${ask.errors.map((e) => e.message).join('; ')}.\n`);
     const ws = await withTenant(db, caller.tenantId, (tx) => workspaceOf(tx, caller.tenantId));
     const today = todayIn(ws.timezone);
-    const rows = eachInvoiceRow((fn) => withTenant(db, caller.tenantId, fn), { ...ask.filter, sort: ask.sort, dir: ask.dir, today });
+    const rows = eachInvoicePage((fn) => withTenant(db, caller.tenantId, fn), { ...ask.filter, sort: ask.sort, dir: ask.dir, today });
     return reply
       .type('text/csv; charset=utf-8')
       .header('cache-control', 'no-store')
