@@ -18,6 +18,7 @@ import type * as connectionSetup from './schema/connection-setup.ts';
 import type * as installmentOffers from './schema/installment-offers.ts';
 import type * as emailTemplates from './schema/email-templates.ts';
 import type * as branding from './schema/branding.ts';
+import type * as dashboardSnapshots from './schema/dashboard-snapshots.ts';
 
 export type * from './schema/core.ts';
 export type * from './schema/autopay.ts';
@@ -35,6 +36,7 @@ export type * from './schema/connection-setup.ts';
 export type * from './schema/installment-offers.ts';
 export type * from './schema/email-templates.ts';
 export type * from './schema/branding.ts';
+export type * from './schema/dashboard-snapshots.ts';
 
 export interface Database {
   notifications: core.NotificationsTable;
@@ -108,6 +110,8 @@ export interface Database {
   email_templates: emailTemplates.EmailTemplatesTable;
   // 0026_branding
   workspace_branding: branding.WorkspaceBrandingTable;
+  // 0033_dashboard_snapshots
+  dashboard_snapshots: dashboardSnapshots.DashboardSnapshotsTable;
 }
 
 export type Invoice = Selectable<core.InvoicesTable>;

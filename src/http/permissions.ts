@@ -45,6 +45,9 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'GET /brand/:tenant/logo': 'public',
   'GET /brand/:tenant/brand.css': 'public',
   'GET /app': 'viewer',
+  // Recompute the dashboard's figures now (http/staff/dashboard.ts): changes no data, but costs seconds of the
+  // database on a large book, so not for every viewer's click (a POST cannot be a viewer's anyway).
+  'POST /app/figures/refresh': 'finance',
   'GET /app/overview': 'viewer',
   'GET /app/settings': 'viewer',
   // E-mail templates (http/staff/settings-emails.ts): everyone reads the wording; finance changes it.

@@ -1,6 +1,7 @@
 // Typed payloads of every background task. Each payload names its tenant; the task runs the use case
 // inside that tenant's row-level-security context.
 import { z } from 'zod';
+import { PERIOD_PRESETS } from '../domain/report-period.ts';
 
 const tenant = { tenantId: z.string().uuid() };
 
@@ -32,6 +33,12 @@ export const payloadSchemas = {
   'post-psa-reversal': z.object({ ...tenant, postingId: z.string().uuid() }),
   'submit-refund': z.object({ ...tenant, refundId: z.string().uuid() }),
   'refund-duplicate-charge': z.object({ ...tenant, creditRefundId: z.string().uuid() }),
+  'refresh-dashboard-figures': z.object({
+    ...tenant,
+    preset: z.enum(PERIOD_PRESETS),
+    from: z.string().optional(),
+    lastDay: z.string().optional(),
+  }),
 } as const;
 
 export type TaskName = keyof typeof payloadSchemas;

@@ -29,6 +29,7 @@ import { recordPsaFailure } from '../engine/record-psa-failure.ts';
 import { runAchCutoff } from '../engine/ach-run-cutoff.ts';
 import { pollAchBank } from '../engine/ach-poll-bank.ts';
 import { tenantsOnAchSchedule } from '../engine/ach-schedule.ts';
+import { refreshDashboardFigures } from '../engine/dashboard-figures.ts';
 import { payloadSchemas, type TaskName, type TaskPayloads } from './payloads.ts';
 
 type Handler<T extends TaskName> = (ctx: EngineContext, payload: TaskPayloads[T], helpers: JobHelpers) => Promise<unknown>;
@@ -50,6 +51,8 @@ const handlers: { [K in TaskName]: Handler<K> } = {
   'post-psa-reversal': (ctx, p) => postPsaReversal(ctx, p.tenantId, p.postingId),
   'submit-refund': (ctx, p) => submitRefund(ctx, p.tenantId, p.refundId, true),
   'refund-duplicate-charge': (ctx, p) => refundDuplicateCharge(ctx, p.tenantId, p.creditRefundId),
+  'refresh-dashboard-figures': (ctx, p) =>
+    refreshDashboardFigures(ctx, p.tenantId, { preset: p.preset, ...(p.from ? { from: p.from } : {}), ...(p.lastDay ? { lastDay: p.lastDay } : {}) }),
   'autopay-run': (ctx, p) => runAutopay(ctx, p.tenantId),
   // cron: one autopay run per workspace, in a queue of its own so a workspace never has two runs at once
   'autopay-tick': async (ctx, _p, helpers) => {
