@@ -12,7 +12,19 @@ import { QboStore, type Entity, type EntityName } from './store.ts';
 
 export const CDC_LOOKBACK_MS = 30 * 24 * 3600 * 1000;
 export const CDC_MAX_OBJECTS = 1000;
-const CDC_ENTITIES: readonly EntityName[] = ['Invoice', 'Payment', 'Deposit', 'Customer', 'Account', 'Item', 'JournalEntry', 'Vendor', 'Purchase'];
+const CDC_ENTITIES: readonly EntityName[] = [
+  'Invoice',
+  'Payment',
+  'Deposit',
+  'Customer',
+  'Account',
+  'Item',
+  'JournalEntry',
+  'Vendor',
+  'Purchase',
+  'Class',
+  'Department',
+];
 
 type Body = Record<string, unknown>;
 

@@ -12,6 +12,7 @@ import type { Entity, QboStore } from './store.ts';
 import { createAccount, createCustomer } from './names.ts';
 import { createInvoice } from './transactions.ts';
 import { deleteRecord, voidRecord } from './lifecycle.ts';
+import { createTrackingEntity, setTracking, updateTrackingEntity, type TrackingEntity } from './tracking.ts';
 
 export interface SeedInvoice {
   readonly docNumber: string;
@@ -70,6 +71,25 @@ export class QboControl {
   ensureAccount(name: string, accountType: string, accountSubType: string): Entity {
     const existing = this.store.list('Account').find((a) => String(a['Name']).toLowerCase() === name.toLowerCase());
     return existing ?? createAccount(this.store, { Name: name, AccountType: accountType, AccountSubType: accountSubType });
+  }
+
+  /** Account and settings → Advanced → Categories: track classes (per row or per transaction) and locations. */
+  setTracking(opts: { classes?: 'line' | 'transaction' | false; departments?: boolean }): Record<string, unknown> {
+    return setTracking(this.store, opts);
+  }
+
+  /** The class (or location) of that name, created when missing; `parent` names an existing one. */
+  ensureTracking(entity: TrackingEntity, name: string, parent?: string): Entity {
+    const existing = this.store.list(entity).find((e) => String(e['Name']).toLowerCase() === name.toLowerCase());
+    if (existing) return existing;
+    const p = parent === undefined ? undefined : this.store.list(entity).find((e) => e['Name'] === parent);
+    return createTrackingEntity(this.store, entity, { Name: name, ...(p ? { ParentRef: { value: p.Id } } : {}) });
+  }
+
+  /** What a bookkeeper does in QuickBooks' list: make a class or location inactive ("delete" in the screens). */
+  setTrackingActive(entity: TrackingEntity, id: string, active: boolean): Entity {
+    const e = this.store.get(entity, id);
+    return updateTrackingEntity(this.store, entity, { Id: e.Id, SyncToken: e.SyncToken, sparse: true, Active: active });
   }
 
   invoices(): Entity[] {
@@ -135,7 +155,19 @@ export class QboControl {
 
 export function registerControlRoutes(app: FastifyInstance, control: QboControl): void {
   app.post('/_sim/seed', async (req, reply) => {
-    const body = (req.body ?? {}) as { customers?: { displayName: string; email?: string }[]; invoices?: SeedInvoice[] };
+    const body = (req.body ?? {}) as {
+      customers?: { displayName: string; email?: string }[];
+      invoices?: SeedInvoice[];
+      /** Turn class / location tracking on or off first (as the company's owner would in Settings). */
+      tracking?: { classes?: 'line' | 'transaction' | false; departments?: boolean };
+      classes?: { name: string; parent?: string; active?: boolean }[];
+      departments?: { name: string; parent?: string; active?: boolean }[];
+    };
+    const tracked = (entity: TrackingEntity, list: { name: string; parent?: string; active?: boolean }[] | undefined): Entity[] =>
+      (list ?? []).map((c) => {
+        const e = control.ensureTracking(entity, c.name, c.parent);
+        return c.active === false ? control.setTrackingActive(entity, e.Id, false) : e;
+      });
     const guard = <T>(fn: () => T): T | ReturnType<typeof faultBody> => {
       try {
         return fn();
@@ -146,6 +178,9 @@ export function registerControlRoutes(app: FastifyInstance, control: QboControl)
       }
     };
     return guard(() => ({
+      ...(body.tracking ? { tracking: control.setTracking(body.tracking) } : {}),
+      classes: tracked('Class', body.classes),
+      departments: tracked('Department', body.departments),
       customers: (body.customers ?? []).map((c) => control.seedCustomer(c.displayName, c.email)),
       invoices: (body.invoices ?? []).map((i) => control.seedInvoice(i)),
     }));

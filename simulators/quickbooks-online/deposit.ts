@@ -10,6 +10,7 @@
 // Each request validates everything before changing anything (QBO requests are atomic).
 import { checkFields, faults } from './faults.ts';
 import { refTo, type Entity, type QboStore } from './store.ts';
+import { checkTrackingRefs } from './tracking.ts';
 import { checkCurrency, checkDate, checkLength, depositOf, lines, PRIVATE_NOTE_MAX } from './transactions.ts';
 
 type Body = Record<string, unknown>;
@@ -82,6 +83,7 @@ function linkPayments(store: QboStore, deposit: Entity, payments: readonly Entit
 
 export function createDeposit(store: QboStore, body: Body): Entity {
   checkFields('Deposit', body);
+  checkTrackingRefs(store, body); // DepartmentRef on the deposit, ClassRef per DepositLineDetail
   checkCurrency(store, body);
   checkLength(body, 'PrivateNote', PRIVATE_NOTE_MAX);
   const bank = bankOf(store, body);
@@ -105,6 +107,7 @@ const UPDATABLE = new Set(['Id', 'SyncToken', 'sparse', 'DepositToAccountRef', '
 /** `POST /deposit` with Id, SyncToken and `"sparse": true`. */
 export function updateDeposit(store: QboStore, body: Body): Entity {
   checkFields('Deposit', body);
+  checkTrackingRefs(store, body);
   const deposit = store.get('Deposit', String(body['Id']));
   if (body['SyncToken'] === undefined) throw faults.requiredParam('SyncToken');
   if (String(body['SyncToken']) !== deposit.SyncToken) throw faults.staleObject('Deposit', deposit.Id, String(body['SyncToken']));

@@ -34,6 +34,10 @@ export const FILTERABLE: Readonly<Record<EntityName, ReadonlySet<string>>> = {
   Item: new Set([...META, 'Name', 'Active', 'Type', 'FullyQualifiedName']),
   CompanyInfo: new Set([...META]),
   Preferences: new Set([...META]),
+  // Class: the XSD marks Name sortable and Active filterable; Intuit's reference lists Name, SubClass,
+  // Active and FullyQualifiedName as filterable. Department: the same.
+  Class: new Set([...META, 'Name', 'SubClass', 'Active', 'FullyQualifiedName']),
+  Department: new Set([...META, 'Name', 'SubDepartment', 'Active', 'FullyQualifiedName']),
 };
 
 export function isFilterable(entity: EntityName, field: string): boolean {

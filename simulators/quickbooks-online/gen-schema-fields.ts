@@ -18,6 +18,8 @@ export const CHECKED_TYPES = [
   'Purchase',
   'CompanyInfo',
   'Preferences',
+  'Class',
+  'Department',
   'Line',
   'LinkedTxn',
   'DepositLineDetail',

@@ -8,6 +8,7 @@
 //   - a sparse update changes only the properties sent; a deposited payment keeps its TotalAmt.
 import { checkFields, faults } from './faults.ts';
 import { refTo, type Entity, type QboStore } from './store.ts';
+import { checkTrackingRefs } from './tracking.ts';
 
 type Body = Record<string, unknown>;
 
@@ -28,6 +29,7 @@ function adjustCustomerBalance(store: QboStore, customer: Entity, delta: bigint)
 
 export function createJournalEntry(store: QboStore, body: Body): Entity {
   checkFields('JournalEntry', body);
+  checkTrackingRefs(store, body); // DepartmentRef on the entry; ClassRef and DepartmentRef per line
   const c = body['CurrencyRef'] as { value?: unknown } | undefined;
   if (c !== undefined && c.value !== store.homeCurrency) throw faults.business(`currency ${String(c.value)} is not enabled for this company`, 'CurrencyRef');
   const note = body['PrivateNote'];
@@ -72,6 +74,8 @@ export function createJournalEntry(store: QboStore, body: Body): Entity {
         PostingType: posting,
         AccountRef: refTo(account),
         ...(customer ? { Entity: { Type: 'Customer', EntityRef: refTo(customer, 'DisplayName') } } : {}),
+        ...(detail['ClassRef'] === undefined ? {} : { ClassRef: detail['ClassRef'] }),
+        ...(detail['DepartmentRef'] === undefined ? {} : { DepartmentRef: detail['DepartmentRef'] }),
       },
     };
   });

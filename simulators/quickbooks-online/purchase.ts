@@ -9,6 +9,7 @@
 // ItemBasedExpenseLineDetail, tax and billable-expense tracking are not modelled (refused, 2170).
 import { checkFields, faults } from './faults.ts';
 import { refTo, type Entity, type QboStore } from './store.ts';
+import { checkTrackingRefs } from './tracking.ts';
 import { checkCurrency, checkDate, checkLength, lines, DOC_NUMBER_MAX, PRIVATE_NOTE_MAX } from './transactions.ts';
 
 type Body = Record<string, unknown>;
@@ -42,6 +43,7 @@ const PAYMENT_TYPES: Readonly<Record<string, readonly string[]>> = { Cash: ['Ban
 
 export function createPurchase(store: QboStore, body: Body): Entity {
   checkFields('Purchase', body);
+  checkTrackingRefs(store, body);
   checkCurrency(store, body);
   checkLength(body, 'DocNumber', DOC_NUMBER_MAX);
   checkLength(body, 'PrivateNote', PRIVATE_NOTE_MAX);

@@ -4,7 +4,19 @@ import { money, parseDecimal, toVendorNumber, MoneyError, type Currency } from '
 import { faults, qboDateTime } from './faults.ts';
 
 export type EntityName =
-  'Invoice' | 'Payment' | 'Deposit' | 'Customer' | 'Account' | 'Item' | 'JournalEntry' | 'Vendor' | 'Purchase' | 'CompanyInfo' | 'Preferences';
+  | 'Invoice'
+  | 'Payment'
+  | 'Deposit'
+  | 'Customer'
+  | 'Account'
+  | 'Item'
+  | 'JournalEntry'
+  | 'Vendor'
+  | 'Purchase'
+  | 'CompanyInfo'
+  | 'Preferences'
+  | 'Class'
+  | 'Department';
 export const ENTITY_NAMES: readonly EntityName[] = [
   'Invoice',
   'Payment',
@@ -17,6 +29,8 @@ export const ENTITY_NAMES: readonly EntityName[] = [
   'Purchase',
   'CompanyInfo',
   'Preferences',
+  'Class',
+  'Department',
 ];
 
 /** A deleted record as Change Data Capture reports it: only its id, the deletion time and `status: "Deleted"`. */

@@ -3,6 +3,7 @@
 // requests are atomic). Field names per Finance.xsd › Invoice / Payment / Deposit / Line / LinkedTxn.
 import { checkFields, faults } from './faults.ts';
 import { refTo, type Entity, type QboStore } from './store.ts';
+import { checkTrackingRefs } from './tracking.ts';
 
 type Body = Record<string, unknown>;
 
@@ -55,6 +56,7 @@ function adjustCustomerBalance(store: QboStore, customer: Entity, delta: bigint)
 
 export function createInvoice(store: QboStore, body: Body): Entity {
   checkFields('Invoice', body);
+  checkTrackingRefs(store, body);
   const customer = store.ref('Customer', 'CustomerRef', body['CustomerRef'])!;
   checkCurrency(store, body);
   checkLength(body, 'DocNumber', DOC_NUMBER_MAX);
@@ -115,6 +117,7 @@ export function createInvoice(store: QboStore, body: Body): Entity {
 
 export function createPayment(store: QboStore, body: Body): Entity {
   checkFields('Payment', body);
+  checkTrackingRefs(store, body); // Payment: DepartmentRef only (no ClassRef in the XSD)
   const customer = store.ref('Customer', 'CustomerRef', body['CustomerRef'])!;
   checkCurrency(store, body);
   if (body['TotalAmt'] === undefined) throw faults.requiredParam('TotalAmt');

@@ -9,6 +9,7 @@ import type { EntityName, QboStore } from './store.ts';
 import { createInvoice, createPayment } from './transactions.ts';
 import { createDeposit, updateDeposit } from './deposit.ts';
 import { createJournalEntry, updatePayment } from './journal.ts';
+import { createTrackingEntity, updateTrackingEntity } from './tracking.ts';
 
 type Body = Record<string, unknown>;
 
@@ -37,6 +38,7 @@ function update(store: QboStore, entity: EntityName, b: Body): Record<string, un
   if (b['Id'] === undefined) throw faults.requiredParam('Id');
   if (entity === 'Payment') return updatePayment(store, b);
   if (entity === 'Deposit') return updateDeposit(store, b);
+  if (entity === 'Class' || entity === 'Department') return updateTrackingEntity(store, entity, b);
   return updateRecord(store, entity, b);
 }
 
@@ -60,6 +62,9 @@ function create(store: QboStore, entity: EntityName, b: Body): Record<string, un
       return createVendor(store, b);
     case 'Purchase':
       return createPurchase(store, b);
+    case 'Class':
+    case 'Department':
+      return createTrackingEntity(store, entity, b);
     case 'CompanyInfo':
     case 'Preferences':
       throw faults.unsupportedOperation('create', entity);
