@@ -1,7 +1,9 @@
 // The A/R dashboard in a real browser: the owner signs in to a Settle holding a small book (two currencies,
 // this month and last), sees the figures the query computes, changes the period with the selector (a GET form,
 // so the address can be bookmarked; it works without JavaScript too), is told plainly about bad dates,
-// and the page passes axe-core and fits 360 px. The API's report gives the same figures.
+// and the page passes axe-core and fits 360 px. The page says when its figures were computed (they are kept
+// for a minute: engine/dashboard-figures.ts) and "Refresh now" computes them again. The API's report gives the
+// same figures.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { haveBrowser, launchBrowser } from '../helpers/browser.ts';
@@ -228,6 +230,24 @@ describe.runIf(haveBrowser)('A/R dashboard', () => {
     await page.waitForSelector('canvas[data-chart="rollout-trend-data"][data-drawn]', { timeout: LONG });
     await expectAccessible(page, '/app/rollout');
     await expectNoHorizontalScroll(page, '/app/rollout');
+    await context.close();
+  }, 240_000);
+
+  it('says when its figures were computed, and "Refresh now" computes them again', async () => {
+    const context = await browser.newContext();
+    const page = await signIn(context);
+    await page.goto(`${s.base}/app?period=last_month`);
+    const asOf = page.locator('#figures-as-of');
+    expect(await asOf.textContent()).toMatch(/Figures as of \d{2}:\d{2}:\d{2} \(workspace time, America\/Chicago\)/);
+    const before = await asOf.getAttribute('data-computed-at');
+    // the figures of last month, kept from the first test's visit or computed now: the same either way
+    expect(await shown(page)).toEqual(keyFigures(await expected('last_month')));
+    await page.locator('#refresh-figures').focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('#figures-as-of').getAttribute('data-computed-at'), { timeout: LONG }).not.toBe(before);
+    expect(page.url()).toContain('period=last_month');
+    expect(await page.locator('#figures-as-of').getAttribute('data-source')).toBe('fresh');
+    expect(await shown(page)).toEqual(keyFigures(await expected('last_month')));
     await context.close();
   }, 240_000);
 
