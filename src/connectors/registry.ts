@@ -118,6 +118,10 @@ const quickbooksOnline: Entry<'accounting', z.ZodTypeAny, typeof qboSecrets, Acc
     clientCreditAccountId: z.string().optional(),
     /** Clearing account for payout money whose invoice is not in the books yet; without it, the adjustments account. */
     clearingAccountId: z.string().optional(),
+    /** Class (Settings → Accounts) on deposit and journal lines, when the books track classes; absent ⇒ none. */
+    classId: z.string().optional(),
+    /** Location — QuickBooks' Department — on payments, deposits and journal entries; absent ⇒ none. */
+    departmentId: z.string().optional(),
     minorVersion: z.number().int().default(75),
     homeCurrency: z.string().default('USD'),
     /** Wait after a 429 that carries no Retry-After (Intuit sends none and says 60 s); a Retry-After always wins. */
@@ -162,6 +166,8 @@ const quickbooksOnline: Entry<'accounting', z.ZodTypeAny, typeof qboSecrets, Acc
         ...(c.surchargeIncomeAccountId ? { surchargeIncomeAccountId: c.surchargeIncomeAccountId } : {}),
         ...(c.clientCreditAccountId ? { clientCreditAccountId: c.clientCreditAccountId } : {}),
         ...(c.clearingAccountId ? { clearingAccountId: c.clearingAccountId } : {}),
+        ...(c.classId ? { classId: c.classId } : {}),
+        ...(c.departmentId ? { departmentId: c.departmentId } : {}),
       },
       store,
       c.throttleWaitMs === undefined ? {} : { throttleWaitMs: c.throttleWaitMs },

@@ -6,29 +6,37 @@
 import { toVendorNumber } from '../../../domain/money.ts';
 import type { BankWithdrawalInput, PostResult } from '../types.ts';
 import type { QboApi } from './api.ts';
+import { headerTracking, journalLineTracking, type QboTracking } from './tracking.ts';
 import { carriesMarker, privateNote, queryLiteral, requestIdFor, requestKey } from './mapping.ts';
 
 type Json = Record<string, unknown>;
 
-export function bankWithdrawalBody(input: BankWithdrawalInput, accounts: { bankAccountId: string; clearingAccountId: string }): Json {
+export interface WithdrawalAccounts {
+  readonly bankAccountId: string;
+  readonly clearingAccountId: string;
+  readonly tracking?: QboTracking | undefined;
+}
+
+export function bankWithdrawalBody(input: BankWithdrawalInput, accounts: WithdrawalAccounts): Json {
   if (input.amount.amountMinor <= 0n) throw new RangeError('a bank withdrawal must be more than zero');
   const amount = toVendorNumber(input.amount);
   const line = (posting: 'Debit' | 'Credit', account: string): Json => ({
     Description: `${input.memo} (${input.reference})`.slice(0, 4000),
     Amount: amount,
     DetailType: 'JournalEntryLineDetail',
-    JournalEntryLineDetail: { PostingType: posting, AccountRef: { value: account } },
+    JournalEntryLineDetail: { PostingType: posting, AccountRef: { value: account }, ...journalLineTracking(accounts.tracking) },
   });
   return {
     TxnDate: input.withdrawnOn,
     PrivateNote: privateNote(input.memo, input.idempotencyKey),
+    ...headerTracking(accounts.tracking),
     Line: [line('Debit', accounts.clearingAccountId), line('Credit', accounts.bankAccountId)],
   };
 }
 
 export async function postQboBankWithdrawal(
   api: QboApi,
-  accounts: { bankAccountId: string; clearingAccountId: string },
+  accounts: WithdrawalAccounts,
   input: BankWithdrawalInput,
   checkBeforeWrite: boolean,
 ): Promise<PostResult> {

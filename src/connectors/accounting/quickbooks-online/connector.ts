@@ -42,6 +42,7 @@ import {
   toBooksInvoice,
 } from './mapping.ts';
 import type { TokenStore } from './tokens.ts';
+import { readTrackingLists, trackingProblem, type QboTracking, type TrackingLists } from './tracking.ts';
 
 /** Values per `IN (…)` look-up: keeps each query well inside QuickBooks' query-length limit. */
 const LOOKUP_REFS_PER_QUERY = 40;
@@ -75,6 +76,10 @@ export interface QboConfig {
   readonly clearingAccountId?: string;
   /** Accounts Receivable, debited by a reversal's journal entry; looked up by AccountType when absent. */
   readonly accountsReceivableAccountId?: string;
+  /** QuickBooks Class Id put on deposit and journal lines (tracking.ts); absent ⇒ none. */
+  readonly classId?: string;
+  /** QuickBooks Department (Location) Id put on payments, deposits and journal entries; absent ⇒ none. */
+  readonly departmentId?: string;
   readonly minorVersion: number;
   /** The company's home currency, used for records without CurrencyRef. Default USD. */
   readonly homeCurrency?: Currency;
@@ -95,6 +100,12 @@ function failure(e: unknown): Extract<PostResult, { ok: false }> {
   return { ok: false, retryable: false, error: e instanceof Error ? e.message : String(e) };
 }
 
+/** A refusal with the mapping's problem in front, in words a person can act on. */
+function withProblem<R extends PostResult>(r: R, problem: string | null): R {
+  if (r.ok || !problem) return r;
+  return { ...r, error: `${problem[0]!.toUpperCase()}${problem.slice(1)} (QuickBooks: ${r.error})` };
+}
+
 export class QuickBooksOnlineConnector implements AccountingConnector {
   readonly vendor = 'quickbooks-online' as const;
   readonly api: QboApi;
@@ -111,6 +122,34 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
     this.home = config.homeCurrency ? parseCurrency(config.homeCurrency) : 'USD';
     this.batchSize = Math.min(options.batchSize ?? QBO_CATALOGUE.limits.batchItemsMax, QBO_CATALOGUE.limits.batchItemsMax);
     this.checkBeforeWrite = options.checkBeforeWrite ?? true;
+  }
+
+  private get tracking(): QboTracking | undefined {
+    const { classId, departmentId } = this.config;
+    return classId || departmentId ? { classId, departmentId } : undefined;
+  }
+
+  /** Whether class / location tracking is on, and the active classes and locations (the settings pickers). */
+  async trackingLists(): Promise<TrackingLists> {
+    return readTrackingLists(this.api);
+  }
+
+  /**
+   * A refusal of a posting that carried the mapped class or location, explained when that mapping is the
+   * cause (inactive, deleted, tracking turned off): QuickBooks' own 610 does not say which reference it
+   * means, and a person must know to change Settings → Accounts rather than retry as is.
+   */
+  private async explained<R extends PostResult>(r: R): Promise<R> {
+    if (r.ok || r.retryable || !this.tracking) return r;
+    return withProblem(r, await this.mappingProblem());
+  }
+
+  private async mappingProblem(): Promise<string | null> {
+    try {
+      return await trackingProblem(this.api, this.tracking);
+    } catch {
+      return null; // the check itself failed: QuickBooks' answer is all there is
+    }
   }
 
   async findInvoiceByNumber(invoiceNumber: string): Promise<BooksInvoice | null> {
@@ -149,7 +188,7 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
       const numbers = [...new Set(unique.filter((i) => results[i] === undefined).map((i) => inputs[i]!.invoiceNumber))];
       invoices = numbers.length ? await this.lookup('Invoice', 'DocNumber', numbers, LOOKUP_NUMBERS_PER_QUERY) : [];
     } catch (e) {
-      const f = failure(e);
+      const f = await this.explained(failure(e));
       for (const i of unique) results[i] ??= f;
       return inputs.map((p, i) => results[i] ?? results[firstByKey.get(p.idempotencyKey)!]!);
     }
@@ -162,6 +201,12 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
         const f = failure(e);
         for (const i of chunk) results[i] ??= f;
       }
+    }
+    // One check of the mapping for the whole call, only when something was refused.
+    const refused = (r: PostResult | undefined): boolean => r !== undefined && !r.ok && !r.retryable;
+    if (this.tracking && unique.some((i) => refused(results[i]))) {
+      const problem = await this.mappingProblem();
+      for (const i of unique) if (refused(results[i])) results[i] = withProblem(results[i]!, problem);
     }
     return inputs.map((p, i) => results[i] ?? results[firstByKey.get(p.idempotencyKey)!]!);
   }
@@ -227,6 +272,7 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
           paymentBody(input, toBooksInvoice(matches[0]!, this.home), {
             undepositedFundsAccountId: this.config.undepositedFundsAccountId,
             clientCreditAccountId: this.config.clientCreditAccountId,
+            tracking: this.tracking,
           }),
         );
       } catch (e) {
@@ -290,6 +336,7 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
         surchargeIncomeAccountId: this.config.surchargeIncomeAccountId,
         clientCreditAccountId: this.config.clientCreditAccountId,
         clearingAccountId: this.config.clearingAccountId ?? this.config.adjustmentAccountId ?? this.config.feeExpenseAccountId,
+        tracking: this.tracking,
       });
     } catch (e) {
       return failure(e);
@@ -303,7 +350,7 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
       const deposit = await this.api.create('Deposit', built.body, requestIdFor(requestKey(input.idempotencyKey, input.requestGeneration)));
       return this.checkedDeposit(deposit, built.expectedTotal);
     } catch (e) {
-      return failure(e);
+      return this.explained(failure(e));
     }
   }
 
@@ -318,22 +365,27 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
         {
           clearingAccountId: this.config.adjustmentAccountId ?? this.config.feeExpenseAccountId,
           accountsReceivableAccountId: this.config.accountsReceivableAccountId,
+          tracking: this.tracking,
         },
         input,
         this.checkBeforeWrite,
       );
     } catch (e) {
-      return failure(e);
+      return this.explained(failure(e));
     }
   }
 
   /** A bank ACH return's debit: Dr the payout-adjustment account / Cr the bank (bank-withdrawal.ts). */
   async postBankWithdrawal(input: BankWithdrawalInput): Promise<PostResult> {
     try {
-      const accounts = { bankAccountId: this.config.bankAccountId, clearingAccountId: this.config.adjustmentAccountId ?? this.config.feeExpenseAccountId };
+      const accounts = {
+        bankAccountId: this.config.bankAccountId,
+        clearingAccountId: this.config.adjustmentAccountId ?? this.config.feeExpenseAccountId,
+        tracking: this.tracking,
+      };
       return await postQboBankWithdrawal(this.api, accounts, input, this.checkBeforeWrite);
     } catch (e) {
-      return failure(e);
+      return this.explained(failure(e));
     }
   }
 

@@ -21,6 +21,7 @@ import {
 } from '../../../domain/money.ts';
 import type { BooksInvoice, PostDepositInput, PostPaymentInput } from '../types.ts';
 import { QBO_CATALOGUE } from './catalogue.ts';
+import { depositLineTracking, headerTracking, type QboTracking } from './tracking.ts';
 
 const LIMITS = QBO_CATALOGUE.fieldLimits;
 const IDEMPOTENCY = QBO_CATALOGUE.idempotency;
@@ -218,6 +219,8 @@ export interface PaymentAccounts {
   readonly undepositedFundsAccountId?: string | undefined;
   /** Clearing account (Other Current Asset) for clients' credit; a payment made from credit is drawn from it. */
   readonly clientCreditAccountId?: string | undefined;
+  /** The mapped location: a Payment takes a DepartmentRef (and no ClassRef: Finance.xsd). */
+  readonly tracking?: QboTracking | undefined;
 }
 
 /** A Payment applying `input.amount` to one invoice; left in Undeposited Funds for the payout's Deposit. */
@@ -233,6 +236,7 @@ export function paymentBody(input: PostPaymentInput, invoice: BooksInvoice, acco
     TxnDate: input.paidOn,
     PaymentRefNum: paymentRefNum(input.reference),
     PrivateNote: privateNote(input.memo, input.idempotencyKey),
+    ...headerTracking(accounts.tracking),
     // A payment out of the client's credit moved no new money: it comes out of the clearing account the
     // overpayment was deposited to (the deposit's client-credit line), which then nets to zero.
     ...(input.fromClientCredit && accounts.clientCreditAccountId
@@ -254,6 +258,8 @@ export interface DepositAccounts {
   readonly clientCreditAccountId?: string | undefined;
   /** Where a payment not yet in the books is carried until it is (input.awaiting); absent ⇒ the adjustments account. */
   readonly clearingAccountId?: string | undefined;
+  /** Class on each DepositLineDetail line, location on the deposit (a linked payment line takes neither). */
+  readonly tracking?: QboTracking | undefined;
 }
 
 /** The marker on a deposit's clearing line: the payment posting's key, found again when the payment is linked. */
@@ -323,11 +329,14 @@ export function depositBody(input: PostDepositInput, accounts: DepositAccounts):
       DepositLineDetail: { AccountRef: { value: accounts.adjustmentAccountId } },
     });
   }
+  const classed = depositLineTracking(accounts.tracking);
+  for (const l of lines) if (l['DepositLineDetail']) l['DepositLineDetail'] = { ...(l['DepositLineDetail'] as Json), ...classed };
   return {
     body: {
       DepositToAccountRef: { value: accounts.bankAccountId },
       TxnDate: input.depositedOn,
       PrivateNote: privateNote(input.memo, input.idempotencyKey),
+      ...headerTracking(accounts.tracking),
       Line: lines,
     },
     expectedTotal,

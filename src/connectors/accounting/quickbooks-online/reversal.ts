@@ -21,6 +21,7 @@ import { money, parseDecimal, toVendorNumber, type Money } from '../../../domain
 import type { PostResult, ReversePaymentInput } from '../types.ts';
 import type { QboApi } from './api.ts';
 import { QBO_CATALOGUE } from './catalogue.ts';
+import { headerTracking, journalLineTracking, type QboTracking } from './tracking.ts';
 import { carriesMarker, privateNote, queryLiteral, refValue, requestIdFor, requestKey } from './mapping.ts';
 
 type Json = Record<string, unknown>;
@@ -29,6 +30,8 @@ export interface ReversalAccounts {
   readonly accountsReceivableAccountId: string;
   /** Credited by the journal entry; the payout deposit's adjustment line debits the same account. */
   readonly clearingAccountId: string;
+  /** The mapped class and location, on both lines (and the location on the entry). */
+  readonly tracking?: QboTracking | undefined;
 }
 
 /** The reversing journal entry (Finance.xsd › JournalEntry / JournalEntryLineDetail / EntityTypeRef). */
@@ -38,6 +41,7 @@ export function reversalJournalBody(input: ReversePaymentInput, customerId: stri
   return {
     TxnDate: input.reversedOn,
     PrivateNote: privateNote(input.memo, input.idempotencyKey),
+    ...headerTracking(accounts.tracking),
     Line: [
       {
         Description: input.memo.slice(0, 4000),
@@ -47,13 +51,14 @@ export function reversalJournalBody(input: ReversePaymentInput, customerId: stri
           PostingType: 'Debit',
           AccountRef: { value: accounts.accountsReceivableAccountId },
           Entity: { Type: 'Customer', EntityRef: { value: customerId } },
+          ...journalLineTracking(accounts.tracking),
         },
       },
       {
         Description: input.memo.slice(0, 4000),
         Amount: amount,
         DetailType: 'JournalEntryLineDetail',
-        JournalEntryLineDetail: { PostingType: 'Credit', AccountRef: { value: accounts.clearingAccountId } },
+        JournalEntryLineDetail: { PostingType: 'Credit', AccountRef: { value: accounts.clearingAccountId }, ...journalLineTracking(accounts.tracking) },
       },
     ],
   };
@@ -88,7 +93,7 @@ export function relinkedLines(payment: Json, invoiceId: string, journalId: strin
 
 export async function reverseQboPayment(
   api: QboApi,
-  accounts: { clearingAccountId: string; accountsReceivableAccountId?: string | undefined },
+  accounts: { clearingAccountId: string; accountsReceivableAccountId?: string | undefined; tracking?: QboTracking | undefined },
   input: ReversePaymentInput,
   checkBeforeWrite: boolean,
 ): Promise<PostResult> {
@@ -105,7 +110,7 @@ export async function reverseQboPayment(
     const ar = accounts.accountsReceivableAccountId ?? (await receivablesAccount(api));
     journal = await api.create(
       'JournalEntry',
-      reversalJournalBody(input, customerId, { accountsReceivableAccountId: ar, clearingAccountId: accounts.clearingAccountId }),
+      reversalJournalBody(input, customerId, { accountsReceivableAccountId: ar, clearingAccountId: accounts.clearingAccountId, tracking: accounts.tracking }),
       // A retry after a refusal is a new request (types.ts › RequestGeneration); the marker stays the key.
       requestIdFor(requestKey(input.idempotencyKey, input.requestGeneration)),
     );
