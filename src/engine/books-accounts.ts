@@ -12,6 +12,7 @@ import type { QboApi } from '../connectors/accounting/quickbooks-online/api.ts';
 import type { TenantConnectors } from './context.ts';
 import { UseCaseError } from './context.ts';
 import { audit, type Actor } from './audit.ts';
+import { checkTracking, TRACKING_KEYS, trackingLists, trackingName } from './books-tracking.ts';
 
 export interface BooksAccount {
   readonly id: string;
@@ -141,7 +142,8 @@ export function checkAccounts(chosen: Readonly<Record<string, string>>, chart: r
 /**
  * Save the chosen accounts into the QuickBooks connection (owner only, from the staff app). Throws
  * UseCaseError('invalid', …, { fields }) with per-field errors when the choice does not fit the live chart;
- * nothing is changed then.
+ * nothing is changed then. The class and location (books-tracking.ts) are saved too when `chosen` names
+ * them ('' = none), checked against the live lists.
  */
 export async function saveBooksAccounts(
   deps: { readonly db: Db; readonly box: SecretBox; readonly connectors: TenantConnectors },
@@ -151,7 +153,9 @@ export async function saveBooksAccounts(
 ): Promise<{ changed: string[] }> {
   const chart = await chartOfAccounts(deps.connectors, tenantId);
   if (!chart) throw new UseCaseError('not_configured', 'Connect QuickBooks Online first: the accounts are picked from its chart of accounts.');
-  const errors = checkAccounts(chosen, chart);
+  const tracked = TRACKING_KEYS.filter((k) => k in chosen);
+  const lists = tracked.length ? await trackingLists(deps.connectors, tenantId) : null;
+  const errors = { ...checkAccounts(chosen, chart), ...checkTracking(chosen, lists) };
   if (Object.keys(errors).length > 0) throw new UseCaseError('invalid', Object.values(errors).join('; '), { fields: errors });
   const changed = await withTenant(deps.db, tenantId, async (tx) => {
     const row = await tx.selectFrom('connections').select(['vendor', 'config']).where('role', '=', 'accounting').forUpdate().executeTakeFirst();
@@ -159,27 +163,33 @@ export async function saveBooksAccounts(
     const entry = vendorEntry('accounting', row.vendor)!;
     const before = row.config;
     const next: Record<string, unknown> = { ...before };
-    for (const s of BOOKS_ACCOUNT_SETTINGS) {
-      const id = chosen[s.key] ?? '';
-      if (id === '') delete next[s.key];
-      else next[s.key] = id;
+    const settingKeys = [...BOOKS_ACCOUNT_SETTINGS.map((s) => s.key), ...tracked];
+    for (const key of settingKeys) {
+      const id = chosen[key] ?? '';
+      if (id === '') delete next[key];
+      else next[key] = id;
     }
     const parsed = entry.config.parse(next) as Record<string, unknown>;
-    const keys = BOOKS_ACCOUNT_SETTINGS.map((s) => s.key).filter((k) => (before[k] ?? null) !== (parsed[k] ?? null));
+    const keys = settingKeys.filter((k) => (before[k] ?? null) !== (parsed[k] ?? null));
     if (keys.length === 0) return keys;
     await tx
       .updateTable('connections')
       .set({ config: JSON.stringify(parsed) as never, updated_at: new Date() })
       .where('role', '=', 'accounting')
       .execute();
-    const name = (id: unknown): string | null => (typeof id === 'string' ? (chart.find((a) => a.id === id)?.name ?? id) : null);
+    const name = (id: unknown, key: string): string | null =>
+      (TRACKING_KEYS as readonly string[]).includes(key)
+        ? trackingName(key, id, lists)
+        : typeof id === 'string'
+          ? (chart.find((a) => a.id === id)?.name ?? id)
+          : null;
     await audit(
       tx,
       tenantId,
       actor,
       'connection.accounts_changed',
       { type: 'connection', id: 'accounting' },
-      Object.fromEntries(keys.map((k) => [k, { from: before[k] ?? null, to: parsed[k] ?? null, from_name: name(before[k]), to_name: name(parsed[k]) }])),
+      Object.fromEntries(keys.map((k) => [k, { from: before[k] ?? null, to: parsed[k] ?? null, from_name: name(before[k], k), to_name: name(parsed[k], k) }])),
     );
     return keys;
   });

@@ -1,7 +1,8 @@
 // Settings → Accounts (/app/settings/accounts): the GL mapping, picked from the books' live chart of accounts
 // (engine/books-accounts.ts). Everyone signed in sees which accounts are used; an owner changes them — checked
 // against the chart, audited before → after, used by the next posting. The wizard's accounts step uses the
-// same pickers (accountPickerData).
+// same pickers (accountPickerData). Below the accounts, the class and location Settle puts on its postings
+// (engine/books-tracking.ts), shown where the books track them — or where one is mapped, so it can be undone.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BOOKS_ACCOUNT_SETTINGS, chartOfAccounts, choicesFor, saveBooksAccounts, type BooksAccount } from '../../engine/books-accounts.ts';
 import { readConnection } from '../../engine/connections.ts';
@@ -10,6 +11,7 @@ import { markSetup } from '../../engine/first-run.ts';
 import { advice } from '../../engine/connection-checks.ts';
 import type { HttpDeps } from '../deps.ts';
 import type { StaffSession } from '../../engine/staff-sessions.ts';
+import { choicesOf, TRACKING_KEYS, trackingLists, trackingName, trackingSettings, type TrackingLists } from '../../engine/books-tracking.ts';
 import { renderStaff } from './view.ts';
 import { boxOf, sessionOf } from './connections.ts';
 
@@ -60,6 +62,47 @@ export async function accountPickerData(
   return { chartProblem, pickers, errors, connected: !!conn };
 }
 
+export interface TrackingPickerData {
+  readonly trackingProblem: string | null;
+  readonly tracking: readonly {
+    key: string;
+    id: string;
+    label: string;
+    hint: string;
+    current: string;
+    currentName: string | null;
+    choices: readonly { id: string; name: string }[];
+  }[];
+}
+
+/** The class and location pickers: each shown when its tracking is on with something to pick, or when one is mapped. */
+export async function trackingPickerData(deps: HttpDeps, session: StaffSession, posted?: Record<string, unknown>): Promise<TrackingPickerData> {
+  const conn = await readConnection(deps.ctx.db, boxOf(deps), session.tenantId, 'accounting');
+  let lists: TrackingLists | null = null;
+  let trackingProblem: string | null = null;
+  try {
+    lists = await trackingLists(deps.ctx.connectors, session.tenantId);
+  } catch (e) {
+    trackingProblem = `Settle could not read the classes and locations from QuickBooks: ${advice(e, 'QuickBooks')}`;
+  }
+  const tracking = trackingSettings(lists)
+    .map((s) => {
+      const saved = typeof conn?.config[s.key] === 'string' ? String(conn.config[s.key]) : '';
+      const current = posted && s.key in posted ? String(posted[s.key] ?? '') : saved;
+      return {
+        key: s.key,
+        id: `tracking-${s.key}`,
+        label: s.label,
+        hint: s.hint,
+        current,
+        currentName: current ? trackingName(s.key, current, lists) : null,
+        choices: choicesOf(s.key, lists),
+      };
+    })
+    .filter((p) => p.choices.length > 0 || p.current !== '');
+  return { trackingProblem, tracking };
+}
+
 /** Save from a pickers form; answers with the re-rendered form (422) when the choice does not fit, else null. */
 export async function saveFromForm(
   req: FastifyRequest,
@@ -70,7 +113,11 @@ export async function saveFromForm(
   title: string,
 ): Promise<FastifyReply | null> {
   const body = (req.body ?? {}) as Record<string, unknown>;
-  const chosen = Object.fromEntries(BOOKS_ACCOUNT_SETTINGS.map((s) => [s.key, typeof body[s.key] === 'string' ? String(body[s.key]) : '']));
+  const chosen: Record<string, string> = Object.fromEntries(
+    BOOKS_ACCOUNT_SETTINGS.map((s) => [s.key, typeof body[s.key] === 'string' ? String(body[s.key]) : '']),
+  );
+  // Class and location only when the form had their pickers (the wizard's has not): absent leaves them be.
+  for (const k of TRACKING_KEYS) if (typeof body[k] === 'string') chosen[k] = String(body[k]);
   try {
     await saveBooksAccounts({ db: deps.ctx.db, box: boxOf(deps), connectors: deps.ctx.connectors }, session.tenantId, chosen, `user:${session.userId}`);
     await markSetup(deps.ctx.db, session.tenantId, 'accounts');
@@ -78,12 +125,15 @@ export async function saveFromForm(
   } catch (e) {
     if (!(e instanceof UseCaseError)) throw e;
     const fields = (e.detail?.['fields'] ?? {}) as Record<string, string>;
-    const data = await accountPickerData(deps, session, chosen, fields);
+    const isTracking = (k: string): boolean => (TRACKING_KEYS as readonly string[]).includes(k);
+    const data = await accountPickerData(deps, session, chosen, Object.fromEntries(Object.entries(fields).filter(([k]) => !isTracking(k))));
+    const tracking = view === 'settings-accounts' ? await trackingPickerData(deps, session, chosen) : {};
+    const errors = [...data.errors, ...TRACKING_KEYS.filter((k) => fields[k]).map((k) => ({ field: `tracking-${k}`, message: fields[k]! }))];
     return renderStaff(
       req,
       reply,
       view,
-      { title, ...data, errors: data.errors.length ? data.errors : [{ field: null, message: e.message }], isOwner: true },
+      { title, ...data, ...tracking, errors: errors.length ? errors : [{ field: null, message: e.message }], isOwner: true },
       { status: 422 },
     );
   }
@@ -94,8 +144,9 @@ export function registerAccountSettingsRoutes(app: FastifyInstance, deps: HttpDe
     const session = await sessionOf(req, reply, deps);
     if (!session) return reply;
     const data = await accountPickerData(deps, session);
+    const tracking = data.connected ? await trackingPickerData(deps, session) : { trackingProblem: null, tracking: [] };
     const saved = (req.query as Record<string, string | undefined>)['saved'] === '1';
-    return renderStaff(req, reply, 'settings-accounts', { title: 'Accounts in the books', ...data, isOwner: session.role === 'owner', saved });
+    return renderStaff(req, reply, 'settings-accounts', { title: 'Accounts in the books', ...data, ...tracking, isOwner: session.role === 'owner', saved });
   });
 
   app.post('/app/settings/accounts', async (req, reply) => {
