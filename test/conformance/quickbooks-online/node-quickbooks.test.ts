@@ -104,6 +104,35 @@ describe('QuickBooks Online simulator through node-quickbooks', () => {
     checkAnswers();
   });
 
+  it('classes and locations: turned on in Preferences, created, found active, read, made inactive — then refused on a deposit', async () => {
+    await h.raw('POST', '/_sim/seed', { body: { tracking: { classes: 'line', departments: true } }, headers: { 'content-type': 'application/json' } });
+    const prefs = entity(await h.call('getPreferences'), 'Preferences');
+    expect(prefs['AccountingInfoPrefs']).toMatchObject({ ClassTrackingPerTxnLine: true, TrackDepartments: true });
+    const managed = entity(await h.call('createClass', { Name: 'Managed services' }), 'Class');
+    const backup = entity(await h.call('createClass', { Name: 'Backup', ParentRef: { value: managed['Id'] } }), 'Class');
+    expect(backup).toMatchObject({ SubClass: true, FullyQualifiedName: 'Managed services:Backup' });
+    const east = entity(await h.call('createDepartment', { Name: 'East office' }), 'Department');
+    expect(entity(await h.call('getDepartment', east['Id']), 'Department')['Name']).toBe('East office');
+    expect(((await h.call('findDepartments', { Active: true })).data as Json)['QueryResponse']['Department']).toHaveLength(1);
+    const retired = entity(await h.call('updateClass', { Id: backup['Id'], SyncToken: backup['SyncToken'], sparse: true, Active: false }), 'Class');
+    expect(retired['Active']).toBe(false);
+    const active = ((await h.call('findClasses', { Active: true })).data as Json)['QueryResponse']['Class'] as Json[];
+    expect(active.map((c) => c['Name'])).toEqual(['Managed services']);
+    const refused = await h.call('createDeposit', {
+      DepositToAccountRef: { value: h.sim.sim.accounts.checking },
+      DepartmentRef: { value: east['Id'] },
+      Line: [
+        {
+          Amount: 5,
+          DetailType: 'DepositLineDetail',
+          DepositLineDetail: { AccountRef: { value: h.sim.sim.accounts.servicesIncome }, ClassRef: { value: backup['Id'] } },
+        },
+      ],
+    });
+    expect(faultOf(refused).code).toBe('610');
+    checkAnswers();
+  });
+
   it('invoices: numbered after the highest number when DocNumber is left out; sparse update; void; delete', async () => {
     await h.raw('POST', '/_sim/seed', {
       body: { invoices: [1001, 1002, 1003].map((n) => ({ docNumber: String(n), customerName: 'Acme Dental', amount: '100.00' })) },
