@@ -6,6 +6,7 @@ import { createStripeClient } from '../connectors/payments/stripe/api.ts';
 import { STRIPE_WEBHOOK_EVENTS } from '../connectors/payments/stripe/catalogue.ts';
 import type { QboApi } from '../connectors/accounting/quickbooks-online/api.ts';
 import { queryLiteral } from '../connectors/accounting/quickbooks-online/mapping.ts';
+import { trackingProblem } from '../connectors/accounting/quickbooks-online/tracking.ts';
 import { BOOKS_ACCOUNT_SETTINGS } from './books-accounts.ts';
 
 export class DoctorProblem extends Error {
@@ -57,6 +58,14 @@ export async function checkQuickBooksAccounts(api: QboApi, config: Record<string
       problems.push(`${setting} names "${name}" (${id}), the Undeposited Funds account; use an Other Current Asset account of its own`);
     else fine.push(`${setting} "${name}"`);
   }
+  // The class and location mapped (Settings → Accounts): still there, active, with their tracking on.
+  const tracking = {
+    classId: typeof config['classId'] === 'string' ? config['classId'] : undefined,
+    departmentId: typeof config['departmentId'] === 'string' ? config['departmentId'] : undefined,
+  };
+  const trackingIssue = await trackingProblem(api, tracking);
+  if (trackingIssue) problems.push(trackingIssue);
+  else if (tracking.classId || tracking.departmentId) fine.push('the class / location mapped');
   if (problems.length > 0)
     throw new DoctorProblem(
       `${problems.join('; ')}. Fix the account ids in the settings: \`settle connect accounting quickbooks-online --workspace ${slug} --config …\` ` +

@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../../src/db/tenant.ts';
 import { SecretBox } from '../../src/db/crypto.ts';
 import { BOOKS_ACCOUNT_SETTINGS, saveBooksAccounts } from '../../src/engine/books-accounts.ts';
+import { checkQuickBooksAccounts } from '../../src/engine/vendor-checks.ts';
+import { QuickBooksOnlineConnector } from '../../src/connectors/accounting/quickbooks-online/connector.ts';
 import { eventually, openInvoices, payInPortal, startStack, type Stack } from '../helpers/stack.ts';
 
 type Json = Record<string, any>;
@@ -86,6 +88,14 @@ describe('class and location on what Settle posts to QuickBooks', () => {
     expect(exception.detail).toContain('The class “Managed services” mapped in Settings → Accounts is inactive in QuickBooks');
     expect(exception.detail).toContain('choose another class or “None” in Settings → Accounts, then retry');
     expect(qbo.deposits()).toEqual([]);
+    // `settle doctor` / Test connection says the same.
+    const books = await stack.settle!.ctx.connectors.accounting(stack.tenantId);
+    expect(books).toBeInstanceOf(QuickBooksOnlineConnector);
+    const savedConfig = (await q((tx) => tx.selectFrom('connections').select('config').where('role', '=', 'accounting').executeTakeFirstOrThrow()))
+      .config as Json;
+    await expect(checkQuickBooksAccounts((books as QuickBooksOnlineConnector).api, savedConfig, stack.slug)).rejects.toThrow(
+      /class “Managed services” mapped in Settings → Accounts is inactive/,
+    );
 
     // Active again: a retry posts the deposit, with the class on its lines and the location on it.
     qbo.setTrackingActive('Class', cls.Id, true);
