@@ -69,6 +69,11 @@ export async function maybeStartDemo(running: Running, config: Config, log: Logg
   await wireWorkspaceToSimulators(db, running.box, running.ctx.connectors, { tenantId, slug: DEMO.slug, settleUrl: running.url, sims });
   const psa = await running.ctx.connectors.psa(tenantId);
   if (psa) await mirrorInvoicesIntoBooks(psa, sims.quickbooks);
+  // The simulated company tracks classes and locations (QuickBooks Plus), not yet mapped: Settings → Accounts
+  // offers them, so a person can see a payout's deposit carry the class and location they choose.
+  sims.quickbooks.sim.setTracking({ classes: 'line', departments: true });
+  for (const name of ['Managed services', 'Projects', 'Hardware resale']) sims.quickbooks.sim.ensureTracking('Class', name);
+  for (const name of ['Main office', 'Branch office']) sims.quickbooks.sim.ensureTracking('Department', name);
   const imported = await syncPsa(running.ctx, tenantId);
   log.info({ imported }, 'demo workspace imported from the ConnectWise simulator');
 
