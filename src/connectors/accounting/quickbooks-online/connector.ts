@@ -320,9 +320,10 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
 
   async linkDepositPayments(input: LinkDepositPaymentsInput): Promise<PostResult> {
     try {
-      return await linkQboDepositPayments(this.api, input, input.links[0]?.amount.currency ?? this.home);
+      // The deposit's lines go back as read, the mapped class with them: an inactive class refuses this too.
+      return await this.explained(await linkQboDepositPayments(this.api, input, input.links[0]?.amount.currency ?? this.home));
     } catch (e) {
-      return failure(e);
+      return this.explained(failure(e));
     }
   }
 
