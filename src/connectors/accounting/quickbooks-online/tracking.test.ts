@@ -6,6 +6,7 @@ import { money } from '../../../domain/money.ts';
 import { startQuickBooksSimulator, type RunningQuickBooksSimulator } from '../../../../simulators/quickbooks-online/index.ts';
 import { QuickBooksOnlineConnector, type QboConfig } from './connector.ts';
 import { QboRequestLimiter } from './limiter.ts';
+import { depositBody, paymentBody } from './mapping.ts';
 import { tokensFromRefreshToken, type QboTokens, type TokenStore } from './tokens.ts';
 
 type Json = Record<string, any>;
@@ -128,6 +129,40 @@ describe('class and location on QuickBooks postings', () => {
     expect(wd).toMatchObject({ ok: true });
     const withdrawal = qbo.sim.journalEntries().find((j) => j.Id === (wd as { remoteId: string }).remoteId) as Json;
     expect(withdrawal['Line'][0]['JournalEntryLineDetail']).toMatchObject({ ClassRef: { value: cls.Id }, DepartmentRef: { value: loc.Id } });
+  });
+
+  it('the bodies: ClassRef on every deposit line with a detail (none on a linked payment line), DepartmentRef on the deposit and payment', () => {
+    const tracking = { classId: '7', departmentId: '9' };
+    const { body } = depositBody(
+      {
+        ...deposit(9, '41'),
+        surcharges: usd(300),
+        clientCredit: usd(500),
+        adjustments: usd(-1000),
+        awaiting: [{ key: 'payment:x', amount: usd(2000), description: 'Payment for invoice 1042' }],
+      },
+      {
+        bankAccountId: '1',
+        feeExpenseAccountId: '2',
+        adjustmentAccountId: '3',
+        surchargeIncomeAccountId: '4',
+        clientCreditAccountId: '5',
+        clearingAccountId: '6',
+        tracking,
+      },
+    );
+    expect(body['DepartmentRef']).toEqual({ value: '9' });
+    const lines = body['Line'] as Json[];
+    expect(lines).toHaveLength(6); // payment, clearing, fees, surcharges, credit, adjustments
+    expect(lines[0]).toEqual({ Amount: 100, LinkedTxn: [{ TxnId: '41', TxnType: 'Payment' }] });
+    for (const l of lines.slice(1)) expect(l['DepositLineDetail']['ClassRef']).toEqual({ value: '7' });
+    const pay = paymentBody(
+      { idempotencyKey: 'p', invoiceNumber: 'INV-1', amount: usd(100), paidOn: '2026-03-02', reference: 'pi_1', memo: '' },
+      { remoteId: '3', number: 'INV-1', customerRemoteId: '8', total: usd(100), balance: usd(100) },
+      { tracking },
+    );
+    expect(pay['DepartmentRef']).toEqual({ value: '9' });
+    expect(pay['ClassRef']).toBeUndefined(); // no such property on a Payment (Finance.xsd)
   });
 
   it('without a mapping nothing changes: no ClassRef or DepartmentRef is sent', async () => {
