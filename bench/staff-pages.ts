@@ -22,6 +22,7 @@ import type { BenchResult } from './lib/result.ts';
 import { openStaffBook, type StaffBook } from './lib/staff-book.ts';
 import { StaffBrowser } from './lib/staff-http.ts';
 import { percentile } from './lib/stats.ts';
+import { SETTLE_NODE_FLAGS } from '../src/cli/node-flags.ts';
 
 const TARGET_P95_MS = 150;
 const TARGET_RSS_MB = 300;
@@ -125,7 +126,8 @@ async function startSettleProcess(book: StaffBook): Promise<{ g: GroupChild; url
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'settle-bench-staff-'));
-  const g = spawnGroup(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'start'], {
+  // As deployed: with the flags `npm start` gives Settle's node (src/cli/node-flags.ts).
+  const g = spawnGroup(process.execPath, [...SETTLE_NODE_FLAGS, '--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'start'], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
