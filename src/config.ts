@@ -27,6 +27,9 @@ const schema = z.object({
     .min(0.01)
     .max(24 * 30)
     .default(24),
+  // The staff A/R dashboard serves figures computed up to this long ago as they are; older ones are served while
+  // they are recomputed in the background (engine/dashboard-figures.ts); seconds (0: every visit after the first queues a refresh).
+  SETTLE_DASHBOARD_FRESH_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SETTLE_SMTP_URL: z.string().optional(),
   SETTLE_MAIL_FROM: z.string().default('billing@settle.localhost'),

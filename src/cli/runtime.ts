@@ -87,6 +87,7 @@ export async function startSettle(config: Config, log: Logger, opts: { http: boo
     mailFrom: config.SETTLE_MAIL_FROM,
     box,
     checkoutExpiryMs: Math.round(config.SETTLE_CHECKOUT_EXPIRY_HOURS * 3600_000),
+    dashboardFreshMs: config.SETTLE_DASHBOARD_FRESH_SECONDS * 1000,
   };
   // Every vendor retry is logged with its wait: a throttled vendor otherwise only shows as slowness.
   onVendorRetry((r) =>

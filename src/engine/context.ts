@@ -40,6 +40,8 @@ export interface EngineContext {
   readonly box?: SecretBox;
   /** How long a portal checkout the client never confirmed stays open (SETTLE_CHECKOUT_EXPIRY_HOURS; expire-portal-checkouts.ts). */
   readonly checkoutExpiryMs?: number;
+  /** How long the staff dashboard serves its kept figures without a refresh (SETTLE_DASHBOARD_FRESH_SECONDS; dashboard-figures.ts). */
+  readonly dashboardFreshMs?: number;
 }
 
 /** The box, or a clear error where a context without one (a test's) is asked to make a link. */

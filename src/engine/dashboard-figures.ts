@@ -15,8 +15,10 @@ import { PeriodError, resolvePeriod, type ReportPeriod } from '../domain/report-
 import type { EngineContext } from './context.ts';
 import { enqueue } from './enqueue.ts';
 
-/** How long stored figures are served without queuing a refresh. */
+/** How long stored figures are served without queuing a refresh (default of SETTLE_DASHBOARD_FRESH_SECONDS). */
 export const DASHBOARD_FRESH_MS = 60_000;
+
+export const freshMsOf = (ctx: EngineContext): number => ctx.dashboardFreshMs ?? DASHBOARD_FRESH_MS;
 /** A queued refresh that stored nothing within this long (worker down, job failed) may be queued again. */
 export const REFRESH_PENDING_MS = 5 * 60_000;
 
@@ -68,7 +70,7 @@ export async function dashboardFigures(
   const stored = await withTenant(ctx.db, tenantId, async (tx) => {
     const s = await readSnapshot(tx, tenantId, key);
     if (!s) return null;
-    if (now.getTime() - s.computedAt.getTime() <= (opts.freshMs ?? DASHBOARD_FRESH_MS)) return { ...s, source: 'fresh' as const, refreshing: false };
+    if (now.getTime() - s.computedAt.getTime() <= (opts.freshMs ?? freshMsOf(ctx))) return { ...s, source: 'fresh' as const, refreshing: false };
     const pending = s.refreshRequestedAt !== null && s.refreshRequestedAt > s.computedAt && now.getTime() - s.refreshRequestedAt.getTime() < REFRESH_PENDING_MS;
     if (!pending && (await claimRefresh(tx, tenantId, key, now, REFRESH_PENDING_MS)))
       await enqueue(

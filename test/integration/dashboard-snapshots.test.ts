@@ -24,6 +24,7 @@ import { resolvePeriod } from '../../src/domain/report-period.ts';
 import { hashPassword } from '../../src/http/passwords.ts';
 import { asOfText } from '../../src/http/staff/dashboard.ts';
 import { taskList } from '../../src/jobs/tasks.ts';
+import { dashboardFigures } from '../../src/engine/dashboard-figures.ts';
 import { insertInvoice } from '../helpers/ar-book.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { StaffBrowser } from '../security/staff-browser.ts';
@@ -244,6 +245,26 @@ describe('the dashboard serves kept figures, honestly labelled', () => {
     const shown = await dashboard(owner, '?period=this_month');
     expect(shown.source).toBe('fresh');
     expect(shown.openNow).toBe('$1,750.00');
+  }, 120_000);
+
+  it('the window is SETTLE_DASHBOARD_FRESH_SECONDS (default 60 s)', async () => {
+    expect(loadConfig({}).SETTLE_DASHBOARD_FRESH_SECONDS).toBe(60);
+    expect(settle.ctx.dashboardFreshMs).toBe(60_000);
+    expect(() => loadConfig({ SETTLE_DASHBOARD_FRESH_SECONDS: '-1' })).toThrow();
+    // With a 1-hour window, figures two minutes old are still fresh; with the default they are not.
+    await ageSnapshots(ws.a.id, 120_000);
+    const { today } = await clock(ws.a.id);
+    const period = resolvePeriod({ preset: 'this_month' }, today);
+    const hour = await dashboardFigures({ ...settle.ctx, dashboardFreshMs: 3600_000 }, ws.a.id, period, TZ);
+    expect(hour.source).toBe('fresh');
+    expect(await refreshJobs()).toEqual([]);
+    const minute = await dashboardFigures(settle.ctx, ws.a.id, period, TZ);
+    expect(minute.source).toBe('stale');
+    expect(await refreshJobs()).toHaveLength(1);
+    // the refresh it queued, run: fresh again for the tests below
+    const tasks = taskList(settle.ctx);
+    await runOnce({ pgPool: t.pool, taskList: { 'refresh-dashboard-figures': tasks['refresh-dashboard-figures']! } });
+    expect((await dashboard(owner)).source).toBe('fresh');
   }, 120_000);
 
   it('custom dates: the first visit computes, the next within the minute is served from the snapshot', async () => {

@@ -11,7 +11,7 @@ import { lastDayOf, workspaceClock } from '../../db/queries/ar-metrics.ts';
 import { withTenant } from '../../db/tenant.ts';
 import { localDate, PeriodError, resolvePeriod, type ReportPeriod } from '../../domain/report-period.ts';
 import { roleAtLeast } from '../../domain/roles.ts';
-import { computeDashboardFigures, dashboardFigures, type DashboardFigures } from '../../engine/dashboard-figures.ts';
+import { computeDashboardFigures, dashboardFigures, freshMsOf, type DashboardFigures } from '../../engine/dashboard-figures.ts';
 import { identify } from '../auth.ts';
 import { callerOf } from '../api/caller.ts';
 import type { HttpDeps } from '../deps.ts';
@@ -46,8 +46,9 @@ export function asOfText(at: Date, timeZone: string, today: string): string {
 }
 
 /** What the page says about its figures: when they were computed, how long that took, whether newer are coming. */
-function figuresNote(f: DashboardFigures, timeZone: string, today: string) {
+function figuresNote(f: DashboardFigures, timeZone: string, today: string, freshMs: number) {
   return {
+    keptFor: freshMs === 60_000 ? 'a minute' : `${Math.round(freshMs / 1000)} s`,
     asOf: asOfText(f.computedAt, timeZone, today),
     asOfIso: f.computedAt.toISOString(),
     took: f.computeMs < 1000 ? `${f.computeMs} ms` : `${(f.computeMs / 1000).toFixed(1)} s`,
@@ -80,7 +81,7 @@ async function dashboard(req: FastifyRequest<{ Querystring: Query }>, reply: Fas
       fromValue: q.from ?? period?.from ?? '',
       toValue: q.to ?? (period ? lastDayOf(period) : ''),
       view: figures ? dashboardView(figures.metrics) : null,
-      figures: figures ? figuresNote(figures, timeZone, today) : null,
+      figures: figures ? figuresNote(figures, timeZone, today, freshMsOf(deps.ctx)) : null,
       canRefresh: roleAtLeast(caller.role, 'finance'),
       timeZone,
     },
