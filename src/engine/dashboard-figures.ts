@@ -10,7 +10,7 @@
 import { sql } from 'kysely';
 import { arMetrics, lastDayOf, workspaceClock, type ArMetrics } from '../db/queries/ar-metrics.ts';
 import { claimRefresh, periodKey, readSnapshot, saveSnapshot } from '../db/queries/dashboard-snapshots.ts';
-import { withTenant } from '../db/tenant.ts';
+import { withTenant, type Tx } from '../db/tenant.ts';
 import { PeriodError, resolvePeriod, type ReportPeriod } from '../domain/report-period.ts';
 import type { EngineContext } from './context.ts';
 import { enqueue } from './enqueue.ts';
@@ -91,6 +91,41 @@ export async function dashboardFigures(
     source: stored.source,
     refreshing: stored.refreshing,
   };
+}
+
+const PRESETS = ['this_month', 'last_month', 'last_90_days'] as const;
+
+/**
+ * Called by the per-minute sweep: in a workspace whose dashboard is in use (figures kept from the last week),
+ * the preset periods of the workspace's day are computed in the background as soon as that day begins (and
+ * after a start), so the day's first visit finds them instead of computing for seconds on the request
+ * (1,000,000 invoices: 0.8–2.5 s). Only custom dates and "Refresh now" still compute on the request.
+ * Returns how many refreshes it queued.
+ */
+export async function warmDashboardPresets(ctx: EngineContext, tx: Tx, tenantId: string): Promise<number> {
+  const inUse = await tx.selectFrom('dashboard_snapshots').select('period_key').where('tenant_id', '=', tenantId).limit(1).executeTakeFirst();
+  if (!inUse) return 0;
+  const clock = await workspaceClock(tx, tenantId, ctx.now());
+  let queued = 0;
+  for (const preset of PRESETS) {
+    const key = periodKey(resolvePeriod({ preset }, clock.today), clock.timeZone);
+    const kept = await tx
+      .selectFrom('dashboard_snapshots')
+      .select('period_key')
+      .where('tenant_id', '=', tenantId)
+      .where('period_key', '=', key)
+      .executeTakeFirst();
+    if (kept) continue;
+    // The same job key as a visit's refresh: a visit meanwhile queues nothing more.
+    await enqueue(
+      tx,
+      'refresh-dashboard-figures',
+      { tenantId, preset },
+      { jobKey: `dashboard-figures:${tenantId}:${key}`, jobKeyMode: 'preserve_run_at', queueName: `dashboard:${tenantId}`, maxAttempts: 3 },
+    );
+    queued++;
+  }
+  return queued;
 }
 
 /**

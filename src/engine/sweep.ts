@@ -12,6 +12,7 @@ import { scheduleInvoiceWatch } from './watch-books-invoices.ts';
 import { scheduleBooksCheck } from './check-books-records.ts';
 import { DEFAULT_CHECKOUT_EXPIRY_MS } from './expire-portal-checkouts.ts';
 import { PAYOUT_POLL_EVERY_MS } from './poll-payouts.ts';
+import { warmDashboardPresets } from './dashboard-figures.ts';
 
 export async function sweep(ctx: EngineContext, opts: { olderThanMs?: number } = {}): Promise<{ requeued: number }> {
   await clearDeadJobs(ctx);
@@ -92,6 +93,8 @@ export async function sweep(ctx: EngineContext, opts: { olderThanMs?: number } =
         .limit(1)
         .execute();
       if (abandoned.length) await enqueue(tx, 'expire-portal-checkouts', { tenantId }, { jobKey: `expire-checkouts:${tenantId}` });
+      // The dashboard's preset periods of a new day, computed before anyone asks (dashboard-figures.ts).
+      await warmDashboardPresets(ctx, tx, tenantId);
       // Paid payouts whose webhook never came (poll-payouts.ts): one look every few minutes, kept scheduled here.
       await enqueue(
         tx,
