@@ -72,14 +72,7 @@ export async function dashboardFigures(
     if (!s) return null;
     if (now.getTime() - s.computedAt.getTime() <= (opts.freshMs ?? freshMsOf(ctx))) return { ...s, source: 'fresh' as const, refreshing: false };
     const pending = s.refreshRequestedAt !== null && s.refreshRequestedAt > s.computedAt && now.getTime() - s.refreshRequestedAt.getTime() < REFRESH_PENDING_MS;
-    if (!pending && (await claimRefresh(tx, tenantId, key, now, REFRESH_PENDING_MS)))
-      await enqueue(
-        tx,
-        'refresh-dashboard-figures',
-        { tenantId, ...choiceOf(period) },
-        // one job per workspace and period: a visit while it waits changes nothing; one refresh at a time per workspace
-        { jobKey: `dashboard-figures:${tenantId}:${key}`, jobKeyMode: 'preserve_run_at', queueName: `dashboard:${tenantId}`, maxAttempts: 3 },
-      );
+    if (!pending && (await claimRefresh(tx, tenantId, key, now, REFRESH_PENDING_MS))) await queueRefresh(tx, tenantId, key, choiceOf(period));
     return { ...s, source: 'stale' as const, refreshing: true };
   });
   if (!stored) return computeDashboardFigures(ctx, tenantId, period, timeZone);
@@ -91,6 +84,16 @@ export async function dashboardFigures(
     source: stored.source,
     refreshing: stored.refreshing,
   };
+}
+
+/** One job per workspace and period: a visit while it waits changes nothing; one refresh at a time per workspace. */
+async function queueRefresh(tx: Tx, tenantId: string, key: string, choice: PeriodChoice): Promise<void> {
+  await enqueue(
+    tx,
+    'refresh-dashboard-figures',
+    { tenantId, ...choice },
+    { jobKey: `dashboard-figures:${tenantId}:${key}`, jobKeyMode: 'preserve_run_at', queueName: `dashboard:${tenantId}`, maxAttempts: 3 },
+  );
 }
 
 const PRESETS = ['this_month', 'last_month', 'last_90_days'] as const;
@@ -106,26 +109,21 @@ export async function warmDashboardPresets(ctx: EngineContext, tx: Tx, tenantId:
   const inUse = await tx.selectFrom('dashboard_snapshots').select('period_key').where('tenant_id', '=', tenantId).limit(1).executeTakeFirst();
   if (!inUse) return 0;
   const clock = await workspaceClock(tx, tenantId, ctx.now());
-  let queued = 0;
-  for (const preset of PRESETS) {
-    const key = periodKey(resolvePeriod({ preset }, clock.today), clock.timeZone);
-    const kept = await tx
-      .selectFrom('dashboard_snapshots')
-      .select('period_key')
-      .where('tenant_id', '=', tenantId)
-      .where('period_key', '=', key)
-      .executeTakeFirst();
-    if (kept) continue;
-    // The same job key as a visit's refresh: a visit meanwhile queues nothing more.
-    await enqueue(
-      tx,
-      'refresh-dashboard-figures',
-      { tenantId, preset },
-      { jobKey: `dashboard-figures:${tenantId}:${key}`, jobKeyMode: 'preserve_run_at', queueName: `dashboard:${tenantId}`, maxAttempts: 3 },
-    );
-    queued++;
-  }
-  return queued;
+  const wanted = PRESETS.map((preset) => ({ preset, key: periodKey(resolvePeriod({ preset }, clock.today), clock.timeZone) }));
+  const kept = await tx
+    .selectFrom('dashboard_snapshots')
+    .select('period_key')
+    .where('tenant_id', '=', tenantId)
+    .where(
+      'period_key',
+      'in',
+      wanted.map((w) => w.key),
+    )
+    .execute();
+  const missing = wanted.filter((w) => !kept.some((k) => k.period_key === w.key));
+  // The same job key as a visit's refresh: a visit meanwhile queues nothing more.
+  for (const w of missing) await queueRefresh(tx, tenantId, w.key, { preset: w.preset });
+  return missing.length;
 }
 
 /**

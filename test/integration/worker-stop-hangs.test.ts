@@ -10,6 +10,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { eventually } from '../helpers/stack.ts';
+import { OutagePool } from '../helpers/outage-pool.ts';
 import { startWorker, type WorkerHandle } from '../../src/jobs/runner.ts';
 import { unlockJobsOfDeadWorkers } from '../../src/engine/sweep.ts';
 import { ConnectorCache } from '../../src/engine/connections.ts';
@@ -17,17 +18,6 @@ import { SecretBox } from '../../src/db/crypto.ts';
 import { createMailer } from '../../src/notify/mailer.ts';
 import type { EngineContext, TenantConnectors } from '../../src/engine/context.ts';
 import type { AccountingConnector } from '../../src/connectors/accounting/types.ts';
-
-class OutagePool extends pg.Pool {
-  down = false;
-  override connect(...args: unknown[]): never {
-    if (this.down) {
-      const e = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1 (database stopped)'), { code: 'ECONNREFUSED' });
-      return Promise.reject(e) as never;
-    }
-    return (super.connect as (...a: unknown[]) => never)(...args);
-  }
-}
 
 let database: TestDatabase | null = null;
 let handle: WorkerHandle | null = null;

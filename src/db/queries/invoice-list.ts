@@ -248,9 +248,8 @@ export async function listInvoicePage(tx: Tx, q: InvoiceListQuery): Promise<Invo
 /**
  * Every row of the filtered, sorted list, one keyset batch at a time (for the CSV export): at most one batch
  * is held at a time, and each batch is its own short transaction, so an export of a million rows neither holds
- * them in memory nor keeps one snapshot open for minutes. Batches of 250: a batch's rows must die young — rows
- * that outlive a young-generation collection are promoted, and V8 lets old space fill a long way before a full
- * collection (batches of 1,000 took Settle from ~185 MB to 317–335 MB over a 1,000,000-row export).
+ * them in memory nor keeps one snapshot open for minutes. Batches of 250, each let go as soon as it is text.
+ * (The export's memory peak was V8 collecting lazily, not the batches: see cli/node-flags.ts.)
  */
 export async function* eachInvoicePage(
   inTx: <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>,

@@ -139,6 +139,11 @@ describe('OAuth tokens', () => {
   });
 });
 
+/** Intuit's answer over a throttle (429, no Retry-After). */
+const THROTTLED = {
+  Fault: { Error: [{ Message: 'message=ThrottleExceeded; errorCode=003001; statusCode=429', Detail: '', code: '003001' }], type: 'SERVICE' },
+};
+
 describe('retries', () => {
   it('waits after 429 ThrottleExceeded and then succeeds', async () => {
     qbo.sim.seedInvoice({ docNumber: '1001', customerName: 'Acme', amount: '100.00' });
@@ -151,7 +156,7 @@ describe('retries', () => {
       fault: {
         kind: 'status',
         status: 429,
-        body: { Fault: { Error: [{ Message: 'message=ThrottleExceeded; errorCode=003001; statusCode=429', Detail: '', code: '003001' }], type: 'SERVICE' } },
+        body: THROTTLED,
       },
     });
     const [r] = await c.postPayments([payment(1, '1001', 10000)]);
@@ -174,7 +179,7 @@ describe('retries', () => {
         fault: {
           kind: 'status',
           status: 429,
-          body: { Fault: { Error: [{ Message: 'message=ThrottleExceeded; errorCode=003001; statusCode=429', Detail: '', code: '003001' }], type: 'SERVICE' } },
+          body: THROTTLED,
         },
       });
       const [r] = await c.postPayments([payment(1, '1001', 10000)]);

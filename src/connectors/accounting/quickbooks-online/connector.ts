@@ -42,7 +42,7 @@ import {
   toBooksInvoice,
 } from './mapping.ts';
 import type { TokenStore } from './tokens.ts';
-import { readTrackingLists, trackingProblem, type QboTracking, type TrackingLists } from './tracking.ts';
+import { readTrackingLists, trackingProblemIfKnown, withProblem, type QboTracking, type TrackingLists } from './tracking.ts';
 
 /** Values per `IN (…)` look-up: keeps each query well inside QuickBooks' query-length limit. */
 const LOOKUP_REFS_PER_QUERY = 40;
@@ -100,12 +100,6 @@ function failure(e: unknown): Extract<PostResult, { ok: false }> {
   return { ok: false, retryable: false, error: e instanceof Error ? e.message : String(e) };
 }
 
-/** A refusal with the mapping's problem in front, in words a person can act on. */
-function withProblem<R extends PostResult>(r: R, problem: string | null): R {
-  if (r.ok || !problem) return r;
-  return { ...r, error: `${problem[0]!.toUpperCase()}${problem.slice(1)} (QuickBooks: ${r.error})` };
-}
-
 export class QuickBooksOnlineConnector implements AccountingConnector {
   readonly vendor = 'quickbooks-online' as const;
   readonly api: QboApi;
@@ -141,15 +135,7 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
    */
   private async explained<R extends PostResult>(r: R): Promise<R> {
     if (r.ok || r.retryable || !this.tracking) return r;
-    return withProblem(r, await this.mappingProblem());
-  }
-
-  private async mappingProblem(): Promise<string | null> {
-    try {
-      return await trackingProblem(this.api, this.tracking);
-    } catch {
-      return null; // the check itself failed: QuickBooks' answer is all there is
-    }
+    return withProblem(r, await trackingProblemIfKnown(this.api, this.tracking));
   }
 
   async findInvoiceByNumber(invoiceNumber: string): Promise<BooksInvoice | null> {
@@ -205,7 +191,7 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
     // One check of the mapping for the whole call, only when something was refused.
     const refused = (r: PostResult | undefined): boolean => r !== undefined && !r.ok && !r.retryable;
     if (this.tracking && unique.some((i) => refused(results[i]))) {
-      const problem = await this.mappingProblem();
+      const problem = await trackingProblemIfKnown(this.api, this.tracking);
       for (const i of unique) if (refused(results[i])) results[i] = withProblem(results[i]!, problem);
     }
     return inputs.map((p, i) => results[i] ?? results[firstByKey.get(p.idempotencyKey)!]!);

@@ -7,6 +7,7 @@
 // class or location nothing is sent and nothing changes.
 import { VendorError } from '../../http.ts';
 import type { QboApi } from './api.ts';
+import type { PostResult } from '../types.ts';
 
 type Json = Record<string, unknown>;
 
@@ -109,4 +110,19 @@ export async function trackingProblem(api: QboApi, t: QboTracking | undefined): 
     if (p) problems.push(p);
   }
   return problems.length ? problems.join('; ') : null;
+}
+
+/** trackingProblem, or null when the check itself failed (QuickBooks' own answer is then all there is). */
+export async function trackingProblemIfKnown(api: QboApi, t: QboTracking | undefined): Promise<string | null> {
+  try {
+    return await trackingProblem(api, t);
+  } catch {
+    return null;
+  }
+}
+
+/** A refusal with the mapping's problem in front, in words a person can act on. */
+export function withProblem<R extends PostResult>(r: R, problem: string | null): R {
+  if (r.ok || !problem) return r;
+  return { ...r, error: `${problem[0]!.toUpperCase()}${problem.slice(1)} (QuickBooks: ${r.error})` };
 }
