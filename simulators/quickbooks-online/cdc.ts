@@ -8,23 +8,12 @@
 // rest is not sent — a client must ask again from a later changedSince). An entity QuickBooks' CDC supports
 // but the simulator does not model, or a name that is no entity, is refused (4001).
 import { faults, qboDateTime } from './faults.ts';
-import { QboStore, type Entity, type EntityName } from './store.ts';
+import { ENTITY_NAMES, QboStore, type Entity, type EntityName } from './store.ts';
 
 export const CDC_LOOKBACK_MS = 30 * 24 * 3600 * 1000;
 export const CDC_MAX_OBJECTS = 1000;
-const CDC_ENTITIES: readonly EntityName[] = [
-  'Invoice',
-  'Payment',
-  'Deposit',
-  'Customer',
-  'Account',
-  'Item',
-  'JournalEntry',
-  'Vendor',
-  'Purchase',
-  'Class',
-  'Department',
-];
+// Every entity the simulator keeps, but the company's own settings records (CompanyInfo, Preferences).
+const CDC_ENTITIES: readonly EntityName[] = ENTITY_NAMES.filter((n) => n !== 'CompanyInfo' && n !== 'Preferences');
 
 type Body = Record<string, unknown>;
 
