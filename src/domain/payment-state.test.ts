@@ -41,6 +41,7 @@ const EXPECTED_EDGES = new Set([
   'partially_refunded -dispute_opened-> disputed',
   'disputed -dispute_won-> succeeded',
   'disputed -dispute_lost-> charged_back',
+  'failed -charge_submitted-> processing',
   'failed -charge_succeeded-> succeeded',
 ]);
 
@@ -62,7 +63,7 @@ describe('payment transitions table', () => {
 
   it('has exactly the three terminal states (failed is not one: a later success of the same intent is recorded)', () => {
     expect([...TERMINAL_STATES].sort()).toEqual(['charged_back', 'refunded', 'returned']);
-    expect(allowedEvents('failed')).toEqual(['charge_succeeded']);
+    expect(allowedEvents('failed')).toEqual(['charge_submitted', 'charge_succeeded']);
     expect(isTerminal('succeeded')).toBe(false);
     expect(allowedEvents('refunded')).toEqual([]);
   });

@@ -67,8 +67,12 @@ type Row = Partial<Record<PaymentEvent, PaymentState>>;
  *   itself is `charge_declined`, final for that payment.
  * - failed → succeeded on charge_succeeded: the processor's word that the money was taken outranks our
  *   earlier failure (a PaymentIntent's payment_failed is not final while it can be confirmed again), so
- *   a success that follows a recorded failure is recorded, never dropped. It is the only way out of
- *   `failed`; the engine refuses it when the failure had already reversed bookings (record-payment-outcome).
+ *   a success that follows a recorded failure is recorded, never dropped. The engine refuses it when the
+ *   failure had already reversed bookings (record-payment-outcome).
+ * - failed → processing on charge_submitted, for the same reason: a bank debit that failed (insufficient
+ *   funds) can be confirmed again by the client in the same hosted form and is then processing at the
+ *   processor. Left `failed`, its money would not count as in flight and a second checkout could take it
+ *   again (a double charge the soak found). Same guard as the late success.
  * - refunded, returned, charged_back are terminal: money questions after those are new payments, not edges.
  */
 export const PAYMENT_TRANSITIONS: { readonly [S in PaymentState]: Readonly<Row> } = {
@@ -108,6 +112,7 @@ export const PAYMENT_TRANSITIONS: { readonly [S in PaymentState]: Readonly<Row> 
     dispute_lost: 'charged_back',
   },
   failed: {
+    charge_submitted: 'processing',
     charge_succeeded: 'succeeded',
   },
   refunded: {},

@@ -35,7 +35,7 @@ export async function applyChargeOutcome(
         return;
       case 'processing':
         await attempt('processing', { processor_payment_id: outcome.processorPaymentId });
-        await recordPaymentProcessing(tx, paymentId, outcome.processorPaymentId);
+        await recordPaymentProcessing(tx, paymentId, outcome.processorPaymentId, true); // a call's answer: the intent as it is now
         return;
       case 'requires_action':
         await attempt('requires_action', { processor_payment_id: outcome.processorPaymentId });

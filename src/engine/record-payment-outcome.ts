@@ -152,7 +152,13 @@ export async function recordPaymentSucceeded(tx: Tx, paymentId: string, d: Succe
  * failure reversed nothing (a bank debit marked paid on submit and then reversed would need its reversal
  * undone, which no processor does for the same intent) — otherwise a person looks at it.
  */
-async function lateSuccessAllowed(tx: Tx, p: Payment, processorPaymentId: string): Promise<boolean> {
+async function lateSuccessAllowed(
+  tx: Tx,
+  p: Payment,
+  processorPaymentId: string,
+  /** What the processor now says of the intent, for the exception's words. */
+  reported: 'succeeded' | 'processing again' = 'succeeded',
+): Promise<boolean> {
   if (p.processor_payment_id !== null && p.processor_payment_id !== processorPaymentId) return false;
   if (!(await hasAllocations(tx, p.id))) return true;
   await raiseException(tx, p.tenant_id, 'vendor:processor', {
@@ -161,8 +167,8 @@ async function lateSuccessAllowed(tx: Tx, p: Payment, processorPaymentId: string
     clientId: p.client_id,
     invoiceIds: p.planned_allocations.map((a) => a.invoiceId),
     paymentId: p.id,
-    title: 'Processor reports a reversed payment as succeeded',
-    detail: `Payment ${p.id} failed and its bookings were reversed; the processor now reports intent ${processorPaymentId} succeeded. Check the processor's dashboard and record the money by hand.`,
+    title: `Processor reports a reversed payment as ${reported}`,
+    detail: `Payment ${p.id} failed and its bookings were reversed; the processor now reports intent ${processorPaymentId} ${reported}. Check the processor's dashboard and record the money by hand.`,
   });
   return false;
 }
@@ -263,17 +269,44 @@ async function allocateAndBook(
   else await enqueueMany(tx, [receipt]);
 }
 
-export async function recordPaymentProcessing(tx: Tx, paymentId: string, processorPaymentId: string): Promise<boolean> {
+export async function recordPaymentProcessing(
+  tx: Tx,
+  paymentId: string,
+  processorPaymentId: string,
+  /**
+   * The processor's answer about the intent as it is now (a call's answer), rather than a webhook, which
+   * can be older than the failure we recorded (events arrive in any order).
+   */
+  asOfNow = false,
+): Promise<boolean> {
   const p = await lockPayment(tx, paymentId);
+  // A debit we recorded as failed that the client confirmed again (same intent): it is at the processor
+  // once more and its money is in flight, so it must be `processing` here too (checkout-guard.ts counts it).
+  // Only on the processor's current word: a `processing` event may be the one from before the failure.
+  if (p.state === 'failed' && (!asOfNow || !(await lateSuccessAllowed(tx, p, processorPaymentId, 'processing again')))) return false;
   // Only delayed-notification methods (bank debits) are ever `processing` (payment-lifecycle.ts).
   const to = await transition(
     tx,
     p,
     'charge_submitted',
-    { processorPaymentId },
-    { processor_payment_id: processorPaymentId, method_kind: p.method_kind ?? 'us_bank_account' },
+    { processorPaymentId, ...(p.state === 'failed' ? { after: 'failed' } : {}) },
+    {
+      processor_payment_id: processorPaymentId,
+      method_kind: p.method_kind ?? 'us_bank_account',
+      ...(p.state === 'failed' ? { failure_code: null, failure_message: null } : {}),
+    },
   );
   if (to === null) return false;
+  if (p.state === 'failed') {
+    await audit(
+      tx,
+      p.tenant_id,
+      'vendor:processor',
+      'payment.resubmitted_after_failure',
+      { type: 'payment', id: p.id },
+      { processor_payment_id: processorPaymentId, earlier_failure_code: p.failure_code, earlier_failure_message: p.failure_message },
+    );
+  }
   if ((await markPaidOn(tx, p.tenant_id)) === 'submit' && !(await hasAllocations(tx, p.id))) {
     await allocateAndBook(tx, p, processorPaymentId, true, 'payment.submitted');
   }

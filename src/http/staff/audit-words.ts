@@ -83,6 +83,7 @@ export const ACTION_WORDS: Readonly<Record<string, string>> = {
   'payment.submitted': 'Payment submitted',
   'payment.succeeded': 'Payment succeeded',
   'payment.succeeded_after_failure': 'Payment succeeded after a failure',
+  'payment.resubmitted_after_failure': 'Failed payment confirmed again, processing',
   'payment_method.default_changed': 'Default payment method changed',
   'payment_method.default_set': 'Default payment method set',
   'payment_method.saved': 'Payment method saved',
