@@ -116,6 +116,9 @@ async function reversalOnItsWay(tx: Tx, postingId: string): Promise<boolean> {
     .where('r.target', '=', 'accounting')
     .where('r.kind', 'in', ['refund', 'payment_reversal'])
     .where('r.status', '=', 'pending')
+    // Not this payment's own reversal: it waits for this payment to be in the books, so it can never
+    // re-open the invoice for it — counting it made the two wait for each other for ever (the soak).
+    .where((eb) => eb.or([eb('r.reverses_posting_id', 'is', null), eb('r.reverses_posting_id', '!=', eb.ref('me.id'))]))
     .limit(1)
     .executeTakeFirst();
   return r !== undefined;

@@ -5,7 +5,7 @@
 // look-up in watch-books-invoices.ts). Runs in the tenant's accounting queue, so two flushes never
 // overlap; the idempotency keys make a re-run after a crash safe.
 import { sql } from 'kysely';
-import { money, parseCurrency } from '../domain/money.ts';
+import { money, parseCurrency, type Money } from '../domain/money.ts';
 import { withTenant, type Tx } from '../db/tenant.ts';
 import type { AccountingConnector, PostResult } from '../connectors/accounting/types.ts';
 import type { Posting } from '../db/schema.ts';
@@ -85,6 +85,18 @@ async function postPendingPayments(ctx: EngineContext, tenantId: string, books: 
       .selectAll('po')
       // The books' number for the invoice: the PSA's, unless a person mapped another (remap-books-invoice.ts).
       .select([booksInvoiceNumber('po').as('invoice_number'), 'p.succeeded_at', 'p.processor_payment_id', 'p.processor'])
+      // Refunded or returned in Settle before it reached the books: that part is not applied to the invoice
+      // (PostPaymentInput.appliedAmount); the reversal's own posting, waiting for this one, moves it.
+      .select((eb) =>
+        eb
+          .selectFrom('postings as r')
+          .select(sql<bigint>`coalesce(sum(r.amount_minor), 0)::bigint`.as('s'))
+          .whereRef('r.reverses_posting_id', '=', 'po.id')
+          .where('r.target', '=', 'accounting')
+          .where('r.kind', 'in', ['refund', 'payment_reversal'])
+          .where('r.status', '=', 'pending')
+          .as('reversed_before_books'),
+      )
       .where('po.target', '=', 'accounting')
       .where('po.kind', '=', 'payment')
       .where('po.status', '=', 'pending')
@@ -103,6 +115,14 @@ async function postPendingPayments(ctx: EngineContext, tenantId: string, books: 
   }
 }
 
+/** The part of a payment posting to apply to its invoice when some of it was reversed before it reached the books. */
+function appliedPart(r: { amount_minor: bigint; currency: string; reversed_before_books: bigint | string | null }): { appliedAmount?: Money } {
+  const reversed = BigInt(r.reversed_before_books ?? 0);
+  if (reversed <= 0n) return {};
+  const applied = r.amount_minor > reversed ? r.amount_minor - reversed : 0n;
+  return { appliedAmount: money(applied, parseCurrency(r.currency)) };
+}
+
 /** Payment postings per books call and per record: one QuickBooks batch (30 operations). */
 const POST_CHUNK = 30;
 
@@ -110,7 +130,13 @@ async function postPaymentChunk(
   ctx: EngineContext,
   tenantId: string,
   books: AccountingConnector,
-  rows: readonly (Posting & { invoice_number: string; succeeded_at: Date | null; processor_payment_id: string | null; processor: string })[],
+  rows: readonly (Posting & {
+    invoice_number: string;
+    succeeded_at: Date | null;
+    processor_payment_id: string | null;
+    processor: string;
+    reversed_before_books: bigint | string | null;
+  })[],
   summary: FlushSummary,
 ): Promise<void> {
   const results = await books.postPayments(
@@ -118,6 +144,7 @@ async function postPaymentChunk(
       idempotencyKey: r.idempotency_key,
       invoiceNumber: r.invoice_number,
       amount: money(r.amount_minor, parseCurrency(r.currency)),
+      ...appliedPart(r),
       paidOn: today(r.succeeded_at ?? ctx.now()),
       reference: r.processor_payment_id ?? r.payment_id!,
       memo: `Settle payment ${r.payment_id}`,

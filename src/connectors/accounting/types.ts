@@ -26,6 +26,14 @@ export interface PostPaymentInput {
    * client-credit clearing account the overpayment was deposited to, never from Undeposited Funds.
    */
   readonly fromClientCredit?: boolean;
+  /**
+   * How much of `amount` to apply to the invoice, when less: part of this payment was already refunded
+   * (or returned) in Settle before it reached the books. The rest stays unapplied on the payment, and the
+   * reversal's posting moves it to its journal entry — so the refunded part never claims the invoice's
+   * open balance, which another payment may have taken meanwhile (the soak: QuickBooks refused such a
+   * payment for ever, and its refund waited for it). Absent ⇒ all of it.
+   */
+  readonly appliedAmount?: Money;
   /** See RequestGeneration. */
   readonly requestGeneration?: number;
 }

@@ -38,6 +38,7 @@ import {
   queryLiteral,
   readFault,
   requestIdFor,
+  paymentRequestKey,
   requestKey,
   toBooksInvoice,
 } from './mapping.ts';
@@ -270,7 +271,7 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
     if (ready.length === 1) {
       const i = ready[0]!;
       try {
-        const payment = await this.api.create('Payment', bodies.get(i)!, requestIdFor(requestKey(inputs[i]!.idempotencyKey, inputs[i]!.requestGeneration)));
+        const payment = await this.api.create('Payment', bodies.get(i)!, requestIdFor(paymentRequestKey(inputs[i]!)));
         results[i] = { ok: true, remoteId: String(payment['Id']) };
       } catch (e) {
         results[i] = failure(e);
@@ -279,7 +280,7 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
     }
     if (ready.length === 0) return;
     const items = ready.map((i, n) => ({ bId: `p${n}`, operation: 'create' as const, entity: 'Payment', body: bodies.get(i)! }));
-    const answers = await this.api.batch(items, batchRequestIdFor(ready.map((i) => requestKey(inputs[i]!.idempotencyKey, inputs[i]!.requestGeneration))));
+    const answers = await this.api.batch(items, batchRequestIdFor(ready.map((i) => paymentRequestKey(inputs[i]!))));
     ready.forEach((i, n) => {
       const a = answers.get(`p${n}`);
       const payment = a?.['Payment'] as Json | undefined;

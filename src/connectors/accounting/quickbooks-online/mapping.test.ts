@@ -6,6 +6,7 @@ import {
   depositBody,
   faultKind,
   paymentBody,
+  paymentRequestKey,
   paymentRefNum,
   privateNote,
   queryLiteral,
@@ -105,6 +106,21 @@ describe('entities', () => {
     expect(() =>
       paymentBody({ idempotencyKey: 'k', invoiceNumber: '1001', amount: money(1, 'CAD'), paidOn: '2025-01-31', reference: 'r', memo: '' }, invoice, {}),
     ).toThrow(/CAD/);
+  });
+
+  it('applies only what a reversal made before the books left of it; the rest stays unapplied', () => {
+    const base = { idempotencyKey: 'payment:9', invoiceNumber: '1001', amount: usd(25050), paidOn: '2025-01-31', reference: 'pi_9', memo: 'Card' };
+    expect(paymentBody({ ...base, appliedAmount: usd(20050) }, invoice, {})).toMatchObject({
+      TotalAmt: 250.5,
+      Line: [{ Amount: 200.5, LinkedTxn: [{ TxnId: '130', TxnType: 'Invoice' }] }],
+    });
+    // Refunded in full before it reached the books: the whole payment is unapplied until its reversal.
+    expect(paymentBody({ ...base, appliedAmount: usd(0) }, invoice, {})).toMatchObject({ TotalAmt: 250.5, Line: [] });
+    expect(() => paymentBody({ ...base, appliedAmount: usd(25051) }, invoice, {})).toThrow(/between 0 and/);
+    expect(() => paymentBody({ ...base, appliedAmount: usd(-1) }, invoice, {})).toThrow(/between 0 and/);
+    // A payment applied differently is a new request to QuickBooks (its requestid replays the first answer).
+    expect(paymentRequestKey({ ...base, appliedAmount: usd(20050) })).not.toBe(paymentRequestKey(base));
+    expect(paymentRequestKey({ ...base, appliedAmount: usd(25050) })).toBe(paymentRequestKey(base));
   });
 
   it('builds a Deposit whose lines add up to the payout', () => {

@@ -142,6 +142,21 @@ export function requestKey(idempotencyKey: string, generation: number | undefine
   return generation ? `${idempotencyKey}#${generation}` : idempotencyKey;
 }
 
+/**
+ * A payment's request key: a payment applied differently than at its last attempt (a reversal came in
+ * between) is a new request, not the earlier one replayed — QuickBooks answers a repeated requestid with
+ * the first answer, a refusal included. The marker in PrivateNote stays the idempotency key.
+ */
+export function paymentRequestKey(input: {
+  idempotencyKey: string;
+  requestGeneration?: number | undefined;
+  amount: Money;
+  appliedAmount?: Money | undefined;
+}): string {
+  const partly = input.appliedAmount && input.appliedAmount.amountMinor !== input.amount.amountMinor;
+  return requestKey(partly ? `${input.idempotencyKey}:applied:${input.appliedAmount!.amountMinor}` : input.idempotencyKey, input.requestGeneration);
+}
+
 /** One requestid for a batch, from all its items' keys in order (≤ 36 characters). */
 export function batchRequestIdFor(keys: readonly string[]): string {
   const digest = createHash('sha256').update(keys.join('\n')).digest('hex');
@@ -230,6 +245,10 @@ export function paymentBody(input: PostPaymentInput, invoice: BooksInvoice, acco
   }
   if (!/^\d{4}-\d{2}-\d{2}$/.test(input.paidOn)) throw new MoneyError(`paidOn must be YYYY-MM-DD, got ${input.paidOn}`);
   const amount = toVendorNumber(input.amount);
+  const applied = input.appliedAmount ?? input.amount;
+  if (applied.currency !== input.amount.currency || applied.amountMinor < 0n || applied.amountMinor > input.amount.amountMinor) {
+    throw new MoneyError(`the amount applied to invoice ${invoice.number} must be between 0 and the payment's ${input.amount.amountMinor} minor units`);
+  }
   return {
     CustomerRef: { value: invoice.customerRemoteId },
     TotalAmt: amount,
@@ -244,7 +263,9 @@ export function paymentBody(input: PostPaymentInput, invoice: BooksInvoice, acco
       : accounts.undepositedFundsAccountId
         ? { DepositToAccountRef: { value: accounts.undepositedFundsAccountId } }
         : {}),
-    Line: [{ Amount: amount, LinkedTxn: [{ TxnId: invoice.remoteId, TxnType: 'Invoice' }] }],
+    // All of it on the invoice, or what is left of it after a reversal on its way (input.appliedAmount);
+    // QuickBooks keeps the rest as the payment's UnappliedAmt.
+    Line: applied.amountMinor > 0n ? [{ Amount: toVendorNumber(applied), LinkedTxn: [{ TxnId: invoice.remoteId, TxnType: 'Invoice' }] }] : [],
   };
 }
 

@@ -43,6 +43,24 @@ describe('QuickBooks reversal bodies', () => {
     expect(relinkedLines(payment, '9', '31', money(10000n, 'USD'))).toEqual([{ Amount: 100, LinkedTxn: [{ TxnId: '31', TxnType: 'JournalEntry' }] }]);
   });
 
+  it('moves the part a payment left unapplied first (posted after its refund), then from the invoice', () => {
+    const unapplied = { Id: '16', TotalAmt: 100, Line: [{ Amount: 75, LinkedTxn: [{ TxnId: '9', TxnType: 'Invoice' }] }] };
+    expect(relinkedLines(unapplied, '9', '30', input.amount)).toEqual([
+      { Amount: 75, LinkedTxn: [{ TxnId: '9', TxnType: 'Invoice' }] },
+      { Amount: 25, LinkedTxn: [{ TxnId: '30', TxnType: 'JournalEntry' }] },
+    ]);
+    // Nothing applied at all: the reversal of the whole amount is the only line.
+    expect(relinkedLines({ Id: '16', TotalAmt: 100, Line: [] }, '9', '31', money(10000n, 'USD'))).toEqual([
+      { Amount: 100, LinkedTxn: [{ TxnId: '31', TxnType: 'JournalEntry' }] },
+    ]);
+    // Partly unapplied: 10 from there, 15 from the invoice.
+    const partly = { Id: '16', TotalAmt: 100, Line: [{ Amount: 90, LinkedTxn: [{ TxnId: '9', TxnType: 'Invoice' }] }] };
+    expect(relinkedLines(partly, '9', '30', input.amount)).toEqual([
+      { Amount: 75, LinkedTxn: [{ TxnId: '9', TxnType: 'Invoice' }] },
+      { Amount: 25, LinkedTxn: [{ TxnId: '30', TxnType: 'JournalEntry' }] },
+    ]);
+  });
+
   it('refuses when the payment no longer applies that much to the invoice (edited by hand)', () => {
     expect(() => relinkedLines(payment, '9', '30', money(10001n, 'USD'))).toThrow(VendorError);
     expect(() => relinkedLines(payment, '8', '30', input.amount)).toThrow(/re-apply it by hand/);

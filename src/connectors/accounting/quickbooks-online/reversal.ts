@@ -14,7 +14,8 @@
 //      dispute withdrawals (its "Adjustments" line), so the pair nets to zero there when the money
 //      leaves through the payout;
 //   2. the original Payment is re-applied (sparse update, amount unchanged): the reversed part moves from
-//      the invoice to that journal entry. The invoice owes that part again, exactly as in the PSA; the
+//      the invoice (or from what the payment left unapplied, when it reached the books after the reversal
+//      was made: PostPaymentInput.appliedAmount) to that journal entry. The invoice owes that part again, exactly as in the PSA; the
 //      customer's A/R is right; the deposit is untouched.
 import { VendorError } from '../../http.ts';
 import { money, parseDecimal, toVendorNumber, type Money } from '../../../domain/money.ts';
@@ -65,8 +66,10 @@ export function reversalJournalBody(input: ReversePaymentInput, customerId: stri
 }
 
 /**
- * The payment's lines after moving `amount` from the invoice it paid to the journal entry. Null when the
- * payment already applies to that entry (a retry after step 2 succeeded).
+ * The payment's lines after moving `amount` to the journal entry: first from what the payment left
+ * unapplied (a payment posted after its refund applies only the rest to the invoice: PostPaymentInput's
+ * appliedAmount), then from the invoice it paid. Null when the payment already applies to that entry (a
+ * retry after step 2 succeeded).
  */
 export function relinkedLines(payment: Json, invoiceId: string, journalId: string, amount: Money): Json[] | null {
   const lines = ((payment['Line'] as Json[] | undefined) ?? []).map((l) => {
@@ -74,17 +77,21 @@ export function relinkedLines(payment: Json, invoiceId: string, journalId: strin
     return { amount: parseDecimal(l['Amount'] as number, amount.currency), type: String(link?.['TxnType'] ?? ''), id: String(link?.['TxnId'] ?? '') };
   });
   if (lines.some((l) => l.type === 'JournalEntry' && l.id === journalId)) return null;
+  const total = parseDecimal((payment['TotalAmt'] ?? 0) as number, amount.currency).amountMinor;
+  const unapplied = total - lines.reduce((a, l) => a + l.amount.amountMinor, 0n);
+  const fromUnapplied = unapplied > 0n ? (unapplied < amount.amountMinor ? unapplied : amount.amountMinor) : 0n;
+  const fromInvoice = amount.amountMinor - fromUnapplied;
   const onInvoice = lines.find((l) => l.type === 'Invoice' && l.id === invoiceId);
-  if (!onInvoice || onInvoice.amount.amountMinor < amount.amountMinor) {
+  if (fromInvoice > 0n && (!onInvoice || onInvoice.amount.amountMinor < fromInvoice)) {
     throw new VendorError(
       QBO_CATALOGUE.vendor,
       'conflict',
-      `payment ${String(payment['Id'])} does not apply ${amount.amountMinor} minor units to invoice ${invoiceId} any more; re-apply it by hand`,
+      `payment ${String(payment['Id'])} does not apply ${fromInvoice} minor units to invoice ${invoiceId} any more; re-apply it by hand`,
     );
   }
   const out: Json[] = [];
   for (const l of lines) {
-    const keep = l === onInvoice ? l.amount.amountMinor - amount.amountMinor : l.amount.amountMinor;
+    const keep = l === onInvoice ? l.amount.amountMinor - fromInvoice : l.amount.amountMinor;
     if (keep > 0n) out.push({ Amount: toVendorNumber(money(keep, amount.currency)), LinkedTxn: [{ TxnId: l.id, TxnType: l.type }] });
   }
   out.push({ Amount: toVendorNumber(amount), LinkedTxn: [{ TxnId: journalId, TxnType: 'JournalEntry' }] });
