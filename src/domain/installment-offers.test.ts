@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { money, parseDecimal } from './money.ts';
-import { bpsText, offerFee, offerQuote, offerRefusal, OfferInputError, parseOffer, type Offer } from './installment-offers.ts';
+import { bpsText, chargedForPart, offerFee, offerQuote, offerRefusal, OfferInputError, parseOffer, type Offer } from './installment-offers.ts';
 
 const usd = (s: string) => parseDecimal(s, 'USD');
 const offer = (o: Partial<Offer> = {}): Offer => ({
@@ -22,7 +22,7 @@ describe('installment offers', () => {
     expect(offerRefusal(offer(), money(500_000n, 'CAD'))).toMatch(/in USD/);
   });
 
-  it('splits owed + fee exactly, the leftover cents on the last part, first part today', () => {
+  it('splits the amount owed exactly, the leftover cents on the last part, first part today', () => {
     const q = offerQuote(offer(), usd('1000.01'), '2026-12-06');
     expect(q.parts.map((p) => [p.dueOn, p.amount.amountMinor])).toEqual([
       ['2026-12-06', 33333n],
@@ -33,14 +33,18 @@ describe('installment offers', () => {
     expect(q.parts.reduce((s, p) => s + p.amount.amountMinor, 0n)).toBe(q.total.amountMinor);
   });
 
-  it('rounds a percentage fee half-up to the cent, plus the flat part, and the parts still sum to the total', () => {
+  it('rounds a percentage fee half-up to the cent, plus the flat part; the parts split the amount owed and part 1 carries the fee', () => {
     // 2.5 % of $1,000.10 = $25.0025 → $25.00; of $1,000.20 = $25.005 → $25.01 (half-up, not half-even or floor)
     expect(offerFee(offer({ feeBps: 250 }), usd('1000.10')).amountMinor).toBe(2500n);
     expect(offerFee(offer({ feeBps: 250 }), usd('1000.20')).amountMinor).toBe(2501n);
     const q = offerQuote(offer({ feeBps: 250, feeFlat: usd('5.00') }), usd('1000.20'), '2026-12-06');
     expect(q.fee.amountMinor).toBe(3001n);
     expect(q.total.amountMinor).toBe(103021n);
-    expect(q.parts.reduce((s, p) => s + p.amount.amountMinor, 0n)).toBe(103021n);
+    // The parts pay the invoice (what the engine splits); the fee rides on part 1 only.
+    expect(q.parts.reduce((s, p) => s + p.amount.amountMinor, 0n)).toBe(100020n);
+    const charged = q.parts.map((p) => chargedForPart(q, p).amountMinor);
+    expect(charged).toEqual([33340n + 3001n, 33340n, 33340n]);
+    expect(charged.reduce((s, x) => s + x, 0n)).toBe(q.total.amountMinor);
   });
 
   it('reads a staff form and names every problem by field', () => {

@@ -29,12 +29,20 @@ export interface Offer {
   readonly methods: readonly OfferMethod[];
 }
 
-/** What the client agrees to: each part's date and amount, the fee, and the total of the parts. */
+/**
+ * What the client agrees to: each part's date and amount (the amount owed split), the fee — charged with
+ * part 1, on top of it — and the total charged (owed + fee).
+ */
 export interface OfferQuote {
   readonly owed: Money;
   readonly fee: Money;
   readonly total: Money;
   readonly parts: readonly InstallmentPart[];
+}
+
+/** What is charged for a part: the part, plus the plan fee with part 1. */
+export function chargedForPart(quote: Pick<OfferQuote, 'fee'>, part: Pick<InstallmentPart, 'partNo' | 'amount'>): Money {
+  return part.partNo === 1 ? add(part.amount, quote.fee) : part.amount;
 }
 
 /** The fee for splitting `owed`: flat plus feeBps/10,000 of `owed`, rounded half-up. */
@@ -52,13 +60,14 @@ export function offerRefusal(offer: Pick<Offer, 'currency' | 'minOwed' | 'parts'
 
 /**
  * The plan the offer makes for `owed`, starting `today` (the first part is charged the day the client
- * agrees). The fee is spread over the parts like the amount owed (remainder on the last part), so the
- * parts sum exactly to owed + fee.
+ * agrees). The parts split the amount owed (remainder on the last part), exactly as the engine splits it
+ * (installment-plans.ts), so each part pays the invoice; the fee is money beyond the invoice, charged once
+ * with part 1 (collect-installments.ts) and booked as plan-fee income, never applied to the invoice.
  */
 export function offerQuote(offer: Offer, owed: Money, today: IsoDate): OfferQuote {
   const fee = offerFee(offer, owed);
   const total = add(owed, fee);
-  const parts = installmentSchedule(total, { kind: 'every', parts: offer.parts, firstDueOn: today, everyDays: offer.everyDays }, today);
+  const parts = installmentSchedule(owed, { kind: 'every', parts: offer.parts, firstDueOn: today, everyDays: offer.everyDays }, today);
   return { owed, fee, total, parts };
 }
 

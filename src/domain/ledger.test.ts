@@ -130,6 +130,32 @@ describe('cycles', () => {
     );
   });
 
+  it('an installment-plan fee is income of its own, and partial refunds give back exactly all of it', () => {
+    fc.assert(
+      fc.property(chargeArb, fc.array(fc.bigInt({ min: 1n, max: 100n }), { minLength: 1, maxLength: 8 }), ({ gross, surcharge: planFee }, weights) => {
+        fc.pre(gross > 0n);
+        const received = journal.paymentReceived({ gross: usd(gross), planFee: usd(planFee), memo: 'p' });
+        expect(bal(received, 'installment_fee_income')).toBe(-planFee);
+        expect(bal(received, 'surcharge_income')).toBe(0n);
+        expect(bal(received, 'accounts_receivable')).toBe(-(gross - planFee));
+        const all: LedgerEntry[] = [...received];
+        const wsum = weights.reduce((s, w) => s + w, 0n);
+        const parts = weights.map((w) => (gross * w) / wsum);
+        parts[parts.length - 1]! += gross - parts.reduce((s, p) => s + p, 0n);
+        let before = 0n;
+        for (const p of parts) {
+          const original = { gross: usd(gross), surcharge: usd(0), planFee: usd(planFee), reversedBefore: usd(before) };
+          all.push(...journal.refund({ amount: usd(p), original, memo: 'r' }));
+          before += p;
+        }
+        assertBalanced(all);
+        expect(bal(all, 'installment_fee_income')).toBe(0n);
+        expect(bal(all, 'accounts_receivable')).toBe(0n);
+        expect(bal(all, 'processor_clearing')).toBe(0n);
+      }),
+    );
+  });
+
   it('a won dispute restores clearing; a lost one reopens the invoice or books a loss', () => {
     const opened = journal.disputeOpened({ amount: usd(10_000), fee: usd(1_500), memo: 'd' });
     const won = [...opened, ...journal.disputeWon({ amount: usd(10_000), memo: 'w' })];

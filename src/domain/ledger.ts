@@ -19,6 +19,8 @@ export const LEDGER_ACCOUNTS = {
   client_credit: 'liability',
   /** Card surcharges are income of their own, never negative fees (§5.3, last paragraph). */
   surcharge_income: 'income',
+  /** Installment-plan fees (engine/collect-installments.ts): income beyond the invoice, but not a surcharge. */
+  installment_fee_income: 'income',
   /** Processor fees, ACH return fees and dispute fees: all land on the deposit's fee line. */
   processing_fees: 'expense',
   dispute_losses: 'expense',
@@ -104,10 +106,12 @@ function sameCurrency(base: Money, ...others: (Money | undefined)[]): void {
   }
 }
 
-/** What was originally charged, for splitting a reversal between the invoice and the surcharge. */
+/** What was originally charged, for splitting a reversal between the invoice, the surcharge and a plan fee. */
 export interface OriginalCharge {
-  readonly gross: Money; // total charged, surcharge included
+  readonly gross: Money; // total charged, surcharge and plan fee included
   readonly surcharge: Money;
+  /** An installment-plan fee charged with the payment (never together with a surcharge: migration 0034). */
+  readonly planFee?: Money;
   /** Already reversed by earlier partial refunds / returns of this payment. */
   readonly reversedBefore?: Money;
 }
@@ -119,13 +123,22 @@ export interface OriginalCharge {
  * (payments-rules.md §1.7 "Refunds"), floored like the surcharge itself.
  */
 export function surchargeShare(amount: Money, original: OriginalCharge): Money {
+  return extraShare(amount, original, original.surcharge, 'surcharge');
+}
+
+/** The installment-plan fee's part of a reversal of `amount`: the same cumulative floors as the surcharge. */
+export function planFeeShare(amount: Money, original: OriginalCharge): Money {
+  return extraShare(amount, original, original.planFee ?? money(0n, amount.currency), 'plan fee');
+}
+
+function extraShare(amount: Money, original: OriginalCharge, extra: Money, what: string): Money {
   const before = original.reversedBefore ?? money(0n, amount.currency);
-  sameCurrency(amount, original.gross, original.surcharge, before);
+  sameCurrency(amount, original.gross, extra, before);
   nonNegative('reversal amount', amount);
   nonNegative('earlier reversals', before);
   const g = original.gross.amountMinor;
-  const s = original.surcharge.amountMinor;
-  if (s < 0n || s > g) throw new LedgerError('surcharge must lie between zero and the gross charge');
+  const s = extra.amountMinor;
+  if (s < 0n || s > g) throw new LedgerError(`${what} must lie between zero and the gross charge`);
   const after = before.amountMinor + amount.amountMinor;
   if (after > g) throw new LedgerError(`reversing ${after} in total exceeds the ${g} that was charged`);
   if (g === 0n) return money(0n, amount.currency);
@@ -135,13 +148,23 @@ export function surchargeShare(amount: Money, original: OriginalCharge): Money {
 
 function reversal(amount: Money, original: OriginalCharge | undefined, principalAccount: LedgerAccount): Line[] {
   nonNegative('reversal amount', amount);
-  const surcharge = original ? surchargeShare(amount, original) : money(0n, amount.currency);
-  const principal = money(amount.amountMinor - surcharge.amountMinor, amount.currency);
+  const { surcharge, planFee, principal } = splitReversal(amount, original);
   return [
     [principalAccount, 'debit', principal],
     ['surcharge_income', 'debit', surcharge],
+    ['installment_fee_income', 'debit', planFee],
     ['processor_clearing', 'credit', amount],
   ];
+}
+
+/** A reversal of `amount` split into the surcharge given back, the plan fee given back and the rest. */
+function splitReversal(amount: Money, original: OriginalCharge | undefined): { surcharge: Money; planFee: Money; principal: Money } {
+  const zero = money(0n, amount.currency);
+  const surcharge = original ? surchargeShare(amount, original) : zero;
+  const planFee = original ? planFeeShare(amount, original) : zero;
+  const rest = amount.amountMinor - surcharge.amountMinor - planFee.amountMinor;
+  if (rest < 0n) throw new LedgerError('the surcharge and plan fee shares exceed the amount reversed');
+  return { surcharge, planFee, principal: money(rest, amount.currency) };
 }
 
 export const journal = {
@@ -149,20 +172,23 @@ export const journal = {
    * The processor confirmed a payment: the gross lands in clearing; the surcharge is income; any
    * part not applied to invoices is the client's credit (an overpayment is a liability, allocation.ts).
    */
-  paymentReceived(input: { gross: Money; surcharge?: Money; unapplied?: Money; memo: string }): Journal {
+  paymentReceived(input: { gross: Money; surcharge?: Money; planFee?: Money; unapplied?: Money; memo: string }): Journal {
     const { gross, memo } = input;
     const surcharge = input.surcharge ?? money(0n, gross.currency);
+    const planFee = input.planFee ?? money(0n, gross.currency);
     const unapplied = input.unapplied ?? money(0n, gross.currency);
-    sameCurrency(gross, surcharge, unapplied);
+    sameCurrency(gross, surcharge, planFee, unapplied);
     nonNegative('gross', gross);
     nonNegative('surcharge', surcharge);
+    nonNegative('plan fee', planFee);
     nonNegative('unapplied amount', unapplied);
-    const toInvoices = gross.amountMinor - surcharge.amountMinor - unapplied.amountMinor;
-    if (toInvoices < 0n) throw new LedgerError('surcharge plus unapplied amount exceed the gross payment');
+    const toInvoices = gross.amountMinor - surcharge.amountMinor - planFee.amountMinor - unapplied.amountMinor;
+    if (toInvoices < 0n) throw new LedgerError('surcharge, plan fee and unapplied amount exceed the gross payment');
     return build(memo, [
       ['processor_clearing', 'debit', gross],
       ['accounts_receivable', 'credit', money(toInvoices, gross.currency)],
       ['surcharge_income', 'credit', surcharge],
+      ['installment_fee_income', 'credit', planFee],
       ['client_credit', 'credit', unapplied],
     ]);
   },
@@ -255,10 +281,11 @@ export const journal = {
         ['disputed_funds', 'credit', amount],
       ]);
     }
-    const surcharge = input.original ? surchargeShare(amount, input.original) : money(0n, amount.currency);
+    const { surcharge, planFee, principal } = splitReversal(amount, input.original);
     return build(input.memo, [
-      ['accounts_receivable', 'debit', money(amount.amountMinor - surcharge.amountMinor, amount.currency)],
+      ['accounts_receivable', 'debit', principal],
       ['surcharge_income', 'debit', surcharge],
+      ['installment_fee_income', 'debit', planFee],
       ['disputed_funds', 'credit', amount],
     ]);
   },

@@ -16,7 +16,13 @@ const base: ReversalInput = {
 describe('planReversal', () => {
   it('a full refund gives back the whole surcharge and reopens the invoice for what it was paid', () => {
     const p = planReversal({ ...base, amountMinor: 10_300n });
-    expect(p).toEqual({ amountMinor: 10_300n, surchargeMinor: 300n, fromCreditMinor: 0n, invoices: [{ invoiceId: 'a', amountMinor: 10_000n }] });
+    expect(p).toEqual({
+      amountMinor: 10_300n,
+      surchargeMinor: 300n,
+      planFeeMinor: 0n,
+      fromCreditMinor: 0n,
+      invoices: [{ invoiceId: 'a', amountMinor: 10_000n }],
+    });
   });
 
   it('a partial refund returns the proportional surcharge, floored (§1.7)', () => {
@@ -29,11 +35,34 @@ describe('planReversal', () => {
 
   it('refunds take the unapplied credit first; returns take the invoices first', () => {
     const withCredit = { ...base, grossMinor: 12_300n, allocations: [{ invoiceId: 'a', amountMinor: 10_000n, reversedMinor: 0n }] }; // $20 unapplied
-    expect(planReversal({ ...withCredit, amountMinor: 1_500n })).toEqual({ amountMinor: 1_500n, surchargeMinor: 0n, fromCreditMinor: 1_500n, invoices: [] });
+    expect(planReversal({ ...withCredit, amountMinor: 1_500n })).toEqual({
+      amountMinor: 1_500n,
+      surchargeMinor: 0n,
+      planFeeMinor: 0n,
+      fromCreditMinor: 1_500n,
+      invoices: [],
+    });
     const ret = planReversal({ ...withCredit, amountMinor: 12_300n, order: 'invoices_first' });
     expect(ret.fromCreditMinor).toBe(2_000n);
     expect(ret.surchargeMinor).toBe(300n);
     expect(ret.invoices).toEqual([{ invoiceId: 'a', amountMinor: 10_000n }]);
+  });
+
+  it('an installment-plan fee goes back in proportion like a surcharge, cumulative floors summing to the whole fee', () => {
+    // A $100 part charged with a $2.50 plan fee (collect-installments.ts): no surcharge on an off-session part.
+    const fee = { ...base, grossMinor: 10_250n, surchargeMinor: 0n, planFeeMinor: 250n };
+    const first = planReversal({ ...fee, amountMinor: 4_001n });
+    expect(first.planFeeMinor).toBe(97n); // floor(4001 * 250 / 10250) = 97
+    expect(first.surchargeMinor).toBe(0n);
+    expect(first.invoices).toEqual([{ invoiceId: 'a', amountMinor: 3_904n }]);
+    const rest = planReversal({
+      ...fee,
+      amountMinor: 6_249n,
+      reversedBeforeMinor: 4_001n,
+      allocations: [{ invoiceId: 'a', amountMinor: 10_000n, reversedMinor: 3_904n }],
+    });
+    expect(first.planFeeMinor + rest.planFeeMinor).toBe(250n);
+    expect(rest.invoices).toEqual([{ invoiceId: 'a', amountMinor: 6_096n }]);
   });
 
   it('reopens the invoice paid last first, across several invoices', () => {

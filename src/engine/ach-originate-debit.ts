@@ -21,6 +21,8 @@ export interface OriginateDebitInput {
   readonly source: Parameters<typeof planPayment>[2]['source'];
   /** Ask for Same Day ACH (§2.3); honoured when the bank agreement allows it and the amount is within the limit. */
   readonly sameDay?: boolean;
+  /** An installment-plan fee debited on top of the invoices (plan-payment.ts). */
+  readonly planFeeMinor?: bigint;
 }
 
 /** What a caller such as the autopay run adds (the same hooks as charge-saved-method's ChargeOptions). */
@@ -67,6 +69,7 @@ export async function originateAchDebit(
       source: input.source,
       processor: 'bank-ach',
       keyPrefix: 'bank-ach',
+      ...(input.planFeeMinor ? { planFeeMinor: input.planFeeMinor } : {}),
       ...(opts.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}),
     });
     if (plan.currency !== 'USD') throw new UseCaseError('invalid', `bank ACH debits are in US dollars; these invoices are in ${plan.currency}`);

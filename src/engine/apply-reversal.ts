@@ -23,7 +23,7 @@ export interface ReversalRequest {
 
 export interface AppliedReversal {
   readonly plan: ReversalPlan;
-  /** What was charged on the invoice side (for the surcharge share in ledger builders). */
+  /** What was charged on the invoice side (for the surcharge and plan fee shares in ledger builders). */
   readonly invoiceSide: OriginalCharge;
   readonly postings: number;
 }
@@ -63,7 +63,7 @@ export async function planReversalOf(
   if (lock) q = q.forUpdate();
   const allocations = await q.execute();
   const applied = allocations.reduce((s, a) => s + a.amount_minor, 0n);
-  const unapplied = p.amount_minor - p.surcharge_minor - applied;
+  const unapplied = p.amount_minor - p.surcharge_minor - p.plan_fee_minor - applied;
   const credit = await creditAvailable(tx, p, unapplied);
   const creditReversedBefore = unapplied - credit;
   const plan = planReversal({
@@ -71,6 +71,7 @@ export async function planReversalOf(
     amountMinor: req.amountMinor,
     grossMinor: p.amount_minor,
     surchargeMinor: p.surcharge_minor,
+    planFeeMinor: p.plan_fee_minor,
     allocations: allocations.map((a) => ({ invoiceId: a.invoice_id, amountMinor: a.amount_minor, reversedMinor: a.reversed_minor })),
     reversedBeforeMinor: p.refunded_minor + creditReversedBefore - (await creditRefundedBefore(tx, p)),
     creditReversedBeforeMinor: creditReversedBefore,
@@ -79,6 +80,7 @@ export async function planReversalOf(
   const invoiceSide: OriginalCharge = {
     gross: money(p.amount_minor - unapplied, currency),
     surcharge: money(p.surcharge_minor, currency),
+    planFee: money(p.plan_fee_minor, currency),
     reversedBefore: money(p.refunded_minor - (await creditRefundedBefore(tx, p)), currency),
   };
   return { plan, invoiceSide, allocations };

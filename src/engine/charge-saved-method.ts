@@ -52,10 +52,19 @@ export function offSessionRequest(
   };
 }
 
+export interface ChargeInput {
+  readonly choices: readonly InvoiceChoice[];
+  readonly paymentMethodId: string;
+  readonly actor: Actor;
+  readonly source: 'manual' | 'autopay' | 'installment';
+  /** An installment-plan fee charged on top of the invoices (plan-payment.ts). */
+  readonly planFeeMinor?: bigint;
+}
+
 export async function chargeSavedMethod(
   ctx: EngineContext,
   tenantId: string,
-  input: { choices: readonly InvoiceChoice[]; paymentMethodId: string; actor: Actor; source: 'manual' | 'autopay' | 'installment' },
+  input: ChargeInput,
   opts: ChargeOptions = {},
 ): Promise<{ paymentId: string; outcome: ChargeOutcome['kind'] }> {
   // A client's open portal checkout on these invoices is canceled at the processor, then the charge is planned
@@ -66,7 +75,7 @@ export async function chargeSavedMethod(
 async function chargeSavedMethodOnce(
   ctx: EngineContext,
   tenantId: string,
-  input: { choices: readonly InvoiceChoice[]; paymentMethodId: string; actor: Actor; source: 'manual' | 'autopay' | 'installment' },
+  input: ChargeInput,
   opts: ChargeOptions = {},
 ): Promise<{ paymentId: string; outcome: ChargeOutcome['kind'] }> {
   const processor = await ctx.connectors.payments(tenantId);
@@ -86,6 +95,7 @@ async function chargeSavedMethodOnce(
       ...(opts.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}),
       method: { kind: method.kind, brand: method.brand, last4: method.last4 },
       ...(ctx.stampsWithClock ? { at: ctx.now() } : {}),
+      ...(input.planFeeMinor ? { planFeeMinor: input.planFeeMinor } : {}),
     });
     await audit(
       tx,
@@ -102,7 +112,13 @@ async function chargeSavedMethodOnce(
     const d = await originateAchDebit(
       ctx,
       tenantId,
-      { bankAccountId: planned.bankAccountId, choices: input.choices, actor: input.actor, source: input.source },
+      {
+        bankAccountId: planned.bankAccountId,
+        choices: input.choices,
+        actor: input.actor,
+        source: input.source,
+        ...(input.planFeeMinor ? { planFeeMinor: input.planFeeMinor } : {}),
+      },
       {
         ...(opts.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}),
         ...(opts.onPlanned ? { onPlanned: opts.onPlanned } : {}),

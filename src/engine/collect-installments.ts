@@ -186,6 +186,9 @@ async function collectPart(ctx: EngineContext, tenantId: string, partId: string,
       planId: plan.id,
       invoiceId: inv.id,
       amount,
+      // The fee of a plan the client chose from an offer is charged with the first part, and with its
+      // retries until that part is paid: on top of the part, never applied to the invoice (plan-payment.ts).
+      planFee: part.part_no === 1 ? plan.fee_minor : 0n,
       methodId: fallback?.id ?? plan.payment_method_id,
       key: `installment:${part.id}:charge:${Number(charges.n) + 1}`,
     };
@@ -198,7 +201,13 @@ async function collectPart(ctx: EngineContext, tenantId: string, partId: string,
     await chargeSavedMethod(
       ctx,
       tenantId,
-      { choices: [{ invoiceId: prep.invoiceId, amountMinor: prep.amount }], paymentMethodId: prep.methodId, actor, source: 'installment' },
+      {
+        choices: [{ invoiceId: prep.invoiceId, amountMinor: prep.amount }],
+        paymentMethodId: prep.methodId,
+        actor,
+        source: 'installment',
+        ...(prep.planFee > 0n ? { planFeeMinor: prep.planFee } : {}),
+      },
       {
         idempotencyKey: prep.key,
         onPlanned: async (tx, planned) => {
@@ -217,7 +226,13 @@ async function collectPart(ctx: EngineContext, tenantId: string, partId: string,
             actor,
             'installment.charge_requested',
             { type: 'payment', id: planned.paymentId },
-            { plan_id: prep.planId, part_no: part.part_no, amount_minor: prep.amount, retry_of: part.payment_id },
+            {
+              plan_id: prep.planId,
+              part_no: part.part_no,
+              amount_minor: prep.amount,
+              ...(prep.planFee > 0n ? { plan_fee_minor: prep.planFee } : {}),
+              retry_of: part.payment_id,
+            },
           );
         },
       },

@@ -3,7 +3,7 @@
 // client's choice becomes a plan through createInstallmentPlan, the function staff use, so a plan from the
 // portal is collected, cancelled and shown like any other.
 import { format, money, parseCurrency, type Currency } from '../domain/money.ts';
-import { offerQuote, offerRefusal, type Offer, type OfferMethod, type OfferQuote } from '../domain/installment-offers.ts';
+import { MAX_FEE_BPS, offerQuote, offerRefusal, type Offer, type OfferMethod, type OfferQuote } from '../domain/installment-offers.ts';
 import { InstallmentError } from '../domain/installments.ts';
 import type { Tx } from '../db/tenant.ts';
 import { openBalanceMinor } from '../db/queries/invoice-balance.ts';
@@ -60,20 +60,23 @@ export async function readOffer(tx: Tx, id: string): Promise<StoredOffer | null>
 }
 
 /**
- * A plan fee is money beyond the invoice: it needs its own line in the PSA and an income account in the
- * books, and the part collector charges no more than the invoice owes. Until that exists an offer carries
- * no fee, rather than show the client a total Settle would not charge.
+ * The fee an offer may carry (the staff form checks the same through parseOffer; this guards every other
+ * caller): a flat amount ≥ 0 in the offer's currency, at most a tenth of the least amount owed, and 0–10 %
+ * in whole basis points. The fee is charged with part 1 and booked as plan-fee income (collect-installments.ts).
  */
-function refuseFee(o: Offer): void {
-  if (o.feeFlat.amountMinor > 0n || o.feeBps > 0)
-    throw new UseCaseError('invalid', 'Settle cannot collect a plan fee yet (it has no line in the PSA or the books); set the fee to 0', {
-      fields: { fee_flat: 'Set the fee to 0: plan fees are not collected yet' },
-    });
+function checkFee(o: Offer): void {
+  const fields: Record<string, string> = {};
+  if (o.feeFlat.currency !== o.currency) fields['fee_flat'] = `Enter the flat fee in ${o.currency}, the offer's currency`;
+  else if (o.feeFlat.amountMinor < 0n) fields['fee_flat'] = 'Enter the flat fee as an amount of 0 or more (0 for none)';
+  else if (o.feeFlat.amountMinor * 10n > o.minOwed.amountMinor) fields['fee_flat'] = 'The flat fee can be at most a tenth of the least amount owed';
+  if (!Number.isInteger(o.feeBps) || o.feeBps < 0 || o.feeBps > MAX_FEE_BPS)
+    fields['fee_percent'] = `Enter the fee as a percentage from 0 to ${MAX_FEE_BPS / 100}, for example 2.5`;
+  if (Object.keys(fields).length) throw new UseCaseError('invalid', Object.values(fields).join('; '), { fields });
 }
 
 /** Add an offer (id absent) or change one; audited before → after. */
 export async function saveOffer(tx: Tx, tenantId: string, input: { id?: string; offer: Offer; actor: Actor }): Promise<StoredOffer> {
-  refuseFee(input.offer);
+  checkFee(input.offer);
   const o = input.offer;
   const values = {
     label: o.label,

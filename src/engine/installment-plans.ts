@@ -24,6 +24,8 @@ export interface InstallmentPlanView {
   /** Who made it: `user:…` (staff, API) or `client:…` (chosen in the portal from an installment offer). */
   readonly createdBy: string;
   readonly offerId: string | null;
+  /** The plan fee agreed with an offer (0 otherwise): charged with part 1, on top of it (collect-installments.ts). */
+  readonly feeMinor: bigint;
   readonly parts: readonly { partNo: number; dueOn: string; amountMinor: bigint; status: string; paymentId: string | null }[];
 }
 
@@ -61,6 +63,7 @@ export async function describePlans(tx: Tx, where: { planId?: string; invoiceId?
     cancelReason: p.cancel_reason,
     createdBy: p.created_by,
     offerId: p.offer_id,
+    feeMinor: p.fee_minor,
     parts: parts
       .filter((x) => x.plan_id === p.id)
       .map((x) => ({ partNo: x.part_no, dueOn: x.due_on, amountMinor: x.amount_minor, status: x.status, paymentId: x.payment_id })),

@@ -43,6 +43,11 @@ export async function planPayment(
     method?: { kind: string | null; brand: string | null; last4: string | null };
     /** When the payment was started, if not the database's now(): only an engine clock that stamps (context.ts `stampsWithClock`). */
     at?: Date;
+    /**
+     * An installment-plan fee charged on top of the invoices (collect-installments.ts, part 1): in the amount
+     * charged, never in the planned allocations, so it is never applied to an invoice or left as credit.
+     */
+    planFeeMinor?: bigint;
   },
 ): Promise<PlannedPayment> {
   if (input.choices.length === 0) throw new UseCaseError('invalid', 'choose at least one invoice to pay');
@@ -79,6 +84,9 @@ export async function planPayment(
     planned.push({ invoiceId: inv.id, amountMinor: amount.toString() });
     total += amount;
   }
+  const planFee = input.planFeeMinor ?? 0n;
+  if (planFee < 0n) throw new UseCaseError('invalid', 'a plan fee cannot be negative');
+  total += planFee;
   if (total > MAX_MINOR) throw new UseCaseError('invalid', 'the amount is larger than Settle accepts in one payment');
 
   // The payment, its first attempt (holding the idempotency key) and its history's first row, in one statement:
@@ -98,6 +106,7 @@ export async function planPayment(
         source: input.source,
         processor: input.processor,
         planned_allocations: JSON.stringify(planned),
+        ...(planFee > 0n ? { plan_fee_minor: planFee } : {}),
         ...(input.at ? { created_at: input.at, updated_at: input.at } : {}),
         ...(input.method ? { method_kind: input.method.kind, method_brand: input.method.brand, method_last4: input.method.last4 } : {}),
       }),

@@ -199,7 +199,8 @@ async function allocateAndBook(
   const currency = parseCurrency(p.currency);
   const planned = p.planned_allocations;
   // An ACH discount (§1.5, engine/ach-discount.ts) pays the invoices in full with less money received.
-  let remaining = p.amount_minor - p.surcharge_minor + p.discount_minor;
+  // An installment-plan fee, like a surcharge, is money beyond the invoices: never allocated, never credit.
+  let remaining = p.amount_minor - p.surcharge_minor - p.plan_fee_minor + p.discount_minor;
   let allocated = 0n;
   const made: Array<{ invoice_id: string; amount_minor: bigint; reversed_minor: bigint }> = [];
   // All of them first, in id order (the allocation below follows the client's order).
@@ -242,7 +243,13 @@ async function allocateAndBook(
           unapplied: money(remaining, currency),
           memo: `payment ${p.id}`,
         })
-      : journal.paymentReceived({ gross, surcharge: money(p.surcharge_minor, currency), unapplied: money(remaining, currency), memo: `payment ${p.id}` }),
+      : journal.paymentReceived({
+          gross,
+          surcharge: money(p.surcharge_minor, currency),
+          planFee: money(p.plan_fee_minor, currency),
+          unapplied: money(remaining, currency),
+          memo: `payment ${p.id}`,
+        }),
     { paymentId: p.id },
   );
   await audit(
@@ -254,6 +261,7 @@ async function allocateAndBook(
     {
       amount_minor: p.amount_minor,
       discount_minor: p.discount_minor,
+      ...(p.plan_fee_minor > 0n ? { plan_fee_minor: p.plan_fee_minor } : {}),
       allocated_minor: allocated,
       credit_minor: remaining,
       processor_payment_id: processorPaymentId,

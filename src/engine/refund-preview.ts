@@ -134,6 +134,7 @@ export async function previewRefund(tx: Tx, paymentId: string, amountMinor: bigi
   const method = methodLabel(p);
   const sentences: string[] = [`Refund ${format(m(amount))} to ${method} through ${vendorName(p.processor)}.`];
   if (plan.surchargeMinor > 0n) sentences.push(`${format(m(plan.surchargeMinor))} of it is card surcharge given back.`);
+  if (plan.planFeeMinor > 0n) sentences.push(`${format(m(plan.planFeeMinor))} of it is installment plan fee given back.`);
   if (plan.fromCreditMinor > 0n) sentences.push(`${format(m(plan.fromCreditMinor))} comes out of the client's unapplied credit from this payment.`);
   for (const i of invoices) {
     sentences.push(`Invoice #${i.number} owes ${format(i.reopened)} again.`);

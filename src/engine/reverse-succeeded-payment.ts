@@ -68,6 +68,7 @@ export async function reverseSucceededPaymentInTx(tx: Tx, input: ReverseInput): 
       reason: input.reason,
       amount_minor: amount,
       surcharge_minor: r.plan.surchargeMinor,
+      ...(r.plan.planFeeMinor > 0n ? { plan_fee_minor: r.plan.planFeeMinor } : {}),
       reopened: r.plan.invoices.map((x) => ({ invoice_id: x.invoiceId, amount_minor: x.amountMinor })),
       postings: r.postings,
     },

@@ -1,6 +1,6 @@
 // The receipt a client gets when a payment succeeds: each invoice paid, the card surcharge as its own line
 // with its amount (payments-rules.md §0.2: "a separate line item with the dollar amount on the receipt"),
-// any part kept as credit, and the total charged. Queued in the same transaction as the success, in the
+// an installment plan's fee likewise, any part kept as credit, and the total charged. Queued in the same transaction as the success, in the
 // words of the workspace's template when it has one (templates/).
 import { format, money, parseCurrency } from '../domain/money.ts';
 import { formatBps } from '../domain/rules/surcharge.ts';
@@ -33,12 +33,14 @@ export async function receiptLines(
     .execute();
   const lines: ReceiptLine[] = allocations.map((a) => ({ label: `Invoice ${a.number}`, amount: m(a.amount_minor) }));
   const allocated = allocations.reduce((s, a) => s + a.amount_minor, 0n);
-  const credit = p.amount_minor - p.surcharge_minor + p.discount_minor - allocated;
+  const credit = p.amount_minor - p.surcharge_minor - p.plan_fee_minor + p.discount_minor - allocated;
   if (credit > 0n) lines.push({ label: 'Kept as credit on your account (applied to your next invoice)', amount: m(credit) });
   if (p.surcharge_minor > 0n) {
     const quote = await tx.selectFrom('surcharge_quotes').select(['rate_bps']).where('payment_id', '=', paymentId).executeTakeFirst();
     lines.push({ label: `Credit card surcharge${quote ? ` (${formatBps(quote.rate_bps)})` : ''}`, amount: m(p.surcharge_minor) });
   }
+  // The fee of an installment plan the client chose (charged with part 1): money beyond the invoice.
+  if (p.plan_fee_minor > 0n) lines.push({ label: 'Installment plan fee', amount: m(p.plan_fee_minor) });
   // §1.5: the invoices are paid in full; the discount for paying by bank is its own (negative) line.
   if (p.discount_minor > 0n) lines.push({ label: 'Discount for paying by bank (ACH)', amount: `-${m(p.discount_minor)}` });
   const client = await tx.selectFrom('clients').select(['billing_email']).where('id', '=', p.client_id).executeTakeFirstOrThrow();

@@ -163,6 +163,8 @@ export interface PaymentsTable {
   surcharge_minor: Generated<bigint>;
   /** ACH discount granted (0009): the invoices are paid in full, the processor charged amount_minor. */
   discount_minor: Generated<bigint>;
+  /** Installment-plan fee charged with this payment (0034): beyond the invoice, like a surcharge, never allocated. */
+  plan_fee_minor: Generated<bigint>;
   planned_allocations: ColumnType<PlannedAllocation[], string | undefined, string>;
   fee_minor: bigint | null;
   state: PaymentState;

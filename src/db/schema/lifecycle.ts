@@ -9,6 +9,8 @@ export interface RefundsTable {
   currency: string;
   amount_minor: bigint;
   surcharge_minor: Generated<bigint>;
+  /** Part of the payment's installment-plan fee given back (0034). */
+  plan_fee_minor: Generated<bigint>;
   credit_minor: Generated<bigint>;
   reason: string;
   status: Generated<'pending' | 'succeeded' | 'failed'>;

@@ -19,6 +19,7 @@ const refundBody = z.object({
   status: z.enum(['pending', 'succeeded', 'failed']),
   amount_minor: minor,
   surcharge_minor: minor.describe('part of the payment surcharge given back with this refund'),
+  plan_fee_minor: minor.describe('part of the installment-plan fee charged with the payment given back with this refund'),
   currency: z.string(),
   reason: z.string(),
   source: z.enum(['settle', 'processor']),
@@ -33,6 +34,7 @@ const view = (r: Refund): z.infer<typeof refundBody> => ({
   status: r.status,
   amount_minor: r.amount_minor.toString(),
   surcharge_minor: r.surcharge_minor.toString(),
+  plan_fee_minor: r.plan_fee_minor.toString(),
   currency: r.currency,
   reason: r.reason,
   source: r.source,
@@ -50,7 +52,7 @@ export function registerLifecycleRoutes(app: FastifyInstance, deps: HttpDeps): v
         tags: ['payments'],
         summary: 'Refund a payment, fully or in part, to the method it was paid with',
         description:
-          'Without amount_minor, everything still refundable is refunded. The surcharge is refunded in proportion. The invoices the payment paid owe the refunded part again (in Settle, the PSA and the books); if the refund settles a credit, issue the credit memo in the PSA. ' +
+          'Without amount_minor, everything still refundable is refunded. The surcharge, and an installment-plan fee, are refunded in proportion. The invoices the payment paid owe the refunded part again (in Settle, the PSA and the books); if the refund settles a credit, issue the credit memo in the PSA. ' +
           'Idempotency-Key (header, ≤ 200 printable characters) makes a retried request return the first result (200) instead of refunding again; without it the key is derived from the payment, amount and reason, so an identical request is refunded once — send distinct keys to refund the same amount twice on purpose.',
         params: z.object({ id: z.string().uuid() }),
         headers: z.object({ 'idempotency-key': z.string().optional() }).passthrough(),

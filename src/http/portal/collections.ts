@@ -63,6 +63,8 @@ export interface CollectionsPanel {
   readonly plans: readonly {
     readonly id: string;
     readonly invoiceNumber: string;
+    /** "$30.01" when the plan has a fee (charged with part 1, whose amount includes it), else null. */
+    readonly fee: string | null;
     readonly parts: readonly { partNo: number; dueOn: string; amount: string; status: string }[];
   }[];
 }
@@ -76,7 +78,13 @@ export async function collectionsPanel(tx: Tx, clientId: string): Promise<Collec
     plans: plans.map((p) => ({
       id: p.id,
       invoiceNumber: p.invoiceNumber,
-      parts: p.parts.map((x) => ({ partNo: x.partNo, dueOn: x.dueOn, amount: m(x.amountMinor, p.currency), status: x.status })),
+      fee: p.feeMinor > 0n ? m(p.feeMinor, p.currency) : null,
+      parts: p.parts.map((x) => ({
+        partNo: x.partNo,
+        dueOn: x.dueOn,
+        amount: m(x.amountMinor + (x.partNo === 1 ? p.feeMinor : 0n), p.currency),
+        status: x.status,
+      })),
     })),
   };
 }

@@ -12,6 +12,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { withTenant } from '../../db/tenant.ts';
 import { format, money, parseCurrency } from '../../domain/money.ts';
 import { UseCaseError } from '../../engine/context.ts';
+import { chargedForPart } from '../../domain/installment-offers.ts';
 import { chooseOffer, offersForInvoice } from '../../engine/installment-offers.ts';
 import { describePlans, type InstallmentPlanView } from '../../engine/installment-plans.ts';
 import { methodLabel } from '../../engine/refund-preview.ts';
@@ -68,15 +69,18 @@ export function registerInstallmentOfferPortalRoutes(app: FastifyInstance, deps:
       scripts: [{ src: assetUrl('portal-installments.js') }],
       offers: found.offers.map(({ offer, quote }) => {
         const methods = data.methods.filter((x) => offer.methods.includes(x.kind as 'card' | 'us_bank_account'));
+        const charged = quote.parts.map((p) => chargedForPart(quote, p));
         return {
           id: offer.id,
           label: offer.label,
           fee: quote.fee.amountMinor === 0n ? null : format(quote.fee),
+          owed: format(quote.owed),
           total: format(quote.total),
           totalMinor: quote.total.amountMinor.toString(),
           accepts: offer.methods.map((k) => METHOD_TEXT[k]).join(' or '),
           bankAccounts: offer.methods.includes('us_bank_account'),
-          parts: quote.parts.map((p) => ({ partNo: p.partNo, dueOn: p.dueOn, amount: format(p.amount), today: p.partNo === 1 })),
+          // What is charged on each date: part 1 carries the plan fee on top of its share of the invoice.
+          parts: quote.parts.map((p, i) => ({ partNo: p.partNo, dueOn: p.dueOn, amount: format(charged[i]!), today: p.partNo === 1 })),
           methods: methods.map((x) => ({ id: x.id, label: methodLabel({ method_kind: x.kind, method_brand: x.brand, method_last4: x.last4 }) })),
         };
       }),
@@ -92,14 +96,17 @@ export function registerInstallmentOfferPortalRoutes(app: FastifyInstance, deps:
     created: boolean,
   ): FastifyReply {
     const currency = parseCurrency(plan.currency);
+    const m = (n: bigint) => format(money(n, currency));
     return renderPortal(reply, 'installment-plan', {
       title: `Your plan for invoice ${plan.invoiceNumber}`,
       brand,
       branding,
       back: `/portal/${token}`,
       created,
-      total: format(money(plan.totalMinor, currency)),
-      parts: plan.parts.map((p) => ({ partNo: p.partNo, dueOn: p.dueOn, amount: format(money(p.amountMinor, currency)), status: p.status })),
+      owed: m(plan.totalMinor),
+      fee: plan.feeMinor > 0n ? m(plan.feeMinor) : null,
+      total: m(plan.totalMinor + plan.feeMinor),
+      parts: plan.parts.map((p) => ({ partNo: p.partNo, dueOn: p.dueOn, amount: m(p.amountMinor + (p.partNo === 1 ? plan.feeMinor : 0n)), status: p.status })),
     });
   }
 

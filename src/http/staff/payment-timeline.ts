@@ -89,7 +89,14 @@ export function paymentTimeline(d: PaymentDetail): TimelineEvent[] {
         at: r.succeeded_at ?? r.updated_at,
         source: processor,
         title: `Refund of ${m(r.amount_minor)} ${r.status}`,
-        detail: r.status === 'failed' ? r.failure_message : r.surcharge_minor > 0n ? `includes ${m(r.surcharge_minor)} of surcharge` : null,
+        detail:
+          r.status === 'failed'
+            ? r.failure_message
+            : r.surcharge_minor > 0n
+              ? `includes ${m(r.surcharge_minor)} of surcharge`
+              : r.plan_fee_minor > 0n
+                ? `includes ${m(r.plan_fee_minor)} of installment plan fee`
+                : null,
         tone: r.status === 'succeeded' ? 'ok' : 'bad',
         remoteId: r.processor_refund_id,
       });

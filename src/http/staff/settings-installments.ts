@@ -36,6 +36,13 @@ const callerOf = (req: FastifyRequest): Caller => {
   return req.caller;
 };
 
+/** "$5.00 + 2.5 % with part 1": the fee as staff read it (charged once, with the first part). */
+function feeText(o: StoredOffer): string {
+  if (o.feeFlat.amountMinor === 0n && o.feeBps === 0) return 'none';
+  const parts = [o.feeFlat.amountMinor > 0n ? format(o.feeFlat) : null, o.feeBps > 0 ? `${bpsText(o.feeBps)} % of the amount split` : null];
+  return `${parts.filter(Boolean).join(' + ')}, with part 1`;
+}
+
 /** One offer as the list and the form show it. */
 function shown(o: StoredOffer) {
   return {
@@ -44,7 +51,7 @@ function shown(o: StoredOffer) {
     label: o.label,
     rule: `${o.parts} parts, ${o.everyDays} days apart, first part the day the client agrees`,
     applies: `invoices in ${o.currency} still owing ${format(o.minOwed)} or more`,
-    fee: o.feeFlat.amountMinor === 0n && o.feeBps === 0 ? 'none' : `${format(o.feeFlat)} + ${bpsText(o.feeBps)} %`,
+    fee: feeText(o),
     methods: o.methods.map((m) => METHOD_TEXT[m]).join(' or '),
   };
 }
@@ -84,7 +91,16 @@ export function registerInstallmentOfferRoutes(app: FastifyInstance, deps: HttpD
         title: id ? 'Change an installment offer' : 'Add an installment offer',
         narrow: true,
         id,
-        v: { label: one('label'), parts: one('parts'), every_days: one('every_days'), min_owed: one('min_owed'), currency: one('currency') || 'USD', methods },
+        v: {
+          label: one('label'),
+          parts: one('parts'),
+          every_days: one('every_days'),
+          min_owed: one('min_owed'),
+          fee_flat: one('fee_flat') || '0',
+          fee_percent: one('fee_percent') || '0',
+          currency: one('currency') || 'USD',
+          methods,
+        },
         currencies: SUPPORTED_CURRENCIES,
         limits: { parts: OFFER_PARTS, every: OFFER_EVERY_DAYS },
         errors,
@@ -115,6 +131,8 @@ export function registerInstallmentOfferRoutes(app: FastifyInstance, deps: HttpD
         parts: String(o.parts),
         every_days: String(o.everyDays),
         min_owed: toDecimalString(o.minOwed),
+        fee_flat: toDecimalString(o.feeFlat),
+        fee_percent: bpsText(o.feeBps),
         currency: o.currency,
         methods: [...o.methods],
       },
