@@ -114,6 +114,8 @@ const quickbooksOnline: Entry<'accounting', z.ZodTypeAny, typeof qboSecrets, Acc
     adjustmentAccountId: z.string().optional(),
     /** Income account for card surcharges; without it they go to the deposit's adjustments line. */
     surchargeIncomeAccountId: z.string().optional(),
+    /** Income account for installment-plan fees; without it they go to the deposit's adjustments line. */
+    planFeeIncomeAccountId: z.string().optional(),
     /** Other Current Asset clearing account for clients' credit (overpayments and payments made from credit). */
     clientCreditAccountId: z.string().optional(),
     /** Clearing account for payout money whose invoice is not in the books yet; without it, the adjustments account. */
@@ -164,6 +166,7 @@ const quickbooksOnline: Entry<'accounting', z.ZodTypeAny, typeof qboSecrets, Acc
         ...(c.undepositedFundsAccountId ? { undepositedFundsAccountId: c.undepositedFundsAccountId } : {}),
         ...(c.adjustmentAccountId ? { adjustmentAccountId: c.adjustmentAccountId } : {}),
         ...(c.surchargeIncomeAccountId ? { surchargeIncomeAccountId: c.surchargeIncomeAccountId } : {}),
+        ...(c.planFeeIncomeAccountId ? { planFeeIncomeAccountId: c.planFeeIncomeAccountId } : {}),
         ...(c.clientCreditAccountId ? { clientCreditAccountId: c.clientCreditAccountId } : {}),
         ...(c.clearingAccountId ? { clearingAccountId: c.clearingAccountId } : {}),
         ...(c.classId ? { classId: c.classId } : {}),

@@ -1,5 +1,5 @@
 // The GL mapping: which account of the books each kind of money Settle posts goes to (bank, Undeposited
-// Funds, clearing, processing fees, surcharge income, client credit, adjustments). The accounts are picked
+// Funds, clearing, processing fees, surcharge income, installment plan fee income, client credit, adjustments). The accounts are picked
 // from the books' LIVE chart of accounts (set-up wizard and Settings → Accounts), checked against it when
 // saved, written into the accounting connection's settings (audited, before → after), and the cached
 // connector is dropped so the next posting uses them.
@@ -59,6 +59,13 @@ export const BOOKS_ACCOUNT_SETTINGS: readonly AccountSetting[] = [
     key: 'surchargeIncomeAccountId',
     label: 'Surcharge income',
     hint: 'Card surcharges collected; without one they go to adjustments.',
+    required: false,
+    types: ['Income', 'Other Income'],
+  },
+  {
+    key: 'planFeeIncomeAccountId',
+    label: 'Installment plan fee income',
+    hint: 'Fees of installment plans clients choose in the portal (charged with part 1); without one they go to adjustments.',
     required: false,
     types: ['Income', 'Other Income'],
   },

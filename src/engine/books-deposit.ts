@@ -43,6 +43,8 @@ export interface DepositPlan {
   /** Signed: whatever else is in the bank line (refunds, returns, adjustments). */
   readonly adjustmentsMinor: bigint;
   readonly surchargesMinor: bigint;
+  /** Installment-plan fees charged with the payout's payments (income of their own). */
+  readonly planFeesMinor: bigint;
   readonly clientCreditMinor: bigint;
   readonly memo: string;
 }
@@ -71,6 +73,7 @@ export async function postDepositPlan(
     fees: m(plan.feesMinor),
     adjustments: m(plan.adjustmentsMinor),
     surcharges: m(plan.surchargesMinor),
+    planFees: m(plan.planFeesMinor),
     clientCredit: m(plan.clientCreditMinor),
     memo: plan.memo,
     requestGeneration: deposit.request_generation,

@@ -1,5 +1,5 @@
 // What a processor payout's deposit is made of (payments-rules.md §5.3): its charges' books payment
-// postings, the fees as a negative line, card surcharges and clients' credit on lines of their own, and
+// postings, the fees as a negative line, card surcharges, installment-plan fees and clients' credit on lines of their own, and
 // whatever else the payout holds (refunds, returns, adjustments) as one signed line — so the deposit always
 // equals the bank line. books-deposit.ts posts it.
 import { sql } from 'kysely';
@@ -23,15 +23,18 @@ export async function planPayoutDeposit(tx: Tx, payoutId: string): Promise<Depos
   // Of the payout's charges: the surcharges (income of their own) and what no invoice needed (clients' credit).
   // An ACH discount (§1.5) pays invoices in full with less money: it is not credit, and the deposit
   // carries it as a negative "ACH discounts" adjustment so the deposit still equals the payout.
-  const extra = await sql<{ surcharges: string; credit: string; discounts: string }>`
+  // Installment-plan fees (collect-installments.ts) are income of their own too, on a line of their own.
+  const extra = await sql<{ surcharges: string; plan_fees: string; credit: string; discounts: string }>`
     SELECT coalesce(sum(p.surcharge_minor), 0)::text AS surcharges,
+           coalesce(sum(p.plan_fee_minor), 0)::text AS plan_fees,
            coalesce(sum(p.discount_minor), 0)::text AS discounts,
-           coalesce(sum(p.amount_minor - p.surcharge_minor + p.discount_minor - coalesce((SELECT sum(a.amount_minor) FROM allocations a WHERE a.payment_id = p.id), 0)), 0)::text AS credit
+           coalesce(sum(p.amount_minor - p.surcharge_minor - p.plan_fee_minor + p.discount_minor - coalesce((SELECT sum(a.amount_minor) FROM allocations a WHERE a.payment_id = p.id), 0)), 0)::text AS credit
       FROM payments p
      WHERE p.id IN (SELECT it.payment_id FROM payout_items it WHERE it.payout_id = ${payout.id} AND it.type IN ('charge', 'payment') AND it.payment_id IS NOT NULL)`.execute(
     tx,
   );
   const surcharges = BigInt(extra.rows[0]?.surcharges ?? 0);
+  const planFees = BigInt(extra.rows[0]?.plan_fees ?? 0);
   const credit = BigInt(extra.rows[0]?.credit ?? 0);
   const discounts = BigInt(extra.rows[0]?.discounts ?? 0);
   const currency = parseCurrency(payout.currency);
@@ -39,7 +42,7 @@ export async function planPayoutDeposit(tx: Tx, payoutId: string): Promise<Depos
   // Whatever in the payout is not a payment, a fee, a surcharge or clients' credit (refunds, adjustments)
   // goes on its own line, so the deposit always equals the bank line. The connector books surcharges and
   // credit on their own lines where the MSP named accounts for them.
-  const adjustments = payout.amount_minor - (paymentsTotal - payout.fees_minor) - surcharges - credit;
+  const adjustments = payout.amount_minor - (paymentsTotal - payout.fees_minor) - surcharges - planFees - credit;
   return {
     reference: payout.processor_payout_id,
     depositedOn: payout.arrival_date,
@@ -55,6 +58,7 @@ export async function planPayoutDeposit(tx: Tx, payoutId: string): Promise<Depos
     feesMinor: payout.fees_minor,
     adjustmentsMinor: adjustments,
     surchargesMinor: surcharges,
+    planFeesMinor: planFees,
     clientCreditMinor: credit,
     memo:
       `${payout.processor} payout ${payout.processor_payout_id}` +

@@ -75,6 +75,8 @@ export interface PostDepositInput {
   readonly adjustments: Money;
   /** Card surcharges collected with the payout's payments: income of their own (payments-rules.md §5.3). */
   readonly surcharges?: Money;
+  /** Installment-plan fees charged with the payout's payments: income of their own, not a surcharge. */
+  readonly planFees?: Money;
   /** Money paid beyond the invoices (overpayments): the clients' credit, a liability until applied. */
   readonly clientCredit?: Money;
   /**

@@ -54,6 +54,43 @@ describe('deposit with surcharges and client credit', () => {
   });
 });
 
+describe('deposit with installment-plan fees', () => {
+  const withFees = { ...payout, surcharges: usd(0), clientCredit: usd(0), adjustments: usd(0), planFees: usd(3_001) };
+  it('books plan fees as income of their own on the mapped account, apart from surcharges', () => {
+    const { body, expectedTotal } = depositBody(withFees, {
+      bankAccountId: '35',
+      feeExpenseAccountId: '60',
+      adjustmentAccountId: '61',
+      surchargeIncomeAccountId: '80',
+      planFeeIncomeAccountId: '81',
+    });
+    const lines = body['Line'] as { Amount: number; Description?: string; DepositLineDetail?: { AccountRef: { value: string } } }[];
+    expect(lines.map((l) => [l.Amount, l.DepositLineDetail?.AccountRef.value ?? 'payment'])).toEqual([
+      [100, 'payment'],
+      [-3.2, '60'],
+      [30.01, '81'],
+    ]);
+    expect(lines[2]!.Description).toMatch(/^Installment plan fees, payout po_1/);
+    expect(expectedTotal).toEqual(usd(10_000 - 320 + 3_001));
+  });
+
+  it('without the account, plan fees stay in the adjustments line and the total is the same', () => {
+    const { body, expectedTotal } = depositBody(withFees, {
+      bankAccountId: '35',
+      feeExpenseAccountId: '60',
+      adjustmentAccountId: '61',
+      surchargeIncomeAccountId: '80',
+    });
+    const lines = body['Line'] as { Amount: number; DepositLineDetail?: { AccountRef: { value: string } } }[];
+    expect(lines.map((l) => [l.Amount, l.DepositLineDetail?.AccountRef.value ?? 'payment'])).toEqual([
+      [100, 'payment'],
+      [-3.2, '60'],
+      [30.01, '61'],
+    ]);
+    expect(expectedTotal).toEqual(usd(10_000 - 320 + 3_001));
+  });
+});
+
 describe('payment made from client credit', () => {
   const input = {
     idempotencyKey: 'payment:c1',

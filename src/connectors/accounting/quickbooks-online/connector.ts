@@ -65,6 +65,8 @@ export interface QboConfig {
   readonly adjustmentAccountId?: string;
   /** Income account for card surcharges (kept apart from fees, payments-rules.md §5.3); absent ⇒ the adjustments line. */
   readonly surchargeIncomeAccountId?: string;
+  /** Income account for installment-plan fees (not surcharges); absent ⇒ the adjustments line. */
+  readonly planFeeIncomeAccountId?: string;
   /**
    * Other Current Asset clearing account for clients' credit: overpayments land in it with the payout's
    * deposit, and a payment made from credit is drawn from it. Absent ⇒ the adjustments line / Undeposited Funds.
@@ -322,6 +324,7 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
         feeExpenseAccountId: this.config.feeExpenseAccountId,
         adjustmentAccountId: this.config.adjustmentAccountId ?? this.config.feeExpenseAccountId,
         surchargeIncomeAccountId: this.config.surchargeIncomeAccountId,
+        planFeeIncomeAccountId: this.config.planFeeIncomeAccountId,
         clientCreditAccountId: this.config.clientCreditAccountId,
         clearingAccountId: this.config.clearingAccountId ?? this.config.adjustmentAccountId ?? this.config.feeExpenseAccountId,
         tracking: this.tracking,

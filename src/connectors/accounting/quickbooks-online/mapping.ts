@@ -275,6 +275,8 @@ export interface DepositAccounts {
   readonly adjustmentAccountId: string;
   /** Income account for card surcharges; absent ⇒ surcharges stay in the adjustments line. */
   readonly surchargeIncomeAccountId?: string | undefined;
+  /** Income account for installment-plan fees; absent ⇒ they stay in the adjustments line. */
+  readonly planFeeIncomeAccountId?: string | undefined;
   /** Clearing account for clients' credit; absent ⇒ overpayments stay in the adjustments line. */
   readonly clientCreditAccountId?: string | undefined;
   /** Where a payment not yet in the books is carried until it is (input.awaiting); absent ⇒ the adjustments account. */
@@ -300,9 +302,11 @@ export function depositBody(input: PostDepositInput, accounts: DepositAccounts):
   // Surcharges and client credit get lines of their own only where the MSP named an account for them.
   const zero = money(0n, currency);
   const surcharges = accounts.surchargeIncomeAccountId && input.surcharges ? input.surcharges : zero;
+  const planFees = accounts.planFeeIncomeAccountId && input.planFees ? input.planFees : zero;
   const credit = accounts.clientCreditAccountId && input.clientCredit ? input.clientCredit : zero;
-  const adjustments = add(input.adjustments, add(subtract(input.surcharges ?? zero, surcharges), subtract(input.clientCredit ?? zero, credit)));
-  const expectedTotal = add(add(subtract(paid, input.fees), adjustments), add(surcharges, credit));
+  const unmapped = add(subtract(input.surcharges ?? zero, surcharges), subtract(input.planFees ?? zero, planFees));
+  const adjustments = add(input.adjustments, add(unmapped, subtract(input.clientCredit ?? zero, credit)));
+  const expectedTotal = add(add(subtract(paid, input.fees), adjustments), add(add(surcharges, planFees), credit));
   const lines: Json[] = input.payments.map((p) => ({
     Amount: toVendorNumber(p.amount),
     LinkedTxn: [{ TxnId: p.paymentRemoteId, TxnType: 'Payment' }],
@@ -332,6 +336,14 @@ export function depositBody(input: PostDepositInput, accounts: DepositAccounts):
       Amount: toVendorNumber(surcharges),
       DetailType: 'DepositLineDetail',
       DepositLineDetail: { AccountRef: { value: accounts.surchargeIncomeAccountId } },
+    });
+  }
+  if (!isZero(planFees)) {
+    lines.push({
+      Description: `Installment plan fees, payout ${input.payoutId}`,
+      Amount: toVendorNumber(planFees),
+      DetailType: 'DepositLineDetail',
+      DepositLineDetail: { AccountRef: { value: accounts.planFeeIncomeAccountId } },
     });
   }
   if (!isZero(credit)) {
