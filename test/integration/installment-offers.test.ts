@@ -1,6 +1,7 @@
 // Installment offers (the plans a client may choose alone): which invoices an offer applies to, the exact
 // parts the client is shown, and the plan the client makes in the portal — through the same engine function
 // staff use, charged part 1 at once, one plan however often the request is sent (double click, second tab).
+// A fee, charged with part 1 and booked apart: installment-plan-fee.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant, type Tx } from '../../src/db/tenant.ts';
 import { parseDecimal } from '../../src/domain/money.ts';
@@ -67,10 +68,11 @@ async function formOf(invoiceId: string): Promise<{ request: string; total: stri
 const plansOf = (invoiceId: string) => q((tx) => tx.selectFrom('installment_plans').selectAll().where('invoice_id', '=', invoiceId).execute());
 
 describe('installment offers', () => {
-  it('an offer is kept and changed with an audit entry; a fee is refused until Settle can collect it', async () => {
-    await expect(q((tx) => saveOffer(tx, stack.tenantId, { offer: offerInput({ fee_flat: '25.00' }), actor: 'user:test' }))).rejects.toThrow(
-      /cannot collect a plan fee yet/,
-    );
+  it('an offer is kept and changed with an audit entry; a fee out of bounds is refused (a valid one: installment-plan-fee.test.ts)', async () => {
+    // A flat fee above a tenth of the least amount owed: refused by field, nothing saved or audited.
+    await expect(
+      q((tx) => saveOffer(tx, stack.tenantId, { offer: { ...offerInput({}), feeFlat: parseDecimal('100.01', 'USD') }, actor: 'user:test' })),
+    ).rejects.toThrow(/at most a tenth/);
     const audit = await q((tx) => tx.selectFrom('audit_log').select(['action', 'detail']).where('subject_id', '=', offerId).execute());
     expect(audit).toEqual([expect.objectContaining({ action: 'settings.installment_offer_changed', detail: expect.objectContaining({ change: 'added' }) })]);
     // Row-level security: another workspace sees none of them.
