@@ -6,6 +6,7 @@ import type { PsaConnector } from './psa/types.ts';
 import type { PaymentsConnector } from './payments/types.ts';
 import type { AccountingConnector } from './accounting/types.ts';
 import { createConnectWiseConnector } from './psa/connectwise/connector.ts';
+import { createHaloConnector } from './psa/halopsa/connector.ts';
 import { parseCurrency } from '../domain/money.ts';
 import { createStripeConnector } from './payments/stripe/connector.ts';
 import { QuickBooksOnlineConnector } from './accounting/quickbooks-online/connector.ts';
@@ -54,6 +55,34 @@ const connectwise: Entry<'psa', z.ZodTypeAny, z.ZodTypeAny, PsaConnector> = {
       privateKey: s.privateKey,
       currency: parseCurrency(c.currency),
       ...(c.apiMemberIdentifier ? { apiMemberIdentifier: c.apiMemberIdentifier } : {}),
+    }),
+};
+
+const halopsa: Entry<'psa', z.ZodTypeAny, z.ZodTypeAny, PsaConnector> = {
+  role: 'psa',
+  vendor: 'halopsa',
+  config: z.object({
+    baseUrl: z.string().url().describe('https://{tenant}.halopsa.com — the address of your Halo (Settle adds /api and /auth/token)'),
+    clientId: z.string().min(1).describe('the Client ID of an API application using Client ID and Secret (Services), permission "all"'),
+    tenant: z.string().optional().describe('hosted Halo only: your tenant name (sent as tenant= when asking for a token)'),
+    authUrl: z.string().url().optional().describe('the authorisation server, when it is not {address}/auth'),
+    currency: z.string().default('USD'),
+    webhookAuth: z.enum(['basic', 'header']).default('basic').describe('how Halo proves its webhook calls: basic or header authentication'),
+  }),
+  secrets: z.object({
+    clientSecret: z.string().min(1),
+    webhookSecret: z.string().min(16).optional().describe('what Halo sends with each webhook call; leave empty to derive it from the client secret'),
+  }),
+  build: (c, s) =>
+    createHaloConnector({
+      baseUrl: c.baseUrl,
+      clientId: c.clientId,
+      clientSecret: s.clientSecret,
+      currency: parseCurrency(c.currency),
+      webhookAuth: c.webhookAuth,
+      ...(c.tenant ? { tenant: c.tenant } : {}),
+      ...(c.authUrl ? { authUrl: c.authUrl } : {}),
+      ...(s.webhookSecret ? { webhookSecret: s.webhookSecret } : {}),
     }),
 };
 
@@ -186,7 +215,7 @@ const bankAch: Entry<'bank_ach', typeof bankAchConfigSchema, typeof bankAchSecre
   build: (c, s, hooks) => createBankAchConnector(c, s, hooks),
 };
 
-export const psaVendors = { connectwise } as const;
+export const psaVendors = { connectwise, halopsa } as const;
 export const paymentsVendors: Record<string, Entry<'payments', z.ZodTypeAny, z.ZodTypeAny, PaymentsConnector>> = { stripe };
 export const accountingVendors: Record<string, Entry<'accounting', z.ZodTypeAny, z.ZodTypeAny, AccountingConnector>> = {
   'quickbooks-online': quickbooksOnline,

@@ -40,6 +40,7 @@ const FILLED_BY_SETTLE: Readonly<Record<string, readonly string[]>> = {
 /** Which roles connect with keys from the staff app (QuickBooks uses OAuth). */
 export const KEY_VENDORS: readonly { role: ConnectionRole; vendor: string; title: string }[] = [
   { role: 'psa', vendor: 'connectwise', title: 'ConnectWise PSA' },
+  { role: 'psa', vendor: 'halopsa', title: 'HaloPSA' },
   { role: 'payments', vendor: 'stripe', title: 'Stripe' },
 ];
 
@@ -188,7 +189,8 @@ export async function connectWithKeys(
     if (role === 'psa') for await (const _page of (connector as PsaConnector).listClients(new Date().toISOString())) break;
     else if (role === 'payments') await (connector as PaymentsConnector).findPaymentsByMetadata('settle_doctor', 'ping');
   } catch (e) {
-    const first = role === 'psa' ? 'secrets.privateKey' : 'secrets.secretKey';
+    // The vendor's first secret field (ConnectWise privateKey, Halo clientSecret, Stripe secretKey) carries the error.
+    const first = formFields(role, vendor).find((f) => f.secret)?.name ?? 'secrets.secretKey';
     const refused = e instanceof VendorError && e.kind === 'auth';
     return {
       ok: false,
