@@ -1,7 +1,8 @@
 // Issue #9 "the rules for the plans clients may choose themselves", in a real browser on real PostgreSQL and
 // the simulators: the owner adds an installment offer in Settings (a form with a mistake first: named in the
 // error summary, nothing saved); the client opens the portal, follows "Pay in parts" on a qualifying invoice,
-// reads every part's date and amount, the fee and the total, agrees and confirms — part 1 is charged at once —
+// reads every part's date and amount, the plan fee (charged with part 1) and the total, agrees and confirms —
+// part 1 is charged at once, with the fee —
 // and the plan shows on the client's staff page as chosen by the client. A viewer sees the offers without
 // buttons and a direct POST is refused with nothing changed. Every page passes axe and fits 360 px.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,20 +60,35 @@ describe.runIf(haveBrowser)('installment offers', () => {
     await checkStaffPage(page, 'add an offer');
     await page.fill('#label', '3 monthly payments');
     await page.fill('#min_owed', 'a thousand');
+    await page.fill('#fee_percent', '11');
     await page.click('#save-offer');
     await page.waitForSelector('.error-summary', { timeout: LONG });
     expect(await page.locator('.error-summary').textContent()).toContain('Enter the least amount owed as an amount');
+    expect(await page.locator('.error-summary').textContent()).toContain('Enter the fee as a percentage from 0 to 10');
     await checkStaffPage(page, 'add an offer (error)');
     expect(await offers()).toEqual([]);
     await page.fill('#min_owed', '1,000.00');
+    // A plan fee: $5.00 plus 2.5 % of the amount split, charged with part 1.
+    await page.fill('#fee_flat', '5.00');
+    await page.fill('#fee_percent', '2.5');
     // The parts are paid by card only.
     await page.uncheck('input[name=methods][value=us_bank_account]');
     await Promise.all([page.waitForURL(/\/app\/settings\/installments\?done=added$/, { timeout: LONG }), page.click('#save-offer')]);
     expect(await page.locator('#offers').textContent()).toContain('3 parts, 30 days apart');
     expect(await page.locator('#offers').textContent()).toContain('$1,000.00 or more');
+    expect(await page.locator('#offers').textContent()).toContain('$5.00 + 2.5 % of the amount split, with part 1');
     await checkStaffPage(page, 'installment offers');
     const [offer] = await offers();
-    expect(offer).toMatchObject({ label: '3 monthly payments', parts: 3, every_days: 30, min_owed_minor: 100000n, methods: ['card'], enabled: true });
+    expect(offer).toMatchObject({
+      label: '3 monthly payments',
+      parts: 3,
+      every_days: 30,
+      min_owed_minor: 100000n,
+      fee_flat_minor: 500n,
+      fee_bps: 250,
+      methods: ['card'],
+      enabled: true,
+    });
     const audit = await q(stack, (tx) => tx.selectFrom('audit_log').select('actor').where('action', '=', 'settings.installment_offer_changed').execute());
     expect(audit).toEqual([{ actor: expect.stringMatching(/^user:/) }]);
     await context.close();
@@ -108,9 +124,12 @@ describe.runIf(haveBrowser)('installment offers', () => {
     await Promise.all([page.waitForURL(new RegExp(`/plan/${invoice.id}$`), { timeout: LONG }), row.locator('a.plan-link').click()]);
     const offer = page.locator('section.offer');
     expect(await offer.locator('tbody tr').count()).toBe(3);
+    // $5.00 + 2.5 % of $1,200.00 = $35.00, charged with part 1: $435.00, then $400.00 twice.
+    expect(await offer.locator('tbody').textContent()).toContain('$435.00');
     expect(await offer.locator('tbody').textContent()).toContain('$400.00');
-    expect(await offer.textContent()).toContain('Fee: none');
-    expect(await offer.locator('.offer-total').textContent()).toBe('$1,200.00');
+    expect(await offer.locator('.offer-fee').textContent()).toContain('Installment plan fee: $35.00, charged once with part 1');
+    expect(await offer.locator('.offer-total').textContent()).toBe('$1,235.00');
+    expect(await offer.locator('button.choose-offer').textContent()).toContain('$435.00');
     await checkStaffPage(page, 'portal: pay in parts');
     // Not agreed yet: the summary says so; nothing is made.
     await offer.locator('button.choose-offer').click();
@@ -120,7 +139,8 @@ describe.runIf(haveBrowser)('installment offers', () => {
     await offer.locator('input[name=agree]').check();
     await Promise.all([page.waitForURL(/\?made=1$/, { timeout: LONG }), offer.locator('button.choose-offer').dblclick()]);
     expect(await page.locator('#plan-made').textContent()).toContain('Your plan is set up');
-    expect(await page.locator('#plan-total').textContent()).toBe('$1,200.00');
+    expect(await page.locator('#plan-total').textContent()).toBe('$1,235.00');
+    expect(await page.locator('#plan-fee').textContent()).toContain('installment plan fee $35.00');
     await checkStaffPage(page, 'portal: your plan');
     const plans = await q(stack, (tx) => tx.selectFrom('installment_plans').select(['id', 'created_by']).where('invoice_id', '=', invoice.id).execute());
     expect(plans).toEqual([{ id: expect.any(String), created_by: `client:${clientId}` }]);
@@ -139,6 +159,16 @@ describe.runIf(haveBrowser)('installment offers', () => {
       LONG,
       'part 1 paid',
     );
+    const charged = await q(stack, (tx) =>
+      tx
+        .selectFrom('installment_parts as x')
+        .innerJoin('payments as p', 'p.id', 'x.payment_id')
+        .select(['p.amount_minor', 'p.plan_fee_minor'])
+        .where('x.plan_id', '=', plans[0]!.id)
+        .where('x.part_no', '=', 1)
+        .executeTakeFirstOrThrow(),
+    );
+    expect(charged).toEqual({ amount_minor: 43_500n, plan_fee_minor: 3_500n });
 
     const staff = await signIn(await browser.newContext(), OWNER);
     await staff.goto(`${stack.settleUrl}/app/clients/${clientId}`);
@@ -158,6 +188,7 @@ describe.runIf(haveBrowser)('installment offers', () => {
       page.click(`tr[data-offer="${offer!.id}"] a`),
     ]);
     expect(await page.inputValue('#min_owed')).toBe('1000.00');
+    expect([await page.inputValue('#fee_flat'), await page.inputValue('#fee_percent')]).toEqual(['5.00', '2.5']);
     await checkStaffPage(page, 'change an offer');
     await page.fill('#parts', '13');
     await page.click('#save-offer');
