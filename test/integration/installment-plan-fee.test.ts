@@ -10,6 +10,7 @@ import { parseOffer } from '../../src/domain/installment-offers.ts';
 import { money } from '../../src/domain/money.ts';
 import { BOOKS_ACCOUNT_SETTINGS, saveBooksAccounts } from '../../src/engine/books-accounts.ts';
 import { saveOffer } from '../../src/engine/installment-offers.ts';
+import { collectInstallments } from '../../src/engine/collect-installments.ts';
 import { ensureProcessorCustomer } from '../../src/engine/start-portal-payment.ts';
 import { syncSavedMethods } from '../../src/engine/sync-saved-methods.ts';
 import { receiptLines } from '../../src/notify/payment-receipt.ts';
@@ -201,4 +202,50 @@ describe('installment-plan fee', () => {
     expect(l3.debits).toBe(l3.credits);
     expect(await invoiceRow(stack, inv.id)).toMatchObject({ paid_minor: 33_340n });
   }, 240_000);
+
+  it('a declined part 1 is charged again with the fee until it is paid', async () => {
+    const ctx = stack.settle!.ctx;
+    const customer = await ensureProcessorCustomer(ctx, stack.tenantId, clientId);
+    const s = stack.sims.stripe;
+    const pm = (await (
+      await fetch(`${s.baseUrl}/v1/payment_methods/pm_card_chargeDeclinedInsufficientFunds/attach`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${s.secretKey}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ customer }).toString(),
+      })
+    ).json()) as { id: string };
+    const poor = (await syncSavedMethods(ctx, stack.tenantId, clientId, 'system:test')).find((m) => m.processorMethodId === pm.id)!.id;
+    const offer = (await q((tx) => tx.selectFrom('installment_offers').select('id').where('fee_bps', '=', 250).executeTakeFirstOrThrow())).id;
+    // $2,000.00: fee $5.00 + $50.00; part 1 $666.66 + $55.00.
+    const inv = await newInvoice(stack, clientId, '2000.00');
+    const token = await stack.portalToken(clientId);
+    const page = await (await fetch(`${stack.settleUrl}/portal/${token}/plan/${inv.id}`)).text();
+    const request = /name="request" value="([0-9a-f-]{36})"/.exec(page)![1]!;
+    const chose = await fetch(`${stack.settleUrl}/portal/${token}/plan/${inv.id}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ offer_id: offer, method_id: poor, agree: 'yes', total_minor: '205500', request }),
+    });
+    expect(chose.status).toBe(200);
+    const planId = ((await chose.json()) as { plan_id: string }).plan_id;
+    const part1 = () =>
+      q((tx) => tx.selectFrom('installment_parts').selectAll().where('plan_id', '=', planId).where('part_no', '=', 1).executeTakeFirstOrThrow());
+    const failed = await eventually(async () => ((await part1()).status === 'failed' ? part1() : null), 60_000, 'part 1 declined');
+    const declined = await q((tx) => tx.selectFrom('payments').selectAll().where('id', '=', failed.payment_id!).executeTakeFirstOrThrow());
+    expect(declined).toMatchObject({ state: 'failed', amount_minor: 72_166n, plan_fee_minor: 5_500n });
+    expect((await ledgerOf(declined.id)).rows).toEqual([]); // nothing booked for a decline
+    // A good card saved as the default since; a week later the collector charges part 1 again, fee included.
+    await q(async (tx) => {
+      await tx.updateTable('payment_methods').set({ is_default: false }).where('client_id', '=', clientId).execute();
+      await tx.updateTable('payment_methods').set({ is_default: true }).where('id', '=', methodId).execute();
+    });
+    const r = await collectInstallments({ ...ctx, now: () => new Date(Date.now() + 7 * 86_400_000) }, stack.tenantId);
+    expect(r.paid).toBe(1);
+    const paid = await part1();
+    expect(paid.status).toBe('paid');
+    const retry = await q((tx) => tx.selectFrom('payments').selectAll().where('id', '=', paid.payment_id!).executeTakeFirstOrThrow());
+    expect(retry).toMatchObject({ state: 'succeeded', amount_minor: 72_166n, plan_fee_minor: 5_500n });
+    expect((await ledgerOf(retry.id)).net('installment_fee_income')).toBe(-5_500n);
+    expect(await invoiceRow(stack, inv.id)).toMatchObject({ paid_minor: 66_666n });
+  }, 180_000);
 });
