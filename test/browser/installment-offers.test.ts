@@ -175,6 +175,7 @@ describe.runIf(haveBrowser)('installment offers', () => {
     const listed = staff.locator('#client-plans tr', { hasText: invoice.number });
     expect(await listed.textContent()).toContain('the client, in the portal');
     expect(await listed.textContent()).toContain('1 of 3');
+    expect(await listed.textContent()).toContain('+ $35.00 plan fee with part 1');
     await checkStaffPage(staff, 'client page with plan');
     await context.close();
   }, 240_000);

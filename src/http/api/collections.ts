@@ -23,6 +23,7 @@ const plan = z.object({
   status: z.string(),
   currency: z.string(),
   total_minor: minor,
+  fee_minor: minor.describe('plan fee agreed with an installment offer, charged with part 1 on top of it (0: none)'),
   payment_method_id: z.string().uuid(),
   cancel_reason: z.string().nullable(),
   parts: z.array(
@@ -39,6 +40,7 @@ function planJson(p: InstallmentPlanView): z.infer<typeof plan> {
     status: p.status,
     currency: p.currency,
     total_minor: p.totalMinor.toString(),
+    fee_minor: p.feeMinor.toString(),
     payment_method_id: p.paymentMethodId,
     cancel_reason: p.cancelReason,
     parts: p.parts.map((x) => ({ part_no: x.partNo, due_on: x.dueOn, amount_minor: x.amountMinor.toString(), status: x.status, payment_id: x.paymentId })),
