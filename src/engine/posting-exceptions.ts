@@ -16,6 +16,7 @@ const VENDOR_NAMES: Readonly<Record<string, string>> = {
   'quickbooks-desktop': 'QuickBooks Desktop',
   xero: 'Xero',
   connectwise: 'ConnectWise',
+  halopsa: 'HaloPSA',
   stripe: 'Stripe',
 };
 /** The vendor's name as an MSP knows it (staff pages and exception texts). */

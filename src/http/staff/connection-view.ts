@@ -8,6 +8,7 @@ import type { ConnectionRow } from '../../db/queries/connections.ts';
 
 export const VENDOR_TITLES: Readonly<Record<string, string>> = {
   connectwise: 'ConnectWise PSA',
+  halopsa: 'HaloPSA',
   stripe: 'Stripe',
   'quickbooks-online': 'QuickBooks Online',
   'bank-ach': 'Bank (ACH files)',
@@ -47,6 +48,8 @@ export function limitsOf(c: Pick<ConnectionRow, 'vendor' | 'config'>): { publish
   }
   if (c.vendor === 'connectwise')
     return { published: 'ConnectWise publishes no numeric limit.', use: 'Settle backs off when ConnectWise answers 429 (honouring Retry-After).' };
+  if (c.vendor === 'halopsa')
+    return { published: 'HaloPSA publishes no numeric limit in its API description.', use: 'Settle backs off when Halo answers 429 (honouring Retry-After).' };
   return { published: 'No published limit recorded for this vendor.', use: null };
 }
 
@@ -56,6 +59,11 @@ export function shownSettings(c: Pick<ConnectionRow, 'vendor' | 'config'>): [str
     connectwise: [
       ['baseUrl', 'API address'],
       ['companyId', 'Company ID'],
+    ],
+    halopsa: [
+      ['baseUrl', 'Halo address'],
+      ['tenant', 'Tenant'],
+      ['clientId', 'Client ID'],
     ],
     stripe: [
       ['publishableKey', 'Publishable key'],

@@ -57,7 +57,9 @@ async function connectionsPage(
   const cards = ROLES.filter((r) => r !== 'bank_ach' || byRole.has(r)).map((role) => {
     const c = byRole.get(role);
     const connected = !!c && c.status !== 'disabled';
-    const keyVendor = KEY_VENDORS.find((k) => k.role === role);
+    // Connected: new keys for the same vendor; not yet: one way in per vendor that connects with keys.
+    const keyVendors = KEY_VENDORS.filter((k) => k.role === role && (!connected || k.vendor === c.vendor));
+    const keyVendor = keyVendors[0];
     return {
       role,
       roleTitle: ROLE_TITLES[role],
@@ -68,6 +70,7 @@ async function connectionsPage(
       limits: c ? limitsOf(c) : null,
       keysHref: keyVendor ? `/app/connections/${role}/${keyVendor.vendor}` : null,
       keysTitle: keyVendor?.title ?? null,
+      keyLinks: keyVendors.map((k) => ({ href: `/app/connections/${role}/${k.vendor}`, title: k.title })),
       oauth: role === 'accounting',
       callbackUrl: role === 'psa' && c ? psaCallbackUrl(deps.ctx.publicUrl, slug, c.vendor) : null,
     };

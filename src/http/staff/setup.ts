@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { withTenant } from '../../db/tenant.ts';
 import { importCounts } from '../../db/queries/connections.ts';
 import { choosePilotClients, importClients, setupState, startFirstImport, type SetupState } from '../../engine/first-run.ts';
-import { formFields } from '../../engine/connect-with-keys.ts';
+import { formFields, KEY_VENDORS } from '../../engine/connect-with-keys.ts';
 import { quickbooksRedirectUri } from '../../engine/quickbooks-connect.ts';
 import { UseCaseError } from '../../engine/context.ts';
 import { advice } from '../../engine/connection-checks.ts';
@@ -52,11 +52,23 @@ export function registerSetupRoutes(app: FastifyInstance, deps: HttpDeps): void 
     return renderStaff(req, reply, 'setup', { title: 'Set up Settle', steps: steps.map((s, i) => ({ ...s, number: i + 1 })), next: next ?? null });
   });
 
-  for (const [slug, k] of Object.entries(KEY_STEPS)) {
-    const extra = async (tenantId: string) => ({ ...(await frame(tenantId, slug)), wizard: true });
+  for (const [slug, step] of Object.entries(KEY_STEPS)) {
+    // `?vendor=` picks another vendor of the same role that connects with keys (a PSA other than ConnectWise).
+    const chosen = (query: unknown): { role: typeof step.role; vendor: string; next: string; action: string } => {
+      const v = (query as Record<string, string | undefined>)['vendor'];
+      const vendor = KEY_VENDORS.some((kv) => kv.role === step.role && kv.vendor === v) ? v! : step.vendor;
+      return { ...step, vendor, action: vendor === step.vendor ? `/app/setup/${slug}` : `/app/setup/${slug}?vendor=${vendor}` };
+    };
+    const others = (vendor: string) =>
+      KEY_VENDORS.filter((kv) => kv.role === step.role && kv.vendor !== vendor).map((kv) => ({
+        title: kv.title,
+        href: kv.vendor === step.vendor ? `/app/setup/${slug}` : `/app/setup/${slug}?vendor=${kv.vendor}`,
+      }));
+    const extra = async (tenantId: string, vendor: string) => ({ ...(await frame(tenantId, slug)), wizard: true, otherVendors: others(vendor) });
     app.get(`/app/setup/${slug}`, async (req, reply) => {
       const session = await sessionOf(req, reply, deps);
       if (!session) return reply;
+      const k = chosen(req.query);
       const fields = formFields(k.role, k.vendor);
       return renderStaff(req, reply, 'connection-keys', {
         title: `Connect ${vendorTitle(k.vendor)}`,
@@ -66,16 +78,17 @@ export function registerSetupRoutes(app: FastifyInstance, deps: HttpDeps): void 
         errors: [],
         values: {},
         returnTo: '/app/setup',
-        action: `/app/setup/${slug}`,
+        action: k.action,
         checkAction: `/app/connections/${k.role}/${k.vendor}/check`,
-        ...(await extra(session.tenantId)),
+        ...(await extra(session.tenantId, k.vendor)),
       });
     });
     app.post(`/app/setup/${slug}`, async (req, reply) => {
       const session = await sessionOf(req, reply, deps);
       if (!session) return reply;
+      const k = chosen(req.query);
       return submitKeys(req, reply, deps, session, k.role, k.vendor, k.next, {
-        extra: { ...(await extra(session.tenantId)), action: `/app/setup/${slug}` },
+        extra: { ...(await extra(session.tenantId, k.vendor)), action: k.action },
         returnTo: '/app/setup',
       });
     });

@@ -247,12 +247,7 @@ export class HaloConnector implements PsaConnector {
   }
 
   async subscribe(url: string): Promise<boolean> {
-    const check = await this.ensureCallback(url);
-    if (check.outcome === 'present') {
-      // Halo never reads a webhook's secret back, so on (re)connecting the current one is written again.
-      const ours = (await this.webhooks()).find((w) => w.url === url);
-      if (ours) await this.api.post('/Webhook', [{ id: ours.id, ...this.webhookAuthFields() }]);
-    }
+    await this.ensureCallback(url);
     return true;
   }
 
@@ -296,7 +291,12 @@ export class HaloConnector implements PsaConnector {
     const stale = ours.filter((w) => w !== good);
     for (const w of stale) await this.api.delete(`/Webhook/${w.id}`);
     const replaced = stale.map((w) => `${w.active === false ? 'inactive ' : ''}webhook ${w.id} to ${w.url}`);
-    if (good) return { outcome: 'present', replaced };
+    if (good) {
+      // Halo never reads a webhook's secret back, so the one it holds cannot be compared: it is written again
+      // (one call), which also brings it up to date after the client secret — and so the derived one — changed.
+      await this.api.post('/Webhook', [{ id: good.id, ...this.webhookAuthFields() }]);
+      return { outcome: 'present', replaced };
+    }
     const { created, updated } = haloCatalogue.webhooks.events;
     await this.api.post('/Webhook', [
       {
