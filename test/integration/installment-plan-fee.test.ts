@@ -14,6 +14,7 @@ import { collectInstallments } from '../../src/engine/collect-installments.ts';
 import { ensureProcessorCustomer } from '../../src/engine/start-portal-payment.ts';
 import { syncSavedMethods } from '../../src/engine/sync-saved-methods.ts';
 import { receiptLines } from '../../src/notify/payment-receipt.ts';
+import { previewRefund } from '../../src/engine/refund-preview.ts';
 import { createAccount } from '../../simulators/quickbooks-online/names.ts';
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts';
 import { eventually, openInvoices, startStack, type Stack } from '../helpers/stack.ts';
@@ -185,6 +186,9 @@ describe('installment-plan fee', () => {
         headers: { ...h(), 'idempotency-key': key },
         body: JSON.stringify({ amount_minor: amount, reason: 'plan changed' }),
       });
+    // The staff confirmation states it before asking (the same plan the refund then follows).
+    const preview = await q((tx) => previewRefund(tx, p1.id, 10_000n));
+    expect(preview?.ok && preview.effect.sentences).toEqual(expect.arrayContaining(['$8.25 of it is installment plan fee given back.']));
     const r1 = await refund('10000', 'fee-refund-1');
     expect(r1.status).toBe(201);
     expect(await r1.json()).toMatchObject({ status: 'succeeded', amount_minor: '10000', plan_fee_minor: '825', surcharge_minor: '0' }); // floor(10000 × 3001 / 36341)
