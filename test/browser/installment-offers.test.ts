@@ -3,7 +3,8 @@
 // error summary, nothing saved); the client opens the portal, follows "Pay in parts" on a qualifying invoice,
 // reads every part's date and amount, the plan fee (charged with part 1) and the total, agrees and confirms —
 // part 1 is charged at once, with the fee —
-// and the plan shows on the client's staff page as chosen by the client. A viewer sees the offers without
+// and the plan shows on the client's staff page as chosen by the client. The owner maps the plan fee's income
+// account in GL mapping (the deposit line itself: test/integration/installment-plan-fee.test.ts). A viewer sees the offers without
 // buttons and a direct POST is refused with nothing changed. Every page passes axe and fits 360 px.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -93,6 +94,24 @@ describe.runIf(haveBrowser)('installment offers', () => {
     expect(audit).toEqual([{ actor: expect.stringMatching(/^user:/) }]);
     await context.close();
   }, 180_000);
+
+  it('the owner maps the plan fee income account in Settings → GL mapping', async () => {
+    const income = stack.sims.quickbooks.sim.ensureAccount('Installment plan fees', 'Income', 'ServiceFeeIncome').Id;
+    const context = await browser.newContext();
+    const page = await signIn(context, OWNER);
+    await page.goto(`${stack.settleUrl}/app/settings/accounts`);
+    // Only income accounts are offered for it, like the surcharge income account.
+    expect(await page.locator('#account-planFeeIncomeAccountId option', { hasText: '(Bank)' }).count()).toBe(0);
+    await page.selectOption('#account-planFeeIncomeAccountId', income);
+    await Promise.all([page.waitForURL(/\/app\/settings\/accounts\?saved=1$/, { timeout: LONG }), page.click('#save-accounts')]);
+    expect(await page.inputValue('#account-planFeeIncomeAccountId')).toBe(income);
+    await checkStaffPage(page, 'GL mapping with the plan fee account');
+    const config = await q(stack, (tx) => tx.selectFrom('connections').select('config').where('role', '=', 'accounting').executeTakeFirstOrThrow());
+    expect((config.config as Record<string, unknown>)['planFeeIncomeAccountId']).toBe(income);
+    const audit = await q(stack, (tx) => tx.selectFrom('audit_log').select('detail').where('action', '=', 'connection.accounts_changed').execute());
+    expect(audit.map((a) => a.detail)).toEqual([{ planFeeIncomeAccountId: expect.objectContaining({ to: income, to_name: 'Installment plan fees' }) }]);
+    await context.close();
+  }, 120_000);
 
   it('a viewer sees the offers without buttons; a direct POST is refused and changes nothing', async () => {
     const context = await browser.newContext();
