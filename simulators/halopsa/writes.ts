@@ -54,7 +54,9 @@ const one = (list: unknown[]): unknown => (list.length === 1 ? list[0] : list);
 export function registerWrites(api: FastifyInstance, state: HaloState): void {
   api.post('/InvoicePayment', async (req) => {
     const list = items(req.body, 'InvoicePayment_List');
-    // Validate every item before writing any: one bad item changes nothing.
+    // Validate every item before writing any: one bad item changes nothing. Items of one batch on the same
+    // invoice count together (two halves that each fit but not both are refused).
+    const planned = new Map<number, number>();
     const plans = list.map((item, i) => {
       const at = `$[${i}]`;
       onlyKnown(item, INVOICE_PAYMENT_FIELDS, 'InvoicePayment_List', at);
@@ -68,11 +70,12 @@ export function registerWrites(api: FastifyInstance, state: HaloState): void {
       if (inv.voided) throw new BadRequest(`Invoice ${inv.invoicenumber} is void.`, `${at}.invoice_id`);
       const cents = item.amount === undefined && existing ? existing.amountCents : amountCents(item.amount, `${at}.amount`);
       if (cents <= 0) throw new BadRequest('amount must be more than zero.', `${at}.amount`);
-      const room = state.dueCents(inv) + (existing?.amountCents ?? 0);
+      const room = state.dueCents(inv) + (existing?.amountCents ?? 0) - (planned.get(inv.id) ?? 0);
       if (cents > room) throw new BadRequest(`amount ${cents / 100} is more than the ${room / 100} invoice ${inv.invoicenumber} still owes.`, `${at}.amount`);
       if (item.thirdpartyid !== undefined && (typeof item.thirdpartyid !== 'string' || item.thirdpartyid.length > 100))
         throw new BadRequest('thirdpartyid must be text of at most 100 characters.', `${at}.thirdpartyid`);
       const when = item.date === undefined ? undefined : dateMs(item.date, `${at}.date`);
+      planned.set(inv.id, (planned.get(inv.id) ?? 0) + cents - (existing?.amountCents ?? 0));
       return { existing, inv, cents, when, item };
     });
     const written = plans.map(({ existing, inv, cents, when, item }) =>

@@ -182,6 +182,19 @@ describe('HaloPSA connector: webhooks', () => {
     expect(halo.state.webhooks.has('11111111-1111-1111-1111-111111111111')).toBe(true);
   });
 
+  it('a changed webhook secret reaches Halo when the webhook is found present (Halo never shows it back)', async () => {
+    const before = connectorFor(halo, { webhookSecret: 'first-secret-0123456789' });
+    const after = connectorFor(halo, { webhookSecret: 'second-secret-0123456789' });
+    await before.ensureCallback(url);
+    expect((await after.ensureCallback(url)).outcome).toBe('present');
+    received.length = 0;
+    halo.sim.createInvoice();
+    await halo.sim.flushWebhooks();
+    expect(received).toHaveLength(1);
+    expect(after.parseNotification(received[0]!.headers, received[0]!.body).action).toBe('added');
+    expect(() => before.parseNotification(received[0]!.headers, received[0]!.body)).toThrow(WebhookRejected);
+  });
+
   it('a dropped webhook is made up for by the next poll', async () => {
     const c = connectorFor(halo);
     const cursor = maxStamp(await collect(c.listInvoices(null)));
