@@ -48,7 +48,8 @@ export class AutotaskState {
   /** Told about each company create/update (webhooks.ts). */
   onCompanyChange: ((action: 'Create' | 'Update', row: Row, changed: readonly string[]) => void) | null = null;
 
-  constructor(readonly clock: () => Date = () => new Date()) {}
+  /** Mutable so tests can move time forward. */
+  constructor(public clock: () => Date = () => new Date()) {}
 
   now(): string {
     return this.clock().toISOString();
