@@ -195,6 +195,24 @@ describe('HaloPSA connector: webhooks', () => {
     expect(() => before.parseNotification(received[0]!.headers, received[0]!.body)).toThrow(WebhookRejected);
   });
 
+  it('a delivery sent twice carries the same event id (the inbox keeps one); a burst may arrive newest first', async () => {
+    const c = connectorFor(halo);
+    await c.ensureCallback(url);
+    Object.assign(halo.sim.webhookOptions, { duplicate: true, reverseBursts: true, burstWindowMs: 30 });
+    try {
+      received.length = 0;
+      const inv = halo.sim.createInvoice();
+      halo.sim.updateInvoice(inv.id, { dueDate: '2031-02-02' });
+      await new Promise((r) => setTimeout(r, 60));
+      await halo.sim.flushWebhooks();
+      const notices = received.map((r) => c.parseNotification(r.headers, r.body));
+      expect(notices.map((n) => n.action)).toEqual(['updated', 'updated', 'added', 'added']);
+      expect(new Set(notices.map((n) => n.eventId)).size).toBe(2);
+    } finally {
+      Object.assign(halo.sim.webhookOptions, { duplicate: false, reverseBursts: false });
+    }
+  });
+
   it('a dropped webhook is made up for by the next poll', async () => {
     const c = connectorFor(halo);
     const cursor = maxStamp(await collect(c.listInvoices(null)));
