@@ -1,0 +1,73 @@
+// The API budget broker against the simulator: a 10,000/h database with 60 % already used by other
+// integrations. Settle's polls stop at its share, the simulator serves it no limit 429 (hourly or thread),
+// and a payment write-back queued behind hundreds of polls goes first.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAutotaskSimulator, type RunningAutotaskSimulator } from '../../../../simulators/autotask/index.ts';
+import { money } from '../../../domain/money.ts';
+import { ApiBudget, BudgetClosed } from './budget.ts';
+import { createAutotaskConnector } from './connector.ts';
+
+async function until(what: () => boolean, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!what()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('Autotask API budget broker', () => {
+  let at: RunningAutotaskSimulator;
+  beforeAll(async () => {
+    // 20 ms a call, as the vendor's added latency at ≥ 50 % use would (scaled down to keep the test short).
+    at = await startAutotaskSimulator({ seed: { companies: 3, invoices: 10 }, limits: { limit: 10_000, latencyAtHalfMs: 20, latencyAtThreeQuartersMs: 40 } });
+    at.sim.limits.addOthers(6_000);
+  });
+  afterAll(async () => at.close());
+
+  it('keeps Settle within 25 % of what others leave, with 0 limit 429s, and a write-back behind polls waits ≤ 60 s', async () => {
+    const budget = new ApiBudget({ share: 0.25, refreshMs: 1_000 });
+    const c = createAutotaskConnector({ globalUrl: at.baseUrl, ...at.credentials, api: { budget, sleep: async () => {} } });
+    let polls = 0;
+    let stopped = 0;
+    // Six sweepers, each wanting far more than Settle may spend, all on the Invoices endpoint.
+    const sweepers = Array.from({ length: 6 }, async () => {
+      try {
+        for (;;) {
+          await c.api.count('Invoices', [{ op: 'exist', field: 'id' }], 'sweep');
+          polls++;
+        }
+      } catch (e) {
+        if (!(e instanceof BudgetClosed)) throw e;
+        stopped++;
+      }
+    });
+    await until(() => polls >= 100);
+    const started = Date.now();
+    const paid = await c.recordPayment({
+      invoiceExternalId: '501',
+      amount: money(1000n, 'USD'),
+      paidOn: '2026-12-06',
+      reference: 'pay_budget',
+      idempotencyKey: 'b1',
+    });
+    const writeBackMs = Date.now() - started;
+    expect(paid.alreadyRecorded).toBe(false);
+    expect(writeBackMs).toBeLessThanOrEqual(60_000);
+    // The sweepers run into the sweep tier (60 % of the allowance) and wait there.
+    await until(() => budget.state().waiting >= 6, 120_000);
+    const s = budget.state();
+    expect(s).toMatchObject({ limit: 10_000, share: 0.25, timeframeMinutes: 60 });
+    expect(s.usedByOthers).toBeGreaterThanOrEqual(6_000);
+    expect(s.allowance).toBeLessThanOrEqual(1_000);
+    expect(s.usedBySettle).toBeLessThanOrEqual(s.allowance);
+    // A poll of recent changes still gets through: the tiers above the sweep keep budget for it.
+    expect(await c.getInvoice('502')).not.toBeNull();
+    budget.close();
+    await Promise.all(sweepers);
+    expect(stopped).toBe(6);
+    expect(at.sim.limits.refused).toEqual({ hourly: 0, thread: 0 });
+    expect(at.sim.limits.served).toBeLessThanOrEqual(1_000);
+    expect(at.sim.limits.served).toBeGreaterThan(500);
+    process.stdout.write(`budget: ${polls} polls, Settle served ${at.sim.limits.served}, write-back took ${writeBackMs} ms\n`);
+  });
+});
