@@ -169,6 +169,13 @@ function registerControl(app: ReturnType<typeof createSimulatorApp>['app'], sim:
       return reply.code(400).send(fail(e));
     }
   });
+  app.patch('/_sim/users/:id', async (req, reply) => {
+    try {
+      return sim.state.updateUser(Number((req.params as { id: string }).id), (req.body ?? {}) as Record<string, never>);
+    } catch (e) {
+      return reply.code(400).send(fail(e));
+    }
+  });
   app.post('/_sim/invoices', async (req, reply) => {
     try {
       const inv = sim.createInvoice((req.body ?? {}) as Partial<InvoiceInput>);

@@ -183,6 +183,13 @@ export class HaloState {
     return user;
   }
 
+  updateUser(id: number, change: Partial<Omit<User, 'id' | 'updatedMs' | 'client_id'>>): User {
+    const u = this.users.get(id);
+    if (!u) throw new Error(`no user ${id}`);
+    Object.assign(u, change, { updatedMs: this.nowMs() });
+    return u;
+  }
+
   private makeLine(invoiceId: number, l: LineInput, contractId: number): Line {
     const rate = String(l.taxRate ?? '0');
     const net = productCents(l.quantity, l.unitPrice);

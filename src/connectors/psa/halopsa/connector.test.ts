@@ -74,6 +74,21 @@ describe('HaloPSA connector: import', () => {
     expect(withAccounts.billingEmail).toMatch(/^ap@/);
   });
 
+  it('notices a changed contact: its client comes again with the new e-mail, once', async () => {
+    const c = connectorFor(halo);
+    const all = await collect(c.listClients(null));
+    const cursor = all.reduce((m, x) => (x.updatedAt > m ? x.updatedAt : m), '');
+    expect(await collect(c.listClients(cursor))).toHaveLength(1); // the newest client itself (inclusive cursor)
+    const noAccounts = [...halo.state.clients.values()].find((x) => !x.accountsemailaddress)!;
+    const main = [...halo.state.users.values()].find((u) => u.client_id === noAccounts.id)!;
+    halo.state.updateUser(main.id, { emailaddress: 'billing@changed.example' });
+    const changed = await collect(c.listClients(cursor));
+    const again = changed.find((x) => x.externalId === String(noAccounts.id))!;
+    expect(again.billingEmail).toBe('billing@changed.example');
+    const next = changed.reduce((m, x) => (x.updatedAt > m ? x.updatedAt : m), '');
+    expect((await collect(c.listClients(next))).map((x) => x.externalId)).toEqual([String(noAccounts.id)]); // inclusive cursor, nothing new
+  });
+
   it('imports all invoices with their lines, oldest first, exact amounts, across page edges with shared stamps', async () => {
     const invoices = await collect(connectorFor(halo).listInvoices(null));
     expect(invoices).toHaveLength(205);

@@ -85,21 +85,38 @@ export class HaloConnector implements PsaConnector {
   /**
    * Clients changed since `since` (Halo's `lastupdatefromdate`), in id order — a client changing during the
    * walk keeps its place, so none is skipped at a page edge — then oldest first. A client without an
-   * accounts e-mail is billed at its main contact, fetched from /Users for that client.
+   * accounts e-mail is billed at its main contact, fetched from /Users for that client. A contact (user)
+   * changed since `since` brings its client along even when the client itself did not change.
    */
   async *listClients(since: string | null): AsyncIterable<PsaPage<PsaClient>> {
     const out: PsaClient[] = [];
     const rejected: Rejected[] = [];
+    const changedUsers = new Map<number, HaloUser[]>();
+    if (since) {
+      for await (const rows of this.api.pages('/Users', { order: 'id', lastupdatefromdate: haloDate(since) }, this.pageSize)) {
+        for (const u of z.array(haloUser).parse(rows)) if (u.client_id) changedUsers.set(u.client_id, [...(changedUsers.get(u.client_id) ?? []), u]);
+      }
+    }
+    const seen = new Set<number>();
+    const take = async (row: unknown): Promise<void> => {
+      try {
+        const c = haloClient.parse(row);
+        seen.add(c.id);
+        const users = [...(changedUsers.get(c.id) ?? []), ...(c.accountsemailaddress?.trim() ? [] : await this.usersOf(c))];
+        out.push(mapClient(c, users));
+      } catch (e) {
+        if (e instanceof VendorError) throw e;
+        rejected.push({ ...describe('client', row), reason: reason(e) });
+      }
+    };
     const query = { order: 'id', ...(since ? { lastupdatefromdate: haloDate(since) } : {}) };
-    for await (const rows of this.api.pages('/Client', query, this.pageSize)) {
-      for (const row of rows) {
-        try {
-          const c = haloClient.parse(row);
-          out.push(mapClient(c, c.accountsemailaddress?.trim() ? [] : await this.usersOf(c)));
-        } catch (e) {
-          if (e instanceof VendorError) throw e;
-          rejected.push({ ...describe('client', row), reason: reason(e) });
-        }
+    for await (const rows of this.api.pages('/Client', query, this.pageSize)) for (const row of rows) await take(row);
+    for (const clientId of changedUsers.keys()) {
+      if (seen.has(clientId)) continue;
+      try {
+        await take(await this.api.get(`/Client/${clientId}`));
+      } catch (e) {
+        if (!(e instanceof VendorError && e.kind === 'not_found')) throw e; // a user of a client that is gone
       }
     }
     yield* inPages(out, rejected, this.pageSize);

@@ -108,18 +108,23 @@ export function mapInvoice(inv: HaloInvoice, fallbackCurrency: Currency): PsaInv
 /**
  * The client as Settle sees it. Halo keeps an accounts contact on the client itself (`accountsemailaddress`,
  * `accountsfirstname`/`accountslastname`); without one, bills go to the client's main contact (a user).
+ * `users` are the client's users Settle read (its contacts, and any of them changed since the cursor).
  */
 export function mapClient(c: HaloClient, users: readonly HaloUser[]): PsaClient {
   const accounts = c.accountsemailaddress?.trim();
   const active = users.filter((u) => u.client_id === c.id && !u.inactive && u.emailaddress);
   const main = active.find((u) => u.ismaincontact) ?? active[0] ?? null;
   const accountsName = [c.accountsfirstname, c.accountslastname].filter(Boolean).join(' ');
+  // The client as Settle sees it changed when its contacts did: the latest stamp of the client and of the
+  // users read with it, so the engine's cursor moves past a contact's change and it is not fetched again.
+  const stamps = [c.alastupdate, ...users.filter((u) => u.client_id === c.id).map((u) => u.ulastupdate)].filter((s): s is string => !!s).map(isoInstant);
+  const updatedAt = stamps.reduce((m, s) => (s > m ? s : m), new Date(0).toISOString());
   return storable<PsaClient>({
     externalId: String(c.id),
     identifier: c.accountsid || String(c.id),
     name: c.name,
     billingEmail: accounts || main?.emailaddress || null,
     billingContactName: accounts ? accountsName || null : main?.name || null,
-    updatedAt: c.alastupdate ? isoInstant(c.alastupdate) : new Date(0).toISOString(),
+    updatedAt,
   });
 }

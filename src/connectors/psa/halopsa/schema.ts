@@ -60,6 +60,7 @@ export const haloUser = z.object({
   client_id: z.number().nullish(),
   inactive: z.boolean().nullish(),
   ismaincontact: z.boolean().nullish(),
+  ulastupdate: z.string().nullish(),
 });
 export type HaloUser = z.infer<typeof haloUser>;
 
