@@ -7,6 +7,8 @@ import type { PaymentsConnector } from './payments/types.ts';
 import type { AccountingConnector } from './accounting/types.ts';
 import { createConnectWiseConnector } from './psa/connectwise/connector.ts';
 import { createHaloConnector } from './psa/halopsa/connector.ts';
+import { createAutotaskConnector } from './psa/autotask/connector.ts';
+import { autotaskCatalogue } from './psa/autotask/catalogue.ts';
 import { parseCurrency } from '../domain/money.ts';
 import { createStripeConnector } from './payments/stripe/connector.ts';
 import { QuickBooksOnlineConnector } from './accounting/quickbooks-online/connector.ts';
@@ -82,6 +84,40 @@ const halopsa: Entry<'psa', z.ZodTypeAny, z.ZodTypeAny, PsaConnector> = {
       webhookAuth: c.webhookAuth,
       ...(c.tenant ? { tenant: c.tenant } : {}),
       ...(c.authUrl ? { authUrl: c.authUrl } : {}),
+      ...(s.webhookSecret ? { webhookSecret: s.webhookSecret } : {}),
+    }),
+};
+
+const autotask: Entry<'psa', z.ZodTypeAny, z.ZodTypeAny, PsaConnector> = {
+  role: 'psa',
+  vendor: 'autotask',
+  config: z.object({
+    username: z.string().email().describe('the API user (Admin → Resources/Users, security level "API User"); its zone is looked up from it'),
+    integrationCode: z.string().min(1).describe("the API user's tracking identifier (ApiIntegrationCode)"),
+    globalUrl: z.string().url().default(autotaskCatalogue.globalUrl).describe('where zone discovery starts; keep the default'),
+    currency: z.string().default('USD'),
+    /** Settle's share of what the MSP's other integrations leave of the 10,000 requests an hour. */
+    budgetShare: z
+      .number()
+      .min(0.01)
+      .max(1)
+      .default(autotaskCatalogue.defaultShare)
+      .describe("Settle's share of the API requests other integrations leave each hour (0.25 = 25 %)"),
+    sweepEveryHours: z.number().min(0.25).max(168).default(6).describe('how often every open invoice is re-read for changes Autotask leaves no trace of'),
+  }),
+  secrets: z.object({
+    secret: z.string().min(1).describe("the API user's password (Secret)"),
+    webhookSecret: z.string().min(16).optional().describe('a secret Settle gives its company webhook; leave empty to poll only'),
+  }),
+  build: (c, s) =>
+    createAutotaskConnector({
+      globalUrl: c.globalUrl,
+      username: c.username,
+      integrationCode: c.integrationCode,
+      secret: s.secret,
+      currency: parseCurrency(c.currency),
+      sweepEveryMs: Math.round(c.sweepEveryHours * 3_600_000),
+      api: { share: c.budgetShare },
       ...(s.webhookSecret ? { webhookSecret: s.webhookSecret } : {}),
     }),
 };
@@ -215,7 +251,7 @@ const bankAch: Entry<'bank_ach', typeof bankAchConfigSchema, typeof bankAchSecre
   build: (c, s, hooks) => createBankAchConnector(c, s, hooks),
 };
 
-export const psaVendors = { connectwise, halopsa } as const;
+export const psaVendors = { connectwise, halopsa, autotask } as const;
 export const paymentsVendors: Record<string, Entry<'payments', z.ZodTypeAny, z.ZodTypeAny, PaymentsConnector>> = { stripe };
 export const accountingVendors: Record<string, Entry<'accounting', z.ZodTypeAny, z.ZodTypeAny, AccountingConnector>> = {
   'quickbooks-online': quickbooksOnline,

@@ -41,6 +41,7 @@ const FILLED_BY_SETTLE: Readonly<Record<string, readonly string[]>> = {
 export const KEY_VENDORS: readonly { role: ConnectionRole; vendor: string; title: string }[] = [
   { role: 'psa', vendor: 'connectwise', title: 'ConnectWise PSA' },
   { role: 'psa', vendor: 'halopsa', title: 'HaloPSA' },
+  { role: 'psa', vendor: 'autotask', title: 'Autotask PSA' },
   { role: 'payments', vendor: 'stripe', title: 'Stripe' },
 ];
 

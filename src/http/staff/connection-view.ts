@@ -5,10 +5,14 @@ import { QBO_CATALOGUE } from '../../connectors/accounting/quickbooks-online/cat
 import { STRIPE } from '../../connectors/payments/stripe/catalogue.ts';
 import { limiterFor } from '../../connectors/accounting/quickbooks-online/limiter.ts';
 import type { ConnectionRow } from '../../db/queries/connections.ts';
+import { autotaskCatalogue } from '../../connectors/psa/autotask/catalogue.ts';
+import { budgetKey } from '../../connectors/psa/autotask/api.ts';
+import { budgetStateFor } from '../../connectors/psa/autotask/budget.ts';
 
 export const VENDOR_TITLES: Readonly<Record<string, string>> = {
   connectwise: 'ConnectWise PSA',
   halopsa: 'HaloPSA',
+  autotask: 'Autotask PSA',
   stripe: 'Stripe',
   'quickbooks-online': 'QuickBooks Online',
   'bank-ach': 'Bank (ACH files)',
@@ -48,9 +52,31 @@ export function limitsOf(c: Pick<ConnectionRow, 'vendor' | 'config'>): { publish
   }
   if (c.vendor === 'connectwise')
     return { published: 'ConnectWise publishes no numeric limit.', use: 'Settle backs off when ConnectWise answers 429 (honouring Retry-After).' };
+  if (c.vendor === 'autotask') return autotaskLimits(c.config);
   if (c.vendor === 'halopsa')
     return { published: 'HaloPSA publishes no numeric limit in its API description.', use: 'Settle backs off when Halo answers 429 (honouring Retry-After).' };
   return { published: 'No published limit recorded for this vendor.', use: null };
+}
+
+/** Autotask: the database's hourly threshold shared by all integrations, and the budget broker's state. */
+function autotaskLimits(config: Readonly<Record<string, unknown>>): { published: string; use: string | null } {
+  const L = autotaskCatalogue.limits;
+  const published = `${L.requestsPerHour.toLocaleString('en-US')} requests per rolling hour per Autotask database, shared by every integration the MSP runs; ${L.threadsPerEndpoint} at once per endpoint.`;
+  const share = typeof config['budgetShare'] === 'number' ? config['budgetShare'] : autotaskCatalogue.defaultShare;
+  const user = typeof config['username'] === 'string' ? config['username'] : null;
+  const s = user
+    ? budgetStateFor(budgetKey({ globalUrl: typeof config['globalUrl'] === 'string' ? config['globalUrl'] : autotaskCatalogue.globalUrl, username: user }))
+    : null;
+  const pct = `${Math.round(share * 100)} %`;
+  if (!s || s.checkedAt === null)
+    return { published, use: `Settle keeps its own use within ${pct} of what the other integrations leave each hour, write-backs first.` };
+  return {
+    published,
+    use:
+      `Settle (this server) this hour: ${s.usedBySettle} of its ${s.allowance} requests (${pct} of what other integrations leave; ${s.remaining} left). ` +
+      `Autotask counted ${s.usedByAll.toLocaleString('en-US')} of ${s.limit.toLocaleString('en-US')} for the database at ${s.checkedAt.slice(11, 16)} UTC; ` +
+      `${s.inFlight} in flight, ${s.waiting} waiting. Write-backs go first.`,
+  };
 }
 
 /** Non-secret settings a person recognises (never keys or tokens). */
@@ -59,6 +85,10 @@ export function shownSettings(c: Pick<ConnectionRow, 'vendor' | 'config'>): [str
     connectwise: [
       ['baseUrl', 'API address'],
       ['companyId', 'Company ID'],
+    ],
+    autotask: [
+      ['username', 'API user'],
+      ['globalUrl', 'Zone lookup address'],
     ],
     halopsa: [
       ['baseUrl', 'Halo address'],
