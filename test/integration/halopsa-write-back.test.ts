@@ -87,5 +87,25 @@ describe('HaloPSA write-back across a SIGKILL', () => {
       tx.selectFrom('invoices').select(['status', 'psa_balance_minor']).where('id', '=', invoice!.id).executeTakeFirstOrThrow(),
     );
     expect(inv.psa_balance_minor).toBe(0n);
+
+    // Refunds reach Halo as reversals of that payment: a part lowers it, the rest removes it.
+    const key = await stack.apiKey();
+    const refund = async (amountMinor: string, idempotencyKey: string): Promise<void> => {
+      const res = await fetch(`${stack!.settleUrl}/api/v1/payments/${paymentId}/refunds`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+        body: JSON.stringify({ amount_minor: amountMinor, reason: 'a seat was cancelled' }),
+      });
+      expect(res.status, await res.text()).toBe(201);
+    };
+    await refund('500', 'halo-refund-part');
+    await eventually(
+      async () => halo!.sim.paymentsFor(Number(invoice!.remote))[0]?.amountCents === Number(invoice!.total_minor) - 500,
+      60_000,
+      'the Halo payment lowered by the refund',
+    );
+    await refund(String(invoice!.total_minor - 500n), 'halo-refund-rest');
+    await eventually(async () => halo!.sim.paymentsFor(Number(invoice!.remote)).length === 0, 60_000, 'the Halo payment removed by the full refund');
+    expect(halo.state.dueCents(halo.state.invoices.get(Number(invoice!.remote))!)).toBe(Number(invoice!.total_minor));
   }, 300_000);
 });
