@@ -94,7 +94,7 @@ export function seedState(state: HaloState, opts: SeedOptions): SeedSummary {
     invoiceIds.push(inv.id);
     const old = Date.parse(`${today}T00:00:00Z`) - Date.parse(`${day}T00:00:00Z`) > 30 * 86_400_000;
     if (old && rnd() < (opts.paidShare ?? 0.3)) {
-      state.payments.set(9_000_000 + inv.id, {
+      state.seedPayment({
         id: 9_000_000 + inv.id,
         invoice_id: inv.id,
         client_id: inv.client_id,

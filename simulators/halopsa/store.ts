@@ -267,10 +267,19 @@ export class HaloState {
   totalCents(inv: Invoice): number {
     return this.netCents(inv) + this.taxCents(inv);
   }
+  /** Kept per invoice as payments come and go: serialising a page must not scan every payment per invoice. */
+  private readonly paid = new Map<number, number>();
+  private bumpPaid(invoiceId: number, cents: number): void {
+    this.paid.set(invoiceId, (this.paid.get(invoiceId) ?? 0) + cents);
+  }
   paidCents(inv: Invoice): number {
-    let n = 0;
-    for (const p of this.payments.values()) if (p.invoice_id === inv.id) n += p.amountCents;
-    return n;
+    return this.paid.get(inv.id) ?? 0;
+  }
+
+  /** A payment already on an invoice when the data was seeded (no change stamp, no webhook). */
+  seedPayment(p: Payment): void {
+    this.payments.set(p.id, p);
+    this.bumpPaid(p.invoice_id, p.amountCents);
   }
   dueCents(inv: Invoice): number {
     return inv.voided ? 0 : this.totalCents(inv) - this.paidCents(inv);
@@ -279,13 +288,16 @@ export class HaloState {
   addPayment(p: Omit<Payment, 'id'>): Payment {
     const payment: Payment = { ...p, id: ++this.seq.payment };
     this.payments.set(payment.id, payment);
+    this.bumpPaid(payment.invoice_id, payment.amountCents);
     this.touch(this.invoices.get(p.invoice_id)!);
     return payment;
   }
 
   updatePayment(id: number, change: Partial<Pick<Payment, 'amountCents' | 'dateMs' | 'thirdpartyid' | 'method' | 'status'>>): Payment {
     const p = this.payments.get(id)!;
+    const before = p.amountCents;
     Object.assign(p, change);
+    this.bumpPaid(p.invoice_id, p.amountCents - before);
     this.touch(this.invoices.get(p.invoice_id)!);
     return p;
   }
@@ -294,6 +306,7 @@ export class HaloState {
     const p = this.payments.get(id);
     if (!p) return false;
     this.payments.delete(id);
+    this.bumpPaid(p.invoice_id, -p.amountCents);
     const inv = this.invoices.get(p.invoice_id);
     if (inv) this.touch(inv);
     return true;
