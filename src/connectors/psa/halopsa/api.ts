@@ -75,7 +75,7 @@ export function isoInstant(haloDateTime: string): string {
 export class HaloApi {
   private readonly origin: string;
   private readonly sleep: (ms: number) => Promise<void>;
-  private token: { value: string; expiresAt: number } | null = null;
+  private token: { value: string; renewAt: number } | null = null;
   private pending: Promise<string> | null = null;
   /** Tokens fetched by this client (tests: renewal happens only when it must). */
   tokensFetched = 0;
@@ -97,7 +97,7 @@ export class HaloApi {
 
   /** A live access token; one fetch at a time, shared by every caller waiting for it. */
   async accessToken(force = false): Promise<string> {
-    if (!force && this.token && Date.now() < this.token.expiresAt - haloCatalogue.renewBeforeMs) return this.token.value;
+    if (!force && this.token && Date.now() < this.token.renewAt) return this.token.value;
     if (this.pending) return this.pending;
     this.pending = this.fetchToken().finally(() => {
       this.pending = null;
@@ -138,7 +138,9 @@ export class HaloApi {
     }
     const t = haloToken.parse(JSON.parse(res.text));
     this.tokensFetched += 1;
-    this.token = { value: t.access_token, expiresAt: Date.now() + t.expires_in * 1000 };
+    // Renewed a minute before it expires — or, for a short-lived token, half-way through its life.
+    const lifeMs = t.expires_in * 1000;
+    this.token = { value: t.access_token, renewAt: Date.now() + Math.max(lifeMs - haloCatalogue.renewBeforeMs, lifeMs / 2) };
     return t.access_token;
   }
 

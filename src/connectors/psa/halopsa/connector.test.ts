@@ -51,6 +51,23 @@ describe('HaloPSA connector: auth', () => {
     expect(c.api.tokensFetched).toBe(2);
   });
 
+  it('renews a short-lived token before it expires, without a refused call', async () => {
+    const own = await startHaloSimulator({ seed: { clients: 1, invoices: 1, seed: 1 }, tokenTtlMs: 2000 });
+    try {
+      const c = connectorFor(own);
+      await c.getInvoice('1001');
+      await c.getInvoice('1001');
+      expect(c.api.tokensFetched).toBe(1);
+      await new Promise((r) => setTimeout(r, 1200));
+      own.sim.calls.reset();
+      await c.getInvoice('1001');
+      expect(c.api.tokensFetched).toBe(2);
+      expect(own.sim.calls.total('GET /api/Invoice')).toBe(1); // no 401 first
+    } finally {
+      await own.close();
+    }
+  });
+
   it('an unknown invoice is null', async () => {
     expect(await connectorFor(halo).getInvoice('999999')).toBeNull();
   });
