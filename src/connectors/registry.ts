@@ -103,7 +103,7 @@ const autotask: Entry<'psa', z.ZodTypeAny, z.ZodTypeAny, PsaConnector> = {
       .max(1)
       .default(autotaskCatalogue.defaultShare)
       .describe("Settle's share of the API requests other integrations leave each hour (0.25 = 25 %)"),
-    sweepEveryHours: z.number().min(0.25).max(168).default(6).describe('how often every open invoice is re-read for changes Autotask leaves no trace of'),
+    sweepEveryHours: z.number().min(0.25).max(168).default(1).describe('how often every open invoice is re-read for changes Autotask leaves no trace of'),
   }),
   secrets: z.object({
     secret: z.string().min(1).describe("the API user's password (Secret)"),

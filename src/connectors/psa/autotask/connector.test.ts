@@ -112,6 +112,7 @@ describe('Autotask connector: changes and write-back', () => {
     at.sim.changeInvoice(502, { paidDate: later.toISOString() });
     const fresh = at.sim.createInvoice({ companyId: 2 }).invoice;
     at.sim.changeInvoice(503, { dueDate: '2027-03-01' }); // leaves no stamp
+    at.sim.changeInvoice(504, { paidDate: new Date(Date.now() - 30 * 86_400_000).toISOString() }); // paid, backdated
     const since = new Date(later.getTime() - 60_000).toISOString();
     expect(since > cursor).toBe(true);
     const seen = (await collect(c.listInvoices(since))).flat();
@@ -124,6 +125,8 @@ describe('Autotask connector: changes and write-back', () => {
     const sweeping = connectorFor(at, { sweepEveryMs: 0 });
     const swept = (await collect(sweeping.listInvoices(since))).flat();
     expect(swept.find((i) => i.externalId === '503')?.dueOn).toBe('2027-03-01');
+    expect(seen.some((i) => i.externalId === '504')).toBe(false); // its PaidDate is older than the cursor…
+    expect(swept.find((i) => i.externalId === '504')?.status).toBe('Paid'); // …the sweep finds it
     expect(swept.some((i) => i.externalId === '501')).toBe(true); // from the changes query, not the sweep
   });
 

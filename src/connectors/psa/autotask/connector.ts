@@ -1,7 +1,7 @@
 // Autotask PSA as Settle's PsaConnector. Invoices have no last-modified field and no webhooks, so a poll asks
 // for what the invoice's own stamps can show changed — created, voided, paid or stamped by an integration
 // (CreateDateTime, VoidedDate, PaidDate, WebServiceDate ≥ since) — and, every `sweepEveryMs`, sweeps all open
-// invoices (not voided, no PaidDate) for changes that leave no stamp. Lines are the BillingItems of a whole
+// invoices (and those paid in the last 90 days) for changes that leave no stamp or a stamp in the past. Lines are the BillingItems of a whole
 // page of invoices at once (`InvoiceID in […]`); every call is spent through the budget broker (budget.ts).
 import { z } from 'zod';
 import { zero, type Currency, sum } from '../../../domain/money.ts';
@@ -32,7 +32,7 @@ export interface AutotaskConnectorOptions extends AutotaskConnection {
   readonly currency?: Currency;
   /** Secret Settle gives its company webhook (write-only at Autotask); without it, no webhooks. */
   readonly webhookSecret?: string;
-  /** How often a poll also sweeps every open invoice (default 6 h). */
+  /** How often a poll also sweeps every open (or recently paid) invoice (default 1 h). */
   readonly sweepEveryMs?: number;
   readonly api?: AutotaskApiOptions;
 }
@@ -40,6 +40,7 @@ export interface AutotaskConnectorOptions extends AutotaskConnection {
 /** Clock skew and Autotask's own stamping delay: a poll looks this far behind its cursor (ingestion is idempotent). */
 const OVERLAP_MS = 10 * 60_000;
 const IN_CHUNK = 500;
+const PAID_LOOKBACK_MS = 90 * 86_400_000;
 const lastSweep = new Map<string, number>();
 
 const chunks = <T>(xs: readonly T[], n = IN_CHUNK): T[][] => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, i * n + n));
@@ -151,10 +152,19 @@ export class AutotaskConnector implements PsaConnector {
     ];
     for await (const rows of this.api.query('Invoices', changed, 'recent')) yield await this.invoicesOf(rows, 'recent');
     const key = budgetKey(this.opts);
-    if (Date.now() - (lastSweep.get(key) ?? 0) < (this.opts.sweepEveryMs ?? 6 * 3_600_000)) return;
+    if (Date.now() - (lastSweep.get(key) ?? 0) < (this.opts.sweepEveryMs ?? 3_600_000)) return;
+    // Open invoices, and those paid in the last 90 days: staff (or a books integration) may mark an invoice
+    // paid with a PaidDate in the past, which the changes query above (PaidDate ≥ since) cannot see.
+    const paidSince = new Date(Date.now() - PAID_LOOKBACK_MS).toISOString();
     const open: FilterItem[] = [
       { op: 'eq', field: 'IsVoided', value: false },
-      { op: 'notExist', field: 'PaidDate' },
+      {
+        op: 'or',
+        items: [
+          { op: 'notExist', field: 'PaidDate' },
+          { op: 'gte', field: 'PaidDate', value: paidSince },
+        ],
+      },
     ];
     for await (const rows of this.api.query('Invoices', open, 'sweep')) yield await this.invoicesOf(rows, 'sweep');
     lastSweep.set(key, Date.now());
