@@ -58,7 +58,8 @@ export class BudgetClosed extends Error {
 }
 
 export class ApiBudget {
-  readonly share: number;
+  /** Changed in place when the connection's setting changes (the hour's own use is kept). */
+  share: number;
   readonly threadLimit: number;
   private readonly refreshMs: number;
   private readonly now: () => number;
@@ -246,9 +247,12 @@ const brokers = new Map<string, ApiBudget>();
 export function budgetFor(key: string, opts: BudgetOptions = {}): ApiBudget {
   const k = key.toLowerCase();
   let b = brokers.get(k);
-  if (!b || (opts.share !== undefined && b.share !== opts.share)) {
+  if (!b) {
     b = new ApiBudget(opts);
     brokers.set(k, b);
+  } else if (opts.share !== undefined && b.share !== opts.share) {
+    if (!(opts.share > 0 && opts.share <= 1)) throw new Error(`budget share ${opts.share} is not between 0 and 1`);
+    b.share = opts.share;
   }
   return b;
 }
