@@ -195,10 +195,11 @@ export class HaloApi {
   }
 
   /** Every page of a list, in the order asked for, `pageSize` records a page. */
-  async *pages(path: string, query: QueryParams, pageSize: number): AsyncGenerator<unknown[]> {
+  async *pages(path: string, query: QueryParams, pageSize: number, onTotal?: (recordCount: number) => void): AsyncGenerator<unknown[]> {
     const size = Math.min(Math.max(1, Math.floor(pageSize)), haloCatalogue.paging.maxPageSize);
     for (let pageNo = 1; ; pageNo++) {
       const { rows, total } = rowsOf(await this.get(path, { ...query, pageinate: true, page_size: size, page_no: pageNo }), path);
+      if (total !== null) onTotal?.(total);
       if (rows.length > 0) yield rows;
       if (rows.length < size || (total !== null && pageNo * size >= total)) return;
     }

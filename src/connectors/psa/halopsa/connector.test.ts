@@ -128,6 +128,27 @@ describe('HaloPSA connector: import', () => {
     }
   });
 
+  it('walks again when an invoice is deleted during the walk, so none is skipped at a page edge', async () => {
+    const own = await startHaloSimulator({ seed: { clients: 2, invoices: 120, seed: 12 } });
+    try {
+      const newest = [...own.state.invoices.values()].sort((a, b) => b.updatedMs - a.updatedMs || b.id - a.id)[0]!;
+      // The newest invoice is deleted in Halo right after the first page was served.
+      let pagesServed = 0;
+      const c = connectorFor(own, { pageSize: 50 });
+      const original = c.api.get.bind(c.api);
+      c.api.get = async (path, query) => {
+        const body = await original(path, query);
+        if (path === '/Invoice' && ++pagesServed === 1) own.state.invoices.delete(newest.id);
+        return body;
+      };
+      const all = await collect(c.listInvoices(null));
+      expect(pagesServed).toBeGreaterThan(3); // a second walk
+      expect(new Set(all.map((i) => i.externalId)).size).toBe(120); // the deleted one was read before it went; none skipped
+    } finally {
+      await own.close();
+    }
+  });
+
   it('polls only what changed since the cursor, and stops at the first older invoice', async () => {
     const c = connectorFor(halo);
     const all = await collect(c.listInvoices(null));

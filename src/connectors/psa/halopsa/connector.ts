@@ -138,18 +138,29 @@ export class HaloConnector implements PsaConnector {
     if (sinceMs !== null && Number.isNaN(sinceMs)) throw new Error(`"${since}" is not a timestamp`);
     const byId = new Map<string, PsaInvoice>();
     const rejected = new Map<string, Rejected>();
-    walk: for await (const rows of this.api.pages('/Invoice', { order: 'last_modified', orderdesc: true, includelines: true }, this.pageSize)) {
-      for (const row of rows) {
-        const stamp = (row as { last_modified?: unknown } | null)?.last_modified;
-        if (sinceMs !== null && typeof stamp === 'string' && Date.parse(isoInstant(stamp)) < sinceMs) break walk;
-        const id = String((row as { id?: unknown } | null)?.id ?? '?');
-        if (byId.has(id) || rejected.has(id)) continue; // a repeat at a page edge: the first (newest) read stands
-        try {
-          byId.set(id, mapInvoice(haloInvoice.parse(row), this.currency));
-        } catch (e) {
-          rejected.set(id, { ...describe('invoice', row), reason: reason(e) });
+    // An invoice deleted during the walk pulls the rest forward by one, which could skip one at a page edge:
+    // seen as a record_count that shrank, and answered by walking again (merged; at most three walks).
+    for (let walks = 1; ; walks++) {
+      let first: number | null = null;
+      let shrank = false;
+      const onTotal = (n: number): void => {
+        if (first === null) first = n;
+        else if (n < first) shrank = true;
+      };
+      walk: for await (const rows of this.api.pages('/Invoice', { order: 'last_modified', orderdesc: true, includelines: true }, this.pageSize, onTotal)) {
+        for (const row of rows) {
+          const stamp = (row as { last_modified?: unknown } | null)?.last_modified;
+          if (sinceMs !== null && typeof stamp === 'string' && Date.parse(isoInstant(stamp)) < sinceMs) break walk;
+          const id = String((row as { id?: unknown } | null)?.id ?? '?');
+          if (byId.has(id) || rejected.has(id)) continue; // a repeat at a page edge: the first (newest) read stands
+          try {
+            byId.set(id, mapInvoice(haloInvoice.parse(row), this.currency));
+          } catch (e) {
+            rejected.set(id, { ...describe('invoice', row), reason: reason(e) });
+          }
         }
       }
+      if (!shrank || walks >= 3) break;
     }
     yield* inPages([...byId.values()], [...rejected.values()], this.pageSize);
   }
