@@ -71,3 +71,42 @@ describe('Autotask API budget broker', () => {
     process.stdout.write(`budget: ${polls} polls, Settle served ${at.sim.limits.served}, write-back took ${writeBackMs} ms\n`);
   });
 });
+
+describe('Autotask API budget broker, on its own', () => {
+  const reading = (used: number) => async () => ({ limit: 1_000, timeframeMinutes: 60, used });
+
+  it('allows its share of what the others leave, and grants a waiting write-back before earlier sweeps', async () => {
+    const b = new ApiBudget({ share: 0.25 });
+    b.setReader(reading(600));
+    const order: string[] = [];
+    const gates: (() => void)[] = [];
+    const hold = (name: string, priority: 'sweep' | 'writeback') =>
+      b.run('invoices', priority, async () => {
+        order.push(name);
+        await new Promise<void>((r) => gates.push(r));
+      });
+    const first = [hold('s1', 'sweep'), hold('s2', 'sweep'), hold('s3', 'sweep')];
+    await until(() => order.length === 3);
+    const later = [hold('s4', 'sweep'), hold('s5', 'sweep'), hold('w1', 'writeback')];
+    await until(() => b.state().waiting === 3);
+    expect(b.state()).toMatchObject({ limit: 1_000, usedByOthers: 599, allowance: 100, inFlight: 3 });
+    gates.shift()!();
+    await until(() => order.length === 4);
+    expect(order[3]).toBe('w1'); // the write-back, queued last, goes first
+    while (gates.length > 0 || order.length < 6) {
+      gates.shift()?.();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await Promise.all([...first, ...later]);
+    expect(order.slice(4).sort()).toEqual(['s4', 's5']);
+  });
+
+  it('hands a refusal of the credentials to whatever waits, instead of waiting for ever', async () => {
+    const b = new ApiBudget();
+    const { VendorError } = await import('../../http.ts');
+    b.setReader(async () => {
+      throw new VendorError('autotask', 'auth', 'GET /V1.0/ThresholdInformation answered 401', 401);
+    });
+    await expect(b.run('invoices', 'recent', async () => 'never')).rejects.toMatchObject({ kind: 'auth', status: 401 });
+  });
+});
