@@ -3,7 +3,7 @@
 // UserName and Secret (401 otherwise), the rolling-hour threshold and the per-endpoint thread limit (429),
 // and the vendor's error body `{"errors":[…]}`.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { jsonName, singular } from './fields.ts';
+import { jsonName, singular, type EntityDef } from './fields.ts';
 import { QueryError } from './filter.ts';
 import type { ApiLimits } from './limits.ts';
 import { countQuery, decodePaging, entityOrThrow, parseQueryModel, present, runQuery } from './query.ts';
@@ -47,6 +47,12 @@ function authError(req: FastifyRequest, c: Credentials): string | null {
 export function endpointOf(path: string): string {
   const m = /\/V1\.0\/([^/?]+)/i.exec(path);
   return (m?.[1] ?? '').toLowerCase();
+}
+
+function requireAll(entity: EntityDef, body: unknown): void {
+  const keys = new Set(Object.keys(body && typeof body === 'object' ? body : {}).map((k) => k.toLowerCase()));
+  const missing = entity.fields.filter((f) => f.isRequired && !keys.has(f.name.toLowerCase()));
+  if (missing.length > 0) throw new QueryError(`Field ${missing[0]!.name} of the ${singular(entity)} entity is required.`);
 }
 
 function fail(reply: FastifyReply, e: unknown): FastifyReply {
@@ -218,6 +224,8 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const update = async (req: FastifyRequest, reply: FastifyReply) => {
     try {
       const e = entityOrThrow((req.params as { entity: string }).entity);
+      // PUT replaces the entity: every required field must be sent (PATCH sends only what changes).
+      if (req.method === 'PUT') requireAll(e, req.body);
       const { row, changed } = updateRecord(state, e, req.body);
       if (e.name === 'CompanyNotes') row.LastModifiedDate = state.now();
       if (e.name === 'Contacts') row.LastModifiedDate = state.now();

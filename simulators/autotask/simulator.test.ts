@@ -99,6 +99,15 @@ describe('Autotask simulator', () => {
     const r = await fetch(`${at.zoneUrl}V1.0/Invoices`, { method: 'PATCH', headers: headers(), body: JSON.stringify({ id: 501, invoiceTotal: 1 }) });
     expect(r.status).toBe(500);
     expect(((await r.json()) as { errors: string[] }).errors[0]).toMatch(/read only/);
+    const put = await fetch(`${at.zoneUrl}V1.0/Companies`, { method: 'PUT', headers: headers(), body: JSON.stringify({ id: 1, companyName: 'Only a name' }) });
+    expect(put.status).toBe(500);
+    expect(((await put.json()) as { errors: string[] }).errors[0]).toMatch(/Field CompanyType of the Company entity is required/);
+    const patch = await fetch(`${at.zoneUrl}V1.0/Companies`, {
+      method: 'PATCH',
+      headers: headers(),
+      body: JSON.stringify({ id: 1, companyName: 'Only a name' }),
+    });
+    expect(await patch.json()).toEqual({ itemId: 1 });
   });
 
   it('reports the threshold and refuses over it and over 3 concurrent requests per endpoint', async () => {
