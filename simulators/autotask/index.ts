@@ -181,12 +181,13 @@ export async function runStandalone(port: number): Promise<RunningAutotaskSimula
   process.stdout.write(
     [
       `Autotask PSA simulator listening`,
-      `  zone lookup       ${running.baseUrl}/V1.0/ZoneInformation?user=${c.username}`,
-      `  zone URL          ${running.zoneUrl}`,
-      `  ApiIntegrationCode ${c.integrationCode}`,
-      `  UserName          ${c.username}`,
-      `  Secret            ${c.secret}`,
-      `  control           ${running.origin}/_sim/* (seed, invoices, companies, threshold/others, limits, faults, lost-answers)`,
+      `  zone lookup         ${running.baseUrl}/V1.0/ZoneInformation?user=${c.username}`,
+      `  zone URL            ${running.zoneUrl}`,
+      `  ApiIntegrationCode  ${c.integrationCode}`,
+      `  UserName            ${c.username}`,
+      `  Secret              ${c.secret}`,
+      `  control             ${running.origin}/_sim/* (seed, invoices, companies, threshold/others, limits, faults, lost-answers)`,
+      `  connect with        settle connect psa autotask --workspace SLUG --config '${JSON.stringify({ username: c.username, integrationCode: c.integrationCode, globalUrl: running.baseUrl })}' --secrets '${JSON.stringify({ secret: c.secret })}'`,
       '',
     ].join('\n'),
   );
