@@ -58,6 +58,13 @@ export function createRefund(
   if (charge.status !== 'succeeded') {
     throw stateError(`Charge ${charge.id} has not succeeded, so it cannot be refunded.`, 'charge_not_refundable', 'charge');
   }
+  // Stripe refuses to refund a charge whose dispute has withdrawn the funds (is_charge_refundable false),
+  // with `charge_disputed`; a won dispute gives them back. The soak refunded a debit its account holder
+  // had already disputed, which Stripe would never have let happen.
+  const dispute = charge.disputed ? [...store.disputes.values()].find((d) => d.charge === charge.id) : undefined;
+  if (dispute && !dispute.is_charge_refundable && dispute.status !== 'won') {
+    throw stateError(`Charge ${charge.id} has been charged back; cannot issue a refund.`, 'charge_disputed', 'charge');
+  }
   const remaining = charge.amount - charge.amount_refunded;
   if (remaining <= 0) throw stateError(`Charge ${charge.id} has already been refunded.`, 'charge_already_refunded', 'charge');
   const amount = input.amount ?? remaining;

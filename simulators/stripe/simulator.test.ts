@@ -324,6 +324,10 @@ describe('refunds, disputes and payouts', () => {
     expect(re.json).toMatchObject({ status: 'succeeded', amount: 5_000, payment_intent: a.json.id });
     expect((await api('POST', '/v1/refunds', { payment_intent: a.json.id, amount: 50_000 })).json.error.code).toBe('amount_too_large');
     expect((await control(s.baseUrl, '/_sim/disputes/create', { payment_intent: b.json.id })).status).toBe('needs_response');
+    // As Stripe: a charge whose dispute withdrew the funds cannot be refunded.
+    const disputedRefund = await api('POST', '/v1/refunds', { payment_intent: b.json.id, amount: 100 });
+    expect(disputedRefund.status).toBe(400);
+    expect(disputedRefund.json.error.code).toBe('charge_disputed');
     const po = (await control(s.baseUrl, '/_sim/payouts/run', {})).payout;
     expect(po.status).toBe('paid');
     const items = await api('GET', '/v1/balance_transactions', { payout: po.id, limit: 100 });

@@ -6,13 +6,15 @@
 // it reopens, and reversal postings to the PSA (the payment reduced) and the books (reversing entry).
 // A refund made at the processor directly (its dashboard) arrives by webhook and is booked the same way.
 import { journal } from '../domain/ledger.ts';
+import { ReversalError } from '../domain/reversal.ts';
 import { money, parseCurrency } from '../domain/money.ts';
 import { withTenant, type Tx } from '../db/tenant.ts';
-import type { Refund } from '../db/schema.ts';
+import type { Payment, Refund } from '../db/schema.ts';
 import type { ProcessorEvent } from '../connectors/payments/types.ts';
 import { UseCaseError, type EngineContext } from './context.ts';
 import { audit, type Actor } from './audit.ts';
 import { applyReversal } from './apply-reversal.ts';
+import { raiseException } from './exceptions.ts';
 import { enqueue } from './enqueue.ts';
 import { writeJournal } from './ledger-writer.ts';
 import { lockPayment, transition } from './record-payment-outcome.ts';
@@ -206,7 +208,16 @@ export async function recordRefundSucceeded(tx: Tx, refundId: string, processorR
     // the money, leave the state, and let staff look.
     await audit(tx, p.tenant_id, actor, 'refund.unexpected', { type: 'payment', id: p.id }, { refund_id: refund.id, state: p.state });
   }
-  const r = await applyReversal(tx, p, { kind: 'refund', key: `refund:${refund.id}`, amountMinor: refund.amount_minor, order: 'credit_first' });
+  let r;
+  try {
+    r = await applyReversal(tx, p, { kind: 'refund', key: `refund:${refund.id}`, amountMinor: refund.amount_minor, order: 'credit_first' });
+  } catch (e) {
+    // Nothing of the payment is left to take back (it was returned or charged back first, and the processor
+    // refunded it anyway): planning wrote nothing. The money did leave, so the refund is recorded — with no
+    // booking Settle could choose — and a person is told; failing here would retry the event for ever.
+    if (!(e instanceof ReversalError) || to !== null) throw e;
+    return recordUnbookableRefund(tx, p, refund, processorRefundId, actor, e.message);
+  }
   await tx.updateTable('payments').set({ refunded_minor: total, updated_at: new Date() }).where('id', '=', p.id).execute();
   await tx
     .updateTable('refunds')
@@ -249,6 +260,39 @@ export async function recordRefundSucceeded(tx: Tx, refundId: string, processorR
       reopened: r.plan.invoices.map((x) => ({ invoice_id: x.invoiceId, amount_minor: x.amountMinor })),
       state: to ?? p.state,
     },
+  );
+  return true;
+}
+
+/** A refund the processor made of a payment Settle has nothing left of to take back: recorded, and an exception. */
+async function recordUnbookableRefund(tx: Tx, p: Payment, refund: Refund, processorRefundId: string, actor: Actor, why: string): Promise<boolean> {
+  await tx
+    .updateTable('refunds')
+    .set({
+      status: 'succeeded',
+      processor_refund_id: processorRefundId,
+      succeeded_at: new Date(),
+      updated_at: new Date(),
+      failure_message: `not booked: ${why}`,
+    })
+    .where('id', '=', refund.id)
+    .execute();
+  await raiseException(tx, p.tenant_id, actor, {
+    kind: 'refund_of_reversed_payment',
+    dedupeKey: `refund-of-reversed:${refund.id}`,
+    clientId: p.client_id,
+    invoiceIds: [], // no invoice's state clears it: the money is out either way
+    paymentId: p.id,
+    title: 'Processor refunded a payment that was already taken back',
+    detail: `The processor refunded ${refund.amount_minor} minor units (refund ${processorRefundId}) of payment ${p.id}, which Settle had already recorded as ${p.state}: ${why}. Nothing was booked for it. Ask the processor whether the refund can be reversed, or record the loss in the books by hand; the payout's deposit carries it on its adjustments line.`,
+  });
+  await audit(
+    tx,
+    p.tenant_id,
+    actor,
+    'refund.not_booked',
+    { type: 'payment', id: p.id },
+    { refund_id: refund.id, processor_refund_id: processorRefundId, amount_minor: refund.amount_minor, state: p.state, reason: why },
   );
   return true;
 }

@@ -84,6 +84,7 @@ export const ACTION_WORDS: Readonly<Record<string, string>> = {
   'payment.succeeded': 'Payment succeeded',
   'payment.succeeded_after_failure': 'Payment succeeded after a failure',
   'payment.resubmitted_after_failure': 'Failed payment confirmed again, processing',
+  'refund.not_booked': 'Refund of a payment already taken back (not booked)',
   'payment_method.default_changed': 'Default payment method changed',
   'payment_method.default_set': 'Default payment method set',
   'payment_method.saved': 'Payment method saved',
