@@ -1,7 +1,10 @@
 // Reversals (refunds, returns, lost disputes) to the books, inside the tenant's accounting flush: after
 // the payments (a reversal needs the payment it undoes to be in the books) and before the deposits (a
 // deposit's adjustment line takes the reversed money out of the same account the reversal credits; see
-// connectors/accounting/quickbooks-online/reversal.ts). One call per reversal: they are rare.
+// connectors/accounting/quickbooks-online/reversal.ts). Each reversal is a few calls (read the payment, the
+// journal entry, re-apply the payment); reversals of different payments go side by side, those of one
+// payment one after the other (each re-applies that payment's lines). One at a time, the soak's drain posted
+// ~75 a minute and a backlog of a few hundred held every deposit behind it for minutes.
 import { money, parseCurrency } from '../domain/money.ts';
 import { withTenant } from '../db/tenant.ts';
 import type { AccountingConnector } from '../connectors/accounting/types.ts';
@@ -16,11 +19,28 @@ export async function postPendingReversals(
   ctx: EngineContext,
   tenantId: string,
   books: AccountingConnector,
+  /**
+   * Only reversals on invoices a payment posting is waiting to be applied to: the flush posts those before
+   * its payments (each re-opens its invoice in the books), and leaves the rest for after them — all of them
+   * first starved the payments in the soak (a backlog of reversals took longer than a process lived).
+   */
+  opts: { blockingPayments?: boolean } = {},
 ): Promise<{ posted: number; failed: number; waiting: number }> {
   const out = { posted: 0, failed: 0, waiting: 0 };
   const rows = await withTenant(ctx.db, tenantId, (tx) =>
     tx
       .selectFrom('postings as r')
+      .$if(opts.blockingPayments === true, (q) =>
+        q.where('r.invoice_id', 'in', (eb) =>
+          eb
+            .selectFrom('postings as waiting')
+            .select('waiting.invoice_id')
+            .where('waiting.target', '=', 'accounting')
+            .where('waiting.kind', '=', 'payment')
+            .where('waiting.status', '=', 'pending')
+            .where('waiting.invoice_id', 'is not', null),
+        ),
+      )
       .innerJoin('postings as o', 'o.id', 'r.reverses_posting_id')
       .innerJoin('invoices as i', 'i.id', 'r.invoice_id')
       .selectAll('r')
@@ -38,7 +58,24 @@ export async function postPendingReversals(
       .limit(200)
       .execute(),
   );
+  type Row = (typeof rows)[number];
+  const byPayment = new Map<string, Row[]>();
   for (const r of rows) {
+    const lane = r.reverses_posting_id ?? r.id;
+    byPayment.set(lane, [...(byPayment.get(lane) ?? []), r]);
+  }
+  const lanes = [...byPayment.values()];
+  let nextLane = 0;
+  const work = async (): Promise<void> => {
+    for (let lane = lanes[nextLane++]; lane; lane = lanes[nextLane++]) for (const r of lane) await postOne(r);
+  };
+  // allSettled, then the first error: no lane may still be writing when the job ends (and is retried).
+  const settled = await Promise.allSettled(Array.from({ length: Math.min(REVERSAL_LANES, lanes.length) }, work));
+  const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failure) throw failure.reason;
+  return out;
+
+  async function postOne(r: Row): Promise<void> {
     if (r.original_status === 'pending') {
       // The payment is not in the books yet (it may wait days for its invoice): look again after its next
       // attempt, not at every flush.
@@ -51,7 +88,7 @@ export async function postPendingReversals(
           .execute(),
       );
       out.waiting++;
-      continue;
+      return;
     }
     if (r.original_status === 'failed' || !r.original_remote_id) {
       await withTenant(ctx.db, tenantId, async (tx) => {
@@ -75,7 +112,7 @@ export async function postPendingReversals(
         });
       });
       out.failed++;
-      continue;
+      return;
     }
     const result = await books.reversePayment({
       idempotencyKey: r.idempotency_key,
@@ -114,5 +151,7 @@ export async function postPendingReversals(
       else out.waiting++;
     });
   }
-  return out;
 }
+
+/** Payments whose reversals go to the books at once (QuickBooks allows 10 requests in flight per company). */
+const REVERSAL_LANES = 4;

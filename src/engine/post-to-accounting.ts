@@ -1,4 +1,4 @@
-// Posts to the books: reversals of payments already there, every pending payment posting of the tenant in
+// Posts to the books: reversals on invoices a payment is waiting for, every pending payment posting of the tenant in
 // one go (the connector batches them, up to 30 per QuickBooks batch call), then the other reversals, then every payout deposit that is due — at once,
 // with any payment not in the books yet on a clearing line — then moves clearing lines onto payments
 // posted since. A payment whose invoice is not in the books waits for it (books-posting-outcome.ts, the
@@ -40,10 +40,11 @@ export async function flushAccounting(ctx: EngineContext, tenantId: string): Pro
   const books = await ctx.connectors.accounting(tenantId);
   const summary: FlushSummary = { payments: 0, deposits: 0, failed: 0, deferred: 0, waiting: 0, linked: 0 };
   if (!books) return summary;
-  // Refunds, returns and lost disputes whose payment is in the books go first: each re-opens its invoice
-  // there, and a new payment on the same invoice (the client paying again what was refunded) is refused by
-  // QuickBooks as "more than its open balance" until it has (seen in the soak).
-  const earlier = await postPendingReversals(ctx, tenantId, books);
+  // Refunds, returns and lost disputes on an invoice a payment is waiting for go first: each re-opens its
+  // invoice there, and a new payment on the same invoice (the client paying again what was refunded) is
+  // refused by QuickBooks as "more than its open balance" until it has (seen in the soak). Only those: all
+  // of them first kept the payments waiting behind a backlog of reversals (soak16).
+  const earlier = await postPendingReversals(ctx, tenantId, books, { blockingPayments: true });
   await postPendingPayments(ctx, tenantId, books, summary);
   // Then those whose payment this flush just posted: after the payments they undo, before the deposits (lifecycle).
   const reversals = await postPendingReversals(ctx, tenantId, books);

@@ -115,12 +115,18 @@ export async function reverseQboPayment(
   }
   if (!journal) {
     const ar = accounts.accountsReceivableAccountId ?? (await receivablesAccount(api));
-    journal = await api.create(
-      'JournalEntry',
-      reversalJournalBody(input, customerId, { accountsReceivableAccountId: ar, clearingAccountId: accounts.clearingAccountId, tracking: accounts.tracking }),
-      // A retry after a refusal is a new request (types.ts › RequestGeneration); the marker stays the key.
-      requestIdFor(requestKey(input.idempotencyKey, input.requestGeneration)),
-    );
+    try {
+      journal = await api.create(
+        'JournalEntry',
+        reversalJournalBody(input, customerId, { accountsReceivableAccountId: ar, clearingAccountId: accounts.clearingAccountId, tracking: accounts.tracking }),
+        // A retry after a refusal is a new request (types.ts › RequestGeneration); the marker stays the key.
+        requestIdFor(requestKey(input.idempotencyKey, input.requestGeneration)),
+      );
+    } catch (e) {
+      // The remembered A/R account may be the cause (made inactive, merged): ask again next time.
+      receivables.delete(api);
+      throw e;
+    }
   }
   const journalId = String(journal['Id']);
   // 2. Re-apply the payment; a stale SyncToken (someone edited it meanwhile) reads it again.
@@ -145,9 +151,20 @@ export async function reverseQboPayment(
   return { ok: true, remoteId: journalId };
 }
 
-async function receivablesAccount(api: QboApi): Promise<string> {
-  const rows = await api.queryAll('Account', `AccountType = 'Accounts Receivable'`);
-  const first = rows[0];
-  if (!first) throw new VendorError(QBO_CATALOGUE.vendor, 'invalid', 'the company has no Accounts Receivable account');
-  return String(first['Id']);
+/** The company's A/R account, asked once per connector (it was one extra call per reversal). */
+const receivables = new WeakMap<QboApi, Promise<string>>();
+
+function receivablesAccount(api: QboApi): Promise<string> {
+  let known = receivables.get(api);
+  if (!known) {
+    known = api.queryAll('Account', `AccountType = 'Accounts Receivable'`).then((rows) => {
+      const first = rows[0];
+      if (!first) throw new VendorError(QBO_CATALOGUE.vendor, 'invalid', 'the company has no Accounts Receivable account');
+      return String(first['Id']);
+    });
+    receivables.set(api, known);
+    // A failed look-up is asked again next time, not remembered.
+    known.catch(() => receivables.delete(api));
+  }
+  return known;
 }
