@@ -15,18 +15,26 @@ export interface FaultRule {
   readonly pathPattern?: string; // RegExp source matched against the path; default: any
   readonly fault: Fault;
   times: number; // how many matching requests it applies to
+  /**
+   * Gone after this long even if not all used (default: until used). A vendor's bad moment is a window of
+   * time: a fault that waited minutes for the next request would fire long after its moment — and a client
+   * that backs off 60 s after each 429 would meet every queued one in turn, for ever.
+   */
+  readonly ttlMs?: number;
 }
 
 /** Queue of injected faults; each matching request consumes one application of the first rule that matches. */
 export class Faults {
-  private rules: FaultRule[] = [];
+  private rules: (FaultRule & { expiresAt?: number })[] = [];
   add(rule: FaultRule): void {
-    this.rules.push({ ...rule });
+    this.rules.push({ ...rule, ...(rule.ttlMs !== undefined ? { expiresAt: Date.now() + rule.ttlMs } : {}) });
   }
   clear(): void {
     this.rules = [];
   }
   take(method: string, path: string): Fault | null {
+    const now = Date.now();
+    this.rules = this.rules.filter((r) => r.expiresAt === undefined || r.expiresAt > now);
     const i = this.rules.findIndex(
       (r) => (!r.method || r.method.toUpperCase() === method.toUpperCase()) && (!r.pathPattern || new RegExp(r.pathPattern).test(path)),
     );

@@ -10,6 +10,13 @@ export interface FaultInjector {
 
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)]!;
 
+/**
+ * A fault not met within this long is gone (simulators/kit.ts FaultRule.ttlMs): a vendor's bad moment is a
+ * window of time. Queued without end, QuickBooks' 429s (each a 60-s wait for Settle, as Intuit asks) piled up
+ * faster than a throttled flush could meet them, and every flush met one until the process was killed.
+ */
+const FAULT_TTL_MS = 30_000;
+
 export function startFaults(sims: SimProcesses, everyMs: number): FaultInjector {
   const counts: Record<string, number> = {};
   const stripe = sims.stripe.baseUrl;
@@ -18,10 +25,14 @@ export function startFaults(sims: SimProcesses, everyMs: number): FaultInjector 
   const stripe429 = { error: { type: 'invalid_request_error', code: 'rate_limit', message: 'Too many requests hit the API too quickly.' } };
   const stripe500 = { error: { type: 'api_error', message: 'An unknown error occurred' } };
   const injections: Record<string, () => Promise<unknown>> = {
-    'stripe 429': () => call(`${stripe}/_sim/faults`, { body: { pathPattern: '^/v1/', fault: { kind: 'status', status: 429, body: stripe429 }, times: 3 } }),
-    'stripe 500': () => call(`${stripe}/_sim/faults`, { body: { pathPattern: '^/v1/', fault: { kind: 'status', status: 500, body: stripe500 }, times: 2 } }),
+    'stripe 429': () =>
+      call(`${stripe}/_sim/faults`, { body: { pathPattern: '^/v1/', fault: { kind: 'status', status: 429, body: stripe429 }, times: 3, ttlMs: FAULT_TTL_MS } }),
+    'stripe 500': () =>
+      call(`${stripe}/_sim/faults`, { body: { pathPattern: '^/v1/', fault: { kind: 'status', status: 500, body: stripe500 }, times: 2, ttlMs: FAULT_TTL_MS } }),
     'stripe timeout': () =>
-      call(`${stripe}/_sim/faults`, { body: { method: 'POST', pathPattern: '^/v1/payment_intents', fault: { kind: 'timeout' }, times: 1 } }),
+      call(`${stripe}/_sim/faults`, {
+        body: { method: 'POST', pathPattern: '^/v1/payment_intents', fault: { kind: 'timeout' }, times: 1, ttlMs: FAULT_TTL_MS },
+      }),
     'stripe lost answer': () =>
       call(`${stripe}/_sim/lost-responses`, { body: { method: 'POST', path_pattern: pick(['^/v1/payment_intents', '^/v1/refunds']), mode: 'drop', times: 1 } }),
     'stripe webhooks duplicated': () => call(`${stripe}/_sim/webhooks/options`, { body: { duplicate: 5 } }),
@@ -29,18 +40,25 @@ export function startFaults(sims: SimProcesses, everyMs: number): FaultInjector 
       await call(`${stripe}/_sim/webhooks/options`, { body: { out_of_order: true, out_of_order_window_ms: 400 } });
       setTimeout(() => void call(`${stripe}/_sim/webhooks/options`, { body: { out_of_order: false } }).catch(() => {}), 5000);
     },
-    'connectwise 500': () => call(`${cw}/_sim/faults`, { body: { pathPattern: '/apis/3.0/', fault: { kind: 'status', status: 500 }, times: 2 } }),
+    'connectwise 500': () =>
+      call(`${cw}/_sim/faults`, { body: { pathPattern: '/apis/3.0/', fault: { kind: 'status', status: 500 }, times: 2, ttlMs: FAULT_TTL_MS } }),
     'connectwise 429': () =>
-      call(`${cw}/_sim/faults`, { body: { pathPattern: '/apis/3.0/', fault: { kind: 'status', status: 429, headers: { 'retry-after': '1' } }, times: 2 } }),
-    'connectwise timeout': () => call(`${cw}/_sim/faults`, { body: { pathPattern: '/apis/3.0/finance/invoices', fault: { kind: 'timeout' }, times: 1 } }),
+      call(`${cw}/_sim/faults`, {
+        body: { pathPattern: '/apis/3.0/', fault: { kind: 'status', status: 429, headers: { 'retry-after': '1' } }, times: 2, ttlMs: FAULT_TTL_MS },
+      }),
+    'connectwise timeout': () =>
+      call(`${cw}/_sim/faults`, { body: { pathPattern: '/apis/3.0/finance/invoices', fault: { kind: 'timeout' }, times: 1, ttlMs: FAULT_TTL_MS } }),
     'connectwise lost answer': () => call(`${cw}/_sim/lost-answers`, { body: { method: 'POST', pathPattern: '/payments', times: 1 } }),
     'connectwise callbacks duplicated/reversed': async () => {
       await call(`${cw}/_sim/callback-options`, { method: 'PUT', body: { duplicate: true, reverseBursts: true, burstWindowMs: 300 } });
       setTimeout(() => void call(`${cw}/_sim/callback-options`, { method: 'PUT', body: { duplicate: false, reverseBursts: false } }).catch(() => {}), 8000);
     },
-    'quickbooks 500': () => call(`${qbo}/_sim/faults`, { body: { pathPattern: '/v3/company/', fault: { kind: 'status', status: 500 }, times: 2 } }),
-    'quickbooks 429': () => call(`${qbo}/_sim/faults`, { body: { pathPattern: '/v3/company/', fault: { kind: 'status', status: 429 }, times: 2 } }),
-    'quickbooks timeout': () => call(`${qbo}/_sim/faults`, { body: { pathPattern: '/v3/company/', fault: { kind: 'timeout' }, times: 1 } }),
+    'quickbooks 500': () =>
+      call(`${qbo}/_sim/faults`, { body: { pathPattern: '/v3/company/', fault: { kind: 'status', status: 500 }, times: 2, ttlMs: FAULT_TTL_MS } }),
+    'quickbooks 429': () =>
+      call(`${qbo}/_sim/faults`, { body: { pathPattern: '/v3/company/', fault: { kind: 'status', status: 429 }, times: 2, ttlMs: FAULT_TTL_MS } }),
+    'quickbooks timeout': () =>
+      call(`${qbo}/_sim/faults`, { body: { pathPattern: '/v3/company/', fault: { kind: 'timeout' }, times: 1, ttlMs: FAULT_TTL_MS } }),
     'quickbooks lost answer': () => call(`${qbo}/_sim/lose-answers`, { body: { pathPattern: '/(batch|payment|deposit)', times: 1 } }),
   };
   const names = Object.keys(injections);
