@@ -15,6 +15,8 @@ import { mirrorInvoicesIntoBooks, newDemoInvoice } from './demo-activity.ts';
 import { buildDemoHistory } from './demo-history.ts';
 import { syncPsa } from '../../engine/sync-psa.ts';
 import { withTenant } from '../../db/tenant.ts';
+import { money } from '../../domain/money.ts';
+import { saveOffer } from '../../engine/installment-offers.ts';
 import { portalLinkFor } from '../../http/portal/links.ts';
 import { quickbooksRedirectUri } from '../../engine/quickbooks-connect.ts';
 import { listInvoiceRows } from '../../db/queries/invoice-list.ts';
@@ -74,6 +76,22 @@ export async function maybeStartDemo(running: Running, config: Config, log: Logg
   sims.quickbooks.sim.setTracking({ classes: 'line', departments: true });
   for (const name of ['Managed services', 'Projects', 'Hardware resale']) sims.quickbooks.sim.ensureTracking('Class', name);
   for (const name of ['Main office', 'Branch office']) sims.quickbooks.sim.ensureTracking('Department', name);
+  // A plan clients may choose themselves in the portal, with a fee (charged with part 1, booked as income).
+  await withTenant(db, tenantId, (tx) =>
+    saveOffer(tx, tenantId, {
+      actor: 'system:demo',
+      offer: {
+        label: 'Pay in 3 monthly parts',
+        parts: 3,
+        everyDays: 30,
+        currency: 'USD',
+        minOwed: money(50_000n, 'USD'),
+        feeFlat: money(500n, 'USD'),
+        feeBps: 150,
+        methods: ['card', 'us_bank_account'],
+      },
+    }),
+  );
   const imported = await syncPsa(running.ctx, tenantId);
   log.info({ imported }, 'demo workspace imported from the ConnectWise simulator');
 
