@@ -108,7 +108,8 @@ describe('a confirmed bank debit is never canceled by another checkout', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ invoice_ids: [c!.id], method: 'card' }),
     });
-    expect((await paymentState(first.paymentId)).state).toBe('processing');
+    const answer = await res.text();
+    expect((await paymentState(first.paymentId)).state, `after /pay answered ${res.status} ${answer}`).toBe('processing');
     expect(res.ok, 'no checkout for money already in flight').toBe(false);
     const audited = await withTenant(stack.database.db, stack.tenantId, (tx) =>
       tx.selectFrom('audit_log').select('action').where('subject_id', '=', first.paymentId).execute(),
