@@ -156,6 +156,11 @@ async function sameCheckout(
 ): Promise<string | null> {
   const paymentId = open[0]!.paymentId;
   if (open.some((o) => o.paymentId !== paymentId || now.getTime() - o.openedAt.getTime() > REUSE_WITHIN_MS)) return null;
+  // Only a checkout still waiting for the client is handed back: one whose payment failed (a bank debit the
+  // bank refused) is closed instead — closing asks the processor what its intent is now, and a debit the
+  // client confirmed again is then recorded as in flight rather than its intent handed out once more.
+  const payment = await tx.selectFrom('payments').select('state').where('id', '=', paymentId).executeTakeFirst();
+  if (payment?.state !== 'pending') return null;
   const rows = await tx.selectFrom('portal_checkouts').select(['invoice_id', 'amount_minor', 'method_kinds']).where('payment_id', '=', paymentId).execute();
   if (rows.length !== input.choices.length) return null;
   if ([...rows[0]!.method_kinds].sort().join() !== [...input.methodKinds].sort().join()) return null;

@@ -106,7 +106,7 @@ describe('a confirmed bank debit is never canceled by another checkout', () => {
     const res = await fetch(`${stack.settleUrl}/portal/${token}/pay`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ invoice_ids: [c!.id], method: 'card' }),
+      body: JSON.stringify({ invoice_ids: [c!.id], method: 'us_bank_account' }), // the same selection: not handed the old intent back
     });
     const answer = await res.text();
     expect((await paymentState(first.paymentId)).state, `after /pay answered ${res.status} ${answer}`).toBe('processing');
