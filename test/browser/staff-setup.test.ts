@@ -8,7 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { haveBrowser, launchBrowser } from '../helpers/browser.ts';
-import { expectAccessible, expectNoHorizontalScroll } from '../helpers/axe.ts';
+import { expectAccessible } from '../helpers/axe.ts';
+import { checkPageAlsoAt360 } from '../helpers/staff-pages.ts';
 import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 import { freePort } from '../helpers/ports.ts';
 import { createWorkspace } from '../../src/cli/workspace.ts';
@@ -50,13 +51,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-/** axe clean as it is, and no sideways scroll at 360 px (then back to the desktop width). */
-async function checkPage(page: Page, label: string): Promise<void> {
-  await expectAccessible(page, label);
-  await expectNoHorizontalScroll(page, label);
-  await expectAccessible(page, `${label} at 360 px`);
-  await page.setViewportSize({ width: 1200, height: 900 });
-}
+const checkPage = checkPageAlsoAt360;
 
 const connections = () => withTenant(stack.database.db, tenantId, (tx) => tx.selectFrom('connections').selectAll().execute());
 

@@ -21,6 +21,14 @@ export async function signInStaff(context: BrowserContext, baseUrl: string, who:
 }
 
 /** axe clean and no sideways scroll at 360 px, then back to 1280 × 800. */
+/** axe clean as it is and again at 360 px with no sideways scroll, then back to the desktop width. */
+export async function checkPageAlsoAt360(page: Page, label: string): Promise<void> {
+  await expectAccessible(page, label);
+  await expectNoHorizontalScroll(page, label);
+  await expectAccessible(page, `${label} at 360 px`);
+  await page.setViewportSize({ width: 1200, height: 900 });
+}
+
 export async function checkStaffPage(page: Page, label: string): Promise<void> {
   await expectAccessible(page, label);
   await expectNoHorizontalScroll(page, label);
