@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Faults } from './kit.ts';
+import { drawLatency, Faults, parseLatency } from './kit.ts';
+import { startHaloSimulator } from './halopsa/index.ts';
 
 describe('injected faults', () => {
   afterEach(() => {
@@ -26,5 +27,53 @@ describe('injected faults', () => {
     expect(f.take('GET', '/x')).toBeNull();
     vi.advanceTimersByTime(3_600_000);
     expect(f.take('GET', '/kept')).toEqual({ kind: 'status', status: 500 });
+  });
+});
+
+describe('per-call latency', () => {
+  it('is read as milliseconds or a range, and a bad one is refused with what was wrong', () => {
+    expect(parseLatency(undefined)).toBeUndefined();
+    expect(parseLatency('200')).toBe(200);
+    expect(parseLatency('100-300')).toEqual([100, 300]);
+    expect(() => parseLatency('300-100')).toThrow(/below its start/);
+    expect(() => parseLatency('fast')).toThrow(/not milliseconds/);
+    for (let i = 0; i < 200; i++) {
+      const ms = drawLatency([100, 300]);
+      expect(ms).toBeGreaterThanOrEqual(100);
+      expect(ms).toBeLessThanOrEqual(300);
+    }
+  });
+
+  it('delays every vendor call of a PSA simulator, not its control routes, and answers are counted by status', async () => {
+    const halo = await startHaloSimulator({ latencyMs: [150, 200], seed: { clients: 1, invoices: 1 } });
+    try {
+      const t0 = performance.now();
+      const res = await fetch(`${halo.baseUrl}/api/Invoice`);
+      expect(res.status).toBe(401);
+      expect(performance.now() - t0).toBeLessThan(5000);
+      const token = (await (
+        await fetch(`${halo.baseUrl}/auth/token?tenant=${halo.credentials.tenant}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({
+            grant_type: 'client_credentials',
+            client_id: halo.credentials.clientId,
+            client_secret: halo.credentials.clientSecret,
+            scope: 'all',
+          }),
+        })
+      ).json()) as { access_token: string };
+      const t1 = performance.now();
+      const ok = await fetch(`${halo.baseUrl}/api/Invoice`, { headers: { authorization: `Bearer ${token.access_token}` } });
+      expect(ok.status).toBe(200);
+      expect(performance.now() - t1).toBeGreaterThanOrEqual(145);
+      const t2 = performance.now();
+      await fetch(`${halo.baseUrl}/_sim/deliveries`);
+      expect(performance.now() - t2).toBeLessThan(145);
+      expect(halo.sim.calls.statuses.get(200)).toBeGreaterThanOrEqual(2);
+      expect(halo.sim.calls.statuses.get(401)).toBe(1);
+    } finally {
+      await halo.close();
+    }
   });
 });

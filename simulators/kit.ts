@@ -72,6 +72,8 @@ export class RateLimiter {
 /** Counts requests per "METHOD /path-template" so tests and benchmarks can assert call volumes. */
 export class CallLog {
   readonly counts = new Map<string, number>();
+  /** Answers sent per HTTP status (vendor routes only): a benchmark's "429s served". */
+  readonly statuses = new Map<number, number>();
   record(method: string, route: string): void {
     const k = `${method} ${route}`;
     this.counts.set(k, (this.counts.get(k) ?? 0) + 1);
@@ -83,6 +85,7 @@ export class CallLog {
   }
   reset(): void {
     this.counts.clear();
+    this.statuses.clear();
   }
 }
 
@@ -123,6 +126,9 @@ export function createSimulatorApp(): SimulatorBase {
           .send(fault.body ?? { error: `injected ${fault.status}` });
     }
   });
+  app.addHook('onResponse', async (req, reply) => {
+    if (!req.url.startsWith('/_sim')) calls.statuses.set(reply.statusCode, (calls.statuses.get(reply.statusCode) ?? 0) + 1);
+  });
   app.post('/_sim/faults', async (req) => {
     const rule = req.body as FaultRule;
     faults.add({ ...rule, times: rule.times ?? 1 });
@@ -150,4 +156,38 @@ export async function listen(app: FastifyInstance, port = 0, host = '127.0.0.1')
   const addr = app.server.address();
   if (!addr || typeof addr === 'string') throw new Error('simulator did not bind a TCP port');
   return `http://${host}:${addr.port}`;
+}
+
+/**
+ * Latency a simulator adds to every vendor call, as a real vendor's round trip has it (benchmarks: a uniform
+ * 100–300 ms): a fixed number of milliseconds, or `[min, max]` drawn uniformly per call. Default 0 (tests).
+ */
+export type Latency = number | readonly [number, number];
+
+/** "200" or "100-300" (`settle simulator … --latency-ms`, SETTLE_SIM_LATENCY_MS); undefined when unset. */
+export function parseLatency(text: string | undefined): Latency | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const m = /^\s*(\d+)\s*(?:[-,]\s*(\d+)\s*)?$/.exec(text);
+  if (!m) throw new Error(`latency "${text}" is not milliseconds ("200") or a range ("100-300")`);
+  const lo = Number(m[1]);
+  const hi = m[2] === undefined ? lo : Number(m[2]);
+  if (hi < lo) throw new Error(`latency "${text}": the range's end is below its start`);
+  return hi === lo ? lo : [lo, hi];
+}
+
+export function drawLatency(l: Latency | undefined): number {
+  if (l === undefined) return 0;
+  if (typeof l === 'number') return Math.max(0, l);
+  return Math.max(0, l[0] + Math.random() * (l[1] - l[0]));
+}
+
+/**
+ * Delay every vendor call (not /_sim) by `current()` before it is handled. A preHandler: the request has
+ * passed authentication and the vendor's limits, so the time counts against concurrency limits, as at the vendor.
+ */
+export function addLatency(app: FastifyInstance, current: () => Latency | undefined): void {
+  app.addHook('preHandler', async (req) => {
+    const ms = drawLatency(current());
+    if (ms > 0 && !req.url.startsWith('/_sim')) await new Promise((r) => setTimeout(r, ms));
+  });
 }

@@ -2,7 +2,7 @@
 // (limits.ts), company webhooks (webhooks.ts), and the in-process / `/_sim/*` control surface for tests,
 // benchmarks and the demo. Nothing under /_sim exists at the vendor.
 import { pathToFileURL } from 'node:url';
-import { createSimulatorApp, Faults, listen, type CallLog } from '../kit.ts';
+import { addLatency, createSimulatorApp, Faults, listen, parseLatency, type CallLog, type Latency } from '../kit.ts';
 import { ApiLimits, type LimitOptions } from './limits.ts';
 import { GLOBAL_PATH, registerRoutes, ZONE_PATH, type Credentials } from './routes.ts';
 import { AutotaskState, type InvoiceChange, type InvoiceInput, type Row } from './store.ts';
@@ -18,8 +18,8 @@ export interface AutotaskSimulatorOptions {
   readonly seed?: { companies?: number; invoices?: number; linesPerInvoice?: number };
   readonly limits?: LimitOptions;
   readonly clock?: () => Date;
-  /** Latency added to every vendor call (benchmarks: a realistic 100–300 ms). */
-  readonly latencyMs?: number;
+  /** Latency added to every vendor call (benchmarks: a realistic `[100, 300]`, uniform); default 0. */
+  readonly latencyMs?: Latency;
 }
 
 export interface AutotaskSimControl {
@@ -59,7 +59,7 @@ export async function startAutotaskSimulator(opts: AutotaskSimulatorOptions = {}
   const limits = new ApiLimits(opts.limits ?? {});
   const webhooks = new WebhookDispatcher(state);
   const lostAnswers = new Faults();
-  let latencyMs = opts.latencyMs ?? 0;
+  let latency: Latency | undefined = opts.latencyMs;
   app.addHook('onSend', async (req, _reply, payload) => {
     const path = req.url.split('?')[0] ?? req.url;
     if (!path.startsWith('/_sim') && lostAnswers.take(req.method, path)) req.raw.socket.destroy();
@@ -67,9 +67,7 @@ export async function startAutotaskSimulator(opts: AutotaskSimulatorOptions = {}
   });
   let origin = '';
   registerRoutes(app, { state, limits, credentials, origin: () => origin });
-  app.addHook('preHandler', async (req) => {
-    if (latencyMs > 0 && !req.url.startsWith('/_sim')) await new Promise((r) => setTimeout(r, latencyMs));
-  });
+  addLatency(app, () => latency);
 
   const sim: AutotaskSimControl = {
     state,
@@ -86,7 +84,7 @@ export async function startAutotaskSimulator(opts: AutotaskSimulatorOptions = {}
     lostAnswers,
     calls,
   };
-  registerControl(app, sim, (ms) => (latencyMs = ms));
+  registerControl(app, sim, (ms) => (latency = ms));
   if (opts.seed) state.seed(opts.seed);
   origin = await listen(app, opts.port ?? 0);
   return {
@@ -102,7 +100,7 @@ export async function startAutotaskSimulator(opts: AutotaskSimulatorOptions = {}
   };
 }
 
-function registerControl(app: ReturnType<typeof createSimulatorApp>['app'], sim: AutotaskSimControl, setLatency: (ms: number) => void): void {
+function registerControl(app: ReturnType<typeof createSimulatorApp>['app'], sim: AutotaskSimControl, setLatency: (ms: Latency) => void): void {
   const guard = async <T>(reply: { code(n: number): { send(b: unknown): unknown } }, fn: () => T): Promise<unknown> => {
     try {
       return fn();
@@ -138,7 +136,7 @@ function registerControl(app: ReturnType<typeof createSimulatorApp>['app'], sim:
     return { currentTimeframeRequestCount: sim.limits.count() };
   });
   app.put('/_sim/limits', async (req) => {
-    const b = (req.body ?? {}) as { limit?: number; threadLimit?: number; latencyAtHalfMs?: number; latencyAtThreeQuartersMs?: number; latencyMs?: number };
+    const b = (req.body ?? {}) as { limit?: number; threadLimit?: number; latencyAtHalfMs?: number; latencyAtThreeQuartersMs?: number; latencyMs?: Latency };
     if (b.limit !== undefined) sim.limits.limit = b.limit;
     if (b.threadLimit !== undefined) sim.limits.threadLimit = b.threadLimit;
     if (b.latencyAtHalfMs !== undefined) sim.limits.latencyAtHalfMs = b.latencyAtHalfMs;
@@ -176,7 +174,8 @@ function registerControl(app: ReturnType<typeof createSimulatorApp>['app'], sim:
 
 /** `settle simulator autotask --port N`: a seeded simulator that prints how to connect. */
 export async function runStandalone(port: number): Promise<RunningAutotaskSimulator> {
-  const running = await startAutotaskSimulator({ port, seed: { companies: 25, invoices: 300 } });
+  const latency = parseLatency(process.env.SETTLE_SIM_LATENCY_MS);
+  const running = await startAutotaskSimulator({ port, seed: { companies: 25, invoices: 300 }, ...(latency === undefined ? {} : { latencyMs: latency }) });
   const c = running.credentials;
   process.stdout.write(
     [

@@ -1,7 +1,7 @@
 // ConnectWise PSA (Manage) simulator: the vendor routes in routes.ts, callbacks in callbacks.ts,
 // and the in-process / `/_sim/*` control surface that tests, benchmarks and the demo use.
 import { pathToFileURL } from 'node:url';
-import { createSimulatorApp, Faults, listen, RateLimiter, type CallLog } from '../kit.ts';
+import { addLatency, createSimulatorApp, Faults, listen, parseLatency, RateLimiter, type CallLog, type Latency } from '../kit.ts';
 import { CallbackDispatcher, type CallbackOptions, type DeliveryRecord } from './callbacks.ts';
 import type { CwInvoice, CwPayment } from './model.ts';
 import { API_PATH, registerRoutes, type Credentials } from './routes.ts';
@@ -26,6 +26,8 @@ export interface ConnectWiseSimulatorOptions {
   /** No limit is published for ConnectWise; set one to exercise 429 handling. */
   readonly rateLimit?: { readonly limit: number; readonly windowMs: number };
   readonly clock?: () => Date;
+  /** Latency added to every vendor call (benchmarks: a realistic `[100, 300]`, uniform); default 0. */
+  readonly latencyMs?: Latency;
 }
 
 export interface ConnectWiseSimControl {
@@ -43,6 +45,7 @@ export interface ConnectWiseSimControl {
   flushCallbacks(): Promise<void>;
   rotateSigningKey(): void;
   setRateLimit(limit: { limit: number; windowMs: number } | null): void;
+  setLatency(latency: Latency | undefined): void;
   /** Faults applied before a request is handled (kit): nothing reaches the store. */
   readonly faults: Faults;
   /**
@@ -95,6 +98,7 @@ export async function startConnectWiseSimulator(opts: ConnectWiseSimulatorOption
     return payload;
   });
   let limiter: RateLimiter | null = opts.rateLimit ? new RateLimiter(opts.rateLimit.limit, opts.rateLimit.windowMs) : null;
+  let latency: Latency | undefined = opts.latencyMs;
 
   const sim: ConnectWiseSimControl = {
     state,
@@ -118,6 +122,9 @@ export async function startConnectWiseSimulator(opts: ConnectWiseSimulatorOption
     setRateLimit: (l) => {
       limiter = l ? new RateLimiter(l.limit, l.windowMs) : null;
     },
+    setLatency: (l) => {
+      latency = l;
+    },
     faults,
     lostAnswers,
     calls,
@@ -125,6 +132,7 @@ export async function startConnectWiseSimulator(opts: ConnectWiseSimulatorOption
   };
 
   registerRoutes(app, { state, callbacks, credentials, origin: () => origin, rateLimiter: () => limiter });
+  addLatency(app, () => latency);
   registerControl(app, sim);
   if (opts.seed) sim.seed(opts.seed);
 
@@ -205,11 +213,20 @@ function registerControl(app: ReturnType<typeof createSimulatorApp>['app'], sim:
     sim.setRateLimit(body && typeof body.limit === 'number' ? body : null);
     return { ok: true };
   });
+  app.put('/_sim/latency', async (req) => {
+    sim.setLatency((req.body as { latencyMs?: Latency } | null)?.latencyMs);
+    return { ok: true };
+  });
 }
 
 /** `settle simulator connectwise --port N`: a seeded simulator that prints how to connect. */
 export async function runStandalone(port: number): Promise<RunningConnectWiseSimulator> {
-  const running = await startConnectWiseSimulator({ port, seed: { companies: 25, invoices: 300, seed: 7 } });
+  const latency = parseLatency(process.env.SETTLE_SIM_LATENCY_MS);
+  const running = await startConnectWiseSimulator({
+    port,
+    seed: { companies: 25, invoices: 300, seed: 7 },
+    ...(latency === undefined ? {} : { latencyMs: latency }),
+  });
   const c = running.credentials;
   process.stdout.write(
     [

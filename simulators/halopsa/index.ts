@@ -2,7 +2,7 @@
 // writes.ts), webhook delivery (webhooks.ts) and the in-process / `/_sim/*` control surface that tests,
 // benchmarks and the demo use. What is modelled and which readings are assumptions: README.md.
 import { pathToFileURL } from 'node:url';
-import { createSimulatorApp, Faults, listen, RateLimiter, type CallLog } from '../kit.ts';
+import { addLatency, createSimulatorApp, Faults, listen, parseLatency, RateLimiter, type CallLog, type Latency } from '../kit.ts';
 import { registerAuth, TokenStore, type HaloCredentials } from './auth.ts';
 import { invoiceJson } from './model.ts';
 import { API_PATH, registerRoutes } from './routes.ts';
@@ -34,6 +34,8 @@ export interface HaloSimulatorOptions {
   /** Default DEFAULT_RATE_LIMIT; null: none. */
   readonly rateLimit?: { readonly limit: number; readonly windowMs: number } | null;
   readonly clock?: () => Date;
+  /** Latency added to every vendor call (benchmarks: a realistic `[100, 300]`, uniform); default 0. */
+  readonly latencyMs?: Latency;
 }
 
 export interface HaloSimControl {
@@ -51,6 +53,7 @@ export interface HaloSimControl {
   expireTokens(): void;
   setTokenTtl(ms: number): void;
   setRateLimit(limit: { limit: number; windowMs: number } | null): void;
+  setLatency(latency: Latency | undefined): void;
   /** Token requests served (tests: the connector renews only when it must). */
   readonly auth: { tokenRequests: number };
   readonly faults: Faults;
@@ -93,6 +96,7 @@ export async function startHaloSimulator(opts: HaloSimulatorOptions = {}): Promi
   const limitOpt = opts.rateLimit === undefined ? DEFAULT_RATE_LIMIT : opts.rateLimit;
   let limiter: RateLimiter | null = limitOpt ? new RateLimiter(limitOpt.limit, limitOpt.windowMs) : null;
   const auth = { tokenRequests: 0 };
+  let latency: Latency | undefined = opts.latencyMs;
 
   const sim: HaloSimControl = {
     state,
@@ -119,6 +123,9 @@ export async function startHaloSimulator(opts: HaloSimulatorOptions = {}): Promi
     setRateLimit: (l) => {
       limiter = l ? new RateLimiter(l.limit, l.windowMs) : null;
     },
+    setLatency: (l) => {
+      latency = l;
+    },
     auth,
     faults,
     lostAnswers,
@@ -127,6 +134,7 @@ export async function startHaloSimulator(opts: HaloSimulatorOptions = {}): Promi
 
   registerAuth(app, credentials, tokens, auth);
   registerRoutes(app, { state, tokens, rateLimiter: () => limiter });
+  addLatency(app, () => latency);
   registerControl(app, sim);
   if (opts.seed) sim.seed(opts.seed);
   const baseUrl = await listen(app, opts.port ?? 0);
@@ -222,6 +230,10 @@ function registerControl(app: ReturnType<typeof createSimulatorApp>['app'], sim:
     sim.expireTokens();
     return { ok: true };
   });
+  app.put('/_sim/latency', async (req) => {
+    sim.setLatency((req.body as { latencyMs?: Latency } | null)?.latencyMs);
+    return { ok: true };
+  });
   app.put('/_sim/rate-limit', async (req) => {
     const body = req.body as { limit: number; windowMs: number } | null;
     sim.setRateLimit(body && typeof body.limit === 'number' ? body : null);
@@ -231,7 +243,8 @@ function registerControl(app: ReturnType<typeof createSimulatorApp>['app'], sim:
 
 /** `settle simulator halopsa --port N`: a seeded simulator that prints how to connect. */
 export async function runStandalone(port: number): Promise<RunningHaloSimulator> {
-  const running = await startHaloSimulator({ port, seed: { clients: 25, invoices: 300, seed: 7 } });
+  const latency = parseLatency(process.env.SETTLE_SIM_LATENCY_MS);
+  const running = await startHaloSimulator({ port, seed: { clients: 25, invoices: 300, seed: 7 }, ...(latency === undefined ? {} : { latencyMs: latency }) });
   const c = running.credentials;
   process.stdout.write(
     [

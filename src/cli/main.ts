@@ -17,7 +17,7 @@ const HELP = `settle — payments and reconciliation for MSPs
   settle migrate               apply database migrations and exit
   settle demo                  start with the demo workspace even if other workspaces exist
   settle doctor                check the database and every connection, and say how to fix what is wrong
-  settle simulator <vendor> [--port N]   run a vendor simulator on its own (connectwise | halopsa | autotask | stripe | quickbooks-online | bank-sftp)
+  settle simulator <vendor> [--port N] [--latency-ms 100-300]   run a vendor simulator on its own (connectwise | halopsa | autotask | stripe | quickbooks-online | bank-sftp); PSAs add the latency to every call
   settle workspace create <slug> --name NAME --admin-email EMAIL --admin-password PASSWORD
   settle api-key create --workspace SLUG --role viewer|finance|owner [--name NAME] [--expires 90d|DATE]
   settle api-key list --workspace SLUG        every key: role, expiry, last use, revoked or not
@@ -56,6 +56,8 @@ async function main(argv: string[]): Promise<number> {
     case 'doctor':
       return runDoctor();
     case 'simulator':
+      // PSA simulators: a per-call latency, "200" or a uniform range "100-300" (ms); also SETTLE_SIM_LATENCY_MS.
+      if (flag(args, 'latency-ms')) process.env.SETTLE_SIM_LATENCY_MS = flag(args, 'latency-ms')!;
       return runSimulator(rest[0], Number(flag(args, 'port') ?? 0));
     case 'workspace':
       if (rest[0] !== 'create' || !rest[1])
