@@ -17,6 +17,8 @@ import { startWorker, type WorkerHandle } from '../jobs/runner.ts';
 import { buildServer } from '../http/server.ts';
 import { createMailer } from '../notify/mailer.ts';
 import { onVendorRetry } from '../connectors/http.ts';
+import { shareBudgetsThrough } from '../connectors/psa/autotask/budget.ts';
+import { postgresBudgetLedger } from '../engine/autotask-budget-ledger.ts';
 
 export interface Database {
   readonly url: string;
@@ -89,6 +91,8 @@ export async function startSettle(config: Config, log: Logger, opts: { http: boo
     checkoutExpiryMs: Math.round(config.SETTLE_CHECKOUT_EXPIRY_HOURS * 3600_000),
     dashboardFreshMs: config.SETTLE_DASHBOARD_FRESH_SECONDS * 1000,
   };
+  // Autotask's hourly budget is one per database: `settle start` and `settle worker` share Settle's part of it.
+  shareBudgetsThrough(postgresBudgetLedger(database.db));
   // Every vendor retry is logged with its wait: a throttled vendor otherwise only shows as slowness.
   onVendorRetry((r) =>
     log.warn({ vendor: r.vendor, path: r.path, attempt: r.attempt, waitMs: r.delayMs, reason: r.reason }, 'vendor call retried after a wait'),

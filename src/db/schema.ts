@@ -19,6 +19,7 @@ import type * as installmentOffers from './schema/installment-offers.ts';
 import type * as emailTemplates from './schema/email-templates.ts';
 import type * as branding from './schema/branding.ts';
 import type * as dashboardSnapshots from './schema/dashboard-snapshots.ts';
+import type * as autotaskBudget from './schema/autotask-budget.ts';
 
 export type * from './schema/core.ts';
 export type * from './schema/autopay.ts';
@@ -112,6 +113,8 @@ export interface Database {
   workspace_branding: branding.WorkspaceBrandingTable;
   // 0033_dashboard_snapshots
   dashboard_snapshots: dashboardSnapshots.DashboardSnapshotsTable;
+  // 0038_autotask_budget_use
+  autotask_budget_use: autotaskBudget.AutotaskBudgetUseTable;
 }
 
 export type Invoice = Selectable<core.InvoicesTable>;

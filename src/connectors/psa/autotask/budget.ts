@@ -6,6 +6,7 @@
 // full sweep. Each tier below write-back may only use part of the allowance, so a write-back always finds
 // budget left and waits at most for a thread slot.
 
+import { createHash } from 'node:crypto';
 import { retryDecision, VendorError } from '../../http.ts';
 
 export type Priority = 'writeback' | 'recent' | 'other' | 'sweep';
@@ -26,6 +27,23 @@ export interface BudgetOptions {
   /** How often the threshold is read again while requests are being made (default 60 s). */
   readonly refreshMs?: number;
   readonly now?: () => number;
+  /** Where Settle's processes share their use (budget-ledger); without one the budget is this process's alone. */
+  readonly ledger?: BudgetLedger | null;
+  /** This database's key in the ledger. */
+  readonly ledgerKey?: string;
+  /** How often the other processes' use is read from the ledger (default 1 s). */
+  readonly peersMs?: number;
+}
+
+/**
+ * Settle's use shared by its processes (`settle start` beside `settle worker`): each records what it spent and
+ * reads what the others spent in the timeframe, so together they stay under the one share.
+ */
+export interface BudgetLedger {
+  /** Record requests this process made at these times (ms since the epoch). */
+  record(key: string, at: readonly number[]): Promise<void>;
+  /** Requests the other Settle processes recorded for `key` since `sinceMs`. */
+  peers(key: string, sinceMs: number): Promise<number>;
 }
 
 export interface BudgetState {
@@ -34,7 +52,7 @@ export interface BudgetState {
   /** Requests counted by Autotask for the database at the last read (all integrations). */
   readonly usedByAll: number;
   readonly usedByOthers: number;
-  /** Settle's own requests in the rolling timeframe (this process). */
+  /** Settle's own requests in the rolling timeframe (this process and, with a ledger, the others). */
   readonly usedBySettle: number;
   readonly share: number;
   /** What Settle allows itself this timeframe: share × (limit − others' use). */
@@ -76,6 +94,16 @@ export class ApiBudget {
   private seq = 0;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  private ledger: BudgetLedger | null;
+  private peerFailures = 0;
+  private ledgerKey: string;
+  private readonly peersMs: number;
+  /** The other Settle processes' requests in the timeframe, as last read from the ledger. */
+  private peers = 0;
+  private peersAt = 0;
+  private peersReading: Promise<void> | null = null;
+  private unrecorded: number[] = [];
+  private recording: Promise<void> | null = null;
 
   constructor(opts: BudgetOptions = {}) {
     const share = opts.share ?? 0.25;
@@ -84,6 +112,18 @@ export class ApiBudget {
     this.threadLimit = opts.threadLimit ?? 3;
     this.refreshMs = opts.refreshMs ?? 60_000;
     this.now = opts.now ?? Date.now;
+    this.ledger = opts.ledger ?? null;
+    this.ledgerKey = opts.ledgerKey ?? '';
+    this.peersMs = opts.peersMs ?? 1000;
+  }
+
+  /** Share through another ledger (a restarted runtime in the same process); unrecorded use goes to the new one. */
+  useLedger(ledger: BudgetLedger | null, key?: string): void {
+    this.ledger = ledger;
+    if (key !== undefined) this.ledgerKey = key;
+    this.peersAt = 0;
+    this.peerFailures = 0;
+    if (!ledger) this.unrecorded = [];
   }
 
   /** How the broker reads ThresholdInformation (the API client sets it; that read counts as Settle's own). */
@@ -103,13 +143,68 @@ export class ApiBudget {
     return this.own.length;
   }
 
+  /** All of Settle's requests in the window: this process's and the other processes' (ledger). */
+  private settleInWindow(): number {
+    return this.ownInWindow() + this.peers;
+  }
+
+  /** Note a granted request: counted here at once, recorded in the ledger in batches. */
+  private spend(): void {
+    const t = this.now();
+    this.own.push(t);
+    if (!this.ledger) return;
+    this.unrecorded.push(t);
+    if (!this.recording) this.recording = Promise.resolve().then(() => this.flushLedger());
+  }
+
+  private async flushLedger(): Promise<void> {
+    try {
+      while (this.unrecorded.length > 0 && this.ledger) {
+        const batch = this.unrecorded.splice(0);
+        // A failed write is tried again with the next batch: the other processes would otherwise undercount.
+        await this.ledger.record(this.ledgerKey, batch).catch((e: unknown) => {
+          this.unrecorded.unshift(...batch);
+          throw e;
+        });
+      }
+    } catch {
+      // The database is unreachable: keep the batch, try again on the next grant.
+    } finally {
+      this.recording = null;
+    }
+  }
+
+  /** Read the other processes' use when stale; nothing is granted before the first reading. */
+  private readPeers(): void {
+    if (!this.ledger || this.peersReading || this.now() - this.peersAt < this.peersMs) return;
+    const since = this.now() - this.timeframeMs();
+    this.peersReading = this.ledger
+      .peers(this.ledgerKey, since)
+      .then((n) => {
+        this.peers = n;
+        this.peersAt = this.now();
+        this.peerFailures = 0;
+      })
+      .catch(() => {
+        // Keep the last reading. With none, try again each second; after the third failure go on with this
+        // process's own count rather than stop every Autotask call while the database is unreachable.
+        this.peerFailures += 1;
+        if (this.peersAt === 0 && this.peerFailures < 3) return;
+        this.peersAt = this.now();
+      })
+      .finally(() => {
+        this.peersReading = null;
+        this.pump();
+      });
+  }
+
   private allowance(): number {
     if (!this.threshold) return 0;
     return Math.floor(this.share * Math.max(0, this.threshold.limit - this.othersAtRead));
   }
 
   state(): BudgetState {
-    const used = this.ownInWindow();
+    const used = this.settleInWindow();
     const allowance = this.allowance();
     let inFlight = 0;
     for (const n of this.inFlight.values()) inFlight += n;
@@ -160,12 +255,12 @@ export class ApiBudget {
     const ep = 'thresholdinformation';
     this.inFlight.set(ep, (this.inFlight.get(ep) ?? 0) + 1);
     this.attemptAt = this.now();
-    this.own.push(this.now());
+    this.spend();
     this.reading = read()
       .then((t) => {
         this.threshold = t;
-        // Others' use: what Autotask counted less what Settle itself sent in the same window.
-        this.othersAtRead = Math.max(0, t.used - this.ownInWindow());
+        // Others' use: what Autotask counted less what Settle itself (every process) sent in the same window.
+        this.othersAtRead = Math.max(0, t.used - this.settleInWindow());
         this.readAt = this.now();
       })
       .then(() => {
@@ -193,13 +288,15 @@ export class ApiBudget {
     if (this.closed) return;
     const stale = this.now() - this.attemptAt >= (this.threshold ? this.refreshMs : 1000);
     if (stale && this.waiters.length > 0) this.refresh();
+    if (this.waiters.length > 0) this.readPeers();
     if (!this.threshold) return this.wakeIn(this.reading ? null : 1000);
+    if (this.ledger && this.peersAt === 0) return this.wakeIn(this.peersReading ? null : 1000);
     this.waiters.sort((a, b) => RANK[a.priority] - RANK[b.priority] || a.seq - b.seq);
     const allowance = this.allowance();
     let blockedByBudget = false;
     for (let i = 0; i < this.waiters.length;) {
       const w = this.waiters[i]!;
-      const used = this.ownInWindow();
+      const used = this.settleInWindow();
       if (used >= Math.floor(allowance * TIER[w.priority])) {
         blockedByBudget = true;
         i++;
@@ -212,7 +309,7 @@ export class ApiBudget {
       }
       this.waiters.splice(i, 1);
       this.inFlight.set(w.endpoint, busy + 1);
-      this.own.push(this.now());
+      this.spend();
       w.grant();
     }
     if (blockedByBudget) {
@@ -220,7 +317,9 @@ export class ApiBudget {
       const oldest = this.own[0];
       const untilOldest = oldest === undefined ? this.refreshMs : oldest + this.timeframeMs() - this.now() + 1;
       const untilRead = this.attemptAt + this.refreshMs - this.now();
-      this.wakeIn(Math.max(10, Math.min(untilOldest, untilRead)));
+      // With a ledger, another process's use leaving the window (or a new reading) may free budget too.
+      const untilPeers = this.ledger ? this.peersMs : Infinity;
+      this.wakeIn(Math.max(10, Math.min(untilOldest, untilRead, untilPeers)));
     }
   }
 
@@ -242,13 +341,25 @@ export class ApiBudget {
 }
 
 const brokers = new Map<string, ApiBudget>();
+let processLedger: BudgetLedger | null = null;
+
+/**
+ * Share the budget with Settle's other processes through `ledger` (runtime.ts installs the PostgreSQL one at
+ * start). Brokers made before keep their own count; in a running Settle none exist yet.
+ */
+export function shareBudgetsThrough(ledger: BudgetLedger | null): void {
+  processLedger = ledger;
+  for (const b of brokers.values()) b.useLedger(ledger);
+}
 
 /** The broker of one Autotask database in this process (keyed by the API user, which belongs to one database). */
 export function budgetFor(key: string, opts: BudgetOptions = {}): ApiBudget {
   const k = key.toLowerCase();
   let b = brokers.get(k);
   if (!b) {
-    b = new ApiBudget(opts);
+    // The ledger key names the database without its API user in clear.
+    const ledgerKey = createHash('sha256').update(k).digest('hex').slice(0, 32);
+    b = new ApiBudget({ ledger: processLedger, ledgerKey, ...opts });
     brokers.set(k, b);
   } else if (opts.share !== undefined && b.share !== opts.share) {
     if (!(opts.share > 0 && opts.share <= 1)) throw new Error(`budget share ${opts.share} is not between 0 and 1`);
