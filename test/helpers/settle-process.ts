@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Stack } from './stack.ts';
+import type { DemoPsa } from '../../src/cli/demo/psa-simulators.ts';
 
 export interface SettleProcess {
   readonly child: ChildProcess;
@@ -11,7 +12,7 @@ export interface SettleProcess {
   readonly exited: Promise<NodeJS.Signals | number | null>;
 }
 
-export async function startSettleProcess(stack: Stack, port: number, env: Record<string, string> = {}): Promise<SettleProcess> {
+export async function startSettleProcess<P extends DemoPsa>(stack: Stack<P>, port: number, env: Record<string, string> = {}): Promise<SettleProcess> {
   return startSettleCommand(port, {
     DATABASE_URL: stack.database.url,
     SETTLE_SECRET_KEY: stack.secretKeyHex,

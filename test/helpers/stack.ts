@@ -1,6 +1,7 @@
 // A whole Settle for integration tests: a fresh PostgreSQL database, the three vendor simulators on
 // loopback ports, and Settle (HTTP + worker) in this process, with a workspace wired to the simulators
-// exactly as the demo and a real MSP would wire it. Everything crosses real HTTP.
+// exactly as the demo and a real MSP would wire it. Everything crosses real HTTP. The PSA is ConnectWise
+// unless `psa: 'autotask' | 'halopsa'` says otherwise (then `sims.autotask` / `sims.halopsa` is the PSA).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,20 +11,22 @@ import { createLogger } from '../../src/cli/logger.ts';
 import { startSettle, type Running } from '../../src/cli/runtime.ts';
 import { createDb, createPool } from '../../src/db/pool.ts';
 import { createApiKey, createWorkspace } from '../../src/cli/workspace.ts';
-import { wireWorkspaceToSimulators, type Simulators } from '../../src/cli/demo/wire-workspace.ts';
+import { wireWorkspaceToSimulators, type SimulatorsFor } from '../../src/cli/demo/wire-workspace.ts';
+import { startPsaSimulator, type DemoPsa } from '../../src/cli/demo/psa-simulators.ts';
 import { mirrorInvoicesIntoBooks } from '../../src/cli/demo/demo-activity.ts';
 import { syncPsa } from '../../src/engine/sync-psa.ts';
 import { withTenant } from '../../src/db/tenant.ts';
 import { portalLinkFor } from '../../src/http/portal/links.ts';
 import { SecretBox } from '../../src/db/crypto.ts';
 import { createMailer } from '../../src/notify/mailer.ts';
-import { startConnectWiseSimulator } from '../../simulators/connectwise/index.ts';
 import { startStripeSimulator } from '../../simulators/stripe/index.ts';
 import { startQuickBooksSimulator } from '../../simulators/quickbooks-online/index.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { bankForToken, TEST_ROUTING_NUMBER } from '../../simulators/stripe/test-methods.ts';
 
-export interface StackOptions {
+export interface StackOptions<P extends DemoPsa = 'connectwise'> {
+  /** The PSA the workspace runs on (default ConnectWise). */
+  readonly psa?: P;
   readonly companies?: number;
   readonly invoices?: number;
   /** Run Settle in this process (default). False: only database + simulators + wired workspace. */
@@ -35,9 +38,10 @@ export interface StackOptions {
   readonly smtpUrl?: string;
 }
 
-export interface Stack {
+export interface Stack<P extends DemoPsa = 'connectwise'> {
   readonly database: TestDatabase;
-  readonly sims: Simulators;
+  readonly psa: P;
+  readonly sims: SimulatorsFor<P>;
   readonly settle: Running | null;
   readonly settleUrl: string;
   readonly tenantId: string;
@@ -49,15 +53,17 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+export async function startStack<P extends DemoPsa = 'connectwise'>(opts: StackOptions<P> = {}): Promise<Stack<P>> {
   const database = await createTestDatabase();
-  const sims: Simulators = {
-    connectwise: await startConnectWiseSimulator({ seed: { companies: opts.companies ?? 3, invoices: opts.invoices ?? 6, seed: 42, paidShare: 0 } }),
+  const psaVendor = (opts.psa ?? 'connectwise') as P;
+  const psaSim = await startPsaSimulator(psaVendor, { seed: { companies: opts.companies ?? 3, invoices: opts.invoices ?? 6, seed: 42, paidShare: 0 } });
+  const sims = {
+    [psaVendor]: psaSim,
     // A live-mode account whose per-endpoint limit Stripe raised to its global 100/s: the suite keeps its
     // pace (test mode's 25/s would slow every file); Settle's connection is wired with these limits.
     stripe: await startStripeSimulator({ mode: 'live', endpointLimitPerSecond: 100, achSettleDelayMs: opts.achSettleDelayMs ?? null, searchLagMs: 0 }),
     quickbooks: await startQuickBooksSimulator({}),
-  };
+  } as unknown as SimulatorsFor<P>;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'settle-test-'));
   const secretKeyHex = crypto.randomBytes(32).toString('hex');
   const config = loadConfig({
@@ -95,7 +101,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     actor: 'system:test',
   });
   const connectors = settle?.ctx.connectors ?? new (await import('../../src/engine/connections.ts')).ConnectorCache(database.db, box);
-  await wireWorkspaceToSimulators(database.db, box, connectors, { tenantId, slug, settleUrl, sims });
+  await wireWorkspaceToSimulators(database.db, box, connectors, { tenantId, slug, settleUrl, sims, psa: psaVendor, log });
   const psa = await connectors.psa(tenantId);
   await mirrorInvoicesIntoBooks(psa!, sims.quickbooks);
   // The initial import, as `settle start` would run it (for a Settle in a child process, from here).
@@ -113,6 +119,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   );
   return {
     database,
+    psa: psaVendor,
     sims,
     settle,
     settleUrl,
@@ -132,7 +139,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     close: async () => {
       await settle?.stop();
       await settleDb.destroy().catch(() => {});
-      await Promise.allSettled([sims.connectwise.close(), sims.stripe.close(), sims.quickbooks.close()]);
+      await Promise.allSettled([psaSim.close(), sims.stripe.close(), sims.quickbooks.close()]);
       await database.drop();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
@@ -152,8 +159,8 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 15_000,
 }
 
 /** Pay through the portal as a client would: choose invoices, then confirm in the processor's hosted fields. */
-export async function payInPortal(
-  stack: Stack,
+export async function payInPortal<P extends DemoPsa>(
+  stack: Stack<P>,
   token: string,
   invoiceIds: string[],
   paymentMethod = 'pm_card_visa',
@@ -177,7 +184,9 @@ export async function payInPortal(
   return { paymentId: body.payment_id, intentId };
 }
 
-export async function openInvoices(stack: Stack): Promise<{ id: string; number: string; client_id: string; total_minor: bigint; remote: string }[]> {
+export async function openInvoices<P extends DemoPsa>(
+  stack: Stack<P>,
+): Promise<{ id: string; number: string; client_id: string; total_minor: bigint; remote: string }[]> {
   return withTenant(stack.database.db, stack.tenantId, (tx) =>
     tx
       .selectFrom('invoices as i')
@@ -195,8 +204,8 @@ export async function openInvoices(stack: Stack): Promise<{ id: string; number: 
  * account into the hosted fields and accept the debit authorisation (the hosted fields create the
  * PaymentMethod and the mandate and confirm the intent). `bankToken` names one of Stripe's test accounts.
  */
-export async function payByBankInPortal(
-  stack: Stack,
+export async function payByBankInPortal<P extends DemoPsa>(
+  stack: Stack<P>,
   token: string,
   invoiceIds: string[],
   bankToken = 'pm_usBankAccount',

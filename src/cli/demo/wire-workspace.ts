@@ -1,36 +1,49 @@
 // Connects a workspace to running vendor simulators exactly as an MSP connects real accounts: the same
 // connection settings, webhook registrations and OAuth tokens, only with the simulators' URLs. Used by the
-// demo and by the end-to-end tests.
+// demo and by the end-to-end tests. The PSA is connected through engine/connect-system.ts, the function behind
+// `settle connect psa …` and the set-up wizard, so its callback/webhook is registered by the product's own code.
+import pino, { type Logger } from 'pino';
 import type { Db } from '../../db/pool.ts';
 import type { SecretBox } from '../../db/crypto.ts';
 import { saveConnection } from '../../engine/connections.ts';
+import { connectSystem } from '../../engine/connect-system.ts';
 import { registerStripeWebhookEndpoint } from '../../connectors/payments/stripe/register-webhook.ts';
 import type { RunningConnectWiseSimulator } from '../../../simulators/connectwise/index.ts';
 import type { RunningStripeSimulator } from '../../../simulators/stripe/index.ts';
 import type { RunningQuickBooksSimulator } from '../../../simulators/quickbooks-online/index.ts';
 import type { TenantConnectors } from '../../engine/context.ts';
+import { psaConnectionFor, type DemoPsa, type PsaSimulators } from './psa-simulators.ts';
 
-export interface Simulators {
-  readonly connectwise: RunningConnectWiseSimulator;
+export interface PaymentSimulators {
   readonly stripe: RunningStripeSimulator;
   readonly quickbooks: RunningQuickBooksSimulator;
 }
 
-export async function wireWorkspaceToSimulators(
+/** The simulators of a workspace whose PSA is `P` (ConnectWise unless said otherwise). */
+export type SimulatorsFor<P extends DemoPsa> = PaymentSimulators & Pick<PsaSimulators, P>;
+
+export interface Simulators extends PaymentSimulators {
+  readonly connectwise: RunningConnectWiseSimulator;
+}
+
+export async function wireWorkspaceToSimulators<P extends DemoPsa = 'connectwise'>(
   db: Db,
   box: SecretBox,
   connectors: TenantConnectors,
-  input: { tenantId: string; slug: string; settleUrl: string; sims: Simulators },
+  input: { tenantId: string; slug: string; settleUrl: string; sims: SimulatorsFor<NoInfer<P>>; psa?: P; log?: Logger },
 ): Promise<void> {
   const { tenantId, slug, settleUrl, sims } = input;
-  const cw = sims.connectwise.credentials;
-  await saveConnection(db, box, tenantId, {
-    role: 'psa',
-    vendor: 'connectwise',
-    config: { baseUrl: sims.connectwise.baseUrl, companyId: cw.companyId, clientId: cw.clientId },
-    secrets: { publicKey: cw.publicKey, privateKey: cw.privateKey },
-    actor: 'system:setup',
-  });
+  const vendor: DemoPsa = input.psa ?? 'connectwise';
+  const log = input.log ?? pino({ level: 'silent' });
+  // As a person connects it: saved, validated, audited, then its callback registered at the PSA.
+  const connected = await connectSystem(
+    { db, box, connectors, log },
+    tenantId,
+    { role: 'psa', ...psaConnectionFor(vendor, sims as Partial<PsaSimulators>), actor: 'system:setup' },
+    settleUrl,
+    { queueImport: false },
+  );
+  if (connected.callbackError) throw new Error(`${vendor} refused Settle's callback: ${connected.callbackError}`);
   const endpoint = await registerStripeWebhookEndpoint(
     { secretKey: sims.stripe.secretKey, baseUrl: sims.stripe.baseUrl },
     { url: `${settleUrl}/webhooks/${slug}/stripe`, idempotencyKey: `webhook-endpoint:${tenantId}:${settleUrl}` },
@@ -69,8 +82,6 @@ export async function wireWorkspaceToSimulators(
     actor: 'system:setup',
   });
   connectors.forget(tenantId);
-  const psa = await connectors.psa(tenantId);
-  await psa?.subscribe(`${settleUrl}/webhooks/${slug}/connectwise`);
 }
 
 /** Pacing figures for the connection from the simulated account (absent when the simulator runs in another process). */
