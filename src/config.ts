@@ -15,6 +15,12 @@ const schema = z.object({
   PUBLIC_URL: z.string().url().optional(),
   SETTLE_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
   SETTLE_DEMO: z.enum(['auto', 'on', 'off']).default('auto'),
+  // The PSA the demo workspace runs on (its simulator): a person on Autotask or HaloPSA sees their own PSA.
+  SETTLE_DEMO_PSA: z
+    .enum(['connectwise', 'autotask', 'halopsa'], {
+      errorMap: () => ({ message: 'SETTLE_DEMO_PSA names the PSA the demo runs on: connectwise (the default), autotask or halopsa' }),
+    })
+    .default('connectwise'),
   SETTLE_DEMO_INVOICE_EVERY_MS: z.coerce.number().int().min(0).default(8000),
   SETTLE_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   // How often a running `settle start` checks that each workspace's PSA callback still exists (re-created if a

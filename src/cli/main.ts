@@ -32,7 +32,8 @@ const HELP = `settle — payments and reconciliation for MSPs
   settle keys rotate [--new-key HEX]   new instance key; every sealed secret re-sealed (stop Settle first; links keep working)
 
 Environment: DATABASE_URL (else embedded PostgreSQL in .settle/), SETTLE_SECRET_KEY (64 hex; else generated
-into .settle/secret.key), PORT (4400), HOST, PUBLIC_URL, SETTLE_DEMO (auto|on|off), LOG_LEVEL.`;
+into .settle/secret.key), PORT (4400), HOST, PUBLIC_URL, SETTLE_DEMO (auto|on|off),
+SETTLE_DEMO_PSA (connectwise|autotask|halopsa: the PSA the demo runs on), LOG_LEVEL.`;
 
 async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);

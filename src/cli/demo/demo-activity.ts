@@ -1,9 +1,11 @@
 // Activity that makes the demo feel like a working MSP: the PSA's invoices mirrored into the books (what
-// the MSP's PSA→accounting export does in real life), and a new invoice every few seconds.
-import { toDecimalString } from '../../domain/money.ts';
+// the MSP's PSA→accounting export does in real life), and a new invoice every few seconds in whichever PSA
+// the demo runs on (SETTLE_DEMO_PSA).
+import { money, toDecimalString } from '../../domain/money.ts';
 import type { PsaConnector } from '../../connectors/psa/types.ts';
 import type { RunningQuickBooksSimulator } from '../../../simulators/quickbooks-online/index.ts';
-import type { Simulators } from './wire-workspace.ts';
+import type { PaymentSimulators } from './wire-workspace.ts';
+import type { DemoPsa, PsaSimulators } from './psa-simulators.ts';
 
 export async function mirrorInvoicesIntoBooks(psa: PsaConnector, books: RunningQuickBooksSimulator): Promise<number> {
   const names = new Map<string, { name: string; email: string | null }>();
@@ -35,25 +37,65 @@ const SERVICES = [
   { description: 'Firewall subscription', price: '120.00' },
 ] as const;
 
-export async function newDemoInvoice(sims: Simulators): Promise<void> {
-  const companies = sims.connectwise.state.companies.all();
-  const company = companies[Math.floor(Math.random() * companies.length)];
-  if (!company) return;
-  const lines = SERVICES.filter(() => Math.random() < 0.6).map((s) => ({
-    kind: 'product' as const,
+/** A new invoice in the demo's PSA (whichever of the three it runs on), mirrored into the books. */
+export async function newDemoInvoice(sims: PaymentSimulators & Partial<PsaSimulators>, psa: DemoPsa = 'connectwise'): Promise<void> {
+  const picked = SERVICES.filter(() => Math.random() < 0.6);
+  const lines = (picked.length ? picked : [SERVICES[0]]).map((s) => ({
     description: s.description,
-    quantity: String(1 + Math.floor(Math.random() * 20)),
     price: s.price,
+    quantity: 1 + Math.floor(Math.random() * 20),
   }));
-  const invoice = sims.connectwise.sim.createInvoice({
-    companyId: company.id,
-    lines: lines.length ? lines : [{ kind: 'product', description: SERVICES[0].description, quantity: '10', price: SERVICES[0].price }],
-  });
+  const made = createInPsa(sims, psa, lines);
+  if (!made) return;
+  const cents = lines.reduce((sum, l) => sum + BigInt(l.quantity) * BigInt(l.price.replace('.', '')), 0n);
   sims.quickbooks.sim.seedInvoice({
-    docNumber: invoice.invoiceNumber,
-    customerName: company.name,
-    amount: String(invoice.total),
-    txnDate: invoice.date.slice(0, 10),
-    dueDate: invoice.dueDate.slice(0, 10),
+    docNumber: made.number,
+    customerName: made.customerName,
+    amount: toDecimalString(money(cents, 'USD')),
+    txnDate: made.date,
+    ...(made.dueDate ? { dueDate: made.dueDate } : {}),
   });
+}
+
+type DemoLine = { description: string; price: string; quantity: number };
+type Made = { number: string; customerName: string; date: string; dueDate: string | null };
+
+function pick<T>(all: readonly T[]): T | undefined {
+  return all[Math.floor(Math.random() * all.length)];
+}
+
+function createInPsa(sims: Partial<PsaSimulators>, psa: DemoPsa, lines: DemoLine[]): Made | null {
+  if (psa === 'autotask') {
+    const at = sims.autotask!;
+    const company = pick([...at.sim.state.table('Companies').values()]);
+    if (!company) return null;
+    const { invoice } = at.sim.createInvoice({
+      companyId: Number(company['Id']),
+      lines: lines.map((l) => ({ itemName: l.description, quantity: l.quantity, rate: Number(l.price) })),
+    });
+    return {
+      number: String(invoice['InvoiceNumber']),
+      customerName: String(company['CompanyName']),
+      date: String(invoice['InvoiceDateTime']).slice(0, 10),
+      dueDate: invoice['DueDate'] ? String(invoice['DueDate']).slice(0, 10) : null,
+    };
+  }
+  if (psa === 'halopsa') {
+    const halo = sims.halopsa!;
+    const client = pick([...halo.state.clients.values()]);
+    if (!client) return null;
+    const inv = halo.sim.createInvoice({
+      clientId: client.id,
+      lines: lines.map((l) => ({ description: l.description, quantity: String(l.quantity), unitPrice: l.price })),
+    });
+    return { number: inv.invoicenumber, customerName: client.name, date: inv.invoiceDate, dueDate: inv.dueDate };
+  }
+  const cw = sims.connectwise!;
+  const company = pick(cw.state.companies.all());
+  if (!company) return null;
+  const invoice = cw.sim.createInvoice({
+    companyId: company.id,
+    lines: lines.map((l) => ({ kind: 'product' as const, description: l.description, quantity: String(l.quantity), price: l.price })),
+  });
+  return { number: invoice.invoiceNumber, customerName: company.name, date: invoice.date.slice(0, 10), dueDate: invoice.dueDate.slice(0, 10) };
 }

@@ -15,14 +15,6 @@ export interface PsaSimulators {
   readonly halopsa: RunningHaloSimulator;
 }
 
-/** SETTLE_DEMO_PSA, checked: unset means ConnectWise; anything else but the three names is refused. */
-export function parseDemoPsa(raw: string | undefined): DemoPsa {
-  const v = (raw ?? '').trim().toLowerCase();
-  if (v === '') return 'connectwise';
-  if ((DEMO_PSAS as readonly string[]).includes(v)) return v as DemoPsa;
-  throw new Error(`SETTLE_DEMO_PSA="${raw}" is not a PSA the demo can run on; use one of: ${DEMO_PSAS.join(', ')} (unset means connectwise)`);
-}
-
 export interface PsaSeed {
   readonly companies: number;
   readonly invoices: number;

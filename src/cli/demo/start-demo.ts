@@ -1,16 +1,17 @@
 // The demo workspace `npm start` opens when nothing is configured: three vendor simulators in this process
-// (ConnectWise, Stripe, QuickBooks Online), a workspace wired to them like real accounts, 25 clients with
+// (a PSA — ConnectWise, or Autotask / HaloPSA with SETTLE_DEMO_PSA —, Stripe, QuickBooks Online), a workspace
+// connected to them like real accounts (the PSA through `settle connect psa`'s own engine function), 25 clients with
 // three months of invoices and payments (demo-history.ts, built in the background once the server is up),
 // then a new invoice every few seconds and a Stripe payout now and then — so a newcomer sees a working
 // book and can pay an invoice in the portal and watch it land in the PSA and the books.
 import type { Logger } from 'pino';
 import type { Config } from '../../config.ts';
 import type { Running } from '../runtime.ts';
-import { startConnectWiseSimulator } from '../../../simulators/connectwise/index.ts';
 import { startStripeSimulator } from '../../../simulators/stripe/index.ts';
 import { startQuickBooksSimulator } from '../../../simulators/quickbooks-online/index.ts';
 import { createWorkspace } from '../workspace.ts';
-import { wireWorkspaceToSimulators, type Simulators } from './wire-workspace.ts';
+import { wireWorkspaceToSimulators, type SimulatorsFor } from './wire-workspace.ts';
+import { PSA_LABEL, psaSimulatorUrl, startPsaSimulator, type DemoPsa, type PsaSimulators } from './psa-simulators.ts';
 import { mirrorInvoicesIntoBooks, newDemoInvoice } from './demo-activity.ts';
 import { buildDemoHistory } from './demo-history.ts';
 import { syncPsa } from '../../engine/sync-psa.ts';
@@ -31,11 +32,13 @@ export async function maybeStartDemo(running: Running, config: Config, log: Logg
     if (others.length > 0) return null; // a real workspace exists: no demo
   }
   const base = config.PORT === 0 ? 0 : config.PORT;
-  const sims: Simulators = {
-    connectwise: await startConnectWiseSimulator({ port: base && base + 1, seed: { companies: 25, invoices: 170, seed: 20261127, paidShare: 0.1 } }),
+  const psaVendor: DemoPsa = config.SETTLE_DEMO_PSA;
+  const psaSim = await startPsaSimulator(psaVendor, { port: base && base + 1, seed: { companies: 25, invoices: 170, seed: 20261127, paidShare: 0.1 } });
+  const sims = {
+    [psaVendor]: psaSim,
     stripe: await startStripeSimulator({ port: base && base + 2, achSettleDelayMs: 8000 }),
     quickbooks: await startQuickBooksSimulator({ port: base && base + 3 }),
-  };
+  } as unknown as SimulatorsFor<DemoPsa>;
   // "Connect to QuickBooks" in the staff app goes to the simulator's consent page unless a real Intuit app is
   // configured (SETTLE_QBO_*); its redirect URI is registered as an MSP does on the app's Keys tab.
   if (!running.oauthApps.quickbooks) {
@@ -68,7 +71,14 @@ export async function maybeStartDemo(running: Running, config: Config, log: Logg
     );
   }
   const tenantId = await createWorkspace(db, { slug: DEMO.slug, name: DEMO.name, adminEmail: DEMO.email, adminPassword: DEMO.password, actor: 'system:demo' });
-  await wireWorkspaceToSimulators(db, running.box, running.ctx.connectors, { tenantId, slug: DEMO.slug, settleUrl: running.url, sims });
+  await wireWorkspaceToSimulators(db, running.box, running.ctx.connectors, {
+    tenantId,
+    slug: DEMO.slug,
+    settleUrl: running.url,
+    sims,
+    psa: psaVendor,
+    log,
+  });
   const psa = await running.ctx.connectors.psa(tenantId);
   if (psa) await mirrorInvoicesIntoBooks(psa, sims.quickbooks);
   // The simulated company tracks classes and locations (QuickBooks Plus), not yet mapped: Settings → Accounts
@@ -93,7 +103,7 @@ export async function maybeStartDemo(running: Running, config: Config, log: Logg
     }),
   );
   const imported = await syncPsa(running.ctx, tenantId);
-  log.info({ imported }, 'demo workspace imported from the ConnectWise simulator');
+  log.info({ imported }, `demo workspace imported from the ${PSA_LABEL[psaVendor]} simulator`);
 
   const timers: NodeJS.Timeout[] = [];
   let stopped = false;
@@ -103,7 +113,7 @@ export async function maybeStartDemo(running: Running, config: Config, log: Logg
     if (config.SETTLE_DEMO_INVOICE_EVERY_MS > 0) {
       timers.push(
         setInterval(() => {
-          newDemoInvoice(sims).catch((e: unknown) => log.warn({ err: e }, 'demo invoice generator failed'));
+          newDemoInvoice(sims, psaVendor).catch((e: unknown) => log.warn({ err: e }, 'demo invoice generator failed'));
         }, config.SETTLE_DEMO_INVOICE_EVERY_MS),
       );
     }
@@ -119,8 +129,11 @@ export async function maybeStartDemo(running: Running, config: Config, log: Logg
     );
   };
   // Three months of history, through the engine against the simulators, while the server already answers; the
-  // live activity starts after it (the history sets the processor's clock to the days it tells).
-  const history = buildDemoHistory(running.ctx, tenantId, sims, { log, signal: abort.signal }).then(
+  // live activity starts after it (the history sets the processor's clock to the days it tells). The story is
+  // told on ConnectWise only (it backdates invoices in that simulator); on Autotask or HaloPSA the live
+  // activity starts at once.
+  const cwSims = psaVendor === 'connectwise' ? (sims as SimulatorsFor<'connectwise'>) : null;
+  const history = (cwSims ? buildDemoHistory(running.ctx, tenantId, cwSims, { log, signal: abort.signal }) : Promise.resolve(null)).then(
     (built) => {
       if (built) process.stdout.write(`  Demo history   built in ${Math.round(built.took.total / 1000)} s: ${built.payments} payments over 13 weeks.\n`);
       startActivity();
@@ -145,14 +158,18 @@ export async function maybeStartDemo(running: Running, config: Config, log: Logg
     `  Client portal  ${link.url}`,
     `                 (test card 4242 4242 4242 4242, any future date and CVC; bank: routing 110000000, account 000123456789)`,
     `  API docs       ${running.ctx.publicUrl}/api/docs`,
-    `  History        three months of payments, declines and retries, refunds, an ACH return, payouts, an`,
-    `                 exception and an autopay approval are being built now (about a minute; a line says when).`,
+    ...(cwSims
+      ? [
+          `  History        three months of payments, declines and retries, refunds, an ACH return, payouts, an`,
+          `                 exception and an autopay approval are being built now (about a minute; a line says when).`,
+        ]
+      : [`  History        none on ${PSA_LABEL[psaVendor]} (the three-month story is told on ConnectWise); new invoices arrive live.`]),
     `  Database       ${running.database.embedded ? `embedded PostgreSQL, cluster in ${running.database.embedded.clusterDir}` : 'DATABASE_URL'}`,
     '',
-    `  Simulators     ConnectWise ${sims.connectwise.baseUrl}`,
+    `  Simulators     ${PSA_LABEL[psaVendor].padEnd(11)} ${psaSimulatorUrl(psaVendor, sims as Partial<PsaSimulators>)}   (SETTLE_DEMO_PSA=connectwise|autotask|halopsa)`,
     `                 Stripe      ${sims.stripe.baseUrl}`,
     `                 QuickBooks  ${sims.quickbooks.baseUrl}`,
-    `  After paying: ConnectWise has the payment (GET ${sims.connectwise.origin}/_sim/payments, each with its invoice number),`,
+    `  After paying: ${paidWhere(psaVendor, sims as Partial<PsaSimulators>)},`,
     `  QuickBooks the Payment (GET ${sims.quickbooks.baseUrl}/_sim/payments); the Stripe payout every 30 s becomes`,
     `  one QuickBooks Deposit (GET ${sims.quickbooks.baseUrl}/_sim/deposits).`,
     '',
@@ -163,8 +180,15 @@ export async function maybeStartDemo(running: Running, config: Config, log: Logg
       stopped = true;
       abort.abort();
       for (const t of timers) clearInterval(t);
-      await Promise.allSettled([sims.connectwise.close(), sims.stripe.close(), sims.quickbooks.close()]);
+      await Promise.allSettled([psaSim.close(), sims.stripe.close(), sims.quickbooks.close()]);
       await history;
     },
   };
+}
+
+/** Where a person sees the payment Settle wrote back, in the demo's PSA simulator. */
+function paidWhere(vendor: DemoPsa, sims: Partial<PsaSimulators>): string {
+  if (vendor === 'autotask') return `Autotask has a payment note on the company (GET ${sims.autotask!.origin}/_sim/notes)`;
+  if (vendor === 'halopsa') return `HaloPSA has the InvoicePayment (GET ${sims.halopsa!.baseUrl}/_sim/payments)`;
+  return `ConnectWise has the payment (GET ${sims.connectwise!.origin}/_sim/payments, each with its invoice number)`;
 }
