@@ -25,6 +25,7 @@ export interface EntityFields {
 // against those types, so the simulator recognises nothing ConnectWise does not have).
 const REF: Ref = { ref: ['id', 'identifier', 'name'] };
 const ID_NAME: Ref = { ref: ['id', 'name'] };
+const AGREEMENT: Ref = { ref: ['id', 'name', 'type'] };
 const INVOICE: Ref = { ref: ['id', 'identifier'] };
 const CURRENCY: Ref = { ref: ['id', 'symbol', 'currencyCode', 'name', 'currencyIdentifier'] };
 const s = 'scalar' as const;
@@ -82,7 +83,7 @@ export const ENTITIES = {
       payments: s,
       credits: s,
       balance: s,
-      agreement: ID_NAME,
+      agreement: AGREEMENT,
     },
   },
   productItem: {
@@ -99,7 +100,9 @@ export const ENTITIES = {
       taxableFlag: s,
       company: REF,
       invoice: INVOICE,
-      agreement: ID_NAME,
+      agreement: AGREEMENT,
+      project: ID_NAME,
+      ticket: { ref: ['id', 'summary'] },
     },
   },
   timeEntry: {
@@ -118,7 +121,7 @@ export const ENTITIES = {
       notes: s,
       hourlyRate: s,
       invoice: INVOICE,
-      agreement: ID_NAME,
+      agreement: AGREEMENT,
     },
   },
   expenseEntry: {
@@ -136,7 +139,7 @@ export const ENTITIES = {
       notes: s,
       invoiceAmount: s,
       invoice: INVOICE,
-      agreement: ID_NAME,
+      agreement: AGREEMENT,
     },
   },
   payment: {

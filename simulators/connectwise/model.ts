@@ -100,6 +100,13 @@ export interface InvoiceRef {
   identifier: string;
 }
 
+/** 2022.1 `AgreementReference`: the agreement's id, name and its agreement type's name. */
+export interface AgreementRef {
+  id: number;
+  name: string;
+  type: string;
+}
+
 export interface CwProductItem {
   id: number;
   catalogItem: { id: number; identifier: string };
@@ -112,6 +119,10 @@ export interface CwProductItem {
   taxableFlag: boolean;
   company: CompanyRef;
   invoice: InvoiceRef | null;
+  /** The agreement, project or service ticket the product is sold under (absent when none). */
+  agreement?: AgreementRef | null;
+  project?: { id: number; name: string } | null;
+  ticket?: { id: number; summary: string } | null;
   _info: Info;
 }
 
@@ -129,6 +140,7 @@ export interface CwTimeEntry {
   notes: string;
   hourlyRate: number;
   invoice: InvoiceRef | null;
+  agreement?: AgreementRef | null;
   _info: Info;
 }
 
@@ -145,6 +157,7 @@ export interface CwExpenseEntry {
   notes: string;
   invoiceAmount: number;
   invoice: InvoiceRef | null;
+  agreement?: AgreementRef | null;
   _info: Info;
 }
 

@@ -3,6 +3,7 @@
 // `_info.lastUpdated` and is announced to callback subscribers.
 import { amount, cents, productCents } from './decimal.ts';
 import {
+  type AgreementRef,
   cwTimestamp,
   type BillableOption,
   type CompanyRef,
@@ -23,7 +24,13 @@ import { Table } from './table.ts';
 import type { CwCompanyNote } from './notes.ts';
 import { divideRounded } from '../../src/domain/money.ts';
 
-export type LineInput =
+/** What a line is billed under: an agreement of the company (by id), or a project (ProductItem.project). */
+export interface LineUnder {
+  readonly agreementId?: number;
+  readonly project?: { readonly id: number; readonly name: string };
+}
+
+export type LineInput = (
   | {
       readonly kind: 'product';
       readonly description: string;
@@ -32,7 +39,8 @@ export type LineInput =
       readonly billableOption?: BillableOption;
     }
   | { readonly kind: 'time'; readonly notes: string; readonly hours: string | number; readonly rate: string | number; readonly billableOption?: BillableOption }
-  | { readonly kind: 'expense'; readonly notes: string; readonly amount: string | number; readonly billableOption?: BillableOption };
+  | { readonly kind: 'expense'; readonly notes: string; readonly amount: string | number; readonly billableOption?: BillableOption }
+) & { readonly under?: LineUnder };
 
 export interface InvoiceInput {
   readonly companyId: number;
@@ -79,6 +87,8 @@ const USD: CurrencyRef = {
 };
 
 const STATUSES: Record<string, number> = { New: 1, Sent: 2, Paid: 3, Closed: 4, 'Partially Paid': 5 };
+/** Agreement types as an MSP names them (ConnectWise ships none fixed; ids are the site's own). */
+const AGREEMENT_TYPE_IDS: Record<string, number> = { 'Managed Services': 3, 'Per Device': 4, 'Block Time': 5, Project: 6 };
 const MEMBER = { id: 176, identifier: 'jtech', name: 'Jordan Tech' };
 
 export class ConnectWiseState {
@@ -150,15 +160,23 @@ export class ConnectWiseState {
     return company;
   }
 
-  /** A monthly managed-services agreement for the company, billed to it. */
-  addAgreement(companyId: number, name: string, billAmountMinor: bigint, startDate: string, at = this.clock()): CwAgreement {
+  /** A monthly agreement for the company, billed to it; `typeName` is the agreement type the MSP named. */
+  addAgreement(
+    companyId: number,
+    name: string,
+    billAmountMinor: bigint,
+    startDate: string,
+    at = this.clock(),
+    typeName = 'Managed Services',
+    applicationUnits: CwAgreement['applicationUnits'] = null,
+  ): CwAgreement {
     const stamp = cwTimestamp(at);
     const company = this.companyRef(companyId);
     const site = this.sites.referencing('company/id', companyId)[0];
     return this.agreements.insert({
       id: this.agreements.nextId(),
       name,
-      type: { id: 3, name: 'Managed Services' },
+      type: { id: AGREEMENT_TYPE_IDS[typeName] ?? 9, name: typeName },
       company,
       contact: null,
       site: site ? { id: site.id, name: site.name } : null,
@@ -170,7 +188,7 @@ export class ConnectWiseState {
       billAmount: amount(billAmountMinor),
       billingCycle: { id: 2, name: 'Monthly' },
       billToCompany: company,
-      applicationUnits: null,
+      applicationUnits,
       taxable: true,
       currency: USD,
       _info: { lastUpdated: stamp, updatedBy: MEMBER.identifier, dateEntered: stamp, enteredBy: MEMBER.identifier },
@@ -384,8 +402,17 @@ export class ConnectWiseState {
     for (const fn of this.listeners) fn(e);
   }
 
+  /** The AgreementReference a line carries (id, name, the agreement type's name). */
+  private agreementRef(id: number | undefined): AgreementRef | null {
+    if (id === undefined) return null;
+    const a = this.agreements.get(id);
+    if (!a) throw new Error(`agreement ${id} does not exist`);
+    return { id: a.id, name: a.name, type: a.type.name };
+  }
+
   private insertLine(invoice: CwInvoice, line: LineInput, stamp: string): void {
     const ref = { id: invoice.id, identifier: invoice.invoiceNumber };
+    const agreement = this.agreementRef(line.under?.agreementId);
     const info = { lastUpdated: stamp, updatedBy: MEMBER.identifier };
     const billableOption = line.billableOption ?? 'Billable';
     switch (line.kind) {
@@ -402,6 +429,8 @@ export class ConnectWiseState {
           taxableFlag: true,
           company: invoice.company,
           invoice: ref,
+          agreement,
+          project: line.under?.project ?? null,
           _info: info,
         });
         return;
@@ -421,6 +450,7 @@ export class ConnectWiseState {
           notes: line.notes,
           hourlyRate: Number(line.rate),
           invoice: ref,
+          agreement,
           _info: info,
         });
         return;
@@ -439,6 +469,7 @@ export class ConnectWiseState {
           notes: line.notes,
           invoiceAmount: billableOption === 'Billable' ? Number(line.amount) : 0,
           invoice: ref,
+          agreement,
           _info: info,
         });
         return;

@@ -2,7 +2,8 @@
 // version only when the content changed (a redelivered or out-of-order callback carrying the same or an
 // older state changes nothing). The open balance Settle collects follows the newest PSA version.
 import crypto from 'node:crypto';
-import type { PsaClient, PsaInvoice } from '../connectors/psa/types.ts';
+import { sql } from 'kysely';
+import type { PsaClient, PsaInvoice, PsaInvoiceLine } from '../connectors/psa/types.ts';
 import type { Tx } from '../db/tenant.ts';
 import { contentHash } from '../domain/invoice.ts';
 import { invoiceStatusFrom, refreshInvoiceStatus } from '../db/queries/invoice-balance.ts';
@@ -40,7 +41,9 @@ export async function upsertClient(tx: Tx, tenantId: string, vendor: string, c: 
 
 /**
  * What makes a new invoice version: amounts, lines, due date, void. The PSA's balance is deliberately not
- * part of it: our own payment written back to the PSA changes the balance, not the invoice.
+ * part of it: our own payment written back to the PSA changes the balance, not the invoice. Nor is the lines'
+ * contract: it sorts the lines, it is not what the client is charged (a changed contract is updated in place,
+ * see refreshLineContracts — no new version, no corrected pre-debit notice).
  */
 export function invoiceFingerprint(inv: PsaInvoice): string {
   const canonical = contentHash({
@@ -131,6 +134,7 @@ export async function ingestInvoice(
       .set({ psa_updated_at: inv.updatedAt, psa_fetched_at: fetchedAt, psa_balance_minor: inv.balance.amountMinor, psa_status: inv.status })
       .where('id', '=', existing.id)
       .execute();
+    await refreshLineContracts(tx, existing.id, existing.current_version, inv);
     await refreshInvoiceStatus(tx, existing.id);
     return { invoiceId: existing.id, change: 'unchanged' };
   }
@@ -195,13 +199,36 @@ async function writeVersion(tx: Tx, tenantId: string, invoiceId: string, version
           description: l.description,
           quantity: l.quantity,
           amount_minor: l.amount.amountMinor,
+          ...contractColumns(l),
         })),
       )
       .execute();
   }
 }
 
-const LINE_ROWS_PER_INSERT = 5000; // 9 parameters a row, well under PostgreSQL's 65,535
+/**
+ * The contract of each line of the stored version, as the PSA says now (a line moved to another agreement, or
+ * an invoice stored before Settle read contracts). Only lines whose contract differs are written.
+ */
+async function refreshLineContracts(tx: Tx, invoiceId: string, version: number, inv: PsaInvoice): Promise<void> {
+  if (inv.lines.length === 0) return;
+  const rows = inv.lines.map((l, i) => {
+    const c = contractColumns(l);
+    return sql`(${i + 1}::int, ${l.externalId}::text, ${c.contract_ref}::text, ${c.contract_name}::text, ${c.contract_kind}::text)`;
+  });
+  await sql`UPDATE invoice_lines l SET contract_ref = v.ref, contract_name = v.name, contract_kind = v.kind
+              FROM (VALUES ${sql.join(rows)}) AS v(line_no, external_id, ref, name, kind)
+             WHERE l.invoice_id = ${invoiceId}::uuid AND l.version = ${version} AND l.line_no = v.line_no
+               AND l.external_id = v.external_id
+               AND (l.contract_ref, l.contract_name, l.contract_kind) IS DISTINCT FROM (v.ref, v.name, v.kind)`.execute(tx);
+}
+
+/** The line's contract as its three columns (0035), all null when it has none. */
+function contractColumns(l: PsaInvoiceLine) {
+  return { contract_ref: l.contract?.externalId ?? null, contract_name: l.contract?.name ?? null, contract_kind: l.contract?.kind ?? null };
+}
+
+const LINE_ROWS_PER_INSERT = 5000; // 12 parameters a row, well under PostgreSQL's 65,535
 
 /**
  * Invoices Settle has never seen (the initial import, and most of any sync), stored with four bulk
@@ -273,6 +300,7 @@ export async function ingestNewInvoices(
       description: l.description,
       quantity: l.quantity,
       amount_minor: l.amount.amountMinor,
+      ...contractColumns(l),
     })),
   );
   for (let s = 0; s < lines.length; s += LINE_ROWS_PER_INSERT) {

@@ -1,5 +1,6 @@
 // The PSA role: where invoices come from (source of truth) and where payment status goes back.
 import type { Currency, Money } from '../../domain/money.ts';
+import type { ContractRef } from '../../domain/contracts.ts';
 
 export type PsaVendor = 'connectwise' | 'autotask' | 'halopsa';
 
@@ -20,6 +21,8 @@ export interface PsaInvoiceLine {
   readonly description: string;
   readonly quantity: string; // decimal text, never a float
   readonly amount: Money; // extended amount of the line
+  /** The contract the line is billed under (domain/contracts.ts); absent: none, or not known. */
+  readonly contract?: ContractRef;
 }
 
 export type PsaInvoiceType = 'standard' | 'agreement' | 'credit_memo' | 'down_payment' | 'miscellaneous' | 'progress';

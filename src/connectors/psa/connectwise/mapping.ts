@@ -5,6 +5,8 @@ import { divideRounded, money, parseCurrency, parseDecimal, toDecimalString, typ
 import type { PsaChangeNotice, PsaClient, PsaInvoice, PsaInvoiceLine, PsaInvoiceType } from '../types.ts';
 import { connectWiseCatalogue, type ConnectWiseInvoiceType } from './catalogue.ts';
 import { storableRecord } from '../../storable-text.ts';
+import type { ContractRef } from '../../../domain/contracts.ts';
+import { invoiceContract, lineContract } from './contracts.ts';
 import type { CwCallbackPayload, CwCompany, CwContact, CwExpenseEntry, CwInvoice, CwProductItem, CwTimeEntry } from './schema.ts';
 
 export class ConnectWiseMappingError extends Error {
@@ -95,6 +97,7 @@ export function mapProductLine(p: CwProductItem, currency: Currency): PsaInvoice
     description: p.description ?? '',
     quantity: decimalText(p.quantity),
     amount: lineAmount(how, () => extendedAmount(p.quantity, p.price, currency), currency),
+    ...withContract(lineContract(p)),
   };
 }
 
@@ -108,6 +111,7 @@ export function mapTimeLine(t: CwTimeEntry, currency: Currency): PsaInvoiceLine 
     description: (t.notes ?? '').split('\n')[0] ?? '',
     quantity: decimalText(hours),
     amount: lineAmount(how, () => extendedAmount(hours, t.hourlyRate ?? 0, currency), currency),
+    ...withContract(lineContract(t)),
   };
 }
 
@@ -121,7 +125,15 @@ export function mapExpenseLine(e: CwExpenseEntry, currency: Currency): PsaInvoic
     quantity: '1',
     // invoiceAmount is what ConnectWise bills for the expense (it can differ from what was spent).
     amount: lineAmount(how, () => parseDecimal(e.invoiceAmount ?? e.amount, currency), currency),
+    ...withContract(lineContract(e)),
   };
+}
+
+const withContract = (c: ContractRef | undefined): { contract?: ContractRef } => (c ? { contract: c } : {});
+
+/** Lines that name no contract of their own are billed under the invoice's (an agreement or project invoice). */
+function withInvoiceContract(lines: readonly PsaInvoiceLine[], c: ContractRef | undefined): readonly PsaInvoiceLine[] {
+  return c && lines.some((l) => !l.contract) ? lines.map((l) => (l.contract ? l : { ...l, contract: c })) : lines;
 }
 
 export function invoiceCurrency(inv: CwInvoice, fallback: Currency): Currency {
@@ -150,7 +162,7 @@ export function mapInvoice(inv: CwInvoice, lines: readonly PsaInvoiceLine[], fal
     tax: parseDecimal(inv.salesTax, currency),
     total: parseDecimal(inv.total, currency),
     balance: parseDecimal(inv.balance, currency),
-    lines,
+    lines: withInvoiceContract(lines, invoiceContract(inv)),
     updatedAt: inv._info.lastUpdated,
   });
 }

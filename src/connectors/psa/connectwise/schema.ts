@@ -12,6 +12,11 @@ const ref = z.object({ id: z.number() });
 const companyRef = z.object({ id: z.number(), identifier: z.string().nullish(), name: z.string().nullish() });
 const invoiceRef = z.object({ id: z.number() }).nullish();
 const billableOption = z.string();
+// The contract a line or invoice is billed under (contracts.ts): agreement (with its type's name), project, ticket.
+const agreementRef = z.object({ id: z.number(), name: z.string().nullish(), type: z.string().nullish() }).nullish();
+const projectRef = z.object({ id: z.number(), name: z.string().nullish() }).nullish();
+const ticketRef = z.object({ id: z.number(), summary: z.string().nullish() }).nullish();
+const contractRefs = { agreement: agreementRef, project: projectRef, ticket: ticketRef };
 
 export const cwInvoice = z.object({
   id: z.number(),
@@ -29,6 +34,9 @@ export const cwInvoice = z.object({
   payments: decimal.nullish(),
   credits: decimal.nullish(),
   balance: decimal,
+  applyToType: z.string().nullish(),
+  applyToId: z.number().nullish(),
+  ...contractRefs,
   _info: info,
 });
 export type CwInvoice = z.infer<typeof cwInvoice>;
@@ -40,6 +48,7 @@ export const cwProductItem = z.object({
   price: decimal,
   billableOption,
   invoice: invoiceRef,
+  ...contractRefs,
 });
 export type CwProductItem = z.infer<typeof cwProductItem>;
 
@@ -51,6 +60,9 @@ export const cwTimeEntry = z.object({
   hourlyRate: decimal.nullish(),
   billableOption,
   invoice: invoiceRef,
+  agreement: agreementRef,
+  chargeToType: z.string().nullish(),
+  chargeToId: z.number().nullish(),
 });
 export type CwTimeEntry = z.infer<typeof cwTimeEntry>;
 
@@ -62,6 +74,9 @@ export const cwExpenseEntry = z.object({
   invoiceAmount: decimal.nullish(),
   billableOption,
   invoice: invoiceRef,
+  agreement: agreementRef,
+  chargeToType: z.string().nullish(),
+  chargeToId: z.number().nullish(),
 });
 export type CwExpenseEntry = z.infer<typeof cwExpenseEntry>;
 
