@@ -19,6 +19,7 @@ import type * as installmentOffers from './schema/installment-offers.ts';
 import type * as emailTemplates from './schema/email-templates.ts';
 import type * as branding from './schema/branding.ts';
 import type * as dashboardSnapshots from './schema/dashboard-snapshots.ts';
+import type * as contracts from './schema/contracts.ts';
 import type * as autotaskBudget from './schema/autotask-budget.ts';
 
 export type * from './schema/core.ts';
@@ -38,6 +39,7 @@ export type * from './schema/installment-offers.ts';
 export type * from './schema/email-templates.ts';
 export type * from './schema/branding.ts';
 export type * from './schema/dashboard-snapshots.ts';
+export type * from './schema/contracts.ts';
 
 export interface Database {
   notifications: core.NotificationsTable;
@@ -50,7 +52,7 @@ export interface Database {
   external_refs: core.ExternalRefsTable;
   invoices: core.InvoicesTable;
   invoice_versions: core.InvoiceVersionsTable;
-  invoice_lines: core.InvoiceLinesTable;
+  invoice_lines: core.InvoiceLinesTable & contracts.InvoiceLineContractColumns; // + 0035_invoice_contracts
   payment_methods: core.PaymentMethodsTable;
   payments: core.PaymentsTable;
   payment_attempts: core.PaymentAttemptsTable;
@@ -65,7 +67,7 @@ export interface Database {
   worker_heartbeats: core.WorkerHeartbeatsTable;
   // 0003_autopay
   autopay_settings: autopay.AutopaySettingsTable;
-  autopay_rules: autopay.AutopayRulesTable;
+  autopay_rules: autopay.AutopayRulesTable & contracts.AutopayRuleContractColumns; // + 0035_invoice_contracts
   autopay_client_settings: autopay.AutopayClientSettingsTable;
   autopay_schedules: autopay.AutopaySchedulesTable;
   autopay_approvals: autopay.AutopayApprovalsTable;
