@@ -17,7 +17,14 @@ const MAX_DEPTH = 8;
 export type Scalar = string | number | boolean | null;
 export type Compiled =
   | { readonly kind: 'group'; readonly op: 'and' | 'or'; readonly items: readonly Compiled[] }
-  | { readonly kind: 'cmp'; readonly op: (typeof COMPARISON_OPS)[number]; readonly field: FieldDef; readonly values: readonly Scalar[] };
+  | {
+      readonly kind: 'cmp';
+      readonly op: (typeof COMPARISON_OPS)[number];
+      readonly field: FieldDef;
+      readonly values: readonly Scalar[];
+      /** `in`/`notIn`: the values as a set (a 500-value list tested against 60,000 billing items per page otherwise). */
+      readonly set?: ReadonlySet<unknown>;
+    };
 
 function opNamed(op: unknown): string | null {
   if (typeof op !== 'string') return null;
@@ -79,7 +86,8 @@ function compileItem(entity: EntityDef, item: unknown, depth: number): Compiled 
   if (cmp === 'in' || cmp === 'notIn') {
     if (!Array.isArray(it.value) || it.value.length === 0) throw new QueryError(`The '${op}' operator requires a non-empty array value.`);
     if (it.value.length > MAX_IN_VALUES) throw new QueryError(`The '${op}' operator accepts at most ${MAX_IN_VALUES} values.`);
-    return { kind: 'cmp', op: cmp, field, values: it.value.map((v) => coerce(field, v)) };
+    const values = it.value.map((v) => coerce(field, v));
+    return { kind: 'cmp', op: cmp, field, values, set: new Set(values.map(norm)) };
   }
   if (it.value === undefined || Array.isArray(it.value)) throw new QueryError(`The '${op}' operator requires a single value for field ${field.name}.`);
   if ((cmp === 'beginsWith' || cmp === 'endsWith' || cmp === 'contains') && field.dataType !== 'string') {
@@ -116,9 +124,9 @@ export function matches(c: Compiled, record: Readonly<Record<string, unknown>>):
     case 'notExist':
       return !present(v);
     case 'in':
-      return present(v) && c.values.some((x) => norm(x) === norm(v));
+      return present(v) && (c.set ? c.set.has(norm(v)) : c.values.some((x) => norm(x) === norm(v)));
     case 'notIn':
-      return !c.values.some((x) => norm(x) === norm(v));
+      return !(c.set ? c.set.has(norm(v)) : c.values.some((x) => norm(x) === norm(v)));
     case 'eq':
       return val === null ? !present(v) : present(v) && norm(v) === norm(val);
     case 'noteq':

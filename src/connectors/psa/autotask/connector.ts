@@ -25,6 +25,7 @@ import type { BudgetState, Priority } from './budget.ts';
 import { atBillingItem, atCompany, atContact, atInvoice, mapClient, mapInvoice, mapLine, type AtCompany, type AtContact, type AtInvoice } from './mapping.ts';
 import { notesOf, parsePaymentNote, type PaymentNote } from './notes.ts';
 import { verifyHook, type Headers } from './webhook.ts';
+import { readAhead } from '../read-ahead.ts';
 import { recordFailure, recordPayment, reversePayment } from './writeback.ts';
 
 export interface AutotaskConnectorOptions extends AutotaskConnection {
@@ -40,6 +41,12 @@ export interface AutotaskConnectorOptions extends AutotaskConnection {
 /** Clock skew and Autotask's own stamping delay: a poll looks this far behind its cursor (ingestion is idempotent). */
 const OVERLAP_MS = 10 * 60_000;
 const IN_CHUNK = 500;
+/**
+ * Invoice pages whose lines and notes are fetched while the page before is stored: 2, so at most 2 of
+ * Autotask's 3 concurrent requests per endpoint (BillingItems, CompanyNotes) are a walk's, one kept for a
+ * write-back. What beats the vendor's latency on a 20,000-invoice import (bench psa-import-autotask).
+ */
+const PAGES_AHEAD = 2;
 const PAID_LOOKBACK_MS = 90 * 86_400_000;
 const lastSweep = new Map<string, number>();
 
@@ -139,7 +146,7 @@ export class AutotaskConnector implements PsaConnector {
 
   async *listInvoices(since: string | null): AsyncIterable<PsaPage<PsaInvoice>> {
     if (!since) {
-      for await (const rows of this.api.query('Invoices', [{ op: 'exist', field: 'id' }], 'sweep')) yield await this.invoicesOf(rows, 'sweep');
+      yield* readAhead(this.api.query('Invoices', [{ op: 'exist', field: 'id' }], 'sweep'), (rows) => this.invoicesOf(rows, 'sweep'), PAGES_AHEAD);
       lastSweep.set(budgetKey(this.opts), Date.now());
       return;
     }
@@ -166,7 +173,7 @@ export class AutotaskConnector implements PsaConnector {
         ],
       },
     ];
-    for await (const rows of this.api.query('Invoices', open, 'sweep')) yield await this.invoicesOf(rows, 'sweep');
+    yield* readAhead(this.api.query('Invoices', open, 'sweep'), (rows) => this.invoicesOf(rows, 'sweep'), PAGES_AHEAD);
     lastSweep.set(key, Date.now());
   }
 
