@@ -196,6 +196,17 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     }
   });
 
+  // No simulated entity has user-defined fields (the Invoice entity has none at the vendor either): the list
+  // is empty, and a write naming one is refused (writes.ts).
+  app.get(`${V}/:entity/entityInformation/userDefinedFields`, async (req, reply) => {
+    try {
+      entityOrThrow((req.params as { entity: string }).entity);
+      return { fields: [] };
+    } catch (e) {
+      return fail(reply, e);
+    }
+  });
+
   app.get(`${V}/:entity/:id`, async (req, reply) => {
     try {
       const { entity: name, id } = req.params as { entity: string; id: string };

@@ -7,6 +7,7 @@ import type { RateLimiter } from '../kit.ts';
 import { KEY_PATH, type CallbackDispatcher } from './callbacks.ts';
 import { ENTITIES, MisplacedField, UnknownField, type EntityFields } from './fields.ts';
 import { cwTimestamp, type CwCallbackEntry, type CwError, type CwSystemInfo } from './model.ts';
+import { registerCustomFieldControl, registerInvoiceCustomFields } from './custom-fields.ts';
 import { registerCompanyNoteRoutes } from './notes.ts';
 import { registerPaymentRoutes } from './payments.ts';
 import { invoicePdf } from './pdf.ts';
@@ -92,6 +93,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     return reply.code(500).send(err('UnexpectedServerError', (e as Error).message));
   });
 
+  registerCustomFieldControl(app, state);
   app.get(KEY_PATH, async (req, reply) => {
     const id = (req.query as Record<string, string | undefined>).id ?? '';
     const key = ctx.callbacks.keyFor(id);
@@ -162,6 +164,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
       api.get('/system/info', async () => SYSTEM_INFO);
 
       registerPaymentRoutes(api, state, ctx.origin);
+      registerInvoiceCustomFields(api, state);
       registerSiteRoutes(api, state, ctx.origin);
 
       registerCompanyNoteRoutes(api, state, ctx.origin);

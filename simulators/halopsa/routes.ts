@@ -10,6 +10,7 @@ import { clientJson, invoiceJson, paymentJson, userJson } from './model.ts';
 import { BadRequest, boolParam, dateParam, intParam, ordered, page, problem, readQuery, type Query } from './query.ts';
 import type { HaloState } from './store.ts';
 import { registerWrites } from './writes.ts';
+import { customFieldsJson, registerCustomFieldControl, registerInvoiceUpdates } from './custom-fields.ts';
 
 export const API_PATH = '/api';
 
@@ -48,6 +49,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     return reply.code(500).send(problem(500, 'An error occurred while processing your request.'));
   });
   app.setNotFoundHandler((_req, reply) => reply.code(404).send());
+  registerCustomFieldControl(app, state);
 
   void app.register(
     async (api) => {
@@ -94,7 +96,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
         const id = idOf((req.params as { id?: string }).id);
         const inv = state.invoices.get(id);
         if (!inv) return reply.code(404).send(problem(404, `Invoice ${id} not found.`));
-        return invoiceJson(state, inv, { lines: true, payments: boolParam(q, 'includedetails') ?? false });
+        return { ...invoiceJson(state, inv, { lines: true, payments: boolParam(q, 'includedetails') ?? false }), customfields: customFieldsJson(state, inv) };
       });
 
       api.get('/Client', async (req) => {
@@ -142,6 +144,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
       });
 
       registerWrites(api, state);
+      registerInvoiceUpdates(api, state);
     },
     { prefix: API_PATH },
   );

@@ -9,6 +9,7 @@ import { createConnectWiseConnector } from './psa/connectwise/connector.ts';
 import { createHaloConnector } from './psa/halopsa/connector.ts';
 import { createAutotaskConnector } from './psa/autotask/connector.ts';
 import { autotaskCatalogue } from './psa/autotask/catalogue.ts';
+import { payLinkSettings } from './psa/pay-link-settings.ts';
 import { parseCurrency } from '../domain/money.ts';
 import { createStripeConnector } from './payments/stripe/connector.ts';
 import { QuickBooksOnlineConnector } from './accounting/quickbooks-online/connector.ts';
@@ -46,6 +47,7 @@ const connectwise: Entry<'psa', z.ZodTypeAny, z.ZodTypeAny, PsaConnector> = {
     clientId: z.string().min(1).describe('your ConnectWise developer clientId'),
     currency: z.string().default('USD'),
     apiMemberIdentifier: z.string().optional(),
+    ...payLinkSettings('connectwise'),
   }),
   secrets: z.object({ publicKey: z.string().min(1), privateKey: z.string().min(1) }),
   build: (c, s) =>
@@ -70,6 +72,7 @@ const halopsa: Entry<'psa', z.ZodTypeAny, z.ZodTypeAny, PsaConnector> = {
     authUrl: z.string().url().optional().describe('the authorisation server, when it is not {address}/auth'),
     currency: z.string().default('USD'),
     webhookAuth: z.enum(['basic', 'header']).default('basic').describe('how Halo proves its webhook calls: basic or header authentication'),
+    ...payLinkSettings('halopsa'),
   }),
   secrets: z.object({
     clientSecret: z.string().min(1),
@@ -104,6 +107,7 @@ const autotask: Entry<'psa', z.ZodTypeAny, z.ZodTypeAny, PsaConnector> = {
       .default(autotaskCatalogue.defaultShare)
       .describe("Settle's share of the API requests other integrations leave each hour (0.25 = 25 %)"),
     sweepEveryHours: z.number().min(0.25).max(168).default(1).describe('how often every open invoice is re-read for changes Autotask leaves no trace of'),
+    ...payLinkSettings('autotask'),
   }),
   secrets: z.object({
     secret: z.string().min(1).describe("the API user's password (Secret)"),

@@ -19,6 +19,7 @@ import type * as installmentOffers from './schema/installment-offers.ts';
 import type * as emailTemplates from './schema/email-templates.ts';
 import type * as branding from './schema/branding.ts';
 import type * as dashboardSnapshots from './schema/dashboard-snapshots.ts';
+import type * as payLinks from './schema/pay-links.ts';
 import type * as contracts from './schema/contracts.ts';
 import type * as autotaskBudget from './schema/autotask-budget.ts';
 
@@ -39,6 +40,7 @@ export type * from './schema/installment-offers.ts';
 export type * from './schema/email-templates.ts';
 export type * from './schema/branding.ts';
 export type * from './schema/dashboard-snapshots.ts';
+export type * from './schema/pay-links.ts';
 export type * from './schema/contracts.ts';
 
 export interface Database {
@@ -46,7 +48,7 @@ export interface Database {
   tenants: core.TenantsTable;
   users: core.UsersTable;
   api_keys: core.ApiKeysTable;
-  connections: core.ConnectionsTable;
+  connections: core.ConnectionsTable & payLinks.ConnectionPayLinkColumns; // + 0036_invoice_pay_links
   sync_cursors: core.SyncCursorsTable;
   clients: core.ClientsTable;
   external_refs: core.ExternalRefsTable;
@@ -115,6 +117,8 @@ export interface Database {
   workspace_branding: branding.WorkspaceBrandingTable;
   // 0033_dashboard_snapshots
   dashboard_snapshots: dashboardSnapshots.DashboardSnapshotsTable;
+  // 0036_invoice_pay_links
+  invoice_pay_links: payLinks.InvoicePayLinksTable;
   // 0038_autotask_budget_use
   autotask_budget_use: autotaskBudget.AutotaskBudgetUseTable;
 }

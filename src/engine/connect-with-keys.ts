@@ -45,7 +45,13 @@ export const KEY_VENDORS: readonly { role: ConnectionRole; vendor: string; title
   { role: 'payments', vendor: 'stripe', title: 'Stripe' },
 ];
 
-const LABELS: Readonly<Record<string, string>> = { baseUrl: 'API address', jsUrl: 'Stripe.js address', apiMemberIdentifier: 'API member identifier' };
+const LABELS: Readonly<Record<string, string>> = {
+  baseUrl: 'API address',
+  jsUrl: 'Stripe.js address',
+  apiMemberIdentifier: 'API member identifier',
+  payLinks: 'Pay links in the PSA',
+  payLinkField: 'Pay link field',
+};
 
 /** "Private key" → "private key", "API address" stays. */
 const lowerFirst = (s: string): string => (/^[A-Z][a-z]/.test(s) ? s[0]!.toLowerCase() + s.slice(1) : s);

@@ -6,7 +6,8 @@ export type CrashPoint =
   | 'after-accounting-payments-sent' // QuickBooks has the payments, our posting rows not yet marked
   | 'autopay-after-charge-planned' // autopay run: payment and attempt committed, processor not yet called
   | 'autopay-after-charge-sent' // autopay run: the processor answered, the answer not yet recorded
-  | 'after-ach-file-delivered'; // bank ACH: the file is at the bank, not yet recorded as sent
+  | 'after-ach-file-delivered' // bank ACH: the file is at the bank, not yet recorded as sent
+  | 'after-pay-link-written'; // the PSA shows the invoice's pay link, not yet recorded here
 
 const armed = process.env.SETTLE_CRASH_AT;
 

@@ -7,6 +7,7 @@ import type { PsaClient, PsaConnector, PsaInvoice, PsaPage } from '../connectors
 import type { EngineContext } from './context.ts';
 import { ingestInvoice, ingestNewInvoices, upsertClient } from './ingest-invoice.ts';
 import { inSavepoint, isRecordDataError, logTextRepairs, quarantinePsaRecord, releasePsaRecords } from './psa-quarantine.ts';
+import { offerPayLinks, startPayLinks } from './pay-links.ts';
 
 const NEW_INVOICES_PER_INSERT = 250;
 
@@ -160,6 +161,13 @@ export async function storeInvoices(
       stored.map((k) => k.inv.externalId),
     );
     if (cursorName) await saveCursor(tx, tenantId, cursorName, cursor);
+    // New, owed invoices get their pay link (written into the PSA once; pay-links.ts says which).
+    await offerPayLinks(
+      tx,
+      tenantId,
+      psa.vendor,
+      stored.map((k) => k.inv.externalId),
+    );
     return { created: results.reduce((n, r) => n + r.created, 0), changed: results.reduce((n, r) => n + r.changed, 0) };
   });
 }
@@ -240,5 +248,7 @@ export async function syncPsa(ctx: EngineContext, tenantId: string): Promise<Syn
     summary.created += r.created;
     summary.changed += r.changed;
   }
+  // A complete run: invoices Settle sees from now on get pay links (the back catalogue it just read does not).
+  await startPayLinks(ctx.db, tenantId, new Date());
   return summary;
 }

@@ -99,6 +99,9 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'GET /app/invoices': 'viewer',
   'GET /app/invoices.csv': 'viewer',
   'GET /app/invoices/:id': 'viewer',
+  // The invoice's pay link (http/staff/invoice-pay-link.ts): made and revoked by finance.
+  'POST /app/invoices/:id/pay-link': 'finance',
+  'POST /app/invoices/:id/pay-link/revoke': 'finance',
   'GET /app/clients': 'viewer',
   'GET /app/clients/:id': 'viewer',
   'POST /app/clients/:id/pilot': 'finance',
@@ -145,6 +148,8 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'GET /portal/update-method/:token': 'portal-link',
   'POST /portal/update-method/:token/start': 'portal-link',
   'POST /portal/update-method/:token/complete': 'portal-link',
+  // The PSA invoice's "Pay now" link (http/portal/pay-link.ts): an HMAC-checked token, read only.
+  'GET /pay/:token': 'portal-link',
 
   // ---- vendor webhooks ----
   'POST /webhooks/:workspace/:vendor': 'vendor-signature',

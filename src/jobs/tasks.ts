@@ -19,6 +19,7 @@ import { sweep } from '../engine/sweep.ts';
 import { sendEmail } from '../engine/send-email.ts';
 import { queueReceiptOfPayment } from '../engine/receipt-job.ts';
 import { postPsaReversal } from '../engine/post-psa-reversal.ts';
+import { writePayLink } from '../engine/write-pay-link.ts';
 import { submitRefund } from '../engine/refund-payment.ts';
 import { refundDuplicateCharge } from '../engine/refund-duplicate-charge.ts';
 import { collectInstallments } from '../engine/collect-installments.ts';
@@ -49,6 +50,7 @@ const handlers: { [K in TaskName]: Handler<K> } = {
   'send-email': (ctx, p) => sendEmail(ctx, p.tenantId, p.notificationId),
   'queue-payment-receipt': (ctx, p) => queueReceiptOfPayment(ctx, p.tenantId, p.paymentId, p.processorMethodId),
   'post-psa-reversal': (ctx, p) => postPsaReversal(ctx, p.tenantId, p.postingId),
+  'write-pay-link': (ctx, p) => writePayLink(ctx, p.tenantId, p.invoiceId),
   'submit-refund': (ctx, p) => submitRefund(ctx, p.tenantId, p.refundId, true),
   'refund-duplicate-charge': (ctx, p) => refundDuplicateCharge(ctx, p.tenantId, p.creditRefundId),
   'refresh-dashboard-figures': (ctx, p) =>

@@ -85,15 +85,18 @@ export function shownSettings(c: Pick<ConnectionRow, 'vendor' | 'config'>): [str
     connectwise: [
       ['baseUrl', 'API address'],
       ['companyId', 'Company ID'],
+      ['payLinkField', 'Pay link field'],
     ],
     autotask: [
       ['username', 'API user'],
       ['globalUrl', 'Zone lookup address'],
+      ['payLinkField', 'Pay link field'],
     ],
     halopsa: [
       ['baseUrl', 'Halo address'],
       ['tenant', 'Tenant'],
       ['clientId', 'Client ID'],
+      ['payLinkField', 'Pay link field'],
     ],
     stripe: [
       ['publishableKey', 'Publishable key'],

@@ -18,6 +18,7 @@ import { registerAttentionRoutes } from './attention.ts';
 import { registerConnectionsRoutes } from './connections.ts';
 import { registerSettingsRoutes } from './settings.ts';
 import { registerInvoicesRoutes } from './invoices.ts';
+import { registerInvoicePayLinkRoutes } from './invoice-pay-link.ts';
 import { registerClientsRoutes } from './clients.ts';
 import { registerInstallmentOfferRoutes } from './settings-installments.ts';
 import { registerBrandingRoutes } from './settings-branding.ts';
@@ -41,6 +42,7 @@ export function registerStaffApp(app: FastifyInstance, deps: HttpDeps): void {
   registerConnectionsRoutes(app, deps);
   registerSettingsRoutes(app, deps);
   registerInvoicesRoutes(app, deps);
+  registerInvoicePayLinkRoutes(app, deps);
   registerClientsRoutes(app, deps);
   registerInstallmentOfferRoutes(app, deps);
   registerBrandingRoutes(app, deps);

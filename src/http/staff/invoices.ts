@@ -16,6 +16,7 @@ import { csvStream } from './invoices-csv.ts';
 import { chipsOf, encodeCursor, listHref, METHOD_WORDS, parseListQuery, SORT_WORDS, STATUS_WORDS, todayIn, type Query } from './invoices-filters.ts';
 import { vendorUrl, type VendorConnection } from './vendor-links.ts';
 import { renderStaff } from './view.ts';
+import { payLinkPanel } from './invoice-pay-link.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PAGE = 50;
@@ -109,16 +110,16 @@ export function registerInvoicesRoutes(app: FastifyInstance, deps: HttpDeps): vo
       .send(csvStream(rows));
   });
 
-  app.get<{ Params: { id: string } }>('/app/invoices/:id', { schema: { hide: true } }, async (req, reply) => {
+  app.get<{ Params: { id: string }; Querystring: { pay_link?: string } }>('/app/invoices/:id', { schema: { hide: true } }, async (req, reply) => {
     const caller = callerOf(req);
     const back = { href: '/app/invoices', label: 'All invoices' };
     if (!UUID.test(req.params.id)) return notFound(req, reply, 'invoice', back);
     const data = await withTenant(db, caller.tenantId, async (tx) => {
       const d = await invoicePage(tx, req.params.id);
-      return d ? { d, ws: await workspaceOf(tx, caller.tenantId) } : null;
+      return d ? { d, ws: await workspaceOf(tx, caller.tenantId), payLink: await payLinkPanel(tx, deps, caller, d.invoice, req.query.pay_link) } : null;
     });
     if (!data) return notFound(req, reply, 'invoice', back);
-    const { d, ws } = data;
+    const { d, ws, payLink } = data;
     const conn = (vendor: string | null): VendorConnection | undefined => (vendor ? ws.conns.find((c) => c.vendor === vendor) : undefined);
     const byRole = (role: string): string | null => ws.conns.find((c) => c.role === role)?.vendor ?? null;
     const psa = byRole('psa') ?? Object.keys(d.remoteIds)[0] ?? null;
@@ -154,6 +155,7 @@ export function registerInvoicesRoutes(app: FastifyInstance, deps: HttpDeps): vo
         url: e.remoteKind ? vendorUrl(conn(e.vendor), e.remoteKind, e.remoteId) : null,
       })),
       listHref: listHref({ client: d.invoice.client_id }),
+      payLink,
     });
   });
 }

@@ -186,6 +186,14 @@ export class AutotaskApi {
     return f;
   }
 
+  /** `entityInformation/userDefinedFields`: the UDFs the MSP defined on an entity (pay links, pay-link.ts). */
+  async userDefinedFields(entity: string): Promise<{ name: string }[]> {
+    const b = (await this.read('writeback', 'GET', `${entity}/entityInformation/userDefinedFields`)) as { fields?: unknown } | null;
+    return Array.isArray(b?.fields)
+      ? (b.fields as unknown[]).filter((f): f is { name: string } => typeof (f as { name?: unknown } | null)?.name === 'string')
+      : [];
+  }
+
   /** Create once (no retry: the outcome of a failed write is unknown and must be checked first). */
   async create(entity: string, body: Record<string, unknown>): Promise<number> {
     return itemId(await this.request('writeback', 'POST', entity, body), entity);
