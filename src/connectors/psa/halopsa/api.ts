@@ -5,6 +5,7 @@
 // connector checks before every write instead.
 import { reportVendorRetry, retryDecision, send, sleep as defaultSleep, VendorError, type RetryDecision, type VendorResponse } from '../../http.ts';
 import { haloCatalogue } from './catalogue.ts';
+import { readAhead } from '../read-ahead.ts';
 import { haloToken } from './schema.ts';
 
 export interface HaloConnection {
@@ -202,6 +203,34 @@ export class HaloApi {
       if (total !== null) onTotal?.(total);
       if (rows.length > 0) yield rows;
       if (rows.length < size || (total !== null && pageNo * size >= total)) return;
+    }
+  }
+
+  /**
+   * Every page of a list like `pages`, with up to `concurrency` requests at once after page 1 (which gives
+   * the record count); pages still come out in order. Pages read side by side can miss a record that moved
+   * during the walk, so a caller must check the list did not change meanwhile (HaloConnector.listInvoices).
+   */
+  async *pagesAhead(
+    path: string,
+    query: QueryParams,
+    pageSize: number,
+    concurrency: number,
+    onTotal?: (recordCount: number) => void,
+  ): AsyncGenerator<unknown[]> {
+    const size = Math.min(Math.max(1, Math.floor(pageSize)), haloCatalogue.paging.maxPageSize);
+    const pageNo = async (n: number) => rowsOf(await this.get(path, { ...query, pageinate: true, page_size: size, page_no: n }), path);
+    const first = await pageNo(1);
+    if (first.total !== null) onTotal?.(first.total);
+    if (first.rows.length > 0) yield first.rows;
+    if (first.rows.length < size || first.total === null || first.total <= size) return;
+    const last = Math.ceil(first.total / size);
+    async function* numbers(): AsyncGenerator<number> {
+      for (let n = 2; n <= last; n++) yield n;
+    }
+    for await (const { rows, total } of readAhead(numbers(), pageNo, concurrency)) {
+      if (total !== null) onTotal?.(total);
+      if (rows.length > 0) yield rows;
     }
   }
 

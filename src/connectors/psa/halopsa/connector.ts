@@ -20,7 +20,7 @@ import type {
   ReversePaymentInput,
   ReversePaymentResult,
 } from '../types.ts';
-import { HaloApi, haloDate, isoInstant, type HaloApiOptions, type HaloConnection } from './api.ts';
+import { HaloApi, haloDate, isoInstant, rowsOf, type HaloApiOptions, type HaloConnection } from './api.ts';
 import { haloCatalogue } from './catalogue.ts';
 import { mapClient, mapInvoice } from './mapping.ts';
 import { haloClient, haloInvoice, haloPayment, haloUser, haloWebhook, type HaloClient, type HaloPayment, type HaloUser, type HaloWebhook } from './schema.ts';
@@ -39,6 +39,25 @@ export interface HaloConnectorOptions extends HaloConnection {
 }
 
 type Rejected = PsaRejectedRecord;
+
+/** Pages of the initial import's invoice walk requested at once (see listInvoices). */
+const PAGES_AT_ONCE = 4;
+
+/** Invoices handed to the store at once (one transaction each): read 100 a page, stored 500 at a time. */
+const STORE_PAGE = 500;
+
+async function eachAtOnce<T>(items: readonly T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+/** A page's invoices as id@last_modified: equal when the head of the list did not change. */
+const stamps = (rows: readonly unknown[]): string =>
+  rows.map((r) => `${String((r as { id?: unknown } | null)?.id)}@${String((r as { last_modified?: unknown } | null)?.last_modified)}`).join(',');
 
 function describe(entity: 'client' | 'invoice', row: unknown): Omit<Rejected, 'reason'> {
   const r = row as { id?: unknown; invoicenumber?: unknown; name?: unknown } | null;
@@ -110,7 +129,8 @@ export class HaloConnector implements PsaConnector {
       }
     };
     const query = { order: 'id', ...(since ? { lastupdatefromdate: haloDate(since) } : {}) };
-    for await (const rows of this.api.pages('/Client', query, this.pageSize)) for (const row of rows) await take(row);
+    // A client's contacts are one request each: PAGES_AT_ONCE of them at a time, not one after another.
+    for await (const rows of this.api.pages('/Client', query, this.pageSize)) await eachAtOnce(rows, PAGES_AT_ONCE, take);
     for (const clientId of changedUsers.keys()) {
       if (seen.has(clientId)) continue;
       try {
@@ -140,14 +160,25 @@ export class HaloConnector implements PsaConnector {
     const rejected = new Map<string, Rejected>();
     // An invoice deleted during the walk pulls the rest forward by one, which could skip one at a page edge:
     // seen as a record_count that shrank, and answered by walking again (merged; at most three walks).
+    // The initial import (no cursor) reads PAGES_AT_ONCE pages side by side (20,000 invoices are 200 pages at
+    // 100–300 ms each). Side by side, a change during the walk could shift a record past a page edge unseen,
+    // so the walk is checked: every page's record_count the same, and page 1 unchanged at the end (a new or
+    // changed invoice comes first); else it is walked again — the last time one page at a time.
     for (let walks = 1; ; walks++) {
       let first: number | null = null;
       let shrank = false;
+      const sideBySide = sinceMs === null && walks < 3;
       const onTotal = (n: number): void => {
         if (first === null) first = n;
-        else if (n < first) shrank = true;
+        else if (n < first || (sideBySide && n !== first)) shrank = true;
       };
-      walk: for await (const rows of this.api.pages('/Invoice', { order: 'last_modified', orderdesc: true, includelines: true }, this.pageSize, onTotal)) {
+      const query = { order: 'last_modified', orderdesc: true, includelines: true };
+      let pageOne: string | null = null;
+      const pages = sideBySide
+        ? this.api.pagesAhead('/Invoice', query, this.pageSize, PAGES_AT_ONCE, onTotal)
+        : this.api.pages('/Invoice', query, this.pageSize, onTotal);
+      walk: for await (const rows of pages) {
+        pageOne ??= stamps(rows);
         for (const row of rows) {
           const stamp = (row as { last_modified?: unknown } | null)?.last_modified;
           if (sinceMs !== null && typeof stamp === 'string' && Date.parse(isoInstant(stamp)) < sinceMs) break walk;
@@ -160,9 +191,16 @@ export class HaloConnector implements PsaConnector {
           }
         }
       }
+      if (sideBySide && pageOne !== null && !shrank) {
+        const again = rowsOf(
+          await this.api.get('/Invoice', { ...query, includelines: false, pageinate: true, page_size: this.pageSize, page_no: 1 }),
+          '/Invoice',
+        );
+        if (stamps(again.rows) !== pageOne || (again.total !== null && again.total !== first)) shrank = true;
+      }
       if (!shrank || walks >= 3) break;
     }
-    yield* inPages([...byId.values()], [...rejected.values()], this.pageSize);
+    yield* inPages([...byId.values()], [...rejected.values()], STORE_PAGE);
   }
 
   async getInvoice(externalId: string): Promise<PsaInvoice | null> {
