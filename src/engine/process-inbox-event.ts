@@ -9,6 +9,7 @@ import type { EngineContext } from './context.ts';
 import { applyProcessorEvent } from './apply-processor-event.ts';
 import { decodeEvent } from './event-codec.ts';
 import { storeInvoices } from './sync-psa.ts';
+import { applyCompanyNotice } from './psa-company-notice.ts';
 
 export async function processInboxEvent(ctx: EngineContext, tenantId: string, inboxEventId: string): Promise<string> {
   const row = await withTenant(ctx.db, tenantId, (tx) => tx.selectFrom('inbox_events').selectAll().where('id', '=', BigInt(inboxEventId)).executeTakeFirst());
@@ -41,6 +42,7 @@ async function act(ctx: EngineContext, tenantId: string, source: string, payload
   const psa = await ctx.connectors.psa(tenantId);
   if (psa && source === psa.vendor) {
     const notice = payload as PsaChangeNotice;
+    if (notice.entity === 'company') return applyCompanyNotice(ctx, tenantId, psa, notice);
     if (notice.entity !== 'invoice') return `ignored ${notice.entity} notice`;
     // The notice says only that something changed; the PSA's current record is the truth, so fetch it
     // (this also makes duplicate and out-of-order notices harmless).

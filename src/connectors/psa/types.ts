@@ -129,6 +129,8 @@ export interface PsaConnector {
   /** Invoices with their lines changed since `since` (all when null), oldest first, one page per yield. */
   listInvoices(since: string | null): AsyncIterable<PsaPage<PsaInvoice>>;
   getInvoice(externalId: string): Promise<PsaInvoice | null>;
+  /** One client by the PSA's id (PSAs that push company changes; null: it no longer exists). */
+  getClient?(externalId: string): Promise<PsaClient | null>;
   recordPayment(input: RecordPaymentInput): Promise<RecordPaymentResult>;
   /** Reduce or remove a payment Settle recorded earlier (refund, ACH return, lost dispute). */
   reversePayment(input: ReversePaymentInput): Promise<ReversePaymentResult>;
