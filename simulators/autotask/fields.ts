@@ -49,6 +49,16 @@ export const BILLING_ITEM_TYPES = [
   { value: '7', label: 'Subscription', isActive: true },
 ] as const;
 
+/** ContractModel.ContractType picklist (Autotask's contract types; values to verify on a tenant). */
+export const CONTRACT_TYPES = [
+  { value: '1', label: 'Time & Materials', isActive: true },
+  { value: '3', label: 'Fixed Price', isActive: true },
+  { value: '4', label: 'Block Hours', isActive: true },
+  { value: '6', label: 'Retainer', isActive: true },
+  { value: '7', label: 'Recurring Service', isActive: true },
+  { value: '8', label: 'Per Ticket', isActive: true },
+] as const;
+
 export const NOTE_ACTION_TYPES = [
   { value: '1', label: 'Phone Call', isActive: true },
   { value: '2', label: 'Meeting', isActive: true },
@@ -114,6 +124,40 @@ export const ENTITIES: Readonly<Record<string, EntityDef>> = {
       f('TicketID', 'integer', ['ro']),
       f('TotalAmount', 'double', ['ro']),
       f('WebServiceDate', 'datetime'),
+    ],
+  },
+  // Contracts and projects named by billing items (ContractModel, ProjectModel), read-only here: Settle reads
+  // their names and contract types; the MSP keeps them in Autotask.
+  Contracts: {
+    name: 'Contracts',
+    canCreate: false,
+    canUpdate: false,
+    canDelete: false,
+    supportsWebhookCallouts: false,
+    fields: [
+      ID,
+      f('CompanyID', 'integer', ['ro'], { referenceEntityType: 'Company' }),
+      f('ContractName', 'string', ['ro']),
+      f('ContractNumber', 'string', ['ro']),
+      f('ContractType', 'integer', ['ro'], { picklist: CONTRACT_TYPES }),
+      f('StartDate', 'datetime', ['ro']),
+      f('EndDate', 'datetime', ['ro']),
+      f('Status', 'integer', ['ro']),
+    ],
+  },
+  Projects: {
+    name: 'Projects',
+    canCreate: false,
+    canUpdate: false,
+    canDelete: false,
+    supportsWebhookCallouts: false,
+    fields: [
+      ID,
+      f('CompanyID', 'integer', ['ro'], { referenceEntityType: 'Company' }),
+      f('ContractID', 'integer', ['ro']),
+      f('ProjectName', 'string', ['ro']),
+      f('ProjectNumber', 'string', ['ro']),
+      f('Status', 'integer', ['ro']),
     ],
   },
   Companies: {

@@ -175,6 +175,31 @@ export class AutotaskState {
     return { invoice, items };
   }
 
+  /** A contract of the company (ContractType: fields.ts CONTRACT_TYPES, e.g. 7 Recurring Service, 6 Retainer). */
+  addContract(companyId: number, name: string, contractType: number, startDate: string): Row {
+    if (!this.table('Companies').has(companyId)) throw new Error(`company ${companyId} does not exist`);
+    return this.insert('Contracts', {
+      CompanyID: companyId,
+      ContractName: name,
+      ContractNumber: `CN-${this.table('Contracts').size + 1}`,
+      ContractType: contractType,
+      StartDate: `${startDate}T00:00:00.000Z`,
+      EndDate: null,
+      Status: 1,
+    });
+  }
+
+  addProject(companyId: number, name: string): Row {
+    if (!this.table('Companies').has(companyId)) throw new Error(`company ${companyId} does not exist`);
+    return this.insert('Projects', {
+      CompanyID: companyId,
+      ContractID: null,
+      ProjectName: name,
+      ProjectNumber: `P${this.table('Projects').size + 1}`,
+      Status: 1,
+    });
+  }
+
   changeInvoice(id: number, change: InvoiceChange): Row {
     const row = this.table('Invoices').get(id);
     if (!row) throw new Error(`invoice ${id} does not exist`);

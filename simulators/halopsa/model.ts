@@ -30,6 +30,10 @@ export function lineJson(l: Line): Record<string, unknown> {
     tax_code: l.tax_code,
     nominal_code: l.nominal_code,
     contract_id: l.contract_id,
+    recurring_invoice_id: l.recurring_invoice_id,
+    ticket_id: l.ticket_id,
+    prepay_id: l.prepay_id,
+    calculate_price_from_assets: l.calculate_price_from_assets,
     net_total: num(l.netCents),
     total_price: num(l.netCents + l.taxCents),
   };
@@ -67,6 +71,7 @@ export function invoiceJson(state: HaloState, inv: Invoice, opts: { lines: boole
     dateposted: inv.posted ? haloDateTime(inv.createdMs) : null,
     voided: inv.voided,
     contract_id: inv.contract_id,
+    contract_ref: inv.contract_ref,
     recurring_invoice_id: inv.recurring_invoice_id,
     is_recurring_invoice: false,
     total: num(state.totalCents(inv)),

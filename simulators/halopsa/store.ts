@@ -40,6 +40,11 @@ export interface Line {
   tax_code: string;
   nominal_code: string;
   contract_id: number;
+  /** What the line is billed under besides its contract (InvoiceDetail fields; 0 / false = none). */
+  recurring_invoice_id: number;
+  ticket_id: number;
+  prepay_id: number;
+  calculate_price_from_assets: boolean;
   netCents: number;
   taxCents: number;
 }
@@ -54,6 +59,8 @@ export interface Invoice {
   posted: boolean;
   voided: boolean;
   contract_id: number;
+  /** The contract's reference as staff know it (InvoiceHeader.contract_ref); '' without a contract. */
+  contract_ref: string;
   recurring_invoice_id: number;
   lines: Line[];
   datepaidMs: number | null;
@@ -91,6 +98,13 @@ export interface LineInput {
   readonly unitPrice: string | number;
   readonly taxRate?: string | number;
   readonly itemCode?: string;
+  /** Billed under this contract instead of the invoice's, or from a recurring invoice, a ticket or a pre-pay. */
+  readonly contractId?: number;
+  readonly recurringInvoiceId?: number;
+  readonly ticketId?: number;
+  readonly prepayId?: number;
+  /** Priced per asset (device) of the client: Halo's per-device recurring billing. */
+  readonly perAsset?: boolean;
 }
 
 export interface InvoiceInput {
@@ -101,6 +115,7 @@ export interface InvoiceInput {
   readonly currency?: string;
   readonly lines: readonly LineInput[];
   readonly contractId?: number;
+  readonly contractRef?: string;
   readonly recurringInvoiceId?: number;
 }
 
@@ -204,7 +219,11 @@ export class HaloState {
       tax_rate: rate,
       tax_code: rate === '0' ? 'NT' : 'TX',
       nominal_code: '4000',
-      contract_id: contractId,
+      contract_id: l.contractId ?? contractId,
+      recurring_invoice_id: l.recurringInvoiceId ?? 0,
+      ticket_id: l.ticketId ?? 0,
+      prepay_id: l.prepayId ?? 0,
+      calculate_price_from_assets: l.perAsset ?? false,
       netCents: net,
       taxCents: productCents(String(net), rate, 10_000n), // net cents × rate % → cents
     };
@@ -226,6 +245,7 @@ export class HaloState {
       posted: true,
       voided: false,
       contract_id: input.contractId ?? 0,
+      contract_ref: input.contractRef ?? '',
       recurring_invoice_id: input.recurringInvoiceId ?? 0,
       lines: [],
       datepaidMs: null,

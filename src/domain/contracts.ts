@@ -35,3 +35,19 @@ export interface ContractRef {
   readonly name: string;
   readonly kind: ContractKind;
 }
+
+/**
+ * The kind a contract's name (or its type's name) says, where the PSA leaves the type to the MSP (ConnectWise
+ * agreement types, Halo contract references): first match wins; null when the name says nothing.
+ */
+const NAME_KINDS: readonly (readonly [RegExp, ContractKind])[] = [
+  [/per[\s-]?(device|user|seat|endpoint)|\bdevices?\b|\bseats?\b|endpoints?/i, 'per_device'],
+  [/block|retainer|pre-?paid|pre-?pay|bank of hours/i, 'block_hours'],
+  [/project/i, 'project'],
+  [/time\s*(and|&)\s*materials?|\bt\s*&\s*m\b|break[\s/-]?fix/i, 'time_and_materials'],
+];
+
+export function kindFromName(name: string | null | undefined): ContractKind | null {
+  const text = name ?? '';
+  return NAME_KINDS.find(([re]) => re.test(text))?.[1] ?? null;
+}

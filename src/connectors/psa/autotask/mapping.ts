@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { divideRounded, money, parseDecimal, subtract, toDecimalString, zero, type Currency, type Money } from '../../../domain/money.ts';
 import { storableRecord } from '../../storable-text.ts';
 import type { PsaClient, PsaInvoice, PsaInvoiceLine } from '../types.ts';
+import { billingItemContract, NO_LOOKUP, type ContractLookup } from './contracts.ts';
 
 const when = z.string().nullable().optional();
 const int = z.number().int();
@@ -101,7 +102,8 @@ export function roundedAmount(n: number, currency: Currency): Money {
 
 const KIND: Readonly<Record<number, PsaInvoiceLine['kind']>> = { 1: 'time', 2: 'expense', 3: 'product', 5: 'product', 7: 'product' };
 
-export function mapLine(b: AtBillingItem, currency: Currency): PsaInvoiceLine {
+export function mapLine(b: AtBillingItem, currency: Currency, contracts: ContractLookup = NO_LOOKUP): PsaInvoiceLine {
+  const contract = billingItemContract(b, contracts);
   const amount = roundedAmount(b.extendedPrice ?? 0, currency);
   const name = b.itemName?.trim() || '';
   const desc = b.description?.trim() || '';
@@ -111,6 +113,7 @@ export function mapLine(b: AtBillingItem, currency: Currency): PsaInvoiceLine {
     description: desc && name && desc !== name ? `${name} — ${desc}` : desc || name || `Billing item ${b.id}`,
     quantity: b.quantity === null || b.quantity === undefined ? '1' : String(b.quantity),
     amount,
+    ...(contract ? { contract } : {}),
   };
 }
 

@@ -4,7 +4,7 @@
 // project (`applyToType`/`applyToId` with the `agreement`/`project` references). Agreement types are names the
 // MSP gives (ConnectWise ships none fixed), so the kind is read from the type name — the table below, kept in
 // docs/architecture.md "Contracts" — and an agreement whose type says nothing more is managed services.
-import type { ContractKind, ContractRef } from '../../../domain/contracts.ts';
+import { kindFromName, type ContractKind, type ContractRef } from '../../../domain/contracts.ts';
 
 interface AgreementRef {
   readonly id: number;
@@ -20,17 +20,9 @@ interface TicketRef {
   readonly summary?: string | null | undefined;
 }
 
-/** Agreement type names → kind, first match wins (case-insensitive). */
-const TYPE_KINDS: readonly (readonly [RegExp, ContractKind])[] = [
-  [/per[\s-]?(device|user|seat|endpoint)|\bdevices?\b|\bseats?\b|endpoints?/i, 'per_device'],
-  [/block|retainer|pre-?paid|bank of hours/i, 'block_hours'],
-  [/project/i, 'project'],
-  [/time\s*(and|&)\s*materials?|\bt\s*&\s*m\b|break[\s/-]?fix/i, 'time_and_materials'],
-];
-
+/** Agreement type names → kind (domain/contracts.ts kindFromName); a type that says nothing is managed services. */
 export function agreementKind(typeName: string | null | undefined): ContractKind {
-  const name = typeName ?? '';
-  return TYPE_KINDS.find(([re]) => re.test(name))?.[1] ?? 'managed_services';
+  return kindFromName(typeName) ?? 'managed_services';
 }
 
 export function agreementContract(a: AgreementRef): ContractRef {

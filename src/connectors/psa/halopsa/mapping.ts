@@ -5,6 +5,7 @@ import { divideRounded, money, parseCurrency, parseDecimal, subtract, toDecimalS
 import { storableRecord } from '../../storable-text.ts';
 import type { PsaClient, PsaInvoice, PsaInvoiceLine, PsaInvoiceType } from '../types.ts';
 import { isoInstant } from './api.ts';
+import { haloLineContract } from './contracts.ts';
 import type { HaloClient, HaloInvoice, HaloLine, HaloUser } from './schema.ts';
 
 export class HaloMappingError extends Error {
@@ -64,7 +65,8 @@ export function statusText(inv: HaloInvoice): string {
   }
 }
 
-export function mapLine(l: HaloLine, currency: Currency): PsaInvoiceLine {
+export function mapLine(l: HaloLine, currency: Currency, inv: Pick<HaloInvoice, 'contract_id' | 'contract_ref' | 'recurring_invoice_id'> = {}): PsaInvoiceLine {
+  const contract = haloLineContract(l, inv);
   const qty = l.qty_order ?? 1;
   const amount = l.net_amount !== undefined && l.net_amount !== null ? parseDecimal(l.net_amount, currency) : extendedAmount(qty, l.unit_price ?? 0, currency);
   return {
@@ -73,6 +75,7 @@ export function mapLine(l: HaloLine, currency: Currency): PsaInvoiceLine {
     description: l.item_shortdescription || l.item_longdescription || l.item_code || '',
     quantity: decimalText(qty),
     amount,
+    ...(contract ? { contract } : {}),
   };
 }
 
@@ -100,7 +103,7 @@ export function mapInvoice(inv: HaloInvoice, fallbackCurrency: Currency): PsaInv
     tax,
     total,
     balance: due,
-    lines: inv.lines.map((l) => mapLine(l, currency)),
+    lines: inv.lines.map((l) => mapLine(l, currency, inv)),
     updatedAt: isoInstant(inv.last_modified),
   });
 }

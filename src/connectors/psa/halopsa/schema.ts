@@ -17,6 +17,11 @@ export const haloLine = z.object({
   net_amount: decimal.nullish(),
   tax_amount: decimal.nullish(),
   contract_id: z.number().nullish(),
+  // what else the line is billed under (contracts.ts)
+  recurring_invoice_id: z.number().nullish(),
+  ticket_id: z.number().nullish(),
+  prepay_id: z.number().nullish(),
+  calculate_price_from_assets: z.boolean().nullish(),
 });
 export type HaloLine = z.infer<typeof haloLine>;
 
@@ -35,6 +40,7 @@ export const haloInvoice = z.object({
   posted: z.boolean().nullish(),
   voided: z.boolean().nullish(),
   contract_id: z.number().nullish(),
+  contract_ref: z.string().nullish(),
   recurring_invoice_id: z.number().nullish(),
   last_modified: z.string(),
   lines: z.array(haloLine).nullish(),
