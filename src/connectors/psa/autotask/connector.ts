@@ -22,7 +22,20 @@ import type {
 } from '../types.ts';
 import { AutotaskApi, budgetKey, type AutotaskApiOptions, type AutotaskConnection, type FilterItem } from './api.ts';
 import type { BudgetState, Priority } from './budget.ts';
-import { atBillingItem, atCompany, atContact, atInvoice, mapClient, mapInvoice, mapLine, type AtCompany, type AtContact, type AtInvoice } from './mapping.ts';
+import {
+  atBillingItem,
+  atCompany,
+  atContact,
+  atInvoice,
+  mapClient,
+  mapInvoice,
+  mapLine,
+  type AtBillingItem,
+  type AtCompany,
+  type AtContact,
+  type AtInvoice,
+} from './mapping.ts';
+import { lookupContracts } from './contracts.ts';
 import { notesOf, parsePaymentNote, type PaymentNote } from './notes.ts';
 import { verifyHook, type Headers } from './webhook.ts';
 import { readAhead } from '../read-ahead.ts';
@@ -144,21 +157,6 @@ export class AutotaskConnector implements PsaConnector {
     return page(out, rejected);
   }
 
-  /**
-   * One company as a client, or null when it no longer exists: a company webhook names only the company's id,
-   * and the record read now is the truth (so duplicate and out-of-order deliveries are harmless). A company
-   * Settle cannot take throws, with the reason.
-   */
-  async getClient(externalId: string): Promise<PsaClient | null> {
-    if (!/^\d+$/.test(externalId)) throw new Error(`"${externalId}" is not an Autotask company id`);
-    for await (const rows of this.api.query('Companies', [{ op: 'eq', field: 'id', value: Number(externalId) }], 'recent')) {
-      const got = await this.clientsOf(rows, new Set());
-      if (got[0]) return got[0];
-      if (got.rejected?.[0]) throw new Error(got.rejected[0].reason);
-    }
-    return null;
-  }
-
   async *listInvoices(since: string | null): AsyncIterable<PsaPage<PsaInvoice>> {
     if (!since) {
       yield* readAhead(this.api.query('Invoices', [{ op: 'exist', field: 'id' }], 'sweep'), (rows) => this.invoicesOf(rows, 'sweep'), PAGES_AHEAD);
@@ -206,15 +204,18 @@ export class AutotaskConnector implements PsaConnector {
   private async invoicesOf(rows: readonly unknown[], priority: Priority): Promise<PsaPage<PsaInvoice>> {
     const { ok, rejected } = parseEach<AtInvoice>(rows, atInvoice, describeInvoice);
     const lines = new Map<number, PsaInvoiceLine[] | Error>();
+    const items: AtBillingItem[] = [];
     for (const ids of chunks(ok.map((i) => i.id))) {
-      for await (const rs of this.api.query('BillingItems', [{ op: 'in', field: 'InvoiceID', value: ids }], priority)) {
-        for (const b of z.array(atBillingItem).parse(rs)) {
-          if (b.invoiceID === null || lines.get(b.invoiceID) instanceof Error) continue;
-          const line = tryMap(() => mapLine(b, this.currency));
-          if (line instanceof Error) lines.set(b.invoiceID, new Error(`billing item ${b.id}: ${line.message}`));
-          else lines.set(b.invoiceID, [...((lines.get(b.invoiceID) as PsaInvoiceLine[] | undefined) ?? []), line]);
-        }
-      }
+      for await (const rs of this.api.query('BillingItems', [{ op: 'in', field: 'InvoiceID', value: ids }], priority))
+        items.push(...z.array(atBillingItem).parse(rs));
+    }
+    // The contracts and projects the lines name, for the whole page at once (contracts.ts).
+    const contracts = await lookupContracts(this.api, items, priority);
+    for (const b of items) {
+      if (b.invoiceID === null || lines.get(b.invoiceID) instanceof Error) continue;
+      const line = tryMap(() => mapLine(b, this.currency, contracts));
+      if (line instanceof Error) lines.set(b.invoiceID, new Error(`billing item ${b.id}: ${line.message}`));
+      else lines.set(b.invoiceID, [...((lines.get(b.invoiceID) as PsaInvoiceLine[] | undefined) ?? []), line]);
     }
     const open = ok.filter((i) => !i.isVoided && !i.paidDate);
     const paid = new Map<number, PaymentNote[]>();
