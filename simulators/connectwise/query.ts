@@ -3,7 +3,7 @@
 // clamped to 1000 as the vendor documents its hard limit; `Link` header with first/prev/next/last)
 // and forward-only paging (`pageId`, or the `pagination-type: forward-only` request header), which
 // returns records with id > pageId in id order and a `Link: <…pageId=N>; rel="next"` header.
-import { ConditionSyntaxError, evaluate, parseConditions, pinnedIds, valueAt, type Condition } from './conditions.ts';
+import { ConditionSyntaxError, evaluate, parseConditions, pinnedIds, valueAt, type Condition, type Literal } from './conditions.ts';
 import { childRoots, resolveCondition, resolveField, type EntityFields } from './fields.ts';
 import type { Table } from './table.ts';
 
@@ -118,14 +118,71 @@ function compareValues(a: unknown, b: unknown): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-function sortRows<T extends { id: number }>(rows: readonly T[], order: Order): T[] {
-  return [...rows].sort((a, b) => {
+function compareRows(order: Order): (a: { id: number }, b: { id: number }) => number {
+  return (a, b) => {
     for (const { path, desc } of order) {
       const d = compareValues(valueAt(a, path), valueAt(b, path));
       if (d !== 0) return desc ? -d : d;
     }
     return a.id - b.id; // SQL leaves ties unordered; the simulator settles them by id to stay deterministic
-  });
+  };
+}
+
+/**
+ * The smallest value of `path` a row can have and still match `c` (null: no bound): `lastUpdated >= [A] and
+ * (lastUpdated > [B] or …)` is bounded below by the larger of A and B. A page ordered by that field then
+ * starts where the bound is (binary search), not at the table's first row.
+ */
+function lowerBound(c: Condition, path: string): Literal | null {
+  if (c.k === 'cmp' && (c.op === '>=' || c.op === '>' || c.op === '=') && (c.value.t === 'date' || c.value.t === 'number')) {
+    return c.field.join('/').toLowerCase() === path ? c.value : null;
+  }
+  const bounds = c.k === 'and' || c.k === 'or' ? c.items.map((x) => lowerBound(x, path)) : [];
+  if (c.k === 'and') return bounds.reduce<Literal | null>((m, b) => (b && (!m || litValue(b) > litValue(m)) ? b : m), null);
+  if (c.k === 'or' && bounds.length > 0 && bounds.every((b) => b !== null)) return bounds.reduce((m, b) => (litValue(b!) < litValue(m!) ? b : m));
+  return null;
+}
+
+const litValue = (l: Literal): number => (l.t === 'date' || l.t === 'number' ? l.v : NaN);
+
+/** First position in `rows` (ascending on `path`) whose value is at or past `bound`. */
+function seek<T>(rows: readonly T[], path: readonly string[], bound: Literal): number {
+  const below = (row: T): boolean => {
+    const v = valueAt(row, path);
+    if (v == null) return true; // nulls sort first and never satisfy a bound
+    const x = bound.t === 'date' ? (typeof v === 'string' ? Date.parse(v) : NaN) : typeof v === 'number' ? v : NaN;
+    return !(x >= litValue(bound));
+  };
+  let lo = 0;
+  let hi = rows.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (below(rows[mid]!)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * An ordered page without sorting the matches: the table's kept order for this orderBy, entered at the
+ * conditions' lower bound on the first (ascending) field, each row past it tested. The total (for the
+ * `last` link) still tests every row past the bound; a keyset walk's bound moves with it.
+ */
+function orderedPage<T extends { id: number }>(table: Table<T>, filter: Filter, order: Order, from: number, size: number): { page: T[]; total: number } {
+  const rows = table.sorted(order.map((o) => `${o.path.join('/')} ${o.desc ? 'desc' : 'asc'}`).join(','), compareRows(order));
+  const first = order[0]!;
+  const bound = filter.where && !first.desc ? lowerBound(filter.where, first.path.join('/').toLowerCase()) : null;
+  const start = bound ? seek(rows, first.path, bound) : 0;
+  const page: T[] = [];
+  let total = 0;
+  for (let i = start; i < rows.length; i++) {
+    const row = rows[i]!;
+    if (filter.where && !evaluate(filter.where, row)) continue;
+    if (filter.child && !childMatch(row, filter.child)) continue;
+    if (total >= from && page.length < size) page.push(row);
+    total++;
+  }
+  return { page, total };
 }
 
 function project(row: unknown, fields: string | undefined): unknown {
@@ -156,6 +213,19 @@ function firstAfter<T extends { id: number }>(rows: readonly T[], id: number): n
   return lo;
 }
 
+function slicePage<T extends { id: number }>(rows: readonly T[], order: Order | null, pageNo: number, pageSize: number): { page: T[]; total: number } {
+  const sorted = order ? [...rows].sort(compareRows(order)) : rows;
+  return { page: sorted.slice((pageNo - 1) * pageSize, pageNo * pageSize), total: sorted.length };
+}
+
+/** The rows a condition pins by id or an indexed reference (few, matched directly); null when it pins none. */
+function pinnedRows<T extends { id: number }>(table: Table<T>, filter: Filter, indexPaths: readonly string[]): readonly T[] | null {
+  if (!filter.where) return null;
+  if (pinnedIds(filter.where, 'id')) return matching(table, filter, indexPaths);
+  for (const path of indexPaths) if (pinnedIds(filter.where, path)) return matching(table, filter, indexPaths);
+  return null;
+}
+
 export interface ListResult {
   readonly body: unknown[];
   readonly link: string | null;
@@ -172,7 +242,10 @@ export function listRecords<T extends { id: number }>(
   if (pageSize < 1) throw new BadRequest('pageSize must be 1 or more', 'pageSize');
   const filter = parseFilter(q, opts.entity);
   const order = parseOrderBy(q.orderby, opts.entity);
-  const rows = matching(table, filter, opts.indexPaths ?? []);
+  // Rows pinned by id or an indexed reference are few: matched directly. Otherwise an ordered page walks the
+  // table's kept order (orderedPage) and a forward-only page matches in id order.
+  const pinned = pinnedRows(table, filter, opts.indexPaths ?? []);
+  const rows = pinned ?? (order && !(opts.forwardOnly || q.pageid !== undefined) ? null : matching(table, filter, opts.indexPaths ?? []));
   const linkTo = (params: Record<string, string>): string => {
     const u = new URL(opts.url.toString());
     for (const k of [...u.searchParams.keys()]) if (['page', 'pageid'].includes(k.toLowerCase())) u.searchParams.delete(k);
@@ -185,6 +258,7 @@ export function listRecords<T extends { id: number }>(
       throw new BadRequest('Forward-only pagination only supports ordering by id ascending', 'orderBy');
     }
     const pageId = positiveInt(q, 'pageId', 0);
+    if (!rows) throw new Error('unreachable: forward-only pages are matched');
     const start = firstAfter(rows, pageId);
     const page = rows.slice(start, start + pageSize);
     const more = start + pageSize < rows.length;
@@ -197,9 +271,11 @@ export function listRecords<T extends { id: number }>(
 
   const pageNo = positiveInt(q, 'page', 1);
   if (pageNo < 1) throw new BadRequest('page must be 1 or more', 'page');
-  const sorted = order ? sortRows(rows, order) : rows;
-  const lastPage = Math.max(1, Math.ceil(sorted.length / pageSize));
-  const page = sorted.slice((pageNo - 1) * pageSize, pageNo * pageSize);
+  const { page, total } =
+    order && rows === null
+      ? orderedPage(table, filter, order, (pageNo - 1) * pageSize, pageSize)
+      : slicePage(rows ?? matching(table, filter, []), order, pageNo, pageSize);
+  const lastPage = Math.max(1, Math.ceil(total / pageSize));
   const links: string[] = [];
   if (pageNo > 1) {
     links.push(`${linkTo({ page: '1' })}; rel="first"`);

@@ -6,6 +6,9 @@ export class Table<T extends { id: number }> {
   private readonly byId = new Map<number, T>();
   private readonly refs = new Map<string, Map<number, T[]>>();
   private lastId: number;
+  /** Bumped by every insert and remove: a sorted view of other membership is rebuilt. */
+  private version = 0;
+  private readonly views = new Map<string, { version: number; rows: T[] }>();
 
   constructor(
     firstId: number,
@@ -23,6 +26,7 @@ export class Table<T extends { id: number }> {
     if (row.id <= (this.rows[this.rows.length - 1]?.id ?? 0)) throw new Error(`ids must increase (${row.id})`);
     this.lastId = Math.max(this.lastId, row.id);
     this.rows.push(row);
+    this.version++;
     this.byId.set(row.id, row);
     for (const [path, key] of Object.entries(this.refPaths)) {
       const k = key(row);
@@ -43,6 +47,7 @@ export class Table<T extends { id: number }> {
     const row = this.byId.get(id);
     if (!row) return undefined;
     this.byId.delete(id);
+    this.version++;
     this.rows.splice(this.indexOf(id), 1);
     for (const [path, key] of Object.entries(this.refPaths)) {
       const k = key(row);
@@ -67,6 +72,27 @@ export class Table<T extends { id: number }> {
     const index = this.refs.get(path);
     if (!index) throw new Error(`no index on ${path}`);
     return index.get(id) ?? [];
+  }
+
+  /**
+   * All rows in the order `compare` gives (an orderBy), kept between requests so a page does not sort the
+   * whole table. Rows change in place (a new lastUpdated), so the kept order is checked on each use — one
+   * pass of comparisons — and re-sorted when it no longer holds (nearly sorted: cheap for the sort too).
+   */
+  sorted(key: string, compare: (a: T, b: T) => number): readonly T[] {
+    const kept = this.views.get(key);
+    if (kept && kept.version === this.version) {
+      for (let i = 1; i < kept.rows.length; i++) {
+        if (compare(kept.rows[i - 1]!, kept.rows[i]!) > 0) {
+          kept.rows.sort(compare);
+          break;
+        }
+      }
+      return kept.rows;
+    }
+    const rows = [...this.rows].sort(compare);
+    this.views.set(key, { version: this.version, rows });
+    return rows;
   }
 
   hasIndex(path: string): boolean {
