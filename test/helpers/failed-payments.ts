@@ -8,7 +8,7 @@ import { ensureProcessorCustomer } from '../../src/engine/start-portal-payment.t
 import { syncSavedMethods } from '../../src/engine/sync-saved-methods.ts';
 import type { Selectable } from 'kysely';
 import type { PaymentFailuresTable } from '../../src/db/schema.ts';
-import { eventually, type Stack } from './stack.ts';
+import { eventually, type AnyStack as Stack } from './stack.ts';
 
 export type Failure = Selectable<PaymentFailuresTable>;
 

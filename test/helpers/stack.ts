@@ -53,6 +53,9 @@ export interface Stack<P extends DemoPsa = 'connectwise'> {
   close(): Promise<void>;
 }
 
+/** A stack on any of the three PSAs, for helpers that do not touch the PSA's simulator. */
+export type AnyStack = Stack<'connectwise'> | Stack<'autotask'> | Stack<'halopsa'>;
+
 export async function startStack<P extends DemoPsa = 'connectwise'>(opts: StackOptions<P> = {}): Promise<Stack<P>> {
   const database = await createTestDatabase();
   const psaVendor = (opts.psa ?? 'connectwise') as P;
