@@ -17,6 +17,7 @@ const VENDOR_NAMES: Readonly<Record<string, string>> = {
   xero: 'Xero',
   connectwise: 'ConnectWise',
   halopsa: 'HaloPSA',
+  autotask: 'Autotask',
   stripe: 'Stripe',
 };
 /** The vendor's name as an MSP knows it (staff pages and exception texts). */

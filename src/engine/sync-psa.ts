@@ -8,6 +8,7 @@ import type { EngineContext } from './context.ts';
 import { ingestInvoice, ingestNewInvoices, upsertClient } from './ingest-invoice.ts';
 import { inSavepoint, isRecordDataError, logTextRepairs, quarantinePsaRecord, releasePsaRecords } from './psa-quarantine.ts';
 import { offerPayLinks, startPayLinks } from './pay-links.ts';
+import { credentialsAccepted, tellIfCredentialsRefused } from './psa-credentials.ts';
 
 const NEW_INVOICES_PER_INSERT = 250;
 
@@ -233,6 +234,16 @@ async function clientMap(ctx: EngineContext, tenantId: string, vendor: string, i
 export async function syncPsa(ctx: EngineContext, tenantId: string): Promise<SyncSummary> {
   const psa = await ctx.connectors.psa(tenantId);
   if (!psa) return { clients: 0, invoices: 0, created: 0, changed: 0 };
+  // Credentials the PSA refuses become an exception with their fix; a poll that gets through closes it.
+  const summary = await pullPsa(ctx, tenantId, psa).catch(async (e: unknown) => {
+    await tellIfCredentialsRefused(ctx, tenantId, psa.vendor, e);
+    throw e;
+  });
+  await credentialsAccepted(ctx, tenantId);
+  return summary;
+}
+
+async function pullPsa(ctx: EngineContext, tenantId: string, psa: PsaConnector): Promise<SyncSummary> {
   const clients = await syncClients(ctx, tenantId, psa);
   const name = `${psa.vendor}:invoices`;
   const since = await readCursor(ctx, tenantId, name);

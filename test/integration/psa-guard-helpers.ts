@@ -40,6 +40,7 @@ export async function psaWorkspace(psa: PsaSim, opts: { settle?: boolean; settle
     });
   }
   const connectors = stack.settle?.ctx.connectors ?? new ConnectorCache(db, box);
+  connectors.forget(stack.tenantId); // a Settle in this process built the ConnectWise connector already
   const ctx = stack.settle?.ctx ?? {
     db,
     connectors,
