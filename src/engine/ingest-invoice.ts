@@ -228,7 +228,7 @@ function contractColumns(l: PsaInvoiceLine) {
   return { contract_ref: l.contract?.externalId ?? null, contract_name: l.contract?.name ?? null, contract_kind: l.contract?.kind ?? null };
 }
 
-const LINE_ROWS_PER_INSERT = 5000; // 12 parameters a row, well under PostgreSQL's 65,535
+const LINE_ROWS_PER_INSERT = 5000; // one json parameter a statement (insertRows); slices keep each text a few MB
 
 /**
  * Invoices Settle has never seen (the initial import, and most of any sync), stored with four bulk
@@ -243,52 +243,50 @@ export async function ingestNewInvoices(
   fetchedAt: Date = new Date(),
 ): Promise<{ inserted: number; raced: { inv: PsaInvoice; clientId: string }[] }> {
   if (all.length === 0) return { inserted: 0, raced: [] };
-  const rows = await tx
-    .insertInto('invoices')
-    .values(
-      all.map(({ inv, clientId }) => ({
-        tenant_id: tenantId,
-        client_id: clientId,
-        number: inv.number,
-        type: inv.type,
-        currency: inv.currency,
-        total_minor: inv.total.amountMinor,
-        psa_balance_minor: inv.balance.amountMinor,
-        status: invoiceStatusFrom({ type: inv.type, total_minor: inv.total.amountMinor, psa_status: inv.status }, inv.balance.amountMinor),
-        psa_status: inv.status,
-        issued_on: inv.issuedOn,
-        due_on: inv.dueOn,
-        psa_updated_at: inv.updatedAt,
-        psa_fetched_at: fetchedAt,
-      })),
-    )
+  const rows = await insertRows<{ id: string; number: string }>(
+    tx,
+    'invoices',
+    all.map(({ inv, clientId }) => ({
+      tenant_id: tenantId,
+      client_id: clientId,
+      number: inv.number,
+      type: inv.type,
+      currency: inv.currency,
+      total_minor: inv.total.amountMinor,
+      psa_balance_minor: inv.balance.amountMinor,
+      status: invoiceStatusFrom({ type: inv.type, total_minor: inv.total.amountMinor, psa_status: inv.status }, inv.balance.amountMinor),
+      psa_status: inv.status,
+      issued_on: inv.issuedOn,
+      due_on: inv.dueOn,
+      psa_updated_at: inv.updatedAt,
+      psa_fetched_at: fetchedAt,
+    })),
     // Another ingestion (a callback racing the poll) may have inserted some of them since the caller looked;
     // those go back to the caller for the one-by-one path, which compares versions.
-    .onConflict((oc) => oc.columns(['tenant_id', 'number']).doNothing())
-    .returning(['id', 'number'])
-    .execute();
+    sql`ON CONFLICT (tenant_id, number) DO NOTHING RETURNING id, number`,
+  );
   const idByNumber = new Map(rows.map((r) => [r.number, r.id]));
   const items = all.filter(({ inv }) => idByNumber.has(inv.number));
   const raced = all.filter(({ inv }) => !idByNumber.has(inv.number));
   if (items.length === 0) return { inserted: 0, raced };
   const idOf = (inv: PsaInvoice): string => idByNumber.get(inv.number)!;
-  await tx
-    .insertInto('external_refs')
-    .values(items.map(({ inv }) => ({ tenant_id: tenantId, entity: 'invoice' as const, entity_id: idOf(inv), system: vendor, remote_id: inv.externalId })))
-    .execute();
-  await tx
-    .insertInto('invoice_versions')
-    .values(
-      items.map(({ inv }) => ({
-        tenant_id: tenantId,
-        invoice_id: idOf(inv),
-        version: 1,
-        content_hash: invoiceFingerprint(inv),
-        total_minor: inv.total.amountMinor,
-        snapshot: JSON.stringify(inv, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
-      })),
-    )
-    .execute();
+  await insertRows(
+    tx,
+    'external_refs',
+    items.map(({ inv }) => ({ tenant_id: tenantId, entity: 'invoice', entity_id: idOf(inv), system: vendor, remote_id: inv.externalId })),
+  );
+  await insertRows(
+    tx,
+    'invoice_versions',
+    items.map(({ inv }) => ({
+      tenant_id: tenantId,
+      invoice_id: idOf(inv),
+      version: 1,
+      content_hash: invoiceFingerprint(inv),
+      total_minor: inv.total.amountMinor,
+      snapshot: inv, // the jsonb column takes the object itself (bigints as strings, as writeVersion stores them)
+    })),
+  );
   const lines = items.flatMap(({ inv }) =>
     inv.lines.map((l, i) => ({
       tenant_id: tenantId,
@@ -303,11 +301,26 @@ export async function ingestNewInvoices(
       ...contractColumns(l),
     })),
   );
-  for (let s = 0; s < lines.length; s += LINE_ROWS_PER_INSERT) {
-    await tx
-      .insertInto('invoice_lines')
-      .values(lines.slice(s, s + LINE_ROWS_PER_INSERT))
-      .execute();
-  }
+  for (let s = 0; s < lines.length; s += LINE_ROWS_PER_INSERT) await insertRows(tx, 'invoice_lines', lines.slice(s, s + LINE_ROWS_PER_INSERT));
   return { inserted: items.length, raced };
+}
+
+/**
+ * One INSERT of many rows, passed as ONE json parameter and turned into rows by PostgreSQL
+ * (json_populate_recordset with the table's own row type, so every column gets its own type and whatever
+ * columns the rows carry are inserted). A VALUES list of 250 invoices was 3,000+ parameters for the driver to
+ * send and the server to parse and plan; this is one, whatever the count (issue #10: 100,000 invoices with
+ * lines must import within 3 × a raw COPY — COPY FROM itself is refused under row-level security).
+ * Columns left out get their defaults; `tail` is ON CONFLICT / RETURNING.
+ */
+async function insertRows<R = unknown>(tx: Tx, table: string, rows: readonly Record<string, unknown>[], tail?: ReturnType<typeof sql>): Promise<R[]> {
+  if (rows.length === 0) return [];
+  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const json = JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  const list = sql.join(columns.map((c) => sql.ref(c)));
+  const result =
+    await sql<R>`INSERT INTO ${sql.table(table)} (${list}) SELECT ${list} FROM json_populate_recordset(NULL::${sql.table(table)}, ${json}::json) ${tail ?? sql``}`.execute(
+      tx,
+    );
+  return result.rows;
 }
