@@ -1,6 +1,7 @@
 // `settle start` with SETTLE_DEMO_PSA: the demo workspace runs on the Autotask or HaloPSA simulator, connected
 // through the product's own door (connectSystem, as `settle connect psa …`): the seeded invoices are imported,
-// the PSA's webhook is registered, and the staff connections page shows the PSA (for Autotask, its API budget).
+// the PSA's webhook is registered, the staff connections page shows the PSA (for Autotask, its API budget), and
+// a portal payment is written back to that PSA.
 // A value that names no PSA is refused at start, naming the three.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,6 +14,9 @@ import { freePort } from '../helpers/ports.ts';
 import { eventually } from '../helpers/stack.ts';
 import { request, signIn } from '../security/http-from.ts';
 import { withTenant } from '../../src/db/tenant.ts';
+import { SecretBox } from '../../src/db/crypto.ts';
+import { readConnection } from '../../src/engine/connections.ts';
+import { portalLinkFor } from '../../src/http/portal/links.ts';
 import { DEMO } from '../../src/cli/demo/start-demo.ts';
 import { newDemoInvoice } from '../../src/cli/demo/demo-activity.ts';
 import { startPsaSimulator, type DemoPsa, type PsaSimulators } from '../../src/cli/demo/psa-simulators.ts';
@@ -22,6 +26,7 @@ import type { RunningStripeSimulator } from '../../simulators/stripe/index.ts';
 let settle: SettleProcess | null = null;
 let database: TestDatabase | null = null;
 let dataDir: string | null = null;
+let secretKeyHex: string | null = null;
 afterEach(async () => {
   await stopSettleProcess(settle);
   settle = null;
@@ -39,7 +44,7 @@ async function startDemo(psa: string): Promise<{ port: number; db: TestDatabase 
     port,
     {
       DATABASE_URL: database.url,
-      SETTLE_SECRET_KEY: crypto.randomBytes(32).toString('hex'),
+      SETTLE_SECRET_KEY: (secretKeyHex = crypto.randomBytes(32).toString('hex')),
       SETTLE_DATA_DIR: dataDir,
       SETTLE_DEMO: 'on',
       SETTLE_DEMO_PSA: psa,
@@ -76,7 +81,45 @@ describe.each(['autotask', 'halopsa'] as const)('the demo on %s', (vendor) => {
     const page = await request(`http://127.0.0.1:${port}/app/connections`, { headers: { cookie } });
     expect(page.status).toBe(200);
     expect(page.text).toMatch(PAGE_SAYS[vendor]);
-  }, 240_000);
+
+    // A client pays one invoice in the portal; the payment is written back to the demo's PSA simulator.
+    const key = SecretBox.fromHex(secretKeyHex!);
+    const stripe = (await readConnection(db.db, key, tenant.id, 'payments'))!;
+    const inv = await withTenant(db.db, tenant.id, (tx) =>
+      tx
+        .selectFrom('invoices as i')
+        .innerJoin('external_refs as r', (j) => j.onRef('r.entity_id', '=', 'i.id').on('r.entity', '=', 'invoice'))
+        .select(['i.id', 'i.number', 'i.client_id', 'r.remote_id'])
+        .where('i.status', '=', 'open')
+        .where('i.total_minor', '>', 0n)
+        .orderBy('i.number')
+        .executeTakeFirstOrThrow(),
+    );
+    const link = await withTenant(db.db, tenant.id, (tx) => portalLinkFor(tx, `http://127.0.0.1:${port}`, tenant.id, inv.client_id, 3600, key));
+    const pay = await fetch(`${link.url}/pay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ invoice_ids: [inv.id], method: 'card' }),
+    });
+    const started = (await pay.json()) as { client_secret: string };
+    expect(pay.status).toBe(200);
+    const confirm = await fetch(`${String(stripe.config['baseUrl'])}/v1/payment_intents/${started.client_secret.split('_secret_')[0]}/confirm`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${String(stripe.secrets['secretKey'])}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ payment_method: 'pm_card_visa' }).toString(),
+    });
+    expect(confirm.status).toBe(200);
+    const psaOrigin = `http://127.0.0.1:${port + 1}`;
+    await eventually(
+      async () => {
+        if (vendor === 'autotask')
+          return ((await (await fetch(`${psaOrigin}/_sim/notes`)).json()) as unknown[]).some((n) => JSON.stringify(n).includes(inv.number));
+        return ((await (await fetch(`${psaOrigin}/_sim/payments`)).json()) as { invoice_id: number }[]).some((p) => String(p.invoice_id) === inv.remote_id);
+      },
+      90_000,
+      `the payment written back to ${vendor}`,
+    );
+  }, 300_000);
 });
 
 describe('SETTLE_DEMO_PSA', () => {

@@ -20,7 +20,8 @@ export interface PaymentSimulators {
 }
 
 /** The simulators of a workspace whose PSA is `P` (ConnectWise unless said otherwise). */
-export type SimulatorsFor<P extends DemoPsa> = PaymentSimulators & Pick<PsaSimulators, P>;
+// Distributive: SimulatorsFor<DemoPsa> is "the simulators of a workspace on any one PSA" (a union).
+export type SimulatorsFor<P extends DemoPsa> = P extends DemoPsa ? PaymentSimulators & Pick<PsaSimulators, P> : never;
 
 export interface Simulators extends PaymentSimulators {
   readonly connectwise: RunningConnectWiseSimulator;
