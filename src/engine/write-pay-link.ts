@@ -15,7 +15,6 @@ import { enqueueMany } from './enqueue.ts';
 import { raiseException } from './exceptions.ts';
 import { resolveException } from './lifecycle-exceptions.ts';
 import { vendorName } from './posting-exceptions.ts';
-import { DoctorProblem } from './vendor-checks.ts';
 import { liveLink, payLinkJob, payLinkUrl } from './pay-links.ts';
 
 const ACTOR = 'system:write-pay-link';
@@ -150,9 +149,9 @@ async function fieldFound(tx: Tx, tenantId: string, vendor: string): Promise<num
 
 /**
  * `settle doctor` / "Test connection": is the field there? When it is, the waiting links are queued and the
- * exception closes; when not, the finding carries the fix. Returns the sentence for the finding.
+ * exception closes; when not, a warning carries the fix. Returns the finding's sentence (or warning).
  */
-export async function checkPayLinkField(ctx: Pick<EngineContext, 'db' | 'connectors'>, tenantId: string): Promise<string | null> {
+export async function checkPayLinkField(ctx: Pick<EngineContext, 'db' | 'connectors'>, tenantId: string): Promise<string | { warning: string } | null> {
   const psa = await ctx.connectors.psa(tenantId);
   const conn = await withTenant(ctx.db, tenantId, (tx) =>
     tx.selectFrom('connections').select(['vendor', 'config']).where('role', '=', 'psa').executeTakeFirst(),
@@ -165,7 +164,8 @@ export async function checkPayLinkField(ctx: Pick<EngineContext, 'db' | 'connect
   try {
     said = await target.check(payLinkFieldOf(conn.vendor, conn.config));
   } catch (e) {
-    if (e instanceof PayLinkFieldMissing) throw new DoctorProblem(`${e.message}. ${e.fix}`);
+    // A warning, not a failure: the PSA works; only the "Pay now" links wait (their exception says the same).
+    if (e instanceof PayLinkFieldMissing) return { warning: `${e.message}: pay links wait for it. ${e.fix}` };
     throw e;
   }
   const queued = await withTenant(ctx.db, tenantId, (tx) => fieldFound(tx, tenantId, conn.vendor));
