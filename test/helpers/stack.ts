@@ -12,7 +12,7 @@ import { startSettle, type Running } from '../../src/cli/runtime.ts';
 import { createDb, createPool } from '../../src/db/pool.ts';
 import { createApiKey, createWorkspace } from '../../src/cli/workspace.ts';
 import { wireWorkspaceToSimulators, type SimulatorsFor } from '../../src/cli/demo/wire-workspace.ts';
-import { startPsaSimulator, type DemoPsa } from '../../src/cli/demo/psa-simulators.ts';
+import { startPsaSimulator, type DemoPsa, type PsaSimulators } from '../../src/cli/demo/psa-simulators.ts';
 import { mirrorInvoicesIntoBooks } from '../../src/cli/demo/demo-activity.ts';
 import { syncPsa } from '../../src/engine/sync-psa.ts';
 import { withTenant } from '../../src/db/tenant.ts';
@@ -27,6 +27,11 @@ import { bankForToken, TEST_ROUTING_NUMBER } from '../../simulators/stripe/test-
 export interface StackOptions<P extends DemoPsa = 'connectwise'> {
   /** The PSA the workspace runs on (default ConnectWise). */
   readonly psa?: P;
+  /**
+   * That PSA's simulator, already started by the caller with options of its own (latency, limits, clock); the
+   * stack connects the workspace to it and leaves closing it to the caller. Default: one started with the seed.
+   */
+  readonly psaSimulator?: PsaSimulators[P];
   readonly companies?: number;
   readonly invoices?: number;
   /** Run Settle in this process (default). False: only database + simulators + wired workspace. */
@@ -59,7 +64,9 @@ export type AnyStack = Stack<'connectwise'> | Stack<'autotask'> | Stack<'halopsa
 export async function startStack<P extends DemoPsa = 'connectwise'>(opts: StackOptions<P> = {}): Promise<Stack<P>> {
   const database = await createTestDatabase();
   const psaVendor = (opts.psa ?? 'connectwise') as P;
-  const psaSim = await startPsaSimulator(psaVendor, { seed: { companies: opts.companies ?? 3, invoices: opts.invoices ?? 6, seed: 42, paidShare: 0 } });
+  const psaSim =
+    opts.psaSimulator ??
+    (await startPsaSimulator(psaVendor, { seed: { companies: opts.companies ?? 3, invoices: opts.invoices ?? 6, seed: 42, paidShare: 0 } }));
   const sims = {
     [psaVendor]: psaSim,
     // A live-mode account whose per-endpoint limit Stripe raised to its global 100/s: the suite keeps its
@@ -142,7 +149,7 @@ export async function startStack<P extends DemoPsa = 'connectwise'>(opts: StackO
     close: async () => {
       await settle?.stop();
       await settleDb.destroy().catch(() => {});
-      await Promise.allSettled([psaSim.close(), sims.stripe.close(), sims.quickbooks.close()]);
+      await Promise.allSettled([opts.psaSimulator ? null : psaSim.close(), sims.stripe.close(), sims.quickbooks.close()]);
       await database.drop();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },

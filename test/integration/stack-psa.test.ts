@@ -4,6 +4,7 @@
 // written back to that PSA.
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually, openInvoices, payInPortal, startStack, type AnyStack } from '../helpers/stack.ts';
+import { startHaloSimulator } from '../../simulators/halopsa/index.ts';
 
 let stack: AnyStack | null = null;
 afterEach(async () => {
@@ -44,5 +45,23 @@ describe('test stack on HaloPSA', () => {
     await payInPortal(s, token, [open[0]!.id]);
     const paid = await eventually(async () => s.sims.halopsa.sim.paymentsFor(Number(open[0]!.remote)).length, 60_000, 'the InvoicePayment in Halo');
     expect(paid).toBe(1);
+  });
+});
+
+describe('test stack on a PSA simulator the caller started', () => {
+  it('connects the workspace to it and leaves it running on close', async () => {
+    const halo = await startHaloSimulator({ seed: { clients: 1, invoices: 2, seed: 3, paidShare: 0 }, rateLimit: null });
+    try {
+      const s = await startStack({ psa: 'halopsa', psaSimulator: halo, settle: false });
+      stack = s;
+      expect(s.sims.halopsa).toBe(halo);
+      expect([...halo.state.webhooks.values()].map((h) => h.url)).toEqual([`${s.settleUrl}/webhooks/${s.slug}/halopsa`]);
+      expect(await openInvoices(s)).toHaveLength(2);
+      await s.close();
+      stack = null;
+      expect((await fetch(`${halo.baseUrl}/_sim/payments`)).status).toBe(200);
+    } finally {
+      await halo.close();
+    }
   });
 });
