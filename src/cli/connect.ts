@@ -30,6 +30,8 @@ export async function runConnect(
     );
     return 1;
   }
+  if (typeof r.payLinkField === 'string') console.log(`pay links: ${r.payLinkField}`);
+  else if (r.payLinkField) console.log(`warning: ${r.payLinkField.warning}`);
   if (r.importQueued) console.log('first import queued for the worker');
   console.log('run `settle doctor` to check it');
   return 0;

@@ -11,6 +11,7 @@ import type { Actor } from './audit.ts';
 import { saveConnection } from './connections.ts';
 import { ensurePsaCallback, type CallbackResult } from './psa-callbacks.ts';
 import { enqueue } from './enqueue.ts';
+import { checkPayLinkField } from './write-pay-link.ts';
 
 export interface ConnectResult {
   /** The PSA callback as registered (null: not a PSA, or it could not be registered — see callbackError). */
@@ -18,6 +19,8 @@ export interface ConnectResult {
   readonly callbackError: string | null;
   /** Whether the first import was queued for the worker (false when no worker has ever run on this database). */
   readonly importQueued: boolean;
+  /** The invoice field pay links go into (write-pay-link.ts): found, or a warning with the fix; null: not a PSA. */
+  readonly payLinkField?: string | { warning: string } | null;
 }
 
 export async function connectSystem(
@@ -39,8 +42,12 @@ export async function connectSystem(
   } catch (e) {
     callbackError = (e as Error).message;
   }
+  // Told now, not when the first invoice's link waits: the MSP may still have to make the field in the PSA.
+  const payLinkField = await checkPayLinkField(deps, tenantId).catch((e: unknown) => ({
+    warning: `the pay link field was not checked: ${(e as Error).message}`,
+  }));
   let importQueued = false;
-  if (opts.queueImport === false) return { callback, callbackError, importQueued };
+  if (opts.queueImport === false) return { callback, callbackError, importQueued, payLinkField };
   try {
     // Same key and queue as the minute poll's fan-out, so the two never run side by side.
     await enqueue(deps.db, 'sync-psa', { tenantId }, { jobKey: `sync-psa:${tenantId}`, queueName: `psa-sync:${tenantId}` });
@@ -48,5 +55,5 @@ export async function connectSystem(
   } catch (e) {
     deps.log.debug({ err: e }, 'first import not queued (no worker has set up its queue yet); the first poll imports');
   }
-  return { callback, callbackError, importQueued };
+  return { callback, callbackError, importQueued, payLinkField };
 }

@@ -15,7 +15,8 @@ import { enqueue } from '../../src/engine/enqueue.ts';
 import { payLinkJob, payLinkUrl, revokePayLink } from '../../src/engine/pay-links.ts';
 import { checkPayLinkField } from '../../src/engine/write-pay-link.ts';
 import { boxOf } from '../../src/engine/context.ts';
-import type { DemoPsa } from '../../src/cli/demo/psa-simulators.ts';
+import { connectSystem } from '../../src/engine/connect-system.ts';
+import { psaConnectionFor, type DemoPsa } from '../../src/cli/demo/psa-simulators.ts';
 import { eventually, payInPortal, startStack, type Stack } from '../helpers/stack.ts';
 import { definePayLinkField, newPsaInvoice, psaPayLinkText, psaPayLinkWrites } from './pay-links-helpers.ts';
 
@@ -49,6 +50,17 @@ describe.each(['connectwise', 'autotask', 'halopsa'] as const)('pay links in %s'
         .executeTakeFirstOrThrow(),
     );
     const exceptionOf = () => q((tx) => tx.selectFrom('exceptions').selectAll().where('dedupe_key', '=', `pay-link-field:${vendor}`).executeTakeFirst());
+
+    // `settle connect psa …` (connectSystem) tells the MSP at once whether the field is there.
+    const connected = await connectSystem(
+      { db, box: boxOf(ctx), connectors: ctx.connectors, log: ctx.log },
+      t,
+      { role: 'psa', ...psaConnectionFor(vendor, s.sims as never), actor: 'system:test' },
+      ctx.publicUrl,
+      { queueImport: false },
+    );
+    if (vendor === 'autotask') expect(connected.payLinkField).toMatch(/Comments are writable/);
+    else expect(connected.payLinkField).toEqual({ warning: expect.stringMatching(/no custom field/) });
 
     if (vendor !== 'autotask') {
       const ex = await eventually(exceptionOf, T, 'the missing-field exception');
