@@ -57,6 +57,8 @@ export interface BenchStack {
   /** Set when connectwiseInOwnProcess (sims.connectwise.sim/state are then unavailable). */
   readonly connectwiseProcess: ChildSim<unknown> | null;
   readonly db: Db;
+  /** The benchmark's database (a raw COPY baseline reads the imported rows from it). */
+  readonly databaseUrl: string;
   readonly sims: Simulators;
   readonly settleUrl: string;
   readonly tenantId: string;
@@ -152,6 +154,7 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
     stripeProcess,
     connectwiseProcess,
     db: db.db,
+    databaseUrl: database.url,
     sims,
     settleUrl,
     tenantId,
