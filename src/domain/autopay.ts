@@ -6,6 +6,7 @@
 // AutoPay, trigger relative to due date or invoice date, only selected agreement types, only invoices under a
 // $ cap, ordered rules, client lock).
 import { addDays, maxDate, type IsoDate } from './rules/calendar-date.ts';
+import { contractJumps, hasContracts, uncoveredKinds, type ContractTotal } from './autopay-contracts.ts';
 
 export type AutopayAnchor = 'due_date' | 'invoice_date';
 export type AutopayMethodKind = 'card' | 'us_bank_account';
@@ -20,6 +21,11 @@ export interface AutopayRule {
   readonly invoiceTypes: readonly string[] | null;
   /** Every line of the invoice must be of one of these kinds; null = any. */
   readonly lineKinds: readonly string[] | null;
+  /**
+   * Contract kinds the rule charges automatically (domain/contracts.ts, `none` = no contract); an invoice it
+   * matches with a line of another kind waits for staff approval. null or absent = any.
+   */
+  readonly contractKinds?: readonly string[] | null;
   readonly currency: string | null;
   /** Above this the charge waits for staff approval; null = no cap. */
   readonly approvalCapMinor: bigint | null;
@@ -85,7 +91,7 @@ export function matchRule(rules: readonly AutopayRule[], clientId: string, locke
 
 // ---- approval gates -------------------------------------------------------------------------
 
-export type ApprovalReason = 'over_cap' | 'amount_jump';
+export type ApprovalReason = 'over_cap' | 'amount_jump' | 'contract_not_covered';
 
 export interface ApprovalInput {
   /** What would be charged now. */
@@ -96,16 +102,26 @@ export interface ApprovalInput {
   readonly previousTotalMinor: bigint | null;
   /** null: the jump check is off. */
   readonly jumpPercent: number | null;
+  /**
+   * The invoice's lines by contract, each with the same contract's lines on its previous invoice
+   * (autopay-contracts.ts). When any line has a contract, the jump is judged per contract instead of on totals.
+   */
+  readonly contracts?: readonly ContractTotal[];
+  /** The rule's contract kinds (AutopayRule.contractKinds); null or absent = any. */
+  readonly coveredKinds?: readonly string[] | null;
 }
 
 /** Why staff must approve this charge (empty: no approval needed). Integer arithmetic only. */
 export function approvalReasons(i: ApprovalInput): ApprovalReason[] {
   const out: ApprovalReason[] = [];
   if (i.capMinor !== null && i.amountMinor > i.capMinor) out.push('over_cap');
-  if (i.jumpPercent !== null && i.previousTotalMinor !== null && i.previousTotalMinor > 0n) {
+  if (i.jumpPercent !== null && i.contracts && hasContracts(i.contracts)) {
+    if (contractJumps(i.contracts, i.jumpPercent).length > 0) out.push('amount_jump');
+  } else if (i.jumpPercent !== null && i.previousTotalMinor !== null && i.previousTotalMinor > 0n) {
     // total > previous × (1 + p/100)  ⇔  total × 100 > previous × (100 + p)
     if (i.totalMinor * 100n > i.previousTotalMinor * BigInt(100 + i.jumpPercent)) out.push('amount_jump');
   }
+  if (i.contracts && uncoveredKinds(i.contracts, i.coveredKinds).length > 0) out.push('contract_not_covered');
   return out;
 }
 

@@ -13,6 +13,7 @@ import { queueEmail } from '../notify/queue-email.ts';
 import { templateOf } from '../notify/templates/compose.ts';
 import { audit, type Actor } from './audit.ts';
 import { chooseMethod, lineKindsOf, loadScheduleFacts, previousInvoiceTotal, type AutopaySettings } from './autopay-store.ts';
+import { contractDetail, contractTotalsOf } from './autopay-contract-store.ts';
 import type { EngineContext } from './context.ts';
 
 export const ACTIVE_STATES: readonly AutopayScheduleState[] = ['pending_notice', 'awaiting_approval', 'blocked', 'noticed'];
@@ -106,12 +107,16 @@ async function advanceLocked(tx: Tx, tenantId: string, s: Schedule, env: RunEnv)
   }
   if (s.noticed_at === null && env.today < noticeDueOn(chargeOn, noticeDays)) return setState(tx, s, 'pending_notice', null, 'waiting');
 
+  // The invoice's lines by contract: the jump is judged per contract, and the rule may cover only some kinds.
+  const contracts = await contractTotalsOf(tx, inv.id);
   const reasons = approvalReasons({
     amountMinor: amount,
     capMinor: rule.approvalCapMinor,
     totalMinor: inv.total_minor,
     previousTotalMinor: env.settings.jumpPercent === null ? null : await previousInvoiceTotal(tx, inv),
     jumpPercent: env.settings.jumpPercent,
+    contracts,
+    coveredKinds: rule.contractKinds ?? null,
   });
   if (reasons.length > 0) {
     const approved = await tx
@@ -148,6 +153,7 @@ async function advanceLocked(tx: Tx, tenantId: string, s: Schedule, env: RunEnv)
             previous_total_minor: previousTotal?.toString() ?? null,
             jump_percent: env.settings.jumpPercent,
             total_minor: inv.total_minor.toString(),
+            ...contractDetail(contracts, env.settings.jumpPercent, rule.contractKinds ?? null),
           }),
         })
         .returning('id')

@@ -32,6 +32,7 @@ export function toRule(r: RuleRow): AutopayRule {
     enabled: r.enabled,
     invoiceTypes: r.invoice_types,
     lineKinds: r.line_kinds,
+    contractKinds: r.contract_kinds,
     currency: r.currency,
     approvalCapMinor: r.approval_cap_minor,
     anchor: r.anchor,

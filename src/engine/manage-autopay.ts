@@ -14,6 +14,8 @@ export interface RuleInput {
   readonly enabled?: boolean;
   readonly invoice_types?: string[] | null;
   readonly line_kinds?: string[] | null;
+  /** Contract kinds charged automatically (domain/contracts.ts COVERABLE_KINDS); null = any. */
+  readonly contract_kinds?: string[] | null;
   readonly currency?: string | null;
   readonly approval_cap_minor?: bigint | null;
   readonly anchor?: 'due_date' | 'invoice_date';
@@ -39,6 +41,7 @@ export async function createRule(tx: Tx, tenantId: string, input: RuleInput & { 
       name: input.name,
       invoice_types: input.invoice_types ?? null,
       line_kinds: input.line_kinds ?? null,
+      contract_kinds: input.contract_kinds ?? null,
       currency: input.currency ?? null,
       approval_cap_minor: input.approval_cap_minor ?? null,
       notice_days: input.notice_days ?? null,

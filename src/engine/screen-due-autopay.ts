@@ -10,6 +10,7 @@ import type { Tx } from '../db/tenant.ts';
 import { approvalCovers, approvalReasons } from '../domain/autopay.ts';
 import type { ReadyCharge, RunEnv } from './advance-autopay-schedule.ts';
 import { inProgressExpr, previousTotalOf } from './autopay-store.ts';
+import { contractTotalsFor } from './autopay-contract-store.ts';
 
 interface DueRow {
   id: string;
@@ -54,6 +55,12 @@ export async function screenDueSchedules(tx: Tx, env: RunEnv): Promise<ReadyChar
      ORDER BY s.not_before, s.id`.execute(tx);
   const rules = new Map(env.rules.map((r) => [r.id, r]));
   const ready: ReadyCharge[] = [];
+  // Each due invoice's lines by contract, in one statement (the jump is judged per contract; rules may cover
+  // only some contract kinds).
+  const contracts = await contractTotalsFor(
+    tx,
+    rows.rows.map((r) => r.invoice_id),
+  );
   for (const r of rows.rows) {
     const rule = rules.get(r.rule_id);
     const unchanged =
@@ -74,6 +81,8 @@ export async function screenDueSchedules(tx: Tx, env: RunEnv): Promise<ReadyChar
       totalMinor: r.total_minor,
       previousTotalMinor: r.previous_total,
       jumpPercent: env.settings.jumpPercent,
+      contracts: contracts.get(r.invoice_id) ?? [],
+      coveredKinds: rule.contractKinds ?? null,
     });
     if (reasons.length > 0 && !(r.approved_max !== null && approvalCovers(r.approved_max, r.noticed_amount_minor))) continue;
     ready.push({

@@ -67,7 +67,17 @@ export interface InvoicePageData {
   readonly invoice: InvoiceHeader;
   /** The invoice's id in each system that knows it (external_refs: the PSA's id). */
   readonly remoteIds: Record<string, string>;
-  readonly lines: { line_no: number; kind: string; description: string; quantity: string; amount_minor: bigint }[];
+  readonly lines: {
+    line_no: number;
+    kind: string;
+    description: string;
+    quantity: string;
+    amount_minor: bigint;
+    /** The contract the line is billed under (0035); null: none. */
+    contract_ref: string | null;
+    contract_name: string | null;
+    contract_kind: string | null;
+  }[];
   readonly versions: { version: number; total_minor: bigint; received_at: Date; line_count: number }[];
   readonly payments: InvoicePayment[];
   /** The latest state of its postings, per target: 'posted', 'failed', 'pending' or null (none). */
@@ -99,7 +109,7 @@ export async function invoicePage(tx: Tx, invoiceId: string): Promise<InvoicePag
   const remoteIds = Object.fromEntries(refs.map((r) => [r.system, r.remote_id]));
   const lines = await tx
     .selectFrom('invoice_lines')
-    .select(['line_no', 'kind', 'description', 'quantity', 'amount_minor'])
+    .select(['line_no', 'kind', 'description', 'quantity', 'amount_minor', 'contract_ref', 'contract_name', 'contract_kind'])
     .where('invoice_id', '=', invoiceId)
     .where('version', '=', invoice.current_version)
     .orderBy('line_no')

@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import { withTenant } from '../../db/tenant.ts';
 import { SUPPORTED_CURRENCIES } from '../../domain/money.ts';
+import { COVERABLE_KINDS, type CoveredKind } from '../../domain/contracts.ts';
 import { loadAutopaySettings } from '../../engine/autopay-store.ts';
 import { createRule, deleteRule, getRule, saveSettings, updateRule, type RuleInput } from '../../engine/manage-autopay.ts';
 import type { HttpDeps } from '../deps.ts';
@@ -33,6 +34,13 @@ const ruleFields = {
     .min(1)
     .nullable()
     .describe('every line must be one of these kinds; null = any'),
+  contract_kinds: z
+    .array(z.enum(COVERABLE_KINDS as [CoveredKind, ...CoveredKind[]]))
+    .min(1)
+    .nullable()
+    .describe(
+      'contract kinds charged automatically (none = lines under no contract); an invoice with a line of another kind waits for approval (contract_not_covered); null = any',
+    ),
   currency: z.enum(SUPPORTED_CURRENCIES as [string, ...string[]]).nullable(),
   approval_cap_minor: nonNegativeMinor.nullable().describe('above this the charge waits for staff approval; null = no cap'),
   anchor: z.enum(['due_date', 'invoice_date']),
@@ -51,6 +59,7 @@ const ruleOut = z.object({
   enabled: z.boolean(),
   invoice_types: z.array(z.string()).nullable(),
   line_kinds: z.array(z.string()).nullable(),
+  contract_kinds: z.array(z.string()).nullable(),
   currency: z.string().nullable(),
   approval_cap_minor: z.string().nullable(),
   anchor: z.string(),
@@ -70,6 +79,7 @@ const present = (r: RuleRow): z.infer<typeof ruleOut> => ({
   enabled: r.enabled,
   invoice_types: r.invoice_types,
   line_kinds: r.line_kinds,
+  contract_kinds: r.contract_kinds,
   currency: r.currency,
   approval_cap_minor: r.approval_cap_minor === null ? null : r.approval_cap_minor.toString(),
   anchor: r.anchor,

@@ -9,9 +9,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
 import { withTenant, type Tx } from '../../db/tenant.ts';
 import type { Selectable } from 'kysely';
-import type { AutopayRulesTable } from '../../db/schema.ts';
+import type { AutopayRuleContractColumns, AutopayRulesTable } from '../../db/schema.ts';
 import { format, money, parseCurrency, parseDecimal, SUPPORTED_CURRENCIES, toDecimalString } from '../../domain/money.ts';
 import { roleAtLeast } from '../../domain/roles.ts';
+import { CONTRACT_KIND_LABELS, COVERABLE_KINDS, isCoveredKind } from '../../domain/contracts.ts';
 import { UseCaseError } from '../../engine/context.ts';
 import { createRule, deleteRule, getRule, updateRule, type RuleInput } from '../../engine/manage-autopay.ts';
 import type { Caller } from '../auth.ts';
@@ -19,7 +20,7 @@ import type { HttpDeps } from '../deps.ts';
 import { notFound } from './payments.ts';
 import { renderStaff } from './view.ts';
 
-type AutopayRule = Selectable<AutopayRulesTable>;
+type AutopayRule = Selectable<AutopayRulesTable & AutopayRuleContractColumns>;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 type Form = Record<string, string | string[] | undefined>;
 type Err = { field?: string; message: string };
@@ -62,6 +63,7 @@ async function parseRuleForm(tx: Tx, f: Form): Promise<{ input: RuleInput & { na
     errors.push({ field: 'currency', message: 'Choose a currency from the list' });
   const types = list(f.invoice_types).filter((t) => (INVOICE_TYPES as readonly string[]).includes(t));
   const kinds = list(f.line_kinds).filter((t) => (LINE_KINDS as readonly string[]).includes(t));
+  const contractKinds = list(f.contract_kinds).filter(isCoveredKind);
   const methods = list(f.method_kinds).filter((t): t is 'card' | 'us_bank_account' => t === 'card' || t === 'us_bank_account');
   if (methods.length === 0) errors.push({ field: 'method_kinds', message: 'Choose at least one way to charge' });
   let cap: bigint | null = null;
@@ -88,6 +90,7 @@ async function parseRuleForm(tx: Tx, f: Form): Promise<{ input: RuleInput & { na
       enabled: one(f.enabled) === 'on',
       invoice_types: types.length ? types : null,
       line_kinds: kinds.length ? kinds : null,
+      contract_kinds: contractKinds.length ? contractKinds : null,
       currency,
       approval_cap_minor: cap,
       anchor,
@@ -104,6 +107,10 @@ export function describeRule(r: AutopayRule): string {
   const parts: string[] = [];
   parts.push(r.invoice_types ? `${r.invoice_types.join(' or ').replace(/_/g, ' ')} invoices` : 'any invoice');
   if (r.line_kinds) parts.push(`with only ${r.line_kinds.join('/')} lines`);
+  if (r.contract_kinds)
+    parts.push(
+      `automatic only for ${r.contract_kinds.map((k) => (isCoveredKind(k) ? CONTRACT_KIND_LABELS[k].toLowerCase() : k)).join(', ')} (other contracts wait for approval)`,
+    );
   if (r.currency) parts.push(`in ${r.currency}`);
   const when =
     r.offset_days === 0 ? 'on' : `${Math.abs(r.offset_days)} day${Math.abs(r.offset_days) === 1 ? '' : 's'} ${r.offset_days > 0 ? 'after' : 'before'}`;
@@ -157,6 +164,7 @@ export function registerAutopayRuleRoutes(app: FastifyInstance, deps: HttpDeps):
           enabled: one(form.enabled) === 'on',
           invoice_types: list(form.invoice_types),
           line_kinds: list(form.line_kinds),
+          contract_kinds: list(form.contract_kinds),
           currency: one(form.currency),
           cap: one(form.cap),
           anchor: one(form.anchor) || 'due_date',
@@ -170,6 +178,7 @@ export function registerAutopayRuleRoutes(app: FastifyInstance, deps: HttpDeps):
           enabled: rule?.enabled ?? true,
           invoice_types: rule?.invoice_types ?? [],
           line_kinds: rule?.line_kinds ?? [],
+          contract_kinds: rule?.contract_kinds ?? [],
           currency: rule?.currency ?? '',
           cap: rule?.approval_cap_minor != null ? toDecimalString(money(rule.approval_cap_minor, parseCurrency(rule.currency ?? 'USD'))) : '',
           anchor: rule?.anchor ?? 'due_date',
@@ -190,6 +199,7 @@ export function registerAutopayRuleRoutes(app: FastifyInstance, deps: HttpDeps):
         canEdit: roleAtLeast(caller.role, 'finance'),
         invoiceTypes: INVOICE_TYPES,
         lineKinds: LINE_KINDS,
+        contractKinds: COVERABLE_KINDS.map((k) => ({ value: k, label: CONTRACT_KIND_LABELS[k] })),
         methodKinds: METHOD_KINDS,
         currencies: SUPPORTED_CURRENCIES,
       },

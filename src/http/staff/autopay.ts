@@ -10,6 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { withTenant } from '../../db/tenant.ts';
 import { approvalDetail, pendingApprovals, recentDecisions, upcomingCharges } from '../../db/queries/autopay.ts';
 import { noticeDueOn } from '../../domain/autopay.ts';
+import { CONTRACT_KIND_LABELS, isCoveredKind } from '../../domain/contracts.ts';
 import { format, money, parseCurrency } from '../../domain/money.ts';
 import { roleAtLeast } from '../../domain/roles.ts';
 import { UseCaseError } from '../../engine/context.ts';
@@ -32,9 +33,36 @@ const callerOf = (req: FastifyRequest): Caller => {
 export function reasonText(reason: string, detail: Record<string, unknown>, currency: string): string {
   const m = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' ? format(money(BigInt(v), parseCurrency(currency))) : '?');
   if (reason === 'over_cap') return `over the rule's approval cap of ${m(detail.cap_minor)}`;
+  if (reason === 'amount_jump' && Array.isArray(detail.contract_jumps)) return contractJumpText(detail, m);
   if (reason === 'amount_jump')
     return `more than ${String(detail.jump_percent ?? '?')} % above the client's previous invoice (${m(detail.previous_total_minor)})`;
+  if (reason === 'contract_not_covered') return notCoveredText(detail);
   return reason.replace(/_/g, ' ');
+}
+
+/** Which contract jumped, from what to what (per-contract check, domain/autopay-contracts.ts). */
+function contractJumpText(detail: Record<string, unknown>, m: (v: unknown) => string): string {
+  const jumps = detail.contract_jumps as {
+    name?: string;
+    previous_minor?: string;
+    total_minor?: string;
+    increase_minor?: string;
+    percent?: number;
+    previous_number?: string | null;
+  }[];
+  const each = jumps.map(
+    (j) =>
+      `“${j.name ?? '?'}” rose from ${m(j.previous_minor)}${j.previous_number ? ` (invoice #${j.previous_number})` : ''} to ${m(j.total_minor)}, up ${m(j.increase_minor)} (${String(j.percent ?? '?')} %)`,
+  );
+  return `${each.join('; ')} — more than the ${String(detail.jump_percent ?? '?')} % a contract may rise between its invoices`;
+}
+
+/** The contract kinds on the invoice that the rule does not charge automatically. */
+function notCoveredText(detail: Record<string, unknown>): string {
+  const kinds = Array.isArray(detail.uncovered_kinds) ? (detail.uncovered_kinds as string[]) : [];
+  const names = Array.isArray(detail.uncovered_contracts) ? (detail.uncovered_contracts as string[]) : [];
+  const words = kinds.map((k) => (isCoveredKind(k) ? CONTRACT_KIND_LABELS[k] : k)).join(', ');
+  return `has lines billed as ${words || 'a contract kind'}${names.length > 0 ? ` (${names.map((n) => `“${n}”`).join(', ')})` : ''}, which this rule does not charge automatically`;
 }
 
 const STATE_WORDS: Record<string, string> = {

@@ -17,6 +17,7 @@ import { chipsOf, encodeCursor, listHref, METHOD_WORDS, parseListQuery, SORT_WOR
 import { vendorUrl, type VendorConnection } from './vendor-links.ts';
 import { renderStaff } from './view.ts';
 import { payLinkPanel } from './invoice-pay-link.ts';
+import { invoiceContracts, kindLabel } from './invoice-contracts.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PAGE = 50;
@@ -135,7 +136,8 @@ export function registerInvoicesRoutes(app: FastifyInstance, deps: HttpDeps): vo
         psaPosting: d.postingState.psa,
       },
       statusText: STATUS_WORDS[d.invoice.status] ?? d.invoice.status,
-      lines: d.lines,
+      lines: d.lines.map((l) => ({ ...l, contractText: l.contract_name ? `${l.contract_name} (${kindLabel(l.contract_kind)})` : '—' })),
+      contracts: invoiceContracts(d.lines),
       versions: d.versions,
       payments: d.payments.map((p) => ({
         ...p,
