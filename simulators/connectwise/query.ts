@@ -169,7 +169,14 @@ function seek<T>(rows: readonly T[], path: readonly string[], bound: Literal): n
  * `last` link) still tests every row past the bound; a keyset walk's bound moves with it.
  */
 function orderedPage<T extends { id: number }>(table: Table<T>, filter: Filter, order: Order, from: number, size: number): { page: T[]; total: number } {
-  const rows = table.sorted(order.map((o) => `${o.path.join('/')} ${o.desc ? 'desc' : 'asc'}`).join(','), compareRows(order));
+  // Ordered by audit stamps only (lastUpdated, id): every change replaces a record's `_info` object, so that
+  // object tells whether a row may have moved. Any other order is checked by comparing values.
+  const byInfo = order.every((o) => o.path[0] === '_info' || o.path.join('/') === 'id');
+  const rows = table.sorted(
+    order.map((o) => `${o.path.join('/')} ${o.desc ? 'desc' : 'asc'}`).join(','),
+    compareRows(order),
+    byInfo ? (row) => (row as { _info?: unknown })._info : undefined,
+  );
   const first = order[0]!;
   const bound = filter.where && !first.desc ? lowerBound(filter.where, first.path.join('/').toLowerCase()) : null;
   const start = bound ? seek(rows, first.path, bound) : 0;

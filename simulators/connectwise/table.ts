@@ -8,7 +8,7 @@ export class Table<T extends { id: number }> {
   private lastId: number;
   /** Bumped by every insert and remove: a sorted view of other membership is rebuilt. */
   private version = 0;
-  private readonly views = new Map<string, { version: number; rows: T[] }>();
+  private readonly views = new Map<string, { version: number; rows: T[]; stamps: unknown[] | null }>();
 
   constructor(
     firstId: number,
@@ -79,19 +79,22 @@ export class Table<T extends { id: number }> {
    * whole table. Rows change in place (a new lastUpdated), so the kept order is checked on each use — one
    * pass of comparisons — and re-sorted when it no longer holds (nearly sorted: cheap for the sort too).
    */
-  sorted(key: string, compare: (a: T, b: T) => number): readonly T[] {
+  sorted(key: string, compare: (a: T, b: T) => number, stampOf?: (row: T) => unknown): readonly T[] {
     const kept = this.views.get(key);
     if (kept && kept.version === this.version) {
-      for (let i = 1; i < kept.rows.length; i++) {
-        if (compare(kept.rows[i - 1]!, kept.rows[i]!) > 0) {
-          kept.rows.sort(compare);
-          break;
-        }
+      // With `stampOf` (the object a change replaces, e.g. a record's `_info`), an unchanged row is one whose
+      // stamp is the same object as when sorted: a pointer comparison per row instead of a value comparison.
+      const changed = kept.stamps
+        ? kept.rows.some((r, i) => stampOf!(r) !== kept.stamps![i])
+        : kept.rows.some((r, i) => i > 0 && compare(kept.rows[i - 1]!, r) > 0);
+      if (changed) {
+        kept.rows.sort(compare);
+        if (kept.stamps) kept.stamps = kept.rows.map(stampOf!);
       }
       return kept.rows;
     }
     const rows = [...this.rows].sort(compare);
-    this.views.set(key, { version: this.version, rows });
+    this.views.set(key, { version: this.version, rows, stamps: stampOf ? rows.map(stampOf) : null });
     return rows;
   }
 
