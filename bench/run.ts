@@ -26,6 +26,7 @@ const BENCHMARKS = [
   'staff-pages',
   'psa-import-autotask',
   'psa-import-halopsa',
+  'connectwise-import-100k',
 ] as const;
 // Per run, generous for a loaded 2-core machine: the autopay run alone is ~110–160 s of charging plus setup.
 const TIMEOUT_MS: Record<(typeof BENCHMARKS)[number], number> = {
@@ -41,6 +42,8 @@ const TIMEOUT_MS: Record<(typeof BENCHMARKS)[number], number> = {
   // 20,000 invoices at 100–300 ms a vendor call (issue #10).
   'psa-import-autotask': 400_000,
   'psa-import-halopsa': 400_000,
+  // Seeding 100,000 invoices, the import, then the raw COPY of the same rows.
+  'connectwise-import-100k': 900_000,
 };
 const DEFAULT_REPEAT: Partial<Record<(typeof BENCHMARKS)[number], number>> = { 'autopay-run': 3 };
 
