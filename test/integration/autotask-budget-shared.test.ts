@@ -8,6 +8,8 @@ import { startAutotaskSimulator, type RunningAutotaskSimulator } from '../../sim
 import { ApiBudget, BudgetClosed } from '../../src/connectors/psa/autotask/budget.ts';
 import { AutotaskApi } from '../../src/connectors/psa/autotask/api.ts';
 import { postgresBudgetLedger } from '../../src/engine/autotask-budget-ledger.ts';
+import { createAutotaskConnector } from '../../src/connectors/psa/autotask/connector.ts';
+import { money } from '../../src/domain/money.ts';
 
 let database: TestDatabase;
 let at: RunningAutotaskSimulator;
@@ -69,7 +71,7 @@ describe('Autotask budget shared by two Settle processes', () => {
     const served = at.sim.limits.served;
     // 5 % of the 4,000 others leave = 200, and each process's own ThresholdInformation read counts too. Two
     // grants a side may pass between ledger readings; without sharing this is ~400.
-    expect(served).toBeLessThanOrEqual(210);
+    expect(served).toBeLessThanOrEqual(205);
     expect(served).toBeGreaterThanOrEqual(150);
     expect(pa.granted()).toBeGreaterThan(0);
     expect(pb.granted()).toBeGreaterThan(0);
@@ -81,4 +83,49 @@ describe('Autotask budget shared by two Settle processes', () => {
     expect([...byProcess.values()].reduce((x, y) => x + y, 0)).toBe(served);
     expect(a.state().usedBySettle).toBe(served);
   }, 180_000);
+
+  it('a process starting after the others spent most of the share counts their use as Settle’s, not as other integrations', async () => {
+    at.sim.limits.reset();
+    at.sim.limits.addOthers(6_000 + 880); // the other integrations, and 880 requests Settle's other process sent
+    const key = 'late-start-db';
+    await database.db.insertInto('autotask_budget_use').values({ budget_key: key, process_id: 'start', minute: new Date(), requests: 880 }).execute();
+    // The worker starting now: 1,000 is Settle's share (25 % of the 4,000 the others leave), 880 of it spent.
+    // A busy database: the ledger answers after Autotask does.
+    const pg = postgresBudgetLedger(database.db, 'worker');
+    const slow = { record: pg.record, peers: async (k: string, since: number) => (await new Promise((r) => setTimeout(r, 500)), pg.peers(k, since)) };
+    const late = new ApiBudget({ share: 0.25, refreshMs: 60_000, ledger: slow, ledgerKey: key, peersMs: 200 });
+    const api = new AutotaskApi({ globalUrl: at.baseUrl, ...at.credentials }, { budget: late, sleep: async () => {} });
+    const started = Date.now();
+    await api.count('Invoices', [{ op: 'exist', field: 'id' }], 'writeback');
+    // Counting Settle's 880 as others' would leave it 0.25 × 3,120 = 780 < 880: nothing until the next reading.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(late.state()).toMatchObject({ usedByOthers: 6_000, allowance: 1_000 });
+    late.close();
+  }, 120_000);
+
+  it('with 850 of Settle’s 1,000 spent, a fresh process still writes a payment back (its field lookups go as write-back)', async () => {
+    at.sim.limits.reset();
+    at.sim.limits.addOthers(6_000 + 850);
+    const key = 'write-back-tier-db';
+    await database.db.insertInto('autotask_budget_use').values({ budget_key: key, process_id: 'start', minute: new Date(), requests: 850 }).execute();
+    const budget = new ApiBudget({ share: 0.25, refreshMs: 60_000, ledger: postgresBudgetLedger(database.db, 'worker'), ledgerKey: key, peersMs: 200 });
+    const c = createAutotaskConnector({ globalUrl: at.baseUrl, ...at.credentials, api: { budget, sleep: async () => {} } });
+    const invoice = [...at.sim.state.table('Invoices').values()][0]!;
+    const started = Date.now();
+    // 850 is past what reads of type 'other' may use (80 %): a write-back asking at that priority would wait.
+    const done = await Promise.race([
+      c.recordPayment({
+        invoiceExternalId: String(invoice.Id ?? invoice.id),
+        amount: money(1000n, 'USD'),
+        paidOn: '2026-12-06',
+        reference: 'pay_tier',
+        idempotencyKey: 'tier-1',
+      }),
+      new Promise<'waiting'>((r) => setTimeout(() => r('waiting'), 20_000)),
+    ]);
+    budget.close();
+    expect(done).not.toBe('waiting');
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(at.sim.notes().filter((n) => String(n.Note).includes('ref=pay_tier'))).toHaveLength(1);
+  }, 120_000);
 });

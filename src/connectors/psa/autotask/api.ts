@@ -171,11 +171,14 @@ export class AutotaskApi {
     return b?.item ?? null;
   }
 
-  /** `entityInformation/fields`, read once per entity for this client (what is writable, picklists). */
-  fields(entity: string): Promise<FieldInfo[]> {
+  /**
+   * `entityInformation/fields`, read once per entity for this client (what is writable, picklists). A write-back
+   * that needs them asks at its own priority: at 'other' it would wait behind the tiers kept for write-backs.
+   */
+  fields(entity: string, priority: Priority = 'other'): Promise<FieldInfo[]> {
     let f = this.fieldCache.get(entity);
     if (!f) {
-      f = this.read('other', 'GET', `${entity}/entityInformation/fields`).then((b) => {
+      f = this.read(priority, 'GET', `${entity}/entityInformation/fields`).then((b) => {
         const list = (b as { fields?: unknown } | null)?.fields;
         if (!Array.isArray(list)) throw new Error(`Autotask ${entity}/entityInformation/fields did not answer with fields`);
         return list as FieldInfo[];

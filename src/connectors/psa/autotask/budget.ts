@@ -13,6 +13,8 @@ export type Priority = 'writeback' | 'recent' | 'other' | 'sweep';
 const RANK: Readonly<Record<Priority, number>> = { writeback: 0, recent: 1, other: 2, sweep: 3 };
 /** Part of the allowance each priority may use (the rest is kept for the ones above it). */
 const TIER: Readonly<Record<Priority, number>> = { writeback: 1, recent: 0.9, other: 0.8, sweep: 0.6 };
+/** Requests left in the allowance below which, with a ledger, each grant waits for a fresh reading of it. */
+const NEAR_END = 20;
 
 export interface Threshold {
   readonly limit: number; // ExternalRequestThreshold
@@ -102,6 +104,8 @@ export class ApiBudget {
   private peers = 0;
   private peersAt = 0;
   private peersReading: Promise<void> | null = null;
+  /** No grant since the last ledger reading (near the end of the allowance, each grant waits for a fresh one). */
+  private peersFresh = false;
   private unrecorded: number[] = [];
   private recording: Promise<void> | null = null;
 
@@ -175,14 +179,15 @@ export class ApiBudget {
   }
 
   /** Read the other processes' use when stale; nothing is granted before the first reading. */
-  private readPeers(): void {
-    if (!this.ledger || this.peersReading || this.now() - this.peersAt < this.peersMs) return;
+  private readPeers(now = false): void {
+    if (!this.ledger || this.peersReading || (!now && this.now() - this.peersAt < this.peersMs)) return;
     const since = this.now() - this.timeframeMs();
     this.peersReading = this.ledger
       .peers(this.ledgerKey, since)
       .then((n) => {
         this.peers = n;
         this.peersAt = this.now();
+        this.peersFresh = true;
         this.peerFailures = 0;
       })
       .catch(() => {
@@ -191,6 +196,7 @@ export class ApiBudget {
         this.peerFailures += 1;
         if (this.peersAt === 0 && this.peerFailures < 3) return;
         this.peersAt = this.now();
+        this.peersFresh = true; // near the end of the allowance, the last reading stands in for a fresh one
       })
       .finally(() => {
         this.peersReading = null;
@@ -287,8 +293,11 @@ export class ApiBudget {
   private pump(): void {
     if (this.closed) return;
     const stale = this.now() - this.attemptAt >= (this.threshold ? this.refreshMs : 1000);
-    if (stale && this.waiters.length > 0) this.refresh();
     if (this.waiters.length > 0) this.readPeers();
+    // The threshold is read only once the other processes' use is known: read before, their use would count as
+    // other integrations' and shrink Settle's allowance until the next reading (a minute without write-backs).
+    const peersKnown = !this.ledger || this.peersAt > 0;
+    if (stale && peersKnown && this.waiters.length > 0) this.refresh();
     if (!this.threshold) return this.wakeIn(this.reading ? null : 1000);
     if (this.ledger && this.peersAt === 0) return this.wakeIn(this.peersReading ? null : 1000);
     this.waiters.sort((a, b) => RANK[a.priority] - RANK[b.priority] || a.seq - b.seq);
@@ -307,6 +316,12 @@ export class ApiBudget {
         i++;
         continue;
       }
+      // Near the end of the allowance, the other processes' latest use decides: one grant per fresh reading.
+      if (this.ledger && allowance - used <= NEAR_END && !this.peersFresh) {
+        this.readPeers(true);
+        break;
+      }
+      this.peersFresh = false;
       this.waiters.splice(i, 1);
       this.inFlight.set(w.endpoint, busy + 1);
       this.spend();

@@ -49,7 +49,7 @@ export function checkReference(reference: string): void {
 
 /** A note action type to file Settle's notes under: "General" where the picklist has it, else the first active one. */
 export async function noteActionType(api: AutotaskApi): Promise<number> {
-  const fields = await api.fields('CompanyNotes');
+  const fields = await api.fields('CompanyNotes', 'writeback'); // only ever asked to write a note
   const f = fields.find((x) => x.name.toLowerCase() === 'actiontype');
   const active = (f?.picklistValues ?? []).filter((p) => p.isActive);
   const pick = active.find((p) => /general/i.test(p.label)) ?? active[0];
@@ -58,7 +58,7 @@ export async function noteActionType(api: AutotaskApi): Promise<number> {
 }
 
 export async function writable(api: AutotaskApi, entity: string, field: string): Promise<boolean> {
-  const fields: FieldInfo[] = await api.fields(entity);
+  const fields: FieldInfo[] = await api.fields(entity, 'writeback'); // asked before a write
   const f = fields.find((x) => x.name.toLowerCase() === field.toLowerCase());
   return Boolean(f && !f.isReadOnly);
 }
