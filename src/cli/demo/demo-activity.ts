@@ -45,32 +45,51 @@ export async function newDemoInvoice(sims: PaymentSimulators & Partial<PsaSimula
     price: s.price,
     quantity: 1 + Math.floor(Math.random() * 20),
   }));
-  const made = createInPsa(sims, psa, lines);
+  const made = createPsaInvoice(sims, psa, { lines });
   if (!made) return;
-  const cents = lines.reduce((sum, l) => sum + BigInt(l.quantity) * BigInt(l.price.replace('.', '')), 0n);
   sims.quickbooks.sim.seedInvoice({
     docNumber: made.number,
     customerName: made.customerName,
-    amount: toDecimalString(money(cents, 'USD')),
+    amount: made.total,
     txnDate: made.date,
     ...(made.dueDate ? { dueDate: made.dueDate } : {}),
   });
 }
 
 type DemoLine = { description: string; price: string; quantity: number };
-type Made = { number: string; customerName: string; date: string; dueDate: string | null };
+type Made = { number: string; customerName: string; date: string; dueDate: string | null; total: string };
+
+/** A new invoice for a company (its PSA id; default one at random), dated as asked (default today). */
+export interface PsaInvoiceRequest {
+  readonly companyRemoteId?: string;
+  readonly date?: string;
+  readonly dueDate?: string;
+  readonly lines: readonly DemoLine[];
+}
+
+/** Created in whichever PSA simulator the demo runs on; null when it has no companies. Total: decimal text (no tax). */
+export function createPsaInvoice(sims: Partial<PsaSimulators>, psa: DemoPsa, req: PsaInvoiceRequest): Made | null {
+  const made = createInPsa(sims, psa, req);
+  if (!made) return null;
+  const cents = req.lines.reduce((sum, l) => sum + BigInt(l.quantity) * BigInt(l.price.replace('.', '')), 0n);
+  return { ...made, total: toDecimalString(money(cents, 'USD')) };
+}
 
 function pick<T>(all: readonly T[]): T | undefined {
   return all[Math.floor(Math.random() * all.length)];
 }
 
-function createInPsa(sims: Partial<PsaSimulators>, psa: DemoPsa, lines: DemoLine[]): Made | null {
+function createInPsa(sims: Partial<PsaSimulators>, psa: DemoPsa, req: PsaInvoiceRequest): Omit<Made, 'total'> | null {
+  const { lines } = req;
+  const wanted = req.companyRemoteId === undefined ? null : Number(req.companyRemoteId);
+  const dates = { ...(req.date ? { invoiceDate: req.date } : {}), ...(req.dueDate ? { dueDate: req.dueDate } : {}) };
   if (psa === 'autotask') {
     const at = sims.autotask!;
-    const company = pick([...at.sim.state.table('Companies').values()]);
+    const company = wanted === null ? pick([...at.sim.state.table('Companies').values()]) : at.sim.state.table('Companies').get(wanted);
     if (!company) return null;
     const { invoice } = at.sim.createInvoice({
       companyId: Number(company['Id']),
+      ...dates,
       lines: lines.map((l) => ({ itemName: l.description, quantity: l.quantity, rate: Number(l.price) })),
     });
     return {
@@ -82,19 +101,22 @@ function createInPsa(sims: Partial<PsaSimulators>, psa: DemoPsa, lines: DemoLine
   }
   if (psa === 'halopsa') {
     const halo = sims.halopsa!;
-    const client = pick([...halo.state.clients.values()]);
+    const client = wanted === null ? pick([...halo.state.clients.values()]) : halo.state.clients.get(wanted);
     if (!client) return null;
     const inv = halo.sim.createInvoice({
       clientId: client.id,
+      ...dates,
       lines: lines.map((l) => ({ description: l.description, quantity: String(l.quantity), unitPrice: l.price })),
     });
     return { number: inv.invoicenumber, customerName: client.name, date: inv.invoiceDate, dueDate: inv.dueDate };
   }
   const cw = sims.connectwise!;
-  const company = pick(cw.state.companies.all());
+  const company = wanted === null ? pick(cw.state.companies.all()) : cw.state.companies.all().find((c) => c.id === wanted);
   if (!company) return null;
   const invoice = cw.sim.createInvoice({
     companyId: company.id,
+    ...(req.date ? { date: req.date } : {}),
+    ...(req.dueDate ? { dueDate: req.dueDate } : {}),
     lines: lines.map((l) => ({ kind: 'product' as const, description: l.description, quantity: String(l.quantity), price: l.price })),
   });
   return { number: invoice.invoiceNumber, customerName: company.name, date: invoice.date.slice(0, 10), dueDate: invoice.dueDate.slice(0, 10) };

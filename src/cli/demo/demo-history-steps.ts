@@ -8,7 +8,12 @@ import { ensureProcessorCustomer } from '../../engine/start-portal-payment.ts';
 import { syncSavedMethods } from '../../engine/sync-saved-methods.ts';
 import { setDefaultMethod } from '../../engine/manage-autopay.ts';
 import { syncPsa } from '../../engine/sync-psa.ts';
-import type { Simulators } from './wire-workspace.ts';
+import type { PaymentSimulators } from './wire-workspace.ts';
+import type { DemoPsa, PsaSimulators } from './psa-simulators.ts';
+import { createPsaInvoice } from './demo-activity.ts';
+
+/** The demo's simulators: the processor, the books and the one PSA it runs on. */
+export type DemoSimulators = PaymentSimulators & Partial<PsaSimulators>;
 
 export const DEMO_ACTOR = 'system:demo' as const;
 
@@ -17,7 +22,7 @@ export const DAY = 86_400_000;
 
 export const q = <T>(ctx: EngineContext, tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T> => withTenant(ctx.db, tenantId, fn);
 
-async function stripePost(sims: Simulators, path: string, form: Record<string, string>): Promise<Record<string, unknown>> {
+async function stripePost(sims: DemoSimulators, path: string, form: Record<string, string>): Promise<Record<string, unknown>> {
   const s = sims.stripe;
   for (let attempt = 1; ; attempt++) {
     const res = await fetch(`${s.baseUrl}${path}`, {
@@ -40,7 +45,7 @@ async function stripePost(sims: Simulators, path: string, form: Record<string, s
  * A method the client saved at the processor (a test card token attached to their customer, or a bank
  * account with its online mandate through a SetupIntent), recorded by Settle's sync and made the default.
  */
-export async function saveMethod(ctx: EngineContext, tenantId: string, sims: Simulators, clientId: string, token: string): Promise<string> {
+export async function saveMethod(ctx: EngineContext, tenantId: string, sims: DemoSimulators, clientId: string, token: string): Promise<string> {
   const customer = await ensureProcessorCustomer(ctx, tenantId, clientId);
   let pmId: string;
   if (token.startsWith('pm_usBankAccount')) {
@@ -69,7 +74,7 @@ export async function saveMethod(ctx: EngineContext, tenantId: string, sims: Sim
  * the wall clock, like Stripe's test clocks), so charges, balance transactions and payouts carry the day they
  * happened in the story, and a payout's deposit lands in the books on its own day.
  */
-export function setProcessorClock(sims: Simulators, at: Date | null): void {
+export function setProcessorClock(sims: DemoSimulators, at: Date | null): void {
   const store = sims.stripe.sim.store;
   const target = at ? Math.floor(at.getTime() / 1000) : Math.floor(Date.now() / 1000);
   sims.stripe.sim.advanceClock(target - store.now());
@@ -79,23 +84,26 @@ export function setProcessorClock(sims: Simulators, at: Date | null): void {
 export async function newPsaInvoice(
   ctx: EngineContext,
   tenantId: string,
-  sims: Simulators,
+  sims: DemoSimulators,
   input: { clientIdentifier: string; date: string; dueDate: string; lines: { description: string; quantity: number; price: string }[] },
 ): Promise<{ id: string; number: string; total: string }> {
-  // By identifier: company names repeat (two "Harbor Dental"s), identifiers do not.
-  const company = sims.connectwise.state.companies.all().find((c) => c.identifier === input.clientIdentifier);
-  if (!company) throw new Error(`no company ${input.clientIdentifier} in the PSA`);
-  const inv = sims.connectwise.sim.createInvoice({
-    companyId: company.id,
-    date: input.date,
-    dueDate: input.dueDate,
-    lines: input.lines.map((l) => ({ kind: 'product' as const, description: l.description, quantity: l.quantity, price: l.price })),
-  });
-  await syncPsa(ctx, tenantId);
-  const row = await q(ctx, tenantId, (tx) =>
-    tx.selectFrom('invoices').select(['id', 'number']).where('number', '=', inv.invoiceNumber).executeTakeFirstOrThrow(),
+  // By identifier: company names repeat (two "Harbor Dental"s), identifiers do not. The PSA's own id of the
+  // company is the client's external reference, whichever PSA the demo runs on.
+  const vendor = (await ctx.connectors.psa(tenantId))!.vendor as DemoPsa;
+  const ref = await q(ctx, tenantId, (tx) =>
+    tx
+      .selectFrom('clients as c')
+      .innerJoin('external_refs as r', (j) => j.onRef('r.entity_id', '=', 'c.id').on('r.entity', '=', 'client'))
+      .select('r.remote_id')
+      .where('c.identifier', '=', input.clientIdentifier)
+      .where('r.system', '=', vendor)
+      .executeTakeFirst(),
   );
-  return { ...row, total: String(inv.total) };
+  const inv = ref && createPsaInvoice(sims, vendor, { companyRemoteId: ref.remote_id, date: input.date, dueDate: input.dueDate, lines: input.lines });
+  if (!inv) throw new Error(`no company ${input.clientIdentifier} in the PSA`);
+  await syncPsa(ctx, tenantId);
+  const row = await q(ctx, tenantId, (tx) => tx.selectFrom('invoices').select(['id', 'number']).where('number', '=', inv.number).executeTakeFirstOrThrow());
+  return { ...row, total: inv.total };
 }
 
 /** Poll until `check` gives a value (Settle's jobs run beside the story); generous, a busy machine is slow. */

@@ -28,7 +28,7 @@ import { runAutopay } from '../../engine/run-autopay.ts';
 import { audit } from '../../engine/audit.ts';
 import { markExceptionResolved } from '../../engine/exceptions.ts';
 import { prng } from '../../../simulators/connectwise/seed.ts';
-import type { Simulators } from './wire-workspace.ts';
+import type { DemoSimulators as Simulators } from './demo-history-steps.ts';
 import {
   DAY,
   DEMO_ACTOR,

@@ -10,7 +10,7 @@ import type { Running } from '../runtime.ts';
 import { startStripeSimulator } from '../../../simulators/stripe/index.ts';
 import { startQuickBooksSimulator } from '../../../simulators/quickbooks-online/index.ts';
 import { createWorkspace } from '../workspace.ts';
-import { wireWorkspaceToSimulators, type SimulatorsFor } from './wire-workspace.ts';
+import { wireWorkspaceToSimulators, type PaymentSimulators, type SimulatorsFor } from './wire-workspace.ts';
 import { PSA_LABEL, psaSimulatorUrl, startPsaSimulator, type DemoPsa, type PsaSimulators } from './psa-simulators.ts';
 import { mirrorInvoicesIntoBooks, newDemoInvoice } from './demo-activity.ts';
 import { buildDemoHistory } from './demo-history.ts';
@@ -129,11 +129,9 @@ export async function maybeStartDemo(running: Running, config: Config, log: Logg
     );
   };
   // Three months of history, through the engine against the simulators, while the server already answers; the
-  // live activity starts after it (the history sets the processor's clock to the days it tells). The story is
-  // told on ConnectWise only (it backdates invoices in that simulator); on Autotask or HaloPSA the live
-  // activity starts at once.
-  const cwSims = psaVendor === 'connectwise' ? (sims as SimulatorsFor<'connectwise'>) : null;
-  const history = (cwSims ? buildDemoHistory(running.ctx, tenantId, cwSims, { log, signal: abort.signal }) : Promise.resolve(null)).then(
+  // live activity starts after it (the history sets the processor's clock to the days it tells). Its backdated
+  // invoices are made in whichever PSA the demo runs on.
+  const history = buildDemoHistory(running.ctx, tenantId, sims as PaymentSimulators & Partial<PsaSimulators>, { log, signal: abort.signal }).then(
     (built) => {
       if (built) process.stdout.write(`  Demo history   built in ${Math.round(built.took.total / 1000)} s: ${built.payments} payments over 13 weeks.\n`);
       startActivity();
@@ -158,12 +156,8 @@ export async function maybeStartDemo(running: Running, config: Config, log: Logg
     `  Client portal  ${link.url}`,
     `                 (test card 4242 4242 4242 4242, any future date and CVC; bank: routing 110000000, account 000123456789)`,
     `  API docs       ${running.ctx.publicUrl}/api/docs`,
-    ...(cwSims
-      ? [
-          `  History        three months of payments, declines and retries, refunds, an ACH return, payouts, an`,
-          `                 exception and an autopay approval are being built now (about a minute; a line says when).`,
-        ]
-      : [`  History        none on ${PSA_LABEL[psaVendor]} (the three-month story is told on ConnectWise); new invoices arrive live.`]),
+    `  History        three months of payments, declines and retries, refunds, an ACH return, payouts, an`,
+    `                 exception and an autopay approval are being built now (about a minute; a line says when).`,
     `  Database       ${running.database.embedded ? `embedded PostgreSQL, cluster in ${running.database.embedded.clusterDir}` : 'DATABASE_URL'}`,
     '',
     `  Simulators     ${PSA_LABEL[psaVendor].padEnd(11)} ${psaSimulatorUrl(psaVendor, sims as Partial<PsaSimulators>)}   (SETTLE_DEMO_PSA=connectwise|autotask|halopsa)`,
