@@ -16,6 +16,7 @@ import { readConnection } from './connections.ts';
 import { ensurePsaCallback, psaCallbackUrl } from './psa-callbacks.ts';
 import { checkPayLinkField } from './write-pay-link.ts';
 import { checkQuickBooksAccounts, checkStripeWebhook, clearingAccountWarning, DoctorProblem } from './vendor-checks.ts';
+import { checkPsaVendor } from './psa-vendor-checks.ts';
 import type { Actor } from './audit.ts';
 
 export interface Finding {
@@ -88,6 +89,16 @@ function checksFor(deps: CheckDeps, t: { id: string; slug: string }, actor: Acto
         return r.outcome === 'present'
           ? `callback to ${r.url} registered and active`
           : `callback to ${r.url} was ${r.outcome === 'created' ? 'missing' : 'wrong'}: re-created${fixed}`;
+      },
+    ],
+    [
+      // Autotask: zone, API user, hourly threshold, entity access; HaloPSA: token, permissions, webhook (psa-vendor-checks.ts).
+      'psa access',
+      'psa',
+      async () => {
+        const conn = await readConnection(db, deps.box, t.id, 'psa');
+        if (!conn) return null;
+        return checkPsaVendor(conn, { callbackUrl: psaCallbackUrl(deps.publicUrl, t.slug, conn.vendor), slug: t.slug });
       },
     ],
     // The invoice field pay links go into (write-pay-link.ts): found ⇒ waiting links are written, exception closed.
