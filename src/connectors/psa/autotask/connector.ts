@@ -157,6 +157,21 @@ export class AutotaskConnector implements PsaConnector {
     return page(out, rejected);
   }
 
+  /**
+   * One company as a client, or null when it no longer exists: a company webhook names only the company's id,
+   * and the record read now is the truth (so duplicate and out-of-order deliveries are harmless). A company
+   * Settle cannot take throws, with the reason.
+   */
+  async getClient(externalId: string): Promise<PsaClient | null> {
+    if (!/^\d+$/.test(externalId)) throw new Error(`"${externalId}" is not an Autotask company id`);
+    for await (const rows of this.api.query('Companies', [{ op: 'eq', field: 'id', value: Number(externalId) }], 'recent')) {
+      const got = await this.clientsOf(rows, new Set());
+      if (got[0]) return got[0];
+      if (got.rejected?.[0]) throw new Error(got.rejected[0].reason);
+    }
+    return null;
+  }
+
   async *listInvoices(since: string | null): AsyncIterable<PsaPage<PsaInvoice>> {
     if (!since) {
       yield* readAhead(this.api.query('Invoices', [{ op: 'exist', field: 'id' }], 'sweep'), (rows) => this.invoicesOf(rows, 'sweep'), PAGES_AHEAD);
