@@ -34,7 +34,7 @@ function attach(defs: readonly CwCustomFieldDef[], inv: WithFields): void {
   inv.customFields = defs.map((d) => ({ ...d, value: before.get(d.id) ?? null }));
 }
 
-/** Define a Text custom field on the Invoice screen; every invoice, now and later, carries it. */
+/** Define a Text custom field on the Invoice screen (once per caption); every invoice, now and later, carries it. */
 export function defineInvoiceCustomField(state: ConnectWiseState, caption: string): CwCustomFieldDef {
   let defs = defsOf.get(state);
   if (!defs) {
@@ -47,6 +47,8 @@ export function defineInvoiceCustomField(state: ConnectWiseState, caption: strin
       return insert(row);
     };
   }
+  const known = defs.find((d) => d.caption === caption);
+  if (known) return known;
   const def: CwCustomFieldDef = { id: 100 + defs.length + 1, caption, type: 'Text', entryMethod: 'EntryField', numberOfDecimals: 0 };
   defs.push(def);
   for (const inv of state.invoices.all()) attach(defs, inv as WithFields);

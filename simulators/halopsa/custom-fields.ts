@@ -28,6 +28,8 @@ const of = (state: HaloState): Fields => {
 
 export function defineInvoiceCustomField(state: HaloState, name: string, label = name): HaloCustomFieldDef {
   const f = of(state);
+  const known = f.defs.find((d) => d.name === name);
+  if (known) return known;
   const def = { id: 200 + f.defs.length + 1, name, label };
   f.defs.push(def);
   return def;

@@ -11,6 +11,9 @@ const sims = (s: AnyStack) => s.sims as unknown as Record<DemoPsa, { origin?: st
 /** Where a simulator's `/_sim` control routes are (HaloPSA serves them on its base address). */
 const control = (s: AnyStack): string => sims(s)[s.psa].origin ?? sims(s)[s.psa].baseUrl;
 
+/** The field the test stack's simulated MSP made (cli/demo/pay-link-field.ts). */
+export const defaultField = (s: AnyStack): string => (s.psa === 'connectwise' ? 'Pay Link' : s.psa === 'halopsa' ? 'CFSettlePayLink' : 'Comments');
+
 /** A new invoice in the PSA, now; its id there. */
 export function newPsaInvoice(s: AnyStack): string {
   const sim = sims(s)[s.psa].sim;
@@ -22,9 +25,9 @@ export function newPsaInvoice(s: AnyStack): string {
 }
 
 /** Define the field pay links go into, as the MSP would in the PSA's set-up screens (Autotask: nothing to do). */
-export async function definePayLinkField(s: AnyStack): Promise<void> {
+export async function definePayLinkField(s: AnyStack, field = defaultField(s)): Promise<void> {
   if (s.psa === 'autotask') return;
-  const body = s.psa === 'connectwise' ? { caption: 'Pay Link' } : { name: 'CFSettlePayLink', label: 'Pay now' };
+  const body = s.psa === 'connectwise' ? { caption: field } : { name: field, label: 'Pay now' };
   const res = await fetch(`${control(s)}/_sim/invoice-custom-fields`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -34,16 +37,16 @@ export async function definePayLinkField(s: AnyStack): Promise<void> {
 }
 
 /** What the invoice shows in the PSA: the custom field's value, or the Autotask Comments. */
-export function psaPayLinkText(s: AnyStack, externalId: string): string | null {
+export function psaPayLinkText(s: AnyStack, externalId: string, field = defaultField(s)): string | null {
   const sim = sims(s)[s.psa].sim;
   const id = Number(externalId);
   if (s.psa === 'autotask') return (sim.state.table('Invoices').get(id)?.Comments as string | undefined) ?? null;
   if (s.psa === 'connectwise') {
     const f = (sim.state.invoices.get(id)?.customFields ?? []) as { caption: string; value: string | null }[];
-    return f.find((c) => c.caption === 'Pay Link')?.value ?? null;
+    return f.find((c) => c.caption === field)?.value ?? null;
   }
   const f = customFieldsJson(sim.state, sim.state.invoices.get(id)) as { name: string; value: string | null }[];
-  return f.find((c) => c.name === 'CFSettlePayLink')?.value ?? null;
+  return f.find((c) => c.name === field)?.value ?? null;
 }
 
 /** How many writes of the field the PSA took for this invoice (Autotask: invoice PATCHes, all invoices). */

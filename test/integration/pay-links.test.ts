@@ -38,6 +38,20 @@ describe.each(['connectwise', 'autotask', 'halopsa'] as const)('pay links in %s'
     const links = () => q((tx) => tx.selectFrom('invoice_pay_links').selectAll().orderBy('created_at').execute());
     expect(await links()).toHaveLength(0); // the first import made none
 
+    // The MSP names a field it has not made yet (Autotask: Comments, nothing to make); `settle connect psa …`
+    // (connectSystem) tells it at once whether the field is there.
+    const field = vendor === 'connectwise' ? 'Online Payment' : vendor === 'halopsa' ? 'CFOnlinePayment' : 'Comments';
+    const conn = psaConnectionFor(vendor, s.sims as never);
+    const connected = await connectSystem(
+      { db, box: boxOf(ctx), connectors: ctx.connectors, log: ctx.log },
+      t,
+      { role: 'psa', vendor, config: { ...conn.config, payLinkField: field }, secrets: conn.secrets, actor: 'system:test' },
+      ctx.publicUrl,
+      { queueImport: false },
+    );
+    if (vendor === 'autotask') expect(connected.payLinkField).toMatch(/Comments are writable/);
+    else expect(connected.payLinkField).toEqual({ warning: expect.stringMatching(/no custom field/) });
+
     const ext = newPsaInvoice(s);
     await syncPsa(ctx, t);
     const inv = await q((tx) =>
@@ -51,17 +65,6 @@ describe.each(['connectwise', 'autotask', 'halopsa'] as const)('pay links in %s'
     );
     const exceptionOf = () => q((tx) => tx.selectFrom('exceptions').selectAll().where('dedupe_key', '=', `pay-link-field:${vendor}`).executeTakeFirst());
 
-    // `settle connect psa …` (connectSystem) tells the MSP at once whether the field is there.
-    const connected = await connectSystem(
-      { db, box: boxOf(ctx), connectors: ctx.connectors, log: ctx.log },
-      t,
-      { role: 'psa', ...psaConnectionFor(vendor, s.sims as never), actor: 'system:test' },
-      ctx.publicUrl,
-      { queueImport: false },
-    );
-    if (vendor === 'autotask') expect(connected.payLinkField).toMatch(/Comments are writable/);
-    else expect(connected.payLinkField).toEqual({ warning: expect.stringMatching(/no custom field/) });
-
     if (vendor !== 'autotask') {
       const ex = await eventually(exceptionOf, T, 'the missing-field exception');
       expect(ex.status).toBe('open');
@@ -69,13 +72,13 @@ describe.each(['connectwise', 'autotask', 'halopsa'] as const)('pay links in %s'
       expect(ex.detail).toContain('1 invoice is waiting');
       expect(await checkPayLinkField(ctx, t)).toEqual({ warning: expect.stringMatching(/no custom field .*Custom Fields/) });
       expect(await psaPayLinkWrites(s, ext)).toBe(0);
-      await definePayLinkField(s);
+      await definePayLinkField(s, field);
       expect(await checkPayLinkField(ctx, t)).toMatch(/is there for pay links; 1 waiting link/);
     }
 
     const first = await eventually(async () => (await links()).find((l) => l.invoice_id === inv.id && l.psa_state === 'written'), T, 'the link written');
     const url = await payLinkUrl(db, boxOf(ctx), ctx.publicUrl, t, first.id);
-    expect(psaPayLinkText(s, ext)).toContain(url);
+    expect(psaPayLinkText(s, ext, field)).toContain(url);
     const writes = await psaPayLinkWrites(s, ext);
     expect(writes).toBe(1);
     if (vendor !== 'autotask') expect((await exceptionOf())?.status).toBe('resolved');
@@ -114,8 +117,8 @@ describe.each(['connectwise', 'autotask', 'halopsa'] as const)('pay links in %s'
     const { newId } = await q((tx) => revokePayLink(tx, t, inv.id, 'user:test'));
     const next = await eventually(async () => (await links()).find((l) => l.id === newId && l.psa_state === 'written'), T, 'the new link written');
     const nextUrl = await payLinkUrl(db, boxOf(ctx), ctx.publicUrl, t, next.id);
-    expect(psaPayLinkText(s, ext)).toContain(nextUrl);
-    expect(psaPayLinkText(s, ext)).not.toContain(url);
+    expect(psaPayLinkText(s, ext, field)).toContain(nextUrl);
+    expect(psaPayLinkText(s, ext, field)).not.toContain(url);
     expect(await psaPayLinkWrites(s, ext)).toBe(writes + 1);
     const revoked = await fetch(path(url));
     expect(revoked.status).toBe(403);

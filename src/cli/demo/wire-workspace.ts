@@ -13,6 +13,7 @@ import type { RunningStripeSimulator } from '../../../simulators/stripe/index.ts
 import type { RunningQuickBooksSimulator } from '../../../simulators/quickbooks-online/index.ts';
 import type { TenantConnectors } from '../../engine/context.ts';
 import { psaConnectionFor, type DemoPsa, type PsaSimulators } from './psa-simulators.ts';
+import { definePayLinkFieldIn } from './pay-link-field.ts';
 
 export interface PaymentSimulators {
   readonly stripe: RunningStripeSimulator;
@@ -36,6 +37,8 @@ export async function wireWorkspaceToSimulators<P extends DemoPsa = 'connectwise
   const { tenantId, slug, settleUrl, sims } = input;
   const vendor: DemoPsa = input.psa ?? 'connectwise';
   const log = input.log ?? pino({ level: 'silent' });
+  // The simulated MSP has made the invoice field pay links go into, as a real one would (pay-link-field.ts).
+  await definePayLinkFieldIn(vendor, (sims as Partial<PsaSimulators>)[vendor]);
   // As a person connects it: saved, validated, audited, then its callback registered at the PSA.
   const connected = await connectSystem(
     { db, box, connectors, log },
