@@ -15,7 +15,7 @@ export { signPayload } from './webhooks.ts';
 export interface AutotaskSimulatorOptions {
   readonly port?: number;
   readonly credentials?: Partial<Credentials>;
-  readonly seed?: { companies?: number; invoices?: number; linesPerInvoice?: number };
+  readonly seed?: { companies?: number; invoices?: number; linesPerInvoice?: number; contractClient?: boolean };
   readonly limits?: LimitOptions;
   readonly clock?: () => Date;
   /** Latency added to every vendor call (benchmarks: a realistic `[100, 300]`, uniform); default 0. */
@@ -175,7 +175,11 @@ function registerControl(app: ReturnType<typeof createSimulatorApp>['app'], sim:
 /** `settle simulator autotask --port N`: a seeded simulator that prints how to connect. */
 export async function runStandalone(port: number): Promise<RunningAutotaskSimulator> {
   const latency = parseLatency(process.env.SETTLE_SIM_LATENCY_MS);
-  const running = await startAutotaskSimulator({ port, seed: { companies: 25, invoices: 300 }, ...(latency === undefined ? {} : { latencyMs: latency }) });
+  const running = await startAutotaskSimulator({
+    port,
+    seed: { companies: 25, invoices: 300, contractClient: true },
+    ...(latency === undefined ? {} : { latencyMs: latency }),
+  });
   const c = running.credentials;
   process.stdout.write(
     [

@@ -4,6 +4,7 @@
 // LastModifiedDate, Invoice VoidedDate) — and nothing on invoices that a poller could use as a modified time,
 // because Autotask has none.
 import { ENTITIES } from './fields.ts';
+import { seedContractClient } from './contract-seed.ts';
 
 export type Row = Record<string, unknown> & { Id: number };
 
@@ -212,7 +213,7 @@ export class AutotaskState {
   }
 
   /** A deterministic book: `companies` companies with a primary contact each and `invoices` invoices spread over them. */
-  seed(opts: { companies?: number; invoices?: number; linesPerInvoice?: number }): { companies: number; invoices: number } {
+  seed(opts: { companies?: number; invoices?: number; linesPerInvoice?: number; contractClient?: boolean }): { companies: number; invoices: number } {
     const nCompanies = opts.companies ?? 5;
     const companies: Row[] = [];
     for (let i = 1; i <= nCompanies; i++) {
@@ -234,6 +235,8 @@ export class AutotaskState {
         })),
       });
     }
+    // The demo's contract client (contract-seed.ts): managed IT + per-device + retainer + project.
+    if (opts.contractClient) seedContractClient(this, this.now().slice(0, 10));
     return { companies: nCompanies, invoices: opts.invoices ?? 0 };
   }
 }

@@ -224,7 +224,7 @@ export async function runStandalone(port: number): Promise<RunningConnectWiseSim
   const latency = parseLatency(process.env.SETTLE_SIM_LATENCY_MS);
   const running = await startConnectWiseSimulator({
     port,
-    seed: { companies: 25, invoices: 300, seed: 7 },
+    seed: { companies: 25, invoices: 300, seed: 7, contractClient: true },
     ...(latency === undefined ? {} : { latencyMs: latency }),
   });
   const c = running.credentials;

@@ -5,6 +5,7 @@
 import { addDays, type ConnectWiseState, type LineInput } from './store.ts';
 import type { CwInvoiceType } from './model.ts';
 import { cents } from './decimal.ts';
+import { seedContractClient } from './contract-seed.ts';
 
 export interface SeedOptions {
   readonly companies: number;
@@ -17,6 +18,8 @@ export interface SeedOptions {
   readonly linesPerInvoice?: number;
   /** Share of invoices older than 30 days that carry a full payment (0 … 1). Default 0.3. */
   readonly paidShare?: number;
+  /** Add the demo's contract client (contract-seed.ts): agreement + per-device + retainer + project. */
+  readonly contractClient?: boolean;
 }
 
 export interface SeedSummary {
@@ -143,6 +146,11 @@ export function seedState(state: ConnectWiseState, opts: SeedOptions): SeedSumma
       const paidAt = new Date(Math.min(updated.getTime() + 20 * 86_400_000, nowMs - 1000));
       state.recordPayment(invoice.id, cents(invoice.balance), `${addDays(date, 20)}T00:00:00Z`, { at: paidAt, appliedBy: 'asmith', announce: false });
     }
+  }
+  if (opts.contractClient) {
+    const c = seedContractClient(state, to);
+    companyIds.push(c.companyId);
+    invoiceIds.push(...c.invoiceIds);
   }
   return { companyIds, invoiceIds, lines };
 }

@@ -244,7 +244,11 @@ function registerControl(app: ReturnType<typeof createSimulatorApp>['app'], sim:
 /** `settle simulator halopsa --port N`: a seeded simulator that prints how to connect. */
 export async function runStandalone(port: number): Promise<RunningHaloSimulator> {
   const latency = parseLatency(process.env.SETTLE_SIM_LATENCY_MS);
-  const running = await startHaloSimulator({ port, seed: { clients: 25, invoices: 300, seed: 7 }, ...(latency === undefined ? {} : { latencyMs: latency }) });
+  const running = await startHaloSimulator({
+    port,
+    seed: { clients: 25, invoices: 300, seed: 7, contractClient: true },
+    ...(latency === undefined ? {} : { latencyMs: latency }),
+  });
   const c = running.credentials;
   process.stdout.write(
     [

@@ -3,6 +3,7 @@
 // invoice run), which is what exposes paging bugs at page edges.
 import { prng } from '../connectwise/seed.ts';
 import { addDays, type HaloState } from './store.ts';
+import { seedContractClient } from './contract-seed.ts';
 
 export interface SeedOptions {
   readonly clients: number;
@@ -16,6 +17,8 @@ export interface SeedOptions {
   /** Share of invoices older than 30 days carrying a full payment (0 … 1). Default 0.3. */
   readonly paidShare?: number;
   readonly currency?: string;
+  /** Add the demo's contract client (contract-seed.ts): managed IT + per-device + retainer + project. */
+  readonly contractClient?: boolean;
 }
 
 export interface SeedSummary {
@@ -107,6 +110,11 @@ export function seedState(state: HaloState, opts: SeedOptions): SeedSummary {
       });
       inv.datepaidMs = stamp;
     }
+  }
+  if (opts.contractClient) {
+    const c = seedContractClient(state, to);
+    clientIds.push(c.clientId);
+    invoiceIds.push(...c.invoiceIds);
   }
   return { clientIds, invoiceIds, lines };
 }

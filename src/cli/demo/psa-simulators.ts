@@ -21,18 +21,20 @@ export interface PsaSeed {
   readonly seed?: number;
   /** Share of older invoices already paid in the PSA (ConnectWise and HaloPSA seeds). */
   readonly paidShare?: number;
+  /** Add the contract client (simulators/<vendor>/contract-seed.ts): agreement + per-device + retainer + project. */
+  readonly contractClient?: boolean;
 }
 
 export async function startPsaSimulator<P extends DemoPsa>(vendor: P, opts: { port?: number; seed: PsaSeed }): Promise<PsaSimulators[P]> {
-  const { companies, invoices, seed = 42, paidShare = 0 } = opts.seed;
+  const { companies, invoices, seed = 42, paidShare = 0, contractClient = false } = opts.seed;
   const port = opts.port ? { port: opts.port } : {};
   switch (vendor) {
     case 'connectwise':
-      return (await startConnectWiseSimulator({ ...port, seed: { companies, invoices, seed, paidShare } })) as PsaSimulators[P];
+      return (await startConnectWiseSimulator({ ...port, seed: { companies, invoices, seed, paidShare, contractClient } })) as PsaSimulators[P];
     case 'autotask':
-      return (await startAutotaskSimulator({ ...port, seed: { companies, invoices } })) as PsaSimulators[P];
+      return (await startAutotaskSimulator({ ...port, seed: { companies, invoices, contractClient } })) as PsaSimulators[P];
     case 'halopsa':
-      return (await startHaloSimulator({ ...port, seed: { clients: companies, invoices, seed, paidShare } })) as PsaSimulators[P];
+      return (await startHaloSimulator({ ...port, seed: { clients: companies, invoices, seed, paidShare, contractClient } })) as PsaSimulators[P];
     default:
       throw new Error(`no simulator for PSA "${String(vendor)}"`);
   }

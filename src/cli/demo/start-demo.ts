@@ -33,7 +33,10 @@ export async function maybeStartDemo(running: Running, config: Config, log: Logg
   }
   const base = config.PORT === 0 ? 0 : config.PORT;
   const psaVendor: DemoPsa = config.SETTLE_DEMO_PSA;
-  const psaSim = await startPsaSimulator(psaVendor, { port: base && base + 1, seed: { companies: 25, invoices: 170, seed: 20261127, paidShare: 0.1 } });
+  const psaSim = await startPsaSimulator(psaVendor, {
+    port: base && base + 1,
+    seed: { companies: 25, invoices: 170, seed: 20261127, paidShare: 0.1, contractClient: true },
+  });
   const sims = {
     [psaVendor]: psaSim,
     stripe: await startStripeSimulator({ port: base && base + 2, achSettleDelayMs: 8000 }),
