@@ -27,6 +27,7 @@ const BENCHMARKS = [
   'psa-import-autotask',
   'psa-import-halopsa',
   'connectwise-import-100k',
+  'psa-change-latency',
 ] as const;
 // Per run, generous for a loaded 2-core machine: the autopay run alone is ~110–160 s of charging plus setup.
 const TIMEOUT_MS: Record<(typeof BENCHMARKS)[number], number> = {
@@ -44,6 +45,8 @@ const TIMEOUT_MS: Record<(typeof BENCHMARKS)[number], number> = {
   'psa-import-halopsa': 400_000,
   // Seeding 100,000 invoices, the import, then the raw COPY of the same rows.
   'connectwise-import-100k': 900_000,
+  // 200 Halo webhooks, then 4 Autotask minute polls.
+  'psa-change-latency': 600_000,
 };
 const DEFAULT_REPEAT: Partial<Record<(typeof BENCHMARKS)[number], number>> = { 'autopay-run': 3 };
 
