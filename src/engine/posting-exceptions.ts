@@ -8,7 +8,8 @@ import { raiseException } from './exceptions.ts';
 
 export type PostingProblem =
   | { readonly kind: 'waiting_for_invoice'; readonly invoiceNumber: string; readonly nextAttemptAt: Date }
-  | { readonly kind: 'failing'; readonly error: string; readonly nextAttemptAt: Date }
+  // attempts: the PSA write-backs' count (told after a few); without it, the books' hourly wording.
+  | { readonly kind: 'failing'; readonly error: string; readonly nextAttemptAt: Date; readonly attempts?: number }
   | { readonly kind: 'failed'; readonly error: string };
 
 const VENDOR_NAMES: Readonly<Record<string, string>> = {
@@ -83,8 +84,9 @@ export async function tellAboutPosting(tx: Tx, tenantId: string, actor: Actor, p
         kind: 'posting_failing',
         title: `${vendor} keeps refusing a ${thing}${invoice}; Settle is still trying`,
         detail:
-          `Posting the ${thing} of ${amount} ${p.currency}${invoice} to ${vendor} has failed for over an hour: ${problem.error}. ` +
-          `Settle keeps trying hourly (next ${problem.nextAttemptAt.toISOString()}). Check ${vendor}'s status and Settle's connection to it ` +
+          `Posting the ${thing} of ${amount} ${p.currency}${invoice} to ${vendor} has failed ` +
+          `${problem.attempts ? `${problem.attempts} times in a row` : 'for over an hour'}: ${problem.error}. ` +
+          `Settle keeps trying ${problem.attempts ? 'with growing waits' : 'hourly'} (next ${problem.nextAttemptAt.toISOString()}). Check ${vendor}'s status and Settle's connection to it ` +
           `(settle doctor); to try at once: ${retryPath(p.id)}. This closes itself when the ${thing} is posted.`,
         data: { ...data, error: problem.error, next_attempt_at: problem.nextAttemptAt.toISOString() },
       });

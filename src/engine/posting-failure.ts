@@ -14,6 +14,12 @@ export class RetryLater extends Error {
 }
 
 const MAX_ATTEMPTS = 12;
+/**
+ * From this failed attempt on a person is told (an exception that closes itself when the posting is posted):
+ * the job's backoff (e^attempt seconds) reaches attempt 12 only after hours, and a PSA outage that long
+ * must not stay invisible. With e^1 + e^2 s between the first three attempts, that is about half a minute.
+ */
+const TELL_AFTER = 3;
 
 export async function recordPostingFailure(
   ctx: EngineContext,
@@ -23,6 +29,7 @@ export async function recordPostingFailure(
   const { error } = input;
   const decision = retryDecision(error, input.attempts + 1, MAX_ATTEMPTS);
   const message = (error as Error).message;
+  const nextAttemptAt = new Date(ctx.now().getTime() + decision.delayMs);
   await withTenant(ctx.db, tenantId, async (tx) => {
     await tx
       .updateTable('postings')
@@ -30,10 +37,12 @@ export async function recordPostingFailure(
         attempts: eb('attempts', '+', 1),
         last_error: message.slice(0, 2000),
         status: decision.retry ? 'pending' : 'failed',
-        next_attempt_at: new Date(ctx.now().getTime() + decision.delayMs),
+        next_attempt_at: nextAttemptAt,
       }))
       .where('id', '=', input.postingId)
       .execute();
+    if (decision.retry && input.attempts + 1 >= TELL_AFTER)
+      await tellAboutPosting(tx, tenantId, input.actor, input.postingId, { kind: 'failing', error: message, nextAttemptAt, attempts: input.attempts + 1 });
     if (!decision.retry) {
       ctx.log.warn({ tenantId, postingId: input.postingId, vendor: input.vendor, error: message }, 'posting refused; an exception asks a person to act');
       await audit(
