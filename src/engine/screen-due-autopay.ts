@@ -56,10 +56,14 @@ export async function screenDueSchedules(tx: Tx, env: RunEnv): Promise<ReadyChar
   const rules = new Map(env.rules.map((r) => [r.id, r]));
   const ready: ReadyCharge[] = [];
   // Each due invoice's lines by contract, in one statement (the jump is judged per contract; rules may cover
-  // only some contract kinds).
+  // only some contract kinds) — only where either applies.
+  const needsContracts = (r: DueRow): boolean => {
+    const rule = rules.get(r.rule_id);
+    return rule?.enabled === true && (jump || (rule.contractKinds ?? null) !== null);
+  };
   const contracts = await contractTotalsFor(
     tx,
-    rows.rows.map((r) => r.invoice_id),
+    rows.rows.filter(needsContracts).map((r) => r.invoice_id),
   );
   for (const r of rows.rows) {
     const rule = rules.get(r.rule_id);
