@@ -6,7 +6,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LineInput } from '../../simulators/connectwise/index.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts';
-import { addDays, apiFor, enableAutopay, newCompany, newInvoice, q, runOn, saveCard, scheduleOf, todayUtc, type Api } from '../helpers/autopay.ts';
+import {
+  addDays,
+  apiFor,
+  enableAutopay,
+  intentsForInvoice,
+  newCompany,
+  newInvoice,
+  q,
+  runOn,
+  saveCard,
+  scheduleOf,
+  todayUtc,
+  type Api,
+} from '../helpers/autopay.ts';
 import { reasonText } from '../../src/http/staff/autopay.ts';
 
 let smtp: TestSmtp;
@@ -89,6 +102,11 @@ describe('autopay by contract', () => {
         previous_number: c.first.number,
       },
     ]);
+    // Charge day: the project invoice is charged (the charge-day screen judges per contract too); the jump waits.
+    await runOn(stack, addDays(today, 1));
+    expect(await intentsForInvoice(stack, project.id)).toEqual([expect.objectContaining({ amount: 980_000, status: 'succeeded' })]);
+    expect(await intentsForInvoice(stack, grown.id)).toEqual([]);
+    expect((await scheduleOf(stack, grown.id))!.state).toBe('awaiting_approval');
     expect(reasonText('amount_jump', detail, 'USD')).toBe(
       `“Harbor Contracts Per Device” rose from $900.00 (invoice #${c.first.number}) to $1,350.00, up $450.00 (50 %) — more than the 25 % a contract may rise between its invoices`,
     );
