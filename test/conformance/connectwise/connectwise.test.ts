@@ -10,6 +10,7 @@ import type { Schema } from 'ts-json-schema-generator';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startConnectWiseSimulator, type RunningConnectWiseSimulator } from '../../../simulators/connectwise/index.ts';
 import { KEY_PATH } from '../../../simulators/connectwise/callbacks.ts';
+import { defineInvoiceCustomField } from '../../../simulators/connectwise/custom-fields.ts';
 import { ENTITIES, type EntityFields } from '../../../simulators/connectwise/fields.ts';
 import { clientFor, Conformance, type Exchange } from './recorder.ts';
 import { loadVendorTypes, type VendorTypes } from './vendor-types.ts';
@@ -140,6 +141,21 @@ describe('ConnectWise conformance: writes', () => {
     expect(cw.state.invoices.get(inv.id)!.balance).toBe(44.5);
     await cwm.FinanceAPI.deleteFinanceInvoicesByParentIdPaymentsById(created.id!, inv.id);
     expect(cw.state.invoices.get(inv.id)!.balance).toBe(100);
+  });
+
+  it('writes an invoice custom field (the pay link) with PATCH and refuses one the MSP has not defined', async () => {
+    const def = defineInvoiceCustomField(cw.state, 'Pay Link');
+    const inv = cw.sim.createInvoice({ lines: [{ kind: 'product', description: 'Backup', quantity: 1, price: '20.00' }] });
+    const value = [{ id: def.id, value: 'https://pay.example/pay/abc' }] as unknown as Record<string, unknown>;
+    const patched = await cwm.FinanceAPI.patchFinanceInvoicesById(inv.id, [{ op: 'replace', path: 'customFields', value }]);
+    expect(patched.customFields?.find((c) => c.id === def.id)?.value).toBe('https://pay.example/pay/abc');
+    const refused = await refusal(
+      cwm.FinanceAPI.patchFinanceInvoicesById(inv.id, [
+        { op: 'replace', path: 'customFields', value: [{ id: 9999, value: 'x' }] as unknown as Record<string, unknown> },
+      ]),
+    );
+    expect(refused.status).toBe(400);
+    expect(refused.data.errors?.[0]?.field).toBe('customFields');
   });
 
   it('writes a company note and registers a callback whose signing key is served on the site', async () => {

@@ -41,6 +41,18 @@ export function blankParams(path: string): string {
   return path.replace(/\{[^}]+\}|:[A-Za-z_]\w*/g, '{}');
 }
 
+/**
+ * Where the generated description is known to be wrong, corrected here (and only here, named): a custom
+ * field's `value` is declared an object, but ConnectWise sends a Text field's value as a string (a Number's
+ * as a number, a Checkbox's as a boolean) — the OpenAPI generator's "object" stands for "any".
+ */
+function correct(schema: string, text: string): string {
+  if (schema !== 'CustomFieldValue') return text;
+  const fixed = text.replace(/value\?: \{\s*\[key: string\]: unknown;\s*\};/, 'value?: string | number | boolean | null;');
+  if (fixed === text) throw new Error('connectwise-rest changed CustomFieldValue.value: look again at the correction in vendor-types.ts');
+  return fixed;
+}
+
 const alias = (name: string): string => `S_${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
 const renameRefs = (text: string): string => text.replace(/components\["schemas"\]\["([^"]+)"\]/g, (_m, n: string) => alias(n));
 
@@ -80,7 +92,10 @@ function build(): VendorTypes {
 
   const schemaDecls: string[] = [];
   const schemas = members(typeOf(interfaceMembers(sf, 'components').find((m) => propName(m, sf) === 'schemas')!));
-  for (const m of schemas) schemaDecls.push(`export type ${alias(propName(m, sf))} = ${renameRefs(typeOf(m)!.getText(sf))};`);
+  for (const m of schemas) {
+    const name = propName(m, sf);
+    schemaDecls.push(`export type ${alias(name)} = ${correct(name, renameRefs(typeOf(m)!.getText(sf)))};`);
+  }
 
   const operations = new Map<string, VendorOperation>();
   const rootDecls: string[] = [];
