@@ -190,8 +190,8 @@ export class AutotaskApi {
   }
 
   /** `entityInformation/userDefinedFields`: the UDFs the MSP defined on an entity (pay links, pay-link.ts). */
-  async userDefinedFields(entity: string): Promise<{ name: string }[]> {
-    const b = (await this.read('writeback', 'GET', `${entity}/entityInformation/userDefinedFields`)) as { fields?: unknown } | null;
+  async userDefinedFields(entity: string, priority: Priority = 'link'): Promise<{ name: string }[]> {
+    const b = (await this.read(priority, 'GET', `${entity}/entityInformation/userDefinedFields`)) as { fields?: unknown } | null;
     return Array.isArray(b?.fields)
       ? (b.fields as unknown[]).filter((f): f is { name: string } => typeof (f as { name?: unknown } | null)?.name === 'string')
       : [];
@@ -208,8 +208,8 @@ export class AutotaskApi {
   }
 
   /** Update once (PATCH with the id in the body); no retry, as for create. */
-  async update(entity: string, body: Record<string, unknown> & { id: number }): Promise<number> {
-    return itemId(await this.request('writeback', 'PATCH', entity, body), entity);
+  async update(entity: string, body: Record<string, unknown> & { id: number }, priority: Priority = 'writeback'): Promise<number> {
+    return itemId(await this.request(priority, 'PATCH', entity, body), entity);
   }
 }
 

@@ -101,6 +101,42 @@ describe('Autotask API budget broker, on its own', () => {
     expect(order.slice(4).sort()).toEqual(['s4', 's5']);
   });
 
+  it('writes pay links after payment write-backs: a link waits where a write-back still goes, and goes before a poll', async () => {
+    const b = new ApiBudget({ share: 0.25 });
+    b.setReader(reading(600)); // allowance 100
+    // Spend 95: a link may use 95 % of the allowance, a write-back all of it.
+    for (let i = 0; i < 95; i++) await b.run('invoices', 'writeback', async () => null);
+    const link = b.run('invoices', 'link', async () => 'link');
+    await until(() => b.state().waiting === 1);
+    expect(await b.run('invoices', 'writeback', async () => 'payment')).toBe('payment');
+    expect(b.state().waiting).toBe(1); // the link still waits
+    b.close();
+    await expect(link).rejects.toBeInstanceOf(BudgetClosed);
+
+    // Below the tiers, when three requests hold the endpoint: a waiting link is granted before an earlier poll.
+    const c = new ApiBudget({ share: 0.25 });
+    c.setReader(reading(0));
+    const order: string[] = [];
+    const gates: (() => void)[] = [];
+    const hold = (name: string, priority: 'recent' | 'link') =>
+      c.run('invoices', priority, async () => {
+        order.push(name);
+        await new Promise<void>((r) => gates.push(r));
+      });
+    const first = [hold('r1', 'recent'), hold('r2', 'recent'), hold('r3', 'recent')];
+    await until(() => order.length === 3);
+    const later = [hold('r4', 'recent'), hold('l1', 'link')];
+    await until(() => c.state().waiting === 2);
+    gates.shift()!();
+    await until(() => order.length === 4);
+    expect(order[3]).toBe('l1');
+    while (gates.length > 0 || order.length < 5) {
+      gates.shift()?.();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await Promise.all([...first, ...later]);
+  });
+
   it('hands a refusal of the credentials to whatever waits, instead of waiting for ever', async () => {
     const b = new ApiBudget();
     const { VendorError } = await import('../../http.ts');

@@ -2,17 +2,21 @@
 // integration the MSP runs — and 3 concurrent requests per endpoint; going over slows or stops the whole
 // tenant's API. The broker reads /V1.0/ThresholdInformation, keeps Settle's own use within `share` (25 %) of
 // what the other integrations leave, holds at most `threadLimit` requests in flight per endpoint, and spends
-// what it has by priority: a payment write-back before a poll of recent changes, before other reads, before a
-// full sweep. Each tier below write-back may only use part of the allowance, so a write-back always finds
+// what it has by priority: a payment write-back before a pay link written into an invoice (pay-link.ts), before
+// a poll of recent changes, before other reads, before a full sweep. Each tier below write-back may only use part of the allowance, so a write-back always finds
 // budget left and waits at most for a thread slot.
 
 import { createHash } from 'node:crypto';
 import { retryDecision, VendorError } from '../../http.ts';
 
-export type Priority = 'writeback' | 'recent' | 'other' | 'sweep';
-const RANK: Readonly<Record<Priority, number>> = { writeback: 0, recent: 1, other: 2, sweep: 3 };
-/** Part of the allowance each priority may use (the rest is kept for the ones above it). */
-const TIER: Readonly<Record<Priority, number>> = { writeback: 1, recent: 0.9, other: 0.8, sweep: 0.6 };
+export type Priority = 'writeback' | 'link' | 'recent' | 'other' | 'sweep';
+const RANK: Readonly<Record<Priority, number>> = { writeback: 0, link: 1, recent: 2, other: 3, sweep: 4 };
+/**
+ * Part of the allowance each priority may use (the rest is kept for the ones above it). Pay links come after
+ * payment write-backs: a new invoice's link is wanted before the PSA e-mails it, but a payment already taken
+ * must reach the PSA first, and a back catalogue of links must never spend what write-backs need.
+ */
+const TIER: Readonly<Record<Priority, number>> = { writeback: 1, link: 0.95, recent: 0.9, other: 0.8, sweep: 0.6 };
 /** Requests left in the allowance below which, with a ledger, each grant waits for a fresh reading of it. */
 const NEAR_END = 20;
 

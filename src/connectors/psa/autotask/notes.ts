@@ -7,7 +7,7 @@
 // Every write is preceded by a read that finds it if it already happened (a retry after a lost answer).
 import { z } from 'zod';
 import { format, parseDecimal, toDecimalString, type Currency, type Money } from '../../../domain/money.ts';
-import type { AutotaskApi, FieldInfo } from './api.ts';
+import type { AutotaskApi, FieldInfo, Priority } from './api.ts';
 import { atNote, type AtNote } from './mapping.ts';
 
 const PAYMENT_LINE = /^settle:payment invoice=(\d+) amount=(-?\d+(?:\.\d+)?) currency=([A-Z]{3}) ref=(\S+)$/m;
@@ -57,8 +57,8 @@ export async function noteActionType(api: AutotaskApi): Promise<number> {
   return Number(pick.value);
 }
 
-export async function writable(api: AutotaskApi, entity: string, field: string): Promise<boolean> {
-  const fields: FieldInfo[] = await api.fields(entity, 'writeback'); // asked before a write
+export async function writable(api: AutotaskApi, entity: string, field: string, priority: Priority = 'writeback'): Promise<boolean> {
+  const fields: FieldInfo[] = await api.fields(entity, priority); // asked before a write
   const f = fields.find((x) => x.name.toLowerCase() === field.toLowerCase());
   return Boolean(f && !f.isReadOnly);
 }
@@ -68,7 +68,7 @@ export async function notesOf(
   api: AutotaskApi,
   companyIds: readonly number[],
   marker: string,
-  priority: 'writeback' | 'recent' | 'sweep' | 'other',
+  priority: Priority,
 ): Promise<AtNote[]> {
   const out: AtNote[] = [];
   for (let i = 0; i < companyIds.length; i += 500) {

@@ -4,7 +4,8 @@
 // Comments, InvoiceEditorTemplateID, PaidDate and WebServiceDate are writable (`entityInformation/fields`);
 // Comments is the one invoice templates print, so the link goes there, on a line of its own
 // ("Pay online: <link>") below whatever the MSP wrote, which is kept. Should a database ever offer invoice
-// UDFs, `payLinkField` may name one instead. Every call is a write-back for the budget broker (budget.ts).
+// UDFs, `payLinkField` may name one instead. Every call goes at the budget broker's 'link' priority (budget.ts):
+// after payment write-backs, before polls.
 import type { AutotaskApi } from './api.ts';
 import { writable } from './notes.ts';
 import { PayLinkFieldMissing, type PayLinkTarget, type PayLinkWrite, type PayLinkWriteResult } from '../pay-link.ts';
@@ -27,13 +28,13 @@ const udfFix = (field: string): string =>
   `Set payLinkField to Comments (the default) in Settle's PSA connection and add the invoice Comments to your invoice template.`;
 
 async function invoiceOf(api: AutotaskApi, id: number): Promise<Record<string, unknown>> {
-  const inv = (await api.get('Invoices', id, 'writeback')) as Record<string, unknown> | null;
+  const inv = (await api.get('Invoices', id, 'link')) as Record<string, unknown> | null;
   if (!inv) throw new Error(`Autotask invoice ${id} does not exist`);
   return inv;
 }
 
 async function checkComments(api: AutotaskApi): Promise<void> {
-  if (!(await writable(api, 'Invoices', 'Comments')))
+  if (!(await writable(api, 'Invoices', 'Comments', 'link')))
     throw new PayLinkFieldMissing(
       'Autotask does not let this API user change invoice Comments',
       "Give the API user's security level permission to edit invoices, or set payLinks to off in Settle's PSA connection.",
@@ -57,7 +58,7 @@ export function autotaskPayLink(api: AutotaskApi): PayLinkTarget {
         const now = typeof inv['comments'] === 'string' ? inv['comments'] : '';
         const wanted = commentsWithLink(now, input.url);
         if (wanted === now) return { outcome: 'already' };
-        await api.update('Invoices', { id, Comments: wanted });
+        await api.update('Invoices', { id, Comments: wanted }, 'link');
         return { outcome: 'written' };
       }
       await checkUdf(api, input.field);
@@ -65,7 +66,7 @@ export function autotaskPayLink(api: AutotaskApi): PayLinkTarget {
       const list = Array.isArray(inv['userDefinedFields']) ? (inv['userDefinedFields'] as { name?: unknown; value?: unknown }[]) : [];
       const now = list.find((u) => String(u.name).toLowerCase() === input.field.toLowerCase())?.value ?? null;
       if ((now === '' ? null : now) === input.url) return { outcome: 'already' };
-      await api.update('Invoices', { id, UserDefinedFields: [{ Name: input.field, Value: input.url ?? '' }] });
+      await api.update('Invoices', { id, UserDefinedFields: [{ Name: input.field, Value: input.url ?? '' }] }, 'link');
       return { outcome: 'written' };
     },
     async check(field: string): Promise<string> {
