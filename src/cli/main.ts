@@ -29,6 +29,7 @@ const HELP = `settle — payments and reconciliation for MSPs
   settle user reset-password --workspace SLUG EMAIL [--password PW] [--clear-second-factor]   (no password: prints a reset link)
   settle connect <psa|payments|accounting|bank_ach> <vendor> --workspace SLUG --config JSON --secrets JSON
   settle ach inspect FILE      print a NACHA file as JSON; non-zero exit naming the record and field if invalid
+  settle pay-links write-open --workspace SLUG   a pay link for every open invoice without one, each written into the PSA once
   settle keys rotate [--new-key HEX]   new instance key; every sealed secret re-sealed (stop Settle first; links keep working)
 
 Environment: DATABASE_URL (else embedded PostgreSQL in .settle/), SETTLE_SECRET_KEY (64 hex; else generated
@@ -112,6 +113,14 @@ async function main(argv: string[]): Promise<number> {
           config: jsonFlag(args, 'config'),
           secrets: jsonFlag(args, 'secrets'),
         });
+      });
+      return code;
+    }
+    case 'pay-links': {
+      let code = 0;
+      const { runPayLinksCommand } = await import('./pay-links.ts');
+      await withDb(async ({ db }) => {
+        code = await runPayLinksCommand(db, rest, args, console.log);
       });
       return code;
     }

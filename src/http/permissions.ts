@@ -194,6 +194,7 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'GET /app/connections': 'viewer',
   'POST /app/connections/:role/test': 'owner',
   'POST /app/connections/psa/repair': 'owner',
+  'POST /app/connections/psa/pay-links': 'finance', // a pay link for every open invoice (staff/pay-links-open.ts)
   'GET /app/connections/:role/disconnect': 'owner',
   'POST /app/connections/:role/disconnect': 'owner',
   'GET /app/connections/:role/:vendor': 'owner',

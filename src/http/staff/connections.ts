@@ -39,7 +39,7 @@ export function boxOf(deps: HttpDeps) {
 
 const roleParam = (v: unknown): ConnectionRole | null => (ROLES.includes(v as ConnectionRole) ? (v as ConnectionRole) : null);
 
-async function connectionsPage(
+export async function connectionsPage(
   req: FastifyRequest,
   reply: FastifyReply,
   deps: HttpDeps,
@@ -83,6 +83,8 @@ async function connectionsPage(
       title: 'Connections',
       cards,
       isOwner: session.role === 'owner',
+      // "Write pay links for all open invoices" (pay-links-open.ts): finance and owner.
+      canWritePayLinks: session.role === 'owner' || session.role === 'finance',
       callbackProblem,
       redirectUri: quickbooksRedirectUri(deps.ctx.publicUrl),
       intuitConfigured: !!deps.oauthApps?.quickbooks,

@@ -19,6 +19,7 @@ import { registerConnectionsRoutes } from './connections.ts';
 import { registerSettingsRoutes } from './settings.ts';
 import { registerInvoicesRoutes } from './invoices.ts';
 import { registerInvoicePayLinkRoutes } from './invoice-pay-link.ts';
+import { registerOpenPayLinksRoutes } from './pay-links-open.ts';
 import { registerClientsRoutes } from './clients.ts';
 import { registerInstallmentOfferRoutes } from './settings-installments.ts';
 import { registerBrandingRoutes } from './settings-branding.ts';
@@ -43,6 +44,7 @@ export function registerStaffApp(app: FastifyInstance, deps: HttpDeps): void {
   registerSettingsRoutes(app, deps);
   registerInvoicesRoutes(app, deps);
   registerInvoicePayLinkRoutes(app, deps);
+  registerOpenPayLinksRoutes(app, deps);
   registerClientsRoutes(app, deps);
   registerInstallmentOfferRoutes(app, deps);
   registerBrandingRoutes(app, deps);
