@@ -4,8 +4,9 @@
 // and queues its durable write-pay-link job, in one transaction, audited once with the count. Running it again
 // finds every open invoice with a live link and queues nothing (0036's one-live-link index also stops two runs
 // at once from making two). Staff's button on the connections page and `settle pay-links write-open` call it.
-// On Autotask each write spends the hourly budget at the broker's pay-link priority, below payment write-backs
-// (connectors/psa/autotask/budget.ts), so a large catalogue waits behind payments rather than starving them.
+// The jobs are marked bulk: on Autotask each of their calls goes at the budget broker's lowest priority
+// ('sweep', connectors/psa/autotask/budget.ts), after payment write-backs, new invoices' links and polls, so a
+// large catalogue is written with what is left rather than starving them.
 import { sql } from 'kysely';
 import type { Tx } from '../db/tenant.ts';
 import { payLinksOn } from '../connectors/psa/pay-link.ts';
@@ -41,7 +42,10 @@ export async function queueOpenInvoicePayLinks(tx: Tx, tenantId: string, actor: 
     RETURNING invoice_id`.execute(tx);
   await enqueueMany(
     tx,
-    made.rows.map((r) => payLinkJob(tenantId, r.invoice_id)),
+    made.rows.map((r) => {
+      const job = payLinkJob(tenantId, r.invoice_id);
+      return { ...job, payload: { ...job.payload, bulk: true } }; // Autotask: after polls (autotask/pay-link.ts)
+    }),
   );
   await audit(tx, tenantId, actor, 'pay_link.open_invoices_queued', { type: 'tenant', id: tenantId }, { vendor: conn.vendor, queued: made.rows.length });
   return { vendor: conn.vendor, queued: made.rows.length };

@@ -20,7 +20,7 @@ import { liveLink, payLinkJob, payLinkUrl } from './pay-links.ts';
 const ACTOR = 'system:write-pay-link';
 export const fieldExceptionKey = (vendor: string): string => `pay-link-field:${vendor}`;
 
-export async function writePayLink(ctx: EngineContext, tenantId: string, invoiceId: string): Promise<string> {
+export async function writePayLink(ctx: EngineContext, tenantId: string, invoiceId: string, opts: { bulk?: boolean } = {}): Promise<string> {
   const psa = await ctx.connectors.psa(tenantId);
   const plan = await withTenant(ctx.db, tenantId, async (tx) => {
     const live = await liveLink(tx, invoiceId);
@@ -56,7 +56,8 @@ export async function writePayLink(ctx: EngineContext, tenantId: string, invoice
   if (!live && !plan.hadWritten) return 'nothing to write';
   const url = live ? await payLinkUrl(ctx.db, boxOf(ctx), ctx.publicUrl, tenantId, live.id) : null;
   try {
-    const r = await target.write({ invoiceExternalId: ref.remote_id, field, url });
+    // A bulk write (all open invoices at once) asks the PSA at a lower priority where it has one (Autotask).
+    const r = await target.write({ invoiceExternalId: ref.remote_id, field, url, ...(opts.bulk ? { background: true } : {}) });
     crashPoint('after-pay-link-written');
     await withTenant(ctx.db, tenantId, async (tx) => {
       if (live) {

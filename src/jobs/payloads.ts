@@ -31,7 +31,8 @@ export const payloadSchemas = {
   'ach-poll-bank': z.object({ ...tenant }),
   'ach-tick': z.object({}).passthrough(),
   'post-psa-reversal': z.object({ ...tenant, postingId: z.string().uuid() }),
-  'write-pay-link': z.object({ ...tenant, invoiceId: z.string().uuid() }),
+  // bulk: queued by "all open invoices" (engine/pay-links-open.ts), written at a lower Autotask priority.
+  'write-pay-link': z.object({ ...tenant, invoiceId: z.string().uuid(), bulk: z.boolean().optional() }),
   'submit-refund': z.object({ ...tenant, refundId: z.string().uuid() }),
   'refund-duplicate-charge': z.object({ ...tenant, creditRefundId: z.string().uuid() }),
   'refresh-dashboard-figures': z.object({

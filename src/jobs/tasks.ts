@@ -50,7 +50,7 @@ const handlers: { [K in TaskName]: Handler<K> } = {
   'send-email': (ctx, p) => sendEmail(ctx, p.tenantId, p.notificationId),
   'queue-payment-receipt': (ctx, p) => queueReceiptOfPayment(ctx, p.tenantId, p.paymentId, p.processorMethodId),
   'post-psa-reversal': (ctx, p) => postPsaReversal(ctx, p.tenantId, p.postingId),
-  'write-pay-link': (ctx, p) => writePayLink(ctx, p.tenantId, p.invoiceId),
+  'write-pay-link': (ctx, p) => writePayLink(ctx, p.tenantId, p.invoiceId, { bulk: p.bulk === true }),
   'submit-refund': (ctx, p) => submitRefund(ctx, p.tenantId, p.refundId, true),
   'refund-duplicate-charge': (ctx, p) => refundDuplicateCharge(ctx, p.tenantId, p.creditRefundId),
   'refresh-dashboard-figures': (ctx, p) =>

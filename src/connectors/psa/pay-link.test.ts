@@ -1,7 +1,7 @@
 // Each PSA's pay-link target against its simulator over HTTP: the field is read before it is written (a
 // repeat writes nothing), a field the MSP has not made is PayLinkFieldMissing with the fix, null clears
 // Settle's link, and Autotask keeps the MSP's own Comments around Settle's one line.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startConnectWiseSimulator, type RunningConnectWiseSimulator } from '../../../simulators/connectwise/index.ts';
 import { startHaloSimulator, type RunningHaloSimulator } from '../../../simulators/halopsa/index.ts';
 import { startAutotaskSimulator, type RunningAutotaskSimulator } from '../../../simulators/autotask/index.ts';
@@ -83,6 +83,19 @@ describe('Autotask pay-link target', () => {
     expect(udf).toBeInstanceOf(PayLinkFieldMissing);
     expect((udf as PayLinkFieldMissing).fix).toMatch(/Set payLinkField to Comments/);
     expect(await target.check('Comments')).toContain('writable');
+  });
+
+  it("writes a back catalogue's link (background) at the budget's lowest priority, a new invoice's at 'link'", async () => {
+    const connector = createAutotaskConnector({ globalUrl: at.baseUrl, ...at.credentials, api: { sleep: async () => {}, timeoutMs: 2_000 } });
+    const target = payLinkTargetOf(connector)!;
+    const [id] = [...at.sim.state.table('Invoices').keys()];
+    const update = vi.spyOn(connector.api, 'update');
+    const get = vi.spyOn(connector.api, 'get');
+    await target.write({ invoiceExternalId: String(id), field: 'Comments', url: 'https://settle.example/pay/t.l.cccc', background: true });
+    expect(update.mock.calls.map((c) => c[2])).toEqual(['sweep']);
+    expect(get.mock.calls.map((c) => c[2])).toEqual(['sweep']);
+    await target.write({ invoiceExternalId: String(id), field: 'Comments', url: 'https://settle.example/pay/t.l.dddd' });
+    expect(update.mock.calls.map((c) => c[2])).toEqual(['sweep', 'link']);
   });
 
   it('recognises only its own line in the comments', () => {

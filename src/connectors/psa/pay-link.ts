@@ -22,6 +22,8 @@ export interface PayLinkWrite {
   readonly field: string;
   /** The link to show; null takes Settle's link out of the field. */
   readonly url: string | null;
+  /** One of a back catalogue written at once ("all open invoices"): Autotask spends its budget on it last. */
+  readonly background?: boolean;
 }
 
 export interface PayLinkWriteResult {
