@@ -64,12 +64,7 @@ export async function writable(api: AutotaskApi, entity: string, field: string, 
 }
 
 /** Settle's notes on these companies whose text contains `marker`, with retries (a read). */
-export async function notesOf(
-  api: AutotaskApi,
-  companyIds: readonly number[],
-  marker: string,
-  priority: Priority,
-): Promise<AtNote[]> {
+export async function notesOf(api: AutotaskApi, companyIds: readonly number[], marker: string, priority: Priority): Promise<AtNote[]> {
   const out: AtNote[] = [];
   for (let i = 0; i < companyIds.length; i += 500) {
     const ids = companyIds.slice(i, i + 500);
