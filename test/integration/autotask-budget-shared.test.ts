@@ -62,7 +62,9 @@ describe('Autotask budget shared by two Settle processes', () => {
     const b = new ApiBudget({ share: 0.05, refreshMs: 60_000, ledger: postgresBudgetLedger(database.db, 'worker'), ledgerKey: key, peersMs: 200 });
     const [pa, pb] = [hammer(a), hammer(b)];
     // Both stop when the shared budget is spent: every caller waits at the broker.
-    await until(() => pa.granted() + pb.granted() >= 150 && a.state().waiting === 4 && b.state().waiting === 4, 120_000, 'both brokers out of budget');
+    // (Waiting alone does not say so: with a ledger every grant waits for a fresh reading of the other's use.)
+    const spent = (x: ApiBudget): boolean => x.state().remaining === 0 && x.state().waiting === 4;
+    await until(() => pa.granted() + pb.granted() >= 150 && spent(a) && spent(b), 120_000, 'both brokers out of budget');
     // Long enough for a second reading of the ledger on each side to let through nothing more.
     const settled = pa.granted() + pb.granted();
     await new Promise((r) => setTimeout(r, 1_000));
