@@ -1,0 +1,245 @@
+// The Xero simulator holds clients to Xero's rules: tokens and tenant, rotation, shapes of errors, limits,
+// idempotency, per-item results, webhooks' signatures and the intent-to-receive check.
+import { createServer, type Server } from 'node:http';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startXeroSimulator, xeroWebhookSignature, type RunningXeroSimulator } from './index.ts';
+
+let x: RunningXeroSimulator;
+let refreshToken = '';
+beforeEach(async () => {
+  x = await startXeroSimulator();
+  refreshToken = x.initialRefreshToken;
+});
+afterEach(async () => {
+  await x.close();
+});
+
+async function token(form: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(x.tokenUrl, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${x.clientId}:${x.clientSecret}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams(form).toString(),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** A fresh access token, keeping the rotated refresh token. */
+async function access(): Promise<string> {
+  const t = await token({ grant_type: 'refresh_token', refresh_token: refreshToken });
+  refreshToken = String(t.body['refresh_token']);
+  return String(t.body['access_token']);
+}
+
+async function api(
+  at: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; body: any }> {
+  const res = await fetch(`${x.apiUrl}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${at}`,
+      'xero-tenant-id': x.tenantId,
+      accept: 'application/json',
+      ...(body ? { 'content-type': 'application/json' } : {}),
+      ...headers,
+    },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    /* text */
+  }
+  return { status: res.status, headers: res.headers, body: parsed };
+}
+
+describe('Xero simulator', () => {
+  it('rotates refresh tokens: the used one is refused afterwards', async () => {
+    const first = await token({ grant_type: 'refresh_token', refresh_token: x.initialRefreshToken });
+    expect(first.status).toBe(200);
+    expect(first.body['refresh_token']).not.toBe(x.initialRefreshToken);
+    const again = await token({ grant_type: 'refresh_token', refresh_token: x.initialRefreshToken });
+    expect(again).toEqual({ status: 400, body: { error: 'invalid_grant' } });
+    expect((await token({ grant_type: 'refresh_token', refresh_token: String(first.body['refresh_token']) })).status).toBe(200);
+  });
+
+  it('needs a bearer token and xero-tenant-id, in Xero’s problem shape', async () => {
+    const at = await access();
+    const noTenant = await fetch(`${x.apiUrl}/Invoices`, { headers: { authorization: `Bearer ${at}` } });
+    expect(noTenant.status).toBe(403);
+    expect(await noTenant.json()).toMatchObject({ Title: 'Forbidden', Status: 403, Detail: 'AuthenticationUnsuccessful' });
+    const bad = await api('nope', 'GET', '/Invoices');
+    expect(bad.status).toBe(401);
+    expect(bad.headers.get('www-authenticate')).toContain('invalid_token');
+    x.sim.identity.expireAccessTokens();
+    const expired = await api(at, 'GET', '/Invoices');
+    expect(expired.status).toBe(401);
+    expect(expired.body.Detail).toMatch(/^TokenExpired/);
+    const conns = await fetch(`${x.baseUrl}/connections`, { headers: { authorization: `Bearer ${await access()}` } });
+    expect(((await conns.json()) as { tenantId: string }[]).map((c) => c.tenantId)).toEqual([x.tenantId]);
+    x.sim.identity.revokeAll();
+    expect((await token({ grant_type: 'refresh_token', refresh_token: refreshToken })).body).toEqual({ error: 'invalid_grant' });
+  });
+
+  it('finds invoices by number and where; refuses unknown routes, parameters and fields', async () => {
+    x.sim.seedInvoice({ number: 'INV-1', contactName: 'Acme', amount: '100.00' });
+    x.sim.seedInvoice({ number: 'INV-2', contactName: 'Birch', amount: '50.00' });
+    const at = await access();
+    const byNumber = await api(at, 'GET', '/Invoices?InvoiceNumbers=INV-2');
+    expect(byNumber.body.Invoices.map((i: any) => i.InvoiceNumber)).toEqual(['INV-2']);
+    expect(byNumber.headers.get('x-minlimit-remaining')).toBe('59');
+    const where = await api(at, 'GET', `/Invoices?where=${encodeURIComponent('InvoiceNumber=="INV-1"')}`);
+    expect(where.body.Invoices[0].AmountDue).toBe(100);
+    expect((await api(at, 'GET', `/Invoices?where=${encodeURIComponent('Nope=="1"')}`)).body.Type).toBe('QueryParseException');
+    expect((await api(at, 'GET', '/Invoices?foo=1')).status).toBe(400);
+    expect((await api(at, 'GET', '/Nothing')).status).toBe(404);
+    const inv = x.sim.invoice('INV-1')!;
+    const bad = await api(at, 'PUT', '/Payments', {
+      Payments: [{ Invoice: { InvoiceID: inv.InvoiceID }, Account: { Code: '091' }, Date: '2026-12-01', Amount: 10, Colour: 'red' }],
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ ErrorNumber: 10, Type: 'ValidationException' });
+    expect(bad.body.Elements[0].ValidationErrors[0].Message).toContain("'Colour'");
+    expect(x.sim.livePayments()).toHaveLength(0);
+  });
+
+  it('PUT /Payments with summarizeErrors=false answers per item; Idempotency-Key replays', async () => {
+    const a = x.sim.seedInvoice({ number: 'INV-1', contactName: 'Acme', amount: '100.00' });
+    const at = await access();
+    const body = {
+      Payments: [
+        { Invoice: { InvoiceID: a.InvoiceID }, Account: { Code: '091' }, Date: '2026-12-01', Amount: 60, Reference: 'r1' },
+        { Invoice: { InvoiceID: a.InvoiceID }, Account: { Code: '200' }, Date: '2026-12-01', Amount: 10, Reference: 'r2' },
+        { Invoice: { InvoiceID: a.InvoiceID }, Account: { Code: '091' }, Date: '2026-12-01', Amount: 50, Reference: 'r3' },
+      ],
+    };
+    const r = await api(at, 'PUT', '/Payments?summarizeErrors=false', body, { 'idempotency-key': 'k1' });
+    expect(r.status).toBe(200);
+    expect(r.body.Payments.map((p: any) => p.StatusAttributeString)).toEqual(['OK', 'ERROR', 'ERROR']);
+    expect(r.body.Payments[2].ValidationErrors[0].Message).toMatch(/exceeds the amount outstanding/);
+    const again = await api(at, 'PUT', '/Payments?summarizeErrors=false', body, { 'idempotency-key': 'k1' });
+    expect(again.body.Payments[0].PaymentID).toBe(r.body.Payments[0].PaymentID);
+    expect(x.sim.livePayments()).toHaveLength(1);
+    expect(x.sim.invoice('INV-1')!.paidCents).toBe(6000);
+    const other = await api(at, 'PUT', '/Payments?summarizeErrors=false', { Payments: [body.Payments[0]] }, { 'idempotency-key': 'k1' });
+    expect(other.status).toBe(400);
+  });
+
+  it('bank transfers and SPEND need bank accounts; the clearing account nets to zero', async () => {
+    const a = x.sim.seedInvoice({ number: 'INV-1', contactName: 'Acme', amount: '100.00' });
+    const at = await access();
+    await api(at, 'PUT', '/Payments', { Payments: [{ Invoice: { InvoiceID: a.InvoiceID }, Account: { Code: '091' }, Date: '2026-12-01', Amount: 100 }] });
+    expect(
+      (await api(at, 'PUT', '/BankTransfers', { BankTransfers: [{ FromBankAccount: { Code: '091' }, ToBankAccount: { Code: '404' }, Amount: 97 }] })).status,
+    ).toBe(400);
+    expect(
+      (
+        await api(at, 'PUT', '/BankTransfers', {
+          BankTransfers: [{ FromBankAccount: { Code: '091' }, ToBankAccount: { Code: '090' }, Amount: 97, Date: '2026-12-02' }],
+        })
+      ).status,
+    ).toBe(200);
+    const spend = await api(at, 'PUT', '/BankTransactions', {
+      BankTransactions: [
+        {
+          Type: 'SPEND',
+          Contact: { Name: 'Stripe' },
+          BankAccount: { Code: '091' },
+          Date: '2026-12-02',
+          LineAmountTypes: 'NoTax',
+          LineItems: [{ Description: 'fees', Quantity: 1, UnitAmount: 3, AccountCode: '404' }],
+        },
+      ],
+    });
+    expect(spend.status).toBe(200);
+    expect(x.sim.balanceCents('091')).toBe(0);
+    expect(x.sim.balanceCents('090')).toBe(9700);
+  });
+
+  it('limits: 60 a minute, then 429 with Retry-After and X-Rate-Limit-Problem; the daily limit too', async () => {
+    const at = await access();
+    x.sim.limits.configure({ perMinute: 3 });
+    for (let i = 0; i < 3; i++) expect((await api(at, 'GET', '/Accounts')).status).toBe(200);
+    const over = await api(at, 'GET', '/Accounts');
+    expect(over.status).toBe(429);
+    expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(over.headers.get('x-rate-limit-problem')).toBe('minute');
+    x.sim.limits.reset();
+    x.sim.limits.configure({ perMinute: 60, perDay: 2 });
+    await api(at, 'GET', '/Accounts');
+    const second = await api(at, 'GET', '/Accounts');
+    expect(second.headers.get('x-daylimit-remaining')).toBe('0');
+    expect((await api(at, 'GET', '/Accounts')).headers.get('x-rate-limit-problem')).toBe('daily');
+    x.sim.offsetMs += 86_400_001;
+    expect((await api(await access(), 'GET', '/Accounts')).status).toBe(200);
+  });
+
+  it('webhooks: intent to receive, signed deliveries', async () => {
+    const got: { sig: string; body: string }[] = [];
+    const server: Server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        const sig = String(req.headers['x-xero-signature']);
+        got.push({ sig, body });
+        res.statusCode = sig === xeroWebhookSignature(x.sim.webhooks.key, body) ? 200 : 401;
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    x.sim.webhooks.configure(`http://127.0.0.1:${port}/hook`);
+    expect(await x.sim.webhooks.intentToReceive()).toBe('OK');
+    x.sim.seedInvoice({ number: 'INV-9', contactName: 'Acme', amount: '1.00' });
+    await expect.poll(() => got.length, { timeout: 10_000 }).toBe(3);
+    expect(JSON.parse(got[2]!.body).events[0]).toMatchObject({ eventCategory: 'INVOICE', eventType: 'CREATE', tenantId: x.tenantId });
+    await new Promise((r) => server.close(r));
+  });
+
+  it('authorization code: consent page, code once, /connections; unregistered redirect never redirected to', async () => {
+    const redirect = 'http://127.0.0.1:9/xero/callback';
+    const q = new URLSearchParams({
+      response_type: 'code',
+      client_id: x.clientId,
+      redirect_uri: redirect,
+      scope: 'offline_access accounting.transactions accounting.settings',
+      state: 's1',
+    });
+    expect((await fetch(`${x.authorizeUrl}?${q}`)).status).toBe(400); // not registered yet
+    x.sim.identity.redirectUris.add(redirect);
+    const page = await fetch(`${x.authorizeUrl}?${q}`);
+    expect(await page.text()).toContain('Demo MSP Ltd');
+    const allow = await fetch(x.authorizeUrl, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `${q}&decision=allow`,
+    });
+    const to = new URL(allow.headers.get('location')!);
+    expect(to.searchParams.get('state')).toBe('s1');
+    const code = to.searchParams.get('code')!;
+    const t = await token({ grant_type: 'authorization_code', code, redirect_uri: redirect });
+    expect(t.status).toBe(200);
+    expect(typeof t.body['refresh_token']).toBe('string');
+    expect((await token({ grant_type: 'authorization_code', code, redirect_uri: redirect })).body).toEqual({ error: 'invalid_grant' });
+    const conns = (await (
+      await fetch(`${x.baseUrl}/connections`, { headers: { authorization: `Bearer ${String(t.body['access_token'])}` } })
+    ).json()) as unknown[];
+    expect(conns.length).toBeGreaterThanOrEqual(1);
+    const deny = await fetch(x.authorizeUrl, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `${q}&decision=deny`,
+    });
+    expect(new URL(deny.headers.get('location')!).searchParams.get('error')).toBe('access_denied');
+  });
+});
