@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { Currency } from '../../src/domain/money.ts';
 import { createSimulatorApp, listen } from '../kit.ts';
 import { QboControl, registerControlRoutes } from './control.ts';
+import { registerDriftRoutes } from './drift.ts';
 import { PUBLISHED_LIMITS, QboLimits, type LimitOptions } from './limits.ts';
 import { registerOAuthRoutes, TokenAuthority } from './oauth.ts';
 import { registerConsentRoutes } from './consent.ts';
@@ -91,6 +92,7 @@ export async function startQuickBooksSimulator(opts: QuickBooksSimulatorOptions 
   registerApiRoutes(app, api);
   const control = new QboControl(store, auth, limits, api, faults, calls);
   registerControlRoutes(app, control);
+  registerDriftRoutes(app, store);
   const baseUrl = await listen(app, opts.port ?? 0, opts.host);
   return {
     baseUrl,
@@ -124,7 +126,7 @@ export async function runStandalone(port: number): Promise<RunningQuickBooksSimu
       `  realm id:        ${s.realmId}`,
       `  refresh token:   ${s.initialRefreshToken}`,
       `  accounts:        Undeposited Funds=${a.undepositedFunds} Checking=${a.checking} Merchant Fees=${a.merchantFees}`,
-      `  control:         ${s.baseUrl}/_sim/{seed,invoices,payments,deposits,stats,tokens/expire,limits,faults,payments/:id/void,payments/:id/delete}`,
+      `  control:         ${s.baseUrl}/_sim/{seed,invoices,payments,deposits,stats,tokens/expire,limits,faults,payments/:id/void,payments/:id/delete,drift}`,
     ].join('\n'),
   );
   return s;

@@ -12,6 +12,11 @@ export const payloadSchemas = {
   'flush-accounting': z.object({ ...tenant }),
   'watch-books-invoices': z.object({ ...tenant }),
   'check-books-records': z.object({ ...tenant }),
+  // 0042: Settle's copy of the books, and the three-way reconciliation over it (engine/three-way-reconciliation.ts)
+  'sync-books-copy': z.object({ ...tenant }),
+  'reconcile-three-way': z.object({ ...tenant, trigger: z.enum(['nightly', 'on_demand']), actor: z.string().optional() }),
+  'books-copy-tick': z.object({}).passthrough(),
+  'reconcile-tick': z.object({}).passthrough(),
   'reconcile-payout': z.object({ ...tenant, processorPayoutId: z.string(), retry: z.number().int().min(0).optional() }),
   'resolve-unknown-payments': z.object({ ...tenant }),
   'expire-portal-checkouts': z.object({ ...tenant }),

@@ -10,6 +10,9 @@ import { postPsaPayment } from '../engine/post-psa-payment.ts';
 import { flushAccounting } from '../engine/post-to-accounting.ts';
 import { watchBooksInvoices } from '../engine/watch-books-invoices.ts';
 import { checkBooksRecords } from '../engine/check-books-records.ts';
+import { syncBooksCopy } from '../engine/sync-books-copy.ts';
+import { runReconciliation } from '../engine/three-way-reconciliation.ts';
+import { queueBooksCopySyncs, queueNightlyReconciliations } from '../engine/reconciliation-schedule.ts';
 import { reconcilePayoutWithRetry } from '../engine/reconcile-payout-retry.ts';
 import { resolveUnknownPayments } from '../engine/resolve-unknown-payments.ts';
 import { expirePortalCheckouts } from '../engine/expire-portal-checkouts.ts';
@@ -42,6 +45,11 @@ const handlers: { [K in TaskName]: Handler<K> } = {
   'flush-accounting': (ctx, p) => flushAccounting(ctx, p.tenantId),
   'watch-books-invoices': (ctx, p) => watchBooksInvoices(ctx, p.tenantId),
   'check-books-records': (ctx, p) => checkBooksRecords(ctx, p.tenantId),
+  'sync-books-copy': (ctx, p) => syncBooksCopy(ctx, p.tenantId),
+  'reconcile-three-way': (ctx, p) => runReconciliation(ctx, p.tenantId, p.trigger, (p.actor as `user:${string}` | undefined) ?? 'system:reconciliation'),
+  // cron: every five minutes the books copy of each workspace with books; nightly the reconciliation
+  'books-copy-tick': (ctx, _p, helpers) => queueBooksCopySyncs(ctx, helpers),
+  'reconcile-tick': (ctx, _p, helpers) => queueNightlyReconciliations(ctx, helpers),
   'reconcile-payout': (ctx, p) => reconcilePayoutWithRetry(ctx, p.tenantId, p.processorPayoutId, p.retry ?? 0),
   'resolve-unknown-payments': (ctx, p) => resolveUnknownPayments(ctx, p.tenantId),
   'expire-portal-checkouts': (ctx, p) => expirePortalCheckouts(ctx, p.tenantId),
@@ -122,4 +130,6 @@ export const crontab =
   '* * * * * sweep ?max=1&id=sweep\n' +
   '*/5 * * * * autopay-tick ?max=1&id=autopay-tick\n' +
   '*/5 * * * * installments-tick ?max=1&id=installments-tick\n' +
-  '*/5 * * * * ach-tick ?max=1&id=ach-tick\n';
+  '*/5 * * * * ach-tick ?max=1&id=ach-tick\n' +
+  '*/5 * * * * books-copy-tick ?max=1&id=books-copy-tick\n' +
+  '30 2 * * * reconcile-tick ?max=1&id=reconcile-tick\n';
