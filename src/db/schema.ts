@@ -22,6 +22,7 @@ import type * as dashboardSnapshots from './schema/dashboard-snapshots.ts';
 import type * as payLinks from './schema/pay-links.ts';
 import type * as contracts from './schema/contracts.ts';
 import type * as autotaskBudget from './schema/autotask-budget.ts';
+import type * as reconciliation from './schema/reconciliation.ts';
 
 export type * from './schema/core.ts';
 export type * from './schema/autopay.ts';
@@ -42,6 +43,7 @@ export type * from './schema/branding.ts';
 export type * from './schema/dashboard-snapshots.ts';
 export type * from './schema/pay-links.ts';
 export type * from './schema/contracts.ts';
+export type * from './schema/reconciliation.ts';
 
 export interface Database {
   notifications: core.NotificationsTable;
@@ -121,6 +123,13 @@ export interface Database {
   invoice_pay_links: payLinks.InvoicePayLinksTable;
   // 0038_autotask_budget_use
   autotask_budget_use: autotaskBudget.AutotaskBudgetUseTable;
+  // 0042_books_copy_reconciliation
+  books_invoices: reconciliation.BooksInvoicesTable;
+  books_payments: reconciliation.BooksPaymentsTable;
+  books_payment_lines: reconciliation.BooksPaymentLinesTable;
+  books_deposits: reconciliation.BooksDepositsTable;
+  reconciliation_runs: reconciliation.ReconciliationRunsTable;
+  reconciliation_drifts: reconciliation.ReconciliationDriftsTable;
 }
 
 export type Invoice = Selectable<core.InvoicesTable>;

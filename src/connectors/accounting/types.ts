@@ -2,6 +2,7 @@
 // (matched by invoice number), fees are separated, and each payout becomes one deposit equal to
 // the bank line (payments-rules.md §5.3).
 import type { Money } from '../../domain/money.ts';
+import type { LedgerChanges } from './ledger-copy.ts';
 
 export type AccountingVendor = 'quickbooks-online' | 'quickbooks-desktop' | 'xero';
 
@@ -167,6 +168,11 @@ export interface AccountingConnector {
    * records still in place are left out. Absent ⇒ the vendor offers no way to tell.
    */
   goneRecords?(refs: readonly BooksRecordRef[]): Promise<ReadonlyMap<string, GoneRecord>>;
+  /**
+   * Changes to the ledger's invoices, payments and deposits since `cursor` (null: everything), for Settle's
+   * own copy that the three-way reconciliation reads (ledger-copy.ts). Absent ⇒ no copy, no books column.
+   */
+  readLedgerChanges?(cursor: string | null): Promise<LedgerChanges>;
 }
 
 export interface BooksRecordRef {

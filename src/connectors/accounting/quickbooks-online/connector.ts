@@ -23,6 +23,8 @@ import type {
 } from '../types.ts';
 import { reverseQboPayment } from './reversal.ts';
 import { findGoneRecords } from './gone-records.ts';
+import { readQboLedgerChanges } from './ledger-copy.ts';
+import type { LedgerChanges } from '../ledger-copy.ts';
 import { postQboBankWithdrawal } from './bank-withdrawal.ts';
 import { clearingKeysOn, linkQboDepositPayments } from './deposit-clearing.ts';
 import { QboApi, type QboApiOptions } from './api.ts';
@@ -383,6 +385,11 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
   /** Payments and deposits voided or deleted in QuickBooks since Settle posted them (gone-records.ts). */
   async goneRecords(refs: readonly BooksRecordRef[]): Promise<ReadonlyMap<string, GoneRecord>> {
     return findGoneRecords((entity, field, values) => this.lookup(entity, field, values, LOOKUP_NUMBERS_PER_QUERY), refs);
+  }
+
+  /** Changes for Settle's copy of the ledger: CDC since the cursor, or a full read (ledger-copy.ts). */
+  async readLedgerChanges(cursor: string | null): Promise<LedgerChanges> {
+    return readQboLedgerChanges(this.api, this.home, cursor);
   }
 
   /** QBO computes TotalAmt; a deposit that does not equal the payout would not match the bank line. */
