@@ -6,8 +6,9 @@
 // stops when both the ConnectWise simulator holds a payment on the invoice and the QuickBooks simulator
 // holds a Payment linked to the invoice (both read in-process every 2 ms).
 // Path measured: webhook → inbox → worker → payment succeeded (postings + jobs in one transaction) →
-// post-psa-payment job → ConnectWise; flush-accounting job (coalesced, runs ≥150 ms later) → QuickBooks.
-// Target (issue #2): p99 < 1 s.
+// post-psa-payment job → ConnectWise; flush-accounting job (due at once; payments that succeed while one is
+// writing wait in the one behind it) → QuickBooks.
+// Targets: p99 < 1 s for both (issue #2); QuickBooks alone p99 ≤ 250 ms (issue #11).
 import { benchMain, isMain } from './lib/main.ts';
 import type { BenchResult } from './lib/result.ts';
 import { confirmAtProcessor, sleep, startBenchStack, startPortalPay, type BenchStack, type OpenInvoice } from './lib/stack.ts';
@@ -18,6 +19,7 @@ const INTERVAL_MS = 250;
 const POLL_MS = 2;
 const TIMEOUT_MS = 20_000;
 const TARGET_P99_MS = 1000;
+const TARGET_QBO_P99_MS = 250;
 
 interface Pending {
   readonly cwInvoiceId: number;
@@ -89,7 +91,9 @@ export async function run(pgServerUrl: string): Promise<BenchResult> {
     const cw = summarize(ok.map((o) => o.cwMs));
     const qbo = summarize(ok.map((o) => o.qboMs));
     const timeouts = N - ok.length;
-    const pass = timeouts === 0 && both.p99Ms < TARGET_P99_MS;
+    const bothPass = timeouts === 0 && both.p99Ms < TARGET_P99_MS;
+    const qboPass = timeouts === 0 && qbo.p99Ms <= TARGET_QBO_P99_MS;
+    const pass = bothPass && qboPass;
     const qboCalls = Object.fromEntries(stack.sims.quickbooks.sim.calls.counts);
     return {
       name: 'payment-to-postings',
@@ -102,15 +106,20 @@ export async function run(pgServerUrl: string): Promise<BenchResult> {
         quickbooksOnly: { p50Ms: qbo.p50Ms, p99Ms: qbo.p99Ms },
         quickbooksCalls: qboCalls,
       },
-      target: `p99 < ${TARGET_P99_MS} ms (PaymentIntent succeeded → ConnectWise payment and QuickBooks Payment both written)`,
+      target: `p99 < ${TARGET_P99_MS} ms (PaymentIntent succeeded → ConnectWise payment and QuickBooks Payment both written); QuickBooks Payment alone p99 ≤ ${TARGET_QBO_P99_MS} ms`,
       pass,
       headline: [
         { label: 'p50', value: `${both.p50Ms} ms`, target: '', pass },
-        { label: 'p99', value: `${both.p99Ms} ms`, target: `< ${TARGET_P99_MS} ms`, pass },
+        { label: 'p99', value: `${both.p99Ms} ms`, target: `< ${TARGET_P99_MS} ms`, pass: bothPass },
+        { label: 'QuickBooks p99', value: `${qbo.p99Ms} ms`, target: `≤ ${TARGET_QBO_P99_MS} ms`, pass: qboPass },
       ],
       notes: [
         `${N} card payments started ${INTERVAL_MS} ms apart; ConnectWise alone p50 ${cw.p50Ms} / p99 ${cw.p99Ms} ms, QuickBooks alone p50 ${qbo.p50Ms} / p99 ${qbo.p99Ms} ms`,
-        'QuickBooks postings are coalesced on purpose: a flush runs ~150 ms after the success that queued it and takes every payment that succeeded meanwhile',
+        `QuickBooks: a payment is posted at once when the books queue is idle; those that succeed while a flush is writing go together in the next (calls: ${Object.entries(
+          qboCalls,
+        )
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')})`,
       ],
       wallMs: Math.round(performance.now() - started),
     };

@@ -147,9 +147,9 @@ export async function createPaymentPostings(tx: Tx, paymentId: string, known: Kn
         options: { queueName: `psa:${tenantId}`, jobKey: `psa-posting:${posting.id}` },
       })),
   );
-  // Coalesce: one flush a short moment later picks up every payment that succeeded meanwhile, so a backlog
-  // goes to QuickBooks in batches of 30 instead of one call per payment. Woken after the commit where the
-  // transaction allows it (wake-books-flush.ts says why), otherwise with the PSA postings' jobs.
+  // The tenant's one books flush, due at once: alone when the books queue is idle, and together with every
+  // payment that succeeds meanwhile when a flush is already writing (wake-books-flush.ts). Woken after the
+  // commit where the transaction allows it (wake-books-flush.ts says why), otherwise with the PSA postings' jobs.
   if (books && created > 0 && !wakeBooksFlushAfterCommit(tx, tenantId)) {
     const { jobKeyMode: _inTheCall, ...options } = booksFlushJob(tenantId).options ?? {};
     jobs.push({ task: 'flush-accounting', payload: { tenantId }, options });

@@ -5,17 +5,20 @@
 // execution for 1,000 charges, nearly all of it waiting for that lock).
 //
 // After the commit: a flush that is waiting and not yet running will read the postings when it runs, and
-// they are committed by now, so it sees them — nothing to do (a read, no lock). Otherwise (none waiting, or
-// one already running that may have read the postings before they committed) one is added, in a statement
-// of its own. A crash between the commit and this wake-up leaves the postings pending: the sweep re-queues
+// they are committed by now, so it sees them — nothing to do (a read, no lock), unless it was set for later
+// (another path's short window): then it is brought forward to now. Otherwise (none waiting, or one already
+// running that may have read the postings before they committed) one is added, in a statement of its own.
+//
+// No coalescing wait (issue #11): the flush is due at once, so a payment that succeeds while the books queue
+// is idle is posted alone, straight away (it used to wait a fixed ~150 ms for company). Batching comes from
+// the queue itself: the tenant's flushes run one at a time (`accounting:<tenant>`), so payments that succeed
+// while a flush is writing — faster than the books take them — wait in the one flush queued behind it, which
+// takes them all together (the connector sends up to 30 per QuickBooks batch call). A crash between the commit and this wake-up leaves the postings pending: the sweep re-queues
 // the flush for postings pending longer than its window (engine/sweep.ts), so they are late, never lost.
 import { sql } from 'kysely';
 import type { Db } from '../db/pool.ts';
 import { afterCommit, type Tx } from '../db/tenant.ts';
 import { enqueue, type JobSpec } from './enqueue.ts';
-
-/** Coalescing window: a flush a short moment after the success picks up every payment that succeeded meanwhile. */
-export const FLUSH_DELAY_MS = 150;
 
 export function booksFlushJob(tenantId: string): JobSpec<'flush-accounting'> {
   return {
@@ -25,7 +28,7 @@ export function booksFlushJob(tenantId: string): JobSpec<'flush-accounting'> {
       queueName: `accounting:${tenantId}`,
       jobKey: `flush-accounting:${tenantId}`,
       jobKeyMode: 'preserve_run_at',
-      runAt: new Date(Date.now() + FLUSH_DELAY_MS),
+      runAt: new Date(),
     },
   };
 }
@@ -47,10 +50,11 @@ export function wakeBooksFlushAfterCommit(tx: Tx, tenantId: string, log?: { warn
 
 export async function wakeBooksFlush(db: Db, tenantId: string): Promise<void> {
   const key = `flush-accounting:${tenantId}`;
-  const waiting = await sql<{ one: number }>`
-    SELECT 1 AS one FROM graphile_worker._private_jobs
+  const waiting = await sql<{ later: boolean }>`
+    SELECT run_at > now() AS later FROM graphile_worker._private_jobs
     WHERE key = ${key} AND locked_at IS NULL AND attempts < max_attempts`.execute(db);
-  if (waiting.rows.length > 0) return;
+  if (waiting.rows.length > 0 && !waiting.rows[0]!.later) return;
   const job = booksFlushJob(tenantId);
-  await enqueue(db, job.task, job.payload, job.options);
+  // 'replace' brings a flush set for later (a payout's or a refund's short window) forward to now.
+  await enqueue(db, job.task, job.payload, { ...job.options, jobKeyMode: waiting.rows.length > 0 ? 'replace' : 'preserve_run_at' });
 }

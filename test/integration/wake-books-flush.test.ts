@@ -1,7 +1,8 @@
 // A payment's books flush is woken after its transaction commits (src/engine/wake-books-flush.ts), so that
 // concurrent successes do not queue on the one job row. What must hold: the wake-up runs only after a commit,
 // adds a flush when none is waiting, leaves a waiting flush alone (no write, its run time kept), and adds a new
-// one when the flush is already running — that one may have read the postings before they committed.
+// one when the flush is already running — that one may have read the postings before they committed. The flush
+// is due at once (issue #11: no fixed coalescing wait).
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
@@ -75,5 +76,22 @@ describe('waking the books flush', () => {
     const after = await flushJobs();
     expect(after).toHaveLength(2);
     expect(after.filter((j) => j.locked_at === null && j.key === `flush-accounting:${tenant}`)).toHaveLength(1);
+  });
+
+  it('is due at once (no coalescing wait), and brings a flush set for later by another path forward to now', async () => {
+    await sql`DELETE FROM graphile_worker._private_jobs`.execute(t.db);
+    const before = await sql<{ now: Date }>`SELECT now()`.execute(t.db);
+    await wakeBooksFlush(t.db, tenant);
+    const [due] = await flushJobs();
+    expect(due!.run_at.getTime()).toBeLessThanOrEqual(Date.now() + 50);
+    expect(due!.run_at.getTime()).toBeGreaterThanOrEqual(before.rows[0]!.now.getTime() - 1000);
+
+    // A payout or refund asks for the flush a little later (its own short window); a payment then wants it now.
+    await sql`UPDATE graphile_worker._private_jobs SET run_at = now() + interval '10 minutes' WHERE id = ${due!.id}::bigint`.execute(t.db);
+    await wakeBooksFlush(t.db, tenant);
+    const [moved, ...none] = await flushJobs();
+    expect(none).toEqual([]);
+    expect(moved!.id).toBe(due!.id);
+    expect(moved!.run_at.getTime()).toBeLessThan(Date.now() + 60_000);
   });
 });

@@ -141,6 +141,16 @@ export interface BankWithdrawalInput {
   readonly requestGeneration?: number;
 }
 
+export interface PostPaymentsOptions {
+  /**
+   * Awaited after each write to the ledger, before the next is sent, with the results now known by position
+   * in the inputs: the caller records them at once, so a process killed during a long backlog loses at most
+   * the answer of the write in flight (its re-send is found by check-before-write). Positions never reported
+   * come back only in the returned results.
+   */
+  readonly onAnswered?: (answered: ReadonlyMap<number, PostResult>) => Promise<void>;
+}
+
 export interface AccountingConnector {
   readonly vendor: AccountingVendor;
   findInvoiceByNumber(invoiceNumber: string): Promise<BooksInvoice | null>;
@@ -148,7 +158,13 @@ export interface AccountingConnector {
    * Post several payments at once; the connector uses the vendor's batch facility where there is one.
    * Results come back in input order; one failure does not fail the others.
    */
-  postPayments(inputs: readonly PostPaymentInput[]): Promise<readonly PostResult[]>;
+  postPayments(inputs: readonly PostPaymentInput[], options?: PostPaymentsOptions): Promise<readonly PostResult[]>;
+  /**
+   * True when postPayments calls options.onAnswered after each write it sends: the engine then hands it a
+   * whole backlog in one call (look-ups shared across it) and records each write's answers as they come.
+   * Absent ⇒ the engine sends 30 at a time and records each call's results when it returns.
+   */
+  readonly answersEachWrite?: boolean;
   postDeposit(input: PostDepositInput): Promise<DepositResult>;
   /**
    * Replace each named clearing line of a posted deposit by a link to its payment (same amount). Safe to

@@ -7,7 +7,7 @@
 // and is looked up before posting, so even a retry days later (past any replay window, or with a
 // different batch composition) finds the earlier record instead of writing a second one.
 import { VendorError } from '../../http.ts';
-import { MoneyError, parseCurrency, parseDecimal, type Currency } from '../../../domain/money.ts';
+import { parseCurrency, parseDecimal, type Currency } from '../../../domain/money.ts';
 import type {
   BankWithdrawalInput,
   AccountingConnector,
@@ -18,6 +18,7 @@ import type {
   LinkDepositPaymentsInput,
   PostDepositInput,
   PostPaymentInput,
+  PostPaymentsOptions,
   PostResult,
   ReversePaymentInput,
 } from '../types.ts';
@@ -29,21 +30,8 @@ import { postQboBankWithdrawal } from './bank-withdrawal.ts';
 import { clearingKeysOn, linkQboDepositPayments } from './deposit-clearing.ts';
 import { QboApi, type QboApiOptions } from './api.ts';
 import { QBO_CATALOGUE } from './catalogue.ts';
-import {
-  batchRequestIdFor,
-  carriesMarker,
-  depositBody,
-  faultKind,
-  isRetryableKind,
-  paymentBody,
-  paymentRefNum,
-  queryLiteral,
-  readFault,
-  requestIdFor,
-  paymentRequestKey,
-  requestKey,
-  toBooksInvoice,
-} from './mapping.ts';
+import { byPosition, failure, lookupIn, writePayments } from './payment-writes.ts';
+import { carriesMarker, depositBody, paymentBody, paymentRefNum, queryLiteral, requestIdFor, requestKey, toBooksInvoice } from './mapping.ts';
 import type { TokenStore } from './tokens.ts';
 import { readTrackingLists, trackingProblemIfKnown, withProblem, type QboTracking, type TrackingLists } from './tracking.ts';
 
@@ -99,14 +87,10 @@ export interface QboConnectorOptions extends QboApiOptions {
 
 type Json = Record<string, unknown>;
 
-function failure(e: unknown): Extract<PostResult, { ok: false }> {
-  if (e instanceof VendorError) return { ok: false, retryable: isRetryableKind(e.kind), error: e.message };
-  if (e instanceof MoneyError) return { ok: false, retryable: false, error: e.message };
-  return { ok: false, retryable: false, error: e instanceof Error ? e.message : String(e) };
-}
-
 export class QuickBooksOnlineConnector implements AccountingConnector {
   readonly vendor = 'quickbooks-online' as const;
+  /** postPayments reports each write through options.onAnswered (types.ts). */
+  readonly answersEachWrite = true;
   readonly api: QboApi;
   private readonly home: Currency;
   private readonly batchSize: number;
@@ -151,7 +135,7 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
     return page.rows[0] ? toBooksInvoice(page.rows[0], this.home) : null;
   }
 
-  async postPayments(inputs: readonly PostPaymentInput[]): Promise<readonly PostResult[]> {
+  async postPayments(inputs: readonly PostPaymentInput[], options: PostPaymentsOptions = {}): Promise<readonly PostResult[]> {
     const results: (PostResult | undefined)[] = new Array(inputs.length);
     // The same key twice in one call is one payment: post the first, copy its result.
     const firstByKey = new Map<string, number>();
@@ -165,25 +149,41 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
     // Look-ups for the whole call first, packed into as few requests as possible (a backlog of 1,000
     // payments costs ~2 look-up calls, then one batch call per 30 payments): the published limits are per
     // request, and QuickBooks' quota is the scarce resource, not our CPU.
+    // The two look-ups side by side, not one after the other: a payment posted alone waits for one round trip
+    // to QuickBooks instead of two (issue #11). The invoices of payments found already posted are read too —
+    // the same calls, a few more values.
     let invoices: Json[];
     try {
-      if (this.checkBeforeWrite) {
-        // PaymentRefNum as a query filter: verify against a sandbox; the marker check is what decides.
-        const refs = [...new Set(unique.map((i) => paymentRefNum(inputs[i]!.reference)))];
-        const existing = await this.lookup('Payment', 'PaymentRefNum', refs, LOOKUP_REFS_PER_QUERY);
-        for (const i of unique) {
-          const found = existing.find((p) => carriesMarker(p, inputs[i]!.idempotencyKey));
-          if (found) results[i] = { ok: true, remoteId: String(found['Id']) };
-        }
+      // PaymentRefNum as a query filter: verify against a sandbox; the marker check is what decides.
+      const refs = [...new Set(unique.map((i) => paymentRefNum(inputs[i]!.reference)))];
+      const numbers = [...new Set(unique.map((i) => inputs[i]!.invoiceNumber))];
+      const [existing, books] = await Promise.allSettled([
+        this.checkBeforeWrite ? this.lookup('Payment', 'PaymentRefNum', refs, LOOKUP_REFS_PER_QUERY) : Promise.resolve([]),
+        numbers.length ? this.lookup('Invoice', 'DocNumber', numbers, LOOKUP_NUMBERS_PER_QUERY) : Promise.resolve([]),
+      ]);
+      if (existing.status === 'rejected') throw existing.reason;
+      if (books.status === 'rejected') throw books.reason;
+      for (const i of unique) {
+        const found = existing.value.find((p) => carriesMarker(p, inputs[i]!.idempotencyKey));
+        if (found) results[i] = { ok: true, remoteId: String(found['Id']) };
       }
-      const numbers = [...new Set(unique.filter((i) => results[i] === undefined).map((i) => inputs[i]!.invoiceNumber))];
-      invoices = numbers.length ? await this.lookup('Invoice', 'DocNumber', numbers, LOOKUP_NUMBERS_PER_QUERY) : [];
+      invoices = books.value;
     } catch (e) {
       const f = await this.explained(failure(e));
       for (const i of unique) results[i] ??= f;
       return inputs.map((p, i) => results[i] ?? results[firstByKey.get(p.idempotencyKey)!]!);
     }
     const todo = unique.filter((i) => results[i] === undefined);
+    // One check of the mapping for the whole call, only when something was refused (before it is reported).
+    const refused = (r: PostResult | undefined): boolean => r !== undefined && !r.ok && !r.retryable;
+    let problem: string | null | undefined;
+    const explainRefusals = async (at: readonly number[]): Promise<void> => {
+      if (!this.tracking || !at.some((i) => refused(results[i]))) return;
+      if (problem === undefined) problem = await trackingProblemIfKnown(this.api, this.tracking);
+      for (const i of at) if (refused(results[i])) results[i] = withProblem(results[i]!, problem);
+    };
+    // Each write's answers (and, with the first, those found already posted) go to the caller at once.
+    let answered = unique.filter((i) => results[i] !== undefined);
     for (let s = 0; s < todo.length; s += this.batchSize) {
       const chunk = todo.slice(s, s + this.batchSize);
       try {
@@ -192,45 +192,17 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
         const f = failure(e);
         for (const i of chunk) results[i] ??= f;
       }
-    }
-    // One check of the mapping for the whole call, only when something was refused.
-    const refused = (r: PostResult | undefined): boolean => r !== undefined && !r.ok && !r.retryable;
-    if (this.tracking && unique.some((i) => refused(results[i]))) {
-      const problem = await trackingProblemIfKnown(this.api, this.tracking);
-      for (const i of unique) if (refused(results[i])) results[i] = withProblem(results[i]!, problem);
+      answered.push(...chunk);
+      await explainRefusals(chunk);
+      if (options.onAnswered) await options.onAnswered(byPosition(inputs, answered, results, firstByKey));
+      answered = [];
     }
     return inputs.map((p, i) => results[i] ?? results[firstByKey.get(p.idempotencyKey)!]!);
   }
 
-  /**
-   * `SELECT * FROM entity WHERE field IN (…)` for many values: one plain query when it fits, otherwise
-   * up to 30 queries per batch request (a batch item may be a Query).
-   */
+  /** `SELECT * FROM entity WHERE field IN (…)` for many values, in as few requests as fit (payment-writes.ts). */
   private async lookup(entity: string, field: string, values: readonly string[], perQuery: number): Promise<Json[]> {
-    const wheres: string[] = [];
-    for (let s = 0; s < values.length; s += perQuery)
-      wheres.push(
-        `${field} IN (${values
-          .slice(s, s + perQuery)
-          .map(queryLiteral)
-          .join(', ')})`,
-      );
-    if (wheres.length === 1) return this.api.queryAll(entity, wheres[0]!);
-    const max = QBO_CATALOGUE.limits.queryMaxResults;
-    const out: Json[] = [];
-    for (let s = 0; s < wheres.length; s += this.batchSize) {
-      const items = wheres.slice(s, s + this.batchSize).map((w, n) => ({ bId: `q${n}`, query: `SELECT * FROM ${entity} WHERE ${w} MAXRESULTS ${max}` }));
-      // A read must never be answered from QuickBooks' requestid replay store: the id is unique per call.
-      const answers = await this.api.batch(items, batchRequestIdFor([...items.map((i) => i.query), `read:${Date.now()}:${Math.random()}`]));
-      for (const item of items) {
-        const a = answers.get(item.bId);
-        const fault = readFault(a);
-        if (fault || !a) throw new VendorError(QBO_CATALOGUE.vendor, 'server', `look-up in a batch failed: ${fault?.message ?? 'no answer'}`);
-        const rows = ((a['QueryResponse'] as Json | undefined)?.[entity] as Json[] | undefined) ?? [];
-        out.push(...rows);
-      }
-    }
-    return out;
+    return lookupIn(this.api, this.batchSize, entity, field, values, perQuery);
   }
 
   private async postPaymentChunk(
@@ -270,36 +242,8 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
         results[i] = failure(e);
       }
     }
-    // 3. Write: one → POST /payment; several → POST /batch (≤ 30 items, bIds ≤ 10 chars with a requestid).
-    const ready = [...bodies.keys()];
-    if (ready.length === 1) {
-      const i = ready[0]!;
-      try {
-        const payment = await this.api.create('Payment', bodies.get(i)!, requestIdFor(paymentRequestKey(inputs[i]!)));
-        results[i] = { ok: true, remoteId: String(payment['Id']) };
-      } catch (e) {
-        results[i] = failure(e);
-      }
-      return;
-    }
-    if (ready.length === 0) return;
-    const items = ready.map((i, n) => ({ bId: `p${n}`, operation: 'create' as const, entity: 'Payment', body: bodies.get(i)! }));
-    const answers = await this.api.batch(items, batchRequestIdFor(ready.map((i) => paymentRequestKey(inputs[i]!))));
-    ready.forEach((i, n) => {
-      const a = answers.get(`p${n}`);
-      const payment = a?.['Payment'] as Json | undefined;
-      if (payment) {
-        results[i] = { ok: true, remoteId: String(payment['Id']) };
-        return;
-      }
-      const fault = readFault(a);
-      if (!fault) {
-        results[i] = { ok: false, retryable: true, error: 'QuickBooks returned no answer for this batch item; outcome unknown' };
-        return;
-      }
-      const kind = faultKind(fault, null);
-      results[i] = { ok: false, retryable: isRetryableKind(kind), error: `QuickBooks ${fault.code ?? ''} ${fault.message ?? ''}`.trim() };
-    });
+    // 3. Write: a few as separate POST /payment calls, more as one POST /batch (payment-writes.ts).
+    await writePayments(this.api, inputs, bodies, results);
   }
 
   async invoicesInBooks(invoiceNumbers: readonly string[]): Promise<ReadonlySet<string>> {
