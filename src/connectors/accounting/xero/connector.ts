@@ -1,0 +1,231 @@
+// Xero as Settle's books (AccountingConnector). Payments go against the PSA's invoice (found by number)
+// INTO A CLEARING ACCOUNT of type BANK — Xero accepts payments only into bank accounts (or accounts with
+// payments enabled) and has no Undeposited Funds. Each payout then leaves clearing as one BankTransfer to
+// the real bank account equal to the bank line, its fees as a SPEND bank transaction from clearing
+// (deposit.ts; docs/architecture.md "Xero" says why not BatchPayments). Reversals: reversal.ts.
+//
+// Every write has two guards: `Idempotency-Key` (Xero replays the first answer to a repeat) and
+// check-before-write — each record carries `[settle:<hash of our key>]` in its Reference and is looked up
+// first, so a retry days later, or a batch of another composition, finds the earlier record.
+import { parseCurrency, type Currency } from '../../../domain/money.ts';
+import type {
+  AccountingConnector,
+  BankWithdrawalInput,
+  BooksInvoice,
+  DepositResult,
+  LinkDepositPaymentsInput,
+  PostDepositInput,
+  PostPaymentInput,
+  PostResult,
+  ReversePaymentInput,
+} from '../types.ts';
+import { XeroApi, type Json, type XeroApiOptions } from './api.ts';
+import { postXeroBankWithdrawal, postXeroDeposit } from './deposit.ts';
+import { amountOf, carries, chunks, failure, idempotencyKeyFor, itemErrors, marker, moneyOf, referenceWhere } from './mapping.ts';
+import { reverseXeroPayment } from './reversal.ts';
+import type { TokenStore } from './tokens.ts';
+
+/** Payments per PUT /Payments (Xero advises batches of at most 50 for creates). */
+const PAYMENTS_PER_CALL = 50;
+/** Markers per `where` look-up and invoice numbers per InvoiceNumbers look-up (URL length). */
+const MARKS_PER_QUERY = 25;
+const NUMBERS_PER_QUERY = 40;
+
+export interface XeroConfig {
+  readonly apiUrl: string;
+  readonly tokenUrl: string;
+  readonly tenantId: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** Code of the BANK account payouts land in (the real bank feed). */
+  readonly bankAccountCode: string;
+  /** Code of the BANK-type clearing account payments are paid into. */
+  readonly clearingAccountCode: string;
+  /** Expense account for processing fees (the SPEND line). */
+  readonly feeAccountCode: string;
+  /** Contact on the fee SPEND and income RECEIVE transactions (Xero requires one), e.g. "Stripe". */
+  readonly processorContactName: string;
+  readonly surchargeAccountCode?: string;
+  readonly planFeeAccountCode?: string;
+  /** An account with payments enabled holding clients' credit (overpayments; payments made from credit). */
+  readonly clientCreditAccountCode?: string;
+  readonly currency?: Currency;
+}
+
+export class XeroConnector implements AccountingConnector {
+  readonly vendor = 'xero' as const;
+  readonly api: XeroApi;
+  readonly currency: Currency;
+
+  constructor(
+    readonly config: XeroConfig,
+    store: TokenStore,
+    options: XeroApiOptions = {},
+  ) {
+    this.api = new XeroApi(config, store, options);
+    this.currency = config.currency ? parseCurrency(config.currency) : 'USD';
+  }
+
+  private toInvoice(r: Json): BooksInvoice {
+    return {
+      remoteId: String(r['InvoiceID']),
+      number: String(r['InvoiceNumber']),
+      customerRemoteId: String((r['Contact'] as Json | undefined)?.['ContactID'] ?? ''),
+      total: moneyOf(r['Total'], this.currency),
+      balance: moneyOf(r['AmountDue'], this.currency),
+    };
+  }
+
+  /** Sales invoices with these numbers (deleted and voided ones left out). */
+  private async invoicesNumbered(numbers: readonly string[]): Promise<Json[]> {
+    const out: Json[] = [];
+    for (const part of chunks([...new Set(numbers)], NUMBERS_PER_QUERY)) {
+      const res = await this.api.call({
+        method: 'GET',
+        path: '/Invoices',
+        params: { InvoiceNumbers: part.join(','), Statuses: 'DRAFT,SUBMITTED,AUTHORISED,PAID' },
+      });
+      out.push(...((res['Invoices'] as Json[] | undefined) ?? []).filter((i) => i['Type'] === 'ACCREC'));
+    }
+    return out;
+  }
+
+  async findInvoiceByNumber(invoiceNumber: string): Promise<BooksInvoice | null> {
+    const rows = (await this.invoicesNumbered([invoiceNumber])).filter((r) => r['InvoiceNumber'] === invoiceNumber);
+    if (rows.length > 1) throw new Error(`${rows.length} invoices are numbered ${invoiceNumber} in Xero`);
+    return rows[0] ? this.toInvoice(rows[0]) : null;
+  }
+
+  async invoicesInBooks(invoiceNumbers: readonly string[]): Promise<ReadonlySet<string>> {
+    if (invoiceNumbers.length === 0) return new Set();
+    const rows = await this.invoicesNumbered(invoiceNumbers);
+    return new Set(rows.filter((r) => r['Status'] === 'AUTHORISED' || r['Status'] === 'PAID').map((r) => String(r['InvoiceNumber'])));
+  }
+
+  /** Payments whose Reference carries any of these markers (any status: a deleted one was posted, then reversed). */
+  async paymentsMarked(marks: readonly string[]): Promise<Json[]> {
+    const out: Json[] = [];
+    for (const part of chunks(marks, MARKS_PER_QUERY)) {
+      const res = await this.api.call({ method: 'GET', path: '/Payments', params: { where: referenceWhere(part) } });
+      out.push(...((res['Payments'] as Json[] | undefined) ?? []));
+    }
+    return out;
+  }
+
+  async postPayments(inputs: readonly PostPaymentInput[]): Promise<readonly PostResult[]> {
+    const results: (PostResult | undefined)[] = new Array(inputs.length);
+    const firstByKey = new Map<string, number>();
+    inputs.forEach((p, i) => firstByKey.has(p.idempotencyKey) || firstByKey.set(p.idempotencyKey, i));
+    const unique = [...firstByKey.values()];
+    let invoices: Json[];
+    try {
+      const found = await this.paymentsMarked(unique.map((i) => marker(inputs[i]!.idempotencyKey)));
+      for (const i of unique) {
+        const p = found.find((r) => carries(r, marker(inputs[i]!.idempotencyKey)));
+        if (p) results[i] = { ok: true, remoteId: String(p['PaymentID']) };
+      }
+      const todo = unique.filter((i) => !results[i]);
+      invoices = todo.length ? await this.invoicesNumbered(todo.map((i) => inputs[i]!.invoiceNumber)) : [];
+    } catch (e) {
+      const f = failure(e);
+      for (const i of unique) results[i] ??= f;
+      return inputs.map((p, i) => results[i] ?? results[firstByKey.get(p.idempotencyKey)!]!);
+    }
+    const ready: { i: number; body: Json }[] = [];
+    for (const i of unique.filter((n) => !results[n])) {
+      const r = this.paymentBody(inputs[i]!, invoices);
+      if ('body' in r) ready.push({ i, body: r.body });
+      else results[i] = r.result;
+    }
+    for (const part of chunks(ready, PAYMENTS_PER_CALL)) {
+      const key = idempotencyKeyFor(
+        part.map((x) => inputs[x.i]!.idempotencyKey),
+        Math.max(0, ...part.map((x) => inputs[x.i]!.requestGeneration ?? 0)),
+      );
+      try {
+        const res = await this.api.call({
+          method: 'PUT',
+          path: '/Payments',
+          params: { summarizeErrors: 'false' },
+          body: { Payments: part.map((x) => x.body) },
+          idempotencyKey: key,
+        });
+        const rows = (res['Payments'] as Json[] | undefined) ?? [];
+        part.forEach((x, n) => {
+          const err = itemErrors(rows[n]);
+          results[x.i] =
+            err === null
+              ? { ok: true, remoteId: String(rows[n]!['PaymentID']) }
+              : { ok: false, retryable: !rows[n], error: `Xero refused the payment for invoice ${inputs[x.i]!.invoiceNumber}: ${err}` };
+        });
+      } catch (e) {
+        const f = failure(e);
+        for (const x of part) results[x.i] = f;
+      }
+    }
+    return inputs.map((p, i) => results[i] ?? results[firstByKey.get(p.idempotencyKey)!]!);
+  }
+
+  private paymentBody(input: PostPaymentInput, invoices: readonly Json[]): { body: Json } | { result: PostResult } {
+    const matches = invoices.filter((r) => r['InvoiceNumber'] === input.invoiceNumber);
+    const waiting = (why: string): { result: PostResult } => ({ result: { ok: false, retryable: true, error: why, waitingForInvoice: input.invoiceNumber } });
+    if (matches.length === 0) return waiting(`invoice ${input.invoiceNumber} is not in Xero (yet)`);
+    if (matches.length > 1) return { result: { ok: false, retryable: false, error: `${matches.length} invoices are numbered ${input.invoiceNumber} in Xero` } };
+    const inv = matches[0]!;
+    // A draft or awaiting-approval invoice takes no payment in Xero; the PSA's export approves it later.
+    if (inv['Status'] === 'DRAFT' || inv['Status'] === 'SUBMITTED')
+      return waiting(`invoice ${input.invoiceNumber} is not approved in Xero yet (${String(inv['Status'])})`);
+    if (input.fromClientCredit && !this.config.clientCreditAccountCode) {
+      return {
+        result: {
+          ok: false,
+          retryable: false,
+          error: 'a payment from client credit needs clientCreditAccountCode (an account with payments enabled) in the Xero connection',
+        },
+      };
+    }
+    const applied = input.appliedAmount ?? input.amount;
+    return {
+      body: {
+        Invoice: { InvoiceID: inv['InvoiceID'] },
+        Account: { Code: input.fromClientCredit ? this.config.clientCreditAccountCode : this.config.clearingAccountCode },
+        Date: input.paidOn,
+        Amount: amountOf(applied),
+        // The part refunded before it reached the books is not paid in; reversal.ts reads the tag.
+        Reference:
+          `${input.reference} ${marker(input.idempotencyKey)}${applied.amountMinor < input.amount.amountMinor ? ` [unapplied:${input.amount.amountMinor - applied.amountMinor}]` : ''}`.slice(
+            -255,
+          ),
+      },
+    };
+  }
+
+  async postDeposit(input: PostDepositInput): Promise<DepositResult> {
+    try {
+      return await postXeroDeposit(this, input);
+    } catch (e) {
+      return failure(e);
+    }
+  }
+
+  /** Nothing to move: in Xero a payment lands in clearing itself, whenever it is posted (deposit.ts). */
+  async linkDepositPayments(input: LinkDepositPaymentsInput): Promise<PostResult> {
+    return { ok: true, remoteId: input.depositRemoteId };
+  }
+
+  async reversePayment(input: ReversePaymentInput): Promise<PostResult> {
+    try {
+      return await reverseXeroPayment(this, input);
+    } catch (e) {
+      return failure(e);
+    }
+  }
+
+  async postBankWithdrawal(input: BankWithdrawalInput): Promise<PostResult> {
+    try {
+      return await postXeroBankWithdrawal(this, input);
+    } catch (e) {
+      return failure(e);
+    }
+  }
+}
