@@ -14,6 +14,7 @@ import { parseCurrency } from '../domain/money.ts';
 import { createStripeConnector } from './payments/stripe/connector.ts';
 import { QuickBooksOnlineConnector } from './accounting/quickbooks-online/connector.ts';
 import { tokensFromRefreshToken, type QboTokens } from './accounting/quickbooks-online/tokens.ts';
+import { buildXeroConnector, xeroConfigSchema, xeroSecretsSchema } from './accounting/xero/settings.ts';
 import { createBankAchConnector, type BankAchConnector } from './payments/bank-ach/connector.ts';
 import { bankAchConfigSchema, bankAchSecretsSchema } from './payments/bank-ach/settings.ts';
 
@@ -189,6 +190,8 @@ const quickbooksOnline: Entry<'accounting', z.ZodTypeAny, typeof qboSecrets, Acc
     clientCreditAccountId: z.string().optional(),
     /** Clearing account for payout money whose invoice is not in the books yet; without it, the adjustments account. */
     clearingAccountId: z.string().optional(),
+    /** Account for ACH discounts given (a negative deposit line of their own); without it, in the adjustments line. */
+    achDiscountAccountId: z.string().optional(),
     /** Class (Settings → Accounts) on deposit and journal lines, when the books track classes; absent ⇒ none. */
     classId: z.string().optional(),
     /** Location — QuickBooks' Department — on payments, deposits and journal entries; absent ⇒ none. */
@@ -238,6 +241,7 @@ const quickbooksOnline: Entry<'accounting', z.ZodTypeAny, typeof qboSecrets, Acc
         ...(c.planFeeIncomeAccountId ? { planFeeIncomeAccountId: c.planFeeIncomeAccountId } : {}),
         ...(c.clientCreditAccountId ? { clientCreditAccountId: c.clientCreditAccountId } : {}),
         ...(c.clearingAccountId ? { clearingAccountId: c.clearingAccountId } : {}),
+        ...(c.achDiscountAccountId ? { achDiscountAccountId: c.achDiscountAccountId } : {}),
         ...(c.classId ? { classId: c.classId } : {}),
         ...(c.departmentId ? { departmentId: c.departmentId } : {}),
       },
@@ -255,10 +259,19 @@ const bankAch: Entry<'bank_ach', typeof bankAchConfigSchema, typeof bankAchSecre
   build: (c, s, hooks) => createBankAchConnector(c, s, hooks),
 };
 
+const xero: Entry<'accounting', typeof xeroConfigSchema, typeof xeroSecretsSchema, AccountingConnector> = {
+  role: 'accounting',
+  vendor: 'xero',
+  config: xeroConfigSchema,
+  secrets: xeroSecretsSchema,
+  build: (c, s, hooks) => buildXeroConnector(c, s, hooks),
+};
+
 export const psaVendors = { connectwise, halopsa, autotask } as const;
 export const paymentsVendors: Record<string, Entry<'payments', z.ZodTypeAny, z.ZodTypeAny, PaymentsConnector>> = { stripe };
 export const accountingVendors: Record<string, Entry<'accounting', z.ZodTypeAny, z.ZodTypeAny, AccountingConnector>> = {
   'quickbooks-online': quickbooksOnline,
+  xero,
 };
 export const bankAchVendors: Record<string, Entry<'bank_ach', z.ZodTypeAny, z.ZodTypeAny, BankAchConnector>> = { 'bank-ach': bankAch };
 

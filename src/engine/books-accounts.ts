@@ -7,8 +7,9 @@ import { withTenant } from '../db/tenant.ts';
 import type { Db } from '../db/pool.ts';
 import type { SecretBox } from '../db/crypto.ts';
 import { vendorEntry } from '../connectors/registry.ts';
-import { QuickBooksOnlineConnector } from '../connectors/accounting/quickbooks-online/connector.ts';
 import type { QboApi } from '../connectors/accounting/quickbooks-online/api.ts';
+import { qboFits, QBO_ROLE_TYPES } from '../connectors/accounting/quickbooks-online/chart.ts';
+import type { GlRole } from '../connectors/accounting/types.ts';
 import type { TenantConnectors } from './context.ts';
 import { UseCaseError } from './context.ts';
 import { audit, type Actor } from './audit.ts';
@@ -19,23 +20,35 @@ export interface BooksAccount {
   readonly name: string;
   readonly type: string;
   readonly subType: string;
+  /** The roles the ledger lets it take (LedgerAccount.fits); absent ⇒ judged by QuickBooks' types. */
+  readonly fits?: readonly GlRole[];
 }
 
 export interface AccountSetting {
-  /** The key in the QuickBooks connection's settings (connectors/registry.ts). */
+  /** The key in the accounting connection's settings (connectors/registry.ts); the same for every ledger. */
   readonly key: string;
+  /** What Settle books there (connectors/accounting/types.ts GlRole). */
+  readonly role: GlRole;
   readonly label: string;
   readonly hint: string;
   readonly required: boolean;
-  /** QuickBooks AccountTypes it may name (null: any). */
+  /** QuickBooks AccountTypes it may name (null: any); other ledgers say so through LedgerAccount.fits. */
   readonly types: readonly string[] | null;
 }
 
 /** Every account setting, in the order a bookkeeper thinks of them; `settle doctor` checks the same types. */
 export const BOOKS_ACCOUNT_SETTINGS: readonly AccountSetting[] = [
-  { key: 'bankAccountId', label: 'Bank account', hint: 'Where the processor pays out: each payout becomes one deposit here.', required: true, types: ['Bank'] },
+  {
+    key: 'bankAccountId',
+    role: 'bank',
+    label: 'Bank account',
+    hint: 'Where the processor pays out: each payout becomes one deposit here.',
+    required: true,
+    types: QBO_ROLE_TYPES.bank,
+  },
   {
     key: 'undepositedFundsAccountId',
+    role: 'undeposited_funds',
     label: 'Undeposited funds',
     hint: 'Payments wait here until their payout is deposited (QuickBooks’ own Undeposited Funds unless you choose another).',
     required: false,
@@ -43,6 +56,7 @@ export const BOOKS_ACCOUNT_SETTINGS: readonly AccountSetting[] = [
   },
   {
     key: 'clearingAccountId',
+    role: 'clearing',
     label: 'Clearing account',
     hint: 'Payout money whose invoice is not in the books yet. An Other Current Asset account of its own, e.g. “Settle clearing”.',
     required: false,
@@ -50,6 +64,7 @@ export const BOOKS_ACCOUNT_SETTINGS: readonly AccountSetting[] = [
   },
   {
     key: 'feeExpenseAccountId',
+    role: 'processing_fees',
     label: 'Processing fees',
     hint: 'The processor’s fees, booked as a negative line of each payout’s deposit.',
     required: true,
@@ -57,6 +72,7 @@ export const BOOKS_ACCOUNT_SETTINGS: readonly AccountSetting[] = [
   },
   {
     key: 'surchargeIncomeAccountId',
+    role: 'surcharge_income',
     label: 'Surcharge income',
     hint: 'Card surcharges collected; without one they go to adjustments.',
     required: false,
@@ -64,14 +80,31 @@ export const BOOKS_ACCOUNT_SETTINGS: readonly AccountSetting[] = [
   },
   {
     key: 'planFeeIncomeAccountId',
+    role: 'plan_fee_income',
     label: 'Installment plan fee income',
     hint: 'Fees of installment plans clients choose in the portal (charged with part 1); without one they go to adjustments.',
     required: false,
     types: ['Income', 'Other Income'],
   },
-  { key: 'clientCreditAccountId', label: 'Client credit', hint: 'Overpayments held for clients until applied to an invoice.', required: false, types: null },
+  {
+    key: 'clientCreditAccountId',
+    role: 'client_credit',
+    label: 'Client credit',
+    hint: 'Overpayments held for clients until applied to an invoice.',
+    required: false,
+    types: QBO_ROLE_TYPES.client_credit,
+  },
+  {
+    key: 'achDiscountAccountId',
+    role: 'ach_discounts',
+    label: 'ACH discounts',
+    hint: 'Discounts given to clients who pay by bank account instead of card, a negative line of each payout’s deposit; without one they go to adjustments.',
+    required: false,
+    types: QBO_ROLE_TYPES.ach_discounts,
+  },
   {
     key: 'adjustmentAccountId',
+    role: 'adjustments',
     label: 'Adjustments',
     hint: 'Refunds and other payout movements; without one, the processing-fee account.',
     required: false,
@@ -79,11 +112,11 @@ export const BOOKS_ACCOUNT_SETTINGS: readonly AccountSetting[] = [
   },
 ];
 
-/** The books' active accounts, read live. Null when the workspace's books are not QuickBooks Online. */
+/** The books' active accounts, read live (any ledger whose connector reads its chart). Null: no such ledger. */
 export async function chartOfAccounts(connectors: TenantConnectors, tenantId: string): Promise<BooksAccount[] | null> {
   const books = await connectors.accounting(tenantId);
-  if (!(books instanceof QuickBooksOnlineConnector)) return null;
-  return readChart(books.api);
+  if (!books?.readChart) return null;
+  return [...(await books.readChart()).accounts];
 }
 
 export async function readChart(api: QboApi): Promise<BooksAccount[]> {
@@ -94,13 +127,14 @@ export async function readChart(api: QboApi): Promise<BooksAccount[]> {
       name: String(r['FullyQualifiedName'] ?? r['Name']),
       type: String(r['AccountType'] ?? ''),
       subType: String(r['AccountSubType'] ?? ''),
+      fits: qboFits(String(r['AccountType'] ?? ''), String(r['AccountSubType'] ?? '')),
     }))
     .sort((a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name));
 }
 
 /** The accounts a setting may name, from the chart. */
 export function choicesFor(setting: AccountSetting, chart: readonly BooksAccount[]): BooksAccount[] {
-  const fits = chart.filter((a) => !setting.types || setting.types.includes(a.type));
+  const fits = chart.filter((a) => (a.fits ? a.fits.includes(setting.role) : !setting.types || setting.types.includes(a.type)));
   // Undeposited Funds is never a clearing account of its own.
   return setting.key === 'clearingAccountId' ? fits.filter((a) => a.subType !== 'UndepositedFunds') : fits;
 }
@@ -139,9 +173,13 @@ export function checkAccounts(chosen: Readonly<Record<string, string>>, chart: r
     }
     const account = chart.find((a) => a.id === id);
     if (!account) errors[s.key] = `${s.label}: account ${id} is not an active account in the books; choose one from the list`;
-    else if (!choicesFor(s, chart).some((a) => a.id === id))
+    else if (!choicesFor(s, chart).some((a) => a.id === id)) {
+      // The fitting types in the ledger's own words: those of the chart's accounts that fit (any ledger).
+      const fitting = [...new Set(choicesFor(s, chart).map((a) => a.type))];
+      const types = fitting.length ? fitting : (s.types ?? []);
       errors[s.key] =
-        `${s.label}: “${account.name}” is ${article(account.type)} ${account.type} account; choose ${article(s.types?.[0] ?? '')} ${(s.types ?? []).join(' or ')} account`;
+        `${s.label}: “${account.name}” is ${article(account.type)} ${account.type} account; choose ${article(types[0] ?? '')} ${types.join(' or ')} account`;
+    }
   }
   return errors;
 }
@@ -159,14 +197,14 @@ export async function saveBooksAccounts(
   actor: Actor,
 ): Promise<{ changed: string[] }> {
   const chart = await chartOfAccounts(deps.connectors, tenantId);
-  if (!chart) throw new UseCaseError('not_configured', 'Connect QuickBooks Online first: the accounts are picked from its chart of accounts.');
+  if (!chart) throw new UseCaseError('not_configured', 'Connect the books first: the accounts are picked from their chart of accounts.');
   const tracked = TRACKING_KEYS.filter((k) => k in chosen);
   const lists = tracked.length ? await trackingLists(deps.connectors, tenantId) : null;
   const errors = { ...checkAccounts(chosen, chart), ...checkTracking(chosen, lists) };
   if (Object.keys(errors).length > 0) throw new UseCaseError('invalid', Object.values(errors).join('; '), { fields: errors });
   const changed = await withTenant(deps.db, tenantId, async (tx) => {
     const row = await tx.selectFrom('connections').select(['vendor', 'config']).where('role', '=', 'accounting').forUpdate().executeTakeFirst();
-    if (!row) throw new UseCaseError('not_configured', 'Connect QuickBooks Online first.');
+    if (!row) throw new UseCaseError('not_configured', 'Connect the books first.');
     const entry = vendorEntry('accounting', row.vendor)!;
     const before = row.config;
     const next: Record<string, unknown> = { ...before };

@@ -46,6 +46,8 @@ export interface DepositPlan {
   /** Installment-plan fees charged with the payout's payments (income of their own). */
   readonly planFeesMinor: bigint;
   readonly clientCreditMinor: bigint;
+  /** Of adjustmentsMinor, the ACH discounts given (positive); booked on a line of their own where mapped. */
+  readonly achDiscountsMinor?: bigint;
   readonly memo: string;
 }
 
@@ -75,6 +77,7 @@ export async function postDepositPlan(
     surcharges: m(plan.surchargesMinor),
     planFees: m(plan.planFeesMinor),
     clientCredit: m(plan.clientCreditMinor),
+    ...(plan.achDiscountsMinor ? { achDiscounts: m(plan.achDiscountsMinor) } : {}),
     memo: plan.memo,
     requestGeneration: deposit.request_generation,
   });

@@ -17,6 +17,8 @@ import { ensurePsaCallback, psaCallbackUrl } from './psa-callbacks.ts';
 import { checkPayLinkField } from './write-pay-link.ts';
 import { checkQuickBooksAccounts, checkStripeWebhook, clearingAccountWarning, DoctorProblem } from './vendor-checks.ts';
 import { checkPsaVendor } from './psa-vendor-checks.ts';
+import { checkGlMapping } from './gl-mapping-checks.ts';
+import { readTrackingRules } from './gl-mapping.ts';
 import type { Actor } from './audit.ts';
 
 export interface Finding {
@@ -140,8 +142,20 @@ function checksFor(deps: CheckDeps, t: { id: string; slug: string }, actor: Acto
         const a = await connectors.accounting(t.id);
         const conn = await readConnection(db, deps.box, t.id, 'accounting');
         if (!a || !conn) return null;
-        if (!(a instanceof QuickBooksOnlineConnector)) return `${a.vendor}: no account check for this vendor`;
+        if (!(a instanceof QuickBooksOnlineConnector)) return checkGlMapping(a, conn.config, [], { accounts: true });
         return checkQuickBooksAccounts(a.api, conn.config, t.slug);
+      },
+    ],
+    [
+      'accounting mapping rules',
+      'accounting',
+      async () => {
+        const a = await connectors.accounting(t.id);
+        const conn = await readConnection(db, deps.box, t.id, 'accounting');
+        if (!a || !conn) return null;
+        const rules = await withTenant(db, t.id, (tx) => readTrackingRules(tx));
+        if (rules.length === 0) return 'no class / location rules by contract kind';
+        return checkGlMapping(a, conn.config, rules, { accounts: false });
       },
     ],
     [

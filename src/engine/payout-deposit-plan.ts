@@ -60,6 +60,7 @@ export async function planPayoutDeposit(tx: Tx, payoutId: string): Promise<Depos
     surchargesMinor: surcharges,
     planFeesMinor: planFees,
     clientCreditMinor: credit,
+    achDiscountsMinor: discounts,
     memo:
       `${payout.processor} payout ${payout.processor_payout_id}` +
       (discounts > 0n ? `; adjustments include ACH discounts of ${toDecimalString(money(discounts, currency))}` : ''),

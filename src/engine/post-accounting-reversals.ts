@@ -14,6 +14,7 @@ import { audit } from './audit.ts';
 import { recordBooksAttempt } from './books-posting-outcome.ts';
 import { tellAboutPosting } from './posting-exceptions.ts';
 import { booksInvoiceNumber } from './remap-books-invoice.ts';
+import { trackingForInvoices } from './gl-mapping.ts';
 
 export async function postPendingReversals(
   ctx: EngineContext,
@@ -59,6 +60,13 @@ export async function postPendingReversals(
       .execute(),
   );
   type Row = (typeof rows)[number];
+  // Class / location of each reversal's invoice by the GL mapping's rules (gl-mapping.ts), as its payment had.
+  const tracking = await withTenant(ctx.db, tenantId, (tx) =>
+    trackingForInvoices(
+      tx,
+      rows.flatMap((r) => (r.invoice_id ? [r.invoice_id] : [])),
+    ),
+  );
   const byPayment = new Map<string, Row[]>();
   for (const r of rows) {
     const lane = r.reverses_posting_id ?? r.id;
@@ -123,6 +131,7 @@ export async function postPendingReversals(
       memo: `Settle ${r.kind === 'refund' ? 'refund' : 'reversal'} of payment ${r.payment_id} (invoice ${r.invoice_number})`,
       // Bumped by a person's retry after a refusal (retry-posting.ts): a new request, not the refusal replayed.
       requestGeneration: r.request_generation,
+      ...(r.invoice_id && tracking.has(r.invoice_id) ? { tracking: tracking.get(r.invoice_id)! } : {}),
     });
     await withTenant(ctx.db, tenantId, async (tx) => {
       const outcome = await recordBooksAttempt(ctx, tx, tenantId, books.vendor, r, result);

@@ -37,6 +37,11 @@ export interface PostPaymentInput {
   readonly appliedAmount?: Money;
   /** See RequestGeneration. */
   readonly requestGeneration?: number;
+  /**
+   * Class / location for this payment's invoice, from the GL mapping's rules by PSA field (gl-mapping.ts);
+   * absent ⇒ the workspace-wide choice. A ledger puts each dimension where it takes one.
+   */
+  readonly tracking?: PostingTracking;
 }
 
 /**
@@ -81,6 +86,12 @@ export interface PostDepositInput {
   /** Money paid beyond the invoices (overpayments): the clients' credit, a liability until applied. */
   readonly clientCredit?: Money;
   /**
+   * Of `adjustments`, the ACH discounts given (§1.5) as a positive amount: a ledger with an account mapped
+   * for them books them on a negative line of their own and takes them out of the adjustments line; a
+   * ledger that ignores this leaves them in adjustments (the deposit equals the payout either way).
+   */
+  readonly achDiscounts?: Money;
+  /**
    * Payments in this money that are not in the books yet (their invoice has not been exported there): each
    * becomes a line to the clearing account, so the deposit still equals the bank line today. When the
    * payment is posted, linkDepositPayments moves the line onto it.
@@ -124,6 +135,8 @@ export interface ReversePaymentInput {
   readonly memo: string;
   /** See RequestGeneration. */
   readonly requestGeneration?: number;
+  /** As PostPaymentInput.tracking: the invoice's class / location by the GL mapping's rules. */
+  readonly tracking?: PostingTracking;
 }
 
 /**
@@ -189,7 +202,56 @@ export interface AccountingConnector {
    * own copy that the three-way reconciliation reads (ledger-copy.ts). Absent ⇒ no copy, no books column.
    */
   readLedgerChanges?(cursor: string | null): Promise<LedgerChanges>;
+  /**
+   * The ledger's live chart of accounts and tracking lists, for the GL mapping (see LedgerChart). Absent ⇒
+   * the staff app offers no pickers for this ledger and `settle doctor` cannot check the mapping.
+   */
+  readChart?(): Promise<LedgerChart>;
 }
+
+// ---- The GL mapping, one model for every ledger (engine/gl-mapping.ts, engine/books-accounts.ts) ----
+
+/**
+ * What Settle books to an account. bank: payouts land there. undeposited_funds: payments wait there until
+ * their payout. clearing: payout money whose invoice is not in the books yet. processing_fees, surcharge_income,
+ * plan_fee_income, ach_discounts: their own lines of a payout's deposit. client_credit: overpayments held for
+ * clients. adjustments: refunds and other payout movements, and what reversals clear through.
+ */
+export type GlRole =
+  'bank' | 'undeposited_funds' | 'clearing' | 'processing_fees' | 'surcharge_income' | 'plan_fee_income' | 'client_credit' | 'ach_discounts' | 'adjustments';
+
+export interface LedgerAccount {
+  readonly id: string;
+  /** As the ledger shows it in its own pickers (QuickBooks: FullyQualifiedName; Xero: "200 Sales"). */
+  readonly name: string;
+  /** The ledger's own word for its type ("Bank", "Other Current Asset", "EXPENSE"), shown to people. */
+  readonly type: string;
+  /** The ledger's sub-type where it has one (QuickBooks: "UndepositedFunds"); '' otherwise. */
+  readonly subType: string;
+  /** The roles this account may take, by the ledger's rules (the connector decides: it knows its types). */
+  readonly fits: readonly GlRole[];
+}
+
+/**
+ * A tracking dimension the ledger puts on what Settle posts: QuickBooks' Class and Location (Department),
+ * Xero's tracking categories, QuickBooks Desktop's Class. `key` is stable (it names the dimension in the
+ * workspace's rules); `on` false: the ledger has it but the company turned it off (nothing may be mapped).
+ */
+export interface LedgerDimension {
+  readonly key: string;
+  readonly label: string;
+  readonly on: boolean;
+  readonly options: readonly { readonly id: string; readonly name: string }[];
+}
+
+export interface LedgerChart {
+  /** Active accounts only. */
+  readonly accounts: readonly LedgerAccount[];
+  readonly dimensions: readonly LedgerDimension[];
+}
+
+/** Dimension key → option id, for one posting. */
+export type PostingTracking = Readonly<Record<string, string>>;
 
 export interface BooksRecordRef {
   readonly kind: 'payment' | 'deposit';

@@ -281,6 +281,8 @@ export interface DepositAccounts {
   readonly clientCreditAccountId?: string | undefined;
   /** Where a payment not yet in the books is carried until it is (input.awaiting); absent ⇒ the adjustments account. */
   readonly clearingAccountId?: string | undefined;
+  /** Account for ACH discounts given (§1.5); absent ⇒ they stay in the adjustments line (input.achDiscounts). */
+  readonly achDiscountAccountId?: string | undefined;
   /** Class on each DepositLineDetail line, location on the deposit (a linked payment line takes neither). */
   readonly tracking?: QboTracking | undefined;
 }
@@ -305,8 +307,11 @@ export function depositBody(input: PostDepositInput, accounts: DepositAccounts):
   const planFees = accounts.planFeeIncomeAccountId && input.planFees ? input.planFees : zero;
   const credit = accounts.clientCreditAccountId && input.clientCredit ? input.clientCredit : zero;
   const unmapped = add(subtract(input.surcharges ?? zero, surcharges), subtract(input.planFees ?? zero, planFees));
-  const adjustments = add(input.adjustments, add(unmapped, subtract(input.clientCredit ?? zero, credit)));
-  const expectedTotal = add(add(subtract(paid, input.fees), adjustments), add(add(surcharges, planFees), credit));
+  // ACH discounts are part of input.adjustments (negative there); with an account of their own they leave it.
+  const discounts = accounts.achDiscountAccountId && input.achDiscounts ? input.achDiscounts : zero;
+  if (isNegative(discounts)) throw new MoneyError('ACH discounts are given as a positive amount');
+  const adjustments = add(add(input.adjustments, discounts), add(unmapped, subtract(input.clientCredit ?? zero, credit)));
+  const expectedTotal = subtract(add(add(subtract(paid, input.fees), adjustments), add(add(surcharges, planFees), credit)), discounts);
   const lines: Json[] = input.payments.map((p) => ({
     Amount: toVendorNumber(p.amount),
     LinkedTxn: [{ TxnId: p.paymentRemoteId, TxnType: 'Payment' }],
@@ -352,6 +357,14 @@ export function depositBody(input: PostDepositInput, accounts: DepositAccounts):
       Amount: toVendorNumber(credit),
       DetailType: 'DepositLineDetail',
       DepositLineDetail: { AccountRef: { value: accounts.clientCreditAccountId } },
+    });
+  }
+  if (!isZero(discounts)) {
+    lines.push({
+      Description: `ACH discounts, payout ${input.payoutId}`,
+      Amount: toVendorNumber(negate(discounts)),
+      DetailType: 'DepositLineDetail',
+      DepositLineDetail: { AccountRef: { value: accounts.achDiscountAccountId } },
     });
   }
   if (!isZero(adjustments)) {
