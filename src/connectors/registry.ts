@@ -14,7 +14,6 @@ import { parseCurrency } from '../domain/money.ts';
 import { createStripeConnector } from './payments/stripe/connector.ts';
 import { QuickBooksOnlineConnector } from './accounting/quickbooks-online/connector.ts';
 import { tokensFromRefreshToken, type QboTokens } from './accounting/quickbooks-online/tokens.ts';
-import { buildXeroConnector, xeroConfigSchema, xeroSecretsSchema } from './accounting/xero/settings.ts';
 import { createBankAchConnector, type BankAchConnector } from './payments/bank-ach/connector.ts';
 import { bankAchConfigSchema, bankAchSecretsSchema } from './payments/bank-ach/settings.ts';
 
@@ -259,19 +258,10 @@ const bankAch: Entry<'bank_ach', typeof bankAchConfigSchema, typeof bankAchSecre
   build: (c, s, hooks) => createBankAchConnector(c, s, hooks),
 };
 
-const xero: Entry<'accounting', typeof xeroConfigSchema, typeof xeroSecretsSchema, AccountingConnector> = {
-  role: 'accounting',
-  vendor: 'xero',
-  config: xeroConfigSchema,
-  secrets: xeroSecretsSchema,
-  build: (c, s, hooks) => buildXeroConnector(c, s, hooks),
-};
-
 export const psaVendors = { connectwise, halopsa, autotask } as const;
 export const paymentsVendors: Record<string, Entry<'payments', z.ZodTypeAny, z.ZodTypeAny, PaymentsConnector>> = { stripe };
 export const accountingVendors: Record<string, Entry<'accounting', z.ZodTypeAny, z.ZodTypeAny, AccountingConnector>> = {
   'quickbooks-online': quickbooksOnline,
-  xero,
 };
 export const bankAchVendors: Record<string, Entry<'bank_ach', z.ZodTypeAny, z.ZodTypeAny, BankAchConnector>> = { 'bank-ach': bankAch };
 

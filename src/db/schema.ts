@@ -22,6 +22,7 @@ import type * as dashboardSnapshots from './schema/dashboard-snapshots.ts';
 import type * as payLinks from './schema/pay-links.ts';
 import type * as contracts from './schema/contracts.ts';
 import type * as autotaskBudget from './schema/autotask-budget.ts';
+import type * as glMapping from './schema/gl-mapping.ts';
 import type * as reconciliation from './schema/reconciliation.ts';
 
 export type * from './schema/core.ts';
@@ -123,6 +124,8 @@ export interface Database {
   invoice_pay_links: payLinks.InvoicePayLinksTable;
   // 0038_autotask_budget_use
   autotask_budget_use: autotaskBudget.AutotaskBudgetUseTable;
+  // 0041_gl_tracking_rules
+  gl_tracking_rules: glMapping.GlTrackingRulesTable;
   // 0042_books_copy_reconciliation
   books_invoices: reconciliation.BooksInvoicesTable;
   books_payments: reconciliation.BooksPaymentsTable;

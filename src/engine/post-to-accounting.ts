@@ -22,6 +22,7 @@ import { planPayoutDeposit } from './payout-deposit-plan.ts';
 import { scheduleInvoiceWatch } from './watch-books-invoices.ts';
 import { postBankWithdrawals } from './ach-bank-money.ts';
 import { booksInvoiceNumber } from './remap-books-invoice.ts';
+import { trackingForInvoices } from './gl-mapping.ts';
 
 const BACKLOG_LIMIT = 1000;
 
@@ -161,6 +162,13 @@ async function postPaymentChunk(
     );
     for (const i of at) recorded.add(i);
   };
+  // Class / location per invoice by the GL mapping's rules (gl-mapping.ts); none ⇒ the workspace-wide choice.
+  const tracking = await withTenant(ctx.db, tenantId, (tx) =>
+    trackingForInvoices(
+      tx,
+      rows.flatMap((r) => (r.invoice_id ? [r.invoice_id] : [])),
+    ),
+  );
   const results = await books.postPayments(
     rows.map((r) => ({
       idempotencyKey: r.idempotency_key,
@@ -173,6 +181,7 @@ async function postPaymentChunk(
       requestGeneration: r.request_generation,
       // An application of the client's credit (engine/client-credit.ts) moved no new money.
       ...(r.processor === CREDIT_PROCESSOR ? { fromClientCredit: true } : {}),
+      ...(r.invoice_id && tracking.has(r.invoice_id) ? { tracking: tracking.get(r.invoice_id)! } : {}),
     })),
     { onAnswered: record },
   );

@@ -21,7 +21,10 @@ import type {
   PostPaymentsOptions,
   PostResult,
   ReversePaymentInput,
+  LedgerChart,
+  PostingTracking,
 } from '../types.ts';
+import { readQboChart } from './chart.ts';
 import { reverseQboPayment } from './reversal.ts';
 import { findGoneRecords } from './gone-records.ts';
 import { readQboLedgerChanges } from './ledger-copy.ts';
@@ -67,6 +70,8 @@ export interface QboConfig {
    * invoice is not in the books yet; absent ⇒ the adjustments account (the account reversals clear through).
    */
   readonly clearingAccountId?: string;
+  /** Account for ACH discounts given (§1.5), a negative line of the deposit; absent ⇒ in the adjustments line. */
+  readonly achDiscountAccountId?: string;
   /** Accounts Receivable, debited by a reversal's journal entry; looked up by AccountType when absent. */
   readonly accountsReceivableAccountId?: string;
   /** QuickBooks Class Id put on deposit and journal lines (tracking.ts); absent ⇒ none. */
@@ -110,6 +115,19 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
   private get tracking(): QboTracking | undefined {
     const { classId, departmentId } = this.config;
     return classId || departmentId ? { classId, departmentId } : undefined;
+  }
+
+  /** The posting's own class / location (GL mapping rules by PSA field) over the workspace-wide choice. */
+  private trackingFor(own: PostingTracking | undefined): QboTracking | undefined {
+    if (!own) return this.tracking;
+    const classId = own['class'] ?? this.config.classId;
+    const departmentId = own['location'] ?? this.config.departmentId;
+    return classId || departmentId ? { classId, departmentId } : undefined;
+  }
+
+  /** The live chart of accounts and class / location lists, ledger-neutral (chart.ts). */
+  async readChart(): Promise<LedgerChart> {
+    return readQboChart(this.api);
   }
 
   /** Whether class / location tracking is on, and the active classes and locations (the settings pickers). */
@@ -235,7 +253,7 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
           paymentBody(input, toBooksInvoice(matches[0]!, this.home), {
             undepositedFundsAccountId: this.config.undepositedFundsAccountId,
             clientCreditAccountId: this.config.clientCreditAccountId,
-            tracking: this.tracking,
+            tracking: this.trackingFor(input.tracking),
           }),
         );
       } catch (e) {
@@ -273,6 +291,7 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
         planFeeIncomeAccountId: this.config.planFeeIncomeAccountId,
         clientCreditAccountId: this.config.clientCreditAccountId,
         clearingAccountId: this.config.clearingAccountId ?? this.config.adjustmentAccountId ?? this.config.feeExpenseAccountId,
+        achDiscountAccountId: this.config.achDiscountAccountId,
         tracking: this.tracking,
       });
     } catch (e) {
@@ -302,7 +321,7 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
         {
           clearingAccountId: this.config.adjustmentAccountId ?? this.config.feeExpenseAccountId,
           accountsReceivableAccountId: this.config.accountsReceivableAccountId,
-          tracking: this.tracking,
+          tracking: this.trackingFor(input.tracking),
         },
         input,
         this.checkBeforeWrite,
