@@ -203,6 +203,9 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'POST /app/connections/quickbooks/connect': 'owner',
   'GET /app/connections/quickbooks/callback': 'owner',
   'GET /app/settings/accounts': 'viewer',
+  // Class and location by contract (http/staff/settings-gl-rules.ts): everyone reads; owner and finance change them.
+  'GET /app/settings/gl-rules': 'viewer',
+  'POST /app/settings/gl-rules': 'finance',
   // Installment offers (http/staff/settings-installments.ts): everyone reads them; the owner changes them.
   'GET /app/settings/installments': 'viewer',
   'GET /app/settings/installments/new': 'owner',

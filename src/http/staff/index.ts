@@ -26,6 +26,7 @@ import { registerBrandingRoutes } from './settings-branding.ts';
 import { registerPolicySettingsRoutes } from './settings-policies.ts';
 import { registerAuditLogRoutes } from './audit-log.ts';
 import { registerEmailTemplateRoutes } from './settings-emails.ts';
+import { registerGlRulesRoutes } from './settings-gl-rules.ts';
 
 export function registerStaffApp(app: FastifyInstance, deps: HttpDeps): void {
   provideStaffDeps(app, deps);
@@ -51,6 +52,7 @@ export function registerStaffApp(app: FastifyInstance, deps: HttpDeps): void {
   registerPolicySettingsRoutes(app, deps);
   registerAuditLogRoutes(app, deps);
   registerEmailTemplateRoutes(app, deps);
+  registerGlRulesRoutes(app, deps);
 
   // Last: GET /app shows the overview until an area (the dashboard) registers GET /app itself.
   registerHomeFallback(app, deps);

@@ -18,6 +18,11 @@ export interface SettingsPage {
 
 export const SETTINGS_PAGES: readonly SettingsPage[] = [
   { href: '/app/settings/accounts', label: 'Books accounts', about: 'Which accounts in the books Settle posts payments, fees, surcharges and deposits to.' },
+  {
+    href: '/app/settings/gl-rules',
+    label: 'Class and location by contract',
+    about: 'The class or location in the books for invoices billed under each kind of PSA contract.',
+  },
   { href: '/app/settings/surcharge', label: 'Card surcharge', about: 'Whether credit card payments carry a surcharge, at what rate, and the rules.' },
   { href: '/app/settings/retry-policy', label: 'Retry policy', about: 'When Settle tries a declined card again; how long the update link is valid.' },
   { href: '/app/settings/workspace', label: 'Workspace timezone', about: 'The timezone every page shows dates in and the dashboard counts its days in.' },
