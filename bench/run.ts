@@ -138,12 +138,18 @@ async function main(): Promise<number> {
  * own process group: on timeout the whole group is killed — the benchmark and every simulator or database
  * it started — so nothing is left running and holding this process open.
  */
+/** BENCH_CPU_PROFILE=<folder>: each benchmark's process writes a V8 CPU profile there (open it in Chrome's DevTools). */
+function cpuProfile(): string[] {
+  const dir = process.env.BENCH_CPU_PROFILE;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(dir)}`] : [];
+}
+
 function runChild(name: string, pgUrl: string, timeoutMs: number): Promise<Outcome> {
   const resultFile = path.join(os.tmpdir(), `settle-bench-${process.pid}-${name}.json`);
   fs.rmSync(resultFile, { force: true });
   const started = performance.now();
   const loadBefore = load();
-  const g = spawnGroup(process.execPath, ['--import', 'tsx', path.join(HERE, `${name}.ts`)], {
+  const g = spawnGroup(process.execPath, [...cpuProfile(), '--import', 'tsx', path.join(HERE, `${name}.ts`)], {
     cwd: ROOT,
     env: { ...process.env, BENCH_PG_URL: pgUrl, BENCH_RESULT_FILE: resultFile },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -1,6 +1,7 @@
 // Incremental pull from the PSA: clients, then invoices changed since the last cursor. This is the
 // polling fallback behind push notifications and the initial import; it is safe to run at any time and
 // any number of times, because ingestion is idempotent per invoice version.
+import { sql } from 'kysely';
 import { withTenant } from '../db/tenant.ts';
 import type { Tx } from '../db/tenant.ts';
 import type { PsaClient, PsaConnector, PsaInvoice, PsaPage } from '../connectors/psa/types.ts';
@@ -110,13 +111,10 @@ export async function storeInvoices(
   cursorName?: string,
   /** When the request that returned these invoices was sent (see ingestInvoice). */
   fetchedAt: Date = new Date(),
+  /** Their clients' ids, when the caller already looked them up (resolveClients). */
+  clients?: Map<string, string>,
 ): Promise<{ created: number; changed: number }> {
-  const clientIds = await clientMap(ctx, tenantId, psa.vendor, invoices);
-  if (invoices.some((i) => !clientIds.has(i.clientExternalId))) {
-    await syncClients(ctx, tenantId, psa);
-    const again = await clientMap(ctx, tenantId, psa.vendor, invoices);
-    for (const [k, v] of again) clientIds.set(k, v);
-  }
+  const clientIds = clients ?? (await resolveClients(ctx, tenantId, psa, invoices));
   logTextRepairs(ctx, tenantId, psa.vendor, invoices, 'invoice');
   return withTenant(ctx.db, tenantId, async (tx) => {
     for (const rec of invoices.rejected ?? []) await quarantinePsaRecord(ctx, tx, tenantId, psa.vendor, rec);
@@ -216,6 +214,17 @@ async function storeInvoicePage(
   return { created, changed };
 }
 
+/** Settle's client id for each PSA company the invoices name; companies not seen yet are fetched first. */
+async function resolveClients(ctx: EngineContext, tenantId: string, psa: PsaConnector, invoices: readonly PsaInvoice[]): Promise<Map<string, string>> {
+  const clientIds = await clientMap(ctx, tenantId, psa.vendor, invoices);
+  if (invoices.some((i) => !clientIds.has(i.clientExternalId))) {
+    await syncClients(ctx, tenantId, psa);
+    const again = await clientMap(ctx, tenantId, psa.vendor, invoices);
+    for (const [k, v] of again) clientIds.set(k, v);
+  }
+  return clientIds;
+}
+
 async function clientMap(ctx: EngineContext, tenantId: string, vendor: string, invoices: readonly PsaInvoice[]): Promise<Map<string, string>> {
   const ids = [...new Set(invoices.map((i) => i.clientExternalId))];
   if (ids.length === 0) return new Map();
@@ -243,21 +252,87 @@ export async function syncPsa(ctx: EngineContext, tenantId: string): Promise<Syn
   return summary;
 }
 
+/**
+ * Pages stored at once. While PostgreSQL stores one page on one connection, the next page is fetched, mapped
+ * and stored on a second: the import keeps both cores busy (PostgreSQL's insert work, our own mapping and
+ * hashing) instead of taking turns — issue #10's 100,000-invoice import went from ~36 s to (bench/README.md).
+ */
+const PAGES_IN_FLIGHT = 2;
+
+/** New invoices after which the tables' statistics are refreshed first, then at each doubling (see analyzeGrowth). */
+const ANALYZE_FIRST_AT = 2_000;
+
+/**
+ * Refresh the planner's statistics on the tables a large import is filling, as PostgreSQL advises after a bulk
+ * load. Autovacuum analyses them only once a minute at best; meanwhile the planner still believes the invoices
+ * table holds the few rows it had, and "which of this page's numbers exist" read the whole workspace's
+ * invoices through the tenant index instead of probing the (tenant, number) key: 1.2 s a page by 100,000
+ * invoices, the whole import's largest cost (bench connectwise-import-100k). A doubling schedule keeps the
+ * cost a handful of ANALYZEs per import. Refused (a role that may not), it is only a lost speed-up.
+ */
+async function analyzeGrowth(ctx: EngineContext, created: number, analyzedAt: number): Promise<number> {
+  if (created < Math.max(ANALYZE_FIRST_AT, analyzedAt * 2)) return analyzedAt;
+  await sql`ANALYZE invoices, external_refs`.execute(ctx.db).catch((e: unknown) => {
+    ctx.log.warn({ err: (e as Error).message }, "could not refresh the invoice tables' statistics during an import (it is only slower)");
+  });
+  return created;
+}
+
+interface PageInFlight {
+  readonly stored: Promise<{ created: number; changed: number }>;
+  readonly invoices: number;
+  /** Its invoices' numbers and PSA ids: a page naming one of them again waits for this one (never two writers of one invoice). */
+  readonly keys: ReadonlySet<string>;
+  /** The cursor once this page and every page before it are stored. */
+  readonly cursor: string | null;
+}
+
 async function pullPsa(ctx: EngineContext, tenantId: string, psa: PsaConnector): Promise<SyncSummary> {
   const clients = await syncClients(ctx, tenantId, psa);
   const name = `${psa.vendor}:invoices`;
-  const since = await readCursor(ctx, tenantId, name);
+  let cursor = await readCursor(ctx, tenantId, name);
   const summary: SyncSummary = { clients, invoices: 0, created: 0, changed: 0 };
-  const pages = psa.listInvoices(since)[Symbol.asyncIterator]();
-  for (;;) {
-    const fetchedAt = new Date();
-    const next = await pages.next();
-    if (next.done) break;
-    const page = next.value;
-    const r = await storeInvoices(ctx, tenantId, psa, page, name, fetchedAt);
-    summary.invoices += page.length;
+  const pages = psa.listInvoices(cursor)[Symbol.asyncIterator]();
+  const inFlight: PageInFlight[] = [];
+  let analyzedAt = 0;
+  // Pages finish in the order they were read, and the cursor moves past a page only once it and every page
+  // before it are committed: a crash (or a failed page) leaves the cursor where a re-read loses nothing — the
+  // pages stored after it are read again and found unchanged.
+  const finishOldest = async (): Promise<void> => {
+    const page = inFlight.shift()!;
+    const r = await page.stored;
+    summary.invoices += page.invoices;
     summary.created += r.created;
     summary.changed += r.changed;
+    if (page.cursor !== cursor) {
+      cursor = page.cursor;
+      await withTenant(ctx.db, tenantId, (tx) => saveCursor(tx, tenantId, name, page.cursor));
+    }
+  };
+  try {
+    for (;;) {
+      const fetchedAt = new Date();
+      const next = await pages.next();
+      if (next.done) break;
+      const page = next.value;
+      let pageCursor = inFlight.at(-1)?.cursor ?? cursor;
+      for (const inv of page) if (!pageCursor || inv.updatedAt > pageCursor) pageCursor = inv.updatedAt;
+      // The same invoice on two pages (changed while we paged): the later page waits for the earlier one.
+      const keys = new Set(page.flatMap((inv) => [`n:${inv.number}`, `x:${inv.externalId}`]));
+      while (inFlight.some((p) => [...keys].some((k) => p.keys.has(k)))) await finishOldest();
+      // Companies one page at a time (a new one is fetched and inserted once), invoices concurrently.
+      const clientIds = await resolveClients(ctx, tenantId, psa, page);
+      const stored = storeInvoices(ctx, tenantId, psa, page, undefined, fetchedAt, clientIds);
+      stored.catch(() => undefined); // awaited in order by finishOldest; not an unhandled rejection meanwhile
+      inFlight.push({ stored, invoices: page.length, keys, cursor: pageCursor });
+      if (inFlight.length >= PAGES_IN_FLIGHT) await finishOldest();
+      analyzedAt = await analyzeGrowth(ctx, summary.created, analyzedAt);
+    }
+    while (inFlight.length > 0) await finishOldest();
+  } catch (e) {
+    // Let the other page's transaction end before the error goes up (the caller may close the pool).
+    await Promise.allSettled(inFlight.map((p) => p.stored));
+    throw e;
   }
   // A complete run: invoices Settle sees from now on get pay links (the back catalogue it just read does not).
   await startPayLinks(ctx.db, tenantId, new Date());
