@@ -17,7 +17,7 @@ const HELP = `settle — payments and reconciliation for MSPs
   settle migrate               apply database migrations and exit
   settle demo                  start with the demo workspace even if other workspaces exist
   settle doctor                check the database and every connection, and say how to fix what is wrong
-  settle simulator <vendor> [--port N] [--latency-ms 100-300]   run a vendor simulator on its own (connectwise | halopsa | autotask | stripe | quickbooks-online | bank-sftp); PSAs add the latency to every call
+  settle simulator <vendor> [--port N] [--latency-ms 100-300]   run a vendor simulator on its own (connectwise | halopsa | autotask | stripe | quickbooks-online | xero | bank-sftp); PSAs add the latency to every call
   settle workspace create <slug> --name NAME --admin-email EMAIL --admin-password PASSWORD
   settle api-key create --workspace SLUG --role viewer|finance|owner [--name NAME] [--expires 90d|DATE]
   settle api-key list --workspace SLUG        every key: role, expiry, last use, revoked or not
@@ -192,6 +192,7 @@ async function runSimulator(vendor: string | undefined, port: number): Promise<n
     autotask: async () => (await import('../../simulators/autotask/index.ts')).runStandalone(port),
     stripe: async () => (await import('../../simulators/stripe/index.ts')).runStandalone(port),
     'quickbooks-online': async () => (await import('../../simulators/quickbooks-online/index.ts')).runStandalone(port),
+    xero: async () => (await import('../../simulators/xero/index.ts')).runStandalone(port),
     'bank-sftp': async () => (await import('../../simulators/bank-sftp/index.ts')).runStandalone(port),
   };
   const start = vendor ? sims[vendor] : undefined;

@@ -14,8 +14,11 @@ import { parseCurrency } from '../domain/money.ts';
 import { createStripeConnector } from './payments/stripe/connector.ts';
 import { QuickBooksOnlineConnector } from './accounting/quickbooks-online/connector.ts';
 import { tokensFromRefreshToken, type QboTokens } from './accounting/quickbooks-online/tokens.ts';
+import { buildXeroConnector, xeroConfigSchema, xeroSecretsSchema } from './accounting/xero/settings.ts';
 import { createBankAchConnector, type BankAchConnector } from './payments/bank-ach/connector.ts';
 import { bankAchConfigSchema, bankAchSecretsSchema } from './payments/bank-ach/settings.ts';
+import { buildQbdConnector, qbdConfigSchema, qbdSecretsSchema } from './accounting/quickbooks-desktop/settings.ts';
+import type { Db } from '../db/pool.ts';
 
 /** 'bank_ach': the MSP's bank as a second payments rail beside the card processor (NACHA files, §2). */
 export type ConnectionRole = 'psa' | 'payments' | 'accounting' | 'bank_ach';
@@ -28,6 +31,9 @@ export interface BuildHooks {
   /** Seal data the connector must keep unreadable at rest (bank account numbers), bound to the tenant and `purpose`. */
   seal(value: unknown, purpose: string): string;
   open<T>(sealed: string, purpose: string): T;
+  /** The workspace and database, for a connector whose vendor calls Settle (QuickBooks Desktop's Web Connector queue). */
+  readonly tenantId?: string;
+  readonly db?: Db;
 }
 
 interface Entry<R extends ConnectionRole, C extends z.ZodTypeAny, S extends z.ZodTypeAny, T> {
@@ -250,6 +256,15 @@ const quickbooksOnline: Entry<'accounting', z.ZodTypeAny, typeof qboSecrets, Acc
   },
 };
 
+// QuickBooks Desktop: the MSP's Web Connector calls Settle; the connector queues qbXML work for it.
+const quickbooksDesktop: Entry<'accounting', typeof qbdConfigSchema, typeof qbdSecretsSchema, AccountingConnector> = {
+  role: 'accounting',
+  vendor: 'quickbooks-desktop',
+  config: qbdConfigSchema,
+  secrets: qbdSecretsSchema,
+  build: (c, s, hooks) => buildQbdConnector(c, s, hooks),
+};
+
 const bankAch: Entry<'bank_ach', typeof bankAchConfigSchema, typeof bankAchSecretsSchema, BankAchConnector> = {
   role: 'bank_ach',
   vendor: 'bank-ach',
@@ -258,10 +273,20 @@ const bankAch: Entry<'bank_ach', typeof bankAchConfigSchema, typeof bankAchSecre
   build: (c, s, hooks) => createBankAchConnector(c, s, hooks),
 };
 
+const xero: Entry<'accounting', typeof xeroConfigSchema, typeof xeroSecretsSchema, AccountingConnector> = {
+  role: 'accounting',
+  vendor: 'xero',
+  config: xeroConfigSchema,
+  secrets: xeroSecretsSchema,
+  build: (c, s, hooks) => buildXeroConnector(c, s, hooks),
+};
+
 export const psaVendors = { connectwise, halopsa, autotask } as const;
 export const paymentsVendors: Record<string, Entry<'payments', z.ZodTypeAny, z.ZodTypeAny, PaymentsConnector>> = { stripe };
 export const accountingVendors: Record<string, Entry<'accounting', z.ZodTypeAny, z.ZodTypeAny, AccountingConnector>> = {
   'quickbooks-online': quickbooksOnline,
+  'quickbooks-desktop': quickbooksDesktop,
+  xero,
 };
 export const bankAchVendors: Record<string, Entry<'bank_ach', z.ZodTypeAny, z.ZodTypeAny, BankAchConnector>> = { 'bank-ach': bankAch };
 

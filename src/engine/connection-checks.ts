@@ -10,6 +10,8 @@ import { withTenant } from '../db/tenant.ts';
 import { VendorError } from '../connectors/http.ts';
 import { SftpError } from '../connectors/payments/bank-ach/sftp.ts';
 import { QuickBooksOnlineConnector } from '../connectors/accounting/quickbooks-online/connector.ts';
+import { XeroConnector } from '../connectors/accounting/xero/connector.ts';
+import { checkXeroAccounts } from './xero-checks.ts';
 import type { ConnectionRole } from '../connectors/registry.ts';
 import type { TenantConnectors } from './context.ts';
 import { readConnection } from './connections.ts';
@@ -142,6 +144,7 @@ function checksFor(deps: CheckDeps, t: { id: string; slug: string }, actor: Acto
         const a = await connectors.accounting(t.id);
         const conn = await readConnection(db, deps.box, t.id, 'accounting');
         if (!a || !conn) return null;
+        if (a instanceof XeroConnector) return checkXeroAccounts(a, conn.config, t.slug);
         if (!(a instanceof QuickBooksOnlineConnector)) return checkGlMapping(a, conn.config, [], { accounts: true });
         return checkQuickBooksAccounts(a.api, conn.config, t.slug);
       },

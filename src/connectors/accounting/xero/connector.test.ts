@@ -165,3 +165,16 @@ describe('XeroConnector', () => {
     expect(verifyXeroSignature(body, undefined, 'key')).toBe(false);
   });
 });
+
+describe('Xero chart', () => {
+  it('reads the chart with roles and names accounts that cannot take theirs', async () => {
+    const books = connect();
+    const chart = await books.readChart();
+    expect(chart.accounts.find((a) => a.id === '091')!.fits).toContain('clearing');
+    const { xeroAccountProblems } = await import('./chart.ts');
+    expect(xeroAccountProblems({ bankAccountCode: '090', clearingAccountCode: '091', feeAccountCode: '404' }, chart)).toEqual([]);
+    const bad = xeroAccountProblems({ bankAccountCode: '090', clearingAccountCode: '200', feeAccountCode: '999' }, chart);
+    expect(bad[0]).toMatch(/clearingAccountCode “200 Sales” \(REVENUE\) cannot take this role — use a BANK account.*“091 Settle Clearing”/);
+    expect(bad[1]).toMatch(/feeAccountCode 999 is not an active account/);
+  });
+});

@@ -10,6 +10,7 @@
 import { parseCurrency, type Currency } from '../../../domain/money.ts';
 import type {
   AccountingConnector,
+  LedgerChart,
   BankWithdrawalInput,
   BooksInvoice,
   DepositResult,
@@ -20,6 +21,7 @@ import type {
   ReversePaymentInput,
 } from '../types.ts';
 import { XeroApi, type Json, type XeroApiOptions } from './api.ts';
+import { readXeroChart } from './chart.ts';
 import { postXeroBankWithdrawal, postXeroDeposit } from './deposit.ts';
 import { amountOf, carries, chunks, failure, idempotencyKeyFor, itemErrors, marker, moneyOf, referenceWhere } from './mapping.ts';
 import { reverseXeroPayment } from './reversal.ts';
@@ -219,6 +221,11 @@ export class XeroConnector implements AccountingConnector {
     } catch (e) {
       return failure(e);
     }
+  }
+
+  /** Active accounts with the roles Xero lets them take (chart.ts). */
+  async readChart(): Promise<LedgerChart> {
+    return readXeroChart(this.api);
   }
 
   async postBankWithdrawal(input: BankWithdrawalInput): Promise<PostResult> {
