@@ -153,12 +153,11 @@ export function reconcileInvoice(f: InvoiceFacts, fmt: (minor: bigint) => string
     const reversed = net(b.postings.filter((r) => r.kind === 'reversal' && r.status === 'posted' && r.reflected && r.remoteId !== null)) * -1n;
     const inFlightReversal = b.postings.some((r) => r.kind === 'reversal' && !(r.status === 'posted' && r.reflected));
     if (p.status === 'failed' || (p.status === 'posted' && p.reflected && state !== 'present')) {
+      // Posted before the copy was read but not in it: deleted there (a full read lists only what exists).
       const how =
-        state === 'present' || state === 'missing'
-          ? p.status === 'failed'
-            ? `was refused (${p.lastError ?? 'refused'})`
-            : 'is not in the books'
-          : `was ${state} in the books`;
+        state === 'voided' || state === 'deleted' || (state === 'missing' && p.status === 'posted')
+          ? `was ${state === 'voided' ? 'voided' : 'deleted'} in the books`
+          : `is not in the books (${p.lastError ?? 'refused'})`;
       drifts.push({
         kind: 'books_payment_removed',
         difference: -p.amount,

@@ -27,6 +27,7 @@ import { registerPolicySettingsRoutes } from './settings-policies.ts';
 import { registerAuditLogRoutes } from './audit-log.ts';
 import { registerEmailTemplateRoutes } from './settings-emails.ts';
 import { registerGlRulesRoutes } from './settings-gl-rules.ts';
+import { registerReconciliationRoutes } from './reconciliation.ts';
 
 export function registerStaffApp(app: FastifyInstance, deps: HttpDeps): void {
   provideStaffDeps(app, deps);
@@ -53,6 +54,7 @@ export function registerStaffApp(app: FastifyInstance, deps: HttpDeps): void {
   registerAuditLogRoutes(app, deps);
   registerEmailTemplateRoutes(app, deps);
   registerGlRulesRoutes(app, deps);
+  registerReconciliationRoutes(app, deps);
 
   // Last: GET /app shows the overview until an area (the dashboard) registers GET /app itself.
   registerHomeFallback(app, deps);

@@ -21,6 +21,7 @@ export const NAV: readonly NavEntry[] = [
   { href: '/app/clients', label: 'Clients' },
   { href: '/app/payments', label: 'Payments' },
   { href: '/app/payouts', label: 'Payouts' },
+  { href: '/app/reconciliation', label: 'Reconciliation' },
   { href: '/app/autopay', label: 'Autopay' },
   { href: '/app/attention', label: 'Needs attention', badge: 'attention' },
   { href: '/app/connections', label: 'Connections' },
