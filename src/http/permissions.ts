@@ -118,6 +118,11 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'POST /app/payments/:id/receipt': 'finance',
   'GET /app/payouts': 'viewer',
   'GET /app/payouts/:id': 'viewer',
+  // Three-way reconciliation (http/staff/reconciliation.ts): everyone reads; running it and fixing is finance's.
+  'GET /app/reconciliation': 'viewer',
+  'GET /app/reconciliation.csv': 'viewer',
+  'POST /app/reconciliation/run': 'finance',
+  'POST /app/reconciliation/drifts/:id/fix': 'finance',
   'GET /app/autopay': 'viewer',
   'GET /app/autopay/approvals/:id': 'viewer',
   'POST /app/autopay/approvals/:id/approve': 'finance',
