@@ -89,15 +89,21 @@ const settleAppliedOf = (b: NonNullable<InvoiceFacts['books']>): bigint =>
 /**
  * What the PSA shows paid outside Settle. Postings in flight (pending, or posted after the PSA copy was last
  * read) may or may not be in the PSA balance already — our own write-back's callback can be read before we
- * recorded it as posted — so every combination of them is a possible reading: the one that agrees with the
+ * recorded it as posted — so every combination of the posted ones is a possible reading: the one that agrees with the
  * books (or, without books, that is not negative) is taken; none agreeing, the likeliest (all posted ones in).
  */
+const MAX_IN_FLIGHT = 10;
+
 function likeliestPsaOutside(base: bigint, inFlight: readonly PostingFact[], booksOutside: bigint | null): bigint {
   const likeliest = base - net(inFlight.filter((p) => p.status === 'posted'));
   const fits = (v: bigint): boolean => v >= 0n && (booksOutside === null || v === booksOutside);
-  if (fits(likeliest) || inFlight.length === 0 || inFlight.length > 6) return likeliest;
-  for (let mask = 0; mask < 1 << inFlight.length; mask++) {
-    const v = base - net(inFlight.filter((_, i) => (mask & (1 << i)) !== 0));
+  if (fits(likeliest) || inFlight.length === 0) return likeliest;
+  // Pending postings are not written yet (they would otherwise hide a deletion of the same amount); of the
+  // posted ones at most 2^10 readings are tried.
+  const open = inFlight.filter((p) => p.status === 'posted').slice(0, MAX_IN_FLIGHT);
+  const settled = base - net(inFlight.filter((p) => p.status === 'posted' && !open.includes(p)));
+  for (let mask = 0; mask < 1 << open.length; mask++) {
+    const v = settled - net(open.filter((_, i) => (mask & (1 << i)) !== 0));
     if (fits(v)) return v;
   }
   return likeliest;
