@@ -7,6 +7,7 @@ import { withTenant } from '../../src/db/tenant.ts';
 import { eventually, openInvoices, payInPortal, startStack, type Stack } from '../helpers/stack.ts';
 import { useXeroBooks } from '../helpers/xero-books.ts';
 import type { RunningXeroSimulator } from '../../simulators/xero/index.ts';
+import { xeroLimiterFor } from '../../src/connectors/accounting/xero/limiter.ts';
 
 let stack: Stack;
 let xero: RunningXeroSimulator;
@@ -107,6 +108,27 @@ describe('Xero books', () => {
     for (const i of invs) pays.push(await payInPortal(stack, await stack.portalToken(i.client_id), [i.id]));
     for (const p of pays) await posted(p.paymentId, 'payment', 1);
     for (const i of invs) expect(xero.sim.livePayments().filter((p) => p.InvoiceID === xeroInvoice(i.number).InvoiceID)).toHaveLength(1);
+  });
+
+  it('Xero’s day used up: the posting waits with the reason, nothing is lost; once the day moves on it is posted once', async () => {
+    const inv = (await openInvoices(stack))[0]!;
+    xero.sim.limits.configure({ perDay: 0 });
+    const p = await payInPortal(stack, await stack.portalToken(inv.client_id), [inv.id]);
+    const waiting = await eventually(
+      async () => (await booksPostings(p.paymentId)).find((r) => r.kind === 'payment' && /daily limit/.test(r.last_error ?? '')),
+      40_000,
+      'the posting waiting on the daily limit',
+    );
+    expect(waiting.status).not.toBe('posted');
+    expect(xero.sim.livePayments().filter((x) => x.InvoiceID === xeroInvoice(inv.number).InvoiceID)).toHaveLength(0);
+    // The day moves on (Xero's window and what Settle learned from it), and a person retries at once.
+    xero.sim.limits.configure({ perDay: 5000 });
+    xero.sim.limits.reset();
+    xeroLimiterFor(xero.tenantId).dayExhaustedUntil = 0;
+    const res = await fetch(`${stack.settleUrl}/api/v1/postings/${waiting.id}/retry`, { method: 'POST', headers: { authorization: `Bearer ${key}` } });
+    expect(res.status).toBe(202);
+    await posted(p.paymentId, 'payment', 1);
+    expect(xero.sim.livePayments().filter((x) => x.InvoiceID === xeroInvoice(inv.number).InvoiceID)).toHaveLength(1);
   });
 
   it('a revoked connection: the posting becomes an exception telling a person to reconnect Xero', async () => {
