@@ -11,6 +11,7 @@ import type { ApiContext } from './routes.ts';
 import type { Entity, QboStore } from './store.ts';
 import { createAccount, createCustomer } from './names.ts';
 import { createInvoice } from './transactions.ts';
+import { createCreditMemo } from './credit-memo.ts';
 import { deleteRecord, voidRecord } from './lifecycle.ts';
 import { createTrackingEntity, setTracking, updateTrackingEntity, type TrackingEntity } from './tracking.ts';
 
@@ -65,6 +66,28 @@ export class QboControl {
         },
       ],
     });
+  }
+
+  /** A credit memo as the PSA's accounting export would create it: one "Services" line of this amount. */
+  seedCreditMemo(s: Omit<SeedInvoice, 'dueDate'>): Entity {
+    const customer = this.seedCustomer(s.customerName, s.email);
+    const amount = typeof s.amount === 'string' ? parseDecimal(s.amount, this.store.homeCurrency) : s.amount;
+    return createCreditMemo(this.store, {
+      DocNumber: s.docNumber,
+      CustomerRef: { value: customer.Id },
+      ...(s.txnDate ? { TxnDate: s.txnDate } : {}),
+      Line: [
+        {
+          Amount: toVendorNumber(money(amount.amountMinor, this.store.homeCurrency)),
+          DetailType: 'SalesItemLineDetail',
+          SalesItemLineDetail: { ItemRef: { value: this.store.defaults.servicesItem } },
+        },
+      ],
+    });
+  }
+
+  creditMemos(): Entity[] {
+    return this.store.list('CreditMemo');
   }
 
   /** The account of that name, created (as an MSP would in QuickBooks) when the company has none. */

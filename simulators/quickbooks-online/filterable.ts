@@ -11,6 +11,7 @@ const META = ['Id', 'MetaData.CreateTime', 'MetaData.LastUpdatedTime'] as const;
 
 export const FILTERABLE: Readonly<Record<EntityName, ReadonlySet<string>>> = {
   Invoice: new Set([...META, 'DocNumber', 'TxnDate', 'DueDate', 'CustomerRef', 'TotalAmt', 'Balance']),
+  CreditMemo: new Set([...META, 'DocNumber', 'TxnDate', 'CustomerRef', 'TotalAmt', 'Balance']),
   Payment: new Set([...META, 'CustomerRef', 'TxnDate', 'TotalAmt', 'PaymentRefNum']),
   Deposit: new Set([...META, 'TxnDate', 'TotalAmt']),
   JournalEntry: new Set([...META, 'DocNumber', 'TxnDate']),

@@ -8,6 +8,7 @@ import { fieldsOf, loadXsdTypes } from './xsd-schema.ts';
 /** The complexTypes the simulator accepts in request bodies, and checks field by field. */
 export const CHECKED_TYPES = [
   'Invoice',
+  'CreditMemo',
   'Payment',
   'Deposit',
   'Customer',

@@ -5,6 +5,7 @@ import { faults, qboDateTime } from './faults.ts';
 
 export type EntityName =
   | 'Invoice'
+  | 'CreditMemo'
   | 'Payment'
   | 'Deposit'
   | 'Customer'
@@ -19,6 +20,7 @@ export type EntityName =
   | 'Department';
 export const ENTITY_NAMES: readonly EntityName[] = [
   'Invoice',
+  'CreditMemo',
   'Payment',
   'Deposit',
   'Customer',

@@ -4,6 +4,7 @@
 import { checkFields, faults } from './faults.ts';
 import { refTo, type Entity, type QboStore } from './store.ts';
 import { checkTrackingRefs } from './tracking.ts';
+import { applyCredit, checkCreditLine } from './credit-memo.ts';
 
 type Body = Record<string, unknown>;
 
@@ -137,6 +138,9 @@ export function createPayment(store: QboStore, body: Body): Entity {
   // Validate every application before touching any invoice.
   const applied = new Map<string, bigint>();
   let appliedTotal = 0n;
+  // Credit memos applied with the payment (credit-memo.ts): their lines offset invoice lines of the same payment.
+  const credited = new Map<string, bigint>();
+  let creditTotal = 0n;
   const outLines = lines(body).map((l) => {
     checkFields('Line', l, 'Payment');
     if (l['Amount'] === undefined) throw faults.requiredParam('Line.Amount');
@@ -145,6 +149,12 @@ export function createPayment(store: QboStore, body: Body): Entity {
     const linked = (l['LinkedTxn'] as Body[] | undefined) ?? [];
     if (linked.length !== 1) throw faults.requiredParam('Line.LinkedTxn');
     const link = linked[0]!;
+    if (link['TxnType'] === 'CreditMemo') {
+      const memo = checkCreditLine(store, customer.Id, String(link['TxnId']), amt, credited.get(String(link['TxnId'])) ?? 0n);
+      credited.set(memo.Id, (credited.get(memo.Id) ?? 0n) + amt);
+      creditTotal += amt;
+      return { Amount: store.amount(amt), LinkedTxn: [{ TxnId: memo.Id, TxnType: 'CreditMemo' }] };
+    }
     if (link['TxnType'] !== 'Invoice') {
       throw faults.invalidValue('Line.LinkedTxn.TxnType', `the simulator applies payments to Invoice only, not ${String(link['TxnType'])}`);
     }
@@ -165,15 +175,24 @@ export function createPayment(store: QboStore, body: Body): Entity {
     appliedTotal += amt;
     return { Amount: store.amount(amt), LinkedTxn: [{ TxnId: invoice.Id, TxnType: 'Invoice' }] };
   });
-  if (appliedTotal > total) {
-    throw faults.business(`The amounts applied (${store.amount(appliedTotal)}) are more than the payment total (${store.amount(total)})`, 'TotalAmt');
+  if (creditTotal > appliedTotal) {
+    throw faults.business(
+      `The credit applied (${store.amount(creditTotal)}) is more than the invoices it is applied to (${store.amount(appliedTotal)})`,
+      'Line.Amount',
+    );
+  }
+  if (appliedTotal - creditTotal > total) {
+    throw faults.business(
+      `The amounts applied (${store.amount(appliedTotal - creditTotal)}) are more than the payment total (${store.amount(total)})`,
+      'TotalAmt',
+    );
   }
   const payment = store.insert('Payment', {
     ...body,
     CustomerRef: refTo(customer, 'DisplayName'),
     DepositToAccountRef: { value: depositTo.Id },
     TotalAmt: store.amount(total),
-    UnappliedAmt: store.amount(total - appliedTotal),
+    UnappliedAmt: store.amount(total - (appliedTotal - creditTotal)),
     ProcessPayment: false,
     TxnDate: txnDate,
     CurrencyRef: store.currencyRef(),
@@ -186,6 +205,7 @@ export function createPayment(store: QboStore, body: Body): Entity {
     (invoice['LinkedTxn'] as Body[]).push({ TxnId: payment.Id, TxnType: 'Payment' });
     store.touch(invoice);
   }
+  for (const [memoId, amt] of credited) applyCredit(store, memoId, amt, payment.Id);
   adjustCustomerBalance(store, customer, -total);
   return payment;
 }

@@ -10,6 +10,7 @@ import { createInvoice, createPayment } from './transactions.ts';
 import { createDeposit, updateDeposit } from './deposit.ts';
 import { createJournalEntry, updatePayment } from './journal.ts';
 import { createTrackingEntity, updateTrackingEntity } from './tracking.ts';
+import { createCreditMemo } from './credit-memo.ts';
 
 type Body = Record<string, unknown>;
 
@@ -46,6 +47,8 @@ function create(store: QboStore, entity: EntityName, b: Body): Record<string, un
   switch (entity) {
     case 'Invoice':
       return createInvoice(store, b);
+    case 'CreditMemo':
+      return createCreditMemo(store, b);
     case 'Payment':
       return createPayment(store, b);
     case 'Deposit':

@@ -63,6 +63,11 @@ export type PostResult =
        * the books yet (the PSA's accounting export has not run): the posting waits for it, it has not failed.
        */
       readonly waitingForInvoice?: string;
+      /**
+       * Set when the credit memo an application names is not in the books yet (the PSA's export has not
+       * created it): the application waits for it, as a payment waits for its invoice (ApplyCreditMemoInput).
+       */
+      readonly waitingForCreditMemo?: string;
     };
 
 export interface DepositPaymentLine {
@@ -207,6 +212,29 @@ export interface AccountingConnector {
    * the staff app offers no pickers for this ledger and `settle doctor` cannot check the mapping.
    */
   readChart?(): Promise<LedgerChart>;
+  /**
+   * Apply, in the books, a credit memo the PSA's own accounting export created (found by its number) to the
+   * same invoice the PSA applied it to — never create one (ApplyCreditMemoInput). Absent ⇒ this ledger cannot.
+   */
+  applyCreditMemo?(input: ApplyCreditMemoInput): Promise<PostResult>;
+}
+
+/**
+ * A credit memo applied to an invoice in the PSA, to be applied the same way in the books. Check-before-write
+ * by the record's marker (the idempotency key); the memo or the invoice not in the books yet is a wait
+ * (PostResult.waitingForCreditMemo / waitingForInvoice), not a failure; too little credit left, or the two
+ * belonging to different customers, is a final failure a person sees.
+ */
+export interface ApplyCreditMemoInput {
+  readonly idempotencyKey: string;
+  readonly creditMemoNumber: string;
+  readonly invoiceNumber: string;
+  /** What the PSA applied (positive). */
+  readonly amount: Money;
+  readonly appliedOn: string; // YYYY-MM-DD
+  readonly memo: string;
+  readonly requestGeneration?: number;
+  readonly tracking?: PostingTracking;
 }
 
 // ---- The GL mapping, one model for every ledger (engine/gl-mapping.ts, engine/books-accounts.ts) ----

@@ -23,8 +23,10 @@ import type {
   ReversePaymentInput,
   LedgerChart,
   PostingTracking,
+  ApplyCreditMemoInput,
 } from '../types.ts';
 import { readQboChart } from './chart.ts';
+import { applyQboCreditMemo } from './credit-memo.ts';
 import { reverseQboPayment } from './reversal.ts';
 import { findGoneRecords } from './gone-records.ts';
 import { readQboLedgerChanges } from './ledger-copy.ts';
@@ -326,6 +328,15 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
         input,
         this.checkBeforeWrite,
       );
+    } catch (e) {
+      return this.explained(failure(e));
+    }
+  }
+
+  /** A credit memo the PSA exported, applied to the same invoice (credit-memo.ts); never creates one. */
+  async applyCreditMemo(input: ApplyCreditMemoInput): Promise<PostResult> {
+    try {
+      return await this.explained(await applyQboCreditMemo(this.api, input, this.checkBeforeWrite, this.trackingFor(input.tracking)));
     } catch (e) {
       return this.explained(failure(e));
     }
