@@ -35,7 +35,7 @@ export async function useXeroBooks(stack: AnyStack, opts: XeroSimulatorOptions =
       processorContactName: 'Stripe',
       surchargeAccountCode: xero.sim.codes.otherRevenue,
     },
-    secrets: { clientSecret: xero.clientSecret, refreshToken: xero.initialRefreshToken },
+    secrets: { clientSecret: xero.clientSecret, refreshToken: xero.initialRefreshToken, webhookKey: xero.sim.webhooks.key },
     actor: 'system:test',
   });
   (stack.settle?.ctx.connectors as ConnectorCache | undefined)?.forget(stack.tenantId);

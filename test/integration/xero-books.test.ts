@@ -131,6 +131,22 @@ describe('Xero books', () => {
     expect(xero.sim.livePayments().filter((x) => x.InvoiceID === xeroInvoice(inv.number).InvoiceID)).toHaveLength(1);
   });
 
+  it('webhooks: Xero’s intent-to-receive check passes, a bad or missing signature is refused (401), a new invoice's event is accepted', async () => {
+    xero.sim.webhooks.configure(`${stack.settleUrl}/webhooks/${stack.slug}/xero`, xero.sim.webhooks.key);
+    expect(await xero.sim.webhooks.intentToReceive()).toBe('OK');
+    const forged = await xero.sim.webhooks.send([], true);
+    expect(forged!.status).toBe(401);
+    const unsigned = await fetch(`${stack.settleUrl}/webhooks/${stack.slug}/xero`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"events":[]}',
+    });
+    expect(unsigned.status).toBe(401);
+    xero.sim.seedInvoice({ number: 'X-LATE-1', contactName: 'Acme', amount: '12.00' });
+    await eventually(async () => xero.sim.webhooks.deliveries.at(-1)?.status === 200, 20_000, 'the invoice event accepted');
+    expect(JSON.parse(xero.sim.webhooks.deliveries.at(-1)!.body).events[0].eventCategory).toBe('INVOICE');
+  });
+
   it('a revoked connection: the posting becomes an exception telling a person to reconnect Xero', async () => {
     const inv = (await openInvoices(stack))[0]!;
     xero.sim.identity.revokeAll();

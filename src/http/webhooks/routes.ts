@@ -7,6 +7,8 @@ import { InboxWriter } from '../../engine/inbox-writer.ts';
 import { encodeEvent } from '../../engine/event-codec.ts';
 import { WebhookRejected } from '../../connectors/webhook-rejected.ts';
 import type { HttpDeps } from '../deps.ts';
+import { XeroConnector } from '../../connectors/accounting/xero/connector.ts';
+import { onXeroInvoicesChanged } from '../../engine/xero-webhook.ts';
 
 export function registerWebhookRoutes(app: FastifyInstance, deps: HttpDeps): void {
   // Events arriving together are stored together (engine/inbox-writer.ts): a burst costs one transaction per batch.
@@ -44,7 +46,15 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: HttpDeps): voi
           });
           return reply.code(200).send({ received: true, duplicate: r.duplicate });
         }
+        const books = await deps.ctx.connectors.accounting(tenant.id);
+        if (books?.vendor === vendor && books instanceof XeroConnector) {
+          // Xero's intent-to-receive check wants 200 / 401 with no body (connectors/accounting/xero/webhook.ts).
+          const events = books.verifyWebhook(req.headers, raw);
+          await onXeroInvoicesChanged(deps.ctx.db, tenant.id, events.filter((ev) => ev.eventCategory === 'INVOICE').length);
+          return reply.code(200).send();
+        }
       } catch (e) {
+        if (e instanceof WebhookRejected && req.params.vendor === 'xero') return reply.code(401).send();
         if (e instanceof WebhookRejected) {
           req.log.warn({ vendor, reason: e.reason }, 'webhook rejected');
           return reject(reply, e.reason === 'malformed' ? 400 : 401, e.reason, e.message);

@@ -26,6 +26,8 @@ import { postXeroBankWithdrawal, postXeroDeposit } from './deposit.ts';
 import { amountOf, carries, chunks, failure, idempotencyKeyFor, itemErrors, marker, moneyOf, referenceWhere } from './mapping.ts';
 import { reverseXeroPayment } from './reversal.ts';
 import type { TokenStore } from './tokens.ts';
+import { WebhookRejected } from '../../webhook-rejected.ts';
+import { verifyXeroSignature, xeroEvents, type XeroWebhookEvent } from './webhook.ts';
 
 /** Payments per PUT /Payments (Xero advises batches of at most 50 for creates). */
 const PAYMENTS_PER_CALL = 50;
@@ -52,6 +54,8 @@ export interface XeroConfig {
   /** An account with payments enabled holding clients' credit (overpayments; payments made from credit). */
   readonly clientCreditAccountCode?: string;
   readonly currency?: Currency;
+  /** The app's webhook key (x-xero-signature); absent ⇒ every delivery is refused. */
+  readonly webhookKey?: string;
 }
 
 export class XeroConnector implements AccountingConnector {
@@ -220,6 +224,23 @@ export class XeroConnector implements AccountingConnector {
       return await reverseXeroPayment(this, input);
     } catch (e) {
       return failure(e);
+    }
+  }
+
+  /**
+   * A delivery to Settle's webhook URL: its events when x-xero-signature is right (an intent-to-receive
+   * delivery has none), WebhookRejected otherwise — the route answers 401, as Xero's check expects.
+   */
+  verifyWebhook(headers: Readonly<Record<string, string | string[] | undefined>>, raw: Buffer): XeroWebhookEvent[] {
+    const sig = headers['x-xero-signature'];
+    if (!this.config.webhookKey) throw new WebhookRejected('bad_signature', 'no webhook key is set for this Xero connection');
+    if (!verifyXeroSignature(raw, typeof sig === 'string' ? sig : undefined, this.config.webhookKey)) {
+      throw new WebhookRejected('bad_signature', 'x-xero-signature does not match the body signed with the webhook key');
+    }
+    try {
+      return xeroEvents(raw).filter((e) => e.tenantId === this.config.tenantId);
+    } catch {
+      throw new WebhookRejected('malformed', 'the body is not a Xero webhook payload');
     }
   }
 

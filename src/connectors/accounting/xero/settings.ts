@@ -73,6 +73,7 @@ export function buildXeroConnector(c: z.infer<typeof xeroConfigSchema>, s: z.inf
       ...(c.surchargeAccountCode ? { surchargeAccountCode: c.surchargeAccountCode } : {}),
       ...(c.planFeeAccountCode ? { planFeeAccountCode: c.planFeeAccountCode } : {}),
       ...(c.clientCreditAccountCode ? { clientCreditAccountCode: c.clientCreditAccountCode } : {}),
+      ...(s.webhookKey ? { webhookKey: s.webhookKey } : {}),
     },
     store,
   );
