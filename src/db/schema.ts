@@ -19,6 +19,7 @@ import type * as installmentOffers from './schema/installment-offers.ts';
 import type * as emailTemplates from './schema/email-templates.ts';
 import type * as branding from './schema/branding.ts';
 import type * as dashboardSnapshots from './schema/dashboard-snapshots.ts';
+import type * as quickbooksDesktop from './schema/quickbooks-desktop.ts';
 import type * as payLinks from './schema/pay-links.ts';
 import type * as contracts from './schema/contracts.ts';
 import type * as autotaskBudget from './schema/autotask-budget.ts';
@@ -122,6 +123,10 @@ export interface Database {
   dashboard_snapshots: dashboardSnapshots.DashboardSnapshotsTable;
   // 0036_invoice_pay_links
   invoice_pay_links: payLinks.InvoicePayLinksTable;
+  // 0040_quickbooks_desktop
+  qbd_work: quickbooksDesktop.QbdWorkTable;
+  qbd_invoices: quickbooksDesktop.QbdInvoicesTable;
+  qbd_sessions: quickbooksDesktop.QbdSessionsTable;
   // 0038_autotask_budget_use
   autotask_budget_use: autotaskBudget.AutotaskBudgetUseTable;
   // 0041_gl_tracking_rules

@@ -173,6 +173,8 @@ export class ConnectorCache implements TenantConnectors {
       // it stays readable when the connection's credentials are replaced.
       seal: (value, purpose) => this.box.seal(value, `data:${tenantId}:${purpose}`),
       open: <T>(sealed: string, purpose: string) => this.box.open<T>(sealed, `data:${tenantId}:${purpose}`),
+      tenantId,
+      db: this.db,
     });
   }
 }

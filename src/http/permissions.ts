@@ -158,6 +158,10 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
 
   // ---- vendor webhooks ----
   'POST /webhooks/:workspace/:vendor': 'vendor-signature',
+  // The QuickBooks Web Connector's SOAP endpoint (webhooks/qbwc.ts): authenticate checks the workspace's Web
+  // Connector password, every other operation a ticket it issued; GET serves the WSDL.
+  'POST /qbwc': 'vendor-signature',
+  'GET /qbwc': 'public',
 
   // ---- API: invoices, clients, payments ----
   'GET /api/v1/invoices': 'viewer',

@@ -23,6 +23,7 @@ import { registerActivityRoutes } from './api/activity.ts';
 import { registerLifecycleRoutes } from './api/lifecycle.ts';
 import { registerAutopayRoutes } from './api/autopay.ts';
 import { registerWebhookRoutes } from './webhooks/routes.ts';
+import { registerWebConnectorRoutes } from './webhooks/qbwc.ts';
 import { registerPortalRoutes } from './portal/pages.ts';
 import { registerUpdateMethodRoutes } from './portal/update-method.ts';
 import { registerExceptionRoutes } from './api/exceptions.ts';
@@ -85,6 +86,7 @@ export async function buildServer(deps: HttpDeps, logger: Logger): Promise<Fasti
 
   registerHealthRoutes(app, deps);
   registerWebhookRoutes(app, deps);
+  registerWebConnectorRoutes(app, deps);
   registerPortalRoutes(app, deps);
   registerPortalCollectionRoutes(app, deps);
   registerBankAchPortalRoutes(app, deps);

@@ -81,13 +81,14 @@ function readRs(type: string, rs: Ret): QbResponse {
 
 /**
  * What a status means for Settle. 0 = done; 1 = a query found nothing (Info — an empty answer, not an
- * error); 500-series = warnings (the request was carried out); 3175/3176/3180 = the record or list is in use
- * by a person in QuickBooks, try again later; 3231 = not processed because an earlier request in the same
+ * error); 500-series = warnings (the request was carried out); 3175/3176 = the record or list is in use by a
+ * person in QuickBooks, try again later (3180, "error when saving", is final: QuickBooks uses it for what is
+ * wrong with the data — not in balance, more than the open balance); 3231 = not processed because an earlier request in the same
  * document failed (stopOnError), so nothing was written; any other Error is a refusal a person must see.
  */
 export type StatusKind = 'ok' | 'empty' | 'retry' | 'refused';
 
-export const RETRYABLE_STATUS = new Set([3175, 3176, 3180, 3231]);
+export const RETRYABLE_STATUS = new Set([3175, 3176, 3231]);
 
 export function statusKind(r: Pick<QbResponse, 'statusCode' | 'statusSeverity'>): StatusKind {
   if (r.statusCode === 0) return 'ok';

@@ -1,0 +1,70 @@
+// QuickBooks Desktop simulator: the company file (answers qbXML from its own store, refusing what QuickBooks
+// would — qbxml.ts) and the Web Connector that carries qbXML between it and Settle on a schedule
+// (webconnector.ts). Settle is the SOAP server here; the simulator is the caller. Control under /_sim only.
+import type { FastifyInstance } from 'fastify';
+import { createSimulatorApp, listen } from '../kit.ts';
+import { CompanyFile } from './store.ts';
+import { WebConnector, type WebConnectorSettings } from './webconnector.ts';
+import { amt } from './qbxml-rs.ts';
+
+export interface RunningQbdSimulator {
+  readonly baseUrl: string;
+  readonly company: CompanyFile;
+  readonly webConnector: WebConnector;
+  close(): Promise<void>;
+}
+
+function registerControl(app: FastifyInstance, company: CompanyFile, wc: WebConnector): void {
+  app.post('/_sim/web-connector', async (req) => {
+    const b = req.body as Partial<WebConnectorSettings>;
+    if (!b.appUrl || !b.userName || !b.password) return { ok: false, error: 'appUrl, userName and password are required' };
+    wc.configure({ appUrl: b.appUrl, userName: b.userName, password: b.password, runEveryMs: b.runEveryMs ?? 5 * 60_000 });
+    return { ok: true };
+  });
+  app.post('/_sim/poll-now', async () => wc.runNow());
+  app.get('/_sim/runs', async () => wc.runs);
+  app.get('/_sim/requests', async () => wc.requests);
+  app.post('/_sim/faults/qbd', async (req) => {
+    Object.assign(wc.faults, req.body as object);
+    return { ok: true, faults: wc.faults };
+  });
+  app.post('/_sim/invoices', async (req) => {
+    const b = req.body as { refNumber: string; customer: string; amount: string; txnDate?: string };
+    const [whole, frac = ''] = String(b.amount).split('.');
+    const inv = company.addInvoice({
+      refNumber: b.refNumber,
+      customer: b.customer,
+      amountCents: BigInt(whole!) * 100n + BigInt(frac.padEnd(2, '0').slice(0, 2)),
+      ...(b.txnDate ? { txnDate: b.txnDate } : {}),
+    });
+    return { txnId: inv.txnId, customerListId: inv.customerListId };
+  });
+  app.get('/_sim/state', async () => ({
+    invoices: company.invoices.map((i) => ({ ...i, subtotal: amt(i.subtotal), balance: amt(i.balance) })),
+    payments: company.payments.map((p) => ({ ...p, total: amt(p.total), applied: p.applied.map((a) => ({ ...a, amount: amt(a.amount) })) })),
+    deposits: company.deposits.map((d) => ({ ...d, total: amt(d.total), lines: d.lines.map((l) => ({ ...l, amount: amt(l.amount) })) })),
+    journals: company.journals.map((j) => ({
+      ...j,
+      debits: j.debits.map((l) => ({ ...l, amount: amt(l.amount) })),
+      credits: j.credits.map((l) => ({ ...l, amount: amt(l.amount) })),
+    })),
+    accounts: company.accounts,
+  }));
+}
+
+export async function startQbdSimulator(opts: { port?: number; host?: string } = {}): Promise<RunningQbdSimulator> {
+  const { app } = createSimulatorApp();
+  const company = new CompanyFile();
+  const webConnector = new WebConnector(company);
+  registerControl(app, company, webConnector);
+  const baseUrl = await listen(app, opts.port ?? 0, opts.host ?? '127.0.0.1');
+  return {
+    baseUrl,
+    company,
+    webConnector,
+    close: async () => {
+      webConnector.stop();
+      await app.close();
+    },
+  };
+}

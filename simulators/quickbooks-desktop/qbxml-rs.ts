@@ -1,0 +1,82 @@
+// Response elements the simulated company file writes (the *Ret shapes of qbxml130.xsd, the fields Settle reads).
+import type { CompanyFile, Customer, Deposit, Invoice, Journal, Payment } from './store.ts';
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const el = (name: string, v: string | undefined) => (v === undefined ? '' : `<${name}>${esc(v)}</${name}>`);
+export const amt = (c: bigint) => `${c < 0n ? '-' : ''}${(c < 0n ? -c : c) / 100n}.${((c < 0n ? -c : c) % 100n).toString().padStart(2, '0')}`;
+
+function attrs(a: Record<string, string | undefined>): string {
+  return Object.entries(a)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => ` ${k}="${esc(v!)}"`)
+    .join('');
+}
+
+export function status(type: string, requestID: string | undefined, code: number, message: string): string {
+  return `<${type}${attrs({ requestID, statusCode: String(code), statusSeverity: code === 0 || code === 1 ? 'Info' : 'Error', statusMessage: message })} />`;
+}
+
+export function list(type: string, requestID: string | undefined, rets: readonly string[], extra: Record<string, string> = {}): string {
+  const isQuery = type.includes('Query');
+  if (isQuery && rets.length === 0 && !extra['iteratorID']) return status(type, requestID, 1, 'A query request did not find a matching object in QuickBooks');
+  const a = attrs({
+    requestID,
+    statusCode: '0',
+    statusSeverity: 'Info',
+    statusMessage: 'Status OK',
+    ...(isQuery ? { retCount: String(rets.length) } : {}),
+    ...extra,
+  });
+  return `<${type}${a}>${rets.join('')}</${type}>`;
+}
+
+const ref = (name: string, listId: string, fullName: string) => `<${name}><ListID>${esc(listId)}</ListID><FullName>${esc(fullName)}</FullName></${name}>`;
+const customerRef = (c: CompanyFile, listId: string) => ref('CustomerRef', listId, c.customers.find((x) => x.listId === listId)?.fullName ?? '');
+const accountRef = (c: CompanyFile, name: string, tag = 'AccountRef') => ref(tag, c.accounts.find((a) => a.fullName === name)?.listId ?? '', name);
+
+export function customerRet(x: Customer): string {
+  return `<CustomerRet>${el('ListID', x.listId)}${el('TimeModified', x.timeModified)}${el('EditSequence', '1')}${el('Name', x.fullName)}${el('FullName', x.fullName)}${el('IsActive', 'true')}</CustomerRet>`;
+}
+
+export function invoiceRet(c: CompanyFile, i: Invoice): string {
+  return (
+    `<InvoiceRet>${el('TxnID', i.txnId)}${el('TimeModified', i.timeModified)}${el('EditSequence', '1')}${el('TxnNumber', '1')}${customerRef(c, i.customerListId)}` +
+    `${el('TxnDate', i.txnDate)}${el('RefNumber', i.refNumber)}${el('Subtotal', amt(i.subtotal))}${el('AppliedAmount', amt(i.balance - i.subtotal))}` +
+    `${el('BalanceRemaining', amt(i.balance))}${el('IsPaid', String(i.balance === 0n))}</InvoiceRet>`
+  );
+}
+
+export function paymentRet(c: CompanyFile, p: Payment): string {
+  return (
+    `<ReceivePaymentRet>${el('TxnID', p.txnId)}${el('TimeModified', p.timeModified)}${el('EditSequence', '1')}${customerRef(c, p.customerListId)}` +
+    `${el('TxnDate', p.txnDate)}${el('RefNumber', p.refNumber)}${el('TotalAmount', amt(p.total))}${el('Memo', p.memo)}` +
+    `${accountRef(c, p.depositTo, 'DepositToAccountRef')}${el('ExternalGUID', p.externalGuid)}` +
+    p.applied.map((a) => `<AppliedToTxnRet>${el('TxnID', a.txnId)}${el('TxnType', 'Invoice')}${el('Amount', amt(a.amount))}</AppliedToTxnRet>`).join('') +
+    `</ReceivePaymentRet>`
+  );
+}
+
+export function depositRet(c: CompanyFile, d: Deposit): string {
+  return (
+    `<DepositRet>${el('TxnID', d.txnId)}${el('TimeModified', d.timeModified)}${el('EditSequence', '1')}${el('TxnDate', d.txnDate)}` +
+    `${accountRef(c, d.account, 'DepositToAccountRef')}${el('Memo', d.memo)}${el('DepositTotal', amt(d.total))}${el('ExternalGUID', d.externalGuid)}` +
+    d.lines
+      .map(
+        (l) =>
+          `<DepositLineRet>${el('TxnType', l.paymentTxnId ? 'ReceivePayment' : 'Deposit')}${el('TxnID', l.paymentTxnId)}${l.account ? accountRef(c, l.account) : ''}${el('Memo', l.memo)}${el('Amount', amt(l.amount))}</DepositLineRet>`,
+      )
+      .join('') +
+    `</DepositRet>`
+  );
+}
+
+export function journalRet(c: CompanyFile, j: Journal): string {
+  const line = (tag: string) => (l: Journal['debits'][number]) =>
+    `<${tag}>${accountRef(c, l.account)}${el('Amount', amt(l.amount))}${el('Memo', l.memo)}${l.entityListId ? ref('EntityRef', l.entityListId, c.customers.find((x) => x.listId === l.entityListId)?.fullName ?? '') : ''}</${tag}>`;
+  return (
+    `<JournalEntryRet>${el('TxnID', j.txnId)}${el('TimeModified', j.timeModified)}${el('EditSequence', '1')}${el('TxnDate', j.txnDate)}${el('RefNumber', j.refNumber)}${el('ExternalGUID', j.externalGuid)}` +
+    j.debits.map(line('JournalDebitLine')).join('') +
+    j.credits.map(line('JournalCreditLine')).join('') +
+    `</JournalEntryRet>`
+  );
+}

@@ -1,0 +1,298 @@
+// The company file answering qbXML as QuickBooks does: every *Rq gets its *Rs with statusCode /
+// statusSeverity / statusMessage (qbxmlops130.xsd); refusals use QuickBooks' codes: 1 (query found nothing),
+// 3070 (string too long), 3120 (object not found), 3140 (invalid reference), 3180 (error saving: not in
+// balance, already deposited, more than the open balance), 3175 (record in use — injectable), 3231 (not
+// processed: an earlier request failed under stopOnError). A document that is not valid qbXML fails whole,
+// as QuickBooks does, with HRESULT 0x80040400 (the Web Connector passes it to receiveResponseXML).
+import { XMLParser } from 'fast-xml-parser';
+import { CompanyFile, UNDEPOSITED_FUNDS, type Invoice, type Payment } from './store.ts';
+import * as Rs from './qbxml-rs.ts';
+
+type El = Record<string, unknown>;
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@',
+  parseTagValue: false,
+  trimValues: true,
+  ignorePiTags: true,
+  ignoreDeclaration: true,
+});
+const arr = (v: unknown): El[] => (v === undefined ? [] : Array.isArray(v) ? (v as El[]) : [v as El]);
+const str = (e: El | undefined, k: string): string | undefined => (e && e[k] !== undefined && typeof e[k] !== 'object' ? String(e[k]) : undefined);
+const refOf = (e: El | undefined, k: string) => {
+  const r = e?.[k] as El | undefined;
+  return r ? { ...(str(r, 'ListID') ? { listId: str(r, 'ListID')! } : {}), ...(str(r, 'FullName') ? { fullName: str(r, 'FullName')! } : {}) } : undefined;
+};
+function cents(text: string | undefined): bigint {
+  if (!text) return 0n;
+  const m = /^([+-]?)(\d+)(?:\.(\d{1,2}))?$/.exec(text.trim());
+  if (!m) throw new Refusal(3020, `"${text}" is not a valid amount`);
+  const v = BigInt(m[2]!) * 100n + BigInt((m[3] ?? '').padEnd(2, '0') || '0');
+  return m[1] === '-' ? -v : v;
+}
+
+export class Refusal extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class ParseFailure extends Error {
+  readonly hresult = '0x80040400';
+}
+
+export interface Injected {
+  /** Answer the next N write requests with 3175 (a person has the record open in QuickBooks). */
+  inUse: number;
+}
+
+/** Handles one qbXML request document; returns the response document. Throws ParseFailure for a bad document. */
+export function handleQbxml(company: CompanyFile, xml: string, injected: Injected): string {
+  if (!/<\?qbxml\s+version="\d+\.\d+"\?>/.test(xml))
+    throw new ParseFailure('QuickBooks found an error when parsing the provided XML text stream (no <?qbxml version?>).');
+  let doc: El;
+  try {
+    doc = parser.parse(xml) as El;
+  } catch {
+    throw new ParseFailure('QuickBooks found an error when parsing the provided XML text stream.');
+  }
+  const set = (doc['QBXML'] as El | undefined)?.['QBXMLMsgsRq'] as El | undefined;
+  if (!set || typeof set !== 'object') throw new ParseFailure('QuickBooks found an error when parsing the provided XML text stream (no QBXMLMsgsRq).');
+  const onError = str(set, '@onError');
+  if (!onError) throw new ParseFailure('QBXMLMsgsRq needs onError.');
+  const out: string[] = [];
+  let failed = false;
+  for (const [type, value] of Object.entries(set)) {
+    if (type.startsWith('@')) continue;
+    for (const rq of arr(value)) {
+      const rsType = type.replace(/Rq$/, 'Rs');
+      const id = str(rq, '@requestID');
+      if (failed && onError === 'stopOnError') {
+        out.push(Rs.status(rsType, id, 3231, 'The request has not been processed.'));
+        continue;
+      }
+      try {
+        out.push(answer(company, type, rq, id, injected));
+      } catch (e) {
+        if (!(e instanceof Refusal)) throw e;
+        failed = true;
+        out.push(Rs.status(rsType, id, e.code, e.message));
+      }
+    }
+  }
+  return `<?xml version="1.0" ?><QBXML><QBXMLMsgsRs>${out.join('')}</QBXMLMsgsRs></QBXML>`;
+}
+
+function answer(c: CompanyFile, type: string, rq: El, id: string | undefined, injected: Injected): string {
+  const isWrite = type.endsWith('AddRq');
+  if (isWrite && injected.inUse > 0) {
+    injected.inUse -= 1;
+    throw new Refusal(3175, 'There was an error when saving. QuickBooks error message: This record is in use by another user.');
+  }
+  switch (type) {
+    case 'InvoiceQueryRq': {
+      const { page, remaining, iteratorID } = pageInvoices(rq, invoiceQuery(c, rq));
+      const it = iteratorID === undefined ? {} : { iteratorRemainingCount: String(remaining), iteratorID };
+      return Rs.list(
+        'InvoiceQueryRs',
+        id,
+        page.map((i) => Rs.invoiceRet(c, i)),
+        it,
+      );
+    }
+    case 'CustomerQueryRq': {
+      const ids = arr(rq['ListID']).map(String);
+      const from = str(rq, 'FromModifiedDate');
+      const found = c.customers.filter((x) => (ids.length ? ids.includes(x.listId) : !from || x.timeModified >= from));
+      return Rs.list('CustomerQueryRs', id, found.map(Rs.customerRet));
+    }
+    case 'ReceivePaymentAddRq':
+      return Rs.list('ReceivePaymentAddRs', id, [Rs.paymentRet(c, receivePaymentAdd(c, rq['ReceivePaymentAdd'] as El))]);
+    case 'ReceivePaymentQueryRq':
+      return Rs.list(
+        'ReceivePaymentQueryRs',
+        id,
+        filterTxns(c.payments, rq)
+          .filter((p) => !entityOk(rq) || entityOk(rq)!(p.customerListId))
+          .map((p) => Rs.paymentRet(c, p)),
+      );
+    case 'DepositAddRq':
+      return Rs.list('DepositAddRs', id, [Rs.depositRet(c, depositAdd(c, rq['DepositAdd'] as El))]);
+    case 'DepositQueryRq': {
+      const acct = c.account(refOf({ a: (rq['AccountFilter'] as El | undefined) ?? {} }, 'a'));
+      return Rs.list(
+        'DepositQueryRs',
+        id,
+        filterTxns(c.deposits, rq)
+          .filter((d) => !rq['AccountFilter'] || d.account === acct?.fullName)
+          .map((d) => Rs.depositRet(c, d)),
+      );
+    }
+    case 'JournalEntryAddRq':
+      return Rs.list('JournalEntryAddRs', id, [Rs.journalRet(c, journalEntryAdd(c, rq['JournalEntryAdd'] as El))]);
+    case 'JournalEntryQueryRq':
+      return Rs.list(
+        'JournalEntryQueryRs',
+        id,
+        filterTxns(c.journals, rq).map((j) => Rs.journalRet(c, j)),
+      );
+    default:
+      throw new Refusal(3250, `This feature is not enabled or not available in this version of QuickBooks (the simulator does not play ${type}).`);
+  }
+}
+
+const iterators = new Map<string, Invoice[]>();
+function invoiceQuery(c: CompanyFile, rq: El): Invoice[] {
+  const refs = arr(rq['RefNumber']).map(String);
+  if (refs.length) return c.invoices.filter((i) => refs.includes(i.refNumber));
+  if (str(rq, '@iterator') === 'Continue') {
+    const left = iterators.get(str(rq, '@iteratorID') ?? '');
+    if (!left) throw new Refusal(3120, `Object "${str(rq, '@iteratorID')}" specified in the request cannot be found (iterator).`);
+    return left;
+  }
+  const f = rq['ModifiedDateRangeFilter'] as El | undefined;
+  const from = str(f, 'FromModifiedDate');
+  const to = str(f, 'ToModifiedDate');
+  return c.invoices.filter((i) => (!from || i.timeModified >= from) && (!to || i.timeModified <= to));
+}
+export function pageInvoices(rq: El, all: Invoice[]): { page: Invoice[]; remaining: number; iteratorID?: string } {
+  const max = Number(str(rq, 'MaxReturned') ?? all.length);
+  const it = str(rq, '@iterator');
+  if (!it) return { page: all.slice(0, max), remaining: 0 };
+  const iteratorID = it === 'Continue' ? str(rq, '@iteratorID')! : `{${crypto.randomUUID().toUpperCase()}}`;
+  iterators.set(iteratorID, all.slice(max));
+  return { page: all.slice(0, max), remaining: Math.max(0, all.length - max), iteratorID };
+}
+
+function filterTxns<T extends { txnDate: string; refNumber?: string }>(list: readonly T[], rq: El): T[] {
+  const d = rq['TxnDateRangeFilter'] as El | undefined;
+  const r = rq['RefNumberRangeFilter'] as El | undefined;
+  const ids = arr(rq['TxnID']).map(String);
+  return list.filter(
+    (t) =>
+      (!ids.length || ids.includes((t as unknown as { txnId: string }).txnId)) &&
+      (!d || ((!str(d, 'FromTxnDate') || t.txnDate >= str(d, 'FromTxnDate')!) && (!str(d, 'ToTxnDate') || t.txnDate <= str(d, 'ToTxnDate')!))) &&
+      (!r ||
+        ((!str(r, 'FromRefNumber') || (t.refNumber ?? '') >= str(r, 'FromRefNumber')!) &&
+          (!str(r, 'ToRefNumber') || (t.refNumber ?? '') <= str(r, 'ToRefNumber')!))),
+  );
+}
+function entityOk(rq: El): ((listId: string) => boolean) | null {
+  const e = rq['EntityFilter'] as El | undefined;
+  if (!e) return null;
+  const ids = arr(e['ListID']).map(String);
+  return (listId) => ids.includes(listId);
+}
+
+function maxLen(field: string, value: string | undefined, max: number): void {
+  if (value !== undefined && value.length > max) throw new Refusal(3070, `The string "${value}" in the field "${field}" is too long.`);
+}
+
+function receivePaymentAdd(c: CompanyFile, a: El): Payment {
+  const customer = c.customer(refOf(a, 'CustomerRef'));
+  if (!customer)
+    throw new Refusal(3140, `There is an invalid reference to QuickBooks Customer "${JSON.stringify(refOf(a, 'CustomerRef'))}" in the ReceivePayment.`);
+  maxLen('RefNumber', str(a, 'RefNumber'), 20);
+  const depositRef = refOf(a, 'DepositToAccountRef');
+  const depositTo = depositRef ? c.account(depositRef) : c.account({ fullName: UNDEPOSITED_FUNDS });
+  if (!depositTo)
+    throw new Refusal(3140, `There is an invalid reference to QuickBooks Account "${depositRef?.fullName ?? depositRef?.listId}" in the ReceivePayment.`);
+  const total = cents(str(a, 'TotalAmount'));
+  const applied = arr(a['AppliedToTxnAdd']).map((t) => ({ txnId: str(t, 'TxnID') ?? '', amount: cents(str(t, 'PaymentAmount')) }));
+  let sum = 0n;
+  for (const t of applied) {
+    const inv = c.invoices.find((i) => i.txnId === t.txnId);
+    if (!inv) throw new Refusal(3120, `Object "${t.txnId}" specified in the request cannot be found.`);
+    if (inv.customerListId !== customer.listId)
+      throw new Refusal(3140, `There is an invalid reference to QuickBooks Invoice "${t.txnId}": it belongs to another customer.`);
+    if (t.amount > inv.balance)
+      throw new Refusal(
+        3180,
+        `There was an error when saving a ReceivePayment. QuickBooks error message: the amount applied to invoice ${inv.refNumber} is more than its open balance.`,
+      );
+    sum += t.amount;
+  }
+  if (sum > total) throw new Refusal(3180, 'There was an error when saving a ReceivePayment. QuickBooks error message: more is applied than was received.');
+  for (const t of applied) c.invoices.find((i) => i.txnId === t.txnId)!.balance -= t.amount;
+  const p: Payment = {
+    txnId: c.txnId(),
+    customerListId: customer.listId,
+    txnDate: str(a, 'TxnDate') ?? new Date().toISOString().slice(0, 10),
+    refNumber: str(a, 'RefNumber') ?? '',
+    total,
+    memo: str(a, 'Memo') ?? '',
+    externalGuid: str(a, 'ExternalGUID'),
+    depositTo: depositTo.fullName,
+    applied,
+    depositedIn: null,
+    timeModified: c.timeModified(),
+  };
+  c.payments.push(p);
+  return p;
+}
+
+function depositAdd(c: CompanyFile, a: El) {
+  const bank = c.account(refOf(a, 'DepositToAccountRef'));
+  if (!bank || bank.type !== 'Bank')
+    throw new Refusal(3140, `There is an invalid reference to QuickBooks Account "${JSON.stringify(refOf(a, 'DepositToAccountRef'))}" in the Deposit.`);
+  const lines = arr(a['DepositLineAdd']).map((l) => {
+    const paymentTxnId = str(l, 'PaymentTxnID');
+    if (paymentTxnId) {
+      const p = c.payments.find((x) => x.txnId === paymentTxnId);
+      if (!p) throw new Refusal(3120, `Object "${paymentTxnId}" specified in the request cannot be found.`);
+      if (p.depositedIn || p.depositTo !== UNDEPOSITED_FUNDS)
+        throw new Refusal(
+          3180,
+          `There was an error when saving a Deposit. QuickBooks error message: payment ${paymentTxnId} is not in Undeposited Funds (already deposited).`,
+        );
+      return { paymentTxnId, amount: p.total, memo: str(l, 'OverrideMemo') ?? p.memo };
+    }
+    const acct = c.account(refOf(l, 'AccountRef'));
+    if (!acct) throw new Refusal(3140, `There is an invalid reference to QuickBooks Account "${JSON.stringify(refOf(l, 'AccountRef'))}" in the Deposit line.`);
+    return { account: acct.fullName, amount: cents(str(l, 'Amount')), memo: str(l, 'Memo') ?? '' };
+  });
+  const d = {
+    txnId: c.txnId(),
+    txnDate: str(a, 'TxnDate') ?? '',
+    account: bank.fullName,
+    memo: str(a, 'Memo') ?? '',
+    externalGuid: str(a, 'ExternalGUID'),
+    lines,
+    total: lines.reduce((s, l) => s + l.amount, 0n),
+    timeModified: c.timeModified(),
+  };
+  for (const l of lines) if (l.paymentTxnId) c.payments.find((x) => x.txnId === l.paymentTxnId)!.depositedIn = d.txnId;
+  c.deposits.push(d);
+  return d;
+}
+
+function journalEntryAdd(c: CompanyFile, a: El) {
+  maxLen('RefNumber', str(a, 'RefNumber'), 11);
+  const line = (l: El) => {
+    const acct = c.account(refOf(l, 'AccountRef'));
+    if (!acct) throw new Refusal(3140, `There is an invalid reference to QuickBooks Account "${JSON.stringify(refOf(l, 'AccountRef'))}" in the JournalEntry.`);
+    const entity = c.customer(refOf(l, 'EntityRef'));
+    if (acct.type === 'AccountsReceivable' && !entity)
+      throw new Refusal(3180, 'There was an error when saving a JournalEntry. QuickBooks error message: a line to Accounts Receivable needs a customer.');
+    return { account: acct.fullName, amount: cents(str(l, 'Amount')), memo: str(l, 'Memo') ?? '', entityListId: entity?.listId };
+  };
+  const debits = arr(a['JournalDebitLine']).map(line);
+  const credits = arr(a['JournalCreditLine']).map(line);
+  const sum = (ls: { amount: bigint }[]) => ls.reduce((s, l) => s + l.amount, 0n);
+  if (sum(debits) !== sum(credits))
+    throw new Refusal(3180, 'There was an error when saving a JournalEntry. QuickBooks error message: Transaction not in balance.');
+  const j = {
+    txnId: c.txnId(),
+    txnDate: str(a, 'TxnDate') ?? '',
+    refNumber: str(a, 'RefNumber') ?? '',
+    externalGuid: str(a, 'ExternalGUID'),
+    debits,
+    credits,
+    timeModified: c.timeModified(),
+  };
+  c.journals.push(j);
+  return j;
+}

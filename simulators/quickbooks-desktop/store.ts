@@ -1,0 +1,157 @@
+// The company file the simulator plays: accounts, customers, invoices and what Settle writes (received
+// payments, deposits, journal entries), amounts in cents (bigint), one currency (USD). IDs look like
+// QuickBooks' own (ListID "80000001-1700000000", TxnID "1A2-1700000000").
+export interface Account {
+  readonly listId: string;
+  readonly fullName: string;
+  readonly type: 'Bank' | 'AccountsReceivable' | 'OtherCurrentAsset' | 'OtherCurrentLiability' | 'Income' | 'Expense';
+}
+export interface Customer {
+  readonly listId: string;
+  readonly fullName: string;
+  timeModified: string;
+}
+export interface Invoice {
+  readonly txnId: string;
+  readonly refNumber: string;
+  readonly customerListId: string;
+  readonly txnDate: string;
+  readonly subtotal: bigint;
+  balance: bigint;
+  timeModified: string;
+}
+export interface Payment {
+  readonly txnId: string;
+  readonly customerListId: string;
+  readonly txnDate: string;
+  readonly refNumber: string;
+  readonly total: bigint;
+  readonly memo: string;
+  readonly externalGuid: string | undefined;
+  /** Undeposited Funds unless DepositToAccountRef named another account. */
+  readonly depositTo: string;
+  readonly applied: readonly { readonly txnId: string; readonly amount: bigint }[];
+  depositedIn: string | null;
+  readonly timeModified: string;
+}
+export interface DepositLine {
+  readonly paymentTxnId?: string;
+  readonly account?: string;
+  readonly amount: bigint;
+  readonly memo: string;
+}
+export interface Deposit {
+  readonly txnId: string;
+  readonly txnDate: string;
+  readonly account: string;
+  readonly memo: string;
+  readonly externalGuid: string | undefined;
+  readonly lines: readonly DepositLine[];
+  readonly total: bigint;
+  readonly timeModified: string;
+}
+export interface JournalLine {
+  readonly account: string;
+  readonly amount: bigint;
+  readonly memo: string;
+  readonly entityListId: string | undefined;
+}
+export interface Journal {
+  readonly txnId: string;
+  readonly txnDate: string;
+  readonly refNumber: string;
+  readonly externalGuid: string | undefined;
+  readonly debits: readonly JournalLine[];
+  readonly credits: readonly JournalLine[];
+  readonly timeModified: string;
+}
+
+export const UNDEPOSITED_FUNDS = 'Undeposited Funds';
+
+export class CompanyFile {
+  private seq = 0;
+  readonly accounts: Account[] = [];
+  readonly customers: Customer[] = [];
+  readonly invoices: Invoice[] = [];
+  readonly payments: Payment[] = [];
+  readonly deposits: Deposit[] = [];
+  readonly journals: Journal[] = [];
+
+  constructor(
+    readonly path = 'C:\\Users\\Public\\Documents\\Intuit\\QuickBooks\\Company Files\\MSP.QBW',
+    private readonly now: () => number = Date.now,
+  ) {
+    for (const [fullName, type] of [
+      ['Checking', 'Bank'],
+      ['Accounts Receivable', 'AccountsReceivable'],
+      [UNDEPOSITED_FUNDS, 'OtherCurrentAsset'],
+      ['Payments Clearing', 'OtherCurrentAsset'],
+      ['Client Credit', 'OtherCurrentLiability'],
+      ['Services', 'Income'],
+      ['Surcharge Income', 'Income'],
+      ['Merchant Fees', 'Expense'],
+    ] as const) {
+      this.accounts.push({ listId: this.listId(), fullName, type });
+    }
+  }
+
+  private stamp(): number {
+    this.seq += 1;
+    return Math.floor(this.now() / 1000) * 1000 + this.seq;
+  }
+  listId(): string {
+    return `${(0x80000000 + (this.stamp() % 0xfffffff)).toString(16).toUpperCase()}-${Math.floor(this.now() / 1000)}`;
+  }
+  txnId(): string {
+    return `${this.stamp().toString(16).toUpperCase().slice(-6)}-${Math.floor(this.now() / 1000)}`;
+  }
+  /** TimeModified as QuickBooks writes it: local time with offset (here UTC). */
+  timeModified(): string {
+    return new Date(this.now()).toISOString().slice(0, 19) + '+00:00';
+  }
+
+  account(ref: { listId?: string; fullName?: string } | undefined): Account | undefined {
+    if (!ref) return undefined;
+    return this.accounts.find((a) => (ref.listId ? a.listId === ref.listId : a.fullName.toLowerCase() === (ref.fullName ?? '').toLowerCase()));
+  }
+  customer(ref: { listId?: string; fullName?: string } | undefined): Customer | undefined {
+    if (!ref) return undefined;
+    return this.customers.find((c) => (ref.listId ? c.listId === ref.listId : c.fullName === ref.fullName));
+  }
+
+  addCustomer(fullName: string): Customer {
+    const existing = this.customers.find((c) => c.fullName === fullName);
+    if (existing) return existing;
+    const c = { listId: this.listId(), fullName, timeModified: this.timeModified() };
+    this.customers.push(c);
+    return c;
+  }
+
+  /** An invoice as the PSA's accounting export writes it (the simulator's seed; `_sim` control). */
+  addInvoice(i: { refNumber: string; customer: string; amountCents: bigint; txnDate?: string }): Invoice {
+    const customer = this.addCustomer(i.customer);
+    const inv: Invoice = {
+      txnId: this.txnId(),
+      refNumber: i.refNumber,
+      customerListId: customer.listId,
+      txnDate: i.txnDate ?? new Date(this.now()).toISOString().slice(0, 10),
+      subtotal: i.amountCents,
+      balance: i.amountCents,
+      timeModified: this.timeModified(),
+    };
+    this.invoices.push(inv);
+    return inv;
+  }
+
+  /** Money sitting in an account from Settle's writes (for tests: clearing should net to zero). */
+  balanceOf(fullName: string): bigint {
+    let b = 0n;
+    for (const p of this.payments) if (p.depositTo === fullName && !p.depositedIn) b += p.total;
+    for (const d of this.deposits) for (const l of d.lines) if (l.account === fullName) b -= l.amount;
+    for (const j of this.journals) {
+      for (const l of j.debits) if (l.account === fullName) b += l.amount;
+      for (const l of j.credits) if (l.account === fullName) b -= l.amount;
+    }
+    return b;
+  }
+}

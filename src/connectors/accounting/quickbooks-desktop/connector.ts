@@ -1,0 +1,198 @@
+// QuickBooks Desktop as Settle's books (AccountingConnector). QuickBooks Desktop cannot be called; the MSP's
+// Web Connector calls Settle on its schedule (web-connector.ts). So every posting becomes one row of the
+// durable queue qbd_work, keyed by the posting's idempotency key, and this connector answers the posting
+// engine from that row: not yet (retryable — the engine asks again; a person is told if the Web Connector
+// stays away for long), posted (QuickBooks' TxnID), waiting for the invoice, or refused (QuickBooks' own
+// statusCode and message). However often the engine asks, the key makes it one row, and the row one write:
+// ExternalGUID carries the key, the memo its marker, and any re-send after an error is checked first.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Db } from '../../../db/pool.ts';
+import { withTenant, type Tx } from '../../../db/tenant.ts';
+import { isZero, money, negate, type Currency, type Money } from '../../../domain/money.ts';
+import type { QbdWorkKind } from '../../../db/schema/quickbooks-desktop.ts';
+import type {
+  AccountingConnector,
+  BooksInvoice,
+  DepositResult,
+  LinkDepositPaymentsInput,
+  PostDepositInput,
+  PostPaymentInput,
+  PostResult,
+  ReversePaymentInput,
+} from '../types.ts';
+import type { QbRef } from './qbxml/xml.ts';
+import type { DepositIntent, PaymentIntent, QbdAccounts, ReversalIntent } from './work-intent.ts';
+
+export interface QbdConfig {
+  readonly accounts: QbdAccounts;
+  readonly home: Currency;
+  /** The company file the Web Connector should open; absent ⇒ the one open in QuickBooks. */
+  readonly companyFile?: string;
+}
+
+const NOT_YET = 'queued for QuickBooks Desktop: written when the Web Connector next runs (the .qwc schedule)';
+
+interface Row {
+  state: string;
+  remote_id: string | null;
+  last_error: string | null;
+  intent: Record<string, unknown>;
+}
+
+export class QuickBooksDesktopConnector implements AccountingConnector {
+  readonly vendor = 'quickbooks-desktop' as const;
+
+  constructor(
+    readonly config: QbdConfig,
+    private readonly db: Db,
+    private readonly tenantId: string,
+    private readonly webConnectorPassword: string,
+  ) {}
+
+  /** The Web Connector's password (the connection's sealed secret; the MSP types it into the Web Connector). */
+  acceptsPassword(password: string): boolean {
+    const digest = (s: string) => createHash('sha256').update(s).digest();
+    return this.webConnectorPassword.length > 0 && timingSafeEqual(digest(password), digest(this.webConnectorPassword));
+  }
+
+  async findInvoiceByNumber(invoiceNumber: string): Promise<BooksInvoice | null> {
+    return withTenant(this.db, this.tenantId, async (tx) => {
+      const row = await tx.selectFrom('qbd_invoices').selectAll().where('ref_number', '=', invoiceNumber).orderBy('seen_at', 'desc').executeTakeFirst();
+      if (!row) {
+        await lookUp(tx, this.tenantId, invoiceNumber);
+        return null;
+      }
+      const currency = row.currency as Currency;
+      return {
+        remoteId: row.txn_id,
+        number: row.ref_number,
+        customerRemoteId: row.customer_list_id,
+        total: money(BigInt(row.total_minor), currency),
+        balance: money(BigInt(row.balance_minor), currency),
+      };
+    });
+  }
+
+  async invoicesInBooks(invoiceNumbers: readonly string[]): Promise<ReadonlySet<string>> {
+    if (invoiceNumbers.length === 0) return new Set();
+    return withTenant(this.db, this.tenantId, async (tx) => {
+      const rows = await tx
+        .selectFrom('qbd_invoices')
+        .select('ref_number')
+        .where('ref_number', 'in', [...invoiceNumbers])
+        .execute();
+      const found = new Set(rows.map((r) => r.ref_number));
+      for (const n of invoiceNumbers) if (!found.has(n)) await lookUp(tx, this.tenantId, n);
+      return found;
+    });
+  }
+
+  async postPayments(inputs: readonly PostPaymentInput[]): Promise<readonly PostResult[]> {
+    const { accounts } = this.config;
+    return withTenant(this.db, this.tenantId, async (tx) => {
+      const out: PostResult[] = [];
+      for (const p of inputs) {
+        const intent: PaymentIntent = {
+          invoiceNumber: p.invoiceNumber,
+          currency: p.amount.currency,
+          amountMinor: p.amount.amountMinor.toString(),
+          appliedMinor: (p.appliedAmount ?? p.amount).amountMinor.toString(),
+          paidOn: p.paidOn,
+          reference: p.reference,
+          memo: p.memo,
+          fromClientCredit: p.fromClientCredit ?? false,
+          accounts,
+        };
+        out.push(resultOf(await queue(tx, this.tenantId, p.idempotencyKey, 'payment', intent, p.requestGeneration ?? 0)));
+      }
+      return out;
+    });
+  }
+
+  async postDeposit(input: PostDepositInput): Promise<DepositResult> {
+    const a = this.config.accounts;
+    const currency = (input.payments[0]?.amount ?? input.awaiting?.[0]?.amount ?? input.fees).currency;
+    const adjustments = a.adjustments ?? a.fees;
+    const lines: { account: QbRef; amount: Money; memo: string }[] = [];
+    const line = (account: QbRef, amount: Money | undefined, memo: string) => {
+      if (amount && !isZero(amount)) lines.push({ account, amount, memo });
+    };
+    for (const w of input.awaiting ?? []) line(a.clearing ?? adjustments, w.amount, `${w.description} [settle-line:${w.key}]`);
+    line(a.fees, negate(input.fees), `Processing fees, payout ${input.payoutId}`);
+    line(a.surchargeIncome ?? adjustments, input.surcharges, `Card surcharges, payout ${input.payoutId}`);
+    line(a.planFeeIncome ?? adjustments, input.planFees, `Installment plan fees, payout ${input.payoutId}`);
+    line(a.clientCredit ?? adjustments, input.clientCredit, `Client credit (overpayments), payout ${input.payoutId}`);
+    line(adjustments, input.adjustments, `Refunds and adjustments, payout ${input.payoutId}`);
+    const intent: DepositIntent = {
+      payoutId: input.payoutId,
+      currency,
+      depositedOn: input.depositedOn,
+      memo: input.memo,
+      paymentTxnIds: input.payments.map((p) => p.paymentRemoteId),
+      otherLines: lines.map((l) => ({ account: l.account, amountMinor: l.amount.amountMinor.toString(), memo: l.memo })),
+      clearingKeys: (input.awaiting ?? []).map((w) => w.key),
+      accounts: a,
+    };
+    const row = await withTenant(this.db, this.tenantId, (tx) =>
+      queue(tx, this.tenantId, input.idempotencyKey, 'deposit', intent, input.requestGeneration ?? 0),
+    );
+    const r = resultOf(row);
+    return r.ok ? { ...r, onClearing: (row.intent as unknown as DepositIntent).clearingKeys } : r;
+  }
+
+  /**
+   * Moving a deposit's clearing line onto a payment needs DepositMod with the deposit's EditSequence and every
+   * line restated; Settle does not do that on QuickBooks Desktop yet, so a person links it (the exception says so).
+   */
+  async linkDepositPayments(input: LinkDepositPaymentsInput): Promise<PostResult> {
+    return {
+      ok: false,
+      retryable: false,
+      error: `QuickBooks Desktop: Settle does not move clearing lines of deposit ${input.depositRemoteId} onto payments; in QuickBooks, edit the deposit and replace each "[settle-line:…]" line by its payment`,
+    };
+  }
+
+  async reversePayment(input: ReversePaymentInput): Promise<PostResult> {
+    const intent: ReversalIntent = {
+      invoiceNumber: input.invoiceNumber,
+      paymentRemoteId: input.paymentRemoteId,
+      currency: input.amount.currency,
+      amountMinor: input.amount.amountMinor.toString(),
+      reversedOn: input.reversedOn,
+      memo: input.memo,
+      accounts: this.config.accounts,
+    };
+    const row = await withTenant(this.db, this.tenantId, (tx) =>
+      queue(tx, this.tenantId, input.idempotencyKey, 'reversal', intent, input.requestGeneration ?? 0),
+    );
+    return resultOf(row);
+  }
+}
+
+/**
+ * One row per key. A row QuickBooks refused is queued again only for a newer generation (a person's retry),
+ * with the intent as the engine gives it now; anything else is left as it is.
+ */
+async function queue(tx: Tx, tenantId: string, key: string, kind: QbdWorkKind, intent: object, generation: number): Promise<Row> {
+  await sql`INSERT INTO qbd_work (tenant_id, key, kind, intent, generation) VALUES (${tenantId}, ${key}, ${kind}, ${JSON.stringify(intent)}::jsonb, ${generation})
+    ON CONFLICT (tenant_id, key) DO UPDATE SET state = 'queued', generation = EXCLUDED.generation, intent = EXCLUDED.intent,
+      context = qbd_work.context - 'checked', last_error = NULL, status_code = NULL, done_at = NULL, updated_at = now()
+    WHERE qbd_work.state = 'refused' AND qbd_work.generation < EXCLUDED.generation`.execute(tx);
+  return tx.selectFrom('qbd_work').select(['state', 'remote_id', 'last_error', 'intent']).where('key', '=', key).executeTakeFirstOrThrow();
+}
+
+async function lookUp(tx: Tx, tenantId: string, invoiceNumber: string): Promise<void> {
+  await sql`INSERT INTO qbd_work (tenant_id, key, kind, intent) VALUES (${tenantId}, ${`invoice:${invoiceNumber}`}, 'invoice-lookup', ${JSON.stringify({ invoiceNumber })}::jsonb)
+    ON CONFLICT (tenant_id, key) DO UPDATE SET state = 'queued', updated_at = now() WHERE qbd_work.state = 'done'`.execute(tx);
+}
+
+function resultOf(row: Row): PostResult {
+  if (row.state === 'done' && row.remote_id) return { ok: true, remoteId: row.remote_id };
+  if (row.state === 'refused') return { ok: false, retryable: false, error: row.last_error ?? 'QuickBooks refused the request' };
+  if (row.state === 'waiting_invoice') {
+    const n = String(row.intent['invoiceNumber'] ?? '');
+    return { ok: false, retryable: true, error: row.last_error ?? `invoice ${n} is not in QuickBooks yet`, waitingForInvoice: n };
+  }
+  return { ok: false, retryable: true, error: row.last_error ? `${NOT_YET}; last time: ${row.last_error}` : NOT_YET };
+}
