@@ -28,6 +28,7 @@ const BENCHMARKS = [
   'psa-import-halopsa',
   'connectwise-import-100k',
   'psa-change-latency',
+  'reconciliation-report',
 ] as const;
 // Per run, generous for a loaded 2-core machine: the autopay run alone is ~110–160 s of charging plus setup.
 const TIMEOUT_MS: Record<(typeof BENCHMARKS)[number], number> = {
@@ -47,6 +48,8 @@ const TIMEOUT_MS: Record<(typeof BENCHMARKS)[number], number> = {
   'connectwise-import-100k': 900_000,
   // 200 Halo webhooks, then 4 Autotask minute polls.
   'psa-change-latency': 600_000,
+  // Seeding 100,000 invoices with their payments, postings and books copy, then two reports (issue #11).
+  'reconciliation-report': 600_000,
 };
 const DEFAULT_REPEAT: Partial<Record<(typeof BENCHMARKS)[number], number>> = { 'autopay-run': 3 };
 
