@@ -131,7 +131,7 @@ describe('Xero books', () => {
     expect(xero.sim.livePayments().filter((x) => x.InvoiceID === xeroInvoice(inv.number).InvoiceID)).toHaveLength(1);
   });
 
-  it('webhooks: Xero’s intent-to-receive check passes, a bad or missing signature is refused (401), a new invoice's event is accepted', async () => {
+  it('webhooks: Xero’s intent-to-receive check passes, a bad or missing signature is refused (401), a new invoice’s event is accepted', async () => {
     xero.sim.webhooks.configure(`${stack.settleUrl}/webhooks/${stack.slug}/xero`, xero.sim.webhooks.key);
     expect(await xero.sim.webhooks.intentToReceive()).toBe('OK');
     const forged = await xero.sim.webhooks.send([], true);
