@@ -166,7 +166,7 @@ export interface CwPayment {
   id: number;
   type: string | null;
   invoice: InvoiceRef;
-  credit: { id: number } | null;
+  credit: InvoiceRef | null;
   amount: number;
   paymentDate: string;
   appliedBy: string;

@@ -338,6 +338,47 @@ export class ConnectWiseState {
   }
 
   /**
+   * A credit memo applied to an invoice in ConnectWise (staff, Finance › Invoices › apply a credit): a payment
+   * row on the invoice that names the credit memo in `credit`, the invoice's credits up and the memo's open
+   * credit down by the amount, both invoices updated (and announced). Not through the API (ConnectWise sets
+   * `credit` itself); the simulator's control, for tests and the demo.
+   */
+  applyCreditMemo(invoiceId: number, memoId: number, amountMinor: bigint, paymentDate: string, opts: { at?: Date; appliedBy?: string } = {}): CwPayment {
+    const at = opts.at ?? this.clock();
+    const appliedBy = opts.appliedBy ?? 'accounting.staff';
+    const invoice = this.invoices.get(invoiceId);
+    const memo = this.invoices.get(memoId);
+    if (!invoice || !memo) throw new Error(`invoice ${invoiceId} or credit memo ${memoId} does not exist`);
+    if (memo.type !== 'CreditMemo') throw new PaymentRejected('credit', `Invoice ${memo.invoiceNumber} is not a credit memo.`);
+    if (memo.company.id !== invoice.company.id) throw new PaymentRejected('credit', 'The credit memo belongs to another company.');
+    if (amountMinor <= 0n) throw new PaymentRejected('amount', 'Amount must be greater than zero.');
+    if (amountMinor > cents(invoice.balance))
+      throw new PaymentRejected('amount', `Amount ${amount(amountMinor)} exceeds the invoice balance ${invoice.balance}.`);
+    if (amountMinor > -cents(memo.balance))
+      throw new PaymentRejected('amount', `Amount ${amount(amountMinor)} exceeds the credit left, ${amount(-cents(memo.balance))}.`);
+    const stamp = cwTimestamp(at);
+    const payment = this.payments.insert({
+      id: this.payments.nextId(),
+      type: 'Credit',
+      invoice: { id: invoice.id, identifier: invoice.invoiceNumber },
+      credit: { id: memo.id, identifier: memo.invoiceNumber },
+      amount: amount(amountMinor),
+      paymentDate,
+      appliedBy,
+      _info: { lastUpdated: stamp, updatedBy: appliedBy, dateEntered: stamp, enteredBy: appliedBy },
+    });
+    invoice.credits = amount(cents(invoice.credits) + amountMinor);
+    memo.credits = amount(cents(memo.credits) - amountMinor);
+    for (const inv of [invoice, memo]) {
+      this.recalculate(inv);
+      this.touch(inv, stamp);
+      this.emit({ action: 'updated', invoice: inv });
+    }
+    if (cents(invoice.balance) === 0n) invoice.status = { id: STATUSES.Paid!, name: 'Paid' };
+    return payment;
+  }
+
+  /**
    * DELETE /finance/invoices/{id}/payments/{paymentId}: the payment is gone and the invoice owes its
    * amount again (a Paid invoice goes back to Partially Paid or Sent). Returns false when there is none.
    */

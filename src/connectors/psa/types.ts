@@ -150,4 +150,22 @@ export interface PsaConnector {
    * the callback (cached), so callers always `await` the result.
    */
   parseNotification(headers: Record<string, string | string[] | undefined>, rawBody: Buffer): PsaChangeNotice | Promise<PsaChangeNotice>;
+  /**
+   * The credit memos applied to this invoice in the PSA (each lowers what the client owes; the invoice's
+   * balance already shows it). Settle applies the same memo, as the PSA's export created it in the books, to
+   * the same invoice (AccountingConnector.applyCreditMemo). Absent ⇒ the PSA cannot tell.
+   */
+  creditApplications?(invoiceExternalId: string): Promise<readonly PsaCreditApplication[]>;
+}
+
+/** One credit memo applied to an invoice in the PSA. */
+export interface PsaCreditApplication {
+  /** The PSA's id of the application (ConnectWise: the invoice payment row that names the credit). */
+  readonly remoteId: string;
+  readonly creditMemoExternalId: string;
+  /** The memo's number, as the PSA's accounting export gives it to the books (QuickBooks DocNumber). */
+  readonly creditMemoNumber: string;
+  /** Positive. */
+  readonly amount: Money;
+  readonly appliedOn: string; // YYYY-MM-DD
 }

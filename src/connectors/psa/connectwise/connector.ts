@@ -7,6 +7,7 @@ import { parseDecimal, toVendorNumber, type Currency } from '../../../domain/mon
 import type {
   CallbackCheck,
   PsaChangeNotice,
+  PsaCreditApplication,
   PsaClient,
   PsaConnector,
   PsaInvoice,
@@ -39,6 +40,7 @@ import {
 import { SigningKeyCache, verifyCallback, type Headers } from './webhook.ts';
 import { recordFailureNote } from './notes.ts';
 import { readAhead } from '../read-ahead.ts';
+import { listCreditApplications } from './credit-applications.ts';
 
 export interface ConnectWiseConnectorOptions extends ConnectWiseConnection {
   /** Currency for invoices that carry none (single-currency ConnectWise sites). Default USD. */
@@ -253,6 +255,7 @@ export class ConnectWiseConnector implements PsaConnector {
     for (let page = 1; ; page++) {
       const { rows } = await this.api.getList(`/finance/invoices/${invoiceId}/payments`, { page, pageSize: this.pageSize });
       for (const p of z.array(cwPayment).parse(rows)) {
+        if (p.credit) continue; // a credit memo applied by staff, not money
         if (paymentDay(p) !== input.paidOn) continue;
         if (member && (p.appliedBy ?? '').toLowerCase() !== member) continue;
         if (input.claimedRemoteIds?.includes(String(p.id))) continue; // another Settle payment of the same day and amount
@@ -380,6 +383,11 @@ export class ConnectWiseConnector implements PsaConnector {
   }
 
   /** Async because the signing key is fetched from the callback's key URL (cached). */
+  /** Credit memos applied to the invoice in ConnectWise (credit-applications.ts). */
+  creditApplications(invoiceExternalId: string): Promise<PsaCreditApplication[]> {
+    return listCreditApplications(this.api, this.invoiceId(invoiceExternalId), this.currency, this.pageSize);
+  }
+
   parseNotification(headers: Headers, rawBody: Buffer): Promise<PsaChangeNotice> {
     return verifyCallback(headers, rawBody, { siteOrigin: this.api.siteOrigin, companyId: this.opts.companyId, keys: this.keys });
   }

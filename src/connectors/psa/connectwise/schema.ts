@@ -113,6 +113,8 @@ export type CwContact = z.infer<typeof cwContact>;
 export const cwPayment = z.object({
   id: z.number(),
   type: z.string().nullish(),
+  /** The credit memo this row applies (ConnectWise sets it when staff apply a credit); null for money. */
+  credit: z.object({ id: z.number(), identifier: z.string().nullish() }).nullish(),
   amount: decimal,
   paymentDate: z.string().nullish(),
   appliedBy: z.string().nullish(),
