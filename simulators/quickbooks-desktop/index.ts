@@ -68,3 +68,24 @@ export async function startQbdSimulator(opts: { port?: number; host?: string } =
     },
   };
 }
+
+/**
+ * `settle simulator quickbooks-desktop --port N`: a company file with two invoices, and a Web Connector that
+ * waits to be told where Settle is (POST /_sim/web-connector with the .qwc's AppURL, UserName and the password),
+ * then runs on its schedule; POST /_sim/poll-now runs it at once.
+ */
+export async function runStandalone(port: number): Promise<RunningQbdSimulator> {
+  const s = await startQbdSimulator({ port });
+  s.company.addInvoice({ refNumber: '1001', customer: 'Acme Dental', amountCents: 125000n });
+  s.company.addInvoice({ refNumber: '1002', customer: 'Birch Law LLP', amountCents: 48050n });
+  console.log(
+    [
+      `QuickBooks Desktop simulator (company file + Web Connector) on ${s.baseUrl}`,
+      `  company file:   ${s.company.path}`,
+      `  accounts:       ${s.company.accounts.map((a) => a.fullName).join(', ')}`,
+      `  point it at Settle: POST ${s.baseUrl}/_sim/web-connector {"appUrl":"<Settle>/qbwc","userName":"settle-<workspace id>","password":"…","runEveryMs":60000}`,
+      `  run now:        POST ${s.baseUrl}/_sim/poll-now   state: GET ${s.baseUrl}/_sim/state`,
+    ].join('\n'),
+  );
+  return s;
+}

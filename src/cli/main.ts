@@ -17,7 +17,7 @@ const HELP = `settle — payments and reconciliation for MSPs
   settle migrate               apply database migrations and exit
   settle demo                  start with the demo workspace even if other workspaces exist
   settle doctor                check the database and every connection, and say how to fix what is wrong
-  settle simulator <vendor> [--port N] [--latency-ms 100-300]   run a vendor simulator on its own (connectwise | halopsa | autotask | stripe | quickbooks-online | xero | bank-sftp); PSAs add the latency to every call
+  settle simulator <vendor> [--port N] [--latency-ms 100-300]   run a vendor simulator on its own (connectwise | halopsa | autotask | stripe | quickbooks-online | xero | quickbooks-desktop | bank-sftp); PSAs add the latency to every call
   settle workspace create <slug> --name NAME --admin-email EMAIL --admin-password PASSWORD
   settle api-key create --workspace SLUG --role viewer|finance|owner [--name NAME] [--expires 90d|DATE]
   settle api-key list --workspace SLUG        every key: role, expiry, last use, revoked or not
@@ -28,6 +28,7 @@ const HELP = `settle — payments and reconciliation for MSPs
   settle user remove --workspace SLUG EMAIL
   settle user reset-password --workspace SLUG EMAIL [--password PW] [--clear-second-factor]   (no password: prints a reset link)
   settle connect <psa|payments|accounting|bank_ach> <vendor> --workspace SLUG --config JSON --secrets JSON
+  settle qwc --workspace SLUG [--out FILE]   the .qwc file for the QuickBooks Web Connector (QuickBooks Desktop books)
   settle ach inspect FILE      print a NACHA file as JSON; non-zero exit naming the record and field if invalid
   settle pay-links write-open --workspace SLUG   a pay link for every open invoice without one, each written into the PSA once
   settle keys rotate [--new-key HEX]   new instance key; every sealed secret re-sealed (stop Settle first; links keep working)
@@ -116,6 +117,14 @@ async function main(argv: string[]): Promise<number> {
       });
       return code;
     }
+    case 'qwc': {
+      let code = 0;
+      await withDb(async ({ db }) => {
+        const { runQwc } = await import('./qwc.ts');
+        code = await runQwc(db, loadConfig(), await tenantIdBySlug(db, requireFlag(args, 'workspace', 'workspace slug')), flag(args, 'out'), console.log);
+      });
+      return code;
+    }
     case 'pay-links': {
       let code = 0;
       const { runPayLinksCommand } = await import('./pay-links.ts');
@@ -193,6 +202,7 @@ async function runSimulator(vendor: string | undefined, port: number): Promise<n
     stripe: async () => (await import('../../simulators/stripe/index.ts')).runStandalone(port),
     'quickbooks-online': async () => (await import('../../simulators/quickbooks-online/index.ts')).runStandalone(port),
     xero: async () => (await import('../../simulators/xero/index.ts')).runStandalone(port),
+    'quickbooks-desktop': async () => (await import('../../simulators/quickbooks-desktop/index.ts')).runStandalone(port),
     'bank-sftp': async () => (await import('../../simulators/bank-sftp/index.ts')).runStandalone(port),
   };
   const start = vendor ? sims[vendor] : undefined;

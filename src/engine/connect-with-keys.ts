@@ -43,6 +43,7 @@ export const KEY_VENDORS: readonly { role: ConnectionRole; vendor: string; title
   { role: 'psa', vendor: 'halopsa', title: 'HaloPSA' },
   { role: 'psa', vendor: 'autotask', title: 'Autotask PSA' },
   { role: 'payments', vendor: 'stripe', title: 'Stripe' },
+  { role: 'accounting', vendor: 'quickbooks-desktop', title: 'QuickBooks Desktop' },
 ];
 
 const LABELS: Readonly<Record<string, string>> = {

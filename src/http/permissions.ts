@@ -207,6 +207,7 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'GET /app/connections/:role/disconnect': 'owner',
   'POST /app/connections/:role/disconnect': 'owner',
   'GET /app/connections/:role/:vendor': 'owner',
+  'GET /app/connections/accounting/quickbooks-desktop/qwc': 'owner', // the Web Connector's .qwc file (staff/qbd-qwc.ts)
   'POST /app/connections/:role/:vendor': 'owner',
   'POST /app/connections/:role/:vendor/check': 'owner',
   'POST /app/connections/quickbooks/connect': 'owner',

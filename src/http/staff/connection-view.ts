@@ -15,6 +15,7 @@ export const VENDOR_TITLES: Readonly<Record<string, string>> = {
   autotask: 'Autotask PSA',
   stripe: 'Stripe',
   'quickbooks-online': 'QuickBooks Online',
+  'quickbooks-desktop': 'QuickBooks Desktop',
   'bank-ach': 'Bank (ACH files)',
 };
 

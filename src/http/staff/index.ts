@@ -16,6 +16,7 @@ import { registerArDashboardRoutes } from './dashboard.ts';
 import { registerRolloutRoutes } from './rollout.ts';
 import { registerAttentionRoutes } from './attention.ts';
 import { registerConnectionsRoutes } from './connections.ts';
+import { registerQbdQwcRoutes } from './qbd-qwc.ts';
 import { registerSettingsRoutes } from './settings.ts';
 import { registerInvoicesRoutes } from './invoices.ts';
 import { registerInvoicePayLinkRoutes } from './invoice-pay-link.ts';
@@ -43,6 +44,7 @@ export function registerStaffApp(app: FastifyInstance, deps: HttpDeps): void {
   registerRolloutRoutes(app, deps);
   registerAttentionRoutes(app, deps);
   registerConnectionsRoutes(app, deps);
+  registerQbdQwcRoutes(app, deps);
   registerSettingsRoutes(app, deps);
   registerInvoicesRoutes(app, deps);
   registerInvoicePayLinkRoutes(app, deps);
