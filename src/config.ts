@@ -21,6 +21,12 @@ const schema = z.object({
       errorMap: () => ({ message: 'SETTLE_DEMO_PSA names the PSA the demo runs on: connectwise (the default), autotask or halopsa' }),
     })
     .default('connectwise'),
+  // The books the demo workspace posts to (its simulator); QuickBooks Online unless a person's books are Xero.
+  SETTLE_DEMO_BOOKS: z
+    .enum(['quickbooks-online', 'xero'], {
+      errorMap: () => ({ message: 'SETTLE_DEMO_BOOKS names the books the demo posts to: quickbooks-online (the default) or xero' }),
+    })
+    .default('quickbooks-online'),
   SETTLE_DEMO_INVOICE_EVERY_MS: z.coerce.number().int().min(0).default(8000),
   SETTLE_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   // How often a running `settle start` checks that each workspace's PSA callback still exists (re-created if a

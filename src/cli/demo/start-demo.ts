@@ -21,6 +21,7 @@ import { saveOffer } from '../../engine/installment-offers.ts';
 import { portalLinkFor } from '../../http/portal/links.ts';
 import { quickbooksRedirectUri } from '../../engine/quickbooks-connect.ts';
 import { listInvoiceRows } from '../../db/queries/invoice-list.ts';
+import { connectDemoXero, startDemoXero } from './xero-books.ts';
 
 export const DEMO = { slug: 'demo', name: 'Northwind IT (demo)', email: 'admin@demo.test', password: 'settle-demo' } as const;
 
@@ -42,6 +43,8 @@ export async function maybeStartDemo(running: Running, config: Config, log: Logg
     stripe: await startStripeSimulator({ port: base && base + 2, achSettleDelayMs: 8000 }),
     quickbooks: await startQuickBooksSimulator({ port: base && base + 3 }),
   } as unknown as SimulatorsFor<DemoPsa>;
+  // SETTLE_DEMO_BOOKS=xero: every invoice the demo exports to QuickBooks is copied into Xero (xero-books.ts).
+  const xero = config.SETTLE_DEMO_BOOKS === 'xero' ? await startDemoXero(base && base + 4, sims.quickbooks) : null;
   // "Connect to QuickBooks" in the staff app goes to the simulator's consent page unless a real Intuit app is
   // configured (SETTLE_QBO_*); its redirect URI is registered as an MSP does on the app's Keys tab.
   if (!running.oauthApps.quickbooks) {
@@ -82,6 +85,10 @@ export async function maybeStartDemo(running: Running, config: Config, log: Logg
     psa: psaVendor,
     log,
   });
+  if (xero) {
+    await connectDemoXero(db, running.box, tenantId, DEMO.slug, running.url, xero, log);
+    running.ctx.connectors.forget(tenantId);
+  }
   const psa = await running.ctx.connectors.psa(tenantId);
   if (psa) await mirrorInvoicesIntoBooks(psa, sims.quickbooks);
   // The simulated company tracks classes and locations (QuickBooks Plus), not yet mapped: Settings → Accounts
@@ -165,7 +172,9 @@ export async function maybeStartDemo(running: Running, config: Config, log: Logg
     '',
     `  Simulators     ${PSA_LABEL[psaVendor].padEnd(11)} ${psaSimulatorUrl(psaVendor, sims as Partial<PsaSimulators>)}   (SETTLE_DEMO_PSA=connectwise|autotask|halopsa)`,
     `                 Stripe      ${sims.stripe.baseUrl}`,
-    `                 QuickBooks  ${sims.quickbooks.baseUrl}`,
+    xero
+      ? `                 Xero        ${xero.baseUrl}   (SETTLE_DEMO_BOOKS=xero; GET ${xero.baseUrl}/_sim/state shows payments, transfers, fees)`
+      : `                 QuickBooks  ${sims.quickbooks.baseUrl}   (SETTLE_DEMO_BOOKS=quickbooks-online|xero)`,
     `  After paying: ${paidWhere(psaVendor, sims as Partial<PsaSimulators>)},`,
     `  QuickBooks the Payment (GET ${sims.quickbooks.baseUrl}/_sim/payments); the Stripe payout every 30 s becomes`,
     `  one QuickBooks Deposit (GET ${sims.quickbooks.baseUrl}/_sim/deposits).`,
@@ -177,7 +186,7 @@ export async function maybeStartDemo(running: Running, config: Config, log: Logg
       stopped = true;
       abort.abort();
       for (const t of timers) clearInterval(t);
-      await Promise.allSettled([psaSim.close(), sims.stripe.close(), sims.quickbooks.close()]);
+      await Promise.allSettled([psaSim.close(), sims.stripe.close(), sims.quickbooks.close(), xero?.close()]);
       await history;
     },
   };
