@@ -10,6 +10,7 @@ import { withTenant } from '../../src/db/tenant.ts';
 import { syncBooksCopy } from '../../src/engine/sync-books-copy.ts';
 import { runReconciliation } from '../../src/engine/three-way-reconciliation.ts';
 import { applyDriftFix } from '../../src/engine/reconciliation-fix.ts';
+import { enqueue } from '../../src/engine/enqueue.ts';
 import { editDepositByHand, enterPaymentByHand } from '../../simulators/quickbooks-online/drift.ts';
 import { eventually, openInvoices, payInPortal, startStack, type Stack } from '../helpers/stack.ts';
 
@@ -179,4 +180,22 @@ describe('three-way reconciliation over Settle’s copy of the books', () => {
     );
     expect(fixes).toHaveLength(2);
   }, 600_000);
+  it('the nightly tick refreshes the copy and runs the report as a durable job, kept as a nightly run', async () => {
+    const before = await withTenant(db(), stack.tenantId, (tx) =>
+      tx.selectFrom('sync_cursors').select('updated_at').where('name', '=', 'books-copy:quickbooks-online').executeTakeFirstOrThrow(),
+    );
+    // What the cron does at 02:30 UTC: the tick queues, per workspace, a refresh of the copy and then the report.
+    await enqueue(db(), 'reconcile-tick', {}, { jobKey: 'reconcile-tick-test' });
+    const nightly = await eventually(
+      () => withTenant(db(), stack.tenantId, (tx) => tx.selectFrom('reconciliation_runs').selectAll().where('trigger', '=', 'nightly').executeTakeFirst()),
+      120_000,
+      'a nightly run',
+    );
+    expect(nightly).toMatchObject({ requested_by: 'system:reconciliation', zero_drift: true, drift_count: 0 });
+    const after = await withTenant(db(), stack.tenantId, (tx) =>
+      tx.selectFrom('sync_cursors').select('updated_at').where('name', '=', 'books-copy:quickbooks-online').executeTakeFirstOrThrow(),
+    );
+    expect(after.updated_at.getTime()).toBeGreaterThan(before.updated_at.getTime());
+    expect(nightly.books_copy_as_of!.getTime()).toBeGreaterThan(before.updated_at.getTime() - 60_000);
+  }, 200_000);
 });
