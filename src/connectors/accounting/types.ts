@@ -38,6 +38,12 @@ export interface PostPaymentInput {
   /** See RequestGeneration. */
   readonly requestGeneration?: number;
   /**
+   * Never sent before: Settle recorded, before this send, that it is the first (engine/post-to-accounting.ts),
+   * so no earlier write of it can exist and the connector may skip its check-before-write look-up for it. A
+   * send whose answer was lost (a crash) is never a first one: its mark stays until an answer is recorded.
+   */
+  readonly firstSend?: boolean;
+  /**
    * Class / location for this payment's invoice, from the GL mapping's rules by PSA field (gl-mapping.ts);
    * absent ⇒ the workspace-wide choice. A ledger puts each dimension where it takes one.
    */

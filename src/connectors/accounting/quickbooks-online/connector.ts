@@ -175,10 +175,11 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
     let invoices: Json[];
     try {
       // PaymentRefNum as a query filter: verify against a sandbox; the marker check is what decides.
-      const refs = [...new Set(unique.map((i) => paymentRefNum(inputs[i]!.reference)))];
+      // A first send (types.ts: firstSend) has no earlier write to find: a payment alone then costs 2 calls, not 3.
+      const refs = [...new Set(unique.filter((i) => !inputs[i]!.firstSend).map((i) => paymentRefNum(inputs[i]!.reference)))];
       const numbers = [...new Set(unique.map((i) => inputs[i]!.invoiceNumber))];
       const [existing, books] = await Promise.allSettled([
-        this.checkBeforeWrite ? this.lookup('Payment', 'PaymentRefNum', refs, LOOKUP_REFS_PER_QUERY) : Promise.resolve([]),
+        this.checkBeforeWrite && refs.length ? this.lookup('Payment', 'PaymentRefNum', refs, LOOKUP_REFS_PER_QUERY) : Promise.resolve([]),
         numbers.length ? this.lookup('Invoice', 'DocNumber', numbers, LOOKUP_NUMBERS_PER_QUERY) : Promise.resolve([]),
       ]);
       if (existing.status === 'rejected') throw existing.reason;

@@ -1,5 +1,5 @@
 // How postPayments spends QuickBooks' allowance (issue #11): a payment alone or a few together go as
-// separate POST /payment calls after one round of look-ups, a backlog 30 to a /batch with its look-ups
+// separate POST /payment calls after one round of look-ups (no check-before-write for a first send), a backlog 30 to a /batch with its look-ups
 // shared, and each write's answers are handed to the caller before the next write is sent.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { money } from '../../../domain/money.ts';
@@ -70,6 +70,20 @@ describe('postPayments: the write follows how many are ready', () => {
     expect(three.every((r) => r.ok)).toBe(true);
     expect({ queries: queries(), creates: creates(), batches: batches() }).toEqual({ queries: 4, creates: 4, batches: 0 });
     expect(qbo.sim.payments()).toHaveLength(4);
+  });
+
+  it('skips the check-before-write look-up for a first send (2 calls for a payment alone), and does it for any other', async () => {
+    qbo.sim.seedInvoice({ docNumber: 'INV-1', customerName: 'Client 1', amount: '10.00' });
+    qbo.sim.seedInvoice({ docNumber: 'INV-2', customerName: 'Client 2', amount: '10.00' });
+    const c = connect();
+    const [first] = await c.postPayments([{ ...payment(1, 'INV-1'), firstSend: true }]);
+    expect(first).toMatchObject({ ok: true });
+    expect({ queries: queries(), creates: creates() }).toEqual({ queries: 1, creates: 1 });
+    // Not a first send (its answer was lost, say): looked up first, found, not written again.
+    const [again] = await c.postPayments([payment(1, 'INV-1'), { ...payment(2, 'INV-2'), firstSend: true }]);
+    expect(again).toEqual(first);
+    expect({ queries: queries(), creates: creates() }).toEqual({ queries: 3, creates: 2 });
+    expect(qbo.sim.payments()).toHaveLength(2);
   });
 
   it('reports each write to the caller before sending the next, and those already in the books with the first', async () => {
