@@ -121,9 +121,9 @@ export async function invoiceFacts(tx: Tx, booksVendor: string | null, booksAsOf
       for (const l of lines) {
         const known = settleRecords.get(l.payment_remote_id);
         if (known) settleRecords.set(l.payment_remote_id, { ...known, applied: known.applied + l.amount_minor });
-        else if (records.get(l.payment_remote_id)?.settle)
-          settleRecords.set(l.payment_remote_id, { remoteId: l.payment_remote_id, state: 'present', applied: l.amount_minor });
-        else byHand.push({ remoteId: l.payment_remote_id, applied: l.amount_minor });
+        // Another record Settle wrote (a PSA credit memo applied in the books) mirrors something the PSA shows
+        // too: it counts as paid outside Settle's payments on both sides, and is no one's hand entry.
+        else if (!records.get(l.payment_remote_id)?.settle) byHand.push({ remoteId: l.payment_remote_id, applied: l.amount_minor });
       }
       books = {
         total: bi.total_minor,
