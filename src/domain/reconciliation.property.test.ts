@@ -15,7 +15,7 @@ interface SettlePayment {
   books: 'pending' | 'seen' | 'unseen-in' | 'unseen-out';
   booksRefund: 'pending' | 'seen' | 'unseen-in' | 'unseen-out';
 }
-const visibility = fc.constantFrom('pending', 'seen', 'unseen-in', 'unseen-out');
+const visibility = fc.constantFrom<SettlePayment['psa']>('pending', 'seen', 'unseen-in', 'unseen-out');
 
 const history = fc
   .record({
@@ -53,7 +53,7 @@ const history = fc
     return { total: h.total, outside, payments, withBooks: h.books };
   });
 
-type History = ReturnType<(typeof history)['map']> extends fc.Arbitrary<infer T> ? T : never;
+type History = typeof history extends fc.Arbitrary<infer T> ? T : never;
 
 /** Which in the system's balance: seen ones and unseen ones that happen to be in; pending never. */
 const inBalance = (v: SettlePayment['psa']) => v === 'seen' || v === 'unseen-in';
