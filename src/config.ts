@@ -76,6 +76,12 @@ const schema = z.object({
    * it for the OAuth 2.0 consent (engine/quickbooks-connect.ts). Its redirect URI is PUBLIC_URL +
    * /app/connections/quickbooks/callback. The URLs default to Intuit's production endpoints.
    */
+  // The install's Xero app (developer.xero.com → My Apps) for "Connect to Xero" in the staff app (engine/xero-connect.ts).
+  SETTLE_XERO_CLIENT_ID: z.string().min(1).optional(),
+  SETTLE_XERO_CLIENT_SECRET: z.string().min(1).optional(),
+  SETTLE_XERO_AUTHORIZE_URL: z.string().url().default('https://login.xero.com/identity/connect/authorize'),
+  SETTLE_XERO_TOKEN_URL: z.string().url().default('https://identity.xero.com/connect/token'),
+  SETTLE_XERO_API_URL: z.string().url().default('https://api.xero.com'),
   SETTLE_QBO_CLIENT_ID: z.string().min(1).optional(),
   SETTLE_QBO_CLIENT_SECRET: z.string().min(1).optional(),
   SETTLE_QBO_AUTHORIZE_URL: z.string().url().default('https://appcenter.intuit.com/connect/oauth2'),

@@ -23,6 +23,7 @@ import type { TenantConnectors } from './context.ts';
 import { readConnection, saveConnection } from './connections.ts';
 import { readChart, suggestAccounts, BOOKS_ACCOUNT_SETTINGS } from './books-accounts.ts';
 import type { Actor } from './audit.ts';
+import type { XeroApp } from './xero-connect.ts';
 
 export interface IntuitApp {
   readonly clientId: string;
@@ -36,6 +37,8 @@ export interface IntuitApp {
 /** The install's OAuth apps; a holder so the demo can fill it with its simulator's app after start. */
 export interface OAuthApps {
   quickbooks: IntuitApp | null;
+  /** The install's Xero app (engine/xero-connect.ts); absent or null ⇒ no "Connect to Xero". */
+  xero?: XeroApp | null;
 }
 
 export function oauthAppsFromConfig(c: Config): OAuthApps {
@@ -48,6 +51,17 @@ export function oauthAppsFromConfig(c: Config): OAuthApps {
             authorizeUrl: c.SETTLE_QBO_AUTHORIZE_URL,
             tokenUrl: c.SETTLE_QBO_TOKEN_URL,
             apiBaseUrl: c.SETTLE_QBO_API_URL,
+          }
+        : null,
+    xero:
+      c.SETTLE_XERO_CLIENT_ID && c.SETTLE_XERO_CLIENT_SECRET
+        ? {
+            clientId: c.SETTLE_XERO_CLIENT_ID,
+            clientSecret: c.SETTLE_XERO_CLIENT_SECRET,
+            authorizeUrl: c.SETTLE_XERO_AUTHORIZE_URL,
+            tokenUrl: c.SETTLE_XERO_TOKEN_URL,
+            identityApiUrl: c.SETTLE_XERO_API_URL,
+            apiUrl: `${c.SETTLE_XERO_API_URL}/api.xro/2.0`,
           }
         : null,
   };

@@ -21,7 +21,7 @@ import { saveOffer } from '../../engine/installment-offers.ts';
 import { portalLinkFor } from '../../http/portal/links.ts';
 import { quickbooksRedirectUri } from '../../engine/quickbooks-connect.ts';
 import { listInvoiceRows } from '../../db/queries/invoice-list.ts';
-import { connectDemoXero, startDemoXero } from './xero-books.ts';
+import { connectDemoXero, offerDemoXeroConsent, startDemoXero } from './xero-books.ts';
 
 export const DEMO = { slug: 'demo', name: 'Northwind IT (demo)', email: 'admin@demo.test', password: 'settle-demo' } as const;
 
@@ -87,6 +87,7 @@ export async function maybeStartDemo(running: Running, config: Config, log: Logg
   });
   if (xero) {
     await connectDemoXero(db, running.box, tenantId, DEMO.slug, running.url, xero, log);
+    offerDemoXeroConsent(running.oauthApps, running.ctx.publicUrl, xero);
     running.ctx.connectors.forget(tenantId);
   }
   const psa = await running.ctx.connectors.psa(tenantId);

@@ -8,6 +8,8 @@ import type { Logger } from 'pino';
 import type { Db } from '../../db/pool.ts';
 import type { SecretBox } from '../../db/crypto.ts';
 import { saveConnection } from '../../engine/connections.ts';
+import type { OAuthApps } from '../../engine/quickbooks-connect.ts';
+import { xeroRedirectUri } from '../../engine/xero-connect.ts';
 import type { RunningQuickBooksSimulator } from '../../../simulators/quickbooks-online/index.ts';
 import { startXeroSimulator, type RunningXeroSimulator } from '../../../simulators/xero/index.ts';
 
@@ -68,4 +70,18 @@ export async function connectDemoXero(
       (e: unknown) => log.warn({ err: e }, 'Xero simulator: webhook intent-to-receive failed'),
     );
   }, 1000).unref();
+}
+
+/** "Connect to Xero" in the demo's staff app goes to the simulator's consent page (no real Xero app needed). */
+export function offerDemoXeroConsent(oauthApps: OAuthApps, publicUrl: string, xero: RunningXeroSimulator): void {
+  if (oauthApps.xero) return;
+  oauthApps.xero = {
+    clientId: xero.clientId,
+    clientSecret: xero.clientSecret,
+    authorizeUrl: xero.authorizeUrl,
+    tokenUrl: xero.tokenUrl,
+    identityApiUrl: xero.baseUrl,
+    apiUrl: xero.apiUrl,
+  };
+  xero.sim.identity.redirectUris.add(xeroRedirectUri(publicUrl));
 }

@@ -88,6 +88,7 @@ export async function connectionsPage(
       callbackProblem,
       redirectUri: quickbooksRedirectUri(deps.ctx.publicUrl),
       intuitConfigured: !!deps.oauthApps?.quickbooks,
+      xeroConfigured: !!deps.oauthApps?.xero,
       ...extra,
     },
     { status },

@@ -17,6 +17,7 @@ import { registerRolloutRoutes } from './rollout.ts';
 import { registerAttentionRoutes } from './attention.ts';
 import { registerConnectionsRoutes } from './connections.ts';
 import { registerQbdQwcRoutes } from './qbd-qwc.ts';
+import { registerXeroOAuthRoutes } from './xero-oauth.ts';
 import { registerSettingsRoutes } from './settings.ts';
 import { registerInvoicesRoutes } from './invoices.ts';
 import { registerInvoicePayLinkRoutes } from './invoice-pay-link.ts';
@@ -45,6 +46,7 @@ export function registerStaffApp(app: FastifyInstance, deps: HttpDeps): void {
   registerAttentionRoutes(app, deps);
   registerConnectionsRoutes(app, deps);
   registerQbdQwcRoutes(app, deps);
+  registerXeroOAuthRoutes(app, deps);
   registerSettingsRoutes(app, deps);
   registerInvoicesRoutes(app, deps);
   registerInvoicePayLinkRoutes(app, deps);

@@ -21,10 +21,13 @@ import { boxOf, sessionOf } from './connections.ts';
  * consent page — browsers apply form-action to the redirect too — and nowhere else.
  */
 export function allowConsentRedirect(req: FastifyRequest, reply: FastifyReply, deps: HttpDeps): void {
-  const app = deps.oauthApps?.quickbooks;
-  if (!app) return;
-  const origin = new URL(app.authorizeUrl).origin;
-  void reply.header('content-security-policy', staffPolicy(req.cspNonce).replace("form-action 'self'", `form-action 'self' ${origin}`));
+  // QuickBooks' and Xero's consent pages (Xero's "Connect to Xero" form is on the same pages: xero-oauth.ts).
+  const origins = [deps.oauthApps?.quickbooks, deps.oauthApps?.xero].flatMap((a) => (a ? [new URL(a.authorizeUrl).origin] : []));
+  if (origins.length === 0) return;
+  void reply.header(
+    'content-security-policy',
+    staffPolicy(req.cspNonce).replace("form-action 'self'", `form-action 'self' ${[...new Set(origins)].join(' ')}`),
+  );
 }
 
 /** Where a connect may return to: only these pages of Settle (never an address from the request). */
