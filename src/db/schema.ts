@@ -56,7 +56,7 @@ export interface Database {
   sync_cursors: core.SyncCursorsTable;
   clients: core.ClientsTable;
   external_refs: core.ExternalRefsTable;
-  invoices: core.InvoicesTable;
+  invoices: core.InvoicesTable & glMapping.InvoiceCreditColumns; // + 0041_credit_memo_applications
   invoice_versions: core.InvoiceVersionsTable;
   invoice_lines: core.InvoiceLinesTable & contracts.InvoiceLineContractColumns; // + 0035_invoice_contracts
   payment_methods: core.PaymentMethodsTable;
@@ -131,6 +131,7 @@ export interface Database {
   autotask_budget_use: autotaskBudget.AutotaskBudgetUseTable;
   // 0041_gl_tracking_rules
   gl_tracking_rules: glMapping.GlTrackingRulesTable;
+  credit_memo_applications: glMapping.CreditMemoApplicationsTable;
   // 0042_books_copy_reconciliation
   books_invoices: reconciliation.BooksInvoicesTable;
   books_payments: reconciliation.BooksPaymentsTable;

@@ -23,6 +23,7 @@ import { scheduleInvoiceWatch } from './watch-books-invoices.ts';
 import { postBankWithdrawals } from './ach-bank-money.ts';
 import { booksInvoiceNumber } from './remap-books-invoice.ts';
 import { trackingForInvoices } from './gl-mapping.ts';
+import { postCreditMemos } from './credit-memos.ts';
 
 const BACKLOG_LIMIT = 1000;
 
@@ -47,6 +48,8 @@ export async function flushAccounting(ctx: EngineContext, tenantId: string): Pro
   // of them first kept the payments waiting behind a backlog of reversals (soak16).
   const earlier = await postPendingReversals(ctx, tenantId, books, { blockingPayments: true });
   await postPendingPayments(ctx, tenantId, books, summary);
+  // Credit memos applied in the PSA, applied in the books to the same invoices (credit-memos.ts).
+  await postCreditMemos(ctx, tenantId, books);
   // Then those whose payment this flush just posted: after the payments they undo, before the deposits (lifecycle).
   const reversals = await postPendingReversals(ctx, tenantId, books);
   summary.failed += earlier.failed + reversals.failed;

@@ -30,6 +30,7 @@ export const retryPath = (postingId: string): string => `POST /api/v1/postings/$
 function what(kind: string, target: string): string {
   if (kind === 'deposit') return 'deposit';
   if (kind === 'bank_withdrawal') return 'bank debit of an ACH return';
+  if (kind === 'credit_memo') return 'credit memo application';
   if (kind === 'refund' || kind === 'payment_reversal') return target === 'psa' ? 'reversal of a payment' : 'reversal';
   return 'payment';
 }

@@ -10,6 +10,7 @@ import { enqueue } from './enqueue.ts';
 import { clearDeadJobs, settleJobsOfDeadWorkers } from './dead-jobs.ts';
 import { scheduleInvoiceWatch } from './watch-books-invoices.ts';
 import { scheduleBooksCheck } from './check-books-records.ts';
+import { scheduleCreditMemoCheck } from './credit-memos.ts';
 import { DEFAULT_CHECKOUT_EXPIRY_MS } from './expire-portal-checkouts.ts';
 import { PAYOUT_POLL_EVERY_MS } from './poll-payouts.ts';
 import { warmDashboardPresets } from './dashboard-figures.ts';
@@ -70,6 +71,8 @@ export async function sweep(ctx: EngineContext, opts: { olderThanMs?: number } =
       // What Settle posted must still be in the books (voided/deleted there by a person): about hourly.
       const posted = await tx.selectFrom('postings').select('id').where('target', '=', 'accounting').where('status', '=', 'posted').limit(1).execute();
       if (posted.length) await scheduleBooksCheck(ctx, tx, tenantId);
+      // Credit memos applied in the PSA, to apply in the books: looked for every few minutes (credit-memos.ts).
+      await scheduleCreditMemoCheck(ctx, tx, tenantId);
       if (books.length || clearing.length) {
         await enqueue(
           tx,

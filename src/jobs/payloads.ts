@@ -12,6 +12,7 @@ export const payloadSchemas = {
   'flush-accounting': z.object({ ...tenant }),
   'watch-books-invoices': z.object({ ...tenant }),
   'check-books-records': z.object({ ...tenant }),
+  'check-credit-memos': z.object({ ...tenant }),
   // 0042: Settle's copy of the books, and the three-way reconciliation over it (engine/three-way-reconciliation.ts)
   'sync-books-copy': z.object({ ...tenant }),
   'reconcile-three-way': z.object({ ...tenant, trigger: z.enum(['nightly', 'on_demand']), actor: z.string().optional() }),

@@ -10,6 +10,7 @@ import { postPsaPayment } from '../engine/post-psa-payment.ts';
 import { flushAccounting } from '../engine/post-to-accounting.ts';
 import { watchBooksInvoices } from '../engine/watch-books-invoices.ts';
 import { checkBooksRecords } from '../engine/check-books-records.ts';
+import { checkCreditMemos } from '../engine/credit-memos.ts';
 import { syncBooksCopy } from '../engine/sync-books-copy.ts';
 import { runReconciliation } from '../engine/three-way-reconciliation.ts';
 import { queueBooksCopySyncs, queueNightlyReconciliations } from '../engine/reconciliation-schedule.ts';
@@ -45,6 +46,7 @@ const handlers: { [K in TaskName]: Handler<K> } = {
   'flush-accounting': (ctx, p) => flushAccounting(ctx, p.tenantId),
   'watch-books-invoices': (ctx, p) => watchBooksInvoices(ctx, p.tenantId),
   'check-books-records': (ctx, p) => checkBooksRecords(ctx, p.tenantId),
+  'check-credit-memos': async (ctx, p) => `${await checkCreditMemos(ctx, p.tenantId)} credit memo application(s) queued for the books`,
   'sync-books-copy': (ctx, p) => syncBooksCopy(ctx, p.tenantId),
   'reconcile-three-way': (ctx, p) => runReconciliation(ctx, p.tenantId, p.trigger, (p.actor as `user:${string}` | undefined) ?? 'system:reconciliation'),
   // cron: every five minutes the books copy of each workspace with books; nightly the reconciliation

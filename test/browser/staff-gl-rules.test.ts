@@ -83,7 +83,7 @@ describe.runIf(haveBrowser)('Settings → Class and location by contract', () =>
     await page.focus('#rule-managed_services-class');
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('rule-managed_services-location');
+    expect(await page.evaluate('document.activeElement?.id')).toBe('rule-managed_services-location');
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('ArrowDown');
     await page.focus('#save-gl-rules');

@@ -263,7 +263,7 @@ export interface PostingsTable {
   tenant_id: string;
   target: 'psa' | 'accounting';
   vendor: string;
-  kind: 'payment' | 'deposit' | 'payment_reversal' | 'refund' | 'bank_withdrawal';
+  kind: 'payment' | 'deposit' | 'payment_reversal' | 'refund' | 'bank_withdrawal' | 'credit_memo'; // credit_memo: 0041
   payment_id: string | null;
   payout_id: string | null;
   invoice_id: string | null;
