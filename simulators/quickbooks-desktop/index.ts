@@ -83,7 +83,7 @@ export async function runStandalone(port: number): Promise<RunningQbdSimulator> 
       `QuickBooks Desktop simulator (company file + Web Connector) on ${s.baseUrl}`,
       `  company file:   ${s.company.path}`,
       `  accounts:       ${s.company.accounts.map((a) => a.fullName).join(', ')}`,
-      `  point it at Settle: POST ${s.baseUrl}/_sim/web-connector {"appUrl":"<Settle>/qbwc","userName":"settle-<workspace id>","password":"…","runEveryMs":60000}`,
+      `  point it at Settle: POST ${s.baseUrl}/_sim/web-connector {"appUrl":"<Settle>/webhooks/qbwc","userName":"settle-<workspace id>","password":"…","runEveryMs":60000}`,
       `  run now:        POST ${s.baseUrl}/_sim/poll-now   state: GET ${s.baseUrl}/_sim/state`,
     ].join('\n'),
   );

@@ -11,7 +11,7 @@ import type { CompanyFile } from './store.ts';
 const WSDL = fileURLToPath(new URL('../../src/connectors/accounting/quickbooks-desktop/QBWebConnectorSvc.wsdl', import.meta.url));
 
 export interface WebConnectorSettings {
-  /** Settle's AppURL from the .qwc (…/qbwc). */
+  /** Settle's AppURL from the .qwc (…/webhooks/qbwc). */
   appUrl: string;
   userName: string;
   password: string;
@@ -150,7 +150,20 @@ export class WebConnector {
       await this.call('closeConnection', { ticket });
       return record({ outcome: 'done' });
     } catch (e) {
-      return record({ outcome: 'error', error: e instanceof Error ? e.message : String(e) });
+      return record({ outcome: 'error', error: describe(e) });
     }
+  }
+}
+
+/** A transport error, or a SOAP fault / HTTP error the soap client hands back as an object. */
+function describe(e: unknown): string {
+  if (e instanceof Error) {
+    const body = (e as { body?: unknown }).body;
+    return body ? `${e.message}: ${String(body).slice(0, 500)}` : e.message;
+  }
+  try {
+    return JSON.stringify(e).slice(0, 500);
+  } catch {
+    return String(e);
   }
 }

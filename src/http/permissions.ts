@@ -160,8 +160,8 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'POST /webhooks/:workspace/:vendor': 'vendor-signature',
   // The QuickBooks Web Connector's SOAP endpoint (webhooks/qbwc.ts): authenticate checks the workspace's Web
   // Connector password, every other operation a ticket it issued; GET serves the WSDL.
-  'POST /qbwc': 'vendor-signature',
-  'GET /qbwc': 'public',
+  'POST /webhooks/qbwc': 'vendor-signature',
+  'GET /webhooks/qbwc': 'public',
 
   // ---- API: invoices, clients, payments ----
   'GET /api/v1/invoices': 'viewer',
@@ -212,8 +212,6 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'POST /app/connections/:role/:vendor/check': 'owner',
   'POST /app/connections/quickbooks/connect': 'owner',
   'GET /app/connections/quickbooks/callback': 'owner',
-  'POST /app/connections/xero/connect': 'owner', // staff/xero-oauth.ts
-  'GET /app/connections/xero/callback': 'owner',
   'GET /app/settings/accounts': 'viewer',
   // Class and location by contract (http/staff/settings-gl-rules.ts): everyone reads; owner and finance change them.
   'GET /app/settings/gl-rules': 'viewer',

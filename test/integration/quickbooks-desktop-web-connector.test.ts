@@ -10,7 +10,7 @@ import { startQbdSimulator, type RunningQbdSimulator } from '../../simulators/qu
 import { registerWebConnectorRoutes } from '../../src/http/webhooks/qbwc.ts';
 import { QuickBooksDesktopConnector } from '../../src/connectors/accounting/quickbooks-desktop/connector.ts';
 import { qbdAccounts, qbdConfigSchema } from '../../src/connectors/accounting/quickbooks-desktop/settings.ts';
-import { webConnectorUserName } from '../../src/connectors/accounting/quickbooks-desktop/web-connector.ts';
+import { QBWC_PATH, webConnectorUserName } from '../../src/connectors/accounting/quickbooks-desktop/web-connector.ts';
 import { money } from '../../src/domain/money.ts';
 import type { HttpDeps } from '../../src/http/deps.ts';
 import { validateQbxml } from '../conformance/quickbooks-desktop/xsd-validate.ts';
@@ -40,7 +40,7 @@ beforeAll(async () => {
   registerWebConnectorRoutes(settle, deps);
   const at = await settle.listen({ port: 0, host: '127.0.0.1' });
   sim = await startQbdSimulator();
-  sim.webConnector.configure({ appUrl: `${at}/qbwc`, userName: webConnectorUserName(tenant), password: PASSWORD, runEveryMs: 3_600_000 });
+  sim.webConnector.configure({ appUrl: `${at}${QBWC_PATH}`, userName: webConnectorUserName(tenant), password: PASSWORD, runEveryMs: 3_600_000 });
 }, 120_000);
 
 afterAll(async () => {
@@ -51,9 +51,9 @@ afterAll(async () => {
 
 describe('QuickBooks Desktop through the Web Connector', () => {
   it('serves the WSDL with its own address', async () => {
-    const res = await settle.inject({ method: 'GET', url: '/qbwc' });
+    const res = await settle.inject({ method: 'GET', url: QBWC_PATH });
     expect(res.body).toContain('name="authenticate"');
-    expect(res.body).toContain('location="http://127.0.0.1/qbwc"');
+    expect(res.body).toContain('location="http://127.0.0.1/webhooks/qbwc"');
   });
 
   it('a wrong password is refused (nvu) and nothing is handed over', async () => {

@@ -8,12 +8,11 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { createServerless, type Server } from 'soap';
-import { WebConnectorService } from '../../connectors/accounting/quickbooks-desktop/web-connector.ts';
+import { QBWC_PATH, WebConnectorService } from '../../connectors/accounting/quickbooks-desktop/web-connector.ts';
 import { QuickBooksDesktopConnector } from '../../connectors/accounting/quickbooks-desktop/connector.ts';
 import { wakeQbdPostings } from '../../engine/qbd-wake.ts';
 import type { HttpDeps } from '../deps.ts';
 
-export const QBWC_PATH = '/qbwc';
 const WSDL_FILE = new URL('../../connectors/accounting/quickbooks-desktop/QBWebConnectorSvc.wsdl', import.meta.url);
 
 type Args = Record<string, string | undefined>;

@@ -5,7 +5,7 @@
 // application in the Web Connector instead of adding a second one.
 import { createHash } from 'node:crypto';
 import { escapeXml } from './qbxml/xml.ts';
-import { webConnectorUserName } from './web-connector.ts';
+import { QBWC_PATH, webConnectorUserName } from './web-connector.ts';
 
 function guid(seed: string): string {
   const h = createHash('sha256').update(seed).digest('hex').toUpperCase();
@@ -22,7 +22,7 @@ export interface QwcInput {
 
 export function qwcFile(q: QwcInput): string {
   const base = q.publicUrl.replace(/\/$/, '');
-  const url = new URL(`${base}/qbwc`);
+  const url = new URL(`${base}${QBWC_PATH}`);
   if (url.protocol !== 'https:' && !['localhost', '127.0.0.1'].includes(url.hostname)) {
     throw new Error(`the Web Connector only calls https addresses (or localhost); Settle's public address is ${base} — set PUBLIC_URL to its https address`);
   }

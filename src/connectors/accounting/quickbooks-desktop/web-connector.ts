@@ -17,6 +17,9 @@ import type { WorkContext } from './work-intent.ts';
 
 /** Items per request document: a Web Connector run of a 1,000-payment backlog is ~100–200 documents, not 1,000+. */
 export const BATCH = 10;
+
+/** Where Settle serves the Web Connector (under /webhooks: no session cookie, no CSRF token — the SOAP password and tickets authenticate). */
+export const QBWC_PATH = '/webhooks/qbwc';
 const USER = /^settle-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 
 export interface WebConnectorDeps {
