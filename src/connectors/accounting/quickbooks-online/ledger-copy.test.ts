@@ -1,6 +1,6 @@
 // Settle's copy of a QuickBooks Online company, read through the simulator over HTTP: a full read first, then
-// Change Data Capture (a payment entered by hand, a deletion); a full read again when CDC cannot answer — a
-// cursor older than its 30 days, or an answer of 1,000 records that may have been cut short.
+// Change Data Capture (a payment entered by hand, a deletion); an answer of 1,000 records (maybe cut short)
+// paged entity by entity; a full read when CDC cannot answer (a cursor older than its 30 days, 1,000 in a second).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startQuickBooksSimulator, type RunningQuickBooksSimulator } from '../../../../simulators/quickbooks-online/index.ts';
 import { enterPaymentByHand } from '../../../../simulators/quickbooks-online/drift.ts';
@@ -19,9 +19,15 @@ class MemoryStore implements TokenStore {
 }
 
 let qbo: RunningQuickBooksSimulator;
+/** The company's clock runs ahead by this much (a test moves it to spread changes over seconds). */
+let clockOffsetMs = 0;
+/** Set: the company's clock stands still at this instant. */
+let frozenAtMs: number | null = null;
 let books: QuickBooksOnlineConnector;
 beforeEach(async () => {
-  qbo = await startQuickBooksSimulator();
+  clockOffsetMs = 0;
+  frozenAtMs = null;
+  qbo = await startQuickBooksSimulator({ now: () => frozenAtMs ?? Date.now() + clockOffsetMs });
   books = new QuickBooksOnlineConnector(
     {
       baseUrl: qbo.baseUrl,
@@ -79,11 +85,26 @@ describe('QuickBooks Online ledger copy', () => {
     expect(r.invoices).toHaveLength(2);
   });
 
-  it('a CDC answer of 1,000 records may have been cut short: a full read follows, with every record', async () => {
+  it('a CDC answer of 1,000 records may have been cut short: each entity is paged forward by change time', async () => {
     const first = await books.readLedgerChanges(null);
-    for (let n = 0; n < 1000; n++) qbo.sim.seedInvoice({ docNumber: String(5000 + n), customerName: 'Cedar Clinic', amount: '10.00' });
+    for (let n = 0; n < 2500; n++) {
+      if (n % 100 === 0) clockOffsetMs += 1000; // 100 changes a second
+      qbo.sim.seedInvoice({ docNumber: String(5000 + n), customerName: 'Cedar Clinic', amount: '10.00' });
+    }
     const r = await books.readLedgerChanges(first.cursor);
-    expect(cdcCalls()).toBe(1);
+    expect(r.full).toBe(false);
+    expect(cdcCalls()).toBeGreaterThanOrEqual(4); // the cut answer, then at least three pages of invoices
+    const numbers = new Set(r.invoices.map((i) => i.number));
+    for (let n = 0; n < 2500; n++) expect(numbers.has(String(5000 + n))).toBe(true);
+    expect(numbers.size).toBe(r.invoices.length); // each record once
+  }, 120_000);
+
+  it('1,000 changes within one second cannot be paged by time: a full read follows, with every record', async () => {
+    const first = await books.readLedgerChanges(null);
+    frozenAtMs = Date.now() + 1000;
+    for (let n = 0; n < 1000; n++) qbo.sim.seedInvoice({ docNumber: String(5000 + n), customerName: 'Cedar Clinic', amount: '10.00' });
+    frozenAtMs = null;
+    const r = await books.readLedgerChanges(first.cursor);
     expect(r.full).toBe(true);
     expect(r.invoices).toHaveLength(1002);
   }, 60_000);

@@ -2,8 +2,9 @@
 // Incremental reads use Change Data Capture: one `GET /cdc?entities=Invoice,Payment,Deposit&changedSince=…`
 // answers every record changed since, created, updated, voided (an update with amounts zero) or deleted
 // (only the id is left). CDC looks back at most 30 days and sends at most 1,000 records an answer, cutting
-// the rest off without a continuation token — so a cursor older than 29 days, or an answer that may have been
-// cut short, is followed by a full read (paged queries of the three entities) instead, which is always correct.
+// the rest off without a continuation token — so an answer that may have been cut short is asked again entity by
+// entity, paged forward by change time, and a cursor older than 29 days (or a page that cannot move forward) is
+// followed by a full read (paged queries of the three entities), which is always correct.
 // The next cursor is our clock at the request less a minute: QuickBooks stamps whole seconds and its clock is
 // not ours, and reading a record twice only upserts it again.
 import { MoneyError, parseDecimal, type Currency } from '../../../domain/money.ts';
@@ -99,8 +100,10 @@ export function depositCopy(r: Json, home: Currency): LedgerDepositCopy {
 
 function collect(byEntity: Readonly<Record<CdcEntity, readonly Json[]>>, home: Currency) {
   const deleted: { kind: LedgerRecordKind; remoteId: string }[] = [];
+  // The same record twice (pages that overlap by a second, a record changed while paging): the last one read.
+  const latest = (rows: readonly Json[]): Json[] => [...new Map(rows.map((r) => [String(r['Id']), r])).values()];
   const live = (e: CdcEntity): Json[] =>
-    byEntity[e].filter((r) => {
+    latest(byEntity[e]).filter((r) => {
       if (r['status'] !== 'Deleted') return true;
       deleted.push({ kind: KIND[e], remoteId: String(r['Id']) });
       return false;
@@ -113,20 +116,45 @@ function collect(byEntity: Readonly<Record<CdcEntity, readonly Json[]>>, home: C
   };
 }
 
+async function cdc(api: QboApi, entities: readonly CdcEntity[], since: string): Promise<Record<CdcEntity, Json[]>> {
+  const res = await api.call({ method: 'GET', path: '/cdc', params: { entities: entities.join(','), changedSince: since } });
+  const responses = (((res['CDCResponse'] as Json[] | undefined)?.[0]?.['QueryResponse'] as Json[] | undefined) ?? []) as Json[];
+  return Object.fromEntries(CDC_ENTITIES.map((e) => [e, responses.flatMap((qr) => (Array.isArray(qr[e]) ? (qr[e] as Json[]) : []))])) as Record<
+    CdcEntity,
+    Json[]
+  >;
+}
+
+/**
+ * An answer that may have been cut short: each entity on its own, paged forward from the last change time
+ * seen (QuickBooks sends the oldest first; records of that same second are asked for again, and the upsert
+ * makes that harmless). Null when a page cannot move forward (1,000 changes in one second): read everything.
+ */
+async function pagedCdc(api: QboApi, since: string): Promise<Record<CdcEntity, Json[]> | null> {
+  const byEntity = {} as Record<CdcEntity, Json[]>;
+  for (const e of CDC_ENTITIES) {
+    byEntity[e] = [];
+    for (let from = since; ;) {
+      const rows = (await cdc(api, [e], from))[e];
+      byEntity[e].push(...rows);
+      if (rows.length < CDC_MAX_OBJECTS) break;
+      const last = Math.max(...rows.map((r) => updatedAt(r)?.getTime() ?? 0));
+      if (Math.floor(last / 1000) <= Math.floor(Date.parse(from) / 1000)) return null;
+      from = new Date(last).toISOString();
+    }
+  }
+  return byEntity;
+}
+
 export async function readQboLedgerChanges(api: QboApi, home: Currency, cursorText: string | null, now: () => Date = () => new Date()): Promise<LedgerChanges> {
   const started = now();
   const next = JSON.stringify({ since: new Date(started.getTime() - OVERLAP_MS).toISOString() } satisfies Cursor);
   const cursor = parseCursor(cursorText);
   if (cursor && started.getTime() - Date.parse(cursor.since) < CDC_MAX_AGE_MS) {
-    const res = await api.call({ method: 'GET', path: '/cdc', params: { entities: CDC_ENTITIES.join(','), changedSince: cursor.since } });
-    const responses = (((res['CDCResponse'] as Json[] | undefined)?.[0]?.['QueryResponse'] as Json[] | undefined) ?? []) as Json[];
-    const byEntity = Object.fromEntries(CDC_ENTITIES.map((e) => [e, responses.flatMap((qr) => (Array.isArray(qr[e]) ? (qr[e] as Json[]) : []))])) as Record<
-      CdcEntity,
-      Json[]
-    >;
-    const count = CDC_ENTITIES.reduce((n, e) => n + byEntity[e].length, 0);
-    // A full answer may have been cut short (QuickBooks sends no continuation): read everything instead.
-    if (count < CDC_MAX_OBJECTS) return { full: false, ...collect(byEntity, home), cursor: next, complete: true, asOf: started };
+    const all = await cdc(api, CDC_ENTITIES, cursor.since);
+    const count = CDC_ENTITIES.reduce((n, e) => n + all[e].length, 0);
+    const byEntity = count < CDC_MAX_OBJECTS ? all : await pagedCdc(api, cursor.since);
+    if (byEntity) return { full: false, ...collect(byEntity, home), cursor: next, complete: true, asOf: started };
   }
   const byEntity = {} as Record<CdcEntity, Json[]>;
   for (const e of CDC_ENTITIES) byEntity[e] = await api.queryAll(e, null);
