@@ -14,6 +14,7 @@ import { openBalanceMinor } from '../../src/db/queries/invoice-balance.ts';
 import { checkCreditMemos } from '../../src/engine/credit-memos.ts';
 import { sweep } from '../../src/engine/sweep.ts';
 import { wakeBooksFlush } from '../../src/engine/wake-books-flush.ts';
+import { invoicePage } from '../../src/db/queries/invoice-timeline.ts';
 
 type Json = Record<string, any>;
 let stack: Stack;
@@ -78,6 +79,10 @@ describe('a credit memo applied in the PSA', () => {
     expect(booksInvoice['Balance']).toBe(Number(invoice.totalMinor - 5000n) / 100);
     expect(booksMemo['RemainingCredit']).toBe(30);
     expect(qbo.creditMemos()).toHaveLength(1);
+
+    // Staff see it on the invoice's page, in the books' lane of its timeline.
+    const page = (await q(stack, (tx) => invoicePage(tx, invoice.id)))!;
+    expect(page.timeline.find((e) => e.title === 'Credit memo applied posted to the books')).toMatchObject({ outcome: 'ok', remoteId: posted.remote_id });
 
     // Asking again (the invoice unchanged, or changed for another reason) finds nothing new; nothing is written twice.
     expect(await checkCreditMemos(ctx, stack.tenantId)).toBe(0);

@@ -150,7 +150,7 @@ interface PostingRow {
   id: string;
   target: 'psa' | 'accounting';
   vendor: string;
-  kind: 'payment' | 'deposit' | 'payment_reversal' | 'refund' | 'bank_withdrawal';
+  kind: 'payment' | 'deposit' | 'payment_reversal' | 'refund' | 'bank_withdrawal' | 'credit_memo';
   invoice_id: string | null;
   amount_minor: bigint;
   currency: string;
@@ -180,6 +180,7 @@ const POSTING_WORDS: Record<string, string> = {
   payment_reversal: 'Payment reversal',
   deposit: 'Deposit',
   bank_withdrawal: 'Bank withdrawal',
+  credit_memo: 'Credit memo applied',
 };
 
 async function timelineOf(
@@ -299,13 +300,14 @@ async function timelineOf(
           : po.status === 'failed'
             ? `failed after ${po.attempts} attempt${po.attempts === 1 ? '' : 's'}: ${po.last_error ?? 'no reason given'}`
             : po.waiting_for === 'invoice_in_books'
-              ? 'waiting for the invoice to reach the books'
+              ? `waiting for the ${po.kind === 'credit_memo' ? 'credit memo or the invoice' : 'invoice'} to reach the books`
               : po.last_error
                 ? `retrying: ${po.last_error}`
                 : 'queued',
       amountMinor: BigInt(po.amount_minor),
       remoteId: po.remote_id,
-      remoteKind: po.kind,
+      // A credit memo applied in QuickBooks is a (zero) Payment there.
+      remoteKind: po.kind === 'credit_memo' ? 'payment' : po.kind,
     });
   }
 

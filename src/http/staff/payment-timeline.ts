@@ -11,6 +11,7 @@ const KIND_WORDS: Record<string, string> = {
   payment_reversal: 'Reversal',
   deposit: 'Deposit',
   bank_withdrawal: 'Bank debit',
+  credit_memo: 'Credit memo applied',
 };
 
 const who = (actor: string): string =>
