@@ -12,6 +12,8 @@ import { SftpError } from '../connectors/payments/bank-ach/sftp.ts';
 import { QuickBooksOnlineConnector } from '../connectors/accounting/quickbooks-online/connector.ts';
 import { XeroConnector } from '../connectors/accounting/xero/connector.ts';
 import { checkXeroAccounts } from './xero-checks.ts';
+import { QuickBooksDesktopConnector } from '../connectors/accounting/quickbooks-desktop/connector.ts';
+import { checkQbdWebConnector } from './qbd-checks.ts';
 import type { ConnectionRole } from '../connectors/registry.ts';
 import type { TenantConnectors } from './context.ts';
 import { readConnection } from './connections.ts';
@@ -133,6 +135,7 @@ function checksFor(deps: CheckDeps, t: { id: string; slug: string }, actor: Acto
       async () => {
         const a = await connectors.accounting(t.id);
         if (!a) return null;
+        if (a instanceof QuickBooksDesktopConnector) return checkQbdWebConnector(db, t.id, t.slug, a.config.runEveryMinutes ?? 5);
         await a.findInvoiceByNumber('__settle_doctor__');
         return `${a.vendor}: token valid, invoices queryable`;
       },

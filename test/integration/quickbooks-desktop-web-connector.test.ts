@@ -14,6 +14,8 @@ import { QBWC_PATH, webConnectorUserName } from '../../src/connectors/accounting
 import { money } from '../../src/domain/money.ts';
 import type { HttpDeps } from '../../src/http/deps.ts';
 import { validateQbxml } from '../conformance/quickbooks-desktop/xsd-validate.ts';
+import { checkQbdWebConnector } from '../../src/engine/qbd-checks.ts';
+import { qwcFile } from '../../src/connectors/accounting/quickbooks-desktop/qwc.ts';
 
 const PASSWORD = 'correct-horse-battery-staple';
 let t: TestDatabase;
@@ -173,6 +175,31 @@ describe('QuickBooks Desktop through the Web Connector', () => {
     expect(!refused.ok && refused.retryable).toBe(false);
     expect(!refused.ok && refused.error).toMatch(/status 3180/);
   }, 120_000);
+
+  it('settle doctor reports when the Web Connector last ran, and never queues work to check', async () => {
+    const before = await t.db
+      .selectFrom('qbd_work')
+      .select('id')
+      .execute()
+      .catch(() => []);
+    const r = await checkQbdWebConnector(t.db, tenant, 'qbd', 5);
+    expect(typeof r === 'string' ? r : r.warning).toMatch(/last ran \d+ min ago/);
+    const after = await t.db
+      .selectFrom('qbd_work')
+      .select('id')
+      .execute()
+      .catch(() => []);
+    expect(after.length).toBe(before.length);
+  });
+
+  it('the .qwc file names the endpoint, the workspace user and the schedule, and refuses a plain-http address', () => {
+    const f = qwcFile({ tenantId: tenant, workspaceName: 'QBD & Co', publicUrl: 'https://settle.example.com/', runEveryMinutes: 5 });
+    expect(f).toContain('<AppURL>https://settle.example.com/webhooks/qbwc</AppURL>');
+    expect(f).toContain(`<UserName>${webConnectorUserName(tenant)}</UserName>`);
+    expect(f).toContain('<RunEveryNMinutes>5</RunEveryNMinutes>');
+    expect(f).toContain('QBD &amp; Co');
+    expect(() => qwcFile({ tenantId: tenant, workspaceName: 'x', publicUrl: 'http://settle.example.com', runEveryMinutes: 5 })).toThrow(/https/);
+  });
 
   it('every qbXML document handed to the Web Connector is valid against qbxmlops130.xsd', async () => {
     expect(sim.webConnector.requests.length).toBeGreaterThan(5);

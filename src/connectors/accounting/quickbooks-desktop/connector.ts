@@ -29,6 +29,8 @@ export interface QbdConfig {
   readonly home: Currency;
   /** The company file the Web Connector should open; absent ⇒ the one open in QuickBooks. */
   readonly companyFile?: string;
+  /** The .qwc schedule (settle doctor judges the Web Connector's last run by it). */
+  readonly runEveryMinutes?: number;
 }
 
 const NOT_YET = 'queued for QuickBooks Desktop: written when the Web Connector next runs (the .qwc schedule)';

@@ -59,7 +59,12 @@ export function buildQbdConnector(
 ): QuickBooksDesktopConnector {
   if (!hooks.db || !hooks.tenantId) throw new Error('QuickBooks Desktop needs the database: its work is queued for the Web Connector');
   return new QuickBooksDesktopConnector(
-    { accounts: qbdAccounts(c), home: parseCurrency(c.homeCurrency), ...(c.companyFile ? { companyFile: c.companyFile } : {}) },
+    {
+      accounts: qbdAccounts(c),
+      home: parseCurrency(c.homeCurrency),
+      runEveryMinutes: c.runEveryMinutes,
+      ...(c.companyFile ? { companyFile: c.companyFile } : {}),
+    },
     hooks.db,
     hooks.tenantId,
     s.webConnectorPassword,
