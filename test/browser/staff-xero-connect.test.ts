@@ -70,7 +70,10 @@ describe.runIf(haveBrowser)('Connect to Xero in the browser', () => {
     await page.focus('#allow');
     await Promise.all([page.waitForURL((u) => u.pathname === '/app/connections', { timeout: LONG }), page.keyboard.press('Enter')]);
     expect(await booksVendor()).toBe('xero');
-    expect(await page.textContent('body')).toContain('Reconnect Xero');
+    const body = (await page.textContent('body')) ?? '';
+    expect(body).toContain('Reconnect Xero');
+    expect(body).toContain('5,000 a day per organisation');
+    await checkPageAlsoAt360(page, '/app/connections with Xero');
     await context.close();
   });
 

@@ -4,6 +4,7 @@ import type { ConnectionRole } from '../../connectors/registry.ts';
 import { QBO_CATALOGUE } from '../../connectors/accounting/quickbooks-online/catalogue.ts';
 import { STRIPE } from '../../connectors/payments/stripe/catalogue.ts';
 import { limiterFor } from '../../connectors/accounting/quickbooks-online/limiter.ts';
+import { XERO_LIMITS, xeroLimiterFor } from '../../connectors/accounting/xero/limiter.ts';
 import type { ConnectionRow } from '../../db/queries/connections.ts';
 import { autotaskCatalogue } from '../../connectors/psa/autotask/catalogue.ts';
 import { budgetKey } from '../../connectors/psa/autotask/api.ts';
@@ -16,6 +17,7 @@ export const VENDOR_TITLES: Readonly<Record<string, string>> = {
   stripe: 'Stripe',
   'quickbooks-online': 'QuickBooks Online',
   'quickbooks-desktop': 'QuickBooks Desktop',
+  xero: 'Xero',
   'bank-ach': 'Bank (ACH files)',
 };
 
@@ -49,6 +51,17 @@ export function limitsOf(c: Pick<ConnectionRow, 'vendor' | 'config'>): { publish
         ? `${own}; ${String(c.config['endpointRequestsPerSecond'] ?? r.perEndpointRequestsPerSecond)} a second per endpoint.`
         : `${r.liveRequestsPerSecond} requests a second in live mode, ${r.testRequestsPerSecond} in test mode; ${r.perEndpointRequestsPerSecond} a second per endpoint.`,
       use: 'Settle paces its calls to stay under these and backs off when Stripe answers 429.',
+    };
+  }
+  if (c.vendor === 'xero') {
+    const t = typeof c.config['tenantId'] === 'string' ? c.config['tenantId'] : null;
+    const r = t ? xeroLimiterFor(t).remaining : null;
+    return {
+      published: `${XERO_LIMITS.concurrent} calls at once, ${XERO_LIMITS.perMinute} a minute and ${XERO_LIMITS.perDay.toLocaleString('en-US')} a day per organisation; 10,000 a minute per app.`,
+      use:
+        r && r.day !== null
+          ? `Xero's last answer to this server: ${r.minute ?? '?'} calls left this minute, ${r.day} today. Settle waits rather than go over; when the day's calls are used up, postings wait for the next day.`
+          : 'Settle keeps to these, reads the remaining-call figures Xero sends with every answer and waits when Xero answers 429.',
     };
   }
   if (c.vendor === 'connectwise')
