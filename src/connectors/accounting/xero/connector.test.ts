@@ -113,6 +113,38 @@ describe('XeroConnector', () => {
     expect((await books.postPayments([pay('INV-1', 10000, 'a')]))[0]).toEqual(p);
   });
 
+  it('a bank ACH return: the payment reversed in full, the bank’s debit a transfer bank → clearing; clearing nets to zero', async () => {
+    x.sim.seedInvoice({ number: 'INV-1', contactName: 'Acme', amount: '100.00' });
+    const books = connect();
+    const [p] = await books.postPayments([pay('INV-1', 10000, 'a')]);
+    const dep = {
+      idempotencyKey: 'ach:file1',
+      payoutId: 'file1',
+      depositedOn: '2026-12-02',
+      payments: [{ paymentRemoteId: (p as { remoteId: string }).remoteId, amount: usd(10000) }],
+      fees: usd(0),
+      adjustments: usd(0),
+      memo: 'ACH file',
+    };
+    expect(await books.postDeposit(dep)).toMatchObject({ ok: true });
+    const rev = await books.reversePayment({
+      idempotencyKey: 'return:R01',
+      paymentRemoteId: (p as { remoteId: string }).remoteId,
+      invoiceNumber: 'INV-1',
+      amount: usd(10000),
+      reversedOn: '2026-12-05',
+      memo: 'R01',
+    });
+    expect(rev).toMatchObject({ ok: true });
+    const w = { idempotencyKey: 'bank-debit:R01', amount: usd(10000), withdrawnOn: '2026-12-05', reference: 'ACH return R01', memo: 'return' };
+    const r1 = await books.postBankWithdrawal(w);
+    expect(r1).toMatchObject({ ok: true });
+    expect(await connect().postBankWithdrawal(w)).toEqual(r1);
+    expect(x.sim.invoice('INV-1')!.paidCents).toBe(0);
+    expect(x.sim.balanceCents('091')).toBe(0);
+    expect(x.sim.balanceCents('090')).toBe(0);
+  });
+
   it('a revoked connection is a final failure telling the person to reconnect', async () => {
     x.sim.seedInvoice({ number: 'INV-1', contactName: 'Acme', amount: '100.00' });
     x.sim.identity.revokeAll();
