@@ -5,6 +5,9 @@
 // payout; the ledger balances with the discount as an expense. A card payment is not discounted.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../../src/db/tenant.ts';
+import { SecretBox } from '../../src/db/crypto.ts';
+import { BOOKS_ACCOUNT_SETTINGS, saveBooksAccounts } from '../../src/engine/books-accounts.ts';
+import { readConnection } from '../../src/engine/connections.ts';
 import { addDays } from '../../src/domain/rules/calendar-date.ts';
 import { eventually, openInvoices, startStack, type Stack, payByBankInPortal } from '../helpers/stack.ts';
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts';
@@ -107,12 +110,26 @@ describe('ACH discount where card surcharges are not allowed', () => {
     expect(text).toMatch(/Discount for paying by bank \(ACH\)\s+-\$3\.23/);
     expect(text).toMatch(/Total charged\s+\$321\.21/);
 
-    // The payout: the QuickBooks deposit equals it (the discount is inside its adjustments line).
+    // The MSP maps an account for ACH discounts (the GL mapping's ach_discounts role, issue #11), through the
+    // engine path Settings → Accounts uses.
+    const discounts = stack.sims.quickbooks.sim.ensureAccount('ACH discounts given', 'Income', 'DiscountsRefundsGiven');
+    const deps = { db: stack.database.db, box: SecretBox.fromHex(stack.secretKeyHex), connectors: stack.settle!.ctx.connectors };
+    const config = (await readConnection(deps.db, deps.box, stack.tenantId, 'accounting'))!.config;
+    const accounts = Object.fromEntries(BOOKS_ACCOUNT_SETTINGS.map((st) => [st.key, typeof config[st.key] === 'string' ? String(config[st.key]) : '']));
+    await saveBooksAccounts(deps, stack.tenantId, { ...accounts, achDiscountAccountId: discounts.Id }, 'system:test');
+
+    // The payout: the QuickBooks deposit equals it, the discount on a negative line of its own to that account.
     const payout = stack.sims.stripe.sim.runPayouts();
     expect(payout).not.toBeNull();
     const deposit = await eventually(async () => stack.sims.quickbooks.sim.deposits()[0], 15_000, 'QuickBooks deposit');
     expect(Math.round(Number(deposit['TotalAmt']) * 100)).toBe(payout!.amount);
     expect(String(deposit['PrivateNote'])).toContain('ACH discounts of 3.23');
+    const lines = deposit['Line'] as Record<string, any>[];
+    expect(lines.find((l) => String(l['Description']).startsWith('ACH discounts'))).toMatchObject({
+      Amount: -3.23,
+      DepositLineDetail: { AccountRef: { value: discounts.Id } },
+    });
+    expect(lines.some((l) => String(l['Description']).startsWith('Adjustments'))).toBe(false);
 
     // Ledger: every journal balances, the discount is an expense, A/R is credited in full, clearing nets to zero.
     const ledger = await withTenant(stack.database.db, stack.tenantId, (tx) => tx.selectFrom('ledger_entries').selectAll().execute());
