@@ -23,8 +23,8 @@ const schema = z.object({
     .default('connectwise'),
   // The books the demo workspace posts to (its simulator); QuickBooks Online unless a person's books are Xero.
   SETTLE_DEMO_BOOKS: z
-    .enum(['quickbooks-online', 'xero'], {
-      errorMap: () => ({ message: 'SETTLE_DEMO_BOOKS names the books the demo posts to: quickbooks-online (the default) or xero' }),
+    .enum(['quickbooks-online', 'xero', 'quickbooks-desktop'], {
+      errorMap: () => ({ message: 'SETTLE_DEMO_BOOKS names the books the demo posts to: quickbooks-online (the default), xero or quickbooks-desktop' }),
     })
     .default('quickbooks-online'),
   SETTLE_DEMO_INVOICE_EVERY_MS: z.coerce.number().int().min(0).default(8000),

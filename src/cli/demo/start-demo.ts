@@ -22,6 +22,7 @@ import { portalLinkFor } from '../../http/portal/links.ts';
 import { quickbooksRedirectUri } from '../../engine/quickbooks-connect.ts';
 import { listInvoiceRows } from '../../db/queries/invoice-list.ts';
 import { connectDemoXero, offerDemoXeroConsent, startDemoXero } from './xero-books.ts';
+import { connectDemoQbd, startDemoQbd } from './qbd-books.ts';
 
 export const DEMO = { slug: 'demo', name: 'Northwind IT (demo)', email: 'admin@demo.test', password: 'settle-demo' } as const;
 
@@ -45,6 +46,8 @@ export async function maybeStartDemo(running: Running, config: Config, log: Logg
   } as unknown as SimulatorsFor<DemoPsa>;
   // SETTLE_DEMO_BOOKS=xero: every invoice the demo exports to QuickBooks is copied into Xero (xero-books.ts).
   const xero = config.SETTLE_DEMO_BOOKS === 'xero' ? await startDemoXero(base && base + 4, sims.quickbooks) : null;
+  // SETTLE_DEMO_BOOKS=quickbooks-desktop: the same export copied into the company file; its Web Connector polls Settle (qbd-books.ts).
+  const qbd = config.SETTLE_DEMO_BOOKS === 'quickbooks-desktop' ? await startDemoQbd(base && base + 5, sims.quickbooks) : null;
   // "Connect to QuickBooks" in the staff app goes to the simulator's consent page unless a real Intuit app is
   // configured (SETTLE_QBO_*); its redirect URI is registered as an MSP does on the app's Keys tab.
   if (!running.oauthApps.quickbooks) {
@@ -88,6 +91,10 @@ export async function maybeStartDemo(running: Running, config: Config, log: Logg
   if (xero) {
     await connectDemoXero(db, running.box, tenantId, DEMO.slug, running.url, xero, log);
     offerDemoXeroConsent(running.oauthApps, running.ctx.publicUrl, xero);
+    running.ctx.connectors.forget(tenantId);
+  }
+  if (qbd) {
+    await connectDemoQbd(db, running.box, tenantId, running.url, qbd);
     running.ctx.connectors.forget(tenantId);
   }
   const psa = await running.ctx.connectors.psa(tenantId);
@@ -173,9 +180,11 @@ export async function maybeStartDemo(running: Running, config: Config, log: Logg
     '',
     `  Simulators     ${PSA_LABEL[psaVendor].padEnd(11)} ${psaSimulatorUrl(psaVendor, sims as Partial<PsaSimulators>)}   (SETTLE_DEMO_PSA=connectwise|autotask|halopsa)`,
     `                 Stripe      ${sims.stripe.baseUrl}`,
-    xero
-      ? `                 Xero        ${xero.baseUrl}   (SETTLE_DEMO_BOOKS=xero; GET ${xero.baseUrl}/_sim/state shows payments, transfers, fees)`
-      : `                 QuickBooks  ${sims.quickbooks.baseUrl}   (SETTLE_DEMO_BOOKS=quickbooks-online|xero)`,
+    qbd
+      ? `                 QuickBooks Desktop ${qbd.baseUrl}   (SETTLE_DEMO_BOOKS=quickbooks-desktop; its Web Connector runs every 15 s, POST ${qbd.baseUrl}/_sim/poll-now runs it now; GET ${qbd.baseUrl}/_sim/state shows the company file)`
+      : xero
+        ? `                 Xero        ${xero.baseUrl}   (SETTLE_DEMO_BOOKS=xero; GET ${xero.baseUrl}/_sim/state shows payments, transfers, fees)`
+        : `                 QuickBooks  ${sims.quickbooks.baseUrl}   (SETTLE_DEMO_BOOKS=quickbooks-online|xero)`,
     `  After paying: ${paidWhere(psaVendor, sims as Partial<PsaSimulators>)},`,
     `  QuickBooks the Payment (GET ${sims.quickbooks.baseUrl}/_sim/payments); the Stripe payout every 30 s becomes`,
     `  one QuickBooks Deposit (GET ${sims.quickbooks.baseUrl}/_sim/deposits).`,
@@ -187,7 +196,7 @@ export async function maybeStartDemo(running: Running, config: Config, log: Logg
       stopped = true;
       abort.abort();
       for (const t of timers) clearInterval(t);
-      await Promise.allSettled([psaSim.close(), sims.stripe.close(), sims.quickbooks.close(), xero?.close()]);
+      await Promise.allSettled([psaSim.close(), sims.stripe.close(), sims.quickbooks.close(), xero?.close(), qbd?.close()]);
       await history;
     },
   };
