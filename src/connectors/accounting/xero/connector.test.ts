@@ -145,6 +145,35 @@ describe('XeroConnector', () => {
     expect(x.sim.balanceCents('090')).toBe(0);
   });
 
+  it('refunded before it reached the books: a part → only the rest is paid and the first reversal absorbs the part; all → nothing posted', async () => {
+    x.sim.seedInvoice({ number: 'INV-1', contactName: 'Acme', amount: '100.00' });
+    x.sim.seedInvoice({ number: 'INV-2', contactName: 'Birch', amount: '50.00' });
+    const books = connect();
+    const [p1, p2] = await books.postPayments([
+      { ...pay('INV-1', 10000, 'a'), appliedAmount: usd(6000) },
+      { ...pay('INV-2', 5000, 'b'), appliedAmount: usd(0) },
+    ]);
+    expect(x.sim.invoice('INV-1')!.paidCents).toBe(6000);
+    expect(p2).toMatchObject({ ok: true });
+    expect(x.sim.invoice('INV-2')!.paidCents).toBe(0);
+    const id1 = (p1 as { remoteId: string }).remoteId;
+    expect(
+      await books.reversePayment({ idempotencyKey: 'r1', paymentRemoteId: id1, invoiceNumber: 'INV-1', amount: usd(4000), reversedOn: '2026-12-04', memo: '' }),
+    ).toMatchObject({ ok: true });
+    expect(x.sim.invoice('INV-1')!.paidCents).toBe(6000);
+    expect(
+      await books.reversePayment({
+        idempotencyKey: 'r2',
+        paymentRemoteId: (p2 as { remoteId: string }).remoteId,
+        invoiceNumber: 'INV-2',
+        amount: usd(5000),
+        reversedOn: '2026-12-04',
+        memo: '',
+      }),
+    ).toMatchObject({ ok: true });
+    expect(x.sim.livePayments()).toHaveLength(1);
+  });
+
   it('a revoked connection is a final failure telling the person to reconnect', async () => {
     x.sim.seedInvoice({ number: 'INV-1', contactName: 'Acme', amount: '100.00' });
     x.sim.identity.revokeAll();

@@ -191,6 +191,9 @@ export class XeroConnector implements AccountingConnector {
       };
     }
     const applied = input.appliedAmount ?? input.amount;
+    // Refunded in full before it reached the books: nothing of it is Xero's to record (the payout nets the
+    // charge and its refund); the reversal of a `none:` payment has nothing to do either (reversal.ts).
+    if (applied.amountMinor === 0n) return { result: { ok: true, remoteId: `none:${marker(input.idempotencyKey)}` } };
     return {
       body: {
         Invoice: { InvoiceID: inv['InvoiceID'] },

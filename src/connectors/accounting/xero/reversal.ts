@@ -18,6 +18,7 @@ import { amountOf, carries, idempotencyKeyFor, itemErrors, marker, moneyOf, xero
 const MARKS = /\s*\[(settle|replaces|unapplied):[^\]]*\]/g;
 
 export async function reverseXeroPayment(x: XeroConnector, input: ReversePaymentInput): Promise<PostResult> {
+  if (input.paymentRemoteId.startsWith('none:')) return { ok: true, remoteId: input.paymentRemoteId }; // never reached Xero (connector.ts)
   const mark = marker(input.idempotencyKey);
   const gen = input.requestGeneration ?? 0;
   const done = (await x.paymentsMarked([mark])).find((p) => carries(p, mark));
