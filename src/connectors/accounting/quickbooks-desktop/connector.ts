@@ -47,10 +47,15 @@ export class QuickBooksDesktopConnector implements AccountingConnector {
 
   constructor(
     readonly config: QbdConfig,
-    private readonly db: Db,
+    private readonly maybeDb: Db | null,
     private readonly tenantId: string,
     private readonly webConnectorPassword: string,
   ) {}
+
+  private get db(): Db {
+    if (!this.maybeDb) throw new Error('QuickBooks Desktop needs the database: its work is queued for the Web Connector');
+    return this.maybeDb;
+  }
 
   /** The Web Connector's password (the connection's sealed secret; the MSP types it into the Web Connector). */
   acceptsPassword(password: string): boolean {

@@ -57,7 +57,8 @@ export function buildQbdConnector(
   s: z.infer<typeof qbdSecretsSchema>,
   hooks: { readonly db?: Db; readonly tenantId?: string },
 ): QuickBooksDesktopConnector {
-  if (!hooks.db || !hooks.tenantId) throw new Error('QuickBooks Desktop needs the database: its work is queued for the Web Connector');
+  // Built without the database only to validate settings (connect-with-keys tries keys this way): nothing to try
+  // at QuickBooks Desktop, which cannot be called; using such a connector fails clearly (connector.ts).
   return new QuickBooksDesktopConnector(
     {
       accounts: qbdAccounts(c),
@@ -65,8 +66,8 @@ export function buildQbdConnector(
       runEveryMinutes: c.runEveryMinutes,
       ...(c.companyFile ? { companyFile: c.companyFile } : {}),
     },
-    hooks.db,
-    hooks.tenantId,
+    hooks.db ?? null,
+    hooks.tenantId ?? '',
     s.webConnectorPassword,
   );
 }
