@@ -185,7 +185,7 @@ export function checkAccounts(chosen: Readonly<Record<string, string>>, chart: r
 }
 
 /**
- * Save the chosen accounts into the QuickBooks connection (owner only, from the staff app). Throws
+ * Save the chosen accounts into the accounting connection (owner or finance, from the staff app). Throws
  * UseCaseError('invalid', …, { fields }) with per-field errors when the choice does not fit the live chart;
  * nothing is changed then. The class and location (books-tracking.ts) are saved too when `chosen` names
  * them ('' = none), checked against the live lists.

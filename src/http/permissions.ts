@@ -235,7 +235,7 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   // GET /api/v1/audit-log.
   'GET /app/settings/audit': 'finance',
   'GET /app/settings/audit.csv': 'finance',
-  'POST /app/settings/accounts': 'owner',
+  'POST /app/settings/accounts': 'finance', // the GL mapping: owner or finance (issue #11)
   // Branding (http/staff/settings-branding.ts): everyone reads it; changing it is the owner's.
   'GET /app/settings/branding': 'viewer',
   'POST /app/settings/branding': 'owner',

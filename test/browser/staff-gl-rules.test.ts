@@ -2,7 +2,8 @@
 // PostgreSQL and the simulators: Settings → Class and location by contract. A finance user (owner or finance
 // may change them) sees no pickers while the books track neither; once QuickBooks tracks classes and
 // locations, picks a location and a class for managed-services invoices from the live lists (keyboard only),
-// saves (stored, audited); a stale option is refused with the reason and nothing saved. A viewer reads the
+// saves (stored, audited); a stale option is refused with the reason and nothing saved; finance maps the ACH
+// discounts account on Books accounts too. A viewer reads the
 // rules without a changing control, and a direct POST is 403 with nothing changed. Every state: axe clean, no
 // sideways scroll at 360 px.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -112,6 +113,20 @@ describe.runIf(haveBrowser)('Settings → Class and location by contract', () =>
     expect(await page.locator('#rule-project-location-error').count()).toBe(1);
     await checkStaffPage(page, '/app/settings/gl-rules with an error');
     expect(await rules()).toHaveLength(2);
+
+    // Books accounts: finance may change them too; the ACH discounts role is offered from the chart.
+    await page.goto(`${stack.settleUrl}/app/settings/accounts`);
+    expect(await page.locator('#gl-rules-link').getAttribute('href')).toBe('/app/settings/gl-rules');
+    const achOptions = await page.locator('#account-achDiscountAccountId option').allTextContents();
+    expect(achOptions.length).toBeGreaterThan(1);
+    await page.selectOption('#account-achDiscountAccountId', { index: 1 });
+    await Promise.all([page.waitForURL(`${stack.settleUrl}/app/settings/accounts?saved=1`, { timeout: LONG }), page.click('#save-accounts')]);
+    const config = (await q((tx) => tx.selectFrom('connections').select('config').where('role', '=', 'accounting').executeTakeFirstOrThrow())).config as Record<
+      string,
+      unknown
+    >;
+    expect(typeof config['achDiscountAccountId']).toBe('string');
+    await checkStaffPage(page, '/app/settings/accounts as finance');
     await context.close();
   }, 240_000);
 

@@ -1,5 +1,5 @@
 // Settings → Accounts (/app/settings/accounts): the GL mapping, picked from the books' live chart of accounts
-// (engine/books-accounts.ts). Everyone signed in sees which accounts are used; an owner changes them — checked
+// (engine/books-accounts.ts). Everyone signed in sees which accounts are used; owner or finance changes them — checked
 // against the chart, audited before → after, used by the next posting. The wizard's accounts step uses the
 // same pickers (accountPickerData). Below the accounts, the class and location Settle puts on its postings
 // (engine/books-tracking.ts), shown where the books track them — or where one is mapped, so it can be undone.
@@ -13,6 +13,7 @@ import type { HttpDeps } from '../deps.ts';
 import type { StaffSession } from '../../engine/staff-sessions.ts';
 import { choicesOf, TRACKING_KEYS, trackingLists, trackingName, trackingSettings, type TrackingLists } from '../../engine/books-tracking.ts';
 import { renderStaff } from './view.ts';
+import { roleAtLeast } from '../../domain/roles.ts';
 import { boxOf, sessionOf } from './connections.ts';
 
 export interface PickerData {
@@ -146,7 +147,9 @@ export function registerAccountSettingsRoutes(app: FastifyInstance, deps: HttpDe
     const data = await accountPickerData(deps, session);
     const tracking = data.connected ? await trackingPickerData(deps, session) : { trackingProblem: null, tracking: [] };
     const saved = (req.query as Record<string, string | undefined>)['saved'] === '1';
-    return renderStaff(req, reply, 'settings-accounts', { title: 'Accounts in the books', ...data, ...tracking, isOwner: session.role === 'owner', saved });
+    // isOwner: may change them — owner or finance (issue #11: the GL mapping is finance's work too; permissions.ts).
+    const canEdit = roleAtLeast(session.role, 'finance');
+    return renderStaff(req, reply, 'settings-accounts', { title: 'Accounts in the books', ...data, ...tracking, isOwner: canEdit, saved });
   });
 
   app.post('/app/settings/accounts', async (req, reply) => {
