@@ -174,6 +174,35 @@ describe('XeroConnector', () => {
     expect(x.sim.livePayments()).toHaveLength(1);
   });
 
+  it('keeps Settle’s ledger copy with If-Modified-Since: everything first, then only what changed', async () => {
+    x.sim.seedInvoice({ number: 'INV-1', contactName: 'Acme', amount: '100.00' });
+    x.sim.seedInvoice({ number: 'INV-2', contactName: 'Birch', amount: '50.00' });
+    const books = connect();
+    const [p] = await books.postPayments([pay('INV-1', 10000, 'a')]);
+    await books.postDeposit({
+      idempotencyKey: 'po',
+      payoutId: 'po_1',
+      depositedOn: '2026-12-03',
+      payments: [{ paymentRemoteId: (p as { remoteId: string }).remoteId, amount: usd(10000) }],
+      fees: usd(300),
+      adjustments: usd(0),
+      memo: '',
+    });
+    const first = await books.readLedgerChanges(null);
+    expect(first).toMatchObject({ full: true, complete: true });
+    expect(first.invoices.map((i) => i.number).sort()).toEqual(['INV-1', 'INV-2']);
+    expect(first.payments).toHaveLength(1);
+    expect(first.payments[0]!.settleKey).not.toBeNull();
+    expect(first.deposits.map((d) => d.total)).toEqual([usd(9700)]);
+    await new Promise((r) => setTimeout(r, 5)); // the next change lands on a later millisecond than the cursor
+    await books.postPayments([pay('INV-2', 5000, 'b')]);
+    const next = await books.readLedgerChanges(first.cursor);
+    expect(next.full).toBe(false);
+    expect(next.payments.map((x) => x.total)).toEqual([usd(5000)]);
+    expect(next.invoices.map((i) => i.number)).toEqual(['INV-2']);
+    expect(next.deposits).toEqual([]);
+  });
+
   it('a revoked connection is a final failure telling the person to reconnect', async () => {
     x.sim.seedInvoice({ number: 'INV-1', contactName: 'Acme', amount: '100.00' });
     x.sim.identity.revokeAll();

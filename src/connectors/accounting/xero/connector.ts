@@ -22,6 +22,8 @@ import type {
 } from '../types.ts';
 import { XeroApi, type Json, type XeroApiOptions } from './api.ts';
 import { readXeroChart } from './chart.ts';
+import { readXeroLedgerChanges } from './ledger-copy.ts';
+import type { LedgerChanges } from '../ledger-copy.ts';
 import { postXeroBankWithdrawal, postXeroDeposit } from './deposit.ts';
 import { amountOf, carries, chunks, failure, idempotencyKeyFor, itemErrors, marker, moneyOf, referenceWhere } from './mapping.ts';
 import { reverseXeroPayment } from './reversal.ts';
@@ -245,6 +247,11 @@ export class XeroConnector implements AccountingConnector {
     } catch {
       throw new WebhookRejected('malformed', 'the body is not a Xero webhook payload');
     }
+  }
+
+  /** Changes since the cursor for Settle's copy of the ledger (ledger-copy.ts: If-Modified-Since). */
+  async readLedgerChanges(cursor: string | null): Promise<LedgerChanges> {
+    return readXeroLedgerChanges(this.api, this.currency, this.config.clearingAccountCode, cursor);
   }
 
   /** Active accounts with the roles Xero lets them take (chart.ts). */
