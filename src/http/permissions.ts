@@ -212,6 +212,8 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'POST /app/connections/:role/:vendor/check': 'owner',
   'POST /app/connections/quickbooks/connect': 'owner',
   'GET /app/connections/quickbooks/callback': 'owner',
+  'POST /app/connections/xero/connect': 'owner', // staff/xero-oauth.ts
+  'GET /app/connections/xero/callback': 'owner',
   'GET /app/settings/accounts': 'viewer',
   // Class and location by contract (http/staff/settings-gl-rules.ts): everyone reads; owner and finance change them.
   'GET /app/settings/gl-rules': 'viewer',
