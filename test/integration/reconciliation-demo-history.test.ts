@@ -24,7 +24,12 @@ describe('the demo history, reconciled', () => {
     await eventually(
       async () => {
         const n = await withTenant(q, stack.tenantId, (tx) =>
-          tx.selectFrom('postings').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'pending').where('waiting_for', 'is', null).executeTakeFirstOrThrow(),
+          tx
+            .selectFrom('postings')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('status', '=', 'pending')
+            .where('waiting_for', 'is', null)
+            .executeTakeFirstOrThrow(),
         );
         return Number(n.n) === 0;
       },
@@ -33,7 +38,9 @@ describe('the demo history, reconciled', () => {
     );
     await syncBooksCopy(stack.settle!.ctx, stack.tenantId);
     const run = await runReconciliation(stack.settle!.ctx, stack.tenantId, 'on_demand', 'system:test');
-    const drifts = await withTenant(q, stack.tenantId, (tx) => tx.selectFrom('reconciliation_drifts').select(['kind', 'reference', 'cause']).where('run_id', '=', run.runId).execute());
+    const drifts = await withTenant(q, stack.tenantId, (tx) =>
+      tx.selectFrom('reconciliation_drifts').select(['kind', 'reference', 'cause']).where('run_id', '=', run.runId).execute(),
+    );
     expect(drifts).toEqual([]);
     expect(run.invoicesChecked).toBeGreaterThan(100);
     expect(run.payoutsChecked).toBeGreaterThan(5);
