@@ -330,6 +330,21 @@ describe('QuickBooks Online simulator through node-quickbooks', () => {
     checkAnswers();
   });
 
+  it('the drift control (three-way reconciliation demo): a cheque entered by hand, read back through the API, deleted', async () => {
+    const json = { 'content-type': 'application/json' };
+    const line = { Amount: 80, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: { ItemRef: { value: h.sim.sim.accounts.servicesItem } } };
+    const inv = entity(await h.call('createInvoice', { CustomerRef: { value: customer['Id'] }, Line: [line] }), 'Invoice');
+    const hand = (await h.raw('POST', '/_sim/drift', { body: { kind: 'hand-payment', invoice: inv['DocNumber'], amount: '5.00' }, headers: json })).data as {
+      payment: Json;
+    };
+    expect(entity(await h.call('getPayment', hand.payment['Id']), 'Payment')).toMatchObject({ TotalAmt: 5, PaymentRefNum: `CHK-${inv['DocNumber']}` });
+    expect(entity(await h.call('getInvoice', inv['Id']), 'Invoice')['Balance']).toBe(75);
+    expect((await h.raw('POST', '/_sim/drift', { body: { kind: 'delete-payment', payment: hand.payment['Id'] }, headers: json })).status).toBe(200);
+    expect(entity(await h.call('getInvoice', inv['Id']), 'Invoice')['Balance']).toBe(80);
+    expect((await h.raw('POST', '/_sim/drift', { body: { kind: 'rewrite-history' }, headers: json })).status).toBe(400);
+    checkAnswers();
+  });
+
   it('batch: up to 30 operations of mixed kinds (query, create, update, void, delete); 31 refused', async () => {
     const pay = entity(
       await h.call('createPayment', {
