@@ -30,7 +30,7 @@ const BATCH_MINIMUM_CALLS = Math.ceil(N / PAYMENTS_PER_PUT);
 const TARGET_TIMES_MINIMUM = 1.1;
 const PER_MINUTE_LIMIT = 60;
 /** The flush loop gives up (and says so) after this long; 1,000 payments at 60 calls a minute need ~1–3 min. */
-const FLUSH_DEADLINE_MS = 12 * 60_000;
+const FLUSH_DEADLINE_MS = 10 * 60_000;
 
 function paymentsWanted(): number {
   const raw = process.env.BENCH_XERO_PAYMENTS;
