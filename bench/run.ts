@@ -30,6 +30,7 @@ const BENCHMARKS = [
   'psa-change-latency',
   'reconciliation-report',
   'xero-backlog',
+  'qbd-requests-per-payment',
 ] as const;
 // Per run, generous for a loaded 2-core machine: the autopay run alone is ~110–160 s of charging plus setup.
 const TIMEOUT_MS: Record<(typeof BENCHMARKS)[number], number> = {
@@ -53,6 +54,8 @@ const TIMEOUT_MS: Record<(typeof BENCHMARKS)[number], number> = {
   'reconciliation-report': 600_000,
   // 1,000 payments built (~1–2 min), then posted within Xero's 60 calls a minute (~2–3 min at today's calls).
   'xero-backlog': 900_000,
+  // 1,000 payments built (~1–2 min), then Web Connector runs: ~200 qbXML documents (100 payments took 1.3 s here).
+  'qbd-requests-per-payment': 600_000,
 };
 const DEFAULT_REPEAT: Partial<Record<(typeof BENCHMARKS)[number], number>> = { 'autopay-run': 3 };
 
