@@ -49,7 +49,20 @@ function soapServices(svc: WebConnectorService): Parameters<typeof createServerl
 export function registerWebConnectorRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const wsdl = readFileSync(WSDL_FILE, 'utf8');
   let server: Promise<Server> | null = null;
-  const soap = () => (server ??= createServerless({ path: QBWC_PATH, services: soapServices(webConnectorService(deps)), xml: wsdl, suppressStack: true }));
+  // createServerless may resolve before the library has read the WSDL: in bench/qbd-requests-per-payment.ts the
+  // first request of a fresh Settle failed with a 500 ("reading 'messages'"), and a real Web Connector would lose
+  // that whole run. The options' callback fires once the WSDL is ready, so wait for it. (A quick test through
+  // Fastify did not reproduce the race, so no test pins it.)
+  const soap = () =>
+    (server ??= new Promise<Server>((resolve, reject) => {
+      createServerless({
+        path: QBWC_PATH,
+        services: soapServices(webConnectorService(deps)),
+        xml: wsdl,
+        suppressStack: true,
+        callback: (err: unknown, ready: Server) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(ready)),
+      }).catch(reject);
+    }));
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 32 * 1024 * 1024 }, (_req, body, done) => done(null, body));
