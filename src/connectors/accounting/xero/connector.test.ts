@@ -67,6 +67,29 @@ describe('XeroConnector', () => {
     expect((await store.load()).refreshToken).not.toBe(x.initialRefreshToken);
   });
 
+  it('a first send skips the earlier-write look-up; a backlog is answered per PUT of 50, each reported before the next', async () => {
+    for (let n = 1; n <= 60; n++) x.sim.seedInvoice({ number: `INV-${n}`, contactName: `Client ${n}`, amount: '10.00' });
+    const books = connect();
+    x.sim.calls.reset();
+    const inputs = Array.from({ length: 60 }, (_, k) => ({ ...pay(`INV-${k + 1}`, 1000, `k${k}`), firstSend: true }));
+    const reports: number[][] = [];
+    const r = await books.postPayments(inputs, {
+      onAnswered: async (answered) => {
+        reports.push([...answered.keys()]);
+      },
+    });
+    expect(r.every((one) => one.ok)).toBe(true);
+    const calls = Object.fromEntries(x.sim.calls.counts);
+    expect(calls['GET /api.xro/2.0/Payments'] ?? 0).toBe(0); // nothing to look for on a first send
+    expect(calls['PUT /api.xro/2.0/Payments']).toBe(2); // 50 + 10
+    expect(reports.map((at) => at.length)).toEqual([50, 10]);
+    expect(x.sim.livePayments()).toHaveLength(60);
+    // Sent again (not a first send: the answer may have been lost): found by marker, nothing written twice.
+    const again = await connect().postPayments(inputs.slice(0, 3).map(({ firstSend: _f, ...p }) => p));
+    expect(again.every((one) => one.ok)).toBe(true);
+    expect(x.sim.livePayments()).toHaveLength(60);
+  });
+
   it('a payout: fees SPEND from clearing, one transfer equal to the bank line; clearing nets to zero', async () => {
     x.sim.seedInvoice({ number: 'INV-1', contactName: 'Acme', amount: '100.00' });
     x.sim.seedInvoice({ number: 'INV-2', contactName: 'Birch', amount: '50.00' });

@@ -17,6 +17,7 @@ import type {
   LinkDepositPaymentsInput,
   PostDepositInput,
   PostPaymentInput,
+  PostPaymentsOptions,
   PostResult,
   ReversePaymentInput,
 } from '../types.ts';
@@ -27,6 +28,7 @@ import type { LedgerChanges } from '../ledger-copy.ts';
 import { postXeroBankWithdrawal, postXeroDeposit } from './deposit.ts';
 import { amountOf, carries, chunks, failure, idempotencyKeyFor, itemErrors, marker, moneyOf, referenceWhere } from './mapping.ts';
 import { reverseXeroPayment } from './reversal.ts';
+import { byPosition } from '../quickbooks-online/payment-writes.ts';
 import type { TokenStore } from './tokens.ts';
 import { WebhookRejected } from '../../webhook-rejected.ts';
 import { verifyXeroSignature, xeroEvents, type XeroWebhookEvent } from './webhook.ts';
@@ -120,15 +122,21 @@ export class XeroConnector implements AccountingConnector {
     return out;
   }
 
-  async postPayments(inputs: readonly PostPaymentInput[]): Promise<readonly PostResult[]> {
+  /** postPayments reports each write through options.onAnswered (types.ts): the flush hands it a whole backlog. */
+  readonly answersEachWrite = true;
+
+  async postPayments(inputs: readonly PostPaymentInput[], options: PostPaymentsOptions = {}): Promise<readonly PostResult[]> {
     const results: (PostResult | undefined)[] = new Array(inputs.length);
     const firstByKey = new Map<string, number>();
     inputs.forEach((p, i) => firstByKey.has(p.idempotencyKey) || firstByKey.set(p.idempotencyKey, i));
     const unique = [...firstByKey.values()];
     let invoices: Json[];
     try {
-      const found = await this.paymentsMarked(unique.map((i) => marker(inputs[i]!.idempotencyKey)));
-      for (const i of unique) {
+      // A first send (types.ts: firstSend) has no earlier write to find: a backlog's first flush costs only
+      // its invoice look-ups and one PUT per 50 payments.
+      const sentBefore = unique.filter((i) => !inputs[i]!.firstSend);
+      const found = sentBefore.length ? await this.paymentsMarked(sentBefore.map((i) => marker(inputs[i]!.idempotencyKey))) : [];
+      for (const i of sentBefore) {
         const p = found.find((r) => carries(r, marker(inputs[i]!.idempotencyKey)));
         if (p) results[i] = { ok: true, remoteId: String(p['PaymentID']) };
       }
@@ -145,6 +153,8 @@ export class XeroConnector implements AccountingConnector {
       if ('body' in r) ready.push({ i, body: r.body });
       else results[i] = r.result;
     }
+    // Each write's answers (and, with the first, those decided without a write) go to the caller at once.
+    let answered = unique.filter((i) => results[i] !== undefined);
     for (const part of chunks(ready, PAYMENTS_PER_CALL)) {
       const key = idempotencyKeyFor(
         part.map((x) => inputs[x.i]!.idempotencyKey),
@@ -170,6 +180,9 @@ export class XeroConnector implements AccountingConnector {
         const f = failure(e);
         for (const x of part) results[x.i] = f;
       }
+      answered.push(...part.map((x) => x.i));
+      if (options.onAnswered) await options.onAnswered(byPosition(inputs, answered, results, firstByKey));
+      answered = [];
     }
     return inputs.map((p, i) => results[i] ?? results[firstByKey.get(p.idempotencyKey)!]!);
   }
