@@ -68,6 +68,18 @@ const invoiceListCalls = (): number => [...cw().calls.counts].filter(([k]) => /^
 
 describe('ConnectWise callbacks into Settle', () => {
   it('a new invoice in ConnectWise appears in Settle through its callback, without a poll', async () => {
+    // A poll queued by an earlier sweep (or the worker's start) may still be waiting for its turn on a busy
+    // machine: let it finish first, so a list call in the window below can only be a poll that began in it.
+    await eventually(
+      async () =>
+        (
+          await sql<{ n: number }>`SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE task_identifier = 'sync-psa' AND attempts < max_attempts`.execute(
+            stack.database.db,
+          )
+        ).rows[0]!.n === 0 || null,
+      60_000,
+      'no PSA poll queued or running',
+    );
     const sweepBefore = await lastSweep();
     cw().calls.reset();
     const created = cw().createInvoice({ lines: [{ kind: 'product', description: 'Firewall subscription', quantity: 3, price: '120.50' }] });
