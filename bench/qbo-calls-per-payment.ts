@@ -15,6 +15,7 @@ import { benchMain, isMain } from './lib/main.ts';
 import type { BenchResult } from './lib/result.ts';
 import { confirmAtProcessor, sleep, startBenchStack, startPortalPay, type BenchStack } from './lib/stack.ts';
 import { mapLimit } from './lib/stats.ts';
+import { pendingAccountingPayments, waitForQuietInbox } from './lib/payment-backlog.ts';
 
 const N = 1000;
 const CONCURRENCY = 6;
@@ -47,7 +48,7 @@ export async function run(pgServerUrl: string): Promise<BenchResult> {
       const { intentId } = await startPortalPay(stack, await stack.portalToken(inv.clientId), [inv.id]);
       await confirmAtProcessor(stack, intentId);
     });
-    await waitForQuietInbox(stack);
+    await waitForQuietInbox(stack, N);
     const events = await withTenant(stack.db, stack.tenantId, (tx) =>
       tx.selectFrom('inbox_events').select('id').where('source', '=', 'stripe').where('processed_at', 'is', null).orderBy('id').execute(),
     );
@@ -151,49 +152,6 @@ export async function run(pgServerUrl: string): Promise<BenchResult> {
   }
 }
 
-async function pendingAccountingPayments(stack: BenchStack): Promise<number> {
-  return withTenant(stack.db, stack.tenantId, async (tx) =>
-    Number(
-      (
-        await tx
-          .selectFrom('postings')
-          .select((eb) => eb.fn.countAll<string>().as('n'))
-          .where('target', '=', 'accounting')
-          .where('kind', '=', 'payment')
-          .where('status', '=', 'pending')
-          .executeTakeFirstOrThrow()
-      ).n,
-    ),
-  );
-}
-
-/** The processor's webhooks arrive asynchronously: wait until the inbox stops growing. */
-async function waitForQuietInbox(stack: BenchStack): Promise<void> {
-  let last = -1;
-  let quietSince = performance.now();
-  const deadline = performance.now() + 60_000;
-  while (performance.now() < deadline) {
-    const n = await withTenant(stack.db, stack.tenantId, async (tx) =>
-      Number(
-        (
-          await tx
-            .selectFrom('inbox_events')
-            .select((eb) => eb.fn.countAll<string>().as('n'))
-            .where('source', '=', 'stripe')
-            .executeTakeFirstOrThrow()
-        ).n,
-      ),
-    );
-    if (n !== last) {
-      last = n;
-      quietSince = performance.now();
-    } else if (n >= N && performance.now() - quietSince > 750) return;
-    await sleep(100);
-  }
-  throw new Error(`the processor's webhooks did not settle (${last} inbox events)`);
-}
-
-/** Counts the requests this process sends to QuickBooks by what they are for (query entity, batch, token). */
 function classifyOutgoing(baseUrl: string): { counts: Map<string, number>; stop(): void } {
   const original = globalThis.fetch;
   const counts = new Map<string, number>();

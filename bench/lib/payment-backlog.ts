@@ -58,7 +58,7 @@ export async function pendingAccountingPayments(stack: BenchStack): Promise<numb
 }
 
 /** The processor's webhooks arrive asynchronously: wait until the inbox stops growing. */
-async function waitForQuietInbox(stack: BenchStack, n: number): Promise<void> {
+export async function waitForQuietInbox(stack: BenchStack, n: number): Promise<void> {
   let last = -1;
   let quietSince = performance.now();
   const deadline = performance.now() + 60_000 + n * 60;
