@@ -170,7 +170,7 @@ export async function run(pgServerUrl: string): Promise<BenchResult> {
       notes: [
         `${posted} payments posted in ${flushes} flush(es), ${flushMs} ms; Xero calls by route: ${routes}`,
         `batch minimum ${BATCH_MINIMUM_CALLS} = ⌈${N} / ${PAYMENTS_PER_PUT}⌉ PUT /Payments with no look-up: first sends need no check-before-write (PostPaymentInput.firstSend), a payment may name its invoice by InvoiceNumber, and summarizeErrors=false refuses a missing or unapproved invoice per item; the token call (identity.xero.com) is outside the API limits`,
-        'the flush hands the Xero connector the whole backlog (answersEachWrite), which looks up earlier writes by marker only for payments sent before (GET /Payments, 25 markers a query; none on a first send) and the invoices by number (GET /Invoices, 40 a query: what is left above the minimum), then one PUT /Payments per 50',
+        'the flush hands the Xero connector the whole backlog (answersEachWrite), which looks up earlier writes by marker only for payments sent before (GET /Payments, 25 markers a query; none on a first send) and sends one PUT /Payments per 50 naming each invoice by InvoiceNumber (no invoice look-up; GET /Invoices only for items Xero refuses as not Authorised)',
         `${N} payments${N === 1000 ? ' (the issue’s size)' : ` (BENCH_XERO_PAYMENTS; the issue asks for 1,000)`}; the per-minute limit makes the flush last minutes: ${FLUSH_DEADLINE_MS / 60_000} min is the flush's own deadline`,
         ...(gaveUp ? [`GAVE UP: ${stillPending} payment postings were still pending after ${FLUSH_DEADLINE_MS / 60_000} minutes`] : []),
         ...(once.examples.length ? [`not exactly once: ${once.examples.join('; ')}`] : []),

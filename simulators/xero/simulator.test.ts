@@ -133,6 +133,50 @@ describe('Xero simulator', () => {
     expect(other.status).toBe(400);
   });
 
+  it('a payment names its invoice by InvoiceID or InvoiceNumber; what Xero refuses is refused per item in its words', async () => {
+    x.sim.seedInvoice({ number: 'INV-1', contactName: 'Acme', amount: '100.00' });
+    x.sim.seedInvoice({ number: 'INV-D', contactName: 'Acme', amount: '10.00', status: 'DRAFT' });
+    const at = await access();
+    const pay = (invoice: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+      Invoice: invoice,
+      Account: { Code: '091' },
+      Date: '2026-12-01',
+      Amount: 10,
+      ...extra,
+    });
+    const r = await api(at, 'PUT', '/Payments?summarizeErrors=false', {
+      Payments: [
+        pay({ InvoiceNumber: 'INV-1' }),
+        pay({ InvoiceNumber: 'INV-404' }),
+        pay({ InvoiceNumber: 'INV-D' }),
+        pay({}),
+        pay({ InvoiceNumber: 'INV-1', Status: 'PAID' }),
+      ],
+    });
+    expect(r.status).toBe(200);
+    expect(r.body.Payments.map((p: any) => p.StatusAttributeString)).toEqual(['OK', 'ERROR', 'ERROR', 'ERROR', 'ERROR']);
+    const words = r.body.Payments.map((p: any) => (p.ValidationErrors ?? []).map((v: any) => v.Message).join('; '));
+    expect(r.body.Payments[0].Invoice.InvoiceNumber).toBe('INV-1');
+    expect(words[1]).toBe('Invoice could not be found');
+    expect(words[2]).toBe('Payments can only be made against Authorised documents');
+    expect(words[3]).toBe('You must specify an Invoice ID or Invoice Number for the payment');
+    expect(words[4]).toContain("'Status' is not a valid property of Invoice");
+    expect(x.sim.invoice('INV-1')!.paidCents).toBe(1000);
+    // Without summarizeErrors=false one bad item fails the call: 400 ValidationException, nothing kept.
+    const all = await api(at, 'PUT', '/Payments', { Payments: [pay({ InvoiceNumber: 'INV-1' }), pay({ InvoiceNumber: 'INV-404' })] });
+    expect(all.status).toBe(400);
+    expect(all.body).toMatchObject({ ErrorNumber: 10, Type: 'ValidationException' });
+    expect(all.body.Elements[0].ValidationErrors[0].Message).toBe('Invoice could not be found');
+    expect(x.sim.invoice('INV-1')!.paidCents).toBe(1000);
+    // A paid invoice takes no more: both of Xero's messages.
+    await api(at, 'PUT', '/Payments?summarizeErrors=false', { Payments: [pay({ InvoiceNumber: 'INV-1' }, { Amount: 90 })] });
+    const paid = await api(at, 'PUT', '/Payments?summarizeErrors=false', { Payments: [pay({ InvoiceNumber: 'INV-1' })] });
+    expect(paid.body.Payments[0].ValidationErrors.map((v: any) => v.Message)).toEqual([
+      'Payments can only be made against Authorised documents',
+      'Payment amount exceeds the amount outstanding on this document',
+    ]);
+  });
+
   it('bank transfers and SPEND need bank accounts; the clearing account nets to zero', async () => {
     const a = x.sim.seedInvoice({ number: 'INV-1', contactName: 'Acme', amount: '100.00' });
     const at = await access();

@@ -36,15 +36,14 @@ function unknown(obj: Rec, allowed: readonly string[], what: string): string[] {
 export function createPayment(store: XeroStore, body: Rec): Created {
   const messages = unknown(body, PAYMENT_FIELDS, 'Payment');
   const invRef = body['Invoice'] as Rec | undefined;
-  const inv =
-    typeof invRef?.['InvoiceID'] === 'string'
-      ? store.invoices.find((i) => i.InvoiceID === invRef['InvoiceID'])
-      : typeof invRef?.['InvoiceNumber'] === 'string'
-        ? store.invoices.find((i) => i.InvoiceNumber === invRef['InvoiceNumber'])
-        : undefined;
+  const named = invRef && typeof invRef === 'object' && (typeof invRef['InvoiceID'] === 'string' || typeof invRef['InvoiceNumber'] === 'string');
+  const inv = named ? invoiceFor(store, invRef) : undefined;
   if (invRef && typeof invRef === 'object') messages.push(...unknown(invRef, ['InvoiceID', 'InvoiceNumber'], 'Invoice'));
-  if (!inv) messages.push('Invoice could not be found');
-  else if (inv.Status !== 'AUTHORISED') messages.push(`Payment cannot be created against an invoice with status ${inv.Status}`);
+  // Xero's own words (its answers as integrators quote them): no reference, an unknown one, a document
+  // that is not AUTHORISED (draft, awaiting approval, paid, voided).
+  if (!named) messages.push('You must specify an Invoice ID or Invoice Number for the payment');
+  else if (!inv) messages.push('Invoice could not be found');
+  else if (inv.Status !== 'AUTHORISED') messages.push('Payments can only be made against Authorised documents');
   const acct = store.account(body['Account'] as Rec | undefined);
   if (!acct) messages.push('Account could not be found');
   else if (acct.Status !== 'ACTIVE') messages.push('The account is archived');
@@ -75,6 +74,15 @@ export function createPayment(store: XeroStore, body: Rec): Created {
   if (inv!.paidCents === inv!.totalCents) inv!.Status = 'PAID';
   inv!.updatedAt = now;
   return { ok: true, json: store.paymentJson(p) };
+}
+
+/**
+ * The invoice a payment names: by InvoiceID, or by InvoiceNumber (a sales invoice's number is unique in a
+ * Xero organisation; a deleted one no longer answers to it). InvoiceID wins when both are given.
+ */
+function invoiceFor(store: XeroStore, ref: Rec): XeroStore['invoices'][number] | undefined {
+  if (typeof ref['InvoiceID'] === 'string') return store.invoices.find((i) => i.InvoiceID === ref['InvoiceID']);
+  return store.invoices.find((i) => i.InvoiceNumber === ref['InvoiceNumber'] && i.Status !== 'DELETED');
 }
 
 /** POST /Payments/{id} {"Status":"DELETED"}: the only change Xero allows to a payment. */

@@ -100,19 +100,3 @@ export async function writePayments(
     results[i] = { ok: false, retryable: isRetryableKind(kind), error: `QuickBooks ${fault.code ?? ''} ${fault.message ?? ''}`.trim() };
   });
 }
-
-/** The results of `firsts` (first positions of their idempotency keys) for every position carrying one of those keys. */
-export function byPosition(
-  inputs: readonly PostPaymentInput[],
-  firsts: readonly number[],
-  results: readonly (PostResult | undefined)[],
-  firstByKey: ReadonlyMap<string, number>,
-): Map<number, PostResult> {
-  const done = new Set(firsts.filter((i) => results[i] !== undefined));
-  const out = new Map<number, PostResult>();
-  inputs.forEach((p, i) => {
-    const first = firstByKey.get(p.idempotencyKey)!;
-    if (done.has(first)) out.set(i, results[first]!);
-  });
-  return out;
-}

@@ -90,6 +90,33 @@ describe('XeroConnector', () => {
     expect(x.sim.livePayments()).toHaveLength(60);
   });
 
+  it('names the invoice by number, no look-up; Xero’s refusal tells waiting (missing, draft) from paid by hand', async () => {
+    x.sim.seedInvoice({ number: 'INV-1', contactName: 'Acme', amount: '100.00' });
+    x.sim.seedInvoice({ number: 'INV-D', contactName: 'Birch', amount: '20.00', status: 'DRAFT' });
+    x.sim.seedInvoice({ number: 'INV-P', contactName: 'Cedar', amount: '30.00' });
+    const books = connect();
+    expect(await books.postPayments([pay('INV-P', 3000, 'hand')])).toMatchObject([{ ok: true }]); // "entered by hand"
+    x.sim.calls.reset();
+    const r = await books.postPayments([
+      { ...pay('INV-1', 10000, 'a'), firstSend: true },
+      { ...pay('INV-9', 100, 'b'), firstSend: true },
+    ]);
+    expect(r).toMatchObject([{ ok: true }, { ok: false, retryable: true, waitingForInvoice: 'INV-9' }]);
+    expect(Object.fromEntries(x.sim.calls.counts)).toEqual({ 'PUT /api.xro/2.0/Payments': 1 });
+    x.sim.calls.reset();
+    const refused = await books.postPayments([
+      { ...pay('INV-D', 2000, 'd'), firstSend: true },
+      { ...pay('INV-P', 3000, 'p'), firstSend: true },
+    ]);
+    expect(refused[0]).toMatchObject({ ok: false, retryable: true, waitingForInvoice: 'INV-D' });
+    expect((refused[0] as { error: string }).error).toMatch(/not approved in Xero yet \(DRAFT\)/);
+    expect(refused[1]).toMatchObject({ ok: false, retryable: false });
+    expect((refused[1] as { error: string }).error).toMatch(/already PAID in Xero; remove the payment entered there by hand/);
+    // One PUT, then one look-up for both "not Authorised" refusals together.
+    expect(Object.fromEntries(x.sim.calls.counts)).toEqual({ 'PUT /api.xro/2.0/Payments': 1, 'GET /api.xro/2.0/Invoices': 1 });
+    expect(x.sim.livePayments()).toHaveLength(2);
+  });
+
   it('a payout: fees SPEND from clearing, one transfer equal to the bank line; clearing nets to zero', async () => {
     x.sim.seedInvoice({ number: 'INV-1', contactName: 'Acme', amount: '100.00' });
     x.sim.seedInvoice({ number: 'INV-2', contactName: 'Birch', amount: '50.00' });

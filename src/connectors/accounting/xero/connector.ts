@@ -26,9 +26,10 @@ import { readXeroChart } from './chart.ts';
 import { readXeroLedgerChanges } from './ledger-copy.ts';
 import type { LedgerChanges } from '../ledger-copy.ts';
 import { postXeroBankWithdrawal, postXeroDeposit } from './deposit.ts';
-import { amountOf, carries, chunks, failure, idempotencyKeyFor, itemErrors, marker, moneyOf, referenceWhere } from './mapping.ts';
+import { amountOf, carries, chunks, failure, idempotencyKeyFor, marker, moneyOf, referenceWhere } from './mapping.ts';
+import { paymentAnswer, settleNotAuthorised } from './payment-answers.ts';
 import { reverseXeroPayment } from './reversal.ts';
-import { byPosition } from '../quickbooks-online/payment-writes.ts';
+import { byPosition } from '../answered-positions.ts';
 import type { TokenStore } from './tokens.ts';
 import { WebhookRejected } from '../../webhook-rejected.ts';
 import { verifyXeroSignature, xeroEvents, type XeroWebhookEvent } from './webhook.ts';
@@ -130,18 +131,17 @@ export class XeroConnector implements AccountingConnector {
     const firstByKey = new Map<string, number>();
     inputs.forEach((p, i) => firstByKey.has(p.idempotencyKey) || firstByKey.set(p.idempotencyKey, i));
     const unique = [...firstByKey.values()];
-    let invoices: Json[];
     try {
-      // A first send (types.ts: firstSend) has no earlier write to find: a backlog's first flush costs only
-      // its invoice look-ups and one PUT per 50 payments.
+      // A first send (types.ts: firstSend) has no earlier write to find. No send looks its invoice up either:
+      // the payment names it by InvoiceNumber (Xero accepts either InvoiceID or InvoiceNumber there) and, with
+      // summarizeErrors=false, a missing or unapproved invoice is refused for that item alone (payment-answers.ts).
+      // A backlog's first flush costs one PUT per 50 payments — the batch minimum.
       const sentBefore = unique.filter((i) => !inputs[i]!.firstSend);
       const found = sentBefore.length ? await this.paymentsMarked(sentBefore.map((i) => marker(inputs[i]!.idempotencyKey))) : [];
       for (const i of sentBefore) {
         const p = found.find((r) => carries(r, marker(inputs[i]!.idempotencyKey)));
         if (p) results[i] = { ok: true, remoteId: String(p['PaymentID']) };
       }
-      const todo = unique.filter((i) => !results[i]);
-      invoices = todo.length ? await this.invoicesNumbered(todo.map((i) => inputs[i]!.invoiceNumber)) : [];
     } catch (e) {
       const f = failure(e);
       for (const i of unique) results[i] ??= f;
@@ -149,7 +149,7 @@ export class XeroConnector implements AccountingConnector {
     }
     const ready: { i: number; body: Json }[] = [];
     for (const i of unique.filter((n) => !results[n])) {
-      const r = this.paymentBody(inputs[i]!, invoices);
+      const r = this.paymentBody(inputs[i]!);
       if ('body' in r) ready.push({ i, body: r.body });
       else results[i] = r.result;
     }
@@ -169,16 +169,27 @@ export class XeroConnector implements AccountingConnector {
           idempotencyKey: key,
         });
         const rows = (res['Payments'] as Json[] | undefined) ?? [];
+        const notAuthorised: { i: number; error: string }[] = [];
         part.forEach((x, n) => {
-          const err = itemErrors(rows[n]);
-          results[x.i] =
-            err === null
-              ? { ok: true, remoteId: String(rows[n]!['PaymentID']) }
-              : { ok: false, retryable: !rows[n], error: `Xero refused the payment for invoice ${inputs[x.i]!.invoiceNumber}: ${err}` };
+          const a = paymentAnswer(rows[n], inputs[x.i]!.invoiceNumber);
+          if (a.kind === 'done') results[x.i] = a.result;
+          else notAuthorised.push({ i: x.i, error: a.error });
         });
+        if (notAuthorised.length) {
+          // Only now is an invoice read: draft (wait) and paid by hand (a person looks) read the same in Xero's words.
+          const invoices = await this.invoicesNumbered(notAuthorised.map((x) => inputs[x.i]!.invoiceNumber));
+          for (const x of notAuthorised) {
+            const n = inputs[x.i]!.invoiceNumber;
+            results[x.i] = settleNotAuthorised(
+              invoices.find((r) => r['InvoiceNumber'] === n),
+              n,
+              x.error,
+            );
+          }
+        }
       } catch (e) {
         const f = failure(e);
-        for (const x of part) results[x.i] = f;
+        for (const x of part) results[x.i] ??= f; // a look-up that failed after the PUT keeps the PUT's answers
       }
       answered.push(...part.map((x) => x.i));
       if (options.onAnswered) await options.onAnswered(byPosition(inputs, answered, results, firstByKey));
@@ -187,15 +198,7 @@ export class XeroConnector implements AccountingConnector {
     return inputs.map((p, i) => results[i] ?? results[firstByKey.get(p.idempotencyKey)!]!);
   }
 
-  private paymentBody(input: PostPaymentInput, invoices: readonly Json[]): { body: Json } | { result: PostResult } {
-    const matches = invoices.filter((r) => r['InvoiceNumber'] === input.invoiceNumber);
-    const waiting = (why: string): { result: PostResult } => ({ result: { ok: false, retryable: true, error: why, waitingForInvoice: input.invoiceNumber } });
-    if (matches.length === 0) return waiting(`invoice ${input.invoiceNumber} is not in Xero (yet)`);
-    if (matches.length > 1) return { result: { ok: false, retryable: false, error: `${matches.length} invoices are numbered ${input.invoiceNumber} in Xero` } };
-    const inv = matches[0]!;
-    // A draft or awaiting-approval invoice takes no payment in Xero; the PSA's export approves it later.
-    if (inv['Status'] === 'DRAFT' || inv['Status'] === 'SUBMITTED')
-      return waiting(`invoice ${input.invoiceNumber} is not approved in Xero yet (${String(inv['Status'])})`);
+  private paymentBody(input: PostPaymentInput): { body: Json } | { result: PostResult } {
     if (input.fromClientCredit && !this.config.clientCreditAccountCode) {
       return {
         result: {
@@ -211,7 +214,7 @@ export class XeroConnector implements AccountingConnector {
     if (applied.amountMinor === 0n) return { result: { ok: true, remoteId: `none:${marker(input.idempotencyKey)}` } };
     return {
       body: {
-        Invoice: { InvoiceID: inv['InvoiceID'] },
+        Invoice: { InvoiceNumber: input.invoiceNumber },
         Account: { Code: input.fromClientCredit ? this.config.clientCreditAccountCode : this.config.clearingAccountCode },
         Date: input.paidOn,
         Amount: amountOf(applied),
