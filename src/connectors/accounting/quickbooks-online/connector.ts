@@ -17,7 +17,6 @@ import type {
   DepositResult,
   LinkDepositPaymentsInput,
   PostDepositInput,
-  RestoreDepositInput,
   PostPaymentInput,
   PostPaymentsOptions,
   PostResult,
@@ -34,7 +33,6 @@ import { readQboLedgerChanges } from './ledger-copy.ts';
 import type { LedgerChanges } from '../ledger-copy.ts';
 import { postQboBankWithdrawal } from './bank-withdrawal.ts';
 import { clearingKeysOn, linkQboDepositPayments } from './deposit-clearing.ts';
-import { restoreQboDeposit } from './deposit-restore.ts';
 import { QboApi, type QboApiOptions } from './api.ts';
 import { QBO_CATALOGUE } from './catalogue.ts';
 import { failure, lookupIn, writePayments } from './payment-writes.ts';
@@ -286,33 +284,20 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
     }
   }
 
-  private depositBody(input: PostDepositInput): ReturnType<typeof depositBody> {
-    return depositBody(input, {
-      bankAccountId: this.config.bankAccountId,
-      feeExpenseAccountId: this.config.feeExpenseAccountId,
-      adjustmentAccountId: this.config.adjustmentAccountId ?? this.config.feeExpenseAccountId,
-      surchargeIncomeAccountId: this.config.surchargeIncomeAccountId,
-      planFeeIncomeAccountId: this.config.planFeeIncomeAccountId,
-      clientCreditAccountId: this.config.clientCreditAccountId,
-      clearingAccountId: this.config.clearingAccountId ?? this.config.adjustmentAccountId ?? this.config.feeExpenseAccountId,
-      achDiscountAccountId: this.config.achDiscountAccountId,
-      tracking: this.tracking,
-    });
-  }
-
-  /** A Deposit edited by hand put back as Settle posts it (deposit-restore.ts). */
-  async restoreDeposit(input: RestoreDepositInput): Promise<DepositResult> {
-    try {
-      return await this.explained(await restoreQboDeposit(this.api, input, this.depositBody(input)));
-    } catch (e) {
-      return this.explained(failure(e));
-    }
-  }
-
   async postDeposit(input: PostDepositInput): Promise<DepositResult> {
     let built: ReturnType<typeof depositBody>;
     try {
-      built = this.depositBody(input);
+      built = depositBody(input, {
+        bankAccountId: this.config.bankAccountId,
+        feeExpenseAccountId: this.config.feeExpenseAccountId,
+        adjustmentAccountId: this.config.adjustmentAccountId ?? this.config.feeExpenseAccountId,
+        surchargeIncomeAccountId: this.config.surchargeIncomeAccountId,
+        planFeeIncomeAccountId: this.config.planFeeIncomeAccountId,
+        clientCreditAccountId: this.config.clientCreditAccountId,
+        clearingAccountId: this.config.clearingAccountId ?? this.config.adjustmentAccountId ?? this.config.feeExpenseAccountId,
+        achDiscountAccountId: this.config.achDiscountAccountId,
+        tracking: this.tracking,
+      });
     } catch (e) {
       return failure(e);
     }
