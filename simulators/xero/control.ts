@@ -8,9 +8,10 @@ import type { ApiState } from './api-hooks.ts';
 import { toCents, toDay } from './errors.ts';
 import type { XeroIdentity } from './identity.ts';
 import type { XeroLimitOptions, XeroLimits } from './limits.ts';
-import type { XeroInvoice, XeroStore } from './store.ts';
-import { invoiceEvent, type XeroWebhooks } from './webhooks.ts';
+import type { XeroCreditNote, XeroInvoice, XeroStore } from './store.ts';
+import { creditNoteEvent, invoiceEvent, type XeroWebhooks } from './webhooks.ts';
 import { deletePayment } from './writes.ts';
+import { creditNoteJson } from './credit-notes.ts';
 
 export interface SeedXeroInvoice {
   readonly number: string;
@@ -19,6 +20,15 @@ export interface SeedXeroInvoice {
   readonly amount: string;
   readonly date?: string;
   readonly dueDate?: string;
+  readonly status?: 'DRAFT' | 'AUTHORISED';
+}
+
+/** A sales credit note as the PSA's export creates it (Settle never creates one; it allocates it). */
+export interface SeedXeroCreditNote {
+  readonly number: string;
+  readonly contactName: string;
+  readonly amount: string;
+  readonly date?: string;
   readonly status?: 'DRAFT' | 'AUTHORISED';
 }
 
@@ -61,6 +71,7 @@ export class XeroControl {
       Status: s.status ?? 'AUTHORISED',
       totalCents: total,
       paidCents: 0,
+      creditedCents: 0,
       CurrencyCode: this.store.currency,
       description: `Invoice ${s.number}`,
       updatedAt: this.store.now(),
@@ -68,6 +79,30 @@ export class XeroControl {
     this.store.invoices.push(inv);
     void this.webhooks.send([invoiceEvent(this.baseUrl, this.store.tenantId, inv.InvoiceID, 'CREATE', inv.updatedAt)]);
     return inv;
+  }
+
+  seedCreditNote(s: SeedXeroCreditNote): XeroCreditNote {
+    const total = toCents(s.amount);
+    if (total === null || total <= 0) throw new Error(`amount "${s.amount}" is not a positive decimal`);
+    if (this.store.creditNotes.some((n) => n.CreditNoteNumber === s.number)) throw new Error(`credit note ${s.number} exists`);
+    const note: XeroCreditNote = {
+      CreditNoteID: randomUUID(),
+      CreditNoteNumber: s.number,
+      ContactID: this.store.contactByName(s.contactName).ContactID,
+      Date: toDay(s.date ?? new Date(this.store.now()).toISOString().slice(0, 10))!,
+      Status: s.status ?? 'AUTHORISED',
+      totalCents: total,
+      CurrencyCode: this.store.currency,
+      allocations: [],
+      updatedAt: this.store.now(),
+    };
+    this.store.creditNotes.push(note);
+    void this.webhooks.send([creditNoteEvent(this.baseUrl, this.store.tenantId, note.CreditNoteID, note.updatedAt)]);
+    return note;
+  }
+
+  creditNote(number: string): XeroCreditNote | undefined {
+    return this.store.creditNotes.find((n) => n.CreditNoteNumber === number);
   }
 
   invoice(number: string): XeroInvoice | undefined {
@@ -95,6 +130,7 @@ export class XeroControl {
       payments: this.store.payments.map((p) => this.store.paymentJson(p)),
       bankTransfers: this.store.transfers.map((t) => this.store.transferJson(t)),
       bankTransactions: this.store.bankTransactions.map((b) => this.store.bankTransactionJson(b)),
+      creditNotes: this.store.creditNotes.map((n) => creditNoteJson(this.store, n)),
       balances: Object.fromEntries(Object.entries(this.codes).map(([k, c]) => [k, this.balanceCents(c) / 100])),
       stats: { ...this.api.stats, throttled: this.limits.throttled },
       webhooks: { url: this.webhooks.url, status: this.webhooks.status, deliveries: this.webhooks.deliveries.length },
@@ -104,10 +140,14 @@ export class XeroControl {
 
 export function registerControlRoutes(app: FastifyInstance, c: XeroControl): void {
   app.post('/_sim/seed', async (req, reply) => {
-    const b = (req.body ?? {}) as { invoices?: SeedXeroInvoice[] };
+    const b = (req.body ?? {}) as { invoices?: SeedXeroInvoice[]; creditNotes?: SeedXeroCreditNote[] };
     try {
       const made = (b.invoices ?? []).map((i) => c.seedInvoice(i));
-      return { invoices: made.map((i) => ({ InvoiceID: i.InvoiceID, InvoiceNumber: i.InvoiceNumber })) };
+      const notes = (b.creditNotes ?? []).map((n) => c.seedCreditNote(n));
+      return {
+        invoices: made.map((i) => ({ InvoiceID: i.InvoiceID, InvoiceNumber: i.InvoiceNumber })),
+        creditNotes: notes.map((n) => ({ CreditNoteID: n.CreditNoteID, CreditNoteNumber: n.CreditNoteNumber })),
+      };
     } catch (e) {
       return reply.code(400).send({ error: (e as Error).message });
     }

@@ -2,7 +2,8 @@
 // GET /Organisation, /Accounts, /Contacts, /Invoices (InvoiceNumbers, IDs, Statuses, where, page,
 // pageSize, If-Modified-Since), /Invoices/{id}, /Payments, /Payments/{id}, /BankTransfers,
 // /BankTransactions; PUT /Payments, /BankTransfers, /BankTransactions (many per call; summarizeErrors);
-// POST /Payments (one) and POST /Payments/{id} (delete). Unknown query parameters and fields are refused.
+// POST /Payments (one) and POST /Payments/{id} (delete); GET /CreditNotes, /CreditNotes/{id} and PUT
+// /CreditNotes/{id}/Allocations (credit-notes.ts). Unknown query parameters and fields are refused.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { API_PREFIX, idempotent, type ApiState } from './api-hooks.ts';
@@ -10,6 +11,7 @@ import { notFound, sendException, validationBody, withErrors } from './errors.ts
 import { createBankTransaction, createPayment, createTransfer, deletePayment, type Created } from './writes.ts';
 import { msDate, type Rec, type XeroStore } from './store.ts';
 import { parseWhere } from './where.ts';
+import { createAllocation, creditNoteJson, undoAllocation } from './credit-notes.ts';
 
 type Q = Record<string, string | undefined>;
 
@@ -92,6 +94,8 @@ function undo(store: XeroStore, created: Rec[]): void {
         store.transfers.findIndex((t) => t.BankTransferID === c['BankTransferID']),
         1,
       );
+    } else if (typeof c['AllocationID'] === 'string') {
+      undoAllocation(store, c['AllocationID']);
     } else if (typeof c['BankTransactionID'] === 'string') {
       store.bankTransactions.splice(
         store.bankTransactions.findIndex((t) => t.BankTransactionID === c['BankTransactionID']),
@@ -225,6 +229,27 @@ export function registerApiRoutes(app: FastifyInstance, store: XeroStore, state:
     const bad = badParams(req.query as Q, ['summarizeErrors', 'unitdp']);
     if (bad) return sendException(reply, 14, 'PostDataInvalidException', bad);
     return idempotent(state, req, reply, () => createMany(store, req, 'BankTransactions', (b) => createBankTransaction(store, b)));
+  });
+
+  // Sales credit notes (credit-notes.ts): read by number, allocated to an invoice.
+  list('CreditNotes', 'CreditNotes', ['unitdp'], () => store.creditNotes.map((n) => ({ json: creditNoteJson(store, n), updatedAt: n.updatedAt })), [
+    'CreditNoteNumber',
+    'CreditNoteID',
+    'Status',
+    'Type',
+    'Contact.ContactID',
+    'Reference',
+  ]);
+  app.get<{ Params: { id: string } }>(`${P}/CreditNotes/:id`, async (req, reply) => {
+    const n = store.creditNotes.find((x) => x.CreditNoteID === req.params.id || x.CreditNoteNumber === req.params.id);
+    return n ? envelope(store, 'CreditNotes', [creditNoteJson(store, n)]) : notFound(reply);
+  });
+  app.put<{ Params: { id: string } }>(`${P}/CreditNotes/:id/Allocations`, async (req, reply) => {
+    const bad = badParams(req.query as Q, ['summarizeErrors']);
+    if (bad) return sendException(reply, 14, 'PostDataInvalidException', bad);
+    const note = store.creditNotes.find((x) => x.CreditNoteID === req.params.id);
+    if (!note) return notFound(reply);
+    return idempotent(state, req, reply, () => createMany(store, req, 'Allocations', (b) => createAllocation(store, note, b)));
   });
 
   app.setNotFoundHandler((_req, reply) => notFound(reply));

@@ -1,5 +1,6 @@
 // The Xero simulator holds clients to Xero's rules: tokens and tenant, rotation, shapes of errors, limits,
 // idempotency, per-item results, webhooks' signatures and the intent-to-receive check.
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startXeroSimulator, xeroWebhookSignature, type RunningXeroSimulator } from './index.ts';
@@ -175,6 +176,32 @@ describe('Xero simulator', () => {
       'Payments can only be made against Authorised documents',
       'Payment amount exceeds the amount outstanding on this document',
     ]);
+  });
+
+  it('credit note allocations: same contact, AUTHORISED, never more than the credit left or the amount due', async () => {
+    const a = x.sim.seedInvoice({ number: 'INV-1', contactName: 'Acme', amount: '100.00' });
+    const b = x.sim.seedInvoice({ number: 'INV-B', contactName: 'Birch', amount: '100.00' });
+    const cn = x.sim.seedCreditNote({ number: 'CN-1', contactName: 'Acme', amount: '30.00' });
+    const draft = x.sim.seedCreditNote({ number: 'CN-D', contactName: 'Acme', amount: '5.00', status: 'DRAFT' });
+    const at = await access();
+    const alloc = (invoiceId: string, amount: number) => ({ Invoice: { InvoiceID: invoiceId }, Amount: amount, Date: '2026-12-02' });
+    const found = await api(at, 'GET', `/CreditNotes?where=${encodeURIComponent('CreditNoteNumber=="CN-1"')}`);
+    expect(found.body.CreditNotes.map((n: any) => [n.CreditNoteNumber, n.RemainingCredit])).toEqual([['CN-1', 30]]);
+    const r = await api(at, 'PUT', `/CreditNotes/${cn.CreditNoteID}/Allocations?summarizeErrors=false`, {
+      Allocations: [alloc(b.InvoiceID, 10), alloc(a.InvoiceID, 40), alloc(a.InvoiceID, 20), { ...alloc(a.InvoiceID, 1), Reference: 'x' }],
+    });
+    expect(r.status).toBe(200);
+    const words = r.body.Allocations.map((x: any) => (x.ValidationErrors ?? []).map((v: any) => v.Message).join('; '));
+    expect(words[0]).toBe('The credit note and the invoice must belong to the same contact');
+    expect(words[1]).toBe('The amount allocated exceeds the remaining credit on this credit note');
+    expect(words[2]).toBe('');
+    expect(words[3]).toContain("'Reference' is not a valid property of Allocation");
+    expect((await api(at, 'GET', `/Invoices/${a.InvoiceID}`)).body.Invoices[0]).toMatchObject({ AmountDue: 80, AmountCredited: 20 });
+    const notYet = await api(at, 'PUT', `/CreditNotes/${draft.CreditNoteID}/Allocations`, { Allocations: [alloc(a.InvoiceID, 1)] });
+    expect(notYet.status).toBe(400);
+    expect(notYet.body.Elements[0].ValidationErrors[0].Message).toMatch(/Only an AUTHORISED credit note can be allocated/);
+    expect((await api(at, 'PUT', `/CreditNotes/${randomUUID()}/Allocations`, { Allocations: [alloc(a.InvoiceID, 1)] })).status).toBe(404);
+    expect((await api(at, 'GET', '/CreditNotes?foo=1')).status).toBe(400);
   });
 
   it('bank transfers and SPEND need bank accounts; the clearing account nets to zero', async () => {

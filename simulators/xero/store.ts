@@ -34,6 +34,8 @@ export interface XeroInvoice {
   Status: 'DRAFT' | 'SUBMITTED' | 'AUTHORISED' | 'PAID' | 'VOIDED' | 'DELETED';
   readonly totalCents: number;
   paidCents: number;
+  /** Credit notes allocated to it (credit-notes.ts); AmountDue = total − paid − credited. */
+  creditedCents: number;
   readonly CurrencyCode: string;
   readonly description: string;
   updatedAt: number;
@@ -49,6 +51,26 @@ export interface XeroPayment {
   Status: 'AUTHORISED' | 'DELETED';
   readonly IsReconciled: boolean;
   updatedAt: number;
+}
+
+/** A sales credit note (ACCRECCREDIT) as the PSA's accounting export creates it; Settle only allocates it. */
+export interface XeroCreditNote {
+  readonly CreditNoteID: string;
+  readonly CreditNoteNumber: string;
+  readonly ContactID: string;
+  readonly Date: string;
+  Status: 'DRAFT' | 'SUBMITTED' | 'AUTHORISED' | 'PAID' | 'VOIDED' | 'DELETED';
+  readonly totalCents: number;
+  readonly CurrencyCode: string;
+  readonly allocations: XeroAllocation[];
+  updatedAt: number;
+}
+
+export interface XeroAllocation {
+  readonly AllocationID: string;
+  readonly InvoiceID: string;
+  readonly amountCents: number;
+  readonly Date: string;
 }
 
 export interface XeroBankTransfer {
@@ -99,6 +121,7 @@ export class XeroStore {
   readonly payments: XeroPayment[] = [];
   readonly transfers: XeroBankTransfer[] = [];
   readonly bankTransactions: XeroBankTransaction[] = [];
+  readonly creditNotes: XeroCreditNote[] = [];
 
   constructor(
     readonly tenantId: string,
@@ -171,9 +194,9 @@ export class XeroStore {
       SubTotal: cents(i.totalCents),
       TotalTax: 0,
       Total: cents(i.totalCents),
-      AmountDue: cents(i.totalCents - i.paidCents),
+      AmountDue: cents(i.totalCents - i.paidCents - i.creditedCents),
       AmountPaid: cents(i.paidCents),
-      AmountCredited: 0,
+      AmountCredited: cents(i.creditedCents),
       CurrencyCode: i.CurrencyCode,
       Payments: payments.map((p) => ({ PaymentID: p.PaymentID, Date: dayDate(p.Date), Amount: cents(p.amountCents), Reference: p.Reference })),
       UpdatedDateUTC: msDate(i.updatedAt),

@@ -98,3 +98,12 @@ export function invoiceEvent(baseUrl: string, tenantId: string, invoiceId: strin
 }
 
 export const newId = randomUUID;
+
+/** Xero's creditNotes event: a credit note created or changed (the PSA's export made one). */
+export function creditNoteEvent(baseUrl: string, tenantId: string, creditNoteId: string, at: number): WebhookEvent {
+  return {
+    ...invoiceEvent(baseUrl, tenantId, creditNoteId, 'CREATE', at),
+    resourceUrl: `${baseUrl}/api.xro/2.0/CreditNotes/${creditNoteId}`,
+    eventCategory: 'CREDITNOTE',
+  };
+}

@@ -52,7 +52,7 @@ export function createPayment(store: XeroStore, body: Rec): Created {
   if (!date) messages.push('A valid date must be specified');
   const amount = toCents(body['Amount']);
   if (amount === null || amount <= 0) messages.push('Payment amount must be greater than zero');
-  else if (inv && amount > inv.totalCents - inv.paidCents) messages.push('Payment amount exceeds the amount outstanding on this document');
+  else if (inv && amount > inv.totalCents - inv.paidCents - inv.creditedCents) messages.push('Payment amount exceeds the amount outstanding on this document');
   if (body['Status'] !== undefined && body['Status'] !== 'AUTHORISED') messages.push('Status must be AUTHORISED on a new payment');
   const reference = body['Reference'] === undefined ? '' : String(body['Reference']);
   if (reference.length > 255) messages.push('Reference must not be longer than 255 characters');
@@ -71,7 +71,7 @@ export function createPayment(store: XeroStore, body: Rec): Created {
   };
   store.payments.push(p);
   inv!.paidCents += amount!;
-  if (inv!.paidCents === inv!.totalCents) inv!.Status = 'PAID';
+  if (inv!.paidCents + inv!.creditedCents === inv!.totalCents) inv!.Status = 'PAID';
   inv!.updatedAt = now;
   return { ok: true, json: store.paymentJson(p) };
 }

@@ -2,7 +2,8 @@
 // INTO A CLEARING ACCOUNT of type BANK — Xero accepts payments only into bank accounts (or accounts with
 // payments enabled) and has no Undeposited Funds. Each payout then leaves clearing as one BankTransfer to
 // the real bank account equal to the bank line, its fees as a SPEND bank transaction from clearing
-// (deposit.ts; docs/architecture.md "Xero" says why not BatchPayments). Reversals: reversal.ts.
+// (deposit.ts; docs/architecture.md "Xero" says why not BatchPayments). Reversals: reversal.ts; the PSA's
+// credit notes allocated to their invoice: credit-note.ts.
 //
 // Every write has two guards: `Idempotency-Key` (Xero replays the first answer to a repeat) and
 // check-before-write — each record carries `[settle:<hash of our key>]` in its Reference and is looked up
@@ -10,6 +11,7 @@
 import { parseCurrency, type Currency } from '../../../domain/money.ts';
 import type {
   AccountingConnector,
+  ApplyCreditMemoInput,
   LedgerChart,
   BankWithdrawalInput,
   BooksInvoice,
@@ -29,6 +31,7 @@ import { postXeroBankWithdrawal, postXeroDeposit } from './deposit.ts';
 import { amountOf, carries, chunks, failure, idempotencyKeyFor, marker, moneyOf, referenceWhere } from './mapping.ts';
 import { paymentAnswer, settleNotAuthorised } from './payment-answers.ts';
 import { reverseXeroPayment } from './reversal.ts';
+import { applyXeroCreditNote } from './credit-note.ts';
 import { byPosition } from '../answered-positions.ts';
 import type { TokenStore } from './tokens.ts';
 import { WebhookRejected } from '../../webhook-rejected.ts';
@@ -273,6 +276,15 @@ export class XeroConnector implements AccountingConnector {
   /** Active accounts with the roles Xero lets them take (chart.ts). */
   async readChart(): Promise<LedgerChart> {
     return readXeroChart(this.api);
+  }
+
+  /** Allocate the PSA's exported credit note to the same invoice (credit-note.ts); never creates one. */
+  async applyCreditMemo(input: ApplyCreditMemoInput): Promise<PostResult> {
+    try {
+      return await applyXeroCreditNote(this, input);
+    } catch (e) {
+      return failure(e);
+    }
   }
 
   async postBankWithdrawal(input: BankWithdrawalInput): Promise<PostResult> {
