@@ -1,11 +1,12 @@
 // Property: a history nobody tampered with always reconciles to zero drift — whatever mix of Settle payments,
-// partial refunds, payments made outside Settle (recorded in both the PSA and the books), postings still
+// partial refunds, payments made outside Settle (recorded in both the PSA and the books), PSA credit memos
+// (applied in the books by Settle, or still being applied), payouts and bank ACH returns, postings still
 // pending, and postings the PSA or the books copy has or has not seen yet (the PSA copy read before or after
 // our write-back; the books copy read before or after the record was posted). And the converse, so the
 // property cannot hold vacuously: removing one of Settle's records from the books or the PSA is always found.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { reconcileInvoice, reconcilePayout, type BooksRecordFact, type InvoiceFacts, type PostingFact } from './reconciliation.ts';
+import { reconcileAchReturn, reconcileInvoice, reconcilePayout, type BooksRecordFact, type InvoiceFacts, type PostingFact } from './reconciliation.ts';
 
 interface SettlePayment {
   amount: bigint;
@@ -32,6 +33,9 @@ const history = fc
       { maxLength: 4 },
     ),
     outsideShare: fc.integer({ min: 0, max: 30 }),
+    creditShare: fc.integer({ min: 0, max: 30 }),
+    // A PSA credit memo applied to the invoice: in the books copy already, or Settle still applying it there.
+    creditInBooks: fc.boolean(),
     books: fc.boolean(),
   })
   .map((h) => {
@@ -39,6 +43,8 @@ const history = fc
     let left = h.total;
     const outside = (h.total * BigInt(h.outsideShare)) / 100n;
     left -= outside;
+    const credit = (h.total * BigInt(h.creditShare)) / 100n;
+    left -= credit;
     const payments: SettlePayment[] = [];
     for (const s of h.shares) {
       const amount = (left * BigInt(s.share)) / 200n;
@@ -50,7 +56,7 @@ const history = fc
       const cap = (r: SettlePayment['psa'], p: SettlePayment['psa']) => (order.indexOf(r) > order.indexOf(p) ? p : r);
       payments.push({ amount, refund, psa: s.psa, psaRefund: cap(s.psaRefund, s.psa), books: s.books, booksRefund: cap(s.booksRefund, s.books) });
     }
-    return { total: h.total, outside, payments, withBooks: h.books };
+    return { total: h.total, outside, credit, creditInBooks: h.creditInBooks, payments, withBooks: h.books };
   });
 
 type History = typeof history extends fc.Arbitrary<infer T> ? T : never;
@@ -71,8 +77,8 @@ function factsOf(h: History, tamper?: (f: InvoiceFacts) => InvoiceFacts): Invoic
   const psaPostings: PostingFact[] = [];
   const bookPostings: PostingFact[] = [];
   const settleRecords = new Map<string, BooksRecordFact>();
-  let psaPaid = h.outside;
-  let booksPaid = h.outside;
+  let psaPaid = h.outside + h.credit;
+  let booksPaid = h.outside + (h.creditInBooks ? h.credit : 0n);
   h.payments.forEach((p, i) => {
     psaPostings.push(posting(`psa-${i}`, 'payment', p.amount, p.psa));
     if (inBalance(p.psa)) psaPaid += p.amount;
@@ -105,6 +111,7 @@ function factsOf(h: History, tamper?: (f: InvoiceFacts) => InvoiceFacts): Invoic
           postings: bookPostings,
           settleRecords,
           byHand: h.outside > 0n ? [{ remoteId: 'cheque', applied: h.outside }] : [],
+          creditsInFlight: h.creditInBooks ? 0n : h.credit,
         }
       : null,
   };
@@ -167,13 +174,16 @@ describe('three-way reconciliation, property', () => {
   });
 
   it('a Settle payment deleted in the PSA is always found once the PSA copy has read every posting back', () => {
-    // Without the books, a deleted payment and a payment made outside Settle of the same amount cannot be told
+    // Without the books, a deleted payment and a payment made outside Settle (or a credit memo) of the same amount cannot be told
     // apart from the PSA alone: the books (which have the outside payment too) tell them apart.
     // And while another posting of the same amount is posted but not yet read back, the deletion reads as
     // "not in yet": it is found on the next read of the invoice, which is what is checked here.
     const settledPsa = (p: SettlePayment) => !p.psa.startsWith('unseen') && !p.psaRefund.startsWith('unseen');
     const withSeenPsaPayment = history.filter(
-      (h) => (h.withBooks || h.outside === 0n) && h.payments.every(settledPsa) && h.payments.some((p) => p.psa === 'seen' && p.amount > p.refund),
+      (h) =>
+        (h.withBooks || (h.outside === 0n && h.credit === 0n)) &&
+        h.payments.every(settledPsa) &&
+        h.payments.some((p) => p.psa === 'seen' && p.amount > p.refund),
     );
     fc.assert(
       fc.property(withSeenPsaPayment, (h) => {
@@ -182,6 +192,40 @@ describe('three-way reconciliation, property', () => {
         const f = factsOf(h, (x) => ({ ...x, psaBalance: x.psaBalance + removed }));
         expect(reconcileInvoice(f).length).toBeGreaterThan(0);
       }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('an untampered bank ACH return (bank debit booked or on its way, statement line equal or not in yet) has no drift', () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 1n, max: 5_000_000n }),
+        fc.constantFrom<'pending' | 'posted'>('pending', 'posted'),
+        fc.integer({ min: 0, max: 3 }),
+        fc.boolean(),
+        (amount, status, invoices, onStatement) => {
+          const p = (id: string, a: bigint): PostingFact => ({
+            id,
+            kind: 'reversal',
+            amount: a,
+            status,
+            reflected: status === 'posted',
+            remoteId: status === 'posted' ? `r-${id}` : null,
+            lastError: null,
+          });
+          const share = invoices > 0 ? amount / BigInt(invoices) : 0n;
+          const reversals = Array.from({ length: invoices }, (_, i) => p(`rev-${i}`, i === invoices - 1 ? amount - share * BigInt(invoices - 1) : share));
+          const drifts = reconcileAchReturn({
+            reference: 'return:ACH1.txt:091000010000001',
+            currency: 'USD',
+            amount,
+            reversals,
+            withdrawal: p('w', amount),
+            bank: { amount: onStatement ? amount : null, overdue: false },
+          });
+          expect(drifts).toEqual([]);
+        },
+      ),
       { numRuns: 500 },
     );
   });

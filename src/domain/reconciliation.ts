@@ -25,10 +25,16 @@ export type DriftKind =
   | 'deposit_removed'
   | 'deposit_edited'
   | 'bank_line_differs'
-  | 'bank_line_missing';
+  | 'bank_line_missing'
+  | 'bank_debit_not_in_books';
 
+/**
+ * repost: post again a record Settle posted that a person removed (or the system refused).
+ * restore_deposit: put a deposit edited by hand back to what Settle posted — the payout's amount and lines —
+ * in place (same record, see engine/reconciliation-deposit-restore.ts for why not void-and-repost).
+ */
 export interface Fix {
-  readonly action: 'repost';
+  readonly action: 'repost' | 'restore_deposit';
   readonly postingId: string;
 }
 
@@ -77,6 +83,11 @@ export interface InvoiceFacts {
     readonly settleRecords: ReadonlyMap<string, BooksRecordFact>;
     /** Payments in the copy applied to this invoice that Settle did not post. */
     readonly byHand: readonly { readonly remoteId: string; readonly applied: bigint }[];
+    /**
+     * PSA credit memos applied to this invoice that Settle is still applying in the books (pending, or applied
+     * after the copy was read): the PSA shows them, the books copy not yet — in flight, not drift. Absent: 0.
+     */
+    readonly creditsInFlight?: bigint;
   } | null;
 }
 
@@ -124,7 +135,7 @@ export function reconcileInvoice(f: InvoiceFacts, fmt: (minor: bigint) => string
   }
   const psaReflected = f.psaPostings.filter((p) => p.status === 'posted' && p.reflected);
   const inFlight = f.psaPostings.filter((p) => p.status === 'pending' || (p.status === 'posted' && !p.reflected));
-  const booksOutside = f.books ? f.books.total - f.books.balance - settleAppliedOf(f.books) : null;
+  const booksOutside = f.books ? f.books.total - f.books.balance - settleAppliedOf(f.books) + (f.books.creditsInFlight ?? 0n) : null;
   let psaOutside = likeliestPsaOutside(f.psaTotal - f.psaBalance - net(psaReflected), inFlight, booksOutside);
   if (psaOutside < 0n) {
     // The PSA shows less paid than Settle wrote: the likeliest is one of Settle's payments deleted there.
@@ -232,7 +243,17 @@ export interface PayoutFacts {
   readonly booksDeposit: { readonly total: bigint; readonly state: 'present' | 'voided' | 'deleted' | 'missing' } | null;
   /** What reached the bank: the processor's payout data (paid / failed) or the bank statement line; null not yet known. */
   readonly bank: { readonly source: 'processor' | 'statement'; readonly amount: bigint | null; readonly overdue: boolean };
+  /**
+   * Whether Settle can restore a deposit edited by hand in this ledger (the connector's restoreDeposit);
+   * otherwise the drift carries what a person does instead. Absent: false.
+   */
+  readonly canRestoreDeposit?: boolean;
 }
+
+/** What a person does with a deposit edited by hand when Settle cannot restore it in that ledger. */
+const MANUAL_DEPOSIT_RESTORE =
+  'Restore the deposit in the books to the payout: the same payments and the fee line as Settle posted them (the deposit must equal the bank line). ' +
+  'Or delete it there and run the report again: it then shows the deposit removed, and Settle can post it again.';
 
 export function reconcilePayout(f: PayoutFacts, fmt: (minor: bigint) => string = String): Drift[] {
   const drifts: Drift[] = [];
@@ -264,8 +285,10 @@ export function reconcilePayout(f: PayoutFacts, fmt: (minor: bigint) => string =
         kind: 'deposit_edited',
         difference: f.booksDeposit.total - f.amount,
         cause: `the deposit for ${what} (books id ${d.remoteId}) totals ${fmt(f.booksDeposit.total)} but the payout is ${fmt(f.amount)}: it was edited by hand in the books`,
-        advice: `Restore the deposit to ${fmt(f.amount)} in the books — or void it there, run the report again and let Settle post it again.`,
-        fix: null,
+        advice: f.canRestoreDeposit
+          ? `Settle can put the deposit back to ${fmt(f.amount)}, with the payments and fee line it posted (the deposit keeps its id and its bank-feed match).`
+          : `${MANUAL_DEPOSIT_RESTORE} (${fmt(f.amount)})`,
+        fix: f.canRestoreDeposit ? { action: 'restore_deposit', postingId: d.id } : null,
       });
     }
   }
@@ -285,6 +308,61 @@ export function reconcilePayout(f: PayoutFacts, fmt: (minor: bigint) => string =
       kind: 'bank_line_missing',
       difference: -f.amount,
       cause: `no bank statement line has been found for ${what} a week after it was due`,
+      advice: "Check the bank account and the bank's statement files.",
+      fix: null,
+    });
+  return drifts;
+}
+
+/**
+ * A bank ACH return (engine/ach-bank-money.ts): the bank takes a returned debit back as a debit line of its own.
+ * Three ways: what Settle took back (the return, and the books reversal of the returned payment), the books'
+ * bank debit (a 'bank_withdrawal' posting; the books copy holds no withdrawals, so its posting outcome), and
+ * the statement's debit line.
+ */
+export interface AchReturnFacts {
+  readonly reference: string;
+  readonly currency: Currency;
+  /** What the bank took back (positive). */
+  readonly amount: bigint;
+  /** The books reversals of the returned payment, one per invoice it paid (none: it never reached the books). */
+  readonly reversals: readonly PostingFact[];
+  /** The books' bank debit of the return. */
+  readonly withdrawal: PostingFact | null;
+  /** The statement's debit line: null not seen yet; overdue a week after the return. */
+  readonly bank: { readonly amount: bigint | null; readonly overdue: boolean };
+}
+
+export function reconcileAchReturn(f: AchReturnFacts, fmt: (minor: bigint) => string = String): Drift[] {
+  const drifts: Drift[] = [];
+  const what = `bank ACH return ${f.reference}`;
+  const booked: [PostingFact | null, string][] = [
+    [f.withdrawal, "the bank's debit"],
+    ...f.reversals.map((r): [PostingFact, string] => [r, 'the reversal of the returned payment']),
+  ];
+  for (const [p, noun] of booked) {
+    if (p?.status !== 'failed') continue;
+    drifts.push({
+      kind: 'bank_debit_not_in_books',
+      difference: p.amount,
+      cause: `${noun} of ${fmt(p.amount)} for ${what} is not in the books (${p.lastError ?? 'refused'}): the books show the money still in the bank`,
+      advice: 'Settle can post it again once the cause is fixed.',
+      fix: { action: 'repost', postingId: p.id },
+    });
+  }
+  if (f.bank.amount !== null && f.bank.amount !== f.amount)
+    drifts.push({
+      kind: 'bank_line_differs',
+      difference: f.amount - f.bank.amount,
+      cause: `the bank statement shows a debit of ${fmt(f.bank.amount)} for ${what}, but the return took back ${fmt(f.amount)}`,
+      advice: 'Ask the bank about the difference (a return fee, or a different entry); the books follow the return.',
+      fix: null,
+    });
+  else if (f.bank.amount === null && f.bank.overdue)
+    drifts.push({
+      kind: 'bank_line_missing',
+      difference: f.amount,
+      cause: `no bank statement debit has been found for ${what} a week after it`,
       advice: "Check the bank account and the bank's statement files.",
       fix: null,
     });

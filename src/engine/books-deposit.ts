@@ -13,7 +13,7 @@
 import { money, parseCurrency, type Currency } from '../domain/money.ts';
 import { withTenant } from '../db/tenant.ts';
 import type { Posting } from '../db/schema.ts';
-import type { AccountingConnector, PostResult } from '../connectors/accounting/types.ts';
+import type { AccountingConnector, PostDepositInput, PostResult } from '../connectors/accounting/types.ts';
 import { postingSchedule } from '../domain/posting-schedule.ts';
 import type { EngineContext } from './context.ts';
 import { audit } from './audit.ts';
@@ -51,16 +51,11 @@ export interface DepositPlan {
   readonly memo: string;
 }
 
-export async function postDepositPlan(
-  ctx: EngineContext,
-  tenantId: string,
-  books: AccountingConnector,
-  deposit: Posting,
-  plan: DepositPlan,
-): Promise<AttemptResult> {
+/** The connector's input for a deposit posting and its plan (posted, or put back by the reconciliation's fix). */
+export function depositInput(deposit: Posting, plan: DepositPlan): PostDepositInput {
   const inBooks = (p: DepositPlanPayment): boolean => p.status === 'posted' && p.remoteId !== null;
   const m = (minor: bigint) => money(minor, plan.currency);
-  const r = await books.postDeposit({
+  return {
     idempotencyKey: deposit.idempotency_key,
     payoutId: plan.reference,
     depositedOn: plan.depositedOn,
@@ -80,7 +75,17 @@ export async function postDepositPlan(
     ...(plan.achDiscountsMinor ? { achDiscounts: m(plan.achDiscountsMinor) } : {}),
     memo: plan.memo,
     requestGeneration: deposit.request_generation,
-  });
+  };
+}
+
+export async function postDepositPlan(
+  ctx: EngineContext,
+  tenantId: string,
+  books: AccountingConnector,
+  deposit: Posting,
+  plan: DepositPlan,
+): Promise<AttemptResult> {
+  const r = await books.postDeposit(depositInput(deposit, plan));
   return withTenant(ctx.db, tenantId, async (tx) => {
     const outcome = await recordBooksAttempt(ctx, tx, tenantId, books.vendor, deposit, r);
     if (!r.ok) return outcome;

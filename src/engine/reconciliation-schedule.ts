@@ -1,10 +1,14 @@
 // When the books copy is refreshed and the reconciliation runs. The copy: every five minutes per workspace
 // with books (cron books-copy-tick), in the workspace's own `books-copy:<tenant>` queue so it never waits
-// behind the books flush. The report: nightly (cron reconcile-tick, 02:30 UTC) right after a refresh of the
-// copy in the same queue, and on demand — a person's run refreshes the copy first for at most
+// behind the books flush. The report: nightly at 02:30 in each workspace's own timezone (cron reconcile-tick
+// every 15 minutes asks domain/reconciliation-nightly.ts which workspaces are due) right after a refresh of
+// the copy in the same queue, once per local date (0045's index), and on demand — a person's run refreshes the copy first for at most
 // ON_DEMAND_REFRESH_MS (a throttled or unreachable ledger must not hold the page), then reports over what
 // the copy holds; the run records how current that was.
 import type { JobHelpers } from 'graphile-worker';
+import { withTenant } from '../db/tenant.ts';
+import { nightlyDueDate } from '../domain/reconciliation-nightly.ts';
+import { workspaceTimezone } from '../domain/timezone.ts';
 import type { Actor } from './audit.ts';
 import type { EngineContext } from './context.ts';
 import { booksCopyJobKey, booksCopyQueue, syncBooksCopy } from './sync-books-copy.ts';
@@ -25,17 +29,36 @@ export async function queueBooksCopySyncs(ctx: EngineContext, helpers: JobHelper
   return tenants.length;
 }
 
+/** The tick: queues the copy refresh and the report of each workspace whose 02:30 local has come today. */
 export async function queueNightlyReconciliations(ctx: EngineContext, helpers: JobHelpers): Promise<number> {
-  const tenants = await tenantsWithBooks(ctx);
+  const tenants = await ctx.db.selectFrom('tenants').select(['id', 'settings']).execute();
+  const now = ctx.now();
+  let queued = 0;
   for (const t of tenants) {
-    await helpers.addJob('sync-books-copy', { tenantId: t }, { jobKey: booksCopyJobKey(t), queueName: booksCopyQueue(t), maxAttempts: 5 });
+    const timezone = workspaceTimezone(t.settings as Record<string, unknown> | null);
+    const last = await withTenant(ctx.db, t.id, (tx) =>
+      tx
+        .selectFrom('reconciliation_runs')
+        .select('local_date')
+        .where('trigger', '=', 'nightly')
+        .where('local_date', 'is not', null)
+        .orderBy('local_date', 'desc')
+        .limit(1)
+        .executeTakeFirst(),
+    );
+    const localDate = nightlyDueDate(now, timezone, last?.local_date ?? null);
+    if (!localDate) continue;
+    await helpers.addJob('sync-books-copy', { tenantId: t.id }, { jobKey: booksCopyJobKey(t.id), queueName: booksCopyQueue(t.id), maxAttempts: 5 });
+    // Keyed by the local date: queued again by the next tick while it waits, it is the same job; made twice
+    // all the same (a crash after the run committed), the second finds the date's run and does nothing.
     await helpers.addJob(
       'reconcile-three-way',
-      { tenantId: t, trigger: 'nightly' },
-      { jobKey: `reconcile-three-way:${t}`, queueName: booksCopyQueue(t), maxAttempts: 3 },
+      { tenantId: t.id, trigger: 'nightly', localDate, timezone },
+      { jobKey: `reconcile-three-way:${t.id}:${localDate}`, queueName: booksCopyQueue(t.id), maxAttempts: 3 },
     );
+    queued++;
   }
-  return tenants.length;
+  return queued;
 }
 
 export interface OnDemandRun extends RunSummary {

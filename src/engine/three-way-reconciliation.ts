@@ -5,15 +5,26 @@
 // the run records how current the books copy was, and postings newer than that count as in flight.
 // Every run is kept (reconciliation_runs); a run with no drift is the dated "zero drift" summary for audit.
 // Runs nightly (cron reconcile-tick) and on demand (staff page, API).
+import type { Selectable } from 'kysely';
 import { withTenant, type Tx } from '../db/tenant.ts';
+import type { ReconciliationRunsTable } from '../db/schema/reconciliation.ts';
 import { money, parseCurrency, toDecimalString, type Currency } from '../domain/money.ts';
-import { reconcileInvoice, reconcilePayout, type Drift } from '../domain/reconciliation.ts';
+import { reconcileAchReturn, reconcileInvoice, reconcilePayout, type Drift } from '../domain/reconciliation.ts';
 import { invoiceFacts, payoutFacts } from '../db/queries/reconciliation-facts.ts';
+import { achReturnFacts } from '../db/queries/reconciliation-ach.ts';
 import { audit, type Actor } from './audit.ts';
 import type { EngineContext } from './context.ts';
 import { booksCopyState } from './sync-books-copy.ts';
 
 export type RunTrigger = 'nightly' | 'on_demand';
+
+/**
+ * Ledgers whose connector can put a deposit edited by hand back as Settle posted it (restoreDeposit): the
+ * report offers that fix only there. QuickBooks Online updates the Deposit in place (Id + SyncToken). Xero's
+ * BankTransfer cannot be changed through its API, and the QuickBooks Desktop connector has no DepositMod yet:
+ * there the drift says what a person does (delete it, and Settle posts it again).
+ */
+export const RESTORES_DEPOSITS: ReadonlySet<string> = new Set(['quickbooks-online']);
 const INSERT_CHUNK = 1000;
 
 export interface RunSummary {
@@ -47,15 +58,46 @@ async function booksSide(tx: Tx): Promise<{ vendor: string | null; asOf: Date | 
   return booksCopyState(tx, conn.vendor);
 }
 
-export async function runReconciliation(ctx: EngineContext, tenantId: string, trigger: RunTrigger, actor: Actor): Promise<RunSummary> {
+/** A nightly run's local date and timezone in the workspace (reconciliation-schedule.ts). */
+export interface NightlyOf {
+  readonly localDate: string;
+  readonly timezone: string;
+}
+
+/** From a job's payload: the night it is for (absent on a job queued before 0045: a nightly run of no date). */
+export const nightlyOf = (p: { localDate?: string | undefined; timezone?: string | undefined }): NightlyOf | undefined =>
+  p.localDate ? { localDate: p.localDate, timezone: p.timezone ?? 'UTC' } : undefined;
+
+export async function runReconciliation(ctx: EngineContext, tenantId: string, trigger: RunTrigger, actor: Actor, nightly?: NightlyOf): Promise<RunSummary> {
   const started = ctx.now();
   return withTenant(ctx.db, tenantId, async (tx) => {
     const { vendor, asOf } = await booksSide(tx);
     const run = await tx
       .insertInto('reconciliation_runs')
-      .values({ tenant_id: tenantId, trigger, requested_by: actor, started_at: started, books_vendor: vendor, books_copy_as_of: asOf })
+      .values({
+        tenant_id: tenantId,
+        trigger,
+        requested_by: actor,
+        started_at: started,
+        books_vendor: vendor,
+        books_copy_as_of: asOf,
+        local_date: nightly?.localDate ?? null,
+        timezone: nightly?.timezone ?? null,
+      })
+      // One nightly run per local date (0045): a second job for the same night waits here for the first to
+      // commit, then does nothing.
+      .onConflict((oc) => oc.columns(['tenant_id', 'local_date']).where('trigger', '=', 'nightly').doNothing())
       .returning('id')
-      .executeTakeFirstOrThrow();
+      .executeTakeFirst();
+    if (!run)
+      return summaryOf(
+        await tx
+          .selectFrom('reconciliation_runs')
+          .selectAll()
+          .where('trigger', '=', 'nightly')
+          .where('local_date', '=', nightly!.localDate)
+          .executeTakeFirstOrThrow(),
+      );
     const rows: DriftRow[] = [];
     const invoices = await invoiceFacts(tx, vendor, asOf);
     for (const f of invoices) {
@@ -75,7 +117,7 @@ export async function runReconciliation(ctx: EngineContext, tenantId: string, tr
           drift: d,
         });
     }
-    const payouts = await payoutFacts(tx, vendor, asOf, started);
+    const payouts = await payoutFacts(tx, vendor, asOf, started, vendor !== null && RESTORES_DEPOSITS.has(vendor));
     for (const f of payouts) {
       const books = f.booksDeposit && f.booksDeposit.state === 'present' ? f.booksDeposit.total : f.booksDeposit ? 0n : null;
       for (const d of reconcilePayout(f, formatMinor(f.currency)))
@@ -88,6 +130,23 @@ export async function runReconciliation(ctx: EngineContext, tenantId: string, tr
           psa: f.amount,
           settle: f.itemsNet,
           books,
+          bank: f.bank.amount,
+          drift: d,
+        });
+    }
+    const returns = await achReturnFacts(tx, vendor, asOf, started);
+    for (const f of returns) {
+      const reversed = f.reversals.reduce((a, r) => a + r.amount, 0n);
+      for (const d of reconcileAchReturn(f, formatMinor(f.currency)))
+        rows.push({
+          subject: 'payout',
+          invoice_id: null,
+          payout_id: f.payoutId,
+          reference: f.reference,
+          currency: f.currency,
+          psa: f.amount,
+          settle: f.reversals.length > 0 ? reversed : null,
+          books: f.withdrawal?.status === 'posted' ? f.withdrawal.amount : f.withdrawal ? 0n : null,
           bank: f.bank.amount,
           drift: d,
         });
@@ -126,7 +185,7 @@ export async function runReconciliation(ctx: EngineContext, tenantId: string, tr
       .set({
         finished_at: ctx.now(),
         invoices_checked: invoices.length,
-        payouts_checked: payouts.length,
+        payouts_checked: payouts.length + returns.length,
         drift_count: rows.length,
         drift_minor: driftMinor,
         zero_drift: rows.length === 0,
@@ -143,7 +202,7 @@ export async function runReconciliation(ctx: EngineContext, tenantId: string, tr
       {
         trigger,
         invoices_checked: invoices.length,
-        payouts_checked: payouts.length,
+        payouts_checked: payouts.length + returns.length,
         drift_count: rows.length,
         ...summary,
       },
@@ -151,13 +210,25 @@ export async function runReconciliation(ctx: EngineContext, tenantId: string, tr
     return {
       runId: run.id,
       invoicesChecked: invoices.length,
-      payoutsChecked: payouts.length,
+      payoutsChecked: payouts.length + returns.length,
       driftCount: rows.length,
       zeroDrift: rows.length === 0,
       booksCopyAsOf: asOf,
       byKind,
     };
   });
+}
+
+function summaryOf(r: Selectable<ReconciliationRunsTable>): RunSummary {
+  return {
+    runId: r.id,
+    invoicesChecked: r.invoices_checked,
+    payoutsChecked: r.payouts_checked,
+    driftCount: r.drift_count,
+    zeroDrift: r.zero_drift === true,
+    booksCopyAsOf: r.books_copy_as_of,
+    byKind: (r.summary as { by_kind?: Record<string, number> }).by_kind ?? {},
+  };
 }
 
 /** A drift's figures formatted, for the page and the CSV. */

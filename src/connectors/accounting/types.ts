@@ -121,6 +121,12 @@ export interface DepositClearingLine {
   readonly description: string;
 }
 
+/** A deposit Settle posted and a person edited by hand, put back as Settle posts it (AccountingConnector.restoreDeposit). */
+export interface RestoreDepositInput extends PostDepositInput {
+  /** The deposit's id in the books (the deposit posting's remote id). */
+  readonly depositRemoteId: string;
+}
+
 /** A deposit as it is in the books: its id, and which clearing lines (by key) it still carries. */
 export type DepositResult = { readonly ok: true; readonly remoteId: string; readonly onClearing: readonly string[] } | Extract<PostResult, { ok: false }>;
 
@@ -196,6 +202,12 @@ export interface AccountingConnector {
    * a final failure naming the deposit.
    */
   linkDepositPayments(input: LinkDepositPaymentsInput): Promise<PostResult>;
+  /**
+   * Put a deposit Settle posted and a person edited back to the payout: the same record, its lines as
+   * postDeposit would write them today (the three-way reconciliation's fix). Safe to repeat. Absent ⇒ the
+   * ledger cannot (the report then tells a person what to do).
+   */
+  restoreDeposit?(input: RestoreDepositInput): Promise<DepositResult>;
   /** Which of these invoice numbers are in the books now (a cheap look-up for postings waiting on them). */
   invoicesInBooks(invoiceNumbers: readonly string[]): Promise<ReadonlySet<string>>;
   /** Book a reversal of a payment posted earlier (see ReversePaymentInput); remoteId names the reversing entry. */

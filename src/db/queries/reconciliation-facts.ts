@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import type { Tx } from '../tenant.ts';
 import { parseCurrency } from '../../domain/money.ts';
 import type { BooksRecordFact, InvoiceFacts, PayoutFacts, PostingFact } from '../../domain/reconciliation.ts';
+import { unmatchedSettlementLines } from './reconciliation-ach.ts';
 
 export interface InvoiceRow extends InvoiceFacts {
   readonly invoiceId: string;
@@ -13,12 +14,13 @@ export interface PayoutRow extends PayoutFacts {
   readonly payoutId: string;
 }
 
-interface PostingRow {
+export interface PostingRow {
   id: string;
   target: 'psa' | 'accounting';
   kind: string;
   invoice_id: string | null;
   payout_id: string | null;
+  payment_id?: string | null;
   amount_minor: bigint;
   status: 'pending' | 'posted' | 'failed';
   remote_id: string | null;
@@ -26,7 +28,7 @@ interface PostingRow {
   last_error: string | null;
 }
 
-function fact(p: PostingRow, reflected: boolean): PostingFact {
+export function postingFact(p: PostingRow, reflected: boolean): PostingFact {
   return {
     id: p.id,
     kind: p.kind === 'payment' || p.kind === 'deposit' ? 'payment' : 'reversal',
@@ -65,7 +67,7 @@ export async function invoiceFacts(tx: Tx, booksVendor: string | null, booksAsOf
   const postings = (
     await sql<PostingRow>`
       SELECT id, target, kind, invoice_id, payout_id, amount_minor, status, remote_id, posted_at, last_error FROM postings
-       WHERE invoice_id IS NOT NULL AND kind IN ('payment', 'refund', 'payment_reversal')
+       WHERE invoice_id IS NOT NULL AND kind IN ('payment', 'refund', 'payment_reversal', 'credit_memo')
          AND (target = 'psa' OR vendor = ${booksVendor ?? ''})`.execute(tx)
   ).rows;
   const byInvoice = groupBy(postings, (p) => p.invoice_id!);
@@ -105,11 +107,19 @@ export async function invoiceFacts(tx: Tx, booksVendor: string | null, booksAsOf
   return invoices.map((inv) => {
     const own = byInvoice.get(inv.id) ?? [];
     const psaSeen = inv.psa_seen ? new Date(inv.psa_seen).getTime() : -Infinity;
-    const psaPostings = own.filter((p) => p.target === 'psa').map((p) => fact(p, p.posted_at !== null && p.posted_at.getTime() <= psaSeen));
+    const psaPostings = own
+      .filter((p) => p.target === 'psa' && p.kind !== 'credit_memo')
+      .map((p) => postingFact(p, p.posted_at !== null && p.posted_at.getTime() <= psaSeen));
     const bi = booksByNumber.get(inv.number);
     let books: InvoiceFacts['books'] = null;
     if (bi && booksAsOf) {
-      const bookPostings = own.filter((p) => p.target === 'accounting');
+      const bookPostings = own.filter((p) => p.target === 'accounting' && p.kind !== 'credit_memo');
+      // A PSA credit memo Settle applies in the books (credit-memo applications, 0041): once in the copy it is
+      // a record of Settle's on both sides; until then, in flight.
+      const inCopy = (p: PostingRow) => p.status === 'posted' && p.posted_at !== null && p.posted_at.getTime() <= booksAsOf.getTime();
+      const creditsInFlight = own
+        .filter((p) => p.target === 'accounting' && p.kind === 'credit_memo' && p.status !== 'failed' && !inCopy(p))
+        .reduce((a, p) => a + p.amount_minor, 0n);
       const lines = linesByInvoice.get(bi.remote_id) ?? [];
       const settleRecords = new Map<string, BooksRecordFact>();
       for (const p of bookPostings) {
@@ -128,9 +138,10 @@ export async function invoiceFacts(tx: Tx, booksVendor: string | null, booksAsOf
       books = {
         total: bi.total_minor,
         balance: bi.balance_minor,
-        postings: bookPostings.map((p) => fact(p, p.posted_at !== null && p.posted_at.getTime() <= booksAsOf.getTime())),
+        postings: bookPostings.map((p) => postingFact(p, p.posted_at !== null && p.posted_at.getTime() <= booksAsOf.getTime())),
         settleRecords,
         byHand,
+        creditsInFlight,
       };
     }
     return {
@@ -146,8 +157,13 @@ export async function invoiceFacts(tx: Tx, booksVendor: string | null, booksAsOf
   });
 }
 
-/** Every payout's facts: the processor's payout and lines, the books deposit (copy), the bank line. */
-export async function payoutFacts(tx: Tx, booksVendor: string | null, booksAsOf: Date | null, now: Date): Promise<PayoutRow[]> {
+/**
+ * Every payout's facts: the processor's payout and lines, the books deposit (copy), the bank line — for a bank
+ * ACH settlement the statement's credit line (matched, or unmatched for the same file and date: it differs).
+ * Bank ACH returns (negative payouts) are reconciliation-ach.ts's. `canRestoreDeposit`: the ledger's
+ * connector can put an edited deposit back (AccountingConnector.restoreDeposit).
+ */
+export async function payoutFacts(tx: Tx, booksVendor: string | null, booksAsOf: Date | null, now: Date, canRestoreDeposit = false): Promise<PayoutRow[]> {
   const payouts = (
     await sql<{ id: string; processor: string; processor_payout_id: string; currency: string; amount_minor: bigint; arrival_date: string; status: string }>`
       SELECT id, processor, processor_payout_id, currency, amount_minor, arrival_date::text AS arrival_date, status FROM payouts
@@ -180,6 +196,7 @@ export async function payoutFacts(tx: Tx, booksVendor: string | null, booksAsOf:
           FROM bank_statement_lines WHERE payout_id IS NOT NULL GROUP BY payout_id`.execute(tx)
     ).rows.map((r) => [r.payout_id, r.n]),
   );
+  const differing = await unmatchedSettlementLines(tx);
   const weekAgo = new Date(now.getTime() - 7 * 86_400_000).toISOString().slice(0, 10);
   return payouts.map((p) => {
     const d = deposits.get(p.id);
@@ -193,12 +210,15 @@ export async function payoutFacts(tx: Tx, booksVendor: string | null, booksAsOf:
       currency: parseCurrency(p.currency),
       amount: p.amount_minor,
       itemsNet: items.get(p.id) ?? null,
-      deposit: d && booksAsOf ? fact(d, reflected) : null,
+      deposit: d && booksAsOf ? postingFact(d, reflected) : null,
       booksDeposit:
         d && booksAsOf ? { total: c?.total_minor ?? 0n, state: !c || c.deleted ? (c ? 'deleted' : 'missing') : c.voided ? 'voided' : 'present' } : null,
       bank: viaStatement
-        ? { source: 'statement', amount: statement.get(p.id) ?? null, overdue: !statement.has(p.id) && p.arrival_date < weekAgo }
+        ? statementSide(statement.get(p.id) ?? differing.get(p.processor_payout_id) ?? null, p.arrival_date < weekAgo)
         : { source: 'processor', amount: processorBank, overdue: false },
+      canRestoreDeposit,
     };
   });
 }
+
+const statementSide = (amount: bigint | null, weekOld: boolean): PayoutFacts['bank'] => ({ source: 'statement', amount, overdue: amount === null && weekOld });

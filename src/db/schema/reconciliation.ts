@@ -69,6 +69,9 @@ export interface ReconciliationRunsTable {
   drift_minor: Generated<bigint>;
   zero_drift: boolean | null;
   summary: ColumnType<Record<string, unknown>, string | undefined, string>;
+  /** A nightly run's date and timezone in the workspace (0045); null for on-demand runs. */
+  local_date: ColumnType<string | null, string | null | undefined, string | null>;
+  timezone: string | null;
 }
 export interface ReconciliationDriftsTable {
   id: Generated<string>;
@@ -94,6 +97,7 @@ export interface ReconciliationDriftsTable {
 
 /** A fix Settle can make itself: post again a record Settle posted that a person removed in the other system. */
 export interface DriftFix {
-  readonly action: 'repost';
+  /** repost: post the record again; restore_deposit: put an edited deposit back as Settle posted it. */
+  readonly action: 'repost' | 'restore_deposit';
   readonly posting_id: string;
 }

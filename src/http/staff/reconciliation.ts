@@ -1,7 +1,8 @@
 // Staff → Reconciliation: the three-way reconciliation report (engine/three-way-reconciliation.ts). Every run
 // is kept; the page shows one run (the latest by default) — when the books copy was current to, what was
 // compared, and every drift with its figures, likely cause, advice and, where Settle can make one, a fix —
-// and the recent runs, each dated "zero drift" or with its count, for audit.
+// and the recent runs, each dated "zero drift" or with its count, and the nightly history by the workspace's
+// local date, for audit.
 //   GET  /app/reconciliation?run=<id>          the report                                       (viewer)
 //   GET  /app/reconciliation.csv?run=<id>      the same drifts as CSV                           (viewer)
 //   POST /app/reconciliation/run               refresh the books copy, run the report now       (finance)
@@ -10,7 +11,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { withTenant, type Tx } from '../../db/tenant.ts';
 import { UseCaseError } from '../../engine/context.ts';
-import { applyDriftFix } from '../../engine/reconciliation-fix.ts';
+import { applyOfferedFix } from '../../engine/reconciliation-fix.ts';
 import { refreshAndReconcile } from '../../engine/reconciliation-schedule.ts';
 import { driftAmounts } from '../../engine/three-way-reconciliation.ts';
 import { vendorName } from '../../engine/posting-exceptions.ts';
@@ -23,6 +24,8 @@ import { renderStaff } from './view.ts';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Drifts shown on the page; the CSV has them all. */
 const PAGE_DRIFTS = 500;
+/** Nights of the nightly history shown (a quarter). */
+const NIGHTS_SHOWN = 92;
 
 export const DRIFT_WORDS: Readonly<Record<string, string>> = {
   invoice_amount_differs: 'Invoice amount differs',
@@ -38,6 +41,7 @@ export const DRIFT_WORDS: Readonly<Record<string, string>> = {
   deposit_edited: 'Deposit edited by hand',
   bank_line_differs: 'Bank line differs',
   bank_line_missing: 'Bank line missing',
+  bank_debit_not_in_books: 'Bank debit not in the books',
 };
 
 async function runOf(tx: Tx, runId: string | undefined) {
@@ -68,7 +72,16 @@ async function reportPage(
           .execute()
       : [];
     const recent = await tx.selectFrom('reconciliation_runs').selectAll().orderBy('started_at', 'desc').limit(30).execute();
-    return { run, drifts, recent };
+    // The dated nightly summaries (0045): one per local date, the audit history.
+    const nightly = await tx
+      .selectFrom('reconciliation_runs')
+      .selectAll()
+      .where('trigger', '=', 'nightly')
+      .where('local_date', 'is not', null)
+      .orderBy('local_date', 'desc')
+      .limit(NIGHTS_SHOWN)
+      .execute();
+    return { run, drifts, recent, nightly };
   });
   const canFix = session.role === 'owner' || session.role === 'finance';
   return renderStaff(
@@ -86,6 +99,7 @@ async function reportPage(
       })),
       more: data.run ? data.run.drift_count > data.drifts.length : false,
       recent: data.recent,
+      nightly: data.nightly,
       canRun: canFix,
       csvHref: data.run ? `/app/reconciliation.csv?run=${data.run.id}` : null,
       ...extra,
@@ -219,10 +233,13 @@ export function registerReconciliationRoutes(app: FastifyInstance, deps: HttpDep
       : undefined;
     try {
       if (!runId) throw new UseCaseError('not_found', 'There is no such drift in this workspace. Open the latest report and try again.');
-      const fixed = await withTenant(deps.ctx.db, session.tenantId, (tx) => applyDriftFix(tx, session.tenantId, id, `user:${session.userId}`, deps.ctx.now()));
+      const fixed = await applyOfferedFix(deps.ctx, session.tenantId, id, `user:${session.userId}`);
       const where = fixed.target === 'psa' ? 'the PSA' : 'the books';
       return reportPage(req, reply, deps, session, runId, {
-        notice: `Settle is posting the record to ${where} again. Run the report again in a minute to confirm zero drift.`,
+        notice:
+          fixed.action === 'restore_deposit'
+            ? 'Settle put the deposit back in the books to the payout, with the lines it posted. Run the report again to confirm zero drift.'
+            : `Settle is posting the record to ${where} again. Run the report again in a minute to confirm zero drift.`,
       });
     } catch (e) {
       if (!(e instanceof UseCaseError)) throw e;

@@ -17,6 +17,7 @@ import type {
   DepositResult,
   LinkDepositPaymentsInput,
   PostDepositInput,
+  RestoreDepositInput,
   PostPaymentInput,
   PostPaymentsOptions,
   PostResult,
@@ -33,6 +34,7 @@ import { readQboLedgerChanges } from './ledger-copy.ts';
 import type { LedgerChanges } from '../ledger-copy.ts';
 import { postQboBankWithdrawal } from './bank-withdrawal.ts';
 import { clearingKeysOn, linkQboDepositPayments } from './deposit-clearing.ts';
+import { restoreQboDeposit } from './deposit-restore.ts';
 import { QboApi, type QboApiOptions } from './api.ts';
 import { QBO_CATALOGUE } from './catalogue.ts';
 import { failure, lookupIn, writePayments } from './payment-writes.ts';
@@ -284,20 +286,33 @@ export class QuickBooksOnlineConnector implements AccountingConnector {
     }
   }
 
+  private depositBody(input: PostDepositInput): ReturnType<typeof depositBody> {
+    return depositBody(input, {
+      bankAccountId: this.config.bankAccountId,
+      feeExpenseAccountId: this.config.feeExpenseAccountId,
+      adjustmentAccountId: this.config.adjustmentAccountId ?? this.config.feeExpenseAccountId,
+      surchargeIncomeAccountId: this.config.surchargeIncomeAccountId,
+      planFeeIncomeAccountId: this.config.planFeeIncomeAccountId,
+      clientCreditAccountId: this.config.clientCreditAccountId,
+      clearingAccountId: this.config.clearingAccountId ?? this.config.adjustmentAccountId ?? this.config.feeExpenseAccountId,
+      achDiscountAccountId: this.config.achDiscountAccountId,
+      tracking: this.tracking,
+    });
+  }
+
+  /** A Deposit edited by hand put back as Settle posts it (deposit-restore.ts). */
+  async restoreDeposit(input: RestoreDepositInput): Promise<DepositResult> {
+    try {
+      return await this.explained(await restoreQboDeposit(this.api, input, this.depositBody(input)));
+    } catch (e) {
+      return this.explained(failure(e));
+    }
+  }
+
   async postDeposit(input: PostDepositInput): Promise<DepositResult> {
     let built: ReturnType<typeof depositBody>;
     try {
-      built = depositBody(input, {
-        bankAccountId: this.config.bankAccountId,
-        feeExpenseAccountId: this.config.feeExpenseAccountId,
-        adjustmentAccountId: this.config.adjustmentAccountId ?? this.config.feeExpenseAccountId,
-        surchargeIncomeAccountId: this.config.surchargeIncomeAccountId,
-        planFeeIncomeAccountId: this.config.planFeeIncomeAccountId,
-        clientCreditAccountId: this.config.clientCreditAccountId,
-        clearingAccountId: this.config.clearingAccountId ?? this.config.adjustmentAccountId ?? this.config.feeExpenseAccountId,
-        achDiscountAccountId: this.config.achDiscountAccountId,
-        tracking: this.tracking,
-      });
+      built = this.depositBody(input);
     } catch (e) {
       return failure(e);
     }
