@@ -25,6 +25,7 @@ import type * as contracts from './schema/contracts.ts';
 import type * as autotaskBudget from './schema/autotask-budget.ts';
 import type * as glMapping from './schema/gl-mapping.ts';
 import type * as reconciliation from './schema/reconciliation.ts';
+import type * as portalSelfService from './schema/portal-self-service.ts';
 
 export type * from './schema/core.ts';
 export type * from './schema/autopay.ts';
@@ -59,7 +60,7 @@ export interface Database {
   invoices: core.InvoicesTable & glMapping.InvoiceCreditColumns; // + 0041_credit_memo_applications
   invoice_versions: core.InvoiceVersionsTable;
   invoice_lines: core.InvoiceLinesTable & contracts.InvoiceLineContractColumns; // + 0035_invoice_contracts
-  payment_methods: core.PaymentMethodsTable;
+  payment_methods: core.PaymentMethodsTable & portalSelfService.PaymentMethodRemovedColumns; // + 0049_portal_self_service
   payments: core.PaymentsTable;
   payment_attempts: core.PaymentAttemptsTable;
   payment_events: core.PaymentEventsTable;
@@ -139,6 +140,8 @@ export interface Database {
   books_deposits: reconciliation.BooksDepositsTable;
   reconciliation_runs: reconciliation.ReconciliationRunsTable;
   reconciliation_drifts: reconciliation.ReconciliationDriftsTable;
+  // 0049_portal_self_service
+  autopay_consents: portalSelfService.AutopayConsentsTable;
 }
 
 export type Invoice = Selectable<core.InvoicesTable>;

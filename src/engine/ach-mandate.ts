@@ -49,3 +49,23 @@ export function renderMandate(f: MandateFields): string {
   };
   return TEMPLATE.replace(/\{(\w+)\}/g, (_m, k: string) => values[k] ?? `{${k}}`);
 }
+
+/**
+ * The authorization as the portal shows it before the client has typed their account (the words they agree
+ * to, with the MSP, the client and today filled in; the account's own details named by where they are typed).
+ * The hash the form sends is still the template's (mandateTemplateSha256): the filled text is stored at enrolment.
+ */
+export function previewMandate(mspName: string, clientName: string, date: string): string {
+  return renderMandate({
+    mspName,
+    clientName,
+    holderName: 'the account holder named above',
+    holderKind: 'business',
+    accountType: 'checking',
+    routingNumber: 'entered above',
+    last4: 'the digits entered above',
+    date,
+  })
+    .replace('the business checking account', 'the business or personal, checking or savings account (as chosen above)')
+    .replace('account number ending in the digits entered above', 'the account number entered above');
+}

@@ -163,7 +163,12 @@ export async function chooseMethod(
   fallbackMethodId: string | null,
   skipDefault = false,
 ): Promise<ChosenMethod | null> {
-  const methods = await tx.selectFrom('payment_methods').select(['id', 'kind', 'brand', 'last4', 'is_default']).where('client_id', '=', clientId).execute();
+  const methods = await tx
+    .selectFrom('payment_methods')
+    .select(['id', 'kind', 'brand', 'last4', 'is_default'])
+    .where('client_id', '=', clientId)
+    .where('removed_at', 'is', null) // removed by the client in the portal (engine/portal-methods.ts)
+    .execute();
   const def = methods.find((m) => m.is_default && kinds.includes(m.kind));
   if (def && !skipDefault) return { id: def.id, label: methodLabel(def), isFallback: false };
   const fb = methods.find((m) => m.id === fallbackMethodId && kinds.includes(m.kind) && m.id !== def?.id);

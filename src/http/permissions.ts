@@ -153,6 +153,20 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'GET /portal/update-method/:token': 'portal-link',
   'POST /portal/update-method/:token/start': 'portal-link',
   'POST /portal/update-method/:token/complete': 'portal-link',
+  // The client's account pages (http/portal/account-routes.ts): invoice detail and receipts, saved methods
+  // and autopay, and a fresh link for an expired one (renew-link.ts checks the expired link's signature).
+  'GET /portal/:token/invoices/:id': 'portal-link',
+  'GET /portal/:token/invoices/:id/pdf': 'portal-link',
+  'GET /portal/:token/receipts/:id.pdf': 'portal-link',
+  'POST /portal/:token/receipts/:id/email': 'portal-link',
+  'GET /portal/:token/methods': 'portal-link',
+  'POST /portal/:token/methods/start': 'portal-link',
+  'POST /portal/:token/methods/complete': 'portal-link',
+  'POST /portal/:token/methods/:id/default': 'portal-link',
+  'POST /portal/:token/methods/:id/remove': 'portal-link',
+  'POST /portal/:token/autopay': 'portal-link',
+  'POST /portal/:token/autopay/leave': 'portal-link',
+  'POST /portal/:token/renew': 'portal-link',
   // The PSA invoice's "Pay now" link (http/portal/pay-link.ts): an HMAC-checked token, read only.
   'GET /pay/:token': 'portal-link',
 

@@ -39,6 +39,7 @@ import { registerPortalCollectionRoutes } from './portal/collections.ts';
 import { registerBankAchPortalRoutes } from './portal/bank-ach.ts';
 import { registerInstallmentOfferPortalRoutes } from './portal/installment-offer.ts';
 import { registerPayLinkRoutes } from './portal/pay-link.ts';
+import { registerPortalAccountRoutes } from './portal/account-routes.ts';
 import { registerBankAchRoutes } from './api/bank-ach.ts';
 import { registerPortalFramingRoutes } from './api/portal-framing.ts';
 import { registerApiKeyRoutes } from './api/api-keys.ts';
@@ -91,6 +92,7 @@ export async function buildServer(deps: HttpDeps, logger: Logger): Promise<Fasti
   registerPortalCollectionRoutes(app, deps);
   registerBankAchPortalRoutes(app, deps);
   registerInstallmentOfferPortalRoutes(app, deps);
+  registerPortalAccountRoutes(app, deps);
   registerPayLinkRoutes(app, deps);
   registerUpdateMethodRoutes(app, deps);
   registerDashboardRoutes(app, deps);

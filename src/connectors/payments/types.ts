@@ -193,6 +193,8 @@ export interface MethodSetupCapability {
     idempotencyKey: string;
   }): Promise<SetupSession>;
   getSetupSession(setupId: string): Promise<SetupResult>;
+  /** Detach a saved method from its customer (the client removed it in the portal); it can never be charged again. */
+  removeSavedMethod?(processorMethodId: string): Promise<void>;
 }
 
 /** A refund of (part of) a payment, to the method it was paid with. */

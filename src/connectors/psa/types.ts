@@ -156,6 +156,8 @@ export interface PsaConnector {
    * the same invoice (AccountingConnector.applyCreditMemo). Absent ⇒ the PSA cannot tell.
    */
   creditApplications?(invoiceExternalId: string): Promise<readonly PsaCreditApplication[]>;
+  /** The invoice as the PSA renders it (its own template), where the PSA offers one; null when it has none. */
+  invoicePdf?(invoiceExternalId: string): Promise<Buffer | null>;
 }
 
 /** One credit memo applied to an invoice in the PSA. */

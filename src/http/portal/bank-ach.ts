@@ -8,10 +8,14 @@ import { z } from 'zod';
 import { portalBranding } from '../../engine/branding.ts';
 import { withTenant } from '../../db/tenant.ts';
 import { UseCaseError } from '../../engine/context.ts';
+import { format, money, parseCurrency } from '../../domain/money.ts';
 import { enrollAchBankAccount } from '../../engine/ach-enroll-bank-account.ts';
 import { originateAchDebit } from '../../engine/ach-originate-debit.ts';
 import { withCheckoutsClosed } from '../../engine/close-portal-checkouts.ts';
-import { mandateTemplate, mandateTemplateSha256 } from '../../engine/ach-mandate.ts';
+import { mandateTemplateSha256, previewMandate } from '../../engine/ach-mandate.ts';
+import { hasBankAch, portalNav } from './nav.ts';
+import { payableByBank } from './bank-ach-invoices.ts';
+import { workspaceClock } from '../../db/queries/ar-metrics.ts';
 import { portalAssets, refusePortal, renderPortal } from './view.ts';
 import { STATUS } from '../errors.ts';
 import type { HttpDeps } from '../deps.ts';
@@ -42,40 +46,70 @@ function fail(reply: FastifyReply, e: unknown): FastifyReply {
   throw e;
 }
 
+const FIELD_WORDS: Readonly<Record<string, string>> = {
+  holder_name: 'Enter the account holder name as the bank knows it.',
+  holder_kind: 'Choose whose account it is.',
+  routing_number: 'Enter the 9-digit routing number.',
+  account_number: 'Enter the account number.',
+  account_type: 'Choose checking or savings.',
+  agree: 'Tick "I agree to this authorization" to authorize debits.',
+  mandate_sha256: 'This page is out of date. Reload it and try again.',
+  bank_account_id: 'Choose one of your authorized bank accounts.',
+  invoices: 'Choose at least one invoice to pay.',
+};
+
+/** Each wrong field once, in plain words (never a schema message). */
 function issues(err: z.ZodError): string {
-  return err.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.path[0] === 'agree' ? 'you must agree to the debit authorization' : i.message}`).join('; ');
+  const fields = [...new Set(err.issues.map((i) => String(i.path[0] ?? '')))];
+  return fields.map((f) => FIELD_WORDS[f] ?? 'Something in the form is missing. Reload the page and try again.').join(' ');
 }
 
 export function registerBankAchPortalRoutes(app: FastifyInstance, deps: HttpDeps): void {
-  app.get<{ Params: { token: string } }>('/portal/:token/bank-account', { schema: { hide: true } }, async (req, reply) => {
-    const portal = await openPortal(deps, req.params.token);
-    if (!portal.ok) return refusePortal(reply, 'Bank account', portal.message);
-    const { t: tenantId, c: clientId } = portal.claims;
-    const view = await withTenant(deps.ctx.db, tenantId, async (tx) => ({
-      tenant: await tx.selectFrom('tenants').select(['name', 'settings']).where('id', '=', tenantId).executeTakeFirstOrThrow(),
-      branding: await portalBranding(tx, tenantId),
-      client: await tx.selectFrom('clients').select('name').where('id', '=', clientId).executeTakeFirst(),
-      accounts: await tx
-        .selectFrom('ach_bank_accounts')
-        .select(['id', 'account_last4', 'sec_code', 'status', 'validation'])
-        .where('client_id', '=', clientId)
-        .orderBy('created_at', 'desc')
-        .execute(),
-    }));
-    if (!view.client) return refusePortal(reply, 'Bank account', 'This link is not valid.');
-    // No processor here: the account number is typed into Settle's own page (NACHA debits), so no hosted fields.
-    setPortalPolicy(req, reply, null, frameAncestorsOf(view.tenant.settings));
-    return renderPortal(reply, 'bank-account', {
-      title: 'Bank account',
-      brand: view.tenant.name,
-      branding: view.branding,
-      clientName: view.client.name,
-      accounts: view.accounts,
-      mandate: mandateTemplate(),
-      mandateSha256: mandateTemplateSha256(),
-      scripts: [{ src: portalAssets.bankAccount }],
-    });
-  });
+  app.get<{ Params: { token: string }; Querystring: { authorized?: string } }>(
+    '/portal/:token/bank-account',
+    { schema: { hide: true } },
+    async (req, reply) => {
+      const portal = await openPortal(deps, req.params.token);
+      if (!portal.ok) return refusePortal(reply, 'Bank account', portal.message);
+      const { t: tenantId, c: clientId } = portal.claims;
+      const view = await withTenant(deps.ctx.db, tenantId, async (tx) => ({
+        tenant: await tx.selectFrom('tenants').select(['name', 'settings']).where('id', '=', tenantId).executeTakeFirstOrThrow(),
+        bankAch: await hasBankAch(tx),
+        open: await payableByBank(tx, clientId),
+        today: (await workspaceClock(tx, tenantId, deps.ctx.now())).today,
+        branding: await portalBranding(tx, tenantId),
+        client: await tx.selectFrom('clients').select('name').where('id', '=', clientId).executeTakeFirst(),
+        accounts: await tx
+          .selectFrom('ach_bank_accounts')
+          .select(['id', 'account_last4', 'sec_code', 'status', 'validation'])
+          .where('client_id', '=', clientId)
+          .orderBy('created_at', 'desc')
+          .execute(),
+      }));
+      if (!view.client) return refusePortal(reply, 'Bank account', 'This link is not valid.');
+      if (!view.bankAch)
+        return refusePortal(
+          reply,
+          'Bank account',
+          `${view.tenant.name} does not take payments straight from a bank account here. Please pay from your invoices page.`,
+        );
+      // No processor here: the account number is typed into Settle's own page (NACHA debits), so no hosted fields.
+      setPortalPolicy(req, reply, null, frameAncestorsOf(view.tenant.settings));
+      return renderPortal(reply, 'bank-account', {
+        title: 'Bank account',
+        brand: view.tenant.name,
+        branding: view.branding,
+        clientName: view.client.name,
+        nav: portalNav(req.params.token, 'bank', { bankAch: true }),
+        authorized: /^\d{4}$/.test(req.query.authorized ?? '') ? req.query.authorized : null,
+        accounts: view.accounts.map((a) => ({ ...a, payable: a.status === 'active' })),
+        open: view.open,
+        mandate: previewMandate(view.tenant.name, view.client.name, view.today),
+        mandateSha256: mandateTemplateSha256(),
+        scripts: [{ src: portalAssets.bankAccount }],
+      });
+    },
+  );
 
   app.post<{ Params: { token: string } }>('/portal/:token/bank-account', { schema: { hide: true } }, async (req, reply) => {
     const portal = await openPortal(deps, req.params.token);
@@ -134,7 +168,9 @@ export function registerBankAchPortalRoutes(app: FastifyInstance, deps: HttpDeps
           ...(parsed.data.same_day ? { sameDay: true } : {}),
         }),
       );
-      return reply.code(201).send({ payment_id: r.paymentId, state: r.state, amount_minor: r.amountMinor.toString() });
+      return reply
+        .code(201)
+        .send({ payment_id: r.paymentId, state: r.state, amount_minor: r.amountMinor.toString(), amount: format(money(r.amountMinor, parseCurrency('USD'))) });
     } catch (e) {
       return fail(reply, e);
     }

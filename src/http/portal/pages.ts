@@ -23,6 +23,8 @@ import { choicesAfterCredit } from '../../engine/pay-card-with-surcharge.ts';
 import { CHECKOUT_CANCELED } from '../../engine/close-portal-checkouts.ts';
 import { invoicesWithOffers } from '../../engine/installment-offers.ts';
 import { catchUpOnPaid, offerableMinor, paidSummary, thankYouView } from './thank-you.ts';
+import { refuseLink } from './renew-link.ts';
+import { hasBankAch, portalNav } from './nav.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -51,7 +53,7 @@ function refuse(reply: FastifyReply, message: string): FastifyReply {
 export function registerPortalRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get<{ Params: { token: string }; Querystring: { paid?: string } }>('/portal/:token', { schema: { hide: true } }, async (req, reply) => {
     const portal = await openPortal(deps, req.params.token);
-    if (!portal.ok) return refuse(reply, portal.message);
+    if (!portal.ok) return refuseLink(deps, reply, req.params.token, 'Payment link', portal.message);
     const { t: tenantId, c: clientId } = portal.claims;
     // Back from paying: learn the payment's outcome now rather than offer its invoices again (thank-you.ts).
     await catchUpOnPaid(deps.ctx, tenantId, clientId, req.query.paid);
@@ -96,6 +98,7 @@ export function registerPortalRoutes(app: FastifyInstance, deps: HttpDeps): void
         paid,
         recent,
         collections,
+        bankAch: await hasBankAch(tx),
         processor: (conn?.config ?? {}) as { publishableKey?: string; jsUrl?: string },
       };
     });
@@ -110,6 +113,7 @@ export function registerPortalRoutes(app: FastifyInstance, deps: HttpDeps): void
       brand: view.tenant.name,
       branding: view.branding,
       clientName: view.client.name,
+      nav: portalNav(req.params.token, 'invoices', { bankAch: view.bankAch }),
       thankYou: thankYouView(view.paid, req.query.paid === 'credit', view.invoices.length),
       collections: view.collections.panel,
       invoices: view.invoices.map((i) => ({
@@ -122,6 +126,7 @@ export function registerPortalRoutes(app: FastifyInstance, deps: HttpDeps): void
         openMinor: i.open_minor,
         openDecimal: toDecimalString(money(BigInt(i.open_minor), currencyOf(i))),
         planHref: view.inParts.has(i.id) ? `/portal/${req.params.token}/plan/${i.id}` : null,
+        href: `/portal/${req.params.token}/invoices/${i.id}`,
       })),
       pay: {
         publishableKey: view.processor.publishableKey ?? '',
@@ -132,6 +137,7 @@ export function registerPortalRoutes(app: FastifyInstance, deps: HttpDeps): void
         date: new Date(p.created_at).toISOString().slice(0, 10),
         amount: format(money(p.amount_minor, parseCurrency(p.currency))),
         state: p.state,
+        receiptHref: ['succeeded', 'partially_refunded', 'refunded'].includes(p.state) ? `/portal/${req.params.token}/receipts/${p.id}.pdf` : null,
       })),
       processorName: view.processor.jsUrl?.includes('stripe.com') ? 'Stripe' : 'the payment processor',
       scripts: [{ src: jsUrl, nonce: req.cspNonce }, { src: portalAssets.pay }],

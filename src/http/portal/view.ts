@@ -56,6 +56,10 @@ export const portalAssets = {
   get bankAccount(): string {
     return assetUrl('portal-bank-account.js');
   },
+  /** Saved methods, autopay, receipts: JSON forms and the hosted fields for saving a method. */
+  get account(): string {
+    return assetUrl('portal-account.js');
+  },
 };
 
 /** "$1,234.56" from minor units (bigint, or an integer string from SQL) and a currency code. */

@@ -30,6 +30,7 @@ const SOURCES: Record<string, Asset> = {
   'portal-update-method.js': { file: path.join(here, '..', 'portal', 'assets', 'portal-update-method.js'), type: 'text/javascript; charset=utf-8' },
   'portal-bank-account.js': { file: path.join(here, '..', 'portal', 'assets', 'portal-bank-account.js'), type: 'text/javascript; charset=utf-8' },
   'portal-installments.js': { file: path.join(here, '..', 'portal', 'assets', 'portal-installments.js'), type: 'text/javascript; charset=utf-8' },
+  'portal-account.js': { file: path.join(here, '..', 'portal', 'assets', 'portal-account.js'), type: 'text/javascript; charset=utf-8' },
 };
 
 interface Loaded extends Asset {

@@ -48,5 +48,13 @@ export function stripeMethodSetup(stripe: Stripe, safe: <T>(fn: () => Promise<T>
     async getSetupSession(setupId: string): Promise<SetupResult> {
       return setupResult(await safe(() => stripe.setupIntents.retrieve(setupId)));
     },
+    async removeSavedMethod(processorMethodId: string): Promise<void> {
+      // Detaching twice is harmless for the client: the second answer says it is no longer attached.
+      try {
+        await safe(() => stripe.paymentMethods.detach(processorMethodId));
+      } catch (e) {
+        if (!/not attached to a customer/i.test((e as Error).message)) throw e;
+      }
+    },
   };
 }

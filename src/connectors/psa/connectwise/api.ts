@@ -2,7 +2,16 @@
 // forward-only `pageId`, and keyset paging on `lastUpdated` + id), retries of reads through
 // retryDecision (429 waits Retry-After). Writes are never retried here: ConnectWise has no
 // idempotency key, so the connector checks before every write instead.
-import { reportVendorRetry, retryDecision, send, sleep as defaultSleep, type RetryDecision, type VendorResponse } from '../../http.ts';
+import {
+  classifyStatus,
+  reportVendorRetry,
+  retryDecision,
+  send,
+  sleep as defaultSleep,
+  VendorError,
+  type RetryDecision,
+  type VendorResponse,
+} from '../../http.ts';
 import { connectWiseCatalogue } from './catalogue.ts';
 
 export interface ConnectWiseConnection {
@@ -173,6 +182,20 @@ export class ConnectWiseApi {
       if (typeof last.id !== 'number' || typeof last._info?.lastUpdated !== 'string') throw new Error(`ConnectWise ${path} rows lack id or _info.lastUpdated`);
       after = { at: last._info.lastUpdated, id: last.id };
     }
+  }
+
+  /** GET a binary answer (the invoice PDF) with retries; null on 404. Not through `send`, which reads text. */
+  async getBytes(path: string): Promise<Buffer | null> {
+    return this.withRetries(path, async () => {
+      const res = await fetch(this.url(path), {
+        headers: { ...this.authHeaders, accept: 'application/pdf' },
+        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 30_000),
+      });
+      if (res.status === 404) return null;
+      const kind = classifyStatus(res.status);
+      if (kind) throw new VendorError(VENDOR, kind, `GET ${path} answered ${res.status}`, res.status);
+      return Buffer.from(await res.arrayBuffer());
+    });
   }
 
   /** POST once (no retry: a write's outcome after a failure is unknown and must be checked first). */

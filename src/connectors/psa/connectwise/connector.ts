@@ -199,6 +199,11 @@ export class ConnectWiseConnector implements PsaConnector {
     return mapInvoice(inv, lines, this.currency);
   }
 
+  /** `GET /finance/invoices/{id}/pdf`: the invoice rendered with the MSP's ConnectWise template. */
+  async invoicePdf(externalId: string): Promise<Buffer | null> {
+    return this.api.getBytes(`/finance/invoices/${this.invoiceId(externalId)}/pdf`);
+  }
+
   /**
    * Lines are the billable records that reference an invoice (there is no /invoices/{id}/lines):
    * product items, time entries and expense entries, fetched for many invoices at once with
