@@ -14,6 +14,11 @@ export interface RunningQbdSimulator {
   close(): Promise<void>;
 }
 
+function centsOf(amount: string): bigint {
+  const [whole, frac = ''] = String(amount).split('.');
+  return BigInt(whole!) * 100n + BigInt(frac.padEnd(2, '0').slice(0, 2));
+}
+
 function registerControl(app: FastifyInstance, company: CompanyFile, wc: WebConnector): void {
   app.post('/_sim/web-connector', async (req) => {
     const b = req.body as Partial<WebConnectorSettings>;
@@ -25,23 +30,38 @@ function registerControl(app: FastifyInstance, company: CompanyFile, wc: WebConn
   app.get('/_sim/runs', async () => wc.runs);
   app.get('/_sim/requests', async () => wc.requests);
   app.post('/_sim/faults/qbd', async (req) => {
-    Object.assign(wc.faults, req.body as object);
-    return { ok: true, faults: wc.faults };
+    const { expireIterators, ...rest } = req.body as { expireIterators?: number } & Record<string, unknown>;
+    Object.assign(wc.faults, rest);
+    if (expireIterators !== undefined) company.iterators.expireNext = Number(expireIterators);
+    return { ok: true, faults: { ...wc.faults, expireIterators: company.iterators.expireNext } };
+  });
+  app.post('/_sim/credit-memos', async (req) => {
+    const b = req.body as { refNumber: string; customer: string; amount: string; txnDate?: string };
+    const memo = company.addCreditMemo({
+      refNumber: b.refNumber,
+      customer: b.customer,
+      amountCents: centsOf(b.amount),
+      ...(b.txnDate ? { txnDate: b.txnDate } : {}),
+    });
+    return { txnId: memo.txnId, customerListId: memo.customerListId };
   });
   app.post('/_sim/invoices', async (req) => {
     const b = req.body as { refNumber: string; customer: string; amount: string; txnDate?: string };
-    const [whole, frac = ''] = String(b.amount).split('.');
     const inv = company.addInvoice({
       refNumber: b.refNumber,
       customer: b.customer,
-      amountCents: BigInt(whole!) * 100n + BigInt(frac.padEnd(2, '0').slice(0, 2)),
+      amountCents: centsOf(b.amount),
       ...(b.txnDate ? { txnDate: b.txnDate } : {}),
     });
     return { txnId: inv.txnId, customerListId: inv.customerListId };
   });
   app.get('/_sim/state', async () => ({
     invoices: company.invoices.map((i) => ({ ...i, subtotal: amt(i.subtotal), balance: amt(i.balance) })),
-    payments: company.payments.map((p) => ({ ...p, total: amt(p.total), applied: p.applied.map((a) => ({ ...a, amount: amt(a.amount) })) })),
+    payments: company.payments.map((p) => ({
+      ...p,
+      total: amt(p.total),
+      applied: p.applied.map((a) => ({ ...a, amount: amt(a.amount), credits: (a.credits ?? []).map((x) => ({ ...x, amount: amt(x.amount) })) })),
+    })),
     deposits: company.deposits.map((d) => ({ ...d, total: amt(d.total), lines: d.lines.map((l) => ({ ...l, amount: amt(l.amount) })) })),
     journals: company.journals.map((j) => ({
       ...j,
@@ -49,6 +69,7 @@ function registerControl(app: FastifyInstance, company: CompanyFile, wc: WebConn
       credits: j.credits.map((l) => ({ ...l, amount: amt(l.amount) })),
     })),
     accounts: company.accounts,
+    creditMemos: company.creditMemos.map((m) => ({ ...m, total: amt(m.total), remaining: amt(m.remaining) })),
   }));
 }
 

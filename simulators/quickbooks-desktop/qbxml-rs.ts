@@ -1,5 +1,5 @@
 // Response elements the simulated company file writes (the *Ret shapes of qbxml130.xsd, the fields Settle reads).
-import type { CompanyFile, Customer, Deposit, Invoice, Journal, Payment } from './store.ts';
+import type { Account, CompanyFile, CreditMemo, Customer, Deposit, Invoice, Journal, Payment } from './store.ts';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const el = (name: string, v: string | undefined) => (v === undefined ? '' : `<${name}>${esc(v)}</${name}>`);
@@ -46,12 +46,33 @@ export function invoiceRet(c: CompanyFile, i: Invoice): string {
   );
 }
 
+export function accountRet(a: Account): string {
+  const special = a.fullName === 'Undeposited Funds' ? el('SpecialAccountType', 'UndepositedFunds') : '';
+  return `<AccountRet>${el('ListID', a.listId)}${el('EditSequence', '1')}${el('Name', a.fullName)}${el('FullName', a.fullName)}${el('IsActive', String(a.active ?? true))}${el('AccountType', a.type)}${special}</AccountRet>`;
+}
+
+export function creditMemoRet(c: CompanyFile, m: CreditMemo): string {
+  return (
+    `<CreditMemoRet>${el('TxnID', m.txnId)}${el('TimeModified', m.timeModified)}${el('EditSequence', '1')}${customerRef(c, m.customerListId)}` +
+    `${el('TxnDate', m.txnDate)}${el('RefNumber', m.refNumber)}${el('TotalAmount', amt(m.total))}${el('CreditRemaining', amt(m.remaining))}</CreditMemoRet>`
+  );
+}
+
 export function paymentRet(c: CompanyFile, p: Payment): string {
   return (
     `<ReceivePaymentRet>${el('TxnID', p.txnId)}${el('TimeModified', p.timeModified)}${el('EditSequence', '1')}${customerRef(c, p.customerListId)}` +
     `${el('TxnDate', p.txnDate)}${el('RefNumber', p.refNumber)}${el('TotalAmount', amt(p.total))}${el('Memo', p.memo)}` +
     `${accountRef(c, p.depositTo, 'DepositToAccountRef')}${el('ExternalGUID', p.externalGuid)}` +
-    p.applied.map((a) => `<AppliedToTxnRet>${el('TxnID', a.txnId)}${el('TxnType', 'Invoice')}${el('Amount', amt(a.amount))}</AppliedToTxnRet>`).join('') +
+    p.applied
+      .map(
+        (a) =>
+          `<AppliedToTxnRet>${el('TxnID', a.txnId)}${el('TxnType', 'Invoice')}${el('Amount', amt(a.amount))}` +
+          (a.credits ?? [])
+            .map((x) => `<LinkedTxn>${el('TxnID', x.creditTxnId)}${el('TxnType', 'CreditMemo')}${el('Amount', amt(x.amount))}</LinkedTxn>`)
+            .join('') +
+          `</AppliedToTxnRet>`,
+      )
+      .join('') +
     `</ReceivePaymentRet>`
   );
 }

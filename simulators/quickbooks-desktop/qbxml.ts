@@ -5,7 +5,8 @@
 // processed: an earlier request failed under stopOnError). A document that is not valid qbXML fails whole,
 // as QuickBooks does, with HRESULT 0x80040400 (the Web Connector passes it to receiveResponseXML).
 import { XMLParser } from 'fast-xml-parser';
-import { CompanyFile, UNDEPOSITED_FUNDS, type Invoice, type Payment } from './store.ts';
+import { CompanyFile, UNDEPOSITED_FUNDS, type Payment } from './store.ts';
+import { accountsFor, modifiedFilter, ReadRefusal } from './reads.ts';
 import * as Rs from './qbxml-rs.ts';
 
 type El = Record<string, unknown>;
@@ -77,7 +78,7 @@ export function handleQbxml(company: CompanyFile, xml: string, injected: Injecte
       try {
         out.push(answer(company, type, rq, id, injected));
       } catch (e) {
-        if (!(e instanceof Refusal)) throw e;
+        if (!(e instanceof Refusal) && !(e instanceof ReadRefusal)) throw e;
         failed = true;
         out.push(Rs.status(rsType, id, e.code, e.message));
       }
@@ -94,13 +95,23 @@ function answer(c: CompanyFile, type: string, rq: El, id: string | undefined, in
   }
   switch (type) {
     case 'InvoiceQueryRq': {
-      const { page, remaining, iteratorID } = pageInvoices(rq, invoiceQuery(c, rq));
-      const it = iteratorID === undefined ? {} : { iteratorRemainingCount: String(remaining), iteratorID };
+      const refs = arr(rq['RefNumber']).map(String);
+      if (refs.length)
+        return Rs.list(
+          'InvoiceQueryRs',
+          id,
+          c.invoices.filter((i) => refs.includes(i.refNumber)).map((i) => Rs.invoiceRet(c, i)),
+        );
+      return modifiedPage(c, 'InvoiceQueryRs', id, rq, c.invoices, (i) => Rs.invoiceRet(c, i));
+    }
+    case 'AccountQueryRq':
+      return Rs.list('AccountQueryRs', id, accountsFor(c, rq).map(Rs.accountRet));
+    case 'CreditMemoQueryRq': {
+      const refs = arr(rq['RefNumber']).map(String);
       return Rs.list(
-        'InvoiceQueryRs',
+        'CreditMemoQueryRs',
         id,
-        page.map((i) => Rs.invoiceRet(c, i)),
-        it,
+        c.creditMemos.filter((m) => !refs.length || refs.includes(m.refNumber)).map((m) => Rs.creditMemoRet(c, m)),
       );
     }
     case 'CustomerQueryRq': {
@@ -112,6 +123,7 @@ function answer(c: CompanyFile, type: string, rq: El, id: string | undefined, in
     case 'ReceivePaymentAddRq':
       return Rs.list('ReceivePaymentAddRs', id, [Rs.paymentRet(c, receivePaymentAdd(c, rq['ReceivePaymentAdd'] as El))]);
     case 'ReceivePaymentQueryRq':
+      if (isModifiedRead(rq)) return modifiedPage(c, 'ReceivePaymentQueryRs', id, rq, c.payments, (p) => Rs.paymentRet(c, p));
       return Rs.list(
         'ReceivePaymentQueryRs',
         id,
@@ -122,6 +134,7 @@ function answer(c: CompanyFile, type: string, rq: El, id: string | undefined, in
     case 'DepositAddRq':
       return Rs.list('DepositAddRs', id, [Rs.depositRet(c, depositAdd(c, rq['DepositAdd'] as El))]);
     case 'DepositQueryRq': {
+      if (isModifiedRead(rq)) return modifiedPage(c, 'DepositQueryRs', id, rq, c.deposits, (d) => Rs.depositRet(c, d));
       const acct = c.account(refOf({ a: (rq['AccountFilter'] as El | undefined) ?? {} }, 'a'));
       return Rs.list(
         'DepositQueryRs',
@@ -144,27 +157,20 @@ function answer(c: CompanyFile, type: string, rq: El, id: string | undefined, in
   }
 }
 
-const iterators = new Map<string, Invoice[]>();
-function invoiceQuery(c: CompanyFile, rq: El): Invoice[] {
-  const refs = arr(rq['RefNumber']).map(String);
-  if (refs.length) return c.invoices.filter((i) => refs.includes(i.refNumber));
-  if (str(rq, '@iterator') === 'Continue') {
-    const left = iterators.get(str(rq, '@iteratorID') ?? '');
-    if (!left) throw new Refusal(3120, `Object "${str(rq, '@iteratorID')}" specified in the request cannot be found (iterator).`);
-    return left;
-  }
-  const f = rq['ModifiedDateRangeFilter'] as El | undefined;
-  const from = str(f, 'FromModifiedDate');
-  const to = str(f, 'ToModifiedDate');
-  return c.invoices.filter((i) => (!from || i.timeModified >= from) && (!to || i.timeModified <= to));
-}
-export function pageInvoices(rq: El, all: Invoice[]): { page: Invoice[]; remaining: number; iteratorID?: string } {
-  const max = Number(str(rq, 'MaxReturned') ?? all.length);
-  const it = str(rq, '@iterator');
-  if (!it) return { page: all.slice(0, max), remaining: 0 };
-  const iteratorID = it === 'Continue' ? str(rq, '@iteratorID')! : `{${crypto.randomUUID().toUpperCase()}}`;
-  iterators.set(iteratorID, all.slice(max));
-  return { page: all.slice(0, max), remaining: Math.max(0, all.length - max), iteratorID };
+/** A read by modified date, or a page of one: the books copy's reads (reads.ts pages them). */
+const isModifiedRead = (rq: El): boolean => rq['ModifiedDateRangeFilter'] !== undefined || str(rq, '@iterator') !== undefined;
+
+function modifiedPage<T extends { timeModified: string }>(
+  c: CompanyFile,
+  type: string,
+  id: string | undefined,
+  rq: El,
+  all: readonly T[],
+  ret: (t: T) => string,
+): string {
+  const f = modifiedFilter(rq);
+  const { page, attrs } = c.iterators.page(type, rq, f.key, () => all.filter((t) => f.test(t.timeModified)));
+  return Rs.list(type, id, page.map(ret), attrs);
 }
 
 function filterTxns<T extends { txnDate: string; refNumber?: string }>(list: readonly T[], rq: El): T[] {
@@ -201,14 +207,19 @@ function receivePaymentAdd(c: CompanyFile, a: El): Payment {
   if (!depositTo)
     throw new Refusal(3140, `There is an invalid reference to QuickBooks Account "${depositRef?.fullName ?? depositRef?.listId}" in the ReceivePayment.`);
   const total = cents(str(a, 'TotalAmount'));
-  const applied = arr(a['AppliedToTxnAdd']).map((t) => ({ txnId: str(t, 'TxnID') ?? '', amount: cents(str(t, 'PaymentAmount')) }));
+  const applied = arr(a['AppliedToTxnAdd']).map((t) => ({
+    txnId: str(t, 'TxnID') ?? '',
+    amount: cents(str(t, 'PaymentAmount')),
+    credits: arr(t['SetCredit']).map((sc) => ({ creditTxnId: str(sc, 'CreditTxnID') ?? '', amount: cents(str(sc, 'AppliedAmount')) })),
+  }));
   let sum = 0n;
   for (const t of applied) {
     const inv = c.invoices.find((i) => i.txnId === t.txnId);
     if (!inv) throw new Refusal(3120, `Object "${t.txnId}" specified in the request cannot be found.`);
     if (inv.customerListId !== customer.listId)
       throw new Refusal(3140, `There is an invalid reference to QuickBooks Invoice "${t.txnId}": it belongs to another customer.`);
-    if (t.amount > inv.balance)
+    const credited = checkCredits(c, customer.listId, t.credits);
+    if (t.amount + credited > inv.balance)
       throw new Refusal(
         3180,
         `There was an error when saving a ReceivePayment. QuickBooks error message: the amount applied to invoice ${inv.refNumber} is more than its open balance.`,
@@ -216,7 +227,16 @@ function receivePaymentAdd(c: CompanyFile, a: El): Payment {
     sum += t.amount;
   }
   if (sum > total) throw new Refusal(3180, 'There was an error when saving a ReceivePayment. QuickBooks error message: more is applied than was received.');
-  for (const t of applied) c.invoices.find((i) => i.txnId === t.txnId)!.balance -= t.amount;
+  for (const t of applied) {
+    const inv = c.invoices.find((i) => i.txnId === t.txnId)!;
+    inv.balance -= t.amount + t.credits.reduce((s, x) => s + x.amount, 0n);
+    inv.timeModified = c.timeModified();
+    for (const x of t.credits) {
+      const memo = c.creditMemos.find((m) => m.txnId === x.creditTxnId)!;
+      memo.remaining -= x.amount;
+      memo.timeModified = c.timeModified();
+    }
+  }
   const p: Payment = {
     txnId: c.txnId(),
     customerListId: customer.listId,
@@ -232,6 +252,31 @@ function receivePaymentAdd(c: CompanyFile, a: El): Payment {
   };
   c.payments.push(p);
   return p;
+}
+
+/** SetCredit: each credit memo exists, is the paying customer's, and has that much left; returns the credit applied. */
+function checkCredits(c: CompanyFile, customerListId: string, credits: readonly { creditTxnId: string; amount: bigint }[]): bigint {
+  let total = 0n;
+  for (const x of credits) {
+    const memo = c.creditMemos.find((m) => m.txnId === x.creditTxnId);
+    if (!memo) throw new Refusal(3120, `Object "${x.creditTxnId}" specified in the request cannot be found.`);
+    if (memo.customerListId !== customerListId)
+      throw new Refusal(3140, `There is an invalid reference to QuickBooks CreditMemo "${memo.refNumber}": it belongs to another customer.`);
+    if (x.amount <= 0n) throw new Refusal(3020, `AppliedAmount of credit memo ${memo.refNumber} must be more than 0.00.`);
+    const already = credits.filter((y) => y.creditTxnId === x.creditTxnId).reduce((s, y) => s + y.amount, 0n);
+    if (memo.remaining === 0n)
+      throw new Refusal(
+        3180,
+        `There was an error when saving a ReceivePayment. QuickBooks error message: credit memo ${memo.refNumber} has already been used.`,
+      );
+    if (already > memo.remaining)
+      throw new Refusal(
+        3180,
+        `There was an error when saving a ReceivePayment. QuickBooks error message: ${Rs.amt(already)} is more than the ${Rs.amt(memo.remaining)} left on credit memo ${memo.refNumber}.`,
+      );
+    total += x.amount;
+  }
+  return total;
 }
 
 function depositAdd(c: CompanyFile, a: El) {

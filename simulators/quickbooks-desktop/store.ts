@@ -5,7 +5,11 @@ export interface Account {
   readonly listId: string;
   readonly fullName: string;
   readonly type: 'Bank' | 'AccountsReceivable' | 'OtherCurrentAsset' | 'OtherCurrentLiability' | 'Income' | 'Expense';
+  /** False once a person made it inactive in QuickBooks (`_sim` control); AccountQuery's ActiveOnly leaves it out. */
+  active?: boolean;
 }
+import { Iterators } from './reads.ts';
+
 export interface Customer {
   readonly listId: string;
   readonly fullName: string;
@@ -20,6 +24,16 @@ export interface Invoice {
   balance: bigint;
   timeModified: string;
 }
+/** A credit memo as the PSA's accounting export writes it; `remaining` is what is left to apply (CreditRemaining). */
+export interface CreditMemo {
+  readonly txnId: string;
+  readonly refNumber: string;
+  readonly customerListId: string;
+  readonly txnDate: string;
+  readonly total: bigint;
+  remaining: bigint;
+  timeModified: string;
+}
 export interface Payment {
   readonly txnId: string;
   readonly customerListId: string;
@@ -30,7 +44,7 @@ export interface Payment {
   readonly externalGuid: string | undefined;
   /** Undeposited Funds unless DepositToAccountRef named another account. */
   readonly depositTo: string;
-  readonly applied: readonly { readonly txnId: string; readonly amount: bigint }[];
+  readonly applied: readonly { readonly txnId: string; readonly amount: bigint; readonly credits?: readonly { creditTxnId: string; amount: bigint }[] }[];
   depositedIn: string | null;
   readonly timeModified: string;
 }
@@ -76,11 +90,15 @@ export class CompanyFile {
   readonly payments: Payment[] = [];
   readonly deposits: Deposit[] = [];
   readonly journals: Journal[] = [];
+  readonly creditMemos: CreditMemo[] = [];
+  /** qbXML iterators of the QuickBooks session (one per Web Connector run). */
+  readonly iterators: Iterators;
 
   constructor(
     readonly path = 'C:\\Users\\Public\\Documents\\Intuit\\QuickBooks\\Company Files\\MSP.QBW',
     private readonly now: () => number = Date.now,
   ) {
+    this.iterators = new Iterators(now);
     for (const [fullName, type] of [
       ['Checking', 'Bank'],
       ['Accounts Receivable', 'AccountsReceivable'],
@@ -141,6 +159,22 @@ export class CompanyFile {
     };
     this.invoices.push(inv);
     return inv;
+  }
+
+  /** A credit memo as the PSA's accounting export writes it (`_sim` control). */
+  addCreditMemo(c: { refNumber: string; customer: string; amountCents: bigint; txnDate?: string }): CreditMemo {
+    const customer = this.addCustomer(c.customer);
+    const memo: CreditMemo = {
+      txnId: this.txnId(),
+      refNumber: c.refNumber,
+      customerListId: customer.listId,
+      txnDate: c.txnDate ?? new Date(this.now()).toISOString().slice(0, 10),
+      total: c.amountCents,
+      remaining: c.amountCents,
+      timeModified: this.timeModified(),
+    };
+    this.creditMemos.push(memo);
+    return memo;
   }
 
   /** Money sitting in an account from Settle's writes (for tests: clearing should net to zero). */

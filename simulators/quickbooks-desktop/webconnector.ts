@@ -33,6 +33,8 @@ export interface WebConnectorFaults extends Injected {
   loseResponse: number;
   /** QuickBooks cannot open the company file: receiveResponseXML carries this HRESULT. */
   hresult: number;
+  /** Documents carried out normally before the `hresult` fault applies (a run failing mid-way). */
+  hresultAfter: number;
 }
 
 type Call = (args: Record<string, unknown>) => Promise<[Record<string, unknown>]>;
@@ -42,7 +44,7 @@ export class WebConnector {
   readonly runs: RunRecord[] = [];
   /** Every qbXML request document Settle handed over (tests validate them against the XSD). */
   readonly requests: string[] = [];
-  readonly faults: WebConnectorFaults = { inUse: 0, loseResponse: 0, hresult: 0 };
+  readonly faults: WebConnectorFaults = { inUse: 0, loseResponse: 0, hresult: 0, hresultAfter: 0 };
   private client: Client | null = null;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<RunRecord> | null = null;
@@ -90,6 +92,8 @@ export class WebConnector {
       return rec;
     };
     if (!this.settings) return record({ outcome: 'error', error: 'not configured' });
+    // Each run opens the company file in a QuickBooks session of its own: the last run's iterators are gone.
+    this.company.iterators.newSession();
     try {
       await this.call('serverVersion', {});
       await this.call('clientVersion', { strVersion: '2.3.0.215' });
@@ -120,7 +124,9 @@ export class WebConnector {
         let response = '';
         let hresult = '';
         let message = '';
-        if (this.faults.hresult > 0) {
+        const failHere = this.faults.hresult > 0 && this.faults.hresultAfter <= 0;
+        if (this.faults.hresult > 0 && !failHere) this.faults.hresultAfter -= 1;
+        if (failHere) {
           this.faults.hresult -= 1;
           hresult = '0x80040408';
           message = 'Could not start QuickBooks.';

@@ -13,7 +13,7 @@ import { QuickBooksOnlineConnector } from '../connectors/accounting/quickbooks-o
 import { XeroConnector } from '../connectors/accounting/xero/connector.ts';
 import { checkXeroAccounts } from './xero-checks.ts';
 import { QuickBooksDesktopConnector } from '../connectors/accounting/quickbooks-desktop/connector.ts';
-import { checkQbdWebConnector } from './qbd-checks.ts';
+import { checkQbdGlMapping, checkQbdWebConnector } from './qbd-checks.ts';
 import type { ConnectionRole } from '../connectors/registry.ts';
 import type { TenantConnectors } from './context.ts';
 import { readConnection } from './connections.ts';
@@ -46,6 +46,8 @@ export interface CheckDeps {
 
 export function advice(e: unknown, vendor: string): string {
   if (e instanceof DoctorProblem) return e.message;
+  // QuickBooks Desktop answers only when its Web Connector polls: "not read yet, expected at …" is a state, not a fault.
+  if (e instanceof Error && e.name === 'WaitingForWebConnector') return e.message;
   if (e instanceof SftpError)
     return `bank SFTP: ${e.message}. Check host, port, user, host key and directories in the bank_ach settings (\`settle connect bank_ach bank-ach …\`).`;
   if (!(e instanceof VendorError)) return `unexpected error: ${(e as Error).message}`;
@@ -148,6 +150,7 @@ function checksFor(deps: CheckDeps, t: { id: string; slug: string }, actor: Acto
         const conn = await readConnection(db, deps.box, t.id, 'accounting');
         if (!a || !conn) return null;
         if (a instanceof XeroConnector) return checkXeroAccounts(a, conn.config, t.slug);
+        if (a instanceof QuickBooksDesktopConnector) return checkQbdGlMapping(a, conn.config);
         if (!(a instanceof QuickBooksOnlineConnector)) return checkGlMapping(a, conn.config, [], { accounts: true });
         return checkQuickBooksAccounts(a.api, conn.config, t.slug);
       },

@@ -5,6 +5,10 @@ import { sql } from 'kysely';
 import type { Db } from '../db/pool.ts';
 import { withTenant } from '../db/tenant.ts';
 import { DoctorProblem } from './vendor-checks.ts';
+import { WaitingForWebConnector } from '../connectors/accounting/quickbooks-desktop/chart.ts';
+import type { QuickBooksDesktopConnector } from '../connectors/accounting/quickbooks-desktop/connector.ts';
+import { mappedAccountIds } from '../connectors/accounting/quickbooks-desktop/settings.ts';
+import { ledgerAccountProblems } from './gl-mapping-checks.ts';
 
 export async function checkQbdWebConnector(db: Db, tenantId: string, slug: string, runEveryMinutes: number): Promise<string | { warning: string }> {
   const last = await db
@@ -32,4 +36,22 @@ export async function checkQbdWebConnector(db: Db, tenantId: string, slug: strin
   if (last.last_error && !/no more work/.test(last.last_error))
     return { warning: `the Web Connector last ran ${minutes} min ago; QuickBooks said: ${last.last_error}${queue}` };
   return `the Web Connector last ran ${minutes} min ago (every ${runEveryMinutes} min)${queue}`;
+}
+
+/**
+ * The GL mapping against the chart the Web Connector last brought (never a live read: there is none): accounts
+ * chosen in Settings → Accounts by ListID, or named in the keys form, each active and fit for its role. No chart
+ * yet is a warning that says when the Web Connector is next expected (the read is queued for it).
+ */
+export async function checkQbdGlMapping(books: QuickBooksDesktopConnector, config: Readonly<Record<string, unknown>>): Promise<string | { warning: string }> {
+  let chart;
+  try {
+    chart = await books.readChart();
+  } catch (e) {
+    if (e instanceof WaitingForWebConnector) return { warning: e.message };
+    throw e;
+  }
+  const { problems, fine } = ledgerAccountProblems(mappedAccountIds(config, chart.accounts), chart);
+  if (problems.length > 0) throw new DoctorProblem(`${problems.join('; ')} (the chart as the Web Connector last brought it).`);
+  return `accounts fit their roles in the chart the Web Connector last brought: ${fine.join(', ')}`;
 }

@@ -3,22 +3,19 @@
 // (SOAP client from Intuit's WSDL) and the company file. Every qbXML document handed over is validated
 // against qbxmlops130.xsd at the end.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import Fastify, { type FastifyInstance } from 'fastify';
-import pino from 'pino';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { startQbdSimulator, type RunningQbdSimulator } from '../../simulators/quickbooks-desktop/index.ts';
-import { registerWebConnectorRoutes } from '../../src/http/webhooks/qbwc.ts';
-import { QuickBooksDesktopConnector } from '../../src/connectors/accounting/quickbooks-desktop/connector.ts';
-import { qbdAccounts, qbdConfigSchema } from '../../src/connectors/accounting/quickbooks-desktop/settings.ts';
+import type { FastifyInstance } from 'fastify';
+import type { TestDatabase } from '../helpers/db.ts';
+import type { RunningQbdSimulator } from '../../simulators/quickbooks-desktop/index.ts';
+import type { QuickBooksDesktopConnector } from '../../src/connectors/accounting/quickbooks-desktop/connector.ts';
 import { QBWC_PATH, webConnectorUserName } from '../../src/connectors/accounting/quickbooks-desktop/web-connector.ts';
 import { money } from '../../src/domain/money.ts';
 import { withTenant } from '../../src/db/tenant.ts';
-import type { HttpDeps } from '../../src/http/deps.ts';
 import { validateQbxml } from '../conformance/quickbooks-desktop/xsd-validate.ts';
 import { checkQbdWebConnector } from '../../src/engine/qbd-checks.ts';
 import { qwcFile } from '../../src/connectors/accounting/quickbooks-desktop/qwc.ts';
+import { startQbdDirect, type QbdDirect } from '../helpers/qbd-web-connector.ts';
 
-const PASSWORD = 'correct-horse-battery-staple';
+let direct: QbdDirect;
 let t: TestDatabase;
 let tenant: string;
 let settle: FastifyInstance;
@@ -27,29 +24,12 @@ let books: QuickBooksDesktopConnector;
 const usd = (minor: bigint) => money(minor, 'USD');
 
 beforeAll(async () => {
-  t = await createTestDatabase();
-  tenant = (await t.db.insertInto('tenants').values({ slug: 'qbd', name: 'QBD MSP' }).returning('id').executeTakeFirstOrThrow()).id;
-  const config = qbdConfigSchema.parse({ bankAccount: 'Checking', feeAccount: 'Merchant Fees', clearingAccount: 'Payments Clearing' });
-  books = new QuickBooksDesktopConnector({ accounts: qbdAccounts(config), home: 'USD' }, t.db, tenant, PASSWORD);
-  settle = Fastify();
-  const deps = {
-    ctx: {
-      db: t.db,
-      log: pino({ level: 'silent' }),
-      publicUrl: 'http://127.0.0.1',
-      connectors: { accounting: async (id: string) => (id === tenant ? books : null) },
-    },
-  } as unknown as HttpDeps;
-  registerWebConnectorRoutes(settle, deps);
-  const at = await settle.listen({ port: 0, host: '127.0.0.1' });
-  sim = await startQbdSimulator();
-  sim.webConnector.configure({ appUrl: `${at}${QBWC_PATH}`, userName: webConnectorUserName(tenant), password: PASSWORD, runEveryMs: 3_600_000 });
+  direct = await startQbdDirect();
+  ({ t, tenant, settle, sim, books } = direct);
 }, 120_000);
 
 afterAll(async () => {
-  await sim?.close();
-  await settle?.close();
-  await t?.drop();
+  await direct?.close();
 });
 
 describe('QuickBooks Desktop through the Web Connector', () => {

@@ -2,9 +2,9 @@ import type { Generated } from 'kysely';
 import type { Created } from './columns.ts';
 
 // ---- 0040_quickbooks_desktop: the Web Connector's queue of qbXML work, the invoice copy, sessions ----
-export type QbdWorkKind = 'payment' | 'deposit' | 'reversal' | 'invoice-lookup';
+export type QbdWorkKind = 'payment' | 'deposit' | 'reversal' | 'invoice-lookup' | 'chart-read' | 'ledger-read' | 'credit-memo';
 export type QbdWorkState = 'queued' | 'in_flight' | 'waiting_invoice' | 'done' | 'refused';
-export type QbdStep = 'lookup' | 'check' | 'add';
+export type QbdStep = 'lookup' | 'check' | 'add' | 'read' | 'credit';
 
 export interface QbdWorkTable {
   id: Generated<string>;
@@ -48,3 +48,6 @@ export interface QbdSessionsTable {
   closed_at: Date | null;
   last_error: string | null;
 }
+
+// 0044_qbd_chart_ledger_credit adds the kinds and steps above, and qbd_chart (the last chart of accounts the
+// Web Connector brought), read and written with plain SQL by quickbooks-desktop/chart.ts.

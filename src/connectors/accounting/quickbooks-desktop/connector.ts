@@ -11,9 +11,12 @@ import type { Db } from '../../../db/pool.ts';
 import { withTenant, type Tx } from '../../../db/tenant.ts';
 import { isZero, money, negate, type Currency, type Money } from '../../../domain/money.ts';
 import type { QbdWorkKind } from '../../../db/schema/quickbooks-desktop.ts';
+import type { LedgerChanges } from '../ledger-copy.ts';
 import type {
   AccountingConnector,
+  ApplyCreditMemoInput,
   BooksInvoice,
+  LedgerChart,
   DepositResult,
   LinkDepositPaymentsInput,
   PostDepositInput,
@@ -22,6 +25,9 @@ import type {
   ReversePaymentInput,
 } from '../types.ts';
 import type { QbRef } from './qbxml/xml.ts';
+import { chartOrWhyNot, loadChart, nextPoll, queueRead, WaitingForWebConnector } from './chart.ts';
+import type { CreditMemoIntent } from './credit-memo.ts';
+import { LEDGER_KEY, type LedgerReadContext } from './ledger-read.ts';
 import type { DepositIntent, PaymentIntent, QbdAccounts, ReversalIntent } from './work-intent.ts';
 
 export interface QbdConfig {
@@ -36,10 +42,12 @@ export interface QbdConfig {
 const NOT_YET = 'queued for QuickBooks Desktop: written when the Web Connector next runs (the .qwc schedule)';
 
 interface Row {
+  kind: string;
   state: string;
   remote_id: string | null;
   last_error: string | null;
   intent: Record<string, unknown>;
+  context: Record<string, unknown>;
 }
 
 export class QuickBooksDesktopConnector implements AccountingConnector {
@@ -175,6 +183,53 @@ export class QuickBooksDesktopConnector implements AccountingConnector {
     );
     return resultOf(row);
   }
+
+  /**
+   * Queued like a posting: the invoice by number, the credit memo by number, then the zero payment that applies
+   * it (credit-memo.ts). Not there yet ⇒ waitingForInvoice / waitingForCreditMemo; refused by QuickBooks (another
+   * customer's credit memo, more than is left on it) ⇒ final, with QuickBooks' message.
+   */
+  async applyCreditMemo(input: ApplyCreditMemoInput): Promise<PostResult> {
+    const intent: CreditMemoIntent = {
+      invoiceNumber: input.invoiceNumber,
+      creditMemoNumber: input.creditMemoNumber,
+      currency: input.amount.currency,
+      amountMinor: input.amount.amountMinor.toString(),
+      appliedOn: input.appliedOn,
+      memo: input.memo,
+      accounts: this.config.accounts,
+    };
+    const row = await withTenant(this.db, this.tenantId, (tx) =>
+      queue(tx, this.tenantId, input.idempotencyKey, 'credit-memo', intent, input.requestGeneration ?? 0),
+    );
+    return resultOf(row);
+  }
+
+  /** The chart the Web Connector last brought (chart.ts); a read is queued when there is none or it is old. */
+  async readChart(): Promise<LedgerChart> {
+    const loaded = await withTenant(this.db, this.tenantId, (tx) => loadChart(tx, this.tenantId));
+    return chartOrWhyNot(this.db, this.tenantId, this.config.runEveryMinutes ?? 5, loaded);
+  }
+
+  /**
+   * The books copy is stored page by page as the Web Connector brings it (ledger-read.ts), so this only reports
+   * how current it is — the last completed read's asOf — and queues the next read. No read completed yet: a
+   * WaitingForWebConnector error (the sync job retries; the report says the copy could not be refreshed).
+   */
+  async readLedgerChanges(_cursor: string | null): Promise<LedgerChanges> {
+    const row = await withTenant(this.db, this.tenantId, async (tx) => {
+      await queueRead(tx, this.tenantId, LEDGER_KEY, 'ledger-read');
+      return tx.selectFrom('qbd_work').select(['state', 'context', 'last_error']).where('key', '=', LEDGER_KEY).executeTakeFirstOrThrow();
+    });
+    const asOf = (row.context as LedgerReadContext).asOf;
+    if (!asOf) {
+      const why = row.last_error ? `; last time QuickBooks said: ${row.last_error}` : '';
+      throw new WaitingForWebConnector(
+        `Settle's copy of the QuickBooks Desktop books has not been read yet: waiting for the Web Connector's next poll (${await nextPoll(this.db, this.tenantId, this.config.runEveryMinutes ?? 5)})${why}`,
+      );
+    }
+    return { full: false, invoices: [], payments: [], deposits: [], deleted: [], cursor: asOf, complete: true, asOf: new Date(asOf) };
+  }
 }
 
 /**
@@ -186,7 +241,7 @@ async function queue(tx: Tx, tenantId: string, key: string, kind: QbdWorkKind, i
     ON CONFLICT (tenant_id, key) DO UPDATE SET state = 'queued', generation = EXCLUDED.generation, intent = EXCLUDED.intent,
       context = qbd_work.context - 'checked', last_error = NULL, status_code = NULL, done_at = NULL, updated_at = now()
     WHERE qbd_work.state = 'refused' AND qbd_work.generation < EXCLUDED.generation`.execute(tx);
-  return tx.selectFrom('qbd_work').select(['state', 'remote_id', 'last_error', 'intent']).where('key', '=', key).executeTakeFirstOrThrow();
+  return tx.selectFrom('qbd_work').select(['kind', 'state', 'remote_id', 'last_error', 'intent', 'context']).where('key', '=', key).executeTakeFirstOrThrow();
 }
 
 async function lookUp(tx: Tx, tenantId: string, invoiceNumber: string): Promise<void> {
@@ -197,6 +252,10 @@ async function lookUp(tx: Tx, tenantId: string, invoiceNumber: string): Promise<
 function resultOf(row: Row): PostResult {
   if (row.state === 'done' && row.remote_id) return { ok: true, remoteId: row.remote_id };
   if (row.state === 'refused') return { ok: false, retryable: false, error: row.last_error ?? 'QuickBooks refused the request' };
+  if (row.state === 'waiting_invoice' && row.kind === 'credit-memo' && row.context['invoice']) {
+    const n = String(row.intent['creditMemoNumber'] ?? '');
+    return { ok: false, retryable: true, error: row.last_error ?? `credit memo ${n} is not in QuickBooks yet`, waitingForCreditMemo: n };
+  }
   if (row.state === 'waiting_invoice') {
     const n = String(row.intent['invoiceNumber'] ?? '');
     return { ok: false, retryable: true, error: row.last_error ?? `invoice ${n} is not in QuickBooks yet`, waitingForInvoice: n };

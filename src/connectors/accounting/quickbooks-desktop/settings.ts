@@ -8,6 +8,18 @@ import { QuickBooksDesktopConnector } from './connector.ts';
 import type { QbRef } from './qbxml/xml.ts';
 import type { QbdAccounts } from './work-intent.ts';
 
+/** The GL mapping's keys (Settings → Accounts) and the QuickBooks Desktop account each one sets. */
+export const ID_KEYS = {
+  bankAccountId: 'bank',
+  undepositedFundsAccountId: 'undepositedFunds',
+  clearingAccountId: 'clearing',
+  feeExpenseAccountId: 'fees',
+  surchargeIncomeAccountId: 'surchargeIncome',
+  planFeeIncomeAccountId: 'planFeeIncome',
+  clientCreditAccountId: 'clientCredit',
+  adjustmentAccountId: 'adjustments',
+} as const satisfies Record<string, keyof QbdAccounts>;
+
 const account = (what: string) => z.string().trim().min(1).max(159).describe(what);
 
 export const qbdConfigSchema = z.object({
@@ -25,6 +37,9 @@ export const qbdConfigSchema = z.object({
   homeCurrency: z.string().default('USD'),
   /** The Web Connector's schedule, written into the .qwc file; the bound on how late a posting reaches QuickBooks. */
   runEveryMinutes: z.number().int().min(1).max(1440).default(5),
+  // Chosen in Settings → Accounts from the chart the Web Connector brought (chart.ts): ListIDs, by the GL
+  // mapping's own keys (engine/books-accounts.ts). Each, when set, takes the place of the named account above.
+  ...Object.fromEntries(Object.keys(ID_KEYS).map((k) => [k, z.string().trim().min(1).max(159).optional()])),
 });
 
 export const qbdSecretsSchema = z.object({
@@ -49,7 +64,38 @@ export function qbdAccounts(c: z.infer<typeof qbdConfigSchema>): QbdAccounts {
     ...opt('clientCredit', c.clientCreditAccount),
     ...opt('clearing', c.clearingAccount),
     ...opt('paymentMethod', c.paymentMethod),
+    ...Object.fromEntries(
+      Object.entries(ID_KEYS)
+        .filter(([k]) => typeof (c as Record<string, unknown>)[k] === 'string')
+        .map(([k, role]) => [role, { listId: String((c as Record<string, unknown>)[k]) }]),
+    ),
   };
+}
+
+/**
+ * The mapping as Settings → Accounts and `settle doctor` see it (by the GL mapping's keys): a ListID chosen
+ * there, else the account named in the keys form, found in the chart by its full name (left as the name when
+ * the chart has no such account, so the check says so).
+ */
+export function mappedAccountIds(config: Readonly<Record<string, unknown>>, chart: readonly { id: string; name: string }[]): Record<string, string> {
+  const named: Record<keyof typeof ID_KEYS, string> = {
+    bankAccountId: 'bankAccount',
+    undepositedFundsAccountId: 'undepositedFundsAccount',
+    clearingAccountId: 'clearingAccount',
+    feeExpenseAccountId: 'feeAccount',
+    surchargeIncomeAccountId: 'surchargeIncomeAccount',
+    planFeeIncomeAccountId: 'planFeeIncomeAccount',
+    clientCreditAccountId: 'clientCreditAccount',
+    adjustmentAccountId: 'adjustmentAccount',
+  };
+  const out: Record<string, string> = {};
+  for (const [key, nameKey] of Object.entries(named)) {
+    const id = config[key];
+    const name = config[nameKey];
+    if (typeof id === 'string' && id) out[key] = id;
+    else if (typeof name === 'string' && name) out[key] = chart.find((a) => a.id === name || a.name.toLowerCase() === name.toLowerCase())?.id ?? name;
+  }
+  return out;
 }
 
 export function buildQbdConnector(

@@ -13,6 +13,7 @@ import type { QbdStep } from '../../../db/schema/quickbooks-desktop.ts';
 import { qbxmlDocument } from './qbxml/xml.ts';
 import { parseQbxmlResponse, QbxmlParseError } from './qbxml/responses.ts';
 import { applyResponse, nextStep, requestFor, type InvoiceCopy, type WorkItem } from './work-steps.ts';
+import { applyRead, isRead, readHandedOver, readRequest } from './reads.ts';
 import type { WorkContext } from './work-intent.ts';
 
 /** Items per request document: a Web Connector run of a 1,000-payment backlog is ~100–200 documents, not 1,000+. */
@@ -101,7 +102,7 @@ export class WebConnectorService {
         const item: WorkItem = { ...row, context: row.context as WorkContext };
         const step = nextStep(item);
         try {
-          out.push(requestFor(item, step, `${item.id}.${step}`));
+          out.push(isRead(item) ? readRequest(item, `${item.id}.${step}`) : requestFor(item, step, `${item.id}.${step}`));
         } catch (e) {
           await finish(tx, item.id, { state: 'refused', last_error: `Settle could not build the request: ${e instanceof Error ? e.message : String(e)}` });
           continue;
@@ -114,6 +115,7 @@ export class WebConnectorService {
             ticket,
             updated_at: new Date(),
             adds_sent: step === 'add' ? eb('adds_sent', '+', 1) : eb.ref('adds_sent'),
+            ...(isRead(item) ? { context: readHandedOver(item, new Date()) } : {}),
           }))
           .where('id', '=', item.id)
           .execute();
@@ -159,8 +161,11 @@ export class WebConnectorService {
           continue;
         }
         const item: WorkItem = { ...row, context: row.context as WorkContext };
-        const { outcome, invoices } = applyResponse(item, row.step as QbdStep, rs, home);
+        const read = isRead(item) ? await applyRead(tx, s.tenant_id, item, rs, home) : null;
+        const { outcome, invoices } = read ?? applyResponse(item, row.step as QbdStep, rs, home);
         await copyInvoices(tx, s.tenant_id, invoices);
+        // A read's progress (the books copy's cursors, its iterator) is its context, kept whatever the outcome.
+        if (read) await tx.updateTable('qbd_work').set({ context: read.context }).where('id', '=', row.id).execute();
         if (outcome.state === 'done') {
           settled = true;
           await finish(tx, row.id, { state: 'done', remote_id: outcome.remoteId, last_error: null, status_code: 0 });
@@ -251,9 +256,12 @@ export class WebConnectorService {
   }
 }
 
-/** Back to the queue; the check flag is dropped, so an add that may have reached QuickBooks is looked for first. */
+/**
+ * Back to the queue; the check flag is dropped, so an add that may have reached QuickBooks is looked for first,
+ * and so is a books-copy read's iterator (it lived only in QuickBooks' session), so that entity starts again.
+ */
 async function requeue(tx: Tx, where: ReturnType<typeof sql>, error?: string): Promise<void> {
-  await sql`UPDATE qbd_work SET state = 'queued', step = NULL, context = context - 'checked', updated_at = now(),
+  await sql`UPDATE qbd_work SET state = 'queued', step = NULL, context = context - 'checked' - 'iteratorID' - 'maxSeen', updated_at = now(),
     last_error = COALESCE(${error ?? null}, last_error) WHERE ${where}`.execute(tx);
 }
 

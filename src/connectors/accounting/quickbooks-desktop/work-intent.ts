@@ -62,6 +62,8 @@ export interface InvoiceLookupIntent {
 /** What the steps learned: the invoice (TxnID, customer) and whether the check-before-write has run. */
 export interface WorkContext {
   readonly invoice?: { readonly txnId: string; readonly customerListId: string; readonly refNumber: string };
+  /** A credit memo application's credit memo, found by its number (credit-memo.ts). */
+  readonly creditMemo?: { readonly txnId: string; readonly customerListId: string };
   readonly checked?: boolean;
 }
 

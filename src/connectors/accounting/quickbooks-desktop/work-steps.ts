@@ -4,12 +4,15 @@
 //   check  — before any re-send of a write that was handed over before (the answer may have been lost with a
 //            crash, a dropped connection or a Web Connector error), look for it by what qbXML can filter on
 //            (RefNumber / customer / date / account) and match amount and our memo marker;
-//   add    — ReceivePaymentAdd / DepositAdd / JournalEntryAdd.
+//   credit — a credit memo application's credit memo, by its number (credit-memo.ts);
+//   add    — ReceivePaymentAdd / DepositAdd / JournalEntryAdd (a credit memo: ReceivePaymentAdd of 0 with SetCredit).
+// The reads (chart of accounts, the books copy) have one step, 'read', handled in reads.ts.
 import { money, parseCurrency, parseDecimal, type Currency } from '../../../domain/money.ts';
 import type { QbdStep, QbdWorkKind } from '../../../db/schema/quickbooks-desktop.ts';
 import * as Rq from './qbxml/requests.ts';
 import { settleMarker } from './qbxml/xml.ts';
 import { describeStatus, listOf, refOf, statusKind, text, type QbResponse, type Ret } from './qbxml/responses.ts';
+import { creditMemoFound, creditMemoRequest, isOurCreditApplication, type CreditMemoIntent } from './credit-memo.ts';
 import { journalRefFor, type DepositIntent, type InvoiceLookupIntent, type PaymentIntent, type ReversalIntent, type WorkContext } from './work-intent.ts';
 
 export interface WorkItem {
@@ -23,7 +26,9 @@ export interface WorkItem {
 
 export function nextStep(item: WorkItem): QbdStep {
   if (item.kind === 'invoice-lookup') return 'lookup';
-  if ((item.kind === 'payment' || item.kind === 'reversal') && !item.context.invoice) return 'lookup';
+  if (item.kind === 'chart-read' || item.kind === 'ledger-read') return 'read';
+  if ((item.kind === 'payment' || item.kind === 'reversal' || item.kind === 'credit-memo') && !item.context.invoice) return 'lookup';
+  if (item.kind === 'credit-memo' && !item.context.creditMemo) return 'credit';
   return item.adds_sent > 0 && !item.context.checked ? 'check' : 'add';
 }
 
@@ -32,6 +37,8 @@ const amountOf = (minor: string, currency: string) => money(BigInt(minor), parse
 export function requestFor(item: WorkItem, step: QbdStep, requestID: string): string {
   const inv = item.context.invoice;
   if (step === 'lookup') return Rq.invoiceQueryByRefNumbers(requestID, [(item.intent as unknown as InvoiceLookupIntent).invoiceNumber]);
+  if (item.kind === 'credit-memo' && (step === 'credit' || step === 'check' || step === 'add'))
+    return creditMemoRequest(item.key, item.intent as unknown as CreditMemoIntent, item.context, step, requestID);
   if (item.kind === 'payment') {
     const p = item.intent as unknown as PaymentIntent;
     const customer = { listId: inv!.customerListId };
@@ -130,6 +137,11 @@ export function applyResponse(item: WorkItem, step: QbdStep, rs: QbResponse, hom
     const context = { ...item.context, invoice: { txnId: found.txnId, customerListId: found.customerListId, refNumber: found.refNumber } };
     return { outcome: { state: 'queued', context }, invoices };
   }
+  if (step === 'credit') {
+    const found = creditMemoFound(item.intent as unknown as CreditMemoIntent, rs);
+    if ('waiting' in found) return { outcome: { state: 'waiting_invoice', error: found.waiting }, invoices: [] };
+    return { outcome: { state: 'queued', context: { ...item.context, creditMemo: found } }, invoices: [] };
+  }
   if (step === 'check') {
     const earlier = rs.rets.find((r) => isOurs(item, r));
     const id = earlier && text(earlier, 'TxnID');
@@ -147,6 +159,7 @@ export function isOurs(item: WorkItem, ret: Ret): boolean {
   if (item.kind === 'reversal') {
     return [...listOf(ret, 'JournalDebitLine'), ...listOf(ret, 'JournalCreditLine')].some((l) => (text(l, 'Memo') ?? '').includes(marker));
   }
+  if (item.kind === 'credit-memo') return isOurCreditApplication(marker, text(ret, 'TotalAmount'), text(ret, 'Memo'), String(item.intent['currency']));
   if (!(text(ret, 'Memo') ?? '').includes(marker)) return false;
   if (item.kind === 'payment') {
     const p = item.intent as unknown as PaymentIntent;

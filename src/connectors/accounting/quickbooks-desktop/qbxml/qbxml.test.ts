@@ -48,6 +48,24 @@ const requests: Record<string, string> = {
   paymentCheck: Rq.receivePaymentCheckQuery('9', { customer: { listId: '80000001-1' }, txnDate: '2026-12-06', refNumber: 'pi_3Nf0abc' }),
   depositCheck: Rq.depositCheckQuery('10', { depositTo: { fullName: 'Checking' }, txnDate: '2026-12-07' }),
   journalCheck: Rq.journalEntryCheckQuery('11', { txnDate: '2026-12-08', refNumber: 'REV-re_1234567' }),
+  accounts: Rq.accountQuery('12'),
+  creditMemoByRef: Rq.creditMemoQueryByRefNumber('13', 'CM-2001'),
+  creditApplied: Rq.receivePaymentAdd('14', {
+    idempotencyKey: 'credit-memo:cm_2001:1042',
+    customer: { listId: '80000001-1234567890' },
+    txnDate: '2026-12-06',
+    refNumber: 'CM-2001',
+    totalAmount: usd(0n),
+    memo: 'Credit memo CM-2001 applied to invoice 1042',
+    applied: [{ txnId: '1A2-1234567890', credit: { creditTxnId: '1B7-1234567890', amount: usd(2500n) } }],
+  }),
+  invoicesFirstRead: Rq.modifiedQuery('15', 'Invoice', { maxReturned: 100, page: { iterator: 'Start' } }),
+  paymentsModified: Rq.modifiedQuery('16', 'ReceivePayment', { from: '2026-12-01T00:00:00+00:00', maxReturned: 100, page: { iterator: 'Start' } }),
+  depositsContinue: Rq.modifiedQuery('17', 'Deposit', {
+    from: '2026-12-01T00:00:00+00:00',
+    maxReturned: 100,
+    page: { iterator: 'Continue', iteratorID: '{7F3A-11}' },
+  }),
 };
 
 describe('qbXML 13.0 requests', () => {

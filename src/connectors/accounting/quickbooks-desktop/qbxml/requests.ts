@@ -15,6 +15,18 @@ function iteratorAttrs(it: Iterator | undefined): Record<string, string> {
   return it.iterator === 'Start' ? { iterator: 'Start' } : { iterator: 'Continue', iteratorID: it.iteratorID };
 }
 
+/** A ModifiedDateRangeFilter, left out when it has no bound (a first, full read). */
+function modifiedRange(from: string | undefined, to?: string): Node {
+  if (!from && !to) return ['ModifiedDateRangeFilter', undefined];
+  return [
+    'ModifiedDateRangeFilter',
+    [
+      ['FromModifiedDate', from],
+      ['ToModifiedDate', to],
+    ],
+  ];
+}
+
 /** Invoices by their number (the PSA's invoice number is the RefNumber its accounting export wrote). */
 export function invoiceQueryByRefNumbers(requestID: string, refNumbers: readonly string[]): string {
   if (refNumbers.length === 0) throw new Error('invoiceQueryByRefNumbers needs at least one number');
@@ -32,18 +44,43 @@ export function invoiceQueryModified(
   return rq(
     'InvoiceQueryRq',
     requestID,
-    [
-      ['MaxReturned', String(q.maxReturned)],
-      [
-        'ModifiedDateRangeFilter',
-        [
-          ['FromModifiedDate', q.from],
-          ['ToModifiedDate', q.to],
-        ],
-      ],
-      ['IncludeLinkedTxns', 'true'],
-    ],
+    [['MaxReturned', String(q.maxReturned)], modifiedRange(q.from, q.to), ['IncludeLinkedTxns', 'true']],
     iteratorAttrs(q.page ?? { iterator: 'Start' }),
+  );
+}
+
+/** Credit memos by their number (the PSA's accounting export wrote the PSA's credit memo number as RefNumber). */
+export function creditMemoQueryByRefNumber(requestID: string, refNumber: string): string {
+  return rq('CreditMemoQueryRq', requestID, [
+    ['RefNumber', refNumber],
+    ['IncludeLinkedTxns', 'true'],
+  ]);
+}
+
+/** The chart of accounts for the GL mapping: active accounts only (AccountQuery has no iterator in qbXML 13). */
+export function accountQuery(requestID: string): string {
+  return rq('AccountQueryRq', requestID, [['ActiveStatus', 'ActiveOnly']]);
+}
+
+/** The transactions Settle's books copy reads by modified date (ledger-read.ts). */
+export type LedgerEntity = 'Invoice' | 'ReceivePayment' | 'Deposit';
+
+/**
+ * One page of invoices, received payments or deposits modified since `from` (inclusive), with their lines
+ * (payments: what they apply; deposits: their lines). Iterator Start, then Continue with the iteratorID the
+ * answer gave, while iteratorRemainingCount > 0.
+ */
+export function modifiedQuery(
+  requestID: string,
+  entity: LedgerEntity,
+  q: { readonly from?: string; readonly maxReturned: number; readonly page: Iterator },
+): string {
+  if (entity === 'Invoice') return invoiceQueryModified(requestID, q);
+  return rq(
+    `${entity}QueryRq`,
+    requestID,
+    [['MaxReturned', String(q.maxReturned)], modifiedRange(q.from), ['IncludeLineItems', 'true']],
+    iteratorAttrs(q.page),
   );
 }
 
@@ -80,8 +117,15 @@ export interface ReceivePaymentAddInput {
   readonly memo: string;
   /** Absent ⇒ QuickBooks' Undeposited Funds (where a payout's deposit picks it up). */
   readonly depositTo?: QbRef;
-  /** The invoice(s) the payment pays: TxnID and how much of it. */
-  readonly applied: readonly { readonly txnId: string; readonly paymentAmount: Money }[];
+  /**
+   * The invoice(s) the payment pays: TxnID and how much of it; `credit` applies a credit memo to it as well
+   * (SetCredit). A payment that only applies a credit memo has a TotalAmount of 0 and no paymentAmount.
+   */
+  readonly applied: readonly {
+    readonly txnId: string;
+    readonly paymentAmount?: Money;
+    readonly credit?: { readonly creditTxnId: string; readonly amount: Money };
+  }[];
 }
 
 export const REF_NUMBER_MAX = 20;
@@ -108,7 +152,16 @@ export function receivePaymentAdd(requestID: string, p: ReceivePaymentAddInput):
           'AppliedToTxnAdd',
           [
             ['TxnID', a.txnId],
-            ['PaymentAmount', amount(a.paymentAmount)],
+            ['PaymentAmount', a.paymentAmount ? amount(a.paymentAmount) : undefined],
+            a.credit
+              ? [
+                  'SetCredit',
+                  [
+                    ['CreditTxnID', a.credit.creditTxnId],
+                    ['AppliedAmount', amount(a.credit.amount)],
+                  ],
+                ]
+              : ['SetCredit', undefined],
           ],
         ]),
       ],
