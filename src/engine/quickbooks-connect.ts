@@ -9,20 +9,18 @@
 //      the new token, and the connection is saved through the same path as `settle connect` (saveConnection:
 //      validated, tokens sealed with the other secrets, audited), so refresh-token rotation works as before.
 // The Intuit app (client id/secret) is the Settle install's: SETTLE_QBO_* in the environment (README).
-import crypto from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/pool.ts';
 import type { SecretBox } from '../db/crypto.ts';
-import { withTenant } from '../db/tenant.ts';
-import { signToken, verifyToken } from '../http/signed-token.ts';
 import { QBO_CATALOGUE } from '../connectors/accounting/quickbooks-online/catalogue.ts';
 import { QboApi } from '../connectors/accounting/quickbooks-online/api.ts';
-import { MemoryTokenStore } from '../connectors/accounting/quickbooks-online/tokens.ts';
+import { MemoryTokenStore, type OAuthTokens } from '../connectors/accounting/oauth-tokens.ts';
 import type { TenantConnectors } from './context.ts';
 import { readConnection, saveConnection } from './connections.ts';
 import { readChart, suggestAccounts, BOOKS_ACCOUNT_SETTINGS } from './books-accounts.ts';
 import type { Actor } from './audit.ts';
+import { consumeOAuthState, exchangeAuthorizationCode, startOAuthState, type ConnectErrorCode, type OAuthVendor } from './oauth-connect.ts';
 import type { XeroApp } from './xero-connect.ts';
 
 export interface IntuitApp {
@@ -72,10 +70,9 @@ export const QBO_CALLBACK_PATH = '/app/connections/quickbooks/callback';
 /** The redirect URI the MSP registers on the Intuit app's Keys tab (exact match). */
 export const quickbooksRedirectUri = (publicUrl: string): string => `${publicUrl.replace(/\/+$/, '')}${QBO_CALLBACK_PATH}`;
 
-const STATE_TTL_SEC = 600;
 const VENDOR = 'quickbooks-online';
 
-export type ConnectErrorCode = 'not_configured' | 'denied' | 'bad_state' | 'code_refused' | 'app_refused' | 'unreachable';
+export type { ConnectErrorCode };
 
 /** What went wrong, in words for the page, and where the person goes back to. */
 export class QuickBooksConnectError extends Error {
@@ -89,15 +86,6 @@ export class QuickBooksConnectError extends Error {
   }
 }
 
-const sha256 = (s: string): string => crypto.createHash('sha256').update(s).digest('hex');
-
-interface StateClaims {
-  readonly t: string; // workspace
-  readonly s: string; // staff session id
-  readonly n: string; // nonce
-  readonly exp: number;
-}
-
 /** Step 1: the consent URL to send the owner to. */
 export async function beginQuickBooksConnect(
   db: Db,
@@ -108,22 +96,7 @@ export async function beginQuickBooksConnect(
   now: Date = new Date(),
 ): Promise<string> {
   if (!app) throw notConfigured();
-  const nonce = crypto.randomBytes(24).toString('base64url');
-  const exp = Math.floor(now.getTime() / 1000) + STATE_TTL_SEC;
-  await withTenant(db, input.tenantId, (tx) =>
-    tx
-      .insertInto('oauth_states')
-      .values({
-        tenant_id: input.tenantId,
-        session_id: input.sessionId,
-        vendor: VENDOR,
-        nonce_hash: sha256(nonce),
-        return_to: input.returnTo,
-        expires_at: new Date(exp * 1000),
-      })
-      .execute(),
-  );
-  const state = signToken({ t: input.tenantId, s: input.sessionId, n: nonce, exp }, stateKey);
+  const state = await startOAuthState(db, QBO_OAUTH, input, stateKey, now);
   const url = new URL(app.authorizeUrl);
   url.searchParams.set('client_id', app.clientId);
   url.searchParams.set('redirect_uri', quickbooksRedirectUri(publicUrl));
@@ -142,6 +115,15 @@ function notConfigured(): QuickBooksConnectError {
 
 const AGAIN = 'Press “Connect to QuickBooks” to start again.';
 
+/** QuickBooks' words for the shared OAuth steps (oauth-connect.ts). */
+const QBO_OAUTH: OAuthVendor = {
+  key: VENDOR,
+  name: 'QuickBooks',
+  again: AGAIN,
+  refusedHint: `Check that the Intuit app has the Accounting scope, then ${AGAIN.toLowerCase()}`,
+  fail: (code, message, returnTo) => new QuickBooksConnectError(code, message, returnTo),
+};
+
 /** Step 2: the redirect back from Intuit. Returns where to send the person on success. */
 export async function finishQuickBooksConnect(
   deps: { readonly db: Db; readonly box: SecretBox; readonly connectors: TenantConnectors; readonly log: Logger },
@@ -152,47 +134,7 @@ export async function finishQuickBooksConnect(
   now: Date = new Date(),
 ): Promise<{ returnTo: string; realmId: string }> {
   const q = input.query;
-  if (!q['state'])
-    throw new QuickBooksConnectError('bad_state', `QuickBooks sent you back without the security code Settle gave it, so nothing was connected. ${AGAIN}`);
-  const check = verifyToken<StateClaims>(q['state'], stateKey, now.getTime());
-  if (!check.ok)
-    throw new QuickBooksConnectError(
-      'bad_state',
-      check.reason === 'expired'
-        ? `The QuickBooks sign-in took longer than ${STATE_TTL_SEC / 60} minutes, so Settle no longer accepts it; nothing was connected. ${AGAIN}`
-        : `This QuickBooks answer does not carry a security code Settle issued, so nothing was connected. ${AGAIN}`,
-    );
-  const claims = check.claims;
-  if (claims.t !== input.tenantId || claims.s !== input.sessionId)
-    throw new QuickBooksConnectError(
-      'bad_state',
-      `This QuickBooks answer belongs to a connection started in another sign-in, so nothing was connected. Start it from your own browser: ${AGAIN}`,
-    );
-  const consumed = await withTenant(deps.db, input.tenantId, (tx) =>
-    tx
-      .updateTable('oauth_states')
-      .set({ used_at: now })
-      .where('nonce_hash', '=', sha256(claims.n))
-      .where('session_id', '=', input.sessionId)
-      .where('used_at', 'is', null)
-      .where('expires_at', '>', now)
-      .returning('return_to')
-      .executeTakeFirst(),
-  );
-  if (!consumed)
-    throw new QuickBooksConnectError(
-      'bad_state',
-      `This QuickBooks answer was already used (a reload or the Back button), so it was not applied again. ${AGAIN}`,
-    );
-  const returnTo = consumed.return_to;
-  if (q['error'])
-    throw new QuickBooksConnectError(
-      'denied',
-      q['error'] === 'access_denied'
-        ? `You chose Cancel on the QuickBooks page, so nothing was connected. ${AGAIN.replace('start again', 'connect when you are ready')}`
-        : `QuickBooks refused the request (${q['error']}); nothing was connected. Check that the Intuit app has the Accounting scope, then ${AGAIN.toLowerCase()}`,
-      returnTo,
-    );
+  const returnTo = await consumeOAuthState(deps.db, QBO_OAUTH, input, stateKey, now);
   if (!app) throw notConfigured();
   if (!q['code'] || !q['realmId'])
     throw new QuickBooksConnectError(
@@ -221,41 +163,18 @@ export async function finishQuickBooksConnect(
   return { returnTo, realmId };
 }
 
-interface Tokens {
-  readonly accessToken: string;
-  readonly refreshToken: string;
-  readonly accessTokenExpiresAt: number;
-  readonly refreshTokenExpiresAt: number;
-}
+type Tokens = OAuthTokens;
 
 async function exchangeCode(app: IntuitApp, code: string, redirectUri: string, returnTo: string, now: Date): Promise<Tokens> {
-  let res: Response;
-  try {
-    res = await fetch(app.tokenUrl, {
-      method: 'POST',
-      headers: {
-        authorization: `Basic ${Buffer.from(`${app.clientId}:${app.clientSecret}`).toString('base64')}`,
-        'content-type': 'application/x-www-form-urlencoded',
-        accept: 'application/json',
-      },
-      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri }).toString(),
-      signal: AbortSignal.timeout(30_000),
-    });
-  } catch (e) {
-    throw new QuickBooksConnectError(
-      'unreachable',
-      `Settle could not reach Intuit to finish connecting (${(e as Error).message}). Try again in a minute: ${AGAIN}`,
-      returnTo,
-    );
-  }
-  const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+  const res = await exchangeAuthorizationCode(QBO_OAUTH, app, code, redirectUri, returnTo);
+  const body = res.body;
   if (res.status === 401 || body['error'] === 'invalid_client')
     throw new QuickBooksConnectError(
       'app_refused',
       'Intuit refused this Settle’s app keys (SETTLE_QBO_CLIENT_ID / SETTLE_QBO_CLIENT_SECRET). The person who runs Settle checks them against the app’s Keys tab at developer.intuit.com.',
       returnTo,
     );
-  if (!res.ok || typeof body['access_token'] !== 'string' || typeof body['refresh_token'] !== 'string')
+  if (res.status >= 300 || typeof body['access_token'] !== 'string' || typeof body['refresh_token'] !== 'string')
     throw new QuickBooksConnectError(
       'code_refused',
       body['error'] === 'invalid_grant'

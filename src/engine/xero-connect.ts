@@ -1,24 +1,22 @@
-// "Connect to Xero": Xero's OAuth 2.0 authorization-code flow as the staff app runs it — the same guards as
-// QuickBooks' (engine/quickbooks-connect.ts): a signed state naming the workspace, the staff session and a
-// one-use nonce (oauth_states, vendor 'xero'); the callback must come back to the same session, unused and in
-// time. Then the code is exchanged (Basic client auth, redirect_uri repeated), GET /connections names the
+// "Connect to Xero": Xero's OAuth 2.0 authorization-code flow as the staff app runs it — the steps and guards
+// QuickBooks' has, from one place (engine/oauth-connect.ts): a signed state naming the workspace, the staff
+// session and a one-use nonce (oauth_states, vendor 'xero'); the callback must come back to the same session,
+// unused and in time. Then the code is exchanged (Basic client auth, redirect_uri repeated), GET /connections names the
 // organisation the person allowed (Xero has no realmId in the redirect; the newest connection is the one
 // just made), the chart of accounts gives first choices for the account codes (a reconnect keeps the codes
 // chosen before), and the connection is saved through saveConnection (tokens sealed, audited).
 // The Xero app (client id/secret) is the Settle install's: SETTLE_XERO_* (README), or the demo's simulator.
-import crypto from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Db } from '../db/pool.ts';
 import type { SecretBox } from '../db/crypto.ts';
-import { withTenant } from '../db/tenant.ts';
-import { signToken, verifyToken } from '../http/signed-token.ts';
 import { XeroApi } from '../connectors/accounting/xero/api.ts';
 import { readXeroChart } from '../connectors/accounting/xero/chart.ts';
 import { XeroLimiter } from '../connectors/accounting/xero/limiter.ts';
-import { MemoryTokenStore } from '../connectors/accounting/quickbooks-online/tokens.ts';
+import { MemoryTokenStore, type OAuthTokens } from '../connectors/accounting/oauth-tokens.ts';
 import type { TenantConnectors } from './context.ts';
 import { readConnection, saveConnection } from './connections.ts';
 import type { Actor } from './audit.ts';
+import { consumeOAuthState, exchangeAuthorizationCode, startOAuthState, type OAuthVendor } from './oauth-connect.ts';
 
 export interface XeroApp {
   readonly clientId: string;
@@ -35,9 +33,7 @@ export const XERO_CALLBACK_PATH = '/app/connections/xero/callback';
 export const xeroRedirectUri = (publicUrl: string): string => `${publicUrl.replace(/\/+$/, '')}${XERO_CALLBACK_PATH}`;
 export const XERO_SCOPES = 'offline_access accounting.transactions accounting.settings accounting.contacts';
 
-const STATE_TTL_SEC = 600;
 const AGAIN = 'Press “Connect to Xero” to start again.';
-const sha256 = (s: string): string => crypto.createHash('sha256').update(s).digest('hex');
 
 export class XeroConnectError extends Error {
   override readonly name = 'XeroConnectError';
@@ -48,6 +44,14 @@ export class XeroConnectError extends Error {
     super(message);
   }
 }
+
+/** Xero's words for the shared OAuth steps (oauth-connect.ts). */
+const XERO_OAUTH: OAuthVendor = {
+  key: 'xero',
+  name: 'Xero',
+  again: AGAIN,
+  fail: (_code, message, returnTo) => new XeroConnectError(message, returnTo),
+};
 
 function notConfigured(): XeroConnectError {
   return new XeroConnectError(
@@ -64,27 +68,13 @@ export async function beginXeroConnect(
   now: Date = new Date(),
 ): Promise<string> {
   if (!app) throw notConfigured();
-  const nonce = crypto.randomBytes(24).toString('base64url');
-  const exp = Math.floor(now.getTime() / 1000) + STATE_TTL_SEC;
-  await withTenant(db, input.tenantId, (tx) =>
-    tx
-      .insertInto('oauth_states')
-      .values({
-        tenant_id: input.tenantId,
-        session_id: input.sessionId,
-        vendor: 'xero',
-        nonce_hash: sha256(nonce),
-        return_to: input.returnTo,
-        expires_at: new Date(exp * 1000),
-      })
-      .execute(),
-  );
+  const state = await startOAuthState(db, XERO_OAUTH, input, stateKey, now);
   const url = new URL(app.authorizeUrl);
   url.searchParams.set('response_type', 'code');
   url.searchParams.set('client_id', app.clientId);
   url.searchParams.set('redirect_uri', xeroRedirectUri(publicUrl));
   url.searchParams.set('scope', XERO_SCOPES);
-  url.searchParams.set('state', signToken({ t: input.tenantId, s: input.sessionId, n: nonce, exp }, stateKey));
+  url.searchParams.set('state', state);
   return url.toString();
 }
 
@@ -97,35 +87,7 @@ export async function finishXeroConnect(
   now: Date = new Date(),
 ): Promise<{ returnTo: string; xeroTenantId: string }> {
   const q = input.query;
-  const check = q['state'] ? verifyToken<{ t: string; s: string; n: string; exp: number }>(q['state'], stateKey, now.getTime()) : null;
-  if (!check || !check.ok)
-    throw new XeroConnectError(
-      `This Xero answer does not carry a valid security code from Settle (or took over ${STATE_TTL_SEC / 60} minutes); nothing was connected. ${AGAIN}`,
-    );
-  const c = check.claims;
-  if (c.t !== input.tenantId || c.s !== input.sessionId)
-    throw new XeroConnectError(`This Xero answer belongs to a connection started in another sign-in; nothing was connected. ${AGAIN}`);
-  const consumed = await withTenant(deps.db, input.tenantId, (tx) =>
-    tx
-      .updateTable('oauth_states')
-      .set({ used_at: now })
-      .where('nonce_hash', '=', sha256(c.n))
-      .where('session_id', '=', input.sessionId)
-      .where('used_at', 'is', null)
-      .where('expires_at', '>', now)
-      .returning('return_to')
-      .executeTakeFirst(),
-  );
-  if (!consumed) throw new XeroConnectError(`This Xero answer was already used (a reload or the Back button), so it was not applied again. ${AGAIN}`);
-  const returnTo = consumed.return_to;
-  if (q['error']) {
-    throw new XeroConnectError(
-      q['error'] === 'access_denied'
-        ? 'You chose Cancel on the Xero page, so nothing was connected.'
-        : `Xero refused the request (${q['error']}); nothing was connected. ${AGAIN}`,
-      returnTo,
-    );
-  }
+  const returnTo = await consumeOAuthState(deps.db, XERO_OAUTH, input, stateKey, now);
   if (!app) throw notConfigured();
   if (!q['code']) throw new XeroConnectError(`Xero sent you back without an authorization code; nothing was connected. ${AGAIN}`, returnTo);
   const tokens = await exchangeCode(app, q['code'], xeroRedirectUri(publicUrl), returnTo, now);
@@ -143,33 +105,14 @@ export async function finishXeroConnect(
   return { returnTo, xeroTenantId };
 }
 
-interface Tokens {
-  readonly accessToken: string;
-  readonly refreshToken: string;
-  readonly accessTokenExpiresAt: number;
-  readonly refreshTokenExpiresAt: number;
-}
+type Tokens = OAuthTokens;
 
 async function exchangeCode(app: XeroApp, code: string, redirectUri: string, returnTo: string, now: Date): Promise<Tokens> {
-  let res: Response;
-  try {
-    res = await fetch(app.tokenUrl, {
-      method: 'POST',
-      headers: {
-        authorization: `Basic ${Buffer.from(`${app.clientId}:${app.clientSecret}`).toString('base64')}`,
-        'content-type': 'application/x-www-form-urlencoded',
-        accept: 'application/json',
-      },
-      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri }).toString(),
-      signal: AbortSignal.timeout(30_000),
-    });
-  } catch (e) {
-    throw new XeroConnectError(`Settle could not reach Xero to finish connecting (${(e as Error).message}). ${AGAIN}`, returnTo);
-  }
-  const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+  const res = await exchangeAuthorizationCode(XERO_OAUTH, app, code, redirectUri, returnTo);
+  const body = res.body;
   if (body['error'] === 'invalid_client')
     throw new XeroConnectError('Xero refused this Settle’s app keys (SETTLE_XERO_CLIENT_ID / SETTLE_XERO_CLIENT_SECRET).', returnTo);
-  if (!res.ok || typeof body['access_token'] !== 'string' || typeof body['refresh_token'] !== 'string') {
+  if (res.status >= 300 || typeof body['access_token'] !== 'string' || typeof body['refresh_token'] !== 'string') {
     throw new XeroConnectError(
       `Xero did not accept the authorization code (${String(body['error'] ?? res.status)}): it lasts 5 minutes and works once. ${AGAIN}`,
       returnTo,
