@@ -171,6 +171,12 @@ export class AutotaskApi {
     return b?.item ?? null;
   }
 
+  /** `GET /V1.0/InvoicePDF/{id}`: the invoice as Autotask renders it (InvoicePDFModel, the file as base64). */
+  async invoicePdf(id: number, priority: Priority): Promise<Buffer | null> {
+    const b = (await this.read(priority, 'GET', `InvoicePDF/${id}`)) as { data?: unknown } | null;
+    return typeof b?.data === 'string' && b.data.length > 0 ? Buffer.from(b.data, 'base64') : null;
+  }
+
   /**
    * `entityInformation/fields`, read once per entity for this client (what is writable, picklists). A write-back
    * that needs them asks at its own priority: at 'other' it would wait behind the tiers kept for write-backs.

@@ -38,6 +38,16 @@ describe('Autotask connector: auth and zone', () => {
     expect(calls(at, 'GET /ATServicesRest/V1.0/ZoneInformation')).toBe(1);
   });
 
+  it('fetches an invoice PDF Autotask renders (InvoicePDF, base64 in the model); an unknown invoice is an error, not a PDF', async () => {
+    const c = connectorFor(at);
+    const [invoice] = (await collect(c.listInvoices(null))).flat();
+    const pdf = await c.invoicePdf!(invoice!.externalId);
+    expect(pdf!.subarray(0, 5).toString()).toBe('%PDF-');
+    expect(pdf!.toString('latin1')).toContain(`Invoice ${invoice!.number}`);
+    expect(await c.invoicePdf!('not-a-number')).toBeNull();
+    await expect(c.invoicePdf!('99999999')).rejects.toBeInstanceOf(VendorError);
+  });
+
   it('discovers the zone once and sends every call there', async () => {
     at.sim.calls.reset();
     const user = { ...at.credentials, username: at.credentials.username.toUpperCase() };

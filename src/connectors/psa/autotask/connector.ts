@@ -215,6 +215,12 @@ export class AutotaskConnector implements PsaConnector {
     return p[0] ?? null;
   }
 
+  /** The invoice PDF Autotask renders (`InvoicePDF`), for the client portal's invoice page. */
+  async invoicePdf(externalId: string): Promise<Buffer | null> {
+    if (!/^\d+$/.test(externalId)) return null;
+    return this.api.invoicePdf(Number(externalId), 'link');
+  }
+
   /** A page of invoices with their lines and Settle's payment notes, fetched for the whole page at once. */
   private async invoicesOf(rows: readonly unknown[], priority: Priority): Promise<PsaPage<PsaInvoice>> {
     const { ok, rejected } = parseEach<AtInvoice>(rows, atInvoice, describeInvoice);

@@ -42,6 +42,24 @@ describe('ConnectWise connector: auth', () => {
   });
 });
 
+describe('ConnectWise connector: invoice PDF', () => {
+  let cw: RunningConnectWiseSimulator;
+  beforeAll(async () => {
+    cw = await startConnectWiseSimulator({ seed: { companies: 1, invoices: 2, seed: 3 } });
+  });
+  afterAll(async () => cw.close());
+
+  it('fetches the invoice as ConnectWise renders it, byte for byte; a missing invoice is null', async () => {
+    const c = connectorFor(cw);
+    const [invoice] = (await collect(c.listInvoices(null))).flat();
+    const pdf = await c.invoicePdf!(invoice!.externalId);
+    expect(pdf!.subarray(0, 5).toString()).toBe('%PDF-');
+    expect(pdf!.toString('latin1')).toContain(`Invoice ${invoice!.number}`);
+    expect(pdf!.toString('latin1').trimEnd().endsWith('%%EOF')).toBe(true);
+    expect(await c.invoicePdf!('987654')).toBeNull();
+  });
+});
+
 describe('ConnectWise connector: paging edges', () => {
   it.each([1000, 1001])('returns exactly %i invoices, oldest first, with no gaps or repeats', async (n) => {
     const cw = await startConnectWiseSimulator({ seed: { companies: 20, invoices: n, seed: n, from: '2024-01-01', to: '2024-01-20', linesPerInvoice: 1 } });
