@@ -51,8 +51,9 @@ export function registerWebConnectorRoutes(app: FastifyInstance, deps: HttpDeps)
   let server: Promise<Server> | null = null;
   // createServerless may resolve before the library has read the WSDL: in bench/qbd-requests-per-payment.ts the
   // first request of a fresh Settle failed with a 500 ("reading 'messages'"), and a real Web Connector would lose
-  // that whole run. The options' callback fires once the WSDL is ready, so wait for it. (A quick test through
-  // Fastify did not reproduce the race, so no test pins it.)
+  // that whole run. The options' callback fires once the WSDL is ready, so wait for it. The race needs a handler
+  // that starts in a promise continuation, as Settle's async hooks make it (the library parses the WSDL in a
+  // nextTick): test/integration/quickbooks-desktop-soap-ready.test.ts reproduces it without this wait.
   const soap = () =>
     (server ??= new Promise<Server>((resolve, reject) => {
       createServerless({
