@@ -17,6 +17,7 @@ import { withTenant, type Tx } from '../../src/db/tenant.ts';
 import { portalSecretOf } from '../../src/db/portal-secret.ts';
 import { signToken } from '../../src/http/signed-token.ts';
 import { RENEWALS_PER_DAY } from '../../src/http/portal/renew-link.ts';
+import { saveBranding } from '../../src/engine/branding.ts';
 
 const LONG = 60_000; // generous: the machine may be busy
 const today = todayUtc();
@@ -83,8 +84,11 @@ describe.skipIf(!haveBrowser)('client portal, complete', () => {
       ['pay in parts', `/portal/${token}/plan/${invoice!.id}`],
       ['expired link', `/portal/${await expiredToken(invoice!.client_id)}`],
     ];
+    // The MSP's colour from Settings → Branding is on every page of the link (the expired one names no one).
+    await saveBranding(s.stack.database.db, s.stack.tenantId, { primaryColor: '#0b5394', senderName: '', replyTo: '' }, 'system:test');
     for (const [label, path] of pages) {
       const page = await open(path);
+      if (label !== 'expired link') expect(await page.locator('link[rel=stylesheet][href*="/brand.css?v=0b5394"]').count(), label).toBe(1);
       await checkPortalPage(page, label);
       const text = (await page.locator('main').textContent()) ?? '';
       expect(text, label).not.toMatch(/minor units|_minor|\{msp\}|\{client\}|undefined|null/);
