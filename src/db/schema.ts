@@ -25,6 +25,7 @@ import type * as contracts from './schema/contracts.ts';
 import type * as autotaskBudget from './schema/autotask-budget.ts';
 import type * as glMapping from './schema/gl-mapping.ts';
 import type * as reconciliation from './schema/reconciliation.ts';
+import type * as collectionsAssist from './schema/collections-assist.ts';
 import type * as portalSelfService from './schema/portal-self-service.ts';
 
 export type * from './schema/core.ts';
@@ -140,6 +141,13 @@ export interface Database {
   books_deposits: reconciliation.BooksDepositsTable;
   reconciliation_runs: reconciliation.ReconciliationRunsTable;
   reconciliation_drifts: reconciliation.ReconciliationDriftsTable;
+  // 0048_collections_assist
+  collection_settings: collectionsAssist.CollectionSettingsTable;
+  collection_sequences: collectionsAssist.CollectionSequencesTable;
+  collection_steps: collectionsAssist.CollectionStepsTable;
+  collection_assignments: collectionsAssist.CollectionAssignmentsTable;
+  collection_holds: collectionsAssist.CollectionHoldsTable;
+  collection_sends: collectionsAssist.CollectionSendsTable;
   // 0049_portal_self_service
   autopay_consents: portalSelfService.AutopayConsentsTable;
 }

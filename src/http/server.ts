@@ -38,6 +38,7 @@ import { registerSurchargeRoutes } from './api/surcharge.ts';
 import { registerPortalCollectionRoutes } from './portal/collections.ts';
 import { registerBankAchPortalRoutes } from './portal/bank-ach.ts';
 import { registerInstallmentOfferPortalRoutes } from './portal/installment-offer.ts';
+import { registerCollectionsPortalRoutes } from './portal/collections-assist.ts';
 import { registerPayLinkRoutes } from './portal/pay-link.ts';
 import { registerPortalAccountRoutes } from './portal/account-routes.ts';
 import { registerBankAchRoutes } from './api/bank-ach.ts';
@@ -92,6 +93,7 @@ export async function buildServer(deps: HttpDeps, logger: Logger): Promise<Fasti
   registerPortalCollectionRoutes(app, deps);
   registerBankAchPortalRoutes(app, deps);
   registerInstallmentOfferPortalRoutes(app, deps);
+  registerCollectionsPortalRoutes(app, deps);
   registerPortalAccountRoutes(app, deps);
   registerPayLinkRoutes(app, deps);
   registerUpdateMethodRoutes(app, deps);

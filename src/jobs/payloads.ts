@@ -40,6 +40,10 @@ export const payloadSchemas = {
   // bulk: queued by "all open invoices" (engine/pay-links-open.ts), written at a lower Autotask priority.
   'write-pay-link': z.object({ ...tenant, invoiceId: z.string().uuid(), bulk: z.boolean().optional() }),
   'submit-refund': z.object({ ...tenant, refundId: z.string().uuid() }),
+  // 0048: Collections Assist (engine/collections-assist/): the run per workspace, its cron, a PSA note per send
+  'collections-run': z.object({ ...tenant }),
+  'collections-tick': z.object({}).passthrough(),
+  'collections-psa-note': z.object({ ...tenant, sendId: z.string().uuid() }),
   'refund-duplicate-charge': z.object({ ...tenant, creditRefundId: z.string().uuid() }),
   'refresh-dashboard-figures': z.object({
     ...tenant,

@@ -35,6 +35,9 @@ import { runAchCutoff } from '../engine/ach-run-cutoff.ts';
 import { pollAchBank } from '../engine/ach-poll-bank.ts';
 import { tenantsOnAchSchedule } from '../engine/ach-schedule.ts';
 import { refreshDashboardFigures } from '../engine/dashboard-figures.ts';
+import { runCollections } from '../engine/collections-assist/run.ts';
+import { writeCollectionsPsaNote } from '../engine/collections-assist/psa-note.ts';
+import { queueCollectionRuns } from '../engine/collections-assist/tick.ts';
 import { payloadSchemas, type TaskName, type TaskPayloads } from './payloads.ts';
 
 type Handler<T extends TaskName> = (ctx: EngineContext, payload: TaskPayloads[T], helpers: JobHelpers) => Promise<unknown>;
@@ -66,6 +69,9 @@ const handlers: { [K in TaskName]: Handler<K> } = {
   'refresh-dashboard-figures': (ctx, p) =>
     refreshDashboardFigures(ctx, p.tenantId, { preset: p.preset, ...(p.from ? { from: p.from } : {}), ...(p.lastDay ? { lastDay: p.lastDay } : {}) }),
   'autopay-run': (ctx, p) => runAutopay(ctx, p.tenantId),
+  'collections-run': (ctx, p) => runCollections(ctx, p.tenantId),
+  'collections-tick': (ctx, _p, helpers) => queueCollectionRuns(ctx, helpers),
+  'collections-psa-note': (ctx, p) => writeCollectionsPsaNote(ctx, p.tenantId, p.sendId),
   // cron: one autopay run per workspace, in a queue of its own so a workspace never has two runs at once
   'autopay-tick': async (ctx, _p, helpers) => {
     const tenants = await ctx.db.selectFrom('tenants').select('id').execute();
@@ -134,4 +140,5 @@ export const crontab =
   '*/5 * * * * installments-tick ?max=1&id=installments-tick\n' +
   '*/5 * * * * ach-tick ?max=1&id=ach-tick\n' +
   '*/5 * * * * books-copy-tick ?max=1&id=books-copy-tick\n' +
+  '*/15 * * * * collections-tick ?max=1&id=collections-tick\n' +
   '30 2 * * * reconcile-tick ?max=1&id=reconcile-tick\n';

@@ -89,3 +89,36 @@ export function dueReminders(input: DueRemindersInput): DunningDecision {
   const on = latest ? addDays(input.now, 1) : addDays(input.dueOn, upcoming.offsetDays);
   return { kind: 'wait', step: upcoming, on };
 }
+
+// ---- When reminders may go out (Collections Assist, engine/collections-assist/run.ts) ----
+
+export interface SendingWindow {
+  /** Send only on US banking days (weekends and Federal Reserve holidays are quiet). */
+  readonly businessDaysOnly: boolean;
+  /** Local hours [sendFrom, sendUntil) in the workspace's timezone; outside them is quiet. */
+  readonly sendFrom: number;
+  readonly sendUntil: number;
+}
+
+export const DEFAULT_SENDING_WINDOW: SendingWindow = { businessDaysOnly: true, sendFrom: 8, sendUntil: 18 };
+
+/** The workspace's local calendar day and hour at `now`. */
+export function localDayAndHour(now: Date, timeZone: string): { readonly day: IsoDate; readonly hour: number } {
+  const f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', hourCycle: 'h23' });
+  const p = Object.fromEntries(f.formatToParts(now).map((x) => [x.type, x.value]));
+  return { day: `${p['year']}-${p['month']}-${p['day']}`, hour: Number(p['hour']) };
+}
+
+export type SendingNow = { readonly open: true; readonly day: IsoDate } | { readonly open: false; readonly day: IsoDate; readonly why: string };
+
+/**
+ * Whether reminders may be sent at `now`, and the local day they count as sent on. A step whose date falls on
+ * a quiet day goes out on the next open one (the run finds it ready then: its date has passed, unsent).
+ * `isBusinessDay` is the banking calendar (us-banking-calendar.ts isBankingDay), given so this stays pure.
+ */
+export function sendingNow(now: Date, timeZone: string, w: SendingWindow, isBusinessDay: (d: IsoDate) => boolean): SendingNow {
+  const { day, hour } = localDayAndHour(now, timeZone);
+  if (w.businessDaysOnly && !isBusinessDay(day)) return { open: false, day, why: `${day} is not a business day` };
+  if (hour < w.sendFrom || hour >= w.sendUntil) return { open: false, day, why: `${hour}:00 is outside the sending hours ${w.sendFrom}:00–${w.sendUntil}:00` };
+  return { open: true, day };
+}

@@ -113,6 +113,8 @@ export function registerPortalRoutes(app: FastifyInstance, deps: HttpDeps): void
       brand: view.tenant.name,
       branding: view.branding,
       clientName: view.client.name,
+      // Collections Assist: promise a date or dispute an invoice (promise-to-pay.ts), and the statement PDF
+      promiseHref: `/portal/${req.params.token}/promise`,
       nav: portalNav(req.params.token, 'invoices', { bankAch: view.bankAch }),
       thankYou: thankYouView(view.paid, req.query.paid === 'credit', view.invoices.length),
       collections: view.collections.panel,

@@ -23,6 +23,7 @@ export const NAV: readonly NavEntry[] = [
   { href: '/app/payouts', label: 'Payouts' },
   { href: '/app/reconciliation', label: 'Reconciliation' },
   { href: '/app/autopay', label: 'Autopay' },
+  { href: '/app/collections', label: 'Collections' },
   { href: '/app/attention', label: 'Needs attention', badge: 'attention' },
   { href: '/app/connections', label: 'Connections' },
   { href: '/app/settings', label: 'Settings', also: ['/users', '/api-keys', '/staff/lockouts', '/account'] },
