@@ -42,6 +42,9 @@ const schema = z.object({
   // The staff A/R dashboard serves figures computed up to this long ago as they are; older ones are served while
   // they are recomputed in the background (engine/dashboard-figures.ts); seconds (0: every visit after the first queues a refresh).
   SETTLE_DASHBOARD_FRESH_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+  // Outbound webhooks to private, loopback or link-local addresses (a receiver on this machine or the LAN) are
+  // refused unless this is 1 (engine/webhooks-out/address-guard.ts; docs/webhooks.md).
+  SETTLE_WEBHOOKS_ALLOW_PRIVATE: z.enum(['0', '1']).default('0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SETTLE_SMTP_URL: z.string().optional(),
   SETTLE_MAIL_FROM: z.string().default('billing@settle.localhost'),

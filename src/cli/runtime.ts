@@ -90,6 +90,7 @@ export async function startSettle(config: Config, log: Logger, opts: { http: boo
     box,
     checkoutExpiryMs: Math.round(config.SETTLE_CHECKOUT_EXPIRY_HOURS * 3600_000),
     dashboardFreshMs: config.SETTLE_DASHBOARD_FRESH_SECONDS * 1000,
+    webhooksAllowPrivate: config.SETTLE_WEBHOOKS_ALLOW_PRIVATE === '1',
   };
   // Autotask's hourly budget is one per database: `settle start` and `settle worker` share Settle's part of it.
   shareBudgetsThrough(postgresBudgetLedger(database.db));

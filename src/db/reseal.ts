@@ -9,8 +9,8 @@ import type { Tx } from './tenant.ts';
 import { resealPortalSecrets } from './portal-secret.ts';
 
 interface SealedColumn {
-  readonly table: 'connections' | 'ach_bank_accounts' | 'ach_files' | 'ach_inbound_files' | 'users';
-  readonly column: 'secrets_ciphertext' | 'account_sealed' | 'content_sealed' | 'mfa_secret_sealed';
+  readonly table: 'connections' | 'ach_bank_accounts' | 'ach_files' | 'ach_inbound_files' | 'users' | 'webhook_subscriptions';
+  readonly column: 'secrets_ciphertext' | 'account_sealed' | 'content_sealed' | 'mfa_secret_sealed' | 'secrets_sealed';
   /** The owner's additional data for one row (engine/connections.ts, bank-ach/connector.ts, engine/staff-mfa.ts). */
   readonly context: (row: { tenant_id: string; id: string; role?: string }) => string;
 }
@@ -22,6 +22,7 @@ export const SEALED: readonly SealedColumn[] = [
   { table: 'ach_files', column: 'content_sealed', context: (r) => `data:${r.tenant_id}:ach-file` },
   { table: 'ach_inbound_files', column: 'content_sealed', context: (r) => `data:${r.tenant_id}:ach-file` },
   { table: 'users', column: 'mfa_secret_sealed', context: (r) => `staff-mfa:${r.tenant_id}:${r.id}` },
+  { table: 'webhook_subscriptions', column: 'secrets_sealed', context: (r) => `data:${r.tenant_id}:webhook-secret` },
 ];
 
 export interface ResealCount {

@@ -25,6 +25,7 @@ import type * as contracts from './schema/contracts.ts';
 import type * as autotaskBudget from './schema/autotask-budget.ts';
 import type * as glMapping from './schema/gl-mapping.ts';
 import type * as reconciliation from './schema/reconciliation.ts';
+import type * as webhooksOut from './schema/webhooks-out.ts';
 import type * as collectionsAssist from './schema/collections-assist.ts';
 import type * as portalSelfService from './schema/portal-self-service.ts';
 
@@ -141,6 +142,11 @@ export interface Database {
   books_deposits: reconciliation.BooksDepositsTable;
   reconciliation_runs: reconciliation.ReconciliationRunsTable;
   reconciliation_drifts: reconciliation.ReconciliationDriftsTable;
+  // 0047_webhooks_out
+  webhook_subscriptions: webhooksOut.WebhookSubscriptionsTable;
+  webhook_events: webhooksOut.WebhookEventsTable;
+  webhook_deliveries: webhooksOut.WebhookDeliveriesTable;
+  webhook_attempts: webhooksOut.WebhookAttemptsTable;
   // 0048_collections_assist
   collection_settings: collectionsAssist.CollectionSettingsTable;
   collection_sequences: collectionsAssist.CollectionSequencesTable;

@@ -53,7 +53,7 @@ export function whereOf(kind: string, postingTarget: 'psa' | 'accounting' | null
   if (kind.startsWith('psa_')) return 'psa';
   if (kind.startsWith('books_') || kind === 'deposit_clearing_line') return 'books';
   if (kind.startsWith('ach_') || kind.startsWith('bank_')) return 'bank';
-  if (kind === 'job_failed') return 'settle';
+  if (kind === 'job_failed' || kind === 'webhook_failing') return 'settle';
   return 'processor';
 }
 
@@ -112,6 +112,11 @@ function nextOf(e: ExplainInput, now: Date): { next: string; nextAt: Date | null
     case 'job_failed':
       return {
         next: 'Settle re-queues pending postings and vendor events once the cause clears; this item closes by itself when the job can run.',
+        nextAt: null,
+      };
+    case 'webhook_failing':
+      return {
+        next: 'Settle keeps sending new events to this receiver; this item closes by itself when one is delivered (replay the failed ones from Settings → Webhooks).',
         nextAt: null,
       };
     case 'psa_record_rejected':

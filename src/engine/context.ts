@@ -42,6 +42,8 @@ export interface EngineContext {
   readonly checkoutExpiryMs?: number;
   /** How long the staff dashboard serves its kept figures without a refresh (SETTLE_DASHBOARD_FRESH_SECONDS; dashboard-figures.ts). */
   readonly dashboardFreshMs?: number;
+  /** Outbound webhooks may go to private and loopback addresses (SETTLE_WEBHOOKS_ALLOW_PRIVATE; webhooks-out/address-guard.ts). */
+  readonly webhooksAllowPrivate?: boolean;
 }
 
 /** The box, or a clear error where a context without one (a test's) is asked to make a link. */

@@ -14,6 +14,7 @@ import { scheduleCreditMemoCheck } from './credit-memos.ts';
 import { DEFAULT_CHECKOUT_EXPIRY_MS } from './expire-portal-checkouts.ts';
 import { PAYOUT_POLL_EVERY_MS } from './poll-payouts.ts';
 import { warmDashboardPresets } from './dashboard-figures.ts';
+import { wakeDueWebhooks } from './webhooks-out/wake.ts';
 
 export async function sweep(ctx: EngineContext, opts: { olderThanMs?: number } = {}): Promise<{ requeued: number }> {
   await clearDeadJobs(ctx);
@@ -88,6 +89,7 @@ export async function sweep(ctx: EngineContext, opts: { olderThanMs?: number } =
         n++;
       }
       await enqueue(tx, 'resolve-unknown-payments', { tenantId }, { jobKey: `resolve-unknown:${tenantId}` });
+      n += await wakeDueWebhooks(tx, tenantId, older); // webhook deliveries whose wake-up was lost with a crashed job
       const abandoned = await tx
         .selectFrom('portal_checkouts')
         .select('id')

@@ -274,6 +274,14 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'GET /app/settings/audit.csv': 'finance',
   'POST /app/settings/accounts': 'finance', // the GL mapping: owner or finance (issue #11)
   // Branding (http/staff/settings-branding.ts): everyone reads it; changing it is the owner's.
+  // Webhooks (http/staff/webhooks.ts): everyone reads the subscriptions and the delivery log; changing them is the owner's.
+  'GET /app/settings/webhooks': 'viewer',
+  'POST /app/settings/webhooks': 'owner',
+  'GET /app/settings/webhooks/:id': 'viewer',
+  'POST /app/settings/webhooks/:id': 'owner',
+  'POST /app/settings/webhooks/:id/rotate': 'owner',
+  'POST /app/settings/webhooks/:id/enabled': 'owner',
+  'POST /app/settings/webhooks/:id/deliveries/:delivery/replay': 'owner',
   'GET /app/settings/branding': 'viewer',
   'POST /app/settings/branding': 'owner',
   'GET /app/setup': 'owner',
@@ -327,6 +335,16 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   // Which sites may frame the client portal (api/portal-framing.ts, security-headers.ts).
   'GET /api/v1/settings/portal-framing': 'viewer',
   'PUT /api/v1/settings/portal-framing': 'owner',
+  // Outbound webhooks (http/api/webhook-subscriptions.ts): everyone reads the subscriptions (never a secret) and
+  // the delivery log; adding, changing, rotating a secret and replaying are the owner's, as Settings → Webhooks.
+  'GET /api/v1/webhook-event-types': 'viewer',
+  'GET /api/v1/webhook-subscriptions': 'viewer',
+  'POST /api/v1/webhook-subscriptions': 'owner',
+  'GET /api/v1/webhook-subscriptions/:id': 'viewer',
+  'PATCH /api/v1/webhook-subscriptions/:id': 'owner',
+  'POST /api/v1/webhook-subscriptions/:id/rotate-secret': 'owner',
+  'GET /api/v1/webhook-subscriptions/:id/deliveries': 'viewer',
+  'POST /api/v1/webhook-deliveries/:id/replay': 'owner',
   'GET /api/v1/retry-policy': 'viewer',
   'PUT /api/v1/retry-policy': 'owner',
 

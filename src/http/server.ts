@@ -44,6 +44,7 @@ import { registerPortalAccountRoutes } from './portal/account-routes.ts';
 import { registerBankAchRoutes } from './api/bank-ach.ts';
 import { registerPortalFramingRoutes } from './api/portal-framing.ts';
 import { registerApiKeyRoutes } from './api/api-keys.ts';
+import { registerWebhookSubscriptionRoutes } from './api/webhook-subscriptions.ts';
 import './api/caller.ts';
 
 /** A hop count becomes "trust the nearest n hops", as Fastify does for a number (its types take no number). */
@@ -121,6 +122,7 @@ export async function buildServer(deps: HttpDeps, logger: Logger): Promise<Fasti
       registerBankAchRoutes(api, deps);
       registerPortalFramingRoutes(api, deps);
       registerApiKeyRoutes(api, deps);
+      registerWebhookSubscriptionRoutes(api, deps);
       registerReportRoutes(api, deps);
     },
     { prefix: '/api/v1' },

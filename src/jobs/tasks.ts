@@ -35,6 +35,7 @@ import { runAchCutoff } from '../engine/ach-run-cutoff.ts';
 import { pollAchBank } from '../engine/ach-poll-bank.ts';
 import { tenantsOnAchSchedule } from '../engine/ach-schedule.ts';
 import { refreshDashboardFigures } from '../engine/dashboard-figures.ts';
+import { deliverWebhooks } from '../engine/webhooks-out/deliver.ts';
 import { runCollections } from '../engine/collections-assist/run.ts';
 import { writeCollectionsPsaNote } from '../engine/collections-assist/psa-note.ts';
 import { queueCollectionRuns } from '../engine/collections-assist/tick.ts';
@@ -69,6 +70,7 @@ const handlers: { [K in TaskName]: Handler<K> } = {
   'refresh-dashboard-figures': (ctx, p) =>
     refreshDashboardFigures(ctx, p.tenantId, { preset: p.preset, ...(p.from ? { from: p.from } : {}), ...(p.lastDay ? { lastDay: p.lastDay } : {}) }),
   'autopay-run': (ctx, p) => runAutopay(ctx, p.tenantId),
+  'deliver-webhooks': (ctx, p) => deliverWebhooks(ctx, p.tenantId, p.subscriptionId),
   'collections-run': (ctx, p) => runCollections(ctx, p.tenantId),
   'collections-tick': (ctx, _p, helpers) => queueCollectionRuns(ctx, helpers),
   'collections-psa-note': (ctx, p) => writeCollectionsPsaNote(ctx, p.tenantId, p.sendId),

@@ -41,6 +41,8 @@ export interface StackOptions<P extends DemoPsa = 'connectwise'> {
   readonly achSettleDelayMs?: number | null;
   /** Send email to this SMTP URL (see test/helpers/smtp.ts); without it emails are kept as `skipped`. */
   readonly smtpUrl?: string;
+  /** More settings for Settle (e.g. SETTLE_WEBHOOKS_ALLOW_PRIVATE for a webhook receiver on this machine). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface Stack<P extends DemoPsa = 'connectwise'> {
@@ -85,6 +87,7 @@ export async function startStack<P extends DemoPsa = 'connectwise'>(opts: StackO
     LOG_LEVEL: process.env.SETTLE_TEST_LOG ?? 'silent',
     SETTLE_WORKER_CONCURRENCY: '4',
     ...(opts.smtpUrl ? { SETTLE_SMTP_URL: opts.smtpUrl } : {}),
+    ...opts.env,
   });
   const log = createLogger(config.LOG_LEVEL);
   let settle: Running | null = null;

@@ -123,6 +123,12 @@ export const ACTION_WORDS: Readonly<Record<string, string>> = {
   'setup.pilot_chosen': 'Pilot clients chosen',
   'surcharge.quoted': 'Surcharge quoted',
   'user.added': 'Staff member added',
+  'webhook.delivery_replayed': 'Webhook delivery replayed',
+  'webhook.secret_rotated': 'Webhook secret rotated',
+  'webhook.subscription_changed': 'Webhook changed',
+  'webhook.subscription_created': 'Webhook added',
+  'webhook.subscription_disabled': 'Webhook disabled',
+  'webhook.subscription_enabled': 'Webhook enabled',
   'user.invitation_accepted': 'Invitation accepted',
   'user.invitation_link_created': 'Invitation link made',
   'user.invited': 'Staff member invited',
@@ -178,6 +184,7 @@ export function subjectHref(type: string, id: string | null): string | null {
     payout: '/app/payouts/',
     autopay_approval: '/app/autopay/approvals/',
     autopay_rule: '/app/autopay/rules/',
+    webhook_subscription: '/app/settings/webhooks/',
   };
   if (byId[type]) return id && UUID.test(id) ? `${byId[type]}${id}` : null;
   const pages: Record<string, string> = { connection: '/app/connections', api_key: '/api-keys', user: '/users', tenant: '/app/settings' };

@@ -30,6 +30,7 @@ import { registerAuditLogRoutes } from './audit-log.ts';
 import { registerEmailTemplateRoutes } from './settings-emails.ts';
 import { registerGlRulesRoutes } from './settings-gl-rules.ts';
 import { registerReconciliationRoutes } from './reconciliation.ts';
+import { registerWebhookSettingsRoutes } from './webhooks.ts';
 import { registerCollectionsAssistRoutes } from './collections-assist.ts';
 
 export function registerStaffApp(app: FastifyInstance, deps: HttpDeps): void {
@@ -60,6 +61,7 @@ export function registerStaffApp(app: FastifyInstance, deps: HttpDeps): void {
   registerEmailTemplateRoutes(app, deps);
   registerGlRulesRoutes(app, deps);
   registerReconciliationRoutes(app, deps);
+  registerWebhookSettingsRoutes(app, deps);
   registerCollectionsAssistRoutes(app, deps);
 
   // Last: GET /app shows the overview until an area (the dashboard) registers GET /app itself.

@@ -32,6 +32,7 @@ export const SETTINGS_PAGES: readonly SettingsPage[] = [
     label: 'Installment offers',
     about: 'The installment plans clients may choose themselves in the portal: parts, least amount, how they pay.',
   },
+  { href: '/app/settings/webhooks', label: 'Webhooks', about: 'Signed event notifications to your own tools: URLs, events, secrets and the delivery log.' },
   { href: '/app/settings/emails', label: 'E-mails to clients', about: 'The subject and wording of each e-mail Settle sends to clients, with a preview.' },
   { href: '/app/connections', label: 'Connections', about: 'The PSA, the payment processor and the books: state, limits, re-test, reconnect.' },
   { href: '/users', label: 'Users', about: 'Who has access and with which role; invitations; second factor for owners.', permission: 'owner' },
