@@ -99,58 +99,50 @@ export async function runReconciliation(ctx: EngineContext, tenantId: string, tr
           .executeTakeFirstOrThrow(),
       );
     const rows: DriftRow[] = [];
+    /** One row per drift of a subject, with the figures compared (PSA or payout / Settle / books / bank). */
+    const add = (drifts: Drift[], subject: Omit<DriftRow, 'drift'>) => {
+      for (const drift of drifts) rows.push({ ...subject, drift });
+    };
     const invoices = await invoiceFacts(tx, vendor, asOf);
-    for (const f of invoices) {
-      const settle = f.psaTotal - f.settleNet;
-      const books = f.books ? f.books.balance : null;
-      for (const d of reconcileInvoice(f, formatMinor(f.currency)))
-        rows.push({
-          subject: 'invoice',
-          invoice_id: f.invoiceId,
-          payout_id: null,
-          reference: `#${f.number}`,
-          currency: f.currency,
-          psa: f.psaBalance,
-          settle,
-          books,
-          bank: null,
-          drift: d,
-        });
-    }
+    for (const f of invoices)
+      add(reconcileInvoice(f, formatMinor(f.currency)), {
+        subject: 'invoice',
+        invoice_id: f.invoiceId,
+        payout_id: null,
+        reference: `#${f.number}`,
+        currency: f.currency,
+        psa: f.psaBalance,
+        settle: f.psaTotal - f.settleNet,
+        books: f.books ? f.books.balance : null,
+        bank: null,
+      });
     const payouts = await payoutFacts(tx, vendor, asOf, started, vendor !== null && RESTORES_DEPOSITS.has(vendor));
-    for (const f of payouts) {
-      const books = f.booksDeposit && f.booksDeposit.state === 'present' ? f.booksDeposit.total : f.booksDeposit ? 0n : null;
-      for (const d of reconcilePayout(f, formatMinor(f.currency)))
-        rows.push({
-          subject: 'payout',
-          invoice_id: null,
-          payout_id: f.payoutId,
-          reference: f.reference,
-          currency: f.currency,
-          psa: f.amount,
-          settle: f.itemsNet,
-          books,
-          bank: f.bank.amount,
-          drift: d,
-        });
-    }
+    for (const f of payouts)
+      add(reconcilePayout(f, formatMinor(f.currency)), {
+        subject: 'payout',
+        invoice_id: null,
+        payout_id: f.payoutId,
+        reference: f.reference,
+        currency: f.currency,
+        psa: f.amount,
+        settle: f.itemsNet,
+        books: f.booksDeposit && f.booksDeposit.state === 'present' ? f.booksDeposit.total : f.booksDeposit ? 0n : null,
+        bank: f.bank.amount,
+      });
+    // Bank ACH returns: what the return took back, the books reversal of the payment, the books' bank debit, the statement line.
     const returns = await achReturnFacts(tx, vendor, asOf, started);
-    for (const f of returns) {
-      const reversed = f.reversals.reduce((a, r) => a + r.amount, 0n);
-      for (const d of reconcileAchReturn(f, formatMinor(f.currency)))
-        rows.push({
-          subject: 'payout',
-          invoice_id: null,
-          payout_id: f.payoutId,
-          reference: f.reference,
-          currency: f.currency,
-          psa: f.amount,
-          settle: f.reversals.length > 0 ? reversed : null,
-          books: f.withdrawal?.status === 'posted' ? f.withdrawal.amount : f.withdrawal ? 0n : null,
-          bank: f.bank.amount,
-          drift: d,
-        });
-    }
+    for (const f of returns)
+      add(reconcileAchReturn(f, formatMinor(f.currency)), {
+        subject: 'payout',
+        invoice_id: null,
+        payout_id: f.payoutId,
+        reference: f.reference,
+        currency: f.currency,
+        psa: f.amount,
+        settle: f.reversals.length > 0 ? f.reversals.reduce((a, r) => a + r.amount, 0n) : null,
+        books: f.withdrawal?.status === 'posted' ? f.withdrawal.amount : f.withdrawal ? 0n : null,
+        bank: f.bank.amount,
+      });
     for (let s = 0; s < rows.length; s += INSERT_CHUNK) {
       await tx
         .insertInto('reconciliation_drifts')

@@ -15,7 +15,16 @@ export const payloadSchemas = {
   'check-credit-memos': z.object({ ...tenant }),
   // 0042: Settle's copy of the books, and the three-way reconciliation over it (engine/three-way-reconciliation.ts)
   'sync-books-copy': z.object({ ...tenant }),
-  'reconcile-three-way': z.object({ ...tenant, trigger: z.enum(['nightly', 'on_demand']), actor: z.string().optional() }),
+  'reconcile-three-way': z.object({
+    ...tenant,
+    trigger: z.enum(['nightly', 'on_demand']),
+    actor: z.string().optional(),
+    localDate: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}$/)
+      .optional(),
+    timezone: z.string().optional(),
+  }),
   'books-copy-tick': z.object({}).passthrough(),
   'reconcile-tick': z.object({}).passthrough(),
   'reconcile-payout': z.object({ ...tenant, processorPayoutId: z.string(), retry: z.number().int().min(0).optional() }),

@@ -12,7 +12,7 @@ import { watchBooksInvoices } from '../engine/watch-books-invoices.ts';
 import { checkBooksRecords } from '../engine/check-books-records.ts';
 import { checkCreditMemos } from '../engine/credit-memos.ts';
 import { syncBooksCopy } from '../engine/sync-books-copy.ts';
-import { runReconciliation } from '../engine/three-way-reconciliation.ts';
+import { nightlyOf, runReconciliation } from '../engine/three-way-reconciliation.ts';
 import { queueBooksCopySyncs, queueNightlyReconciliations } from '../engine/reconciliation-schedule.ts';
 import { reconcilePayoutWithRetry } from '../engine/reconcile-payout-retry.ts';
 import { resolveUnknownPayments } from '../engine/resolve-unknown-payments.ts';
@@ -52,7 +52,8 @@ const handlers: { [K in TaskName]: Handler<K> } = {
   'check-books-records': (ctx, p) => checkBooksRecords(ctx, p.tenantId),
   'check-credit-memos': async (ctx, p) => `${await checkCreditMemos(ctx, p.tenantId)} credit memo application(s) queued for the books`,
   'sync-books-copy': (ctx, p) => syncBooksCopy(ctx, p.tenantId),
-  'reconcile-three-way': (ctx, p) => runReconciliation(ctx, p.tenantId, p.trigger, (p.actor as `user:${string}` | undefined) ?? 'system:reconciliation'),
+  'reconcile-three-way': (ctx, p) =>
+    runReconciliation(ctx, p.tenantId, p.trigger, (p.actor as `user:${string}` | undefined) ?? 'system:reconciliation', nightlyOf(p)),
   // cron: every five minutes the books copy of each workspace with books; nightly the reconciliation
   'books-copy-tick': (ctx, _p, helpers) => queueBooksCopySyncs(ctx, helpers),
   'reconcile-tick': (ctx, _p, helpers) => queueNightlyReconciliations(ctx, helpers),
@@ -143,4 +144,5 @@ export const crontab =
   '*/5 * * * * ach-tick ?max=1&id=ach-tick\n' +
   '*/5 * * * * books-copy-tick ?max=1&id=books-copy-tick\n' +
   '*/15 * * * * collections-tick ?max=1&id=collections-tick\n' +
-  '30 2 * * * reconcile-tick ?max=1&id=reconcile-tick\n';
+  // every 15 minutes: each workspace's nightly report runs at 02:30 in its own timezone (reconciliation-schedule.ts)
+  '*/15 * * * * reconcile-tick ?max=1&id=reconcile-tick\n';
