@@ -312,7 +312,8 @@ function planQuotedCard(ctx: EngineContext, tenantId: string, input: { clientId:
       throw new UseCaseError('expired', 'this payment review has expired; review the amount again');
     const shown = quote.base_minor + quote.surcharge_minor;
     if (input.acceptedTotalMinor !== shown) {
-      throw new UseCaseError('conflict', `the total confirmed (${input.acceptedTotalMinor}) is not the total shown (${shown}); review the amount again`);
+      const m = (n: bigint) => format(money(n, parseCurrency(quote.currency)));
+      throw new UseCaseError('conflict', `the total confirmed (${m(input.acceptedTotalMinor)}) is not the total shown (${m(shown)}); review the amount again`);
     }
     const choices: InvoiceChoice[] = quote.choices.map((c) =>
       c.amountMinor === null ? { invoiceId: c.invoiceId } : { invoiceId: c.invoiceId, amountMinor: BigInt(c.amountMinor) },

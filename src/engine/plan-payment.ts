@@ -3,7 +3,7 @@
 // call to the processor. If the process dies after this commit, the janitor finds the attempt and asks
 // the processor what became of it.
 import crypto from 'node:crypto';
-import { MAX_MINOR, parseCurrency } from '../domain/money.ts';
+import { format, MAX_MINOR, money, parseCurrency } from '../domain/money.ts';
 import type { Tx } from '../db/tenant.ts';
 import { openBalanceMinor } from '../db/queries/invoice-balance.ts';
 import { UseCaseError } from './context.ts';
@@ -80,7 +80,11 @@ export async function planPayment(
     // 409 naming the payment in flight (in-flight-refusal.ts), also when only part of the amount is in flight.
     if (inFlight > 0n && (open <= 0n || amount > open)) throw await inFlightRefusal(tx, inv, open, input.supersedes ?? []);
     if (amount <= 0n) throw new UseCaseError('invalid', `the amount for invoice ${inv.number} must be more than zero`);
-    if (amount > open) throw new UseCaseError('invalid', `invoice ${inv.number} has ${open} ${currency} minor units open; ${amount} is more than that`);
+    if (amount > open)
+      throw new UseCaseError(
+        'invalid',
+        `invoice ${inv.number} has ${format(money(open, currency))} left to pay; ${amount > MAX_MINOR ? 'the amount given' : format(money(amount, currency))} is more than that — enter at most ${format(money(open, currency))}`,
+      );
     planned.push({ invoiceId: inv.id, amountMinor: amount.toString() });
     total += amount;
   }

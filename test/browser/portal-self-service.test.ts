@@ -118,6 +118,17 @@ describe.skipIf(!haveBrowser)('client portal, complete', () => {
     expect(mandate).toContain((names as { name: string }).name);
     expect(mandate).not.toMatch(/\{\w+\}/);
     await bank.close();
+
+    // An amount over what is owed is refused in money, not in minor units.
+    const over = await fetch(`${s.stack.settleUrl}/portal/${token}/pay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ invoices: [{ invoice_id: invoice!.id, amount: '99999.99' }], method: 'card' }),
+    });
+    expect(over.status).toBe(422);
+    const refused = ((await over.json()) as { error: { message: string } }).error.message;
+    expect(refused).toMatch(/left to pay; \$99,999\.99 is more than that — enter at most \$[\d,]+\.\d\d$/);
+    expect(refused).not.toMatch(/minor/);
   }, 240_000);
 
   it('a client saves cards, chooses the default, removes one, enrols in autopay, is charged on the due date, gets receipts, and leaves', async () => {

@@ -116,7 +116,8 @@ describe('POST /api/v1/payments refuses bad input and changes nothing', () => {
       pay(a1.id, String(a1.total_minor + 1n)),
       422,
       'invalid',
-      new RegExp(`invoice ${a1.number} has ${a1.total_minor} .* open; ${a1.total_minor + 1n} is more than that`),
+      // In money, not minor units: "has $1,234.56 left to pay; $1,234.57 is more than that".
+      new RegExp(`invoice ${a1.number} has \\$[\\d,]+\\.\\d\\d left to pay; \\$[\\d,]+\\.\\d\\d is more than that`),
     );
     await expectRefused(pay(a1.id, '99999999999999999999999999'), 422, 'invalid', /is more than that/);
   });
