@@ -3,7 +3,9 @@
 // control, as the demo offers it), and finance runs the report from the page with the keyboard — it names the
 // drift and its cause; a viewer reads the same page with no button and a direct POST of the fix is refused
 // with 403, nothing changed; finance presses "Post it again", runs the report again and reads zero drift, and
-// the CSV says so. Every state of the page passes axe and fits 360 px.
+// the CSV says so. Then the payout's deposit is edited by hand in QuickBooks: the report names it, finance
+// presses "Restore the deposit", and the next run reads zero drift. Every state of the page passes axe and
+// fits 360 px.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { haveBrowser, launchBrowser } from '../helpers/browser.ts';
@@ -133,6 +135,37 @@ describe.runIf(haveBrowser)('the reconciliation page', () => {
     expect(text).toContain('zero_drift');
     const audited = await q((tx) => tx.selectFrom('audit_log').select('action').where('action', 'like', 'reconciliation.%').orderBy('id').execute());
     expect(audited.map((a) => a.action)).toEqual(['reconciliation.drift_found', 'reconciliation.fix_applied', 'reconciliation.zero_drift']);
+    await context.close();
+  }, 300_000);
+
+  it('a deposit edited by hand: finance restores it from the page and the next run reads zero drift', async () => {
+    expect(stack.sims.stripe.sim.runPayouts()).not.toBeNull();
+    await eventually(
+      async () => (await q((tx) => tx.selectFrom('postings').select('status').where('kind', '=', 'deposit').executeTakeFirst()))?.status === 'posted' || null,
+      LONG,
+      'the payout deposit in QuickBooks',
+    );
+    const res = await fetch(`${stack.sims.quickbooks.baseUrl}/_sim/drift`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'edit-deposit', amount: '1.00' }),
+    });
+    expect(res.status).toBe(200);
+    const context = await browser.newContext();
+    const page = await signIn(context, FINANCE);
+    await page.goto(`${stack.settleUrl}/app/reconciliation`);
+    expect(await page.locator('#nightly-title').textContent()).toBe('Nightly history');
+    await page.click('#run-reconciliation');
+    await expect.poll(() => page.locator('.notice--ok').textContent(), { timeout: LONG }).toMatch(/compared, 1 drift found\.$/);
+    const row = page.locator('#drifts tbody tr');
+    expect(await row.textContent()).toContain('Deposit edited by hand');
+    const restore = page.locator('#drifts button', { hasText: 'Restore the deposit' });
+    await restore.focus();
+    await Promise.all([page.waitForLoadState('load'), page.keyboard.press('Enter')]);
+    await expect.poll(() => page.locator('.notice--ok').textContent(), { timeout: LONG }).toContain('put the deposit back in the books');
+    await checkStaffPage(page, 'reconciliation page after restoring a deposit');
+    await page.click('#run-reconciliation');
+    await expect.poll(() => page.locator('.notice--ok').textContent(), { timeout: LONG }).toMatch(/compared, zero drift\.$/);
     await context.close();
   }, 300_000);
 });
