@@ -31,6 +31,7 @@ const BENCHMARKS = [
   'reconciliation-report',
   'xero-backlog',
   'qbd-requests-per-payment',
+  'collections-assist',
 ] as const;
 // Per run, generous for a loaded 2-core machine: the autopay run alone is ~110–160 s of charging plus setup.
 const TIMEOUT_MS: Record<(typeof BENCHMARKS)[number], number> = {
@@ -56,6 +57,8 @@ const TIMEOUT_MS: Record<(typeof BENCHMARKS)[number], number> = {
   'xero-backlog': 900_000,
   // 1,000 payments built (~1–2 min), then Web Connector runs: ~200 qbXML documents (100 payments took 1.3 s here).
   'qbd-requests-per-payment': 600_000,
+  // 50,000 invoices seeded by SQL (seconds), the run, then 5,000 e-mails through the SMTP test server (issue #12).
+  'collections-assist': 900_000,
 };
 const DEFAULT_REPEAT: Partial<Record<(typeof BENCHMARKS)[number], number>> = { 'autopay-run': 3 };
 
