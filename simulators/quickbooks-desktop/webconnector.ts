@@ -35,6 +35,8 @@ export interface WebConnectorFaults extends Injected {
   hresult: number;
   /** Documents carried out normally before the `hresult` fault applies (a run failing mid-way). */
   hresultAfter: number;
+  /** QuickBooks carries out the next N documents that hold a write, but the response Settle receives is cut short. */
+  truncate: number;
 }
 
 type Call = (args: Record<string, unknown>) => Promise<[Record<string, unknown>]>;
@@ -44,7 +46,7 @@ export class WebConnector {
   readonly runs: RunRecord[] = [];
   /** Every qbXML request document Settle handed over (tests validate them against the XSD). */
   readonly requests: string[] = [];
-  readonly faults: WebConnectorFaults = { inUse: 0, loseResponse: 0, hresult: 0, hresultAfter: 0 };
+  readonly faults: WebConnectorFaults = { inUse: 0, loseResponse: 0, hresult: 0, hresultAfter: 0, truncate: 0 };
   private client: Client | null = null;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<RunRecord> | null = null;
@@ -143,6 +145,10 @@ export class WebConnector {
           this.faults.loseResponse -= 1;
           await this.call('connectionError', { ticket, hresult: '0x80072EE2', message: 'The operation timed out' });
           return record({ outcome: 'error', error: 'response lost (injected)' });
+        }
+        if (this.faults.truncate > 0 && response && /AddRq\b/.test(xml)) {
+          this.faults.truncate -= 1;
+          response = response.slice(0, Math.floor(response.length / 2));
         }
         const recv = await this.call('receiveResponseXML', { ticket, response, hresult, message });
         const percent = Number(recv['receiveResponseXMLResult']);

@@ -157,6 +157,40 @@ describe('QuickBooks Desktop through the Web Connector', () => {
     expect(!refused.ok && refused.error).toMatch(/status 3180/);
   }, 120_000);
 
+  it('one document, one answer per message: a refusal (statusSeverity Error) beside a success settles each on its own', async () => {
+    sim.company.addInvoice({ refNumber: '5001', customer: 'Fir Dental', amountCents: 2000n });
+    sim.company.addInvoice({ refNumber: '5002', customer: 'Fir Dental', amountCents: 3000n });
+    const ok = { idempotencyKey: 'p7', invoiceNumber: '5001', amount: usd(2000n), paidOn: '2026-12-06', reference: 'pi_p7', memo: 'Card payment' };
+    const over = { idempotencyKey: 'p8', invoiceNumber: '5002', amount: usd(3001n), paidOn: '2026-12-06', reference: 'pi_p8', memo: 'Card payment' };
+    await books.postPayments([ok, over]);
+    const from = sim.webConnector.requests.length;
+    expect((await sim.webConnector.runNow()).outcome).toBe('done');
+    const adds = sim.webConnector.requests.slice(from).filter((x) => x.includes('ReceivePaymentAddRq'));
+    expect(adds).toHaveLength(1); // both writes in one document (continueOnError)
+    expect(adds[0]!.match(/<ReceivePaymentAddRq/g)).toHaveLength(2);
+    const [a, b] = await books.postPayments([ok, over]);
+    expect(a!.ok).toBe(true);
+    expect(b).toMatchObject({ ok: false, retryable: false });
+    expect(!b!.ok && b!.error).toMatch(/status 3180 \(Error\)/);
+  }, 120_000);
+
+  it('a response cut short on the way: receiveResponseXML fails (-1), getLastError says why, the next run checks and writes once', async () => {
+    sim.company.addInvoice({ refNumber: '6001', customer: 'Gum Tree Vets', amountCents: 4400n });
+    const p = { idempotencyKey: 'p9', invoiceNumber: '6001', amount: usd(4400n), paidOn: '2026-12-06', reference: 'pi_p9', memo: 'Card payment' };
+    await books.postPayments([p]);
+    sim.webConnector.faults.truncate = 1; // QuickBooks writes the payment; Settle receives half of its answer
+    const failed = await sim.webConnector.runNow();
+    expect(failed.outcome).toBe('error');
+    expect(failed.error).toMatch(/not a well-formed qbXML response/);
+    expect(sim.company.payments.filter((x) => x.refNumber === 'pi_p9')).toHaveLength(1);
+    expect((await books.postPayments([p]))[0]).toMatchObject({ ok: false, retryable: true });
+    const from = sim.webConnector.requests.length;
+    expect((await sim.webConnector.runNow()).outcome).toBe('done');
+    expect(sim.webConnector.requests.slice(from).join('')).toContain('<ReceivePaymentQueryRq'); // checked, not re-sent blind
+    expect((await books.postPayments([p]))[0]!.ok).toBe(true);
+    expect(sim.company.payments.filter((x) => x.refNumber === 'pi_p9')).toHaveLength(1);
+  }, 120_000);
+
   it('settle doctor reports when the Web Connector last ran, and never queues work to check', async () => {
     const before = await withTenant(t.db, tenant, (tx) => tx.selectFrom('qbd_work').select('id').execute());
     const r = await checkQbdWebConnector(t.db, tenant, 'qbd', 5);

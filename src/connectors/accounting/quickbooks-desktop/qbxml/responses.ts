@@ -1,7 +1,7 @@
 // qbXML response parsing: every `*Rs` in a QBXMLMsgsRs carries its own statusCode / statusSeverity /
 // statusMessage (qbxmlops130.xsd), so one document can hold a success beside a refusal. Values stay strings
 // (parseTagValue off): an invoice number "0042" or an amount "10.10" must reach us exactly as written.
-import { XMLParser } from 'fast-xml-parser';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { parseDecimal, type Currency, type Money } from '../../../../domain/money.ts';
 
 export type Severity = 'Info' | 'Warn' | 'Error';
@@ -39,6 +39,10 @@ export class QbxmlParseError extends Error {}
 
 /** All responses of a qbXML response document, each with its status. */
 export function parseQbxmlResponse(xml: string): QbResponse[] {
+  // A response cut short on the way (the parser alone would read what arrived and drop the rest silently) is
+  // refused whole: the run fails, and its items go back to the queue to be checked before any re-send.
+  const wellFormed = XMLValidator.validate(xml);
+  if (wellFormed !== true) throw new QbxmlParseError(`not a well-formed qbXML response: ${wellFormed.err.msg} (line ${wellFormed.err.line})`);
   let doc: Record<string, unknown>;
   try {
     doc = parser.parse(xml) as Record<string, unknown>;
