@@ -9,13 +9,12 @@
 // Targets: ≤ 1/25 = 0.04 QuickBooks calls per posted payment (issue #2); ≤ 1.1 × the batch minimum, i.e.
 // 1.1 × ⌈1,000 / 30⌉ calls (the Payment creates alone, 30 to a /batch) = 37.4 calls, 0.0374 a payment (issue #11).
 import { withTenant } from '../src/db/tenant.ts';
-import { flushAccounting } from '../src/engine/post-to-accounting.ts';
 import { processInboxEvent } from '../src/engine/process-inbox-event.ts';
 import { benchMain, isMain } from './lib/main.ts';
 import type { BenchResult } from './lib/result.ts';
-import { confirmAtProcessor, sleep, startBenchStack, startPortalPay, type BenchStack } from './lib/stack.ts';
+import { confirmAtProcessor, startBenchStack, startPortalPay, type BenchStack } from './lib/stack.ts';
 import { mapLimit } from './lib/stats.ts';
-import { pendingAccountingPayments, waitForQuietInbox } from './lib/payment-backlog.ts';
+import { flushBacklog, pendingAccountingPayments, waitForQuietInbox } from './lib/payment-backlog.ts';
 
 const N = 1000;
 const CONCURRENCY = 6;
@@ -72,20 +71,7 @@ export async function run(pgServerUrl: string): Promise<BenchResult> {
     const qbo = stack.sims.quickbooks;
     qbo.sim.calls.reset();
     const sent = classifyOutgoing(qbo.baseUrl);
-    const tFlush = performance.now();
-    let flushes = 0;
-    let posted = 0;
-    let failed = 0;
-    let deferred = 0;
-    while (flushes < MAX_FLUSHES && (await pendingAccountingPayments(stack)) > 0) {
-      const r = await flushAccounting(stack.settle.ctx, stack.tenantId);
-      flushes++;
-      posted += r.payments;
-      failed += r.failed;
-      deferred += r.deferred;
-      if (r.payments === 0) await sleep(1000); // only deferred ones left: wait for their next attempt time
-    }
-    const flushMs = Math.round(performance.now() - tFlush);
+    const { flushes, posted, failed, deferred, flushMs } = await flushBacklog(stack, { maxFlushes: MAX_FLUSHES });
     sent.stop();
     const stillPending = await pendingAccountingPayments(stack);
     const byRoute = Object.fromEntries(qbo.sim.calls.counts);

@@ -17,11 +17,10 @@
 import { startXeroSimulator, type RunningXeroSimulator } from '../simulators/xero/index.ts';
 import { saveConnection, type ConnectorCache } from '../src/engine/connections.ts';
 import { withTenant } from '../src/db/tenant.ts';
-import { flushAccounting } from '../src/engine/post-to-accounting.ts';
-import { buildPaymentBacklog, pendingAccountingPayments } from './lib/payment-backlog.ts';
+import { buildPaymentBacklog, flushBacklog, pendingAccountingPayments } from './lib/payment-backlog.ts';
 import { benchMain, isMain } from './lib/main.ts';
 import type { BenchResult } from './lib/result.ts';
-import { sleep, startBenchStack, type BenchStack } from './lib/stack.ts';
+import { startBenchStack, type BenchStack } from './lib/stack.ts';
 
 const N = paymentsWanted();
 const PAYMENTS_PER_PUT = 50;
@@ -71,25 +70,7 @@ export async function run(pgServerUrl: string): Promise<BenchResult> {
     xero.sim.calls.reset();
     xero.sim.limits.reset();
     const sent = timeApiCalls(xero.apiUrl);
-    const tFlush = performance.now();
-    let flushes = 0;
-    let posted = 0;
-    let failed = 0;
-    let deferred = 0;
-    let gaveUp = false;
-    while ((await pendingAccountingPayments(stack)) > 0) {
-      if (performance.now() - tFlush > FLUSH_DEADLINE_MS) {
-        gaveUp = true;
-        break;
-      }
-      const r = await flushAccounting(stack.settle.ctx, stack.tenantId);
-      flushes++;
-      posted += r.payments;
-      failed += r.failed;
-      deferred += r.deferred;
-      if (r.payments === 0) await sleep(1000); // only deferred ones left: wait for their next attempt time
-    }
-    const flushMs = Math.round(performance.now() - tFlush);
+    const { flushes, posted, failed, deferred, flushMs, gaveUp } = await flushBacklog(stack, { deadlineMs: FLUSH_DEADLINE_MS });
     sent.stop();
     const stillPending = await pendingAccountingPayments(stack);
 

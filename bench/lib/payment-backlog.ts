@@ -4,6 +4,7 @@
 // each — which marks the payments succeeded and creates their pending accounting postings as the worker would.
 import { withTenant } from '../../src/db/tenant.ts';
 import { processInboxEvent } from '../../src/engine/process-inbox-event.ts';
+import { flushAccounting } from '../../src/engine/post-to-accounting.ts';
 import { confirmAtProcessor, sleep, startPortalPay, type BenchStack } from './stack.ts';
 import { mapLimit } from './stats.ts';
 
@@ -81,4 +82,37 @@ export async function waitForQuietInbox(stack: BenchStack, n: number): Promise<v
     await sleep(100);
   }
   throw new Error(`the processor's webhooks did not settle (${last} inbox events, ${n} expected)`);
+}
+
+export interface FlushRun {
+  readonly flushes: number;
+  readonly posted: number;
+  readonly failed: number;
+  readonly deferred: number;
+  readonly flushMs: number;
+  /** Stopped by maxFlushes or deadlineMs with postings still pending. */
+  readonly gaveUp: boolean;
+}
+
+/** Run the books flush (`flushAccounting`) until no payment posting is pending, as the worker would, counting what it did. */
+export async function flushBacklog(stack: BenchStack, limits: { maxFlushes?: number; deadlineMs?: number } = {}): Promise<FlushRun> {
+  const started = performance.now();
+  let flushes = 0;
+  let posted = 0;
+  let failed = 0;
+  let deferred = 0;
+  let gaveUp = false;
+  while ((await pendingAccountingPayments(stack)) > 0) {
+    if (flushes >= (limits.maxFlushes ?? Infinity) || performance.now() - started > (limits.deadlineMs ?? Infinity)) {
+      gaveUp = true;
+      break;
+    }
+    const r = await flushAccounting(stack.settle.ctx, stack.tenantId);
+    flushes++;
+    posted += r.payments;
+    failed += r.failed;
+    deferred += r.deferred;
+    if (r.payments === 0) await sleep(1000); // only deferred ones left: wait for their next attempt time
+  }
+  return { flushes, posted, failed, deferred, flushMs: Math.round(performance.now() - started), gaveUp };
 }

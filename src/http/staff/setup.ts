@@ -7,11 +7,15 @@ import { importCounts } from '../../db/queries/connections.ts';
 import { choosePilotClients, importClients, setupState, startFirstImport, type SetupState } from '../../engine/first-run.ts';
 import { formFields, KEY_VENDORS } from '../../engine/connect-with-keys.ts';
 import { quickbooksRedirectUri } from '../../engine/quickbooks-connect.ts';
+import { xeroRedirectUri } from '../../engine/xero-connect.ts';
+import { readConnection } from '../../engine/connections.ts';
+import { markSetup } from '../../engine/first-run.ts';
+import { xeroAccountRows } from './setup-xero.ts';
 import { UseCaseError } from '../../engine/context.ts';
 import { advice } from '../../engine/connection-checks.ts';
 import type { HttpDeps } from '../deps.ts';
 import { renderStaff } from './view.ts';
-import { fieldId, importRunning, sessionOf, submitKeys } from './connections.ts';
+import { boxOf, fieldId, importRunning, sessionOf, submitKeys } from './connections.ts';
 import { vendorTitle } from './connection-view.ts';
 import { accountPickerData, saveFromForm } from './settings-accounts.ts';
 import { allowConsentRedirect } from './quickbooks-oauth.ts';
@@ -39,6 +43,11 @@ const KEY_STEPS = {
 } as const;
 
 export function registerSetupRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  const booksVendor = async (tenantId: string): Promise<{ vendor: string | null; connectedName: string }> => {
+    const conn = await readConnection(deps.ctx.db, boxOf(deps), tenantId, 'accounting').catch(() => null);
+    const vendor = conn?.vendor ?? null;
+    return { vendor, connectedName: vendor ? vendorTitle(vendor) : 'The books' };
+  };
   const frame = async (tenantId: string, current: string) => {
     const steps = stepsOf(await setupState(deps.ctx.db, tenantId));
     return { steps: steps.map((s, i) => ({ ...s, number: i + 1, current: s.slug === current })), stepNumber: steps.findIndex((s) => s.slug === current) + 1 };
@@ -100,17 +109,26 @@ export function registerSetupRoutes(app: FastifyInstance, deps: HttpDeps): void 
     const state = await setupState(deps.ctx.db, session.tenantId);
     allowConsentRedirect(req, reply, deps);
     return renderStaff(req, reply, 'setup-books', {
-      title: 'Connect QuickBooks Online',
+      title: 'Connect the books',
       ...(await frame(session.tenantId, 'books')),
       connected: !!state.accounting,
+      ...(await booksVendor(session.tenantId)),
       redirectUri: quickbooksRedirectUri(deps.ctx.publicUrl),
       intuitConfigured: !!deps.oauthApps?.quickbooks,
+      xeroRedirectUri: xeroRedirectUri(deps.ctx.publicUrl),
+      xeroConfigured: !!deps.oauthApps?.xero,
     });
   });
 
   app.get('/app/setup/accounts', async (req, reply) => {
     const session = await sessionOf(req, reply, deps);
     if (!session) return reply;
+    if ((await booksVendor(session.tenantId)).vendor === 'xero')
+      return renderStaff(req, reply, 'setup-accounts-xero', {
+        title: 'Choose the accounts',
+        ...(await frame(session.tenantId, 'accounts')),
+        ...(await xeroAccountRows(deps, session.tenantId)),
+      });
     return renderStaff(req, reply, 'setup-accounts', {
       title: 'Choose the accounts',
       ...(await frame(session.tenantId, 'accounts')),
@@ -122,6 +140,11 @@ export function registerSetupRoutes(app: FastifyInstance, deps: HttpDeps): void 
   app.post('/app/setup/accounts', async (req, reply) => {
     const session = await sessionOf(req, reply, deps);
     if (!session) return reply;
+    // Xero's accounts were chosen from its chart when it connected (engine/xero-connect.ts): confirming is the step.
+    if ((await booksVendor(session.tenantId)).vendor === 'xero') {
+      await markSetup(deps.ctx.db, session.tenantId, 'accounts');
+      return reply.redirect('/app/setup/pilot', 303);
+    }
     const refused = await saveFromForm(req, reply, deps, session, 'setup-accounts', 'Choose the accounts');
     return refused ?? reply.redirect('/app/setup/pilot', 303);
   });
