@@ -82,6 +82,11 @@ async function chargeSavedMethodOnce(
   const planned = await withTenant(ctx.db, tenantId, async (tx) => {
     const method = await tx.selectFrom('payment_methods').selectAll().where('id', '=', input.paymentMethodId).executeTakeFirst();
     if (!method) throw new UseCaseError('not_found', `payment method ${input.paymentMethodId} does not exist in this workspace`);
+    if (method.removed_at)
+      throw new UseCaseError(
+        'conflict',
+        `payment method ${input.paymentMethodId} was removed by the client in the portal; charge another saved method or ask the client to save one`,
+      );
     // A bank account authorized for NACHA debits is charged through the MSP's bank, not the card processor
     // (nothing written yet: the bank path plans in its own transaction).
     if (method.processor === 'bank-ach') return { bankAccountId: method.processor_method_id };

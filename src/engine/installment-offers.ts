@@ -237,6 +237,7 @@ export async function chooseOffer(
     .select(['id', 'kind'])
     .where('id', '=', input.paymentMethodId)
     .where('client_id', '=', input.clientId)
+    .where('removed_at', 'is', null) // removed by the client in the portal (engine/portal-methods.ts)
     .executeTakeFirst();
   if (!method || !offer.methods.includes(method.kind as OfferMethod))
     throw new UseCaseError('invalid', 'choose one of your saved payment methods that this plan accepts');

@@ -99,7 +99,7 @@ export async function createInstallmentPlan(
   const active = await tx.selectFrom('installment_plans').select('id').where('invoice_id', '=', inv.id).where('status', '=', 'active').executeTakeFirst();
   if (active) throw new UseCaseError('conflict', `invoice ${inv.number} already has an active installment plan (${active.id}); cancel it first`);
   const method = await tx.selectFrom('payment_methods').selectAll().where('id', '=', input.paymentMethodId).executeTakeFirst();
-  if (!method || method.client_id !== inv.client_id)
+  if (!method || method.client_id !== inv.client_id || method.removed_at)
     throw new UseCaseError('not_found', `payment method ${input.paymentMethodId} is not a saved method of this invoice's client`);
   const owed = (await openBalanceMinor(tx, inv.id)) - (await inFlightMinor(tx, inv.id));
   let parts;

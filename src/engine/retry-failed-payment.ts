@@ -55,6 +55,7 @@ async function prepare(ctx: EngineContext, tenantId: string, failureId: string):
       .selectAll()
       .where('client_id', '=', failed.client_id)
       .where('processor', '=', failed.processor)
+      .where('removed_at', 'is', null) // removed by the client in the portal (engine/portal-methods.ts)
       .execute();
     const chosen =
       methods.find((m) => m.is_default) ??

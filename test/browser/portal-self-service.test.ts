@@ -164,6 +164,12 @@ describe.skipIf(!haveBrowser)('client portal, complete', () => {
     const r = removed as { removed_at: Date | null; processor_method_id: string };
     expect(r.removed_at).not.toBeNull();
     expect(s.stack.sims.stripe.sim.store.paymentMethods.get(r.processor_method_id)?.customer ?? null).toBeNull();
+    // Staff no longer see it among the client's methods, and cannot charge it.
+    const listed = await api('GET', `/clients/${inv.clientId}/payment-methods`);
+    expect(listed.body.data.map((m: { id: string }) => m.id)).not.toContain(visaId);
+    const onRemoved = await api('POST', '/payments', { payment_method_id: visaId, invoices: [{ invoice_id: inv.id }] });
+    expect(onRemoved.status).toBe(409);
+    expect(onRemoved.body.error.message).toMatch(/removed by the client in the portal/);
     await checkPortalPage(page, 'saved methods');
 
     // Enrol: without ticking the box nothing changes and the page says what to do.

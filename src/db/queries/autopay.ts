@@ -102,6 +102,7 @@ export async function approvalDetail(tx: Tx, id: string) {
     .selectFrom('payment_methods')
     .select(['kind', 'brand', 'last4'])
     .where('client_id', '=', a.client_id)
+    .where('removed_at', 'is', null)
     .orderBy('is_default', 'desc')
     .orderBy('created_at', 'desc')
     .executeTakeFirst();

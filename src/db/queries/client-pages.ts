@@ -143,6 +143,7 @@ export async function clientPage(tx: Tx, clientId: string, today: string): Promi
     .selectFrom('payment_methods')
     .select(['id', 'kind', 'brand', 'last4', 'exp_month', 'exp_year', 'is_default', 'processor'])
     .where('client_id', '=', clientId)
+    .where('removed_at', 'is', null) // removed by the client in the portal (engine/portal-methods.ts)
     .orderBy('is_default', 'desc')
     .orderBy('created_at')
     .execute();

@@ -68,7 +68,12 @@ export function registerClientRoutes(app: FastifyInstance, deps: HttpDeps): void
     async (req) => {
       const caller = callerOf(req);
       const rows = await withTenant(deps.ctx.db, caller.tenantId, (tx) =>
-        tx.selectFrom('payment_methods').select(['id', 'kind', 'brand', 'last4', 'funding', 'is_default']).where('client_id', '=', req.params.id).execute(),
+        tx
+          .selectFrom('payment_methods')
+          .select(['id', 'kind', 'brand', 'last4', 'funding', 'is_default'])
+          .where('client_id', '=', req.params.id)
+          .where('removed_at', 'is', null)
+          .execute(),
       );
       return { data: rows };
     },

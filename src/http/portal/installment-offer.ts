@@ -46,6 +46,7 @@ export function registerInstallmentOfferPortalRoutes(app: FastifyInstance, deps:
         .selectFrom('payment_methods')
         .select(['id', 'kind', 'brand', 'last4', 'is_default'])
         .where('client_id', '=', clientId)
+        .where('removed_at', 'is', null)
         .orderBy('is_default', 'desc')
         .orderBy('created_at', 'desc')
         .execute();
