@@ -32,6 +32,7 @@ const BENCHMARKS = [
   'xero-backlog',
   'qbd-requests-per-payment',
   'collections-assist',
+  'webhook-fanout',
 ] as const;
 // Per run, generous for a loaded 2-core machine: the autopay run alone is ~110–160 s of charging plus setup.
 const TIMEOUT_MS: Record<(typeof BENCHMARKS)[number], number> = {
@@ -59,6 +60,8 @@ const TIMEOUT_MS: Record<(typeof BENCHMARKS)[number], number> = {
   'qbd-requests-per-payment': 600_000,
   // 50,000 invoices seeded by SQL (seconds), the run, then 5,000 e-mails through the SMTP test server (issue #12).
   'collections-assist': 900_000,
+  // 10,000 events written, 100,000 deliveries to 10 local receivers (~4–6 min on a busy 2-core machine).
+  'webhook-fanout': 900_000,
 };
 const DEFAULT_REPEAT: Partial<Record<(typeof BENCHMARKS)[number], number>> = { 'autopay-run': 3 };
 

@@ -58,7 +58,8 @@ CREATE TABLE webhook_deliveries (
   created_at timestamptz NOT NULL DEFAULT now(),
   UNIQUE (subscription_id, event_id)
 );
-CREATE INDEX webhook_deliveries_due ON webhook_deliveries (subscription_id, next_attempt_at, seq) WHERE status = 'pending';
+-- what a subscription's job sends next: its pending deliveries in event order (those not yet due are skipped)
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (subscription_id, seq) WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_log ON webhook_deliveries (subscription_id, seq DESC);
 
 -- The delivery log: every attempt with what the receiver answered (status and the first 2 KB of its body).

@@ -17,7 +17,27 @@ export interface SendResult {
   readonly ms: number;
 }
 
-export function postWebhook(target: CheckedUrl, headers: Record<string, string>, body: string, timeoutMs = SEND_TIMEOUT_MS): Promise<SendResult> {
+/** Keep-alive connection pools for one delivery run (http and https), closed when the run ends. */
+export class KeptAgents {
+  readonly http: http.Agent;
+  readonly https: https.Agent;
+  constructor(maxSockets: number) {
+    this.http = new http.Agent({ keepAlive: true, maxSockets });
+    this.https = new https.Agent({ keepAlive: true, maxSockets });
+  }
+  destroy(): void {
+    this.http.destroy();
+    this.https.destroy();
+  }
+}
+
+export function postWebhook(
+  target: CheckedUrl,
+  headers: Record<string, string>,
+  body: string,
+  agents: KeptAgents | null = null,
+  timeoutMs = SEND_TIMEOUT_MS,
+): Promise<SendResult> {
   const started = performance.now();
   const pinned: LookupFunction = (_host, options, cb) => {
     if ((options as { all?: boolean }).all)
@@ -38,7 +58,7 @@ export function postWebhook(target: CheckedUrl, headers: Record<string, string>,
       {
         method: 'POST',
         lookup: pinned,
-        agent: false,
+        agent: agents ? (target.url.protocol === 'https:' ? agents.https : agents.http) : false,
         headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers },
       },
       (res) => {
