@@ -3,7 +3,7 @@
 // pageSize, If-Modified-Since), /Invoices/{id}, /Payments, /Payments/{id}, /BankTransfers,
 // /BankTransactions; PUT /Payments, /BankTransfers, /BankTransactions (many per call; summarizeErrors);
 // POST /Payments (one) and POST /Payments/{id} (delete); GET /CreditNotes, /CreditNotes/{id} and PUT
-// /CreditNotes/{id}/Allocations (credit-notes.ts). Unknown query parameters and fields are refused.
+// /CreditNotes/{id}/Allocations (credit-notes.ts); GET /TrackingCategories (tracking.ts). Unknown query parameters and fields are refused.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { API_PREFIX, idempotent, type ApiState } from './api-hooks.ts';
@@ -12,6 +12,7 @@ import { createBankTransaction, createPayment, createTransfer, deletePayment, ty
 import { msDate, type Rec, type XeroStore } from './store.ts';
 import { parseWhere } from './where.ts';
 import { createAllocation, creditNoteJson, undoAllocation } from './credit-notes.ts';
+import { trackingCategoryJson } from './tracking.ts';
 
 type Q = Record<string, string | undefined>;
 
@@ -229,6 +230,17 @@ export function registerApiRoutes(app: FastifyInstance, store: XeroStore, state:
     const bad = badParams(req.query as Q, ['summarizeErrors', 'unitdp']);
     if (bad) return sendException(reply, 14, 'PostDataInvalidException', bad);
     return idempotent(state, req, reply, () => createMany(store, req, 'BankTransactions', (b) => createBankTransaction(store, b)));
+  });
+
+  // Tracking categories (tracking.ts): active ones unless includeArchived=true.
+  app.get(`${P}/TrackingCategories`, async (req, reply) => {
+    const q = req.query as Q;
+    const bad = badParams(q, ['where', 'order', 'includeArchived']);
+    if (bad) return sendException(reply, 14, 'PostDataInvalidException', bad);
+    const all = q['includeArchived'] === 'true';
+    const rows = store.trackingCategories.filter((c) => all || c.Status === 'ACTIVE').map((c) => ({ json: trackingCategoryJson(c, all), updatedAt: 0 }));
+    const out = listRows(req, reply, rows, ['Name', 'Status', 'TrackingCategoryID']);
+    return Array.isArray(out) ? envelope(store, 'TrackingCategories', out) : out;
   });
 
   // Sales credit notes (credit-notes.ts): read by number, allocated to an invoice.

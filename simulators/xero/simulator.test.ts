@@ -204,6 +204,48 @@ describe('Xero simulator', () => {
     expect((await api(at, 'GET', '/CreditNotes?foo=1')).status).toBe(400);
   });
 
+  it('tracking categories: listed with their options; a SPEND line takes one active option per category, by id or by name', async () => {
+    const at = await access();
+    const cats = await api(at, 'GET', '/TrackingCategories');
+    expect(cats.status).toBe(200);
+    expect(cats.body.TrackingCategories.map((c: any) => [c.Name, c.Options.map((o: any) => o.Name)])).toEqual([
+      ['Region', ['North', 'South']],
+      ['Service line', ['Managed services', 'Projects']],
+    ]);
+    const region = cats.body.TrackingCategories[0];
+    const north = region.Options[0];
+    const spend = (tracking: unknown) => ({
+      Type: 'SPEND',
+      Contact: { Name: 'Stripe' },
+      BankAccount: { Code: '091' },
+      Date: '2026-12-01',
+      LineItems: [{ Description: 'fees', Quantity: 1, UnitAmount: 1.5, AccountCode: '404', Tracking: tracking }],
+    });
+    const r = await api(at, 'PUT', '/BankTransactions?summarizeErrors=false', {
+      BankTransactions: [
+        spend([{ TrackingCategoryID: region.TrackingCategoryID, TrackingOptionID: north.TrackingOptionID }]),
+        spend([{ Name: 'Service line', Option: 'Projects' }]),
+        spend([{ Name: 'Region', Option: 'West' }]),
+        spend([{ Name: 'Colour', Option: 'Red' }]),
+        spend([
+          { Name: 'Region', Option: 'North' },
+          { Name: 'Region', Option: 'South' },
+        ]),
+      ],
+    });
+    expect(r.status).toBe(200);
+    expect(r.body.BankTransactions.map((b: any) => b.StatusAttributeString)).toEqual(['OK', 'OK', 'ERROR', 'ERROR', 'ERROR']);
+    expect(r.body.BankTransactions[0].LineItems[0].Tracking).toEqual([
+      { TrackingCategoryID: region.TrackingCategoryID, TrackingOptionID: north.TrackingOptionID, Name: 'Region', Option: 'North' },
+    ]);
+    expect(r.body.BankTransactions[1].LineItems[0].Tracking[0]).toMatchObject({ Name: 'Service line', Option: 'Projects' });
+    const words = r.body.BankTransactions.slice(2).map((b: any) => b.ValidationErrors.map((v: any) => v.Message).join('; '));
+    expect(words[0]).toMatch(/tracking option West does not exist/);
+    expect(words[1]).toMatch(/tracking category Colour does not exist/);
+    expect(words[2]).toMatch(/Only one option of the tracking category Region/);
+    expect((await api(at, 'GET', '/TrackingCategories?foo=1')).status).toBe(400);
+  });
+
   it('bank transfers and SPEND need bank accounts; the clearing account nets to zero', async () => {
     const a = x.sim.seedInvoice({ number: 'INV-1', contactName: 'Acme', amount: '100.00' });
     const at = await access();

@@ -2,6 +2,7 @@
 // invoices, payments, bank transfers and bank transactions. Amounts are kept in cents (integers) and shown
 // as Xero shows them: decimal numbers; dates as Xero's JSON does ("/Date(ms+0000)/" beside a DateString).
 import { randomUUID } from 'node:crypto';
+import { seedTrackingCategories, type XeroTrackingCategory } from './tracking.ts';
 
 export type Rec = Record<string, unknown>;
 
@@ -87,6 +88,8 @@ export interface XeroBankTransactionLine {
   readonly Description: string;
   readonly AccountCode: string;
   readonly amountCents: number;
+  /** The tracking options on the line (tracking.ts), as Xero shows them. */
+  readonly tracking: readonly { readonly Name: string; readonly Option: string }[];
 }
 
 export interface XeroBankTransaction {
@@ -122,6 +125,7 @@ export class XeroStore {
   readonly transfers: XeroBankTransfer[] = [];
   readonly bankTransactions: XeroBankTransaction[] = [];
   readonly creditNotes: XeroCreditNote[] = [];
+  readonly trackingCategories: XeroTrackingCategory[] = seedTrackingCategories();
 
   constructor(
     readonly tenantId: string,
@@ -264,6 +268,11 @@ export class XeroStore {
         LineAmount: cents(l.amountCents),
         TaxType: 'NONE',
         TaxAmount: 0,
+        Tracking: l.tracking.map((t) => {
+          const c = this.trackingCategories.find((x) => x.Name === t.Name)!;
+          const o = c.Options.find((x) => x.Name === t.Option)!;
+          return { TrackingCategoryID: c.TrackingCategoryID, TrackingOptionID: o.TrackingOptionID, Name: t.Name, Option: t.Option };
+        }),
       })),
       SubTotal: cents(b.totalCents),
       TotalTax: 0,

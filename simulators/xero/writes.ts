@@ -4,10 +4,12 @@
 //   account"), a date, an amount > 0 and ≤ the amount due; the invoice's AmountDue falls, PAID at zero.
 // - BankTransfer: two different BANK accounts, Amount > 0, a Date.
 // - BankTransaction (SPEND / RECEIVE): a BANK account, a Contact (by ContactID or Name — Xero creates a
-//   contact for an unknown name), line items with an AccountCode of an active non-bank account.
+//   contact for an unknown name), line items with an AccountCode of an active non-bank account and, if any,
+//   Tracking of active categories and options (tracking.ts).
 // Each returns the created object's JSON, or the messages for the Elements[].ValidationErrors shape.
 import { randomUUID } from 'node:crypto';
 import { toCents, toDay, unknownFields } from './errors.ts';
+import { checkLineTracking } from './tracking.ts';
 import type { Rec, XeroBankTransactionLine, XeroStore } from './store.ts';
 
 export type Created = { ok: true; json: Rec } | { ok: false; messages: string[] };
@@ -152,7 +154,10 @@ export function createBankTransaction(store: XeroStore, body: Rec): Created {
     const qty = l['Quantity'] === undefined ? 1 : Number(l['Quantity']);
     const unit = toCents(l['UnitAmount'] ?? l['LineAmount']);
     if (unit === null || unit <= 0 || qty !== 1) messages.push('Each line needs Quantity 1 and a positive UnitAmount with at most 2 decimals');
-    else lines.push({ Description: String(l['Description'] ?? ''), AccountCode: String(l['AccountCode']), amountCents: unit });
+    const tracked = checkLineTracking(store.trackingCategories, l['Tracking']);
+    messages.push(...tracked.messages);
+    if (unit !== null && unit > 0 && qty === 1)
+      lines.push({ Description: String(l['Description'] ?? ''), AccountCode: String(l['AccountCode']), amountCents: unit, tracking: tracked.tracking });
   }
   const date = toDay(body['Date']);
   if (!date) messages.push('A valid date must be specified');
