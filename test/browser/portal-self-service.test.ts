@@ -18,6 +18,7 @@ import { portalSecretOf } from '../../src/db/portal-secret.ts';
 import { signToken } from '../../src/http/signed-token.ts';
 import { RENEWALS_PER_DAY } from '../../src/http/portal/renew-link.ts';
 import { saveBranding } from '../../src/engine/branding.ts';
+import { signInStaff } from '../helpers/staff-pages.ts';
 
 const LONG = 60_000; // generous: the machine may be busy
 const today = todayUtc();
@@ -193,6 +194,19 @@ describe.skipIf(!haveBrowser)('client portal, complete', () => {
     const billing = 'ap@portalautopaydental.example';
     await eventually(async () => mailsTo(billing).some((m) => m.subject.startsWith('Your autopay authorisation')), LONG, 'the copy of the authorisation');
     expect(mailsTo(billing).find((m) => m.subject.startsWith('Your autopay authorisation'))!.raw).toContain('pre-debit notice');
+    // Staff see on the client's page that the client enrolled themselves, when, from where, and on what terms.
+    const staffContext = await browser.newContext();
+    const staff = await signInStaff(
+      staffContext,
+      s.stack.settleUrl,
+      { workspace: s.stack.slug, email: 'owner@acme.test', password: 'correct horse battery' },
+      LONG,
+    );
+    await staff.goto(`${s.stack.settleUrl}/app/clients/${inv.clientId}`);
+    expect(await staff.locator('#autopay-consent').textContent()).toMatch(
+      /enrolled in autopay in the portal on \d{4}-\d\d-\d\d \d\d:\d\d UTC from .*(127\.0\.0\.1|::1)/,
+    );
+    await staffContext.close();
 
     // The existing autopay run: notice three days ahead, the charge on the due date, to the chosen default.
     await runOn(s.stack, today);

@@ -101,6 +101,8 @@ export interface ClientPageData {
     processor: string;
   }[];
   readonly surchargeExemptReason: string | null;
+  /** The client's own autopay authorisation from the portal, while it stands (engine/portal-autopay.ts). */
+  readonly autopayConsent: { accepted_at: Date; accepted_ip: string; terms_text: string } | null;
   readonly emails: { kind: string; to_email: string; subject: string; status: string; last_error: string | null; created_at: Date; sent_at: Date | null }[];
   readonly recentInvoices: { id: string; number: string; currency: string; total_minor: bigint; status: string; issued_on: string; due_on: string | null }[];
 }
@@ -147,6 +149,12 @@ export async function clientPage(tx: Tx, clientId: string, today: string): Promi
     .orderBy('is_default', 'desc')
     .orderBy('created_at')
     .execute();
+  const consent = await tx
+    .selectFrom('autopay_consents')
+    .select(['accepted_at', 'accepted_ip', 'terms_text'])
+    .where('client_id', '=', clientId)
+    .where('left_at', 'is', null)
+    .executeTakeFirst();
   const exempt = await tx.selectFrom('surcharge_exemptions').select('reason').where('client_id', '=', clientId).executeTakeFirst();
   const emails = await tx
     .selectFrom('notifications')
@@ -175,6 +183,7 @@ export async function clientPage(tx: Tx, clientId: string, today: string): Promi
     })),
     methods,
     surchargeExemptReason: exempt?.reason ?? null,
+    autopayConsent: consent ?? null,
     emails,
     recentInvoices: recentInvoices.map((i) => ({ ...i, total_minor: BigInt(i.total_minor) })),
   };

@@ -94,6 +94,13 @@ export function registerClientsRoutes(app: FastifyInstance, deps: HttpDeps): voi
       {
         title: d.client.name,
         c: d.client,
+        consent: d.autopayConsent
+          ? {
+              at: d.autopayConsent.accepted_at.toISOString().replace('T', ' ').slice(0, 16),
+              ip: d.autopayConsent.accepted_ip,
+              terms: d.autopayConsent.terms_text,
+            }
+          : null,
         psa: psa ? { name: vendorName(psa.vendor), id: psaId, url: vendorUrl(psa, 'client', psaId) } : null,
         processorCustomer: d.client.processor_customer_id
           ? { id: d.client.processor_customer_id, url: vendorUrl(conn('payments'), 'client', d.client.processor_customer_id) }
