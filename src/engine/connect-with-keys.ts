@@ -5,6 +5,7 @@
 // and the connection is then saved by connectSystem — the same path as `settle connect`, sealed and audited.
 // Secrets are never sent back to the page.
 import { z } from 'zod';
+import { ID_KEYS as QBD_ID_KEYS } from '../connectors/accounting/quickbooks-desktop/settings.ts';
 import { VendorError } from '../connectors/http.ts';
 import { vendorEntry, type ConnectionRole } from '../connectors/registry.ts';
 import type { PsaConnector } from '../connectors/psa/types.ts';
@@ -35,6 +36,8 @@ export interface FieldSpec {
 /** Settings Settle fills itself when they are left empty (it registers its own webhook at the processor). */
 const FILLED_BY_SETTLE: Readonly<Record<string, readonly string[]>> = {
   'payments/stripe': ['webhookEndpointId', 'webhookSecret'],
+  // Chosen in Settings → Accounts from the chart the Web Connector brought, not typed into the keys form.
+  'accounting/quickbooks-desktop': Object.keys(QBD_ID_KEYS),
 };
 
 /** Which roles connect with keys from the staff app (QuickBooks uses OAuth). */

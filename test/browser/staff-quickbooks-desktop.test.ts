@@ -10,7 +10,8 @@ import { startStack, type Stack } from '../helpers/stack.ts';
 import { withTenant } from '../../src/db/tenant.ts';
 import { hashPassword } from '../../src/http/passwords.ts';
 import { checkPageAlsoAt360, signInStaff } from '../helpers/staff-pages.ts';
-import { webConnectorUserName } from '../../src/connectors/accounting/quickbooks-desktop/web-connector.ts';
+import { QBWC_PATH, webConnectorUserName } from '../../src/connectors/accounting/quickbooks-desktop/web-connector.ts';
+import { startQbdSimulator } from '../../simulators/quickbooks-desktop/index.ts';
 
 const LONG = 60_000;
 const OWNER = { workspace: 'acme-it', email: 'owner@acme.test', password: 'correct horse battery' };
@@ -68,6 +69,32 @@ describe.runIf(haveBrowser)('QuickBooks Desktop in the staff app', () => {
     expect(qwc).toContain('/webhooks/qbwc</AppURL>');
     expect(qwc).not.toContain(PASSWORD);
     await context.close();
+  }, 180_000);
+
+  it("Settings → Accounts: waits for the Web Connector's next poll, then offers the company file's chart, and the choice is saved", async () => {
+    const context = await browser.newContext();
+    const page = await signIn(context, OWNER);
+    const base = stack.settleUrl;
+    await page.goto(`${base}/app/settings/accounts`);
+    expect(await page.locator('.notice--error').textContent()).toMatch(/waiting for the Web Connector's next poll/);
+    const qbd = await startQbdSimulator();
+    try {
+      qbd.webConnector.configure({ appUrl: `${base}${QBWC_PATH}`, userName: webConnectorUserName(stack.tenantId), password: PASSWORD, runEveryMs: 3_600_000 });
+      expect((await qbd.webConnector.runNow()).outcome).toBe('done'); // carries the AccountQuery queued by the page
+      await page.goto(`${base}/app/settings/accounts`);
+      await checkPageAlsoAt360(page, '/app/settings/accounts (QuickBooks Desktop)');
+      const checking = qbd.company.accounts.find((a) => a.fullName === 'Checking')!;
+      const options = await page.locator('#account-bankAccountId option').allTextContents();
+      expect(options.join('|')).toContain('Checking');
+      expect(options.join('|')).not.toContain('Merchant Fees'); // an expense account cannot take the bank role
+      await page.selectOption('#account-bankAccountId', checking.listId);
+      await Promise.all([page.waitForLoadState('load'), page.click('#save-accounts')]);
+      const config = (await q((tx) => tx.selectFrom('connections').select('config').where('role', '=', 'accounting').executeTakeFirstOrThrow())).config;
+      expect(config['bankAccountId']).toBe(checking.listId);
+    } finally {
+      await qbd.close();
+      await context.close();
+    }
   }, 180_000);
 
   it('a viewer sees no download link, and a direct request is refused with 403', async () => {

@@ -6,14 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import type { TestDatabase } from '../helpers/db.ts';
 import type { RunningQbdSimulator } from '../../simulators/quickbooks-desktop/index.ts';
-import type { QuickBooksDesktopConnector } from '../../src/connectors/accounting/quickbooks-desktop/connector.ts';
 import { QBWC_PATH, webConnectorUserName } from '../../src/connectors/accounting/quickbooks-desktop/web-connector.ts';
 import { money } from '../../src/domain/money.ts';
 import { withTenant } from '../../src/db/tenant.ts';
 import { validateQbxml } from '../conformance/quickbooks-desktop/xsd-validate.ts';
 import { checkQbdWebConnector } from '../../src/engine/qbd-checks.ts';
 import { qwcFile } from '../../src/connectors/accounting/quickbooks-desktop/qwc.ts';
-import { startQbdDirect, type QbdDirect } from '../helpers/qbd-web-connector.ts';
+import { QBD_CONFIG, QBD_PASSWORD, startQbdDirect, type QbdDirect } from '../helpers/qbd-web-connector.ts';
+import { QuickBooksDesktopConnector } from '../../src/connectors/accounting/quickbooks-desktop/connector.ts';
+import { qbdAccounts, qbdConfigSchema } from '../../src/connectors/accounting/quickbooks-desktop/settings.ts';
 
 let direct: QbdDirect;
 let t: TestDatabase;
@@ -189,6 +190,35 @@ describe('QuickBooks Desktop through the Web Connector', () => {
     expect(sim.webConnector.requests.slice(from).join('')).toContain('<ReceivePaymentQueryRq'); // checked, not re-sent blind
     expect((await books.postPayments([p]))[0]!.ok).toBe(true);
     expect(sim.company.payments.filter((x) => x.refNumber === 'pi_p9')).toHaveLength(1);
+  }, 120_000);
+
+  it('ACH discounts with an account of their own (Settings → Accounts) are a negative deposit line, out of adjustments', async () => {
+    const services = sim.company.accounts.find((a) => a.fullName === 'Services')!;
+    const config = qbdConfigSchema.parse({ ...QBD_CONFIG, achDiscountAccountId: services.listId });
+    const mapped = new QuickBooksDesktopConnector({ accounts: qbdAccounts(config), home: 'USD' }, t.db, tenant, QBD_PASSWORD);
+    sim.company.addInvoice({ refNumber: '8001', customer: 'Hazel Dental', amountCents: 10000n });
+    const p = { idempotencyKey: 'p12', invoiceNumber: '8001', amount: usd(9800n), paidOn: '2026-12-06', reference: 'pi_p12', memo: 'Bank payment' };
+    await mapped.postPayments([p]);
+    await sim.webConnector.runNow();
+    const pay = (await mapped.postPayments([p]))[0]!;
+    const deposit = () =>
+      mapped.postDeposit({
+        idempotencyKey: 'deposit:po_ach',
+        payoutId: 'po_ach',
+        depositedOn: '2026-12-08',
+        payments: [{ paymentRemoteId: pay.ok ? pay.remoteId : '', amount: usd(9800n) }],
+        fees: usd(80n),
+        adjustments: usd(-250n), // 2.00 of ACH discount and 0.50 of other movements
+        achDiscounts: usd(200n),
+        memo: 'ACH settlement po_ach',
+      });
+    await deposit();
+    await sim.webConnector.runNow();
+    expect((await deposit()).ok).toBe(true);
+    const d = sim.company.deposits.find((x) => x.memo.includes('po_ach'))!;
+    expect(d.total).toBe(9800n - 80n - 250n);
+    expect(d.lines.find((l) => l.account === 'Services')?.amount).toBe(-200n);
+    expect(d.lines.find((l) => /Refunds and adjustments/.test(l.memo))?.amount).toBe(-50n);
   }, 120_000);
 
   it('settle doctor reports when the Web Connector last ran, and never queues work to check', async () => {

@@ -15,6 +15,7 @@ import { choicesOf, TRACKING_KEYS, trackingLists, trackingName, trackingSettings
 import { renderStaff } from './view.ts';
 import { roleAtLeast } from '../../domain/roles.ts';
 import { boxOf, sessionOf } from './connections.ts';
+import { mappedAccountIds } from '../../connectors/accounting/quickbooks-desktop/settings.ts';
 
 export interface PickerData {
   readonly chartProblem: string | null;
@@ -46,8 +47,10 @@ export async function accountPickerData(
   } catch (e) {
     chartProblem = `Settle could not read the chart of accounts from QuickBooks: ${advice(e, 'QuickBooks')}`;
   }
+  // QuickBooks Desktop's keys form names accounts; the pickers show them as the chart's accounts (ListIDs).
+  const saved = conn?.vendor === 'quickbooks-desktop' ? { ...conn.config, ...mappedAccountIds(conn.config, chart) } : (conn?.config ?? {});
   const pickers = BOOKS_ACCOUNT_SETTINGS.map((s) => {
-    const current = posted ? String(posted[s.key] ?? '') : typeof conn?.config[s.key] === 'string' ? String(conn.config[s.key]) : '';
+    const current = posted ? String(posted[s.key] ?? '') : typeof saved[s.key] === 'string' ? String(saved[s.key]) : '';
     return {
       key: s.key,
       id: `account-${s.key}`,

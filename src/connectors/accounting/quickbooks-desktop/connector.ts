@@ -9,7 +9,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from '../../../db/pool.ts';
 import { withTenant, type Tx } from '../../../db/tenant.ts';
-import { isZero, money, negate, type Currency, type Money } from '../../../domain/money.ts';
+import { add, isZero, money, negate, type Currency, type Money } from '../../../domain/money.ts';
 import type { QbdWorkKind } from '../../../db/schema/quickbooks-desktop.ts';
 import type { LedgerChanges } from '../ledger-copy.ts';
 import type {
@@ -138,7 +138,11 @@ export class QuickBooksDesktopConnector implements AccountingConnector {
     line(a.surchargeIncome ?? adjustments, input.surcharges, `Card surcharges, payout ${input.payoutId}`);
     line(a.planFeeIncome ?? adjustments, input.planFees, `Installment plan fees, payout ${input.payoutId}`);
     line(a.clientCredit ?? adjustments, input.clientCredit, `Client credit (overpayments), payout ${input.payoutId}`);
-    line(adjustments, input.adjustments, `Refunds and adjustments, payout ${input.payoutId}`);
+    // ACH discounts are part of input.adjustments (negative there); with an account of their own they leave it.
+    const discounts = a.achDiscounts && input.achDiscounts && !isZero(input.achDiscounts) ? input.achDiscounts : null;
+    if (discounts && discounts.amountMinor < 0n) throw new Error('ACH discounts are given as a positive amount');
+    if (discounts && a.achDiscounts) line(a.achDiscounts, negate(discounts), `ACH discounts given, payout ${input.payoutId}`);
+    line(adjustments, discounts ? add(input.adjustments, discounts) : input.adjustments, `Refunds and adjustments, payout ${input.payoutId}`);
     const intent: DepositIntent = {
       payoutId: input.payoutId,
       currency,

@@ -18,6 +18,7 @@ export const ID_KEYS = {
   planFeeIncomeAccountId: 'planFeeIncome',
   clientCreditAccountId: 'clientCredit',
   adjustmentAccountId: 'adjustments',
+  achDiscountAccountId: 'achDiscounts',
 } as const satisfies Record<string, keyof QbdAccounts>;
 
 const account = (what: string) => z.string().trim().min(1).max(159).describe(what);
@@ -31,6 +32,7 @@ export const qbdConfigSchema = z.object({
   surchargeIncomeAccount: account('card surcharges collected').optional(),
   planFeeIncomeAccount: account('installment-plan fees collected').optional(),
   clientCreditAccount: account("clients' credit (overpayments), an Other Current Liability or Asset").optional(),
+  achDiscountAccount: account('ACH discounts given to clients who pay by bank; default: in the adjustments line').optional(),
   clearingAccount: account('payout money whose payment is not in the books yet, and reversals; default: the adjustment account').optional(),
   paymentMethod: z.string().trim().min(1).max(31).optional().describe('payment method on payments, e.g. "Credit Card"'),
   companyFile: z.string().optional().describe('full path of the company file; empty: the one open in QuickBooks'),
@@ -39,7 +41,7 @@ export const qbdConfigSchema = z.object({
   runEveryMinutes: z.number().int().min(1).max(1440).default(5),
   // Chosen in Settings → Accounts from the chart the Web Connector brought (chart.ts): ListIDs, by the GL
   // mapping's own keys (engine/books-accounts.ts). Each, when set, takes the place of the named account above.
-  ...Object.fromEntries(Object.keys(ID_KEYS).map((k) => [k, z.string().trim().min(1).max(159).optional()])),
+  ...Object.fromEntries(Object.keys(ID_KEYS).map((k) => [k, z.string().trim().min(1).max(159).optional().describe('a ListID, chosen in Settings → Accounts')])),
 });
 
 export const qbdSecretsSchema = z.object({
@@ -63,6 +65,7 @@ export function qbdAccounts(c: z.infer<typeof qbdConfigSchema>): QbdAccounts {
     ...opt('planFeeIncome', c.planFeeIncomeAccount),
     ...opt('clientCredit', c.clientCreditAccount),
     ...opt('clearing', c.clearingAccount),
+    ...opt('achDiscounts', c.achDiscountAccount),
     ...opt('paymentMethod', c.paymentMethod),
     ...Object.fromEntries(
       Object.entries(ID_KEYS)
@@ -87,6 +90,7 @@ export function mappedAccountIds(config: Readonly<Record<string, unknown>>, char
     planFeeIncomeAccountId: 'planFeeIncomeAccount',
     clientCreditAccountId: 'clientCreditAccount',
     adjustmentAccountId: 'adjustmentAccount',
+    achDiscountAccountId: 'achDiscountAccount',
   };
   const out: Record<string, string> = {};
   for (const [key, nameKey] of Object.entries(named)) {

@@ -15,6 +15,8 @@ export interface QbdAccounts {
   readonly surchargeIncome?: QbRef;
   readonly planFeeIncome?: QbRef;
   readonly clientCredit?: QbRef;
+  /** ACH discounts given (§1.5), a negative deposit line of their own; absent ⇒ they stay in the adjustments line. */
+  readonly achDiscounts?: QbRef;
   /** Payout money whose payment is not in the books yet, and the account reversals clear through. */
   readonly clearing?: QbRef;
   readonly paymentMethod?: QbRef;
