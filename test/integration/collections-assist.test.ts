@@ -254,7 +254,8 @@ describe('Collections Assist over 90 simulated days', () => {
     const toLate = reminders(inv.late.email);
     expect(toLate).toHaveLength(6);
     const escalatedMail = queued.find((n) => n.to_email === inv.late.email && n.subject.startsWith('Overdue'))!;
-    expect(escalatedMail.body_text).toContain(`Invoice ${inv.late.number}, due ${DUE}, open $500.00`);
+    expect(escalatedMail.body_text).toContain(`Invoice ${inv.late.number}, due ${DUE}, open $500.00 (PDF: `);
+    expect(escalatedMail.body_text).toContain(`/invoices/${inv.late.id}/pdf)`);
     expect(escalatedMail.body_text).toContain('Managed services × 1: $400.00');
     expect(escalatedMail.body_text).toMatch(/\/portal\/[^/\s]+\/statement\.pdf/);
     for (const n of ['first', 'autopay', 'chargeback', 'disputes'] as const) {

@@ -62,13 +62,18 @@ function dueSummary(claims: readonly Claim[], today: IsoDate): string {
 
 type Lines = Map<string, { description: string; quantity: string; amount_minor: bigint }[]>;
 
-function invoicesBlock(claims: readonly Claim[], lines: Lines): { text: string; html: string } {
+/**
+ * Each invoice with its due date, open amount and lines, and a link to the invoice's own PDF (the portal's
+ * invoice page fetches it from the PSA where the PSA offers one: http/portal/invoice-detail.ts).
+ */
+function invoicesBlock(claims: readonly Claim[], lines: Lines, portal: string): { text: string; html: string } {
   const text: string[] = [];
   const rows: string[] = [];
   for (const c of claims) {
-    text.push(`Invoice ${c.number}, due ${c.due_on}, open ${m(c.open_minor, c.currency)}`);
+    const pdf = `${portal}/invoices/${c.invoice_id}/pdf`;
+    text.push(`Invoice ${c.number}, due ${c.due_on}, open ${m(c.open_minor, c.currency)} (PDF: ${pdf})`);
     rows.push(
-      `<tr><th scope="row">Invoice ${escapeHtml(c.number)}</th><td>due ${escapeHtml(c.due_on)}</td><td>open ${escapeHtml(m(c.open_minor, c.currency))}</td></tr>`,
+      `<tr><th scope="row"><a href="${escapeHtml(pdf)}">Invoice ${escapeHtml(c.number)}</a></th><td>due ${escapeHtml(c.due_on)}</td><td>open ${escapeHtml(m(c.open_minor, c.currency))}</td></tr>`,
     );
     for (const l of lines.get(c.invoice_id) ?? []) {
       text.push(`  ${l.description} × ${l.quantity}: ${m(l.amount_minor, c.currency)}`);
@@ -154,7 +159,7 @@ async function composeChunk(ctx: EngineContext, tx: Tx, tenantId: string, today:
       total: totalOf(cs),
       invoice_numbers: `${cs.length > 1 ? 'Invoices' : 'Invoice'} ${cs.map((c) => c.number).join(', ')}`,
       due_summary: dueSummary(cs, today),
-      invoices: invoicesBlock(cs, lines),
+      invoices: invoicesBlock(cs, lines, portal),
       portal_link: { link: portal, label: 'View and pay your invoices' },
       statement_link: step.attach_statement ? { link: `${portal}/statement.pdf`, label: STATEMENT_LABEL } : '',
       promise_link: { link: `${portal}/promise`, label: 'Tell us when you will pay, or that something is wrong' },
