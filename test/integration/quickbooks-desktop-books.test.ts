@@ -9,6 +9,7 @@ import { eventually, openInvoices, payByBankInPortal, payInPortal, startStack, t
 import { useQbdBooks } from '../helpers/qbd-books.ts';
 import type { RunningQbdSimulator } from '../../simulators/quickbooks-desktop/index.ts';
 import { validateQbxml } from '../conformance/quickbooks-desktop/xsd-validate.ts';
+import { refundThroughApi } from '../helpers/api-refund.ts';
 
 let stack: Stack;
 let qbd: RunningQbdSimulator;
@@ -40,15 +41,6 @@ const untouched = async () => (await openInvoices(stack)).find((i) => invoiceIn(
 const journalsFor = (number: string) =>
   qbd.company.journals.filter((j) => j.debits.some((l) => l.account === 'Accounts Receivable' && l.memo.includes(`invoice ${number}`)));
 
-async function refund(paymentId: string, amountMinor: bigint) {
-  const res = await fetch(`${stack.settleUrl}/api/v1/payments/${paymentId}/refunds`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ amount_minor: amountMinor.toString(), reason: 'seat cancelled' }),
-  });
-  expect(res.status, await res.clone().text()).toBe(201);
-}
-
 describe('QuickBooks Desktop books through the Web Connector', () => {
   it('payment per invoice; the payout is one deposit equal to the bank line with a negative fee line; a partial refund is a journal entry', async () => {
     const [a, b] = await openInvoices(stack);
@@ -71,7 +63,7 @@ describe('QuickBooks Desktop books through the Web Connector', () => {
     );
 
     const part = BigInt(a!.total_minor) / 4n;
-    await refund(pa.paymentId, part);
+    await refundThroughApi(stack.settleUrl, key, pa.paymentId, part);
     await posted(pa.paymentId, 'refund');
     const [entry] = journalsFor(a!.number);
     expect(entry!.debits).toEqual([expect.objectContaining({ account: 'Accounts Receivable', amount: part })]);

@@ -24,6 +24,19 @@ const copied = (table: 'books_invoices' | 'books_payments' | 'books_deposits') =
     async (tx) => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(table)} WHERE NOT deleted`.execute(tx)).rows[0]!.n,
   );
 
+/** Forget the cursors and the copied invoices, and queue a walk: a full read again, so there are several pages. */
+async function fullReadAgain(): Promise<void> {
+  await withTenant(q.t.db, q.tenant, async (tx) => {
+    await tx
+      .updateTable('qbd_work')
+      .set({ context: sql`context - 'from'` as never })
+      .where('key', '=', 'ledger-read')
+      .execute();
+    await tx.deleteFrom('books_invoices').where('vendor', '=', 'quickbooks-desktop').execute();
+  });
+  await q.books.readLedgerChanges(null);
+}
+
 beforeAll(async () => {
   q = await startQbdDirect('qbd-reads');
 }, 120_000);
@@ -127,15 +140,7 @@ describe("Settle's copy of the books (modified-date iterators)", () => {
   }, 120_000);
 
   it('an iterator QuickBooks no longer knows (statusCode 3120) makes the entity start again; nothing is lost', async () => {
-    await withTenant(q.t.db, q.tenant, (tx) =>
-      tx
-        .updateTable('qbd_work')
-        .set({ context: sql`context - 'from'` as never })
-        .where('key', '=', 'ledger-read')
-        .execute(),
-    ); // a full read again, so there are pages
-    await q.books.readLedgerChanges(null);
-    await withTenant(q.t.db, q.tenant, (tx) => tx.deleteFrom('books_invoices').where('vendor', '=', 'quickbooks-desktop').execute());
+    await fullReadAgain();
     q.sim.company.iterators.expireNext = 1;
     const from = q.sim.webConnector.requests.length;
     expect((await q.sim.webConnector.runNow()).outcome).toBe('done');
@@ -145,15 +150,7 @@ describe("Settle's copy of the books (modified-date iterators)", () => {
   }, 180_000);
 
   it('a run that fails mid-walk (HRESULT) drops the iterator; the next run starts the entity again', async () => {
-    await withTenant(q.t.db, q.tenant, (tx) =>
-      tx
-        .updateTable('qbd_work')
-        .set({ context: sql`context - 'from'` as never })
-        .where('key', '=', 'ledger-read')
-        .execute(),
-    );
-    await q.books.readLedgerChanges(null);
-    await withTenant(q.t.db, q.tenant, (tx) => tx.deleteFrom('books_invoices').where('vendor', '=', 'quickbooks-desktop').execute());
+    await fullReadAgain();
     // The first page is answered; the second document (the Continue) fails whole, and the run ends.
     q.sim.webConnector.faults.hresultAfter = 1;
     q.sim.webConnector.faults.hresult = 1;
