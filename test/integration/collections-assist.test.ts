@@ -140,6 +140,11 @@ describe('Collections Assist over 90 simulated days', () => {
           30_000,
           'dispute open',
         );
+        // Half is still owed: without the chargeback rule the rest would be chased.
+        const row = await q(stack, (tx) =>
+          tx.selectFrom('invoices').select(['status', 'paid_minor']).where('id', '=', inv.chargeback.id).executeTakeFirstOrThrow(),
+        );
+        expect(row).toMatchObject({ status: 'partially_paid', paid_minor: 25_000n });
       }
       if (d === '2027-01-12') {
         // Staff pause the paused client (on the phone: "our AP person is away").

@@ -81,7 +81,9 @@ export async function claimDueSteps(tx: Tx, tenantId: string, today: IsoDate, no
          AND (p.state <> 'pending' OR p.source <> 'portal' OR p.created_at > now() - interval '1 hour'
               OR EXISTS (SELECT 1 FROM portal_checkouts c WHERE c.payment_id = p.id AND c.status = 'open'))
       UNION
-      SELECT c.invoice_id FROM portal_checkouts c WHERE c.tenant_id = ${tenantId} AND c.status = 'open'
+      -- an open checkout whose payment has taken nothing yet (one left open after its payment succeeded is not)
+      SELECT c.invoice_id FROM portal_checkouts c
+       WHERE c.tenant_id = ${tenantId} AND c.status = 'open' AND NOT EXISTS (SELECT 1 FROM allocations al WHERE al.payment_id = c.payment_id)
       UNION
       -- a bank debit allocated but still clearing
       SELECT a.invoice_id FROM payments p JOIN allocations a ON a.payment_id = p.id
