@@ -11,6 +11,8 @@ export interface RunningQbdSimulator {
   readonly baseUrl: string;
   readonly company: CompanyFile;
   readonly webConnector: WebConnector;
+  /** Every route it registers ("METHOD /path"), for the conformance test's every-route check. */
+  readonly routes: readonly string[];
   close(): Promise<void>;
 }
 
@@ -77,12 +79,17 @@ export async function startQbdSimulator(opts: { port?: number; host?: string } =
   const { app } = createSimulatorApp();
   const company = new CompanyFile();
   const webConnector = new WebConnector(company);
+  const routes: string[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const m of [r.method].flat()) if (m !== 'HEAD') routes.push(`${m} ${r.url}`);
+  });
   registerControl(app, company, webConnector);
   const baseUrl = await listen(app, opts.port ?? 0, opts.host ?? '127.0.0.1');
   return {
     baseUrl,
     company,
     webConnector,
+    routes,
     close: async () => {
       webConnector.stop();
       await app.close();

@@ -1,0 +1,53 @@
+// The QuickBooks Desktop simulator has no vendor routes of its own (the Web Connector calls Settle, not the other
+// way round): its routes are the /_sim control plane. Each is exercised over HTTP here, and every route it
+// registers must have answered 2xx at least once (computed from the registered routes: a new one fails here).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startQbdSimulator, type RunningQbdSimulator } from '../../../simulators/quickbooks-desktop/index.ts';
+
+let sim: RunningQbdSimulator;
+const answered = new Set<string>();
+async function call(method: 'GET' | 'POST', path: string, body?: object): Promise<unknown> {
+  const res = await fetch(`${sim.baseUrl}${path}`, {
+    method,
+    ...(body ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+  });
+  if (res.status < 300) answered.add(`${method} ${path}`);
+  return res.json();
+}
+
+beforeAll(async () => {
+  sim = await startQbdSimulator();
+});
+afterAll(async () => {
+  await sim?.close();
+});
+
+describe('QuickBooks Desktop simulator control (/_sim)', () => {
+  it('adds invoices and credit memos as the PSA export would, sets faults, and reports its state', async () => {
+    expect(await call('POST', '/_sim/invoices', { refNumber: '9001', customer: 'Acme Dental', amount: '125.50' })).toMatchObject({ txnId: expect.any(String) });
+    expect(await call('POST', '/_sim/credit-memos', { refNumber: 'CM-9', customer: 'Acme Dental', amount: '10' })).toMatchObject({ txnId: expect.any(String) });
+    const faults = await call('POST', '/_sim/faults/qbd', { inUse: 1, expireIterators: 2 });
+    expect(faults).toMatchObject({ ok: true, faults: { inUse: 1, expireIterators: 2 } });
+    const state = (await call('GET', '/_sim/state')) as { invoices: { balance: string }[]; creditMemos: { remaining: string }[] };
+    expect(state.invoices[0]!.balance).toBe('125.50');
+    expect(state.creditMemos[0]!.remaining).toBe('10.00');
+  });
+
+  it('the Web Connector: refuses a configuration without the .qwc values, runs on demand, lists runs and requests', async () => {
+    expect(await call('POST', '/_sim/web-connector', { appUrl: 'http://127.0.0.1:9/webhooks/qbwc' })).toMatchObject({ ok: false });
+    expect(
+      await call('POST', '/_sim/web-connector', { appUrl: 'http://127.0.0.1:9/webhooks/qbwc', userName: 'settle-x', password: 'p', runEveryMs: 3_600_000 }),
+    ).toEqual({
+      ok: true,
+    });
+    const run = await call('POST', '/_sim/poll-now');
+    expect(run).toMatchObject({ outcome: 'error' }); // nothing listens there: the run fails, as the real one would
+    expect(await call('GET', '/_sim/runs')).toHaveLength(1);
+    expect(await call('GET', '/_sim/requests')).toEqual([]);
+  });
+
+  it('every route it registers answered 2xx at least once', () => {
+    expect(sim.routes.length).toBeGreaterThan(5);
+    expect(sim.routes.filter((r) => !answered.has(r))).toEqual([]);
+  });
+});
