@@ -48,7 +48,8 @@ export async function startSettleCommand(
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
-  const readyTimeoutMs = opts.readyTimeoutMs ?? 30_000;
+  // Generous: on a busy machine (CI shares two cores) a cold start compiles TypeScript and migrates for well over 30 s.
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 90_000;
   const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`settle exited during start-up:\n${out}`);

@@ -101,6 +101,26 @@ describe('Autotask API budget broker, on its own', () => {
     expect(order.slice(4).sort()).toEqual(['s4', 's5']);
   });
 
+  it('does not count as its own a call Autotask had not counted yet when it answered the reading', async () => {
+    let clock = 1_000_000;
+    let counted = 0; // what Autotask has counted of Settle's calls: each reading, never the call still on its way
+    const b = new ApiBudget({ share: 0.25, refreshMs: 1_000, now: () => clock });
+    b.setReader(async () => ({ limit: 1_000, timeframeMinutes: 60, used: 599 + ++counted })); // others: 599
+    let release: (() => void) | null = null;
+    const held = b.run('invoices', 'sweep', () => new Promise<void>((r) => (release = r)));
+    await until(() => release !== null && b.state().inFlight === 1); // granted, and the first reading is done
+    expect(b.state().usedByOthers).toBe(599);
+    clock += 1_000; // the reading is stale: the next call reads again while the first is still in flight
+    await b.run('companies', 'recent', async () => null);
+    await until(() => b.state().checkedAt === new Date(1_001_000).toISOString());
+    // Autotask answered 601 (two readings): the call in flight is not in it, so others' use is still 599 —
+    // not 598, which would let Settle spend past its share by the calls in flight.
+    expect(b.state().usedByOthers).toBe(599);
+    release!();
+    await held;
+    b.close();
+  });
+
   it('writes pay links after payment write-backs: a link waits where a write-back still goes, and goes before a poll', async () => {
     const b = new ApiBudget({ share: 0.25 });
     b.setReader(reading(600)); // allowance 100
