@@ -100,22 +100,28 @@ export class StripeConnector implements PaymentsConnector {
   }
 
   async cancelPortalPayment(input: { processorPaymentId: string; idempotencyKey: string }): Promise<PortalPaymentCancel> {
+    // One try is: read the intent, then cancel it once. A failed try (a 500, a timeout) is repeated from the
+    // read, never by sending the cancel again on its own: a cancel repeated seconds after the read could land
+    // on a debit the client confirmed meanwhile, which Stripe cancels (CI under load saw a re-confirmed debit
+    // canceled that way, and the invoice offered again). Re-reading first keeps that window to one round trip.
+    return call(() => this.cancelOnce(input), { maxAttempts: this.maxAttempts, retryable: repeatable, ...(this.opts.wait ? { wait: this.opts.wait } : {}) });
+  }
+
+  private async cancelOnce(input: { processorPaymentId: string; idempotencyKey: string }): Promise<PortalPaymentCancel> {
     // Stripe cancels an intent that is `processing` "in rare cases" (docs.stripe.com/api/payment_intents/cancel):
     // an ACH debit the client already confirmed. That is money on its way, not an open checkout — never canceled
     // here: read the intent first and record what it is. (The soak found a confirmed debit canceled by a second
     // tab's checkout, its payment left `processing` for ever.) Only a checkout the client has not confirmed is canceled.
-    const current = await this.safe(() => this.stripe.paymentIntents.retrieve(input.processorPaymentId));
+    const current = await this.stripe.paymentIntents.retrieve(input.processorPaymentId);
     if (current.status === 'canceled') return { kind: 'canceled' };
     if (current.status === 'processing' || current.status === 'succeeded' || current.status === 'requires_capture') {
       return { kind: 'not_cancelable', outcome: intentOutcome(current) };
     }
     try {
-      await this.safe(() =>
-        this.stripe.paymentIntents.cancel(input.processorPaymentId, { cancellation_reason: 'duplicate' }, { idempotencyKey: input.idempotencyKey }),
-      );
+      await this.stripe.paymentIntents.cancel(input.processorPaymentId, { cancellation_reason: 'duplicate' }, { idempotencyKey: input.idempotencyKey });
       return { kind: 'canceled' };
     } catch (e) {
-      const err = e instanceof VendorError ? e : toVendorError(e);
+      const err = toVendorError(e);
       // Stripe refuses to cancel an intent that is processing or succeeded (or already canceled): read what it is.
       if (err.kind !== 'invalid' && err.kind !== 'conflict') throw err;
       const pi = await this.safe(() => this.stripe.paymentIntents.retrieve(input.processorPaymentId));
