@@ -3,6 +3,7 @@
 // receiving each allocation as a payment against its invoice.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../../src/db/tenant.ts';
+import { format, money } from '../../src/domain/money.ts';
 import { eventually, openInvoices, startStack, type Stack } from '../helpers/stack.ts';
 import { cwPaymentsCents, invoiceRow, newInvoice, paymentState, portalPay, postingsPosted, qboPaymentsCents } from './collections-helpers.ts';
 
@@ -50,7 +51,8 @@ describe('partial payments and several invoices', () => {
       body: JSON.stringify({ invoices: [{ invoice_id: inv.id, amount: dec(rest + 1n) }], method: 'card' }),
     });
     expect(tooMuch.status).toBe(422);
-    expect(((await tooMuch.json()) as { error: { message: string } }).error.message).toContain(`${rest}`);
+    // In the client's words: dollars, not minor units ("invoice N has $200.00 left to pay; … enter at most $200.00").
+    expect(((await tooMuch.json()) as { error: { message: string } }).error.message).toContain(`at most ${format(money(rest, 'USD'))}`);
     const garbage = await fetch(`${stack.settleUrl}/portal/${token}/pay`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
