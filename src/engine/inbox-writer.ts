@@ -102,7 +102,10 @@ async function storeEvents(tx: Tx, tenantId: string, items: readonly Waiting[]):
   items.forEach((w, i) => {
     if (!firstIndex.has(eventKey(w.event))) firstIndex.set(eventKey(w.event), i);
   });
-  const distinct = [...firstIndex.values()].map((i) => items[i]!.event);
+  // Inserted in key order: two batches that share events (a vendor's retries racing its first delivery, on two
+  // writers) then take the unique index's locks in the same order, where arrival order deadlocked (CI under load:
+  // 40P01 on this insert). Which item is a duplicate is decided by key below, not by position.
+  const distinct = [...firstIndex.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, i]) => items[i]!.event);
   const inserted = await tx
     .insertInto('inbox_events')
     .values(

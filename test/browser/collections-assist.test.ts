@@ -133,7 +133,8 @@ describe.runIf(haveBrowser)('Collections Assist pages', () => {
     // A past date is refused, shown in the error summary.
     await page.locator('#promise-until').fill('2020-01-01');
     await page.locator('#promise-submit').click();
-    await expect(page.locator('#error-summary').textContent()).resolves.toContain('today or a later date');
+    // Waits for the words: the summary is shown (and its list emptied) before the answer's errors are written in.
+    await page.locator('#error-summary', { hasText: 'today or a later date' }).waitFor();
     const inTen = addDays(new Date().toISOString().slice(0, 10), 10);
     await page.locator('#promise-until').fill(inTen);
     await page.locator('#promise-note').fill('Cheque run');
@@ -143,7 +144,7 @@ describe.runIf(haveBrowser)('Collections Assist pages', () => {
     await expect(page.locator('#holds').textContent()).resolves.toContain(`by ${inTen}`);
     // A dispute needs a note; then it is recorded.
     await page.locator('#dispute-submit').click();
-    await expect(page.locator('#error-summary').textContent()).resolves.toContain('what is wrong');
+    await page.locator('#error-summary', { hasText: 'what is wrong' }).waitFor();
     await page.locator('#dispute-note').fill('Billed for 10 seats, we have 8');
     await page.locator('#dispute-submit').click();
     await page.waitForURL(/done=dispute/);
