@@ -115,6 +115,15 @@ export class XeroControl {
     if (!r || !r.ok) throw new Error(r ? r.messages.join('; ') : 'no such payment');
   }
 
+  /** A bookkeeper archives a tracking category, or one option of it, in Xero's settings. */
+  archiveTracking(category: string, option?: string): void {
+    const c = this.store.trackingCategories.find((x) => x.Name === category);
+    const o = option === undefined ? undefined : c?.Options.find((x) => x.Name === option);
+    if (!c || (option !== undefined && !o)) throw new Error(`no tracking ${option === undefined ? 'category' : 'option'} ${option ?? category}`);
+    if (o) o.Status = 'ARCHIVED';
+    else c.Status = 'ARCHIVED';
+  }
+
   livePayments(): XeroStore['payments'] {
     return this.store.payments.filter((p) => p.Status === 'AUTHORISED');
   }
@@ -183,6 +192,15 @@ export function registerControlRoutes(app: FastifyInstance, c: XeroControl): voi
     return { url: c.webhooks.url, key: c.webhooks.key };
   });
   app.post('/_sim/webhooks/intent', async () => ({ status: await c.webhooks.intentToReceive() }));
+  app.post('/_sim/tracking/archive', async (req, reply) => {
+    const b = (req.body ?? {}) as { category?: string; option?: string };
+    try {
+      c.archiveTracking(String(b.category ?? ''), b.option);
+      return { ok: true };
+    } catch (e) {
+      return reply.code(400).send({ error: (e as Error).message });
+    }
+  });
   app.post<{ Params: { id: string } }>('/_sim/payments/:id/delete', async (req, reply) => {
     try {
       c.deletePayment(req.params.id);

@@ -13,7 +13,8 @@ import type { GlRole } from '../connectors/accounting/types.ts';
 import type { TenantConnectors } from './context.ts';
 import { UseCaseError } from './context.ts';
 import { audit, type Actor } from './audit.ts';
-import { checkTracking, TRACKING_KEYS, trackingLists, trackingName } from './books-tracking.ts';
+import { XERO_ACCOUNT_KEYS } from '../connectors/accounting/xero/settings.ts';
+import { checkTracking, TRACKING_KEYS, trackingLists, trackingName, type TrackingKey } from './books-tracking.ts';
 
 export interface BooksAccount {
   readonly id: string;
@@ -112,6 +113,20 @@ export const BOOKS_ACCOUNT_SETTINGS: readonly AccountSetting[] = [
   },
 ];
 
+/**
+ * The account settings a ledger takes, each with the key it is stored under in the connection: Xero keeps its
+ * own names and needs its clearing account (connectors/accounting/xero/settings.ts); the others use the keys.
+ */
+export function accountSettingsFor(vendor: string | undefined): readonly (AccountSetting & { readonly stored: string })[] {
+  if (vendor === 'xero')
+    return BOOKS_ACCOUNT_SETTINGS.filter((s) => s.key in XERO_ACCOUNT_KEYS).map((s) => ({
+      ...s,
+      stored: XERO_ACCOUNT_KEYS[s.key]!,
+      required: s.required || s.key === 'clearingAccountId',
+    }));
+  return BOOKS_ACCOUNT_SETTINGS.map((s) => ({ ...s, stored: s.key }));
+}
+
 /** The books' active accounts, read live (any ledger whose connector reads its chart). Null: no such ledger. */
 export async function chartOfAccounts(connectors: TenantConnectors, tenantId: string): Promise<BooksAccount[] | null> {
   const books = await connectors.accounting(tenantId);
@@ -163,9 +178,13 @@ export interface AccountErrors {
 }
 
 /** Check chosen accounts against the live chart: each exists, is active and of a fitting type. */
-export function checkAccounts(chosen: Readonly<Record<string, string>>, chart: readonly BooksAccount[]): AccountErrors {
+export function checkAccounts(
+  chosen: Readonly<Record<string, string>>,
+  chart: readonly BooksAccount[],
+  settings: readonly AccountSetting[] = BOOKS_ACCOUNT_SETTINGS,
+): AccountErrors {
   const errors: Record<string, string> = {};
-  for (const s of BOOKS_ACCOUNT_SETTINGS) {
+  for (const s of settings) {
     const id = chosen[s.key] ?? '';
     if (id === '') {
       if (s.required) errors[s.key] = `Choose the ${s.label.toLowerCase()} account`;
@@ -198,9 +217,10 @@ export async function saveBooksAccounts(
 ): Promise<{ changed: string[] }> {
   const chart = await chartOfAccounts(deps.connectors, tenantId);
   if (!chart) throw new UseCaseError('not_configured', 'Connect the books first: the accounts are picked from their chart of accounts.');
+  const settings = accountSettingsFor((await deps.connectors.accounting(tenantId))?.vendor);
   const tracked = TRACKING_KEYS.filter((k) => k in chosen);
   const lists = tracked.length ? await trackingLists(deps.connectors, tenantId) : null;
-  const errors = { ...checkAccounts(chosen, chart), ...checkTracking(chosen, lists) };
+  const errors = { ...checkAccounts(chosen, chart, settings), ...checkTracking(chosen, lists) };
   if (Object.keys(errors).length > 0) throw new UseCaseError('invalid', Object.values(errors).join('; '), { fields: errors });
   const changed = await withTenant(deps.db, tenantId, async (tx) => {
     const row = await tx.selectFrom('connections').select(['vendor', 'config']).where('role', '=', 'accounting').forUpdate().executeTakeFirst();
@@ -208,9 +228,10 @@ export async function saveBooksAccounts(
     const entry = vendorEntry('accounting', row.vendor)!;
     const before = row.config;
     const next: Record<string, unknown> = { ...before };
-    const settingKeys = [...BOOKS_ACCOUNT_SETTINGS.map((s) => s.key), ...tracked];
+    const storedAs = new Map<string, string>([...settings.map((s): [string, string] => [s.stored, s.key]), ...tracked.map((k): [string, string] => [k, k])]);
+    const settingKeys = [...storedAs.keys()];
     for (const key of settingKeys) {
-      const id = chosen[key] ?? '';
+      const id = chosen[storedAs.get(key)!] ?? '';
       if (id === '') delete next[key];
       else next[key] = id;
     }
@@ -224,7 +245,7 @@ export async function saveBooksAccounts(
       .execute();
     const name = (id: unknown, key: string): string | null =>
       (TRACKING_KEYS as readonly string[]).includes(key)
-        ? trackingName(key, id, lists)
+        ? trackingName(key as TrackingKey, id, lists)
         : typeof id === 'string'
           ? (chart.find((a) => a.id === id)?.name ?? id)
           : null;

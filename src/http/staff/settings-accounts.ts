@@ -1,10 +1,11 @@
 // Settings → Accounts (/app/settings/accounts): the GL mapping, picked from the books' live chart of accounts
 // (engine/books-accounts.ts). Everyone signed in sees which accounts are used; owner or finance changes them — checked
 // against the chart, audited before → after, used by the next posting. The wizard's accounts step uses the
-// same pickers (accountPickerData). Below the accounts, the class and location Settle puts on its postings
-// (engine/books-tracking.ts), shown where the books track them — or where one is mapped, so it can be undone.
+// same pickers (accountPickerData). Below the accounts, the tracking Settle puts on its postings — QuickBooks'
+// class and location, Xero's tracking categories (engine/books-tracking.ts) — shown where the books track them,
+// or where one is mapped, so it can be undone.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { BOOKS_ACCOUNT_SETTINGS, chartOfAccounts, choicesFor, saveBooksAccounts, type BooksAccount } from '../../engine/books-accounts.ts';
+import { accountSettingsFor, BOOKS_ACCOUNT_SETTINGS, chartOfAccounts, choicesFor, saveBooksAccounts, type BooksAccount } from '../../engine/books-accounts.ts';
 import { readConnection } from '../../engine/connections.ts';
 import { UseCaseError } from '../../engine/context.ts';
 import { markSetup } from '../../engine/first-run.ts';
@@ -16,6 +17,7 @@ import { renderStaff } from './view.ts';
 import { roleAtLeast } from '../../domain/roles.ts';
 import { boxOf, sessionOf } from './connections.ts';
 import { mappedAccountIds } from '../../connectors/accounting/quickbooks-desktop/settings.ts';
+import { xeroNeutralAccounts } from '../../connectors/accounting/xero/settings.ts';
 
 export interface PickerData {
   readonly chartProblem: string | null;
@@ -45,11 +47,18 @@ export async function accountPickerData(
   try {
     chart = (await chartOfAccounts(deps.ctx.connectors, session.tenantId)) ?? [];
   } catch (e) {
-    chartProblem = `Settle could not read the chart of accounts from QuickBooks: ${advice(e, 'QuickBooks')}`;
+    const ledger = conn?.vendor === 'xero' ? 'Xero' : 'QuickBooks';
+    chartProblem = `Settle could not read the chart of accounts from ${ledger}: ${advice(e, ledger)}`;
   }
   // QuickBooks Desktop's keys form names accounts; the pickers show them as the chart's accounts (ListIDs).
-  const saved = conn?.vendor === 'quickbooks-desktop' ? { ...conn.config, ...mappedAccountIds(conn.config, chart) } : (conn?.config ?? {});
-  const pickers = BOOKS_ACCOUNT_SETTINGS.map((s) => {
+  // Xero's keys are its own (bankAccountCode, …): shown under the neutral ones, its three extra roles left out.
+  const saved =
+    conn?.vendor === 'quickbooks-desktop'
+      ? { ...conn.config, ...mappedAccountIds(conn.config, chart) }
+      : conn?.vendor === 'xero'
+        ? { ...conn.config, ...xeroNeutralAccounts(conn.config) }
+        : (conn?.config ?? {});
+  const pickers = accountSettingsFor(conn?.vendor).map((s) => {
     const current = posted ? String(posted[s.key] ?? '') : typeof saved[s.key] === 'string' ? String(saved[s.key]) : '';
     return {
       key: s.key,
@@ -68,6 +77,8 @@ export async function accountPickerData(
 
 export interface TrackingPickerData {
   readonly trackingProblem: string | null;
+  readonly trackingLegend: string;
+  readonly trackingIntro: string;
   readonly tracking: readonly {
     key: string;
     id: string;
@@ -79,17 +90,18 @@ export interface TrackingPickerData {
   }[];
 }
 
-/** The class and location pickers: each shown when its tracking is on with something to pick, or when one is mapped. */
+/** The tracking pickers (engine/books-tracking.ts): each shown when there is something to pick, or when one is mapped. */
 export async function trackingPickerData(deps: HttpDeps, session: StaffSession, posted?: Record<string, unknown>): Promise<TrackingPickerData> {
   const conn = await readConnection(deps.ctx.db, boxOf(deps), session.tenantId, 'accounting');
+  const ledger = conn?.vendor === 'xero' ? 'Xero' : 'QuickBooks';
   let lists: TrackingLists | null = null;
   let trackingProblem: string | null = null;
   try {
     lists = await trackingLists(deps.ctx.connectors, session.tenantId);
   } catch (e) {
-    trackingProblem = `Settle could not read the classes and locations from QuickBooks: ${advice(e, 'QuickBooks')}`;
+    trackingProblem = `Settle could not read the ${ledger === 'Xero' ? 'tracking categories' : 'classes and locations'} from ${ledger}: ${advice(e, ledger)}`;
   }
-  const tracking = trackingSettings(lists)
+  const tracking = trackingSettings(lists, conn?.vendor)
     .map((s) => {
       const saved = typeof conn?.config[s.key] === 'string' ? String(conn.config[s.key]) : '';
       const current = posted && s.key in posted ? String(posted[s.key] ?? '') : saved;
@@ -104,7 +116,7 @@ export async function trackingPickerData(deps: HttpDeps, session: StaffSession, 
       };
     })
     .filter((p) => p.choices.length > 0 || p.current !== '');
-  return { trackingProblem, tracking };
+  return { trackingProblem, trackingLegend: lists?.legend ?? 'Tracking', trackingIntro: lists?.intro ?? '', tracking };
 }
 
 /** Save from a pickers form; answers with the re-rendered form (422) when the choice does not fit, else null. */

@@ -19,7 +19,9 @@ export async function readXeroChart(api: XeroApi): Promise<LedgerChart> {
   const accounts: LedgerAccount[] = ((res['Accounts'] as Json[] | undefined) ?? [])
     .filter((a) => typeof a['Code'] === 'string' && a['Code'] !== '')
     .map((a) => ({ id: String(a['Code']), name: `${String(a['Code'])} ${String(a['Name'])}`, type: String(a['Type']), subType: '', fits: fits(a) }));
-  // Xero's tracking categories are not put on postings yet (docs/architecture.md "Xero").
+  // No dimensions for the rules by contract kind: of what Settle writes to Xero, only the payout's fee and
+  // income lines take Tracking, and those are per payout, not per invoice — so Xero's tracking is chosen
+  // workspace-wide in Settings → Accounts (tracking.ts), not by the invoice's contract kind.
   return { accounts, dimensions: [] };
 }
 

@@ -35,6 +35,7 @@ import { applyXeroCreditNote } from './credit-note.ts';
 import { byPosition } from '../answered-positions.ts';
 import type { TokenStore } from './tokens.ts';
 import { WebhookRejected } from '../../webhook-rejected.ts';
+import { readXeroTracking, type XeroTrackingCategory } from './tracking.ts';
 import { verifyXeroSignature, xeroEvents, type XeroWebhookEvent } from './webhook.ts';
 
 /** Payments per PUT /Payments (Xero advises batches of at most 50 for creates). */
@@ -64,6 +65,9 @@ export interface XeroConfig {
   readonly currency?: Currency;
   /** The app's webhook key (x-xero-signature); absent ⇒ every delivery is refused. */
   readonly webhookKey?: string;
+  /** Tracking options on the payout's fee and income lines, "<TrackingCategoryID>:<TrackingOptionID>" (tracking.ts). */
+  readonly tracking1?: string;
+  readonly tracking2?: string;
 }
 
 export class XeroConnector implements AccountingConnector {
@@ -276,6 +280,11 @@ export class XeroConnector implements AccountingConnector {
   /** Active accounts with the roles Xero lets them take (chart.ts). */
   async readChart(): Promise<LedgerChart> {
     return readXeroChart(this.api);
+  }
+
+  /** The tracking categories and their options, archived ones marked (tracking.ts: the settings pickers). */
+  async trackingCategories(): Promise<XeroTrackingCategory[]> {
+    return readXeroTracking(this.api);
   }
 
   /** Allocate the PSA's exported credit note to the same invoice (credit-note.ts); never creates one. */

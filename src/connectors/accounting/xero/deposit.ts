@@ -3,6 +3,8 @@
 //   - a RECEIVE bank transaction into clearing for money in the payout that is no invoice payment
 //     (card surcharges, installment-plan fees, clients' credit), lines to their income/liability accounts;
 //   - a SPEND bank transaction from clearing for the processor's fees, to the fee expense account;
+//     both bank transactions' lines carry the tracking options mapped in Settings → Accounts (tracking.ts:
+//     the only records Settle writes to Xero that take Tracking);
 //   - one BankTransfer clearing → bank of exactly the payout (bank → clearing when the payout is negative):
 //     the bank line in Xero's bank feed matches this one transfer.
 // Clearing then nets to zero per payout: +payments +income −fees −transfer = 0, because the transfer is
@@ -16,6 +18,28 @@ import type { BankWithdrawalInput, DepositResult, PostDepositInput, PostResult }
 import type { Json } from './api.ts';
 import type { XeroConnector } from './connector.ts';
 import { amountOf, carries, idempotencyKeyFor, itemErrors, marker, moneyOf } from './mapping.ts';
+import { lineTracking, readXeroTracking, xeroTrackingProblems } from './tracking.ts';
+
+/**
+ * Why Xero refused a fee or income line that carried the mapped tracking: the option or its category
+ * archived or deleted (Xero's own message names neither the setting nor the fix). Null: not the cause, or
+ * the look-up itself failed (Xero's answer is then all there is).
+ */
+async function trackingCause(x: XeroConnector): Promise<string | null> {
+  if (!lineTracking(x.config).Tracking) return null;
+  try {
+    const problems = xeroTrackingProblems(x.config, await readXeroTracking(x.api));
+    return problems.length ? problems.join('; ') : null;
+  } catch {
+    return null;
+  }
+}
+
+async function refusal(x: XeroConnector, what: string, xeroSaid: string): Promise<DepositResult> {
+  const cause = await trackingCause(x);
+  const error = cause ? `${cause[0]!.toUpperCase()}${cause.slice(1)} (Xero refused ${what}: ${xeroSaid})` : `Xero refused ${what}: ${xeroSaid}`;
+  return { ok: false, retryable: false, error };
+}
 
 async function existing(x: XeroConnector, path: '/BankTransfers' | '/BankTransactions', mark: string): Promise<Json | null> {
   const key = path.slice(1);
@@ -59,6 +83,7 @@ export async function postXeroDeposit(x: XeroConnector, input: PostDepositInput)
   const total = add(subtract(add(payments, incomeTotal), input.fees), input.adjustments);
   const ref = (part: string): string => `Payout ${input.payoutId} ${marker(input.idempotencyKey, part)}`;
   const contact = { Name: c.processorContactName };
+  const tracking = lineTracking(c); // every fee and income line (tracking.ts)
   if (income.length > 0) {
     const r = await putOnce(x, '/BankTransactions', idempotencyKeyFor([input.idempotencyKey, 'income'], gen), marker(input.idempotencyKey, 'income'), {
       Type: 'RECEIVE',
@@ -72,9 +97,10 @@ export async function postXeroDeposit(x: XeroConnector, input: PostDepositInput)
         Quantity: 1,
         UnitAmount: amountOf(l.amount),
         AccountCode: l.code,
+        ...tracking,
       })),
     });
-    if ('refused' in r) return { ok: false, retryable: false, error: `Xero refused the payout's income (RECEIVE): ${r.refused}` };
+    if ('refused' in r) return refusal(x, "the payout's income (RECEIVE)", r.refused);
   }
   if (input.fees.amountMinor > 0n) {
     const r = await putOnce(x, '/BankTransactions', idempotencyKeyFor([input.idempotencyKey, 'fees'], gen), marker(input.idempotencyKey, 'fees'), {
@@ -84,9 +110,17 @@ export async function postXeroDeposit(x: XeroConnector, input: PostDepositInput)
       Date: input.depositedOn,
       Reference: ref('fees'),
       LineAmountTypes: 'NoTax',
-      LineItems: [{ Description: `Processing fees, payout ${input.payoutId}`, Quantity: 1, UnitAmount: amountOf(input.fees), AccountCode: c.feeAccountCode }],
+      LineItems: [
+        {
+          Description: `Processing fees, payout ${input.payoutId}`,
+          Quantity: 1,
+          UnitAmount: amountOf(input.fees),
+          AccountCode: c.feeAccountCode,
+          ...tracking,
+        },
+      ],
     });
-    if ('refused' in r) return { ok: false, retryable: false, error: `Xero refused the payout's fee SPEND: ${r.refused}` };
+    if ('refused' in r) return refusal(x, "the payout's fee SPEND", r.refused);
   }
   if (total.amountMinor === 0n) return { ok: true, remoteId: `payout:${input.payoutId}`, onClearing: [] };
   const outward = total.amountMinor > 0n;

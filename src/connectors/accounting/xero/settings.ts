@@ -8,6 +8,9 @@ import type { AccountingConnector } from '../types.ts';
 import { XeroConnector } from './connector.ts';
 import { xeroTokensFromRefreshToken, type OAuthTokens } from './tokens.ts';
 
+const TRACKING_VALUE = /^[^:\s]+:[^:\s]+$/;
+const TRACKING_HINT = 'a tracking option as "<TrackingCategoryID>:<TrackingOptionID>" (Settings → Accounts offers them)';
+
 export const xeroConfigSchema = z.object({
   apiUrl: z.string().url().default('https://api.xero.com/api.xro/2.0'),
   tokenUrl: z.string().url().default('https://identity.xero.com/connect/token'),
@@ -21,7 +24,31 @@ export const xeroConfigSchema = z.object({
   planFeeAccountCode: z.string().optional(),
   clientCreditAccountCode: z.string().optional().describe('an account with "Enable payments" ticked holding clients’ credit'),
   currency: z.string().default('USD'),
+  // Workspace-wide tracking on the payout's fee and income lines (tracking.ts): "<TrackingCategoryID>:<TrackingOptionID>".
+  tracking1: z.string().regex(TRACKING_VALUE, TRACKING_HINT).optional(),
+  tracking2: z.string().regex(TRACKING_VALUE, TRACKING_HINT).optional(),
 });
+
+/**
+ * The GL mapping's ledger-neutral account keys (engine/books-accounts.ts, Settings → Accounts) → the Xero
+ * connection's own. Xero has no Undeposited Funds (payments go into the clearing account, which it needs)
+ * and Settle books no ACH-discount or adjustment lines there, so those three have no Xero key.
+ */
+export const XERO_ACCOUNT_KEYS: Readonly<Record<string, string>> = {
+  bankAccountId: 'bankAccountCode',
+  clearingAccountId: 'clearingAccountCode',
+  feeExpenseAccountId: 'feeAccountCode',
+  surchargeIncomeAccountId: 'surchargeAccountCode',
+  planFeeIncomeAccountId: 'planFeeAccountCode',
+  clientCreditAccountId: 'clientCreditAccountCode',
+};
+
+/** The saved account codes under the neutral keys, for the pickers. */
+export function xeroNeutralAccounts(config: Readonly<Record<string, unknown>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [neutral, own] of Object.entries(XERO_ACCOUNT_KEYS)) if (typeof config[own] === 'string' && config[own]) out[neutral] = String(config[own]);
+  return out;
+}
 
 export const xeroSecretsSchema = z.object({
   clientSecret: z.string().min(1),
@@ -74,6 +101,8 @@ export function buildXeroConnector(c: z.infer<typeof xeroConfigSchema>, s: z.inf
       ...(c.planFeeAccountCode ? { planFeeAccountCode: c.planFeeAccountCode } : {}),
       ...(c.clientCreditAccountCode ? { clientCreditAccountCode: c.clientCreditAccountCode } : {}),
       ...(s.webhookKey ? { webhookKey: s.webhookKey } : {}),
+      ...(c.tracking1 ? { tracking1: c.tracking1 } : {}),
+      ...(c.tracking2 ? { tracking2: c.tracking2 } : {}),
     },
     store,
   );
