@@ -45,6 +45,9 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'GET /brand/:tenant/logo': 'public',
   'GET /brand/:tenant/brand.css': 'public',
   'GET /app': 'viewer',
+  // The dashboard's cash forecast panel, as a page without JavaScript, and its CSV (http/staff/dashboard-forecast.ts)
+  'GET /app/forecast': 'viewer',
+  'GET /app/forecast.csv': 'viewer',
   // Recompute the dashboard's figures now (http/staff/dashboard.ts): changes no data, but costs seconds of the
   // database on a large book, so not for every viewer's click (a POST cannot be a viewer's anyway).
   'POST /app/figures/refresh': 'finance',
@@ -204,6 +207,8 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'GET /api/v1/audit-log': 'finance',
   // The A/R dashboard's figures (api/reports.ts; the page is GET /app)
   'GET /api/v1/reports/ar': 'viewer',
+  // The cash forecast (api/cash-forecast.ts; its panel and CSV are on GET /app/forecast)
+  'GET /api/v1/reports/cash-forecast': 'viewer',
   'GET /api/v1/exceptions': 'viewer',
   'POST /api/v1/exceptions/:id/dismiss': 'finance',
   'POST /api/v1/exceptions/:id/resolve': 'finance',

@@ -30,6 +30,7 @@ import { registerExceptionRoutes } from './api/exceptions.ts';
 import { registerPostingRoutes } from './api/postings.ts';
 import { registerRetryPolicyRoutes } from './api/retry-policy.ts';
 import { registerReportRoutes } from './api/reports.ts';
+import { registerCashForecastRoutes } from './api/cash-forecast.ts';
 import { registerDashboardRoutes } from './dashboard/pages.ts';
 import { registerApiKeyPages } from './dashboard/api-keys.ts';
 import { registerStaffApp } from './staff/index.ts';
@@ -124,6 +125,7 @@ export async function buildServer(deps: HttpDeps, logger: Logger): Promise<Fasti
       registerApiKeyRoutes(api, deps);
       registerWebhookSubscriptionRoutes(api, deps);
       registerReportRoutes(api, deps);
+      registerCashForecastRoutes(api, deps);
     },
     { prefix: '/api/v1' },
   );

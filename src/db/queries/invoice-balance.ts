@@ -1,7 +1,7 @@
 // What a client still owes on an invoice. The PSA's balance is the truth, but it only reflects the
 // payments the PSA has been told about: a payment Settle allocated and has not yet written back to the PSA
 // must still be taken off, or a second payment could be collected for the same amount.
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Tx } from '../tenant.ts';
 import type { InvoiceStatus } from '../schema.ts';
 
@@ -10,7 +10,7 @@ import type { InvoiceStatus } from '../schema.ts';
 // reduced or removed (a posted reversal posting). So the result is: allocations not yet in the PSA, minus
 // reversals not yet in the PSA (it can be negative).
 /** unreflectedAllocationsMinor as a scalar subquery, so a caller reads it with the invoice in one statement. */
-function unreflectedSql(invoiceId: string) {
+export function unreflectedSql(invoiceId: string | RawBuilder<unknown>) {
   return sql<bigint>`(
     SELECT (coalesce(sum(a.amount_minor) FILTER (
               WHERE NOT EXISTS (SELECT 1 FROM postings p

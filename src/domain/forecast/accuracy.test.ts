@@ -6,7 +6,13 @@ import { forecastBuckets } from './buckets.ts';
 import { HistoryIndex, type PaidRecord } from './history.ts';
 import type { InvoicePrediction } from './predict.ts';
 
-const rec = (id: string, client: string, due: string, late: number): PaidRecord => ({ invoiceId: id, clientId: client, dueOn: due, paidOn: addDays(due, late), reminders: [] });
+const rec = (id: string, client: string, due: string, late: number): PaidRecord => ({
+  invoiceId: id,
+  clientId: client,
+  dueOn: due,
+  paidOn: addDays(due, late),
+  reminders: [],
+});
 
 describe('forecastAccuracy', () => {
   it('predicts each invoice paid in the window as of its due date and averages the errors (by hand)', () => {
@@ -62,9 +68,15 @@ describe('forecastBuckets', () => {
   it('sums exact minor units per currency into 30/60/90/later/beyond, day 30 in the first', () => {
     const f = forecastBuckets(
       [
-        pred('1', 'USD', [['2026-06-01', 1n], ['2026-07-01', 10n]]),
+        pred('1', 'USD', [
+          ['2026-06-01', 1n],
+          ['2026-07-01', 10n],
+        ]),
         pred('2', 'USD', [['2026-07-02', 100n]]),
-        pred('3', 'USD', [['2026-08-30', 1000n], ['2026-08-31', 10000n]]),
+        pred('3', 'USD', [
+          ['2026-08-30', 1000n],
+          ['2026-08-31', 10000n],
+        ]),
         pred('4', 'USD', [[null, 100000n]]),
         pred('5', 'CAD', [['2026-06-02', 7n]]),
       ],

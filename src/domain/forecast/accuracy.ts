@@ -47,6 +47,13 @@ export function forecastAccuracy(history: HistoryIndex, today: IsoDate, windowDa
     paid: paid.length,
     count: all.length,
     maeDays: all.length >= minCount && all.length > 0 ? oneDecimal(total, all.length) : null,
-    byBasis: [...errors.entries()].map(([basis, e]) => ({ basis, count: e.length, maeDays: oneDecimal(e.reduce((s, x) => s + x, 0), e.length) })),
+    byBasis: [...errors.entries()].map(([basis, e]) => ({
+      basis,
+      count: e.length,
+      maeDays: oneDecimal(
+        e.reduce((s, x) => s + x, 0),
+        e.length,
+      ),
+    })),
   };
 }

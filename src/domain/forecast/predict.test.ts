@@ -34,7 +34,13 @@ describe('weighted median', () => {
     expect(weightedMedian([{ value: 5, weight: 1 }])).toBe(5);
     expect(weightedMedian([3, 1, 100].map((value) => ({ value, weight: 1 })))).toBe(3);
     // the recent one (weight 3) outweighs two old ones
-    expect(weightedMedian([{ value: 30, weight: 1 }, { value: 30, weight: 1 }, { value: 2, weight: 3 }])).toBe(2);
+    expect(
+      weightedMedian([
+        { value: 30, weight: 1 },
+        { value: 30, weight: 1 },
+        { value: 2, weight: 3 },
+      ]),
+    ).toBe(2);
   });
 });
 
@@ -127,7 +133,12 @@ describe('predictInvoice: one basis each', () => {
     );
     expect(bank.slices).toEqual([expect.objectContaining({ on: '2026-06-16', basis: 'ach_in_flight', amount: usd(50_00) })]);
     // through the processor: submitted Friday 2026-06-12, four banking days: 15, 16, 17, 18
-    const stripe = predictInvoice(open(), [{ kind: 'ach_in_flight', via: 'processor', startedOn: '2026-06-12', effectiveOn: null, amount: usd(100_00) }], h, TODAY);
+    const stripe = predictInvoice(
+      open(),
+      [{ kind: 'ach_in_flight', via: 'processor', startedOn: '2026-06-12', effectiveOn: null, amount: usd(100_00) }],
+      h,
+      TODAY,
+    );
     expect(stripe.slices[0]!.on).toBe('2026-06-18');
   });
 

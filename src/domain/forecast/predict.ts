@@ -50,7 +50,13 @@ export interface OpenInvoice {
 }
 
 export type Commitment =
-  | { readonly kind: 'ach_in_flight'; readonly via: 'processor' | 'bank'; readonly startedOn: IsoDate; readonly effectiveOn: IsoDate | null; readonly amount: Money }
+  | {
+      readonly kind: 'ach_in_flight';
+      readonly via: 'processor' | 'bank';
+      readonly startedOn: IsoDate;
+      readonly effectiveOn: IsoDate | null;
+      readonly amount: Money;
+    }
   | { readonly kind: 'installment_part'; readonly dueOn: IsoDate; readonly amount: Money }
   | { readonly kind: 'autopay'; readonly chargeOn: IsoDate; readonly methodKind: 'card' | 'us_bank_account' | null };
 
@@ -82,7 +88,7 @@ export function settlementDay(date: IsoDate, n: number): IsoDate {
   } catch (e) {
     if (!(e instanceof BankingCalendarError)) throw e;
     let d = date;
-    for (let left = n; left > 0 || isWeekend(d); ) {
+    for (let left = n; left > 0 || isWeekend(d);) {
       d = addDays(d, 1);
       if (!isWeekend(d)) left -= 1;
     }
@@ -103,7 +109,10 @@ function fromDaysLate(sample: HistorySample, dueOn: IsoDate, today: IsoDate | nu
   const later = medianOf(sample, daysLate, asLate);
   if (later === null) return { on: null, detail: `already ${lateText(already)}, later than any of ${sample.records.length} ${whose} invoices paid` };
   const n = sample.records.filter(asLate).length;
-  return { on: addDays(dueOn, later), detail: `already ${lateText(already)}; ${whose} invoices paid at least that late were paid ${lateText(later)} (median of ${n})` };
+  return {
+    on: addDays(dueOn, later),
+    detail: `already ${lateText(already)}; ${whose} invoices paid at least that late were paid ${lateText(later)} (median of ${n})`,
+  };
 }
 
 /** Paying after reminder k: the k-th reminder's usual offset plus the usual days from it to payment. */
@@ -168,7 +177,14 @@ export function predictInvoice(inv: OpenInvoice, commitments: readonly Commitmen
   for (const c of commitments) {
     if (c.kind !== 'ach_in_flight') continue;
     const on = c.via === 'bank' ? (c.effectiveOn ?? settlementDay(c.startedOn, 1)) : settlementDay(c.startedOn, ACH_SETTLEMENT_BANKING_DAYS);
-    take(c.amount, on, 'ach_in_flight', c.via === 'bank' ? `bank ACH debit settles on its effective date` : `ACH debit submitted ${c.startedOn}, settles ${ACH_SETTLEMENT_BANKING_DAYS} banking days later`);
+    take(
+      c.amount,
+      on,
+      'ach_in_flight',
+      c.via === 'bank'
+        ? `bank ACH debit settles on its effective date`
+        : `ACH debit submitted ${c.startedOn}, settles ${ACH_SETTLEMENT_BANKING_DAYS} banking days later`,
+    );
   }
   const parts = commitments.filter((c) => c.kind === 'installment_part').sort((a, b) => (a.dueOn < b.dueOn ? -1 : a.dueOn > b.dueOn ? 1 : 0));
   for (const p of parts) take(p.amount, p.dueOn, 'installment_plan', `installment part due ${p.dueOn}`);
@@ -176,7 +192,12 @@ export function predictInvoice(inv: OpenInvoice, commitments: readonly Commitmen
   if (autopay) {
     const chargeOn = maxDate(autopay.chargeOn, today);
     const bank = autopay.methodKind === 'us_bank_account';
-    take(rest, bank ? settlementDay(chargeOn, ACH_SETTLEMENT_BANKING_DAYS) : chargeOn, 'autopay', `autopay charges ${chargeOn}${bank ? ` by ACH, settling ${ACH_SETTLEMENT_BANKING_DAYS} banking days later` : ''}`);
+    take(
+      rest,
+      bank ? settlementDay(chargeOn, ACH_SETTLEMENT_BANKING_DAYS) : chargeOn,
+      'autopay',
+      `autopay charges ${chargeOn}${bank ? ` by ACH, settling ${ACH_SETTLEMENT_BANKING_DAYS} banking days later` : ''}`,
+    );
   }
   if (isPositive(rest)) {
     const h = predictFromHistory(inv, history, today, today);

@@ -17,6 +17,7 @@ import { callerOf } from '../api/caller.ts';
 import type { HttpDeps } from '../deps.ts';
 import { DEFAULT_TIMEOUTS } from '../../engine/staff-sessions.ts';
 import { dashboardView } from './dashboard-view.ts';
+import { registerForecastRoutes } from './dashboard-forecast.ts';
 import { renderStaff } from './view.ts';
 
 type Query = Record<string, string | undefined>;
@@ -116,4 +117,5 @@ async function refreshNow(req: FastifyRequest<{ Body: Query }>, reply: FastifyRe
 export function registerArDashboardRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get<{ Querystring: Query }>('/app', { schema: { hide: true } }, (req, reply) => dashboard(req, reply, deps));
   app.post<{ Body: Query }>('/app/figures/refresh', { schema: { hide: true } }, (req, reply) => refreshNow(req, reply, deps));
+  registerForecastRoutes(app, deps);
 }
