@@ -23,7 +23,7 @@ export interface CardIdentity {
 export const cardOf = (p: Pick<Payment, 'client_id' | 'method_kind' | 'method_brand' | 'method_last4'>): CardIdentity | null =>
   p.method_kind && p.method_last4 ? { clientId: p.client_id, kind: p.method_kind, brand: p.method_brand, last4: p.method_last4 } : null;
 
-const OUTCOME: Record<string, AttemptOutcome> = {
+export const OUTCOME: Record<string, AttemptOutcome> = {
   succeeded: 'succeeded',
   declined: 'declined',
   not_sent: 'not_sent',

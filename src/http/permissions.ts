@@ -352,6 +352,7 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'POST /api/v1/webhook-deliveries/:id/replay': 'owner',
   'GET /api/v1/retry-policy': 'viewer',
   'PUT /api/v1/retry-policy': 'owner',
+  'POST /api/v1/retry-policy/backtest': 'owner', // a preview before changing the policy (saves nothing)
 
   // ---- API: API keys (also `settle api-key …`) ----
   'GET /api/v1/api-keys': 'owner',

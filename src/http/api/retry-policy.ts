@@ -4,9 +4,11 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { withTenant } from '../../db/tenant.ts';
+import { backtestRetryPolicy, HISTORY_DAYS, retryBacktestInput } from '../../engine/retry-backtest.ts';
 import { loadRetryPolicy, policyJson, retryPolicyInput, saveRetryPolicy } from '../../engine/retry-settings.ts';
 import type { HttpDeps } from '../deps.ts';
 import { callerOf } from './caller.ts';
+import { retryBacktestJson, retryBacktestResponse } from './retry-backtest-json.ts';
 import { errorBody } from './schemas.ts';
 
 const step = z.union([z.object({ businessDays: z.number().int() }), z.object({ minutes: z.number().int() })]);
@@ -47,6 +49,27 @@ export function registerRetryPolicyRoutes(app: FastifyInstance, deps: HttpDeps):
     async (req) => {
       const caller = callerOf(req);
       return policyJson(await withTenant(deps.ctx.db, caller.tenantId, (tx) => saveRetryPolicy(tx, caller.tenantId, req.body, caller.actor)));
+    },
+  );
+  r.post(
+    '/retry-policy/backtest',
+    {
+      schema: {
+        tags: ['settings'],
+        summary: "Replay this workspace's past failed payments under a proposed retry schedule (nothing is saved)",
+        description:
+          'Same soft_steps / technical_steps as PUT /retry-policy (same limits); history_days: how far back to look ' +
+          `(${HISTORY_DAYS.min}–${HISTORY_DAYS.max}, default ${HISTORY_DAYS.default}). Each past failure is replayed under the current and the proposed schedule with the ` +
+          "same business-day calendar and card limits the retries use; the chance that a retry collects comes from this workspace's own retries " +
+          '(by time since the first attempt, else by retry number, else the whole class, each only with at least min_trials trials — otherwise the failure is counted in not_estimated). ' +
+          'Expected amounts are exact minor units per currency, each failure rounded half-even. Hard and fix-data declines are never retried. See docs/retry-backtest.md.',
+        body: retryBacktestInput,
+        response: { 200: retryBacktestResponse, 400: errorBody },
+      },
+    },
+    async (req) => {
+      const caller = callerOf(req);
+      return retryBacktestJson(await withTenant(deps.ctx.db, caller.tenantId, (tx) => backtestRetryPolicy(tx, req.body, deps.ctx.now())));
     },
   );
 }
