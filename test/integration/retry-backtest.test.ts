@@ -120,10 +120,10 @@ describe('retry-policy backtest on real PostgreSQL', () => {
   it('refuses a bad schedule with what to fix, and changes nothing', async () => {
     const negative = await backtest({ ...PROPOSED, soft_steps: [{ businessDays: -2 }] });
     expect(negative.status).toBe(400);
-    expect(negative.body['error']['message']).toContain('soft_steps.0.businessDays: Number must be greater than or equal to 1');
+    expect(negative.body['error']['message']).toContain('/soft_steps/0/businessDays: Number must be greater than or equal to 1');
     const nine = await backtest({ ...PROPOSED, soft_steps: Array.from({ length: 9 }, (_, i) => ({ businessDays: i + 1 })) });
     expect(nine.status).toBe(400);
-    expect(nine.body['error']['message']).toContain('soft_steps: Array must contain at most 8 element(s)');
+    expect(nine.body['error']['message']).toContain('/soft_steps: Array must contain at most 8 element(s)');
     const unknownClass = await backtest({ ...PROPOSED, hard_steps: [{ businessDays: 1 }] });
     expect(unknownClass.status).toBe(400);
     expect(unknownClass.body['error']['message']).toContain('there is no "hard" schedule');
