@@ -3,7 +3,9 @@
 // the books which of the awaited invoice numbers exist now (one `DocNumber IN (…)` query per 100 numbers),
 // and the postings of those that do are made due at once and the tenant's flush is queued. Scheduled by
 // the flush when a posting starts waiting, re-scheduled by itself while any still wait, and re-added by
-// the per-minute sweep if its job was lost.
+// the per-minute sweep if its job was lost. A credit memo's application also waits for its memo: where the
+// books can say (creditMemosInBooks) it is woken only once the memo is there. Xero's webhooks for invoices and
+// credit notes queue this look-up at once (xero-webhook.ts).
 import { withTenant, type Tx } from '../db/tenant.ts';
 import type { EngineContext } from './context.ts';
 import { enqueue } from './enqueue.ts';
@@ -37,7 +39,8 @@ export async function watchBooksInvoices(ctx: EngineContext, tenantId: string): 
     tx
       .selectFrom('postings as po')
       .innerJoin('invoices as i', 'i.id', 'po.invoice_id')
-      .select(['po.id', booksInvoiceNumber('po').as('number')])
+      .leftJoin('credit_memo_applications as c', 'c.posting_id', 'po.id')
+      .select(['po.id', booksInvoiceNumber('po').as('number'), 'c.credit_memo_number as memo'])
       .where('po.target', '=', 'accounting')
       .where('po.status', '=', 'pending')
       .where('po.waiting_for', '=', 'invoice_in_books')
@@ -47,7 +50,10 @@ export async function watchBooksInvoices(ctx: EngineContext, tenantId: string): 
   );
   if (waiting.length === 0) return 'nothing waits for an invoice';
   const present = await books.invoicesInBooks([...new Set(waiting.map((w) => w.number))]);
-  const due = waiting.filter((w) => present.has(w.number)).map((w) => w.id);
+  // A credit memo's application waits for its memo too: woken only when both are there, where the books can tell.
+  const memos = waiting.flatMap((w) => (w.memo && present.has(w.number) ? [w.memo] : []));
+  const memosPresent = books.creditMemosInBooks && memos.length ? await books.creditMemosInBooks(memos) : null;
+  const due = waiting.filter((w) => present.has(w.number) && (!w.memo || !memosPresent || memosPresent.has(w.memo))).map((w) => w.id);
   await withTenant(ctx.db, tenantId, async (tx) => {
     if (due.length > 0) {
       await tx.updateTable('postings').set({ next_attempt_at: ctx.now() }).where('id', 'in', due).where('status', '=', 'pending').execute();

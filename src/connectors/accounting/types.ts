@@ -210,6 +210,11 @@ export interface AccountingConnector {
   restoreDeposit?(input: RestoreDepositInput): Promise<DepositResult>;
   /** Which of these invoice numbers are in the books now (a cheap look-up for postings waiting on them). */
   invoicesInBooks(invoiceNumbers: readonly string[]): Promise<ReadonlySet<string>>;
+  /**
+   * Which of these credit memo numbers are in the books now, ready to apply (for applications waiting on
+   * them: engine/watch-books-invoices.ts). Absent ⇒ such an application is woken when its invoice is there.
+   */
+  creditMemosInBooks?(creditMemoNumbers: readonly string[]): Promise<ReadonlySet<string>>;
   /** Book a reversal of a payment posted earlier (see ReversePaymentInput); remoteId names the reversing entry. */
   reversePayment(input: ReversePaymentInput): Promise<PostResult>;
   /** Book a bank debit against clearing (BankWithdrawalInput); absent ⇒ the posting fails with a person told. */

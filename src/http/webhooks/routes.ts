@@ -8,7 +8,7 @@ import { encodeEvent } from '../../engine/event-codec.ts';
 import { WebhookRejected } from '../../connectors/webhook-rejected.ts';
 import type { HttpDeps } from '../deps.ts';
 import { XeroConnector } from '../../connectors/accounting/xero/connector.ts';
-import { onXeroInvoicesChanged } from '../../engine/xero-webhook.ts';
+import { onXeroChanges, WAKING_CATEGORIES } from '../../engine/xero-webhook.ts';
 
 export function registerWebhookRoutes(app: FastifyInstance, deps: HttpDeps): void {
   // Events arriving together are stored together (engine/inbox-writer.ts): a burst costs one transaction per batch.
@@ -50,7 +50,7 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: HttpDeps): voi
         if (books?.vendor === vendor && books instanceof XeroConnector) {
           // Xero's intent-to-receive check wants 200 / 401 with no body (connectors/accounting/xero/webhook.ts).
           const events = books.verifyWebhook(req.headers, raw);
-          await onXeroInvoicesChanged(deps.ctx.db, tenant.id, events.filter((ev) => ev.eventCategory === 'INVOICE').length);
+          await onXeroChanges(deps.ctx.db, tenant.id, events.filter((ev) => WAKING_CATEGORIES.has(ev.eventCategory)).length);
           return reply.code(200).send();
         }
       } catch (e) {

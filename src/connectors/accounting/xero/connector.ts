@@ -31,7 +31,7 @@ import { postXeroBankWithdrawal, postXeroDeposit } from './deposit.ts';
 import { amountOf, carries, chunks, failure, idempotencyKeyFor, marker, moneyOf, referenceWhere } from './mapping.ts';
 import { paymentAnswer, settleNotAuthorised } from './payment-answers.ts';
 import { reverseXeroPayment } from './reversal.ts';
-import { applyXeroCreditNote } from './credit-note.ts';
+import { applyXeroCreditNote, xeroCreditNotesInBooks } from './credit-note.ts';
 import { byPosition } from '../answered-positions.ts';
 import type { TokenStore } from './tokens.ts';
 import { WebhookRejected } from '../../webhook-rejected.ts';
@@ -294,6 +294,11 @@ export class XeroConnector implements AccountingConnector {
     } catch (e) {
       return failure(e);
     }
+  }
+
+  /** Which of these credit notes are in Xero, approved (credit-note.ts): the watch wakes applications waiting for them. */
+  async creditMemosInBooks(numbers: readonly string[]): Promise<ReadonlySet<string>> {
+    return numbers.length ? xeroCreditNotesInBooks(this, numbers) : new Set();
   }
 
   async postBankWithdrawal(input: BankWithdrawalInput): Promise<PostResult> {

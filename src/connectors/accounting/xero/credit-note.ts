@@ -89,3 +89,26 @@ export async function applyXeroCreditNote(books: XeroConnector, input: ApplyCred
   if (err !== null) return { ok: false, retryable: !row, error: `Xero refused to apply credit note ${number} to invoice ${invoiceNumber}: ${err}` };
   return { ok: true, remoteId: String(row!['AllocationID']) };
 }
+
+/** Credit-note numbers per `where` look-up (URL length). */
+const NUMBERS_PER_QUERY = 25;
+
+/**
+ * Which of these sales credit notes are in Xero and approved (AUTHORISED): what an application waiting for
+ * its note needs (AccountingConnector.creditMemosInBooks). One GET per 25 numbers.
+ */
+export async function xeroCreditNotesInBooks(books: XeroConnector, numbers: readonly string[]): Promise<ReadonlySet<string>> {
+  const found = new Set<string>();
+  const unique = [...new Set(numbers)];
+  for (let i = 0; i < unique.length; i += NUMBERS_PER_QUERY) {
+    const part = unique.slice(i, i + NUMBERS_PER_QUERY);
+    const res = await books.api.call({
+      method: 'GET',
+      path: '/CreditNotes',
+      params: { where: part.map((n) => `CreditNoteNumber==${quoted(n)}`).join(' OR ') },
+    });
+    for (const n of (res['CreditNotes'] as Json[] | undefined) ?? [])
+      if (n['Type'] === 'ACCRECCREDIT' && n['Status'] === 'AUTHORISED') found.add(String(n['CreditNoteNumber']));
+  }
+  return found;
+}
