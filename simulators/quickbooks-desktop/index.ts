@@ -6,6 +6,7 @@ import { createSimulatorApp, listen } from '../kit.ts';
 import { CompanyFile } from './store.ts';
 import { WebConnector, type WebConnectorSettings } from './webconnector.ts';
 import { amt } from './qbxml-rs.ts';
+import { deleteTxn, voidTxn, type DeletableType } from './deletions.ts';
 
 export interface RunningQbdSimulator {
   readonly baseUrl: string;
@@ -56,6 +57,27 @@ function registerControl(app: FastifyInstance, company: CompanyFile, wc: WebConn
       ...(b.txnDate ? { txnDate: b.txnDate } : {}),
     });
     return { txnId: inv.txnId, customerListId: inv.customerListId };
+  });
+  // A person deleting or voiding a transaction in QuickBooks (deletions.ts): what the books copy must notice.
+  app.post('/_sim/transactions/delete', async (req, reply) => {
+    const b = req.body as { type?: DeletableType; txnId?: string };
+    if (!['Invoice', 'ReceivePayment', 'Deposit', 'JournalEntry'].includes(String(b.type)))
+      return reply.code(400).send({ ok: false, error: 'type must be Invoice, ReceivePayment, Deposit or JournalEntry' });
+    try {
+      return { ok: true, deleted: deleteTxn(company, b.type!, String(b.txnId)) };
+    } catch (e) {
+      return reply.code(400).send({ ok: false, error: e instanceof Error ? e.message : String(e) });
+    }
+  });
+  app.post('/_sim/transactions/void', async (req, reply) => {
+    const b = req.body as { type?: 'ReceivePayment' | 'Deposit'; txnId?: string };
+    if (b.type !== 'ReceivePayment' && b.type !== 'Deposit') return reply.code(400).send({ ok: false, error: 'type must be ReceivePayment or Deposit' });
+    try {
+      voidTxn(company, b.type, String(b.txnId));
+      return { ok: true };
+    } catch (e) {
+      return reply.code(400).send({ ok: false, error: e instanceof Error ? e.message : String(e) });
+    }
   });
   app.get('/_sim/state', async () => ({
     invoices: company.invoices.map((i) => ({ ...i, subtotal: amt(i.subtotal), balance: amt(i.balance) })),

@@ -1,4 +1,5 @@
 // Response elements the simulated company file writes (the *Ret shapes of qbxml130.xsd, the fields Settle reads).
+import type { DeletedTxn } from './deletions.ts';
 import type { Account, CompanyFile, CreditMemo, Customer, Deposit, Invoice, Journal, Payment } from './store.ts';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -66,7 +67,7 @@ export function paymentRet(c: CompanyFile, p: Payment): string {
     p.applied
       .map(
         (a) =>
-          `<AppliedToTxnRet>${el('TxnID', a.txnId)}${el('TxnType', 'Invoice')}${el('Amount', amt(a.amount))}` +
+          `<AppliedToTxnRet>${el('TxnID', a.txnId)}${el('TxnType', c.journals.some((j) => j.txnId === a.txnId) ? 'JournalEntry' : 'Invoice')}${el('Amount', amt(a.amount))}` +
           (a.credits ?? [])
             .map((x) => `<LinkedTxn>${el('TxnID', x.creditTxnId)}${el('TxnType', 'CreditMemo')}${el('Amount', amt(x.amount))}</LinkedTxn>`)
             .join('') +
@@ -100,4 +101,8 @@ export function journalRet(c: CompanyFile, j: Journal): string {
     j.credits.map(line('JournalCreditLine')).join('') +
     `</JournalEntryRet>`
   );
+}
+
+export function txnDeletedRet(d: DeletedTxn): string {
+  return `<TxnDeletedRet>${el('TxnDelType', d.type)}${el('TxnID', d.txnId)}${el('TimeCreated', d.timeCreated)}${el('TimeDeleted', d.timeDeleted)}${el('RefNumber', d.refNumber)}</TxnDeletedRet>`;
 }

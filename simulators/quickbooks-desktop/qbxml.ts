@@ -8,6 +8,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { CompanyFile, UNDEPOSITED_FUNDS, type Payment } from './store.ts';
 import { accountsFor, modifiedFilter, ReadRefusal } from './reads.ts';
 import * as Rs from './qbxml-rs.ts';
+import { DeletionRefusal, txnDeletedQuery } from './deletions.ts';
 
 type El = Record<string, unknown>;
 const parser = new XMLParser({
@@ -78,7 +79,7 @@ export function handleQbxml(company: CompanyFile, xml: string, injected: Injecte
       try {
         out.push(answer(company, type, rq, id, injected));
       } catch (e) {
-        if (!(e instanceof Refusal) && !(e instanceof ReadRefusal)) throw e;
+        if (!(e instanceof Refusal) && !(e instanceof ReadRefusal) && !(e instanceof DeletionRefusal)) throw e;
         failed = true;
         out.push(Rs.status(rsType, id, e.code, e.message));
       }
@@ -146,6 +147,8 @@ function answer(c: CompanyFile, type: string, rq: El, id: string | undefined, in
     }
     case 'JournalEntryAddRq':
       return Rs.list('JournalEntryAddRs', id, [Rs.journalRet(c, journalEntryAdd(c, rq['JournalEntryAdd'] as El))]);
+    case 'TxnDeletedQueryRq':
+      return txnDeletedQuery(c, rq, id);
     case 'JournalEntryQueryRq':
       return Rs.list(
         'JournalEntryQueryRs',
@@ -215,6 +218,11 @@ function receivePaymentAdd(c: CompanyFile, a: El): Payment {
   let sum = 0n;
   for (const t of applied) {
     const inv = c.invoices.find((i) => i.txnId === t.txnId);
+    if (!inv && c.journals.some((j) => j.txnId === t.txnId)) {
+      checkJournalApplication(c, customer.listId, t, applied);
+      sum += t.amount;
+      continue;
+    }
     if (!inv) throw new Refusal(3120, `Object "${t.txnId}" specified in the request cannot be found.`);
     if (inv.customerListId !== customer.listId)
       throw new Refusal(3140, `There is an invalid reference to QuickBooks Invoice "${t.txnId}": it belongs to another customer.`);
@@ -228,7 +236,8 @@ function receivePaymentAdd(c: CompanyFile, a: El): Payment {
   }
   if (sum > total) throw new Refusal(3180, 'There was an error when saving a ReceivePayment. QuickBooks error message: more is applied than was received.');
   for (const t of applied) {
-    const inv = c.invoices.find((i) => i.txnId === t.txnId)!;
+    const inv = c.invoices.find((i) => i.txnId === t.txnId);
+    if (!inv) continue; // a journal entry: its open amount is what payments have not applied yet (CompanyFile.openOnJournal)
     inv.balance -= t.amount + t.credits.reduce((s, x) => s + x.amount, 0n);
     inv.timeModified = c.timeModified();
     for (const x of t.credits) {
@@ -252,6 +261,31 @@ function receivePaymentAdd(c: CompanyFile, a: El): Payment {
   };
   c.payments.push(p);
   return p;
+}
+
+/**
+ * A payment applied to a journal entry, as QuickBooks' Receive Payments allows: the entry must have an Accounts
+ * Receivable debit for this customer (otherwise it is not one of the customer's open transactions), no credit
+ * memo is set against it here, and the amounts applied to it (this request's lines too) stay within what is open.
+ */
+function checkJournalApplication(
+  c: CompanyFile,
+  customerListId: string,
+  t: { txnId: string; amount: bigint; credits: readonly unknown[] },
+  all: readonly { txnId: string; amount: bigint }[],
+): void {
+  const j = c.journals.find((x) => x.txnId === t.txnId)!;
+  if (!j.debits.some((l) => l.entityListId === customerListId && c.account({ fullName: l.account })?.type === 'AccountsReceivable'))
+    throw new Refusal(3140, `There is an invalid reference to QuickBooks JournalEntry "${t.txnId}": it is not an open transaction of this customer.`);
+  if (t.credits.length) throw new Refusal(3180, 'There was an error when saving a ReceivePayment. QuickBooks error message: credits apply to invoices only.');
+  if (t.amount <= 0n) throw new Refusal(3020, `PaymentAmount applied to journal entry ${j.refNumber} must be more than 0.00.`);
+  const asked = all.filter((x) => x.txnId === t.txnId).reduce((s, x) => s + x.amount, 0n);
+  const open = c.openOnJournal(j.txnId, customerListId);
+  if (asked > open)
+    throw new Refusal(
+      3180,
+      `There was an error when saving a ReceivePayment. QuickBooks error message: the amount applied to journal entry ${j.refNumber} is more than its open balance (${Rs.amt(open)}).`,
+    );
 }
 
 /** SetCredit: each credit memo exists, is the paying customer's, and has that much left; returns the credit applied. */

@@ -9,6 +9,7 @@ export interface Account {
   active?: boolean;
 }
 import { Iterators } from './reads.ts';
+import type { DeletedTxn } from './deletions.ts';
 
 export interface Customer {
   readonly listId: string;
@@ -91,6 +92,8 @@ export class CompanyFile {
   readonly deposits: Deposit[] = [];
   readonly journals: Journal[] = [];
   readonly creditMemos: CreditMemo[] = [];
+  /** Transactions a person deleted (TxnDeletedQuery lists them; deletions.ts). */
+  readonly deleted: DeletedTxn[] = [];
   /** qbXML iterators of the QuickBooks session (one per Web Connector run). */
   readonly iterators: Iterators;
 
@@ -175,6 +178,21 @@ export class CompanyFile {
     };
     this.creditMemos.push(memo);
     return memo;
+  }
+
+  /**
+   * What a customer still owes on a journal entry: its Accounts Receivable debit lines (each names the customer)
+   * less what received payments applied to the entry. QuickBooks lists such an entry among the customer's open
+   * transactions in Receive Payments, and a ReceivePayment may apply to it (AppliedToTxnAdd with its TxnID).
+   */
+  openOnJournal(txnId: string, customerListId?: string): bigint {
+    const j = this.journals.find((x) => x.txnId === txnId);
+    if (!j) return 0n;
+    const ar = new Set(this.accounts.filter((a) => a.type === 'AccountsReceivable').map((a) => a.fullName));
+    let open = 0n;
+    for (const l of j.debits) if (ar.has(l.account) && (!customerListId || l.entityListId === customerListId)) open += l.amount;
+    for (const p of this.payments) for (const a of p.applied) if (a.txnId === txnId) open -= a.amount;
+    return open;
   }
 
   /** Money sitting in an account from Settle's writes (for tests: clearing should net to zero). */

@@ -46,6 +46,30 @@ describe('QuickBooks Desktop simulator control (/_sim)', () => {
     expect(await call('GET', '/_sim/requests')).toEqual([]);
   });
 
+  it('a person deletes or voids a transaction: refused for what QuickBooks refuses, listed by TxnDeletedQuery', async () => {
+    const inv = sim.company.addInvoice({ refNumber: '9002', customer: 'Acme Dental', amountCents: 5_000n });
+    expect(await call('POST', '/_sim/transactions/void', { type: 'Invoice', txnId: inv.txnId })).toMatchObject({ ok: false });
+    expect(await call('POST', '/_sim/transactions/void', { type: 'Deposit', txnId: 'nope' })).toMatchObject({ ok: false });
+    expect(await call('POST', '/_sim/transactions/delete', { type: 'Invoice', txnId: inv.txnId })).toMatchObject({
+      ok: true,
+      deleted: { type: 'Invoice', txnId: inv.txnId, refNumber: '9002' },
+    });
+    expect(sim.company.invoices.some((i) => i.txnId === inv.txnId)).toBe(false);
+    const dep = sim.company.deposits.push({
+      txnId: 'DEP-1',
+      txnDate: '2026-12-07',
+      account: 'Checking',
+      memo: 'cash',
+      externalGuid: undefined,
+      lines: [{ account: 'Services', amount: 1_000n, memo: 'cash' }],
+      total: 1_000n,
+      timeModified: sim.company.timeModified(),
+    });
+    expect(dep).toBe(1);
+    expect(await call('POST', '/_sim/transactions/void', { type: 'Deposit', txnId: 'DEP-1' })).toEqual({ ok: true });
+    expect(sim.company.deposits[0]).toMatchObject({ total: 0n, memo: 'VOID: cash', lines: [] });
+  });
+
   it('every route it registers answered 2xx at least once', () => {
     expect(sim.routes.length).toBeGreaterThan(5);
     expect(sim.routes.filter((r) => !answered.has(r))).toEqual([]);

@@ -243,7 +243,7 @@ export class QuickBooksDesktopConnector implements AccountingConnector {
 async function queue(tx: Tx, tenantId: string, key: string, kind: QbdWorkKind, intent: object, generation: number): Promise<Row> {
   await sql`INSERT INTO qbd_work (tenant_id, key, kind, intent, generation) VALUES (${tenantId}, ${key}, ${kind}, ${JSON.stringify(intent)}::jsonb, ${generation})
     ON CONFLICT (tenant_id, key) DO UPDATE SET state = 'queued', generation = EXCLUDED.generation, intent = EXCLUDED.intent,
-      context = qbd_work.context - 'checked', last_error = NULL, status_code = NULL, done_at = NULL, updated_at = now()
+      context = qbd_work.context - 'checked' - 'applyTo', last_error = NULL, status_code = NULL, done_at = NULL, updated_at = now()
     WHERE qbd_work.state = 'refused' AND qbd_work.generation < EXCLUDED.generation`.execute(tx);
   return tx.selectFrom('qbd_work').select(['kind', 'state', 'remote_id', 'last_error', 'intent', 'context']).where('key', '=', key).executeTakeFirstOrThrow();
 }

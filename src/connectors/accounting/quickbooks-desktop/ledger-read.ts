@@ -16,8 +16,8 @@
 import { money, parseDecimal, type Currency } from '../../../domain/money.ts';
 import type { Tx } from '../../../db/tenant.ts';
 import { storeLedgerChanges } from '../../../engine/sync-books-copy.ts';
-import type { LedgerChanges, LedgerDepositCopy, LedgerInvoiceCopy, LedgerPaymentCopy } from '../ledger-copy.ts';
-import { modifiedQuery, type LedgerEntity } from './qbxml/requests.ts';
+import type { LedgerChanges, LedgerDepositCopy, LedgerInvoiceCopy, LedgerPaymentCopy, LedgerRecordKind } from '../ledger-copy.ts';
+import { modifiedQuery, txnDeletedQuery, type LedgerEntity } from './qbxml/requests.ts';
 import { describeStatus, listOf, refOf, statusKind, text, type QbResponse, type Ret } from './qbxml/responses.ts';
 import { invoiceCopy, type InvoiceCopy } from './work-steps.ts';
 
@@ -26,13 +26,16 @@ export const LEDGER_VENDOR = 'quickbooks-desktop';
 /** Records a page: big enough that a 1,000-payment day is a handful of documents, small enough for the desktop. */
 export const LEDGER_PAGE = 200;
 const MAX_RESTARTS = 3;
-const ENTITIES: readonly LedgerEntity[] = ['Invoice', 'ReceivePayment', 'Deposit'];
+/** The walk's steps: the three entities by modified date, then what was deleted (TxnDeletedQuery; deletions below). */
+type LedgerStep = LedgerEntity | 'TxnDeleted';
+const ENTITIES: readonly LedgerStep[] = ['Invoice', 'ReceivePayment', 'Deposit', 'TxnDeleted'];
+const DELETABLE: readonly LedgerEntity[] = ['Invoice', 'ReceivePayment', 'Deposit'];
 
 export interface LedgerReadContext {
   /** Per entity, the TimeModified (QuickBooks' clock, as it wrote it) the next read starts from. */
-  readonly from?: Partial<Record<LedgerEntity, string>>;
+  readonly from?: Partial<Record<LedgerStep, string>>;
   /** The entity being read now, and its iterator (absent: start it). */
-  readonly entity?: LedgerEntity;
+  readonly entity?: LedgerStep;
   readonly iteratorID?: string;
   /** The latest TimeModified this entity's read has seen so far (the cursor once its last page is stored). */
   readonly maxSeen?: string;
@@ -59,6 +62,7 @@ export function overlapped(cursor: string): string {
 export function ledgerReadRequest(context: LedgerReadContext, requestID: string): string {
   const entity = context.entity ?? 'Invoice';
   const cursor = context.from?.[entity];
+  if (entity === 'TxnDeleted') return txnDeletedQuery(requestID, DELETABLE, cursor ? overlapped(cursor) : undefined);
   return modifiedQuery(requestID, entity, {
     ...(cursor ? { from: overlapped(cursor) } : {}),
     maxReturned: LEDGER_PAGE,
@@ -140,7 +144,15 @@ const when = (r: Ret): Date | null => {
   return t ? new Date(t) : null;
 };
 
-function pageOf(entity: LedgerEntity, rets: readonly Ret[], home: Currency): { changes: LedgerChanges; invoices: InvoiceCopy[]; maxSeen: string | undefined } {
+const DELETED_KIND: Readonly<Record<string, LedgerRecordKind>> = { Invoice: 'invoice', ReceivePayment: 'payment', Deposit: 'deposit' };
+/**
+ * QuickBooks Desktop's Void keeps the transaction with its amounts zeroed and "VOID:" before its memo; qbXML 13
+ * has no void flag on ReceivePaymentRet / DepositRet, so that is how the copy knows.
+ */
+const isVoided = (r: Ret, amountKey: string): boolean => /^VOID:/i.test(text(r, 'Memo') ?? '') && Number(text(r, amountKey) ?? '0') === 0;
+
+function pageOf(entity: LedgerStep, rets: readonly Ret[], home: Currency): { changes: LedgerChanges; invoices: InvoiceCopy[]; maxSeen: string | undefined } {
+  if (entity === 'TxnDeleted') return deletionsOf(rets);
   const invoices: LedgerInvoiceCopy[] = [];
   const payments: LedgerPaymentCopy[] = [];
   const deposits: LedgerDepositCopy[] = [];
@@ -172,7 +184,7 @@ function pageOf(entity: LedgerEntity, rets: readonly Ret[], home: Currency): { c
         customerRemoteId: refOf(r, 'CustomerRef')?.listId ?? null,
         settleKey: settleKeyOf(text(r, 'Memo')),
         reference: text(r, 'RefNumber') ?? null,
-        voided: false,
+        voided: isVoided(r, 'TotalAmount'),
         applied: listOf(r, 'AppliedToTxnRet')
           .filter((a) => text(a, 'TxnID'))
           .map((a) => ({ invoiceRemoteId: text(a, 'TxnID')!, amount: appliedWithCredits(a, home) })),
@@ -184,11 +196,24 @@ function pageOf(entity: LedgerEntity, rets: readonly Ret[], home: Currency): { c
         total: amount(r, 'DepositTotal'),
         depositedOn: text(r, 'TxnDate') ?? null,
         settleKey: settleKeyOf(text(r, 'Memo')),
-        voided: false,
+        voided: isVoided(r, 'DepositTotal'),
         updatedAt: when(r),
       });
     }
   }
   const changes: LedgerChanges = { full: false, invoices, payments, deposits, deleted: [], cursor: '', complete: true, asOf: new Date() };
   return { changes, invoices: copies, maxSeen };
+}
+
+/** TxnDeletedRet: the kind and TxnID of each deleted record; the cursor moves by TimeDeleted. */
+function deletionsOf(rets: readonly Ret[]): { changes: LedgerChanges; invoices: InvoiceCopy[]; maxSeen: string | undefined } {
+  const deleted: { kind: LedgerRecordKind; remoteId: string }[] = [];
+  let maxSeen: string | undefined;
+  for (const r of rets) {
+    maxSeen = latest(maxSeen, text(r, 'TimeDeleted'));
+    const kind = DELETED_KIND[text(r, 'TxnDelType') ?? ''];
+    const id = text(r, 'TxnID');
+    if (kind && id) deleted.push({ kind, remoteId: id });
+  }
+  return { changes: { full: false, invoices: [], payments: [], deposits: [], deleted, cursor: '', complete: true, asOf: new Date() }, invoices: [], maxSeen };
 }

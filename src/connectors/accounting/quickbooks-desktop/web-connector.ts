@@ -1,8 +1,8 @@
 // The QuickBooks Web Connector's side of the conversation (QBWebConnectorSvc.wsdl; semantics from the QBWC
 // Programmer's Guide): authenticate → sendRequestXML / receiveResponseXML until 100 % → closeConnection. Each
-// sendRequestXML hands over the next step of up to BATCH queued items as one qbXML document
-// (continueOnError, so one refusal does not hold back the rest); each answer is applied to its item by
-// requestID ("<item id>.<step>"). State lives in PostgreSQL, so a Settle restart mid-session loses nothing:
+// sendRequestXML hands over the next step of up to BATCH queued items as one qbXML document, or one shared
+// invoice look-up for many (document-plan.ts) (continueOnError, so one refusal does not hold back the rest);
+// each answer is applied to its item by requestID ("<item id>.<step>"; the shared look-up's ends ".lookup"). State lives in PostgreSQL, so a Settle restart mid-session loses nothing:
 // items handed over whose answer never came are queued again, and their next add is preceded by a check.
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
@@ -15,9 +15,11 @@ import { parseQbxmlResponse, QbxmlParseError } from './qbxml/responses.ts';
 import { applyResponse, nextStep, requestFor, type InvoiceCopy, type WorkItem } from './work-steps.ts';
 import { applyRead, isRead, readHandedOver, readRequest } from './reads.ts';
 import type { WorkContext } from './work-intent.ts';
+import { applicationsFor } from './reopened.ts';
+import { BATCH, LOOKUPS, isSharedLookup, planDocument, sharedLookupRequest } from './document-plan.ts';
 
-/** Items per request document: a Web Connector run of a 1,000-payment backlog is ~100–200 documents, not 1,000+. */
-export const BATCH = 10;
+/** Items per request document (document-plan.ts): a 1,000-payment backlog is ~110 documents, not 1,000+. */
+export { BATCH } from './document-plan.ts';
 
 /** Where Settle serves the Web Connector (under /webhooks: no session cookie, no CSRF token — the SOAP password and tickets authenticate). */
 export const QBWC_PATH = '/webhooks/qbwc';
@@ -88,19 +90,42 @@ export class WebConnectorService {
     const s = await this.session(ticket);
     if (!s) return '';
     const requests = await withTenant(this.deps.db, s.tenant_id, async (tx) => {
-      const items = await tx
+      const rows = await tx
         .selectFrom('qbd_work')
         .select(['id', 'key', 'kind', 'intent', 'context', 'adds_sent'])
         .where('state', '=', 'queued')
         .orderBy('id')
-        .limit(BATCH)
+        .limit(BATCH + LOOKUPS)
         .forUpdate()
         .skipLocked()
         .execute();
+      const plan = planDocument(rows.map((row): WorkItem => ({ ...row, context: row.context as WorkContext })));
       const out: string[] = [];
-      for (const row of items) {
-        const item: WorkItem = { ...row, context: row.context as WorkContext };
+      if (plan.lookups.length > 0) {
+        out.push(sharedLookupRequest(plan.lookups));
+        await tx
+          .updateTable('qbd_work')
+          .set({ state: 'in_flight', step: 'lookup', ticket, updated_at: new Date() })
+          .where(
+            'id',
+            'in',
+            plan.lookups.map((i) => i.id),
+          )
+          .execute();
+      }
+      for (let item of plan.others) {
         const step = nextStep(item);
+        if (item.kind === 'payment' && step === 'add') {
+          // Split once, before the first add; a reversal of the same invoice still unsent ⇒ next document.
+          const applyTo = await applicationsFor(tx, item);
+          if (applyTo === 'wait') continue;
+          item = { ...item, context: { ...item.context, applyTo } };
+          await tx
+            .updateTable('qbd_work')
+            .set({ context: { ...item.context } })
+            .where('id', '=', item.id)
+            .execute();
+        }
         try {
           out.push(isRead(item) ? readRequest(item, `${item.id}.${step}`) : requestFor(item, step, `${item.id}.${step}`));
         } catch (e) {
@@ -155,7 +180,7 @@ export class WebConnectorService {
         .forUpdate()
         .execute();
       for (const row of inFlight) {
-        const rs = responses.find((r) => r.requestID === `${row.id}.${row.step}`);
+        const rs = row.step === 'lookup' ? responses.find((r) => isSharedLookup(r.requestID)) : responses.find((r) => r.requestID === `${row.id}.${row.step}`);
         if (!rs) {
           await requeue(tx, sql`id = ${row.id}`, 'QuickBooks sent no answer for this request');
           continue;

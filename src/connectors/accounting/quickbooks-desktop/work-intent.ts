@@ -61,8 +61,17 @@ export interface InvoiceLookupIntent {
   readonly invoiceNumber: string;
 }
 
+/** Where part of a payment goes: its invoice, or an open reversal entry of that invoice (reopened.ts). */
+export interface Application {
+  readonly txnId: string;
+  readonly amountMinor: string;
+  readonly to: 'invoice' | 'journal';
+}
+
 /** What the steps learned: the invoice (TxnID, customer) and whether the check-before-write has run. */
 export interface WorkContext {
+  /** A payment's split, decided when its add is first handed over and kept for any re-send (reopened.ts). */
+  readonly applyTo?: readonly Application[];
   readonly invoice?: { readonly txnId: string; readonly customerListId: string; readonly refNumber: string };
   /** A credit memo application's credit memo, found by its number (credit-memo.ts). */
   readonly creditMemo?: { readonly txnId: string; readonly customerListId: string };

@@ -56,7 +56,11 @@ export function requestFor(item: WorkItem, step: QbdStep, requestID: string): st
         : p.accounts.undepositedFunds
           ? { depositTo: p.accounts.undepositedFunds }
           : {}),
-      applied: BigInt(p.appliedMinor) > 0n ? [{ txnId: inv!.txnId, paymentAmount: amountOf(p.appliedMinor, p.currency) }] : [],
+      // The split reopened.ts decided (an open reversal entry first); without one, all of it to the invoice.
+      applied: (item.context.applyTo ?? (BigInt(p.appliedMinor) > 0n ? [{ txnId: inv!.txnId, amountMinor: p.appliedMinor }] : [])).map((a) => ({
+        txnId: a.txnId,
+        paymentAmount: amountOf(a.amountMinor, p.currency),
+      })),
     });
   }
   if (item.kind === 'deposit') {
@@ -132,10 +136,11 @@ export function applyResponse(item: WorkItem, step: QbdStep, rs: QbResponse, hom
     const invoices = rs.rets.map((r) => invoiceCopy(r, home)).filter((i): i is InvoiceCopy => i !== null);
     const number = (item.intent as unknown as InvoiceLookupIntent).invoiceNumber;
     const found = invoices.find((i) => i.refNumber === number);
-    if (!found) return { outcome: { state: 'waiting_invoice', error: `invoice ${number} is not in the QuickBooks company file yet` }, invoices };
-    if (item.kind === 'invoice-lookup') return { outcome: { state: 'done', remoteId: found.txnId }, invoices };
+    // The look-up is shared by a document's items (document-plan.ts): each copies only its own invoice.
+    if (!found) return { outcome: { state: 'waiting_invoice', error: `invoice ${number} is not in the QuickBooks company file yet` }, invoices: [] };
+    if (item.kind === 'invoice-lookup') return { outcome: { state: 'done', remoteId: found.txnId }, invoices: [found] };
     const context = { ...item.context, invoice: { txnId: found.txnId, customerListId: found.customerListId, refNumber: found.refNumber } };
-    return { outcome: { state: 'queued', context }, invoices };
+    return { outcome: { state: 'queued', context }, invoices: [found] };
   }
   if (step === 'credit') {
     const found = creditMemoFound(item.intent as unknown as CreditMemoIntent, rs);

@@ -84,6 +84,17 @@ export function modifiedQuery(
   );
 }
 
+/**
+ * Transactions of these types deleted since `from` (inclusive): TxnDeletedQuery has neither iterator nor
+ * MaxReturned (qbxml130.xsd › group TxnDeletedQuery) — one answer lists them all.
+ */
+export function txnDeletedQuery(requestID: string, types: readonly LedgerEntity[], from?: string): string {
+  return rq('TxnDeletedQueryRq', requestID, [
+    ...types.map((t): Node => ['TxnDelType', t]),
+    ['DeletedDateRangeFilter', from ? [['FromDeletedDate', from]] : undefined],
+  ]);
+}
+
 export function customerQuery(
   requestID: string,
   q: { readonly listIds?: readonly string[]; readonly fromModified?: string; readonly maxReturned?: number; readonly page?: Iterator },
