@@ -47,6 +47,8 @@ const schema = z.object({
   SETTLE_WEBHOOKS_ALLOW_PRIVATE: z.enum(['0', '1']).default('0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SETTLE_SMTP_URL: z.string().optional(),
+  // Connections kept open to the relay and reused for every message (notify/mailer.ts; most relays allow 5–10).
+  SETTLE_SMTP_CONNECTIONS: z.coerce.number().int().min(1).max(50).default(5),
   SETTLE_MAIL_FROM: z.string().default('billing@settle.localhost'),
   /** Test hook: name of a crash point at which the process kills itself with SIGKILL (see engine/crash-points.ts). */
   SETTLE_CRASH_AT: z.string().optional(),

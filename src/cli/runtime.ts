@@ -85,7 +85,7 @@ export async function startSettle(config: Config, log: Logger, opts: { http: boo
     log,
     publicUrl: config.publicUrl,
     now: () => new Date(),
-    mailer: createMailer(config.SETTLE_SMTP_URL),
+    mailer: createMailer(config.SETTLE_SMTP_URL, { connections: config.SETTLE_SMTP_CONNECTIONS }),
     mailFrom: config.SETTLE_MAIL_FROM,
     box,
     checkoutExpiryMs: Math.round(config.SETTLE_CHECKOUT_EXPIRY_HOURS * 3600_000),
@@ -152,6 +152,7 @@ export async function startSettle(config: Config, log: Logger, opts: { http: boo
         await http.close().finally(() => clearInterval(idle));
       }
       await worker?.stop();
+      ctx.mailer.close(); // the SMTP pool's idle connections
       if (!opts.database) await database.close();
     },
   };

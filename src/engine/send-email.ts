@@ -4,6 +4,36 @@ import crypto from 'node:crypto';
 import { withTenant } from '../db/tenant.ts';
 import type { EngineContext } from './context.ts';
 import { emailBranding } from './branding.ts';
+import type { OutgoingEmail } from '../notify/mailer.ts';
+import { queueReminderSending } from './collections-assist/send.ts';
+
+type EmailBranding = Awaited<ReturnType<typeof emailBranding>>;
+
+type OutboxRow = {
+  readonly to_email: string;
+  readonly subject: string;
+  readonly body_text: string;
+  readonly body_html: string | null;
+  readonly idempotency_key: string;
+};
+
+/**
+ * An outbox row as the message the relay gets. Branding: the MSP's sender name (else the workspace's), always
+ * at Settle's own address (SETTLE_MAIL_FROM, which the relay may send as); the name loses what could break the
+ * header (branding refuses it on save). The Message-ID comes from the idempotency key: the same on every try.
+ */
+export function outgoingOf(ctx: EngineContext, tenantId: string, row: OutboxRow, tenant: { name: string; slug: string }, brand: EmailBranding): OutgoingEmail {
+  const digest = crypto.createHash('sha256').update(`${tenantId}:${row.idempotency_key}`).digest('hex').slice(0, 32);
+  return {
+    from: `"${(brand.senderName ?? tenant.name).replace(/["\\<>\r\n]/g, '')}" <${ctx.mailFrom}>`,
+    replyTo: brand.replyTo,
+    to: row.to_email,
+    subject: row.subject,
+    text: row.body_text,
+    html: row.body_html,
+    messageId: `<${digest}@settle.${tenant.slug}>`,
+  };
+}
 
 export async function sendEmail(ctx: EngineContext, tenantId: string, notificationId: string): Promise<string> {
   const n = await withTenant(ctx.db, tenantId, async (tx) => {
@@ -12,6 +42,12 @@ export async function sendEmail(ctx: EngineContext, tenantId: string, notificati
     return row ? { row, tenant, brand: await emailBranding(tx) } : null;
   });
   if (!n || n.row.status !== 'pending') return 'nothing to send';
+  // Reminders go out in batches over the pool (collections-assist/send.ts), never one by one beside it: a
+  // send-email job queued for one before the upgrade hands it to the batch sender.
+  if (n.row.kind === 'collection_reminder') {
+    await queueReminderSending(ctx.db, tenantId);
+    return 'left to the collections batch sender';
+  }
   if (!ctx.mailer.configured) {
     await withTenant(ctx.db, tenantId, (tx) =>
       tx
@@ -22,19 +58,8 @@ export async function sendEmail(ctx: EngineContext, tenantId: string, notificati
     );
     return 'skipped: no SMTP relay';
   }
-  const digest = crypto.createHash('sha256').update(`${tenantId}:${n.row.idempotency_key}`).digest('hex').slice(0, 32);
   try {
-    await ctx.mailer.send({
-      // Branding: the MSP's sender name (else the workspace's), always at Settle's own address (SETTLE_MAIL_FROM,
-      // which the relay may send as); the name loses what could break the header (branding refuses it on save).
-      from: `"${(n.brand.senderName ?? n.tenant.name).replace(/["\\<>\r\n]/g, '')}" <${ctx.mailFrom}>`,
-      replyTo: n.brand.replyTo,
-      to: n.row.to_email,
-      subject: n.row.subject,
-      text: n.row.body_text,
-      html: n.row.body_html,
-      messageId: `<${digest}@settle.${n.tenant.slug}>`,
-    });
+    await ctx.mailer.send(outgoingOf(ctx, tenantId, n.row, n.tenant, n.brand));
   } catch (e) {
     await withTenant(ctx.db, tenantId, (tx) =>
       tx

@@ -55,6 +55,8 @@ export const payloadSchemas = {
   'collections-run': z.object({ ...tenant }),
   'collections-tick': z.object({}).passthrough(),
   'collections-psa-note': z.object({ ...tenant, sendId: z.string().uuid() }),
+  // 0055: the workspace's reminders sent in batches over the pooled SMTP connections (collections-assist/send.ts)
+  'collections-send': z.object({ ...tenant }),
   'refund-duplicate-charge': z.object({ ...tenant, creditRefundId: z.string().uuid() }),
   'refresh-dashboard-figures': z.object({
     ...tenant,

@@ -39,6 +39,7 @@ import { deliverWebhooks } from '../engine/webhooks-out/deliver.ts';
 import { runCollections } from '../engine/collections-assist/run.ts';
 import { writeCollectionsPsaNote } from '../engine/collections-assist/psa-note.ts';
 import { queueCollectionRuns } from '../engine/collections-assist/tick.ts';
+import { sendReminders } from '../engine/collections-assist/send.ts';
 import { payloadSchemas, type TaskName, type TaskPayloads } from './payloads.ts';
 
 type Handler<T extends TaskName> = (ctx: EngineContext, payload: TaskPayloads[T], helpers: JobHelpers) => Promise<unknown>;
@@ -75,6 +76,7 @@ const handlers: { [K in TaskName]: Handler<K> } = {
   'collections-run': (ctx, p) => runCollections(ctx, p.tenantId),
   'collections-tick': (ctx, _p, helpers) => queueCollectionRuns(ctx, helpers),
   'collections-psa-note': (ctx, p) => writeCollectionsPsaNote(ctx, p.tenantId, p.sendId),
+  'collections-send': (ctx, p) => sendReminders(ctx, p.tenantId),
   // cron: one autopay run per workspace, in a queue of its own so a workspace never has two runs at once
   'autopay-tick': async (ctx, _p, helpers) => {
     const tenants = await ctx.db.selectFrom('tenants').select('id').execute();

@@ -29,6 +29,8 @@ export interface CollectionStepsTable {
   subject: string;
   body: string;
   attach_statement: Generated<boolean>;
+  /** 0055: the statement PDF attached to the e-mail, not only linked. */
+  statement_attached: Generated<boolean>;
   notify_staff: Generated<boolean>;
   psa_note: Generated<boolean>;
   escalate: Generated<boolean>;

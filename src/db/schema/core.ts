@@ -330,4 +330,10 @@ export interface NotificationsTable {
   last_error: string | null;
   created_at: Created;
   sent_at: Date | null;
+  /** 0055: a sending batch's lease (engine/collections-assist/send.ts). */
+  sending_until: Date | null;
+  sending_by: string | null;
+  /** 0055: the statement of account attached as a PDF, as of statement_as_of. */
+  statement_client_id: string | null;
+  statement_as_of: DateText | null;
 }

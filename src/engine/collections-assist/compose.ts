@@ -1,9 +1,10 @@
 // Phase 2 of the Collections Assist run (run.ts): the claimed sends become e-mails. One e-mail per client
 // per day, listing every invoice reminded that day with its lines and open amount, worded by the firmest step
-// among them; the portal link, the statement of account and the promise/dispute page are links in it. Each
+// among them; the portal link, the statement of account and the promise/dispute page are links in it (on a
+// step that attaches the statement, the PDF is also in the e-mail: send.ts draws it when it sends). Each
 // chunk of clients is one transaction: notifications inserted (idempotency key from the claims, so a retried
-// chunk queues nothing twice), their send jobs added, the claims marked 'queued', staff items raised and PSA
-// notes queued — all or nothing. Claims whose invoice closed since (paid, voided) are 'cancelled' unsent.
+// chunk queues nothing twice), the workspace's sender queued (send.ts), the claims marked 'queued', staff
+// items raised and PSA notes queued — all or nothing. Claims whose invoice closed since (paid, voided) are 'cancelled' unsent.
 import { sql } from 'kysely';
 import crypto from 'node:crypto';
 import { withTenant, type Tx } from '../../db/tenant.ts';
@@ -11,12 +12,13 @@ import { portalSecretOf } from '../../db/portal-secret.ts';
 import { format, money, parseCurrency, type Currency } from '../../domain/money.ts';
 import { daysBetween, type IsoDate } from '../../domain/rules/calendar-date.ts';
 import { signToken } from '../../http/signed-token.ts';
-import { escapeHtml, type TemplateValues } from '../../notify/templates/syntax.ts';
+import { escapeHtml, type TemplateValue, type TemplateValues } from '../../notify/templates/syntax.ts';
 import { emailBranding } from '../branding.ts';
 import { boxOf, type EngineContext } from '../context.ts';
 import { enqueueMany, type JobSpec } from '../enqueue.ts';
 import { raiseException } from '../exceptions.ts';
-import { composeReminder, STATEMENT_LABEL } from './templates.ts';
+import { queueReminderSending } from './send.ts';
+import { composeReminder, STATEMENT_ATTACHED_LABEL, STATEMENT_LABEL } from './templates.ts';
 
 /** Links in a reminder stay valid this long (the client may act on a reminder weeks later). */
 export const REMINDER_LINK_TTL_SEC = 45 * 24 * 3600;
@@ -37,6 +39,7 @@ interface Claim {
   subject: string;
   body: string;
   attach_statement: boolean;
+  statement_attached: boolean;
   notify_staff: boolean;
   psa_note: boolean;
   escalate: boolean;
@@ -83,6 +86,13 @@ function invoicesBlock(claims: readonly Claim[], lines: Lines, portal: string): 
   return { text: text.join('\n'), html: `<table>${rows.join('')}</table>` };
 }
 
+/** The statement: linked, or attached with the link kept (a mail filter may strip the attachment), or absent. */
+function statementValue(step: Claim, link: string): TemplateValue {
+  if (!step.attach_statement) return '';
+  if (!step.statement_attached) return { link, label: STATEMENT_LABEL };
+  return { text: `${STATEMENT_ATTACHED_LABEL}: ${link}`, html: `<a href="${escapeHtml(link)}">${escapeHtml(STATEMENT_ATTACHED_LABEL)}</a>` };
+}
+
 export async function composeClaims(
   ctx: EngineContext,
   tenantId: string,
@@ -111,7 +121,7 @@ async function composeChunk(ctx: EngineContext, tx: Tx, tenantId: string, today:
       )
       SELECT s.id, s.invoice_id, s.client_id, s.step_id, s.offset_days, s.currency, s.open_minor::text, s.step_key,
              i.number, i.due_on::text, i.status, c.name AS client_name, c.billing_email,
-             st.subject, st.body, st.attach_statement, st.notify_staff, st.psa_note, st.escalate
+             st.subject, st.body, st.attach_statement, st.statement_attached, st.notify_staff, st.psa_note, st.escalate
         FROM collection_sends s
         JOIN clients_now cn ON cn.client_id = s.client_id
         JOIN invoices i ON i.id = s.invoice_id
@@ -149,7 +159,7 @@ async function composeChunk(ctx: EngineContext, tx: Tx, tenantId: string, today:
   const byClient = new Map<string, Claim[]>();
   for (const c of live) byClient.set(c.client_id, [...(byClient.get(c.client_id) ?? []), c]);
   const exp = Math.floor(Date.now() / 1000) + REMINDER_LINK_TTL_SEC;
-  const mails: { clientId: string; to: string; key: string; subject: string; text: string; html: string; claims: Claim[] }[] = [];
+  const mails: { clientId: string; to: string; key: string; subject: string; text: string; html: string; attach: boolean; claims: Claim[] }[] = [];
   for (const [clientId, cs] of byClient) {
     const step = cs.reduce((a, b) => (b.offset_days > a.offset_days ? b : a));
     const portal = `${ctx.publicUrl}/portal/${signToken({ t: tenantId, c: clientId, exp }, secret)}`;
@@ -161,7 +171,7 @@ async function composeChunk(ctx: EngineContext, tx: Tx, tenantId: string, today:
       due_summary: dueSummary(cs, today),
       invoices: invoicesBlock(cs, lines, portal),
       portal_link: { link: portal, label: 'View and pay your invoices' },
-      statement_link: step.attach_statement ? { link: `${portal}/statement.pdf`, label: STATEMENT_LABEL } : '',
+      statement_link: statementValue(step, `${portal}/statement.pdf`),
       promise_link: { link: `${portal}/promise`, label: 'Tell us when you will pay, or that something is wrong' },
       reply_to: brand.replyTo ?? '',
     };
@@ -176,22 +186,21 @@ async function composeChunk(ctx: EngineContext, tx: Tx, tenantId: string, today:
       )
       .digest('hex')
       .slice(0, 32)}`;
-    mails.push({ clientId, to: cs[0]!.billing_email!.trim(), key, ...mail, claims: cs });
+    mails.push({ clientId, to: cs[0]!.billing_email!.trim(), key, ...mail, attach: step.attach_statement && step.statement_attached, claims: cs });
   }
 
   const inserted = await sql<{ id: string; idempotency_key: string }>`
-    INSERT INTO notifications (tenant_id, kind, client_id, to_email, subject, body_text, body_html, idempotency_key)
-    SELECT ${tenantId}, 'collection_reminder', x.client_id, x.to_email, x.subject, x.body_text, x.body_html, x.key
-      FROM json_to_recordset(${JSON.stringify(mails.map((x) => ({ client_id: x.clientId, to_email: x.to, subject: x.subject, body_text: x.text, body_html: x.html, key: x.key })))}::json)
-           AS x(client_id uuid, to_email text, subject text, body_text text, body_html text, key text)
+    INSERT INTO notifications (tenant_id, kind, client_id, to_email, subject, body_text, body_html, idempotency_key, statement_client_id, statement_as_of)
+    SELECT ${tenantId}, 'collection_reminder', x.client_id, x.to_email, x.subject, x.body_text, x.body_html, x.key,
+           CASE WHEN x.attach THEN x.client_id END, CASE WHEN x.attach THEN ${today}::date END
+      FROM json_to_recordset(${JSON.stringify(mails.map((x) => ({ client_id: x.clientId, to_email: x.to, subject: x.subject, body_text: x.text, body_html: x.html, key: x.key, attach: x.attach })))}::json)
+           AS x(client_id uuid, to_email text, subject text, body_text text, body_html text, key text, attach boolean)
     ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
     RETURNING id, idempotency_key`.execute(tx);
   const idOf = new Map(inserted.rows.map((r) => [r.idempotency_key, r.id]));
-  const jobs: JobSpec[] = inserted.rows.map((r) => ({
-    task: 'send-email',
-    payload: { tenantId, notificationId: r.id },
-    options: { jobKey: `email:${r.id}`, maxAttempts: 10 },
-  }));
+  // The e-mails go out in batches over the pooled relay connections (send.ts), one sender for the workspace.
+  const jobs: JobSpec[] = [];
+  if (inserted.rows.length) await queueReminderSending(tx, tenantId);
   let escalated = 0;
   const updates: { id: string; notification_id: string | null; exception_id: string | null }[] = [];
   for (const mail of mails) {

@@ -8,6 +8,7 @@
 //     due date has come and never before the invoice was issued.
 //  2. compose — the claims are turned into one e-mail per client (compose.ts) in small transactions, each
 //     queueing its e-mails through the outbox with the claim marked 'queued' in the same commit.
+//  3. send — one `collections-send` job sends them in batches over the pooled SMTP connections (send.ts).
 // An invoice is not chased while it is paid, covered by autopay or an installment plan, has money in flight
 // (a payment pending or processing, a bank debit clearing, an open checkout), a card chargeback is open on a
 // payment of it, or a hold stops it (a promise whose date has not passed, a dispute, a pause: holds.ts).
@@ -21,6 +22,7 @@ import { workspaceTimezone } from '../../domain/timezone.ts';
 import type { EngineContext } from '../context.ts';
 import { composeClaims } from './compose.ts';
 import { settlePromises } from './holds.ts';
+import { queueReminderSending } from './send.ts';
 import { ensureDefaultSequence, readCollectionSettings } from './sequences.ts';
 
 export interface CollectionsRunResult {
@@ -66,6 +68,17 @@ export async function runCollections(ctx: EngineContext, tenantId: string, opts:
   if (window.open) claimed = await withTenant(ctx.db, tenantId, (tx) => claimDueSteps(tx, tenantId, window.day, now, start.defaultSequence));
   // Composed even when the window just closed: claims made inside it are sent (and a crash's leftovers).
   const composed = await composeClaims(ctx, tenantId, window.day, opts.composeChunk ?? 500);
+  // A sender that died leaves its reminders leased: every run queues one for whatever still waits (send.ts).
+  await withTenant(ctx.db, tenantId, async (tx) => {
+    const waiting = await tx
+      .selectFrom('notifications')
+      .select('id')
+      .where('kind', '=', 'collection_reminder')
+      .where('status', '=', 'pending')
+      .limit(1)
+      .executeTakeFirst();
+    if (waiting) await queueReminderSending(tx, tenantId);
+  });
   return { window, claimed, ...composed, promisesKept: promises.kept, promisesMissed: promises.missed };
 }
 

@@ -70,6 +70,8 @@ export interface StepDraft {
   readonly subject: string;
   readonly body: string;
   readonly attachStatement: boolean;
+  /** The statement PDF attached to the e-mail, not only linked (implies attachStatement). */
+  readonly statementAttached: boolean;
   readonly notifyStaff: boolean;
   readonly psaNote: boolean;
   readonly escalate: boolean;
@@ -90,6 +92,7 @@ export function defaultSteps(): StepDraft[] {
       subject: SUBJECTS[s.tone](s.offsetDays),
       body: defaultBody(s.tone, s),
       attachStatement: s.offsetDays >= 7,
+      statementAttached: false,
       notifyStaff: escalate,
       psaNote: s.actions.includes('suggest_work_pause') || escalate,
       escalate,
@@ -104,6 +107,8 @@ export const draftFor = (tone: ReminderTone, offsetDays: number): Pick<StepDraft
 });
 
 export const STATEMENT_LABEL = 'Your statement of account (PDF): every open invoice and how long it has been due';
+/** On a step that attaches the PDF: the link stays (an attachment a mail filter strips is not lost). */
+export const STATEMENT_ATTACHED_LABEL = 'Your statement of account is attached (PDF); it is also here';
 
 export interface ComposedReminder {
   readonly subject: string;
