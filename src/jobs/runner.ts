@@ -12,6 +12,7 @@ import type pg from 'pg';
 import type { EngineContext } from '../engine/context.ts';
 import { enqueue } from '../engine/enqueue.ts';
 import { releaseOrphanedQueueLocks, sweep, unlockJobsOfDeadWorkers } from '../engine/sweep.ts';
+import { startDeliveryRunner } from '../engine/webhooks-out/runner.ts';
 import { crontab, taskList } from './tasks.ts';
 
 export interface WorkerHandle {
@@ -225,6 +226,9 @@ export async function startWorker(
   };
 
   await launch();
+  // Outbound webhooks are delivered by a runner of their own (its own pool and concurrency), never by the
+  // workers above: a burst of deliveries or a slow receiver cannot hold up payments and postings.
+  const webhooks = await startDeliveryRunner(ctx, pool.options.connectionString ?? '');
   const timer = setInterval(() => {
     beat().catch((e: unknown) => ctx.log.warn({ err: (e as Error).message }, 'worker heartbeat failed'));
   }, BEAT_EVERY_MS);
@@ -234,7 +238,7 @@ export async function startWorker(
       clearInterval(timer);
       if (restartTimer) clearTimeout(restartTimer);
       const ids = [...workerIds, ...running.keys()];
-      await runner?.stop().catch(() => {});
+      await Promise.all([runner?.stop().catch(() => {}), webhooks.stop()]);
       if (ids.length)
         await ctx.db
           .deleteFrom('worker_heartbeats')

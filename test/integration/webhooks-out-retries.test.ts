@@ -1,7 +1,8 @@
 // Outbound webhooks on a simulated clock, with no worker running: each delivery round is deliverWebhooks
-// called at the clock's time (what the deliver-webhooks job does), so the retry schedule, the three-day
-// give-up with its exception, the rotation overlap, the SSRF guard at save and at delivery time, and the
-// receiver's redirects and error answers are checked against a real receiver and real PostgreSQL.
+// called at the clock's time (the batches the delivery runner sends), so the three-day give-up with its
+// exception, the rotation overlap, the SSRF guard at save and at delivery time, and the receiver's redirects
+// and error answers are checked against a real receiver and real PostgreSQL. The receiver down for an hour,
+// through the runner itself and across a SIGKILL, is webhooks-out-down-hour.test.ts.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SecretBox } from '../../src/db/crypto.ts';
 import { withTenant } from '../../src/db/tenant.ts';
@@ -59,32 +60,6 @@ async function runUntil(subId: string, startMs: number, untilMs: number, each?: 
 }
 
 describe('outbound webhooks on a simulated clock', { timeout: 120_000 }, () => {
-  it('retries with exponential back-off while the receiver is down for an hour, then delivers once it is back', async () => {
-    const { subscription } = await subscribe();
-    await updateSubscription(ctx, stack.tenantId, subscription.id, { eventTypes: ['payout.reconciled'] }, 'system:test');
-    await payoutEvent();
-    const start = clock.getTime();
-    const before = receiver.received.length;
-    const runs = await runUntil(subscription.id, start, 4 * 3600_000, (at) =>
-      receiver.answer(at < 3600_000 ? 503 : 200, at < 3600_000 ? 'down for maintenance' : 'ok'),
-    );
-    // 0, then 30 s, 1, 2, 4, 8, 16 and 32 min after each failure: the 8th attempt (63.5 min) is after the hour.
-    expect(runs).toEqual([0, 30, 90, 210, 450, 930, 1890, 3810].map((s) => s * 1000));
-    const [d] = await deliveriesOf(subscription.id);
-    expect(d!.status).toBe('delivered');
-    expect(d!.attempts).toBe(8);
-    const got = receiver.received.slice(before);
-    expect(got.map((r) => r.status)).toEqual([503, 503, 503, 503, 503, 503, 503, 200]);
-    // the same event each time (a receiver dedupes on it), attempt numbered
-    expect(new Set(got.map((r) => r.eventId)).size).toBe(1);
-    expect(got.map((r) => r.headers['settle-delivery-attempt'])).toEqual(['1', '2', '3', '4', '5', '6', '7', '8']);
-    const log = await q((tx) =>
-      tx.selectFrom('webhook_attempts').select(['response_status', 'response_body']).where('delivery_id', '=', d!.id).orderBy('attempt_no').execute(),
-    );
-    expect(log[0]).toEqual({ response_status: 503, response_body: 'down for maintenance' });
-    await updateSubscription(ctx, stack.tenantId, subscription.id, { enabled: false }, 'system:test');
-  });
-
   it('gives up after three days: the delivery is failed and an exception is open until a later delivery succeeds', async () => {
     const { subscription } = await subscribe();
     await updateSubscription(ctx, stack.tenantId, subscription.id, { eventTypes: ['payout.reconciled'] }, 'system:test');
