@@ -2,13 +2,14 @@
 // receiver. Reported: deliveries per second, and the time from the change (the event's created_at, stamped by
 // the trigger in the change's transaction) to its arrival at the receiver, p50 and p99.
 //
-// Setup (not timed): Settle with its worker (4 general workers, as `settle start` by default), 10
-// subscriptions to payout.reconciled. Timed: 10,000 payout rows written in transactions of 20 (a burst, as a
+// Setup (not timed): Settle with its worker (as `settle start`: the webhook delivery runner beside the general
+// workers), 10 subscriptions to payout.reconciled. Timed: 10,000 payout rows written in transactions of 20 (a burst, as a
 // payout run or billing sync writes them) while the worker delivers; until every receiver has every event.
 // Checked: 100,000 deliveries, each signature valid, none twice, none left pending. BENCH_WEBHOOK_EVENTS and
 // BENCH_WEBHOOK_SUBSCRIBERS change the size; the wait gives up (printing how far it got) after
 // BENCH_WEBHOOK_DEADLINE_MS.
 import http from 'node:http';
+import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { withTenant } from '../src/db/tenant.ts';
@@ -62,6 +63,8 @@ const percentile = (xs: readonly number[], p: number): number => {
 
 export async function run(pgServerUrl: string): Promise<BenchResult> {
   const started = performance.now();
+  // The machine's 1-minute load when the run starts and ends: the figures depend on what else shares the cores.
+  const loadAtStart = os.loadavg()[0]!;
   const stack = await startBenchStack({ pgServerUrl, label: 'webhooks', companies: 1, invoices: 1, worker: true, mirrorBooks: false });
   const receivers = await Promise.all(Array.from({ length: SUBSCRIBERS }, receiver));
   const causes: string[] = [];
@@ -135,6 +138,9 @@ export async function run(pgServerUrl: string): Promise<BenchResult> {
         p99ChangeToDeliveryMs: p99,
         duplicates: twice,
         badSignatures: bad,
+        loadAtStart: Math.round(loadAtStart * 10) / 10,
+        loadAtEnd: Math.round(os.loadavg()[0]! * 10) / 10,
+        cores: os.cpus().length,
       },
       headline: [
         { label: 'deliveries per second', value: String(Math.round(perSecond)), target: 'reported', pass: got === total },
@@ -143,7 +149,7 @@ export async function run(pgServerUrl: string): Promise<BenchResult> {
       ],
       notes: pass
         ? [
-            `${EVENTS} changes written in ${Math.round(writeMs / 1000)} s (transactions of ${PER_TRANSACTION}); p50 ${(p50 / 1000).toFixed(1)} s; the worker's 4 general workers serve the 10 subscriptions' queues`,
+            `${EVENTS} changes written in ${Math.round(writeMs / 1000)} s (transactions of ${PER_TRANSACTION}); p50 ${(p50 / 1000).toFixed(1)} s; the delivery runner serves the ${SUBSCRIBERS} subscriptions (engine/webhooks-out/runner.ts)`,
           ]
         : causes,
       wallMs: Math.round(performance.now() - started),
