@@ -85,10 +85,16 @@ describe('outbound webhooks', { timeout: 180_000 }, () => {
     expect(first('payment.succeeded').data['payment']).toMatchObject({ id: paymentId, state: 'succeeded', amount_minor: 12000 });
     expect(first('invoice.changed').data['invoice']).toMatchObject({ id: inv.id, version: 2, total_minor: 30000 });
     expect(first('exception.resolved').data['exception']).toMatchObject({ kind: 'test_problem', resolution: 'dismissed' });
-    // The delivery log says the same through the API.
-    const log = await api('GET', `/webhook-subscriptions/${subscriptionId}/deliveries?limit=200`);
-    expect(log.status).toBe(200);
-    expect(log.body.data.filter((d: { status: string }) => d.status === 'delivered').length).toBeGreaterThanOrEqual(EVENT_TYPES.length);
+    // The delivery log says the same through the API (once Settle has recorded the answers the receiver sent).
+    await eventually(
+      async () => {
+        const log = await api('GET', `/webhook-subscriptions/${subscriptionId}/deliveries?limit=200`);
+        expect(log.status).toBe(200);
+        return log.body.data.filter((d: { status: string }) => d.status === 'delivered').length >= EVENT_TYPES.length;
+      },
+      60_000,
+      'every event type recorded as delivered in the log',
+    );
   });
 
   it('sends nothing for a change that rolled back', async () => {
@@ -134,5 +140,47 @@ describe('outbound webhooks', { timeout: 180_000 }, () => {
     const list = await api('GET', '/webhook-subscriptions');
     expect(list.body.data).toHaveLength(1);
     expect(list.body.data[0]).not.toHaveProperty('secret');
+  });
+
+  it('replays a delivery from the log through the API: the same event again, with its attempt counted', async () => {
+    const marker = await q((tx) => reconciledPayout(tx, stack.tenantId));
+    const first = await eventually(async () => receiver.received.find((x) => x.status === 200 && x.body.includes(marker)), 60_000, 'the delivery');
+    const logged = async () =>
+      (
+        (await api('GET', `/webhook-subscriptions/${subscriptionId}/deliveries?limit=200`)).body.data as {
+          id: string;
+          event_id: string;
+          status: string;
+          attempts: number;
+        }[]
+      ).find((d) => d.event_id === first.eventId);
+    const before = await eventually(async () => ((await logged())?.status === 'delivered' ? logged() : null), 60_000, 'the delivery in the log');
+    const n = receiver.received.length;
+    const replay = await api('POST', `/webhook-deliveries/${before!.id}/replay`);
+    expect(replay.status).toBe(202);
+    const again = await eventually(async () => receiver.received.slice(n).find((x) => x.eventId === first.eventId), 60_000, 'the replay at the receiver');
+    expect(again.body).toBe(first.body); // byte for byte: the receiver dedupes on the id
+    expect(again.headers['settle-delivery-attempt']).toBe(String(before!.attempts + 1));
+    expect(verifySignature(String(again.headers['settle-signature']), again.body, secret, Math.floor(again.at / 1000))).toBe(true);
+    await eventually(async () => (await logged())?.attempts === before!.attempts + 1, 60_000, 'the replay recorded in the log');
+    expect((await logged())!.status).toBe('delivered');
+    const unknown = await api('POST', '/webhook-deliveries/00000000-0000-4000-8000-000000000000/replay');
+    expect(unknown.status).toBe(404);
+    // One still being tried is not replayed: it goes out at its next attempt.
+    receiver.answer('hang');
+    const held = await q((tx) => reconciledPayout(tx, stack.tenantId));
+    const inFlight = await eventually(async () => receiver.received.find((x) => x.body.includes(held)), 60_000, 'a delivery in flight');
+    const pending = await eventually(
+      async () =>
+        ((await api('GET', `/webhook-subscriptions/${subscriptionId}/deliveries?limit=200`)).body.data as { id: string; event_id: string }[]).find(
+          (d) => d.event_id === inFlight.eventId,
+        ),
+      60_000,
+      'the pending delivery in the log',
+    );
+    const refused = await api('POST', `/webhook-deliveries/${pending.id}/replay`);
+    receiver.answer(200);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toMatch(/still being tried/);
   });
 });
