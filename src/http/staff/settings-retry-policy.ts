@@ -5,6 +5,8 @@
 // update-your-payment-method link and whether saving a new method retries at once. Shows the reference
 // default (payments-rules.md §3.3) and resets to it. Everyone reads; the owner changes it, as PUT
 // /api/v1/retry-policy does: engine/retry-settings.ts saveRetryPolicy, audited settings.retry_policy_changed.
+// "Preview against your history" posts the same form with action=preview: the schedule is replayed over past
+// failures beside the one in force (settings-retry-policy-preview.ts) and nothing is saved or audited.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { withTenant } from '../../db/tenant.ts';
 import { roleAtLeast } from '../../domain/roles.ts';
@@ -20,6 +22,7 @@ import {
   type RetryPolicyInput,
 } from '../../engine/retry-settings.ts';
 import type { HttpDeps } from '../deps.ts';
+import { previewAgainstHistory, type PreviewView } from './settings-retry-policy-preview.ts';
 import { callerOf, one } from './settings-surcharge.ts';
 import { renderStaff } from './view.ts';
 
@@ -118,7 +121,12 @@ function parseForm(f: Form): { values: Values; input: RetryPolicyInput | null; e
   return { values, input: parsed.data, errors };
 }
 
-async function page(req: FastifyRequest, reply: FastifyReply, deps: HttpDeps, extra: { values?: Values; errors?: Err[]; status?: number } = {}) {
+async function page(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  deps: HttpDeps,
+  extra: { values?: Values; errors?: Err[]; status?: number; preview?: PreviewView } = {},
+) {
   const caller = callerOf(req);
   const current = policyJson(await withTenant(deps.ctx.db, caller.tenantId, (tx) => loadRetryPolicy(tx)));
   const values = extra.values ?? valuesOf(current);
@@ -151,6 +159,7 @@ async function page(req: FastifyRequest, reply: FastifyReply, deps: HttpDeps, ex
       v: values,
       limits: L,
       errors: extra.errors ?? [],
+      preview: extra.preview ?? null,
       notice: q['saved'] === '1' ? 'Saved. Payments declined from now on follow this policy.' : q['reset'] === '1' ? 'Reset to the reference default.' : null,
     },
     { status: extra.status ?? 200 },
@@ -169,6 +178,10 @@ export function registerRetryPolicySettingsRoutes(app: FastifyInstance, deps: Ht
     }
     const { values, input, errors } = parseForm(form);
     if (!input) return page(req, reply, deps, { values, errors, status: 422 });
+    // "Preview against your history": the form's schedule replayed over past failures, shown beside the one in
+    // force with the form kept as typed. Nothing is saved and nothing audited until the owner saves.
+    if (one(form.action) === 'preview')
+      return page(req, reply, deps, { values, preview: await previewAgainstHistory(deps, caller.tenantId, input, stepWords) });
     await withTenant(deps.ctx.db, caller.tenantId, (tx) => saveRetryPolicy(tx, caller.tenantId, input, caller.actor));
     return reply.redirect(`${PAGE}?saved=1`, 303);
   });
