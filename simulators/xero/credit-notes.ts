@@ -24,7 +24,6 @@ export function creditNoteJson(store: XeroStore, n: XeroCreditNote): Rec {
     CreditNoteNumber: n.CreditNoteNumber,
     Contact: { ContactID: n.ContactID, Name: contact?.Name ?? '' },
     Date: dayDate(n.Date),
-    DateString: `${n.Date}T00:00:00`,
     Status: n.Status,
     LineAmountTypes: 'NoTax',
     SubTotal: cents(n.totalCents),

@@ -14,9 +14,18 @@ export function validationBody(elements: readonly Rec[]): Rec {
   return { ErrorNumber: 10, Type: 'ValidationException', Message: 'A validation exception occurred', Elements: elements };
 }
 
-/** An object echoed back with its validation errors (the Element shape). */
-export function withErrors(obj: Rec, messages: readonly string[]): Rec {
-  return { ...obj, HasValidationErrors: true, StatusAttributeString: 'ERROR', ValidationErrors: messages.map((Message) => ({ Message })) };
+/**
+ * An object echoed back with its validation errors (the Element shape), with only the status properties its
+ * schema has (components › schemas): HasValidationErrors on a Payment alone, StatusAttributeString on all
+ * but a BankTransfer.
+ */
+export function withErrors(obj: Rec, messages: readonly string[], collection = 'Payments'): Rec {
+  return {
+    ...obj,
+    ...(collection === 'Payments' ? { HasValidationErrors: true } : {}),
+    ...(collection === 'BankTransfers' ? {} : { StatusAttributeString: 'ERROR' }),
+    ValidationErrors: messages.map((Message) => ({ Message })),
+  };
 }
 
 export function sendValidation(reply: FastifyReply, elements: readonly Rec[]): FastifyReply {

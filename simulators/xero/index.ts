@@ -48,6 +48,8 @@ export interface RunningXeroSimulator {
   readonly clientSecret: string;
   readonly initialRefreshToken: string;
   readonly sim: XeroControl;
+  /** Xero's routes this simulator serves (not its `/_sim` control): the conformance suite must reach each. */
+  readonly routes: readonly { readonly method: string; readonly url: string }[];
   close(): Promise<void>;
 }
 
@@ -56,6 +58,10 @@ export async function startXeroSimulator(opts: XeroSimulatorOptions = {}): Promi
   const clientSecret = opts.clientSecret ?? randomBytes(24).toString('base64url');
   const tenantId = opts.tenantId ?? randomUUID();
   const { app, faults, calls } = createSimulatorApp();
+  const routes: { method: string; url: string }[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) if (method !== 'HEAD' && !r.url.startsWith('/_sim')) routes.push({ method, url: r.url });
+  });
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
     done(null, Object.fromEntries(new URLSearchParams(String(body)))),
   );
@@ -95,6 +101,7 @@ export async function startXeroSimulator(opts: XeroSimulatorOptions = {}): Promi
     clientSecret,
     initialRefreshToken: identity.initialRefreshToken,
     sim: control,
+    routes,
     close: () => app.close(),
   };
 }
@@ -116,7 +123,7 @@ export async function runStandalone(port: number): Promise<RunningXeroSimulator>
       `  client secret:   ${s.clientSecret}`,
       `  refresh token:   ${s.initialRefreshToken}`,
       `  accounts:        bank=${c.bank} clearing=${c.clearing} (bank type) fees=${c.fees}`,
-      `  control:         ${s.baseUrl}/_sim/{seed,state,time,tokens/expire,tokens/revoke,limits,webhooks,webhooks/intent,faults,payments/:id/delete}`,
+      `  control:         ${s.baseUrl}/_sim/{seed,state,time,tokens/expire,tokens/revoke,limits,webhooks,webhooks/intent,faults,payments/:id/delete,tracking/archive}`,
     ].join('\n'),
   );
   return s;

@@ -3,7 +3,9 @@
 // pageSize, If-Modified-Since), /Invoices/{id}, /Payments, /Payments/{id}, /BankTransfers,
 // /BankTransactions; PUT /Payments, /BankTransfers, /BankTransactions (many per call; summarizeErrors);
 // POST /Payments (one) and POST /Payments/{id} (delete); GET /CreditNotes, /CreditNotes/{id} and PUT
-// /CreditNotes/{id}/Allocations (credit-notes.ts); GET /TrackingCategories (tracking.ts). Unknown query parameters and fields are refused.
+// /CreditNotes/{id}/Allocations (credit-notes.ts); GET /TrackingCategories (tracking.ts). Each takes only the query parameters its operation lists (an
+// unknown one, or a `where` / `order` on an unknown field, is refused in Xero's error shape), and unknown
+// body fields — nested ones too — are refused.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { API_PREFIX, idempotent, type ApiState } from './api-hooks.ts';
@@ -16,7 +18,9 @@ import { trackingCategoryJson } from './tracking.ts';
 
 type Q = Record<string, string | undefined>;
 
-const LIST_PARAMS = ['where', 'order', 'page', 'pageSize'];
+/** The query parameters of a paged list (xero_accounting.yaml › paths › …/get › parameters); others add to them. */
+const PAGED = ['where', 'order', 'page', 'pageSize'];
+const UNSORTED = ['where', 'order']; // /Accounts and /BankTransfers take no paging
 
 function envelope(store: XeroStore, key: string, rows: unknown[], extra: Rec = {}): Rec {
   return { Id: randomUUID(), Status: 'OK', ProviderName: 'Settle', DateTimeUTC: msDate(store.now()), ...extra, [key]: rows };
@@ -49,6 +53,14 @@ function listRows(req: FastifyRequest, reply: FastifyReply, rows: { json: Rec; u
       return sendException(reply, 16, 'QueryParseException', (e as Error).message);
     }
   }
+  if (q['order']) {
+    // "Field [ASC|DESC]" over the fields `where` may name; anything else is refused, as Xero does.
+    const m = /^\s*([A-Za-z][A-Za-z.]*)(?:\s+(ASC|DESC))?\s*$/i.exec(q['order']);
+    if (!m || !fields.includes(m[1]!)) return sendException(reply, 16, 'QueryParseException', `No property or field '${m?.[1] ?? q['order']}' exists`);
+    const dir = m[2]?.toUpperCase() === 'DESC' ? -1 : 1;
+    const key = (r: Rec): string => String(m[1]!.split('.').reduce<unknown>((v, k) => (v as Rec | undefined)?.[k], r) ?? '');
+    out = [...out].sort((a, b) => dir * key(a.json).localeCompare(key(b.json)));
+  }
   if (q['page'] !== undefined) {
     const page = Number(q['page']);
     const size = q['pageSize'] === undefined ? 100 : Number(q['pageSize']);
@@ -76,9 +88,14 @@ async function createMany(store: XeroStore, req: FastifyRequest, key: string, cr
       store,
       results.filter((x) => x.r.ok).map((x) => (x.r as { json: Rec }).json),
     );
-    return { status: 400, body: validationBody(results.filter((x) => !x.r.ok).map((x) => withErrors(x.item, (x.r as { messages: string[] }).messages))) };
+    return {
+      status: 400,
+      body: validationBody(results.filter((x) => !x.r.ok).map((x) => withErrors(x.item, (x.r as { messages: string[] }).messages, key))),
+    };
   }
-  const rows = results.map((x) => (x.r.ok ? { ...x.r.json, StatusAttributeString: 'OK' } : withErrors(x.item, x.r.messages)));
+  // A BankTransfer has no StatusAttributeString (components › schemas › BankTransfer).
+  const ok = key === 'BankTransfers' ? {} : { StatusAttributeString: 'OK' };
+  const rows = results.map((x) => (x.r.ok ? { ...x.r.json, ...ok } : withErrors(x.item, x.r.messages, key)));
   return { status: 200, body: envelope(store, key, rows) };
 }
 
@@ -108,21 +125,34 @@ function undo(store: XeroStore, created: Rec[]): void {
 
 export function registerApiRoutes(app: FastifyInstance, store: XeroStore, state: ApiState): void {
   const P = API_PREFIX;
-  const list = (path: string, key: string, extraParams: string[], rows: () => { json: Rec; updatedAt: number }[], fields: string[]): void => {
+  const list = (path: string, key: string, params: readonly string[], rows: () => { json: Rec; updatedAt: number }[], fields: string[]): void => {
     app.get(`${P}/${path}`, async (req, reply) => {
-      const bad = badParams(req.query as Q, [...LIST_PARAMS, ...extraParams]);
+      const bad = badParams(req.query as Q, params);
       if (bad) return sendException(reply, 14, 'PostDataInvalidException', bad);
       const out = listRows(req, reply, rows(), fields);
       return Array.isArray(out) ? envelope(store, key, out) : out;
     });
   };
 
-  app.get(`${P}/Organisation`, async () =>
+  /** A route that takes only these query parameters (none unless named), refused in Xero's shape otherwise. */
+  const only =
+    (allowed: readonly string[]) =>
+    async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | void> => {
+      const bad = badParams(req.query as Q, allowed);
+      if (bad) return sendException(reply, 14, 'PostDataInvalidException', bad);
+    };
+  // Fastify's own refusals (a body that is not JSON, an empty JSON body) in Xero's shape, not Fastify's.
+  app.setErrorHandler((err: { statusCode?: number; message: string }, req, reply) => {
+    if (req.url.startsWith(P) && (err.statusCode ?? 500) < 500) return sendException(reply, 14, 'PostDataInvalidException', err.message);
+    return reply.send(err);
+  });
+
+  app.get(`${P}/Organisation`, { preHandler: only([]) }, async () =>
     envelope(store, 'Organisations', [
       { OrganisationID: store.tenantId, Name: store.tenantName, BaseCurrency: store.currency, CountryCode: 'US', OrganisationType: 'COMPANY' },
     ]),
   );
-  list('Accounts', 'Accounts', [], () => store.accounts.map((a) => ({ json: { ...a }, updatedAt: 0 })), [
+  list('Accounts', 'Accounts', UNSORTED, () => store.accounts.map((a) => ({ json: { ...a }, updatedAt: 0 })), [
     'Type',
     'Code',
     'Name',
@@ -133,7 +163,7 @@ export function registerApiRoutes(app: FastifyInstance, store: XeroStore, state:
   list(
     'Contacts',
     'Contacts',
-    [],
+    PAGED,
     () =>
       store.contacts.map((c) => ({
         json: { ContactID: c.ContactID, Name: c.Name, EmailAddress: c.EmailAddress ?? '', IsCustomer: true, UpdatedDateUTC: msDate(c.updatedAt) },
@@ -145,7 +175,7 @@ export function registerApiRoutes(app: FastifyInstance, store: XeroStore, state:
   const INVOICE_PARAMS = ['InvoiceNumbers', 'IDs', 'Statuses', 'ContactIDs', 'summaryOnly', 'includeArchived', 'createdByMyApp', 'unitdp', 'searchTerm'];
   app.get(`${P}/Invoices`, async (req, reply) => {
     const q = req.query as Q;
-    const bad = badParams(q, [...LIST_PARAMS, ...INVOICE_PARAMS]);
+    const bad = badParams(q, [...PAGED, ...INVOICE_PARAMS]);
     if (bad) return sendException(reply, 14, 'PostDataInvalidException', bad);
     const csv = (k: string): Set<string> | null => (q[k] ? new Set(q[k]!.split(',').map((s) => s.trim())) : null);
     const numbers = csv('InvoiceNumbers');
@@ -164,7 +194,7 @@ export function registerApiRoutes(app: FastifyInstance, store: XeroStore, state:
         : { pagination: { page: Number(q['page']), pageSize: size, pageCount: Math.ceil(rows.length / size), itemCount: rows.length } };
     return envelope(store, 'Invoices', out, pagination);
   });
-  app.get<{ Params: { id: string } }>(`${P}/Invoices/:id`, async (req, reply) => {
+  app.get<{ Params: { id: string } }>(`${P}/Invoices/:id`, { preHandler: only(['unitdp']) }, async (req, reply) => {
     const i = store.invoices.find((x) => x.InvoiceID === req.params.id || x.InvoiceNumber === req.params.id);
     if (!i) return notFound(reply);
     const ims = since(req);
@@ -173,7 +203,7 @@ export function registerApiRoutes(app: FastifyInstance, store: XeroStore, state:
   });
 
   const paymentRows = (): { json: Rec; updatedAt: number }[] => store.payments.map((p) => ({ json: store.paymentJson(p), updatedAt: p.updatedAt }));
-  list('Payments', 'Payments', [], paymentRows, [
+  list('Payments', 'Payments', PAGED, paymentRows, [
     'Reference',
     'Status',
     'PaymentID',
@@ -182,7 +212,7 @@ export function registerApiRoutes(app: FastifyInstance, store: XeroStore, state:
     'PaymentType',
     'Account.AccountID',
   ]);
-  app.get<{ Params: { id: string } }>(`${P}/Payments/:id`, async (req, reply) => {
+  app.get<{ Params: { id: string } }>(`${P}/Payments/:id`, { preHandler: only([]) }, async (req, reply) => {
     const p = store.payments.find((x) => x.PaymentID === req.params.id);
     return p ? envelope(store, 'Payments', [store.paymentJson(p)]) : notFound(reply);
   });
@@ -191,7 +221,7 @@ export function registerApiRoutes(app: FastifyInstance, store: XeroStore, state:
     if (bad) return sendException(reply, 14, 'PostDataInvalidException', bad);
     return idempotent(state, req, reply, () => createMany(store, req, 'Payments', (b) => createPayment(store, b)));
   });
-  app.post(`${P}/Payments`, async (req, reply) => {
+  app.post(`${P}/Payments`, { preHandler: only([]) }, async (req, reply) => {
     const body = req.body as Rec | null;
     if (!body || typeof body !== 'object' || Array.isArray(body)) return sendException(reply, 14, 'PostDataInvalidException', 'The body must be a Payment');
     return idempotent(state, req, reply, async () => {
@@ -199,7 +229,7 @@ export function registerApiRoutes(app: FastifyInstance, store: XeroStore, state:
       return r.ok ? { status: 200, body: envelope(store, 'Payments', [r.json]) } : { status: 400, body: validationBody([withErrors(body, r.messages)]) };
     });
   });
-  app.post<{ Params: { id: string } }>(`${P}/Payments/:id`, async (req, reply) => {
+  app.post<{ Params: { id: string } }>(`${P}/Payments/:id`, { preHandler: only([]) }, async (req, reply) => {
     const body = (req.body ?? {}) as Rec;
     return idempotent(state, req, reply, async () => {
       const r = deletePayment(store, req.params.id, body);
@@ -208,7 +238,7 @@ export function registerApiRoutes(app: FastifyInstance, store: XeroStore, state:
     });
   });
 
-  list('BankTransfers', 'BankTransfers', [], () => store.transfers.map((t) => ({ json: store.transferJson(t), updatedAt: t.createdAt })), [
+  list('BankTransfers', 'BankTransfers', UNSORTED, () => store.transfers.map((t) => ({ json: store.transferJson(t), updatedAt: t.createdAt })), [
     'Reference',
     'BankTransferID',
     'FromBankAccount.AccountID',
@@ -222,7 +252,7 @@ export function registerApiRoutes(app: FastifyInstance, store: XeroStore, state:
   list(
     'BankTransactions',
     'BankTransactions',
-    ['unitdp'],
+    [...PAGED, 'unitdp'],
     () => store.bankTransactions.map((b) => ({ json: store.bankTransactionJson(b), updatedAt: b.updatedAt })),
     ['Reference', 'Type', 'Status', 'BankTransactionID', 'BankAccount.AccountID', 'Contact.Name'],
   );
@@ -244,7 +274,7 @@ export function registerApiRoutes(app: FastifyInstance, store: XeroStore, state:
   });
 
   // Sales credit notes (credit-notes.ts): read by number, allocated to an invoice.
-  list('CreditNotes', 'CreditNotes', ['unitdp'], () => store.creditNotes.map((n) => ({ json: creditNoteJson(store, n), updatedAt: n.updatedAt })), [
+  list('CreditNotes', 'CreditNotes', [...PAGED, 'unitdp'], () => store.creditNotes.map((n) => ({ json: creditNoteJson(store, n), updatedAt: n.updatedAt })), [
     'CreditNoteNumber',
     'CreditNoteID',
     'Status',
@@ -252,7 +282,7 @@ export function registerApiRoutes(app: FastifyInstance, store: XeroStore, state:
     'Contact.ContactID',
     'Reference',
   ]);
-  app.get<{ Params: { id: string } }>(`${P}/CreditNotes/:id`, async (req, reply) => {
+  app.get<{ Params: { id: string } }>(`${P}/CreditNotes/:id`, { preHandler: only(['unitdp']) }, async (req, reply) => {
     const n = store.creditNotes.find((x) => x.CreditNoteID === req.params.id || x.CreditNoteNumber === req.params.id);
     return n ? envelope(store, 'CreditNotes', [creditNoteJson(store, n)]) : notFound(reply);
   });

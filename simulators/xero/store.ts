@@ -1,6 +1,6 @@
 // One Xero organisation (tenant) as the Accounting API shows it: chart of accounts, contacts, sales
 // invoices, payments, bank transfers and bank transactions. Amounts are kept in cents (integers) and shown
-// as Xero shows them: decimal numbers; dates as Xero's JSON does ("/Date(ms+0000)/" beside a DateString).
+// as Xero shows them: decimal numbers; dates as Xero's JSON does ("/Date(ms+0000)/"; no DateString, which the OpenAPI does not list).
 import { randomUUID } from 'node:crypto';
 import { seedTrackingCategories, type XeroTrackingCategory } from './tracking.ts';
 
@@ -173,9 +173,7 @@ export class XeroStore {
       Reference: '',
       Contact: { ContactID: i.ContactID, Name: contact?.Name ?? '' },
       Date: dayDate(i.Date),
-      DateString: `${i.Date}T00:00:00`,
       DueDate: dayDate(i.DueDate),
-      DueDateString: `${i.DueDate}T00:00:00`,
       Status: i.Status,
       LineAmountTypes: 'NoTax',
       ...(withLines
@@ -255,7 +253,6 @@ export class XeroStore {
       Contact: { ContactID: b.ContactID, Name: contact?.Name ?? '' },
       BankAccount: { AccountID: acct.AccountID, Code: acct.Code, Name: acct.Name },
       Date: dayDate(b.Date),
-      DateString: `${b.Date}T00:00:00`,
       Reference: b.Reference,
       Status: b.Status,
       LineAmountTypes: 'NoTax',

@@ -35,8 +35,15 @@ function unknown(obj: Rec, allowed: readonly string[], what: string): string[] {
   return unknownFields(obj, allowed).map((f) => `The property '${f}' is not a valid property of ${what}.`);
 }
 
+const ACCOUNT_REF = ['AccountID', 'Code'];
+/** Unknown members of a reference (Account, Contact, …): Xero reads only its ids there. */
+function unknownIn(body: Rec, key: string, allowed: readonly string[], what: string): string[] {
+  const v = body[key];
+  return v && typeof v === 'object' && !Array.isArray(v) ? unknown(v as Rec, allowed, what) : [];
+}
+
 export function createPayment(store: XeroStore, body: Rec): Created {
-  const messages = unknown(body, PAYMENT_FIELDS, 'Payment');
+  const messages = [...unknown(body, PAYMENT_FIELDS, 'Payment'), ...unknownIn(body, 'Account', ACCOUNT_REF, 'Account')];
   const invRef = body['Invoice'] as Rec | undefined;
   const named = invRef && typeof invRef === 'object' && (typeof invRef['InvoiceID'] === 'string' || typeof invRef['InvoiceNumber'] === 'string');
   const inv = named ? invoiceFor(store, invRef) : undefined;
@@ -107,7 +114,11 @@ export function deletePayment(store: XeroStore, id: string, body: Rec): Created 
 }
 
 export function createTransfer(store: XeroStore, body: Rec): Created {
-  const messages = unknown(body, TRANSFER_FIELDS, 'BankTransfer');
+  const messages = [
+    ...unknown(body, TRANSFER_FIELDS, 'BankTransfer'),
+    ...unknownIn(body, 'FromBankAccount', ACCOUNT_REF, 'FromBankAccount'),
+    ...unknownIn(body, 'ToBankAccount', ACCOUNT_REF, 'ToBankAccount'),
+  ];
   const from = store.account(body['FromBankAccount'] as Rec | undefined);
   const to = store.account(body['ToBankAccount'] as Rec | undefined);
   if (!from || from.Type !== 'BANK') messages.push('FromBankAccount must be a valid bank account');
@@ -132,7 +143,11 @@ export function createTransfer(store: XeroStore, body: Rec): Created {
 }
 
 export function createBankTransaction(store: XeroStore, body: Rec): Created {
-  const messages = unknown(body, BANK_TXN_FIELDS, 'BankTransaction');
+  const messages = [
+    ...unknown(body, BANK_TXN_FIELDS, 'BankTransaction'),
+    ...unknownIn(body, 'BankAccount', ACCOUNT_REF, 'BankAccount'),
+    ...unknownIn(body, 'Contact', ['ContactID', 'Name'], 'Contact'),
+  ];
   const type = body['Type'];
   if (type !== 'SPEND' && type !== 'RECEIVE') messages.push('Type must be SPEND or RECEIVE for this simulator (Xero: one of the BankTransactionType values)');
   const acct = store.account(body['BankAccount'] as Rec | undefined);

@@ -1,6 +1,6 @@
 // Settle's copy of the Xero ledger for the three-way reconciliation (connectors/accounting/ledger-copy.ts):
 // GET /Invoices, /Payments and /BankTransfers with If-Modified-Since (components › parameters ›
-// ifModifiedSince), page by page. A deleted payment comes back with Status DELETED (voided in the copy);
+// ifModifiedSince), page by page where the operation pages (BankTransfers does not). A deleted payment comes back with Status DELETED (voided in the copy);
 // the payout's deposit is its BankTransfer. The cursor is the moment of the previous read on Xero's clock.
 import { parseDecimal, type Currency } from '../../../domain/money.ts';
 import type { LedgerChanges, LedgerDepositCopy, LedgerInvoiceCopy, LedgerPaymentCopy } from '../ledger-copy.ts';
@@ -15,15 +15,21 @@ async function changed(
   key: string,
   since: string | null,
   params: Record<string, string> = {},
+  paged = true,
 ): Promise<{ rows: Json[]; at: number }> {
   const rows: Json[] = [];
   let at = 0;
   for (let page = 1; ; page++) {
-    const res = await api.call({ method: 'GET', path, params: { ...params, page: String(page) }, ...(since ? { ifModifiedSince: since } : {}) });
+    const res = await api.call({
+      method: 'GET',
+      path,
+      params: { ...params, ...(paged ? { page: String(page) } : {}) },
+      ...(since ? { ifModifiedSince: since } : {}),
+    });
     at ||= xeroDateMs(res['DateTimeUTC']);
     const got = (res[key] as Json[] | undefined) ?? [];
     rows.push(...got);
-    if (got.length < PAGE) return { rows, at };
+    if (!paged || got.length < PAGE) return { rows, at };
   }
 }
 
@@ -38,7 +44,9 @@ export async function readXeroLedgerChanges(api: XeroApi, currency: Currency, cl
   const started = Date.now();
   const inv = await changed(api, '/Invoices', 'Invoices', cursor, { includeArchived: 'true' });
   const pay = await changed(api, '/Payments', 'Payments', cursor);
-  const tr = await changed(api, '/BankTransfers', 'BankTransfers', cursor);
+  // GET /BankTransfers takes no `page` (xero_accounting.yaml): it answers every match at once. Paging it
+  // anyway would read the same full answer again and again once there are 100 transfers.
+  const tr = await changed(api, '/BankTransfers', 'BankTransfers', cursor, {}, false);
   const money = (v: unknown) => parseDecimal(typeof v === 'number' || typeof v === 'string' ? v : 0, currency);
   const invoices: LedgerInvoiceCopy[] = inv.rows
     .filter((r) => r['Type'] === 'ACCREC')
