@@ -58,6 +58,14 @@ function registerControl(app: FastifyInstance, company: CompanyFile, wc: WebConn
     });
     return { txnId: inv.txnId, customerListId: inv.customerListId };
   });
+  // A person adding a class (class tracking) or making one inactive.
+  app.post('/_sim/classes', async (req, reply) => {
+    const b = req.body as { fullName?: string; active?: boolean };
+    if (!b.fullName || b.fullName.length > 159) return reply.code(400).send({ ok: false, error: 'fullName is required (at most 159 characters)' });
+    const cls = company.addClass(b.fullName);
+    if (b.active !== undefined) cls.active = b.active;
+    return { ok: true, class: cls };
+  });
   // A person deleting or voiding a transaction in QuickBooks (deletions.ts): what the books copy must notice.
   app.post('/_sim/transactions/delete', async (req, reply) => {
     const b = req.body as { type?: DeletableType; txnId?: string };
@@ -94,6 +102,7 @@ function registerControl(app: FastifyInstance, company: CompanyFile, wc: WebConn
     })),
     accounts: company.accounts,
     creditMemos: company.creditMemos.map((m) => ({ ...m, total: amt(m.total), remaining: amt(m.remaining) })),
+    classes: company.classes,
   }));
 }
 
@@ -128,6 +137,7 @@ export async function runStandalone(port: number): Promise<RunningQbdSimulator> 
   const s = await startQbdSimulator({ port });
   s.company.addInvoice({ refNumber: '1001', customer: 'Acme Dental', amountCents: 125000n });
   s.company.addInvoice({ refNumber: '1002', customer: 'Birch Law LLP', amountCents: 48050n });
+  for (const name of ['Managed Services', 'Projects']) s.company.addClass(name);
   console.log(
     [
       `QuickBooks Desktop simulator (company file + Web Connector) on ${s.baseUrl}`,

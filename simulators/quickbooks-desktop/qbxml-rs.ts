@@ -1,5 +1,6 @@
 // Response elements the simulated company file writes (the *Ret shapes of qbxml130.xsd, the fields Settle reads).
 import type { DeletedTxn } from './deletions.ts';
+import type { QbClass } from './store.ts';
 import type { Account, CompanyFile, CreditMemo, Customer, Deposit, Invoice, Journal, Payment } from './store.ts';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -85,7 +86,7 @@ export function depositRet(c: CompanyFile, d: Deposit): string {
     d.lines
       .map(
         (l) =>
-          `<DepositLineRet>${el('TxnType', l.paymentTxnId ? 'ReceivePayment' : 'Deposit')}${el('TxnID', l.paymentTxnId)}${l.account ? accountRef(c, l.account) : ''}${el('Memo', l.memo)}${el('Amount', amt(l.amount))}</DepositLineRet>`,
+          `<DepositLineRet>${el('TxnType', l.paymentTxnId ? 'ReceivePayment' : 'Deposit')}${el('TxnID', l.paymentTxnId)}${l.account ? accountRef(c, l.account) : ''}${el('Memo', l.memo)}${classRef(c, l.className)}${el('Amount', amt(l.amount))}</DepositLineRet>`,
       )
       .join('') +
     `</DepositRet>`
@@ -94,13 +95,20 @@ export function depositRet(c: CompanyFile, d: Deposit): string {
 
 export function journalRet(c: CompanyFile, j: Journal): string {
   const line = (tag: string) => (l: Journal['debits'][number]) =>
-    `<${tag}>${accountRef(c, l.account)}${el('Amount', amt(l.amount))}${el('Memo', l.memo)}${l.entityListId ? ref('EntityRef', l.entityListId, c.customers.find((x) => x.listId === l.entityListId)?.fullName ?? '') : ''}</${tag}>`;
+    `<${tag}>${accountRef(c, l.account)}${el('Amount', amt(l.amount))}${el('Memo', l.memo)}${l.entityListId ? ref('EntityRef', l.entityListId, c.customers.find((x) => x.listId === l.entityListId)?.fullName ?? '') : ''}${classRef(c, l.className)}</${tag}>`;
   return (
     `<JournalEntryRet>${el('TxnID', j.txnId)}${el('TimeModified', j.timeModified)}${el('EditSequence', '1')}${el('TxnDate', j.txnDate)}${el('RefNumber', j.refNumber)}${el('ExternalGUID', j.externalGuid)}` +
     j.debits.map(line('JournalDebitLine')).join('') +
     j.credits.map(line('JournalCreditLine')).join('') +
     `</JournalEntryRet>`
   );
+}
+
+const classRef = (c: CompanyFile, name: string | undefined) => (name ? ref('ClassRef', c.classes.find((x) => x.fullName === name)?.listId ?? '', name) : '');
+
+export function classRet(x: QbClass): string {
+  const name = x.fullName.split(':').pop()!;
+  return `<ClassRet>${el('ListID', x.listId)}${el('EditSequence', '1')}${el('Name', name)}${el('FullName', x.fullName)}${el('IsActive', String(x.active))}</ClassRet>`;
 }
 
 export function txnDeletedRet(d: DeletedTxn): string {

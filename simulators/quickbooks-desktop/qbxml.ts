@@ -105,6 +105,11 @@ function answer(c: CompanyFile, type: string, rq: El, id: string | undefined, in
         );
       return modifiedPage(c, 'InvoiceQueryRs', id, rq, c.invoices, (i) => Rs.invoiceRet(c, i));
     }
+    case 'ClassQueryRq': {
+      const active = str(rq, 'ActiveStatus') ?? 'ActiveOnly';
+      const found = c.classes.filter((x) => active === 'All' || (active === 'ActiveOnly') === x.active);
+      return Rs.list('ClassQueryRs', id, found.map(Rs.classRet));
+    }
     case 'AccountQueryRq':
       return Rs.list('AccountQueryRs', id, accountsFor(c, rq).map(Rs.accountRet));
     case 'CreditMemoQueryRq': {
@@ -194,6 +199,15 @@ function entityOk(rq: El): ((listId: string) => boolean) | null {
   if (!e) return null;
   const ids = arr(e['ListID']).map(String);
   return (listId) => ids.includes(listId);
+}
+
+/** A line's ClassRef: absent, or an active class of the company file (else 3140, as QuickBooks answers). */
+function classOn(c: CompanyFile, line: El, txn: string): string | undefined {
+  const ref = refOf(line, 'ClassRef');
+  if (!ref) return undefined;
+  const cls = c.classOf(ref);
+  if (!cls) throw new Refusal(3140, `There is an invalid reference to QuickBooks Class "${ref.fullName ?? ref.listId}" in the ${txn}.`);
+  return cls.fullName;
 }
 
 function maxLen(field: string, value: string | undefined, max: number): void {
@@ -331,7 +345,7 @@ function depositAdd(c: CompanyFile, a: El) {
     }
     const acct = c.account(refOf(l, 'AccountRef'));
     if (!acct) throw new Refusal(3140, `There is an invalid reference to QuickBooks Account "${JSON.stringify(refOf(l, 'AccountRef'))}" in the Deposit line.`);
-    return { account: acct.fullName, amount: cents(str(l, 'Amount')), memo: str(l, 'Memo') ?? '' };
+    return { account: acct.fullName, amount: cents(str(l, 'Amount')), memo: str(l, 'Memo') ?? '', className: classOn(c, l, 'Deposit') };
   });
   const d = {
     txnId: c.txnId(),
@@ -356,7 +370,13 @@ function journalEntryAdd(c: CompanyFile, a: El) {
     const entity = c.customer(refOf(l, 'EntityRef'));
     if (acct.type === 'AccountsReceivable' && !entity)
       throw new Refusal(3180, 'There was an error when saving a JournalEntry. QuickBooks error message: a line to Accounts Receivable needs a customer.');
-    return { account: acct.fullName, amount: cents(str(l, 'Amount')), memo: str(l, 'Memo') ?? '', entityListId: entity?.listId };
+    return {
+      account: acct.fullName,
+      amount: cents(str(l, 'Amount')),
+      memo: str(l, 'Memo') ?? '',
+      entityListId: entity?.listId,
+      className: classOn(c, l, 'JournalEntry'),
+    };
   };
   const debits = arr(a['JournalDebitLine']).map(line);
   const credits = arr(a['JournalCreditLine']).map(line);

@@ -52,6 +52,7 @@ export interface Payment {
 export interface DepositLine {
   readonly paymentTxnId?: string;
   readonly account?: string;
+  readonly className?: string | undefined;
   readonly amount: bigint;
   readonly memo: string;
 }
@@ -70,6 +71,14 @@ export interface JournalLine {
   readonly amount: bigint;
   readonly memo: string;
   readonly entityListId: string | undefined;
+  /** The class's full name (ClassRef), when the line has one. */
+  readonly className?: string | undefined;
+}
+/** A class (QuickBooks' class tracking): lines of journal entries and deposits may name one. */
+export interface QbClass {
+  readonly listId: string;
+  readonly fullName: string;
+  active: boolean;
 }
 export interface Journal {
   readonly txnId: string;
@@ -92,6 +101,7 @@ export class CompanyFile {
   readonly deposits: Deposit[] = [];
   readonly journals: Journal[] = [];
   readonly creditMemos: CreditMemo[] = [];
+  readonly classes: QbClass[] = [];
   /** Transactions a person deleted (TxnDeletedQuery lists them; deletions.ts). */
   readonly deleted: DeletedTxn[] = [];
   /** qbXML iterators of the QuickBooks session (one per Web Connector run). */
@@ -138,6 +148,20 @@ export class CompanyFile {
   customer(ref: { listId?: string; fullName?: string } | undefined): Customer | undefined {
     if (!ref) return undefined;
     return this.customers.find((c) => (ref.listId ? c.listId === ref.listId : c.fullName === ref.fullName));
+  }
+
+  /** A class a person made in QuickBooks (`_sim` control). */
+  addClass(fullName: string): QbClass {
+    const existing = this.classes.find((c) => c.fullName === fullName);
+    if (existing) return existing;
+    const c = { listId: this.listId(), fullName, active: true };
+    this.classes.push(c);
+    return c;
+  }
+  /** A ClassRef: by ListID or full name, active classes only (QuickBooks refuses an inactive one on a new line). */
+  classOf(ref: { listId?: string; fullName?: string } | undefined): QbClass | undefined {
+    if (!ref) return undefined;
+    return this.classes.find((c) => c.active && (ref.listId ? c.listId === ref.listId : c.fullName === ref.fullName));
   }
 
   addCustomer(fullName: string): Customer {

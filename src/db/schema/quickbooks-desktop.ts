@@ -2,7 +2,7 @@ import type { Generated } from 'kysely';
 import type { Created } from './columns.ts';
 
 // ---- 0040_quickbooks_desktop: the Web Connector's queue of qbXML work, the invoice copy, sessions ----
-export type QbdWorkKind = 'payment' | 'deposit' | 'reversal' | 'invoice-lookup' | 'chart-read' | 'ledger-read' | 'credit-memo';
+export type QbdWorkKind = 'payment' | 'deposit' | 'reversal' | 'invoice-lookup' | 'chart-read' | 'ledger-read' | 'credit-memo' | 'deposit-mod';
 export type QbdWorkState = 'queued' | 'in_flight' | 'waiting_invoice' | 'done' | 'refused';
 export type QbdStep = 'lookup' | 'check' | 'add' | 'read' | 'credit';
 

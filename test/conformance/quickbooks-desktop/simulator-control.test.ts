@@ -70,6 +70,16 @@ describe('QuickBooks Desktop simulator control (/_sim)', () => {
     expect(sim.company.deposits[0]).toMatchObject({ total: 0n, memo: 'VOID: cash', lines: [] });
   });
 
+  it('classes: added (and made inactive) as a person would; a nameless one refused', async () => {
+    expect(await call('POST', '/_sim/classes', {})).toMatchObject({ ok: false });
+    expect(await call('POST', '/_sim/classes', { fullName: 'Managed Services' })).toMatchObject({
+      ok: true,
+      class: { fullName: 'Managed Services', active: true },
+    });
+    expect(await call('POST', '/_sim/classes', { fullName: 'Old Projects', active: false })).toMatchObject({ class: { active: false } });
+    expect(sim.company.classOf({ fullName: 'Old Projects' })).toBeUndefined();
+  });
+
   it('every route it registers answered 2xx at least once', () => {
     expect(sim.routes.length).toBeGreaterThan(5);
     expect(sim.routes.filter((r) => !answered.has(r))).toEqual([]);

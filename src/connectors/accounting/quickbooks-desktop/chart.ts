@@ -2,11 +2,12 @@
 // QuickBooks Desktop anything, so readChart queues an AccountQuery for the Web Connector's next run and answers
 // from the chart the last run brought (qbd_chart). Until one has been brought it says so — when the Web
 // Connector is next expected — instead of offering an empty chart: Settings → Accounts and `settle doctor` show
-// that sentence. A chart older than an hour is asked for again and served meanwhile.
+// that sentence. A chart older than an hour is asked for again and served meanwhile. The same read brings the
+// company file's classes (ClassQuery after AccountQuery), the Class dimension of the GL mapping's rules.
 import { sql } from 'kysely';
 import type { Db } from '../../../db/pool.ts';
 import type { Tx } from '../../../db/tenant.ts';
-import type { GlRole, LedgerAccount, LedgerChart } from '../types.ts';
+import type { GlRole, LedgerAccount, LedgerChart, LedgerDimension } from '../types.ts';
 import { text, type QbResponse } from './qbxml/responses.ts';
 
 export const CHART_KEY = 'chart-read';
@@ -48,6 +49,34 @@ export function chartFromResponse(rs: QbResponse): LedgerAccount[] {
   return out;
 }
 
+/** The GL mapping's dimension QuickBooks Desktop offers: Class (PostingTracking key; option id = the class's ListID). */
+export const CLASS_DIMENSION = 'classId';
+export interface QbdClass {
+  readonly id: string;
+  readonly name: string;
+}
+
+/** ClassQuery's answer (ActiveOnly): ListID and full name ("Parent:Child"). No class at all ⇒ an empty list. */
+export function classesFromResponse(rs: QbResponse): QbdClass[] {
+  const out: QbdClass[] = [];
+  for (const r of rs.rets) {
+    const id = text(r, 'ListID');
+    const name = text(r, 'FullName') ?? text(r, 'Name');
+    if (id && name && text(r, 'IsActive') !== 'false') out.push({ id, name });
+  }
+  return out;
+}
+
+/** Classes follow the accounts in the same read (reads.ts); the chart row exists by then. */
+export async function storeClasses(tx: Tx, classes: readonly QbdClass[]): Promise<void> {
+  await sql`UPDATE qbd_chart SET classes = ${JSON.stringify(classes)}::jsonb, read_at = now()`.execute(tx);
+}
+
+/** Class tracking as the GL mapping's rules see it: on when the company file has active classes. */
+function classDimension(classes: readonly QbdClass[]): LedgerDimension {
+  return { key: CLASS_DIMENSION, label: 'Class', on: classes.length > 0, options: classes };
+}
+
 export async function storeChart(tx: Tx, tenantId: string, accounts: readonly LedgerAccount[]): Promise<void> {
   await sql`INSERT INTO qbd_chart (tenant_id, accounts, read_at) VALUES (${tenantId}, ${JSON.stringify(accounts)}::jsonb, now())
     ON CONFLICT (tenant_id) DO UPDATE SET accounts = EXCLUDED.accounts, read_at = EXCLUDED.read_at`.execute(tx);
@@ -66,10 +95,10 @@ export async function queueRead(tx: Tx, tenantId: string, key: string, kind: 'ch
  * commits with the caller's transaction, so the caller throws only after it (connector.ts).
  */
 export async function loadChart(tx: Tx, tenantId: string): Promise<LedgerChart | { readonly refused: string | null }> {
-  const rows = await sql<{ accounts: LedgerAccount[]; read_at: Date }>`SELECT accounts, read_at FROM qbd_chart`.execute(tx);
+  const rows = await sql<{ accounts: LedgerAccount[]; classes: QbdClass[]; read_at: Date }>`SELECT accounts, classes, read_at FROM qbd_chart`.execute(tx);
   const stored = rows.rows[0];
   if (!stored || Date.now() - stored.read_at.getTime() > REFRESH_AFTER_MS) await queueRead(tx, tenantId, CHART_KEY, 'chart-read');
-  if (stored) return { accounts: stored.accounts, dimensions: [] };
+  if (stored) return { accounts: stored.accounts, dimensions: [classDimension(stored.classes)] };
   const item = await tx.selectFrom('qbd_work').select(['state', 'last_error']).where('key', '=', CHART_KEY).executeTakeFirst();
   return { refused: item?.state === 'refused' ? (item.last_error ?? 'no reason given') : null };
 }

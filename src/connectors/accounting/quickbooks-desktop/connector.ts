@@ -25,7 +25,7 @@ import type {
   ReversePaymentInput,
 } from '../types.ts';
 import type { QbRef } from './qbxml/xml.ts';
-import { chartOrWhyNot, loadChart, nextPoll, queueRead, WaitingForWebConnector } from './chart.ts';
+import { chartOrWhyNot, CLASS_DIMENSION, loadChart, nextPoll, queueRead, WaitingForWebConnector } from './chart.ts';
 import type { CreditMemoIntent } from './credit-memo.ts';
 import { LEDGER_KEY, type LedgerReadContext } from './ledger-read.ts';
 import type { DepositIntent, PaymentIntent, QbdAccounts, ReversalIntent } from './work-intent.ts';
@@ -181,6 +181,7 @@ export class QuickBooksDesktopConnector implements AccountingConnector {
       reversedOn: input.reversedOn,
       memo: input.memo,
       accounts: this.config.accounts,
+      ...(input.tracking?.[CLASS_DIMENSION] ? { classRef: { listId: input.tracking[CLASS_DIMENSION] } } : {}),
     };
     const row = await withTenant(this.db, this.tenantId, (tx) =>
       queue(tx, this.tenantId, input.idempotencyKey, 'reversal', intent, input.requestGeneration ?? 0),

@@ -1,19 +1,25 @@
-// The queue's two reads, which exist for their answer rather than to write: the chart of accounts
-// ('chart-read', chart.ts) and Settle's copy of the books ('ledger-read', ledger-read.ts). One step each
+// The queue's two reads, which exist for their answer rather than to write: the chart of accounts and then
+// the classes ('chart-read', chart.ts: AccountQuery, then ClassQuery) and Settle's copy of the books ('ledger-read', ledger-read.ts). One step each
 // ('read'); the answer is stored in the same transaction that settles the item (web-connector.ts).
 import type { Tx } from '../../../db/tenant.ts';
 import type { Currency } from '../../../domain/money.ts';
-import { chartFromResponse, storeChart } from './chart.ts';
+import { chartFromResponse, classesFromResponse, storeChart, storeClasses } from './chart.ts';
 import { applyLedgerPage, ledgerReadHandedOver, ledgerReadRequest, type LedgerReadContext } from './ledger-read.ts';
-import { accountQuery } from './qbxml/requests.ts';
+import { accountQuery, classQuery } from './qbxml/requests.ts';
 import { describeStatus, statusKind, type QbResponse } from './qbxml/responses.ts';
 import type { InvoiceCopy, Outcome, WorkItem } from './work-steps.ts';
 import type { WorkContext } from './work-intent.ts';
 
 export const isRead = (item: Pick<WorkItem, 'kind'>): boolean => item.kind === 'chart-read' || item.kind === 'ledger-read';
 
+/** The chart read's progress: the accounts are stored, the classes come next. */
+interface ChartReadContext {
+  readonly accountsRead?: boolean;
+}
+
 export function readRequest(item: WorkItem, requestID: string): string {
-  return item.kind === 'chart-read' ? accountQuery(requestID) : ledgerReadRequest(item.context as LedgerReadContext, requestID);
+  if (item.kind === 'chart-read') return (item.context as ChartReadContext).accountsRead ? classQuery(requestID) : accountQuery(requestID);
+  return ledgerReadRequest(item.context as LedgerReadContext, requestID);
 }
 
 /** The item's context as its request is handed over (a books-copy walk notes when it began). */
@@ -48,8 +54,16 @@ export async function applyRead(
   const kind = statusKind(rs);
   const context = { ...item.context };
   if (kind === 'retry') return { outcome: { state: 'queued', context, error: describeStatus(rs), statusCode: rs.statusCode }, context, invoices: [] };
+  if ((item.context as ChartReadContext).accountsRead) {
+    // Classes: none, or a company file that refuses the list, is a chart without class tracking — not a failed read.
+    const classes = kind === 'refused' ? [] : classesFromResponse(rs);
+    await storeClasses(tx, classes);
+    const why = kind === 'refused' ? ` (classes: ${describeStatus(rs)})` : '';
+    return { outcome: { state: 'done', remoteId: `${classes.length} classes${why}`.slice(0, 200) }, context: {}, invoices: [] };
+  }
   if (kind === 'refused') return { outcome: { state: 'refused', error: describeStatus(rs), statusCode: rs.statusCode }, context, invoices: [] };
   const accounts = chartFromResponse(rs);
   await storeChart(tx, tenantId, accounts);
-  return { outcome: { state: 'done', remoteId: `${accounts.length} accounts` }, context, invoices: [] };
+  const next = { ...context, accountsRead: true };
+  return { outcome: { state: 'queued', context: next as WorkContext }, context: next, invoices: [] };
 }

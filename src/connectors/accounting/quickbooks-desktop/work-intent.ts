@@ -55,6 +55,8 @@ export interface ReversalIntent {
   readonly reversedOn: string;
   readonly memo: string;
   readonly accounts: QbdAccounts;
+  /** The invoice's class by the GL mapping's rules (PostingTracking 'classId': a ClassRet ListID), on both lines. */
+  readonly classRef?: QbRef;
 }
 
 export interface InvoiceLookupIntent {
@@ -76,6 +78,8 @@ export interface WorkContext {
   /** A credit memo application's credit memo, found by its number (credit-memo.ts). */
   readonly creditMemo?: { readonly txnId: string; readonly customerListId: string };
   readonly checked?: boolean;
+  /** A deposit's EditSequence as the restore's check read it (deposit-restore.ts). */
+  readonly editSequence?: string;
 }
 
 /** A journal entry's RefNumber holds 11 characters: a short stable digest of our key. */

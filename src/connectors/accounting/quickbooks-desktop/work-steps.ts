@@ -12,6 +12,7 @@ import type { QbdStep, QbdWorkKind } from '../../../db/schema/quickbooks-desktop
 import * as Rq from './qbxml/requests.ts';
 import { settleMarker } from './qbxml/xml.ts';
 import { describeStatus, listOf, refOf, statusKind, text, type QbResponse, type Ret } from './qbxml/responses.ts';
+import { depositModOutcome, depositModRequest, depositModStep } from './deposit-restore.ts';
 import { creditMemoFound, creditMemoRequest, isOurCreditApplication, type CreditMemoIntent } from './credit-memo.ts';
 import { journalRefFor, type DepositIntent, type InvoiceLookupIntent, type PaymentIntent, type ReversalIntent, type WorkContext } from './work-intent.ts';
 
@@ -27,6 +28,7 @@ export interface WorkItem {
 export function nextStep(item: WorkItem): QbdStep {
   if (item.kind === 'invoice-lookup') return 'lookup';
   if (item.kind === 'chart-read' || item.kind === 'ledger-read') return 'read';
+  if (item.kind === 'deposit-mod') return depositModStep(item);
   if ((item.kind === 'payment' || item.kind === 'reversal' || item.kind === 'credit-memo') && !item.context.invoice) return 'lookup';
   if (item.kind === 'credit-memo' && !item.context.creditMemo) return 'credit';
   return item.adds_sent > 0 && !item.context.checked ? 'check' : 'add';
@@ -36,6 +38,7 @@ const amountOf = (minor: string, currency: string) => money(BigInt(minor), parse
 
 export function requestFor(item: WorkItem, step: QbdStep, requestID: string): string {
   const inv = item.context.invoice;
+  if (item.kind === 'deposit-mod') return depositModRequest(item, step, requestID);
   if (step === 'lookup') return Rq.invoiceQueryByRefNumbers(requestID, [(item.intent as unknown as InvoiceLookupIntent).invoiceNumber]);
   if (item.kind === 'credit-memo' && (step === 'credit' || step === 'check' || step === 'add'))
     return creditMemoRequest(item.key, item.intent as unknown as CreditMemoIntent, item.context, step, requestID);
@@ -86,8 +89,11 @@ export function requestFor(item: WorkItem, step: QbdStep, requestID: string): st
     refNumber: ref,
     // The invoice owes this again (A/R needs the customer on its line); the money leaves through clearing,
     // where the later payout's deposit takes it out with a negative line.
-    debits: [{ account: r.accounts.accountsReceivable, amount, memo, entity: { listId: inv!.customerListId } }],
-    credits: [{ account: r.accounts.clearing ?? r.accounts.adjustments ?? r.accounts.fees, amount, memo }],
+    // The invoice's class (GL mapping rules by contract kind) on both lines, so reports by class net to zero too.
+    debits: [
+      { account: r.accounts.accountsReceivable, amount, memo, entity: { listId: inv!.customerListId }, ...(r.classRef ? { classRef: r.classRef } : {}) },
+    ],
+    credits: [{ account: r.accounts.clearing ?? r.accounts.adjustments ?? r.accounts.fees, amount, memo, ...(r.classRef ? { classRef: r.classRef } : {}) }],
   });
 }
 
@@ -129,6 +135,7 @@ export type Outcome =
 
 /** What QuickBooks' answer to `step` means for the item, and the invoices it showed (for Settle's copy). */
 export function applyResponse(item: WorkItem, step: QbdStep, rs: QbResponse, home: Currency): { outcome: Outcome; invoices: InvoiceCopy[] } {
+  if (item.kind === 'deposit-mod') return { outcome: depositModOutcome(item, step, rs), invoices: [] };
   const kind = statusKind(rs);
   if (kind === 'retry') return { outcome: { state: 'queued', context: item.context, error: describeStatus(rs), statusCode: rs.statusCode }, invoices: [] };
   if (kind === 'refused') return { outcome: { state: 'refused', error: describeStatus(rs), statusCode: rs.statusCode }, invoices: [] };

@@ -62,6 +62,11 @@ export function accountQuery(requestID: string): string {
   return rq('AccountQueryRq', requestID, [['ActiveStatus', 'ActiveOnly']]);
 }
 
+/** The active classes, for the GL mapping's Class dimension (qbxml130.xsd › group ListQuery). */
+export function classQuery(requestID: string): string {
+  return rq('ClassQueryRq', requestID, [['ActiveStatus', 'ActiveOnly']]);
+}
+
 /** The transactions Settle's books copy reads by modified date (ledger-read.ts). */
 export type LedgerEntity = 'Invoice' | 'ReceivePayment' | 'Deposit';
 
