@@ -32,6 +32,8 @@ const RECONNECT_MS = [1000, 2000, 5000, 10_000];
 /** How long a stop waits for batches in flight; what they had not recorded is sent again after its lease. */
 const STOP_GRACE_MS = 10_000;
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export interface DeliveryRunner {
   /** Look for due deliveries in every workspace now (what the runner does at start and every minute). */
   scan(): Promise<void>;
@@ -140,8 +142,9 @@ export async function startDeliveryRunner(ctx: EngineContext, connectionString: 
     client.on('end', lost);
     client.on('notification', (m) => {
       if (m.channel !== WAKE_CHANNEL) return;
+      // '<workspace> <subscription>' (wake.ts, 0054); anything else only prompts a look at everything due.
       const [tenantId, subscriptionId] = (m.payload ?? '').split(' ');
-      if (tenantId && subscriptionId) schedule(tenantId, subscriptionId, 0);
+      if (tenantId && subscriptionId && UUID.test(tenantId) && UUID.test(subscriptionId)) schedule(tenantId, subscriptionId, 0);
       else scanLogged();
     });
     listener = client;
