@@ -101,12 +101,12 @@ const lateText = (d: number): string => (d === 0 ? 'on the due date' : d > 0 ? `
 
 /** The usual days late of a sample; when the invoice is already later than that, the usual of those at least as late. */
 function fromDaysLate(sample: HistorySample, dueOn: IsoDate, today: IsoDate | null, whose: string): { on: IsoDate | null; detail: string } {
-  const usual = medianOf(sample, daysLate)!;
+  const usual = medianOf(sample, daysLate, undefined, 'late')!;
   const on = addDays(dueOn, usual);
   if (today === null || on >= today) return { on, detail: `${whose} invoices are usually paid ${lateText(usual)} (median of ${sample.records.length})` };
   const already = daysBetween(dueOn, today);
   const asLate = (r: PaidRecord) => daysLate(r) >= already;
-  const later = medianOf(sample, daysLate, asLate);
+  const later = medianOf(sample, daysLate, asLate, `late>=${already}`);
   if (later === null) return { on: null, detail: `already ${lateText(already)}, later than any of ${sample.records.length} ${whose} invoices paid` };
   const n = sample.records.filter(asLate).length;
   return {
