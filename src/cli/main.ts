@@ -30,6 +30,8 @@ const HELP = `settle — payments and reconciliation for MSPs
   settle connect <psa|payments|accounting|bank_ach> <vendor> --workspace SLUG --config JSON --secrets JSON
   settle qwc --workspace SLUG [--out FILE]   the .qwc file for the QuickBooks Web Connector (QuickBooks Desktop books)
   settle ach inspect FILE      print a NACHA file as JSON; non-zero exit naming the record and field if invalid
+  settle collections run --workspace SLUG      a Collections Assist run now (claim, compose) and its reminders sent
+  settle collections status --workspace SLUG   on/off, sending hours, reminders waiting/sent/refused, holds, escalations
   settle pay-links write-open --workspace SLUG   a pay link for every open invoice without one, each written into the PSA once
   settle keys rotate [--new-key HEX]   new instance key; every sealed secret re-sealed (stop Settle first; links keep working)
 
@@ -132,6 +134,10 @@ async function main(argv: string[]): Promise<number> {
         code = await runPayLinksCommand(db, rest, args, console.log);
       });
       return code;
+    }
+    case 'collections': {
+      const { runCollectionsCommand, withEngine } = await import('./collections.ts');
+      return withEngine(loadConfig(), createLogger('warn'), (ctx) => runCollectionsCommand(ctx, rest, args, console.log));
     }
     case 'ach': {
       if (rest[0] !== 'inspect' || !rest[1]) throw new UsageError('usage: settle ach inspect FILE');

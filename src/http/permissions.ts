@@ -333,6 +333,22 @@ export const PERMISSIONS: Readonly<Record<string, Access>> = {
   'GET /api/v1/settings/surcharge': 'viewer',
   'PUT /api/v1/settings/surcharge': 'owner',
   'PUT /api/v1/clients/:id/surcharge': 'finance',
+  // Collections Assist (api/collections-assist.ts): as its staff pages — everyone reads, finance changes.
+  'GET /api/v1/collections-assist/settings': 'viewer',
+  'PUT /api/v1/collections-assist/settings': 'finance',
+  'GET /api/v1/collections-assist/sequences': 'viewer',
+  'POST /api/v1/collections-assist/sequences': 'finance',
+  'GET /api/v1/collections-assist/sequences/:id': 'viewer',
+  'POST /api/v1/collections-assist/sequences/:id/steps': 'finance',
+  'PUT /api/v1/collections-assist/sequences/:id/steps/:step_id': 'finance',
+  'DELETE /api/v1/collections-assist/sequences/:id/steps/:step_id': 'finance',
+  'POST /api/v1/collections-assist/sequences/:id/assignments': 'finance',
+  'DELETE /api/v1/collections-assist/assignments/:id': 'finance',
+  'GET /api/v1/collections-assist/holds': 'viewer',
+  'POST /api/v1/collections-assist/holds': 'finance',
+  'POST /api/v1/collections-assist/holds/:id/release': 'finance',
+  'GET /api/v1/collections-assist/results': 'viewer',
+  'POST /api/v1/collections-assist/runs': 'finance',
 
   // ---- API: workspace settings ----
   'GET /api/v1/settings/lifecycle': 'viewer',

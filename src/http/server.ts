@@ -35,6 +35,7 @@ import { registerDashboardRoutes } from './dashboard/pages.ts';
 import { registerApiKeyPages } from './dashboard/api-keys.ts';
 import { registerStaffApp } from './staff/index.ts';
 import { registerCollectionRoutes } from './api/collections.ts';
+import { registerCollectionsAssistRoutes } from './api/collections-assist.ts';
 import { registerSurchargeRoutes } from './api/surcharge.ts';
 import { registerPortalCollectionRoutes } from './portal/collections.ts';
 import { registerBankAchPortalRoutes } from './portal/bank-ach.ts';
@@ -115,6 +116,7 @@ export async function buildServer(deps: HttpDeps, logger: Logger): Promise<Fasti
       registerActivityRoutes(api, deps);
       registerLifecycleRoutes(api, deps);
       registerCollectionRoutes(api, deps);
+      registerCollectionsAssistRoutes(api, deps);
       registerSurchargeRoutes(api, deps);
       registerExceptionRoutes(api, deps);
       registerPostingRoutes(api, deps);

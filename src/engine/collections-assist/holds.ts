@@ -8,6 +8,9 @@ import type { Tx } from '../../db/tenant.ts';
 import { addDays, daysBetween, type IsoDate } from '../../domain/rules/calendar-date.ts';
 import { audit, type Actor } from '../audit.ts';
 import { UseCaseError } from '../context.ts';
+import type { Db } from '../../db/pool.ts';
+import { localDayAndHour } from '../../domain/rules/dunning.ts';
+import { workspaceTimezone } from '../../domain/timezone.ts';
 
 export type HoldKind = 'promise' | 'dispute' | 'pause';
 
@@ -152,6 +155,12 @@ export async function settlePromises(tx: Tx, tenantId: string, today: IsoDate): 
       },
     );
   return { kept: kept.rows.length, missed: missed.rows.length };
+}
+
+/** Today in the workspace's timezone: the day a promise is judged from (staff page, API, CLI). */
+export async function workspaceToday(db: Db, tenantId: string, now: Date): Promise<IsoDate> {
+  const t = await db.selectFrom('tenants').select('settings').where('id', '=', tenantId).executeTakeFirstOrThrow();
+  return localDayAndHour(now, workspaceTimezone(t.settings as Record<string, unknown>)).day;
 }
 
 export interface HoldView {

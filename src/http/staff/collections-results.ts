@@ -7,10 +7,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { withTenant } from '../../db/tenant.ts';
 import { format, money, parseCurrency } from '../../domain/money.ts';
 import { roleAtLeast } from '../../domain/roles.ts';
-import { localDayAndHour } from '../../domain/rules/dunning.ts';
-import { workspaceTimezone } from '../../domain/timezone.ts';
 import { UseCaseError } from '../../engine/context.ts';
-import { placeHold, releaseHold, type HoldKind } from '../../engine/collections-assist/holds.ts';
+import { placeHold, releaseHold, workspaceToday, type HoldKind } from '../../engine/collections-assist/holds.ts';
 import { collectionResults } from '../../engine/collections-assist/results.ts';
 import { statementOf, statementPdf } from '../../engine/collections-assist/statement.ts';
 import type { HttpDeps } from '../deps.ts';
@@ -22,10 +20,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 type Errors = { field: string | null; message: string }[];
 const FIELD_IDS: Record<string, string> = { until_on: 'hold-until', note: 'hold-note', invoice_id: 'hold-target', target: 'hold-target' };
 
-async function todayOf(deps: HttpDeps, tenantId: string): Promise<string> {
-  const t = await deps.ctx.db.selectFrom('tenants').select('settings').where('id', '=', tenantId).executeTakeFirstOrThrow();
-  return localDayAndHour(deps.ctx.now(), workspaceTimezone(t.settings as Record<string, unknown>)).day;
-}
+const todayOf = (deps: HttpDeps, tenantId: string) => workspaceToday(deps.ctx.db, tenantId, deps.ctx.now());
 
 async function holdsPage(req: FastifyRequest, reply: FastifyReply, deps: HttpDeps, errors: Errors = [], posted: Record<string, string> = {}) {
   const caller = callerOf(req);
