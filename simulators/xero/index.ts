@@ -33,6 +33,15 @@ export interface XeroSimulatorOptions {
   readonly redirectUris?: readonly string[];
   readonly limits?: Partial<XeroLimitOptions>;
   readonly latency?: Latency;
+  /** Keep every Accounting API request (method, route, body) in `requests`, for the conformance suite. */
+  readonly recordRequests?: boolean;
+}
+
+export interface RecordedXeroRequest {
+  readonly method: string;
+  /** The route template, e.g. `/api.xro/2.0/Payments/:id`. */
+  readonly route: string;
+  readonly body: unknown;
 }
 
 export interface RunningXeroSimulator {
@@ -50,6 +59,8 @@ export interface RunningXeroSimulator {
   readonly sim: XeroControl;
   /** Xero's routes this simulator serves (not its `/_sim` control): the conformance suite must reach each. */
   readonly routes: readonly { readonly method: string; readonly url: string }[];
+  /** With `recordRequests`: the Accounting API requests received, in order. */
+  readonly requests: readonly RecordedXeroRequest[];
   close(): Promise<void>;
 }
 
@@ -82,6 +93,11 @@ export async function startXeroSimulator(opts: XeroSimulatorOptions = {}): Promi
   const limits = new XeroLimits({ ...PUBLISHED_LIMITS, ...opts.limits }, now);
   const state: ApiState = { replays: new Map(), stats: { replayed: 0, executed: 0 } };
   const webhooks = new XeroWebhooks();
+  const requests: RecordedXeroRequest[] = [];
+  if (opts.recordRequests)
+    app.addHook('preHandler', async (req) => {
+      if (req.url.startsWith('/api.xro/')) requests.push({ method: req.method, route: req.routeOptions.url ?? req.url, body: req.body });
+    });
   registerApiHooks(app, identity, limits);
   if (opts.latency !== undefined) addLatency(app, () => opts.latency);
   registerIdentityRoutes(app, identity);
@@ -102,6 +118,7 @@ export async function startXeroSimulator(opts: XeroSimulatorOptions = {}): Promi
     initialRefreshToken: identity.initialRefreshToken,
     sim: control,
     routes,
+    requests,
     close: () => app.close(),
   };
 }

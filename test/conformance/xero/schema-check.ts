@@ -27,13 +27,19 @@ interface Spec {
 const SPECS = resolve(process.env['SETTLE_SPECS_DIR'] ?? join(dirname(fileURLToPath(import.meta.url)), '../../../../shared/specs'), 'xero');
 const MS_DATE = '^/Date\\(-?\\d+([+-]\\d{4})?\\)/$';
 
-/** Close listed objects, MS-JSON dates as a pattern, `x-*` and `format` dropped (Xero's own formats are loose). */
-function transform(node: Json): Json {
-  if (Array.isArray(node)) return node.map(transform);
+/** What Xero takes for a date in a request: YYYY-MM-DD (a time after it allowed), or its own MS-JSON form. */
+const REQUEST_DATE = '^(\\d{4}-\\d{2}-\\d{2}(T[\\d:.]+Z?)?|/Date\\(-?\\d+([+-]\\d{4})?\\)/)$';
+
+/**
+ * Close listed objects, `x-*` and `format` dropped (Xero's own formats are loose), dates as Xero writes them
+ * (MS-JSON) in answers or as it takes them in requests.
+ */
+function transform(node: Json, datePattern: string): Json {
+  if (Array.isArray(node)) return node.map((n) => transform(n, datePattern));
   if (node === null || typeof node !== 'object') return node;
   const out: { [k: string]: Json } = {};
-  for (const [k, v] of Object.entries(node)) if (!k.startsWith('x-') && k !== 'format' && k !== 'example') out[k] = transform(v);
-  if (node['x-is-msdate'] === true || node['x-is-msdate-time'] === true) out['pattern'] = MS_DATE;
+  for (const [k, v] of Object.entries(node)) if (!k.startsWith('x-') && k !== 'format' && k !== 'example') out[k] = transform(v, datePattern);
+  if (node['x-is-msdate'] === true || node['x-is-msdate-time'] === true) out['pattern'] = datePattern;
   if (out['type'] === 'object' && out['properties'] && out['additionalProperties'] === undefined) out['additionalProperties'] = false;
   return out;
 }
@@ -50,9 +56,9 @@ const ENVELOPE: Record<string, Json> = {
   DateTimeUTC: { type: 'string', pattern: MS_DATE },
 };
 
-function load(file: string): Spec {
+function load(file: string, datePattern = MS_DATE): Spec {
   const raw = parse(readFileSync(join(SPECS, file), 'utf8'), { maxAliasCount: -1 }) as Spec;
-  const spec = transform(raw as unknown as Json) as unknown as Spec;
+  const spec = transform(raw as unknown as Json, datePattern) as unknown as Spec;
   const schemas = spec.components.schemas as Record<string, { [k: string]: Json }>;
   for (const s of Object.values(schemas)) {
     const props = s['properties'] as Record<string, { [k: string]: Json }> | undefined;
@@ -97,12 +103,32 @@ export interface XeroExchange {
 export class XeroSchemaCheck {
   readonly accounting = load('xero_accounting.yaml');
   readonly identity = load('xero-identity.yaml');
+  /** The same descriptions with dates as requests carry them (requestBody schemas). */
+  readonly requests = load('xero_accounting.yaml', REQUEST_DATE);
   private readonly ajv = new Ajv({ strict: false, allErrors: true });
   private readonly compiled = new Map<string, ValidateFunction>();
 
   constructor() {
     this.ajv.addSchema({ $id: 'xero.json', components: this.accounting.components } as object);
     this.ajv.addSchema({ $id: 'xero-identity.json', components: this.identity.components } as object);
+    this.ajv.addSchema({ $id: 'xero-request.json', components: this.requests.components } as object);
+  }
+
+  /** Failures of request bodies against their operation's requestBody (empty when all are as Xero describes). */
+  checkRequests(requests: readonly { method: string; route: string; body: unknown }[]): string[] {
+    const failures: string[] = [];
+    for (const r of requests.filter((q) => q.method !== 'GET')) {
+      const op = this.operation(r.method, r.route);
+      const rb = op && (this.requests.paths[op.path]![r.method.toLowerCase()] as { requestBody?: { content?: Record<string, { schema: Json }> } }).requestBody;
+      const schema = rb?.content?.['application/json']?.schema;
+      if (!schema) {
+        failures.push(`${r.method} ${r.route}: no requestBody in the Xero OpenAPI`);
+        continue;
+      }
+      const v = this.cached(`request ${r.method} ${r.route}`, () => retarget(schema, 'xero-request.json') as object);
+      if (!v(r.body)) failures.push(`${r.method} ${r.route}: ${this.ajv.errorsText(v.errors?.slice(0, 5))} in ${JSON.stringify(r.body).slice(0, 300)}`);
+    }
+    return failures;
   }
 
   /** The spec and path a simulator route stands for (null: not Xero's). Parameters match any `{…}` segment. */

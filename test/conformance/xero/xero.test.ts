@@ -52,7 +52,7 @@ async function call(method: string, c: Call): Promise<XeroExchange> {
   return ex;
 }
 const basic = (): string => `Basic ${Buffer.from(`${x.clientId}:${x.clientSecret}`).toString('base64')}`;
-const body = (e: XeroExchange): any => e.body; // eslint-disable-line @typescript-eslint/no-explicit-any
+const body = (e: XeroExchange): any => e.body;
 
 beforeAll(async () => {
   x = await startXeroSimulator({ limits: { perMinute: 10_000 } });

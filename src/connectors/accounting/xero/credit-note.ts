@@ -94,8 +94,9 @@ export async function applyXeroCreditNote(books: XeroConnector, input: ApplyCred
 const NUMBERS_PER_QUERY = 25;
 
 /**
- * Which of these sales credit notes are in Xero and approved (AUTHORISED): what an application waiting for
- * its note needs (AccountingConnector.creditMemosInBooks). One GET per 25 numbers.
+ * Which of these sales credit notes are in Xero and approved — AUTHORISED, or PAID (all its credit used: the
+ * application then fails at once with that reason, rather than waiting): what an application waiting for its
+ * note needs (AccountingConnector.creditMemosInBooks). One GET per 25 numbers.
  */
 export async function xeroCreditNotesInBooks(books: XeroConnector, numbers: readonly string[]): Promise<ReadonlySet<string>> {
   const found = new Set<string>();
@@ -108,7 +109,7 @@ export async function xeroCreditNotesInBooks(books: XeroConnector, numbers: read
       params: { where: part.map((n) => `CreditNoteNumber==${quoted(n)}`).join(' OR ') },
     });
     for (const n of (res['CreditNotes'] as Json[] | undefined) ?? [])
-      if (n['Type'] === 'ACCRECCREDIT' && n['Status'] === 'AUTHORISED') found.add(String(n['CreditNoteNumber']));
+      if (n['Type'] === 'ACCRECCREDIT' && (n['Status'] === 'AUTHORISED' || n['Status'] === 'PAID')) found.add(String(n['CreditNoteNumber']));
   }
   return found;
 }
