@@ -59,7 +59,7 @@ interface ChainRow {
   method_brand: string | null;
   method_last4: string | null;
   first_attempt_at: Date;
-  retries: { n: number | null; at: string; ok: string | null }[];
+  retries: { n: number | null; at: string; ok: string | null; same_card: boolean }[];
   in_progress: boolean;
   paid_otherwise_at: Date | null;
   all_paid: boolean | null;
@@ -70,10 +70,22 @@ interface ChainRow {
 const cardKey = (r: { client_id: string; method_kind: string | null; method_brand: string | null; method_last4: string | null }) =>
   `${r.client_id}|${r.method_kind}|${r.method_brand ?? ''}|${r.method_last4}`;
 
+/**
+ * The retries of the schedule are those on the card that was declined. A retry on another method is the client
+ * fixing it (Settle retries at once when a new method is saved): it ends what the schedule is judged on.
+ */
+function scheduleRetries(r: ChainRow): ChainRow['retries'] {
+  const moved = r.retries.findIndex((x) => !x.same_card);
+  return moved < 0 ? r.retries : r.retries.slice(0, moved);
+}
+
 function outcomeOf(r: ChainRow): PastOutcome {
-  const won = r.retries.findIndex((x) => x.ok !== null);
-  if (won >= 0) return { kind: 'retry_recovered', retryNumber: r.retries[won]!.n ?? won + 1, at: new Date(r.retries[won]!.ok!) };
-  if (r.paid_otherwise_at) return { kind: 'client_fixed', at: new Date(r.paid_otherwise_at) };
+  const own = scheduleRetries(r);
+  const won = own.findIndex((x) => x.ok !== null);
+  if (won >= 0) return { kind: 'retry_recovered', retryNumber: own[won]!.n ?? won + 1, at: new Date(own[won]!.ok!) };
+  const onNewMethod = r.retries.slice(own.length).find((x) => x.ok !== null);
+  const paidOtherwise = [onNewMethod?.ok, r.paid_otherwise_at].filter((x) => x != null).map((x) => new Date(x!).getTime());
+  if (paidOtherwise.length) return { kind: 'client_fixed', at: new Date(Math.min(...paidOtherwise)) };
   // Paid outside Settle (recorded in the PSA): the chain closed when the invoice did.
   if (r.all_paid) return { kind: 'client_fixed', at: new Date(r.closed_at) };
   if (r.written_off) return { kind: 'written_off', at: new Date(r.closed_at) };
@@ -95,7 +107,9 @@ export async function loadFailureHistory(tx: Tx, since: Date): Promise<{ failure
     SELECT r.id, r.failure_code, r.failure_class, p.amount_minor::text AS amount_minor, p.currency, p.client_id,
            p.method_kind, p.method_brand, p.method_last4,
            coalesce((SELECT min(a.created_at) FROM payment_attempts a WHERE a.payment_id = r.id), p.created_at) AS first_attempt_at,
-           coalesce((SELECT json_agg(json_build_object('n', c.retry_number, 'at', coalesce(ra.at, rp.created_at), 'ok', rp.succeeded_at)
+           coalesce((SELECT json_agg(json_build_object('n', c.retry_number, 'at', coalesce(ra.at, rp.created_at), 'ok', rp.succeeded_at,
+                                                       'same_card', rp.method_last4 IS NOT DISTINCT FROM p.method_last4
+                                                                    AND rp.method_brand IS NOT DISTINCT FROM p.method_brand)
                                      ORDER BY coalesce(ra.at, rp.created_at))
                        FROM chain c JOIN payments rp ON rp.id = c.retry_payment_id
                        LEFT JOIN LATERAL (SELECT min(a.created_at) AS at FROM payment_attempts a WHERE a.payment_id = rp.id) ra ON true
@@ -165,7 +179,7 @@ export async function loadFailureHistory(tx: Tx, since: Date): Promise<{ failure
       class: FAILURE_CLASSES.includes(cls) ? cls : 'hard',
       amount: money(BigInt(r.amount_minor), parseCurrency(r.currency)),
       firstAttemptAt: new Date(r.first_attempt_at),
-      retriesAt: r.retries.map((x) => new Date(x.at)),
+      retriesAt: scheduleRetries(r).map((x) => new Date(x.at)),
       outcome: outcomeOf(r),
       otherAttemptsOnCard: r.method_last4 ? (byCard.get(cardKey(r)) ?? []).filter((a) => a.chain !== r.id) : [],
     });

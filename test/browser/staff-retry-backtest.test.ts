@@ -67,6 +67,8 @@ describe.runIf(haveBrowser)('retry policy: preview against your history', () => 
     expect(soft).toContain('$407.42'); // in force (hand-worked: 40,742 ¢)
     expect(soft).toContain('$479.58'); // proposed (47,958 ¢)
     expect(await text(page, '#backtest-soft td[data-label="Change"]')).toBe('+$72.16; −8 retries at most');
+    // Retries 1 and 2 of eight failures and retry 1 of the client-paid one by their time; +10 days never tried: the class rate.
+    expect(soft).toContain('chances of the proposed retries: 17 by time since the first attempt, 8 from the whole kind of decline');
     expect(await text(page, '#backtest-hard')).toContain('never retried');
     expect(await text(page, '#backtest-technical')).toContain('Not enough history for 1 failure');
     expect(await text(page, '#backtest-in-total')).toContain('$585.20 in force, $657.36 proposed');

@@ -26,6 +26,8 @@ export interface Chain {
   retries: Date[];
   end: { kind: 'retry' } | { kind: 'portal'; at: Date } | { kind: 'void'; at: Date } | { kind: 'open' } | { kind: 'scheduled' };
   reason?: string;
+  /** From this retry on, the client's new card is charged (saved through the update link). */
+  newCardFrom?: number;
 }
 
 let seq = 0;
@@ -53,7 +55,7 @@ async function seedChain(tx: Tx, tenantId: string, clientId: string, first: Date
     .executeTakeFirstOrThrow();
   const planned = JSON.stringify([{ invoiceId: invoice.id, amountMinor: c.amountMinor.toString() }]);
   const card = { method_kind: 'card', method_brand: 'visa', method_last4: String(1000 + (n % 9000)) };
-  const pay = async (at: Date, ok: boolean, source: 'autopay' | 'portal' = 'autopay') => {
+  const pay = async (at: Date, ok: boolean, source: 'autopay' | 'portal' = 'autopay', newCard = false) => {
     const p = await tx
       .insertInto('payments')
       .values({
@@ -66,6 +68,7 @@ async function seedChain(tx: Tx, tenantId: string, clientId: string, first: Date
         source,
         processor: 'stripe',
         ...card,
+        ...(newCard ? { method_last4: '9999' } : {}),
         failure_code: ok ? null : c.code,
         succeeded_at: ok ? at : null,
         created_at: at,
@@ -97,7 +100,7 @@ async function seedChain(tx: Tx, tenantId: string, clientId: string, first: Date
   const retryIds: string[] = [];
   for (const [i, at] of c.retries.entries()) {
     const ok = c.end.kind === 'retry' && i === c.retries.length - 1;
-    const id = await pay(at, ok);
+    const id = await pay(at, ok, 'autopay', c.newCardFrom !== undefined && i >= c.newCardFrom);
     retryIds.push(id);
     if (!ok) failed.push(id);
   }

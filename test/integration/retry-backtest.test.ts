@@ -44,6 +44,16 @@ beforeAll(async () => {
   await seedRetryHistory(s.database.db, s.tenantId, cobalt, FIRST, [
     { code: 'insufficient_funds', cls: 'soft', amountMinor: 99_900n, retries: [afterBusinessDays(FIRST, 1)], end: { kind: 'scheduled' } },
     { code: 'insufficient_funds', cls: 'soft', amountMinor: 88_800n, retries: [], end: { kind: 'open' }, reason: 'superseded' },
+    // Retried once on the declined card, then at once on the card the client saved through the update link:
+    // the client fixed it, and only the first retry is a trial of the schedule.
+    {
+      code: 'processing_error',
+      cls: 'technical',
+      amountMinor: 6_600n,
+      retries: [new Date(FIRST.getTime() + 15 * 60_000), new Date(FIRST.getTime() + 3 * 3_600_000)],
+      end: { kind: 'retry' },
+      newCardFrom: 1,
+    },
   ]);
   // Another MSP's collected soft decline: never in this workspace's rates.
   otherTenant = await createWorkspace(s.database.db, {
@@ -78,11 +88,15 @@ describe('retry-policy backtest on real PostgreSQL', () => {
   it('reads each failure, its class and how it ended from the tables the retries write', async () => {
     const h = await withTenant(s.database.db, s.tenantId, (tx) => loadFailureHistory(tx, new Date(FIRST.getTime() - 86_400_000)));
     expect(h.inProgress).toBe(1);
-    expect(h.failures).toHaveLength(13);
+    expect(h.failures).toHaveLength(14);
     const kinds = (cls: string) => h.failures.filter((f) => f.class === cls).map((f) => f.outcome.kind);
     expect(kinds('soft').sort()).toEqual(['client_fixed', ...Array(4).fill('not_recovered'), ...Array(4).fill('retry_recovered')].sort());
     expect(kinds('fix_data').sort()).toEqual(['not_recovered', 'written_off']);
     expect(kinds('hard')).toEqual(['client_fixed']);
+    expect(kinds('technical').sort()).toEqual(['client_fixed', 'retry_recovered']);
+    const newCard = h.failures.find((f) => f.amount.amountMinor === 6_600n)!;
+    expect(newCard.retriesAt).toEqual([new Date(FIRST.getTime() + 15 * 60_000)]);
+    expect(newCard.outcome).toEqual({ kind: 'client_fixed', at: new Date(FIRST.getTime() + 3 * 3_600_000) });
     const collected = h.failures.filter((f) => f.outcome.kind === 'retry_recovered' && f.class === 'soft');
     expect(collected.map((f) => (f.outcome as { retryNumber: number }).retryNumber).sort()).toEqual([1, 1, 2, 2]);
     expect(h.failures.find((f) => f.retriesAt.length === 4)!.retriesAt).toEqual([1, 3, 5, 7].map((d) => afterBusinessDays(FIRST, d)));
@@ -94,7 +108,7 @@ describe('retry-policy backtest on real PostgreSQL', () => {
   it('replays the history under the proposed schedule and shows current against proposed per class, saving nothing', async () => {
     const { status, body } = await backtest(PROPOSED);
     expect(status).toBe(200);
-    expect(body['failures']).toBe(13);
+    expect(body['failures']).toBe(14);
     expect(body['in_progress']).toBe(1);
     const row = (c: string) => (body['classes'] as { class: string }[]).find((x) => x.class === c) as Record<string, any>;
     const soft = row('soft');
@@ -110,8 +124,8 @@ describe('retry-policy backtest on real PostgreSQL', () => {
     expect(soft['actual']).toMatchObject({ retries: 23, recovered_by_retries: usd(40_000) });
     expect(row('fix_data')['outcomes']).toMatchObject({ written_off: 1, not_recovered: 1 });
     expect(row('hard')['proposed']).toMatchObject({ planned_retries: 0, recovered_by_retries: usd(0) });
-    // One technical error is not enough history: counted, left out of the amounts.
-    expect(row('technical')).toMatchObject({ failures: 1, not_estimated: 1 });
+    // Two technical errors are not enough history: counted, left out of the amounts.
+    expect(row('technical')).toMatchObject({ failures: 2, not_estimated: 2, rates: { all: { tried: 2, recovered: 1 } } });
     expect(body['totals']['proposed']['recovered_by_retries']).toEqual(usd(47_958));
     expect(body['current']).toEqual({ soft_steps: [1, 3, 5, 7].map((d) => ({ businessDays: d })), technical_steps: PROPOSED.technical_steps });
     await unchanged();

@@ -33,6 +33,8 @@ export interface PreviewRow {
   proposed: PreviewSide;
   change: string;
   note: string | null;
+  /** Where the proposed retries' chances came from, e.g. "17 by time since the first attempt, 8 by the class". */
+  basis: string;
 }
 export interface PreviewView {
   historyDays: number;
@@ -78,6 +80,13 @@ function change(current: readonly Money[], proposed: readonly Money[], retries: 
   return [parts.join(', '), r].filter(Boolean).join('; ') || 'no change';
 }
 
+const BASIS_WORDS = { elapsed: 'by time since the first attempt', retry_number: 'by retry number', class: 'from the whole kind of decline' } as const;
+const basisOf = (f: ScheduleFigures): string =>
+  (Object.keys(BASIS_WORDS) as (keyof typeof BASIS_WORDS)[])
+    .filter((k) => f.basis[k] > 0)
+    .map((k) => `${f.basis[k]} ${BASIS_WORDS[k]}`)
+    .join(', ');
+
 function rowOf(c: ClassRow): PreviewRow {
   const o = c.rates.outcomes;
   const history = [
@@ -110,6 +119,7 @@ function rowOf(c: ClassRow): PreviewRow {
     note: c.notEstimated
       ? `Not enough history for ${plural(c.notEstimated, 'failure')} (fewer than ${MIN_TRIALS} retries to learn from): left out of the amounts.`
       : null,
+    basis: basisOf(c.proposed),
   };
 }
 
@@ -134,6 +144,7 @@ export function previewView(b: RetryBacktest, historyDays: number, words: (s: Re
         r.totals.proposed.plannedRetries - r.totals.current.plannedRetries,
       ),
       note: null,
+      basis: basisOf(r.totals.proposed),
     },
     inTotal: { current: amounts(r.totals.current.recoveredInTotal), proposed: amounts(r.totals.proposed.recoveredInTotal) },
     actual: `${plural(r.totals.actual.retries, 'retry', 'retries')} made, ${amounts(r.totals.actual.recoveredByRetries)} collected by them`,
