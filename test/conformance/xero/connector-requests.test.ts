@@ -6,10 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { money } from '../../../src/domain/money.ts';
 import { startXeroSimulator, type RunningXeroSimulator } from '../../../simulators/xero/index.ts';
-import { MemoryTokenStore } from '../../../src/connectors/accounting/quickbooks-online/tokens.ts';
-import { XeroConnector } from '../../../src/connectors/accounting/xero/connector.ts';
-import { XeroLimiter } from '../../../src/connectors/accounting/xero/limiter.ts';
-import { xeroTokensFromRefreshToken } from '../../../src/connectors/accounting/xero/tokens.ts';
+import { xeroConnectorFor } from '../../helpers/xero-connector.ts';
 import { trackingValue } from '../../../src/connectors/accounting/xero/tracking.ts';
 import { XeroSchemaCheck } from './schema-check.ts';
 
@@ -25,23 +22,7 @@ afterAll(async () => x?.close());
 describe('the Xero connector’s requests', () => {
   it('every write body is valid against its operation’s requestBody in the Xero OpenAPI', async () => {
     const region = x.sim.store.trackingCategories[0]!;
-    const books = new XeroConnector(
-      {
-        apiUrl: x.apiUrl,
-        tokenUrl: x.tokenUrl,
-        tenantId: x.tenantId,
-        clientId: x.clientId,
-        clientSecret: x.clientSecret,
-        bankAccountCode: x.sim.codes.bank,
-        clearingAccountCode: x.sim.codes.clearing,
-        feeAccountCode: x.sim.codes.fees,
-        processorContactName: 'Stripe',
-        surchargeAccountCode: x.sim.codes.otherRevenue,
-        tracking1: trackingValue(region.TrackingCategoryID, region.Options[0]!.TrackingOptionID),
-      },
-      new MemoryTokenStore(xeroTokensFromRefreshToken(x.initialRefreshToken)),
-      { limiter: new XeroLimiter(), sleep: async () => {} },
-    );
+    const books = xeroConnectorFor(x, { config: { tracking1: trackingValue(region.TrackingCategoryID, region.Options[0]!.TrackingOptionID) } });
     x.sim.seedInvoice({ number: 'R-1', contactName: 'Acme', amount: '100.00' });
     x.sim.seedInvoice({ number: 'R-2', contactName: 'Acme', amount: '60.00' });
     x.sim.seedCreditNote({ number: 'RCN-1', contactName: 'Acme', amount: '10.00' });

@@ -6,6 +6,7 @@ import { startXeroSimulator, type RunningXeroSimulator } from '../../../../simul
 import { MemoryTokenStore } from '../quickbooks-online/tokens.ts';
 import { XeroConnector } from './connector.ts';
 import { XeroLimiter } from './limiter.ts';
+import { xeroConnectorFor } from '../../../../test/helpers/xero-connector.ts';
 import { xeroTokensFromRefreshToken, type OAuthTokens } from './tokens.ts';
 import { verifyXeroSignature } from './webhook.ts';
 
@@ -21,22 +22,7 @@ afterEach(async () => {
 });
 
 function connect(limiter = new XeroLimiter()): XeroConnector {
-  return new XeroConnector(
-    {
-      apiUrl: x.apiUrl,
-      tokenUrl: x.tokenUrl,
-      tenantId: x.tenantId,
-      clientId: x.clientId,
-      clientSecret: x.clientSecret,
-      bankAccountCode: '090',
-      clearingAccountCode: '091',
-      feeAccountCode: '404',
-      processorContactName: 'Stripe',
-      surchargeAccountCode: '260',
-    },
-    store,
-    { limiter, sleep: async () => {} },
-  );
+  return xeroConnectorFor(x, { store, limiter });
 }
 
 const pay = (n: string, cents: number, key: string) => ({

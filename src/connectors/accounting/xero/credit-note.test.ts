@@ -2,31 +2,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { money } from '../../../domain/money.ts';
 import { startXeroSimulator, type RunningXeroSimulator } from '../../../../simulators/xero/index.ts';
-import { MemoryTokenStore } from '../quickbooks-online/tokens.ts';
 import type { ApplyCreditMemoInput } from '../types.ts';
-import { XeroConnector } from './connector.ts';
-import { XeroLimiter } from './limiter.ts';
-import { xeroTokensFromRefreshToken } from './tokens.ts';
+import type { XeroConnector } from './connector.ts';
+import { xeroConnectorFor } from '../../../../test/helpers/xero-connector.ts';
 
 let x: RunningXeroSimulator;
 let books: XeroConnector;
 beforeEach(async () => {
   x = await startXeroSimulator();
-  books = new XeroConnector(
-    {
-      apiUrl: x.apiUrl,
-      tokenUrl: x.tokenUrl,
-      tenantId: x.tenantId,
-      clientId: x.clientId,
-      clientSecret: x.clientSecret,
-      bankAccountCode: '090',
-      clearingAccountCode: '091',
-      feeAccountCode: '404',
-      processorContactName: 'Stripe',
-    },
-    new MemoryTokenStore(xeroTokensFromRefreshToken(x.initialRefreshToken)),
-    { limiter: new XeroLimiter(), sleep: async () => {} },
-  );
+  books = xeroConnectorFor(x);
 });
 afterEach(async () => {
   await x.close();

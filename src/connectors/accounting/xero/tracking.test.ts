@@ -5,40 +5,23 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { money } from '../../../domain/money.ts';
 import { startXeroSimulator, type RunningXeroSimulator } from '../../../../simulators/xero/index.ts';
-import { MemoryTokenStore } from '../quickbooks-online/tokens.ts';
-import { XeroConnector, type XeroConfig } from './connector.ts';
-import { XeroLimiter } from './limiter.ts';
-import { xeroTokensFromRefreshToken } from './tokens.ts';
+import type { MemoryTokenStore } from '../quickbooks-online/tokens.ts';
+import type { XeroConnector, XeroConfig } from './connector.ts';
+import { xeroConnectorFor, xeroTokenStore } from '../../../../test/helpers/xero-connector.ts';
 import { lineTracking, trackingValue, xeroTrackingProblems, type XeroTrackingCategory } from './tracking.ts';
 
 let x: RunningXeroSimulator;
 let store: MemoryTokenStore; // one store: Xero rotates the refresh token on each use
 beforeEach(async () => {
   x = await startXeroSimulator();
-  store = new MemoryTokenStore(xeroTokensFromRefreshToken(x.initialRefreshToken));
+  store = xeroTokenStore(x);
 });
 afterEach(async () => {
   await x.close();
 });
 
-function connect(extra: Partial<XeroConfig> = {}): XeroConnector {
-  return new XeroConnector(
-    {
-      apiUrl: x.apiUrl,
-      tokenUrl: x.tokenUrl,
-      tenantId: x.tenantId,
-      clientId: x.clientId,
-      clientSecret: x.clientSecret,
-      bankAccountCode: '090',
-      clearingAccountCode: '091',
-      feeAccountCode: '404',
-      processorContactName: 'Stripe',
-      surchargeAccountCode: '260',
-      ...extra,
-    },
-    store,
-    { limiter: new XeroLimiter(), sleep: async () => {} },
-  );
+function connect(config: Partial<XeroConfig> = {}): XeroConnector {
+  return xeroConnectorFor(x, { store, config });
 }
 
 const option = (cats: readonly XeroTrackingCategory[], category: string, name: string): string => {
