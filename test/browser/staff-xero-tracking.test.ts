@@ -97,6 +97,11 @@ describe.runIf(haveBrowser)('Xero tracking categories in the GL mapping', () => 
       ],
     ]);
 
+    // Rules by contract kind have nowhere to go in Xero: the page says why and where the choice is made.
+    await page.goto(`${stack.settleUrl}/app/settings/gl-rules`);
+    expect(await page.locator('#no-tracking').textContent()).toContain('chosen once for the workspace on Books accounts');
+    await checkStaffPage(page, '/app/settings/gl-rules with Xero books');
+
     // A bookkeeper archives North in Xero: doctor names it with the fix; the page shows it as not active.
     xero.sim.archiveTracking('Region', 'North');
     const finding = await booksFinding();

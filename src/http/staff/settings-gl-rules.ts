@@ -71,6 +71,7 @@ async function page(
     {
       title: TITLE,
       connected: !!books,
+      vendor: books?.vendor ?? null,
       readsChart: !!books?.readChart,
       chartProblem,
       dimensions: dims.map((d) => d.label),
