@@ -11,6 +11,7 @@ import { BadRequest, boolParam, dateParam, intParam, ordered, page, problem, rea
 import type { HaloState } from './store.ts';
 import { registerWrites } from './writes.ts';
 import { customFieldsJson, registerCustomFieldControl, registerInvoiceUpdates } from './custom-fields.ts';
+import { registerInvoicePdf } from './invoice-pdf.ts';
 
 export const API_PATH = '/api';
 
@@ -145,6 +146,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
       registerWrites(api, state);
       registerInvoiceUpdates(api, state);
+      registerInvoicePdf(api, state);
     },
     { prefix: API_PATH },
   );

@@ -3,7 +3,16 @@
 // (`pageinate`/`page_size`/`page_no` and its `{ record_count, <list>: [...] }` envelope) and retries of reads
 // through retryDecision (429 waits Retry-After). Writes are sent once: Halo has no idempotency key, so the
 // connector checks before every write instead.
-import { reportVendorRetry, retryDecision, send, sleep as defaultSleep, VendorError, type RetryDecision, type VendorResponse } from '../../http.ts';
+import {
+  classifyStatus,
+  reportVendorRetry,
+  retryDecision,
+  send,
+  sleep as defaultSleep,
+  VendorError,
+  type RetryDecision,
+  type VendorResponse,
+} from '../../http.ts';
 import { haloCatalogue } from './catalogue.ts';
 import { readAhead } from '../read-ahead.ts';
 import { haloToken } from './schema.ts';
@@ -242,5 +251,32 @@ export class HaloApi {
 
   async delete(path: string): Promise<void> {
     await this.request('DELETE', path, {});
+  }
+
+  /**
+   * `POST /Invoice/PDF/{id}`: the invoice as Halo renders it. The published description (swagger.json, tag
+   * InvoiceHeader) gives the route and its integer id but not its answer ("200 Success", no content), so
+   * Settle takes a PDF body (bytes starting `%PDF-`) and anything else as no PDF (null) — it does not guess
+   * at a JSON shape the description does not give. Binary, so not through `send` (which reads text). Sent
+   * once, as every POST (a 401 renews the token and sends it again: not processed either time); 404: null.
+   */
+  async invoicePdf(id: number): Promise<Buffer | null> {
+    const path = `/Invoice/PDF/${id}`;
+    const attempt = (token: string) =>
+      fetch(this.url(path), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, accept: 'application/pdf' },
+        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 30_000),
+      });
+    let res = await attempt(await this.accessToken());
+    if (res.status === 401) {
+      this.token = null;
+      res = await attempt(await this.accessToken(true));
+    }
+    if (res.status === 404) return null;
+    const kind = classifyStatus(res.status);
+    if (kind) throw new VendorError(VENDOR, kind, `POST ${path} answered ${res.status}`, res.status);
+    const bytes = Buffer.from(await res.arrayBuffer());
+    return bytes.subarray(0, 5).toString('latin1') === '%PDF-' ? bytes : null;
   }
 }

@@ -215,6 +215,11 @@ export class HaloConnector implements PsaConnector {
     return mapInvoice(haloInvoice.parse(body), this.currency);
   }
 
+  /** The invoice PDF Halo renders (`POST /Invoice/PDF/{id}`, api.ts), for the client portal's invoice page. */
+  async invoicePdf(externalId: string): Promise<Buffer | null> {
+    return this.api.invoicePdf(this.numericId(externalId, 'invoice'));
+  }
+
   private numericId(externalId: string, what: string): number {
     if (!/^\d+$/.test(externalId)) throw new Error(`"${externalId}" is not a HaloPSA ${what} id`);
     return Number(externalId);
