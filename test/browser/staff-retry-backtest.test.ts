@@ -71,6 +71,7 @@ describe.runIf(haveBrowser)('retry policy: preview against your history', () => 
     expect(soft).toContain('chances of the proposed retries: 17 by time since the first attempt, 8 from the whole kind of decline');
     expect(await text(page, '#backtest-hard')).toContain('never retried');
     expect(await text(page, '#backtest-technical')).toContain('Not enough history for 1 failure');
+    expect(await text(page, '#backtest-technical td[data-label="In force"]')).toBe('not enough history3 retries at most'); // a line break between the two;
     expect(await text(page, '#backtest-in-total')).toContain('$585.20 in force, $657.36 proposed');
     // The form keeps what the owner typed, in order, ready to save.
     expect(await page.locator('#soft_2_value').inputValue()).toBe('10');

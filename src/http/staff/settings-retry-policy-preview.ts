@@ -56,12 +56,13 @@ const amounts = (ms: readonly Money[]): string => (ms.length ? ms.map(format).jo
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 const schedule = (steps: readonly RetryStep[], words: (s: RetryStep) => string) => (steps.length ? steps.map(words).join(', ') : 'not retried');
 
-function side(f: ScheduleFigures, scheduled: boolean): PreviewSide {
+/** `estimated`: whether any failure of the row has the rates it needs (else there is no figure to show). */
+function side(f: ScheduleFigures, scheduled: boolean, estimated: boolean): PreviewSide {
   if (!scheduled) return { retries: 'never retried', recovered: amounts(f.recoveredByRetries), refused: '' };
   const refused = f.refusedByCardLimits + f.refusedByCode;
   return {
-    retries: `${plural(f.plannedRetries, 'retry', 'retries')} at most, about ${f.expectedRetries.toFixed(1)} expected`,
-    recovered: amounts(f.recoveredByRetries),
+    retries: `${plural(f.plannedRetries, 'retry', 'retries')} at most${estimated ? `, about ${f.expectedRetries.toFixed(1)} expected` : ''}`,
+    recovered: estimated ? amounts(f.recoveredByRetries) : 'not enough history',
     refused: refused
       ? `${f.refusedByCardLimits ? `${f.refusedByCardLimits} held back by card limits` : ''}${f.refusedByCardLimits && f.refusedByCode ? '; ' : ''}${f.refusedByCode ? `${f.refusedByCode} beyond the decline code’s own limit` : ''}`
       : '',
@@ -88,6 +89,7 @@ const basisOf = (f: ScheduleFigures): string =>
     .join(', ');
 
 function rowOf(c: ClassRow): PreviewRow {
+  const estimated = c.notEstimated < c.rates.failures;
   const o = c.rates.outcomes;
   const history = [
     o.retry_recovered && `${o.retry_recovered} collected by a retry`,
@@ -111,11 +113,13 @@ function rowOf(c: ClassRow): PreviewRow {
     failures: c.rates.failures,
     history: history || 'none',
     rate,
-    current: side(c.current, c.scheduled),
-    proposed: side(c.proposed, c.scheduled),
-    change: c.scheduled
-      ? change(c.current.recoveredByRetries, c.proposed.recoveredByRetries, c.proposed.plannedRetries - c.current.plannedRetries)
-      : 'not affected',
+    current: side(c.current, c.scheduled, estimated),
+    proposed: side(c.proposed, c.scheduled, estimated),
+    change: !c.scheduled
+      ? 'not affected'
+      : estimated
+        ? change(c.current.recoveredByRetries, c.proposed.recoveredByRetries, c.proposed.plannedRetries - c.current.plannedRetries)
+        : 'not enough history',
     note: c.notEstimated
       ? `Not enough history for ${plural(c.notEstimated, 'failure')} (fewer than ${MIN_TRIALS} retries to learn from): left out of the amounts.`
       : null,
@@ -136,8 +140,8 @@ export function previewView(b: RetryBacktest, historyDays: number, words: (s: Re
     rows: r.classes.filter((c) => c.rates.failures > 0).map(rowOf),
     totals: {
       failures: r.failures,
-      current: side(r.totals.current, true),
-      proposed: side(r.totals.proposed, true),
+      current: side(r.totals.current, true, r.totals.notEstimated < r.failures),
+      proposed: side(r.totals.proposed, true, r.totals.notEstimated < r.failures),
       change: change(
         r.totals.current.recoveredByRetries,
         r.totals.proposed.recoveredByRetries,
