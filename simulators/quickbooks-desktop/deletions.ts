@@ -24,7 +24,7 @@ export interface DeletedTxn {
   readonly timeDeleted: string;
 }
 
-export class DeletionRefusal extends Error {
+export class EditRefusal extends Error {
   constructor(
     readonly code: number,
     message: string,
@@ -39,7 +39,7 @@ export function deleteTxn(c: CompanyFile, type: DeletableType, txnId: string): D
   let refNumber: string | undefined;
   if (type === 'ReceivePayment') {
     const p = take(c.payments, txnId, type);
-    if (p.depositedIn) throw new DeletionRefusal(3180, `payment ${txnId} is in deposit ${p.depositedIn}: remove it from the deposit first`);
+    if (p.depositedIn) throw new EditRefusal(3180, `payment ${txnId} is in deposit ${p.depositedIn}: remove it from the deposit first`);
     unapply(c, p);
     refNumber = p.refNumber;
   } else if (type === 'Deposit') {
@@ -48,7 +48,7 @@ export function deleteTxn(c: CompanyFile, type: DeletableType, txnId: string): D
   } else if (type === 'Invoice') {
     const i = c.invoices.find((x) => x.txnId === txnId);
     if (i && c.payments.some((p) => p.applied.some((a) => a.txnId === txnId)))
-      throw new DeletionRefusal(3180, `invoice ${i.refNumber} has payments applied: delete them first`);
+      throw new EditRefusal(3180, `invoice ${i.refNumber} has payments applied: delete them first`);
     refNumber = take(c.invoices, txnId, type).refNumber;
   } else {
     refNumber = take(c.journals, txnId, type).refNumber;
@@ -62,20 +62,20 @@ export function deleteTxn(c: CompanyFile, type: DeletableType, txnId: string): D
 export function voidTxn(c: CompanyFile, type: 'ReceivePayment' | 'Deposit', txnId: string): void {
   if (type === 'ReceivePayment') {
     const p = c.payments.find((x) => x.txnId === txnId);
-    if (!p) throw new DeletionRefusal(3120, `Object "${txnId}" specified in the request cannot be found.`);
+    if (!p) throw new EditRefusal(3120, `Object "${txnId}" specified in the request cannot be found.`);
     unapply(c, p);
     Object.assign(p, { total: 0n, memo: `VOID: ${p.memo}`, applied: [], timeModified: c.timeModified() });
     return;
   }
   const d = c.deposits.find((x) => x.txnId === txnId);
-  if (!d) throw new DeletionRefusal(3120, `Object "${txnId}" specified in the request cannot be found.`);
+  if (!d) throw new EditRefusal(3120, `Object "${txnId}" specified in the request cannot be found.`);
   for (const p of c.payments) if (p.depositedIn === d.txnId) p.depositedIn = null;
   Object.assign(d, { total: 0n, memo: `VOID: ${d.memo}`, lines: [], timeModified: c.timeModified() });
 }
 
 function take<T extends { txnId: string }>(list: T[], txnId: string, type: string): T {
   const at = list.findIndex((x) => x.txnId === txnId);
-  if (at < 0) throw new DeletionRefusal(3120, `Object "${txnId}" specified in the request cannot be found (${type}).`);
+  if (at < 0) throw new EditRefusal(3120, `Object "${txnId}" specified in the request cannot be found (${type}).`);
   return list.splice(at, 1)[0]!;
 }
 
@@ -96,8 +96,8 @@ export function txnDeletedQuery(c: CompanyFile, rq: El, id: string | undefined):
     .flat()
     .filter((t) => t !== undefined)
     .map(String);
-  if (types.length === 0) throw new DeletionRefusal(3000, 'TxnDeletedQuery needs at least one TxnDelType.');
-  for (const t of types) if (!TXN_DEL_TYPES.has(t)) throw new DeletionRefusal(3000, `"${t}" is not a TxnDelType.`);
+  if (types.length === 0) throw new EditRefusal(3000, 'TxnDeletedQuery needs at least one TxnDelType.');
+  for (const t of types) if (!TXN_DEL_TYPES.has(t)) throw new EditRefusal(3000, `"${t}" is not a TxnDelType.`);
   const range = rq['DeletedDateRangeFilter'] as El | undefined;
   const from = str(range, 'FromDeletedDate');
   const to = str(range, 'ToDeletedDate');

@@ -7,6 +7,7 @@ import { CompanyFile } from './store.ts';
 import { WebConnector, type WebConnectorSettings } from './webconnector.ts';
 import { amt } from './qbxml-rs.ts';
 import { deleteTxn, voidTxn, type DeletableType } from './deletions.ts';
+import { editDepositByHand } from './deposit-mod.ts';
 
 export interface RunningQbdSimulator {
   readonly baseUrl: string;
@@ -65,6 +66,17 @@ function registerControl(app: FastifyInstance, company: CompanyFile, wc: WebConn
     const cls = company.addClass(b.fullName);
     if (b.active !== undefined) cls.active = b.active;
     return { ok: true, class: cls };
+  });
+  // A bookkeeper adding a line to a deposit by hand (the reconciliation's "deposit edited by hand").
+  app.post('/_sim/transactions/edit-deposit', async (req, reply) => {
+    const b = req.body as { txnId?: string; account?: string; amount?: string; memo?: string };
+    if (!b.txnId || !b.account || !b.amount) return reply.code(400).send({ ok: false, error: 'txnId, account and amount are required' });
+    try {
+      const d = editDepositByHand(company, b.txnId, { account: b.account, amountCents: centsOf(b.amount), memo: b.memo ?? 'edited by hand' });
+      return { ok: true, total: amt(d.total) };
+    } catch (e) {
+      return reply.code(400).send({ ok: false, error: e instanceof Error ? e.message : String(e) });
+    }
   });
   // A person deleting or voiding a transaction in QuickBooks (deletions.ts): what the books copy must notice.
   app.post('/_sim/transactions/delete', async (req, reply) => {

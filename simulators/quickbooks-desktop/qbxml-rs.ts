@@ -81,7 +81,7 @@ export function paymentRet(c: CompanyFile, p: Payment): string {
 
 export function depositRet(c: CompanyFile, d: Deposit): string {
   return (
-    `<DepositRet>${el('TxnID', d.txnId)}${el('TimeModified', d.timeModified)}${el('EditSequence', '1')}${el('TxnDate', d.txnDate)}` +
+    `<DepositRet>${el('TxnID', d.txnId)}${el('TimeModified', d.timeModified)}${el('EditSequence', String(d.editSequence ?? 1))}${el('TxnDate', d.txnDate)}` +
     `${accountRef(c, d.account, 'DepositToAccountRef')}${el('Memo', d.memo)}${el('DepositTotal', amt(d.total))}${el('ExternalGUID', d.externalGuid)}` +
     d.lines
       .map(

@@ -8,7 +8,8 @@ import { XMLParser } from 'fast-xml-parser';
 import { CompanyFile, UNDEPOSITED_FUNDS, type Payment } from './store.ts';
 import { accountsFor, modifiedFilter, ReadRefusal } from './reads.ts';
 import * as Rs from './qbxml-rs.ts';
-import { DeletionRefusal, txnDeletedQuery } from './deletions.ts';
+import { EditRefusal, txnDeletedQuery } from './deletions.ts';
+import { depositMod } from './deposit-mod.ts';
 
 type El = Record<string, unknown>;
 const parser = new XMLParser({
@@ -79,7 +80,7 @@ export function handleQbxml(company: CompanyFile, xml: string, injected: Injecte
       try {
         out.push(answer(company, type, rq, id, injected));
       } catch (e) {
-        if (!(e instanceof Refusal) && !(e instanceof ReadRefusal) && !(e instanceof DeletionRefusal)) throw e;
+        if (!(e instanceof Refusal) && !(e instanceof ReadRefusal) && !(e instanceof EditRefusal)) throw e;
         failed = true;
         out.push(Rs.status(rsType, id, e.code, e.message));
       }
@@ -89,7 +90,7 @@ export function handleQbxml(company: CompanyFile, xml: string, injected: Injecte
 }
 
 function answer(c: CompanyFile, type: string, rq: El, id: string | undefined, injected: Injected): string {
-  const isWrite = type.endsWith('AddRq');
+  const isWrite = type.endsWith('AddRq') || type.endsWith('ModRq');
   if (isWrite && injected.inUse > 0) {
     injected.inUse -= 1;
     throw new Refusal(3175, 'There was an error when saving. QuickBooks error message: This record is in use by another user.');
@@ -150,6 +151,8 @@ function answer(c: CompanyFile, type: string, rq: El, id: string | undefined, in
           .map((d) => Rs.depositRet(c, d)),
       );
     }
+    case 'DepositModRq':
+      return Rs.list('DepositModRs', id, [Rs.depositRet(c, depositMod(c, rq['DepositMod'] as El, cents))]);
     case 'JournalEntryAddRq':
       return Rs.list('JournalEntryAddRs', id, [Rs.journalRet(c, journalEntryAdd(c, rq['JournalEntryAdd'] as El))]);
     case 'TxnDeletedQueryRq':

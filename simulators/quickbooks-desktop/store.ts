@@ -65,6 +65,8 @@ export interface Deposit {
   readonly lines: readonly DepositLine[];
   readonly total: bigint;
   readonly timeModified: string;
+  /** Moves on with every change (DepositMod must name the current one; deposit-mod.ts). */
+  readonly editSequence?: number;
 }
 export interface JournalLine {
   readonly account: string;

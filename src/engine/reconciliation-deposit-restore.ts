@@ -35,6 +35,9 @@ export async function restoreEditedDeposit(ctx: EngineContext, tenantId: string,
     throw new UseCaseError('conflict', 'the books connection this deposit was posted to is no longer connected; reconnect it first');
   if (!books.restoreDeposit) throw new UseCaseError('invalid', `Settle cannot restore a deposit in ${books.vendor}; the advice says what to do by hand`);
   const r = await books.restoreDeposit({ ...depositInput(found.deposit, found.plan), depositRemoteId: found.deposit.remote_id! });
+  // A ledger reached later (QuickBooks Desktop: the Web Connector's next run) has taken the restore but not made it yet.
+  if (!r.ok && r.retryable && books.vendor === 'quickbooks-desktop')
+    throw new UseCaseError('conflict', `the restore is on its way to the books, not made yet: ${r.error}; apply the fix again after that`);
   if (!r.ok) throw new UseCaseError('conflict', `the books refused to restore the deposit: ${r.error}`);
   return withTenant(ctx.db, tenantId, async (tx) => {
     const marked = await tx

@@ -20,11 +20,12 @@ export type RunTrigger = 'nightly' | 'on_demand';
 
 /**
  * Ledgers whose connector can put a deposit edited by hand back as Settle posted it (restoreDeposit): the
- * report offers that fix only there. QuickBooks Online updates the Deposit in place (Id + SyncToken). Xero's
- * BankTransfer cannot be changed through its API, and the QuickBooks Desktop connector has no DepositMod yet:
- * there the drift says what a person does (delete it, and Settle posts it again).
+ * report offers that fix only there. QuickBooks Online updates the Deposit in place (Id + SyncToken);
+ * QuickBooks Desktop too, with DepositMod and the deposit's EditSequence at the Web Connector's next run
+ * (quickbooks-desktop/deposit-restore.ts). Xero's BankTransfer cannot be changed through its API: there the
+ * drift says what a person does (delete it, and Settle posts it again).
  */
-export const RESTORES_DEPOSITS: ReadonlySet<string> = new Set(['quickbooks-online']);
+export const RESTORES_DEPOSITS: ReadonlySet<string> = new Set(['quickbooks-online', 'quickbooks-desktop']);
 const INSERT_CHUNK = 1000;
 
 export interface RunSummary {

@@ -3,6 +3,10 @@
 // registers must have answered 2xx at least once (computed from the registered routes: a new one fails here).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startQbdSimulator, type RunningQbdSimulator } from '../../../simulators/quickbooks-desktop/index.ts';
+import { handleQbxml } from '../../../simulators/quickbooks-desktop/qbxml.ts';
+import { depositModRequest } from '../../../src/connectors/accounting/quickbooks-desktop/qbxml/deposit-mod.ts';
+import { qbxmlDocument } from '../../../src/connectors/accounting/quickbooks-desktop/qbxml/xml.ts';
+import { money } from '../../../src/domain/money.ts';
 
 let sim: RunningQbdSimulator;
 const answered = new Set<string>();
@@ -66,8 +70,36 @@ describe('QuickBooks Desktop simulator control (/_sim)', () => {
       timeModified: sim.company.timeModified(),
     });
     expect(dep).toBe(1);
+    expect(await call('POST', '/_sim/transactions/edit-deposit', { txnId: 'DEP-1', account: 'Nowhere', amount: '1.00' })).toMatchObject({ ok: false });
+    expect(await call('POST', '/_sim/transactions/edit-deposit', { txnId: 'DEP-1', account: 'Services', amount: '2.50' })).toEqual({
+      ok: true,
+      total: '12.50',
+    });
+    // DepositMod needs the EditSequence the deposit has now (the edit moved it on to 2).
+    const mod = (seq: string) =>
+      handleQbxml(
+        sim.company,
+        qbxmlDocument(
+          [
+            depositModRequest('1', {
+              txnId: 'DEP-1',
+              editSequence: seq,
+              idempotencyKey: 'k',
+              txnDate: '2026-12-07',
+              depositTo: { fullName: 'Checking' },
+              memo: 'cash',
+              paymentTxnIds: [],
+              otherLines: [{ account: { fullName: 'Services' }, amount: money(1_000n, 'USD'), memo: 'cash' }],
+            }),
+          ],
+          'stopOnError',
+        ),
+        { inUse: 0 },
+      );
+    expect(mod('1')).toMatch(/statusCode="3200"/);
+    expect(mod('2')).toMatch(/statusCode="0"[^>]*>.*<DepositTotal>10\.00<\/DepositTotal>/);
     expect(await call('POST', '/_sim/transactions/void', { type: 'Deposit', txnId: 'DEP-1' })).toEqual({ ok: true });
-    expect(sim.company.deposits[0]).toMatchObject({ total: 0n, memo: 'VOID: cash', lines: [] });
+    expect(sim.company.deposits[0]).toMatchObject({ total: 0n, memo: expect.stringMatching(/^VOID: cash/), lines: [] });
   });
 
   it('classes: added (and made inactive) as a person would; a nameless one refused', async () => {

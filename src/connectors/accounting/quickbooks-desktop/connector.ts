@@ -22,8 +22,10 @@ import type {
   PostDepositInput,
   PostPaymentInput,
   PostResult,
+  RestoreDepositInput,
   ReversePaymentInput,
 } from '../types.ts';
+import { restoreThroughQueue, type DepositModIntent } from './deposit-restore.ts';
 import type { QbRef } from './qbxml/xml.ts';
 import { chartOrWhyNot, CLASS_DIMENSION, loadChart, nextPoll, queueRead, WaitingForWebConnector } from './chart.ts';
 import type { CreditMemoIntent } from './credit-memo.ts';
@@ -126,6 +128,27 @@ export class QuickBooksDesktopConnector implements AccountingConnector {
   }
 
   async postDeposit(input: PostDepositInput): Promise<DepositResult> {
+    const intent = this.depositIntent(input);
+    const row = await withTenant(this.db, this.tenantId, (tx) =>
+      queue(tx, this.tenantId, input.idempotencyKey, 'deposit', intent, input.requestGeneration ?? 0),
+    );
+    const r = resultOf(row);
+    return r.ok ? { ...r, onClearing: (row.intent as unknown as DepositIntent).clearingKeys } : r;
+  }
+
+  /**
+   * A deposit edited by hand put back as Settle posts it (deposit-restore.ts): queued for the Web Connector
+   * (DepositQuery by TxnID, then DepositMod with its EditSequence); until it has run, a retryable "not yet".
+   */
+  async restoreDeposit(input: RestoreDepositInput): Promise<DepositResult> {
+    const d = this.depositIntent(input);
+    const total = [...input.payments.map((p) => p.amount.amountMinor), ...d.otherLines.map((l) => BigInt(l.amountMinor))].reduce((s, x) => s + x, 0n);
+    const intent: DepositModIntent = { ...d, depositTxnId: input.depositRemoteId, depositKey: input.idempotencyKey, expectedTotalMinor: total.toString() };
+    return withTenant(this.db, this.tenantId, (tx) => restoreThroughQueue(tx, this.tenantId, intent, NOT_YET));
+  }
+
+  /** The deposit as Settle posts it: the payments by TxnID and every other line mapped to its account. */
+  private depositIntent(input: PostDepositInput): DepositIntent {
     const a = this.config.accounts;
     const currency = (input.payments[0]?.amount ?? input.awaiting?.[0]?.amount ?? input.fees).currency;
     const adjustments = a.adjustments ?? a.fees;
@@ -143,7 +166,7 @@ export class QuickBooksDesktopConnector implements AccountingConnector {
     if (discounts && discounts.amountMinor < 0n) throw new Error('ACH discounts are given as a positive amount');
     if (discounts && a.achDiscounts) line(a.achDiscounts, negate(discounts), `ACH discounts given, payout ${input.payoutId}`);
     line(adjustments, discounts ? add(input.adjustments, discounts) : input.adjustments, `Refunds and adjustments, payout ${input.payoutId}`);
-    const intent: DepositIntent = {
+    return {
       payoutId: input.payoutId,
       currency,
       depositedOn: input.depositedOn,
@@ -153,11 +176,6 @@ export class QuickBooksDesktopConnector implements AccountingConnector {
       clearingKeys: (input.awaiting ?? []).map((w) => w.key),
       accounts: a,
     };
-    const row = await withTenant(this.db, this.tenantId, (tx) =>
-      queue(tx, this.tenantId, input.idempotencyKey, 'deposit', intent, input.requestGeneration ?? 0),
-    );
-    const r = resultOf(row);
-    return r.ok ? { ...r, onClearing: (row.intent as unknown as DepositIntent).clearingKeys } : r;
   }
 
   /**
