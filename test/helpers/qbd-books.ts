@@ -8,7 +8,9 @@ import { SecretBox } from '../../src/db/crypto.ts';
 import { withTenant } from '../../src/db/tenant.ts';
 import { QBWC_PATH, webConnectorUserName } from '../../src/connectors/accounting/quickbooks-desktop/web-connector.ts';
 import { startQbdSimulator, type RunningQbdSimulator } from '../../simulators/quickbooks-desktop/index.ts';
-import type { AnyStack } from './stack.ts';
+import { eventually, type AnyStack, type Stack } from './stack.ts';
+import { syncBooksCopy } from '../../src/engine/sync-books-copy.ts';
+import type { LedgerReadContext } from '../../src/connectors/accounting/quickbooks-desktop/ledger-read.ts';
 
 export const QBD_TEST_PASSWORD = 'web-connector-password-for-tests';
 
@@ -38,4 +40,24 @@ export async function useQbdBooks(stack: AnyStack, settleUrl: string, opts: { ru
     runEveryMs: opts.runEveryMs ?? 1000,
   });
   return qbd;
+}
+
+/**
+ * Settle's copy of the QuickBooks Desktop books as a Web Connector walk handed over after `since` read it: the
+ * sync is asked (it queues the walk) until a walk that began later has ended, then once more to record it.
+ */
+export async function qbdBooksCopyAfter(stack: Stack, since: Date): Promise<void> {
+  await eventually(
+    async () => {
+      await syncBooksCopy(stack.settle!.ctx, stack.tenantId).catch(() => null);
+      const row = await withTenant(stack.database.db, stack.tenantId, (tx) =>
+        tx.selectFrom('qbd_work').select('context').where('key', '=', 'ledger-read').executeTakeFirst(),
+      );
+      const asOf = (row?.context as LedgerReadContext | undefined)?.asOf;
+      return asOf !== undefined && Date.parse(asOf) > since.getTime();
+    },
+    90_000,
+    'a books copy read by a Web Connector walk that began after the change',
+  );
+  await syncBooksCopy(stack.settle!.ctx, stack.tenantId);
 }

@@ -6,12 +6,10 @@
 // its lines are Settle's again, and the next report finds no drift.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../../src/db/tenant.ts';
-import { syncBooksCopy } from '../../src/engine/sync-books-copy.ts';
 import { runReconciliation } from '../../src/engine/three-way-reconciliation.ts';
 import { applyOfferedFix } from '../../src/engine/reconciliation-fix.ts';
-import type { LedgerReadContext } from '../../src/connectors/accounting/quickbooks-desktop/ledger-read.ts';
 import { eventually, openInvoices, payInPortal, startStack, type Stack } from '../helpers/stack.ts';
-import { useQbdBooks } from '../helpers/qbd-books.ts';
+import { qbdBooksCopyAfter, useQbdBooks } from '../helpers/qbd-books.ts';
 import { validateQbxml } from '../conformance/quickbooks-desktop/xsd-validate.ts';
 import type { RunningQbdSimulator } from '../../simulators/quickbooks-desktop/index.ts';
 
@@ -30,17 +28,7 @@ const q = <T>(fn: Parameters<typeof withTenant<T>>[2]) => withTenant(stack.datab
 
 /** The books copy read by a Web Connector walk handed over after `since`, then the report. */
 async function reportAfter(since: Date) {
-  await eventually(
-    async () => {
-      await syncBooksCopy(stack.settle!.ctx, stack.tenantId).catch(() => null);
-      const row = await q((tx) => tx.selectFrom('qbd_work').select('context').where('key', '=', 'ledger-read').executeTakeFirst());
-      const asOf = (row?.context as LedgerReadContext | undefined)?.asOf;
-      return asOf !== undefined && Date.parse(asOf) > since.getTime();
-    },
-    90_000,
-    'a books copy read after the change',
-  );
-  await syncBooksCopy(stack.settle!.ctx, stack.tenantId);
+  await qbdBooksCopyAfter(stack, since);
   const run = await runReconciliation(stack.settle!.ctx, stack.tenantId, 'on_demand', 'system:test');
   const drifts = await q((tx) => tx.selectFrom('reconciliation_drifts').selectAll().where('run_id', '=', run.runId).execute());
   return { run, drifts };

@@ -6,11 +6,9 @@
 // nothing refused, and the three-way reconciliation over Settle's copy of the books finds no drift.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../../src/db/tenant.ts';
-import { syncBooksCopy } from '../../src/engine/sync-books-copy.ts';
 import { runReconciliation } from '../../src/engine/three-way-reconciliation.ts';
-import type { LedgerReadContext } from '../../src/connectors/accounting/quickbooks-desktop/ledger-read.ts';
 import { eventually, openInvoices, payInPortal, startStack, type Stack } from '../helpers/stack.ts';
-import { useQbdBooks } from '../helpers/qbd-books.ts';
+import { qbdBooksCopyAfter, useQbdBooks } from '../helpers/qbd-books.ts';
 import { refundThroughApi } from '../helpers/api-refund.ts';
 import { validateQbxml } from '../conformance/quickbooks-desktop/xsd-validate.ts';
 import type { RunningQbdSimulator } from '../../simulators/quickbooks-desktop/index.ts';
@@ -40,21 +38,6 @@ const posted = (paymentId: string, kind: 'payment' | 'refund') =>
     90_000,
     `the ${kind} of ${paymentId} posted to QuickBooks Desktop`,
   );
-
-/** The books copy read by a Web Connector run that started after `since`. */
-async function booksCopyAfter(since: Date): Promise<void> {
-  await eventually(
-    async () => {
-      await syncBooksCopy(stack.settle!.ctx, stack.tenantId).catch(() => null);
-      const row = await q((tx) => tx.selectFrom('qbd_work').select('context').where('key', '=', 'ledger-read').executeTakeFirst());
-      const asOf = (row?.context as LedgerReadContext | undefined)?.asOf;
-      return asOf !== undefined && Date.parse(asOf) > since.getTime();
-    },
-    90_000,
-    'a books copy read after the second payment',
-  );
-  await syncBooksCopy(stack.settle!.ctx, stack.tenantId);
-}
 
 describe('QuickBooks Desktop: paying again an invoice whose payment was reversed', () => {
   it('the second payment applies to the open reversal entry: one ReceivePayment, all closed, zero drift', async () => {
@@ -86,7 +69,7 @@ describe('QuickBooks Desktop: paying again an invoice whose payment was reversed
     const refused = await q((tx) => tx.selectFrom('qbd_work').select(['key', 'last_error']).where('state', '=', 'refused').execute());
     expect(refused).toEqual([]);
 
-    await booksCopyAfter(secondPosted.posted_at!);
+    await qbdBooksCopyAfter(stack, secondPosted.posted_at!);
     const run = await runReconciliation(stack.settle!.ctx, stack.tenantId, 'on_demand', 'system:test');
     const drifts = await q((tx) => tx.selectFrom('reconciliation_drifts').select(['kind', 'reference', 'cause']).where('run_id', '=', run.runId).execute());
     expect(drifts).toEqual([]);

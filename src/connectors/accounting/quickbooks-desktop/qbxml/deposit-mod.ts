@@ -3,8 +3,8 @@
 // TxnID + EditSequence, TxnDate, DepositToAccountRef, Memo, DepositLineMod*). A Mod that names lines replaces
 // them all — lines it leaves out are removed — so every line is restated, each as a new line (TxnLineID -1):
 // the payments by PaymentTxnID (group PaymentLine) and the other lines (group DepositInfoMod).
-import { amount, memoWithMarker, ref, render, type Node, type QbRef } from './xml.ts';
-import type { DepositOtherLine } from './requests.ts';
+import { amount, memoWithMarker, ref, render, type Node } from './xml.ts';
+import type { DepositAddInput } from './requests.ts';
 
 export function depositQueryByTxnId(requestID: string, txnId: string): string {
   return render([
@@ -17,16 +17,10 @@ export function depositQueryByTxnId(requestID: string, txnId: string): string {
   ]);
 }
 
-export interface DepositModInput {
+/** The deposit as DepositAdd would write it (idempotencyKey: the deposit's own key, so its memo keeps the marker). */
+export interface DepositModInput extends DepositAddInput {
   readonly txnId: string;
   readonly editSequence: string;
-  /** The deposit's own key: its memo keeps the same marker. */
-  readonly idempotencyKey: string;
-  readonly txnDate: string;
-  readonly depositTo: QbRef;
-  readonly memo: string;
-  readonly paymentTxnIds: readonly string[];
-  readonly otherLines: readonly DepositOtherLine[];
 }
 
 export function depositModRequest(requestID: string, d: DepositModInput): string {
