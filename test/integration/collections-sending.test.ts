@@ -148,9 +148,15 @@ describe('Collections Assist sending', () => {
     await q(stack, (tx) =>
       sql`UPDATE invoices SET status = 'paid', psa_balance_minor = 0 WHERE number = 'REFUSE-1' AND tenant_id = ${stack.tenantId}`.execute(tx),
     );
-    // The relay accepts again.
+    // The relay accepts again — but it is now outside the sending hours: a retry waits for them.
     gate.pass = Number.POSITIVE_INFINITY;
     await timePasses('refuse');
+    const hours = (sendFrom: number, sendUntil: number) =>
+      q(stack, (tx) => saveCollectionSettings(tx, stack.tenantId, { enabled: true, businessDaysOnly: false, sendFrom, sendUntil }, 'user:test'));
+    await hours(0, 1); // the clock says 15:00 UTC
+    expect(await sendReminders(ctx, stack.tenantId)).toMatchObject({ sent: 0 });
+    expect(received('refuse')).toHaveLength(0);
+    await hours(0, 24);
     // (A sender the worker started meanwhile may take some of them: the outbox and the relay tell, not a count.)
     await sendReminders(ctx, stack.tenantId);
     await eventually(async () => (await outbox('refuse')).every((n) => n.status !== 'pending'), 30_000, 'none waiting');

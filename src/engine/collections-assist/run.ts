@@ -13,17 +13,15 @@
 // (a payment pending or processing, a bank debit clearing, an open checkout), a card chargeback is open on a
 // payment of it, or a hold stops it (a promise whose date has not passed, a dispute, a pause: holds.ts).
 import { sql } from 'kysely';
+import type { SendingNow } from '../../domain/rules/dunning.ts';
+import type { IsoDate } from '../../domain/rules/calendar-date.ts';
 import { withTenant, type Tx } from '../../db/tenant.ts';
 import { openMinorOf } from '../../db/queries/invoice-list.ts';
-import { sendingNow, type SendingNow } from '../../domain/rules/dunning.ts';
-import { isWeekend, type IsoDate } from '../../domain/rules/calendar-date.ts';
-import { BankingCalendarError, isBankingDay } from '../../domain/rules/us-banking-calendar.ts';
-import { workspaceTimezone } from '../../domain/timezone.ts';
 import type { EngineContext } from '../context.ts';
 import { composeClaims } from './compose.ts';
 import { settlePromises } from './holds.ts';
 import { queueReminderSending } from './send.ts';
-import { ensureDefaultSequence, readCollectionSettings } from './sequences.ts';
+import { ensureDefaultSequence, readCollectionSettings, sendingWindow } from './sequences.ts';
 
 export interface CollectionsRunResult {
   readonly window: SendingNow | null;
@@ -35,26 +33,12 @@ export interface CollectionsRunResult {
   readonly promisesMissed: number;
 }
 
-/** Weekends and Federal Reserve holidays; past the years the holiday table covers, weekends only (logged). */
-function businessDay(ctx: EngineContext): (d: IsoDate) => boolean {
-  return (d) => {
-    try {
-      return isBankingDay(d);
-    } catch (e) {
-      if (!(e instanceof BankingCalendarError)) throw e;
-      ctx.log.warn({ day: d }, `collections: ${e.message}; counting weekends only`);
-      return !isWeekend(d);
-    }
-  };
-}
-
 export async function runCollections(ctx: EngineContext, tenantId: string, opts: { composeChunk?: number } = {}): Promise<CollectionsRunResult> {
   const now = ctx.now();
   const start = await withTenant(ctx.db, tenantId, async (tx) => {
     const settings = await readCollectionSettings(tx);
     if (!settings.enabled) return null;
-    const tenant = await tx.selectFrom('tenants').select('settings').where('id', '=', tenantId).executeTakeFirstOrThrow();
-    const window = sendingNow(now, workspaceTimezone(tenant.settings as Record<string, unknown>), settings, businessDay(ctx));
+    const window = await sendingWindow(ctx, tx, tenantId, settings, now);
     // Promises are settled whatever the hour: a kept one shows on the results at once.
     const promises = await settlePromises(tx, tenantId, window.day);
     // A claim whose day passed without its e-mail (a crash between the phases) is judged afresh.

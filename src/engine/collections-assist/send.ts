@@ -27,6 +27,7 @@ import type { EngineContext } from '../context.ts';
 import { enqueue } from '../enqueue.ts';
 import { raiseException } from '../exceptions.ts';
 import { outgoingOf } from '../send-email.ts';
+import { readCollectionSettings, sendingWindow } from './sequences.ts';
 import { statementOf, statementPdf } from './statement.ts';
 
 /** Reminders claimed per batch. */
@@ -103,7 +104,12 @@ export async function sendReminders(ctx: EngineContext, tenantId: string, opts: 
     total.sent++;
   };
   for (;;) {
-    const { rows, skipped } = await withTenant(ctx.db, tenantId, (tx) => claimBatch(tx, tenantId, me, opts.batch ?? SEND_BATCH));
+    const { rows, skipped } = await withTenant(ctx.db, tenantId, async (tx) => {
+      // Quiet hours: outside the sending window only first tries go (the run composed them inside it moments
+      // ago); a reminder the relay refused waits for the window to open again (the next run queues a sender).
+      const open = (await sendingWindow(ctx, tx, tenantId, await readCollectionSettings(tx), ctx.now())).open;
+      return claimBatch(tx, tenantId, me, opts.batch ?? SEND_BATCH, open);
+    });
     total.skipped += skipped;
     if (!rows.length) break;
     if (!ctx.mailer.configured) {
@@ -152,12 +158,12 @@ async function renewLease(tx: Tx, me: string, rows: readonly Claimed[]): Promise
 }
 
 /** One batch, leased; those of its reminders whose every invoice has closed since are skipped instead. */
-async function claimBatch(tx: Tx, tenantId: string, me: string, size: number): Promise<{ rows: Claimed[]; skipped: number }> {
+async function claimBatch(tx: Tx, tenantId: string, me: string, size: number, retries: boolean): Promise<{ rows: Claimed[]; skipped: number }> {
   const claimed = await sql<Claimed>`
     UPDATE notifications n SET sending_until = now() + ${`${SEND_LEASE_MS} milliseconds`}::interval, sending_by = ${me}::uuid
      WHERE n.id IN (SELECT id FROM notifications
                      WHERE tenant_id = ${tenantId} AND kind = 'collection_reminder' AND status = 'pending'
-                       AND (sending_until IS NULL OR sending_until <= now())
+                       AND (sending_until IS NULL OR sending_until <= now()) AND (${retries} OR attempts = 0)
                      ORDER BY created_at, id LIMIT ${size}
                        FOR UPDATE SKIP LOCKED)
     RETURNING n.id, n.to_email, n.subject, n.body_text, n.body_html, n.idempotency_key, n.attempts,
@@ -196,7 +202,7 @@ async function markFailed(tx: Tx, row: Claimed, me: string, error: string): Prom
 /** The failing relay's exception (raised or closed), and the next sender for reminders waiting on a lease. */
 async function afterSending(tx: Tx, tenantId: string, total: SendResult, lastError: string): Promise<void> {
   const waiting = await sql<{ in_ms: string | null; failing: string }>`
-    SELECT (extract(epoch FROM min(sending_until) - now()) * 1000)::bigint::text AS in_ms,
+    SELECT (extract(epoch FROM min(sending_until) FILTER (WHERE sending_until > now()) - now()) * 1000)::bigint::text AS in_ms,
            count(*) FILTER (WHERE attempts >= ${FAILING_AFTER})::text AS failing
       FROM notifications WHERE kind = 'collection_reminder' AND status = 'pending'`.execute(tx);
   const { in_ms: inMs, failing } = waiting.rows[0]!;

@@ -3,7 +3,11 @@
 // is checked first (nothing stored on a refusal, UseCaseError with what to fix) and audited in the same
 // transaction (collections.*). The default sequence is made from the reference cadence on first use.
 import type { Tx } from '../../db/tenant.ts';
-import { DEFAULT_SENDING_WINDOW, type ReminderTone } from '../../domain/rules/dunning.ts';
+import { DEFAULT_SENDING_WINDOW, sendingNow, type ReminderTone, type SendingNow } from '../../domain/rules/dunning.ts';
+import { isWeekend, type IsoDate } from '../../domain/rules/calendar-date.ts';
+import { BankingCalendarError, isBankingDay } from '../../domain/rules/us-banking-calendar.ts';
+import { workspaceTimezone } from '../../domain/timezone.ts';
+import type { EngineContext } from '../context.ts';
 import { audit, type Actor } from '../audit.ts';
 import { UseCaseError } from '../context.ts';
 import { defaultSteps, draftFor, reminderProblems, type StepDraft } from './templates.ts';
@@ -22,6 +26,25 @@ export async function readCollectionSettings(tx: Tx): Promise<CollectionSettings
   return r
     ? { enabled: r.enabled, businessDaysOnly: r.business_days_only, sendFrom: r.send_from, sendUntil: r.send_until }
     : { enabled: false, ...DEFAULT_SENDING_WINDOW };
+}
+
+/** Weekends and Federal Reserve holidays; past the years the holiday table covers, weekends only (logged). */
+function businessDay(ctx: EngineContext): (d: IsoDate) => boolean {
+  return (d) => {
+    try {
+      return isBankingDay(d);
+    } catch (e) {
+      if (!(e instanceof BankingCalendarError)) throw e;
+      ctx.log.warn({ day: d }, `collections: ${e.message}; counting weekends only`);
+      return !isWeekend(d);
+    }
+  };
+}
+
+/** Whether reminders may go out at `now` (sending hours, business days, in the workspace's timezone). */
+export async function sendingWindow(ctx: EngineContext, tx: Tx, tenantId: string, settings: CollectionSettings, now: Date): Promise<SendingNow> {
+  const tenant = await tx.selectFrom('tenants').select('settings').where('id', '=', tenantId).executeTakeFirstOrThrow();
+  return sendingNow(now, workspaceTimezone(tenant.settings as Record<string, unknown>), settings, businessDay(ctx));
 }
 
 export async function saveCollectionSettings(tx: Tx, tenantId: string, s: CollectionSettings, actor: Actor): Promise<void> {
