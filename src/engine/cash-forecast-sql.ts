@@ -57,6 +57,7 @@ export interface PaidRow {
 export async function paidHistory(tx: Tx, since: Date, timeZone: string): Promise<PaidRow[]> {
   const r = await sql<PaidRow>`
     WITH last_alloc AS (
+      -- the latest standing allocation on or after since is the latest of all (a later one would be too)
       SELECT a.invoice_id, max(a.created_at) AS paid_at
         FROM allocations a
        WHERE a.created_at >= ${since} AND a.amount_minor > a.reversed_minor
@@ -64,13 +65,12 @@ export async function paidHistory(tx: Tx, since: Date, timeZone: string): Promis
     )
     SELECT i.id, i.client_id, coalesce(i.due_on, i.issued_on + ${NO_DUE_DATE_TERMS_DAYS}::int)::text AS due_on,
            (l.paid_at AT TIME ZONE ${timeZone}::text)::date::text AS paid_on,
-           (SELECT json_agg(json_build_array(s.sent_on::text, s.offset_days) ORDER BY s.sent_on, s.offset_days)
-              FROM collection_sends s WHERE s.invoice_id = i.id AND s.outcome = 'queued') AS reminders
+           r.reminders
       FROM last_alloc l
       JOIN invoices i ON i.id = l.invoice_id
-     WHERE i.status = 'paid' AND i.type <> 'credit_memo' AND i.total_minor > 0
-       AND NOT EXISTS (SELECT 1 FROM allocations b
-                        WHERE b.invoice_id = l.invoice_id AND b.amount_minor > b.reversed_minor AND b.created_at > l.paid_at)`.execute(tx);
+      LEFT JOIN (SELECT s.invoice_id, json_agg(json_build_array(s.sent_on::text, s.offset_days) ORDER BY s.sent_on, s.offset_days) AS reminders
+                   FROM collection_sends s WHERE s.outcome = 'queued' GROUP BY s.invoice_id) r ON r.invoice_id = l.invoice_id
+     WHERE i.status = 'paid' AND i.type <> 'credit_memo' AND i.total_minor > 0`.execute(tx);
   return r.rows;
 }
 

@@ -99,8 +99,10 @@ export async function cashForecast(ctx: EngineContext, tenantId: string): Promis
       );
       return { ...p, number: o.number, clientName: o.client_name, dueOn: o.due_on };
     });
-    const firstDay = (p: ForecastInvoice) => p.slices.reduce<string>((m, s) => (s.on !== null && s.on < m ? s.on : m), '9999-12-31');
-    invoices.sort((a, b) => firstDay(a).localeCompare(firstDay(b)) || a.number.localeCompare(b.number));
+    // earliest expected first, undatable last; each invoice's first day worked out once, not per comparison
+    const firstDay = new Map(invoices.map((p) => [p.invoiceId, p.slices.reduce<string>((m, x) => (x.on !== null && x.on < m ? x.on : m), '9999-12-31')]));
+    const cmp = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0); // not localeCompare: 100,000 rows
+    invoices.sort((a, b) => cmp(firstDay.get(a.invoiceId)!, firstDay.get(b.invoiceId)!) || cmp(a.number, b.number));
     return {
       today,
       timeZone,

@@ -117,11 +117,11 @@ function fromDaysLate(sample: HistorySample, dueOn: IsoDate, today: IsoDate | nu
 
 /** Paying after reminder k: the k-th reminder's usual offset plus the usual days from it to payment. */
 function fromReminders(sample: HistorySample, dueOn: IsoDate, today: IsoDate | null): HistoryPrediction | null {
-  const k = medianOf(sample, remindersBeforePaying);
+  const k = medianOf(sample, remindersBeforePaying, undefined, 'reminders');
   if (k === null || k < 1) return null;
   const reached = (r: PaidRecord) => remindersBeforePaying(r) >= k;
-  const offset = medianOf(sample, (r) => r.reminders[k - 1]!.offsetDays, reached)!;
-  const lag = medianOf(sample, (r) => daysBetween(r.reminders[k - 1]!.sentOn, r.paidOn), reached)!;
+  const offset = medianOf(sample, (r) => r.reminders[k - 1]!.offsetDays, reached, `offset${k}`)!;
+  const lag = medianOf(sample, (r) => daysBetween(r.reminders[k - 1]!.sentOn, r.paidOn), reached, `lag${k}`)!;
   const on = addDays(dueOn, offset + lag);
   if (today !== null && on < today) return null; // that reminder has passed unanswered: judged by days late instead
   const n = sample.records.filter(reached).length;
