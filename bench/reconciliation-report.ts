@@ -8,17 +8,15 @@
 // report must find exactly those. Size: BENCH_RECON_INVOICES (default 100,000) — a small value checks the
 // bench works (`BENCH_RECON_INVOICES=2000 npx tsx bench/reconciliation-report.ts`).
 import pg from 'pg';
-import pino from 'pino';
 import { migrate } from '../src/db/migrate.ts';
-import { createDb, createPool } from '../src/db/pool.ts';
-import { createMailer } from '../src/notify/mailer.ts';
+import { createPool } from '../src/db/pool.ts';
 import { runReconciliation } from '../src/engine/three-way-reconciliation.ts';
 import { invoiceFacts, payoutFacts } from '../src/db/queries/reconciliation-facts.ts';
 import { achReturnFacts } from '../src/db/queries/reconciliation-ach.ts';
 import { booksCopyState } from '../src/engine/sync-books-copy.ts';
 import { withTenant } from '../src/db/tenant.ts';
-import type { EngineContext } from '../src/engine/context.ts';
 import { benchMain, isMain } from './lib/main.ts';
+import { offlineContext } from './lib/offline-context.ts';
 import { createBenchDatabase } from './lib/pg.ts';
 import type { BenchResult } from './lib/result.ts';
 
@@ -116,15 +114,7 @@ export async function run(pgServerUrl: string): Promise<BenchResult> {
     let t = performance.now();
     const tenantId = await seed(database.url, INVOICES);
     const seedMs = Math.round(performance.now() - t);
-    const ctx: EngineContext = {
-      db: createDb(pool),
-      connectors: null as never, // the report reads Settle's own tables only: no vendor is asked
-      log: pino({ level: 'silent' }),
-      publicUrl: 'http://localhost',
-      now: () => new Date(),
-      mailer: createMailer(undefined),
-      mailFrom: 'bench@settle.invalid',
-    };
+    const ctx = offlineContext(pool); // the report reads Settle's own tables only: no vendor is asked
     t = performance.now();
     const clean = await runReconciliation(ctx, tenantId, 'on_demand', 'system:bench');
     const reportMs = Math.round(performance.now() - t);
