@@ -8,7 +8,8 @@
 // +60 days), Collections Assist on with every hour and day open. Timed: `runCollections` as the
 // `collections-run` job calls it, then until the SMTP server has every reminder. Checked: every invoice
 // claimed once, one e-mail per client, each received once (distinct Message-IDs), and a second run the same
-// day claims and sends nothing. BENCH_COLLECTIONS_INVOICES / BENCH_COLLECTIONS_PER_CLIENT change the size.
+// day claims and sends nothing. BENCH_COLLECTIONS_INVOICES / BENCH_COLLECTIONS_PER_CLIENT change the size,
+// BENCH_SMTP_CONNECTIONS the pool (default 5, as SETTLE_SMTP_CONNECTIONS).
 import { sql } from 'kysely';
 import os from 'node:os';
 import { withTenant } from '../src/db/tenant.ts';
@@ -35,7 +36,7 @@ export async function run(pgServerUrl: string): Promise<BenchResult> {
   try {
     const { settle, tenantId, db } = stack;
     // Settle's mailer to the bench's SMTP server (the stack is built without SETTLE_SMTP_URL).
-    Object.assign(settle.ctx, { mailer: createMailer(smtp.url) });
+    Object.assign(settle.ctx, { mailer: createMailer(smtp.url, { connections: Number(process.env.BENCH_SMTP_CONNECTIONS ?? 5) }) });
     const ctx = settle.ctx;
     const today = new Date().toISOString().slice(0, 10);
     const t0 = performance.now();
