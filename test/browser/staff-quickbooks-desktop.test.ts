@@ -1,8 +1,9 @@
 // QuickBooks Desktop through Settle's own doors, in a real browser: the owner connects it from Connections →
 // Books with the keys form (accounts by name, the Web Connector password — a short one refused and never shown
 // back), the Books card then offers the .qwc file, which downloads with the workspace's Web Connector user and
-// Settle's /webhooks/qbwc address; a viewer sees no download link and a direct request gets 403. The pages pass
-// axe and fit 360 px.
+// Settle's /webhooks/qbwc address; a viewer sees no download link and a direct request gets 403; the Web
+// Connector's run brings the chart and the classes, which Settings → Accounts and Class and location by contract
+// offer. The pages pass axe and fit 360 px.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { haveBrowser, launchBrowser } from '../helpers/browser.ts';
@@ -78,6 +79,7 @@ describe.runIf(haveBrowser)('QuickBooks Desktop in the staff app', () => {
     await page.goto(`${base}/app/settings/accounts`);
     expect(await page.locator('.notice--error').textContent()).toMatch(/waiting for the Web Connector's next poll/);
     const qbd = await startQbdSimulator();
+    for (const name of ['Managed Services', 'Projects']) qbd.company.addClass(name);
     try {
       qbd.webConnector.configure({ appUrl: `${base}${QBWC_PATH}`, userName: webConnectorUserName(stack.tenantId), password: PASSWORD, runEveryMs: 3_600_000 });
       expect((await qbd.webConnector.runNow()).outcome).toBe('done'); // carries the AccountQuery queued by the page
@@ -91,6 +93,16 @@ describe.runIf(haveBrowser)('QuickBooks Desktop in the staff app', () => {
       await Promise.all([page.waitForLoadState('load'), page.click('#save-accounts')]);
       const config = (await q((tx) => tx.selectFrom('connections').select('config').where('role', '=', 'accounting').executeTakeFirstOrThrow())).config;
       expect(config['bankAccountId']).toBe(checking.listId);
+
+      // The same run brought the company file's classes: Settings → Class and location by contract offers them.
+      await page.goto(`${base}/app/settings/gl-rules`);
+      await checkPageAlsoAt360(page, '/app/settings/gl-rules (QuickBooks Desktop)');
+      expect(await page.locator('#rule-managed_services-class option').allTextContents()).toEqual(['Workspace default', 'Managed Services', 'Projects']);
+      const managed = qbd.company.classOf({ fullName: 'Managed Services' })!;
+      await page.selectOption('#rule-managed_services-class', managed.listId);
+      await Promise.all([page.waitForURL(`${base}/app/settings/gl-rules?saved=1`, { timeout: LONG }), page.click('#save-gl-rules')]);
+      const rules = await q((tx) => tx.selectFrom('gl_tracking_rules').select(['psa_value', 'dimension', 'option_id', 'option_name']).execute());
+      expect(rules).toEqual([{ psa_value: 'managed_services', dimension: 'class', option_id: managed.listId, option_name: 'Managed Services' }]);
     } finally {
       await qbd.close();
       await context.close();

@@ -35,7 +35,7 @@ const reverse = (key: string, classId: string) =>
     amount: usd(5_000n),
     reversedOn: '2026-12-07',
     memo: 'Settle refund',
-    tracking: { classId },
+    tracking: { class: classId },
   });
 
 describe('QuickBooks Desktop classes in the GL mapping', () => {
@@ -50,21 +50,21 @@ describe('QuickBooks Desktop classes in the GL mapping', () => {
     expect(sent).toMatch(/<ClassQueryRq [^>]*><ActiveStatus>ActiveOnly<\/ActiveStatus><\/ClassQueryRq>/);
     const chart = await q.books.readChart();
     const [cls] = mappableDimensions(chart);
-    expect(cls).toMatchObject({ key: 'classId', label: 'Class', on: true });
+    expect(cls).toMatchObject({ key: 'class', label: 'Class', on: true });
     expect(cls!.options.map((o) => o.name)).toEqual(['Managed Services', 'Projects']);
     managed = cls!.options.find((o) => o.name === 'Managed Services')!.id;
     expect(managed).toBe(q.sim.company.classOf({ fullName: 'Managed Services' })!.listId);
   }, 120_000);
 
   it('a rule by contract kind is saved only with a class the company file has', async () => {
-    await expect(saveTrackingRules(deps(), q.tenant, { [ruleField('managed_services', 'classId')]: 'NOT-A-CLASS' }, 'system:test')).rejects.toThrow(
+    await expect(saveTrackingRules(deps(), q.tenant, { [ruleField('managed_services', 'class')]: 'NOT-A-CLASS' }, 'system:test')).rejects.toThrow(
       /is not an active class in the books/,
     );
-    expect(await saveTrackingRules(deps(), q.tenant, { [ruleField('managed_services', 'classId')]: managed }, 'system:test')).toEqual({
-      changed: [ruleField('managed_services', 'classId')],
+    expect(await saveTrackingRules(deps(), q.tenant, { [ruleField('managed_services', 'class')]: managed }, 'system:test')).toEqual({
+      changed: [ruleField('managed_services', 'class')],
     });
     const rules = await withTenant(q.t.db, q.tenant, (tx) => readTrackingRules(tx));
-    expect(rules).toEqual([{ psaValue: 'managed_services', dimension: 'classId', optionId: managed, optionName: 'Managed Services' }]);
+    expect(rules).toEqual([{ psaValue: 'managed_services', dimension: 'class', optionId: managed, optionName: 'Managed Services' }]);
     expect(await checkGlMapping(q.books, {}, rules, { accounts: false })).toMatch(/1 class \/ location rule by contract kind in place/);
   });
 

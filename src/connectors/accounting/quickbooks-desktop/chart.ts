@@ -49,8 +49,8 @@ export function chartFromResponse(rs: QbResponse): LedgerAccount[] {
   return out;
 }
 
-/** The GL mapping's dimension QuickBooks Desktop offers: Class (PostingTracking key; option id = the class's ListID). */
-export const CLASS_DIMENSION = 'classId';
+/** The GL mapping's dimension QuickBooks Desktop offers: Class (the dimension key QuickBooks Online's chart uses too; option id = the class's ListID). */
+export const CLASS_DIMENSION = 'class';
 export interface QbdClass {
   readonly id: string;
   readonly name: string;

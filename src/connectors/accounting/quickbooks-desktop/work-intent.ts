@@ -55,7 +55,7 @@ export interface ReversalIntent {
   readonly reversedOn: string;
   readonly memo: string;
   readonly accounts: QbdAccounts;
-  /** The invoice's class by the GL mapping's rules (PostingTracking 'classId': a ClassRet ListID), on both lines. */
+  /** The invoice's class by the GL mapping's rules (PostingTracking 'class': a ClassRet ListID), on both lines. */
   readonly classRef?: QbRef;
 }
 
