@@ -18,11 +18,15 @@ export const HISTORY_DAYS = { min: 30, max: 730, default: 365 } as const;
 /** Failures that never entered the retry path: nothing to replay. */
 const NOT_IN_RETRY_PATH = ['superseded', 'paid_meanwhile', 'not_sent', 'installment_plan_retries'];
 
-const STEP_KEYS = new Set(['soft_steps', 'technical_steps', 'history_days']);
+const STEP_KEYS = new Set(['soft_steps', 'technical_steps', 'history_days', 'detail']);
 /** A proposed schedule, as PUT /api/v1/retry-policy takes its steps (same limits), plus how far back to look. */
 export const retryBacktestInput = retryPolicyInput
   .pick({ soft_steps: true, technical_steps: true })
-  .extend({ history_days: z.number().int().min(HISTORY_DAYS.min).max(HISTORY_DAYS.max).default(HISTORY_DAYS.default) })
+  .extend({
+    history_days: z.number().int().min(HISTORY_DAYS.min).max(HISTORY_DAYS.max).default(HISTORY_DAYS.default),
+    /** Also list every past failure with the retries each schedule makes of it. */
+    detail: z.boolean().default(false),
+  })
   .passthrough()
   .superRefine((v, ctx) => {
     for (const key of Object.keys(v).filter((k) => !STEP_KEYS.has(k))) {
@@ -33,7 +37,7 @@ export const retryBacktestInput = retryPolicyInput
         message:
           cls !== null
             ? `there is no "${cls}" schedule: only soft declines and technical errors are retried on a schedule (hard and fix-data declines never are, bank returns follow NACHA); send soft_steps and technical_steps`
-            : 'unknown field; send soft_steps, technical_steps and optionally history_days',
+            : 'unknown field; send soft_steps, technical_steps and optionally history_days and detail',
       });
     }
   });

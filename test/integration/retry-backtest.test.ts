@@ -131,6 +131,22 @@ describe('retry-policy backtest on real PostgreSQL', () => {
     await unchanged();
   });
 
+  it('with detail, lists every past failure with the retries each schedule makes of it', async () => {
+    const { status, body } = await backtest({ ...PROPOSED, detail: true });
+    expect(status).toBe(200);
+    const all = body['failures_detail'] as Record<string, any>[];
+    expect(all).toHaveLength(14);
+    const never = all.find((f) => f['class'] === 'soft' && f['outcome']['kind'] === 'not_recovered')!;
+    expect(never['retries_made']).toBe(4);
+    expect(never['current']['retries'].map((r: { at: string }) => r.at)).toEqual([1, 3, 5, 7].map((d) => afterBusinessDays(FIRST, d).toISOString()));
+    expect(never['proposed']).toMatchObject({ stop: 'schedule_exhausted', expected_recovered: usd(5_717) });
+    expect(never['proposed']['retries'].map((r: { at: string }) => r.at)).toEqual([1, 3, 10].map((d) => afterBusinessDays(FIRST, d).toISOString()));
+    expect(never['current']['expected_recovered']).toEqual(usd(4_815));
+    const lost = all.find((f) => f['decline_code'] === 'lost_card')!;
+    expect(lost['proposed']).toMatchObject({ retries: [], stop: 'hard_decline' });
+    expect((await backtest(PROPOSED)).body['failures_detail']).toBeUndefined();
+  });
+
   it('refuses a bad schedule with what to fix, and changes nothing', async () => {
     const negative = await backtest({ ...PROPOSED, soft_steps: [{ businessDays: -2 }] });
     expect(negative.status).toBe(400);

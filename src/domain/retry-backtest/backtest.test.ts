@@ -155,6 +155,16 @@ describe('current against proposed', () => {
     expect(softRow.actual).toEqual({ retries: 23, recoveredByRetries: [usd(40_000)], recoveredInTotal: [usd(50_000)] });
   });
 
+  it('gives each past failure its retries and expected recovery under both schedules', () => {
+    const full = result.perFailure.find((x) => x.failure === soft[5])!;
+    expect(full.proposed.replay.retries.map((r) => r.at)).toEqual([RETRY_AT[0], RETRY_AT[1], at('2026-03-16T14:00:00')]);
+    expect(full.current.estimate!.expected).toEqual(usd(4_815));
+    expect(full.proposed.estimate!.expected).toEqual(usd(5_717));
+    const paid = result.perFailure.find((x) => x.failure === soft[4])!;
+    expect(paid.proposed.estimate!.expected).toEqual(usd(2_222));
+    expect(result.perFailure.find((x) => x.failure === technical)!.proposed.estimate).toBeNull();
+  });
+
   it('leaves hard, fix-data and thin classes out of the expected amounts, and says so', () => {
     const row = (c: string) => result.classes.find((x) => x.class === c)!;
     expect(row('hard').proposed).toMatchObject({ plannedRetries: 0, recoveredByRetries: [usd(0)], recoveredInTotal: [usd(10_000)] });

@@ -38,8 +38,16 @@ export interface ClassRow {
   readonly actual: { readonly retries: number; readonly recoveredByRetries: Money[]; readonly recoveredInTotal: Money[] };
 }
 
+/** One past failure under both schedules; `estimate` is null when this history cannot give its chances. */
+export interface FailureReplay {
+  readonly failure: PastFailure;
+  readonly current: { readonly replay: Replay; readonly estimate: Estimate | null };
+  readonly proposed: { readonly replay: Replay; readonly estimate: Estimate | null };
+}
+
 export interface BacktestResult {
   readonly failures: number;
+  readonly perFailure: readonly FailureReplay[];
   readonly classes: readonly ClassRow[];
   readonly totals: Omit<ClassRow, 'class' | 'scheduled' | 'rates'>;
   readonly rounding: typeof EXPECTED_AMOUNT_ROUNDING;
@@ -64,18 +72,30 @@ const done = (a: Acc): ScheduleFigures => ({ ...a.figures, recoveredByRetries: m
 const chancesOf = (f: PastFailure, r: Replay, rates: ClassRates | undefined): (RetryChance | null)[] =>
   r.retries.map((x) => retryChance(rates, x.retryNumber, (x.at.getTime() - f.firstAttemptAt.getTime()) / 60_000));
 
-/** Adds one failure's replay to `into`; the chances are known (or there are no retries). */
-function count(into: Acc, f: PastFailure, r: Replay, chances: readonly RetryChance[]): void {
+export interface Estimate {
+  /** Expected amount collected by retries: amount × chance in millionths, rounded half-even. */
+  readonly expected: Money;
+  readonly expectedRetries: number;
+  readonly chances: readonly RetryChance[];
+}
+
+/** One failure's expected recovery and retries under a replay whose chances are all known. */
+function estimate(f: PastFailure, chances: readonly RetryChance[]): Estimate {
   let none = 1; // chance that no retry so far collected
+  let expectedRetries = 0;
   for (const c of chances) {
-    into.figures.expectedRetries += none;
-    into.figures.basis[c.basis]++;
+    expectedRetries += none;
     none *= 1 - c.p;
   }
   const ppm = BigInt(Math.round((1 - none) * PPM));
-  const byRetries = multiplyRatio(f.amount, ppm, BigInt(PPM), EXPECTED_AMOUNT_ROUNDING);
-  addTo(into.byRetries, byRetries);
-  addTo(into.inTotal, f.outcome.kind === 'client_fixed' ? f.amount : byRetries);
+  return { expected: multiplyRatio(f.amount, ppm, BigInt(PPM), EXPECTED_AMOUNT_ROUNDING), expectedRetries, chances };
+}
+
+function count(into: Acc, f: PastFailure, e: Estimate): void {
+  into.figures.expectedRetries += e.expectedRetries;
+  for (const c of e.chances) into.figures.basis[c.basis]++;
+  addTo(into.byRetries, e.expected);
+  addTo(into.inTotal, f.outcome.kind === 'client_fixed' ? f.amount : e.expected);
 }
 
 function plan(into: Acc, r: Replay): void {
@@ -89,6 +109,7 @@ export function runBacktest(history: readonly PastFailure[], current: RetrySched
   const rows = new Map(
     FAILURE_CLASSES.map((c) => [c, { notEstimated: 0, current: acc(), proposed: acc(), actual: { retries: 0, byRetries: new Map(), inTotal: new Map() } }]),
   );
+  const perFailure: FailureReplay[] = [];
   const total = { notEstimated: 0, current: acc(), proposed: acc(), actual: { retries: 0, byRetries: new Map() as Sums, inTotal: new Map() as Sums } };
   for (const f of history) {
     const row = rows.get(f.class)!;
@@ -96,12 +117,19 @@ export function runBacktest(history: readonly PastFailure[], current: RetrySched
     const replays = { current: replayFailure(f, current), proposed: replayFailure(f, proposed) };
     const chances = { current: chancesOf(f, replays.current, classRates), proposed: chancesOf(f, replays.proposed, classRates) };
     const known = (c: (RetryChance | null)[]): c is RetryChance[] => c.every((x) => x !== null);
-    const estimated = known(chances.current) && known(chances.proposed);
+    // Both or neither: a failure estimated under one schedule only would tilt the comparison.
+    const estimates =
+      known(chances.current) && known(chances.proposed) ? { current: estimate(f, chances.current), proposed: estimate(f, chances.proposed) } : null;
+    const estimated = estimates !== null;
+    perFailure.push({
+      failure: f,
+      current: { replay: replays.current, estimate: estimates?.current ?? null },
+      proposed: { replay: replays.proposed, estimate: estimates?.proposed ?? null },
+    });
     for (const into of [row, total]) {
       for (const which of ['current', 'proposed'] as const) {
         plan(into[which], replays[which]);
-        const c = chances[which];
-        if (estimated && known(c)) count(into[which], f, replays[which], c);
+        if (estimates) count(into[which], f, estimates[which]);
       }
       if (!estimated) into.notEstimated++;
       into.actual.retries += f.retriesAt.length;
@@ -130,5 +158,6 @@ export function runBacktest(history: readonly PastFailure[], current: RetrySched
     }),
     totals: { notEstimated: total.notEstimated, current: done(total.current), proposed: done(total.proposed), actual: actualOf(total.actual) },
     rounding: EXPECTED_AMOUNT_ROUNDING,
+    perFailure,
   };
 }

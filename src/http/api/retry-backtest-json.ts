@@ -2,7 +2,7 @@
 // units per currency (schemas.ts), chances as counts of trials so a reader can redo the division.
 import { z } from 'zod';
 import type { Money } from '../../domain/money.ts';
-import { ELAPSED_BUCKETS, MIN_TRIALS, type ScheduleFigures } from '../../domain/retry-backtest/index.ts';
+import { ELAPSED_BUCKETS, MIN_TRIALS, type FailureReplay, type ScheduleFigures } from '../../domain/retry-backtest/index.ts';
 import type { RetryBacktest } from '../../engine/retry-backtest.ts';
 import { minor } from './schemas.ts';
 
@@ -19,6 +19,28 @@ const figures = z.object({
 });
 const actual = z.object({ retries: z.number().int(), recovered_by_retries: amounts, recovered_in_total: amounts });
 const schedule = z.object({ soft_steps: z.array(z.unknown()), technical_steps: z.array(z.unknown()) });
+
+const replayed = z.object({
+  retries: z.array(z.object({ retry: z.number().int(), at: z.string(), deferred_by: z.array(z.string()) })),
+  stop: z
+    .string()
+    .describe(
+      'why no further retry: a rule (schedule_exhausted, code_retry_limit, hard_decline, …), closed (paid another way or written off first), not_scheduled',
+    ),
+  expected_recovered: amounts.describe('empty when this history cannot give the chances (not enough history)'),
+});
+const failureDetail = z.object({
+  payment_id: z.string(),
+  class: z.string(),
+  decline_code: z.string().nullable(),
+  currency: z.string(),
+  amount_minor: minor,
+  first_attempt_at: z.string(),
+  outcome: z.object({ kind: z.string(), retry: z.number().int().nullable(), at: z.string().nullable() }),
+  retries_made: z.number().int(),
+  current: replayed,
+  proposed: replayed,
+});
 
 export const retryBacktestResponse = z.object({
   since: z.string(),
@@ -47,6 +69,7 @@ export const retryBacktestResponse = z.object({
     }),
   ),
   totals: z.object({ not_estimated: z.number().int(), current: figures, proposed: figures, actual }),
+  failures_detail: z.array(failureDetail).optional().describe('with "detail": true — every past failure under both schedules'),
 });
 
 const amountsJson = (ms: readonly Money[]) => ms.map((m) => ({ currency: m.currency, amount_minor: m.amountMinor.toString() }));
@@ -67,7 +90,29 @@ const actualJson = (a: { retries: number; recoveredByRetries: Money[]; recovered
 });
 const scheduleJson = (s: RetryBacktest['current']) => ({ soft_steps: [...s.soft.steps], technical_steps: [...s.technical.steps] });
 
-export function retryBacktestJson(b: RetryBacktest): z.infer<typeof retryBacktestResponse> {
+const replayedJson = (x: FailureReplay['current']) => ({
+  retries: x.replay.retries.map((r) => ({ retry: r.retryNumber, at: r.at.toISOString(), deferred_by: [...r.deferredBy] })),
+  stop: x.replay.stop.kind === 'rule' ? x.replay.stop.reason : x.replay.stop.kind,
+  expected_recovered: x.estimate ? amountsJson([x.estimate.expected]) : [],
+});
+const detailJson = (d: FailureReplay) => {
+  const f = d.failure;
+  const o = f.outcome;
+  return {
+    payment_id: f.id,
+    class: f.class,
+    decline_code: f.declineCode,
+    currency: f.amount.currency,
+    amount_minor: f.amount.amountMinor.toString(),
+    first_attempt_at: f.firstAttemptAt.toISOString(),
+    outcome: { kind: o.kind, retry: o.kind === 'retry_recovered' ? o.retryNumber : null, at: o.kind === 'not_recovered' ? null : o.at.toISOString() },
+    retries_made: f.retriesAt.length,
+    current: replayedJson(d.current),
+    proposed: replayedJson(d.proposed),
+  };
+};
+
+export function retryBacktestJson(b: RetryBacktest, detail: boolean): z.infer<typeof retryBacktestResponse> {
   const r = b.result;
   return {
     since: b.since.toISOString(),
@@ -99,5 +144,6 @@ export function retryBacktestJson(b: RetryBacktest): z.infer<typeof retryBacktes
       proposed: figuresJson(r.totals.proposed),
       actual: actualJson(r.totals.actual),
     },
+    ...(detail ? { failures_detail: r.perFailure.map(detailJson) } : {}),
   };
 }

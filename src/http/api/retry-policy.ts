@@ -59,7 +59,7 @@ export function registerRetryPolicyRoutes(app: FastifyInstance, deps: HttpDeps):
         summary: "Replay this workspace's past failed payments under a proposed retry schedule (nothing is saved)",
         description:
           'Same soft_steps / technical_steps as PUT /retry-policy (same limits); history_days: how far back to look ' +
-          `(${HISTORY_DAYS.min}–${HISTORY_DAYS.max}, default ${HISTORY_DAYS.default}). Each past failure is replayed under the current and the proposed schedule with the ` +
+          `(${HISTORY_DAYS.min}–${HISTORY_DAYS.max}, default ${HISTORY_DAYS.default}); detail: true also lists every past failure with the retries each schedule makes of it. Each past failure is replayed under the current and the proposed schedule with the ` +
           "same business-day calendar and card limits the retries use; the chance that a retry collects comes from this workspace's own retries " +
           '(by time since the first attempt, else by retry number, else the whole class, each only with at least min_trials trials — otherwise the failure is counted in not_estimated). ' +
           'Expected amounts are exact minor units per currency, each failure rounded half-even. Hard and fix-data declines are never retried. See docs/retry-backtest.md.',
@@ -69,7 +69,8 @@ export function registerRetryPolicyRoutes(app: FastifyInstance, deps: HttpDeps):
     },
     async (req) => {
       const caller = callerOf(req);
-      return retryBacktestJson(await withTenant(deps.ctx.db, caller.tenantId, (tx) => backtestRetryPolicy(tx, req.body, deps.ctx.now())));
+      const b = await withTenant(deps.ctx.db, caller.tenantId, (tx) => backtestRetryPolicy(tx, req.body, deps.ctx.now()));
+      return retryBacktestJson(b, req.body.detail);
     },
   );
 }

@@ -159,7 +159,7 @@ export function previewView(b: RetryBacktest, historyDays: number, words: (s: Re
 export async function previewAgainstHistory(deps: HttpDeps, tenantId: string, input: RetryPolicyInput, words: (s: RetryStep) => string): Promise<PreviewView> {
   const days = HISTORY_DAYS.default;
   const b = await withTenant(deps.ctx.db, tenantId, (tx) =>
-    backtestRetryPolicy(tx, { soft_steps: input.soft_steps, technical_steps: input.technical_steps, history_days: days }, deps.ctx.now()),
+    backtestRetryPolicy(tx, { soft_steps: input.soft_steps, technical_steps: input.technical_steps, history_days: days, detail: false }, deps.ctx.now()),
   );
   return previewView(b, days, words);
 }
