@@ -16,6 +16,8 @@ export const DEMO_QBD_RUN_EVERY_MS = 15_000;
 
 export async function startDemoQbd(port: number, quickbooks: RunningQuickBooksSimulator): Promise<RunningQbdSimulator> {
   const qbd = await startQbdSimulator({ port });
+  // Classes, so Settings → Class and location by contract has something to map on QuickBooks Desktop too.
+  for (const name of ['Managed Services', 'Projects']) qbd.company.addClass(name);
   const seed = quickbooks.sim.seedInvoice.bind(quickbooks.sim);
   quickbooks.sim.seedInvoice = (s) => {
     const made = seed(s);
