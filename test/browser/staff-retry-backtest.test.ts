@@ -64,6 +64,7 @@ describe.runIf(haveBrowser)('retry policy: preview against your history', () => 
     const soft = await text(page, '#backtest-soft');
     expect(soft).toContain('4 collected by a retry, 1 paid by the client another way, 4 never collected');
     expect(soft).toContain('4 of 23 retries collected (17%)');
+    expect(soft).toContain('retry 1: 2 of 9 · retry 2: 2 of 6 · retry 3: 0 of 4 · retry 4: 0 of 4');
     expect(soft).toContain('$407.42'); // in force (hand-worked: 40,742 ¢)
     expect(soft).toContain('$479.58'); // proposed (47,958 ¢)
     expect(await text(page, '#backtest-soft td[data-label="Change"]')).toBe('+$72.16; −8 retries at most');

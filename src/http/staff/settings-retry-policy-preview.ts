@@ -33,6 +33,8 @@ export interface PreviewRow {
   proposed: PreviewSide;
   change: string;
   note: string | null;
+  /** "retry 1: 2 of 9 · retry 2: 2 of 6 …" — how often each retry collected; '' when none was made. */
+  byRetry: string;
   /** Where the proposed retries' chances came from, e.g. "17 by time since the first attempt, 8 by the class". */
   basis: string;
 }
@@ -124,6 +126,7 @@ function rowOf(c: ClassRow): PreviewRow {
       ? `Not enough history for ${plural(c.notEstimated, 'failure')} (fewer than ${MIN_TRIALS} retries to learn from): left out of the amounts.`
       : null,
     basis: basisOf(c.proposed),
+    byRetry: c.rates.byRetry.map((t, i) => `retry ${i + 1}: ${t.recovered} of ${t.tried}`).join(' · '),
   };
 }
 
@@ -149,6 +152,7 @@ export function previewView(b: RetryBacktest, historyDays: number, words: (s: Re
       ),
       note: null,
       basis: basisOf(r.totals.proposed),
+      byRetry: '',
     },
     inTotal: { current: amounts(r.totals.current.recoveredInTotal), proposed: amounts(r.totals.proposed.recoveredInTotal) },
     actual: `${plural(r.totals.actual.retries, 'retry', 'retries')} made, ${amounts(r.totals.actual.recoveredByRetries)} collected by them`,
