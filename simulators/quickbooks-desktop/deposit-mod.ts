@@ -14,6 +14,18 @@ const refOf = (e: El | undefined, k: string) => {
   return r ? { ...(str(r, 'ListID') ? { listId: str(r, 'ListID')! } : {}), ...(str(r, 'FullName') ? { fullName: str(r, 'FullName')! } : {}) } : undefined;
 };
 
+/**
+ * A line's ClassRef (a deposit line linking a payment: OverrideClassRef): absent, or an active class of the
+ * company file (else 3140, as QuickBooks answers). DepositAdd, DepositMod and JournalEntryAdd share it.
+ */
+export function classOn(c: CompanyFile, line: El, txn: string, key: 'ClassRef' | 'OverrideClassRef' = 'ClassRef'): string | undefined {
+  const ref = refOf(line, key);
+  if (!ref) return undefined;
+  const cls = c.classOf(ref);
+  if (!cls) throw new EditRefusal(3140, `There is an invalid reference to QuickBooks Class "${ref.fullName ?? ref.listId}" in the ${txn}.`);
+  return cls.fullName;
+}
+
 export function editSequenceOf(d: Deposit): string {
   return String(d.editSequence ?? 1);
 }
@@ -33,12 +45,12 @@ export function depositMod(c: CompanyFile, m: El, cents: (s: string | undefined)
         if (!p) throw new EditRefusal(3120, `Object "${paymentTxnId}" specified in the request cannot be found.`);
         if (p.depositedIn && p.depositedIn !== d.txnId)
           throw new EditRefusal(3180, `There was an error when saving a Deposit. QuickBooks error message: payment ${paymentTxnId} is in another deposit.`);
-        return { paymentTxnId, amount: p.total, memo: p.memo };
+        return { paymentTxnId, amount: p.total, memo: p.memo, className: classOn(c, l, 'Deposit', 'OverrideClassRef') };
       }
       const acct = c.account(refOf(l, 'AccountRef'));
       if (!acct)
         throw new EditRefusal(3140, `There is an invalid reference to QuickBooks Account "${JSON.stringify(refOf(l, 'AccountRef'))}" in the Deposit line.`);
-      return { account: acct.fullName, amount: cents(str(l, 'Amount')), memo: str(l, 'Memo') ?? '' };
+      return { account: acct.fullName, amount: cents(str(l, 'Amount')), memo: str(l, 'Memo') ?? '', className: classOn(c, l, 'Deposit') };
     });
   }
   return replaceLines(c, d, lines, { memo: str(m, 'Memo') ?? d.memo, txnDate: str(m, 'TxnDate') ?? d.txnDate });

@@ -9,7 +9,7 @@ import { CompanyFile, UNDEPOSITED_FUNDS, type Payment } from './store.ts';
 import { accountsFor, modifiedFilter, ReadRefusal } from './reads.ts';
 import * as Rs from './qbxml-rs.ts';
 import { EditRefusal, txnDeletedQuery } from './deletions.ts';
-import { depositMod } from './deposit-mod.ts';
+import { classOn, depositMod } from './deposit-mod.ts';
 import { checkJournalApplication } from './journal-applications.ts';
 
 type El = Record<string, unknown>;
@@ -205,15 +205,6 @@ function entityOk(rq: El): ((listId: string) => boolean) | null {
   return (listId) => ids.includes(listId);
 }
 
-/** A line's ClassRef: absent, or an active class of the company file (else 3140, as QuickBooks answers). */
-function classOn(c: CompanyFile, line: El, txn: string): string | undefined {
-  const ref = refOf(line, 'ClassRef');
-  if (!ref) return undefined;
-  const cls = c.classOf(ref);
-  if (!cls) throw new Refusal(3140, `There is an invalid reference to QuickBooks Class "${ref.fullName ?? ref.listId}" in the ${txn}.`);
-  return cls.fullName;
-}
-
 function maxLen(field: string, value: string | undefined, max: number): void {
   if (value !== undefined && value.length > max) throw new Refusal(3070, `The string "${value}" in the field "${field}" is too long.`);
 }
@@ -320,7 +311,7 @@ function depositAdd(c: CompanyFile, a: El) {
           3180,
           `There was an error when saving a Deposit. QuickBooks error message: payment ${paymentTxnId} is not in Undeposited Funds (already deposited).`,
         );
-      return { paymentTxnId, amount: p.total, memo: str(l, 'OverrideMemo') ?? p.memo };
+      return { paymentTxnId, amount: p.total, memo: str(l, 'OverrideMemo') ?? p.memo, className: classOn(c, l, 'Deposit', 'OverrideClassRef') };
     }
     const acct = c.account(refOf(l, 'AccountRef'));
     if (!acct) throw new Refusal(3140, `There is an invalid reference to QuickBooks Account "${JSON.stringify(refOf(l, 'AccountRef'))}" in the Deposit line.`);

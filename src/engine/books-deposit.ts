@@ -13,7 +13,7 @@
 import { money, parseCurrency, type Currency } from '../domain/money.ts';
 import { withTenant } from '../db/tenant.ts';
 import type { Posting } from '../db/schema.ts';
-import type { AccountingConnector, PostDepositInput, PostResult } from '../connectors/accounting/types.ts';
+import type { AccountingConnector, PostDepositInput, PostingTracking, PostResult } from '../connectors/accounting/types.ts';
 import { postingSchedule } from '../domain/posting-schedule.ts';
 import type { EngineContext } from './context.ts';
 import { audit } from './audit.ts';
@@ -30,6 +30,8 @@ export interface DepositPlanPayment {
   readonly status: Posting['status'];
   readonly remoteId: string | null;
   readonly invoiceNumber: string | null;
+  /** The invoice's class / location by the GL mapping's rules (gl-mapping.ts trackingForInvoices); absent ⇒ none. */
+  readonly tracking?: PostingTracking;
 }
 
 export interface DepositPlan {
@@ -59,7 +61,9 @@ export function depositInput(deposit: Posting, plan: DepositPlan): PostDepositIn
     idempotencyKey: deposit.idempotency_key,
     payoutId: plan.reference,
     depositedOn: plan.depositedOn,
-    payments: plan.payments.filter(inBooks).map((p) => ({ paymentRemoteId: p.remoteId!, amount: m(p.amountMinor) })),
+    payments: plan.payments
+      .filter(inBooks)
+      .map((p) => ({ paymentRemoteId: p.remoteId!, amount: m(p.amountMinor), ...(p.tracking ? { tracking: p.tracking } : {}) })),
     awaiting: plan.payments
       .filter((p) => !inBooks(p))
       .map((p) => ({

@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import { parseCurrency, money, toDecimalString } from '../domain/money.ts';
 import type { Tx } from '../db/tenant.ts';
 import type { DepositPlan } from './books-deposit.ts';
+import { trackingForInvoices } from './gl-mapping.ts';
 
 export async function planPayoutDeposit(tx: Tx, payoutId: string): Promise<DepositPlan> {
   const payout = await tx.selectFrom('payouts').selectAll().where('id', '=', payoutId).executeTakeFirstOrThrow();
@@ -16,7 +17,7 @@ export async function planPayoutDeposit(tx: Tx, payoutId: string): Promise<Depos
     // Only the charge itself links its payment; a refund or dispute item of the same payment is an
     // adjustment (it would otherwise link the payment a second time).
     .where('it.type', 'in', ['charge', 'payment'])
-    .select(['po.id', 'po.idempotency_key', 'po.status', 'po.remote_id', 'po.amount_minor', 'i.number'])
+    .select(['po.id', 'po.idempotency_key', 'po.status', 'po.remote_id', 'po.amount_minor', 'po.invoice_id', 'i.number'])
     .where('it.payout_id', '=', payout.id)
     .orderBy('po.created_at')
     .execute();
@@ -38,6 +39,12 @@ export async function planPayoutDeposit(tx: Tx, payoutId: string): Promise<Depos
   const credit = BigInt(extra.rows[0]?.credit ?? 0);
   const discounts = BigInt(extra.rows[0]?.discounts ?? 0);
   const currency = parseCurrency(payout.currency);
+  // Each payment's class / location, as its own posting got it (post-to-accounting.ts): a ledger whose
+  // deposit line linking a payment takes a class (QuickBooks Desktop) puts it there.
+  const tracking = await trackingForInvoices(
+    tx,
+    lines.flatMap((l) => (l.invoice_id ? [l.invoice_id] : [])),
+  );
   const paymentsTotal = lines.reduce((s, l) => s + l.amount_minor, 0n);
   // Whatever in the payout is not a payment, a fee, a surcharge or clients' credit (refunds, adjustments)
   // goes on its own line, so the deposit always equals the bank line. The connector books surcharges and
@@ -54,6 +61,7 @@ export async function planPayoutDeposit(tx: Tx, payoutId: string): Promise<Depos
       status: l.status,
       remoteId: l.remote_id,
       invoiceNumber: l.number,
+      ...(l.invoice_id && tracking.has(l.invoice_id) ? { tracking: tracking.get(l.invoice_id)! } : {}),
     })),
     feesMinor: payout.fees_minor,
     adjustmentsMinor: adjustments,

@@ -79,6 +79,11 @@ export type PostResult =
 export interface DepositPaymentLine {
   readonly paymentRemoteId: string;
   readonly amount: Money;
+  /**
+   * As PostPaymentInput.tracking: the payment's invoice's class / location by the GL mapping's rules, for a
+   * ledger whose deposit line that links a payment takes one (QuickBooks Desktop's OverrideClassRef).
+   */
+  readonly tracking?: PostingTracking;
 }
 
 export interface PostDepositInput {

@@ -147,7 +147,13 @@ export class QuickBooksDesktopConnector implements AccountingConnector {
     return withTenant(this.db, this.tenantId, (tx) => restoreThroughQueue(tx, this.tenantId, intent, NOT_YET));
   }
 
-  /** The deposit as Settle posts it: the payments by TxnID and every other line mapped to its account. */
+  /**
+   * The deposit as Settle posts it: the payments by TxnID and every other line mapped to its account.
+   * Class: each payment's line carries its invoice's class by the GL mapping's rules (OverrideClassRef), so
+   * the money lands under the same class as the payment. The fee, surcharge, credit, adjustment and clearing
+   * lines belong to the payout, not to one invoice, and QuickBooks Desktop has no workspace-wide class in
+   * Settle's settings, so they carry none (their ClassRef stays empty).
+   */
   private depositIntent(input: PostDepositInput): DepositIntent {
     const a = this.config.accounts;
     const currency = (input.payments[0]?.amount ?? input.awaiting?.[0]?.amount ?? input.fees).currency;
@@ -172,6 +178,7 @@ export class QuickBooksDesktopConnector implements AccountingConnector {
       depositedOn: input.depositedOn,
       memo: input.memo,
       paymentTxnIds: input.payments.map((p) => p.paymentRemoteId),
+      ...paymentClasses(input),
       otherLines: lines.map((l) => ({ account: l.account, amountMinor: l.amount.amountMinor.toString(), memo: l.memo })),
       clearingKeys: (input.awaiting ?? []).map((w) => w.key),
       accounts: a,
@@ -270,6 +277,12 @@ async function queue(tx: Tx, tenantId: string, key: string, kind: QbdWorkKind, i
 async function lookUp(tx: Tx, tenantId: string, invoiceNumber: string): Promise<void> {
   await sql`INSERT INTO qbd_work (tenant_id, key, kind, intent) VALUES (${tenantId}, ${`invoice:${invoiceNumber}`}, 'invoice-lookup', ${JSON.stringify({ invoiceNumber })}::jsonb)
     ON CONFLICT (tenant_id, key) DO UPDATE SET state = 'queued', updated_at = now() WHERE qbd_work.state = 'done'`.execute(tx);
+}
+
+/** Payment TxnID → class ListID, for the payments whose invoice has a class rule (none ⇒ the key is absent). */
+function paymentClasses(input: PostDepositInput): Pick<DepositIntent, 'paymentClasses'> {
+  const classed = input.payments.flatMap((p) => (p.tracking?.[CLASS_DIMENSION] ? [[p.paymentRemoteId, p.tracking[CLASS_DIMENSION]] as const] : []));
+  return classed.length ? { paymentClasses: Object.fromEntries(classed) } : {};
 }
 
 function resultOf(row: Row): PostResult {

@@ -53,6 +53,7 @@ export function depositModRequest(item: WorkItem, step: QbdStep, requestID: stri
     depositTo: d.accounts.bank,
     memo: d.memo,
     paymentTxnIds: d.paymentTxnIds,
+    paymentClasses: d.paymentClasses,
     otherLines: d.otherLines.map((l) => ({ account: l.account, amount: money(BigInt(l.amountMinor), currency), memo: l.memo })),
   });
 }

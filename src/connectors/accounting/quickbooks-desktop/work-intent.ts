@@ -40,6 +40,11 @@ export interface DepositIntent {
   readonly depositedOn: string;
   readonly memo: string;
   readonly paymentTxnIds: readonly string[];
+  /**
+   * Payment TxnID → the class (ClassRet ListID) its invoice has by the GL mapping's rules: the payment's line
+   * carries it as OverrideClassRef. Absent for a payment with no rule (and in intents queued before).
+   */
+  readonly paymentClasses?: Readonly<Record<string, string>>;
   /** Signed amounts of the lines besides the payments, already mapped to accounts (work-steps.ts adds them as given). */
   readonly otherLines: readonly { readonly account: QbRef; readonly amountMinor: string; readonly memo: string }[];
   /** Keys of clearing lines (payments not in the books yet) — reported back as onClearing. */

@@ -75,6 +75,7 @@ export function requestFor(item: WorkItem, step: QbdStep, requestID: string): st
       depositTo: d.accounts.bank,
       memo: d.memo,
       paymentTxnIds: d.paymentTxnIds,
+      paymentClasses: d.paymentClasses,
       otherLines: d.otherLines.map((l) => ({ account: l.account, amount: amountOf(l.amountMinor, d.currency), memo: l.memo })),
     });
   }

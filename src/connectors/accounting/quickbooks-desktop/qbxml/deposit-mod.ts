@@ -4,7 +4,7 @@
 // them all — lines it leaves out are removed — so every line is restated, each as a new line (TxnLineID -1):
 // the payments by PaymentTxnID (group PaymentLine) and the other lines (group DepositInfoMod).
 import { amount, memoWithMarker, ref, render, type Node } from './xml.ts';
-import type { DepositAddInput } from './requests.ts';
+import { depositPaymentLine, type DepositAddInput } from './requests.ts';
 
 export function depositQueryByTxnId(requestID: string, txnId: string): string {
   return render([
@@ -35,13 +35,7 @@ export function depositModRequest(requestID: string, d: DepositModInput): string
           ['TxnDate', d.txnDate],
           ref('DepositToAccountRef', d.depositTo),
           ['Memo', memoWithMarker(d.memo, d.idempotencyKey)],
-          ...d.paymentTxnIds.map((id): Node => [
-            'DepositLineMod',
-            [
-              ['TxnLineID', '-1'],
-              ['PaymentTxnID', id],
-            ],
-          ]),
+          ...d.paymentTxnIds.map((id): Node => ['DepositLineMod', [['TxnLineID', '-1'], ...depositPaymentLine(id, d.paymentClasses)]]),
           ...d.otherLines.map((l): Node => [
             'DepositLineMod',
             [

@@ -201,7 +201,15 @@ export interface DepositAddInput {
   readonly memo: string;
   /** Received payments sitting in Undeposited Funds, by their TxnID. */
   readonly paymentTxnIds: readonly string[];
+  /** Payment TxnID → its class, put on the payment's line (group PaymentLine: OverrideClassRef, last). */
+  readonly paymentClasses?: Readonly<Record<string, string>> | undefined;
   readonly otherLines: readonly DepositOtherLine[];
+}
+
+/** A deposit line linking a payment (group PaymentLine), with the payment's class where it has one. */
+export function depositPaymentLine(id: string, classes: DepositAddInput['paymentClasses']): Node[] {
+  const cls = classes?.[id];
+  return [['PaymentTxnID', id], ref('OverrideClassRef', cls ? { listId: cls } : undefined)];
 }
 
 export function depositAdd(requestID: string, d: DepositAddInput): string {
@@ -213,7 +221,7 @@ export function depositAdd(requestID: string, d: DepositAddInput): string {
         ref('DepositToAccountRef', d.depositTo),
         ['Memo', memoWithMarker(d.memo, d.idempotencyKey)],
         ['ExternalGUID', externalGuidFor(d.idempotencyKey)],
-        ...d.paymentTxnIds.map((id): Node => ['DepositLineAdd', [['PaymentTxnID', id]]]),
+        ...d.paymentTxnIds.map((id): Node => ['DepositLineAdd', depositPaymentLine(id, d.paymentClasses)]),
         ...d.otherLines.map((l): Node => [
           'DepositLineAdd',
           [ref('EntityRef', l.entity), ref('AccountRef', l.account), ['Memo', l.memo], ref('ClassRef', l.classRef), ['Amount', amount(l.amount)]],
