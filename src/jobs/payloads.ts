@@ -49,7 +49,8 @@ export const payloadSchemas = {
   // bulk: queued by "all open invoices" (engine/pay-links-open.ts), written at a lower Autotask priority.
   'write-pay-link': z.object({ ...tenant, invoiceId: z.string().uuid(), bulk: z.boolean().optional() }),
   'submit-refund': z.object({ ...tenant, refundId: z.string().uuid() }),
-  // 0047: one subscription's outbound webhooks (engine/webhooks-out/deliver.ts); also added by the 0047 triggers
+  // 0047: one subscription's outbound webhooks; since 0054 nothing adds it (the delivery runner sends them,
+  // engine/webhooks-out/runner.ts) — kept so a job queued before 0054 still runs
   'deliver-webhooks': z.object({ ...tenant, subscriptionId: z.string().uuid() }),
   // 0048: Collections Assist (engine/collections-assist/): the run per workspace, its cron, a PSA note per send
   'collections-run': z.object({ ...tenant }),
